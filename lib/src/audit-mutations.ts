@@ -1,0 +1,64 @@
+import { MapperKind, getDirective, mapSchema } from '@graphql-tools/utils';
+import { defaultFieldResolver, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
+import { recordAudit } from './audit';
+import { withSystemTransaction, type Pool } from './db';
+import { toAppError } from './errors';
+import type { Logger } from './log';
+import type { Principal } from './principal';
+
+export interface MutationAuditOptions {
+  /** The producing service's name, stored with each event. */
+  service: string;
+  pool: Pool;
+  log: Logger;
+}
+
+interface AuditContext {
+  principal: Principal;
+}
+
+/**
+ * Every Mutation field must declare `@audit(action, targetType)`. A mutation that succeeds records its
+ * own event (with target id and diff) inside its transaction via recordAudit; one that fails is
+ * rolled back, so this wrapper records the failure (outcome = error code) in a transaction of its own.
+ */
+export function applyMutationAudit(schema: GraphQLSchema, { service, pool, log }: MutationAuditOptions): GraphQLSchema {
+  const mutationType = schema.getMutationType();
+  if (!mutationType) return schema;
+  for (const [name, field] of Object.entries(mutationType.getFields())) {
+    if (!getDirective(schema, field, 'audit')?.[0]) {
+      throw new Error(`${service}: Mutation.${name} has no @audit(action, targetType): every mutation must be audited`);
+    }
+  }
+  return mapSchema(schema, {
+    [MapperKind.MUTATION_ROOT_FIELD]: (fieldConfig, fieldName) => {
+      const args = getDirective(schema, fieldConfig, 'audit')?.[0] as { action: string; targetType: string } | undefined;
+      if (!args) return fieldConfig;
+      const resolve: GraphQLFieldResolver<unknown, AuditContext> = fieldConfig.resolve ?? defaultFieldResolver;
+      const audited: GraphQLFieldResolver<unknown, AuditContext> = async (source, fieldArgs, context, info) => {
+        try {
+          return await resolve(source, fieldArgs, context, info);
+        } catch (error) {
+          const appError = toAppError(error);
+          const id: unknown = (fieldArgs as Record<string, unknown>)['id'];
+          const targetId = typeof id === 'string' ? id : undefined;
+          try {
+            await withSystemTransaction(pool, (tx) =>
+              recordAudit(tx, service, context.principal, {
+                action: args.action,
+                targetType: args.targetType,
+                targetId,
+                outcome: appError.code,
+                diff: { mutation: fieldName, error: appError.code === 'INTERNAL' ? 'internal error' : appError.message },
+              }),
+            );
+          } catch (auditError) {
+            log.error('could not record a failed mutation in the audit outbox', { err: auditError, mutation: fieldName });
+          }
+          throw error;
+        }
+      };
+      return { ...fieldConfig, resolve: audited };
+    },
+  });
+}

@@ -1,0 +1,99 @@
+import { join } from 'node:path';
+import { recordAudit } from './audit';
+import { createPool, withSystemTransaction, withTenantTransaction, type Pool } from './db';
+import { newId } from './ids';
+import { createMemoryLogger } from './log';
+import { runMigrations } from './migrate';
+import { anonymousPrincipal } from './principal';
+import { createTestSchema, TEST_DATABASE_URL } from './testing';
+
+const log = createMemoryLogger();
+const TENANT_ROLE = 'orchestra_libtest_tenant';
+let pool: Pool;
+let drop: () => Promise<void>;
+const orgA = newId();
+const orgB = newId();
+
+beforeAll(async () => {
+  const test = await createTestSchema('libdb');
+  drop = test.drop;
+  pool = createPool({ url: TEST_DATABASE_URL, schema: test.schema, applicationName: 'lib-test', log });
+  await runMigrations({ pool, schema: test.schema, dir: join(__dirname, '__fixtures__', 'migrations'), tenantRole: TENANT_ROLE, log });
+});
+
+afterAll(async () => {
+  await pool.end();
+  await drop();
+});
+
+describe('migrations', () => {
+  it('apply once; a second run applies nothing', async () => {
+    const { rows } = await pool.query<{ version: number }>('SELECT version FROM schemaversion WHERE version > 0 ORDER BY version');
+    expect(rows.map((r) => Number(r.version))).toEqual([1]);
+    const again = await runMigrations({ pool, schema: (await pool.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]!.s, dir: join(__dirname, '__fixtures__', 'migrations'), tenantRole: TENANT_ROLE, log });
+    expect(again).toEqual([]);
+  });
+
+  it('run concurrently without failing (advisory lock)', async () => {
+    const schema = (await pool.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]!.s;
+    const runs = await Promise.all([1, 2, 3].map(() => runMigrations({ pool, schema, dir: join(__dirname, '__fixtures__', 'migrations'), tenantRole: TENANT_ROLE, log })));
+    expect(runs.flat()).toEqual([]);
+  });
+});
+
+describe('tenant transactions (row-level security)', () => {
+  beforeAll(async () => {
+    await withTenantTransaction(pool, TENANT_ROLE, { orgId: orgA }, (tx) => tx.query('INSERT INTO notes VALUES ($1, $2, $3)', [newId(), orgA, 'a1']));
+    await withTenantTransaction(pool, TENANT_ROLE, { orgId: orgB }, (tx) => tx.query('INSERT INTO notes VALUES ($1, $2, $3)', [newId(), orgB, 'b1']));
+  });
+
+  it('see only their org, whatever the SQL asks for', async () => {
+    const rows = await withTenantTransaction(pool, TENANT_ROLE, { orgId: orgA }, async (tx) => (await tx.query('SELECT body FROM notes')).rows);
+    expect(rows).toEqual([{ body: 'a1' }]);
+    const other = await withTenantTransaction(pool, TENANT_ROLE, { orgId: orgA }, async (tx) => (await tx.query('SELECT body FROM notes WHERE org_id = $1', [orgB])).rows);
+    expect(other).toEqual([]);
+  });
+
+  it('cannot write rows of another org', async () => {
+    await expect(
+      withTenantTransaction(pool, TENANT_ROLE, { orgId: orgA }, (tx) => tx.query('INSERT INTO notes VALUES ($1, $2, $3)', [newId(), orgB, 'sneaky'])),
+    ).rejects.toThrow(/row-level security/);
+    const { rows } = await pool.query("SELECT count(*)::int AS n FROM notes WHERE body = 'sneaky'");
+    expect(rows[0]).toEqual({ n: 0 });
+  });
+
+  it('leave no tenant setting behind on the pooled connection', async () => {
+    const { rows } = await pool.query<{ role: string; org: string | null }>("SELECT current_user AS role, nullif(current_setting('app.org_id', true), '') AS org");
+    expect(rows[0]!.org).toBeNull();
+    expect(rows[0]!.role).not.toBe(TENANT_ROLE);
+  });
+
+  it('system transactions see every org', async () => {
+    const n = await withSystemTransaction(pool, async (tx) => (await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM notes')).rows[0]!.n);
+    expect(n).toBe(2);
+  });
+
+  it('roll back everything when the function throws', async () => {
+    await expect(
+      withTenantTransaction(pool, TENANT_ROLE, { orgId: orgA }, async (tx) => {
+        await tx.query('INSERT INTO notes VALUES ($1, $2, $3)', [newId(), orgA, 'half']);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    const { rows } = await pool.query("SELECT count(*)::int AS n FROM notes WHERE body = 'half'");
+    expect(rows[0]).toEqual({ n: 0 });
+  });
+});
+
+describe('audit outbox (shared migration)', () => {
+  it('takes events of the tenant org only', async () => {
+    const principal = { ...anonymousPrincipal('req_t'), kind: 'user' as const, id: 'u', orgId: orgA };
+    await withTenantTransaction(pool, TENANT_ROLE, { orgId: orgA }, (tx) => recordAudit(tx, 'lib', principal, { action: 'note.create', targetType: 'Note' }));
+    await expect(
+      withTenantTransaction(pool, TENANT_ROLE, { orgId: orgA }, (tx) => recordAudit(tx, 'lib', { ...principal, orgId: orgB }, { action: 'note.create', targetType: 'Note' })),
+    ).rejects.toThrow(/row-level security/);
+    const { rows } = await pool.query<{ org_id: string; event: { action: string; requestId: string } }>('SELECT org_id, event FROM audit_outbox');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ org_id: orgA, event: { action: 'note.create', requestId: 'req_t' } });
+  });
+});

@@ -1,0 +1,134 @@
+import pg from 'pg';
+import type { Logger } from './log';
+import type { Principal } from './principal';
+import { AppError } from './errors';
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+/** Anything that runs a query: a pool or a client inside a transaction. */
+export type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
+
+export interface PoolOptions {
+  url: string;
+  /** The service's own schema; it comes first on the search_path. */
+  schema: string;
+  applicationName: string;
+  max?: number;
+  log: Logger;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export function assertSchemaName(schema: string): string {
+  if (!SCHEMA_NAME.test(schema)) throw new AppError('INTERNAL', `invalid schema name ${JSON.stringify(schema)}`);
+  return schema;
+}
+
+/** A pg pool whose connections start with the service's schema on the search_path. */
+export function createPool({ url, schema, applicationName, max = 10, log }: PoolOptions): pg.Pool {
+  assertSchemaName(schema);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    application_name: applicationName,
+    options: `-c search_path=${schema},public`,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client that errors (server restart) must not crash the process.
+  pool.on('error', (err) => log.warn('idle database connection failed', { err }));
+  return pool;
+}
+
+const SERIALIZATION_FAILURE = '40001';
+const DEADLOCK_DETECTED = '40P01';
+
+export interface TransactionOptions {
+  isolation?: 'read committed' | 'repeatable read' | 'serializable';
+  /** Retries on serialization failures and deadlocks (the whole function runs again). */
+  retries?: number;
+}
+
+async function runTransaction<T>(
+  pool: pg.Pool,
+  setup: ((client: pg.PoolClient) => Promise<void>) | undefined,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  { isolation = 'read committed', retries = 2 }: TransactionOptions,
+): Promise<T> {
+  for (let attempt = 0; ; attempt += 1) {
+    const client = await pool.connect();
+    let released = false;
+    try {
+      await client.query(`BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`);
+      if (setup) await setup(client);
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        client.release(rollbackError as Error);
+        released = true;
+      }
+      const code = (error as { code?: string }).code;
+      if ((code === SERIALIZATION_FAILURE || code === DEADLOCK_DETECTED) && attempt < retries) continue;
+      throw error;
+    } finally {
+      if (!released) client.release();
+    }
+  }
+}
+
+/** A transaction as the connecting (owner) role: no row-level security. For system work only. */
+export const withSystemTransaction = <T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, options: TransactionOptions = {}) =>
+  runTransaction(pool, undefined, fn, options);
+
+export interface TenantScope {
+  orgId: string;
+  userId?: string | undefined;
+}
+
+/** The tenant scope of a principal; throws FORBIDDEN when it has no organization. */
+export function tenantScopeOf(principal: Principal): TenantScope {
+  if (principal.orgId === undefined) {
+    throw new AppError('FORBIDDEN', 'this operation needs an organization: sign in to an organization first', { reason: 'NO_ORGANIZATION' });
+  }
+  return { orgId: principal.orgId, userId: principal.userId };
+}
+
+/**
+ * A transaction under the service's tenant role, with `app.org_id` / `app.user_id` set for
+ * row-level security: queries in it see and write only the org's rows, whatever the SQL says.
+ */
+export const withTenantTransaction = <T>(
+  pool: pg.Pool,
+  tenantRole: string,
+  scope: TenantScope,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  options: TransactionOptions = {},
+) =>
+  runTransaction(
+    pool,
+    async (client) => {
+      await client.query(
+        "SELECT set_config('role', $1, true), set_config('app.org_id', $2, true), set_config('app.user_id', $3, true)",
+        [tenantRole, scope.orgId, scope.userId ?? ''],
+      );
+    },
+    fn,
+    options,
+  );
+
+/** SQL for the helper functions policies use; run by runMigrations in every service schema. */
+export const TENANT_FUNCTIONS_SQL = `
+CREATE OR REPLACE FUNCTION current_org_id() RETURNS uuid LANGUAGE sql STABLE AS
+  $$ SELECT nullif(current_setting('app.org_id', true), '')::uuid $$;
+CREATE OR REPLACE FUNCTION current_app_user_id() RETURNS uuid LANGUAGE sql STABLE AS
+  $$ SELECT nullif(current_setting('app.user_id', true), '')::uuid $$;
+`;
+
+export const isUniqueViolation = (error: unknown, constraint?: string): boolean => {
+  const e = error as { code?: string; constraint?: string };
+  return e.code === '23505' && (constraint === undefined || e.constraint === constraint);
+};

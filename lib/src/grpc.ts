@@ -1,0 +1,301 @@
+import { timingSafeEqual } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
+import { AppError, fromGrpcError, toAppError, toGrpcStatus } from './errors';
+import { newRequestId } from './ids';
+import type { Logger } from './log';
+import type { Metrics } from './metrics';
+import { PRINCIPAL_HEADER, type Principal, type PrincipalVerifier } from './principal';
+
+export { grpc };
+
+/** The shape of one method in a ts-proto `XService` definition. */
+interface MethodDefinition {
+  path: string;
+  requestStream: boolean;
+  responseStream: boolean;
+  requestSerialize: (value: never) => Buffer;
+  responseSerialize: (value: never) => Buffer;
+}
+type ServiceDefinition = Record<string, MethodDefinition>;
+type RequestOf<M> = M extends { requestSerialize: (value: infer Q) => Buffer } ? Q : never;
+type ResponseOf<M> = M extends { responseSerialize: (value: infer R) => Buffer } ? R : never;
+
+/** What every handler gets besides its request. */
+export interface GrpcCallContext {
+  requestId: string;
+  /** The end user's principal when the caller forwarded the gateway-signed header. */
+  principal: Principal | undefined;
+  metadata: grpc.Metadata;
+  /** Aborts when the client cancels or the deadline passes. */
+  signal: AbortSignal;
+  log: Logger;
+  /** The deadline the caller set, if any. */
+  deadline: Date | undefined;
+}
+
+export interface ServerStreamWriter<R> {
+  write(message: R): Promise<void>;
+}
+
+/** A promise-based implementation of a ts-proto service definition. */
+export type GrpcServiceImpl<D extends ServiceDefinition> = {
+  [K in keyof D]: D[K] extends { responseStream: true }
+    ? (request: RequestOf<D[K]>, out: ServerStreamWriter<ResponseOf<D[K]>>, ctx: GrpcCallContext) => Promise<void>
+    : (request: RequestOf<D[K]>, ctx: GrpcCallContext) => Promise<ResponseOf<D[K]>>;
+};
+
+export interface GrpcServerOptions {
+  service: string;
+  log: Logger;
+  metrics?: Metrics;
+  /** Every caller must send `authorization: Bearer <internalToken>`. */
+  internalToken: string;
+  /** Verifies a forwarded x-orchestra-principal; without it such headers are rejected. */
+  principalVerifier?: PrincipalVerifier;
+}
+
+export interface GrpcServer {
+  server: grpc.Server;
+  health: HealthImplementation;
+  add<D extends ServiceDefinition>(definition: D, impl: GrpcServiceImpl<D>, serviceName: string): void;
+  setServing(status: ServingStatus): void;
+  /** Binds host:port (port 0 picks one) and resolves to the bound port. */
+  listen(host: string, port: number): Promise<number>;
+  /** Stops accepting calls, waits up to `graceMs` for running ones, then cancels the rest. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const tokenMatches = (sent: string | undefined, expected: Buffer): boolean => {
+  if (sent === undefined || !sent.startsWith('Bearer ')) return false;
+  const got = Buffer.from(sent.slice('Bearer '.length));
+  return got.length === expected.length && timingSafeEqual(got, expected);
+};
+
+const firstString = (md: grpc.Metadata, key: string): string | undefined => {
+  const v = md.get(key)[0];
+  return v === undefined ? undefined : String(v);
+};
+
+export function createGrpcServer({ service, log, metrics, internalToken, principalVerifier }: GrpcServerOptions): GrpcServer {
+  const server = new grpc.Server({ 'grpc.keepalive_permit_without_calls': 1, 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  const health = new HealthImplementation({ '': 'NOT_SERVING' });
+  health.addToServer(server);
+  const expectedToken = Buffer.from(`${internalToken}`);
+  const served: string[] = [];
+  const durations = metrics?.histogram('grpc_server_handling_seconds', 'gRPC handler duration', ['method', 'code']);
+
+  const authenticate = async (metadata: grpc.Metadata, method: string): Promise<{ requestId: string; principal: Principal | undefined; log: Logger }> => {
+    const requestId = firstString(metadata, 'x-request-id') ?? newRequestId();
+    const callLog = log.child({ requestId, method });
+    if (!tokenMatches(firstString(metadata, 'authorization'), expectedToken)) {
+      throw new AppError('UNAUTHENTICATED', 'internal calls need a valid service token', { reason: 'SERVICE_TOKEN_INVALID' });
+    }
+    const header = firstString(metadata, PRINCIPAL_HEADER);
+    if (header === undefined) return { requestId, principal: undefined, log: callLog };
+    if (!principalVerifier) throw new AppError('UNAUTHENTICATED', 'this server does not accept forwarded principals', { reason: 'PRINCIPAL_INVALID' });
+    const principal = await principalVerifier.verify(header);
+    return { requestId, principal, log: callLog.child({ principal: principal.id, orgId: principal.orgId }) };
+  };
+
+  const observe = (method: string, started: bigint, code: string) => {
+    durations?.observe({ method, code }, Number(process.hrtime.bigint() - started) / 1e9);
+  };
+
+  const wrapUnary =
+    (method: string, fn: (req: unknown, ctx: GrpcCallContext) => Promise<unknown>): grpc.handleUnaryCall<unknown, unknown> =>
+    (call, callback) => {
+      const started = process.hrtime.bigint();
+      const abort = new AbortController();
+      call.on('cancelled', () => abort.abort(new AppError('UNAVAILABLE', 'call cancelled by client')));
+      let requestId = firstString(call.metadata, 'x-request-id') ?? newRequestId();
+      authenticate(call.metadata, method)
+        .then(async (auth) => {
+          requestId = auth.requestId;
+          const deadline = call.getDeadline();
+          const ctx: GrpcCallContext = {
+            ...auth,
+            metadata: call.metadata,
+            signal: abort.signal,
+            deadline: deadline instanceof Date ? deadline : Number.isFinite(deadline) ? new Date(deadline) : undefined,
+          };
+          const response = await fn(call.request, ctx);
+          observe(method, started, 'OK');
+          callback(null, response);
+        })
+        .catch((error: unknown) => {
+          const appError = toAppError(error);
+          if (appError.code === 'INTERNAL') log.error('grpc handler failed', { err: error, method, requestId });
+          observe(method, started, appError.code);
+          callback(toGrpcStatus(appError, requestId));
+        });
+    };
+
+  const wrapServerStream =
+    (
+      method: string,
+      fn: (req: unknown, out: ServerStreamWriter<unknown>, ctx: GrpcCallContext) => Promise<void>,
+    ): grpc.handleServerStreamingCall<unknown, unknown> =>
+    (call) => {
+      const started = process.hrtime.bigint();
+      const abort = new AbortController();
+      call.on('cancelled', () => abort.abort(new AppError('UNAVAILABLE', 'call cancelled by client')));
+      let requestId = firstString(call.metadata, 'x-request-id') ?? newRequestId();
+      const out: ServerStreamWriter<unknown> = {
+        write: (message) =>
+          new Promise((resolve) => {
+            if (call.cancelled || call.destroyed) return resolve();
+            // Respect backpressure: wait for drain when the buffer is full.
+            if (call.write(message)) resolve();
+            else call.once('drain', () => resolve());
+          }),
+      };
+      authenticate(call.metadata, method)
+        .then(async (auth) => {
+          requestId = auth.requestId;
+          const deadline = call.getDeadline();
+          await fn(call.request, out, {
+            ...auth,
+            metadata: call.metadata,
+            signal: abort.signal,
+            deadline: deadline instanceof Date ? deadline : Number.isFinite(deadline) ? new Date(deadline) : undefined,
+          });
+          observe(method, started, 'OK');
+          call.end();
+        })
+        .catch((error: unknown) => {
+          const appError = toAppError(error);
+          if (appError.code === 'INTERNAL') log.error('grpc stream handler failed', { err: error, method, requestId });
+          observe(method, started, appError.code);
+          if (!call.cancelled) call.destroy(Object.assign(new Error(appError.message), toGrpcStatus(appError, requestId)));
+        });
+    };
+
+  return {
+    server,
+    health,
+    add(definition, impl, serviceName) {
+      const handlers: grpc.UntypedServiceImplementation = {};
+      for (const [name, def] of Object.entries(definition)) {
+        const fn = (impl as Record<string, unknown>)[name];
+        if (typeof fn !== 'function') throw new Error(`${serviceName}: no implementation for ${name}`);
+        const method = def.path;
+        handlers[name] = def.responseStream
+          ? wrapServerStream(method, fn.bind(impl) as never)
+          : wrapUnary(method, fn.bind(impl) as never);
+      }
+      server.addService(definition as unknown as grpc.ServiceDefinition, handlers);
+      served.push(serviceName);
+    },
+    setServing(status) {
+      health.setStatus('', status);
+      for (const name of served) health.setStatus(name, status);
+    },
+    listen(host, port) {
+      return new Promise((resolve, reject) => {
+        server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, boundPort) => {
+          if (err) return reject(new Error(`${service}: cannot listen for gRPC on ${host}:${port}: ${err.message}`, { cause: err }));
+          resolve(boundPort);
+        });
+      });
+    },
+    stop(graceMs = 5_000) {
+      this.setServing('NOT_SERVING');
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        timer.unref();
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+  };
+}
+
+export interface GrpcClientOptions {
+  internalToken: string;
+  /** Deadline for calls that do not set their own. */
+  defaultDeadlineMs?: number;
+}
+
+export interface CallOptions {
+  deadlineMs?: number;
+  /** Forward the end user's principal header (as received from the gateway). */
+  principalHeader?: string;
+  requestId?: string;
+  signal?: AbortSignal;
+}
+
+type UnaryMethod<Req, Res> = (
+  request: Req,
+  metadata: grpc.Metadata,
+  options: Partial<grpc.CallOptions>,
+  callback: (error: grpc.ServiceError | null, response: Res) => void,
+) => grpc.ClientUnaryCall;
+type StreamMethod<Req, Res> = (request: Req, metadata?: grpc.Metadata, options?: Partial<grpc.CallOptions>) => grpc.ClientReadableStream<Res>;
+
+/** Metadata and call options for an internal call: service token, request id, deadline. */
+export function callSetup(options: GrpcClientOptions, call: CallOptions = {}): { metadata: grpc.Metadata; callOptions: Partial<grpc.CallOptions> } {
+  const metadata = new grpc.Metadata();
+  metadata.set('authorization', `Bearer ${options.internalToken}`);
+  metadata.set('x-request-id', call.requestId ?? newRequestId());
+  if (call.principalHeader !== undefined) metadata.set(PRINCIPAL_HEADER, call.principalHeader);
+  const deadlineMs = call.deadlineMs ?? options.defaultDeadlineMs ?? 5_000;
+  return { metadata, callOptions: { deadline: new Date(Date.now() + deadlineMs) } };
+}
+
+/**
+ * Calls a unary method and resolves to its response; a gRPC error becomes the AppError the server
+ * raised (code, reason and field survive the hop).
+ */
+export function unaryCall<Req, Res>(
+  client: grpc.Client,
+  method: UnaryMethod<Req, Res>,
+  request: Req,
+  options: GrpcClientOptions,
+  call: CallOptions = {},
+): Promise<Res> {
+  const { metadata, callOptions } = callSetup(options, call);
+  return new Promise<Res>((resolve, reject) => {
+    const pending = method.call(client, request, metadata, callOptions, (error, response) => {
+      call.signal?.removeEventListener('abort', onAbort);
+      if (error) reject(fromGrpcError(error));
+      else resolve(response);
+    });
+    const onAbort = () => pending.cancel();
+    call.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Opens a server stream with the service token, request id and deadline set. */
+export function serverStreamCall<Req, Res>(
+  client: grpc.Client,
+  method: StreamMethod<Req, Res>,
+  request: Req,
+  options: GrpcClientOptions,
+  call: CallOptions = {},
+): grpc.ClientReadableStream<Res> {
+  const { metadata, callOptions } = callSetup(options, call);
+  const stream = method.call(client, request, metadata, callOptions);
+  if (call.signal) {
+    const onAbort = () => stream.cancel();
+    if (call.signal.aborted) onAbort();
+    else call.signal.addEventListener('abort', onAbort, { once: true });
+    stream.on('close', () => call.signal?.removeEventListener('abort', onAbort));
+  }
+  return stream;
+}
+
+/** Standard channel options for clients of internal services. */
+export const INTERNAL_CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  'grpc.keepalive_time_ms': 20_000,
+  'grpc.keepalive_timeout_ms': 5_000,
+  'grpc.keepalive_permit_without_calls': 1,
+  'grpc.max_receive_message_length': 16 * 1024 * 1024,
+};
+
+export const insecureCredentials = (): grpc.ChannelCredentials => grpc.credentials.createInsecure();

@@ -1,0 +1,53 @@
+import pino, { type DestinationStream } from 'pino';
+
+export type LogFields = Record<string, unknown>;
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+/** The one logging interface. Pass errors as `{ err }` so their cause chain is kept. */
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  child(bindings: LogFields): Logger;
+}
+
+const wrap = (p: pino.Logger): Logger => ({
+  debug: (message, fields) => p.debug(fields ?? {}, message),
+  info: (message, fields) => p.info(fields ?? {}, message),
+  warn: (message, fields) => p.warn(fields ?? {}, message),
+  error: (message, fields) => p.error(fields ?? {}, message),
+  child: (bindings) => wrap(p.child(bindings)),
+});
+
+export interface LoggerOptions {
+  service: string;
+  level: LogLevel;
+  destination?: DestinationStream;
+}
+
+/** JSON lines: `time`, `level` (as a word), `service`, `msg` and the fields. */
+export function createLogger({ service, level, destination }: LoggerOptions): Logger {
+  const options: pino.LoggerOptions = {
+    level,
+    base: { service },
+    messageKey: 'msg',
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    serializers: { err: pino.stdSerializers.errWithCause },
+    redact: { paths: ['password', '*.password', 'token', '*.token', 'secret', '*.secret', 'authorization', '*.authorization'], censor: '[REDACTED]' },
+  };
+  return wrap(destination === undefined ? pino(options) : pino(options, destination));
+}
+
+/** A logger that keeps its lines in memory (tests read them) and prints them when LOG_TESTS=1. */
+export function createMemoryLogger(service = 'test'): Logger & { lines: LogFields[] } {
+  const lines: LogFields[] = [];
+  const destination: DestinationStream = {
+    write(line: string) {
+      lines.push(JSON.parse(line) as LogFields);
+      if (process.env['LOG_TESTS'] === '1') process.stderr.write(line);
+    },
+  };
+  return Object.assign(createLogger({ service, level: 'debug', destination }), { lines });
+}

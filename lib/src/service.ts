@@ -1,0 +1,104 @@
+import type { FastifyInstance } from 'fastify';
+import { ConfigError } from './config';
+import type { GrpcServer } from './grpc';
+import type { Logger } from './log';
+
+/**
+ * What `createXService(deps)` returns: the service built but not listening. `main.ts` (or a test)
+ * decides where it listens; `stop()` drains and closes what the service itself opened.
+ */
+export interface ServiceHandle {
+  name: string;
+  http: FastifyInstance;
+  grpc?: GrpcServer | undefined;
+  /** Background loops (relays, dispatchers, probes) start here, after listening. */
+  start?(): Promise<void>;
+  /** Stops background work and servers. Does not close the pool/redis it was given. */
+  stop(): Promise<void>;
+}
+
+export interface ListenOptions {
+  host: string;
+  httpPort: number;
+  grpcPort?: number;
+}
+
+export interface ServiceAddresses {
+  httpUrl: string;
+  /** host:port */
+  grpcAddress?: string | undefined;
+}
+
+export async function listenService(handle: ServiceHandle, { host, httpPort, grpcPort = 0 }: ListenOptions): Promise<ServiceAddresses> {
+  let grpcAddress: string | undefined;
+  if (handle.grpc) {
+    const port = await handle.grpc.listen(host, grpcPort);
+    handle.grpc.setServing('SERVING');
+    grpcAddress = `${host}:${port}`;
+  }
+  await handle.http.listen({ host, port: httpPort });
+  const address = handle.http.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : httpPort;
+  if (handle.start) await handle.start();
+  return { httpUrl: `http://${host}:${port}`, grpcAddress };
+}
+
+/**
+ * The body of every main.ts: runs `main`, turns a ConfigError into one line on stderr and exit 1,
+ * and on SIGINT/SIGTERM runs the returned stop function once (a second signal exits at once).
+ */
+export function runMain(name: string, main: () => Promise<{ stop: () => Promise<void>; log: Logger }>): void {
+  main()
+    .then(({ stop, log }) => {
+      let stopping = false;
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (stopping) {
+          log.warn('second signal: exiting now', { signal });
+          process.exit(1);
+        }
+        stopping = true;
+        log.info('stopping', { signal });
+        const force = setTimeout(() => {
+          log.error('did not stop within 20 s: exiting');
+          process.exit(1);
+        }, 20_000);
+        force.unref();
+        stop().then(
+          () => {
+            log.info('stopped');
+            process.exit(0);
+          },
+          (err: unknown) => {
+            log.error('stop failed', { err });
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+    })
+    .catch((error: unknown) => {
+      if (error instanceof ConfigError) {
+        process.stderr.write(`${name}: ${error.message}\n`);
+      } else {
+        const message = error instanceof Error ? error.message : String(error);
+        process.stderr.write(`${name}: failed to start: ${message}\n`);
+        if (process.env['LOG_LEVEL'] === 'debug' && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
+      }
+      process.exit(1);
+    });
+}
+
+/** Runs every stop function even if some fail; rethrows the first failure afterwards. */
+export async function stopAll(steps: Array<() => Promise<unknown>>): Promise<void> {
+  const failures: unknown[] = [];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (error) {
+      failures.push(error);
+    }
+  }
+  if (failures.length === 1) throw failures[0] instanceof Error ? failures[0] : new Error(String(failures[0]));
+  if (failures.length > 1) throw new AggregateError(failures, `${failures.length} stop steps failed`);
+}

@@ -1,0 +1,121 @@
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { GraphQLError, parse, type DocumentNode } from 'graphql';
+import mercurius from 'mercurius';
+import { readFileSync } from 'node:fs';
+import { SUBGRAPH_DIRECTIVES_SDL, applyAccessRules } from './access';
+import { applyMutationAudit, type MutationAuditOptions } from './audit-mutations';
+import { ERROR_CODES, toAppError, toClientGraphQLError } from './errors';
+import { createHttpApp, registerOpsRoutes, type ReadinessCheck } from './http';
+import type { Logger } from './log';
+import type { Metrics } from './metrics';
+import { PRINCIPAL_HEADER, type Principal, type PrincipalVerifier } from './principal';
+
+/** What every resolver of every subgraph receives. */
+export interface RequestContext {
+  principal: Principal;
+  /** The signed header as received, to forward on gRPC calls made for this request. */
+  principalHeader: string;
+  requestId: string;
+  log: Logger;
+}
+
+/** Reads a subgraph's schema.graphql with the project's own directives declared in front of it. */
+export function loadSubgraphTypeDefs(schemaPath: string): DocumentNode {
+  return parse(`${SUBGRAPH_DIRECTIVES_SDL}\n${readFileSync(schemaPath, 'utf8')}`);
+}
+
+export interface SubgraphHttpOptions<C extends RequestContext> {
+  name: string;
+  typeDefs: DocumentNode;
+  resolvers: GraphQLResolverMap<C>;
+  verifier: PrincipalVerifier;
+  log: Logger;
+  metrics: Metrics;
+  readiness: Record<string, ReadinessCheck>;
+  /** Adds service-specific things (stores, loaders) to each request's context. */
+  extendContext?: (base: RequestContext) => C;
+  isAccepting?: () => boolean;
+  /** Records failed mutations as audit events; every Mutation field must then carry @audit. */
+  audit?: MutationAuditOptions;
+}
+
+/**
+ * The HTTP face of a subgraph: mercurius serving the federated schema at /graphql, behind the
+ * gateway-signature check, plus /healthz, /readyz and /metrics. Returned unstarted.
+ */
+export function createSubgraphHttp<C extends RequestContext>(options: SubgraphHttpOptions<C>): FastifyInstance {
+  const { name, typeDefs, resolvers, verifier, log, metrics, readiness, extendContext, isAccepting, audit } = options;
+  const app = createHttpApp({ log, metrics });
+  registerOpsRoutes(app, { metrics, readiness, ...(isAccepting ? { isAccepting } : {}) });
+  const built = buildSubgraphSchema([{ typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> }]);
+  // Audit wraps outside access, so a refused mutation is recorded too.
+  const schema = audit ? applyMutationAudit(applyAccessRules(built), audit) : applyAccessRules(built);
+  const principals = new WeakMap<FastifyRequest, { principal: Principal; header: string }>();
+  const operations = metrics.counter('graphql_failed_operations_total', 'GraphQL operations refused or answered with errors', ['subgraph', 'outcome']);
+
+  // Nothing reaches the schema (`_entities` and `_service` included) without the gateway's signature.
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.routeOptions.url !== '/graphql') return;
+    const header = request.headers[PRINCIPAL_HEADER];
+    try {
+      const principal = await verifier.verify(typeof header === 'string' ? header : undefined);
+      principals.set(request, { principal, header: header as string });
+    } catch (error) {
+      const appError = toAppError(error);
+      log.warn('subgraph request refused', { requestId: request.id, reason: appError.reason, ip: request.ip });
+      operations.inc({ subgraph: name, outcome: 'refused' });
+      return reply.code(ERROR_CODES[appError.code].http).send({
+        data: null,
+        errors: [toClientGraphQLError(appError, request.id).toJSON()],
+      });
+    }
+  });
+
+  app.register(mercurius, {
+    schema,
+    path: '/graphql',
+    graphiql: false,
+    context: (request) => {
+      const verified = principals.get(request);
+      if (!verified) throw new Error('principal missing after verification');
+      const { principal, header } = verified;
+      const requestId = principal.requestId;
+      const base: RequestContext = {
+        principal,
+        principalHeader: header,
+        requestId,
+        log: log.child({ requestId, principal: principal.id, orgId: principal.orgId }),
+      };
+      return extendContext ? extendContext(base) : base;
+    },
+    errorFormatter: (execution, context) => {
+      const ctx = context as unknown as Partial<RequestContext>;
+      const requestId = ctx.requestId ?? 'unknown';
+      // mercurius reports validation failures as one error holding the graphql errors.
+      const flattened = execution.errors.flatMap((error) => {
+        const inner = (error.originalError as { errors?: unknown } | undefined)?.errors;
+        return Array.isArray(inner) ? inner.map((e: GraphQLError) => ({ error: e, validation: true })) : [{ error, validation: false }];
+      });
+      const errors = flattened.map(({ error, validation }) => {
+        if (validation) {
+          return new GraphQLError(error.message, { ...(error.nodes ? { nodes: error.nodes } : {}), extensions: { code: 'BAD_USER_INPUT', reason: 'GRAPHQL_VALIDATION_FAILED', requestId } }).toJSON();
+        }
+        const appError = toAppError(error);
+        if (appError.code === 'INTERNAL') {
+          (ctx.log ?? log).error('resolver failed', { err: error.originalError ?? error, path: error.path, requestId });
+        }
+        if (error instanceof GraphQLError && error.originalError === undefined && appError.code === 'INTERNAL') {
+          // A validation or parse error made by graphql itself: the message is meant for the caller.
+          return new GraphQLError(error.message, { ...(error.nodes ? { nodes: error.nodes } : {}), extensions: { code: 'BAD_USER_INPUT', requestId } }).toJSON();
+        }
+        return toClientGraphQLError(appError, requestId, error.path).toJSON();
+      });
+      operations.inc({ subgraph: name, outcome: execution.data ? 'partial' : 'error' });
+      // Always 200 with errors in the body: the gateway reads them from there.
+      return { statusCode: 200, response: { data: execution.data ?? null, errors } };
+    },
+  });
+  return app;
+}
