@@ -88,6 +88,32 @@ export const commonEnv = {
   HOST: env.string('127.0.0.1'),
   DATABASE_URL: env.url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/orchestra'),
   REDIS_URL: env.url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
+  /** Every Redis key this process writes starts with it (tests use one per suite). */
+  REDIS_PREFIX: env.string('orchestra'),
   /** Shared by every internal gRPC caller and server (metadata `authorization: Bearer ...`). */
   INTERNAL_TOKEN: env.secret(32),
 };
+
+/**
+ * The variables every domain service (subgraph + gRPC server) reads, with its default ports and
+ * schema. AUDIT_GRPC_ADDR is where the audit outbox relay delivers; unset, events wait in the outbox.
+ */
+export const subgraphEnv = (service: string, httpPort: number, grpcPort: number) => ({
+  ...commonEnv,
+  HTTP_PORT: env.port(httpPort),
+  GRPC_PORT: env.port(grpcPort),
+  DB_SCHEMA: env.string(service),
+  /** The gateway's Ed25519 public key: verifies x-orchestra-principal. */
+  PRINCIPAL_PUBLIC_KEY: env.pem('PUBLIC KEY'),
+  AUDIT_GRPC_ADDR: z.string().optional(),
+});
+
+/** Default ports of `npm start` (HTTP, gRPC). Tests use port 0. */
+export const DEFAULT_PORTS = {
+  gateway: { http: 4000 },
+  identity: { http: 4101, grpc: 50051 },
+  catalog: { http: 4102, grpc: 50052 },
+  orchestration: { http: 4103, grpc: 50053 },
+  audit: { http: 4104, grpc: 50054 },
+  worker: { http: 4110, grpc: 50061 },
+} as const;

@@ -1,4 +1,5 @@
 export * from './access';
+export * from './access-token';
 export * from './audit';
 export * from './audit-mutations';
 export * from './config';
@@ -7,6 +8,7 @@ export * from './errors';
 export * from './grpc';
 export * from './http';
 export * from './ids';
+export * from './launcher';
 export * from './log';
 export * from './metrics';
 export * from './migrate';

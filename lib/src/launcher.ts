@@ -1,0 +1,95 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export interface LaunchOptions {
+  /** A name for messages and the log file. */
+  name: string;
+  /** The service's main.ts (run with tsx). */
+  entry: string;
+  env: Record<string, string>;
+  /** Where the child's JSON log lines are written (one file per service). */
+  logDir: string;
+  /** Also echo the child's output to this process's stdout. */
+  echo?: boolean;
+  startTimeoutMs?: number;
+}
+
+export interface LaunchedService {
+  name: string;
+  process: ChildProcess;
+  httpUrl: string;
+  grpcAddress: string | undefined;
+  logFile: string;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited. */
+  stop(graceMs?: number): Promise<void>;
+  /** SIGKILL at once (crash tests). */
+  kill(): Promise<void>;
+}
+
+const TSX_CLI = require.resolve('tsx/cli');
+
+/**
+ * Runs a service's main.ts as a child process and resolves once it logs `listening` with its
+ * addresses. If it exits first, rejects with the last lines it wrote (the config error, say).
+ */
+export function launchService({ name, entry, env, logDir, echo = false, startTimeoutMs = 30_000 }: LaunchOptions): Promise<LaunchedService> {
+  mkdirSync(logDir, { recursive: true });
+  const logFile = join(logDir, `${name}.log`);
+  const logStream = createWriteStream(logFile, { flags: 'a' });
+  const child = spawn(process.execPath, [TSX_CLI, entry], {
+    env: { ...process.env, ...env, NODE_OPTIONS: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const tail: string[] = [];
+  const remember = (line: string) => {
+    tail.push(line);
+    if (tail.length > 20) tail.shift();
+    logStream.write(`${line}\n`);
+    if (echo) process.stdout.write(`${line}\n`);
+  };
+  createInterface({ input: child.stderr }).on('line', remember);
+  const stopper = (signal: NodeJS.Signals, graceMs: number) => async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+    logStream.end();
+  };
+
+  return new Promise<LaunchedService>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} did not start within ${startTimeoutMs} ms; last output:\n${tail.join('\n')}`));
+    }, startTimeoutMs);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${signal ?? `code ${code}`}) before it was listening; last output:\n${tail.join('\n')}`));
+    });
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      remember(line);
+      let parsed: { msg?: string; httpUrl?: string; grpcAddress?: string } | undefined;
+      try {
+        parsed = JSON.parse(line) as typeof parsed;
+      } catch {
+        return;
+      }
+      if (parsed?.msg === 'listening' && typeof parsed.httpUrl === 'string') {
+        clearTimeout(timer);
+        child.removeAllListeners('exit');
+        resolve({
+          name,
+          process: child,
+          httpUrl: parsed.httpUrl,
+          grpcAddress: parsed.grpcAddress,
+          logFile,
+          stop: (graceMs = 10_000) => stopper('SIGTERM', graceMs)(),
+          kill: () => stopper('SIGKILL', 0)(),
+        });
+      }
+    });
+  });
+}
