@@ -12,6 +12,7 @@ export * from './launcher';
 export * from './log';
 export * from './metrics';
 export * from './migrate';
+export * from './net-guard';
 export * from './principal';
 export * from './rate-limit';
 export * from './redis';
