@@ -2,6 +2,7 @@ export * from './access';
 export * from './access-token';
 export * from './audit';
 export * from './audit-mutations';
+export * from './audit-relay';
 export * from './config';
 export * from './db';
 export * from './errors';

@@ -1,0 +1,386 @@
+import { auditV1 } from '@orchestra/proto';
+import pg from 'pg';
+import type { OutboxAuditEvent } from './audit';
+import { assertSchemaName, withSystemTransaction, type Pool, type PoolClient } from './db';
+import { AppError, toAppError } from './errors';
+import { INTERNAL_CHANNEL_OPTIONS, insecureCredentials, unaryCall } from './grpc';
+import { newRequestId } from './ids';
+import type { Logger } from './log';
+import type { Metrics } from './metrics';
+
+export interface OutboxRelayOptions {
+  /** The service's pool; the relay works as the owner role (no row-level security). */
+  pool: Pool;
+  /** The service's schema: the outbox is `<schema>.audit_outbox`, the wake-up channel `audit_outbox_<schema>`. */
+  schema: string;
+  /** The producing service's name (logs). */
+  service: string;
+  /** host:port of AuditService. Unset: the relay does nothing and events wait in the outbox. */
+  auditGrpcAddress: string | undefined;
+  internalToken: string;
+  log: Logger;
+  metrics: Metrics;
+  /** Events per Record call. Default 100. */
+  batchSize?: number;
+  /** The backup poll when no NOTIFY arrives (and the probe interval while audit is down). Default 2 s. */
+  pollMs?: number;
+  /** Deadline of each Record call. Default 5 s. */
+  deadlineMs?: number;
+  /** First retry delay; doubles per attempt. Default 500 ms. */
+  baseBackoffMs?: number;
+  /** Longest retry delay. Default 30 s. */
+  maxBackoffMs?: number;
+  /** How long delivered rows are kept before they are pruned. Default 24 h. */
+  keepDeliveredMs?: number;
+  /** How often pruning runs. Default 10 min. */
+  pruneIntervalMs?: number;
+}
+
+export interface OutboxRelay {
+  /** Starts the loop (LISTEN + poll). Resolves once it runs; never rejects for audit being down. */
+  start(): Promise<void>;
+  /** Stops the loop, waits for the batch in flight, closes its connections. */
+  stop(): Promise<void>;
+  /** Claims and sends one batch; resolves to the number of events delivered. */
+  deliverOnce(): Promise<number>;
+  /** Deletes delivered rows older than `keepDeliveredMs`; resolves to how many. */
+  pruneDelivered(): Promise<number>;
+}
+
+interface OutboxRow {
+  id: string;
+  event: OutboxAuditEvent;
+  attempts: number;
+}
+
+/** Errors that say something about the events themselves; everything else is about the link. */
+const REJECTED = 'BAD_USER_INPUT';
+
+const ACTOR_KINDS: Record<OutboxAuditEvent['actor']['kind'], auditV1.ActorKind> = {
+  user: auditV1.ActorKind.ACTOR_KIND_USER,
+  apiKey: auditV1.ActorKind.ACTOR_KIND_API_KEY,
+  service: auditV1.ActorKind.ACTOR_KIND_SERVICE,
+  anonymous: auditV1.ActorKind.ACTOR_KIND_ANONYMOUS,
+};
+
+/** The outbox JSON as it travels on the wire (an event without an org has org_id ""). */
+export function toProtoAuditEvent(event: OutboxAuditEvent): auditV1.AuditEvent {
+  return {
+    eventId: event.eventId,
+    orgId: event.orgId ?? '',
+    occurredAt: new Date(event.occurredAt),
+    service: event.service,
+    actor: {
+      kind: ACTOR_KINDS[event.actor.kind] ?? auditV1.ActorKind.ACTOR_KIND_UNSPECIFIED,
+      id: event.actor.id,
+      userId: event.actor.userId ?? '',
+      apiKeyId: event.actor.apiKeyId ?? '',
+      display: event.actor.display ?? '',
+    },
+    action: event.action,
+    targetType: event.targetType,
+    targetId: event.targetId,
+    outcome: event.outcome,
+    requestId: event.requestId,
+    ip: event.ip,
+    userAgent: event.userAgent,
+    diff: event.diff ?? null,
+  };
+}
+
+const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+/**
+ * Delivers a service's audit outbox to AuditService.Record.
+ *
+ * Delivery is at-least-once and AuditService dedupes by event id, so every event is stored exactly
+ * once. A batch is claimed with `FOR UPDATE SKIP LOCKED` and the transaction stays open across the
+ * gRPC call: replicas never send the same row at the same time, and a crash before commit leaves the
+ * rows pending to be sent again. A failed batch gets attempts/last_error and a next_attempt_at with
+ * exponential backoff and jitter. While audit is unreachable the relay probes it with one event per
+ * poll; the first success releases every event that only waited for it, so a backlog drains at once
+ * instead of waiting out each row's backoff. An event audit rejects (BAD_USER_INPUT) is isolated from
+ * its batch and keeps retrying on its own backoff; nothing is ever dropped.
+ */
+export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const {
+    pool,
+    schema,
+    service,
+    auditGrpcAddress,
+    internalToken,
+    metrics,
+    batchSize = 100,
+    pollMs = 2_000,
+    deadlineMs = 5_000,
+    baseBackoffMs = 500,
+    maxBackoffMs = 30_000,
+    keepDeliveredMs = 24 * 60 * 60 * 1000,
+    pruneIntervalMs = 10 * 60 * 1000,
+  } = options;
+  assertSchemaName(schema);
+  const table = `${quoteIdent(schema)}.audit_outbox`;
+  const channel = `audit_outbox_${schema}`;
+  const log = options.log.child({ component: 'audit-relay', service });
+
+  const pending = metrics.gauge('audit_outbox_pending', 'Audit events in the outbox not yet delivered');
+  const oldestPending = metrics.gauge('audit_outbox_oldest_pending_seconds', 'Age of the oldest undelivered audit event');
+  const delivered = metrics.counter('audit_outbox_delivered_total', 'Audit events delivered to AuditService');
+  const failed = metrics.counter('audit_outbox_failed_total', 'Audit event deliveries that failed (each is retried)', ['code']);
+  const pruned = metrics.counter('audit_outbox_pruned_total', 'Delivered audit events pruned from the outbox');
+
+  let client: auditV1.AuditServiceClient | undefined;
+  /** Set by a failure that was not about the events: the next batch is a single-event probe. */
+  let linkDown = false;
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let listener: pg.Client | undefined;
+  let wake: (() => void) | undefined;
+  let wakeRequested = false;
+
+  const grpcClient = (): auditV1.AuditServiceClient | undefined => {
+    if (auditGrpcAddress === undefined || auditGrpcAddress === '') return undefined;
+    client ??= new auditV1.AuditServiceClient(auditGrpcAddress, insecureCredentials(), INTERNAL_CHANNEL_OPTIONS);
+    return client;
+  };
+
+  /** Exponential with "equal jitter": between half and all of base·2^(attempt-1), capped. */
+  const backoffMs = (attempt: number): number => {
+    const ceiling = Math.min(maxBackoffMs, baseBackoffMs * 2 ** Math.min(attempt - 1, 30));
+    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+  };
+
+  const claim = async (tx: PoolClient, limit: number, probe: boolean): Promise<OutboxRow[]> => {
+    // A probe ignores backoff (it asks whether audit is back) but not events audit itself rejected.
+    const due = probe ? `last_error_code IS DISTINCT FROM '${REJECTED}'` : 'next_attempt_at <= now()';
+    const { rows } = await tx.query<OutboxRow>(
+      `SELECT id, event, attempts FROM ${table}
+        WHERE delivered_at IS NULL AND ${due}
+        ORDER BY created_at, id
+        LIMIT $1
+        FOR UPDATE SKIP LOCKED`,
+      [limit],
+    );
+    return rows;
+  };
+
+  const markDelivered = (tx: PoolClient, ids: string[]) =>
+    tx.query(
+      `UPDATE ${table} SET delivered_at = now(), attempts = attempts + 1, last_error = NULL, last_error_code = NULL WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+
+  const markFailed = (tx: PoolClient, rows: OutboxRow[], error: AppError) =>
+    tx.query(
+      `UPDATE ${table} AS o
+          SET attempts = o.attempts + 1, last_error = $2, last_error_code = $3,
+              next_attempt_at = now() + d.delay_ms * interval '1 millisecond'
+         FROM unnest($1::uuid[], $4::int[]) AS d(id, delay_ms)
+        WHERE o.id = d.id`,
+      [rows.map((r) => r.id), error.message.slice(0, 1000), error.code, rows.map((r) => backoffMs(r.attempts + 1))],
+    );
+
+  /** Rows that failed only because audit was unreachable become due now. */
+  const releaseWaiting = async (tx: PoolClient): Promise<number> => {
+    const { rowCount } = await tx.query(
+      `UPDATE ${table} SET next_attempt_at = now()
+        WHERE delivered_at IS NULL AND next_attempt_at > now() AND last_error_code IS DISTINCT FROM '${REJECTED}'`,
+    );
+    return rowCount ?? 0;
+  };
+
+  const send = async (audit: auditV1.AuditServiceClient, rows: OutboxRow[]): Promise<auditV1.RecordResponse> => {
+    const events = rows.map((row) => {
+      try {
+        return toProtoAuditEvent(row.event);
+      } catch (error) {
+        // A row that cannot even be encoded is the event's fault, not the link's: isolate it like a rejection.
+        throw new AppError(REJECTED, `outbox event ${row.id} is malformed`, { cause: error });
+      }
+    });
+    return unaryCall(audit, audit.record.bind(audit), { events }, { internalToken }, { deadlineMs, requestId: newRequestId() });
+  };
+
+  /** One claimed batch: how many were claimed and delivered, and whether more may be due. */
+  const deliverBatch = async (): Promise<{ claimed: number; delivered: number; more: boolean }> => {
+    const audit = grpcClient();
+    if (audit === undefined) return { claimed: 0, delivered: 0, more: false };
+    const probe = linkDown;
+    const limit = probe ? 1 : batchSize;
+    return withSystemTransaction(pool, async (tx) => {
+      const rows = await claim(tx, limit, probe);
+      if (rows.length === 0) return { claimed: 0, delivered: 0, more: false };
+      try {
+        const response = await send(audit, rows);
+        await markDelivered(tx, rows.map((r) => r.id));
+        delivered.inc(rows.length);
+        let released = 0;
+        if (linkDown) {
+          linkDown = false;
+          released = await releaseWaiting(tx);
+          log.info('audit service reachable again: delivering the backlog', { released });
+        }
+        log.debug('audit events delivered', { count: rows.length, stored: response.stored, duplicates: response.duplicates });
+        return { claimed: rows.length, delivered: rows.length, more: rows.length === limit || released > 0 };
+      } catch (error) {
+        const appError = toAppError(error);
+        if (appError.code !== REJECTED) {
+          await markFailed(tx, rows, appError);
+          failed.inc({ code: appError.code }, rows.length);
+          if (!linkDown) {
+            log.warn('audit service unreachable: events stay in the outbox and are retried', {
+              code: appError.code,
+              error: appError.message,
+              count: rows.length,
+              firstEventId: rows[0]?.id,
+            });
+          }
+          linkDown = true;
+          return { claimed: rows.length, delivered: 0, more: false };
+        }
+        // Audit answered, so the link is fine; find the events it refuses by sending them one by one.
+        linkDown = false;
+        let ok = 0;
+        for (const row of rows) {
+          try {
+            await send(audit, [row]);
+            await markDelivered(tx, [row.id]);
+            ok += 1;
+          } catch (singleError) {
+            const single = toAppError(singleError);
+            await markFailed(tx, [row], single);
+            failed.inc({ code: single.code });
+            if (single.code === REJECTED) {
+              log.error('audit service rejected an event: it stays in the outbox', { eventId: row.id, attempts: row.attempts + 1, error: single.message, field: single.field });
+            } else {
+              linkDown = true;
+            }
+          }
+        }
+        delivered.inc(ok);
+        return { claimed: rows.length, delivered: ok, more: !linkDown && rows.length === limit };
+      }
+    });
+  };
+
+  const refreshGauges = async (): Promise<void> => {
+    const { rows } = await pool.query<{ count: number; oldest: number | null }>(
+      `SELECT count(*)::int AS count, extract(epoch FROM now() - min(created_at))::float8 AS oldest FROM ${table} WHERE delivered_at IS NULL`,
+    );
+    pending.set(rows[0]?.count ?? 0);
+    oldestPending.set(rows[0]?.oldest ?? 0);
+  };
+
+  const pruneDelivered = async (): Promise<number> => {
+    let total = 0;
+    for (;;) {
+      // Bounded batches keep each delete short next to live inserts.
+      const { rowCount } = await pool.query(
+        `DELETE FROM ${table} WHERE id IN (
+           SELECT id FROM ${table} WHERE delivered_at < now() - $1::float8 * interval '1 millisecond' LIMIT 5000)`,
+        [keepDeliveredMs],
+      );
+      total += rowCount ?? 0;
+      if ((rowCount ?? 0) < 5000) break;
+    }
+    if (total > 0) {
+      pruned.inc(total);
+      log.info('delivered audit events pruned from the outbox', { count: total });
+    }
+    return total;
+  };
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (wakeRequested || !running) {
+        wakeRequested = false;
+        return resolve();
+      }
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = undefined;
+        wakeRequested = false;
+        resolve();
+      }
+      wake = done;
+    });
+
+  const nudge = () => {
+    if (wake) wake();
+    else wakeRequested = true;
+  };
+
+  const listen = async (): Promise<void> => {
+    const connection = new pg.Client({ ...pool.options, application_name: `${service}-audit-relay` });
+    connection.on('notification', nudge);
+    connection.on('error', (err) => {
+      log.warn('audit outbox listener failed: polling until it reconnects', { err });
+      if (listener === connection) listener = undefined;
+      connection.end().catch(() => undefined);
+    });
+    await connection.connect();
+    await connection.query(`LISTEN ${quoteIdent(channel)}`);
+    listener = connection;
+  };
+
+  const run = async (): Promise<void> => {
+    let lastPrune = 0;
+    let processed = 0;
+    while (running) {
+      try {
+        if (listener === undefined) await listen().catch((err: unknown) => log.warn('cannot LISTEN for audit outbox inserts: polling only', { err }));
+        let result = await deliverBatch();
+        processed += result.delivered;
+        while (running && result.more) {
+          result = await deliverBatch();
+          processed += result.delivered;
+          // A long backlog shows progress.
+          if (processed >= 1000) {
+            log.info('audit backlog delivery in progress', { delivered: processed });
+            processed = 0;
+          }
+        }
+        processed = 0;
+        if (Date.now() - lastPrune >= pruneIntervalMs) {
+          lastPrune = Date.now();
+          await pruneDelivered();
+        }
+        await refreshGauges();
+      } catch (err) {
+        // The database may be down: keep the loop alive and try again after a poll.
+        log.error('audit relay cycle failed', { err });
+      }
+      await sleep(pollMs);
+    }
+  };
+
+  return {
+    async start() {
+      if (running) return;
+      if (grpcClient() === undefined) {
+        log.warn('AUDIT_GRPC_ADDR is not set: audit events stay in the outbox until a relay delivers them');
+        return;
+      }
+      running = true;
+      await listen().catch((err: unknown) => log.warn('cannot LISTEN for audit outbox inserts: polling only', { err }));
+      loop = run();
+      log.info('audit relay started', { auditGrpcAddress, batchSize, pollMs });
+    },
+    async stop() {
+      running = false;
+      nudge();
+      await loop;
+      loop = undefined;
+      const connection = listener;
+      listener = undefined;
+      await connection?.end().catch(() => undefined);
+      client?.close();
+      client = undefined;
+    },
+    async deliverOnce() {
+      return (await deliverBatch()).delivered;
+    },
+    pruneDelivered,
+  };
+}
