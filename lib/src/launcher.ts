@@ -14,6 +14,8 @@ export interface LaunchOptions {
   /** Also echo the child's output to this process's stdout. */
   echo?: boolean;
   startTimeoutMs?: number;
+  /** Sees every line the child writes (parsed when it is JSON), e.g. to pick out a one-time message. */
+  onLine?: (line: string, parsed: Record<string, unknown> | undefined) => void;
 }
 
 export interface LaunchedService {
@@ -34,7 +36,7 @@ const TSX_CLI = require.resolve('tsx/cli');
  * Runs a service's main.ts as a child process and resolves once it logs `listening` with its
  * addresses. If it exits first, rejects with the last lines it wrote (the config error, say).
  */
-export function launchService({ name, entry, env, logDir, echo = false, startTimeoutMs = 30_000 }: LaunchOptions): Promise<LaunchedService> {
+export function launchService({ name, entry, env, logDir, echo = false, startTimeoutMs = 30_000, onLine }: LaunchOptions): Promise<LaunchedService> {
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${name}.log`);
   const logStream = createWriteStream(logFile, { flags: 'a' });
@@ -49,6 +51,15 @@ export function launchService({ name, entry, env, logDir, echo = false, startTim
     if (tail.length > 20) tail.shift();
     logStream.write(`${line}\n`);
     if (echo) process.stdout.write(`${line}\n`);
+    if (onLine) {
+      let parsed: Record<string, unknown> | undefined;
+      try {
+        parsed = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        parsed = undefined;
+      }
+      onLine(line, parsed);
+    }
   };
   createInterface({ input: child.stderr }).on('line', remember);
   const stopper = (signal: NodeJS.Signals, graceMs: number) => async () => {
@@ -69,8 +80,10 @@ export function launchService({ name, entry, env, logDir, echo = false, startTim
       clearTimeout(timer);
       reject(new Error(`${name} exited (${signal ?? `code ${code}`}) before it was listening; last output:\n${tail.join('\n')}`));
     });
+    let listening = false;
     createInterface({ input: child.stdout }).on('line', (line) => {
       remember(line);
+      if (listening) return;
       let parsed: { msg?: string; httpUrl?: string; grpcAddress?: string } | undefined;
       try {
         parsed = JSON.parse(line) as typeof parsed;
@@ -78,6 +91,7 @@ export function launchService({ name, entry, env, logDir, echo = false, startTim
         return;
       }
       if (parsed?.msg === 'listening' && typeof parsed.httpUrl === 'string') {
+        listening = true;
         clearTimeout(timer);
         child.removeAllListeners('exit');
         resolve({

@@ -1,0 +1,46 @@
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
+import {
+  ACCESS_TOKEN_AUDIENCE,
+  ACCESS_TOKEN_ISSUER,
+  accessTokenClaimsSchema,
+  AppError,
+  JWKS_PATH,
+  type AccessTokenClaims,
+  type TokenRevocations,
+} from '@orchestra/lib';
+
+export interface AccessTokenVerifier {
+  /** The claims of a valid, unrevoked access token; otherwise UNAUTHENTICATED with a reason. */
+  verify(token: string): Promise<AccessTokenClaims>;
+}
+
+/**
+ * Verifies identity's JWTs locally against its JWKS (fetched once, refetched when an unknown `kid`
+ * appears, which is how key rotation reaches the gateway), then checks revocations in Redis.
+ */
+export function createAccessTokenVerifier(identityHttpUrl: string, revocations: TokenRevocations): AccessTokenVerifier {
+  const jwks = createRemoteJWKSet(new URL(JWKS_PATH, identityHttpUrl), { cooldownDuration: 5_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 3_000 });
+  return {
+    async verify(token) {
+      let payload: unknown;
+      try {
+        ({ payload } = await jwtVerify(token, jwks, { issuer: ACCESS_TOKEN_ISSUER, audience: ACCESS_TOKEN_AUDIENCE, clockTolerance: 5 }));
+      } catch (error) {
+        if (error instanceof joseErrors.JWTExpired) {
+          throw new AppError('UNAUTHENTICATED', 'access token has expired: refresh it', { reason: 'TOKEN_EXPIRED', cause: error });
+        }
+        if (error instanceof joseErrors.JWKSTimeout || (error instanceof TypeError && /fetch/i.test(error.message))) {
+          throw new AppError('UNAVAILABLE', 'cannot check the access token: identity keys are unreachable', { reason: 'JWKS_UNAVAILABLE', cause: error });
+        }
+        throw new AppError('UNAUTHENTICATED', 'access token is not valid', { reason: 'TOKEN_INVALID', cause: error });
+      }
+      const parsed = accessTokenClaimsSchema.safeParse(payload);
+      if (!parsed.success) throw new AppError('UNAUTHENTICATED', 'access token is not valid', { reason: 'TOKEN_INVALID' });
+      const revoked = await revocations.check(parsed.data);
+      if (revoked !== undefined) {
+        throw new AppError('UNAUTHENTICATED', 'access token has been revoked: refresh it or sign in again', { reason: 'TOKEN_REVOKED', details: { why: revoked } });
+      }
+      return parsed.data;
+    },
+  };
+}

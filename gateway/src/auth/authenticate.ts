@@ -1,0 +1,43 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { API_KEY_PATTERN, AppError, type Principal } from '@orchestra/lib';
+import type { AccessTokenVerifier } from './access-tokens';
+import type { ApiKeyAuthenticator } from './api-keys';
+
+export interface CallerInfo {
+  requestId: string;
+  ip: string;
+  userAgent?: string | undefined;
+  traceparent?: string | undefined;
+}
+
+export interface Authenticator {
+  /** The principal for a credential (`Bearer <jwt>`, `Bearer orc_...` or `x-api-key`), or anonymous without one. */
+  authenticate(credential: string | undefined, caller: CallerInfo): Promise<Principal>;
+}
+
+/** The credential in request headers: the Authorization bearer value, else x-api-key. */
+export function credentialFromHeaders(headers: IncomingHttpHeaders): string | undefined {
+  const authorization = headers.authorization;
+  if (typeof authorization === 'string' && authorization.trim() !== '') {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (!match?.[1]) throw new AppError('UNAUTHENTICATED', 'Authorization header must be "Bearer <token>"', { reason: 'MALFORMED_AUTHORIZATION' });
+    return match[1];
+  }
+  const apiKey = headers['x-api-key'];
+  return typeof apiKey === 'string' && apiKey !== '' ? apiKey : undefined;
+}
+
+export function createAuthenticator(accessTokens: AccessTokenVerifier, apiKeys: ApiKeyAuthenticator): Authenticator {
+  return {
+    async authenticate(credential, caller) {
+      const base = { requestId: caller.requestId, ip: caller.ip, userAgent: caller.userAgent, traceparent: caller.traceparent };
+      if (credential === undefined) return { kind: 'anonymous', id: 'anonymous', scopes: [], ...base };
+      if (credential.startsWith('orc_')) {
+        if (!API_KEY_PATTERN.test(credential)) throw new AppError('UNAUTHENTICATED', 'API key is malformed', { reason: 'API_KEY_INVALID' });
+        return { ...(await apiKeys.authenticate(credential, caller.ip, caller.requestId)), ...base };
+      }
+      const claims = await accessTokens.verify(credential);
+      return { kind: 'user', id: claims.sub, userId: claims.sub, orgId: claims.org, role: claims.role, scopes: [], display: claims.email, ...base };
+    },
+  };
+}

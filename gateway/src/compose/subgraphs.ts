@@ -1,0 +1,13 @@
+import { DEFAULT_PORTS } from '@orchestra/lib';
+import { typeDefs as identityTypeDefs } from '@orchestra/identity';
+import type { SubgraphSource } from './compose';
+
+const localUrl = (port: number) => `http://127.0.0.1:${port}/graphql`;
+
+/**
+ * The subgraphs composed into gateway/supergraph.graphql, with the routing URLs `npm start` uses.
+ * Deployments override them with SUBGRAPH_<NAME>_URL.
+ */
+export const SUBGRAPHS: SubgraphSource[] = [
+  { name: 'identity', url: localUrl(DEFAULT_PORTS.identity.http), typeDefs: identityTypeDefs },
+];

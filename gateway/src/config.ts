@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { commonEnv, DEFAULT_PORTS, env } from '@orchestra/lib';
+
+const optionalUrl = env.url(['http', 'https']).optional();
+
+export const gatewayConfigSchema = z.object({
+  LOG_LEVEL: commonEnv.LOG_LEVEL,
+  HOST: commonEnv.HOST,
+  REDIS_URL: commonEnv.REDIS_URL,
+  REDIS_PREFIX: commonEnv.REDIS_PREFIX,
+  INTERNAL_TOKEN: commonEnv.INTERNAL_TOKEN,
+  HTTP_PORT: env.port(DEFAULT_PORTS.gateway.http),
+  /** Ed25519 private key (PKCS8 PEM) the gateway signs forwarded principals with. */
+  PRINCIPAL_PRIVATE_KEY: env.pem('PRIVATE KEY'),
+  /** identity's HTTP base URL: its JWKS is at /.well-known/jwks.json. */
+  IDENTITY_HTTP_URL: env.url(['http', 'https'], `http://127.0.0.1:${DEFAULT_PORTS.identity.http}`),
+  IDENTITY_GRPC_ADDR: env.string(`127.0.0.1:${DEFAULT_PORTS.identity.grpc}`),
+  /** static: the composed supergraph file (default gateway/supergraph.graphql, or --supergraph <file>); live: compose from running subgraphs (development). */
+  SUPERGRAPH_MODE: env.oneOf(['static', 'live'] as const, 'static'),
+  SUPERGRAPH_PATH: z.string().optional(),
+  /** Override the routing URL of a subgraph (otherwise the one in the supergraph). */
+  SUBGRAPH_IDENTITY_URL: optionalUrl,
+  SUBGRAPH_CATALOG_URL: optionalUrl,
+  SUBGRAPH_ORCHESTRATION_URL: optionalUrl,
+  SUBGRAPH_AUDIT_URL: optionalUrl,
+  /** Requests per minute per signed-in principal (user or API key) and per IP for anonymous callers. */
+  RATE_LIMIT_PER_MINUTE: env.int(1200, { min: 1 }),
+  ANONYMOUS_RATE_LIMIT_PER_MINUTE: env.int(300, { min: 1 }),
+  /** Upper bound on how long an API key check is cached (revocations evict at once). */
+  API_KEY_CACHE_TTL_MS: env.int(30_000, { min: 0, max: 300_000 }),
+  MAX_QUERY_DEPTH: env.int(15, { min: 2, max: 100 }),
+  /** Folder with the built admin SPA to serve at / (optional). */
+  WEB_DIST_DIR: z.string().optional(),
+});
+
+export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
+
+export const SUBGRAPH_NAMES = ['identity', 'catalog', 'orchestration', 'audit'] as const;
+export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
+
+export const subgraphUrlOverrides = (config: GatewayConfig): Partial<Record<SubgraphName, string>> => {
+  const overrides: Partial<Record<SubgraphName, string>> = {};
+  if (config.SUBGRAPH_IDENTITY_URL) overrides.identity = config.SUBGRAPH_IDENTITY_URL;
+  if (config.SUBGRAPH_CATALOG_URL) overrides.catalog = config.SUBGRAPH_CATALOG_URL;
+  if (config.SUBGRAPH_ORCHESTRATION_URL) overrides.orchestration = config.SUBGRAPH_ORCHESTRATION_URL;
+  if (config.SUBGRAPH_AUDIT_URL) overrides.audit = config.SUBGRAPH_AUDIT_URL;
+  return overrides;
+};

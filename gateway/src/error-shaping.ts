@@ -1,0 +1,53 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { GraphQLFormattedError } from 'graphql';
+import { isErrorCode, type Logger } from '@orchestra/lib';
+import type { GatewayContext } from './context';
+
+const CLIENT_INPUT_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'OPERATION_RESOLUTION_FAILURE', 'PERSISTED_QUERY_NOT_SUPPORTED']);
+
+/**
+ * Puts every error a client sees into the registry's shape: a registry code, a clear message and the
+ * request id. Anything unexpected becomes INTERNAL with only the request id (the cause is logged).
+ */
+export function shapeError(error: GraphQLFormattedError, requestId: string): GraphQLFormattedError {
+  const { stacktrace: _stack, serviceName: _service, exception: _exception, ...extensions } = (error.extensions ?? {}) as Record<string, unknown>;
+  const code = extensions['code'];
+  const base = { ...(error.locations ? { locations: error.locations } : {}), ...(error.path ? { path: error.path } : {}) };
+  if (isErrorCode(code) && code !== 'INTERNAL') return { ...base, message: error.message, extensions: { ...extensions, requestId } };
+  if (code === 'INTERNAL' && typeof error.message === 'string' && error.message.startsWith('Internal error (request id')) {
+    return { ...base, message: error.message, extensions: { ...extensions, requestId } };
+  }
+  if (typeof code === 'string' && CLIENT_INPUT_CODES.has(code)) {
+    return { ...base, message: error.message, extensions: { code: 'BAD_USER_INPUT', reason: code, requestId } };
+  }
+  return { ...base, message: `Internal error (request id ${requestId})`, extensions: { code: 'INTERNAL', requestId } };
+}
+
+export function errorShapingPlugin(log: Logger): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue }) {
+          for (const error of errors) {
+            const code = error.extensions?.['code'];
+            if (!isErrorCode(code) || code === 'INTERNAL') {
+              if (typeof code === 'string' && CLIENT_INPUT_CODES.has(code)) continue;
+              contextValue.log.error('graphql request failed', { err: error.originalError ?? error, path: error.path, code });
+            }
+          }
+          await Promise.resolve();
+        },
+        async willSendResponse({ response, contextValue }) {
+          if (response.body.kind === 'single' && response.body.singleResult.errors) {
+            response.body.singleResult.errors = response.body.singleResult.errors.map((e) => shapeError(e, contextValue.requestId));
+          }
+          await Promise.resolve();
+        },
+      };
+    },
+    async unexpectedErrorProcessingRequest({ error }) {
+      log.error('unexpected error processing a request', { err: error });
+      await Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,298 @@
+import { ApolloGateway, IntrospectAndCompose } from '@apollo/gateway';
+import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { parse, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { readFileSync } from 'node:fs';
+import {
+  AppError,
+  createHttpApp,
+  createRateLimiter,
+  createTokenRevocations,
+  ERROR_CODES,
+  newRequestId,
+  PRINCIPAL_HEADER,
+  registerOpsRoutes,
+  servicePrincipal,
+  toAppError,
+  toClientGraphQLError,
+  type Logger,
+  type Metrics,
+  type Principal,
+  type PrincipalSigner,
+  type Redis,
+  type ServiceHandle,
+} from '@orchestra/lib';
+import type { identityV1 } from '@orchestra/proto';
+import { createAccessTokenVerifier } from './auth/access-tokens';
+import { createApiKeyAuthenticator } from './auth/api-keys';
+import { createAuthenticator, credentialFromHeaders, type CallerInfo } from './auth/authenticate';
+import { buildPublicSchema, publicTagsOf } from './compose/compose';
+import { SUBGRAPH_NAMES, subgraphUrlOverrides, type GatewayConfig } from './config';
+import type { GatewayContext } from './context';
+import { depthLimitRule } from './depth-limit';
+import { errorShapingPlugin } from './error-shaping';
+import { checkPublicOperation, introspectPublic, isIntrospectionOnly } from './public-api';
+import { SignedPrincipalDataSource } from './subgraph-datasource';
+
+export interface GatewayDeps {
+  config: GatewayConfig;
+  log: Logger;
+  metrics: Metrics;
+  /** For rate limits and token revocations. */
+  redis: Redis;
+  /** A second connection, put in subscriber mode (API key revocations). */
+  subscriber: Redis;
+  identity: identityV1.IdentityServiceClient;
+  signer: PrincipalSigner;
+  /** The supergraph SDL in static mode. */
+  supergraphSdl?: string;
+}
+
+export interface GatewayHandle extends ServiceHandle {
+  /** The current API schema (queries and mutations of the supergraph). */
+  apiSchema(): GraphQLSchema;
+  /** The current public schema (what API keys may use). */
+  publicSchema(): GraphQLSchema;
+  /** Runs an operation through the federated query plan as `principal` (used by subscriptions). */
+  executeFederated(args: { document: DocumentNode; variables?: Record<string, unknown>; principal: Principal }): Promise<ExecutionResult>;
+  authenticate(credential: string | undefined, caller: CallerInfo): Promise<Principal>;
+}
+
+interface GraphQLBody {
+  query?: unknown;
+  variables?: unknown;
+  operationName?: unknown;
+}
+
+/** Reads the query, variables and operation name of a GET or POST GraphQL request. */
+function operationOf(request: FastifyRequest): { query?: string; variables?: Record<string, unknown>; operationName?: string } {
+  if (request.method === 'GET') {
+    const q = request.query as Record<string, string | undefined>;
+    let variables: Record<string, unknown> | undefined;
+    try {
+      variables = q['variables'] ? (JSON.parse(q['variables']) as Record<string, unknown>) : undefined;
+    } catch {
+      variables = undefined;
+    }
+    return { query: q['query'], variables, operationName: q['operationName'] };
+  }
+  const body = (request.body ?? {}) as GraphQLBody;
+  return {
+    query: typeof body.query === 'string' ? body.query : undefined,
+    variables: typeof body.variables === 'object' && body.variables !== null ? (body.variables as Record<string, unknown>) : undefined,
+    operationName: typeof body.operationName === 'string' ? body.operationName : undefined,
+  };
+}
+
+/**
+ * The gateway: Apollo Gateway under Apollo Server, behind authentication (JWT or API key), rate
+ * limits and the public-schema rule for API keys, forwarding a signed principal to every subgraph.
+ */
+export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
+  const { config, log, metrics, redis, subscriber, identity, signer } = deps;
+  const overrides = subgraphUrlOverrides(config);
+  const accessTokens = createAccessTokenVerifier(config.IDENTITY_HTTP_URL, createTokenRevocations(redis, config.REDIS_PREFIX));
+  const apiKeys = await createApiKeyAuthenticator({
+    identity,
+    internalToken: config.INTERNAL_TOKEN,
+    subscriber,
+    redisPrefix: config.REDIS_PREFIX,
+    maxTtlMs: config.API_KEY_CACHE_TTL_MS,
+    log: log.child({ component: 'api-keys' }),
+  });
+  const authenticator = createAuthenticator(accessTokens, apiKeys);
+  const userLimiter = createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:rl:gateway`, limit: config.RATE_LIMIT_PER_MINUTE, windowMs: 60_000 });
+  const anonymousLimiter = createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:rl:gateway-anon`, limit: config.ANONYMOUS_RATE_LIMIT_PER_MINUTE, windowMs: 60_000 });
+  const operations = metrics.counter('gateway_requests_total', 'GraphQL requests by principal kind and outcome', ['principal', 'outcome']);
+
+  const subgraphUrls = new Map<string, string>();
+  const gateway = new ApolloGateway({
+    ...(config.SUPERGRAPH_MODE === 'live'
+      ? {
+          supergraphSdl: new IntrospectAndCompose({
+            subgraphs: SUBGRAPH_NAMES.filter((name) => overrides[name] !== undefined).map((name) => ({ name, url: overrides[name]! })),
+            pollIntervalInMs: 5_000,
+            introspectionHeaders: async () => ({ [PRINCIPAL_HEADER]: await signer.sign(servicePrincipal('gateway', newRequestId())) }),
+          }),
+        }
+      : { supergraphSdl: deps.supergraphSdl ?? '' }),
+    buildService: ({ name, url }) => {
+      const resolved = overrides[name as keyof typeof overrides] ?? url ?? '';
+      subgraphUrls.set(name, resolved);
+      return new SignedPrincipalDataSource({ url: resolved });
+    },
+    logger: {
+      debug: (m: unknown) => log.debug(String(m)),
+      info: (m: unknown) => log.info(String(m)),
+      warn: (m: unknown) => log.warn(String(m)),
+      error: (m: unknown) => log.error(String(m)),
+    },
+  });
+
+  let apiSchema: GraphQLSchema | undefined;
+  let publicSchema: GraphQLSchema | undefined;
+  gateway.onSchemaLoadOrUpdate(({ apiSchema: next, coreSupergraphSdl }) => {
+    apiSchema = next;
+    publicSchema = buildPublicSchema(next, publicTagsOf(coreSupergraphSdl));
+    log.info('supergraph loaded', { subgraphs: [...subgraphUrls.keys()] });
+  });
+
+  const server = new ApolloServer<GatewayContext>({
+    gateway,
+    includeStacktraceInErrorResponses: false,
+    introspection: true,
+    validationRules: [depthLimitRule(config.MAX_QUERY_DEPTH)],
+    plugins: [errorShapingPlugin(log)],
+  });
+  await server.start();
+
+  let accepting = true;
+  const app = createHttpApp({ log, metrics });
+  registerOpsRoutes(app, {
+    metrics,
+    isAccepting: () => accepting,
+    readiness: {
+      redis: () => redis.ping(),
+      ...Object.fromEntries(
+        [...subgraphUrls].map(([name, url]) => [
+          `subgraph:${name}`,
+          async () => {
+            const res = await fetch(new URL('/healthz', url), { signal: AbortSignal.timeout(1_500) });
+            if (!res.ok) throw new Error(`${name} answered ${res.status}`);
+          },
+        ]),
+      ),
+    },
+  });
+  app.get('/schema/public.graphql', async (_request, reply) => {
+    const { printSchema, lexicographicSortSchema } = await import('graphql');
+    return reply.type('text/plain; charset=utf-8').send(publicSchema ? printSchema(lexicographicSortSchema(publicSchema)) : '');
+  });
+
+  const refuse = (reply: FastifyReply, error: unknown, requestId: string, kind: string) => {
+    const appError = toAppError(error);
+    if (appError.code === 'INTERNAL' || appError.code === 'UNAVAILABLE') log.error('request refused', { err: error, requestId });
+    operations.inc({ principal: kind, outcome: appError.code });
+    if (appError.code === 'RATE_LIMITED') {
+      const retryAfterMs = Number(appError.details?.['retryAfterMs'] ?? 1000);
+      void reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+    }
+    return reply.code(ERROR_CODES[appError.code].http).send({ errors: [toClientGraphQLError(appError, requestId).toJSON()] });
+  };
+
+  const principalFor = async (request: FastifyRequest): Promise<Principal> => {
+    const traceparent = request.headers['traceparent'];
+    return authenticator.authenticate(credentialFromHeaders(request.headers), {
+      requestId: request.id,
+      ip: request.ip,
+      userAgent: request.headers['user-agent'],
+      traceparent: typeof traceparent === 'string' ? traceparent : undefined,
+    });
+  };
+
+  app.route({
+    method: ['GET', 'POST'],
+    url: '/graphql',
+    handler: async (request, reply) => {
+      const requestId = request.id;
+      let principal: Principal;
+      try {
+        principal = await principalFor(request);
+        const anonymous = principal.kind === 'anonymous';
+        const limited = await (anonymous ? anonymousLimiter.hit(`ip:${request.ip}`) : userLimiter.hit(`${principal.kind}:${principal.id}`));
+        if (!limited.allowed) {
+          throw new AppError('RATE_LIMITED', `too many requests: at most ${limited.limit} per minute`, { reason: 'GATEWAY_RATE_LIMIT', details: { retryAfterMs: limited.retryAfterMs } });
+        }
+      } catch (error) {
+        return refuse(reply, error, requestId, 'unknown');
+      }
+
+      if (principal.kind === 'apiKey' && publicSchema) {
+        const { query, variables, operationName } = operationOf(request);
+        let document: DocumentNode | undefined;
+        try {
+          document = query === undefined ? undefined : parse(query);
+        } catch {
+          document = undefined; // Apollo answers parse errors itself
+        }
+        if (document) {
+          const refusal = checkPublicOperation(publicSchema, document);
+          if (refusal) return refuse(reply, refusal, requestId, principal.kind);
+          if (isIntrospectionOnly(document)) {
+            operations.inc({ principal: principal.kind, outcome: 'ok' });
+            return reply.send(await introspectPublic(publicSchema, document, variables, operationName));
+          }
+        }
+      }
+
+      const context: GatewayContext = {
+        principal,
+        principalHeader: await signer.sign(principal),
+        requestId,
+        log: log.child({ requestId, principal: principal.id, orgId: principal.orgId }),
+      };
+      const headers = new HeaderMap();
+      for (const [key, value] of Object.entries(request.headers)) {
+        if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+      }
+      const httpGraphQLRequest: HTTPGraphQLRequest = {
+        method: request.method.toUpperCase(),
+        headers,
+        search: new URL(request.url, 'http://gateway').search,
+        body: request.body,
+      };
+      const response = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => Promise.resolve(context) });
+      for (const [key, value] of response.headers) void reply.header(key, value);
+      void reply.header('x-request-id', requestId);
+      void reply.code(response.status ?? 200);
+      operations.inc({ principal: principal.kind, outcome: (response.status ?? 200) < 400 ? 'ok' : 'error' });
+      if (response.body.kind === 'complete') return reply.send(response.body.string);
+      const chunks: string[] = [];
+      for await (const chunk of response.body.asyncIterator) chunks.push(chunk);
+      return reply.send(chunks.join(''));
+    },
+  });
+
+  const executeFederated: GatewayHandle['executeFederated'] = async ({ document, variables, principal }) => {
+    const requestId = principal.requestId || newRequestId();
+    const context: GatewayContext = {
+      principal,
+      principalHeader: await signer.sign(principal),
+      requestId,
+      log: log.child({ requestId, principal: principal.id, orgId: principal.orgId }),
+    };
+    const result = await server.executeOperation({ query: document, ...(variables ? { variables } : {}) }, { contextValue: context });
+    if (result.body.kind !== 'single') throw new AppError('INTERNAL', 'incremental delivery is not supported here');
+    return result.body.singleResult as ExecutionResult;
+  };
+
+  return {
+    name: 'gateway',
+    http: app,
+    apiSchema: () => {
+      if (!apiSchema) throw new AppError('UNAVAILABLE', 'the supergraph is not loaded yet');
+      return apiSchema;
+    },
+    publicSchema: () => {
+      if (!publicSchema) throw new AppError('UNAVAILABLE', 'the supergraph is not loaded yet');
+      return publicSchema;
+    },
+    executeFederated,
+    authenticate: (credential, caller) => authenticator.authenticate(credential, caller),
+    async stop() {
+      accepting = false;
+      await app.close();
+      await server.stop();
+      await apiKeys.stop();
+    },
+  };
+}
+
+/** Reads a supergraph file, saying which file when it cannot. */
+export function readSupergraph(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read the supergraph at ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}

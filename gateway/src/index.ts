@@ -1,0 +1,3 @@
+export { createGateway, readSupergraph, type GatewayDeps, type GatewayHandle } from './gateway';
+export { gatewayConfigSchema, type GatewayConfig } from './config';
+export { apiSchemaOf, buildPublicSchema, composeSupergraph, publicTagsOf } from './compose/compose';

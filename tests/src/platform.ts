@@ -1,0 +1,261 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import {
+  createMemoryLogger,
+  createRedis,
+  generatePrincipalKeys,
+  launchService,
+  TEST_DATABASE_URL,
+  TEST_REDIS_URL,
+  uniqueName,
+  type LaunchedService,
+  type Redis,
+} from '@orchestra/lib';
+
+/**
+ * Starts Orchestra for a cross-service test suite: each service's real main.ts in its own child
+ * process (real gRPC and HTTP between them), against the machine's PostgreSQL (a schema per service
+ * per suite) and Redis (a key prefix per suite), plus the gateway in front. `stop()` removes it all.
+ */
+
+export type ServiceName = 'identity' | 'catalog' | 'orchestration' | 'audit';
+
+const ROOT = resolve(__dirname, '..', '..');
+const ENTRIES: Record<ServiceName | 'worker' | 'gateway', string> = {
+  identity: join(ROOT, 'subgraphs', 'identity', 'src', 'main.ts'),
+  catalog: join(ROOT, 'subgraphs', 'catalog', 'src', 'main.ts'),
+  orchestration: join(ROOT, 'subgraphs', 'orchestration', 'src', 'main.ts'),
+  audit: join(ROOT, 'subgraphs', 'audit', 'src', 'main.ts'),
+  worker: join(ROOT, 'workers', 'src', 'main.ts'),
+  gateway: join(ROOT, 'gateway', 'src', 'main.ts'),
+};
+const GRPC_ADDR_VAR: Record<ServiceName, string> = {
+  identity: 'IDENTITY_GRPC_ADDR',
+  catalog: 'CATALOG_GRPC_ADDR',
+  orchestration: 'ORCHESTRATION_GRPC_ADDR',
+  audit: 'AUDIT_GRPC_ADDR',
+};
+/** Nothing listens on port 1: requests to a subgraph that was not started fail fast. */
+const NOT_STARTED_URL = 'http://127.0.0.1:1/graphql';
+
+export interface PlatformOptions {
+  services: ServiceName[];
+  /** How many worker processes to start (needs orchestration). */
+  workers?: number;
+  /** Extra environment per process kind. */
+  env?: Partial<Record<ServiceName | 'worker' | 'gateway', Record<string, string>>>;
+}
+
+export interface GraphQLErrorJson {
+  message: string;
+  path?: Array<string | number>;
+  extensions?: Record<string, unknown> & { code?: string; reason?: string; field?: string; requestId?: string };
+}
+
+export interface GraphQLResponse<T> {
+  status: number;
+  data: T | null | undefined;
+  errors: GraphQLErrorJson[] | undefined;
+  headers: Headers;
+}
+
+export interface Auth {
+  /** An access token (JWT). */
+  token?: string;
+  apiKey?: string;
+  headers?: Record<string, string>;
+}
+
+export interface Platform {
+  /** http://127.0.0.1:<port>/graphql */
+  gatewayUrl: string;
+  /** ws://127.0.0.1:<port>/graphql */
+  wsUrl: string;
+  gateway: LaunchedService;
+  services: Partial<Record<ServiceName, LaunchedService>>;
+  workers: LaunchedService[];
+  /** The PostgreSQL schema of each started service (query tables as `${schemas.identity}.users`). */
+  schemas: Record<ServiceName, string>;
+  /** A pool on the test database (no schema on its search_path), for direct assertions. */
+  pool: pg.Pool;
+  redis: Redis;
+  redisPrefix: string;
+  internalToken: string;
+  /** The first admin identity created at start (from its 'first admin created' log line), if any. */
+  firstAdmin: { email: string; password: string; organization?: string } | undefined;
+  /** Where each process writes its log (printed when a start fails). */
+  logDir: string;
+  graphql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, auth?: Auth): Promise<GraphQLResponse<T>>;
+  /** Starts one more worker process; `env` adds to the platform's worker env. */
+  startWorker(env?: Record<string, string>): Promise<LaunchedService>;
+  /** Stops a service (SIGTERM, drain). */
+  stopService(name: ServiceName): Promise<void>;
+  /** Starts a stopped (or killed) service again on the same ports. */
+  startService(name: ServiceName): Promise<LaunchedService>;
+  stop(): Promise<void>;
+}
+
+/** A port the OS says is free right now (the child binds it a moment later). */
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  const runId = uniqueName('p');
+  const redisPrefix = `test:${runId}`;
+  const keys = generatePrincipalKeys();
+  const internalToken = randomBytes(24).toString('hex');
+  const logDir = join(tmpdir(), 'orchestra-tests', runId);
+  const started = [...new Set(options.services)];
+  const schemas = Object.fromEntries((['identity', 'catalog', 'orchestration', 'audit'] as const).map((s) => [s, `${s}_${runId}`])) as Record<ServiceName, string>;
+  const ports = Object.fromEntries(
+    await Promise.all(started.map(async (s) => [s, { http: await freePort(), grpc: await freePort() }] as const)),
+  ) as Partial<Record<ServiceName, { http: number; grpc: number }>>;
+  const gatewayPort = await freePort();
+
+  const addresses: Record<string, string> = {};
+  for (const s of started) addresses[GRPC_ADDR_VAR[s]] = `127.0.0.1:${ports[s]!.grpc}`;
+  const common: Record<string, string> = {
+    LOG_LEVEL: process.env['TEST_SERVICE_LOG_LEVEL'] ?? 'info',
+    HOST: '127.0.0.1',
+    DATABASE_URL: TEST_DATABASE_URL,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_PREFIX: redisPrefix,
+    INTERNAL_TOKEN: internalToken,
+    PRINCIPAL_PUBLIC_KEY: keys.publicKeyPem,
+    ...addresses,
+  };
+
+  const log = createMemoryLogger('platform');
+  const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 4 });
+  const redis = createRedis({ url: TEST_REDIS_URL, name: 'test-platform', log });
+  const services: Partial<Record<ServiceName, LaunchedService>> = {};
+  const workers: LaunchedService[] = [];
+  let firstAdmin: Platform['firstAdmin'];
+  let workerCount = 0;
+
+  const launch = (name: ServiceName) =>
+    launchService({
+      name,
+      entry: ENTRIES[name],
+      logDir,
+      env: { ...common, HTTP_PORT: String(ports[name]!.http), GRPC_PORT: String(ports[name]!.grpc), DB_SCHEMA: schemas[name], ...options.env?.[name] },
+      onLine: (_line, parsed) => {
+        if (parsed?.['msg'] === 'first admin created' && typeof parsed['email'] === 'string' && typeof parsed['password'] === 'string') {
+          firstAdmin = { email: parsed['email'], password: parsed['password'], ...(typeof parsed['organization'] === 'string' ? { organization: parsed['organization'] } : {}) };
+        }
+      },
+    }).then((service) => {
+      services[name] = service;
+      return service;
+    });
+
+  const launchWorker = (env: Record<string, string> = {}) => {
+    workerCount += 1;
+    return launchService({
+      name: `worker-${workerCount}`,
+      entry: ENTRIES.worker,
+      logDir,
+      env: { ...common, HTTP_PORT: '0', GRPC_PORT: '0', WORKER_ID: `${runId}-w${workerCount}`, ...options.env?.worker, ...env },
+    }).then((worker) => {
+      workers.push(worker);
+      return worker;
+    });
+  };
+
+  const urlOf = (name: ServiceName) => (started.includes(name) ? `http://127.0.0.1:${ports[name]!.http}/graphql` : NOT_STARTED_URL);
+  const launchGateway = () =>
+    launchService({
+      name: 'gateway',
+      entry: ENTRIES.gateway,
+      logDir,
+      env: {
+        ...common,
+        HTTP_PORT: String(gatewayPort),
+        PRINCIPAL_PRIVATE_KEY: keys.privateKeyPem,
+        IDENTITY_HTTP_URL: started.includes('identity') ? `http://127.0.0.1:${ports.identity!.http}` : 'http://127.0.0.1:1',
+        IDENTITY_GRPC_ADDR: started.includes('identity') ? `127.0.0.1:${ports.identity!.grpc}` : '127.0.0.1:1',
+        SUBGRAPH_IDENTITY_URL: urlOf('identity'),
+        SUBGRAPH_CATALOG_URL: urlOf('catalog'),
+        SUBGRAPH_ORCHESTRATION_URL: urlOf('orchestration'),
+        SUBGRAPH_AUDIT_URL: urlOf('audit'),
+        ...options.env?.gateway,
+      },
+    });
+
+  const cleanup = async (gateway?: LaunchedService) => {
+    await Promise.allSettled([gateway?.stop(5_000), ...workers.map((w) => w.stop(5_000))]);
+    await Promise.allSettled(Object.values(services).map((s) => s.stop(5_000)));
+    for (const name of started) await pool.query(`DROP SCHEMA IF EXISTS "${schemas[name]}" CASCADE`).catch(() => undefined);
+    let cursor = '0';
+    do {
+      const [next, found] = await redis.scan(cursor, 'MATCH', `${redisPrefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (found.length > 0) await redis.del(...found);
+    } while (cursor !== '0');
+    await pool.end();
+    await redis.quit();
+  };
+
+  let gateway: LaunchedService;
+  try {
+    const launches: Array<Promise<unknown>> = [...started.map(launch), launchGateway().then((g) => (gateway = g))];
+    for (let i = 0; i < (options.workers ?? 0); i += 1) launches.push(launchWorker());
+    const results = await Promise.allSettled(launches);
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed.length > 0) throw new Error(`platform did not start (logs in ${logDir}):\n${failed.map((f) => String((f.reason as Error).message)).join('\n\n')}`);
+  } catch (error) {
+    await cleanup(gateway!);
+    throw error;
+  }
+
+  const gatewayUrl = `${gateway!.httpUrl}/graphql`;
+  return {
+    gatewayUrl,
+    wsUrl: gatewayUrl.replace(/^http/, 'ws'),
+    gateway: gateway!,
+    services,
+    workers,
+    schemas,
+    pool,
+    redis,
+    redisPrefix,
+    internalToken,
+    get firstAdmin() {
+      return firstAdmin;
+    },
+    logDir,
+    async graphql<T>(query: string, variables?: Record<string, unknown>, auth: Auth = {}): Promise<GraphQLResponse<T>> {
+      const headers: Record<string, string> = { 'content-type': 'application/json', ...auth.headers };
+      if (auth.token) headers['authorization'] = `Bearer ${auth.token}`;
+      if (auth.apiKey) headers['authorization'] = `Bearer ${auth.apiKey}`;
+      const res = await fetch(gatewayUrl, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+      const text = await res.text();
+      let body: { data?: T | null; errors?: GraphQLErrorJson[] };
+      try {
+        body = JSON.parse(text) as typeof body;
+      } catch {
+        throw new Error(`gateway answered ${res.status} with a body that is not JSON: ${text.slice(0, 500)}`);
+      }
+      return { status: res.status, data: body.data, errors: body.errors, headers: res.headers };
+    },
+    startWorker: (env) => launchWorker(env),
+    async stopService(name) {
+      await services[name]?.stop(10_000);
+      delete services[name];
+    },
+    startService: (name) => launch(name),
+    stop: () => cleanup(gateway),
+  };
+}
