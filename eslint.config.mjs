@@ -18,6 +18,8 @@ export default tseslint.config(
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false, attributes: false } }],
+      // lib's unaryCall/serverStreamCall take a generated client's method and call it bound to the client.
+      '@typescript-eslint/unbound-method': 'off',
       'no-restricted-imports': [
         'error',
         { patterns: [{ group: ['@orchestra/*/src/*', '../../*/src/*', '../../../*/src/*'], message: 'Import another workspace through its package name, not its src/.' }] },
@@ -34,8 +36,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-call': 'off',
       '@typescript-eslint/no-unsafe-return': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',
-      '@typescript-eslint/unbound-method': 'off',
       '@typescript-eslint/require-await': 'off',
+      '@typescript-eslint/no-explicit-any': 'off',
     },
   },
 );

@@ -18,15 +18,17 @@ export function shapeError(error: GraphQLFormattedError, requestId: string): Gra
     return { ...base, message: error.message, extensions: { ...extensions, requestId } };
   }
   if (typeof code === 'string' && CLIENT_INPUT_CODES.has(code)) {
-    return { ...base, message: error.message, extensions: { code: 'BAD_USER_INPUT', reason: code, requestId } };
+    // Our own validation rules set a finer reason (e.g. QUERY_TOO_DEEP); Apollo overwrites only the code.
+    const reason = typeof extensions['reason'] === 'string' ? extensions['reason'] : code;
+    return { ...base, message: error.message, extensions: { code: 'BAD_USER_INPUT', reason, requestId } };
   }
   return { ...base, message: `Internal error (request id ${requestId})`, extensions: { code: 'INTERNAL', requestId } };
 }
 
 export function errorShapingPlugin(log: Logger): ApolloServerPlugin<GatewayContext> {
   return {
-    async requestDidStart() {
-      return {
+    requestDidStart() {
+      return Promise.resolve({
         async didEncounterErrors({ errors, contextValue }) {
           for (const error of errors) {
             const code = error.extensions?.['code'];
@@ -43,7 +45,7 @@ export function errorShapingPlugin(log: Logger): ApolloServerPlugin<GatewayConte
           }
           await Promise.resolve();
         },
-      };
+      });
     },
     async unexpectedErrorProcessingRequest({ error }) {
       log.error('unexpected error processing a request', { err: error });

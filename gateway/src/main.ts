@@ -46,7 +46,7 @@ runMain('gateway', async () => {
     stop: () =>
       stopAll([
         () => handle.stop(),
-        async () => identity.close(),
+        () => Promise.resolve(identity.close()),
         () => subscriber.quit(),
         () => redis.quit(),
       ]),

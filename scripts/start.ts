@@ -1,0 +1,190 @@
+// `npm start`: brings the whole platform up on this machine with zero configuration.
+// Every service runs its own main.ts in a child process, as it would in production; logs go to
+// .orchestra/logs/<service>.log and warnings/errors are echoed here. Ctrl-C stops everything.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { DEFAULT_PORTS, generatePrincipalKeys, launchService, type LaunchedService } from '@orchestra/lib';
+
+const ROOT = resolve(__dirname, '..');
+const STATE_DIR = join(ROOT, '.orchestra');
+const LOG_DIR = join(STATE_DIR, 'logs');
+const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/orchestra';
+const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const HOST = process.env['HOST'] ?? '127.0.0.1';
+
+const SUBGRAPHS = ['audit', 'identity', 'catalog', 'orchestration'] as const;
+type Subgraph = (typeof SUBGRAPHS)[number];
+const entry = (...parts: string[]) => join(ROOT, ...parts, 'src', 'main.ts');
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const fail = (line: string): never => {
+  process.stderr.write(`orchestra: ${line}\n`);
+  process.exit(1);
+};
+
+async function checkPostgres(): Promise<void> {
+  const url = new URL(DATABASE_URL);
+  const database = decodeURIComponent(url.pathname.slice(1)) || 'orchestra';
+  const admin = new URL(DATABASE_URL);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 3_000 });
+  try {
+    await client.connect();
+  } catch (error) {
+    fail(
+      `PostgreSQL is not reachable at ${url.host} (${(error as Error).message}). Start it with ` +
+        '`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`, or set DATABASE_URL.',
+    );
+  }
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (rowCount === 0) {
+      await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
+      say(`created database ${database}`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+async function checkRedis(): Promise<void> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 3_000 });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    fail(
+      `Redis is not reachable at ${new URL(REDIS_URL).host} (${(error as Error).message}). Start it with ` +
+        '`redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no`, or set REDIS_URL.',
+    );
+  } finally {
+    redis.disconnect();
+  }
+}
+
+interface DevSecrets {
+  internalToken: string;
+  principalPrivateKey: string;
+  principalPublicKey: string;
+}
+
+/** Kept in .orchestra/ (git-ignored) so a restart keeps sessions working. */
+function devSecrets(): DevSecrets {
+  const file = join(STATE_DIR, 'dev-secrets.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;
+  const keys = generatePrincipalKeys();
+  const secrets = { internalToken: randomBytes(32).toString('hex'), principalPrivateKey: keys.privateKeyPem, principalPublicKey: keys.publicKeyPem };
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+const echoImportant = (name: string) => (_line: string, parsed: Record<string, unknown> | undefined) => {
+  if (!parsed) return;
+  const level = parsed['level'];
+  if (level === 'warn' || level === 'error' || level === 'fatal') {
+    const { msg, level: _l, time: _t, service: _s, ...rest } = parsed;
+    say(`[${name}] ${String(level)}: ${String(msg)} ${Object.keys(rest).length > 0 ? JSON.stringify(rest) : ''}`);
+  }
+};
+
+async function main(): Promise<void> {
+  mkdirSync(LOG_DIR, { recursive: true });
+  await Promise.all([checkPostgres(), checkRedis()]);
+  const secrets = devSecrets();
+  const present = SUBGRAPHS.filter((s) => existsSync(entry('subgraphs', s)));
+  const grpc = (s: Subgraph) => `${HOST}:${DEFAULT_PORTS[s].grpc}`;
+  const common: Record<string, string> = {
+    HOST,
+    DATABASE_URL,
+    REDIS_URL,
+    LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info',
+    INTERNAL_TOKEN: secrets.internalToken,
+    PRINCIPAL_PUBLIC_KEY: secrets.principalPublicKey,
+    IDENTITY_GRPC_ADDR: grpc('identity'),
+    CATALOG_GRPC_ADDR: grpc('catalog'),
+    ORCHESTRATION_GRPC_ADDR: grpc('orchestration'),
+    ...(present.includes('audit') ? { AUDIT_GRPC_ADDR: grpc('audit') } : {}),
+  };
+
+  const running: LaunchedService[] = [];
+  let firstAdmin: Record<string, unknown> | undefined;
+  let stopping = false;
+  const stopAllServices = async () => {
+    // Front to back: the gateway stops taking requests first, subgraphs last.
+    for (const group of [running.filter((s) => s.name === 'gateway'), running.filter((s) => s.name.startsWith('worker')), running.filter((s) => s.name !== 'gateway' && !s.name.startsWith('worker'))]) {
+      await Promise.allSettled(group.map((s) => s.stop(10_000)));
+    }
+  };
+  const launch = async (name: string, file: string, env: Record<string, string>) => {
+    const service = await launchService({
+      name,
+      entry: file,
+      logDir: LOG_DIR,
+      env: { ...common, ...env },
+      onLine: (line, parsed) => {
+        if (parsed?.['msg'] === 'first admin created') firstAdmin = parsed;
+        echoImportant(name)(line, parsed);
+      },
+    });
+    running.push(service);
+    service.process.once('exit', (code, signal) => {
+      if (!stopping) say(`[${name}] exited unexpectedly (${signal ?? `code ${code}`}); see ${service.logFile}`);
+    });
+    say(`  ${name.padEnd(14)} ${service.httpUrl}${service.grpcAddress ? `  grpc ${service.grpcAddress}` : ''}`);
+    return service;
+  };
+
+  say(`starting Orchestra (logs in ${LOG_DIR})`);
+  try {
+    await Promise.all(
+      present.map((s) => launch(s, entry('subgraphs', s), { HTTP_PORT: String(DEFAULT_PORTS[s].http), GRPC_PORT: String(DEFAULT_PORTS[s].grpc), DB_SCHEMA: s })),
+    );
+    if (present.includes('orchestration') && existsSync(entry('workers'))) {
+      await launch('worker-1', entry('workers'), { HTTP_PORT: String(DEFAULT_PORTS.worker.http), GRPC_PORT: String(DEFAULT_PORTS.worker.grpc), WORKER_ID: 'local-worker-1' });
+    }
+    const subgraphUrl = (s: Subgraph) => (present.includes(s) ? `http://${HOST}:${DEFAULT_PORTS[s].http}/graphql` : 'http://127.0.0.1:1/graphql');
+    const webDist = join(ROOT, 'web', 'dist');
+    await launch('gateway', join(ROOT, 'gateway', 'src', 'main.ts'), {
+      HTTP_PORT: String(process.env['PORT'] ?? DEFAULT_PORTS.gateway.http),
+      PRINCIPAL_PRIVATE_KEY: secrets.principalPrivateKey,
+      IDENTITY_HTTP_URL: `http://${HOST}:${DEFAULT_PORTS.identity.http}`,
+      SUBGRAPH_IDENTITY_URL: subgraphUrl('identity'),
+      SUBGRAPH_CATALOG_URL: subgraphUrl('catalog'),
+      SUBGRAPH_ORCHESTRATION_URL: subgraphUrl('orchestration'),
+      SUBGRAPH_AUDIT_URL: subgraphUrl('audit'),
+      ...(existsSync(join(webDist, 'index.html')) ? { WEB_DIST_DIR: webDist } : {}),
+    });
+  } catch (error) {
+    stopping = true;
+    await stopAllServices();
+    fail((error as Error).message);
+  }
+
+  const gateway = running.find((s) => s.name === 'gateway')!;
+  say('');
+  say(`Orchestra is up: ${gateway.httpUrl}/graphql`);
+  if (firstAdmin) {
+    say(`First admin created (shown once): ${String(firstAdmin['email'])} / ${String(firstAdmin['password'])}  (organization: ${typeof firstAdmin['organization'] === 'string' ? firstAdmin['organization'] : '?'})`);
+  } else {
+    say('Sign in with your admin account (it was created and printed on the first start; set ADMIN_EMAIL/ADMIN_PASSWORD to choose one on a fresh database).');
+  }
+  say('Press Ctrl-C to stop.');
+
+  const onSignal = () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    say('\nstopping Orchestra...');
+    void stopAllServices().then(() => {
+      say('stopped');
+      process.exit(0);
+    });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+void main();
