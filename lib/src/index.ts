@@ -17,6 +17,7 @@ export * from './net-guard';
 export * from './principal';
 export * from './rate-limit';
 export * from './redis';
+export * from './run-events';
 export * from './service';
 export * from './subgraph';
 export * from './testing';

@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto';
+import { createMemoryLogger } from './log';
+import { createRedis, type Redis } from './redis';
+import { createRunEventHub, runEventStreamKey, type RunEvent, type RunEventHub } from './run-events';
+import { TEST_REDIS_URL, uniqueName } from './testing';
+
+const log = createMemoryLogger();
+let redis: Redis;
+let prefix: string;
+const hubs: RunEventHub[] = [];
+
+const hubFor = (options: { maxLen?: number; idleCheckMs?: number } = {}) => {
+  const hub = createRunEventHub({ redis, prefix, log, ...options });
+  hubs.push(hub);
+  return hub;
+};
+
+/**
+ * The events of one run as PostgreSQL would hold them: the backfill reads from here, the way the
+ * gateway reads `run(id) { events(afterSeq) }`.
+ */
+function makeRun(orgId = randomUUID()) {
+  const runId = randomUUID();
+  const store: RunEvent[] = [];
+  const backfillCalls: number[] = [];
+  const event = (kind: RunEvent['kind'], fields: Partial<RunEvent> = {}): RunEvent => {
+    const e: RunEvent = {
+      runId,
+      orgId,
+      workflowId: 'wf',
+      seq: store.length + 1,
+      kind,
+      at: new Date().toISOString(),
+      runStatus: null,
+      taskId: null,
+      stepId: null,
+      taskStatus: null,
+      attemptId: null,
+      attempt: null,
+      progress: null,
+      message: null,
+      level: null,
+      error: null,
+      ...fields,
+    };
+    store.push(e);
+    return e;
+  };
+  const backfill = (afterSeq: number, limit: number) => {
+    backfillCalls.push(afterSeq);
+    return Promise.resolve(store.filter((e) => e.seq > afterSeq).slice(0, limit));
+  };
+  return { runId, orgId, store, event, backfill, backfillCalls };
+}
+
+async function take(iterator: AsyncGenerator<RunEvent, void, undefined>, count: number): Promise<RunEvent[]> {
+  const out: RunEvent[] = [];
+  while (out.length < count) {
+    const next = await iterator.next();
+    if (next.done === true) break;
+    out.push(next.value);
+  }
+  return out;
+}
+
+async function drain(iterator: AsyncGenerator<RunEvent, void, undefined>): Promise<RunEvent[]> {
+  const out: RunEvent[] = [];
+  for await (const e of iterator) out.push(e);
+  return out;
+}
+
+beforeAll(() => {
+  redis = createRedis({ url: TEST_REDIS_URL, name: 'run-events-test', log });
+  prefix = uniqueName('test:runevents');
+});
+
+afterAll(async () => {
+  await Promise.all(hubs.map((h) => h.stop()));
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  await redis.quit();
+});
+
+describe('run event streams', () => {
+  it('delivers a run’s events in order and ends after its final status', async () => {
+    const hub = hubFor();
+    const run = makeRun();
+    const events = [
+      run.event('RUN_STATUS', { runStatus: 'QUEUED' }),
+      run.event('TASK_STATUS', { taskStatus: 'RUNNING', stepId: 'a' }),
+      run.event('TASK_LOG', { message: 'hello', level: 'INFO' }),
+      run.event('RUN_STATUS', { runStatus: 'SUCCEEDED' }),
+    ];
+    const result = await hub.publish(events);
+    expect(result).toEqual({ appended: 4, skipped: 0, failed: 0 });
+    const ids = (await redis.xrange(runEventStreamKey(prefix, run.runId), '-', '+')).map(([id]) => id);
+    expect(ids).toEqual(['1-0', '2-0', '3-0', '4-0']);
+    const got = await drain(hub.runEvents({ runId: run.runId, afterSeq: 0, backfill: run.backfill }));
+    expect(got.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(got[2]).toEqual(events[2]);
+  });
+
+  it('resumes after a sequence number without gaps', async () => {
+    const hub = hubFor();
+    const run = makeRun();
+    await hub.publish([1, 2, 3, 4, 5].map(() => run.event('TASK_PROGRESS', { progress: 0.1 })));
+    await hub.publish([run.event('RUN_STATUS', { runStatus: 'FAILED' })]);
+    const got = await drain(hub.runEvents({ runId: run.runId, afterSeq: 3, backfill: run.backfill }));
+    expect(got.map((e) => e.seq)).toEqual([4, 5, 6]);
+  });
+
+  it('appends idempotently: a repeated or late append is skipped, and a reader fills the hole from the backfill', async () => {
+    const hub = hubFor();
+    const run = makeRun();
+    const [e1, e2, e3] = [run.event('RUN_STATUS', { runStatus: 'RUNNING' }), run.event('TASK_STATUS', { taskStatus: 'RUNNING' }), run.event('TASK_STATUS', { taskStatus: 'SUCCEEDED' })];
+    await hub.publish([e1]);
+    // e3 overtakes e2 (two publishers racing after their commits): e2 can no longer be appended.
+    expect(await hub.publish([e3])).toMatchObject({ appended: 1 });
+    expect(await hub.publish([e2])).toMatchObject({ appended: 0, skipped: 1 });
+    expect(await hub.publish([e1, e3])).toMatchObject({ appended: 0, skipped: 2 });
+    const reader = hub.runEvents({ runId: run.runId, afterSeq: 0, backfill: run.backfill });
+    const got = await take(reader, 3);
+    await reader.return(undefined);
+    expect(got.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(got[1]?.taskStatus).toBe('RUNNING');
+  });
+
+  it('backfills from the source of truth when the stream was flushed', async () => {
+    const hub = hubFor();
+    const run = makeRun();
+    await hub.publish([run.event('RUN_STATUS', { runStatus: 'RUNNING' }), run.event('TASK_LOG', { message: 'one' })]);
+    await redis.del(runEventStreamKey(prefix, run.runId));
+    run.event('TASK_LOG', { message: 'two' }); // committed while Redis was away: never published
+    run.event('RUN_STATUS', { runStatus: 'SUCCEEDED' });
+    const got = await drain(hub.runEvents({ runId: run.runId, afterSeq: 1, backfill: run.backfill }));
+    expect(got.map((e) => e.message ?? e.runStatus)).toEqual(['one', 'two', 'SUCCEEDED']);
+    expect(run.backfillCalls[0]).toBe(1);
+  });
+
+  it('backfills what trimming removed', async () => {
+    const hub = hubFor({ maxLen: 10 });
+    const run = makeRun();
+    const events = Array.from({ length: 300 }, (_, i) => run.event('TASK_LOG', { message: `line ${i + 1}` }));
+    await hub.publish(events);
+    expect(await redis.xlen(runEventStreamKey(prefix, run.runId))).toBeLessThan(300);
+    const reader = hub.runEvents({ runId: run.runId, afterSeq: 0, backfill: run.backfill });
+    const got = await take(reader, 300);
+    await reader.return(undefined);
+    expect(got.map((e) => e.seq)).toEqual(events.map((e) => e.seq));
+  });
+
+  it('wakes a waiting reader when events are published, and return() ends it while it waits', async () => {
+    const hub = hubFor({ idleCheckMs: 60_000 });
+    const run = makeRun();
+    const reader = hub.runEvents({ runId: run.runId, afterSeq: 0, backfill: run.backfill });
+    const first = reader.next();
+    await new Promise((r) => setTimeout(r, 50));
+    await hub.publish([run.event('RUN_STATUS', { runStatus: 'RUNNING' })]);
+    expect((await first).value).toMatchObject({ seq: 1, runStatus: 'RUNNING' });
+    const second = reader.next();
+    // Nothing more is published: return() must not wait for the minute-long idle check.
+    await reader.return(undefined);
+    expect(await second).toEqual({ done: true, value: undefined });
+  });
+
+  it('keeps reading past a final status when the run was retried', async () => {
+    const hub = hubFor();
+    const run = makeRun();
+    await hub.publish([
+      run.event('RUN_STATUS', { runStatus: 'FAILED' }),
+      run.event('RUN_STATUS', { runStatus: 'RUNNING' }),
+      run.event('RUN_STATUS', { runStatus: 'SUCCEEDED' }),
+    ]);
+    const got = await drain(hub.runEvents({ runId: run.runId, afterSeq: 0, backfill: run.backfill }));
+    expect(got.map((e) => e.runStatus)).toEqual(['FAILED', 'RUNNING', 'SUCCEEDED']);
+  });
+
+  it('feeds each org only its own run status changes', async () => {
+    const hub = hubFor();
+    const mine = makeRun();
+    const theirs = makeRun();
+    const feed = hub.orgRunStatus({ orgId: mine.orgId });
+    const first = feed.next();
+    await new Promise((r) => setTimeout(r, 50));
+    await hub.publish([
+      theirs.event('RUN_STATUS', { runStatus: 'RUNNING' }),
+      mine.event('TASK_STATUS', { taskStatus: 'RUNNING' }),
+      mine.event('RUN_STATUS', { runStatus: 'SUCCEEDED' }),
+    ]);
+    expect((await first).value).toMatchObject({ runId: mine.runId, kind: 'RUN_STATUS', runStatus: 'SUCCEEDED' });
+    await feed.return(undefined);
+  });
+
+  it('stop() ends every reader', async () => {
+    const hub = createRunEventHub({ redis, prefix, log, idleCheckMs: 60_000 });
+    const run = makeRun();
+    const reader = hub.runEvents({ runId: run.runId, afterSeq: 0, backfill: run.backfill });
+    const pending = reader.next();
+    await new Promise((r) => setTimeout(r, 50));
+    await hub.stop();
+    expect(await pending).toEqual({ done: true, value: undefined });
+  });
+});
