@@ -191,6 +191,9 @@ function abortable<T>(make: (signal: AbortSignal) => AsyncGenerator<T, void, und
     [Symbol.asyncIterator]() {
       return iterator;
     },
+    [Symbol.asyncDispose]: async () => {
+      await iterator.return(undefined);
+    },
   };
   return iterator;
 }
@@ -441,6 +444,9 @@ function trackEnd<T>(generator: AsyncGenerator<T, void, undefined>, onEnd: () =>
     },
     [Symbol.asyncIterator]() {
       return wrapped;
+    },
+    [Symbol.asyncDispose]: async () => {
+      await wrapped.return(undefined);
     },
   };
   return wrapped;
