@@ -1,0 +1,293 @@
+import { AppError, NonRetryableError, badInput, type Logger, type Metrics } from '@orchestra/lib';
+import { automationV1 } from '@orchestra/proto';
+import { RetryableError, type Executor, type ExecutorContext, type ExecutorLogLevel, type JsonValue } from './executors/types';
+
+type ExecuteEvent = automationV1.ExecuteResponse;
+type TaskResult = automationV1.TaskResult;
+
+/** Why an attempt was stopped from outside; decides the failure code and whether a retry may help. */
+export type AbortKind =
+  /** Cancel RPC or a heartbeat's cancel_attempt_ids: the orchestrator gave up on it. */
+  | 'CANCELLED'
+  /** Every caller of Execute went away (the call was cancelled). */
+  | 'ABORTED'
+  /** The call's deadline or the request's timeout_ms passed. */
+  | 'TIMEOUT'
+  /** The worker is shutting down and the grace period is over. */
+  | 'SHUTDOWN';
+
+const ABORT_FAILURE: Record<AbortKind, { code: string; retryable: boolean }> = {
+  CANCELLED: { code: 'CANCELLED', retryable: false },
+  ABORTED: { code: 'ABORTED', retryable: true },
+  TIMEOUT: { code: 'TIMEOUT', retryable: true },
+  SHUTDOWN: { code: 'ABORTED', retryable: true },
+};
+
+const LOG_LEVELS: Record<ExecutorLogLevel, automationV1.LogLevel> = {
+  debug: automationV1.LogLevel.LOG_LEVEL_DEBUG,
+  info: automationV1.LogLevel.LOG_LEVEL_INFO,
+  warn: automationV1.LogLevel.LOG_LEVEL_WARN,
+  error: automationV1.LogLevel.LOG_LEVEL_ERROR,
+};
+
+/** Finished attempts are remembered this long, so a duplicate Execute gets the result instead of a re-run. */
+const RECENT_TTL_MS = 15 * 60 * 1000;
+const RECENT_MAX = 2_000;
+/** How long aborted attempts get to end during shutdown. */
+const ABORT_SETTLE_MS = 5_000;
+
+type Subscriber = (event: ExecuteEvent) => void;
+
+/** One task attempt on this worker: its executor run, who is watching it and how it ended. */
+export interface Attempt {
+  id: string;
+  request: automationV1.ExecuteRequest;
+  /** Resolves with the one final result (never rejects). */
+  done: Promise<TaskResult>;
+  /** Adds a watcher of its progress and log events; returns the removal. */
+  subscribe(subscriber: Subscriber): () => void;
+  abort(kind: AbortKind, message: string): boolean;
+  /** How many callers are watching it. */
+  watchers(): number;
+  readonly finished: boolean;
+}
+
+export interface AttemptTableOptions {
+  slots: number;
+  executors: ReadonlyMap<string, Executor<never>>;
+  log: Logger;
+  metrics?: Metrics | undefined;
+}
+
+/** The attempts a worker runs: slot accounting, de-duplication by attempt id, cancellation, drain. */
+export interface AttemptTable {
+  /**
+   * Starts the attempt, or joins it when the same attempt id is already running or finished recently
+   * (an attempt never runs twice). `subscriber` is attached before the executor starts.
+   */
+  open(request: automationV1.ExecuteRequest, subscriber: Subscriber): { attempt: Attempt; joined: boolean; unsubscribe: () => void };
+  /** A watcher left; the attempt is aborted when nobody is watching it any more. */
+  release(attempt: Attempt, unsubscribe: () => void, deadline: Date | undefined): void;
+  cancel(attemptId: string, kind: AbortKind, message: string): boolean;
+  /** The result of an attempt that finished here recently. */
+  recent(attemptId: string): TaskResult | undefined;
+  runningIds(): string[];
+  freeSlots(): number;
+  readonly accepting: boolean;
+  /** Refuses new attempts, waits up to `graceMs` for running ones, then aborts the rest and waits for them to end. */
+  drain(graceMs: number): Promise<void>;
+}
+
+const toJson = (value: JsonValue | undefined): JsonValue => (value === undefined ? null : (JSON.parse(JSON.stringify(value)) as JsonValue));
+
+const failure = (code: string, message: string, retryable: boolean, durationMs: number): TaskResult => ({
+  outcome: { $case: 'failure', value: { code, message, retryable } },
+  durationMs,
+});
+
+const inputError = (issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string =>
+  issues
+    .slice(0, 3)
+    .map((issue) => `${['input', ...issue.path.map(String)].join('.')}: ${issue.message}`)
+    .join('; ');
+
+export function createAttemptTable({ slots, executors, log, metrics }: AttemptTableOptions): AttemptTable {
+  const running = new Map<string, Attempt>();
+  const recentResults = new Map<string, { result: TaskResult; at: number }>();
+  let accepting = true;
+  const busy = metrics?.gauge('worker_slots_busy', 'Task attempts running on this worker');
+  const finishedTotal = metrics?.counter('worker_attempts_total', 'Task attempts finished, by capability and outcome', ['capability', 'outcome']);
+  const durations = metrics?.histogram('worker_attempt_duration_seconds', 'Task attempt duration', ['capability'], [0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 1800]);
+
+  const remember = (id: string, result: TaskResult) => {
+    const now = Date.now();
+    for (const [key, entry] of recentResults) {
+      if (recentResults.size < RECENT_MAX && now - entry.at < RECENT_TTL_MS) break;
+      recentResults.delete(key);
+    }
+    recentResults.set(id, { result, at: now });
+  };
+
+  const recent = (attemptId: string): TaskResult | undefined => {
+    const entry = recentResults.get(attemptId);
+    if (!entry || Date.now() - entry.at > RECENT_TTL_MS) return undefined;
+    return entry.result;
+  };
+
+  const finishedAttempt = (request: automationV1.ExecuteRequest, result: TaskResult): Attempt => ({
+    id: request.attemptId,
+    request,
+    done: Promise.resolve(result),
+    subscribe: () => () => undefined,
+    abort: () => false,
+    watchers: () => 0,
+    finished: true,
+  });
+
+  const start = (request: automationV1.ExecuteRequest, executor: Executor<never>): Attempt => {
+    const controller = new AbortController();
+    const subscribers = new Set<Subscriber>();
+    let aborted: { kind: AbortKind; message: string } | undefined;
+    let finished = false;
+    const attemptLog = log.child({
+      attemptId: request.attemptId,
+      taskId: request.taskId,
+      runId: request.runId,
+      stepId: request.stepId,
+      orgId: request.orgId,
+      capability: request.capability,
+      ...(request.traceparent === '' ? {} : { traceparent: request.traceparent }),
+    });
+    const emit = (event: ExecuteEvent) => {
+      if (finished) return;
+      for (const subscriber of subscribers) subscriber(event);
+    };
+    const abort = (kind: AbortKind, message: string): boolean => {
+      if (finished || aborted) return false;
+      aborted = { kind, message };
+      attemptLog.info('attempt aborting', { abort: kind, reason: message });
+      controller.abort(new AppError(kind === 'TIMEOUT' ? 'UNAVAILABLE' : 'CONFLICT', message, { reason: kind }));
+      return true;
+    };
+    const ctx: ExecutorContext = {
+      signal: controller.signal,
+      attemptId: request.attemptId,
+      taskId: request.taskId,
+      runId: request.runId,
+      orgId: request.orgId,
+      stepId: request.stepId,
+      attempt: request.attempt,
+      progress(fraction, message = '') {
+        const clamped = Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : 0;
+        attemptLog.debug('attempt progress', { fraction: clamped, progress: message });
+        emit({ event: { $case: 'progress', value: { fraction: clamped, message } } });
+      },
+      log(level, message) {
+        attemptLog[level](message, { source: 'executor' });
+        emit({ event: { $case: 'log', value: { level: LOG_LEVELS[level], message, at: new Date() } } });
+      },
+    };
+
+    const timer =
+      request.timeoutMs > 0 ? setTimeout(() => abort('TIMEOUT', `the attempt ran past its timeout of ${request.timeoutMs} ms`), request.timeoutMs) : undefined;
+    timer?.unref();
+
+    const run = async (): Promise<TaskResult> => {
+      const started = Date.now();
+      const took = () => Date.now() - started;
+      const aborting = (): TaskResult => {
+        const { kind, message } = aborted ?? { kind: 'ABORTED' as const, message: 'aborted' };
+        const { code, retryable } = ABORT_FAILURE[kind];
+        return failure(code, message, retryable, took());
+      };
+      attemptLog.info('attempt started', { attempt: request.attempt, timeoutMs: request.timeoutMs });
+      // The caller subscribes right after start() returns: nothing is emitted before this tick.
+      await Promise.resolve();
+      const parsed = executor.input.safeParse(request.input);
+      if (!parsed.success) return failure('BAD_INPUT', inputError(parsed.error.issues), false, took());
+      try {
+        const output = await executor.run(parsed.data, ctx);
+        if (aborted) return aborting();
+        return { outcome: { $case: 'success', value: { output: toJson(output) } }, durationMs: took() };
+      } catch (error) {
+        if (aborted) return aborting();
+        if (error instanceof NonRetryableError) return failure(error.code, error.message, false, took());
+        if (error instanceof RetryableError) return failure(error.code, error.message, true, took());
+        attemptLog.error('executor failed', { err: error });
+        return failure('EXECUTOR_ERROR', error instanceof Error ? error.message : String(error), true, took());
+      }
+    };
+
+    const done = run().then((result) => {
+      finished = true;
+      clearTimeout(timer);
+      running.delete(request.attemptId);
+      remember(request.attemptId, result);
+      busy?.set(running.size);
+      const outcome = result.outcome?.$case === 'failure' ? result.outcome.value : undefined;
+      finishedTotal?.inc({ capability: request.capability, outcome: outcome ? outcome.code : 'SUCCESS' });
+      durations?.observe({ capability: request.capability }, result.durationMs / 1000);
+      attemptLog.info('attempt finished', {
+        outcome: outcome ? 'failure' : 'success',
+        durationMs: result.durationMs,
+        ...(outcome ? { code: outcome.code, retryable: outcome.retryable, error: outcome.message } : {}),
+      });
+      return result;
+    });
+
+    return {
+      id: request.attemptId,
+      request,
+      done,
+      subscribe(subscriber) {
+        if (!finished) subscribers.add(subscriber);
+        return () => subscribers.delete(subscriber);
+      },
+      abort,
+      watchers: () => subscribers.size,
+      get finished() {
+        return finished;
+      },
+    };
+  };
+
+  return {
+    open(request, subscriber) {
+      if (request.attemptId.trim() === '') throw badInput('attempt_id', 'attempt_id is required', 'REQUIRED');
+      const existing = running.get(request.attemptId);
+      if (existing) return { attempt: existing, joined: true, unsubscribe: existing.subscribe(subscriber) };
+      const previous = recent(request.attemptId);
+      if (previous) return { attempt: finishedAttempt(request, previous), joined: true, unsubscribe: () => undefined };
+      if (request.capability.trim() === '') throw badInput('capability', 'capability is required', 'REQUIRED');
+      const executor = executors.get(request.capability);
+      if (!executor) {
+        throw new AppError('BAD_USER_INPUT', `this worker has no executor for capability ${JSON.stringify(request.capability)} (it offers ${[...executors.keys()].join(', ')})`, {
+          field: 'capability',
+          reason: 'UNKNOWN_CAPABILITY',
+        });
+      }
+      if (!accepting) throw new AppError('UNAVAILABLE', 'this worker is shutting down and takes no new attempts', { reason: 'WORKER_DRAINING' });
+      if (running.size >= slots) {
+        throw new AppError('RATE_LIMITED', `all ${slots} slots of this worker are busy`, { reason: 'NO_FREE_SLOT', details: { slots } });
+      }
+      const attempt = start(request, executor);
+      const unsubscribe = attempt.subscribe(subscriber);
+      running.set(attempt.id, attempt);
+      busy?.set(running.size);
+      return { attempt, joined: false, unsubscribe };
+    },
+    release(attempt, unsubscribe, deadline) {
+      unsubscribe();
+      if (attempt.finished || attempt.watchers() > 0) return;
+      if (deadline !== undefined && deadline.getTime() <= Date.now() + 5) attempt.abort('TIMEOUT', 'the call deadline passed');
+      else attempt.abort('ABORTED', 'the caller cancelled the call');
+    },
+    cancel(attemptId, kind, message) {
+      return running.get(attemptId)?.abort(kind, message) ?? false;
+    },
+    recent,
+    runningIds: () => [...running.keys()],
+    freeSlots: () => Math.max(0, slots - running.size),
+    get accepting() {
+      return accepting;
+    },
+    async drain(graceMs) {
+      accepting = false;
+      const all = () => Promise.all([...running.values()].map((a) => a.done));
+      if (running.size === 0) return;
+      log.info('draining', { running: running.size, graceMs });
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<'grace over'>((resolve) => {
+        timer = setTimeout(() => resolve('grace over'), graceMs);
+      });
+      const outcome = await Promise.race([all(), graceOver]);
+      clearTimeout(timer);
+      if (outcome !== 'grace over') return;
+      log.warn('drain grace period over: aborting running attempts', { running: [...running.keys()] });
+      for (const attempt of running.values()) attempt.abort('SHUTDOWN', 'the worker is shutting down');
+      // An executor that ignores its signal must not hold the process forever.
+      const stuck = await Promise.race([all().then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), ABORT_SETTLE_MS).unref())]);
+      if (stuck) log.error('attempts did not end after abort', { running: [...running.keys()] });
+    },
+  };
+}

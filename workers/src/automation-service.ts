@@ -1,0 +1,42 @@
+import type { GrpcServiceImpl } from '@orchestra/lib';
+import type { automationV1 } from '@orchestra/proto';
+import type { AttemptTable } from './attempts';
+
+export interface AutomationServiceDeps {
+  attempts: AttemptTable;
+  describe(): Promise<automationV1.DescribeResponse>;
+}
+
+/** AutomationService as the orchestrator's dispatcher sees it. */
+export function createAutomationService({ attempts, describe }: AutomationServiceDeps): GrpcServiceImpl<typeof automationV1.AutomationServiceService> {
+  return {
+    async execute(request, out, ctx) {
+      // Events go out one after another in the order the executor produced them, then the result.
+      let sent: Promise<void> = Promise.resolve();
+      const send = (event: automationV1.ExecuteResponse) => {
+        sent = sent.then(() => out.write(event));
+      };
+      const { attempt, joined, unsubscribe } = attempts.open(request, send);
+      if (joined) ctx.log.info('joined an attempt that already runs or ran here', { attemptId: attempt.id, finished: attempt.finished });
+      const onCallEnded = () => attempts.release(attempt, unsubscribe, ctx.deadline);
+      if (ctx.signal.aborted) onCallEnded();
+      else ctx.signal.addEventListener('abort', onCallEnded, { once: true });
+      try {
+        const result = await attempt.done;
+        await sent;
+        if (!ctx.signal.aborted) await out.write({ event: { $case: 'result', value: result } });
+      } finally {
+        ctx.signal.removeEventListener('abort', onCallEnded);
+      }
+    },
+
+    cancel(request) {
+      const cancelled = attempts.cancel(request.attemptId, 'CANCELLED', request.reason === '' ? 'cancelled by the orchestrator' : `cancelled: ${request.reason}`);
+      return Promise.resolve({ cancelled });
+    },
+
+    describe() {
+      return describe();
+    },
+  };
+}

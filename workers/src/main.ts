@@ -1,0 +1,16 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createLogger, listenService, loadConfig, runMain } from '@orchestra/lib';
+import { workerConfigSchema } from './config';
+import { createWorker } from './worker';
+
+// The worker process: the only place that reads the environment and listens.
+runMain('worker', async () => {
+  const config = loadConfig(workerConfigSchema);
+  const log = createLogger({ service: 'worker', level: config.LOG_LEVEL });
+  const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+  const worker = createWorker({ config, log, version });
+  const addresses = await listenService(worker, { host: config.HOST, httpPort: config.HTTP_PORT, grpcPort: config.GRPC_PORT });
+  log.info('listening', { ...addresses, workerId: worker.workerId, advertiseAddress: worker.advertiseAddress, orchestration: config.ORCHESTRATION_GRPC_ADDR });
+  return { log, stop: () => worker.stop() };
+});

@@ -1,0 +1,165 @@
+import { hostname } from 'node:os';
+import {
+  INTERNAL_CHANNEL_OPTIONS,
+  createGrpcServer,
+  createGuardedFetch,
+  createHttpApp,
+  createMetrics,
+  insecureCredentials,
+  registerOpsRoutes,
+  stopAll,
+  type GrpcServer,
+  type Logger,
+  type Metrics,
+  type ServiceHandle,
+} from '@orchestra/lib';
+import { automationV1, orchestrationV1 } from '@orchestra/proto';
+import { createAttemptTable, type AttemptTable } from './attempts';
+import { createAutomationService } from './automation-service';
+import type { WorkerConfig } from './config';
+import { createExecutorRegistry } from './executors/registry';
+import type { ExecutorFactory } from './executors/types';
+import { createRegistration, type Registration } from './registration';
+import { createResourceProbe } from './resources';
+
+export interface WorkerDeps {
+  config: Omit<WorkerConfig, 'LOG_LEVEL' | 'HTTP_PORT' | 'GRPC_PORT'>;
+  log: Logger;
+  metrics?: Metrics;
+  /** Executors of an embedding application, offered beside the configured built-ins. */
+  extraExecutors?: readonly ExecutorFactory[];
+  /** Reported by Describe and Register. */
+  version?: string;
+  /** Registry retry/heartbeat tuning (tests shorten it). */
+  registration?: { retry?: { initialMs: number; maxMs: number }; callTimeoutMs?: number };
+}
+
+export interface WorkerHandle extends ServiceHandle {
+  grpc: GrpcServer;
+  workerId: string;
+  attempts: AttemptTable;
+  /** What Describe answers. */
+  describe(): Promise<automationV1.DescribeResponse>;
+  readonly registered: boolean;
+  /** The address announced to the registry once the gRPC server is bound. */
+  readonly advertiseAddress: string | undefined;
+}
+
+const isWildcard = (host: string): boolean => host === '0.0.0.0' || host === '::' || host === '[::]';
+
+/**
+ * A worker: AutomationService + grpc.health.v1 on its gRPC server, /healthz /readyz /metrics on HTTP,
+ * and (from start()) its registration with the orchestration WorkerRegistry. Never listens and never
+ * reads the environment; stop() drains: no new attempts, running ones get the grace period, the rest
+ * are aborted, then it deregisters and closes.
+ */
+export function createWorker({ config, log: parentLog, metrics = createMetrics('worker'), extraExecutors = [], version = '0.1.0', registration: tuning = {} }: WorkerDeps): WorkerHandle {
+  const workerId = config.WORKER_ID;
+  const workerLog = parentLog.child({ workerId });
+  const log = workerLog.child({ component: 'worker' });
+  const fetch = createGuardedFetch({ allowPrivate: config.WORKER_ALLOW_PRIVATE_NETWORK });
+  const executors = createExecutorRegistry({ fetch }, { capabilities: config.WORKER_CAPABILITIES, extra: extraExecutors });
+  const attempts = createAttemptTable({ slots: config.WORKER_SLOTS, executors, log: workerLog.child({ component: 'attempts' }), metrics });
+  const probe = createResourceProbe({ nvidiaSmiPath: config.NVIDIA_SMI_PATH, log });
+  const capabilities = [...executors.keys()];
+
+  const describe = async (): Promise<automationV1.DescribeResponse> => ({
+    workerId,
+    pool: config.WORKER_POOL,
+    capabilities,
+    slotsTotal: config.WORKER_SLOTS,
+    slotsFree: attempts.accepting ? attempts.freeSlots() : 0,
+    labels: config.WORKER_LABELS,
+    resources: await probe.probe(),
+    version,
+    runningAttemptIds: attempts.runningIds(),
+  });
+
+  const grpc = createGrpcServer({ service: 'worker', log, metrics, internalToken: config.INTERNAL_TOKEN });
+  grpc.add(automationV1.AutomationServiceService, createAutomationService({ attempts, describe }), 'orchestra.automation.v1.AutomationService');
+
+  // The advertised address needs the bound port, which only listen() knows.
+  let advertiseAddress = config.ADVERTISE_ADDR;
+  const listen = grpc.listen.bind(grpc);
+  grpc.listen = async (host, port) => {
+    const bound = await listen(host, port);
+    advertiseAddress ??= `${isWildcard(host) ? hostname() : host.includes(':') ? `[${host}]` : host}:${bound}`;
+    return bound;
+  };
+
+  const registryClient = new orchestrationV1.WorkerRegistryClient(config.ORCHESTRATION_GRPC_ADDR, insecureCredentials(), INTERNAL_CHANNEL_OPTIONS);
+  const registration: Registration = createRegistration({
+    client: registryClient,
+    internalToken: config.INTERNAL_TOKEN,
+    log: workerLog.child({ component: 'registration' }),
+    ...tuning,
+    async workerInfo() {
+      const described = await describe();
+      if (advertiseAddress === undefined) throw new Error('the gRPC server is not listening yet');
+      return {
+        workerId,
+        endpoint: advertiseAddress,
+        pool: described.pool,
+        capabilities: described.capabilities,
+        slotsTotal: described.slotsTotal,
+        slotsFree: described.slotsFree,
+        labels: described.labels,
+        resources: described.resources,
+        version,
+      };
+    },
+    async heartbeatState() {
+      // While draining, slotsFree 0 keeps the dispatcher away and the lease alive for the running attempts.
+      return { slotsFree: attempts.accepting ? attempts.freeSlots() : 0, resources: await probe.probe(), runningAttemptIds: attempts.runningIds() };
+    },
+    onCancelAttempts(ids) {
+      for (const id of ids) attempts.cancel(id, 'CANCELLED', 'the orchestrator gave up on this attempt');
+    },
+  });
+
+  const http = createHttpApp({ log, metrics });
+  registerOpsRoutes(http, {
+    metrics,
+    isAccepting: () => attempts.accepting,
+    readiness: {
+      registry: () => (registration.registered ? Promise.resolve() : Promise.reject(new Error('not registered with the orchestration service'))),
+    },
+  });
+
+  let stopped: Promise<void> | undefined;
+  return {
+    name: 'worker',
+    http,
+    grpc,
+    workerId,
+    attempts,
+    describe,
+    get registered() {
+      return registration.registered;
+    },
+    get advertiseAddress() {
+      return advertiseAddress;
+    },
+    start() {
+      log.info('worker ready', { pool: config.WORKER_POOL, slots: config.WORKER_SLOTS, capabilities, labels: config.WORKER_LABELS, allowPrivateNetwork: config.WORKER_ALLOW_PRIVATE_NETWORK });
+      registration.start();
+      return Promise.resolve();
+    },
+    stop() {
+      stopped ??= (async () => {
+        log.info('worker stopping', { running: attempts.runningIds(), graceMs: config.WORKER_DRAIN_GRACE_MS });
+        grpc.setServing('NOT_SERVING');
+        await stopAll([
+          () => attempts.drain(config.WORKER_DRAIN_GRACE_MS),
+          () => registration.stop(),
+          () => grpc.stop(2_000),
+          () => http.close(),
+          () => Promise.resolve(registryClient.close()),
+          () => fetch.close(),
+        ]);
+        log.info('worker stopped');
+      })();
+      return stopped;
+    },
+  };
+}
