@@ -1,0 +1,253 @@
+import { AppError, newId, withSystemTransaction, type GuardedFetch, type Logger, type Metrics, type Pool } from '@orchestra/lib';
+import type { HealthSettings } from '../config';
+import {
+  claimDueProbes,
+  insertHealthChange,
+  lockHealthForResult,
+  pruneHealthChanges,
+  saveProbeOutcome,
+  type DueProbe,
+  type HealthStatus,
+} from '../store/health';
+
+/** What one probe saw. */
+export interface ProbeResult {
+  ok: boolean;
+  latencyMs: number;
+  httpStatus: number | null;
+  error: string | null;
+}
+
+/**
+ * The status after a probe. One success means up. Failures take an app that was up down only after
+ * `downAfter` in a row (one lost packet is not an outage); an app not yet seen up goes down at once.
+ */
+export function nextHealthStatus(
+  current: { status: HealthStatus; consecutiveFailures: number },
+  ok: boolean,
+  downAfter: number,
+): { status: HealthStatus; consecutiveFailures: number } {
+  if (ok) return { status: 'up', consecutiveFailures: 0 };
+  const consecutiveFailures = current.consecutiveFailures + 1;
+  const status = current.status === 'up' && consecutiveFailures < downAfter ? 'up' : 'down';
+  return { status, consecutiveFailures };
+}
+
+export interface HealthProberDeps {
+  pool: Pool;
+  /** The network-guarded fetch (lib/net-guard): private addresses are refused unless allowed. */
+  fetch: GuardedFetch;
+  settings: HealthSettings;
+  log: Logger;
+  metrics: Metrics;
+}
+
+export interface HealthProber {
+  /** Starts the background loop (no-op when already running). */
+  start(): void;
+  /** Stops claiming, aborts probes in flight and waits for them. */
+  stop(): Promise<void>;
+  /** Claims the due apps (up to the free concurrency) and probes them; resolves when all are recorded. */
+  probeDue(): Promise<number>;
+  /** Deletes status changes older than the history window (keeping the latest per app). */
+  pruneHistory(): Promise<number>;
+}
+
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
+const MAX_ERROR_LENGTH = 500;
+
+const describeFailure = (error: unknown, timedOut: boolean, timeoutMs: number): string => {
+  if (timedOut) return `no answer within ${timeoutMs} ms`;
+  if (error instanceof AppError) return error.message;
+  if (error instanceof Error) {
+    // undici reports "fetch failed" with the socket error (ECONNREFUSED, ENOTFOUND...) as its cause.
+    const cause = error.cause as { code?: string; message?: string } | undefined;
+    const detail = cause?.code ?? cause?.message;
+    return detail ? `${error.message}: ${detail}` : error.message;
+  }
+  return String(error);
+};
+
+/**
+ * Probes every app's health-check URL on the configured interval. Due apps are claimed from
+ * PostgreSQL (so several catalog replicas share the work), at most `concurrency` probes run at once,
+ * each bounded by `timeoutMs`; only status changes are written as history rows, everything else
+ * updates counters on the app's one health row.
+ */
+export function createHealthProber({ pool, fetch, settings, log, metrics }: HealthProberDeps): HealthProber {
+  const probeLog = log.child({ component: 'health-prober' });
+  const probes = metrics.counter('catalog_health_probes_total', 'Health probes by result', ['result']);
+  const changes = metrics.counter('catalog_health_status_changes_total', 'Health status changes by new status', ['status']);
+  const duration = metrics.histogram('catalog_health_probe_seconds', 'Health probe duration', [], [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
+  const inFlightGauge = metrics.gauge('catalog_health_probes_in_flight', 'Health probes running now');
+
+  // A probe can run as long as its timeout: its next claim waits at least that long, so the same
+  // app is never probed twice at once even when the interval is shorter than the timeout.
+  const leaseMs = Math.max(settings.intervalMs, settings.timeoutMs + 100);
+  const jitter = settings.jitterPercent / 100;
+  const pollMs = Math.min(1_000, Math.max(20, Math.floor(settings.intervalMs / 4)));
+  const inFlight = new Set<Promise<void>>();
+  let stopping = new AbortController();
+  let running = false;
+  let timer: NodeJS.Timeout | undefined;
+  let loopDone: Promise<void> = Promise.resolve();
+  let lastPrune = 0;
+  let failingSince: number | undefined;
+
+  const probe = async (target: DueProbe): Promise<ProbeResult> => {
+    const timeout = AbortSignal.timeout(settings.timeoutMs);
+    const signal = AbortSignal.any([timeout, stopping.signal]);
+    const started = performance.now();
+    try {
+      const response = await fetch(target.url, {
+        method: 'GET',
+        headers: { 'user-agent': 'orchestra-catalog-health/1', accept: '*/*' },
+        signal,
+      });
+      // Only the status matters; drop the body so the connection can be reused.
+      await response.body?.cancel().catch(() => undefined);
+      const ok = response.status >= 200 && response.status < 300;
+      return { ok, latencyMs: Math.round(performance.now() - started), httpStatus: response.status, error: ok ? null : `HTTP ${response.status}` };
+    } catch (error) {
+      const message = describeFailure(error, timeout.aborted, settings.timeoutMs);
+      return { ok: false, latencyMs: Math.round(performance.now() - started), httpStatus: null, error: message.slice(0, MAX_ERROR_LENGTH) };
+    }
+  };
+
+  const record = async (target: DueProbe, result: ProbeResult): Promise<void> => {
+    await withSystemTransaction(pool, async (tx) => {
+      const current = await lockHealthForResult(tx, target.app_id);
+      // The URL was changed or removed while the probe ran: this result is about the old one.
+      if (!current || current.url !== target.url) return;
+      const next = nextHealthStatus({ status: current.status, consecutiveFailures: current.consecutive_failures }, result.ok, settings.downAfter);
+      const statusChanged = next.status !== current.status;
+      await saveProbeOutcome(tx, target.app_id, {
+        status: next.status,
+        statusChanged,
+        consecutiveFailures: next.consecutiveFailures,
+        failed: !result.ok,
+        latencyMs: result.latencyMs,
+        httpStatus: result.httpStatus,
+        error: result.error,
+      });
+      if (statusChanged) {
+        await insertHealthChange(tx, {
+          id: newId(),
+          orgId: current.org_id,
+          appId: target.app_id,
+          status: next.status,
+          previousStatus: current.status,
+          httpStatus: result.httpStatus,
+          error: result.error,
+        });
+        changes.inc({ status: next.status });
+        probeLog.info('app health changed', {
+          appId: target.app_id,
+          orgId: current.org_id,
+          from: current.status,
+          to: next.status,
+          httpStatus: result.httpStatus,
+          error: result.error,
+        });
+      }
+    });
+  };
+
+  const probeAndRecord = async (target: DueProbe): Promise<void> => {
+    const result = await probe(target);
+    if (stopping.signal.aborted) return;
+    probes.inc({ result: result.ok ? 'up' : 'down' });
+    duration.observe(result.latencyMs / 1000);
+    probeLog.debug('probed', { appId: target.app_id, orgId: target.org_id, ok: result.ok, latencyMs: result.latencyMs, httpStatus: result.httpStatus, error: result.error });
+    try {
+      await record(target, result);
+    } catch (error) {
+      probeLog.error('could not record a health probe', { err: error, appId: target.app_id, orgId: target.org_id });
+    }
+  };
+
+  const launch = (target: DueProbe): Promise<void> => {
+    const task = probeAndRecord(target).finally(() => {
+      inFlight.delete(task);
+      inFlightGauge.set(inFlight.size);
+    });
+    inFlight.add(task);
+    inFlightGauge.set(inFlight.size);
+    return task;
+  };
+
+  const claim = async (): Promise<DueProbe[]> => {
+    const free = settings.concurrency - inFlight.size;
+    if (free <= 0 || stopping.signal.aborted) return [];
+    return withSystemTransaction(pool, (tx) => claimDueProbes(tx, free, leaseMs, jitter));
+  };
+
+  const pruneHistory = async (): Promise<number> => {
+    const before = new Date(Date.now() - settings.historyDays * 86_400_000);
+    const pruned = await withSystemTransaction(pool, (tx) => pruneHealthChanges(tx, before));
+    if (pruned > 0) probeLog.info('pruned health history', { pruned, before: before.toISOString() });
+    return pruned;
+  };
+
+  const tick = async (): Promise<void> => {
+    try {
+      const due = await claim();
+      for (const target of due) void launch(target);
+      if (due.length > 0) probeLog.debug('probes started', { count: due.length, inFlight: inFlight.size });
+      if (Date.now() - lastPrune > PRUNE_EVERY_MS) {
+        lastPrune = Date.now();
+        await pruneHistory();
+      }
+      if (failingSince !== undefined) {
+        probeLog.info('health prober recovered', { failedForMs: Date.now() - failingSince });
+        failingSince = undefined;
+      }
+    } catch (error) {
+      // The database is away: keep going, say so once per outage rather than every tick.
+      if (failingSince === undefined) {
+        failingSince = Date.now();
+        probeLog.error('health prober cannot claim probes', { err: error });
+      }
+    }
+  };
+
+  const loop = async (): Promise<void> => {
+    while (running) {
+      await tick();
+      if (!running) break;
+      await new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, pollMs);
+        stopping.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+    }
+  };
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      if (stopping.signal.aborted) stopping = new AbortController();
+      probeLog.info('health prober started', {
+        intervalMs: settings.intervalMs,
+        timeoutMs: settings.timeoutMs,
+        concurrency: settings.concurrency,
+        jitterPercent: settings.jitterPercent,
+        allowPrivateNetwork: settings.allowPrivateNetwork,
+      });
+      loopDone = loop();
+    },
+    async stop() {
+      running = false;
+      stopping.abort();
+      if (timer) clearTimeout(timer);
+      await loopDone;
+      await Promise.allSettled([...inFlight]);
+    },
+    async probeDue() {
+      const due = await claim();
+      await Promise.all(due.map(launch));
+      return due.length;
+    },
+    pruneHistory,
+  };
+}

@@ -1,0 +1,27 @@
+import { AppError, INTERNAL_CHANNEL_OPTIONS, insecureCredentials, unaryCall } from '@orchestra/lib';
+import { identityV1 } from '@orchestra/proto';
+import type { UserDirectory } from './apps/catalog';
+
+export interface IdentityUserDirectory extends UserDirectory {
+  close(): void;
+}
+
+/**
+ * Checks app owners against IdentityService.GetUsers, forwarding the caller's signed principal so
+ * identity answers for the caller's organization.
+ */
+export function createIdentityUserDirectory({ address, internalToken, deadlineMs = 3_000 }: { address: string; internalToken: string; deadlineMs?: number }): IdentityUserDirectory {
+  const client = new identityV1.IdentityServiceClient(address, insecureCredentials(), INTERNAL_CHANNEL_OPTIONS);
+  return {
+    async assertUser(actor, userId, field) {
+      const { users } = await unaryCall(client, client.getUsers, { ids: [userId] }, { internalToken, defaultDeadlineMs: deadlineMs }, {
+        requestId: actor.principal.requestId,
+        ...(actor.principalHeader === undefined ? {} : { principalHeader: actor.principalHeader }),
+      });
+      if (!users.some((user) => user.id === userId)) {
+        throw new AppError('BAD_USER_INPUT', `${field}: there is no user ${userId}`, { field, reason: 'UNKNOWN_USER' });
+      }
+    },
+    close: () => client.close(),
+  };
+}
