@@ -75,6 +75,8 @@ export interface Principal {
   scopes: string[];
   userId: string;
   apiKeyId: string;
+  /** For logs and audit: the user's email, or the API key's name. */
+  display: string;
 }
 
 export interface AuthenticateRequest {
@@ -110,7 +112,7 @@ export interface GetUsersResponse {
 }
 
 function createBasePrincipal(): Principal {
-  return { kind: 0, id: "", orgId: "", role: "", scopes: [], userId: "", apiKeyId: "" };
+  return { kind: 0, id: "", orgId: "", role: "", scopes: [], userId: "", apiKeyId: "", display: "" };
 }
 
 export const Principal: MessageFns<Principal> = {
@@ -135,6 +137,9 @@ export const Principal: MessageFns<Principal> = {
     }
     if (message.apiKeyId !== "") {
       writer.uint32(58).string(message.apiKeyId);
+    }
+    if (message.display !== "") {
+      writer.uint32(66).string(message.display);
     }
     return writer;
   },
@@ -208,6 +213,14 @@ export const Principal: MessageFns<Principal> = {
             message.apiKeyId = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.display = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -241,6 +254,7 @@ export const Principal: MessageFns<Principal> = {
         : isSet(object.api_key_id)
         ? globalThis.String(object.api_key_id)
         : "",
+      display: isSet(object.display) ? globalThis.String(object.display) : "",
     };
   },
 
@@ -267,6 +281,9 @@ export const Principal: MessageFns<Principal> = {
     if (message.apiKeyId !== "") {
       obj.apiKeyId = message.apiKeyId;
     }
+    if (message.display !== "") {
+      obj.display = message.display;
+    }
     return obj;
   },
 
@@ -282,6 +299,7 @@ export const Principal: MessageFns<Principal> = {
     message.scopes = object.scopes?.map((e) => e) || [];
     message.userId = object.userId ?? "";
     message.apiKeyId = object.apiKeyId ?? "";
+    message.display = object.display ?? "";
     return message;
   },
 };
