@@ -31,13 +31,15 @@ export interface CatalogUnderTest {
   config: CatalogConfig;
   log: ReturnType<typeof createMemoryLogger>;
   sign(principal: Principal): Promise<string>;
-  /** POSTs a GraphQL operation to the subgraph as `principal`. */
+  /** POSTs a GraphQL operation to the subgraph as `principal` (answers are loosely typed JSON, as tests read them). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   graphql<T = any>(query: string, variables?: Record<string, unknown>, principal?: Principal): Promise<GraphQLResult<T>>;
   stop(): Promise<void>;
 }
 
 export interface GraphQLResult<T> {
   data: T | null;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   errors?: Array<{ message: string; path?: Array<string | number>; extensions: Record<string, any> }>;
 }
 

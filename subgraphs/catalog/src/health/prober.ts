@@ -54,6 +54,7 @@ export interface HealthProber {
 }
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
+const LEASE_MARGIN_MS = 10_000;
 const MAX_ERROR_LENGTH = 500;
 
 const describeFailure = (error: unknown, timedOut: boolean, timeoutMs: number): string => {
@@ -81,9 +82,9 @@ export function createHealthProber({ pool, fetch, settings, log, metrics }: Heal
   const duration = metrics.histogram('catalog_health_probe_seconds', 'Health probe duration', [], [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
   const inFlightGauge = metrics.gauge('catalog_health_probes_in_flight', 'Health probes running now');
 
-  // A probe can run as long as its timeout: its next claim waits at least that long, so the same
-  // app is never probed twice at once even when the interval is shorter than the timeout.
-  const leaseMs = Math.max(settings.intervalMs, settings.timeoutMs + 100);
+  // A claim holds an app for as long as its probe may take plus time to record it; recording the
+  // result schedules the next probe an interval (plus jitter) later.
+  const leaseMs = settings.timeoutMs + LEASE_MARGIN_MS;
   const jitter = settings.jitterPercent / 100;
   const pollMs = Math.min(1_000, Math.max(20, Math.floor(settings.intervalMs / 4)));
   const inFlight = new Set<Promise<void>>();
@@ -122,6 +123,8 @@ export function createHealthProber({ pool, fetch, settings, log, metrics }: Heal
       const next = nextHealthStatus({ status: current.status, consecutiveFailures: current.consecutive_failures }, result.ok, settings.downAfter);
       const statusChanged = next.status !== current.status;
       await saveProbeOutcome(tx, target.app_id, {
+        intervalMs: settings.intervalMs,
+        jitter,
         status: next.status,
         statusChanged,
         consecutiveFailures: next.consecutiveFailures,
@@ -179,7 +182,7 @@ export function createHealthProber({ pool, fetch, settings, log, metrics }: Heal
   const claim = async (): Promise<DueProbe[]> => {
     const free = settings.concurrency - inFlight.size;
     if (free <= 0 || stopping.signal.aborted) return [];
-    return withSystemTransaction(pool, (tx) => claimDueProbes(tx, free, leaseMs, jitter));
+    return withSystemTransaction(pool, (tx) => claimDueProbes(tx, free, leaseMs));
   };
 
   const pruneHistory = async (): Promise<number> => {
@@ -216,8 +219,15 @@ export function createHealthProber({ pool, fetch, settings, log, metrics }: Heal
       await tick();
       if (!running) break;
       await new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, pollMs);
-        stopping.signal.addEventListener('abort', () => resolve(), { once: true });
+        const onStop = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        timer = setTimeout(() => {
+          stopping.signal.removeEventListener('abort', onStop);
+          resolve();
+        }, pollMs);
+        stopping.signal.addEventListener('abort', onStop, { once: true });
       });
     }
   };

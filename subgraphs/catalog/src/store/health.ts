@@ -74,20 +74,21 @@ export interface DueProbe {
 }
 
 /**
- * Claims up to `limit` apps whose probe is due, across all orgs (a system transaction), and moves
- * their next probe `leaseMs` (plus up to `jitter` of it, at random) ahead. Rows another replica is
- * claiming are skipped, so replicas share the work and never probe the same app twice at once.
+ * Claims up to `limit` apps whose probe is due, across all orgs (a system transaction), leasing each
+ * for `leaseMs`: long enough for the probe to finish and be recorded, which then schedules the next
+ * one. Rows another replica is claiming are skipped, so replicas share the work and never probe the
+ * same app at once; a replica that dies mid-probe only delays that app until its lease runs out.
  */
-export async function claimDueProbes(db: Queryable, limit: number, leaseMs: number, jitter: number): Promise<DueProbe[]> {
+export async function claimDueProbes(db: Queryable, limit: number, leaseMs: number): Promise<DueProbe[]> {
   const { rows } = await db.query<DueProbe>(
     `WITH due AS (
        SELECT app_id FROM app_health WHERE next_check_at <= now() ORDER BY next_check_at LIMIT $1 FOR UPDATE SKIP LOCKED
      )
-     UPDATE app_health h SET next_check_at = now() + make_interval(secs => $2::float8 / 1000 * (1 + random() * $3::float8))
+     UPDATE app_health h SET next_check_at = now() + make_interval(secs => $2::float8 / 1000)
      FROM due, apps a
      WHERE h.app_id = due.app_id AND a.id = h.app_id AND a.health_check_url IS NOT NULL
      RETURNING h.app_id, h.org_id, a.health_check_url AS url`,
-    [limit, leaseMs, jitter],
+    [limit, leaseMs],
   );
   return rows;
 }
@@ -106,6 +107,9 @@ export async function lockHealthForResult(
 }
 
 export interface ProbeOutcome {
+  /** The next probe is due this long after now, plus up to `jitter` of it at random (spreads probes out). */
+  intervalMs: number;
+  jitter: number;
   status: HealthStatus;
   statusChanged: boolean;
   consecutiveFailures: number;
@@ -119,9 +123,12 @@ export async function saveProbeOutcome(db: Queryable, appId: string, outcome: Pr
   await db.query(
     `UPDATE app_health SET status = $2, status_since = CASE WHEN $3 THEN now() ELSE status_since END, consecutive_failures = $4,
        checks_total = checks_total + 1, checks_failed = checks_failed + CASE WHEN $5 THEN 1 ELSE 0 END,
-       last_checked_at = now(), last_latency_ms = $6, last_http_status = $7, last_error = $8
+       last_checked_at = now(), last_latency_ms = $6, last_http_status = $7, last_error = $8,
+       -- An app archived while its probe ran stays unscheduled.
+       next_check_at = CASE WHEN next_check_at = 'infinity' THEN next_check_at
+                            ELSE now() + make_interval(secs => $9::float8 / 1000 * (1 + random() * $10::float8)) END
      WHERE app_id = $1`,
-    [appId, outcome.status, outcome.statusChanged, outcome.consecutiveFailures, outcome.failed, outcome.latencyMs, outcome.httpStatus, outcome.error],
+    [appId, outcome.status, outcome.statusChanged, outcome.consecutiveFailures, outcome.failed, outcome.latencyMs, outcome.httpStatus, outcome.error, outcome.intervalMs, outcome.jitter],
   );
 }
 
