@@ -1,0 +1,278 @@
+import { AppError, newId, recordAudit, unauthenticated, type PoolClient, type Principal, type Role } from '@orchestra/lib';
+import { actingUser, inSystem, inTenant, signedInUser, SERVICE, type IdentityDeps } from '../deps';
+import { findMembership } from '../store/memberships';
+import { findOrganization, type OrganizationRow } from '../store/organizations';
+import {
+  findRefreshTokenForUpdate,
+  insertRefreshToken,
+  insertSession,
+  markRefreshTokenUsed,
+  markSessionRefreshed,
+  revokeSession,
+  revokeUserSessions,
+  type RefreshTokenRow,
+  type SessionRevocation,
+} from '../store/sessions';
+import { bumpTokenVersion, findUser, findTokenVersion, setLastOrganization, type UserRow } from '../store/users';
+import { requireId } from '../validation';
+import { formatRowToken, hashSecret, newSecret, parseRowToken, secretMatches } from './opaque-tokens';
+
+/** What sign-in, sign-up, refresh and switching organization answer (GraphQL AuthPayload). */
+export interface AuthPayload {
+  accessToken: string;
+  accessTokenExpiresAt: Date;
+  refreshToken: string;
+  refreshTokenExpiresAt: Date;
+  tokenType: 'Bearer';
+  user: UserRow;
+  organization: OrganizationRow;
+  role: Role;
+  /** Not in the schema: the session (refresh-token family) the tokens belong to. */
+  sessionId: string;
+}
+
+const REFRESH_TOKEN_PREFIX = 'ort';
+
+/** Clock slack added to revocation lifetimes so that no access token outlives its revocation. */
+const REVOCATION_SLACK_SECONDS = 60;
+
+interface TokenSubject {
+  sessionId: string;
+  user: UserRow;
+  organization: OrganizationRow;
+  role: Role;
+  tokenVersion: number;
+}
+
+/** A new refresh token in the session and an access token for its organization, inside `tx`. */
+async function issueTokens(deps: IdentityDeps, tx: PoolClient, s: TokenSubject): Promise<AuthPayload> {
+  const { ACCESS_TOKEN_TTL_SECONDS, REFRESH_TOKEN_TTL_SECONDS } = deps.config;
+  const refreshId = newId();
+  const secret = newSecret();
+  const refreshTokenExpiresAt = new Date(Date.now() + REFRESH_TOKEN_TTL_SECONDS * 1000);
+  await insertRefreshToken(tx, { id: refreshId, sessionId: s.sessionId, tokenHash: hashSecret(secret), expiresAt: refreshTokenExpiresAt });
+  const access = await deps.keyRing.sign(
+    { sub: s.user.id, org: s.organization.id, role: s.role, email: s.user.email, sid: s.sessionId, tv: s.tokenVersion },
+    ACCESS_TOKEN_TTL_SECONDS,
+  );
+  return {
+    accessToken: access.token,
+    accessTokenExpiresAt: access.expiresAt,
+    refreshToken: formatRowToken(REFRESH_TOKEN_PREFIX, refreshId, secret),
+    refreshTokenExpiresAt,
+    tokenType: 'Bearer',
+    user: s.user,
+    organization: s.organization,
+    role: s.role,
+    sessionId: s.sessionId,
+  };
+}
+
+/** Starts a session (a new refresh-token family) for a user who has just proven who they are. */
+export async function startSession(
+  deps: IdentityDeps,
+  tx: PoolClient,
+  principal: Principal,
+  s: Omit<TokenSubject, 'sessionId'>,
+): Promise<AuthPayload> {
+  const session = await insertSession(tx, { id: newId(), userId: s.user.id, orgId: s.organization.id, ip: principal.ip, userAgent: principal.userAgent });
+  await setLastOrganization(tx, s.user.id, s.organization.id);
+  return issueTokens(deps, tx, { ...s, sessionId: session.id });
+}
+
+type Checked = { ok: true; token: RefreshTokenRow } | { ok: false; error: AppError; revoke?: { sessionId: string; orgId: string; userId: string } };
+
+/**
+ * Finds and locks the refresh token and says whether it may be used. A token whose secret matches
+ * but that was already traded is reuse: someone holds a copy, so the whole session ends.
+ */
+async function checkRefreshToken(tx: PoolClient, presented: string): Promise<Checked> {
+  const parsed = parseRowToken(REFRESH_TOKEN_PREFIX, presented);
+  const invalid = unauthenticated('refresh token is not valid: sign in again', 'REFRESH_TOKEN_INVALID');
+  if (!parsed) return { ok: false, error: invalid };
+  const token = await findRefreshTokenForUpdate(tx, parsed.rowId);
+  // A token whose id exists but whose secret does not match was altered: as invalid as a made-up one.
+  if (!token || !secretMatches(parsed.secret, token.tokenHash)) return { ok: false, error: invalid };
+  const { session } = token;
+  if (session.revokedAt !== null) {
+    const why = session.revokedReason === 'REFRESH_TOKEN_REUSED' ? 'it was ended because one of its refresh tokens was used twice' : 'it was signed out';
+    return { ok: false, error: unauthenticated(`refresh token belongs to a session that has ended (${why}): sign in again`, 'REFRESH_TOKEN_REVOKED') };
+  }
+  if (token.usedAt !== null) {
+    return {
+      ok: false,
+      error: unauthenticated('refresh token was already used: the session has been ended for safety, sign in again', 'REFRESH_TOKEN_REUSED'),
+      revoke: { sessionId: session.id, orgId: session.orgId, userId: session.userId },
+    };
+  }
+  if (token.expiresAt.getTime() <= Date.now()) {
+    return { ok: false, error: unauthenticated('refresh token has expired: sign in again', 'REFRESH_TOKEN_EXPIRED') };
+  }
+  return { ok: true, token };
+}
+
+/** Ends the session after refresh-token reuse, as its own audit event, in the same transaction. */
+async function endReusedSession(deps: IdentityDeps, tx: PoolClient, principal: Principal, revoke: { sessionId: string; orgId: string; userId: string }): Promise<void> {
+  await revokeSession(tx, revoke.sessionId, 'REFRESH_TOKEN_REUSED');
+  await recordAudit(tx, SERVICE, principal, {
+    action: 'auth.refresh_token_reused',
+    targetType: 'Session',
+    targetId: revoke.sessionId,
+    orgId: revoke.orgId,
+    outcome: 'UNAUTHENTICATED',
+    diff: { userId: revoke.userId, sessionRevoked: true },
+  });
+}
+
+/** After commit: access tokens of an ended session stop working at the gateway at once. */
+async function revokeSessionAccess(deps: IdentityDeps, sessionId: string): Promise<void> {
+  await deps.revocations.revokeSession(sessionId, deps.config.ACCESS_TOKEN_TTL_SECONDS + REVOCATION_SLACK_SECONDS);
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: AppError; revokedSession?: string | undefined };
+
+/**
+ * Runs a refresh-token operation whose failures may still have to commit (reuse ends the session
+ * and records it), then applies the Redis side of a revocation and throws the failure.
+ */
+async function withRefreshToken<T>(
+  deps: IdentityDeps,
+  principal: Principal,
+  presented: string,
+  use: (tx: PoolClient, token: RefreshTokenRow) => Promise<Outcome<T>>,
+): Promise<T> {
+  const outcome = await inSystem(deps, async (tx): Promise<Outcome<T>> => {
+    const checked = await checkRefreshToken(tx, presented);
+    if (checked.ok) return use(tx, checked.token);
+    if (checked.revoke) await endReusedSession(deps, tx, principal, checked.revoke);
+    return { ok: false, error: checked.error, revokedSession: checked.revoke?.sessionId };
+  });
+  if (outcome.ok) return outcome.value;
+  if (outcome.revokedSession !== undefined) {
+    deps.log.warn('session ended by a refused refresh', { reason: outcome.error.reason, sessionId: outcome.revokedSession, requestId: principal.requestId, ip: principal.ip });
+    await revokeSessionAccess(deps, outcome.revokedSession);
+  }
+  deps.metrics.counter('identity_refresh_failures_total', 'Refresh-token uses refused, by reason', ['reason']).inc({ reason: outcome.error.reason ?? 'UNKNOWN' });
+  throw outcome.error;
+}
+
+/** The user, organization and token version new tokens are made from (one query at a time: one client). */
+async function loadSubject(tx: PoolClient, userId: string, orgId: string): Promise<{ user: UserRow; organization: OrganizationRow; tokenVersion: number }> {
+  const user = await findUser(tx, userId);
+  const organization = await findOrganization(tx, orgId);
+  const tokenVersion = await findTokenVersion(tx, userId);
+  if (!user || !organization || tokenVersion === undefined) throw new AppError('INTERNAL', `user ${userId} or organization ${orgId} is missing`);
+  return { user, organization, tokenVersion };
+}
+
+/**
+ * Rotates the token inside its session and issues tokens for `orgId` (the session's own org on a
+ * plain refresh). The user's current role there is read again, so a role change shows up here.
+ */
+async function rotate(deps: IdentityDeps, tx: PoolClient, principal: Principal, token: RefreshTokenRow, orgId: string, action: 'auth.refresh' | 'auth.switch_organization'): Promise<Outcome<AuthPayload>> {
+  const { session } = token;
+  const membership = await findMembership(tx, orgId, session.userId);
+  if (!membership) {
+    if (orgId !== session.orgId) return { ok: false, error: new AppError('FORBIDDEN', `you are not a member of organization ${orgId}`, { reason: 'NOT_A_MEMBER', field: 'organizationId' }) };
+    await revokeSession(tx, session.id, 'MEMBERSHIP_ENDED');
+    return {
+      ok: false,
+      error: unauthenticated('you are no longer a member of this organization: sign in again', 'MEMBERSHIP_ENDED'),
+      revokedSession: session.id,
+    };
+  }
+  const { user, organization, tokenVersion } = await loadSubject(tx, session.userId, orgId);
+  await markRefreshTokenUsed(tx, token.id);
+  await markSessionRefreshed(tx, session.id, orgId);
+  if (orgId !== session.orgId) await setLastOrganization(tx, user.id, orgId);
+  const payload = await issueTokens(deps, tx, { sessionId: session.id, user, organization, role: membership.role, tokenVersion });
+  await recordAudit(tx, SERVICE, actingUser(principal, user, orgId), {
+    action,
+    targetType: action === 'auth.refresh' ? 'Session' : 'Organization',
+    targetId: action === 'auth.refresh' ? session.id : orgId,
+    orgId,
+    diff: action === 'auth.refresh' ? { role: membership.role } : { from: session.orgId, to: orgId, role: membership.role },
+  });
+  return { ok: true, value: payload };
+}
+
+/** Trades a refresh token for new tokens (rotation). */
+export async function refresh(deps: IdentityDeps, principal: Principal, presented: string): Promise<AuthPayload> {
+  const payload = await withRefreshToken(deps, principal, presented, (tx, token) => rotate(deps, tx, principal, token, token.session.orgId, 'auth.refresh'));
+  // Self-healing: should a revocation write to Redis have been lost, the next refresh restores it.
+  await deps.revocations.setTokenVersion(payload.user.id, await findTokenVersion(deps.pool, payload.user.id) ?? 0);
+  return payload;
+}
+
+/** Ends the session of a refresh token. Any token of the session will do, even a rotated one. */
+export async function logout(deps: IdentityDeps, principal: Principal, presented: string): Promise<boolean> {
+  const parsed = parseRowToken(REFRESH_TOKEN_PREFIX, presented);
+  const invalid = unauthenticated('refresh token is not valid', 'REFRESH_TOKEN_INVALID');
+  if (!parsed) throw invalid;
+  const sessionId = await inSystem(deps, async (tx) => {
+    const token = await findRefreshTokenForUpdate(tx, parsed.rowId);
+    if (!token || !secretMatches(parsed.secret, token.tokenHash)) return undefined;
+    const ended = await revokeSession(tx, token.sessionId, 'LOGOUT');
+    if (ended) {
+      const user = await findUser(tx, token.session.userId);
+      await recordAudit(tx, SERVICE, user ? actingUser(principal, user, token.session.orgId) : principal, {
+        action: 'auth.logout',
+        targetType: 'Session',
+        targetId: token.sessionId,
+        orgId: token.session.orgId,
+      });
+    }
+    return token.sessionId;
+  });
+  if (sessionId === undefined) throw invalid;
+  await revokeSessionAccess(deps, sessionId);
+  return true;
+}
+
+/** Ends every session of the signed-in user and makes all their access tokens stale. */
+export async function logoutEverywhere(deps: IdentityDeps, principal: Principal): Promise<boolean> {
+  const { userId } = signedInUser(principal);
+  const { version, ended } = await inTenant(deps, principal, async (tx) => {
+    const endedSessions = await revokeUserSessions(tx, userId, 'LOGOUT_EVERYWHERE');
+    const newVersion = await bumpTokenVersion(tx, userId);
+    await recordAudit(tx, SERVICE, principal, { action: 'auth.logout_everywhere', targetType: 'User', targetId: userId, diff: { sessionsEnded: endedSessions.length } });
+    return { version: newVersion, ended: endedSessions };
+  });
+  await deps.revocations.setTokenVersion(userId, version);
+  deps.log.info('signed out everywhere', { userId, sessions: ended.length, requestId: principal.requestId });
+  return true;
+}
+
+/** Ends every session of a user, in `tx`, for a reason (password change); the caller bumps the token version. */
+export const endAllSessions = (tx: PoolClient, userId: string, reason: SessionRevocation): Promise<string[]> => revokeUserSessions(tx, userId, reason);
+
+/**
+ * Tokens for another organization of the signed-in user: the given refresh token's session moves
+ * there (rotating it), or without one a new session starts.
+ */
+export async function switchOrganization(deps: IdentityDeps, principal: Principal, organizationId: string, presented: string | null | undefined): Promise<AuthPayload> {
+  const { userId } = signedInUser(principal);
+  const orgId = requireId('organizationId', organizationId);
+  if (presented !== null && presented !== undefined) {
+    return withRefreshToken(deps, principal, presented, async (tx, token) => {
+      if (token.session.userId !== userId) {
+        return { ok: false, error: unauthenticated('refresh token belongs to someone else', 'REFRESH_TOKEN_INVALID') };
+      }
+      return rotate(deps, tx, principal, token, orgId, 'auth.switch_organization');
+    });
+  }
+  return inSystem(deps, async (tx) => {
+    const membership = await findMembership(tx, orgId, userId);
+    if (!membership) throw new AppError('FORBIDDEN', `you are not a member of organization ${orgId}`, { reason: 'NOT_A_MEMBER', field: 'organizationId' });
+    const { user, organization, tokenVersion } = await loadSubject(tx, userId, orgId);
+    const payload = await startSession(deps, tx, principal, { user, organization, role: membership.role, tokenVersion });
+    await recordAudit(tx, SERVICE, actingUser(principal, user, orgId), {
+      action: 'auth.switch_organization',
+      targetType: 'Organization',
+      targetId: orgId,
+      orgId,
+      diff: { from: principal.orgId, to: orgId, role: membership.role, sessionId: payload.sessionId },
+    });
+    return payload;
+  });
+}

@@ -1,0 +1,137 @@
+import { AppError, recordAudit, type PoolClient, type Principal } from '@orchestra/lib';
+import { actingUser, inSystem, signedInUser, SERVICE, type IdentityDeps } from '../deps';
+import { listMembershipsOfUser } from '../store/memberships';
+import { findTokenVersion, findUserCredentialsByEmail, findUserCredentialsById, bumpTokenVersion, updatePasswordHash, type UserCredentialsRow } from '../store/users';
+import { requireId } from '../validation';
+import { normalizeEmail } from './email';
+import { checkPasswordStrength } from './passwords';
+import { endAllSessions, startSession, type AuthPayload } from './sessions';
+
+/**
+ * Unknown email and wrong password get the same answer on purpose: a different one would let anyone
+ * find out which addresses have an account. (Timing is evened out too: see verifyNobody.)
+ */
+export const invalidCredentials = (): AppError =>
+  new AppError('UNAUTHENTICATED', 'email or password is incorrect', { reason: 'INVALID_CREDENTIALS' });
+
+const ipKey = (principal: Principal): string => principal.ip ?? 'unknown';
+
+/**
+ * Refuses with RATE_LIMITED (and `retryAfterSeconds`) while the account or the caller's IP has used
+ * up its failed attempts. Checked before any password work, so an attack costs us nothing.
+ */
+export async function assertSignInAllowed(deps: IdentityDeps, principal: Principal, email: string): Promise<void> {
+  const [account, ip] = await Promise.all([deps.loginFailures.account.peek(email), deps.loginFailures.ip.peek(ipKey(principal))]);
+  const blocked = [account, ip].filter((r) => !r.allowed);
+  if (blocked.length === 0) return;
+  const retryAfterSeconds = Math.max(1, Math.ceil(Math.max(...blocked.map((r) => r.retryAfterMs)) / 1000));
+  deps.metrics.counter('identity_sign_in_rate_limited_total', 'Sign-in attempts refused by the failure rate limit', ['by']).inc({ by: account.allowed ? 'ip' : 'account' });
+  deps.log.warn('sign-in rate limited', { requestId: principal.requestId, ip: principal.ip, by: account.allowed ? 'ip' : 'account', retryAfterSeconds });
+  throw new AppError('RATE_LIMITED', `too many failed sign-in attempts: try again in ${retryAfterSeconds} s`, {
+    reason: 'TOO_MANY_FAILED_SIGN_INS',
+    details: { retryAfterSeconds },
+  });
+}
+
+export async function recordSignInFailure(deps: IdentityDeps, principal: Principal, email: string): Promise<void> {
+  await Promise.all([deps.loginFailures.account.hit(email), deps.loginFailures.ip.hit(ipKey(principal))]);
+  deps.metrics.counter('identity_sign_in_failures_total', 'Failed sign-in attempts (wrong password or unknown email)').inc();
+}
+
+/** Verifies the password of an account found by email (or of nobody, at the same cost). */
+export async function verifyCredentials(deps: IdentityDeps, user: UserCredentialsRow | undefined, password: string): Promise<{ ok: boolean; needsRehash: boolean }> {
+  if (!user) {
+    await deps.hasher.verifyNobody(password);
+    return { ok: false, needsRehash: false };
+  }
+  return deps.hasher.verify(user.passwordHash, password);
+}
+
+export interface LoginInput {
+  email: string;
+  password: string;
+  organizationId?: string | null | undefined;
+}
+
+/** Email + password sign-in, into the given organization or the one used last. */
+export async function login(deps: IdentityDeps, principal: Principal, input: LoginInput): Promise<AuthPayload> {
+  const email = normalizeEmail(input.email);
+  const requestedOrg = input.organizationId === null || input.organizationId === undefined ? undefined : requireId('organizationId', input.organizationId);
+  await assertSignInAllowed(deps, principal, email);
+
+  const user = await findUserCredentialsByEmail(deps.pool, email);
+  const { ok, needsRehash } = await verifyCredentials(deps, user, input.password);
+  if (!user || !ok) {
+    await recordSignInFailure(deps, principal, email);
+    deps.log.info('sign-in failed', { requestId: principal.requestId, ip: principal.ip, knownAccount: user !== undefined });
+    throw invalidCredentials();
+  }
+  // Parameters were raised since this hash was made: redo it now that we have the password.
+  const newHash = needsRehash ? await deps.hasher.hash(input.password) : undefined;
+
+  const payload = await inSystem(deps, async (tx) => {
+    const memberships = await listMembershipsOfUser(tx, user.id);
+    const chosen = requestedOrg
+      ? memberships.find((m) => m.orgId === requestedOrg)
+      : (memberships.find((m) => m.orgId === user.lastOrgId) ?? memberships[0]);
+    if (!chosen) {
+      throw requestedOrg
+        ? new AppError('FORBIDDEN', `you are not a member of organization ${requestedOrg}`, { reason: 'NOT_A_MEMBER', field: 'organizationId' })
+        : new AppError('FORBIDDEN', 'you are not a member of any organization', { reason: 'NO_MEMBERSHIP' });
+    }
+    if (newHash !== undefined) await updatePasswordHash(tx, user.id, newHash);
+    const result = await startSession(deps, tx, principal, { user, organization: chosen.organization, role: chosen.role, tokenVersion: user.tokenVersion });
+    await recordAudit(tx, SERVICE, actingUser(principal, user, chosen.orgId), {
+      action: 'auth.login',
+      targetType: 'User',
+      targetId: user.id,
+      orgId: chosen.orgId,
+      diff: { sessionId: result.sessionId, role: chosen.role },
+    });
+    return result;
+  });
+  await deps.loginFailures.account.reset(email);
+  deps.metrics.counter('identity_sign_ins_total', 'Successful sign-ins').inc();
+  deps.log.info('signed in', { requestId: principal.requestId, userId: user.id, orgId: payload.organization.id, sessionId: payload.sessionId });
+  return payload;
+}
+
+export interface ChangePasswordInput {
+  currentPassword: string;
+  newPassword: string;
+}
+
+/**
+ * Changes the signed-in user's password. Every session ends and every access token goes stale (a
+ * stolen session must not survive a password change); the answer is a fresh session.
+ */
+export async function changePassword(deps: IdentityDeps, principal: Principal, input: ChangePasswordInput): Promise<AuthPayload> {
+  const { userId, orgId } = signedInUser(principal);
+  const user = await findUserCredentialsById(deps.pool, userId);
+  if (!user) throw new AppError('UNAUTHENTICATED', 'your account no longer exists', { reason: 'USER_NOT_FOUND' });
+  await assertSignInAllowed(deps, principal, user.email);
+  const { ok } = await deps.hasher.verify(user.passwordHash, input.currentPassword);
+  if (!ok) {
+    await recordSignInFailure(deps, principal, user.email);
+    throw new AppError('BAD_USER_INPUT', 'current password is incorrect', { field: 'currentPassword', reason: 'INVALID_CREDENTIALS' });
+  }
+  checkPasswordStrength(input.newPassword, { minLength: deps.config.PASSWORD_MIN_LENGTH }, user, 'newPassword');
+  if (input.newPassword === input.currentPassword) {
+    throw new AppError('BAD_USER_INPUT', 'new password must differ from the current one', { field: 'newPassword', reason: 'PASSWORD_UNCHANGED' });
+  }
+  const hash = await deps.hasher.hash(input.newPassword);
+  const payload = await inSystem(deps, async (tx: PoolClient) => {
+    const memberships = await listMembershipsOfUser(tx, userId);
+    const current = memberships.find((m) => m.orgId === orgId);
+    if (!current) throw new AppError('FORBIDDEN', 'you are no longer a member of this organization', { reason: 'NOT_A_MEMBER' });
+    await updatePasswordHash(tx, userId, hash);
+    const ended = await endAllSessions(tx, userId, 'PASSWORD_CHANGED');
+    const tokenVersion = await bumpTokenVersion(tx, userId);
+    const result = await startSession(deps, tx, principal, { user, organization: current.organization, role: current.role, tokenVersion });
+    await recordAudit(tx, SERVICE, principal, { action: 'user.change_password', targetType: 'User', targetId: userId, diff: { sessionsEnded: ended.length } });
+    return result;
+  });
+  await deps.revocations.setTokenVersion(userId, (await findTokenVersion(deps.pool, userId)) ?? 0);
+  await deps.loginFailures.account.reset(user.email);
+  return payload;
+}

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { env, subgraphEnv } from '@orchestra/lib';
+
+const DAY = 24 * 3600;
+
+/** The identity process's environment (one schema, parsed once in main.ts). */
+export const identityConfigSchema = z.object({
+  ...subgraphEnv('identity', 4101, 50051),
+
+  /** Lifetime of access tokens (JWT). Short: revocation before expiry relies on Redis. */
+  ACCESS_TOKEN_TTL_SECONDS: env.int(900, { min: 30, max: DAY }),
+  /** Lifetime of each refresh token; every use rotates it and starts a new lifetime. */
+  REFRESH_TOKEN_TTL_SECONDS: env.int(30 * DAY, { min: 60, max: 365 * DAY }),
+
+  /** Algorithm of new signing keys (existing keys keep theirs). */
+  SIGNING_KEY_ALGORITHM: env.oneOf(['EdDSA', 'ES256'] as const, 'EdDSA'),
+  /** A signing key older than this is replaced automatically; 0 turns automatic rotation off. */
+  SIGNING_KEY_ROTATE_AFTER_SECONDS: env.int(30 * DAY, { min: 0 }),
+  /**
+   * An automatically rotated key is published in the JWKS this long before it signs, so verifiers
+   * that cached the JWKS know it before the first token carrying its kid arrives.
+   */
+  SIGNING_KEY_PUBLISH_AHEAD_SECONDS: env.int(120, { min: 0, max: DAY }),
+  /** How often the service checks key age and prunes expired sessions and tokens. */
+  MAINTENANCE_INTERVAL_SECONDS: env.int(300, { min: 1, max: DAY }),
+
+  /** Failed sign-ins allowed per account (email) and per client IP within the window. */
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: env.int(5, { min: 1 }),
+  LOGIN_MAX_FAILURES_PER_IP: env.int(100, { min: 1 }),
+  LOGIN_FAILURE_WINDOW_SECONDS: env.int(900, { min: 1, max: DAY }),
+
+  PASSWORD_MIN_LENGTH: env.int(10, { min: 8, max: 128 }),
+  /** argon2id cost; the defaults are OWASP's minimum (19 MiB, 2 passes, 1 lane). */
+  PASSWORD_HASH_MEMORY_KIB: env.int(19_456, { min: 1024, max: 1024 * 1024 }),
+  PASSWORD_HASH_ITERATIONS: env.int(2, { min: 1, max: 20 }),
+  PASSWORD_HASH_PARALLELISM: env.int(1, { min: 1, max: 16 }),
+
+  INVITATION_TTL_SECONDS: env.int(7 * DAY, { min: 60, max: 90 * DAY }),
+
+  /** last_used_at of an API key is written at most this often per key. */
+  API_KEY_LAST_USED_INTERVAL_SECONDS: env.int(60, { min: 0, max: DAY }),
+  /** The "API key used" audit event is recorded at most this often per key. */
+  API_KEY_USE_AUDIT_INTERVAL_SECONDS: env.int(600, { min: 0, max: 7 * DAY }),
+  /** How long the gateway may cache an API key check (revocations are also pushed at once). */
+  API_KEY_CACHE_TTL_SECONDS: env.int(30, { min: 0, max: 3600 }),
+
+  /** The first admin, created at start when there are no users. Unset password: one is generated and logged once. */
+  ADMIN_EMAIL: env.string('admin@orchestra.local'),
+  ADMIN_PASSWORD: z.string().min(1, { error: 'expects a non-empty value' }).optional(),
+  ADMIN_NAME: env.string('Admin'),
+  ADMIN_ORG_NAME: env.string('Orchestra'),
+});
+
+export type IdentityConfig = z.infer<typeof identityConfigSchema>;

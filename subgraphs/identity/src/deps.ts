@@ -1,0 +1,59 @@
+import {
+  AppError,
+  tenantScopeOf,
+  withSystemTransaction,
+  withTenantTransaction,
+  type Logger,
+  type Metrics,
+  type Pool,
+  type PoolClient,
+  type Principal,
+  type RateLimiter,
+  type Redis,
+  type TokenRevocations,
+} from '@orchestra/lib';
+import type { IdentityConfig } from './config';
+import type { KeyRing } from './auth/key-ring';
+import type { PasswordHasher } from './auth/passwords';
+
+export const SERVICE = 'identity';
+export const TENANT_ROLE = 'orchestra_identity_tenant';
+
+/** Everything identity's operations use, built once by createIdentityService. */
+export interface IdentityDeps {
+  config: IdentityConfig;
+  pool: Pool;
+  redis: Redis;
+  log: Logger;
+  metrics: Metrics;
+  hasher: PasswordHasher;
+  keyRing: KeyRing;
+  revocations: TokenRevocations;
+  /** Failed sign-ins per account (email) and per client IP. */
+  loginFailures: { account: RateLimiter; ip: RateLimiter };
+}
+
+/** A transaction under row-level security for the principal's organization (and user). */
+export const inTenant = <T>(deps: IdentityDeps, principal: Principal, fn: (tx: PoolClient) => Promise<T>): Promise<T> =>
+  withTenantTransaction(deps.pool, TENANT_ROLE, tenantScopeOf(principal), fn);
+
+/** A transaction without row-level security: sign-in and token work, before any organization is known. */
+export const inSystem = <T>(deps: IdentityDeps, fn: (tx: PoolClient) => Promise<T>): Promise<T> => withSystemTransaction(deps.pool, fn);
+
+/** The signed-in user's id and organization, or FORBIDDEN for any other kind of caller. */
+export function signedInUser(principal: Principal): { userId: string; orgId: string } {
+  if (principal.kind !== 'user' || principal.userId === undefined || principal.orgId === undefined) {
+    throw new AppError('FORBIDDEN', 'this operation is for signed-in users', { reason: 'USER_REQUIRED' });
+  }
+  return { userId: principal.userId, orgId: principal.orgId };
+}
+
+/** The principal audit events name as actor once a user has proven who they are (sign-in, sign-up). */
+export const actingUser = (principal: Principal, user: { id: string; email: string }, orgId: string): Principal => ({
+  ...principal,
+  kind: 'user',
+  id: user.id,
+  userId: user.id,
+  orgId,
+  display: user.email,
+});

@@ -1,0 +1,89 @@
+import { AppError, badInput, isUuid, unauthenticated, type GrpcServiceImpl, type Principal } from '@orchestra/lib';
+import { identityV1 } from '@orchestra/proto';
+import { authenticateApiKey } from '../api-keys/api-keys';
+import { inSystem, inTenant, type IdentityDeps } from '../deps';
+import { findUsers } from '../store/users';
+
+const MAX_BATCH = 500;
+
+/** How long the gateway may cache an access-token answer (it verifies tokens itself; this is for other callers). */
+const ACCESS_TOKEN_CACHE_MS = 5_000;
+
+/** IdentityService: "who is this credential?" and user look-ups, for the gateway and other services. */
+export function createIdentityGrpc(deps: IdentityDeps): GrpcServiceImpl<typeof identityV1.IdentityServiceService> {
+  const outcomes = deps.metrics.counter('identity_authenticate_total', 'IdentityService.Authenticate answers', ['credential', 'outcome']);
+
+  const authenticateAccessToken = async (token: string): Promise<identityV1.AuthenticateResponse> => {
+    const claims = await deps.keyRing.verify(token);
+    const revoked = await deps.revocations.check(claims);
+    if (revoked !== undefined) {
+      throw new AppError('UNAUTHENTICATED', 'access token has been revoked: refresh it or sign in again', { reason: 'TOKEN_REVOKED', details: { why: revoked } });
+    }
+    return {
+      principal: {
+        kind: identityV1.PrincipalKind.PRINCIPAL_KIND_USER,
+        id: claims.sub,
+        orgId: claims.org,
+        role: claims.role,
+        scopes: [],
+        userId: claims.sub,
+        apiKeyId: '',
+        display: claims.email,
+      },
+      cacheTtlMs: Math.max(0, Math.min(ACCESS_TOKEN_CACHE_MS, claims.exp * 1000 - Date.now())),
+    };
+  };
+
+  return {
+    async authenticate(request, ctx) {
+      const credential = request.credential;
+      const kind = credential?.$case ?? 'none';
+      try {
+        if (!credential || credential.value === '') throw badInput('credential', 'send an access_token or an api_key', 'CREDENTIAL_REQUIRED');
+        if (credential.$case === 'accessToken') {
+          const response = await authenticateAccessToken(credential.value);
+          outcomes.inc({ credential: kind, outcome: 'ok' });
+          return response;
+        }
+        const { key, cacheTtlMs } = await authenticateApiKey(deps, credential.value, request.clientIp || undefined, ctx.requestId);
+        outcomes.inc({ credential: kind, outcome: 'ok' });
+        return {
+          principal: {
+            kind: identityV1.PrincipalKind.PRINCIPAL_KIND_API_KEY,
+            id: key.id,
+            orgId: key.orgId,
+            role: '',
+            scopes: key.scopes,
+            userId: '',
+            apiKeyId: key.id,
+            display: key.name,
+          },
+          cacheTtlMs,
+        };
+      } catch (error) {
+        const reason = error instanceof AppError ? (error.reason ?? error.code) : 'INTERNAL';
+        outcomes.inc({ credential: kind, outcome: reason });
+        if (error instanceof AppError && error.code === 'UNAUTHENTICATED') {
+          ctx.log.info('credential refused', { credential: kind, reason, clientIp: request.clientIp });
+        }
+        throw error;
+      }
+    },
+
+    async getUsers(request, ctx) {
+      if (request.ids.length > MAX_BATCH) throw badInput('ids', `at most ${MAX_BATCH} ids per call`, 'TOO_MANY_IDS');
+      const ids = [...new Set(request.ids.filter(isUuid))];
+      if (ids.length === 0) return { users: [] };
+      // A call made for an end user sees only the members of that user's organization.
+      const principal: Principal | undefined = ctx.principal;
+      const rows = principal?.orgId !== undefined
+        ? await inTenant(deps, principal, (tx) => findUsers(tx, ids))
+        : principal === undefined
+          ? await inSystem(deps, (tx) => findUsers(tx, ids))
+          : (() => {
+              throw unauthenticated('a forwarded principal without an organization cannot look users up', 'NO_ORGANIZATION');
+            })();
+      return { users: rows.map((u) => ({ id: u.id, email: u.email, name: u.name, createdAt: u.createdAt })) };
+    },
+  };
+}

@@ -1,0 +1,163 @@
+import { AppError, badInput, conflict, isUniqueViolation, newId, notFound, recordAudit, type Principal, type Role } from '@orchestra/lib';
+import { normalizeEmail } from '../auth/email';
+import { formatRowToken, hashSecret, newSecret, parseRowToken, secretMatches } from '../auth/opaque-tokens';
+import { checkPasswordStrength } from '../auth/passwords';
+import { startSession, type AuthPayload } from '../auth/sessions';
+import { assertSignInAllowed, invalidCredentials, recordSignInFailure } from '../auth/sign-in';
+import { actingUser, inSystem, inTenant, signedInUser, SERVICE, type IdentityDeps } from '../deps';
+import {
+  findInvitation,
+  findInvitationById,
+  findInvitationForUpdate,
+  insertInvitation,
+  markInvitationAccepted,
+  revokeInvitation as revokeInvitationRow,
+  revokeOpenInvitationFor,
+  type InvitationRow,
+} from '../store/invitations';
+import { findMembership, insertMembership } from '../store/memberships';
+import { findOrganization } from '../store/organizations';
+import { findUserCredentialsByEmail, findUserIdByEmail, insertPassword, insertUser } from '../store/users';
+import { requireId, requireName } from '../validation';
+import { assertMayTouchOwnerRole, callerRole } from './members';
+import { emailTaken, MAX_USER_NAME } from './organizations';
+
+const INVITATION_TOKEN_PREFIX = 'oin';
+
+export type InvitationStatus = 'PENDING' | 'ACCEPTED' | 'REVOKED' | 'EXPIRED';
+
+export function invitationStatus(inv: Pick<InvitationRow, 'acceptedAt' | 'revokedAt' | 'expiresAt'>, now = Date.now()): InvitationStatus {
+  if (inv.acceptedAt !== null) return 'ACCEPTED';
+  if (inv.revokedAt !== null) return 'REVOKED';
+  if (inv.expiresAt.getTime() <= now) return 'EXPIRED';
+  return 'PENDING';
+}
+
+/**
+ * Invites an address into the current organization. There is no email: the one-time token in the
+ * answer is for the admin to pass on. Inviting the same address again replaces the open invitation.
+ */
+export async function inviteMember(deps: IdentityDeps, principal: Principal, input: { email: string; role: Role }): Promise<{ invitation: InvitationRow; token: string }> {
+  const { userId: callerId, orgId } = signedInUser(principal);
+  const email = normalizeEmail(input.email);
+  const secret = newSecret();
+  const id = newId();
+  const invitation = await inTenant(deps, principal, async (tx) => {
+    const role = await callerRole(tx, orgId, callerId);
+    if (input.role === 'owner') assertMayTouchOwnerRole(role, 'invite owners');
+    const existing = await findUserIdByEmail(tx, email);
+    if (existing !== undefined && (await findMembership(tx, orgId, existing))) {
+      throw new AppError('CONFLICT', `${email} is already a member`, { reason: 'ALREADY_MEMBER', field: 'email' });
+    }
+    const replaced = await revokeOpenInvitationFor(tx, orgId, email);
+    const row = await insertInvitation(tx, {
+      id,
+      orgId,
+      email,
+      role: input.role,
+      tokenHash: hashSecret(secret),
+      invitedBy: callerId,
+      expiresAt: new Date(Date.now() + deps.config.INVITATION_TTL_SECONDS * 1000),
+    });
+    await recordAudit(tx, SERVICE, principal, { action: 'invitation.create', targetType: 'Invitation', targetId: id, diff: { email, role: input.role, replacedOpenInvitation: replaced > 0 } });
+    return row;
+  });
+  deps.log.info('member invited', { requestId: principal.requestId, invitationId: id, orgId });
+  return { invitation, token: formatRowToken(INVITATION_TOKEN_PREFIX, id, secret) };
+}
+
+export async function revokeInvitation(deps: IdentityDeps, principal: Principal, invitationId: string): Promise<InvitationRow> {
+  const { orgId } = signedInUser(principal);
+  const id = requireId('id', invitationId);
+  return inTenant(deps, principal, async (tx) => {
+    const invitation = await findInvitation(tx, orgId, id);
+    if (!invitation) throw notFound('invitation', id);
+    const status = invitationStatus(invitation);
+    if (status === 'ACCEPTED' || status === 'REVOKED') throw conflict(`invitation ${id} is already ${status.toLowerCase()}`, 'INVITATION_CLOSED');
+    const revoked = await revokeInvitationRow(tx, id);
+    if (!revoked) throw conflict(`invitation ${id} was closed meanwhile`, 'INVITATION_CLOSED');
+    await recordAudit(tx, SERVICE, principal, { action: 'invitation.revoke', targetType: 'Invitation', targetId: id, diff: { email: invitation.email } });
+    return revoked;
+  });
+}
+
+export interface AcceptInvitationInput {
+  token: string;
+  name?: string | null | undefined;
+  password: string;
+}
+
+const badToken = (message: string, reason: string) => badInput('token', message, reason);
+
+/**
+ * Accepts an invitation and signs the invitee in to its organization. A new address becomes an
+ * account (name and password needed); an existing account proves itself with its password.
+ */
+export async function acceptInvitation(deps: IdentityDeps, principal: Principal, input: AcceptInvitationInput): Promise<AuthPayload> {
+  const parsed = parseRowToken(INVITATION_TOKEN_PREFIX, input.token);
+  if (!parsed) throw badToken('token is not an invitation token', 'INVITATION_INVALID');
+
+  // First look without locking, to do the slow password work outside the transaction.
+  const preview = await findInvitationById(deps.pool, parsed.rowId);
+  if (!preview || !secretMatches(parsed.secret, preview.tokenHash)) throw badToken('invitation token is not valid', 'INVITATION_INVALID');
+  const existing = await findUserCredentialsByEmail(deps.pool, preview.email);
+  let newAccount: { name: string; passwordHash: string } | undefined;
+  if (existing) {
+    await assertSignInAllowed(deps, principal, existing.email);
+    const { ok } = await deps.hasher.verify(existing.passwordHash, input.password);
+    if (!ok) {
+      await recordSignInFailure(deps, principal, existing.email);
+      throw invalidCredentials();
+    }
+  } else {
+    const name = requireName('name', input.name, MAX_USER_NAME);
+    checkPasswordStrength(input.password, { minLength: deps.config.PASSWORD_MIN_LENGTH }, { email: preview.email, name });
+    newAccount = { name, passwordHash: await deps.hasher.hash(input.password) };
+  }
+
+  try {
+    return await inSystem(deps, async (tx) => {
+      const invitation = await findInvitationForUpdate(tx, parsed.rowId);
+      if (!invitation) throw badToken('invitation token is not valid', 'INVITATION_INVALID');
+      switch (invitationStatus(invitation)) {
+        case 'ACCEPTED':
+          throw badToken('this invitation was already accepted', 'INVITATION_USED');
+        case 'REVOKED':
+          throw badToken('this invitation was withdrawn', 'INVITATION_REVOKED');
+        case 'EXPIRED':
+          throw badToken('this invitation has expired: ask for a new one', 'INVITATION_EXPIRED');
+        case 'PENDING':
+          break;
+      }
+      const organization = await findOrganization(tx, invitation.orgId);
+      if (!organization) throw badToken('the organization of this invitation no longer exists', 'INVITATION_INVALID');
+      let user;
+      let tokenVersion = 0;
+      if (existing) {
+        ({ tokenVersion } = existing);
+        user = existing;
+      } else {
+        if (!newAccount) throw new AppError('INTERNAL', 'new account details missing');
+        // The address may have signed up since the preview.
+        if ((await findUserIdByEmail(tx, invitation.email)) !== undefined) throw emailTaken('token');
+        user = await insertUser(tx, { id: newId(), email: invitation.email, name: newAccount.name });
+        await insertPassword(tx, user.id, newAccount.passwordHash);
+      }
+      const current = await findMembership(tx, invitation.orgId, user.id);
+      const membership = current ?? (await insertMembership(tx, { id: newId(), orgId: invitation.orgId, userId: user.id, role: invitation.role }));
+      await markInvitationAccepted(tx, invitation.id, user.id);
+      const payload = await startSession(deps, tx, principal, { user, organization, role: membership.role, tokenVersion });
+      await recordAudit(tx, SERVICE, actingUser(principal, user, invitation.orgId), {
+        action: 'invitation.accept',
+        targetType: 'Invitation',
+        targetId: invitation.id,
+        orgId: invitation.orgId,
+        diff: { userId: user.id, email: user.email, role: membership.role, newAccount: !existing, alreadyMember: current !== undefined },
+      });
+      return payload;
+    });
+  } catch (error) {
+    if (isUniqueViolation(error, 'users_email_key')) throw emailTaken('token');
+    throw error;
+  }
+}

@@ -1,0 +1,130 @@
+import { AppError, conflict, diffOf, isUniqueViolation, newId, notFound, recordAudit, type PoolClient, type Principal, type Role } from '@orchestra/lib';
+import { normalizeEmail } from '../auth/email';
+import { inTenant, signedInUser, SERVICE, type IdentityDeps } from '../deps';
+import { revokeOpenInvitationFor } from '../store/invitations';
+import {
+  deleteMembership,
+  findMembership,
+  findMembershipForUpdate,
+  insertMembership,
+  lockOwners,
+  updateMembershipRole,
+  type MemberRow,
+  type MembershipRow,
+} from '../store/memberships';
+import { bumpMemberTokenVersion, findUser, findUserIdByEmail } from '../store/users';
+import { requireId } from '../validation';
+
+/** The caller's role as the database has it now (the token's role may be minutes old). */
+export async function callerRole(tx: PoolClient, orgId: string, userId: string): Promise<Role> {
+  const membership = await findMembership(tx, orgId, userId);
+  if (!membership) throw new AppError('FORBIDDEN', 'you are no longer a member of this organization', { reason: 'NOT_A_MEMBER' });
+  return membership.role;
+}
+
+/** Only owners grant or take away the owner role. */
+export function assertMayTouchOwnerRole(role: Role, what: string): void {
+  if (role !== 'owner') throw new AppError('FORBIDDEN', `only owners can ${what}`, { reason: 'OWNER_ROLE_REQUIRED' });
+}
+
+export const lastOwner = (what: string): AppError =>
+  conflict(`cannot ${what} the last owner: make another member owner first`, 'LAST_OWNER');
+
+/** Adds an existing account (by email) to the current organization at once. */
+export async function addMember(deps: IdentityDeps, principal: Principal, input: { email: string; role: Role }): Promise<MemberRow> {
+  const { userId: callerId, orgId } = signedInUser(principal);
+  const email = normalizeEmail(input.email);
+  try {
+    return await inTenant(deps, principal, async (tx) => {
+      const role = await callerRole(tx, orgId, callerId);
+      if (input.role === 'owner') assertMayTouchOwnerRole(role, 'grant the owner role');
+      const userId = await findUserIdByEmail(tx, email);
+      if (userId === undefined) {
+        throw new AppError('NOT_FOUND', `no account uses ${email}: invite them with inviteMember instead`, { reason: 'USER_NOT_FOUND', field: 'email' });
+      }
+      const membership = await insertMembership(tx, { id: newId(), orgId, userId, role: input.role });
+      // An open invitation for the same address has nothing left to do.
+      await revokeOpenInvitationFor(tx, orgId, email);
+      const user = await findUser(tx, userId);
+      if (!user) throw new AppError('INTERNAL', `user ${userId} vanished while being added`);
+      await recordAudit(tx, SERVICE, principal, { action: 'member.add', targetType: 'Membership', targetId: membership.id, diff: { userId, email, role: input.role } });
+      return { ...membership, user };
+    });
+  } catch (error) {
+    if (isUniqueViolation(error, 'memberships_org_user_key')) throw new AppError('CONFLICT', `${email} is already a member`, { reason: 'ALREADY_MEMBER', field: 'email' });
+    throw error;
+  }
+}
+
+interface MemberChange {
+  membership: MembershipRow;
+  tokenVersion: number | undefined;
+}
+
+/**
+ * Runs a role change or removal: locks the owners (so two owners cannot demote each other at once
+ * and leave none), then the member, then checks the rules. After commit, the member's old access
+ * tokens are made stale, so their next refresh carries the new role (or fails).
+ */
+async function changeMember(
+  deps: IdentityDeps,
+  principal: Principal,
+  membershipId: string,
+  change: (tx: PoolClient, ctx: { target: MembershipRow; owners: string[]; role: Role }) => Promise<MemberChange>,
+): Promise<MemberChange> {
+  const { userId: callerId, orgId } = signedInUser(principal);
+  const id = requireId('id', membershipId);
+  const result = await inTenant(deps, principal, async (tx) => {
+    const owners = await lockOwners(tx, orgId);
+    const target = await findMembershipForUpdate(tx, orgId, id);
+    if (!target) throw notFound('membership', id);
+    const role = await callerRole(tx, orgId, callerId);
+    return change(tx, { target, owners, role });
+  });
+  if (result.tokenVersion !== undefined) await deps.revocations.setTokenVersion(result.membership.userId, result.tokenVersion);
+  return result;
+}
+
+export async function changeMemberRole(deps: IdentityDeps, principal: Principal, membershipId: string, newRole: Role): Promise<MembershipRow> {
+  const { membership } = await changeMember(deps, principal, membershipId, async (tx, { target, owners, role }) => {
+    if (target.role === newRole) return { membership: target, tokenVersion: undefined };
+    if (target.role === 'owner' && owners.length <= 1) throw lastOwner('demote');
+    if (target.role === 'owner' || newRole === 'owner') assertMayTouchOwnerRole(role, newRole === 'owner' ? 'grant the owner role' : 'take the owner role away');
+    const updated = await updateMembershipRole(tx, target.id, newRole);
+    if (!updated) throw notFound('membership', target.id);
+    const tokenVersion = await bumpMemberTokenVersion(tx, target.userId);
+    await recordAudit(tx, SERVICE, principal, {
+      action: 'member.change_role',
+      targetType: 'Membership',
+      targetId: target.id,
+      diff: diffOf({ role: target.role, userId: target.userId }, { role: newRole, userId: target.userId }),
+    });
+    return { membership: updated, tokenVersion };
+  });
+  deps.log.info('member role changed', { requestId: principal.requestId, membershipId, role: newRole });
+  return membership;
+}
+
+export async function removeMember(deps: IdentityDeps, principal: Principal, membershipId: string): Promise<MemberRow> {
+  let removedUser: MemberRow['user'] | undefined;
+  const { membership } = await changeMember(deps, principal, membershipId, async (tx, { target, owners, role }) => {
+    if (target.role === 'owner' && owners.length <= 1) throw lastOwner('remove');
+    if (target.role === 'owner') assertMayTouchOwnerRole(role, 'remove an owner');
+    // Read while the user is still visible to this organization.
+    removedUser = await findUser(tx, target.userId);
+    // Raised while the membership still exists: the definer function checks it.
+    const tokenVersion = await bumpMemberTokenVersion(tx, target.userId);
+    const deleted = await deleteMembership(tx, target.id);
+    if (!deleted) throw notFound('membership', target.id);
+    await recordAudit(tx, SERVICE, principal, {
+      action: 'member.remove',
+      targetType: 'Membership',
+      targetId: target.id,
+      diff: { before: { userId: target.userId, email: removedUser?.email, role: target.role }, after: null },
+    });
+    return { membership: deleted, tokenVersion };
+  });
+  if (!removedUser) throw new AppError('INTERNAL', `user of membership ${membership.id} was not found`);
+  deps.log.info('member removed', { requestId: principal.requestId, membershipId, userId: membership.userId });
+  return { ...membership, user: removedUser };
+}

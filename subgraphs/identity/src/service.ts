@@ -1,0 +1,141 @@
+import {
+  createGrpcServer,
+  createMetrics,
+  createOutboxRelay,
+  createPrincipalVerifier,
+  createRateLimiter,
+  createSubgraphHttp,
+  createTokenRevocations,
+  JWKS_PATH,
+  type Logger,
+  type Metrics,
+  type OutboxRelay,
+  type Pool,
+  type Redis,
+  type ServiceHandle,
+} from '@orchestra/lib';
+import { identityV1 } from '@orchestra/proto';
+import { createKeyRing, type KeyRing } from './auth/key-ring';
+import { createPasswordHasher } from './auth/passwords';
+import type { IdentityConfig } from './config';
+import { inSystem, SERVICE, type IdentityDeps } from './deps';
+import { createIdentityGrpc } from './grpc/identity-service';
+import { createLoaders } from './resolvers/loaders';
+import { createResolvers, type IdentityContext } from './resolvers';
+import { typeDefs } from './schema';
+import { deleteDeadSessions, deleteExpiredRefreshTokens } from './store/sessions';
+
+export interface IdentityServiceDeps {
+  config: IdentityConfig;
+  /** A pool on identity's schema (migrated); the caller closes it. */
+  pool: Pool;
+  /** The caller closes it. */
+  redis: Redis;
+  log: Logger;
+  metrics?: Metrics;
+}
+
+export interface IdentityService extends ServiceHandle {
+  /** The JWT signing keys (rotation from scripts and tests). */
+  keyRing: KeyRing;
+  /** One round of background upkeep: key rotation by age, pruning of dead sessions, tokens and keys. */
+  runMaintenance(): Promise<void>;
+}
+
+/** Builds identity (subgraph, gRPC server, JWKS) from what it is handed. Never listens. */
+export function createIdentityService({ config, pool, redis, log, metrics = createMetrics(SERVICE) }: IdentityServiceDeps): IdentityService {
+  const windowMs = config.LOGIN_FAILURE_WINDOW_SECONDS * 1000;
+  const deps: IdentityDeps = {
+    config,
+    pool,
+    redis,
+    log,
+    metrics,
+    hasher: createPasswordHasher({
+      memoryCost: config.PASSWORD_HASH_MEMORY_KIB,
+      timeCost: config.PASSWORD_HASH_ITERATIONS,
+      parallelism: config.PASSWORD_HASH_PARALLELISM,
+    }),
+    keyRing: createKeyRing({ pool, log: log.child({ component: 'key-ring' }), algorithm: config.SIGNING_KEY_ALGORITHM, accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS }),
+    revocations: createTokenRevocations(redis, config.REDIS_PREFIX),
+    loginFailures: {
+      account: createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:identity:login-failures:account`, limit: config.LOGIN_MAX_FAILURES_PER_ACCOUNT, windowMs }),
+      ip: createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:identity:login-failures:ip`, limit: config.LOGIN_MAX_FAILURES_PER_IP, windowMs }),
+    },
+  };
+  const verifier = createPrincipalVerifier(config.PRINCIPAL_PUBLIC_KEY);
+  let accepting = true;
+
+  const http = createSubgraphHttp<IdentityContext>({
+    name: SERVICE,
+    typeDefs,
+    resolvers: createResolvers(deps),
+    verifier,
+    log,
+    metrics,
+    readiness: {
+      postgres: () => pool.query('SELECT 1'),
+      redis: () => redis.ping(),
+    },
+    extendContext: (base) => ({ ...base, loaders: createLoaders(deps, base.principal) }),
+    isAccepting: () => accepting,
+    audit: { service: SERVICE, pool, log },
+  });
+  // Public keys are public: verifiers fetch them without a principal (lib guards only /graphql).
+  http.get(JWKS_PATH, async (_request, reply) => reply.header('cache-control', 'public, max-age=60').send(await deps.keyRing.jwks()));
+
+  const grpc = createGrpcServer({ service: SERVICE, log, metrics, internalToken: config.INTERNAL_TOKEN, principalVerifier: verifier });
+  grpc.add(identityV1.IdentityServiceService, createIdentityGrpc(deps), 'orchestra.identity.v1.IdentityService');
+
+  const relay: OutboxRelay = createOutboxRelay({
+    pool,
+    schema: config.DB_SCHEMA,
+    service: SERVICE,
+    auditGrpcAddress: config.AUDIT_GRPC_ADDR,
+    internalToken: config.INTERNAL_TOKEN,
+    log,
+    metrics,
+  });
+
+  const runMaintenance = async (): Promise<void> => {
+    if (config.SIGNING_KEY_ROTATE_AFTER_SECONDS > 0) {
+      await deps.keyRing.rotateIfOlderThan(config.SIGNING_KEY_ROTATE_AFTER_SECONDS, config.SIGNING_KEY_PUBLISH_AHEAD_SECONDS);
+    }
+    await deps.keyRing.pruneExpired();
+    const { tokens, sessions } = await inSystem(deps, async (tx) => ({ tokens: await deleteExpiredRefreshTokens(tx), sessions: await deleteDeadSessions(tx) }));
+    if (tokens + sessions > 0) log.info('expired refresh tokens and sessions deleted', { tokens, sessions });
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  let maintenance: Promise<void> | undefined;
+  const maintain = () => {
+    maintenance ??= runMaintenance()
+      .catch((err: unknown) => log.error('identity maintenance failed', { err }))
+      .finally(() => {
+        maintenance = undefined;
+      });
+  };
+
+  return {
+    name: SERVICE,
+    http,
+    grpc,
+    keyRing: deps.keyRing,
+    runMaintenance,
+    async start() {
+      await deps.keyRing.ensureKey();
+      maintain();
+      timer = setInterval(maintain, config.MAINTENANCE_INTERVAL_SECONDS * 1000);
+      timer.unref();
+      await relay.start();
+    },
+    async stop() {
+      accepting = false;
+      if (timer) clearInterval(timer);
+      await maintenance;
+      await relay.stop();
+      await grpc.stop();
+      await http.close();
+    },
+  };
+}
