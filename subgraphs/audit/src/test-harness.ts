@@ -122,7 +122,7 @@ export async function startAuditForTest(prefix: string, env: Record<string, stri
 }
 
 /** A valid event as a relay would send it; override what the test is about. */
-export function auditEvent(overrides: Partial<auditV1.AuditEvent> & { actor?: Partial<auditV1.Actor> } = {}): auditV1.AuditEvent {
+export function auditEvent(overrides: Omit<Partial<auditV1.AuditEvent>, 'actor'> & { actor?: Partial<auditV1.Actor> } = {}): auditV1.AuditEvent {
   const { actor, ...rest } = overrides;
   return auditV1.AuditEvent.fromPartial({
     eventId: newId(),
