@@ -167,7 +167,8 @@ export function createGrpcServer({ service, log, metrics, internalToken, princip
           const appError = toAppError(error);
           if (appError.code === 'INTERNAL') log.error('grpc stream handler failed', { err: error, method, requestId });
           observe(method, started, appError.code);
-          if (!call.cancelled) call.destroy(Object.assign(new Error(appError.message), toGrpcStatus(appError, requestId)));
+          // grpc-js turns an 'error' event into the call's status; destroy() would drop the status and its metadata.
+          if (!call.cancelled) call.emit('error', Object.assign(new Error(appError.message), toGrpcStatus(appError, requestId)));
         });
     };
 
