@@ -121,7 +121,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   assertSchemaName(schema);
   const table = `${quoteIdent(schema)}.audit_outbox`;
   const channel = `audit_outbox_${schema}`;
-  const log = options.log.child({ component: 'audit-relay', service });
+  const log = options.log.child({ component: 'audit-relay' });
 
   const pending = metrics.gauge('audit_outbox_pending', 'Audit events in the outbox not yet delivered');
   const oldestPending = metrics.gauge('audit_outbox_oldest_pending_seconds', 'Age of the oldest undelivered audit event');
