@@ -1,4 +1,6 @@
 import { DEFAULT_PORTS } from '@orchestra/lib';
+import { typeDefs as auditTypeDefs } from '@orchestra/audit';
+import { typeDefs as catalogTypeDefs } from '@orchestra/catalog';
 import { typeDefs as identityTypeDefs } from '@orchestra/identity';
 import type { SubgraphSource } from './compose';
 
@@ -10,4 +12,6 @@ const localUrl = (port: number) => `http://127.0.0.1:${port}/graphql`;
  */
 export const SUBGRAPHS: SubgraphSource[] = [
   { name: 'identity', url: localUrl(DEFAULT_PORTS.identity.http), typeDefs: identityTypeDefs },
+  { name: 'catalog', url: localUrl(DEFAULT_PORTS.catalog.http), typeDefs: catalogTypeDefs },
+  { name: 'audit', url: localUrl(DEFAULT_PORTS.audit.http), typeDefs: auditTypeDefs },
 ];
