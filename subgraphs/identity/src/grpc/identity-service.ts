@@ -17,7 +17,12 @@ export function createIdentityGrpc(deps: IdentityDeps): GrpcServiceImpl<typeof i
     const claims = await deps.keyRing.verify(token);
     const revoked = await deps.revocations.check(claims);
     if (revoked !== undefined) {
-      throw new AppError('UNAUTHENTICATED', 'access token has been revoked: refresh it or sign in again', { reason: 'TOKEN_REVOKED', details: { why: revoked } });
+      // gRPC carries code and reason only, so the message says which revocation it was.
+      const message =
+        revoked === 'SESSION_REVOKED'
+          ? 'access token has been revoked: its session has ended, sign in again'
+          : 'access token has been revoked: it is out of date (signed out everywhere, password or role changed), refresh it';
+      throw new AppError('UNAUTHENTICATED', message, { reason: 'TOKEN_REVOKED', details: { why: revoked } });
     }
     return {
       principal: {

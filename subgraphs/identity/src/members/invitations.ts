@@ -89,6 +89,20 @@ export interface AcceptInvitationInput {
 
 const badToken = (message: string, reason: string) => badInput('token', message, reason);
 
+/** Refuses an invitation that can no longer be accepted, saying why. */
+function assertOpen(invitation: InvitationRow): void {
+  switch (invitationStatus(invitation)) {
+    case 'ACCEPTED':
+      throw badToken('this invitation was already accepted', 'INVITATION_USED');
+    case 'REVOKED':
+      throw badToken('this invitation was withdrawn', 'INVITATION_REVOKED');
+    case 'EXPIRED':
+      throw badToken('this invitation has expired: ask for a new one', 'INVITATION_EXPIRED');
+    case 'PENDING':
+      return;
+  }
+}
+
 /**
  * Accepts an invitation and signs the invitee in to its organization. A new address becomes an
  * account (name and password needed); an existing account proves itself with its password.
@@ -100,6 +114,7 @@ export async function acceptInvitation(deps: IdentityDeps, principal: Principal,
   // First look without locking, to do the slow password work outside the transaction.
   const preview = await findInvitationById(deps.pool, parsed.rowId);
   if (!preview || !secretMatches(parsed.secret, preview.tokenHash)) throw badToken('invitation token is not valid', 'INVITATION_INVALID');
+  assertOpen(preview);
   const existing = await findUserCredentialsByEmail(deps.pool, preview.email);
   let newAccount: { name: string; passwordHash: string } | undefined;
   if (existing) {
@@ -119,16 +134,8 @@ export async function acceptInvitation(deps: IdentityDeps, principal: Principal,
     return await inSystem(deps, async (tx) => {
       const invitation = await findInvitationForUpdate(tx, parsed.rowId);
       if (!invitation) throw badToken('invitation token is not valid', 'INVITATION_INVALID');
-      switch (invitationStatus(invitation)) {
-        case 'ACCEPTED':
-          throw badToken('this invitation was already accepted', 'INVITATION_USED');
-        case 'REVOKED':
-          throw badToken('this invitation was withdrawn', 'INVITATION_REVOKED');
-        case 'EXPIRED':
-          throw badToken('this invitation has expired: ask for a new one', 'INVITATION_EXPIRED');
-        case 'PENDING':
-          break;
-      }
+      // Checked again under the row lock: it may have been accepted or withdrawn meanwhile.
+      assertOpen(invitation);
       const organization = await findOrganization(tx, invitation.orgId);
       if (!organization) throw badToken('the organization of this invitation no longer exists', 'INVITATION_INVALID');
       let user;
