@@ -1,0 +1,571 @@
+// The Helm chart (deploy/helm/orchestra) rendered by the real helm binary, with the default values and
+// with a production-like values file, every object checked against the Kubernetes schemas
+// (kubernetes-models) and against what the services themselves expect (their zod config schemas).
+import { readFileSync } from 'node:fs';
+import { createPrincipalSigner, createPrincipalVerifier, loadConfig, servicePrincipal } from '@orchestra/lib';
+import { parse as parseYaml } from 'yaml';
+import { PRODUCTION_VALUES, admits, fetchHelm, helm, named, ofKind, render, renderArgs, selects, CHART, type K8sObject, type Peer, type Rendered } from './helm';
+
+const RELEASE = 'orch';
+const NAMESPACE = 'orchestra';
+const PREFIX = `${RELEASE}-orchestra`;
+const SUBGRAPHS = ['identity', 'catalog', 'orchestration', 'audit'] as const;
+const STATELESS = ['gateway', ...SUBGRAPHS] as const;
+const HTTP_PORTS: Record<string, number> = { gateway: 4000, identity: 4101, catalog: 4102, orchestration: 4103, audit: 4104, worker: 4110 };
+const GRPC_PORTS: Record<string, number> = { identity: 50051, catalog: 50052, orchestration: 50053, audit: 50054, worker: 50061 };
+
+let helmBinary: string;
+let defaults: Rendered;
+let production: Rendered;
+type Validator = new (data: any) => { validate(): void };
+let models: Record<string, Validator>;
+
+beforeAll(async () => {
+  helmBinary = fetchHelm();
+  // One at a time: jest's ESM loader fails ("not in cache") when modules sharing files load concurrently.
+  const core = await import('kubernetes-models/v1');
+  const apps = await import('kubernetes-models/apps/v1');
+  const batch = await import('kubernetes-models/batch/v1');
+  const autoscaling = await import('kubernetes-models/autoscaling/v2');
+  const policy = await import('kubernetes-models/policy/v1');
+  const networking = await import('kubernetes-models/networking.k8s.io/v1');
+  const monitoring = await import('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1');
+  models = {
+    'v1/Secret': core.Secret,
+    'v1/Service': core.Service,
+    'v1/ServiceAccount': core.ServiceAccount,
+    'v1/PersistentVolumeClaim': core.PersistentVolumeClaim,
+    'apps/v1/Deployment': apps.Deployment,
+    'batch/v1/Job': batch.Job,
+    'autoscaling/v2/HorizontalPodAutoscaler': autoscaling.HorizontalPodAutoscaler,
+    'policy/v1/PodDisruptionBudget': policy.PodDisruptionBudget,
+    'networking.k8s.io/v1/NetworkPolicy': networking.NetworkPolicy,
+    'networking.k8s.io/v1/Ingress': networking.Ingress,
+    'monitoring.coreos.com/v1/ServiceMonitor': monitoring.ServiceMonitor,
+  };
+  defaults = render(helmBinary, { release: RELEASE, namespace: NAMESPACE });
+  production = render(helmBinary, { release: RELEASE, namespace: NAMESPACE, valuesFiles: [PRODUCTION_VALUES] });
+}, 120_000);
+
+// --- helpers over rendered objects ---------------------------------------------------------------
+
+const podSpec = (o: K8sObject): any => o.spec.template.spec;
+const container = (o: K8sObject): any => podSpec(o).containers[0];
+const podLabels = (o: K8sObject): Record<string, string> => o.spec.template.metadata.labels;
+const namedPorts = (o: K8sObject): Record<string, number> =>
+  Object.fromEntries((container(o).ports ?? []).map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]));
+const envOf = (o: K8sObject): Array<{ name: string; value?: string; valueFrom?: any }> => container(o).env ?? [];
+const envEntry = (o: K8sObject, name: string) => envOf(o).find((e) => e.name === name);
+const deployment = (r: Rendered, component: string) => named(r.objects, 'Deployment', `${PREFIX}-${component}`);
+const workerDeployments = (r: Rendered) => ofKind(r.objects, 'Deployment').filter((d) => podLabels(d)['app.kubernetes.io/component'] === 'worker');
+
+/** The environment a container sees: literal values, Secret keys (from `secrets`), then $(VAR) expanded as the kubelet does. */
+function resolveEnv(o: K8sObject, secrets: Record<string, Record<string, string>>, downward: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const entry of envOf(o)) {
+    let value: string;
+    if (entry.valueFrom?.secretKeyRef) {
+      const { name, key } = entry.valueFrom.secretKeyRef;
+      const found = secrets[name]?.[key];
+      if (found === undefined) throw new Error(`${o.metadata.name}: ${entry.name} reads Secret ${name} key ${key}, which the test was not given`);
+      value = found;
+    } else if (entry.valueFrom?.fieldRef) {
+      const found = downward[entry.valueFrom.fieldRef.fieldPath];
+      if (found === undefined) throw new Error(`${o.metadata.name}: unexpected fieldRef ${entry.valueFrom.fieldRef.fieldPath}`);
+      value = found;
+    } else if (entry.valueFrom) {
+      throw new Error(`${o.metadata.name}: ${entry.name} uses an unexpected valueFrom`);
+    } else {
+      value = (entry.value ?? '').replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (all, name: string) => env[name] ?? all);
+    }
+    env[entry.name] = value;
+  }
+  return env;
+}
+
+const decodeSecret = (secret: K8sObject): Record<string, string> =>
+  Object.fromEntries(Object.entries(secret['data'] as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+
+/** The Kubernetes objects of a render grouped by Deployment component label. */
+const componentOf = (o: K8sObject) => podLabels(o)['app.kubernetes.io/component'] ?? '';
+
+// --- the tests -----------------------------------------------------------------------------------
+
+describe('helm lint and template', () => {
+  test('the chart lints clean with the default values and with the production values', () => {
+    for (const args of [['lint', '--strict', CHART], ['lint', '--strict', CHART, '--values', PRODUCTION_VALUES]]) {
+      const result = helm(helmBinary, args);
+      expect(`${result.stdout}${result.stderr}`).toContain('0 chart(s) failed');
+      expect(result.status).toBe(0);
+    }
+  });
+
+  test('the default values render one Deployment per service, a worker group, and the objects around them', () => {
+    const kinds = defaults.objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        ...STATELESS.map((c) => `Deployment/${PREFIX}-${c}`),
+        ...STATELESS.map((c) => `Service/${PREFIX}-${c}`),
+        ...STATELESS.map((c) => `HorizontalPodAutoscaler/${PREFIX}-${c}`),
+        ...STATELESS.map((c) => `PodDisruptionBudget/${PREFIX}-${c}`),
+        `Deployment/${PREFIX}-worker-gpu`,
+        `Service/${PREFIX}-worker-gpu`,
+        `PodDisruptionBudget/${PREFIX}-worker-gpu`,
+        `Job/${PREFIX}-migrate`,
+        `Secret/${PREFIX}-secrets`,
+        `ServiceAccount/${PREFIX}`,
+      ]),
+    );
+    expect(ofKind(defaults.objects, 'Ingress')).toHaveLength(0);
+    expect(ofKind(defaults.objects, 'ServiceMonitor')).toHaveLength(0);
+    expect(ofKind(defaults.objects, 'Deployment')).toHaveLength(6);
+  });
+
+  test('the production values render 3 worker groups, the ingress, the ServiceMonitor and the audit archive claim, and no Secret', () => {
+    expect(workerDeployments(production).map((d) => d.metadata.name).sort()).toEqual([`${PREFIX}-worker-a100`, `${PREFIX}-worker-cpu`, `${PREFIX}-worker-l4`]);
+    expect(ofKind(production.objects, 'Ingress')).toHaveLength(1);
+    expect(ofKind(production.objects, 'ServiceMonitor')).toHaveLength(1);
+    expect(named(production.objects, 'PersistentVolumeClaim', `${PREFIX}-audit-archive`).spec.accessModes).toEqual(['ReadWriteMany']);
+    // Every secret comes from an existing Secret: the chart has nothing to hold.
+    expect(ofKind(production.objects, 'Secret')).toHaveLength(0);
+    for (const d of ofKind(production.objects, 'Deployment')) expect(container(d).image).toBe('registry.internal.example/platform/orchestra:1.4.2');
+  });
+
+  test.each([
+    ['default values', () => defaults],
+    ['production values', () => production],
+  ])('every object rendered with the %s is valid for its Kubernetes API (kubernetes-models)', (_name, rendered) => {
+    const objects = rendered().objects;
+    expect(objects.length).toBeGreaterThan(20);
+    for (const object of objects) {
+      const model = models[`${object.apiVersion}/${object.kind}`];
+      if (!model) throw new Error(`no schema to validate ${object.apiVersion} ${object.kind} ${object.metadata.name}: add its model to this test`);
+      expect(object.metadata.namespace ?? NAMESPACE).toBe(NAMESPACE);
+      try {
+        new model(object).validate();
+      } catch (error) {
+        throw new Error(`${object.kind} ${object.metadata.name} is not valid: ${(error as Error).message}`);
+      }
+    }
+  });
+
+  test('the schema check of this test catches a malformed object (it can fail)', () => {
+    const broken = structuredClone(deployment(defaults, 'gateway'));
+    podSpec(broken).containers[0].ports[0].containerPort = 'four thousand';
+    expect(() => new models['apps/v1/Deployment']!(broken).validate()).toThrow(/containerPort/);
+  });
+});
+
+describe('services and probes', () => {
+  test.each([
+    ['default values', () => defaults],
+    ['production values', () => production],
+  ])('with the %s each service probes /readyz and /healthz on the HTTP port it listens on', (_name, rendered) => {
+    const r = rendered();
+    const deployments = ofKind(r.objects, 'Deployment');
+    for (const d of deployments) {
+      const component = componentOf(d);
+      const c = container(d);
+      const httpPort = HTTP_PORTS[component];
+      expect(httpPort).toBeDefined();
+      expect(namedPorts(d)['http']).toBe(httpPort);
+      expect(envEntry(d, 'HTTP_PORT')?.value).toBe(String(httpPort));
+      if (GRPC_PORTS[component] !== undefined) {
+        expect(namedPorts(d)['grpc']).toBe(GRPC_PORTS[component]);
+        expect(envEntry(d, 'GRPC_PORT')?.value).toBe(String(GRPC_PORTS[component]));
+      }
+      expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+      expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+      expect(c.startupProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+      // Listening on the pod's address, not loopback (the services default to 127.0.0.1).
+      expect(envEntry(d, 'HOST')?.value).toBe('0.0.0.0');
+      expect(c.command).toEqual(['node', 'node_modules/tsx/dist/cli.mjs', component === 'worker' ? 'workers/src/main.ts' : component === 'gateway' ? 'gateway/src/main.ts' : `subgraphs/${component}/src/main.ts`]);
+      expect(d.spec.template.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(httpPort), 'prometheus.io/path': '/metrics' });
+    }
+    expect(new Set(deployments.map(componentOf))).toEqual(new Set([...STATELESS, 'worker']));
+  });
+
+  test('each Service selects its own pods and targets ports the containers declare', () => {
+    for (const r of [defaults, production]) {
+      const deployments = ofKind(r.objects, 'Deployment');
+      for (const service of ofKind(r.objects, 'Service')) {
+        const targets = deployments.filter((d) => selects({ matchLabels: service.spec.selector }, podLabels(d)));
+        expect(targets.map((d) => d.metadata.name)).toEqual([service.metadata.name]);
+        for (const port of service.spec.ports) expect(namedPorts(targets[0]!)[port.targetPort]).toBeDefined();
+      }
+    }
+  });
+
+  test('every pod runs as non-root on a read-only root filesystem with no capabilities, /tmp an emptyDir', () => {
+    for (const r of [defaults, production]) {
+      for (const o of [...ofKind(r.objects, 'Deployment'), ...ofKind(r.objects, 'Job')]) {
+        const spec = podSpec(o);
+        expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+        expect(spec.securityContext.runAsUser).toBeGreaterThan(0);
+        expect(spec.automountServiceAccountToken).toBe(false);
+        for (const c of spec.containers) {
+          expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+          expect(c.volumeMounts).toEqual(expect.arrayContaining([{ name: 'tmp', mountPath: '/tmp' }]));
+        }
+        expect(spec.volumes.find((v: any) => v.name === 'tmp')?.emptyDir).toBeDefined();
+      }
+    }
+  });
+
+  test('the environment of every Deployment and the Job satisfies the config schema of the service it runs', () => {
+    // The services' own zod schemas, loaded by package name (each workspace's index exports its config schema).
+    const schemaOf = (pkg: string): Parameters<typeof loadConfig>[0] => {
+      const mod = jest.requireActual<Record<string, unknown>>(pkg);
+      const found = Object.entries(mod).find(([name]) => /ConfigSchema$/.test(name));
+      if (!found) throw new Error(`${pkg} exports no *ConfigSchema`);
+      return found[1] as Parameters<typeof loadConfig>[0];
+    };
+    const packages: Record<string, string> = {
+      gateway: '@orchestra/gateway',
+      identity: '@orchestra/identity',
+      catalog: '@orchestra/catalog',
+      orchestration: '@orchestra/orchestration',
+      audit: '@orchestra/audit',
+      worker: '@orchestra/workers',
+    };
+    const downward = { 'metadata.name': 'orch-orchestra-worker-a100-7d9f-x2x', 'status.podIP': '10.42.0.17' };
+    const generated = decodeSecret(named(defaults.objects, 'Secret', `${PREFIX}-secrets`));
+    const fakeKeys = {
+      INTERNAL_TOKEN: 'x'.repeat(48),
+      PRINCIPAL_PRIVATE_KEY: generated['PRINCIPAL_PRIVATE_KEY']!,
+      PRINCIPAL_PUBLIC_KEY: generated['PRINCIPAL_PUBLIC_KEY']!,
+    };
+    const cases: Array<[Rendered, Record<string, Record<string, string>>]> = [
+      [defaults, { [`${PREFIX}-secrets`]: generated }],
+      [
+        production,
+        {
+          'orchestra-keys': fakeKeys,
+          'orchestra-postgres-app': { uri: 'postgresql://app:pw@pg-rw.databases:5432/orchestra?sslmode=require' },
+          'orchestra-redis': { url: 'rediss://:pw@redis.databases:6380' },
+          'orchestra-first-admin': { password: 'a long first admin password' },
+        },
+      ],
+    ];
+    for (const [r, secrets] of cases) {
+      for (const d of ofKind(r.objects, 'Deployment')) {
+        const component = componentOf(d);
+        const env = resolveEnv(d, secrets, downward);
+        const config = loadConfig(schemaOf(packages[component]!), env);
+        expect(config['HOST']).toBe('0.0.0.0');
+        if (component === 'worker') {
+          expect(config['ADVERTISE_ADDR']).toBe(`10.42.0.17:${GRPC_PORTS['worker']}`);
+          expect(config['WORKER_ID']).toBe(downward['metadata.name']);
+          expect(config['ORCHESTRATION_GRPC_ADDR']).toBe(`${PREFIX}-orchestration:${GRPC_PORTS['orchestration']}`);
+        }
+      }
+      const job = ofKind(r.objects, 'Job')[0]!;
+      const jobEnv = resolveEnv(job, secrets, downward);
+      expect(jobEnv['DATABASE_URL']).toMatch(/^postgres(ql)?:\/\//);
+    }
+  });
+
+  test('the gateway routes each subgraph to its Service and reaches identity over HTTP and gRPC', () => {
+    const gateway = deployment(defaults, 'gateway');
+    for (const s of SUBGRAPHS) expect(envEntry(gateway, `SUBGRAPH_${s.toUpperCase()}_URL`)?.value).toBe(`http://${PREFIX}-${s}:${HTTP_PORTS[s]}/graphql`);
+    expect(envEntry(gateway, 'IDENTITY_HTTP_URL')?.value).toBe(`http://${PREFIX}-identity:${HTTP_PORTS['identity']}`);
+    expect(envEntry(gateway, 'IDENTITY_GRPC_ADDR')?.value).toBe(`${PREFIX}-identity:${GRPC_PORTS['identity']}`);
+    // Subgraphs deliver audit events to the audit service.
+    for (const s of SUBGRAPHS) expect(envEntry(deployment(defaults, s), 'AUDIT_GRPC_ADDR')?.value).toBe(`${PREFIX}-audit:${GRPC_PORTS['audit']}`);
+  });
+});
+
+describe('GPU workers', () => {
+  test('the default worker group requests a GPU and is scheduled on GPU nodes', () => {
+    const [worker] = workerDeployments(defaults);
+    const c = container(worker!);
+    expect(c.resources.limits['nvidia.com/gpu']).toBe('1');
+    expect(c.resources.requests['nvidia.com/gpu']).toBe('1');
+    expect(podSpec(worker!).nodeSelector).toEqual({ 'nvidia.com/gpu.present': 'true' });
+    expect(podSpec(worker!).tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
+  });
+
+  test('each production group gets its own pool, slots, labels, GPU count and node placement; the CPU group gets no GPU', () => {
+    const byGroup = Object.fromEntries(workerDeployments(production).map((d) => [podLabels(d)['orchestra.dev/worker-group'], d]));
+    const a100 = byGroup['a100']!;
+    const l4 = byGroup['l4']!;
+    const cpu = byGroup['cpu']!;
+
+    expect(a100.spec.replicas).toBe(4);
+    expect(container(a100).resources.limits['nvidia.com/gpu']).toBe('2');
+    expect(container(a100).resources.requests).toMatchObject({ 'nvidia.com/gpu': '2', cpu: '8', memory: '64Gi' });
+    expect(podSpec(a100).nodeSelector).toEqual({ 'nvidia.com/gpu.present': 'true', 'node.kubernetes.io/instance-type': 'p4d.24xlarge' });
+    expect(podSpec(a100).runtimeClassName).toBe('nvidia');
+    expect(envEntry(a100, 'WORKER_POOL')?.value).toBe('training');
+    expect(envEntry(a100, 'WORKER_SLOTS')?.value).toBe('2');
+    expect(envEntry(a100, 'WORKER_LABELS')?.value).toBe('gpu=a100,tier=large');
+    expect(envEntry(a100, 'WORKER_DRAIN_GRACE_MS')?.value).toBe('600000');
+    // The pod outlives the drain grace, so running tasks can finish before the kubelet kills it.
+    expect(podSpec(a100).terminationGracePeriodSeconds).toBeGreaterThan(600);
+
+    expect(container(l4).resources.limits['nvidia.com/gpu']).toBe('1');
+    expect(podSpec(l4).tolerations).toEqual(
+      expect.arrayContaining([
+        { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' },
+        { key: 'workload', operator: 'Equal', value: 'inference', effect: 'NoSchedule' },
+      ]),
+    );
+    expect(envEntry(l4, 'WORKER_POOL')?.value).toBe('inference');
+    expect(envEntry(l4, 'WORKER_CAPABILITIES')?.value).toBe('http.request,transform');
+
+    // gpu.count: 0 must win over the default of 1, and the GPU placement must not apply.
+    expect(container(cpu).resources.limits?.['nvidia.com/gpu']).toBeUndefined();
+    expect(container(cpu).resources.requests?.['nvidia.com/gpu']).toBeUndefined();
+    expect(podSpec(cpu).nodeSelector).toBeUndefined();
+    expect(podSpec(cpu).tolerations).toBeUndefined();
+    expect(podSpec(cpu).runtimeClassName).toBeUndefined();
+    expect(envEntry(cpu, 'WORKER_SLOTS')?.value).toBe('16');
+
+    // GPUs are scarce: a rollout never needs a surge pod (one more GPU).
+    for (const d of [a100, l4]) expect(d.spec.strategy.rollingUpdate).toEqual({ maxSurge: 0, maxUnavailable: 1 });
+  });
+
+  test('worker groups are not autoscaled by CPU, and each has a disruption budget over its own pods', () => {
+    for (const hpa of ofKind(production.objects, 'HorizontalPodAutoscaler')) expect(hpa.spec.scaleTargetRef.name).not.toMatch(/worker/);
+    for (const d of workerDeployments(production)) {
+      const pdbs = ofKind(production.objects, 'PodDisruptionBudget').filter((p) => selects(p.spec.selector, podLabels(d)));
+      expect(pdbs.map((p) => p.metadata.name)).toEqual([d.metadata.name]);
+    }
+  });
+});
+
+describe('autoscaling and disruption', () => {
+  test('every stateless service has an HPA on its Deployment, which then leaves replicas to it, and a PDB over its pods', () => {
+    for (const r of [defaults, production]) {
+      for (const component of STATELESS) {
+        const d = deployment(r, component);
+        const hpa = named(r.objects, 'HorizontalPodAutoscaler', d.metadata.name);
+        expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name });
+        expect(hpa.spec.minReplicas).toBeLessThanOrEqual(hpa.spec.maxReplicas);
+        expect(d.spec.replicas).toBeUndefined();
+        const pdbs = ofKind(r.objects, 'PodDisruptionBudget').filter((p) => selects(p.spec.selector, podLabels(d)));
+        expect(pdbs).toHaveLength(1);
+      }
+    }
+  });
+
+  test('with autoscaling off the Deployment carries the replica count and no HPA is rendered', () => {
+    const r = render(helmBinary, { release: RELEASE, namespace: NAMESPACE, set: ['gateway.autoscaling.enabled=false', 'gateway.replicas=3'] });
+    expect(deployment(r, 'gateway').spec.replicas).toBe(3);
+    expect(r.objects.find((o) => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name === `${PREFIX}-gateway`)).toBeUndefined();
+  });
+});
+
+describe('network policies', () => {
+  const inNamespace = (labels: Record<string, string>): Peer => ({ podLabels: labels, namespace: NAMESPACE, namespaceLabels: { 'kubernetes.io/metadata.name': NAMESPACE } });
+  const podOf = (r: Rendered, component: string): Peer => inNamespace(podLabels(component === 'worker' ? workerDeployments(r)[0]! : deployment(r, component)));
+  const stranger = (namespace: string): Peer => ({ podLabels: { app: 'something-else' }, namespace, namespaceLabels: { 'kubernetes.io/metadata.name': namespace } });
+  const otherRelease: Peer = inNamespace({ 'app.kubernetes.io/name': 'orchestra', 'app.kubernetes.io/instance': 'other', 'app.kubernetes.io/component': 'gateway' });
+  const target = (r: Rendered, component: string, portName: 'http' | 'grpc') => {
+    const d = component === 'worker' ? workerDeployments(r)[0]! : deployment(r, component);
+    return { namespace: NAMESPACE, podLabels: podLabels(d), namedPorts: namedPorts(d), port: namedPorts(d)[portName]! };
+  };
+
+  test.each([
+    ['default values', () => defaults],
+    ['production values', () => production],
+  ])('with the %s only the gateway reaches the subgraphs\' HTTP ports', (_name, rendered) => {
+    const r = rendered();
+    const policies = ofKind(r.objects, 'NetworkPolicy');
+    for (const s of SUBGRAPHS) {
+      const http = target(r, s, 'http');
+      expect(admits(policies, podOf(r, 'gateway'), http)).toBe(true);
+      for (const other of [...SUBGRAPHS, 'worker']) expect([other, admits(policies, podOf(r, other), http)]).toEqual([other, false]);
+      expect(admits(policies, stranger(NAMESPACE), http)).toBe(false);
+      expect(admits(policies, stranger('default'), http)).toBe(false);
+      expect(admits(policies, otherRelease, http)).toBe(false);
+    }
+  });
+
+  test('the subgraphs\' gRPC ports admit this release\'s pods only; workers\' gRPC admits the orchestration service only', () => {
+    for (const r of [defaults, production]) {
+      const policies = ofKind(r.objects, 'NetworkPolicy');
+      for (const s of SUBGRAPHS) {
+        const grpc = target(r, s, 'grpc');
+        for (const caller of ['gateway', ...SUBGRAPHS, 'worker']) expect([caller, admits(policies, podOf(r, caller), grpc)]).toEqual([caller, true]);
+        expect(admits(policies, stranger(NAMESPACE), grpc)).toBe(false);
+        expect(admits(policies, otherRelease, grpc)).toBe(false);
+      }
+      const workerGrpc = target(r, 'worker', 'grpc');
+      expect(admits(policies, podOf(r, 'orchestration'), workerGrpc)).toBe(true);
+      for (const caller of ['gateway', 'identity', 'catalog', 'audit']) expect([caller, admits(policies, podOf(r, caller), workerGrpc)]).toEqual([caller, false]);
+      expect(admits(policies, stranger(NAMESPACE), workerGrpc)).toBe(false);
+    }
+  });
+
+  test('the gateway admits anyone by default, and only the ingress controller and scrapers where configured', () => {
+    expect(admits(ofKind(defaults.objects, 'NetworkPolicy'), stranger('default'), target(defaults, 'gateway', 'http'))).toBe(true);
+    const policies = ofKind(production.objects, 'NetworkPolicy');
+    expect(admits(policies, stranger('ingress-nginx'), target(production, 'gateway', 'http'))).toBe(true);
+    expect(admits(policies, stranger('default'), target(production, 'gateway', 'http'))).toBe(false);
+    // Prometheus (monitoring namespace) may scrape every HTTP port, workers included, and nothing on gRPC.
+    for (const component of ['identity', 'worker']) {
+      expect(admits(policies, stranger('monitoring'), target(production, component, 'http'))).toBe(true);
+      expect(admits(policies, stranger('monitoring'), target(production, component, 'grpc'))).toBe(false);
+    }
+    expect(admits(ofKind(defaults.objects, 'NetworkPolicy'), stranger('monitoring'), target(defaults, 'identity', 'http'))).toBe(false);
+  });
+
+  test('the evaluator of this test admits everything when the policies are turned off (it can fail)', () => {
+    const open = render(helmBinary, { release: RELEASE, namespace: NAMESPACE, set: ['networkPolicy.enabled=false'] });
+    expect(ofKind(open.objects, 'NetworkPolicy')).toHaveLength(0);
+    expect(admits([], podOf(open, 'worker'), target(open, 'identity', 'http'))).toBe(true);
+  });
+});
+
+describe('ingress', () => {
+  test('the ingress routes to the gateway Service\'s port with WebSocket-friendly timeouts and TLS', () => {
+    const ingress = ofKind(production.objects, 'Ingress')[0]!;
+    expect(ingress.spec.ingressClassName).toBe('nginx');
+    expect(ingress.metadata.annotations).toMatchObject({
+      'nginx.ingress.kubernetes.io/proxy-read-timeout': '3600',
+      'nginx.ingress.kubernetes.io/proxy-send-timeout': '3600',
+      'cert-manager.io/cluster-issuer': 'letsencrypt',
+    });
+    expect(ingress.spec.tls).toEqual([{ secretName: 'orchestra-tls', hosts: ['orchestra.internal.example'] }]);
+    const backend = ingress.spec.rules[0].http.paths[0].backend.service;
+    const service = named(production.objects, 'Service', backend.name);
+    expect(service.spec.ports.map((p: { name: string }) => p.name)).toContain(backend.port.name);
+    expect(service.spec.selector['app.kubernetes.io/component']).toBe('gateway');
+  });
+});
+
+describe('migrations', () => {
+  test('the migration Job is a pre-install and pre-upgrade hook that runs every service\'s migrations', () => {
+    for (const r of [defaults, production]) {
+      const job = named(r.objects, 'Job', `${PREFIX}-migrate`);
+      const annotations = job.metadata.annotations ?? {};
+      expect(annotations['helm.sh/hook']!.split(',').sort()).toEqual(['pre-install', 'pre-upgrade']);
+      expect(annotations['helm.sh/hook-delete-policy']).toContain('before-hook-creation');
+      expect(container(job).command).toEqual(['node', 'node_modules/tsx/dist/cli.mjs', 'scripts/migrate.ts']);
+      expect(podSpec(job).restartPolicy).toBe('Never');
+      expect(envEntry(job, 'DATABASE_URL')?.valueFrom?.secretKeyRef).toBeDefined();
+    }
+    // The Secret the Job reads exists before it: a hook of the same phases with a lower weight.
+    const secret = named(defaults.objects, 'Secret', `${PREFIX}-secrets`);
+    const job = named(defaults.objects, 'Job', `${PREFIX}-migrate`);
+    expect(secret.metadata.annotations?.['helm.sh/hook']).toBe(job.metadata.annotations?.['helm.sh/hook']);
+    expect(Number(secret.metadata.annotations?.['helm.sh/hook-weight'])).toBeLessThan(Number(job.metadata.annotations?.['helm.sh/hook-weight']));
+    // And it does not depend on the release's ServiceAccount, which does not exist yet on a first install.
+    expect(podSpec(job).serviceAccountName).toBe('default');
+  });
+
+  test('migrations.enabled=false renders no Job', () => {
+    const r = render(helmBinary, { release: RELEASE, namespace: NAMESPACE, set: ['migrations.enabled=false'] });
+    expect(ofKind(r.objects, 'Job')).toHaveLength(0);
+  });
+});
+
+describe('secrets', () => {
+  const SECRET_ENV = /TOKEN|PASSWORD|PRIVATE_KEY|PUBLIC_KEY|SECRET|DATABASE_URL|REDIS_URL/;
+
+  test('database and Redis passwords given as values land only in the Secret, never in a pod spec', () => {
+    const r = render(helmBinary, {
+      release: RELEASE,
+      namespace: NAMESPACE,
+      set: ['database.url=postgres://orchestra:Db-Pa55word-1@db.internal:5432/orchestra', 'redis.url=rediss://:Redis-Pa55word-2@cache.internal:6380'],
+    });
+    expect(r.text).not.toContain('Db-Pa55word-1');
+    expect(r.text).not.toContain('Redis-Pa55word-2');
+    const secret = decodeSecret(named(r.objects, 'Secret', `${PREFIX}-secrets`));
+    expect(secret['DATABASE_URL']).toBe('postgres://orchestra:Db-Pa55word-1@db.internal:5432/orchestra');
+    expect(secret['REDIS_URL']).toBe('rediss://:Redis-Pa55word-2@cache.internal:6380');
+    const generatedValues = Object.values(secret);
+    for (const o of [...ofKind(r.objects, 'Deployment'), ...ofKind(r.objects, 'Job')]) {
+      const spec = JSON.stringify(o);
+      // A PEM is checked by its base64 body line, anything else whole.
+      for (const value of generatedValues) expect(spec).not.toContain(value.includes('-----BEGIN') ? value.split('\n')[1]! : value);
+      for (const entry of envOf(o)) {
+        if (SECRET_ENV.test(entry.name)) expect([o.metadata.name, entry.name, entry.valueFrom?.secretKeyRef?.name]).toEqual([o.metadata.name, entry.name, `${PREFIX}-secrets`]);
+      }
+    }
+  });
+
+  test('with existing Secrets every secret variable reads the named Secret and key', () => {
+    for (const o of [...ofKind(production.objects, 'Deployment'), ...ofKind(production.objects, 'Job')]) {
+      for (const entry of envOf(o).filter((e) => SECRET_ENV.test(e.name))) {
+        expect(entry.value).toBeUndefined();
+        const ref = entry.valueFrom.secretKeyRef;
+        const expected =
+          entry.name === 'DATABASE_URL' ? { name: 'orchestra-postgres-app', key: 'uri' }
+          : entry.name === 'REDIS_URL' ? { name: 'orchestra-redis', key: 'url' }
+          : entry.name === 'ADMIN_PASSWORD' ? { name: 'orchestra-first-admin', key: 'password' }
+          : { name: 'orchestra-keys', key: entry.name };
+        expect([o.metadata.name, entry.name, ref]).toEqual([o.metadata.name, entry.name, expected]);
+      }
+    }
+    // The gateway alone holds the signing key; subgraphs hold only the public key.
+    expect(envEntry(deployment(production, 'gateway'), 'PRINCIPAL_PRIVATE_KEY')).toBeDefined();
+    for (const o of ofKind(production.objects, 'Deployment').filter((d) => componentOf(d) !== 'gateway')) expect(envEntry(o, 'PRINCIPAL_PRIVATE_KEY')).toBeUndefined();
+    for (const s of SUBGRAPHS) expect(envEntry(deployment(production, s), 'PRINCIPAL_PUBLIC_KEY')).toBeDefined();
+  });
+
+  test('the generated principal keys are a working Ed25519 pair and the internal token is long enough', async () => {
+    const secret = decodeSecret(named(defaults.objects, 'Secret', `${PREFIX}-secrets`));
+    expect(secret['INTERNAL_TOKEN']!.length).toBeGreaterThanOrEqual(32);
+    const signer = createPrincipalSigner(secret['PRINCIPAL_PRIVATE_KEY']!);
+    const verifier = createPrincipalVerifier(secret['PRINCIPAL_PUBLIC_KEY']!);
+    const header = await signer.sign(servicePrincipal('helm-test', 'req-1'));
+    await expect(verifier.verify(header)).resolves.toMatchObject({ requestId: 'req-1' });
+    // A second render generates a different pair, and its public key refuses the first one's signatures.
+    const other = decodeSecret(named(render(helmBinary, { release: RELEASE, namespace: NAMESPACE }).objects, 'Secret', `${PREFIX}-secrets`));
+    expect(other['PRINCIPAL_PUBLIC_KEY']).not.toBe(secret['PRINCIPAL_PUBLIC_KEY']);
+    await expect(createPrincipalVerifier(other['PRINCIPAL_PUBLIC_KEY']!).verify(header)).rejects.toThrow(/signature is not valid/);
+  });
+
+  test('secret values cannot be given as plain values', () => {
+    const result = helm(helmBinary, renderArgs({ set: ['secrets.internalToken=0123456789abcdef0123456789abcdef'] }));
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toMatch(/\/secrets.*internalToken/);
+  });
+});
+
+describe('values validation', () => {
+  test.each([
+    ['a negative replica count', ['gateway.replicas=-1'], /\/gateway\/replicas/],
+    ['a negative GPU count', ['workers.groups[0].name=gpu', 'workers.groups[0].gpu.count=-2'], /\/workers\/groups\/0\/gpu\/count/],
+    ['zero worker slots', ['workers.defaults.slots=0'], /\/workers\/defaults\/slots/],
+    ['an unknown log level', ['logLevel=loud'], /\/logLevel/],
+    ['a database URL that is not PostgreSQL', ['database.url=mysql://db/orchestra'], /\/database\/url/],
+    ['a worker group name that is not a DNS label', ['workers.groups[0].name=GPU_Pool'], /\/workers\/groups\/0\/name/],
+    ['a misspelt key', ['gateway.replica=2'], /additional properties 'replica'/],
+  ])('values.schema.json rejects %s, naming the value', (_what, set, message) => {
+    const result = helm(helmBinary, renderArgs({ set }));
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toMatch(message);
+  });
+
+  test.each([
+    ['audit retention without a persistent archive', ['audit.retention.enabled=true'], /audit\.archive\.persistence\.enabled/],
+    ['a ReadWriteOnce archive shared by several audit replicas', ['audit.archive.persistence.enabled=true', 'audit.archive.persistence.accessModes[0]=ReadWriteOnce'], /ReadWriteMany/],
+    ['two worker groups with one name', ['workers.groups[0].name=gpu', 'workers.groups[1].name=gpu'], /"gpu" is used twice/],
+    ['no database at all', ['database.url='], /database\.url or database\.existingSecret/],
+    ['an HPA whose maximum is below its minimum', ['gateway.autoscaling.minReplicas=5', 'gateway.autoscaling.maxReplicas=2'], /maxReplicas must be at least minReplicas/],
+  ])('the templates refuse %s with a message that says what to do', (_what, set, message) => {
+    const result = helm(helmBinary, renderArgs({ set }));
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toMatch(message);
+  });
+
+  test('the values file documents every top-level key the schema knows', () => {
+    const schema = JSON.parse(readFileSync(`${CHART}/values.schema.json`, 'utf8')) as { properties: Record<string, unknown> };
+    const values = parseYaml(readFileSync(`${CHART}/values.yaml`, 'utf8')) as Record<string, unknown>;
+    expect(Object.keys(values).sort()).toEqual(Object.keys(schema.properties).filter((k) => k !== 'global').sort());
+  });
+});
+
+describe('monitoring', () => {
+  test('the ServiceMonitor scrapes /metrics on the http port of every Orchestra Service', () => {
+    const monitor = ofKind(production.objects, 'ServiceMonitor')[0]!;
+    expect(monitor.metadata.labels?.['release']).toBe('kube-prometheus-stack');
+    expect(monitor.spec.endpoints[0]).toMatchObject({ port: 'http', path: '/metrics' });
+    const scraped = ofKind(production.objects, 'Service').filter((s) => selects(monitor.spec.selector, s.metadata.labels ?? {}));
+    expect(scraped).toHaveLength(ofKind(production.objects, 'Service').length);
+    for (const s of scraped) expect(s.spec.ports.map((p: { name: string }) => p.name)).toContain('http');
+  });
+});
