@@ -180,7 +180,9 @@ describe('services and probes', () => {
       // Listening on the pod's address, not loopback (the services default to 127.0.0.1).
       expect(envEntry(d, 'HOST')?.value).toBe('0.0.0.0');
       expect(c.command).toEqual(['node', 'node_modules/tsx/dist/cli.mjs', component === 'worker' ? 'workers/src/main.ts' : component === 'gateway' ? 'gateway/src/main.ts' : `subgraphs/${component}/src/main.ts`]);
-      expect(d.spec.template.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(httpPort), 'prometheus.io/path': '/metrics' });
+      // Scrape hints unless a ServiceMonitor already scrapes the pod (production values): never both.
+      if (r === production) expect(d.spec.template.metadata.annotations?.['prometheus.io/scrape']).toBeUndefined();
+      else expect(d.spec.template.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(httpPort), 'prometheus.io/path': '/metrics' });
     }
     expect(new Set(deployments.map(componentOf))).toEqual(new Set([...STATELESS, 'worker']));
   });

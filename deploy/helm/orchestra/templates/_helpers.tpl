@@ -165,7 +165,8 @@ orchestra.dev/worker-group: {{ . }}
 {{/* dict root values component [group] port */}}
 {{- define "orchestra.podAnnotations" -}}
 {{- $annotations := merge (dict) (.values.podAnnotations | default dict) (.root.Values.podAnnotations | default dict) }}
-{{- if .root.Values.prometheusAnnotations }}
+{{- /* With a ServiceMonitor the annotations would make annotation-based scrape configs collect every series twice. */}}
+{{- if and .root.Values.prometheusAnnotations (not .root.Values.serviceMonitor.enabled) }}
 {{- $_ := set $annotations "prometheus.io/scrape" "true" }}
 {{- $_ := set $annotations "prometheus.io/port" (toString .port) }}
 {{- $_ := set $annotations "prometheus.io/path" "/metrics" }}
