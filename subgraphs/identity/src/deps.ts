@@ -15,6 +15,7 @@ import {
 import type { IdentityConfig } from './config';
 import type { KeyRing } from './auth/key-ring';
 import type { PasswordHasher } from './auth/passwords';
+import type { IdentityMetrics } from './metrics';
 
 export const SERVICE = 'identity';
 export const TENANT_ROLE = 'orchestra_identity_tenant';
@@ -26,6 +27,7 @@ export interface IdentityDeps {
   redis: Redis;
   log: Logger;
   metrics: Metrics;
+  counters: IdentityMetrics;
   hasher: PasswordHasher;
   keyRing: KeyRing;
   revocations: TokenRevocations;

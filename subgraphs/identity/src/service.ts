@@ -20,6 +20,7 @@ import { createPasswordHasher } from './auth/passwords';
 import type { IdentityConfig } from './config';
 import { inSystem, SERVICE, type IdentityDeps } from './deps';
 import { createIdentityGrpc } from './grpc/identity-service';
+import { createIdentityMetrics } from './metrics';
 import { createLoaders } from './resolvers/loaders';
 import { createResolvers, type IdentityContext } from './resolvers';
 import { typeDefs } from './schema';
@@ -51,6 +52,7 @@ export function createIdentityService({ config, pool, redis, log, metrics = crea
     redis,
     log,
     metrics,
+    counters: createIdentityMetrics(metrics),
     hasher: createPasswordHasher({
       memoryCost: config.PASSWORD_HASH_MEMORY_KIB,
       timeCost: config.PASSWORD_HASH_ITERATIONS,

@@ -63,6 +63,8 @@ export interface KeyRing {
   rotateIfOlderThan(maxAgeSeconds: number, publishAheadSeconds: number): Promise<SigningKeyInfo | undefined>;
   /** Deletes keys no live token can need. */
   pruneExpired(): Promise<number>;
+  /** Re-reads the keys now (otherwise at most every 30 s, and on an unknown kid). */
+  reload(): Promise<void>;
 }
 
 interface LoadedKey {
@@ -244,6 +246,8 @@ export function createKeyRing({ pool, log, algorithm, accessTokenTtlSeconds }: K
       log.info('signing key rotated (age limit reached)', { kid: row.kid, algorithm: row.algorithm, activatesAt: row.activates_at.toISOString(), maxAgeSeconds });
       return infoOf(row);
     },
+
+    reload: load,
 
     async pruneExpired() {
       const deleted = await deleteExpiredSigningKeys(pool, retentionSeconds);

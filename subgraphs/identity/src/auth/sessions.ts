@@ -152,7 +152,7 @@ async function withRefreshToken<T>(
     deps.log.warn('session ended by a refused refresh', { reason: outcome.error.reason, sessionId: outcome.revokedSession, requestId: principal.requestId, ip: principal.ip });
     await revokeSessionAccess(deps, outcome.revokedSession);
   }
-  deps.metrics.counter('identity_refresh_failures_total', 'Refresh-token uses refused, by reason', ['reason']).inc({ reason: outcome.error.reason ?? 'UNKNOWN' });
+  deps.counters.refreshFailures.inc({ reason: outcome.error.reason ?? 'UNKNOWN' });
   throw outcome.error;
 }
 

@@ -25,7 +25,7 @@ export async function assertSignInAllowed(deps: IdentityDeps, principal: Princip
   const blocked = [account, ip].filter((r) => !r.allowed);
   if (blocked.length === 0) return;
   const retryAfterSeconds = Math.max(1, Math.ceil(Math.max(...blocked.map((r) => r.retryAfterMs)) / 1000));
-  deps.metrics.counter('identity_sign_in_rate_limited_total', 'Sign-in attempts refused by the failure rate limit', ['by']).inc({ by: account.allowed ? 'ip' : 'account' });
+  deps.counters.signInRateLimited.inc({ by: account.allowed ? 'ip' : 'account' });
   deps.log.warn('sign-in rate limited', { requestId: principal.requestId, ip: principal.ip, by: account.allowed ? 'ip' : 'account', retryAfterSeconds });
   throw new AppError('RATE_LIMITED', `too many failed sign-in attempts: try again in ${retryAfterSeconds} s`, {
     reason: 'TOO_MANY_FAILED_SIGN_INS',
@@ -35,7 +35,7 @@ export async function assertSignInAllowed(deps: IdentityDeps, principal: Princip
 
 export async function recordSignInFailure(deps: IdentityDeps, principal: Principal, email: string): Promise<void> {
   await Promise.all([deps.loginFailures.account.hit(email), deps.loginFailures.ip.hit(ipKey(principal))]);
-  deps.metrics.counter('identity_sign_in_failures_total', 'Failed sign-in attempts (wrong password or unknown email)').inc();
+  deps.counters.signInFailures.inc();
 }
 
 /** Verifies the password of an account found by email (or of nobody, at the same cost). */
@@ -91,7 +91,7 @@ export async function login(deps: IdentityDeps, principal: Principal, input: Log
     return result;
   });
   await deps.loginFailures.account.reset(email);
-  deps.metrics.counter('identity_sign_ins_total', 'Successful sign-ins').inc();
+  deps.counters.signIns.inc();
   deps.log.info('signed in', { requestId: principal.requestId, userId: user.id, orgId: payload.organization.id, sessionId: payload.sessionId });
   return payload;
 }

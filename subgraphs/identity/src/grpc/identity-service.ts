@@ -11,7 +11,7 @@ const ACCESS_TOKEN_CACHE_MS = 5_000;
 
 /** IdentityService: "who is this credential?" and user look-ups, for the gateway and other services. */
 export function createIdentityGrpc(deps: IdentityDeps): GrpcServiceImpl<typeof identityV1.IdentityServiceService> {
-  const outcomes = deps.metrics.counter('identity_authenticate_total', 'IdentityService.Authenticate answers', ['credential', 'outcome']);
+  const outcomes = deps.counters.authenticate;
 
   const authenticateAccessToken = async (token: string): Promise<identityV1.AuthenticateResponse> => {
     const claims = await deps.keyRing.verify(token);

@@ -50,6 +50,10 @@ export interface IdentityHarness {
   anonymous(ip?: string): Principal;
   /** Authenticate over gRPC; resolves to the principal or the AppError. */
   authenticate(credential: { accessToken: string } | { apiKey: string }): Promise<Principal>;
+  /** Signs a principal with the suite's gateway key (what the gateway puts in x-orchestra-principal). */
+  signPrincipal(principal: Principal): Promise<string>;
+  /** Authenticate over gRPC, the raw answer. */
+  authenticateRaw(credential: { accessToken: string } | { apiKey: string }): Promise<identityV1.AuthenticateResponse>;
   /** Signs up a new organization and owner; returns the AuthPayload fields. */
   signUp(overrides?: Partial<{ email: string; password: string; name: string; organizationName: string }>): Promise<SignedIn>;
   /** Rows of identity's audit outbox, oldest first. */
@@ -118,12 +122,16 @@ export async function startIdentity(env: Record<string, string> = {}): Promise<I
   await service.start!();
   const grpcClient = new identityV1.IdentityServiceClient(`127.0.0.1:${grpcPort}`, insecureCredentials(), INTERNAL_CHANNEL_OPTIONS);
 
-  const authenticate: IdentityHarness['authenticate'] = async (credential) => {
+  const authenticateRaw: IdentityHarness['authenticateRaw'] = (credential) => {
     const request: identityV1.AuthenticateRequest =
       'accessToken' in credential
         ? { credential: { $case: 'accessToken', value: credential.accessToken }, clientIp: '127.0.0.1' }
         : { credential: { $case: 'apiKey', value: credential.apiKey }, clientIp: '127.0.0.1' };
-    const response = await unaryCall(grpcClient, grpcClient.authenticate.bind(grpcClient), request, { internalToken: TEST_INTERNAL_TOKEN });
+    return unaryCall(grpcClient, grpcClient.authenticate.bind(grpcClient), request, { internalToken: TEST_INTERNAL_TOKEN });
+  };
+
+  const authenticate: IdentityHarness['authenticate'] = async (credential) => {
+    const response = await authenticateRaw(credential);
     const p = response.principal!;
     return {
       kind: principalKinds[p.kind] ?? 'anonymous',
@@ -149,6 +157,8 @@ export async function startIdentity(env: Record<string, string> = {}): Promise<I
     grpcClient,
     anonymous: (ip = nextIp()) => ({ kind: 'anonymous', id: 'anonymous', scopes: [], requestId: newRequestId(), ip, userAgent: 'identity-tests' }),
     authenticate,
+    authenticateRaw,
+    signPrincipal: (principal) => signer.sign(principal),
     async graphql(query, variables, as, header) {
       let principal: Principal;
       if (as === undefined) principal = harness.anonymous();
