@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
+import type { LookupAddress } from 'node:dns';
 import type { AddressInfo } from 'node:net';
 import { AppError } from './errors';
-import { createGuardedFetch, isPrivateAddress, type GuardedFetch } from './net-guard';
+import { createGuardedFetch, isPrivateAddress, type GuardedFetch, type ResolveAll } from './net-guard';
 
 describe('isPrivateAddress', () => {
   it.each([
@@ -123,5 +124,94 @@ describe('createGuardedFetch', () => {
     const closedPort = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     await expect(open(`http://127.0.0.1:${closedPort}/`)).rejects.toThrow(/fetch failed/);
+  });
+});
+
+describe('createGuardedFetch: DNS pinning and redirects', () => {
+  // Without the internet, 127.0.0.1 plays a public website here: the guard is given a rule that
+  // blocks only 127.0.0.2, and a resolver the test controls in place of a DNS server. Names under
+  // .test do not resolve on this machine, so a request that arrives proves the connection went to
+  // the address the guard resolved and checked itself.
+  let site: Server;
+  let sitePort: number;
+  let internal: Server;
+  let internalPort: number;
+  const siteRequests: Array<{ url: string | undefined; host: string | undefined }> = [];
+  let internalRequests = 0;
+  const answers = new Map<string, LookupAddress[][]>();
+  const asked: string[] = [];
+  const resolveAll: ResolveAll = (hostname, _options, callback) => {
+    asked.push(hostname);
+    const queue = answers.get(hostname) ?? [];
+    const next = queue.length > 1 ? queue.shift()! : queue[0];
+    if (!next) return callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), []);
+    return callback(null, next);
+  };
+  const fetchAsPublic = createGuardedFetch({ allowPrivate: false, isBlocked: (address) => address === '127.0.0.2', resolveAll });
+  const v4 = (address: string): LookupAddress => ({ address, family: 4 });
+
+  beforeAll(async () => {
+    site = createServer((req, res) => {
+      siteRequests.push({ url: req.url, host: req.headers.host });
+      if (req.url === '/redirect') {
+        res.statusCode = 302;
+        res.setHeader('location', `http://127.0.0.2:${internalPort}/secret`);
+        return res.end();
+      }
+      // Closing the connection makes the next request connect (and so resolve) again.
+      res.setHeader('connection', 'close');
+      res.end('public');
+    });
+    internal = createServer((_req, res) => {
+      internalRequests += 1;
+      res.end('internal');
+    });
+    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => internal.listen(0, '127.0.0.2', resolve));
+    sitePort = (site.address() as AddressInfo).port;
+    internalPort = (internal.address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    await fetchAsPublic.close();
+    await new Promise<void>((resolve) => site.close(() => resolve()));
+    await new Promise<void>((resolve) => internal.close(() => resolve()));
+  });
+
+  it('connects to the address its own resolver checked', async () => {
+    answers.set('public.example.test', [[v4('127.0.0.1')]]);
+    const response = await fetchAsPublic(`http://public.example.test:${sitePort}/pinned`);
+    expect(await response.text()).toBe('public');
+    expect(siteRequests.at(-1)).toEqual({ url: '/pinned', host: `public.example.test:${sitePort}` });
+    expect(asked).toContain('public.example.test');
+  });
+
+  it('refuses a name when any one of its addresses is blocked', async () => {
+    answers.set('mixed.example.test', [[v4('127.0.0.1'), v4('127.0.0.2')]]);
+    const before = siteRequests.length;
+    await expect(fetchAsPublic(`http://mixed.example.test:${sitePort}/`)).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      reason: 'PRIVATE_ADDRESS_BLOCKED',
+      message: 'refusing to connect to mixed.example.test (127.0.0.2): private address',
+    });
+    expect(siteRequests.length).toBe(before);
+  });
+
+  it('checks a name again at every connection, so rebinding it to a blocked address fails', async () => {
+    answers.set('rebind.example.test', [[v4('127.0.0.1')], [v4('127.0.0.2')]]);
+    expect(await (await fetchAsPublic(`http://rebind.example.test:${sitePort}/first`)).text()).toBe('public');
+    await expect(fetchAsPublic(`http://rebind.example.test:${sitePort}/second`)).rejects.toMatchObject({ reason: 'PRIVATE_ADDRESS_BLOCKED' });
+    expect(siteRequests.map((r) => r.url)).not.toContain('/second');
+  });
+
+  it('checks every redirect hop', async () => {
+    const before = internalRequests;
+    await expect(fetchAsPublic(`http://127.0.0.1:${sitePort}/redirect`)).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      reason: 'PRIVATE_ADDRESS_BLOCKED',
+      message: 'refusing to connect to 127.0.0.2 (127.0.0.2): private address',
+    });
+    expect(internalRequests).toBe(before);
+    expect(siteRequests.at(-1)?.url).toBe('/redirect');
   });
 });

@@ -129,21 +129,28 @@ const blocked = (host: string, address: string): AppError =>
     details: { host, address },
   });
 
+/** Resolves every address of a name, like `dns.lookup(name, { all: true })`. */
+export type ResolveAll = (hostname: string, options: { family?: number | 'IPv4' | 'IPv6'; hints?: number }, callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+
+const systemResolveAll: ResolveAll = (hostname, options, callback) => dnsLookup(hostname, { ...options, all: true }, callback);
+
 /**
  * A `net.connect` lookup that resolves every address of a name and refuses the connection when any
- * of them is private; the socket then connects to exactly the addresses that were checked.
+ * of them is blocked; the socket then connects to exactly the addresses that were checked.
  */
-const guardedLookup: LookupFunction = (hostname, options, callback) => {
-  dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
-    if (error) return callback(error, '', 0);
-    const refused = addresses.find((a) => isPrivateAddress(a.address));
-    if (refused) return callback(blocked(hostname, refused.address), '', 0);
-    if (options.all) return (callback as unknown as (err: null, all: LookupAddress[]) => void)(null, addresses);
-    const first = addresses[0];
-    if (!first) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
-    return callback(null, first.address, first.family);
-  });
-};
+const guardedLookup =
+  (resolveAll: ResolveAll, isBlocked: (address: string) => boolean): LookupFunction =>
+  (hostname, options, callback) => {
+    resolveAll(hostname, { ...(options.family === undefined ? {} : { family: options.family }), ...(options.hints === undefined ? {} : { hints: options.hints }) }, (error, addresses) => {
+      if (error) return callback(error, '', 0);
+      const refused = addresses.find((a) => isBlocked(a.address));
+      if (refused) return callback(blocked(hostname, refused.address), '', 0);
+      if (options.all) return (callback as unknown as (err: null, all: LookupAddress[]) => void)(null, addresses);
+      const first = addresses[0];
+      if (!first) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
+      return callback(null, first.address, first.family);
+    });
+  };
 
 export interface GuardedFetchInit {
   method?: string;
@@ -164,6 +171,10 @@ export interface GuardedFetchOptions {
   allowPrivate: boolean;
   /** TCP/TLS connect timeout. */
   connectTimeoutMs?: number;
+  /** Which addresses are refused (default `isPrivateAddress`); for networks with their own rules. */
+  isBlocked?: (address: string) => boolean;
+  /** The resolver (default the system's, `dns.lookup`); tests use it to play a DNS server. */
+  resolveAll?: ResolveAll;
 }
 
 const findAppError = (error: unknown): AppError | undefined => {
@@ -178,13 +189,13 @@ const findAppError = (error: unknown): AppError | undefined => {
  * is `AppError('FORBIDDEN', ..., { reason: 'PRIVATE_ADDRESS_BLOCKED' })`; a malformed or non-http(s)
  * URL is BAD_USER_INPUT on field `url`. Network failures reject as undici's `TypeError: fetch failed`.
  */
-export function createGuardedFetch({ allowPrivate, connectTimeoutMs = 10_000 }: GuardedFetchOptions): GuardedFetch {
-  const baseConnector = buildConnector(allowPrivate ? { timeout: connectTimeoutMs } : { timeout: connectTimeoutMs, lookup: guardedLookup });
+export function createGuardedFetch({ allowPrivate, connectTimeoutMs = 10_000, isBlocked = isPrivateAddress, resolveAll = systemResolveAll }: GuardedFetchOptions): GuardedFetch {
+  const baseConnector = buildConnector(allowPrivate ? { timeout: connectTimeoutMs } : { timeout: connectTimeoutMs, lookup: guardedLookup(resolveAll, isBlocked) });
   const agent = new Agent({
     connect: (options, callback) => {
       // An IP literal never reaches the lookup (net.connect skips DNS for it), so it is checked here.
       const host = stripBrackets(options.hostname);
-      if (!allowPrivate && isIP(host) !== 0 && isPrivateAddress(host)) return callback(blocked(host, host), null);
+      if (!allowPrivate && isIP(host) !== 0 && isBlocked(host)) return callback(blocked(host, host), null);
       return baseConnector(options, callback);
     },
   });
@@ -201,7 +212,7 @@ export function createGuardedFetch({ allowPrivate, connectTimeoutMs = 10_000 }: 
     }
     // Refuse an IP literal before any request is built, so the refusal needs no network at all.
     const host = stripBrackets(parsed.hostname);
-    if (!allowPrivate && isIP(host) !== 0 && isPrivateAddress(host)) throw blocked(host, host);
+    if (!allowPrivate && isIP(host) !== 0 && isBlocked(host)) throw blocked(host, host);
     try {
       return await undiciFetch(parsed, {
         dispatcher: agent,

@@ -33,6 +33,8 @@ const LOG_LEVELS: Record<ExecutorLogLevel, automationV1.LogLevel> = {
 /** Finished attempts are remembered this long, so a duplicate Execute gets the result instead of a re-run. */
 const RECENT_TTL_MS = 15 * 60 * 1000;
 const RECENT_MAX = 2_000;
+/** A call that ends this close to its deadline ended because of it. */
+const DEADLINE_SLACK_MS = 250;
 /** How long aborted attempts get to end during shutdown. */
 const ABORT_SETTLE_MS = 5_000;
 
@@ -259,7 +261,9 @@ export function createAttemptTable({ slots, executors, log, metrics }: AttemptTa
     release(attempt, unsubscribe, deadline) {
       unsubscribe();
       if (attempt.finished || attempt.watchers() > 0) return;
-      if (deadline !== undefined && deadline.getTime() <= Date.now() + 5) attempt.abort('TIMEOUT', 'the call deadline passed');
+      // The client's own deadline timer usually cancels the call a little before the server's copy of
+      // the deadline (computed when the call arrived) runs out, so "close to the deadline" is a timeout.
+      if (deadline !== undefined && deadline.getTime() <= Date.now() + DEADLINE_SLACK_MS) attempt.abort('TIMEOUT', 'the call deadline passed');
       else attempt.abort('ABORTED', 'the caller cancelled the call');
     },
     cancel(attemptId, kind, message) {

@@ -49,7 +49,8 @@ export function getAt(document: JsonValue, pointer: string): JsonValue | undefin
 }
 
 /**
- * Returns the document with `value` at `pointer`, creating missing objects on the way. On an array,
+ * Returns the document with `value` at `pointer`, creating missing objects on the way (never
+ * overwriting a value in the way). On an array,
  * `-` appends and an index replaces; the document itself is changed in place where possible.
  */
 export function setAt(document: JsonValue, pointer: string, value: JsonValue): JsonValue {
@@ -64,15 +65,14 @@ export function setAt(document: JsonValue, pointer: string, value: JsonValue): J
       if (index === undefined) throw new PointerError(`${pointer}: ${JSON.stringify(token)} is not an index of an array of ${current.length}`);
       if (last) current[index] = value;
       else {
-        const next: JsonValue | undefined = current[index];
-        if (!isObject(next) && !Array.isArray(next)) current[index] = {};
-        current = current[index]!;
+        if (current[index] === undefined) current[index] = {};
+        current = current[index];
       }
     } else if (isObject(current)) {
       if (last) put(current, token, value);
       else {
-        const next = Object.hasOwn(current, token) ? current[token] : undefined;
-        if (!isObject(next) && !Array.isArray(next)) put(current, token, {});
+        // Only missing steps are created: a scalar in the way is an error, not something to overwrite.
+        if (!Object.hasOwn(current, token)) put(current, token, {});
         current = current[token]!;
       }
     } else {

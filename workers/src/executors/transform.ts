@@ -78,16 +78,17 @@ export const createTransformExecutor: ExecutorFactory = () =>
     capability: 'transform',
     description: 'builds JSON from { value, operations: [set|copy|remove|merge|pick|select over JSON pointers] }',
     input: transformInput,
-    run({ value, operations }) {
-      let document = structuredClone(value);
-      operations.forEach((op, i) => {
-        try {
-          document = apply(document, op, `input.operations[${i}]`);
-        } catch (error) {
-          if (error instanceof PointerError) throw new NonRetryableError('BAD_INPUT', `input.operations[${i}]: ${error.message}`, { cause: error });
-          throw error;
-        }
-      });
-      return Promise.resolve(document);
-    },
+    run: ({ value, operations }) =>
+      Promise.resolve().then(() => {
+        let document = structuredClone(value);
+        operations.forEach((op, i) => {
+          try {
+            document = apply(document, op, `input.operations[${i}]`);
+          } catch (error) {
+            if (error instanceof PointerError) throw new NonRetryableError('BAD_INPUT', `input.operations[${i}]: ${error.message}`, { cause: error });
+            throw error;
+          }
+        });
+        return document;
+      }),
   });
