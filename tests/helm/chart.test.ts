@@ -214,6 +214,22 @@ describe('services and probes', () => {
     }
   });
 
+  test('every directory a service writes to is a mounted volume (the root filesystem is read-only)', () => {
+    for (const r of [defaults, production]) {
+      for (const d of ofKind(r.objects, 'Deployment')) {
+        const mounts: Array<{ name: string; mountPath: string }> = container(d).volumeMounts;
+        for (const entry of envOf(d).filter((e) => /_DIR$/.test(e.name))) {
+          expect([d.metadata.name, entry.name, mounts.some((m) => entry.value === m.mountPath || entry.value?.startsWith(`${m.mountPath}/`))]).toEqual([d.metadata.name, entry.name, true]);
+        }
+      }
+    }
+    // With retention on, the audit archive (the evidence for deleted events) is the persistent claim.
+    const audit = deployment(production, 'audit');
+    expect(envEntry(audit, 'AUDIT_RETENTION_ENABLED')?.value).toBe('true');
+    expect(podSpec(audit).volumes.find((v: any) => v.name === 'audit-archive')?.persistentVolumeClaim).toEqual({ claimName: `${PREFIX}-audit-archive` });
+    expect(envEntry(deployment(defaults, 'audit'), 'AUDIT_RETENTION_ENABLED')?.value).toBe('false');
+  });
+
   test('the environment of every Deployment and the Job satisfies the config schema of the service it runs', () => {
     // The services' own zod schemas, loaded by package name (each workspace's index exports its config schema).
     const schemaOf = (pkg: string): Parameters<typeof loadConfig>[0] => {

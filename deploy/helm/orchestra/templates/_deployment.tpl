@@ -19,7 +19,7 @@ metadata:
   name: {{ include "orchestra.componentName" (dict "root" $root "component" .component) }}
   namespace: {{ $root.Release.Namespace }}
   labels:
-    {{- include "orchestra.componentLabels" (dict "root" $root "component" .component) | nindent 4 }}
+    {{- include "orchestra.componentLabels" (dict "root" $root "component" .component) | trim | nindent 4 }}
   {{- with $root.Values.commonAnnotations }}
   annotations:
     {{- toYaml . | nindent 4 }}
@@ -40,23 +40,27 @@ spec:
   template:
     metadata:
       labels:
-        {{- include "orchestra.componentLabels" (dict "root" $root "component" .component) | nindent 8 }}
+        {{- include "orchestra.componentLabels" (dict "root" $root "component" .component) | trim | nindent 8 }}
         {{- with (merge (dict) ($v.podLabels | default dict) ($root.Values.podLabels | default dict)) }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
-      {{- include "orchestra.podAnnotations" (dict "root" $root "values" $v "port" (index .ports 0).port) | nindent 6 }}
+      {{- with (include "orchestra.podAnnotations" (dict "root" $root "values" $v "port" (index .ports 0).port) | trim) }}
+      {{- . | nindent 6 }}
+      {{- end }}
     spec:
       serviceAccountName: {{ include "orchestra.serviceAccountName" $root }}
       automountServiceAccountToken: {{ $root.Values.serviceAccount.automountServiceAccountToken }}
       terminationGracePeriodSeconds: {{ $v.terminationGracePeriodSeconds }}
-      {{- include "orchestra.podSecurity" $root | nindent 6 }}
-      {{- include "orchestra.scheduling" (dict "root" $root "values" $v "selector" $selector) | nindent 6 }}
+      {{- include "orchestra.podSecurity" $root | trim | nindent 6 }}
+      {{- with (include "orchestra.scheduling" (dict "root" $root "values" $v "selector" $selector) | trim) }}
+      {{- . | nindent 6 }}
+      {{- end }}
       containers:
         - name: {{ .component }}
           image: {{ include "orchestra.image" $root }}
           imagePullPolicy: {{ $root.Values.image.pullPolicy }}
           command:
-            {{- include "orchestra.command" .entry | nindent 12 }}
+            {{- include "orchestra.command" .entry | trim | nindent 12 }}
           ports:
             {{- range .ports }}
             - name: {{ .name }}
@@ -68,27 +72,29 @@ spec:
               value: {{ $root.Values.logLevel | quote }}
             - name: HOST
               value: {{ $root.Values.listenHost | quote }}
-            {{- include "orchestra.env.internalToken" $root | nindent 12 }}
-            {{- .env | nindent 12 }}
-            {{- include "orchestra.env.map" ($v.env | default dict) | nindent 12 }}
+            {{- include "orchestra.env.internalToken" $root | trim | nindent 12 }}
+            {{- .env | trim | nindent 12 }}
+            {{- with (include "orchestra.env.map" ($v.env | default dict) | trim) }}
+            {{- . | nindent 12 }}
+            {{- end }}
             {{- with $v.extraEnv }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
-          {{- include "orchestra.probes" $root | nindent 10 }}
-          {{- include "orchestra.preStop" $root | nindent 10 }}
+          {{- include "orchestra.probes" $root | trim | nindent 10 }}
+          {{- include "orchestra.preStop" $root | trim | nindent 10 }}
           resources:
             {{- toYaml $v.resources | nindent 12 }}
           securityContext:
             {{- toYaml $root.Values.containerSecurityContext | nindent 12 }}
           volumeMounts:
-            {{- include "orchestra.tmpMount" $root | nindent 12 }}
+            {{- include "orchestra.tmpMount" $root | trim | nindent 12 }}
             {{- with .volumeMounts }}
-            {{- . | nindent 12 }}
+            {{- . | trim | nindent 12 }}
             {{- end }}
       volumes:
-        {{- include "orchestra.tmpVolume" $root | nindent 8 }}
+        {{- include "orchestra.tmpVolume" $root | trim | nindent 8 }}
         {{- with .volumes }}
-        {{- . | nindent 8 }}
+        {{- . | trim | nindent 8 }}
         {{- end }}
 {{- end }}
 
@@ -100,7 +106,7 @@ metadata:
   name: {{ .name | default (include "orchestra.componentName" .) }}
   namespace: {{ .root.Release.Namespace }}
   labels:
-    {{- include "orchestra.componentLabels" . | nindent 4 }}
+    {{- include "orchestra.componentLabels" . | trim | nindent 4 }}
   {{- with (merge (dict) (.annotations | default dict) (.root.Values.commonAnnotations | default dict)) }}
   annotations:
     {{- toYaml . | nindent 4 }}
@@ -111,7 +117,7 @@ spec:
   clusterIP: None
   {{- end }}
   selector:
-    {{- include "orchestra.selectorLabels" . | nindent 4 }}
+    {{- include "orchestra.selectorLabels" . | trim | nindent 4 }}
   ports:
     {{- range .ports }}
     - name: {{ .name }}
