@@ -174,9 +174,13 @@ async function main(): Promise<void> {
   }
   say('Press Ctrl-C to stop.');
 
+  let firstSignalAt = 0;
   const onSignal = () => {
+    // One Ctrl-C can arrive twice (npm and tsx relay it): only a later one forces the exit.
+    if (stopping && Date.now() - firstSignalAt < 1_500) return;
     if (stopping) process.exit(1);
     stopping = true;
+    firstSignalAt = Date.now();
     say('\nstopping Orchestra...');
     void stopAllServices().then(() => {
       say('stopped');

@@ -141,6 +141,8 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
     gateway,
     includeStacktraceInErrorResponses: false,
     introspection: true,
+    // main.ts owns signals (runMain drains everything in order); Apollo's own handler would re-raise them.
+    stopOnTerminationSignals: false,
     validationRules: [depthLimitRule(config.MAX_QUERY_DEPTH)],
     plugins: [errorShapingPlugin(log)],
   });

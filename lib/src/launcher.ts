@@ -1,7 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline';
+
+/** Set for children of launchService: runMain stops the process when its stdin (the lifeline) closes. */
+export const SUPERVISED_ENV = 'ORCHESTRA_SUPERVISED';
 
 export interface LaunchOptions {
   /** A name for messages and the log file. */
@@ -30,7 +34,9 @@ export interface LaunchedService {
   kill(): Promise<void>;
 }
 
-const TSX_CLI = require.resolve('tsx/cli');
+// tsx as a loader of this one node process (not the tsx CLI, which runs the service in a grandchild
+// that a SIGKILL of the CLI would leave orphaned).
+const TSX_LOADER = pathToFileURL(require.resolve('tsx/package.json').replace(/package\.json$/, 'dist/loader.mjs')).href;
 
 /**
  * Runs a service's main.ts as a child process and resolves once it logs `listening` with its
@@ -40,9 +46,13 @@ export function launchService({ name, entry, env, logDir, echo = false, startTim
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${name}.log`);
   const logStream = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, [TSX_CLI, entry], {
-    env: { ...process.env, ...env, NODE_OPTIONS: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, entry], {
+    env: { ...process.env, ...env, NODE_OPTIONS: '', [SUPERVISED_ENV]: '1' },
+    // Its own process group: a terminal's Ctrl-C reaches only the supervisor, which stops children in
+    // order. The stdin pipe is the child's lifeline: it closes when this process dies, and the child
+    // then shuts itself down (see runMain), so nothing is orphaned.
+    detached: true,
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const tail: string[] = [];
@@ -76,10 +86,11 @@ export function launchService({ name, entry, env, logDir, echo = false, startTim
       child.kill('SIGKILL');
       reject(new Error(`${name} did not start within ${startTimeoutMs} ms; last output:\n${tail.join('\n')}`));
     }, startTimeoutMs);
-    child.once('exit', (code, signal) => {
+    const exitedEarly = (code: number | null, signal: NodeJS.Signals | null) => {
       clearTimeout(timer);
       reject(new Error(`${name} exited (${signal ?? `code ${code}`}) before it was listening; last output:\n${tail.join('\n')}`));
-    });
+    };
+    child.once('exit', exitedEarly);
     let listening = false;
     createInterface({ input: child.stdout }).on('line', (line) => {
       remember(line);
@@ -93,7 +104,7 @@ export function launchService({ name, entry, env, logDir, echo = false, startTim
       if (parsed?.msg === 'listening' && typeof parsed.httpUrl === 'string') {
         listening = true;
         clearTimeout(timer);
-        child.removeAllListeners('exit');
+        child.off('exit', exitedEarly);
         resolve({
           name,
           process: child,

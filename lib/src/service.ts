@@ -51,12 +51,16 @@ export function runMain(name: string, main: () => Promise<{ stop: () => Promise<
   main()
     .then(({ stop, log }) => {
       let stopping = false;
+      let firstSignalAt = 0;
       const onSignal = (signal: NodeJS.Signals) => {
+        // One Ctrl-C can arrive twice (npm and tsx relay it): only a later signal forces the exit.
+        if (stopping && Date.now() - firstSignalAt < 1_500) return;
         if (stopping) {
           log.warn('second signal: exiting now', { signal });
           process.exit(1);
         }
         stopping = true;
+        firstSignalAt = Date.now();
         log.info('stopping', { signal });
         const force = setTimeout(() => {
           log.error('did not stop within 20 s: exiting');
@@ -76,6 +80,12 @@ export function runMain(name: string, main: () => Promise<{ stop: () => Promise<
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
+      if (process.env['ORCHESTRA_SUPERVISED'] === '1') {
+        // Started by launchService: when the supervisor goes away, so do we.
+        process.stdin.on('close', () => onSignal('SIGTERM'));
+        process.stdin.on('error', () => onSignal('SIGTERM'));
+        process.stdin.resume();
+      }
     })
     .catch((error: unknown) => {
       if (error instanceof ConfigError) {
