@@ -2,6 +2,7 @@ import { DEFAULT_PORTS } from '@orchestra/lib';
 import { typeDefs as auditTypeDefs } from '@orchestra/audit';
 import { typeDefs as catalogTypeDefs } from '@orchestra/catalog';
 import { typeDefs as identityTypeDefs } from '@orchestra/identity';
+import { typeDefs as orchestrationTypeDefs } from '@orchestra/orchestration';
 import type { SubgraphSource } from './compose';
 
 const localUrl = (port: number) => `http://127.0.0.1:${port}/graphql`;
@@ -13,5 +14,6 @@ const localUrl = (port: number) => `http://127.0.0.1:${port}/graphql`;
 export const SUBGRAPHS: SubgraphSource[] = [
   { name: 'identity', url: localUrl(DEFAULT_PORTS.identity.http), typeDefs: identityTypeDefs },
   { name: 'catalog', url: localUrl(DEFAULT_PORTS.catalog.http), typeDefs: catalogTypeDefs },
+  { name: 'orchestration', url: localUrl(DEFAULT_PORTS.orchestration.http), typeDefs: orchestrationTypeDefs },
   { name: 'audit', url: localUrl(DEFAULT_PORTS.audit.http), typeDefs: auditTypeDefs },
 ];
