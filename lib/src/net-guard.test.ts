@@ -156,7 +156,8 @@ describe('createGuardedFetch: DNS pinning and redirects', () => {
       if (req.url === '/redirect') {
         res.statusCode = 302;
         res.setHeader('location', `http://127.0.0.2:${internalPort}/secret`);
-        return res.end();
+        res.end();
+        return;
       }
       // Closing the connection makes the next request connect (and so resolve) again.
       res.setHeader('connection', 'close');
