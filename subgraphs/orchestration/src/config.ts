@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { env, subgraphEnv } from '@orchestra/lib';
+
+/** The orchestration process's environment (one schema, parsed once in main.ts). */
+export const orchestrationConfigSchema = z.object({
+  ...subgraphEnv('orchestration', 4103, 50053),
+  /** How often workers heartbeat (told to them at Register). */
+  WORKER_HEARTBEAT_INTERVAL_MS: env.int(5_000, { min: 100, max: 600_000 }),
+  /** A worker silent for this long is dropped and its running tasks retried elsewhere. */
+  WORKER_LEASE_TTL_MS: env.int(15_000, { min: 300, max: 3_600_000 }),
+  /** How often the reconciler re-enqueues lost queue entries and expires leases. */
+  RECONCILE_INTERVAL_MS: env.int(5_000, { min: 100, max: 600_000 }),
+  /** Execute calls one dispatcher runs at once (across all pools). */
+  DISPATCH_CONCURRENCY: env.int(64, { min: 1, max: 10_000 }),
+  /** How long a task waits before it looks again for a worker when none has a free slot. */
+  DISPATCH_RETRY_DELAY_MS: env.int(250, { min: 10, max: 60_000 }),
+  /** Attempts lost to dead workers that a task survives (these do not use its retry budget). */
+  MAX_LOST_ATTEMPTS: env.int(5, { min: 0, max: 100 }),
+  /** A dispatcher not seen for this long is presumed dead: its running attempts are retried. */
+  DISPATCHER_LEASE_TTL_MS: env.int(30_000, { min: 500, max: 3_600_000 }),
+  /** How often buffered progress and log events are written (one transaction per task per flush). */
+  EVENT_FLUSH_INTERVAL_MS: env.int(200, { min: 10, max: 10_000 }),
+  /** Entries kept per run stream in Redis (PostgreSQL keeps all). */
+  EVENT_STREAM_MAXLEN: env.int(1_000, { min: 10, max: 1_000_000 }),
+  EVENT_STREAM_TTL_SECONDS: env.int(86_400, { min: 60, max: 30 * 86_400 }),
+  /** On SIGTERM, how long running Execute calls may finish before they are handed back (retried). */
+  DRAIN_TIMEOUT_MS: env.int(10_000, { min: 0, max: 600_000 }),
+  /** Circuit breaker per worker endpoint: opens at this failure percentage ... */
+  BREAKER_ERROR_PERCENT: env.int(50, { min: 1, max: 100 }),
+  /** ... once this many calls were seen in the rolling window ... */
+  BREAKER_VOLUME_THRESHOLD: env.int(3, { min: 1, max: 1_000 }),
+  /** ... and lets one trial call through after this long. */
+  BREAKER_RESET_MS: env.int(10_000, { min: 100, max: 600_000 }),
+});
+
+export type OrchestrationConfig = z.infer<typeof orchestrationConfigSchema>;

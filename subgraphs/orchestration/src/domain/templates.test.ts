@@ -1,0 +1,46 @@
+import { collectTemplates, parsePath, parseTemplate, resolveTemplates, TemplateError } from './templates';
+
+const context = {
+  input: { url: 'https://example.test/x', n: 3, tags: ['a', 'b'] },
+  steps: { fetch: { output: { status: 200, body: { items: [{ name: 'first' }, { name: 'second' }], 'odd key': true } } } },
+  run: { id: 'run-1' },
+};
+
+describe('templates', () => {
+  it('parses paths with names, indexes and quoted keys', () => {
+    expect(parsePath('steps.fetch.output.body.items[1].name')).toEqual(['steps', 'fetch', 'output', 'body', 'items', 1, 'name']);
+    expect(parsePath('steps.fetch.output.body["odd key"]')).toEqual(['steps', 'fetch', 'output', 'body', 'odd key']);
+    expect(parseTemplate('steps.fetch-data.output')).toEqual({ root: 'steps', stepId: 'fetch-data', path: [] });
+    expect(() => parseTemplate('steps.fetch.result')).toThrow(TemplateError);
+  });
+
+  it('collects every template in a JSON value', () => {
+    expect(collectTemplates({ a: '{{ input.url }}', b: ['x {{steps.fetch.output}} y {{ run.id }}'], c: 5 })).toEqual(['input.url', 'steps.fetch.output', 'run.id']);
+  });
+
+  it('replaces a whole-string template by the value itself, keeping its type', () => {
+    expect(resolveTemplates({ n: '{{ input.n }}', items: '{{ steps.fetch.output.body.items }}', tag: '{{ input.tags[1] }}' }, context)).toEqual({
+      n: 3,
+      items: [{ name: 'first' }, { name: 'second' }],
+      tag: 'b',
+    });
+  });
+
+  it('interpolates templates inside longer strings', () => {
+    expect(resolveTemplates(['GET {{ input.url }} -> {{ steps.fetch.output.status }} {{ steps.fetch.output.body.items[0] }}', 'run {{ run.id }}'], context)).toEqual([
+      'GET https://example.test/x -> 200 {"name":"first"}',
+      'run run-1',
+    ]);
+  });
+
+  it('names the missing part when a reference does not resolve', () => {
+    expect(() => resolveTemplates('{{ steps.fetch.output.body.items[5].name }}', context)).toThrow(/steps\.fetch\.output\.body\.items has no item \[5\]/);
+    expect(() => resolveTemplates('{{ input.missing }}', context)).toThrow(/input has no field "missing"/);
+    expect(() => resolveTemplates('{{ steps.other.output }}', context)).toThrow(/step "other" has no output/);
+  });
+
+  it('leaves values without templates alone', () => {
+    const value = { a: 1, b: [true, null, 'plain {braces}'], c: { d: 'x' } };
+    expect(resolveTemplates(value, context)).toEqual(value);
+  });
+});

@@ -1,0 +1,140 @@
+/**
+ * Step inputs may reference the run's input and upstream outputs:
+ *   "{{ input.url }}", "{{ steps.fetch.output.body.items[0].name }}", "{{ run.id }}".
+ * A string that is exactly one template becomes the referenced value itself (any JSON type); a
+ * template inside a longer string is interpolated (objects as JSON).
+ */
+
+export type PathSegment = string | number;
+
+export type TemplateRef =
+  | { root: 'input'; path: PathSegment[] }
+  | { root: 'steps'; stepId: string; path: PathSegment[] }
+  | { root: 'run'; path: PathSegment[] };
+
+/** A template that cannot be parsed or resolved; `expression` is its text between the braces. */
+export class TemplateError extends Error {
+  override readonly name = 'TemplateError';
+  constructor(
+    readonly expression: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const TEMPLATE = /\{\{\s*(.*?)\s*\}\}/g;
+const WHOLE_TEMPLATE = /^\{\{\s*(.*?)\s*\}\}$/;
+const SEGMENT = /^(?:\.([A-Za-z_$][\w$-]*)|\[(\d+)\]|\["([^"\\]*)"\]|\['([^'\\]*)'\])/;
+const FIRST = /^([A-Za-z_$][\w$-]*)/;
+
+/** Parses `a.b[0]["c d"]` into ['a', 'b', 0, 'c d']. */
+export function parsePath(text: string): PathSegment[] {
+  const first = FIRST.exec(text);
+  if (!first) throw new TemplateError(text, `"{{ ${text} }}" is not a valid reference: expected a name such as input.url`);
+  const segments: PathSegment[] = [first[1] as string];
+  let rest = text.slice(first[0].length);
+  while (rest.length > 0) {
+    const m = SEGMENT.exec(rest);
+    if (!m) throw new TemplateError(text, `"{{ ${text} }}" is not a valid reference near "${rest}"`);
+    if (m[1] !== undefined) segments.push(m[1]);
+    else if (m[2] !== undefined) segments.push(Number(m[2]));
+    else segments.push((m[3] ?? m[4]) as string);
+    rest = rest.slice(m[0].length);
+  }
+  return segments;
+}
+
+/** What a template expression refers to; throws TemplateError for anything else. */
+export function parseTemplate(expression: string): TemplateRef {
+  const path = parsePath(expression);
+  const [root, ...rest] = path;
+  if (root === 'input') return { root: 'input', path: rest };
+  if (root === 'run') {
+    if (rest.length !== 1 || rest[0] !== 'id') throw new TemplateError(expression, `"{{ ${expression} }}": the run offers only run.id`);
+    return { root: 'run', path: rest };
+  }
+  if (root === 'steps') {
+    const [stepId, output, ...outputPath] = rest;
+    if (typeof stepId !== 'string' || output !== 'output') {
+      throw new TemplateError(expression, `"{{ ${expression} }}": a step reference reads steps.<step id>.output[.path]`);
+    }
+    return { root: 'steps', stepId, path: outputPath };
+  }
+  throw new TemplateError(expression, `"{{ ${expression} }}": a reference starts with input., steps.<id>.output or run.id`);
+}
+
+/** Every template expression in a JSON value (in strings, at any depth). */
+export function collectTemplates(value: unknown): string[] {
+  const found: string[] = [];
+  const walk = (v: unknown) => {
+    if (typeof v === 'string') {
+      for (const m of v.matchAll(TEMPLATE)) found.push(m[1] as string);
+    } else if (Array.isArray(v)) {
+      v.forEach(walk);
+    } else if (v !== null && typeof v === 'object') {
+      Object.values(v as Record<string, unknown>).forEach(walk);
+    }
+  };
+  walk(value);
+  return found;
+}
+
+export interface TemplateContext {
+  input: unknown;
+  /** Outputs of the steps that already succeeded, by step id. */
+  steps: Record<string, { output: unknown }>;
+  run: { id: string };
+}
+
+const describe = (segments: readonly PathSegment[]): string =>
+  segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+
+function lookup(expression: string, context: TemplateContext): unknown {
+  const ref = parseTemplate(expression);
+  let value: unknown;
+  let base: PathSegment[];
+  switch (ref.root) {
+    case 'input':
+      value = context.input;
+      base = ['input'];
+      break;
+    case 'run':
+      return context.run.id;
+    case 'steps': {
+      const step = context.steps[ref.stepId];
+      if (step === undefined) throw new TemplateError(expression, `"{{ ${expression} }}": step "${ref.stepId}" has no output (it has not succeeded)`);
+      value = step.output;
+      base = ['steps', ref.stepId, 'output'];
+      break;
+    }
+  }
+  const walked = [...base];
+  for (const segment of ref.path) {
+    const container = value;
+    const has =
+      typeof segment === 'number'
+        ? Array.isArray(container) && segment < container.length
+        : container !== null && typeof container === 'object' && !Array.isArray(container) && Object.hasOwn(container, segment);
+    if (!has) throw new TemplateError(expression, `"{{ ${expression} }}": ${describe(walked)} has no ${typeof segment === 'number' ? `item [${segment}]` : `field "${segment}"`}`);
+    value = typeof segment === 'number' ? (container as unknown[])[segment] : (container as Record<string, unknown>)[segment];
+    walked.push(segment);
+  }
+  return value;
+}
+
+const interpolate = (value: unknown): string => (typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value));
+
+/** The value with every template replaced; throws TemplateError naming the first that does not resolve. */
+export function resolveTemplates(value: unknown, context: TemplateContext): unknown {
+  if (typeof value === 'string') {
+    const whole = WHOLE_TEMPLATE.exec(value);
+    if (whole && !(whole[1] as string).includes('}}')) return lookup(whole[1] as string, context);
+    return value.replace(TEMPLATE, (_m, expression: string) => interpolate(lookup(expression, context)));
+  }
+  if (Array.isArray(value)) return value.map((v) => resolveTemplates(v, context));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, resolveTemplates(v, context)]));
+  }
+  return value;
+}

@@ -1,0 +1,209 @@
+import { badInput } from '@orchestra/lib';
+import { collectTemplates, parseTemplate, TemplateError } from './templates';
+
+/** Executors every worker ships (workers/src/executors). Workers may advertise more. */
+export const BUILTIN_CAPABILITIES = ['noop', 'sleep', 'http.request', 'transform'] as const;
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included (1 = no retry). */
+  maxAttempts: number;
+  /** The ceiling of the first retry's delay; each retry doubles it (times backoffFactor) up to maxDelayMs. */
+  initialDelayMs: number;
+  backoffFactor: number;
+  maxDelayMs: number;
+}
+
+export interface StepDefinition {
+  id: string;
+  capability: string;
+  /** JSON, with {{ }} templates. */
+  input: unknown;
+  dependsOn: string[];
+  retry: RetryPolicy;
+  timeoutMs: number;
+  pool: string;
+  labels: Record<string, string>;
+}
+
+/** A step as a client sends it: everything but id and capability optional. */
+export interface StepInput {
+  id: string;
+  capability: string;
+  input?: unknown;
+  dependsOn?: readonly string[] | null;
+  retry?: Partial<Record<keyof RetryPolicy, number | null>> | null;
+  timeoutMs?: number | null;
+  pool?: string | null;
+  labels?: ReadonlyArray<{ key: string; value: string }> | null;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, initialDelayMs: 1_000, backoffFactor: 2, maxDelayMs: 60_000 };
+export const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+export const DEFAULT_POOL = 'default';
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const LIMITS = {
+  steps: 200,
+  maxAttempts: 100,
+  timeoutMs: DAY_MS,
+  delayMs: DAY_MS,
+  backoffFactor: 10,
+  labels: 32,
+  inputBytes: 64 * 1024,
+} as const;
+
+const STEP_ID = /^[A-Za-z_][A-Za-z0-9_-]{0,62}$/;
+/** Pools name BullMQ queues: no colons, nothing exotic. */
+export const POOL_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9_./-]{0,62}$/;
+
+const numberIn = (field: string, what: string, value: number, min: number, max: number, integer = true): number => {
+  if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    throw badInput(field, `${what} must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max} (got ${value})`, 'OUT_OF_RANGE');
+  }
+  return value;
+};
+
+/**
+ * Checks a workflow's steps and fills in defaults. Rejects, with BAD_USER_INPUT whose message names
+ * the step and whose `field` points at it (`input.steps[2].dependsOn`): duplicate ids, unknown
+ * dependencies, cycles, unknown capabilities, bad retry/timeout/pool/labels, and templates that are
+ * malformed or read a step that is not upstream.
+ */
+export function validateSteps(steps: readonly StepInput[], capabilities: ReadonlySet<string>, fieldBase = 'input.steps'): StepDefinition[] {
+  if (steps.length === 0) throw badInput(fieldBase, 'a workflow needs at least one step', 'NO_STEPS');
+  if (steps.length > LIMITS.steps) throw badInput(fieldBase, `a workflow has at most ${LIMITS.steps} steps (got ${steps.length})`, 'TOO_MANY_STEPS');
+
+  const indexOf = new Map<string, number>();
+  steps.forEach((step, i) => {
+    const field = `${fieldBase}[${i}].id`;
+    if (typeof step.id !== 'string' || !STEP_ID.test(step.id)) {
+      throw badInput(field, `step ${i + 1}: id ${JSON.stringify(step.id)} must start with a letter or _ and hold only letters, digits, _ and - (at most 63)`, 'INVALID_STEP_ID');
+    }
+    const earlier = indexOf.get(step.id);
+    if (earlier !== undefined) throw badInput(field, `step "${step.id}" is defined twice (steps[${earlier}] and steps[${i}])`, 'DUPLICATE_STEP');
+    indexOf.set(step.id, i);
+  });
+
+  const defined: StepDefinition[] = steps.map((step, i) => {
+    const at = `${fieldBase}[${i}]`;
+    const name = `step "${step.id}"`;
+    if (!capabilities.has(step.capability)) {
+      throw badInput(`${at}.capability`, `${name}: unknown capability "${step.capability}" (known: ${[...capabilities].sort().join(', ')})`, 'UNKNOWN_CAPABILITY');
+    }
+    const dependsOn = [...new Set(step.dependsOn ?? [])];
+    for (const dep of dependsOn) {
+      if (dep === step.id) throw badInput(`${at}.dependsOn`, `${name} depends on itself`, 'CYCLE');
+      if (!indexOf.has(dep)) throw badInput(`${at}.dependsOn`, `${name} depends on unknown step "${dep}"`, 'UNKNOWN_DEPENDENCY');
+    }
+    const r = step.retry ?? {};
+    const maxAttempts = numberIn(`${at}.retry.maxAttempts`, `${name}: retry.maxAttempts`, r.maxAttempts ?? DEFAULT_RETRY.maxAttempts, 1, LIMITS.maxAttempts);
+    const initialDelayMs = numberIn(`${at}.retry.initialDelayMs`, `${name}: retry.initialDelayMs`, r.initialDelayMs ?? DEFAULT_RETRY.initialDelayMs, 0, LIMITS.delayMs);
+    const backoffFactor = numberIn(`${at}.retry.backoffFactor`, `${name}: retry.backoffFactor`, r.backoffFactor ?? DEFAULT_RETRY.backoffFactor, 1, LIMITS.backoffFactor, false);
+    const maxDelayMs = numberIn(`${at}.retry.maxDelayMs`, `${name}: retry.maxDelayMs`, r.maxDelayMs ?? Math.max(DEFAULT_RETRY.maxDelayMs, initialDelayMs), 0, LIMITS.delayMs);
+    if (maxDelayMs < initialDelayMs) {
+      throw badInput(`${at}.retry.maxDelayMs`, `${name}: retry.maxDelayMs (${maxDelayMs}) must not be below retry.initialDelayMs (${initialDelayMs})`, 'OUT_OF_RANGE');
+    }
+    const timeoutMs = numberIn(`${at}.timeoutMs`, `${name}: timeoutMs`, step.timeoutMs ?? DEFAULT_TIMEOUT_MS, 1, LIMITS.timeoutMs);
+    const pool = step.pool ?? DEFAULT_POOL;
+    if (!POOL_NAME.test(pool)) throw badInput(`${at}.pool`, `${name}: pool "${pool}" must be lowercase letters, digits, _ and - (at most 63)`, 'INVALID_POOL');
+    const labels: Record<string, string> = {};
+    const labelList = step.labels ?? [];
+    if (labelList.length > LIMITS.labels) throw badInput(`${at}.labels`, `${name}: at most ${LIMITS.labels} labels`, 'TOO_MANY_LABELS');
+    labelList.forEach(({ key, value }, j) => {
+      if (!LABEL_KEY.test(key)) throw badInput(`${at}.labels[${j}].key`, `${name}: label key "${key}" is not valid`, 'INVALID_LABEL');
+      if (Object.hasOwn(labels, key)) throw badInput(`${at}.labels[${j}].key`, `${name}: label "${key}" is given twice`, 'INVALID_LABEL');
+      labels[key] = value;
+    });
+    const input = step.input ?? {};
+    if (JSON.stringify(input).length > LIMITS.inputBytes) throw badInput(`${at}.input`, `${name}: input is larger than ${LIMITS.inputBytes} bytes`, 'INPUT_TOO_LARGE');
+    return { id: step.id, capability: step.capability, input, dependsOn, retry: { maxAttempts, initialDelayMs, backoffFactor, maxDelayMs }, timeoutMs, pool, labels };
+  });
+
+  assertAcyclic(defined, indexOf, fieldBase);
+  const ancestors = ancestorsOf(defined);
+  defined.forEach((step, i) => {
+    const field = `${fieldBase}[${i}].input`;
+    for (const expression of collectTemplates(step.input)) {
+      let ref;
+      try {
+        ref = parseTemplate(expression);
+      } catch (error) {
+        throw badInput(field, `step "${step.id}": ${error instanceof TemplateError ? error.message : String(error)}`, 'INVALID_TEMPLATE');
+      }
+      if (ref.root !== 'steps') continue;
+      if (!indexOf.has(ref.stepId)) {
+        throw badInput(field, `step "${step.id}": "{{ ${expression} }}" references unknown step "${ref.stepId}"`, 'UNKNOWN_STEP_REFERENCE');
+      }
+      if (!ancestors.get(step.id)?.has(ref.stepId)) {
+        throw badInput(
+          field,
+          `step "${step.id}": "{{ ${expression} }}" reads step "${ref.stepId}", which is not upstream of "${step.id}" (add it to dependsOn)`,
+          'REFERENCE_NOT_UPSTREAM',
+        );
+      }
+    }
+  });
+  return defined;
+}
+
+/** Throws naming the cycle (a → b → c → a) and pointing at the first step in it. */
+function assertAcyclic(steps: readonly StepDefinition[], indexOf: ReadonlyMap<string, number>, fieldBase: string): void {
+  const byId = new Map(steps.map((s) => [s.id, s]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (id: string): void => {
+    state.set(id, 'visiting');
+    stack.push(id);
+    for (const dep of byId.get(id)?.dependsOn ?? []) {
+      const s = state.get(dep);
+      if (s === 'visiting') {
+        const cycle = [...stack.slice(stack.indexOf(dep)), dep];
+        // The steps were visited along dependsOn edges; show them in execution order.
+        const shown = [...cycle].reverse();
+        const first = shown[0] as string;
+        throw badInput(`${fieldBase}[${indexOf.get(first) ?? 0}].dependsOn`, `step "${first}" is part of a cycle: ${shown.join(' → ')}`, 'CYCLE');
+      }
+      if (s === undefined) visit(dep);
+    }
+    stack.pop();
+    state.set(id, 'done');
+  };
+  for (const step of steps) if (!state.has(step.id)) visit(step.id);
+}
+
+/** For each step, every step it transitively depends on. */
+export function ancestorsOf(steps: readonly StepDefinition[]): Map<string, Set<string>> {
+  const byId = new Map(steps.map((s) => [s.id, s]));
+  const memo = new Map<string, Set<string>>();
+  const of = (id: string): Set<string> => {
+    const known = memo.get(id);
+    if (known) return known;
+    const all = new Set<string>();
+    memo.set(id, all);
+    for (const dep of byId.get(id)?.dependsOn ?? []) {
+      all.add(dep);
+      for (const a of of(dep)) all.add(a);
+    }
+    return all;
+  };
+  for (const s of steps) of(s.id);
+  return memo;
+}
+
+/** Steps in an order where every step comes after its dependencies. */
+export function topologicalOrder(steps: readonly StepDefinition[]): StepDefinition[] {
+  const done = new Set<string>();
+  const out: StepDefinition[] = [];
+  const byId = new Map(steps.map((s) => [s.id, s]));
+  const visit = (step: StepDefinition) => {
+    if (done.has(step.id)) return;
+    done.add(step.id);
+    for (const dep of step.dependsOn) {
+      const d = byId.get(dep);
+      if (d) visit(d);
+    }
+    out.push(step);
+  };
+  steps.forEach(visit);
+  return out;
+}

@@ -1,0 +1,272 @@
+import { isDeepStrictEqual } from 'node:util';
+import { AppError, badInput, conflict, isUniqueViolation, isUuid, newId, notFound, recordAudit, type Principal, type Queryable } from '@orchestra/lib';
+import { isTerminalRun, RERUN_TASK_STATUSES, RETRYABLE_RUN_STATUSES } from '../domain/states';
+import { collectTemplates, parseTemplate, resolveTemplates, TemplateError } from '../domain/templates';
+import { BUILTIN_CAPABILITIES, validateSteps, type StepInput } from '../domain/workflow-definition';
+import { findDeadLetter, markRunDeadLettersReplayed } from '../store/dead-letters';
+import type { RunRow, WorkflowRow, WorkflowVersionRow } from '../store/rows';
+import { findRunByIdempotencyKey, insertRun, lockRun } from '../store/runs';
+import { insertTasks, resetTask } from '../store/tasks';
+import { advertisedCapabilities } from '../store/workers';
+import { findWorkflowById, findWorkflowByName, findWorkflowVersion, insertWorkflow, insertWorkflowVersion, nextWorkflowVersion, updateWorkflow } from '../store/workflows';
+import { SERVICE, type Engine } from './engine';
+import { cancelOpenTasks, queueReadyTasks, setRunStatus, tasksOfRun, type TransitionContext } from './transitions';
+
+const MAX_RUN_INPUT_BYTES = 256 * 1024;
+const WORKFLOW_NAME = /^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,119}$/;
+
+/** Who did it, as runs and versions remember it. */
+const actorOf = (principal: Principal): string => principal.display ?? `${principal.kind}:${principal.id}`;
+
+export const capabilitiesKnown = async (db: Queryable): Promise<Set<string>> => new Set<string>([...BUILTIN_CAPABILITIES, ...(await advertisedCapabilities(db))]);
+
+function checkAppId(appId: string | null | undefined, field: string): string | null | undefined {
+  if (appId === undefined || appId === null) return appId;
+  if (!isUuid(appId)) throw badInput(field, `${field} must be an app id (a UUID)`, 'INVALID_ID');
+  return appId;
+}
+
+export interface CreateWorkflowInput {
+  name: string;
+  description?: string | null;
+  appId?: string | null;
+  steps: StepInput[];
+}
+
+export async function createWorkflow(engine: Engine, principal: Principal, input: CreateWorkflowInput): Promise<{ workflow: WorkflowRow; version: WorkflowVersionRow }> {
+  const name = input.name.trim();
+  if (!WORKFLOW_NAME.test(name)) {
+    throw badInput('input.name', 'a workflow name starts with a letter or digit and has at most 120 letters, digits, spaces and _ . : -', 'INVALID_NAME');
+  }
+  const appId = checkAppId(input.appId, 'input.appId') ?? null;
+  return engine.inTenant(principal, async (tx) => {
+    const steps = validateSteps(input.steps, await capabilitiesKnown(tx));
+    const orgId = principal.orgId as string;
+    let workflow: WorkflowRow;
+    try {
+      workflow = await insertWorkflow(tx, { id: newId(), orgId, name, description: input.description ?? null, appId, createdBy: actorOf(principal) });
+    } catch (error) {
+      if (isUniqueViolation(error, 'workflows_name_unique')) {
+        throw new AppError('CONFLICT', `a workflow named "${name}" already exists (publish a new version of it instead)`, { reason: 'WORKFLOW_EXISTS', field: 'input.name' });
+      }
+      throw error;
+    }
+    const number = (await nextWorkflowVersion(tx, workflow.id)) as number;
+    const version = await insertWorkflowVersion(tx, { workflowId: workflow.id, orgId, version: number, steps, createdBy: actorOf(principal) });
+    await recordAudit(tx, SERVICE, principal, {
+      action: 'workflow.create',
+      targetType: 'Workflow',
+      targetId: workflow.id,
+      diff: { after: { name, appId, version: number, steps: steps.map((s) => s.id) } },
+    });
+    return { workflow: { ...workflow, latestVersion: number }, version };
+  });
+}
+
+export async function publishWorkflowVersion(engine: Engine, principal: Principal, workflowId: string, stepsInput: StepInput[]): Promise<WorkflowVersionRow> {
+  if (!isUuid(workflowId)) throw notFound('workflow', workflowId);
+  return engine.inTenant(principal, async (tx) => {
+    const steps = validateSteps(stepsInput, await capabilitiesKnown(tx));
+    const number = await nextWorkflowVersion(tx, workflowId);
+    if (number === undefined) throw notFound('workflow', workflowId);
+    const version = await insertWorkflowVersion(tx, { workflowId, orgId: principal.orgId as string, version: number, steps, createdBy: actorOf(principal) });
+    await recordAudit(tx, SERVICE, principal, {
+      action: 'workflow.publish_version',
+      targetType: 'Workflow',
+      targetId: workflowId,
+      diff: { after: { version: number, steps: steps.map((s) => s.id) } },
+    });
+    return version;
+  });
+}
+
+export async function changeWorkflow(engine: Engine, principal: Principal, id: string, input: { description?: string | null; appId?: string | null }): Promise<WorkflowRow> {
+  if (!isUuid(id)) throw notFound('workflow', id);
+  const appId = checkAppId(input.appId, 'input.appId');
+  return engine.inTenant(principal, async (tx) => {
+    const before = await findWorkflowById(tx, id);
+    if (!before) throw notFound('workflow', id);
+    const after = (await updateWorkflow(tx, id, { ...(input.description !== undefined ? { description: input.description } : {}), ...(appId !== undefined ? { appId } : {}) })) as WorkflowRow;
+    await recordAudit(tx, SERVICE, principal, {
+      action: 'workflow.update',
+      targetType: 'Workflow',
+      targetId: id,
+      diff: { before: { description: before.description, appId: before.appId }, after: { description: after.description, appId: after.appId } },
+    });
+    return after;
+  });
+}
+
+export interface StartRunInput {
+  workflowId?: string | null;
+  workflowName?: string | null;
+  /** 0 or absent: the latest version. */
+  version?: number | null;
+  input?: unknown;
+  idempotencyKey?: string | null;
+}
+
+export interface StartRunResult {
+  run: RunRow;
+  /** The idempotency key matched an earlier run, which is returned. */
+  deduplicated: boolean;
+}
+
+/** Every `{{ input.x }}` of the version must exist in the run's input: say so now rather than when the step runs. */
+function checkInputReferences(version: WorkflowVersionRow, input: unknown): void {
+  for (const step of version.steps) {
+    for (const expression of collectTemplates(step.input)) {
+      if (parseTemplate(expression).root !== 'input') continue;
+      try {
+        resolveTemplates(`{{ ${expression} }}`, { input, steps: {}, run: { id: '' } });
+      } catch (error) {
+        if (error instanceof TemplateError) throw badInput('input.input', `the run input does not fit step "${step.id}": ${error.message}`, 'MISSING_RUN_INPUT');
+        throw error;
+      }
+    }
+  }
+}
+
+async function dedupe(tx: Queryable, key: string, workflowId: string, input: unknown): Promise<StartRunResult | undefined> {
+  const existing = await findRunByIdempotencyKey(tx, key);
+  if (!existing) return undefined;
+  if (existing.workflowId !== workflowId || !isDeepStrictEqual(existing.input, input)) {
+    throw new AppError('CONFLICT', `idempotency key "${key}" was already used for run ${existing.id} with a different workflow or input`, {
+      reason: 'IDEMPOTENCY_KEY_REUSED',
+      field: 'input.idempotencyKey',
+    });
+  }
+  return { run: existing, deduplicated: true };
+}
+
+/**
+ * Starts a run: in one transaction the run, its tasks, the first attempts of the tasks without
+ * dependencies and their queue-outbox rows; after the commit those attempts are enqueued. The same
+ * idempotency key returns the same run.
+ */
+export async function startRun(engine: Engine, principal: Principal, input: StartRunInput): Promise<StartRunResult> {
+  const byId = input.workflowId ?? undefined;
+  const byName = input.workflowName ?? undefined;
+  if ((byId === undefined) === (byName === undefined)) throw badInput('input.workflowId', 'give exactly one of workflowId and workflowName', 'WORKFLOW_REQUIRED');
+  if (byId !== undefined && !isUuid(byId)) throw notFound('workflow', byId);
+  const key = input.idempotencyKey ?? null;
+  if (key !== null && (key.length === 0 || key.length > 200)) throw badInput('input.idempotencyKey', 'an idempotency key has 1 to 200 characters', 'INVALID_IDEMPOTENCY_KEY');
+  const runInput = input.input ?? {};
+  if (runInput === null || typeof runInput !== 'object' || Array.isArray(runInput)) throw badInput('input.input', 'a run input is a JSON object', 'INVALID_RUN_INPUT');
+  if (JSON.stringify(runInput).length > MAX_RUN_INPUT_BYTES) throw badInput('input.input', `a run input has at most ${MAX_RUN_INPUT_BYTES} bytes`, 'RUN_INPUT_TOO_LARGE');
+  const versionWanted = input.version ?? 0;
+  if (!Number.isInteger(versionWanted) || versionWanted < 0) throw badInput('input.version', 'version is a positive number (0 or none for the latest)', 'INVALID_VERSION');
+
+  const attempt = () =>
+    engine.change(principal, async (ctx) => {
+      const workflow = byId !== undefined ? await findWorkflowById(ctx.tx, byId) : await findWorkflowByName(ctx.tx, byName as string);
+      if (!workflow) throw notFound('workflow', byId ?? (byName as string));
+      if (key !== null) {
+        const earlier = await dedupe(ctx.tx, key, workflow.id, runInput);
+        if (earlier) {
+          await recordAudit(ctx.tx, SERVICE, principal, { action: 'run.start', targetType: 'Run', targetId: earlier.run.id, diff: { deduplicated: true, idempotencyKey: key } });
+          return earlier;
+        }
+      }
+      const number = versionWanted === 0 ? workflow.latestVersion : versionWanted;
+      const version = await findWorkflowVersion(ctx.tx, workflow.id, number);
+      if (!version) throw new AppError('NOT_FOUND', `workflow "${workflow.name}" has no version ${number}`, { reason: 'WORKFLOW_VERSION_NOT_FOUND', field: 'input.version' });
+      checkInputReferences(version, runInput);
+      const run = await insertRun(ctx.tx, {
+        id: newId(),
+        orgId: principal.orgId as string,
+        workflowId: workflow.id,
+        workflowVersion: number,
+        appId: workflow.appId,
+        input: runInput,
+        idempotencyKey: key,
+        startedByKind: principal.kind,
+        startedById: principal.id,
+        startedByUserId: principal.userId ?? null,
+        startedByApiKeyId: principal.apiKeyId ?? null,
+        startedByDisplay: principal.display ?? null,
+        requestId: principal.requestId,
+      });
+      ctx.effects.event(run, { kind: 'RUN_STATUS', runStatus: 'QUEUED', message: `started by ${actorOf(principal)} (workflow "${workflow.name}" v${number})` });
+      const tasks = await insertTasks(ctx.tx, run.orgId, run.id, version.steps.map((step) => ({ id: newId(), step })));
+      await queueReadyTasks(ctx, run, tasks);
+      await recordAudit(ctx.tx, SERVICE, principal, {
+        action: 'run.start',
+        targetType: 'Run',
+        targetId: run.id,
+        diff: { after: { workflowId: workflow.id, workflow: workflow.name, version: number, idempotencyKey: key } },
+      });
+      engine.log.info('run started', { runId: run.id, orgId: run.orgId, workflowId: workflow.id, version: number, tasks: tasks.length, requestId: principal.requestId });
+      return { run, deduplicated: false };
+    });
+
+  try {
+    return await attempt();
+  } catch (error) {
+    // Two starts with the same key raced: the loser returns the winner's run.
+    if (key !== null && isUniqueViolation(error, 'runs_idempotency_key')) return attempt();
+    throw error;
+  }
+}
+
+async function lockedRun(ctx: TransitionContext, runId: string): Promise<RunRow> {
+  if (!isUuid(runId)) throw notFound('run', runId);
+  const run = await lockRun(ctx.tx, runId);
+  if (!run) throw notFound('run', runId);
+  return run;
+}
+
+/** Cancels a run: its open tasks end CANCELLED and the Execute calls of running ones are cancelled at once. */
+export async function cancelRun(engine: Engine, principal: Principal, runId: string, reason: string | null | undefined): Promise<RunRow> {
+  const why = (reason ?? '').trim().slice(0, 500) || `cancelled by ${actorOf(principal)}`;
+  return engine.change(principal, async (ctx) => {
+    const run = await lockedRun(ctx, runId);
+    if (isTerminalRun(run.status)) throw conflict(`run ${run.id} has already finished (${run.status}) and cannot be cancelled`, 'RUN_FINISHED');
+    await cancelOpenTasks(ctx, run, await tasksOfRun(ctx, run.id), why);
+    const cancelled = await setRunStatus(ctx, run, { status: 'CANCELLED', finished: true, cancelReason: why, message: why });
+    await recordAudit(ctx.tx, SERVICE, principal, { action: 'run.cancel', targetType: 'Run', targetId: run.id, diff: { before: { status: run.status }, after: { status: 'CANCELLED', reason: why } } });
+    engine.log.info('run cancelled', { runId: run.id, orgId: run.orgId, reason: why, requestId: principal.requestId });
+    return cancelled;
+  });
+}
+
+/** Runs the failed and cancelled tasks of a finished run again (fresh retry budgets); succeeded ones keep their output. */
+async function rerun(ctx: TransitionContext, principal: Principal, run: RunRow, why: string): Promise<RunRow> {
+  if (!RETRYABLE_RUN_STATUSES.includes(run.status)) {
+    throw conflict(`run ${run.id} is ${run.status}: only a FAILED or CANCELLED run can be retried`, 'RUN_NOT_RETRYABLE');
+  }
+  const running = await setRunStatus(ctx, run, { status: 'RUNNING', started: true, finished: false, error: null, cancelReason: null, message: why });
+  for (const task of await tasksOfRun(ctx, run.id)) {
+    if (!RERUN_TASK_STATUSES.includes(task.status)) continue;
+    const reset = await resetTask(ctx.tx, task.id);
+    if (reset) ctx.effects.event(run, { kind: 'TASK_STATUS', taskId: task.id, stepId: task.stepId, taskStatus: 'PENDING', message: why });
+  }
+  await queueReadyTasks(ctx, running, await tasksOfRun(ctx, run.id));
+  await markRunDeadLettersReplayed(ctx.tx, run.id, actorOf(principal));
+  return running;
+}
+
+export async function retryRun(engine: Engine, principal: Principal, runId: string): Promise<RunRow> {
+  return engine.change(principal, async (ctx) => {
+    const run = await lockedRun(ctx, runId);
+    const retried = await rerun(ctx, principal, run, `retried by ${actorOf(principal)}`);
+    await recordAudit(ctx.tx, SERVICE, principal, { action: 'run.retry', targetType: 'Run', targetId: run.id, diff: { before: { status: run.status }, after: { status: retried.status } } });
+    engine.log.info('run retried', { runId: run.id, orgId: run.orgId, requestId: principal.requestId });
+    return retried;
+  });
+}
+
+/** Replays a dead-lettered task: its run runs its failed and cancelled tasks again. */
+export async function replayDeadLetter(engine: Engine, principal: Principal, deadLetterId: string): Promise<RunRow> {
+  if (!isUuid(deadLetterId)) throw notFound('dead letter', deadLetterId);
+  return engine.change(principal, async (ctx) => {
+    const entry = await findDeadLetter(ctx.tx, deadLetterId);
+    if (!entry) throw notFound('dead letter', deadLetterId);
+    if (entry.replayedAt !== null) throw conflict(`dead letter ${deadLetterId} was already replayed`, 'ALREADY_REPLAYED');
+    const run = await lockedRun(ctx, entry.runId);
+    const replayed = await rerun(ctx, principal, run, `step "${entry.stepId}" replayed from the dead-letter list by ${actorOf(principal)}`);
+    await recordAudit(ctx.tx, SERVICE, principal, { action: 'dead_letter.replay', targetType: 'Task', targetId: entry.taskId, diff: { runId: run.id, stepId: entry.stepId } });
+    engine.log.info('dead letter replayed', { runId: run.id, taskId: entry.taskId, orgId: run.orgId, requestId: principal.requestId });
+    return replayed;
+  });
+}

@@ -1,0 +1,398 @@
+import { DelayedError, Worker as QueueWorker, type Job } from 'bullmq';
+import { grpc, serverStreamCall, type Logger, type Redis } from '@orchestra/lib';
+import type { automationV1 } from '@orchestra/proto';
+import { resolveTemplates, TemplateError } from '../domain/templates';
+import { claimAttempt, endAttempt, findAttempt } from '../store/attempts';
+import { isDispatcherAlive } from '../store/dispatchers';
+import { deleteOutbox } from '../store/outbox';
+import type { AttemptRow, ErrorInfo, RunRow, TaskRow, WorkerRow } from '../store/rows';
+import { lockRun } from '../store/runs';
+import { findTask, listTasksOfRuns, startTask, updateTaskProgress } from '../store/tasks';
+import { dispatchCandidates, lockWorkerSlots } from '../store/workers';
+import type { InFlightCall } from './cancellations';
+import type { Engine } from './engine';
+import { queueNameOf, type AttemptJob } from './task-queues';
+import { applyAttemptOutcome, failTask, setRunStatus, type AttemptOutcome } from './transitions';
+
+/**
+ * The dispatcher (DESIGN.md §4): a BullMQ worker per worker pool. For each queued attempt it claims
+ * a slot on a live worker that has the capability and labels (in PostgreSQL, under the worker's row
+ * lock), calls AutomationService.Execute as a server stream with the step's timeout as the deadline,
+ * records progress and log lines in batches, and applies the result in one transaction guarded by
+ * the attempt's status, so a duplicate delivery never completes a task twice.
+ */
+export interface Dispatcher {
+  /** Starts consuming a pool's queue (idempotent). */
+  ensurePool(pool: string): void;
+  /** Lets tasks that wait for a free worker in `pool` look again now. */
+  wake(pool: string): void;
+  /** Stops taking jobs; running calls get DRAIN_TIMEOUT_MS to finish, then are handed back (retried). */
+  stop(): Promise<void>;
+}
+
+type Claim =
+  | { kind: 'drop'; reason: string }
+  | { kind: 'wait'; delayMs: number; reason: string }
+  | { kind: 'claimed'; run: RunRow; task: TaskRow; attempt: AttemptRow; worker: WorkerRow; input: unknown };
+
+type CallOutcome =
+  | { kind: 'result'; result: automationV1.TaskResult }
+  | { kind: 'timeout' }
+  | { kind: 'aborted' }
+  | { kind: 'busy'; message: string }
+  | { kind: 'rejected'; code: string; message: string; retryable: boolean };
+
+/** The worker could not be reached or broke off: counts against its circuit breaker. */
+class WorkerUnreachable extends Error {
+  override readonly name = 'WorkerUnreachable';
+}
+
+const TRANSPORT_CODES = new Set([grpc.status.UNAVAILABLE, grpc.status.INTERNAL, grpc.status.UNKNOWN, grpc.status.ABORTED, grpc.status.CANCELLED]);
+const LOG_LEVELS: Record<number, string> = { 1: 'DEBUG', 2: 'INFO', 3: 'WARN', 4: 'ERROR' };
+
+export interface DispatcherOptions {
+  engine: Engine;
+  /** ioredis with maxRetriesPerRequest: null (BullMQ workers block). */
+  connection: Redis;
+  prefix: string;
+  dispatcherId: string;
+}
+
+export function createDispatcher({ engine, connection, prefix, dispatcherId }: DispatcherOptions): Dispatcher {
+  const { config, cancellations, workerClients, queues, metrics } = engine;
+  const log = engine.log.child({ component: 'dispatcher', dispatcherId });
+  const consumers = new Map<string, QueueWorker<AttemptJob>>();
+  /** Attempts that wait for a free worker, per pool, and how often they waited. */
+  const waiting = new Map<string, Map<string, number>>();
+  let draining = false;
+  const executions = metrics.histogram('task_attempt_duration_seconds', 'Execute calls from claim to result, by outcome', ['outcome'], [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800]);
+  const claims = metrics.counter('dispatch_claims_total', 'Dispatch decisions for queued attempts', ['decision']);
+
+  const waitDelay = (pool: string, attemptId: string): number => {
+    const map = waiting.get(pool) ?? new Map<string, number>();
+    waiting.set(pool, map);
+    const count = (map.get(attemptId) ?? 0) + 1;
+    map.set(attemptId, count);
+    return Math.min(config.DISPATCH_RETRY_DELAY_MS * 2 ** Math.min(count - 1, 4), Math.max(config.DISPATCH_RETRY_DELAY_MS, 2_000));
+  };
+  const doneWaiting = (pool: string, attemptId: string) => waiting.get(pool)?.delete(attemptId);
+
+  const wake = (pool: string) => {
+    const ids = [...(waiting.get(pool)?.keys() ?? [])].slice(0, 20);
+    if (ids.length > 0) void queues.promote(pool, ids).catch((error: unknown) => log.debug('could not promote waiting attempts', { err: error, pool }));
+  };
+
+  async function claim(attemptId: string, runId: string): Promise<Claim> {
+    return engine.change(null, async (ctx): Promise<Claim> => {
+      let run = await lockRun(ctx.tx, runId);
+      if (!run) return { kind: 'drop', reason: 'run not found' };
+      const attempt = await findAttempt(ctx.tx, attemptId);
+      if (!attempt) return { kind: 'drop', reason: 'attempt not found' };
+
+      if (attempt.status === 'RUNNING') {
+        // Delivered again while RUNNING: the job's previous holder stalled or died.
+        if (cancellations.inFlight().some((c) => c.attemptId === attemptId)) return { kind: 'drop', reason: 'already executing here' };
+        const holder = attempt.dispatcherId;
+        if (holder !== null && holder !== dispatcherId && (await isDispatcherAlive(ctx.tx, holder, new Date(Date.now() - config.DISPATCHER_LEASE_TTL_MS)))) {
+          return { kind: 'drop', reason: 'another live dispatcher runs it' };
+        }
+        const task = await findTask(ctx.tx, attempt.taskId);
+        if (task) {
+          await applyAttemptOutcome(ctx, run, task, attemptId, {
+            kind: 'lost',
+            error: { code: 'DISPATCHER_LOST', message: 'the dispatcher that ran it went away', retryable: true },
+            countsAsLost: false,
+          });
+          ctx.effects.cancel.push({ attemptId, workerId: attempt.workerId, reason: 'reassigned: its dispatcher went away' });
+        }
+        return { kind: 'drop', reason: 'its dispatcher went away: a new attempt was queued' };
+      }
+      if (attempt.status !== 'QUEUED') return { kind: 'drop', reason: `attempt is ${attempt.status}` };
+      const task = await findTask(ctx.tx, attempt.taskId);
+      if (!task || task.currentAttemptId !== attemptId || task.status !== 'QUEUED') return { kind: 'drop', reason: 'task moved on' };
+      if (run.status !== 'QUEUED' && run.status !== 'RUNNING') return { kind: 'drop', reason: `run is ${run.status}` };
+      const notBefore = attempt.availableAt.getTime() - Date.now();
+      if (notBefore > 10) return { kind: 'wait', delayMs: notBefore, reason: 'retry backoff' };
+
+      let input: unknown;
+      try {
+        const tasks = await listTasksOfRuns(ctx.tx, [run.id]);
+        const steps = Object.fromEntries(tasks.filter((t) => t.status === 'SUCCEEDED').map((t) => [t.stepId, { output: t.output }]));
+        input = resolveTemplates(task.inputTemplate ?? {}, { input: run.input, steps, run: { id: run.id } });
+      } catch (error) {
+        if (!(error instanceof TemplateError)) throw error;
+        const failure: ErrorInfo = { code: 'TEMPLATE_ERROR', message: `step "${task.stepId}": ${error.message}`, retryable: false };
+        const failed = await endAttempt(ctx.tx, attemptId, ['QUEUED'], 'FAILED', failure);
+        await deleteOutbox(ctx.tx, [attemptId]);
+        await failTask(ctx, run, task, failed ?? attempt, failure);
+        return { kind: 'drop', reason: 'input templates do not resolve' };
+      }
+
+      const candidates = (await dispatchCandidates(ctx.tx, task.pool, task.capability, task.labels, [])).filter(
+        (w) => !workerClients.isSuspect(w.id) && !workerClients.isOpen(w.endpoint),
+      );
+      let chosen: WorkerRow | undefined;
+      for (const candidate of candidates) {
+        const slots = await lockWorkerSlots(ctx.tx, candidate.id);
+        if (slots && slots.running < slots.slotsTotal) {
+          chosen = candidate;
+          break;
+        }
+      }
+      if (!chosen) return { kind: 'wait', delayMs: waitDelay(task.pool, attemptId), reason: `no live worker with a free slot for ${task.capability} in pool ${task.pool}` };
+
+      const claimed = await claimAttempt(ctx.tx, attemptId, chosen.id, dispatcherId);
+      if (!claimed) return { kind: 'drop', reason: 'claimed elsewhere' };
+      const started = await startTask(ctx.tx, task.id, attemptId, input);
+      if (!started) throw new Error(`task ${task.id} left QUEUED under the run lock`);
+      await deleteOutbox(ctx.tx, [attemptId]);
+      if (run.status === 'QUEUED') run = await setRunStatus(ctx, run, { status: 'RUNNING', started: true });
+      ctx.effects.event(run, {
+        kind: 'TASK_STATUS',
+        taskId: task.id,
+        stepId: task.stepId,
+        taskStatus: 'RUNNING',
+        attemptId,
+        attempt: claimed.attempt,
+        message: `attempt ${claimed.attempt - task.attemptsAtReset} of ${task.maxAttempts} on worker ${chosen.id}`,
+      });
+      return { kind: 'claimed', run, task: started, attempt: claimed, worker: chosen, input };
+    });
+  }
+
+  /** Buffers progress and log events of one attempt and writes them in batches (one transaction each). */
+  function createEventBuffer(run: RunRow, task: TaskRow, attempt: AttemptRow, callLog: Logger) {
+    type Pending = { kind: 'TASK_PROGRESS'; progress: number; message: string } | { kind: 'TASK_LOG'; level: string; message: string };
+    let pending: Pending[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    let chain: Promise<void> = Promise.resolve();
+    const write = async (batch: Pending[]) => {
+      await engine.change(null, async (ctx) => {
+        // The run's lock first, like every other change of the run.
+        await lockRun(ctx.tx, run.id);
+        let last: { progress: number; message: string } | undefined;
+        for (const e of batch) {
+          const common = { taskId: task.id, stepId: task.stepId, attemptId: attempt.id, attempt: attempt.attempt };
+          if (e.kind === 'TASK_PROGRESS') {
+            ctx.effects.event(run, { kind: 'TASK_PROGRESS', ...common, progress: e.progress, message: e.message || null });
+            last = e;
+          } else {
+            ctx.effects.event(run, { kind: 'TASK_LOG', ...common, level: e.level, message: e.message });
+          }
+        }
+        if (last) await updateTaskProgress(ctx.tx, task.id, last.progress, last.message || null);
+      });
+    };
+    const flush = (): Promise<void> => {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      const batch = pending;
+      pending = [];
+      if (batch.length > 0) {
+        chain = chain.then(() => write(batch)).catch((error: unknown) => callLog.warn('could not record progress/log events', { err: error, dropped: batch.length }));
+      }
+      return chain;
+    };
+    const push = (e: Pending) => {
+      pending.push(e);
+      if (pending.length >= 200) void flush();
+      else timer ??= setTimeout(() => void flush(), config.EVENT_FLUSH_INTERVAL_MS);
+    };
+    return {
+      progress: (p: automationV1.Progress) => push({ kind: 'TASK_PROGRESS', progress: Math.max(0, Math.min(1, p.fraction)), message: p.message }),
+      log: (l: automationV1.LogLine) => push({ kind: 'TASK_LOG', level: LOG_LEVELS[l.level] ?? 'INFO', message: l.message }),
+      flush,
+    };
+  }
+
+  /** Runs the Execute stream to its end and says how it ended; throws WorkerUnreachable for transport failures. */
+  function consume(
+    client: automationV1.AutomationServiceClient,
+    request: automationV1.ExecuteRequest,
+    call: InFlightCall,
+    onEvent: { progress: (p: automationV1.Progress) => void; log: (l: automationV1.LogLine) => void },
+  ): Promise<CallOutcome> {
+    return new Promise<CallOutcome>((resolve, reject) => {
+      let result: automationV1.TaskResult | undefined;
+      let settled = false;
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        fn();
+      };
+      const stream = serverStreamCall(client, client.execute, request, { internalToken: config.INTERNAL_TOKEN }, {
+        deadlineMs: request.timeoutMs,
+        signal: call.controller.signal,
+        requestId: `att_${request.attemptId}`,
+      });
+      stream.on('data', (message: automationV1.ExecuteResponse) => {
+        const event = message.event;
+        if (event?.$case === 'progress') onEvent.progress(event.value);
+        else if (event?.$case === 'log') onEvent.log(event.value);
+        else if (event?.$case === 'result') result = event.value;
+      });
+      stream.on('error', (error: grpc.ServiceError) => {
+        settle(() => {
+          if (result) return resolve({ kind: 'result', result });
+          if (call.controller.signal.aborted) return resolve({ kind: 'aborted' });
+          if (error.code === grpc.status.DEADLINE_EXCEEDED) return resolve({ kind: 'timeout' });
+          if (error.code === grpc.status.RESOURCE_EXHAUSTED) return resolve({ kind: 'busy', message: error.details || error.message });
+          if (TRANSPORT_CODES.has(error.code)) return reject(new WorkerUnreachable(`${grpc.status[error.code]}: ${error.details || error.message}`));
+          resolve({ kind: 'rejected', code: grpc.status[error.code], message: error.details || error.message, retryable: error.code !== grpc.status.INVALID_ARGUMENT });
+        });
+      });
+      stream.on('end', () => {
+        settle(() => {
+          if (result) resolve({ kind: 'result', result });
+          else if (call.controller.signal.aborted) resolve({ kind: 'aborted' });
+          else reject(new WorkerUnreachable('the Execute stream ended without a result'));
+        });
+      });
+    });
+  }
+
+  async function execute(c: Extract<Claim, { kind: 'claimed' }>): Promise<void> {
+    const { run, task, attempt, worker, input } = c;
+    const callLog = log.child({ runId: run.id, orgId: run.orgId, taskId: task.id, stepId: task.stepId, attemptId: attempt.id, attempt: attempt.attempt, workerId: worker.id });
+    callLog.info('task attempt dispatched', { capability: task.capability, endpoint: worker.endpoint, timeoutMs: task.timeoutMs });
+    const call = cancellations.track(attempt.id);
+    const events = createEventBuffer(run, task, attempt, callLog);
+    const startedAt = Date.now();
+    const endpoint = workerClients.get(worker.endpoint);
+    const request: automationV1.ExecuteRequest = {
+      taskId: task.id,
+      attemptId: attempt.id,
+      runId: run.id,
+      orgId: run.orgId,
+      stepId: task.stepId,
+      capability: task.capability,
+      input,
+      attempt: attempt.attempt - task.attemptsAtReset,
+      timeoutMs: task.timeoutMs,
+      traceparent: '',
+    };
+    let outcome: AttemptOutcome | undefined;
+    let label: string;
+    try {
+      const ended = (await endpoint.breaker.fire(() => consume(endpoint.client, request, call, events))) as CallOutcome;
+      label = ended.kind;
+      switch (ended.kind) {
+        case 'result': {
+          const r = ended.result.outcome;
+          const durationMs = Number(ended.result.durationMs) || Date.now() - startedAt;
+          if (r?.$case === 'success') outcome = { kind: 'succeeded', output: r.value.output ?? null, durationMs };
+          else if (r?.$case === 'failure') outcome = { kind: 'failed', error: { code: r.value.code || 'EXECUTOR_ERROR', message: r.value.message, retryable: r.value.retryable }, durationMs };
+          else outcome = { kind: 'failed', error: { code: 'EMPTY_RESULT', message: 'the worker sent a result with no outcome', retryable: true }, durationMs };
+          break;
+        }
+        case 'timeout':
+          outcome = { kind: 'failed', error: { code: 'TIMEOUT', message: `step "${task.stepId}" timed out after ${task.timeoutMs} ms`, retryable: true }, durationMs: Date.now() - startedAt };
+          break;
+        case 'busy':
+          workerClients.markSuspect(worker.id, config.DISPATCH_RETRY_DELAY_MS * 4);
+          outcome = { kind: 'lost', error: { code: 'WORKER_BUSY', message: `worker ${worker.id} had no free slot: ${ended.message}`, retryable: true }, countsAsLost: false };
+          break;
+        case 'rejected':
+          outcome = { kind: 'failed', error: { code: `WORKER_REJECTED_${ended.code}`, message: `worker ${worker.id} refused the task: ${ended.message}`, retryable: ended.retryable }, durationMs: Date.now() - startedAt };
+          break;
+        case 'aborted':
+          // Cancelled or given up elsewhere (the transaction that did so already settled the attempt),
+          // or this process is shutting down: then the attempt is handed back.
+          outcome = call.reason === 'shutdown' ? { kind: 'lost', error: { code: 'DISPATCHER_STOPPED', message: 'the dispatcher shut down; running it again', retryable: true }, countsAsLost: false } : undefined;
+          break;
+      }
+    } catch (error) {
+      label = 'lost';
+      const message = error instanceof Error ? error.message : String(error);
+      const breakerOpen = (error as { code?: string }).code === 'EOPENBREAKER';
+      workerClients.markSuspect(worker.id, config.WORKER_LEASE_TTL_MS);
+      outcome = {
+        kind: 'lost',
+        error: { code: breakerOpen ? 'WORKER_CIRCUIT_OPEN' : 'WORKER_UNAVAILABLE', message: `worker ${worker.id} (${worker.endpoint}): ${message}`, retryable: true },
+        countsAsLost: !breakerOpen,
+      };
+    } finally {
+      cancellations.untrack(attempt.id);
+    }
+    await events.flush();
+    executions.observe({ outcome: label }, (Date.now() - startedAt) / 1000);
+    if (outcome === undefined) {
+      callLog.info('task attempt stopped', { reason: call.reason });
+    } else {
+      const applied = await engine.change(null, async (ctx) => {
+        const locked = await lockRun(ctx.tx, run.id);
+        const current = await findTask(ctx.tx, task.id);
+        if (!locked || !current) return { applied: false, reason: 'run or task gone' };
+        return applyAttemptOutcome(ctx, locked, current, attempt.id, outcome);
+      });
+      if (applied.applied) {
+        const fields = { outcome: outcome.kind, durationMs: Date.now() - startedAt, ...(outcome.kind === 'succeeded' ? {} : { error: outcome.error }) };
+        if (outcome.kind === 'succeeded') callLog.info('task attempt succeeded', fields);
+        else callLog.warn(outcome.kind === 'lost' ? 'task attempt lost' : 'task attempt failed', fields);
+      } else {
+        callLog.info('task attempt result ignored', { outcome: outcome.kind, reason: applied.reason });
+      }
+    }
+    // A slot is free on this worker.
+    wake(task.pool);
+  }
+
+  const processor = async (job: Job<AttemptJob>, token?: string): Promise<void> => {
+    const { attemptId, runId } = job.data;
+    const decision = await claim(attemptId, runId);
+    claims.inc({ decision: decision.kind });
+    const pool = job.queueName.replace(/^tasks-/, '');
+    if (decision.kind === 'wait') {
+      if (decision.reason !== 'retry backoff') log.debug('attempt waits for a worker', { attemptId, runId, reason: decision.reason, delayMs: decision.delayMs });
+      await job.moveToDelayed(Date.now() + decision.delayMs, token);
+      throw new DelayedError(decision.reason);
+    }
+    doneWaiting(pool, attemptId);
+    if (decision.kind === 'drop') {
+      log.debug('queued attempt dropped', { attemptId, runId, reason: decision.reason });
+      return;
+    }
+    await execute(decision);
+  };
+
+  return {
+    ensurePool(pool) {
+      if (draining || consumers.has(pool)) return;
+      const consumer = new QueueWorker<AttemptJob>(queueNameOf(pool), processor, {
+        connection,
+        prefix,
+        concurrency: config.DISPATCH_CONCURRENCY,
+        // Stalls are handled by the attempt state machine; let BullMQ hand a stalled job back freely.
+        maxStalledCount: 1_000,
+        removeOnComplete: { count: 0 },
+        removeOnFail: { count: 1_000 },
+      });
+      consumer.on('error', (err: Error) => log.warn('dispatcher queue error', { err, pool }));
+      consumer.on('failed', (job, err: Error) => {
+        if (err instanceof DelayedError || err.name === 'DelayedError') return;
+        log.warn('dispatch of an attempt failed (BullMQ retries it; the reconciler backs it up)', { err, pool, attemptId: job?.data.attemptId });
+      });
+      consumers.set(pool, consumer);
+      log.info('dispatching pool', { pool, queue: queueNameOf(pool), concurrency: config.DISPATCH_CONCURRENCY });
+    },
+    wake,
+    async stop() {
+      draining = true;
+      await Promise.allSettled([...consumers.values()].map((c) => c.pause(true)));
+      const handBack = setTimeout(() => {
+        const running = cancellations.inFlight();
+        if (running.length > 0) log.warn('handing back running attempts at shutdown', { attemptIds: running.map((c) => c.attemptId) });
+        for (const call of running) {
+          if (call.reason === undefined) {
+            call.reason = 'shutdown';
+            call.controller.abort(new Error('dispatcher shutting down'));
+          }
+        }
+      }, config.DRAIN_TIMEOUT_MS);
+      handBack.unref();
+      await Promise.allSettled([...consumers.values()].map((c) => c.close()));
+      clearTimeout(handBack);
+      consumers.clear();
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import type { PoolClient, RunEvent } from '@orchestra/lib';
+import { allocateEventSeqs } from '../store/runs';
+import { insertEvents } from '../store/events';
+
+/** An attempt written to the queue outbox in this transaction, to hand to BullMQ after commit. */
+export interface EnqueueRequest {
+  attemptId: string;
+  orgId: string;
+  runId: string;
+  taskId: string;
+  pool: string;
+  availableAt: Date;
+}
+
+/** A RUNNING attempt this transaction gave up on: its Execute call and its worker are told after commit. */
+export interface CancelRequest {
+  attemptId: string;
+  workerId: string | null;
+  reason: string;
+}
+
+type EventFields = Omit<RunEvent, 'seq' | 'runId' | 'orgId' | 'workflowId' | 'at'>;
+const EMPTY: EventFields = {
+  kind: 'RUN_STATUS',
+  runStatus: null,
+  taskId: null,
+  stepId: null,
+  taskStatus: null,
+  attemptId: null,
+  attempt: null,
+  progress: null,
+  message: null,
+  level: null,
+  error: null,
+};
+
+/**
+ * What a state-changing transaction produces besides its rows: the run events it recorded (their
+ * seqs are taken and the rows written by `writeEvents`, inside the transaction) and the work to do
+ * once it has committed (publish, enqueue, cancel). Nothing leaves the process before the commit.
+ */
+export class TransactionEffects {
+  private readonly pending = new Map<string, { orgId: string; workflowId: string; events: Array<{ at: string; fields: EventFields }> }>();
+  readonly events: RunEvent[] = [];
+  readonly enqueue: EnqueueRequest[] = [];
+  readonly cancel: CancelRequest[] = [];
+
+  /** Records an event of `run` (seq assigned when written). */
+  event(run: { id: string; orgId: string; workflowId: string }, fields: Partial<EventFields> & Pick<EventFields, 'kind'>): void {
+    let entry = this.pending.get(run.id);
+    if (!entry) {
+      entry = { orgId: run.orgId, workflowId: run.workflowId, events: [] };
+      this.pending.set(run.id, entry);
+    }
+    entry.events.push({ at: new Date().toISOString(), fields: { ...EMPTY, ...fields } });
+  }
+
+  /** Takes the seqs (locking each run's row until commit) and inserts the recorded events. */
+  async writeEvents(tx: PoolClient): Promise<void> {
+    const written: RunEvent[] = [];
+    for (const [runId, entry] of this.pending) {
+      if (entry.events.length === 0) continue;
+      const last = await allocateEventSeqs(tx, runId, entry.events.length);
+      const first = last - entry.events.length + 1;
+      entry.events.forEach(({ at, fields }, i) => written.push({ ...fields, runId, orgId: entry.orgId, workflowId: entry.workflowId, seq: first + i, at }));
+    }
+    this.pending.clear();
+    await insertEvents(tx, written);
+    this.events.push(...written);
+  }
+
+  merge(other: TransactionEffects): void {
+    this.events.push(...other.events);
+    this.enqueue.push(...other.enqueue);
+    this.cancel.push(...other.cancel);
+  }
+
+  get isEmpty(): boolean {
+    return this.events.length === 0 && this.enqueue.length === 0 && this.cancel.length === 0;
+  }
+}

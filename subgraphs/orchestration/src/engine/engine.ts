@@ -1,0 +1,99 @@
+import {
+  tenantScopeOf,
+  unaryCall,
+  withSystemTransaction,
+  withTenantTransaction,
+  type Logger,
+  type Metrics,
+  type Pool,
+  type PoolClient,
+  type Principal,
+  type RunEventHub,
+} from '@orchestra/lib';
+import type { OrchestrationConfig } from '../config';
+import { findWorkers } from '../store/workers';
+import type { AttemptCancellations } from './cancellations';
+import { TransactionEffects } from './effects';
+import type { TaskQueues } from './task-queues';
+import type { TransitionContext } from './transitions';
+import type { WorkerClients } from './worker-clients';
+
+export const SERVICE = 'orchestration';
+export const TENANT_ROLE = 'orchestra_orchestration_tenant';
+
+export interface EngineDeps {
+  pool: Pool;
+  config: OrchestrationConfig;
+  log: Logger;
+  metrics: Metrics;
+  hub: RunEventHub;
+  queues: TaskQueues;
+  cancellations: AttemptCancellations;
+  workerClients: WorkerClients;
+}
+
+/** The shared core of the service: transactions with their after-commit effects. */
+export interface Engine extends EngineDeps {
+  /** A read (or write without run events) under row-level security for the principal's org. */
+  inTenant<T>(principal: Principal, fn: (tx: PoolClient) => Promise<T>): Promise<T>;
+  inSystem<T>(fn: (tx: PoolClient) => Promise<T>): Promise<T>;
+  /**
+   * A state change: `fn` runs in a transaction (the principal's org under row-level security, or
+   * the system's), its run events are written with their seqs before the commit, and after the
+   * commit they are published, new attempts enqueued and abandoned attempts cancelled.
+   */
+  change<T>(principal: Principal | null, fn: (ctx: TransitionContext) => Promise<T>): Promise<T>;
+  afterCommit(effects: TransactionEffects): Promise<void>;
+}
+
+export function createEngine(deps: EngineDeps): Engine {
+  const { pool, config, log, hub, queues, cancellations, workerClients } = deps;
+  const transitions = deps.metrics.counter('run_events_total', 'Run events recorded, by kind', ['kind']);
+
+  const afterCommit = async (effects: TransactionEffects): Promise<void> => {
+    for (const e of effects.events) transitions.inc({ kind: e.kind });
+    await hub.publish(effects.events);
+    await queues.enqueue(effects.enqueue);
+    if (effects.cancel.length === 0) return;
+    await cancellations.cancel(
+      effects.cancel.map((c) => c.attemptId),
+      'cancelled',
+    );
+    // Also tell the workers directly: the call's holder may be gone (its worker then learns at its next heartbeat).
+    const workerIds = [...new Set(effects.cancel.map((c) => c.workerId).filter((id): id is string => id !== null))];
+    if (workerIds.length === 0) return;
+    const workers = new Map((await findWorkers(pool, workerIds)).map((w) => [w.id, w]));
+    await Promise.allSettled(
+      effects.cancel.map(async (c) => {
+        const worker = c.workerId === null ? undefined : workers.get(c.workerId);
+        if (!worker || worker.status !== 'ONLINE') return;
+        const { client } = workerClients.get(worker.endpoint);
+        try {
+          await unaryCall(client, client.cancel, { attemptId: c.attemptId, reason: c.reason }, { internalToken: config.INTERNAL_TOKEN }, { deadlineMs: 1_000 });
+        } catch (error) {
+          log.debug('worker did not take a cancel', { err: error, attemptId: c.attemptId, workerId: c.workerId });
+        }
+      }),
+    );
+  };
+
+  return {
+    ...deps,
+    inTenant: (principal, fn) => withTenantTransaction(pool, TENANT_ROLE, tenantScopeOf(principal), fn),
+    inSystem: (fn) => withSystemTransaction(pool, fn),
+    async change(principal, fn) {
+      let effects = new TransactionEffects();
+      const body = async (tx: PoolClient) => {
+        // A serialization retry runs the body again: start from nothing each time.
+        effects = new TransactionEffects();
+        const result = await fn({ tx, effects, maxLostAttempts: config.MAX_LOST_ATTEMPTS });
+        await effects.writeEvents(tx);
+        return result;
+      };
+      const result = principal === null ? await withSystemTransaction(pool, body) : await withTenantTransaction(pool, TENANT_ROLE, tenantScopeOf(principal), body);
+      await afterCommit(effects);
+      return result;
+    },
+    afterCommit,
+  };
+}

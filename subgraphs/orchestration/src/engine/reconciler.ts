@@ -1,0 +1,151 @@
+import type { Logger, PoolClient } from '@orchestra/lib';
+import { findAttempt, orphanedAttempts, runningAttemptsOnDeadWorkers } from '../store/attempts';
+import { pruneDispatchers, touchDispatcher } from '../store/dispatchers';
+import { enqueuedOutbox, outboxPools, unenqueuedOutbox } from '../store/outbox';
+import type { AttemptRow } from '../store/rows';
+import { lockRun } from '../store/runs';
+import { findTask } from '../store/tasks';
+import { expireWorkerLeases, pruneWorkers, workerPools } from '../store/workers';
+import type { Dispatcher } from './dispatcher';
+import type { Engine } from './engine';
+import { applyAttemptOutcome } from './transitions';
+
+/**
+ * PostgreSQL is the truth; the reconciler makes Redis and the fleet agree with it, so no run is
+ * ever lost: it drops workers whose lease ran out and retries their running attempts, retries the
+ * attempts of dead dispatchers, and puts back on the queue every waiting attempt the queue does not
+ * hold (never enqueued after a crash, or lost with a Redis flush or restart).
+ */
+export interface Reconciler {
+  /** One pass; resolves to what it did (tests call it directly). */
+  reconcileOnce(): Promise<ReconcileReport>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export interface ReconcileReport {
+  workersDropped: number;
+  attemptsRetried: number;
+  enqueued: number;
+  restored: number;
+}
+
+const BATCH = 500;
+/** Outbox rows younger than this are left to the normal enqueue after commit. */
+const GRACE_MS = 2_000;
+
+export function createReconciler({ engine, dispatcher, dispatcherId, schema }: { engine: Engine; dispatcher: Dispatcher; dispatcherId: string; schema: string }): Reconciler {
+  const { config, queues, metrics } = engine;
+  const log: Logger = engine.log.child({ component: 'reconciler', dispatcherId });
+  const restoredTotal = metrics.counter('reconciler_restored_total', 'Attempts the reconciler put back on the queue, by cause', ['cause']);
+  const lostTotal = metrics.counter('reconciler_lost_attempts_total', 'Running attempts retried because their worker or dispatcher went away', ['cause']);
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> | undefined;
+  let stopped = false;
+  let restoreCursor: string | undefined;
+
+  const retryLost = async (attempt: AttemptRow, code: 'WORKER_LOST' | 'DISPATCHER_LOST', message: string): Promise<boolean> =>
+    engine.change(null, async (ctx) => {
+      const run = await lockRun(ctx.tx, attempt.runId);
+      const current = await findAttempt(ctx.tx, attempt.id);
+      const task = await findTask(ctx.tx, attempt.taskId);
+      if (!run || !task || current?.status !== 'RUNNING') return false;
+      const { applied } = await applyAttemptOutcome(ctx, run, task, attempt.id, { kind: 'lost', error: { code, message, retryable: true }, countsAsLost: true });
+      // Whoever still holds the call or runs the executor lets go of it.
+      ctx.effects.cancel.push({ attemptId: attempt.id, workerId: attempt.workerId, reason: message });
+      return applied;
+    });
+
+  /** Only one replica sweeps at a time (a session advisory lock on a connection of its own). */
+  const withSweepLock = async (fn: () => Promise<void>): Promise<boolean> => {
+    const client: PoolClient = await engine.pool.connect();
+    try {
+      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [`orchestra-reconciler:${schema}`]);
+      if (rows[0]?.locked !== true) return false;
+      try {
+        await fn();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`orchestra-reconciler:${schema}`]);
+      }
+      return true;
+    } finally {
+      client.release();
+    }
+  };
+
+  const reconcileOnce = async (): Promise<ReconcileReport> => {
+    const report: ReconcileReport = { workersDropped: 0, attemptsRetried: 0, enqueued: 0, restored: 0 };
+    await engine.inSystem((tx) => touchDispatcher(tx, dispatcherId));
+    await withSweepLock(async () => {
+      const dropped = await engine.inSystem((tx) => expireWorkerLeases(tx));
+      report.workersDropped = dropped.length;
+      if (dropped.length > 0) log.warn('workers stopped heartbeating: dropped', { workerIds: dropped });
+
+      for (const attempt of await engine.inSystem((tx) => runningAttemptsOnDeadWorkers(tx, config.WORKER_LEASE_TTL_MS, BATCH))) {
+        if (await retryLost(attempt, 'WORKER_LOST', `worker ${attempt.workerId ?? '?'} stopped heartbeating`)) {
+          report.attemptsRetried += 1;
+          lostTotal.inc({ cause: 'worker' });
+          log.warn('attempt on a dropped worker retried', { attemptId: attempt.id, taskId: attempt.taskId, runId: attempt.runId, workerId: attempt.workerId });
+        }
+      }
+      const orphans = await engine.inSystem((tx) => orphanedAttempts(tx, new Date(Date.now() - config.DISPATCHER_LEASE_TTL_MS), BATCH));
+      for (const attempt of orphans) {
+        if (attempt.dispatcherId === dispatcherId) continue;
+        if (await retryLost(attempt, 'DISPATCHER_LOST', `dispatcher ${attempt.dispatcherId ?? '?'} went away`)) {
+          report.attemptsRetried += 1;
+          lostTotal.inc({ cause: 'dispatcher' });
+          log.warn('attempt of a dead dispatcher retried', { attemptId: attempt.id, taskId: attempt.taskId, runId: attempt.runId, dispatcher: attempt.dispatcherId });
+        }
+      }
+
+      const before = new Date(Date.now() - GRACE_MS);
+      const never = await engine.inSystem((tx) => unenqueuedOutbox(tx, before, BATCH));
+      if (never.length > 0) {
+        await queues.enqueue(never);
+        report.enqueued = never.length;
+        restoredTotal.inc({ cause: 'never_enqueued' }, never.length);
+        log.warn('enqueued attempts that were committed but never queued', { attemptIds: never.map((r) => r.attemptId) });
+      }
+      const enqueued = await engine.inSystem((tx) => enqueuedOutbox(tx, before, restoreCursor, BATCH));
+      restoreCursor = enqueued.length === BATCH ? enqueued[enqueued.length - 1]?.attemptId : undefined;
+      if (enqueued.length > 0) {
+        report.restored = await queues.restore(enqueued);
+        if (report.restored > 0) {
+          restoredTotal.inc({ cause: 'queue_lost' }, report.restored);
+          log.warn('re-enqueued attempts the queue had lost (Redis flushed or restarted?)', { count: report.restored });
+        }
+      }
+      await engine.inSystem(async (tx) => {
+        await pruneWorkers(tx, 60 * 60 * 1000);
+        await pruneDispatchers(tx, new Date(Date.now() - 60 * 60 * 1000));
+      });
+    });
+    // Every replica consumes every pool that has workers or waiting attempts.
+    const pools = await engine.inSystem(async (tx) => [...new Set([...(await workerPools(tx)), ...(await outboxPools(tx))])]);
+    for (const pool of pools) dispatcher.ensurePool(pool);
+    return report;
+  };
+
+  const loop = () => {
+    if (stopped) return;
+    running = reconcileOnce()
+      .catch((error: unknown) => log.error('reconcile pass failed', { err: error }))
+      .finally(() => {
+        running = undefined;
+        if (!stopped) timer = setTimeout(loop, config.RECONCILE_INTERVAL_MS);
+      });
+  };
+
+  return {
+    reconcileOnce,
+    start() {
+      stopped = false;
+      loop();
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}

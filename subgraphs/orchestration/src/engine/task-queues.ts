@@ -1,0 +1,111 @@
+import { Queue } from 'bullmq';
+import type { Logger, Metrics, Pool, Redis } from '@orchestra/lib';
+import { markEnqueued } from '../store/outbox';
+import type { EnqueueRequest } from './effects';
+
+/** What a queued job carries: the attempt (its jobId too) and where it belongs. */
+export interface AttemptJob {
+  attemptId: string;
+  taskId: string;
+  runId: string;
+  orgId: string;
+}
+
+export const queueNameOf = (pool: string): string => `tasks-${pool}`;
+
+export interface TaskQueues {
+  /** Adds outbox entries to their pool's queue (jobId = attempt id, so adding twice is harmless) and marks them enqueued. */
+  enqueue(entries: readonly EnqueueRequest[]): Promise<void>;
+  /** Re-adds entries whose job Redis no longer has (flushed, restarted) or that ended without a result; resolves to how many. */
+  restore(entries: readonly EnqueueRequest[]): Promise<number>;
+  /** Moves delayed jobs of these attempts to waiting (a slot freed up or a worker joined). */
+  promote(pool: string, attemptIds: readonly string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One BullMQ queue per worker pool, under the configured Redis prefix. */
+export function createTaskQueues({ connection, prefix, pool: db, log, metrics }: { connection: Redis; prefix: string; pool: Pool; log: Logger; metrics: Metrics }): TaskQueues {
+  const queues = new Map<string, Queue<AttemptJob>>();
+  const enqueued = metrics.counter('task_attempts_enqueued_total', 'Task attempts handed to the queue', ['pool', 'source']);
+  const queueOf = (pool: string): Queue<AttemptJob> => {
+    let queue = queues.get(pool);
+    if (!queue) {
+      queue = new Queue<AttemptJob>(queueNameOf(pool), {
+        connection,
+        prefix,
+        defaultJobOptions: {
+          // Retries of the task are ours (PostgreSQL); BullMQ retries only a dispatcher that threw (say, the database was away).
+          attempts: 5,
+          backoff: { type: 'exponential', delay: 1_000 },
+          removeOnComplete: true,
+          removeOnFail: 1_000,
+        },
+      });
+      queue.on('error', (err: Error) => log.warn('task queue error', { err, pool }));
+      queues.set(pool, queue);
+    }
+    return queue;
+  };
+
+  const add = async (entries: readonly EnqueueRequest[], source: string): Promise<string[]> => {
+    const byPool = new Map<string, EnqueueRequest[]>();
+    for (const e of entries) byPool.set(e.pool, [...(byPool.get(e.pool) ?? []), e]);
+    const added: string[] = [];
+    for (const [pool, group] of byPool) {
+      const now = Date.now();
+      try {
+        await queueOf(pool).addBulk(
+          group.map((e) => ({
+            name: 'attempt',
+            data: { attemptId: e.attemptId, taskId: e.taskId, runId: e.runId, orgId: e.orgId },
+            opts: { jobId: e.attemptId, delay: Math.max(0, e.availableAt.getTime() - now) },
+          })),
+        );
+        added.push(...group.map((e) => e.attemptId));
+        enqueued.inc({ pool, source }, group.length);
+      } catch (error) {
+        // The outbox keeps them; the reconciler adds them later.
+        log.warn('could not enqueue task attempts (the reconciler will)', { err: error, pool, attemptIds: group.map((e) => e.attemptId) });
+      }
+    }
+    return added;
+  };
+
+  return {
+    async enqueue(entries) {
+      if (entries.length === 0) return;
+      const added = await add(entries, 'commit');
+      if (added.length > 0) await markEnqueued(db, added);
+    },
+    async restore(entries) {
+      const missing: EnqueueRequest[] = [];
+      for (const entry of entries) {
+        const queue = queueOf(entry.pool);
+        const state = await queue.getJobState(entry.attemptId);
+        if (state === 'unknown') {
+          missing.push(entry);
+        } else if (state === 'completed' || state === 'failed') {
+          // The job ended but PostgreSQL still waits for this attempt: take it out and add it again.
+          await (await queue.getJob(entry.attemptId))?.remove().catch(() => undefined);
+          missing.push(entry);
+        }
+      }
+      if (missing.length === 0) return 0;
+      const added = await add(missing, 'reconciler');
+      if (added.length > 0) await markEnqueued(db, added);
+      return added.length;
+    },
+    async promote(pool, attemptIds) {
+      const queue = queues.get(pool);
+      if (!queue) return;
+      for (const id of attemptIds) {
+        const job = await queue.getJob(id);
+        if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
+      }
+    },
+    async close() {
+      await Promise.allSettled([...queues.values()].map((q) => q.close()));
+      queues.clear();
+    },
+  };
+}

@@ -1,0 +1,172 @@
+import { AppError, newId, type PoolClient } from '@orchestra/lib';
+import { backoffDelayMs } from '../domain/backoff';
+import { canAttemptTransition, canRunTransition, canTaskTransition, isTerminalTask, type AttemptStatus, type TaskStatus } from '../domain/states';
+import { endAttempt, insertAttempt, liveAttemptsOfTasks } from '../store/attempts';
+import { insertDeadLetter } from '../store/dead-letters';
+import { deleteOutbox, insertOutbox } from '../store/outbox';
+import type { AttemptRow, ErrorInfo, RunRow, TaskRow } from '../store/rows';
+import { updateRunStatus, type RunStatusChange } from '../store/runs';
+import { finishTask, listTasksOfRuns, queueTask, recordTaskError, succeedTask } from '../store/tasks';
+import type { TransactionEffects } from './effects';
+
+/**
+ * The state machine of runs, tasks and attempts, applied inside one transaction that holds the
+ * run's row lock. Each function checks the move against domain/states.ts, changes the rows with a
+ * guard on their current status, records the run events, and notes what to do after commit.
+ */
+export interface TransitionContext {
+  tx: PoolClient;
+  effects: TransactionEffects;
+  /** Lost attempts (dead worker/dispatcher) a task survives outside its retry budget. */
+  maxLostAttempts: number;
+  random?: () => number;
+}
+
+const illegal = (what: string, from: string, to: string) => new AppError('INTERNAL', `illegal ${what} transition ${from} → ${to}`, { reason: 'ILLEGAL_TRANSITION' });
+
+export async function setRunStatus(ctx: TransitionContext, run: RunRow, change: RunStatusChange & { message?: string | null }): Promise<RunRow> {
+  if (run.status === change.status) return run;
+  if (!canRunTransition(run.status, change.status)) throw illegal('run', run.status, change.status);
+  const { message = null, ...rest } = change;
+  const updated = await updateRunStatus(ctx.tx, run.id, rest);
+  ctx.effects.event(run, { kind: 'RUN_STATUS', runStatus: change.status, message, error: change.error ?? null });
+  return updated;
+}
+
+function taskEvent(ctx: TransitionContext, run: RunRow, task: TaskRow, status: TaskStatus, fields: { attempt?: AttemptRow | null; message?: string | null; error?: ErrorInfo | null } = {}) {
+  ctx.effects.event(run, {
+    kind: 'TASK_STATUS',
+    taskId: task.id,
+    stepId: task.stepId,
+    taskStatus: status,
+    attemptId: fields.attempt?.id ?? null,
+    attempt: fields.attempt?.attempt ?? null,
+    message: fields.message ?? null,
+    error: fields.error ?? null,
+  });
+}
+
+export const tasksOfRun = (ctx: TransitionContext, runId: string): Promise<TaskRow[]> => listTasksOfRuns(ctx.tx, [runId]);
+
+/** Gives a task a new attempt, written to the queue outbox, available after `delayMs`. */
+export async function queueAttempt(ctx: TransitionContext, run: RunRow, task: TaskRow, options: { delayMs?: number; message?: string; error?: ErrorInfo | null } = {}): Promise<AttemptRow> {
+  const to: TaskStatus = 'QUEUED';
+  if (task.status !== 'PENDING' && !canTaskTransition(task.status, to)) throw illegal('task', task.status, to);
+  const availableAt = new Date(Date.now() + (options.delayMs ?? 0));
+  const attempt = await insertAttempt(ctx.tx, { id: newId(), orgId: run.orgId, runId: run.id, taskId: task.id, attempt: task.attempts + 1, availableAt });
+  await insertOutbox(ctx.tx, { attemptId: attempt.id, orgId: run.orgId, runId: run.id, taskId: task.id, pool: task.pool, availableAt });
+  await queueTask(ctx.tx, task.id, attempt.id);
+  taskEvent(ctx, run, task, to, { attempt, message: options.message ?? null, error: options.error ?? null });
+  ctx.effects.enqueue.push({ attemptId: attempt.id, orgId: run.orgId, runId: run.id, taskId: task.id, pool: task.pool, availableAt });
+  return attempt;
+}
+
+/** Queues every PENDING task whose dependencies have all succeeded (fan-out and fan-in). */
+export async function queueReadyTasks(ctx: TransitionContext, run: RunRow, tasks: readonly TaskRow[]): Promise<TaskRow[]> {
+  const succeeded = new Set(tasks.filter((t) => t.status === 'SUCCEEDED').map((t) => t.stepId));
+  const ready = tasks.filter((t) => t.status === 'PENDING' && t.dependsOn.every((d) => succeeded.has(d)));
+  for (const task of ready) await queueAttempt(ctx, run, task);
+  return ready;
+}
+
+/** The run succeeds once every task has; its output is the outputs of the steps nothing depends on. */
+export async function finishRunIfComplete(ctx: TransitionContext, run: RunRow, tasks: readonly TaskRow[]): Promise<RunRow> {
+  if (tasks.length === 0 || !tasks.every((t) => t.status === 'SUCCEEDED')) return run;
+  const upstream = new Set(tasks.flatMap((t) => t.dependsOn));
+  const output = Object.fromEntries(tasks.filter((t) => !upstream.has(t.stepId)).map((t) => [t.stepId, t.output]));
+  const started = run.status === 'QUEUED' ? await setRunStatus(ctx, run, { status: 'RUNNING', started: true }) : run;
+  return setRunStatus(ctx, started, { status: 'SUCCEEDED', finished: true, output, error: null });
+}
+
+/**
+ * Ends every task of the run that has not ended (CANCELLED), with their live attempts; RUNNING
+ * attempts are noted for cancellation after commit (their Execute call and worker are told).
+ */
+export async function cancelOpenTasks(ctx: TransitionContext, run: RunRow, tasks: readonly TaskRow[], reason: string): Promise<void> {
+  const open = tasks.filter((t) => !isTerminalTask(t.status));
+  if (open.length === 0) return;
+  const live = await liveAttemptsOfTasks(ctx.tx, open.map((t) => t.id));
+  for (const attempt of live) {
+    if (!canAttemptTransition(attempt.status, 'CANCELLED')) continue;
+    const ended = await endAttempt(ctx.tx, attempt.id, ['QUEUED', 'RUNNING'], 'CANCELLED', { code: 'CANCELLED', message: reason });
+    if (ended && attempt.status === 'RUNNING') ctx.effects.cancel.push({ attemptId: attempt.id, workerId: attempt.workerId, reason });
+  }
+  await deleteOutbox(ctx.tx, live.map((a) => a.id));
+  for (const task of open) {
+    const ended = await finishTask(ctx.tx, task.id, 'CANCELLED', null);
+    if (ended) taskEvent(ctx, run, task, 'CANCELLED', { message: reason, attempt: live.find((a) => a.id === task.currentAttemptId) ?? null });
+  }
+}
+
+/** A task is out of luck: FAILED, into the dead-letter list, and its run fails (the rest is cancelled). */
+export async function failTask(ctx: TransitionContext, run: RunRow, task: TaskRow, attempt: AttemptRow | null, error: ErrorInfo): Promise<RunRow> {
+  if (!canTaskTransition(task.status, 'FAILED')) throw illegal('task', task.status, 'FAILED');
+  await finishTask(ctx.tx, task.id, 'FAILED', error);
+  const used = task.attempts - task.attemptsAtReset;
+  taskEvent(ctx, run, task, 'FAILED', { attempt, error, message: `step "${task.stepId}" failed after ${used} attempt${used === 1 ? '' : 's'}: ${error.message}` });
+  await insertDeadLetter(ctx.tx, { id: newId(), orgId: run.orgId, runId: run.id, taskId: task.id, attemptId: attempt?.id ?? null, stepId: task.stepId, attempts: used, error });
+  const remaining = (await tasksOfRun(ctx, run.id)).filter((t) => t.id !== task.id);
+  await cancelOpenTasks(ctx, run, remaining, `run failed: step "${task.stepId}" failed`);
+  const runError: ErrorInfo = { code: error.code, message: `step "${task.stepId}" failed: ${error.message}`, stepId: task.stepId, retryable: error.retryable ?? null };
+  return setRunStatus(ctx, run, { status: 'FAILED', finished: true, error: runError, message: runError.message });
+}
+
+export type AttemptOutcome =
+  | { kind: 'succeeded'; output: unknown; durationMs?: number }
+  /** The task itself failed (its executor, its timeout, or the worker refused it). */
+  | { kind: 'failed'; error: ErrorInfo; durationMs?: number }
+  /** Not the task's fault: the worker or the dispatcher went away under it. */
+  | { kind: 'lost'; error: ErrorInfo; countsAsLost: boolean };
+
+export interface OutcomeApplied {
+  applied: boolean;
+  run: RunRow;
+  /** Why nothing changed, when applied is false. */
+  reason?: string;
+}
+
+/**
+ * Applies what happened to a RUNNING attempt: exactly once, because the attempt moves out of
+ * RUNNING under the guard of its status in this transaction (a duplicate finds it ended).
+ */
+export async function applyAttemptOutcome(ctx: TransitionContext, run: RunRow, task: TaskRow, attemptId: string, outcome: AttemptOutcome): Promise<OutcomeApplied> {
+  const to: AttemptStatus = outcome.kind === 'succeeded' ? 'SUCCEEDED' : outcome.kind === 'failed' ? 'FAILED' : 'LOST';
+  const error = outcome.kind === 'succeeded' ? null : outcome.error;
+  const attempt = await endAttempt(ctx.tx, attemptId, ['RUNNING'], to, error, outcome.kind === 'lost' ? undefined : outcome.durationMs);
+  if (!attempt) return { applied: false, run, reason: 'attempt is no longer RUNNING' };
+  if (task.currentAttemptId !== attemptId || task.status !== 'RUNNING') return { applied: false, run, reason: 'task moved on to another attempt' };
+
+  if (outcome.kind === 'succeeded') {
+    const done = await succeedTask(ctx.tx, task.id, attemptId, outcome.output);
+    if (!done) return { applied: false, run, reason: 'task is no longer RUNNING' };
+    taskEvent(ctx, run, task, 'SUCCEEDED', { attempt });
+    const tasks = await tasksOfRun(ctx, run.id);
+    await queueReadyTasks(ctx, run, tasks);
+    return { applied: true, run: await finishRunIfComplete(ctx, run, await tasksOfRun(ctx, run.id)) };
+  }
+
+  if (outcome.kind === 'lost') {
+    const lost = task.lostAttempts + (outcome.countsAsLost ? 1 : 0);
+    if (lost > ctx.maxLostAttempts) {
+      const finalError: ErrorInfo = { code: 'WORKER_LOST', message: `lost ${lost} attempts to workers that went away (last: ${outcome.error.message})`, retryable: false };
+      return { applied: true, run: await failTask(ctx, run, { ...task, lostAttempts: lost }, attempt, finalError) };
+    }
+    await recordTaskError(ctx.tx, task.id, outcome.error, outcome.countsAsLost);
+    await queueAttempt(ctx, run, task, { message: `attempt ${attempt.attempt} was lost (${outcome.error.message}); running it again`, error: outcome.error });
+    return { applied: true, run };
+  }
+
+  const used = task.attempts - task.attemptsAtReset;
+  const retryable = outcome.error.retryable !== false;
+  if (retryable && used < task.maxAttempts) {
+    const delayMs = backoffDelayMs(task.retry, used, ctx.random);
+    await recordTaskError(ctx.tx, task.id, outcome.error, false);
+    await queueAttempt(ctx, run, task, {
+      delayMs,
+      error: outcome.error,
+      message: `attempt ${used} of ${task.maxAttempts} failed (${outcome.error.code}: ${outcome.error.message}); retrying in ${delayMs} ms`,
+    });
+    return { applied: true, run };
+  }
+  return { applied: true, run: await failTask(ctx, run, task, attempt, outcome.error) };
+}

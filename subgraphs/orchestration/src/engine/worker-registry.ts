@@ -1,0 +1,102 @@
+import { badInput, isUuid, type Logger } from '@orchestra/lib';
+import type { automationV1, orchestrationV1 } from '@orchestra/proto';
+import { DEFAULT_POOL, POOL_NAME } from '../domain/workflow-definition';
+import { attemptsRunningOn } from '../store/attempts';
+import type { WorkerResources } from '../store/rows';
+import { heartbeatWorker, setWorkerStatus, upsertWorker } from '../store/workers';
+import type { Dispatcher } from './dispatcher';
+import type { Engine } from './engine';
+
+/**
+ * The fleet's registry (gRPC WorkerRegistry): workers register with what they can do and hold a
+ * lease they renew by heartbeat. The reconciler drops workers whose lease ran out and retries
+ * their running tasks elsewhere.
+ */
+export interface WorkerRegistry {
+  register(request: orchestrationV1.RegisterRequest): Promise<orchestrationV1.RegisterResponse>;
+  heartbeat(request: orchestrationV1.HeartbeatRequest): Promise<orchestrationV1.HeartbeatResponse>;
+  deregister(request: orchestrationV1.DeregisterRequest): Promise<orchestrationV1.DeregisterResponse>;
+}
+
+const ENDPOINT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+const CAPABILITY = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
+
+const resourcesOf = (r: automationV1.Resources | undefined): WorkerResources | null =>
+  r === undefined
+    ? null
+    : {
+        cpuCount: r.cpuCount,
+        cpuLoad: r.cpuLoad,
+        memoryTotalBytes: Number(r.memoryTotalBytes),
+        memoryUsedBytes: Number(r.memoryUsedBytes),
+        gpus: r.gpus.map((g) => ({
+          index: g.index,
+          model: g.model,
+          memoryTotalBytes: Number(g.memoryTotalBytes),
+          memoryUsedBytes: Number(g.memoryUsedBytes),
+          utilizationPercent: g.utilizationPercent,
+        })),
+      };
+
+export function createWorkerRegistry({ engine, dispatcher, log: parentLog }: { engine: Engine; dispatcher: Dispatcher; log: Logger }): WorkerRegistry {
+  const { config } = engine;
+  const log = parentLog.child({ component: 'worker-registry' });
+  const leaseMs = config.WORKER_LEASE_TTL_MS;
+  return {
+    async register({ worker }) {
+      if (!worker) throw badInput('worker', 'worker is required');
+      const id = worker.workerId.trim();
+      if (id === '' || id.length > 200) throw badInput('worker.worker_id', 'worker_id must have 1 to 200 characters');
+      if (!ENDPOINT.test(worker.endpoint)) throw badInput('worker.endpoint', `endpoint must be host:port (got ${JSON.stringify(worker.endpoint)})`);
+      const pool = worker.pool === '' ? DEFAULT_POOL : worker.pool;
+      if (!POOL_NAME.test(pool)) throw badInput('worker.pool', `pool "${pool}" must be lowercase letters, digits, _ and -`);
+      if (worker.capabilities.length === 0) throw badInput('worker.capabilities', 'a worker advertises at least one capability');
+      const bad = worker.capabilities.find((c) => !CAPABILITY.test(c));
+      if (bad !== undefined) throw badInput('worker.capabilities', `capability ${JSON.stringify(bad)} is not a valid name`);
+      if (!Number.isInteger(worker.slotsTotal) || worker.slotsTotal < 1 || worker.slotsTotal > 10_000) throw badInput('worker.slots_total', 'slots_total must be between 1 and 10000');
+      const row = await engine.inSystem((tx) =>
+        upsertWorker(
+          tx,
+          {
+            id,
+            endpoint: worker.endpoint,
+            pool,
+            capabilities: [...new Set(worker.capabilities)],
+            slotsTotal: worker.slotsTotal,
+            slotsFree: Math.max(0, Math.min(worker.slotsFree, worker.slotsTotal)),
+            labels: worker.labels,
+            resources: resourcesOf(worker.resources),
+            version: worker.version || null,
+          },
+          leaseMs,
+        ),
+      );
+      dispatcher.ensurePool(pool);
+      dispatcher.wake(pool);
+      log.info('worker registered', { workerId: row.id, endpoint: row.endpoint, pool, capabilities: row.capabilities, slots: row.slotsTotal, labels: row.labels });
+      return { heartbeatIntervalMs: config.WORKER_HEARTBEAT_INTERVAL_MS, leaseTtlMs: leaseMs };
+    },
+
+    async heartbeat({ workerId, slotsFree, resources, runningAttemptIds }) {
+      return engine.inSystem(async (tx) => {
+        const row = await heartbeatWorker(tx, workerId, Math.max(0, slotsFree), resourcesOf(resources), leaseMs);
+        if (!row) {
+          log.info('heartbeat from an unknown or dropped worker: it must register again', { workerId });
+          return { known: false, cancelAttemptIds: runningAttemptIds };
+        }
+        // What it runs that we no longer want from it: cancelled, reassigned after a lost lease, or finished.
+        const ours = new Set(await attemptsRunningOn(tx, workerId, runningAttemptIds.filter(isUuid)));
+        const cancelAttemptIds = runningAttemptIds.filter((id) => !ours.has(id));
+        if (cancelAttemptIds.length > 0) log.info('telling a worker to stop attempts', { workerId, attemptIds: cancelAttemptIds });
+        if (slotsFree > 0) dispatcher.wake(row.pool);
+        return { known: true, cancelAttemptIds };
+      });
+    },
+
+    async deregister({ workerId }) {
+      const row = await engine.inSystem((tx) => setWorkerStatus(tx, workerId, 'OFFLINE'));
+      if (row) log.info('worker deregistered', { workerId, endpoint: row.endpoint });
+      return {};
+    },
+  };
+}

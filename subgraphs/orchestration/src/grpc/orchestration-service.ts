@@ -1,0 +1,60 @@
+import { AppError, isUuid, notFound, type GrpcCallContext, type GrpcServiceImpl, type Principal } from '@orchestra/lib';
+import { orchestrationV1 } from '@orchestra/proto';
+import { cancelRun, startRun } from '../engine/commands';
+import type { Engine } from '../engine/engine';
+import type { RunStatus } from '../domain/states';
+import type { RunRow } from '../store/rows';
+import { readRun } from '../resolvers';
+
+const STATUS: Record<RunStatus, orchestrationV1.RunStatus> = {
+  QUEUED: orchestrationV1.RunStatus.RUN_STATUS_QUEUED,
+  RUNNING: orchestrationV1.RunStatus.RUN_STATUS_RUNNING,
+  SUCCEEDED: orchestrationV1.RunStatus.RUN_STATUS_SUCCEEDED,
+  FAILED: orchestrationV1.RunStatus.RUN_STATUS_FAILED,
+  CANCELLED: orchestrationV1.RunStatus.RUN_STATUS_CANCELLED,
+};
+
+export const toProtoRun = (run: RunRow): orchestrationV1.Run => ({
+  id: run.id,
+  orgId: run.orgId,
+  workflowId: run.workflowId,
+  workflowVersion: run.workflowVersion,
+  status: STATUS[run.status],
+  input: run.input,
+  createdAt: run.createdAt,
+  finishedAt: run.finishedAt ?? undefined,
+  startedByUserId: run.startedByUserId ?? '',
+});
+
+/** Internal callers act for the end user whose (gateway-signed) principal they forward. */
+function actingPrincipal(ctx: GrpcCallContext): Principal {
+  if (!ctx.principal || ctx.principal.orgId === undefined) {
+    throw new AppError('UNAUTHENTICATED', 'forward the principal (x-orchestra-principal) of the user this call acts for', { reason: 'PRINCIPAL_REQUIRED' });
+  }
+  return ctx.principal;
+}
+
+/** gRPC OrchestrationService: start, cancel and read runs for internal services (same rules as GraphQL). */
+export function createOrchestrationGrpc(engine: Engine): GrpcServiceImpl<typeof orchestrationV1.OrchestrationServiceService> {
+  return {
+    async startRun(request, ctx) {
+      const { run, deduplicated } = await startRun(engine, actingPrincipal(ctx), {
+        workflowId: isUuid(request.workflow) ? request.workflow : null,
+        workflowName: isUuid(request.workflow) ? null : request.workflow,
+        version: request.version,
+        input: request.input ?? {},
+        idempotencyKey: request.idempotencyKey === '' ? null : request.idempotencyKey,
+      });
+      return { run: toProtoRun(run), deduplicated };
+    },
+    async cancelRun(request, ctx) {
+      const run = await cancelRun(engine, actingPrincipal(ctx), request.runId, request.reason);
+      return { run: toProtoRun(run) };
+    },
+    async getRun(request, ctx) {
+      const run = await readRun(engine, actingPrincipal(ctx), request.runId);
+      if (!run) throw notFound('run', request.runId);
+      return { run: toProtoRun(run) };
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import { GraphQLScalarType, Kind, valueFromASTUntyped } from 'graphql';
+import { badInput } from '@orchestra/lib';
+
+const toDate = (value: unknown): Date => {
+  const date = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : new Date(Number.NaN);
+  if (Number.isNaN(date.getTime())) throw badInput('DateTime', `${JSON.stringify(value)} is not an ISO 8601 date-time`, 'INVALID_DATE_TIME');
+  return date;
+};
+
+export const DateTime = new GraphQLScalarType({
+  name: 'DateTime',
+  serialize: (value) => toDate(value).toISOString(),
+  parseValue: toDate,
+  parseLiteral: (ast) => {
+    if (ast.kind !== Kind.STRING) throw badInput('DateTime', 'a DateTime is an ISO 8601 string', 'INVALID_DATE_TIME');
+    return toDate(ast.value);
+  },
+});
+
+export const JSONScalar = new GraphQLScalarType({
+  name: 'JSON',
+  serialize: (value) => value,
+  parseValue: (value) => value,
+  parseLiteral: (ast, variables) => valueFromASTUntyped(ast, variables),
+});

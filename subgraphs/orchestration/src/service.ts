@@ -1,0 +1,159 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import {
+  createGrpcServer,
+  createMetrics,
+  createOutboxRelay,
+  createPrincipalVerifier,
+  createRunEventHub,
+  createSubgraphHttp,
+  withSystemTransaction,
+  type Logger,
+  type Metrics,
+  type Pool,
+  type Redis,
+  type RunEventHub,
+  type ServiceHandle,
+} from '@orchestra/lib';
+import { orchestrationV1 } from '@orchestra/proto';
+import type { OrchestrationConfig } from './config';
+import { createAttemptCancellations } from './engine/cancellations';
+import { createDispatcher, type Dispatcher } from './engine/dispatcher';
+import { createEngine, SERVICE, type Engine } from './engine/engine';
+import { createReconciler, type Reconciler } from './engine/reconciler';
+import { createTaskQueues } from './engine/task-queues';
+import { createWorkerClients } from './engine/worker-clients';
+import { createWorkerRegistry, type WorkerRegistry } from './engine/worker-registry';
+import { createOrchestrationGrpc } from './grpc/orchestration-service';
+import { createWorkerRegistryGrpc } from './grpc/worker-registry';
+import { extendContext, resolvers, type OrchestrationContext } from './resolvers';
+import { typeDefs } from './schema';
+import { removeDispatcher } from './store/dispatchers';
+
+export interface OrchestrationServiceDeps {
+  config: OrchestrationConfig;
+  /** A pool on the orchestration schema (migrated); the caller closes it. */
+  pool: Pool;
+  /** The caller closes it. The service opens its own duplicates (queue, subscribers) and closes those. */
+  redis: Redis;
+  log: Logger;
+  metrics?: Metrics;
+}
+
+export interface OrchestrationService extends ServiceHandle {
+  engine: Engine;
+  dispatcher: Dispatcher;
+  reconciler: Reconciler;
+  registry: WorkerRegistry;
+  hub: RunEventHub;
+  /** Identifies this process's dispatcher in task attempts. */
+  dispatcherId: string;
+}
+
+/**
+ * Builds the orchestration service: the subgraph (workflows, runs, tasks, fleet), the gRPC
+ * OrchestrationService and WorkerRegistry, and the engine behind them (dispatcher, reconciler,
+ * run events). Never listens; start() begins the background work.
+ */
+export function createOrchestrationService({ config, pool, redis, log, metrics = createMetrics(SERVICE) }: OrchestrationServiceDeps): OrchestrationService {
+  const dispatcherId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  // BullMQ blocks on its connections and wants no retry limit per command.
+  const queueConnection = redis.duplicate({ connectionName: 'orchestration-queue', maxRetriesPerRequest: null, lazyConnect: true });
+  queueConnection.on('error', (err: Error) => log.warn('queue redis connection error', { err }));
+  const prefix = config.REDIS_PREFIX;
+  const hub = createRunEventHub({ redis, prefix, log, metrics, maxLen: config.EVENT_STREAM_MAXLEN, ttlSeconds: config.EVENT_STREAM_TTL_SECONDS });
+  const engine = createEngine({
+    pool,
+    config,
+    log,
+    metrics,
+    hub,
+    queues: createTaskQueues({ connection: queueConnection, prefix, pool, log: log.child({ component: 'task-queues' }), metrics }),
+    cancellations: createAttemptCancellations({ redis, prefix, log: log.child({ component: 'cancellations' }) }),
+    workerClients: createWorkerClients({
+      breaker: { errorThresholdPercentage: config.BREAKER_ERROR_PERCENT, volumeThreshold: config.BREAKER_VOLUME_THRESHOLD, resetTimeout: config.BREAKER_RESET_MS },
+      log: log.child({ component: 'worker-clients' }),
+      metrics,
+    }),
+  });
+  const dispatcher = createDispatcher({ engine, connection: queueConnection, prefix, dispatcherId });
+  const registry = createWorkerRegistry({ engine, dispatcher, log });
+  const reconciler = createReconciler({ engine, dispatcher, dispatcherId, schema: config.DB_SCHEMA });
+  const verifier = createPrincipalVerifier(config.PRINCIPAL_PUBLIC_KEY);
+  let accepting = true;
+
+  const http = createSubgraphHttp<OrchestrationContext>({
+    name: SERVICE,
+    typeDefs,
+    resolvers,
+    verifier,
+    log,
+    metrics,
+    readiness: {
+      postgres: () => pool.query('SELECT 1'),
+      redis: () => redis.ping(),
+    },
+    extendContext: extendContext(engine),
+    isAccepting: () => accepting,
+    audit: { service: SERVICE, pool, log },
+  });
+
+  const grpc = createGrpcServer({ service: SERVICE, log, metrics, internalToken: config.INTERNAL_TOKEN, principalVerifier: verifier });
+  grpc.add(orchestrationV1.OrchestrationServiceService, createOrchestrationGrpc(engine), 'orchestra.orchestration.v1.OrchestrationService');
+  grpc.add(orchestrationV1.WorkerRegistryService, createWorkerRegistryGrpc(registry), 'orchestra.orchestration.v1.WorkerRegistry');
+
+  const relay = createOutboxRelay({
+    pool,
+    schema: config.DB_SCHEMA,
+    service: SERVICE,
+    auditGrpcAddress: config.AUDIT_GRPC_ADDR,
+    internalToken: config.INTERNAL_TOKEN,
+    log,
+    metrics,
+  });
+
+  return {
+    name: SERVICE,
+    http,
+    grpc,
+    engine,
+    dispatcher,
+    reconciler,
+    registry,
+    hub,
+    dispatcherId,
+    async start() {
+      await engine.cancellations.start();
+      dispatcher.ensurePool('default');
+      // The first pass also starts consuming every pool that has workers or waiting attempts.
+      await reconciler.reconcileOnce().catch((err: unknown) => log.error('first reconcile pass failed', { err }));
+      reconciler.start();
+      await relay.start();
+      log.info('orchestration engine started', { dispatcherId, reconcileEveryMs: config.RECONCILE_INTERVAL_MS, leaseTtlMs: config.WORKER_LEASE_TTL_MS });
+    },
+    async stop() {
+      accepting = false;
+      const failures: unknown[] = [];
+      const step = async (fn: () => Promise<unknown>) => {
+        try {
+          await fn();
+        } catch (error) {
+          failures.push(error);
+        }
+      };
+      await step(() => http.close());
+      await step(() => reconciler.stop());
+      // Running Execute calls finish (or are handed back after DRAIN_TIMEOUT_MS) while workers can still heartbeat.
+      await step(() => dispatcher.stop());
+      await step(() => grpc.stop());
+      await step(() => relay.stop());
+      await step(() => engine.cancellations.stop());
+      await step(() => hub.stop());
+      await step(() => engine.queues.close());
+      engine.workerClients.close();
+      await step(() => withSystemTransaction(pool, (tx) => removeDispatcher(tx, dispatcherId)));
+      await step(() => queueConnection.quit());
+      if (failures.length > 0) log.warn('orchestration stopped with errors', { errors: failures.map(String) });
+    },
+  };
+}

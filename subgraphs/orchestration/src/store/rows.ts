@@ -1,0 +1,175 @@
+import type { RunEventError } from '@orchestra/lib';
+import type { RetryPolicy, StepDefinition } from '../domain/workflow-definition';
+import type { AttemptStatus, RunStatus, TaskStatus } from '../domain/states';
+
+/** Rows as the store returns them (snake_case columns mapped to camelCase). */
+
+export interface WorkflowRow {
+  id: string;
+  orgId: string;
+  name: string;
+  description: string | null;
+  appId: string | null;
+  latestVersion: number;
+  createdBy: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface WorkflowVersionRow {
+  workflowId: string;
+  orgId: string;
+  version: number;
+  steps: StepDefinition[];
+  createdBy: string;
+  createdAt: Date;
+}
+
+export interface ErrorInfo extends RunEventError {
+  /** The step that failed, on a run's error. */
+  stepId?: string;
+}
+
+export interface RunRow {
+  id: string;
+  orgId: string;
+  workflowId: string;
+  workflowVersion: number;
+  appId: string | null;
+  status: RunStatus;
+  input: unknown;
+  output: unknown;
+  error: ErrorInfo | null;
+  idempotencyKey: string | null;
+  startedByKind: string;
+  startedById: string;
+  startedByUserId: string | null;
+  startedByApiKeyId: string | null;
+  startedByDisplay: string | null;
+  requestId: string | null;
+  cancelReason: string | null;
+  lastSeq: number;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  updatedAt: Date;
+}
+
+export interface TaskRow {
+  id: string;
+  orgId: string;
+  runId: string;
+  stepId: string;
+  position: number;
+  capability: string;
+  status: TaskStatus;
+  dependsOn: string[];
+  inputTemplate: unknown;
+  input: unknown;
+  output: unknown;
+  error: ErrorInfo | null;
+  pool: string;
+  labels: Record<string, string>;
+  timeoutMs: number;
+  retry: RetryPolicy;
+  maxAttempts: number;
+  attempts: number;
+  attemptsAtReset: number;
+  lostAttempts: number;
+  currentAttemptId: string | null;
+  progress: number | null;
+  progressMessage: string | null;
+  queuedAt: Date | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface AttemptRow {
+  id: string;
+  orgId: string;
+  runId: string;
+  taskId: string;
+  attempt: number;
+  status: AttemptStatus;
+  workerId: string | null;
+  dispatcherId: string | null;
+  availableAt: Date;
+  queuedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  durationMs: number | null;
+  error: ErrorInfo | null;
+}
+
+export interface OutboxRow {
+  attemptId: string;
+  orgId: string;
+  runId: string;
+  taskId: string;
+  pool: string;
+  availableAt: Date;
+  createdAt: Date;
+  enqueuedAt: Date | null;
+}
+
+export interface DeadLetterRow {
+  id: string;
+  orgId: string;
+  runId: string;
+  taskId: string;
+  attemptId: string | null;
+  stepId: string;
+  attempts: number;
+  error: ErrorInfo;
+  createdAt: Date;
+  replayedAt: Date | null;
+  replayedBy: string | null;
+}
+
+export interface GpuResources {
+  index: number;
+  model: string;
+  memoryTotalBytes: number;
+  memoryUsedBytes: number;
+  utilizationPercent: number;
+}
+
+export interface WorkerResources {
+  cpuCount: number;
+  cpuLoad: number;
+  memoryTotalBytes: number;
+  memoryUsedBytes: number;
+  gpus: GpuResources[];
+}
+
+export type WorkerStatus = 'ONLINE' | 'LOST' | 'OFFLINE';
+
+export interface WorkerRow {
+  id: string;
+  endpoint: string;
+  pool: string;
+  capabilities: string[];
+  slotsTotal: number;
+  slotsFree: number;
+  labels: Record<string, string>;
+  resources: WorkerResources | null;
+  version: string | null;
+  status: WorkerStatus;
+  registeredAt: Date;
+  lastHeartbeatAt: Date;
+  leaseExpiresAt: Date;
+  leftAt: Date | null;
+  /** Attempts PostgreSQL has RUNNING on it (when the query counts them). */
+  running?: number;
+}
+
+/** snake_case → camelCase for a row object. */
+export function camelRow<T>(row: Record<string, unknown>): T {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) out[key.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase())] = value;
+  return out as T;
+}
+
+export const camelRows = <T>(rows: Array<Record<string, unknown>>): T[] => rows.map((r) => camelRow<T>(r));

@@ -1,0 +1,190 @@
+import type { Queryable } from '@orchestra/lib';
+import type { RunStatus } from '../domain/states';
+import { camelRow, camelRows, type ErrorInfo, type RunRow } from './rows';
+
+export interface NewRun {
+  id: string;
+  orgId: string;
+  workflowId: string;
+  workflowVersion: number;
+  appId: string | null;
+  input: unknown;
+  idempotencyKey: string | null;
+  startedByKind: string;
+  startedById: string;
+  startedByUserId: string | null;
+  startedByApiKeyId: string | null;
+  startedByDisplay: string | null;
+  requestId: string | null;
+}
+
+export async function insertRun(db: Queryable, r: NewRun): Promise<RunRow> {
+  const { rows } = await db.query(
+    `INSERT INTO runs (id, org_id, workflow_id, workflow_version, app_id, status, input, idempotency_key,
+                       started_by_kind, started_by_id, started_by_user_id, started_by_api_key_id, started_by_display, request_id)
+     VALUES ($1, $2, $3, $4, $5, 'QUEUED', $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
+    [
+      r.id,
+      r.orgId,
+      r.workflowId,
+      r.workflowVersion,
+      r.appId,
+      JSON.stringify(r.input),
+      r.idempotencyKey,
+      r.startedByKind,
+      r.startedById,
+      r.startedByUserId,
+      r.startedByApiKeyId,
+      r.startedByDisplay,
+      r.requestId,
+    ],
+  );
+  return camelRow<RunRow>(rows[0] as Record<string, unknown>);
+}
+
+export async function findRun(db: Queryable, id: string): Promise<RunRow | undefined> {
+  const { rows } = await db.query('SELECT * FROM runs WHERE id = $1', [id]);
+  return rows[0] ? camelRow<RunRow>(rows[0] as Record<string, unknown>) : undefined;
+}
+
+export async function findRunsByIds(db: Queryable, ids: readonly string[]): Promise<RunRow[]> {
+  const { rows } = await db.query('SELECT * FROM runs WHERE id = ANY($1::uuid[])', [ids]);
+  return camelRows<RunRow>(rows as Array<Record<string, unknown>>);
+}
+
+/** The run, locked: every change to a run and its tasks takes this lock first (one order, no deadlocks). */
+export async function lockRun(db: Queryable, id: string): Promise<RunRow | undefined> {
+  const { rows } = await db.query('SELECT * FROM runs WHERE id = $1 FOR UPDATE', [id]);
+  return rows[0] ? camelRow<RunRow>(rows[0] as Record<string, unknown>) : undefined;
+}
+
+export async function findRunByIdempotencyKey(db: Queryable, key: string): Promise<RunRow | undefined> {
+  const { rows } = await db.query('SELECT * FROM runs WHERE idempotency_key = $1', [key]);
+  return rows[0] ? camelRow<RunRow>(rows[0] as Record<string, unknown>) : undefined;
+}
+
+export interface RunStatusChange {
+  status: RunStatus;
+  /** Set started_at if it is not set yet. */
+  started?: boolean;
+  /** Set finished_at to now (true) or clear it (false). */
+  finished?: boolean;
+  output?: unknown;
+  error?: ErrorInfo | null;
+  cancelReason?: string | null;
+}
+
+export async function updateRunStatus(db: Queryable, id: string, change: RunStatusChange): Promise<RunRow> {
+  const { rows } = await db.query(
+    `UPDATE runs SET
+       status = $2,
+       started_at = CASE WHEN $3 THEN coalesce(started_at, now()) ELSE started_at END,
+       finished_at = CASE WHEN $4::boolean IS NULL THEN finished_at WHEN $4 THEN now() ELSE NULL END,
+       output = CASE WHEN $5 THEN $6::jsonb ELSE output END,
+       error = CASE WHEN $7 THEN $8::jsonb ELSE error END,
+       cancel_reason = CASE WHEN $9 THEN $10 ELSE cancel_reason END,
+       updated_at = now()
+     WHERE id = $1 RETURNING *`,
+    [
+      id,
+      change.status,
+      change.started === true,
+      change.finished ?? null,
+      change.output !== undefined,
+      change.output === undefined ? null : JSON.stringify(change.output),
+      change.error !== undefined,
+      change.error === undefined || change.error === null ? null : JSON.stringify(change.error),
+      change.cancelReason !== undefined,
+      change.cancelReason ?? null,
+    ],
+  );
+  return camelRow<RunRow>(rows[0] as Record<string, unknown>);
+}
+
+/** Takes `count` sequence numbers for a run's events; resolves to the last one taken. */
+export async function allocateEventSeqs(db: Queryable, runId: string, count: number): Promise<number> {
+  const { rows } = await db.query<{ last_seq: number }>('UPDATE runs SET last_seq = last_seq + $2 WHERE id = $1 RETURNING last_seq', [runId, count]);
+  const last = rows[0]?.last_seq;
+  if (last === undefined) throw new Error(`run ${runId} vanished while recording its events`);
+  return last;
+}
+
+export interface RunFilter {
+  statuses?: RunStatus[] | undefined;
+  workflowId?: string | undefined;
+  appId?: string | undefined;
+  startedByUserId?: string | undefined;
+  createdAfter?: Date | undefined;
+  createdBefore?: Date | undefined;
+}
+
+const runWhere = (filter: RunFilter, params: unknown[]): string => {
+  const clauses: string[] = [];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    clauses.push(sql.replace('?', `$${params.length}`));
+  };
+  if (filter.statuses !== undefined && filter.statuses.length > 0) add('status = ANY(?::text[])', filter.statuses);
+  if (filter.workflowId !== undefined) add('workflow_id = ?', filter.workflowId);
+  if (filter.appId !== undefined) add('app_id = ?', filter.appId);
+  if (filter.startedByUserId !== undefined) add('started_by_user_id = ?', filter.startedByUserId);
+  if (filter.createdAfter !== undefined) add('created_at >= ?', filter.createdAfter);
+  if (filter.createdBefore !== undefined) add('created_at < ?', filter.createdBefore);
+  return clauses.length > 0 ? clauses.join(' AND ') : 'true';
+};
+
+/** Newest first (ids are UUIDv7), after the cursor's id. */
+export async function listRuns(db: Queryable, filter: RunFilter, afterId: string | undefined, limit: number): Promise<RunRow[]> {
+  const params: unknown[] = [];
+  let where = runWhere(filter, params);
+  if (afterId !== undefined) {
+    params.push(afterId);
+    where += ` AND id < $${params.length}`;
+  }
+  params.push(limit);
+  const { rows } = await db.query(`SELECT * FROM runs WHERE ${where} ORDER BY id DESC LIMIT $${params.length}`, params);
+  return camelRows<RunRow>(rows as Array<Record<string, unknown>>);
+}
+
+export async function countRuns(db: Queryable, filter: RunFilter): Promise<number> {
+  const params: unknown[] = [];
+  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM runs WHERE ${runWhere(filter, params)}`, params);
+  return rows[0]?.n ?? 0;
+}
+
+export interface RunStats {
+  runs: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  active: number;
+  p50DurationMs: number | null;
+  p95DurationMs: number | null;
+}
+
+/** Counts and duration percentiles of the runs of an app created since `since`. */
+export async function appRunStats(db: Queryable, appId: string, since: Date): Promise<RunStats> {
+  const { rows } = await db.query<RunStats>(
+    `SELECT count(*)::int AS runs,
+            count(*) FILTER (WHERE status = 'SUCCEEDED')::int AS succeeded,
+            count(*) FILTER (WHERE status = 'FAILED')::int AS failed,
+            count(*) FILTER (WHERE status = 'CANCELLED')::int AS cancelled,
+            count(*) FILTER (WHERE status IN ('QUEUED', 'RUNNING'))::int AS active,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - created_at) * 1000)
+              FILTER (WHERE status = 'SUCCEEDED') AS "p50DurationMs",
+            percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - created_at) * 1000)
+              FILTER (WHERE status = 'SUCCEEDED') AS "p95DurationMs"
+       FROM runs WHERE app_id = $1 AND created_at >= $2`,
+    [appId, since],
+  );
+  const r = rows[0];
+  return {
+    runs: r?.runs ?? 0,
+    succeeded: r?.succeeded ?? 0,
+    failed: r?.failed ?? 0,
+    cancelled: r?.cancelled ?? 0,
+    active: r?.active ?? 0,
+    p50DurationMs: r?.p50DurationMs === null || r?.p50DurationMs === undefined ? null : Math.round(Number(r.p50DurationMs)),
+    p95DurationMs: r?.p95DurationMs === null || r?.p95DurationMs === undefined ? null : Math.round(Number(r.p95DurationMs)),
+  };
+}

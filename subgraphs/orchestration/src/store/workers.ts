@@ -1,0 +1,135 @@
+import type { Queryable } from '@orchestra/lib';
+import { camelRow, camelRows, type WorkerResources, type WorkerRow, type WorkerStatus } from './rows';
+
+export interface WorkerRegistration {
+  id: string;
+  endpoint: string;
+  pool: string;
+  capabilities: string[];
+  slotsTotal: number;
+  slotsFree: number;
+  labels: Record<string, string>;
+  resources: WorkerResources | null;
+  version: string | null;
+}
+
+/** Registers (or re-registers) a worker as ONLINE with a lease ending `leaseMs` from now. */
+export async function upsertWorker(db: Queryable, w: WorkerRegistration, leaseMs: number): Promise<WorkerRow> {
+  const { rows } = await db.query(
+    `INSERT INTO workers (id, endpoint, pool, capabilities, slots_total, slots_free, labels, resources, version, status,
+                          registered_at, last_heartbeat_at, lease_expires_at, left_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'ONLINE', now(), now(), now() + make_interval(secs => $10::double precision / 1000), NULL)
+     ON CONFLICT (id) DO UPDATE SET
+       endpoint = EXCLUDED.endpoint, pool = EXCLUDED.pool, capabilities = EXCLUDED.capabilities,
+       slots_total = EXCLUDED.slots_total, slots_free = EXCLUDED.slots_free, labels = EXCLUDED.labels,
+       resources = EXCLUDED.resources, version = EXCLUDED.version, status = 'ONLINE',
+       registered_at = now(), last_heartbeat_at = now(), lease_expires_at = EXCLUDED.lease_expires_at, left_at = NULL
+     RETURNING *`,
+    [w.id, w.endpoint, w.pool, w.capabilities, w.slotsTotal, w.slotsFree, JSON.stringify(w.labels), w.resources === null ? null : JSON.stringify(w.resources), w.version, leaseMs],
+  );
+  return camelRow<WorkerRow>(rows[0] as Record<string, unknown>);
+}
+
+/** Extends the lease of an ONLINE worker; undefined when the registry does not know it (any more). */
+export async function heartbeatWorker(db: Queryable, id: string, slotsFree: number, resources: WorkerResources | null, leaseMs: number): Promise<WorkerRow | undefined> {
+  const { rows } = await db.query(
+    `UPDATE workers SET last_heartbeat_at = now(), lease_expires_at = now() + make_interval(secs => $4::double precision / 1000),
+                        slots_free = $2, resources = coalesce($3::jsonb, resources)
+      WHERE id = $1 AND status = 'ONLINE' RETURNING *`,
+    [id, slotsFree, resources === null ? null : JSON.stringify(resources), leaseMs],
+  );
+  return rows[0] ? camelRow<WorkerRow>(rows[0] as Record<string, unknown>) : undefined;
+}
+
+export async function setWorkerStatus(db: Queryable, id: string, status: Exclude<WorkerStatus, 'ONLINE'>): Promise<WorkerRow | undefined> {
+  const { rows } = await db.query(`UPDATE workers SET status = $2, left_at = now() WHERE id = $1 AND status = 'ONLINE' RETURNING *`, [id, status]);
+  return rows[0] ? camelRow<WorkerRow>(rows[0] as Record<string, unknown>) : undefined;
+}
+
+/** ONLINE workers whose lease ran out become LOST; resolves to their ids. */
+export async function expireWorkerLeases(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(`UPDATE workers SET status = 'LOST', left_at = now() WHERE status = 'ONLINE' AND lease_expires_at < now() RETURNING id`);
+  return rows.map((r) => r.id);
+}
+
+export async function findWorkers(db: Queryable, ids: readonly string[]): Promise<WorkerRow[]> {
+  const { rows } = await db.query('SELECT * FROM workers WHERE id = ANY($1::text[])', [ids]);
+  return camelRows<WorkerRow>(rows as Array<Record<string, unknown>>);
+}
+
+export interface WorkerFilter {
+  pool?: string | undefined;
+  statuses?: WorkerStatus[] | undefined;
+  capability?: string | undefined;
+}
+
+/** The fleet, with what PostgreSQL has running on each. */
+export async function listWorkers(db: Queryable, filter: WorkerFilter): Promise<WorkerRow[]> {
+  const params: unknown[] = [];
+  const clauses: string[] = [];
+  if (filter.pool !== undefined) {
+    params.push(filter.pool);
+    clauses.push(`w.pool = $${params.length}`);
+  }
+  if (filter.statuses !== undefined && filter.statuses.length > 0) {
+    params.push(filter.statuses);
+    clauses.push(`w.status = ANY($${params.length}::text[])`);
+  }
+  if (filter.capability !== undefined) {
+    params.push(filter.capability);
+    clauses.push(`$${params.length} = ANY(w.capabilities)`);
+  }
+  const { rows } = await db.query(
+    `SELECT w.*, (SELECT count(*)::int FROM task_attempts a WHERE a.worker_id = w.id AND a.status = 'RUNNING') AS running
+       FROM workers w WHERE ${clauses.length > 0 ? clauses.join(' AND ') : 'true'}
+      ORDER BY w.status, w.pool, w.id`,
+    params,
+  );
+  return camelRows<WorkerRow>(rows as Array<Record<string, unknown>>);
+}
+
+/**
+ * Live workers that can run a task (pool, capability, every label), least loaded first, with their
+ * running count. The caller locks the one it picks and counts again (lockWorkerSlots).
+ */
+export async function dispatchCandidates(db: Queryable, pool: string, capability: string, labels: Record<string, string>, exclude: readonly string[]): Promise<WorkerRow[]> {
+  const { rows } = await db.query(
+    `SELECT w.*, r.running FROM workers w
+       CROSS JOIN LATERAL (SELECT count(*)::int AS running FROM task_attempts a WHERE a.worker_id = w.id AND a.status = 'RUNNING') r
+      WHERE w.status = 'ONLINE' AND w.lease_expires_at > now() AND w.pool = $1 AND $2 = ANY(w.capabilities)
+        AND w.labels @> $3::jsonb AND NOT (w.id = ANY($4::text[])) AND r.running < w.slots_total
+      ORDER BY r.running::float / greatest(w.slots_total, 1), random()
+      LIMIT 10`,
+    [pool, capability, JSON.stringify(labels), exclude],
+  );
+  return camelRows<WorkerRow>(rows as Array<Record<string, unknown>>);
+}
+
+/**
+ * Locks a worker row (so claims on it are serialized) and counts its RUNNING attempts after the
+ * lock: a fresh statement sees every claim committed before it. Undefined when it is not ONLINE.
+ */
+export async function lockWorkerSlots(db: Queryable, id: string): Promise<{ slotsTotal: number; running: number } | undefined> {
+  const { rows } = await db.query<{ slots_total: number }>(`SELECT slots_total FROM workers WHERE id = $1 AND status = 'ONLINE' AND lease_expires_at > now() FOR UPDATE`, [id]);
+  const worker = rows[0];
+  if (!worker) return undefined;
+  const counted = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM task_attempts WHERE worker_id = $1 AND status = 'RUNNING'`, [id]);
+  return { slotsTotal: worker.slots_total, running: counted.rows[0]?.n ?? 0 };
+}
+
+/** Capabilities advertised by workers that are ONLINE now. */
+export async function advertisedCapabilities(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ capability: string }>(`SELECT DISTINCT unnest(capabilities) AS capability FROM workers WHERE status = 'ONLINE'`);
+  return rows.map((r) => r.capability);
+}
+
+export async function workerPools(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ pool: string }>(`SELECT DISTINCT pool FROM workers WHERE status = 'ONLINE'`);
+  return rows.map((r) => r.pool);
+}
+
+/** Forgets workers that left more than `olderThanMs` ago. */
+export async function pruneWorkers(db: Queryable, olderThanMs: number): Promise<number> {
+  const { rowCount } = await db.query(`DELETE FROM workers WHERE status <> 'ONLINE' AND left_at < now() - make_interval(secs => $1::double precision / 1000)`, [olderThanMs]);
+  return rowCount ?? 0;
+}

@@ -1,0 +1,144 @@
+// Test support for the orchestration service's in-process suites (not exported from the package):
+// the real service against a PostgreSQL schema and Redis prefix of its own, real workers from
+// @orchestra/workers over real gRPC, and GraphQL requests signed like the gateway signs them.
+import { randomUUID } from 'node:crypto';
+import {
+  createMemoryLogger,
+  createPool,
+  createPrincipalSigner,
+  createRedis,
+  createTestSchema,
+  generatePrincipalKeys,
+  listenService,
+  loadConfig,
+  newRequestId,
+  runMigrations,
+  TEST_DATABASE_URL,
+  TEST_INTERNAL_TOKEN,
+  TEST_REDIS_URL,
+  uniqueName,
+  type Pool,
+  type Principal,
+  type Redis,
+  type Role,
+} from '@orchestra/lib';
+import { createWorker, workerConfigSchema, type WorkerHandle } from '@orchestra/workers';
+import { orchestrationConfigSchema } from '../config';
+import { TENANT_ROLE } from '../engine/engine';
+import { migrationsDir } from '../schema';
+import { createOrchestrationService, type OrchestrationService } from '../service';
+
+export interface GraphQLResult<T> {
+  data: T | null | undefined;
+  errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, unknown> }>;
+}
+
+export interface TestOrchestration {
+  service: OrchestrationService;
+  pool: Pool;
+  redis: Redis;
+  prefix: string;
+  schema: string;
+  grpcAddress: string;
+  log: ReturnType<typeof createMemoryLogger>;
+  /** Runs a GraphQL operation as `principal`, with the gateway's signature. */
+  graphql<T = Record<string, unknown>>(principal: Principal, query: string, variables?: Record<string, unknown>): Promise<GraphQLResult<T>>;
+  startWorker(env?: Record<string, string>): Promise<WorkerHandle>;
+  stop(): Promise<void>;
+}
+
+export const userPrincipal = (orgId: string, role: Role, userId: string = randomUUID()): Principal => ({
+  kind: 'user',
+  id: userId,
+  userId,
+  orgId,
+  role,
+  scopes: [],
+  display: `${role}@${orgId.slice(0, 8)}.test`,
+  requestId: newRequestId(),
+});
+
+export const apiKeyPrincipal = (orgId: string, scopes: string[]): Principal => {
+  const id = randomUUID();
+  return { kind: 'apiKey', id, apiKeyId: id, orgId, scopes, display: 'test key', requestId: newRequestId() };
+};
+
+export async function startTestOrchestration(env: Record<string, string> = {}): Promise<TestOrchestration> {
+  const keys = generatePrincipalKeys();
+  const signer = createPrincipalSigner(keys.privateKeyPem);
+  const { schema, drop } = await createTestSchema('orch');
+  const prefix = uniqueName('test:orch');
+  const log = createMemoryLogger('orchestration');
+  const config = loadConfig(orchestrationConfigSchema, {
+    DATABASE_URL: TEST_DATABASE_URL,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_PREFIX: prefix,
+    DB_SCHEMA: schema,
+    INTERNAL_TOKEN: TEST_INTERNAL_TOKEN,
+    PRINCIPAL_PUBLIC_KEY: keys.publicKeyPem,
+    WORKER_HEARTBEAT_INTERVAL_MS: '200',
+    WORKER_LEASE_TTL_MS: '1500',
+    RECONCILE_INTERVAL_MS: '300',
+    DISPATCH_RETRY_DELAY_MS: '50',
+    EVENT_FLUSH_INTERVAL_MS: '50',
+    DRAIN_TIMEOUT_MS: '1000',
+    ...env,
+  });
+  const pool = createPool({ url: TEST_DATABASE_URL, schema, applicationName: 'orchestration-test', log });
+  const redis = createRedis({ url: TEST_REDIS_URL, name: 'orchestration-test', log });
+  await runMigrations({ pool, schema, dir: migrationsDir, tenantRole: TENANT_ROLE, log });
+  const service = createOrchestrationService({ config, pool, redis, log });
+  const addresses = await listenService(service, { host: '127.0.0.1', httpPort: 0, grpcPort: 0 });
+  const grpcAddress = addresses.grpcAddress as string;
+  const workers: WorkerHandle[] = [];
+
+  return {
+    service,
+    pool,
+    redis,
+    prefix,
+    schema,
+    grpcAddress,
+    log,
+    async graphql<T>(principal: Principal, query: string, variables?: Record<string, unknown>) {
+      const res = await service.http.inject({
+        method: 'POST',
+        url: '/graphql',
+        headers: { 'content-type': 'application/json', 'x-orchestra-principal': await signer.sign({ ...principal, requestId: newRequestId() }) },
+        payload: { query, variables },
+      });
+      return res.json<GraphQLResult<T>>();
+    },
+    async startWorker(workerEnv = {}) {
+      const workerConfig = loadConfig(workerConfigSchema, {
+        INTERNAL_TOKEN: TEST_INTERNAL_TOKEN,
+        ORCHESTRATION_GRPC_ADDR: grpcAddress,
+        HOST: '127.0.0.1',
+        NVIDIA_SMI_PATH: '/nonexistent/nvidia-smi',
+        WORKER_ID: uniqueName('w'),
+        WORKER_DRAIN_GRACE_MS: '0',
+        ...workerEnv,
+      });
+      const worker = createWorker({ config: workerConfig, log: log.child({ worker: workerConfig.WORKER_ID }), registration: { retry: { initialMs: 50, maxMs: 200 } } });
+      await listenService(worker, { host: '127.0.0.1', httpPort: 0, grpcPort: 0 });
+      workers.push(worker);
+      return worker;
+    },
+    async stop() {
+      await Promise.allSettled(workers.map((w) => w.stop()));
+      await service.stop();
+      await pool.end();
+      const stale = await redis.keys(`${prefix}*`);
+      if (stale.length > 0) await redis.del(...stale);
+      await redis.quit();
+      await drop();
+    },
+  };
+}
+
+/** Deletes every Redis key of the suite: what a FLUSHALL does to this service, without touching other suites. */
+export async function flushPrefix(redis: Redis, prefix: string): Promise<number> {
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  return keys.length;
+}
