@@ -1,10 +1,10 @@
 // The Helm chart (deploy/helm/orchestra) rendered by the real helm binary, with the default values and
 // with a production-like values file, every object checked against the Kubernetes schemas
 // (kubernetes-models) and against what the services themselves expect (their zod config schemas).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createPrincipalSigner, createPrincipalVerifier, loadConfig, servicePrincipal } from '@orchestra/lib';
 import { parse as parseYaml } from 'yaml';
-import { PRODUCTION_VALUES, admits, fetchHelm, helm, named, ofKind, render, renderArgs, selects, CHART, type K8sObject, type Peer, type Rendered } from './helm';
+import { PRODUCTION_VALUES, ROOT, admits, fetchHelm, helm, named, ofKind, render, renderArgs, selects, CHART, type K8sObject, type Peer, type Rendered } from './helm';
 
 const RELEASE = 'orch';
 const NAMESPACE = 'orchestra';
@@ -290,6 +290,55 @@ describe('services and probes', () => {
     expect(envEntry(gateway, 'IDENTITY_GRPC_ADDR')?.value).toBe(`${PREFIX}-identity:${GRPC_PORTS['identity']}`);
     // Subgraphs deliver audit events to the audit service.
     for (const s of SUBGRAPHS) expect(envEntry(deployment(defaults, s), 'AUDIT_GRPC_ADDR')?.value).toBe(`${PREFIX}-audit:${GRPC_PORTS['audit']}`);
+  });
+});
+
+describe('the image', () => {
+  const dockerfile = () => readFileSync(`${ROOT}/Dockerfile`, 'utf8');
+  /** .dockerignore as Docker reads it: later lines win, `!` re-includes, `*` stays within a path segment. */
+  const ignoredByDocker = (path: string): boolean => {
+    let ignored = false;
+    for (const raw of readFileSync(`${ROOT}/.dockerignore`, 'utf8').split('\n')) {
+      const line = raw.trim();
+      if (line === '' || line.startsWith('#')) continue;
+      const negated = line.startsWith('!');
+      const pattern = (negated ? line.slice(1) : line).replace(/\/$/, '');
+      const regex = new RegExp(`^${pattern.split('**').map((part) => part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')).join('.*')}(/.*)?$`);
+      if (regex.test(path)) ignored = !negated;
+    }
+    return ignored;
+  };
+
+  test('the Dockerfile installs with the manifest of every workspace, so npm keeps the committed lockfile', () => {
+    const workspaces = (JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')) as { workspaces: string[] }).workspaces;
+    for (const workspace of workspaces) {
+      expect([workspace, dockerfile().includes(`COPY ${workspace}/package.json ${workspace}/`)]).toEqual([workspace, true]);
+      expect([workspace, ignoredByDocker(`${workspace}/package.json`)]).toEqual([workspace, false]);
+    }
+    expect(dockerfile()).toMatch(/^RUN .*npm install\b/m);
+    expect(dockerfile()).not.toMatch(/^RUN .*npm ci\b/m);
+    expect(dockerfile()).toMatch(/^USER 10001:10001$/m);
+  });
+
+  test('every service the chart starts is in the repository and in the image', () => {
+    const entries = new Set(ofKind(production.objects, 'Deployment').map((d) => container(d).command[2] as string));
+    expect(entries.size).toBe(6);
+    for (const entry of entries) {
+      expect([entry, existsSync(`${ROOT}/${entry}`)]).toEqual([entry, true]);
+      expect([entry, ignoredByDocker(entry)]).toEqual([entry, false]);
+    }
+    expect(ignoredByDocker('tests/helm/chart.test.ts')).toBe(true);
+    expect(ignoredByDocker('lib/src/config.test.ts')).toBe(true);
+    expect(ignoredByDocker('gateway/node_modules/x/index.js')).toBe(true);
+  });
+
+  test('a changed database URL rolls the pods, and a render with generated keys is otherwise stable', () => {
+    const checksum = (r: Rendered) => new Set(ofKind(r.objects, 'Deployment').map((d) => d.spec.template.metadata.annotations?.['checksum/secret-inputs']));
+    const again = render(helmBinary, { release: RELEASE, namespace: NAMESPACE });
+    const moved = render(helmBinary, { release: RELEASE, namespace: NAMESPACE, set: ['database.url=postgres://orchestra@db-2.internal:5432/orchestra'] });
+    expect(checksum(defaults).size).toBe(1);
+    expect(checksum(again)).toEqual(checksum(defaults));
+    expect([...checksum(moved)][0]).not.toBe([...checksum(defaults)][0]);
   });
 });
 

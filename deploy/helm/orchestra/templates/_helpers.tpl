@@ -171,9 +171,9 @@ orchestra.dev/worker-group: {{ . }}
 {{- $_ := set $annotations "prometheus.io/port" (toString .port) }}
 {{- $_ := set $annotations "prometheus.io/path" "/metrics" }}
 {{- end }}
-{{- with .extra }}
-{{- $annotations = merge $annotations . }}
-{{- end }}
+{{- /* Env from a Secret is read at start only: a changed URL or Secret name must roll the pods. */}}
+{{- $secretInputs := dict "secrets" .root.Values.secrets.existingSecret "database" .root.Values.database "redis" .root.Values.redis }}
+{{- $_ := set $annotations "checksum/secret-inputs" (toJson $secretInputs | sha256sum) }}
 {{- with $annotations }}
 annotations:
   {{- toYaml . | nindent 2 }}
