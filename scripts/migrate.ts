@@ -1,0 +1,61 @@
+// Applies every service's database migrations and exits: the Helm pre-install/pre-upgrade Job runs
+// this, so pods start against an up-to-date schema. (Each service also migrates at start, under
+// the same advisory lock, so running both is safe.)
+//   DATABASE_URL            the database (default postgres://postgres@127.0.0.1:5432/orchestra)
+//   MIGRATE_SERVICES        comma-separated subset (default: identity,catalog,orchestration,audit)
+//   <SERVICE>_DB_SCHEMA     a service's schema when it is not the service's name (e.g. AUDIT_DB_SCHEMA)
+import { z } from 'zod';
+import { ConfigError, createLogger, createPool, env, loadConfig, runMigrations, type Logger, type Pool } from '@orchestra/lib';
+import { migrateAudit } from '@orchestra/audit';
+import { CATALOG_TENANT_ROLE, migrationsDir as catalogMigrations } from '@orchestra/catalog';
+import { IDENTITY_TENANT_ROLE, migrationsDir as identityMigrations } from '@orchestra/identity';
+import { TENANT_ROLE as ORCHESTRATION_TENANT_ROLE, migrationsDir as orchestrationMigrations } from '@orchestra/orchestration';
+
+const SERVICES = ['identity', 'catalog', 'orchestration', 'audit'] as const;
+type Service = (typeof SERVICES)[number];
+
+const migrators: Record<Service, (pool: Pool, schema: string, log: Logger) => Promise<string[]>> = {
+  identity: (pool, schema, log) => runMigrations({ pool, schema, dir: identityMigrations, tenantRole: IDENTITY_TENANT_ROLE, log }),
+  catalog: (pool, schema, log) => runMigrations({ pool, schema, dir: catalogMigrations, tenantRole: CATALOG_TENANT_ROLE, log }),
+  orchestration: (pool, schema, log) => runMigrations({ pool, schema, dir: orchestrationMigrations, tenantRole: ORCHESTRATION_TENANT_ROLE, log }),
+  audit: (pool, schema, log) => migrateAudit({ pool, schema, log }),
+};
+
+const configSchema = z.object({
+  DATABASE_URL: env.url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/orchestra'),
+  LOG_LEVEL: env.logLevel(),
+  MIGRATE_SERVICES: env.list([...SERVICES]).refine((list) => list.every((s) => (SERVICES as readonly string[]).includes(s)), {
+    error: `expects a comma-separated subset of ${SERVICES.join(', ')}`,
+  }),
+  IDENTITY_DB_SCHEMA: env.string('identity'),
+  CATALOG_DB_SCHEMA: env.string('catalog'),
+  ORCHESTRATION_DB_SCHEMA: env.string('orchestration'),
+  AUDIT_DB_SCHEMA: env.string('audit'),
+});
+
+async function main(): Promise<void> {
+  const config = loadConfig(configSchema);
+  const log = createLogger({ service: 'migrate', level: config.LOG_LEVEL });
+  const schemaOf: Record<Service, string> = {
+    identity: config.IDENTITY_DB_SCHEMA,
+    catalog: config.CATALOG_DB_SCHEMA,
+    orchestration: config.ORCHESTRATION_DB_SCHEMA,
+    audit: config.AUDIT_DB_SCHEMA,
+  };
+  for (const service of config.MIGRATE_SERVICES as Service[]) {
+    const schema = schemaOf[service];
+    const pool = createPool({ url: config.DATABASE_URL, schema, applicationName: `orchestra-migrate-${service}`, max: 2, log });
+    try {
+      const applied = await migrators[service](pool, schema, log);
+      log.info('service migrated', { migrated: service, schema, applied: applied.length });
+    } finally {
+      await pool.end();
+    }
+  }
+  log.info('migrations complete', { services: config.MIGRATE_SERVICES });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`migrate: ${error instanceof ConfigError ? error.message : `failed: ${(error as Error).message}`}\n`);
+  process.exit(1);
+});
