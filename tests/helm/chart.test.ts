@@ -32,6 +32,7 @@ beforeAll(async () => {
   const monitoring = await import('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1');
   models = {
     'v1/Secret': core.Secret,
+    'v1/Pod': core.Pod,
     'v1/Service': core.Service,
     'v1/ServiceAccount': core.ServiceAccount,
     'v1/PersistentVolumeClaim': core.PersistentVolumeClaim,
@@ -476,6 +477,18 @@ describe('network policies', () => {
       expect(admits(policies, stranger('monitoring'), target(production, component, 'grpc'))).toBe(false);
     }
     expect(admits(ofKind(defaults.objects, 'NetworkPolicy'), stranger('monitoring'), target(defaults, 'identity', 'http'))).toBe(false);
+  });
+
+  test('`helm test` checks the gateway through its Service, and the gateway\'s policy lets it in', () => {
+    for (const r of [defaults, production]) {
+      const pod = named(r.objects, 'Pod', `${PREFIX}-test-gateway`);
+      expect(pod.metadata.annotations?.['helm.sh/hook']).toBe('test');
+      const service = named(r.objects, 'Service', `${PREFIX}-gateway`);
+      expect(pod.spec.containers[0].command.at(-1)).toBe(`http://${service.metadata.name}:${service.spec.ports[0].port}`);
+      expect(pod.spec.containers[0].command.join(' ')).toMatch(/\/healthz.*\/readyz/);
+      expect(pod.spec.containers[0].securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+      expect(admits(ofKind(r.objects, 'NetworkPolicy'), inNamespace(pod.metadata.labels!), target(r, 'gateway', 'http'))).toBe(true);
+    }
   });
 
   test('the evaluator of this test admits everything when the policies are turned off (it can fail)', () => {
