@@ -33,6 +33,8 @@ const LOG_LEVELS: Record<ExecutorLogLevel, automationV1.LogLevel> = {
 /** Finished attempts are remembered this long, so a duplicate Execute gets the result instead of a re-run. */
 const RECENT_TTL_MS = 15 * 60 * 1000;
 const RECENT_MAX = 2_000;
+/** ...and within this many bytes of output in total (outputs can be megabytes of HTTP body). */
+const RECENT_MAX_BYTES = 32 * 1024 * 1024;
 /** A call that ends this close to its deadline ended because of it. */
 const DEADLINE_SLACK_MS = 250;
 /** How long aborted attempts get to end during shutdown. */
@@ -95,7 +97,8 @@ const inputError = (issues: ReadonlyArray<{ path: PropertyKey[]; message: string
 
 export function createAttemptTable({ slots, executors, log, metrics }: AttemptTableOptions): AttemptTable {
   const running = new Map<string, Attempt>();
-  const recentResults = new Map<string, { result: TaskResult; at: number }>();
+  const recentResults = new Map<string, { result: TaskResult; at: number; bytes: number }>();
+  let recentBytes = 0;
   let accepting = true;
   const busy = metrics?.gauge('worker_slots_busy', 'Task attempts running on this worker');
   const finishedTotal = metrics?.counter('worker_attempts_total', 'Task attempts finished, by capability and outcome', ['capability', 'outcome']);
@@ -103,11 +106,15 @@ export function createAttemptTable({ slots, executors, log, metrics }: AttemptTa
 
   const remember = (id: string, result: TaskResult) => {
     const now = Date.now();
+    const bytes = result.outcome?.$case === 'success' ? JSON.stringify(result.outcome.value.output ?? null).length : 256;
+    // Oldest first: drop what expired or does not fit.
     for (const [key, entry] of recentResults) {
-      if (recentResults.size < RECENT_MAX && now - entry.at < RECENT_TTL_MS) break;
+      if (recentResults.size < RECENT_MAX && recentBytes + bytes <= RECENT_MAX_BYTES && now - entry.at < RECENT_TTL_MS) break;
       recentResults.delete(key);
+      recentBytes -= entry.bytes;
     }
-    recentResults.set(id, { result, at: now });
+    recentResults.set(id, { result, at: now, bytes });
+    recentBytes += bytes;
   };
 
   const recent = (attemptId: string): TaskResult | undefined => {
