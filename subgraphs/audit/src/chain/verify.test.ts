@@ -1,4 +1,5 @@
 import { newId } from '@orchestra/lib';
+import { checkChain } from './check';
 import { eventHash } from './hash';
 import { auditEvent, member, startAuditForTest, type AuditUnderTest } from '../test-harness';
 
@@ -162,6 +163,14 @@ describe('verifyAuditChain', () => {
     const { orgId } = await orgWithEvents(2);
     await expect(verify(orgId, { from: '2030-01-01T00:00:00Z' })).resolves.toMatchObject({ ok: true, checkedEvents: 0, anchor: 'NONE' });
     await expect(verify(newId())).resolves.toMatchObject({ ok: true, checkedEvents: 0 });
+  });
+
+  it('checks the platform chain, which no tenant can query, for operators', async () => {
+    const event = auditEvent({ orgId: '', action: 'auth.login', outcome: 'UNAUTHENTICATED' });
+    await audit.record([event, auditEvent({ orgId: '', action: 'auth.login' })]);
+    await expect(checkChain(audit.pool, 'platform', audit.archiveDir)).resolves.toMatchObject({ ok: true, chain: { ok: true, anchor: 'GENESIS' }, archives: [] });
+    await tamper("UPDATE audit_events SET outcome = 'success' WHERE id = $1", [event.eventId]);
+    await expect(checkChain(audit.pool, 'platform', audit.archiveDir)).resolves.toMatchObject({ ok: false, chain: { break: { reason: 'HASH_MISMATCH', eventId: event.eventId } } });
   });
 
   it('refuses from later than to', async () => {
