@@ -322,8 +322,9 @@ describe('the image', () => {
   });
 
   test('every service the chart starts is in the repository and in the image', () => {
-    const entries = new Set(ofKind(production.objects, 'Deployment').map((d) => container(d).command[2] as string));
-    expect(entries.size).toBe(6);
+    const entries = new Set([...ofKind(production.objects, 'Deployment'), ...ofKind(production.objects, 'Job')].map((d) => container(d).command[2] as string));
+    expect(entries.size).toBe(7);
+    expect(entries).toContain('scripts/migrate.ts');
     for (const entry of entries) {
       expect([entry, existsSync(`${ROOT}/${entry}`)]).toEqual([entry, true]);
       expect([entry, ignoredByDocker(entry)]).toEqual([entry, false]);
@@ -524,6 +525,7 @@ describe('migrations', () => {
       expect(annotations['helm.sh/hook-delete-policy']).toContain('before-hook-creation');
       expect(container(job).command).toEqual(['node', 'node_modules/tsx/dist/cli.mjs', 'scripts/migrate.ts']);
       expect(podSpec(job).restartPolicy).toBe('Never');
+      expect(envEntry(job, 'MIGRATE_SERVICES')?.value).toBe('identity,catalog,orchestration,audit');
       expect(envEntry(job, 'DATABASE_URL')?.valueFrom?.secretKeyRef).toBeDefined();
     }
     // The Secret the Job reads exists before it: a hook of the same phases with a lower weight.
@@ -533,6 +535,11 @@ describe('migrations', () => {
     expect(Number(secret.metadata.annotations?.['helm.sh/hook-weight'])).toBeLessThan(Number(job.metadata.annotations?.['helm.sh/hook-weight']));
     // And it does not depend on the release's ServiceAccount, which does not exist yet on a first install.
     expect(podSpec(job).serviceAccountName).toBe('default');
+  });
+
+  test('the Job migrates only the services the release runs', () => {
+    const r = render(helmBinary, { release: RELEASE, namespace: NAMESPACE, set: ['catalog.enabled=false'] });
+    expect(envEntry(named(r.objects, 'Job', `${PREFIX}-migrate`), 'MIGRATE_SERVICES')?.value).toBe('identity,orchestration,audit');
   });
 
   test('migrations.enabled=false renders no Job', () => {
