@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     const ring = createKeyRing({ pool, log, algorithm: config.SIGNING_KEY_ALGORITHM, accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS });
     const key = await ring.rotate(publishAhead);
     const { keys } = await ring.jwks();
-    log.info('signing key rotated', { kid: key.kid, algorithm: key.algorithm, signsFrom: key.activatesAt.toISOString(), publishedKeys: keys.map((k) => k.kid) });
+    log.info('signing key rotation done', { kid: key.kid, algorithm: key.algorithm, signsFrom: key.activatesAt.toISOString(), publishedKeys: keys.map((k) => k.kid) });
   } finally {
     await pool.end();
   }
