@@ -47,9 +47,9 @@ export async function listenService(handle: ServiceHandle, { host, httpPort, grp
  * The body of every main.ts: runs `main`, turns a ConfigError into one line on stderr and exit 1,
  * and on SIGINT/SIGTERM runs the returned stop function once (a second signal exits at once).
  */
-export function runMain(name: string, main: () => Promise<{ stop: () => Promise<void>; log: Logger }>): void {
+export function runMain(name: string, main: () => Promise<{ stop: () => Promise<void>; log: Logger; stopTimeoutMs?: number }>): void {
   main()
-    .then(({ stop, log }) => {
+    .then(({ stop, log, stopTimeoutMs = 20_000 }) => {
       let stopping = false;
       let firstSignalAt = 0;
       const onSignal = (signal: NodeJS.Signals) => {
@@ -62,10 +62,11 @@ export function runMain(name: string, main: () => Promise<{ stop: () => Promise<
         stopping = true;
         firstSignalAt = Date.now();
         log.info('stopping', { signal });
+        // A process that drains long work (a worker) says how long its stop may take.
         const force = setTimeout(() => {
-          log.error('did not stop within 20 s: exiting');
+          log.error(`did not stop within ${Math.round(stopTimeoutMs / 1000)} s: exiting`);
           process.exit(1);
-        }, 20_000);
+        }, stopTimeoutMs);
         force.unref();
         stop().then(
           () => {

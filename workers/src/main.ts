@@ -12,5 +12,6 @@ runMain('worker', async () => {
   const worker = createWorker({ config, log, version });
   const addresses = await listenService(worker, { host: config.HOST, httpPort: config.HTTP_PORT, grpcPort: config.GRPC_PORT });
   log.info('listening', { ...addresses, workerId: worker.workerId, advertiseAddress: worker.advertiseAddress, orchestration: config.ORCHESTRATION_GRPC_ADDR });
-  return { log, stop: () => worker.stop() };
+  // Stopping waits for running attempts up to the drain grace period, then aborts the rest.
+  return { log, stop: () => worker.stop(), stopTimeoutMs: config.WORKER_DRAIN_GRACE_MS + 15_000 };
 });
