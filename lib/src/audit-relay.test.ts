@@ -38,6 +38,8 @@ async function startAudit(): Promise<void> {
       async record(request) {
         const bad = request.events.find((e) => e.action === 'bad.event');
         if (bad) throw new AppError('BAD_USER_INPUT', `event ${bad.eventId}: action "bad.event" is not allowed`, { field: 'events.action' });
+        // An event that trips a bug in the audit service: it answers INTERNAL for the whole batch.
+        if (request.events.some((e) => e.action === 'crash.event')) throw new Error('audit store exploded');
         if (gate) {
           const waitFor = gate;
           gate = undefined;
@@ -216,6 +218,24 @@ describe('audit outbox relay', () => {
     await expect(r.deliverOnce()).resolves.toBe(0);
     expect((await outbox()).filter((row) => row.delivered_at === null).map((row) => row.id)).toEqual([bad.eventId]);
     expect(log.lines.some((l) => l['msg'] === 'audit service rejected an event: it stays in the outbox' && l['eventId'] === bad.eventId)).toBe(true);
+  });
+
+  it('does not let an event that makes audit fail hold up the others', async () => {
+    const crash = await record('crash.event');
+    const good1 = await record();
+    const r = relay();
+    // In one batch: audit fails (INTERNAL), so the batch is resent one by one and good1 gets through.
+    await expect(r.deliverOnce()).resolves.toBe(1);
+    expect((await outbox()).find((row) => row.id === crash.eventId)).toMatchObject({ delivered_at: null, attempts: 1, last_error_code: 'INTERNAL' });
+
+    // Alone, it fails again; the relay then probes, taking the event that waited longest for its
+    // retry: the new one, not the culprit (whose retry is in the future).
+    await pool.query('UPDATE audit_outbox SET next_attempt_at = now() WHERE id = $1', [crash.eventId]);
+    await expect(r.deliverOnce()).resolves.toBe(0);
+    const good2 = await record();
+    await expect(r.deliverOnce()).resolves.toBe(1);
+    expect(received.map((e) => e.eventId)).toEqual([good1.eventId, good2.eventId]);
+    expect((await outbox()).filter((row) => row.delivered_at === null).map((row) => row.id)).toEqual([crash.eventId]);
   });
 
   it('wakes on the outbox NOTIFY instead of waiting for its poll', async () => {

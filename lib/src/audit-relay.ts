@@ -53,8 +53,10 @@ interface OutboxRow {
   attempts: number;
 }
 
-/** Errors that say something about the events themselves; everything else is about the link. */
+/** Audit refused the event itself: retrying the same bytes cannot help until someone looks. */
 const REJECTED = 'BAD_USER_INPUT';
+/** Audit could not be reached or did not answer in time (lib maps UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED here). */
+const UNREACHABLE = 'UNAVAILABLE';
 
 const ACTOR_KINDS: Record<OutboxAuditEvent['actor']['kind'], auditV1.ActorKind> = {
   user: auditV1.ActorKind.ACTOR_KIND_USER,
@@ -99,8 +101,10 @@ const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
  * rows pending to be sent again. A failed batch gets attempts/last_error and a next_attempt_at with
  * exponential backoff and jitter. While audit is unreachable the relay probes it with one event per
  * poll; the first success releases every event that only waited for it, so a backlog drains at once
- * instead of waiting out each row's backoff. An event audit rejects (BAD_USER_INPUT) is isolated from
- * its batch and keeps retrying on its own backoff; nothing is ever dropped.
+ * instead of waiting out each row's backoff. When audit answers but refuses a batch (it rejects an
+ * event, or fails on one), the batch is resent one event at a time: the others get through and only
+ * the culprit keeps retrying on its own backoff. Probes rotate over the backlog, so one such event
+ * cannot hold up the rest either. Nothing is ever dropped.
  */
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const {
@@ -153,10 +157,13 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const claim = async (tx: PoolClient, limit: number, probe: boolean): Promise<OutboxRow[]> => {
     // A probe ignores backoff (it asks whether audit is back) but not events audit itself rejected.
     const due = probe ? `last_error_code IS DISTINCT FROM '${REJECTED}'` : 'next_attempt_at <= now()';
+    // A probe takes the row that waited longest for its retry, so probes rotate over the backlog and
+    // one event that makes audit fail cannot hold up the others.
+    const order = probe ? 'next_attempt_at, created_at, id' : 'created_at, id';
     const { rows } = await tx.query<OutboxRow>(
       `SELECT id, event, attempts FROM ${table}
         WHERE delivered_at IS NULL AND ${due}
-        ORDER BY created_at, id
+        ORDER BY ${order}
         LIMIT $1
         FOR UPDATE SKIP LOCKED`,
       [limit],
@@ -202,6 +209,26 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   };
 
   /** One claimed batch: how many were claimed and delivered, and whether more may be due. */
+  const onRecovered = async (tx: PoolClient): Promise<number> => {
+    if (!linkDown) return 0;
+    linkDown = false;
+    const released = await releaseWaiting(tx);
+    log.info('audit service reachable again: delivering the backlog', { released });
+    return released;
+  };
+
+  const warnUnreachable = (error: AppError, rows: OutboxRow[]) => {
+    if (!linkDown) {
+      log.warn('audit service unreachable: events stay in the outbox and are retried', {
+        code: error.code,
+        error: error.message,
+        count: rows.length,
+        firstEventId: rows[0]?.id,
+      });
+    }
+  };
+
+  /** One claimed batch: how many were claimed and delivered, and whether more may be due. */
   const deliverBatch = async (): Promise<{ claimed: number; delivered: number; more: boolean }> => {
     const audit = grpcClient();
     if (audit === undefined) return { claimed: 0, delivered: 0, more: false };
@@ -210,56 +237,66 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return withSystemTransaction(pool, async (tx) => {
       const rows = await claim(tx, limit, probe);
       if (rows.length === 0) return { claimed: 0, delivered: 0, more: false };
+      let batchError: AppError;
       try {
         const response = await send(audit, rows);
         await markDelivered(tx, rows.map((r) => r.id));
         delivered.inc(rows.length);
-        let released = 0;
-        if (linkDown) {
-          linkDown = false;
-          released = await releaseWaiting(tx);
-          log.info('audit service reachable again: delivering the backlog', { released });
-        }
+        const released = await onRecovered(tx);
         log.debug('audit events delivered', { count: rows.length, stored: response.stored, duplicates: response.duplicates });
         return { claimed: rows.length, delivered: rows.length, more: rows.length === limit || released > 0 };
       } catch (error) {
-        const appError = toAppError(error);
-        if (appError.code !== REJECTED) {
-          await markFailed(tx, rows, appError);
-          failed.inc({ code: appError.code }, rows.length);
-          if (!linkDown) {
-            log.warn('audit service unreachable: events stay in the outbox and are retried', {
-              code: appError.code,
-              error: appError.message,
-              count: rows.length,
-              firstEventId: rows[0]?.id,
-            });
-          }
-          linkDown = true;
-          return { claimed: rows.length, delivered: 0, more: false };
-        }
-        // Audit answered, so the link is fine; find the events it refuses by sending them one by one.
-        linkDown = false;
-        let ok = 0;
-        for (const row of rows) {
-          try {
-            await send(audit, [row]);
-            await markDelivered(tx, [row.id]);
-            ok += 1;
-          } catch (singleError) {
-            const single = toAppError(singleError);
-            await markFailed(tx, [row], single);
-            failed.inc({ code: single.code });
-            if (single.code === REJECTED) {
-              log.error('audit service rejected an event: it stays in the outbox', { eventId: row.id, attempts: row.attempts + 1, error: single.message, field: single.field });
-            } else {
-              linkDown = true;
-            }
-          }
-        }
-        delivered.inc(ok);
-        return { claimed: rows.length, delivered: ok, more: !linkDown && rows.length === limit };
+        batchError = toAppError(error);
       }
+      if (batchError.code === UNREACHABLE || rows.length === 1) {
+        await markFailed(tx, rows, batchError);
+        failed.inc({ code: batchError.code }, rows.length);
+        if (batchError.code === REJECTED) {
+          // Audit answered: the link is fine, this one event is not.
+          await onRecovered(tx);
+          log.error('audit service rejected an event: it stays in the outbox', { eventId: rows[0]?.id, attempts: (rows[0]?.attempts ?? 0) + 1, error: batchError.message, field: batchError.field });
+        } else {
+          warnUnreachable(batchError, rows);
+          linkDown = true;
+        }
+        return { claimed: rows.length, delivered: 0, more: false };
+      }
+      // Audit answered but refused the batch (a rejected event, or one that makes it fail): send them
+      // one by one, so the rest get through and only the culprit waits.
+      let ok = 0;
+      let otherFailures = 0;
+      for (const [index, row] of rows.entries()) {
+        try {
+          await send(audit, [row]);
+          await markDelivered(tx, [row.id]);
+          ok += 1;
+        } catch (singleError) {
+          const single = toAppError(singleError);
+          if (single.code === UNREACHABLE) {
+            const rest = rows.slice(index);
+            await markFailed(tx, rest, single);
+            failed.inc({ code: single.code }, rest.length);
+            warnUnreachable(single, rest);
+            linkDown = true;
+            break;
+          }
+          await markFailed(tx, [row], single);
+          failed.inc({ code: single.code });
+          if (single.code !== REJECTED) otherFailures += 1;
+          log.error(single.code === REJECTED ? 'audit service rejected an event: it stays in the outbox' : 'audit service failed on an event: it stays in the outbox', {
+            eventId: row.id,
+            attempts: row.attempts + 1,
+            code: single.code,
+            error: single.message,
+            field: single.field,
+          });
+        }
+      }
+      delivered.inc(ok);
+      // Nothing got through and not for the events' own fault: treat audit as down (probe, then release).
+      if (ok === 0 && otherFailures > 0) linkDown = true;
+      else if (ok > 0) await onRecovered(tx);
+      return { claimed: rows.length, delivered: ok, more: !linkDown && rows.length === limit };
     });
   };
 
