@@ -80,9 +80,9 @@ export async function revokeApiKey(deps: IdentityDeps, principal: Principal, id:
     const after = await revokeApiKeyRow(tx, id, userId);
     if (!after) throw notFound('API key', id);
     const wasActive = before.revokedAt === null;
-    if (wasActive) {
-      await recordAudit(tx, SERVICE, principal, { action: 'api_key.revoke', targetType: 'ApiKey', targetId: id, diff: diffOf({ revokedAt: null }, { revokedAt: after.revokedAt?.toISOString() }) });
-    }
+    // Every mutation is an event; revoking twice says so instead of inventing a change.
+    const diff = wasActive ? diffOf({ revokedAt: null }, { revokedAt: after.revokedAt?.toISOString() }) : { alreadyRevoked: true };
+    await recordAudit(tx, SERVICE, principal, { action: 'api_key.revoke', targetType: 'ApiKey', targetId: id, diff });
     return { row: after, changed: wasActive };
   });
   // Published even when it was revoked already: a gateway that missed the first message drops it now.

@@ -213,15 +213,14 @@ export async function logout(deps: IdentityDeps, principal: Principal, presented
     const token = await findRefreshTokenForUpdate(tx, parsed.rowId);
     if (!token || !secretMatches(parsed.secret, token.tokenHash)) return undefined;
     const ended = await revokeSession(tx, token.sessionId, 'LOGOUT');
-    if (ended) {
-      const user = await findUser(tx, token.session.userId);
-      await recordAudit(tx, SERVICE, user ? actingUser(principal, user, token.session.orgId) : principal, {
-        action: 'auth.logout',
-        targetType: 'Session',
-        targetId: token.sessionId,
-        orgId: token.session.orgId,
-      });
-    }
+    const user = await findUser(tx, token.session.userId);
+    await recordAudit(tx, SERVICE, user ? actingUser(principal, user, token.session.orgId) : principal, {
+      action: 'auth.logout',
+      targetType: 'Session',
+      targetId: token.sessionId,
+      orgId: token.session.orgId,
+      diff: ended ? null : { alreadyEnded: true },
+    });
     return token.sessionId;
   });
   if (sessionId === undefined) throw invalid;

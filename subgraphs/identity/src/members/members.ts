@@ -87,7 +87,10 @@ async function changeMember(
 
 export async function changeMemberRole(deps: IdentityDeps, principal: Principal, membershipId: string, newRole: Role): Promise<MembershipRow> {
   const { membership } = await changeMember(deps, principal, membershipId, async (tx, { target, owners, role }) => {
-    if (target.role === newRole) return { membership: target, tokenVersion: undefined };
+    if (target.role === newRole) {
+      await recordAudit(tx, SERVICE, principal, { action: 'member.change_role', targetType: 'Membership', targetId: target.id, diff: { role: newRole, unchanged: true } });
+      return { membership: target, tokenVersion: undefined };
+    }
     if (target.role === 'owner' && owners.length <= 1) throw lastOwner('demote');
     if (target.role === 'owner' || newRole === 'owner') assertMayTouchOwnerRole(role, newRole === 'owner' ? 'grant the owner role' : 'take the owner role away');
     const updated = await updateMembershipRole(tx, target.id, newRole);
