@@ -115,9 +115,13 @@ async function main(): Promise<void> {
   let stopping = false;
   const stopAllServices = async () => {
     // Front to back: the gateway stops taking requests first, subgraphs last.
-    for (const group of [running.filter((s) => s.name === 'gateway'), running.filter((s) => s.name.startsWith('worker')), running.filter((s) => s.name !== 'gateway' && !s.name.startsWith('worker'))]) {
-      await Promise.allSettled(group.map((s) => s.stop(10_000)));
-    }
+    // Workers get longer: they finish running attempts first (WORKER_DRAIN_GRACE_MS, 30 s by default).
+    const groups: Array<[LaunchedService[], number]> = [
+      [running.filter((s) => s.name === 'gateway'), 10_000],
+      [running.filter((s) => s.name.startsWith('worker')), 40_000],
+      [running.filter((s) => s.name !== 'gateway' && !s.name.startsWith('worker')), 10_000],
+    ];
+    for (const [group, graceMs] of groups) await Promise.allSettled(group.map((s) => s.stop(graceMs)));
   };
   const launch = async (name: string, file: string, env: Record<string, string>) => {
     const service = await launchService({
