@@ -69,7 +69,8 @@ describe('outbox relay → AuditService', () => {
   it('delivers an event written in a tenant transaction exactly once', async () => {
     const event = await produce('thing.create');
     await eventually(async () => (await stored(event.eventId)) === 1, { what: 'event stored by audit' });
-    expect((await outboxRow(event.eventId)).delivered_at).not.toBeNull();
+    // The relay commits delivered_at after audit answered: a moment after audit committed.
+    await eventually(async () => (await outboxRow(event.eventId)).delivered_at !== null, { what: 'outbox row marked delivered' });
     const { data } = await audit.graphql<{ auditLog: { edges: Array<{ node: Record<string, unknown> }> } }>(
       'query($f: AuditLogFilter) { auditLog(filter: $f) { edges { node { id service action actor { id display } } } } }',
       { f: { action: 'thing.create' } },
@@ -88,7 +89,7 @@ describe('outbox relay → AuditService', () => {
 
     await audit.restart();
     await eventually(async () => (await Promise.all(events.map((e) => stored(e.eventId)))).every((n) => n === 1), { what: 'delivery after audit came back' });
-    for (const event of events) expect((await outboxRow(event.eventId)).delivered_at).not.toBeNull();
+    await eventually(async () => (await Promise.all(events.map((e) => outboxRow(e.eventId)))).every((row) => row.delivered_at !== null), { what: 'outbox rows marked delivered' });
     const verified = await audit.graphql<{ verifyAuditChain: { ok: boolean; checkedEvents: number } }>('{ verifyAuditChain { ok checkedEvents } }', {}, member(orgId, 'owner'));
     expect(verified.data!.verifyAuditChain).toEqual({ ok: true, checkedEvents: 4 });
   });
