@@ -1,0 +1,1 @@
+export { buildSubscriptionSchema, createSubscriptionServer, SUBSCRIPTION_SDL, type SubscriptionDeps, type SubscriptionServer } from './server';

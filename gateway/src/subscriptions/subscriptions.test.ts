@@ -1,0 +1,330 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { defaultFieldResolver, execute, type DocumentNode, type ExecutionResult, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import {
+  AppError,
+  anonymousPrincipal,
+  createMemoryLogger,
+  createMetrics,
+  createRedis,
+  createRunEventHub,
+  runEventStreamKey,
+  TEST_REDIS_URL,
+  uniqueName,
+  type Principal,
+  type Redis,
+  type RunEvent,
+  type RunEventHub,
+} from '@orchestra/lib';
+import { typeDefs as identityTypeDefs } from '@orchestra/identity';
+import { typeDefs as orchestrationTypeDefs } from '@orchestra/orchestration';
+import { apiSchemaOf, composeSupergraph } from '../compose/compose';
+import { createSubscriptionServer, type SubscriptionServer } from './server';
+
+/**
+ * The subscription server over a real WebSocket and real Redis, on a plain http.Server. The API
+ * schema is the real one composed from identity and orchestration. executeFederated is a stand-in
+ * for Apollo Gateway's query plan: it executes against that schema over an in-memory graph that
+ * hides other organizations' runs as row-level security does (tests/orchestration runs the real
+ * gateway and subgraphs).
+ */
+
+interface StoredRun {
+  id: string;
+  orgId: string;
+  workflowId: string;
+  status: string;
+  startedBy: string;
+  events: RunEvent[];
+}
+
+const log = createMemoryLogger('gateway-test');
+const orgA = randomUUID();
+const orgB = randomUUID();
+const alice = { id: randomUUID(), email: 'alice@a.test' };
+const bob = { id: randomUUID(), email: 'bob@b.test' };
+const users = new Map<string, { id: string; email: string }>([alice, bob].map((u) => [u.id, u]));
+const runs = new Map<string, StoredRun>();
+const principals: Record<string, Principal> = {
+  'token-a': { kind: 'user', id: alice.id, userId: alice.id, orgId: orgA, role: 'viewer', scopes: [], requestId: 'r' },
+  'token-b': { kind: 'user', id: bob.id, userId: bob.id, orgId: orgB, role: 'admin', scopes: [], requestId: 'r' },
+  'key-no-scope': { kind: 'apiKey', id: 'k1', apiKeyId: 'k1', orgId: orgA, scopes: ['workflows:read'], requestId: 'r' },
+};
+let federatedCalls = 0;
+
+let redis: Redis;
+let prefix: string;
+let hub: RunEventHub;
+let apiSchema: GraphQLSchema;
+let http: Server;
+let subscriptions: SubscriptionServer;
+let url: string;
+const clients: Client[] = [];
+
+/** The in-memory graph: Query.run / Query.task under the caller's org, Run.events, Run.startedBy → User.email. */
+const graphResolver: GraphQLFieldResolver<unknown, { principal: Principal }> = (source, args: Record<string, unknown>, ctx, info) => {
+  const key = `${info.parentType.name}.${info.fieldName}`;
+  switch (key) {
+    case 'Query.run': {
+      const run = runs.get(String(args['id']));
+      return run && run.orgId === ctx.principal.orgId ? run : null;
+    }
+    case 'Run.startedBy':
+      return { __typename: 'User', id: (source as StoredRun).startedBy };
+    case 'User.email':
+      return users.get((source as { id: string }).id)?.email;
+    case 'Run.events': {
+      const after = Number(args['afterSeq'] ?? 0);
+      return (source as StoredRun).events.filter((e) => e.seq > after).slice(0, Number(args['first'] ?? 100));
+    }
+    default:
+      return defaultFieldResolver(source, args, ctx, info);
+  }
+};
+
+async function executeFederated({ document, variables, principal }: { document: DocumentNode; variables?: Record<string, unknown>; principal: Principal }): Promise<ExecutionResult> {
+  federatedCalls += 1;
+  return execute({ schema: apiSchema, document, variableValues: variables ?? {}, contextValue: { principal }, fieldResolver: graphResolver });
+}
+
+function newRun(orgId: string, startedBy: string): StoredRun {
+  const run: StoredRun = { id: randomUUID(), orgId, workflowId: randomUUID(), status: 'QUEUED', startedBy, events: [] };
+  runs.set(run.id, run);
+  return run;
+}
+
+/** Records an event in the store (PostgreSQL's role) and returns it; publishing is separate. */
+function record(run: StoredRun, kind: RunEvent['kind'], fields: Partial<RunEvent> = {}): RunEvent {
+  if (fields.runStatus) run.status = fields.runStatus;
+  const event: RunEvent = {
+    runId: run.id,
+    orgId: run.orgId,
+    workflowId: run.workflowId,
+    seq: run.events.length + 1,
+    kind,
+    at: new Date().toISOString(),
+    runStatus: null,
+    taskId: null,
+    stepId: null,
+    taskStatus: null,
+    attemptId: null,
+    attempt: null,
+    progress: null,
+    message: null,
+    level: null,
+    error: null,
+    ...fields,
+  };
+  run.events.push(event);
+  return event;
+}
+
+function connect(token?: string): Client {
+  const client = createClient({
+    url,
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    lazy: true,
+    connectionParams: token === undefined ? {} : { authorization: `Bearer ${token}` },
+  });
+  clients.push(client);
+  return client;
+}
+
+interface Received {
+  next: Array<ExecutionResult<Record<string, any>>>;
+  error?: unknown;
+  done: Promise<void>;
+  unsubscribe: () => void;
+}
+
+function subscribe(client: Client, query: string, variables: Record<string, unknown>): Received {
+  const received: Partial<Received> & { next: Array<ExecutionResult<Record<string, any>>> } = { next: [] };
+  received.done = new Promise<void>((resolve) => {
+    received.unsubscribe = client.subscribe(
+      { query, variables },
+      {
+        next: (value) => received.next.push(value as ExecutionResult<Record<string, any>>),
+        error: (error) => {
+          received.error = error;
+          resolve();
+        },
+        complete: () => resolve(),
+      },
+    );
+  });
+  return received as Received;
+}
+
+const until = async (check: () => boolean, what: string) => {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+const RUN_EVENTS = `
+  subscription($runId: ID!, $after: Int!) {
+    runEvents(runId: $runId, afterSeq: $after) {
+      seq kind runStatus
+      r: run { ...RunBits startedBy { mail: email } events(afterSeq: $after, first: 1) { seq } }
+    }
+  }
+  fragment RunBits on Run { id state: status }
+`;
+
+beforeAll(async () => {
+  redis = createRedis({ url: TEST_REDIS_URL, name: 'subscriptions-test', log });
+  prefix = uniqueName('test:subs');
+  hub = createRunEventHub({ redis, prefix, log });
+  apiSchema = apiSchemaOf(
+    composeSupergraph([
+      { name: 'identity', url: 'http://identity.invalid/graphql', typeDefs: identityTypeDefs },
+      { name: 'orchestration', url: 'http://orchestration.invalid/graphql', typeDefs: orchestrationTypeDefs },
+    ]),
+  );
+  http = createServer((_req, res) => res.writeHead(404).end());
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}/graphql`;
+  subscriptions = createSubscriptionServer({
+    httpServer: http,
+    path: '/graphql',
+    apiSchema,
+    authenticate: (params) => {
+      const header = params?.['authorization'];
+      if (typeof header !== 'string') return Promise.resolve(anonymousPrincipal('r'));
+      const principal = principals[header.replace(/^Bearer /, '')];
+      if (!principal) return Promise.reject(new AppError('UNAUTHENTICATED', 'the token is not valid', { reason: 'TOKEN_INVALID' }));
+      return Promise.resolve(principal);
+    },
+    executeFederated,
+    redis,
+    redisPrefix: prefix,
+    log,
+    metrics: createMetrics('gateway-test', { defaultMetrics: false }),
+    idleCheckMs: 200,
+  });
+});
+
+afterAll(async () => {
+  await Promise.allSettled(clients.map(async (c) => c.dispose()));
+  await subscriptions?.stop();
+  await hub?.stop();
+  await new Promise((resolve) => http?.close(resolve));
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  await redis.quit();
+});
+
+describe('run event subscriptions over a WebSocket', () => {
+  it('extends the real API schema with Subscription', () => {
+    expect(subscriptions.schema.getSubscriptionType()?.getFields()['runEvents']?.type.toString()).toBe('RunEvent!');
+  });
+
+  it('streams a run’s events in order, resolving run fields (aliases, fragments, other subgraphs) per event, and completes after the final status', async () => {
+    const run = newRun(orgA, alice.id);
+    await hub.publish([record(run, 'RUN_STATUS', { runStatus: 'QUEUED' }), record(run, 'RUN_STATUS', { runStatus: 'RUNNING' })]);
+    const got = subscribe(connect('token-a'), RUN_EVENTS, { runId: run.id, after: 0 });
+    await until(() => got.next.length >= 2, 'the first two events');
+    await hub.publish([record(run, 'TASK_PROGRESS', { progress: 0.5, stepId: 'a' })]);
+    await hub.publish([record(run, 'RUN_STATUS', { runStatus: 'SUCCEEDED' })]);
+    await got.done;
+    expect(got.error).toBeUndefined();
+    expect(got.next.map((n) => n.errors)).toEqual([undefined, undefined, undefined, undefined]);
+    const events = got.next.map((n) => n.data?.['runEvents'] as { seq: number; kind: string; runStatus: string | null; r: Record<string, unknown> });
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(events[0]).toEqual({
+      seq: 1,
+      kind: 'RUN_STATUS',
+      runStatus: 'QUEUED',
+      r: { id: run.id, state: expect.any(String) as string, startedBy: { mail: 'alice@a.test' }, events: [{ seq: 1 }] },
+    });
+    expect(events[3]?.r).toMatchObject({ state: 'SUCCEEDED', startedBy: { mail: 'alice@a.test' } });
+  });
+
+  it('resumes after a sequence number without gaps, from the backfill when Redis lost the stream', async () => {
+    const run = newRun(orgA, alice.id);
+    await hub.publish([1, 2, 3, 4].map(() => record(run, 'TASK_LOG', { message: 'line', level: 'INFO' })));
+    await redis.del(runEventStreamKey(prefix, run.id));
+    record(run, 'TASK_LOG', { message: 'written while Redis was away', level: 'WARN' });
+    const got = subscribe(connect('token-a'), `subscription($id: ID!) { runEvents(runId: $id, afterSeq: 2) { seq message } }`, { id: run.id });
+    await until(() => got.next.length >= 3, 'the events after seq 2');
+    // A later event overtakes an earlier one on its way to Redis: the reader still delivers both in order.
+    const late = record(run, 'TASK_LOG', { message: 'late' });
+    const final = record(run, 'RUN_STATUS', { runStatus: 'FAILED' });
+    await hub.publish([final]);
+    await hub.publish([late]);
+    await got.done;
+    expect(got.next.map((n) => (n.data?.['runEvents'] as { seq: number }).seq)).toEqual([3, 4, 5, 6, 7]);
+    expect(got.next[2]?.data?.['runEvents']).toEqual({ seq: 5, message: 'written while Redis was away' });
+  });
+
+  it('refuses another organization’s run before anything streams', async () => {
+    const run = newRun(orgA, alice.id);
+    await hub.publish([record(run, 'RUN_STATUS', { runStatus: 'RUNNING' })]);
+    const got = subscribe(connect('token-b'), RUN_EVENTS, { runId: run.id, after: 0 });
+    await got.done;
+    expect(got.next).toEqual([]);
+    expect(got.error).toEqual([expect.objectContaining({ message: `run ${run.id} not found in your organization`, extensions: expect.objectContaining({ code: 'NOT_FOUND' }) as unknown })]);
+  });
+
+  it('refuses anonymous subscribers, API keys without runs:read, and closes a connection with a bad token', async () => {
+    const run = newRun(orgA, alice.id);
+    const anonymous = subscribe(connect(), RUN_EVENTS, { runId: run.id, after: 0 });
+    await anonymous.done;
+    expect(anonymous.error).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) as unknown })]);
+    const key = subscribe(connect('key-no-scope'), `subscription { runStatusChanged { seq } }`, {});
+    await key.done;
+    expect(key.error).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'FORBIDDEN', reason: 'MISSING_SCOPE' }) as unknown })]);
+    const bad = subscribe(connect('nonsense'), RUN_EVENTS, { runId: run.id, after: 0 });
+    await bad.done;
+    expect(bad.error).toMatchObject({ code: 4401, reason: expect.stringContaining('UNAUTHENTICATED') as unknown });
+  });
+
+  it('answers queries over the socket with an error (they belong on HTTP)', async () => {
+    const got = subscribe(connect('token-a'), `{ __typename }`, {});
+    await got.done;
+    expect(got.error).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ reason: 'NOT_A_SUBSCRIPTION' }) as unknown })]);
+  });
+
+  it('feeds an organization its own run status changes only, optionally of one workflow', async () => {
+    const mine = newRun(orgA, alice.id);
+    const mineToo = newRun(orgA, alice.id);
+    const theirs = newRun(orgB, bob.id);
+    const all = subscribe(connect('token-a'), `subscription { runStatusChanged { runId runStatus run { startedBy { email } } } }`, {});
+    const one = subscribe(connect('token-a'), `subscription($w: ID) { runStatusChanged(workflowId: $w) { runId runStatus } }`, { w: mineToo.workflowId });
+    await new Promise((r) => setTimeout(r, 300));
+    await hub.publish([
+      record(theirs, 'RUN_STATUS', { runStatus: 'RUNNING' }),
+      record(mine, 'TASK_STATUS', { taskStatus: 'RUNNING' }),
+      record(mine, 'RUN_STATUS', { runStatus: 'RUNNING' }),
+      record(mineToo, 'RUN_STATUS', { runStatus: 'CANCELLED' }),
+    ]);
+    await until(() => all.next.length >= 2 && one.next.length >= 1, 'the feed');
+    all.unsubscribe();
+    one.unsubscribe();
+    expect(all.next.map((n) => n.data?.['runStatusChanged'])).toEqual([
+      { runId: mine.id, runStatus: 'RUNNING', run: { startedBy: { email: 'alice@a.test' } } },
+      { runId: mineToo.id, runStatus: 'CANCELLED', run: { startedBy: { email: 'alice@a.test' } } },
+    ]);
+    expect(one.next.map((n) => n.data?.['runStatusChanged'])).toEqual([{ runId: mineToo.id, runStatus: 'CANCELLED' }]);
+  });
+
+  it('asks the federated graph only for what the selection needs', async () => {
+    const run = newRun(orgA, alice.id);
+    await hub.publish([record(run, 'TASK_PROGRESS', { progress: 0.1 }), record(run, 'RUN_STATUS', { runStatus: 'SUCCEEDED' })]);
+    const before = federatedCalls;
+    const got = subscribe(connect('token-a'), `subscription($id: ID!) { runEvents(runId: $id) { seq progress } }`, { id: run.id });
+    await got.done;
+    expect(got.next.map((n) => n.data?.['runEvents'])).toEqual([
+      { seq: 1, progress: 0.1 },
+      { seq: 2, progress: null },
+    ]);
+    // One authorization check and one backfill look; no per-event query for a selection without run/task.
+    expect(federatedCalls - before).toBeLessThanOrEqual(2);
+  });
+});
