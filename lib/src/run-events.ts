@@ -108,8 +108,9 @@ export interface PublishResult {
 
 export interface RunEventHub {
   /**
-   * Appends committed events to their runs' streams (and run status changes to the org feed) and
-   * wakes readers. Never throws: PostgreSQL already holds the events, readers fill in what Redis missed.
+   * Appends committed events to their runs' streams (and run status changes to the org feed, in the
+   * order given) and wakes readers. Give each run's events in seq order. Never throws: PostgreSQL
+   * already holds the events, readers fill in what Redis missed.
    */
   publish(events: readonly RunEvent[]): Promise<PublishResult>;
   /**
@@ -276,12 +277,11 @@ export function createRunEventHub(options: RunEventHubOptions): RunEventHub {
     async publish(events) {
       const result: PublishResult = { appended: 0, skipped: 0, failed: 0 };
       if (events.length === 0) return result;
-      const ordered = [...events].sort((a, b) => (a.runId === b.runId ? a.seq - b.seq : a.runId < b.runId ? -1 : 1));
       const pipeline = redis.pipeline();
       const kinds: Array<'event' | 'other'> = [];
       const lastSeq = new Map<string, number>();
       const orgs = new Set<string>();
-      for (const event of ordered) {
+      for (const event of events) {
         const json = JSON.stringify(event);
         pipeline.xadd(runEventStreamKey(prefix, event.runId), 'MAXLEN', '~', String(maxLen), `${event.seq}-0`, 'e', json);
         kinds.push('event');
