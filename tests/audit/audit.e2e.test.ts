@@ -7,9 +7,10 @@ import { startPlatform, type Auth, type Platform } from '../src/platform';
 import { composeSupergraphFile } from './supergraph';
 
 /**
- * The audit trail across services: identity and audit as child processes, each service's outbox
- * relay delivering over real gRPC, the gateway in front. Audit is stopped and started again on the
- * same ports to show that events wait in the producer's outbox and arrive exactly once.
+ * The audit trail across services: identity, orchestration and audit as child processes, each
+ * service's outbox relay delivering over real gRPC, the gateway in front. Audit is stopped and
+ * started again on the same ports to show that events wait in the producer's outbox and arrive
+ * exactly once.
  */
 
 let platform: Platform;
@@ -45,12 +46,15 @@ async function outboxRows(service: 'identity' | 'orchestration', action: string,
 }
 
 const RENAME = 'mutation ($name: String!) { updateOrganization(input: { name: $name }) { id name } }';
+const CREATE_WORKFLOW = 'mutation ($input: CreateWorkflowInput!) { createWorkflow(input: $input) { id } }';
+const UPDATE_WORKFLOW = 'mutation ($id: ID!, $input: UpdateWorkflowInput!) { updateWorkflow(id: $id, input: $input) { id } }';
+const workflowInput = (name: string) => ({ name, steps: [{ id: 'wait', capability: 'noop' }] });
 
 beforeAll(async () => {
   platform = await startPlatform({
-    services: ['audit', 'identity'],
+    services: ['audit', 'identity', 'orchestration'],
     env: {
-      gateway: { SUPERGRAPH_PATH: composeSupergraphFile(['identity', 'audit']) },
+      gateway: { SUPERGRAPH_PATH: composeSupergraphFile(['identity', 'orchestration', 'audit']) },
       identity: { ADMIN_EMAIL: ownerEmail, ADMIN_PASSWORD: password, ADMIN_ORG_NAME: 'Audited Org' },
       audit: { AUDIT_ARCHIVE_DIR: archiveDir },
     },
@@ -98,6 +102,33 @@ describe('audit events across services', () => {
     const stored = await storedEvents('organization.update', orgId);
     expect(stored).toHaveLength(2);
     expect(new Set(stored.map((e) => e.id)).size).toBe(2);
+  });
+
+  it('an orchestration mutation produces exactly one audit event', async () => {
+    const { createWorkflow } = await must(CREATE_WORKFLOW, { input: workflowInput('audited-workflow') }, owner);
+    const workflowId: string = createWorkflow.id;
+    await eventually(async () => (await storedEvents('workflow.create', workflowId)).length > 0, { timeoutMs: 20_000, what: 'the workflow.create event in audit' });
+    await eventually(async () => (await outboxRows('orchestration', 'workflow.create', workflowId)).every((r) => r.delivered_at !== null), { what: 'outbox marked delivered' });
+    expect(await outboxRows('orchestration', 'workflow.create', workflowId)).toHaveLength(1);
+    expect(await storedEvents('workflow.create', workflowId)).toEqual([expect.objectContaining({ service: 'orchestration', actor_id: ownerUserId, outcome: 'success' })]);
+  });
+
+  it('an orchestration mutation made while audit is down is delivered, once, after audit comes back', async () => {
+    const { createWorkflow } = await must(CREATE_WORKFLOW, { input: workflowInput('changed-while-audit-is-down') }, owner);
+    const workflowId: string = createWorkflow.id;
+    await eventually(async () => (await storedEvents('workflow.create', workflowId)).length === 1, { timeoutMs: 20_000, what: 'workflow.create delivered' });
+
+    await platform.stopService('audit');
+    await must(UPDATE_WORKFLOW, { id: workflowId, input: { description: 'edited while audit was down' } }, owner);
+    const [waiting] = await outboxRows('orchestration', 'workflow.update', workflowId);
+    expect(waiting).toMatchObject({ delivered_at: null });
+    await eventually(async () => ((await outboxRows('orchestration', 'workflow.update', workflowId))[0]?.attempts ?? 0) >= 1, { timeoutMs: 20_000, what: 'a failed delivery attempt' });
+    expect(await storedEvents('workflow.update', workflowId)).toEqual([]);
+
+    await platform.startService('audit');
+    await eventually(async () => (await storedEvents('workflow.update', workflowId)).length > 0, { timeoutMs: 60_000, what: 'delivery after audit came back' });
+    await eventually(async () => (await outboxRows('orchestration', 'workflow.update', workflowId))[0]?.delivered_at != null, { what: 'outbox marked delivered' });
+    expect(await storedEvents('workflow.update', workflowId)).toEqual([expect.objectContaining({ id: waiting!.id, service: 'orchestration', outcome: 'success' })]);
   });
 
   it('shows the trail through the gateway to an owner, verifies it, and lists User.activity', async () => {
