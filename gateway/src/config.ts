@@ -29,6 +29,14 @@ export const gatewayConfigSchema = z.object({
   /** Upper bound on how long an API key check is cached (revocations evict at once). */
   API_KEY_CACHE_TTL_MS: env.int(30_000, { min: 0, max: 300_000 }),
   MAX_QUERY_DEPTH: env.int(15, { min: 2, max: 100 }),
+  /**
+   * Load balancers / ingress controllers whose X-Forwarded-For is believed: comma-separated
+   * addresses or CIDRs (e.g. 10.0.0.0/8). Empty: use the socket's address.
+   */
+  TRUSTED_PROXIES: z
+    .string()
+    .optional()
+    .transform((v): string | false => (v === undefined || v.trim() === '' ? false : v.trim())),
   /** Folder with the built admin SPA to serve at / (optional). */
   WEB_DIST_DIR: z.string().optional(),
 });

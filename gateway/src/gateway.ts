@@ -149,7 +149,7 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
   await server.start();
 
   let accepting = true;
-  const app = createHttpApp({ log, metrics });
+  const app = createHttpApp({ log, metrics, trustProxy: config.TRUSTED_PROXIES });
   registerOpsRoutes(app, {
     metrics,
     isAccepting: () => accepting,

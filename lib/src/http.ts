@@ -59,10 +59,15 @@ export interface HttpAppOptions {
   metrics: Metrics;
   /** Largest accepted request body. */
   bodyLimit?: number;
+  /**
+   * Proxies whose X-Forwarded-For is believed (comma-separated addresses/CIDRs). Default none: the
+   * socket's address is the client's, so a client cannot pick its own IP for rate limits and audit.
+   */
+  trustProxy?: string | false;
 }
 
 /** A Fastify app with request ids, request metrics and error logging wired the Orchestra way. */
-export function createHttpApp({ log, metrics, bodyLimit = 1024 * 1024 }: HttpAppOptions): FastifyInstance {
+export function createHttpApp({ log, metrics, bodyLimit = 1024 * 1024, trustProxy = false }: HttpAppOptions): FastifyInstance {
   const app = Fastify({
     logger: false,
     bodyLimit,
@@ -70,7 +75,7 @@ export function createHttpApp({ log, metrics, bodyLimit = 1024 * 1024 }: HttpApp
       const sent = request.headers['x-request-id'];
       return typeof sent === 'string' && /^[\w-]{1,64}$/.test(sent) ? sent : newRequestId();
     },
-    trustProxy: true,
+    trustProxy,
   });
   const duration = metrics.histogram('http_request_duration_seconds', 'HTTP request duration', ['method', 'route', 'status']);
   app.addHook('onResponse', async (request, reply) => {

@@ -57,7 +57,7 @@ export async function createApiKeyAuthenticator({ identity, internalToken, subsc
         scopes: p.scopes,
         apiKeyId: p.apiKeyId || p.id,
         userId: p.userId || undefined,
-        display: undefined,
+        display: p.display || undefined,
       };
       const ttl = Math.min(maxTtlMs, response.cacheTtlMs > 0 ? response.cacheTtlMs : maxTtlMs);
       if (ttl > 0) {
