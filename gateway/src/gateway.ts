@@ -33,6 +33,7 @@ import { depthLimitRule } from './depth-limit';
 import { errorShapingPlugin } from './error-shaping';
 import { checkPublicOperation, introspectPublic, isIntrospectionOnly } from './public-api';
 import { SignedPrincipalDataSource } from './subgraph-datasource';
+import { serveWebApp } from './web-app';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -166,6 +167,7 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
       ),
     },
   });
+  if (config.WEB_DIST_DIR) await serveWebApp(app, config.WEB_DIST_DIR);
   app.get('/schema/public.graphql', async (_request, reply) => {
     const { printSchema, lexicographicSortSchema } = await import('graphql');
     return reply.type('text/plain; charset=utf-8').send(publicSchema ? printSchema(lexicographicSortSchema(publicSchema)) : '');

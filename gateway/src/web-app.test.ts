@@ -1,0 +1,42 @@
+import Fastify from 'fastify';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serveWebApp } from './web-app';
+
+describe('serving the admin SPA', () => {
+  const dist = mkdtempSync(join(tmpdir(), 'orchestra-web-'));
+  mkdirSync(join(dist, 'assets'));
+  writeFileSync(join(dist, 'index.html'), '<html>spa</html>');
+  writeFileSync(join(dist, 'assets', 'app-abc123.js'), 'console.log(1)');
+  const app = Fastify();
+  app.post('/graphql', async () => ({ data: {} }));
+
+  beforeAll(() => serveWebApp(app, dist));
+  afterAll(() => app.close());
+
+  it('answers client-side routes with index.html, never cached', async () => {
+    for (const url of ['/', '/runs/0190-abc', '/settings/api-keys']) {
+      const res = await app.inject({ url });
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toBe('<html>spa</html>');
+      expect(res.headers['cache-control']).toBe('no-cache');
+    }
+  });
+
+  it('serves hashed assets as immutable', async () => {
+    const res = await app.inject({ url: '/assets/app-abc123.js' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['cache-control']).toContain('immutable');
+  });
+
+  it('keeps API paths and missing files out of the SPA fallback', async () => {
+    expect((await app.inject({ url: '/graphql' })).statusCode).toBe(404);
+    expect((await app.inject({ url: '/assets/missing.js' })).statusCode).toBe(404);
+    expect((await app.inject({ url: '/schema/nope' })).json()).toMatchObject({ errors: [{ extensions: { code: 'NOT_FOUND' } }] });
+  });
+
+  it('refuses a folder without index.html', async () => {
+    await expect(serveWebApp(Fastify(), tmpdir())).rejects.toThrow(/has no index.html/);
+  });
+});
