@@ -91,11 +91,26 @@ const echoImportant = (name: string) => (_line: string, parsed: Record<string, u
   }
 };
 
+const STARTABLE = [...SUBGRAPHS, 'worker', 'gateway'];
+
+/** `npm start -- --only identity,gateway` starts just those (the others are expected elsewhere). */
+function onlyServices(): Set<string> | undefined {
+  const i = process.argv.indexOf('--only');
+  if (i < 0) return undefined;
+  const names = (process.argv[i + 1] ?? '').split(',').map((n) => n.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !STARTABLE.includes(n));
+  if (names.length === 0 || unknown.length > 0) fail(`--only expects a comma-separated list of ${STARTABLE.join(', ')}${unknown.length > 0 ? ` (unknown: ${unknown.join(', ')})` : ''}`);
+  return new Set(names);
+}
+
 async function main(): Promise<void> {
   mkdirSync(LOG_DIR, { recursive: true });
   await Promise.all([checkPostgres(), checkRedis()]);
   const secrets = devSecrets();
+  const only = onlyServices();
+  const wanted = (name: string) => only === undefined || only.has(name);
   const present = SUBGRAPHS.filter((s) => existsSync(entry('subgraphs', s)));
+  const launched = present.filter(wanted);
   const grpc = (s: Subgraph) => `${HOST}:${DEFAULT_PORTS[s].grpc}`;
   const common: Record<string, string> = {
     HOST,
@@ -145,14 +160,14 @@ async function main(): Promise<void> {
   say(`starting Orchestra (logs in ${LOG_DIR})`);
   try {
     await Promise.all(
-      present.map((s) => launch(s, entry('subgraphs', s), { HTTP_PORT: String(DEFAULT_PORTS[s].http), GRPC_PORT: String(DEFAULT_PORTS[s].grpc), DB_SCHEMA: s })),
+      launched.map((s) => launch(s, entry('subgraphs', s), { HTTP_PORT: String(DEFAULT_PORTS[s].http), GRPC_PORT: String(DEFAULT_PORTS[s].grpc), DB_SCHEMA: s })),
     );
-    if (present.includes('orchestration') && existsSync(entry('workers'))) {
+    if (present.includes('orchestration') && existsSync(entry('workers')) && wanted('worker')) {
       await launch('worker-1', entry('workers'), { HTTP_PORT: String(DEFAULT_PORTS.worker.http), GRPC_PORT: String(DEFAULT_PORTS.worker.grpc), WORKER_ID: 'local-worker-1' });
     }
     const subgraphUrl = (s: Subgraph) => (present.includes(s) ? `http://${HOST}:${DEFAULT_PORTS[s].http}/graphql` : 'http://127.0.0.1:1/graphql');
     const webDist = join(ROOT, 'web', 'dist');
-    await launch('gateway', join(ROOT, 'gateway', 'src', 'main.ts'), {
+    if (wanted('gateway')) await launch('gateway', join(ROOT, 'gateway', 'src', 'main.ts'), {
       HTTP_PORT: String(process.env['PORT'] ?? DEFAULT_PORTS.gateway.http),
       PRINCIPAL_PRIVATE_KEY: secrets.principalPrivateKey,
       IDENTITY_HTTP_URL: `http://${HOST}:${DEFAULT_PORTS.identity.http}`,
@@ -168,9 +183,9 @@ async function main(): Promise<void> {
     fail((error as Error).message);
   }
 
-  const gateway = running.find((s) => s.name === 'gateway')!;
+  const gateway = running.find((s) => s.name === 'gateway');
   say('');
-  say(`Orchestra is up: ${gateway.httpUrl}/graphql`);
+  say(gateway ? `Orchestra is up: ${gateway.httpUrl}/graphql` : `Started: ${running.map((s) => s.name).join(', ')}`);
   if (firstAdmin) {
     say(`First admin created (shown once): ${String(firstAdmin['email'])} / ${String(firstAdmin['password'])}  (organization: ${typeof firstAdmin['organization'] === 'string' ? firstAdmin['organization'] : '?'})`);
   } else {
