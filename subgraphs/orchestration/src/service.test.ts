@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { eventually, type Principal } from '@orchestra/lib';
+import { eventually, insecureCredentials, TEST_INTERNAL_TOKEN, unaryCall, type Principal } from '@orchestra/lib';
+import { orchestrationV1 } from '@orchestra/proto';
 import type { WorkerHandle } from '@orchestra/workers';
-import { TransactionEffects } from './engine/effects';
 import { applyAttemptOutcome } from './engine/transitions';
 import { lockRun } from './store/runs';
 import { findTask } from './store/tasks';
@@ -263,7 +263,6 @@ describe('runs', () => {
     const after = await readRun(runId);
     expect(after.lastSeq).toBe(run.lastSeq);
     expect(after.tasks[0]?.output).toEqual(run.tasks[0]?.output);
-    expect(new TransactionEffects().isEmpty).toBe(true);
   });
 
   it('restores the queue after Redis lost it and the run completes', async () => {
@@ -300,6 +299,13 @@ describe('access', () => {
     const runId = await startRun({ workflowId: id }, apiKeyPrincipal(orgId, ['runs:write', 'runs:read']));
     const run = await finished(runId);
     expect(run.status).toBe('SUCCEEDED');
+    // One audit event per mutation, written with the change; refusals are recorded with their code.
+    const { rows } = await t.pool.query<{ outcome: string; actor: string }>(
+      `SELECT event->>'outcome' AS outcome, event->'actor'->>'kind' AS actor FROM audit_outbox WHERE event->>'action' = 'run.start' AND (event->>'targetId' = $1 OR event->>'outcome' <> 'success') ORDER BY created_at`,
+      [runId],
+    );
+    expect(rows).toEqual(expect.arrayContaining([{ outcome: 'success', actor: 'apiKey' }, { outcome: 'FORBIDDEN', actor: 'user' }, { outcome: 'FORBIDDEN', actor: 'apiKey' }]));
+    expect(rows.filter((r) => r.outcome === 'success')).toHaveLength(1);
   });
 
   it('keeps each organization’s runs to itself', async () => {
@@ -309,5 +315,71 @@ describe('access', () => {
     expect(other.data).toEqual({ run: null, runs: { totalCount: 0 } });
     const cancel = await t.graphql(userPrincipal(otherOrgAdmin.orgId!, 'operator'), `mutation($id: ID!) { cancelRun(id: $id) { status } }`, { id: runId });
     expect(cancel.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
+describe('lists, federation and gRPC', () => {
+  it('lists runs newest first with filters and cursor pagination', async () => {
+    const id = await createWorkflow('listed', [{ id: 'a', capability: 'noop' }]);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i += 1) ids.push(await startRun({ workflowId: id }));
+    for (const runId of ids) await finished(runId);
+    const page = `query($after: String, $f: RunFilter) { runs(first: 2, after: $after, filter: $f) { totalCount edges { cursor node { id status } } pageInfo { hasNextPage endCursor } } }`;
+    type Page = { runs: { totalCount: number; edges: Array<{ node: { id: string; status: string } }>; pageInfo: { hasNextPage: boolean; endCursor: string } } };
+    const first = await t.graphql<Page>(viewer, page, { f: { workflowId: id, status: ['SUCCEEDED'] } });
+    expect(first.data?.runs.totalCount).toBe(3);
+    expect(first.data?.runs.edges.map((e) => e.node.id)).toEqual([ids[2], ids[1]]);
+    expect(first.data?.runs.pageInfo.hasNextPage).toBe(true);
+    const second = await t.graphql<Page>(viewer, page, { f: { workflowId: id }, after: first.data?.runs.pageInfo.endCursor });
+    expect(second.data?.runs.edges.map((e) => e.node.id)).toEqual([ids[0]]);
+    expect(second.data?.runs.pageInfo.hasNextPage).toBe(false);
+    const none = await t.graphql<Page>(viewer, page, { f: { workflowId: id, status: ['FAILED'] } });
+    expect(none.data?.runs.totalCount).toBe(0);
+    const later = await t.graphql<Page>(viewer, page, { f: { workflowId: id, createdAfter: new Date(Date.now() + 60_000).toISOString() } });
+    expect(later.data?.runs.totalCount).toBe(0);
+    const bad = await t.graphql(viewer, page, { after: 'not-a-cursor' });
+    expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+  });
+
+  it('extends User with runs and App with runs and stats', async () => {
+    const appId = randomUUID();
+    const created = await t.graphql<{ createWorkflow: { id: string } }>(admin, CREATE, { input: { name: 'app-flow', appId, steps: [{ id: 'a', capability: 'noop' }] } });
+    const workflowId = created.data!.createWorkflow.id;
+    const ok = await startRun({ workflowId });
+    await finished(ok);
+    const entities = await t.graphql<{ _entities: Array<Record<string, any>> }>(
+      viewer,
+      `query($reps: [_Any!]!) { _entities(representations: $reps) {
+        ... on App { workflows { id } runs { totalCount } stats(window: LAST_HOUR) { window runs succeeded successRate p50DurationMs p95DurationMs } }
+        ... on User { runs(filter: { workflowId: "${workflowId}" }) { totalCount edges { node { id startedBy { id } } } } }
+      } }`,
+      { reps: [{ __typename: 'App', id: appId }, { __typename: 'User', id: operator.userId }] },
+    );
+    expect(entities.errors).toBeUndefined();
+    const [app, user] = entities.data!._entities;
+    expect(app).toMatchObject({ workflows: [{ id: workflowId }], runs: { totalCount: 1 }, stats: { window: 'LAST_HOUR', runs: 1, succeeded: 1, successRate: 1 } });
+    expect(app?.['stats']['p50DurationMs']).toEqual(expect.any(Number));
+    expect(user).toEqual({ runs: { totalCount: 1, edges: [{ node: { id: ok, startedBy: { id: operator.userId } } }] } });
+  });
+
+  it('starts, reads and cancels runs over gRPC for the principal a service forwards', async () => {
+    const id = await createWorkflow('over-grpc', [{ id: 'nap', capability: 'sleep', input: { ms: 30_000 } }]);
+    const client = new orchestrationV1.OrchestrationServiceClient(t.grpcAddress, insecureCredentials());
+    try {
+      const options = { internalToken: TEST_INTERNAL_TOKEN };
+      const principalHeader = await t.sign(operator);
+      const started = await unaryCall(client, client.startRun, { workflow: 'over-grpc', version: 0, input: { from: 'grpc' }, idempotencyKey: 'grpc-1' }, options, { principalHeader });
+      expect(started.run).toMatchObject({ workflowId: id, status: orchestrationV1.RunStatus.RUN_STATUS_QUEUED, input: { from: 'grpc' }, startedByUserId: operator.userId });
+      const again = await unaryCall(client, client.startRun, { workflow: id, version: 0, input: { from: 'grpc' }, idempotencyKey: 'grpc-1' }, options, { principalHeader });
+      expect(again).toMatchObject({ deduplicated: true, run: { id: started.run!.id } });
+      const cancelled = await unaryCall(client, client.cancelRun, { runId: started.run!.id, reason: 'from a service' }, options, { principalHeader });
+      expect(cancelled.run?.status).toBe(orchestrationV1.RunStatus.RUN_STATUS_CANCELLED);
+      const read = await unaryCall(client, client.getRun, { runId: started.run!.id }, options, { principalHeader: await t.sign(otherOrgAdmin) }).catch((e: unknown) => e);
+      expect(read).toMatchObject({ code: 'NOT_FOUND' });
+      const anonymous = await unaryCall(client, client.getRun, { runId: started.run!.id }, options).catch((e: unknown) => e);
+      expect(anonymous).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'PRINCIPAL_REQUIRED' });
+    } finally {
+      client.close();
+    }
   });
 });

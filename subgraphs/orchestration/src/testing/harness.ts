@@ -41,6 +41,8 @@ export interface TestOrchestration {
   schema: string;
   grpcAddress: string;
   log: ReturnType<typeof createMemoryLogger>;
+  /** The x-orchestra-principal header the gateway would send for `principal`. */
+  sign(principal: Principal): Promise<string>;
   /** Runs a GraphQL operation as `principal`, with the gateway's signature. */
   graphql<T = Record<string, unknown>>(principal: Principal, query: string, variables?: Record<string, unknown>): Promise<GraphQLResult<T>>;
   startWorker(env?: Record<string, string>): Promise<WorkerHandle>;
@@ -100,6 +102,7 @@ export async function startTestOrchestration(env: Record<string, string> = {}): 
     schema,
     grpcAddress,
     log,
+    sign: (principal) => signer.sign({ ...principal, requestId: newRequestId() }),
     async graphql<T>(principal: Principal, query: string, variables?: Record<string, unknown>) {
       const res = await service.http.inject({
         method: 'POST',

@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import { eventually, type Principal } from '@orchestra/lib';
+import type { orchestrationV1 } from '@orchestra/proto';
+import { startTestOrchestration, userPrincipal, type TestOrchestration } from './testing/harness';
+
+/**
+ * The fleet's failure paths in-process: leases, heartbeats and circuit breakers, with real worker
+ * processes' code (@orchestra/workers) where a worker must execute something.
+ */
+
+let t: TestOrchestration;
+const orgId = randomUUID();
+const owner = userPrincipal(orgId, 'owner');
+
+const workerInfo = (workerId: string, endpoint: string, labels: Record<string, string>, capabilities = ['sleep', 'noop']): orchestrationV1.WorkerInfo => ({
+  workerId,
+  endpoint,
+  pool: 'default',
+  capabilities,
+  slotsTotal: 2,
+  slotsFree: 2,
+  labels,
+  resources: { cpuCount: 2, cpuLoad: 0.1, memoryTotalBytes: 8e9, memoryUsedBytes: 1e9, gpus: [{ index: 0, model: 'NVIDIA A100', memoryTotalBytes: 4e10, memoryUsedBytes: 0, utilizationPercent: 0 }] },
+  version: 'test',
+});
+
+async function run(principal: Principal, name: string, steps: unknown[]): Promise<string> {
+  const created = await t.graphql<{ createWorkflow: { id: string } }>(principal, `mutation($i: CreateWorkflowInput!) { createWorkflow(input: $i) { id } }`, { i: { name, steps } });
+  expect(created.errors).toBeUndefined();
+  const started = await t.graphql<{ startRun: { run: { id: string } } }>(principal, `mutation($i: StartRunInput!) { startRun(input: $i) { run { id } } }`, {
+    i: { workflowId: created.data!.createWorkflow.id },
+  });
+  expect(started.errors).toBeUndefined();
+  return started.data!.startRun.run.id;
+}
+
+interface TaskView {
+  status: string;
+  error: { code: string; message: string } | null;
+  attemptHistory: Array<{ id: string; status: string; workerId: string | null; error: { code: string } | null }>;
+}
+
+async function task(runId: string): Promise<{ status: string; task: TaskView }> {
+  const res = await t.graphql<{ run: { status: string; tasks: TaskView[] } }>(
+    owner,
+    `query($id: ID!) { run(id: $id) { status tasks { status error { code message } attemptHistory { id status workerId error { code } } } } }`,
+    { id: runId },
+  );
+  expect(res.errors).toBeUndefined();
+  return { status: res.data!.run.status, task: res.data!.run.tasks[0]! };
+}
+
+beforeAll(async () => {
+  t = await startTestOrchestration({ MAX_LOST_ATTEMPTS: '2', BREAKER_VOLUME_THRESHOLD: '2', BREAKER_RESET_MS: '400' });
+});
+
+afterAll(async () => {
+  await t?.stop();
+});
+
+describe('worker registry', () => {
+  it('answers known=false to an unknown worker and lists attempts a worker should stop', async () => {
+    expect(await t.service.registry.heartbeat({ workerId: 'never-registered', slotsFree: 1, runningAttemptIds: ['a1'] })).toEqual({ known: false, cancelAttemptIds: ['a1'] });
+    const answer = await t.service.registry.register({ worker: workerInfo('listed', '127.0.0.1:1', { role: 'listing' }) });
+    expect(answer).toEqual({ heartbeatIntervalMs: 200, leaseTtlMs: 1500 });
+    const stale = randomUUID();
+    expect(await t.service.registry.heartbeat({ workerId: 'listed', slotsFree: 2, runningAttemptIds: [stale, 'not-a-uuid'] })).toEqual({ known: true, cancelAttemptIds: [stale, 'not-a-uuid'] });
+    await t.service.registry.deregister({ workerId: 'listed' });
+    expect((await t.service.registry.heartbeat({ workerId: 'listed', slotsFree: 2, runningAttemptIds: [] })).known).toBe(false);
+  });
+
+  it('refuses a registration that does not say where or what, naming the field', async () => {
+    await expect(t.service.registry.register({ worker: workerInfo('bad', 'no-port', {}) })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', field: 'worker.endpoint' });
+    await expect(t.service.registry.register({ worker: workerInfo('bad', '127.0.0.1:9', {}, []) })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', field: 'worker.capabilities' });
+  });
+
+  it('shows the fleet with capabilities, slots, labels and GPUs', async () => {
+    await t.service.registry.register({ worker: workerInfo('gpu-box', '127.0.0.1:2', { gpu: 'a100' }) });
+    const res = await t.graphql<{ workers: Array<Record<string, unknown>> }>(
+      owner,
+      `{ workers(filter: { capability: "sleep" }) { id status capabilities slotsTotal slotsFree running labels { key value } resources { cpuCount gpus { model memoryTotalBytes } } lastHeartbeatAt } }`,
+    );
+    expect(res.errors).toBeUndefined();
+    expect(res.data?.workers.find((w) => w['id'] === 'gpu-box')).toMatchObject({
+      status: 'ONLINE',
+      capabilities: ['sleep', 'noop'],
+      slotsTotal: 2,
+      slotsFree: 2,
+      running: 0,
+      labels: [{ key: 'gpu', value: 'a100' }],
+      resources: { cpuCount: 2, gpus: [{ model: 'NVIDIA A100', memoryTotalBytes: 4e10 }] },
+    });
+    await t.service.registry.deregister({ workerId: 'gpu-box' });
+  });
+});
+
+describe('a worker that stops heartbeating', () => {
+  it('is dropped, its running attempt is stopped on it and retried as a new attempt', async () => {
+    // A real worker whose own registration goes nowhere: the test registers it and never heartbeats,
+    // like a worker that hangs while its gRPC server still answers.
+    const ghost = await t.startWorker({ ORCHESTRATION_GRPC_ADDR: '127.0.0.1:1' });
+    const endpoint = ghost.advertiseAddress!;
+    await t.service.registry.register({ worker: workerInfo('ghost', endpoint, { hang: 'yes' }) });
+    const runId = await run(owner, 'on-a-hanging-worker', [{ id: 'nap', capability: 'sleep', input: { ms: 2_500 }, labels: [{ key: 'hang', value: 'yes' }] }]);
+    const first = await eventually(
+      async () => {
+        const { task: tk } = await task(runId);
+        return tk.status === 'RUNNING' ? tk.attemptHistory[0] : undefined;
+      },
+      { what: 'the attempt to run on the ghost' },
+    );
+    expect(ghost.attempts.runningIds()).toEqual([first.id]);
+    // The lease runs out: the attempt is LOST, the call is cancelled and the worker's executor aborted.
+    await eventually(async () => (await task(runId)).task.attemptHistory[0]?.status === 'LOST', { what: 'the attempt to be lost' });
+    await eventually(() => ghost.attempts.runningIds().length === 0, { what: 'the ghost to stop the abandoned attempt' });
+    const waiting = await task(runId);
+    expect(waiting.task.status).toBe('QUEUED');
+    expect(waiting.task.attemptHistory[0]?.error?.code).toBe('WORKER_LOST');
+    // It comes back: the new attempt runs and the run succeeds.
+    await t.service.registry.register({ worker: workerInfo('ghost', endpoint, { hang: 'yes' }) });
+    const beat = setInterval(() => void t.service.registry.heartbeat({ workerId: 'ghost', slotsFree: 2, runningAttemptIds: ghost.attempts.runningIds() }), 200);
+    try {
+      const done = await eventually(
+        async () => {
+          const current = await task(runId);
+          return current.status === 'SUCCEEDED' ? current : undefined;
+        },
+        { timeoutMs: 20_000, what: 'the retried attempt to succeed' },
+      );
+      expect(done.task.attemptHistory.map((a) => a.status)).toEqual(['LOST', 'SUCCEEDED']);
+    } finally {
+      clearInterval(beat);
+    }
+  });
+});
+
+describe('an unreachable worker endpoint', () => {
+  it('opens its circuit breaker, and the task fails with WORKER_LOST once it lost more attempts than allowed', async () => {
+    await t.service.registry.register({ worker: workerInfo('unreachable', '127.0.0.1:1', { reach: 'never' }) });
+    const beat = setInterval(() => void t.service.registry.heartbeat({ workerId: 'unreachable', slotsFree: 2, runningAttemptIds: [] }), 200);
+    try {
+      const runId = await run(owner, 'nobody-answers', [{ id: 'call', capability: 'noop', labels: [{ key: 'reach', value: 'never' }] }]);
+      const done = await eventually(
+        async () => {
+          const current = await task(runId);
+          return current.status === 'FAILED' ? current : undefined;
+        },
+        { timeoutMs: 20_000, what: 'the run to fail' },
+      );
+      expect(done.task.error?.code).toBe('WORKER_LOST');
+      expect(done.task.attemptHistory.map((a) => a.status)).toEqual(['LOST', 'LOST', 'LOST']);
+      expect(done.task.attemptHistory.map((a) => a.error?.code)).toEqual(['WORKER_UNAVAILABLE', 'WORKER_UNAVAILABLE', expect.stringMatching(/^WORKER_(UNAVAILABLE|CIRCUIT_OPEN)$/) as unknown]);
+      expect(t.log.lines.some((l) => l['msg'] === 'worker endpoint circuit opened' && l['endpoint'] === '127.0.0.1:1')).toBe(true);
+      const letters = await t.graphql<{ deadLetters: { totalCount: number } }>(owner, `query($r: ID) { deadLetters(filter: { runId: $r }) { totalCount } }`, { r: runId });
+      expect(letters.data?.deadLetters.totalCount).toBe(1);
+    } finally {
+      clearInterval(beat);
+      await t.service.registry.deregister({ workerId: 'unreachable' });
+    }
+  });
+});
