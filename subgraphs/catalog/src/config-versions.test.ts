@@ -21,13 +21,13 @@ const schemaV1 = {
 };
 
 const PUBLISH = `mutation ($appId: ID!, $config: JSON!, $message: String) {
-  publishAppConfig(appId: $appId, config: $config, message: $message) { version config schemaVersion message isCurrent createdBy { id } }
+  publishAppConfig(id: $appId, config: $config, message: $message) { version config schemaVersion message isCurrent createdBy { id } }
 }`;
 const ROLLBACK = `mutation ($appId: ID!, $version: Int!, $reason: String) {
-  rollbackAppConfig(appId: $appId, version: $version, reason: $reason) { version config isCurrent }
+  rollbackAppConfig(id: $appId, version: $version, reason: $reason) { version config isCurrent }
 }`;
 const SET_SCHEMA = `mutation ($appId: ID!, $schema: JSON!, $config: JSON) {
-  setAppConfigSchema(appId: $appId, schema: $schema, config: $config) { configSchemaVersion configSchema currentConfig { version config schemaVersion } }
+  setAppConfigSchema(id: $appId, schema: $schema, config: $config) { configSchemaVersion configSchema currentConfig { version config schemaVersion } }
 }`;
 const STATE = `query ($id: ID!) { app(id: $id) {
   configSchemaVersion
@@ -63,6 +63,8 @@ describe('publishing config versions', () => {
       extensions: { code: 'BAD_USER_INPUT', field: 'config', reason: 'CONFIG_INVALID', violations: [{ path: '/model/temperature', message: 'must be <= 2' }] },
     });
     expect(await versionCount()).toBe(1);
+    const { rows } = await catalog.pool.query("SELECT event FROM audit_outbox WHERE event->>'action' = 'app.config.publish'");
+    expect(rows.map((r) => [r.event.targetId, r.event.outcome])).toEqual([[appId, 'BAD_USER_INPUT']]);
   });
 
   it('lists every failing path: missing, extra and mistyped fields', async () => {

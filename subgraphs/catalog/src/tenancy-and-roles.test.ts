@@ -52,9 +52,9 @@ describe('tenant isolation', () => {
       ['updateApp(id: $id, input: { name: "hijacked" }) { id }', {}],
       ['pauseApp(id: $id) { id }', {}],
       ['archiveApp(id: $id) { id }', {}],
-      ['publishAppConfig(appId: $id, config: { secretSauce: 2 }) { version }', {}],
-      ['rollbackAppConfig(appId: $id, version: 1) { version }', {}],
-      ['setAppConfigSchema(appId: $id, schema: { type: "object" }) { id }', {}],
+      ['publishAppConfig(id: $id, config: { secretSauce: 2 }) { version }', {}],
+      ['rollbackAppConfig(id: $id, version: 1) { version }', {}],
+      ['setAppConfigSchema(id: $id, schema: { type: "object" }) { id }', {}],
     ] as const) {
       const { errors } = await catalog.graphql(`mutation ($id: ID!) { ${mutation} }`, { id: appA, ...args }, adminB);
       expect(errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND' });
@@ -105,9 +105,9 @@ describe('roles', () => {
     for (const mutation of [
       'archiveApp(id: $id) { id }',
       'updateApp(id: $id, input: { name: "x" }) { id }',
-      'publishAppConfig(appId: $id, config: {}) { version }',
-      'rollbackAppConfig(appId: $id, version: 1) { version }',
-      'setAppConfigSchema(appId: $id, schema: { type: "object" }) { id }',
+      'publishAppConfig(id: $id, config: {}) { version }',
+      'rollbackAppConfig(id: $id, version: 1) { version }',
+      'setAppConfigSchema(id: $id, schema: { type: "object" }) { id }',
       'deleteApp(id: $id)',
     ]) {
       const { errors } = await catalog.graphql(`mutation ($id: ID!) { ${mutation} }`, { id: appA }, operator);

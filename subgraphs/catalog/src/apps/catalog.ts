@@ -385,7 +385,7 @@ export function createCatalog({ pool, validator, users, historyDays }: CatalogDe
     },
 
     async publishConfig(actor: Actor, id: string, config: unknown, message: string | null | undefined): Promise<ConfigVersionRow> {
-      const appId = parseId(id, 'appId');
+      const appId = parseId(id, 'id');
       const document = parseConfigDocument(config, 'config');
       return inTenant(actor.principal, async (tx) => {
         const app = await lockApp(tx, appId);
@@ -404,7 +404,7 @@ export function createCatalog({ pool, validator, users, historyDays }: CatalogDe
      * one that no longer fits is refused with its failing paths.
      */
     async rollbackConfig(actor: Actor, id: string, version: number, reason: string | null | undefined): Promise<ConfigVersionRow> {
-      const appId = parseId(id, 'appId');
+      const appId = parseId(id, 'id');
       if (!Number.isInteger(version) || version < 1) throw new AppError('BAD_USER_INPUT', 'version must be a positive integer', { field: 'version', reason: 'OUT_OF_RANGE' });
       return inTenant(actor.principal, async (tx) => {
         const app = await lockApp(tx, appId);
@@ -446,7 +446,7 @@ export function createCatalog({ pool, validator, users, historyDays }: CatalogDe
      * the current config must already satisfy the new schema; otherwise CONFLICT lists its failing paths.
      */
     async setConfigSchema(actor: Actor, id: string, schema: unknown, config: unknown, message: string | null | undefined): Promise<AppRow> {
-      const appId = parseId(id, 'appId');
+      const appId = parseId(id, 'id');
       validator.checkSchema(schema, 'schema');
       const document = config === undefined || config === null ? undefined : parseConfigDocument(config, 'config');
       if (document !== undefined) {

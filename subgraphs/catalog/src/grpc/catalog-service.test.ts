@@ -27,7 +27,7 @@ beforeAll(async () => {
     expect(errors).toBeUndefined();
     ids[slug] = data.createApp.id;
   }
-  await catalog.graphql(`mutation ($id: ID!) { publishAppConfig(appId: $id, config: { model: "alpha-2" }) { version } }`, { id: ids['alpha'] }, adminA);
+  await catalog.graphql(`mutation ($id: ID!) { publishAppConfig(id: $id, config: { model: "alpha-2" }) { version } }`, { id: ids['alpha'] }, adminA);
 });
 
 afterAll(async () => {

@@ -77,16 +77,16 @@ export const resolvers: GraphQLResolverMap<CatalogContext> = {
     archiveApp: (_: unknown, { id }: { id: string }, ctx: CatalogContext) => ctx.catalog.archiveApp(actorOf(ctx), id),
     restoreApp: (_: unknown, { id }: { id: string }, ctx: CatalogContext) => ctx.catalog.restoreApp(actorOf(ctx), id),
     deleteApp: (_: unknown, { id }: { id: string }, ctx: CatalogContext) => ctx.catalog.deleteApp(actorOf(ctx), id),
-    publishAppConfig: async (_: unknown, args: { appId: string; config: unknown; message?: string | null }, ctx: CatalogContext) => {
-      const row = await ctx.catalog.publishConfig(actorOf(ctx), args.appId, args.config, args.message);
+    publishAppConfig: async (_: unknown, args: { id: string; config: unknown; message?: string | null }, ctx: CatalogContext) => {
+      const row = await ctx.catalog.publishConfig(actorOf(ctx), args.id, args.config, args.message);
       return versionNode(row, row.version);
     },
-    rollbackAppConfig: async (_: unknown, args: { appId: string; version: number; reason?: string | null }, ctx: CatalogContext) => {
-      const row = await ctx.catalog.rollbackConfig(actorOf(ctx), args.appId, args.version, args.reason);
+    rollbackAppConfig: async (_: unknown, args: { id: string; version: number; reason?: string | null }, ctx: CatalogContext) => {
+      const row = await ctx.catalog.rollbackConfig(actorOf(ctx), args.id, args.version, args.reason);
       return versionNode(row, row.version);
     },
-    setAppConfigSchema: (_: unknown, args: { appId: string; schema: unknown; config?: unknown; message?: string | null }, ctx: CatalogContext) =>
-      ctx.catalog.setConfigSchema(actorOf(ctx), args.appId, args.schema, args.config, args.message),
+    setAppConfigSchema: (_: unknown, args: { id: string; schema: unknown; config?: unknown; message?: string | null }, ctx: CatalogContext) =>
+      ctx.catalog.setConfigSchema(actorOf(ctx), args.id, args.schema, args.config, args.message),
   },
 
   App: {
