@@ -74,6 +74,9 @@ describe('creating apps', () => {
     ['a non-http health URL', { slug: 'ok-slug', name: 'x', healthCheckUrl: 'ftp://example.com/health' }, 'input.healthCheckUrl', 'INVALID_URL'],
     ['a health URL with credentials', { slug: 'ok-slug', name: 'x', healthCheckUrl: 'https://u:p@example.com/health' }, 'input.healthCheckUrl', 'INVALID_URL'],
     ['an owner id that is not an id', { slug: 'ok-slug', name: 'x', ownerId: 'bob' }, 'input.ownerId', 'INVALID_ID'],
+    ['a name that is too long', { slug: 'ok-slug', name: 'n'.repeat(101) }, 'input.name', 'TOO_LONG'],
+    ['a description that is too long', { slug: 'ok-slug', name: 'x', description: 'd'.repeat(2001) }, 'input.description', 'TOO_LONG'],
+    ['too many tags', { slug: 'ok-slug', name: 'x', tags: Array.from({ length: 21 }, (_, i) => `t${i}`) }, 'input.tags', 'TOO_MANY_TAGS'],
     ['a config schema that is not JSON Schema', { slug: 'ok-slug', name: 'x', configSchema: { type: 'objekt' } }, 'input.configSchema', 'INVALID_JSON_SCHEMA'],
     ['a first config that fails its schema', { slug: 'ok-slug', name: 'x', configSchema: { type: 'object', required: ['model'] }, config: {} }, 'input.config', 'CONFIG_INVALID'],
   ])('refuses %s with BAD_USER_INPUT naming the field, writing nothing', async (_name, input, field, reason) => {

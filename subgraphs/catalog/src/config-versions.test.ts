@@ -67,6 +67,12 @@ describe('publishing config versions', () => {
     expect(rows.map((r) => [r.event.targetId, r.event.outcome])).toEqual([[appId, 'BAD_USER_INPUT']]);
   });
 
+  it('refuses a config larger than 256 KiB', async () => {
+    const { errors } = await catalog.graphql(PUBLISH, { appId, config: { model: { name: 'x' }, systemPrompt: 'p'.repeat(300 * 1024) } }, admin);
+    expect(errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'config', reason: 'CONFIG_TOO_LARGE' });
+    expect(await versionCount()).toBe(1);
+  });
+
   it('lists every failing path: missing, extra and mistyped fields', async () => {
     const { errors } = await catalog.graphql(PUBLISH, { appId, config: { model: { temperature: 'hot', topP: 1 }, systemPrompt: 7 } }, admin);
     const violations = errors?.[0]?.extensions['violations'];

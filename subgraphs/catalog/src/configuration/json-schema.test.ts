@@ -67,6 +67,7 @@ describe('checking a schema is itself a valid JSON Schema', () => {
     ['an unknown format', { type: 'string', format: 'colour' }, /unknown format "colour"/],
     ['a $ref to nowhere', { $ref: 'https://evil.example.com/schema.json' }, /can't resolve reference/],
     ['not an object', [1], /schema must be a JSON Schema object/],
+    ['a schema over 64 KiB', { type: 'object', description: 'd'.repeat(70 * 1024) }, /schema is larger than 64 KiB/],
     ['an unsupported dialect', { $schema: 'http://json-schema.org/draft-04/schema#' }, /is not supported/],
   ])('refuses %s with BAD_USER_INPUT naming the field', (_name, bad, message) => {
     const error = caught(() => validator.checkSchema(bad, 'schema'));

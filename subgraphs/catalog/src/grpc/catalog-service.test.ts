@@ -77,6 +77,9 @@ describe('CatalogService over gRPC', () => {
     await expect(unaryCall(client, client.getApps, { ids: [ids['alpha']!] }, opts)).rejects.toMatchObject({ code: 'FORBIDDEN', reason: 'NO_ORGANIZATION' });
     const header = await catalog.sign(adminA);
     await expect(unaryCall(client, client.getAppConfig, { appId: 'nope', version: 0 }, opts, { principalHeader: header })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', field: 'app_id' });
+    await expect(unaryCall(client, client.getAppConfig, { appId: ids['alpha']!, version: -1 }, opts, { principalHeader: header })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', field: 'version' });
+    const tooMany = Array.from({ length: 501 }, () => newId());
+    await expect(unaryCall(client, client.getApps, { ids: tooMany }, opts, { principalHeader: header })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', field: 'ids' });
     const keyHeader = await catalog.sign(apiKeyOf(orgA, ['runs:read']));
     await expect(unaryCall(client, client.getApps, { ids: [ids['alpha']!] }, opts, { principalHeader: keyHeader })).rejects.toMatchObject({ code: 'FORBIDDEN', reason: 'MISSING_SCOPE' });
   });

@@ -150,6 +150,41 @@ describe('health probing with the background loop (local endpoint going up and d
     endpoint.set('up');
   });
 
+  it('never runs more probes at once than its concurrency (4 here), however many apps are due', async () => {
+    // A second stand-in endpoint that answers slowly and counts the requests it holds at once.
+    let open = 0;
+    let most = 0;
+    let served = 0;
+    const slow = createServer((_req, res) => {
+      open += 1;
+      most = Math.max(most, open);
+      setTimeout(() => {
+        open -= 1;
+        served += 1;
+        res.writeHead(200).end('ok');
+      }, 100);
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const address = slow.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/healthz`;
+    const ids: string[] = [];
+    try {
+      for (let i = 0; i < 8; i += 1) {
+        const { data } = await catalog.graphql(`mutation ($input: CreateAppInput!) { createApp(input: $input) { id } }`, { input: { slug: `crowd-${i}`, name: `Crowd ${i}`, healthCheckUrl: `${url}?app=${i}` } }, admin);
+        ids.push(data.createApp.id);
+      }
+      await eventually(() => served >= 24, { what: '24 probes of the slow endpoint', timeoutMs: 20_000 });
+      expect(most).toBeLessThanOrEqual(4);
+      expect(most).toBeGreaterThanOrEqual(2);
+    } finally {
+      for (const id of ids) {
+        await catalog.graphql(`mutation ($id: ID!) { archiveApp(id: $id) { id } }`, { id }, admin);
+      }
+      slow.closeAllConnections();
+      await new Promise<void>((resolve) => slow.close(() => resolve()));
+    }
+  });
+
   it('restarts monitoring when the URL changes, noting it in the history', async () => {
     await eventually(async () => (await health()).status === 'UP', { what: 'UP before the URL change' });
     // Stop the loop so the reset state can be read before the next probe.
