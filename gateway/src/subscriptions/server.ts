@@ -42,6 +42,12 @@ export interface SubscriptionDeps {
   path: string;
   /** The supergraph's API schema (it has no Subscription type). */
   apiSchema: GraphQLSchema;
+  /**
+   * The public API (what API keys may use). API-key subscriptions are validated against it, so a
+   * key cannot reach non-public fields (say, a user's email) through an event's `run`. Without it,
+   * API keys are held to the full API schema.
+   */
+  publicApiSchema?: GraphQLSchema;
   /** From the connection_init payload { authorization: 'Bearer <jwt or api key>' }; anonymous without credentials. */
   authenticate(connectionParams: Record<string, unknown> | undefined, request: IncomingMessage): Promise<Principal>;
   /** Runs a query through Apollo Gateway's query plan as `principal`. */
@@ -105,6 +111,8 @@ export function createSubscriptionServer(deps: SubscriptionDeps): SubscriptionSe
   const hub: RunEventHub = createRunEventHub({ redis: deps.redis, prefix: deps.redisPrefix, log, metrics, ...(deps.idleCheckMs === undefined ? {} : { idleCheckMs: deps.idleCheckMs }) });
   const federated = new FederatedObjects();
   const schema = buildSubscriptionSchema(deps.apiSchema);
+  const publicSchema = deps.publicApiSchema ? buildSubscriptionSchema(deps.publicApiSchema) : undefined;
+  if (!publicSchema) log.warn('no public API schema given: API keys may subscribe with any field of the API schema');
   const active = metrics.gauge('gateway_subscriptions_active', 'Open GraphQL subscriptions', ['field']);
   const delivered = metrics.counter('gateway_subscription_events_total', 'Events sent to subscribers', ['field']);
   const principals = new WeakMap<Context, Principal>();
@@ -242,6 +250,12 @@ export function createSubscriptionServer(deps: SubscriptionDeps): SubscriptionSe
         }
         const invalid = validate(schema, document);
         if (invalid.length > 0) return invalid.map((e) => new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { code: 'BAD_USER_INPUT', reason: 'GRAPHQL_VALIDATION_FAILED', requestId } }));
+        if (principal.kind === 'apiKey' && publicSchema) {
+          const notPublic = validate(publicSchema, document);
+          if (notPublic.length > 0) {
+            return notPublic.map((e) => new GraphQLError(`API keys may use the public API only: ${e.message}`, { nodes: e.nodes ?? null, extensions: { code: 'FORBIDDEN', reason: 'NOT_IN_PUBLIC_API', requestId } }));
+          }
+        }
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) return [new GraphQLError('name the operation to run', { extensions: { code: 'BAD_USER_INPUT', requestId } })];
         if (operation.operation !== OperationTypeNode.SUBSCRIPTION) {

@@ -21,7 +21,7 @@ import {
 } from '@orchestra/lib';
 import { typeDefs as identityTypeDefs } from '@orchestra/identity';
 import { typeDefs as orchestrationTypeDefs } from '@orchestra/orchestration';
-import { apiSchemaOf, composeSupergraph } from '../compose/compose';
+import { apiSchemaOf, buildPublicSchema, composeSupergraph, publicTagsOf } from '../compose/compose';
 import { createSubscriptionServer, type SubscriptionServer } from './server';
 
 /**
@@ -52,6 +52,7 @@ const principals: Record<string, Principal> = {
   'token-a': { kind: 'user', id: alice.id, userId: alice.id, orgId: orgA, role: 'viewer', scopes: [], requestId: 'r' },
   'token-b': { kind: 'user', id: bob.id, userId: bob.id, orgId: orgB, role: 'admin', scopes: [], requestId: 'r' },
   'key-no-scope': { kind: 'apiKey', id: 'k1', apiKeyId: 'k1', orgId: orgA, scopes: ['workflows:read'], requestId: 'r' },
+  'key-a': { kind: 'apiKey', id: 'k2', apiKeyId: 'k2', orgId: orgA, scopes: ['runs:read'], requestId: 'r' },
 };
 let federatedCalls = 0;
 
@@ -181,12 +182,12 @@ beforeAll(async () => {
   redis = createRedis({ url: TEST_REDIS_URL, name: 'subscriptions-test', log });
   prefix = uniqueName('test:subs');
   hub = createRunEventHub({ redis, prefix, log });
-  apiSchema = apiSchemaOf(
-    composeSupergraph([
-      { name: 'identity', url: 'http://identity.invalid/graphql', typeDefs: identityTypeDefs },
-      { name: 'orchestration', url: 'http://orchestration.invalid/graphql', typeDefs: orchestrationTypeDefs },
-    ]),
-  );
+  const supergraph = composeSupergraph([
+    { name: 'identity', url: 'http://identity.invalid/graphql', typeDefs: identityTypeDefs },
+    { name: 'orchestration', url: 'http://orchestration.invalid/graphql', typeDefs: orchestrationTypeDefs },
+  ]);
+  apiSchema = apiSchemaOf(supergraph);
+  const publicApiSchema = buildPublicSchema(apiSchema, publicTagsOf(supergraph));
   http = createServer((_req, res) => res.writeHead(404).end());
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}/graphql`;
@@ -194,6 +195,7 @@ beforeAll(async () => {
     httpServer: http,
     path: '/graphql',
     apiSchema,
+    publicApiSchema,
     authenticate: (params) => {
       const header = params?.['authorization'];
       if (typeof header !== 'string') return Promise.resolve(anonymousPrincipal('r'));
@@ -283,6 +285,19 @@ describe('run event subscriptions over a WebSocket', () => {
     const bad = subscribe(connect('nonsense'), RUN_EVENTS, { runId: run.id, after: 0 });
     await bad.done;
     expect(bad.error).toMatchObject({ code: 4401, reason: expect.stringContaining('UNAUTHENTICATED') as unknown });
+  });
+
+  it('holds API keys to the public API: a user’s email is not part of it', async () => {
+    const run = newRun(orgA, alice.id);
+    await hub.publish([record(run, 'RUN_STATUS', { runStatus: 'SUCCEEDED' })]);
+    const leaky = subscribe(connect('key-a'), `subscription($id: ID!) { runEvents(runId: $id) { seq run { startedBy { email } } } }`, { id: run.id });
+    await leaky.done;
+    expect(leaky.next).toEqual([]);
+    expect(leaky.error).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'FORBIDDEN', reason: 'NOT_IN_PUBLIC_API' }) as unknown })]);
+    const fine = subscribe(connect('key-a'), `subscription($id: ID!) { runEvents(runId: $id) { seq runStatus run { id status startedBy { id } } } }`, { id: run.id });
+    await fine.done;
+    expect(fine.error).toBeUndefined();
+    expect(fine.next.map((n) => n.data?.['runEvents'])).toEqual([{ seq: 1, runStatus: 'SUCCEEDED', run: { id: run.id, status: 'SUCCEEDED', startedBy: { id: alice.id } } }]);
   });
 
   it('answers queries over the socket with an error (they belong on HTTP)', async () => {
