@@ -13,6 +13,20 @@ export interface MutationAuditOptions {
   log: Logger;
 }
 
+const idOf = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+
+/**
+ * The id of what a failed mutation was aimed at, from its arguments: `id`, then `<targetType>Id`
+ * (`appId` for App), then any other `...Id` argument, then the same inside `input`.
+ */
+export function targetIdOf(args: Record<string, unknown>, targetType: string): string | undefined {
+  const typed = `${targetType.charAt(0).toLowerCase()}${targetType.slice(1)}Id`;
+  const fromObject = (o: Record<string, unknown>): string | undefined =>
+    idOf(o['id']) ?? idOf(o[typed]) ?? Object.entries(o).filter(([k]) => /Id$/.test(k)).map(([, v]) => idOf(v)).find((v) => v !== undefined);
+  const input = args['input'];
+  return fromObject(args) ?? (input !== null && typeof input === 'object' ? fromObject(input as Record<string, unknown>) : undefined);
+}
+
 interface AuditContext {
   principal: Principal;
 }
@@ -40,8 +54,7 @@ export function applyMutationAudit(schema: GraphQLSchema, { service, pool, log }
           return await resolve(source, fieldArgs, context, info);
         } catch (error) {
           const appError = toAppError(error);
-          const id: unknown = (fieldArgs as Record<string, unknown>)['id'];
-          const targetId = typeof id === 'string' ? id : undefined;
+          const targetId = targetIdOf(fieldArgs as Record<string, unknown>, args.targetType);
           try {
             await withSystemTransaction(pool, (tx) =>
               recordAudit(tx, service, context.principal, {

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '@orchestra/lib';
 import { startPlatform, type Auth, type Platform } from '../src/platform';
-import { composeSupergraphFile } from './supergraph';
 
 /**
  * The audit trail across services: identity, orchestration and audit as child processes, each
@@ -54,7 +53,6 @@ beforeAll(async () => {
   platform = await startPlatform({
     services: ['audit', 'identity', 'orchestration'],
     env: {
-      gateway: { SUPERGRAPH_PATH: composeSupergraphFile(['identity', 'orchestration', 'audit']) },
       identity: { ADMIN_EMAIL: ownerEmail, ADMIN_PASSWORD: password, ADMIN_ORG_NAME: 'Audited Org' },
       audit: { AUDIT_ARCHIVE_DIR: archiveDir },
     },

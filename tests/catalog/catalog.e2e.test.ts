@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { eventually, newId } from '@orchestra/lib';
 import { startPlatform, type Auth, type Platform } from '../src/platform';
-import { composeSupergraphFile } from './supergraph';
 
 /**
  * The catalog through the gateway: identity, catalog and audit as child processes (real gRPC between
@@ -61,7 +60,6 @@ beforeAll(async () => {
   platform = await startPlatform({
     services: ['identity', 'catalog', 'audit'],
     env: {
-      gateway: { SUPERGRAPH_PATH: composeSupergraphFile(['identity', 'catalog', 'audit']) },
       identity: { ADMIN_EMAIL: ownerEmail, ADMIN_PASSWORD: password, ADMIN_ORG_NAME: 'Org A' },
       catalog: { CATALOG_ALLOW_PRIVATE_NETWORK: 'true', CATALOG_HEALTH_INTERVAL_MS: '200', CATALOG_HEALTH_DOWN_AFTER: '1' },
     },

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { composeCurrentSupergraph } from '@orchestra/gateway';
 import pg from 'pg';
 import {
   createMemoryLogger,
@@ -111,6 +113,10 @@ async function freePort(): Promise<number> {
   });
 }
 
+let composed: string | undefined;
+/** Composed once per test process. */
+const currentSupergraph = (): string => (composed ??= composeCurrentSupergraph());
+
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
   const runId = uniqueName('p');
   const redisPrefix = `test:${runId}`;
@@ -174,6 +180,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     });
   };
 
+  // The gateway runs on the supergraph of the subgraphs as they are in this tree, so a suite never
+  // depends on when gateway/supergraph.graphql was last regenerated (codegen:check guards that file).
+  mkdirSync(logDir, { recursive: true });
+  const supergraphPath = join(logDir, 'supergraph.graphql');
+  writeFileSync(supergraphPath, currentSupergraph());
+
   const urlOf = (name: ServiceName) => (started.includes(name) ? `http://127.0.0.1:${ports[name]!.http}/graphql` : NOT_STARTED_URL);
   const launchGateway = () =>
     launchService({
@@ -190,6 +202,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         SUBGRAPH_CATALOG_URL: urlOf('catalog'),
         SUBGRAPH_ORCHESTRATION_URL: urlOf('orchestration'),
         SUBGRAPH_AUDIT_URL: urlOf('audit'),
+        SUPERGRAPH_PATH: supergraphPath,
         ...options.env?.gateway,
       },
     });

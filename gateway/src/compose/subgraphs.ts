@@ -3,7 +3,7 @@ import { typeDefs as auditTypeDefs } from '@orchestra/audit';
 import { typeDefs as catalogTypeDefs } from '@orchestra/catalog';
 import { typeDefs as identityTypeDefs } from '@orchestra/identity';
 import { typeDefs as orchestrationTypeDefs } from '@orchestra/orchestration';
-import type { SubgraphSource } from './compose';
+import { composeSupergraph, type SubgraphSource } from './compose';
 
 const localUrl = (port: number) => `http://127.0.0.1:${port}/graphql`;
 
@@ -17,3 +17,6 @@ export const SUBGRAPHS: SubgraphSource[] = [
   { name: 'orchestration', url: localUrl(DEFAULT_PORTS.orchestration.http), typeDefs: orchestrationTypeDefs },
   { name: 'audit', url: localUrl(DEFAULT_PORTS.audit.http), typeDefs: auditTypeDefs },
 ];
+
+/** The supergraph of the subgraphs as they are in this tree (what `npm run codegen` commits). */
+export const composeCurrentSupergraph = (): string => composeSupergraph(SUBGRAPHS);
