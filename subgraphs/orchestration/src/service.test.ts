@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { eventually, insecureCredentials, TEST_INTERNAL_TOKEN, unaryCall, type Principal } from '@orchestra/lib';
 import { orchestrationV1 } from '@orchestra/proto';
+import { Queue } from 'bullmq';
 import type { WorkerHandle } from '@orchestra/workers';
 import { applyAttemptOutcome } from './engine/transitions';
 import { lockRun } from './store/runs';
@@ -286,6 +287,27 @@ describe('runs', () => {
     expect(run.tasks.map((x) => x.attempts)).toEqual([1, 1, 1]);
     expect(t.log.lines.filter((l) => l['msg'] === 're-enqueued attempts the queue had lost (Redis flushed or restarted?)').length).toBeGreaterThan(restoredBefore);
     expect(run.events.map((e) => e.seq)).toEqual(Array.from({ length: run.lastSeq }, (_, i) => i + 1));
+  });
+  it('puts back a single job the queue lost while the rest of Redis is intact', async () => {
+    const id = await createWorkflow('survives-eviction', [{ id: 'only', capability: 'noop', pool: 'evicted' }]);
+    const runId = await startRun({ workflowId: id });
+    const { rows } = await t.pool.query<{ id: string }>('SELECT id FROM task_attempts WHERE run_id = $1', [runId]);
+    const attemptId = rows[0]!.id;
+    const connection = t.redis.duplicate({ maxRetriesPerRequest: null });
+    const queue = new Queue('tasks-evicted', { connection, prefix: t.prefix });
+    try {
+      await eventually(async () => (await queue.getJobState(attemptId)) !== 'unknown', { what: 'the job to be queued' });
+      // Taken out of the queue the way an operator (or an eviction) would, while the dispatcher waits for a worker.
+      await eventually(async () => (await queue.remove(attemptId)) === 1, { what: 'the job to be removed' });
+      await eventually(async () => (await queue.getJobState(attemptId)) !== 'unknown', { what: 'the reconciler to put it back' });
+      const worker = await t.startWorker({ WORKER_POOL: 'evicted' });
+      await eventually(() => worker.registered, { what: 'the evicted-pool worker to register' });
+      expect((await finished(runId)).status).toBe('SUCCEEDED');
+      expect(t.log.lines.some((l) => l['msg'] === 're-enqueued attempts the queue had lost (Redis flushed or restarted?)' && l['how'] === 'checked')).toBe(true);
+    } finally {
+      await queue.close();
+      await connection.quit();
+    }
   });
 });
 

@@ -106,13 +106,32 @@ export function createReconciler({ engine, dispatcher, dispatcherId, schema }: {
         restoredTotal.inc({ cause: 'never_enqueued' }, never.length);
         log.warn('enqueued attempts that were committed but never queued', { attemptIds: never.map((r) => r.attemptId) });
       }
-      const enqueued = await engine.inSystem((tx) => enqueuedOutbox(tx, before, restoreCursor, BATCH));
-      restoreCursor = enqueued.length === BATCH ? enqueued[enqueued.length - 1]?.attemptId : undefined;
-      if (enqueued.length > 0) {
-        report.restored = await queues.restore(enqueued);
+      if (!(await queues.intact())) {
+        // Redis lost everything (or this is its first start): add every waiting attempt again. Adding
+        // is idempotent (jobId = attempt id), so nothing runs twice if some jobs were still there.
+        let cursor: string | undefined;
+        for (;;) {
+          const page = await engine.inSystem((tx) => enqueuedOutbox(tx, new Date(), cursor, BATCH));
+          if (page.length === 0) break;
+          await queues.enqueue(page);
+          report.restored += page.length;
+          cursor = page[page.length - 1]?.attemptId;
+        }
+        await queues.markIntact();
         if (report.restored > 0) {
           restoredTotal.inc({ cause: 'queue_lost' }, report.restored);
-          log.warn('re-enqueued attempts the queue had lost (Redis flushed or restarted?)', { count: report.restored });
+          log.warn('re-enqueued attempts the queue had lost (Redis flushed or restarted?)', { count: report.restored, how: 'all' });
+        }
+      } else {
+        // Jobs lost one by one (evicted, removed by hand): check a page of the outbox per pass.
+        const enqueued = await engine.inSystem((tx) => enqueuedOutbox(tx, before, restoreCursor, BATCH));
+        restoreCursor = enqueued.length === BATCH ? enqueued[enqueued.length - 1]?.attemptId : undefined;
+        if (enqueued.length > 0) {
+          report.restored = await queues.restore(enqueued);
+          if (report.restored > 0) {
+            restoredTotal.inc({ cause: 'queue_lost' }, report.restored);
+            log.warn('re-enqueued attempts the queue had lost (Redis flushed or restarted?)', { count: report.restored, how: 'checked' });
+          }
         }
       }
       await engine.inSystem(async (tx) => {

@@ -18,6 +18,13 @@ export interface TaskQueues {
   enqueue(entries: readonly EnqueueRequest[]): Promise<void>;
   /** Re-adds entries whose job Redis no longer has (flushed, restarted) or that ended without a result; resolves to how many. */
   restore(entries: readonly EnqueueRequest[]): Promise<number>;
+  /**
+   * Whether Redis still holds the key this service writes next to its queues. Gone means Redis lost
+   * its data (flushed, restarted without persistence): every waiting attempt must be enqueued again.
+   */
+  intact(): Promise<boolean>;
+  /** Writes that key (after the queues were restored, or on a first start). */
+  markIntact(): Promise<void>;
   /** Moves delayed jobs of these attempts to waiting (a slot freed up or a worker joined). */
   promote(pool: string, attemptIds: readonly string[]): Promise<void>;
   close(): Promise<void>;
@@ -26,6 +33,7 @@ export interface TaskQueues {
 /** One BullMQ queue per worker pool, under the configured Redis prefix. */
 export function createTaskQueues({ connection, prefix, pool: db, log, metrics }: { connection: Redis; prefix: string; pool: Pool; log: Logger; metrics: Metrics }): TaskQueues {
   const queues = new Map<string, Queue<AttemptJob>>();
+  const sentinelKey = `${prefix}:orchestration:queues-intact`;
   const enqueued = metrics.counter('task_attempts_enqueued_total', 'Task attempts handed to the queue', ['pool', 'source']);
   const queueOf = (pool: string): Queue<AttemptJob> => {
     let queue = queues.get(pool);
@@ -79,7 +87,7 @@ export function createTaskQueues({ connection, prefix, pool: db, log, metrics }:
     },
     async restore(entries) {
       const missing: EnqueueRequest[] = [];
-      for (const entry of entries) {
+      const check = async (entry: EnqueueRequest) => {
         const queue = queueOf(entry.pool);
         const state = await queue.getJobState(entry.attemptId);
         if (state === 'unknown') {
@@ -89,11 +97,18 @@ export function createTaskQueues({ connection, prefix, pool: db, log, metrics }:
           await (await queue.getJob(entry.attemptId))?.remove().catch(() => undefined);
           missing.push(entry);
         }
-      }
+      };
+      for (let i = 0; i < entries.length; i += 50) await Promise.all(entries.slice(i, i + 50).map(check));
       if (missing.length === 0) return 0;
       const added = await add(missing, 'reconciler');
       if (added.length > 0) await markEnqueued(db, added);
       return added.length;
+    },
+    async intact() {
+      return (await connection.exists(sentinelKey)) === 1;
+    },
+    async markIntact() {
+      await connection.set(sentinelKey, new Date().toISOString());
     },
     async promote(pool, attemptIds) {
       const queue = queues.get(pool);
