@@ -33,6 +33,7 @@ import { depthLimitRule } from './depth-limit';
 import { errorShapingPlugin } from './error-shaping';
 import { checkPublicOperation, introspectPublic, isIntrospectionOnly } from './public-api';
 import { SignedPrincipalDataSource } from './subgraph-datasource';
+import { buildSubscriptionSchema, createSubscriptionServer, type SubscriptionServer } from './subscriptions';
 import { serveWebApp } from './web-app';
 
 export interface GatewayDeps {
@@ -170,7 +171,10 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
   if (config.WEB_DIST_DIR) await serveWebApp(app, config.WEB_DIST_DIR);
   app.get('/schema/public.graphql', async (_request, reply) => {
     const { printSchema, lexicographicSortSchema } = await import('graphql');
-    return reply.type('text/plain; charset=utf-8').send(publicSchema ? printSchema(lexicographicSortSchema(publicSchema)) : '');
+    if (!publicSchema) return reply.code(503).send('the supergraph is not loaded yet');
+    // With orchestration composed, third parties may also subscribe to their runs' events.
+    const withSubscriptions = publicSchema.getType('RunEvent') ? buildSubscriptionSchema(publicSchema) : publicSchema;
+    return reply.type('text/plain; charset=utf-8').send(printSchema(lexicographicSortSchema(withSubscriptions)));
   });
 
   const refuse = (reply: FastifyReply, error: unknown, requestId: string, kind: string) => {
@@ -270,6 +274,31 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
     return result.body.singleResult as ExecutionResult;
   };
 
+  // Live run events over graphql-ws on the same /graphql path (Apollo Gateway cannot execute
+  // subscriptions; the subscription server resolves each event's selection through the federated plan).
+  let subscriptions: SubscriptionServer | undefined;
+  if (apiSchema && publicSchema && apiSchema.getType('RunEvent')) {
+    subscriptions = createSubscriptionServer({
+      httpServer: app.server,
+      path: '/graphql',
+      apiSchema,
+      publicApiSchema: publicSchema,
+      authenticate: async (params, request) => {
+        const raw = params?.['authorization'] ?? params?.['Authorization'];
+        const credential = typeof raw === 'string' && raw.trim() !== '' ? credentialFromHeaders({ authorization: raw }) : undefined;
+        const userAgent = request.headers['user-agent'];
+        return authenticator.authenticate(credential, { requestId: newRequestId(), ip: request.socket.remoteAddress ?? '', userAgent });
+      },
+      executeFederated,
+      redis,
+      redisPrefix: config.REDIS_PREFIX,
+      log,
+      metrics,
+    });
+  } else {
+    log.warn('subscriptions are off: the supergraph has no orchestration RunEvent type');
+  }
+
   return {
     name: 'gateway',
     http: app,
@@ -285,6 +314,7 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
     authenticate: (credential, caller) => authenticator.authenticate(credential, caller),
     async stop() {
       accepting = false;
+      await subscriptions?.stop();
       await app.close();
       await server.stop();
       await apiKeys.stop();
