@@ -1,28 +1,9 @@
-import { composeServices } from '@apollo/composition';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { eventually, loadSubgraphTypeDefs } from '@orchestra/lib';
+import { eventually } from '@orchestra/lib';
 import { startPlatform, type Auth, type GraphQLResponse, type Platform } from '../src/platform';
-
-const ROOT = resolve(__dirname, '..', '..');
-
-/**
- * The supergraph of identity and orchestration as they are in this tree (for the gateway's
- * SUPERGRAPH_PATH), so these suites do not depend on when gateway/supergraph.graphql was regenerated.
- */
-export function composeSupergraphFile(services: string[] = ['identity', 'orchestration']): string {
-  const result = composeServices(
-    services.map((name) => ({ name, url: `http://127.0.0.1:1/${name}`, typeDefs: loadSubgraphTypeDefs(join(ROOT, 'subgraphs', name, 'src', 'schema.graphql')) })),
-  );
-  if (result.errors) throw new Error(`supergraph composition failed:\n${result.errors.map((e) => `  - ${e.message}`).join('\n')}`);
-  const file = join(mkdtempSync(join(tmpdir(), 'orchestra-orchestration-supergraph-')), 'supergraph.graphql');
-  writeFileSync(file, result.supergraphSdl);
-  return file;
-}
 
 /** Timings short enough for tests: heartbeats, leases, reconciler passes and dispatch retries. */
 export const FAST_ORCHESTRATION_ENV: Record<string, string> = {
@@ -42,7 +23,6 @@ export function startOrchestraPlatform(workers = 2, env: { worker?: Record<strin
       orchestration: FAST_ORCHESTRATION_ENV,
       // The http.request steps call a local server in the test: private addresses must be allowed.
       worker: { WORKER_ALLOW_PRIVATE_NETWORK: 'true', WORKER_SLOTS: '4', WORKER_DRAIN_GRACE_MS: '1000', ...env.worker },
-      gateway: { SUPERGRAPH_PATH: composeSupergraphFile() },
     },
   });
 }
