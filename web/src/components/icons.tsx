@@ -1,0 +1,24 @@
+/** Small line icons (24×24, stroke = currentColor), decorative: labels always say what they mean. */
+const PATHS = {
+  dashboard: 'M4 13h6V4H4v9Zm0 7h6v-5H4v5Zm10 0h6v-9h-6v9Zm0-16v5h6V4h-6Z',
+  workflows: 'M6 4v4m0 8v4M6 8a2 2 0 1 0 0 .01M6 16a2 2 0 1 0 0 .01M18 10a2 2 0 1 0 0 .01M6 10c0 3 4 2 10 0',
+  runs: 'M5 4l14 8-14 8V4Z',
+  deadLetters: 'M4 7h16v12H4zM4 7l8 6 8-6M9 3h6',
+  workers: 'M4 5h16v6H4zM4 13h16v6H4zM8 8h.01M8 16h.01',
+  apps: 'M4 4h7v7H4zM13 4h7v7h-7zM4 13h7v7H4zM13 13h7v7h-7z',
+  members: 'M16 19v-1a4 4 0 0 0-8 0v1M12 11a3 3 0 1 0 0-6 3 3 0 0 0 0 6ZM20 19v-1a3 3 0 0 0-2-2.8M17 5.2a3 3 0 0 1 0 5.6',
+  keys: 'M15 7a4 4 0 1 1-3.9 5H8v3H5v-3H3V9h8.1A4 4 0 0 1 15 7Zm0 3h.01',
+  audit: 'M9 4h6l1 2h3v14H5V6h3l1-2ZM9 12l2 2 4-4',
+  menu: 'M4 6h16M4 12h16M4 18h16',
+  signOut: 'M15 12H4m11 0-3-3m3 3-3 3M10 5V4h10v16H10v-1',
+} as const;
+
+export type IconName = keyof typeof PATHS;
+
+export function Icon({ name, className = 'size-4' }: { name: IconName; className?: string }) {
+  return (
+    <svg viewBox="0 0 24 24" className={className} fill="none" stroke="currentColor" strokeWidth={1.7} strokeLinecap="round" strokeLinejoin="round" aria-hidden="true">
+      <path d={PATHS[name]} />
+    </svg>
+  );
+}

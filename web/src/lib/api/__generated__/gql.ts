@@ -1,0 +1,320 @@
+/* eslint-disable */
+import * as types from './graphql';
+
+
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "\n  query Apps($first: Int, $after: String, $filter: AppFilter, $orderBy: AppOrder) {\n    apps(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          id\n          slug\n          name\n          description\n          status\n          tags\n          updatedAt\n          health { status since uptime { ratio } }\n        }\n      }\n    }\n  }\n": typeof types.AppsDocument,
+    "\n  query App($id: ID!) {\n    app(id: $id) {\n      id\n      slug\n      name\n      description\n      status\n      tags\n      createdAt\n      updatedAt\n      healthCheckUrl\n      owner { id email name }\n      configSchema\n      configSchemaVersion\n      health {\n        status\n        since\n        lastCheckedAt\n        lastLatencyMs\n        lastHttpStatus\n        lastError\n        checksTotal\n        checksFailed\n        monitoringSince\n        day: uptime(windowSeconds: 86400) { ratio upSeconds downSeconds unknownSeconds }\n        week: uptime(windowSeconds: 604800) { ratio }\n        history(first: 20) { edges { node { id status previousStatus changedAt httpStatus error } } }\n      }\n      currentConfig { version }\n      configVersions(first: 50) {\n        edges { node { version config message schemaVersion createdAt isCurrent createdBy { email } } }\n      }\n      configActivations(first: 20) {\n        edges { node { id version previousVersion kind reason activatedAt activatedBy { email } } }\n      }\n      stats(window: LAST_24_HOURS) { runs succeeded failed cancelled active successRate p50DurationMs p95DurationMs }\n      workflows { id name }\n    }\n  }\n": typeof types.AppDocument,
+    "\n  mutation CreateApp($input: CreateAppInput!) {\n    createApp(input: $input) { id slug }\n  }\n": typeof types.CreateAppDocument,
+    "\n  mutation PublishAppConfig($appId: ID!, $config: JSON!, $message: String) {\n    publishAppConfig(id: $appId, config: $config, message: $message) { version }\n  }\n": typeof types.PublishAppConfigDocument,
+    "\n  mutation RollbackAppConfig($appId: ID!, $version: Int!, $reason: String) {\n    rollbackAppConfig(id: $appId, version: $version, reason: $reason) { version isCurrent }\n  }\n": typeof types.RollbackAppConfigDocument,
+    "\n  mutation PauseApp($id: ID!) {\n    pauseApp(id: $id) { id status }\n  }\n": typeof types.PauseAppDocument,
+    "\n  mutation ResumeApp($id: ID!) {\n    resumeApp(id: $id) { id status }\n  }\n": typeof types.ResumeAppDocument,
+    "\n  mutation ArchiveApp($id: ID!) {\n    archiveApp(id: $id) { id status }\n  }\n": typeof types.ArchiveAppDocument,
+    "\n  mutation RestoreApp($id: ID!) {\n    restoreApp(id: $id) { id status }\n  }\n": typeof types.RestoreAppDocument,
+    "\n  query AuditLog($filter: AuditLogFilter, $first: Int, $after: String) {\n    auditLog(filter: $filter, first: $first, after: $after) {\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          id\n          sequence\n          occurredAt\n          service\n          action\n          targetType\n          targetId\n          outcome\n          requestId\n          ip\n          userAgent\n          diff\n          actor { kind id display }\n        }\n      }\n    }\n  }\n": typeof types.AuditLogDocument,
+    "\n  query AuditLogExport($filter: AuditLogFilter, $format: AuditExportFormat!, $first: Int, $after: String) {\n    auditLogExport(filter: $filter, format: $format, first: $first, after: $after) {\n      format\n      contentType\n      fileName\n      content\n      eventCount\n      nextCursor\n    }\n  }\n": typeof types.AuditLogExportDocument,
+    "\n  query VerifyAuditChain($from: DateTime, $to: DateTime) {\n    verifyAuditChain(from: $from, to: $to) {\n      ok\n      checkedEvents\n      firstSequence\n      lastSequence\n      anchor\n      break { reason sequence message expected actual }\n    }\n  }\n": typeof types.VerifyAuditChainDocument,
+    "\n  query Workers($filter: WorkerFilter) {\n    workers(filter: $filter) {\n      id\n      endpoint\n      pool\n      capabilities\n      slotsTotal\n      slotsFree\n      running\n      labels { key value }\n      version\n      status\n      registeredAt\n      lastHeartbeatAt\n      leaseExpiresAt\n      resources {\n        cpuCount\n        cpuLoad\n        memoryTotalBytes\n        memoryUsedBytes\n        gpus { index model memoryTotalBytes memoryUsedBytes utilizationPercent }\n      }\n    }\n  }\n": typeof types.WorkersDocument,
+    "\n  fragment AuthPayloadFields on AuthPayload {\n    accessToken\n    accessTokenExpiresAt\n    refreshToken\n    refreshTokenExpiresAt\n    role\n    user { id email name }\n    organization { id name }\n  }\n": typeof types.AuthPayloadFieldsFragmentDoc,
+    "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) { ...AuthPayloadFields }\n  }\n": typeof types.LoginDocument,
+    "\n  mutation SignUp($input: SignUpInput!) {\n    signUp(input: $input) { ...AuthPayloadFields }\n  }\n": typeof types.SignUpDocument,
+    "\n  mutation RefreshToken($refreshToken: String!) {\n    refreshToken(refreshToken: $refreshToken) { ...AuthPayloadFields }\n  }\n": typeof types.RefreshTokenDocument,
+    "\n  mutation Logout($refreshToken: String!) {\n    logout(refreshToken: $refreshToken)\n  }\n": typeof types.LogoutDocument,
+    "\n  mutation SwitchOrganization($organizationId: ID!, $refreshToken: String) {\n    switchOrganization(organizationId: $organizationId, refreshToken: $refreshToken) { ...AuthPayloadFields }\n  }\n": typeof types.SwitchOrganizationDocument,
+    "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) {\n    acceptInvitation(input: $input) { ...AuthPayloadFields }\n  }\n": typeof types.AcceptInvitationDocument,
+    "\n  mutation CreateOrganization($input: CreateOrganizationInput!) {\n    createOrganization(input: $input) { id name }\n  }\n": typeof types.CreateOrganizationDocument,
+    "\n  query Me {\n    me {\n      role\n      user { id email name }\n      organization { id name }\n      memberships { id role organization { id name } }\n    }\n  }\n": typeof types.MeDocument,
+    "\n  query Members($first: Int, $after: String, $search: String) {\n    members(first: $first, after: $after, search: $search) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id role createdAt user { id email name } } }\n    }\n  }\n": typeof types.MembersDocument,
+    "\n  mutation ChangeMemberRole($id: ID!, $role: Role!) {\n    changeMemberRole(id: $id, role: $role) { id role }\n  }\n": typeof types.ChangeMemberRoleDocument,
+    "\n  mutation RemoveMember($id: ID!) {\n    removeMember(id: $id) { id }\n  }\n": typeof types.RemoveMemberDocument,
+    "\n  query Invitations($first: Int, $after: String, $includeClosed: Boolean) {\n    invitations(first: $first, after: $after, includeClosed: $includeClosed) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id email role status createdAt expiresAt acceptedAt revokedAt invitedBy { email } } }\n    }\n  }\n": typeof types.InvitationsDocument,
+    "\n  mutation InviteMember($input: InviteMemberInput!) {\n    inviteMember(input: $input) { token invitation { id email role expiresAt } }\n  }\n": typeof types.InviteMemberDocument,
+    "\n  mutation RevokeInvitation($id: ID!) {\n    revokeInvitation(id: $id) { id status }\n  }\n": typeof types.RevokeInvitationDocument,
+    "\n  query ApiKeys($first: Int, $after: String, $includeRevoked: Boolean) {\n    apiKeys(first: $first, after: $after, includeRevoked: $includeRevoked) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id name scopes status createdAt expiresAt lastUsedAt revokedAt createdBy { email } } }\n    }\n    apiKeyScopes { name description }\n  }\n": typeof types.ApiKeysDocument,
+    "\n  mutation CreateApiKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) { key apiKey { id name scopes } }\n  }\n": typeof types.CreateApiKeyDocument,
+    "\n  mutation RevokeApiKey($id: ID!) {\n    revokeApiKey(id: $id) { id status revokedAt }\n  }\n": typeof types.RevokeApiKeyDocument,
+    "\n  fragment RunSummaryFields on Run {\n    id\n    status\n    workflowVersion\n    workflow { id name }\n    startedByName\n    createdAt\n    startedAt\n    finishedAt\n    durationMs\n    error { code message stepId }\n  }\n": typeof types.RunSummaryFieldsFragmentDoc,
+    "\n  fragment TaskFields on Task {\n    id\n    stepId\n    capability\n    status\n    dependsOn\n    input\n    output\n    error { code message retryable stepId }\n    attempts\n    maxAttempts\n    progress\n    progressMessage\n    pool\n    workerId\n    queuedAt\n    startedAt\n    finishedAt\n    durationMs\n    attemptHistory {\n      id\n      number\n      status\n      workerId\n      queuedAt\n      startedAt\n      finishedAt\n      durationMs\n      error { code message }\n    }\n  }\n": typeof types.TaskFieldsFragmentDoc,
+    "\n  query Runs($first: Int, $after: String, $filter: RunFilter) {\n    runs(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { ...RunSummaryFields } }\n    }\n  }\n": typeof types.RunsDocument,
+    "\n  query Run($id: ID!) {\n    run(id: $id) {\n      ...RunSummaryFields\n      input\n      output\n      idempotencyKey\n      cancelReason\n      lastSeq\n      app { id name }\n      tasks { ...TaskFields }\n    }\n  }\n": typeof types.RunDocument,
+    "\n  query TaskLogs($id: ID!, $afterSeq: Int, $first: Int) {\n    task(id: $id) {\n      id\n      logs(afterSeq: $afterSeq, first: $first) { seq at level message attempt }\n    }\n  }\n": typeof types.TaskLogsDocument,
+    "\n  mutation CancelRun($id: ID!, $reason: String) {\n    cancelRun(id: $id, reason: $reason) { id status cancelReason }\n  }\n": typeof types.CancelRunDocument,
+    "\n  mutation RetryRun($id: ID!) {\n    retryRun(id: $id) { id status }\n  }\n": typeof types.RetryRunDocument,
+    "\n  query DeadLetters($first: Int, $after: String, $filter: DeadLetterFilter) {\n    deadLetters(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          id\n          stepId\n          attempts\n          createdAt\n          replayedAt\n          replayedBy\n          error { code message }\n          run { id status workflow { id name } }\n        }\n      }\n    }\n  }\n": typeof types.DeadLettersDocument,
+    "\n  mutation ReplayDeadLetter($id: ID!) {\n    replayDeadLetter(id: $id) { id status }\n  }\n": typeof types.ReplayDeadLetterDocument,
+    "\n  subscription RunEvents($runId: ID!, $afterSeq: Int!) {\n    runEvents(runId: $runId, afterSeq: $afterSeq) {\n      seq\n      kind\n      at\n      runId\n      runStatus\n      taskId\n      stepId\n      taskStatus\n      attempt\n      progress\n      message\n      level\n      error { code message retryable stepId }\n    }\n  }\n": typeof types.RunEventsDocument,
+    "\n  subscription RunStatusChanged($workflowId: ID) {\n    runStatusChanged(workflowId: $workflowId) {\n      seq\n      runId\n      runStatus\n      run { ...RunSummaryFields }\n    }\n  }\n": typeof types.RunStatusChangedDocument,
+    "\n  fragment StepFields on Step {\n    id\n    capability\n    input\n    dependsOn\n    retry { maxAttempts initialDelayMs backoffFactor maxDelayMs }\n    timeoutMs\n    pool\n    labels { key value }\n  }\n": typeof types.StepFieldsFragmentDoc,
+    "\n  query Workflows($first: Int, $after: String, $filter: WorkflowFilter) {\n    workflows(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          id\n          name\n          description\n          updatedAt\n          app { id name }\n          latestVersion { number steps { id } }\n        }\n      }\n    }\n  }\n": typeof types.WorkflowsDocument,
+    "\n  query Workflow($id: ID!) {\n    workflow(id: $id) {\n      id\n      name\n      description\n      createdBy\n      createdAt\n      updatedAt\n      app { id name }\n      latestVersion { number }\n      versions { number createdBy createdAt steps { ...StepFields } }\n    }\n  }\n": typeof types.WorkflowDocument,
+    "\n  query Capabilities {\n    capabilities\n  }\n": typeof types.CapabilitiesDocument,
+    "\n  mutation CreateWorkflow($input: CreateWorkflowInput!) {\n    createWorkflow(input: $input) { id name latestVersion { number } }\n  }\n": typeof types.CreateWorkflowDocument,
+    "\n  mutation PublishWorkflowVersion($workflowId: ID!, $steps: [StepInput!]!) {\n    publishWorkflowVersion(workflowId: $workflowId, steps: $steps) { workflowId number }\n  }\n": typeof types.PublishWorkflowVersionDocument,
+    "\n  mutation StartRun($input: StartRunInput!) {\n    startRun(input: $input) { deduplicated run { id status } }\n  }\n": typeof types.StartRunDocument,
+};
+const documents: Documents = {
+    "\n  query Apps($first: Int, $after: String, $filter: AppFilter, $orderBy: AppOrder) {\n    apps(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          id\n          slug\n          name\n          description\n          status\n          tags\n          updatedAt\n          health { status since uptime { ratio } }\n        }\n      }\n    }\n  }\n": types.AppsDocument,
+    "\n  query App($id: ID!) {\n    app(id: $id) {\n      id\n      slug\n      name\n      description\n      status\n      tags\n      createdAt\n      updatedAt\n      healthCheckUrl\n      owner { id email name }\n      configSchema\n      configSchemaVersion\n      health {\n        status\n        since\n        lastCheckedAt\n        lastLatencyMs\n        lastHttpStatus\n        lastError\n        checksTotal\n        checksFailed\n        monitoringSince\n        day: uptime(windowSeconds: 86400) { ratio upSeconds downSeconds unknownSeconds }\n        week: uptime(windowSeconds: 604800) { ratio }\n        history(first: 20) { edges { node { id status previousStatus changedAt httpStatus error } } }\n      }\n      currentConfig { version }\n      configVersions(first: 50) {\n        edges { node { version config message schemaVersion createdAt isCurrent createdBy { email } } }\n      }\n      configActivations(first: 20) {\n        edges { node { id version previousVersion kind reason activatedAt activatedBy { email } } }\n      }\n      stats(window: LAST_24_HOURS) { runs succeeded failed cancelled active successRate p50DurationMs p95DurationMs }\n      workflows { id name }\n    }\n  }\n": types.AppDocument,
+    "\n  mutation CreateApp($input: CreateAppInput!) {\n    createApp(input: $input) { id slug }\n  }\n": types.CreateAppDocument,
+    "\n  mutation PublishAppConfig($appId: ID!, $config: JSON!, $message: String) {\n    publishAppConfig(id: $appId, config: $config, message: $message) { version }\n  }\n": types.PublishAppConfigDocument,
+    "\n  mutation RollbackAppConfig($appId: ID!, $version: Int!, $reason: String) {\n    rollbackAppConfig(id: $appId, version: $version, reason: $reason) { version isCurrent }\n  }\n": types.RollbackAppConfigDocument,
+    "\n  mutation PauseApp($id: ID!) {\n    pauseApp(id: $id) { id status }\n  }\n": types.PauseAppDocument,
+    "\n  mutation ResumeApp($id: ID!) {\n    resumeApp(id: $id) { id status }\n  }\n": types.ResumeAppDocument,
+    "\n  mutation ArchiveApp($id: ID!) {\n    archiveApp(id: $id) { id status }\n  }\n": types.ArchiveAppDocument,
+    "\n  mutation RestoreApp($id: ID!) {\n    restoreApp(id: $id) { id status }\n  }\n": types.RestoreAppDocument,
+    "\n  query AuditLog($filter: AuditLogFilter, $first: Int, $after: String) {\n    auditLog(filter: $filter, first: $first, after: $after) {\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          id\n          sequence\n          occurredAt\n          service\n          action\n          targetType\n          targetId\n          outcome\n          requestId\n          ip\n          userAgent\n          diff\n          actor { kind id display }\n        }\n      }\n    }\n  }\n": types.AuditLogDocument,
+    "\n  query AuditLogExport($filter: AuditLogFilter, $format: AuditExportFormat!, $first: Int, $after: String) {\n    auditLogExport(filter: $filter, format: $format, first: $first, after: $after) {\n      format\n      contentType\n      fileName\n      content\n      eventCount\n      nextCursor\n    }\n  }\n": types.AuditLogExportDocument,
+    "\n  query VerifyAuditChain($from: DateTime, $to: DateTime) {\n    verifyAuditChain(from: $from, to: $to) {\n      ok\n      checkedEvents\n      firstSequence\n      lastSequence\n      anchor\n      break { reason sequence message expected actual }\n    }\n  }\n": types.VerifyAuditChainDocument,
+    "\n  query Workers($filter: WorkerFilter) {\n    workers(filter: $filter) {\n      id\n      endpoint\n      pool\n      capabilities\n      slotsTotal\n      slotsFree\n      running\n      labels { key value }\n      version\n      status\n      registeredAt\n      lastHeartbeatAt\n      leaseExpiresAt\n      resources {\n        cpuCount\n        cpuLoad\n        memoryTotalBytes\n        memoryUsedBytes\n        gpus { index model memoryTotalBytes memoryUsedBytes utilizationPercent }\n      }\n    }\n  }\n": types.WorkersDocument,
+    "\n  fragment AuthPayloadFields on AuthPayload {\n    accessToken\n    accessTokenExpiresAt\n    refreshToken\n    refreshTokenExpiresAt\n    role\n    user { id email name }\n    organization { id name }\n  }\n": types.AuthPayloadFieldsFragmentDoc,
+    "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) { ...AuthPayloadFields }\n  }\n": types.LoginDocument,
+    "\n  mutation SignUp($input: SignUpInput!) {\n    signUp(input: $input) { ...AuthPayloadFields }\n  }\n": types.SignUpDocument,
+    "\n  mutation RefreshToken($refreshToken: String!) {\n    refreshToken(refreshToken: $refreshToken) { ...AuthPayloadFields }\n  }\n": types.RefreshTokenDocument,
+    "\n  mutation Logout($refreshToken: String!) {\n    logout(refreshToken: $refreshToken)\n  }\n": types.LogoutDocument,
+    "\n  mutation SwitchOrganization($organizationId: ID!, $refreshToken: String) {\n    switchOrganization(organizationId: $organizationId, refreshToken: $refreshToken) { ...AuthPayloadFields }\n  }\n": types.SwitchOrganizationDocument,
+    "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) {\n    acceptInvitation(input: $input) { ...AuthPayloadFields }\n  }\n": types.AcceptInvitationDocument,
+    "\n  mutation CreateOrganization($input: CreateOrganizationInput!) {\n    createOrganization(input: $input) { id name }\n  }\n": types.CreateOrganizationDocument,
+    "\n  query Me {\n    me {\n      role\n      user { id email name }\n      organization { id name }\n      memberships { id role organization { id name } }\n    }\n  }\n": types.MeDocument,
+    "\n  query Members($first: Int, $after: String, $search: String) {\n    members(first: $first, after: $after, search: $search) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id role createdAt user { id email name } } }\n    }\n  }\n": types.MembersDocument,
+    "\n  mutation ChangeMemberRole($id: ID!, $role: Role!) {\n    changeMemberRole(id: $id, role: $role) { id role }\n  }\n": types.ChangeMemberRoleDocument,
+    "\n  mutation RemoveMember($id: ID!) {\n    removeMember(id: $id) { id }\n  }\n": types.RemoveMemberDocument,
+    "\n  query Invitations($first: Int, $after: String, $includeClosed: Boolean) {\n    invitations(first: $first, after: $after, includeClosed: $includeClosed) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id email role status createdAt expiresAt acceptedAt revokedAt invitedBy { email } } }\n    }\n  }\n": types.InvitationsDocument,
+    "\n  mutation InviteMember($input: InviteMemberInput!) {\n    inviteMember(input: $input) { token invitation { id email role expiresAt } }\n  }\n": types.InviteMemberDocument,
+    "\n  mutation RevokeInvitation($id: ID!) {\n    revokeInvitation(id: $id) { id status }\n  }\n": types.RevokeInvitationDocument,
+    "\n  query ApiKeys($first: Int, $after: String, $includeRevoked: Boolean) {\n    apiKeys(first: $first, after: $after, includeRevoked: $includeRevoked) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id name scopes status createdAt expiresAt lastUsedAt revokedAt createdBy { email } } }\n    }\n    apiKeyScopes { name description }\n  }\n": types.ApiKeysDocument,
+    "\n  mutation CreateApiKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) { key apiKey { id name scopes } }\n  }\n": types.CreateApiKeyDocument,
+    "\n  mutation RevokeApiKey($id: ID!) {\n    revokeApiKey(id: $id) { id status revokedAt }\n  }\n": types.RevokeApiKeyDocument,
+    "\n  fragment RunSummaryFields on Run {\n    id\n    status\n    workflowVersion\n    workflow { id name }\n    startedByName\n    createdAt\n    startedAt\n    finishedAt\n    durationMs\n    error { code message stepId }\n  }\n": types.RunSummaryFieldsFragmentDoc,
+    "\n  fragment TaskFields on Task {\n    id\n    stepId\n    capability\n    status\n    dependsOn\n    input\n    output\n    error { code message retryable stepId }\n    attempts\n    maxAttempts\n    progress\n    progressMessage\n    pool\n    workerId\n    queuedAt\n    startedAt\n    finishedAt\n    durationMs\n    attemptHistory {\n      id\n      number\n      status\n      workerId\n      queuedAt\n      startedAt\n      finishedAt\n      durationMs\n      error { code message }\n    }\n  }\n": types.TaskFieldsFragmentDoc,
+    "\n  query Runs($first: Int, $after: String, $filter: RunFilter) {\n    runs(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { ...RunSummaryFields } }\n    }\n  }\n": types.RunsDocument,
+    "\n  query Run($id: ID!) {\n    run(id: $id) {\n      ...RunSummaryFields\n      input\n      output\n      idempotencyKey\n      cancelReason\n      lastSeq\n      app { id name }\n      tasks { ...TaskFields }\n    }\n  }\n": types.RunDocument,
+    "\n  query TaskLogs($id: ID!, $afterSeq: Int, $first: Int) {\n    task(id: $id) {\n      id\n      logs(afterSeq: $afterSeq, first: $first) { seq at level message attempt }\n    }\n  }\n": types.TaskLogsDocument,
+    "\n  mutation CancelRun($id: ID!, $reason: String) {\n    cancelRun(id: $id, reason: $reason) { id status cancelReason }\n  }\n": types.CancelRunDocument,
+    "\n  mutation RetryRun($id: ID!) {\n    retryRun(id: $id) { id status }\n  }\n": types.RetryRunDocument,
+    "\n  query DeadLetters($first: Int, $after: String, $filter: DeadLetterFilter) {\n    deadLetters(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          id\n          stepId\n          attempts\n          createdAt\n          replayedAt\n          replayedBy\n          error { code message }\n          run { id status workflow { id name } }\n        }\n      }\n    }\n  }\n": types.DeadLettersDocument,
+    "\n  mutation ReplayDeadLetter($id: ID!) {\n    replayDeadLetter(id: $id) { id status }\n  }\n": types.ReplayDeadLetterDocument,
+    "\n  subscription RunEvents($runId: ID!, $afterSeq: Int!) {\n    runEvents(runId: $runId, afterSeq: $afterSeq) {\n      seq\n      kind\n      at\n      runId\n      runStatus\n      taskId\n      stepId\n      taskStatus\n      attempt\n      progress\n      message\n      level\n      error { code message retryable stepId }\n    }\n  }\n": types.RunEventsDocument,
+    "\n  subscription RunStatusChanged($workflowId: ID) {\n    runStatusChanged(workflowId: $workflowId) {\n      seq\n      runId\n      runStatus\n      run { ...RunSummaryFields }\n    }\n  }\n": types.RunStatusChangedDocument,
+    "\n  fragment StepFields on Step {\n    id\n    capability\n    input\n    dependsOn\n    retry { maxAttempts initialDelayMs backoffFactor maxDelayMs }\n    timeoutMs\n    pool\n    labels { key value }\n  }\n": types.StepFieldsFragmentDoc,
+    "\n  query Workflows($first: Int, $after: String, $filter: WorkflowFilter) {\n    workflows(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          id\n          name\n          description\n          updatedAt\n          app { id name }\n          latestVersion { number steps { id } }\n        }\n      }\n    }\n  }\n": types.WorkflowsDocument,
+    "\n  query Workflow($id: ID!) {\n    workflow(id: $id) {\n      id\n      name\n      description\n      createdBy\n      createdAt\n      updatedAt\n      app { id name }\n      latestVersion { number }\n      versions { number createdBy createdAt steps { ...StepFields } }\n    }\n  }\n": types.WorkflowDocument,
+    "\n  query Capabilities {\n    capabilities\n  }\n": types.CapabilitiesDocument,
+    "\n  mutation CreateWorkflow($input: CreateWorkflowInput!) {\n    createWorkflow(input: $input) { id name latestVersion { number } }\n  }\n": types.CreateWorkflowDocument,
+    "\n  mutation PublishWorkflowVersion($workflowId: ID!, $steps: [StepInput!]!) {\n    publishWorkflowVersion(workflowId: $workflowId, steps: $steps) { workflowId number }\n  }\n": types.PublishWorkflowVersionDocument,
+    "\n  mutation StartRun($input: StartRunInput!) {\n    startRun(input: $input) { deduplicated run { id status } }\n  }\n": types.StartRunDocument,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Apps($first: Int, $after: String, $filter: AppFilter, $orderBy: AppOrder) {\n    apps(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          id\n          slug\n          name\n          description\n          status\n          tags\n          updatedAt\n          health { status since uptime { ratio } }\n        }\n      }\n    }\n  }\n"): typeof import('./graphql').AppsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query App($id: ID!) {\n    app(id: $id) {\n      id\n      slug\n      name\n      description\n      status\n      tags\n      createdAt\n      updatedAt\n      healthCheckUrl\n      owner { id email name }\n      configSchema\n      configSchemaVersion\n      health {\n        status\n        since\n        lastCheckedAt\n        lastLatencyMs\n        lastHttpStatus\n        lastError\n        checksTotal\n        checksFailed\n        monitoringSince\n        day: uptime(windowSeconds: 86400) { ratio upSeconds downSeconds unknownSeconds }\n        week: uptime(windowSeconds: 604800) { ratio }\n        history(first: 20) { edges { node { id status previousStatus changedAt httpStatus error } } }\n      }\n      currentConfig { version }\n      configVersions(first: 50) {\n        edges { node { version config message schemaVersion createdAt isCurrent createdBy { email } } }\n      }\n      configActivations(first: 20) {\n        edges { node { id version previousVersion kind reason activatedAt activatedBy { email } } }\n      }\n      stats(window: LAST_24_HOURS) { runs succeeded failed cancelled active successRate p50DurationMs p95DurationMs }\n      workflows { id name }\n    }\n  }\n"): typeof import('./graphql').AppDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateApp($input: CreateAppInput!) {\n    createApp(input: $input) { id slug }\n  }\n"): typeof import('./graphql').CreateAppDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation PublishAppConfig($appId: ID!, $config: JSON!, $message: String) {\n    publishAppConfig(id: $appId, config: $config, message: $message) { version }\n  }\n"): typeof import('./graphql').PublishAppConfigDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RollbackAppConfig($appId: ID!, $version: Int!, $reason: String) {\n    rollbackAppConfig(id: $appId, version: $version, reason: $reason) { version isCurrent }\n  }\n"): typeof import('./graphql').RollbackAppConfigDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation PauseApp($id: ID!) {\n    pauseApp(id: $id) { id status }\n  }\n"): typeof import('./graphql').PauseAppDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ResumeApp($id: ID!) {\n    resumeApp(id: $id) { id status }\n  }\n"): typeof import('./graphql').ResumeAppDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ArchiveApp($id: ID!) {\n    archiveApp(id: $id) { id status }\n  }\n"): typeof import('./graphql').ArchiveAppDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RestoreApp($id: ID!) {\n    restoreApp(id: $id) { id status }\n  }\n"): typeof import('./graphql').RestoreAppDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AuditLog($filter: AuditLogFilter, $first: Int, $after: String) {\n    auditLog(filter: $filter, first: $first, after: $after) {\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          id\n          sequence\n          occurredAt\n          service\n          action\n          targetType\n          targetId\n          outcome\n          requestId\n          ip\n          userAgent\n          diff\n          actor { kind id display }\n        }\n      }\n    }\n  }\n"): typeof import('./graphql').AuditLogDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AuditLogExport($filter: AuditLogFilter, $format: AuditExportFormat!, $first: Int, $after: String) {\n    auditLogExport(filter: $filter, format: $format, first: $first, after: $after) {\n      format\n      contentType\n      fileName\n      content\n      eventCount\n      nextCursor\n    }\n  }\n"): typeof import('./graphql').AuditLogExportDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query VerifyAuditChain($from: DateTime, $to: DateTime) {\n    verifyAuditChain(from: $from, to: $to) {\n      ok\n      checkedEvents\n      firstSequence\n      lastSequence\n      anchor\n      break { reason sequence message expected actual }\n    }\n  }\n"): typeof import('./graphql').VerifyAuditChainDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Workers($filter: WorkerFilter) {\n    workers(filter: $filter) {\n      id\n      endpoint\n      pool\n      capabilities\n      slotsTotal\n      slotsFree\n      running\n      labels { key value }\n      version\n      status\n      registeredAt\n      lastHeartbeatAt\n      leaseExpiresAt\n      resources {\n        cpuCount\n        cpuLoad\n        memoryTotalBytes\n        memoryUsedBytes\n        gpus { index model memoryTotalBytes memoryUsedBytes utilizationPercent }\n      }\n    }\n  }\n"): typeof import('./graphql').WorkersDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment AuthPayloadFields on AuthPayload {\n    accessToken\n    accessTokenExpiresAt\n    refreshToken\n    refreshTokenExpiresAt\n    role\n    user { id email name }\n    organization { id name }\n  }\n"): typeof import('./graphql').AuthPayloadFieldsFragmentDoc;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) { ...AuthPayloadFields }\n  }\n"): typeof import('./graphql').LoginDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SignUp($input: SignUpInput!) {\n    signUp(input: $input) { ...AuthPayloadFields }\n  }\n"): typeof import('./graphql').SignUpDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RefreshToken($refreshToken: String!) {\n    refreshToken(refreshToken: $refreshToken) { ...AuthPayloadFields }\n  }\n"): typeof import('./graphql').RefreshTokenDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Logout($refreshToken: String!) {\n    logout(refreshToken: $refreshToken)\n  }\n"): typeof import('./graphql').LogoutDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SwitchOrganization($organizationId: ID!, $refreshToken: String) {\n    switchOrganization(organizationId: $organizationId, refreshToken: $refreshToken) { ...AuthPayloadFields }\n  }\n"): typeof import('./graphql').SwitchOrganizationDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) {\n    acceptInvitation(input: $input) { ...AuthPayloadFields }\n  }\n"): typeof import('./graphql').AcceptInvitationDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateOrganization($input: CreateOrganizationInput!) {\n    createOrganization(input: $input) { id name }\n  }\n"): typeof import('./graphql').CreateOrganizationDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Me {\n    me {\n      role\n      user { id email name }\n      organization { id name }\n      memberships { id role organization { id name } }\n    }\n  }\n"): typeof import('./graphql').MeDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Members($first: Int, $after: String, $search: String) {\n    members(first: $first, after: $after, search: $search) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id role createdAt user { id email name } } }\n    }\n  }\n"): typeof import('./graphql').MembersDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ChangeMemberRole($id: ID!, $role: Role!) {\n    changeMemberRole(id: $id, role: $role) { id role }\n  }\n"): typeof import('./graphql').ChangeMemberRoleDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RemoveMember($id: ID!) {\n    removeMember(id: $id) { id }\n  }\n"): typeof import('./graphql').RemoveMemberDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Invitations($first: Int, $after: String, $includeClosed: Boolean) {\n    invitations(first: $first, after: $after, includeClosed: $includeClosed) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id email role status createdAt expiresAt acceptedAt revokedAt invitedBy { email } } }\n    }\n  }\n"): typeof import('./graphql').InvitationsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation InviteMember($input: InviteMemberInput!) {\n    inviteMember(input: $input) { token invitation { id email role expiresAt } }\n  }\n"): typeof import('./graphql').InviteMemberDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RevokeInvitation($id: ID!) {\n    revokeInvitation(id: $id) { id status }\n  }\n"): typeof import('./graphql').RevokeInvitationDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ApiKeys($first: Int, $after: String, $includeRevoked: Boolean) {\n    apiKeys(first: $first, after: $after, includeRevoked: $includeRevoked) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id name scopes status createdAt expiresAt lastUsedAt revokedAt createdBy { email } } }\n    }\n    apiKeyScopes { name description }\n  }\n"): typeof import('./graphql').ApiKeysDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateApiKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) { key apiKey { id name scopes } }\n  }\n"): typeof import('./graphql').CreateApiKeyDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RevokeApiKey($id: ID!) {\n    revokeApiKey(id: $id) { id status revokedAt }\n  }\n"): typeof import('./graphql').RevokeApiKeyDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment RunSummaryFields on Run {\n    id\n    status\n    workflowVersion\n    workflow { id name }\n    startedByName\n    createdAt\n    startedAt\n    finishedAt\n    durationMs\n    error { code message stepId }\n  }\n"): typeof import('./graphql').RunSummaryFieldsFragmentDoc;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment TaskFields on Task {\n    id\n    stepId\n    capability\n    status\n    dependsOn\n    input\n    output\n    error { code message retryable stepId }\n    attempts\n    maxAttempts\n    progress\n    progressMessage\n    pool\n    workerId\n    queuedAt\n    startedAt\n    finishedAt\n    durationMs\n    attemptHistory {\n      id\n      number\n      status\n      workerId\n      queuedAt\n      startedAt\n      finishedAt\n      durationMs\n      error { code message }\n    }\n  }\n"): typeof import('./graphql').TaskFieldsFragmentDoc;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Runs($first: Int, $after: String, $filter: RunFilter) {\n    runs(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { ...RunSummaryFields } }\n    }\n  }\n"): typeof import('./graphql').RunsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Run($id: ID!) {\n    run(id: $id) {\n      ...RunSummaryFields\n      input\n      output\n      idempotencyKey\n      cancelReason\n      lastSeq\n      app { id name }\n      tasks { ...TaskFields }\n    }\n  }\n"): typeof import('./graphql').RunDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TaskLogs($id: ID!, $afterSeq: Int, $first: Int) {\n    task(id: $id) {\n      id\n      logs(afterSeq: $afterSeq, first: $first) { seq at level message attempt }\n    }\n  }\n"): typeof import('./graphql').TaskLogsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CancelRun($id: ID!, $reason: String) {\n    cancelRun(id: $id, reason: $reason) { id status cancelReason }\n  }\n"): typeof import('./graphql').CancelRunDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RetryRun($id: ID!) {\n    retryRun(id: $id) { id status }\n  }\n"): typeof import('./graphql').RetryRunDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DeadLetters($first: Int, $after: String, $filter: DeadLetterFilter) {\n    deadLetters(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          id\n          stepId\n          attempts\n          createdAt\n          replayedAt\n          replayedBy\n          error { code message }\n          run { id status workflow { id name } }\n        }\n      }\n    }\n  }\n"): typeof import('./graphql').DeadLettersDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ReplayDeadLetter($id: ID!) {\n    replayDeadLetter(id: $id) { id status }\n  }\n"): typeof import('./graphql').ReplayDeadLetterDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription RunEvents($runId: ID!, $afterSeq: Int!) {\n    runEvents(runId: $runId, afterSeq: $afterSeq) {\n      seq\n      kind\n      at\n      runId\n      runStatus\n      taskId\n      stepId\n      taskStatus\n      attempt\n      progress\n      message\n      level\n      error { code message retryable stepId }\n    }\n  }\n"): typeof import('./graphql').RunEventsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription RunStatusChanged($workflowId: ID) {\n    runStatusChanged(workflowId: $workflowId) {\n      seq\n      runId\n      runStatus\n      run { ...RunSummaryFields }\n    }\n  }\n"): typeof import('./graphql').RunStatusChangedDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment StepFields on Step {\n    id\n    capability\n    input\n    dependsOn\n    retry { maxAttempts initialDelayMs backoffFactor maxDelayMs }\n    timeoutMs\n    pool\n    labels { key value }\n  }\n"): typeof import('./graphql').StepFieldsFragmentDoc;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Workflows($first: Int, $after: String, $filter: WorkflowFilter) {\n    workflows(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          id\n          name\n          description\n          updatedAt\n          app { id name }\n          latestVersion { number steps { id } }\n        }\n      }\n    }\n  }\n"): typeof import('./graphql').WorkflowsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Workflow($id: ID!) {\n    workflow(id: $id) {\n      id\n      name\n      description\n      createdBy\n      createdAt\n      updatedAt\n      app { id name }\n      latestVersion { number }\n      versions { number createdBy createdAt steps { ...StepFields } }\n    }\n  }\n"): typeof import('./graphql').WorkflowDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Capabilities {\n    capabilities\n  }\n"): typeof import('./graphql').CapabilitiesDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateWorkflow($input: CreateWorkflowInput!) {\n    createWorkflow(input: $input) { id name latestVersion { number } }\n  }\n"): typeof import('./graphql').CreateWorkflowDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation PublishWorkflowVersion($workflowId: ID!, $steps: [StepInput!]!) {\n    publishWorkflowVersion(workflowId: $workflowId, steps: $steps) { workflowId number }\n  }\n"): typeof import('./graphql').PublishWorkflowVersionDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation StartRun($input: StartRunInput!) {\n    startRun(input: $input) { deduplicated run { id status } }\n  }\n"): typeof import('./graphql').StartRunDocument;
+
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}

@@ -1,0 +1,1651 @@
+/* eslint-disable */
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+export type AcceptInvitationInput = {
+  /** Needed when the invitee has no account yet. */
+  name?: string | null | undefined;
+  /** A new password for a new account, or the existing account's password. */
+  password: string;
+  token: string;
+};
+
+export type ApiKeyStatus =
+  | 'ACTIVE'
+  | 'EXPIRED'
+  | 'REVOKED';
+
+export type AppFilter = {
+  ownerId?: string | number | null | undefined;
+  search?: string | null | undefined;
+  status?: Array<AppStatus> | null | undefined;
+  tags?: Array<string> | null | undefined;
+};
+
+export type AppOrder =
+  /** By name, A to Z. */
+  | 'NAME'
+  /** Most recently created first (the default). */
+  | 'NEWEST';
+
+/**
+ * Where an app is in its life. Active and paused apps can be changed; archived apps are read-only until
+ * restored (they come back paused). Only archived apps can be deleted.
+ */
+export type AppStatus =
+  | 'ACTIVE'
+  | 'ARCHIVED'
+  | 'PAUSED';
+
+export type AttemptStatus =
+  | 'CANCELLED'
+  | 'FAILED'
+  /** The worker or dispatcher went away under it; the task got a new attempt. */
+  | 'LOST'
+  | 'QUEUED'
+  | 'RUNNING'
+  | 'SUCCEEDED';
+
+export type AuditActorKind =
+  | 'ANONYMOUS'
+  | 'API_KEY'
+  | 'SERVICE'
+  | 'USER';
+
+export type AuditChainAnchor =
+  | 'ARCHIVE_CHECKPOINT'
+  | 'GENESIS'
+  | 'NONE'
+  | 'PREVIOUS_EVENT';
+
+export type AuditChainBreakReason =
+  /** The event's fields no longer produce its stored hash: the row was edited. */
+  | 'HASH_MISMATCH'
+  /** Events are missing before this position. */
+  | 'MISSING_EVENTS'
+  /** The event does not link to the hash of the event before it. */
+  | 'PREVIOUS_HASH_MISMATCH';
+
+export type AuditExportFormat =
+  | 'CSV'
+  | 'JSON_LINES';
+
+export type AuditLogFilter = {
+  /** An exact action (member.invite), or every action under a prefix (member.*). */
+  action?: string | null | undefined;
+  /** A user id, API key id, service name or "anonymous". */
+  actorId?: string | null | undefined;
+  actorKind?: AuditActorKind | null | undefined;
+  /** Events that occurred at or after this time. */
+  from?: string | null | undefined;
+  /** success, failure (any error), or one error code (FORBIDDEN, BAD_USER_INPUT...). */
+  outcome?: string | null | undefined;
+  targetId?: string | null | undefined;
+  targetType?: string | null | undefined;
+  /** Events that occurred at or before this time. */
+  to?: string | null | undefined;
+};
+
+export type ConfigActivationKind =
+  /** A new version was published and became current. */
+  | 'PUBLISH'
+  /** An existing version was made current again. */
+  | 'ROLLBACK';
+
+export type CreateApiKeyInput = {
+  /** Optional; must be in the future. */
+  expiresAt?: string | null | undefined;
+  name: string;
+  /** Each from apiKeyScopes; at least one. */
+  scopes: Array<string>;
+};
+
+export type CreateAppInput = {
+  /** A first config, published as version 1. */
+  config?: unknown;
+  configMessage?: string | null | undefined;
+  /** A JSON Schema for the app's config; defaults to any JSON object. */
+  configSchema?: unknown;
+  description?: string | null | undefined;
+  /** Probed on an interval when set (http or https; private addresses are refused unless the service allows them). */
+  healthCheckUrl?: string | null | undefined;
+  name: string;
+  /** A user of the organization; defaults to the caller. */
+  ownerId?: string | number | null | undefined;
+  /** 2-63 lowercase letters, digits and hyphens; unique in the organization. */
+  slug: string;
+  tags?: Array<string> | null | undefined;
+};
+
+export type CreateOrganizationInput = {
+  name: string;
+};
+
+export type CreateWorkflowInput = {
+  appId?: string | number | null | undefined;
+  description?: string | null | undefined;
+  name: string;
+  steps: Array<StepInput>;
+};
+
+export type DeadLetterFilter = {
+  includeReplayed?: boolean | null | undefined;
+  runId?: string | number | null | undefined;
+};
+
+/** What the last health probes say about an app's health-check URL. */
+export type HealthStatus =
+  | 'DOWN'
+  /** Not probed yet since monitoring started (or the URL changed). */
+  | 'UNKNOWN'
+  | 'UP';
+
+export type InvitationStatus =
+  | 'ACCEPTED'
+  | 'EXPIRED'
+  | 'PENDING'
+  | 'REVOKED';
+
+export type InviteMemberInput = {
+  email: string;
+  role: Role;
+};
+
+export type LabelInput = {
+  key: string;
+  value: string;
+};
+
+export type LoginInput = {
+  email: string;
+  organizationId?: string | number | null | undefined;
+  password: string;
+};
+
+export type RetryPolicyInput = {
+  /** Default 2. */
+  backoffFactor?: number | null | undefined;
+  /** Default 1000. */
+  initialDelayMs?: number | null | undefined;
+  /** Default 3. */
+  maxAttempts?: number | null | undefined;
+  /** Default 60000. */
+  maxDelayMs?: number | null | undefined;
+};
+
+/** A member's role in an organization. Each role can do everything the roles below it can. */
+export type Role =
+  /** Manages members (except owners), invitations and API keys. */
+  | 'ADMIN'
+  /** Runs and manages automation. */
+  | 'OPERATOR'
+  /** Everything, including granting and taking away the owner role. An organization always keeps at least one. */
+  | 'OWNER'
+  /** Reads. */
+  | 'VIEWER';
+
+export type RunEventKind =
+  | 'RUN_STATUS'
+  | 'TASK_LOG'
+  | 'TASK_PROGRESS'
+  | 'TASK_STATUS';
+
+export type RunFilter = {
+  appId?: string | number | null | undefined;
+  createdAfter?: string | null | undefined;
+  createdBefore?: string | null | undefined;
+  /** Runs started by this user. */
+  startedBy?: string | number | null | undefined;
+  status?: Array<RunStatus> | null | undefined;
+  workflowId?: string | number | null | undefined;
+};
+
+export type RunStatus =
+  | 'CANCELLED'
+  | 'FAILED'
+  | 'QUEUED'
+  | 'RUNNING'
+  | 'SUCCEEDED';
+
+export type SignUpInput = {
+  email: string;
+  name: string;
+  organizationName: string;
+  password: string;
+};
+
+export type StartRunInput = {
+  /** Starting again with the same key returns the first run (24 h+; keys are kept with the run). */
+  idempotencyKey?: string | null | undefined;
+  /** The run's input, a JSON object (steps read it as {{ input.x }}). */
+  input?: unknown;
+  /** Default: the latest version. */
+  version?: number | null | undefined;
+  /** The workflow's id, or */
+  workflowId?: string | number | null | undefined;
+  /** its name. */
+  workflowName?: string | null | undefined;
+};
+
+export type StepInput = {
+  capability: string;
+  dependsOn?: Array<string> | null | undefined;
+  id: string;
+  input?: unknown;
+  /** Labels a worker must carry to run it (e.g. gpu=a100). */
+  labels?: Array<LabelInput> | null | undefined;
+  /** Default "default". */
+  pool?: string | null | undefined;
+  retry?: RetryPolicyInput | null | undefined;
+  /** Default 300000 (5 minutes). */
+  timeoutMs?: number | null | undefined;
+};
+
+export type TaskStatus =
+  | 'CANCELLED'
+  | 'FAILED'
+  /** Waits for its dependencies. */
+  | 'PENDING'
+  /** Waits for a worker (or for its retry delay). */
+  | 'QUEUED'
+  | 'RUNNING'
+  | 'SUCCEEDED';
+
+export type WorkerFilter = {
+  capability?: string | null | undefined;
+  pool?: string | null | undefined;
+  status?: Array<WorkerStatus> | null | undefined;
+};
+
+export type WorkerStatus =
+  /** Stopped heartbeating: dropped, its running tasks retried elsewhere. */
+  | 'LOST'
+  /** Deregistered. */
+  | 'OFFLINE'
+  | 'ONLINE';
+
+export type WorkflowFilter = {
+  appId?: string | number | null | undefined;
+  /** Part of the name (case-insensitive). */
+  search?: string | null | undefined;
+};
+
+export type AppsQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  filter?: AppFilter | null | undefined;
+  orderBy?: AppOrder | null | undefined;
+}>;
+
+
+export type AppsQuery = { apps: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, slug: string, name: string, description: string, status: AppStatus, tags: Array<string>, updatedAt: string, health: { status: HealthStatus, since: string, uptime: { ratio: number | null } } | null } }> } };
+
+export type AppQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type AppQuery = { app: { id: string, slug: string, name: string, description: string, status: AppStatus, tags: Array<string>, createdAt: string, updatedAt: string, healthCheckUrl: string | null, configSchema: unknown, configSchemaVersion: number, owner: { id: string, email: string, name: string } | null, health: { status: HealthStatus, since: string, lastCheckedAt: string | null, lastLatencyMs: number | null, lastHttpStatus: number | null, lastError: string | null, checksTotal: number, checksFailed: number, monitoringSince: string, day: { ratio: number | null, upSeconds: number, downSeconds: number, unknownSeconds: number }, week: { ratio: number | null }, history: { edges: Array<{ node: { id: string, status: HealthStatus, previousStatus: HealthStatus, changedAt: string, httpStatus: number | null, error: string | null } }> } } | null, currentConfig: { version: number } | null, configVersions: { edges: Array<{ node: { version: number, config: unknown, message: string, schemaVersion: number, createdAt: string, isCurrent: boolean, createdBy: { email: string } | null } }> }, configActivations: { edges: Array<{ node: { id: string, version: number, previousVersion: number | null, kind: ConfigActivationKind, reason: string, activatedAt: string, activatedBy: { email: string } | null } }> }, stats: { runs: number, succeeded: number, failed: number, cancelled: number, active: number, successRate: number | null, p50DurationMs: number | null, p95DurationMs: number | null }, workflows: Array<{ id: string, name: string }> } | null };
+
+export type CreateAppMutationVariables = Exact<{
+  input: CreateAppInput;
+}>;
+
+
+export type CreateAppMutation = { createApp: { id: string, slug: string } };
+
+export type PublishAppConfigMutationVariables = Exact<{
+  appId: string | number;
+  config: unknown;
+  message?: string | null | undefined;
+}>;
+
+
+export type PublishAppConfigMutation = { publishAppConfig: { version: number } };
+
+export type RollbackAppConfigMutationVariables = Exact<{
+  appId: string | number;
+  version: number;
+  reason?: string | null | undefined;
+}>;
+
+
+export type RollbackAppConfigMutation = { rollbackAppConfig: { version: number, isCurrent: boolean } };
+
+export type PauseAppMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type PauseAppMutation = { pauseApp: { id: string, status: AppStatus } };
+
+export type ResumeAppMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ResumeAppMutation = { resumeApp: { id: string, status: AppStatus } };
+
+export type ArchiveAppMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ArchiveAppMutation = { archiveApp: { id: string, status: AppStatus } };
+
+export type RestoreAppMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RestoreAppMutation = { restoreApp: { id: string, status: AppStatus } };
+
+export type AuditLogQueryVariables = Exact<{
+  filter?: AuditLogFilter | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type AuditLogQuery = { auditLog: { pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, sequence: number, occurredAt: string, service: string, action: string, targetType: string, targetId: string | null, outcome: string, requestId: string, ip: string | null, userAgent: string | null, diff: unknown, actor: { kind: AuditActorKind, id: string, display: string | null } } }> } };
+
+export type AuditLogExportQueryVariables = Exact<{
+  filter?: AuditLogFilter | null | undefined;
+  format: AuditExportFormat;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type AuditLogExportQuery = { auditLogExport: { format: AuditExportFormat, contentType: string, fileName: string, content: string, eventCount: number, nextCursor: string | null } };
+
+export type VerifyAuditChainQueryVariables = Exact<{
+  from?: string | null | undefined;
+  to?: string | null | undefined;
+}>;
+
+
+export type VerifyAuditChainQuery = { verifyAuditChain: { ok: boolean, checkedEvents: number, firstSequence: number | null, lastSequence: number | null, anchor: AuditChainAnchor, break: { reason: AuditChainBreakReason, sequence: number, message: string, expected: string | null, actual: string | null } | null } };
+
+export type WorkersQueryVariables = Exact<{
+  filter?: WorkerFilter | null | undefined;
+}>;
+
+
+export type WorkersQuery = { workers: Array<{ id: string, endpoint: string, pool: string, capabilities: Array<string>, slotsTotal: number, slotsFree: number, running: number, version: string | null, status: WorkerStatus, registeredAt: string, lastHeartbeatAt: string, leaseExpiresAt: string, labels: Array<{ key: string, value: string }>, resources: { cpuCount: number, cpuLoad: number, memoryTotalBytes: number, memoryUsedBytes: number, gpus: Array<{ index: number, model: string, memoryTotalBytes: number, memoryUsedBytes: number, utilizationPercent: number }> } | null }> };
+
+export type AuthPayloadFieldsFragment = { accessToken: string, accessTokenExpiresAt: string, refreshToken: string, refreshTokenExpiresAt: string, role: Role, user: { id: string, email: string, name: string }, organization: { id: string, name: string } };
+
+export type LoginMutationVariables = Exact<{
+  input: LoginInput;
+}>;
+
+
+export type LoginMutation = { login: { accessToken: string, accessTokenExpiresAt: string, refreshToken: string, refreshTokenExpiresAt: string, role: Role, user: { id: string, email: string, name: string }, organization: { id: string, name: string } } };
+
+export type SignUpMutationVariables = Exact<{
+  input: SignUpInput;
+}>;
+
+
+export type SignUpMutation = { signUp: { accessToken: string, accessTokenExpiresAt: string, refreshToken: string, refreshTokenExpiresAt: string, role: Role, user: { id: string, email: string, name: string }, organization: { id: string, name: string } } };
+
+export type RefreshTokenMutationVariables = Exact<{
+  refreshToken: string;
+}>;
+
+
+export type RefreshTokenMutation = { refreshToken: { accessToken: string, accessTokenExpiresAt: string, refreshToken: string, refreshTokenExpiresAt: string, role: Role, user: { id: string, email: string, name: string }, organization: { id: string, name: string } } };
+
+export type LogoutMutationVariables = Exact<{
+  refreshToken: string;
+}>;
+
+
+export type LogoutMutation = { logout: boolean };
+
+export type SwitchOrganizationMutationVariables = Exact<{
+  organizationId: string | number;
+  refreshToken?: string | null | undefined;
+}>;
+
+
+export type SwitchOrganizationMutation = { switchOrganization: { accessToken: string, accessTokenExpiresAt: string, refreshToken: string, refreshTokenExpiresAt: string, role: Role, user: { id: string, email: string, name: string }, organization: { id: string, name: string } } };
+
+export type AcceptInvitationMutationVariables = Exact<{
+  input: AcceptInvitationInput;
+}>;
+
+
+export type AcceptInvitationMutation = { acceptInvitation: { accessToken: string, accessTokenExpiresAt: string, refreshToken: string, refreshTokenExpiresAt: string, role: Role, user: { id: string, email: string, name: string }, organization: { id: string, name: string } } };
+
+export type CreateOrganizationMutationVariables = Exact<{
+  input: CreateOrganizationInput;
+}>;
+
+
+export type CreateOrganizationMutation = { createOrganization: { id: string, name: string } };
+
+export type MeQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MeQuery = { me: { role: Role, user: { id: string, email: string, name: string }, organization: { id: string, name: string }, memberships: Array<{ id: string, role: Role, organization: { id: string, name: string } }> } };
+
+export type MembersQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  search?: string | null | undefined;
+}>;
+
+
+export type MembersQuery = { members: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, role: Role, createdAt: string, user: { id: string, email: string, name: string } } }> } };
+
+export type ChangeMemberRoleMutationVariables = Exact<{
+  id: string | number;
+  role: Role;
+}>;
+
+
+export type ChangeMemberRoleMutation = { changeMemberRole: { id: string, role: Role } };
+
+export type RemoveMemberMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RemoveMemberMutation = { removeMember: { id: string } };
+
+export type InvitationsQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  includeClosed?: boolean | null | undefined;
+}>;
+
+
+export type InvitationsQuery = { invitations: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, email: string, role: Role, status: InvitationStatus, createdAt: string, expiresAt: string, acceptedAt: string | null, revokedAt: string | null, invitedBy: { email: string } | null } }> } };
+
+export type InviteMemberMutationVariables = Exact<{
+  input: InviteMemberInput;
+}>;
+
+
+export type InviteMemberMutation = { inviteMember: { token: string, invitation: { id: string, email: string, role: Role, expiresAt: string } } };
+
+export type RevokeInvitationMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RevokeInvitationMutation = { revokeInvitation: { id: string, status: InvitationStatus } };
+
+export type ApiKeysQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  includeRevoked?: boolean | null | undefined;
+}>;
+
+
+export type ApiKeysQuery = { apiKeys: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, name: string, scopes: Array<string>, status: ApiKeyStatus, createdAt: string, expiresAt: string | null, lastUsedAt: string | null, revokedAt: string | null, createdBy: { email: string } | null } }> }, apiKeyScopes: Array<{ name: string, description: string }> };
+
+export type CreateApiKeyMutationVariables = Exact<{
+  input: CreateApiKeyInput;
+}>;
+
+
+export type CreateApiKeyMutation = { createApiKey: { key: string, apiKey: { id: string, name: string, scopes: Array<string> } } };
+
+export type RevokeApiKeyMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RevokeApiKeyMutation = { revokeApiKey: { id: string, status: ApiKeyStatus, revokedAt: string | null } };
+
+export type RunSummaryFieldsFragment = { id: string, status: RunStatus, workflowVersion: number, startedByName: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, workflow: { id: string, name: string }, error: { code: string, message: string, stepId: string | null } | null };
+
+export type TaskFieldsFragment = { id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, input: unknown, output: unknown, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, attemptHistory: Array<{ id: string, number: number, status: AttemptStatus, workerId: string | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string } | null }> };
+
+export type RunsQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  filter?: RunFilter | null | undefined;
+}>;
+
+
+export type RunsQuery = { runs: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, status: RunStatus, workflowVersion: number, startedByName: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, workflow: { id: string, name: string }, error: { code: string, message: string, stepId: string | null } | null } }> } };
+
+export type RunQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RunQuery = { run: { input: unknown, output: unknown, idempotencyKey: string | null, cancelReason: string | null, lastSeq: number, id: string, status: RunStatus, workflowVersion: number, startedByName: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, app: { id: string, name: string } | null, tasks: Array<{ id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, input: unknown, output: unknown, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, attemptHistory: Array<{ id: string, number: number, status: AttemptStatus, workerId: string | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string } | null }> }>, workflow: { id: string, name: string }, error: { code: string, message: string, stepId: string | null } | null } | null };
+
+export type TaskLogsQueryVariables = Exact<{
+  id: string | number;
+  afterSeq?: number | null | undefined;
+  first?: number | null | undefined;
+}>;
+
+
+export type TaskLogsQuery = { task: { id: string, logs: Array<{ seq: number, at: string, level: string, message: string, attempt: number | null }> } | null };
+
+export type CancelRunMutationVariables = Exact<{
+  id: string | number;
+  reason?: string | null | undefined;
+}>;
+
+
+export type CancelRunMutation = { cancelRun: { id: string, status: RunStatus, cancelReason: string | null } };
+
+export type RetryRunMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RetryRunMutation = { retryRun: { id: string, status: RunStatus } };
+
+export type DeadLettersQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  filter?: DeadLetterFilter | null | undefined;
+}>;
+
+
+export type DeadLettersQuery = { deadLetters: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, stepId: string, attempts: number, createdAt: string, replayedAt: string | null, replayedBy: string | null, error: { code: string, message: string }, run: { id: string, status: RunStatus, workflow: { id: string, name: string } } } }> } };
+
+export type ReplayDeadLetterMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ReplayDeadLetterMutation = { replayDeadLetter: { id: string, status: RunStatus } };
+
+export type RunEventsSubscriptionVariables = Exact<{
+  runId: string | number;
+  afterSeq: number;
+}>;
+
+
+export type RunEventsSubscription = { runEvents: { seq: number, kind: RunEventKind, at: string, runId: string, runStatus: RunStatus | null, taskId: string | null, stepId: string | null, taskStatus: TaskStatus | null, attempt: number | null, progress: number | null, message: string | null, level: string | null, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null } };
+
+export type RunStatusChangedSubscriptionVariables = Exact<{
+  workflowId?: string | number | null | undefined;
+}>;
+
+
+export type RunStatusChangedSubscription = { runStatusChanged: { seq: number, runId: string, runStatus: RunStatus | null, run: { id: string, status: RunStatus, workflowVersion: number, startedByName: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, workflow: { id: string, name: string }, error: { code: string, message: string, stepId: string | null } | null } } };
+
+export type StepFieldsFragment = { id: string, capability: string, input: unknown, dependsOn: Array<string>, timeoutMs: number, pool: string, retry: { maxAttempts: number, initialDelayMs: number, backoffFactor: number, maxDelayMs: number }, labels: Array<{ key: string, value: string }> };
+
+export type WorkflowsQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  filter?: WorkflowFilter | null | undefined;
+}>;
+
+
+export type WorkflowsQuery = { workflows: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, name: string, description: string | null, updatedAt: string, app: { id: string, name: string } | null, latestVersion: { number: number, steps: Array<{ id: string }> } } }> } };
+
+export type WorkflowQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type WorkflowQuery = { workflow: { id: string, name: string, description: string | null, createdBy: string, createdAt: string, updatedAt: string, app: { id: string, name: string } | null, latestVersion: { number: number }, versions: Array<{ number: number, createdBy: string, createdAt: string, steps: Array<{ id: string, capability: string, input: unknown, dependsOn: Array<string>, timeoutMs: number, pool: string, retry: { maxAttempts: number, initialDelayMs: number, backoffFactor: number, maxDelayMs: number }, labels: Array<{ key: string, value: string }> }> }> } | null };
+
+export type CapabilitiesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type CapabilitiesQuery = { capabilities: Array<string> };
+
+export type CreateWorkflowMutationVariables = Exact<{
+  input: CreateWorkflowInput;
+}>;
+
+
+export type CreateWorkflowMutation = { createWorkflow: { id: string, name: string, latestVersion: { number: number } } };
+
+export type PublishWorkflowVersionMutationVariables = Exact<{
+  workflowId: string | number;
+  steps: Array<StepInput> | StepInput;
+}>;
+
+
+export type PublishWorkflowVersionMutation = { publishWorkflowVersion: { workflowId: string, number: number } };
+
+export type StartRunMutationVariables = Exact<{
+  input: StartRunInput;
+}>;
+
+
+export type StartRunMutation = { startRun: { deduplicated: boolean, run: { id: string, status: RunStatus } } };
+
+export class TypedDocumentString<TResult, TVariables>
+  extends String
+  implements DocumentTypeDecoration<TResult, TVariables>
+{
+  __apiType?: NonNullable<DocumentTypeDecoration<TResult, TVariables>['__apiType']>;
+  private value: string;
+  public __meta__?: Record<string, any> | undefined;
+
+  constructor(value: string, __meta__?: Record<string, any> | undefined) {
+    super(value);
+    this.value = value;
+    this.__meta__ = __meta__;
+  }
+
+  override toString(): string & DocumentTypeDecoration<TResult, TVariables> {
+    return this.value;
+  }
+}
+export const AuthPayloadFieldsFragmentDoc = new TypedDocumentString(`
+    fragment AuthPayloadFields on AuthPayload {
+  accessToken
+  accessTokenExpiresAt
+  refreshToken
+  refreshTokenExpiresAt
+  role
+  user {
+    id
+    email
+    name
+  }
+  organization {
+    id
+    name
+  }
+}
+    `, {"fragmentName":"AuthPayloadFields"}) as unknown as TypedDocumentString<AuthPayloadFieldsFragment, unknown>;
+export const RunSummaryFieldsFragmentDoc = new TypedDocumentString(`
+    fragment RunSummaryFields on Run {
+  id
+  status
+  workflowVersion
+  workflow {
+    id
+    name
+  }
+  startedByName
+  createdAt
+  startedAt
+  finishedAt
+  durationMs
+  error {
+    code
+    message
+    stepId
+  }
+}
+    `, {"fragmentName":"RunSummaryFields"}) as unknown as TypedDocumentString<RunSummaryFieldsFragment, unknown>;
+export const TaskFieldsFragmentDoc = new TypedDocumentString(`
+    fragment TaskFields on Task {
+  id
+  stepId
+  capability
+  status
+  dependsOn
+  input
+  output
+  error {
+    code
+    message
+    retryable
+    stepId
+  }
+  attempts
+  maxAttempts
+  progress
+  progressMessage
+  pool
+  workerId
+  queuedAt
+  startedAt
+  finishedAt
+  durationMs
+  attemptHistory {
+    id
+    number
+    status
+    workerId
+    queuedAt
+    startedAt
+    finishedAt
+    durationMs
+    error {
+      code
+      message
+    }
+  }
+}
+    `, {"fragmentName":"TaskFields"}) as unknown as TypedDocumentString<TaskFieldsFragment, unknown>;
+export const StepFieldsFragmentDoc = new TypedDocumentString(`
+    fragment StepFields on Step {
+  id
+  capability
+  input
+  dependsOn
+  retry {
+    maxAttempts
+    initialDelayMs
+    backoffFactor
+    maxDelayMs
+  }
+  timeoutMs
+  pool
+  labels {
+    key
+    value
+  }
+}
+    `, {"fragmentName":"StepFields"}) as unknown as TypedDocumentString<StepFieldsFragment, unknown>;
+export const AppsDocument = new TypedDocumentString(`
+    query Apps($first: Int, $after: String, $filter: AppFilter, $orderBy: AppOrder) {
+  apps(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      node {
+        id
+        slug
+        name
+        description
+        status
+        tags
+        updatedAt
+        health {
+          status
+          since
+          uptime {
+            ratio
+          }
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AppsQuery, AppsQueryVariables>;
+export const AppDocument = new TypedDocumentString(`
+    query App($id: ID!) {
+  app(id: $id) {
+    id
+    slug
+    name
+    description
+    status
+    tags
+    createdAt
+    updatedAt
+    healthCheckUrl
+    owner {
+      id
+      email
+      name
+    }
+    configSchema
+    configSchemaVersion
+    health {
+      status
+      since
+      lastCheckedAt
+      lastLatencyMs
+      lastHttpStatus
+      lastError
+      checksTotal
+      checksFailed
+      monitoringSince
+      day: uptime(windowSeconds: 86400) {
+        ratio
+        upSeconds
+        downSeconds
+        unknownSeconds
+      }
+      week: uptime(windowSeconds: 604800) {
+        ratio
+      }
+      history(first: 20) {
+        edges {
+          node {
+            id
+            status
+            previousStatus
+            changedAt
+            httpStatus
+            error
+          }
+        }
+      }
+    }
+    currentConfig {
+      version
+    }
+    configVersions(first: 50) {
+      edges {
+        node {
+          version
+          config
+          message
+          schemaVersion
+          createdAt
+          isCurrent
+          createdBy {
+            email
+          }
+        }
+      }
+    }
+    configActivations(first: 20) {
+      edges {
+        node {
+          id
+          version
+          previousVersion
+          kind
+          reason
+          activatedAt
+          activatedBy {
+            email
+          }
+        }
+      }
+    }
+    stats(window: LAST_24_HOURS) {
+      runs
+      succeeded
+      failed
+      cancelled
+      active
+      successRate
+      p50DurationMs
+      p95DurationMs
+    }
+    workflows {
+      id
+      name
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AppQuery, AppQueryVariables>;
+export const CreateAppDocument = new TypedDocumentString(`
+    mutation CreateApp($input: CreateAppInput!) {
+  createApp(input: $input) {
+    id
+    slug
+  }
+}
+    `) as unknown as TypedDocumentString<CreateAppMutation, CreateAppMutationVariables>;
+export const PublishAppConfigDocument = new TypedDocumentString(`
+    mutation PublishAppConfig($appId: ID!, $config: JSON!, $message: String) {
+  publishAppConfig(id: $appId, config: $config, message: $message) {
+    version
+  }
+}
+    `) as unknown as TypedDocumentString<PublishAppConfigMutation, PublishAppConfigMutationVariables>;
+export const RollbackAppConfigDocument = new TypedDocumentString(`
+    mutation RollbackAppConfig($appId: ID!, $version: Int!, $reason: String) {
+  rollbackAppConfig(id: $appId, version: $version, reason: $reason) {
+    version
+    isCurrent
+  }
+}
+    `) as unknown as TypedDocumentString<RollbackAppConfigMutation, RollbackAppConfigMutationVariables>;
+export const PauseAppDocument = new TypedDocumentString(`
+    mutation PauseApp($id: ID!) {
+  pauseApp(id: $id) {
+    id
+    status
+  }
+}
+    `) as unknown as TypedDocumentString<PauseAppMutation, PauseAppMutationVariables>;
+export const ResumeAppDocument = new TypedDocumentString(`
+    mutation ResumeApp($id: ID!) {
+  resumeApp(id: $id) {
+    id
+    status
+  }
+}
+    `) as unknown as TypedDocumentString<ResumeAppMutation, ResumeAppMutationVariables>;
+export const ArchiveAppDocument = new TypedDocumentString(`
+    mutation ArchiveApp($id: ID!) {
+  archiveApp(id: $id) {
+    id
+    status
+  }
+}
+    `) as unknown as TypedDocumentString<ArchiveAppMutation, ArchiveAppMutationVariables>;
+export const RestoreAppDocument = new TypedDocumentString(`
+    mutation RestoreApp($id: ID!) {
+  restoreApp(id: $id) {
+    id
+    status
+  }
+}
+    `) as unknown as TypedDocumentString<RestoreAppMutation, RestoreAppMutationVariables>;
+export const AuditLogDocument = new TypedDocumentString(`
+    query AuditLog($filter: AuditLogFilter, $first: Int, $after: String) {
+  auditLog(filter: $filter, first: $first, after: $after) {
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      node {
+        id
+        sequence
+        occurredAt
+        service
+        action
+        targetType
+        targetId
+        outcome
+        requestId
+        ip
+        userAgent
+        diff
+        actor {
+          kind
+          id
+          display
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AuditLogQuery, AuditLogQueryVariables>;
+export const AuditLogExportDocument = new TypedDocumentString(`
+    query AuditLogExport($filter: AuditLogFilter, $format: AuditExportFormat!, $first: Int, $after: String) {
+  auditLogExport(filter: $filter, format: $format, first: $first, after: $after) {
+    format
+    contentType
+    fileName
+    content
+    eventCount
+    nextCursor
+  }
+}
+    `) as unknown as TypedDocumentString<AuditLogExportQuery, AuditLogExportQueryVariables>;
+export const VerifyAuditChainDocument = new TypedDocumentString(`
+    query VerifyAuditChain($from: DateTime, $to: DateTime) {
+  verifyAuditChain(from: $from, to: $to) {
+    ok
+    checkedEvents
+    firstSequence
+    lastSequence
+    anchor
+    break {
+      reason
+      sequence
+      message
+      expected
+      actual
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<VerifyAuditChainQuery, VerifyAuditChainQueryVariables>;
+export const WorkersDocument = new TypedDocumentString(`
+    query Workers($filter: WorkerFilter) {
+  workers(filter: $filter) {
+    id
+    endpoint
+    pool
+    capabilities
+    slotsTotal
+    slotsFree
+    running
+    labels {
+      key
+      value
+    }
+    version
+    status
+    registeredAt
+    lastHeartbeatAt
+    leaseExpiresAt
+    resources {
+      cpuCount
+      cpuLoad
+      memoryTotalBytes
+      memoryUsedBytes
+      gpus {
+        index
+        model
+        memoryTotalBytes
+        memoryUsedBytes
+        utilizationPercent
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<WorkersQuery, WorkersQueryVariables>;
+export const LoginDocument = new TypedDocumentString(`
+    mutation Login($input: LoginInput!) {
+  login(input: $input) {
+    ...AuthPayloadFields
+  }
+}
+    fragment AuthPayloadFields on AuthPayload {
+  accessToken
+  accessTokenExpiresAt
+  refreshToken
+  refreshTokenExpiresAt
+  role
+  user {
+    id
+    email
+    name
+  }
+  organization {
+    id
+    name
+  }
+}`) as unknown as TypedDocumentString<LoginMutation, LoginMutationVariables>;
+export const SignUpDocument = new TypedDocumentString(`
+    mutation SignUp($input: SignUpInput!) {
+  signUp(input: $input) {
+    ...AuthPayloadFields
+  }
+}
+    fragment AuthPayloadFields on AuthPayload {
+  accessToken
+  accessTokenExpiresAt
+  refreshToken
+  refreshTokenExpiresAt
+  role
+  user {
+    id
+    email
+    name
+  }
+  organization {
+    id
+    name
+  }
+}`) as unknown as TypedDocumentString<SignUpMutation, SignUpMutationVariables>;
+export const RefreshTokenDocument = new TypedDocumentString(`
+    mutation RefreshToken($refreshToken: String!) {
+  refreshToken(refreshToken: $refreshToken) {
+    ...AuthPayloadFields
+  }
+}
+    fragment AuthPayloadFields on AuthPayload {
+  accessToken
+  accessTokenExpiresAt
+  refreshToken
+  refreshTokenExpiresAt
+  role
+  user {
+    id
+    email
+    name
+  }
+  organization {
+    id
+    name
+  }
+}`) as unknown as TypedDocumentString<RefreshTokenMutation, RefreshTokenMutationVariables>;
+export const LogoutDocument = new TypedDocumentString(`
+    mutation Logout($refreshToken: String!) {
+  logout(refreshToken: $refreshToken)
+}
+    `) as unknown as TypedDocumentString<LogoutMutation, LogoutMutationVariables>;
+export const SwitchOrganizationDocument = new TypedDocumentString(`
+    mutation SwitchOrganization($organizationId: ID!, $refreshToken: String) {
+  switchOrganization(organizationId: $organizationId, refreshToken: $refreshToken) {
+    ...AuthPayloadFields
+  }
+}
+    fragment AuthPayloadFields on AuthPayload {
+  accessToken
+  accessTokenExpiresAt
+  refreshToken
+  refreshTokenExpiresAt
+  role
+  user {
+    id
+    email
+    name
+  }
+  organization {
+    id
+    name
+  }
+}`) as unknown as TypedDocumentString<SwitchOrganizationMutation, SwitchOrganizationMutationVariables>;
+export const AcceptInvitationDocument = new TypedDocumentString(`
+    mutation AcceptInvitation($input: AcceptInvitationInput!) {
+  acceptInvitation(input: $input) {
+    ...AuthPayloadFields
+  }
+}
+    fragment AuthPayloadFields on AuthPayload {
+  accessToken
+  accessTokenExpiresAt
+  refreshToken
+  refreshTokenExpiresAt
+  role
+  user {
+    id
+    email
+    name
+  }
+  organization {
+    id
+    name
+  }
+}`) as unknown as TypedDocumentString<AcceptInvitationMutation, AcceptInvitationMutationVariables>;
+export const CreateOrganizationDocument = new TypedDocumentString(`
+    mutation CreateOrganization($input: CreateOrganizationInput!) {
+  createOrganization(input: $input) {
+    id
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<CreateOrganizationMutation, CreateOrganizationMutationVariables>;
+export const MeDocument = new TypedDocumentString(`
+    query Me {
+  me {
+    role
+    user {
+      id
+      email
+      name
+    }
+    organization {
+      id
+      name
+    }
+    memberships {
+      id
+      role
+      organization {
+        id
+        name
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<MeQuery, MeQueryVariables>;
+export const MembersDocument = new TypedDocumentString(`
+    query Members($first: Int, $after: String, $search: String) {
+  members(first: $first, after: $after, search: $search) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      node {
+        id
+        role
+        createdAt
+        user {
+          id
+          email
+          name
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<MembersQuery, MembersQueryVariables>;
+export const ChangeMemberRoleDocument = new TypedDocumentString(`
+    mutation ChangeMemberRole($id: ID!, $role: Role!) {
+  changeMemberRole(id: $id, role: $role) {
+    id
+    role
+  }
+}
+    `) as unknown as TypedDocumentString<ChangeMemberRoleMutation, ChangeMemberRoleMutationVariables>;
+export const RemoveMemberDocument = new TypedDocumentString(`
+    mutation RemoveMember($id: ID!) {
+  removeMember(id: $id) {
+    id
+  }
+}
+    `) as unknown as TypedDocumentString<RemoveMemberMutation, RemoveMemberMutationVariables>;
+export const InvitationsDocument = new TypedDocumentString(`
+    query Invitations($first: Int, $after: String, $includeClosed: Boolean) {
+  invitations(first: $first, after: $after, includeClosed: $includeClosed) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      node {
+        id
+        email
+        role
+        status
+        createdAt
+        expiresAt
+        acceptedAt
+        revokedAt
+        invitedBy {
+          email
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<InvitationsQuery, InvitationsQueryVariables>;
+export const InviteMemberDocument = new TypedDocumentString(`
+    mutation InviteMember($input: InviteMemberInput!) {
+  inviteMember(input: $input) {
+    token
+    invitation {
+      id
+      email
+      role
+      expiresAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<InviteMemberMutation, InviteMemberMutationVariables>;
+export const RevokeInvitationDocument = new TypedDocumentString(`
+    mutation RevokeInvitation($id: ID!) {
+  revokeInvitation(id: $id) {
+    id
+    status
+  }
+}
+    `) as unknown as TypedDocumentString<RevokeInvitationMutation, RevokeInvitationMutationVariables>;
+export const ApiKeysDocument = new TypedDocumentString(`
+    query ApiKeys($first: Int, $after: String, $includeRevoked: Boolean) {
+  apiKeys(first: $first, after: $after, includeRevoked: $includeRevoked) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      node {
+        id
+        name
+        scopes
+        status
+        createdAt
+        expiresAt
+        lastUsedAt
+        revokedAt
+        createdBy {
+          email
+        }
+      }
+    }
+  }
+  apiKeyScopes {
+    name
+    description
+  }
+}
+    `) as unknown as TypedDocumentString<ApiKeysQuery, ApiKeysQueryVariables>;
+export const CreateApiKeyDocument = new TypedDocumentString(`
+    mutation CreateApiKey($input: CreateApiKeyInput!) {
+  createApiKey(input: $input) {
+    key
+    apiKey {
+      id
+      name
+      scopes
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CreateApiKeyMutation, CreateApiKeyMutationVariables>;
+export const RevokeApiKeyDocument = new TypedDocumentString(`
+    mutation RevokeApiKey($id: ID!) {
+  revokeApiKey(id: $id) {
+    id
+    status
+    revokedAt
+  }
+}
+    `) as unknown as TypedDocumentString<RevokeApiKeyMutation, RevokeApiKeyMutationVariables>;
+export const RunsDocument = new TypedDocumentString(`
+    query Runs($first: Int, $after: String, $filter: RunFilter) {
+  runs(first: $first, after: $after, filter: $filter) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      node {
+        ...RunSummaryFields
+      }
+    }
+  }
+}
+    fragment RunSummaryFields on Run {
+  id
+  status
+  workflowVersion
+  workflow {
+    id
+    name
+  }
+  startedByName
+  createdAt
+  startedAt
+  finishedAt
+  durationMs
+  error {
+    code
+    message
+    stepId
+  }
+}`) as unknown as TypedDocumentString<RunsQuery, RunsQueryVariables>;
+export const RunDocument = new TypedDocumentString(`
+    query Run($id: ID!) {
+  run(id: $id) {
+    ...RunSummaryFields
+    input
+    output
+    idempotencyKey
+    cancelReason
+    lastSeq
+    app {
+      id
+      name
+    }
+    tasks {
+      ...TaskFields
+    }
+  }
+}
+    fragment RunSummaryFields on Run {
+  id
+  status
+  workflowVersion
+  workflow {
+    id
+    name
+  }
+  startedByName
+  createdAt
+  startedAt
+  finishedAt
+  durationMs
+  error {
+    code
+    message
+    stepId
+  }
+}
+fragment TaskFields on Task {
+  id
+  stepId
+  capability
+  status
+  dependsOn
+  input
+  output
+  error {
+    code
+    message
+    retryable
+    stepId
+  }
+  attempts
+  maxAttempts
+  progress
+  progressMessage
+  pool
+  workerId
+  queuedAt
+  startedAt
+  finishedAt
+  durationMs
+  attemptHistory {
+    id
+    number
+    status
+    workerId
+    queuedAt
+    startedAt
+    finishedAt
+    durationMs
+    error {
+      code
+      message
+    }
+  }
+}`) as unknown as TypedDocumentString<RunQuery, RunQueryVariables>;
+export const TaskLogsDocument = new TypedDocumentString(`
+    query TaskLogs($id: ID!, $afterSeq: Int, $first: Int) {
+  task(id: $id) {
+    id
+    logs(afterSeq: $afterSeq, first: $first) {
+      seq
+      at
+      level
+      message
+      attempt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<TaskLogsQuery, TaskLogsQueryVariables>;
+export const CancelRunDocument = new TypedDocumentString(`
+    mutation CancelRun($id: ID!, $reason: String) {
+  cancelRun(id: $id, reason: $reason) {
+    id
+    status
+    cancelReason
+  }
+}
+    `) as unknown as TypedDocumentString<CancelRunMutation, CancelRunMutationVariables>;
+export const RetryRunDocument = new TypedDocumentString(`
+    mutation RetryRun($id: ID!) {
+  retryRun(id: $id) {
+    id
+    status
+  }
+}
+    `) as unknown as TypedDocumentString<RetryRunMutation, RetryRunMutationVariables>;
+export const DeadLettersDocument = new TypedDocumentString(`
+    query DeadLetters($first: Int, $after: String, $filter: DeadLetterFilter) {
+  deadLetters(first: $first, after: $after, filter: $filter) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      node {
+        id
+        stepId
+        attempts
+        createdAt
+        replayedAt
+        replayedBy
+        error {
+          code
+          message
+        }
+        run {
+          id
+          status
+          workflow {
+            id
+            name
+          }
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DeadLettersQuery, DeadLettersQueryVariables>;
+export const ReplayDeadLetterDocument = new TypedDocumentString(`
+    mutation ReplayDeadLetter($id: ID!) {
+  replayDeadLetter(id: $id) {
+    id
+    status
+  }
+}
+    `) as unknown as TypedDocumentString<ReplayDeadLetterMutation, ReplayDeadLetterMutationVariables>;
+export const RunEventsDocument = new TypedDocumentString(`
+    subscription RunEvents($runId: ID!, $afterSeq: Int!) {
+  runEvents(runId: $runId, afterSeq: $afterSeq) {
+    seq
+    kind
+    at
+    runId
+    runStatus
+    taskId
+    stepId
+    taskStatus
+    attempt
+    progress
+    message
+    level
+    error {
+      code
+      message
+      retryable
+      stepId
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RunEventsSubscription, RunEventsSubscriptionVariables>;
+export const RunStatusChangedDocument = new TypedDocumentString(`
+    subscription RunStatusChanged($workflowId: ID) {
+  runStatusChanged(workflowId: $workflowId) {
+    seq
+    runId
+    runStatus
+    run {
+      ...RunSummaryFields
+    }
+  }
+}
+    fragment RunSummaryFields on Run {
+  id
+  status
+  workflowVersion
+  workflow {
+    id
+    name
+  }
+  startedByName
+  createdAt
+  startedAt
+  finishedAt
+  durationMs
+  error {
+    code
+    message
+    stepId
+  }
+}`) as unknown as TypedDocumentString<RunStatusChangedSubscription, RunStatusChangedSubscriptionVariables>;
+export const WorkflowsDocument = new TypedDocumentString(`
+    query Workflows($first: Int, $after: String, $filter: WorkflowFilter) {
+  workflows(first: $first, after: $after, filter: $filter) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      node {
+        id
+        name
+        description
+        updatedAt
+        app {
+          id
+          name
+        }
+        latestVersion {
+          number
+          steps {
+            id
+          }
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<WorkflowsQuery, WorkflowsQueryVariables>;
+export const WorkflowDocument = new TypedDocumentString(`
+    query Workflow($id: ID!) {
+  workflow(id: $id) {
+    id
+    name
+    description
+    createdBy
+    createdAt
+    updatedAt
+    app {
+      id
+      name
+    }
+    latestVersion {
+      number
+    }
+    versions {
+      number
+      createdBy
+      createdAt
+      steps {
+        ...StepFields
+      }
+    }
+  }
+}
+    fragment StepFields on Step {
+  id
+  capability
+  input
+  dependsOn
+  retry {
+    maxAttempts
+    initialDelayMs
+    backoffFactor
+    maxDelayMs
+  }
+  timeoutMs
+  pool
+  labels {
+    key
+    value
+  }
+}`) as unknown as TypedDocumentString<WorkflowQuery, WorkflowQueryVariables>;
+export const CapabilitiesDocument = new TypedDocumentString(`
+    query Capabilities {
+  capabilities
+}
+    `) as unknown as TypedDocumentString<CapabilitiesQuery, CapabilitiesQueryVariables>;
+export const CreateWorkflowDocument = new TypedDocumentString(`
+    mutation CreateWorkflow($input: CreateWorkflowInput!) {
+  createWorkflow(input: $input) {
+    id
+    name
+    latestVersion {
+      number
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CreateWorkflowMutation, CreateWorkflowMutationVariables>;
+export const PublishWorkflowVersionDocument = new TypedDocumentString(`
+    mutation PublishWorkflowVersion($workflowId: ID!, $steps: [StepInput!]!) {
+  publishWorkflowVersion(workflowId: $workflowId, steps: $steps) {
+    workflowId
+    number
+  }
+}
+    `) as unknown as TypedDocumentString<PublishWorkflowVersionMutation, PublishWorkflowVersionMutationVariables>;
+export const StartRunDocument = new TypedDocumentString(`
+    mutation StartRun($input: StartRunInput!) {
+  startRun(input: $input) {
+    deduplicated
+    run {
+      id
+      status
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<StartRunMutation, StartRunMutationVariables>;

@@ -1,0 +1,154 @@
+import { graphql } from '../__generated__';
+
+graphql(`
+  fragment RunSummaryFields on Run {
+    id
+    status
+    workflowVersion
+    workflow { id name }
+    startedByName
+    createdAt
+    startedAt
+    finishedAt
+    durationMs
+    error { code message stepId }
+  }
+`);
+
+graphql(`
+  fragment TaskFields on Task {
+    id
+    stepId
+    capability
+    status
+    dependsOn
+    input
+    output
+    error { code message retryable stepId }
+    attempts
+    maxAttempts
+    progress
+    progressMessage
+    pool
+    workerId
+    queuedAt
+    startedAt
+    finishedAt
+    durationMs
+    attemptHistory {
+      id
+      number
+      status
+      workerId
+      queuedAt
+      startedAt
+      finishedAt
+      durationMs
+      error { code message }
+    }
+  }
+`);
+
+export const runsQuery = graphql(`
+  query Runs($first: Int, $after: String, $filter: RunFilter) {
+    runs(first: $first, after: $after, filter: $filter) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges { node { ...RunSummaryFields } }
+    }
+  }
+`);
+
+export const runQuery = graphql(`
+  query Run($id: ID!) {
+    run(id: $id) {
+      ...RunSummaryFields
+      input
+      output
+      idempotencyKey
+      cancelReason
+      lastSeq
+      app { id name }
+      tasks { ...TaskFields }
+    }
+  }
+`);
+
+export const taskLogsQuery = graphql(`
+  query TaskLogs($id: ID!, $afterSeq: Int, $first: Int) {
+    task(id: $id) {
+      id
+      logs(afterSeq: $afterSeq, first: $first) { seq at level message attempt }
+    }
+  }
+`);
+
+export const cancelRunMutation = graphql(`
+  mutation CancelRun($id: ID!, $reason: String) {
+    cancelRun(id: $id, reason: $reason) { id status cancelReason }
+  }
+`);
+
+export const retryRunMutation = graphql(`
+  mutation RetryRun($id: ID!) {
+    retryRun(id: $id) { id status }
+  }
+`);
+
+export const deadLettersQuery = graphql(`
+  query DeadLetters($first: Int, $after: String, $filter: DeadLetterFilter) {
+    deadLetters(first: $first, after: $after, filter: $filter) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges {
+        node {
+          id
+          stepId
+          attempts
+          createdAt
+          replayedAt
+          replayedBy
+          error { code message }
+          run { id status workflow { id name } }
+        }
+      }
+    }
+  }
+`);
+
+export const replayDeadLetterMutation = graphql(`
+  mutation ReplayDeadLetter($id: ID!) {
+    replayDeadLetter(id: $id) { id status }
+  }
+`);
+
+export const runEventsSubscription = graphql(`
+  subscription RunEvents($runId: ID!, $afterSeq: Int!) {
+    runEvents(runId: $runId, afterSeq: $afterSeq) {
+      seq
+      kind
+      at
+      runId
+      runStatus
+      taskId
+      stepId
+      taskStatus
+      attempt
+      progress
+      message
+      level
+      error { code message retryable stepId }
+    }
+  }
+`);
+
+export const runStatusChangedSubscription = graphql(`
+  subscription RunStatusChanged($workflowId: ID) {
+    runStatusChanged(workflowId: $workflowId) {
+      seq
+      runId
+      runStatus
+      run { ...RunSummaryFields }
+    }
+  }
+`);

@@ -1,0 +1,88 @@
+/**
+ * Every query key of the app, in one place, so invalidation after a mutation or a live event always
+ * names the same keys the pages read. Keys are arrays that start with their domain: invalidating
+ * `queryKeys.runs.all` reaches every runs list and every run.
+ *
+ * The cache is cleared when the session moves to another organization, so keys need not carry the org.
+ */
+
+export interface RunListParams {
+  status?: readonly string[] | undefined;
+  workflowId?: string | undefined;
+  createdAfter?: string | undefined;
+  createdBefore?: string | undefined;
+  after?: string | undefined;
+  first?: number | undefined;
+}
+
+export interface AuditListParams {
+  actorId?: string | undefined;
+  action?: string | undefined;
+  targetType?: string | undefined;
+  targetId?: string | undefined;
+  outcome?: string | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  after?: string | undefined;
+}
+
+/** Drops undefined and empty values so that `{}` and `{ status: undefined }` are the same key. */
+export function normalizeParams<T extends object>(params: T): Partial<T> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(params).sort()) {
+    const value = (params as Record<string, unknown>)[key];
+    if (value === undefined || value === null || value === '') continue;
+    if (Array.isArray(value)) {
+      if (value.length === 0) continue;
+      out[key] = [...(value as unknown[])].sort();
+      continue;
+    }
+    out[key] = value;
+  }
+  return out as Partial<T>;
+}
+
+export const queryKeys = {
+  me: ['me'] as const,
+  workflows: {
+    all: ['workflows'] as const,
+    list: (params: { search?: string | undefined; after?: string | undefined }) => ['workflows', 'list', normalizeParams(params)] as const,
+    detail: (id: string) => ['workflows', 'detail', id] as const,
+    capabilities: ['workflows', 'capabilities'] as const,
+  },
+  runs: {
+    all: ['runs'] as const,
+    lists: ['runs', 'list'] as const,
+    list: (params: RunListParams) => ['runs', 'list', normalizeParams(params)] as const,
+    detail: (id: string) => ['runs', 'detail', id] as const,
+    taskLogs: (taskId: string) => ['runs', 'task-logs', taskId] as const,
+  },
+  deadLetters: {
+    all: ['dead-letters'] as const,
+    list: (params: { includeReplayed?: boolean | undefined; after?: string | undefined }) => ['dead-letters', 'list', normalizeParams(params)] as const,
+  },
+  workers: {
+    all: ['workers'] as const,
+    list: (params: { status?: readonly string[] | undefined; pool?: string | undefined; capability?: string | undefined }) => ['workers', 'list', normalizeParams(params)] as const,
+  },
+  apps: {
+    all: ['apps'] as const,
+    list: (params: { search?: string | undefined; status?: readonly string[] | undefined; after?: string | undefined }) => ['apps', 'list', normalizeParams(params)] as const,
+    detail: (id: string) => ['apps', 'detail', id] as const,
+  },
+  members: {
+    all: ['members'] as const,
+    list: (params: { search?: string | undefined; after?: string | undefined }) => ['members', 'list', normalizeParams(params)] as const,
+    invitations: (params: { includeClosed?: boolean | undefined }) => ['members', 'invitations', normalizeParams(params)] as const,
+  },
+  apiKeys: {
+    all: ['api-keys'] as const,
+    list: (params: { includeRevoked?: boolean | undefined }) => ['api-keys', 'list', normalizeParams(params)] as const,
+  },
+  audit: {
+    all: ['audit'] as const,
+    list: (params: AuditListParams) => ['audit', 'list', normalizeParams(params)] as const,
+    /** `check` counts the operator's clicks: each asks for a fresh verification. */
+    verification: (range: { from?: string | undefined; to?: string | undefined; check: number }) => ['audit', 'verify', normalizeParams(range)] as const,
+  },
+} as const;

@@ -1,0 +1,46 @@
+/** Formatting of times, durations and sizes the way every page shows them. */
+
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const seconds = ms / 1000;
+  if (seconds < 60) return `${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${Math.round(seconds % 60)} s`;
+  const hours = Math.floor(minutes / 60);
+  return `${hours} h ${minutes % 60} min`;
+}
+
+export function formatRelative(iso: string | null | undefined, now = Date.now()): string {
+  if (!iso) return '—';
+  const diff = now - Date.parse(iso);
+  const future = diff < 0;
+  const abs = Math.abs(diff);
+  const phrase = (n: number, unit: string) => (future ? `in ${n} ${unit}` : `${n} ${unit} ago`);
+  if (abs < 10_000) return future ? 'in a moment' : 'just now';
+  if (abs < 60_000) return phrase(Math.round(abs / 1000), 's');
+  if (abs < 3_600_000) return phrase(Math.round(abs / 60_000), 'min');
+  if (abs < 86_400_000) return phrase(Math.round(abs / 3_600_000), 'h');
+  return phrase(Math.round(abs / 86_400_000), 'd');
+}
+
+export function formatDateTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  return new Date(iso).toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
+export function formatBytes(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined) return '—';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
+}
+
+export const formatPercent = (ratio: number | null | undefined, digits = 1): string => (ratio === null || ratio === undefined ? '—' : `${(ratio * 100).toFixed(digits)}%`);
+
+export const formatJson = (value: unknown): string => (value === undefined ? '' : JSON.stringify(value, null, 2));

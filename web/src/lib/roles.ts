@@ -1,0 +1,29 @@
+import type { Role } from './api/session';
+
+/** Each role can do everything the roles below it can (identity's schema says so). */
+const RANK: Record<Role, number> = { VIEWER: 0, OPERATOR: 1, ADMIN: 2, OWNER: 3 };
+
+export const ROLES: readonly Role[] = ['OWNER', 'ADMIN', 'OPERATOR', 'VIEWER'];
+
+export const atLeast = (role: Role | undefined, minimum: Role): boolean => role !== undefined && RANK[role] >= RANK[minimum];
+
+/**
+ * What the UI offers per role, mirroring the API's @access rules. The UI hides what a role cannot do;
+ * the API still enforces it (a hidden button is not the security).
+ */
+export const permissions = (role: Role | undefined) => ({
+  manageWorkflows: atLeast(role, 'ADMIN'),
+  operateRuns: atLeast(role, 'OPERATOR'),
+  replayDeadLetters: atLeast(role, 'OPERATOR'),
+  manageApps: atLeast(role, 'ADMIN'),
+  pauseApps: atLeast(role, 'OPERATOR'),
+  manageMembers: atLeast(role, 'ADMIN'),
+  manageApiKeys: atLeast(role, 'ADMIN'),
+  readAudit: atLeast(role, 'ADMIN'),
+  /** Only owners grant or take away the owner role. */
+  grantOwner: atLeast(role, 'OWNER'),
+});
+
+export type Permissions = ReturnType<typeof permissions>;
+
+export const roleLabel = (role: Role): string => role.charAt(0) + role.slice(1).toLowerCase();

@@ -1,0 +1,113 @@
+import { applyRunEvents, mergeLogLines, needsRefetch, type RunDetail, type RunEvent } from './run-events';
+
+const task = (stepId: string, overrides: Partial<RunDetail['tasks'][number]> = {}): RunDetail['tasks'][number] => ({
+  id: `task-${stepId}`,
+  stepId,
+  capability: 'sleep',
+  status: 'PENDING',
+  dependsOn: [],
+  input: null,
+  output: null,
+  error: null,
+  attempts: 0,
+  maxAttempts: 3,
+  progress: null,
+  progressMessage: null,
+  pool: 'default',
+  workerId: null,
+  queuedAt: null,
+  startedAt: null,
+  finishedAt: null,
+  durationMs: null,
+  attemptHistory: [],
+  ...overrides,
+});
+
+const run = (overrides: Partial<RunDetail> = {}): RunDetail => ({
+  id: 'run-1',
+  status: 'QUEUED',
+  workflowVersion: 1,
+  workflow: { id: 'wf-1', name: 'wf' },
+  startedByName: 'ada@example.com',
+  createdAt: '2026-11-22T10:00:00.000Z',
+  startedAt: null,
+  finishedAt: null,
+  durationMs: null,
+  error: null,
+  input: {},
+  output: null,
+  idempotencyKey: null,
+  cancelReason: null,
+  lastSeq: 2,
+  app: null,
+  tasks: [task('a', { status: 'QUEUED' }), task('b', { dependsOn: ['a'] })],
+  ...overrides,
+});
+
+const base = { runId: 'run-1', runStatus: null, taskId: null, stepId: null, taskStatus: null, attempt: null, progress: null, message: null, level: null, error: null };
+const event = (seq: number, at: string, fields: Partial<RunEvent>): RunEvent => ({ ...base, seq, at, kind: 'TASK_STATUS', ...fields });
+
+describe('run events', () => {
+  const events: RunEvent[] = [
+    event(3, '2026-11-22T10:00:01.000Z', { kind: 'RUN_STATUS', runStatus: 'RUNNING' }),
+    event(4, '2026-11-22T10:00:01.000Z', { taskId: 'task-a', stepId: 'a', taskStatus: 'RUNNING', attempt: 1 }),
+    event(5, '2026-11-22T10:00:01.500Z', { kind: 'TASK_PROGRESS', taskId: 'task-a', stepId: 'a', progress: 0.5, message: 'halfway' }),
+    event(6, '2026-11-22T10:00:02.000Z', { kind: 'TASK_LOG', taskId: 'task-a', stepId: 'a', message: 'done sleeping', level: 'INFO', attempt: 1 }),
+    event(7, '2026-11-22T10:00:03.000Z', { taskId: 'task-a', stepId: 'a', taskStatus: 'SUCCEEDED', attempt: 1 }),
+  ];
+
+  it('applies status, attempt, progress and timing changes in seq order', () => {
+    const shown = applyRunEvents(run(), [...events].reverse());
+    expect(shown.status).toBe('RUNNING');
+    expect(shown.startedAt).toBe('2026-11-22T10:00:01.000Z');
+    const a = shown.tasks[0]!;
+    expect(a).toMatchObject({ status: 'SUCCEEDED', attempts: 1, progress: 1, startedAt: '2026-11-22T10:00:01.000Z', finishedAt: '2026-11-22T10:00:03.000Z', durationMs: 2000 });
+    expect(shown.tasks[1]!.status).toBe('PENDING');
+    expect(shown.lastSeq).toBe(7);
+  });
+
+  it('shows progress while running', () => {
+    const shown = applyRunEvents(run(), events.slice(0, 3));
+    expect(shown.tasks[0]).toMatchObject({ status: 'RUNNING', progress: 0.5, progressMessage: 'halfway' });
+  });
+
+  it('ignores events the fetched run already reflects, so a refetch never goes back in time', () => {
+    // A refetch that saw events up to 5 but raced event 7.
+    const refetched = run({ lastSeq: 5, status: 'RUNNING', tasks: [task('a', { status: 'RUNNING', attempts: 1, progress: 0.5 }), task('b', { dependsOn: ['a'] })] });
+    const shown = applyRunEvents(refetched, events);
+    expect(shown.tasks[0]!.status).toBe('SUCCEEDED');
+    // And a refetch newer than every event is shown as it is.
+    const newest = run({ lastSeq: 9, status: 'SUCCEEDED' });
+    expect(applyRunEvents(newest, events)).toBe(newest);
+  });
+
+  it('records a failure with its error and a final run status with its duration', () => {
+    const shown = applyRunEvents(run({ lastSeq: 0, startedAt: '2026-11-22T10:00:00.000Z' }), [
+      event(1, '2026-11-22T10:00:00.000Z', { taskId: 'task-a', taskStatus: 'RUNNING', attempt: 3 }),
+      event(2, '2026-11-22T10:00:04.000Z', { taskId: 'task-a', taskStatus: 'FAILED', attempt: 3, error: { code: 'TIMEOUT', message: 'step timed out after 1000 ms', retryable: true, stepId: 'a' } }),
+      event(3, '2026-11-22T10:00:04.000Z', { kind: 'RUN_STATUS', runStatus: 'FAILED', error: { code: 'TIMEOUT', message: 'step timed out', retryable: null, stepId: 'a' } }),
+    ]);
+    expect(shown.tasks[0]).toMatchObject({ status: 'FAILED', attempts: 3, error: { code: 'TIMEOUT' } });
+    expect(shown).toMatchObject({ status: 'FAILED', durationMs: 4000, error: { code: 'TIMEOUT', stepId: 'a' } });
+  });
+
+  it('asks for a refetch on final statuses only', () => {
+    expect(events.map(needsRefetch)).toEqual([false, false, false, false, true]);
+    expect(needsRefetch(event(9, '2026-11-22T10:00:05.000Z', { kind: 'RUN_STATUS', runStatus: 'CANCELLED' }))).toBe(true);
+  });
+
+  it('merges stored and live log lines without doubles, in time order', () => {
+    const stored = [
+      { seq: 1, at: '2026-11-22T10:00:01.000Z', level: 'INFO', message: 'start', attempt: 1 },
+      { seq: 2, at: '2026-11-22T10:00:02.000Z', level: 'INFO', message: 'done sleeping', attempt: 1 },
+    ];
+    const live = [
+      events[3]!, // the same line as stored seq 2
+      event(8, '2026-11-22T10:00:03.000Z', { kind: 'TASK_LOG', taskId: 'task-a', message: 'uploading', level: 'WARN', attempt: 1 }),
+      events[4]!, // not a log line
+    ];
+    const lines = mergeLogLines(stored, live);
+    expect(lines.map((l) => l.message)).toEqual(['start', 'done sleeping', 'uploading']);
+    expect(lines[2]).toMatchObject({ level: 'WARN', key: 'e8' });
+  });
+});

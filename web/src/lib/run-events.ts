@@ -1,0 +1,132 @@
+import type { RunEventsSubscription, RunQuery, RunStatus, TaskStatus } from './api/__generated__/graphql';
+
+/**
+ * A run as the page shows it = the run as last fetched + the live events that came after it.
+ *
+ * The fetched run carries `lastSeq`, the seq of the newest event it reflects; events with a higher
+ * seq are applied on top. Re-applying after every refetch (rather than patching a cache once) means a
+ * refetch that raced an event can never move a task back to an older status.
+ */
+
+export type RunDetail = NonNullable<RunQuery['run']>;
+export type TaskDetail = RunDetail['tasks'][number];
+export type RunEvent = RunEventsSubscription['runEvents'];
+
+export const FINAL_RUN_STATUSES: ReadonlySet<RunStatus> = new Set<RunStatus>(['SUCCEEDED', 'FAILED', 'CANCELLED']);
+export const FINAL_TASK_STATUSES: ReadonlySet<TaskStatus> = new Set<TaskStatus>(['SUCCEEDED', 'FAILED', 'CANCELLED']);
+
+export const isFinalRun = (status: RunStatus): boolean => FINAL_RUN_STATUSES.has(status);
+export const isFinalTask = (status: TaskStatus): boolean => FINAL_TASK_STATUSES.has(status);
+
+const durationBetween = (from: string | null, to: string): number | null => (from === null ? null : Math.max(0, Date.parse(to) - Date.parse(from)));
+
+function applyToTask(task: TaskDetail, event: RunEvent): TaskDetail {
+  switch (event.kind) {
+    case 'TASK_STATUS': {
+      const status = event.taskStatus ?? task.status;
+      const next: TaskDetail = { ...task, status, attempts: Math.max(task.attempts, event.attempt ?? 0) };
+      if (status === 'QUEUED') {
+        next.queuedAt = event.at;
+        next.startedAt = task.status === 'QUEUED' ? task.startedAt : null;
+        next.finishedAt = null;
+        next.durationMs = null;
+      } else if (status === 'RUNNING') {
+        next.startedAt = event.at;
+        next.finishedAt = null;
+        next.durationMs = null;
+        next.progress = null;
+        next.progressMessage = null;
+        next.error = null;
+      } else if (status === 'PENDING') {
+        next.startedAt = null;
+        next.finishedAt = null;
+        next.durationMs = null;
+        next.error = null;
+      } else {
+        next.finishedAt = event.at;
+        next.durationMs = durationBetween(next.startedAt, event.at);
+        if (status === 'SUCCEEDED') {
+          next.error = null;
+          next.progress = 1;
+        } else if (event.error) {
+          next.error = { code: event.error.code, message: event.error.message, retryable: event.error.retryable, stepId: event.error.stepId };
+        }
+      }
+      return next;
+    }
+    case 'TASK_PROGRESS':
+      return { ...task, progress: event.progress ?? task.progress, progressMessage: event.message ?? task.progressMessage };
+    case 'RUN_STATUS':
+    case 'TASK_LOG':
+      return task;
+  }
+}
+
+function applyOne(run: RunDetail, event: RunEvent): RunDetail {
+  switch (event.kind) {
+    case 'RUN_STATUS': {
+      const status = event.runStatus ?? run.status;
+      const next: RunDetail = { ...run, status };
+      if (status === 'RUNNING') {
+        next.startedAt ??= event.at;
+        next.finishedAt = null;
+        next.durationMs = null;
+        next.error = null;
+      } else if (isFinalRun(status)) {
+        next.finishedAt = event.at;
+        next.durationMs = durationBetween(run.startedAt ?? run.createdAt, event.at);
+        if (event.error) next.error = { code: event.error.code, message: event.error.message, stepId: event.error.stepId };
+      }
+      return next;
+    }
+    case 'TASK_STATUS':
+    case 'TASK_PROGRESS': {
+      const index = run.tasks.findIndex((t) => (event.taskId !== null ? t.id === event.taskId : t.stepId === event.stepId));
+      if (index === -1) return run;
+      const tasks = [...run.tasks];
+      tasks[index] = applyToTask(tasks[index]!, event);
+      return { ...run, tasks };
+    }
+    case 'TASK_LOG':
+      return run;
+  }
+}
+
+/** The fetched run with every event newer than it applied, in seq order. */
+export function applyRunEvents(run: RunDetail, events: readonly RunEvent[]): RunDetail {
+  const newer = events.filter((e) => e.seq > run.lastSeq).sort((a, b) => a.seq - b.seq);
+  if (newer.length === 0) return run;
+  const applied = newer.reduce(applyOne, run);
+  return { ...applied, lastSeq: newer[newer.length - 1]!.seq };
+}
+
+/** Whether an event changes something a refetch should pick up (outputs, durations, attempts). */
+export const needsRefetch = (event: RunEvent): boolean =>
+  (event.kind === 'RUN_STATUS' && event.runStatus !== null && isFinalRun(event.runStatus)) || (event.kind === 'TASK_STATUS' && event.taskStatus !== null && isFinalTask(event.taskStatus));
+
+export interface LogLine {
+  /** A stable key for lists (the log seq when fetched, the event seq when live). */
+  key: string;
+  at: string;
+  level: string;
+  message: string;
+  attempt: number | null;
+}
+
+/**
+ * The logs of a task: lines fetched from the API plus lines that arrived live, without the lines
+ * that are in both (a fetch made after the subscription started contains some live lines too).
+ */
+export function mergeLogLines(fetched: ReadonlyArray<{ seq: number; at: string; level: string; message: string; attempt: number | null }>, live: readonly RunEvent[]): LogLine[] {
+  const identity = (at: string, message: string, attempt: number | null) => `${Date.parse(at)}|${attempt ?? ''}|${message}`;
+  const seen = new Set(fetched.map((l) => identity(l.at, l.message, l.attempt)));
+  const lines: LogLine[] = fetched.map((l) => ({ key: `f${l.seq}`, at: l.at, level: l.level, message: l.message, attempt: l.attempt }));
+  for (const e of live) {
+    if (e.kind !== 'TASK_LOG' || e.message === null) continue;
+    const id = identity(e.at, e.message, e.attempt);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    lines.push({ key: `e${e.seq}`, at: e.at, level: e.level ?? 'INFO', message: e.message, attempt: e.attempt });
+  }
+  return lines.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+}

@@ -1,0 +1,52 @@
+import { createRouter } from '@tanstack/react-router';
+import type { AppServices } from './lib/api/services';
+import { acceptInvitationRoute } from './routes/accept-invitation';
+import { apiKeysRoute } from './routes/api-keys';
+import { appDetailRoute } from './routes/app-detail';
+import { appLayoutRoute } from './routes/app-layout';
+import { appsRoute } from './routes/apps';
+import { auditRoute } from './routes/audit';
+import { dashboardRoute } from './routes/dashboard';
+import { deadLettersRoute } from './routes/dead-letters';
+import { membersRoute } from './routes/members';
+import { rootRoute } from './routes/root';
+import { runDetailRoute } from './routes/run-detail';
+import { runsRoute } from './routes/runs';
+import { signInRoute } from './routes/sign-in';
+import { signUpRoute } from './routes/sign-up';
+import { workersRoute } from './routes/workers';
+import { workflowDetailRoute } from './routes/workflow-detail';
+import { newWorkflowRoute, newWorkflowVersionRoute } from './routes/workflow-editor';
+import { workflowsRoute } from './routes/workflows';
+
+export const routeTree = rootRoute.addChildren([
+  signInRoute,
+  signUpRoute,
+  acceptInvitationRoute,
+  appLayoutRoute.addChildren([
+    dashboardRoute,
+    workflowsRoute,
+    newWorkflowRoute,
+    workflowDetailRoute,
+    newWorkflowVersionRoute,
+    runsRoute,
+    runDetailRoute,
+    deadLettersRoute,
+    workersRoute,
+    appsRoute,
+    appDetailRoute,
+    membersRoute,
+    apiKeysRoute,
+    auditRoute,
+  ]),
+]);
+
+export function createAppRouter(services: AppServices) {
+  return createRouter({ routeTree, context: { services }, defaultPreload: 'intent', scrollRestoration: true });
+}
+
+declare module '@tanstack/react-router' {
+  interface Register {
+    router: ReturnType<typeof createAppRouter>;
+  }
+}

@@ -1,0 +1,72 @@
+import { createRoute, Link, useNavigate } from '@tanstack/react-router';
+import { useState, type FormEvent } from 'react';
+import { AuthCard } from '../components/auth-card';
+import { Button } from '../components/button';
+import { ErrorNotice, Notice } from '../components/feedback';
+import { Field, TextInput } from '../components/form';
+import { useServices } from '../hooks/services';
+import { useSessionState } from '../hooks/use-session';
+import { acceptInvitationMutation } from '../lib/api/operations/identity';
+import { fieldErrorFor } from '../lib/field-errors';
+import { rootRoute } from './root';
+
+function AcceptInvitationPage() {
+  const { api, session } = useServices();
+  const state = useSessionState();
+  const search = acceptInvitationRoute.useSearch();
+  const navigate = useNavigate();
+  const [token, setToken] = useState(search.token ?? '');
+  const [name, setName] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      const { acceptInvitation } = await api.request(acceptInvitationMutation, { input: { token: token.trim(), password, ...(name.trim() ? { name: name.trim() } : {}) } }, { authenticated: false });
+      session.adopt(acceptInvitation);
+      await navigate({ to: '/', replace: true });
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <AuthCard
+      title="Join an organization"
+      subtitle="Paste the invitation token an admin gave you."
+      footer={
+        <Link to="/sign-in" search={{}} className="font-medium text-indigo-600 hover:text-indigo-500">
+          Back to sign in
+        </Link>
+      }
+    >
+      <form onSubmit={(e) => void submit(e)} className="space-y-4" noValidate>
+        {state.status === 'signedIn' && <Notice>You are signed in as {state.identity.user.email}; accepting signs you in as the invited person.</Notice>}
+        {error !== undefined && <ErrorNotice error={error} title="The invitation could not be accepted" />}
+        <Field label="Invitation token" error={fieldErrorFor(error, 'token')}>{(p) => <TextInput {...p} required value={token} onChange={(e) => setToken(e.target.value)} className="font-mono" />}</Field>
+        <Field label="Your name" hint="Only needed when you do not have an Orchestra account yet." error={fieldErrorFor(error, 'name')}>
+          {(p) => <TextInput {...p} autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} />}
+        </Field>
+        <Field label="Password" hint="A new password for a new account, or your existing account's password." error={fieldErrorFor(error, 'password')}>
+          {(p) => <TextInput {...p} type="password" required autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />}
+        </Field>
+        <Button type="submit" variant="primary" className="w-full" busy={busy}>
+          Accept and sign in
+        </Button>
+      </form>
+    </AuthCard>
+  );
+}
+
+export const acceptInvitationRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/accept-invitation',
+  validateSearch: (search: Record<string, unknown>): { token?: string } => (typeof search['token'] === 'string' ? { token: search['token'] } : {}),
+  component: AcceptInvitationPage,
+});

@@ -1,0 +1,146 @@
+import { createRoute, Link, Navigate, Outlet, useLocation } from '@tanstack/react-router';
+import { useEffect, useState } from 'react';
+import { Button } from '../components/button';
+import { LoadingBlock } from '../components/feedback';
+import { Icon, type IconName } from '../components/icons';
+import { Logo } from '../components/logo';
+import { OrgSwitcher } from '../components/org-switcher';
+import { RoleBadge } from '../components/status-badge';
+import { useServices } from '../hooks/services';
+import { usePermissions, useSessionState } from '../hooks/use-session';
+import { useRunStatusFeed } from '../hooks/use-run-status-feed';
+import type { Permissions } from '../lib/roles';
+import { rootRoute } from './root';
+
+interface NavItem {
+  to: string;
+  label: string;
+  icon: IconName;
+  visible?: (p: Permissions) => boolean;
+}
+
+const NAV: Array<{ section: string; items: NavItem[] }> = [
+  { section: 'Overview', items: [{ to: '/', label: 'Dashboard', icon: 'dashboard' }] },
+  {
+    section: 'Automation',
+    items: [
+      { to: '/workflows', label: 'Workflows', icon: 'workflows' },
+      { to: '/runs', label: 'Runs', icon: 'runs' },
+      { to: '/dead-letters', label: 'Dead letters', icon: 'deadLetters' },
+      { to: '/workers', label: 'Workers', icon: 'workers' },
+    ],
+  },
+  { section: 'Catalog', items: [{ to: '/apps', label: 'Apps', icon: 'apps' }] },
+  {
+    section: 'Organization',
+    items: [
+      { to: '/members', label: 'Members', icon: 'members' },
+      { to: '/api-keys', label: 'API keys', icon: 'keys', visible: (p) => p.manageApiKeys },
+      { to: '/audit', label: 'Audit log', icon: 'audit', visible: (p) => p.readAudit },
+    ],
+  },
+];
+
+function Navigation({ onNavigate }: { onNavigate?: () => void }) {
+  const can = usePermissions();
+  return (
+    <nav aria-label="Main" className="flex flex-col gap-5">
+      {NAV.map(({ section, items }) => {
+        const shown = items.filter((item) => item.visible?.(can) ?? true);
+        if (shown.length === 0) return null;
+        return (
+          <div key={section}>
+            <p className="px-3 text-[11px] font-semibold uppercase tracking-wider text-slate-400">{section}</p>
+            <ul className="mt-1.5 space-y-0.5">
+              {shown.map((item) => (
+                <li key={item.to}>
+                  <Link
+                    to={item.to}
+                    onClick={onNavigate}
+                    activeOptions={{ exact: item.to === '/' }}
+                    className="flex items-center gap-2.5 rounded-lg px-3 py-1.5 text-sm font-medium text-slate-600 hover:bg-slate-100 hover:text-slate-900 data-[status=active]:bg-indigo-50 data-[status=active]:text-indigo-700"
+                  >
+                    <Icon name={item.icon} />
+                    {item.label}
+                  </Link>
+                </li>
+              ))}
+            </ul>
+          </div>
+        );
+      })}
+    </nav>
+  );
+}
+
+function AppLayout() {
+  const services = useServices();
+  const state = useSessionState();
+  const location = useLocation();
+  const [menuOpen, setMenuOpen] = useState(false);
+  const [signingOut, setSigningOut] = useState(false);
+  useRunStatusFeed(state.status === 'signedIn' ? state.identity.organization.id : undefined);
+  useEffect(() => setMenuOpen(false), [location.pathname]);
+
+  if (state.status === 'restoring') return <LoadingBlock label="Resuming your session" />;
+  if (state.status === 'signedOut') return <Navigate to="/sign-in" search={{ redirect: location.href }} replace />;
+  const { identity } = state;
+
+  return (
+    <div className="min-h-screen lg:pl-60">
+      <a href="#main" className="sr-only focus:not-sr-only focus:fixed focus:left-2 focus:top-2 focus:z-50 focus:rounded-md focus:bg-white focus:px-3 focus:py-2 focus:shadow">
+        Skip to content
+      </a>
+      <aside className="fixed inset-y-0 left-0 z-30 hidden w-60 flex-col border-r border-slate-200 bg-white px-3 py-4 lg:flex">
+        <Link to="/" className="mb-6 flex items-center gap-2 px-3">
+          <Logo className="size-7" />
+          <span className="text-base font-semibold tracking-tight text-slate-900">Orchestra</span>
+        </Link>
+        <Navigation />
+      </aside>
+      {menuOpen && (
+        <div className="fixed inset-0 z-40 lg:hidden">
+          <div className="absolute inset-0 bg-slate-900/40" onClick={() => setMenuOpen(false)} aria-hidden="true" />
+          <aside className="absolute inset-y-0 left-0 w-64 overflow-y-auto bg-white px-3 py-4 shadow-xl">
+            <Navigation onNavigate={() => setMenuOpen(false)} />
+          </aside>
+        </div>
+      )}
+      <header className="sticky top-0 z-20 flex h-14 items-center gap-3 border-b border-slate-200 bg-white/90 px-4 backdrop-blur sm:px-6">
+        <button type="button" className="rounded-md p-1.5 text-slate-600 hover:bg-slate-100 lg:hidden" onClick={() => setMenuOpen(true)} aria-label="Open menu" aria-expanded={menuOpen}>
+          <Icon name="menu" className="size-5" />
+        </button>
+        <OrgSwitcher />
+        <div className="ml-auto flex items-center gap-3">
+          <div className="hidden text-right sm:block">
+            <p className="text-sm font-medium leading-4 text-slate-800" data-testid="current-user">
+              {identity.user.name || identity.user.email}
+            </p>
+            <p className="text-xs text-slate-500">{identity.user.email}</p>
+          </div>
+          <RoleBadge role={identity.role} />
+          <Button
+            variant="ghost"
+            size="sm"
+            busy={signingOut}
+            onClick={() => {
+              setSigningOut(true);
+              void services.signOut().finally(() => setSigningOut(false));
+            }}
+          >
+            <Icon name="signOut" />
+            Sign out
+          </Button>
+        </div>
+      </header>
+      <main id="main" className="mx-auto max-w-7xl px-4 py-6 sm:px-6 lg:px-8">
+        {/* Pages start afresh in another organization (their state and live subscriptions belonged to the old one). */}
+        <div key={identity.organization.id}>
+          <Outlet />
+        </div>
+      </main>
+    </div>
+  );
+}
+
+export const appLayoutRoute = createRoute({ getParentRoute: () => rootRoute, id: 'app', component: AppLayout });

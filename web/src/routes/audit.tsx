@@ -1,0 +1,215 @@
+import { createRoute, useNavigate } from '@tanstack/react-router';
+import { Fragment, useState, type FormEvent } from 'react';
+import { Button } from '../components/button';
+import { Card } from '../components/card';
+import { EmptyState, ErrorNotice, LoadingBlock, Notice } from '../components/feedback';
+import { Field, TextInput } from '../components/form';
+import { JsonBlock } from '../components/json-block';
+import { PageHeader } from '../components/page-header';
+import { Pagination } from '../components/pagination';
+import { Cell, Table } from '../components/table';
+import { useServices } from '../hooks/services';
+import { useApiQuery } from '../hooks/use-api';
+import { useCursorPages } from '../hooks/use-cursor-pages';
+import { usePermissions } from '../hooks/use-session';
+import type { AuditExportFormat, AuditLogFilter, VerifyAuditChainQuery } from '../lib/api/__generated__/graphql';
+import { auditLogExportQuery, auditLogQuery, verifyAuditChainQuery } from '../lib/api/operations/audit';
+import { queryKeys, type AuditListParams } from '../lib/api/query-keys';
+import { formatDateTime } from '../lib/format';
+import { appLayoutRoute } from './app-layout';
+
+type AuditSearch = Omit<AuditListParams, 'after'>;
+const FILTER_FIELDS = ['actorId', 'action', 'targetType', 'targetId', 'outcome', 'from', 'to'] as const;
+
+const parseAuditSearch = (search: Record<string, unknown>): AuditSearch => {
+  const out: AuditSearch = {};
+  for (const key of FILTER_FIELDS) {
+    const value = search[key];
+    if (typeof value === 'string' && value.trim() !== '') out[key] = value;
+  }
+  return out;
+};
+
+const localToIso = (value: string | undefined) => (value && !Number.isNaN(Date.parse(value)) ? new Date(value).toISOString() : undefined);
+
+const toFilter = (search: AuditSearch): AuditLogFilter => ({
+  ...(search.actorId ? { actorId: search.actorId } : {}),
+  ...(search.action ? { action: search.action } : {}),
+  ...(search.targetType ? { targetType: search.targetType } : {}),
+  ...(search.targetId ? { targetId: search.targetId } : {}),
+  ...(search.outcome ? { outcome: search.outcome } : {}),
+  ...(localToIso(search.from) ? { from: localToIso(search.from) } : {}),
+  ...(localToIso(search.to) ? { to: localToIso(search.to) } : {}),
+});
+
+function download(content: string, fileName: string, contentType: string) {
+  const url = URL.createObjectURL(new Blob([content], { type: contentType }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1_000);
+}
+
+function VerifyResult({ result }: { result: VerifyAuditChainQuery['verifyAuditChain'] }) {
+  if (result.ok) {
+    return (
+      <Notice tone="success">
+        The chain is intact: {result.checkedEvents} events checked
+        {result.firstSequence !== null && ` (#${result.firstSequence}–#${result.lastSequence})`}, anchored at {result.anchor.toLowerCase().replace(/_/g, ' ')}.
+      </Notice>
+    );
+  }
+  return (
+    <div role="alert" className="rounded-lg border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-800">
+      <p className="font-semibold">The chain is broken at event #{result.break?.sequence}</p>
+      <p>{result.break?.message}</p>
+      {result.break?.expected && (
+        <p className="mt-1 break-all font-mono text-xs">
+          expected {result.break.expected}
+          <br />
+          actual {result.break.actual}
+        </p>
+      )}
+    </div>
+  );
+}
+
+function AuditPage() {
+  const { api } = useServices();
+  const can = usePermissions();
+  const search = auditRoute.useSearch();
+  const navigate = useNavigate({ from: '/audit' });
+  const [draft, setDraft] = useState<AuditSearch>(search);
+  const [expanded, setExpanded] = useState<string>();
+  const [exporting, setExporting] = useState<AuditExportFormat>();
+  const [exportError, setExportError] = useState<unknown>();
+  const [verifyRequest, setVerifyRequest] = useState<{ from?: string | undefined; to?: string | undefined; check: number }>();
+  const pages = useCursorPages(JSON.stringify(search));
+  const filter = toFilter(search);
+  const log = useApiQuery(queryKeys.audit.list({ ...search, after: pages.after }), auditLogQuery, { filter, first: 50, after: pages.after ?? null }, { enabled: can.readAudit, placeholderData: (p) => p });
+  const verification = useApiQuery(queryKeys.audit.verification(verifyRequest ?? { check: 0 }), verifyAuditChainQuery, { from: verifyRequest?.from ?? null, to: verifyRequest?.to ?? null }, { enabled: verifyRequest !== undefined });
+
+  if (!can.readAudit) return <Notice tone="warning">Only admins and owners read the audit log.</Notice>;
+
+  const apply = (event: FormEvent) => {
+    event.preventDefault();
+    void navigate({ search: parseAuditSearch(draft as Record<string, unknown>) });
+  };
+
+  const exportAs = async (format: AuditExportFormat) => {
+    setExporting(format);
+    setExportError(undefined);
+    try {
+      const parts: string[] = [];
+      let after: string | null = null;
+      let file = { fileName: 'audit-log', contentType: 'text/plain' };
+      // The API hands the range out page by page so neither side holds it whole; the browser joins them.
+      do {
+        const { auditLogExport: page }: { auditLogExport: { content: string; nextCursor: string | null; fileName: string; contentType: string } } = await api.request(auditLogExportQuery, { filter, format, first: 5000, after });
+        parts.push(page.content);
+        file = { fileName: page.fileName, contentType: page.contentType };
+        after = page.nextCursor;
+      } while (after);
+      download(parts.join(''), file.fileName, file.contentType);
+    } catch (caught) {
+      setExportError(caught);
+    } finally {
+      setExporting(undefined);
+    }
+  };
+
+  const set = (key: keyof AuditSearch) => (e: { target: { value: string } }) => setDraft((d) => ({ ...d, [key]: e.target.value }));
+
+  return (
+    <>
+      <PageHeader
+        title="Audit log"
+        description="Every change anyone made in this organization, newest first. Events are hash-chained: editing one is detected."
+        actions={
+          <>
+            <Button busy={exporting === 'CSV'} disabled={exporting !== undefined} onClick={() => void exportAs('CSV')}>Export CSV</Button>
+            <Button busy={exporting === 'JSON_LINES'} disabled={exporting !== undefined} onClick={() => void exportAs('JSON_LINES')}>Export JSON lines</Button>
+            <Button variant="primary" busy={verification.isFetching} onClick={() => setVerifyRequest((r) => ({ from: filter.from ?? undefined, to: filter.to ?? undefined, check: (r?.check ?? 0) + 1 }))}>
+              Verify chain
+            </Button>
+          </>
+        }
+      />
+      <div className="mb-4 space-y-3">
+        {exportError !== undefined && <ErrorNotice error={exportError} title="The export failed" />}
+        {verification.error && <ErrorNotice error={verification.error} title="The chain could not be verified" />}
+        {verification.data && <VerifyResult result={verification.data.verifyAuditChain} />}
+      </div>
+      <Card padded={false}>
+        <form onSubmit={apply} className="grid grid-cols-1 gap-3 border-b border-slate-100 p-4 sm:grid-cols-2 lg:grid-cols-4">
+          <Field label="Actor" hint="User id, API key id, service or anonymous">{(p) => <TextInput {...p} value={draft.actorId ?? ''} onChange={set('actorId')} />}</Field>
+          <Field label="Action" hint="Exact (member.add) or a prefix (member.*)">{(p) => <TextInput {...p} value={draft.action ?? ''} onChange={set('action')} />}</Field>
+          <Field label="Target type">{(p) => <TextInput {...p} value={draft.targetType ?? ''} onChange={set('targetType')} />}</Field>
+          <Field label="Target id">{(p) => <TextInput {...p} value={draft.targetId ?? ''} onChange={set('targetId')} />}</Field>
+          <Field label="Outcome" hint="success, failure or an error code">{(p) => <TextInput {...p} value={draft.outcome ?? ''} onChange={set('outcome')} />}</Field>
+          <Field label="From">{(p) => <TextInput {...p} type="datetime-local" value={draft.from ?? ''} onChange={set('from')} />}</Field>
+          <Field label="To">{(p) => <TextInput {...p} type="datetime-local" value={draft.to ?? ''} onChange={set('to')} />}</Field>
+          <div className="flex items-end gap-2">
+            <Button type="submit" variant="primary">Apply filters</Button>
+            <Button onClick={() => { setDraft({}); void navigate({ search: {} }); }}>Clear</Button>
+          </div>
+        </form>
+        {log.isPending ? (
+          <LoadingBlock />
+        ) : log.error ? (
+          <div className="p-4"><ErrorNotice error={log.error} onRetry={() => void log.refetch()} /></div>
+        ) : log.data.auditLog.edges.length === 0 ? (
+          <EmptyState title="No events match" />
+        ) : (
+          <>
+            <Table label="Audit events" head={['#', 'When', 'Actor', 'Action', 'Target', 'Outcome', '']}>
+              {log.data.auditLog.edges.map(({ node }) => (
+                <Fragment key={node.id}>
+                  <tr className="hover:bg-slate-50/70">
+                    <Cell className="tabular-nums text-slate-500">{node.sequence}</Cell>
+                    <Cell>{formatDateTime(node.occurredAt)}</Cell>
+                    <Cell className="max-w-52 truncate">
+                      {node.actor.display ?? node.actor.id}
+                      <span className="ml-1 text-xs text-slate-400">{node.actor.kind.toLowerCase().replace('_', ' ')}</span>
+                    </Cell>
+                    <Cell className="font-mono text-xs">{node.action}</Cell>
+                    <Cell className="max-w-52 truncate text-xs">
+                      {node.targetType}
+                      {node.targetId && <span className="ml-1 font-mono text-slate-400">{node.targetId}</span>}
+                    </Cell>
+                    <Cell>
+                      <span className={`text-xs font-semibold ${node.outcome === 'success' ? 'text-emerald-700' : 'text-red-700'}`}>{node.outcome}</span>
+                    </Cell>
+                    <Cell className="text-right">
+                      <Button size="sm" variant="ghost" aria-expanded={expanded === node.id} onClick={() => setExpanded((e) => (e === node.id ? undefined : node.id))}>
+                        {expanded === node.id ? 'Hide' : 'Details'}
+                      </Button>
+                    </Cell>
+                  </tr>
+                  {expanded === node.id && (
+                    <tr>
+                      <td colSpan={7} className="bg-slate-50 px-4 py-3">
+                        <dl className="mb-3 grid grid-cols-1 gap-2 text-xs sm:grid-cols-3">
+                          <div><dt className="text-slate-500">Request id</dt><dd className="font-mono">{node.requestId}</dd></div>
+                          <div><dt className="text-slate-500">Service</dt><dd>{node.service}</dd></div>
+                          <div><dt className="text-slate-500">IP / user agent</dt><dd className="truncate">{node.ip ?? '—'} · {node.userAgent ?? '—'}</dd></div>
+                        </dl>
+                        <JsonBlock value={node.diff} label={`Changes recorded by event ${node.sequence}`} />
+                      </td>
+                    </tr>
+                  )}
+                </Fragment>
+              ))}
+            </Table>
+            <Pagination hasPrevious={pages.hasPrevious} hasNext={log.data.auditLog.pageInfo.hasNextPage} onPrevious={pages.previous} onNext={() => pages.next(log.data.auditLog.pageInfo.endCursor)} summary={`Page ${pages.page}`} />
+          </>
+        )}
+      </Card>
+    </>
+  );
+}
+
+export const auditRoute = createRoute({ getParentRoute: () => appLayoutRoute, path: '/audit', validateSearch: parseAuditSearch, component: AuditPage });

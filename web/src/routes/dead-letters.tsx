@@ -1,0 +1,97 @@
+import { createRoute, Link } from '@tanstack/react-router';
+import { useState } from 'react';
+import { Button } from '../components/button';
+import { Card } from '../components/card';
+import { EmptyState, ErrorNotice, LoadingBlock, Notice } from '../components/feedback';
+import { Checkbox } from '../components/form';
+import { PageHeader } from '../components/page-header';
+import { Pagination } from '../components/pagination';
+import { StatusBadge } from '../components/status-badge';
+import { Cell, Table } from '../components/table';
+import { RelativeTime } from '../components/time';
+import { useApiMutation, useApiQuery } from '../hooks/use-api';
+import { useCursorPages } from '../hooks/use-cursor-pages';
+import { usePermissions } from '../hooks/use-session';
+import { deadLettersQuery, replayDeadLetterMutation } from '../lib/api/operations/runs';
+import { queryKeys } from '../lib/api/query-keys';
+import { appLayoutRoute } from './app-layout';
+
+function DeadLettersPage() {
+  const can = usePermissions();
+  const [includeReplayed, setIncludeReplayed] = useState(false);
+  const pages = useCursorPages(String(includeReplayed));
+  const [replayed, setReplayed] = useState<{ runId: string; stepId: string }>();
+  const letters = useApiQuery(queryKeys.deadLetters.list({ includeReplayed, after: pages.after }), deadLettersQuery, { first: 25, after: pages.after ?? null, filter: { includeReplayed } }, { placeholderData: (p) => p });
+  const replay = useApiMutation(replayDeadLetterMutation, { invalidates: [queryKeys.deadLetters.all, queryKeys.runs.all] });
+
+  return (
+    <>
+      <PageHeader title="Dead letters" description="Tasks that ran out of attempts. Replaying one runs its run's failed and cancelled steps again; succeeded steps keep their output." />
+      {replayed && (
+        <div className="mb-4">
+          <Notice tone="success">
+            Step <code className="font-mono">{replayed.stepId}</code> is queued again.{' '}
+            <Link to="/runs/$runId" params={{ runId: replayed.runId }} className="font-medium underline">
+              Watch the run
+            </Link>
+          </Notice>
+        </div>
+      )}
+      {replay.error && <ErrorNotice error={replay.error} className="mb-4" />}
+      <Card padded={false} actions={<Checkbox label="Include replayed" checked={includeReplayed} onChange={(e) => setIncludeReplayed(e.target.checked)} />} title="Tasks out of attempts">
+        {letters.isPending ? (
+          <LoadingBlock />
+        ) : letters.error ? (
+          <div className="p-4"><ErrorNotice error={letters.error} onRetry={() => void letters.refetch()} /></div>
+        ) : letters.data.deadLetters.edges.length === 0 ? (
+          <EmptyState title="No dead letters">Every task that failed for good would be listed here.</EmptyState>
+        ) : (
+          <>
+            <Table label="Dead letters" head={['Step', 'Run', 'Error', 'Attempts', 'Failed', '']}>
+              {letters.data.deadLetters.edges.map(({ node }) => (
+                <tr key={node.id}>
+                  <Cell className="font-mono text-xs font-semibold">{node.stepId}</Cell>
+                  <Cell>
+                    <Link to="/runs/$runId" params={{ runId: node.run.id }} search={{ task: node.stepId }} className="text-indigo-700 hover:underline">
+                      {node.run.workflow.name}
+                    </Link>{' '}
+                    <StatusBadge status={node.run.status} />
+                  </Cell>
+                  <Cell className="max-w-96 truncate text-red-700" >
+                    <span title={node.error.message}>
+                      {node.error.code}: {node.error.message}
+                    </span>
+                  </Cell>
+                  <Cell className="tabular-nums">{node.attempts}</Cell>
+                  <Cell>
+                    <RelativeTime value={node.createdAt} />
+                  </Cell>
+                  <Cell className="text-right">
+                    {node.replayedAt ? (
+                      <span className="text-xs text-slate-500">
+                        Replayed <RelativeTime value={node.replayedAt} /> {node.replayedBy ? `by ${node.replayedBy}` : ''}
+                      </span>
+                    ) : (
+                      can.replayDeadLetters && (
+                        <Button
+                          size="sm"
+                          busy={replay.isPending && replay.variables.id === node.id}
+                          onClick={() => replay.mutate({ id: node.id }, { onSuccess: () => setReplayed({ runId: node.run.id, stepId: node.stepId }) })}
+                        >
+                          Replay
+                        </Button>
+                      )
+                    )}
+                  </Cell>
+                </tr>
+              ))}
+            </Table>
+            <Pagination hasPrevious={pages.hasPrevious} hasNext={letters.data.deadLetters.pageInfo.hasNextPage} onPrevious={pages.previous} onNext={() => pages.next(letters.data.deadLetters.pageInfo.endCursor)} summary={`${letters.data.deadLetters.totalCount} dead letters`} />
+          </>
+        )}
+      </Card>
+    </>
+  );
+}
+
+export const deadLettersRoute = createRoute({ getParentRoute: () => appLayoutRoute, path: '/dead-letters', component: DeadLettersPage });

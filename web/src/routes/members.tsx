@@ -1,0 +1,211 @@
+import { createRoute } from '@tanstack/react-router';
+import { useState, type FormEvent } from 'react';
+import { Button } from '../components/button';
+import { Card } from '../components/card';
+import { CopyButton } from '../components/copy-button';
+import { Dialog } from '../components/dialog';
+import { EmptyState, ErrorNotice, LoadingBlock, Notice } from '../components/feedback';
+import { Checkbox, Field, SelectInput, TextInput } from '../components/form';
+import { PageHeader } from '../components/page-header';
+import { Pagination } from '../components/pagination';
+import { RoleBadge, StatusBadge } from '../components/status-badge';
+import { Cell, Table } from '../components/table';
+import { RelativeTime } from '../components/time';
+import { useApiMutation, useApiQuery } from '../hooks/use-api';
+import { useCursorPages } from '../hooks/use-cursor-pages';
+import { useIdentity, usePermissions } from '../hooks/use-session';
+import type { Role } from '../lib/api/__generated__/graphql';
+import { changeMemberRoleMutation, invitationsQuery, inviteMemberMutation, membersQuery, removeMemberMutation, revokeInvitationMutation } from '../lib/api/operations/identity';
+import { queryKeys } from '../lib/api/query-keys';
+import { fieldErrorFor } from '../lib/field-errors';
+import { ROLES, roleLabel } from '../lib/roles';
+import { appLayoutRoute } from './app-layout';
+
+function InviteDialog({ onClose }: { onClose: () => void }) {
+  const can = usePermissions();
+  const [email, setEmail] = useState('');
+  const [role, setRole] = useState<Role>('VIEWER');
+  const invite = useApiMutation(inviteMemberMutation, { invalidates: [queryKeys.members.all] });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    invite.mutate({ input: { email: email.trim(), role } });
+  };
+  const result = invite.data?.inviteMember;
+  const link = result ? `${window.location.origin}/accept-invitation?token=${encodeURIComponent(result.token)}` : '';
+  return (
+    <Dialog
+      open
+      onClose={onClose}
+      title="Invite a member"
+      footer={
+        result ? (
+          <Button variant="primary" onClick={onClose}>Done</Button>
+        ) : (
+          <>
+            <Button onClick={onClose}>Cancel</Button>
+            <Button variant="primary" type="submit" form="invite-member" busy={invite.isPending}>Create invitation</Button>
+          </>
+        )
+      }
+    >
+      {result ? (
+        <div className="space-y-3">
+          <Notice tone="success">
+            Invitation for <strong>{result.invitation.email}</strong> as {roleLabel(result.invitation.role)} created. Orchestra sends no email: give them this link. It is shown only now.
+          </Notice>
+          <div className="flex items-center gap-2">
+            <code className="min-w-0 flex-1 truncate rounded-md bg-slate-100 px-2 py-1.5 font-mono text-xs select-all" data-testid="invitation-link">{link}</code>
+            <CopyButton text={link} />
+          </div>
+          <p className="text-xs text-slate-500">Expires <RelativeTime value={result.invitation.expiresAt} />.</p>
+        </div>
+      ) : (
+        <form id="invite-member" onSubmit={submit} className="space-y-4">
+          {invite.error && !fieldErrorFor(invite.error, 'email') && <ErrorNotice error={invite.error} />}
+          <Field label="Email" error={fieldErrorFor(invite.error, 'email')}>{(p) => <TextInput {...p} type="email" required value={email} onChange={(e) => setEmail(e.target.value)} autoFocus />}</Field>
+          <Field label="Role">
+            {(p) => (
+              <SelectInput {...p} value={role} onChange={(e) => setRole(e.target.value as Role)}>
+                {ROLES.filter((r) => r !== 'OWNER' || can.grantOwner).map((r) => <option key={r} value={r}>{roleLabel(r)}</option>)}
+              </SelectInput>
+            )}
+          </Field>
+        </form>
+      )}
+    </Dialog>
+  );
+}
+
+function Invitations() {
+  const [includeClosed, setIncludeClosed] = useState(false);
+  const [inviting, setInviting] = useState(false);
+  const invitations = useApiQuery(queryKeys.members.invitations({ includeClosed }), invitationsQuery, { first: 50, includeClosed });
+  const revoke = useApiMutation(revokeInvitationMutation, { invalidates: [queryKeys.members.all] });
+  return (
+    <Card
+      title="Invitations"
+      padded={false}
+      actions={
+        <>
+          <Checkbox label="Show closed" checked={includeClosed} onChange={(e) => setIncludeClosed(e.target.checked)} />
+          <Button size="sm" variant="primary" onClick={() => setInviting(true)}>Invite member</Button>
+        </>
+      }
+    >
+      {revoke.error && <div className="p-4"><ErrorNotice error={revoke.error} /></div>}
+      {invitations.isPending ? (
+        <LoadingBlock />
+      ) : invitations.error ? (
+        <div className="p-4"><ErrorNotice error={invitations.error} /></div>
+      ) : invitations.data.invitations.edges.length === 0 ? (
+        <EmptyState title="No open invitations" />
+      ) : (
+        <Table label="Invitations" head={['Email', 'Role', 'Status', 'Invited by', 'Expires', '']}>
+          {invitations.data.invitations.edges.map(({ node }) => (
+            <tr key={node.id}>
+              <Cell>{node.email}</Cell>
+              <Cell><RoleBadge role={node.role} /></Cell>
+              <Cell><StatusBadge status={node.status} /></Cell>
+              <Cell>{node.invitedBy?.email ?? '—'}</Cell>
+              <Cell><RelativeTime value={node.expiresAt} /></Cell>
+              <Cell className="text-right">
+                {node.status === 'PENDING' && (
+                  <Button size="sm" variant="danger" busy={revoke.isPending && revoke.variables.id === node.id} onClick={() => revoke.mutate({ id: node.id })}>Revoke</Button>
+                )}
+              </Cell>
+            </tr>
+          ))}
+        </Table>
+      )}
+      {inviting && <InviteDialog onClose={() => setInviting(false)} />}
+    </Card>
+  );
+}
+
+function MembersPage() {
+  const identity = useIdentity();
+  const can = usePermissions();
+  const [search, setSearch] = useState('');
+  const pages = useCursorPages(search);
+  const [removing, setRemoving] = useState<{ id: string; email: string }>();
+  const members = useApiQuery(queryKeys.members.list({ search, after: pages.after }), membersQuery, { first: 25, after: pages.after ?? null, ...(search.trim() ? { search: search.trim() } : {}) }, { placeholderData: (p) => p });
+  const changeRole = useApiMutation(changeMemberRoleMutation, { invalidates: [queryKeys.members.all, queryKeys.me] });
+  const remove = useApiMutation(removeMemberMutation, { invalidates: [queryKeys.members.all], onSuccess: () => setRemoving(undefined) });
+
+  return (
+    <>
+      <PageHeader title="Members" description={`People in ${identity.organization.name} and their roles. Owners and admins manage members; only owners grant the owner role.`} />
+      <div className="space-y-6">
+        <Card padded={false} title="Members">
+          <div className="border-b border-slate-100 p-4">
+            <label htmlFor="member-search" className="sr-only">Search members</label>
+            <TextInput id="member-search" type="search" placeholder="Search name or email…" value={search} onChange={(e) => setSearch(e.target.value)} className="max-w-sm" />
+          </div>
+          {changeRole.error && <div className="p-4"><ErrorNotice error={changeRole.error} title="The role was not changed" /></div>}
+          {members.isPending ? (
+            <LoadingBlock />
+          ) : members.error ? (
+            <div className="p-4"><ErrorNotice error={members.error} onRetry={() => void members.refetch()} /></div>
+          ) : members.data.members.edges.length === 0 ? (
+            <EmptyState title="No member matches" />
+          ) : (
+            <>
+              <Table label="Members" head={['Name', 'Email', 'Role', 'Member since', '']}>
+                {members.data.members.edges.map(({ node }) => {
+                  const self = node.user.id === identity.user.id;
+                  const mayEdit = can.manageMembers && (node.role !== 'OWNER' || can.grantOwner);
+                  return (
+                    <tr key={node.id}>
+                      <Cell className="font-medium text-slate-900">{node.user.name}{self && <span className="ml-1 text-xs text-slate-400">(you)</span>}</Cell>
+                      <Cell>{node.user.email}</Cell>
+                      <Cell>
+                        {mayEdit ? (
+                          <>
+                            <label htmlFor={`role-${node.id}`} className="sr-only">Role of {node.user.email}</label>
+                            <SelectInput id={`role-${node.id}`} value={node.role} disabled={changeRole.isPending} onChange={(e) => changeRole.mutate({ id: node.id, role: e.target.value as Role })} className="w-36 py-1">
+                              {ROLES.filter((r) => r !== 'OWNER' || can.grantOwner).map((r) => <option key={r} value={r}>{roleLabel(r)}</option>)}
+                            </SelectInput>
+                          </>
+                        ) : (
+                          <RoleBadge role={node.role} />
+                        )}
+                      </Cell>
+                      <Cell><RelativeTime value={node.createdAt} /></Cell>
+                      <Cell className="text-right">
+                        {mayEdit && (
+                          <Button size="sm" variant="danger" onClick={() => setRemoving({ id: node.id, email: node.user.email })}>
+                            Remove
+                          </Button>
+                        )}
+                      </Cell>
+                    </tr>
+                  );
+                })}
+              </Table>
+              <Pagination hasPrevious={pages.hasPrevious} hasNext={members.data.members.pageInfo.hasNextPage} onPrevious={pages.previous} onNext={() => pages.next(members.data.members.pageInfo.endCursor)} summary={`${members.data.members.totalCount} members`} />
+            </>
+          )}
+        </Card>
+        {can.manageMembers && <Invitations />}
+      </div>
+      {removing && (
+        <Dialog
+          open
+          onClose={() => setRemoving(undefined)}
+          title="Remove this member?"
+          footer={
+            <>
+              <Button onClick={() => setRemoving(undefined)}>Cancel</Button>
+              <Button variant="danger" busy={remove.isPending} onClick={() => remove.mutate({ id: removing.id })}>Remove {removing.email}</Button>
+            </>
+          }
+        >
+          <p className="text-sm text-slate-600">{removing.email} loses access to this organization at once. Their account and other organizations are not touched.</p>
+          {remove.error && <ErrorNotice error={remove.error} className="mt-3" />}
+        </Dialog>
+      )}
+    </>
+  );
+}
+
+export const membersRoute = createRoute({ getParentRoute: () => appLayoutRoute, path: '/members', component: MembersPage });

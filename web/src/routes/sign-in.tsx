@@ -1,0 +1,84 @@
+import { createRoute, Link, Navigate, useNavigate } from '@tanstack/react-router';
+import { useEffect, useState, type FormEvent } from 'react';
+import { AuthCard } from '../components/auth-card';
+import { Button } from '../components/button';
+import { ErrorNotice, Notice } from '../components/feedback';
+import { Field, TextInput } from '../components/form';
+import { useServices } from '../hooks/services';
+import { useSessionState } from '../hooks/use-session';
+import { loginMutation } from '../lib/api/operations/identity';
+import { rootRoute } from './root';
+
+export interface SignInSearch {
+  redirect?: string;
+}
+
+/** Only paths of this app: never an absolute URL someone slipped into the link. */
+export const safeRedirect = (target: string | undefined): string => (target && target.startsWith('/') && !target.startsWith('//') ? target : '/');
+
+function SignInPage() {
+  const { api, session } = useServices();
+  const state = useSessionState();
+  const search = signInRoute.useSearch();
+  const navigate = useNavigate();
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    document.title = 'Sign in · Orchestra';
+  }, []);
+
+  if (state.status === 'signedIn') return <Navigate to={safeRedirect(search.redirect)} replace />;
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      const { login } = await api.request(loginMutation, { input: { email, password } }, { authenticated: false });
+      session.adopt(login);
+      await navigate({ to: safeRedirect(search.redirect), replace: true });
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <AuthCard
+      title="Sign in to Orchestra"
+      subtitle="The control plane for your AI automation."
+      footer={
+        <>
+          New here?{' '}
+          <Link to="/sign-up" className="font-medium text-indigo-600 hover:text-indigo-500">
+            Create an organization
+          </Link>{' '}
+          ·{' '}
+          <Link to="/accept-invitation" search={{}} className="font-medium text-indigo-600 hover:text-indigo-500">
+            Accept an invitation
+          </Link>
+        </>
+      }
+    >
+      <form onSubmit={(e) => void submit(e)} className="space-y-4" noValidate>
+        {state.status === 'signedOut' && state.reason && <Notice tone="warning">{state.reason}</Notice>}
+        {error !== undefined && <ErrorNotice error={error} title="Sign-in failed" />}
+        <Field label="Email">{(p) => <TextInput {...p} type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} autoFocus />}</Field>
+        <Field label="Password">{(p) => <TextInput {...p} type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />}</Field>
+        <Button type="submit" variant="primary" className="w-full" busy={busy}>
+          Sign in
+        </Button>
+      </form>
+    </AuthCard>
+  );
+}
+
+export const signInRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/sign-in',
+  validateSearch: (search: Record<string, unknown>): SignInSearch => (typeof search['redirect'] === 'string' ? { redirect: search['redirect'] } : {}),
+  component: SignInPage,
+});

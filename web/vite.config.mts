@@ -1,0 +1,33 @@
+import tailwindcss from '@tailwindcss/vite';
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+
+// In development (`npm run dev -w @orchestra/web`) the app runs on Vite and /graphql (HTTP and WebSocket)
+// is proxied to a gateway (ORCHESTRA_GATEWAY, default the `npm start` one). In production the gateway
+// serves web/dist itself, so the app always talks to its own origin.
+const gateway = process.env['ORCHESTRA_GATEWAY'] ?? 'http://127.0.0.1:4000';
+
+export default defineConfig({
+  plugins: [react(), tailwindcss()],
+  server: {
+    proxy: {
+      '/graphql': { target: gateway, ws: true, changeOrigin: true },
+    },
+  },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    sourcemap: true,
+    rolldownOptions: {
+      output: {
+        // Libraries change less often than the app: a separate chunk stays cached across releases.
+        codeSplitting: {
+          groups: [
+            { name: 'react', test: /node_modules[\\/](react|react-dom|scheduler)[\\/]/, priority: 20 },
+            { name: 'vendor', test: /node_modules/, priority: 10 },
+          ],
+        },
+      },
+    },
+  },
+});
