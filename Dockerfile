@@ -22,11 +22,17 @@ COPY subgraphs/orchestration/package.json subgraphs/orchestration/
 COPY subgraphs/audit/package.json subgraphs/audit/
 COPY gateway/package.json gateway/
 COPY workers/package.json workers/
+COPY web/package.json web/
 COPY tests/package.json tests/
 COPY bench/package.json bench/
 # `npm ci` refuses this lockfile (it omits other platforms' optional binaries); `npm install` with it
 # is reproducible. Dev dependencies stay: tsx, which runs the services, is one.
 RUN --mount=type=cache,target=/root/.npm npm install --no-audit --no-fund
+
+# --- the admin SPA ------------------------------------------------------------------------------
+FROM deps AS web
+COPY . .
+RUN npm run build -w @orchestra/web
 
 # --- runtime ------------------------------------------------------------------------------------
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
@@ -40,6 +46,9 @@ ENV NODE_ENV=production \
 # Everything stays root-owned and read-only to the service user; only /tmp (tsx's cache) is written.
 COPY --from=deps /app ./
 COPY . .
+# The built SPA; the gateway serves it on its own origin.
+COPY --from=web /app/web/dist web/dist
+ENV WEB_DIST_DIR=/app/web/dist
 USER 10001:10001
 # gateway 4000; subgraphs 4101-4104 (HTTP) and 50051-50054 (gRPC); worker 4110 (HTTP) and 50061 (gRPC).
 EXPOSE 4000 4101 4102 4103 4104 4110 50051 50052 50053 50054 50061
