@@ -292,6 +292,11 @@ describe('services and probes', () => {
     // Subgraphs deliver audit events to the audit service.
     for (const s of SUBGRAPHS) expect(envEntry(deployment(defaults, s), 'AUDIT_GRPC_ADDR')?.value).toBe(`${PREFIX}-audit:${GRPC_PORTS['audit']}`);
   });
+
+  test('the gateway believes X-Forwarded-For only from the proxies the values name', () => {
+    expect(envEntry(deployment(defaults, 'gateway'), 'TRUSTED_PROXIES')).toBeUndefined();
+    expect(envEntry(deployment(production, 'gateway'), 'TRUSTED_PROXIES')?.value).toBe('10.0.0.0/8');
+  });
 });
 
 describe('the image', () => {
