@@ -1,6 +1,6 @@
 import { auditV1, automationV1 } from '@orchestra/proto';
 import { AppError } from './errors';
-import { createGrpcServer, insecureCredentials, serverStreamCall, unaryCall, type GrpcServer } from './grpc';
+import { createGrpcServer, insecureCredentials, INTERNAL_CHANNEL_OPTIONS, serverStreamCall, unaryCall, type GrpcServer } from './grpc';
 import { createMemoryLogger } from './log';
 import { createPrincipalSigner, createPrincipalVerifier, generatePrincipalKeys, type Principal } from './principal';
 import { TEST_INTERNAL_TOKEN } from './testing';
@@ -67,6 +67,13 @@ describe('gRPC helpers (real server on a port)', () => {
     const header = await createPrincipalSigner(keys.privateKeyPem).sign(principal);
     await expect(unaryCall(client, client.record, { events: [event('a'), event('b')] }, opts, { principalHeader: header })).resolves.toEqual({ stored: 2, duplicates: 0 });
     expect(seenPrincipal).toEqual(principal);
+    client.close();
+  });
+
+  it('dials dns:/// targets round-robin with the internal channel options (how the chart addresses services)', async () => {
+    const port = address.split(':')[1];
+    const client = new auditV1.AuditServiceClient(`dns:///localhost:${port}`, insecureCredentials(), INTERNAL_CHANNEL_OPTIONS);
+    for (let i = 0; i < 3; i += 1) await expect(unaryCall(client, client.record, { events: [event('a')] }, opts)).resolves.toEqual({ stored: 1, duplicates: 0 });
     client.close();
   });
 

@@ -78,7 +78,13 @@ const firstString = (md: grpc.Metadata, key: string): string | undefined => {
 };
 
 export function createGrpcServer({ service, log, metrics, internalToken, principalVerifier }: GrpcServerOptions): GrpcServer {
-  const server = new grpc.Server({ 'grpc.keepalive_permit_without_calls': 1, 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  const server = new grpc.Server({
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.max_receive_message_length': 16 * 1024 * 1024,
+    // Connections are recycled every few minutes, so clients re-resolve and spread onto new replicas.
+    'grpc.max_connection_age_ms': 5 * 60_000,
+    'grpc.max_connection_age_grace_ms': 60_000,
+  });
   const health = new HealthImplementation({ '': 'NOT_SERVING' });
   health.addToServer(server);
   const expectedToken = Buffer.from(`${internalToken}`);
@@ -293,6 +299,9 @@ export function serverStreamCall<Req, Res>(
 
 /** Standard channel options for clients of internal services. */
 export const INTERNAL_CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  // Spread calls over every address the target resolves to (a headless Service's pods, with
+  // `dns:///name:port`); with one address it behaves like the default.
+  'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
   'grpc.keepalive_time_ms': 20_000,
   'grpc.keepalive_timeout_ms': 5_000,
   'grpc.keepalive_permit_without_calls': 1,

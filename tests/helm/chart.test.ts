@@ -193,7 +193,8 @@ describe('services and probes', () => {
       const deployments = ofKind(r.objects, 'Deployment');
       for (const service of ofKind(r.objects, 'Service')) {
         const targets = deployments.filter((d) => selects({ matchLabels: service.spec.selector }, podLabels(d)));
-        expect(targets.map((d) => d.metadata.name)).toEqual([service.metadata.name]);
+        // <component>-grpc is the headless gRPC Service of <component>'s pods.
+        expect(targets.map((d) => d.metadata.name)).toEqual([service.metadata.name.replace(/-grpc$/, '')]);
         for (const port of service.spec.ports) expect(namedPorts(targets[0]!)[port.targetPort]).toBeDefined();
       }
     }
@@ -275,7 +276,7 @@ describe('services and probes', () => {
         if (component === 'worker') {
           expect(config['ADVERTISE_ADDR']).toBe(`10.42.0.17:${GRPC_PORTS['worker']}`);
           expect(config['WORKER_ID']).toBe(downward['metadata.name']);
-          expect(config['ORCHESTRATION_GRPC_ADDR']).toBe(`${PREFIX}-orchestration:${GRPC_PORTS['orchestration']}`);
+          expect(config['ORCHESTRATION_GRPC_ADDR']).toBe(`dns:///${PREFIX}-orchestration-grpc:${GRPC_PORTS['orchestration']}`);
         }
       }
       const job = ofKind(r.objects, 'Job')[0]!;
@@ -288,9 +289,16 @@ describe('services and probes', () => {
     const gateway = deployment(defaults, 'gateway');
     for (const s of SUBGRAPHS) expect(envEntry(gateway, `SUBGRAPH_${s.toUpperCase()}_URL`)?.value).toBe(`http://${PREFIX}-${s}:${HTTP_PORTS[s]}/graphql`);
     expect(envEntry(gateway, 'IDENTITY_HTTP_URL')?.value).toBe(`http://${PREFIX}-identity:${HTTP_PORTS['identity']}`);
-    expect(envEntry(gateway, 'IDENTITY_GRPC_ADDR')?.value).toBe(`${PREFIX}-identity:${GRPC_PORTS['identity']}`);
+    expect(envEntry(gateway, 'IDENTITY_GRPC_ADDR')?.value).toBe(`dns:///${PREFIX}-identity-grpc:${GRPC_PORTS['identity']}`);
     // Subgraphs deliver audit events to the audit service.
-    for (const s of SUBGRAPHS) expect(envEntry(deployment(defaults, s), 'AUDIT_GRPC_ADDR')?.value).toBe(`${PREFIX}-audit:${GRPC_PORTS['audit']}`);
+    for (const s of SUBGRAPHS) expect(envEntry(deployment(defaults, s), 'AUDIT_GRPC_ADDR')?.value).toBe(`dns:///${PREFIX}-audit-grpc:${GRPC_PORTS['audit']}`);
+  });
+
+  test('gRPC clients reach every pod of a service: a headless -grpc Service per subgraph, dialled as dns:///', () => {
+    for (const s of SUBGRAPHS) {
+      const svc = ofKind(defaults.objects, 'Service').find((o) => o.metadata.name === `${PREFIX}-${s}-grpc`) as any;
+      expect([s, svc?.spec?.clusterIP, svc?.spec?.ports?.map((p: any) => p.name)]).toEqual([s, 'None', ['grpc']]);
+    }
   });
 
   test('the gateway believes X-Forwarded-For only from the proxies the values name', () => {
@@ -656,8 +664,9 @@ describe('monitoring', () => {
     const monitor = ofKind(production.objects, 'ServiceMonitor')[0]!;
     expect(monitor.metadata.labels?.['release']).toBe('kube-prometheus-stack');
     expect(monitor.spec.endpoints[0]).toMatchObject({ port: 'http', path: '/metrics' });
-    const scraped = ofKind(production.objects, 'Service').filter((s) => selects(monitor.spec.selector, s.metadata.labels ?? {}));
-    expect(scraped).toHaveLength(ofKind(production.objects, 'Service').length);
+    const services = ofKind(production.objects, 'Service');
+    const scraped = services.filter((s) => selects(monitor.spec.selector, s.metadata.labels ?? {}));
+    expect(scraped.map((s) => s.metadata.name).sort()).toEqual(services.filter((s) => !s.metadata.name.endsWith('-grpc')).map((s) => s.metadata.name).sort());
     for (const s of scraped) expect(s.spec.ports.map((p: { name: string }) => p.name)).toContain('http');
   });
 });

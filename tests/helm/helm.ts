@@ -82,9 +82,28 @@ const matchesLabels = (selector: Record<string, string> | undefined, labels: Rec
   Object.entries(selector ?? {}).every(([k, v]) => labels[k] === v);
 
 /** A label selector with matchLabels only (the chart uses no matchExpressions). */
-export function selects(selector: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] } | undefined, labels: Record<string, string>): boolean {
-  if (selector?.matchExpressions?.length) throw new Error('matchExpressions are not evaluated by this test helper');
-  return matchesLabels(selector?.matchLabels, labels);
+interface LabelExpression {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  values?: string[];
+}
+
+/** A Kubernetes label selector: matchLabels and matchExpressions (In, NotIn, Exists, DoesNotExist). */
+export function selects(selector: { matchLabels?: Record<string, string>; matchExpressions?: LabelExpression[] } | undefined, labels: Record<string, string>): boolean {
+  const expressionsHold = (selector?.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+    const has = Object.hasOwn(labels, key);
+    switch (operator) {
+      case 'In':
+        return has && values.includes(labels[key]!);
+      case 'NotIn':
+        return !has || !values.includes(labels[key]!);
+      case 'Exists':
+        return has;
+      case 'DoesNotExist':
+        return !has;
+    }
+  });
+  return expressionsHold && matchesLabels(selector?.matchLabels, labels);
 }
 
 export interface Peer {

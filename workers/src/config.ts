@@ -8,6 +8,12 @@ const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 const hostPort = (what: string) =>
   z.string({ error: `expects ${what} as host:port` }).regex(HOST_PORT, { error: `expects ${what} as host:port` });
 
+/** A gRPC target to dial: host:port, or dns:///host:port (every address the name resolves to, round-robin). */
+const grpcTarget = (what: string) =>
+  z
+    .string({ error: `expects ${what} as host:port or dns:///host:port` })
+    .refine((v) => HOST_PORT.test(v.replace(/^dns:\/\/\//, '')), { error: `expects ${what} as host:port or dns:///host:port` });
+
 /** `host-pid-random`: unique per process, readable in logs and in the fleet view. */
 export const defaultWorkerId = (): string => `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 
@@ -52,7 +58,7 @@ export const workerConfigSchema = z.object({
   HOST: commonEnv.HOST,
   INTERNAL_TOKEN: commonEnv.INTERNAL_TOKEN,
   /** Where the orchestration service serves WorkerRegistry. */
-  ORCHESTRATION_GRPC_ADDR: hostPort('the orchestration gRPC address'),
+  ORCHESTRATION_GRPC_ADDR: grpcTarget('the orchestration gRPC address'),
   GRPC_PORT: env.port(DEFAULT_PORTS.worker.grpc),
   HTTP_PORT: env.port(DEFAULT_PORTS.worker.http),
   /** The host:port the orchestrator dials; default HOST (or this machine's name when HOST is a wildcard) and the bound gRPC port. */

@@ -98,7 +98,7 @@ spec:
         {{- end }}
 {{- end }}
 
-{{/* dict root component ports (list of dict name port servicePort appProtocol) [name group type annotations headless] */}}
+{{/* dict root component ports (list of dict name port servicePort appProtocol) [name group type annotations headless labels] */}}
 {{- define "orchestra.service" -}}
 apiVersion: v1
 kind: Service
@@ -107,6 +107,9 @@ metadata:
   namespace: {{ .root.Release.Namespace }}
   labels:
     {{- include "orchestra.componentLabels" . | trim | nindent 4 }}
+    {{- with .labels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
   {{- with (merge (dict) (.annotations | default dict) (.root.Values.commonAnnotations | default dict)) }}
   annotations:
     {{- toYaml . | nindent 4 }}

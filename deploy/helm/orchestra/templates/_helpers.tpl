@@ -132,9 +132,11 @@ orchestra.dev/worker-group: {{ . }}
 
 {{/* Addresses --------------------------------------------------------------------------------- */}}
 
+{{/* gRPC goes through the headless <component>-grpc Service: clients resolve every pod and
+     round-robin over them (a ClusterIP would pin each client to one pod). */}}
 {{- define "orchestra.grpcAddr" -}}
 {{- $values := index .root.Values .component }}
-{{- printf "%s:%d" (include "orchestra.componentName" .) (int $values.grpcPort) }}
+{{- printf "dns:///%s-grpc:%d" (include "orchestra.componentName" .) (int $values.grpcPort) }}
 {{- end }}
 
 {{- define "orchestra.subgraphUrl" -}}
