@@ -18,6 +18,8 @@ export interface LaunchOptions {
   /** Also echo the child's output to this process's stdout. */
   echo?: boolean;
   startTimeoutMs?: number;
+  /** Aborting kills the child if it is still starting (the launch then rejects). */
+  signal?: AbortSignal;
   /** Sees every line the child writes (parsed when it is JSON), e.g. to pick out a one-time message. */
   onLine?: (line: string, parsed: Record<string, unknown> | undefined) => void;
 }
@@ -42,7 +44,7 @@ const TSX_LOADER = pathToFileURL(require.resolve('tsx/package.json').replace(/pa
  * Runs a service's main.ts as a child process and resolves once it logs `listening` with its
  * addresses. If it exits first, rejects with the last lines it wrote (the config error, say).
  */
-export function launchService({ name, entry, env, logDir, echo = false, startTimeoutMs = 30_000, onLine }: LaunchOptions): Promise<LaunchedService> {
+export function launchService({ name, entry, env, logDir, echo = false, startTimeoutMs = 30_000, onLine, signal }: LaunchOptions): Promise<LaunchedService> {
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${name}.log`);
   const logStream = createWriteStream(logFile, { flags: 'a' });
@@ -86,11 +88,15 @@ export function launchService({ name, entry, env, logDir, echo = false, startTim
       child.kill('SIGKILL');
       reject(new Error(`${name} did not start within ${startTimeoutMs} ms; last output:\n${tail.join('\n')}`));
     }, startTimeoutMs);
-    const exitedEarly = (code: number | null, signal: NodeJS.Signals | null) => {
+    const exitedEarly = (code: number | null, exitSignal: NodeJS.Signals | null) => {
       clearTimeout(timer);
-      reject(new Error(`${name} exited (${signal ?? `code ${code}`}) before it was listening; last output:\n${tail.join('\n')}`));
+      signal?.removeEventListener('abort', onAbort);
+      reject(new Error(`${name} exited (${exitSignal ?? `code ${code}`}) before it was listening${signal?.aborted ? ' (start aborted)' : ''}; last output:\n${tail.join('\n')}`));
     };
+    const onAbort = () => child.kill('SIGKILL');
     child.once('exit', exitedEarly);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     let listening = false;
     createInterface({ input: child.stdout }).on('line', (line) => {
       remember(line);
@@ -105,6 +111,7 @@ export function launchService({ name, entry, env, logDir, echo = false, startTim
         listening = true;
         clearTimeout(timer);
         child.off('exit', exitedEarly);
+        signal?.removeEventListener('abort', onAbort);
         resolve({
           name,
           process: child,

@@ -7,6 +7,7 @@ import { composeCurrentSupergraph } from '@orchestra/gateway';
 import pg from 'pg';
 import {
   createMemoryLogger,
+  createPrincipalSigner,
   createRedis,
   generatePrincipalKeys,
   launchService,
@@ -14,6 +15,7 @@ import {
   TEST_REDIS_URL,
   uniqueName,
   type LaunchedService,
+  type Principal,
   type Redis,
 } from '@orchestra/lib';
 
@@ -86,6 +88,8 @@ export interface Platform {
   redis: Redis;
   redisPrefix: string;
   internalToken: string;
+  /** Signs a principal as the gateway would (to call a subgraph directly, e.g. a benchmark's baseline). */
+  signPrincipal(principal: Principal): Promise<string>;
   /** The first admin identity created at start (from its 'first admin created' log line), if any. */
   firstAdmin: { email: string; password: string; organization?: string } | undefined;
   /** Where each process writes its log (printed when a start fails). */
@@ -151,11 +155,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   let firstAdmin: Platform['firstAdmin'];
   let workerCount = 0;
 
+  const startAbort = new AbortController();
   const launch = (name: ServiceName) =>
     launchService({
       name,
       entry: ENTRIES[name],
       logDir,
+      signal: startAbort.signal,
       env: { ...common, HTTP_PORT: String(ports[name]!.http), GRPC_PORT: String(ports[name]!.grpc), DB_SCHEMA: schemas[name], ...options.env?.[name] },
       onLine: (_line, parsed) => {
         if (parsed?.['msg'] === 'first admin created' && typeof parsed['email'] === 'string' && typeof parsed['password'] === 'string') {
@@ -173,6 +179,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       name: `worker-${workerCount}`,
       entry: ENTRIES.worker,
       logDir,
+      signal: startAbort.signal,
       env: { ...common, HTTP_PORT: '0', GRPC_PORT: '0', WORKER_ID: `${runId}-w${workerCount}`, ...options.env?.worker, ...env },
     }).then((worker) => {
       workers.push(worker);
@@ -192,6 +199,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       name: 'gateway',
       entry: ENTRIES.gateway,
       logDir,
+      signal: startAbort.signal,
       env: {
         ...common,
         HTTP_PORT: String(gatewayPort),
@@ -225,9 +233,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   try {
     const launches: Array<Promise<unknown>> = [...started.map(launch), launchGateway().then((g) => (gateway = g))];
     for (let i = 0; i < (options.workers ?? 0); i += 1) launches.push(launchWorker());
+    // The first failure aborts the other starts (a config error should not wait out their timeouts).
+    for (const launch of launches) launch.catch(() => startAbort.abort());
     const results = await Promise.allSettled(launches);
-    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed.length > 0) throw new Error(`platform did not start (logs in ${logDir}):\n${failed.map((f) => String((f.reason as Error).message)).join('\n\n')}`);
+    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => String((r.reason as Error).message));
+    if (failures.length > 0) throw new Error(`platform did not start (logs in ${logDir}):\n${failures.filter((f) => !f.includes('(start aborted)')).join('\n\n')}`);
   } catch (error) {
     await cleanup(gateway!);
     throw error;
@@ -245,6 +255,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     redis,
     redisPrefix,
     internalToken,
+    signPrincipal: (principal) => createPrincipalSigner(keys.privateKeyPem).sign(principal),
     get firstAdmin() {
       return firstAdmin;
     },
