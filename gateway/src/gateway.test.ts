@@ -119,6 +119,31 @@ describe('composition and the public schema', () => {
   });
 });
 
+describe('live composition (development)', () => {
+  it('composes from the running subgraphs, asking for their SDL with a signed principal', async () => {
+    const address = subgraph.server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const config = gatewayConfigSchema.parse({
+      INTERNAL_TOKEN: TEST_INTERNAL_TOKEN,
+      PRINCIPAL_PRIVATE_KEY: keys.privateKeyPem,
+      REDIS_PREFIX: uniqueName('gwlive'),
+      SUPERGRAPH_MODE: 'live',
+      SUBGRAPH_IDENTITY_URL: `http://127.0.0.1:${port}/graphql`,
+    });
+    const liveSubscriber = createRedis({ url: TEST_REDIS_URL, name: 'gw-live-sub', log });
+    const live = await createGateway({ config, log, metrics: createMetrics('gateway-live', { defaultMetrics: false }), redis, subscriber: liveSubscriber, identity, signer: createPrincipalSigner(keys.privateKeyPem) });
+    try {
+      const { httpUrl } = await listenService(live, { host: '127.0.0.1', httpPort: 0 });
+      const res = await fetch(`${httpUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ whoami { kind } }' }) });
+      expect(await res.json()).toEqual({ data: { whoami: { kind: 'anonymous' } } });
+      expect(Object.keys(live.publicSchema().getQueryType()!.getFields())).toEqual(['whoami']);
+    } finally {
+      await live.stop();
+      await liveSubscriber.quit();
+    }
+  });
+});
+
 describe('requests through the gateway', () => {
   it('forwards anonymous callers with a signed principal carrying the request id and IP', async () => {
     const { status, body, headers } = await post({ query: '{ whoami { kind requestId ip } }' }, { 'x-request-id': 'req-from-client-1' });

@@ -12,6 +12,8 @@ export interface LaunchOptions {
   name: string;
   /** The service's main.ts (run with tsx). */
   entry: string;
+  /** Command-line arguments after the entry. */
+  args?: string[];
   env: Record<string, string>;
   /** Where the child's JSON log lines are written (one file per service). */
   logDir: string;
@@ -44,11 +46,11 @@ const TSX_LOADER = pathToFileURL(require.resolve('tsx/package.json').replace(/pa
  * Runs a service's main.ts as a child process and resolves once it logs `listening` with its
  * addresses. If it exits first, rejects with the last lines it wrote (the config error, say).
  */
-export function launchService({ name, entry, env, logDir, echo = false, startTimeoutMs = 30_000, onLine, signal }: LaunchOptions): Promise<LaunchedService> {
+export function launchService({ name, entry, args = [], env, logDir, echo = false, startTimeoutMs = 30_000, onLine, signal }: LaunchOptions): Promise<LaunchedService> {
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${name}.log`);
   const logStream = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, entry], {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, entry, ...args], {
     env: { ...process.env, ...env, NODE_OPTIONS: '', [SUPERVISED_ENV]: '1' },
     // Its own process group: a terminal's Ctrl-C reaches only the supervisor, which stops children in
     // order. The stdin pipe is the child's lifeline: it closes when this process dies, and the child
