@@ -41,7 +41,7 @@ beforeAll(async () => {
   subgraph = createSubgraphHttp({
     name: 'fixture',
     typeDefs,
-    resolvers: { Query: { ping: () => 'pong' } } as never,
+    resolvers: { Query: { ping: () => 'pong' } },
     verifier: createPrincipalVerifier(keys.publicKeyPem),
     log: createMemoryLogger(),
     metrics: createMetrics('fixture', { defaultMetrics: false }),
