@@ -27,6 +27,8 @@ if (builtAt >= sourcesAt) {
 }
 
 console.log(builtAt === 0 ? 'web: no build yet, building web/dist' : 'web: sources changed since the last build, rebuilding web/dist');
+// Callers such as jest set NODE_ENV=test, which would give a development build of React.
+process.env.NODE_ENV = 'production';
 try {
   const { build } = await import('vite');
   await build({ root: WEB, configFile: join(WEB, 'vite.config.mts'), logLevel: 'warn' });

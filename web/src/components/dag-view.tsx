@@ -33,7 +33,14 @@ export function DagView({ steps, selected, onSelect, label }: { steps: readonly 
   if (layout.nodes.length === 0) return <p className="text-sm text-slate-400">No steps.</p>;
   return (
     <div className="overflow-x-auto rounded-lg bg-slate-50/70 ring-1 ring-slate-100">
-      <svg width={layout.width} height={layout.height} role="group" aria-label={label} className="block">
+      {/* Scales down to fit narrow places (to 60%), and scrolls sideways beyond that. */}
+      <svg
+        viewBox={`0 0 ${layout.width} ${layout.height}`}
+        style={{ width: '100%', maxWidth: layout.width, minWidth: Math.min(layout.width, layout.width * 0.6) }}
+        role="group"
+        aria-label={label}
+        className="block h-auto"
+      >
         <defs>
           <marker id="dag-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
             <path d="M 0 0 L 10 5 L 0 10 z" fill="#94a3b8" />

@@ -3,16 +3,16 @@ import { formatDateTime, formatRelative } from '../lib/format';
 
 /** "3 min ago", with the exact time on hover and for screen readers; it keeps itself current. */
 export function RelativeTime({ value }: { value: string | null | undefined }) {
-  const [now, setNow] = useState(() => Date.now());
+  const [, setTick] = useState(0);
   useEffect(() => {
     if (!value) return;
-    const timer = setInterval(() => setNow(Date.now()), 15_000);
+    const timer = setInterval(() => setTick((t) => t + 1), 15_000);
     return () => clearInterval(timer);
   }, [value]);
   if (!value) return <span className="text-slate-400">—</span>;
   return (
     <time dateTime={value} title={formatDateTime(value)}>
-      {formatRelative(value, now)}
+      {formatRelative(value, Date.now())}
     </time>
   );
 }

@@ -49,6 +49,7 @@ export function useLiveRun(runId: string) {
     setLiveError(undefined);
     const unsubscribe = live.subscribe(runEventsSubscription, variables, {
       next: ({ runEvents: event }) => {
+        setLiveState((current) => (current === 'ended' ? current : 'live'));
         if (event.seq <= variables.afterSeq) return;
         variables.afterSeq = event.seq;
         setEvents((current) => {

@@ -9,3 +9,6 @@ export function fieldErrorFor(error: unknown, name: string): string | undefined 
   const hit = error.errors.find((e) => e.field !== undefined && (e.field === name || e.field.endsWith(`.${name}`)));
   return hit?.message;
 }
+
+/** Whether the API blamed one of these fields (then the message shows under the field, not again in a box). */
+export const blamesField = (error: unknown, names: readonly string[]): boolean => names.some((name) => fieldErrorFor(error, name) !== undefined);

@@ -6,9 +6,10 @@ export function formatDuration(ms: number | null | undefined): string {
   const seconds = ms / 1000;
   if (seconds < 60) return `${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)} s`;
   const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes} min ${Math.round(seconds % 60)} s`;
+  const restSeconds = Math.round(seconds % 60);
+  if (minutes < 60) return restSeconds === 0 ? `${minutes} min` : `${minutes} min ${restSeconds} s`;
   const hours = Math.floor(minutes / 60);
-  return `${hours} h ${minutes % 60} min`;
+  return minutes % 60 === 0 ? `${hours} h` : `${hours} h ${minutes % 60} min`;
 }
 
 export function formatRelative(iso: string | null | undefined, now = Date.now()): string {
@@ -44,3 +45,6 @@ export function formatBytes(bytes: number | null | undefined): string {
 export const formatPercent = (ratio: number | null | undefined, digits = 1): string => (ratio === null || ratio === undefined ? '—' : `${(ratio * 100).toFixed(digits)}%`);
 
 export const formatJson = (value: unknown): string => (value === undefined ? '' : JSON.stringify(value, null, 2));
+
+/** "1 member", "3 members". */
+export const plural = (count: number, noun: string, pluralNoun = `${noun}s`): string => `${count} ${count === 1 ? noun : pluralNoun}`;

@@ -7,7 +7,7 @@ import { Field, TextInput } from '../components/form';
 import { useServices } from '../hooks/services';
 import { useSessionState } from '../hooks/use-session';
 import { acceptInvitationMutation } from '../lib/api/operations/identity';
-import { fieldErrorFor } from '../lib/field-errors';
+import { blamesField, fieldErrorFor } from '../lib/field-errors';
 import { rootRoute } from './root';
 
 function AcceptInvitationPage() {
@@ -48,7 +48,7 @@ function AcceptInvitationPage() {
     >
       <form onSubmit={(e) => void submit(e)} className="space-y-4" noValidate>
         {state.status === 'signedIn' && <Notice>You are signed in as {state.identity.user.email}; accepting signs you in as the invited person.</Notice>}
-        {error !== undefined && <ErrorNotice error={error} title="The invitation could not be accepted" />}
+        {error !== undefined && !blamesField(error, ['token', 'name', 'password']) && <ErrorNotice error={error} title="The invitation could not be accepted" />}
         <Field label="Invitation token" error={fieldErrorFor(error, 'token')}>{(p) => <TextInput {...p} required value={token} onChange={(e) => setToken(e.target.value)} className="font-mono" />}</Field>
         <Field label="Your name" hint="Only needed when you do not have an Orchestra account yet." error={fieldErrorFor(error, 'name')}>
           {(p) => <TextInput {...p} autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} />}

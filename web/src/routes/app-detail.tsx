@@ -75,7 +75,7 @@ function RollbackDialog({ appId, version, onClose }: { appId: string; version: n
     <Dialog
       open
       onClose={onClose}
-      title={`Roll back to version ${version}?`}
+      title={`Make version ${version} current again?`}
       footer={
         <>
           <Button onClick={onClose}>Cancel</Button>
@@ -240,7 +240,7 @@ function AppDetailPage() {
                       <Cell className="text-right">
                         {can.manageApps && !readOnly && !v.isCurrent && (
                           <Button size="sm" onClick={(e) => { e.stopPropagation(); setRollbackTo(v.version); }}>
-                            Roll back to v{v.version}
+                            Make v{v.version} current
                           </Button>
                         )}
                       </Cell>

@@ -1,10 +1,11 @@
-import { createRoute, Link, Navigate, Outlet, useLocation } from '@tanstack/react-router';
+import { createRoute, Link, Outlet, useLocation } from '@tanstack/react-router';
 import { useEffect, useState } from 'react';
 import { Button } from '../components/button';
 import { LoadingBlock } from '../components/feedback';
 import { Icon, type IconName } from '../components/icons';
 import { Logo } from '../components/logo';
 import { OrgSwitcher } from '../components/org-switcher';
+import { Redirect } from '../components/redirect';
 import { RoleBadge } from '../components/status-badge';
 import { useServices } from '../hooks/services';
 import { usePermissions, useSessionState } from '../hooks/use-session';
@@ -83,7 +84,7 @@ function AppLayout() {
   useEffect(() => setMenuOpen(false), [location.pathname]);
 
   if (state.status === 'restoring') return <LoadingBlock label="Resuming your session" />;
-  if (state.status === 'signedOut') return <Navigate to="/sign-in" search={{ redirect: location.href }} replace />;
+  if (state.status === 'signedOut') return <Redirect to="/sign-in" search={{ redirect: location.href }} />;
   const { identity } = state;
 
   return (

@@ -16,7 +16,7 @@ import { usePermissions } from '../hooks/use-session';
 import { appsQuery, createAppMutation } from '../lib/api/operations/apps';
 import { queryKeys } from '../lib/api/query-keys';
 import { fieldErrorFor } from '../lib/field-errors';
-import { formatPercent } from '../lib/format';
+import { formatPercent, plural } from '../lib/format';
 import { parseJsonText } from '../lib/step-errors';
 import { appLayoutRoute } from './app-layout';
 
@@ -136,7 +136,7 @@ function AppsPage() {
                 </tr>
               ))}
             </Table>
-            <Pagination hasPrevious={pages.hasPrevious} hasNext={apps.data.apps.pageInfo.hasNextPage} onPrevious={pages.previous} onNext={() => pages.next(apps.data.apps.pageInfo.endCursor)} summary={`${apps.data.apps.totalCount} apps`} />
+            <Pagination hasPrevious={pages.hasPrevious} hasNext={apps.data.apps.pageInfo.hasNextPage} onPrevious={pages.previous} onNext={() => pages.next(apps.data.apps.pageInfo.endCursor)} summary={plural(apps.data.apps.totalCount, 'app')} />
           </>
         )}
       </Card>

@@ -138,7 +138,7 @@ function DashboardPage() {
             )}
           </Card>
         </div>
-        <Card title="Fleet" actions={<Link to="/workers" className="text-sm font-medium text-indigo-600 hover:text-indigo-500">Workers</Link>}>
+        <Card title="Fleet" className="self-start" actions={<Link to="/workers" className="text-sm font-medium text-indigo-600 hover:text-indigo-500">Workers</Link>}>
           <FleetSummary />
         </Card>
       </div>

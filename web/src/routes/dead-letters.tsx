@@ -14,6 +14,7 @@ import { useCursorPages } from '../hooks/use-cursor-pages';
 import { usePermissions } from '../hooks/use-session';
 import { deadLettersQuery, replayDeadLetterMutation } from '../lib/api/operations/runs';
 import { queryKeys } from '../lib/api/query-keys';
+import { plural } from '../lib/format';
 import { appLayoutRoute } from './app-layout';
 
 function DeadLettersPage() {
@@ -86,7 +87,7 @@ function DeadLettersPage() {
                 </tr>
               ))}
             </Table>
-            <Pagination hasPrevious={pages.hasPrevious} hasNext={letters.data.deadLetters.pageInfo.hasNextPage} onPrevious={pages.previous} onNext={() => pages.next(letters.data.deadLetters.pageInfo.endCursor)} summary={`${letters.data.deadLetters.totalCount} dead letters`} />
+            <Pagination hasPrevious={pages.hasPrevious} hasNext={letters.data.deadLetters.pageInfo.hasNextPage} onPrevious={pages.previous} onNext={() => pages.next(letters.data.deadLetters.pageInfo.endCursor)} summary={plural(letters.data.deadLetters.totalCount, 'dead letter')} />
           </>
         )}
       </Card>

@@ -19,6 +19,7 @@ import { changeMemberRoleMutation, invitationsQuery, inviteMemberMutation, membe
 import { queryKeys } from '../lib/api/query-keys';
 import { fieldErrorFor } from '../lib/field-errors';
 import { ROLES, roleLabel } from '../lib/roles';
+import { plural } from '../lib/format';
 import { appLayoutRoute } from './app-layout';
 
 function InviteDialog({ onClose }: { onClose: () => void }) {
@@ -162,9 +163,11 @@ function MembersPage() {
                         {mayEdit ? (
                           <>
                             <label htmlFor={`role-${node.id}`} className="sr-only">Role of {node.user.email}</label>
-                            <SelectInput id={`role-${node.id}`} value={node.role} disabled={changeRole.isPending} onChange={(e) => changeRole.mutate({ id: node.id, role: e.target.value as Role })} className="w-36 py-1">
-                              {ROLES.filter((r) => r !== 'OWNER' || can.grantOwner).map((r) => <option key={r} value={r}>{roleLabel(r)}</option>)}
-                            </SelectInput>
+                            <div className="w-36">
+                              <SelectInput id={`role-${node.id}`} value={node.role} disabled={changeRole.isPending} onChange={(e) => changeRole.mutate({ id: node.id, role: e.target.value as Role })} className="py-1">
+                                {ROLES.filter((r) => r !== 'OWNER' || can.grantOwner).map((r) => <option key={r} value={r}>{roleLabel(r)}</option>)}
+                              </SelectInput>
+                            </div>
                           </>
                         ) : (
                           <RoleBadge role={node.role} />
@@ -182,7 +185,7 @@ function MembersPage() {
                   );
                 })}
               </Table>
-              <Pagination hasPrevious={pages.hasPrevious} hasNext={members.data.members.pageInfo.hasNextPage} onPrevious={pages.previous} onNext={() => pages.next(members.data.members.pageInfo.endCursor)} summary={`${members.data.members.totalCount} members`} />
+              <Pagination hasPrevious={pages.hasPrevious} hasNext={members.data.members.pageInfo.hasNextPage} onPrevious={pages.previous} onNext={() => pages.next(members.data.members.pageInfo.endCursor)} summary={plural(members.data.members.totalCount, 'member')} />
             </>
           )}
         </Card>

@@ -54,7 +54,7 @@ function TaskLogs({ task, events }: { task: TaskDetail; events: readonly RunEven
           const el = e.currentTarget;
           setFollow(el.scrollHeight - el.scrollTop - el.clientHeight < 24);
         }}
-        className="h-64 overflow-auto rounded-lg bg-slate-950 p-3 font-mono text-xs leading-5 text-slate-200"
+        className="max-h-72 min-h-16 overflow-auto rounded-lg bg-slate-950 p-3 font-mono text-xs leading-5 text-slate-200"
       >
         {query.isPending && lines.length === 0 ? (
           <p className="text-slate-500">Loading logs…</p>

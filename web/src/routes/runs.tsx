@@ -12,6 +12,7 @@ import type { RunStatus } from '../lib/api/__generated__/graphql';
 import { runsQuery } from '../lib/api/operations/runs';
 import { workflowsQuery } from '../lib/api/operations/workflows';
 import { queryKeys } from '../lib/api/query-keys';
+import { plural } from '../lib/format';
 import { appLayoutRoute } from './app-layout';
 
 const RUN_STATUSES: readonly RunStatus[] = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'];
@@ -123,7 +124,7 @@ function RunsPage() {
               hasNext={runs.data.runs.pageInfo.hasNextPage}
               onPrevious={pages.previous}
               onNext={() => pages.next(runs.data.runs.pageInfo.endCursor)}
-              summary={`Page ${pages.page} · ${runs.data.runs.totalCount} runs`}
+              summary={`Page ${pages.page} · ${plural(runs.data.runs.totalCount, 'run')}`}
             />
           </>
         )}

@@ -1,9 +1,10 @@
-import { createRoute, Link, Navigate, useNavigate } from '@tanstack/react-router';
+import { createRoute, Link } from '@tanstack/react-router';
 import { useEffect, useState, type FormEvent } from 'react';
 import { AuthCard } from '../components/auth-card';
 import { Button } from '../components/button';
 import { ErrorNotice, Notice } from '../components/feedback';
 import { Field, TextInput } from '../components/form';
+import { Redirect } from '../components/redirect';
 import { useServices } from '../hooks/services';
 import { useSessionState } from '../hooks/use-session';
 import { loginMutation } from '../lib/api/operations/identity';
@@ -20,7 +21,6 @@ function SignInPage() {
   const { api, session } = useServices();
   const state = useSessionState();
   const search = signInRoute.useSearch();
-  const navigate = useNavigate();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<unknown>();
@@ -29,7 +29,8 @@ function SignInPage() {
     document.title = 'Sign in · Orchestra';
   }, []);
 
-  if (state.status === 'signedIn') return <Navigate to={safeRedirect(search.redirect)} replace />;
+  // Signed in (just now, or already when the page opened): on to where the user was going.
+  if (state.status === 'signedIn') return <Redirect to={safeRedirect(search.redirect)} />;
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -38,7 +39,6 @@ function SignInPage() {
     try {
       const { login } = await api.request(loginMutation, { input: { email, password } }, { authenticated: false });
       session.adopt(login);
-      await navigate({ to: safeRedirect(search.redirect), replace: true });
     } catch (caught) {
       setError(caught);
     } finally {

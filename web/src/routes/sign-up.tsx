@@ -1,13 +1,14 @@
-import { createRoute, Link, Navigate, useNavigate } from '@tanstack/react-router';
+import { createRoute, Link, useNavigate } from '@tanstack/react-router';
 import { useState, type FormEvent } from 'react';
 import { AuthCard } from '../components/auth-card';
 import { Button } from '../components/button';
 import { ErrorNotice } from '../components/feedback';
 import { Field, TextInput } from '../components/form';
+import { Redirect } from '../components/redirect';
 import { useServices } from '../hooks/services';
 import { useSessionState } from '../hooks/use-session';
 import { signUpMutation } from '../lib/api/operations/identity';
-import { fieldErrorFor } from '../lib/field-errors';
+import { blamesField, fieldErrorFor } from '../lib/field-errors';
 import { rootRoute } from './root';
 
 function SignUpPage() {
@@ -17,7 +18,7 @@ function SignUpPage() {
   const [form, setForm] = useState({ name: '', email: '', password: '', organizationName: '' });
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
-  if (state.status === 'signedIn') return <Navigate to="/" replace />;
+  if (state.status === 'signedIn') return <Redirect to="/" />;
   const set = (key: keyof typeof form) => (event: { target: { value: string } }) => setForm((f) => ({ ...f, [key]: event.target.value }));
   const fieldError = (name: string) => fieldErrorFor(error, name);
 
@@ -50,7 +51,7 @@ function SignUpPage() {
       }
     >
       <form onSubmit={(e) => void submit(e)} className="space-y-4" noValidate>
-        {error !== undefined && <ErrorNotice error={error} title="Sign-up failed" />}
+        {error !== undefined && !blamesField(error, ['organizationName', 'name', 'email', 'password']) && <ErrorNotice error={error} title="Sign-up failed" />}
         <Field label="Organization name" error={fieldError('organizationName')}>{(p) => <TextInput {...p} required value={form.organizationName} onChange={set('organizationName')} autoFocus />}</Field>
         <Field label="Your name" error={fieldError('name')}>{(p) => <TextInput {...p} required autoComplete="name" value={form.name} onChange={set('name')} />}</Field>
         <Field label="Email" error={fieldError('email')}>{(p) => <TextInput {...p} type="email" required autoComplete="username" value={form.email} onChange={set('email')} />}</Field>

@@ -54,7 +54,7 @@ function WorkerCard({ worker }: { worker: Worker }) {
             <RelativeTime value={worker.lastHeartbeatAt} />
           </dd>
           <dd className="text-xs text-slate-400">
-            lease until <RelativeTime value={worker.leaseExpiresAt} />
+            lease ends <RelativeTime value={worker.leaseExpiresAt} />
           </dd>
         </div>
         {r && (

@@ -61,7 +61,7 @@ function WorkflowDetailPage() {
         }
       />
       <div className="grid grid-cols-1 gap-6 xl:grid-cols-4">
-        <Card title="Versions" className="xl:col-span-1" padded={false}>
+        <Card title="Versions" className="self-start xl:col-span-1" padded={false}>
           <ul className="divide-y divide-slate-100">
             {versions.map((v) => (
               <li key={v.number}>

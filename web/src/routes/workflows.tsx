@@ -14,6 +14,7 @@ import { useCursorPages } from '../hooks/use-cursor-pages';
 import { usePermissions } from '../hooks/use-session';
 import { workflowsQuery } from '../lib/api/operations/workflows';
 import { queryKeys } from '../lib/api/query-keys';
+import { plural } from '../lib/format';
 import { appLayoutRoute } from './app-layout';
 
 const PAGE_SIZE = 25;
@@ -86,7 +87,7 @@ function WorkflowsPage() {
               hasNext={workflows.data.workflows.pageInfo.hasNextPage}
               onPrevious={pages.previous}
               onNext={() => pages.next(workflows.data.workflows.pageInfo.endCursor)}
-              summary={`${workflows.data.workflows.totalCount} workflows`}
+              summary={plural(workflows.data.workflows.totalCount, 'workflow')}
             />
           </>
         )}

@@ -57,8 +57,11 @@ export function createLiveClient(deps: LiveClientDeps): LiveClient {
   let client: Client | undefined;
   /** The token the current socket was opened with (what to report as stale on 4401). */
   let socketToken: string | undefined;
+  /** The socket's state now: a subscription made on an open socket is live at once. */
+  let socketStatus: LiveStatus = 'closed';
   const statusListeners = new Set<(status: LiveStatus) => void>();
   const emit = (status: LiveStatus) => {
+    socketStatus = status;
     for (const listener of statusListeners) listener(status);
   };
 
@@ -93,7 +96,7 @@ export function createLiveClient(deps: LiveClientDeps): LiveClient {
       if (handlers.status) statusListeners.add(handlers.status);
 
       const start = () => {
-        handlers.status?.('connecting');
+        handlers.status?.(socketStatus === 'live' ? 'live' : 'connecting');
         // graphql-ws serializes this payload again on every reconnect, so it carries the caller's
         // `variables` object itself (not a copy): updates to it are what a reconnect resumes from.
         const payload = { query: document.toString(), variables };
@@ -143,6 +146,7 @@ export function createLiveClient(deps: LiveClientDeps): LiveClient {
       const old = client;
       client = undefined;
       socketToken = undefined;
+      socketStatus = 'closed';
       void old?.dispose();
     },
   };

@@ -1,0 +1,334 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { eventually } from '@orchestra/lib';
+import type { BrowserContext, Page } from 'playwright-core';
+import { startPlatform, type Platform } from '../src/platform';
+import { appOrigin, ensureWebBuilt, launchBrowser, screenshotDir, startTestSite, WEB_DIST_DIR, type Browser, type TestSite } from './browser';
+
+/**
+ * The admin web app in a real browser (Chromium through playwright-core) against the whole platform:
+ * identity, catalog, orchestration and audit in their own processes, a worker, and the gateway
+ * serving the built app from WEB_DIST_DIR. Live views are checked without reloading the page.
+ * The http.request step calls a local server standing in for a remote website.
+ */
+
+let platform: Platform;
+let browser: Browser;
+let site: TestSite;
+let origin: string;
+let admin: { email: string; password: string };
+let adminProfile: BrowserContext;
+let page: Page;
+const shots = screenshotDir();
+
+const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+async function adminToken(): Promise<string> {
+  const res = await platform.graphql<{ login: { accessToken: string } }>('mutation($input: LoginInput!) { login(input: $input) { accessToken } }', { input: admin });
+  if (!res.data) throw new Error(`admin login failed: ${JSON.stringify(res.errors)}`);
+  return res.data.login.accessToken;
+}
+
+/** A workflow made through the API (for tests about something else than creating workflows). */
+async function createWorkflowByApi(name: string, steps: unknown[]): Promise<string> {
+  const res = await platform.graphql<{ createWorkflow: { id: string } }>('mutation($input: CreateWorkflowInput!) { createWorkflow(input: $input) { id } }', { input: { name, steps } }, { token: await adminToken() });
+  if (!res.data) throw new Error(`createWorkflow failed: ${JSON.stringify(res.errors)}`);
+  return res.data.createWorkflow.id;
+}
+
+/** Marks the page; `stillSamePage` is true only while no full reload happened since. */
+const markPage = (p: Page) => p.evaluate(() => ((globalThis as any).__orchestraMark = 42));
+const stillSamePage = (p: Page) => p.evaluate(() => (globalThis as any).__orchestraMark === 42);
+
+const taskRow = (p: Page, stepId: string) => p.locator(`tr[data-step="${stepId}"]`);
+const nav = (p: Page) => p.getByRole('navigation', { name: 'Main' });
+
+/** Waits for a page's title; when it does not come, the error says what the page showed instead. */
+async function waitForPage(p: Page, title: string): Promise<void> {
+  try {
+    await p.getByRole('heading', { name: title, exact: true, level: 1 }).waitFor();
+  } catch (error) {
+    const alerts = await p.getByRole('alert').allTextContents().catch(() => []);
+    throw new Error(`page "${title}" did not appear at ${p.url()}; alerts: ${JSON.stringify(alerts)}; heading: ${await p.locator('h1').first().textContent().catch(() => '?')}`, { cause: error });
+  }
+}
+
+beforeAll(async () => {
+  ensureWebBuilt();
+  site = await startTestSite();
+  platform = await startPlatform({
+    services: ['identity', 'catalog', 'orchestration', 'audit'],
+    workers: 1,
+    env: {
+      gateway: { WEB_DIST_DIR },
+      orchestration: { WORKER_HEARTBEAT_INTERVAL_MS: '500', EVENT_FLUSH_INTERVAL_MS: '50', DISPATCH_RETRY_DELAY_MS: '100' },
+      worker: { WORKER_ALLOW_PRIVATE_NETWORK: 'true', WORKER_SLOTS: '4', WORKER_DRAIN_GRACE_MS: '1000' },
+    },
+  });
+  const first = platform.firstAdmin;
+  if (!first) throw new Error('the platform created no first admin');
+  admin = { email: first.email, password: first.password };
+  origin = appOrigin(platform);
+  const token = await adminToken();
+  await eventually(
+    async () => {
+      const res = await platform.graphql<{ workers: Array<{ status: string }> }>('{ workers { status } }', {}, { token });
+      return res.data?.workers.some((w) => w.status === 'ONLINE') === true;
+    },
+    { timeoutMs: 30_000, what: 'the worker to register' },
+  );
+  browser = await launchBrowser();
+  adminProfile = await browser.newProfile();
+  page = adminProfile.pages()[0] ?? (await adminProfile.newPage());
+  process.stdout.write(`web e2e: screenshots in ${shots}\n`);
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await platform?.stop();
+  await site?.close();
+});
+
+describe('the admin web app', () => {
+  it('is served by the gateway, with client-side routes falling back to the app', async () => {
+    const res = await fetch(`${origin}/runs/some-run`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('<div id="root">');
+  });
+
+  it('refuses a wrong password with the API message, then signs in', async () => {
+    await page.goto(`${origin}/workflows`);
+    // Not signed in: the app sends us to sign in, remembering where we were going.
+    await page.waitForURL(/\/sign-in\?redirect=/);
+    await page.screenshot({ path: join(shots, '01-sign-in.png'), fullPage: true });
+    await page.getByLabel('Email').fill(admin.email);
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: 'Sign-in failed' });
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/email or password/i);
+
+    await page.getByLabel('Password').fill(admin.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await waitForPage(page, 'Workflows');
+    expect(page.url()).toBe(`${origin}/workflows`);
+    expect(await page.getByTestId('current-user').textContent()).toBeTruthy();
+    // The access token is kept in memory only; storage holds the refresh token.
+    const stored = await page.evaluate(() => (globalThis as any).localStorage.getItem('orchestra.session') as string | null);
+    expect(stored).toContain('refreshToken');
+    expect(stored).not.toMatch(/accessToken|eyJ/);
+  });
+
+  it('creates a workflow in the JSON editor, showing the API’s validation error on the step it names', async () => {
+    const name = unique('nightly-report');
+    await nav(page).getByRole('link', { name: 'Workflows' }).click();
+    await page.getByRole('link', { name: 'New workflow' }).click();
+    await waitForPage(page, 'New workflow');
+    await page.getByLabel('Name', { exact: true }).fill(name);
+    const broken = [
+      { id: 'fetch', capability: 'http.request', input: { url: '{{ input.site }}/catalog' } },
+      { id: 'summarize', capability: 'transform', dependsOn: ['fetch', 'ghost'] },
+    ];
+    await page.getByLabel('Steps as JSON').fill(JSON.stringify(broken, null, 2));
+    await page.getByRole('button', { name: 'Create workflow' }).click();
+    const problem = page.getByTestId('step-problem');
+    await problem.waitFor();
+    expect(await problem.textContent()).toContain('summarize');
+    expect(await problem.textContent()).toContain('depends on unknown step "ghost"');
+    // The step the API named is marked in the graph preview.
+    await page.locator('g[data-step="summarize"] rect').first().waitFor();
+    await page.screenshot({ path: join(shots, '03-workflow-editor-error.png'), fullPage: true });
+
+    const steps = [
+      { id: 'fetch', capability: 'http.request', input: { url: '{{ input.site }}/catalog', method: 'GET' } },
+      { id: 'wait', capability: 'sleep', dependsOn: ['fetch'], input: { ms: 1500 } },
+      { id: 'summarize', capability: 'transform', dependsOn: ['fetch', 'wait'], input: { value: { first: '{{ steps.fetch.output.body.items[0].name }}' } } },
+    ];
+    await page.getByLabel('Steps as JSON').fill(JSON.stringify(steps, null, 2));
+    await page.getByRole('button', { name: 'Create workflow' }).click();
+    await waitForPage(page, name);
+    for (const step of ['fetch', 'wait', 'summarize']) await page.locator(`svg g[data-step="${step}"]`).waitFor();
+    await page.screenshot({ path: join(shots, '04-workflow-detail.png'), fullPage: true });
+  });
+
+  it('starts a run and shows every task reaching SUCCEEDED live, without reloading', async () => {
+    await page.getByRole('button', { name: 'Start run' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Input (JSON object)').fill(JSON.stringify({ site: site.url }));
+    await dialog.getByLabel('Idempotency key (optional)').fill(unique('key'));
+    await dialog.getByRole('button', { name: 'Start run' }).click();
+    await page.waitForURL(/\/runs\/[0-9a-f-]+/);
+    await markPage(page);
+    // The sleep step is seen running before it succeeds: the page follows the run as it happens.
+    await taskRow(page, 'wait').and(page.locator('[data-status="RUNNING"]')).waitFor();
+    await page.screenshot({ path: join(shots, '05-run-live.png'), fullPage: true });
+    for (const step of ['fetch', 'wait', 'summarize']) await taskRow(page, step).and(page.locator('[data-status="SUCCEEDED"]')).waitFor();
+    await page.locator('h1 [data-status="SUCCEEDED"]').waitFor();
+    expect(await stillSamePage(page)).toBe(true);
+
+    // Outputs and logs of a step, and the run's output.
+    await page.getByRole('button', { name: 'fetch', exact: true }).click();
+    const logs = page.getByRole('log', { name: 'Logs of fetch' });
+    await logs.locator('[data-log-line]', { hasText: /answered 200/ }).waitFor();
+    await page.locator('pre[aria-label="Run output"]', { hasText: '"alpha"' }).waitFor();
+    expect(await stillSamePage(page)).toBe(true);
+    await page.screenshot({ path: join(shots, '06-run-succeeded.png'), fullPage: true });
+  });
+
+  it('cancels a running run, and the page shows it CANCELLED', async () => {
+    const name = unique('long-sleep');
+    await createWorkflowByApi(name, [{ id: 'nap', capability: 'sleep', input: { ms: 120_000 } }]);
+    await page.goto(`${origin}/workflows`);
+    await page.getByRole('button', { name: `Start a run of ${name}` }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Start run' }).click();
+    await page.waitForURL(/\/runs\/[0-9a-f-]+/);
+    await markPage(page);
+    await taskRow(page, 'nap').and(page.locator('[data-status="RUNNING"]')).waitFor();
+    await page.getByRole('button', { name: 'Cancel run' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Reason (optional)').fill('browser test');
+    await dialog.getByRole('button', { name: 'Cancel run' }).click();
+    await page.locator('h1 [data-status="CANCELLED"]').waitFor();
+    await taskRow(page, 'nap').and(page.locator('[data-status="CANCELLED"]')).waitFor();
+    await page.getByText('browser test').waitFor();
+    expect(await stillSamePage(page)).toBe(true);
+    // Cancelled runs can be retried by operators.
+    await page.getByRole('button', { name: 'Retry failed steps' }).waitFor();
+  });
+
+  it('lists runs by status, and shows a run started elsewhere appear and finish without reloading', async () => {
+    await page.goto(`${origin}/runs?status=CANCELLED`);
+    await waitForPage(page, 'Runs');
+    await page.locator('table[aria-label="Runs"] [data-status="CANCELLED"]').first().waitFor();
+    expect(await page.locator('table[aria-label="Runs"] tbody [data-status="SUCCEEDED"]').count()).toBe(0);
+    await page.getByRole('button', { name: 'Cancelled', pressed: true }).click();
+    await page.locator('table[aria-label="Runs"] tbody [data-status="SUCCEEDED"]').first().waitFor();
+    await markPage(page);
+
+    // A run started through the API (as another client would) shows up, then succeeds, on this page.
+    const workflowId = await createWorkflowByApi(unique('quick'), [{ id: 'pause', capability: 'sleep', input: { ms: 800 } }]);
+    const started = await platform.graphql<{ startRun: { run: { id: string } } }>('mutation($input: StartRunInput!) { startRun(input: $input) { run { id } } }', { input: { workflowId } }, { token: await adminToken() });
+    const runId = started.data!.startRun.run.id;
+    const row = page.locator(`tr[data-run-id="${runId}"]`);
+    await row.waitFor();
+    await row.locator('[data-status="SUCCEEDED"]').waitFor();
+    expect(await stillSamePage(page)).toBe(true);
+    await page.screenshot({ path: join(shots, '07-runs.png'), fullPage: true });
+  });
+
+  it('creates an API key and shows its secret once', async () => {
+    const name = unique('billing-service');
+    await nav(page).getByRole('link', { name: 'API keys' }).click();
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Name').fill(name);
+    await dialog.getByRole('checkbox', { name: /runs:read/ }).check();
+    await dialog.getByRole('button', { name: 'Create key' }).click();
+    const secret = (await dialog.getByTestId('api-key-secret').textContent())!.trim();
+    expect(secret).toMatch(/^orc_[A-Za-z0-9]+_/);
+    await page.screenshot({ path: join(shots, '08-api-key-secret.png'), fullPage: true });
+    // The key works, with the scopes chosen.
+    const res = await platform.graphql<{ currentApiKey: { name: string; scopes: string[] } }>('{ currentApiKey { name scopes } }', {}, { apiKey: secret });
+    expect(res.data?.currentApiKey).toEqual({ name, scopes: ['runs:read'] });
+
+    await dialog.getByRole('button', { name: 'I have copied it' }).click();
+    await page.locator(`tr[data-api-key="${name}"]`).waitFor();
+    expect(await page.content()).not.toContain(secret);
+    await page.reload();
+    await page.locator(`tr[data-api-key="${name}"]`).waitFor();
+    expect(await page.content()).not.toContain(secret);
+  });
+
+  it('takes screenshots of the main pages', async () => {
+    const pages: Array<[string, string]> = [
+      ['/', 'Dashboard'],
+      ['/workers', 'Workers'],
+      ['/apps', 'Apps'],
+      ['/members', 'Members'],
+      ['/audit', 'Audit log'],
+      ['/dead-letters', 'Dead letters'],
+    ];
+    for (const [i, [path, heading]] of pages.entries()) {
+      await page.goto(`${origin}${path}`);
+      await waitForPage(page, heading);
+      await page.waitForLoadState('networkidle').catch(() => undefined);
+      await page.screenshot({ path: join(shots, `${String(10 + i)}-${heading.toLowerCase().replace(/\s+/g, '-')}.png`), fullPage: true });
+    }
+    // The audit log shows what the browser did (the workflow it created), filtered by action.
+    await nav(page).getByRole('link', { name: 'Audit log' }).click();
+    await page.getByLabel('Action').fill('workflow.*');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.waitForURL(/action=workflow/);
+    const events = page.locator('table[aria-label="Audit events"] tbody tr');
+    await events.filter({ hasText: 'workflow.create' }).first().waitFor();
+    expect(await events.filter({ hasText: 'auth.' }).count()).toBe(0);
+    await page.screenshot({ path: join(shots, '16-audit-filtered.png'), fullPage: true });
+  });
+
+  describe('a viewer', () => {
+    let viewer: { email: string; password: string };
+    let viewerPage: Page;
+
+    beforeAll(async () => {
+      viewer = { email: `${unique('viewer')}@example.com`, password: `Tangerine-${randomUUID().slice(0, 13)}-Harbour` };
+      const invite = await platform.graphql<{ inviteMember: { token: string } }>(
+        'mutation($input: InviteMemberInput!) { inviteMember(input: $input) { token } }',
+        { input: { email: viewer.email, role: 'VIEWER' } },
+        { token: await adminToken() },
+      );
+      if (!invite.data) throw new Error(`invite failed: ${JSON.stringify(invite.errors)}`);
+      const profile = await browser.newProfile();
+      viewerPage = profile.pages()[0] ?? (await profile.newPage());
+      // The invitee accepts in the browser, through the link an admin would hand over.
+      await viewerPage.goto(`${origin}/accept-invitation?token=${encodeURIComponent(invite.data.inviteMember.token)}`);
+      await viewerPage.getByLabel('Your name').fill('Vera Viewer');
+      // A password the API refuses: its message is shown under the password field.
+      await viewerPage.getByLabel('Password').fill(`${viewer.email.split('@')[0]!}-2026`);
+      await viewerPage.getByRole('button', { name: 'Accept and sign in' }).click();
+      await viewerPage.getByText(/^password contains your/).waitFor();
+      expect(await viewerPage.getByLabel('Password').getAttribute('aria-invalid')).toBe('true');
+      await viewerPage.getByLabel('Password').fill(viewer.password);
+      await viewerPage.getByRole('button', { name: 'Accept and sign in' }).click();
+      await waitForPage(viewerPage, 'Dashboard');
+    });
+
+    it('does not see what only operators and admins may do', async () => {
+      const menu = nav(viewerPage);
+      await menu.getByRole('link', { name: 'Workflows' }).waitFor();
+      expect(await menu.getByRole('link', { name: 'API keys' }).count()).toBe(0);
+      expect(await menu.getByRole('link', { name: 'Audit log' }).count()).toBe(0);
+
+      await menu.getByRole('link', { name: 'Workflows' }).click();
+      await viewerPage.locator('table[aria-label="Workflows"] tbody tr').first().waitFor();
+      expect(await viewerPage.getByRole('link', { name: 'New workflow' }).count()).toBe(0);
+      expect(await viewerPage.getByRole('button', { name: /Start a run/ }).count()).toBe(0);
+
+      await menu.getByRole('link', { name: 'Runs' }).click();
+      await viewerPage.locator('table[aria-label="Runs"] tbody tr a').first().click();
+      await viewerPage.getByRole('heading', { name: 'Tasks' }).waitFor();
+      expect(await viewerPage.getByRole('button', { name: 'Cancel run' }).count()).toBe(0);
+      expect(await viewerPage.getByRole('button', { name: 'Retry failed steps' }).count()).toBe(0);
+
+      await menu.getByRole('link', { name: 'Members' }).click();
+      await viewerPage.locator('table[aria-label="Members"] tbody tr').first().waitFor();
+      expect(await viewerPage.getByRole('button', { name: 'Remove' }).count()).toBe(0);
+      expect(await viewerPage.getByRole('button', { name: 'Invite member' }).count()).toBe(0);
+      await viewerPage.screenshot({ path: join(shots, '20-viewer-members.png'), fullPage: true });
+
+      // Typing the address of an admin page shows why there is nothing, and the API refuses anyway.
+      await viewerPage.goto(`${origin}/api-keys`);
+      await viewerPage.getByText('Only admins and owners manage API keys.').waitFor();
+    });
+
+    it('is sent to sign in, with the reason, when its sessions are revoked elsewhere', async () => {
+      const login = await platform.graphql<{ login: { accessToken: string } }>('mutation($input: LoginInput!) { login(input: $input) { accessToken } }', { input: viewer });
+      const ended = await platform.graphql<{ logoutEverywhere: boolean }>('mutation { logoutEverywhere }', {}, { token: login.data!.login.accessToken });
+      expect(ended.data?.logoutEverywhere).toBe(true);
+      // The next request is refused (TOKEN_REVOKED); the refresh is refused too; the app signs out.
+      await nav(viewerPage).getByRole('link', { name: 'Dead letters' }).click();
+      await viewerPage.waitForURL(/\/sign-in/);
+      await viewerPage.getByText('Your session has ended. Please sign in again.').waitFor();
+      expect(await viewerPage.evaluate(() => (globalThis as any).localStorage.getItem('orchestra.session') as string | null)).toBeNull();
+    });
+  });
+});

@@ -1,0 +1,84 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import type { Platform } from '../src/platform';
+
+/**
+ * Browser plumbing for the web app's end-to-end tests: Debian's Chromium driven by playwright-core
+ * (browsers cannot be downloaded here), the app built from the current sources, and a small HTTP
+ * server standing in for a remote website that workflow steps call.
+ */
+
+export const ROOT = resolve(__dirname, '..', '..');
+export const WEB_DIST_DIR = join(ROOT, 'web', 'dist');
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+
+/** Builds web/dist when it is missing or older than its sources (web/scripts/ensure-built.mjs). */
+export function ensureWebBuilt(): void {
+  execFileSync(process.execPath, [join(ROOT, 'web', 'scripts', 'ensure-built.mjs')], { stdio: 'inherit' });
+}
+
+export interface Browser {
+  /** A fresh profile (own storage): one signed-in person. */
+  newProfile(): Promise<BrowserContext>;
+  close(): Promise<void>;
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (or set CHROMIUM_PATH). The browser tests cannot run without it.`);
+  }
+  const profiles: Array<{ context: BrowserContext; dir: string }> = [];
+  return {
+    async newProfile() {
+      const dir = mkdtempSync(join(tmpdir(), 'orchestra-chromium-'));
+      const context = await chromium.launchPersistentContext(dir, {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+        viewport: { width: 1440, height: 900 },
+      });
+      context.setDefaultTimeout(30_000);
+      profiles.push({ context, dir });
+      return context;
+    },
+    async close() {
+      for (const { context, dir } of profiles.splice(0)) {
+        await context.close().catch(() => undefined);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** The origin the gateway serves the app on (http://127.0.0.1:<port>). */
+export const appOrigin = (platform: Platform): string => new URL(platform.gatewayUrl).origin;
+
+/** Where screenshots of the pages go (printed, so a person can look at them). */
+export function screenshotDir(): string {
+  const dir = process.env['WEB_SCREENSHOT_DIR'] ?? join(tmpdir(), 'orchestra-web-screenshots');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+export interface TestSite {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** A local HTTP server standing in for a remote website (a fake of an outside service). */
+export async function startTestSite(): Promise<TestSite> {
+  const server: Server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://site').pathname;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path, items: [{ name: 'alpha', score: 3 }, { name: 'beta', score: 5 }] }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
