@@ -175,7 +175,7 @@ describe('the admin web app', () => {
     await page.screenshot({ path: join(shots, '06-run-succeeded.png'), fullPage: true });
   });
 
-  it('cancels a running run, and the page shows it CANCELLED', async () => {
+  it('cancels a running run, retries it, and follows both live', async () => {
     const name = unique('long-sleep');
     await createWorkflowByApi(name, [{ id: 'nap', capability: 'sleep', input: { ms: 120_000 } }]);
     await page.goto(`${origin}/workflows`);
@@ -192,8 +192,15 @@ describe('the admin web app', () => {
     await taskRow(page, 'nap').and(page.locator('[data-status="CANCELLED"]')).waitFor();
     await page.getByText('browser test').waitFor();
     expect(await stillSamePage(page)).toBe(true);
-    // Cancelled runs can be retried by operators.
-    await page.getByRole('button', { name: 'Retry failed steps' }).waitFor();
+
+    // Retried, the cancelled step runs again and the page follows it live once more.
+    await page.getByRole('button', { name: 'Retry failed steps' }).click();
+    await taskRow(page, 'nap').and(page.locator('[data-status="RUNNING"]')).waitFor();
+    await page.locator('[data-live-state="live"]').waitFor();
+    await page.getByRole('button', { name: 'Cancel run' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel run' }).click();
+    await page.locator('h1 [data-status="CANCELLED"]').waitFor();
+    expect(await stillSamePage(page)).toBe(true);
   });
 
   it('lists runs by status, and shows a run started elsewhere appear and finish without reloading', async () => {
@@ -263,6 +270,24 @@ describe('the admin web app', () => {
     await events.filter({ hasText: 'workflow.create' }).first().waitFor();
     expect(await events.filter({ hasText: 'auth.' }).count()).toBe(0);
     await page.screenshot({ path: join(shots, '16-audit-filtered.png'), fullPage: true });
+  });
+
+  it('switches organization, showing only the new organization’s data', async () => {
+    const home = await page.getByLabel('Organization').inputValue();
+    const name = unique('Second org');
+    await page.getByLabel('Organization').selectOption('__new__');
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Name').fill(name);
+    await dialog.getByRole('button', { name: 'Create and switch' }).click();
+    await waitForPage(page, 'Dashboard');
+    await page.getByText(`What is happening in ${name} right now.`).waitFor();
+    await nav(page).getByRole('link', { name: 'Workflows' }).click();
+    await page.getByText('No workflows yet').waitFor();
+    // And back: the first organization's workflows are there again.
+    await page.getByLabel('Organization').selectOption(home);
+    await waitForPage(page, 'Dashboard');
+    await nav(page).getByRole('link', { name: 'Workflows' }).click();
+    await page.locator('table[aria-label="Workflows"] tbody tr').first().waitFor();
   });
 
   describe('a viewer', () => {

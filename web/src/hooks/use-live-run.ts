@@ -41,12 +41,14 @@ export function useLiveRun(runId: string) {
       refetchTimer = setTimeout(() => {
         refetchTimer = undefined;
         void queryClient.invalidateQueries({ queryKey: queryKeys.runs.detail(runId) });
-        void queryClient.invalidateQueries({ queryKey: ['runs', 'task-logs'] });
+        void queryClient.invalidateQueries({ queryKey: queryKeys.runs.allTaskLogs });
       }, 250);
     };
     // Updated as events arrive: a reconnect resumes after the last one seen.
     const variables = { runId, afterSeq: latest.current.lastSeq };
+    // A new stream (first load, or the run was retried after it ended).
     setLiveError(undefined);
+    setLiveState('connecting');
     const unsubscribe = live.subscribe(runEventsSubscription, variables, {
       next: ({ runEvents: event }) => {
         setLiveState((current) => (current === 'ended' ? current : 'live'));

@@ -15,6 +15,7 @@ describe('query keys', () => {
     expect(startsWith(queryKeys.runs.lists, queryKeys.runs.all)).toBe(true);
     expect(startsWith(queryKeys.runs.detail('r1'), queryKeys.runs.all)).toBe(true);
     expect(startsWith(queryKeys.runs.detail('r1'), queryKeys.runs.lists)).toBe(false);
+    expect(startsWith(queryKeys.runs.taskLogs('t1'), queryKeys.runs.allTaskLogs)).toBe(true);
     expect(startsWith(queryKeys.workflows.detail('w1'), queryKeys.workflows.all)).toBe(true);
     expect(startsWith(queryKeys.members.invitations({}), queryKeys.members.all)).toBe(true);
     expect(startsWith(queryKeys.apiKeys.list({ includeRevoked: true }), queryKeys.apiKeys.all)).toBe(true);

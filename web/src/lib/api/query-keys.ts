@@ -55,6 +55,7 @@ export const queryKeys = {
     lists: ['runs', 'list'] as const,
     list: (params: RunListParams) => ['runs', 'list', normalizeParams(params)] as const,
     detail: (id: string) => ['runs', 'detail', id] as const,
+    allTaskLogs: ['runs', 'task-logs'] as const,
     taskLogs: (taskId: string) => ['runs', 'task-logs', taskId] as const,
   },
   deadLetters: {
