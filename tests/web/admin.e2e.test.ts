@@ -223,6 +223,34 @@ describe('the admin web app', () => {
     await page.screenshot({ path: join(shots, '07-runs.png'), fullPage: true });
   });
 
+  it('lists a task that ran out of attempts and replays it', async () => {
+    const name = unique('flaky-partner');
+    await createWorkflowByApi(name, [{ id: 'call', capability: 'http.request', input: { url: `${site.url}/broken` }, retry: { maxAttempts: 2, initialDelayMs: 10, maxDelayMs: 50 } }]);
+    await page.goto(`${origin}/workflows`);
+    await page.getByRole('button', { name: `Start a run of ${name}` }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Start run' }).click();
+    await page.locator('h1 [data-status="FAILED"]').waitFor();
+    await taskRow(page, 'call').and(page.locator('[data-status="FAILED"]')).waitFor();
+    await page.getByRole('button', { name: 'call', exact: true }).click();
+    // The error as the worker reported it, and both attempts.
+    await page.locator('#task-panel [role="alert"]', { hasText: 'HTTP_STATUS' }).waitFor();
+    const attempts = page.locator('table[aria-label="Attempts of call"] tbody tr');
+    await attempts.nth(1).waitFor();
+    expect(await attempts.count()).toBe(2);
+    expect(await taskRow(page, 'call').textContent()).toContain('2/2');
+
+    await nav(page).getByRole('link', { name: 'Dead letters' }).click();
+    const letter = page.locator('table[aria-label="Dead letters"] tbody tr', { hasText: name });
+    await letter.waitFor();
+    expect(await letter.textContent()).toContain('HTTP_STATUS');
+    await page.screenshot({ path: join(shots, '09-dead-letters.png'), fullPage: true });
+    await letter.getByRole('button', { name: 'Replay' }).click();
+    await page.getByText(/is queued again/).waitFor();
+    await page.getByRole('link', { name: 'Watch the run' }).click();
+    await page.waitForURL(/\/runs\/[0-9a-f-]+/);
+    await page.locator('h1', { hasText: name }).waitFor();
+  });
+
   it('creates an API key and shows its secret once', async () => {
     const name = unique('billing-service');
     await nav(page).getByRole('link', { name: 'API keys' }).click();

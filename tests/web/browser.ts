@@ -70,10 +70,14 @@ export interface TestSite {
   close(): Promise<void>;
 }
 
-/** A local HTTP server standing in for a remote website (a fake of an outside service). */
+/** A local HTTP server standing in for a remote website (a fake of an outside service); /broken answers 503. */
 export async function startTestSite(): Promise<TestSite> {
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://site').pathname;
+    if (path === '/broken') {
+      res.writeHead(503, { 'content-type': 'text/plain' }).end('down for maintenance');
+      return;
+    }
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path, items: [{ name: 'alpha', score: 3 }, { name: 'beta', score: 5 }] }));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
