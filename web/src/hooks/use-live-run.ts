@@ -15,9 +15,9 @@ const MAX_LIVE_LOG_LINES = 5_000;
 
 /**
  * A run kept current without reloading: fetched once, then the run's events from the seq the fetch
- * reflects are applied as they arrive (statuses, attempts, progress, logs). When a task or the run
- * reaches a final status the run is fetched again for what events do not carry (outputs, durations,
- * attempt history); events newer than that fetch stay applied on top.
+ * reflects are applied as they arrive (statuses, attempts, progress, logs). When a task starts or a
+ * task or the run ends, the run is fetched again for what events do not carry (worker, outputs,
+ * durations, attempt history); events newer than that fetch stay applied on top.
  */
 export function useLiveRun(runId: string) {
   const { live } = useServices();

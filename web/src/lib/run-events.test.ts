@@ -91,8 +91,8 @@ describe('run events', () => {
     expect(shown).toMatchObject({ status: 'FAILED', durationMs: 4000, error: { code: 'TIMEOUT', stepId: 'a' } });
   });
 
-  it('asks for a refetch on final statuses only', () => {
-    expect(events.map(needsRefetch)).toEqual([false, false, false, false, true]);
+  it('asks for a refetch when a task starts (its worker) or anything ends, not for progress or logs', () => {
+    expect(events.map(needsRefetch)).toEqual([false, true, false, false, true]);
     expect(needsRefetch(event(9, '2026-11-22T10:00:05.000Z', { kind: 'RUN_STATUS', runStatus: 'CANCELLED' }))).toBe(true);
   });
 

@@ -100,9 +100,13 @@ export function applyRunEvents(run: RunDetail, events: readonly RunEvent[]): Run
   return { ...applied, lastSeq: newer[newer.length - 1]!.seq };
 }
 
-/** Whether an event changes something a refetch should pick up (outputs, durations, attempts). */
+/**
+ * Whether an event changes something only a refetch shows: a task that starts has a worker and a new
+ * attempt; a task or run that ends has outputs, durations and errors in full.
+ */
 export const needsRefetch = (event: RunEvent): boolean =>
-  (event.kind === 'RUN_STATUS' && event.runStatus !== null && isFinalRun(event.runStatus)) || (event.kind === 'TASK_STATUS' && event.taskStatus !== null && isFinalTask(event.taskStatus));
+  (event.kind === 'RUN_STATUS' && event.runStatus !== null && isFinalRun(event.runStatus)) ||
+  (event.kind === 'TASK_STATUS' && event.taskStatus !== null && (event.taskStatus === 'RUNNING' || isFinalTask(event.taskStatus)));
 
 export interface LogLine {
   /** A stable key for lists (the log seq when fetched, the event seq when live). */
