@@ -4,6 +4,8 @@ import { env, subgraphEnv } from '@orchestra/lib';
 /** The orchestration process's environment (one schema, parsed once in main.ts). */
 export const orchestrationConfigSchema = z.object({
   ...subgraphEnv('orchestration', 4103, 50053),
+  /** Where CatalogService answers: a workflow's appId is checked there. Unset, app ids are taken as given. */
+  CATALOG_GRPC_ADDR: z.string().optional(),
   /** How often workers heartbeat (told to them at Register). */
   WORKER_HEARTBEAT_INTERVAL_MS: env.int(5_000, { min: 100, max: 600_000 }),
   /** A worker silent for this long is dropped and its running tasks retried elsewhere. */

@@ -19,6 +19,7 @@ import { orchestrationV1 } from '@orchestra/proto';
 import type { OrchestrationConfig } from './config';
 import { createAttemptCancellations } from './engine/cancellations';
 import { createDispatcher, type Dispatcher } from './engine/dispatcher';
+import { createCatalogAppDirectory } from './engine/app-directory';
 import { createEngine, SERVICE, type Engine } from './engine/engine';
 import { createReconciler, type Reconciler } from './engine/reconciler';
 import { createTaskQueues } from './engine/task-queues';
@@ -62,12 +63,15 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
   queueConnection.on('error', (err: Error) => log.warn('queue redis connection error', { err }));
   const prefix = config.REDIS_PREFIX;
   const hub = createRunEventHub({ redis, prefix, log, metrics, maxLen: config.EVENT_STREAM_MAXLEN, ttlSeconds: config.EVENT_STREAM_TTL_SECONDS });
+  const apps = config.CATALOG_GRPC_ADDR ? createCatalogAppDirectory({ address: config.CATALOG_GRPC_ADDR, internalToken: config.INTERNAL_TOKEN }) : undefined;
+  if (!apps) log.warn('CATALOG_GRPC_ADDR is not set: workflow app ids are not checked against the catalog');
   const engine = createEngine({
     pool,
     config,
     log,
     metrics,
     hub,
+    apps,
     queues: createTaskQueues({ connection: queueConnection, prefix, pool, log: log.child({ component: 'task-queues' }), metrics }),
     cancellations: createAttemptCancellations({ redis, prefix, log: log.child({ component: 'cancellations' }) }),
     workerClients: createWorkerClients({
@@ -151,6 +155,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
       await step(() => hub.stop());
       await step(() => engine.queues.close());
       engine.workerClients.close();
+      apps?.close();
       await step(() => withSystemTransaction(pool, (tx) => removeDispatcher(tx, dispatcherId)));
       await step(() => queueConnection.quit());
       if (failures.length > 0) log.warn('orchestration stopped with errors', { errors: failures.map(String) });

@@ -39,6 +39,7 @@ export async function createWorkflow(engine: Engine, principal: Principal, input
     throw badInput('input.name', 'a workflow name starts with a letter or digit and has at most 120 letters, digits, spaces and _ . : -', 'INVALID_NAME');
   }
   const appId = checkAppId(input.appId, 'input.appId') ?? null;
+  if (appId !== null) await engine.apps?.assertApp(principal, appId, 'input.appId');
   return engine.inTenant(principal, async (tx) => {
     const steps = validateSteps(input.steps, await capabilitiesKnown(tx));
     const orgId = principal.orgId as string;
@@ -83,6 +84,7 @@ export async function publishWorkflowVersion(engine: Engine, principal: Principa
 export async function changeWorkflow(engine: Engine, principal: Principal, id: string, input: { description?: string | null; appId?: string | null }): Promise<WorkflowRow> {
   if (!isUuid(id)) throw notFound('workflow', id);
   const appId = checkAppId(input.appId, 'input.appId');
+  if (appId !== undefined && appId !== null) await engine.apps?.assertApp(principal, appId, 'input.appId');
   return engine.inTenant(principal, async (tx) => {
     const before = await findWorkflowById(tx, id);
     if (!before) throw notFound('workflow', id);

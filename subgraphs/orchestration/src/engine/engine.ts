@@ -12,6 +12,7 @@ import {
 } from '@orchestra/lib';
 import type { OrchestrationConfig } from '../config';
 import { findWorkers } from '../store/workers';
+import type { AppDirectory } from './app-directory';
 import type { AttemptCancellations } from './cancellations';
 import { TransactionEffects } from './effects';
 import type { TaskQueues } from './task-queues';
@@ -30,6 +31,8 @@ export interface EngineDeps {
   queues: TaskQueues;
   cancellations: AttemptCancellations;
   workerClients: WorkerClients;
+  /** Checks that a workflow's app exists (absent when no catalog is configured). */
+  apps?: AppDirectory | undefined;
 }
 
 /** The shared core of the service: transactions with their after-commit effects. */
