@@ -155,9 +155,11 @@ describe('the admin web app', () => {
     await page.getByRole('button', { name: 'Start run' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Input (JSON object)').fill(JSON.stringify({ site: site.url }));
-    await dialog.getByLabel('Idempotency key (optional)').fill(unique('key'));
+    const key = unique('key');
+    await dialog.getByLabel('Idempotency key (optional)').fill(key);
     await dialog.getByRole('button', { name: 'Start run' }).click();
     await page.waitForURL(/\/runs\/[0-9a-f-]+/);
+    const runUrl = page.url();
     await markPage(page);
     // The sleep step is seen running before it succeeds: the page follows the run as it happens.
     await taskRow(page, 'wait').and(page.locator('[data-status="RUNNING"]')).waitFor();
@@ -173,6 +175,20 @@ describe('the admin web app', () => {
     await page.locator('pre[aria-label="Run output"]', { hasText: '"alpha"' }).waitFor();
     expect(await stillSamePage(page)).toBe(true);
     await page.screenshot({ path: join(shots, '06-run-succeeded.png'), fullPage: true });
+
+    // The same idempotency key with another input is refused, and the dialog says why.
+    await page.getByRole('link', { name: /v1$/ }).click();
+    await page.getByRole('button', { name: 'Start run' }).click();
+    const again = page.getByRole('dialog');
+    await again.getByLabel('Idempotency key (optional)').fill(key);
+    await again.getByLabel('Input (JSON object)').fill(JSON.stringify({ site: `${site.url}/elsewhere` }));
+    await again.getByRole('button', { name: 'Start run' }).click();
+    await again.getByRole('alert').filter({ hasText: 'The run was not started' }).filter({ hasText: 'was already used' }).waitFor();
+    // With the same input it returns the first run: no new run, and the page says so.
+    await again.getByLabel('Input (JSON object)').fill(JSON.stringify({ site: site.url }));
+    await again.getByRole('button', { name: 'Start run' }).click();
+    await page.getByText('This idempotency key was used before').waitFor();
+    expect(new URL(page.url()).pathname).toBe(new URL(runUrl).pathname);
   });
 
   it('cancels a running run, retries it, and follows both live', async () => {
@@ -295,6 +311,8 @@ describe('the admin web app', () => {
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.waitForURL(/action=workflow/);
     const events = page.locator('table[aria-label="Audit events"] tbody tr');
+    // The unfiltered page stays up until the filtered one arrives: wait for the sign-ins to go.
+    await events.filter({ hasText: 'auth.' }).first().waitFor({ state: 'detached' });
     await events.filter({ hasText: 'workflow.create' }).first().waitFor();
     expect(await events.filter({ hasText: 'auth.' }).count()).toBe(0);
     await page.screenshot({ path: join(shots, '16-audit-filtered.png'), fullPage: true });

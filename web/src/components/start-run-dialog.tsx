@@ -21,7 +21,7 @@ export function StartRunDialog({ workflow, versions, open, onClose }: { workflow
     invalidates: [queryKeys.runs.lists],
     onSuccess: ({ startRun }) => {
       onClose();
-      void navigate({ to: '/runs/$runId', params: { runId: startRun.run.id } });
+      void navigate({ to: '/runs/$runId', params: { runId: startRun.run.id }, search: startRun.deduplicated ? { deduplicated: true } : {} });
     },
   });
 

@@ -197,7 +197,7 @@ function RunDetailPage() {
     );
   }
   const selected = run.tasks.find((t) => t.stepId === search.task);
-  const select = (stepId: string) => void navigate({ search: { task: stepId === search.task ? undefined : stepId }, replace: true });
+  const select = (stepId: string) => void navigate({ search: { task: stepId === search.task ? undefined : stepId, deduplicated: search.deduplicated }, replace: true });
   const active = !isFinalRun(run.status);
 
   return (
@@ -233,6 +233,11 @@ function RunDetailPage() {
           )
         }
       />
+      {search.deduplicated && (
+        <div className="mb-4">
+          <Notice>This idempotency key was used before, so no new run was started: this is the run it started then.</Notice>
+        </div>
+      )}
       {retry.error && <ErrorNotice error={retry.error} className="mb-4" />}
       {liveError && <ErrorNotice error={liveError} title="Live updates stopped" className="mb-4" onRetry={() => void query.refetch()} />}
       <div className="space-y-6">
@@ -307,6 +312,9 @@ function RunDetailPage() {
 export const runDetailRoute = createRoute({
   getParentRoute: () => appLayoutRoute,
   path: '/runs/$runId',
-  validateSearch: (search: Record<string, unknown>): { task?: string | undefined } => (typeof search['task'] === 'string' ? { task: search['task'] } : {}),
+  validateSearch: (search: Record<string, unknown>): { task?: string | undefined; deduplicated?: boolean | undefined } => ({
+    ...(typeof search['task'] === 'string' ? { task: search['task'] } : {}),
+    ...(search['deduplicated'] === true ? { deduplicated: true } : {}),
+  }),
   component: RunDetailPage,
 });

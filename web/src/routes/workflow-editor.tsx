@@ -51,7 +51,9 @@ function WorkflowEditor({ workflow }: { workflow?: { id: string; name: string; n
   const parsed = useMemo(() => parseJsonText(text), [text]);
   const shapeProblem = parsed.ok ? checkStepsShape(parsed.value) : undefined;
   const steps = useMemo(() => (parsed.ok && Array.isArray(parsed.value) ? (parsed.value as Array<Record<string, unknown>>) : []), [parsed]);
-  const problem: StepProblem | undefined = apiError !== undefined && !fieldErrorFor(apiError, 'name') ? stepProblemOf(apiError, steps) : undefined;
+  // Errors that point at a step go on that step; anything else (a taken name...) in a plain notice.
+  const stepProblem = apiError !== undefined && !fieldErrorFor(apiError, 'name') ? stepProblemOf(apiError, steps) : undefined;
+  const problem: StepProblem | undefined = stepProblem && (stepProblem.stepIndex !== undefined || stepProblem.stepId !== undefined) ? stepProblem : undefined;
   const previewSteps = useMemo(
     () =>
       steps
