@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually } from '@orchestra/lib';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -316,6 +317,25 @@ describe('the admin web app', () => {
     await events.filter({ hasText: 'workflow.create' }).first().waitFor();
     expect(await events.filter({ hasText: 'auth.' }).count()).toBe(0);
     await page.screenshot({ path: join(shots, '16-audit-filtered.png'), fullPage: true });
+  });
+
+  it('exports the filtered audit log as CSV and JSON lines, and verifies the chain', async () => {
+    // The page is still filtered on workflow.* from the test before.
+    expect(page.url()).toContain('action=workflow');
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+    const csvText = readFileSync(await csv.path(), 'utf8');
+    const [header, ...rows] = csvText.trim().split('\n');
+    expect(header).toMatch(/action/);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((row) => row.includes('workflow.'))).toBe(true);
+
+    const [jsonl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export JSON lines' }).click()]);
+    const lines = readFileSync(await jsonl.path(), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { action: string });
+    expect(lines.length).toBe(rows.length);
+    expect(lines.every((e) => e.action.startsWith('workflow.'))).toBe(true);
+
+    await page.getByRole('button', { name: 'Verify chain' }).click();
+    await page.getByText(/The chain is intact: \d+ events checked/).waitFor();
   });
 
   it('switches organization, showing only the new organization’s data', async () => {
