@@ -165,45 +165,47 @@ function AuditPage() {
           <EmptyState title="No events match" />
         ) : (
           <>
-            <Table label="Audit events" head={['#', 'When', 'Actor', 'Action', 'Target', 'Outcome', '']}>
-              {log.data.auditLog.edges.map(({ node }) => (
-                <Fragment key={node.id}>
-                  <tr className="hover:bg-slate-50/70">
-                    <Cell className="tabular-nums text-slate-500">{node.sequence}</Cell>
-                    <Cell>{formatDateTime(node.occurredAt)}</Cell>
-                    <Cell className="max-w-52 truncate">
-                      {node.actor.display ?? node.actor.id}
-                      <span className="ml-1 text-xs text-slate-400">{node.actor.kind.toLowerCase().replace('_', ' ')}</span>
-                    </Cell>
-                    <Cell className="font-mono text-xs">{node.action}</Cell>
-                    <Cell className="max-w-52 truncate text-xs">
-                      {node.targetType}
-                      {node.targetId && <span className="ml-1 font-mono text-slate-400">{node.targetId}</span>}
-                    </Cell>
-                    <Cell>
-                      <span className={`text-xs font-semibold ${node.outcome === 'success' ? 'text-emerald-700' : 'text-red-700'}`}>{node.outcome}</span>
-                    </Cell>
-                    <Cell className="text-right">
-                      <Button size="sm" variant="ghost" aria-expanded={expanded === node.id} onClick={() => setExpanded((e) => (e === node.id ? undefined : node.id))}>
-                        {expanded === node.id ? 'Hide' : 'Details'}
-                      </Button>
-                    </Cell>
-                  </tr>
-                  {expanded === node.id && (
-                    <tr>
-                      <td colSpan={7} className="bg-slate-50 px-4 py-3">
-                        <dl className="mb-3 grid grid-cols-1 gap-2 text-xs sm:grid-cols-3">
-                          <div><dt className="text-slate-500">Request id</dt><dd className="font-mono">{node.requestId}</dd></div>
-                          <div><dt className="text-slate-500">Service</dt><dd>{node.service}</dd></div>
-                          <div><dt className="text-slate-500">IP / user agent</dt><dd className="truncate">{node.ip ?? '—'} · {node.userAgent ?? '—'}</dd></div>
-                        </dl>
-                        <JsonBlock value={node.diff} label={`Changes recorded by event ${node.sequence}`} />
-                      </td>
+            <div className={log.isPlaceholderData ? 'opacity-60 transition-opacity' : ''} aria-busy={log.isPlaceholderData}>
+              <Table label="Audit events" head={['#', 'When', 'Actor', 'Action', 'Target', 'Outcome', '']}>
+                {log.data.auditLog.edges.map(({ node }) => (
+                  <Fragment key={node.id}>
+                    <tr className="hover:bg-slate-50/70">
+                      <Cell className="tabular-nums text-slate-500">{node.sequence}</Cell>
+                      <Cell>{formatDateTime(node.occurredAt)}</Cell>
+                      <Cell className="max-w-52 truncate">
+                        {node.actor.display ?? node.actor.id}
+                        <span className="ml-1 text-xs text-slate-400">{node.actor.kind.toLowerCase().replace('_', ' ')}</span>
+                      </Cell>
+                      <Cell className="font-mono text-xs">{node.action}</Cell>
+                      <Cell className="max-w-52 truncate text-xs">
+                        {node.targetType}
+                        {node.targetId && <span className="ml-1 font-mono text-slate-400">{node.targetId}</span>}
+                      </Cell>
+                      <Cell>
+                        <span className={`text-xs font-semibold ${node.outcome === 'success' ? 'text-emerald-700' : 'text-red-700'}`}>{node.outcome}</span>
+                      </Cell>
+                      <Cell className="text-right">
+                        <Button size="sm" variant="ghost" aria-expanded={expanded === node.id} onClick={() => setExpanded((e) => (e === node.id ? undefined : node.id))}>
+                          {expanded === node.id ? 'Hide' : 'Details'}
+                        </Button>
+                      </Cell>
                     </tr>
-                  )}
-                </Fragment>
-              ))}
-            </Table>
+                    {expanded === node.id && (
+                      <tr>
+                        <td colSpan={7} className="bg-slate-50 px-4 py-3">
+                          <dl className="mb-3 grid grid-cols-1 gap-2 text-xs sm:grid-cols-3">
+                            <div><dt className="text-slate-500">Request id</dt><dd className="font-mono">{node.requestId}</dd></div>
+                            <div><dt className="text-slate-500">Service</dt><dd>{node.service}</dd></div>
+                            <div><dt className="text-slate-500">IP / user agent</dt><dd className="truncate">{node.ip ?? '—'} · {node.userAgent ?? '—'}</dd></div>
+                          </dl>
+                          <JsonBlock value={node.diff} label={`Changes recorded by event ${node.sequence}`} />
+                        </td>
+                      </tr>
+                    )}
+                  </Fragment>
+                ))}
+              </Table>
+            </div>
             <Pagination hasPrevious={pages.hasPrevious} hasNext={log.data.auditLog.pageInfo.hasNextPage} onPrevious={pages.previous} onNext={() => pages.next(log.data.auditLog.pageInfo.endCursor)} summary={`Page ${pages.page}`} />
           </>
         )}

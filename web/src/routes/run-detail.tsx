@@ -186,6 +186,11 @@ function RunDetailPage() {
   const [cancelling, setCancelling] = useState(false);
   const retry = useApiMutation(retryRunMutation, { invalidates: [queryKeys.runs.detail(runId), queryKeys.runs.lists, queryKeys.deadLetters.all] });
   const dagSteps = useMemo(() => (run ? run.tasks.map((t) => ({ id: t.stepId, dependsOn: t.dependsOn, capability: t.capability, status: t.status, progress: t.progress })) : []), [run]);
+  // The tab says how the run is doing, so a person can watch it from another tab.
+  const title = run ? `${run.status.charAt(0)}${run.status.slice(1).toLowerCase()} · ${run.workflow.name} · Orchestra` : 'Run · Orchestra';
+  useEffect(() => {
+    document.title = title;
+  }, [title]);
 
   if (query.isPending) return <LoadingBlock label="Loading run" />;
   if (query.error) return <ErrorNotice error={query.error} onRetry={() => void query.refetch()} />;

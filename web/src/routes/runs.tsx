@@ -118,7 +118,10 @@ function RunsPage() {
           <EmptyState title="No runs match">Change the filters, or start a run from a workflow.</EmptyState>
         ) : (
           <>
-            <RunsTable runs={runs.data.runs.edges.map((e) => e.node)} />
+            {/* While another page or filter loads, the current rows stay, dimmed. */}
+            <div className={runs.isPlaceholderData ? 'opacity-60 transition-opacity' : ''} aria-busy={runs.isPlaceholderData}>
+              <RunsTable runs={runs.data.runs.edges.map((e) => e.node)} />
+            </div>
             <Pagination
               hasPrevious={pages.hasPrevious}
               hasNext={runs.data.runs.pageInfo.hasNextPage}
