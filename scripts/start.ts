@@ -1,6 +1,7 @@
 // `npm start`: brings the whole platform up on this machine with zero configuration.
 // Every service runs its own main.ts in a child process, as it would in production; logs go to
 // .orchestra/logs/<service>.log and warnings/errors are echoed here. Ctrl-C stops everything.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
@@ -93,6 +94,14 @@ const echoImportant = (name: string) => (_line: string, parsed: Record<string, u
 
 const STARTABLE = [...SUBGRAPHS, 'worker', 'gateway'];
 
+/** Builds the admin SPA into web/dist when it is missing or older than its sources (the gateway serves it). */
+function buildWebApp(): void {
+  const script = join(ROOT, 'web', 'scripts', 'ensure-built.mjs');
+  if (!existsSync(script)) return;
+  const result = spawnSync(process.execPath, [script], { stdio: 'inherit' });
+  if (result.status !== 0) say('web: the admin app did not build; the API still starts (see the output above)');
+}
+
 /** `npm start -- --only identity,gateway` starts just those (the others are expected elsewhere). */
 function onlyServices(): Set<string> | undefined {
   const i = process.argv.indexOf('--only');
@@ -167,6 +176,7 @@ async function main(): Promise<void> {
     }
     const subgraphUrl = (s: Subgraph) => (present.includes(s) ? `http://${HOST}:${DEFAULT_PORTS[s].http}/graphql` : 'http://127.0.0.1:1/graphql');
     const webDist = join(ROOT, 'web', 'dist');
+    if (wanted('gateway')) buildWebApp();
     if (wanted('gateway')) await launch('gateway', join(ROOT, 'gateway', 'src', 'main.ts'), {
       HTTP_PORT: String(process.env['PORT'] ?? DEFAULT_PORTS.gateway.http),
       PRINCIPAL_PRIVATE_KEY: secrets.principalPrivateKey,
@@ -186,6 +196,7 @@ async function main(): Promise<void> {
   const gateway = running.find((s) => s.name === 'gateway');
   say('');
   say(gateway ? `Orchestra is up: ${gateway.httpUrl}/graphql` : `Started: ${running.map((s) => s.name).join(', ')}`);
+  if (gateway && existsSync(join(ROOT, 'web', 'dist', 'index.html'))) say(`Admin app: ${gateway.httpUrl}/`);
   if (firstAdmin) {
     say(`First admin created (shown once): ${String(firstAdmin['email'])} / ${String(firstAdmin['password'])}  (organization: ${typeof firstAdmin['organization'] === 'string' ? firstAdmin['organization'] : '?'})`);
   } else {

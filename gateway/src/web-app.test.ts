@@ -24,6 +24,26 @@ describe('serving the admin SPA', () => {
     }
   });
 
+  it('answers a reloaded page with a query string (even one that looks like a file name) with the app', async () => {
+    for (const url of ['/audit?action=workflow.create', '/members?search=ada@example.io']) {
+      const res = await app.inject({ url });
+      expect([url, res.statusCode, res.body]).toEqual([url, 200, '<html>spa</html>']);
+    }
+  });
+
+  it('sends a content security policy with the app', async () => {
+    const res = await app.inject({ url: '/runs/1' });
+    expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('serves assets of a rebuilt app without a restart', async () => {
+    writeFileSync(join(dist, 'assets', 'app-new456.js'), 'console.log(2)');
+    const res = await app.inject({ url: '/assets/app-new456.js' });
+    expect([res.statusCode, res.body]).toEqual([200, 'console.log(2)']);
+  });
+
   it('serves hashed assets as immutable', async () => {
     const res = await app.inject({ url: '/assets/app-abc123.js' });
     expect(res.statusCode).toBe(200);
