@@ -57,21 +57,23 @@ async function bullmqBaseline(jobs: number, concurrency: number): Promise<{ seco
   const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
   const queue = new Queue('baseline', { connection, prefix });
   let done = 0;
-  const finished = new Promise<void>((resolve) => {
-    const worker = new Worker(
-      'baseline',
-      async () => {
-        done += 1;
-        if (done === jobs) resolve();
-      },
-      { connection: new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null }), prefix, concurrency },
-    );
-    void finished.then(() => worker.close());
-  });
+  let allDone = () => {};
+  const finished = new Promise<void>((resolve) => (allDone = resolve));
+  const workerConnection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+  const worker = new Worker(
+    'baseline',
+    async () => {
+      done += 1;
+      if (done === jobs) allDone();
+    },
+    { connection: workerConnection, prefix, concurrency },
+  );
   const started = Date.now();
   await queue.addBulk(Array.from({ length: jobs }, (_, i) => ({ name: 'noop', data: { i }, opts: { jobId: `j${i}`, removeOnComplete: true } })));
   await finished;
   const seconds = (Date.now() - started) / 1000;
+  await worker.close();
+  workerConnection.disconnect();
   await queue.obliterate({ force: true });
   await queue.close();
   connection.disconnect();
@@ -90,10 +92,10 @@ export async function benchDispatch({ runs = 200, fanRuns = 30, concurrency = 16
     services: ['identity', 'orchestration'],
     workers: 2,
     env: {
-      identity: { ADMIN_EMAIL: email, ADMIN_PASSWORD: password, LOG_LEVEL: 'warn' },
-      orchestration: { LOG_LEVEL: 'warn' },
-      worker: { WORKER_SLOTS: '32', LOG_LEVEL: 'warn' },
-      gateway: { RATE_LIMIT_PER_MINUTE: '100000000', LOG_LEVEL: 'warn' },
+      identity: { ADMIN_EMAIL: email, ADMIN_PASSWORD: password },
+      orchestration: {},
+      worker: { WORKER_SLOTS: '32' },
+      gateway: { RATE_LIMIT_PER_MINUTE: '100000000' },
     },
   });
   try {

@@ -13,8 +13,8 @@ export async function benchGatewayOverhead({ concurrency = 16, durationMs = 8_00
   const platform = await startPlatform({
     services: ['identity'],
     env: {
-      identity: { ADMIN_EMAIL: email, ADMIN_PASSWORD: password, LOG_LEVEL: 'warn' },
-      gateway: { RATE_LIMIT_PER_MINUTE: '100000000', LOG_LEVEL: 'warn' },
+      identity: { ADMIN_EMAIL: email, ADMIN_PASSWORD: password },
+      gateway: { RATE_LIMIT_PER_MINUTE: '100000000' },
     },
   });
   try {

@@ -47,10 +47,16 @@ const TSX_LOADER = pathToFileURL(require.resolve('tsx/package.json').replace(/pa
  * addresses. If it exits first, rejects with the last lines it wrote (the config error, say).
  */
 export function launchService({ name, entry, args = [], env, logDir, echo = false, startTimeoutMs = 30_000, onLine, signal }: LaunchOptions): Promise<LaunchedService> {
+  if (['warn', 'error', 'fatal', 'silent'].includes(env['LOG_LEVEL'] ?? '')) {
+    // The start is seen through the service's `listening` line, an info line.
+    return Promise.reject(new Error(`${name}: launchService needs LOG_LEVEL info or lower (got ${env['LOG_LEVEL']}): it waits for the 'listening' line`));
+  }
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${name}.log`);
   const logStream = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, entry, ...args], {
+  // ORCHESTRA_CHILD_NODE_ARGS adds node flags to every child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile.
+  const nodeArgs = (process.env['ORCHESTRA_CHILD_NODE_ARGS'] ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', TSX_LOADER, entry, ...args], {
     env: { ...process.env, ...env, NODE_OPTIONS: '', [SUPERVISED_ENV]: '1' },
     // Its own process group: a terminal's Ctrl-C reaches only the supervisor, which stops children in
     // order. The stdin pipe is the child's lifeline: it closes when this process dies, and the child
