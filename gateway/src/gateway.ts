@@ -32,7 +32,7 @@ import type { GatewayContext } from './context';
 import { depthLimitRule } from './depth-limit';
 import { errorShapingPlugin } from './error-shaping';
 import { checkPublicOperation, introspectPublic, isIntrospectionOnly } from './public-api';
-import { SignedPrincipalDataSource } from './subgraph-datasource';
+import { createSubgraphFetcher, SignedPrincipalDataSource } from './subgraph-datasource';
 import { buildSubscriptionSchema, createSubscriptionServer, type SubscriptionServer } from './subscriptions';
 import { serveWebApp } from './web-app';
 
@@ -108,6 +108,7 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
   const operations = metrics.counter('gateway_requests_total', 'GraphQL requests by principal kind and outcome', ['principal', 'outcome']);
 
   const subgraphUrls = new Map<string, string>();
+  const subgraphFetch = createSubgraphFetcher();
   const gateway = new ApolloGateway({
     ...(config.SUPERGRAPH_MODE === 'live'
       ? {
@@ -121,7 +122,7 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
     buildService: ({ name, url }) => {
       const resolved = overrides[name as keyof typeof overrides] ?? url ?? '';
       subgraphUrls.set(name, resolved);
-      return new SignedPrincipalDataSource({ url: resolved });
+      return new SignedPrincipalDataSource({ url: resolved, fetcher: subgraphFetch.fetcher });
     },
     logger: {
       debug: (m: unknown) => log.debug(String(m)),
@@ -318,6 +319,7 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
       await app.close();
       await server.stop();
       await apiKeys.stop();
+      await subgraphFetch.close();
     },
   };
 }

@@ -1,6 +1,18 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { Fetcher } from '@apollo/utils.fetcher';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { PRINCIPAL_HEADER } from '@orchestra/lib';
 import type { GatewayContext } from './context';
+
+/**
+ * The fetcher every subgraph data source shares: undici with pooled keep-alive connections. (Apollo's
+ * default, make-fetch-happen, costs several times more CPU per request on this path.)
+ */
+export function createSubgraphFetcher({ connectionsPerOrigin = 64 }: { connectionsPerOrigin?: number } = {}): { fetcher: Fetcher; close(): Promise<void> } {
+  const dispatcher = new Agent({ connections: connectionsPerOrigin, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 120_000 });
+  const fetcher: Fetcher = (url, init) => undiciFetch(url, { ...init, dispatcher }) as unknown as ReturnType<Fetcher>;
+  return { fetcher, close: () => dispatcher.close() };
+}
 
 /** Sends every subgraph request with the caller's gateway-signed principal and the request id. */
 export class SignedPrincipalDataSource extends RemoteGraphQLDataSource<GatewayContext> {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import {
   ACCESS_TOKEN_AUDIENCE,
@@ -18,10 +19,23 @@ export interface AccessTokenVerifier {
  * Verifies identity's JWTs locally against its JWKS (fetched once, refetched when an unknown `kid`
  * appears, which is how key rotation reaches the gateway), then checks revocations in Redis.
  */
-export function createAccessTokenVerifier(identityHttpUrl: string, revocations: TokenRevocations): AccessTokenVerifier {
+export function createAccessTokenVerifier(identityHttpUrl: string, revocations: TokenRevocations, { maxCached = 10_000 }: { maxCached?: number } = {}): AccessTokenVerifier {
   const jwks = createRemoteJWKSet(new URL(JWKS_PATH, identityHttpUrl), { cooldownDuration: 5_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 3_000 });
+  // A token's signature is checked once: its verified claims are kept (by a hash of the token) until
+  // it expires. Revocation is still asked of Redis on every request.
+  const verified = new Map<string, AccessTokenClaims>();
   return {
     async verify(token) {
+      const key = createHash('sha256').update(token).digest('base64url');
+      const known = verified.get(key);
+      if (known && known.exp * 1000 > Date.now()) {
+        const revoked = await revocations.check(known);
+        if (revoked !== undefined) {
+          throw new AppError('UNAUTHENTICATED', 'access token has been revoked: refresh it or sign in again', { reason: 'TOKEN_REVOKED', details: { why: revoked } });
+        }
+        return known;
+      }
+      if (known) verified.delete(key);
       let payload: unknown;
       try {
         ({ payload } = await jwtVerify(token, jwks, { issuer: ACCESS_TOKEN_ISSUER, audience: ACCESS_TOKEN_AUDIENCE, clockTolerance: 5 }));
@@ -40,6 +54,8 @@ export function createAccessTokenVerifier(identityHttpUrl: string, revocations: 
       if (revoked !== undefined) {
         throw new AppError('UNAUTHENTICATED', 'access token has been revoked: refresh it or sign in again', { reason: 'TOKEN_REVOKED', details: { why: revoked } });
       }
+      if (verified.size >= maxCached) verified.delete(verified.keys().next().value as string);
+      verified.set(key, parsed.data);
       return parsed.data;
     },
   };
