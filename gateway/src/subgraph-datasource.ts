@@ -10,7 +10,7 @@ import type { GatewayContext } from './context';
  */
 export function createSubgraphFetcher({ connectionsPerOrigin = 64 }: { connectionsPerOrigin?: number } = {}): { fetcher: Fetcher; close(): Promise<void> } {
   const dispatcher = new Agent({ connections: connectionsPerOrigin, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 120_000 });
-  const fetcher: Fetcher = (url, init) => undiciFetch(url, { ...init, dispatcher }) as unknown as ReturnType<Fetcher>;
+  const fetcher: Fetcher = (url, init) => undiciFetch(url, { ...init, dispatcher });
   return { fetcher, close: () => dispatcher.close() };
 }
 
