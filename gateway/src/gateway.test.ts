@@ -152,6 +152,12 @@ describe('requests through the gateway', () => {
     expect(headers.get('x-request-id')).toBe('req-from-client-1');
   });
 
+  it('continues the caller\'s trace, or starts one, and answers with its traceparent', async () => {
+    const sent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    expect((await post({ query: '{ whoami { kind } }' }, { traceparent: sent })).headers.get('traceparent')).toBe(sent);
+    expect((await post({ query: '{ whoami { kind } }' })).headers.get('traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  });
+
   it('lets the subgraph refuse anonymous callers on member fields', async () => {
     const { body } = await post({ query: '{ secret }' });
     expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'SIGN_IN_REQUIRED' });

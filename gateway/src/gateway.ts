@@ -8,6 +8,7 @@ import {
   createHttpApp,
   createRateLimiter,
   createTokenRevocations,
+  ensureTraceparent,
   ERROR_CODES,
   newRequestId,
   PRINCIPAL_HEADER,
@@ -15,6 +16,7 @@ import {
   servicePrincipal,
   toAppError,
   toClientGraphQLError,
+  traceIdOf,
   type Logger,
   type Metrics,
   type Principal,
@@ -195,7 +197,7 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
       requestId: request.id,
       ip: request.ip,
       userAgent: request.headers['user-agent'],
-      traceparent: typeof traceparent === 'string' ? traceparent : undefined,
+      traceparent: ensureTraceparent(typeof traceparent === 'string' ? traceparent : undefined),
     });
   };
 
@@ -238,7 +240,7 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
         principal,
         principalHeader: await signer.sign(principal),
         requestId,
-        log: log.child({ requestId, principal: principal.id, orgId: principal.orgId }),
+        log: log.child({ requestId, traceId: traceIdOf(principal.traceparent), principal: principal.id, orgId: principal.orgId }),
       };
       const headers = new HeaderMap();
       for (const [key, value] of Object.entries(request.headers)) {
@@ -253,6 +255,7 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
       const response = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => Promise.resolve(context) });
       for (const [key, value] of response.headers) void reply.header(key, value);
       void reply.header('x-request-id', requestId);
+      if (principal.traceparent) void reply.header('traceparent', principal.traceparent);
       void reply.code(response.status ?? 200);
       operations.inc({ principal: principal.kind, outcome: (response.status ?? 200) < 400 ? 'ok' : 'error' });
       if (response.body.kind === 'complete') return reply.send(response.body.string);

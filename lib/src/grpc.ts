@@ -6,6 +6,7 @@ import { newRequestId } from './ids';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
 import { PRINCIPAL_HEADER, type Principal, type PrincipalVerifier } from './principal';
+import { traceIdOf } from './trace';
 
 export { grpc };
 
@@ -101,7 +102,7 @@ export function createGrpcServer({ service, log, metrics, internalToken, princip
     if (header === undefined) return { requestId, principal: undefined, log: callLog };
     if (!principalVerifier) throw new AppError('UNAUTHENTICATED', 'this server does not accept forwarded principals', { reason: 'PRINCIPAL_INVALID' });
     const principal = await principalVerifier.verify(header);
-    return { requestId, principal, log: callLog.child({ principal: principal.id, orgId: principal.orgId }) };
+    return { requestId, principal, log: callLog.child({ traceId: traceIdOf(principal.traceparent), principal: principal.id, orgId: principal.orgId }) };
   };
 
   const observe = (method: string, started: bigint, code: string) => {

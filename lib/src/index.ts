@@ -21,3 +21,4 @@ export * from './run-events';
 export * from './service';
 export * from './subgraph';
 export * from './testing';
+export * from './trace';

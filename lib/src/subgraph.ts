@@ -11,6 +11,7 @@ import { createHttpApp, registerOpsRoutes, type ReadinessCheck } from './http';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
 import { PRINCIPAL_HEADER, type Principal, type PrincipalVerifier } from './principal';
+import { traceIdOf } from './trace';
 
 /** What every resolver of every subgraph receives. */
 export interface RequestContext {
@@ -86,7 +87,7 @@ export function createSubgraphHttp<C extends RequestContext>(options: SubgraphHt
         principal,
         principalHeader: header,
         requestId,
-        log: log.child({ requestId, principal: principal.id, orgId: principal.orgId }),
+        log: log.child({ requestId, traceId: traceIdOf(principal.traceparent), principal: principal.id, orgId: principal.orgId }),
       };
       return extendContext ? extendContext(base) : base;
     },
