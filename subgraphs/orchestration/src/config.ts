@@ -12,7 +12,7 @@ export const orchestrationConfigSchema = z.object({
   WORKER_LEASE_TTL_MS: env.int(15_000, { min: 300, max: 3_600_000 }),
   /** How often the reconciler re-enqueues lost queue entries and expires leases. */
   RECONCILE_INTERVAL_MS: env.int(5_000, { min: 100, max: 600_000 }),
-  /** Execute calls one dispatcher runs at once (across all pools). */
+  /** Execute calls one dispatcher runs at once per pool, at most (each pool also at most its live workers' slots). */
   DISPATCH_CONCURRENCY: env.int(64, { min: 1, max: 10_000 }),
   /** How long a task waits before it looks again for a worker when none has a free slot. */
   DISPATCH_RETRY_DELAY_MS: env.int(250, { min: 10, max: 60_000 }),

@@ -1,4 +1,4 @@
-import { collectTemplates, parsePath, parseTemplate, resolveTemplates, TemplateError } from './templates';
+import { collectTemplates, parsePath, parseTemplate, referencedSteps, resolveTemplates, TemplateError } from './templates';
 
 const context = {
   input: { url: 'https://example.test/x', n: 3, tags: ['a', 'b'] },
@@ -16,6 +16,14 @@ describe('templates', () => {
 
   it('collects every template in a JSON value', () => {
     expect(collectTemplates({ a: '{{ input.url }}', b: ['x {{steps.fetch.output}} y {{ run.id }}'], c: 5 })).toEqual(['input.url', 'steps.fetch.output', 'run.id']);
+  });
+
+  it('names the steps a value reads, once each, skipping expressions that do not parse', () => {
+    expect(referencedSteps({ a: '{{ steps.fetch.output.body }}', b: ['{{ steps.fetch.output }} {{ steps.parse-2.output.x }}', '{{ input.url }} {{ run.id }}'], c: '{{ steps.bad }}' })).toEqual([
+      'fetch',
+      'parse-2',
+    ]);
+    expect(referencedSteps({ n: 1, s: 'plain' })).toEqual([]);
   });
 
   it('replaces a whole-string template by the value itself, keeping its type', () => {

@@ -80,6 +80,23 @@ export function collectTemplates(value: unknown): string[] {
   return found;
 }
 
+/**
+ * The steps whose outputs a value's templates read (what to load before resolving them). Expressions
+ * that do not parse are left to resolveTemplates, which names them.
+ */
+export function referencedSteps(value: unknown): string[] {
+  const steps = new Set<string>();
+  for (const expression of collectTemplates(value)) {
+    try {
+      const ref = parseTemplate(expression);
+      if (ref.root === 'steps') steps.add(ref.stepId);
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+    }
+  }
+  return [...steps];
+}
+
 export interface TemplateContext {
   input: unknown;
   /** Outputs of the steps that already succeeded, by step id. */

@@ -5,10 +5,10 @@ import { collectTemplates, parseTemplate, resolveTemplates, TemplateError } from
 import { BUILTIN_CAPABILITIES, validateSteps, type StepInput } from '../domain/workflow-definition';
 import { findDeadLetter, markRunDeadLettersReplayed } from '../store/dead-letters';
 import type { RunRow, WorkflowRow, WorkflowVersionRow } from '../store/rows';
-import { findRunByIdempotencyKey, insertRun, lockRun } from '../store/runs';
-import { insertTasks, resetTask } from '../store/tasks';
+import { insertRunWithTasks, lockRun } from '../store/runs';
+import { resetTask } from '../store/tasks';
 import { advertisedCapabilities } from '../store/workers';
-import { findWorkflowById, findWorkflowByName, findWorkflowVersion, insertWorkflow, insertWorkflowVersion, nextWorkflowVersion, updateWorkflow } from '../store/workflows';
+import { findWorkflowById, insertWorkflow, insertWorkflowVersion, lookupRunStart, nextWorkflowVersion, updateWorkflow } from '../store/workflows';
 import { SERVICE, type Engine } from './engine';
 import { cancelOpenTasks, queueReadyTasks, setRunStatus, tasksOfRun, type TransitionContext } from './transitions';
 
@@ -129,16 +129,15 @@ function checkInputReferences(version: WorkflowVersionRow, input: unknown): void
   }
 }
 
-async function dedupe(tx: Queryable, key: string, workflowId: string, input: unknown): Promise<StartRunResult | undefined> {
-  const existing = await findRunByIdempotencyKey(tx, key);
-  if (!existing) return undefined;
-  if (existing.workflowId !== workflowId || !isDeepStrictEqual(existing.input, input)) {
-    throw new AppError('CONFLICT', `idempotency key "${key}" was already used for run ${existing.id} with a different workflow or input`, {
+/** The earlier run of an idempotency key: the same run when the workflow and input match, CONFLICT otherwise. */
+function dedupe(key: string, earlier: RunRow, workflowId: string, input: unknown): StartRunResult {
+  if (earlier.workflowId !== workflowId || !isDeepStrictEqual(earlier.input, input)) {
+    throw new AppError('CONFLICT', `idempotency key "${key}" was already used for run ${earlier.id} with a different workflow or input`, {
       reason: 'IDEMPOTENCY_KEY_REUSED',
       field: 'input.idempotencyKey',
     });
   }
-  return { run: existing, deduplicated: true };
+  return { run: earlier, deduplicated: true };
 }
 
 /**
@@ -161,20 +160,20 @@ export async function startRun(engine: Engine, principal: Principal, input: Star
 
   const attempt = () =>
     engine.change(principal, async (ctx) => {
-      const workflow = byId !== undefined ? await findWorkflowById(ctx.tx, byId) : await findWorkflowByName(ctx.tx, byName as string);
-      if (!workflow) throw notFound('workflow', byId ?? (byName as string));
-      if (key !== null) {
-        const earlier = await dedupe(ctx.tx, key, workflow.id, runInput);
-        if (earlier) {
-          await recordAudit(ctx.tx, SERVICE, principal, { action: 'run.start', targetType: 'Run', targetId: earlier.run.id, diff: { deduplicated: true, idempotencyKey: key } });
-          return earlier;
-        }
+      const found = await lookupRunStart(ctx.tx, byId !== undefined ? { workflowId: byId } : { workflowName: byName as string }, versionWanted, key);
+      if (!found) throw notFound('workflow', byId ?? (byName as string));
+      const { workflow, version, earlier } = found;
+      if (key !== null && earlier) {
+        const same = dedupe(key, earlier, workflow.id, runInput);
+        await recordAudit(ctx.tx, SERVICE, principal, { action: 'run.start', targetType: 'Run', targetId: same.run.id, diff: { deduplicated: true, idempotencyKey: key } });
+        return same;
       }
       const number = versionWanted === 0 ? workflow.latestVersion : versionWanted;
-      const version = await findWorkflowVersion(ctx.tx, workflow.id, number);
       if (!version) throw new AppError('NOT_FOUND', `workflow "${workflow.name}" has no version ${number}`, { reason: 'WORKFLOW_VERSION_NOT_FOUND', field: 'input.version' });
       checkInputReferences(version, runInput);
-      const run = await insertRun(ctx.tx, {
+      const { run, tasks } = await insertRunWithTasks(
+        ctx.tx,
+        {
         id: newId(),
         orgId: principal.orgId as string,
         workflowId: workflow.id,
@@ -188,9 +187,10 @@ export async function startRun(engine: Engine, principal: Principal, input: Star
         startedByApiKeyId: principal.apiKeyId ?? null,
         startedByDisplay: principal.display ?? null,
         requestId: principal.requestId,
-      });
+        },
+        version.steps.map((step) => ({ id: newId(), step })),
+      );
       ctx.effects.event(run, { kind: 'RUN_STATUS', runStatus: 'QUEUED', message: `started by ${actorOf(principal)} (workflow "${workflow.name}" v${number})` });
-      const tasks = await insertTasks(ctx.tx, run.orgId, run.id, version.steps.map((step) => ({ id: newId(), step })));
       await queueReadyTasks(ctx, run, tasks);
       await recordAudit(ctx.tx, SERVICE, principal, {
         action: 'run.start',

@@ -1,29 +1,32 @@
 import { DelayedError, Worker as QueueWorker, type Job } from 'bullmq';
 import { grpc, serverStreamCall, type Logger, type Redis } from '@orchestra/lib';
 import type { automationV1 } from '@orchestra/proto';
-import { resolveTemplates, TemplateError } from '../domain/templates';
-import { claimAttempt, endAttempt, findAttempt } from '../store/attempts';
+import { referencedSteps, resolveTemplates, TemplateError } from '../domain/templates';
+import { endAttempt } from '../store/attempts';
+import { lockRunWithAttempt, lockRunWithTask, startAttemptOnFreeSlot, succeededStepOutputs } from '../store/dispatch';
 import { isDispatcherAlive } from '../store/dispatchers';
 import { deleteOutbox } from '../store/outbox';
 import type { AttemptRow, ErrorInfo, RunRow, TaskRow, WorkerRow } from '../store/rows';
 import { lockRun } from '../store/runs';
-import { findTask, listTasksOfRuns, startTask, updateTaskProgress } from '../store/tasks';
-import { dispatchCandidates, lockWorkerSlots } from '../store/workers';
+import { updateTaskProgress } from '../store/tasks';
 import type { InFlightCall } from './cancellations';
 import type { Engine } from './engine';
 import { queueNameOf, type AttemptJob } from './task-queues';
-import { applyAttemptOutcome, failTask, setRunStatus, type AttemptOutcome } from './transitions';
+import { applyAttemptOutcome, failTask, setRunStatus, type AttemptOutcome, type TransitionContext } from './transitions';
 
 /**
  * The dispatcher (DESIGN.md §4): a BullMQ worker per worker pool. For each queued attempt it claims
- * a slot on a live worker that has the capability and labels (in PostgreSQL, under the worker's row
- * lock), calls AutomationService.Execute as a server stream with the step's timeout as the deadline,
+ * a free slot row of a live worker that has the capability and labels (in PostgreSQL, skipping slots
+ * other claims hold), calls AutomationService.Execute as a server stream with the step's timeout as the deadline,
  * records progress and log lines in batches, and applies the result in one transaction guarded by
  * the attempt's status, so a duplicate delivery never completes a task twice.
  */
 export interface Dispatcher {
-  /** Starts consuming a pool's queue (idempotent). */
-  ensurePool(pool: string): void;
+  /**
+   * Starts consuming a pool's queue (idempotent). `slots` (the pool's live slots) caps how many of
+   * its jobs this dispatcher takes at once: more would only wait for a slot.
+   */
+  ensurePool(pool: string, slots?: number): void;
   /** Lets tasks that wait for a free worker in `pool` look again now. */
   wake(pool: string): void;
   /** Stops taking jobs; running calls get DRAIN_TIMEOUT_MS to finish, then are handed back (retried). */
@@ -32,7 +35,9 @@ export interface Dispatcher {
 
 type Claim =
   | { kind: 'drop'; reason: string }
-  | { kind: 'wait'; delayMs: number; reason: string }
+  /** Not yet: its retry backoff runs until `delayMs` from now, or no worker has a free slot. */
+  | { kind: 'wait'; cause: 'backoff'; delayMs: number; reason: string }
+  | { kind: 'wait'; cause: 'no-slot'; reason: string }
   | { kind: 'claimed'; run: RunRow; task: TaskRow; attempt: AttemptRow; worker: WorkerRow; input: unknown };
 
 type CallOutcome =
@@ -49,6 +54,8 @@ class WorkerUnreachable extends Error {
 
 const TRANSPORT_CODES = new Set([grpc.status.UNAVAILABLE, grpc.status.INTERNAL, grpc.status.UNKNOWN, grpc.status.ABORTED, grpc.status.CANCELLED]);
 const LOG_LEVELS: Record<number, string> = { 1: 'DEBUG', 2: 'INFO', 3: 'WARN', 4: 'ERROR' };
+/** Looks for a free slot a queued attempt takes in this process before it goes back to the queue delayed. */
+const MAX_LOCAL_SLOT_WAITS = 4;
 
 export interface DispatcherOptions {
   engine: Engine;
@@ -77,16 +84,44 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
   };
   const doneWaiting = (pool: string, attemptId: string) => waiting.get(pool)?.delete(attemptId);
 
-  const wake = (pool: string) => {
+  const promoteDelayed = (pool: string) => {
     const ids = [...(waiting.get(pool)?.keys() ?? [])].slice(0, 20);
     if (ids.length > 0) void queues.promote(pool, ids).catch((error: unknown) => log.debug('could not promote waiting attempts', { err: error, pool }));
   };
 
+  // A claim that found no free slot first waits here for a slot to free up in this process (an
+  // Execute call ending), and goes back to the queue delayed only if none does soon: a slot is
+  // handed on without a round of Redis moves, and without a claim transaction per look.
+  const slotWaiters = new Map<string, Set<(freed: boolean) => void>>();
+  const waitForSlot = (pool: string, ms: number): Promise<boolean> =>
+    new Promise<boolean>((resolve) => {
+      const waiters = slotWaiters.get(pool) ?? new Set<(freed: boolean) => void>();
+      slotWaiters.set(pool, waiters);
+      const timer = setTimeout(() => settle(false), ms);
+      const settle = (freed: boolean) => {
+        clearTimeout(timer);
+        waiters.delete(settle);
+        resolve(freed);
+      };
+      waiters.add(settle);
+    });
+  /** One slot of `pool` freed here: the longest waiting claim looks again, or else a delayed job is promoted. */
+  const slotFreed = (pool: string) => {
+    const first = slotWaiters.get(pool)?.values().next();
+    if (first && first.done !== true) first.value(true);
+    else promoteDelayed(pool);
+  };
+  const wake = (pool: string) => {
+    for (const waiter of [...(slotWaiters.get(pool) ?? [])]) waiter(true);
+    promoteDelayed(pool);
+  };
+
   async function claim(attemptId: string, runId: string): Promise<Claim> {
     return engine.change(null, async (ctx): Promise<Claim> => {
-      let run = await lockRun(ctx.tx, runId);
-      if (!run) return { kind: 'drop', reason: 'run not found' };
-      const attempt = await findAttempt(ctx.tx, attemptId);
+      const locked = await lockRunWithAttempt(ctx.tx, runId, attemptId);
+      if (!locked) return { kind: 'drop', reason: 'run not found' };
+      let run = locked.run;
+      const { attempt, task } = locked;
       if (!attempt) return { kind: 'drop', reason: 'attempt not found' };
 
       if (attempt.status === 'RUNNING') {
@@ -96,7 +131,6 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
         if (holder !== null && holder !== dispatcherId && (await isDispatcherAlive(ctx.tx, holder, new Date(Date.now() - config.DISPATCHER_LEASE_TTL_MS)))) {
           return { kind: 'drop', reason: 'another live dispatcher runs it' };
         }
-        const task = await findTask(ctx.tx, attempt.taskId);
         if (task) {
           await applyAttemptOutcome(ctx, run, task, attemptId, {
             kind: 'lost',
@@ -108,17 +142,16 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
         return { kind: 'drop', reason: 'its dispatcher went away: a new attempt was queued' };
       }
       if (attempt.status !== 'QUEUED') return { kind: 'drop', reason: `attempt is ${attempt.status}` };
-      const task = await findTask(ctx.tx, attempt.taskId);
       if (!task || task.currentAttemptId !== attemptId || task.status !== 'QUEUED') return { kind: 'drop', reason: 'task moved on' };
       if (run.status !== 'QUEUED' && run.status !== 'RUNNING') return { kind: 'drop', reason: `run is ${run.status}` };
       const notBefore = attempt.availableAt.getTime() - Date.now();
-      if (notBefore > 10) return { kind: 'wait', delayMs: notBefore, reason: 'retry backoff' };
+      if (notBefore > 10) return { kind: 'wait', cause: 'backoff', delayMs: notBefore, reason: 'retry backoff' };
 
       let input: unknown;
       try {
-        const tasks = await listTasksOfRuns(ctx.tx, [run.id]);
-        const steps = Object.fromEntries(tasks.filter((t) => t.status === 'SUCCEEDED').map((t) => [t.stepId, { output: t.output }]));
-        input = resolveTemplates(task.inputTemplate ?? {}, { input: run.input, steps, run: { id: run.id } });
+        const template = task.inputTemplate ?? {};
+        const steps = await succeededStepOutputs(ctx.tx, run.id, referencedSteps(template));
+        input = resolveTemplates(template, { input: run.input, steps, run: { id: run.id } });
       } catch (error) {
         if (!(error instanceof TemplateError)) throw error;
         const failure: ErrorInfo = { code: 'TEMPLATE_ERROR', message: `step "${task.stepId}": ${error.message}`, retryable: false };
@@ -128,25 +161,22 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
         return { kind: 'drop', reason: 'input templates do not resolve' };
       }
 
-      const candidates = (await dispatchCandidates(ctx.tx, task.pool, task.capability, task.labels, [])).filter(
-        (w) => !workerClients.isSuspect(w.id) && !workerClients.isOpen(w.endpoint),
-      );
-      let chosen: WorkerRow | undefined;
-      for (const candidate of candidates) {
-        const slots = await lockWorkerSlots(ctx.tx, candidate.id);
-        if (slots && slots.running < slots.slotsTotal) {
-          chosen = candidate;
-          break;
-        }
-      }
-      if (!chosen) return { kind: 'wait', delayMs: waitDelay(task.pool, attemptId), reason: `no live worker with a free slot for ${task.capability} in pool ${task.pool}` };
+      const avoided = workerClients.avoided();
+      const worker = await startAttemptOnFreeSlot(ctx.tx, {
+        attemptId,
+        taskId: task.id,
+        dispatcherId,
+        pool: task.pool,
+        capability: task.capability,
+        labels: task.labels,
+        avoidWorkerIds: avoided.workerIds,
+        avoidEndpoints: avoided.endpoints,
+        input,
+      });
+      if (!worker) return { kind: 'wait', cause: 'no-slot', reason: `no live worker with a free slot for ${task.capability} in pool ${task.pool}` };
 
-      const claimed = await claimAttempt(ctx.tx, attemptId, chosen.id, dispatcherId);
-      if (!claimed) return { kind: 'drop', reason: 'claimed elsewhere' };
-      const started = await startTask(ctx.tx, task.id, attemptId, input);
-      if (!started) throw new Error(`task ${task.id} left QUEUED under the run lock`);
-      await deleteOutbox(ctx.tx, [attemptId]);
       if (run.status === 'QUEUED') run = await setRunStatus(ctx, run, { status: 'RUNNING', started: true });
+      const claimed: AttemptRow = { ...attempt, status: 'RUNNING', workerId: worker.id, dispatcherId, startedAt: new Date() };
       ctx.effects.event(run, {
         kind: 'TASK_STATUS',
         taskId: task.id,
@@ -154,40 +184,51 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
         taskStatus: 'RUNNING',
         attemptId,
         attempt: claimed.attempt,
-        message: `attempt ${claimed.attempt - task.attemptsAtReset} of ${task.maxAttempts} on worker ${chosen.id}`,
+        message: `attempt ${claimed.attempt - task.attemptsAtReset} of ${task.maxAttempts} on worker ${worker.id}`,
       });
-      return { kind: 'claimed', run, task: started, attempt: claimed, worker: chosen, input };
+      return { kind: 'claimed', run, task: { ...task, status: 'RUNNING', input }, attempt: claimed, worker, input };
     });
   }
 
-  /** Buffers progress and log events of one attempt and writes them in batches (one transaction each). */
+  /**
+   * Buffers progress and log events of one attempt and writes them in batches (one transaction
+   * each); what is still buffered when the call ends goes into the transaction of its result.
+   */
   function createEventBuffer(run: RunRow, task: TaskRow, attempt: AttemptRow, callLog: Logger) {
     type Pending = { kind: 'TASK_PROGRESS'; progress: number; message: string } | { kind: 'TASK_LOG'; level: string; message: string };
     let pending: Pending[] = [];
     let timer: NodeJS.Timeout | undefined;
     let chain: Promise<void> = Promise.resolve();
+    /** Records a batch in a transaction that holds the run's lock. */
+    const record = async (ctx: TransitionContext, batch: readonly Pending[]) => {
+      let last: { progress: number; message: string } | undefined;
+      for (const e of batch) {
+        const common = { taskId: task.id, stepId: task.stepId, attemptId: attempt.id, attempt: attempt.attempt };
+        if (e.kind === 'TASK_PROGRESS') {
+          ctx.effects.event(run, { kind: 'TASK_PROGRESS', ...common, progress: e.progress, message: e.message || null });
+          last = e;
+        } else {
+          ctx.effects.event(run, { kind: 'TASK_LOG', ...common, level: e.level, message: e.message });
+        }
+      }
+      if (last) await updateTaskProgress(ctx.tx, task.id, last.progress, last.message || null);
+    };
     const write = async (batch: Pending[]) => {
       await engine.change(null, async (ctx) => {
         // The run's lock first, like every other change of the run.
         await lockRun(ctx.tx, run.id);
-        let last: { progress: number; message: string } | undefined;
-        for (const e of batch) {
-          const common = { taskId: task.id, stepId: task.stepId, attemptId: attempt.id, attempt: attempt.attempt };
-          if (e.kind === 'TASK_PROGRESS') {
-            ctx.effects.event(run, { kind: 'TASK_PROGRESS', ...common, progress: e.progress, message: e.message || null });
-            last = e;
-          } else {
-            ctx.effects.event(run, { kind: 'TASK_LOG', ...common, level: e.level, message: e.message });
-          }
-        }
-        if (last) await updateTaskProgress(ctx.tx, task.id, last.progress, last.message || null);
+        await record(ctx, batch);
       });
     };
-    const flush = (): Promise<void> => {
+    const take = (): Pending[] => {
       if (timer) clearTimeout(timer);
       timer = undefined;
       const batch = pending;
       pending = [];
+      return batch;
+    };
+    const flush = (): Promise<void> => {
+      const batch = take();
       if (batch.length > 0) {
         chain = chain.then(() => write(batch)).catch((error: unknown) => callLog.warn('could not record progress/log events', { err: error, dropped: batch.length }));
       }
@@ -202,6 +243,12 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
       progress: (p: automationV1.Progress) => push({ kind: 'TASK_PROGRESS', progress: Math.max(0, Math.min(1, p.fraction)), message: p.message }),
       log: (l: automationV1.LogLine) => push({ kind: 'TASK_LOG', level: LOG_LEVELS[l.level] ?? 'INFO', message: l.message }),
       flush,
+      /** Once the call has ended: waits for the batches being written and takes the rest (for the result's transaction). */
+      async rest(): Promise<Pending[]> {
+        await chain;
+        return take();
+      },
+      record,
     };
   }
 
@@ -314,16 +361,17 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
     } finally {
       cancellations.untrack(attempt.id);
     }
-    await events.flush();
     executions.observe({ outcome: label }, (Date.now() - startedAt) / 1000);
     if (outcome === undefined) {
+      await events.flush();
       callLog.info('task attempt stopped', { reason: call.reason });
     } else {
+      const rest = await events.rest();
       const applied = await engine.change(null, async (ctx) => {
-        const locked = await lockRun(ctx.tx, run.id);
-        const current = await findTask(ctx.tx, task.id);
-        if (!locked || !current) return { applied: false, reason: 'run or task gone' };
-        return applyAttemptOutcome(ctx, locked, current, attempt.id, outcome);
+        const locked = await lockRunWithTask(ctx.tx, run.id, task.id);
+        if (!locked?.task) return { applied: false, reason: 'run or task gone' };
+        await events.record(ctx, rest);
+        return applyAttemptOutcome(ctx, locked.run, locked.task, attempt.id, outcome);
       });
       if (applied.applied) {
         const fields = { outcome: outcome.kind, durationMs: Date.now() - startedAt, ...(outcome.kind === 'succeeded' ? {} : { error: outcome.error }) };
@@ -334,17 +382,23 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
       }
     }
     // A slot is free on this worker.
-    wake(task.pool);
+    slotFreed(task.pool);
   }
 
   const processor = async (job: Job<AttemptJob>, token?: string): Promise<void> => {
     const { attemptId, runId } = job.data;
-    const decision = await claim(attemptId, runId);
-    claims.inc({ decision: decision.kind });
     const pool = job.queueName.replace(/^tasks-/, '');
+    let decision = await claim(attemptId, runId);
+    for (let looks = 1; decision.kind === 'wait' && decision.cause === 'no-slot' && looks < MAX_LOCAL_SLOT_WAITS && !draining; looks += 1) {
+      claims.inc({ decision: 'wait' });
+      if (!(await waitForSlot(pool, config.DISPATCH_RETRY_DELAY_MS))) break;
+      decision = await claim(attemptId, runId);
+    }
+    claims.inc({ decision: decision.kind });
     if (decision.kind === 'wait') {
-      if (decision.reason !== 'retry backoff') log.debug('attempt waits for a worker', { attemptId, runId, reason: decision.reason, delayMs: decision.delayMs });
-      await job.moveToDelayed(Date.now() + decision.delayMs, token);
+      const delayMs = decision.cause === 'backoff' ? decision.delayMs : waitDelay(pool, attemptId);
+      if (decision.cause === 'no-slot') log.debug('attempt waits for a worker', { attemptId, runId, reason: decision.reason, delayMs });
+      await job.moveToDelayed(Date.now() + delayMs, token);
       throw new DelayedError(decision.reason);
     }
     doneWaiting(pool, attemptId);
@@ -356,12 +410,21 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
   };
 
   return {
-    ensurePool(pool) {
-      if (draining || consumers.has(pool)) return;
+    ensurePool(pool, slots) {
+      if (draining) return;
+      const concurrency = slots === undefined ? config.DISPATCH_CONCURRENCY : Math.max(1, Math.min(slots, config.DISPATCH_CONCURRENCY));
+      const existing = consumers.get(pool);
+      if (existing) {
+        if (slots !== undefined && existing.concurrency !== concurrency) {
+          existing.concurrency = concurrency;
+          log.info('pool concurrency changed', { pool, concurrency, slots });
+        }
+        return;
+      }
       const consumer = new QueueWorker<AttemptJob>(queueNameOf(pool), processor, {
         connection,
         prefix,
-        concurrency: config.DISPATCH_CONCURRENCY,
+        concurrency,
         // Stalls are handled by the attempt state machine; let BullMQ hand a stalled job back freely.
         maxStalledCount: 1_000,
         removeOnComplete: { count: 0 },
@@ -373,11 +436,12 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
         log.warn('dispatch of an attempt failed (BullMQ retries it; the reconciler backs it up)', { err, pool, attemptId: job?.data.attemptId });
       });
       consumers.set(pool, consumer);
-      log.info('dispatching pool', { pool, queue: queueNameOf(pool), concurrency: config.DISPATCH_CONCURRENCY });
+      log.info('dispatching pool', { pool, queue: queueNameOf(pool), concurrency });
     },
     wake,
     async stop() {
       draining = true;
+      for (const waiters of slotWaiters.values()) for (const waiter of [...waiters]) waiter(false);
       await Promise.allSettled([...consumers.values()].map((c) => c.pause(true)));
       const handBack = setTimeout(() => {
         const running = cancellations.inFlight();

@@ -1,6 +1,5 @@
 import type { PoolClient, RunEvent } from '@orchestra/lib';
-import { allocateEventSeqs } from '../store/runs';
-import { insertEvents } from '../store/events';
+import { appendRunEvents } from '../store/events';
 
 /** An attempt written to the queue outbox in this transaction, to hand to BullMQ after commit. */
 export interface EnqueueRequest {
@@ -55,18 +54,21 @@ export class TransactionEffects {
     entry.events.push({ at: new Date().toISOString(), fields: { ...EMPTY, ...fields } });
   }
 
-  /** Takes the seqs (locking each run's row until commit) and inserts the recorded events. */
+  /** Takes the seqs (locking each run's row until commit) and inserts the recorded events, in one statement. */
   async writeEvents(tx: PoolClient): Promise<void> {
-    const written: RunEvent[] = [];
-    for (const [runId, entry] of this.pending) {
-      if (entry.events.length === 0) continue;
-      const last = await allocateEventSeqs(tx, runId, entry.events.length);
-      const first = last - entry.events.length + 1;
-      entry.events.forEach(({ at, fields }, i) => written.push({ ...fields, runId, orgId: entry.orgId, workflowId: entry.workflowId, seq: first + i, at }));
-    }
+    const batches = [...this.pending]
+      .filter(([, entry]) => entry.events.length > 0)
+      .map(([runId, entry]) => ({
+        runId,
+        events: entry.events.map(({ at, fields }) => ({ ...fields, runId, orgId: entry.orgId, workflowId: entry.workflowId, at })),
+      }));
     this.pending.clear();
-    await insertEvents(tx, written);
-    this.events.push(...written);
+    if (batches.length === 0) return;
+    const bases = await appendRunEvents(tx, batches);
+    for (const batch of batches) {
+      const base = bases.get(batch.runId) as number;
+      batch.events.forEach((event, i) => this.events.push({ ...event, seq: base + i + 1 }));
+    }
   }
 
   merge(other: TransactionEffects): void {

@@ -8,12 +8,14 @@ import {
   type Pool,
   type PoolClient,
   type Principal,
+  type RunEvent,
   type RunEventHub,
 } from '@orchestra/lib';
 import type { OrchestrationConfig } from '../config';
 import { findWorkers } from '../store/workers';
 import type { AppDirectory } from './app-directory';
 import type { AttemptCancellations } from './cancellations';
+import { createCoalescer } from './coalescer';
 import { TransactionEffects } from './effects';
 import type { TaskQueues } from './task-queues';
 import type { TransitionContext } from './transitions';
@@ -53,9 +55,15 @@ export function createEngine(deps: EngineDeps): Engine {
   const { pool, config, log, hub, queues, cancellations, workerClients } = deps;
   const transitions = deps.metrics.counter('run_events_total', 'Run events recorded, by kind', ['kind']);
 
+  // Events of commits that end while a publish is under way go to Redis together in the next one,
+  // in the order their commits asked (a late event is refused by its stream and readers backfill it).
+  const publish = createCoalescer<RunEvent>(async (events) => {
+    await hub.publish(events);
+  });
+
   const afterCommit = async (effects: TransactionEffects): Promise<void> => {
     for (const e of effects.events) transitions.inc({ kind: e.kind });
-    await hub.publish(effects.events);
+    await publish(effects.events);
     await queues.enqueue(effects.enqueue);
     if (effects.cancel.length === 0) return;
     await cancellations.cancel(

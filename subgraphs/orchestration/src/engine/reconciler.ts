@@ -1,11 +1,10 @@
 import type { Logger, PoolClient } from '@orchestra/lib';
-import { findAttempt, orphanedAttempts, runningAttemptsOnDeadWorkers } from '../store/attempts';
+import { orphanedAttempts, runningAttemptsOnDeadWorkers } from '../store/attempts';
+import { lockRunWithAttempt } from '../store/dispatch';
 import { pruneDispatchers, touchDispatcher } from '../store/dispatchers';
 import { enqueuedOutbox, outboxPools, unenqueuedOutbox } from '../store/outbox';
 import type { AttemptRow } from '../store/rows';
-import { lockRun } from '../store/runs';
-import { findTask } from '../store/tasks';
-import { expireWorkerLeases, pruneWorkers, workerPools } from '../store/workers';
+import { expireWorkerLeases, poolSlots, pruneWorkers } from '../store/workers';
 import type { Dispatcher } from './dispatcher';
 import type { Engine } from './engine';
 import { applyAttemptOutcome } from './transitions';
@@ -46,11 +45,9 @@ export function createReconciler({ engine, dispatcher, dispatcherId, schema }: {
 
   const retryLost = async (attempt: AttemptRow, code: 'WORKER_LOST' | 'DISPATCHER_LOST', message: string): Promise<boolean> =>
     engine.change(null, async (ctx) => {
-      const run = await lockRun(ctx.tx, attempt.runId);
-      const current = await findAttempt(ctx.tx, attempt.id);
-      const task = await findTask(ctx.tx, attempt.taskId);
-      if (!run || !task || current?.status !== 'RUNNING') return false;
-      const { applied } = await applyAttemptOutcome(ctx, run, task, attempt.id, { kind: 'lost', error: { code, message, retryable: true }, countsAsLost: true });
+      const locked = await lockRunWithAttempt(ctx.tx, attempt.runId, attempt.id);
+      if (!locked?.task || locked.attempt?.status !== 'RUNNING') return false;
+      const { applied } = await applyAttemptOutcome(ctx, locked.run, locked.task, attempt.id, { kind: 'lost', error: { code, message, retryable: true }, countsAsLost: true });
       // Whoever still holds the call or runs the executor lets go of it.
       ctx.effects.cancel.push({ attemptId: attempt.id, workerId: attempt.workerId, reason: message });
       return applied;
@@ -140,8 +137,12 @@ export function createReconciler({ engine, dispatcher, dispatcherId, schema }: {
       });
     });
     // Every replica consumes every pool that has workers or waiting attempts.
-    const pools = await engine.inSystem(async (tx) => [...new Set([...(await workerPools(tx)), ...(await outboxPools(tx))])]);
-    for (const pool of pools) dispatcher.ensurePool(pool);
+    const pools = await engine.inSystem(async (tx) => {
+      const slots = await poolSlots(tx);
+      for (const pool of await outboxPools(tx)) if (!slots.has(pool)) slots.set(pool, 0);
+      return slots;
+    });
+    for (const [pool, slots] of pools) dispatcher.ensurePool(pool, slots);
     return report;
   };
 

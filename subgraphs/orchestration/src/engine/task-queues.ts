@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Logger, Metrics, Pool, Redis } from '@orchestra/lib';
 import { markEnqueued } from '../store/outbox';
+import { createCoalescer } from './coalescer';
 import type { EnqueueRequest } from './effects';
 
 /** What a queued job carries: the attempt (its jobId too) and where it belongs. */
@@ -79,12 +80,15 @@ export function createTaskQueues({ connection, prefix, pool: db, log, metrics }:
     return added;
   };
 
+  // Commits that end while an enqueue is under way are enqueued together by the next one: one
+  // addBulk per pool and one outbox update for all of them.
+  const enqueueCommitted = createCoalescer<EnqueueRequest>(async (entries) => {
+    const added = await add(entries, 'commit');
+    if (added.length > 0) await markEnqueued(db, added);
+  });
+
   return {
-    async enqueue(entries) {
-      if (entries.length === 0) return;
-      const added = await add(entries, 'commit');
-      if (added.length > 0) await markEnqueued(db, added);
-    },
+    enqueue: enqueueCommitted,
     async restore(entries) {
       const missing: EnqueueRequest[] = [];
       const check = async (entry: EnqueueRequest) => {

@@ -1,12 +1,12 @@
 import { AppError, newId, type PoolClient } from '@orchestra/lib';
 import { backoffDelayMs } from '../domain/backoff';
 import { canAttemptTransition, canRunTransition, canTaskTransition, isTerminalTask, type AttemptStatus, type TaskStatus } from '../domain/states';
-import { endAttempt, insertAttempt, liveAttemptsOfTasks } from '../store/attempts';
+import { endAttempt, endAttempts, liveAttemptsOfTasks, queueAttempts, succeedAttempt, type NewAttempt } from '../store/attempts';
 import { insertDeadLetter } from '../store/dead-letters';
-import { deleteOutbox, insertOutbox } from '../store/outbox';
+import { deleteOutbox } from '../store/outbox';
 import type { AttemptRow, ErrorInfo, RunRow, TaskRow } from '../store/rows';
 import { updateRunStatus, type RunStatusChange } from '../store/runs';
-import { finishTask, listTasksOfRuns, queueTask, recordTaskError, succeedTask } from '../store/tasks';
+import { finishTask, finishTasks, listTasksOfRuns, recordTaskError, runProgressAfter } from '../store/tasks';
 import type { TransactionEffects } from './effects';
 
 /**
@@ -33,7 +33,13 @@ export async function setRunStatus(ctx: TransitionContext, run: RunRow, change: 
   return updated;
 }
 
-function taskEvent(ctx: TransitionContext, run: RunRow, task: TaskRow, status: TaskStatus, fields: { attempt?: AttemptRow | null; message?: string | null; error?: ErrorInfo | null } = {}) {
+function taskEvent(
+  ctx: TransitionContext,
+  run: RunRow,
+  task: TaskRow,
+  status: TaskStatus,
+  fields: { attempt?: Pick<AttemptRow, 'id' | 'attempt'> | null; message?: string | null; error?: ErrorInfo | null } = {},
+) {
   ctx.effects.event(run, {
     kind: 'TASK_STATUS',
     taskId: task.id,
@@ -48,34 +54,38 @@ function taskEvent(ctx: TransitionContext, run: RunRow, task: TaskRow, status: T
 
 export const tasksOfRun = (ctx: TransitionContext, runId: string): Promise<TaskRow[]> => listTasksOfRuns(ctx.tx, [runId]);
 
-/** Gives a task a new attempt, written to the queue outbox, available after `delayMs`. */
-export async function queueAttempt(ctx: TransitionContext, run: RunRow, task: TaskRow, options: { delayMs?: number; message?: string; error?: ErrorInfo | null } = {}): Promise<AttemptRow> {
+export interface QueueOptions {
+  delayMs?: number;
+  message?: string;
+  error?: ErrorInfo | null;
+}
+
+/** Gives tasks of a run their next attempt (one statement), written to the queue outbox, available after `delayMs`. */
+export async function queueAttemptsOf(ctx: TransitionContext, run: RunRow, tasks: readonly TaskRow[], options: QueueOptions = {}): Promise<NewAttempt[]> {
   const to: TaskStatus = 'QUEUED';
-  if (task.status !== 'PENDING' && !canTaskTransition(task.status, to)) throw illegal('task', task.status, to);
+  for (const task of tasks) if (task.status !== 'PENDING' && !canTaskTransition(task.status, to)) throw illegal('task', task.status, to);
   const availableAt = new Date(Date.now() + (options.delayMs ?? 0));
-  const attempt = await insertAttempt(ctx.tx, { id: newId(), orgId: run.orgId, runId: run.id, taskId: task.id, attempt: task.attempts + 1, availableAt });
-  await insertOutbox(ctx.tx, { attemptId: attempt.id, orgId: run.orgId, runId: run.id, taskId: task.id, pool: task.pool, availableAt });
-  await queueTask(ctx.tx, task.id, attempt.id);
-  taskEvent(ctx, run, task, to, { attempt, message: options.message ?? null, error: options.error ?? null });
-  ctx.effects.enqueue.push({ attemptId: attempt.id, orgId: run.orgId, runId: run.id, taskId: task.id, pool: task.pool, availableAt });
-  return attempt;
+  const attempts = tasks.map((task): NewAttempt => ({ id: newId(), taskId: task.id, attempt: task.attempts + 1, pool: task.pool, availableAt }));
+  await queueAttempts(ctx.tx, run.orgId, run.id, attempts);
+  tasks.forEach((task, i) => {
+    const attempt = attempts[i] as NewAttempt;
+    taskEvent(ctx, run, task, to, { attempt: { id: attempt.id, attempt: attempt.attempt }, message: options.message ?? null, error: options.error ?? null });
+    ctx.effects.enqueue.push({ attemptId: attempt.id, orgId: run.orgId, runId: run.id, taskId: task.id, pool: task.pool, availableAt });
+  });
+  return attempts;
+}
+
+/** Gives a task a new attempt, written to the queue outbox, available after `delayMs`. */
+export async function queueAttempt(ctx: TransitionContext, run: RunRow, task: TaskRow, options: QueueOptions = {}): Promise<NewAttempt> {
+  return (await queueAttemptsOf(ctx, run, [task], options))[0] as NewAttempt;
 }
 
 /** Queues every PENDING task whose dependencies have all succeeded (fan-out and fan-in). */
 export async function queueReadyTasks(ctx: TransitionContext, run: RunRow, tasks: readonly TaskRow[]): Promise<TaskRow[]> {
   const succeeded = new Set(tasks.filter((t) => t.status === 'SUCCEEDED').map((t) => t.stepId));
   const ready = tasks.filter((t) => t.status === 'PENDING' && t.dependsOn.every((d) => succeeded.has(d)));
-  for (const task of ready) await queueAttempt(ctx, run, task);
+  await queueAttemptsOf(ctx, run, ready);
   return ready;
-}
-
-/** The run succeeds once every task has; its output is the outputs of the steps nothing depends on. */
-export async function finishRunIfComplete(ctx: TransitionContext, run: RunRow, tasks: readonly TaskRow[]): Promise<RunRow> {
-  if (tasks.length === 0 || !tasks.every((t) => t.status === 'SUCCEEDED')) return run;
-  const upstream = new Set(tasks.flatMap((t) => t.dependsOn));
-  const output = Object.fromEntries(tasks.filter((t) => !upstream.has(t.stepId)).map((t) => [t.stepId, t.output]));
-  const started = run.status === 'QUEUED' ? await setRunStatus(ctx, run, { status: 'RUNNING', started: true }) : run;
-  return setRunStatus(ctx, started, { status: 'SUCCEEDED', finished: true, output, error: null });
 }
 
 /**
@@ -85,16 +95,15 @@ export async function finishRunIfComplete(ctx: TransitionContext, run: RunRow, t
 export async function cancelOpenTasks(ctx: TransitionContext, run: RunRow, tasks: readonly TaskRow[], reason: string): Promise<void> {
   const open = tasks.filter((t) => !isTerminalTask(t.status));
   if (open.length === 0) return;
-  const live = await liveAttemptsOfTasks(ctx.tx, open.map((t) => t.id));
+  const live = (await liveAttemptsOfTasks(ctx.tx, open.map((t) => t.id))).filter((a) => canAttemptTransition(a.status, 'CANCELLED'));
+  const ended = new Set((await endAttempts(ctx.tx, live.map((a) => a.id), ['QUEUED', 'RUNNING'], 'CANCELLED', { code: 'CANCELLED', message: reason })).map((a) => a.id));
   for (const attempt of live) {
-    if (!canAttemptTransition(attempt.status, 'CANCELLED')) continue;
-    const ended = await endAttempt(ctx.tx, attempt.id, ['QUEUED', 'RUNNING'], 'CANCELLED', { code: 'CANCELLED', message: reason });
-    if (ended && attempt.status === 'RUNNING') ctx.effects.cancel.push({ attemptId: attempt.id, workerId: attempt.workerId, reason });
+    if (ended.has(attempt.id) && attempt.status === 'RUNNING') ctx.effects.cancel.push({ attemptId: attempt.id, workerId: attempt.workerId, reason });
   }
   await deleteOutbox(ctx.tx, live.map((a) => a.id));
+  const finished = new Set((await finishTasks(ctx.tx, open.map((t) => t.id), 'CANCELLED', null)).map((t) => t.id));
   for (const task of open) {
-    const ended = await finishTask(ctx.tx, task.id, 'CANCELLED', null);
-    if (ended) taskEvent(ctx, run, task, 'CANCELLED', { message: reason, attempt: live.find((a) => a.id === task.currentAttemptId) ?? null });
+    if (finished.has(task.id)) taskEvent(ctx, run, task, 'CANCELLED', { message: reason, attempt: live.find((a) => a.id === task.currentAttemptId) ?? null });
   }
 }
 
@@ -130,20 +139,24 @@ export interface OutcomeApplied {
  * RUNNING under the guard of its status in this transaction (a duplicate finds it ended).
  */
 export async function applyAttemptOutcome(ctx: TransitionContext, run: RunRow, task: TaskRow, attemptId: string, outcome: AttemptOutcome): Promise<OutcomeApplied> {
-  const to: AttemptStatus = outcome.kind === 'succeeded' ? 'SUCCEEDED' : outcome.kind === 'failed' ? 'FAILED' : 'LOST';
-  const error = outcome.kind === 'succeeded' ? null : outcome.error;
-  const attempt = await endAttempt(ctx.tx, attemptId, ['RUNNING'], to, error, outcome.kind === 'lost' ? undefined : outcome.durationMs);
+  if (outcome.kind === 'succeeded') {
+    // The attempt's end and the task's success are one statement (the result path runs once per task).
+    const { attempt, taskSucceeded } = await succeedAttempt(ctx.tx, attemptId, task.id, outcome.output, outcome.durationMs);
+    if (!attempt) return { applied: false, run, reason: 'attempt is no longer RUNNING' };
+    if (!taskSucceeded) return { applied: false, run, reason: 'task moved on to another attempt' };
+    taskEvent(ctx, run, task, 'SUCCEEDED', { attempt });
+    const progress = await runProgressAfter(ctx.tx, run.id, task.stepId);
+    await queueAttemptsOf(ctx, run, progress.ready);
+    if (progress.openTasks > 0) return { applied: true, run };
+    // Every task succeeded: the run's output is the outputs of the steps nothing depends on.
+    const started = run.status === 'QUEUED' ? await setRunStatus(ctx, run, { status: 'RUNNING', started: true }) : run;
+    return { applied: true, run: await setRunStatus(ctx, started, { status: 'SUCCEEDED', finished: true, output: progress.output, error: null }) };
+  }
+
+  const to: AttemptStatus = outcome.kind === 'failed' ? 'FAILED' : 'LOST';
+  const attempt = await endAttempt(ctx.tx, attemptId, ['RUNNING'], to, outcome.error, outcome.kind === 'lost' ? undefined : outcome.durationMs);
   if (!attempt) return { applied: false, run, reason: 'attempt is no longer RUNNING' };
   if (task.currentAttemptId !== attemptId || task.status !== 'RUNNING') return { applied: false, run, reason: 'task moved on to another attempt' };
-
-  if (outcome.kind === 'succeeded') {
-    const done = await succeedTask(ctx.tx, task.id, attemptId, outcome.output);
-    if (!done) return { applied: false, run, reason: 'task is no longer RUNNING' };
-    taskEvent(ctx, run, task, 'SUCCEEDED', { attempt });
-    const tasks = await tasksOfRun(ctx, run.id);
-    await queueReadyTasks(ctx, run, tasks);
-    return { applied: true, run: await finishRunIfComplete(ctx, run, await tasksOfRun(ctx, run.id)) };
-  }
 
   if (outcome.kind === 'lost') {
     const lost = task.lostAttempts + (outcome.countsAsLost ? 1 : 0);

@@ -22,16 +22,18 @@ export interface WorkerClients {
   /** A worker whose call just broke off is avoided for a while (it may be dead; its lease will tell). */
   markSuspect(workerId: string, forMs: number): void;
   isSuspect(workerId: string): boolean;
+  /** Workers and endpoints a claim passes over now: suspects, and endpoints whose breaker is open. */
+  avoided(): { workerIds: string[]; endpoints: string[] };
   close(): void;
 }
 
 export function createWorkerClients({ breaker, log, metrics }: { breaker: BreakerSettings; log: Logger; metrics: Metrics }): WorkerClients {
-  const endpoints = new Map<string, WorkerEndpoint>();
+  const clients = new Map<string, WorkerEndpoint>();
   const suspects = new Map<string, number>();
   const state = metrics.gauge('worker_breaker_open', 'Circuit breaker of a worker endpoint: 1 open, 0.5 half-open, 0 closed', ['endpoint']);
   return {
     get(endpoint) {
-      const known = endpoints.get(endpoint);
+      const known = clients.get(endpoint);
       if (known) return known;
       const client = new automationV1.AutomationServiceClient(endpoint, insecureCredentials(), INTERNAL_CHANNEL_OPTIONS);
       const b = new CircuitBreaker<[() => Promise<unknown>], unknown>((call: () => Promise<unknown>) => call(), {
@@ -53,11 +55,11 @@ export function createWorkerClients({ breaker, log, metrics }: { breaker: Breake
         log.info('worker endpoint circuit closed', { endpoint });
       });
       const entry: WorkerEndpoint = { endpoint, client, breaker: b };
-      endpoints.set(endpoint, entry);
+      clients.set(endpoint, entry);
       return entry;
     },
     isOpen(endpoint) {
-      const entry = endpoints.get(endpoint);
+      const entry = clients.get(endpoint);
       return entry !== undefined && entry.breaker.opened && !entry.breaker.halfOpen;
     },
     markSuspect(workerId, forMs) {
@@ -72,12 +74,22 @@ export function createWorkerClients({ breaker, log, metrics }: { breaker: Breake
       }
       return true;
     },
+    avoided() {
+      const now = Date.now();
+      const workerIds: string[] = [];
+      for (const [workerId, until] of suspects) {
+        if (until < now) suspects.delete(workerId);
+        else workerIds.push(workerId);
+      }
+      const endpoints = [...clients.values()].filter((e) => e.breaker.opened && !e.breaker.halfOpen).map((e) => e.endpoint);
+      return { workerIds, endpoints };
+    },
     close() {
-      for (const { client, breaker: b } of endpoints.values()) {
+      for (const { client, breaker: b } of clients.values()) {
         b.shutdown();
         client.close();
       }
-      endpoints.clear();
+      clients.clear();
     },
   };
 }

@@ -3,7 +3,7 @@ import type { automationV1, orchestrationV1 } from '@orchestra/proto';
 import { DEFAULT_POOL, POOL_NAME } from '../domain/workflow-definition';
 import { attemptsRunningOn } from '../store/attempts';
 import type { WorkerResources } from '../store/rows';
-import { heartbeatWorker, setWorkerStatus, upsertWorker } from '../store/workers';
+import { heartbeatWorker, poolSlots, setWorkerStatus, syncWorkerSlots, upsertWorker } from '../store/workers';
 import type { Dispatcher } from './dispatcher';
 import type { Engine } from './engine';
 
@@ -54,8 +54,8 @@ export function createWorkerRegistry({ engine, dispatcher, log: parentLog }: { e
       const bad = worker.capabilities.find((c) => !CAPABILITY.test(c));
       if (bad !== undefined) throw badInput('worker.capabilities', `capability ${JSON.stringify(bad)} is not a valid name`);
       if (!Number.isInteger(worker.slotsTotal) || worker.slotsTotal < 1 || worker.slotsTotal > 10_000) throw badInput('worker.slots_total', 'slots_total must be between 1 and 10000');
-      const row = await engine.inSystem((tx) =>
-        upsertWorker(
+      const row = await engine.inSystem(async (tx) => {
+        const registered = await upsertWorker(
           tx,
           {
             id,
@@ -69,9 +69,11 @@ export function createWorkerRegistry({ engine, dispatcher, log: parentLog }: { e
             version: worker.version || null,
           },
           leaseMs,
-        ),
-      );
-      dispatcher.ensurePool(pool);
+        );
+        await syncWorkerSlots(tx, registered.id, registered.slotsTotal);
+        return { ...registered, poolSlots: (await poolSlots(tx, pool)).get(pool) ?? registered.slotsTotal };
+      });
+      dispatcher.ensurePool(pool, row.poolSlots);
       dispatcher.wake(pool);
       log.info('worker registered', { workerId: row.id, endpoint: row.endpoint, pool, capabilities: row.capabilities, slots: row.slotsTotal, labels: row.labels });
       return { heartbeatIntervalMs: config.WORKER_HEARTBEAT_INTERVAL_MS, leaseTtlMs: leaseMs };

@@ -1,17 +1,48 @@
 import type { Queryable } from '@orchestra/lib';
 import type { AttemptStatus } from '../domain/states';
-import { camelRow, camelRows, type AttemptRow, type ErrorInfo } from './rows';
+import { camelRow, camelRows, prepared, rowFromJson, type AttemptRow, type ErrorInfo } from './rows';
 
-export async function insertAttempt(
-  db: Queryable,
-  a: { id: string; orgId: string; runId: string; taskId: string; attempt: number; availableAt: Date },
-): Promise<AttemptRow> {
-  const { rows } = await db.query(
-    `INSERT INTO task_attempts (id, org_id, run_id, task_id, attempt, status, available_at)
-     VALUES ($1, $2, $3, $4, $5, 'QUEUED', $6) RETURNING *`,
-    [a.id, a.orgId, a.runId, a.taskId, a.attempt, a.availableAt],
+export interface NewAttempt {
+  id: string;
+  taskId: string;
+  /** The task's attempt number (its attempts so far + 1). */
+  attempt: number;
+  pool: string;
+  availableAt: Date;
+}
+
+/**
+ * Gives tasks of a run their next attempt in one statement: the attempt rows (QUEUED), their queue
+ * outbox rows, and each task QUEUED on its new attempt.
+ */
+export async function queueAttempts(db: Queryable, orgId: string, runId: string, attempts: readonly NewAttempt[]): Promise<void> {
+  if (attempts.length === 0) return;
+  const { rows } = await db.query<{ attempts: number; tasks: number }>(
+    prepared(
+      'queueAttempts',
+      `WITH e AS (
+       SELECT * FROM jsonb_to_recordset($3::jsonb) AS e(id uuid, task_id uuid, attempt integer, pool text, available_at timestamptz)
+     ), attempts AS (
+       INSERT INTO task_attempts (id, org_id, run_id, task_id, attempt, status, available_at)
+       SELECT id, $1, $2, task_id, attempt, 'QUEUED', available_at FROM e
+       RETURNING id
+     ), outbox AS (
+       INSERT INTO dispatch_outbox (attempt_id, org_id, run_id, task_id, pool, available_at)
+       SELECT id, $1, $2, task_id, pool, available_at FROM e
+     ), queued AS (
+       UPDATE tasks t SET status = 'QUEUED', current_attempt_id = e.id, attempts = t.attempts + 1,
+                          queued_at = coalesce(t.queued_at, now()), updated_at = now()
+         FROM e WHERE t.id = e.task_id AND t.run_id = $2
+       RETURNING t.id
+     )
+     SELECT (SELECT count(*) FROM attempts)::int AS attempts, (SELECT count(*) FROM queued)::int AS tasks`,
+      [orgId, runId, JSON.stringify(attempts.map((a) => ({ id: a.id, task_id: a.taskId, attempt: a.attempt, pool: a.pool, available_at: a.availableAt.toISOString() })))],
+    ),
   );
-  return camelRow<AttemptRow>(rows[0] as Record<string, unknown>);
+  const counts = rows[0];
+  if (counts?.attempts !== attempts.length || counts.tasks !== attempts.length) {
+    throw new Error(`queued ${counts?.attempts ?? 0} attempts for ${counts?.tasks ?? 0} tasks of run ${runId}, expected ${attempts.length}`);
+  }
 }
 
 export async function findAttempt(db: Queryable, id: string): Promise<AttemptRow | undefined> {
@@ -24,19 +55,10 @@ export async function listAttemptsOfTasks(db: Queryable, taskIds: readonly strin
   return camelRows<AttemptRow>(rows as Array<Record<string, unknown>>);
 }
 
-/** QUEUED → RUNNING on a worker; undefined when the attempt is no longer QUEUED (a duplicate delivery). */
-export async function claimAttempt(db: Queryable, id: string, workerId: string, dispatcherId: string): Promise<AttemptRow | undefined> {
-  const { rows } = await db.query(
-    `UPDATE task_attempts SET status = 'RUNNING', worker_id = $2, dispatcher_id = $3, started_at = now()
-      WHERE id = $1 AND status = 'QUEUED' RETURNING *`,
-    [id, workerId, dispatcherId],
-  );
-  return rows[0] ? camelRow<AttemptRow>(rows[0] as Record<string, unknown>) : undefined;
-}
-
 /**
  * Ends an attempt that is in `from`. The guard on the status is what makes a transition happen
  * once: a second delivery of the same result finds the attempt already ended and changes nothing.
+ * A RUNNING attempt gives its worker slot back in the same statement.
  */
 export async function endAttempt(
   db: Queryable,
@@ -46,13 +68,71 @@ export async function endAttempt(
   error: ErrorInfo | null,
   durationMs?: number,
 ): Promise<AttemptRow | undefined> {
-  const { rows } = await db.query(
-    `UPDATE task_attempts SET status = $3, error = $4, finished_at = now(),
-            duration_ms = coalesce($5, CASE WHEN started_at IS NULL THEN NULL ELSE (extract(epoch FROM now() - started_at) * 1000)::int END)
-      WHERE id = $1 AND status = ANY($2::text[]) RETURNING *`,
-    [id, from, to, error === null ? null : JSON.stringify(error), durationMs ?? null],
+  return (await endAttempts(db, [id], from, to, error, durationMs))[0];
+}
+
+/** endAttempt for several attempts at once; resolves to those that were in `from` (now ended). */
+export async function endAttempts(
+  db: Queryable,
+  ids: readonly string[],
+  from: readonly AttemptStatus[],
+  to: Extract<AttemptStatus, 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'LOST'>,
+  error: ErrorInfo | null,
+  durationMs?: number,
+): Promise<AttemptRow[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await db.query<{ attempt: Record<string, unknown> }>(
+    prepared(
+      'endAttempts',
+      `WITH ended AS (
+         UPDATE task_attempts SET status = $3, error = $4, finished_at = now(),
+                duration_ms = coalesce($5, CASE WHEN started_at IS NULL THEN NULL ELSE (extract(epoch FROM now() - started_at) * 1000)::int END)
+          WHERE id = ANY($1::uuid[]) AND status = ANY($2::text[])
+         RETURNING *
+       ), freed AS (
+         UPDATE worker_slots SET attempt_id = NULL WHERE attempt_id IN (SELECT id FROM ended)
+       )
+       SELECT to_jsonb(ended) AS attempt FROM ended`,
+      [ids, from, to, error === null ? null : JSON.stringify(error), durationMs ?? null],
+    ),
   );
-  return rows[0] ? camelRow<AttemptRow>(rows[0] as Record<string, unknown>) : undefined;
+  return rows.map((r) => rowFromJson<AttemptRow>(r.attempt));
+}
+
+/**
+ * A RUNNING attempt succeeded: the attempt ends SUCCEEDED and gives its worker slot back, and its
+ * task (if that attempt is still the task's current one, RUNNING) ends SUCCEEDED with the output,
+ * in one statement. `attempt` is undefined when the attempt was no longer RUNNING (a duplicate
+ * result): then nothing changed.
+ */
+export async function succeedAttempt(
+  db: Queryable,
+  attemptId: string,
+  taskId: string,
+  output: unknown,
+  durationMs?: number,
+): Promise<{ attempt?: AttemptRow; taskSucceeded: boolean }> {
+  const { rows } = await db.query<{ attempt: Record<string, unknown>; task_succeeded: boolean }>(
+    prepared(
+      'succeedAttempt',
+      `WITH ended AS (
+         UPDATE task_attempts SET status = 'SUCCEEDED', error = NULL, finished_at = now(),
+                duration_ms = coalesce($4, (extract(epoch FROM now() - started_at) * 1000)::int)
+          WHERE id = $1 AND status = 'RUNNING'
+         RETURNING *
+       ), freed AS (
+         UPDATE worker_slots SET attempt_id = NULL WHERE attempt_id IN (SELECT id FROM ended)
+       ), succeeded AS (
+         UPDATE tasks SET status = 'SUCCEEDED', output = $3, error = NULL, progress = 1, finished_at = now(), updated_at = now()
+          WHERE id = $2 AND current_attempt_id = $1 AND status = 'RUNNING' AND EXISTS (SELECT 1 FROM ended)
+         RETURNING id
+       )
+       SELECT to_jsonb(ended) AS attempt, EXISTS (SELECT 1 FROM succeeded) AS task_succeeded FROM ended`,
+      [attemptId, taskId, JSON.stringify(output ?? null), durationMs ?? null],
+    ),
+  );
+  const row = rows[0];
+  return row ? { attempt: rowFromJson<AttemptRow>(row.attempt), taskSucceeded: row.task_succeeded } : { taskSucceeded: false };
 }
 
 /** Attempts of these tasks that are still QUEUED or RUNNING. */

@@ -1,14 +1,45 @@
 import type { Queryable, RunEvent } from '@orchestra/lib';
+import { prepared } from './rows';
 
-/** Writes events whose seqs were taken with allocateEventSeqs in the same transaction. */
-export async function insertEvents(db: Queryable, events: readonly RunEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  await db.query(
-    `INSERT INTO run_events (org_id, run_id, seq, kind, task_id, attempt_id, event, at)
-     SELECT (e->>'orgId')::uuid, (e->>'runId')::uuid, (e->>'seq')::int, e->>'kind', (e->>'taskId')::uuid, (e->>'attemptId')::uuid, e, (e->>'at')::timestamptz
-       FROM jsonb_array_elements($1::jsonb) AS e`,
-    [JSON.stringify(events)],
+/** Events of one run to record, in order, without their seqs. */
+export interface RunEventBatch {
+  runId: string;
+  events: ReadonlyArray<Omit<RunEvent, 'seq'>>;
+}
+
+/**
+ * Records events in one statement: takes each run's next seqs (`runs.last_seq`, whose row lock
+ * holds until commit, so seqs are gap-free and in commit order per run) and inserts the events with
+ * them. Resolves to the seq before each run's first new event.
+ */
+export async function appendRunEvents(db: Queryable, batches: readonly RunEventBatch[]): Promise<Map<string, number>> {
+  const bases = new Map<string, number>();
+  if (batches.length === 0) return bases;
+  const { rows } = await db.query<{ run_id: string; base: number }>(
+    prepared(
+      'appendRunEvents',
+      `WITH batch AS (
+       SELECT (b->>'runId')::uuid AS run_id, b->'events' AS events, jsonb_array_length(b->'events') AS n
+         FROM jsonb_array_elements($1::jsonb) AS b
+     ), seqs AS (
+       UPDATE runs r SET last_seq = r.last_seq + batch.n FROM batch WHERE r.id = batch.run_id
+       RETURNING r.id AS run_id, r.last_seq - batch.n AS base
+     ), inserted AS (
+       INSERT INTO run_events (org_id, run_id, seq, kind, task_id, attempt_id, event, at)
+       SELECT (e.value->>'orgId')::uuid, s.run_id, (s.base + e.ord)::int, e.value->>'kind', (e.value->>'taskId')::uuid, (e.value->>'attemptId')::uuid,
+              e.value || jsonb_build_object('seq', s.base + e.ord), (e.value->>'at')::timestamptz
+         FROM seqs s JOIN batch b ON b.run_id = s.run_id
+        CROSS JOIN LATERAL jsonb_array_elements(b.events) WITH ORDINALITY AS e(value, ord)
+     )
+     SELECT run_id, base FROM seqs`,
+      [JSON.stringify(batches)],
+    ),
   );
+  for (const r of rows) bases.set(r.run_id, r.base);
+  for (const b of batches) {
+    if (!bases.has(b.runId)) throw new Error(`run ${b.runId} vanished while recording its events`);
+  }
+  return bases;
 }
 
 export async function listRunEvents(db: Queryable, runId: string, afterSeq: number, limit: number): Promise<RunEvent[]> {

@@ -1,28 +1,14 @@
 import type { Queryable } from '@orchestra/lib';
-import { camelRows, type OutboxRow } from './rows';
-
-export async function insertOutbox(
-  db: Queryable,
-  row: { attemptId: string; orgId: string; runId: string; taskId: string; pool: string; availableAt: Date },
-): Promise<void> {
-  await db.query('INSERT INTO dispatch_outbox (attempt_id, org_id, run_id, task_id, pool, available_at) VALUES ($1, $2, $3, $4, $5, $6)', [
-    row.attemptId,
-    row.orgId,
-    row.runId,
-    row.taskId,
-    row.pool,
-    row.availableAt,
-  ]);
-}
+import { camelRows, prepared, type OutboxRow } from './rows';
 
 export async function deleteOutbox(db: Queryable, attemptIds: readonly string[]): Promise<void> {
   if (attemptIds.length === 0) return;
-  await db.query('DELETE FROM dispatch_outbox WHERE attempt_id = ANY($1::uuid[])', [attemptIds]);
+  await db.query(prepared('deleteOutbox', 'DELETE FROM dispatch_outbox WHERE attempt_id = ANY($1::uuid[])', [attemptIds]));
 }
 
 export async function markEnqueued(db: Queryable, attemptIds: readonly string[]): Promise<void> {
   if (attemptIds.length === 0) return;
-  await db.query('UPDATE dispatch_outbox SET enqueued_at = now() WHERE attempt_id = ANY($1::uuid[]) AND enqueued_at IS NULL', [attemptIds]);
+  await db.query(prepared('markEnqueued', 'UPDATE dispatch_outbox SET enqueued_at = now() WHERE attempt_id = ANY($1::uuid[]) AND enqueued_at IS NULL', [attemptIds]));
 }
 
 /** Entries never handed to the queue (the process died between commit and enqueue), oldest first. */

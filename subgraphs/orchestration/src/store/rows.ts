@@ -165,11 +165,61 @@ export interface WorkerRow {
   running?: number;
 }
 
+// Column names are few and every row repeats them: convert each once.
+const camelNames = new Map<string, string>();
+const camelName = (key: string): string => {
+  let name = camelNames.get(key);
+  if (name === undefined) {
+    name = key.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+    if (camelNames.size < 10_000) camelNames.set(key, name);
+  }
+  return name;
+};
+
 /** snake_case → camelCase for a row object. */
 export function camelRow<T>(row: Record<string, unknown>): T {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(row)) out[key.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase())] = value;
+  for (const key in row) out[camelName(key)] = row[key];
   return out as T;
 }
 
 export const camelRows = <T>(rows: Array<Record<string, unknown>>): T[] => rows.map((r) => camelRow<T>(r));
+
+const DATE_COLUMNS = new Set([
+  'createdAt',
+  'updatedAt',
+  'startedAt',
+  'finishedAt',
+  'queuedAt',
+  'availableAt',
+  'registeredAt',
+  'lastHeartbeatAt',
+  'leaseExpiresAt',
+  'leftAt',
+  'replayedAt',
+]);
+
+/**
+ * A row that a query returned as `to_jsonb(table_alias)` (so one statement can return rows of
+ * several tables): camelCase keys, and the timestamp columns back to Dates as pg would give them.
+ */
+export function rowFromJson<T>(json: Record<string, unknown>): T {
+  const row = camelRow<Record<string, unknown>>(json);
+  for (const key of Object.keys(row)) {
+    const value = row[key];
+    if (typeof value === 'string' && DATE_COLUMNS.has(key)) row[key] = new Date(value);
+  }
+  return row as T;
+}
+
+/**
+ * A named statement: each connection parses and plans it once, then only binds and executes it
+ * (the per-task path runs a handful of statements thousands of times). Named statements return
+ * jsonb or listed columns, never `*`, so a migration that adds a column cannot break a plan
+ * cached by a running process ("cached plan must not change result type").
+ */
+export const prepared = (name: string, text: string, values: unknown[]): { name: string; text: string; values: unknown[] } => ({
+  name: `orchestration.${name}`,
+  text,
+  values,
+});

@@ -1,6 +1,7 @@
 import type { Queryable } from '@orchestra/lib';
 import type { RunStatus } from '../domain/states';
-import { camelRow, camelRows, type ErrorInfo, type RunRow } from './rows';
+import type { StepDefinition } from '../domain/workflow-definition';
+import { camelRow, camelRows, prepared, rowFromJson, type ErrorInfo, type RunRow, type TaskRow } from './rows';
 
 export interface NewRun {
   id: string;
@@ -18,28 +19,63 @@ export interface NewRun {
   requestId: string | null;
 }
 
-export async function insertRun(db: Queryable, r: NewRun): Promise<RunRow> {
-  const { rows } = await db.query(
-    `INSERT INTO runs (id, org_id, workflow_id, workflow_version, app_id, status, input, idempotency_key,
-                       started_by_kind, started_by_id, started_by_user_id, started_by_api_key_id, started_by_display, request_id)
-     VALUES ($1, $2, $3, $4, $5, 'QUEUED', $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
-    [
-      r.id,
-      r.orgId,
-      r.workflowId,
-      r.workflowVersion,
-      r.appId,
-      JSON.stringify(r.input),
-      r.idempotencyKey,
-      r.startedByKind,
-      r.startedById,
-      r.startedByUserId,
-      r.startedByApiKeyId,
-      r.startedByDisplay,
-      r.requestId,
-    ],
+export interface NewTask {
+  id: string;
+  step: StepDefinition;
+}
+
+/** A new run (QUEUED) and all its tasks (PENDING), in one statement. */
+export async function insertRunWithTasks(db: Queryable, r: NewRun, tasks: readonly NewTask[]): Promise<{ run: RunRow; tasks: TaskRow[] }> {
+  const { rows } = await db.query<{ run: Record<string, unknown>; tasks: Array<Record<string, unknown>> }>(
+    prepared(
+      'insertRunWithTasks',
+      `WITH run AS (
+         INSERT INTO runs (id, org_id, workflow_id, workflow_version, app_id, status, input, idempotency_key,
+                           started_by_kind, started_by_id, started_by_user_id, started_by_api_key_id, started_by_display, request_id)
+         VALUES ($1, $2, $3, $4, $5, 'QUEUED', $6, $7, $8, $9, $10, $11, $12, $13)
+         RETURNING *
+       ), tasks AS (
+         INSERT INTO tasks (id, org_id, run_id, step_id, position, capability, status, depends_on, input_template, pool, labels, timeout_ms, retry, max_attempts)
+         SELECT t.id, $2, $1, t.step_id, t.position, t.capability, 'PENDING', t.depends_on, t.input_template, t.pool, t.labels, t.timeout_ms, t.retry, t.max_attempts
+           FROM jsonb_to_recordset($14::jsonb) AS t(id uuid, step_id text, position integer, capability text, depends_on text[], input_template jsonb,
+                                                    pool text, labels jsonb, timeout_ms integer, retry jsonb, max_attempts integer)
+         RETURNING *
+       )
+       SELECT (SELECT to_jsonb(run) FROM run) AS run, (SELECT coalesce(jsonb_agg(to_jsonb(tasks) ORDER BY tasks.position), '[]'::jsonb) FROM tasks) AS tasks`,
+      [
+        r.id,
+        r.orgId,
+        r.workflowId,
+        r.workflowVersion,
+        r.appId,
+        JSON.stringify(r.input),
+        r.idempotencyKey,
+        r.startedByKind,
+        r.startedById,
+        r.startedByUserId,
+        r.startedByApiKeyId,
+        r.startedByDisplay,
+        r.requestId,
+        JSON.stringify(
+          tasks.map(({ id, step }, position) => ({
+            id,
+            step_id: step.id,
+            position,
+            capability: step.capability,
+            depends_on: step.dependsOn,
+            input_template: step.input,
+            pool: step.pool,
+            labels: step.labels,
+            timeout_ms: step.timeoutMs,
+            retry: step.retry,
+            max_attempts: step.retry.maxAttempts,
+          })),
+        ),
+      ],
+    ),
   );
-  return camelRow<RunRow>(rows[0] as Record<string, unknown>);
+  const row = rows[0] as { run: Record<string, unknown>; tasks: Array<Record<string, unknown>> };
+  return { run: rowFromJson<RunRow>(row.run), tasks: row.tasks.map((t) => rowFromJson<TaskRow>(t)) };
 }
 
 export async function findRun(db: Queryable, id: string): Promise<RunRow | undefined> {
@@ -58,11 +94,6 @@ export async function lockRun(db: Queryable, id: string): Promise<RunRow | undef
   return rows[0] ? camelRow<RunRow>(rows[0] as Record<string, unknown>) : undefined;
 }
 
-export async function findRunByIdempotencyKey(db: Queryable, key: string): Promise<RunRow | undefined> {
-  const { rows } = await db.query('SELECT * FROM runs WHERE idempotency_key = $1', [key]);
-  return rows[0] ? camelRow<RunRow>(rows[0] as Record<string, unknown>) : undefined;
-}
-
 export interface RunStatusChange {
   status: RunStatus;
   /** Set started_at if it is not set yet. */
@@ -75,8 +106,10 @@ export interface RunStatusChange {
 }
 
 export async function updateRunStatus(db: Queryable, id: string, change: RunStatusChange): Promise<RunRow> {
-  const { rows } = await db.query(
-    `UPDATE runs SET
+  const { rows } = await db.query<{ run: Record<string, unknown> }>(
+    prepared(
+      'updateRunStatus',
+      `UPDATE runs SET
        status = $2,
        started_at = CASE WHEN $3 THEN coalesce(started_at, now()) ELSE started_at END,
        finished_at = CASE WHEN $4::boolean IS NULL THEN finished_at WHEN $4 THEN now() ELSE NULL END,
@@ -84,8 +117,8 @@ export async function updateRunStatus(db: Queryable, id: string, change: RunStat
        error = CASE WHEN $7 THEN $8::jsonb ELSE error END,
        cancel_reason = CASE WHEN $9 THEN $10 ELSE cancel_reason END,
        updated_at = now()
-     WHERE id = $1 RETURNING *`,
-    [
+     WHERE id = $1 RETURNING to_jsonb(runs) AS run`,
+      [
       id,
       change.status,
       change.started === true,
@@ -96,17 +129,12 @@ export async function updateRunStatus(db: Queryable, id: string, change: RunStat
       change.error === undefined || change.error === null ? null : JSON.stringify(change.error),
       change.cancelReason !== undefined,
       change.cancelReason ?? null,
-    ],
+      ],
+    ),
   );
-  return camelRow<RunRow>(rows[0] as Record<string, unknown>);
-}
-
-/** Takes `count` sequence numbers for a run's events; resolves to the last one taken. */
-export async function allocateEventSeqs(db: Queryable, runId: string, count: number): Promise<number> {
-  const { rows } = await db.query<{ last_seq: number }>('UPDATE runs SET last_seq = last_seq + $2 WHERE id = $1 RETURNING last_seq', [runId, count]);
-  const last = rows[0]?.last_seq;
-  if (last === undefined) throw new Error(`run ${runId} vanished while recording its events`);
-  return last;
+  const row = rows[0];
+  if (!row) throw new Error(`run ${id} vanished while changing its status`);
+  return rowFromJson<RunRow>(row.run);
 }
 
 export interface RunFilter {

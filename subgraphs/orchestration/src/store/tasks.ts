@@ -1,43 +1,6 @@
 import type { Queryable } from '@orchestra/lib';
-import type { StepDefinition } from '../domain/workflow-definition';
 import type { TaskStatus } from '../domain/states';
-import { camelRow, camelRows, type ErrorInfo, type TaskRow } from './rows';
-
-export interface NewTask {
-  id: string;
-  step: StepDefinition;
-}
-
-/** All tasks of a new run, PENDING. */
-export async function insertTasks(db: Queryable, orgId: string, runId: string, tasks: readonly NewTask[]): Promise<TaskRow[]> {
-  const { rows } = await db.query(
-    `INSERT INTO tasks (id, org_id, run_id, step_id, position, capability, status, depends_on, input_template, pool, labels, timeout_ms, retry, max_attempts)
-     SELECT t.id, $1, $2, t.step_id, t.position, t.capability, 'PENDING', t.depends_on, t.input_template, t.pool, t.labels, t.timeout_ms, t.retry, t.max_attempts
-       FROM jsonb_to_recordset($3::jsonb) AS t(id uuid, step_id text, position integer, capability text, depends_on text[], input_template jsonb,
-                                               pool text, labels jsonb, timeout_ms integer, retry jsonb, max_attempts integer)
-     RETURNING *`,
-    [
-      orgId,
-      runId,
-      JSON.stringify(
-        tasks.map(({ id, step }, position) => ({
-          id,
-          step_id: step.id,
-          position,
-          capability: step.capability,
-          depends_on: step.dependsOn,
-          input_template: step.input,
-          pool: step.pool,
-          labels: step.labels,
-          timeout_ms: step.timeoutMs,
-          retry: step.retry,
-          max_attempts: step.retry.maxAttempts,
-        })),
-      ),
-    ],
-  );
-  return camelRows<TaskRow>(rows as Array<Record<string, unknown>>);
-}
+import { camelRow, camelRows, prepared, rowFromJson, type ErrorInfo, type TaskRow } from './rows';
 
 export async function findTask(db: Queryable, id: string): Promise<TaskRow | undefined> {
   const { rows } = await db.query('SELECT * FROM tasks WHERE id = $1', [id]);
@@ -55,44 +18,59 @@ export async function listTasksOfRuns(db: Queryable, runIds: readonly string[]):
   return camelRows<TaskRow>(rows as Array<Record<string, unknown>>);
 }
 
-/** A task gets a new attempt and waits for dispatch. */
-export async function queueTask(db: Queryable, id: string, attemptId: string): Promise<TaskRow> {
-  const { rows } = await db.query(
-    `UPDATE tasks SET status = 'QUEUED', current_attempt_id = $2, attempts = attempts + 1,
-                      queued_at = coalesce(queued_at, now()), updated_at = now()
-      WHERE id = $1 RETURNING *`,
-    [id, attemptId],
-  );
-  return camelRow<TaskRow>(rows[0] as Record<string, unknown>);
+/** What a run has left once one of its steps succeeded (read under the run's lock, after the change). */
+export interface RunProgress {
+  /** PENDING tasks that depend on the step and whose dependencies have now all succeeded, in step order. */
+  ready: TaskRow[];
+  /** Tasks of the run that have not succeeded. */
+  openTasks: number;
+  /** When none is open: the run's output, the outputs of the steps nothing depends on. */
+  output: Record<string, unknown> | null;
 }
 
-/** The claimed attempt's task is RUNNING with its resolved input (started_at kept from an earlier attempt). */
-export async function startTask(db: Queryable, id: string, attemptId: string, input: unknown): Promise<TaskRow | undefined> {
-  const { rows } = await db.query(
-    `UPDATE tasks SET status = 'RUNNING', input = $3, started_at = coalesce(started_at, now()), updated_at = now()
-      WHERE id = $1 AND current_attempt_id = $2 AND status = 'QUEUED' RETURNING *`,
-    [id, attemptId, JSON.stringify(input)],
+/**
+ * Reads only what a success changes: the step's dependents that became ready and whether the run is
+ * complete (not every task of the run, which a large run would pay for on every result).
+ */
+export async function runProgressAfter(db: Queryable, runId: string, stepId: string): Promise<RunProgress> {
+  const { rows } = await db.query<{ ready: Array<Record<string, unknown>>; open_tasks: number; output: Record<string, unknown> | null }>(
+    prepared(
+      'runProgressAfter',
+      `WITH ready AS (
+       SELECT t.* FROM tasks t
+        WHERE t.run_id = $1 AND t.status = 'PENDING' AND $2 = ANY(t.depends_on)
+          AND NOT EXISTS (SELECT 1 FROM tasks d WHERE d.run_id = $1 AND d.step_id = ANY(t.depends_on) AND d.status <> 'SUCCEEDED')
+     ), open AS (
+       SELECT count(*)::int AS n FROM tasks WHERE run_id = $1 AND status <> 'SUCCEEDED'
+     )
+     SELECT (SELECT coalesce(jsonb_agg(to_jsonb(ready) ORDER BY ready.position), '[]'::jsonb) FROM ready) AS ready,
+            open.n AS open_tasks,
+            CASE WHEN open.n = 0 THEN
+              (SELECT coalesce(jsonb_object_agg(l.step_id, l.output), '{}'::jsonb) FROM tasks l
+                WHERE l.run_id = $1 AND NOT EXISTS (SELECT 1 FROM tasks d WHERE d.run_id = $1 AND l.step_id = ANY(d.depends_on)))
+            END AS output
+       FROM open`,
+      [runId, stepId],
+    ),
   );
-  return rows[0] ? camelRow<TaskRow>(rows[0] as Record<string, unknown>) : undefined;
-}
-
-export async function succeedTask(db: Queryable, id: string, attemptId: string, output: unknown): Promise<TaskRow | undefined> {
-  const { rows } = await db.query(
-    `UPDATE tasks SET status = 'SUCCEEDED', output = $3, error = NULL, progress = 1, finished_at = now(), updated_at = now()
-      WHERE id = $1 AND current_attempt_id = $2 AND status = 'RUNNING' RETURNING *`,
-    [id, attemptId, JSON.stringify(output ?? null)],
-  );
-  return rows[0] ? camelRow<TaskRow>(rows[0] as Record<string, unknown>) : undefined;
+  const row = rows[0] as { ready: Array<Record<string, unknown>>; open_tasks: number; output: Record<string, unknown> | null };
+  return { ready: row.ready.map((t) => rowFromJson<TaskRow>(t)), openTasks: row.open_tasks, output: row.output };
 }
 
 /** Ends a task (FAILED or CANCELLED) from any state that is not final. */
 export async function finishTask(db: Queryable, id: string, status: Extract<TaskStatus, 'FAILED' | 'CANCELLED'>, error: ErrorInfo | null): Promise<TaskRow | undefined> {
+  return (await finishTasks(db, [id], status, error))[0];
+}
+
+/** finishTask for several tasks at once; resolves to those that were not final (now ended). */
+export async function finishTasks(db: Queryable, ids: readonly string[], status: Extract<TaskStatus, 'FAILED' | 'CANCELLED'>, error: ErrorInfo | null): Promise<TaskRow[]> {
+  if (ids.length === 0) return [];
   const { rows } = await db.query(
     `UPDATE tasks SET status = $2, error = coalesce($3::jsonb, error), finished_at = now(), updated_at = now()
-      WHERE id = $1 AND status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED') RETURNING *`,
-    [id, status, error === null ? null : JSON.stringify(error)],
+      WHERE id = ANY($1::uuid[]) AND status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED') RETURNING *`,
+    [ids, status, error === null ? null : JSON.stringify(error)],
   );
-  return rows[0] ? camelRow<TaskRow>(rows[0] as Record<string, unknown>) : undefined;
+  return camelRows<TaskRow>(rows as Array<Record<string, unknown>>);
 }
 
 /** The task's last error, kept while it waits for its retry. */

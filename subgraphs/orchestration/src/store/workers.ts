@@ -89,32 +89,18 @@ export async function listWorkers(db: Queryable, filter: WorkerFilter): Promise<
 }
 
 /**
- * Live workers that can run a task (pool, capability, every label), least loaded first, with their
- * running count. The caller locks the one it picks and counts again (lockWorkerSlots).
+ * Gives a worker one slot row per slot it offers (store/dispatch.ts claims them). Slots beyond a
+ * smaller new total go when free; a busy one stays until its attempt ends and is never claimed again.
  */
-export async function dispatchCandidates(db: Queryable, pool: string, capability: string, labels: Record<string, string>, exclude: readonly string[]): Promise<WorkerRow[]> {
-  const { rows } = await db.query(
-    `SELECT w.*, r.running FROM workers w
-       CROSS JOIN LATERAL (SELECT count(*)::int AS running FROM task_attempts a WHERE a.worker_id = w.id AND a.status = 'RUNNING') r
-      WHERE w.status = 'ONLINE' AND w.lease_expires_at > now() AND w.pool = $1 AND $2 = ANY(w.capabilities)
-        AND w.labels @> $3::jsonb AND NOT (w.id = ANY($4::text[])) AND r.running < w.slots_total
-      ORDER BY r.running::float / greatest(w.slots_total, 1), random()
-      LIMIT 10`,
-    [pool, capability, JSON.stringify(labels), exclude],
+export async function syncWorkerSlots(db: Queryable, workerId: string, slotsTotal: number): Promise<void> {
+  await db.query(
+    `WITH added AS (
+       INSERT INTO worker_slots (worker_id, slot) SELECT $1, g FROM generate_series(0, $2::int - 1) AS g
+       ON CONFLICT (worker_id, slot) DO NOTHING
+     )
+     DELETE FROM worker_slots WHERE worker_id = $1 AND slot >= $2::int AND attempt_id IS NULL`,
+    [workerId, slotsTotal],
   );
-  return camelRows<WorkerRow>(rows as Array<Record<string, unknown>>);
-}
-
-/**
- * Locks a worker row (so claims on it are serialized) and counts its RUNNING attempts after the
- * lock: a fresh statement sees every claim committed before it. Undefined when it is not ONLINE.
- */
-export async function lockWorkerSlots(db: Queryable, id: string): Promise<{ slotsTotal: number; running: number } | undefined> {
-  const { rows } = await db.query<{ slots_total: number }>(`SELECT slots_total FROM workers WHERE id = $1 AND status = 'ONLINE' AND lease_expires_at > now() FOR UPDATE`, [id]);
-  const worker = rows[0];
-  if (!worker) return undefined;
-  const counted = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM task_attempts WHERE worker_id = $1 AND status = 'RUNNING'`, [id]);
-  return { slotsTotal: worker.slots_total, running: counted.rows[0]?.n ?? 0 };
 }
 
 /** Capabilities advertised by workers that are ONLINE now. */
@@ -123,9 +109,13 @@ export async function advertisedCapabilities(db: Queryable): Promise<string[]> {
   return rows.map((r) => r.capability);
 }
 
-export async function workerPools(db: Queryable): Promise<string[]> {
-  const { rows } = await db.query<{ pool: string }>(`SELECT DISTINCT pool FROM workers WHERE status = 'ONLINE'`);
-  return rows.map((r) => r.pool);
+/** Slots of the ONLINE workers of each pool (or of one pool). */
+export async function poolSlots(db: Queryable, pool?: string): Promise<Map<string, number>> {
+  const { rows } = await db.query<{ pool: string; slots: number }>(
+    `SELECT pool, sum(slots_total)::int AS slots FROM workers WHERE status = 'ONLINE' AND ($1::text IS NULL OR pool = $1) GROUP BY pool`,
+    [pool ?? null],
+  );
+  return new Map(rows.map((r) => [r.pool, r.slots]));
 }
 
 /** Forgets workers that left more than `olderThanMs` ago. */
