@@ -1,4 +1,4 @@
-import { createCoalescer } from './coalescer';
+import { createBatcher, createCoalescer } from './coalescer';
 
 /** A flush the test finishes by hand, recording what each flush was given. */
 function controlledFlush() {
@@ -60,3 +60,60 @@ describe('createCoalescer', () => {
     expect(batches).toEqual([]);
   });
 });
+
+describe('createBatcher', () => {
+  /** An apply the test finishes by hand; it answers each request with its double, or fails a batch holding a 13. */
+  function controlledApply() {
+    const batches: number[][] = [];
+    const pending: Array<() => void> = [];
+    const apply = (requests: number[]) =>
+      new Promise<number[]>((resolve, reject) => {
+        batches.push(requests);
+        pending.push(() => (requests.includes(13) ? reject(new Error(`unlucky batch ${requests.join(',')}`)) : resolve(requests.map((r) => r * 2))));
+      });
+    /** Finishes the applies started so far, one at a time, until none is pending. */
+    const finishAll = async () => {
+      while (pending.length > 0) {
+        pending.shift()!();
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    return { apply, batches, finishAll };
+  }
+
+  it('applies a lone request at once and the requests made meanwhile together, each getting its own result', async () => {
+    const { apply, batches, finishAll } = controlledApply();
+    const request = createBatcher({ apply, maxBatch: 10 });
+    const results = [request(1), request(2), request(3), request(4)];
+    expect(batches).toEqual([[1]]);
+    await finishAll();
+    expect(await Promise.all(results)).toEqual([2, 4, 6, 8]);
+    expect(batches).toEqual([[1], [2, 3, 4]]);
+  });
+
+  it('takes at most maxBatch requests per batch', async () => {
+    const { apply, batches, finishAll } = controlledApply();
+    const request = createBatcher({ apply, maxBatch: 2 });
+    const results = [1, 2, 3, 4, 5, 6].map((n) => request(n));
+    await finishAll();
+    expect(await Promise.all(results)).toEqual([2, 4, 6, 8, 10, 12]);
+    expect(batches).toEqual([[1], [2, 3], [4, 5], [6]]);
+  });
+
+  it('applies the requests of a failed batch one by one, so only the bad one fails', async () => {
+    const { apply, batches, finishAll } = controlledApply();
+    const failures: number[] = [];
+    const request = createBatcher({ apply, maxBatch: 10, onBatchFailure: (_error, size) => failures.push(size) });
+    const results = [1, 2, 13, 4].map((n) => settledValue(request(n)));
+    await finishAll();
+    expect(await Promise.all(results)).toEqual([2, 4, 'failed: unlucky batch 13', 8]);
+    expect(batches).toEqual([[1], [2, 13, 4], [2], [13], [4]]);
+    expect(failures).toEqual([3]);
+  });
+});
+
+const settledValue = async <T>(p: Promise<T>): Promise<T | string> =>
+  p.then(
+    (v) => v,
+    (error: Error) => `failed: ${error.message}`,
+  );

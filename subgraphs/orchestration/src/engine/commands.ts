@@ -5,12 +5,12 @@ import { collectTemplates, parseTemplate, resolveTemplates, TemplateError } from
 import { BUILTIN_CAPABILITIES, validateSteps, type StepInput } from '../domain/workflow-definition';
 import { findDeadLetter, markRunDeadLettersReplayed } from '../store/dead-letters';
 import type { RunRow, WorkflowRow, WorkflowVersionRow } from '../store/rows';
-import { insertRunWithTasks, lockRun } from '../store/runs';
+import { insertRunStart, lockRun, type NewRun } from '../store/runs';
 import { resetTask } from '../store/tasks';
 import { advertisedCapabilities } from '../store/workers';
 import { findWorkflowById, insertWorkflow, insertWorkflowVersion, lookupRunStart, nextWorkflowVersion, updateWorkflow } from '../store/workflows';
 import { SERVICE, type Engine } from './engine';
-import { cancelOpenTasks, queueReadyTasks, setRunStatus, tasksOfRun, type TransitionContext } from './transitions';
+import { cancelOpenTasks, planAttempts, queueReadyTasks, setRunStatus, tasksOfRun, type TransitionContext } from './transitions';
 
 const MAX_RUN_INPUT_BYTES = 256 * 1024;
 const WORKFLOW_NAME = /^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,119}$/;
@@ -171,9 +171,7 @@ export async function startRun(engine: Engine, principal: Principal, input: Star
       const number = versionWanted === 0 ? workflow.latestVersion : versionWanted;
       if (!version) throw new AppError('NOT_FOUND', `workflow "${workflow.name}" has no version ${number}`, { reason: 'WORKFLOW_VERSION_NOT_FOUND', field: 'input.version' });
       checkInputReferences(version, runInput);
-      const { run, tasks } = await insertRunWithTasks(
-        ctx.tx,
-        {
+      const newRun: NewRun = {
         id: newId(),
         orgId: principal.orgId as string,
         workflowId: workflow.id,
@@ -187,11 +185,17 @@ export async function startRun(engine: Engine, principal: Principal, input: Star
         startedByApiKeyId: principal.apiKeyId ?? null,
         startedByDisplay: principal.display ?? null,
         requestId: principal.requestId,
-        },
-        version.steps.map((step) => ({ id: newId(), step })),
+      };
+      const newTasks = version.steps.map((step) => ({ id: newId(), step }));
+      // Everything the start writes is one statement: the run, its tasks, the first attempts of
+      // the tasks without dependencies (queued, in the outbox) and the events of all that.
+      ctx.effects.event(newRun, { kind: 'RUN_STATUS', runStatus: 'QUEUED', message: `started by ${actorOf(principal)} (workflow "${workflow.name}" v${number})` });
+      const attempts = planAttempts(
+        ctx,
+        newRun,
+        newTasks.filter(({ step }) => step.dependsOn.length === 0).map(({ id, step }) => ({ id, stepId: step.id, status: 'PENDING' as const, attempts: 0, pool: step.pool })),
       );
-      ctx.effects.event(run, { kind: 'RUN_STATUS', runStatus: 'QUEUED', message: `started by ${actorOf(principal)} (workflow "${workflow.name}" v${number})` });
-      await queueReadyTasks(ctx, run, tasks);
+      const { run, tasks } = await insertRunStart(ctx.tx, { run: newRun, tasks: newTasks, attempts, events: ctx.effects.takeNewRunEvents(newRun.id) });
       await recordAudit(ctx.tx, SERVICE, principal, {
         action: 'run.start',
         targetType: 'Run',

@@ -3,16 +3,17 @@ import { grpc, serverStreamCall, type Logger, type Redis } from '@orchestra/lib'
 import type { automationV1 } from '@orchestra/proto';
 import { referencedSteps, resolveTemplates, TemplateError } from '../domain/templates';
 import { endAttempt } from '../store/attempts';
-import { lockRunWithAttempt, lockRunWithTask, startAttemptOnFreeSlot, succeededStepOutputs } from '../store/dispatch';
+import { attemptsWithTasks, lockRuns, startAttemptOnFreeSlot, succeededStepOutputs, tasksByIds } from '../store/dispatch';
 import { isDispatcherAlive } from '../store/dispatchers';
 import { deleteOutbox } from '../store/outbox';
 import type { AttemptRow, ErrorInfo, RunRow, TaskRow, WorkerRow } from '../store/rows';
 import { lockRun } from '../store/runs';
 import { updateTaskProgress } from '../store/tasks';
 import type { InFlightCall } from './cancellations';
+import { createBatcher } from './coalescer';
 import type { Engine } from './engine';
 import { queueNameOf, type AttemptJob } from './task-queues';
-import { applyAttemptOutcome, failTask, setRunStatus, type AttemptOutcome, type TransitionContext } from './transitions';
+import { applyAttemptOutcome, failTask, runStatusChanged, type AttemptOutcome, type TransitionContext } from './transitions';
 
 /**
  * The dispatcher (DESIGN.md §4): a BullMQ worker per worker pool. For each queued attempt it claims
@@ -56,6 +57,9 @@ const TRANSPORT_CODES = new Set([grpc.status.UNAVAILABLE, grpc.status.INTERNAL, 
 const LOG_LEVELS: Record<number, string> = { 1: 'DEBUG', 2: 'INFO', 3: 'WARN', 4: 'ERROR' };
 /** Looks for a free slot a queued attempt takes in this process before it goes back to the queue delayed. */
 const MAX_LOCAL_SLOT_WAITS = 4;
+/** Claims (or results) applied in one transaction, at most. */
+const BATCH_MAX = 64;
+const BATCHES_AT_ONCE = Number(process.env['XB'] ?? 2);
 
 export interface DispatcherOptions {
   engine: Engine;
@@ -116,79 +120,126 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
     promoteDelayed(pool);
   };
 
-  async function claim(attemptId: string, runId: string): Promise<Claim> {
-    return engine.change(null, async (ctx): Promise<Claim> => {
-      const locked = await lockRunWithAttempt(ctx.tx, runId, attemptId);
-      if (!locked) return { kind: 'drop', reason: 'run not found' };
-      let run = locked.run;
-      const { attempt, task } = locked;
-      if (!attempt) return { kind: 'drop', reason: 'attempt not found' };
+  /**
+   * Decides about one queued attempt inside a claim transaction that holds its run's lock:
+   * `attempt` and `task` were read after that lock was taken. Resolves to the decision, the run as
+   * it is now, and whether other tasks of the run may have changed (a later claim of the same
+   * batch then reads its rows again).
+   */
+  async function claimOne(ctx: TransitionContext, run: RunRow, attempt: AttemptRow | undefined, task: TaskRow | undefined): Promise<{ claim: Claim; run: RunRow; changedRun: boolean }> {
+    const decided = (claim: Claim, changedRun = false) => ({ claim, run, changedRun });
+    if (!attempt) return decided({ kind: 'drop', reason: 'attempt not found' });
+    const attemptId = attempt.id;
 
-      if (attempt.status === 'RUNNING') {
-        // Delivered again while RUNNING: the job's previous holder stalled or died.
-        if (cancellations.inFlight().some((c) => c.attemptId === attemptId)) return { kind: 'drop', reason: 'already executing here' };
-        const holder = attempt.dispatcherId;
-        if (holder !== null && holder !== dispatcherId && (await isDispatcherAlive(ctx.tx, holder, new Date(Date.now() - config.DISPATCHER_LEASE_TTL_MS)))) {
-          return { kind: 'drop', reason: 'another live dispatcher runs it' };
-        }
-        if (task) {
-          await applyAttemptOutcome(ctx, run, task, attemptId, {
-            kind: 'lost',
-            error: { code: 'DISPATCHER_LOST', message: 'the dispatcher that ran it went away', retryable: true },
-            countsAsLost: false,
-          });
-          ctx.effects.cancel.push({ attemptId, workerId: attempt.workerId, reason: 'reassigned: its dispatcher went away' });
-        }
-        return { kind: 'drop', reason: 'its dispatcher went away: a new attempt was queued' };
+    if (attempt.status === 'RUNNING') {
+      // Delivered again while RUNNING: the job's previous holder stalled or died.
+      if (cancellations.inFlight().some((c) => c.attemptId === attemptId)) return decided({ kind: 'drop', reason: 'already executing here' });
+      const holder = attempt.dispatcherId;
+      if (holder !== null && holder !== dispatcherId && (await isDispatcherAlive(ctx.tx, holder, new Date(Date.now() - config.DISPATCHER_LEASE_TTL_MS)))) {
+        return decided({ kind: 'drop', reason: 'another live dispatcher runs it' });
       }
-      if (attempt.status !== 'QUEUED') return { kind: 'drop', reason: `attempt is ${attempt.status}` };
-      if (!task || task.currentAttemptId !== attemptId || task.status !== 'QUEUED') return { kind: 'drop', reason: 'task moved on' };
-      if (run.status !== 'QUEUED' && run.status !== 'RUNNING') return { kind: 'drop', reason: `run is ${run.status}` };
-      const notBefore = attempt.availableAt.getTime() - Date.now();
-      if (notBefore > 10) return { kind: 'wait', cause: 'backoff', delayMs: notBefore, reason: 'retry backoff' };
-
-      let input: unknown;
-      try {
-        const template = task.inputTemplate ?? {};
-        const steps = await succeededStepOutputs(ctx.tx, run.id, referencedSteps(template));
-        input = resolveTemplates(template, { input: run.input, steps, run: { id: run.id } });
-      } catch (error) {
-        if (!(error instanceof TemplateError)) throw error;
-        const failure: ErrorInfo = { code: 'TEMPLATE_ERROR', message: `step "${task.stepId}": ${error.message}`, retryable: false };
-        const failed = await endAttempt(ctx.tx, attemptId, ['QUEUED'], 'FAILED', failure);
-        await deleteOutbox(ctx.tx, [attemptId]);
-        await failTask(ctx, run, task, failed ?? attempt, failure);
-        return { kind: 'drop', reason: 'input templates do not resolve' };
+      if (task) {
+        const lost = await applyAttemptOutcome(ctx, run, task, attemptId, {
+          kind: 'lost',
+          error: { code: 'DISPATCHER_LOST', message: 'the dispatcher that ran it went away', retryable: true },
+          countsAsLost: false,
+        });
+        run = lost.run;
+        ctx.effects.cancel.push({ attemptId, workerId: attempt.workerId, reason: 'reassigned: its dispatcher went away' });
       }
+      return decided({ kind: 'drop', reason: 'its dispatcher went away: a new attempt was queued' }, true);
+    }
+    if (attempt.status !== 'QUEUED') return decided({ kind: 'drop', reason: `attempt is ${attempt.status}` });
+    if (!task || task.currentAttemptId !== attemptId || task.status !== 'QUEUED') return decided({ kind: 'drop', reason: 'task moved on' });
+    if (run.status !== 'QUEUED' && run.status !== 'RUNNING') return decided({ kind: 'drop', reason: `run is ${run.status}` });
+    const notBefore = attempt.availableAt.getTime() - Date.now();
+    if (notBefore > 10) return decided({ kind: 'wait', cause: 'backoff', delayMs: notBefore, reason: 'retry backoff' });
 
-      const avoided = workerClients.avoided();
-      const worker = await startAttemptOnFreeSlot(ctx.tx, {
-        attemptId,
-        taskId: task.id,
-        dispatcherId,
-        pool: task.pool,
-        capability: task.capability,
-        labels: task.labels,
-        avoidWorkerIds: avoided.workerIds,
-        avoidEndpoints: avoided.endpoints,
-        input,
-      });
-      if (!worker) return { kind: 'wait', cause: 'no-slot', reason: `no live worker with a free slot for ${task.capability} in pool ${task.pool}` };
+    let input: unknown;
+    try {
+      const template = task.inputTemplate ?? {};
+      const steps = await succeededStepOutputs(ctx.tx, run.id, referencedSteps(template));
+      input = resolveTemplates(template, { input: run.input, steps, run: { id: run.id } });
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+      const failure: ErrorInfo = { code: 'TEMPLATE_ERROR', message: `step "${task.stepId}": ${error.message}`, retryable: false };
+      const failed = await endAttempt(ctx.tx, attemptId, ['QUEUED'], 'FAILED', failure);
+      await deleteOutbox(ctx.tx, [attemptId]);
+      run = await failTask(ctx, run, task, failed ?? attempt, failure);
+      return decided({ kind: 'drop', reason: 'input templates do not resolve' }, true);
+    }
 
-      if (run.status === 'QUEUED') run = await setRunStatus(ctx, run, { status: 'RUNNING', started: true });
-      const claimed: AttemptRow = { ...attempt, status: 'RUNNING', workerId: worker.id, dispatcherId, startedAt: new Date() };
-      ctx.effects.event(run, {
-        kind: 'TASK_STATUS',
-        taskId: task.id,
-        stepId: task.stepId,
-        taskStatus: 'RUNNING',
-        attemptId,
-        attempt: claimed.attempt,
-        message: `attempt ${claimed.attempt - task.attemptsAtReset} of ${task.maxAttempts} on worker ${worker.id}`,
-      });
-      return { kind: 'claimed', run, task: { ...task, status: 'RUNNING', input }, attempt: claimed, worker, input };
+    const avoided = workerClients.avoided();
+    const started = await startAttemptOnFreeSlot(ctx.tx, {
+      runId: run.id,
+      attemptId,
+      taskId: task.id,
+      dispatcherId,
+      pool: task.pool,
+      capability: task.capability,
+      labels: task.labels,
+      avoidWorkerIds: avoided.workerIds,
+      avoidEndpoints: avoided.endpoints,
+      input,
     });
+    if (!started) return decided({ kind: 'wait', cause: 'no-slot', reason: `no live worker with a free slot for ${task.capability} in pool ${task.pool}` });
+    const { worker, startedRun } = started;
+    if (startedRun) run = runStatusChanged(ctx, run, startedRun);
+    const claimed: AttemptRow = { ...attempt, status: 'RUNNING', workerId: worker.id, dispatcherId, startedAt: new Date() };
+    ctx.effects.event(run, {
+      kind: 'TASK_STATUS',
+      taskId: task.id,
+      stepId: task.stepId,
+      taskStatus: 'RUNNING',
+      attemptId,
+      attempt: claimed.attempt,
+      message: `attempt ${claimed.attempt - task.attemptsAtReset} of ${task.maxAttempts} on worker ${worker.id}`,
+    });
+    return decided({ kind: 'claimed', run, task: { ...task, status: 'RUNNING', input }, attempt: claimed, worker, input });
   }
+
+  /** Claims queued attempts in one transaction: their runs locked in id order, then their rows read. */
+  async function claimAll(ctx: TransitionContext, requests: readonly AttemptJob[]): Promise<Claim[]> {
+    const runs = await lockRuns(
+      ctx.tx,
+      requests.map((r) => r.runId),
+    );
+    const rows = await attemptsWithTasks(
+      ctx.tx,
+      requests.map((r) => r.attemptId),
+    );
+    const changedRuns = new Set<string>();
+    const seen = new Set<string>();
+    const decisions: Claim[] = [];
+    for (const { attemptId, runId } of requests) {
+      const run = runs.get(runId);
+      if (!run) {
+        decisions.push({ kind: 'drop', reason: 'run not found' });
+        continue;
+      }
+      if (seen.has(attemptId)) {
+        decisions.push({ kind: 'drop', reason: 'delivered twice at once' });
+        continue;
+      }
+      seen.add(attemptId);
+      let row = rows.get(attemptId);
+      if (changedRuns.has(runId)) row = (await attemptsWithTasks(ctx.tx, [attemptId])).get(attemptId);
+      const attempt = row?.attempt.runId === runId ? row.attempt : undefined;
+      const decision = await claimOne(ctx, run, attempt, attempt ? row?.task : undefined);
+      runs.set(runId, decision.run);
+      if (decision.changedRun) changedRuns.add(runId);
+      decisions.push(decision.claim);
+    }
+    return decisions;
+  }
+
+  // Claims that arrive while a claim transaction runs go together into the next one.
+  const claim = createBatcher<AttemptJob, Claim>({
+    apply: (requests) => engine.change(null, (ctx) => claimAll(ctx, requests)),
+    maxBatch: BATCH_MAX,
+    parallel: BATCHES_AT_ONCE,
+    onBatchFailure: (error, size) => log.warn('a batch of claims failed: claiming them one by one', { err: error, size }),
+  });
 
   /**
    * Buffers progress and log events of one attempt and writes them in batches (one transaction
@@ -298,6 +349,56 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
     });
   }
 
+  /** The outcome of an Execute call, to apply with its last buffered progress and log events. */
+  interface AttemptResult {
+    runId: string;
+    taskId: string;
+    attemptId: string;
+    outcome: AttemptOutcome;
+    /** Records the attempt's events still buffered (the run is locked). */
+    record: (ctx: TransitionContext) => Promise<void>;
+  }
+
+  /** Applies results in one transaction: their runs locked in id order, then their tasks read. */
+  async function applyResults(ctx: TransitionContext, results: readonly AttemptResult[]): Promise<Array<{ applied: boolean; reason?: string }>> {
+    const runs = await lockRuns(
+      ctx.tx,
+      results.map((r) => r.runId),
+    );
+    const tasks = await tasksByIds(
+      ctx.tx,
+      results.map((r) => r.taskId),
+    );
+    // A failure or a lost attempt may change other tasks of its run (cancel them, queue a new
+    // attempt): later results of that run read their task again.
+    const changedRuns = new Set<string>();
+    const applied: Array<{ applied: boolean; reason?: string }> = [];
+    for (const result of results) {
+      const run = runs.get(result.runId);
+      let task = tasks.get(result.taskId);
+      if (run && changedRuns.has(run.id)) task = (await tasksByIds(ctx.tx, [result.taskId])).get(result.taskId);
+      if (!run || task?.runId !== run.id) {
+        applied.push({ applied: false, reason: 'run or task gone' });
+        continue;
+      }
+      await result.record(ctx);
+      const outcome = await applyAttemptOutcome(ctx, run, task, result.attemptId, result.outcome);
+      runs.set(run.id, outcome.run);
+      if (result.outcome.kind !== 'succeeded' || !outcome.applied) changedRuns.add(run.id);
+      applied.push(outcome);
+    }
+    return applied;
+  }
+
+  // Results that arrive while a result transaction runs go together into the next one (the
+  // siblings of a fan-out finishing together no longer queue on their run's lock one by one).
+  const applyResult = createBatcher<AttemptResult, { applied: boolean; reason?: string }>({
+    apply: (results) => engine.change(null, (ctx) => applyResults(ctx, results)),
+    maxBatch: BATCH_MAX,
+    parallel: BATCHES_AT_ONCE,
+    onBatchFailure: (error, size) => log.warn('a batch of results failed: applying them one by one', { err: error, size }),
+  });
+
   async function execute(c: Extract<Claim, { kind: 'claimed' }>): Promise<void> {
     const { run, task, attempt, worker, input } = c;
     const callLog = log.child({ runId: run.id, orgId: run.orgId, taskId: task.id, stepId: task.stepId, attemptId: attempt.id, attempt: attempt.attempt, workerId: worker.id });
@@ -367,12 +468,7 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
       callLog.info('task attempt stopped', { reason: call.reason });
     } else {
       const rest = await events.rest();
-      const applied = await engine.change(null, async (ctx) => {
-        const locked = await lockRunWithTask(ctx.tx, run.id, task.id);
-        if (!locked?.task) return { applied: false, reason: 'run or task gone' };
-        await events.record(ctx, rest);
-        return applyAttemptOutcome(ctx, locked.run, locked.task, attempt.id, outcome);
-      });
+      const applied = await applyResult({ runId: run.id, taskId: task.id, attemptId: attempt.id, outcome, record: (ctx) => events.record(ctx, rest) });
       if (applied.applied) {
         const fields = { outcome: outcome.kind, durationMs: Date.now() - startedAt, ...(outcome.kind === 'succeeded' ? {} : { error: outcome.error }) };
         if (outcome.kind === 'succeeded') callLog.info('task attempt succeeded', fields);
@@ -388,11 +484,11 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
   const processor = async (job: Job<AttemptJob>, token?: string): Promise<void> => {
     const { attemptId, runId } = job.data;
     const pool = job.queueName.replace(/^tasks-/, '');
-    let decision = await claim(attemptId, runId);
+    let decision = await claim(job.data);
     for (let looks = 1; decision.kind === 'wait' && decision.cause === 'no-slot' && looks < MAX_LOCAL_SLOT_WAITS && !draining; looks += 1) {
       claims.inc({ decision: 'wait' });
       if (!(await waitForSlot(pool, config.DISPATCH_RETRY_DELAY_MS))) break;
-      decision = await claim(attemptId, runId);
+      decision = await claim(job.data);
     }
     claims.inc({ decision: decision.kind });
     if (decision.kind === 'wait') {

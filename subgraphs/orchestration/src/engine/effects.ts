@@ -54,6 +54,19 @@ export class TransactionEffects {
     entry.events.push({ at: new Date().toISOString(), fields: { ...EMPTY, ...fields } });
   }
 
+  /**
+   * The events recorded so far for a run this transaction creates, numbered 1, 2, ...: the
+   * statement that inserts the run writes them (and sets its last_seq); they are published after commit.
+   */
+  takeNewRunEvents(runId: string): RunEvent[] {
+    const entry = this.pending.get(runId);
+    if (!entry) return [];
+    this.pending.delete(runId);
+    const events = entry.events.map(({ at, fields }, i): RunEvent => ({ ...fields, runId, orgId: entry.orgId, workflowId: entry.workflowId, at, seq: i + 1 }));
+    this.events.push(...events);
+    return events;
+  }
+
   /** Takes the seqs (locking each run's row until commit) and inserts the recorded events, in one statement. */
   async writeEvents(tx: PoolClient): Promise<void> {
     const batches = [...this.pending]

@@ -1,6 +1,6 @@
 import type { Logger, PoolClient } from '@orchestra/lib';
 import { orphanedAttempts, runningAttemptsOnDeadWorkers } from '../store/attempts';
-import { lockRunWithAttempt } from '../store/dispatch';
+import { attemptsWithTasks, lockRuns } from '../store/dispatch';
 import { pruneDispatchers, touchDispatcher } from '../store/dispatchers';
 import { enqueuedOutbox, outboxPools, unenqueuedOutbox } from '../store/outbox';
 import type { AttemptRow } from '../store/rows';
@@ -45,9 +45,10 @@ export function createReconciler({ engine, dispatcher, dispatcherId, schema }: {
 
   const retryLost = async (attempt: AttemptRow, code: 'WORKER_LOST' | 'DISPATCHER_LOST', message: string): Promise<boolean> =>
     engine.change(null, async (ctx) => {
-      const locked = await lockRunWithAttempt(ctx.tx, attempt.runId, attempt.id);
-      if (!locked?.task || locked.attempt?.status !== 'RUNNING') return false;
-      const { applied } = await applyAttemptOutcome(ctx, locked.run, locked.task, attempt.id, { kind: 'lost', error: { code, message, retryable: true }, countsAsLost: true });
+      const run = (await lockRuns(ctx.tx, [attempt.runId])).get(attempt.runId);
+      const current = (await attemptsWithTasks(ctx.tx, [attempt.id])).get(attempt.id);
+      if (!run || current?.attempt.status !== 'RUNNING') return false;
+      const { applied } = await applyAttemptOutcome(ctx, run, current.task, attempt.id, { kind: 'lost', error: { code, message, retryable: true }, countsAsLost: true });
       // Whoever still holds the call or runs the executor lets go of it.
       ctx.effects.cancel.push({ attemptId: attempt.id, workerId: attempt.workerId, reason: message });
       return applied;

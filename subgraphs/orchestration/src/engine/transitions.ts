@@ -6,7 +6,7 @@ import { insertDeadLetter } from '../store/dead-letters';
 import { deleteOutbox } from '../store/outbox';
 import type { AttemptRow, ErrorInfo, RunRow, TaskRow } from '../store/rows';
 import { updateRunStatus, type RunStatusChange } from '../store/runs';
-import { finishTask, finishTasks, listTasksOfRuns, recordTaskError, runProgressAfter } from '../store/tasks';
+import { advanceRunAfter, finishTask, finishTasks, listTasksOfRuns, recordTaskError } from '../store/tasks';
 import type { TransactionEffects } from './effects';
 
 /**
@@ -33,10 +33,25 @@ export async function setRunStatus(ctx: TransitionContext, run: RunRow, change: 
   return updated;
 }
 
+/**
+ * Records a run status change that a statement of the dispatch path made along with its other
+ * writes (its SQL guards the status it moves from), checked against the state machine like setRunStatus.
+ */
+export function runStatusChanged(ctx: TransitionContext, before: RunRow, after: RunRow, message: string | null = null): RunRow {
+  if (!canRunTransition(before.status, after.status)) throw illegal('run', before.status, after.status);
+  ctx.effects.event(after, { kind: 'RUN_STATUS', runStatus: after.status, message, error: after.error });
+  return after;
+}
+
+/** What a task event needs of a task (a task being created has no row yet). */
+type TaskRef = Pick<TaskRow, 'id' | 'stepId'>;
+/** What giving a task its next attempt needs of it. */
+export type QueueableTask = Pick<TaskRow, 'id' | 'stepId' | 'status' | 'attempts' | 'pool'>;
+
 function taskEvent(
   ctx: TransitionContext,
-  run: RunRow,
-  task: TaskRow,
+  run: Pick<RunRow, 'id' | 'orgId' | 'workflowId'>,
+  task: TaskRef,
   status: TaskStatus,
   fields: { attempt?: Pick<AttemptRow, 'id' | 'attempt'> | null; message?: string | null; error?: ErrorInfo | null } = {},
 ) {
@@ -60,18 +75,27 @@ export interface QueueOptions {
   error?: ErrorInfo | null;
 }
 
-/** Gives tasks of a run their next attempt (one statement), written to the queue outbox, available after `delayMs`. */
-export async function queueAttemptsOf(ctx: TransitionContext, run: RunRow, tasks: readonly TaskRow[], options: QueueOptions = {}): Promise<NewAttempt[]> {
+/**
+ * The next attempts of tasks of a run, available after `delayMs`: records their QUEUED events and
+ * the enqueues to do after commit, and returns the attempts for the caller to write (queueAttempts,
+ * or the statement that creates a run).
+ */
+export function planAttempts(ctx: TransitionContext, run: Pick<RunRow, 'id' | 'orgId' | 'workflowId'>, tasks: readonly QueueableTask[], options: QueueOptions = {}): NewAttempt[] {
   const to: TaskStatus = 'QUEUED';
   for (const task of tasks) if (task.status !== 'PENDING' && !canTaskTransition(task.status, to)) throw illegal('task', task.status, to);
   const availableAt = new Date(Date.now() + (options.delayMs ?? 0));
-  const attempts = tasks.map((task): NewAttempt => ({ id: newId(), taskId: task.id, attempt: task.attempts + 1, pool: task.pool, availableAt }));
-  await queueAttempts(ctx.tx, run.orgId, run.id, attempts);
-  tasks.forEach((task, i) => {
-    const attempt = attempts[i] as NewAttempt;
+  return tasks.map((task): NewAttempt => {
+    const attempt: NewAttempt = { id: newId(), taskId: task.id, attempt: task.attempts + 1, pool: task.pool, availableAt };
     taskEvent(ctx, run, task, to, { attempt: { id: attempt.id, attempt: attempt.attempt }, message: options.message ?? null, error: options.error ?? null });
     ctx.effects.enqueue.push({ attemptId: attempt.id, orgId: run.orgId, runId: run.id, taskId: task.id, pool: task.pool, availableAt });
+    return attempt;
   });
+}
+
+/** Gives tasks of a run their next attempt (one statement), written to the queue outbox, available after `delayMs`. */
+export async function queueAttemptsOf(ctx: TransitionContext, run: RunRow, tasks: readonly QueueableTask[], options: QueueOptions = {}): Promise<NewAttempt[]> {
+  const attempts = planAttempts(ctx, run, tasks, options);
+  await queueAttempts(ctx.tx, run.orgId, run.id, attempts);
   return attempts;
 }
 
@@ -145,10 +169,11 @@ export async function applyAttemptOutcome(ctx: TransitionContext, run: RunRow, t
     if (!attempt) return { applied: false, run, reason: 'attempt is no longer RUNNING' };
     if (!taskSucceeded) return { applied: false, run, reason: 'task moved on to another attempt' };
     taskEvent(ctx, run, task, 'SUCCEEDED', { attempt });
-    const progress = await runProgressAfter(ctx.tx, run.id, task.stepId);
+    const progress = await advanceRunAfter(ctx.tx, run.id, task.stepId);
     await queueAttemptsOf(ctx, run, progress.ready);
+    if (progress.finishedRun) return { applied: true, run: runStatusChanged(ctx, run, progress.finishedRun) };
     if (progress.openTasks > 0) return { applied: true, run };
-    // Every task succeeded: the run's output is the outputs of the steps nothing depends on.
+    // Every task succeeded but the run was not RUNNING: its output is the outputs of the steps nothing depends on.
     const started = run.status === 'QUEUED' ? await setRunStatus(ctx, run, { status: 'RUNNING', started: true }) : run;
     return { applied: true, run: await setRunStatus(ctx, started, { status: 'SUCCEEDED', finished: true, output: progress.output, error: null }) };
   }

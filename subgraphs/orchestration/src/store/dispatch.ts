@@ -5,46 +5,33 @@ import { prepared, rowFromJson, type AttemptRow, type RunRow, type TaskRow, type
 // at once because every round trip here is paid per task, under the run's lock.
 
 /**
- * The run, locked (every change of a run and its tasks takes this lock first), with one of its
- * attempts and that attempt's task; undefined when the run does not exist.
+ * Runs, locked (every change of a run and its tasks takes its run's lock first), in id order so
+ * that transactions locking several runs never deadlock; runs that do not exist are left out.
  */
-export async function lockRunWithAttempt(db: Queryable, runId: string, attemptId: string): Promise<{ run: RunRow; attempt?: AttemptRow; task?: TaskRow } | undefined> {
-  const { rows } = await db.query<{ run: Record<string, unknown>; attempt: Record<string, unknown> | null; task: Record<string, unknown> | null }>(
-    prepared(
-      'lockRunWithAttempt',
-      `SELECT to_jsonb(r) AS run, to_jsonb(a) AS attempt, to_jsonb(t) AS task
-         FROM runs r
-         LEFT JOIN task_attempts a ON a.id = $2 AND a.run_id = r.id
-         LEFT JOIN tasks t ON t.id = a.task_id
-        WHERE r.id = $1
-          FOR UPDATE OF r`,
-      [runId, attemptId],
-    ),
+export async function lockRuns(db: Queryable, runIds: readonly string[]): Promise<Map<string, RunRow>> {
+  const { rows } = await db.query<{ run: Record<string, unknown> }>(
+    prepared('lockRuns', `SELECT to_jsonb(r) AS run FROM runs r WHERE r.id = ANY($1::uuid[]) ORDER BY r.id FOR UPDATE`, [[...new Set(runIds)]]),
   );
-  const row = rows[0];
-  if (!row) return undefined;
-  return {
-    run: rowFromJson<RunRow>(row.run),
-    ...(row.attempt ? { attempt: rowFromJson<AttemptRow>(row.attempt) } : {}),
-    ...(row.task ? { task: rowFromJson<TaskRow>(row.task) } : {}),
-  };
+  return new Map(rows.map((r) => rowFromJson<RunRow>(r.run)).map((run) => [run.id, run]));
 }
 
-/** The run, locked, with one of its tasks; undefined when the run does not exist. */
-export async function lockRunWithTask(db: Queryable, runId: string, taskId: string): Promise<{ run: RunRow; task?: TaskRow } | undefined> {
-  const { rows } = await db.query<{ run: Record<string, unknown>; task: Record<string, unknown> | null }>(
-    prepared(
-      'lockRunWithTask',
-      `SELECT to_jsonb(r) AS run, to_jsonb(t) AS task
-         FROM runs r LEFT JOIN tasks t ON t.id = $2 AND t.run_id = r.id
-        WHERE r.id = $1
-          FOR UPDATE OF r`,
-      [runId, taskId],
-    ),
+/**
+ * Attempts with their tasks. Read after their runs' locks were taken (a statement of its own, so
+ * it sees every change committed by the transactions that held those locks before).
+ */
+export async function attemptsWithTasks(db: Queryable, attemptIds: readonly string[]): Promise<Map<string, { attempt: AttemptRow; task: TaskRow }>> {
+  const { rows } = await db.query<{ attempt: Record<string, unknown>; task: Record<string, unknown> }>(
+    prepared('attemptsWithTasks', `SELECT to_jsonb(a) AS attempt, to_jsonb(t) AS task FROM task_attempts a JOIN tasks t ON t.id = a.task_id WHERE a.id = ANY($1::uuid[])`, [
+      [...new Set(attemptIds)],
+    ]),
   );
-  const row = rows[0];
-  if (!row) return undefined;
-  return { run: rowFromJson<RunRow>(row.run), ...(row.task ? { task: rowFromJson<TaskRow>(row.task) } : {}) };
+  return new Map(rows.map((r) => ({ attempt: rowFromJson<AttemptRow>(r.attempt), task: rowFromJson<TaskRow>(r.task) })).map((row) => [row.attempt.id, row]));
+}
+
+/** Tasks by id (read after their runs' locks were taken, like attemptsWithTasks). */
+export async function tasksByIds(db: Queryable, taskIds: readonly string[]): Promise<Map<string, TaskRow>> {
+  const { rows } = await db.query<{ task: Record<string, unknown> }>(prepared('tasksByIds', `SELECT to_jsonb(t) AS task FROM tasks t WHERE t.id = ANY($1::uuid[])`, [[...new Set(taskIds)]]));
+  return new Map(rows.map((r) => rowFromJson<TaskRow>(r.task)).map((task) => [task.id, task]));
 }
 
 /** Outputs of the steps of a run that succeeded, among `stepIds` (what a task's input templates read). */
@@ -57,6 +44,7 @@ export async function succeededStepOutputs(db: Queryable, runId: string, stepIds
 }
 
 export interface SlotClaim {
+  runId: string;
   attemptId: string;
   taskId: string;
   dispatcherId: string;
@@ -73,17 +61,18 @@ export interface SlotClaim {
 /**
  * Takes a free slot of a live worker that can run the task (pool, capability, every label) and, in
  * the same statement, moves the attempt QUEUED → RUNNING on it, the task QUEUED → RUNNING with its
- * resolved input, and the attempt out of the queue outbox. Free slots locked by concurrent claims
+ * resolved input, the attempt out of the queue outbox, and the run QUEUED → RUNNING if it was QUEUED. Free slots locked by concurrent claims
  * are skipped (SKIP LOCKED), so claims never queue behind each other; a worker never has more
  * RUNNING attempts than slot rows. Picking a free slot at random spreads the load in proportion to
  * each worker's free slots.
  *
- * Resolves to the worker, or undefined when no worker has a free slot (then nothing changed).
+ * Resolves to the worker (and the run, if it started now), or undefined when no worker has a free
+ * slot (then nothing changed).
  * Throws when a slot was taken but the attempt or task had left QUEUED: under the run's lock that
  * cannot happen, and the throw rolls the slot back with the rest.
  */
-export async function startAttemptOnFreeSlot(db: Queryable, c: SlotClaim): Promise<WorkerRow | undefined> {
-  const { rows } = await db.query<{ worker: Record<string, unknown> | null; attempts_started: number; tasks_started: number }>(
+export async function startAttemptOnFreeSlot(db: Queryable, c: SlotClaim): Promise<{ worker: WorkerRow; startedRun?: RunRow } | undefined> {
+  const { rows } = await db.query<{ worker: Record<string, unknown> | null; started_run: Record<string, unknown> | null; attempts_started: number; tasks_started: number }>(
     prepared(
       'startAttemptOnFreeSlot',
       `WITH free AS (
@@ -110,16 +99,25 @@ export async function startAttemptOnFreeSlot(db: Queryable, c: SlotClaim): Promi
          RETURNING id
        ), dequeued AS (
          DELETE FROM dispatch_outbox WHERE attempt_id = $1 AND EXISTS (SELECT 1 FROM attempt)
+       ), started_run AS (
+         UPDATE runs SET status = 'RUNNING', started_at = coalesce(started_at, now()), updated_at = now()
+          WHERE id = $10 AND status = 'QUEUED' AND EXISTS (SELECT 1 FROM attempt)
+         RETURNING to_jsonb(runs) AS run
        )
-       SELECT (SELECT to_jsonb(w) FROM workers w JOIN taken ON w.id = taken.worker_id) AS worker,
+       SELECT (SELECT to_jsonb(w) FROM workers w JOIN taken ON w.id = taken.worker_id) AS worker, (SELECT run FROM started_run) AS started_run,
               (SELECT count(*) FROM attempt)::int AS attempts_started, (SELECT count(*) FROM task)::int AS tasks_started`,
-      [c.attemptId, c.taskId, c.dispatcherId, c.pool, c.capability, JSON.stringify(c.labels), c.avoidWorkerIds, c.avoidEndpoints, JSON.stringify(c.input ?? null)],
+      [c.attemptId, c.taskId, c.dispatcherId, c.pool, c.capability, JSON.stringify(c.labels), c.avoidWorkerIds, c.avoidEndpoints, JSON.stringify(c.input ?? null), c.runId],
     ),
   );
-  const { worker, attempts_started: attemptsStarted, tasks_started: tasksStarted } = rows[0] as { worker: Record<string, unknown> | null; attempts_started: number; tasks_started: number };
+  const { worker, started_run: startedRun, attempts_started: attemptsStarted, tasks_started: tasksStarted } = rows[0] as {
+    worker: Record<string, unknown> | null;
+    started_run: Record<string, unknown> | null;
+    attempts_started: number;
+    tasks_started: number;
+  };
   if (worker === null) return undefined;
   if (attemptsStarted !== 1 || tasksStarted !== 1) {
     throw new Error(`attempt ${c.attemptId} (task ${c.taskId}) left QUEUED under its run's lock (attempts started ${attemptsStarted}, tasks ${tasksStarted})`);
   }
-  return rowFromJson<WorkerRow>(worker);
+  return { worker: rowFromJson<WorkerRow>(worker), ...(startedRun ? { startedRun: rowFromJson<RunRow>(startedRun) } : {}) };
 }

@@ -1,5 +1,6 @@
-import type { Queryable } from '@orchestra/lib';
+import type { Queryable, RunEvent } from '@orchestra/lib';
 import type { RunStatus } from '../domain/states';
+import type { NewAttempt } from './attempts';
 import type { StepDefinition } from '../domain/workflow-definition';
 import { camelRow, camelRows, prepared, rowFromJson, type ErrorInfo, type RunRow, type TaskRow } from './rows';
 
@@ -24,22 +25,51 @@ export interface NewTask {
   step: StepDefinition;
 }
 
-/** A new run (QUEUED) and all its tasks (PENDING), in one statement. */
-export async function insertRunWithTasks(db: Queryable, r: NewRun, tasks: readonly NewTask[]): Promise<{ run: RunRow; tasks: TaskRow[] }> {
+/** What starting a run writes. */
+export interface RunStart {
+  run: NewRun;
+  tasks: readonly NewTask[];
+  /** First attempts of the tasks that depend on nothing: those tasks start QUEUED, their attempts in the queue outbox. */
+  attempts: readonly NewAttempt[];
+  /** The run's first events, seqs 1, 2, ... */
+  events: readonly RunEvent[];
+}
+
+/**
+ * A new run in one statement: the run (QUEUED, last_seq at its last event), its tasks (PENDING, or
+ * QUEUED on their first attempt), those attempts with their queue-outbox rows, and its events.
+ */
+export async function insertRunStart(db: Queryable, { run: r, tasks, attempts, events }: RunStart): Promise<{ run: RunRow; tasks: TaskRow[] }> {
+  const attemptOf = new Map(attempts.map((a) => [a.taskId, a]));
   const { rows } = await db.query<{ run: Record<string, unknown>; tasks: Array<Record<string, unknown>> }>(
     prepared(
-      'insertRunWithTasks',
+      'insertRunStart',
       `WITH run AS (
          INSERT INTO runs (id, org_id, workflow_id, workflow_version, app_id, status, input, idempotency_key,
-                           started_by_kind, started_by_id, started_by_user_id, started_by_api_key_id, started_by_display, request_id)
-         VALUES ($1, $2, $3, $4, $5, 'QUEUED', $6, $7, $8, $9, $10, $11, $12, $13)
+                           started_by_kind, started_by_id, started_by_user_id, started_by_api_key_id, started_by_display, request_id, last_seq)
+         VALUES ($1, $2, $3, $4, $5, 'QUEUED', $6, $7, $8, $9, $10, $11, $12, $13, $16)
          RETURNING *
+       ), t AS (
+         SELECT * FROM jsonb_to_recordset($14::jsonb) AS t(id uuid, step_id text, position integer, capability text, depends_on text[], input_template jsonb,
+                                                             pool text, labels jsonb, timeout_ms integer, retry jsonb, max_attempts integer,
+                                                             attempt_id uuid, available_at timestamptz)
        ), tasks AS (
-         INSERT INTO tasks (id, org_id, run_id, step_id, position, capability, status, depends_on, input_template, pool, labels, timeout_ms, retry, max_attempts)
-         SELECT t.id, $2, $1, t.step_id, t.position, t.capability, 'PENDING', t.depends_on, t.input_template, t.pool, t.labels, t.timeout_ms, t.retry, t.max_attempts
-           FROM jsonb_to_recordset($14::jsonb) AS t(id uuid, step_id text, position integer, capability text, depends_on text[], input_template jsonb,
-                                                    pool text, labels jsonb, timeout_ms integer, retry jsonb, max_attempts integer)
+         INSERT INTO tasks (id, org_id, run_id, step_id, position, capability, status, depends_on, input_template, pool, labels, timeout_ms, retry, max_attempts,
+                            attempts, current_attempt_id, queued_at)
+         SELECT id, $2, $1, step_id, position, capability, CASE WHEN attempt_id IS NULL THEN 'PENDING' ELSE 'QUEUED' END, depends_on, input_template, pool, labels,
+                timeout_ms, retry, max_attempts, CASE WHEN attempt_id IS NULL THEN 0 ELSE 1 END, attempt_id, CASE WHEN attempt_id IS NULL THEN NULL ELSE now() END
+           FROM t
          RETURNING *
+       ), attempts AS (
+         INSERT INTO task_attempts (id, org_id, run_id, task_id, attempt, status, available_at)
+         SELECT attempt_id, $2, $1, id, 1, 'QUEUED', available_at FROM t WHERE attempt_id IS NOT NULL
+       ), outbox AS (
+         INSERT INTO dispatch_outbox (attempt_id, org_id, run_id, task_id, pool, available_at)
+         SELECT attempt_id, $2, $1, id, pool, available_at FROM t WHERE attempt_id IS NOT NULL
+       ), events AS (
+         INSERT INTO run_events (org_id, run_id, seq, kind, task_id, attempt_id, event, at)
+         SELECT $2, $1, (e->>'seq')::int, e->>'kind', (e->>'taskId')::uuid, (e->>'attemptId')::uuid, e, (e->>'at')::timestamptz
+           FROM jsonb_array_elements($15::jsonb) AS e
        )
        SELECT (SELECT to_jsonb(run) FROM run) AS run, (SELECT coalesce(jsonb_agg(to_jsonb(tasks) ORDER BY tasks.position), '[]'::jsonb) FROM tasks) AS tasks`,
       [
@@ -69,8 +99,12 @@ export async function insertRunWithTasks(db: Queryable, r: NewRun, tasks: readon
             timeout_ms: step.timeoutMs,
             retry: step.retry,
             max_attempts: step.retry.maxAttempts,
+            attempt_id: attemptOf.get(id)?.id ?? null,
+            available_at: attemptOf.get(id)?.availableAt.toISOString() ?? null,
           })),
         ),
+        JSON.stringify(events),
+        events.length,
       ],
     ),
   );

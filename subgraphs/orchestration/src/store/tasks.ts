@@ -1,6 +1,6 @@
 import type { Queryable } from '@orchestra/lib';
 import type { TaskStatus } from '../domain/states';
-import { camelRow, camelRows, prepared, rowFromJson, type ErrorInfo, type TaskRow } from './rows';
+import { camelRow, camelRows, prepared, rowFromJson, type ErrorInfo, type RunRow, type TaskRow } from './rows';
 
 export async function findTask(db: Queryable, id: string): Promise<TaskRow | undefined> {
   const { rows } = await db.query('SELECT * FROM tasks WHERE id = $1', [id]);
@@ -26,35 +26,50 @@ export interface RunProgress {
   openTasks: number;
   /** When none is open: the run's output, the outputs of the steps nothing depends on. */
   output: Record<string, unknown> | null;
+  /** The run, when this statement moved it RUNNING → SUCCEEDED (none open). */
+  finishedRun?: RunRow;
 }
 
 /**
- * Reads only what a success changes: the step's dependents that became ready and whether the run is
- * complete (not every task of the run, which a large run would pay for on every result).
+ * After a step of a run succeeded, reads only what that changes (not every task of the run, which
+ * a large run would pay for on every result): the step's dependents that became ready, how many
+ * tasks are still open, and when none is, the run's output, with the run moved RUNNING → SUCCEEDED
+ * in the same statement.
  */
-export async function runProgressAfter(db: Queryable, runId: string, stepId: string): Promise<RunProgress> {
-  const { rows } = await db.query<{ ready: Array<Record<string, unknown>>; open_tasks: number; output: Record<string, unknown> | null }>(
+export async function advanceRunAfter(db: Queryable, runId: string, stepId: string): Promise<RunProgress> {
+  const { rows } = await db.query<{ ready: Array<Record<string, unknown>>; open_tasks: number; output: Record<string, unknown> | null; finished_run: Record<string, unknown> | null }>(
     prepared(
-      'runProgressAfter',
+      'advanceRunAfter',
       `WITH ready AS (
-       SELECT t.* FROM tasks t
-        WHERE t.run_id = $1 AND t.status = 'PENDING' AND $2 = ANY(t.depends_on)
-          AND NOT EXISTS (SELECT 1 FROM tasks d WHERE d.run_id = $1 AND d.step_id = ANY(t.depends_on) AND d.status <> 'SUCCEEDED')
-     ), open AS (
-       SELECT count(*)::int AS n FROM tasks WHERE run_id = $1 AND status <> 'SUCCEEDED'
-     )
-     SELECT (SELECT coalesce(jsonb_agg(to_jsonb(ready) ORDER BY ready.position), '[]'::jsonb) FROM ready) AS ready,
-            open.n AS open_tasks,
-            CASE WHEN open.n = 0 THEN
-              (SELECT coalesce(jsonb_object_agg(l.step_id, l.output), '{}'::jsonb) FROM tasks l
-                WHERE l.run_id = $1 AND NOT EXISTS (SELECT 1 FROM tasks d WHERE d.run_id = $1 AND l.step_id = ANY(d.depends_on)))
-            END AS output
-       FROM open`,
+         SELECT t.* FROM tasks t
+          WHERE t.run_id = $1 AND t.status = 'PENDING' AND $2 = ANY(t.depends_on)
+            AND NOT EXISTS (SELECT 1 FROM tasks d WHERE d.run_id = $1 AND d.step_id = ANY(t.depends_on) AND d.status <> 'SUCCEEDED')
+       ), open AS (
+         SELECT count(*)::int AS n FROM tasks WHERE run_id = $1 AND status <> 'SUCCEEDED'
+       ), run_output AS (
+         SELECT CASE WHEN open.n = 0 THEN
+                  (SELECT coalesce(jsonb_object_agg(l.step_id, l.output), '{}'::jsonb) FROM tasks l
+                    WHERE l.run_id = $1 AND NOT EXISTS (SELECT 1 FROM tasks d WHERE d.run_id = $1 AND l.step_id = ANY(d.depends_on)))
+                END AS value
+           FROM open
+       ), finished AS (
+         UPDATE runs SET status = 'SUCCEEDED', output = (SELECT value FROM run_output), error = NULL, finished_at = now(), updated_at = now()
+          WHERE id = $1 AND status = 'RUNNING' AND (SELECT n FROM open) = 0
+         RETURNING to_jsonb(runs) AS run
+       )
+       SELECT (SELECT coalesce(jsonb_agg(to_jsonb(ready) ORDER BY ready.position), '[]'::jsonb) FROM ready) AS ready,
+              open.n AS open_tasks, (SELECT value FROM run_output) AS output, (SELECT run FROM finished) AS finished_run
+         FROM open`,
       [runId, stepId],
     ),
   );
-  const row = rows[0] as { ready: Array<Record<string, unknown>>; open_tasks: number; output: Record<string, unknown> | null };
-  return { ready: row.ready.map((t) => rowFromJson<TaskRow>(t)), openTasks: row.open_tasks, output: row.output };
+  const row = rows[0] as { ready: Array<Record<string, unknown>>; open_tasks: number; output: Record<string, unknown> | null; finished_run: Record<string, unknown> | null };
+  return {
+    ready: row.ready.map((t) => rowFromJson<TaskRow>(t)),
+    openTasks: row.open_tasks,
+    output: row.output,
+    ...(row.finished_run ? { finishedRun: rowFromJson<RunRow>(row.finished_run) } : {}),
+  };
 }
 
 /** Ends a task (FAILED or CANCELLED) from any state that is not final. */
