@@ -3,7 +3,7 @@ import { grpc, serverStreamCall, type Logger, type Redis } from '@orchestra/lib'
 import type { automationV1 } from '@orchestra/proto';
 import { referencedSteps, resolveTemplates, TemplateError } from '../domain/templates';
 import { endAttempt } from '../store/attempts';
-import { attemptsWithTasks, lockRuns, startAttemptOnFreeSlot, succeededStepOutputs, tasksByIds } from '../store/dispatch';
+import { attemptsWithTasks, lockRuns, startAttemptsOnFreeSlots, succeededStepOutputs, tasksByIds, type SlotNeeds } from '../store/dispatch';
 import { isDispatcherAlive } from '../store/dispatchers';
 import { deleteOutbox } from '../store/outbox';
 import type { AttemptRow, ErrorInfo, RunRow, TaskRow, WorkerRow } from '../store/rows';
@@ -13,7 +13,7 @@ import type { InFlightCall } from './cancellations';
 import { createBatcher } from './coalescer';
 import type { Engine } from './engine';
 import { queueNameOf, type AttemptJob } from './task-queues';
-import { applyAttemptOutcome, failTask, runStatusChanged, type AttemptOutcome, type TransitionContext } from './transitions';
+import { applyAttemptOutcome, applySuccesses, failTask, runStatusChanged, type AttemptOutcome, type AttemptSuccess, type OutcomeApplied, type TransitionContext } from './transitions';
 
 /**
  * The dispatcher (DESIGN.md §4): a BullMQ worker per worker pool. For each queued attempt it claims
@@ -59,7 +59,8 @@ const LOG_LEVELS: Record<number, string> = { 1: 'DEBUG', 2: 'INFO', 3: 'WARN', 4
 const MAX_LOCAL_SLOT_WAITS = 4;
 /** Claims (or results) applied in one transaction, at most. */
 const BATCH_MAX = 64;
-const BATCHES_AT_ONCE = Number(process.env['XB'] ?? 2);
+/** Claim (or result) transactions under way at once: while one waits on PostgreSQL, the next can start. */
+const BATCHES_AT_ONCE = 2;
 
 export interface DispatcherOptions {
   engine: Engine;
@@ -120,14 +121,21 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
     promoteDelayed(pool);
   };
 
+  /** A queued attempt that may start now, with its input resolved: it waits for a slot. */
+  interface Startable {
+    attempt: AttemptRow;
+    task: TaskRow;
+    input: unknown;
+  }
+
   /**
-   * Decides about one queued attempt inside a claim transaction that holds its run's lock:
-   * `attempt` and `task` were read after that lock was taken. Resolves to the decision, the run as
-   * it is now, and whether other tasks of the run may have changed (a later claim of the same
-   * batch then reads its rows again).
+   * Looks at one queued attempt inside a claim transaction that holds its run's lock (`attempt` and
+   * `task` were read after that lock was taken): decides to drop it or let it wait, or finds it
+   * startable. Resolves also to the run as it is now, and whether other tasks of the run may have
+   * changed (a later claim of the same batch then reads its rows again).
    */
-  async function claimOne(ctx: TransitionContext, run: RunRow, attempt: AttemptRow | undefined, task: TaskRow | undefined): Promise<{ claim: Claim; run: RunRow; changedRun: boolean }> {
-    const decided = (claim: Claim, changedRun = false) => ({ claim, run, changedRun });
+  async function examine(ctx: TransitionContext, run: RunRow, attempt: AttemptRow | undefined, task: TaskRow | undefined): Promise<{ claim: Claim | Startable; run: RunRow; changedRun: boolean }> {
+    const decided = (claim: Claim | Startable, changedRun = false) => ({ claim, run, changedRun });
     if (!attempt) return decided({ kind: 'drop', reason: 'attempt not found' });
     const attemptId = attempt.id;
 
@@ -155,11 +163,10 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
     const notBefore = attempt.availableAt.getTime() - Date.now();
     if (notBefore > 10) return decided({ kind: 'wait', cause: 'backoff', delayMs: notBefore, reason: 'retry backoff' });
 
-    let input: unknown;
     try {
       const template = task.inputTemplate ?? {};
       const steps = await succeededStepOutputs(ctx.tx, run.id, referencedSteps(template));
-      input = resolveTemplates(template, { input: run.input, steps, run: { id: run.id } });
+      return decided({ attempt, task, input: resolveTemplates(template, { input: run.input, steps, run: { id: run.id } }) });
     } catch (error) {
       if (!(error instanceof TemplateError)) throw error;
       const failure: ErrorInfo = { code: 'TEMPLATE_ERROR', message: `step "${task.stepId}": ${error.message}`, retryable: false };
@@ -168,37 +175,12 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
       run = await failTask(ctx, run, task, failed ?? attempt, failure);
       return decided({ kind: 'drop', reason: 'input templates do not resolve' }, true);
     }
-
-    const avoided = workerClients.avoided();
-    const started = await startAttemptOnFreeSlot(ctx.tx, {
-      runId: run.id,
-      attemptId,
-      taskId: task.id,
-      dispatcherId,
-      pool: task.pool,
-      capability: task.capability,
-      labels: task.labels,
-      avoidWorkerIds: avoided.workerIds,
-      avoidEndpoints: avoided.endpoints,
-      input,
-    });
-    if (!started) return decided({ kind: 'wait', cause: 'no-slot', reason: `no live worker with a free slot for ${task.capability} in pool ${task.pool}` });
-    const { worker, startedRun } = started;
-    if (startedRun) run = runStatusChanged(ctx, run, startedRun);
-    const claimed: AttemptRow = { ...attempt, status: 'RUNNING', workerId: worker.id, dispatcherId, startedAt: new Date() };
-    ctx.effects.event(run, {
-      kind: 'TASK_STATUS',
-      taskId: task.id,
-      stepId: task.stepId,
-      taskStatus: 'RUNNING',
-      attemptId,
-      attempt: claimed.attempt,
-      message: `attempt ${claimed.attempt - task.attemptsAtReset} of ${task.maxAttempts} on worker ${worker.id}`,
-    });
-    return decided({ kind: 'claimed', run, task: { ...task, status: 'RUNNING', input }, attempt: claimed, worker, input });
   }
 
-  /** Claims queued attempts in one transaction: their runs locked in id order, then their rows read. */
+  /**
+   * Claims queued attempts in one transaction: their runs locked in id order, then their rows read;
+   * each examined; the startable ones started on free slots, one statement per kind of slot they need.
+   */
   async function claimAll(ctx: TransitionContext, requests: readonly AttemptJob[]): Promise<Claim[]> {
     const runs = await lockRuns(
       ctx.tx,
@@ -210,7 +192,7 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
     );
     const changedRuns = new Set<string>();
     const seen = new Set<string>();
-    const decisions: Claim[] = [];
+    const decisions: Array<Claim | Startable> = [];
     for (const { attemptId, runId } of requests) {
       const run = runs.get(runId);
       if (!run) {
@@ -225,12 +207,66 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
       let row = rows.get(attemptId);
       if (changedRuns.has(runId)) row = (await attemptsWithTasks(ctx.tx, [attemptId])).get(attemptId);
       const attempt = row?.attempt.runId === runId ? row.attempt : undefined;
-      const decision = await claimOne(ctx, run, attempt, attempt ? row?.task : undefined);
-      runs.set(runId, decision.run);
-      if (decision.changedRun) changedRuns.add(runId);
-      decisions.push(decision.claim);
+      const examined = await examine(ctx, run, attempt, attempt ? row?.task : undefined);
+      runs.set(runId, examined.run);
+      if (examined.changedRun) changedRuns.add(runId);
+      decisions.push(examined.claim);
     }
-    return decisions;
+
+    // Start what can start, grouped by what it needs of a worker.
+    const avoided = workerClients.avoided();
+    const groups = new Map<string, { needs: SlotNeeds; startable: Startable[] }>();
+    for (const d of decisions) {
+      if ('kind' in d) continue;
+      const needs: SlotNeeds = { pool: d.task.pool, capability: d.task.capability, labels: d.task.labels, avoidWorkerIds: avoided.workerIds, avoidEndpoints: avoided.endpoints };
+      const key = JSON.stringify([needs.pool, needs.capability, Object.entries(needs.labels).sort()]);
+      const group = groups.get(key) ?? { needs, startable: [] };
+      group.startable.push(d);
+      groups.set(key, group);
+    }
+    const workers = new Map<string, WorkerRow>();
+    const waiting = new Set<string>();
+    const startedRuns = new Map<string, RunRow>();
+    for (const { needs, startable } of groups.values()) {
+      const started = await startAttemptsOnFreeSlots(
+        ctx.tx,
+        needs,
+        startable.map((d) => ({ runId: d.task.runId, attemptId: d.attempt.id, taskId: d.task.id, input: d.input })),
+        dispatcherId,
+      );
+      for (const [attemptId, worker] of started.workers) workers.set(attemptId, worker);
+      for (const attemptId of started.waiting) waiting.add(attemptId);
+      for (const run of started.startedRuns) startedRuns.set(run.id, run);
+    }
+
+    return decisions.map((d): Claim => {
+      if ('kind' in d) return d;
+      const { attempt, task, input } = d;
+      const worker = workers.get(attempt.id);
+      if (!worker) {
+        return waiting.has(attempt.id)
+          ? { kind: 'wait', cause: 'no-slot', reason: `no live worker with a free slot for ${task.capability} in pool ${task.pool}` }
+          : { kind: 'drop', reason: 'task moved on' };
+      }
+      let run = runs.get(task.runId) as RunRow;
+      const startedRun = startedRuns.get(run.id);
+      if (startedRun) {
+        run = runStatusChanged(ctx, run, startedRun);
+        startedRuns.delete(run.id);
+        runs.set(run.id, run);
+      }
+      const claimed: AttemptRow = { ...attempt, status: 'RUNNING', workerId: worker.id, dispatcherId, startedAt: new Date() };
+      ctx.effects.event(run, {
+        kind: 'TASK_STATUS',
+        taskId: task.id,
+        stepId: task.stepId,
+        taskStatus: 'RUNNING',
+        attemptId: attempt.id,
+        attempt: claimed.attempt,
+        message: `attempt ${claimed.attempt - task.attemptsAtReset} of ${task.maxAttempts} on worker ${worker.id}`,
+      });
+      return { kind: 'claimed', run, task: { ...task, status: 'RUNNING', input }, attempt: claimed, worker, input };
+    });
   }
 
   // Claims that arrive while a claim transaction runs go together into the next one.
@@ -359,7 +395,10 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
     record: (ctx: TransitionContext) => Promise<void>;
   }
 
-  /** Applies results in one transaction: their runs locked in id order, then their tasks read. */
+  /**
+   * Applies results in one transaction: their runs locked in id order, then their tasks read; the
+   * successes together (store statements for all of them), then the other outcomes one by one.
+   */
   async function applyResults(ctx: TransitionContext, results: readonly AttemptResult[]): Promise<Array<{ applied: boolean; reason?: string }>> {
     const runs = await lockRuns(
       ctx.tx,
@@ -369,25 +408,45 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
       ctx.tx,
       results.map((r) => r.taskId),
     );
-    // A failure or a lost attempt may change other tasks of its run (cancel them, queue a new
-    // attempt): later results of that run read their task again.
-    const changedRuns = new Set<string>();
-    const applied: Array<{ applied: boolean; reason?: string }> = [];
-    for (const result of results) {
+    const answers: Array<{ applied: boolean; reason?: string }> = results.map(() => ({ applied: false, reason: 'run or task gone' }));
+    const successes: Array<{ index: number; success: AttemptSuccess }> = [];
+    const others: number[] = [];
+    const seenTasks = new Set<string>();
+    for (const [index, result] of results.entries()) {
       const run = runs.get(result.runId);
-      let task = tasks.get(result.taskId);
-      if (run && changedRuns.has(run.id)) task = (await tasksByIds(ctx.tx, [result.taskId])).get(result.taskId);
-      if (!run || task?.runId !== run.id) {
-        applied.push({ applied: false, reason: 'run or task gone' });
-        continue;
+      const task = tasks.get(result.taskId);
+      if (!run || task?.runId !== run.id) continue;
+      // Two results for one task (a duplicate delivery) go the slow way: the second reads the task again.
+      if (result.outcome.kind === 'succeeded' && !seenTasks.has(task.id)) {
+        successes.push({ index, success: { run, task, attemptId: result.attemptId, output: result.outcome.output, durationMs: result.outcome.durationMs } });
+      } else {
+        others.push(index);
       }
+      seenTasks.add(task.id);
+    }
+    for (const { index } of successes) await (results[index] as AttemptResult).record(ctx);
+    const applied = await applySuccesses(
+      ctx,
+      successes.map((s) => s.success),
+    );
+    successes.forEach(({ index }, i) => {
+      const outcome = applied[i] as OutcomeApplied;
+      answers[index] = outcome;
+      runs.set(outcome.run.id, outcome.run);
+    });
+    // A failure or a lost attempt may change other tasks of its run (cancel them, queue a new
+    // attempt): each reads its task again, after everything before it.
+    for (const index of others) {
+      const result = results[index] as AttemptResult;
+      const run = runs.get(result.runId) as RunRow;
+      const task = (await tasksByIds(ctx.tx, [result.taskId])).get(result.taskId);
+      if (!task) continue;
       await result.record(ctx);
       const outcome = await applyAttemptOutcome(ctx, run, task, result.attemptId, result.outcome);
       runs.set(run.id, outcome.run);
-      if (result.outcome.kind !== 'succeeded' || !outcome.applied) changedRuns.add(run.id);
-      applied.push(outcome);
+      answers[index] = outcome;
     }
-    return applied;
+    return answers;
   }
 
   // Results that arrive while a result transaction runs go together into the next one (the

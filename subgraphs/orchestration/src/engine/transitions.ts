@@ -1,12 +1,12 @@
 import { AppError, newId, type PoolClient } from '@orchestra/lib';
 import { backoffDelayMs } from '../domain/backoff';
 import { canAttemptTransition, canRunTransition, canTaskTransition, isTerminalTask, type AttemptStatus, type TaskStatus } from '../domain/states';
-import { endAttempt, endAttempts, liveAttemptsOfTasks, queueAttempts, succeedAttempt, type NewAttempt } from '../store/attempts';
+import { endAttempt, endAttempts, liveAttemptsOfTasks, queueAttempts, succeedAttempts, type NewAttempt } from '../store/attempts';
 import { insertDeadLetter } from '../store/dead-letters';
 import { deleteOutbox } from '../store/outbox';
 import type { AttemptRow, ErrorInfo, RunRow, TaskRow } from '../store/rows';
 import { updateRunStatus, type RunStatusChange } from '../store/runs';
-import { advanceRunAfter, finishTask, finishTasks, listTasksOfRuns, recordTaskError } from '../store/tasks';
+import { advanceRuns, finishTask, finishTasks, listTasksOfRuns, recordTaskError } from '../store/tasks';
 import type { TransactionEffects } from './effects';
 
 /**
@@ -85,7 +85,7 @@ export function planAttempts(ctx: TransitionContext, run: Pick<RunRow, 'id' | 'o
   for (const task of tasks) if (task.status !== 'PENDING' && !canTaskTransition(task.status, to)) throw illegal('task', task.status, to);
   const availableAt = new Date(Date.now() + (options.delayMs ?? 0));
   return tasks.map((task): NewAttempt => {
-    const attempt: NewAttempt = { id: newId(), taskId: task.id, attempt: task.attempts + 1, pool: task.pool, availableAt };
+    const attempt: NewAttempt = { id: newId(), orgId: run.orgId, runId: run.id, taskId: task.id, attempt: task.attempts + 1, pool: task.pool, availableAt };
     taskEvent(ctx, run, task, to, { attempt: { id: attempt.id, attempt: attempt.attempt }, message: options.message ?? null, error: options.error ?? null });
     ctx.effects.enqueue.push({ attemptId: attempt.id, orgId: run.orgId, runId: run.id, taskId: task.id, pool: task.pool, availableAt });
     return attempt;
@@ -95,7 +95,7 @@ export function planAttempts(ctx: TransitionContext, run: Pick<RunRow, 'id' | 'o
 /** Gives tasks of a run their next attempt (one statement), written to the queue outbox, available after `delayMs`. */
 export async function queueAttemptsOf(ctx: TransitionContext, run: RunRow, tasks: readonly QueueableTask[], options: QueueOptions = {}): Promise<NewAttempt[]> {
   const attempts = planAttempts(ctx, run, tasks, options);
-  await queueAttempts(ctx.tx, run.orgId, run.id, attempts);
+  await queueAttempts(ctx.tx, attempts);
   return attempts;
 }
 
@@ -158,24 +158,60 @@ export interface OutcomeApplied {
   reason?: string;
 }
 
+export interface AttemptSuccess {
+  run: RunRow;
+  task: TaskRow;
+  attemptId: string;
+  output: unknown;
+  durationMs?: number | undefined;
+}
+
+/**
+ * Applies RUNNING attempts that succeeded, of one run or several, with a statement for all their
+ * attempts and tasks, one for what their runs can do next (dependents now ready, runs now
+ * complete) and one queueing those dependents. Each applies exactly once, like applyAttemptOutcome.
+ * Resolves to one answer per success, with its run as it is after all of them.
+ */
+export async function applySuccesses(ctx: TransitionContext, successes: readonly AttemptSuccess[]): Promise<OutcomeApplied[]> {
+  const ended = await succeedAttempts(
+    ctx.tx,
+    successes.map((s) => ({ attemptId: s.attemptId, taskId: s.task.id, output: s.output, durationMs: s.durationMs })),
+  );
+  const runs = new Map<string, RunRow>();
+  const stepsByRun = new Map<string, string[]>();
+  const answers = successes.map((s): { applied: boolean; reason?: string } => {
+    const done = ended.get(s.attemptId);
+    if (!done) return { applied: false, reason: 'attempt is no longer RUNNING' };
+    if (!done.taskSucceeded) return { applied: false, reason: 'task moved on to another attempt' };
+    taskEvent(ctx, s.run, s.task, 'SUCCEEDED', { attempt: done.attempt });
+    runs.set(s.run.id, s.run);
+    stepsByRun.set(s.run.id, [...(stepsByRun.get(s.run.id) ?? []), s.task.stepId]);
+    return { applied: true };
+  });
+  const progress = await advanceRuns(ctx.tx, stepsByRun);
+  const next: NewAttempt[] = [];
+  for (const [runId, p] of progress) next.push(...planAttempts(ctx, runs.get(runId) as RunRow, p.ready));
+  await queueAttempts(ctx.tx, next);
+  for (const [runId, p] of progress) {
+    const run = runs.get(runId) as RunRow;
+    if (p.finishedRun) {
+      runs.set(runId, runStatusChanged(ctx, run, p.finishedRun));
+    } else if (p.openTasks === 0) {
+      // Every task succeeded but the run was not RUNNING: its output is the outputs of the steps nothing depends on.
+      const started = run.status === 'QUEUED' ? await setRunStatus(ctx, run, { status: 'RUNNING', started: true }) : run;
+      runs.set(runId, await setRunStatus(ctx, started, { status: 'SUCCEEDED', finished: true, output: p.output, error: null }));
+    }
+  }
+  return successes.map((s, i) => ({ ...(answers[i] as { applied: boolean; reason?: string }), run: runs.get(s.run.id) ?? s.run }));
+}
+
 /**
  * Applies what happened to a RUNNING attempt: exactly once, because the attempt moves out of
  * RUNNING under the guard of its status in this transaction (a duplicate finds it ended).
  */
 export async function applyAttemptOutcome(ctx: TransitionContext, run: RunRow, task: TaskRow, attemptId: string, outcome: AttemptOutcome): Promise<OutcomeApplied> {
   if (outcome.kind === 'succeeded') {
-    // The attempt's end and the task's success are one statement (the result path runs once per task).
-    const { attempt, taskSucceeded } = await succeedAttempt(ctx.tx, attemptId, task.id, outcome.output, outcome.durationMs);
-    if (!attempt) return { applied: false, run, reason: 'attempt is no longer RUNNING' };
-    if (!taskSucceeded) return { applied: false, run, reason: 'task moved on to another attempt' };
-    taskEvent(ctx, run, task, 'SUCCEEDED', { attempt });
-    const progress = await advanceRunAfter(ctx.tx, run.id, task.stepId);
-    await queueAttemptsOf(ctx, run, progress.ready);
-    if (progress.finishedRun) return { applied: true, run: runStatusChanged(ctx, run, progress.finishedRun) };
-    if (progress.openTasks > 0) return { applied: true, run };
-    // Every task succeeded but the run was not RUNNING: its output is the outputs of the steps nothing depends on.
-    const started = run.status === 'QUEUED' ? await setRunStatus(ctx, run, { status: 'RUNNING', started: true }) : run;
-    return { applied: true, run: await setRunStatus(ctx, started, { status: 'SUCCEEDED', finished: true, output: progress.output, error: null }) };
+    return (await applySuccesses(ctx, [{ run, task, attemptId, output: outcome.output, durationMs: outcome.durationMs }]))[0] as OutcomeApplied;
   }
 
   const to: AttemptStatus = outcome.kind === 'failed' ? 'FAILED' : 'LOST';

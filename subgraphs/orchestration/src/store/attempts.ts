@@ -4,6 +4,8 @@ import { camelRow, camelRows, prepared, rowFromJson, type AttemptRow, type Error
 
 export interface NewAttempt {
   id: string;
+  orgId: string;
+  runId: string;
   taskId: string;
   /** The task's attempt number (its attempts so far + 1). */
   attempt: number;
@@ -12,36 +14,40 @@ export interface NewAttempt {
 }
 
 /**
- * Gives tasks of a run their next attempt in one statement: the attempt rows (QUEUED), their queue
- * outbox rows, and each task QUEUED on its new attempt.
+ * Gives tasks their next attempt in one statement (tasks of any runs): the attempt rows (QUEUED),
+ * their queue outbox rows, and each task QUEUED on its new attempt.
  */
-export async function queueAttempts(db: Queryable, orgId: string, runId: string, attempts: readonly NewAttempt[]): Promise<void> {
+export async function queueAttempts(db: Queryable, attempts: readonly NewAttempt[]): Promise<void> {
   if (attempts.length === 0) return;
   const { rows } = await db.query<{ attempts: number; tasks: number }>(
     prepared(
       'queueAttempts',
       `WITH e AS (
-       SELECT * FROM jsonb_to_recordset($3::jsonb) AS e(id uuid, task_id uuid, attempt integer, pool text, available_at timestamptz)
-     ), attempts AS (
-       INSERT INTO task_attempts (id, org_id, run_id, task_id, attempt, status, available_at)
-       SELECT id, $1, $2, task_id, attempt, 'QUEUED', available_at FROM e
-       RETURNING id
-     ), outbox AS (
-       INSERT INTO dispatch_outbox (attempt_id, org_id, run_id, task_id, pool, available_at)
-       SELECT id, $1, $2, task_id, pool, available_at FROM e
-     ), queued AS (
-       UPDATE tasks t SET status = 'QUEUED', current_attempt_id = e.id, attempts = t.attempts + 1,
-                          queued_at = coalesce(t.queued_at, now()), updated_at = now()
-         FROM e WHERE t.id = e.task_id AND t.run_id = $2
-       RETURNING t.id
-     )
-     SELECT (SELECT count(*) FROM attempts)::int AS attempts, (SELECT count(*) FROM queued)::int AS tasks`,
-      [orgId, runId, JSON.stringify(attempts.map((a) => ({ id: a.id, task_id: a.taskId, attempt: a.attempt, pool: a.pool, available_at: a.availableAt.toISOString() })))],
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS e(id uuid, org_id uuid, run_id uuid, task_id uuid, attempt integer, pool text, available_at timestamptz)
+       ), attempts AS (
+         INSERT INTO task_attempts (id, org_id, run_id, task_id, attempt, status, available_at)
+         SELECT id, org_id, run_id, task_id, attempt, 'QUEUED', available_at FROM e
+         RETURNING id
+       ), outbox AS (
+         INSERT INTO dispatch_outbox (attempt_id, org_id, run_id, task_id, pool, available_at)
+         SELECT id, org_id, run_id, task_id, pool, available_at FROM e
+       ), queued AS (
+         UPDATE tasks t SET status = 'QUEUED', current_attempt_id = e.id, attempts = t.attempts + 1,
+                            queued_at = coalesce(t.queued_at, now()), updated_at = now()
+           FROM e WHERE t.id = e.task_id AND t.run_id = e.run_id
+         RETURNING t.id
+       )
+       SELECT (SELECT count(*) FROM attempts)::int AS attempts, (SELECT count(*) FROM queued)::int AS tasks`,
+      [
+        JSON.stringify(
+          attempts.map((a) => ({ id: a.id, org_id: a.orgId, run_id: a.runId, task_id: a.taskId, attempt: a.attempt, pool: a.pool, available_at: a.availableAt.toISOString() })),
+        ),
+      ],
     ),
   );
   const counts = rows[0];
   if (counts?.attempts !== attempts.length || counts.tasks !== attempts.length) {
-    throw new Error(`queued ${counts?.attempts ?? 0} attempts for ${counts?.tasks ?? 0} tasks of run ${runId}, expected ${attempts.length}`);
+    throw new Error(`queued ${counts?.attempts ?? 0} attempts for ${counts?.tasks ?? 0} tasks, expected ${attempts.length}`);
   }
 }
 
@@ -99,40 +105,52 @@ export async function endAttempts(
   return rows.map((r) => rowFromJson<AttemptRow>(r.attempt));
 }
 
+export interface Success {
+  attemptId: string;
+  taskId: string;
+  output: unknown;
+  durationMs?: number | undefined;
+}
+
 /**
- * A RUNNING attempt succeeded: the attempt ends SUCCEEDED and gives its worker slot back, and its
- * task (if that attempt is still the task's current one, RUNNING) ends SUCCEEDED with the output,
- * in one statement. `attempt` is undefined when the attempt was no longer RUNNING (a duplicate
- * result): then nothing changed.
+ * RUNNING attempts succeeded, in one statement: each attempt ends SUCCEEDED and gives its worker
+ * slot back, and its task (if that attempt is still the task's current one, RUNNING) ends
+ * SUCCEEDED with the output. An attempt that was no longer RUNNING (a duplicate result) is left
+ * out of the answer and changed nothing.
  */
-export async function succeedAttempt(
-  db: Queryable,
-  attemptId: string,
-  taskId: string,
-  output: unknown,
-  durationMs?: number,
-): Promise<{ attempt?: AttemptRow; taskSucceeded: boolean }> {
+export async function succeedAttempts(db: Queryable, successes: readonly Success[]): Promise<Map<string, { attempt: AttemptRow; taskSucceeded: boolean }>> {
+  if (successes.length === 0) return new Map();
   const { rows } = await db.query<{ attempt: Record<string, unknown>; task_succeeded: boolean }>(
     prepared(
-      'succeedAttempt',
-      `WITH ended AS (
-         UPDATE task_attempts SET status = 'SUCCEEDED', error = NULL, finished_at = now(),
-                duration_ms = coalesce($4, (extract(epoch FROM now() - started_at) * 1000)::int)
-          WHERE id = $1 AND status = 'RUNNING'
-         RETURNING *
+      'succeedAttempts',
+      `WITH r AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(attempt_id uuid, task_id uuid, output text, duration_ms integer)
+       ), ended AS (
+         UPDATE task_attempts a SET status = 'SUCCEEDED', error = NULL, finished_at = now(),
+                duration_ms = coalesce(r.duration_ms, (extract(epoch FROM now() - a.started_at) * 1000)::int)
+           FROM r WHERE a.id = r.attempt_id AND a.status = 'RUNNING'
+         RETURNING a.*
        ), freed AS (
          UPDATE worker_slots SET attempt_id = NULL WHERE attempt_id IN (SELECT id FROM ended)
        ), succeeded AS (
-         UPDATE tasks SET status = 'SUCCEEDED', output = $3, error = NULL, progress = 1, finished_at = now(), updated_at = now()
-          WHERE id = $2 AND current_attempt_id = $1 AND status = 'RUNNING' AND EXISTS (SELECT 1 FROM ended)
-         RETURNING id
+         UPDATE tasks t SET status = 'SUCCEEDED', output = r.output::jsonb, error = NULL, progress = 1, finished_at = now(), updated_at = now()
+           FROM r WHERE t.id = r.task_id AND t.current_attempt_id = r.attempt_id AND t.status = 'RUNNING' AND r.attempt_id IN (SELECT id FROM ended)
+         RETURNING t.current_attempt_id AS attempt_id
        )
-       SELECT to_jsonb(ended) AS attempt, EXISTS (SELECT 1 FROM succeeded) AS task_succeeded FROM ended`,
-      [attemptId, taskId, JSON.stringify(output ?? null), durationMs ?? null],
+       SELECT to_jsonb(ended) AS attempt, ended.id IN (SELECT attempt_id FROM succeeded) AS task_succeeded FROM ended`,
+      [
+        JSON.stringify(
+          successes.map((s) => ({ attempt_id: s.attemptId, task_id: s.taskId, output: JSON.stringify(s.output ?? null), duration_ms: s.durationMs ?? null })),
+        ),
+      ],
     ),
   );
-  const row = rows[0];
-  return row ? { attempt: rowFromJson<AttemptRow>(row.attempt), taskSucceeded: row.task_succeeded } : { taskSucceeded: false };
+  return new Map(
+    rows.map((r) => {
+      const attempt = rowFromJson<AttemptRow>(r.attempt);
+      return [attempt.id, { attempt, taskSucceeded: r.task_succeeded }];
+    }),
+  );
 }
 
 /** Attempts of these tasks that are still QUEUED or RUNNING. */

@@ -43,81 +43,107 @@ export async function succeededStepOutputs(db: Queryable, runId: string, stepIds
   return Object.fromEntries(rows.map((r) => [r.step_id, { output: r.output }]));
 }
 
-export interface SlotClaim {
-  runId: string;
-  attemptId: string;
-  taskId: string;
-  dispatcherId: string;
+/** What a claim asks of a worker (attempts with the same needs are started by one statement). */
+export interface SlotNeeds {
   pool: string;
   capability: string;
   labels: Record<string, string>;
   /** Workers and endpoints to pass over now (suspected dead, circuit open). */
   avoidWorkerIds: readonly string[];
   avoidEndpoints: readonly string[];
+}
+
+export interface AttemptToStart {
+  runId: string;
+  attemptId: string;
+  taskId: string;
   /** The task's input with its templates resolved. */
   input: unknown;
 }
 
+export interface AttemptsStarted {
+  /** The worker each started attempt runs on. */
+  workers: Map<string, WorkerRow>;
+  /** Attempts that were still waiting (those not started found no free slot). */
+  waiting: Set<string>;
+  /** Runs that were QUEUED and are RUNNING now. */
+  startedRuns: RunRow[];
+}
+
 /**
- * Takes a free slot of a live worker that can run the task (pool, capability, every label) and, in
- * the same statement, moves the attempt QUEUED → RUNNING on it, the task QUEUED → RUNNING with its
- * resolved input, the attempt out of the queue outbox, and the run QUEUED → RUNNING if it was QUEUED. Free slots locked by concurrent claims
- * are skipped (SKIP LOCKED), so claims never queue behind each other; a worker never has more
- * RUNNING attempts than slot rows. Picking a free slot at random spreads the load in proportion to
- * each worker's free slots.
- *
- * Resolves to the worker (and the run, if it started now), or undefined when no worker has a free
- * slot (then nothing changed).
- * Throws when a slot was taken but the attempt or task had left QUEUED: under the run's lock that
- * cannot happen, and the throw rolls the slot back with the rest.
+ * Starts attempts with the same needs on free slots, in one statement: takes a free slot of a live
+ * worker that can run them (pool, capability, every label) for as many of them as it finds, and
+ * moves each attempt QUEUED → RUNNING on its slot's worker, its task QUEUED → RUNNING with its
+ * resolved input, the attempt out of the queue outbox, and the run QUEUED → RUNNING if it was.
+ * Free slots locked by concurrent claims are skipped (SKIP LOCKED), so claims never queue behind
+ * each other; a worker never has more RUNNING attempts than slot rows. Free slots are taken at
+ * random, which spreads the load in proportion to each worker's free slots. Only attempts still
+ * waiting (QUEUED, their task's current one) take a slot.
  */
-export async function startAttemptOnFreeSlot(db: Queryable, c: SlotClaim): Promise<{ worker: WorkerRow; startedRun?: RunRow } | undefined> {
-  const { rows } = await db.query<{ worker: Record<string, unknown> | null; started_run: Record<string, unknown> | null; attempts_started: number; tasks_started: number }>(
+export async function startAttemptsOnFreeSlots(db: Queryable, needs: SlotNeeds, attempts: readonly AttemptToStart[], dispatcherId: string): Promise<AttemptsStarted> {
+  const { rows } = await db.query<{ started: Array<{ attemptId: string; worker: Record<string, unknown> }>; waiting: string[]; started_runs: Array<Record<string, unknown>>; counts: number[] }>(
     prepared(
-      'startAttemptOnFreeSlot',
-      `WITH free AS (
-         SELECT s.worker_id, s.slot
-           FROM worker_slots s JOIN workers w ON w.id = s.worker_id
-          WHERE s.attempt_id IS NULL AND s.slot < w.slots_total
-            AND w.status = 'ONLINE' AND w.lease_expires_at > now() AND w.pool = $4 AND $5 = ANY(w.capabilities)
-            AND w.labels @> $6::jsonb AND NOT (w.id = ANY($7::text[])) AND NOT (w.endpoint = ANY($8::text[]))
-          ORDER BY random()
-          LIMIT 1
-            FOR UPDATE OF s SKIP LOCKED
+      'startAttemptsOnFreeSlots',
+      `WITH req AS (
+         SELECT r.*, row_number() OVER () AS n
+           FROM jsonb_to_recordset($1::jsonb) AS r(run_id uuid, attempt_id uuid, task_id uuid, input text)
+           JOIN task_attempts a ON a.id = r.attempt_id AND a.status = 'QUEUED'
+           JOIN tasks t ON t.id = r.task_id AND t.current_attempt_id = r.attempt_id AND t.status = 'QUEUED'
+       ), free AS (
+         SELECT f.worker_id, f.slot, row_number() OVER () AS n
+           FROM (SELECT s.worker_id, s.slot
+                   FROM worker_slots s JOIN workers w ON w.id = s.worker_id
+                  WHERE s.attempt_id IS NULL AND s.slot < w.slots_total
+                    AND w.status = 'ONLINE' AND w.lease_expires_at > now() AND w.pool = $2 AND $3 = ANY(w.capabilities)
+                    AND w.labels @> $4::jsonb AND NOT (w.id = ANY($5::text[])) AND NOT (w.endpoint = ANY($6::text[]))
+                  ORDER BY random()
+                  LIMIT (SELECT count(*) FROM req)
+                    FOR UPDATE OF s SKIP LOCKED) AS f
+       ), pairs AS (
+         SELECT req.run_id, req.attempt_id, req.task_id, req.input, free.worker_id, free.slot FROM req JOIN free USING (n)
        ), taken AS (
-         UPDATE worker_slots s SET attempt_id = $1 FROM free
-          WHERE s.worker_id = free.worker_id AND s.slot = free.slot
-         RETURNING s.worker_id
+         UPDATE worker_slots s SET attempt_id = p.attempt_id FROM pairs p WHERE s.worker_id = p.worker_id AND s.slot = p.slot
+         RETURNING s.attempt_id
        ), attempt AS (
-         UPDATE task_attempts a SET status = 'RUNNING', worker_id = taken.worker_id, dispatcher_id = $3, started_at = now()
-           FROM taken
-          WHERE a.id = $1 AND a.status = 'QUEUED'
+         UPDATE task_attempts a SET status = 'RUNNING', worker_id = p.worker_id, dispatcher_id = $7, started_at = now()
+           FROM pairs p WHERE a.id = p.attempt_id AND a.status = 'QUEUED'
          RETURNING a.id
        ), task AS (
-         UPDATE tasks SET status = 'RUNNING', input = $9, started_at = coalesce(started_at, now()), updated_at = now()
-          WHERE id = $2 AND current_attempt_id = $1 AND status = 'QUEUED' AND EXISTS (SELECT 1 FROM attempt)
-         RETURNING id
+         UPDATE tasks t SET status = 'RUNNING', input = p.input::jsonb, started_at = coalesce(t.started_at, now()), updated_at = now()
+           FROM pairs p WHERE t.id = p.task_id AND t.current_attempt_id = p.attempt_id AND t.status = 'QUEUED'
+         RETURNING t.id
        ), dequeued AS (
-         DELETE FROM dispatch_outbox WHERE attempt_id = $1 AND EXISTS (SELECT 1 FROM attempt)
-       ), started_run AS (
-         UPDATE runs SET status = 'RUNNING', started_at = coalesce(started_at, now()), updated_at = now()
-          WHERE id = $10 AND status = 'QUEUED' AND EXISTS (SELECT 1 FROM attempt)
-         RETURNING to_jsonb(runs) AS run
+         DELETE FROM dispatch_outbox o USING pairs p WHERE o.attempt_id = p.attempt_id
+       ), started_runs AS (
+         UPDATE runs r SET status = 'RUNNING', started_at = coalesce(r.started_at, now()), updated_at = now()
+          WHERE r.id IN (SELECT run_id FROM pairs) AND r.status = 'QUEUED'
+         RETURNING to_jsonb(r) AS run
        )
-       SELECT (SELECT to_jsonb(w) FROM workers w JOIN taken ON w.id = taken.worker_id) AS worker, (SELECT run FROM started_run) AS started_run,
-              (SELECT count(*) FROM attempt)::int AS attempts_started, (SELECT count(*) FROM task)::int AS tasks_started`,
-      [c.attemptId, c.taskId, c.dispatcherId, c.pool, c.capability, JSON.stringify(c.labels), c.avoidWorkerIds, c.avoidEndpoints, JSON.stringify(c.input ?? null), c.runId],
+       SELECT (SELECT coalesce(jsonb_agg(jsonb_build_object('attemptId', p.attempt_id, 'worker', to_jsonb(w))), '[]'::jsonb)
+                 FROM pairs p JOIN workers w ON w.id = p.worker_id) AS started,
+              ARRAY(SELECT attempt_id::text FROM req) AS waiting,
+              (SELECT coalesce(jsonb_agg(run), '[]'::jsonb) FROM started_runs) AS started_runs,
+              ARRAY[(SELECT count(*) FROM pairs), (SELECT count(*) FROM taken), (SELECT count(*) FROM attempt), (SELECT count(*) FROM task)]::int[] AS counts`,
+      [
+        JSON.stringify(attempts.map((a) => ({ run_id: a.runId, attempt_id: a.attemptId, task_id: a.taskId, input: JSON.stringify(a.input ?? null) }))),
+        needs.pool,
+        needs.capability,
+        JSON.stringify(needs.labels),
+        needs.avoidWorkerIds,
+        needs.avoidEndpoints,
+        dispatcherId,
+      ],
     ),
   );
-  const { worker, started_run: startedRun, attempts_started: attemptsStarted, tasks_started: tasksStarted } = rows[0] as {
-    worker: Record<string, unknown> | null;
-    started_run: Record<string, unknown> | null;
-    attempts_started: number;
-    tasks_started: number;
-  };
-  if (worker === null) return undefined;
-  if (attemptsStarted !== 1 || tasksStarted !== 1) {
-    throw new Error(`attempt ${c.attemptId} (task ${c.taskId}) left QUEUED under its run's lock (attempts started ${attemptsStarted}, tasks ${tasksStarted})`);
+  const row = rows[0] as { started: Array<{ attemptId: string; worker: Record<string, unknown> }>; waiting: string[]; started_runs: Array<Record<string, unknown>>; counts: number[] };
+  const [paired, taken, attemptsStarted, tasksStarted] = row.counts;
+  if (taken !== paired || attemptsStarted !== paired || tasksStarted !== paired) {
+    // Only waiting attempts are paired with a slot, under their runs' locks: this cannot happen, and throwing rolls the slots back.
+    throw new Error(`started ${attemptsStarted} attempts and ${tasksStarted} tasks on ${taken} slots for ${paired} claims`);
   }
-  return { worker: rowFromJson<WorkerRow>(worker), ...(startedRun ? { startedRun: rowFromJson<RunRow>(startedRun) } : {}) };
+  return {
+    workers: new Map(row.started.map((s) => [s.attemptId, rowFromJson<WorkerRow>(s.worker)])),
+    waiting: new Set(row.waiting),
+    startedRuns: row.started_runs.map((r) => rowFromJson<RunRow>(r)),
+  };
 }

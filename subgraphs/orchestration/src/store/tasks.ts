@@ -18,9 +18,9 @@ export async function listTasksOfRuns(db: Queryable, runIds: readonly string[]):
   return camelRows<TaskRow>(rows as Array<Record<string, unknown>>);
 }
 
-/** What a run has left once one of its steps succeeded (read under the run's lock, after the change). */
+/** What a run has left once some of its steps succeeded (read under the run's lock, after the change). */
 export interface RunProgress {
-  /** PENDING tasks that depend on the step and whose dependencies have now all succeeded, in step order. */
+  /** PENDING tasks that depend on those steps and whose dependencies have now all succeeded, in step order. */
   ready: TaskRow[];
   /** Tasks of the run that have not succeeded. */
   openTasks: number;
@@ -31,45 +31,54 @@ export interface RunProgress {
 }
 
 /**
- * After a step of a run succeeded, reads only what that changes (not every task of the run, which
- * a large run would pay for on every result): the step's dependents that became ready, how many
+ * After steps of runs succeeded, reads only what that changes (not every task of each run, which
+ * a large run would pay for on every result): the steps' dependents that became ready, how many
  * tasks are still open, and when none is, the run's output, with the run moved RUNNING → SUCCEEDED
  * in the same statement.
  */
-export async function advanceRunAfter(db: Queryable, runId: string, stepId: string): Promise<RunProgress> {
-  const { rows } = await db.query<{ ready: Array<Record<string, unknown>>; open_tasks: number; output: Record<string, unknown> | null; finished_run: Record<string, unknown> | null }>(
+export async function advanceRuns(db: Queryable, succeeded: ReadonlyMap<string, readonly string[]>): Promise<Map<string, RunProgress>> {
+  if (succeeded.size === 0) return new Map();
+  const { rows } = await db.query<{ run_id: string; ready: Array<Record<string, unknown>>; open_tasks: number; output: Record<string, unknown> | null; finished_run: Record<string, unknown> | null }>(
     prepared(
-      'advanceRunAfter',
-      `WITH ready AS (
-         SELECT t.* FROM tasks t
-          WHERE t.run_id = $1 AND t.status = 'PENDING' AND $2 = ANY(t.depends_on)
-            AND NOT EXISTS (SELECT 1 FROM tasks d WHERE d.run_id = $1 AND d.step_id = ANY(t.depends_on) AND d.status <> 'SUCCEEDED')
+      'advanceRuns',
+      `WITH s AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS s(run_id uuid, step_ids text[])
+       ), ready AS (
+         SELECT t.* FROM s JOIN tasks t ON t.run_id = s.run_id
+          WHERE t.status = 'PENDING' AND t.depends_on && s.step_ids
+            AND NOT EXISTS (SELECT 1 FROM tasks d WHERE d.run_id = t.run_id AND d.step_id = ANY(t.depends_on) AND d.status <> 'SUCCEEDED')
        ), open AS (
-         SELECT count(*)::int AS n FROM tasks WHERE run_id = $1 AND status <> 'SUCCEEDED'
+         SELECT s.run_id, (SELECT count(*) FROM tasks o WHERE o.run_id = s.run_id AND o.status <> 'SUCCEEDED')::int AS n FROM s
        ), run_output AS (
-         SELECT CASE WHEN open.n = 0 THEN
+         SELECT open.run_id, open.n,
+                CASE WHEN open.n = 0 THEN
                   (SELECT coalesce(jsonb_object_agg(l.step_id, l.output), '{}'::jsonb) FROM tasks l
-                    WHERE l.run_id = $1 AND NOT EXISTS (SELECT 1 FROM tasks d WHERE d.run_id = $1 AND l.step_id = ANY(d.depends_on)))
+                    WHERE l.run_id = open.run_id AND NOT EXISTS (SELECT 1 FROM tasks d WHERE d.run_id = open.run_id AND l.step_id = ANY(d.depends_on)))
                 END AS value
            FROM open
        ), finished AS (
-         UPDATE runs SET status = 'SUCCEEDED', output = (SELECT value FROM run_output), error = NULL, finished_at = now(), updated_at = now()
-          WHERE id = $1 AND status = 'RUNNING' AND (SELECT n FROM open) = 0
-         RETURNING to_jsonb(runs) AS run
+         UPDATE runs r SET status = 'SUCCEEDED', output = o.value, error = NULL, finished_at = now(), updated_at = now()
+           FROM run_output o WHERE r.id = o.run_id AND o.n = 0 AND r.status = 'RUNNING'
+         RETURNING r.id, to_jsonb(r) AS run
        )
-       SELECT (SELECT coalesce(jsonb_agg(to_jsonb(ready) ORDER BY ready.position), '[]'::jsonb) FROM ready) AS ready,
-              open.n AS open_tasks, (SELECT value FROM run_output) AS output, (SELECT run FROM finished) AS finished_run
-         FROM open`,
-      [runId, stepId],
+       SELECT o.run_id, o.n AS open_tasks, o.value AS output,
+              (SELECT coalesce(jsonb_agg(to_jsonb(ready) ORDER BY ready.position), '[]'::jsonb) FROM ready WHERE ready.run_id = o.run_id) AS ready,
+              (SELECT run FROM finished f WHERE f.id = o.run_id) AS finished_run
+         FROM run_output o`,
+      [JSON.stringify([...succeeded].map(([runId, stepIds]) => ({ run_id: runId, step_ids: stepIds })))],
     ),
   );
-  const row = rows[0] as { ready: Array<Record<string, unknown>>; open_tasks: number; output: Record<string, unknown> | null; finished_run: Record<string, unknown> | null };
-  return {
-    ready: row.ready.map((t) => rowFromJson<TaskRow>(t)),
-    openTasks: row.open_tasks,
-    output: row.output,
-    ...(row.finished_run ? { finishedRun: rowFromJson<RunRow>(row.finished_run) } : {}),
-  };
+  return new Map(
+    rows.map((row) => [
+      row.run_id,
+      {
+        ready: row.ready.map((t) => rowFromJson<TaskRow>(t)),
+        openTasks: row.open_tasks,
+        output: row.output,
+        ...(row.finished_run ? { finishedRun: rowFromJson<RunRow>(row.finished_run) } : {}),
+      },
+    ]),
+  );
 }
 
 /** Ends a task (FAILED or CANCELLED) from any state that is not final. */
