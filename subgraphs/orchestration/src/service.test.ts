@@ -166,6 +166,36 @@ describe('runs', () => {
     expect(run.events.at(-1)).toMatchObject({ kind: 'RUN_STATUS', runStatus: 'SUCCEEDED' });
   });
 
+  it('runs many fan-out runs at once: each task once, on a slot of its own, with gap-free ordered events', async () => {
+    const branches = Array.from({ length: 12 }, (_, i) => ({ id: `b${i}`, capability: 'noop', dependsOn: ['a'], input: { branch: i, from: '{{ steps.a.output.run }}' } }));
+    const id = await createWorkflow('wide-fan', [
+      { id: 'a', capability: 'noop', input: { run: '{{ input.n }}' } },
+      ...branches,
+      { id: 'join', capability: 'noop', dependsOn: branches.map((b) => b.id), input: { all: branches.map((b) => `{{ steps.${b.id}.output.branch }}`) } },
+    ]);
+    const runIds = await Promise.all(Array.from({ length: 6 }, (_, n) => startRun({ workflowId: id, input: { n } })));
+    const runs = await Promise.all(runIds.map((runId) => finished(runId, 60_000)));
+    runs.forEach((run, n) => {
+      expect(run.status).toBe('SUCCEEDED');
+      expect(run.output).toEqual({ join: { all: branches.map((_, i) => i) } });
+      // One attempt per task: no worker ever refused one for want of a slot, none was lost.
+      expect(run.tasks.map((x) => [x.status, x.attempts, x.attemptHistory.map((h) => h.status)])).toEqual(run.tasks.map(() => ['SUCCEEDED', 1, ['SUCCEEDED']]));
+      expect(run.tasks.find((x) => x.stepId === 'b3')?.output).toEqual({ branch: 3, from: n });
+      expect(run.events.map((e) => e.seq)).toEqual(Array.from({ length: run.lastSeq }, (_, i) => i + 1));
+      for (const task of run.tasks) {
+        const statuses = run.events.filter((e) => e.kind === 'TASK_STATUS' && e.stepId === task.stepId).map((e) => e.taskStatus);
+        expect(statuses).toEqual(['QUEUED', 'RUNNING', 'SUCCEEDED']);
+      }
+      const at = (step: string, status: string) => run.events.findIndex((e) => e.stepId === step && e.taskStatus === status);
+      for (const b of branches) expect(at('join', 'QUEUED')).toBeGreaterThan(at(b.id, 'SUCCEEDED'));
+      expect(run.events.filter((e) => e.kind === 'RUN_STATUS').map((e) => e.runStatus)).toEqual(['QUEUED', 'RUNNING', 'SUCCEEDED']);
+      expect(run.events.at(-1)).toMatchObject({ kind: 'RUN_STATUS', runStatus: 'SUCCEEDED' });
+    });
+    // Every slot was given back.
+    const { rows } = await t.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM worker_slots WHERE attempt_id IS NOT NULL');
+    expect(rows[0]!.n).toBe(0);
+  });
+
   it('returns the same run for the same idempotency key, and refuses the key for other input', async () => {
     const id = await createWorkflow('idempotent', [{ id: 'a', capability: 'noop' }]);
     const key = `key-${randomUUID()}`;

@@ -179,9 +179,11 @@ export async function applySuccesses(ctx: TransitionContext, successes: readonly
   );
   const runs = new Map<string, RunRow>();
   const stepsByRun = new Map<string, string[]>();
+  const answered = new Set<string>();
   const answers = successes.map((s): { applied: boolean; reason?: string } => {
     const done = ended.get(s.attemptId);
-    if (!done) return { applied: false, reason: 'attempt is no longer RUNNING' };
+    if (!done || answered.has(s.attemptId)) return { applied: false, reason: 'attempt is no longer RUNNING' };
+    answered.add(s.attemptId);
     if (!done.taskSucceeded) return { applied: false, reason: 'task moved on to another attempt' };
     taskEvent(ctx, s.run, s.task, 'SUCCEEDED', { attempt: done.attempt });
     runs.set(s.run.id, s.run);
