@@ -460,8 +460,10 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
 
   async function execute(c: Extract<Claim, { kind: 'claimed' }>): Promise<void> {
     const { run, task, attempt, worker, input } = c;
-    const callLog = log.child({ runId: run.id, orgId: run.orgId, taskId: task.id, stepId: task.stepId, attemptId: attempt.id, attempt: attempt.attempt, workerId: worker.id });
-    callLog.info('task attempt dispatched', { capability: task.capability, endpoint: worker.endpoint, timeoutMs: task.timeoutMs });
+    const callLog = log.child({ runId: run.id, orgId: run.orgId, taskId: task.id, stepId: task.stepId, attemptId: attempt.id, attempt: attempt.attempt, workerId: worker.id, capability: task.capability });
+    // One info line per attempt, when it ends (with the worker and how long it took); the start is
+    // in the run's events (RUNNING on worker X) and at debug here.
+    callLog.debug('task attempt dispatched', { endpoint: worker.endpoint, timeoutMs: task.timeoutMs });
     const call = cancellations.track(attempt.id);
     const events = createEventBuffer(run, task, attempt, callLog);
     const startedAt = Date.now();
@@ -529,7 +531,7 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
       const rest = await events.rest();
       const applied = await applyResult({ runId: run.id, taskId: task.id, attemptId: attempt.id, outcome, record: (ctx) => events.record(ctx, rest) });
       if (applied.applied) {
-        const fields = { outcome: outcome.kind, durationMs: Date.now() - startedAt, ...(outcome.kind === 'succeeded' ? {} : { error: outcome.error }) };
+        const fields = { outcome: outcome.kind, durationMs: Date.now() - startedAt, endpoint: worker.endpoint, ...(outcome.kind === 'succeeded' ? {} : { error: outcome.error }) };
         if (outcome.kind === 'succeeded') callLog.info('task attempt succeeded', fields);
         else callLog.warn(outcome.kind === 'lost' ? 'task attempt lost' : 'task attempt failed', fields);
       } else {
