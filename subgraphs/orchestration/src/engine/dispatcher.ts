@@ -17,10 +17,11 @@ import { applyAttemptOutcome, applySuccesses, failTask, runStatusChanged, type A
 
 /**
  * The dispatcher (DESIGN.md §4): a BullMQ worker per worker pool. For each queued attempt it claims
- * a free slot row of a live worker that has the capability and labels (in PostgreSQL, skipping slots
- * other claims hold), calls AutomationService.Execute as a server stream with the step's timeout as the deadline,
- * records progress and log lines in batches, and applies the result in one transaction guarded by
- * the attempt's status, so a duplicate delivery never completes a task twice.
+ * a free slot row of a live worker that has the capability and labels (in PostgreSQL, skipping the
+ * slots other claims hold), calls AutomationService.Execute as a server stream with the step's
+ * timeout as the deadline, records progress and log lines in batches, and applies the result in a
+ * transaction guarded by the attempt's status, so a duplicate delivery never completes a task twice.
+ * Claims that arrive together share a transaction, and so do results.
  */
 export interface Dispatcher {
   /**

@@ -51,11 +51,6 @@ export async function queueAttempts(db: Queryable, attempts: readonly NewAttempt
   }
 }
 
-export async function findAttempt(db: Queryable, id: string): Promise<AttemptRow | undefined> {
-  const { rows } = await db.query('SELECT * FROM task_attempts WHERE id = $1', [id]);
-  return rows[0] ? camelRow<AttemptRow>(rows[0] as Record<string, unknown>) : undefined;
-}
-
 export async function listAttemptsOfTasks(db: Queryable, taskIds: readonly string[]): Promise<AttemptRow[]> {
   const { rows } = await db.query('SELECT * FROM task_attempts WHERE task_id = ANY($1::uuid[]) ORDER BY task_id, attempt', [taskIds]);
   return camelRows<AttemptRow>(rows as Array<Record<string, unknown>>);
