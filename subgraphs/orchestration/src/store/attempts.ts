@@ -1,6 +1,6 @@
 import type { Queryable } from '@orchestra/lib';
 import type { AttemptStatus } from '../domain/states';
-import { camelRow, camelRows, prepared, rowFromJson, type AttemptRow, type ErrorInfo } from './rows';
+import { camelRows, prepared, rowFromJson, type AttemptRow, type ErrorInfo } from './rows';
 
 export interface NewAttempt {
   id: string;
