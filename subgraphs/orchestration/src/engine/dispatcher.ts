@@ -389,7 +389,8 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
   /** The outcome of an Execute call, to apply with its last buffered progress and log events. */
   interface AttemptResult {
     runId: string;
-    taskId: string;
+    /** The task as it was claimed: its id and step (a success needs no more; its statement checks the rest). */
+    task: TaskRow;
     attemptId: string;
     outcome: AttemptOutcome;
     /** Records the attempt's events still buffered (the run is locked). */
@@ -397,33 +398,29 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
   }
 
   /**
-   * Applies results in one transaction: their runs locked in id order, then their tasks read; the
-   * successes together (store statements for all of them), then the other outcomes one by one.
+   * Applies results in one transaction, their runs locked in id order: the successes together
+   * (statements for all of them, whose guards check the attempt and task are still RUNNING), then
+   * the other outcomes one by one, each with its task read again after everything before it.
    */
   async function applyResults(ctx: TransitionContext, results: readonly AttemptResult[]): Promise<Array<{ applied: boolean; reason?: string }>> {
     const runs = await lockRuns(
       ctx.tx,
       results.map((r) => r.runId),
     );
-    const tasks = await tasksByIds(
-      ctx.tx,
-      results.map((r) => r.taskId),
-    );
-    const answers: Array<{ applied: boolean; reason?: string }> = results.map(() => ({ applied: false, reason: 'run or task gone' }));
+    const answers: Array<{ applied: boolean; reason?: string }> = results.map(() => ({ applied: false, reason: 'run gone' }));
     const successes: Array<{ index: number; success: AttemptSuccess }> = [];
     const others: number[] = [];
     const seenTasks = new Set<string>();
     for (const [index, result] of results.entries()) {
       const run = runs.get(result.runId);
-      const task = tasks.get(result.taskId);
-      if (!run || task?.runId !== run.id) continue;
+      if (!run) continue;
       // Two results for one task (a duplicate delivery) go the slow way: the second reads the task again.
-      if (result.outcome.kind === 'succeeded' && !seenTasks.has(task.id)) {
-        successes.push({ index, success: { run, task, attemptId: result.attemptId, output: result.outcome.output, durationMs: result.outcome.durationMs } });
+      if (result.outcome.kind === 'succeeded' && !seenTasks.has(result.task.id)) {
+        successes.push({ index, success: { run, task: result.task, attemptId: result.attemptId, output: result.outcome.output, durationMs: result.outcome.durationMs } });
       } else {
         others.push(index);
       }
-      seenTasks.add(task.id);
+      seenTasks.add(result.task.id);
     }
     for (const { index } of successes) await (results[index] as AttemptResult).record(ctx);
     const applied = await applySuccesses(
@@ -435,13 +432,15 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
       answers[index] = outcome;
       runs.set(outcome.run.id, outcome.run);
     });
-    // A failure or a lost attempt may change other tasks of its run (cancel them, queue a new
-    // attempt): each reads its task again, after everything before it.
+    // A failure or a lost attempt may change other tasks of its run (cancel them, queue a new attempt).
     for (const index of others) {
       const result = results[index] as AttemptResult;
       const run = runs.get(result.runId) as RunRow;
-      const task = (await tasksByIds(ctx.tx, [result.taskId])).get(result.taskId);
-      if (!task) continue;
+      const task = (await tasksByIds(ctx.tx, [result.task.id])).get(result.task.id);
+      if (task?.runId !== run.id) {
+        answers[index] = { applied: false, reason: 'task gone' };
+        continue;
+      }
       await result.record(ctx);
       const outcome = await applyAttemptOutcome(ctx, run, task, result.attemptId, result.outcome);
       runs.set(run.id, outcome.run);
@@ -530,7 +529,7 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
       callLog.info('task attempt stopped', { reason: call.reason });
     } else {
       const rest = await events.rest();
-      const applied = await applyResult({ runId: run.id, taskId: task.id, attemptId: attempt.id, outcome, record: (ctx) => events.record(ctx, rest) });
+      const applied = await applyResult({ runId: run.id, task, attemptId: attempt.id, outcome, record: (ctx) => events.record(ctx, rest) });
       if (applied.applied) {
         const fields = { outcome: outcome.kind, durationMs: Date.now() - startedAt, endpoint: worker.endpoint, ...(outcome.kind === 'succeeded' ? {} : { error: outcome.error }) };
         if (outcome.kind === 'succeeded') callLog.info('task attempt succeeded', fields);
