@@ -22,6 +22,9 @@ export interface AttemptCancellations {
   stop(): Promise<void>;
 }
 
+/** How long a cancel that found no call is remembered (a claim's commit to its Execute call takes milliseconds). */
+const MISSED_CANCEL_TTL_MS = 10_000;
+
 /**
  * Cancels reach the Execute call through Redis pub/sub: the process that holds the call aborts it,
  * gRPC cancels the stream, and the worker's executor sees its AbortSignal.
@@ -29,16 +32,30 @@ export interface AttemptCancellations {
 export function createAttemptCancellations({ redis, prefix, log }: { redis: Redis; prefix: string; log: Logger }): AttemptCancellations {
   const channel = `${prefix}:orchestration:cancel-attempts`;
   const calls = new Map<string, InFlightCall>();
+  // A cancel can come between the commit that claimed an attempt and the start of its Execute call
+  // (when nothing here tracks it yet): it is kept a little while, and the call starts aborted.
+  const missed = new Map<string, { reason: AbortReason; at: number }>();
   let subscriber: Redis | undefined;
 
+  const abort = (call: InFlightCall, reason: AbortReason) => {
+    call.reason = reason;
+    call.controller.abort(new Error(`attempt ${reason}`));
+    log.info('execute call aborted', { attemptId: call.attemptId, reason });
+  };
   const abortLocal = (attemptIds: readonly string[], reason: AbortReason) => {
+    const now = Date.now();
     for (const id of attemptIds) {
       const call = calls.get(id);
-      if (call && call.reason === undefined) {
-        call.reason = reason;
-        call.controller.abort(new Error(`attempt ${reason}`));
-        log.info('execute call aborted', { attemptId: id, reason });
+      if (call) {
+        if (call.reason === undefined) abort(call, reason);
+      } else {
+        missed.delete(id);
+        missed.set(id, { reason, at: now });
       }
+    }
+    for (const [id, { at }] of missed) {
+      if (now - at <= MISSED_CANCEL_TTL_MS) break;
+      missed.delete(id);
     }
   };
 
@@ -46,6 +63,11 @@ export function createAttemptCancellations({ redis, prefix, log }: { redis: Redi
     track(attemptId) {
       const call: InFlightCall = { attemptId, controller: new AbortController(), reason: undefined };
       calls.set(attemptId, call);
+      const early = missed.get(attemptId);
+      if (early) {
+        missed.delete(attemptId);
+        if (Date.now() - early.at <= MISSED_CANCEL_TTL_MS) abort(call, early.reason);
+      }
       return call;
     },
     untrack(attemptId) {
