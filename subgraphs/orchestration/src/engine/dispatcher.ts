@@ -96,9 +96,11 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
   };
 
   // A claim that found no free slot first waits here for a slot to free up in this process (an
-  // Execute call ending), and goes back to the queue delayed only if none does soon: a slot is
-  // handed on without a round of Redis moves, and without a claim transaction per look.
+  // Execute call of its pool ending), and goes back to the queue delayed only if none does soon, or
+  // at once if this process runs nothing in that pool: a slot is handed on without a round of Redis
+  // moves, and without a claim transaction per look.
   const slotWaiters = new Map<string, Set<(freed: boolean) => void>>();
+  const executing = new Map<string, number>();
   const waitForSlot = (pool: string, ms: number): Promise<boolean> =>
     new Promise<boolean>((resolve) => {
       const waiters = slotWaiters.get(pool) ?? new Set<(freed: boolean) => void>();
@@ -465,6 +467,7 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
     // in the run's events (RUNNING on worker X) and at debug here.
     callLog.debug('task attempt dispatched', { endpoint: worker.endpoint, timeoutMs: task.timeoutMs });
     const call = cancellations.track(attempt.id);
+    executing.set(task.pool, (executing.get(task.pool) ?? 0) + 1);
     const events = createEventBuffer(run, task, attempt, callLog);
     const startedAt = Date.now();
     const endpoint = workerClients.get(worker.endpoint);
@@ -522,6 +525,7 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
       };
     } finally {
       cancellations.untrack(attempt.id);
+      executing.set(task.pool, (executing.get(task.pool) ?? 1) - 1);
     }
     executions.observe({ outcome: label }, (Date.now() - startedAt) / 1000);
     if (outcome === undefined) {
@@ -546,7 +550,7 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
     const { attemptId, runId } = job.data;
     const pool = job.queueName.replace(/^tasks-/, '');
     let decision = await claim(job.data);
-    for (let looks = 1; decision.kind === 'wait' && decision.cause === 'no-slot' && looks < MAX_LOCAL_SLOT_WAITS && !draining; looks += 1) {
+    for (let looks = 1; decision.kind === 'wait' && decision.cause === 'no-slot' && looks < MAX_LOCAL_SLOT_WAITS && !draining && (executing.get(pool) ?? 0) > 0; looks += 1) {
       claims.inc({ decision: 'wait' });
       if (!(await waitForSlot(pool, config.DISPATCH_RETRY_DELAY_MS))) break;
       decision = await claim(job.data);
