@@ -50,7 +50,10 @@ it('a workflow of an app runs, and the app shows its runs and stats through the 
         { id: appId },
         owner,
       );
-      return app.stats.succeeded === 2 ? app : undefined;
+      // `runs` and `stats` are read in separate transactions, so a poll can land between the
+      // second run's end and one of the two reads: wait until both have seen it.
+      const done = app.stats.succeeded === 2 && app.runs.edges.every((e: any) => e.node.status === 'SUCCEEDED');
+      return done ? app : undefined;
     },
     { timeoutMs: 30_000, what: 'both runs of the app to succeed' },
   );
