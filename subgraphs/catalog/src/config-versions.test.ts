@@ -200,3 +200,32 @@ describe('changing the schema', () => {
     expect(errors?.[0]).toMatchObject({ message: 'cannot publish a config of app chat: it is archived (restore it first)', extensions: { code: 'CONFLICT', reason: 'APP_ARCHIVED' } });
   });
 });
+
+describe('a schema pattern that backtracks catastrophically', () => {
+  it('refuses the config after the time limit, keeps answering other requests meanwhile, and writes nothing', async () => {
+    const created = await catalog.graphql(
+      `mutation ($input: CreateAppInput!) { createApp(input: $input) { id } }`,
+      { input: { slug: 'regex-trap', name: 'Regex trap', configSchema: { type: 'object', properties: { name: { type: 'string', pattern: '^(a+)+$' } } } } },
+      admin,
+    );
+    expect(created.errors).toBeUndefined();
+    const trapId: string = created.data.createApp.id;
+    let refused = false;
+    const slow = catalog.graphql(PUBLISH, { appId: trapId, config: { name: `${'a'.repeat(40)}!` } }, admin).finally(() => (refused = true));
+    // While the validation runs away on its worker, the catalog still answers.
+    const other = await catalog.graphql('query ($id: ID!) { app(id: $id) { slug } }', { id: trapId }, admin);
+    expect(other.data.app.slug).toBe('regex-trap');
+    expect(refused).toBe(false);
+    const { data, errors } = await slow;
+    expect(data).toBeNull();
+    expect(errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'config', reason: 'CONFIG_VALIDATION_TIMEOUT' } });
+    expect(errors?.[0]?.message).toMatch(/^config took longer than 1000 ms to validate against the app's config schema/);
+    const { rows } = await catalog.pool.query('SELECT count(*)::int AS n FROM app_config_versions WHERE app_id = $1', [trapId]);
+    expect(rows[0].n).toBe(0);
+    // A config the pattern matches quickly is accepted by the next validation.
+    const ok = await catalog.graphql(PUBLISH, { appId: trapId, config: { name: 'aaaa' } }, admin);
+    expect(ok.errors).toBeUndefined();
+    expect(ok.data.publishAppConfig.version).toBe(1);
+  });
+});
+

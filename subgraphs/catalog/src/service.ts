@@ -19,7 +19,7 @@ import {
 import { catalogV1 } from '@orchestra/proto';
 import { CATALOG_SERVICE, createCatalog, type UserDirectory } from './apps/catalog';
 import { healthSettingsOf, type CatalogConfig } from './config';
-import { createConfigValidator } from './configuration/json-schema';
+import { createIsolatedConfigValidator } from './configuration/isolated-validator';
 import { createCatalogGrpcService } from './grpc/catalog-service';
 import { createHealthProber, type HealthProber } from './health/prober';
 import { createIdentityUserDirectory } from './identity-users';
@@ -57,7 +57,8 @@ export function createCatalogService(deps: CatalogServiceDeps): CatalogServiceHa
   const identity =
     deps.users === undefined && config.IDENTITY_GRPC_ADDR ? createIdentityUserDirectory({ address: config.IDENTITY_GRPC_ADDR, internalToken: config.INTERNAL_TOKEN }) : undefined;
   const health = healthSettingsOf(config);
-  const catalog = createCatalog({ pool, validator: createConfigValidator(), users: deps.users ?? identity, historyDays: health.historyDays });
+  const validator = createIsolatedConfigValidator();
+  const catalog = createCatalog({ pool, validator, users: deps.users ?? identity, historyDays: health.historyDays });
   let accepting = true;
 
   const http = createSubgraphHttp<CatalogContext>({
@@ -104,6 +105,7 @@ export function createCatalogService(deps: CatalogServiceDeps): CatalogServiceHa
         () => grpc.stop(),
         async () => probeFetch?.close(),
         () => Promise.resolve(identity?.close()),
+        () => validator.close(),
       ]);
     },
   };

@@ -12,7 +12,8 @@ import {
   type PoolClient,
   type Principal,
 } from '@orchestra/lib';
-import { describeViolations, type ConfigValidator, type ConfigViolation } from '../configuration/json-schema';
+import type { IsolatedConfigValidator } from '../configuration/isolated-validator';
+import { describeViolations, type ConfigViolation } from '../configuration/json-schema';
 import {
   countApps,
   deleteAppById,
@@ -162,7 +163,7 @@ function pageOf<R, T>(rows: R[], limit: number, keyOf: (row: R) => unknown[], ma
 
 export interface CatalogDeps {
   pool: Pool;
-  validator: ConfigValidator;
+  validator: IsolatedConfigValidator;
   /** When given, an app's owner must be a known user. */
   users?: UserDirectory | undefined;
   /** The longest uptime window (the health history kept). */
@@ -189,10 +190,10 @@ export function createCatalog({ pool, validator, users, historyDays }: CatalogDe
   const audit = (tx: PoolClient, principal: Principal, action: string, targetId: string, diff: unknown) =>
     recordAudit(tx, CATALOG_SERVICE, principal, { action, targetType: 'App', targetId, diff });
 
-  const violationsOf = async (tx: PoolClient, app: AppRow, config: unknown): Promise<ConfigViolation[]> => {
+  const violationsOf = async (tx: PoolClient, app: AppRow, config: unknown, field: string): Promise<ConfigViolation[]> => {
     const schema = await findConfigSchema(tx, app.id, app.config_schema_version);
     if (!schema) throw new AppError('INTERNAL', `app ${app.id} has no config schema version ${app.config_schema_version}`);
-    return validator.violations(schema.schema, config);
+    return validator.violations(schema.schema, config, field);
   };
 
   /** Inserts a config version and makes it current, recording the activation. */
@@ -312,7 +313,7 @@ export function createCatalog({ pool, validator, users, historyDays }: CatalogDe
       validator.checkSchema(schema, 'input.configSchema');
       const config = input.config === undefined || input.config === null ? undefined : parseConfigDocument(input.config, 'input.config');
       if (config !== undefined) {
-        const violations = validator.violations(schema, config);
+        const violations = await validator.violations(schema, config, 'input.config');
         if (violations.length > 0) throw configInvalid('input.config', violations);
       }
       try {
@@ -390,7 +391,7 @@ export function createCatalog({ pool, validator, users, historyDays }: CatalogDe
       return inTenant(actor.principal, async (tx) => {
         const app = await lockApp(tx, appId);
         assertMutable(app.slug, app.status, 'publish a config');
-        const violations = await violationsOf(tx, app, document);
+        const violations = await violationsOf(tx, app, document, 'config');
         if (violations.length > 0) throw configInvalid('config', violations);
         const row = await publishVersion(tx, actor.principal, app, document, app.config_schema_version, message?.trim() ?? '');
         await audit(tx, actor.principal, 'app.config.publish', appId, { version: row.version, previousVersion: app.current_config_version });
@@ -415,7 +416,7 @@ export function createCatalog({ pool, validator, users, historyDays }: CatalogDe
           throw new AppError('CONFLICT', `config version ${version} of app ${app.slug} is already current`, { field: 'version', reason: 'CONFIG_VERSION_ALREADY_CURRENT' });
         }
         if (target.schema_version !== app.config_schema_version) {
-          const violations = await violationsOf(tx, app, target.config);
+          const violations = await violationsOf(tx, app, target.config, 'version');
           if (violations.length > 0) {
             throw new AppError(
               'CONFLICT',
@@ -450,7 +451,7 @@ export function createCatalog({ pool, validator, users, historyDays }: CatalogDe
       validator.checkSchema(schema, 'schema');
       const document = config === undefined || config === null ? undefined : parseConfigDocument(config, 'config');
       if (document !== undefined) {
-        const violations = validator.violations(schema, document);
+        const violations = await validator.violations(schema, document, 'config');
         if (violations.length > 0) throw new AppError('BAD_USER_INPUT', `config does not match the new schema: ${describeViolations(violations)}`, { field: 'config', reason: 'CONFIG_INVALID', details: { violations } });
       }
       return inTenant(actor.principal, async (tx) => {
@@ -458,7 +459,7 @@ export function createCatalog({ pool, validator, users, historyDays }: CatalogDe
         assertMutable(app.slug, app.status, 'change the config schema');
         if (document === undefined && app.current_config_version !== null) {
           const current = await findConfigVersion(tx, appId, app.current_config_version);
-          const violations = current ? validator.violations(schema, current.config) : [];
+          const violations = current ? await validator.violations(schema, current.config, 'schema') : [];
           if (violations.length > 0) {
             throw new AppError(
               'CONFLICT',
