@@ -1,4 +1,4 @@
-import { AppError, NonRetryableError, badInput, type Logger, type Metrics } from '@orchestra/lib';
+import { AppError, NonRetryableError, badInput, traceIdOf, type Logger, type Metrics } from '@orchestra/lib';
 import { automationV1 } from '@orchestra/proto';
 import { RetryableError, type Executor, type ExecutorContext, type ExecutorLogLevel, type JsonValue } from './executors/types';
 
@@ -145,7 +145,7 @@ export function createAttemptTable({ slots, executors, log, metrics }: AttemptTa
       stepId: request.stepId,
       orgId: request.orgId,
       capability: request.capability,
-      ...(request.traceparent === '' ? {} : { traceparent: request.traceparent }),
+      ...(request.traceparent === '' ? {} : { traceId: traceIdOf(request.traceparent), traceparent: request.traceparent }),
     });
     const emit = (event: ExecuteEvent) => {
       if (finished) return;

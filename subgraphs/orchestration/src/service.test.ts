@@ -166,6 +166,35 @@ describe('runs', () => {
     expect(run.events.at(-1)).toMatchObject({ kind: 'RUN_STATUS', runStatus: 'SUCCEEDED' });
   });
 
+  it("carries the starting request's trace id to the dispatcher's and the worker's log lines of each task", async () => {
+    const id = await createWorkflow('traced', [
+      { id: 'one', capability: 'noop' },
+      { id: 'two', capability: 'noop', dependsOn: ['one'] },
+    ]);
+    const traceId = randomUUID().replace(/-/g, '');
+    const traced: Principal = { ...operator, traceparent: `00-${traceId}-00f067aa0ba902b7-01` };
+    const res = await t.graphql<{ startRun: { run: { id: string } } }>(traced, START, { input: { workflowId: id } });
+    const runId = res.data!.startRun.run.id;
+    expect((await finished(runId)).status).toBe('SUCCEEDED');
+    const { rows } = await t.pool.query('SELECT traceparent FROM runs WHERE id = $1', [runId]);
+    expect(rows[0].traceparent).toBe(`00-${traceId}-00f067aa0ba902b7-01`);
+    const finishedOnWorker = t.log.lines.filter((l) => l['msg'] === 'attempt finished' && l['runId'] === runId);
+    expect(finishedOnWorker.map((l) => [l['stepId'], l['traceId']]).sort()).toEqual([
+      ['one', traceId],
+      ['two', traceId],
+    ]);
+    const succeededInDispatcher = t.log.lines.filter((l) => l['msg'] === 'task attempt succeeded' && l['runId'] === runId);
+    expect(succeededInDispatcher.map((l) => [l['stepId'], l['traceId']]).sort()).toEqual([
+      ['one', traceId],
+      ['two', traceId],
+    ]);
+    // A malformed traceparent (it only comes from a gateway, but still) is not kept.
+    const odd = await t.graphql<{ startRun: { run: { id: string } } }>({ ...operator, traceparent: 'not-a-trace' }, START, { input: { workflowId: id } });
+    const oddRun = odd.data!.startRun.run.id;
+    expect((await finished(oddRun)).status).toBe('SUCCEEDED');
+    expect((await t.pool.query('SELECT traceparent FROM runs WHERE id = $1', [oddRun])).rows[0].traceparent).toBeNull();
+  });
+
   it('runs many fan-out runs at once: each task once, on a slot of its own, with gap-free ordered events', async () => {
     const branches = Array.from({ length: 12 }, (_, i) => ({ id: `b${i}`, capability: 'noop', dependsOn: ['a'], input: { branch: i, from: '{{ steps.a.output.run }}' } }));
     const id = await createWorkflow('wide-fan', [

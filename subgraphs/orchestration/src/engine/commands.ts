@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { AppError, badInput, conflict, isUniqueViolation, isUuid, newId, notFound, recordAudit, type Principal, type Queryable } from '@orchestra/lib';
+import { AppError, badInput, conflict, isUniqueViolation, isUuid, newId, notFound, recordAudit, traceIdOf, type Principal, type Queryable } from '@orchestra/lib';
 import { isTerminalRun, RERUN_TASK_STATUSES, RETRYABLE_RUN_STATUSES } from '../domain/states';
 import { collectTemplates, parseTemplate, resolveTemplates, TemplateError } from '../domain/templates';
 import { BUILTIN_CAPABILITIES, validateSteps, type StepInput } from '../domain/workflow-definition';
@@ -185,6 +185,8 @@ export async function startRun(engine: Engine, principal: Principal, input: Star
         startedByApiKeyId: principal.apiKeyId ?? null,
         startedByDisplay: principal.display ?? null,
         requestId: principal.requestId,
+        // Kept only when well-formed (the gateway always sends one that is).
+        traceparent: traceIdOf(principal.traceparent) === undefined ? null : (principal.traceparent ?? null),
       };
       const newTasks = version.steps.map((step) => ({ id: newId(), step }));
       // Everything the start writes is one statement: the run, its tasks, the first attempts of

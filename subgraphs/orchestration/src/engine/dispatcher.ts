@@ -1,5 +1,5 @@
 import { DelayedError, Worker as QueueWorker, type Job } from 'bullmq';
-import { grpc, serverStreamCall, type Logger, type Redis } from '@orchestra/lib';
+import { grpc, serverStreamCall, traceIdOf, type Logger, type Redis } from '@orchestra/lib';
 import type { automationV1 } from '@orchestra/proto';
 import { referencedSteps, resolveTemplates, TemplateError } from '../domain/templates';
 import { endAttempt } from '../store/attempts';
@@ -462,7 +462,7 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
 
   async function execute(c: Extract<Claim, { kind: 'claimed' }>): Promise<void> {
     const { run, task, attempt, worker, input } = c;
-    const callLog = log.child({ runId: run.id, orgId: run.orgId, taskId: task.id, stepId: task.stepId, attemptId: attempt.id, attempt: attempt.attempt, workerId: worker.id, capability: task.capability });
+    const callLog = log.child({ runId: run.id, orgId: run.orgId, traceId: traceIdOf(run.traceparent ?? undefined), taskId: task.id, stepId: task.stepId, attemptId: attempt.id, attempt: attempt.attempt, workerId: worker.id, capability: task.capability });
     // One info line per attempt, when it ends (with the worker and how long it took); the start is
     // in the run's events (RUNNING on worker X) and at debug here.
     callLog.debug('task attempt dispatched', { endpoint: worker.endpoint, timeoutMs: task.timeoutMs });
@@ -481,7 +481,7 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
       input,
       attempt: attempt.attempt - task.attemptsAtReset,
       timeoutMs: task.timeoutMs,
-      traceparent: '',
+      traceparent: run.traceparent ?? '',
     };
     let outcome: AttemptOutcome | undefined;
     let label: string;

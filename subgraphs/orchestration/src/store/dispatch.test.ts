@@ -66,6 +66,7 @@ async function startRunOf(stepsInput: Array<{ id: string; dependsOn?: string[] }
         startedByApiKeyId: null,
         startedByDisplay: null,
         requestId: null,
+        traceparent: null,
       },
       tasks,
       attempts,

@@ -47,6 +47,7 @@ export interface RunRow {
   startedByApiKeyId: string | null;
   startedByDisplay: string | null;
   requestId: string | null;
+  traceparent: string | null;
   cancelReason: string | null;
   lastSeq: number;
   createdAt: Date;

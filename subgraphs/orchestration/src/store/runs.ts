@@ -18,6 +18,7 @@ export interface NewRun {
   startedByApiKeyId: string | null;
   startedByDisplay: string | null;
   requestId: string | null;
+  traceparent: string | null;
 }
 
 export interface NewTask {
@@ -46,8 +47,8 @@ export async function insertRunStart(db: Queryable, { run: r, tasks, attempts, e
       'insertRunStart',
       `WITH run AS (
          INSERT INTO runs (id, org_id, workflow_id, workflow_version, app_id, status, input, idempotency_key,
-                           started_by_kind, started_by_id, started_by_user_id, started_by_api_key_id, started_by_display, request_id, last_seq)
-         VALUES ($1, $2, $3, $4, $5, 'QUEUED', $6, $7, $8, $9, $10, $11, $12, $13, $16)
+                           started_by_kind, started_by_id, started_by_user_id, started_by_api_key_id, started_by_display, request_id, last_seq, traceparent)
+         VALUES ($1, $2, $3, $4, $5, 'QUEUED', $6, $7, $8, $9, $10, $11, $12, $13, $16, $17)
          RETURNING *
        ), t AS (
          SELECT * FROM jsonb_to_recordset($14::jsonb) AS t(id uuid, step_id text, position integer, capability text, depends_on text[], input_template jsonb,
@@ -105,6 +106,7 @@ export async function insertRunStart(db: Queryable, { run: r, tasks, attempts, e
         ),
         JSON.stringify(events),
         events.length,
+        r.traceparent,
       ],
     ),
   );
