@@ -204,7 +204,7 @@ export async function startRun(engine: Engine, principal: Principal, input: Star
         targetId: run.id,
         diff: { after: { workflowId: workflow.id, workflow: workflow.name, version: number, idempotencyKey: key } },
       });
-      engine.log.info('run started', { runId: run.id, orgId: run.orgId, workflowId: workflow.id, version: number, tasks: tasks.length, requestId: principal.requestId });
+      engine.log.info('run started', { runId: run.id, orgId: run.orgId, workflowId: workflow.id, version: number, tasks: tasks.length, requestId: principal.requestId, traceId: traceIdOf(principal.traceparent) });
       return { run, deduplicated: false };
     });
 
@@ -233,7 +233,7 @@ export async function cancelRun(engine: Engine, principal: Principal, runId: str
     await cancelOpenTasks(ctx, run, await tasksOfRun(ctx, run.id), why);
     const cancelled = await setRunStatus(ctx, run, { status: 'CANCELLED', finished: true, cancelReason: why, message: why });
     await recordAudit(ctx.tx, SERVICE, principal, { action: 'run.cancel', targetType: 'Run', targetId: run.id, diff: { before: { status: run.status }, after: { status: 'CANCELLED', reason: why } } });
-    engine.log.info('run cancelled', { runId: run.id, orgId: run.orgId, reason: why, requestId: principal.requestId });
+    engine.log.info('run cancelled', { runId: run.id, orgId: run.orgId, reason: why, requestId: principal.requestId, traceId: traceIdOf(principal.traceparent) });
     return cancelled;
   });
 }
@@ -259,7 +259,7 @@ export async function retryRun(engine: Engine, principal: Principal, runId: stri
     const run = await lockedRun(ctx, runId);
     const retried = await rerun(ctx, principal, run, `retried by ${actorOf(principal)}`);
     await recordAudit(ctx.tx, SERVICE, principal, { action: 'run.retry', targetType: 'Run', targetId: run.id, diff: { before: { status: run.status }, after: { status: retried.status } } });
-    engine.log.info('run retried', { runId: run.id, orgId: run.orgId, requestId: principal.requestId });
+    engine.log.info('run retried', { runId: run.id, orgId: run.orgId, requestId: principal.requestId, traceId: traceIdOf(principal.traceparent) });
     return retried;
   });
 }
@@ -274,7 +274,7 @@ export async function replayDeadLetter(engine: Engine, principal: Principal, dea
     const run = await lockedRun(ctx, entry.runId);
     const replayed = await rerun(ctx, principal, run, `step "${entry.stepId}" replayed from the dead-letter list by ${actorOf(principal)}`);
     await recordAudit(ctx.tx, SERVICE, principal, { action: 'dead_letter.replay', targetType: 'Task', targetId: entry.taskId, diff: { runId: run.id, stepId: entry.stepId } });
-    engine.log.info('dead letter replayed', { runId: run.id, taskId: entry.taskId, orgId: run.orgId, requestId: principal.requestId });
+    engine.log.info('dead letter replayed', { runId: run.id, taskId: entry.taskId, orgId: run.orgId, requestId: principal.requestId, traceId: traceIdOf(principal.traceparent) });
     return replayed;
   });
 }
