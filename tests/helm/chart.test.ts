@@ -230,6 +230,9 @@ describe('services and probes', () => {
     expect(envEntry(audit, 'AUDIT_RETENTION_ENABLED')?.value).toBe('true');
     expect(podSpec(audit).volumes.find((v: any) => v.name === 'audit-archive')?.persistentVolumeClaim).toEqual({ claimName: `${PREFIX}-audit-archive` });
     expect(envEntry(deployment(defaults, 'audit'), 'AUDIT_RETENTION_ENABLED')?.value).toBe('false');
+    // Chain heads are witnessed on the archive volume, outside the database.
+    expect(envEntry(audit, 'AUDIT_WITNESS_DIR')?.value).toBe('/var/lib/orchestra/audit-archive/witness');
+    expect(envEntry(audit, 'AUDIT_WITNESS_INTERVAL_MS')?.value).toBe('60000');
   });
 
   test('the environment of every Deployment and the Job satisfies the config schema of the service it runs', () => {

@@ -12,6 +12,13 @@ export const auditConfigSchema = z.object({
   AUDIT_RETENTION_INTERVAL_MS: env.int(3_600_000, { min: 1_000, max: 7 * 86_400_000 }),
   /** Set to false on replicas that should not run retention (any number may: chains are locked while archived). */
   AUDIT_RETENTION_ENABLED: env.bool(true),
+  /**
+   * Where chain heads are witnessed outside the database (JSON lines, one file per host); point it at
+   * storage the database's administrators cannot write. Relative paths start at the working directory.
+   */
+  AUDIT_WITNESS_DIR: env.string('.orchestra/audit-witness'),
+  /** How often heads that moved are witnessed (the first pass runs at start). */
+  AUDIT_WITNESS_INTERVAL_MS: env.int(60_000, { min: 1_000, max: 86_400_000 }),
 });
 
 export type AuditConfig = z.infer<typeof auditConfigSchema>;

@@ -14,13 +14,25 @@ import {
 } from '@orchestra/lib';
 import { isAbsolute, resolve } from 'node:path';
 import type { AuditConfig } from './config';
+import { createWitness, type Witness } from './chain/witness';
 import { createAuditGrpcService } from './grpc/audit-service';
 import { createResolvers, SERVICE_NAME } from './resolvers';
 import { runRetention, type RetentionSettings } from './retention/archive';
+import { listChains } from './store/chains';
 import { typeDefs } from './type-defs';
 
 export interface AuditServiceDeps {
-  config: Pick<AuditConfig, 'INTERNAL_TOKEN' | 'PRINCIPAL_PUBLIC_KEY' | 'AUDIT_RETENTION_DAYS' | 'AUDIT_ARCHIVE_DIR' | 'AUDIT_RETENTION_INTERVAL_MS' | 'AUDIT_RETENTION_ENABLED'>;
+  config: Pick<
+    AuditConfig,
+    | 'INTERNAL_TOKEN'
+    | 'PRINCIPAL_PUBLIC_KEY'
+    | 'AUDIT_RETENTION_DAYS'
+    | 'AUDIT_ARCHIVE_DIR'
+    | 'AUDIT_RETENTION_INTERVAL_MS'
+    | 'AUDIT_RETENTION_ENABLED'
+    | 'AUDIT_WITNESS_DIR'
+    | 'AUDIT_WITNESS_INTERVAL_MS'
+  >;
   pool: Pool;
   log: Logger;
   metrics: Metrics;
@@ -32,6 +44,9 @@ export interface AuditServiceHandle extends ServiceHandle {
   /** One retention pass over every chain now (also runs on its timer once started). */
   runRetention(): ReturnType<typeof runRetention>;
   retention: RetentionSettings;
+  /** Witnesses every chain head that moved since the last pass now (also runs on its timer once started). */
+  witnessHeads(): Promise<number>;
+  witness: Witness;
 }
 
 /**
@@ -45,12 +60,14 @@ export function createAuditService({ config, pool, log: rootLog, metrics, now = 
     windowMs: config.AUDIT_RETENTION_DAYS * 86_400_000,
     archiveDir: isAbsolute(config.AUDIT_ARCHIVE_DIR) ? config.AUDIT_ARCHIVE_DIR : resolve(config.AUDIT_ARCHIVE_DIR),
   };
+  const witness = createWitness({ dir: isAbsolute(config.AUDIT_WITNESS_DIR) ? config.AUDIT_WITNESS_DIR : resolve(config.AUDIT_WITNESS_DIR), log, now });
+  const witnessed = metrics.counter('audit_witnessed_heads_total', 'Audit chain heads copied to the witness files outside the database');
   const archived = metrics.counter('audit_retention_archived_events_total', 'Audit events archived to files and deleted by retention');
 
   const http = createSubgraphHttp<RequestContext>({
     name: SERVICE_NAME,
     typeDefs,
-    resolvers: createResolvers({ pool, log, retention, now }),
+    resolvers: createResolvers({ pool, log, retention, witness, now }),
     verifier: createPrincipalVerifier(config.PRINCIPAL_PUBLIC_KEY),
     log,
     metrics,
@@ -75,19 +92,34 @@ export function createAuditService({ config, pool, log: rootLog, metrics, now = 
     return result;
   };
 
-  let timer: NodeJS.Timeout | undefined;
-  let inFlight: Promise<unknown> | undefined;
+  // The highest sequence witnessed per chain (read back from the files on the first pass).
+  let witnessedSeq: Map<string, number> | undefined;
+  const witnessPass = async (): Promise<number> => {
+    witnessedSeq ??= await witness.latest();
+    const moved = (await listChains(pool)).filter((h) => h.lastSeq > (witnessedSeq!.get(h.chain) ?? 0));
+    await witness.record(moved.map((h) => ({ chain: h.chain, seq: h.lastSeq, hash: h.lastHash })));
+    for (const h of moved) witnessedSeq.set(h.chain, h.lastSeq);
+    witnessed.inc(moved.length);
+    return moved.length;
+  };
+
+  const timers = new Set<NodeJS.Timeout>();
+  const inFlight = new Set<Promise<unknown>>();
   let stopped = false;
-  const schedule = (delayMs: number) => {
-    timer = setTimeout(() => {
-      inFlight = retentionPass()
-        .catch((err: unknown) => log.error('audit retention pass failed', { err }))
+  /** Runs `pass` now-ish and then every `intervalMs`, one at a time, until stop. */
+  const every = (what: string, intervalMs: number, pass: () => Promise<unknown>, delayMs = 0) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      const running: Promise<unknown> = pass()
+        .catch((err: unknown) => log.error(`audit ${what} pass failed`, { err }))
         .finally(() => {
-          inFlight = undefined;
-          if (!stopped) schedule(config.AUDIT_RETENTION_INTERVAL_MS);
+          inFlight.delete(running);
+          if (!stopped) every(what, intervalMs, pass, intervalMs);
         });
+      inFlight.add(running);
     }, delayMs);
     timer.unref();
+    timers.add(timer);
   };
 
   return {
@@ -96,17 +128,23 @@ export function createAuditService({ config, pool, log: rootLog, metrics, now = 
     grpc,
     retention,
     runRetention: retentionPass,
+    witness,
+    witnessHeads: witnessPass,
     start() {
       if (config.AUDIT_RETENTION_ENABLED) {
-        schedule(0);
+        every('retention', config.AUDIT_RETENTION_INTERVAL_MS, retentionPass);
         log.info('audit retention scheduled', { windowDays: config.AUDIT_RETENTION_DAYS, archiveDir: retention.archiveDir, intervalMs: config.AUDIT_RETENTION_INTERVAL_MS });
       }
+      every('witness', config.AUDIT_WITNESS_INTERVAL_MS, witnessPass);
+      log.info('audit chain heads witnessed outside the database', { witnessDir: witness.dir, intervalMs: config.AUDIT_WITNESS_INTERVAL_MS });
       return Promise.resolve();
     },
     async stop() {
       stopped = true;
-      if (timer) clearTimeout(timer);
-      await inFlight;
+      for (const timer of timers) clearTimeout(timer);
+      await Promise.all(inFlight);
+      // A last pass, so the heads of events recorded since the previous one are witnessed too.
+      await witnessPass().catch((err: unknown) => log.error('audit witness pass failed', { err }));
       await grpc.stop();
       await http.close();
     },

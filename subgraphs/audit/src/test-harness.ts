@@ -37,6 +37,7 @@ export interface AuditUnderTest {
   pool: Pool;
   schema: string;
   archiveDir: string;
+  witnessDir: string;
   log: Logger & { lines: Array<Record<string, unknown>> };
   metrics: Metrics;
   handle: AuditServiceHandle;
@@ -55,6 +56,7 @@ export interface AuditUnderTest {
 export async function startAuditForTest(prefix: string, env: Record<string, string> = {}): Promise<AuditUnderTest> {
   const { schema, drop } = await createTestSchema(prefix);
   const archiveDir = await mkdtemp(join(tmpdir(), 'orchestra-audit-archive-'));
+  const witnessDir = await mkdtemp(join(tmpdir(), 'orchestra-audit-witness-'));
   const keys = generatePrincipalKeys();
   const signer = createPrincipalSigner(keys.privateKeyPem);
   const log = createMemoryLogger('audit-test');
@@ -65,6 +67,9 @@ export async function startAuditForTest(prefix: string, env: Record<string, stri
     DB_SCHEMA: schema,
     AUDIT_ARCHIVE_DIR: archiveDir,
     AUDIT_RETENTION_ENABLED: 'false',
+    AUDIT_WITNESS_DIR: witnessDir,
+    // Tests witness heads when they say so (handle.witnessHeads()); the timer's first pass runs at start.
+    AUDIT_WITNESS_INTERVAL_MS: '86400000',
     ...env,
   });
   const pool = createPool({ url: TEST_DATABASE_URL, schema, applicationName: 'audit-test', log });
@@ -80,6 +85,7 @@ export async function startAuditForTest(prefix: string, env: Record<string, stri
     pool,
     schema,
     archiveDir,
+    witnessDir,
     log,
     metrics,
     get handle() {
@@ -116,6 +122,7 @@ export async function startAuditForTest(prefix: string, env: Record<string, stri
       await pool.end();
       await drop();
       await rm(archiveDir, { recursive: true, force: true });
+      await rm(witnessDir, { recursive: true, force: true });
     },
   };
   return under;

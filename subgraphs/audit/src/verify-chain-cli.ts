@@ -5,6 +5,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { commonEnv, createLogger, createPool, env, isUuid, loadConfig } from '@orchestra/lib';
 import { z } from 'zod';
 import { checkChain } from './chain/check';
+import { createWitness } from './chain/witness';
 import { listChains } from './store/chains';
 
 const cliConfigSchema = z.object({
@@ -12,6 +13,7 @@ const cliConfigSchema = z.object({
   DATABASE_URL: commonEnv.DATABASE_URL,
   DB_SCHEMA: env.string('audit'),
   AUDIT_ARCHIVE_DIR: env.string('.orchestra/audit-archive'),
+  AUDIT_WITNESS_DIR: env.string('.orchestra/audit-witness'),
 });
 
 async function main(args: string[]): Promise<number> {
@@ -22,11 +24,12 @@ async function main(args: string[]): Promise<number> {
   const log = createLogger({ service: 'audit-verify', level: config.LOG_LEVEL });
   const pool = createPool({ url: config.DATABASE_URL, schema: config.DB_SCHEMA, applicationName: 'orchestra-audit-verify', log, max: 1 });
   const archiveDir = isAbsolute(config.AUDIT_ARCHIVE_DIR) ? config.AUDIT_ARCHIVE_DIR : resolve(config.AUDIT_ARCHIVE_DIR);
+  const witness = createWitness({ dir: isAbsolute(config.AUDIT_WITNESS_DIR) ? config.AUDIT_WITNESS_DIR : resolve(config.AUDIT_WITNESS_DIR), log });
   try {
     const chains = args.length > 0 ? args : (await listChains(pool)).map((c) => c.chain);
     let ok = true;
     for (const chain of chains) {
-      const result = await checkChain(pool, chain, archiveDir, log);
+      const result = await checkChain(pool, chain, archiveDir, witness, log);
       ok &&= result.ok;
       process.stdout.write(`${JSON.stringify({ chain, ok: result.ok, verification: result.chain, archives: result.archives })}\n`);
     }

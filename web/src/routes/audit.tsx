@@ -58,7 +58,8 @@ function VerifyResult({ result }: { result: VerifyAuditChainQuery['verifyAuditCh
     return (
       <Notice tone="success">
         The chain is intact: {result.checkedEvents} events checked
-        {result.firstSequence !== null && ` (#${result.firstSequence}–#${result.lastSequence})`}, anchored at {result.anchor.toLowerCase().replace(/_/g, ' ')}.
+        {result.firstSequence !== null && ` (#${result.firstSequence}–#${result.lastSequence})`}, anchored at {result.anchor.toLowerCase().replace(/_/g, ' ')}
+        {result.witnessedHeadsChecked > 0 && `; ${result.witnessedHeadsChecked} chain head${result.witnessedHeadsChecked === 1 ? '' : 's'} witnessed outside the database matched`}.
       </Notice>
     );
   }

@@ -1,6 +1,7 @@
 import { newId } from '@orchestra/lib';
 import { checkChain } from './check';
-import { eventHash } from './hash';
+import { eventHash, type ChainedEvent } from './hash';
+import { verifyChain } from './verify';
 import { auditEvent, member, startAuditForTest, type AuditUnderTest } from '../test-harness';
 
 let audit: AuditUnderTest;
@@ -168,9 +169,9 @@ describe('verifyAuditChain', () => {
   it('checks the platform chain, which no tenant can query, for operators', async () => {
     const event = auditEvent({ orgId: '', action: 'auth.login', outcome: 'UNAUTHENTICATED' });
     await audit.record([event, auditEvent({ orgId: '', action: 'auth.login' })]);
-    await expect(checkChain(audit.pool, 'platform', audit.archiveDir)).resolves.toMatchObject({ ok: true, chain: { ok: true, anchor: 'GENESIS' }, archives: [] });
+    await expect(checkChain(audit.pool, 'platform', audit.archiveDir, audit.handle.witness)).resolves.toMatchObject({ ok: true, chain: { ok: true, anchor: 'GENESIS' }, archives: [] });
     await tamper("UPDATE audit_events SET outcome = 'success' WHERE id = $1", [event.eventId]);
-    await expect(checkChain(audit.pool, 'platform', audit.archiveDir)).resolves.toMatchObject({ ok: false, chain: { break: { reason: 'HASH_MISMATCH', eventId: event.eventId } } });
+    await expect(checkChain(audit.pool, 'platform', audit.archiveDir, audit.handle.witness)).resolves.toMatchObject({ ok: false, chain: { break: { reason: 'HASH_MISMATCH', eventId: event.eventId } } });
   });
 
   it('refuses from later than to', async () => {
@@ -178,3 +179,85 @@ describe('verifyAuditChain', () => {
     expect(errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'from' });
   });
 });
+
+/** An audit_events row as the hash sees it. */
+const chained = (row: Record<string, any>): ChainedEvent => ({
+  id: row['id'],
+  orgId: row['org_id'],
+  sequence: Number(row['chain_seq']),
+  occurredAt: row['occurred_at'],
+  service: row['service'],
+  actor: { kind: row['actor_kind'], id: row['actor_id'], userId: row['actor_user_id'], apiKeyId: row['actor_api_key_id'], display: row['actor_display'] },
+  action: row['action'],
+  targetType: row['target_type'],
+  targetId: row['target_id'],
+  outcome: row['outcome'],
+  requestId: row['request_id'],
+  ip: row['ip'],
+  userAgent: row['user_agent'],
+  diff: row['diff'],
+});
+
+/**
+ * The careful intruder: changes the outcome of event `seq` and recomputes the hash of every event
+ * from there on, and the chain head, so every link inside the database holds.
+ */
+async function rewriteChain(orgId: string, seq: number, outcome: string): Promise<void> {
+  const { rows } = await audit.pool.query('SELECT * FROM audit_events WHERE chain = $1 ORDER BY chain_seq', [orgId]);
+  let prev = rows[seq - 2]?.hash ?? '0'.repeat(64);
+  for (const row of rows.slice(seq - 1)) {
+    const event = chained(row);
+    if (event.sequence === seq) event.outcome = outcome;
+    const hash = eventHash(event, prev);
+    await tamper('UPDATE audit_events SET outcome = $2, prev_hash = $3, hash = $4 WHERE id = $1', [row.id, event.outcome, prev, hash]);
+    prev = hash;
+  }
+  await tamper('UPDATE audit_chains SET last_hash = $2 WHERE chain = $1', [orgId, prev]);
+}
+
+describe('chain heads witnessed outside the database', () => {
+  it('catches a rewrite whose hashes were all recomputed, which the links alone cannot', async () => {
+    const { orgId, ids } = await orgWithEvents(5);
+    await expect(audit.handle.witnessHeads()).resolves.toBeGreaterThanOrEqual(1);
+    await expect(verify(orgId)).resolves.toMatchObject({ ok: true, checkedEvents: 5 });
+    await rewriteChain(orgId, 2, 'success-after-all');
+    // Inside the database everything links up again.
+    await expect(verifyChain(audit.pool, orgId, {})).resolves.toMatchObject({ ok: true, checkedEvents: 5 });
+    const result = await verify(orgId);
+    expect(result).toMatchObject({ ok: false, checkedEvents: 4, break: { reason: 'WITNESS_MISMATCH', sequence: 5, event: { id: ids[4] } } });
+    expect(result.break!.message).toMatch(/is not the event witnessed outside the database at that position on .*: the chain was rewritten and re-hashed at or before sequence 5/);
+  });
+
+  it('catches the end of a chain cut off with its head rewound', async () => {
+    const { orgId, ids } = await orgWithEvents(4);
+    await audit.handle.witnessHeads();
+    const { rows } = await audit.pool.query('SELECT hash FROM audit_events WHERE id = $1', [ids[1]]);
+    await tamper('DELETE FROM audit_events WHERE id = ANY($1::uuid[])', [[ids[2], ids[3]]]);
+    await tamper('UPDATE audit_chains SET last_seq = 2, last_hash = $2 WHERE chain = $1', [orgId, rows[0].hash]);
+    await expect(verifyChain(audit.pool, orgId, {})).resolves.toMatchObject({ ok: true, checkedEvents: 2 });
+    const result = await verify(orgId);
+    expect(result).toMatchObject({ ok: false, checkedEvents: 2, break: { reason: 'MISSING_EVENTS', sequence: 3, event: null } });
+    expect(result.break!.message).toMatch(/^events 3 to 4 of the chain are missing \(the chain was witnessed outside the database at sequence 4 on /);
+  });
+
+  it('witnesses only heads that moved, in a file outside the database, and remembers them across restarts', async () => {
+    const { orgId } = await orgWithEvents(2);
+    await audit.handle.witnessHeads();
+    await expect(audit.handle.witnessHeads()).resolves.toBe(0);
+    await audit.record([auditEvent({ orgId })]);
+    await expect(audit.handle.witnessHeads()).resolves.toBe(1);
+    const witnessed = await audit.handle.witness.read(orgId);
+    expect(witnessed.heads.map((h) => h.seq)).toEqual([2, 3]);
+    const { rows } = await audit.pool.query('SELECT last_hash FROM audit_chains WHERE chain = $1', [orgId]);
+    expect(witnessed.heads.at(-1)!.hash).toBe(rows[0].last_hash);
+    await audit.restart();
+    await expect(audit.handle.witnessHeads()).resolves.toBe(0);
+    const { data } = await audit.graphql<{ verifyAuditChain: { ok: boolean; witnessedHeadsChecked: number } }>(
+      '{ verifyAuditChain { ok witnessedHeadsChecked } }',
+      {},
+      member(orgId, 'admin'),
+    );
+    expect(data!.verifyAuditChain).toEqual({ ok: true, witnessedHeadsChecked: 2 });
+  });
+});
+

@@ -3,6 +3,7 @@ import { GENESIS_HASH, eventHash } from './hash';
 import { chainHead } from '../store/chains';
 import { checkpointThrough, latestCheckpoint } from '../store/checkpoints';
 import { eventAtSequence, eventsInSequenceRange, sequenceBounds, type StoredAuditEvent } from '../store/events';
+import type { ChainWitness } from './witness';
 
 export type ChainBreakReason =
   /** The event's fields no longer produce its stored hash: the row was edited. */
@@ -10,7 +11,9 @@ export type ChainBreakReason =
   /** The event does not link to the hash of the one before it (that one was edited and re-hashed, or replaced). */
   | 'PREVIOUS_HASH_MISMATCH'
   /** One or more events are missing before this position (deleted outside retention). */
-  | 'MISSING_EVENTS';
+  | 'MISSING_EVENTS'
+  /** The event's hash differs from the head witnessed outside the database at that position: the chain was rewritten (and re-hashed) there or earlier. */
+  | 'WITNESS_MISMATCH';
 
 export interface ChainBreak {
   reason: ChainBreakReason;
@@ -31,6 +34,8 @@ export interface ChainVerification {
   lastSequence: number | null;
   /** What the first checked event was verified against. */
   anchor: 'GENESIS' | 'PREVIOUS_EVENT' | 'ARCHIVE_CHECKPOINT' | 'NONE';
+  /** How many heads witnessed outside the database were compared with the events checked. */
+  witnessedHeadsChecked: number;
   break: ChainBreak | null;
 }
 
@@ -52,7 +57,13 @@ async function anchorFor(db: Queryable, chain: string, sequence: number): Promis
  * before, and still hashes to its stored hash. Reports the first position where that fails.
  * Reads page by page, so a long range never sits in memory at once.
  */
-export async function verifyChain(db: Queryable, chain: string, range: { from?: Date | undefined; to?: Date | undefined }, log?: Logger): Promise<ChainVerification> {
+export async function verifyChain(
+  db: Queryable,
+  chain: string,
+  range: { from?: Date | undefined; to?: Date | undefined },
+  log?: Logger,
+  witness: ChainWitness = { heads: [] },
+): Promise<ChainVerification> {
   const result = (partial: Partial<ChainVerification>): ChainVerification => ({
     chain,
     ok: true,
@@ -60,6 +71,7 @@ export async function verifyChain(db: Queryable, chain: string, range: { from?: 
     firstSequence: null,
     lastSequence: null,
     anchor: 'NONE',
+    witnessedHeadsChecked: 0,
     break: null,
     ...partial,
   });
@@ -67,19 +79,25 @@ export async function verifyChain(db: Queryable, chain: string, range: { from?: 
   const head = await chainHead(db, chain);
   const checkpoint = bounded ? undefined : await latestCheckpoint(db, chain);
   const bounds = await sequenceBounds(db, chain, range.from, range.to);
+  // The chain must reach the last witnessed head: a chain cut short, its head rewound, ends before it.
+  const lastWitnessed = witness.heads.at(-1);
+  const witnessedEnd = lastWitnessed?.seq ?? 0;
+  const beyondHead = (seq: number) =>
+    lastWitnessed !== undefined && seq > (head?.lastSeq ?? 0) ? ` (the chain was witnessed outside the database at sequence ${lastWitnessed.seq} on ${lastWitnessed.at})` : '';
   if (bounds === undefined) {
-    // Nothing stored in range; unbounded, the head still says whether events should be there.
+    // Nothing stored in range; unbounded, the head (and the witness) still say whether events should be there.
     const archivedThrough = checkpoint?.throughSeq ?? 0;
-    if (!bounded && head && head.lastSeq > archivedThrough) {
+    const end = Math.max(head?.lastSeq ?? 0, witnessedEnd);
+    if (!bounded && end > archivedThrough) {
       return result({
         ok: false,
         break: {
           reason: 'MISSING_EVENTS',
           sequence: archivedThrough + 1,
           eventId: null,
-          expected: `${head.lastSeq - archivedThrough} event(s)`,
+          expected: `${end - archivedThrough} event(s)`,
           actual: 'none',
-          message: `events ${archivedThrough + 1} to ${head.lastSeq} of the chain are missing`,
+          message: `events ${archivedThrough + 1} to ${end} of the chain are missing${beyondHead(end)}`,
         },
       });
     }
@@ -87,7 +105,12 @@ export async function verifyChain(db: Queryable, chain: string, range: { from?: 
   }
   // Unbounded, start right after the last archive (or at 1) so deletions at the start are caught.
   const first = bounded ? bounds.first : (checkpoint?.throughSeq ?? 0) + 1;
-  const last = bounded ? bounds.last : Math.max(bounds.last, head?.lastSeq ?? 0);
+  const last = bounded ? bounds.last : Math.max(bounds.last, head?.lastSeq ?? 0, witnessedEnd);
+  const witnessedAt = new Map<number, Array<{ hash: string; at: string }>>();
+  for (const w of witness.heads) {
+    if (w.seq >= first && w.seq <= last) witnessedAt.set(w.seq, [...(witnessedAt.get(w.seq) ?? []), { hash: w.hash, at: w.at }]);
+  }
+  let witnessesChecked = 0;
   const anchored = await anchorFor(db, chain, first);
   if (anchored === undefined) {
     return result({
@@ -109,7 +132,8 @@ export async function verifyChain(db: Queryable, chain: string, range: { from?: 
   let checked = 0;
   let lastEventId: string | null = null;
   let progressAt = 50_000;
-  const broken = (b: ChainBreak) => result({ ok: false, checkedEvents: checked, firstSequence: first, lastSequence: last, anchor: anchored.anchor, break: b });
+  const broken = (b: ChainBreak) =>
+    result({ ok: false, checkedEvents: checked, firstSequence: first, lastSequence: last, anchor: anchored.anchor, witnessedHeadsChecked: witnessesChecked, break: b });
   while (expectedSeq <= last) {
     const page: StoredAuditEvent[] = await eventsInSequenceRange(db, chain, expectedSeq, last, PAGE);
     if (page.length === 0) {
@@ -119,7 +143,7 @@ export async function verifyChain(db: Queryable, chain: string, range: { from?: 
         eventId: null,
         expected: `events ${expectedSeq} to ${last}`,
         actual: 'none',
-        message: `events ${expectedSeq} to ${last} of the chain are missing`,
+        message: `events ${expectedSeq} to ${last} of the chain are missing${beyondHead(last)}`,
       });
     }
     for (const event of page) {
@@ -154,6 +178,19 @@ export async function verifyChain(db: Queryable, chain: string, range: { from?: 
           message: `event ${event.id} (sequence ${event.sequence}) was changed after it was recorded`,
         });
       }
+      for (const seen of witnessedAt.get(event.sequence) ?? []) {
+        witnessesChecked += 1;
+        if (seen.hash !== event.hash) {
+          return broken({
+            reason: 'WITNESS_MISMATCH',
+            sequence: event.sequence,
+            eventId: event.id,
+            expected: seen.hash,
+            actual: event.hash,
+            message: `event ${event.id} (sequence ${event.sequence}) is not the event witnessed outside the database at that position on ${seen.at}: the chain was rewritten and re-hashed at or before sequence ${event.sequence}`,
+          });
+        }
+      }
       expectedPrev = event.hash;
       expectedSeq += 1;
       checked += 1;
@@ -175,5 +212,5 @@ export async function verifyChain(db: Queryable, chain: string, range: { from?: 
       message: `the last event (sequence ${last}) does not match the chain head`,
     });
   }
-  return result({ checkedEvents: checked, firstSequence: first, lastSequence: last, anchor: anchored.anchor });
+  return result({ checkedEvents: checked, firstSequence: first, lastSequence: last, anchor: anchored.anchor, witnessedHeadsChecked: witnessesChecked });
 }

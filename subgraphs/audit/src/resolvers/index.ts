@@ -14,6 +14,7 @@ import { chainOf } from '../chain/hash';
 import { verifyChain, type ChainBreak } from '../chain/verify';
 import { csvHeader, toCsvRow, toJsonLine } from '../export/format';
 import { AUDIT_TENANT_ROLE } from '../migrate';
+import type { Witness } from '../chain/witness';
 import { archiveExpired, type RetentionSettings } from '../retention/archive';
 import { listCheckpoints, type AuditCheckpoint } from '../store/checkpoints';
 import { eventById, listEvents, type AuditEventFilter, type StoredAuditEvent } from '../store/events';
@@ -26,6 +27,7 @@ export interface ResolverDeps {
   pool: Pool;
   log: Logger;
   retention: RetentionSettings;
+  witness: Witness;
   now: () => Date;
 }
 
@@ -77,7 +79,7 @@ const toGraphQLArchive = (c: AuditCheckpoint) => ({
 
 const orgOf = (principal: Principal): string => tenantScopeOf(principal).orgId;
 
-export function createResolvers({ pool, log, retention, now }: ResolverDeps) {
+export function createResolvers({ pool, log, retention, witness, now }: ResolverDeps) {
   const asTenant = <T>(ctx: RequestContext, fn: (tx: PoolClient) => Promise<T>) => withTenantTransaction(pool, AUDIT_TENANT_ROLE, tenantScopeOf(ctx.principal), fn);
 
   /** One page of the org's log, newest first. Row-level security keeps it to the caller's org. */
@@ -158,8 +160,9 @@ export function createResolvers({ pool, log, retention, now }: ResolverDeps) {
         const to = args.to ?? undefined;
         if (from && to && from > to) throw badInput('from', 'from must not be later than to');
         const orgId = orgOf(ctx.principal);
+        const witnessed = await witness.read(chainOf(orgId));
         return asTenant(ctx, async (tx) => {
-          const result = await verifyChain(tx, chainOf(orgId), { from, to }, ctx.log);
+          const result = await verifyChain(tx, chainOf(orgId), { from, to }, ctx.log, witnessed);
           if (!result.ok) ctx.log.warn('audit chain verification found a break', { orgId, break: result.break });
           const chainBreak: ChainBreak | null = result.break;
           const event = chainBreak?.eventId ? await eventById(tx, chainBreak.eventId) : undefined;

@@ -63,10 +63,12 @@ export type AuditChainAnchor =
 export type AuditChainBreakReason =
   /** The event's fields no longer produce its stored hash: the row was edited. */
   | 'HASH_MISMATCH'
-  /** Events are missing before this position. */
+  /** Events are missing before this position (or the chain ends before a head witnessed outside the database). */
   | 'MISSING_EVENTS'
   /** The event does not link to the hash of the event before it. */
-  | 'PREVIOUS_HASH_MISMATCH';
+  | 'PREVIOUS_HASH_MISMATCH'
+  /** The event differs from the head witnessed outside the database at this position: the chain was rewritten and re-hashed here or earlier. */
+  | 'WITNESS_MISMATCH';
 
 export type AuditExportFormat =
   | 'CSV'
@@ -367,7 +369,7 @@ export type VerifyAuditChainQueryVariables = Exact<{
 }>;
 
 
-export type VerifyAuditChainQuery = { verifyAuditChain: { ok: boolean, checkedEvents: number, firstSequence: number | null, lastSequence: number | null, anchor: AuditChainAnchor, break: { reason: AuditChainBreakReason, sequence: number, message: string, expected: string | null, actual: string | null } | null } };
+export type VerifyAuditChainQuery = { verifyAuditChain: { ok: boolean, checkedEvents: number, firstSequence: number | null, lastSequence: number | null, anchor: AuditChainAnchor, witnessedHeadsChecked: number, break: { reason: AuditChainBreakReason, sequence: number, message: string, expected: string | null, actual: string | null } | null } };
 
 export type WorkersQueryVariables = Exact<{
   filter?: WorkerFilter | null | undefined;
@@ -977,6 +979,7 @@ export const VerifyAuditChainDocument = new TypedDocumentString(`
     firstSequence
     lastSequence
     anchor
+    witnessedHeadsChecked
     break {
       reason
       sequence

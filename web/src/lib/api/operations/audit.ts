@@ -46,6 +46,7 @@ export const verifyAuditChainQuery = graphql(`
       firstSequence
       lastSequence
       anchor
+      witnessedHeadsChecked
       break { reason sequence message expected actual }
     }
   }
