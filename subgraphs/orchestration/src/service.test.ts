@@ -239,6 +239,23 @@ describe('runs', () => {
     expect(rows[0].n).toBe(1);
   });
 
+  it('returns the same run for the same key when the input is written inline in the query, as when it is a variable', async () => {
+    await createWorkflow('idempotent-inline', [{ id: 'a', capability: 'noop' }]);
+    const key = `inline-${randomUUID()}`;
+    const inline = `mutation { startRun(input: { workflowName: "idempotent-inline", idempotencyKey: "${key}", input: { name: "Ada", tags: ["x", { deep: true }] } }) { deduplicated run { id } } }`;
+    const first = await t.graphql<{ startRun: { deduplicated: boolean; run: { id: string } } }>(operator, inline);
+    const again = await t.graphql<{ startRun: { deduplicated: boolean; run: { id: string } } }>(operator, inline);
+    const asVariable = await t.graphql<{ startRun: { deduplicated: boolean; run: { id: string } } }>(operator, START, {
+      input: { workflowName: 'idempotent-inline', idempotencyKey: key, input: { tags: ['x', { deep: true }], name: 'Ada' } },
+    });
+    expect(first.errors).toBeUndefined();
+    expect([again.errors, asVariable.errors]).toEqual([undefined, undefined]);
+    expect([again.data?.startRun, asVariable.data?.startRun].map((r) => [r?.deduplicated, r?.run.id])).toEqual([
+      [true, first.data?.startRun.run.id],
+      [true, first.data?.startRun.run.id],
+    ]);
+  });
+
   it('retries a failing step with backoff and succeeds on the third attempt', async () => {
     failuresLeft.set('/flaky', 2);
     const id = await createWorkflow('flaky', [

@@ -17,9 +17,22 @@ export const DateTime = new GraphQLScalarType({
   },
 });
 
+/**
+ * graphql-js builds the objects of an inline literal without a prototype; JSON written inline must
+ * be the same value as the same JSON sent as a variable (an idempotency key compares them), so the
+ * literal is copied into plain objects and arrays.
+ */
+const plainJson = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(plainJson);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, plainJson(v)]));
+  }
+  return value;
+};
+
 export const JSONScalar = new GraphQLScalarType({
   name: 'JSON',
   serialize: (value) => value,
   parseValue: (value) => value,
-  parseLiteral: (ast, variables) => valueFromASTUntyped(ast, variables),
+  parseLiteral: (ast, variables) => plainJson(valueFromASTUntyped(ast, variables)),
 });
