@@ -124,7 +124,7 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
     buildService: ({ name, url }) => {
       const resolved = overrides[name as keyof typeof overrides] ?? url ?? '';
       subgraphUrls.set(name, resolved);
-      return new SignedPrincipalDataSource({ url: resolved, fetcher: subgraphFetch.fetcher });
+      return new SignedPrincipalDataSource({ name, url: resolved, fetcher: subgraphFetch.fetcher });
     },
     logger: {
       debug: (m: unknown) => log.debug(String(m)),

@@ -1,5 +1,6 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import type { Fetcher } from '@apollo/utils.fetcher';
+import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
+import { GraphQLError } from 'graphql';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { PRINCIPAL_HEADER } from '@orchestra/lib';
 import type { GatewayContext } from './context';
@@ -14,8 +15,33 @@ export function createSubgraphFetcher({ connectionsPerOrigin = 64 }: { connectio
   return { fetcher, close: () => dispatcher.close() };
 }
 
-/** Sends every subgraph request with the caller's gateway-signed principal and the request id. */
+/** Statuses with which a subgraph (or a proxy in front of it) says it cannot serve right now. */
+const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
+
+/**
+ * Sends every subgraph request with the caller's gateway-signed principal and the request id. A
+ * subgraph that cannot be reached (connection refused, reset, timed out) or answers 502/503/504
+ * becomes UNAVAILABLE naming the service (clients may retry), not a masked INTERNAL error.
+ */
 export class SignedPrincipalDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  private readonly serviceName: string;
+
+  constructor({ name, ...options }: ConstructorParameters<typeof RemoteGraphQLDataSource<GatewayContext>>[0] & { name: string }) {
+    super(options);
+    this.serviceName = name;
+  }
+
+  override didEncounterError(error: Error, _request: unknown, response?: FetcherResponse, context?: Partial<GatewayContext>): void {
+    const status = response?.status;
+    if (response !== undefined && (status === undefined || !UNAVAILABLE_STATUSES.has(status))) throw error;
+    const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause;
+    const why = status !== undefined ? `it answered ${status}` : (cause?.code ?? cause?.message ?? error.message);
+    context?.log?.warn('subgraph unavailable', { subgraph: this.serviceName, url: this.url, why, requestId: context.requestId });
+    throw new GraphQLError(`the ${this.serviceName} service is unavailable right now; try again shortly`, {
+      extensions: { code: 'UNAVAILABLE', reason: 'SUBGRAPH_UNAVAILABLE', service: this.serviceName },
+    });
+  }
+
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
     const ctx = context as Partial<GatewayContext>;
     if (ctx.principalHeader === undefined || ctx.requestId === undefined) return;
