@@ -32,9 +32,13 @@ export function errorShapingPlugin(log: Logger): ApolloServerPlugin<GatewayConte
         async didEncounterErrors({ errors, contextValue }) {
           for (const error of errors) {
             const code = error.extensions?.['code'];
-            if (!isErrorCode(code) || code === 'INTERNAL') {
-              if (typeof code === 'string' && CLIENT_INPUT_CODES.has(code)) continue;
+            const clientInput = typeof code === 'string' && CLIENT_INPUT_CODES.has(code);
+            if ((!isErrorCode(code) || code === 'INTERNAL') && !clientInput) {
               contextValue.log.error('graphql request failed', { err: error.originalError ?? error, path: error.path, code });
+            } else {
+              // What the client did wrong, one line each, so the request id a client reports finds it.
+              const { reason, field } = error.extensions ?? {};
+              contextValue.log.info('graphql error returned', { code, reason, field, path: error.path, message: error.message });
             }
           }
           await Promise.resolve();

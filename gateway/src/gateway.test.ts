@@ -164,10 +164,11 @@ describe('requests through the gateway', () => {
   });
 
   it('refuses a malformed Authorization header before anything runs', async () => {
-    const { status, body } = await post({ query: '{ whoami { kind } }' }, { authorization: 'Token abc' });
+    const { status, body } = await post({ query: '{ whoami { kind } }' }, { authorization: 'Token abc', 'x-request-id': 'req-malformed-1' });
     expect(status).toBe(401);
     expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'MALFORMED_AUTHORIZATION' });
     expect(body.data).toBeUndefined();
+    expect(log.lines.find((l) => l['msg'] === 'request refused' && l['requestId'] === 'req-malformed-1')).toMatchObject({ level: 'info', code: 'UNAUTHENTICATED', reason: 'MALFORMED_AUTHORIZATION' });
   });
 
   it('refuses a malformed API key without calling identity', async () => {
@@ -182,8 +183,10 @@ describe('requests through the gateway', () => {
   });
 
   it('reports unknown fields as BAD_USER_INPUT with the graphql message', async () => {
-    const { body } = await post({ query: '{ nope }' });
+    const { body } = await post({ query: '{ nope }' }, { 'x-request-id': 'req-nope-1' });
     expect(body.errors?.[0]).toMatchObject({ message: 'Cannot query field "nope" on type "Query".', extensions: { code: 'BAD_USER_INPUT', reason: 'GRAPHQL_VALIDATION_FAILED' } });
+    // The request id the client sees finds the error in the gateway's log.
+    expect(log.lines.find((l) => l['msg'] === 'graphql error returned' && l['requestId'] === 'req-nope-1')).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', message: 'Cannot query field "nope" on type "Query".' });
   });
 
   it('masks internal errors end to end with the request id', async () => {

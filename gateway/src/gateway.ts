@@ -183,6 +183,7 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
   const refuse = (reply: FastifyReply, error: unknown, requestId: string, kind: string) => {
     const appError = toAppError(error);
     if (appError.code === 'INTERNAL' || appError.code === 'UNAVAILABLE') log.error('request refused', { err: error, requestId });
+    else log.info('request refused', { requestId, code: appError.code, reason: appError.reason, message: appError.message });
     operations.inc({ principal: kind, outcome: appError.code });
     if (appError.code === 'RATE_LIMITED') {
       const retryAfterMs = Number(appError.details?.['retryAfterMs'] ?? 1000);
