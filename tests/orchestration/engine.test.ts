@@ -188,3 +188,50 @@ describe('starting runs and defining workflows', () => {
     expect(rows[0].n).toBe(0);
   });
 });
+
+describe('one trace across processes', () => {
+  it("carries the caller's trace id from the gateway to identity, orchestration and the worker that ran each task", async () => {
+    const traceId = randomUUID().replace(/-/g, '');
+    const traceparent = `00-${traceId}-b7ad6b7169203331-01`;
+    const post = (query: string, variables: Record<string, unknown>, token?: string) =>
+      fetch(platform.gatewayUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', traceparent, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ query, variables }),
+      }).then(async (res) => ({ traceparent: res.headers.get('traceparent'), body: (await res.json()) as { data?: any; errors?: Array<{ extensions: Record<string, unknown> }> } }));
+
+    // A refused sign-in: identity logs it, the gateway logs the error it returned.
+    const refused = await post('mutation($i: LoginInput!) { login(input: $i) { accessToken } }', { i: { email: owner.user.email, password: 'not-the-password-1' } });
+    expect(refused.traceparent).toBe(traceparent);
+    const requestId = refused.body.errors?.[0]?.extensions['requestId'];
+    // A run: orchestration logs its start and each task, the worker each attempt.
+    const id = await createWorkflow(platform, owner, `traced-${randomUUID().slice(0, 8)}`, [
+      { id: 'one', capability: 'noop' },
+      { id: 'two', capability: 'noop', dependsOn: ['one'] },
+    ]);
+    const started = await post('mutation($input: StartRunInput!) { startRun(input: $input) { run { id } } }', { input: { workflowId: id } }, owner.accessToken);
+    const runId: string = started.body.data.startRun.run.id;
+    expect((await waitForRun(platform, owner, runId)).status).toBe('SUCCEEDED');
+
+    const traced = (file: string) => logLines(file).filter((l) => l['traceId'] === traceId);
+    expect(traced(platform.gateway.logFile).map((l) => [l['msg'], l['requestId']])).toContainEqual(['graphql error returned', requestId]);
+    expect(traced(platform.services.identity!.logFile).map((l) => [l['msg'], l['requestId']])).toContainEqual(['sign-in failed', requestId]);
+    const orchestration = traced(platform.services.orchestration!.logFile);
+    expect(orchestration.filter((l) => l['msg'] === 'run started').map((l) => l['runId'])).toEqual([runId]);
+    await eventually(() => traced(platform.services.orchestration!.logFile).filter((l) => l['msg'] === 'task attempt succeeded').length === 2, {
+      what: 'both attempts to be logged by the dispatcher',
+    });
+    const onWorkers = await eventually(
+      () => {
+        const lines = platform.workers.flatMap((w) => traced(w.logFile)).filter((l) => l['msg'] === 'attempt finished');
+        return lines.length === 2 ? lines : undefined;
+      },
+      { what: 'both attempts to be logged by the workers' },
+    );
+    expect(onWorkers.map((l) => [l['runId'], l['stepId']]).sort()).toEqual([
+      [runId, 'one'],
+      [runId, 'two'],
+    ]);
+  });
+});
+

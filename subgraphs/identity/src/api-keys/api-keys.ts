@@ -1,15 +1,4 @@
-import {
-  API_KEY_PATTERN,
-  apiKeyRevokedChannel,
-  AppError,
-  badInput,
-  diffOf,
-  isUniqueViolation,
-  notFound,
-  recordAudit,
-  unauthenticated,
-  type Principal,
-} from '@orchestra/lib';
+import { API_KEY_PATTERN, apiKeyRevokedChannel, AppError, badInput, diffOf, isUniqueViolation, notFound, recordAudit, traceIdOf, unauthenticated, type Principal } from '@orchestra/lib';
 import { newSecret, randomAlphanumeric, hashSecret, secretMatches } from '../auth/opaque-tokens';
 import { inSystem, inTenant, signedInUser, SERVICE, type IdentityDeps } from '../deps';
 import { findApiKey, insertApiKey, recordApiKeyUse, revokeApiKey as revokeApiKeyRow, type ApiKeyRow } from '../store/api-keys';
@@ -60,7 +49,7 @@ export async function createApiKey(deps: IdentityDeps, principal: Principal, inp
         await recordAudit(tx, SERVICE, principal, { action: 'api_key.create', targetType: 'ApiKey', targetId: id, diff: { name, scopes, expiresAt: expiresAt?.toISOString() ?? null } });
         return row;
       });
-      deps.log.info('API key created', { requestId: principal.requestId, apiKeyId: id, orgId: principal.orgId });
+      deps.log.info('API key created', { requestId: principal.requestId, traceId: traceIdOf(principal.traceparent), apiKeyId: id, orgId: principal.orgId });
       return { apiKey, key };
     } catch (error) {
       // 62^12 ids make a collision all but impossible; should one happen, draw again.
@@ -87,7 +76,7 @@ export async function revokeApiKey(deps: IdentityDeps, principal: Principal, id:
   });
   // Published even when it was revoked already: a gateway that missed the first message drops it now.
   await deps.redis.publish(apiKeyRevokedChannel(deps.config.REDIS_PREFIX), id);
-  if (changed) deps.log.info('API key revoked', { requestId: principal.requestId, apiKeyId: id, orgId: principal.orgId });
+  if (changed) deps.log.info('API key revoked', { requestId: principal.requestId, traceId: traceIdOf(principal.traceparent), apiKeyId: id, orgId: principal.orgId });
   return row;
 }
 

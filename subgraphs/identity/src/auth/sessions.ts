@@ -1,4 +1,4 @@
-import { AppError, newId, recordAudit, unauthenticated, type PoolClient, type Principal, type Role } from '@orchestra/lib';
+import { AppError, newId, recordAudit, traceIdOf, unauthenticated, type PoolClient, type Principal, type Role } from '@orchestra/lib';
 import { actingUser, inSystem, inTenant, signedInUser, SERVICE, type IdentityDeps } from '../deps';
 import { findMembership } from '../store/memberships';
 import { findOrganization, type OrganizationRow } from '../store/organizations';
@@ -149,7 +149,7 @@ async function withRefreshToken<T>(
   });
   if (outcome.ok) return outcome.value;
   if (outcome.revokedSession !== undefined) {
-    deps.log.warn('session ended by a refused refresh', { reason: outcome.error.reason, sessionId: outcome.revokedSession, requestId: principal.requestId, ip: principal.ip });
+    deps.log.warn('session ended by a refused refresh', { reason: outcome.error.reason, sessionId: outcome.revokedSession, requestId: principal.requestId, traceId: traceIdOf(principal.traceparent), ip: principal.ip });
     await revokeSessionAccess(deps, outcome.revokedSession);
   }
   deps.counters.refreshFailures.inc({ reason: outcome.error.reason ?? 'UNKNOWN' });
@@ -238,7 +238,7 @@ export async function logoutEverywhere(deps: IdentityDeps, principal: Principal)
     return { version: newVersion, ended: endedSessions };
   });
   await deps.revocations.setTokenVersion(userId, version);
-  deps.log.info('signed out everywhere', { userId, sessions: ended.length, requestId: principal.requestId });
+  deps.log.info('signed out everywhere', { userId, sessions: ended.length, requestId: principal.requestId, traceId: traceIdOf(principal.traceparent) });
   return true;
 }
 

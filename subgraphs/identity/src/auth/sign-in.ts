@@ -1,4 +1,4 @@
-import { AppError, recordAudit, type PoolClient, type Principal } from '@orchestra/lib';
+import { AppError, recordAudit, traceIdOf, type PoolClient, type Principal } from '@orchestra/lib';
 import { actingUser, inSystem, signedInUser, SERVICE, type IdentityDeps } from '../deps';
 import { listMembershipsOfUser } from '../store/memberships';
 import { findTokenVersion, findUserCredentialsByEmail, findUserCredentialsById, bumpTokenVersion, updatePasswordHash, type UserCredentialsRow } from '../store/users';
@@ -26,7 +26,7 @@ export async function assertSignInAllowed(deps: IdentityDeps, principal: Princip
   if (blocked.length === 0) return;
   const retryAfterSeconds = Math.max(1, Math.ceil(Math.max(...blocked.map((r) => r.retryAfterMs)) / 1000));
   deps.counters.signInRateLimited.inc({ by: account.allowed ? 'ip' : 'account' });
-  deps.log.warn('sign-in rate limited', { requestId: principal.requestId, ip: principal.ip, by: account.allowed ? 'ip' : 'account', retryAfterSeconds });
+  deps.log.warn('sign-in rate limited', { requestId: principal.requestId, traceId: traceIdOf(principal.traceparent), ip: principal.ip, by: account.allowed ? 'ip' : 'account', retryAfterSeconds });
   throw new AppError('RATE_LIMITED', `too many failed sign-in attempts: try again in ${retryAfterSeconds} s`, {
     reason: 'TOO_MANY_FAILED_SIGN_INS',
     details: { retryAfterSeconds },
@@ -63,7 +63,7 @@ export async function login(deps: IdentityDeps, principal: Principal, input: Log
   const { ok, needsRehash } = await verifyCredentials(deps, user, input.password);
   if (!user || !ok) {
     await recordSignInFailure(deps, principal, email);
-    deps.log.info('sign-in failed', { requestId: principal.requestId, ip: principal.ip, knownAccount: user !== undefined });
+    deps.log.info('sign-in failed', { requestId: principal.requestId, traceId: traceIdOf(principal.traceparent), ip: principal.ip, knownAccount: user !== undefined });
     throw invalidCredentials();
   }
   // Parameters were raised since this hash was made: redo it now that we have the password.
@@ -92,7 +92,7 @@ export async function login(deps: IdentityDeps, principal: Principal, input: Log
   });
   await deps.loginFailures.account.reset(email);
   deps.counters.signIns.inc();
-  deps.log.info('signed in', { requestId: principal.requestId, userId: user.id, orgId: payload.organization.id, sessionId: payload.sessionId });
+  deps.log.info('signed in', { requestId: principal.requestId, traceId: traceIdOf(principal.traceparent), userId: user.id, orgId: payload.organization.id, sessionId: payload.sessionId });
   return payload;
 }
 

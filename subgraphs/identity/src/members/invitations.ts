@@ -1,4 +1,4 @@
-import { AppError, badInput, conflict, isUniqueViolation, newId, notFound, recordAudit, type Principal, type Role } from '@orchestra/lib';
+import { AppError, badInput, conflict, isUniqueViolation, newId, notFound, recordAudit, traceIdOf, type Principal, type Role } from '@orchestra/lib';
 import { normalizeEmail } from '../auth/email';
 import { formatRowToken, hashSecret, newSecret, parseRowToken, secretMatches } from '../auth/opaque-tokens';
 import { checkPasswordStrength } from '../auth/passwords';
@@ -62,7 +62,7 @@ export async function inviteMember(deps: IdentityDeps, principal: Principal, inp
     await recordAudit(tx, SERVICE, principal, { action: 'invitation.create', targetType: 'Invitation', targetId: id, diff: { email, role: input.role, replacedOpenInvitation: replaced > 0 } });
     return row;
   });
-  deps.log.info('member invited', { requestId: principal.requestId, invitationId: id, orgId });
+  deps.log.info('member invited', { requestId: principal.requestId, traceId: traceIdOf(principal.traceparent), invitationId: id, orgId });
   return { invitation, token: formatRowToken(INVITATION_TOKEN_PREFIX, id, secret) };
 }
 

@@ -1,4 +1,4 @@
-import { AppError, conflict, diffOf, isUniqueViolation, newId, notFound, recordAudit, type PoolClient, type Principal, type Role } from '@orchestra/lib';
+import { AppError, conflict, diffOf, isUniqueViolation, newId, notFound, recordAudit, traceIdOf, type PoolClient, type Principal, type Role } from '@orchestra/lib';
 import { normalizeEmail } from '../auth/email';
 import { inTenant, signedInUser, SERVICE, type IdentityDeps } from '../deps';
 import { revokeOpenInvitationFor } from '../store/invitations';
@@ -104,7 +104,7 @@ export async function changeMemberRole(deps: IdentityDeps, principal: Principal,
     });
     return { membership: updated, tokenVersion };
   });
-  deps.log.info('member role changed', { requestId: principal.requestId, membershipId, role: newRole });
+  deps.log.info('member role changed', { requestId: principal.requestId, traceId: traceIdOf(principal.traceparent), membershipId, role: newRole });
   return membership;
 }
 
@@ -128,6 +128,6 @@ export async function removeMember(deps: IdentityDeps, principal: Principal, mem
     return { membership: deleted, tokenVersion };
   });
   if (!removedUser) throw new AppError('INTERNAL', `user of membership ${membership.id} was not found`);
-  deps.log.info('member removed', { requestId: principal.requestId, membershipId, userId: membership.userId });
+  deps.log.info('member removed', { requestId: principal.requestId, traceId: traceIdOf(principal.traceparent), membershipId, userId: membership.userId });
   return { ...membership, user: removedUser };
 }

@@ -1,4 +1,4 @@
-import { AppError, diffOf, isUniqueViolation, newId, recordAudit, type Principal } from '@orchestra/lib';
+import { AppError, diffOf, isUniqueViolation, newId, recordAudit, traceIdOf, type Principal } from '@orchestra/lib';
 import { normalizeEmail } from '../auth/email';
 import { checkPasswordStrength } from '../auth/passwords';
 import { startSession, type AuthPayload } from '../auth/sessions';
@@ -47,7 +47,7 @@ export async function signUp(deps: IdentityDeps, principal: Principal, input: Si
       });
       return result;
     });
-    deps.log.info('signed up', { requestId: principal.requestId, userId: payload.user.id, orgId: payload.organization.id });
+    deps.log.info('signed up', { requestId: principal.requestId, traceId: traceIdOf(principal.traceparent), userId: payload.user.id, orgId: payload.organization.id });
     return payload;
   } catch (error) {
     if (isUniqueViolation(error, 'users_email_key')) throw emailTaken();
