@@ -200,7 +200,8 @@ async function main(): Promise<void> {
   if (firstAdmin) {
     say(`First admin created (shown once): ${String(firstAdmin['email'])} / ${String(firstAdmin['password'])}  (organization: ${typeof firstAdmin['organization'] === 'string' ? firstAdmin['organization'] : '?'})`);
   } else {
-    say('Sign in with your admin account (it was created and printed on the first start; set ADMIN_EMAIL/ADMIN_PASSWORD to choose one on a fresh database).');
+    say('Sign in with your admin account (it was created and printed on the first start).');
+    say('Lost its password? npm run reset-password -w @orchestra/identity -- <email>  prints a new one.');
   }
   say('Press Ctrl-C to stop.');
 

@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import { AppError, newRequestId, recordAudit, servicePrincipal, withSystemTransaction, type Logger, type Pool, type TokenRevocations } from '@orchestra/lib';
+import { normalizeEmail } from './auth/email';
+import { checkPasswordStrength, type PasswordHasher } from './auth/passwords';
+import { endAllSessions } from './auth/sessions';
+import { SERVICE } from './deps';
+import { listMembershipsOfUser } from './store/memberships';
+import { bumpTokenVersion, findUserCredentialsByEmail, updatePasswordHash } from './store/users';
+
+export interface PasswordReset {
+  userId: string;
+  email: string;
+  /** Set when the password was generated (to be shown once). */
+  generatedPassword: string | undefined;
+  sessionsEnded: number;
+}
+
+/**
+ * An operator's way back into an account (the first admin's password lost, say): sets a new password
+ * (given, or generated), ends every session of the user and makes their access tokens stale at
+ * once, and records `user.reset_password` in the audit trail of each of their organizations. Needs
+ * database access, not a signed-in user; there is no e-mail flow.
+ */
+export async function resetPassword(deps: {
+  pool: Pool;
+  hasher: PasswordHasher;
+  revocations: TokenRevocations;
+  log: Logger;
+  minLength: number;
+  email: string;
+  password?: string | undefined;
+}): Promise<PasswordReset> {
+  const email = normalizeEmail(deps.email);
+  const user = await findUserCredentialsByEmail(deps.pool, email);
+  if (!user) throw new AppError('NOT_FOUND', `no account uses ${email}`, { field: 'email', reason: 'USER_NOT_FOUND' });
+  const generatedPassword = deps.password === undefined ? randomBytes(18).toString('base64url') : undefined;
+  const password = deps.password ?? generatedPassword!;
+  checkPasswordStrength(password, { minLength: deps.minLength }, user, 'NEW_PASSWORD');
+  const hash = await deps.hasher.hash(password);
+  const requestId = newRequestId();
+  const { ended, tokenVersion } = await withSystemTransaction(deps.pool, async (tx) => {
+    await updatePasswordHash(tx, user.id, hash);
+    const endedSessions = await endAllSessions(tx, user.id, 'PASSWORD_CHANGED');
+    const version = await bumpTokenVersion(tx, user.id);
+    for (const membership of await listMembershipsOfUser(tx, user.id)) {
+      await recordAudit(tx, SERVICE, servicePrincipal(SERVICE, requestId, membership.orgId), {
+        action: 'user.reset_password',
+        targetType: 'User',
+        targetId: user.id,
+        orgId: membership.orgId,
+        diff: { email, sessionsEnded: endedSessions.length, by: 'operator (reset-password command)' },
+      });
+    }
+    return { ended: endedSessions, tokenVersion: version };
+  });
+  await deps.revocations.setTokenVersion(user.id, tokenVersion);
+  deps.log.info('password reset by an operator', { userId: user.id, sessionsEnded: ended.length, requestId });
+  return { userId: user.id, email, generatedPassword, sessionsEnded: ended.length };
+}
