@@ -2,25 +2,15 @@ import { parse } from 'graphql';
 import {
   createMemoryLogger,
   createMetrics,
-  createPrincipalSigner,
   createPrincipalVerifier,
-  createRedis,
   createSubgraphHttp,
   generatePrincipalKeys,
-  insecureCredentials,
-  listenService,
   SUBGRAPH_DIRECTIVES_SDL,
-  TEST_INTERNAL_TOKEN,
-  TEST_REDIS_URL,
-  uniqueName,
-  type Redis,
   type RequestContext,
 } from '@orchestra/lib';
-import { identityV1 } from '@orchestra/proto';
 import type { FastifyInstance } from 'fastify';
 import { apiSchemaOf, buildPublicSchema, composeSupergraph, publicTagsOf } from './compose/compose';
-import { gatewayConfigSchema } from './config';
-import { createGateway, type GatewayHandle } from './gateway';
+import { startTestGateway, type TestGateway } from './testing/test-gateway';
 
 // A small subgraph built with lib (the same code real subgraphs use) to exercise the gateway alone.
 const fixtureTypeDefs = parse(`
@@ -46,11 +36,8 @@ const fixtureTypeDefs = parse(`
 const keys = generatePrincipalKeys();
 const log = createMemoryLogger('gateway-test');
 let subgraph: FastifyInstance;
-let gateway: GatewayHandle;
+let gateway: TestGateway;
 let gatewayUrl: string;
-let redis: Redis;
-let subscriber: Redis;
-const identity = new identityV1.IdentityServiceClient('127.0.0.1:1', insecureCredentials());
 
 async function post(body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
@@ -81,27 +68,13 @@ beforeAll(async () => {
   const subgraphUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/graphql`;
   const supergraphSdl = composeSupergraph([{ name: 'identity', url: subgraphUrl, typeDefs: fixtureTypeDefs }]);
 
-  redis = createRedis({ url: TEST_REDIS_URL, name: 'gw-test', log });
-  subscriber = createRedis({ url: TEST_REDIS_URL, name: 'gw-test-sub', log });
-  const config = gatewayConfigSchema.parse({
-    INTERNAL_TOKEN: TEST_INTERNAL_TOKEN,
-    PRINCIPAL_PRIVATE_KEY: keys.privateKeyPem,
-    REDIS_PREFIX: uniqueName('gwtest'),
-    HTTP_PORT: '0',
-    ANONYMOUS_RATE_LIMIT_PER_MINUTE: '40',
-    MAX_QUERY_DEPTH: '3',
-  });
-  gateway = await createGateway({ config, log, metrics: createMetrics('gateway', { defaultMetrics: false }), redis, subscriber, identity, signer: createPrincipalSigner(keys.privateKeyPem), supergraphSdl });
-  const { httpUrl } = await listenService(gateway, { host: '127.0.0.1', httpPort: 0 });
-  gatewayUrl = `${httpUrl}/graphql`;
+  gateway = await startTestGateway({ supergraphSdl, keys, log, env: { ANONYMOUS_RATE_LIMIT_PER_MINUTE: '40', MAX_QUERY_DEPTH: '3' } });
+  gatewayUrl = gateway.url;
 });
 
 afterAll(async () => {
-  await gateway.stop();
+  await gateway?.stop();
   await subgraph.close();
-  identity.close();
-  await subscriber.quit();
-  await redis.quit();
 });
 
 describe('composition and the public schema', () => {
@@ -123,23 +96,13 @@ describe('live composition (development)', () => {
   it('composes from the running subgraphs, asking for their SDL with a signed principal', async () => {
     const address = subgraph.server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
-    const config = gatewayConfigSchema.parse({
-      INTERNAL_TOKEN: TEST_INTERNAL_TOKEN,
-      PRINCIPAL_PRIVATE_KEY: keys.privateKeyPem,
-      REDIS_PREFIX: uniqueName('gwlive'),
-      SUPERGRAPH_MODE: 'live',
-      SUBGRAPH_IDENTITY_URL: `http://127.0.0.1:${port}/graphql`,
-    });
-    const liveSubscriber = createRedis({ url: TEST_REDIS_URL, name: 'gw-live-sub', log });
-    const live = await createGateway({ config, log, metrics: createMetrics('gateway-live', { defaultMetrics: false }), redis, subscriber: liveSubscriber, identity, signer: createPrincipalSigner(keys.privateKeyPem) });
+    const live = await startTestGateway({ keys, log, env: { SUPERGRAPH_MODE: 'live', SUBGRAPH_IDENTITY_URL: `http://127.0.0.1:${port}/graphql` } });
     try {
-      const { httpUrl } = await listenService(live, { host: '127.0.0.1', httpPort: 0 });
-      const res = await fetch(`${httpUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ whoami { kind } }' }) });
+      const res = await fetch(live.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ whoami { kind } }' }) });
       expect(await res.json()).toEqual({ data: { whoami: { kind: 'anonymous' } } });
-      expect(Object.keys(live.publicSchema().getQueryType()!.getFields())).toEqual(['whoami']);
+      expect(Object.keys(live.gateway.publicSchema().getQueryType()!.getFields())).toEqual(['whoami']);
     } finally {
       await live.stop();
-      await liveSubscriber.quit();
     }
   });
 });

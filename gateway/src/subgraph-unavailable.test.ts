@@ -1,24 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse } from 'graphql';
-import {
-  createMemoryLogger,
-  createMetrics,
-  createPrincipalSigner,
-  createRedis,
-  generatePrincipalKeys,
-  insecureCredentials,
-  listenService,
-  SUBGRAPH_DIRECTIVES_SDL,
-  TEST_INTERNAL_TOKEN,
-  TEST_REDIS_URL,
-  uniqueName,
-  type Redis,
-} from '@orchestra/lib';
-import { identityV1 } from '@orchestra/proto';
+import { createMemoryLogger, SUBGRAPH_DIRECTIVES_SDL } from '@orchestra/lib';
 import { composeSupergraph } from './compose/compose';
-import { gatewayConfigSchema } from './config';
-import { createGateway, type GatewayHandle } from './gateway';
+import { startTestGateway, type TestGateway } from './testing/test-gateway';
 
 // Two subgraphs the gateway cannot use: one where nothing listens (a port just closed), one whose proxy answers
 // 503. Callers get UNAVAILABLE naming the service (retryable), not a masked INTERNAL error.
@@ -33,14 +18,10 @@ const busyTypeDefs = parse(`
   type Query { busy: String @access(anonymous: true) }
 `);
 
-const keys = generatePrincipalKeys();
 const log = createMemoryLogger('gateway-unavailable-test');
 let busy: Server;
-let gateway: GatewayHandle;
+let gateway: TestGateway;
 let gatewayUrl: string;
-let redis: Redis;
-let subscriber: Redis;
-const identity = new identityV1.IdentityServiceClient('127.0.0.1:1', insecureCredentials());
 
 async function post(query: string, requestId: string) {
   const res = await fetch(gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': requestId }, body: JSON.stringify({ query }) });
@@ -59,19 +40,13 @@ beforeAll(async () => {
     { name: 'catalog', url: `http://127.0.0.1:${closedPort}/graphql`, typeDefs: downTypeDefs },
     { name: 'audit', url: busyUrl, typeDefs: busyTypeDefs },
   ]);
-  redis = createRedis({ url: TEST_REDIS_URL, name: 'gw-unavailable-test', log });
-  subscriber = createRedis({ url: TEST_REDIS_URL, name: 'gw-unavailable-test-sub', log });
-  const config = gatewayConfigSchema.parse({ INTERNAL_TOKEN: TEST_INTERNAL_TOKEN, PRINCIPAL_PRIVATE_KEY: keys.privateKeyPem, REDIS_PREFIX: uniqueName('gwdown'), HTTP_PORT: '0' });
-  gateway = await createGateway({ config, log, metrics: createMetrics('gateway', { defaultMetrics: false }), redis, subscriber, identity, signer: createPrincipalSigner(keys.privateKeyPem), supergraphSdl });
-  gatewayUrl = `${(await listenService(gateway, { host: '127.0.0.1', httpPort: 0 })).httpUrl}/graphql`;
+  gateway = await startTestGateway({ supergraphSdl, log });
+  gatewayUrl = gateway.url;
 });
 
 afterAll(async () => {
-  await gateway.stop();
+  await gateway?.stop();
   await new Promise((resolve) => busy.close(resolve));
-  identity.close();
-  await subscriber.quit();
-  await redis.quit();
 });
 
 it('answers UNAVAILABLE naming the service when nothing listens there, and logs why with the request id', async () => {
