@@ -31,6 +31,29 @@ interface AuditContext {
   principal: Principal;
 }
 
+const FAILURE_SCOPE = Symbol('orchestra.auditFailureScope');
+
+/**
+ * Where a failed mutation is recorded when the caller's principal does not say it: a failed
+ * sign-in is anonymous, yet the organizations of the account it targeted should see it.
+ */
+export interface AuditFailureScope {
+  /** One event per organization (none: the caller's organization, or the platform chain). */
+  orgIds: readonly string[];
+  targetId?: string | undefined;
+  /** Added to the event's diff (redacted like any diff). */
+  diff?: Record<string, unknown> | undefined;
+}
+
+/** Marks `error` with where its failure is audited (invisible to clients); returns it for `throw`. */
+export function withAuditFailureScope<E extends Error>(error: E, scope: AuditFailureScope): E {
+  Object.defineProperty(error, FAILURE_SCOPE, { value: scope, enumerable: false });
+  return error;
+}
+
+const failureScopeOf = (error: unknown): AuditFailureScope | undefined =>
+  error !== null && typeof error === 'object' ? ((error as Record<symbol, unknown>)[FAILURE_SCOPE] as AuditFailureScope | undefined) : undefined;
+
 /**
  * Every Mutation field must declare `@audit(action, targetType)`. A mutation that succeeds records its
  * own event (with target id and diff) inside its transaction via recordAudit; one that fails is
@@ -54,17 +77,22 @@ export function applyMutationAudit(schema: GraphQLSchema, { service, pool, log }
           return await resolve(source, fieldArgs, context, info);
         } catch (error) {
           const appError = toAppError(error);
-          const targetId = targetIdOf(fieldArgs as Record<string, unknown>, args.targetType);
+          const scope = failureScopeOf(error);
+          const targetId = scope?.targetId ?? targetIdOf(fieldArgs as Record<string, unknown>, args.targetType);
+          const orgIds: ReadonlyArray<string | undefined> = scope && scope.orgIds.length > 0 ? scope.orgIds : [undefined];
           try {
-            await withSystemTransaction(pool, (tx) =>
-              recordAudit(tx, service, context.principal, {
-                action: args.action,
-                targetType: args.targetType,
-                targetId,
-                outcome: appError.code,
-                diff: { mutation: fieldName, error: appError.code === 'INTERNAL' ? 'internal error' : appError.message },
-              }),
-            );
+            await withSystemTransaction(pool, async (tx) => {
+              for (const orgId of orgIds) {
+                await recordAudit(tx, service, context.principal, {
+                  action: args.action,
+                  targetType: args.targetType,
+                  targetId,
+                  orgId,
+                  outcome: appError.code,
+                  diff: { mutation: fieldName, error: appError.code === 'INTERNAL' ? 'internal error' : appError.message, ...scope?.diff },
+                });
+              }
+            });
           } catch (auditError) {
             log.error('could not record a failed mutation in the audit outbox', { err: auditError, mutation: fieldName });
           }

@@ -98,7 +98,8 @@ describe('login', () => {
     const owner = await id.signUp();
     const before = await writtenRows();
     const wrong = await id.graphql(LOGIN, { input: { email: owner.user.email, password: 'Not-The-Password-1' } });
-    const unknown = await id.graphql(LOGIN, { input: { email: uniqueEmail('ghost'), password: 'Not-The-Password-1' } });
+    const unknownEmail = uniqueEmail('ghost');
+    const unknown = await id.graphql(LOGIN, { input: { email: unknownEmail, password: 'Not-The-Password-1' } });
     expect(errorOf(wrong)).toEqual({ code: 'UNAUTHENTICATED', reason: 'INVALID_CREDENTIALS' });
     expect(errorOf(unknown)).toEqual(errorOf(wrong));
     expect(unknown.errors?.[0]?.message).toBe(wrong.errors?.[0]?.message);
@@ -106,6 +107,11 @@ describe('login', () => {
     // lib records the failed mutation as an audit event with its outcome.
     const failures = (await id.auditEvents({ action: 'auth.login' })).filter((e) => e.outcome === 'UNAUTHENTICATED');
     expect(failures.length).toBeGreaterThanOrEqual(2);
+    // The failure against a real account is in its organization's trail (its admins see it), once;
+    // the one against an unknown email is in the platform chain. The client cannot tell them apart.
+    const onOwner = failures.filter((e) => e.targetId === owner.user.id);
+    expect(onOwner.map((e) => [e.orgId, e.actor.kind, e.diff.email])).toEqual([[owner.organization.id, 'anonymous', owner.user.email]]);
+    expect(failures.filter((e) => e.diff.email === unknownEmail).map((e) => e.orgId)).toEqual([null]);
   });
 
   it('refuses a malformed email as BAD_USER_INPUT INVALID_EMAIL', async () => {

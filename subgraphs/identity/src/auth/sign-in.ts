@@ -1,4 +1,4 @@
-import { AppError, recordAudit, traceIdOf, type PoolClient, type Principal } from '@orchestra/lib';
+import { AppError, recordAudit, traceIdOf, withAuditFailureScope, type PoolClient, type Principal } from '@orchestra/lib';
 import { actingUser, inSystem, signedInUser, SERVICE, type IdentityDeps } from '../deps';
 import { listMembershipsOfUser } from '../store/memberships';
 import { findTokenVersion, findUserCredentialsByEmail, findUserCredentialsById, bumpTokenVersion, updatePasswordHash, type UserCredentialsRow } from '../store/users';
@@ -15,6 +15,8 @@ export const invalidCredentials = (): AppError =>
   new AppError('UNAUTHENTICATED', 'email or password is incorrect', { reason: 'INVALID_CREDENTIALS' });
 
 const ipKey = (principal: Principal): string => principal.ip ?? 'unknown';
+/** A user id no account has. */
+const NOBODY = '00000000-0000-0000-0000-000000000000';
 
 /**
  * Refuses with RATE_LIMITED (and `retryAfterSeconds`) while the account or the caller's IP has used
@@ -63,8 +65,11 @@ export async function login(deps: IdentityDeps, principal: Principal, input: Log
   const { ok, needsRehash } = await verifyCredentials(deps, user, input.password);
   if (!user || !ok) {
     await recordSignInFailure(deps, principal, email);
+    // The account's organizations see failed sign-ins to it in their audit log (an unknown email goes
+    // to the platform chain). The lookup runs for unknown emails too, so both take the same time.
+    const orgIds = (await inSystem(deps, (tx) => listMembershipsOfUser(tx, user?.id ?? NOBODY))).map((m) => m.orgId);
     deps.log.info('sign-in failed', { requestId: principal.requestId, traceId: traceIdOf(principal.traceparent), ip: principal.ip, knownAccount: user !== undefined });
-    throw invalidCredentials();
+    throw withAuditFailureScope(invalidCredentials(), { orgIds: user ? orgIds : [], targetId: user?.id, diff: { email } });
   }
   // Parameters were raised since this hash was made: redo it now that we have the password.
   const newHash = needsRehash ? await deps.hasher.hash(input.password) : undefined;
