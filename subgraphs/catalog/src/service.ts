@@ -58,7 +58,7 @@ export function createCatalogService(deps: CatalogServiceDeps): CatalogServiceHa
     deps.users === undefined && config.IDENTITY_GRPC_ADDR ? createIdentityUserDirectory({ address: config.IDENTITY_GRPC_ADDR, internalToken: config.INTERNAL_TOKEN }) : undefined;
   const health = healthSettingsOf(config);
   const validator = createIsolatedConfigValidator();
-  const catalog = createCatalog({ pool, validator, users: deps.users ?? identity, historyDays: health.historyDays });
+  const catalog = createCatalog({ pool, validator, users: deps.users ?? identity, historyDays: health.historyDays, allowPrivateHealthChecks: health.allowPrivateNetwork });
   let accepting = true;
 
   const http = createSubgraphHttp<CatalogContext>({

@@ -168,6 +168,8 @@ export interface CatalogDeps {
   users?: UserDirectory | undefined;
   /** The longest uptime window (the health history kept). */
   historyDays: number;
+  /** Whether health checks may target private addresses (CATALOG_ALLOW_PRIVATE_NETWORK). */
+  allowPrivateHealthChecks?: boolean | undefined;
 }
 
 export type Catalog = ReturnType<typeof createCatalog>;
@@ -177,7 +179,7 @@ export type Catalog = ReturnType<typeof createCatalog>;
  * tenant transaction (row-level security on the principal's org); every change records its audit
  * event in that same transaction, so a change and its audit event exist together or not at all.
  */
-export function createCatalog({ pool, validator, users, historyDays }: CatalogDeps) {
+export function createCatalog({ pool, validator, users, historyDays, allowPrivateHealthChecks = false }: CatalogDeps) {
   const inTenant = <T>(principal: Principal, fn: (tx: PoolClient) => Promise<T>): Promise<T> =>
     withTenantTransaction(pool, CATALOG_TENANT_ROLE, tenantScopeOf(principal), fn);
 
@@ -307,7 +309,7 @@ export function createCatalog({ pool, validator, users, historyDays }: CatalogDe
       const name = parseName(input.name, 'input.name');
       const description = parseDescription(input.description ?? '', 'input.description');
       const tags = parseTags(input.tags ?? [], 'input.tags');
-      const healthCheckUrl = input.healthCheckUrl ? parseHealthCheckUrl(input.healthCheckUrl, 'input.healthCheckUrl') : null;
+      const healthCheckUrl = input.healthCheckUrl ? parseHealthCheckUrl(input.healthCheckUrl, 'input.healthCheckUrl', { allowPrivate: allowPrivateHealthChecks }) : null;
       const ownerId = (await checkOwner(actor, input.ownerId, 'input.ownerId')) ?? principal.userId ?? null;
       const schema = input.configSchema ?? DEFAULT_CONFIG_SCHEMA;
       validator.checkSchema(schema, 'input.configSchema');
@@ -342,7 +344,7 @@ export function createCatalog({ pool, validator, users, historyDays }: CatalogDe
       const description = input.description === undefined || input.description === null ? undefined : parseDescription(input.description, 'input.description');
       const tags = input.tags === undefined || input.tags === null ? undefined : parseTags(input.tags, 'input.tags');
       const healthCheckUrl =
-        input.healthCheckUrl === undefined ? undefined : input.healthCheckUrl === null || input.healthCheckUrl.trim() === '' ? null : parseHealthCheckUrl(input.healthCheckUrl, 'input.healthCheckUrl');
+        input.healthCheckUrl === undefined ? undefined : input.healthCheckUrl === null || input.healthCheckUrl.trim() === '' ? null : parseHealthCheckUrl(input.healthCheckUrl, 'input.healthCheckUrl', { allowPrivate: allowPrivateHealthChecks });
       const ownerId = await checkOwner(actor, input.ownerId, 'input.ownerId');
       try {
         return await inTenant(actor.principal, async (tx) => {

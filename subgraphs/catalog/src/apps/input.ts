@@ -1,4 +1,5 @@
-import { AppError, badInput, isUuid } from '@orchestra/lib';
+import { isIP } from 'node:net';
+import { AppError, badInput, isPrivateAddress, isUuid } from '@orchestra/lib';
 
 // Slugs appear in URLs and CLI arguments: lowercase letters, digits and single inner hyphens.
 const SLUG = /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){1,62}$/;
@@ -60,7 +61,13 @@ export function parseTags(values: readonly string[], field = 'tags'): string[] {
  * history). Whether its host is a private address is decided at probe time by the network guard,
  * because DNS can change between now and then.
  */
-export function parseHealthCheckUrl(value: string, field = 'healthCheckUrl'): string {
+/**
+ * An absolute http(s) URL without credentials. Unless private networks are allowed, a URL whose
+ * host is a private, loopback or link-local address written out (or `localhost`) is refused here,
+ * since the prober would refuse it on every probe; a name that resolves to one is caught by the
+ * prober (the app shows DOWN with the reason).
+ */
+export function parseHealthCheckUrl(value: string, field = 'healthCheckUrl', { allowPrivate = true }: { allowPrivate?: boolean } = {}): string {
   const raw = value.trim();
   if (raw.length > MAX_URL_LENGTH) throw badInput(field, `${field} must be at most ${MAX_URL_LENGTH} characters`, 'TOO_LONG');
   let url: URL;
@@ -74,6 +81,14 @@ export function parseHealthCheckUrl(value: string, field = 'healthCheckUrl'): st
   }
   if (url.username !== '' || url.password !== '') {
     throw badInput(field, `${field} must not contain credentials`, 'INVALID_URL');
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (!allowPrivate && (host === 'localhost' || host.endsWith('.localhost') || (isIP(host) !== 0 && isPrivateAddress(host)))) {
+    throw badInput(
+      field,
+      `${field} points at a private address (${host}), which this catalog does not probe: use an address reachable from the public network, or have the operator set CATALOG_ALLOW_PRIVATE_NETWORK=true`,
+      'PRIVATE_ADDRESS',
+    );
   }
   return url.toString();
 }
