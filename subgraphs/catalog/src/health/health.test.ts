@@ -218,7 +218,10 @@ describe('health probing, one round at a time', () => {
     (await catalog.graphql(`mutation ($input: CreateAppInput!) { createApp(input: $input) { id } }`, { input: { slug, name: slug, healthCheckUrl: url } }, admin)).data.createApp.id as string;
 
   it('refuses to probe a private address unless allowed, and says so', async () => {
-    const id = await create('private-target', endpoint.url);
+    // Saved while private probing was allowed (today such a URL is refused when saved, see
+    // health-url-guard.test.ts), or a name that resolves to a private address: the prober refuses it.
+    const id = await create('private-target', 'https://private-target.example.com/health');
+    await catalog.pool.query('UPDATE apps SET health_check_url = $2 WHERE id = $1', [id, endpoint.url]);
     expect(await catalog.handle.prober!.probeDue()).toBe(1);
     const { data } = await catalog.graphql(`query ($id: ID!) { app(id: $id) { health { status lastError lastHttpStatus } } }`, { id }, admin);
     expect(data.app.health).toEqual({ status: 'DOWN', lastError: expect.stringContaining('private address'), lastHttpStatus: null });
@@ -228,7 +231,7 @@ describe('health probing, one round at a time', () => {
   });
 
   it('does not probe archived apps', async () => {
-    const id = await create('archived-target', 'http://10.1.2.3/health');
+    const id = await create('archived-target', 'https://archived-target.example.com/health');
     await catalog.graphql(`mutation ($id: ID!) { archiveApp(id: $id) { status } }`, { id }, admin);
     expect(await catalog.handle.prober!.probeDue()).toBe(0);
     const { rows } = await catalog.pool.query('SELECT checks_total FROM app_health WHERE app_id = $1', [id]);
