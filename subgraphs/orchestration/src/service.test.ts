@@ -280,6 +280,8 @@ describe('runs', () => {
     expect(failed.status).toBe('FAILED');
     expect(failed.error).toMatchObject({ stepId: 'call' });
     expect(failed.tasks.map((x) => x.status)).toEqual(['SUCCEEDED', 'FAILED', 'CANCELLED']);
+    // The step that never ran says why.
+    expect(failed.tasks[2]?.error).toEqual({ code: 'UPSTREAM_FAILED', message: 'not run: step "call" failed (retryRun runs it again)' });
     const letters = await t.graphql<{ deadLetters: { totalCount: number; edges: Array<{ node: { id: string; stepId: string; attempts: number; run: { id: string } } }> } }>(
       viewer,
       `query($runId: ID) { deadLetters(filter: { runId: $runId }) { totalCount edges { node { id stepId attempts run { id } } } } }`,

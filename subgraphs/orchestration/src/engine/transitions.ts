@@ -116,7 +116,11 @@ export async function queueReadyTasks(ctx: TransitionContext, run: RunRow, tasks
  * Ends every task of the run that has not ended (CANCELLED), with their live attempts; RUNNING
  * attempts are noted for cancellation after commit (their Execute call and worker are told).
  */
-export async function cancelOpenTasks(ctx: TransitionContext, run: RunRow, tasks: readonly TaskRow[], reason: string): Promise<void> {
+/**
+ * Ends the run's open tasks CANCELLED (and cancels their live attempts). `error`, when given, is
+ * what each of them shows as its error (why it did not run, e.g. an upstream step failed).
+ */
+export async function cancelOpenTasks(ctx: TransitionContext, run: RunRow, tasks: readonly TaskRow[], reason: string, error: ErrorInfo | null = null): Promise<void> {
   const open = tasks.filter((t) => !isTerminalTask(t.status));
   if (open.length === 0) return;
   const live = (await liveAttemptsOfTasks(ctx.tx, open.map((t) => t.id))).filter((a) => canAttemptTransition(a.status, 'CANCELLED'));
@@ -125,7 +129,7 @@ export async function cancelOpenTasks(ctx: TransitionContext, run: RunRow, tasks
     if (ended.has(attempt.id) && attempt.status === 'RUNNING') ctx.effects.cancel.push({ attemptId: attempt.id, workerId: attempt.workerId, reason });
   }
   await deleteOutbox(ctx.tx, live.map((a) => a.id));
-  const finished = new Set((await finishTasks(ctx.tx, open.map((t) => t.id), 'CANCELLED', null)).map((t) => t.id));
+  const finished = new Set((await finishTasks(ctx.tx, open.map((t) => t.id), 'CANCELLED', error)).map((t) => t.id));
   for (const task of open) {
     if (finished.has(task.id)) taskEvent(ctx, run, task, 'CANCELLED', { message: reason, attempt: live.find((a) => a.id === task.currentAttemptId) ?? null });
   }
@@ -139,7 +143,12 @@ export async function failTask(ctx: TransitionContext, run: RunRow, task: TaskRo
   taskEvent(ctx, run, task, 'FAILED', { attempt, error, message: `step "${task.stepId}" failed after ${used} attempt${used === 1 ? '' : 's'}: ${error.message}` });
   await insertDeadLetter(ctx.tx, { id: newId(), orgId: run.orgId, runId: run.id, taskId: task.id, attemptId: attempt?.id ?? null, stepId: task.stepId, attempts: used, error });
   const remaining = (await tasksOfRun(ctx, run.id)).filter((t) => t.id !== task.id);
-  await cancelOpenTasks(ctx, run, remaining, `run failed: step "${task.stepId}" failed`);
+  await cancelOpenTasks(ctx, run, remaining, `run failed: step "${task.stepId}" failed`, {
+    code: 'UPSTREAM_FAILED',
+    message: `not run: step "${task.stepId}" failed (retryRun runs it again)`,
+    stepId: task.stepId,
+    retryable: true,
+  });
   const runError: ErrorInfo = { code: error.code, message: `step "${task.stepId}" failed: ${error.message}`, stepId: task.stepId, retryable: error.retryable ?? null };
   return setRunStatus(ctx, run, { status: 'FAILED', finished: true, error: runError, message: runError.message });
 }
