@@ -1,4 +1,4 @@
-import { applyRunEvents, mergeLogLines, needsRefetch, type RunDetail, type RunEvent } from './run-events';
+import { applyRunEvents, formatAttempts, mergeLogLines, needsRefetch, type RunDetail, type RunEvent } from './run-events';
 
 const task = (stepId: string, overrides: Partial<RunDetail['tasks'][number]> = {}): RunDetail['tasks'][number] => ({
   id: `task-${stepId}`,
@@ -89,6 +89,43 @@ describe('run events', () => {
     ]);
     expect(shown.tasks[0]).toMatchObject({ status: 'FAILED', attempts: 3, error: { code: 'TIMEOUT' } });
     expect(shown).toMatchObject({ status: 'FAILED', durationMs: 4000, error: { code: 'TIMEOUT', stepId: 'a' } });
+  });
+
+  describe('attempts after a retry (retryRun resets the budget; attempt numbers are absolute)', () => {
+    const attempt = (number: number, status: 'FAILED' | 'RUNNING' = 'FAILED') => ({ id: `att-${number}`, number, status, workerId: null, queuedAt: '2026-11-22T10:00:00.000Z', startedAt: null, finishedAt: null, durationMs: null, error: null });
+    // Attempt 1 failed, the run was retried, attempt 2 is running: 1 attempt of the new budget, 2 in all.
+    const retried = () => run({ lastSeq: 10, status: 'RUNNING', tasks: [task('a', { status: 'RUNNING', attempts: 1, maxAttempts: 3, attemptHistory: [attempt(1), attempt(2, 'RUNNING')] })] });
+
+    it('converts a live event’s absolute attempt into the budget’s count, never going back', () => {
+      const shown = applyRunEvents(retried(), [
+        event(11, '2026-11-22T10:00:01.000Z', { taskId: 'task-a', taskStatus: 'QUEUED', attempt: 2 }),
+        event(12, '2026-11-22T10:00:02.000Z', { taskId: 'task-a', taskStatus: 'RUNNING', attempt: 3 }),
+      ]);
+      expect(shown.tasks[0]).toMatchObject({ status: 'RUNNING', attempts: 2, totalAttempts: 3 });
+      expect(formatAttempts(shown.tasks[0]!)).toBe('2/3 · 3 in all');
+    });
+
+    it('keeps the fetched count when a live event repeats the current attempt', () => {
+      const shown = applyRunEvents(retried(), [event(11, '2026-11-22T10:00:01.000Z', { taskId: 'task-a', taskStatus: 'RUNNING', attempt: 2 })]);
+      expect(shown.tasks[0]).toMatchObject({ attempts: 1, totalAttempts: 2 });
+      expect(formatAttempts(shown.tasks[0]!)).toBe('1/3 · 2 in all');
+    });
+
+    it('starts the budget over when a failed task is queued again live', () => {
+      const failed = run({ lastSeq: 10, status: 'FAILED', tasks: [task('a', { status: 'FAILED', attempts: 3, maxAttempts: 3, attemptHistory: [attempt(1), attempt(2), attempt(3)] })] });
+      expect(formatAttempts(failed.tasks[0]!)).toBe('3/3');
+      const shown = applyRunEvents(failed, [
+        event(11, '2026-11-22T10:00:01.000Z', { taskId: 'task-a', taskStatus: 'QUEUED', attempt: null }),
+        event(12, '2026-11-22T10:00:02.000Z', { taskId: 'task-a', taskStatus: 'RUNNING', attempt: 4 }),
+      ]);
+      expect(shown.tasks[0]).toMatchObject({ status: 'RUNNING', attempts: 1, totalAttempts: 4 });
+      expect(formatAttempts(shown.tasks[0]!)).toBe('1/3 · 4 in all');
+    });
+
+    it('shows only "N/max" when no restart happened', () => {
+      expect(formatAttempts(task('a', { attempts: 2, maxAttempts: 3, attemptHistory: [attempt(1), attempt(2)] }))).toBe('2/3');
+      expect(formatAttempts(task('a'))).toBe('0/3');
+    });
   });
 
   it('asks for a refetch when a task starts (its worker) or anything ends, not for progress or logs', () => {

@@ -20,11 +20,40 @@ export const isFinalTask = (status: TaskStatus): boolean => FINAL_TASK_STATUSES.
 
 const durationBetween = (from: string | null, to: string): number | null => (from === null ? null : Math.max(0, Date.parse(to) - Date.parse(from)));
 
-function applyToTask(task: TaskDetail, event: RunEvent): TaskDetail {
+/**
+ * A task as shown. `attempts` counts attempts since the task last started over (retryRun resets the
+ * budget), while attempt numbers (in the history and in live events) count every attempt ever made;
+ * `totalAttempts` is that absolute count once live events have moved it past the fetched history.
+ */
+export type ShownTask = TaskDetail & { totalAttempts?: number };
+
+/** Every attempt the task made, across restarts: the highest attempt number known. */
+export function totalAttempts(task: ShownTask): number {
+  return task.totalAttempts ?? Math.max(task.attempts, task.attemptHistory.length, ...task.attemptHistory.map((a) => a.number));
+}
+
+/** "2/3" (attempts of the budget), and the count in all when restarts make it differ: "1/3 · 2 in all". */
+export function formatAttempts(task: ShownTask): string {
+  const total = totalAttempts(task);
+  return `${task.attempts}/${task.maxAttempts}${total !== task.attempts ? ` · ${total} in all` : ''}`;
+}
+
+/** The budget-relative attempts after a status event whose `attempt` is an absolute attempt number. */
+function attemptsAfter(task: ShownTask, status: TaskStatus, attempt: number | null): { attempts: number; totalAttempts: number } {
+  const total = totalAttempts(task);
+  // A failed or cancelled task queued again was retried (retryRun, replay): its budget starts over.
+  const restarted = (task.status === 'FAILED' || task.status === 'CANCELLED') && (status === 'QUEUED' || status === 'PENDING');
+  const attempts = restarted ? 0 : task.attempts;
+  const offset = total - attempts;
+  if (attempt === null) return { attempts, totalAttempts: total };
+  return { attempts: Math.max(attempts, attempt - offset), totalAttempts: Math.max(total, attempt) };
+}
+
+function applyToTask(task: ShownTask, event: RunEvent): ShownTask {
   switch (event.kind) {
     case 'TASK_STATUS': {
       const status = event.taskStatus ?? task.status;
-      const next: TaskDetail = { ...task, status, attempts: Math.max(task.attempts, event.attempt ?? 0) };
+      const next: ShownTask = { ...task, status, ...attemptsAfter(task, status, event.attempt) };
       if (status === 'QUEUED') {
         next.queuedAt = event.at;
         next.startedAt = task.status === 'QUEUED' ? task.startedAt : null;

@@ -18,7 +18,7 @@ import { usePermissions } from '../hooks/use-session';
 import { cancelRunMutation, retryRunMutation } from '../lib/api/operations/runs';
 import { queryKeys } from '../lib/api/query-keys';
 import { formatDateTime, formatDuration } from '../lib/format';
-import { isFinalRun, type RunEvent, type TaskDetail } from '../lib/run-events';
+import { formatAttempts, isFinalRun, isFinalTask, type RunEvent, type ShownTask } from '../lib/run-events';
 import { appLayoutRoute } from './app-layout';
 
 function ProgressBar({ value, label }: { value: number | null; label: string }) {
@@ -34,7 +34,7 @@ function ProgressBar({ value, label }: { value: number | null; label: string }) 
   );
 }
 
-function TaskLogs({ task, events }: { task: TaskDetail; events: readonly RunEvent[] }) {
+function TaskLogs({ task, events }: { task: ShownTask; events: readonly RunEvent[] }) {
   const { query, lines } = useTaskLogs(task.id, events);
   const box = useRef<HTMLDivElement>(null);
   const [follow, setFollow] = useState(true);
@@ -59,7 +59,7 @@ function TaskLogs({ task, events }: { task: TaskDetail; events: readonly RunEven
         {query.isPending && lines.length === 0 ? (
           <p className="text-slate-500">Loading logs…</p>
         ) : lines.length === 0 ? (
-          <p className="text-slate-500">No log lines yet.</p>
+          <p className="text-slate-500">{isFinalTask(task.status) ? 'No log lines.' : 'No log lines yet.'}</p>
         ) : (
           lines.map((line) => (
             <div key={line.key} className="whitespace-pre-wrap break-words" data-log-line>
@@ -76,7 +76,7 @@ function TaskLogs({ task, events }: { task: TaskDetail; events: readonly RunEven
   );
 }
 
-function TaskPanel({ task, events }: { task: TaskDetail; events: readonly RunEvent[] }) {
+function TaskPanel({ task, events }: { task: ShownTask; events: readonly RunEvent[] }) {
   return (
     <Card
       title={
@@ -90,7 +90,7 @@ function TaskPanel({ task, events }: { task: TaskDetail; events: readonly RunEve
         <Details
           items={[
             ['Capability', <code className="font-mono text-xs">{task.capability}</code>],
-            ['Attempts', `${task.attempts} of ${task.maxAttempts}`],
+            ['Attempts', formatAttempts(task)],
             ['Worker', task.workerId ?? '—'],
             ['Pool', task.pool],
             ['Queued', formatDateTime(task.queuedAt)],
@@ -111,7 +111,7 @@ function TaskPanel({ task, events }: { task: TaskDetail; events: readonly RunEve
           <h3 className="mb-2 text-xs font-semibold uppercase tracking-wide text-slate-500">Logs</h3>
           <TaskLogs task={task} events={events} />
         </div>
-        <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
+        <div className="grid grid-cols-1 gap-4 lg:grid-cols-2 *:min-w-0">
           <div>
             <h3 className="mb-2 text-xs font-semibold uppercase tracking-wide text-slate-500">Input (templates resolved)</h3>
             <JsonBlock value={task.input} label={`Input of ${task.stepId}`} />
@@ -127,16 +127,16 @@ function TaskPanel({ task, events }: { task: TaskDetail; events: readonly RunEve
             <Table label={`Attempts of ${task.stepId}`} head={['#', 'Status', 'Worker', 'Started', 'Duration', 'Error']}>
               {task.attemptHistory.map((a) => (
                 <tr key={a.id}>
-                  <Cell>{a.number}</Cell>
-                  <Cell>
+                  <Cell layout="nowrap">{a.number}</Cell>
+                  <Cell layout="nowrap">
                     <StatusBadge status={a.status} />
                   </Cell>
-                  <Cell className="font-mono text-xs">{a.workerId ?? '—'}</Cell>
-                  <Cell>
+                  <Cell layout="nowrap" className="font-mono text-xs">{a.workerId ?? '—'}</Cell>
+                  <Cell layout="nowrap">
                     <RelativeTime value={a.startedAt} />
                   </Cell>
-                  <Cell className="tabular-nums">{formatDuration(a.durationMs)}</Cell>
-                  <Cell className="max-w-80 truncate text-red-700">{a.error ? `${a.error.code}: ${a.error.message}` : ''}</Cell>
+                  <Cell layout="nowrap" className="tabular-nums">{formatDuration(a.durationMs)}</Cell>
+                  <Cell className="max-w-sm text-red-700">{a.error ? `${a.error.code}: ${a.error.message}` : ''}</Cell>
                 </tr>
               ))}
             </Table>
@@ -276,31 +276,31 @@ function RunDetailPage() {
           <Table label="Tasks" head={['Step', 'Status', 'Attempts', 'Progress', 'Worker', 'Started', 'Duration']}>
             {run.tasks.map((task) => (
               <tr key={task.id} data-step={task.stepId} data-status={task.status} className={`cursor-pointer hover:bg-slate-50/70 ${task.stepId === search.task ? 'bg-indigo-50/60' : ''}`} onClick={() => select(task.stepId)}>
-                <Cell>
+                <Cell layout="nowrap">
                   <button type="button" className="font-mono text-xs font-semibold text-indigo-700 hover:underline" onClick={(e) => { e.stopPropagation(); select(task.stepId); }} aria-expanded={task.stepId === search.task}>
                     {task.stepId}
                   </button>
                 </Cell>
-                <Cell>
+                <Cell layout="nowrap">
                   <StatusBadge status={task.status} />
                 </Cell>
-                <Cell className="tabular-nums">
-                  {task.attempts}/{task.maxAttempts}
+                <Cell layout="nowrap" className="tabular-nums">
+                  {formatAttempts(task)}
                 </Cell>
                 <Cell>
                   <ProgressBar value={task.status === 'SUCCEEDED' ? 1 : task.progress} label={`Progress of ${task.stepId}`} />
                 </Cell>
-                <Cell className="font-mono text-xs">{task.workerId ?? '—'}</Cell>
-                <Cell>
+                <Cell layout="nowrap" className="font-mono text-xs">{task.workerId ?? '—'}</Cell>
+                <Cell layout="nowrap">
                   <RelativeTime value={task.startedAt} />
                 </Cell>
-                <Cell className="tabular-nums">{formatDuration(task.durationMs)}</Cell>
+                <Cell layout="nowrap" className="tabular-nums">{formatDuration(task.durationMs)}</Cell>
               </tr>
             ))}
           </Table>
         </Card>
         {selected && <TaskPanel key={selected.id} task={selected} events={events} />}
-        <div className="grid grid-cols-1 gap-6 lg:grid-cols-2">
+        <div className="grid grid-cols-1 gap-6 lg:grid-cols-2 *:min-w-0">
           <Card title="Run input">
             <JsonBlock value={run.input} label="Run input" />
           </Card>
