@@ -291,6 +291,55 @@ describe('the admin web app', () => {
     expect(await page.content()).not.toContain(secret);
   });
 
+  it('keeps every column of a table in reach at 1024 px: long text wraps, action buttons stay in view', async () => {
+    // A member whose name is far wider than the screen.
+    const email = `${unique('longname')}@example.com`;
+    const longName = 'Maximilian Alexander Bartholomew Featherstonehaugh-Wolfeschlegelsteinhausenbergerdorff the Third of Longnameshire';
+    const invite = await platform.graphql<{ inviteMember: { token: string } }>('mutation($input: InviteMemberInput!) { inviteMember(input: $input) { token } }', { input: { email, role: 'VIEWER' } }, { token: await adminToken() });
+    const accepted = await platform.graphql('mutation($input: AcceptInvitationInput!) { acceptInvitation(input: $input) { accessToken } }', { input: { token: invite.data!.inviteMember.token, name: longName, password: `Marmalade-${randomUUID().slice(0, 13)}-Lighthouse` } });
+    expect(accepted.errors).toBeUndefined();
+
+    /** Whether the element lies wholly inside the window, and the page itself does not scroll sideways. */
+    const inView = async (locator: ReturnType<Page['locator']>) => {
+      const box = (await locator.boundingBox())!;
+      const viewport = page.viewportSize()!;
+      return box.x >= 0 && box.x + box.width <= viewport.width;
+    };
+    const pageScrollsSideways = () => page.evaluate(() => {
+      const root = (globalThis as any).document.documentElement as { scrollWidth: number; clientWidth: number };
+      return root.scrollWidth > root.clientWidth;
+    });
+
+    await page.setViewportSize({ width: 1024, height: 800 });
+    try {
+      await page.goto(`${origin}/members`);
+      await waitForPage(page, 'Members');
+      await page.getByLabel('Search members').fill(email);
+      const row = page.locator('table[aria-label="Members"] tbody tr', { hasText: email });
+      await row.waitFor();
+      await row.getByRole('button', { name: 'Remove' }).waitFor();
+      expect(await inView(row.getByRole('button', { name: 'Remove' }))).toBe(true);
+      expect(await inView(row.getByLabel(`Role of ${email}`))).toBe(true);
+      expect(await pageScrollsSideways()).toBe(false);
+      await page.screenshot({ path: join(shots, '17-members-long-name-1024.png'), fullPage: true });
+
+      await page.goto(`${origin}/audit`);
+      await waitForPage(page, 'Audit log');
+      const firstEvent = page.locator('table[aria-label="Audit events"] tbody tr').first();
+      await firstEvent.waitFor();
+      expect(await inView(firstEvent.getByRole('button', { name: 'Details' }))).toBe(true);
+      expect(await pageScrollsSideways()).toBe(false);
+      // The date inputs are wide enough for a whole date and time.
+      for (const label of ['From', 'To']) {
+        const fits = await page.getByLabel(label, { exact: true }).evaluate((input: any) => (input as { getBoundingClientRect(): { width: number } }).getBoundingClientRect().width >= 200);
+        expect(fits).toBe(true);
+      }
+      await page.screenshot({ path: join(shots, '18-audit-1024.png') });
+    } finally {
+      await page.setViewportSize({ width: 1440, height: 900 });
+    }
+  });
+
   it('takes screenshots of the main pages', async () => {
     const pages: Array<[string, string]> = [
       ['/', 'Dashboard'],

@@ -37,7 +37,7 @@ export function Details({ items }: { items: Array<[string, ReactNode]> }) {
       {items.map(([label, value]) => (
         <div key={label} className="min-w-0">
           <dt className="text-xs font-medium text-slate-500">{label}</dt>
-          <dd className="mt-0.5 truncate text-slate-800">{value}</dd>
+          <dd className="mt-0.5 truncate text-slate-800" title={typeof value === 'string' ? value : undefined}>{value}</dd>
         </div>
       ))}
     </dl>

@@ -10,12 +10,12 @@ export function RunsTable({ runs, showWorkflow = true, label = 'Runs' }: { runs:
     <Table label={label} head={['Run', 'Status', ...(showWorkflow ? ['Workflow'] : []), 'Started by', 'Created', 'Duration']}>
       {runs.map((run) => (
         <tr key={run.id} className="hover:bg-slate-50/70" data-run-id={run.id}>
-          <Cell>
+          <Cell layout="nowrap">
             <Link to="/runs/$runId" params={{ runId: run.id }} className="font-mono text-xs font-medium text-indigo-700 hover:text-indigo-500 hover:underline">
               {run.id.slice(-12)}
             </Link>
           </Cell>
-          <Cell>
+          <Cell layout="nowrap">
             <StatusBadge status={run.status} />
           </Cell>
           {showWorkflow && (
@@ -26,11 +26,11 @@ export function RunsTable({ runs, showWorkflow = true, label = 'Runs' }: { runs:
               <span className="ml-1 text-xs text-slate-400">v{run.workflowVersion}</span>
             </Cell>
           )}
-          <Cell className="max-w-48 truncate">{run.startedByName ?? '—'}</Cell>
-          <Cell>
+          <Cell className="max-w-48">{run.startedByName ?? '—'}</Cell>
+          <Cell layout="nowrap">
             <RelativeTime value={run.createdAt} />
           </Cell>
-          <Cell className="tabular-nums">{formatDuration(run.durationMs)}</Cell>
+          <Cell layout="nowrap" className="tabular-nums">{formatDuration(run.durationMs)}</Cell>
         </tr>
       ))}
     </Table>

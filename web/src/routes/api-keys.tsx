@@ -112,15 +112,15 @@ function ApiKeysPage() {
             {keys.data.apiKeys.edges.map(({ node }) => (
               <tr key={node.id} data-api-key={node.name}>
                 <Cell className="font-medium text-slate-900">{node.name}</Cell>
-                <Cell className="font-mono text-xs">orc_{node.id}_…</Cell>
+                <Cell layout="nowrap" className="font-mono text-xs">orc_{node.id}_…</Cell>
                 <Cell><div className="flex flex-wrap gap-1">{node.scopes.map((s) => <Tag key={s}>{s}</Tag>)}</div></Cell>
-                <Cell><StatusBadge status={node.status} /></Cell>
-                <Cell><RelativeTime value={node.lastUsedAt} /></Cell>
-                <Cell>
+                <Cell layout="nowrap"><StatusBadge status={node.status} /></Cell>
+                <Cell layout="nowrap"><RelativeTime value={node.lastUsedAt} /></Cell>
+                <Cell layout="nowrap">
                   <RelativeTime value={node.createdAt} />
                   {node.createdBy && <span className="block text-xs text-slate-400">{node.createdBy.email}</span>}
                 </Cell>
-                <Cell className="text-right">
+                <Cell layout="actions">
                   {node.status === 'ACTIVE' && <Button size="sm" variant="danger" onClick={() => setRevoking({ id: node.id, name: node.name })}>Revoke</Button>}
                 </Cell>
               </tr>

@@ -157,7 +157,7 @@ function AppDetailPage() {
             ]}
           />
         </Card>
-        <div className="grid grid-cols-1 gap-6 xl:grid-cols-2">
+        <div className="grid grid-cols-1 gap-6 xl:grid-cols-2 *:min-w-0">
           <Card title="Health">
             {!health ? (
               <EmptyState title="Not monitored">Give the app a health-check URL and Orchestra probes it on an interval.</EmptyState>
@@ -191,11 +191,11 @@ function AppDetailPage() {
                     <ul className="divide-y divide-slate-100 text-sm">
                       {health.history.edges.map(({ node }) => (
                         <li key={node.id} className="flex items-center justify-between gap-2 py-1.5">
-                          <span className="flex items-center gap-2">
-                            <StatusBadge status={node.previousStatus} /> → <StatusBadge status={node.status} />
-                            {node.error && <span className="truncate text-xs text-red-700">{node.error}</span>}
+                          <span className="flex min-w-0 items-center gap-2">
+                            <span className="flex shrink-0 items-center gap-2"><StatusBadge status={node.previousStatus} /> → <StatusBadge status={node.status} /></span>
+                            {node.error && <span className="min-w-0 truncate text-xs text-red-700" title={node.error}>{node.error}</span>}
                           </span>
-                          <span className="text-xs text-slate-500"><RelativeTime value={node.changedAt} /></span>
+                          <span className="shrink-0 whitespace-nowrap text-xs text-slate-500"><RelativeTime value={node.changedAt} /></span>
                         </li>
                       ))}
                     </ul>
@@ -224,20 +224,20 @@ function AppDetailPage() {
           {versions.length === 0 ? (
             <EmptyState title="No config published yet" />
           ) : (
-            <div className="grid grid-cols-1 lg:grid-cols-5">
+            <div className="grid grid-cols-1 lg:grid-cols-5 *:min-w-0">
               <div className="border-b border-slate-100 lg:col-span-2 lg:border-b-0 lg:border-r">
                 <Table label="Config versions" head={['Version', 'Message', 'Published', '']}>
                   {versions.map((v) => (
                     <tr key={v.version} className={`cursor-pointer ${v.version === shown?.version ? 'bg-indigo-50/60' : 'hover:bg-slate-50/70'}`} onClick={() => setShownVersion(v.version)}>
-                      <Cell>
+                      <Cell layout="nowrap">
                         <button type="button" className="font-medium text-indigo-700 hover:underline" onClick={() => setShownVersion(v.version)} aria-pressed={v.version === shown?.version}>
                           v{v.version}
                         </button>
                         {v.isCurrent && <span className="ml-2 rounded bg-emerald-50 px-1.5 py-0.5 text-[11px] font-medium text-emerald-700">current</span>}
                       </Cell>
-                      <Cell className="max-w-40 truncate">{v.message || '—'}</Cell>
-                      <Cell><RelativeTime value={v.createdAt} /></Cell>
-                      <Cell className="text-right">
+                      <Cell className="max-w-48">{v.message || '—'}</Cell>
+                      <Cell layout="nowrap"><RelativeTime value={v.createdAt} /></Cell>
+                      <Cell layout="actions">
                         {can.manageApps && !readOnly && !v.isCurrent && (
                           <Button size="sm" onClick={(e) => { e.stopPropagation(); setRollbackTo(v.version); }}>
                             Make v{v.version} current
@@ -261,16 +261,16 @@ function AppDetailPage() {
             </div>
           )}
         </Card>
-        <div className="grid grid-cols-1 gap-6 xl:grid-cols-2">
+        <div className="grid grid-cols-1 gap-6 xl:grid-cols-2 *:min-w-0">
           <Card title="Activations" padded={false}>
             <Table label="Config activations" head={['Version', 'Kind', 'By', 'When', 'Reason']}>
               {data.configActivations.edges.map(({ node }) => (
                 <tr key={node.id}>
-                  <Cell>v{node.version}{node.previousVersion !== null && <span className="text-xs text-slate-400"> (from v{node.previousVersion})</span>}</Cell>
-                  <Cell>{node.kind === 'ROLLBACK' ? 'Rollback' : 'Publish'}</Cell>
+                  <Cell layout="nowrap">v{node.version}{node.previousVersion !== null && <span className="text-xs text-slate-400"> (from v{node.previousVersion})</span>}</Cell>
+                  <Cell layout="nowrap">{node.kind === 'ROLLBACK' ? 'Rollback' : 'Publish'}</Cell>
                   <Cell>{node.activatedBy?.email ?? '—'}</Cell>
-                  <Cell><RelativeTime value={node.activatedAt} /></Cell>
-                  <Cell className="max-w-48 truncate">{node.reason || '—'}</Cell>
+                  <Cell layout="nowrap"><RelativeTime value={node.activatedAt} /></Cell>
+                  <Cell className="max-w-xs">{node.reason || '—'}</Cell>
                 </tr>
               ))}
             </Table>

@@ -128,11 +128,11 @@ function AppsPage() {
                     <Link to="/apps/$appId" params={{ appId: node.id }} className="font-medium text-slate-900 hover:text-indigo-700">{node.name}</Link>
                     <p className="font-mono text-xs text-slate-400">{node.slug}</p>
                   </Cell>
-                  <Cell><StatusBadge status={node.status} /></Cell>
-                  <Cell>{node.health ? <StatusBadge status={node.health.status} /> : <span className="text-xs text-slate-400">not monitored</span>}</Cell>
-                  <Cell className="tabular-nums">{formatPercent(node.health?.uptime.ratio)}</Cell>
+                  <Cell layout="nowrap"><StatusBadge status={node.status} /></Cell>
+                  <Cell layout="nowrap">{node.health ? <StatusBadge status={node.health.status} /> : <span className="text-xs text-slate-400">not monitored</span>}</Cell>
+                  <Cell layout="nowrap" className="tabular-nums">{formatPercent(node.health?.uptime.ratio)}</Cell>
                   <Cell><div className="flex flex-wrap gap-1">{node.tags.map((t) => <Tag key={t}>{t}</Tag>)}</div></Cell>
-                  <Cell><RelativeTime value={node.updatedAt} /></Cell>
+                  <Cell layout="nowrap"><RelativeTime value={node.updatedAt} /></Cell>
                 </tr>
               ))}
             </Table>

@@ -78,6 +78,15 @@ function VerifyResult({ result }: { result: VerifyAuditChainQuery['verifyAuditCh
   );
 }
 
+/** An action name that may wrap after its dots (run.start, member.role_change) rather than anywhere. */
+const breakAfterDots = (action: string) =>
+  action.split('.').map((part, i, parts) => (
+    <Fragment key={i}>
+      {part}
+      {i < parts.length - 1 && <>.<wbr /></>}
+    </Fragment>
+  ));
+
 function AuditPage() {
   const { api } = useServices();
   const can = usePermissions();
@@ -145,7 +154,7 @@ function AuditPage() {
         {verification.data && <VerifyResult result={verification.data.verifyAuditChain} />}
       </div>
       <Card padded={false}>
-        <form onSubmit={apply} className="grid grid-cols-1 gap-3 border-b border-slate-100 p-4 sm:grid-cols-2 lg:grid-cols-4">
+        <form onSubmit={apply} className="grid grid-cols-[repeat(auto-fill,minmax(14rem,1fr))] gap-3 border-b border-slate-100 p-4">
           <Field label="Actor" hint="User id, API key id, service or anonymous">{(p) => <TextInput {...p} value={draft.actorId ?? ''} onChange={set('actorId')} />}</Field>
           <Field label="Action" hint="Exact (member.add) or a prefix (member.*)">{(p) => <TextInput {...p} value={draft.action ?? ''} onChange={set('action')} />}</Field>
           <Field label="Target type">{(p) => <TextInput {...p} value={draft.targetType ?? ''} onChange={set('targetType')} />}</Field>
@@ -171,21 +180,21 @@ function AuditPage() {
                 {log.data.auditLog.edges.map(({ node }) => (
                   <Fragment key={node.id}>
                     <tr className="hover:bg-slate-50/70">
-                      <Cell className="tabular-nums text-slate-500">{node.sequence}</Cell>
-                      <Cell>{formatDateTime(node.occurredAt)}</Cell>
-                      <Cell className="max-w-52 truncate">
+                      <Cell layout="nowrap" className="tabular-nums text-slate-500">{node.sequence}</Cell>
+                      <Cell className="min-w-28">{formatDateTime(node.occurredAt)}</Cell>
+                      <Cell className="max-w-52">
                         {node.actor.display ?? node.actor.id}
-                        <span className="ml-1 text-xs text-slate-400">{node.actor.kind.toLowerCase().replace('_', ' ')}</span>
+                        <span className="ml-1 whitespace-nowrap text-xs text-slate-400">{node.actor.kind.toLowerCase().replace('_', ' ')}</span>
                       </Cell>
-                      <Cell className="font-mono text-xs">{node.action}</Cell>
-                      <Cell className="max-w-52 truncate text-xs">
+                      <Cell className="font-mono text-xs">{breakAfterDots(node.action)}</Cell>
+                      <Cell layout="nowrap" className="text-xs">
                         {node.targetType}
-                        {node.targetId && <span className="ml-1 font-mono text-slate-400">{node.targetId}</span>}
+                        {node.targetId && <span className="block w-28 truncate font-mono text-slate-400" title={node.targetId}>{node.targetId}</span>}
                       </Cell>
                       <Cell>
                         <span className={`text-xs font-semibold ${node.outcome === 'success' ? 'text-emerald-700' : 'text-red-700'}`}>{node.outcome}</span>
                       </Cell>
-                      <Cell className="text-right">
+                      <Cell layout="actions">
                         <Button size="sm" variant="ghost" aria-expanded={expanded === node.id} onClick={() => setExpanded((e) => (e === node.id ? undefined : node.id))}>
                           {expanded === node.id ? 'Hide' : 'Details'}
                         </Button>

@@ -94,7 +94,7 @@ function DashboardPage() {
         <Stat label="Failed, last 24 h" value={count(dayFailed)} tone={dayFailed.data && dayFailed.data.runs.totalCount > 0 ? 'bad' : 'default'} />
         <Stat label="Failed, all time" value={count(failed)} />
       </dl>
-      <div className="grid grid-cols-1 gap-6 xl:grid-cols-3">
+      <div className="grid grid-cols-1 gap-6 xl:grid-cols-3 *:min-w-0">
         <div className="space-y-6 xl:col-span-2">
           <Card title="Recent runs" actions={<Link to="/runs" className="text-sm font-medium text-indigo-600 hover:text-indigo-500">All runs</Link>} padded={false}>
             {recent.isPending ? (

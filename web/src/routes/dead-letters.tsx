@@ -51,23 +51,21 @@ function DeadLettersPage() {
             <Table label="Dead letters" head={['Step', 'Run', 'Error', 'Attempts', 'Failed', '']}>
               {letters.data.deadLetters.edges.map(({ node }) => (
                 <tr key={node.id}>
-                  <Cell className="font-mono text-xs font-semibold">{node.stepId}</Cell>
+                  <Cell layout="nowrap" className="font-mono text-xs font-semibold">{node.stepId}</Cell>
                   <Cell>
                     <Link to="/runs/$runId" params={{ runId: node.run.id }} search={{ task: node.stepId }} className="text-indigo-700 hover:underline">
                       {node.run.workflow.name}
                     </Link>{' '}
                     <StatusBadge status={node.run.status} />
                   </Cell>
-                  <Cell className="max-w-96 truncate text-red-700" >
-                    <span title={node.error.message}>
-                      {node.error.code}: {node.error.message}
-                    </span>
+                  <Cell className="max-w-md text-red-700">
+                    {node.error.code}: {node.error.message}
                   </Cell>
-                  <Cell className="tabular-nums">{node.attempts}</Cell>
-                  <Cell>
+                  <Cell layout="nowrap" className="tabular-nums">{node.attempts}</Cell>
+                  <Cell layout="nowrap">
                     <RelativeTime value={node.createdAt} />
                   </Cell>
-                  <Cell className="text-right">
+                  <Cell layout="actions">
                     {node.replayedAt ? (
                       <span className="text-xs text-slate-500">
                         Replayed <RelativeTime value={node.replayedAt} /> {node.replayedBy ? `by ${node.replayedBy}` : ''}

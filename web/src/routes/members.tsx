@@ -105,11 +105,11 @@ function Invitations() {
           {invitations.data.invitations.edges.map(({ node }) => (
             <tr key={node.id}>
               <Cell>{node.email}</Cell>
-              <Cell><RoleBadge role={node.role} /></Cell>
-              <Cell><StatusBadge status={node.status} /></Cell>
+              <Cell layout="nowrap"><RoleBadge role={node.role} /></Cell>
+              <Cell layout="nowrap"><StatusBadge status={node.status} /></Cell>
               <Cell>{node.invitedBy?.email ?? '—'}</Cell>
-              <Cell><RelativeTime value={node.expiresAt} /></Cell>
-              <Cell className="text-right">
+              <Cell layout="nowrap"><RelativeTime value={node.expiresAt} /></Cell>
+              <Cell layout="actions">
                 {node.status === 'PENDING' && (
                   <Button size="sm" variant="danger" busy={revoke.isPending && revoke.variables.id === node.id} onClick={() => revoke.mutate({ id: node.id })}>Revoke</Button>
                 )}
@@ -159,7 +159,7 @@ function MembersPage() {
                     <tr key={node.id}>
                       <Cell className="font-medium text-slate-900">{node.user.name}{self && <span className="ml-1 text-xs text-slate-400">(you)</span>}</Cell>
                       <Cell>{node.user.email}</Cell>
-                      <Cell>
+                      <Cell layout="nowrap">
                         {mayEdit ? (
                           <>
                             <label htmlFor={`role-${node.id}`} className="sr-only">Role of {node.user.email}</label>
@@ -173,8 +173,8 @@ function MembersPage() {
                           <RoleBadge role={node.role} />
                         )}
                       </Cell>
-                      <Cell><RelativeTime value={node.createdAt} /></Cell>
-                      <Cell className="text-right">
+                      <Cell layout="nowrap"><RelativeTime value={node.createdAt} /></Cell>
+                      <Cell layout="actions">
                         {mayEdit && (
                           <Button size="sm" variant="danger" onClick={() => setRemoving({ id: node.id, email: node.user.email })}>
                             Remove

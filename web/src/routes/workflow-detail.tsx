@@ -60,7 +60,7 @@ function WorkflowDetailPage() {
           </>
         }
       />
-      <div className="grid grid-cols-1 gap-6 xl:grid-cols-4">
+      <div className="grid grid-cols-1 gap-6 xl:grid-cols-4 *:min-w-0">
         <Card title="Versions" className="self-start xl:col-span-1" padded={false}>
           <ul className="divide-y divide-slate-100">
             {versions.map((v) => (
@@ -94,15 +94,15 @@ function WorkflowDetailPage() {
             <Table label={`Steps of version ${version.number}`} head={['Step', 'Capability', 'Depends on', 'Attempts', 'Timeout', 'Pool', 'Labels']}>
               {version.steps.map((s) => (
                 <tr key={s.id} className={`cursor-pointer hover:bg-slate-50/70 ${s.id === selectedStep ? 'bg-indigo-50/60' : ''}`} onClick={() => setSelectedStep(s.id)}>
-                  <Cell className="font-mono text-xs font-semibold">{s.id}</Cell>
+                  <Cell layout="nowrap" className="font-mono text-xs font-semibold">{s.id}</Cell>
                   <Cell>
                     <Tag>{s.capability}</Tag>
                   </Cell>
                   <Cell className="font-mono text-xs">{s.dependsOn.join(', ') || '—'}</Cell>
-                  <Cell className="tabular-nums">{s.retry.maxAttempts}</Cell>
-                  <Cell className="tabular-nums">{formatDuration(s.timeoutMs)}</Cell>
+                  <Cell layout="nowrap" className="tabular-nums">{s.retry.maxAttempts}</Cell>
+                  <Cell layout="nowrap" className="tabular-nums">{formatDuration(s.timeoutMs)}</Cell>
                   <Cell>{s.pool}</Cell>
-                  <Cell>{s.labels.map((l) => <Tag key={l.key}>{`${l.key}=${l.value}`}</Tag>)}</Cell>
+                  <Cell><span className="flex flex-wrap gap-1">{s.labels.map((l) => <Tag key={l.key}>{`${l.key}=${l.value}`}</Tag>)}</span></Cell>
                 </tr>
               ))}
             </Table>

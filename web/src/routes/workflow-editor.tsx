@@ -97,7 +97,7 @@ function WorkflowEditor({ workflow }: { workflow?: { id: string; name: string; n
     : shapeProblem?.message;
 
   return (
-    <form onSubmit={(e) => void submit(e)} className="grid grid-cols-1 gap-6 xl:grid-cols-5" noValidate>
+    <form onSubmit={(e) => void submit(e)} className="grid grid-cols-1 gap-6 xl:grid-cols-5 *:min-w-0" noValidate>
       <div className="space-y-4 xl:col-span-3">
         {!workflow && (
           <Card>

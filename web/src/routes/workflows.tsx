@@ -66,13 +66,13 @@ function WorkflowsPage() {
                     </Link>
                     {node.description && <p className="max-w-md truncate text-xs text-slate-500">{node.description}</p>}
                   </Cell>
-                  <Cell className="tabular-nums">{node.latestVersion.steps.length}</Cell>
-                  <Cell>v{node.latestVersion.number}</Cell>
+                  <Cell layout="nowrap" className="tabular-nums">{node.latestVersion.steps.length}</Cell>
+                  <Cell layout="nowrap">v{node.latestVersion.number}</Cell>
                   <Cell>{node.app ? node.app.name : '—'}</Cell>
-                  <Cell>
+                  <Cell layout="nowrap">
                     <RelativeTime value={node.updatedAt} />
                   </Cell>
-                  <Cell className="text-right">
+                  <Cell layout="actions">
                     {can.operateRuns && (
                       <Button size="sm" onClick={() => setStarting({ id: node.id, name: node.name })} aria-label={`Start a run of ${node.name}`}>
                         Start run
