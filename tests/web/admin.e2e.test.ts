@@ -37,6 +37,16 @@ async function createWorkflowByApi(name: string, steps: unknown[]): Promise<stri
   return res.data.createWorkflow.id;
 }
 
+/** A member of the admin's organization (a viewer) with this name, through the API; returns the email. */
+async function addMemberByApi(name: string): Promise<string> {
+  const email = `${unique('member')}@example.com`;
+  const invite = await platform.graphql<{ inviteMember: { token: string } }>('mutation($input: InviteMemberInput!) { inviteMember(input: $input) { token } }', { input: { email, role: 'VIEWER' } }, { token: await adminToken() });
+  if (!invite.data) throw new Error(`inviteMember failed: ${JSON.stringify(invite.errors)}`);
+  const accepted = await platform.graphql('mutation($input: AcceptInvitationInput!) { acceptInvitation(input: $input) { accessToken } }', { input: { token: invite.data.inviteMember.token, name, password: `Marmalade-${randomUUID().slice(0, 13)}-Lighthouse` } });
+  if (accepted.errors) throw new Error(`acceptInvitation failed: ${JSON.stringify(accepted.errors)}`);
+  return email;
+}
+
 /** Marks the page; `stillSamePage` is true only while no full reload happened since. */
 const markPage = (p: Page) => p.evaluate(() => ((globalThis as any).__orchestraMark = 42));
 const stillSamePage = (p: Page) => p.evaluate(() => (globalThis as any).__orchestraMark === 42);
@@ -261,7 +271,11 @@ describe('the admin web app', () => {
     await letter.waitFor();
     expect(await letter.textContent()).toContain('HTTP_STATUS');
     await page.screenshot({ path: join(shots, '09-dead-letters.png'), fullPage: true });
+    // Replaying asks first.
     await letter.getByRole('button', { name: 'Replay' }).click();
+    const confirm = page.getByRole('dialog');
+    await confirm.getByText(/runs its failed and cancelled steps again/).waitFor();
+    await confirm.getByRole('button', { name: /^Replay/ }).click();
     await page.getByText(/is queued again/).waitFor();
     await page.getByRole('link', { name: 'Watch the run' }).click();
     await page.waitForURL(/\/runs\/[0-9a-f-]+/);
@@ -283,6 +297,10 @@ describe('the admin web app', () => {
     const res = await platform.graphql<{ currentApiKey: { name: string; scopes: string[] } }>('{ currentApiKey { name scopes } }', {}, { apiKey: secret });
     expect(res.data?.currentApiKey).toEqual({ name, scopes: ['runs:read'] });
 
+    // Escape does not throw the secret away: the dialog stays and asks whether it was copied.
+    await page.keyboard.press('Escape');
+    await dialog.getByText('Did you copy the key?').waitFor();
+    expect(await dialog.getByTestId('api-key-secret').textContent()).toContain(secret);
     await dialog.getByRole('button', { name: 'I have copied it' }).click();
     await page.locator(`tr[data-api-key="${name}"]`).waitFor();
     expect(await page.content()).not.toContain(secret);
@@ -293,11 +311,7 @@ describe('the admin web app', () => {
 
   it('keeps every column of a table in reach at 1024 px: long text wraps, action buttons stay in view', async () => {
     // A member whose name is far wider than the screen.
-    const email = `${unique('longname')}@example.com`;
-    const longName = 'Maximilian Alexander Bartholomew Featherstonehaugh-Wolfeschlegelsteinhausenbergerdorff the Third of Longnameshire';
-    const invite = await platform.graphql<{ inviteMember: { token: string } }>('mutation($input: InviteMemberInput!) { inviteMember(input: $input) { token } }', { input: { email, role: 'VIEWER' } }, { token: await adminToken() });
-    const accepted = await platform.graphql('mutation($input: AcceptInvitationInput!) { acceptInvitation(input: $input) { accessToken } }', { input: { token: invite.data!.inviteMember.token, name: longName, password: `Marmalade-${randomUUID().slice(0, 13)}-Lighthouse` } });
-    expect(accepted.errors).toBeUndefined();
+    const email = await addMemberByApi('Maximilian Alexander Bartholomew Featherstonehaugh-Wolfeschlegelsteinhausenbergerdorff the Third of Longnameshire');
 
     /** Whether the element lies wholly inside the window, and the page itself does not scroll sideways. */
     const inView = async (locator: ReturnType<Page['locator']>) => {
@@ -338,6 +352,35 @@ describe('the admin web app', () => {
     } finally {
       await page.setViewportSize({ width: 1440, height: 900 });
     }
+  });
+
+  it('asks before changing a member’s role, and says when it is done', async () => {
+    const email = await addMemberByApi('Rita Rolechange');
+    await page.goto(`${origin}/members`);
+    await waitForPage(page, 'Members');
+    await page.getByLabel('Search members').fill(email);
+    const row = page.locator('table[aria-label="Members"] tbody tr', { hasText: email });
+    await row.waitFor();
+    await row.getByLabel(`Role of ${email}`).selectOption('OPERATOR');
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText(`Change the role of ${email}?`).waitFor();
+    // Cancelled, nothing changes.
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    expect(await row.getByLabel(`Role of ${email}`).inputValue()).toBe('VIEWER');
+    await row.getByLabel(`Role of ${email}`).selectOption('OPERATOR');
+    await dialog.getByRole('button', { name: `Make ${email} operator` }).click();
+    await page.getByRole('status').filter({ hasText: `${email} is now operator.` }).waitFor();
+    expect(await row.getByLabel(`Role of ${email}`).inputValue()).toBe('OPERATOR');
+
+    // Lowering your own role warns that you lose what you may do.
+    const me = page.locator('table[aria-label="Members"] tbody tr', { hasText: admin.email });
+    await page.getByLabel('Search members').fill(admin.email);
+    await me.waitFor();
+    await me.getByLabel(`Role of ${admin.email}`).selectOption('VIEWER');
+    await dialog.getByText('Change your own role?').waitFor();
+    await dialog.getByText(/cannot undo this yourself/).waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    expect(await me.getByLabel(`Role of ${admin.email}`).inputValue()).toBe('OWNER');
   });
 
   it('takes screenshots of the main pages', async () => {

@@ -3,8 +3,10 @@ import { useEffect, useRef, type ReactNode } from 'react';
 /**
  * A modal built on <dialog>: the browser gives it focus trapping, Escape to close and an inert page
  * behind it, which keeps it keyboard-usable without a focus-trap library.
+ * `onDismiss` (Escape, the close button) defaults to `onClose`; a dialog showing something that is
+ * lost once closed handles it itself, e.g. by asking first.
  */
-export function Dialog({ open, onClose, title, children, footer, wide = false }: { open: boolean; onClose: () => void; title: ReactNode; children: ReactNode; footer?: ReactNode; wide?: boolean }) {
+export function Dialog({ open, onClose, onDismiss = onClose, title, children, footer, wide = false }: { open: boolean; onClose: () => void; onDismiss?: () => void; title: ReactNode; children: ReactNode; footer?: ReactNode; wide?: boolean }) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const dialog = ref.current;
@@ -18,7 +20,7 @@ export function Dialog({ open, onClose, title, children, footer, wide = false }:
       onClose={onClose}
       onCancel={(event) => {
         event.preventDefault();
-        onClose();
+        onDismiss();
       }}
       aria-labelledby="dialog-title"
       className={`m-auto w-[calc(100%-2rem)] ${wide ? 'max-w-3xl' : 'max-w-lg'} rounded-xl border border-slate-200 bg-white p-0 text-slate-900 shadow-xl`}
@@ -29,7 +31,7 @@ export function Dialog({ open, onClose, title, children, footer, wide = false }:
             <h2 id="dialog-title" className="text-base font-semibold">
               {title}
             </h2>
-            <button type="button" onClick={onClose} className="rounded-md p-1 text-slate-400 hover:bg-slate-100 hover:text-slate-700" aria-label="Close">
+            <button type="button" onClick={onDismiss} className="rounded-md p-1 text-slate-400 hover:bg-slate-100 hover:text-slate-700" aria-label="Close">
               <svg viewBox="0 0 20 20" className="size-5" aria-hidden="true">
                 <path d="M5 5l10 10M15 5L5 15" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" />
               </svg>

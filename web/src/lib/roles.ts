@@ -27,3 +27,16 @@ export const permissions = (role: Role | undefined) => ({
 export type Permissions = ReturnType<typeof permissions>;
 
 export const roleLabel = (role: Role): string => role.charAt(0) + role.slice(1).toLowerCase();
+
+/** Whether going from one role to the other takes permissions away. */
+export const isDemotion = (from: Role, to: Role): boolean => RANK[to] < RANK[from];
+
+/** What to tell someone about to change a member's role, beyond the change itself (their own demotion above all). */
+export function roleChangeWarning(change: { from: Role; to: Role; self: boolean }): string | undefined {
+  if (!isDemotion(change.from, change.to)) return undefined;
+  if (change.self) {
+    const losesMembers = atLeast(change.from, 'ADMIN') && !atLeast(change.to, 'ADMIN');
+    return `This is your own role: you lose what ${roleLabel(change.from).toLowerCase()}s may do at once${losesMembers ? ', including managing members, so you cannot undo this yourself' : ''}.`;
+  }
+  return `They lose what ${roleLabel(change.from).toLowerCase()}s may do at once.`;
+}

@@ -14,13 +14,14 @@ import { useApiMutation, useApiQuery } from '../hooks/use-api';
 import { usePermissions } from '../hooks/use-session';
 import { apiKeysQuery, createApiKeyMutation, revokeApiKeyMutation } from '../lib/api/operations/identity';
 import { queryKeys } from '../lib/api/query-keys';
-import { fieldErrorFor } from '../lib/field-errors';
+import { blamesField, fieldErrorFor } from '../lib/field-errors';
 import { appLayoutRoute } from './app-layout';
 
 function CreateKeyDialog({ scopes, onClose }: { scopes: ReadonlyArray<{ name: string; description: string }>; onClose: () => void }) {
   const [name, setName] = useState('');
   const [chosen, setChosen] = useState<string[]>([]);
   const [expires, setExpires] = useState('');
+  const [closingUncopied, setClosingUncopied] = useState(false);
   const create = useApiMutation(createApiKeyMutation, { invalidates: [queryKeys.apiKeys.all] });
   const created = create.data?.createApiKey;
   const submit = (event: FormEvent) => {
@@ -32,6 +33,8 @@ function CreateKeyDialog({ scopes, onClose }: { scopes: ReadonlyArray<{ name: st
     <Dialog
       open
       onClose={onClose}
+      // The secret is shown once: Escape or the close button ask first rather than lose it.
+      onDismiss={created ? () => setClosingUncopied(true) : onClose}
       title={created ? 'Your new API key' : 'Create an API key'}
       footer={
         created ? (
@@ -46,9 +49,15 @@ function CreateKeyDialog({ scopes, onClose }: { scopes: ReadonlyArray<{ name: st
     >
       {created ? (
         <div className="space-y-3">
-          <Notice tone="warning">
-            Copy the key now. Orchestra keeps only a hash of it: <strong>it will not be shown again.</strong>
-          </Notice>
+          {closingUncopied ? (
+            <Notice tone="warning">
+              <strong>Did you copy the key?</strong> Once this closes it cannot be shown again. Copy it, then press “I have copied it”.
+            </Notice>
+          ) : (
+            <Notice tone="warning">
+              Copy the key now. Orchestra keeps only a hash of it: <strong>it will not be shown again.</strong>
+            </Notice>
+          )}
           <div className="flex items-center gap-2">
             <code className="min-w-0 flex-1 break-all rounded-md bg-slate-900 px-3 py-2 font-mono text-xs text-emerald-300 select-all" data-testid="api-key-secret">
               {created.key}
@@ -61,7 +70,7 @@ function CreateKeyDialog({ scopes, onClose }: { scopes: ReadonlyArray<{ name: st
         </div>
       ) : (
         <form id="create-api-key" onSubmit={submit} className="space-y-4">
-          {create.error && !fieldErrorFor(create.error, 'name') && <ErrorNotice error={create.error} title="The key was not created" />}
+          {create.error && !blamesField(create.error, ['name', 'scopes', 'expiresAt']) && <ErrorNotice error={create.error} title="The key was not created" />}
           <Field label="Name" hint="Who or what uses it, e.g. “billing-service”." error={fieldErrorFor(create.error, 'name')}>
             {(p) => <TextInput {...p} required value={name} onChange={(e) => setName(e.target.value)} autoFocus />}
           </Field>

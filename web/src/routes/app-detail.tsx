@@ -2,6 +2,7 @@ import { createRoute, Link } from '@tanstack/react-router';
 import { useState, type FormEvent } from 'react';
 import { Button } from '../components/button';
 import { Card, Details, Stat } from '../components/card';
+import { ConfirmDialog } from '../components/confirm-dialog';
 import { Dialog } from '../components/dialog';
 import { EmptyState, ErrorNotice, LoadingBlock } from '../components/feedback';
 import { Field, TextArea, TextInput } from '../components/form';
@@ -108,7 +109,8 @@ function AppDetailPage() {
   const invalidates = [queryKeys.apps.detail(appId), queryKeys.apps.all];
   const pause = useApiMutation(pauseAppMutation, { invalidates });
   const resume = useApiMutation(resumeAppMutation, { invalidates });
-  const archive = useApiMutation(archiveAppMutation, { invalidates });
+  const [archiving, setArchiving] = useState(false);
+  const archive = useApiMutation(archiveAppMutation, { invalidates, onSuccess: () => setArchiving(false) });
   const restore = useApiMutation(restoreAppMutation, { invalidates });
   const [publishing, setPublishing] = useState(false);
   const [rollbackTo, setRollbackTo] = useState<number>();
@@ -120,7 +122,7 @@ function AppDetailPage() {
   if (!data) return <EmptyState title="App not found">There is no app {appId} in this organization.</EmptyState>;
   const versions = data.configVersions.edges.map((e) => e.node);
   const shown = versions.find((v) => v.version === (shownVersion ?? data.currentConfig?.version)) ?? versions[0];
-  const mutationError = pause.error ?? resume.error ?? archive.error ?? restore.error;
+  const mutationError = pause.error ?? resume.error ?? restore.error;
   const health = data.health;
   const readOnly = data.status === 'ARCHIVED';
 
@@ -138,7 +140,7 @@ function AppDetailPage() {
           <>
             {can.pauseApps && data.status === 'ACTIVE' && <Button busy={pause.isPending} onClick={() => pause.mutate({ id: data.id })}>Pause</Button>}
             {can.pauseApps && data.status === 'PAUSED' && <Button busy={resume.isPending} onClick={() => resume.mutate({ id: data.id })}>Resume</Button>}
-            {can.manageApps && !readOnly && <Button variant="danger" busy={archive.isPending} onClick={() => archive.mutate({ id: data.id })}>Archive</Button>}
+            {can.manageApps && !readOnly && <Button variant="danger" onClick={() => { archive.reset(); setArchiving(true); }}>Archive</Button>}
             {can.manageApps && readOnly && <Button busy={restore.isPending} onClick={() => restore.mutate({ id: data.id })}>Restore</Button>}
           </>
         }
@@ -280,6 +282,11 @@ function AppDetailPage() {
           </Card>
         </div>
       </div>
+      {archiving && (
+        <ConfirmDialog title={`Archive ${data.name}?`} confirmLabel="Archive app" busy={archive.isPending} error={archive.error} onConfirm={() => archive.mutate({ id: data.id })} onClose={() => setArchiving(false)}>
+          <p>The app becomes read-only: no new config versions, and its health is no longer probed. You can restore it later.</p>
+        </ConfirmDialog>
+      )}
       {publishing && <PublishConfigDialog appId={data.id} current={shown?.config} onClose={() => setPublishing(false)} />}
       {rollbackTo !== undefined && <RollbackDialog appId={data.id} version={rollbackTo} onClose={() => setRollbackTo(undefined)} />}
     </>

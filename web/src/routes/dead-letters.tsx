@@ -2,6 +2,7 @@ import { createRoute, Link } from '@tanstack/react-router';
 import { useState } from 'react';
 import { Button } from '../components/button';
 import { Card } from '../components/card';
+import { ConfirmDialog } from '../components/confirm-dialog';
 import { EmptyState, ErrorNotice, LoadingBlock, Notice } from '../components/feedback';
 import { Checkbox } from '../components/form';
 import { PageHeader } from '../components/page-header';
@@ -22,6 +23,7 @@ function DeadLettersPage() {
   const [includeReplayed, setIncludeReplayed] = useState(false);
   const pages = useCursorPages(String(includeReplayed));
   const [replayed, setReplayed] = useState<{ runId: string; stepId: string }>();
+  const [replaying, setReplaying] = useState<{ id: string; runId: string; stepId: string; workflow: string; error: { code: string; message: string; retryable: boolean | null } }>();
   const letters = useApiQuery(queryKeys.deadLetters.list({ includeReplayed, after: pages.after }), deadLettersQuery, { first: 25, after: pages.after ?? null, filter: { includeReplayed } }, { placeholderData: (p) => p });
   const replay = useApiMutation(replayDeadLetterMutation, { invalidates: [queryKeys.deadLetters.all, queryKeys.runs.all] });
 
@@ -38,7 +40,6 @@ function DeadLettersPage() {
           </Notice>
         </div>
       )}
-      {replay.error && <ErrorNotice error={replay.error} className="mb-4" />}
       <Card padded={false} actions={<Checkbox label="Include replayed" checked={includeReplayed} onChange={(e) => setIncludeReplayed(e.target.checked)} />} title="Tasks out of attempts">
         {letters.isPending ? (
           <LoadingBlock />
@@ -74,8 +75,10 @@ function DeadLettersPage() {
                       can.replayDeadLetters && (
                         <Button
                           size="sm"
-                          busy={replay.isPending && replay.variables.id === node.id}
-                          onClick={() => replay.mutate({ id: node.id }, { onSuccess: () => setReplayed({ runId: node.run.id, stepId: node.stepId }) })}
+                          onClick={() => {
+                            replay.reset();
+                            setReplaying({ id: node.id, runId: node.run.id, stepId: node.stepId, workflow: node.run.workflow.name, error: node.error });
+                          }}
                         >
                           Replay
                         </Button>
@@ -89,6 +92,36 @@ function DeadLettersPage() {
           </>
         )}
       </Card>
+      {replaying && (
+        <ConfirmDialog
+          title={`Replay step ${replaying.stepId}?`}
+          confirmLabel={replaying.error.retryable === false ? 'Replay anyway' : 'Replay'}
+          variant={replaying.error.retryable === false ? 'danger' : 'primary'}
+          busy={replay.isPending}
+          error={replay.error}
+          onConfirm={() =>
+            replay.mutate(
+              { id: replaying.id },
+              {
+                onSuccess: () => {
+                  setReplayed({ runId: replaying.runId, stepId: replaying.stepId });
+                  setReplaying(undefined);
+                },
+              },
+            )
+          }
+          onClose={() => setReplaying(undefined)}
+        >
+          <p>
+            The run of {replaying.workflow} runs its failed and cancelled steps again, with a fresh budget of attempts; succeeded steps keep their output.
+          </p>
+          {replaying.error.retryable === false && (
+            <Notice tone="warning">
+              It failed with <code className="font-mono">{replaying.error.code}</code>, marked not retryable: {replaying.error.message}. Unless you changed what caused it, it will likely fail the same way.
+            </Notice>
+          )}
+        </ConfirmDialog>
+      )}
     </>
   );
 }

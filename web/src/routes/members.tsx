@@ -2,6 +2,7 @@ import { createRoute } from '@tanstack/react-router';
 import { useState, type FormEvent } from 'react';
 import { Button } from '../components/button';
 import { Card } from '../components/card';
+import { ConfirmDialog } from '../components/confirm-dialog';
 import { CopyButton } from '../components/copy-button';
 import { Dialog } from '../components/dialog';
 import { EmptyState, ErrorNotice, LoadingBlock, Notice } from '../components/feedback';
@@ -18,7 +19,7 @@ import type { Role } from '../lib/api/__generated__/graphql';
 import { changeMemberRoleMutation, invitationsQuery, inviteMemberMutation, membersQuery, removeMemberMutation, revokeInvitationMutation } from '../lib/api/operations/identity';
 import { queryKeys } from '../lib/api/query-keys';
 import { fieldErrorFor } from '../lib/field-errors';
-import { ROLES, roleLabel } from '../lib/roles';
+import { ROLES, roleChangeWarning, roleLabel } from '../lib/roles';
 import { plural } from '../lib/format';
 import { appLayoutRoute } from './app-layout';
 
@@ -80,8 +81,9 @@ function InviteDialog({ onClose }: { onClose: () => void }) {
 function Invitations() {
   const [includeClosed, setIncludeClosed] = useState(false);
   const [inviting, setInviting] = useState(false);
+  const [revoking, setRevoking] = useState<{ id: string; email: string }>();
   const invitations = useApiQuery(queryKeys.members.invitations({ includeClosed }), invitationsQuery, { first: 50, includeClosed });
-  const revoke = useApiMutation(revokeInvitationMutation, { invalidates: [queryKeys.members.all] });
+  const revoke = useApiMutation(revokeInvitationMutation, { invalidates: [queryKeys.members.all], onSuccess: () => setRevoking(undefined) });
   return (
     <Card
       title="Invitations"
@@ -93,7 +95,6 @@ function Invitations() {
         </>
       }
     >
-      {revoke.error && <div className="p-4"><ErrorNotice error={revoke.error} /></div>}
       {invitations.isPending ? (
         <LoadingBlock />
       ) : invitations.error ? (
@@ -111,7 +112,7 @@ function Invitations() {
               <Cell layout="nowrap"><RelativeTime value={node.expiresAt} /></Cell>
               <Cell layout="actions">
                 {node.status === 'PENDING' && (
-                  <Button size="sm" variant="danger" busy={revoke.isPending && revoke.variables.id === node.id} onClick={() => revoke.mutate({ id: node.id })}>Revoke</Button>
+                  <Button size="sm" variant="danger" onClick={() => { revoke.reset(); setRevoking({ id: node.id, email: node.email }); }}>Revoke</Button>
                 )}
               </Cell>
             </tr>
@@ -119,6 +120,11 @@ function Invitations() {
         </Table>
       )}
       {inviting && <InviteDialog onClose={() => setInviting(false)} />}
+      {revoking && (
+        <ConfirmDialog title="Revoke this invitation?" confirmLabel={`Revoke the invitation for ${revoking.email}`} busy={revoke.isPending} error={revoke.error} onConfirm={() => revoke.mutate({ id: revoking.id })} onClose={() => setRevoking(undefined)}>
+          <p>The link you gave {revoking.email} stops working at once. You can invite them again later.</p>
+        </ConfirmDialog>
+      )}
     </Card>
   );
 }
@@ -129,8 +135,16 @@ function MembersPage() {
   const [search, setSearch] = useState('');
   const pages = useCursorPages(search);
   const [removing, setRemoving] = useState<{ id: string; email: string }>();
+  const [roleChange, setRoleChange] = useState<{ id: string; email: string; from: Role; to: Role; self: boolean }>();
+  const [roleChanged, setRoleChanged] = useState<{ email: string; role: Role }>();
   const members = useApiQuery(queryKeys.members.list({ search, after: pages.after }), membersQuery, { first: 25, after: pages.after ?? null, ...(search.trim() ? { search: search.trim() } : {}) }, { placeholderData: (p) => p });
-  const changeRole = useApiMutation(changeMemberRoleMutation, { invalidates: [queryKeys.members.all, queryKeys.me] });
+  const changeRole = useApiMutation(changeMemberRoleMutation, {
+    invalidates: [queryKeys.members.all, queryKeys.me],
+    onSuccess: (data) => {
+      if (roleChange) setRoleChanged({ email: roleChange.email, role: data.changeMemberRole.role });
+      setRoleChange(undefined);
+    },
+  });
   const remove = useApiMutation(removeMemberMutation, { invalidates: [queryKeys.members.all], onSuccess: () => setRemoving(undefined) });
 
   return (
@@ -142,7 +156,7 @@ function MembersPage() {
             <label htmlFor="member-search" className="sr-only">Search members</label>
             <TextInput id="member-search" type="search" placeholder="Search name or email…" value={search} onChange={(e) => setSearch(e.target.value)} className="max-w-sm" />
           </div>
-          {changeRole.error && <div className="p-4"><ErrorNotice error={changeRole.error} title="The role was not changed" /></div>}
+          {roleChanged && <div className="p-4"><Notice tone="success">{roleChanged.email} is now {roleLabel(roleChanged.role).toLowerCase()}.</Notice></div>}
           {members.isPending ? (
             <LoadingBlock />
           ) : members.error ? (
@@ -164,7 +178,17 @@ function MembersPage() {
                           <>
                             <label htmlFor={`role-${node.id}`} className="sr-only">Role of {node.user.email}</label>
                             <div className="w-36">
-                              <SelectInput id={`role-${node.id}`} value={node.role} disabled={changeRole.isPending} onChange={(e) => changeRole.mutate({ id: node.id, role: e.target.value as Role })} className="py-1">
+                              <SelectInput
+                                id={`role-${node.id}`}
+                                value={roleChange?.id === node.id ? roleChange.to : node.role}
+                                disabled={changeRole.isPending}
+                                onChange={(e) => {
+                                  changeRole.reset();
+                                  setRoleChanged(undefined);
+                                  setRoleChange({ id: node.id, email: node.user.email, from: node.role, to: e.target.value as Role, self });
+                                }}
+                                className="py-1"
+                              >
                                 {ROLES.filter((r) => r !== 'OWNER' || can.grantOwner).map((r) => <option key={r} value={r}>{roleLabel(r)}</option>)}
                               </SelectInput>
                             </div>
@@ -191,6 +215,22 @@ function MembersPage() {
         </Card>
         {can.manageMembers && <Invitations />}
       </div>
+      {roleChange && (
+        <ConfirmDialog
+          title={roleChange.self ? 'Change your own role?' : `Change the role of ${roleChange.email}?`}
+          confirmLabel={`Make ${roleChange.self ? 'me' : roleChange.email} ${roleLabel(roleChange.to).toLowerCase()}`}
+          variant={roleChangeWarning(roleChange) ? 'danger' : 'primary'}
+          busy={changeRole.isPending}
+          error={changeRole.error}
+          onConfirm={() => changeRole.mutate({ id: roleChange.id, role: roleChange.to })}
+          onClose={() => setRoleChange(undefined)}
+        >
+          <p>
+            {roleChange.self ? 'You go' : `${roleChange.email} goes`} from {roleLabel(roleChange.from).toLowerCase()} to <strong>{roleLabel(roleChange.to).toLowerCase()}</strong>.
+          </p>
+          {roleChangeWarning(roleChange) && <Notice tone="warning">{roleChangeWarning(roleChange)}</Notice>}
+        </ConfirmDialog>
+      )}
       {removing && (
         <Dialog
           open

@@ -556,7 +556,7 @@ export type DeadLettersQueryVariables = Exact<{
 }>;
 
 
-export type DeadLettersQuery = { deadLetters: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, stepId: string, attempts: number, createdAt: string, replayedAt: string | null, replayedBy: string | null, error: { code: string, message: string }, run: { id: string, status: RunStatus, workflow: { id: string, name: string } } } }> } };
+export type DeadLettersQuery = { deadLetters: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, stepId: string, attempts: number, createdAt: string, replayedAt: string | null, replayedBy: string | null, error: { code: string, message: string, retryable: boolean | null }, run: { id: string, status: RunStatus, workflow: { id: string, name: string } } } }> } };
 
 export type ReplayDeadLetterMutationVariables = Exact<{
   id: string | number;
@@ -1468,6 +1468,7 @@ export const DeadLettersDocument = new TypedDocumentString(`
         error {
           code
           message
+          retryable
         }
         run {
           id

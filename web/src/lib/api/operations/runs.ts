@@ -108,7 +108,7 @@ export const deadLettersQuery = graphql(`
           createdAt
           replayedAt
           replayedBy
-          error { code message }
+          error { code message retryable }
           run { id status workflow { id name } }
         }
       }
