@@ -8,15 +8,18 @@ import {
   createHttpApp,
   createRateLimiter,
   createTokenRevocations,
-  ensureTraceparent,
+  endSpan,
   ERROR_CODES,
   newRequestId,
   PRINCIPAL_HEADER,
   registerOpsRoutes,
   servicePrincipal,
+  SpanKind,
+  startSpan,
   toAppError,
   toClientGraphQLError,
   traceIdOf,
+  withContext,
   type Logger,
   type Metrics,
   type Principal,
@@ -192,79 +195,92 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
     return reply.code(ERROR_CODES[appError.code].http).send({ errors: [toClientGraphQLError(appError, requestId).toJSON()] });
   };
 
-  const principalFor = async (request: FastifyRequest): Promise<Principal> => {
-    const traceparent = request.headers['traceparent'];
-    return authenticator.authenticate(credentialFromHeaders(request.headers), {
+  const principalFor = async (request: FastifyRequest, traceparent: string): Promise<Principal> =>
+    authenticator.authenticate(credentialFromHeaders(request.headers), {
       requestId: request.id,
       ip: request.ip,
       userAgent: request.headers['user-agent'],
-      traceparent: ensureTraceparent(typeof traceparent === 'string' ? traceparent : undefined),
+      traceparent,
     });
-  };
 
+  // One span per request (the caller's trace continued); Apollo Gateway's plan and fetch spans, and
+  // the subgraphs' spans, nest under it.
   app.route({
     method: ['GET', 'POST'],
     url: '/graphql',
     handler: async (request, reply) => {
-      const requestId = request.id;
-      let principal: Principal;
+      const sent = request.headers['traceparent'];
+      const traced = startSpan('graphql request', typeof sent === 'string' ? sent : undefined, SpanKind.SERVER, {
+        'http.request.method': request.method,
+        'orchestra.request_id': request.id,
+      });
       try {
-        principal = await principalFor(request);
-        const anonymous = principal.kind === 'anonymous';
-        const limited = await (anonymous ? anonymousLimiter.hit(`ip:${request.ip}`) : userLimiter.hit(`${principal.kind}:${principal.id}`));
-        if (!limited.allowed) {
-          throw new AppError('RATE_LIMITED', `too many requests: at most ${limited.limit} per minute`, { reason: 'GATEWAY_RATE_LIMIT', details: { retryAfterMs: limited.retryAfterMs } });
-        }
-      } catch (error) {
-        return refuse(reply, error, requestId, 'unknown');
+        return await withContext(traced.context, () => handleGraphQL(request, reply, traced.traceparent));
+      } finally {
+        endSpan(traced.span, { attributes: { 'http.response.status_code': reply.statusCode }, failure: reply.statusCode >= 500 ? `HTTP ${reply.statusCode}` : undefined });
       }
-
-      if (principal.kind === 'apiKey' && publicSchema) {
-        const { query, variables, operationName } = operationOf(request);
-        let document: DocumentNode | undefined;
-        try {
-          document = query === undefined ? undefined : parse(query);
-        } catch {
-          document = undefined; // Apollo answers parse errors itself
-        }
-        if (document) {
-          const refusal = checkPublicOperation(publicSchema, document);
-          if (refusal) return refuse(reply, refusal, requestId, principal.kind);
-          if (isIntrospectionOnly(document)) {
-            operations.inc({ principal: principal.kind, outcome: 'ok' });
-            return reply.send(await introspectPublic(publicSchema, document, variables, operationName));
-          }
-        }
-      }
-
-      const context: GatewayContext = {
-        principal,
-        principalHeader: await signer.sign(principal),
-        requestId,
-        log: log.child({ requestId, traceId: traceIdOf(principal.traceparent), principal: principal.id, orgId: principal.orgId }),
-      };
-      const headers = new HeaderMap();
-      for (const [key, value] of Object.entries(request.headers)) {
-        if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-      }
-      const httpGraphQLRequest: HTTPGraphQLRequest = {
-        method: request.method.toUpperCase(),
-        headers,
-        search: new URL(request.url, 'http://gateway').search,
-        body: request.body,
-      };
-      const response = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => Promise.resolve(context) });
-      for (const [key, value] of response.headers) void reply.header(key, value);
-      void reply.header('x-request-id', requestId);
-      if (principal.traceparent) void reply.header('traceparent', principal.traceparent);
-      void reply.code(response.status ?? 200);
-      operations.inc({ principal: principal.kind, outcome: (response.status ?? 200) < 400 ? 'ok' : 'error' });
-      if (response.body.kind === 'complete') return reply.send(response.body.string);
-      const chunks: string[] = [];
-      for await (const chunk of response.body.asyncIterator) chunks.push(chunk);
-      return reply.send(chunks.join(''));
     },
   });
+
+  const handleGraphQL = async (request: FastifyRequest, reply: FastifyReply, traceparent: string) => {
+    const requestId = request.id;
+    let principal: Principal;
+    try {
+      principal = await principalFor(request, traceparent);
+      const anonymous = principal.kind === 'anonymous';
+      const limited = await (anonymous ? anonymousLimiter.hit(`ip:${request.ip}`) : userLimiter.hit(`${principal.kind}:${principal.id}`));
+      if (!limited.allowed) {
+        throw new AppError('RATE_LIMITED', `too many requests: at most ${limited.limit} per minute`, { reason: 'GATEWAY_RATE_LIMIT', details: { retryAfterMs: limited.retryAfterMs } });
+      }
+    } catch (error) {
+      return refuse(reply, error, requestId, 'unknown');
+    }
+
+    if (principal.kind === 'apiKey' && publicSchema) {
+      const { query, variables, operationName } = operationOf(request);
+      let document: DocumentNode | undefined;
+      try {
+        document = query === undefined ? undefined : parse(query);
+      } catch {
+        document = undefined; // Apollo answers parse errors itself
+      }
+      if (document) {
+        const refusal = checkPublicOperation(publicSchema, document);
+        if (refusal) return refuse(reply, refusal, requestId, principal.kind);
+        if (isIntrospectionOnly(document)) {
+          operations.inc({ principal: principal.kind, outcome: 'ok' });
+          return reply.send(await introspectPublic(publicSchema, document, variables, operationName));
+        }
+      }
+    }
+
+    const context: GatewayContext = {
+      principal,
+      principalHeader: await signer.sign(principal),
+      requestId,
+      log: log.child({ requestId, traceId: traceIdOf(principal.traceparent), principal: principal.id, orgId: principal.orgId }),
+    };
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(request.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const httpGraphQLRequest: HTTPGraphQLRequest = {
+      method: request.method.toUpperCase(),
+      headers,
+      search: new URL(request.url, 'http://gateway').search,
+      body: request.body,
+    };
+    const response = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => Promise.resolve(context) });
+    for (const [key, value] of response.headers) void reply.header(key, value);
+    void reply.header('x-request-id', requestId);
+    if (principal.traceparent) void reply.header('traceparent', principal.traceparent);
+    void reply.code(response.status ?? 200);
+    operations.inc({ principal: principal.kind, outcome: (response.status ?? 200) < 400 ? 'ok' : 'error' });
+    if (response.body.kind === 'complete') return reply.send(response.body.string);
+    const chunks: string[] = [];
+    for await (const chunk of response.body.asyncIterator) chunks.push(chunk);
+    return reply.send(chunks.join(''));
+  };
 
   const executeFederated: GatewayHandle['executeFederated'] = async ({ document, variables, principal }) => {
     const requestId = principal.requestId || newRequestId();

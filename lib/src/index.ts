@@ -22,3 +22,4 @@ export * from './service';
 export * from './subgraph';
 export * from './testing';
 export * from './trace';
+export * from './telemetry';

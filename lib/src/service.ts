@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { ConfigError } from './config';
+import { ConfigError, loadConfig } from './config';
 import type { GrpcServer } from './grpc';
 import type { Logger } from './log';
+import { startTelemetry, telemetryConfigSchema, type Telemetry } from './telemetry';
 
 /**
  * What `createXService(deps)` returns: the service built but not listening. `main.ts` (or a test)
@@ -48,8 +49,19 @@ export async function listenService(handle: ServiceHandle, { host, httpPort, grp
  * and on SIGINT/SIGTERM runs the returned stop function once (a second signal exits at once).
  */
 export function runMain(name: string, main: () => Promise<{ stop: () => Promise<void>; log: Logger; stopTimeoutMs?: number }>): void {
-  main()
-    .then(({ stop, log, stopTimeoutMs = 20_000 }) => {
+  let telemetry: Telemetry | undefined;
+  Promise.resolve()
+    .then(() => {
+      // Tracing first, so that spans of the start itself (and of every request) are exported.
+      telemetry = startTelemetry(name, loadConfig(telemetryConfigSchema));
+      return main();
+    })
+    .then(({ stop: stopService, log, stopTimeoutMs = 20_000 }) => {
+      if (telemetry?.enabled) log.info('exporting traces over OTLP', { endpoint: process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] });
+      const stop = async () => {
+        await stopService();
+        await telemetry?.shutdown();
+      };
       let stopping = false;
       let firstSignalAt = 0;
       const onSignal = (signal: NodeJS.Signals) => {

@@ -11,6 +11,7 @@ import { createHttpApp, registerOpsRoutes, type ReadinessCheck } from './http';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
 import { PRINCIPAL_HEADER, type Principal, type PrincipalVerifier } from './principal';
+import { endSpan, SpanKind, startSpan, type Span } from './telemetry';
 import { traceIdOf } from './trace';
 
 /** What every resolver of every subgraph receives. */
@@ -54,6 +55,7 @@ export function createSubgraphHttp<C extends RequestContext>(options: SubgraphHt
   // Audit wraps outside access, so a refused mutation is recorded too.
   const schema = audit ? applyMutationAudit(applyAccessRules(built), audit) : applyAccessRules(built);
   const principals = new WeakMap<FastifyRequest, { principal: Principal; header: string }>();
+  const spans = new WeakMap<FastifyRequest, Span>();
   const operations = metrics.counter('graphql_failed_operations_total', 'GraphQL operations refused or answered with errors', ['subgraph', 'outcome']);
 
   // Nothing reaches the schema (`_entities` and `_service` included) without the gateway's signature.
@@ -61,7 +63,11 @@ export function createSubgraphHttp<C extends RequestContext>(options: SubgraphHt
     if (request.routeOptions.url !== '/graphql') return;
     const header = request.headers[PRINCIPAL_HEADER];
     try {
-      const principal = await verifier.verify(typeof header === 'string' ? header : undefined);
+      const verified = await verifier.verify(typeof header === 'string' ? header : undefined);
+      // This request's span, under the gateway's; what it does downstream (a run's tasks) continues it.
+      const traced = startSpan(`${name} graphql`, verified.traceparent, SpanKind.SERVER, { 'orchestra.request_id': request.id });
+      spans.set(request, traced.span);
+      const principal = { ...verified, traceparent: traced.traceparent };
       principals.set(request, { principal, header: header as string });
     } catch (error) {
       const appError = toAppError(error);
@@ -72,6 +78,12 @@ export function createSubgraphHttp<C extends RequestContext>(options: SubgraphHt
         errors: [toClientGraphQLError(appError, request.id).toJSON()],
       });
     }
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const span = spans.get(request);
+    if (span) endSpan(span, { attributes: { 'http.response.status_code': reply.statusCode }, failure: reply.statusCode >= 500 ? `HTTP ${reply.statusCode}` : undefined });
+    await Promise.resolve();
   });
 
   app.register(mercurius, {

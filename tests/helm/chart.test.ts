@@ -297,6 +297,17 @@ describe('services and probes', () => {
     for (const s of SUBGRAPHS) expect(envEntry(deployment(defaults, s), 'AUDIT_GRPC_ADDR')?.value).toBe(`dns:///${PREFIX}-audit-grpc:${GRPC_PORTS['audit']}`);
   });
 
+  test('tracing.otlpEndpoint makes every process export spans there; unset, none is configured', () => {
+    const traced = render(helmBinary, { release: RELEASE, namespace: NAMESPACE, set: ['tracing.otlpEndpoint=http://otel-collector.observability:4318'] });
+    const all = ofKind(traced.objects, 'Deployment');
+    expect(all.map(componentOf).sort()).toEqual(['audit', 'catalog', 'gateway', 'identity', 'orchestration', 'worker']);
+    for (const d of all) {
+      expect([d.metadata.name, envEntry(d, 'OTEL_EXPORTER_OTLP_ENDPOINT')?.value, envEntry(d, 'OTEL_BSP_SCHEDULE_DELAY')?.value]).toEqual([d.metadata.name, 'http://otel-collector.observability:4318', '2000']);
+    }
+    for (const d of ofKind(defaults.objects, 'Deployment')) expect(envEntry(d, 'OTEL_EXPORTER_OTLP_ENDPOINT')).toBeUndefined();
+    expect(() => render(helmBinary, { release: RELEASE, namespace: NAMESPACE, set: ['tracing.otlpEndpoint=otel-collector:4318'] })).toThrow(/otlpEndpoint/);
+  });
+
   test('gRPC clients reach every pod of a service: a headless -grpc Service per subgraph, dialled as dns:///', () => {
     for (const s of SUBGRAPHS) {
       const svc = ofKind(defaults.objects, 'Service').find((o) => o.metadata.name === `${PREFIX}-${s}-grpc`) as any;

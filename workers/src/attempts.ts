@@ -1,4 +1,4 @@
-import { AppError, NonRetryableError, badInput, traceIdOf, type Logger, type Metrics } from '@orchestra/lib';
+import { AppError, NonRetryableError, badInput, endSpan, SpanKind, startSpan, traceIdOf, type Logger, type Metrics } from '@orchestra/lib';
 import { automationV1 } from '@orchestra/proto';
 import { RetryableError, type Executor, type ExecutorContext, type ExecutorLogLevel, type JsonValue } from './executors/types';
 
@@ -138,6 +138,14 @@ export function createAttemptTable({ slots, executors, log, metrics }: AttemptTa
     const subscribers = new Set<Subscriber>();
     let aborted: { kind: AbortKind; message: string } | undefined;
     let finished = false;
+    // The execution's span, under the dispatcher's (the traceparent the Execute call carries).
+    const traced = startSpan(`run ${request.capability}`, request.traceparent === '' ? undefined : request.traceparent, SpanKind.SERVER, {
+      'orchestra.run_id': request.runId,
+      'orchestra.task_id': request.taskId,
+      'orchestra.step_id': request.stepId,
+      'orchestra.attempt_id': request.attemptId,
+      'orchestra.attempt': request.attempt,
+    });
     const attemptLog = log.child({
       attemptId: request.attemptId,
       taskId: request.taskId,
@@ -221,6 +229,7 @@ export function createAttemptTable({ slots, executors, log, metrics }: AttemptTa
         durationMs: result.durationMs,
         ...(outcome ? { code: outcome.code, retryable: outcome.retryable, error: outcome.message } : {}),
       });
+      endSpan(traced.span, { attributes: { 'orchestra.outcome': outcome ? outcome.code : 'SUCCESS' }, failure: outcome ? `${outcome.code}: ${outcome.message}` : undefined });
       return result;
     });
 

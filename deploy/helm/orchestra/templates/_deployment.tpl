@@ -72,6 +72,7 @@ spec:
               value: {{ $root.Values.logLevel | quote }}
             - name: HOST
               value: {{ $root.Values.listenHost | quote }}
+            {{- include "orchestra.env.tracing" $root | nindent 12 }}
             {{- include "orchestra.env.internalToken" $root | trim | nindent 12 }}
             {{- .env | trim | nindent 12 }}
             {{- with (include "orchestra.env.map" ($v.env | default dict) | trim) }}
@@ -129,4 +130,15 @@ spec:
       protocol: TCP
       appProtocol: {{ .appProtocol }}
     {{- end }}
+{{- end }}
+
+{{- define "orchestra.env.tracing" -}}
+{{- with .Values.tracing }}
+{{- if .otlpEndpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ .otlpEndpoint | quote }}
+- name: OTEL_BSP_SCHEDULE_DELAY
+  value: {{ .batchDelayMs | int64 | quote }}
+{{- end }}
+{{- end }}
 {{- end }}

@@ -1,5 +1,5 @@
 import { DelayedError, Worker as QueueWorker, type Job } from 'bullmq';
-import { grpc, serverStreamCall, traceIdOf, type Logger, type Redis } from '@orchestra/lib';
+import { endSpan, grpc, serverStreamCall, SpanKind, startSpan, traceIdOf, type Logger, type Redis } from '@orchestra/lib';
 import type { automationV1 } from '@orchestra/proto';
 import { referencedSteps, resolveTemplates, TemplateError } from '../domain/templates';
 import { endAttempt } from '../store/attempts';
@@ -462,7 +462,16 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
 
   async function execute(c: Extract<Claim, { kind: 'claimed' }>): Promise<void> {
     const { run, task, attempt, worker, input } = c;
-    const callLog = log.child({ runId: run.id, orgId: run.orgId, traceId: traceIdOf(run.traceparent ?? undefined), taskId: task.id, stepId: task.stepId, attemptId: attempt.id, attempt: attempt.attempt, workerId: worker.id, capability: task.capability });
+    // The attempt's span, under the request that started the run; the worker's span nests under it.
+    const traced = startSpan(`execute ${task.capability}`, run.traceparent ?? undefined, SpanKind.CLIENT, {
+      'orchestra.run_id': run.id,
+      'orchestra.task_id': task.id,
+      'orchestra.step_id': task.stepId,
+      'orchestra.attempt_id': attempt.id,
+      'orchestra.attempt': attempt.attempt,
+      'orchestra.worker_id': worker.id,
+    });
+    const callLog = log.child({ runId: run.id, orgId: run.orgId, traceId: traceIdOf(traced.traceparent), taskId: task.id, stepId: task.stepId, attemptId: attempt.id, attempt: attempt.attempt, workerId: worker.id, capability: task.capability });
     // One info line per attempt, when it ends (with the worker and how long it took); the start is
     // in the run's events (RUNNING on worker X) and at debug here.
     callLog.debug('task attempt dispatched', { endpoint: worker.endpoint, timeoutMs: task.timeoutMs });
@@ -481,7 +490,7 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
       input,
       attempt: attempt.attempt - task.attemptsAtReset,
       timeoutMs: task.timeoutMs,
-      traceparent: run.traceparent ?? '',
+      traceparent: traced.traceparent,
     };
     let outcome: AttemptOutcome | undefined;
     let label: string;
@@ -528,6 +537,10 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId }: D
       executing.set(task.pool, (executing.get(task.pool) ?? 1) - 1);
     }
     executions.observe({ outcome: label }, (Date.now() - startedAt) / 1000);
+    endSpan(traced.span, {
+      attributes: { 'orchestra.outcome': outcome?.kind ?? 'stopped' },
+      failure: outcome !== undefined && outcome.kind !== 'succeeded' ? `${outcome.error.code}: ${outcome.error.message}` : undefined,
+    });
     if (outcome === undefined) {
       await events.flush();
       callLog.info('task attempt stopped', { reason: call.reason });

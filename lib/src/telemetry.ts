@@ -1,0 +1,96 @@
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { Resource } from '@opentelemetry/resources';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { z } from 'zod';
+import { env } from './config';
+import type { Logger } from './log';
+import { ensureTraceparent } from './trace';
+
+export { SpanKind, SpanStatusCode, type Span };
+
+/**
+ * Tracing (OpenTelemetry). Every process continues the W3C trace context it is given (the gateway's
+ * request, the principal a subgraph receives, the traceparent a run keeps for its tasks, the one an
+ * Execute call carries), and, when OTEL_EXPORTER_OTLP_ENDPOINT is set, exports its spans over
+ * OTLP/HTTP: gateway request (with Apollo Gateway's own plan and fetch spans under it) → subgraph
+ * request → dispatcher's task attempt → worker's execution, one trace per request. Unset, spans
+ * are not recorded and the trace context still flows (log lines carry its trace id either way).
+ */
+export const telemetryConfigSchema = z.object({
+  /** An OTLP/HTTP collector, e.g. http://otel-collector:4318 (spans go to <it>/v1/traces). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: env.url(['http', 'https']).optional(),
+  /** How long finished spans are batched before they are sent. */
+  OTEL_BSP_SCHEDULE_DELAY: env.int(2_000, { min: 10, max: 60_000 }),
+});
+export type TelemetryConfig = z.infer<typeof telemetryConfigSchema>;
+
+export interface Telemetry {
+  enabled: boolean;
+  /** Sends what is batched and stops exporting. */
+  shutdown(): Promise<void>;
+}
+
+/** Registers the process's tracer provider when an endpoint is configured (once per process). */
+export function startTelemetry(service: string, config: TelemetryConfig, log?: Logger): Telemetry {
+  const endpoint = config.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (endpoint === undefined) return { enabled: false, shutdown: () => Promise.resolve() };
+  const exporter = new OTLPTraceExporter({ url: `${endpoint.replace(/\/+$/, '')}/v1/traces` });
+  const provider = new NodeTracerProvider({
+    resource: new Resource({ 'service.name': `orchestra-${service}`, 'service.namespace': 'orchestra' }),
+    spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: config.OTEL_BSP_SCHEDULE_DELAY })],
+  });
+  provider.register({ propagator: new W3CTraceContextPropagator() });
+  log?.info('exporting traces', { endpoint });
+  return {
+    enabled: true,
+    async shutdown() {
+      await provider.shutdown().catch((err: unknown) => log?.warn('could not flush traces', { err }));
+    },
+  };
+}
+
+const tracer = () => trace.getTracer('orchestra');
+
+/** The context a W3C traceparent names (the root context when there is none). */
+export function contextOf(traceparent: string | undefined): Context {
+  return traceparent === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, { traceparent });
+}
+
+export interface TracedSpan {
+  span: Span;
+  /** The context with this span active (for `context.with` and child spans). */
+  context: Context;
+  /**
+   * The traceparent to hand on: this span's when spans are recorded; otherwise the parent's (or a
+   * new one), so the trace id still flows to the next process and its log lines.
+   */
+  traceparent: string;
+}
+
+/** Starts a span under the given traceparent (or a new trace). End it with `endSpan`. */
+export function startSpan(name: string, parent: string | undefined, kind: SpanKind, attributes: Attributes = {}): TracedSpan {
+  const span = tracer().startSpan(name, { kind, attributes }, contextOf(parent));
+  const active = trace.setSpan(contextOf(parent), span);
+  const carrier: Record<string, string> = {};
+  if (span.isRecording()) propagation.inject(active, carrier);
+  return { span, context: active, traceparent: carrier['traceparent'] ?? ensureTraceparent(parent) };
+}
+
+/** Ends a span; an error (or a failure message) marks it failed. */
+export function endSpan(span: Span, outcome: { error?: unknown; failure?: string | undefined; attributes?: Attributes } = {}): void {
+  if (outcome.attributes) span.setAttributes(outcome.attributes);
+  if (outcome.error !== undefined) {
+    const error = outcome.error instanceof Error ? outcome.error : new Error(typeof outcome.error === 'string' ? outcome.error : JSON.stringify(outcome.error));
+    span.recordException(error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+  } else if (outcome.failure !== undefined) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.failure });
+  }
+  span.end();
+}
+
+/** Runs `fn` with `ctx` active (library spans started inside, e.g. Apollo Gateway's, nest under it). */
+export const withContext = <T>(ctx: Context, fn: () => T): T => context.with(ctx, fn);
