@@ -383,6 +383,32 @@ describe('the admin web app', () => {
     expect(await me.getByLabel(`Role of ${admin.email}`).inputValue()).toBe('OWNER');
   });
 
+  it('lists a refused config’s violations under the field, and forgets them once the config is edited', async () => {
+    const schema = { type: 'object', required: ['model'], additionalProperties: false, properties: { model: { enum: ['small', 'large'] }, temperature: { type: 'number', maximum: 2 } } };
+    const created = await platform.graphql<{ createApp: { id: string } }>('mutation($input: CreateAppInput!) { createApp(input: $input) { id } }', { input: { name: 'Config checker', slug: unique('config-checker'), configSchema: schema, config: { model: 'small' } } }, { token: await adminToken() });
+    if (!created.data) throw new Error(`createApp failed: ${JSON.stringify(created.errors)}`);
+    await page.goto(`${origin}/apps/${created.data.createApp.id}`);
+    await page.getByRole('heading', { name: /^Config checker/, level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Publish new version' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Config (JSON)').fill(JSON.stringify({ model: 'huge', temperature: 5, extra: true }, null, 2));
+    await dialog.getByRole('button', { name: 'Publish and make current' }).click();
+    const violations = dialog.getByTestId('config-violations').locator('li');
+    await violations.first().waitFor();
+    const lines = await violations.allTextContents();
+    expect(lines.length).toBe(3);
+    expect(lines.some((l) => l.startsWith('/temperature'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('/model'))).toBe(true);
+    expect(await dialog.getByLabel('Config (JSON)').getAttribute('aria-invalid')).toBe('true');
+    await page.screenshot({ path: join(shots, '19-config-violations.png') });
+    // Editing the config clears the refusal (and its request id) at once.
+    await dialog.getByLabel('Config (JSON)').fill(JSON.stringify({ model: 'large' }));
+    expect(await dialog.getByTestId('config-violations').count()).toBe(0);
+    expect(await dialog.getByRole('alert').count()).toBe(0);
+    await dialog.getByRole('button', { name: 'Publish and make current' }).click();
+    await page.getByText('Configuration · v2 in force').waitFor();
+  });
+
   it('takes screenshots of the main pages', async () => {
     const pages: Array<[string, string]> = [
       ['/', 'Dashboard'],

@@ -21,9 +21,9 @@ export function Field({ label, hint, error, children, className = '' }: { label:
         </p>
       )}
       {error && (
-        <p id={errorId} className="mt-1 text-xs text-red-700">
+        <div id={errorId} className="mt-1 text-xs text-red-700">
           {error}
-        </p>
+        </div>
       )}
     </div>
   );

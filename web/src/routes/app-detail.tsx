@@ -16,6 +16,7 @@ import { usePermissions } from '../hooks/use-session';
 import { appQuery, archiveAppMutation, pauseAppMutation, publishAppConfigMutation, restoreAppMutation, resumeAppMutation, rollbackAppConfigMutation } from '../lib/api/operations/apps';
 import { queryKeys } from '../lib/api/query-keys';
 import { formatDateTime, formatDuration, formatJson, formatPercent } from '../lib/format';
+import { configViolationsOf } from '../lib/field-errors';
 import { parseJsonText } from '../lib/step-errors';
 import { appLayoutRoute } from './app-layout';
 
@@ -35,6 +36,13 @@ function PublishConfigDialog({ appId, current, onClose }: { appId: string; curre
   const [message, setMessage] = useState('');
   const [problem, setProblem] = useState<string>();
   const publish = useApiMutation(publishAppConfigMutation, { invalidates: [queryKeys.apps.detail(appId)], onSuccess: onClose });
+  const violations = configViolationsOf(publish.error);
+  // A refusal is about what was sent: once the text changes it no longer applies.
+  const edit = (next: string) => {
+    setText(next);
+    setProblem(undefined);
+    if (publish.error) publish.reset();
+  };
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const parsed = parseJsonText(text);
@@ -61,8 +69,28 @@ function PublishConfigDialog({ appId, current, onClose }: { appId: string; curre
       }
     >
       <form id="publish-config" onSubmit={submit} className="space-y-4">
-        {publish.error && <ErrorNotice error={publish.error} title="The config was refused" />}
-        <Field label="Config (JSON)" hint="Validated against the app's config schema." error={problem}>{(p) => <TextArea {...p} rows={14} value={text} onChange={(e) => setText(e.target.value)} />}</Field>
+        {publish.error && !violations && <ErrorNotice error={publish.error} title="The config was refused" />}
+        <Field
+          label="Config (JSON)"
+          hint="Validated against the app's config schema."
+          error={
+            problem ??
+            (violations && (
+              <span data-testid="config-violations">
+                The config does not match the app's config schema:
+                <ul className="mt-1 list-disc space-y-0.5 pl-5">
+                  {violations.map((v, i) => (
+                    <li key={i}>
+                      <code className="font-mono">{v.path || '(the whole config)'}</code> {v.message}
+                    </li>
+                  ))}
+                </ul>
+              </span>
+            ))
+          }
+        >
+          {(p) => <TextArea {...p} rows={14} value={text} onChange={(e) => edit(e.target.value)} />}
+        </Field>
         <Field label="Message (optional)">{(p) => <TextInput {...p} value={message} onChange={(e) => setMessage(e.target.value)} />}</Field>
       </form>
     </Dialog>

@@ -138,13 +138,7 @@ function MembersPage() {
   const [roleChange, setRoleChange] = useState<{ id: string; email: string; from: Role; to: Role; self: boolean }>();
   const [roleChanged, setRoleChanged] = useState<{ email: string; role: Role }>();
   const members = useApiQuery(queryKeys.members.list({ search, after: pages.after }), membersQuery, { first: 25, after: pages.after ?? null, ...(search.trim() ? { search: search.trim() } : {}) }, { placeholderData: (p) => p });
-  const changeRole = useApiMutation(changeMemberRoleMutation, {
-    invalidates: [queryKeys.members.all, queryKeys.me],
-    onSuccess: (data) => {
-      if (roleChange) setRoleChanged({ email: roleChange.email, role: data.changeMemberRole.role });
-      setRoleChange(undefined);
-    },
-  });
+  const changeRole = useApiMutation(changeMemberRoleMutation, { invalidates: [queryKeys.members.all, queryKeys.me] });
   const remove = useApiMutation(removeMemberMutation, { invalidates: [queryKeys.members.all], onSuccess: () => setRemoving(undefined) });
 
   return (
@@ -222,7 +216,18 @@ function MembersPage() {
           variant={roleChangeWarning(roleChange) ? 'danger' : 'primary'}
           busy={changeRole.isPending}
           error={changeRole.error}
-          onConfirm={() => changeRole.mutate({ id: roleChange.id, role: roleChange.to })}
+          onConfirm={() =>
+            // Done once the members list was fetched again, so that the row never shows the old role.
+            changeRole.mutate(
+              { id: roleChange.id, role: roleChange.to },
+              {
+                onSuccess: (data) => {
+                  setRoleChanged({ email: roleChange.email, role: data.changeMemberRole.role });
+                  setRoleChange(undefined);
+                },
+              },
+            )
+          }
           onClose={() => setRoleChange(undefined)}
         >
           <p>
