@@ -8,6 +8,7 @@ import { Redirect } from '../components/redirect';
 import { useServices } from '../hooks/services';
 import { useSessionState } from '../hooks/use-session';
 import { loginMutation } from '../lib/api/operations/identity';
+import { hasProblems, signInProblems, type FieldProblems } from '../lib/validation';
 import { rootRoute } from './root';
 
 export interface SignInSearch {
@@ -24,6 +25,7 @@ function SignInPage() {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<unknown>();
+  const [problems, setProblems] = useState<FieldProblems<'email' | 'password'>>({});
   const [busy, setBusy] = useState(false);
   useEffect(() => {
     document.title = 'Sign in · Orchestra';
@@ -34,10 +36,13 @@ function SignInPage() {
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
     setError(undefined);
+    const found = signInProblems({ email, password });
+    setProblems(found);
+    if (hasProblems(found)) return;
+    setBusy(true);
     try {
-      const { login } = await api.request(loginMutation, { input: { email, password } }, { authenticated: false });
+      const { login } = await api.request(loginMutation, { input: { email: email.trim(), password } }, { authenticated: false });
       session.adopt(login);
     } catch (caught) {
       setError(caught);
@@ -66,8 +71,12 @@ function SignInPage() {
       <form onSubmit={(e) => void submit(e)} className="space-y-4" noValidate>
         {state.status === 'signedOut' && state.reason && <Notice tone="warning">{state.reason}</Notice>}
         {error !== undefined && <ErrorNotice error={error} title="Sign-in failed" />}
-        <Field label="Email">{(p) => <TextInput {...p} type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} autoFocus />}</Field>
-        <Field label="Password">{(p) => <TextInput {...p} type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />}</Field>
+        <Field label="Email" error={problems.email}>
+          {(p) => <TextInput {...p} type="email" autoComplete="username" required value={email} onChange={(e) => { setEmail(e.target.value); setProblems((p) => ({ ...p, email: undefined })); }} autoFocus />}
+        </Field>
+        <Field label="Password" error={problems.password}>
+          {(p) => <TextInput {...p} type="password" autoComplete="current-password" required value={password} onChange={(e) => { setPassword(e.target.value); setProblems((p) => ({ ...p, password: undefined })); }} />}
+        </Field>
         <Button type="submit" variant="primary" className="w-full" busy={busy}>
           Sign in
         </Button>

@@ -11,7 +11,9 @@ describe('API errors', () => {
     );
     expect(error).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'INVALID_EMAIL', field: 'email', requestId: 'abc', message: 'email is required' });
     expect(error.errors.map((e) => e.field)).toEqual(['email', 'password']);
-    expect(presentError(error)).toEqual({ title: 'Please check the input', message: 'email is required (and 1 more)', requestId: 'abc' });
+    // A refusal the user can act on reads as a plain message: no request id.
+    expect(presentError(error)).toEqual({ title: 'Please check the input', message: 'email is required (and 1 more)', requestId: undefined });
+    expect(presentError(new ApiError({ message: 'try later', code: 'UNAVAILABLE', requestId: 'r-7' })).requestId).toBe('r-7');
   });
 
   it('shows INTERNAL errors with their request id and nothing else', () => {

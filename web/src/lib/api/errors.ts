@@ -110,7 +110,10 @@ export function toApiError(error: unknown): ApiError {
 export interface ErrorPresentation {
   title: string;
   message: string;
-  /** Shown for INTERNAL (and whenever known) so an operator can find the request in the logs. */
+  /**
+   * Shown only for errors nobody expected (INTERNAL, UNAVAILABLE, a network failure) so an operator can
+   * find the request in the logs; a refusal the user can act on (wrong password, bad input) reads as a plain message.
+   */
   requestId?: string | undefined;
 }
 
@@ -126,7 +129,9 @@ const TITLES: Record<ErrorCode, string> = {
   NETWORK: 'Connection problem',
 };
 
-/** What an error box says: the API's own message, and the request id for INTERNAL errors. */
+const UNEXPECTED: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['INTERNAL', 'UNAVAILABLE', 'NETWORK']);
+
+/** What an error box says: the API's own message, and the request id for unexpected errors. */
 export function presentError(error: unknown): ErrorPresentation {
   const apiError = toApiError(error);
   if (apiError.code === 'INTERNAL') {
@@ -137,5 +142,5 @@ export function presentError(error: unknown): ErrorPresentation {
     };
   }
   const extra = apiError.errors.length > 1 ? ` (and ${apiError.errors.length - 1} more)` : '';
-  return { title: TITLES[apiError.code], message: `${apiError.message}${extra}`, requestId: apiError.requestId };
+  return { title: TITLES[apiError.code], message: `${apiError.message}${extra}`, requestId: UNEXPECTED.has(apiError.code) ? apiError.requestId : undefined };
 }
