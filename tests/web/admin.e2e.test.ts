@@ -112,12 +112,27 @@ describe('the admin web app', () => {
     // Not signed in: the app sends us to sign in, remembering where we were going.
     await page.waitForURL(/\/sign-in\?redirect=/);
     await page.screenshot({ path: join(shots, '01-sign-in.png'), fullPage: true });
+    // Empty fields are pointed out next to them, without asking the server.
+    let loginRequests = 0;
+    const countLogins = (request: { postData(): string | null }) => {
+      if (request.postData()?.includes('mutation Login')) loginRequests++;
+    };
+    page.on('request', countLogins);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('Enter your email address.').waitFor();
+    await page.getByText('Enter your password.').waitFor();
+    expect(await page.getByLabel('Email').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByRole('alert').count()).toBe(0);
+    page.off('request', countLogins);
+    expect(loginRequests).toBe(0);
     await page.getByLabel('Email').fill(admin.email);
     await page.getByLabel('Password').fill('not-the-password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     const alert = page.getByRole('alert').filter({ hasText: 'Sign-in failed' });
     await alert.waitFor();
     expect(await alert.textContent()).toMatch(/email or password/i);
+    // A refusal the user can act on is a plain message, without a request id.
+    expect(await alert.textContent()).not.toMatch(/request id/i);
 
     await page.getByLabel('Password').fill(admin.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -490,6 +505,10 @@ describe('the admin web app', () => {
       viewerPage = profile.pages()[0] ?? (await profile.newPage());
       // The invitee accepts in the browser, through the link an admin would hand over.
       await viewerPage.goto(`${origin}/accept-invitation?token=${encodeURIComponent(invite.data.inviteMember.token)}`);
+      // The link carries the token: nothing to paste. The password rules are said before any refusal.
+      await viewerPage.getByText('Set your name and password to accept the invitation.').waitFor();
+      expect(await viewerPage.getByLabel('Invitation token').count()).toBe(0);
+      await viewerPage.getByText(/10 characters or more, not a common password, and not containing your name or email/).waitFor();
       await viewerPage.getByLabel('Your name').fill('Vera Viewer');
       // A password the API refuses: its message is shown under the password field.
       await viewerPage.getByLabel('Password').fill(`${viewer.email.split('@')[0]!}-2026`);

@@ -8,6 +8,7 @@ import { useServices } from '../hooks/services';
 import { useSessionState } from '../hooks/use-session';
 import { acceptInvitationMutation } from '../lib/api/operations/identity';
 import { blamesField, fieldErrorFor } from '../lib/field-errors';
+import { PASSWORD_RULES } from '../lib/validation';
 import { rootRoute } from './root';
 
 function AcceptInvitationPage() {
@@ -20,6 +21,8 @@ function AcceptInvitationPage() {
   const [password, setPassword] = useState('');
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  // The link an admin hands over carries the token: then there is nothing to paste (unless it is refused).
+  const fromLink = Boolean(search.token) && !fieldErrorFor(error, 'token');
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -39,7 +42,7 @@ function AcceptInvitationPage() {
   return (
     <AuthCard
       title="Join an organization"
-      subtitle="Paste the invitation token an admin gave you."
+      subtitle={fromLink ? 'Set your name and password to accept the invitation.' : 'Paste the invitation token an admin gave you.'}
       footer={
         <Link to="/sign-in" search={{}} className="font-medium text-indigo-600 hover:text-indigo-500">
           Back to sign in
@@ -49,11 +52,11 @@ function AcceptInvitationPage() {
       <form onSubmit={(e) => void submit(e)} className="space-y-4" noValidate>
         {state.status === 'signedIn' && <Notice>You are signed in as {state.identity.user.email}; accepting signs you in as the invited person.</Notice>}
         {error !== undefined && !blamesField(error, ['token', 'name', 'password']) && <ErrorNotice error={error} title="The invitation could not be accepted" />}
-        <Field label="Invitation token" error={fieldErrorFor(error, 'token')}>{(p) => <TextInput {...p} required value={token} onChange={(e) => setToken(e.target.value)} className="font-mono" />}</Field>
+        {!fromLink && <Field label="Invitation token" error={fieldErrorFor(error, 'token')}>{(p) => <TextInput {...p} required value={token} onChange={(e) => setToken(e.target.value)} className="font-mono" />}</Field>}
         <Field label="Your name" hint="Only needed when you do not have an Orchestra account yet." error={fieldErrorFor(error, 'name')}>
           {(p) => <TextInput {...p} autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} />}
         </Field>
-        <Field label="Password" hint="A new password for a new account, or your existing account's password." error={fieldErrorFor(error, 'password')}>
+        <Field label="Password" hint={<>New to Orchestra: choose a password of {PASSWORD_RULES} Already have an account: your existing password.</>} error={fieldErrorFor(error, 'password')}>
           {(p) => <TextInput {...p} type="password" required autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />}
         </Field>
         <Button type="submit" variant="primary" className="w-full" busy={busy}>

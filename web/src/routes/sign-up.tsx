@@ -9,6 +9,7 @@ import { useServices } from '../hooks/services';
 import { useSessionState } from '../hooks/use-session';
 import { signUpMutation } from '../lib/api/operations/identity';
 import { blamesField, fieldErrorFor } from '../lib/field-errors';
+import { PASSWORD_RULES } from '../lib/validation';
 import { rootRoute } from './root';
 
 function SignUpPage() {
@@ -55,7 +56,7 @@ function SignUpPage() {
         <Field label="Organization name" error={fieldError('organizationName')}>{(p) => <TextInput {...p} required value={form.organizationName} onChange={set('organizationName')} autoFocus />}</Field>
         <Field label="Your name" error={fieldError('name')}>{(p) => <TextInput {...p} required autoComplete="name" value={form.name} onChange={set('name')} />}</Field>
         <Field label="Email" error={fieldError('email')}>{(p) => <TextInput {...p} type="email" required autoComplete="username" value={form.email} onChange={set('email')} />}</Field>
-        <Field label="Password" hint="A long passphrase (10 characters or more) that is not a common password." error={fieldError('password')}>
+        <Field label="Password" hint={`A password of ${PASSWORD_RULES}`} error={fieldError('password')}>
           {(p) => <TextInput {...p} type="password" required autoComplete="new-password" value={form.password} onChange={set('password')} />}
         </Field>
         <Button type="submit" variant="primary" className="w-full" busy={busy}>
