@@ -398,6 +398,30 @@ describe('the admin web app', () => {
     expect(await me.getByLabel(`Role of ${admin.email}`).inputValue()).toBe('OWNER');
   });
 
+  it('registers an app, suggesting the slug from the name and showing a refused slug under its field', async () => {
+    const name = `Support Summarizer ${randomUUID().slice(0, 6)}`;
+    await page.goto(`${origin}/apps`);
+    await waitForPage(page, 'Apps');
+    await page.getByRole('button', { name: 'Register app' }).first().click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Name').fill(name);
+    expect(await dialog.getByLabel('Slug').inputValue()).toBe(name.toLowerCase().replace(/ /g, '-'));
+    // A slug of one's own is kept when the name changes, and the API's refusal reads as a field error.
+    await dialog.getByLabel('Slug').fill('Not A Slug');
+    await dialog.getByLabel('Name').fill(`${name}!`);
+    expect(await dialog.getByLabel('Slug').inputValue()).toBe('Not A Slug');
+    await dialog.getByRole('button', { name: 'Register app' }).click();
+    const slugError = dialog.getByText(/^slug "Not A Slug" is not valid/);
+    await slugError.waitFor();
+    expect(await dialog.getByText(/input\./).count()).toBe(0);
+    // Emptied, the slug follows the name again.
+    await dialog.getByLabel('Slug').fill('');
+    await dialog.getByLabel('Name').fill(name);
+    expect(await dialog.getByLabel('Slug').inputValue()).toBe(name.toLowerCase().replace(/ /g, '-'));
+    await dialog.getByRole('button', { name: 'Register app' }).click();
+    await page.getByRole('heading', { name: new RegExp(`^${name}`), level: 1 }).waitFor();
+  });
+
   it('lists a refused config’s violations under the field, and forgets them once the config is edited', async () => {
     const schema = { type: 'object', required: ['model'], additionalProperties: false, properties: { model: { enum: ['small', 'large'] }, temperature: { type: 'number', maximum: 2 } } };
     const created = await platform.graphql<{ createApp: { id: string } }>('mutation($input: CreateAppInput!) { createApp(input: $input) { id } }', { input: { name: 'Config checker', slug: unique('config-checker'), configSchema: schema, config: { model: 'small' } } }, { token: await adminToken() });

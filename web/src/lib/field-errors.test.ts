@@ -11,6 +11,11 @@ describe('field errors', () => {
     expect(fieldErrorFor(error, 'name')).toBeUndefined();
   });
 
+  it('drops the input. prefix of the API’s field path from the message', () => {
+    const error = new ApiError({ message: 'input.slug "Support Summarizer" is not valid: use 2-63 lowercase letters', code: 'BAD_USER_INPUT', field: 'input.slug' });
+    expect(fieldErrorFor(error, 'slug')).toBe('slug "Support Summarizer" is not valid: use 2-63 lowercase letters');
+  });
+
   it('lists config violations from the error’s extension', () => {
     const error = refused('config does not match', { violations: [{ path: '/model', message: 'must be equal to one of the allowed values' }, { path: '', message: 'must be object' }] });
     expect(configViolationsOf(error)).toEqual([

@@ -2,12 +2,13 @@ import { ApiError } from './api/errors';
 
 /**
  * The API's message when it blamed this input field (`email`, or `input.email`), to show under the
- * field itself; undefined otherwise.
+ * field itself (without the `input.` prefix of the API's field paths); undefined otherwise.
  */
 export function fieldErrorFor(error: unknown, name: string): string | undefined {
   if (!(error instanceof ApiError) || error.code !== 'BAD_USER_INPUT') return undefined;
   const hit = error.errors.find((e) => e.field !== undefined && (e.field === name || e.field.endsWith(`.${name}`)));
-  return hit?.message;
+  // Under the field itself, the API's path to it (`input.slug "x" is not valid`) means nothing to the reader.
+  return hit?.message.replace(/\binput\./g, '');
 }
 
 /** Whether the API blamed one of these fields (then the message shows under the field, not again in a box). */

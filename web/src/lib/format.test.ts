@@ -1,4 +1,4 @@
-import { formatBytes, formatDuration, formatPercent, formatRelative, plural } from './format';
+import { formatBytes, formatDuration, formatPercent, formatRelative, plural, slugify } from './format';
 
 describe('formatting', () => {
   it('shows durations in the unit a person reads', () => {
@@ -30,5 +30,12 @@ describe('formatting', () => {
     expect(formatPercent(null)).toBe('—');
     expect(plural(1, 'member')).toBe('1 member');
     expect(plural(2, 'dead letter')).toBe('2 dead letters');
+  });
+
+  it('suggests a slug from a name', () => {
+    expect(slugify('Support Summarizer')).toBe('support-summarizer');
+    expect(slugify('  Crème brûlée — v2!  ')).toBe('creme-brulee-v2');
+    expect(slugify('x'.repeat(80))).toHaveLength(63);
+    expect(slugify('???')).toBe('');
   });
 });

@@ -48,3 +48,14 @@ export const formatJson = (value: unknown): string => (value === undefined ? '' 
 
 /** "1 member", "3 members". */
 export const plural = (count: number, noun: string, pluralNoun = `${noun}s`): string => `${count} ${count === 1 ? noun : pluralNoun}`;
+
+/** A slug suggested from a name, the way the catalog accepts them: lowercase letters, digits and single hyphens, 63 at most. */
+export function slugify(name: string): string {
+  return name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .slice(0, 63)
+    .replace(/^-+|-+$/g, '');
+}

@@ -16,7 +16,7 @@ import { usePermissions } from '../hooks/use-session';
 import { appsQuery, createAppMutation } from '../lib/api/operations/apps';
 import { queryKeys } from '../lib/api/query-keys';
 import { fieldErrorFor } from '../lib/field-errors';
-import { formatPercent, plural } from '../lib/format';
+import { formatPercent, plural, slugify } from '../lib/format';
 import { parseJsonText } from '../lib/step-errors';
 import { appLayoutRoute } from './app-layout';
 
@@ -24,6 +24,8 @@ function CreateAppDialog({ onClose }: { onClose: () => void }) {
   const navigate = useNavigate();
   const [form, setForm] = useState({ name: '', slug: '', description: '', tags: '', healthCheckUrl: '', configSchema: '' });
   const [schemaProblem, setSchemaProblem] = useState<string>();
+  // The slug follows the name until the user types one of their own.
+  const [slugEdited, setSlugEdited] = useState(false);
   const create = useApiMutation(createAppMutation, {
     invalidates: [queryKeys.apps.all],
     onSuccess: ({ createApp }) => {
@@ -78,8 +80,8 @@ function CreateAppDialog({ onClose }: { onClose: () => void }) {
             <ErrorNotice error={create.error} />
           </div>
         )}
-        <Field label="Name" error={err('name')}>{(p) => <TextInput {...p} required value={form.name} onChange={set('name')} autoFocus />}</Field>
-        <Field label="Slug" hint="Lowercase letters, digits and hyphens; unique here." error={err('slug')}>{(p) => <TextInput {...p} required value={form.slug} onChange={set('slug')} className="font-mono" />}</Field>
+        <Field label="Name" error={err('name')}>{(p) => <TextInput {...p} required value={form.name} onChange={(e) => setForm((f) => ({ ...f, name: e.target.value, ...(slugEdited ? {} : { slug: slugify(e.target.value) }) }))} autoFocus />}</Field>
+        <Field label="Slug" hint="Lowercase letters, digits and hyphens; unique here." error={err('slug')}>{(p) => <TextInput {...p} required value={form.slug} onChange={(e) => { setSlugEdited(e.target.value !== ''); set('slug')(e); }} className="font-mono" />}</Field>
         <Field label="Description" className="sm:col-span-2" error={err('description')}>{(p) => <TextInput {...p} value={form.description} onChange={set('description')} />}</Field>
         <Field label="Tags" hint="Comma separated." error={err('tags')}>{(p) => <TextInput {...p} value={form.tags} onChange={set('tags')} />}</Field>
         <Field label="Health-check URL" hint="Probed on an interval when set." error={err('healthCheckUrl')}>{(p) => <TextInput {...p} type="url" value={form.healthCheckUrl} onChange={set('healthCheckUrl')} />}</Field>
