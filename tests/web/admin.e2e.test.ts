@@ -448,6 +448,23 @@ describe('the admin web app', () => {
     await page.getByText('Configuration · v2 in force').waitFor();
   });
 
+  it('says "not found" for an address with an id that cannot exist, without offering to try again', async () => {
+    const cases: Array<[string, string]> = [
+      ['/apps/not-a-uuid', 'App not found'],
+      ['/runs/not-a-uuid', 'Run not found'],
+      ['/workflows/not-a-uuid', 'Workflow not found'],
+      ['/workflows/not-a-uuid/new-version', 'Workflow not found'],
+      [`/apps/${randomUUID()}`, 'App not found'],
+      [`/workflows/${randomUUID()}`, 'Workflow not found'],
+    ];
+    for (const [path, expected] of cases) {
+      await page.goto(`${origin}${path}`);
+      await page.getByText(expected, { exact: true }).waitFor();
+      expect(await page.getByRole('button', { name: 'Try again' }).count()).toBe(0);
+      expect(await page.getByRole('alert').count()).toBe(0);
+    }
+  });
+
   it('takes screenshots of the main pages', async () => {
     const pages: Array<[string, string]> = [
       ['/', 'Dashboard'],

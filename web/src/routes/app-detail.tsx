@@ -14,6 +14,7 @@ import { RelativeTime } from '../components/time';
 import { useApiMutation, useApiQuery } from '../hooks/use-api';
 import { usePermissions } from '../hooks/use-session';
 import { appQuery, archiveAppMutation, pauseAppMutation, publishAppConfigMutation, restoreAppMutation, resumeAppMutation, rollbackAppConfigMutation } from '../lib/api/operations/apps';
+import { isNotFound } from '../lib/api/errors';
 import { queryKeys } from '../lib/api/query-keys';
 import { formatDateTime, formatDuration, formatJson, formatPercent } from '../lib/format';
 import { configViolationsOf } from '../lib/field-errors';
@@ -145,9 +146,14 @@ function AppDetailPage() {
   const [shownVersion, setShownVersion] = useState<number>();
 
   if (app.isPending) return <LoadingBlock label="Loading app" />;
-  if (app.error) return <ErrorNotice error={app.error} onRetry={() => void app.refetch()} />;
+  const notFound = (
+    <EmptyState title="App not found" action={<Link to="/apps" className="text-sm font-medium text-indigo-600">All apps</Link>}>
+      There is no app {appId} in this organization.
+    </EmptyState>
+  );
+  if (app.error) return isNotFound(app.error) ? notFound : <ErrorNotice error={app.error} onRetry={() => void app.refetch()} />;
   const data = app.data.app;
-  if (!data) return <EmptyState title="App not found">There is no app {appId} in this organization.</EmptyState>;
+  if (!data) return notFound;
   const versions = data.configVersions.edges.map((e) => e.node);
   const shown = versions.find((v) => v.version === (shownVersion ?? data.currentConfig?.version)) ?? versions[0];
   const mutationError = pause.error ?? resume.error ?? restore.error;

@@ -16,6 +16,7 @@ import { useApiMutation } from '../hooks/use-api';
 import { useLiveRun, useTaskLogs } from '../hooks/use-live-run';
 import { usePermissions } from '../hooks/use-session';
 import { cancelRunMutation, retryRunMutation } from '../lib/api/operations/runs';
+import { isNotFound } from '../lib/api/errors';
 import { queryKeys } from '../lib/api/query-keys';
 import { formatDateTime, formatDuration } from '../lib/format';
 import { formatAttempts, isFinalRun, isFinalTask, type RunEvent, type ShownTask } from '../lib/run-events';
@@ -193,7 +194,7 @@ function RunDetailPage() {
   }, [title]);
 
   if (query.isPending) return <LoadingBlock label="Loading run" />;
-  if (query.error) return <ErrorNotice error={query.error} onRetry={() => void query.refetch()} />;
+  if (query.error && !isNotFound(query.error)) return <ErrorNotice error={query.error} onRetry={() => void query.refetch()} />;
   if (!run) {
     return (
       <EmptyState title="Run not found" action={<Link to="/runs" className="text-sm font-medium text-indigo-600">All runs</Link>}>

@@ -15,6 +15,7 @@ import { useApiQuery } from '../hooks/use-api';
 import { usePermissions } from '../hooks/use-session';
 import { runsQuery } from '../lib/api/operations/runs';
 import { workflowQuery } from '../lib/api/operations/workflows';
+import { isNotFound } from '../lib/api/errors';
 import { queryKeys } from '../lib/api/query-keys';
 import { formatDuration } from '../lib/format';
 import { appLayoutRoute } from './app-layout';
@@ -35,8 +36,14 @@ function WorkflowDetailPage() {
   const dagSteps = useMemo(() => (version ? version.steps.map((s) => ({ id: s.id, dependsOn: s.dependsOn, capability: s.capability })) : []), [version]);
 
   if (workflow.isPending) return <LoadingBlock label="Loading workflow" />;
-  if (workflow.error) return <ErrorNotice error={workflow.error} onRetry={() => void workflow.refetch()} />;
-  if (!data || !version) return <EmptyState title="Workflow not found">There is no workflow {workflowId} in this organization.</EmptyState>;
+  if (workflow.error && !isNotFound(workflow.error)) return <ErrorNotice error={workflow.error} onRetry={() => void workflow.refetch()} />;
+  if (!data || !version) {
+    return (
+      <EmptyState title="Workflow not found" action={<Link to="/workflows" className="text-sm font-medium text-indigo-600">All workflows</Link>}>
+        There is no workflow {workflowId} in this organization.
+      </EmptyState>
+    );
+  }
   const step = version.steps.find((s) => s.id === selectedStep);
 
   return (

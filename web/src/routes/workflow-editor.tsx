@@ -3,7 +3,7 @@ import { useMemo, useState, type FormEvent } from 'react';
 import { Button } from '../components/button';
 import { Card } from '../components/card';
 import { DagView } from '../components/dag-view';
-import { ErrorNotice, LoadingBlock, Notice } from '../components/feedback';
+import { EmptyState, ErrorNotice, LoadingBlock, Notice } from '../components/feedback';
 import { Field, TextArea, TextInput } from '../components/form';
 import { PageHeader } from '../components/page-header';
 import { Tag } from '../components/status-badge';
@@ -13,6 +13,7 @@ import { usePermissions } from '../hooks/use-session';
 import type { StepInput } from '../lib/api/__generated__/graphql';
 import { capabilitiesQuery, createWorkflowMutation, publishWorkflowVersionMutation, workflowQuery } from '../lib/api/operations/workflows';
 import { queryKeys } from '../lib/api/query-keys';
+import { isNotFound } from '../lib/api/errors';
 import { fieldErrorFor } from '../lib/field-errors';
 import { checkStepsShape, parseJsonText, stepProblemOf, type StepProblem } from '../lib/step-errors';
 import { useQueryClient } from '@tanstack/react-query';
@@ -208,9 +209,14 @@ function NewVersionPage() {
   const { from } = newWorkflowVersionRoute.useSearch();
   const workflow = useApiQuery(queryKeys.workflows.detail(workflowId), workflowQuery, { id: workflowId });
   if (workflow.isPending) return <LoadingBlock />;
-  if (workflow.error) return <ErrorNotice error={workflow.error} />;
+  const notFound = (
+    <EmptyState title="Workflow not found" action={<Link to="/workflows" className="text-sm font-medium text-indigo-600">All workflows</Link>}>
+      There is no workflow {workflowId} in this organization.
+    </EmptyState>
+  );
+  if (workflow.error) return isNotFound(workflow.error) ? notFound : <ErrorNotice error={workflow.error} onRetry={() => void workflow.refetch()} />;
   const data = workflow.data.workflow;
-  if (!data) return <ErrorNotice error={new Error(`There is no workflow ${workflowId} in this organization.`)} />;
+  if (!data) return notFound;
   const base = data.versions.find((v) => v.number === from) ?? data.versions.find((v) => v.number === data.latestVersion.number);
   return (
     <>

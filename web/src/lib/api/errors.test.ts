@@ -1,4 +1,4 @@
-import { ApiError, apiErrorFromGraphQL, isRefreshable, presentError, toApiError } from './errors';
+import { ApiError, apiErrorFromGraphQL, isNotFound, isRefreshable, presentError, toApiError } from './errors';
 
 describe('API errors', () => {
   it('keeps the registry fields of the first error and counts the rest', () => {
@@ -45,5 +45,12 @@ describe('API errors', () => {
     expect(toApiError(new Error('boom'))).toMatchObject({ code: 'INTERNAL', message: 'boom' });
     expect(toApiError('text')).toMatchObject({ code: 'INTERNAL', message: 'text' });
     expect(presentError(new ApiError({ message: 'Orchestra cannot be reached', code: 'NETWORK' }))).toMatchObject({ title: 'Connection problem', message: 'Orchestra cannot be reached' });
+  });
+
+  it('treats an id that cannot name anything as not found', () => {
+    expect(isNotFound(new ApiError({ message: 'id "x" is not a valid id', code: 'BAD_USER_INPUT', reason: 'INVALID_ID', field: 'id' }))).toBe(true);
+    expect(isNotFound(new ApiError({ message: 'no such app', code: 'NOT_FOUND' }))).toBe(true);
+    expect(isNotFound(new ApiError({ message: 'name is required', code: 'BAD_USER_INPUT', field: 'name' }))).toBe(false);
+    expect(isNotFound(new Error('boom'))).toBe(false);
   });
 });

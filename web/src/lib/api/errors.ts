@@ -144,3 +144,9 @@ export function presentError(error: unknown): ErrorPresentation {
   const extra = apiError.errors.length > 1 ? ` (and ${apiError.errors.length - 1} more)` : '';
   return { title: TITLES[apiError.code], message: `${apiError.message}${extra}`, requestId: UNEXPECTED.has(apiError.code) ? apiError.requestId : undefined };
 }
+
+/**
+ * Whether an error means "there is no such thing": NOT_FOUND, or an id that cannot name anything
+ * (reason INVALID_ID, e.g. /apps/not-a-uuid). Detail pages show these as "not found", not as a failure to retry.
+ */
+export const isNotFound = (error: unknown): boolean => error instanceof ApiError && (error.code === 'NOT_FOUND' || error.reason === 'INVALID_ID');
