@@ -369,6 +369,29 @@ describe('the admin web app', () => {
     }
   });
 
+  it('searches members once typing pauses, not once per keystroke', async () => {
+    await page.goto(`${origin}/members`);
+    await waitForPage(page, 'Members');
+    await page.locator('table[aria-label="Members"] tbody tr').first().waitFor();
+    const searches: string[] = [];
+    const countSearches = (request: { postData(): string | null }) => {
+      const body = request.postData();
+      if (body?.includes('query Members')) searches.push(body);
+    };
+    page.on('request', countSearches);
+    try {
+      await page.getByLabel('Search members').pressSequentially(admin.email, { delay: 40 });
+      await page.locator('table[aria-label="Members"] tbody tr', { hasText: admin.email }).waitFor();
+      await page.getByText('1 member', { exact: true }).waitFor();
+    } finally {
+      page.off('request', countSearches);
+    }
+    // One search per pause: 1, or 2 should the machine stall mid-typing; never one per keystroke.
+    expect(searches.length).toBeGreaterThanOrEqual(1);
+    expect(searches.length).toBeLessThanOrEqual(2);
+    expect(searches[searches.length - 1]).toContain(admin.email);
+  });
+
   it('asks before changing a member’s role, and says when it is done', async () => {
     const email = await addMemberByApi('Rita Rolechange');
     await page.goto(`${origin}/members`);

@@ -12,6 +12,7 @@ import { Cell, Table } from '../components/table';
 import { RelativeTime } from '../components/time';
 import { useApiMutation, useApiQuery } from '../hooks/use-api';
 import { useCursorPages } from '../hooks/use-cursor-pages';
+import { useDebouncedValue } from '../hooks/use-debounced-value';
 import { usePermissions } from '../hooks/use-session';
 import { appsQuery, createAppMutation } from '../lib/api/operations/apps';
 import { queryKeys } from '../lib/api/query-keys';
@@ -99,11 +100,12 @@ function AppsPage() {
   const [showArchived, setShowArchived] = useState(false);
   const [creating, setCreating] = useState(false);
   const status = showArchived ? ['ACTIVE', 'PAUSED', 'ARCHIVED'] as const : [];
-  const pages = useCursorPages(`${search}|${showArchived}`);
+  const searched = useDebouncedValue(search.trim());
+  const pages = useCursorPages(`${searched}|${showArchived}`);
   const apps = useApiQuery(
-    queryKeys.apps.list({ search, status: [...status], after: pages.after }),
+    queryKeys.apps.list({ search: searched, status: [...status], after: pages.after }),
     appsQuery,
-    { first: 25, after: pages.after ?? null, filter: { ...(search.trim() ? { search: search.trim() } : {}), ...(status.length > 0 ? { status: [...status] } : {}) } },
+    { first: 25, after: pages.after ?? null, filter: { ...(searched ? { search: searched } : {}), ...(status.length > 0 ? { status: [...status] } : {}) } },
     { placeholderData: (p) => p },
   );
   return (

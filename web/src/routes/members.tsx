@@ -14,6 +14,7 @@ import { Cell, Table } from '../components/table';
 import { RelativeTime } from '../components/time';
 import { useApiMutation, useApiQuery } from '../hooks/use-api';
 import { useCursorPages } from '../hooks/use-cursor-pages';
+import { useDebouncedValue } from '../hooks/use-debounced-value';
 import { useIdentity, usePermissions } from '../hooks/use-session';
 import type { Role } from '../lib/api/__generated__/graphql';
 import { changeMemberRoleMutation, invitationsQuery, inviteMemberMutation, membersQuery, removeMemberMutation, revokeInvitationMutation } from '../lib/api/operations/identity';
@@ -133,11 +134,12 @@ function MembersPage() {
   const identity = useIdentity();
   const can = usePermissions();
   const [search, setSearch] = useState('');
-  const pages = useCursorPages(search);
+  const searched = useDebouncedValue(search.trim());
+  const pages = useCursorPages(searched);
   const [removing, setRemoving] = useState<{ id: string; email: string }>();
   const [roleChange, setRoleChange] = useState<{ id: string; email: string; from: Role; to: Role; self: boolean }>();
   const [roleChanged, setRoleChanged] = useState<{ email: string; role: Role }>();
-  const members = useApiQuery(queryKeys.members.list({ search, after: pages.after }), membersQuery, { first: 25, after: pages.after ?? null, ...(search.trim() ? { search: search.trim() } : {}) }, { placeholderData: (p) => p });
+  const members = useApiQuery(queryKeys.members.list({ search: searched, after: pages.after }), membersQuery, { first: 25, after: pages.after ?? null, ...(searched ? { search: searched } : {}) }, { placeholderData: (p) => p });
   const changeRole = useApiMutation(changeMemberRoleMutation, { invalidates: [queryKeys.members.all, queryKeys.me] });
   const remove = useApiMutation(removeMemberMutation, { invalidates: [queryKeys.members.all], onSuccess: () => setRemoving(undefined) });
 

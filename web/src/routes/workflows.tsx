@@ -11,6 +11,7 @@ import { Cell, Table } from '../components/table';
 import { RelativeTime } from '../components/time';
 import { useApiQuery } from '../hooks/use-api';
 import { useCursorPages } from '../hooks/use-cursor-pages';
+import { useDebouncedValue } from '../hooks/use-debounced-value';
 import { usePermissions } from '../hooks/use-session';
 import { workflowsQuery } from '../lib/api/operations/workflows';
 import { queryKeys } from '../lib/api/query-keys';
@@ -23,11 +24,12 @@ function WorkflowsPage() {
   const can = usePermissions();
   const [search, setSearch] = useState('');
   const [starting, setStarting] = useState<{ id: string; name: string }>();
-  const pages = useCursorPages(search);
+  const searched = useDebouncedValue(search.trim());
+  const pages = useCursorPages(searched);
   const workflows = useApiQuery(
-    queryKeys.workflows.list({ search, after: pages.after }),
+    queryKeys.workflows.list({ search: searched, after: pages.after }),
     workflowsQuery,
-    { first: PAGE_SIZE, after: pages.after ?? null, ...(search.trim() ? { filter: { search: search.trim() } } : {}) },
+    { first: PAGE_SIZE, after: pages.after ?? null, ...(searched ? { filter: { search: searched } } : {}) },
     { placeholderData: (previous) => previous },
   );
 
