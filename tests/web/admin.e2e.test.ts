@@ -238,6 +238,8 @@ describe('the admin web app', () => {
     // Retried, the cancelled step runs again and the page follows it live once more.
     await page.getByRole('button', { name: 'Retry failed steps' }).click();
     await taskRow(page, 'nap').and(page.locator('[data-status="RUNNING"]')).waitFor();
+    // Its attempts start over, and the page says how many it made in all.
+    await taskRow(page, 'nap').filter({ hasText: /1\/\d+ · 2 in all/ }).waitFor();
     await page.locator('[data-live-state="live"]').waitFor();
     await page.getByRole('button', { name: 'Cancel run' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Cancel run' }).click();
@@ -443,6 +445,28 @@ describe('the admin web app', () => {
     expect(await dialog.getByLabel('Slug').inputValue()).toBe(name.toLowerCase().replace(/ /g, '-'));
     await dialog.getByRole('button', { name: 'Register app' }).click();
     await page.getByRole('heading', { name: new RegExp(`^${name}`), level: 1 }).waitFor();
+  });
+
+  it('edits an app’s details', async () => {
+    const created = await platform.graphql<{ createApp: { id: string } }>('mutation($input: CreateAppInput!) { createApp(input: $input) { id } }', { input: { name: 'Ticket triage', slug: unique('ticket-triage'), tags: ['nlp'] } }, { token: await adminToken() });
+    if (!created.data) throw new Error(`createApp failed: ${JSON.stringify(created.errors)}`);
+    await page.goto(`${origin}/apps/${created.data.createApp.id}`);
+    await page.getByRole('heading', { name: /^Ticket triage/, level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    const dialog = page.getByRole('dialog');
+    // The owner list comes from the members; the caller owns the app they registered.
+    await dialog.locator('option', { hasText: admin.email }).waitFor({ state: 'attached' });
+    expect(await dialog.getByLabel('Owner').inputValue()).not.toBe('');
+    await dialog.getByLabel('Name').fill('Ticket triage v2');
+    await dialog.getByLabel('Description').fill('Sorts incoming tickets');
+    await dialog.getByLabel('Tags').fill('nlp, tickets');
+    await dialog.getByLabel('Owner').selectOption('');
+    await dialog.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('heading', { name: /^Ticket triage v2/, level: 1 }).waitFor();
+    await page.getByText('Sorts incoming tickets').waitFor();
+    const overview = page.locator('section', { has: page.getByRole('heading', { name: 'Overview' }) });
+    await overview.getByText('tickets', { exact: true }).waitFor();
+    expect(await overview.textContent()).not.toContain(admin.email);
   });
 
   it('lists a refused config’s violations under the field, and forgets them once the config is edited', async () => {

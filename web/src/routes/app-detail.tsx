@@ -4,6 +4,7 @@ import { Button } from '../components/button';
 import { Card, Details, Stat } from '../components/card';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { Dialog } from '../components/dialog';
+import { EditAppDialog } from '../components/edit-app-dialog';
 import { EmptyState, ErrorNotice, LoadingBlock } from '../components/feedback';
 import { Field, TextArea, TextInput } from '../components/form';
 import { JsonBlock } from '../components/json-block';
@@ -142,6 +143,7 @@ function AppDetailPage() {
   const archive = useApiMutation(archiveAppMutation, { invalidates, onSuccess: () => setArchiving(false) });
   const restore = useApiMutation(restoreAppMutation, { invalidates });
   const [publishing, setPublishing] = useState(false);
+  const [editing, setEditing] = useState(false);
   const [rollbackTo, setRollbackTo] = useState<number>();
   const [shownVersion, setShownVersion] = useState<number>();
 
@@ -172,6 +174,7 @@ function AppDetailPage() {
         description={data.description || undefined}
         actions={
           <>
+            {can.manageApps && !readOnly && <Button onClick={() => setEditing(true)}>Edit</Button>}
             {can.pauseApps && data.status === 'ACTIVE' && <Button busy={pause.isPending} onClick={() => pause.mutate({ id: data.id })}>Pause</Button>}
             {can.pauseApps && data.status === 'PAUSED' && <Button busy={resume.isPending} onClick={() => resume.mutate({ id: data.id })}>Resume</Button>}
             {can.manageApps && !readOnly && <Button variant="danger" onClick={() => { archive.reset(); setArchiving(true); }}>Archive</Button>}
@@ -316,6 +319,7 @@ function AppDetailPage() {
           </Card>
         </div>
       </div>
+      {editing && <EditAppDialog app={data} onClose={() => setEditing(false)} />}
       {archiving && (
         <ConfirmDialog title={`Archive ${data.name}?`} confirmLabel="Archive app" busy={archive.isPending} error={archive.error} onConfirm={() => archive.mutate({ id: data.id })} onClose={() => setArchiving(false)}>
           <p>The app becomes read-only: no new config versions, and its health is no longer probed. You can restore it later.</p>

@@ -75,6 +75,8 @@ export const queryKeys = {
     all: ['members'] as const,
     list: (params: { search?: string | undefined; after?: string | undefined }) => ['members', 'list', normalizeParams(params)] as const,
     invitations: (params: { includeClosed?: boolean | undefined }) => ['members', 'invitations', normalizeParams(params)] as const,
+    /** Everyone an app's owner may be chosen from. */
+    choices: ['members', 'choices'] as const,
   },
   apiKeys: {
     all: ['api-keys'] as const,

@@ -24,6 +24,7 @@ type Documents = {
     "\n  mutation ResumeApp($id: ID!) {\n    resumeApp(id: $id) { id status }\n  }\n": typeof types.ResumeAppDocument,
     "\n  mutation ArchiveApp($id: ID!) {\n    archiveApp(id: $id) { id status }\n  }\n": typeof types.ArchiveAppDocument,
     "\n  mutation RestoreApp($id: ID!) {\n    restoreApp(id: $id) { id status }\n  }\n": typeof types.RestoreAppDocument,
+    "\n  mutation UpdateApp($id: ID!, $input: UpdateAppInput!) {\n    updateApp(id: $id, input: $input) { id slug name description tags healthCheckUrl owner { id email name } }\n  }\n": typeof types.UpdateAppDocument,
     "\n  query AuditLog($filter: AuditLogFilter, $first: Int, $after: String) {\n    auditLog(filter: $filter, first: $first, after: $after) {\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          id\n          sequence\n          occurredAt\n          service\n          action\n          targetType\n          targetId\n          outcome\n          requestId\n          ip\n          userAgent\n          diff\n          actor { kind id display }\n        }\n      }\n    }\n  }\n": typeof types.AuditLogDocument,
     "\n  query AuditLogExport($filter: AuditLogFilter, $format: AuditExportFormat!, $first: Int, $after: String) {\n    auditLogExport(filter: $filter, format: $format, first: $first, after: $after) {\n      format\n      contentType\n      fileName\n      content\n      eventCount\n      nextCursor\n    }\n  }\n": typeof types.AuditLogExportDocument,
     "\n  query VerifyAuditChain($from: DateTime, $to: DateTime) {\n    verifyAuditChain(from: $from, to: $to) {\n      ok\n      checkedEvents\n      firstSequence\n      lastSequence\n      anchor\n      witnessedHeadsChecked\n      break { reason sequence message expected actual }\n    }\n  }\n": typeof types.VerifyAuditChainDocument,
@@ -75,6 +76,7 @@ const documents: Documents = {
     "\n  mutation ResumeApp($id: ID!) {\n    resumeApp(id: $id) { id status }\n  }\n": types.ResumeAppDocument,
     "\n  mutation ArchiveApp($id: ID!) {\n    archiveApp(id: $id) { id status }\n  }\n": types.ArchiveAppDocument,
     "\n  mutation RestoreApp($id: ID!) {\n    restoreApp(id: $id) { id status }\n  }\n": types.RestoreAppDocument,
+    "\n  mutation UpdateApp($id: ID!, $input: UpdateAppInput!) {\n    updateApp(id: $id, input: $input) { id slug name description tags healthCheckUrl owner { id email name } }\n  }\n": types.UpdateAppDocument,
     "\n  query AuditLog($filter: AuditLogFilter, $first: Int, $after: String) {\n    auditLog(filter: $filter, first: $first, after: $after) {\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          id\n          sequence\n          occurredAt\n          service\n          action\n          targetType\n          targetId\n          outcome\n          requestId\n          ip\n          userAgent\n          diff\n          actor { kind id display }\n        }\n      }\n    }\n  }\n": types.AuditLogDocument,
     "\n  query AuditLogExport($filter: AuditLogFilter, $format: AuditExportFormat!, $first: Int, $after: String) {\n    auditLogExport(filter: $filter, format: $format, first: $first, after: $after) {\n      format\n      contentType\n      fileName\n      content\n      eventCount\n      nextCursor\n    }\n  }\n": types.AuditLogExportDocument,
     "\n  query VerifyAuditChain($from: DateTime, $to: DateTime) {\n    verifyAuditChain(from: $from, to: $to) {\n      ok\n      checkedEvents\n      firstSequence\n      lastSequence\n      anchor\n      witnessedHeadsChecked\n      break { reason sequence message expected actual }\n    }\n  }\n": types.VerifyAuditChainDocument,
@@ -153,6 +155,10 @@ export function graphql(source: "\n  mutation ArchiveApp($id: ID!) {\n    archiv
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation RestoreApp($id: ID!) {\n    restoreApp(id: $id) { id status }\n  }\n"): typeof import('./graphql').RestoreAppDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateApp($id: ID!, $input: UpdateAppInput!) {\n    updateApp(id: $id, input: $input) { id slug name description tags healthCheckUrl owner { id email name } }\n  }\n"): typeof import('./graphql').UpdateAppDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

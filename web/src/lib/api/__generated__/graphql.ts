@@ -255,6 +255,15 @@ export type TaskStatus =
   | 'RUNNING'
   | 'SUCCEEDED';
 
+export type UpdateAppInput = {
+  description?: string | null | undefined;
+  healthCheckUrl?: string | null | undefined;
+  name?: string | null | undefined;
+  ownerId?: string | number | null | undefined;
+  slug?: string | null | undefined;
+  tags?: Array<string> | null | undefined;
+};
+
 export type WorkerFilter = {
   capability?: string | null | undefined;
   pool?: string | null | undefined;
@@ -343,6 +352,14 @@ export type RestoreAppMutationVariables = Exact<{
 
 
 export type RestoreAppMutation = { restoreApp: { id: string, status: AppStatus } };
+
+export type UpdateAppMutationVariables = Exact<{
+  id: string | number;
+  input: UpdateAppInput;
+}>;
+
+
+export type UpdateAppMutation = { updateApp: { id: string, slug: string, name: string, description: string, tags: Array<string>, healthCheckUrl: string | null, owner: { id: string, email: string, name: string } | null } };
 
 export type AuditLogQueryVariables = Exact<{
   filter?: AuditLogFilter | null | undefined;
@@ -928,6 +945,23 @@ export const RestoreAppDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RestoreAppMutation, RestoreAppMutationVariables>;
+export const UpdateAppDocument = new TypedDocumentString(`
+    mutation UpdateApp($id: ID!, $input: UpdateAppInput!) {
+  updateApp(id: $id, input: $input) {
+    id
+    slug
+    name
+    description
+    tags
+    healthCheckUrl
+    owner {
+      id
+      email
+      name
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<UpdateAppMutation, UpdateAppMutationVariables>;
 export const AuditLogDocument = new TypedDocumentString(`
     query AuditLog($filter: AuditLogFilter, $first: Int, $after: String) {
   auditLog(filter: $filter, first: $first, after: $after) {

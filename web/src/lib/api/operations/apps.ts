@@ -104,3 +104,9 @@ export const restoreAppMutation = graphql(`
     restoreApp(id: $id) { id status }
   }
 `);
+
+export const updateAppMutation = graphql(`
+  mutation UpdateApp($id: ID!, $input: UpdateAppInput!) {
+    updateApp(id: $id, input: $input) { id slug name description tags healthCheckUrl owner { id email name } }
+  }
+`);
