@@ -92,38 +92,55 @@ describe('run events', () => {
   });
 
   describe('attempts after a retry (retryRun resets the budget; attempt numbers are absolute)', () => {
-    const attempt = (number: number, status: 'FAILED' | 'RUNNING' = 'FAILED') => ({ id: `att-${number}`, number, status, workerId: null, queuedAt: '2026-11-22T10:00:00.000Z', startedAt: null, finishedAt: null, durationMs: null, error: null });
-    // Attempt 1 failed, the run was retried, attempt 2 is running: 1 attempt of the new budget, 2 in all.
-    const retried = () => run({ lastSeq: 10, status: 'RUNNING', tasks: [task('a', { status: 'RUNNING', attempts: 1, maxAttempts: 3, attemptHistory: [attempt(1), attempt(2, 'RUNNING')] })] });
+    const at = (second: number) => `2026-11-22T10:00:${String(second).padStart(2, '0')}.000Z`;
+    const attempt = (number: number, queuedSecond: number, status: 'FAILED' | 'RUNNING' | 'QUEUED' = 'FAILED') => ({ id: `att-${number}`, number, status, workerId: null, queuedAt: at(queuedSecond), startedAt: null, finishedAt: null, durationMs: null, error: null });
+    // Attempt 1 failed, the run was retried (the task queued again at 0:10), attempt 2 is running: 1 of the new budget, 2 in all.
+    const retried = () => run({ lastSeq: 10, status: 'RUNNING', tasks: [task('a', { status: 'RUNNING', attempts: 1, maxAttempts: 3, queuedAt: at(10), attemptHistory: [attempt(1, 0), attempt(2, 10, 'RUNNING')] })] });
+
+    it('counts the budget from the last restart, and the total across restarts', () => {
+      expect(formatAttempts(retried().tasks[0]!)).toBe('1/3 · 2 in all');
+    });
 
     it('converts a live event’s absolute attempt into the budget’s count, never going back', () => {
       const shown = applyRunEvents(retried(), [
-        event(11, '2026-11-22T10:00:01.000Z', { taskId: 'task-a', taskStatus: 'QUEUED', attempt: 2 }),
-        event(12, '2026-11-22T10:00:02.000Z', { taskId: 'task-a', taskStatus: 'RUNNING', attempt: 3 }),
+        event(11, at(11), { taskId: 'task-a', taskStatus: 'QUEUED', attempt: 3 }),
+        event(12, at(12), { taskId: 'task-a', taskStatus: 'RUNNING', attempt: 3 }),
       ]);
-      expect(shown.tasks[0]).toMatchObject({ status: 'RUNNING', attempts: 2, totalAttempts: 3 });
+      expect(shown.tasks[0]).toMatchObject({ status: 'RUNNING', attempts: 2 });
       expect(formatAttempts(shown.tasks[0]!)).toBe('2/3 · 3 in all');
     });
 
     it('keeps the fetched count when a live event repeats the current attempt', () => {
-      const shown = applyRunEvents(retried(), [event(11, '2026-11-22T10:00:01.000Z', { taskId: 'task-a', taskStatus: 'RUNNING', attempt: 2 })]);
-      expect(shown.tasks[0]).toMatchObject({ attempts: 1, totalAttempts: 2 });
+      const shown = applyRunEvents(retried(), [event(11, at(11), { taskId: 'task-a', taskStatus: 'RUNNING', attempt: 2 })]);
       expect(formatAttempts(shown.tasks[0]!)).toBe('1/3 · 2 in all');
     });
 
+    it('is not misled by a history read after the task row (an attempt queued in between)', () => {
+      // Without any restart: the task row says 1 attempt, the history already holds a queued attempt 2.
+      const raced = run({ lastSeq: 10, status: 'RUNNING', tasks: [task('a', { status: 'RUNNING', attempts: 1, maxAttempts: 2, queuedAt: at(0), attemptHistory: [attempt(1, 0), attempt(2, 1, 'QUEUED')] })] });
+      expect(formatAttempts(raced.tasks[0]!)).toBe('1/2');
+      const shown = applyRunEvents(raced, [
+        event(11, at(1), { taskId: 'task-a', taskStatus: 'QUEUED', attempt: 2 }),
+        event(12, at(2), { taskId: 'task-a', taskStatus: 'RUNNING', attempt: 2 }),
+        event(13, at(3), { taskId: 'task-a', taskStatus: 'FAILED', attempt: 2 }),
+      ]);
+      expect(formatAttempts(shown.tasks[0]!)).toBe('2/2');
+    });
+
     it('starts the budget over when a failed task is queued again live', () => {
-      const failed = run({ lastSeq: 10, status: 'FAILED', tasks: [task('a', { status: 'FAILED', attempts: 3, maxAttempts: 3, attemptHistory: [attempt(1), attempt(2), attempt(3)] })] });
+      const failed = run({ lastSeq: 10, status: 'FAILED', tasks: [task('a', { status: 'FAILED', attempts: 3, maxAttempts: 3, queuedAt: at(0), attemptHistory: [attempt(1, 0), attempt(2, 1), attempt(3, 2)] })] });
       expect(formatAttempts(failed.tasks[0]!)).toBe('3/3');
       const shown = applyRunEvents(failed, [
-        event(11, '2026-11-22T10:00:01.000Z', { taskId: 'task-a', taskStatus: 'QUEUED', attempt: null }),
-        event(12, '2026-11-22T10:00:02.000Z', { taskId: 'task-a', taskStatus: 'RUNNING', attempt: 4 }),
+        event(11, at(20), { taskId: 'task-a', taskStatus: 'PENDING', attempt: null }),
+        event(12, at(21), { taskId: 'task-a', taskStatus: 'QUEUED', attempt: 4 }),
+        event(13, at(22), { taskId: 'task-a', taskStatus: 'RUNNING', attempt: 4 }),
       ]);
-      expect(shown.tasks[0]).toMatchObject({ status: 'RUNNING', attempts: 1, totalAttempts: 4 });
+      expect(shown.tasks[0]).toMatchObject({ status: 'RUNNING', attempts: 1 });
       expect(formatAttempts(shown.tasks[0]!)).toBe('1/3 · 4 in all');
     });
 
-    it('shows only "N/max" when no restart happened', () => {
-      expect(formatAttempts(task('a', { attempts: 2, maxAttempts: 3, attemptHistory: [attempt(1), attempt(2)] }))).toBe('2/3');
+    it('counts every earlier attempt for a task reset but not yet queued', () => {
+      expect(formatAttempts(task('a', { status: 'PENDING', attempts: 0, queuedAt: null, attemptHistory: [attempt(1, 0), attempt(2, 1)] }))).toBe('0/3 · 2 in all');
       expect(formatAttempts(task('a'))).toBe('0/3');
     });
   });

@@ -21,16 +21,27 @@ export const isFinalTask = (status: TaskStatus): boolean => FINAL_TASK_STATUSES.
 const durationBetween = (from: string | null, to: string): number | null => (from === null ? null : Math.max(0, Date.parse(to) - Date.parse(from)));
 
 /**
- * A task as shown. `attempts` counts attempts since the task last started over (retryRun resets the
- * budget), while attempt numbers (in the history and in live events) count every attempt ever made;
- * `totalAttempts` is that absolute count once live events have moved it past the fetched history.
+ * A task as shown. `attempts` counts attempts since the task last started over (retryRun and replay
+ * reset the budget), while attempt numbers (in the history and in live events) count every attempt
+ * ever made. `attemptOffset` is the attempts made before the last restart, as applying live events
+ * found it; without it, it is read from the fetched history.
  */
-export type ShownTask = TaskDetail & { totalAttempts?: number };
+export type ShownTask = TaskDetail & { attemptOffset?: number };
 
-/** Every attempt the task made, across restarts: the highest attempt number known. */
-export function totalAttempts(task: ShownTask): number {
-  return task.totalAttempts ?? Math.max(task.attempts, task.attemptHistory.length, ...task.attemptHistory.map((a) => a.number));
+/**
+ * Attempts made before the task last started over: those queued before the task's first queueing
+ * since then (`queuedAt`, cleared by a restart). Attempt numbers are consecutive, so that is the
+ * highest of their numbers. Read from times rather than as "highest number minus attempts" because
+ * the history may already hold an attempt queued after the task row was read.
+ */
+export function attemptOffset(task: ShownTask): number {
+  if (task.attemptOffset !== undefined) return task.attemptOffset;
+  const since = task.queuedAt === null ? Number.POSITIVE_INFINITY : Date.parse(task.queuedAt);
+  return Math.max(0, ...task.attemptHistory.filter((a) => Date.parse(a.queuedAt) < since).map((a) => a.number));
 }
+
+/** Every attempt the task made, across restarts. */
+export const totalAttempts = (task: ShownTask): number => attemptOffset(task) + task.attempts;
 
 /** "2/3" (attempts of the budget), and the count in all when restarts make it differ: "1/3 · 2 in all". */
 export function formatAttempts(task: ShownTask): string {
@@ -38,15 +49,13 @@ export function formatAttempts(task: ShownTask): string {
   return `${task.attempts}/${task.maxAttempts}${total !== task.attempts ? ` · ${total} in all` : ''}`;
 }
 
-/** The budget-relative attempts after a status event whose `attempt` is an absolute attempt number. */
-function attemptsAfter(task: ShownTask, status: TaskStatus, attempt: number | null): { attempts: number; totalAttempts: number } {
-  const total = totalAttempts(task);
+/** The budget's attempts after a status event whose `attempt` is an absolute attempt number. */
+function attemptsAfter(task: ShownTask, status: TaskStatus, attempt: number | null): { attempts: number; attemptOffset: number } {
   // A failed or cancelled task queued again was retried (retryRun, replay): its budget starts over.
   const restarted = (task.status === 'FAILED' || task.status === 'CANCELLED') && (status === 'QUEUED' || status === 'PENDING');
+  const offset = restarted ? totalAttempts(task) : attemptOffset(task);
   const attempts = restarted ? 0 : task.attempts;
-  const offset = total - attempts;
-  if (attempt === null) return { attempts, totalAttempts: total };
-  return { attempts: Math.max(attempts, attempt - offset), totalAttempts: Math.max(total, attempt) };
+  return { attempts: attempt === null ? attempts : Math.max(attempts, attempt - offset), attemptOffset: offset };
 }
 
 function applyToTask(task: ShownTask, event: RunEvent): ShownTask {
