@@ -469,6 +469,20 @@ describe('the admin web app', () => {
     expect(await overview.textContent()).not.toContain(admin.email);
   });
 
+  it('creates a workflow for an app chosen in the editor', async () => {
+    const name = unique('triage-nightly');
+    await page.goto(`${origin}/workflows/new`);
+    await waitForPage(page, 'New workflow');
+    await page.locator('#main option', { hasText: 'Ticket triage v2' }).first().waitFor({ state: 'attached' });
+    await page.getByLabel('Name', { exact: true }).fill(name);
+    await page.getByLabel('App (optional)').selectOption({ label: (await page.locator('#main option', { hasText: 'Ticket triage v2' }).first().textContent())! });
+    await page.getByRole('button', { name: 'Create workflow' }).click();
+    await waitForPage(page, name);
+    await page.getByRole('link', { name: 'Ticket triage v2' }).click();
+    await page.getByRole('heading', { name: /^Ticket triage v2/, level: 1 }).waitFor();
+    await page.getByRole('link', { name }).waitFor();
+  });
+
   it('lists a refused config’s violations under the field, and forgets them once the config is edited', async () => {
     const schema = { type: 'object', required: ['model'], additionalProperties: false, properties: { model: { enum: ['small', 'large'] }, temperature: { type: 'number', maximum: 2 } } };
     const created = await platform.graphql<{ createApp: { id: string } }>('mutation($input: CreateAppInput!) { createApp(input: $input) { id } }', { input: { name: 'Config checker', slug: unique('config-checker'), configSchema: schema, config: { model: 'small' } } }, { token: await adminToken() });

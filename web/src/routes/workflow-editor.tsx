@@ -4,17 +4,18 @@ import { Button } from '../components/button';
 import { Card } from '../components/card';
 import { DagView } from '../components/dag-view';
 import { EmptyState, ErrorNotice, LoadingBlock, Notice } from '../components/feedback';
-import { Field, TextArea, TextInput } from '../components/form';
+import { Field, SelectInput, TextArea, TextInput } from '../components/form';
 import { PageHeader } from '../components/page-header';
 import { Tag } from '../components/status-badge';
 import { useServices } from '../hooks/services';
 import { useApiQuery } from '../hooks/use-api';
 import { usePermissions } from '../hooks/use-session';
 import type { StepInput } from '../lib/api/__generated__/graphql';
+import { appsQuery } from '../lib/api/operations/apps';
 import { capabilitiesQuery, createWorkflowMutation, publishWorkflowVersionMutation, workflowQuery } from '../lib/api/operations/workflows';
 import { queryKeys } from '../lib/api/query-keys';
 import { isNotFound } from '../lib/api/errors';
-import { fieldErrorFor } from '../lib/field-errors';
+import { blamesField, fieldErrorFor } from '../lib/field-errors';
 import { checkStepsShape, parseJsonText, stepProblemOf, type StepProblem } from '../lib/step-errors';
 import { useQueryClient } from '@tanstack/react-query';
 import { appLayoutRoute } from './app-layout';
@@ -45,6 +46,9 @@ function WorkflowEditor({ workflow }: { workflow?: { id: string; name: string; n
   const capabilities = useApiQuery(queryKeys.workflows.capabilities, capabilitiesQuery, {});
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
+  const [appId, setAppId] = useState('');
+  // Only a new workflow picks its app here; active and paused apps (archived ones take no new workflows).
+  const apps = useApiQuery(queryKeys.apps.choices, appsQuery, { first: 100 }, { enabled: !workflow });
   const [text, setText] = useState(() => JSON.stringify(workflow?.initialSteps ?? EXAMPLE_STEPS, null, 2));
   const [apiError, setApiError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -53,7 +57,7 @@ function WorkflowEditor({ workflow }: { workflow?: { id: string; name: string; n
   const shapeProblem = parsed.ok ? checkStepsShape(parsed.value) : undefined;
   const steps = useMemo(() => (parsed.ok && Array.isArray(parsed.value) ? (parsed.value as Array<Record<string, unknown>>) : []), [parsed]);
   // Errors that point at a step go on that step; anything else (a taken name...) in a plain notice.
-  const stepProblem = apiError !== undefined && !fieldErrorFor(apiError, 'name') ? stepProblemOf(apiError, steps) : undefined;
+  const stepProblem = apiError !== undefined && !blamesField(apiError, ['name', 'appId']) ? stepProblemOf(apiError, steps) : undefined;
   const problem: StepProblem | undefined = stepProblem && (stepProblem.stepIndex !== undefined || stepProblem.stepId !== undefined) ? stepProblem : undefined;
   const previewSteps = useMemo(
     () =>
@@ -82,7 +86,7 @@ function WorkflowEditor({ workflow }: { workflow?: { id: string; name: string; n
         await queryClient.invalidateQueries({ queryKey: queryKeys.workflows.all });
         await navigate({ to: '/workflows/$workflowId', params: { workflowId: workflow.id }, search: {} });
       } else {
-        const { createWorkflow } = await api.request(createWorkflowMutation, { input: { name: name.trim(), ...(description.trim() ? { description: description.trim() } : {}), steps: stepInputs } });
+        const { createWorkflow } = await api.request(createWorkflowMutation, { input: { name: name.trim(), ...(description.trim() ? { description: description.trim() } : {}), ...(appId ? { appId } : {}), steps: stepInputs } });
         await queryClient.invalidateQueries({ queryKey: queryKeys.workflows.all });
         await navigate({ to: '/workflows/$workflowId', params: { workflowId: createWorkflow.id }, search: {} });
       }
@@ -107,6 +111,18 @@ function WorkflowEditor({ workflow }: { workflow?: { id: string; name: string; n
                 {(p) => <TextInput {...p} required value={name} onChange={(e) => setName(e.target.value)} autoFocus />}
               </Field>
               <Field label="Description (optional)">{(p) => <TextInput {...p} value={description} onChange={(e) => setDescription(e.target.value)} />}</Field>
+              <Field label="App (optional)" hint="The app this workflow automates; its runs count in the app's stats." error={fieldErrorFor(apiError, 'appId') ?? (apps.error ? 'The apps could not be loaded.' : undefined)}>
+                {(p) => (
+                  <SelectInput {...p} value={appId} onChange={(e) => setAppId(e.target.value)} disabled={apps.isPending}>
+                    <option value="">No app</option>
+                    {apps.data?.apps.edges.map(({ node }) => (
+                      <option key={node.id} value={node.id}>
+                        {node.name} ({node.slug})
+                      </option>
+                    ))}
+                  </SelectInput>
+                )}
+              </Field>
             </div>
           </Card>
         )}
@@ -155,7 +171,7 @@ function WorkflowEditor({ workflow }: { workflow?: { id: string; name: string; n
               {problem.property && <p className="mt-1 text-xs">Field: <code className="font-mono">{problem.property}</code></p>}
             </div>
           )}
-          {apiError !== undefined && !problem && !fieldErrorFor(apiError, 'name') && <ErrorNotice error={apiError} />}
+          {apiError !== undefined && !problem && !blamesField(apiError, ['name', 'appId']) && <ErrorNotice error={apiError} />}
         </div>
         <Card title="Preview">
           <DagView steps={previewSteps} label="Preview of the workflow graph" />

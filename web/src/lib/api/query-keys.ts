@@ -70,6 +70,8 @@ export const queryKeys = {
     all: ['apps'] as const,
     list: (params: { search?: string | undefined; status?: readonly string[] | undefined; after?: string | undefined }) => ['apps', 'list', normalizeParams(params)] as const,
     detail: (id: string) => ['apps', 'detail', id] as const,
+    /** The apps a workflow may belong to. */
+    choices: ['apps', 'choices'] as const,
   },
   members: {
     all: ['members'] as const,
