@@ -38,11 +38,11 @@ async function createWorkflowByApi(name: string, steps: unknown[]): Promise<stri
 }
 
 /** A member of the admin's organization (a viewer) with this name, through the API; returns the email. */
-async function addMemberByApi(name: string): Promise<string> {
+async function addMemberByApi(name: string, password = `Marmalade-${randomUUID().slice(0, 13)}-Lighthouse`): Promise<string> {
   const email = `${unique('member')}@example.com`;
   const invite = await platform.graphql<{ inviteMember: { token: string } }>('mutation($input: InviteMemberInput!) { inviteMember(input: $input) { token } }', { input: { email, role: 'VIEWER' } }, { token: await adminToken() });
   if (!invite.data) throw new Error(`inviteMember failed: ${JSON.stringify(invite.errors)}`);
-  const accepted = await platform.graphql('mutation($input: AcceptInvitationInput!) { acceptInvitation(input: $input) { accessToken } }', { input: { token: invite.data.inviteMember.token, name, password: `Marmalade-${randomUUID().slice(0, 13)}-Lighthouse` } });
+  const accepted = await platform.graphql('mutation($input: AcceptInvitationInput!) { acceptInvitation(input: $input) { accessToken } }', { input: { token: invite.data.inviteMember.token, name, password } });
   if (accepted.errors) throw new Error(`acceptInvitation failed: ${JSON.stringify(accepted.errors)}`);
   return email;
 }
@@ -524,6 +524,47 @@ describe('the admin web app', () => {
       expect(await page.getByRole('button', { name: 'Try again' }).count()).toBe(0);
       expect(await page.getByRole('alert').count()).toBe(0);
     }
+  });
+
+  it('lets a person change their name and password on their account page', async () => {
+    const password = `Marmalade-${randomUUID().slice(0, 13)}-Lighthouse`;
+    const email = await addMemberByApi('Olga Original', password);
+    const profile = await browser.newProfile();
+    const own = profile.pages()[0] ?? (await profile.newPage());
+    await own.goto(`${origin}/sign-in`);
+    await own.getByLabel('Email').fill(email);
+    await own.getByLabel('Password').fill(password);
+    await own.getByRole('button', { name: 'Sign in' }).click();
+    await waitForPage(own, 'Dashboard');
+    await own.getByTestId('current-user').click();
+    await waitForPage(own, 'Your account');
+
+    await own.getByLabel('Name', { exact: true }).fill('Olga Renamed');
+    await own.getByRole('button', { name: 'Save name' }).click();
+    await own.getByText('Your name is now Olga Renamed.').waitFor();
+    await own.getByTestId('current-user').filter({ hasText: 'Olga Renamed' }).waitFor();
+
+    // Checked here first; then the API's refusal goes under the field it names.
+    await own.getByLabel('Current password').fill('not-my-password');
+    await own.getByLabel('New password', { exact: true }).fill('Porcupine-quartz-orchard-91');
+    await own.getByLabel('New password again').fill('Porcupine-quartz-orchard-19');
+    await own.getByRole('button', { name: 'Change password' }).click();
+    await own.getByText('The two new passwords differ.').waitFor();
+    await own.getByLabel('New password again').fill('Porcupine-quartz-orchard-91');
+    await own.getByRole('button', { name: 'Change password' }).click();
+    await own.getByText('current password is incorrect').waitFor();
+    expect(await own.getByLabel('Current password').getAttribute('aria-invalid')).toBe('true');
+
+    await own.getByLabel('Current password').fill(password);
+    await own.getByRole('button', { name: 'Change password' }).click();
+    await own.getByText('Your password was changed.').waitFor();
+    // Still signed in here (the answer is a fresh session), and only the new password works.
+    await nav(own).getByRole('link', { name: 'Members' }).click();
+    await own.locator('table[aria-label="Members"] tbody tr').first().waitFor();
+    const login = (pw: string) => platform.graphql('mutation($input: LoginInput!) { login(input: $input) { accessToken } }', { input: { email, password: pw } });
+    expect((await login(password)).errors).toBeDefined();
+    expect((await login('Porcupine-quartz-orchard-91')).errors).toBeUndefined();
+    await profile.close();
   });
 
   it('takes screenshots of the main pages', async () => {

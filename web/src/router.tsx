@@ -1,6 +1,7 @@
 import { createRouter } from '@tanstack/react-router';
 import type { AppServices } from './lib/api/services';
 import { acceptInvitationRoute } from './routes/accept-invitation';
+import { accountRoute } from './routes/account';
 import { apiKeysRoute } from './routes/api-keys';
 import { appDetailRoute } from './routes/app-detail';
 import { appLayoutRoute } from './routes/app-layout';
@@ -38,6 +39,7 @@ export const routeTree = rootRoute.addChildren([
     membersRoute,
     apiKeysRoute,
     auditRoute,
+    accountRoute,
   ]),
 ]);
 

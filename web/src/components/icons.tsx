@@ -9,6 +9,7 @@ const PATHS = {
   members: 'M16 19v-1a4 4 0 0 0-8 0v1M12 11a3 3 0 1 0 0-6 3 3 0 0 0 0 6ZM20 19v-1a3 3 0 0 0-2-2.8M17 5.2a3 3 0 0 1 0 5.6',
   keys: 'M15 7a4 4 0 1 1-3.9 5H8v3H5v-3H3V9h8.1A4 4 0 0 1 15 7Zm0 3h.01',
   audit: 'M9 4h6l1 2h3v14H5V6h3l1-2ZM9 12l2 2 4-4',
+  account: 'M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8ZM5 20v-1a7 7 0 0 1 14 0v1',
   menu: 'M4 6h16M4 12h16M4 18h16',
   signOut: 'M15 12H4m11 0-3-3m3 3-3 3M10 5V4h10v16H10v-1',
 } as const;

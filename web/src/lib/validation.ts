@@ -20,3 +20,12 @@ export function signInProblems(input: { email: string; password: string }): Fiel
 }
 
 export const hasProblems = (problems: FieldProblems<string>): boolean => Object.values(problems).some((p) => p !== undefined);
+
+export function passwordChangeProblems(input: { currentPassword: string; newPassword: string; confirmation: string }): FieldProblems<'currentPassword' | 'newPassword' | 'confirmation'> {
+  const problems: FieldProblems<'currentPassword' | 'newPassword' | 'confirmation'> = {};
+  if (!input.currentPassword) problems.currentPassword = 'Enter your current password.';
+  if (!input.newPassword) problems.newPassword = 'Enter a new password.';
+  else if (input.newPassword === input.currentPassword) problems.newPassword = 'Choose a password other than the current one.';
+  if (input.newPassword && input.confirmation !== input.newPassword) problems.confirmation = 'The two new passwords differ.';
+  return problems;
+}

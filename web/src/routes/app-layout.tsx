@@ -40,6 +40,7 @@ const NAV: Array<{ section: string; items: NavItem[] }> = [
       { to: '/audit', label: 'Audit log', icon: 'audit', visible: (p) => p.readAudit },
     ],
   },
+  { section: 'You', items: [{ to: '/account', label: 'Your account', icon: 'account' }] },
 ];
 
 function Navigation({ onNavigate }: { onNavigate?: () => void }) {
@@ -113,12 +114,12 @@ function AppLayout() {
         </button>
         <OrgSwitcher />
         <div className="ml-auto flex items-center gap-3">
-          <div className="hidden text-right sm:block">
+          <Link to="/account" className="hidden rounded-md px-1 text-right hover:bg-slate-100 sm:block" title="Your account: name and password">
             <p className="text-sm font-medium leading-4 text-slate-800" data-testid="current-user">
               {identity.user.name || identity.user.email}
             </p>
             <p className="text-xs text-slate-500">{identity.user.email}</p>
-          </div>
+          </Link>
           <RoleBadge role={identity.role} />
           <Button
             variant="ghost"

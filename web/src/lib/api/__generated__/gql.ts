@@ -47,6 +47,8 @@ type Documents = {
     "\n  query ApiKeys($first: Int, $after: String, $includeRevoked: Boolean) {\n    apiKeys(first: $first, after: $after, includeRevoked: $includeRevoked) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id name scopes status createdAt expiresAt lastUsedAt revokedAt createdBy { email } } }\n    }\n    apiKeyScopes { name description }\n  }\n": typeof types.ApiKeysDocument,
     "\n  mutation CreateApiKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) { key apiKey { id name scopes } }\n  }\n": typeof types.CreateApiKeyDocument,
     "\n  mutation RevokeApiKey($id: ID!) {\n    revokeApiKey(id: $id) { id status revokedAt }\n  }\n": typeof types.RevokeApiKeyDocument,
+    "\n  mutation UpdateProfile($input: UpdateProfileInput!) {\n    updateProfile(input: $input) { id email name }\n  }\n": typeof types.UpdateProfileDocument,
+    "\n  mutation ChangePassword($input: ChangePasswordInput!) {\n    changePassword(input: $input) { ...AuthPayloadFields }\n  }\n": typeof types.ChangePasswordDocument,
     "\n  fragment RunSummaryFields on Run {\n    id\n    status\n    workflowVersion\n    workflow { id name }\n    startedByName\n    createdAt\n    startedAt\n    finishedAt\n    durationMs\n    error { code message stepId }\n  }\n": typeof types.RunSummaryFieldsFragmentDoc,
     "\n  fragment TaskFields on Task {\n    id\n    stepId\n    capability\n    status\n    dependsOn\n    input\n    output\n    error { code message retryable stepId }\n    attempts\n    maxAttempts\n    progress\n    progressMessage\n    pool\n    workerId\n    queuedAt\n    startedAt\n    finishedAt\n    durationMs\n    attemptHistory {\n      id\n      number\n      status\n      workerId\n      queuedAt\n      startedAt\n      finishedAt\n      durationMs\n      error { code message }\n    }\n  }\n": typeof types.TaskFieldsFragmentDoc,
     "\n  query Runs($first: Int, $after: String, $filter: RunFilter) {\n    runs(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { ...RunSummaryFields } }\n    }\n  }\n": typeof types.RunsDocument,
@@ -99,6 +101,8 @@ const documents: Documents = {
     "\n  query ApiKeys($first: Int, $after: String, $includeRevoked: Boolean) {\n    apiKeys(first: $first, after: $after, includeRevoked: $includeRevoked) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id name scopes status createdAt expiresAt lastUsedAt revokedAt createdBy { email } } }\n    }\n    apiKeyScopes { name description }\n  }\n": types.ApiKeysDocument,
     "\n  mutation CreateApiKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) { key apiKey { id name scopes } }\n  }\n": types.CreateApiKeyDocument,
     "\n  mutation RevokeApiKey($id: ID!) {\n    revokeApiKey(id: $id) { id status revokedAt }\n  }\n": types.RevokeApiKeyDocument,
+    "\n  mutation UpdateProfile($input: UpdateProfileInput!) {\n    updateProfile(input: $input) { id email name }\n  }\n": types.UpdateProfileDocument,
+    "\n  mutation ChangePassword($input: ChangePasswordInput!) {\n    changePassword(input: $input) { ...AuthPayloadFields }\n  }\n": types.ChangePasswordDocument,
     "\n  fragment RunSummaryFields on Run {\n    id\n    status\n    workflowVersion\n    workflow { id name }\n    startedByName\n    createdAt\n    startedAt\n    finishedAt\n    durationMs\n    error { code message stepId }\n  }\n": types.RunSummaryFieldsFragmentDoc,
     "\n  fragment TaskFields on Task {\n    id\n    stepId\n    capability\n    status\n    dependsOn\n    input\n    output\n    error { code message retryable stepId }\n    attempts\n    maxAttempts\n    progress\n    progressMessage\n    pool\n    workerId\n    queuedAt\n    startedAt\n    finishedAt\n    durationMs\n    attemptHistory {\n      id\n      number\n      status\n      workerId\n      queuedAt\n      startedAt\n      finishedAt\n      durationMs\n      error { code message }\n    }\n  }\n": types.TaskFieldsFragmentDoc,
     "\n  query Runs($first: Int, $after: String, $filter: RunFilter) {\n    runs(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { ...RunSummaryFields } }\n    }\n  }\n": types.RunsDocument,
@@ -247,6 +251,14 @@ export function graphql(source: "\n  mutation CreateApiKey($input: CreateApiKeyI
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation RevokeApiKey($id: ID!) {\n    revokeApiKey(id: $id) { id status revokedAt }\n  }\n"): typeof import('./graphql').RevokeApiKeyDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateProfile($input: UpdateProfileInput!) {\n    updateProfile(input: $input) { id email name }\n  }\n"): typeof import('./graphql').UpdateProfileDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ChangePassword($input: ChangePasswordInput!) {\n    changePassword(input: $input) { ...AuthPayloadFields }\n  }\n"): typeof import('./graphql').ChangePasswordDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

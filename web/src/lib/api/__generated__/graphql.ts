@@ -90,6 +90,11 @@ export type AuditLogFilter = {
   to?: string | null | undefined;
 };
 
+export type ChangePasswordInput = {
+  currentPassword: string;
+  newPassword: string;
+};
+
 export type ConfigActivationKind =
   /** A new version was published and became current. */
   | 'PUBLISH'
@@ -262,6 +267,10 @@ export type UpdateAppInput = {
   ownerId?: string | number | null | undefined;
   slug?: string | null | undefined;
   tags?: Array<string> | null | undefined;
+};
+
+export type UpdateProfileInput = {
+  name: string;
 };
 
 export type WorkerFilter = {
@@ -521,6 +530,20 @@ export type RevokeApiKeyMutationVariables = Exact<{
 
 
 export type RevokeApiKeyMutation = { revokeApiKey: { id: string, status: ApiKeyStatus, revokedAt: string | null } };
+
+export type UpdateProfileMutationVariables = Exact<{
+  input: UpdateProfileInput;
+}>;
+
+
+export type UpdateProfileMutation = { updateProfile: { id: string, email: string, name: string } };
+
+export type ChangePasswordMutationVariables = Exact<{
+  input: ChangePasswordInput;
+}>;
+
+
+export type ChangePasswordMutation = { changePassword: { accessToken: string, accessTokenExpiresAt: string, refreshToken: string, refreshTokenExpiresAt: string, role: Role, user: { id: string, email: string, name: string }, organization: { id: string, name: string } } };
 
 export type RunSummaryFieldsFragment = { id: string, status: RunStatus, workflowVersion: number, startedByName: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, workflow: { id: string, name: string }, error: { code: string, message: string, stepId: string | null } | null };
 
@@ -1342,6 +1365,37 @@ export const RevokeApiKeyDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RevokeApiKeyMutation, RevokeApiKeyMutationVariables>;
+export const UpdateProfileDocument = new TypedDocumentString(`
+    mutation UpdateProfile($input: UpdateProfileInput!) {
+  updateProfile(input: $input) {
+    id
+    email
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<UpdateProfileMutation, UpdateProfileMutationVariables>;
+export const ChangePasswordDocument = new TypedDocumentString(`
+    mutation ChangePassword($input: ChangePasswordInput!) {
+  changePassword(input: $input) {
+    ...AuthPayloadFields
+  }
+}
+    fragment AuthPayloadFields on AuthPayload {
+  accessToken
+  accessTokenExpiresAt
+  refreshToken
+  refreshTokenExpiresAt
+  role
+  user {
+    id
+    email
+    name
+  }
+  organization {
+    id
+    name
+  }
+}`) as unknown as TypedDocumentString<ChangePasswordMutation, ChangePasswordMutationVariables>;
 export const RunsDocument = new TypedDocumentString(`
     query Runs($first: Int, $after: String, $filter: RunFilter) {
   runs(first: $first, after: $after, filter: $filter) {

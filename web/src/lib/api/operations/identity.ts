@@ -133,3 +133,15 @@ export const revokeApiKeyMutation = graphql(`
     revokeApiKey(id: $id) { id status revokedAt }
   }
 `);
+
+export const updateProfileMutation = graphql(`
+  mutation UpdateProfile($input: UpdateProfileInput!) {
+    updateProfile(input: $input) { id email name }
+  }
+`);
+
+export const changePasswordMutation = graphql(`
+  mutation ChangePassword($input: ChangePasswordInput!) {
+    changePassword(input: $input) { ...AuthPayloadFields }
+  }
+`);
