@@ -507,6 +507,25 @@ describe('the admin web app', () => {
     expect(await dialog.getByRole('alert').count()).toBe(0);
     await dialog.getByRole('button', { name: 'Publish and make current' }).click();
     await page.getByText('Configuration · v2 in force').waitFor();
+
+    // At 1024 px the versions table keeps its button in view; the dashboard keeps the runs' Duration.
+    await page.setViewportSize({ width: 1024, height: 800 });
+    try {
+      const rollback = page.getByRole('button', { name: 'Make v1 current' });
+      await rollback.waitFor();
+      const box = (await rollback.boundingBox())!;
+      expect(box.x + box.width).toBeLessThanOrEqual(1024);
+      await page.screenshot({ path: join(shots, '21-app-1024.png'), fullPage: true });
+      await page.goto(`${origin}/`);
+      await waitForPage(page, 'Dashboard');
+      const duration = page.locator('table[aria-label="Recent runs"] th', { hasText: 'Duration' });
+      await duration.waitFor();
+      const header = (await duration.boundingBox())!;
+      expect(header.x + header.width).toBeLessThanOrEqual(1024);
+      await page.screenshot({ path: join(shots, '22-dashboard-1024.png'), fullPage: true });
+    } finally {
+      await page.setViewportSize({ width: 1440, height: 900 });
+    }
   });
 
   it('says "not found" for an address with an id that cannot exist, without offering to try again', async () => {

@@ -263,8 +263,8 @@ function AppDetailPage() {
           {versions.length === 0 ? (
             <EmptyState title="No config published yet" />
           ) : (
-            <div className="grid grid-cols-1 lg:grid-cols-5 *:min-w-0">
-              <div className="border-b border-slate-100 lg:col-span-2 lg:border-b-0 lg:border-r">
+            <div className="grid grid-cols-1 xl:grid-cols-2 *:min-w-0">
+              <div className="border-b border-slate-100 xl:border-b-0 xl:border-r">
                 <Table label="Config versions" head={['Version', 'Message', 'Published', '']}>
                   {versions.map((v) => (
                     <tr key={v.version} className={`cursor-pointer ${v.version === shown?.version ? 'bg-indigo-50/60' : 'hover:bg-slate-50/70'}`} onClick={() => setShownVersion(v.version)}>
@@ -287,7 +287,7 @@ function AppDetailPage() {
                   ))}
                 </Table>
               </div>
-              <div className="p-4 lg:col-span-3">
+              <div className="p-4">
                 {shown && (
                   <>
                     <p className="mb-2 text-xs text-slate-500">
