@@ -106,10 +106,10 @@ function Invitations() {
         <Table label="Invitations" head={['Email', 'Role', 'Status', 'Invited by', 'Expires', '']}>
           {invitations.data.invitations.edges.map(({ node }) => (
             <tr key={node.id}>
-              <Cell>{node.email}</Cell>
+              <Cell className="min-w-48">{node.email}</Cell>
               <Cell layout="nowrap"><RoleBadge role={node.role} /></Cell>
               <Cell layout="nowrap"><StatusBadge status={node.status} /></Cell>
-              <Cell>{node.invitedBy?.email ?? '—'}</Cell>
+              <Cell className="min-w-48">{node.invitedBy?.email ?? '—'}</Cell>
               <Cell layout="nowrap"><RelativeTime value={node.expiresAt} /></Cell>
               <Cell layout="actions">
                 {node.status === 'PENDING' && (
@@ -167,13 +167,13 @@ function MembersPage() {
                   const mayEdit = can.manageMembers && (node.role !== 'OWNER' || can.grantOwner);
                   return (
                     <tr key={node.id}>
-                      <Cell className="font-medium text-slate-900">{node.user.name}{self && <span className="ml-1 text-xs text-slate-400">(you)</span>}</Cell>
-                      <Cell>{node.user.email}</Cell>
+                      <Cell className="min-w-32 max-w-sm font-medium text-slate-900">{node.user.name}{self && <span className="ml-1 text-xs text-slate-400">(you)</span>}</Cell>
+                      <Cell className="min-w-40">{node.user.email}</Cell>
                       <Cell layout="nowrap">
                         {mayEdit ? (
                           <>
                             <label htmlFor={`role-${node.id}`} className="sr-only">Role of {node.user.email}</label>
-                            <div className="w-36">
+                            <div className="w-32">
                               <SelectInput
                                 id={`role-${node.id}`}
                                 value={roleChange?.id === node.id ? roleChange.to : node.role}
