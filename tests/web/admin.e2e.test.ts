@@ -483,6 +483,39 @@ describe('the admin web app', () => {
     await page.getByRole('link', { name }).waitFor();
   });
 
+  it('asks before archiving an app', async () => {
+    await page.goto(`${origin}/apps`);
+    await page.getByRole('link', { name: 'Ticket triage v2' }).click();
+    await page.getByRole('heading', { name: /^Ticket triage v2/, level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Archive' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText('Archive Ticket triage v2?').waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    expect(await page.locator('h1 [data-status="ACTIVE"]').count()).toBe(1);
+    await page.getByRole('button', { name: 'Archive' }).click();
+    await dialog.getByRole('button', { name: 'Archive app' }).click();
+    await page.locator('h1 [data-status="ARCHIVED"]').waitFor();
+    await page.getByRole('button', { name: 'Restore' }).waitFor();
+  });
+
+  it('asks before revoking an invitation', async () => {
+    const email = `${unique('invitee')}@example.com`;
+    await page.goto(`${origin}/members`);
+    await waitForPage(page, 'Members');
+    await page.getByRole('button', { name: 'Invite member' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Email').fill(email);
+    await dialog.getByRole('button', { name: 'Create invitation' }).click();
+    await dialog.getByTestId('invitation-link').waitFor();
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    const row = page.locator('table[aria-label="Invitations"] tbody tr', { hasText: email });
+    await row.getByRole('button', { name: 'Revoke' }).click();
+    await dialog.getByRole('button', { name: `Revoke the invitation for ${email}` }).click();
+    await row.waitFor({ state: 'detached' });
+    await page.getByLabel('Show closed').check();
+    await page.locator('table[aria-label="Invitations"] tbody tr', { hasText: email }).locator('[data-status="REVOKED"]').waitFor();
+  });
+
   it('lists a refused config’s violations under the field, and forgets them once the config is edited', async () => {
     const schema = { type: 'object', required: ['model'], additionalProperties: false, properties: { model: { enum: ['small', 'large'] }, temperature: { type: 'number', maximum: 2 } } };
     const created = await platform.graphql<{ createApp: { id: string } }>('mutation($input: CreateAppInput!) { createApp(input: $input) { id } }', { input: { name: 'Config checker', slug: unique('config-checker'), configSchema: schema, config: { model: 'small' } } }, { token: await adminToken() });

@@ -1,4 +1,4 @@
-import { applyRunEvents, formatAttempts, mergeLogLines, needsRefetch, type RunDetail, type RunEvent } from './run-events';
+import { applyRunEvents, emptyLogMessage, formatAttempts, mergeLogLines, needsRefetch, type RunDetail, type RunEvent } from './run-events';
 
 const task = (stepId: string, overrides: Partial<RunDetail['tasks'][number]> = {}): RunDetail['tasks'][number] => ({
   id: `task-${stepId}`,
@@ -148,6 +148,13 @@ describe('run events', () => {
   it('asks for a refetch when a task starts (its worker) or anything ends, not for progress or logs', () => {
     expect(events.map(needsRefetch)).toEqual([false, true, false, false, true]);
     expect(needsRefetch(event(9, '2026-11-22T10:00:05.000Z', { kind: 'RUN_STATUS', runStatus: 'CANCELLED' }))).toBe(true);
+  });
+
+  it('says an empty log is final only once the task finished', () => {
+    expect(emptyLogMessage('RUNNING')).toBe('No log lines yet.');
+    expect(emptyLogMessage('QUEUED')).toBe('No log lines yet.');
+    expect(emptyLogMessage('SUCCEEDED')).toBe('No log lines.');
+    expect(emptyLogMessage('CANCELLED')).toBe('No log lines.');
   });
 
   it('merges stored and live log lines without doubles, in time order', () => {

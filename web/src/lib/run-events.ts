@@ -146,6 +146,9 @@ export const needsRefetch = (event: RunEvent): boolean =>
   (event.kind === 'RUN_STATUS' && event.runStatus !== null && isFinalRun(event.runStatus)) ||
   (event.kind === 'TASK_STATUS' && event.taskStatus !== null && (event.taskStatus === 'RUNNING' || isFinalTask(event.taskStatus)));
 
+/** What an empty log says: a finished task will not log any more, an unfinished one may yet. */
+export const emptyLogMessage = (status: TaskStatus): string => (isFinalTask(status) ? 'No log lines.' : 'No log lines yet.');
+
 export interface LogLine {
   /** A stable key for lists (the log seq when fetched, the event seq when live). */
   key: string;

@@ -19,7 +19,7 @@ import { cancelRunMutation, retryRunMutation } from '../lib/api/operations/runs'
 import { isNotFound } from '../lib/api/errors';
 import { queryKeys } from '../lib/api/query-keys';
 import { formatDateTime, formatDuration } from '../lib/format';
-import { formatAttempts, isFinalRun, isFinalTask, type RunEvent, type ShownTask } from '../lib/run-events';
+import { emptyLogMessage, formatAttempts, isFinalRun, type RunEvent, type ShownTask } from '../lib/run-events';
 import { appLayoutRoute } from './app-layout';
 
 function ProgressBar({ value, label }: { value: number | null; label: string }) {
@@ -60,7 +60,7 @@ function TaskLogs({ task, events }: { task: ShownTask; events: readonly RunEvent
         {query.isPending && lines.length === 0 ? (
           <p className="text-slate-500">Loading logs…</p>
         ) : lines.length === 0 ? (
-          <p className="text-slate-500">{isFinalTask(task.status) ? 'No log lines.' : 'No log lines yet.'}</p>
+          <p className="text-slate-500">{emptyLogMessage(task.status)}</p>
         ) : (
           lines.map((line) => (
             <div key={line.key} className="whitespace-pre-wrap break-words" data-log-line>
