@@ -6,6 +6,7 @@ import { newRequestId } from './ids';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
 import { PRINCIPAL_HEADER, type Principal, type PrincipalVerifier } from './principal';
+import { endSpan, SpanKind, startSpan, type Span } from './telemetry';
 import { traceIdOf } from './trace';
 
 export { grpc };
@@ -116,9 +117,14 @@ export function createGrpcServer({ service, log, metrics, internalToken, princip
       const abort = new AbortController();
       call.on('cancelled', () => abort.abort(new AppError('UNAVAILABLE', 'call cancelled by client')));
       let requestId = firstString(call.metadata, 'x-request-id') ?? newRequestId();
+      let span: Span | undefined;
       authenticate(call.metadata, method)
         .then(async (auth) => {
           requestId = auth.requestId;
+          // A call made for a traced request gets a span under the caller's (heartbeats and other
+          // calls without a trace context make none).
+          const parent = firstString(call.metadata, 'traceparent') ?? auth.principal?.traceparent;
+          span = parent === undefined ? undefined : startSpan(`grpc ${method}`, parent, SpanKind.SERVER, { 'rpc.system': 'grpc', 'rpc.method': method, 'orchestra.request_id': requestId }).span;
           const deadline = call.getDeadline();
           const ctx: GrpcCallContext = {
             ...auth,
@@ -128,12 +134,14 @@ export function createGrpcServer({ service, log, metrics, internalToken, princip
           };
           const response = await fn(call.request, ctx);
           observe(method, started, 'OK');
+          if (span) endSpan(span);
           callback(null, response);
         })
         .catch((error: unknown) => {
           const appError = toAppError(error);
           if (appError.code === 'INTERNAL') log.error('grpc handler failed', { err: error, method, requestId });
           observe(method, started, appError.code);
+          if (span) endSpan(span, { failure: `${appError.code}: ${appError.message}` });
           callback(toGrpcStatus(appError, requestId));
         });
     };
@@ -235,6 +243,8 @@ export interface CallOptions {
   /** Forward the end user's principal header (as received from the gateway). */
   principalHeader?: string;
   requestId?: string;
+  /** The caller's trace context (W3C traceparent): the server's span continues it. */
+  traceparent?: string | undefined;
   signal?: AbortSignal;
 }
 
@@ -252,6 +262,7 @@ export function callSetup(options: GrpcClientOptions, call: CallOptions = {}): {
   metadata.set('authorization', `Bearer ${options.internalToken}`);
   metadata.set('x-request-id', call.requestId ?? newRequestId());
   if (call.principalHeader !== undefined) metadata.set(PRINCIPAL_HEADER, call.principalHeader);
+  if (call.traceparent !== undefined) metadata.set('traceparent', call.traceparent);
   const deadlineMs = call.deadlineMs ?? options.defaultDeadlineMs ?? 5_000;
   return { metadata, callOptions: { deadline: new Date(Date.now() + deadlineMs) } };
 }

@@ -43,7 +43,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
   const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`, OTEL_BSP_SCHEDULE_DELAY: '100' };
-  platform = await startPlatform({ services: ['identity', 'orchestration'], workers: 1, env: { identity: otel, orchestration: otel, worker: otel, gateway: otel } });
+  platform = await startPlatform({ services: ['identity', 'catalog', 'orchestration'], workers: 1, env: { identity: otel, catalog: otel, orchestration: otel, worker: otel, gateway: otel } });
   owner = await signUp(platform, 'Traced Org');
 }, 180_000);
 
@@ -92,3 +92,26 @@ it('exports one trace from the gateway through the orchestration subgraph and th
     expect([worker.status.code ?? 0, dispatch.status.code ?? 0]).not.toContain(2);
   }
 });
+
+it('continues the trace over internal gRPC: orchestration asking the catalog whether an app exists', async () => {
+  const app = await platform.graphql<{ createApp: { id: string } }>('mutation($i: CreateAppInput!) { createApp(input: $i) { id } }', { i: { slug: 'traced-app', name: 'Traced' } }, as(owner));
+  expect(app.errors).toBeUndefined();
+  const traceId = 'b1b2c3d4e5f60718293a4b5c6d7e8f91';
+  const res = await platform.graphql(
+    'mutation($input: CreateWorkflowInput!) { createWorkflow(input: $input) { id } }',
+    { input: { name: 'traced-with-app', appId: app.data!.createApp.id, steps: [{ id: 'a', capability: 'noop' }] } },
+    { ...as(owner), headers: { traceparent: `00-${traceId}-2222222222222222-01` } },
+  );
+  expect(res.errors).toBeUndefined();
+  const trace = await eventually(
+    () => {
+      const mine = spans.filter((s) => s.traceId === traceId);
+      return mine.some((s) => s.service === 'orchestra-catalog' && s.name.endsWith('/GetApps')) ? mine : undefined;
+    },
+    { timeoutMs: 20_000, what: 'the catalog span of the GetApps call to be exported' },
+  );
+  const getApps = trace.find((s) => s.service === 'orchestra-catalog' && s.name === 'grpc /orchestra.catalog.v1.CatalogService/GetApps')!;
+  const parent = trace.find((s) => s.spanId === getApps.parentSpanId);
+  expect([parent?.service, parent?.name]).toEqual(['orchestra-orchestration', 'orchestration graphql']);
+});
+

@@ -17,6 +17,7 @@ export function createIdentityUserDirectory({ address, internalToken, deadlineMs
       const { users } = await unaryCall(client, client.getUsers, { ids: [userId] }, { internalToken, defaultDeadlineMs: deadlineMs }, {
         requestId: actor.principal.requestId,
         ...(actor.principalHeader === undefined ? {} : { principalHeader: actor.principalHeader }),
+        traceparent: actor.principal.traceparent,
       });
       if (!users.some((user) => user.id === userId)) {
         throw new AppError('BAD_USER_INPUT', `${field}: there is no user ${userId}`, { field, reason: 'UNKNOWN_USER' });

@@ -28,7 +28,7 @@ export function createCatalogAppDirectory({ address, internalToken, deadlineMs =
           },
           { ids: [appId] },
           { internalToken, defaultDeadlineMs: deadlineMs },
-          { requestId: principal.requestId },
+          { requestId: principal.requestId, traceparent: principal.traceparent },
         ));
       } catch (error) {
         throw new AppError('UNAVAILABLE', `cannot check ${field}: the catalog service did not answer`, { reason: 'CATALOG_UNAVAILABLE', field, cause: error });
