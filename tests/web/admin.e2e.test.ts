@@ -299,6 +299,34 @@ describe('the admin web app', () => {
     await page.locator('h1', { hasText: name }).waitFor();
   });
 
+  it('warns before replaying a dead letter whose error is not retryable', async () => {
+    const name = unique('broken-template');
+    const workflowId = await createWorkflowByApi(name, [
+      { id: 'first', capability: 'transform', input: { value: { a: 1 } } },
+      // Only known once "first" ran: its output has no such field, so the input cannot be built, and trying again would not help.
+      { id: 'shape', capability: 'transform', dependsOn: ['first'], input: { value: '{{ steps.first.output.nothing.deeper }}' } },
+    ]);
+    const started = await platform.graphql<{ startRun: { run: { id: string } } }>('mutation($input: StartRunInput!) { startRun(input: $input) { run { id } } }', { input: { workflowId } }, { token: await adminToken() });
+    expect(started.errors).toBeUndefined();
+    await page.goto(`${origin}/dead-letters`);
+    const letter = page.locator('table[aria-label="Dead letters"] tbody tr', { hasText: name });
+    await eventually(
+      async () => {
+        if ((await letter.count()) > 0) return true;
+        await page.reload();
+        await page.locator('table[aria-label="Dead letters"], :text("No dead letters")').first().waitFor();
+        return false;
+      },
+      { timeoutMs: 20_000, what: 'the dead letter to be listed' },
+    );
+    await letter.getByRole('button', { name: 'Replay' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText(/marked not retryable/).waitFor();
+    expect(await dialog.textContent()).toContain('TEMPLATE_ERROR');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    expect(await letter.getByRole('button', { name: 'Replay' }).count()).toBe(1);
+  });
+
   it('creates an API key and shows its secret once', async () => {
     const name = unique('billing-service');
     await nav(page).getByRole('link', { name: 'API keys' }).click();
