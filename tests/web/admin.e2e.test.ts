@@ -345,6 +345,10 @@ describe('the admin web app', () => {
     // Escape does not throw the secret away: the dialog stays and asks whether it was copied.
     await page.keyboard.press('Escape');
     await dialog.getByText('Did you copy the key?').waitFor();
+    // A second Escape does not close it either.
+    await page.keyboard.press('Escape');
+    await page.waitForTimeout(200);
+    await dialog.getByTestId('api-key-secret').waitFor();
     expect(await dialog.getByTestId('api-key-secret').textContent()).toContain(secret);
     await dialog.getByRole('button', { name: 'I have copied it' }).click();
     await page.locator(`tr[data-api-key="${name}"]`).waitFor();

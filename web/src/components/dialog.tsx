@@ -8,6 +8,8 @@ import { useEffect, useRef, type ReactNode } from 'react';
  */
 export function Dialog({ open, onClose, onDismiss = onClose, title, children, footer, wide = false }: { open: boolean; onClose: () => void; onDismiss?: () => void; title: ReactNode; children: ReactNode; footer?: ReactNode; wide?: boolean }) {
   const ref = useRef<HTMLDialogElement>(null);
+  const openRef = useRef(open);
+  openRef.current = open;
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
@@ -17,7 +19,16 @@ export function Dialog({ open, onClose, onDismiss = onClose, title, children, fo
   return (
     <dialog
       ref={ref}
-      onClose={onClose}
+      onClose={() => {
+        if (!openRef.current) return;
+        // Closed by the browser while it should be open: Chrome closes a modal on a second Escape even
+        // when its cancel was refused. That is a dismissal; if the dialog stays (it asks first), show it again.
+        onDismiss();
+        setTimeout(() => {
+          const dialog = ref.current;
+          if (dialog && openRef.current && dialog.isConnected && !dialog.open) dialog.showModal();
+        });
+      }}
       onCancel={(event) => {
         event.preventDefault();
         onDismiss();
