@@ -69,10 +69,12 @@ it('exports one trace from the gateway through the orchestration subgraph and th
 
   const trace = await eventually(
     () => {
+      // Each process exports on its own schedule: wait for every span the assertions name.
       const mine = spans.filter((s) => s.traceId === traceId);
-      return mine.filter((s) => s.name === 'run noop').length === 2 ? mine : undefined;
+      const count = (name: string) => mine.filter((s) => s.name === name).length;
+      return count('run noop') === 2 && count('execute noop') === 2 && count('graphql request') >= 1 && count('orchestration graphql') >= 1 ? mine : undefined;
     },
-    { timeoutMs: 20_000, what: 'the worker spans of both steps to be exported' },
+    { timeoutMs: 20_000, what: 'the gateway, subgraph, dispatcher and worker spans to be exported' },
   );
   const byId = new Map(trace.map((s) => [s.spanId, s]));
   const parentOf = (s: ExportedSpan) => byId.get(s.parentSpanId);
@@ -106,7 +108,8 @@ it('continues the trace over internal gRPC: orchestration asking the catalog whe
   const trace = await eventually(
     () => {
       const mine = spans.filter((s) => s.traceId === traceId);
-      return mine.some((s) => s.service === 'orchestra-catalog' && s.name.endsWith('/GetApps')) ? mine : undefined;
+      const getApps = mine.some((s) => s.service === 'orchestra-catalog' && s.name.endsWith('/GetApps'));
+      return getApps && mine.some((s) => s.name === 'orchestration graphql') ? mine : undefined;
     },
     { timeoutMs: 20_000, what: 'the catalog span of the GetApps call to be exported' },
   );
