@@ -213,11 +213,13 @@ describe('one trace across processes', () => {
     const runId: string = started.body.data.startRun.run.id;
     expect((await waitForRun(platform, owner, runId)).status).toBe('SUCCEEDED');
 
+    // Log lines reach the files a moment after the responses: each check waits for its line.
     const traced = (file: string) => logLines(file).filter((l) => l['traceId'] === traceId);
-    expect(traced(platform.gateway.logFile).map((l) => [l['msg'], l['requestId']])).toContainEqual(['graphql error returned', requestId]);
-    expect(traced(platform.services.identity!.logFile).map((l) => [l['msg'], l['requestId']])).toContainEqual(['sign-in failed', requestId]);
-    const orchestration = traced(platform.services.orchestration!.logFile);
-    expect(orchestration.filter((l) => l['msg'] === 'run started').map((l) => l['runId'])).toEqual([runId]);
+    const logged = (file: string, msg: string, key: string, value: unknown) =>
+      eventually(() => traced(file).some((l) => l['msg'] === msg && l[key] === value), { what: `"${msg}" with ${key} ${String(value)} in ${file}` });
+    await logged(platform.gateway.logFile, 'graphql error returned', 'requestId', requestId);
+    await logged(platform.services.identity!.logFile, 'sign-in failed', 'requestId', requestId);
+    await logged(platform.services.orchestration!.logFile, 'run started', 'runId', runId);
     await eventually(() => traced(platform.services.orchestration!.logFile).filter((l) => l['msg'] === 'task attempt succeeded').length === 2, {
       what: 'both attempts to be logged by the dispatcher',
     });
