@@ -3,7 +3,7 @@
 //   npm run bench -- gateway       (one: gateway | dispatch)
 import { execSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchDispatch } from './dispatch';
 import { benchGatewayOverhead } from './gateway-overhead';
@@ -40,6 +40,8 @@ async function main(): Promise<void> {
     `- Commit: ${sha}, ${new Date().toISOString().slice(0, 10)}`,
     '',
     ...sections,
+    // Earlier runs, kept by hand, so a change can be compared with what came before.
+    ...(existsSync(join(__dirname, 'history.md')) ? ['', readFileSync(join(__dirname, 'history.md'), 'utf8').trimEnd()] : []),
   ].join('\n');
   writeFileSync(join(__dirname, '..', 'docs', 'benchmarks.md'), `${doc}\n`);
   process.stdout.write('bench: wrote docs/benchmarks.md\n');
