@@ -1,4 +1,5 @@
 import { useEffect, useRef, type ReactNode } from 'react';
+import { Button } from './button';
 
 /**
  * A modal built on <dialog>: the browser gives it focus trapping, Escape to close and an inert page
@@ -53,5 +54,17 @@ export function Dialog({ open, onClose, onDismiss = onClose, title, children, fo
         </div>
       )}
     </dialog>
+  );
+}
+
+/** The usual footer of a dialog holding a form: Cancel, and the button that submits form `formId`. */
+export function FormDialogFooter({ formId, submitLabel, busy, onCancel }: { formId: string; submitLabel: ReactNode; busy: boolean; onCancel: () => void }) {
+  return (
+    <>
+      <Button onClick={onCancel}>Cancel</Button>
+      <Button variant="primary" type="submit" form={formId} busy={busy}>
+        {submitLabel}
+      </Button>
+    </>
   );
 }

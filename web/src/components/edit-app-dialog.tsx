@@ -6,8 +6,7 @@ import { membersQuery } from '../lib/api/operations/identity';
 import { queryKeys } from '../lib/api/query-keys';
 import { appChanges } from '../lib/app-changes';
 import { blamesField, fieldErrorFor } from '../lib/field-errors';
-import { Button } from './button';
-import { Dialog } from './dialog';
+import { Dialog, FormDialogFooter } from './dialog';
 import { ErrorNotice } from './feedback';
 import { Field, SelectInput, TextInput } from './form';
 
@@ -49,14 +48,7 @@ export function EditAppDialog({ app, onClose }: { app: App; onClose: () => void 
       onClose={onClose}
       title={`Edit ${app.name}`}
       wide
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button variant="primary" type="submit" form="edit-app" busy={update.isPending}>
-            Save changes
-          </Button>
-        </>
-      }
+      footer={<FormDialogFooter formId="edit-app" submitLabel="Save changes" busy={update.isPending} onCancel={onClose} />}
     >
       <form id="edit-app" onSubmit={submit} className="grid grid-cols-1 gap-4 sm:grid-cols-2" noValidate>
         {update.error && !blamesField(update.error, FIELDS) && (

@@ -5,8 +5,7 @@ import { startRunMutation } from '../lib/api/operations/workflows';
 import { queryKeys } from '../lib/api/query-keys';
 import { parseJsonText } from '../lib/step-errors';
 import { fieldErrorFor } from '../lib/field-errors';
-import { Button } from './button';
-import { Dialog } from './dialog';
+import { Dialog, FormDialogFooter } from './dialog';
 import { ErrorNotice } from './feedback';
 import { Field, TextArea, TextInput } from './form';
 
@@ -53,14 +52,7 @@ export function StartRunDialog({ workflow, versions, open, onClose }: { workflow
       onClose={onClose}
       title={`Start a run of ${workflow.name}`}
       wide
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button variant="primary" type="submit" form="start-run" busy={start.isPending}>
-            Start run
-          </Button>
-        </>
-      }
+      footer={<FormDialogFooter formId="start-run" submitLabel="Start run" busy={start.isPending} onCancel={onClose} />}
     >
       <form id="start-run" onSubmit={submit} className="space-y-4">
         {start.error && !fieldErrorFor(start.error, 'input') && <ErrorNotice error={start.error} title="The run was not started" />}

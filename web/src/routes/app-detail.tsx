@@ -3,7 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { Button } from '../components/button';
 import { Card, Details, Stat } from '../components/card';
 import { ConfirmDialog } from '../components/confirm-dialog';
-import { Dialog } from '../components/dialog';
+import { Dialog, FormDialogFooter } from '../components/dialog';
 import { EditAppDialog } from '../components/edit-app-dialog';
 import { EmptyState, ErrorNotice, LoadingBlock } from '../components/feedback';
 import { Field, TextArea, TextInput } from '../components/form';
@@ -61,14 +61,7 @@ function PublishConfigDialog({ appId, current, onClose }: { appId: string; curre
       onClose={onClose}
       title="Publish a new config version"
       wide
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button variant="primary" type="submit" form="publish-config" busy={publish.isPending}>
-            Publish and make current
-          </Button>
-        </>
-      }
+      footer={<FormDialogFooter formId="publish-config" submitLabel="Publish and make current" busy={publish.isPending} onCancel={onClose} />}
     >
       <form id="publish-config" onSubmit={submit} className="space-y-4">
         {publish.error && !violations && <ErrorNotice error={publish.error} title="The config was refused" />}
@@ -107,14 +100,7 @@ function RollbackDialog({ appId, version, onClose }: { appId: string; version: n
       open
       onClose={onClose}
       title={`Make version ${version} current again?`}
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button variant="primary" type="submit" form="rollback-config" busy={rollback.isPending}>
-            Make v{version} current
-          </Button>
-        </>
-      }
+      footer={<FormDialogFooter formId="rollback-config" submitLabel={`Make v${version} current`} busy={rollback.isPending} onCancel={onClose} />}
     >
       <form
         id="rollback-config"

@@ -2,7 +2,7 @@ import { createRoute, Link, useNavigate } from '@tanstack/react-router';
 import { useState, type FormEvent } from 'react';
 import { Button } from '../components/button';
 import { Card } from '../components/card';
-import { Dialog } from '../components/dialog';
+import { Dialog, FormDialogFooter } from '../components/dialog';
 import { EmptyState, ErrorNotice, LoadingBlock } from '../components/feedback';
 import { Checkbox, Field, TextArea, TextInput } from '../components/form';
 import { PageHeader } from '../components/page-header';
@@ -66,14 +66,7 @@ function CreateAppDialog({ onClose }: { onClose: () => void }) {
       onClose={onClose}
       title="Register an app"
       wide
-      footer={
-        <>
-          <Button onClick={onClose}>Cancel</Button>
-          <Button variant="primary" type="submit" form="create-app" busy={create.isPending}>
-            Register app
-          </Button>
-        </>
-      }
+      footer={<FormDialogFooter formId="create-app" submitLabel="Register app" busy={create.isPending} onCancel={onClose} />}
     >
       <form id="create-app" onSubmit={submit} className="grid grid-cols-1 gap-4 sm:grid-cols-2">
         {create.error && !['name', 'slug', 'description', 'tags', 'healthCheckUrl', 'configSchema'].some((f) => err(f)) && (
