@@ -92,6 +92,20 @@ describe('worker registry', () => {
     });
     await t.service.registry.deregister({ workerId: 'gpu-box' });
   });
+
+  it('shows worker endpoints (infrastructure) to admins and owners only', async () => {
+    await t.service.registry.register({ worker: workerInfo('private-box', '10.0.0.7:50061', {}) });
+    const endpointAs = async (principal: Principal) => {
+      const res = await t.graphql<{ workers: Array<{ id: string; endpoint: string | null }> }>(principal, '{ workers { id endpoint } }');
+      expect(res.errors).toBeUndefined();
+      return res.data?.workers.find((w) => w.id === 'private-box')?.endpoint;
+    };
+    expect(await endpointAs(owner)).toBe('10.0.0.7:50061');
+    expect(await endpointAs(userPrincipal(orgId, 'admin'))).toBe('10.0.0.7:50061');
+    expect(await endpointAs(userPrincipal(orgId, 'operator'))).toBeNull();
+    expect(await endpointAs(userPrincipal(orgId, 'viewer'))).toBeNull();
+    await t.service.registry.deregister({ workerId: 'private-box' });
+  });
 });
 
 describe('a worker that stops heartbeating', () => {

@@ -34,7 +34,7 @@ function WorkerCard({ worker }: { worker: Worker }) {
         <div className="min-w-0">
           <h3 className="truncate font-mono text-sm font-semibold text-slate-900">{worker.id}</h3>
           <p className="truncate text-xs text-slate-500">
-            {worker.endpoint} · pool <strong className="font-medium text-slate-700">{worker.pool}</strong>
+            {worker.endpoint ? `${worker.endpoint} · ` : ''}pool <strong className="font-medium text-slate-700">{worker.pool}</strong>
             {worker.version ? ` · ${worker.version}` : ''}
           </p>
         </div>

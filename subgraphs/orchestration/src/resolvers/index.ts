@@ -1,4 +1,4 @@
-import { badInput, isUuid, type RequestContext, type RunEvent } from '@orchestra/lib';
+import { badInput, isUuid, roleAtLeast, type RequestContext, type RunEvent } from '@orchestra/lib';
 import type { Engine } from '../engine/engine';
 import { cancelRun, capabilitiesKnown, changeWorkflow, createWorkflow, publishWorkflowVersion, replayDeadLetter, retryRun, startRun, type StartRunInput } from '../engine/commands';
 import type { RunStatus } from '../domain/states';
@@ -204,6 +204,7 @@ export const resolvers = {
   },
 
   Worker: {
+    endpoint: (w: WorkerRow, _: unknown, ctx: Ctx) => (ctx.principal.kind === 'user' && roleAtLeast(ctx.principal.role, 'admin') ? w.endpoint : null),
     labels: (w: WorkerRow) => labelsOf(w.labels),
     running: (w: WorkerRow) => w.running ?? 0,
   },

@@ -402,7 +402,7 @@ export type WorkersQueryVariables = Exact<{
 }>;
 
 
-export type WorkersQuery = { workers: Array<{ id: string, endpoint: string, pool: string, capabilities: Array<string>, slotsTotal: number, slotsFree: number, running: number, version: string | null, status: WorkerStatus, registeredAt: string, lastHeartbeatAt: string, leaseExpiresAt: string, labels: Array<{ key: string, value: string }>, resources: { cpuCount: number, cpuLoad: number, memoryTotalBytes: number, memoryUsedBytes: number, gpus: Array<{ index: number, model: string, memoryTotalBytes: number, memoryUsedBytes: number, utilizationPercent: number }> } | null }> };
+export type WorkersQuery = { workers: Array<{ id: string, endpoint: string | null, pool: string, capabilities: Array<string>, slotsTotal: number, slotsFree: number, running: number, version: string | null, status: WorkerStatus, registeredAt: string, lastHeartbeatAt: string, leaseExpiresAt: string, labels: Array<{ key: string, value: string }>, resources: { cpuCount: number, cpuLoad: number, memoryTotalBytes: number, memoryUsedBytes: number, gpus: Array<{ index: number, model: string, memoryTotalBytes: number, memoryUsedBytes: number, utilizationPercent: number }> } | null }> };
 
 export type AuthPayloadFieldsFragment = { accessToken: string, accessTokenExpiresAt: string, refreshToken: string, refreshTokenExpiresAt: string, role: Role, user: { id: string, email: string, name: string }, organization: { id: string, name: string } };
 
