@@ -5,6 +5,7 @@ import { Button } from '../components/button';
 import { ErrorNotice, Notice } from '../components/feedback';
 import { Field, TextInput } from '../components/form';
 import { useServices } from '../hooks/services';
+import { useAuthRequest } from '../hooks/use-auth-request';
 import { useSessionState } from '../hooks/use-session';
 import { acceptInvitationMutation } from '../lib/api/operations/identity';
 import { blamesField, fieldErrorFor } from '../lib/field-errors';
@@ -12,31 +13,21 @@ import { PASSWORD_RULES } from '../lib/validation';
 import { rootRoute } from './root';
 
 function AcceptInvitationPage() {
-  const { api, session } = useServices();
+  const { api } = useServices();
   const state = useSessionState();
   const search = acceptInvitationRoute.useSearch();
   const navigate = useNavigate();
   const [token, setToken] = useState(search.token ?? '');
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAuthRequest();
   // The link an admin hands over carries the token: then there is nothing to paste (unless it is refused).
   const fromLink = Boolean(search.token) && !fieldErrorFor(error, 'token');
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      const { acceptInvitation } = await api.request(acceptInvitationMutation, { input: { token: token.trim(), password, ...(name.trim() ? { name: name.trim() } : {}) } }, { authenticated: false });
-      session.adopt(acceptInvitation);
-      await navigate({ to: '/', replace: true });
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    const input = { token: token.trim(), password, ...(name.trim() ? { name: name.trim() } : {}) };
+    if (await run(async () => (await api.request(acceptInvitationMutation, { input }, { authenticated: false })).acceptInvitation)) await navigate({ to: '/', replace: true });
   };
 
   return (

@@ -6,6 +6,7 @@ import { ErrorNotice, Notice } from '../components/feedback';
 import { Field, TextInput } from '../components/form';
 import { Redirect } from '../components/redirect';
 import { useServices } from '../hooks/services';
+import { useAuthRequest } from '../hooks/use-auth-request';
 import { useSessionState } from '../hooks/use-session';
 import { loginMutation } from '../lib/api/operations/identity';
 import { hasProblems, signInProblems, type FieldProblems } from '../lib/validation';
@@ -19,14 +20,13 @@ export interface SignInSearch {
 export const safeRedirect = (target: string | undefined): string => (target && target.startsWith('/') && !target.startsWith('//') ? target : '/');
 
 function SignInPage() {
-  const { api, session } = useServices();
+  const { api } = useServices();
   const state = useSessionState();
   const search = signInRoute.useSearch();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<unknown>();
+  const { busy, error, setError, run } = useAuthRequest();
   const [problems, setProblems] = useState<FieldProblems<'email' | 'password'>>({});
-  const [busy, setBusy] = useState(false);
   useEffect(() => {
     document.title = 'Sign in · Orchestra';
   }, []);
@@ -40,15 +40,8 @@ function SignInPage() {
     const found = signInProblems({ email, password });
     setProblems(found);
     if (hasProblems(found)) return;
-    setBusy(true);
-    try {
-      const { login } = await api.request(loginMutation, { input: { email: email.trim(), password } }, { authenticated: false });
-      session.adopt(login);
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    // Signed in, the page redirects (above) once the session says so.
+    await run(async () => (await api.request(loginMutation, { input: { email: email.trim(), password } }, { authenticated: false })).login);
   };
 
   return (

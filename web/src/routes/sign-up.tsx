@@ -6,6 +6,7 @@ import { ErrorNotice } from '../components/feedback';
 import { Field, TextInput } from '../components/form';
 import { Redirect } from '../components/redirect';
 import { useServices } from '../hooks/services';
+import { useAuthRequest } from '../hooks/use-auth-request';
 import { useSessionState } from '../hooks/use-session';
 import { signUpMutation } from '../lib/api/operations/identity';
 import { blamesField, fieldErrorFor } from '../lib/field-errors';
@@ -13,29 +14,18 @@ import { PASSWORD_RULES } from '../lib/validation';
 import { rootRoute } from './root';
 
 function SignUpPage() {
-  const { api, session } = useServices();
+  const { api } = useServices();
   const state = useSessionState();
   const navigate = useNavigate();
   const [form, setForm] = useState({ name: '', email: '', password: '', organizationName: '' });
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAuthRequest();
   if (state.status === 'signedIn') return <Redirect to="/" />;
   const set = (key: keyof typeof form) => (event: { target: { value: string } }) => setForm((f) => ({ ...f, [key]: event.target.value }));
   const fieldError = (name: string) => fieldErrorFor(error, name);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      const { signUp } = await api.request(signUpMutation, { input: form }, { authenticated: false });
-      session.adopt(signUp);
-      await navigate({ to: '/', replace: true });
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    if (await run(async () => (await api.request(signUpMutation, { input: form }, { authenticated: false })).signUp)) await navigate({ to: '/', replace: true });
   };
 
   return (
