@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { newId } from '@orchestra/lib';
 import { checkChain } from './check';
 import { eventHash, type ChainedEvent } from './hash';
@@ -248,6 +250,8 @@ describe('chain heads witnessed outside the database', () => {
     await expect(audit.handle.witnessHeads()).resolves.toBe(1);
     const witnessed = await audit.handle.witness.read(orgId);
     expect(witnessed.heads.map((h) => h.seq)).toEqual([2, 3]);
+    // Each chain has a folder of its own in the witness directory (verifying one reads only it).
+    expect(readdirSync(join(audit.witnessDir, orgId))).toEqual([expect.stringMatching(/^witness-.+\.jsonl$/)]);
     const { rows } = await audit.pool.query('SELECT last_hash FROM audit_chains WHERE chain = $1', [orgId]);
     expect(witnessed.heads.at(-1)!.hash).toBe(rows[0].last_hash);
     await audit.restart();
