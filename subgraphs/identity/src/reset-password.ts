@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { AppError, newRequestId, recordAudit, servicePrincipal, withSystemTransaction, type Logger, type Pool, type TokenRevocations } from '@orchestra/lib';
 import { normalizeEmail } from './auth/email';
 import { checkPasswordStrength, type PasswordHasher } from './auth/passwords';
-import { endAllSessions } from './auth/sessions';
+import { replacePassword } from './auth/sign-in';
 import { SERVICE } from './deps';
 import { listMembershipsOfUser } from './store/memberships';
-import { bumpTokenVersion, findUserCredentialsByEmail, updatePasswordHash } from './store/users';
+import { findUserCredentialsByEmail } from './store/users';
 
 export interface PasswordReset {
   userId: string;
@@ -38,22 +38,20 @@ export async function resetPassword(deps: {
   checkPasswordStrength(password, { minLength: deps.minLength }, user, 'NEW_PASSWORD');
   const hash = await deps.hasher.hash(password);
   const requestId = newRequestId();
-  const { ended, tokenVersion } = await withSystemTransaction(deps.pool, async (tx) => {
-    await updatePasswordHash(tx, user.id, hash);
-    const endedSessions = await endAllSessions(tx, user.id, 'PASSWORD_CHANGED');
-    const version = await bumpTokenVersion(tx, user.id);
+  const { sessionsEnded, tokenVersion } = await withSystemTransaction(deps.pool, async (tx) => {
+    const replaced = await replacePassword(tx, user.id, hash);
     for (const membership of await listMembershipsOfUser(tx, user.id)) {
       await recordAudit(tx, SERVICE, servicePrincipal(SERVICE, requestId, membership.orgId), {
         action: 'user.reset_password',
         targetType: 'User',
         targetId: user.id,
         orgId: membership.orgId,
-        diff: { email, sessionsEnded: endedSessions.length, by: 'operator (reset-password command)' },
+        diff: { email, sessionsEnded: replaced.sessionsEnded, by: 'operator (reset-password command)' },
       });
     }
-    return { ended: endedSessions, tokenVersion: version };
+    return replaced;
   });
   await deps.revocations.setTokenVersion(user.id, tokenVersion);
-  deps.log.info('password reset by an operator', { userId: user.id, sessionsEnded: ended.length, requestId });
-  return { userId: user.id, email, generatedPassword, sessionsEnded: ended.length };
+  deps.log.info('password reset by an operator', { userId: user.id, sessionsEnded, requestId });
+  return { userId: user.id, email, generatedPassword, sessionsEnded };
 }

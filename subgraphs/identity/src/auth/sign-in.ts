@@ -1,7 +1,7 @@
 import { AppError, recordAudit, traceIdOf, withAuditFailureScope, type PoolClient, type Principal } from '@orchestra/lib';
 import { actingUser, inSystem, signedInUser, SERVICE, type IdentityDeps } from '../deps';
 import { listMembershipsOfUser } from '../store/memberships';
-import { findTokenVersion, findUserCredentialsByEmail, findUserCredentialsById, bumpTokenVersion, updatePasswordHash, type UserCredentialsRow } from '../store/users';
+import { findUserCredentialsByEmail, findUserCredentialsById, bumpTokenVersion, updatePasswordHash, type UserCredentialsRow } from '../store/users';
 import { requireId } from '../validation';
 import { normalizeEmail } from './email';
 import { checkPasswordStrength } from './passwords';
@@ -101,6 +101,17 @@ export async function login(deps: IdentityDeps, principal: Principal, input: Log
   return payload;
 }
 
+/**
+ * Sets a new password hash in `tx`, ends every session of the user and raises their token version
+ * (a stolen session must not survive a password change); the caller publishes the version to the
+ * revocations once the transaction commits.
+ */
+export async function replacePassword(tx: PoolClient, userId: string, passwordHash: string): Promise<{ sessionsEnded: number; tokenVersion: number }> {
+  await updatePasswordHash(tx, userId, passwordHash);
+  const ended = await endAllSessions(tx, userId, 'PASSWORD_CHANGED');
+  return { sessionsEnded: ended.length, tokenVersion: await bumpTokenVersion(tx, userId) };
+}
+
 export interface ChangePasswordInput {
   currentPassword: string;
   newPassword: string;
@@ -125,18 +136,16 @@ export async function changePassword(deps: IdentityDeps, principal: Principal, i
     throw new AppError('BAD_USER_INPUT', 'new password must differ from the current one', { field: 'newPassword', reason: 'PASSWORD_UNCHANGED' });
   }
   const hash = await deps.hasher.hash(input.newPassword);
-  const payload = await inSystem(deps, async (tx: PoolClient) => {
+  const { payload, tokenVersion } = await inSystem(deps, async (tx: PoolClient) => {
     const memberships = await listMembershipsOfUser(tx, userId);
     const current = memberships.find((m) => m.orgId === orgId);
     if (!current) throw new AppError('FORBIDDEN', 'you are no longer a member of this organization', { reason: 'NOT_A_MEMBER' });
-    await updatePasswordHash(tx, userId, hash);
-    const ended = await endAllSessions(tx, userId, 'PASSWORD_CHANGED');
-    const tokenVersion = await bumpTokenVersion(tx, userId);
-    const result = await startSession(deps, tx, principal, { user, organization: current.organization, role: current.role, tokenVersion });
-    await recordAudit(tx, SERVICE, principal, { action: 'user.change_password', targetType: 'User', targetId: userId, diff: { sessionsEnded: ended.length } });
-    return result;
+    const replaced = await replacePassword(tx, userId, hash);
+    const result = await startSession(deps, tx, principal, { user, organization: current.organization, role: current.role, tokenVersion: replaced.tokenVersion });
+    await recordAudit(tx, SERVICE, principal, { action: 'user.change_password', targetType: 'User', targetId: userId, diff: { sessionsEnded: replaced.sessionsEnded } });
+    return { payload: result, tokenVersion: replaced.tokenVersion };
   });
-  await deps.revocations.setTokenVersion(userId, (await findTokenVersion(deps.pool, userId)) ?? 0);
+  await deps.revocations.setTokenVersion(userId, tokenVersion);
   await deps.loginFailures.account.reset(user.email);
   return payload;
 }
