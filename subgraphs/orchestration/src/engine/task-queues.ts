@@ -4,12 +4,13 @@ import { markEnqueued } from '../store/outbox';
 import { createCoalescer } from './coalescer';
 import type { EnqueueRequest } from './effects';
 
-/** What a queued job carries: the attempt (its jobId too) and where it belongs. */
+/** What a queued job carries: the attempt (its jobId too) and where it belongs, its pool included. */
 export interface AttemptJob {
   attemptId: string;
   taskId: string;
   runId: string;
   orgId: string;
+  pool: string;
 }
 
 export const queueNameOf = (pool: string): string => `tasks-${pool}`;
@@ -66,7 +67,7 @@ export function createTaskQueues({ connection, prefix, pool: db, log, metrics }:
         await queueOf(pool).addBulk(
           group.map((e) => ({
             name: 'attempt',
-            data: { attemptId: e.attemptId, taskId: e.taskId, runId: e.runId, orgId: e.orgId },
+            data: { attemptId: e.attemptId, taskId: e.taskId, runId: e.runId, orgId: e.orgId, pool: e.pool },
             opts: { jobId: e.attemptId, delay: Math.max(0, e.availableAt.getTime() - now) },
           })),
         );

@@ -8,7 +8,7 @@ import { TENANT_ROLE } from '../engine/engine';
 import { applySuccesses, type TransitionContext } from '../engine/transitions';
 import { migrationsDir } from '../schema';
 import { endAttempts } from './attempts';
-import { lockRuns, startAttemptsOnFreeSlots, tasksByIds, type SlotNeeds } from './dispatch';
+import { lockFreeSlots, lockRuns, startAttemptsOnSlots, tasksByIds, type SlotNeeds } from './dispatch';
 import { appendRunEvents, listRunEvents } from './events';
 import { insertRunStart } from './runs';
 import { syncWorkerSlots, upsertWorker } from './workers';
@@ -77,6 +77,14 @@ async function startRunOf(stepsInput: Array<{ id: string; dependsOn?: string[] }
     runId,
     tasks: new Map(tasks.map(({ id, step }) => [step.id, { taskId: id, ...(attempts.find((a) => a.taskId === id) ? { attemptId: attempts.find((a) => a.taskId === id)!.id } : {}) }])),
   };
+}
+
+/** Starts attempts on the free slots it locks, the i-th attempt on the i-th slot (what the default placement does); resolves to attempt id → worker id. */
+async function startAttemptsOnFreeSlots(tx: PoolClient, slotNeeds: SlotNeeds, attempts: Array<{ runId: string; attemptId: string; taskId: string; input: unknown }>, dispatcherId: string) {
+  const slots = await lockFreeSlots(tx, slotNeeds, attempts.length);
+  const placed = attempts.flatMap((a, i) => (slots[i] ? [{ ...a, workerId: slots[i].workerId, slot: slots[i].slot }] : []));
+  await startAttemptsOnSlots(tx, placed, dispatcherId);
+  return { workers: new Map(placed.map((p) => [p.attemptId, { id: p.workerId }])) };
 }
 
 /** Claims one attempt in a transaction of its own, which stays open until `release` resolves. */

@@ -53,59 +53,70 @@ export interface SlotNeeds {
   avoidEndpoints: readonly string[];
 }
 
-export interface AttemptToStart {
+/** A free slot of a live worker that can run attempts of some needs, locked by this transaction. */
+export interface SlotCandidate {
+  workerId: string;
+  slot: number;
+  worker: WorkerRow;
+}
+
+/**
+ * Free slots of live workers that can run attempts with these needs (pool, capability, every
+ * label, not passed over), at most `limit`, in random order (which spreads the load in proportion
+ * to each worker's free slots), locked until the transaction ends. Free slots locked by concurrent
+ * claims are skipped (SKIP LOCKED), so claims never queue behind each other. Slots beyond what a
+ * worker offers now (it registered again with fewer) are never candidates.
+ */
+export async function lockFreeSlots(db: Queryable, needs: SlotNeeds, limit: number): Promise<SlotCandidate[]> {
+  if (limit <= 0) return [];
+  const { rows } = await db.query<{ worker_id: string; slot: number; worker: Record<string, unknown> }>(
+    prepared(
+      'lockFreeSlots',
+      `SELECT s.worker_id, s.slot, to_jsonb(w) AS worker
+         FROM worker_slots s JOIN workers w ON w.id = s.worker_id
+        WHERE s.attempt_id IS NULL AND s.slot < w.slots_total
+          AND w.status = 'ONLINE' AND w.lease_expires_at > now() AND w.pool = $1 AND $2 = ANY(w.capabilities)
+          AND w.labels @> $3::jsonb AND NOT (w.id = ANY($4::text[])) AND NOT (w.endpoint = ANY($5::text[]))
+        ORDER BY random()
+        LIMIT $6
+          FOR UPDATE OF s SKIP LOCKED`,
+      [needs.pool, needs.capability, JSON.stringify(needs.labels), needs.avoidWorkerIds, needs.avoidEndpoints, limit],
+    ),
+  );
+  return rows.map((r) => ({ workerId: r.worker_id, slot: r.slot, worker: rowFromJson<WorkerRow>(r.worker) }));
+}
+
+/** An attempt to start on a slot this transaction locked (lockFreeSlots). */
+export interface AttemptOnSlot {
   runId: string;
   attemptId: string;
   taskId: string;
   /** The task's input with its templates resolved. */
   input: unknown;
-}
-
-export interface AttemptsStarted {
-  /** The worker each started attempt runs on. */
-  workers: Map<string, WorkerRow>;
-  /** Attempts that were still waiting (those not started found no free slot). */
-  waiting: Set<string>;
-  /** Runs that were QUEUED and are RUNNING now. */
-  startedRuns: RunRow[];
+  workerId: string;
+  slot: number;
 }
 
 /**
- * Starts attempts with the same needs on free slots, in one statement: takes a free slot of a live
- * worker that can run them (pool, capability, every label) for as many of them as it finds, and
- * moves each attempt QUEUED → RUNNING on its slot's worker, its task QUEUED → RUNNING with its
- * resolved input, the attempt out of the queue outbox, and the run QUEUED → RUNNING if it was.
- * Free slots locked by concurrent claims are skipped (SKIP LOCKED), so claims never queue behind
- * each other; a worker never has more RUNNING attempts than slot rows. Free slots are taken at
- * random, which spreads the load in proportion to each worker's free slots. Only attempts still
- * waiting (QUEUED, their task's current one) take a slot.
+ * Starts attempts on the slots they were placed on, in one statement: each slot takes its attempt,
+ * the attempt moves QUEUED → RUNNING on the slot's worker, its task QUEUED → RUNNING with its
+ * resolved input, the attempt leaves the queue outbox, and its run moves QUEUED → RUNNING if it
+ * was. Resolves to the runs that started. Only attempts still waiting (QUEUED, their task's
+ * current one) may be given: the claim read them under their runs' locks; anything else throws,
+ * which rolls the slots back.
  */
-export async function startAttemptsOnFreeSlots(db: Queryable, needs: SlotNeeds, attempts: readonly AttemptToStart[], dispatcherId: string): Promise<AttemptsStarted> {
-  const { rows } = await db.query<{ started: Array<{ attemptId: string; worker: Record<string, unknown> }>; waiting: string[]; started_runs: Array<Record<string, unknown>>; counts: number[] }>(
+export async function startAttemptsOnSlots(db: Queryable, placed: readonly AttemptOnSlot[], dispatcherId: string): Promise<RunRow[]> {
+  if (placed.length === 0) return [];
+  const { rows } = await db.query<{ started_runs: Array<Record<string, unknown>>; counts: number[] }>(
     prepared(
-      'startAttemptsOnFreeSlots',
-      `WITH req AS (
-         SELECT r.*, row_number() OVER () AS n
-           FROM jsonb_to_recordset($1::jsonb) AS r(run_id uuid, attempt_id uuid, task_id uuid, input text)
-           JOIN task_attempts a ON a.id = r.attempt_id AND a.status = 'QUEUED'
-           JOIN tasks t ON t.id = r.task_id AND t.current_attempt_id = r.attempt_id AND t.status = 'QUEUED'
-       ), free AS (
-         SELECT f.worker_id, f.slot, row_number() OVER () AS n
-           FROM (SELECT s.worker_id, s.slot
-                   FROM worker_slots s JOIN workers w ON w.id = s.worker_id
-                  WHERE s.attempt_id IS NULL AND s.slot < w.slots_total
-                    AND w.status = 'ONLINE' AND w.lease_expires_at > now() AND w.pool = $2 AND $3 = ANY(w.capabilities)
-                    AND w.labels @> $4::jsonb AND NOT (w.id = ANY($5::text[])) AND NOT (w.endpoint = ANY($6::text[]))
-                  ORDER BY random()
-                  LIMIT (SELECT count(*) FROM req)
-                    FOR UPDATE OF s SKIP LOCKED) AS f
-       ), pairs AS (
-         SELECT req.run_id, req.attempt_id, req.task_id, req.input, free.worker_id, free.slot FROM req JOIN free USING (n)
+      'startAttemptsOnSlots',
+      `WITH pairs AS (
+         SELECT p.* FROM jsonb_to_recordset($1::jsonb) AS p(run_id uuid, attempt_id uuid, task_id uuid, input text, worker_id text, slot int)
        ), taken AS (
-         UPDATE worker_slots s SET attempt_id = p.attempt_id FROM pairs p WHERE s.worker_id = p.worker_id AND s.slot = p.slot
+         UPDATE worker_slots s SET attempt_id = p.attempt_id FROM pairs p WHERE s.worker_id = p.worker_id AND s.slot = p.slot AND s.attempt_id IS NULL
          RETURNING s.attempt_id
        ), attempt AS (
-         UPDATE task_attempts a SET status = 'RUNNING', worker_id = p.worker_id, dispatcher_id = $7, started_at = now()
+         UPDATE task_attempts a SET status = 'RUNNING', worker_id = p.worker_id, dispatcher_id = $2, started_at = now()
            FROM pairs p WHERE a.id = p.attempt_id AND a.status = 'QUEUED'
          RETURNING a.id
        ), task AS (
@@ -119,31 +130,16 @@ export async function startAttemptsOnFreeSlots(db: Queryable, needs: SlotNeeds, 
           WHERE r.id IN (SELECT run_id FROM pairs) AND r.status = 'QUEUED'
          RETURNING to_jsonb(r) AS run
        )
-       SELECT (SELECT coalesce(jsonb_agg(jsonb_build_object('attemptId', p.attempt_id, 'worker', to_jsonb(w))), '[]'::jsonb)
-                 FROM pairs p JOIN workers w ON w.id = p.worker_id) AS started,
-              ARRAY(SELECT attempt_id::text FROM req) AS waiting,
-              (SELECT coalesce(jsonb_agg(run), '[]'::jsonb) FROM started_runs) AS started_runs,
+       SELECT (SELECT coalesce(jsonb_agg(run), '[]'::jsonb) FROM started_runs) AS started_runs,
               ARRAY[(SELECT count(*) FROM pairs), (SELECT count(*) FROM taken), (SELECT count(*) FROM attempt), (SELECT count(*) FROM task)]::int[] AS counts`,
-      [
-        JSON.stringify(attempts.map((a) => ({ run_id: a.runId, attempt_id: a.attemptId, task_id: a.taskId, input: JSON.stringify(a.input ?? null) }))),
-        needs.pool,
-        needs.capability,
-        JSON.stringify(needs.labels),
-        needs.avoidWorkerIds,
-        needs.avoidEndpoints,
-        dispatcherId,
-      ],
+      [JSON.stringify(placed.map((a) => ({ run_id: a.runId, attempt_id: a.attemptId, task_id: a.taskId, input: JSON.stringify(a.input ?? null), worker_id: a.workerId, slot: a.slot }))), dispatcherId],
     ),
   );
-  const row = rows[0] as { started: Array<{ attemptId: string; worker: Record<string, unknown> }>; waiting: string[]; started_runs: Array<Record<string, unknown>>; counts: number[] };
+  const row = rows[0] as { started_runs: Array<Record<string, unknown>>; counts: number[] };
   const [paired, taken, attemptsStarted, tasksStarted] = row.counts;
   if (taken !== paired || attemptsStarted !== paired || tasksStarted !== paired) {
-    // Only waiting attempts are paired with a slot, under their runs' locks: this cannot happen, and throwing rolls the slots back.
-    throw new Error(`started ${attemptsStarted} attempts and ${tasksStarted} tasks on ${taken} slots for ${paired} claims`);
+    // Only waiting attempts are placed, on slots this transaction locked free, under their runs' locks: this cannot happen.
+    throw new Error(`started ${attemptsStarted} attempts and ${tasksStarted} tasks on ${taken} slots for ${paired} placements`);
   }
-  return {
-    workers: new Map(row.started.map((s) => [s.attemptId, rowFromJson<WorkerRow>(s.worker)])),
-    waiting: new Set(row.waiting),
-    startedRuns: row.started_runs.map((r) => rowFromJson<RunRow>(r)),
-  };
+  return row.started_runs.map((r) => rowFromJson<RunRow>(r));
 }

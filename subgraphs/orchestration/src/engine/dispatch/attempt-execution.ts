@@ -1,0 +1,114 @@
+import { endSpan, SpanKind, startSpan, traceIdOf, type Logger } from '@orchestra/lib';
+import type { automationV1 } from '@orchestra/proto';
+import { lockRun } from '../../store/runs';
+import type { Engine } from '../engine';
+import type { Claim } from './claim-policy';
+import { createEventBuffer, logEvent, progressEvent, recordAttemptEvents, type AttemptRef } from './event-buffer';
+import { attemptOutcomeOf, consume, unreachableOutcome, type CallOutcome, type MappedOutcome } from './execute-call';
+import type { AttemptResult, ResultApplied } from './results';
+import type { SlotWaits } from './slot-waits';
+
+/**
+ * Runs one claimed attempt: its span and log lines, the Execute call through the endpoint's
+ * circuit breaker (execute-call.ts), its streamed events buffered (event-buffer.ts), its outcome
+ * applied (results.ts), and its slot handed on (slot-waits.ts).
+ */
+export interface AttemptExecutorOptions {
+  engine: Engine;
+  log: Logger;
+  applyResult: (result: AttemptResult) => Promise<ResultApplied>;
+  slots: SlotWaits;
+}
+
+export function createAttemptExecutor({ engine, log, applyResult, slots }: AttemptExecutorOptions): (claim: Extract<Claim, { kind: 'claimed' }>) => Promise<void> {
+  const { config, cancellations, workerClients, metrics } = engine;
+  const executions = metrics.histogram('task_attempt_duration_seconds', 'Execute calls from claim to result, by outcome', ['outcome'], [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800]);
+
+  return async function execute({ run, task, attempt, worker, input }) {
+    // The attempt's span, under the request that started the run; the worker's span nests under it.
+    const traced = startSpan(`execute ${task.capability}`, run.traceparent ?? undefined, SpanKind.CLIENT, {
+      'orchestra.run_id': run.id,
+      'orchestra.task_id': task.id,
+      'orchestra.step_id': task.stepId,
+      'orchestra.attempt_id': attempt.id,
+      'orchestra.attempt': attempt.attempt,
+      'orchestra.worker_id': worker.id,
+    });
+    const callLog = log.child({ runId: run.id, orgId: run.orgId, traceId: traceIdOf(traced.traceparent), taskId: task.id, stepId: task.stepId, attemptId: attempt.id, attempt: attempt.attempt, workerId: worker.id, capability: task.capability });
+    // One info line per attempt, when it ends (with the worker and how long it took); the start is
+    // in the run's events (RUNNING on worker X) and at debug here.
+    callLog.debug('task attempt dispatched', { endpoint: worker.endpoint, timeoutMs: task.timeoutMs });
+    const call = cancellations.track(attempt.id);
+    slots.callStarted(task.pool);
+    const ref: AttemptRef = { run, task, attempt };
+    const events = createEventBuffer({
+      flushIntervalMs: config.EVENT_FLUSH_INTERVAL_MS,
+      write: (batch) =>
+        engine.change(null, async (ctx) => {
+          // The run's lock first, like every other change of the run.
+          await lockRun(ctx.tx, run.id);
+          await recordAttemptEvents(ctx, ref, batch);
+        }),
+      onWriteFailure: (error, dropped) => callLog.warn('could not record progress/log events', { err: error, dropped }),
+    });
+    const startedAt = Date.now();
+    const endpoint = workerClients.get(worker.endpoint);
+    const request: automationV1.ExecuteRequest = {
+      taskId: task.id,
+      attemptId: attempt.id,
+      runId: run.id,
+      orgId: run.orgId,
+      stepId: task.stepId,
+      capability: task.capability,
+      input,
+      attempt: attempt.attempt - task.attemptsAtReset,
+      timeoutMs: task.timeoutMs,
+      traceparent: traced.traceparent,
+    };
+    const facts = () => ({
+      stepId: task.stepId,
+      timeoutMs: task.timeoutMs,
+      workerId: worker.id,
+      endpoint: worker.endpoint,
+      elapsedMs: Date.now() - startedAt,
+      abortReason: call.reason,
+      retryDelayMs: config.DISPATCH_RETRY_DELAY_MS,
+      leaseTtlMs: config.WORKER_LEASE_TTL_MS,
+    });
+    let mapped: MappedOutcome;
+    try {
+      const ended = (await endpoint.breaker.fire(() =>
+        consume(endpoint.client, request, call, config.INTERNAL_TOKEN, { progress: (p) => events.push(progressEvent(p)), log: (l) => events.push(logEvent(l)) }),
+      )) as CallOutcome;
+      mapped = attemptOutcomeOf(ended, facts());
+    } catch (error) {
+      mapped = unreachableOutcome(error, facts());
+    } finally {
+      cancellations.untrack(attempt.id);
+      slots.callEnded(task.pool);
+    }
+    if (mapped.suspectForMs !== undefined) workerClients.markSuspect(worker.id, mapped.suspectForMs);
+    const { outcome } = mapped;
+    executions.observe({ outcome: mapped.label }, (Date.now() - startedAt) / 1000);
+    endSpan(traced.span, {
+      attributes: { 'orchestra.outcome': outcome?.kind ?? 'stopped' },
+      failure: outcome !== undefined && outcome.kind !== 'succeeded' ? `${outcome.error.code}: ${outcome.error.message}` : undefined,
+    });
+    if (outcome === undefined) {
+      await events.flush();
+      callLog.info('task attempt stopped', { reason: call.reason });
+    } else {
+      const rest = await events.rest();
+      const applied = await applyResult({ runId: run.id, task, attemptId: attempt.id, outcome, record: (ctx) => recordAttemptEvents(ctx, ref, rest) });
+      if (applied.applied) {
+        const fields = { outcome: outcome.kind, durationMs: Date.now() - startedAt, endpoint: worker.endpoint, ...(outcome.kind === 'succeeded' ? {} : { error: outcome.error }) };
+        if (outcome.kind === 'succeeded') callLog.info('task attempt succeeded', fields);
+        else callLog.warn(outcome.kind === 'lost' ? 'task attempt lost' : 'task attempt failed', fields);
+      } else {
+        callLog.info('task attempt result ignored', { outcome: outcome.kind, reason: applied.reason });
+      }
+    }
+    // A slot is free on this worker.
+    slots.slotFreed(task.pool);
+  };
+}

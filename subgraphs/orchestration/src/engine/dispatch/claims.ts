@@ -1,0 +1,211 @@
+import type { Logger } from '@orchestra/lib';
+import { referencedSteps, resolveTemplates, TemplateError } from '../../domain/templates';
+import { endAttempt } from '../../store/attempts';
+import { attemptsWithTasks, lockFreeSlots, lockRuns, startAttemptsOnSlots, succeededStepOutputs, type AttemptOnSlot } from '../../store/dispatch';
+import { isDispatcherAlive } from '../../store/dispatchers';
+import { deleteOutbox } from '../../store/outbox';
+import type { AttemptRow, ErrorInfo, RunRow, TaskRow, WorkerRow } from '../../store/rows';
+import { createBatcher } from '../coalescer';
+import type { Engine } from '../engine';
+import type { AttemptJob } from '../task-queues';
+import { applyAttemptOutcome, failTask, runStatusChanged, type TransitionContext } from '../transitions';
+import { BATCH_MAX, BATCHES_AT_ONCE } from './batching';
+import { admitAttempt, checkPlacement, groupByNeeds, noSlotReason, placeInOrder, redelivery, type Claim, type PlacementPolicy } from './claim-policy';
+
+/**
+ * The claim transaction: queued attempts whose jobs arrive together are claimed in one
+ * transaction (their runs locked in id order, then their rows read), each decided by the claim
+ * policy (claim-policy.ts), and the startable ones placed on free slots and started, one pair of
+ * statements per kind of slot they need. The effects here (a redelivered attempt given up, a
+ * template that does not resolve) are the policy's answers carried out; the rules live in the policy.
+ */
+
+/** A queued attempt that may start now, with its input resolved: it looks for a slot. */
+interface Startable {
+  attempt: AttemptRow;
+  task: TaskRow;
+  input: unknown;
+}
+
+export interface ClaimerOptions {
+  engine: Engine;
+  dispatcherId: string;
+  log: Logger;
+  /** Which free slot each startable attempt takes (default: placeInOrder). */
+  placement?: PlacementPolicy;
+}
+
+/** Claims one queued attempt, batched with the others that arrive while a claim transaction runs. */
+export function createClaimer({ engine, dispatcherId, log, placement = placeInOrder }: ClaimerOptions): (job: AttemptJob) => Promise<Claim> {
+  const { config, cancellations, workerClients } = engine;
+
+  /**
+   * Looks at one queued attempt inside a claim transaction that holds its run's lock (`attempt` and
+   * `task` were read after that lock was taken): decides to drop it or let it wait, or finds it
+   * startable. Resolves also to the run as it is now, and whether other tasks of the run may have
+   * changed (a later claim of the same batch then reads its rows again).
+   */
+  async function examine(ctx: TransitionContext, run: RunRow, attempt: AttemptRow | undefined, task: TaskRow | undefined): Promise<{ claim: Claim | Startable; run: RunRow; changedRun: boolean }> {
+    const decided = (claim: Claim | Startable, changedRun = false) => ({ claim, run, changedRun });
+    const admission = admitAttempt(run, attempt, task, Date.now());
+    switch (admission.kind) {
+      case 'drop':
+      case 'wait':
+        return decided(admission);
+      case 'redelivered': {
+        // Delivered again while RUNNING: the job's previous holder stalled or died.
+        const running = attempt as AttemptRow;
+        const executingHere = cancellations.inFlight().some((c) => c.attemptId === running.id);
+        const next = redelivery(running, { dispatcherId, executingHere });
+        if (next.kind === 'drop') return decided(next);
+        if (next.kind === 'check-holder' && (await isDispatcherAlive(ctx.tx, next.holder, new Date(Date.now() - config.DISPATCHER_LEASE_TTL_MS)))) {
+          return decided({ kind: 'drop', reason: 'another live dispatcher runs it' });
+        }
+        if (task) {
+          const lost = await applyAttemptOutcome(ctx, run, task, running.id, {
+            kind: 'lost',
+            error: { code: 'DISPATCHER_LOST', message: 'the dispatcher that ran it went away', retryable: true },
+            countsAsLost: false,
+          });
+          run = lost.run;
+          ctx.effects.cancel.push({ attemptId: running.id, workerId: running.workerId, reason: 'reassigned: its dispatcher went away' });
+        }
+        return decided({ kind: 'drop', reason: 'its dispatcher went away: a new attempt was queued' }, true);
+      }
+      case 'admit':
+        break;
+    }
+    const admitted = admission;
+    try {
+      const template = admitted.task.inputTemplate ?? {};
+      const steps = await succeededStepOutputs(ctx.tx, run.id, referencedSteps(template));
+      return decided({ attempt: admitted.attempt, task: admitted.task, input: resolveTemplates(template, { input: run.input, steps, run: { id: run.id } }) });
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+      const failure: ErrorInfo = { code: 'TEMPLATE_ERROR', message: `step "${admitted.task.stepId}": ${error.message}`, retryable: false };
+      const failed = await endAttempt(ctx.tx, admitted.attempt.id, ['QUEUED'], 'FAILED', failure);
+      await deleteOutbox(ctx.tx, [admitted.attempt.id]);
+      run = await failTask(ctx, run, admitted.task, failed ?? admitted.attempt, failure);
+      return decided({ kind: 'drop', reason: 'input templates do not resolve' }, true);
+    }
+  }
+
+  /**
+   * Startable attempts of runs that a later claim of the batch changed (failed a task, queued a
+   * new attempt) may no longer be waiting: read again, only those still QUEUED and current stay.
+   */
+  async function stillWaiting(ctx: TransitionContext, startable: readonly Startable[], changedRuns: ReadonlySet<string>): Promise<Set<string>> {
+    const stale = startable.filter((s) => changedRuns.has(s.task.runId));
+    const ok = new Set(startable.filter((s) => !changedRuns.has(s.task.runId)).map((s) => s.attempt.id));
+    if (stale.length === 0) return ok;
+    const rows = await attemptsWithTasks(
+      ctx.tx,
+      stale.map((s) => s.attempt.id),
+    );
+    for (const s of stale) {
+      const row = rows.get(s.attempt.id);
+      if (row?.attempt.status === 'QUEUED' && row.task.status === 'QUEUED' && row.task.currentAttemptId === s.attempt.id) ok.add(s.attempt.id);
+    }
+    return ok;
+  }
+
+  /**
+   * Claims queued attempts in one transaction: their runs locked in id order, then their rows read;
+   * each examined; the startable ones placed on free slots and started, per kind of slot they need.
+   */
+  async function claimAll(ctx: TransitionContext, requests: readonly AttemptJob[]): Promise<Claim[]> {
+    const runs = await lockRuns(
+      ctx.tx,
+      requests.map((r) => r.runId),
+    );
+    const rows = await attemptsWithTasks(
+      ctx.tx,
+      requests.map((r) => r.attemptId),
+    );
+    const changedRuns = new Set<string>();
+    /** Runs changed after a startable attempt of theirs was examined. */
+    const changedAfter = new Set<string>();
+    const startableRuns = new Set<string>();
+    const seen = new Set<string>();
+    const decisions: Array<Claim | Startable> = [];
+    for (const { attemptId, runId } of requests) {
+      const run = runs.get(runId);
+      if (!run) {
+        decisions.push({ kind: 'drop', reason: 'run not found' });
+        continue;
+      }
+      if (seen.has(attemptId)) {
+        decisions.push({ kind: 'drop', reason: 'delivered twice at once' });
+        continue;
+      }
+      seen.add(attemptId);
+      let row = rows.get(attemptId);
+      if (changedRuns.has(runId)) row = (await attemptsWithTasks(ctx.tx, [attemptId])).get(attemptId);
+      const attempt = row?.attempt.runId === runId ? row.attempt : undefined;
+      const examined = await examine(ctx, run, attempt, attempt ? row?.task : undefined);
+      runs.set(runId, examined.run);
+      if (examined.changedRun) {
+        changedRuns.add(runId);
+        if (startableRuns.has(runId)) changedAfter.add(runId);
+      }
+      if (!('kind' in examined.claim)) startableRuns.add(runId);
+      decisions.push(examined.claim);
+    }
+
+    const startable = decisions.filter((d): d is Startable => !('kind' in d));
+    const waitingNow = await stillWaiting(ctx, startable, changedAfter);
+    // Place what can start, grouped by what it needs of a worker, and start it.
+    const workers = new Map<string, WorkerRow>();
+    const startedRuns = new Map<string, RunRow>();
+    for (const { needs, startable: group } of groupByNeeds(
+      startable.filter((s) => waitingNow.has(s.attempt.id)),
+      workerClients.avoided(),
+    )) {
+      const requests = group.map((s) => ({ attemptId: s.attempt.id, task: s.task }));
+      const candidates = await lockFreeSlots(ctx.tx, needs, group.length);
+      const placed = placement(requests, candidates);
+      checkPlacement(requests, candidates, placed);
+      const onSlots: AttemptOnSlot[] = [];
+      for (const s of group) {
+        const slot = placed.get(s.attempt.id);
+        if (!slot) continue;
+        onSlots.push({ runId: s.task.runId, attemptId: s.attempt.id, taskId: s.task.id, input: s.input, workerId: slot.workerId, slot: slot.slot });
+        workers.set(s.attempt.id, slot.worker);
+      }
+      for (const run of await startAttemptsOnSlots(ctx.tx, onSlots, dispatcherId)) startedRuns.set(run.id, run);
+    }
+
+    return decisions.map((d): Claim => {
+      if ('kind' in d) return d;
+      const { attempt, task, input } = d;
+      const worker = workers.get(attempt.id);
+      if (!worker) return waitingNow.has(attempt.id) ? { kind: 'wait', cause: 'no-slot', reason: noSlotReason(task) } : { kind: 'drop', reason: 'task moved on' };
+      let run = runs.get(task.runId) as RunRow;
+      const startedRun = startedRuns.get(run.id);
+      if (startedRun) {
+        run = runStatusChanged(ctx, run, startedRun);
+        startedRuns.delete(run.id);
+        runs.set(run.id, run);
+      }
+      const claimed: AttemptRow = { ...attempt, status: 'RUNNING', workerId: worker.id, dispatcherId, startedAt: new Date() };
+      ctx.effects.event(run, {
+        kind: 'TASK_STATUS',
+        taskId: task.id,
+        stepId: task.stepId,
+        taskStatus: 'RUNNING',
+        attemptId: attempt.id,
+        attempt: claimed.attempt,
+        message: `attempt ${claimed.attempt - task.attemptsAtReset} of ${task.maxAttempts} on worker ${worker.id}`,
+      });
+      return { kind: 'claimed', run, task: { ...task, status: 'RUNNING', input }, attempt: claimed, worker, input };
+    });
+  }
+
+  // Claims that arrive while a claim transaction runs go together into the next one.
+  return createBatcher<AttemptJob, Claim>({
+    apply: (requests) => engine.change(null, (ctx) => claimAll(ctx, requests)),
+    maxBatch: BATCH_MAX,
+    parallel: BATCHES_AT_ONCE,
+    onBatchFailure: (error, size) => log.warn('a batch of claims failed: claiming them one by one', { err: error, size }),
+  });
+}

@@ -1,0 +1,95 @@
+import type { automationV1 } from '@orchestra/proto';
+import type { AttemptRow, RunRow, TaskRow } from '../../store/rows';
+import { updateTaskProgress } from '../../store/tasks';
+import type { TransitionContext } from '../transitions';
+
+/**
+ * The events an Execute call streams (progress, log lines) are buffered per attempt and written in
+ * batches, one transaction each (createEventBuffer); what is still buffered when the call ends goes
+ * into the transaction of its result. recordAttemptEvents turns a batch into run events and the
+ * task's last progress. A new kind of streamed event (token deltas) is a BufferedEvent case, its
+ * converter, and a branch in recordAttemptEvents.
+ */
+
+export type BufferedEvent = { kind: 'TASK_PROGRESS'; progress: number; message: string } | { kind: 'TASK_LOG'; level: string; message: string };
+
+const LOG_LEVELS: Record<number, string> = { 1: 'DEBUG', 2: 'INFO', 3: 'WARN', 4: 'ERROR' };
+
+/** A progress report, its fraction clamped to [0, 1]. */
+export const progressEvent = (p: automationV1.Progress): BufferedEvent => ({ kind: 'TASK_PROGRESS', progress: Math.max(0, Math.min(1, p.fraction)), message: p.message });
+/** A log line, its level named (INFO when unknown). */
+export const logEvent = (l: automationV1.LogLine): BufferedEvent => ({ kind: 'TASK_LOG', level: LOG_LEVELS[l.level] ?? 'INFO', message: l.message });
+
+/** The attempt whose events a buffer holds. */
+export interface AttemptRef {
+  run: RunRow;
+  task: TaskRow;
+  attempt: AttemptRow;
+}
+
+/**
+ * Records a batch of an attempt's events in a transaction that holds its run's lock: one run event
+ * each, and the task's progress set to the last progress report of the batch.
+ */
+export async function recordAttemptEvents(ctx: TransitionContext, { run, task, attempt }: AttemptRef, batch: readonly BufferedEvent[]): Promise<void> {
+  let last: { progress: number; message: string } | undefined;
+  const common = { taskId: task.id, stepId: task.stepId, attemptId: attempt.id, attempt: attempt.attempt };
+  for (const e of batch) {
+    if (e.kind === 'TASK_PROGRESS') {
+      ctx.effects.event(run, { kind: 'TASK_PROGRESS', ...common, progress: e.progress, message: e.message || null });
+      last = e;
+    } else {
+      ctx.effects.event(run, { kind: 'TASK_LOG', ...common, level: e.level, message: e.message });
+    }
+  }
+  if (last) await updateTaskProgress(ctx.tx, task.id, last.progress, last.message || null);
+}
+
+export interface EventBuffer {
+  push(event: BufferedEvent): void;
+  /** Writes what is buffered now; resolves when every batch taken so far is written (or given up). */
+  flush(): Promise<void>;
+  /** Once the call has ended: waits for the batches being written and takes the rest (for the result's transaction). */
+  rest(): Promise<BufferedEvent[]>;
+}
+
+export interface EventBufferOptions {
+  /** Writes one batch (in a transaction of its own). Batches are written one after the other, in order. */
+  write: (batch: BufferedEvent[]) => Promise<void>;
+  /** A batch is written this long after its first event ... */
+  flushIntervalMs: number;
+  /** ... or as soon as this many are buffered. */
+  maxBuffered?: number;
+  /** A batch that could not be written is dropped (the attempt goes on); told here. */
+  onWriteFailure: (error: unknown, dropped: number) => void;
+}
+
+export function createEventBuffer({ write, flushIntervalMs, maxBuffered = 200, onWriteFailure }: EventBufferOptions): EventBuffer {
+  let pending: BufferedEvent[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let chain: Promise<void> = Promise.resolve();
+  const take = (): BufferedEvent[] => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    const batch = pending;
+    pending = [];
+    return batch;
+  };
+  const flush = (): Promise<void> => {
+    const batch = take();
+    if (batch.length > 0) chain = chain.then(() => write(batch)).catch((error: unknown) => onWriteFailure(error, batch.length));
+    return chain;
+  };
+  return {
+    push(event) {
+      pending.push(event);
+      if (pending.length >= maxBuffered) void flush();
+      else timer ??= setTimeout(() => void flush(), flushIntervalMs);
+    },
+    flush,
+    async rest() {
+      await chain;
+      return take();
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import { grpc } from '@orchestra/lib';
+import { attemptOutcomeOf, classifyStreamError, unreachableOutcome, type CallFacts } from './execute-call';
+
+const facts = (over: Partial<CallFacts> = {}): CallFacts => ({
+  stepId: 'fetch',
+  timeoutMs: 5_000,
+  workerId: 'w-1',
+  endpoint: '127.0.0.1:7001',
+  elapsedMs: 42,
+  abortReason: undefined,
+  retryDelayMs: 100,
+  leaseTtlMs: 15_000,
+  ...over,
+});
+const error = (code: grpc.status, details = 'why') => ({ code, details, message: `${code} ${details}` });
+
+describe('classifyStreamError', () => {
+  it('sorts an error that ended the stream before a result', () => {
+    expect(classifyStreamError(error(grpc.status.DEADLINE_EXCEEDED))).toEqual({ kind: 'timeout' });
+    expect(classifyStreamError(error(grpc.status.RESOURCE_EXHAUSTED, 'no free slot'))).toEqual({ kind: 'busy', message: 'no free slot' });
+    for (const code of [grpc.status.UNAVAILABLE, grpc.status.INTERNAL, grpc.status.UNKNOWN, grpc.status.ABORTED, grpc.status.CANCELLED]) {
+      expect(classifyStreamError(error(code, 'gone'))).toEqual({ kind: 'unreachable', message: `${grpc.status[code]}: gone` });
+    }
+    expect(classifyStreamError(error(grpc.status.INVALID_ARGUMENT, 'bad input'))).toEqual({ kind: 'rejected', code: 'INVALID_ARGUMENT', message: 'bad input', retryable: false });
+    expect(classifyStreamError(error(grpc.status.FAILED_PRECONDITION, 'unknown capability'))).toEqual({ kind: 'rejected', code: 'FAILED_PRECONDITION', message: 'unknown capability', retryable: true });
+    expect(classifyStreamError({ code: grpc.status.PERMISSION_DENIED, details: '', message: 'denied' })).toMatchObject({ message: 'denied' });
+  });
+});
+
+describe('attemptOutcomeOf', () => {
+  it('maps a success with the worker’s duration, or ours when it sent none', () => {
+    expect(attemptOutcomeOf({ kind: 'result', result: { durationMs: 7, outcome: { $case: 'success', value: { output: { ok: true } } } } }, facts())).toEqual({
+      label: 'result',
+      outcome: { kind: 'succeeded', output: { ok: true }, durationMs: 7 },
+    });
+    expect(attemptOutcomeOf({ kind: 'result', result: { durationMs: 0, outcome: { $case: 'success', value: { output: undefined } } } }, facts()).outcome).toEqual({
+      kind: 'succeeded',
+      output: null,
+      durationMs: 42,
+    });
+  });
+
+  it('maps the executor’s failure, keeping its code and retryability (EXECUTOR_ERROR when it gave no code), and an empty result', () => {
+    expect(attemptOutcomeOf({ kind: 'result', result: { durationMs: 3, outcome: { $case: 'failure', value: { code: 'HTTP_500', message: 'boom', retryable: false } } } }, facts()).outcome).toEqual({
+      kind: 'failed',
+      error: { code: 'HTTP_500', message: 'boom', retryable: false },
+      durationMs: 3,
+    });
+    expect(attemptOutcomeOf({ kind: 'result', result: { durationMs: 3, outcome: { $case: 'failure', value: { code: '', message: 'x', retryable: true } } } }, facts()).outcome).toMatchObject({ error: { code: 'EXECUTOR_ERROR' } });
+    expect(attemptOutcomeOf({ kind: 'result', result: { durationMs: 3, outcome: undefined } }, facts()).outcome).toMatchObject({ kind: 'failed', error: { code: 'EMPTY_RESULT', retryable: true } });
+  });
+
+  it('maps a deadline to a retryable TIMEOUT naming the step and its limit', () => {
+    expect(attemptOutcomeOf({ kind: 'timeout' }, facts())).toEqual({
+      label: 'timeout',
+      outcome: { kind: 'failed', error: { code: 'TIMEOUT', message: 'step "fetch" timed out after 5000 ms', retryable: true }, durationMs: 42 },
+    });
+  });
+
+  it('maps a worker without a free slot to a lost attempt that does not count, and avoids the worker briefly', () => {
+    expect(attemptOutcomeOf({ kind: 'busy', message: 'all 4 slots busy' }, facts())).toEqual({
+      label: 'busy',
+      outcome: { kind: 'lost', error: { code: 'WORKER_BUSY', message: 'worker w-1 had no free slot: all 4 slots busy', retryable: true }, countsAsLost: false },
+      suspectForMs: 400,
+    });
+  });
+
+  it('maps a refusal to a failure coded by its gRPC status', () => {
+    expect(attemptOutcomeOf({ kind: 'rejected', code: 'INVALID_ARGUMENT', message: 'bad url', retryable: false }, facts()).outcome).toEqual({
+      kind: 'failed',
+      error: { code: 'WORKER_REJECTED_INVALID_ARGUMENT', message: 'worker w-1 refused the task: bad url', retryable: false },
+      durationMs: 42,
+    });
+  });
+
+  it('applies nothing for a call aborted by a cancel, and hands the attempt back when this process shuts down', () => {
+    expect(attemptOutcomeOf({ kind: 'aborted' }, facts({ abortReason: 'cancelled' }))).toEqual({ label: 'aborted', outcome: undefined });
+    expect(attemptOutcomeOf({ kind: 'aborted' }, facts({ abortReason: 'lost' }))).toEqual({ label: 'aborted', outcome: undefined });
+    expect(attemptOutcomeOf({ kind: 'aborted' }, facts({ abortReason: 'shutdown' })).outcome).toEqual({
+      kind: 'lost',
+      error: { code: 'DISPATCHER_STOPPED', message: 'the dispatcher shut down; running it again', retryable: true },
+      countsAsLost: false,
+    });
+  });
+});
+
+describe('unreachableOutcome', () => {
+  it('counts a worker that could not be reached as a lost attempt, and avoids it for a lease', () => {
+    expect(unreachableOutcome(new Error('UNAVAILABLE: connection refused'), facts())).toEqual({
+      label: 'lost',
+      outcome: { kind: 'lost', error: { code: 'WORKER_UNAVAILABLE', message: 'worker w-1 (127.0.0.1:7001): UNAVAILABLE: connection refused', retryable: true }, countsAsLost: true },
+      suspectForMs: 15_000,
+    });
+  });
+  it('does not count an open circuit (no call was made) against the task', () => {
+    const open = Object.assign(new Error('Breaker is open'), { code: 'EOPENBREAKER' });
+    expect(unreachableOutcome(open, facts()).outcome).toMatchObject({ error: { code: 'WORKER_CIRCUIT_OPEN' }, countsAsLost: false });
+  });
+});

@@ -1,0 +1,167 @@
+import { grpc, serverStreamCall } from '@orchestra/lib';
+import type { automationV1 } from '@orchestra/proto';
+import type { AbortReason, InFlightCall } from '../cancellations';
+import type { AttemptOutcome } from '../transitions';
+
+/**
+ * One AutomationService.Execute call (a server stream) and how it ended: `consume` runs the
+ * stream and says how it ended (CallOutcome), `classifyStreamError` sorts a stream error, and
+ * `attemptOutcomeOf` / `unreachableOutcome` map that to the outcome the attempt's transition applies.
+ * The mapping functions are pure (unit-tested); a new way for a call to end (a worker's
+ * RESOURCE_EXHAUSTED with a reason, a crash code) is a case in each.
+ */
+
+/** How an Execute call ended, as seen from this side of the stream. */
+export type CallOutcome =
+  | { kind: 'result'; result: automationV1.TaskResult }
+  | { kind: 'timeout' }
+  | { kind: 'aborted' }
+  | { kind: 'busy'; message: string }
+  | { kind: 'rejected'; code: string; message: string; retryable: boolean };
+
+/** The worker could not be reached or broke off: counts against its circuit breaker. */
+export class WorkerUnreachable extends Error {
+  override readonly name = 'WorkerUnreachable';
+}
+
+/** Stream errors that mean the worker (or the path to it) failed, not the task. */
+const TRANSPORT_CODES: ReadonlySet<grpc.status> = new Set([grpc.status.UNAVAILABLE, grpc.status.INTERNAL, grpc.status.UNKNOWN, grpc.status.ABORTED, grpc.status.CANCELLED]);
+
+/**
+ * Sorts an error that ended the stream before a result: our deadline (`timeout`), the worker out
+ * of slots (`busy`), the worker unreachable (`unreachable`, thrown as WorkerUnreachable), or the
+ * worker refusing the task (`rejected`; retryable unless the input was invalid).
+ */
+export function classifyStreamError(error: Pick<grpc.ServiceError, 'code' | 'details' | 'message'>): Exclude<CallOutcome, { kind: 'result' | 'aborted' }> | { kind: 'unreachable'; message: string } {
+  const message = error.details || error.message;
+  if (error.code === grpc.status.DEADLINE_EXCEEDED) return { kind: 'timeout' };
+  if (error.code === grpc.status.RESOURCE_EXHAUSTED) return { kind: 'busy', message };
+  if (TRANSPORT_CODES.has(error.code)) return { kind: 'unreachable', message: `${grpc.status[error.code]}: ${message}` };
+  return { kind: 'rejected', code: grpc.status[error.code], message, retryable: error.code !== grpc.status.INVALID_ARGUMENT };
+}
+
+/** Where a call's progress and log lines go while it runs. */
+export interface ExecuteListener {
+  progress: (p: automationV1.Progress) => void;
+  log: (l: automationV1.LogLine) => void;
+}
+
+/**
+ * Runs the Execute stream to its end with the step timeout as its deadline and `call`'s signal to
+ * cancel it, and says how it ended; throws WorkerUnreachable for transport failures. A result
+ * that arrived counts even if the stream then broke.
+ */
+export function consume(client: automationV1.AutomationServiceClient, request: automationV1.ExecuteRequest, call: InFlightCall, internalToken: string, onEvent: ExecuteListener): Promise<CallOutcome> {
+  return new Promise<CallOutcome>((resolve, reject) => {
+    let result: automationV1.TaskResult | undefined;
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      fn();
+    };
+    const stream = serverStreamCall(client, client.execute, request, { internalToken }, {
+      deadlineMs: request.timeoutMs,
+      signal: call.controller.signal,
+      requestId: `att_${request.attemptId}`,
+    });
+    stream.on('data', (message: automationV1.ExecuteResponse) => {
+      const event = message.event;
+      if (event?.$case === 'progress') onEvent.progress(event.value);
+      else if (event?.$case === 'log') onEvent.log(event.value);
+      else if (event?.$case === 'result') result = event.value;
+    });
+    stream.on('error', (error: grpc.ServiceError) => {
+      settle(() => {
+        if (result) return resolve({ kind: 'result', result });
+        if (call.controller.signal.aborted) return resolve({ kind: 'aborted' });
+        const ended = classifyStreamError(error);
+        if (ended.kind === 'unreachable') return reject(new WorkerUnreachable(ended.message));
+        resolve(ended);
+      });
+    });
+    stream.on('end', () => {
+      settle(() => {
+        if (result) resolve({ kind: 'result', result });
+        else if (call.controller.signal.aborted) resolve({ kind: 'aborted' });
+        else reject(new WorkerUnreachable('the Execute stream ended without a result'));
+      });
+    });
+  });
+}
+
+/** What the mapping needs to know about the call besides how it ended. */
+export interface CallFacts {
+  stepId: string;
+  timeoutMs: number;
+  workerId: string;
+  endpoint: string;
+  /** How long the call took, by this side's clock. */
+  elapsedMs: number;
+  /** Why this process aborted the call, if it did. */
+  abortReason: AbortReason | undefined;
+  /** The dispatcher's DISPATCH_RETRY_DELAY_MS and WORKER_LEASE_TTL_MS. */
+  retryDelayMs: number;
+  leaseTtlMs: number;
+}
+
+/** An attempt's outcome to apply (undefined: nothing to apply, the call was stopped), how to label it, and whether to avoid its worker a while. */
+export interface MappedOutcome {
+  outcome: AttemptOutcome | undefined;
+  /** The `outcome` label of task_attempt_duration_seconds. */
+  label: string;
+  /** Pass the worker over in claims for this long (it may be dead or full). */
+  suspectForMs?: number;
+}
+
+/** Maps how a call ended to the attempt's outcome. */
+export function attemptOutcomeOf(ended: CallOutcome, facts: CallFacts): MappedOutcome {
+  const label = ended.kind;
+  switch (ended.kind) {
+    case 'result': {
+      const r = ended.result.outcome;
+      const durationMs = Number(ended.result.durationMs) || facts.elapsedMs;
+      if (r?.$case === 'success') return { label, outcome: { kind: 'succeeded', output: r.value.output ?? null, durationMs } };
+      if (r?.$case === 'failure') return { label, outcome: { kind: 'failed', error: { code: r.value.code || 'EXECUTOR_ERROR', message: r.value.message, retryable: r.value.retryable }, durationMs } };
+      return { label, outcome: { kind: 'failed', error: { code: 'EMPTY_RESULT', message: 'the worker sent a result with no outcome', retryable: true }, durationMs } };
+    }
+    case 'timeout':
+      return { label, outcome: { kind: 'failed', error: { code: 'TIMEOUT', message: `step "${facts.stepId}" timed out after ${facts.timeoutMs} ms`, retryable: true }, durationMs: facts.elapsedMs } };
+    case 'busy':
+      return {
+        label,
+        outcome: { kind: 'lost', error: { code: 'WORKER_BUSY', message: `worker ${facts.workerId} had no free slot: ${ended.message}`, retryable: true }, countsAsLost: false },
+        suspectForMs: facts.retryDelayMs * 4,
+      };
+    case 'rejected':
+      return {
+        label,
+        outcome: { kind: 'failed', error: { code: `WORKER_REJECTED_${ended.code}`, message: `worker ${facts.workerId} refused the task: ${ended.message}`, retryable: ended.retryable }, durationMs: facts.elapsedMs },
+      };
+    case 'aborted':
+      // Cancelled or given up elsewhere (the transaction that did so already settled the attempt),
+      // or this process is shutting down: then the attempt is handed back.
+      return {
+        label,
+        outcome: facts.abortReason === 'shutdown' ? { kind: 'lost', error: { code: 'DISPATCHER_STOPPED', message: 'the dispatcher shut down; running it again', retryable: true }, countsAsLost: false } : undefined,
+      };
+  }
+}
+
+/**
+ * Maps a call that threw (the worker unreachable, or its circuit open so no call was made) to a
+ * lost attempt; only a real failure to reach it counts against the task's lost attempts.
+ */
+export function unreachableOutcome(error: unknown, facts: Pick<CallFacts, 'workerId' | 'endpoint' | 'leaseTtlMs'>): MappedOutcome {
+  const message = error instanceof Error ? error.message : String(error);
+  const breakerOpen = (error as { code?: string } | null)?.code === 'EOPENBREAKER';
+  return {
+    label: 'lost',
+    outcome: {
+      kind: 'lost',
+      error: { code: breakerOpen ? 'WORKER_CIRCUIT_OPEN' : 'WORKER_UNAVAILABLE', message: `worker ${facts.workerId} (${facts.endpoint}): ${message}`, retryable: true },
+      countsAsLost: !breakerOpen,
+    },
+    suspectForMs: facts.leaseTtlMs,
+  };
+}
