@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { LookupAddress } from 'node:dns';
 import type { AddressInfo } from 'node:net';
 import { AppError } from './errors';
+import { createMemoryLogger } from './log';
 import { createGuardedFetch, isPrivateAddress, type GuardedFetch, type ResolveAll } from './net-guard';
 
 describe('isPrivateAddress', () => {
@@ -96,7 +97,7 @@ describe('createGuardedFetch', () => {
     await expect(refusal).rejects.toMatchObject({
       code: 'FORBIDDEN',
       reason: 'PRIVATE_ADDRESS_BLOCKED',
-      message: `refusing to connect to ${address} (${address}): private address`,
+      message: `refusing to connect to ${address}: the address is not allowed`,
     });
     expect(requests).toBe(before);
   });
@@ -105,7 +106,9 @@ describe('createGuardedFetch', () => {
     const before = requests;
     const refusal = guarded(`http://localhost:${port}/`);
     await expect(refusal).rejects.toMatchObject({ code: 'FORBIDDEN', reason: 'PRIVATE_ADDRESS_BLOCKED' });
-    await expect(refusal).rejects.toThrow(/^refusing to connect to localhost \((127\.0\.0\.1|::1)\): private address$/);
+    // The tenant learns that the name is refused, never what it resolved to (that is for the server's log).
+    await expect(refusal).rejects.toThrow(/^refusing to connect to localhost: the address is not allowed$/);
+    await expect(refusal).rejects.toMatchObject({ details: { host: 'localhost' } });
     expect(requests).toBe(before);
     // The same name is reachable when private networks are allowed: the refusal was the guard's.
     const response = await open(`http://localhost:${port}/ok`);
@@ -147,7 +150,8 @@ describe('createGuardedFetch: DNS pinning and redirects', () => {
     if (!next) return callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), []);
     return callback(null, next);
   };
-  const fetchAsPublic = createGuardedFetch({ allowPrivate: false, isBlocked: (address) => address === '127.0.0.2', resolveAll });
+  const guardLog = createMemoryLogger('net-guard');
+  const fetchAsPublic = createGuardedFetch({ allowPrivate: false, isBlocked: (address) => address === '127.0.0.2', resolveAll, log: guardLog });
   const v4 = (address: string): LookupAddress => ({ address, family: 4 });
 
   beforeAll(async () => {
@@ -193,9 +197,11 @@ describe('createGuardedFetch: DNS pinning and redirects', () => {
     await expect(fetchAsPublic(`http://mixed.example.test:${sitePort}/`)).rejects.toMatchObject({
       code: 'FORBIDDEN',
       reason: 'PRIVATE_ADDRESS_BLOCKED',
-      message: 'refusing to connect to mixed.example.test (127.0.0.2): private address',
+      message: 'refusing to connect to mixed.example.test: the address is not allowed',
     });
     expect(siteRequests.length).toBe(before);
+    // The address it resolved to is in the server's log, not in the error a tenant reads.
+    expect(guardLog.lines).toContainEqual(expect.objectContaining({ msg: 'outbound request refused: private address', host: 'mixed.example.test', address: '127.0.0.2' }));
   });
 
   it('checks a name again at every connection, so rebinding it to a blocked address fails', async () => {
@@ -210,7 +216,7 @@ describe('createGuardedFetch: DNS pinning and redirects', () => {
     await expect(fetchAsPublic(`http://127.0.0.1:${sitePort}/redirect`)).rejects.toMatchObject({
       code: 'FORBIDDEN',
       reason: 'PRIVATE_ADDRESS_BLOCKED',
-      message: 'refusing to connect to 127.0.0.2 (127.0.0.2): private address',
+      message: 'refusing to connect to 127.0.0.2: the address is not allowed',
     });
     expect(internalRequests).toBe(before);
     expect(siteRequests.at(-1)?.url).toBe('/redirect');

@@ -2,6 +2,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { Agent, buildConnector, fetch as undiciFetch, type Response } from 'undici';
 import { AppError, badInput } from './errors';
+import type { Logger } from './log';
 
 /**
  * The guard against server-side request forgery for every outbound HTTP request a user can aim
@@ -123,10 +124,15 @@ export function isPrivateAddress(ip: string): boolean {
   throw badInput('ip', `not an IP address: ${JSON.stringify(ip)}`, 'NOT_AN_IP_ADDRESS');
 }
 
-const blocked = (host: string, address: string): AppError =>
-  new AppError('FORBIDDEN', `refusing to connect to ${host} (${address}): private address`, {
+/**
+ * The refusal a tenant sees names the host it asked for and nothing the guard learnt: the address a
+ * name resolved to would map the private network for whoever aims requests at it. The resolved
+ * address goes to the server's log only (`onRefused`).
+ */
+const blocked = (host: string): AppError =>
+  new AppError('FORBIDDEN', `refusing to connect to ${host}: the address is not allowed`, {
     reason: 'PRIVATE_ADDRESS_BLOCKED',
-    details: { host, address },
+    details: { host },
   });
 
 /** Resolves every address of a name, like `dns.lookup(name, { all: true })`. */
@@ -139,12 +145,12 @@ const systemResolveAll: ResolveAll = (hostname, options, callback) => dnsLookup(
  * of them is blocked; the socket then connects to exactly the addresses that were checked.
  */
 const guardedLookup =
-  (resolveAll: ResolveAll, isBlocked: (address: string) => boolean): LookupFunction =>
+  (resolveAll: ResolveAll, isBlocked: (address: string) => boolean, refuse: (host: string, address: string) => AppError): LookupFunction =>
   (hostname, options, callback) => {
     resolveAll(hostname, { ...(options.family === undefined ? {} : { family: options.family }), ...(options.hints === undefined ? {} : { hints: options.hints }) }, (error, addresses) => {
       if (error) return callback(error, '', 0);
       const refused = addresses.find((a) => isBlocked(a.address));
-      if (refused) return callback(blocked(hostname, refused.address), '', 0);
+      if (refused) return callback(refuse(hostname, refused.address), '', 0);
       if (options.all) return (callback as unknown as (err: null, all: LookupAddress[]) => void)(null, addresses);
       const first = addresses[0];
       if (!first) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
@@ -175,6 +181,8 @@ export interface GuardedFetchOptions {
   isBlocked?: (address: string) => boolean;
   /** The resolver (default the system's, `dns.lookup`); tests use it to play a DNS server. */
   resolveAll?: ResolveAll;
+  /** Where a refusal is logged with the address the host resolved to (the error itself does not carry it). */
+  log?: Logger;
 }
 
 const findAppError = (error: unknown): AppError | undefined => {
@@ -189,13 +197,17 @@ const findAppError = (error: unknown): AppError | undefined => {
  * is `AppError('FORBIDDEN', ..., { reason: 'PRIVATE_ADDRESS_BLOCKED' })`; a malformed or non-http(s)
  * URL is BAD_USER_INPUT on field `url`. Network failures reject as undici's `TypeError: fetch failed`.
  */
-export function createGuardedFetch({ allowPrivate, connectTimeoutMs = 10_000, isBlocked = isPrivateAddress, resolveAll = systemResolveAll }: GuardedFetchOptions): GuardedFetch {
-  const baseConnector = buildConnector(allowPrivate ? { timeout: connectTimeoutMs } : { timeout: connectTimeoutMs, lookup: guardedLookup(resolveAll, isBlocked) });
+export function createGuardedFetch({ allowPrivate, connectTimeoutMs = 10_000, isBlocked = isPrivateAddress, resolveAll = systemResolveAll, log }: GuardedFetchOptions): GuardedFetch {
+  const refuse = (host: string, address: string): AppError => {
+    log?.warn('outbound request refused: private address', { host, address });
+    return blocked(host);
+  };
+  const baseConnector = buildConnector(allowPrivate ? { timeout: connectTimeoutMs } : { timeout: connectTimeoutMs, lookup: guardedLookup(resolveAll, isBlocked, refuse) });
   const agent = new Agent({
     connect: (options, callback) => {
       // An IP literal never reaches the lookup (net.connect skips DNS for it), so it is checked here.
       const host = stripBrackets(options.hostname);
-      if (!allowPrivate && isIP(host) !== 0 && isBlocked(host)) return callback(blocked(host, host), null);
+      if (!allowPrivate && isIP(host) !== 0 && isBlocked(host)) return callback(refuse(host, host), null);
       return baseConnector(options, callback);
     },
   });
@@ -212,7 +224,7 @@ export function createGuardedFetch({ allowPrivate, connectTimeoutMs = 10_000, is
     }
     // Refuse an IP literal before any request is built, so the refusal needs no network at all.
     const host = stripBrackets(parsed.hostname);
-    if (!allowPrivate && isIP(host) !== 0 && isBlocked(host)) throw blocked(host, host);
+    if (!allowPrivate && isIP(host) !== 0 && isBlocked(host)) throw refuse(host, host);
     try {
       return await undiciFetch(parsed, {
         dispatcher: agent,

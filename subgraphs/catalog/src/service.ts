@@ -79,7 +79,7 @@ export function createCatalogService(deps: CatalogServiceDeps): CatalogServiceHa
 
   let probeFetch: GuardedFetch | undefined;
   const prober = health.enabled
-    ? createHealthProber({ pool, fetch: (probeFetch = createGuardedFetch({ allowPrivate: health.allowPrivateNetwork, connectTimeoutMs: health.timeoutMs })), settings: health, log, metrics })
+    ? createHealthProber({ pool, fetch: (probeFetch = createGuardedFetch({ allowPrivate: health.allowPrivateNetwork, connectTimeoutMs: health.timeoutMs, log: log.child({ component: 'net-guard' }) })), settings: health, log, metrics })
     : undefined;
 
   let relay: OutboxRelay | undefined;

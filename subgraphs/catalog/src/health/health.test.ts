@@ -224,7 +224,7 @@ describe('health probing, one round at a time', () => {
     await catalog.pool.query('UPDATE apps SET health_check_url = $2 WHERE id = $1', [id, endpoint.url]);
     expect(await catalog.handle.prober!.probeDue()).toBe(1);
     const { data } = await catalog.graphql(`query ($id: ID!) { app(id: $id) { health { status lastError lastHttpStatus } } }`, { id }, admin);
-    expect(data.app.health).toEqual({ status: 'DOWN', lastError: expect.stringContaining('private address'), lastHttpStatus: null });
+    expect(data.app.health).toEqual({ status: 'DOWN', lastError: expect.stringContaining('the address is not allowed'), lastHttpStatus: null });
     expect(endpoint.hits()).toBe(0);
     // Not due again before its interval.
     expect(await catalog.handle.prober!.probeDue()).toBe(0);
