@@ -50,6 +50,7 @@ COPY . .
 COPY --from=web /app/web/dist web/dist
 ENV WEB_DIST_DIR=/app/web/dist
 USER 10001:10001
-# gateway 4000; subgraphs 4101-4104 (HTTP) and 50051-50054 (gRPC); worker 4110 (HTTP) and 50061 (gRPC).
-EXPOSE 4000 4101 4102 4103 4104 4110 50051 50052 50053 50054 50061
+# gateway 4000 (public) and 4001 (ops: /readyz in detail, /metrics); subgraphs 4101-4104 (HTTP) and
+# 50051-50054 (gRPC); worker 4110 (HTTP) and 50061 (gRPC).
+EXPOSE 4000 4001 4101 4102 4103 4104 4110 50051 50052 50053 50054 50061
 CMD ["node", "node_modules/tsx/dist/cli.mjs", "gateway/src/main.ts"]

@@ -179,6 +179,7 @@ async function main(): Promise<void> {
     if (wanted('gateway')) buildWebApp();
     if (wanted('gateway')) await launch('gateway', join(ROOT, 'gateway', 'src', 'main.ts'), {
       HTTP_PORT: String(process.env['PORT'] ?? DEFAULT_PORTS.gateway.http),
+      OPS_PORT: String(process.env['OPS_PORT'] ?? DEFAULT_PORTS.gateway.ops),
       PRINCIPAL_PRIVATE_KEY: secrets.principalPrivateKey,
       IDENTITY_HTTP_URL: `http://${HOST}:${DEFAULT_PORTS.identity.http}`,
       SUBGRAPH_IDENTITY_URL: subgraphUrl('identity'),

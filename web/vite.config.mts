@@ -17,7 +17,9 @@ export default defineConfig({
   build: {
     outDir: 'dist',
     emptyOutDir: true,
-    sourcemap: true,
+    // Maps are written for whoever debugs a build, but the bundles do not point at them and the gateway
+    // never serves them (gateway/src/web-app.ts): the public gets the minified app, not its sources.
+    sourcemap: 'hidden',
     rolldownOptions: {
       output: {
         // Libraries change less often than the app: a separate chunk stays cached across releases.

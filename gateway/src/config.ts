@@ -10,6 +10,8 @@ export const gatewayConfigSchema = z.object({
   REDIS_PREFIX: commonEnv.REDIS_PREFIX,
   INTERNAL_TOKEN: commonEnv.INTERNAL_TOKEN,
   HTTP_PORT: env.port(DEFAULT_PORTS.gateway.http),
+  /** /readyz with its checks and /metrics: a port for the cluster's probes and scrapers, never published. */
+  OPS_PORT: env.port(DEFAULT_PORTS.gateway.ops),
   /** Ed25519 private key (PKCS8 PEM) the gateway signs forwarded principals with. */
   PRINCIPAL_PRIVATE_KEY: env.pem('PRIVATE KEY'),
   /** identity's HTTP base URL: its JWKS is at /.well-known/jwks.json. */

@@ -165,12 +165,23 @@ describe('requests through the gateway', () => {
     expect(sdl).not.toContain('secret');
   });
 
-  it('answers /healthz, /readyz (subgraph reachable) and /metrics', async () => {
+  it('answers /healthz, /readyz (subgraph reachable) and /metrics on its ops port', async () => {
+    const ops = gateway.opsUrl;
+    expect(await (await fetch(`${ops}/healthz`)).json()).toEqual({ status: 'ok' });
+    const ready = (await (await fetch(`${ops}/readyz`)).json()) as { status: string; checks: Record<string, string> };
+    expect(ready).toEqual({ status: 'ok', checks: { redis: 'ok', 'subgraph:identity': 'ok' } });
+    expect(await (await fetch(`${ops}/metrics`)).text()).toContain('orchestra_gateway_requests_total');
+  });
+
+  it('tells the public port only whether it is ready: no checks, no metrics', async () => {
     const base = gatewayUrl.replace('/graphql', '');
     expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
-    const ready = (await (await fetch(`${base}/readyz`)).json()) as { status: string; checks: Record<string, string> };
-    expect(ready).toEqual({ status: 'ok', checks: { redis: 'ok', 'subgraph:identity': 'ok' } });
-    expect(await (await fetch(`${base}/metrics`)).text()).toContain('orchestra_gateway_requests_total');
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ok' });
+    const metrics = await fetch(`${base}/metrics`);
+    expect(metrics.status).toBe(404);
+    expect(await metrics.text()).not.toContain('orchestra_gateway');
   });
 
   it('rate limits anonymous callers per IP with Retry-After', async () => {

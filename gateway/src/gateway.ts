@@ -158,7 +158,8 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
 
   let accepting = true;
   const app = createHttpApp({ log, metrics, trustProxy: config.TRUSTED_PROXIES });
-  registerOpsRoutes(app, {
+  const ops = createHttpApp({ log, metrics });
+  const opsRoutes = {
     metrics,
     isAccepting: () => accepting,
     readiness: {
@@ -173,7 +174,10 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
         ]),
       ),
     },
-  });
+  };
+  // The public port says whether the gateway is ready, nothing more; the details and the metrics are on the ops port.
+  registerOpsRoutes(app, { ...opsRoutes, exposure: 'public' });
+  registerOpsRoutes(ops, opsRoutes);
   if (config.WEB_DIST_DIR) await serveWebApp(app, config.WEB_DIST_DIR);
   app.get('/schema/public.graphql', async (_request, reply) => {
     const { printSchema, lexicographicSortSchema } = await import('graphql');
@@ -323,6 +327,7 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
   return {
     name: 'gateway',
     http: app,
+    ops,
     apiSchema: () => {
       if (!apiSchema) throw new AppError('UNAVAILABLE', 'the supergraph is not loaded yet');
       return apiSchema;
@@ -337,6 +342,7 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
       accepting = false;
       await subscriptions?.stop();
       await app.close();
+      await ops.close();
       await server.stop();
       await apiKeys.stop();
       await subgraphFetch.close();

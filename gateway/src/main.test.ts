@@ -31,6 +31,7 @@ const env = (extra: Record<string, string> = {}) => ({
   REDIS_URL: TEST_REDIS_URL,
   REDIS_PREFIX: uniqueName('gwmain'),
   HTTP_PORT: '0',
+  OPS_PORT: '0',
   ...extra,
 });
 
@@ -63,6 +64,15 @@ describe('gateway main.ts', () => {
   it('serves the supergraph file given with --supergraph', async () => {
     const res = await fetch(`${gateway!.httpUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ ping }' }) });
     expect(await res.json()).toEqual({ data: { ping: 'pong' } });
+  });
+
+  it('serves /readyz in detail and /metrics on the ops port it logs, not on the public one', async () => {
+    expect(gateway!.opsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(gateway!.opsUrl).not.toBe(gateway!.httpUrl);
+    const ready = (await (await fetch(`${gateway!.opsUrl}/readyz`)).json()) as { checks?: Record<string, string> };
+    expect(ready.checks).toMatchObject({ redis: 'ok' });
+    expect((await fetch(`${gateway!.opsUrl}/metrics`)).status).toBe(200);
+    expect((await fetch(`${gateway!.httpUrl}/metrics`)).status).toBe(404);
   });
 
   it('stops with one line naming a bad variable', () => {

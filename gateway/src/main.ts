@@ -39,7 +39,7 @@ runMain('gateway', async () => {
     signer: createPrincipalSigner(config.PRINCIPAL_PRIVATE_KEY),
     ...(config.SUPERGRAPH_MODE === 'static' ? { supergraphSdl: readSupergraph(supergraphPath) } : {}),
   });
-  const addresses = await listenService(handle, { host: config.HOST, httpPort: config.HTTP_PORT });
+  const addresses = await listenService(handle, { host: config.HOST, httpPort: config.HTTP_PORT, opsPort: config.OPS_PORT });
   log.info('listening', { ...addresses, graphql: `${addresses.httpUrl}/graphql`, supergraph: config.SUPERGRAPH_MODE === 'static' ? supergraphPath : 'live' });
   return {
     log,

@@ -9,6 +9,7 @@ describe('serving the admin SPA', () => {
   mkdirSync(join(dist, 'assets'));
   writeFileSync(join(dist, 'index.html'), '<html>spa</html>');
   writeFileSync(join(dist, 'assets', 'app-abc123.js'), 'console.log(1)');
+  writeFileSync(join(dist, 'assets', 'app-abc123.js.map'), '{"version":3,"sources":["../src/secret-sauce.tsx"]}');
   const app = Fastify();
   app.post('/graphql', async () => ({ data: {} }));
 
@@ -48,6 +49,14 @@ describe('serving the admin SPA', () => {
     const res = await app.inject({ url: '/assets/app-abc123.js' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['cache-control']).toContain('immutable');
+  });
+
+  it('never serves the source maps a build leaves beside the bundles', async () => {
+    for (const url of ['/assets/app-abc123.js.map', '/assets/APP-ABC123.JS.MAP', '/assets/app-abc123.js.map?x=1']) {
+      const res = await app.inject({ url });
+      expect([url, res.statusCode]).toEqual([url, 404]);
+      expect(res.body).not.toContain('secret-sauce');
+    }
   });
 
   it('keeps API paths and missing files out of the SPA fallback', async () => {

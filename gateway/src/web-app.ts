@@ -15,6 +15,8 @@ const SECURITY_HEADERS: Record<string, string> = {
   'x-frame-options': 'DENY',
 };
 
+const isSourceMap = (path: string): boolean => /\.map$/i.test(path.split('?')[0] ?? path);
+
 /** Paths the gateway answers itself; everything else under / is the single-page app. */
 const API_PREFIXES = ['/graphql', '/healthz', '/readyz', '/metrics', '/schema/'];
 
@@ -31,6 +33,8 @@ export async function serveWebApp(app: FastifyInstance, distDir: string): Promis
     // Looked up per request, so a rebuilt app's new hashed assets are served without a restart.
     wildcard: true,
     index: ['index.html'],
+    // Source maps stay on the server: they would hand anyone the app's sources and comments.
+    allowedPath: (pathName) => !isSourceMap(pathName),
     // Hashed assets never change; index.html must always be fresh.
     setHeaders: (res, path) => {
       void res.header('cache-control', path.includes(`${join(root, 'assets')}`) ? 'public, max-age=31536000, immutable' : 'no-cache');

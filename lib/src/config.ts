@@ -110,7 +110,7 @@ export const subgraphEnv = (service: string, httpPort: number, grpcPort: number)
 
 /** Default ports of `npm start` (HTTP, gRPC). Tests use port 0. */
 export const DEFAULT_PORTS = {
-  gateway: { http: 4000 },
+  gateway: { http: 4000, ops: 4001 },
   identity: { http: 4101, grpc: 50051 },
   catalog: { http: 4102, grpc: 50052 },
   orchestration: { http: 4103, grpc: 50053 },

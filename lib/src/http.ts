@@ -11,6 +11,12 @@ export interface OpsRoutesOptions {
   readiness: Record<string, ReadinessCheck>;
   /** Set to false while the process drains so load balancers stop sending traffic. */
   isAccepting?: () => boolean;
+  /**
+   * `ops` (default): /healthz, /readyz with every check's answer, and /metrics, for a port only the
+   * cluster reaches. `public`: /healthz and a /readyz that says only ok or unavailable, for a port
+   * anyone reaches (the gateway's): which dependency failed, and how, stays off it, and so does /metrics.
+   */
+  exposure?: 'ops' | 'public';
 }
 
 const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
@@ -29,7 +35,7 @@ const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
   });
 
 /** /healthz (the process is alive), /readyz (its dependencies answer) and /metrics (Prometheus). */
-export function registerOpsRoutes(app: FastifyInstance, { metrics, readiness, isAccepting = () => true }: OpsRoutesOptions): void {
+export function registerOpsRoutes(app: FastifyInstance, { metrics, readiness, isAccepting = () => true, exposure = 'ops' }: OpsRoutesOptions): void {
   app.get('/healthz', (_request, reply) => reply.send({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const checks: Record<string, string> = {};
@@ -46,8 +52,10 @@ export function registerOpsRoutes(app: FastifyInstance, { metrics, readiness, is
         }
       }),
     );
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks });
+    const status = ready ? 'ok' : 'unavailable';
+    return reply.code(ready ? 200 : 503).send(exposure === 'public' ? { status } : { status, checks });
   });
+  if (exposure === 'public') return;
   app.get('/metrics', async (_request, reply) => {
     const body = await metrics.registry.metrics();
     return reply.header('content-type', metrics.registry.contentType).send(body);

@@ -31,6 +31,8 @@ export interface LaunchedService {
   process: ChildProcess;
   httpUrl: string;
   grpcAddress: string | undefined;
+  /** The ops port's base URL (/readyz, /metrics) of a process that has one (the gateway). */
+  opsUrl: string | undefined;
   logFile: string;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited. */
   stop(graceMs?: number): Promise<void>;
@@ -109,7 +111,7 @@ export function launchService({ name, entry, args = [], env, logDir, echo = fals
     createInterface({ input: child.stdout }).on('line', (line) => {
       remember(line);
       if (listening) return;
-      let parsed: { msg?: string; httpUrl?: string; grpcAddress?: string } | undefined;
+      let parsed: { msg?: string; httpUrl?: string; grpcAddress?: string; opsUrl?: string } | undefined;
       try {
         parsed = JSON.parse(line) as typeof parsed;
       } catch {
@@ -125,6 +127,7 @@ export function launchService({ name, entry, args = [], env, logDir, echo = fals
           process: child,
           httpUrl: parsed.httpUrl,
           grpcAddress: parsed.grpcAddress,
+          opsUrl: parsed.opsUrl,
           logFile,
           stop: (graceMs = 10_000) => stopper('SIGTERM', graceMs)(),
           kill: () => stopper('SIGKILL', 0)(),

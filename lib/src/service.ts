@@ -11,6 +11,11 @@ import { startTelemetry, telemetryConfigSchema, type Telemetry } from './telemet
 export interface ServiceHandle {
   name: string;
   http: FastifyInstance;
+  /**
+   * /readyz in detail and /metrics on a port of their own, for a process whose `http` port is public
+   * (the gateway): the cluster's probes and scrapers reach it, the public does not.
+   */
+  ops?: FastifyInstance | undefined;
   grpc?: GrpcServer | undefined;
   /** Background loops (relays, dispatchers, probes) start here, after listening. */
   start?(): Promise<void>;
@@ -22,26 +27,38 @@ export interface ListenOptions {
   host: string;
   httpPort: number;
   grpcPort?: number;
+  /** Where the handle's `ops` app listens (0 picks a port). */
+  opsPort?: number;
 }
 
 export interface ServiceAddresses {
   httpUrl: string;
   /** host:port */
   grpcAddress?: string | undefined;
+  /** The ops app's base URL, when the handle has one. */
+  opsUrl?: string | undefined;
 }
 
-export async function listenService(handle: ServiceHandle, { host, httpPort, grpcPort = 0 }: ListenOptions): Promise<ServiceAddresses> {
+const boundPort = (app: FastifyInstance, fallback: number): number => {
+  const address = app.server.address();
+  return typeof address === 'object' && address !== null ? address.port : fallback;
+};
+
+export async function listenService(handle: ServiceHandle, { host, httpPort, grpcPort = 0, opsPort = 0 }: ListenOptions): Promise<ServiceAddresses> {
   let grpcAddress: string | undefined;
   if (handle.grpc) {
     const port = await handle.grpc.listen(host, grpcPort);
     handle.grpc.setServing('SERVING');
     grpcAddress = `${host}:${port}`;
   }
+  let opsUrl: string | undefined;
+  if (handle.ops) {
+    await handle.ops.listen({ host, port: opsPort });
+    opsUrl = `http://${host}:${boundPort(handle.ops, opsPort)}`;
+  }
   await handle.http.listen({ host, port: httpPort });
-  const address = handle.http.server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : httpPort;
   if (handle.start) await handle.start();
-  return { httpUrl: `http://${host}:${port}`, grpcAddress };
+  return { httpUrl: `http://${host}:${boundPort(handle.http, httpPort)}`, grpcAddress, ...(opsUrl === undefined ? {} : { opsUrl }) };
 }
 
 /**

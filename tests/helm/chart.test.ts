@@ -13,6 +13,7 @@ const SUBGRAPHS = ['identity', 'catalog', 'orchestration', 'audit'] as const;
 const STATELESS = ['gateway', ...SUBGRAPHS] as const;
 const HTTP_PORTS: Record<string, number> = { gateway: 4000, identity: 4101, catalog: 4102, orchestration: 4103, audit: 4104, worker: 4110 };
 const GRPC_PORTS: Record<string, number> = { identity: 50051, catalog: 50052, orchestration: 50053, audit: 50054, worker: 50061 };
+const OPS_PORT = 4001;
 
 let helmBinary: string;
 let defaults: Rendered;
@@ -175,15 +176,22 @@ describe('services and probes', () => {
         expect(namedPorts(d)['grpc']).toBe(GRPC_PORTS[component]);
         expect(envEntry(d, 'GRPC_PORT')?.value).toBe(String(GRPC_PORTS[component]));
       }
-      expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
-      expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
-      expect(c.startupProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+      // The gateway's HTTP port is public: its probes (and scrapes) use the ops port, where /readyz has its checks.
+      const probePort = component === 'gateway' ? 'ops' : 'http';
+      const metricsPort = component === 'gateway' ? OPS_PORT : httpPort;
+      if (component === 'gateway') {
+        expect(namedPorts(d)['ops']).toBe(OPS_PORT);
+        expect(envEntry(d, 'OPS_PORT')?.value).toBe(String(OPS_PORT));
+      }
+      expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: probePort });
+      expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: probePort });
+      expect(c.startupProbe.httpGet).toEqual({ path: '/healthz', port: probePort });
       // Listening on the pod's address, not loopback (the services default to 127.0.0.1).
       expect(envEntry(d, 'HOST')?.value).toBe('0.0.0.0');
       expect(c.command).toEqual(['node', 'node_modules/tsx/dist/cli.mjs', component === 'worker' ? 'workers/src/main.ts' : component === 'gateway' ? 'gateway/src/main.ts' : `subgraphs/${component}/src/main.ts`]);
       // Scrape hints unless a ServiceMonitor already scrapes the pod (production values): never both.
       if (r === production) expect(d.spec.template.metadata.annotations?.['prometheus.io/scrape']).toBeUndefined();
-      else expect(d.spec.template.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(httpPort), 'prometheus.io/path': '/metrics' });
+      else expect(d.spec.template.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(metricsPort), 'prometheus.io/path': '/metrics' });
     }
     expect(new Set(deployments.map(componentOf))).toEqual(new Set([...STATELESS, 'worker']));
   });
@@ -193,8 +201,8 @@ describe('services and probes', () => {
       const deployments = ofKind(r.objects, 'Deployment');
       for (const service of ofKind(r.objects, 'Service')) {
         const targets = deployments.filter((d) => selects({ matchLabels: service.spec.selector }, podLabels(d)));
-        // <component>-grpc is the headless gRPC Service of <component>'s pods.
-        expect(targets.map((d) => d.metadata.name)).toEqual([service.metadata.name.replace(/-grpc$/, '')]);
+        // <component>-grpc is the headless gRPC Service of <component>'s pods, <component>-ops the gateway's ops port.
+        expect(targets.map((d) => d.metadata.name)).toEqual([service.metadata.name.replace(/-(grpc|ops)$/, '')]);
         for (const port of service.spec.ports) expect(namedPorts(targets[0]!)[port.targetPort]).toBeDefined();
       }
     }
@@ -457,7 +465,7 @@ describe('network policies', () => {
   const podOf = (r: Rendered, component: string): Peer => inNamespace(podLabels(component === 'worker' ? workerDeployments(r)[0]! : deployment(r, component)));
   const stranger = (namespace: string): Peer => ({ podLabels: { app: 'something-else' }, namespace, namespaceLabels: { 'kubernetes.io/metadata.name': namespace } });
   const otherRelease: Peer = inNamespace({ 'app.kubernetes.io/name': 'orchestra', 'app.kubernetes.io/instance': 'other', 'app.kubernetes.io/component': 'gateway' });
-  const target = (r: Rendered, component: string, portName: 'http' | 'grpc') => {
+  const target = (r: Rendered, component: string, portName: 'http' | 'grpc' | 'ops') => {
     const d = component === 'worker' ? workerDeployments(r)[0]! : deployment(r, component);
     return { namespace: NAMESPACE, podLabels: podLabels(d), namedPorts: namedPorts(d), port: namedPorts(d)[portName]! };
   };
@@ -505,6 +513,10 @@ describe('network policies', () => {
       expect(admits(policies, stranger('monitoring'), target(production, component, 'grpc'))).toBe(false);
     }
     expect(admits(ofKind(defaults.objects, 'NetworkPolicy'), stranger('monitoring'), target(defaults, 'identity', 'http'))).toBe(false);
+    // The gateway's ops port (/readyz in detail, /metrics) admits the scrapers, not the public.
+    expect(admits(policies, stranger('monitoring'), target(production, 'gateway', 'ops'))).toBe(true);
+    expect(admits(policies, stranger('ingress-nginx'), target(production, 'gateway', 'ops'))).toBe(false);
+    expect(admits(ofKind(defaults.objects, 'NetworkPolicy'), stranger('default'), target(defaults, 'gateway', 'ops'))).toBe(false);
   });
 
   test('`helm test` checks the gateway through its Service, and the gateway\'s policy lets it in', () => {
@@ -674,13 +686,25 @@ describe('values validation', () => {
 });
 
 describe('monitoring', () => {
-  test('the ServiceMonitor scrapes /metrics on the http port of every Orchestra Service', () => {
+  test('the ServiceMonitor scrapes /metrics on the http port of every Orchestra Service, and on the gateway\'s ops port', () => {
     const monitor = ofKind(production.objects, 'ServiceMonitor')[0]!;
     expect(monitor.metadata.labels?.['release']).toBe('kube-prometheus-stack');
-    expect(monitor.spec.endpoints[0]).toMatchObject({ port: 'http', path: '/metrics' });
+    expect(monitor.spec.endpoints.map((e: { port: string; path: string }) => [e.port, e.path])).toEqual([['http', '/metrics'], ['ops', '/metrics']]);
     const services = ofKind(production.objects, 'Service');
     const scraped = services.filter((s) => selects(monitor.spec.selector, s.metadata.labels ?? {}));
-    expect(scraped.map((s) => s.metadata.name).sort()).toEqual(services.filter((s) => !s.metadata.name.endsWith('-grpc')).map((s) => s.metadata.name).sort());
-    for (const s of scraped) expect(s.spec.ports.map((p: { name: string }) => p.name)).toContain('http');
+    const gatewayPublic = `${PREFIX}-gateway`;
+    expect(scraped.map((s) => s.metadata.name).sort()).toEqual(services.filter((s) => !s.metadata.name.endsWith('-grpc') && s.metadata.name !== gatewayPublic).map((s) => s.metadata.name).sort());
+    for (const s of scraped) expect(s.spec.ports.map((p: { name: string }) => p.name)).toEqual([expect.stringMatching(/^(http|ops)$/), ...(s.spec.ports.length > 1 ? [expect.anything()] : [])]);
+    expect(named(production.objects, 'Service', `${PREFIX}-gateway-ops`).spec.ports).toEqual([expect.objectContaining({ name: 'ops', port: OPS_PORT, targetPort: 'ops' })]);
+  });
+
+  test('the gateway\'s public Service and the ingress carry the GraphQL port only, never the ops port', () => {
+    for (const r of [defaults, production]) {
+      expect(named(r.objects, 'Service', `${PREFIX}-gateway`).spec.ports.map((p: { targetPort: string }) => p.targetPort)).toEqual(['http']);
+    }
+    const ingress = ofKind(production.objects, 'Ingress')[0]!;
+    for (const rule of ingress.spec.rules) {
+      for (const path of rule.http.paths) expect(path.backend.service).toMatchObject({ name: `${PREFIX}-gateway` });
+    }
   });
 });

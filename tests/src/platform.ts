@@ -203,6 +203,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       env: {
         ...common,
         HTTP_PORT: String(gatewayPort),
+        OPS_PORT: '0',
         PRINCIPAL_PRIVATE_KEY: keys.privateKeyPem,
         IDENTITY_HTTP_URL: started.includes('identity') ? `http://127.0.0.1:${ports.identity!.http}` : 'http://127.0.0.1:1',
         IDENTITY_GRPC_ADDR: started.includes('identity') ? `127.0.0.1:${ports.identity!.grpc}` : '127.0.0.1:1',

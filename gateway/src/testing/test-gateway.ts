@@ -18,6 +18,8 @@ export interface TestGateway {
   gateway: GatewayHandle;
   /** http://127.0.0.1:<port>/graphql */
   url: string;
+  /** http://127.0.0.1:<port> of the ops port (/readyz with its checks, /metrics). */
+  opsUrl: string;
   log: ReturnType<typeof createMemoryLogger>;
   stop(): Promise<void>;
 }
@@ -41,7 +43,7 @@ export async function startTestGateway({
   const redis = createRedis({ url: TEST_REDIS_URL, name: 'gw-test', log });
   const subscriber = createRedis({ url: TEST_REDIS_URL, name: 'gw-test-sub', log });
   const identity = new identityV1.IdentityServiceClient('127.0.0.1:1', insecureCredentials());
-  const config = gatewayConfigSchema.parse({ INTERNAL_TOKEN: TEST_INTERNAL_TOKEN, PRINCIPAL_PRIVATE_KEY: keys.privateKeyPem, REDIS_PREFIX: uniqueName('gwtest'), HTTP_PORT: '0', ...env });
+  const config = gatewayConfigSchema.parse({ INTERNAL_TOKEN: TEST_INTERNAL_TOKEN, PRINCIPAL_PRIVATE_KEY: keys.privateKeyPem, REDIS_PREFIX: uniqueName('gwtest'), HTTP_PORT: '0', OPS_PORT: '0', ...env });
   const gateway = await createGateway({
     config,
     log,
@@ -52,10 +54,11 @@ export async function startTestGateway({
     signer: createPrincipalSigner(keys.privateKeyPem),
     ...(supergraphSdl === undefined ? {} : { supergraphSdl }),
   });
-  const { httpUrl } = await listenService(gateway, { host: '127.0.0.1', httpPort: 0 });
+  const { httpUrl, opsUrl } = await listenService(gateway, { host: '127.0.0.1', httpPort: 0, opsPort: 0 });
   return {
     gateway,
     url: `${httpUrl}/graphql`,
+    opsUrl: opsUrl!,
     log,
     async stop() {
       await gateway.stop();

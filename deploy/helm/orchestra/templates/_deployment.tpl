@@ -7,6 +7,8 @@ dict:
   entry      its main.ts inside the image
   env        rendered env entries (YAML list) specific to it
   ports      list of dict name port
+  probePort  the named port the probes use (default http)
+  metricsPort  the port number /metrics is scraped on (default the first port's)
   volumes, volumeMounts  extra rendered YAML lists (optional)
 */}}
 {{- define "orchestra.deployment" -}}
@@ -44,7 +46,7 @@ spec:
         {{- with (merge (dict) ($v.podLabels | default dict) ($root.Values.podLabels | default dict)) }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
-      {{- with (include "orchestra.podAnnotations" (dict "root" $root "values" $v "port" (index .ports 0).port) | trim) }}
+      {{- with (include "orchestra.podAnnotations" (dict "root" $root "values" $v "port" (.metricsPort | default (index .ports 0).port)) | trim) }}
       {{- . | nindent 6 }}
       {{- end }}
     spec:
@@ -81,7 +83,7 @@ spec:
             {{- with $v.extraEnv }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
-          {{- include "orchestra.probes" $root | trim | nindent 10 }}
+          {{- include "orchestra.probes" (dict "root" $root "port" .probePort) | trim | nindent 10 }}
           {{- include "orchestra.preStop" $root | trim | nindent 10 }}
           resources:
             {{- toYaml $v.resources | nindent 12 }}

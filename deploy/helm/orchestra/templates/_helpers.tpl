@@ -182,21 +182,22 @@ annotations:
 {{- end }}
 {{- end }}
 
-{{/* The probes every service answers on its HTTP port (named "http"). */}}
+{{/* The probes every service answers on its HTTP port ("http"; the gateway's ops port "ops"). dict root [port] */}}
 {{- define "orchestra.probes" -}}
-{{- $p := .Values.probes }}
+{{- $p := .root.Values.probes }}
+{{- $port := .port | default "http" }}
 startupProbe:
-  httpGet: { path: /healthz, port: http }
+  httpGet: { path: /healthz, port: {{ $port }} }
   periodSeconds: {{ $p.startup.periodSeconds }}
   failureThreshold: {{ $p.startup.failureThreshold }}
   timeoutSeconds: {{ $p.startup.timeoutSeconds }}
 readinessProbe:
-  httpGet: { path: /readyz, port: http }
+  httpGet: { path: /readyz, port: {{ $port }} }
   periodSeconds: {{ $p.readiness.periodSeconds }}
   failureThreshold: {{ $p.readiness.failureThreshold }}
   timeoutSeconds: {{ $p.readiness.timeoutSeconds }}
 livenessProbe:
-  httpGet: { path: /healthz, port: http }
+  httpGet: { path: /healthz, port: {{ $port }} }
   periodSeconds: {{ $p.liveness.periodSeconds }}
   failureThreshold: {{ $p.liveness.failureThreshold }}
   timeoutSeconds: {{ $p.liveness.timeoutSeconds }}
