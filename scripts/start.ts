@@ -71,14 +71,26 @@ interface DevSecrets {
   internalToken: string;
   principalPrivateKey: string;
   principalPublicKey: string;
+  /** Orchestration's SECRETS_KEYS (the key that encrypts organization secrets). */
+  secretsKeys?: string;
 }
+
+const newSecretsKeys = (): string => `dev1:${randomBytes(32).toString('base64')}`;
 
 /** Kept in .orchestra/ (git-ignored) so a restart keeps sessions working. */
 function devSecrets(): DevSecrets {
   const file = join(STATE_DIR, 'dev-secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;
+  if (existsSync(file)) {
+    const kept = JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;
+    // A file from before organization secrets: add their key once, keeping everything else.
+    if (kept.secretsKeys === undefined) {
+      kept.secretsKeys = newSecretsKeys();
+      writeFileSync(file, JSON.stringify(kept, null, 2), { mode: 0o600 });
+    }
+    return kept;
+  }
   const keys = generatePrincipalKeys();
-  const secrets = { internalToken: randomBytes(32).toString('hex'), principalPrivateKey: keys.privateKeyPem, principalPublicKey: keys.publicKeyPem };
+  const secrets = { internalToken: randomBytes(32).toString('hex'), principalPrivateKey: keys.privateKeyPem, principalPublicKey: keys.publicKeyPem, secretsKeys: newSecretsKeys() };
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
 }
@@ -169,7 +181,14 @@ async function main(): Promise<void> {
   say(`starting Orchestra (logs in ${LOG_DIR})`);
   try {
     await Promise.all(
-      launched.map((s) => launch(s, entry('subgraphs', s), { HTTP_PORT: String(DEFAULT_PORTS[s].http), GRPC_PORT: String(DEFAULT_PORTS[s].grpc), DB_SCHEMA: s })),
+      launched.map((s) =>
+        launch(s, entry('subgraphs', s), {
+          HTTP_PORT: String(DEFAULT_PORTS[s].http),
+          GRPC_PORT: String(DEFAULT_PORTS[s].grpc),
+          DB_SCHEMA: s,
+          ...(s === 'orchestration' ? { SECRETS_KEYS: process.env['SECRETS_KEYS'] ?? secrets.secretsKeys ?? '' } : {}),
+        }),
+      ),
     );
     if (present.includes('orchestration') && existsSync(entry('workers')) && wanted('worker')) {
       await launch('worker-1', entry('workers'), { HTTP_PORT: String(DEFAULT_PORTS.worker.http), GRPC_PORT: String(DEFAULT_PORTS.worker.grpc), WORKER_ID: 'local-worker-1' });

@@ -18,6 +18,7 @@ export * from './principal';
 export * from './rate-limit';
 export * from './redis';
 export * from './run-events';
+export * from './secret-mask';
 export * from './service';
 export * from './subgraph';
 export * from './testing';

@@ -126,6 +126,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const redisPrefix = `test:${runId}`;
   const keys = generatePrincipalKeys();
   const internalToken = randomBytes(24).toString('hex');
+  /** Orchestration's key-encryption key of organization secrets. */
+  const secretsKeys = `test1:${randomBytes(32).toString('base64')}`;
   const logDir = join(tmpdir(), 'orchestra-tests', runId);
   const started = [...new Set(options.services)];
   const schemas = Object.fromEntries((['identity', 'catalog', 'orchestration', 'audit'] as const).map((s) => [s, `${s}_${runId}`])) as Record<ServiceName, string>;
@@ -162,7 +164,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       entry: ENTRIES[name],
       logDir,
       signal: startAbort.signal,
-      env: { ...common, HTTP_PORT: String(ports[name]!.http), GRPC_PORT: String(ports[name]!.grpc), DB_SCHEMA: schemas[name], ...options.env?.[name] },
+      env: {
+        ...common,
+        HTTP_PORT: String(ports[name]!.http),
+        GRPC_PORT: String(ports[name]!.grpc),
+        DB_SCHEMA: schemas[name],
+        ...(name === 'orchestration' ? { SECRETS_KEYS: secretsKeys } : {}),
+        ...options.env?.[name],
+      },
       onLine: (_line, parsed) => {
         if (parsed?.['msg'] === 'first admin created' && typeof parsed['email'] === 'string' && typeof parsed['password'] === 'string') {
           firstAdmin = { email: parsed['email'], password: parsed['password'], ...(typeof parsed['organization'] === 'string' ? { organization: parsed['organization'] } : {}) };

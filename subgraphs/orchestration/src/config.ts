@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { env, subgraphEnv } from '@orchestra/lib';
+import { secretKeyringEnv } from './secrets/keyring';
 
 /** The orchestration process's environment (one schema, parsed once in main.ts). */
 export const orchestrationConfigSchema = z.object({
@@ -33,6 +34,11 @@ export const orchestrationConfigSchema = z.object({
   BREAKER_VOLUME_THRESHOLD: env.int(3, { min: 1, max: 1_000 }),
   /** ... and lets one trial call through after this long. */
   BREAKER_RESET_MS: env.int(10_000, { min: 100, max: 600_000 }),
+  /**
+   * Key-encryption keys of organization secrets: `id:base64-of-32-bytes`, comma-separated, the one
+   * that wraps new secrets first (src/secrets/keyring.ts). Unset: secrets cannot be created or used.
+   */
+  SECRETS_KEYS: secretKeyringEnv,
 });
 
 export type OrchestrationConfig = z.infer<typeof orchestrationConfigSchema>;

@@ -29,6 +29,7 @@ import { createOrchestrationGrpc } from './grpc/orchestration-service';
 import { createWorkerRegistryGrpc } from './grpc/worker-registry';
 import { extendContext, resolvers, type OrchestrationContext } from './resolvers';
 import { typeDefs } from './schema';
+import { rewrapSecrets } from './secrets/secret-commands';
 import { removeDispatcher } from './store/dispatchers';
 
 export interface OrchestrationServiceDeps {
@@ -85,6 +86,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
   const reconciler = createReconciler({ engine, dispatcher, dispatcherId, schema: config.DB_SCHEMA });
   const verifier = createPrincipalVerifier(config.PRINCIPAL_PUBLIC_KEY);
   let accepting = true;
+  let rewrapping: Promise<unknown> = Promise.resolve();
 
   const http = createSubgraphHttp<OrchestrationContext>({
     name: SERVICE,
@@ -133,6 +135,9 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
       await reconciler.reconcileOnce().catch((err: unknown) => log.error('first reconcile pass failed', { err }));
       reconciler.start();
       await relay.start();
+      if (!config.SECRETS_KEYS) log.warn('SECRETS_KEYS is not set: organization secrets cannot be created, and steps that read one fail at dispatch');
+      // After a key rotation, data keys wrapped by an older key are re-wrapped with the new one (in the background).
+      rewrapping = rewrapSecrets(engine).catch((err: unknown) => log.error('re-wrapping secrets with the active key failed', { err }));
       log.info('orchestration engine started', { dispatcherId, reconcileEveryMs: config.RECONCILE_INTERVAL_MS, leaseTtlMs: config.WORKER_LEASE_TTL_MS });
     },
     async stop() {
@@ -151,6 +156,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
       await step(() => dispatcher.stop());
       await step(() => grpc.stop());
       await step(() => relay.stop());
+      await step(() => rewrapping);
       await step(() => engine.cancellations.stop());
       await step(() => hub.stop());
       await step(() => engine.queues.close());

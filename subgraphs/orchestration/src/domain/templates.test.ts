@@ -1,4 +1,4 @@
-import { collectTemplates, parsePath, parseTemplate, referencedSteps, resolveTemplates, TemplateError } from './templates';
+import { collectTemplates, parsePath, parseTemplate, referencedSecrets, referencedSteps, resolveTemplates, TemplateError } from './templates';
 
 const context = {
   input: { url: 'https://example.test/x', n: 3, tags: ['a', 'b'] },
@@ -50,5 +50,18 @@ describe('templates', () => {
   it('leaves values without templates alone', () => {
     const value = { a: 1, b: [true, null, 'plain {braces}'], c: { d: 'x' } };
     expect(resolveTemplates(value, context)).toEqual(value);
+  });
+
+  it('reads secrets only when a dispatch supplies them, by name, nothing after the name', () => {
+    expect(parseTemplate('secrets.API_KEY')).toEqual({ root: 'secrets', name: 'API_KEY', path: [] });
+    expect(parseTemplate('secrets["db_password"]')).toEqual({ root: 'secrets', name: 'db_password', path: [] });
+    expect(() => parseTemplate('secrets.API_KEY.length')).toThrow(/nothing after the name/);
+    expect(() => parseTemplate('secrets')).toThrow(TemplateError);
+    expect(referencedSecrets({ a: 'Bearer {{ secrets.TOKEN }}', b: ['{{ secrets.TOKEN }}', '{{secrets.OTHER}}', '{{ input.x }}', '{{ secrets.bad.path }}'] })).toEqual(['TOKEN', 'OTHER']);
+    const template = { auth: 'Bearer {{ secrets.TOKEN }}', raw: '{{ secrets.TOKEN }}' };
+    expect(resolveTemplates(template, { ...context, secrets: { TOKEN: 't0k3n' } })).toEqual({ auth: 'Bearer t0k3n', raw: 't0k3n' });
+    expect(() => resolveTemplates(template, context)).toThrow(/no secret "TOKEN"/);
+    // An inherited property is not a secret.
+    expect(() => resolveTemplates('{{ secrets.constructor }}', { ...context, secrets: {} })).toThrow(/no secret "constructor"/);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * Step inputs may reference the run's input and upstream outputs:
- *   "{{ input.url }}", "{{ steps.fetch.output.body.items[0].name }}", "{{ run.id }}".
+ * Step inputs may reference the run's input, upstream outputs and the organization's secrets:
+ *   "{{ input.url }}", "{{ steps.fetch.output.body.items[0].name }}", "{{ run.id }}", "{{ secrets.API_KEY }}".
+ * Secrets resolve only at dispatch (engine/dispatch-input.ts), never into anything stored.
  * A string that is exactly one template becomes the referenced value itself (any JSON type); a
  * template inside a longer string is interpolated (objects as JSON).
  */
@@ -10,7 +11,11 @@ export type PathSegment = string | number;
 export type TemplateRef =
   | { root: 'input'; path: PathSegment[] }
   | { root: 'steps'; stepId: string; path: PathSegment[] }
-  | { root: 'run'; path: PathSegment[] };
+  | { root: 'run'; path: PathSegment[] }
+  | { root: 'secrets'; name: string; path: PathSegment[] };
+
+/** What a secret's name looks like (also checked by the secrets table). */
+export const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,99}$/;
 
 /** A template that cannot be parsed or resolved; `expression` is its text between the braces. */
 export class TemplateError extends Error {
@@ -61,7 +66,14 @@ export function parseTemplate(expression: string): TemplateRef {
     }
     return { root: 'steps', stepId, path: outputPath };
   }
-  throw new TemplateError(expression, `"{{ ${expression} }}": a reference starts with input., steps.<id>.output or run.id`);
+  if (root === 'secrets') {
+    const [name, ...more] = rest;
+    if (typeof name !== 'string' || !SECRET_NAME.test(name) || more.length > 0) {
+      throw new TemplateError(expression, `"{{ ${expression} }}": a secret reference reads secrets.<NAME> (letters, digits and _), nothing after the name`);
+    }
+    return { root: 'secrets', name, path: [] };
+  }
+  throw new TemplateError(expression, `"{{ ${expression} }}": a reference starts with input., steps.<id>.output, run.id or secrets.`);
 }
 
 /** Every template expression in a JSON value (in strings, at any depth). */
@@ -78,6 +90,20 @@ export function collectTemplates(value: unknown): string[] {
   };
   walk(value);
   return found;
+}
+
+/** The secrets a value's templates read (malformed expressions are left to the validation that names them). */
+export function referencedSecrets(value: unknown): string[] {
+  const names = new Set<string>();
+  for (const expression of collectTemplates(value)) {
+    try {
+      const ref = parseTemplate(expression);
+      if (ref.root === 'secrets') names.add(ref.name);
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+    }
+  }
+  return [...names];
 }
 
 /**
@@ -102,6 +128,8 @@ export interface TemplateContext {
   /** Outputs of the steps that already succeeded, by step id. */
   steps: Record<string, { output: unknown }>;
   run: { id: string };
+  /** Secret values by name: present only when a dispatch resolves an input for the worker. */
+  secrets?: Readonly<Record<string, string>>;
 }
 
 const describe = (segments: readonly PathSegment[]): string =>
@@ -118,6 +146,11 @@ function lookup(expression: string, context: TemplateContext): unknown {
       break;
     case 'run':
       return context.run.id;
+    case 'secrets': {
+      const secret = context.secrets && Object.hasOwn(context.secrets, ref.name) ? context.secrets[ref.name] : undefined;
+      if (secret === undefined) throw new TemplateError(expression, `"{{ ${expression} }}": the organization has no secret "${ref.name}"`);
+      return secret;
+    }
     case 'steps': {
       const step = context.steps[ref.stepId];
       if (step === undefined) throw new TemplateError(expression, `"{{ ${expression} }}": step "${ref.stepId}" has no output (it has not succeeded)`);

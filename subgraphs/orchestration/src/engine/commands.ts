@@ -2,8 +2,10 @@ import { isDeepStrictEqual } from 'node:util';
 import { AppError, badInput, conflict, isUniqueViolation, isUuid, newId, notFound, recordAudit, traceIdOf, type Principal, type Queryable } from '@orchestra/lib';
 import { isTerminalRun, RERUN_TASK_STATUSES, RETRYABLE_RUN_STATUSES } from '../domain/states';
 import { collectTemplates, parseTemplate, resolveTemplates, TemplateError } from '../domain/templates';
-import { BUILTIN_CAPABILITIES, validateSteps, type StepInput } from '../domain/workflow-definition';
+import { assertSecretsExist, secretsReadBySteps } from '../domain/secrets';
+import { BUILTIN_CAPABILITIES, validateSteps, type StepDefinition, type StepInput } from '../domain/workflow-definition';
 import { findDeadLetter, markRunDeadLettersReplayed } from '../store/dead-letters';
+import { existingSecretNames } from '../store/secrets';
 import type { RunRow, WorkflowRow, WorkflowVersionRow } from '../store/rows';
 import { insertRunStart, lockRun, type NewRun } from '../store/runs';
 import { resetTask } from '../store/tasks';
@@ -26,6 +28,13 @@ function checkAppId(appId: string | null | undefined, field: string): string | n
   return appId;
 }
 
+/** Steps as validateSteps gives them, also refused when they read a secret the org does not have (UNKNOWN_SECRET naming the step). */
+async function checkedSteps(tx: Queryable, input: StepInput[], fieldBase = 'input.steps'): Promise<StepDefinition[]> {
+  const steps = validateSteps(input, await capabilitiesKnown(tx), fieldBase);
+  assertSecretsExist(steps, await existingSecretNames(tx, [...secretsReadBySteps(steps).keys()]), fieldBase);
+  return steps;
+}
+
 export interface CreateWorkflowInput {
   name: string;
   description?: string | null;
@@ -41,7 +50,7 @@ export async function createWorkflow(engine: Engine, principal: Principal, input
   const appId = checkAppId(input.appId, 'input.appId') ?? null;
   if (appId !== null) await engine.apps?.assertApp(principal, appId, 'input.appId');
   return engine.inTenant(principal, async (tx) => {
-    const steps = validateSteps(input.steps, await capabilitiesKnown(tx));
+    const steps = await checkedSteps(tx, input.steps);
     const orgId = principal.orgId as string;
     let workflow: WorkflowRow;
     try {
@@ -67,7 +76,7 @@ export async function createWorkflow(engine: Engine, principal: Principal, input
 export async function publishWorkflowVersion(engine: Engine, principal: Principal, workflowId: string, stepsInput: StepInput[]): Promise<WorkflowVersionRow> {
   if (!isUuid(workflowId)) throw notFound('workflow', workflowId);
   return engine.inTenant(principal, async (tx) => {
-    const steps = validateSteps(stepsInput, await capabilitiesKnown(tx));
+    const steps = await checkedSteps(tx, stepsInput);
     const number = await nextWorkflowVersion(tx, workflowId);
     if (number === undefined) throw notFound('workflow', workflowId);
     const version = await insertWorkflowVersion(tx, { workflowId, orgId: principal.orgId as string, version: number, steps, createdBy: actorOf(principal) });

@@ -3,10 +3,12 @@ import type { Engine } from '../engine/engine';
 import { cancelRun, capabilitiesKnown, changeWorkflow, createWorkflow, publishWorkflowVersion, replayDeadLetter, retryRun, startRun, type StartRunInput } from '../engine/commands';
 import type { RunStatus } from '../domain/states';
 import type { StepDefinition, StepInput } from '../domain/workflow-definition';
+import { createSecret, deleteSecret, rotateSecret } from '../secrets/secret-commands';
 import { countDeadLetters, listDeadLetters } from '../store/dead-letters';
 import { listRunEvents, listTaskLogs } from '../store/events';
 import type { DeadLetterRow, RunRow, TaskRow, WorkerRow, WorkflowRow, WorkflowVersionRow } from '../store/rows';
 import { appRunStats, countRuns, findRun, listRuns, type RunFilter } from '../store/runs';
+import { listSecrets } from '../store/secrets';
 import { listWorkers, type WorkerFilter } from '../store/workers';
 import { countWorkflows, findWorkflowByName, findWorkflowVersion, listWorkflows } from '../store/workflows';
 import { createLoaders, type Loaders } from './loaders';
@@ -120,6 +122,7 @@ export const resolvers = {
     async capabilities(_: unknown, _args: unknown, ctx: Ctx) {
       return [...(await ctx.engine.inTenant(ctx.principal, (tx) => capabilitiesKnown(tx)))].sort();
     },
+    secrets: (_: unknown, _args: unknown, ctx: Ctx) => ctx.engine.inTenant(ctx.principal, (tx) => listSecrets(tx)),
   },
 
   Mutation: {
@@ -135,6 +138,9 @@ export const resolvers = {
     cancelRun: (_: unknown, args: { id: string; reason?: string | null }, ctx: Ctx) => cancelRun(ctx.engine, ctx.principal, args.id, args.reason),
     retryRun: (_: unknown, args: { id: string }, ctx: Ctx) => retryRun(ctx.engine, ctx.principal, args.id),
     replayDeadLetter: (_: unknown, args: { id: string }, ctx: Ctx) => replayDeadLetter(ctx.engine, ctx.principal, args.id),
+    createSecret: (_: unknown, args: { name: string; value: string }, ctx: Ctx) => createSecret(ctx.engine, ctx.principal, args),
+    rotateSecret: (_: unknown, args: { name: string; value: string }, ctx: Ctx) => rotateSecret(ctx.engine, ctx.principal, args),
+    deleteSecret: (_: unknown, args: { name: string }, ctx: Ctx) => deleteSecret(ctx.engine, ctx.principal, args.name),
   },
 
   Workflow: {

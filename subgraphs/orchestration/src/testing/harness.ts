@@ -24,6 +24,7 @@ import {
 } from '@orchestra/lib';
 import { createWorker, workerConfigSchema, type WorkerHandle } from '@orchestra/workers';
 import { orchestrationConfigSchema } from '../config';
+import { generateSecretsKeys } from '../secrets/keyring';
 import { TENANT_ROLE } from '../engine/engine';
 import { migrationsDir } from '../schema';
 import { createOrchestrationService, type OrchestrationService } from '../service';
@@ -84,6 +85,7 @@ export async function startTestOrchestration(env: Record<string, string> = {}): 
     DISPATCH_RETRY_DELAY_MS: '50',
     EVENT_FLUSH_INTERVAL_MS: '50',
     DRAIN_TIMEOUT_MS: '1000',
+    SECRETS_KEYS: generateSecretsKeys('test1'),
     ...env,
   });
   const pool = createPool({ url: TEST_DATABASE_URL, schema, applicationName: 'orchestration-test', log });
