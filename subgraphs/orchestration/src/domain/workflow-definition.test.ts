@@ -52,7 +52,8 @@ describe('validateSteps', () => {
     ['a zero timeout', [{ id: 'a', capability: 'noop', timeoutMs: 0 }], 'OUT_OF_RANGE', 'input.steps[0].timeoutMs', /step "a": timeoutMs/],
     ['a bad pool', [{ id: 'a', capability: 'noop', pool: 'GPU:1' }], 'INVALID_POOL', 'input.steps[0].pool', /pool "GPU:1"/],
     ['a malformed template', [{ id: 'a', capability: 'noop', input: { x: '{{ input..x }}' } }], 'INVALID_TEMPLATE', 'input.steps[0].input', /step "a": .*not a valid reference/],
-    ['an unknown template root', [{ id: 'a', capability: 'noop', input: '{{ secrets.x }}' }], 'INVALID_TEMPLATE', 'input.steps[0].input', /starts with input\., steps/],
+    ['an unknown template root', [{ id: 'a', capability: 'noop', input: '{{ env.x }}' }], 'INVALID_TEMPLATE', 'input.steps[0].input', /starts with input\., steps/],
+    ['a secret reference with a path after the name', [{ id: 'a', capability: 'noop', input: '{{ secrets.KEY.part }}' }], 'INVALID_TEMPLATE', 'input.steps[0].input', /nothing after the name/],
     [
       'a reference to an unknown step',
       [{ id: 'a', capability: 'noop', input: { x: 'id={{ steps.nope.output.id }}' } }],
