@@ -93,7 +93,7 @@ const failure = (code: string, message: string, retryable: boolean, durationMs: 
 const maskResult = (result: TaskResult, masker: SecretMasker): TaskResult => {
   if (!masker.active) return result;
   const outcome = result.outcome;
-  if (outcome?.$case === 'success') return { ...result, outcome: { $case: 'success', value: { output: masker.value(outcome.value.output) } } };
+  if (outcome?.$case === 'success') return { ...result, outcome: { $case: 'success', value: { output: masker.value<unknown>(outcome.value.output) } } };
   if (outcome?.$case === 'failure') return { ...result, outcome: { $case: 'failure', value: { ...outcome.value, message: masker.text(outcome.value.message) } } };
   return result;
 };
