@@ -4,11 +4,14 @@ import type { ApiError } from '../lib/api/errors';
 import type { LiveStatus } from '../lib/api/live';
 import { runEventsSubscription, runQuery, taskLogsQuery } from '../lib/api/operations/runs';
 import { queryKeys } from '../lib/api/query-keys';
-import { applyRunEvents, isFinalRun, mergeLogLines, needsRefetch, type RunEvent } from '../lib/run-events';
+import { applyRunEvents, hasWaitingTasks, isFinalRun, mergeLogLines, needsRefetch, type RunEvent } from '../lib/run-events';
 import { useServices } from './services';
 import { useApiQuery } from './use-api';
 
 export type RunLiveState = LiveStatus | 'ended' | 'idle';
+
+/** How often a run with waiting tasks is fetched again (their wait reasons change without events). */
+const WAITING_REFETCH_MS = 3_000;
 
 /** Log lines kept per page; a run that logs more shows the newest. */
 const MAX_LIVE_LOG_LINES = 5_000;
@@ -22,7 +25,10 @@ const MAX_LIVE_LOG_LINES = 5_000;
 export function useLiveRun(runId: string) {
   const { live } = useServices();
   const queryClient = useQueryClient();
-  const query = useApiQuery(queryKeys.runs.detail(runId), runQuery, { id: runId });
+  const query = useApiQuery(queryKeys.runs.detail(runId), runQuery, { id: runId }, {
+    // Why a task waits can change without an event (a worker joins, a limit frees up): look again now and then.
+    refetchInterval: (q) => (q.state.data?.run && !isFinalRun(q.state.data.run.status) && hasWaitingTasks(q.state.data.run) ? WAITING_REFETCH_MS : false),
+  });
   const fetched = query.data?.run ?? undefined;
   const [events, setEvents] = useState<RunEvent[]>([]);
   const [liveState, setLiveState] = useState<RunLiveState>('idle');

@@ -1,4 +1,4 @@
-import { applyRunEvents, emptyLogMessage, formatAttempts, mergeLogLines, needsRefetch, type RunDetail, type RunEvent } from './run-events';
+import { applyRunEvents, emptyLogMessage, formatAttempts, hasWaitingTasks, mergeLogLines, needsRefetch, waitKindLabel, type RunDetail, type RunEvent } from './run-events';
 
 const task = (stepId: string, overrides: Partial<RunDetail['tasks'][number]> = {}): RunDetail['tasks'][number] => ({
   id: `task-${stepId}`,
@@ -15,6 +15,7 @@ const task = (stepId: string, overrides: Partial<RunDetail['tasks'][number]> = {
   progressMessage: null,
   pool: 'default',
   workerId: null,
+  waitReason: null,
   queuedAt: null,
   startedAt: null,
   finishedAt: null,
@@ -143,6 +144,15 @@ describe('run events', () => {
       expect(formatAttempts(task('a', { status: 'PENDING', attempts: 0, queuedAt: null, attemptHistory: [attempt(1, 0), attempt(2, 1)] }))).toBe('0/3 · 2 in all');
       expect(formatAttempts(task('a'))).toBe('0/3');
     });
+  });
+
+  it('forgets why a task waited once it starts, and knows when a run has waiting tasks', () => {
+    const waiting = run({ tasks: [task('a', { status: 'QUEUED', waitReason: { kind: 'RATE_LIMIT', message: 'rate limit "openai": 5 per second used', since: '2026-11-22T10:00:00.500Z' } }), task('b')] });
+    expect(hasWaitingTasks(waiting)).toBe(true);
+    const started = applyRunEvents(waiting, events.slice(0, 2));
+    expect(started.tasks[0]).toMatchObject({ status: 'RUNNING', waitReason: null });
+    expect(hasWaitingTasks(started)).toBe(false);
+    expect(waitKindLabel('RATE_LIMIT')).toBe('Rate limit');
   });
 
   it('asks for a refetch when a task starts (its worker) or anything ends, not for progress or logs', () => {

@@ -69,6 +69,7 @@ function applyToTask(task: ShownTask, event: RunEvent): ShownTask {
         next.finishedAt = null;
         next.durationMs = null;
       } else if (status === 'RUNNING') {
+        next.waitReason = null;
         next.startedAt = event.at;
         next.finishedAt = null;
         next.durationMs = null;
@@ -81,6 +82,7 @@ function applyToTask(task: ShownTask, event: RunEvent): ShownTask {
         next.durationMs = null;
         next.error = null;
       } else {
+        next.waitReason = null;
         next.finishedAt = event.at;
         next.durationMs = durationBetween(next.startedAt, event.at);
         if (status === 'SUCCEEDED') {
@@ -175,3 +177,25 @@ export function mergeLogLines(fetched: ReadonlyArray<{ seq: number; at: string; 
   }
   return lines.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
 }
+
+/** Whether some task of the run waits to start: its wait reason may change without an event (the page looks again now and then). */
+export const hasWaitingTasks = (run: Pick<RunDetail, 'tasks'>): boolean => run.tasks.some((t) => t.status === 'QUEUED' || t.waitReason !== null);
+
+const WAIT_KIND_LABELS: Record<NonNullable<TaskDetail['waitReason']>['kind'], string> = {
+  RETRY_BACKOFF: 'Retry delay',
+  NO_WORKER: 'No worker',
+  NO_FREE_SLOT: 'Workers busy',
+  PRIORITY: 'Priority',
+  FAIR_SHARE: 'Fair share',
+  CONCURRENCY_KEY: 'Concurrency key',
+  RATE_LIMIT: 'Rate limit',
+  QUOTA: 'Quota',
+  MAX_PARALLEL: 'Max parallel',
+  APPROVAL: 'Approval',
+  EVENT: 'Event',
+  SCHEDULE: 'Scheduled',
+  GPU: 'GPU',
+};
+
+/** A short label for what a task waits for ("Rate limit"). */
+export const waitKindLabel = (kind: NonNullable<TaskDetail['waitReason']>['kind']): string => WAIT_KIND_LABELS[kind];

@@ -1,5 +1,5 @@
 import { createRoute, Link, useNavigate } from '@tanstack/react-router';
-import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { Button } from '../components/button';
 import { Card, Details } from '../components/card';
 import { DagView } from '../components/dag-view';
@@ -19,7 +19,7 @@ import { cancelRunMutation, retryRunMutation } from '../lib/api/operations/runs'
 import { isNotFound } from '../lib/api/errors';
 import { queryKeys } from '../lib/api/query-keys';
 import { formatDateTime, formatDuration } from '../lib/format';
-import { emptyLogMessage, formatAttempts, isFinalRun, type RunEvent, type ShownTask } from '../lib/run-events';
+import { emptyLogMessage, formatAttempts, isFinalRun, waitKindLabel, type RunEvent, type ShownTask } from '../lib/run-events';
 import { appLayoutRoute } from './app-layout';
 
 function ProgressBar({ value, label }: { value: number | null; label: string }) {
@@ -32,6 +32,23 @@ function ProgressBar({ value, label }: { value: number | null; label: string }) 
       </div>
       <span className="text-xs tabular-nums text-slate-500">{percent}%</span>
     </div>
+  );
+}
+
+/** Why a task waits to start (a short label, the full reason on hover and for screen readers). */
+function WaitReason({ task, long = false }: { task: ShownTask; long?: boolean }) {
+  const reason = task.waitReason;
+  if (!reason) return null;
+  return (
+    <span className={`inline-flex max-w-full items-baseline gap-1 text-xs text-amber-800 ${long ? '' : 'truncate'}`} title={reason.message} data-wait-kind={reason.kind}>
+      <span className="font-semibold">{waitKindLabel(reason.kind)}:</span>
+      <span className={long ? 'break-words' : 'truncate'}>{reason.message}</span>
+      {long && (
+        <span className="whitespace-nowrap text-amber-700">
+          (since <RelativeTime value={reason.since} />)
+        </span>
+      )}
+    </span>
   );
 }
 
@@ -99,6 +116,7 @@ function TaskPanel({ task, events }: { task: ShownTask; events: readonly RunEven
             ['Finished', formatDateTime(task.finishedAt)],
             ['Duration', formatDuration(task.durationMs)],
             ['Progress', task.progressMessage ? `${task.progressMessage}` : task.progress !== null ? `${Math.round(task.progress * 100)}%` : '—'],
+            ...(task.waitReason ? ([['Waiting for', <WaitReason task={task} long />]] as Array<[string, ReactNode]>) : []),
           ]}
         />
         {task.error && (
@@ -282,8 +300,13 @@ function RunDetailPage() {
                     {task.stepId}
                   </button>
                 </Cell>
-                <Cell layout="nowrap">
-                  <StatusBadge status={task.status} />
+                <Cell className="max-w-xs">
+                  <div className="flex flex-col gap-0.5">
+                    <span>
+                      <StatusBadge status={task.status} />
+                    </span>
+                    <WaitReason task={task} />
+                  </div>
                 </Cell>
                 <Cell layout="nowrap" className="tabular-nums">
                   {formatAttempts(task)}

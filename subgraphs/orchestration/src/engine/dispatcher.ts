@@ -6,6 +6,7 @@ import type { PlacementPolicy } from './dispatch/claim-policy';
 import { createPoolConsumers } from './dispatch/pool-consumers';
 import { createResultApplier } from './dispatch/results';
 import { createSlotWaits } from './dispatch/slot-waits';
+import { markWaitingForWorker } from '../store/tasks';
 import type { Engine } from './engine';
 import type { AttemptJob } from './task-queues';
 
@@ -74,7 +75,11 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId, pla
     claims.inc({ decision: decision.kind });
     if (decision.kind === 'wait') {
       const delayMs = decision.cause === 'backoff' ? decision.delayMs : slots.delayFor(pool, attemptId);
-      if (decision.cause === 'no-slot') log.debug('attempt waits for a worker', { attemptId, runId, reason: decision.reason, delayMs });
+      if (decision.cause === 'no-slot') {
+        log.debug('attempt waits for a worker', { attemptId, runId, reason: decision.reason, delayMs });
+        // The run page says why (no worker can run it, or they are all busy).
+        await engine.inSystem((tx) => markWaitingForWorker(tx, job.data.taskId)).catch((error: unknown) => log.debug('could not record why an attempt waits', { err: error, attemptId }));
+      }
       await job.moveToDelayed(Date.now() + delayMs, token);
       throw new DelayedError(decision.reason);
     }

@@ -1,5 +1,6 @@
 import { AppError, newId, type PoolClient } from '@orchestra/lib';
 import { backoffDelayMs } from '../domain/backoff';
+import { waitReason } from '../domain/wait-reasons';
 import { canAttemptTransition, canRunTransition, canTaskTransition, isTerminalTask, type AttemptStatus, type TaskStatus } from '../domain/states';
 import { endAttempt, endAttempts, liveAttemptsOfTasks, queueAttempts, succeedAttempts, type NewAttempt } from '../store/attempts';
 import { insertDeadLetter } from '../store/dead-letters';
@@ -83,9 +84,12 @@ export interface QueueOptions {
 export function planAttempts(ctx: TransitionContext, run: Pick<RunRow, 'id' | 'orgId' | 'workflowId'>, tasks: readonly QueueableTask[], options: QueueOptions = {}): NewAttempt[] {
   const to: TaskStatus = 'QUEUED';
   for (const task of tasks) if (task.status !== 'PENDING' && !canTaskTransition(task.status, to)) throw illegal('task', task.status, to);
-  const availableAt = new Date(Date.now() + (options.delayMs ?? 0));
+  const delayMs = options.delayMs ?? 0;
+  const availableAt = new Date(Date.now() + delayMs);
   return tasks.map((task): NewAttempt => {
-    const attempt: NewAttempt = { id: newId(), orgId: run.orgId, runId: run.id, taskId: task.id, attempt: task.attempts + 1, pool: task.pool, availableAt };
+    const number = task.attempts + 1;
+    const reason = delayMs > 0 ? waitReason('RETRY_BACKOFF', `attempt ${number} starts after its retry delay (${delayMs} ms)`, { until: availableAt.toISOString(), attempt: number }) : null;
+    const attempt: NewAttempt = { id: newId(), orgId: run.orgId, runId: run.id, taskId: task.id, attempt: number, pool: task.pool, availableAt, waitReason: reason };
     taskEvent(ctx, run, task, to, { attempt: { id: attempt.id, attempt: attempt.attempt }, message: options.message ?? null, error: options.error ?? null });
     ctx.effects.enqueue.push({ attemptId: attempt.id, orgId: run.orgId, runId: run.id, taskId: task.id, pool: task.pool, availableAt });
     return attempt;

@@ -1,7 +1,7 @@
 import { badInput, isUuid, roleAtLeast, type RequestContext, type RunEvent } from '@orchestra/lib';
 import type { Engine } from '../engine/engine';
 import { cancelRun, capabilitiesKnown, changeWorkflow, createWorkflow, publishWorkflowVersion, replayDeadLetter, retryRun, startRun, type StartRunInput } from '../engine/commands';
-import type { RunStatus } from '../domain/states';
+import { isTerminalTask, type RunStatus } from '../domain/states';
 import type { StepDefinition, StepInput } from '../domain/workflow-definition';
 import { createSecret, deleteSecret, rotateSecret } from '../secrets/secret-commands';
 import { countDeadLetters, listDeadLetters } from '../store/dead-letters';
@@ -183,6 +183,8 @@ export const resolvers = {
     attemptHistory: async (t: TaskRow, _: unknown, ctx: Ctx) => (await ctx.loaders.attemptsOfTask.load(t.id)) ?? [],
     workerId: async (t: TaskRow, _: unknown, ctx: Ctx) => (await ctx.loaders.attemptsOfTask.load(t.id))?.find((a) => a.id === t.currentAttemptId)?.workerId ?? null,
     durationMs: (t: TaskRow) => durationOf(t.startedAt, t.finishedAt),
+    // A reason is shown only while the task has not started (a late write may outlive the wait).
+    waitReason: (t: TaskRow) => (t.status === 'RUNNING' || isTerminalTask(t.status) ? null : t.waitReason),
     async logs(t: TaskRow, args: { afterSeq?: number | null; first?: number | null }, ctx: Ctx) {
       const first = args.first ?? 200;
       if (!Number.isInteger(first) || first < 1 || first > 1000) throw badInput('first', 'first must be between 1 and 1000', 'INVALID_PAGE_SIZE');

@@ -1,5 +1,6 @@
 import type { Queryable } from '@orchestra/lib';
 import type { AttemptStatus } from '../domain/states';
+import type { WaitReason } from '../domain/wait-reasons';
 import { camelRows, prepared, rowFromJson, type AttemptRow, type ErrorInfo } from './rows';
 
 export interface NewAttempt {
@@ -11,6 +12,8 @@ export interface NewAttempt {
   attempt: number;
   pool: string;
   availableAt: Date;
+  /** Why its task waits from now on (a retry delay), or null. */
+  waitReason: WaitReason | null;
 }
 
 /**
@@ -23,7 +26,7 @@ export async function queueAttempts(db: Queryable, attempts: readonly NewAttempt
     prepared(
       'queueAttempts',
       `WITH e AS (
-         SELECT * FROM jsonb_to_recordset($1::jsonb) AS e(id uuid, org_id uuid, run_id uuid, task_id uuid, attempt integer, pool text, available_at timestamptz)
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS e(id uuid, org_id uuid, run_id uuid, task_id uuid, attempt integer, pool text, available_at timestamptz, wait_reason jsonb)
        ), attempts AS (
          INSERT INTO task_attempts (id, org_id, run_id, task_id, attempt, status, available_at)
          SELECT id, org_id, run_id, task_id, attempt, 'QUEUED', available_at FROM e
@@ -32,7 +35,7 @@ export async function queueAttempts(db: Queryable, attempts: readonly NewAttempt
          INSERT INTO dispatch_outbox (attempt_id, org_id, run_id, task_id, pool, available_at)
          SELECT id, org_id, run_id, task_id, pool, available_at FROM e
        ), queued AS (
-         UPDATE tasks t SET status = 'QUEUED', current_attempt_id = e.id, attempts = t.attempts + 1,
+         UPDATE tasks t SET status = 'QUEUED', current_attempt_id = e.id, attempts = t.attempts + 1, wait_reason = e.wait_reason,
                             queued_at = coalesce(t.queued_at, now()), updated_at = now()
            FROM e WHERE t.id = e.task_id AND t.run_id = e.run_id
          RETURNING t.id
@@ -40,7 +43,16 @@ export async function queueAttempts(db: Queryable, attempts: readonly NewAttempt
        SELECT (SELECT count(*) FROM attempts)::int AS attempts, (SELECT count(*) FROM queued)::int AS tasks`,
       [
         JSON.stringify(
-          attempts.map((a) => ({ id: a.id, org_id: a.orgId, run_id: a.runId, task_id: a.taskId, attempt: a.attempt, pool: a.pool, available_at: a.availableAt.toISOString() })),
+          attempts.map((a) => ({
+            id: a.id,
+            org_id: a.orgId,
+            run_id: a.runId,
+            task_id: a.taskId,
+            attempt: a.attempt,
+            pool: a.pool,
+            available_at: a.availableAt.toISOString(),
+            wait_reason: a.waitReason,
+          })),
         ),
       ],
     ),

@@ -49,7 +49,7 @@ async function startRunOf(stepsInput: Array<{ id: string; dependsOn?: string[] }
   const tasks = steps.map((step) => ({ id: newId(), step }));
   const attempts = tasks
     .filter(({ step }) => step.dependsOn.length === 0)
-    .map(({ id, step }) => ({ id: newId(), orgId, runId, taskId: id, attempt: 1, pool: step.pool, availableAt: new Date() }));
+    .map(({ id, step }) => ({ id: newId(), orgId, runId, taskId: id, attempt: 1, pool: step.pool, availableAt: new Date(), waitReason: null }));
   await withSystemTransaction(pool, (tx) =>
     insertRunStart(tx, {
       run: {

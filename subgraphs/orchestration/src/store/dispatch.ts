@@ -120,7 +120,7 @@ export async function startAttemptsOnSlots(db: Queryable, placed: readonly Attem
            FROM pairs p WHERE a.id = p.attempt_id AND a.status = 'QUEUED'
          RETURNING a.id
        ), task AS (
-         UPDATE tasks t SET status = 'RUNNING', input = p.input::jsonb, started_at = coalesce(t.started_at, now()), updated_at = now()
+         UPDATE tasks t SET status = 'RUNNING', input = p.input::jsonb, wait_reason = NULL, started_at = coalesce(t.started_at, now()), updated_at = now()
            FROM pairs p WHERE t.id = p.task_id AND t.current_attempt_id = p.attempt_id AND t.status = 'QUEUED'
          RETURNING t.id
        ), dequeued AS (

@@ -1,6 +1,7 @@
 import type { RunEventError } from '@orchestra/lib';
 import type { RetryPolicy, StepDefinition } from '../domain/workflow-definition';
 import type { AttemptStatus, RunStatus, TaskStatus } from '../domain/states';
+import type { WaitReason } from '../domain/wait-reasons';
 
 /** Rows as the store returns them (snake_case columns mapped to camelCase). */
 
@@ -80,6 +81,8 @@ export interface TaskRow {
   currentAttemptId: string | null;
   progress: number | null;
   progressMessage: string | null;
+  /** Why it waits, while it has not started (domain/wait-reasons.ts). */
+  waitReason: WaitReason | null;
   queuedAt: Date | null;
   startedAt: Date | null;
   finishedAt: Date | null;

@@ -1,5 +1,6 @@
 import type { Queryable } from '@orchestra/lib';
 import type { TaskStatus } from '../domain/states';
+import type { WaitReason } from '../domain/wait-reasons';
 import { camelRow, camelRows, prepared, rowFromJson, type ErrorInfo, type RunRow, type TaskRow } from './rows';
 
 export async function findTask(db: Queryable, id: string): Promise<TaskRow | undefined> {
@@ -105,7 +106,7 @@ export async function recordTaskError(db: Queryable, id: string, error: ErrorInf
 /** retryRun / replay: a failed or cancelled task starts over with a fresh retry budget (history kept). */
 export async function resetTask(db: Queryable, id: string): Promise<TaskRow | undefined> {
   const { rows } = await db.query(
-    `UPDATE tasks SET status = 'PENDING', error = NULL, output = NULL, input = NULL, progress = NULL, progress_message = NULL,
+    `UPDATE tasks SET status = 'PENDING', error = NULL, output = NULL, input = NULL, progress = NULL, progress_message = NULL, wait_reason = NULL,
                       attempts_at_reset = attempts, lost_attempts = 0, current_attempt_id = NULL,
                       queued_at = NULL, started_at = NULL, finished_at = NULL, updated_at = now()
       WHERE id = $1 AND status IN ('FAILED', 'CANCELLED') RETURNING *`,
@@ -116,4 +117,73 @@ export async function resetTask(db: Queryable, id: string): Promise<TaskRow | un
 
 export async function updateTaskProgress(db: Queryable, id: string, progress: number, message: string | null): Promise<void> {
   await db.query('UPDATE tasks SET progress = $2, progress_message = $3, updated_at = now() WHERE id = $1', [id, progress, message]);
+}
+
+/** A task's new wait reason (null: it no longer waits for anything in particular). */
+export interface WaitReasonChange {
+  taskId: string;
+  reason: WaitReason | null;
+}
+
+/**
+ * Sets why tasks wait, in one statement, on the tasks that have not started (PENDING or QUEUED; a
+ * task that started meanwhile keeps none). A reason of the same kind keeps its `since`. With
+ * `skipLocked`, tasks whose rows another transaction holds are left as they are (for callers that
+ * must not wait on a run's transaction: a reason is for people, the next look sets it).
+ * Resolves to the ids of the tasks changed.
+ */
+export async function setWaitReasons(db: Queryable, changes: readonly WaitReasonChange[], options: { skipLocked?: boolean } = {}): Promise<string[]> {
+  if (changes.length === 0) return [];
+  const { rows } = await db.query<{ id: string }>(
+    prepared(
+      options.skipLocked === true ? 'setWaitReasonsSkipLocked' : 'setWaitReasons',
+      `WITH c AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS c(task_id uuid, reason jsonb)
+       ), target AS (
+         SELECT t.id, c.reason FROM tasks t JOIN c ON c.task_id = t.id
+          WHERE t.status IN ('PENDING', 'QUEUED') AND (t.wait_reason - 'since') IS DISTINCT FROM (c.reason - 'since')
+          ${options.skipLocked === true ? 'FOR UPDATE OF t SKIP LOCKED' : ''}
+       )
+       UPDATE tasks t SET wait_reason = CASE
+           WHEN target.reason IS NULL THEN NULL
+           WHEN t.wait_reason ->> 'kind' = target.reason ->> 'kind' THEN jsonb_set(target.reason, '{since}', t.wait_reason -> 'since')
+           ELSE target.reason END
+         FROM target WHERE t.id = target.id
+       RETURNING t.id`,
+      [JSON.stringify(changes.map((c) => ({ task_id: c.taskId, reason: c.reason })))],
+    ),
+  );
+  return rows.map((r) => r.id);
+}
+
+/**
+ * A queued task found no worker slot: its wait reason becomes NO_WORKER when no live worker of its
+ * pool has its capability and labels, NO_FREE_SLOT when such workers exist but are all busy (one
+ * statement; `since` kept while the kind stays the same).
+ */
+export async function markWaitingForWorker(db: Queryable, taskId: string): Promise<void> {
+  await db.query(
+    prepared(
+      'markWaitingForWorker',
+      `WITH t AS (
+         SELECT t.id, t.pool, t.capability, t.labels, t.wait_reason,
+                EXISTS (SELECT 1 FROM workers w WHERE w.status = 'ONLINE' AND w.lease_expires_at > now() AND w.pool = t.pool
+                           AND t.capability = ANY(w.capabilities) AND w.labels @> t.labels) AS capable,
+                CASE WHEN t.labels = '{}'::jsonb THEN '' ELSE ' with labels ' || t.labels::text END AS wanted
+           FROM tasks t WHERE t.id = $1 AND t.status = 'QUEUED'
+       ), r AS (
+         SELECT t.id, t.wait_reason, CASE WHEN t.capable
+                  THEN jsonb_build_object('kind', 'NO_FREE_SLOT', 'message', format('every worker of pool "%s" that runs %s%s is busy', t.pool, t.capability, t.wanted),
+                                          'details', jsonb_build_object('pool', t.pool, 'capability', t.capability))
+                  ELSE jsonb_build_object('kind', 'NO_WORKER', 'message', format('no live worker of pool "%s" runs %s%s', t.pool, t.capability, t.wanted),
+                                          'details', jsonb_build_object('pool', t.pool, 'capability', t.capability))
+                END AS reason
+           FROM t
+       )
+       UPDATE tasks SET wait_reason = r.reason || jsonb_build_object('since',
+           CASE WHEN r.wait_reason ->> 'kind' = r.reason ->> 'kind' THEN r.wait_reason ->> 'since' ELSE to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') END)
+         FROM r WHERE tasks.id = r.id AND (tasks.wait_reason - 'since') IS DISTINCT FROM r.reason`,
+      [taskId],
+    ),
+  );
 }

@@ -260,6 +260,35 @@ export type TaskStatus =
   | 'RUNNING'
   | 'SUCCEEDED';
 
+/** What a task waits for (subgraphs/orchestration/src/domain/wait-reasons.ts lists the same kinds). */
+export type TaskWaitKind =
+  /** A wait step holds for a person's approval. */
+  | 'APPROVAL'
+  /** Its concurrency key has as many runs or tasks as its limit allows. */
+  | 'CONCURRENCY_KEY'
+  /** A wait step holds for a matching event. */
+  | 'EVENT'
+  /** Slots go to other organizations in turn. */
+  | 'FAIR_SHARE'
+  /** No worker has the GPU memory it asks for free now. */
+  | 'GPU'
+  /** A forEach item waits for one of its step's maxParallel places. */
+  | 'MAX_PARALLEL'
+  /** Workers that can run it exist, but none has a free slot. */
+  | 'NO_FREE_SLOT'
+  /** No live worker in its pool has the capability and labels it needs. */
+  | 'NO_WORKER'
+  /** Work of its organization with a higher priority goes first. */
+  | 'PRIORITY'
+  /** Its organization is at one of its quotas. */
+  | 'QUOTA'
+  /** A rate limit it consumes has no units left in its window. */
+  | 'RATE_LIMIT'
+  /** Its retry delay has not run out yet. */
+  | 'RETRY_BACKOFF'
+  /** It holds until a time (a wait step, or a run started for later). */
+  | 'SCHEDULE';
+
 export type UpdateAppInput = {
   description?: string | null | undefined;
   healthCheckUrl?: string | null | undefined;
@@ -547,7 +576,7 @@ export type ChangePasswordMutation = { changePassword: { accessToken: string, ac
 
 export type RunSummaryFieldsFragment = { id: string, status: RunStatus, workflowVersion: number, startedByName: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, workflow: { id: string, name: string }, error: { code: string, message: string, stepId: string | null } | null };
 
-export type TaskFieldsFragment = { id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, input: unknown, output: unknown, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, attemptHistory: Array<{ id: string, number: number, status: AttemptStatus, workerId: string | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string } | null }> };
+export type TaskFieldsFragment = { id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, input: unknown, output: unknown, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, waitReason: { kind: TaskWaitKind, message: string, since: string } | null, attemptHistory: Array<{ id: string, number: number, status: AttemptStatus, workerId: string | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string } | null }> };
 
 export type RunsQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -563,7 +592,7 @@ export type RunQueryVariables = Exact<{
 }>;
 
 
-export type RunQuery = { run: { input: unknown, output: unknown, idempotencyKey: string | null, cancelReason: string | null, lastSeq: number, id: string, status: RunStatus, workflowVersion: number, startedByName: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, app: { id: string, name: string } | null, tasks: Array<{ id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, input: unknown, output: unknown, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, attemptHistory: Array<{ id: string, number: number, status: AttemptStatus, workerId: string | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string } | null }> }>, workflow: { id: string, name: string }, error: { code: string, message: string, stepId: string | null } | null } | null };
+export type RunQuery = { run: { input: unknown, output: unknown, idempotencyKey: string | null, cancelReason: string | null, lastSeq: number, id: string, status: RunStatus, workflowVersion: number, startedByName: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, app: { id: string, name: string } | null, tasks: Array<{ id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, input: unknown, output: unknown, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, waitReason: { kind: TaskWaitKind, message: string, since: string } | null, attemptHistory: Array<{ id: string, number: number, status: AttemptStatus, workerId: string | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string } | null }> }>, workflow: { id: string, name: string }, error: { code: string, message: string, stepId: string | null } | null } | null };
 
 export type TaskLogsQueryVariables = Exact<{
   id: string | number;
@@ -743,6 +772,11 @@ export const TaskFieldsFragmentDoc = new TypedDocumentString(`
   progressMessage
   pool
   workerId
+  waitReason {
+    kind
+    message
+    since
+  }
   queuedAt
   startedAt
   finishedAt
@@ -1487,6 +1521,11 @@ fragment TaskFields on Task {
   progressMessage
   pool
   workerId
+  waitReason {
+    kind
+    message
+    since
+  }
   queuedAt
   startedAt
   finishedAt

@@ -31,6 +31,7 @@ graphql(`
     progressMessage
     pool
     workerId
+    waitReason { kind message since }
     queuedAt
     startedAt
     finishedAt
