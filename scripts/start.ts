@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { DEFAULT_PORTS, generatePrincipalKeys, launchService, type LaunchedService } from '@orchestra/lib';
+import { DEFAULT_PORTS, generatePrincipalKeys, launchService, mintWorkerToken, type LaunchedService } from '@orchestra/lib';
 
 const ROOT = resolve(__dirname, '..');
 const STATE_DIR = join(ROOT, '.orchestra');
@@ -72,7 +72,9 @@ interface DevSecrets {
   principalPrivateKey: string;
   principalPublicKey: string;
   /** Orchestration's SECRETS_KEYS (the key that encrypts organization secrets). */
-  secretsKeys?: string;
+  secretsKeys: string;
+  /** The orchestration service's WORKER_AUTH_SECRETS (worker tokens are minted under it). */
+  workerAuthSecret: string;
 }
 
 const newSecretsKeys = (): string => `dev1:${randomBytes(32).toString('base64')}`;
@@ -80,17 +82,18 @@ const newSecretsKeys = (): string => `dev1:${randomBytes(32).toString('base64')}
 /** Kept in .orchestra/ (git-ignored) so a restart keeps sessions working. */
 function devSecrets(): DevSecrets {
   const file = join(STATE_DIR, 'dev-secrets.json');
-  if (existsSync(file)) {
-    const kept = JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;
-    // A file from before organization secrets: add their key once, keeping everything else.
-    if (kept.secretsKeys === undefined) {
-      kept.secretsKeys = newSecretsKeys();
-      writeFileSync(file, JSON.stringify(kept, null, 2), { mode: 0o600 });
-    }
-    return kept;
-  }
+  const kept = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<DevSecrets>) : {};
+  if (kept.internalToken && kept.principalPrivateKey && kept.principalPublicKey && kept.secretsKeys && kept.workerAuthSecret) return kept as DevSecrets;
   const keys = generatePrincipalKeys();
-  const secrets = { internalToken: randomBytes(32).toString('hex'), principalPrivateKey: keys.privateKeyPem, principalPublicKey: keys.publicKeyPem, secretsKeys: newSecretsKeys() };
+  // A file from before a secret existed keeps what it has and gains the rest.
+  const secrets: DevSecrets = {
+    internalToken: randomBytes(32).toString('hex'),
+    principalPrivateKey: keys.privateKeyPem,
+    principalPublicKey: keys.publicKeyPem,
+    secretsKeys: newSecretsKeys(),
+    workerAuthSecret: randomBytes(32).toString('hex'),
+    ...kept,
+  };
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
 }
@@ -159,12 +162,12 @@ async function main(): Promise<void> {
     ];
     for (const [group, graceMs] of groups) await Promise.allSettled(group.map((s) => s.stop(graceMs)));
   };
-  const launch = async (name: string, file: string, env: Record<string, string>) => {
+  const launch = async (name: string, file: string, env: Record<string, string>, base: Record<string, string> = common) => {
     const service = await launchService({
       name,
       entry: file,
       logDir: LOG_DIR,
-      env: { ...common, ...env },
+      env: { ...base, ...env },
       onLine: (line, parsed) => {
         if (parsed?.['msg'] === 'first admin created') firstAdmin = parsed;
         echoImportant(name)(line, parsed);
@@ -186,12 +189,19 @@ async function main(): Promise<void> {
           HTTP_PORT: String(DEFAULT_PORTS[s].http),
           GRPC_PORT: String(DEFAULT_PORTS[s].grpc),
           DB_SCHEMA: s,
-          ...(s === 'orchestration' ? { SECRETS_KEYS: process.env['SECRETS_KEYS'] ?? secrets.secretsKeys ?? '' } : {}),
+          ...(s === 'orchestration' ? { SECRETS_KEYS: process.env['SECRETS_KEYS'] ?? secrets.secretsKeys, WORKER_AUTH_SECRETS: secrets.workerAuthSecret } : {}),
         }),
       ),
     );
     if (present.includes('orchestration') && existsSync(entry('workers')) && wanted('worker')) {
-      await launch('worker-1', entry('workers'), { HTTP_PORT: String(DEFAULT_PORTS.worker.http), GRPC_PORT: String(DEFAULT_PORTS.worker.grpc), WORKER_ID: 'local-worker-1' });
+      // A worker holds its own token (minted here for its id), never the services' token, database or keys.
+      const workerEnv = { HOST, LOG_LEVEL: common['LOG_LEVEL']!, ORCHESTRATION_GRPC_ADDR: grpc('orchestration') };
+      await launch(
+        'worker-1',
+        entry('workers'),
+        { HTTP_PORT: String(DEFAULT_PORTS.worker.http), GRPC_PORT: String(DEFAULT_PORTS.worker.grpc), WORKER_TOKEN: mintWorkerToken(secrets.workerAuthSecret, 'local-worker-1') },
+        workerEnv,
+      );
     }
     const subgraphUrl = (s: Subgraph) => (present.includes(s) ? `http://${HOST}:${DEFAULT_PORTS[s].http}/graphql` : 'http://127.0.0.1:1/graphql');
     const webDist = join(ROOT, 'web', 'dist');

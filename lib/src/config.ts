@@ -73,6 +73,14 @@ export const env = {
     z.string({ error: `expects a secret of at least ${minLength} characters` }).min(minLength, {
       error: `expects a secret of at least ${minLength} characters`,
     }),
+  /** A comma-separated list of secrets, each at least `minLength` characters (the first is the current one). */
+  secretList: (minLength: number) =>
+    z
+      .string({ error: `expects a comma-separated list of secrets of at least ${minLength} characters each` })
+      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+      .refine((list) => list.length > 0 && list.every((s) => s.length >= minLength), {
+        error: `expects a comma-separated list of secrets of at least ${minLength} characters each`,
+      }),
   /** A PEM-encoded key; literal "\n" sequences are accepted for single-line env files. */
   pem: (kind: 'PUBLIC KEY' | 'PRIVATE KEY') =>
     z

@@ -23,9 +23,28 @@ type ServiceDefinition = Record<string, MethodDefinition>;
 type RequestOf<M> = M extends { requestSerialize: (value: infer Q) => Buffer } ? Q : never;
 type ResponseOf<M> = M extends { responseSerialize: (value: infer R) => Buffer } ? R : never;
 
+/**
+ * Who made an internal call: another service (the services' INTERNAL_TOKEN), a worker (its worker
+ * token, lib/worker-credentials.ts) or the orchestration service calling a worker (a dispatch token).
+ */
+export type InternalCaller = { kind: 'service' } | { kind: 'worker'; workerId: string } | { kind: 'orchestrator' };
+
+/** A credential other than the services' token that a server accepts, for a few methods only. */
+export interface CallerCredential {
+  /** Who a bearer token stands for, or undefined when it is not one of these credentials. */
+  verify(token: string): InternalCaller | undefined;
+  /** The methods (full paths, `/orchestra.x.v1.Service/Method`) such a caller may call; any other is refused. */
+  methods: readonly string[];
+}
+
+/** The full method paths of a ts-proto service definition (for CallerCredential.methods). */
+export const methodPaths = (definition: Record<string, { path: string }>): string[] => Object.values(definition).map((m) => m.path);
+
 /** What every handler gets besides its request. */
 export interface GrpcCallContext {
   requestId: string;
+  /** Who called; only `service` callers reach methods their credential does not list. */
+  caller: InternalCaller;
   /** The end user's principal when the caller forwarded the gateway-signed header. */
   principal: Principal | undefined;
   metadata: grpc.Metadata;
@@ -51,9 +70,14 @@ export interface GrpcServerOptions {
   service: string;
   log: Logger;
   metrics?: Metrics;
-  /** Every caller must send `authorization: Bearer <internalToken>`. */
-  internalToken: string;
-  /** Verifies a forwarded x-orchestra-principal; without it such headers are rejected. */
+  /**
+   * The services' token: a caller sending `authorization: Bearer <internalToken>` may call every
+   * method. Unset on a server no service may call (a worker's).
+   */
+  internalToken?: string | undefined;
+  /** Other credentials this server accepts, each for its own methods (a worker's, a dispatcher's). */
+  credentials?: readonly CallerCredential[];
+  /** Verifies a forwarded x-orchestra-principal (services only); without it such headers are rejected. */
   principalVerifier?: PrincipalVerifier;
 }
 
@@ -68,9 +92,11 @@ export interface GrpcServer {
   stop(graceMs?: number): Promise<void>;
 }
 
-const tokenMatches = (sent: string | undefined, expected: Buffer): boolean => {
-  if (sent === undefined || !sent.startsWith('Bearer ')) return false;
-  const got = Buffer.from(sent.slice('Bearer '.length));
+const bearerOf = (sent: string | undefined): string | undefined => (sent !== undefined && sent.startsWith('Bearer ') ? sent.slice('Bearer '.length) : undefined);
+
+const tokenMatches = (bearer: string, expected: Buffer | undefined): boolean => {
+  if (expected === undefined) return false;
+  const got = Buffer.from(bearer);
   return got.length === expected.length && timingSafeEqual(got, expected);
 };
 
@@ -79,7 +105,7 @@ const firstString = (md: grpc.Metadata, key: string): string | undefined => {
   return v === undefined ? undefined : String(v);
 };
 
-export function createGrpcServer({ service, log, metrics, internalToken, principalVerifier }: GrpcServerOptions): GrpcServer {
+export function createGrpcServer({ service, log, metrics, internalToken, credentials = [], principalVerifier }: GrpcServerOptions): GrpcServer {
   const server = new grpc.Server({
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.max_receive_message_length': 16 * 1024 * 1024,
@@ -89,21 +115,35 @@ export function createGrpcServer({ service, log, metrics, internalToken, princip
   });
   const health = new HealthImplementation({ '': 'NOT_SERVING' });
   health.addToServer(server);
-  const expectedToken = Buffer.from(`${internalToken}`);
+  const expectedToken = internalToken === undefined ? undefined : Buffer.from(internalToken);
   const served: string[] = [];
   const durations = metrics?.histogram('grpc_server_handling_seconds', 'gRPC handler duration', ['method', 'code']);
 
-  const authenticate = async (metadata: grpc.Metadata, method: string): Promise<{ requestId: string; principal: Principal | undefined; log: Logger }> => {
+  /** The caller a bearer token stands for, refused unless its credential lists `method`. */
+  const callerOf = (bearer: string | undefined, method: string): InternalCaller => {
+    if (bearer !== undefined && tokenMatches(bearer, expectedToken)) return { kind: 'service' };
+    for (const credential of bearer === undefined ? [] : credentials) {
+      const caller = credential.verify(bearer!);
+      if (caller === undefined) continue;
+      if (!credential.methods.includes(method)) {
+        throw new AppError('FORBIDDEN', `a ${caller.kind} credential may not call ${method}`, { reason: 'CREDENTIAL_NOT_ALLOWED' });
+      }
+      return caller;
+    }
+    throw new AppError('UNAUTHENTICATED', 'internal calls need a valid service token', { reason: 'SERVICE_TOKEN_INVALID' });
+  };
+
+  const authenticate = async (metadata: grpc.Metadata, method: string): Promise<{ requestId: string; caller: InternalCaller; principal: Principal | undefined; log: Logger }> => {
     const requestId = firstString(metadata, 'x-request-id') ?? newRequestId();
     const callLog = log.child({ requestId, method });
-    if (!tokenMatches(firstString(metadata, 'authorization'), expectedToken)) {
-      throw new AppError('UNAUTHENTICATED', 'internal calls need a valid service token', { reason: 'SERVICE_TOKEN_INVALID' });
-    }
+    const caller = callerOf(bearerOf(firstString(metadata, 'authorization')), method);
     const header = firstString(metadata, PRINCIPAL_HEADER);
-    if (header === undefined) return { requestId, principal: undefined, log: callLog };
+    if (header === undefined) return { requestId, caller, principal: undefined, log: callLog };
+    // Only services act for an end user: a worker (or a dispatcher) forwarding a principal is refused.
+    if (caller.kind !== 'service') throw new AppError('UNAUTHENTICATED', `a ${caller.kind} credential cannot forward a principal`, { reason: 'PRINCIPAL_INVALID' });
     if (!principalVerifier) throw new AppError('UNAUTHENTICATED', 'this server does not accept forwarded principals', { reason: 'PRINCIPAL_INVALID' });
     const principal = await principalVerifier.verify(header);
-    return { requestId, principal, log: callLog.child({ traceId: traceIdOf(principal.traceparent), principal: principal.id, orgId: principal.orgId }) };
+    return { requestId, caller, principal, log: callLog.child({ traceId: traceIdOf(principal.traceparent), principal: principal.id, orgId: principal.orgId }) };
   };
 
   const observe = (method: string, started: bigint, code: string) => {
@@ -233,6 +273,7 @@ export function createGrpcServer({ service, log, metrics, internalToken, princip
 }
 
 export interface GrpcClientOptions {
+  /** The bearer token the call sends: the services' token, a worker token or a dispatch token. */
   internalToken: string;
   /** Deadline for calls that do not set their own. */
   defaultDeadlineMs?: number;

@@ -23,4 +23,5 @@ export * from './service';
 export * from './subgraph';
 export * from './testing';
 export * from './trace';
+export * from './worker-credentials';
 export * from './telemetry';

@@ -6,6 +6,8 @@ import { dropSchema } from './migrate';
 export const TEST_DATABASE_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const TEST_REDIS_URL = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 export const TEST_INTERNAL_TOKEN = 'test-internal-token-0123456789abcdef';
+/** The orchestration service's WORKER_AUTH_SECRETS in tests (worker tokens are minted under it). */
+export const TEST_WORKER_AUTH_SECRET = 'test-worker-auth-secret-0123456789abcdef';
 
 /** A name no other test (or test run) uses: `prefix_<random>`, valid as a schema or key prefix. */
 export const uniqueName = (prefix: string): string => `${prefix}_t${randomBytes(6).toString('hex')}`;

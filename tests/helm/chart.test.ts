@@ -1,8 +1,12 @@
 // The Helm chart (deploy/helm/orchestra) rendered by the real helm binary, with the default values and
 // with a production-like values file, every object checked against the Kubernetes schemas
 // (kubernetes-models) and against what the services themselves expect (their zod config schemas).
-import { existsSync, readFileSync } from 'node:fs';
-import { createPrincipalSigner, createPrincipalVerifier, loadConfig, servicePrincipal } from '@orchestra/lib';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createPrincipalSigner, createPrincipalVerifier, createWorkerAuthority, loadConfig, servicePrincipal } from '@orchestra/lib';
+import { loadWorkerConfig } from '@orchestra/workers';
 import { parse as parseYaml } from 'yaml';
 import { PRODUCTION_VALUES, ROOT, admits, fetchHelm, helm, named, ofKind, render, renderArgs, selects, CHART, type K8sObject, type Peer, type Rendered } from './helm';
 
@@ -263,6 +267,7 @@ describe('services and probes', () => {
     const generated = decodeSecret(named(defaults.objects, 'Secret', `${PREFIX}-secrets`));
     const fakeKeys = {
       INTERNAL_TOKEN: 'x'.repeat(48),
+      WORKER_AUTH_SECRETS: 'w'.repeat(48),
       PRINCIPAL_PRIVATE_KEY: generated['PRINCIPAL_PRIVATE_KEY']!,
       PRINCIPAL_PUBLIC_KEY: generated['PRINCIPAL_PUBLIC_KEY']!,
     };
@@ -293,6 +298,44 @@ describe('services and probes', () => {
       const job = ofKind(r.objects, 'Job')[0]!;
       const jobEnv = resolveEnv(job, secrets, downward);
       expect(jobEnv['DATABASE_URL']).toMatch(/^postgres(ql)?:\/\//);
+    }
+  });
+
+  test('a worker holds its own token, minted in its pod for its name, never the services\' token or any shared secret', () => {
+    const generated = decodeSecret(named(defaults.objects, 'Secret', `${PREFIX}-secrets`));
+    expect(generated['WORKER_AUTH_SECRETS']!.length).toBeGreaterThanOrEqual(32);
+    const podName = 'orch-orchestra-worker-gpu-7d9f-x2x';
+    for (const r of [defaults, production]) {
+      for (const d of workerDeployments(r)) {
+        const names = envOf(d).map((e) => e.name);
+        for (const forbidden of ['INTERNAL_TOKEN', 'WORKER_AUTH_SECRETS', 'DATABASE_URL', 'PRINCIPAL_PUBLIC_KEY', 'PRINCIPAL_PRIVATE_KEY']) expect([d.metadata.name, forbidden, names.includes(forbidden)]).toEqual([d.metadata.name, forbidden, false]);
+        const [init, ...others] = podSpec(d).initContainers;
+        expect(others).toEqual([]);
+        expect(init.name).toBe('worker-token');
+        expect(init.env.find((e: { name: string }) => e.name === 'WORKER_AUTH_SECRETS').valueFrom.secretKeyRef.key).toBe('WORKER_AUTH_SECRETS');
+        const tokenFile = envEntry(d, 'WORKER_TOKEN_FILE')!.value!;
+        const mount = container(d).volumeMounts.find((m: { name: string }) => m.name === 'worker-token');
+        expect(mount).toEqual({ name: 'worker-token', mountPath: tokenFile.slice(0, tokenFile.lastIndexOf('/')), readOnly: true });
+        expect(podSpec(d).volumes.find((v: { name: string }) => v.name === 'worker-token').emptyDir.medium).toBe('Memory');
+      }
+    }
+    // Run the init container's command as the kubelet would (its $(POD_NAME) expanded), writing where the
+    // worker reads: the worker's config then takes that token, its id is the pod's name, and the
+    // orchestration service (holding the same secret) accepts it for that id.
+    const worker = workerDeployments(defaults)[0]!;
+    const init = podSpec(worker).initContainers[0];
+    const dir = mkdtempSync(join(tmpdir(), 'orchestra-worker-token-'));
+    const tokenFile = envEntry(worker, 'WORKER_TOKEN_FILE')!.value!;
+    const argv: string[] = init.command.map((a: string) => a.replace('$(POD_NAME)', podName).replace(tokenFile.slice(0, tokenFile.lastIndexOf('/')), dir));
+    const [node, ...args] = argv;
+    expect(node).toBe('node');
+    execFileSync(process.execPath, args, { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', WORKER_AUTH_SECRETS: generated['WORKER_AUTH_SECRETS']! }, encoding: 'utf8' });
+    const config = loadWorkerConfig({ ...resolveEnv(worker, {}, { 'metadata.name': podName, 'status.podIP': '10.42.0.9' }), WORKER_TOKEN_FILE: join(dir, tokenFile.slice(tokenFile.lastIndexOf('/') + 1)) });
+    expect(config.WORKER_ID).toBe(podName);
+    expect(createWorkerAuthority([generated['WORKER_AUTH_SECRETS']!]).verifyWorkerToken(config.WORKER_TOKEN)).toBe(podName);
+    // The orchestration service holds the secret; no other service does.
+    for (const d of ofKind(defaults.objects, 'Deployment').filter((o) => componentOf(o) !== 'worker')) {
+      expect([componentOf(d), envEntry(d, 'WORKER_AUTH_SECRETS') !== undefined]).toEqual([componentOf(d), componentOf(d) === 'orchestration']);
     }
   });
 
@@ -588,7 +631,8 @@ describe('migrations', () => {
 });
 
 describe('secrets', () => {
-  const SECRET_ENV = /TOKEN|PASSWORD|PRIVATE_KEY|PUBLIC_KEY|SECRET|DATABASE_URL|REDIS_URL/;
+  // A *_FILE variable names where a secret is (the worker's token file), it is not one.
+  const SECRET_ENV = /^(?!.*_FILE$).*(TOKEN|PASSWORD|PRIVATE_KEY|PUBLIC_KEY|SECRET|DATABASE_URL|REDIS_URL)/;
 
   test('database and Redis passwords given as values land only in the Secret, never in a pod spec', () => {
     const r = render(helmBinary, {

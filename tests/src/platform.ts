@@ -11,6 +11,7 @@ import {
   createRedis,
   generatePrincipalKeys,
   launchService,
+  mintWorkerToken,
   TEST_DATABASE_URL,
   TEST_REDIS_URL,
   uniqueName,
@@ -88,6 +89,8 @@ export interface Platform {
   redis: Redis;
   redisPrefix: string;
   internalToken: string;
+  /** The orchestration service's WORKER_AUTH_SECRETS: mints worker tokens (`mintWorkerToken`). */
+  workerAuthSecret: string;
   /** Signs a principal as the gateway would (to call a subgraph directly, e.g. a benchmark's baseline). */
   signPrincipal(principal: Principal): Promise<string>;
   /** The first admin identity created at start (from its 'first admin created' log line), if any. */
@@ -128,6 +131,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const internalToken = randomBytes(24).toString('hex');
   /** Orchestration's key-encryption key of organization secrets. */
   const secretsKeys = `test1:${randomBytes(32).toString('base64')}`;
+  const workerAuthSecret = randomBytes(24).toString('hex');
   const logDir = join(tmpdir(), 'orchestra-tests', runId);
   const started = [...new Set(options.services)];
   const schemas = Object.fromEntries((['identity', 'catalog', 'orchestration', 'audit'] as const).map((s) => [s, `${s}_${runId}`])) as Record<ServiceName, string>;
@@ -169,7 +173,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         HTTP_PORT: String(ports[name]!.http),
         GRPC_PORT: String(ports[name]!.grpc),
         DB_SCHEMA: schemas[name],
-        ...(name === 'orchestration' ? { SECRETS_KEYS: secretsKeys } : {}),
+        ...(name === 'orchestration' ? { SECRETS_KEYS: secretsKeys, WORKER_AUTH_SECRETS: workerAuthSecret } : {}),
         ...options.env?.[name],
       },
       onLine: (_line, parsed) => {
@@ -184,12 +188,25 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
   const launchWorker = (env: Record<string, string> = {}) => {
     workerCount += 1;
+    // A worker gets its own token and where the orchestration service is: not the services' token,
+    // the database or the principal key (docs/decisions.md "Worker credentials").
+    const workerId = env['WORKER_ID'] ?? options.env?.worker?.['WORKER_ID'] ?? `${runId}-w${workerCount}`;
     return launchService({
       name: `worker-${workerCount}`,
       entry: ENTRIES.worker,
       logDir,
       signal: startAbort.signal,
-      env: { ...common, HTTP_PORT: '0', GRPC_PORT: '0', WORKER_ID: `${runId}-w${workerCount}`, ...options.env?.worker, ...env },
+      env: {
+        LOG_LEVEL: common['LOG_LEVEL']!,
+        HOST: '127.0.0.1',
+        ...(addresses['ORCHESTRATION_GRPC_ADDR'] === undefined ? {} : { ORCHESTRATION_GRPC_ADDR: addresses['ORCHESTRATION_GRPC_ADDR'] }),
+        HTTP_PORT: '0',
+        GRPC_PORT: '0',
+        WORKER_ID: workerId,
+        WORKER_TOKEN: mintWorkerToken(workerAuthSecret, workerId),
+        ...options.env?.worker,
+        ...env,
+      },
     }).then((worker) => {
       workers.push(worker);
       return worker;
@@ -265,6 +282,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     redis,
     redisPrefix,
     internalToken,
+    workerAuthSecret,
     signPrincipal: (principal) => createPrincipalSigner(keys.privateKeyPem).sign(principal),
     get firstAdmin() {
       return firstAdmin;

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
-import { DEFAULT_PORTS, commonEnv, env } from '@orchestra/lib';
+import { readFileSync } from 'node:fs';
+import { ConfigError, DEFAULT_PORTS, WORKER_ID_PATTERN, commonEnv, env, loadConfig, workerIdOfToken } from '@orchestra/lib';
 import { z } from 'zod';
 import { BUILT_IN_CAPABILITIES } from './executors/registry';
 
@@ -13,9 +12,6 @@ const grpcTarget = (what: string) =>
   z
     .string({ error: `expects ${what} as host:port or dns:///host:port` })
     .refine((v) => HOST_PORT.test(v.replace(/^dns:\/\/\//, '')), { error: `expects ${what} as host:port or dns:///host:port` });
-
-/** `host-pid-random`: unique per process, readable in logs and in the fleet view. */
-export const defaultWorkerId = (): string => `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 
 const LABEL = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
 
@@ -56,14 +52,22 @@ const capabilities = z
 export const workerConfigSchema = z.object({
   LOG_LEVEL: commonEnv.LOG_LEVEL,
   HOST: commonEnv.HOST,
-  INTERNAL_TOKEN: commonEnv.INTERNAL_TOKEN,
+  /**
+   * This worker's own credential, minted for its WORKER_ID under the orchestration service's
+   * WORKER_AUTH_SECRETS (`npm run worker-token -w @orchestra/orchestration -- <worker id>`). It lets the
+   * worker register and heartbeat for that id and nothing else: a worker never holds INTERNAL_TOKEN.
+   */
+  WORKER_TOKEN: z.string().optional(),
+  /** Or a file holding it (the chart's init container writes one per pod). */
+  WORKER_TOKEN_FILE: z.string().optional(),
   /** Where the orchestration service serves WorkerRegistry. */
   ORCHESTRATION_GRPC_ADDR: grpcTarget('the orchestration gRPC address'),
   GRPC_PORT: env.port(DEFAULT_PORTS.worker.grpc),
   HTTP_PORT: env.port(DEFAULT_PORTS.worker.http),
   /** The host:port the orchestrator dials; default HOST (or this machine's name when HOST is a wildcard) and the bound gRPC port. */
   ADVERTISE_ADDR: hostPort('the advertised worker address').optional(),
-  WORKER_ID: z.string().regex(/^[\w.:-]{1,128}$/, { error: 'expects 1-128 letters, digits, . _ : -' }).default(defaultWorkerId),
+  /** Default: the id WORKER_TOKEN was minted for. */
+  WORKER_ID: z.string().regex(WORKER_ID_PATTERN, { error: 'expects 1-128 letters, digits, . _ : -' }).optional(),
   WORKER_POOL: z.string().regex(/^[\w.-]{1,64}$/, { error: 'expects 1-64 letters, digits, . _ -' }).default('default'),
   WORKER_SLOTS: env.int(4, { min: 1, max: 1024 }),
   WORKER_LABELS: labels,
@@ -76,4 +80,34 @@ export const workerConfigSchema = z.object({
   NVIDIA_SMI_PATH: env.string('nvidia-smi'),
 });
 
-export type WorkerConfig = z.infer<typeof workerConfigSchema>;
+type ParsedWorkerConfig = z.infer<typeof workerConfigSchema>;
+
+/** The worker's config with its identity settled: the id and the token minted for it. */
+export type WorkerConfig = Omit<ParsedWorkerConfig, 'WORKER_ID' | 'WORKER_TOKEN' | 'WORKER_TOKEN_FILE'> & { WORKER_ID: string; WORKER_TOKEN: string };
+
+const readToken = (file: string): string => {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    throw new ConfigError(`config: WORKER_TOKEN_FILE expects a readable file holding this worker's token (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}: ${file})`);
+  }
+};
+
+/**
+ * Parses the worker's environment (workerConfigSchema) and settles who it is: WORKER_TOKEN (or the
+ * file WORKER_TOKEN_FILE names) is required, WORKER_ID defaults to the id the token was minted for,
+ * and a token minted for another id stops the process with one line saying so.
+ */
+export function loadWorkerConfig(environment: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const { WORKER_ID, WORKER_TOKEN, WORKER_TOKEN_FILE, ...rest } = loadConfig(workerConfigSchema, environment);
+  const token = WORKER_TOKEN ?? (WORKER_TOKEN_FILE === undefined ? undefined : readToken(WORKER_TOKEN_FILE));
+  if (token === undefined || token === '') {
+    throw new ConfigError("config: WORKER_TOKEN expects this worker's token, minted for its WORKER_ID by whoever holds the orchestration service's WORKER_AUTH_SECRETS (it is not set)");
+  }
+  const tokenId = workerIdOfToken(token);
+  if (tokenId === undefined) throw new ConfigError('config: WORKER_TOKEN expects a worker token (owk1.<id>.<mac>) (got a value that does not fit)');
+  if (WORKER_ID !== undefined && WORKER_ID !== tokenId) {
+    throw new ConfigError(`config: WORKER_TOKEN was minted for worker ${JSON.stringify(tokenId)}, but WORKER_ID is ${JSON.stringify(WORKER_ID)}`);
+  }
+  return { ...rest, WORKER_ID: tokenId, WORKER_TOKEN: token };
+}

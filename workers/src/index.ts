@@ -1,6 +1,6 @@
 // The worker as a library: the factory, its config schema and the executor contract.
 export { createWorker, type WorkerDeps, type WorkerHandle } from './worker';
-export { workerConfigSchema, defaultWorkerId, type WorkerConfig } from './config';
+export { workerConfigSchema, loadWorkerConfig, type WorkerConfig } from './config';
 export { BUILT_IN_CAPABILITIES, BUILT_IN_EXECUTORS, createExecutorRegistry } from './executors/registry';
 export {
   RetryableError,

@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TEST_INTERNAL_TOKEN, eventually, insecureCredentials, launchService, type LaunchedService } from '@orchestra/lib';
+import { TEST_WORKER_AUTH_SECRET, eventually, insecureCredentials, launchService, mintWorkerToken, type LaunchedService } from '@orchestra/lib';
 import { automationV1 } from '@orchestra/proto';
 import { execute, nextAttemptId, resultOf, startTestRegistry, type TestRegistry } from './test-support';
 
@@ -27,11 +27,14 @@ describe('worker process', () => {
     const lines: Array<Record<string, unknown>> = [];
     let worker: LaunchedService | undefined;
     try {
+      // The token from a file, as the chart's init container leaves it; the worker id comes from the token.
+      const tokenFile = join(logDir, 'worker-token');
+      writeFileSync(tokenFile, `${mintWorkerToken(TEST_WORKER_AUTH_SECRET, 'main-test-worker')}\n`, { mode: 0o600 });
       worker = await launchService({
         name: 'worker-main-test',
         entry,
         logDir,
-        env: { INTERNAL_TOKEN: TEST_INTERNAL_TOKEN, ORCHESTRATION_GRPC_ADDR: registry.address, HOST: '127.0.0.1', GRPC_PORT: '0', HTTP_PORT: '0', WORKER_ID: 'main-test-worker', WORKER_DRAIN_GRACE_MS: '60000', NVIDIA_SMI_PATH: '/nonexistent/nvidia-smi' },
+        env: { WORKER_TOKEN_FILE: tokenFile, ORCHESTRATION_GRPC_ADDR: registry.address, HOST: '127.0.0.1', GRPC_PORT: '0', HTTP_PORT: '0', WORKER_DRAIN_GRACE_MS: '60000', NVIDIA_SMI_PATH: '/nonexistent/nvidia-smi' },
         onLine: (_line, parsed) => parsed && lines.push(parsed),
       });
       expect(worker.grpcAddress).toMatch(/^127\.0\.0\.1:\d+$/);
@@ -39,7 +42,7 @@ describe('worker process', () => {
       expect(registry.registers.find((r) => r.worker?.workerId === 'main-test-worker')?.worker?.endpoint).toBe(worker.grpcAddress);
 
       const client = new automationV1.AutomationServiceClient(worker.grpcAddress!, insecureCredentials());
-      const run = execute(client, { attemptId: nextAttemptId('main'), capability: 'sleep', input: { ms: 1_000, progressEveryMs: 100 } }, { deadlineMs: 60_000 });
+      const run = execute(client, { attemptId: nextAttemptId('main'), capability: 'sleep', input: { ms: 1_000, progressEveryMs: 100 } }, { deadlineMs: 60_000 }, 'main-test-worker');
       await run.firstEvent;
       const stopped = worker.stop(60_000);
       expect(await run.ended).toBeUndefined();
@@ -60,7 +63,15 @@ describe('worker process', () => {
 
   it('refuses a bad configuration with one line naming the variable', async () => {
     await expect(
-      launchService({ name: 'worker-bad-config', entry, logDir, env: { INTERNAL_TOKEN: TEST_INTERNAL_TOKEN, ORCHESTRATION_GRPC_ADDR: registry.address, WORKER_SLOTS: 'many' } }),
+      launchService({ name: 'worker-bad-config', entry, logDir, env: { WORKER_TOKEN: mintWorkerToken(TEST_WORKER_AUTH_SECRET, 'w1'), ORCHESTRATION_GRPC_ADDR: registry.address, WORKER_SLOTS: 'many' } }),
     ).rejects.toThrow(/worker: config: WORKER_SLOTS expects an integer between 1 and 1024 \(got "many"\)/);
+  });
+
+  it('refuses to start without its own token, or with a token minted for another worker id', async () => {
+    const base = { ORCHESTRATION_GRPC_ADDR: registry.address, WORKER_ID: 'w-1' };
+    await expect(launchService({ name: 'worker-no-token', entry, logDir, env: base })).rejects.toThrow(/worker: config: WORKER_TOKEN expects this worker's token, minted for its WORKER_ID .*\(it is not set\)/);
+    await expect(launchService({ name: 'worker-other-token', entry, logDir, env: { ...base, WORKER_TOKEN: mintWorkerToken(TEST_WORKER_AUTH_SECRET, 'w-2') } })).rejects.toThrow(
+      /worker: config: WORKER_TOKEN was minted for worker "w-2", but WORKER_ID is "w-1"/,
+    );
   });
 });

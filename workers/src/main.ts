@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLogger, listenService, loadConfig, runMain } from '@orchestra/lib';
-import { workerConfigSchema } from './config';
+import { createLogger, listenService, runMain } from '@orchestra/lib';
+import { loadWorkerConfig } from './config';
 import { createWorker } from './worker';
 
 // The worker process: the only place that reads the environment and listens.
 runMain('worker', async () => {
-  const config = loadConfig(workerConfigSchema);
+  const config = loadWorkerConfig();
   const log = createLogger({ service: 'worker', level: config.LOG_LEVEL });
   const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
   const worker = createWorker({ config, log, version });

@@ -1,12 +1,12 @@
-import { TEST_INTERNAL_TOKEN, eventually, unaryCall } from '@orchestra/lib';
-import { execute, nextAttemptId, resultOf, startTestRegistry, startWorker, type Started, type TestRegistry } from './test-support';
+import { eventually, unaryCall } from '@orchestra/lib';
+import { asOrchestrator, execute, nextAttemptId, resultOf, startTestRegistry, startWorker, type Started, type TestRegistry } from './test-support';
 
 // The WorkerRegistry here is an in-test gRPC server implementing the orchestration contract (see
 // test-support.ts): it lets each test script the registry's answers. The worker talks to it over
 // real gRPC; the worker against the real orchestration service is covered in tests/orchestration.
 
 const fastRetry = { retry: { initialMs: 5, maxMs: 20 } };
-const opts = { internalToken: TEST_INTERNAL_TOKEN };
+const opts = asOrchestrator();
 const msgs = (started: Started, msg: string) => started.log.lines.filter((l) => l['msg'] === msg);
 
 describe('worker registration', () => {

@@ -11,7 +11,10 @@ export interface HeartbeatState {
 
 export interface RegistrationOptions {
   client: orchestrationV1.WorkerRegistryClient;
-  internalToken: string;
+  /** The worker's own token (minted for its id): the only credential it calls the registry with. */
+  workerToken: string;
+  /** The tokens the orchestration service will call this worker with, from each Register and Heartbeat answer. */
+  onDispatchTokens(tokens: string[]): void;
   log: Logger;
   /** The worker as announced by Register (read afresh for every registration). */
   workerInfo(): Promise<orchestrationV1.WorkerInfo>;
@@ -44,7 +47,8 @@ const describe = (error: unknown): string => (error instanceof Error ? error.mes
  */
 export function createRegistration({
   client,
-  internalToken,
+  workerToken,
+  onDispatchTokens,
   log,
   workerInfo,
   heartbeatState,
@@ -57,7 +61,7 @@ export function createRegistration({
   let loop: Promise<void> | undefined;
   let registered = false;
   let workerId: string | undefined;
-  const callOptions = { internalToken, defaultDeadlineMs: callTimeoutMs };
+  const callOptions = { internalToken: workerToken, defaultDeadlineMs: callTimeoutMs };
   const call = { signal: stopping.signal };
 
   /** Sleeps unless stopping; resolves false when it was stopped. */
@@ -79,6 +83,7 @@ export function createRegistration({
         const worker = await workerInfo();
         workerId = worker.workerId;
         const answer = await unaryCall(client, client.register, { worker }, callOptions, call);
+        onDispatchTokens(answer.dispatchTokens);
         registered = true;
         lastFailure = undefined;
         const interval = Math.max(MIN_HEARTBEAT_MS, answer.heartbeatIntervalMs || defaultHeartbeatMs);
@@ -105,6 +110,7 @@ export function createRegistration({
         try {
           const state = await heartbeatState();
           const answer = await unaryCall(client, client.heartbeat, { workerId: workerId ?? '', ...state }, callOptions, call);
+          onDispatchTokens(answer.dispatchTokens);
           if (lastFailure !== undefined) log.info('heartbeat works again', { workerId });
           lastFailure = undefined;
           if (answer.cancelAttemptIds.length > 0) {
@@ -135,7 +141,7 @@ export function createRegistration({
       if (!registered || workerId === undefined) return;
       registered = false;
       try {
-        await unaryCall(client, client.deregister, { workerId }, { internalToken, defaultDeadlineMs: Math.min(callTimeoutMs, 2_000) });
+        await unaryCall(client, client.deregister, { workerId }, { internalToken: workerToken, defaultDeadlineMs: Math.min(callTimeoutMs, 2_000) });
         log.info('deregistered', { workerId });
       } catch (error) {
         log.warn('deregister failed (the registry will drop this worker when its lease ends)', { workerId, err: error });

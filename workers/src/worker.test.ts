@@ -1,10 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { TEST_INTERNAL_TOKEN, eventually, fromGrpcError, grpc, insecureCredentials, serverStreamCall, unaryCall, type AppError } from '@orchestra/lib';
+import { TEST_INTERNAL_TOKEN, eventually, fromGrpcError, grpc, insecureCredentials, mintWorkerToken, serverStreamCall, TEST_WORKER_AUTH_SECRET, unaryCall, type AppError } from '@orchestra/lib';
 import { automationV1 } from '@orchestra/proto';
-import { execute, linesFor, nextAttemptId, resultOf, startTestRegistry, startWorker, type Started, type TestRegistry } from './test-support';
+import { asOrchestrator, execute, linesFor, nextAttemptId, resultOf, startTestRegistry, startWorker, testAuthority, TEST_WORKER_ID, type Started, type TestRegistry } from './test-support';
 
-const opts = { internalToken: TEST_INTERNAL_TOKEN };
+const opts = asOrchestrator();
 
 describe('worker AutomationService over gRPC', () => {
   let registry: TestRegistry;
@@ -157,10 +157,30 @@ describe('worker AutomationService over gRPC', () => {
     expect(described.resources?.gpus).toEqual([]);
   });
 
-  it('refuses callers without the service token', async () => {
-    const run = serverStreamCall(client, client.execute, automationV1.ExecuteRequest.fromPartial({ attemptId: 'x', capability: 'noop' }), { internalToken: 'not-the-token-not-the-token-not-the' });
-    const error = await new Promise<AppError>((resolve) => run.on('error', (e: grpc.ServiceError) => resolve(fromGrpcError(e))));
-    expect(error).toMatchObject({ code: 'UNAUTHENTICATED' });
+  it('takes calls only from the orchestration service: not with the services\' token, a worker token or another worker\'s dispatch token', async () => {
+    const refusedWith = async (token: string) => {
+      const run = serverStreamCall(client, client.execute, automationV1.ExecuteRequest.fromPartial({ attemptId: nextAttemptId('refused'), capability: 'noop' }), { internalToken: token });
+      return new Promise<AppError>((resolve) => run.on('error', (e: grpc.ServiceError) => resolve(fromGrpcError(e))));
+    };
+    for (const token of [
+      'not-the-token-not-the-token-not-the',
+      // A subgraph's credential: services do not make workers run things.
+      TEST_INTERNAL_TOKEN,
+      // The worker's own token, or any worker's: workers do not call each other.
+      mintWorkerToken(TEST_WORKER_AUTH_SECRET, TEST_WORKER_ID),
+      // What the orchestration service would send to another worker.
+      testAuthority.dispatchToken('some-other-worker'),
+    ]) {
+      expect(await refusedWith(token)).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'SERVICE_TOKEN_INVALID' });
+    }
+    await expect(unaryCall(client, client.describe, {}, { internalToken: TEST_INTERNAL_TOKEN })).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    // The dispatch token it was handed works (the other tests run everything with it).
+    await expect(unaryCall(client, client.describe, {}, opts)).resolves.toMatchObject({ workerId: TEST_WORKER_ID });
+  });
+
+  it('registers and heartbeats with its own worker token, not a service token', async () => {
+    await eventually(() => registry.heartbeats.length > 0, { what: 'a heartbeat' });
+    expect(new Set(registry.callers)).toEqual(new Set([TEST_WORKER_ID]));
   });
 
   it('serves grpc.health.v1, /healthz, /readyz once registered, and /metrics', async () => {

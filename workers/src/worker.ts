@@ -1,8 +1,10 @@
 import { hostname } from 'node:os';
 import {
   INTERNAL_CHANNEL_OPTIONS,
+  createDispatchTokenSet,
   createGrpcServer,
   createGuardedFetch,
+  methodPaths,
   createHttpApp,
   createMetrics,
   insecureCredentials,
@@ -10,6 +12,7 @@ import {
   stopAll,
   type GrpcServer,
   type Logger,
+  type DispatchTokenSet,
   type Metrics,
   type ServiceHandle,
 } from '@orchestra/lib';
@@ -43,6 +46,8 @@ export interface WorkerHandle extends ServiceHandle {
   readonly registered: boolean;
   /** The address announced to the registry once the gRPC server is bound. */
   readonly advertiseAddress: string | undefined;
+  /** The dispatch tokens its gRPC server accepts, as the registry's answers set them. */
+  readonly dispatchTokens: DispatchTokenSet;
 }
 
 const isWildcard = (host: string): boolean => host === '0.0.0.0' || host === '::' || host === '[::]';
@@ -75,7 +80,15 @@ export function createWorker({ config, log: parentLog, metrics = createMetrics('
     runningAttemptIds: attempts.runningIds(),
   });
 
-  const grpc = createGrpcServer({ service: 'worker', log, metrics, internalToken: config.INTERNAL_TOKEN });
+  // Only the orchestration service calls a worker: with the dispatch tokens its registry handed this
+  // worker (Register, Heartbeat). The services' token and other workers' tokens are refused.
+  const dispatchTokens = createDispatchTokenSet();
+  const grpc = createGrpcServer({
+    service: 'worker',
+    log,
+    metrics,
+    credentials: [{ verify: (token) => (dispatchTokens.has(token) ? { kind: 'orchestrator' } : undefined), methods: methodPaths(automationV1.AutomationServiceService) }],
+  });
   grpc.add(automationV1.AutomationServiceService, createAutomationService({ attempts, describe }), 'orchestra.automation.v1.AutomationService');
 
   // The advertised address needs the bound port, which only listen() knows.
@@ -90,7 +103,8 @@ export function createWorker({ config, log: parentLog, metrics = createMetrics('
   const registryClient = new orchestrationV1.WorkerRegistryClient(config.ORCHESTRATION_GRPC_ADDR, insecureCredentials(), INTERNAL_CHANNEL_OPTIONS);
   const registration: Registration = createRegistration({
     client: registryClient,
-    internalToken: config.INTERNAL_TOKEN,
+    workerToken: config.WORKER_TOKEN,
+    onDispatchTokens: (tokens) => dispatchTokens.accept(tokens),
     log: workerLog.child({ component: 'registration' }),
     ...tuning,
     async workerInfo() {
@@ -140,6 +154,7 @@ export function createWorker({ config, log: parentLog, metrics = createMetrics('
     get advertiseAddress() {
       return advertiseAddress;
     },
+    dispatchTokens,
     start() {
       log.info('worker ready', { pool: config.WORKER_POOL, slots: config.WORKER_SLOTS, capabilities, labels: config.WORKER_LABELS, allowPrivateNetwork: config.WORKER_ALLOW_PRIVATE_NETWORK });
       registration.start();

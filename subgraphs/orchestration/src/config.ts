@@ -1,10 +1,16 @@
 import { z } from 'zod';
-import { env, subgraphEnv } from '@orchestra/lib';
+import { env, subgraphEnv, WORKER_AUTH_SECRET_MIN_LENGTH } from '@orchestra/lib';
 import { secretKeyringEnv } from './secrets/keyring';
 
 /** The orchestration process's environment (one schema, parsed once in main.ts). */
 export const orchestrationConfigSchema = z.object({
   ...subgraphEnv('orchestration', 4103, 50053),
+  /**
+   * Secrets (comma-separated, the first signs, all verify) that worker tokens are minted under and
+   * dispatch tokens derived from: workers call only the WorkerRegistry, each for its own id, and run
+   * only what this service sends (docs/decisions.md "Worker credentials"). Only this service holds them.
+   */
+  WORKER_AUTH_SECRETS: env.secretList(WORKER_AUTH_SECRET_MIN_LENGTH),
   /** Where CatalogService answers: a workflow's appId is checked there. Unset, app ids are taken as given. */
   CATALOG_GRPC_ADDR: z.string().optional(),
   /** How often workers heartbeat (told to them at Register). */

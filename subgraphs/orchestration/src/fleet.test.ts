@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { eventually, type Principal } from '@orchestra/lib';
-import type { orchestrationV1 } from '@orchestra/proto';
+import { eventually, insecureCredentials, mintWorkerToken, TEST_INTERNAL_TOKEN, TEST_WORKER_AUTH_SECRET, unaryCall, type Principal } from '@orchestra/lib';
+import { orchestrationV1 } from '@orchestra/proto';
 import { startTestOrchestration, userPrincipal, type TestOrchestration } from './testing/harness';
 
 /**
@@ -60,11 +60,13 @@ afterAll(async () => {
 
 describe('worker registry', () => {
   it('answers known=false to an unknown worker and lists attempts a worker should stop', async () => {
-    expect(await t.service.registry.heartbeat({ workerId: 'never-registered', slotsFree: 1, runningAttemptIds: ['a1'] })).toEqual({ known: false, cancelAttemptIds: ['a1'] });
+    expect(await t.service.registry.heartbeat({ workerId: 'never-registered', slotsFree: 1, runningAttemptIds: ['a1'] })).toEqual({ known: false, cancelAttemptIds: ['a1'], dispatchTokens: [] });
     const answer = await t.service.registry.register({ worker: workerInfo('listed', '127.0.0.1:1', { role: 'listing' }) });
-    expect(answer).toEqual({ heartbeatIntervalMs: 200, leaseTtlMs: 1500 });
+    // The worker learns the token the dispatcher will call it with (one per configured secret).
+    const dispatchTokens = [t.service.engine.workerAuthority.dispatchToken('listed')];
+    expect(answer).toEqual({ heartbeatIntervalMs: 200, leaseTtlMs: 1500, dispatchTokens });
     const stale = randomUUID();
-    expect(await t.service.registry.heartbeat({ workerId: 'listed', slotsFree: 2, runningAttemptIds: [stale, 'not-a-uuid'] })).toEqual({ known: true, cancelAttemptIds: [stale, 'not-a-uuid'] });
+    expect(await t.service.registry.heartbeat({ workerId: 'listed', slotsFree: 2, runningAttemptIds: [stale, 'not-a-uuid'] })).toEqual({ known: true, cancelAttemptIds: [stale, 'not-a-uuid'], dispatchTokens });
     await t.service.registry.deregister({ workerId: 'listed' });
     expect((await t.service.registry.heartbeat({ workerId: 'listed', slotsFree: 2, runningAttemptIds: [] })).known).toBe(false);
   });
@@ -108,13 +110,65 @@ describe('worker registry', () => {
   });
 });
 
+describe('worker credentials over gRPC', () => {
+  let client: orchestrationV1.WorkerRegistryClient;
+  let runs: orchestrationV1.OrchestrationServiceClient;
+  const as = (workerId: string) => ({ internalToken: mintWorkerToken(TEST_WORKER_AUTH_SECRET, workerId) });
+  beforeAll(() => {
+    client = new orchestrationV1.WorkerRegistryClient(t.grpcAddress, insecureCredentials());
+    runs = new orchestrationV1.OrchestrationServiceClient(t.grpcAddress, insecureCredentials());
+  });
+  afterAll(() => {
+    client.close();
+    runs.close();
+  });
+
+  it('lets a worker register, heartbeat and deregister its own id with its own token', async () => {
+    const answer = await unaryCall(client, client.register, { worker: workerInfo('cred-a', '127.0.0.1:3', {}) }, as('cred-a'));
+    expect(answer.dispatchTokens).toEqual([t.service.engine.workerAuthority.dispatchToken('cred-a')]);
+    await expect(unaryCall(client, client.heartbeat, { workerId: 'cred-a', slotsFree: 2, runningAttemptIds: [] }, as('cred-a'))).resolves.toMatchObject({ known: true });
+    await expect(unaryCall(client, client.deregister, { workerId: 'cred-a' }, as('cred-a'))).resolves.toEqual({});
+  });
+
+  it('refuses a worker token for another worker\'s id: no register (taking over its tasks), heartbeat or deregister', async () => {
+    await unaryCall(client, client.register, { worker: workerInfo('cred-victim', '127.0.0.1:4', {}) }, as('cred-victim'));
+    const hijack = { worker: workerInfo('cred-victim', '10.6.6.6:50061', {}) };
+    await expect(unaryCall(client, client.register, hijack, as('cred-thief'))).rejects.toMatchObject({ code: 'FORBIDDEN', reason: 'WORKER_ID_MISMATCH' });
+    await expect(unaryCall(client, client.heartbeat, { workerId: 'cred-victim', slotsFree: 0, runningAttemptIds: [] }, as('cred-thief'))).rejects.toMatchObject({ code: 'FORBIDDEN', reason: 'WORKER_ID_MISMATCH' });
+    await expect(unaryCall(client, client.deregister, { workerId: 'cred-victim' }, as('cred-thief'))).rejects.toMatchObject({ code: 'FORBIDDEN', reason: 'WORKER_ID_MISMATCH' });
+    const { rows } = await t.pool.query<{ endpoint: string; status: string }>('SELECT endpoint, status FROM workers WHERE id = $1', ['cred-victim']);
+    expect(rows).toEqual([{ endpoint: '127.0.0.1:4', status: 'ONLINE' }]);
+    await unaryCall(client, client.deregister, { workerId: 'cred-victim' }, as('cred-victim'));
+  });
+
+  it('refuses the services\' token at the worker registry, and a token minted under another secret', async () => {
+    await expect(unaryCall(client, client.register, { worker: workerInfo('cred-b', '127.0.0.1:5', {}) }, { internalToken: TEST_INTERNAL_TOKEN })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      reason: 'WORKER_CREDENTIAL_REQUIRED',
+    });
+    const forged = { internalToken: mintWorkerToken('not-the-orchestration-secret-0123456789', 'cred-b') };
+    await expect(unaryCall(client, client.register, { worker: workerInfo('cred-b', '127.0.0.1:5', {}) }, forged)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+
+  it('refuses a worker token everywhere but the worker registry, and never lets it carry a principal', async () => {
+    await expect(unaryCall(runs, runs.getRun, { runId: randomUUID() }, as('cred-a'))).rejects.toMatchObject({ code: 'FORBIDDEN', reason: 'CREDENTIAL_NOT_ALLOWED' });
+    const principalHeader = await t.sign(owner);
+    await expect(unaryCall(client, client.heartbeat, { workerId: 'cred-a', slotsFree: 0, runningAttemptIds: [] }, as('cred-a'), { principalHeader })).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+      reason: 'PRINCIPAL_INVALID',
+    });
+  });
+});
+
 describe('a worker that stops heartbeating', () => {
   it('is dropped, its running attempt is stopped on it and retried as a new attempt', async () => {
     // A real worker whose own registration goes nowhere: the test registers it and never heartbeats,
     // like a worker that hangs while its gRPC server still answers.
     const ghost = await t.startWorker({ ORCHESTRATION_GRPC_ADDR: '127.0.0.1:1' });
     const endpoint = ghost.advertiseAddress!;
-    await t.service.registry.register({ worker: workerInfo('ghost', endpoint, { hang: 'yes' }) });
+    const registered = await t.service.registry.register({ worker: workerInfo('ghost', endpoint, { hang: 'yes' }) });
+    // What its registry would have told it: without these it takes no call from the dispatcher.
+    ghost.dispatchTokens.accept(registered.dispatchTokens);
     const runId = await run(owner, 'on-a-hanging-worker', [{ id: 'nap', capability: 'sleep', input: { ms: 2_500 }, labels: [{ key: 'hang', value: 'yes' }] }]);
     const first = await eventually(
       async () => {

@@ -7,6 +7,8 @@ import {
   createPrincipalVerifier,
   createRunEventHub,
   createSubgraphHttp,
+  createWorkerAuthority,
+  methodPaths,
   withSystemTransaction,
   type Logger,
   type Metrics,
@@ -66,7 +68,9 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
   const hub = createRunEventHub({ redis, prefix, log, metrics, maxLen: config.EVENT_STREAM_MAXLEN, ttlSeconds: config.EVENT_STREAM_TTL_SECONDS });
   const apps = config.CATALOG_GRPC_ADDR ? createCatalogAppDirectory({ address: config.CATALOG_GRPC_ADDR, internalToken: config.INTERNAL_TOKEN }) : undefined;
   if (!apps) log.warn('CATALOG_GRPC_ADDR is not set: workflow app ids are not checked against the catalog');
+  const workerAuthority = createWorkerAuthority(config.WORKER_AUTH_SECRETS);
   const engine = createEngine({
+    workerAuthority,
     pool,
     config,
     log,
@@ -104,7 +108,23 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
     audit: { service: SERVICE, pool, log },
   });
 
-  const grpc = createGrpcServer({ service: SERVICE, log, metrics, internalToken: config.INTERNAL_TOKEN, principalVerifier: verifier });
+  const grpc = createGrpcServer({
+    service: SERVICE,
+    log,
+    metrics,
+    internalToken: config.INTERNAL_TOKEN,
+    // A worker's own token: the WorkerRegistry only, for the id it was minted for (worker-registry.ts checks the id).
+    credentials: [
+      {
+        verify: (token) => {
+          const workerId = workerAuthority.verifyWorkerToken(token);
+          return workerId === undefined ? undefined : { kind: 'worker', workerId };
+        },
+        methods: methodPaths(orchestrationV1.WorkerRegistryService),
+      },
+    ],
+    principalVerifier: verifier,
+  });
   grpc.add(orchestrationV1.OrchestrationServiceService, createOrchestrationGrpc(engine), 'orchestra.orchestration.v1.OrchestrationService');
   grpc.add(orchestrationV1.WorkerRegistryService, createWorkerRegistryGrpc(registry), 'orchestra.orchestration.v1.WorkerRegistry');
 

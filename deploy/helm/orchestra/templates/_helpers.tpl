@@ -112,6 +112,11 @@ orchestra.dev/worker-group: {{ . }}
 {{ include "orchestra.secretEnv" (dict "name" "INTERNAL_TOKEN" "secret" (include "orchestra.keysSecretName" .) "key" "INTERNAL_TOKEN") }}
 {{- end }}
 
+{{/* Held by the orchestration service (verifies worker tokens, derives dispatch tokens) and the workers' init container (mints the pod's token). */}}
+{{- define "orchestra.env.workerAuthSecrets" -}}
+{{ include "orchestra.secretEnv" (dict "name" "WORKER_AUTH_SECRETS" "secret" (include "orchestra.keysSecretName" .) "key" "WORKER_AUTH_SECRETS") }}
+{{- end }}
+
 {{- define "orchestra.env.database" -}}
 {{- if .Values.database.existingSecret }}
 {{ include "orchestra.secretEnv" (dict "name" "DATABASE_URL" "secret" .Values.database.existingSecret "key" .Values.database.existingSecretKey) }}

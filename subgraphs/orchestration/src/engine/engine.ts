@@ -10,6 +10,7 @@ import {
   type Principal,
   type RunEvent,
   type RunEventHub,
+  type WorkerAuthority,
 } from '@orchestra/lib';
 import type { OrchestrationConfig } from '../config';
 import { findWorkers } from '../store/workers';
@@ -33,6 +34,8 @@ export interface EngineDeps {
   queues: TaskQueues;
   cancellations: AttemptCancellations;
   workerClients: WorkerClients;
+  /** Derives the dispatch token a worker accepts Execute and Cancel with (and checks worker tokens). */
+  workerAuthority: WorkerAuthority;
   /** Checks that a workflow's app exists (absent when no catalog is configured). */
   apps?: AppDirectory | undefined;
 }
@@ -52,7 +55,7 @@ export interface Engine extends EngineDeps {
 }
 
 export function createEngine(deps: EngineDeps): Engine {
-  const { pool, config, log, hub, queues, cancellations, workerClients } = deps;
+  const { pool, config, log, hub, queues, cancellations, workerClients, workerAuthority } = deps;
   const transitions = deps.metrics.counter('run_events_total', 'Run events recorded, by kind', ['kind']);
 
   // Events of commits that end while a publish is under way go to Redis together in the next one,
@@ -80,7 +83,7 @@ export function createEngine(deps: EngineDeps): Engine {
         if (!worker || worker.status !== 'ONLINE') return;
         const { client } = workerClients.get(worker.endpoint);
         try {
-          await unaryCall(client, client.cancel, { attemptId: c.attemptId, reason: c.reason }, { internalToken: config.INTERNAL_TOKEN }, { deadlineMs: 1_000 });
+          await unaryCall(client, client.cancel, { attemptId: c.attemptId, reason: c.reason }, { internalToken: workerAuthority.dispatchToken(worker.id) }, { deadlineMs: 1_000 });
         } catch (error) {
           log.debug('worker did not take a cancel', { err: error, attemptId: c.attemptId, workerId: c.workerId });
         }

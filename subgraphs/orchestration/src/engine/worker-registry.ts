@@ -76,7 +76,7 @@ export function createWorkerRegistry({ engine, dispatcher, log: parentLog }: { e
       dispatcher.ensurePool(pool, row.poolSlots);
       dispatcher.wake(pool);
       log.info('worker registered', { workerId: row.id, endpoint: row.endpoint, pool, capabilities: row.capabilities, slots: row.slotsTotal, labels: row.labels });
-      return { heartbeatIntervalMs: config.WORKER_HEARTBEAT_INTERVAL_MS, leaseTtlMs: leaseMs };
+      return { heartbeatIntervalMs: config.WORKER_HEARTBEAT_INTERVAL_MS, leaseTtlMs: leaseMs, dispatchTokens: engine.workerAuthority.dispatchTokens(row.id) };
     },
 
     async heartbeat({ workerId, slotsFree, resources, runningAttemptIds }) {
@@ -84,14 +84,14 @@ export function createWorkerRegistry({ engine, dispatcher, log: parentLog }: { e
         const row = await heartbeatWorker(tx, workerId, Math.max(0, slotsFree), resourcesOf(resources), leaseMs);
         if (!row) {
           log.info('heartbeat from an unknown or dropped worker: it must register again', { workerId });
-          return { known: false, cancelAttemptIds: runningAttemptIds };
+          return { known: false, cancelAttemptIds: runningAttemptIds, dispatchTokens: [] };
         }
         // What it runs that we no longer want from it: cancelled, reassigned after a lost lease, or finished.
         const ours = new Set(await attemptsRunningOn(tx, workerId, runningAttemptIds.filter(isUuid)));
         const cancelAttemptIds = runningAttemptIds.filter((id) => !ours.has(id));
         if (cancelAttemptIds.length > 0) log.info('telling a worker to stop attempts', { workerId, attemptIds: cancelAttemptIds });
         if (slotsFree > 0) dispatcher.wake(row.pool);
-        return { known: true, cancelAttemptIds };
+        return { known: true, cancelAttemptIds, dispatchTokens: engine.workerAuthority.dispatchTokens(workerId) };
       });
     },
 

@@ -11,18 +11,20 @@ import {
   generatePrincipalKeys,
   listenService,
   loadConfig,
+  mintWorkerToken,
   newRequestId,
   runMigrations,
   TEST_DATABASE_URL,
   TEST_INTERNAL_TOKEN,
   TEST_REDIS_URL,
+  TEST_WORKER_AUTH_SECRET,
   uniqueName,
   type Pool,
   type Principal,
   type Redis,
   type Role,
 } from '@orchestra/lib';
-import { createWorker, workerConfigSchema, type WorkerHandle } from '@orchestra/workers';
+import { createWorker, loadWorkerConfig, type WorkerHandle } from '@orchestra/workers';
 import { orchestrationConfigSchema } from '../config';
 import { generateSecretsKeys } from '../secrets/keyring';
 import { TENANT_ROLE } from '../engine/engine';
@@ -78,6 +80,7 @@ export async function startTestOrchestration(env: Record<string, string> = {}): 
     REDIS_PREFIX: prefix,
     DB_SCHEMA: schema,
     INTERNAL_TOKEN: TEST_INTERNAL_TOKEN,
+    WORKER_AUTH_SECRETS: TEST_WORKER_AUTH_SECRET,
     PRINCIPAL_PUBLIC_KEY: keys.publicKeyPem,
     WORKER_HEARTBEAT_INTERVAL_MS: '200',
     WORKER_LEASE_TTL_MS: '1500',
@@ -115,12 +118,13 @@ export async function startTestOrchestration(env: Record<string, string> = {}): 
       return res.json<GraphQLResult<T>>();
     },
     async startWorker(workerEnv = {}) {
-      const workerConfig = loadConfig(workerConfigSchema, {
-        INTERNAL_TOKEN: TEST_INTERNAL_TOKEN,
+      const workerId = workerEnv['WORKER_ID'] ?? uniqueName('w');
+      const workerConfig = loadWorkerConfig({
+        WORKER_TOKEN: mintWorkerToken(TEST_WORKER_AUTH_SECRET, workerId),
         ORCHESTRATION_GRPC_ADDR: grpcAddress,
         HOST: '127.0.0.1',
         NVIDIA_SMI_PATH: '/nonexistent/nvidia-smi',
-        WORKER_ID: uniqueName('w'),
+        WORKER_ID: workerId,
         WORKER_DRAIN_GRACE_MS: '0',
         ...workerEnv,
       });

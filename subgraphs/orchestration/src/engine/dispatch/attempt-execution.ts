@@ -21,7 +21,7 @@ export interface AttemptExecutorOptions {
 }
 
 export function createAttemptExecutor({ engine, log, applyResult, slots }: AttemptExecutorOptions): (claim: Extract<Claim, { kind: 'claimed' }>) => Promise<void> {
-  const { config, cancellations, workerClients, metrics } = engine;
+  const { config, cancellations, workerClients, workerAuthority, metrics } = engine;
   const executions = metrics.histogram('task_attempt_duration_seconds', 'Execute calls from claim to result, by outcome', ['outcome'], [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800]);
 
   return async function execute({ run, task, attempt, worker, input }) {
@@ -78,7 +78,7 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
     let mapped: MappedOutcome;
     try {
       const ended = (await endpoint.breaker.fire(() =>
-        consume(endpoint.client, request, call, config.INTERNAL_TOKEN, { progress: (p) => events.push(progressEvent(p)), log: (l) => events.push(logEvent(l)) }),
+        consume(endpoint.client, request, call, workerAuthority.dispatchToken(worker.id), { progress: (p) => events.push(progressEvent(p)), log: (l) => events.push(logEvent(l)) }),
       )) as CallOutcome;
       mapped = attemptOutcomeOf(ended, facts());
     } catch (error) {

@@ -151,6 +151,11 @@ export interface RegisterResponse {
   heartbeatIntervalMs: number;
   /** A worker missing heartbeats for this long is dropped. */
   leaseTtlMs: number;
+  /**
+   * The tokens the orchestration service calls this worker with (Execute, Cancel, Describe): the worker
+   * accepts these and nothing else. One per configured secret, so a rotation reaches it (see HeartbeatResponse).
+   */
+  dispatchTokens: string[];
 }
 
 export interface HeartbeatRequest {
@@ -165,6 +170,8 @@ export interface HeartbeatResponse {
   known: boolean;
   /** Attempts the worker is running that the orchestrator has given up on (cancelled or reassigned). */
   cancelAttemptIds: string[];
+  /** As in RegisterResponse: the dispatch tokens to accept from now on. */
+  dispatchTokens: string[];
 }
 
 export interface DeregisterRequest {
@@ -1315,7 +1322,7 @@ export const RegisterRequest: MessageFns<RegisterRequest> = {
 };
 
 function createBaseRegisterResponse(): RegisterResponse {
-  return { heartbeatIntervalMs: 0, leaseTtlMs: 0 };
+  return { heartbeatIntervalMs: 0, leaseTtlMs: 0, dispatchTokens: [] };
 }
 
 export const RegisterResponse: MessageFns<RegisterResponse> = {
@@ -1325,6 +1332,9 @@ export const RegisterResponse: MessageFns<RegisterResponse> = {
     }
     if (message.leaseTtlMs !== 0) {
       writer.uint32(16).int32(message.leaseTtlMs);
+    }
+    for (const v of message.dispatchTokens) {
+      writer.uint32(26).string(v!);
     }
     return writer;
   },
@@ -1358,6 +1368,14 @@ export const RegisterResponse: MessageFns<RegisterResponse> = {
             message.leaseTtlMs = reader.int32();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.dispatchTokens.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1382,6 +1400,11 @@ export const RegisterResponse: MessageFns<RegisterResponse> = {
         : isSet(object.lease_ttl_ms)
         ? globalThis.Number(object.lease_ttl_ms)
         : 0,
+      dispatchTokens: globalThis.Array.isArray(object?.dispatchTokens)
+        ? object.dispatchTokens.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.dispatch_tokens)
+        ? object.dispatch_tokens.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1393,6 +1416,9 @@ export const RegisterResponse: MessageFns<RegisterResponse> = {
     if (message.leaseTtlMs !== 0) {
       obj.leaseTtlMs = Math.round(message.leaseTtlMs);
     }
+    if (message.dispatchTokens?.length) {
+      obj.dispatchTokens = message.dispatchTokens;
+    }
     return obj;
   },
 
@@ -1403,6 +1429,7 @@ export const RegisterResponse: MessageFns<RegisterResponse> = {
     const message = createBaseRegisterResponse();
     message.heartbeatIntervalMs = object.heartbeatIntervalMs ?? 0;
     message.leaseTtlMs = object.leaseTtlMs ?? 0;
+    message.dispatchTokens = object.dispatchTokens?.map((e) => e) || [];
     return message;
   },
 };
@@ -1539,7 +1566,7 @@ export const HeartbeatRequest: MessageFns<HeartbeatRequest> = {
 };
 
 function createBaseHeartbeatResponse(): HeartbeatResponse {
-  return { known: false, cancelAttemptIds: [] };
+  return { known: false, cancelAttemptIds: [], dispatchTokens: [] };
 }
 
 export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
@@ -1549,6 +1576,9 @@ export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
     }
     for (const v of message.cancelAttemptIds) {
       writer.uint32(18).string(v!);
+    }
+    for (const v of message.dispatchTokens) {
+      writer.uint32(26).string(v!);
     }
     return writer;
   },
@@ -1582,6 +1612,14 @@ export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
             message.cancelAttemptIds.push(reader.string());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.dispatchTokens.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1602,6 +1640,11 @@ export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
         : globalThis.Array.isArray(object?.cancel_attempt_ids)
         ? object.cancel_attempt_ids.map((e: any) => globalThis.String(e))
         : [],
+      dispatchTokens: globalThis.Array.isArray(object?.dispatchTokens)
+        ? object.dispatchTokens.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.dispatch_tokens)
+        ? object.dispatch_tokens.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1613,6 +1656,9 @@ export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
     if (message.cancelAttemptIds?.length) {
       obj.cancelAttemptIds = message.cancelAttemptIds;
     }
+    if (message.dispatchTokens?.length) {
+      obj.dispatchTokens = message.dispatchTokens;
+    }
     return obj;
   },
 
@@ -1623,6 +1669,7 @@ export const HeartbeatResponse: MessageFns<HeartbeatResponse> = {
     const message = createBaseHeartbeatResponse();
     message.known = object.known ?? false;
     message.cancelAttemptIds = object.cancelAttemptIds?.map((e) => e) || [];
+    message.dispatchTokens = object.dispatchTokens?.map((e) => e) || [];
     return message;
   },
 };
@@ -1850,7 +1897,11 @@ export const OrchestrationServiceClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
-/** WorkerRegistry is how workers join the fleet and stay in it. */
+/**
+ * WorkerRegistry is how workers join the fleet and stay in it.
+ * Called by workers with their own worker token (lib/src/worker-credentials.ts), each for its own
+ * worker id only; the services' token is not accepted here.
+ */
 export type WorkerRegistryService = typeof WorkerRegistryService;
 export const WorkerRegistryService = {
   /** Register announces a worker (or re-announces it after a restart) and returns the heartbeat interval. */
