@@ -1,4 +1,4 @@
-import { AppError, NonRetryableError, badInput, endSpan, SpanKind, startSpan, traceIdOf, type Logger, type Metrics } from '@orchestra/lib';
+import { AppError, NonRetryableError, badInput, createSecretMasker, endSpan, SpanKind, startSpan, traceIdOf, type Logger, type Metrics, type SecretMasker } from '@orchestra/lib';
 import { automationV1 } from '@orchestra/proto';
 import { RetryableError, type Executor, type ExecutorContext, type ExecutorLogLevel, type JsonValue } from './executors/types';
 
@@ -89,6 +89,15 @@ const failure = (code: string, message: string, retryable: boolean, durationMs: 
   durationMs,
 });
 
+/** The result with the attempt's secrets masked in its output and failure message. */
+const maskResult = (result: TaskResult, masker: SecretMasker): TaskResult => {
+  if (!masker.active) return result;
+  const outcome = result.outcome;
+  if (outcome?.$case === 'success') return { ...result, outcome: { $case: 'success', value: { output: masker.value<unknown>(outcome.value.output) } } };
+  if (outcome?.$case === 'failure') return { ...result, outcome: { $case: 'failure', value: { ...outcome.value, message: masker.text(outcome.value.message) } } };
+  return result;
+};
+
 const inputError = (issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string =>
   issues
     .slice(0, 3)
@@ -136,6 +145,8 @@ export function createAttemptTable({ slots, executors, log, metrics }: AttemptTa
   const start = (request: automationV1.ExecuteRequest, executor: Executor<never>): Attempt => {
     const controller = new AbortController();
     const subscribers = new Set<Subscriber>();
+    // The organization secrets resolved into this input: masked in everything that leaves the attempt.
+    const masker = createSecretMasker(request.secretValues);
     let aborted: { kind: AbortKind; message: string } | undefined;
     let finished = false;
     // The execution's span, under the dispatcher's (the traceparent the Execute call carries).
@@ -174,12 +185,14 @@ export function createAttemptTable({ slots, executors, log, metrics }: AttemptTa
       orgId: request.orgId,
       stepId: request.stepId,
       attempt: request.attempt,
-      progress(fraction, message = '') {
+      progress(fraction, text = '') {
         const clamped = Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : 0;
+        const message = masker.text(text);
         attemptLog.debug('attempt progress', { fraction: clamped, progress: message });
         emit({ event: { $case: 'progress', value: { fraction: clamped, message } } });
       },
-      log(level, message) {
+      log(level, text) {
+        const message = masker.text(text);
         attemptLog[level](message, { source: 'executor' });
         emit({ event: { $case: 'log', value: { level: LOG_LEVELS[level], message, at: new Date() } } });
       },
@@ -210,12 +223,14 @@ export function createAttemptTable({ slots, executors, log, metrics }: AttemptTa
         if (aborted) return aborting();
         if (error instanceof NonRetryableError) return failure(error.code, error.message, false, took());
         if (error instanceof RetryableError) return failure(error.code, error.message, true, took());
-        attemptLog.error('executor failed', { err: error });
+        // With secrets in play the error is logged as masked text (its message or stack may hold a value).
+        attemptLog.error('executor failed', masker.active ? { error: masker.text(error instanceof Error ? (error.stack ?? error.message) : String(error)) } : { err: error });
         return failure('EXECUTOR_ERROR', error instanceof Error ? error.message : String(error), true, took());
       }
     };
 
-    const done = run().then((result) => {
+    const done = run().then((unmasked) => {
+      const result = maskResult(unmasked, masker);
       finished = true;
       clearTimeout(timer);
       running.delete(request.attemptId);

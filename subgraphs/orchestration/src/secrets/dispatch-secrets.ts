@@ -30,6 +30,8 @@ export interface DispatchInput {
   shown: unknown;
   /** Masks the values this input carries (inactive when it carries none). */
   masker: SecretMasker;
+  /** The values themselves, for the Execute request's secret_values (the worker masks them too). */
+  values: string[];
 }
 
 /** Reads an org's secrets of these names, decrypted (values by name), and notes that they were used. */
@@ -70,7 +72,7 @@ export async function resolveDispatchInput(template: unknown, context: Omit<Temp
   const names = referencedSecrets(template);
   if (names.length === 0) {
     const input = resolveTemplates(template, context);
-    return { input, shown: input, masker: createSecretMasker([]) };
+    return { input, shown: input, masker: createSecretMasker([]), values: [] };
   }
   const values = await readSecrets(orgId, names);
   const masker = createSecretMasker(values.values());
@@ -78,5 +80,5 @@ export async function resolveDispatchInput(template: unknown, context: Omit<Temp
   const masks = Object.fromEntries(names.map((n) => [n, SECRET_MASK]));
   // Masked again: an upstream output or the run input may carry a value too.
   const shown = masker.value(resolveTemplates(template, { ...context, secrets: masks }));
-  return { input, shown, masker };
+  return { input, shown, masker, values: [...values.values()] };
 }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { withSystemTransaction } from '@orchestra/lib';
+import { eventually, withSystemTransaction } from '@orchestra/lib';
 import { apiKeyPrincipal, startTestOrchestration, userPrincipal, type TestOrchestration } from '../testing/harness';
 import { generateSecretsKeys, secretKeyringEnv, type SecretKeyring } from './keyring';
 import { rewrapSecrets } from './secret-commands';
@@ -180,5 +182,91 @@ describe('organization secrets', () => {
     expect(rows.map((r: { action: string }) => r.action)).toEqual(expect.arrayContaining(['secret.create', 'secret.rotate', 'secret.delete']));
     expect(JSON.stringify(t.log.lines)).not.toContain(VALUE);
     expect(JSON.stringify(t.log.lines)).not.toContain(ROTATED);
+  });
+});
+
+describe('a secret in a running workflow', () => {
+  const TOKEN = 'tok-7e1f-SECRET-b0a2';
+  let site: Server;
+  let siteUrl: string;
+  const seen: string[] = [];
+
+  beforeAll(async () => {
+    // Stands in for a remote API the step calls: it echoes what it got (as a careless API would).
+    site = createServer((req, res) => {
+      seen.push(`${req.url ?? ''} ${req.headers['authorization'] ?? ''}`);
+      const status = req.url?.startsWith('/fail') ? 400 : 200;
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ youSent: req.headers['authorization'], url: req.url }));
+    });
+    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+    siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+    await t.startWorker({ WORKER_ALLOW_PRIVATE_NETWORK: 'true' });
+    const created = await t.graphql(adminA, CREATE, { name: 'API_TOKEN', value: TOKEN });
+    expect(created.errors).toBeUndefined();
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => site.close(resolve));
+  });
+
+  it('reaches the worker only in the Execute request, and is masked in the input, output, error, logs and events stored', async () => {
+    const steps = [
+      {
+        id: 'call',
+        capability: 'http.request',
+        input: { url: `${siteUrl}/echo?key={{ secrets.API_TOKEN }}`, headers: { authorization: 'Bearer {{ secrets.API_TOKEN }}' } },
+        retry: { maxAttempts: 1 },
+      },
+      { id: 'fail', capability: 'http.request', input: { url: `${siteUrl}/fail?key={{ secrets.API_TOKEN }}` }, retry: { maxAttempts: 1 } },
+    ];
+    const workflow = await t.graphql(adminA, CREATE_WORKFLOW, { input: { name: 'uses-token', steps } });
+    expect(workflow.errors).toBeUndefined();
+    const started = await t.graphql<{ startRun: { run: { id: string } } }>(operatorA, 'mutation { startRun(input: { workflowName: "uses-token" }) { run { id } } }');
+    const runId = started.data!.startRun.run.id;
+    const RUN = `query($id: ID!) { run(id: $id) { status tasks { stepId status input output error { code message } logs { message } } events(first: 1000) { kind message error { message } } } }`;
+    type RunView = { status: string; tasks: Array<{ stepId: string; status: string; input: any; output: any; error: { code: string; message: string } | null; logs: Array<{ message: string }> }> };
+    const run = await eventually(
+      async () => {
+        const res = await t.graphql<{ run: RunView }>(adminA, RUN, { id: runId });
+        return res.data?.run.status === 'FAILED' ? res : undefined;
+      },
+      { timeoutMs: 30_000, what: 'the run to fail on its second step' },
+    );
+    // The remote side got the real value, in the header and in the URL.
+    expect(seen).toEqual(expect.arrayContaining([`/echo?key=${TOKEN} Bearer ${TOKEN}`]));
+    const [call, fail] = run.data!.run.tasks;
+    expect(call?.status).toBe('SUCCEEDED');
+    expect(call?.input).toEqual({ url: `${siteUrl}/echo?key=****`, headers: { authorization: 'Bearer ****' } });
+    expect(call?.output.body).toEqual({ youSent: 'Bearer ****', url: '/echo?key=****' });
+    expect(fail?.status).toBe('FAILED');
+    expect(fail?.error?.code).toBe('HTTP_STATUS');
+    expect(fail?.error?.message).toContain('****');
+    expect(call?.logs.length).toBeGreaterThan(0);
+    // Nowhere in what the API shows, the database holds, or any process logged.
+    expect(JSON.stringify(run)).not.toContain(TOKEN);
+    expect(await everythingStored()).not.toContain(TOKEN);
+    expect(JSON.stringify(t.log.lines)).not.toContain(TOKEN);
+    expect(JSON.stringify(t.log.lines)).toContain('****');
+  });
+
+  it('fails a step whose secret was deleted after the workflow was saved with SECRET_NOT_FOUND, not retried', async () => {
+    const deleted = await t.graphql(adminA, DELETE, { name: 'API_TOKEN' });
+    expect(deleted.errors).toBeUndefined();
+    const started = await t.graphql<{ startRun: { run: { id: string } } }>(operatorA, 'mutation { startRun(input: { workflowName: "uses-token" }) { run { id } } }');
+    const runId = started.data!.startRun.run.id;
+    const task = await eventually(
+      async () => {
+        const res = await t.graphql<{ run: { status: string; tasks: Array<{ stepId: string; attempts: number; error: { code: string; message: string; retryable: boolean } | null }> } }>(
+          adminA,
+          `query($id: ID!) { run(id: $id) { status tasks { stepId attempts error { code message retryable } } } }`,
+          { id: runId },
+        );
+        // Both steps read the secret; whichever is dispatched first fails the run (the other may be cancelled).
+        return res.data?.run.status === 'FAILED' ? res.data.run.tasks.find((x) => x.error?.code === 'SECRET_NOT_FOUND') : undefined;
+      },
+      { timeoutMs: 20_000, what: 'the run to fail' },
+    );
+    expect(task?.error).toMatchObject({ code: 'SECRET_NOT_FOUND', retryable: false });
+    expect(task?.error?.message).toMatch(/step "(call|fail)".*"API_TOKEN"/);
   });
 });

@@ -1,4 +1,4 @@
-import { endSpan, SpanKind, startSpan, traceIdOf, type Logger } from '@orchestra/lib';
+import { endSpan, SpanKind, startSpan, traceIdOf, type Logger, type SecretMasker } from '@orchestra/lib';
 import type { automationV1 } from '@orchestra/proto';
 import { lockRun } from '../../store/runs';
 import type { Engine } from '../engine';
@@ -13,6 +13,14 @@ import type { SlotWaits } from './slot-waits';
  * circuit breaker (execute-call.ts), its streamed events buffered (event-buffer.ts), its outcome
  * applied (results.ts), and its slot handed on (slot-waits.ts).
  */
+/** The outcome with the attempt's secrets masked in its output and error message. */
+function maskOutcome(mapped: MappedOutcome, masker: SecretMasker): MappedOutcome {
+  const { outcome } = mapped;
+  if (!masker.active || outcome === undefined) return mapped;
+  if (outcome.kind === 'succeeded') return { ...mapped, outcome: { ...outcome, output: masker.value(outcome.output) } };
+  return { ...mapped, outcome: { ...outcome, error: { ...outcome.error, message: masker.text(outcome.error.message) } } };
+}
+
 export interface AttemptExecutorOptions {
   engine: Engine;
   log: Logger;
@@ -24,7 +32,7 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
   const { config, cancellations, workerClients, workerAuthority, metrics } = engine;
   const executions = metrics.histogram('task_attempt_duration_seconds', 'Execute calls from claim to result, by outcome', ['outcome'], [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800]);
 
-  return async function execute({ run, task, attempt, worker, input }) {
+  return async function execute({ run, task, attempt, worker, input, masker, secretValues }) {
     // The attempt's span, under the request that started the run; the worker's span nests under it.
     const traced = startSpan(`execute ${task.capability}`, run.traceparent ?? undefined, SpanKind.CLIENT, {
       'orchestra.run_id': run.id,
@@ -64,6 +72,7 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
       attempt: attempt.attempt - task.attemptsAtReset,
       timeoutMs: task.timeoutMs,
       traceparent: traced.traceparent,
+      secretValues,
     };
     const facts = () => ({
       stepId: task.stepId,
@@ -78,11 +87,15 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
     let mapped: MappedOutcome;
     try {
       const ended = (await endpoint.breaker.fire(() =>
-        consume(endpoint.client, request, call, workerAuthority.dispatchToken(worker.id), { progress: (p) => events.push(progressEvent(p)), log: (l) => events.push(logEvent(l)) }),
+        consume(endpoint.client, request, call, workerAuthority.dispatchToken(worker.id), {
+          // The attempt's secrets are masked in everything that comes back before it is stored or published.
+          progress: (p) => events.push(progressEvent({ ...p, message: masker.text(p.message) })),
+          log: (l) => events.push(logEvent({ ...l, message: masker.text(l.message) })),
+        }),
       )) as CallOutcome;
-      mapped = attemptOutcomeOf(ended, facts());
+      mapped = maskOutcome(attemptOutcomeOf(ended, facts()), masker);
     } catch (error) {
-      mapped = unreachableOutcome(error, facts());
+      mapped = maskOutcome(unreachableOutcome(error, facts()), masker);
     } finally {
       cancellations.untrack(attempt.id);
       slots.callEnded(task.pool);

@@ -1,3 +1,4 @@
+import type { SecretMasker } from '@orchestra/lib';
 import type { SlotCandidate, SlotNeeds } from '../../store/dispatch';
 import type { AttemptRow, RunRow, TaskRow, WorkerRow } from '../../store/rows';
 
@@ -22,7 +23,11 @@ export type Claim =
   /** Not yet: its retry backoff runs until `delayMs` from now, or no worker has a free slot. */
   | { kind: 'wait'; cause: 'backoff'; delayMs: number; reason: string }
   | { kind: 'wait'; cause: 'no-slot'; reason: string }
-  | { kind: 'claimed'; run: RunRow; task: TaskRow; attempt: AttemptRow; worker: WorkerRow; input: unknown };
+  /**
+   * Claimed: `input` is for the worker's request only (secrets resolved); `task.input` is what is
+   * stored and shown (secrets masked), and `masker` masks the attempt's secrets in whatever comes back.
+   */
+  | { kind: 'claimed'; run: RunRow; task: TaskRow; attempt: AttemptRow; worker: WorkerRow; input: unknown; masker: SecretMasker; secretValues: string[] };
 
 /** The first look at a queued attempt: drop it, let it wait, handle a redelivery, or let it look for a slot. */
 export type Admission =

@@ -1,5 +1,6 @@
-import type { Logger } from '@orchestra/lib';
-import { referencedSteps, resolveTemplates, TemplateError } from '../../domain/templates';
+import type { Logger, SecretMasker } from '@orchestra/lib';
+import { referencedSteps, TemplateError } from '../../domain/templates';
+import { resolveDispatchInput, secretReader, SecretUnavailableError } from '../../secrets/dispatch-secrets';
 import { endAttempt } from '../../store/attempts';
 import { attemptsWithTasks, lockFreeSlots, lockRuns, startAttemptsOnSlots, succeededStepOutputs, type AttemptOnSlot } from '../../store/dispatch';
 import { isDispatcherAlive } from '../../store/dispatchers';
@@ -24,7 +25,12 @@ import { admitAttempt, checkPlacement, groupByNeeds, noSlotReason, placeInOrder,
 interface Startable {
   attempt: AttemptRow;
   task: TaskRow;
+  /** For the worker only (secrets resolved). */
   input: unknown;
+  /** Stored as the task's input and shown (secrets masked). */
+  shown: unknown;
+  masker: SecretMasker;
+  secretValues: string[];
 }
 
 export interface ClaimerOptions {
@@ -79,14 +85,17 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
     try {
       const template = admitted.task.inputTemplate ?? {};
       const steps = await succeededStepOutputs(ctx.tx, run.id, referencedSteps(template));
-      return decided({ attempt: admitted.attempt, task: admitted.task, input: resolveTemplates(template, { input: run.input, steps, run: { id: run.id } }) });
+      // Secrets are read here and only here (issue 8): the worker gets their values, the task row gets ****.
+      const resolved = await resolveDispatchInput(template, { input: run.input, steps, run: { id: run.id } }, run.orgId, secretReader(ctx.tx, config.SECRETS_KEYS));
+      return decided({ attempt: admitted.attempt, task: admitted.task, input: resolved.input, shown: resolved.shown, masker: resolved.masker, secretValues: resolved.values });
     } catch (error) {
-      if (!(error instanceof TemplateError)) throw error;
-      const failure: ErrorInfo = { code: 'TEMPLATE_ERROR', message: `step "${admitted.task.stepId}": ${error.message}`, retryable: false };
+      if (!(error instanceof TemplateError) && !(error instanceof SecretUnavailableError)) throw error;
+      const code = error instanceof SecretUnavailableError ? error.code : 'TEMPLATE_ERROR';
+      const failure: ErrorInfo = { code, message: `step "${admitted.task.stepId}": ${error.message}`, retryable: false };
       const failed = await endAttempt(ctx.tx, admitted.attempt.id, ['QUEUED'], 'FAILED', failure);
       await deleteOutbox(ctx.tx, [admitted.attempt.id]);
       run = await failTask(ctx, run, admitted.task, failed ?? admitted.attempt, failure);
-      return decided({ kind: 'drop', reason: 'input templates do not resolve' }, true);
+      return decided({ kind: 'drop', reason: code === 'TEMPLATE_ERROR' ? 'input templates do not resolve' : 'its secrets cannot be given' }, true);
     }
   }
 
@@ -169,7 +178,7 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
       for (const s of group) {
         const slot = placed.get(s.attempt.id);
         if (!slot) continue;
-        onSlots.push({ runId: s.task.runId, attemptId: s.attempt.id, taskId: s.task.id, input: s.input, workerId: slot.workerId, slot: slot.slot });
+        onSlots.push({ runId: s.task.runId, attemptId: s.attempt.id, taskId: s.task.id, input: s.shown, workerId: slot.workerId, slot: slot.slot });
         workers.set(s.attempt.id, slot.worker);
       }
       for (const run of await startAttemptsOnSlots(ctx.tx, onSlots, dispatcherId)) startedRuns.set(run.id, run);
@@ -177,7 +186,7 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
 
     return decisions.map((d): Claim => {
       if ('kind' in d) return d;
-      const { attempt, task, input } = d;
+      const { attempt, task, input, shown, masker, secretValues } = d;
       const worker = workers.get(attempt.id);
       if (!worker) return waitingNow.has(attempt.id) ? { kind: 'wait', cause: 'no-slot', reason: noSlotReason(task) } : { kind: 'drop', reason: 'task moved on' };
       let run = runs.get(task.runId) as RunRow;
@@ -197,7 +206,7 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
         attempt: claimed.attempt,
         message: `attempt ${claimed.attempt - task.attemptsAtReset} of ${task.maxAttempts} on worker ${worker.id}`,
       });
-      return { kind: 'claimed', run, task: { ...task, status: 'RUNNING', input }, attempt: claimed, worker, input };
+      return { kind: 'claimed', run, task: { ...task, status: 'RUNNING', input: shown }, attempt: claimed, worker, input, masker, secretValues };
     });
   }
 

@@ -89,6 +89,12 @@ export interface ExecuteRequest {
   timeoutMs: number;
   /** W3C traceparent of the run, for log correlation. */
   traceparent: string;
+  /**
+   * The values of the organization secrets resolved into `input` ({{ secrets.NAME }}): the worker
+   * masks each of them (****) in everything it logs or sends back (progress, log lines, output,
+   * errors, spans). They exist only in this request: never stored, never logged.
+   */
+  secretValues: string[];
 }
 
 export interface Progress {
@@ -187,6 +193,7 @@ function createBaseExecuteRequest(): ExecuteRequest {
     attempt: 0,
     timeoutMs: 0,
     traceparent: "",
+    secretValues: [],
   };
 }
 
@@ -221,6 +228,9 @@ export const ExecuteRequest: MessageFns<ExecuteRequest> = {
     }
     if (message.traceparent !== "") {
       writer.uint32(82).string(message.traceparent);
+    }
+    for (const v of message.secretValues) {
+      writer.uint32(90).string(v!);
     }
     return writer;
   },
@@ -318,6 +328,14 @@ export const ExecuteRequest: MessageFns<ExecuteRequest> = {
             message.traceparent = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.secretValues.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -366,6 +384,11 @@ export const ExecuteRequest: MessageFns<ExecuteRequest> = {
         ? globalThis.Number(object.timeout_ms)
         : 0,
       traceparent: isSet(object.traceparent) ? globalThis.String(object.traceparent) : "",
+      secretValues: globalThis.Array.isArray(object?.secretValues)
+        ? object.secretValues.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.secret_values)
+        ? object.secret_values.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -401,6 +424,9 @@ export const ExecuteRequest: MessageFns<ExecuteRequest> = {
     if (message.traceparent !== "") {
       obj.traceparent = message.traceparent;
     }
+    if (message.secretValues?.length) {
+      obj.secretValues = message.secretValues;
+    }
     return obj;
   },
 
@@ -419,6 +445,7 @@ export const ExecuteRequest: MessageFns<ExecuteRequest> = {
     message.attempt = object.attempt ?? 0;
     message.timeoutMs = object.timeoutMs ?? 0;
     message.traceparent = object.traceparent ?? "";
+    message.secretValues = object.secretValues?.map((e) => e) || [];
     return message;
   },
 };
