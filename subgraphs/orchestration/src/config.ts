@@ -34,6 +34,12 @@ export const orchestrationConfigSchema = z.object({
   EVENT_STREAM_TTL_SECONDS: env.int(86_400, { min: 60, max: 30 * 86_400 }),
   /** On SIGTERM, how long running Execute calls may finish before they are handed back (retried). */
   DRAIN_TIMEOUT_MS: env.int(10_000, { min: 0, max: 600_000 }),
+  /** Quotas of an organization operators set none for (0: no limit); see `npm run flow-limits`. Tasks running at once per pool ... */
+  ORG_RUNNING_TASKS_PER_POOL: env.int(0, { min: 0, max: 1_000_000 }),
+  /** ... runs started per minute (startRun past it: QUOTA_EXCEEDED) ... */
+  ORG_RUNS_STARTED_PER_MINUTE: env.int(0, { min: 0, max: 10_000_000 }),
+  /** ... and tasks waiting to start in all (startRun past it: QUOTA_EXCEEDED). */
+  ORG_QUEUED_TASKS: env.int(0, { min: 0, max: 100_000_000 }),
   /** Circuit breaker per worker endpoint: opens at this failure percentage ... */
   BREAKER_ERROR_PERCENT: env.int(50, { min: 1, max: 100 }),
   /** ... once this many calls were seen in the rolling window ... */

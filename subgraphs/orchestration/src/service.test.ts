@@ -345,6 +345,7 @@ describe('runs', () => {
   });
 
   it('restores the queue after Redis lost it and the run completes', async () => {
+    await t.grantPool(orgId, 'later');
     const id = await createWorkflow('survives-flush', [
       { id: 'first', capability: 'noop' },
       { id: 'second', capability: 'transform', dependsOn: ['first'], pool: 'later', input: { value: { from: 'second' } } },
@@ -367,6 +368,7 @@ describe('runs', () => {
     expect(run.events.map((e) => e.seq)).toEqual(Array.from({ length: run.lastSeq }, (_, i) => i + 1));
   });
   it('puts back a single job the queue lost while the rest of Redis is intact', async () => {
+    await t.grantPool(orgId, 'evicted');
     const id = await createWorkflow('survives-eviction', [{ id: 'only', capability: 'noop', pool: 'evicted' }]);
     const runId = await startRun({ workflowId: id });
     const { rows } = await t.pool.query<{ id: string }>('SELECT id FROM task_attempts WHERE run_id = $1', [runId]);

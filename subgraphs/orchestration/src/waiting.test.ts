@@ -66,6 +66,7 @@ afterAll(async () => {
 describe('why a task waits', () => {
   it('says no worker can run it, and nothing once one joins and runs it', async () => {
     const pool = `lonely-${randomUUID().slice(0, 8)}`;
+    await t.grantPool(orgId, pool);
     const runId = await runWorkflow('needs-a-worker', [{ id: 'nap', capability: 'sleep', pool, input: { ms: 10 } }]);
     const noWorker = await waitingFor(runId, 'NO_WORKER');
     expect(noWorker.status).toBe('QUEUED');
@@ -87,6 +88,7 @@ describe('why a task waits', () => {
     // A worker with one slot for sleep (and one that only runs noop, so the pool has two slots):
     // the first run takes the sleep slot, a second run waits for it.
     const pool = `busy-${randomUUID().slice(0, 8)}`;
+    await t.grantPool(orgId, pool);
     const sleeper = await t.startWorker({ WORKER_POOL: pool, WORKER_SLOTS: '1', WORKER_CAPABILITIES: 'sleep' });
     const other = await t.startWorker({ WORKER_POOL: pool, WORKER_SLOTS: '1', WORKER_CAPABILITIES: 'noop' });
     await eventually(() => sleeper.registered && other.registered, { what: 'the workers to register' });

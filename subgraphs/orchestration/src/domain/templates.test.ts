@@ -64,4 +64,17 @@ describe('templates', () => {
     // An inherited property is not a secret.
     expect(() => resolveTemplates('{{ secrets.constructor }}', { ...context, secrets: {} })).toThrow(/no secret "constructor"/);
   });
+
+  it('reads the item and its index in the tasks of a forEach step only', () => {
+    const item = { value: { name: 'report.pdf', size: 12 }, index: 7 };
+    expect(resolveTemplates({ file: '{{ item.name }}', whole: '{{ item }}', at: '{{ itemIndex }}', label: '#{{ itemIndex }} {{ item.name }}' }, { ...context, item })).toEqual({
+      file: 'report.pdf',
+      whole: { name: 'report.pdf', size: 12 },
+      at: 7,
+      label: '#7 report.pdf',
+    });
+    expect(() => resolveTemplates('{{ item.name }}', context)).toThrow(/item is set only in the tasks of a forEach step/);
+    expect(() => resolveTemplates('{{ item.missing }}', { ...context, item })).toThrow(/item has no field "missing"/);
+    expect(() => parseTemplate('itemIndex.x')).toThrow(/nothing follows it/);
+  });
 });

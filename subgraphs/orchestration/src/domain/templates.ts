@@ -12,7 +12,10 @@ export type TemplateRef =
   | { root: 'input'; path: PathSegment[] }
   | { root: 'steps'; stepId: string; path: PathSegment[] }
   | { root: 'run'; path: PathSegment[] }
-  | { root: 'secrets'; name: string; path: PathSegment[] };
+  | { root: 'secrets'; name: string; path: PathSegment[] }
+  /** In a forEach step: the item this task runs for, and its place in the list. */
+  | { root: 'item'; path: PathSegment[] }
+  | { root: 'itemIndex'; path: PathSegment[] };
 
 /** What a secret's name looks like (also checked by the secrets table). */
 export const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,99}$/;
@@ -73,7 +76,12 @@ export function parseTemplate(expression: string): TemplateRef {
     }
     return { root: 'secrets', name, path: [] };
   }
-  throw new TemplateError(expression, `"{{ ${expression} }}": a reference starts with input., steps.<id>.output, run.id or secrets.`);
+  if (root === 'item') return { root: 'item', path: rest };
+  if (root === 'itemIndex') {
+    if (rest.length > 0) throw new TemplateError(expression, `"{{ ${expression} }}": itemIndex is a number, nothing follows it`);
+    return { root: 'itemIndex', path: [] };
+  }
+  throw new TemplateError(expression, `"{{ ${expression} }}": a reference starts with input., steps.<id>.output, run.id, secrets., item or itemIndex`);
 }
 
 /** Every template expression in a JSON value (in strings, at any depth). */
@@ -130,6 +138,8 @@ export interface TemplateContext {
   run: { id: string };
   /** Secret values by name: present only when a dispatch resolves an input for the worker. */
   secrets?: Readonly<Record<string, string>>;
+  /** The item of a forEach task (its value and its index in the list). */
+  item?: { value: unknown; index: number };
 }
 
 const describe = (segments: readonly PathSegment[]): string =>
@@ -146,6 +156,14 @@ function lookup(expression: string, context: TemplateContext): unknown {
       break;
     case 'run':
       return context.run.id;
+    case 'itemIndex':
+      if (!context.item) throw new TemplateError(expression, `"{{ ${expression} }}": itemIndex is set only in the tasks of a forEach step`);
+      return context.item.index;
+    case 'item':
+      if (!context.item) throw new TemplateError(expression, `"{{ ${expression} }}": item is set only in the tasks of a forEach step`);
+      value = context.item.value;
+      base = ['item'];
+      break;
     case 'secrets': {
       const secret = context.secrets && Object.hasOwn(context.secrets, ref.name) ? context.secrets[ref.name] : undefined;
       if (secret === undefined) throw new TemplateError(expression, `"{{ ${expression} }}": the organization has no secret "${ref.name}"`);

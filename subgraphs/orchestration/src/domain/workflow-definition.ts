@@ -1,4 +1,5 @@
 import { badInput } from '@orchestra/lib';
+import { checkConcurrency, checkForEach, checkPriority, checkRateLimitUses, type ConcurrencyInput, type ConcurrencyPolicy, type ForEachInput, type ForEachPolicy, type RateLimitUse } from './flow-control';
 import { collectTemplates, parseTemplate, TemplateError } from './templates';
 
 /** Executors every worker ships (workers/src/executors). Workers may advertise more. */
@@ -23,6 +24,14 @@ export interface StepDefinition {
   timeoutMs: number;
   pool: string;
   labels: Record<string, string>;
+  /** 1 … 5 (absent: the run's, else the workflow's, else 3). Versions stored before issue 10 have none of the flow fields. */
+  priority?: number | undefined;
+  /** At most `limit` tasks of this step with the same key at once (across runs). */
+  concurrency?: ConcurrencyPolicy | undefined;
+  /** Named rate limits of the organization each task of this step consumes when it starts. */
+  rateLimits?: RateLimitUse[] | undefined;
+  /** The step runs once per item of a list (its input may read {{ item }} and {{ itemIndex }}). */
+  forEach?: ForEachPolicy | undefined;
 }
 
 /** A step as a client sends it: everything but id and capability optional. */
@@ -35,6 +44,10 @@ export interface StepInput {
   timeoutMs?: number | null;
   pool?: string | null;
   labels?: ReadonlyArray<{ key: string; value: string }> | null;
+  priority?: number | null;
+  concurrency?: ConcurrencyInput | null;
+  rateLimits?: ReadonlyArray<{ name: string; units?: number | null }> | null;
+  forEach?: ForEachInput | null;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, initialDelayMs: 1_000, backoffFactor: 2, maxDelayMs: 60_000 };
@@ -116,30 +129,53 @@ export function validateSteps(steps: readonly StepInput[], capabilities: Readonl
     });
     const input = step.input ?? {};
     if (JSON.stringify(input).length > LIMITS.inputBytes) throw badInput(`${at}.input`, `${name}: input is larger than ${LIMITS.inputBytes} bytes`, 'INPUT_TOO_LARGE');
-    return { id: step.id, capability: step.capability, input, dependsOn, retry: { maxAttempts, initialDelayMs, backoffFactor, maxDelayMs }, timeoutMs, pool, labels };
+    const priority = checkPriority(step.priority, `${at}.priority`, name);
+    const concurrency = checkConcurrency(step.concurrency, `${at}.concurrency`, name);
+    const rateLimits = checkRateLimitUses(step.rateLimits, `${at}.rateLimits`, name);
+    const forEach = checkForEach(step.forEach, `${at}.forEach`, name);
+    return {
+      id: step.id,
+      capability: step.capability,
+      input,
+      dependsOn,
+      retry: { maxAttempts, initialDelayMs, backoffFactor, maxDelayMs },
+      timeoutMs,
+      pool,
+      labels,
+      ...(priority === undefined ? {} : { priority }),
+      ...(concurrency === undefined ? {} : { concurrency }),
+      ...(rateLimits.length === 0 ? {} : { rateLimits }),
+      ...(forEach === undefined ? {} : { forEach }),
+    };
   });
 
   assertAcyclic(defined, indexOf, fieldBase);
   const ancestors = ancestorsOf(defined);
   defined.forEach((step, i) => {
-    const field = `${fieldBase}[${i}].input`;
-    for (const expression of collectTemplates(step.input)) {
-      let ref;
-      try {
-        ref = parseTemplate(expression);
-      } catch (error) {
-        throw badInput(field, `step "${step.id}": ${error instanceof TemplateError ? error.message : String(error)}`, 'INVALID_TEMPLATE');
-      }
-      if (ref.root !== 'steps') continue;
-      if (!indexOf.has(ref.stepId)) {
-        throw badInput(field, `step "${step.id}": "{{ ${expression} }}" references unknown step "${ref.stepId}"`, 'UNKNOWN_STEP_REFERENCE');
-      }
-      if (!ancestors.get(step.id)?.has(ref.stepId)) {
-        throw badInput(
-          field,
-          `step "${step.id}": "{{ ${expression} }}" reads step "${ref.stepId}", which is not upstream of "${step.id}" (add it to dependsOn)`,
-          'REFERENCE_NOT_UPSTREAM',
-        );
+    const references: Array<[string, string[]]> = [[`${fieldBase}[${i}].input`, collectTemplates(step.input)]];
+    if (step.forEach) references.push([`${fieldBase}[${i}].forEach.items`, collectTemplates(step.forEach.items)]);
+    for (const [field, expressions] of references) {
+      for (const expression of expressions) {
+        let ref;
+        try {
+          ref = parseTemplate(expression);
+        } catch (error) {
+          throw badInput(field, `step "${step.id}": ${error instanceof TemplateError ? error.message : String(error)}`, 'INVALID_TEMPLATE');
+        }
+        if ((ref.root === 'item' || ref.root === 'itemIndex') && !step.forEach) {
+          throw badInput(field, `step "${step.id}": "{{ ${expression} }}" is set only in a forEach step (add forEach to the step)`, 'INVALID_TEMPLATE');
+        }
+        if (ref.root !== 'steps') continue;
+        if (!indexOf.has(ref.stepId)) {
+          throw badInput(field, `step "${step.id}": "{{ ${expression} }}" references unknown step "${ref.stepId}"`, 'UNKNOWN_STEP_REFERENCE');
+        }
+        if (!ancestors.get(step.id)?.has(ref.stepId)) {
+          throw badInput(
+            field,
+            `step "${step.id}": "{{ ${expression} }}" reads step "${ref.stepId}", which is not upstream of "${step.id}" (add it to dependsOn)`,
+            'REFERENCE_NOT_UPSTREAM',
+          );
+        }
       }
     }
   });

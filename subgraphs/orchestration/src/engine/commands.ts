@@ -1,9 +1,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import { AppError, badInput, conflict, isUniqueViolation, isUuid, newId, notFound, recordAudit, traceIdOf, type Principal, type Queryable } from '@orchestra/lib';
+import { checkWorkflowOptions, type ConcurrencyInput } from '../domain/flow-control';
 import { isTerminalRun, RERUN_TASK_STATUSES, RETRYABLE_RUN_STATUSES } from '../domain/states';
 import { collectTemplates, parseTemplate, resolveTemplates, TemplateError } from '../domain/templates';
 import { assertSecretsExist, secretsReadBySteps } from '../domain/secrets';
 import { BUILTIN_CAPABILITIES, validateSteps, type StepDefinition, type StepInput } from '../domain/workflow-definition';
+import { checkStepReferences } from '../flow-control/definition-checks';
 import { findDeadLetter, markRunDeadLettersReplayed } from '../store/dead-letters';
 import { existingSecretNames } from '../store/secrets';
 import type { RunRow, WorkflowRow, WorkflowVersionRow } from '../store/rows';
@@ -29,9 +31,10 @@ function checkAppId(appId: string | null | undefined, field: string): string | n
 }
 
 /** Steps as validateSteps gives them, also refused when they read a secret the org does not have (UNKNOWN_SECRET naming the step). */
-async function checkedSteps(tx: Queryable, input: StepInput[], fieldBase = 'input.steps'): Promise<StepDefinition[]> {
+async function checkedSteps(tx: Queryable, orgId: string, input: StepInput[], fieldBase = 'input.steps'): Promise<StepDefinition[]> {
   const steps = validateSteps(input, await capabilitiesKnown(tx), fieldBase);
   assertSecretsExist(steps, await existingSecretNames(tx, [...secretsReadBySteps(steps).keys()]), fieldBase);
+  await checkStepReferences(tx, orgId, steps, fieldBase);
   return steps;
 }
 
@@ -40,6 +43,10 @@ export interface CreateWorkflowInput {
   description?: string | null;
   appId?: string | null;
   steps: StepInput[];
+  /** Workflow-wide: 1 … 5 (default 3). */
+  priority?: number | null;
+  /** Workflow-wide: at most `limit` runs with the same key at once. */
+  concurrency?: ConcurrencyInput | null;
 }
 
 export async function createWorkflow(engine: Engine, principal: Principal, input: CreateWorkflowInput): Promise<{ workflow: WorkflowRow; version: WorkflowVersionRow }> {
@@ -48,10 +55,11 @@ export async function createWorkflow(engine: Engine, principal: Principal, input
     throw badInput('input.name', 'a workflow name starts with a letter or digit and has at most 120 letters, digits, spaces and _ . : -', 'INVALID_NAME');
   }
   const appId = checkAppId(input.appId, 'input.appId') ?? null;
+  const options = checkWorkflowOptions(input);
   if (appId !== null) await engine.apps?.assertApp(principal, appId, 'input.appId');
   return engine.inTenant(principal, async (tx) => {
-    const steps = await checkedSteps(tx, input.steps);
     const orgId = principal.orgId as string;
+    const steps = await checkedSteps(tx, orgId, input.steps);
     let workflow: WorkflowRow;
     try {
       workflow = await insertWorkflow(tx, { id: newId(), orgId, name, description: input.description ?? null, appId, createdBy: actorOf(principal) });
@@ -62,7 +70,7 @@ export async function createWorkflow(engine: Engine, principal: Principal, input
       throw error;
     }
     const number = (await nextWorkflowVersion(tx, workflow.id)) as number;
-    const version = await insertWorkflowVersion(tx, { workflowId: workflow.id, orgId, version: number, steps, createdBy: actorOf(principal) });
+    const version = await insertWorkflowVersion(tx, { workflowId: workflow.id, orgId, version: number, steps, options, createdBy: actorOf(principal) });
     await recordAudit(tx, SERVICE, principal, {
       action: 'workflow.create',
       targetType: 'Workflow',
@@ -73,13 +81,21 @@ export async function createWorkflow(engine: Engine, principal: Principal, input
   });
 }
 
-export async function publishWorkflowVersion(engine: Engine, principal: Principal, workflowId: string, stepsInput: StepInput[]): Promise<WorkflowVersionRow> {
+export async function publishWorkflowVersion(
+  engine: Engine,
+  principal: Principal,
+  workflowId: string,
+  stepsInput: StepInput[],
+  optionsInput: { priority?: number | null; concurrency?: ConcurrencyInput | null } = {},
+): Promise<WorkflowVersionRow> {
   if (!isUuid(workflowId)) throw notFound('workflow', workflowId);
+  const options = checkWorkflowOptions(optionsInput, 'options');
   return engine.inTenant(principal, async (tx) => {
-    const steps = await checkedSteps(tx, stepsInput);
+    const orgId = principal.orgId as string;
+    const steps = await checkedSteps(tx, orgId, stepsInput);
     const number = await nextWorkflowVersion(tx, workflowId);
     if (number === undefined) throw notFound('workflow', workflowId);
-    const version = await insertWorkflowVersion(tx, { workflowId, orgId: principal.orgId as string, version: number, steps, createdBy: actorOf(principal) });
+    const version = await insertWorkflowVersion(tx, { workflowId, orgId, version: number, steps, options, createdBy: actorOf(principal) });
     await recordAudit(tx, SERVICE, principal, {
       action: 'workflow.publish_version',
       targetType: 'Workflow',

@@ -1,6 +1,7 @@
 import { badInput, isUuid, roleAtLeast, type RequestContext, type RunEvent } from '@orchestra/lib';
 import type { Engine } from '../engine/engine';
-import { cancelRun, capabilitiesKnown, changeWorkflow, createWorkflow, publishWorkflowVersion, replayDeadLetter, retryRun, startRun, type StartRunInput } from '../engine/commands';
+import type { ConcurrencyInput } from '../domain/flow-control';
+import { cancelRun, capabilitiesKnown, changeWorkflow, createWorkflow, publishWorkflowVersion, replayDeadLetter, retryRun, startRun, type CreateWorkflowInput, type StartRunInput } from '../engine/commands';
 import { isTerminalTask, type RunStatus } from '../domain/states';
 import type { StepDefinition, StepInput } from '../domain/workflow-definition';
 import { createSecret, deleteSecret, rotateSecret } from '../secrets/secret-commands';
@@ -11,6 +12,7 @@ import { appRunStats, countRuns, findRun, listRuns, type RunFilter } from '../st
 import { listSecrets } from '../store/secrets';
 import { listWorkers, type WorkerFilter } from '../store/workers';
 import { countWorkflows, findWorkflowByName, findWorkflowVersion, listWorkflows } from '../store/workflows';
+import { flowControlResolvers } from './flow-control';
 import { createLoaders, type Loaders } from './loaders';
 import { connectionOf, decodeCursor, pageSize } from './pagination';
 import { DateTime, JSONScalar } from './scalars';
@@ -123,15 +125,16 @@ export const resolvers = {
       return [...(await ctx.engine.inTenant(ctx.principal, (tx) => capabilitiesKnown(tx)))].sort();
     },
     secrets: (_: unknown, _args: unknown, ctx: Ctx) => ctx.engine.inTenant(ctx.principal, (tx) => listSecrets(tx)),
+    ...flowControlResolvers.Query,
   },
 
   Mutation: {
-    async createWorkflow(_: unknown, { input }: { input: { name: string; description?: string | null; appId?: string | null; steps: StepInput[] } }, ctx: Ctx) {
+    async createWorkflow(_: unknown, { input }: { input: CreateWorkflowInput }, ctx: Ctx) {
       const { workflow } = await createWorkflow(ctx.engine, ctx.principal, { ...input, steps: stepInputsOf(input.steps) });
       return workflow;
     },
-    publishWorkflowVersion: (_: unknown, args: { workflowId: string; steps: StepInput[] }, ctx: Ctx) =>
-      publishWorkflowVersion(ctx.engine, ctx.principal, args.workflowId, stepInputsOf(args.steps)),
+    publishWorkflowVersion: (_: unknown, args: { workflowId: string; steps: StepInput[]; options?: { priority?: number | null; concurrency?: ConcurrencyInput | null } | null }, ctx: Ctx) =>
+      publishWorkflowVersion(ctx.engine, ctx.principal, args.workflowId, stepInputsOf(args.steps), args.options ?? {}),
     updateWorkflow: (_: unknown, args: { id: string; input: { description?: string | null; appId?: string | null } }, ctx: Ctx) =>
       changeWorkflow(ctx.engine, ctx.principal, args.id, args.input),
     startRun: (_: unknown, { input }: { input: StartRunInput }, ctx: Ctx) => startRun(ctx.engine, ctx.principal, input),
@@ -141,6 +144,7 @@ export const resolvers = {
     createSecret: (_: unknown, args: { name: string; value: string }, ctx: Ctx) => createSecret(ctx.engine, ctx.principal, args),
     rotateSecret: (_: unknown, args: { name: string; value: string }, ctx: Ctx) => rotateSecret(ctx.engine, ctx.principal, args),
     deleteSecret: (_: unknown, args: { name: string }, ctx: Ctx) => deleteSecret(ctx.engine, ctx.principal, args.name),
+    ...flowControlResolvers.Mutation,
   },
 
   Workflow: {
@@ -155,11 +159,15 @@ export const resolvers = {
 
   WorkflowVersion: {
     number: (v: WorkflowVersionRow) => v.version,
+    ...flowControlResolvers.WorkflowVersion,
   },
 
   Step: {
     labels: (s: StepDefinition) => labelsOf(s.labels),
+    ...flowControlResolvers.Step,
   },
+
+  RateLimit: flowControlResolvers.RateLimit,
 
   Run: {
     __resolveReference: async (ref: { id: string }, ctx: Ctx) => (isUuid(ref.id) ? ((await ctx.loaders.run.load(ref.id)) ?? null) : null),

@@ -1,4 +1,5 @@
 import type { RunEventError } from '@orchestra/lib';
+import type { WorkflowOptions } from '../domain/flow-control';
 import type { RetryPolicy, StepDefinition } from '../domain/workflow-definition';
 import type { AttemptStatus, RunStatus, TaskStatus } from '../domain/states';
 import type { WaitReason } from '../domain/wait-reasons';
@@ -22,6 +23,8 @@ export interface WorkflowVersionRow {
   orgId: string;
   version: number;
   steps: StepDefinition[];
+  /** Workflow-wide priority and concurrency ({} for versions stored before issue 10). */
+  options: WorkflowOptions;
   createdBy: string;
   createdAt: Date;
 }

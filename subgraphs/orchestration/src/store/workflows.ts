@@ -1,4 +1,5 @@
 import type { Queryable } from '@orchestra/lib';
+import type { WorkflowOptions } from '../domain/flow-control';
 import type { StepDefinition } from '../domain/workflow-definition';
 import { camelRow, camelRows, prepared, rowFromJson, type RunRow, type WorkflowRow, type WorkflowVersionRow } from './rows';
 
@@ -24,11 +25,11 @@ export async function nextWorkflowVersion(db: Queryable, workflowId: string): Pr
 
 export async function insertWorkflowVersion(
   db: Queryable,
-  v: { workflowId: string; orgId: string; version: number; steps: StepDefinition[]; createdBy: string },
+  v: { workflowId: string; orgId: string; version: number; steps: StepDefinition[]; options?: WorkflowOptions; createdBy: string },
 ): Promise<WorkflowVersionRow> {
   const { rows } = await db.query(
-    'INSERT INTO workflow_versions (workflow_id, org_id, version, steps, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING *',
-    [v.workflowId, v.orgId, v.version, JSON.stringify(v.steps), v.createdBy],
+    'INSERT INTO workflow_versions (workflow_id, org_id, version, steps, options, created_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *',
+    [v.workflowId, v.orgId, v.version, JSON.stringify(v.steps), JSON.stringify(v.options ?? {}), v.createdBy],
   );
   return camelRow<WorkflowVersionRow>(rows[0] as Record<string, unknown>);
 }

@@ -28,6 +28,7 @@ import { createWorker, loadWorkerConfig, type WorkerHandle } from '@orchestra/wo
 import { orchestrationConfigSchema } from '../config';
 import { generateSecretsKeys } from '../secrets/keyring';
 import { TENANT_ROLE } from '../engine/engine';
+import { changePoolGrant } from '../flow-control/operator-commands';
 import { migrationsDir } from '../schema';
 import { createOrchestrationService, type OrchestrationService } from '../service';
 
@@ -49,6 +50,8 @@ export interface TestOrchestration {
   /** Runs a GraphQL operation as `principal`, with the gateway's signature. */
   graphql<T = Record<string, unknown>>(principal: Principal, query: string, variables?: Record<string, unknown>): Promise<GraphQLResult<T>>;
   startWorker(env?: Record<string, string>): Promise<WorkerHandle>;
+  /** Lets an organization's steps use a pool besides "default" (what operators do with `flow-limits grant`). */
+  grantPool(orgId: string, pool: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -116,6 +119,9 @@ export async function startTestOrchestration(env: Record<string, string> = {}): 
         payload: { query, variables },
       });
       return res.json<GraphQLResult<T>>();
+    },
+    async grantPool(orgId, poolName) {
+      await changePoolGrant(pool, orgId, poolName, true, 'test operator');
     },
     async startWorker(workerEnv = {}) {
       const workerId = workerEnv['WORKER_ID'] ?? uniqueName('w');

@@ -95,6 +95,24 @@ export type ChangePasswordInput = {
   newPassword: string;
 };
 
+export type ConcurrencyInput = {
+  /** A template over the run's input ("{{ input.customerId }}") or a constant, at most 200 characters. */
+  key: string;
+  /** 1 … 10000. */
+  limit: number;
+  /** Default QUEUE. */
+  onLimit?: ConcurrencyStrategy | null | undefined;
+};
+
+/** What a run or task whose concurrency key is at its limit does. */
+export type ConcurrencyStrategy =
+  /** It is cancelled; the ones already there go on. */
+  | 'CANCEL_NEWEST'
+  /** The oldest one with the same key is cancelled to make room for it. */
+  | 'CANCEL_OLDEST'
+  /** It waits, in order, until one with the same key ends. */
+  | 'QUEUE';
+
 export type ConfigActivationKind =
   /** A new version was published and became current. */
   | 'PUBLISH'
@@ -132,14 +150,27 @@ export type CreateOrganizationInput = {
 
 export type CreateWorkflowInput = {
   appId?: string | number | null | undefined;
+  /** At most `limit` runs with the same key at once. */
+  concurrency?: ConcurrencyInput | null | undefined;
   description?: string | null | undefined;
   name: string;
+  /** 1 (lowest) … 5 (highest); default 3. */
+  priority?: number | null | undefined;
   steps: Array<StepInput>;
 };
 
 export type DeadLetterFilter = {
   includeReplayed?: boolean | null | undefined;
   runId?: string | number | null | undefined;
+};
+
+export type ForEachInput = {
+  /** One template that reads a list: "{{ steps.list.output.files }}" or "{{ input.items }}" (at most 10000 items at run time). */
+  items: string;
+  /** 1 … 1000, default 10. */
+  maxParallel?: number | null | undefined;
+  /** Default FAIL_RUN. */
+  onItemFailure?: ItemFailurePolicy | null | undefined;
 };
 
 /** What the last health probes say about an app's health-check URL. */
@@ -160,6 +191,13 @@ export type InviteMemberInput = {
   role: Role;
 };
 
+/** What a forEach step does when an item fails after its retries. */
+export type ItemFailurePolicy =
+  /** The other items go on; the failed item's result is null. */
+  | 'CONTINUE'
+  /** The step and its run fail; the other items are cancelled. */
+  | 'FAIL_RUN';
+
 export type LabelInput = {
   key: string;
   value: string;
@@ -169,6 +207,12 @@ export type LoginInput = {
   email: string;
   organizationId?: string | number | null | undefined;
   password: string;
+};
+
+export type RateLimitUseInput = {
+  name: string;
+  /** Default 1. */
+  units?: number | null | undefined;
 };
 
 export type RetryPolicyInput = {
@@ -238,13 +282,21 @@ export type StartRunInput = {
 
 export type StepInput = {
   capability: string;
+  /** At most `limit` tasks of this step with the same key at once (across runs). */
+  concurrency?: ConcurrencyInput | null | undefined;
   dependsOn?: Array<string> | null | undefined;
+  /** Runs the step once per item of a list. */
+  forEach?: ForEachInput | null | undefined;
   id: string;
   input?: unknown;
   /** Labels a worker must carry to run it (e.g. gpu=a100). */
   labels?: Array<LabelInput> | null | undefined;
   /** Default "default". */
   pool?: string | null | undefined;
+  /** 1 (lowest) … 5 (highest); default: the run's, else the workflow's, else 3. */
+  priority?: number | null | undefined;
+  /** Named rate limits of the organization each task consumes when it starts (units default 1). */
+  rateLimits?: Array<RateLimitUseInput> | null | undefined;
   retry?: RetryPolicyInput | null | undefined;
   /** Default 300000 (5 minutes). */
   timeoutMs?: number | null | undefined;
