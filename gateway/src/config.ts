@@ -31,6 +31,14 @@ export const gatewayConfigSchema = z.object({
   /** Upper bound on how long an API key check is cached (revocations evict at once). */
   API_KEY_CACHE_TTL_MS: env.int(30_000, { min: 0, max: 300_000 }),
   MAX_QUERY_DEPTH: env.int(15, { min: 2, max: 100 }),
+  /** Fields × list sizes one operation may ask for (gateway/README.md, "Query limits"); the web app's heaviest page costs ~3,300. */
+  MAX_QUERY_COST: env.int(5_000, { min: 10, max: 1_000_000 }),
+  /** How many items a list without a first/last/limit argument is assumed to hold when costing a query. */
+  QUERY_COST_DEFAULT_LIST_SIZE: env.int(10, { min: 1, max: 1_000 }),
+  /** Lexical tokens one query may have (graphql-js stops parsing past it). */
+  MAX_QUERY_TOKENS: env.int(20_000, { min: 100, max: 1_000_000 }),
+  /** How deep JSON variables may nest. */
+  MAX_VARIABLES_DEPTH: env.int(64, { min: 2, max: 1_000 }),
   /**
    * Load balancers / ingress controllers whose X-Forwarded-For is believed: comma-separated
    * addresses or CIDRs (e.g. 10.0.0.0/8). Empty: use the socket's address.

@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import {
   AppError,
   createHttpApp,
-  createRateLimiter,
   createTokenRevocations,
   endSpan,
   ERROR_CODES,
@@ -29,12 +28,17 @@ import {
 } from '@orchestra/lib';
 import type { identityV1 } from '@orchestra/proto';
 import { createAccessTokenVerifier } from './auth/access-tokens';
+import { createAccessWatch } from './auth/access-watch';
 import { createApiKeyAuthenticator } from './auth/api-keys';
+import { createRevocationCache } from './auth/revocation-cache';
 import { createAuthenticator, credentialFromHeaders, type CallerInfo } from './auth/authenticate';
 import { buildPublicSchema, publicTagsOf } from './compose/compose';
 import { SUBGRAPH_NAMES, subgraphUrlOverrides, type GatewayConfig } from './config';
 import type { GatewayContext } from './context';
 import { depthLimitRule } from './depth-limit';
+import { checkOperation, checkVariables, type QueryLimits } from './query-limits';
+import { createGatewayRateLimiter } from './rate-limits';
+import { registerRequestErrorHandler } from './request-errors';
 import { errorShapingPlugin } from './error-shaping';
 import { checkPublicOperation, introspectPublic, isIntrospectionOnly } from './public-api';
 import { createSubgraphFetcher, SignedPrincipalDataSource } from './subgraph-datasource';
@@ -47,7 +51,7 @@ export interface GatewayDeps {
   metrics: Metrics;
   /** For rate limits and token revocations. */
   redis: Redis;
-  /** A second connection, put in subscriber mode (API key revocations). */
+  /** A second connection, put in subscriber mode (identity's access announcements). */
   subscriber: Redis;
   identity: identityV1.IdentityServiceClient;
   signer: PrincipalSigner;
@@ -98,18 +102,27 @@ function operationOf(request: FastifyRequest): { query?: string; variables?: Rec
 export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
   const { config, log, metrics, redis, subscriber, identity, signer } = deps;
   const overrides = subgraphUrlOverrides(config);
-  const accessTokens = createAccessTokenVerifier(config.IDENTITY_HTTP_URL, createTokenRevocations(redis, config.REDIS_PREFIX));
-  const apiKeys = await createApiKeyAuthenticator({
+  const watch = await createAccessWatch({ subscriber, redisPrefix: config.REDIS_PREFIX, log: log.child({ component: 'access-watch' }) });
+  const revocations = createRevocationCache({ revocations: createTokenRevocations(redis, config.REDIS_PREFIX), watch, redis });
+  const accessTokens = createAccessTokenVerifier(config.IDENTITY_HTTP_URL, revocations);
+  const apiKeys = createApiKeyAuthenticator({
     identity,
     internalToken: config.INTERNAL_TOKEN,
-    subscriber,
-    redisPrefix: config.REDIS_PREFIX,
+    watch,
     maxTtlMs: config.API_KEY_CACHE_TTL_MS,
     log: log.child({ component: 'api-keys' }),
   });
   const authenticator = createAuthenticator(accessTokens, apiKeys);
-  const userLimiter = createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:rl:gateway`, limit: config.RATE_LIMIT_PER_MINUTE, windowMs: 60_000 });
-  const anonymousLimiter = createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:rl:gateway-anon`, limit: config.ANONYMOUS_RATE_LIMIT_PER_MINUTE, windowMs: 60_000 });
+  const limiterLog = log.child({ component: 'rate-limit' });
+  const userLimiter = createGatewayRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:rl:gateway`, limit: config.RATE_LIMIT_PER_MINUTE, windowMs: 60_000, log: limiterLog, metrics });
+  const anonymousLimiter = createGatewayRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:rl:gateway-anon`, limit: config.ANONYMOUS_RATE_LIMIT_PER_MINUTE, windowMs: 60_000, log: limiterLog, metrics });
+  const queryLimits: QueryLimits = {
+    maxDepth: config.MAX_QUERY_DEPTH,
+    maxCost: config.MAX_QUERY_COST,
+    maxVariablesDepth: config.MAX_VARIABLES_DEPTH,
+    defaultListSize: config.QUERY_COST_DEFAULT_LIST_SIZE,
+  };
+  const documents = createDocumentCache(config.MAX_QUERY_TOKENS);
   const operations = metrics.counter('gateway_requests_total', 'GraphQL requests by principal kind and outcome', ['principal', 'outcome']);
 
   const subgraphUrls = new Map<string, string>();
@@ -152,12 +165,15 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
     // main.ts owns signals (runMain drains everything in order); Apollo's own handler would re-raise them.
     stopOnTerminationSignals: false,
     validationRules: [depthLimitRule(config.MAX_QUERY_DEPTH)],
+    parseOptions: { maxTokens: config.MAX_QUERY_TOKENS },
     plugins: [errorShapingPlugin(log)],
   });
   await server.start();
 
   let accepting = true;
-  const app = createHttpApp({ log, metrics, trustProxy: config.TRUSTED_PROXIES });
+  const bodyLimit = 1024 * 1024;
+  const app = createHttpApp({ log, metrics, trustProxy: config.TRUSTED_PROXIES, bodyLimit });
+  registerRequestErrorHandler(app, { bodyLimit, log });
   const ops = createHttpApp({ log, metrics });
   const opsRoutes = {
     metrics,
@@ -189,10 +205,11 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
 
   const refuse = (reply: FastifyReply, error: unknown, requestId: string, kind: string) => {
     const appError = toAppError(error);
-    if (appError.code === 'INTERNAL' || appError.code === 'UNAVAILABLE') log.error('request refused', { err: error, requestId });
+    if (appError.code === 'INTERNAL') log.error('request refused', { err: error, requestId });
+    else if (appError.code === 'UNAVAILABLE') log.warn('request refused', { err: error, requestId, reason: appError.reason });
     else log.info('request refused', { requestId, code: appError.code, reason: appError.reason, message: appError.message });
     operations.inc({ principal: kind, outcome: appError.code });
-    if (appError.code === 'RATE_LIMITED') {
+    if (appError.code === 'RATE_LIMITED' || appError.code === 'UNAVAILABLE') {
       const retryAfterMs = Number(appError.details?.['retryAfterMs'] ?? 1000);
       void reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
     }
@@ -232,7 +249,7 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
     try {
       principal = await principalFor(request, traceparent);
       const anonymous = principal.kind === 'anonymous';
-      const limited = await (anonymous ? anonymousLimiter.hit(`ip:${request.ip}`) : userLimiter.hit(`${principal.kind}:${principal.id}`));
+      const limited = anonymous ? anonymousLimiter.hit(`ip:${request.ip}`) : userLimiter.hit(`${principal.kind}:${principal.id}`);
       if (!limited.allowed) {
         throw new AppError('RATE_LIMITED', `too many requests: at most ${limited.limit} per minute`, { reason: 'GATEWAY_RATE_LIMIT', details: { retryAfterMs: limited.retryAfterMs } });
       }
@@ -240,21 +257,22 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
       return refuse(reply, error, requestId, 'unknown');
     }
 
-    if (principal.kind === 'apiKey' && publicSchema) {
-      const { query, variables, operationName } = operationOf(request);
-      let document: DocumentNode | undefined;
-      try {
-        document = query === undefined ? undefined : parse(query);
-      } catch {
-        document = undefined; // Apollo answers parse errors itself
-      }
-      if (document) {
-        const refusal = checkPublicOperation(publicSchema, document);
-        if (refusal) return refuse(reply, refusal, requestId, principal.kind);
-        if (isIntrospectionOnly(document)) {
-          operations.inc({ principal: principal.kind, outcome: 'ok' });
-          return reply.send(await introspectPublic(publicSchema, document, variables, operationName));
-        }
+    // Limits before Apollo parses, validates or plans anything (gateway/README.md, "Query limits").
+    const { query, variables, operationName } = operationOf(request);
+    const tooDeep = checkVariables(variables, queryLimits.maxVariablesDepth);
+    if (tooDeep) return refuse(reply, tooDeep, requestId, principal.kind);
+    const document = query === undefined ? undefined : documents.get(query); // Apollo answers parse errors itself
+    const schemaForCaller = principal.kind === 'apiKey' ? publicSchema : apiSchema;
+    if (document && schemaForCaller) {
+      const overBudget = checkOperation(schemaForCaller, document, operationName, variables, queryLimits);
+      if (overBudget) return refuse(reply, overBudget, requestId, principal.kind);
+    }
+    if (principal.kind === 'apiKey' && publicSchema && document) {
+      const refusal = checkPublicOperation(publicSchema, document);
+      if (refusal) return refuse(reply, refusal, requestId, principal.kind);
+      if (isIntrospectionOnly(document)) {
+        operations.inc({ principal: principal.kind, outcome: 'ok' });
+        return reply.send(await introspectPublic(publicSchema, document, variables, operationName));
       }
     }
 
@@ -345,7 +363,32 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
       await ops.close();
       await server.stop();
       await apiKeys.stop();
+      revocations.stop();
+      await Promise.all([userLimiter.stop(), anonymousLimiter.stop()]);
+      await watch.stop();
       await subgraphFetch.close();
+    },
+  };
+}
+
+/** Parsed documents by query text (bounded), so the gateway's own checks parse a query once. */
+function createDocumentCache(maxTokens: number, maxEntries = 1_000, maxQueryLength = 100_000): { get(query: string): DocumentNode | undefined } {
+  const cache = new Map<string, DocumentNode>();
+  return {
+    get(query) {
+      const known = cache.get(query);
+      if (known) return known;
+      let document: DocumentNode;
+      try {
+        document = parse(query, { maxTokens });
+      } catch {
+        return undefined;
+      }
+      if (query.length <= maxQueryLength) {
+        if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
+        cache.set(query, document);
+      }
+      return document;
     },
   };
 }

@@ -36,14 +36,56 @@ export interface TokenRevocations {
   setTokenVersion(userId: string, version: number): Promise<void>;
   /** Why the token is revoked, or undefined when it is not. One round trip. */
   check(claims: Pick<AccessTokenClaims, 'sub' | 'sid' | 'tv'>): Promise<RevocationReason | undefined>;
+  /** The revocation state a token is judged by (for caches: both parts only ever grow). One round trip. */
+  read(claims: Pick<AccessTokenClaims, 'sub' | 'sid'>): Promise<RevocationState>;
 }
+
+export interface RevocationState {
+  sessionRevoked: boolean;
+  /** Tokens of the user with a lower `tv` are stale; undefined when none ever were. */
+  tokenVersion: number | undefined;
+}
+
+/** Why a token is revoked under `state`, or undefined. */
+export const revocationOf = (state: RevocationState, tv: number): RevocationReason | undefined => {
+  if (state.sessionRevoked) return 'SESSION_REVOKED';
+  if (state.tokenVersion !== undefined && tv < state.tokenVersion) return 'TOKEN_VERSION_STALE';
+  return undefined;
+};
+
+/**
+ * Redis pub/sub channel on which every revocation is announced as it is written (an AccessChange as
+ * JSON), so holders of long-lived connections (the gateway's subscriptions) act within moments.
+ * The Redis keys stay the source of truth; a missed message is caught by reading them again.
+ */
+export const accessChangedChannel = (prefix: string): string => `${prefix}:auth:access-changed`;
+
+/** What changed: a session ended (logout), or a user's older tokens went stale (logout everywhere, password change, role change, removal). */
+export type AccessChange = { kind: 'session'; sessionId: string } | { kind: 'tokenVersion'; userId: string; version: number };
+
+const accessChangeSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('session'), sessionId: z.string() }),
+  z.object({ kind: z.literal('tokenVersion'), userId: z.string(), version: z.number().int() }),
+]);
+
+/** The AccessChange in a message of accessChangedChannel, or undefined for anything else. */
+export const parseAccessChange = (message: string): AccessChange | undefined => {
+  try {
+    const parsed = accessChangeSchema.safeParse(JSON.parse(message));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+};
 
 export function createTokenRevocations(redis: Redis, prefix: string): TokenRevocations {
   const sessionKey = (sid: string) => `${prefix}:auth:revoked-session:${sid}`;
   const versionKey = (userId: string) => `${prefix}:auth:token-version:${userId}`;
+  const announce = (change: AccessChange) => redis.publish(accessChangedChannel(prefix), JSON.stringify(change));
   return {
     async revokeSession(sessionId, ttlSeconds) {
       await redis.set(sessionKey(sessionId), '1', 'EX', Math.max(1, Math.ceil(ttlSeconds)));
+      await announce({ kind: 'session', sessionId });
     },
     async setTokenVersion(userId, version) {
       // Only ever raise it: a late write of an older version must not un-revoke tokens.
@@ -54,12 +96,14 @@ export function createTokenRevocations(redis: Redis, prefix: string): TokenRevoc
         version,
         7 * 24 * 3600,
       );
+      await announce({ kind: 'tokenVersion', userId, version });
     },
-    async check({ sub, sid, tv }) {
+    async read({ sub, sid }) {
       const [revoked, version] = await redis.mget(sessionKey(sid), versionKey(sub));
-      if (revoked !== null) return 'SESSION_REVOKED';
-      if (version !== null && tv < Number(version)) return 'TOKEN_VERSION_STALE';
-      return undefined;
+      return { sessionRevoked: revoked !== null, tokenVersion: version === null ? undefined : Number(version) };
+    },
+    async check(claims) {
+      return revocationOf(await this.read(claims), claims.tv);
     },
   };
 }

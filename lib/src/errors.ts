@@ -9,6 +9,8 @@ export const ERROR_CODES = {
   UNAUTHENTICATED: { grpc: GrpcStatus.UNAUTHENTICATED, http: 401 },
   FORBIDDEN: { grpc: GrpcStatus.PERMISSION_DENIED, http: 403 },
   BAD_USER_INPUT: { grpc: GrpcStatus.INVALID_ARGUMENT, http: 400 },
+  /** The request itself could not be read (not JSON, too large, wrong content type): nothing about its fields. */
+  BAD_REQUEST: { grpc: GrpcStatus.INVALID_ARGUMENT, http: 400 },
   NOT_FOUND: { grpc: GrpcStatus.NOT_FOUND, http: 404 },
   CONFLICT: { grpc: GrpcStatus.FAILED_PRECONDITION, http: 409 },
   RATE_LIMITED: { grpc: GrpcStatus.RESOURCE_EXHAUSTED, http: 429 },
@@ -104,7 +106,7 @@ export function toAppError(error: unknown): AppError {
         ...(typeof field === 'string' ? { field } : {}),
       });
     }
-    if (code === 'GRAPHQL_VALIDATION_FAILED' || code === 'GRAPHQL_PARSE_FAILED' || code === 'BAD_REQUEST') {
+    if (code === 'GRAPHQL_VALIDATION_FAILED' || code === 'GRAPHQL_PARSE_FAILED') {
       return new AppError('BAD_USER_INPUT', error.message, { cause: error, reason: String(code) });
     }
     if (error.originalError) return toAppError(error.originalError);

@@ -91,7 +91,13 @@ export function createHttpApp({ log, metrics, bodyLimit = 1024 * 1024, trustProx
     duration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
   app.addHook('onError', async (request, _reply, error) => {
-    log.error('http request failed', { err: error, requestId: request.id, url: request.url });
+    // A client's mistake (a body too large or not JSON) is the client's story: info, not error.
+    const status = (error as { statusCode?: unknown }).statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      log.info('http request refused', { requestId: request.id, url: request.url, status, code: (error as { code?: unknown }).code, message: error.message });
+    } else {
+      log.error('http request failed', { err: error, requestId: request.id, url: request.url });
+    }
   });
   return app;
 }

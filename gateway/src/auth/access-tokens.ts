@@ -7,8 +7,8 @@ import {
   AppError,
   JWKS_PATH,
   type AccessTokenClaims,
-  type TokenRevocations,
 } from '@orchestra/lib';
+import type { RevocationChecker } from './revocation-cache';
 
 export interface AccessTokenVerifier {
   /** The claims of a valid, unrevoked access token; otherwise UNAUTHENTICATED with a reason. */
@@ -19,7 +19,7 @@ export interface AccessTokenVerifier {
  * Verifies identity's JWTs locally against its JWKS (fetched once, refetched when an unknown `kid`
  * appears, which is how key rotation reaches the gateway), then checks revocations in Redis.
  */
-export function createAccessTokenVerifier(identityHttpUrl: string, revocations: TokenRevocations, { maxCached = 10_000 }: { maxCached?: number } = {}): AccessTokenVerifier {
+export function createAccessTokenVerifier(identityHttpUrl: string, revocations: RevocationChecker, { maxCached = 10_000 }: { maxCached?: number } = {}): AccessTokenVerifier {
   const jwks = createRemoteJWKSet(new URL(JWKS_PATH, identityHttpUrl), { cooldownDuration: 5_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 3_000 });
   // A token's signature is checked once: its verified claims are kept (by a hash of the token) until
   // it expires. Revocation is still asked of Redis on every request.

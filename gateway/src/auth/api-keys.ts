@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { identityV1 } from '@orchestra/proto';
-import { apiKeyRevokedChannel, AppError, isRole, unaryCall, type Logger, type Principal, type Redis } from '@orchestra/lib';
+import { AppError, isRole, unaryCall, type Logger, type Principal } from '@orchestra/lib';
+import type { AccessWatch } from './access-watch';
 
 type KeyPrincipal = Omit<Principal, 'requestId'>;
 
@@ -12,9 +13,8 @@ export interface ApiKeyAuthenticator {
 export interface ApiKeyAuthenticatorOptions {
   identity: identityV1.IdentityServiceClient;
   internalToken: string;
-  /** A dedicated connection: it is put in subscriber mode. */
-  subscriber: Redis;
-  redisPrefix: string;
+  /** identity's announcements: a revoked key is dropped from the cache at once. */
+  watch: AccessWatch;
   maxTtlMs: number;
   log: Logger;
   maxEntries?: number;
@@ -30,14 +30,13 @@ const principalKinds: Record<number, Principal['kind']> = {
  * Checks API keys through IdentityService.Authenticate and caches the answer briefly (keyed by a hash
  * of the key, never the key). identity announces revocations on Redis, which evicts at once.
  */
-export async function createApiKeyAuthenticator({ identity, internalToken, subscriber, redisPrefix, maxTtlMs, log, maxEntries = 10_000 }: ApiKeyAuthenticatorOptions): Promise<ApiKeyAuthenticator> {
+export function createApiKeyAuthenticator({ identity, internalToken, watch, maxTtlMs, log, maxEntries = 10_000 }: ApiKeyAuthenticatorOptions): ApiKeyAuthenticator {
   const cache = new Map<string, { principal: KeyPrincipal; expiresAt: number }>();
-  const channel = apiKeyRevokedChannel(redisPrefix);
-  await subscriber.subscribe(channel);
-  subscriber.on('message', (ch: string, keyId: string) => {
-    if (ch !== channel) return;
-    for (const [hash, entry] of cache) if (entry.principal.apiKeyId === keyId) cache.delete(hash);
-    log.info('api key revoked: cache entry dropped', { apiKeyId: keyId });
+  const stopWatching = watch.onChange((event) => {
+    if (event.kind === 'resync') cache.clear();
+    if (event.kind !== 'apiKey') return;
+    for (const [hash, entry] of cache) if (entry.principal.apiKeyId === event.apiKeyId) cache.delete(hash);
+    log.info('api key revoked: cache entry dropped', { apiKeyId: event.apiKeyId });
   });
 
   return {
@@ -66,8 +65,9 @@ export async function createApiKeyAuthenticator({ identity, internalToken, subsc
       }
       return principal;
     },
-    async stop() {
-      await subscriber.unsubscribe(channel);
+    stop() {
+      stopWatching();
+      return Promise.resolve();
     },
   };
 }

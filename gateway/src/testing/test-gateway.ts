@@ -33,15 +33,18 @@ export async function startTestGateway({
   keys = generatePrincipalKeys(),
   log = createMemoryLogger('gateway-test'),
   env = {},
+  redisUrl = TEST_REDIS_URL,
 }: {
+  /** A Redis of the suite's own (a test that stops it must never stop the machine's). */
+  redisUrl?: string;
   /** Unset: the gateway composes live from SUBGRAPH_<NAME>_URL (env: SUPERGRAPH_MODE=live). */
   supergraphSdl?: string | undefined;
   keys?: ReturnType<typeof generatePrincipalKeys>;
   log?: ReturnType<typeof createMemoryLogger>;
   env?: Record<string, string>;
 }): Promise<TestGateway> {
-  const redis = createRedis({ url: TEST_REDIS_URL, name: 'gw-test', log });
-  const subscriber = createRedis({ url: TEST_REDIS_URL, name: 'gw-test-sub', log });
+  const redis = createRedis({ url: redisUrl, name: 'gw-test', log });
+  const subscriber = createRedis({ url: redisUrl, name: 'gw-test-sub', log });
   const identity = new identityV1.IdentityServiceClient('127.0.0.1:1', insecureCredentials());
   const config = gatewayConfigSchema.parse({ INTERNAL_TOKEN: TEST_INTERNAL_TOKEN, PRINCIPAL_PRIVATE_KEY: keys.privateKeyPem, REDIS_PREFIX: uniqueName('gwtest'), HTTP_PORT: '0', OPS_PORT: '0', ...env });
   const gateway = await createGateway({
@@ -63,8 +66,8 @@ export async function startTestGateway({
     async stop() {
       await gateway.stop();
       identity.close();
-      await subscriber.quit();
-      await redis.quit();
+      await subscriber.quit().catch(() => subscriber.disconnect());
+      await redis.quit().catch(() => redis.disconnect());
     },
   };
 }

@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'BAD_USER_INPUT'
+  /** The request itself could not be read (too large, not JSON). */
+  | 'BAD_REQUEST'
   | 'NOT_FOUND'
   | 'CONFLICT'
   | 'RATE_LIMITED'
@@ -16,7 +18,7 @@ export type ErrorCode =
   /** The gateway could not be reached or answered something that is not GraphQL. */
   | 'NETWORK';
 
-const KNOWN_CODES = new Set<string>(['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'CONFLICT', 'RATE_LIMITED', 'UNAVAILABLE', 'INTERNAL']);
+const KNOWN_CODES = new Set<string>(['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'BAD_REQUEST', 'NOT_FOUND', 'CONFLICT', 'RATE_LIMITED', 'UNAVAILABLE', 'INTERNAL']);
 
 export interface GraphQLErrorJson {
   message?: unknown;
@@ -121,6 +123,7 @@ const TITLES: Record<ErrorCode, string> = {
   UNAUTHENTICATED: 'Not signed in',
   FORBIDDEN: 'Not allowed',
   BAD_USER_INPUT: 'Please check the input',
+  BAD_REQUEST: 'The request could not be read',
   NOT_FOUND: 'Not found',
   CONFLICT: 'Conflict',
   RATE_LIMITED: 'Too many requests',
