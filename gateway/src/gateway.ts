@@ -326,12 +326,23 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
       path: '/graphql',
       apiSchema,
       publicApiSchema: publicSchema,
-      authenticate: async (params, request) => {
-        const raw = params?.['authorization'] ?? params?.['Authorization'];
-        const credential = typeof raw === 'string' && raw.trim() !== '' ? credentialFromHeaders({ authorization: raw }) : undefined;
-        const userAgent = request.headers['user-agent'];
-        return authenticator.authenticate(credential, { requestId: newRequestId(), ip: request.socket.remoteAddress ?? '', userAgent });
+      authenticate: async (authorization, caller) => {
+        const credential = typeof authorization === 'string' && authorization.trim() !== '' ? credentialFromHeaders({ authorization }) : undefined;
+        const info = { requestId: newRequestId(), ip: caller.ip, userAgent: caller.userAgent };
+        const { principal, claims } = await authenticator.authenticateWithClaims(credential, info);
+        return {
+          principal,
+          expiresAt: claims ? claims.exp * 1000 : undefined,
+          sessionId: claims?.sid,
+          tokenVersion: claims?.tv,
+          // Asked again after announcements may have been missed (JWT: revocations; API keys: identity).
+          recheck: async () => {
+            await authenticator.authenticate(credential, { ...info, requestId: newRequestId() });
+          },
+        };
       },
+      watch,
+      limits: queryLimits,
       executeFederated,
       redis,
       redisPrefix: config.REDIS_PREFIX,

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { API_KEY_PATTERN, AppError, type Principal } from '@orchestra/lib';
+import { API_KEY_PATTERN, AppError, type AccessTokenClaims, type Principal } from '@orchestra/lib';
 import type { AccessTokenVerifier } from './access-tokens';
 import type { ApiKeyAuthenticator } from './api-keys';
 
@@ -10,9 +10,17 @@ export interface CallerInfo {
   traceparent?: string | undefined;
 }
 
+export interface Authenticated {
+  principal: Principal;
+  /** An access token's claims (absent for API keys and anonymous callers). */
+  claims?: AccessTokenClaims | undefined;
+}
+
 export interface Authenticator {
   /** The principal for a credential (`Bearer <jwt>`, `Bearer orc_...` or `x-api-key`), or anonymous without one. */
   authenticate(credential: string | undefined, caller: CallerInfo): Promise<Principal>;
+  /** The same, with the access token's claims (expiry, session, token version) for long-lived connections. */
+  authenticateWithClaims(credential: string | undefined, caller: CallerInfo): Promise<Authenticated>;
 }
 
 /** The credential in request headers: the Authorization bearer value, else x-api-key. */
@@ -28,16 +36,18 @@ export function credentialFromHeaders(headers: IncomingHttpHeaders): string | un
 }
 
 export function createAuthenticator(accessTokens: AccessTokenVerifier, apiKeys: ApiKeyAuthenticator): Authenticator {
+  const authenticateWithClaims: Authenticator['authenticateWithClaims'] = async (credential, caller) => {
+    const base = { requestId: caller.requestId, ip: caller.ip, userAgent: caller.userAgent, traceparent: caller.traceparent };
+    if (credential === undefined) return { principal: { kind: 'anonymous', id: 'anonymous', scopes: [], ...base } };
+    if (credential.startsWith('orc_')) {
+      if (!API_KEY_PATTERN.test(credential)) throw new AppError('UNAUTHENTICATED', 'API key is malformed', { reason: 'API_KEY_INVALID' });
+      return { principal: { ...(await apiKeys.authenticate(credential, caller.ip, caller.requestId)), ...base } };
+    }
+    const claims = await accessTokens.verify(credential);
+    return { principal: { kind: 'user', id: claims.sub, userId: claims.sub, orgId: claims.org, role: claims.role, scopes: [], display: claims.email, ...base }, claims };
+  };
   return {
-    async authenticate(credential, caller) {
-      const base = { requestId: caller.requestId, ip: caller.ip, userAgent: caller.userAgent, traceparent: caller.traceparent };
-      if (credential === undefined) return { kind: 'anonymous', id: 'anonymous', scopes: [], ...base };
-      if (credential.startsWith('orc_')) {
-        if (!API_KEY_PATTERN.test(credential)) throw new AppError('UNAUTHENTICATED', 'API key is malformed', { reason: 'API_KEY_INVALID' });
-        return { ...(await apiKeys.authenticate(credential, caller.ip, caller.requestId)), ...base };
-      }
-      const claims = await accessTokens.verify(credential);
-      return { kind: 'user', id: claims.sub, userId: claims.sub, orgId: claims.org, role: claims.role, scopes: [], display: claims.email, ...base };
-    },
+    authenticate: async (credential, caller) => (await authenticateWithClaims(credential, caller)).principal,
+    authenticateWithClaims,
   };
 }

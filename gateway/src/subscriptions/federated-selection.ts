@@ -2,6 +2,7 @@ import {
   defaultFieldResolver,
   Kind,
   OperationTypeNode,
+  print,
   visit,
   type DocumentNode,
   type FieldNode,
@@ -73,21 +74,57 @@ export interface FederatedQuery {
   variables: Record<string, unknown>;
 }
 
-/**
- * The query `{ <rootField>(<keyArg>: $key) { <the field's selection> } }` for the field `info` is
- * resolving, with the fragments and variables that selection uses.
- */
-export function federatedQueryFor(info: GraphQLResolveInfo, rootField: string, keyArg: string, key: string): FederatedQuery {
+const keyVariable = (i: number) => `${KEY_VARIABLE}${i}`;
+const valueAlias = (i: number) => `${VALUE_ALIAS}${i}`;
+
+interface SelectionTemplate {
+  selectionSet: SelectionSetNode;
+  fragments: FragmentDefinitionNode[];
+  variableDefinitions: VariableDefinitionNode[];
+  used: Set<string>;
+}
+
+/** Per field node (documents are interned, so subscribers with the same query share these). */
+const templates = new WeakMap<object, SelectionTemplate>();
+
+function templateOf(info: GraphQLResolveInfo): SelectionTemplate {
+  const anchor = info.fieldNodes[0] as object;
+  const known = templates.get(anchor);
+  if (known) return known;
   const selections = info.fieldNodes.flatMap((node) => node.selectionSet?.selections ?? []);
   const selectionSet = withTypenames<SelectionSetNode>({ kind: Kind.SELECTION_SET, selections });
   const fragments = fragmentsUsed(selections, info.fragments).map((f) => withTypenames(f));
   const used = variablesUsed([selectionSet, ...fragments]);
-  const variableDefinitions: VariableDefinitionNode[] = (info.operation.variableDefinitions ?? []).filter((d) => used.has(d.variable.name.value));
-  const keyDefinition: VariableDefinitionNode = {
+  const variableDefinitions = (info.operation.variableDefinitions ?? []).filter((d) => used.has(d.variable.name.value));
+  const template = { selectionSet, fragments, variableDefinitions, used };
+  if (info.fieldNodes.length === 1) templates.set(anchor, template);
+  return template;
+}
+
+/** A string naming the selection and variables a resolver would ask for (batches share it). */
+export function selectionSignature(info: GraphQLResolveInfo, rootField: string): string {
+  const template = templateOf(info);
+  let signature = signatures.get(template);
+  if (signature === undefined) {
+    signature = `${rootField}|${print(template.selectionSet)}|${template.fragments.map((f) => print(f)).join('|')}`;
+    signatures.set(template, signature);
+  }
+  const variables = [...template.used].sort().map((name) => [name, info.variableValues[name]]);
+  return `${signature}|${JSON.stringify(variables)}`;
+}
+const signatures = new WeakMap<SelectionTemplate, string>();
+
+/**
+ * One query fetching `<rootField>(<keyArg>: key) { <the field's selection> }` for every key, each
+ * under its own alias, with the fragments and variables the selection uses.
+ */
+export function federatedBatchQueryFor(info: GraphQLResolveInfo, rootField: string, keyArg: string, keys: readonly string[]): FederatedQuery {
+  const { selectionSet, fragments, variableDefinitions, used } = templateOf(info);
+  const keyDefinitions: VariableDefinitionNode[] = keys.map((_, i) => ({
     kind: Kind.VARIABLE_DEFINITION,
-    variable: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: KEY_VARIABLE } },
+    variable: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: keyVariable(i) } },
     type: { kind: Kind.NON_NULL_TYPE, type: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: 'ID' } } },
-  };
+  }));
   const document: DocumentNode = {
     kind: Kind.DOCUMENT,
     definitions: [
@@ -95,30 +132,35 @@ export function federatedQueryFor(info: GraphQLResolveInfo, rootField: string, k
         kind: Kind.OPERATION_DEFINITION,
         operation: OperationTypeNode.QUERY,
         name: { kind: Kind.NAME, value: 'OrchestraSubscriptionFields' },
-        variableDefinitions: [keyDefinition, ...variableDefinitions],
+        variableDefinitions: [...keyDefinitions, ...variableDefinitions],
         selectionSet: {
           kind: Kind.SELECTION_SET,
-          selections: [
-            {
-              kind: Kind.FIELD,
-              alias: { kind: Kind.NAME, value: VALUE_ALIAS },
-              name: { kind: Kind.NAME, value: rootField },
-              arguments: [{ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: keyArg }, value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: KEY_VARIABLE } } }],
-              selectionSet,
-            },
-          ],
+          selections: keys.map((_, i) => ({
+            kind: Kind.FIELD,
+            alias: { kind: Kind.NAME, value: valueAlias(i) },
+            name: { kind: Kind.NAME, value: rootField },
+            arguments: [{ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: keyArg }, value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: keyVariable(i) } } }],
+            selectionSet,
+          })),
         },
       },
       ...fragments,
     ],
   };
-  const variables: Record<string, unknown> = { [KEY_VARIABLE]: key };
+  const variables: Record<string, unknown> = {};
+  keys.forEach((key, i) => (variables[keyVariable(i)] = key));
   for (const name of used) if (Object.hasOwn(info.variableValues, name)) variables[name] = info.variableValues[name];
   return { document, variables };
 }
 
+/** The value of the i-th key's root field in the answer to a federatedBatchQueryFor query. */
+export const federatedValueAt = (data: Record<string, unknown> | null | undefined, i: number): unknown => data?.[valueAlias(i)] ?? null;
+
+/** The query for one key (federatedBatchQueryFor with one key). */
+export const federatedQueryFor = (info: GraphQLResolveInfo, rootField: string, keyArg: string, key: string): FederatedQuery => federatedBatchQueryFor(info, rootField, keyArg, [key]);
+
 /** The value of the root field in the answer to a federatedQueryFor query. */
-export const federatedValue = (data: Record<string, unknown> | null | undefined): unknown => data?.[VALUE_ALIAS] ?? null;
+export const federatedValue = (data: Record<string, unknown> | null | undefined): unknown => federatedValueAt(data, 0);
 
 /**
  * Objects that came back from the federated query plan: their keys are response keys (aliases),

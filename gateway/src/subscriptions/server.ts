@@ -3,11 +3,14 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import {
+  execute,
   extendSchema,
+  getArgumentValues,
+  getOperationAST,
+  getVariableValues,
+  GraphQLError,
   Kind,
   OperationTypeNode,
-  getOperationAST,
-  GraphQLError,
   parse,
   validate,
   type DocumentNode,
@@ -16,24 +19,19 @@ import {
   type GraphQLField,
   type GraphQLSchema,
 } from 'graphql';
-import { getArgumentValues, getVariableValues } from 'graphql/execution/values';
 import type { Context } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import {
-  AppError,
-  createRunEventHub,
-  newRequestId,
-  toAppError,
-  toClientGraphQLError,
-  type Logger,
-  type Metrics,
-  type Principal,
-  type Redis,
-  type RunEvent,
-  type RunEventHub,
-} from '@orchestra/lib';
-import { FederatedObjects, federatedQueryFor, federatedValue } from './federated-selection';
+import { AppError, newRequestId, servicePrincipal, toAppError, toClientGraphQLError, type Logger, type Metrics, type Principal, type Redis, type RunEvent } from '@orchestra/lib';
+import type { AccessWatch } from '../auth/access-watch';
+import { checkOperation, type QueryLimits } from '../query-limits';
+import { ConnectionSessions, type ConnectionCredential, type ConnectionSession } from './connection-sessions';
+import { createFederatedBatcher, toFederatedError, type ExecuteFederated } from './federated-batcher';
+import { FederatedObjects } from './federated-selection';
+import { LiveSubscription, type SubscriberContext } from './live-subscription';
+import { authorizeSubscriber, createSubscriptionRegistry, principalScope, type SubscriptionRegistry } from './registry';
+import { RUN_EVENT_LINKS, runEventsField, runStatusChangedField } from './run-fields';
+import { createRunFeeds, type RunFeeds } from './run-feeds';
 
 export interface SubscriptionDeps {
   /** The gateway's HTTP server: WebSocket upgrades on `path` are taken here. */
@@ -42,35 +40,37 @@ export interface SubscriptionDeps {
   path: string;
   /** The supergraph's API schema (it has no Subscription type). */
   apiSchema: GraphQLSchema;
-  /**
-   * The public API (what API keys may use). API-key subscriptions are validated against it, so a
-   * key cannot reach non-public fields (say, a user's email) through an event's `run`. Without it,
-   * API keys are held to the full API schema.
-   */
+  /** The public API: API-key subscriptions are validated against it (no user emails through `run`). */
   publicApiSchema?: GraphQLSchema;
-  /** From the connection_init payload { authorization: 'Bearer <jwt or api key>' }; anonymous without credentials. */
-  authenticate(connectionParams: Record<string, unknown> | undefined, request: IncomingMessage): Promise<Principal>;
+  /** From the connection_init payload { authorization: 'Bearer <jwt or api key>' } (or authenticateConnection's); anonymous without one. */
+  authenticate(authorization: unknown, request: { ip: string; userAgent?: string | undefined }): Promise<ConnectionCredential>;
   /** Runs a query through Apollo Gateway's query plan as `principal`. */
-  executeFederated(args: { document: DocumentNode; variables?: Record<string, unknown>; principal: Principal }): Promise<ExecutionResult>;
+  executeFederated: ExecuteFederated;
+  /** identity's access announcements: connections whose access ended lose their subscriptions within moments. */
+  watch?: AccessWatch;
   redis: Redis;
   redisPrefix: string;
   log: Logger;
   metrics: Metrics;
+  /** The HTTP API's query limits, applied to subscription documents too. */
+  limits?: QueryLimits;
   /** ws keep-alive ping interval. Default 12 s. */
   keepAliveMs?: number;
-  /** How long a quiet run stream waits before it checks the backfill anyway. Default 5 s. */
+  /** How long a quiet run's stream waits before it is looked at anyway (Redis). Default 5 s. */
   idleCheckMs?: number;
+  /** How often a quiet unfinished run is checked against PostgreSQL. Default 60 s. */
+  storeCheckMs?: number;
+  /** How often API-key connections are checked with identity again. Default 60 s. */
+  recheckMs?: number;
+  /** Results a subscriber may have waiting unread before it is ended. Default 1,000. */
+  maxQueued?: number;
 }
 
 export interface SubscriptionServer {
   /** apiSchema extended with the Subscription type. */
   schema: GraphQLSchema;
+  feeds: RunFeeds;
   stop(): Promise<void>;
-}
-
-interface SubscriberContext {
-  principal: Principal;
-  log: Logger;
 }
 
 export const SUBSCRIPTION_SDL = readFileSync(join(__dirname, 'schema.graphql'), 'utf8');
@@ -88,124 +88,120 @@ const BACKFILL_QUERY = parse(`
 
 const RUN_VISIBLE_QUERY = parse(`query OrchestraSubscriptionAuthorize($id: ID!) { run(id: $id) { id } }`);
 
-/** The first error of a federated answer as the AppError the subgraph raised. */
-const firstError = (result: ExecutionResult): AppError | undefined => {
-  const error = result.errors?.[0];
-  if (!error) return undefined;
-  return toAppError(error instanceof GraphQLError ? error : new GraphQLError(String((error as { message?: unknown }).message), { extensions: (error as { extensions?: Record<string, unknown> }).extensions ?? {} }));
-};
-
-/** The Subscription type on top of the API schema (types of the supergraph such as RunEvent are reused). */
+/** The Subscription type (and authenticateConnection) on top of the API schema. */
 export function buildSubscriptionSchema(apiSchema: GraphQLSchema): GraphQLSchema {
   return extendSchema(apiSchema, parse(SUBSCRIPTION_SDL));
 }
 
+interface AuthenticateOperation {
+  kind: 'authenticate';
+  session: ConnectionSession;
+  ip: string;
+  userAgent: string | undefined;
+}
+
+interface SubscribeOperation {
+  kind: 'subscribe';
+  live: LiveSubscription;
+  principal: Principal;
+}
+
+type OperationContext = AuthenticateOperation | SubscribeOperation;
+
+/** A bounded map, oldest first out. */
+function boundedMap<V>(max: number) {
+  const map = new Map<string, V>();
+  return {
+    get: (key: string) => map.get(key),
+    set(key: string, value: V) {
+      if (map.size >= max) map.delete(map.keys().next().value as string);
+      map.set(key, value);
+    },
+  };
+}
+
 /**
- * graphql-ws on the gateway's HTTP server: run events of one run (resumable by seq) and an org-wide
- * feed of run status changes, read from Redis streams with a PostgreSQL backfill through the
- * federated graph, authorized at subscribe time.
+ * graphql-ws on the gateway's HTTP server. Subscription fields come from a registry (registry.ts);
+ * events come from shared per-run / per-org feeds (run-feeds.ts); each event's selection is executed
+ * once per distinct document, variables and principal scope, entity fields batched through the
+ * federated graph (federated-batcher.ts); each connection's access is watched (connection-sessions.ts).
  */
 export function createSubscriptionServer(deps: SubscriptionDeps): SubscriptionServer {
   const { httpServer, path, executeFederated, metrics } = deps;
   const log = deps.log.child({ component: 'subscriptions' });
-  const hub: RunEventHub = createRunEventHub({ redis: deps.redis, prefix: deps.redisPrefix, log, metrics, ...(deps.idleCheckMs === undefined ? {} : { idleCheckMs: deps.idleCheckMs }) });
-  const federated = new FederatedObjects();
   const schema = buildSubscriptionSchema(deps.apiSchema);
   const publicSchema = deps.publicApiSchema ? buildSubscriptionSchema(deps.publicApiSchema) : undefined;
   if (!publicSchema) log.warn('no public API schema given: API keys may subscribe with any field of the API schema');
   const active = metrics.gauge('gateway_subscriptions_active', 'Open GraphQL subscriptions', ['field']);
   const delivered = metrics.counter('gateway_subscription_events_total', 'Events sent to subscribers', ['field']);
-  const principals = new WeakMap<Context, Principal>();
+  const executions = metrics.counter('gateway_subscription_executions_total', 'Executions of a subscription selection (shared by subscribers of one document, variables and scope)', ['field']);
+  const federatedQueries = metrics.counter('gateway_subscription_federated_queries_total', 'Federated queries made for subscription entity fields (batched)', ['field']);
+  const objects = new FederatedObjects();
+  const batcher = createFederatedBatcher({ executeFederated, objects, metrics: federatedQueries });
 
-  const backfillFor = (principal: Principal, runId: string) => async (afterSeq: number, limit: number): Promise<RunEvent[]> => {
+  const storeRead = async (principal: Principal, runId: string, afterSeq: number, limit: number): Promise<RunEvent[]> => {
     const result = await executeFederated({ document: BACKFILL_QUERY, variables: { id: runId, after: afterSeq, first: Math.min(limit, 1000) }, principal });
-    const error = firstError(result);
-    if (error) throw error;
+    if (result.errors?.[0]) throw toFederatedError(result.errors[0]);
     const run = (result.data as { run: { events: Array<Omit<RunEvent, 'orgId'>> } | null } | null | undefined)?.run;
     if (!run) throw new AppError('NOT_FOUND', `run ${runId} not found`, { reason: 'RUN_NOT_FOUND' });
     return run.events.map((e) => ({ ...e, orgId: principal.orgId ?? '' }));
   };
-
-  /** Resolves `run` / `task` of an event through the federated graph, as the subscriber. */
-  const viaFederation =
-    (rootField: 'run' | 'task', keyOf: (event: RunEvent) => string | null): GraphQLField<RunEvent, SubscriberContext>['resolve'] =>
-    async (event, _args, ctx, info) => {
-      const key = keyOf(event);
-      if (key === null) return null;
-      const { document, variables } = federatedQueryFor(info, rootField, 'id', key);
-      const result = await executeFederated({ document, variables, principal: ctx.principal });
-      const error = firstError(result);
-      if (error) throw error;
-      return federated.mark(federatedValue(result.data));
-    };
-
-  // Resolvers on the extended schema: the subscription roots, and RunEvent's links to the graph.
-  const subscriptionType = schema.getSubscriptionType();
-  const runEventType = schema.getType('RunEvent');
-  if (!subscriptionType || !runEventType || !('getFields' in runEventType)) throw new Error('subscriptions: the API schema has no RunEvent type (is orchestration composed?)');
-  const fields = subscriptionType.getFields();
-  const runEventsField = fields['runEvents'];
-  const statusField = fields['runStatusChanged'];
-  if (!runEventsField || !statusField) throw new Error('subscriptions: schema.graphql lacks runEvents or runStatusChanged');
-  runEventsField.subscribe = (_source, args: { runId: string; afterSeq: number }, ctx: SubscriberContext) =>
-    counted('runEvents', hub.runEvents({ runId: args.runId, afterSeq: Math.max(0, args.afterSeq), backfill: backfillFor(ctx.principal, args.runId) }));
-  runEventsField.resolve = (event: RunEvent) => event;
-  statusField.subscribe = (_source, args: { workflowId?: string | null }, ctx: SubscriberContext) => {
-    const feed = hub.orgRunStatus({ orgId: ctx.principal.orgId as string });
-    const workflowId = args.workflowId ?? undefined;
-    return counted('runStatusChanged', workflowId === undefined ? feed : filtered(feed, (e) => e.workflowId === workflowId));
+  const feeds = createRunFeeds({
+    redis: deps.redis,
+    prefix: deps.redisPrefix,
+    log,
+    metrics,
+    store: storeRead,
+    storePrincipal: (orgId) => servicePrincipal('gateway-subscriptions', newRequestId(), orgId),
+    ...(deps.idleCheckMs === undefined ? {} : { idleCheckMs: deps.idleCheckMs }),
+    ...(deps.storeCheckMs === undefined ? {} : { storeCheckMs: deps.storeCheckMs }),
+  });
+  const runVisible = async (principal: Principal, runId: string): Promise<boolean> => {
+    const result = await executeFederated({ document: RUN_VISIBLE_QUERY, variables: { id: runId }, principal });
+    if (result.errors?.[0]) throw toFederatedError(result.errors[0]);
+    return Boolean((result.data as { run: unknown } | null | undefined)?.run);
   };
-  statusField.resolve = (event: RunEvent) => event;
-  const runEventFields = runEventType.getFields() as Record<string, GraphQLField<RunEvent, SubscriberContext>>;
-  if (runEventFields['run']) runEventFields['run'].resolve = viaFederation('run', (e) => e.runId);
-  if (runEventFields['task']) runEventFields['task'].resolve = viaFederation('task', (e) => e.taskId);
 
-  function counted(field: string, source: AsyncGenerator<RunEvent, void, undefined>): AsyncGenerator<RunEvent, void, undefined> {
-    active.inc({ field });
-    let open = true;
-    const close = () => {
-      if (open) active.dec({ field });
-      open = false;
+  // The registry: every subscription field with its authorization (gateway/README.md, "Adding a subscription").
+  const registry: SubscriptionRegistry = createSubscriptionRegistry([runEventsField({ feeds, runVisible }), runStatusChangedField({ feeds })], RUN_EVENT_LINKS);
+
+  const subscriptionType = schema.getSubscriptionType();
+  if (!subscriptionType) throw new Error('subscriptions: schema.graphql has no Subscription type');
+  for (const [name, field] of Object.entries(subscriptionType.getFields())) {
+    if (!registry.fields.has(name)) throw new Error(`subscriptions: Subscription.${name} has no definition in the registry`);
+    field.resolve = (event: unknown) => event;
+  }
+  for (const link of registry.links) {
+    const type = schema.getType(link.type);
+    const field = type && 'getFields' in type ? (type.getFields() as Record<string, GraphQLField<unknown, SubscriberContext>>)[link.field] : undefined;
+    if (!field) throw new Error(`subscriptions: no field ${link.type}.${link.field} for an entity link`);
+    field.resolve = (event, _args, ctx, info) => {
+      const key = link.keyOf(event);
+      return key === null ? null : batcher.load(info, link.rootField, key, ctx.principal, ctx.scope);
     };
-    const iterator: AsyncGenerator<RunEvent, void, undefined> = {
-      next: async () => {
-        const result = await source.next();
-        if (result.done === true) close();
-        else delivered.inc({ field });
-        return result;
-      },
-      return: async (value) => {
-        close();
-        return source.return(value);
-      },
-      throw: async (error) => {
-        close();
-        return source.throw(error);
-      },
-      [Symbol.asyncIterator]: () => iterator,
-      [Symbol.asyncDispose]: async () => {
-        await iterator.return(undefined);
-      },
-    };
-    return iterator;
   }
 
-  /** Checks, before anything streams, that the principal may watch what it asks for. */
-  async function authorize(principal: Principal, field: string, args: Record<string, unknown>): Promise<void> {
-    if (principal.kind === 'anonymous') throw new AppError('UNAUTHENTICATED', 'sign in (connection_init { authorization }) to subscribe', { reason: 'SIGN_IN_REQUIRED' });
-    if (principal.orgId === undefined) throw new AppError('FORBIDDEN', 'subscriptions need an organization: sign in to one first', { reason: 'NO_ORGANIZATION' });
-    if (principal.kind === 'apiKey' && !principal.scopes.includes('runs:read')) {
-      throw new AppError('FORBIDDEN', `this API key lacks scope runs:read needed for Subscription.${field}`, { reason: 'MISSING_SCOPE', details: { requiredScopes: ['runs:read'] } });
-    }
-    if (field === 'runEvents') {
-      const runId = String(args['runId']);
-      const result = await executeFederated({ document: RUN_VISIBLE_QUERY, variables: { id: runId }, principal });
-      const error = firstError(result);
-      if (error) throw error;
-      // Row-level security hides other organizations' runs: they look like runs that do not exist.
-      if (!(result.data as { run: unknown } | null | undefined)?.run) throw new AppError('NOT_FOUND', `run ${runId} not found in your organization`, { reason: 'RUN_NOT_FOUND' });
-    }
-  }
+  const sessions = new ConnectionSessions(log);
+  const stopWatching = deps.watch?.onChange((event) => {
+    sessions.apply(event);
+    if (event.kind === 'resync') feeds.resync();
+  });
+  const recheck = setInterval(() => void sessions.recheckAll((c) => c.principal.kind === 'apiKey'), deps.recheckMs ?? 60_000);
+  recheck.unref();
+
+  // Parsed and validated once per query text: subscribers of the same query share the document.
+  const documents = boundedMap<DocumentNode>(2_000);
+  const validations = new WeakMap<DocumentNode, { api: readonly GraphQLError[]; public?: readonly GraphQLError[] }>();
+  const validated = (document: DocumentNode, publicOnly: boolean): readonly GraphQLError[] => {
+    let known = validations.get(document);
+    if (!known) validations.set(document, (known = { api: validate(schema, document) }));
+    if (!publicOnly || !publicSchema || known.api.length > 0) return known.api;
+    known.public ??= validate(publicSchema, document);
+    return known.public;
+  };
+  const results = boundedMap<Promise<ExecutionResult>>(20_000);
+  let documentIds = 0;
+  const documentIdOf = new WeakMap<DocumentNode, number>();
 
   const wss = new WebSocketServer({ noServer: true });
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -215,18 +211,35 @@ export function createSubscriptionServer(deps: SubscriptionDeps): SubscriptionSe
   };
   httpServer.on('upgrade', onUpgrade);
 
+  const connections = new WeakMap<Context, { session: ConnectionSession; ip: string; userAgent: string | undefined }>();
   const masked = (errors: readonly GraphQLError[], requestId: string) => errors.map((e) => toClientGraphQLError(e.originalError ?? e, requestId, e.path));
+  const inputError = (message: string, reason: string, requestId: string) => [new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', reason, requestId } })];
+
+  const authenticateConnection = async (operation: AuthenticateOperation, authorization: unknown) => {
+    const { session } = operation;
+    const previous = session.credential?.principal;
+    const credential = await deps.authenticate(authorization, { ip: operation.ip, userAgent: operation.userAgent });
+    if (credential.principal.kind === 'anonymous') throw new AppError('BAD_USER_INPUT', 'authorization must carry an access token or API key', { field: 'authorization', reason: 'CREDENTIAL_REQUIRED' });
+    session.authenticate(credential);
+    await sessions.reauthorize(session, previous);
+    log.info('connection authenticated again', { principal: credential.principal.id, subscriptions: session.subscriptions.size });
+    return { expiresAt: credential.expiresAt === undefined ? null : new Date(credential.expiresAt).toISOString(), subscriptions: session.subscriptions.size };
+  };
 
   const server = useServer<Record<string, unknown> | undefined, { socket: WebSocket; request: IncomingMessage }>(
     {
       schema,
       async onConnect(ctx) {
+        const ip = ctx.extra.request.socket.remoteAddress ?? '';
+        const userAgent = ctx.extra.request.headers['user-agent'];
+        const session = sessions.open();
+        connections.set(ctx, { session, ip, userAgent });
         try {
-          const principal = await deps.authenticate(ctx.connectionParams, ctx.extra.request);
-          principals.set(ctx, principal);
-          log.debug('subscriber connected', { principal: principal.id, kind: principal.kind, orgId: principal.orgId });
-          return true;
+          const credential = await deps.authenticate(ctx.connectionParams?.['authorization'] ?? ctx.connectionParams?.['Authorization'], { ip, userAgent });
+          session.authenticate(credential);
+          return credential.expiresAt === undefined ? true : { expiresAt: new Date(credential.expiresAt).toISOString() };
         } catch (error) {
+          sessions.forget(session);
           const appError = toAppError(error);
           if (appError.code === 'INTERNAL') log.error('subscriber authentication failed', { err: error });
           // 4401/4403 with the reason, so a client can tell a bad token from anything else.
@@ -234,70 +247,141 @@ export function createSubscriptionServer(deps: SubscriptionDeps): SubscriptionSe
           return false;
         }
       },
+      onClose(ctx) {
+        const connection = connections.get(ctx);
+        if (connection) sessions.forget(connection.session);
+      },
       async onSubscribe(ctx, id, payload) {
-        const principal = principals.get(ctx);
+        const connection = connections.get(ctx);
         const requestId = newRequestId();
-        if (!principal) return [new GraphQLError('not authenticated', { extensions: { code: 'UNAUTHENTICATED', requestId } })];
-        const subscriber: SubscriberContext = {
-          principal: { ...principal, requestId },
-          log: log.child({ requestId, subscriptionId: id, principal: principal.id, orgId: principal.orgId }),
-        };
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          return [toClientGraphQLError(new AppError('BAD_USER_INPUT', (error as Error).message, { reason: 'GRAPHQL_PARSE_FAILED' }), requestId)];
+        if (!connection) return [new GraphQLError('not authenticated', { extensions: { code: 'UNAUTHENTICATED', requestId } })];
+        const { session } = connection;
+        let document = documents.get(payload.query);
+        if (!document) {
+          try {
+            document = parse(payload.query, { maxTokens: 20_000 });
+          } catch (error) {
+            return inputError((error as Error).message, 'GRAPHQL_PARSE_FAILED', requestId);
+          }
+          documents.set(payload.query, document);
         }
-        const invalid = validate(schema, document);
+        const caller = session.credential?.principal;
+        const invalid = validated(document, false);
         if (invalid.length > 0) return invalid.map((e) => new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { code: 'BAD_USER_INPUT', reason: 'GRAPHQL_VALIDATION_FAILED', requestId } }));
-        if (principal.kind === 'apiKey' && publicSchema) {
-          const notPublic = validate(publicSchema, document);
+        if (caller?.kind === 'apiKey' && publicSchema) {
+          const notPublic = validated(document, true);
           if (notPublic.length > 0) {
             return notPublic.map((e) => new GraphQLError(`API keys may use the public API only: ${e.message}`, { nodes: e.nodes ?? null, extensions: { code: 'FORBIDDEN', reason: 'NOT_IN_PUBLIC_API', requestId } }));
           }
         }
         const operation = getOperationAST(document, payload.operationName);
-        if (!operation) return [new GraphQLError('name the operation to run', { extensions: { code: 'BAD_USER_INPUT', requestId } })];
-        if (operation.operation !== OperationTypeNode.SUBSCRIPTION) {
-          return [new GraphQLError('this socket serves subscriptions; send queries and mutations over HTTP', { extensions: { code: 'BAD_USER_INPUT', reason: 'NOT_A_SUBSCRIPTION', requestId } })];
-        }
-        const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], payload.variables ?? {});
-        if (coerced.errors) return coerced.errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { code: 'BAD_USER_INPUT', requestId } }));
+        if (!operation) return inputError('name the operation to run', 'OPERATION_NAME_REQUIRED', requestId);
         const root = operation.selectionSet.selections[0];
-        const rootField = root?.kind === Kind.FIELD ? subscriptionType.getFields()[root.name.value] : undefined;
-        if (!root || root.kind !== Kind.FIELD || !rootField) return [new GraphQLError('a subscription selects one field of Subscription', { extensions: { code: 'BAD_USER_INPUT', requestId } })];
+        const rootName = root?.kind === Kind.FIELD ? root.name.value : undefined;
+        if (operation.operation === OperationTypeNode.MUTATION) {
+          if (operation.selectionSet.selections.length !== 1 || rootName !== 'authenticateConnection') {
+            return inputError('over this socket the only mutation is authenticateConnection; send others over HTTP', 'NOT_A_SUBSCRIPTION', requestId);
+          }
+          const contextValue: OperationContext = { kind: 'authenticate', session, ip: connection.ip, userAgent: connection.userAgent };
+          return { schema, document, variableValues: payload.variables ?? {}, operationName: payload.operationName ?? null, contextValue };
+        }
+        if (operation.operation !== OperationTypeNode.SUBSCRIPTION) {
+          return inputError('this socket serves subscriptions; send queries and mutations over HTTP', 'NOT_A_SUBSCRIPTION', requestId);
+        }
+        const field = rootName === undefined ? undefined : registry.fields.get(rootName);
+        const rootField = rootName === undefined ? undefined : subscriptionType.getFields()[rootName];
+        if (!root || root.kind !== Kind.FIELD || !field || !rootField || operation.selectionSet.selections.length !== 1) {
+          return inputError('a subscription selects one field of Subscription', 'ONE_ROOT_FIELD', requestId);
+        }
         try {
-          await authorize(subscriber.principal, rootField.name, getArgumentValues(rootField, root, coerced.coerced));
+          if (deps.limits) {
+            const overBudget = checkOperation(schema, document, payload.operationName ?? undefined, payload.variables ?? undefined, deps.limits);
+            if (overBudget) throw overBudget;
+          }
+          const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], payload.variables ?? {});
+          if (coerced.errors) return coerced.errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { code: 'BAD_USER_INPUT', requestId } }));
+          const principal = { ...session.principal(), requestId };
+          const args = field.parseArgs(getArgumentValues(rootField, root, coerced.coerced));
+          authorizeSubscriber(principal, field);
+          await field.authorizeResource(principal, args as never);
+          const scope = principalScope(principal);
+          let documentId = documentIdOf.get(document);
+          if (documentId === undefined) documentIdOf.set(document, (documentId = (documentIds += 1)));
+          const groupKey = `${field.name}|${documentId}|${payload.operationName ?? ''}|${JSON.stringify(payload.variables ?? {})}|${scope}`;
+          const subscriberLog = log.child({ requestId, subscriptionId: id, principal: principal.id, orgId: principal.orgId });
+          const live = new LiveSubscription({
+            id,
+            field,
+            args,
+            groupKey,
+            maxQueued: deps.maxQueued ?? 1_000,
+            allowed: () => session.allows(),
+            execute: (event, eventKey, key) => {
+              const cacheKey = `${key}\u0000${eventKey}`;
+              let result = results.get(cacheKey);
+              if (!result) {
+                executions.inc({ field: field.name });
+                const context: SubscriberContext = { principal: session.credential?.principal ?? principal, scope, log: subscriberLog };
+                result = Promise.resolve(
+                  execute({
+                    schema,
+                    document: document!,
+                    rootValue: event,
+                    contextValue: context,
+                    variableValues: payload.variables ?? {},
+                    operationName: payload.operationName ?? null,
+                    fieldResolver: objects.fieldResolver,
+                    typeResolver: objects.typeResolver,
+                  }),
+                );
+                results.set(cacheKey, result);
+              }
+              return result;
+            },
+            onEnd: (ended) => {
+              session.subscriptions.delete(ended);
+              active.dec({ field: field.name });
+            },
+          });
+          session.subscriptions.add(live);
+          active.inc({ field: field.name });
+          subscriberLog.info('subscription started', { field: field.name });
+          const contextValue: OperationContext = { kind: 'subscribe', live, principal };
+          return { schema, document, variableValues: payload.variables ?? {}, operationName: payload.operationName ?? null, contextValue };
         } catch (error) {
           const appError = toAppError(error);
-          subscriber.log.info('subscription refused', { field: rootField.name, code: appError.code, reason: appError.reason });
+          log.info('subscription refused', { requestId, field: field.name, code: appError.code, reason: appError.reason });
           return [toClientGraphQLError(appError, requestId)];
         }
-        subscriber.log.info('subscription started', { field: rootField.name });
-        const args: ExecutionArgs = {
-          schema,
-          document,
-          variableValues: payload.variables ?? {},
-          operationName: payload.operationName ?? null,
-          contextValue: subscriber,
-          fieldResolver: federated.fieldResolver,
-          typeResolver: federated.typeResolver,
-        };
-        return args;
+      },
+      subscribe(args: ExecutionArgs) {
+        const context = args.contextValue as OperationContext;
+        if (context.kind !== 'subscribe') throw new Error('subscribe called for a non-subscription');
+        const { live, principal } = context;
+        live.start((sink) => live.field.attach(live.args, sink, principal));
+        return live.iterator;
+      },
+      async execute(args: ExecutionArgs) {
+        const context = args.contextValue as OperationContext;
+        if (context.kind !== 'authenticate') throw new Error('execute called for a subscription');
+        return execute({
+          ...args,
+          rootValue: { authenticateConnection: ({ authorization }: { authorization: string }) => authenticateConnection(context, authorization) },
+          contextValue: {},
+        });
       },
       onNext(_ctx, _id, _payload, args, result) {
+        const context = args.contextValue as OperationContext;
+        if (context.kind === 'subscribe') delivered.inc({ field: context.live.field.name });
         if (!result.errors || result.errors.length === 0) return undefined;
-        const subscriber = args.contextValue as SubscriberContext;
-        for (const e of result.errors) if (toAppError(e).code === 'INTERNAL') subscriber.log.error('subscription event failed', { err: e.originalError ?? e });
-        return { ...result, errors: masked(result.errors, subscriber.principal.requestId) };
+        const requestId = context.kind === 'subscribe' ? context.principal.requestId : newRequestId();
+        for (const e of result.errors) if (toAppError(e).code === 'INTERNAL') log.error('subscription event failed', { err: e.originalError ?? e, requestId });
+        return { ...result, errors: masked(result.errors, requestId) };
       },
       onError(ctx, _id, _payload, errors) {
-        const requestId = principals.get(ctx)?.requestId ?? newRequestId();
-        for (const e of errors) if (toAppError(e).code === 'INTERNAL') log.error('subscription failed', { err: e.originalError ?? e });
+        const requestId = newRequestId();
+        for (const e of errors) if (toAppError(e).code === 'INTERNAL') log.error('subscription failed', { err: e.originalError ?? e, requestId });
         return masked(errors, requestId).map((e) => e.toJSON());
-      },
-      onComplete(_ctx, id) {
-        log.debug('subscription completed', { subscriptionId: id });
       },
     },
     wss,
@@ -306,29 +390,14 @@ export function createSubscriptionServer(deps: SubscriptionDeps): SubscriptionSe
 
   return {
     schema,
+    feeds,
     async stop() {
+      clearInterval(recheck);
+      stopWatching?.();
       httpServer.off('upgrade', onUpgrade);
+      for (const session of [...sessions.all]) sessions.forget(session);
       await server.dispose();
-      await hub.stop();
+      await feeds.stop();
     },
   };
-}
-
-/** Passes on the events `keep` accepts; return() reaches the source. */
-function filtered(source: AsyncGenerator<RunEvent, void, undefined>, keep: (e: RunEvent) => boolean): AsyncGenerator<RunEvent, void, undefined> {
-  const iterator: AsyncGenerator<RunEvent, void, undefined> = {
-    next: async () => {
-      for (;;) {
-        const result = await source.next();
-        if (result.done === true || keep(result.value)) return result;
-      }
-    },
-    return: (value) => source.return(value),
-    throw: (error) => source.throw(error),
-    [Symbol.asyncIterator]: () => iterator,
-    [Symbol.asyncDispose]: async () => {
-      await iterator.return(undefined);
-    },
-  };
-  return iterator;
 }

@@ -22,6 +22,8 @@ import {
 import { typeDefs as identityTypeDefs } from '@orchestra/identity';
 import { typeDefs as orchestrationTypeDefs } from '@orchestra/orchestration';
 import { apiSchemaOf, buildPublicSchema, composeSupergraph, publicTagsOf } from '../compose/compose';
+import { createAccessWatch, type AccessWatch } from '../auth/access-watch';
+import type { ConnectionCredential } from './connection-sessions';
 import { createSubscriptionServer, type SubscriptionServer } from './server';
 
 /**
@@ -54,9 +56,13 @@ const principals: Record<string, Principal> = {
   'key-no-scope': { kind: 'apiKey', id: 'k1', apiKeyId: 'k1', orgId: orgA, scopes: ['workflows:read'], requestId: 'r' },
   'key-a': { kind: 'apiKey', id: 'k2', apiKeyId: 'k2', orgId: orgA, scopes: ['runs:read'], requestId: 'r' },
 };
+/** Tokens made by a test: an access token's expiry, session and version (identity's JWTs carry the same). */
+const credentials = new Map<string, ConnectionCredential>();
 let federatedCalls = 0;
 
 let redis: Redis;
+let subscriber: Redis;
+let watch: AccessWatch;
 let prefix: string;
 let hub: RunEventHub;
 let apiSchema: GraphQLSchema;
@@ -182,6 +188,8 @@ beforeAll(async () => {
   redis = createRedis({ url: TEST_REDIS_URL, name: 'subscriptions-test', log });
   prefix = uniqueName('test:subs');
   hub = createRunEventHub({ redis, prefix, log });
+  subscriber = createRedis({ url: TEST_REDIS_URL, name: 'subscriptions-test-sub', log });
+  watch = await createAccessWatch({ subscriber, redisPrefix: prefix, log });
   const supergraph = composeSupergraph([
     { name: 'identity', url: 'http://identity.invalid/graphql', typeDefs: identityTypeDefs },
     { name: 'orchestration', url: 'http://orchestration.invalid/graphql', typeDefs: orchestrationTypeDefs },
@@ -196,13 +204,16 @@ beforeAll(async () => {
     path: '/graphql',
     apiSchema,
     publicApiSchema,
-    authenticate: (params) => {
-      const header = params?.['authorization'];
-      if (typeof header !== 'string') return Promise.resolve(anonymousPrincipal('r'));
-      const principal = principals[header.replace(/^Bearer /, '')];
+    authenticate: (header) => {
+      if (typeof header !== 'string') return Promise.resolve({ principal: anonymousPrincipal('r') });
+      const token = header.replace(/^Bearer /, '');
+      const made = credentials.get(token);
+      if (made) return Promise.resolve(made);
+      const principal = principals[token];
       if (!principal) return Promise.reject(new AppError('UNAUTHENTICATED', 'the token is not valid', { reason: 'TOKEN_INVALID' }));
-      return Promise.resolve(principal);
+      return Promise.resolve({ principal });
     },
+    watch,
     executeFederated,
     redis,
     redisPrefix: prefix,
@@ -215,6 +226,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.allSettled(clients.map(async (c) => c.dispose()));
   await subscriptions?.stop();
+  await watch?.stop();
+  await subscriber?.quit();
   await hub?.stop();
   await new Promise((resolve) => http?.close(resolve));
   const keys = await redis.keys(`${prefix}*`);

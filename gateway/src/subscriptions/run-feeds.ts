@@ -1,0 +1,498 @@
+import {
+  isTerminalRunEvent,
+  orgRunFeedChannel,
+  orgRunFeedKey,
+  runEventChannel,
+  runEventStreamKey,
+  type Logger,
+  type Metrics,
+  type Principal,
+  type Redis,
+  type RunEvent,
+} from '@orchestra/lib';
+
+/**
+ * The gateway's readers of run events: ONE reader per run (and per organization's status feed) in
+ * this process, however many subscribers watch it, fanned out in memory (issue 11). A run's reader
+ * keeps its most recent events, so a subscriber that joins or resumes within them is served from
+ * memory; one that resumes further back catches up on its own (Redis stream, then PostgreSQL through
+ * the federated graph) before it joins the live fan-out, in seq order without gaps.
+ *
+ * While Redis is healthy nothing polls per subscriber: readers wake on pub/sub, look at the stream
+ * when a run has been quiet for `idleCheckMs` (a Redis read), and ask PostgreSQL only when the stream
+ * shows a gap, has vanished, after the pub/sub connection came back, or every `storeCheckMs` for a
+ * quiet run that has not finished (a publish lost while Redis was away).
+ */
+
+/** Where a feed delivers. Calls come in seq order without gaps; `complete` after the final status. */
+export interface FeedSink<E = RunEvent> {
+  offer(event: E): void;
+  complete(): void;
+  fail(error: unknown): void;
+}
+
+/** Reads events after `afterSeq` from the source of truth, as `principal`. */
+export type StoreReader = (principal: Principal, runId: string, afterSeq: number, limit: number) => Promise<RunEvent[]>;
+
+export interface RunFeedsOptions {
+  redis: Redis;
+  prefix: string;
+  log: Logger;
+  metrics?: Metrics;
+  store: StoreReader;
+  /** The principal feeds read PostgreSQL as, for a run of `orgId` (a gateway service principal). */
+  storePrincipal(orgId: string): Principal;
+  /** Recent events kept per run. Default 256. */
+  bufferSize?: number;
+  /** A quiet run's stream is looked at this often (Redis only). Default 5 s. */
+  idleCheckMs?: number;
+  /** A quiet, unfinished run is checked against PostgreSQL this often. Default 60 s. */
+  storeCheckMs?: number;
+  /** A feed without subscribers is kept this long (resuming clients find its buffer). Default 15 s. */
+  lingerMs?: number;
+  /** Entries per stream read. Default 500. */
+  batchSize?: number;
+}
+
+interface RunFeed {
+  runId: string;
+  orgId: string | undefined;
+  /** Highest seq read, contiguous from 1. 0 before the first. */
+  last: number;
+  buffer: RunEvent[];
+  sinks: Set<FeedSink>;
+  terminal: boolean;
+  ready: Promise<void>;
+  /** The first read is done: wake-ups may read on from `last`. */
+  loaded: boolean;
+  pumping: Promise<void> | undefined;
+  again: boolean;
+  askStore: boolean;
+  lastActivity: number;
+  lastStoreCheck: number;
+  idleSince: number | undefined;
+  stopListening: (() => Promise<void>) | undefined;
+}
+
+interface OrgFeed {
+  orgId: string;
+  lastId: string;
+  sinks: Set<FeedSink>;
+  ready: Promise<void>;
+  pumping: Promise<void> | undefined;
+  again: boolean;
+  lastActivity: number;
+  stopListening: (() => Promise<void>) | undefined;
+}
+
+export interface RunFeeds {
+  /** The organization of a run as its event stream says (undefined: no stream in Redis). */
+  orgOf(runId: string): Promise<string | undefined>;
+  /** Records a run's organization learned elsewhere (an authorized look-up through the graph). */
+  learnOrg(runId: string, orgId: string): void;
+  /** Streams a run's events after `afterSeq` to `sink`; a catch-up beyond memory reads as `principal`. Returns detach. */
+  attachRun(runId: string, afterSeq: number, sink: FeedSink, principal: Principal): () => void;
+  /** Run status changes (RUN_STATUS) of an organization from now on. Returns detach. */
+  attachOrg(orgId: string, sink: FeedSink): () => void;
+  /** Reads every feed again from Redis and PostgreSQL (after pub/sub was lost). */
+  resync(): void;
+  stats(): { runFeeds: number; orgFeeds: number; sinks: number };
+  stop(): Promise<void>;
+}
+
+type StreamEntry = [id: string, fields: string[]];
+
+const parseEntry = ([, fields]: StreamEntry): RunEvent | undefined => {
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] === 'e') {
+      try {
+        return JSON.parse(fields[i + 1] as string) as RunEvent;
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+};
+
+/** The events continuing the sequence after `last` without a gap. */
+function contiguous(events: readonly RunEvent[], last: number): RunEvent[] {
+  const out: RunEvent[] = [];
+  let expected = last + 1;
+  for (const event of events) {
+    if (event.seq < expected) continue;
+    if (event.seq !== expected) break;
+    out.push(event);
+    expected += 1;
+  }
+  return out;
+}
+
+export function createRunFeeds(options: RunFeedsOptions): RunFeeds {
+  const { redis, prefix, store, storePrincipal, bufferSize = 256, idleCheckMs = 5_000, storeCheckMs = 60_000, lingerMs = 15_000, batchSize = 500 } = options;
+  const log = options.log.child({ component: 'run-feeds' });
+  const storeReads = options.metrics?.counter('gateway_run_feed_store_reads_total', 'Reads of run events from PostgreSQL by the gateway, by why', ['why']);
+  const streamReads = options.metrics?.counter('gateway_run_feed_stream_reads_total', 'Reads of run event streams from Redis by the gateway, by why', ['why']);
+  const runFeeds = new Map<string, RunFeed>();
+  const orgFeeds = new Map<string, OrgFeed>();
+  /** Organizations of runs seen recently (for subscribe-time authorization without a query). */
+  const knownOrgs = new Map<string, string>();
+  const listeners = new Map<string, () => void>();
+  let subscriber: Redis | undefined;
+  let stopped = false;
+
+  const remember = (runId: string, orgId: string) => {
+    if (knownOrgs.get(runId) === orgId) return;
+    if (knownOrgs.size >= 100_000) knownOrgs.delete(knownOrgs.keys().next().value as string);
+    knownOrgs.set(runId, orgId);
+  };
+
+  const subscriberConnection = (): Redis => {
+    if (subscriber) return subscriber;
+    const connection = redis.duplicate({ connectionName: `${String(redis.options.connectionName ?? 'redis')}-run-feeds` });
+    connection.on('message', (channel: string) => listeners.get(channel)?.());
+    connection.on('error', (err: Error) => log.warn('run feed subscriber connection error', { err }));
+    let lost = false;
+    connection.on('close', () => {
+      lost = true;
+    });
+    connection.on('ready', () => {
+      if (!lost) return;
+      lost = false;
+      log.info('run feed subscriber connection back: reading every feed again');
+      feeds.resync();
+    });
+    subscriber = connection;
+    return connection;
+  };
+
+  const listen = async (channel: string, fn: () => void): Promise<() => Promise<void>> => {
+    listeners.set(channel, fn);
+    await subscriberConnection().subscribe(channel);
+    return async () => {
+      listeners.delete(channel);
+      if (subscriber && subscriber.status === 'ready') await subscriber.unsubscribe(channel).catch(() => undefined);
+    };
+  };
+
+  const readRange = async (key: string, from: string, why: string, count = batchSize): Promise<StreamEntry[]> => {
+    streamReads?.inc({ why });
+    return (await redis.xrange(key, from, '+', 'COUNT', count)) as StreamEntry[];
+  };
+
+  // ---- run feeds ----
+
+  const append = (feed: RunFeed, events: readonly RunEvent[]) => {
+    for (const event of events) {
+      feed.buffer.push(event);
+      feed.last = event.seq;
+      if (feed.orgId === undefined) {
+        feed.orgId = event.orgId;
+        remember(feed.runId, event.orgId);
+      }
+      for (const sink of [...feed.sinks]) sink.offer(event);
+      if (isTerminalRunEvent(event)) feed.terminal = true;
+      else if (event.kind === 'RUN_STATUS') feed.terminal = false; // retried after it ended
+    }
+    if (feed.buffer.length > bufferSize) feed.buffer.splice(0, feed.buffer.length - bufferSize);
+    if (events.length > 0) feed.lastActivity = Date.now();
+    if (feed.terminal) {
+      for (const sink of [...feed.sinks]) sink.complete();
+      feed.sinks.clear();
+      feed.idleSince ??= Date.now();
+    }
+  };
+
+  const readStore = async (feed: RunFeed, why: string): Promise<RunEvent[]> => {
+    if (feed.orgId === undefined) return [];
+    storeReads?.inc({ why });
+    feed.lastStoreCheck = Date.now();
+    return contiguous(await store(storePrincipal(feed.orgId), feed.runId, feed.last, batchSize), feed.last);
+  };
+
+  /** Reads what follows `last` until nothing does; one at a time per feed, coalescing wake-ups. */
+  const pump = (feed: RunFeed, why: string): Promise<void> => {
+    if (feed.pumping) {
+      feed.again = true;
+      return feed.pumping;
+    }
+    feed.pumping = (async () => {
+      try {
+        do {
+          feed.again = false;
+          for (;;) {
+            const entries = await readRange(runEventStreamKey(prefix, feed.runId), `${feed.last + 1}-0`, why);
+            const fromStream = entries.map(parseEntry).filter((e): e is RunEvent => e !== undefined);
+            let batch = contiguous(fromStream, feed.last);
+            if (batch.length === 0 && (fromStream.length > 0 || feed.askStore)) {
+              // A gap (an append lost or overtaken), or Redis may have missed events: the store decides.
+              if (feed.orgId === undefined && fromStream[0]) feed.orgId = fromStream[0].orgId;
+              batch = await readStore(feed, fromStream.length > 0 ? 'gap' : 'check');
+              feed.askStore = false;
+            }
+            if (batch.length === 0) break;
+            append(feed, batch);
+          }
+        } while (feed.again && !stopped);
+      } catch (error) {
+        log.warn('run feed read failed (retried on the next wake-up or idle check)', { err: error, runId: feed.runId });
+      } finally {
+        feed.pumping = undefined;
+      }
+    })();
+    return feed.pumping;
+  };
+
+  const startRunFeed = (runId: string, principal: Principal): RunFeed => {
+    const feed: RunFeed = {
+      runId,
+      orgId: knownOrgs.get(runId),
+      last: 0,
+      buffer: [],
+      sinks: new Set(),
+      terminal: false,
+      ready: Promise.resolve(),
+      loaded: false,
+      pumping: undefined,
+      again: false,
+      askStore: false,
+      lastActivity: Date.now(),
+      lastStoreCheck: Date.now(),
+      idleSince: undefined,
+      stopListening: undefined,
+    };
+    runFeeds.set(runId, feed);
+    feed.ready = (async () => {
+      // Wake-ups before the first read is done are covered by the read that ends it.
+      feed.stopListening = await listen(runEventChannel(prefix, runId), () => {
+        if (feed.loaded) void pump(feed, 'notify');
+      });
+      // The newest events, read backwards: the buffer ends at the stream's top.
+      streamReads?.inc({ why: 'start' });
+      const newest = ((await redis.xrevrange(runEventStreamKey(prefix, runId), '+', '-', 'COUNT', bufferSize)) as StreamEntry[])
+        .map(parseEntry)
+        .filter((e): e is RunEvent => e !== undefined)
+        .reverse();
+      const top = newest.at(-1);
+      if (top) {
+        feed.orgId = top.orgId;
+        remember(runId, top.orgId);
+        // Keep the contiguous tail only; anything before a hole is read on demand.
+        let start = newest.length - 1;
+        while (start > 0 && newest[start - 1]!.seq === newest[start]!.seq - 1) start -= 1;
+        feed.buffer = newest.slice(start);
+        feed.last = top.seq;
+        feed.terminal = isTerminalRunEvent(top);
+      } else {
+        // No stream (expired, flushed, or nothing published yet): the source of truth says where the run is.
+        feed.orgId ??= principal.orgId;
+        storeReads?.inc({ why: 'start' });
+        for (;;) {
+          const page = contiguous(await store(principal, runId, feed.last, 1_000), feed.last);
+          if (page.length === 0) break;
+          feed.buffer.push(...page);
+          if (feed.buffer.length > bufferSize) feed.buffer.splice(0, feed.buffer.length - bufferSize);
+          feed.last = page.at(-1)!.seq;
+          feed.terminal = isTerminalRunEvent(page.at(-1)!);
+        }
+      }
+      feed.loaded = true;
+      await pump(feed, 'start');
+    })();
+    return feed;
+  };
+
+  /** Delivers the events after `afterSeq` up to the feed's buffer, reading what memory lacks. */
+  const catchUp = async (feed: RunFeed, afterSeq: number, sink: FeedSink, principal: Principal, isActive: () => boolean): Promise<number> => {
+    let delivered = afterSeq;
+    const firstInBuffer = () => feed.buffer[0]?.seq ?? feed.last + 1;
+    while (isActive() && delivered < firstInBuffer() - 1) {
+      const entries = await readRange(runEventStreamKey(prefix, feed.runId), `${delivered + 1}-0`, 'catch-up', Math.min(batchSize, firstInBuffer() - 1 - delivered));
+      let batch = contiguous(entries.map(parseEntry).filter((e): e is RunEvent => e !== undefined), delivered);
+      if (batch.length === 0) {
+        storeReads?.inc({ why: 'catch-up' });
+        batch = contiguous(await store(principal, feed.runId, delivered, batchSize), delivered);
+      }
+      if (batch.length === 0) break;
+      for (const event of batch) {
+        if (!isActive() || event.seq >= firstInBuffer()) break;
+        sink.offer(event);
+        delivered = event.seq;
+      }
+    }
+    return delivered;
+  };
+
+  // ---- org feeds ----
+
+  const pumpOrg = (feed: OrgFeed): Promise<void> => {
+    if (feed.pumping) {
+      feed.again = true;
+      return feed.pumping;
+    }
+    feed.pumping = (async () => {
+      try {
+        do {
+          feed.again = false;
+          for (;;) {
+            const entries = await readRange(orgRunFeedKey(prefix, feed.orgId), `(${feed.lastId}`, 'org');
+            if (entries.length === 0) break;
+            for (const entry of entries) {
+              feed.lastId = entry[0];
+              const event = parseEntry(entry);
+              if (event === undefined || event.orgId !== feed.orgId) continue;
+              remember(event.runId, event.orgId);
+              for (const sink of [...feed.sinks]) sink.offer(event);
+            }
+            feed.lastActivity = Date.now();
+          }
+        } while (feed.again && !stopped);
+      } catch (error) {
+        log.warn('org feed read failed (retried on the next wake-up or idle check)', { err: error, orgId: feed.orgId });
+      } finally {
+        feed.pumping = undefined;
+      }
+    })();
+    return feed.pumping;
+  };
+
+  const startOrgFeed = (orgId: string): OrgFeed => {
+    const feed: OrgFeed = { orgId, lastId: '0-0', sinks: new Set(), ready: Promise.resolve(), pumping: undefined, again: false, lastActivity: Date.now(), stopListening: undefined };
+    orgFeeds.set(orgId, feed);
+    feed.ready = (async () => {
+      feed.stopListening = await listen(orgRunFeedChannel(prefix, orgId), () => void pumpOrg(feed));
+      const newest = (await redis.xrevrange(orgRunFeedKey(prefix, orgId), '+', '-', 'COUNT', 1)) as StreamEntry[];
+      // A flushed Redis starts ids again from the clock, which is past lastId anyway.
+      feed.lastId = newest[0]?.[0] ?? `${Date.now()}-0`;
+    })();
+    return feed;
+  };
+
+  // ---- housekeeping: idle checks and closing unwatched feeds ----
+
+  const closeRunFeed = (feed: RunFeed) => {
+    runFeeds.delete(feed.runId);
+    void feed.stopListening?.();
+  };
+
+  const tick = setInterval(() => {
+    const now = Date.now();
+    for (const feed of runFeeds.values()) {
+      if (feed.sinks.size === 0) {
+        feed.idleSince ??= now;
+        if (now - feed.idleSince >= lingerMs && !feed.pumping) closeRunFeed(feed);
+        continue;
+      }
+      feed.idleSince = undefined;
+      if (!feed.loaded || feed.terminal || now - feed.lastActivity < idleCheckMs) continue;
+      feed.lastActivity = now;
+      if (now - feed.lastStoreCheck >= storeCheckMs) feed.askStore = true;
+      void pump(feed, 'idle');
+    }
+    for (const feed of orgFeeds.values()) {
+      if (feed.sinks.size === 0) {
+        orgFeeds.delete(feed.orgId);
+        void feed.stopListening?.();
+        continue;
+      }
+      if (now - feed.lastActivity < idleCheckMs) continue;
+      feed.lastActivity = now;
+      void pumpOrg(feed);
+    }
+  }, Math.max(50, Math.min(idleCheckMs, lingerMs) / 2));
+  tick.unref();
+
+  const feeds: RunFeeds = {
+    async orgOf(runId) {
+      const known = runFeeds.get(runId)?.orgId ?? knownOrgs.get(runId);
+      if (known !== undefined) return known;
+      streamReads?.inc({ why: 'authorize' });
+      const top = ((await redis.xrevrange(runEventStreamKey(prefix, runId), '+', '-', 'COUNT', 1)) as StreamEntry[])[0];
+      const event = top ? parseEntry(top) : undefined;
+      if (event) remember(runId, event.orgId);
+      return event?.orgId;
+    },
+
+    learnOrg: remember,
+
+    attachRun(runId, afterSeq, sink, principal) {
+      const feed = runFeeds.get(runId) ?? startRunFeed(runId, principal);
+      feed.idleSince = undefined;
+      let active = true;
+      const isActive = () => active && !stopped;
+      void (async () => {
+        try {
+          await feed.ready;
+          let delivered = await catchUp(feed, afterSeq, sink, principal, isActive);
+          if (!isActive()) return;
+          // From memory, then live: the same tick, so nothing falls in between.
+          for (const event of feed.buffer) {
+            if (event.seq <= delivered) continue;
+            sink.offer(event);
+            delivered = event.seq;
+          }
+          if (feed.terminal && delivered >= feed.last) {
+            sink.complete();
+            return;
+          }
+          feed.sinks.add(sink);
+        } catch (error) {
+          if (isActive()) sink.fail(error);
+        }
+      })();
+      return () => {
+        active = false;
+        feed.sinks.delete(sink);
+      };
+    },
+
+    attachOrg(orgId, sink) {
+      const feed = orgFeeds.get(orgId) ?? startOrgFeed(orgId);
+      let active = true;
+      void feed.ready.then(
+        () => {
+          if (active) feed.sinks.add(sink);
+        },
+        (error: unknown) => {
+          if (active) sink.fail(error);
+        },
+      );
+      return () => {
+        active = false;
+        feed.sinks.delete(sink);
+      };
+    },
+
+    resync() {
+      for (const feed of runFeeds.values()) {
+        if (feed.terminal || !feed.loaded) continue;
+        feed.askStore = true;
+        void pump(feed, 'resync');
+      }
+      for (const feed of orgFeeds.values()) void pumpOrg(feed);
+    },
+
+    stats() {
+      let sinks = 0;
+      for (const feed of runFeeds.values()) sinks += feed.sinks.size;
+      for (const feed of orgFeeds.values()) sinks += feed.sinks.size;
+      return { runFeeds: runFeeds.size, orgFeeds: orgFeeds.size, sinks };
+    },
+
+    async stop() {
+      stopped = true;
+      clearInterval(tick);
+      for (const feed of runFeeds.values()) feed.sinks.clear();
+      for (const feed of orgFeeds.values()) feed.sinks.clear();
+      runFeeds.clear();
+      orgFeeds.clear();
+      listeners.clear();
+      if (subscriber) {
+        const connection = subscriber;
+        subscriber = undefined;
+        await connection.quit().catch(() => connection.disconnect());
+      }
+    },
+  };
+  return feeds;
+}
