@@ -187,7 +187,7 @@ export class ConnectionSessions {
           throw new AppError('FORBIDDEN', 'the connection now acts in another organization: subscribe again there', { reason: 'ORGANIZATION_CHANGED' });
         }
         authorizeSubscriber(principal, subscription.field);
-        await subscription.field.authorizeResource(principal, subscription.args as never);
+        await subscription.field.authorizeResource(principal, subscription.args);
       } catch (error) {
         subscription.end(toAppError(error));
       }

@@ -1,5 +1,5 @@
 import { GraphQLError, type ExecutionResult, type GraphQLResolveInfo, type DocumentNode } from 'graphql';
-import { AppError, toAppError, type Principal } from '@orchestra/lib';
+import { type AppError, toAppError, type Principal } from '@orchestra/lib';
 import { federatedBatchQueryFor, federatedValueAt, selectionSignature, type FederatedObjects } from './federated-selection';
 
 export type ExecuteFederated = (args: { document: DocumentNode; variables?: Record<string, unknown>; principal: Principal }) => Promise<ExecutionResult>;
@@ -64,7 +64,7 @@ export function createFederatedBatcher({
       const error = errors.find((e) => e.path === undefined || e.path[0] === alias);
       for (const waiter of batch.keys.get(key) ?? []) {
         if (error) waiter.reject(toFederatedError(error));
-        else waiter.resolve(objects.mark(federatedValueAt(result.data as Record<string, unknown> | null | undefined, i)));
+        else waiter.resolve(objects.mark(federatedValueAt(result.data, i)));
       }
     });
   };

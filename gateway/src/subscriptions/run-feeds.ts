@@ -61,6 +61,8 @@ interface RunFeed {
   last: number;
   buffer: RunEvent[];
   sinks: Set<FeedSink>;
+  /** Subscribers attached, including those still catching up (the feed stays while any are). */
+  attached: number;
   terminal: boolean;
   ready: Promise<void>;
   /** The first read is done: wake-ups may read on from `last`. */
@@ -78,6 +80,8 @@ interface OrgFeed {
   orgId: string;
   lastId: string;
   sinks: Set<FeedSink>;
+  attached: number;
+  idleSince: number | undefined;
   ready: Promise<void>;
   pumping: Promise<void> | undefined;
   again: boolean;
@@ -177,7 +181,7 @@ export function createRunFeeds(options: RunFeedsOptions): RunFeeds {
 
   const readRange = async (key: string, from: string, why: string, count = batchSize): Promise<StreamEntry[]> => {
     streamReads?.inc({ why });
-    return (await redis.xrange(key, from, '+', 'COUNT', count)) as StreamEntry[];
+    return (await redis.xrange(key, from, '+', 'COUNT', count));
   };
 
   // ---- run feeds ----
@@ -199,7 +203,6 @@ export function createRunFeeds(options: RunFeedsOptions): RunFeeds {
     if (feed.terminal) {
       for (const sink of [...feed.sinks]) sink.complete();
       feed.sinks.clear();
-      feed.idleSince ??= Date.now();
     }
   };
 
@@ -250,6 +253,7 @@ export function createRunFeeds(options: RunFeedsOptions): RunFeeds {
       last: 0,
       buffer: [],
       sinks: new Set(),
+      attached: 0,
       terminal: false,
       ready: Promise.resolve(),
       loaded: false,
@@ -357,7 +361,18 @@ export function createRunFeeds(options: RunFeedsOptions): RunFeeds {
   };
 
   const startOrgFeed = (orgId: string): OrgFeed => {
-    const feed: OrgFeed = { orgId, lastId: '0-0', sinks: new Set(), ready: Promise.resolve(), pumping: undefined, again: false, lastActivity: Date.now(), stopListening: undefined };
+    const feed: OrgFeed = {
+      orgId,
+      lastId: '0-0',
+      sinks: new Set(),
+      attached: 0,
+      idleSince: undefined,
+      ready: Promise.resolve(),
+      pumping: undefined,
+      again: false,
+      lastActivity: Date.now(),
+      stopListening: undefined,
+    };
     orgFeeds.set(orgId, feed);
     feed.ready = (async () => {
       feed.stopListening = await listen(orgRunFeedChannel(prefix, orgId), () => void pumpOrg(feed));
@@ -378,7 +393,7 @@ export function createRunFeeds(options: RunFeedsOptions): RunFeeds {
   const tick = setInterval(() => {
     const now = Date.now();
     for (const feed of runFeeds.values()) {
-      if (feed.sinks.size === 0) {
+      if (feed.attached === 0) {
         feed.idleSince ??= now;
         if (now - feed.idleSince >= lingerMs && !feed.pumping) closeRunFeed(feed);
         continue;
@@ -390,11 +405,15 @@ export function createRunFeeds(options: RunFeedsOptions): RunFeeds {
       void pump(feed, 'idle');
     }
     for (const feed of orgFeeds.values()) {
-      if (feed.sinks.size === 0) {
-        orgFeeds.delete(feed.orgId);
-        void feed.stopListening?.();
+      if (feed.attached === 0) {
+        feed.idleSince ??= now;
+        if (now - feed.idleSince >= lingerMs) {
+          orgFeeds.delete(feed.orgId);
+          void feed.stopListening?.();
+        }
         continue;
       }
+      feed.idleSince = undefined;
       if (now - feed.lastActivity < idleCheckMs) continue;
       feed.lastActivity = now;
       void pumpOrg(feed);
@@ -418,6 +437,7 @@ export function createRunFeeds(options: RunFeedsOptions): RunFeeds {
     attachRun(runId, afterSeq, sink, principal) {
       const feed = runFeeds.get(runId) ?? startRunFeed(runId, principal);
       feed.idleSince = undefined;
+      feed.attached += 1;
       let active = true;
       const isActive = () => active && !stopped;
       void (async () => {
@@ -435,12 +455,15 @@ export function createRunFeeds(options: RunFeedsOptions): RunFeeds {
             sink.complete();
             return;
           }
+          // The subscriber may have left while catching up.
+          if (!isActive()) return;
           feed.sinks.add(sink);
         } catch (error) {
           if (isActive()) sink.fail(error);
         }
       })();
       return () => {
+        if (active) feed.attached -= 1;
         active = false;
         feed.sinks.delete(sink);
       };
@@ -448,6 +471,8 @@ export function createRunFeeds(options: RunFeedsOptions): RunFeeds {
 
     attachOrg(orgId, sink) {
       const feed = orgFeeds.get(orgId) ?? startOrgFeed(orgId);
+      feed.idleSince = undefined;
+      feed.attached += 1;
       let active = true;
       void feed.ready.then(
         () => {
@@ -458,6 +483,7 @@ export function createRunFeeds(options: RunFeedsOptions): RunFeeds {
         },
       );
       return () => {
+        if (active) feed.attached -= 1;
         active = false;
         feed.sinks.delete(sink);
       };

@@ -303,7 +303,7 @@ export function createSubscriptionServer(deps: SubscriptionDeps): SubscriptionSe
           const principal = { ...session.principal(), requestId };
           const args = field.parseArgs(getArgumentValues(rootField, root, coerced.coerced));
           authorizeSubscriber(principal, field);
-          await field.authorizeResource(principal, args as never);
+          await field.authorizeResource(principal, args);
           const scope = principalScope(principal);
           let documentId = documentIdOf.get(document);
           if (documentId === undefined) documentIdOf.set(document, (documentId = (documentIds += 1)));
@@ -325,7 +325,7 @@ export function createSubscriptionServer(deps: SubscriptionDeps): SubscriptionSe
                 result = Promise.resolve(
                   execute({
                     schema,
-                    document: document!,
+                    document: document,
                     rootValue: event,
                     contextValue: context,
                     variableValues: payload.variables ?? {},

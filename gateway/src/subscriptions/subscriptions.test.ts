@@ -10,7 +10,9 @@ import {
   createMemoryLogger,
   createMetrics,
   createRedis,
+  apiKeyRevokedChannel,
   createRunEventHub,
+  createTokenRevocations,
   runEventStreamKey,
   TEST_REDIS_URL,
   uniqueName,
@@ -129,12 +131,14 @@ function record(run: StoredRun, kind: RunEvent['kind'], fields: Partial<RunEvent
   return event;
 }
 
-function connect(token?: string): Client {
+function connect(token?: string, { keepOpenMs = 0 } = {}): Client {
   const client = createClient({
     url,
     webSocketImpl: WebSocket,
     retryAttempts: 0,
     lazy: true,
+    // A lazy client closes its socket once nothing is subscribed (and opens a new one with its first token).
+    lazyCloseTimeout: keepOpenMs,
     connectionParams: token === undefined ? {} : { authorization: `Bearer ${token}` },
   });
   clients.push(client);
@@ -354,5 +358,137 @@ describe('run event subscriptions over a WebSocket', () => {
     ]);
     // One authorization check and one backfill look; no per-event query for a selection without run/task.
     expect(federatedCalls - before).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('arguments are checked like every other ID argument (issue 9 item 12)', () => {
+  it('refuses runStatusChanged(workflowId: "garbage") and runEvents(runId: "garbage") with BAD_USER_INPUT naming the argument', async () => {
+    const status = subscribe(connect('token-a'), `subscription { runStatusChanged(workflowId: "garbage") { seq } }`, {});
+    await status.done;
+    expect(status.error).toEqual([expect.objectContaining({ message: 'workflowId "garbage" is not a valid id', extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', reason: 'INVALID_ID', field: 'workflowId' }) as unknown })]);
+    const events = subscribe(connect('token-a'), `subscription { runEvents(runId: "garbage") { seq } }`, {});
+    await events.done;
+    expect(events.error).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', reason: 'INVALID_ID', field: 'runId' }) as unknown })]);
+  });
+});
+
+describe('one reader per run, fanned out (issue 11)', () => {
+  it('serves many subscribers of a run from one feed, executes each event once per selection and scope, and asks the graph nothing to authorize', async () => {
+    const run = newRun(orgA, alice.id);
+    await hub.publish([record(run, 'RUN_STATUS', { runStatus: 'QUEUED' })]);
+    const before = federatedCalls;
+    const query = `subscription($id: ID!) { runEvents(runId: $id) { seq runStatus run { status } } }`;
+    const client = connect('token-a');
+    const many = Array.from({ length: 20 }, () => subscribe(client, query, { id: run.id }));
+    await until(() => many.every((m) => m.next.length >= 1), 'every subscriber to get the first event');
+    expect(subscriptions.feeds.stats().runFeeds).toBeGreaterThanOrEqual(1);
+    await hub.publish([record(run, 'RUN_STATUS', { runStatus: 'RUNNING' })]);
+    await hub.publish([record(run, 'RUN_STATUS', { runStatus: 'SUCCEEDED' })]);
+    await Promise.all(many.map((m) => m.done));
+    for (const m of many) {
+      expect(m.error).toBeUndefined();
+      expect(m.next.map((n) => (n.data?.['runEvents'] as { seq: number }).seq)).toEqual([1, 2, 3]);
+    }
+    expect(many[0]?.next.at(-1)?.data?.['runEvents']).toEqual({ seq: 3, runStatus: 'SUCCEEDED', run: { status: 'SUCCEEDED' } });
+    // 20 subscribers × 3 events with run { status }: one federated look-up per event at most, none to authorize.
+    expect(federatedCalls - before).toBeLessThanOrEqual(3);
+  });
+
+  it('resumes a late subscriber from memory and one further back from the stream, in order', async () => {
+    const run = newRun(orgA, alice.id);
+    const early = subscribe(connect('token-a'), `subscription($id: ID!) { runEvents(runId: $id) { seq } }`, { id: run.id });
+    for (let i = 0; i < 5; i += 1) await hub.publish([record(run, 'TASK_LOG', { message: `line ${i}` })]);
+    await until(() => early.next.length >= 5, 'the early subscriber');
+    const late = subscribe(connect('token-a'), `subscription($id: ID!) { runEvents(runId: $id, afterSeq: 3) { seq } }`, { id: run.id });
+    await until(() => late.next.length >= 2, 'the late subscriber');
+    await hub.publish([record(run, 'RUN_STATUS', { runStatus: 'CANCELLED' })]);
+    await Promise.all([early.done, late.done]);
+    expect(early.next.map((n) => (n.data?.['runEvents'] as { seq: number }).seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(late.next.map((n) => (n.data?.['runEvents'] as { seq: number }).seq)).toEqual([4, 5, 6]);
+  });
+});
+
+describe('re-authorization of live connections (issue 9 item 1)', () => {
+  const makeToken = (principal: Principal, extra: Partial<ConnectionCredential> = {}): string => {
+    const token = `t-${randomUUID()}`;
+    credentials.set(token, { principal, sessionId: randomUUID(), tokenVersion: 1, ...extra });
+    return token;
+  };
+  const alicePrincipal = (): Principal => ({ kind: 'user', id: alice.id, userId: alice.id, orgId: orgA, role: 'viewer', scopes: [], requestId: 'r' });
+  const watchRun = async (client: Client) => {
+    const run = newRun(orgA, alice.id);
+    await hub.publish([record(run, 'RUN_STATUS', { runStatus: 'RUNNING' })]);
+    const got = subscribe(client, `subscription($id: ID!) { runEvents(runId: $id) { seq } }`, { id: run.id });
+    await until(() => got.next.length >= 1, 'the first event');
+    return { run, got };
+  };
+  const authenticateAgain = (client: Client, token: string) => {
+    const answer = subscribe(client, `mutation($a: String!) { authenticateConnection(authorization: $a) { expiresAt subscriptions } }`, { a: `Bearer ${token}` });
+    return answer.done.then(() => answer);
+  };
+  const expectEndedWith = (got: Received, reason: string) =>
+    expect(got.error).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED', reason }) as unknown })]);
+
+  it('ends subscriptions when the token expires, keeps the connection for a new token, and resumes from the last seq', async () => {
+    const client = connect(makeToken(alicePrincipal(), { expiresAt: Date.now() + 1_500 }), { keepOpenMs: 30_000 });
+    const { run, got } = await watchRun(client);
+    await got.done;
+    expectEndedWith(got, 'TOKEN_EXPIRED');
+    // New subscriptions are refused until the connection authenticates again.
+    const refused = subscribe(client, `subscription($id: ID!) { runEvents(runId: $id) { seq } }`, { id: run.id });
+    await refused.done;
+    expectEndedWith(refused, 'TOKEN_EXPIRED');
+    const answer = await authenticateAgain(client, makeToken(alicePrincipal(), { expiresAt: Date.now() + 60_000 }));
+    expect(answer.next[0]?.data?.['authenticateConnection']).toEqual({ expiresAt: expect.any(String) as string, subscriptions: 0 });
+    await hub.publish([record(run, 'TASK_LOG', { message: 'after' }), record(run, 'RUN_STATUS', { runStatus: 'SUCCEEDED' })]);
+    const resumed = subscribe(client, `subscription($id: ID!, $after: Int!) { runEvents(runId: $id, afterSeq: $after) { seq } }`, { id: run.id, after: 1 });
+    await resumed.done;
+    expect(resumed.error).toBeUndefined();
+    expect(resumed.next.map((n) => (n.data?.['runEvents'] as { seq: number }).seq)).toEqual([2, 3]);
+  });
+
+  it('keeps subscriptions going when the connection authenticates again before expiry', async () => {
+    const client = connect(makeToken(alicePrincipal(), { expiresAt: Date.now() + 2_000 }));
+    const { run, got } = await watchRun(client);
+    const answer = await authenticateAgain(client, makeToken(alicePrincipal(), { expiresAt: Date.now() + 60_000 }));
+    expect(answer.next[0]?.data?.['authenticateConnection']).toMatchObject({ subscriptions: 1 });
+    await new Promise((r) => setTimeout(r, 2_300));
+    await hub.publish([record(run, 'RUN_STATUS', { runStatus: 'SUCCEEDED' })]);
+    await got.done;
+    expect(got.error).toBeUndefined();
+    expect(got.next.map((n) => (n.data?.['runEvents'] as { seq: number }).seq)).toEqual([1, 2]);
+  });
+
+  it('ends them within moments of a logout, a token version raised (logout everywhere, password, role, removal) or an API key revoked', async () => {
+    const revocations = createTokenRevocations(redis, prefix);
+    const sessionId = randomUUID();
+    const loggedOut = await watchRun(connect(makeToken(alicePrincipal(), { sessionId })));
+    await revocations.revokeSession(sessionId, 60);
+    await loggedOut.got.done;
+    expectEndedWith(loggedOut.got, 'SESSION_REVOKED');
+
+    const userId = randomUUID();
+    const user: Principal = { ...alicePrincipal(), id: userId, userId };
+    const stale = await watchRun(connect(makeToken(user, { tokenVersion: 3 })));
+    const fresh = await watchRun(connect(makeToken(user, { tokenVersion: 4 })));
+    await revocations.setTokenVersion(userId, 4);
+    await stale.got.done;
+    expectEndedWith(stale.got, 'TOKEN_VERSION_STALE');
+    expect(fresh.got.error).toBeUndefined();
+
+    const keyId = randomUUID();
+    const key = await watchRun(connect(makeToken({ kind: 'apiKey', id: keyId, apiKeyId: keyId, orgId: orgA, scopes: ['runs:read'], requestId: 'r' })));
+    await redis.publish(apiKeyRevokedChannel(prefix), keyId);
+    await key.got.done;
+    expectEndedWith(key.got, 'API_KEY_REVOKED');
+    fresh.got.unsubscribe();
+  });
+
+  it('checks roles as they are now: a new credential in another organization ends the old org’s subscriptions with FORBIDDEN', async () => {
+    const client = connect(makeToken(alicePrincipal()));
+    const { got } = await watchRun(client);
+    await authenticateAgain(client, makeToken({ ...alicePrincipal(), orgId: orgB }));
+    await got.done;
+    expect(got.error).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'FORBIDDEN', reason: 'ORGANIZATION_CHANGED' }) as unknown })]);
   });
 });

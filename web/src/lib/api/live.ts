@@ -4,10 +4,16 @@ import { ApiError, apiErrorFromGraphQL, networkError } from './errors';
 import type { Session } from './session';
 
 /**
- * Live data over graphql-ws on the gateway's /graphql. The socket authenticates once, in
- * connection_init; the gateway closes it with 4401 when the token is refused, and then the token is
- * refreshed (serialized with every other refresh) and the subscription made again.
+ * Live data over graphql-ws on the gateway's /graphql. The socket authenticates in connection_init
+ * and again, on the same socket, whenever the session's access token is refreshed
+ * (`authenticateConnection`), so subscriptions carry on past the token's expiry. The gateway closes
+ * the socket with 4401 when the first token is refused, and ends subscriptions with UNAUTHENTICATED
+ * when access ends while open (expiry, revocation): then the token is refreshed (serialized with
+ * every other refresh), the socket authenticated again and the subscription made again from where it
+ * was (its variables carry the resume point).
  */
+
+const AUTHENTICATE_CONNECTION = 'mutation AuthenticateConnection($authorization: String!) { authenticateConnection(authorization: $authorization) { expiresAt } }';
 
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'closed';
 
@@ -30,13 +36,16 @@ export interface LiveClient {
 
 export interface LiveClientDeps {
   url: string;
-  session: Pick<Session, 'getAccessToken' | 'refresh'>;
+  session: Pick<Session, 'getAccessToken' | 'refresh'> & Partial<Pick<Session, 'subscribe'>>;
   /** For tests in node (no global WebSocket there). */
   webSocketImpl?: unknown;
 }
 
 const CLOSE_UNAUTHENTICATED = 4401;
 const CLOSE_FORBIDDEN = 4403;
+
+const isUnauthenticated = (error: unknown): boolean =>
+  Array.isArray(error) && (error as Array<{ extensions?: { code?: unknown } }>).some((e) => e.extensions?.code === 'UNAUTHENTICATED');
 
 const isCloseEvent = (value: unknown): value is { code: number; reason: string } =>
   typeof value === 'object' && value !== null && 'code' in value && typeof value.code === 'number';
@@ -64,6 +73,37 @@ export function createLiveClient(deps: LiveClientDeps): LiveClient {
     socketStatus = status;
     for (const listener of statusListeners) listener(status);
   };
+
+  /** Sends the session's current token on the open socket, unless the socket already has it. */
+  let reauthenticating: Promise<void> | undefined;
+  const reauthenticate = (): Promise<void> => {
+    const current = client;
+    if (!current || socketStatus !== 'live') return Promise.resolve();
+    reauthenticating ??= (async () => {
+      const token = await deps.session.getAccessToken();
+      if (token === socketToken) return;
+      await new Promise<void>((resolve, reject) => {
+        current.subscribe<{ authenticateConnection: { expiresAt: string | null } }>(
+          { query: AUTHENTICATE_CONNECTION, variables: { authorization: `Bearer ${token}` } },
+          {
+            next: (result) => {
+              if (result.errors && result.errors.length > 0) reject(apiErrorFromGraphQL(result.errors, 0));
+            },
+            error: reject,
+            complete: resolve,
+          },
+        );
+      });
+      socketToken = token;
+    })().finally(() => {
+      reauthenticating = undefined;
+    });
+    return reauthenticating;
+  };
+  // A refreshed session token goes to the open socket at once, before the old one expires there.
+  deps.session.subscribe?.(() => {
+    reauthenticate().catch(() => undefined);
+  });
 
   const clientFor = (): Client => {
     client ??= createClient({
@@ -114,6 +154,22 @@ export function createLiveClient(deps: LiveClientDeps): LiveClient {
             },
             error: (error) => {
               if (!active) return;
+              // Access ended while the socket stayed open: refresh, authenticate the socket again, resume.
+              if (isUnauthenticated(error) && authRetries < 2) {
+                authRetries += 1;
+                deps.session
+                  .refresh(socketToken)
+                  .then(() => reauthenticate())
+                  .then(
+                    () => {
+                      if (active) start();
+                    },
+                    (refreshError: unknown) => {
+                      if (active) handlers.error(refreshError instanceof ApiError ? refreshError : liveErrorOf(error));
+                    },
+                  );
+                return;
+              }
               if (isCloseEvent(error) && error.code === CLOSE_UNAUTHENTICATED && authRetries < 2) {
                 authRetries += 1;
                 const stale = socketToken;
