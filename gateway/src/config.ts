@@ -31,8 +31,10 @@ export const gatewayConfigSchema = z.object({
   /** Upper bound on how long an API key check is cached (revocations evict at once). */
   API_KEY_CACHE_TTL_MS: env.int(30_000, { min: 0, max: 300_000 }),
   MAX_QUERY_DEPTH: env.int(15, { min: 2, max: 100 }),
-  /** Fields × list sizes one operation may ask for (gateway/README.md, "Query limits"); the web app's heaviest page costs ~3,300. */
-  MAX_QUERY_COST: env.int(5_000, { min: 10, max: 1_000_000 }),
+  /** Fields × list sizes one operation may ask for (gateway/README.md, "Query limits"): a page of 1,000 items of 20 fields costs ~20,000. */
+  MAX_QUERY_COST: env.int(50_000, { min: 10, max: 10_000_000 }),
+  /** Fields one operation may select, aliases and fragments counted (lists not multiplied). */
+  MAX_QUERY_FIELDS: env.int(1_000, { min: 10, max: 100_000 }),
   /** How many items a list without a first/last/limit argument is assumed to hold when costing a query. */
   QUERY_COST_DEFAULT_LIST_SIZE: env.int(10, { min: 1, max: 1_000 }),
   /** Lexical tokens one query may have (graphql-js stops parsing past it). */

@@ -118,6 +118,7 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
   const anonymousLimiter = createGatewayRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:rl:gateway-anon`, limit: config.ANONYMOUS_RATE_LIMIT_PER_MINUTE, windowMs: 60_000, log: limiterLog, metrics });
   const queryLimits: QueryLimits = {
     maxDepth: config.MAX_QUERY_DEPTH,
+    maxFields: config.MAX_QUERY_FIELDS,
     maxCost: config.MAX_QUERY_COST,
     maxVariablesDepth: config.MAX_VARIABLES_DEPTH,
     defaultListSize: config.QUERY_COST_DEFAULT_LIST_SIZE,
@@ -261,7 +262,9 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
     const { query, variables, operationName } = operationOf(request);
     const tooDeep = checkVariables(variables, queryLimits.maxVariablesDepth);
     if (tooDeep) return refuse(reply, tooDeep, requestId, principal.kind);
-    const document = query === undefined ? undefined : documents.get(query); // Apollo answers parse errors itself
+    const parsed = query === undefined ? undefined : documents.get(query);
+    if (parsed instanceof AppError) return refuse(reply, parsed, requestId, principal.kind);
+    const document = parsed;
     const schemaForCaller = principal.kind === 'apiKey' ? publicSchema : apiSchema;
     if (document && schemaForCaller) {
       const overBudget = checkOperation(schemaForCaller, document, operationName, variables, queryLimits);
@@ -383,7 +386,7 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
 }
 
 /** Parsed documents by query text (bounded), so the gateway's own checks parse a query once. */
-function createDocumentCache(maxTokens: number, maxEntries = 1_000, maxQueryLength = 100_000): { get(query: string): DocumentNode | undefined } {
+function createDocumentCache(maxTokens: number, maxEntries = 1_000, maxQueryLength = 100_000): { get(query: string): DocumentNode | AppError } {
   const cache = new Map<string, DocumentNode>();
   return {
     get(query) {
@@ -392,8 +395,9 @@ function createDocumentCache(maxTokens: number, maxEntries = 1_000, maxQueryLeng
       let document: DocumentNode;
       try {
         document = parse(query, { maxTokens });
-      } catch {
-        return undefined;
+      } catch (error) {
+        // Answered here as Apollo would (its error shaping gives the same code), without parsing twice.
+        return new AppError('BAD_USER_INPUT', (error as Error).message, { reason: 'GRAPHQL_PARSE_FAILED' });
       }
       if (query.length <= maxQueryLength) {
         if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);

@@ -24,6 +24,8 @@ import { AppError } from '@orchestra/lib';
  *
  * The budget (documented in gateway/README.md):
  * - depth: fields nested at most `maxDepth` deep (fragments followed; introspection fields not counted);
+ * - breadth: at most `maxFields` fields selected in all (aliases count, fragments expanded, lists not
+ *   multiplied), so 10,000 aliases are refused before Apollo plans them;
  * - cost: every field selected costs 1, times the size of every list above it. A list's size is its
  *   `first` / `last` / `limit` argument (the value sent, else the argument's default in the schema);
  *   `edges` / `nodes` of a connection are sized by the connection's own argument; any other list
@@ -34,6 +36,7 @@ import { AppError } from '@orchestra/lib';
  */
 export interface QueryLimits {
   maxDepth: number;
+  maxFields: number;
   maxCost: number;
   maxVariablesDepth: number;
   defaultListSize: number;
@@ -42,6 +45,8 @@ export interface QueryLimits {
 export interface OperationMeasure {
   depth: number;
   cost: number;
+  /** Fields selected, fragments expanded, lists not multiplied. */
+  fields: number;
 }
 
 const SIZE_ARGUMENTS = ['first', 'last', 'limit'];
@@ -84,6 +89,7 @@ interface Measured {
   /** Cost with a multiplier of 1 (cost is linear in the multiplier). */
   cost: number;
   depth: number;
+  fields: number;
 }
 
 /** Measures one operation of `document` against `schema` (unknown fields count 1: validation refuses them later). */
@@ -107,21 +113,24 @@ export function measureOperation(schema: GraphQLSchema, document: DocumentNode, 
   };
 
   const measureSet = (set: SelectionSetNode | undefined, parent: GraphQLNamedType | undefined): Measured => {
-    if (!set) return { cost: 0, depth: 0 };
+    if (!set) return { cost: 0, depth: 0, fields: 0 };
     let cost = 0;
     let depth = 0;
+    let fields = 0;
     for (const selection of set.selections) {
       switch (selection.kind) {
         case Kind.FIELD: {
           const name = selection.name.value;
           if (name.startsWith('__')) {
             cost += 1;
+            fields += 1;
             continue;
           }
           const field = parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[name] : undefined;
           const inner = measureSet(selection.selectionSet, field ? getNamedType(field.type) : undefined);
           cost += 1 + sizeOf(field, selection, name) * inner.cost;
           depth = Math.max(depth, 1 + inner.depth);
+          fields += 1 + inner.fields;
           break;
         }
         case Kind.INLINE_FRAGMENT: {
@@ -129,17 +138,19 @@ export function measureOperation(schema: GraphQLSchema, document: DocumentNode, 
           const inner = measureSet(selection.selectionSet, type ?? undefined);
           cost += inner.cost;
           depth = Math.max(depth, inner.depth);
+          fields += inner.fields;
           break;
         }
         case Kind.FRAGMENT_SPREAD: {
           const inner = measureFragment(selection.name.value);
           cost += inner.cost;
           depth = Math.max(depth, inner.depth);
+          fields += inner.fields;
           break;
         }
       }
     }
-    return { cost, depth };
+    return { cost, depth, fields };
   };
 
   const measureFragment = (name: string): Measured => {
@@ -147,7 +158,7 @@ export function measureOperation(schema: GraphQLSchema, document: DocumentNode, 
     if (known) return known;
     const fragment = fragments.get(name);
     // Unknown or cyclic spreads are validation errors; they cost nothing here.
-    if (!fragment || inProgress.has(name)) return { cost: 0, depth: 0 };
+    if (!fragment || inProgress.has(name)) return { cost: 0, depth: 0, fields: 0 };
     inProgress.add(name);
     const measured = measureSet(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value) ?? undefined);
     inProgress.delete(name);
@@ -182,7 +193,13 @@ export function checkOperation(
     if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
     if (operationName !== undefined && definition.name?.value !== operationName) continue;
     const name = definition.name?.value ?? '(anonymous)';
-    const { depth, cost } = measureOperation(schema, document, definition, variables, limits.defaultListSize);
+    const { depth, cost, fields } = measureOperation(schema, document, definition, variables, limits.defaultListSize);
+    if (fields > limits.maxFields) {
+      return new AppError('BAD_USER_INPUT', `operation ${name} selects ${fields} fields (aliases and fragments counted); the limit is ${limits.maxFields}`, {
+        reason: 'QUERY_TOO_BROAD',
+        details: { fields, limit: limits.maxFields },
+      });
+    }
     if (depth > limits.maxDepth) {
       return new AppError('BAD_USER_INPUT', `operation ${name} is ${depth} levels deep; the limit is ${limits.maxDepth}`, { reason: 'QUERY_TOO_DEEP', details: { depth, limit: limits.maxDepth } });
     }
