@@ -327,9 +327,11 @@ describe('run event subscriptions over a WebSocket', () => {
     const mine = newRun(orgA, alice.id);
     const mineToo = newRun(orgA, alice.id);
     const theirs = newRun(orgB, bob.id);
+    const sinksBefore = subscriptions.feeds.stats().sinks;
     const all = subscribe(connect('token-a'), `subscription { runStatusChanged { runId runStatus run { startedBy { email } } } }`, {});
     const one = subscribe(connect('token-a'), `subscription($w: ID) { runStatusChanged(workflowId: $w) { runId runStatus } }`, { w: mineToo.workflowId });
-    await new Promise((r) => setTimeout(r, 300));
+    // The feed hears "from now on": wait until both subscribers are attached to it.
+    await until(() => subscriptions.feeds.stats().sinks >= sinksBefore + 2, 'both subscribers to join the feed');
     await hub.publish([
       record(theirs, 'RUN_STATUS', { runStatus: 'RUNNING' }),
       record(mine, 'TASK_STATUS', { taskStatus: 'RUNNING' }),
