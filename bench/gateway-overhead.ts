@@ -1,75 +1,117 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { Pool } from 'undici';
 import { startPlatform } from '@orchestra/tests';
 import { closedLoop, fmt, rssMiB, type LoadResult } from './load';
 
 /**
- * What the gateway costs per request: the same query (`me`) sent through the gateway with a JWT
- * (authentication, rate limit, query planning, principal signing, one subgraph fetch) and sent
- * straight to the identity subgraph with a pre-signed principal (the baseline), alternately.
+ * What Orchestra's gateway costs over a bare Apollo Gateway (issue 11, "The gateway"): the same
+ * supergraph, the same subgraph processes and the same subgraph fetcher, in the same run, alternating
+ * rounds. Orchestra's gateway does everything it does in production (JWT authentication, revocation
+ * check, rate limit, query limits, principal signing per request, metrics, tracing spans, error
+ * shaping); the bare one (bench/bare-gateway.ts) sends a pre-signed principal and nothing else.
+ * Two queries: `me` (one subgraph) and a runs page with each run's starter's email (orchestration,
+ * then identity), at 16 and 64 concurrent callers. The identity subgraph called directly is shown
+ * for reference.
  */
-export async function benchGatewayOverhead({ concurrency = 16, durationMs = 8_000, rounds = 2 } = {}): Promise<string> {
+
+const QUERIES = {
+  me: '{ me { role user { id email } organization { name } } }',
+  'runs + startedBy (two subgraphs)': '{ runs(first: 20) { edges { node { id status startedBy { email } } } } }',
+} as const;
+
+async function startBareGateway(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
+  const child = fork(join(__dirname, 'bare-gateway.ts'), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('message', (m: { url: string }) => resolve(m.url));
+    child.once('exit', (code) => reject(new Error(`bare gateway exited with ${code}`)));
+  });
+  return { url, child };
+}
+
+export async function benchGatewayOverhead({ durationMs = 6_000, rounds = 2 } = {}): Promise<string> {
   const email = 'bench@orchestra.local';
   const password = 'Quiet-Lantern-Harbor-71!';
   const platform = await startPlatform({
-    services: ['identity'],
+    services: ['identity', 'orchestration'],
     env: {
-      identity: { ADMIN_EMAIL: email, ADMIN_PASSWORD: password },
-      gateway: { RATE_LIMIT_PER_MINUTE: '100000000' },
+      identity: { ADMIN_EMAIL: email, ADMIN_PASSWORD: password, ACCESS_TOKEN_TTL_SECONDS: '7200', LOG_LEVEL: 'warn' },
+      orchestration: { LOG_LEVEL: 'warn' },
+      gateway: { RATE_LIMIT_PER_MINUTE: '100000000', LOG_LEVEL: 'warn' },
     },
   });
+  let bare: ChildProcess | undefined;
   try {
     const login = await platform.graphql<{ login: { accessToken: string; user: { id: string }; organization: { id: string }; role: string } }>(
       'mutation($i: LoginInput!) { login(input: $i) { accessToken role user { id } organization { id } } }',
       { i: { email, password } },
     );
     const session = login.data!.login;
-    const query = JSON.stringify({ query: '{ me { role user { id email } organization { name } } }' });
-    const gatewayUrl = new URL(platform.gatewayUrl);
-    const identityUrl = new URL(`${platform.services.identity!.httpUrl}/graphql`);
-    const gatewayPool = new Pool(gatewayUrl.origin, { connections: concurrency });
-    const identityPool = new Pool(identityUrl.origin, { connections: concurrency });
+    const auth = { token: session.accessToken };
+    const workflow = await platform.graphql<{ createWorkflow: { id: string } }>(`mutation($input: CreateWorkflowInput!) { createWorkflow(input: $input) { id } }`, { input: { name: 'bench-gateway', steps: [{ id: 'a', capability: 'noop' }] } }, auth);
+    for (let i = 0; i < 20; i += 1) await platform.graphql(`mutation($input: StartRunInput!) { startRun(input: $input) { run { id } } }`, { input: { workflowId: workflow.data!.createWorkflow.id } }, auth);
+
     const sign = () =>
       platform.signPrincipal({ kind: 'user', id: session.user.id, userId: session.user.id, orgId: session.organization.id, role: 'owner', scopes: [], display: email, requestId: 'bench' });
-    let principalHeader = await sign();
-    const refresher = setInterval(() => void sign().then((h) => (principalHeader = h)), 20_000);
-
-    const ok = async (res: Awaited<ReturnType<Pool['request']>>) => {
+    const started = await startBareGateway({
+      SUPERGRAPH_PATH: join(platform.logDir, 'supergraph.graphql'),
+      BENCH_PRINCIPAL_HEADER: await sign(),
+      SUBGRAPH_URLS: JSON.stringify({ identity: `${platform.services.identity!.httpUrl}/graphql`, orchestration: `${platform.services.orchestration!.httpUrl}/graphql` }),
+    });
+    bare = started.child;
+    const resign = setInterval(() => void sign().then((header) => bare?.send({ header })), 20_000);
+    const gatewayUrl = new URL(platform.gatewayUrl);
+    const bareUrl = new URL(started.url);
+    const pools = new Map<string, Pool>();
+    const poolFor = (origin: string) => {
+      let pool = pools.get(origin);
+      if (!pool) pools.set(origin, (pool = new Pool(origin, { connections: 64 })));
+      return pool;
+    };
+    const caller = (url: URL, body: string, headers: Record<string, string>) => async () => {
+      const res = await poolFor(url.origin).request({ path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
       const text = await res.body.text();
       return res.statusCode === 200 && !text.includes('"errors"');
     };
-    const viaGateway = async () =>
-      ok(await gatewayPool.request({ path: gatewayUrl.pathname, method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${session.accessToken}` }, body: query }));
-    const direct = async () =>
-      ok(await identityPool.request({ path: identityUrl.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'x-orchestra-principal': principalHeader }, body: query }));
 
-    if (!(await viaGateway()) || !(await direct())) throw new Error('bench: the query fails before load; is the platform healthy?');
-    const results: { direct: LoadResult[]; gateway: LoadResult[] } = { direct: [], gateway: [] };
-    for (let round = 0; round < rounds; round += 1) {
-      results.direct.push(await closedLoop(direct, { concurrency, durationMs }));
-      results.gateway.push(await closedLoop(viaGateway, { concurrency, durationMs }));
+    const rows: string[] = [];
+    const ratios: string[] = [];
+    for (const [name, query] of Object.entries(QUERIES)) {
+      const body = JSON.stringify({ query });
+      const ours = caller(gatewayUrl, body, { authorization: `Bearer ${session.accessToken}` });
+      const baseline = caller(bareUrl, body, {});
+      if (!(await ours()) || !(await baseline())) throw new Error(`bench: ${name} fails before load; is the platform healthy?`);
+      for (const concurrency of [16, 64]) {
+        const results: { bare: LoadResult[]; ours: LoadResult[] } = { bare: [], ours: [] };
+        for (let round = 0; round < rounds; round += 1) {
+          results.bare.push(await closedLoop(baseline, { concurrency, durationMs }));
+          results.ours.push(await closedLoop(ours, { concurrency, durationMs }));
+        }
+        const mean = (xs: LoadResult[], key: keyof LoadResult) => xs.reduce((sum, x) => sum + x[key], 0) / xs.length;
+        const row = (path: string, xs: LoadResult[]) =>
+          `| ${name} | ${concurrency} | ${path} | ${fmt(mean(xs, 'rps'), 0)} | ${fmt(mean(xs, 'p50Ms'), 2)} | ${fmt(mean(xs, 'p99Ms'), 2)} | ${xs.reduce((s, x) => s + x.errors, 0)} |`;
+        rows.push(row('bare Apollo Gateway (baseline)', results.bare), row('Orchestra gateway', results.ours));
+        ratios.push(`${name} at ${concurrency} callers: **${fmt(mean(results.ours, 'rps') / mean(results.bare, 'rps'), 2)}×** (rounds: ${results.ours.map((o, i) => fmt(o.rps / results.bare[i]!.rps, 2)).join(', ')})`);
+      }
     }
-    clearInterval(refresher);
+    clearInterval(resign);
     const gatewayRss = await rssMiB(platform.gateway.process.pid);
-    const identityRss = await rssMiB(platform.services.identity!.process.pid);
-    await gatewayPool.close();
-    await identityPool.close();
+    const bareRss = await rssMiB(bare.pid);
+    await Promise.all([...pools.values()].map((p) => p.close()));
 
-    const mean = (xs: LoadResult[], key: keyof LoadResult) => xs.reduce((sum, x) => sum + x[key], 0) / xs.length;
-    const row = (name: string, xs: LoadResult[]) =>
-      `| ${name} | ${fmt(mean(xs, 'rps'), 0)} | ${fmt(mean(xs, 'p50Ms'), 2)} | ${fmt(mean(xs, 'p95Ms'), 2)} | ${fmt(mean(xs, 'p99Ms'), 2)} | ${xs.reduce((s, x) => s + x.errors, 0)} |`;
     return [
-      `### Gateway overhead (query \`me\`, ${concurrency} concurrent callers, ${rounds} × ${durationMs / 1000} s each, alternating)`,
+      `### Gateway overhead against a bare Apollo Gateway (same supergraph, subgraphs and fetcher; ${rounds} alternating rounds × ${durationMs / 1000} s)`,
       '',
-      '| path | requests/s | p50 ms | p95 ms | p99 ms | errors |',
-      '|---|---|---|---|---|---|',
-      row('identity subgraph directly, pre-signed principal (baseline)', results.direct),
-      row('through the gateway with a JWT', results.gateway),
+      '| query | callers | path | requests/s | p50 ms | p99 ms | errors |',
+      '|---|---|---|---|---|---|---|',
+      ...rows,
       '',
-      `- Throughput through the gateway: **${fmt(mean(results.gateway, 'rps') / mean(results.direct, 'rps'), 2)}×** the baseline; p50 latency **${fmt(mean(results.gateway, 'p50Ms') / mean(results.direct, 'p50Ms'), 2)}×**.`,
-      `- Resident memory after the load: gateway ${fmt(gatewayRss, 0)} MiB, identity ${fmt(identityRss, 0)} MiB.`,
+      `- Orchestra's throughput as a ratio of the bare gateway's: ${ratios.join('; ')}.`,
+      `- Resident memory after the load: Orchestra gateway ${fmt(gatewayRss, 0)} MiB, bare gateway ${fmt(bareRss, 0)} MiB.`,
       '',
     ].join('\n');
   } finally {
+    bare?.kill();
     await platform.stop();
   }
 }

@@ -1,16 +1,18 @@
 // Runs the benchmarks and writes docs/benchmarks.md with the machine, the command and the numbers.
 //   npm run bench                  (all)
-//   npm run bench -- gateway       (one: gateway | dispatch)
+//   npm run bench -- gateway       (one: gateway | dispatch | subscriptions)
 import { execSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchDispatch } from './dispatch';
 import { benchGatewayOverhead } from './gateway-overhead';
+import { benchSubscriptions } from './subscriptions';
 
 const BENCHES: Record<string, () => Promise<string>> = {
   gateway: () => benchGatewayOverhead(),
   dispatch: () => benchDispatch(),
+  subscriptions: () => benchSubscriptions(),
 };
 
 async function main(): Promise<void> {

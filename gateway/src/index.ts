@@ -2,3 +2,4 @@ export { createGateway, readSupergraph, type GatewayDeps, type GatewayHandle } f
 export { gatewayConfigSchema, type GatewayConfig } from './config';
 export { apiSchemaOf, buildPublicSchema, composeSupergraph, publicTagsOf } from './compose/compose';
 export { composeCurrentSupergraph } from './compose/subgraphs';
+export { createSubgraphFetcher } from './subgraph-datasource';

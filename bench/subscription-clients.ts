@@ -1,0 +1,118 @@
+// One client process of the subscription benchmark (bench/subscriptions.ts forks several, so the
+// clients are not what is measured). It speaks graphql-transport-ws over plain `ws` (no client
+// library in the way), and reports when its subscriptions are open, the delivery latency of every
+// event (receive time − the event's `at`, set when it was published) and what each subscription got.
+import WebSocket from 'ws';
+
+interface Plan {
+  url: string;
+  token: string;
+  query: string;
+  field: string;
+  subscriptions: Array<{ runId: string; afterSeq: number }>;
+  /** Connections opening at once. */
+  parallel: number;
+}
+
+type FromParent = { type: 'open'; plan: Plan } | { type: 'report' } | { type: 'close' };
+
+interface Subscription {
+  runId: string;
+  afterSeq: number;
+  socket: WebSocket | undefined;
+  lastSeq: number;
+  received: number;
+  outOfOrder: number;
+  errors: string[];
+}
+
+const send = (message: unknown) => process.send?.(message);
+const subscriptions: Subscription[] = [];
+let latencies: number[] = [];
+
+function open(plan: Plan, sub: Subscription): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(plan.url, 'graphql-transport-ws');
+    sub.socket = socket;
+    let settled = false;
+    const done = () => {
+      if (!settled) resolve();
+      settled = true;
+    };
+    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${plan.token}` } })));
+    socket.on('message', (data: Buffer) => {
+      const message = JSON.parse(data.toString()) as { type: string; payload?: { data?: Record<string, { seq: number; at: string }>; errors?: unknown } | unknown[] };
+      switch (message.type) {
+        case 'connection_ack':
+          socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: plan.query, variables: { runId: sub.runId, after: sub.afterSeq } } }));
+          done();
+          return;
+        case 'next': {
+          const event = (message.payload as { data?: Record<string, { seq: number; at: string }> }).data?.[plan.field];
+          if (!event) {
+            sub.errors.push(JSON.stringify(message.payload).slice(0, 200));
+            return;
+          }
+          latencies.push(Date.now() - Date.parse(event.at));
+          if (event.seq !== sub.lastSeq + 1 && sub.lastSeq !== 0) sub.outOfOrder += 1;
+          sub.lastSeq = event.seq;
+          sub.received += 1;
+          return;
+        }
+        case 'error':
+          sub.errors.push(JSON.stringify(message.payload).slice(0, 200));
+          return;
+        case 'ping':
+          socket.send(JSON.stringify({ type: 'pong' }));
+          return;
+        default:
+          return;
+      }
+    });
+    socket.on('error', (error) => {
+      sub.errors.push(error.message);
+      done();
+    });
+    socket.on('close', () => done());
+  });
+}
+
+async function openAll(plan: Plan): Promise<void> {
+  const started = Date.now();
+  for (const s of plan.subscriptions) subscriptions.push({ ...s, socket: undefined, lastSeq: s.afterSeq, received: 0, outOfOrder: 0, errors: [] });
+  let next = 0;
+  const worker = async () => {
+    while (next < subscriptions.length) {
+      const sub = subscriptions[next]!;
+      next += 1;
+      await open(plan, sub);
+    }
+  };
+  await Promise.all(Array.from({ length: plan.parallel }, worker));
+  send({ type: 'opened', count: subscriptions.filter((s) => s.socket?.readyState === WebSocket.OPEN).length, ms: Date.now() - started });
+}
+
+process.on('message', (message: FromParent) => {
+  switch (message.type) {
+    case 'open':
+      void openAll(message.plan);
+      return;
+    case 'report': {
+      const sample = latencies;
+      latencies = [];
+      send({
+        type: 'report',
+        latencies: sample,
+        subscriptions: subscriptions.map((s) => ({ runId: s.runId, afterSeq: s.afterSeq, lastSeq: s.lastSeq, received: s.received, outOfOrder: s.outOfOrder, errors: s.errors.slice(0, 3) })),
+      });
+      return;
+    }
+    case 'close': {
+      for (const s of subscriptions) s.socket?.close();
+      const waitClosed = () => (subscriptions.every((s) => !s.socket || s.socket.readyState === WebSocket.CLOSED) ? send({ type: 'closed' }) : setTimeout(waitClosed, 50));
+      waitClosed();
+      return;
+    }
+  }
+});
+send({ type: 'ready' });

@@ -1,0 +1,314 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { createMemoryLogger, createRunEventHub, type RunEvent } from '@orchestra/lib';
+import { startPlatform, type Platform } from '@orchestra/tests';
+import { fmt, percentile, rssMiB } from './load';
+
+/**
+ * Issue 11, "Live subscriptions at scale": N subscribers on one gateway process over R runs while
+ * events are published at E per second (spread over the runs), from several client processes. Events
+ * go into the runs' Redis streams the way orchestration publishes them (lib's run event hub) for runs
+ * that really exist (started, no worker), so `run { status }` is resolved by the real orchestration
+ * subgraph. Reports delivery (every event to every subscriber, in order), latency from publish to
+ * receipt, connect time, the gateway's CPU and memory, and what idle subscribers cost.
+ *
+ *   npm run bench -- subscriptions
+ *   BENCH_SUBSCRIBERS=2000 BENCH_SECONDS=15 npm run bench -- subscriptions   (a smaller run)
+ */
+
+const SCALAR = `subscription($runId: ID!, $after: Int!) { runEvents(runId: $runId, afterSeq: $after) { seq kind at progress message } }`;
+const WITH_RUN = `subscription($runId: ID!, $after: Int!) { runEvents(runId: $runId, afterSeq: $after) { seq kind at progress run { status } } }`;
+
+const envInt = (name: string, fallback: number) => {
+  const raw = process.env[name];
+  return raw === undefined || raw === '' ? fallback : Number(raw);
+};
+
+interface ClientReport {
+  latencies: number[];
+  subscriptions: Array<{ runId: string; afterSeq: number; lastSeq: number; received: number; outOfOrder: number; errors: string[] }>;
+}
+
+/** CPU seconds (user + system) a process has used, from /proc. */
+async function cpuSeconds(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return NaN;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function cpuPercentDuring(pids: Record<string, number | undefined>, ms: number): Promise<Record<string, number>> {
+  const before = Object.fromEntries(await Promise.all(Object.entries(pids).map(async ([k, pid]) => [k, await cpuSeconds(pid)] as const)));
+  await new Promise((r) => setTimeout(r, ms));
+  const after = Object.fromEntries(await Promise.all(Object.entries(pids).map(async ([k, pid]) => [k, await cpuSeconds(pid)] as const)));
+  return Object.fromEntries(Object.keys(pids).map((k) => [k, (100 * (after[k]! - before[k]!)) / (ms / 1000)]));
+}
+
+class Clients {
+  private readonly children: ChildProcess[] = [];
+  private pending = new Map<ChildProcess, (message: any) => void>();
+
+  static async start(count: number): Promise<Clients> {
+    const clients = new Clients();
+    await Promise.all(
+      Array.from({ length: count }, async () => {
+        const child = fork(join(__dirname, 'subscription-clients.ts'), [], { execArgv: ['--import', 'tsx', '--max-old-space-size=2048'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+        clients.children.push(child);
+        child.on('message', (message: { type: string }) => {
+          const waiter = clients.pending.get(child);
+          if (waiter) {
+            clients.pending.delete(child);
+            waiter(message);
+          }
+        });
+        await clients.ask(child, undefined);
+      }),
+    );
+    return clients;
+  }
+
+  private ask(child: ChildProcess, message: unknown): Promise<any> {
+    return new Promise((resolve) => {
+      this.pending.set(child, resolve);
+      if (message !== undefined) child.send(message as object);
+    });
+  }
+
+  /** Splits the plan's subscriptions over the processes; resolves when all are open, with the time it took. */
+  async open(plan: { url: string; token: string; query: string; field: string; subscriptions: Array<{ runId: string; afterSeq: number }> }): Promise<{ opened: number; ms: number }> {
+    const started = Date.now();
+    const answers = await Promise.all(
+      this.children.map((child, i) =>
+        this.ask(child, { type: 'open', plan: { ...plan, parallel: 50, subscriptions: plan.subscriptions.filter((_, j) => j % this.children.length === i) } }),
+      ),
+    );
+    return { opened: answers.reduce((sum: number, a: { count: number }) => sum + a.count, 0), ms: Date.now() - started };
+  }
+
+  async report(): Promise<ClientReport> {
+    const answers = (await Promise.all(this.children.map((child) => this.ask(child, { type: 'report' })))) as ClientReport[];
+    return { latencies: answers.flatMap((a) => a.latencies), subscriptions: answers.flatMap((a) => a.subscriptions) };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.children.map((child) => this.ask(child, { type: 'close' })));
+  }
+
+  stop(): void {
+    for (const child of this.children) child.kill();
+  }
+}
+
+interface Setup {
+  platform: Platform;
+  token: string;
+  runs: Array<{ id: string; orgId: string; workflowId: string; lastSeq: number }>;
+}
+
+async function setUp(runCount: number): Promise<Setup> {
+  const platform = await startPlatform({
+    services: ['identity', 'orchestration'],
+    env: { identity: { ACCESS_TOKEN_TTL_SECONDS: '7200' }, gateway: { RATE_LIMIT_PER_MINUTE: '100000000', LOG_LEVEL: 'warn' }, orchestration: { LOG_LEVEL: 'warn' } },
+  });
+  const must = <T>(res: { data: T | null | undefined; errors?: unknown }, what: string): T => {
+    if (res.errors || !res.data) throw new Error(`bench: ${what} failed: ${JSON.stringify(res.errors)}`);
+    return res.data;
+  };
+  const signUp = must(
+    await platform.graphql<{ signUp: { accessToken: string; organization: { id: string } } }>(
+      `mutation($i: SignUpInput!) { signUp(input: $i) { accessToken organization { id } } }`,
+      { i: { email: `bench.${Date.now()}@example.com`, password: 'Quiet-Lantern-Harbor-71!', name: 'Bench Owner', organizationName: 'Bench' } },
+    ),
+    'signUp',
+  ).signUp;
+  const auth = { token: signUp.accessToken };
+  const workflowId = must(
+    await platform.graphql<{ createWorkflow: { id: string } }>(`mutation($input: CreateWorkflowInput!) { createWorkflow(input: $input) { id } }`, { input: { name: 'bench-watched', steps: [{ id: 'a', capability: 'noop' }] } }, auth),
+    'createWorkflow',
+  ).createWorkflow.id;
+  const runs: Setup['runs'] = [];
+  for (let i = 0; i < runCount; i += 1) {
+    const run = must(await platform.graphql<{ startRun: { run: { id: string } } }>(`mutation($input: StartRunInput!) { startRun(input: $input) { run { id } } }`, { input: { workflowId } }, auth), 'startRun').startRun.run;
+    runs.push({ id: run.id, orgId: signUp.organization.id, workflowId, lastSeq: 0 });
+  }
+  // Nothing runs them (no worker): their streams hold what startRun published; the bench continues the seq.
+  await new Promise((r) => setTimeout(r, 1_000));
+  for (const run of runs) {
+    run.lastSeq = must(await platform.graphql<{ run: { lastSeq: number } }>(`query($id: ID!) { run(id: $id) { lastSeq } }`, { id: run.id }, auth), 'run').run.lastSeq;
+  }
+  return { platform, token: signUp.accessToken, runs };
+}
+
+interface LoadOutcome {
+  subscribers: number;
+  opened: number;
+  connectMs: number;
+  published: number;
+  delivered: number;
+  expected: number;
+  missing: number;
+  outOfOrder: number;
+  errors: string[];
+  p50: number;
+  p99: number;
+  max: number;
+  gatewayCpu: number;
+  orchestrationCpu: number;
+  rssBefore: number;
+  rssOpen: number;
+  rssAfterLoad: number;
+  rssClosed: number;
+}
+
+async function underLoad(setup: Setup, { query, subscribers, eventsPerSecond, seconds, clientCount }: { query: string; subscribers: number; eventsPerSecond: number; seconds: number; clientCount: number }): Promise<LoadOutcome> {
+  const { platform, runs } = setup;
+  const gatewayPid = platform.gateway.process.pid;
+  const orchestrationPid = platform.services.orchestration?.process.pid;
+  const clients = await Clients.start(clientCount);
+  const log = createMemoryLogger('bench');
+  const hub = createRunEventHub({ redis: platform.redis, prefix: platform.redisPrefix, log });
+  try {
+    const rssBefore = await rssMiB(gatewayPid);
+    const plan = runs.length === 0 ? [] : Array.from({ length: subscribers }, (_, i) => ({ runId: runs[i % runs.length]!.id, afterSeq: runs[i % runs.length]!.lastSeq }));
+    const { opened, ms: connectMs } = await clients.open({ url: platform.wsUrl, token: setup.token, query, field: 'runEvents', subscriptions: plan });
+    await new Promise((r) => setTimeout(r, 2_000));
+    const rssOpen = await rssMiB(gatewayPid);
+    await clients.report(); // drop anything before the measured window
+
+    let published = 0;
+    const started = Date.now();
+    const publishing = (async () => {
+      while (Date.now() - started < seconds * 1000) {
+        const due = Math.floor(((Date.now() - started) / 1000) * eventsPerSecond);
+        const batch: RunEvent[] = [];
+        while (published < due) {
+          const run = runs[published % runs.length]!;
+          run.lastSeq += 1;
+          batch.push({
+            runId: run.id,
+            orgId: run.orgId,
+            workflowId: run.workflowId,
+            seq: run.lastSeq,
+            kind: 'TASK_PROGRESS',
+            at: new Date().toISOString(),
+            runStatus: null,
+            taskId: null,
+            stepId: 'a',
+            taskStatus: null,
+            attemptId: null,
+            attempt: null,
+            progress: (published % 100) / 100,
+            message: `bench event ${published}`,
+            level: null,
+            error: null,
+          });
+          published += 1;
+        }
+        if (batch.length > 0) await hub.publish(batch);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    const cpu = await cpuPercentDuring({ gateway: gatewayPid, orchestration: orchestrationPid }, Math.max(1_000, seconds * 1000 - 2_000));
+    await publishing;
+    await new Promise((r) => setTimeout(r, 3_000));
+    const rssAfterLoad = await rssMiB(gatewayPid);
+    const report = await clients.report();
+    const lastSeq = new Map(runs.map((r) => [r.id, r.lastSeq]));
+    let expected = 0;
+    let missing = 0;
+    let outOfOrder = 0;
+    let delivered = 0;
+    const errors: string[] = [];
+    for (const s of report.subscriptions) {
+      const want = lastSeq.get(s.runId)! - s.afterSeq;
+      expected += want;
+      delivered += s.received;
+      missing += Math.max(0, want - s.received);
+      outOfOrder += s.outOfOrder;
+      errors.push(...s.errors);
+    }
+    const sorted = report.latencies.sort((a, b) => a - b);
+    await clients.close();
+    await new Promise((r) => setTimeout(r, 5_000));
+    const rssClosed = await rssMiB(gatewayPid);
+    return {
+      subscribers,
+      opened,
+      connectMs,
+      published,
+      delivered,
+      expected,
+      missing,
+      outOfOrder,
+      errors: [...new Set(errors)].slice(0, 5),
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      max: sorted.at(-1) ?? NaN,
+      gatewayCpu: cpu['gateway']!,
+      orchestrationCpu: cpu['orchestration']!,
+      rssBefore,
+      rssOpen,
+      rssAfterLoad,
+      rssClosed,
+    };
+  } finally {
+    clients.stop();
+    await hub.stop();
+  }
+}
+
+async function idle(setup: Setup, { subscribers, seconds, clientCount }: { subscribers: number; seconds: number; clientCount: number }): Promise<Record<string, number>> {
+  const { platform, runs } = setup;
+  const clients = await Clients.start(clientCount);
+  try {
+    const plan = Array.from({ length: subscribers }, (_, i) => ({ runId: runs[i % runs.length]!.id, afterSeq: runs[i % runs.length]!.lastSeq }));
+    await clients.open({ url: platform.wsUrl, token: setup.token, query: SCALAR, field: 'runEvents', subscriptions: plan });
+    await new Promise((r) => setTimeout(r, 3_000));
+    const cpu = await cpuPercentDuring(
+      { gateway: platform.gateway.process.pid, orchestration: platform.services.orchestration?.process.pid, identity: platform.services.identity?.process.pid },
+      seconds * 1000,
+    );
+    await clients.close();
+    return cpu;
+  } finally {
+    clients.stop();
+  }
+}
+
+export async function benchSubscriptions(): Promise<string> {
+  const subscribers = envInt('BENCH_SUBSCRIBERS', 10_000);
+  const runCount = envInt('BENCH_RUNS', 100);
+  const eventsPerSecond = envInt('BENCH_EVENTS_PER_SECOND', 100);
+  const seconds = envInt('BENCH_SECONDS', 30);
+  const clientCount = envInt('BENCH_CLIENTS', 4);
+  const idleSubscribers = envInt('BENCH_IDLE_SUBSCRIBERS', 1_000);
+  const setup = await setUp(runCount);
+  try {
+    const scalar = await underLoad(setup, { query: SCALAR, subscribers, eventsPerSecond, seconds, clientCount });
+    const withRun = await underLoad(setup, { query: WITH_RUN, subscribers, eventsPerSecond, seconds, clientCount });
+    const idleCpu = await idle(setup, { subscribers: idleSubscribers, seconds: Math.min(seconds, 20), clientCount: 2 });
+    const row = (name: string, o: LoadOutcome) =>
+      `| ${name} | ${o.opened}/${o.subscribers} | ${fmt(o.connectMs / 1000, 1)} s | ${o.published} | ${o.delivered}/${o.expected}${o.missing > 0 ? ` (**${o.missing} missing**)` : ''}${o.outOfOrder > 0 ? `, ${o.outOfOrder} out of order` : ''} | ${fmt(o.p50, 0)} | ${fmt(o.p99, 0)} | ${fmt(o.max, 0)} | ${fmt(o.gatewayCpu, 0)}% | ${fmt(o.orchestrationCpu, 0)}% | ${fmt(o.rssBefore, 0)} → ${fmt(o.rssOpen, 0)} → ${fmt(o.rssAfterLoad, 0)} → ${fmt(o.rssClosed, 0)} | ${fmt(((o.rssOpen - o.rssBefore) * 1024) / Math.max(1, o.opened), 1)} |`;
+    const errors = [...scalar.errors, ...withRun.errors];
+    return [
+      `### Live subscriptions (${subscribers} subscribers on one gateway, ${runCount} runs, ${eventsPerSecond} events/s for ${seconds} s, ${clientCount} client processes)`,
+      '',
+      'Delivery latency is from publishing an event into the run\'s Redis stream (as orchestration does) to a client process parsing it. RSS of the gateway: before connecting → all open → after the load → 5 s after all closed. CPU: % of one core over the load (this machine has ' +
+        `${cpus().length} cores, shared with the clients, PostgreSQL and Redis).`,
+      '',
+      '| selection | open | connect all | events published | delivered / expected | p50 ms | p99 ms | max ms | gateway CPU | orchestration CPU | gateway RSS MiB | KiB per subscription |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|',
+      row('`runEvents { seq kind at progress message }`', scalar),
+      row('`… run { status }`', withRun),
+      '',
+      `- With \`run { status }\` (one federated look-up per event, shared by every subscriber of the run): p99 **${fmt(withRun.p99 / scalar.p99, 2)}×** the scalar selection's, gateway CPU **${fmt(withRun.gatewayCpu / scalar.gatewayCpu, 2)}×**.`,
+      `- ${idleSubscribers} idle subscribers (no events) for ${Math.min(seconds, 20)} s: gateway ${fmt(idleCpu['gateway']!, 1)}%, orchestration ${fmt(idleCpu['orchestration']!, 1)}%, identity ${fmt(idleCpu['identity']!, 1)}% of a core.`,
+      ...(errors.length > 0 ? [`- Errors seen by clients: ${errors.map((e) => `\`${e}\``).join(', ')}`] : []),
+      '',
+    ].join('\n');
+  } finally {
+    await setup.platform.stop();
+  }
+}
