@@ -44,7 +44,7 @@ beforeAll(async () => {
         return { cancelled: false };
       },
       async describe() {
-        return { workerId: 'w', pool: 'default', capabilities: [], slotsTotal: 1, slotsFree: 1, labels: {}, version: 't', runningAttemptIds: [] };
+        return { workerId: 'w', pool: 'default', capabilities: [], slotsTotal: 1, slotsFree: 1, labels: {}, version: 't', runningAttemptIds: [], llmEndpoints: [] };
       },
     },
     'orchestra.automation.v1.AutomationService',

@@ -10,6 +10,7 @@ export * from './grpc';
 export * from './http';
 export * from './ids';
 export * from './launcher';
+export * from './llm';
 export * from './log';
 export * from './metrics';
 export * from './migrate';

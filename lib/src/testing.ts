@@ -45,3 +45,4 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+export * from './openai-stand-in';

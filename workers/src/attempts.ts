@@ -1,6 +1,6 @@
 import { AppError, NonRetryableError, badInput, createSecretMasker, endSpan, SpanKind, startSpan, traceIdOf, type Logger, type Metrics, type SecretMasker } from '@orchestra/lib';
 import { automationV1 } from '@orchestra/proto';
-import { RetryableError, type Executor, type ExecutorContext, type ExecutorLogLevel, type JsonValue } from './executors/types';
+import { RetryableError, type Executor, type ExecutorContext, type ExecutorLogLevel, type JsonValue, type LlmProviderConfig } from './executors/types';
 
 type ExecuteEvent = automationV1.ExecuteResponse;
 type TaskResult = automationV1.TaskResult;
@@ -84,10 +84,31 @@ export interface AttemptTable {
 
 const toJson = (value: JsonValue | undefined): JsonValue => (value === undefined ? null : (JSON.parse(JSON.stringify(value)) as JsonValue));
 
-const failure = (code: string, message: string, retryable: boolean, durationMs: number): TaskResult => ({
-  outcome: { $case: 'failure', value: { code, message, retryable } },
+const failure = (code: string, message: string, retryable: boolean, durationMs: number, retryAfterMs = 0): TaskResult => ({
+  outcome: { $case: 'failure', value: { code, message, retryable, retryAfterMs } },
   durationMs,
 });
+
+/** The providers of the request as executors see them (by name). */
+const providersOf = (request: automationV1.ExecuteRequest): ReadonlyMap<string, LlmProviderConfig> =>
+  new Map(
+    request.llmProviders.map((p) => [
+      p.name,
+      {
+        name: p.name,
+        baseUrl: p.baseUrl,
+        apiKey: p.apiKey,
+        models: p.models.map((m) => ({
+          alias: m.alias,
+          model: m.model,
+          ...(m.hasPrices ? { prices: { inputPerMillion: m.inputPricePerMillion, outputPerMillion: m.outputPricePerMillion } } : {}),
+        })),
+        prices: { inputPerMillion: p.inputPricePerMillion, outputPerMillion: p.outputPricePerMillion },
+        timeoutMs: p.timeoutMs,
+        workerLocal: p.workerLocal,
+      },
+    ]),
+  );
 
 /** The result with the attempt's secrets masked in its output and failure message. */
 const maskResult = (result: TaskResult, masker: SecretMasker): TaskResult => {
@@ -146,7 +167,8 @@ export function createAttemptTable({ slots, executors, log, metrics }: AttemptTa
     const controller = new AbortController();
     const subscribers = new Set<Subscriber>();
     // The organization secrets resolved into this input: masked in everything that leaves the attempt.
-    const masker = createSecretMasker(request.secretValues);
+    // Provider API keys are secrets too: a provider that echoes one in an error must not leak it.
+    const masker = createSecretMasker([...request.secretValues, ...request.llmProviders.map((p) => p.apiKey).filter((key) => key !== '')]);
     let aborted: { kind: AbortKind; message: string } | undefined;
     let finished = false;
     // The execution's span, under the dispatcher's (the traceparent the Execute call carries).
@@ -196,6 +218,33 @@ export function createAttemptTable({ slots, executors, log, metrics }: AttemptTa
         attemptLog[level](message, { source: 'executor' });
         emit({ event: { $case: 'log', value: { level: LOG_LEVELS[level], message, at: new Date() } } });
       },
+      delta(text, options) {
+        if (text === '' && options?.restart !== true) return;
+        // Masked piece by piece: a secret split across two deltas is caught in the final output only.
+        emit({ event: { $case: 'delta', value: { text: masker.text(text), restart: options?.restart === true } } });
+      },
+      modelCall(call) {
+        attemptLog.debug('model call', { provider: call.provider, model: call.model, promptTokens: call.promptTokens, completionTokens: call.completionTokens, ttftMs: call.ttftMs, error: call.error?.code });
+        emit({
+          event: {
+            $case: 'modelCall',
+            value: {
+              provider: call.provider,
+              model: call.model,
+              requestedModel: call.requestedModel,
+              promptTokens: Math.max(0, Math.round(call.promptTokens)),
+              completionTokens: Math.max(0, Math.round(call.completionTokens)),
+              ttftMs: Math.max(0, Math.round(call.ttftMs)),
+              durationMs: Math.max(0, Math.round(call.durationMs)),
+              costUsd: call.costUsd,
+              errorCode: call.error?.code ?? '',
+              errorMessage: masker.text(call.error?.message ?? ''),
+            },
+          },
+        });
+      },
+      llmProviders: providersOf(request),
+      gpus: request.gpuIndices,
     };
 
     const timer =
@@ -222,7 +271,7 @@ export function createAttemptTable({ slots, executors, log, metrics }: AttemptTa
       } catch (error) {
         if (aborted) return aborting();
         if (error instanceof NonRetryableError) return failure(error.code, error.message, false, took());
-        if (error instanceof RetryableError) return failure(error.code, error.message, true, took());
+        if (error instanceof RetryableError) return failure(error.code, error.message, true, took(), error.retryAfterMs);
         // With secrets in play the error is logged as masked text (its message or stack may hold a value).
         attemptLog.error('executor failed', masker.active ? { error: masker.text(error instanceof Error ? (error.stack ?? error.message) : String(error)) } : { err: error });
         return failure('EXECUTOR_ERROR', error instanceof Error ? error.message : String(error), true, took());

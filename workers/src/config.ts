@@ -48,6 +48,28 @@ const capabilities = z
     return [...new Set(wanted)];
   });
 
+/** Base URLs of LLM servers on this machine (`http://127.0.0.1:11434/v1,...`), each an http(s) URL. */
+const llmEndpoints = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    const urls = (raw ?? '').split(',').map((s) => s.trim().replace(/\/+$/, '')).filter(Boolean);
+    for (const url of urls) {
+      let ok = false;
+      try {
+        const parsed = new URL(url);
+        ok = (parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.search === '' && parsed.hash === '' && parsed.username === '';
+      } catch {
+        ok = false;
+      }
+      if (!ok) {
+        ctx.addIssue({ code: 'custom', message: `expects comma-separated http(s) base URLs such as http://127.0.0.1:11434/v1 (bad ${JSON.stringify(url)})` });
+        return z.NEVER;
+      }
+    }
+    return [...new Set(urls)];
+  });
+
 /** The worker process's one config schema (parsed once in main.ts). */
 export const workerConfigSchema = z.object({
   LOG_LEVEL: commonEnv.LOG_LEVEL,
@@ -78,6 +100,14 @@ export const workerConfigSchema = z.object({
   WORKER_DRAIN_GRACE_MS: env.int(30_000, { min: 0, max: 3_600_000 }),
   /** The nvidia-smi binary the GPU probe runs (absent: the worker reports no GPUs). */
   NVIDIA_SMI_PATH: env.string('nvidia-smi'),
+  /** LLM servers on this machine (Ollama, vLLM...) that worker-local providers may use: only this worker runs their steps. */
+  WORKER_LLM_ENDPOINTS: llmEndpoints,
+  /** Failures of a model provider within a minute (and over half its calls) that open its circuit on this worker. */
+  LLM_CIRCUIT_FAILURE_THRESHOLD: env.int(5, { min: 1, max: 1000 }),
+  /** How long an open provider circuit waits before one probe call may go through. */
+  LLM_CIRCUIT_RESET_MS: env.int(30_000, { min: 10, max: 3_600_000 }),
+  /** Longest wait for a model's first token, and between two chunks, when the step and provider do not say. */
+  LLM_TIMEOUT_MS: env.int(60_000, { min: 100, max: 600_000 }),
 });
 
 type ParsedWorkerConfig = z.infer<typeof workerConfigSchema>;

@@ -71,7 +71,7 @@ describe('worker registration', () => {
     expect(await run.ended).toBeUndefined();
     expect(resultOf(run.events)?.outcome).toEqual({
       $case: 'failure',
-      value: { code: 'CANCELLED', message: 'the orchestrator gave up on this attempt', retryable: false },
+      value: { code: 'CANCELLED', message: 'the orchestrator gave up on this attempt', retryable: false, retryAfterMs: 0 },
     });
   });
 

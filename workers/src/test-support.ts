@@ -15,10 +15,13 @@ import {
   type CallOptions,
   type GrpcServer,
   type LogFields,
+  type GuardedFetch,
   type grpc,
 } from '@orchestra/lib';
 import { automationV1, orchestrationV1 as orchestration, type orchestrationV1 } from '@orchestra/proto';
 import { loadWorkerConfig, type WorkerConfig } from './config';
+import { createModelGateway, type ModelGatewayOptions } from './executors/llm/model-gateway';
+import type { ExecutorEnvironment } from './executors/types';
 import { createWorker, type WorkerDeps, type WorkerHandle } from './worker';
 
 /** The worker id of test workers that do not name one. */
@@ -185,3 +188,11 @@ export const resultOf = (events: automationV1.ExecuteResponse[]): automationV1.T
 };
 
 export const linesFor = (log: { lines: LogFields[] }, attemptId: string, msg: string) => log.lines.filter((l) => l['attemptId'] === attemptId && l['msg'] === msg);
+
+/** What a worker hands executor factories, around `fetch` (also used as the local fetch); stop the gateway after. */
+export const testExecutorEnvironment = (fetch: GuardedFetch, llm: Partial<ModelGatewayOptions> = {}): ExecutorEnvironment => ({
+  fetch,
+  llm: {
+    models: createModelGateway({ fetch, localFetch: fetch, localEndpoints: [], circuitFailureThreshold: 3, circuitResetMs: 200, defaultTimeoutMs: 2_000, ...llm }),
+  },
+});

@@ -58,7 +58,7 @@ describe('worker AutomationService over gRPC', () => {
     const run = execute(client, { attemptId: nextAttemptId('bad-input'), capability: 'sleep', input: { ms: 'soon' } });
     expect(await run.ended).toBeUndefined();
     expect(run.events).toHaveLength(1);
-    expect(resultOf(run.events)?.outcome).toEqual({ $case: 'failure', value: { code: 'BAD_INPUT', message: 'input.ms: expects a number of milliseconds', retryable: false } });
+    expect(resultOf(run.events)?.outcome).toEqual({ $case: 'failure', value: { code: 'BAD_INPUT', message: 'input.ms: expects a number of milliseconds', retryable: false, retryAfterMs: 0 } });
   });
 
   it('refuses an unknown capability and a missing attempt id with clear errors', async () => {
@@ -102,7 +102,7 @@ describe('worker AutomationService over gRPC', () => {
     await run.firstEvent;
     await expect(unaryCall(client, client.cancel, { attemptId, reason: 'run cancelled by operator' }, opts)).resolves.toEqual({ cancelled: true });
     expect(await run.ended).toBeUndefined();
-    expect(resultOf(run.events)?.outcome).toEqual({ $case: 'failure', value: { code: 'CANCELLED', message: 'cancelled: run cancelled by operator', retryable: false } });
+    expect(resultOf(run.events)?.outcome).toEqual({ $case: 'failure', value: { code: 'CANCELLED', message: 'cancelled: run cancelled by operator', retryable: false, retryAfterMs: 0 } });
     await expect(unaryCall(client, client.cancel, { attemptId, reason: '' }, opts)).resolves.toEqual({ cancelled: false });
     await expect(unaryCall(client, client.cancel, { attemptId: 'never-ran', reason: '' }, opts)).resolves.toEqual({ cancelled: false });
   });
@@ -148,7 +148,7 @@ describe('worker AutomationService over gRPC', () => {
     expect(described).toMatchObject({
       workerId: started.worker.workerId,
       pool: 'gpu',
-      capabilities: ['noop', 'sleep', 'http.request', 'transform'],
+      capabilities: ['noop', 'sleep', 'http.request', 'transform', 'llm'],
       slotsTotal: 2,
       labels: { gpu: 'a100', zone: 'eu-west' },
       version: 'test',
@@ -235,7 +235,7 @@ describe('worker shutdown', () => {
       await running.firstEvent;
       await worker.stop();
       expect(await running.ended).toBeUndefined();
-      expect(resultOf(running.events)?.outcome).toEqual({ $case: 'failure', value: { code: 'ABORTED', message: 'the worker is shutting down', retryable: true } });
+      expect(resultOf(running.events)?.outcome).toEqual({ $case: 'failure', value: { code: 'ABORTED', message: 'the worker is shutting down', retryable: true, retryAfterMs: 0 } });
       expect(log.lines.some((l) => l['msg'] === 'drain grace period over: aborting running attempts')).toBe(true);
     } finally {
       client.close();

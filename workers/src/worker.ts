@@ -20,6 +20,7 @@ import { automationV1, orchestrationV1 } from '@orchestra/proto';
 import { createAttemptTable, type AttemptTable } from './attempts';
 import { createAutomationService } from './automation-service';
 import type { WorkerConfig } from './config';
+import { createModelGateway } from './executors/llm/model-gateway';
 import { createExecutorRegistry } from './executors/registry';
 import type { ExecutorFactory } from './executors/types';
 import { createRegistration, type Registration } from './registration';
@@ -63,7 +64,19 @@ export function createWorker({ config, log: parentLog, metrics = createMetrics('
   const workerLog = parentLog.child({ workerId });
   const log = workerLog.child({ component: 'worker' });
   const fetch = createGuardedFetch({ allowPrivate: config.WORKER_ALLOW_PRIVATE_NETWORK, log: workerLog.child({ component: 'net-guard' }) });
-  const executors = createExecutorRegistry({ fetch }, { capabilities: config.WORKER_CAPABILITIES, extra: extraExecutors });
+  // Worker-local model servers live on this machine's private addresses: only providers whose base
+  // URL the worker declares use this fetch (the gateway checks), everything else goes through the guard.
+  const localFetch = createGuardedFetch({ allowPrivate: true });
+  const models = createModelGateway({
+    fetch,
+    localFetch,
+    localEndpoints: config.WORKER_LLM_ENDPOINTS,
+    circuitFailureThreshold: config.LLM_CIRCUIT_FAILURE_THRESHOLD,
+    circuitResetMs: config.LLM_CIRCUIT_RESET_MS,
+    defaultTimeoutMs: config.LLM_TIMEOUT_MS,
+    metrics,
+  });
+  const executors = createExecutorRegistry({ fetch, llm: { models } }, { capabilities: config.WORKER_CAPABILITIES, extra: extraExecutors });
   const attempts = createAttemptTable({ slots: config.WORKER_SLOTS, executors, log: workerLog.child({ component: 'attempts' }), metrics });
   const probe = createResourceProbe({ nvidiaSmiPath: config.NVIDIA_SMI_PATH, log });
   const capabilities = [...executors.keys()];
@@ -78,6 +91,7 @@ export function createWorker({ config, log: parentLog, metrics = createMetrics('
     resources: await probe.probe(),
     version,
     runningAttemptIds: attempts.runningIds(),
+    llmEndpoints: config.WORKER_LLM_ENDPOINTS,
   });
 
   // Only the orchestration service calls a worker: with the dispatch tokens its registry handed this
@@ -120,6 +134,7 @@ export function createWorker({ config, log: parentLog, metrics = createMetrics('
         labels: described.labels,
         resources: described.resources,
         version,
+        llmEndpoints: described.llmEndpoints,
       };
     },
     async heartbeatState() {
@@ -156,7 +171,7 @@ export function createWorker({ config, log: parentLog, metrics = createMetrics('
     },
     dispatchTokens,
     start() {
-      log.info('worker ready', { pool: config.WORKER_POOL, slots: config.WORKER_SLOTS, capabilities, labels: config.WORKER_LABELS, allowPrivateNetwork: config.WORKER_ALLOW_PRIVATE_NETWORK });
+      log.info('worker ready', { pool: config.WORKER_POOL, slots: config.WORKER_SLOTS, capabilities, labels: config.WORKER_LABELS, allowPrivateNetwork: config.WORKER_ALLOW_PRIVATE_NETWORK, llmEndpoints: config.WORKER_LLM_ENDPOINTS });
       registration.start();
       return Promise.resolve();
     },
@@ -171,6 +186,8 @@ export function createWorker({ config, log: parentLog, metrics = createMetrics('
           () => http.close(),
           () => Promise.resolve(registryClient.close()),
           () => fetch.close(),
+          () => localFetch.close(),
+          () => Promise.resolve(models.stop()),
         ]);
         log.info('worker stopped');
       })();

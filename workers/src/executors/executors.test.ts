@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NonRetryableError, createGuardedFetch, type GuardedFetch } from '@orchestra/lib';
+import { testExecutorEnvironment } from '../test-support';
 import { createExecutorRegistry } from './registry';
 import { RetryableError, type Executor, type ExecutorContext, type JsonValue } from './types';
 
@@ -20,6 +21,10 @@ const context = (signal: AbortSignal = new AbortController().signal): { ctx: Exe
       attempt: 1,
       progress: (fraction, message) => events.push(['progress', fraction, message]),
       log: (level, message) => events.push(['log', level, message]),
+      delta: () => undefined,
+      modelCall: () => undefined,
+      llmProviders: new Map(),
+      gpus: [],
     },
   };
 };
@@ -99,8 +104,8 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   privateFetch = createGuardedFetch({ allowPrivate: true });
   publicFetch = createGuardedFetch({ allowPrivate: false });
-  open = createExecutorRegistry({ fetch: privateFetch });
-  guarded = createExecutorRegistry({ fetch: publicFetch });
+  open = createExecutorRegistry(testExecutorEnvironment(privateFetch));
+  guarded = createExecutorRegistry(testExecutorEnvironment(publicFetch));
 });
 
 afterAll(async () => {
@@ -112,9 +117,9 @@ afterAll(async () => {
 
 describe('registry', () => {
   it('offers the built-ins, or the subset asked for, and refuses unknown ones', () => {
-    expect([...open.keys()]).toEqual(['noop', 'sleep', 'http.request', 'transform']);
-    expect([...createExecutorRegistry({ fetch: privateFetch }, { capabilities: ['sleep'] }).keys()]).toEqual(['sleep']);
-    expect(() => createExecutorRegistry({ fetch: privateFetch }, { capabilities: ['gpu.infer'] })).toThrow(/unknown capability gpu\.infer/);
+    expect([...open.keys()]).toEqual(['noop', 'sleep', 'http.request', 'transform', 'llm']);
+    expect([...createExecutorRegistry(testExecutorEnvironment(privateFetch), { capabilities: ['sleep'] }).keys()]).toEqual(['sleep']);
+    expect(() => createExecutorRegistry(testExecutorEnvironment(privateFetch), { capabilities: ['gpu.infer'] })).toThrow(/unknown capability gpu\.infer/);
   });
 });
 

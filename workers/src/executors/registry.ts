@@ -1,4 +1,5 @@
 import { createHttpRequestExecutor } from './http-request';
+import { createLlmExecutor } from './llm';
 import { createNoopExecutor } from './noop';
 import { createSleepExecutor } from './sleep';
 import { createTransformExecutor } from './transform';
@@ -10,6 +11,7 @@ export const BUILT_IN_EXECUTORS: Readonly<Record<string, ExecutorFactory>> = {
   sleep: createSleepExecutor,
   'http.request': createHttpRequestExecutor,
   transform: createTransformExecutor,
+  llm: createLlmExecutor,
 };
 
 export const BUILT_IN_CAPABILITIES: readonly string[] = Object.keys(BUILT_IN_EXECUTORS);

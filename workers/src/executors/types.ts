@@ -1,10 +1,47 @@
 import type { GuardedFetch } from '@orchestra/lib';
+import type { ModelGateway } from './llm/model-gateway';
 import type { z } from 'zod';
 
 /** What an executor may return: plain JSON (it travels as a google.protobuf.Value). */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 export type ExecutorLogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** A model name of a provider: the step's alias for it, the provider's name, and its own prices if any. */
+export interface LlmModelAlias {
+  alias: string;
+  model: string;
+  prices?: { inputPerMillion: number; outputPerMillion: number };
+}
+
+/** One of the organization's LLM providers as the request carried it (the API key resolved: never log it). */
+export interface LlmProviderConfig {
+  name: string;
+  baseUrl: string;
+  /** Empty when the provider needs none. */
+  apiKey: string;
+  models: readonly LlmModelAlias[];
+  prices: { inputPerMillion: number; outputPerMillion: number };
+  /** First token / between chunks; 0 = the executor's default. */
+  timeoutMs: number;
+  workerLocal: boolean;
+}
+
+/** One request to a model provider, for accounting (reported when it ends, whether it failed or not). */
+export interface ModelCallRecord {
+  provider: string;
+  model: string;
+  /** The step's name for the model when it was an alias. */
+  requestedModel: string;
+  promptTokens: number;
+  completionTokens: number;
+  /** 0 when no token came. */
+  ttftMs: number;
+  durationMs: number;
+  costUsd: number;
+  /** Absent on success. */
+  error?: { code: string; message: string };
+}
 
 /** Everything an executor gets besides its parsed input. */
 export interface ExecutorContext {
@@ -21,6 +58,17 @@ export interface ExecutorContext {
   progress(fraction: number, message?: string): void;
   /** A log line of the task, streamed to the orchestrator and written to the worker's log with the task's ids. */
   log(level: ExecutorLogLevel, message: string): void;
+  /**
+   * Streams a piece of the output as it is produced (a model's tokens) to the run's subscribers;
+   * `restart` abandons what was streamed before in this attempt (a fallback, a re-ask).
+   */
+  delta(text: string, options?: { restart?: boolean }): void;
+  /** Records one model provider call (tokens, cost, latency) for the organization's accounting. */
+  modelCall(call: ModelCallRecord): void;
+  /** The LLM providers the step named, by name, as the orchestrator resolved them for this attempt. */
+  llmProviders: ReadonlyMap<string, LlmProviderConfig>;
+  /** The GPUs (indices) the orchestrator placed this attempt on; empty for a CPU task. */
+  gpus: readonly number[];
 }
 
 /**
@@ -44,6 +92,13 @@ export interface Executor<I = unknown> {
 export interface ExecutorEnvironment {
   /** A fetch that refuses private networks unless the worker allows them. */
   fetch: GuardedFetch;
+  /** Model provider settings of this worker (llm, browser.agent). */
+  llm: LlmEnvironment;
+}
+
+/** What model executors get from the worker: one gateway to the providers, shared by all its tasks. */
+export interface LlmEnvironment {
+  models: ModelGateway;
 }
 
 export type ExecutorFactory = (environment: ExecutorEnvironment) => Executor<never>;
@@ -54,11 +109,14 @@ export const defineExecutor = <I>(executor: Executor<I>): Executor<never> => exe
 /** A failure that another attempt may not repeat (the remote side was down, rate limited us...). */
 export class RetryableError extends Error {
   override readonly name: string = 'RetryableError';
+  /** The next attempt should wait at least this long (a provider's Retry-After). */
+  readonly retryAfterMs: number | undefined;
   constructor(
     readonly code: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.retryAfterMs = options?.retryAfterMs;
   }
 }

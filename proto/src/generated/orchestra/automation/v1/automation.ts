@@ -95,6 +95,39 @@ export interface ExecuteRequest {
    * errors, spans). They exist only in this request: never stored, never logged.
    */
   secretValues: string[];
+  /**
+   * The organization's LLM providers this step names (llm, browser.agent), their API keys resolved
+   * from the org's secrets at dispatch. Never stored; never echoed in events or logs.
+   */
+  llmProviders: LlmProvider[];
+  /** The GPUs (indices as the worker reported them) the dispatcher placed this attempt on. */
+  gpuIndices: number[];
+}
+
+/** A model name a step may use on a provider, with the provider's own name for it and its prices. */
+export interface LlmModelAlias {
+  alias: string;
+  model: string;
+  /** Prices in US dollars per million tokens; has_prices false = the provider's prices apply. */
+  hasPrices: boolean;
+  inputPricePerMillion: number;
+  outputPricePerMillion: number;
+}
+
+/** A named OpenAI-compatible endpoint of an organization, as a worker needs it for one attempt. */
+export interface LlmProvider {
+  name: string;
+  /** e.g. https://api.openai.com/v1 or, for a worker-local provider, http://127.0.0.1:11434/v1 */
+  baseUrl: string;
+  /** Empty when the provider needs none (a local Ollama). */
+  apiKey: string;
+  models: LlmModelAlias[];
+  inputPricePerMillion: number;
+  outputPricePerMillion: number;
+  /** Longest wait for the first token, and between two chunks of a stream (0 = the worker's default). */
+  timeoutMs: number;
+  /** Served on the worker's own machine: only workers that declare base_url may reach it. */
+  workerLocal: boolean;
 }
 
 export interface Progress {
@@ -119,6 +152,8 @@ export interface TaskFailure {
   message: string;
   /** false when a retry cannot help (bad input, 4xx): the task fails without further attempts. */
   retryable: boolean;
+  /** The next attempt should not start sooner than this (a provider's Retry-After); 0 = no hint. */
+  retryAfterMs: number;
 }
 
 export interface TaskResult {
@@ -126,12 +161,44 @@ export interface TaskResult {
   durationMs: number;
 }
 
+/** A piece of the output as it is produced (a model's tokens), before the final result holds it whole. */
+export interface OutputDelta {
+  text: string;
+  /**
+   * true: the text streamed so far in this attempt is abandoned (a fallback to another provider, a
+   * re-ask after an invalid answer) and this delta starts the output afresh.
+   */
+  restart: boolean;
+}
+
+/** One request to a model provider made by an attempt, for accounting (sent when it ends, failed or not). */
+export interface ModelCall {
+  provider: string;
+  /** The model that answered (the provider's name for it). */
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  /** Request to first token; 0 when no token came. */
+  ttftMs: number;
+  durationMs: number;
+  /** Empty on success, else a stable code (PROVIDER_HTTP_5XX, PROVIDER_RATE_LIMITED, PROVIDER_TIMEOUT...). */
+  errorCode: string;
+  errorMessage: string;
+  /** At the prices the request carried. */
+  costUsd: number;
+  /** The step's own name for the model (an alias) when it differs. */
+  requestedModel: string;
+}
+
 /** One event of an Execute stream. */
 export interface ExecuteResponse {
-  event?: { $case: "progress"; value: Progress } | { $case: "log"; value: LogLine } | {
-    $case: "result";
-    value: TaskResult;
-  } | undefined;
+  event?:
+    | { $case: "progress"; value: Progress }
+    | { $case: "log"; value: LogLine }
+    | { $case: "result"; value: TaskResult }
+    | { $case: "delta"; value: OutputDelta }
+    | { $case: "modelCall"; value: ModelCall }
+    | undefined;
 }
 
 export interface CancelRequest {
@@ -174,6 +241,8 @@ export interface DescribeResponse {
   resources?: Resources | undefined;
   version: string;
   runningAttemptIds: string[];
+  /** Base URLs of the LLM servers on this worker's own machine it may reach (worker-local providers). */
+  llmEndpoints: string[];
 }
 
 export interface DescribeResponse_LabelsEntry {
@@ -194,6 +263,8 @@ function createBaseExecuteRequest(): ExecuteRequest {
     timeoutMs: 0,
     traceparent: "",
     secretValues: [],
+    llmProviders: [],
+    gpuIndices: [],
   };
 }
 
@@ -231,6 +302,16 @@ export const ExecuteRequest: MessageFns<ExecuteRequest> = {
     }
     for (const v of message.secretValues) {
       writer.uint32(90).string(v!);
+    }
+    for (const v of message.llmProviders) {
+      LlmProvider.encode(v!, writer.uint32(98).fork()).join();
+    }
+    if (message.gpuIndices.length !== 0) {
+      writer.uint32(106).fork();
+      for (const v of message.gpuIndices) {
+        writer.int32(v);
+      }
+      writer.join();
     }
     return writer;
   },
@@ -336,6 +417,32 @@ export const ExecuteRequest: MessageFns<ExecuteRequest> = {
             message.secretValues.push(reader.string());
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.llmProviders.push(LlmProvider.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag === 104) {
+              message.gpuIndices.push(reader.int32());
+
+              continue;
+            }
+
+            if (tag === 106) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.gpuIndices.push(reader.int32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -389,6 +496,16 @@ export const ExecuteRequest: MessageFns<ExecuteRequest> = {
         : globalThis.Array.isArray(object?.secret_values)
         ? object.secret_values.map((e: any) => globalThis.String(e))
         : [],
+      llmProviders: globalThis.Array.isArray(object?.llmProviders)
+        ? object.llmProviders.map((e: any) => LlmProvider.fromJSON(e))
+        : globalThis.Array.isArray(object?.llm_providers)
+        ? object.llm_providers.map((e: any) => LlmProvider.fromJSON(e))
+        : [],
+      gpuIndices: globalThis.Array.isArray(object?.gpuIndices)
+        ? object.gpuIndices.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.gpu_indices)
+        ? object.gpu_indices.map((e: any) => globalThis.Number(e))
+        : [],
     };
   },
 
@@ -427,6 +544,12 @@ export const ExecuteRequest: MessageFns<ExecuteRequest> = {
     if (message.secretValues?.length) {
       obj.secretValues = message.secretValues;
     }
+    if (message.llmProviders?.length) {
+      obj.llmProviders = message.llmProviders.map((e) => LlmProvider.toJSON(e));
+    }
+    if (message.gpuIndices?.length) {
+      obj.gpuIndices = message.gpuIndices.map((e) => Math.round(e));
+    }
     return obj;
   },
 
@@ -446,6 +569,367 @@ export const ExecuteRequest: MessageFns<ExecuteRequest> = {
     message.timeoutMs = object.timeoutMs ?? 0;
     message.traceparent = object.traceparent ?? "";
     message.secretValues = object.secretValues?.map((e) => e) || [];
+    message.llmProviders = object.llmProviders?.map((e) => LlmProvider.fromPartial(e)) || [];
+    message.gpuIndices = object.gpuIndices?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseLlmModelAlias(): LlmModelAlias {
+  return { alias: "", model: "", hasPrices: false, inputPricePerMillion: 0, outputPricePerMillion: 0 };
+}
+
+export const LlmModelAlias: MessageFns<LlmModelAlias> = {
+  encode(message: LlmModelAlias, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.alias !== "") {
+      writer.uint32(10).string(message.alias);
+    }
+    if (message.model !== "") {
+      writer.uint32(18).string(message.model);
+    }
+    if (message.hasPrices !== false) {
+      writer.uint32(24).bool(message.hasPrices);
+    }
+    if (message.inputPricePerMillion !== 0) {
+      writer.uint32(33).double(message.inputPricePerMillion);
+    }
+    if (message.outputPricePerMillion !== 0) {
+      writer.uint32(41).double(message.outputPricePerMillion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LlmModelAlias {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLlmModelAlias();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.alias = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.hasPrices = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.inputPricePerMillion = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.outputPricePerMillion = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LlmModelAlias {
+    return {
+      alias: isSet(object.alias) ? globalThis.String(object.alias) : "",
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      hasPrices: isSet(object.hasPrices)
+        ? globalThis.Boolean(object.hasPrices)
+        : isSet(object.has_prices)
+        ? globalThis.Boolean(object.has_prices)
+        : false,
+      inputPricePerMillion: isSet(object.inputPricePerMillion)
+        ? globalThis.Number(object.inputPricePerMillion)
+        : isSet(object.input_price_per_million)
+        ? globalThis.Number(object.input_price_per_million)
+        : 0,
+      outputPricePerMillion: isSet(object.outputPricePerMillion)
+        ? globalThis.Number(object.outputPricePerMillion)
+        : isSet(object.output_price_per_million)
+        ? globalThis.Number(object.output_price_per_million)
+        : 0,
+    };
+  },
+
+  toJSON(message: LlmModelAlias): unknown {
+    const obj: any = {};
+    if (message.alias !== "") {
+      obj.alias = message.alias;
+    }
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.hasPrices !== false) {
+      obj.hasPrices = message.hasPrices;
+    }
+    if (message.inputPricePerMillion !== 0) {
+      obj.inputPricePerMillion = floatToJson(message.inputPricePerMillion);
+    }
+    if (message.outputPricePerMillion !== 0) {
+      obj.outputPricePerMillion = floatToJson(message.outputPricePerMillion);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LlmModelAlias>, I>>(base?: I): LlmModelAlias {
+    return LlmModelAlias.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LlmModelAlias>, I>>(object: I): LlmModelAlias {
+    const message = createBaseLlmModelAlias();
+    message.alias = object.alias ?? "";
+    message.model = object.model ?? "";
+    message.hasPrices = object.hasPrices ?? false;
+    message.inputPricePerMillion = object.inputPricePerMillion ?? 0;
+    message.outputPricePerMillion = object.outputPricePerMillion ?? 0;
+    return message;
+  },
+};
+
+function createBaseLlmProvider(): LlmProvider {
+  return {
+    name: "",
+    baseUrl: "",
+    apiKey: "",
+    models: [],
+    inputPricePerMillion: 0,
+    outputPricePerMillion: 0,
+    timeoutMs: 0,
+    workerLocal: false,
+  };
+}
+
+export const LlmProvider: MessageFns<LlmProvider> = {
+  encode(message: LlmProvider, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.baseUrl !== "") {
+      writer.uint32(18).string(message.baseUrl);
+    }
+    if (message.apiKey !== "") {
+      writer.uint32(26).string(message.apiKey);
+    }
+    for (const v of message.models) {
+      LlmModelAlias.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.inputPricePerMillion !== 0) {
+      writer.uint32(41).double(message.inputPricePerMillion);
+    }
+    if (message.outputPricePerMillion !== 0) {
+      writer.uint32(49).double(message.outputPricePerMillion);
+    }
+    if (message.timeoutMs !== 0) {
+      writer.uint32(56).int32(message.timeoutMs);
+    }
+    if (message.workerLocal !== false) {
+      writer.uint32(64).bool(message.workerLocal);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LlmProvider {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLlmProvider();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.baseUrl = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.apiKey = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.models.push(LlmModelAlias.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.inputPricePerMillion = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.outputPricePerMillion = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.timeoutMs = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.workerLocal = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LlmProvider {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      baseUrl: isSet(object.baseUrl)
+        ? globalThis.String(object.baseUrl)
+        : isSet(object.base_url)
+        ? globalThis.String(object.base_url)
+        : "",
+      apiKey: isSet(object.apiKey)
+        ? globalThis.String(object.apiKey)
+        : isSet(object.api_key)
+        ? globalThis.String(object.api_key)
+        : "",
+      models: globalThis.Array.isArray(object?.models) ? object.models.map((e: any) => LlmModelAlias.fromJSON(e)) : [],
+      inputPricePerMillion: isSet(object.inputPricePerMillion)
+        ? globalThis.Number(object.inputPricePerMillion)
+        : isSet(object.input_price_per_million)
+        ? globalThis.Number(object.input_price_per_million)
+        : 0,
+      outputPricePerMillion: isSet(object.outputPricePerMillion)
+        ? globalThis.Number(object.outputPricePerMillion)
+        : isSet(object.output_price_per_million)
+        ? globalThis.Number(object.output_price_per_million)
+        : 0,
+      timeoutMs: isSet(object.timeoutMs)
+        ? globalThis.Number(object.timeoutMs)
+        : isSet(object.timeout_ms)
+        ? globalThis.Number(object.timeout_ms)
+        : 0,
+      workerLocal: isSet(object.workerLocal)
+        ? globalThis.Boolean(object.workerLocal)
+        : isSet(object.worker_local)
+        ? globalThis.Boolean(object.worker_local)
+        : false,
+    };
+  },
+
+  toJSON(message: LlmProvider): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.baseUrl !== "") {
+      obj.baseUrl = message.baseUrl;
+    }
+    if (message.apiKey !== "") {
+      obj.apiKey = message.apiKey;
+    }
+    if (message.models?.length) {
+      obj.models = message.models.map((e) => LlmModelAlias.toJSON(e));
+    }
+    if (message.inputPricePerMillion !== 0) {
+      obj.inputPricePerMillion = floatToJson(message.inputPricePerMillion);
+    }
+    if (message.outputPricePerMillion !== 0) {
+      obj.outputPricePerMillion = floatToJson(message.outputPricePerMillion);
+    }
+    if (message.timeoutMs !== 0) {
+      obj.timeoutMs = Math.round(message.timeoutMs);
+    }
+    if (message.workerLocal !== false) {
+      obj.workerLocal = message.workerLocal;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LlmProvider>, I>>(base?: I): LlmProvider {
+    return LlmProvider.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LlmProvider>, I>>(object: I): LlmProvider {
+    const message = createBaseLlmProvider();
+    message.name = object.name ?? "";
+    message.baseUrl = object.baseUrl ?? "";
+    message.apiKey = object.apiKey ?? "";
+    message.models = object.models?.map((e) => LlmModelAlias.fromPartial(e)) || [];
+    message.inputPricePerMillion = object.inputPricePerMillion ?? 0;
+    message.outputPricePerMillion = object.outputPricePerMillion ?? 0;
+    message.timeoutMs = object.timeoutMs ?? 0;
+    message.workerLocal = object.workerLocal ?? false;
     return message;
   },
 };
@@ -704,7 +1188,7 @@ export const TaskSuccess: MessageFns<TaskSuccess> = {
 };
 
 function createBaseTaskFailure(): TaskFailure {
-  return { code: "", message: "", retryable: false };
+  return { code: "", message: "", retryable: false, retryAfterMs: 0 };
 }
 
 export const TaskFailure: MessageFns<TaskFailure> = {
@@ -717,6 +1201,9 @@ export const TaskFailure: MessageFns<TaskFailure> = {
     }
     if (message.retryable !== false) {
       writer.uint32(24).bool(message.retryable);
+    }
+    if (message.retryAfterMs !== 0) {
+      writer.uint32(32).int64(message.retryAfterMs);
     }
     return writer;
   },
@@ -758,6 +1245,14 @@ export const TaskFailure: MessageFns<TaskFailure> = {
             message.retryable = reader.bool();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.retryAfterMs = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -775,6 +1270,11 @@ export const TaskFailure: MessageFns<TaskFailure> = {
       code: isSet(object.code) ? globalThis.String(object.code) : "",
       message: isSet(object.message) ? globalThis.String(object.message) : "",
       retryable: isSet(object.retryable) ? globalThis.Boolean(object.retryable) : false,
+      retryAfterMs: isSet(object.retryAfterMs)
+        ? globalThis.Number(object.retryAfterMs)
+        : isSet(object.retry_after_ms)
+        ? globalThis.Number(object.retry_after_ms)
+        : 0,
     };
   },
 
@@ -789,6 +1289,9 @@ export const TaskFailure: MessageFns<TaskFailure> = {
     if (message.retryable !== false) {
       obj.retryable = message.retryable;
     }
+    if (message.retryAfterMs !== 0) {
+      obj.retryAfterMs = Math.round(message.retryAfterMs);
+    }
     return obj;
   },
 
@@ -800,6 +1303,7 @@ export const TaskFailure: MessageFns<TaskFailure> = {
     message.code = object.code ?? "";
     message.message = object.message ?? "";
     message.retryable = object.retryable ?? false;
+    message.retryAfterMs = object.retryAfterMs ?? 0;
     return message;
   },
 };
@@ -925,6 +1429,347 @@ export const TaskResult: MessageFns<TaskResult> = {
   },
 };
 
+function createBaseOutputDelta(): OutputDelta {
+  return { text: "", restart: false };
+}
+
+export const OutputDelta: MessageFns<OutputDelta> = {
+  encode(message: OutputDelta, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.text !== "") {
+      writer.uint32(10).string(message.text);
+    }
+    if (message.restart !== false) {
+      writer.uint32(16).bool(message.restart);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OutputDelta {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOutputDelta();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.restart = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OutputDelta {
+    return {
+      text: isSet(object.text) ? globalThis.String(object.text) : "",
+      restart: isSet(object.restart) ? globalThis.Boolean(object.restart) : false,
+    };
+  },
+
+  toJSON(message: OutputDelta): unknown {
+    const obj: any = {};
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    if (message.restart !== false) {
+      obj.restart = message.restart;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<OutputDelta>, I>>(base?: I): OutputDelta {
+    return OutputDelta.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OutputDelta>, I>>(object: I): OutputDelta {
+    const message = createBaseOutputDelta();
+    message.text = object.text ?? "";
+    message.restart = object.restart ?? false;
+    return message;
+  },
+};
+
+function createBaseModelCall(): ModelCall {
+  return {
+    provider: "",
+    model: "",
+    promptTokens: 0,
+    completionTokens: 0,
+    ttftMs: 0,
+    durationMs: 0,
+    errorCode: "",
+    errorMessage: "",
+    costUsd: 0,
+    requestedModel: "",
+  };
+}
+
+export const ModelCall: MessageFns<ModelCall> = {
+  encode(message: ModelCall, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.provider !== "") {
+      writer.uint32(10).string(message.provider);
+    }
+    if (message.model !== "") {
+      writer.uint32(18).string(message.model);
+    }
+    if (message.promptTokens !== 0) {
+      writer.uint32(24).int64(message.promptTokens);
+    }
+    if (message.completionTokens !== 0) {
+      writer.uint32(32).int64(message.completionTokens);
+    }
+    if (message.ttftMs !== 0) {
+      writer.uint32(40).int32(message.ttftMs);
+    }
+    if (message.durationMs !== 0) {
+      writer.uint32(48).int32(message.durationMs);
+    }
+    if (message.errorCode !== "") {
+      writer.uint32(58).string(message.errorCode);
+    }
+    if (message.errorMessage !== "") {
+      writer.uint32(66).string(message.errorMessage);
+    }
+    if (message.costUsd !== 0) {
+      writer.uint32(73).double(message.costUsd);
+    }
+    if (message.requestedModel !== "") {
+      writer.uint32(82).string(message.requestedModel);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ModelCall {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseModelCall();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.promptTokens = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.completionTokens = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.ttftMs = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.durationMs = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.errorCode = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.errorMessage = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 73) {
+              break;
+            }
+
+            message.costUsd = reader.double();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.requestedModel = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ModelCall {
+    return {
+      provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      promptTokens: isSet(object.promptTokens)
+        ? globalThis.Number(object.promptTokens)
+        : isSet(object.prompt_tokens)
+        ? globalThis.Number(object.prompt_tokens)
+        : 0,
+      completionTokens: isSet(object.completionTokens)
+        ? globalThis.Number(object.completionTokens)
+        : isSet(object.completion_tokens)
+        ? globalThis.Number(object.completion_tokens)
+        : 0,
+      ttftMs: isSet(object.ttftMs)
+        ? globalThis.Number(object.ttftMs)
+        : isSet(object.ttft_ms)
+        ? globalThis.Number(object.ttft_ms)
+        : 0,
+      durationMs: isSet(object.durationMs)
+        ? globalThis.Number(object.durationMs)
+        : isSet(object.duration_ms)
+        ? globalThis.Number(object.duration_ms)
+        : 0,
+      errorCode: isSet(object.errorCode)
+        ? globalThis.String(object.errorCode)
+        : isSet(object.error_code)
+        ? globalThis.String(object.error_code)
+        : "",
+      errorMessage: isSet(object.errorMessage)
+        ? globalThis.String(object.errorMessage)
+        : isSet(object.error_message)
+        ? globalThis.String(object.error_message)
+        : "",
+      costUsd: isSet(object.costUsd)
+        ? globalThis.Number(object.costUsd)
+        : isSet(object.cost_usd)
+        ? globalThis.Number(object.cost_usd)
+        : 0,
+      requestedModel: isSet(object.requestedModel)
+        ? globalThis.String(object.requestedModel)
+        : isSet(object.requested_model)
+        ? globalThis.String(object.requested_model)
+        : "",
+    };
+  },
+
+  toJSON(message: ModelCall): unknown {
+    const obj: any = {};
+    if (message.provider !== "") {
+      obj.provider = message.provider;
+    }
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.promptTokens !== 0) {
+      obj.promptTokens = Math.round(message.promptTokens);
+    }
+    if (message.completionTokens !== 0) {
+      obj.completionTokens = Math.round(message.completionTokens);
+    }
+    if (message.ttftMs !== 0) {
+      obj.ttftMs = Math.round(message.ttftMs);
+    }
+    if (message.durationMs !== 0) {
+      obj.durationMs = Math.round(message.durationMs);
+    }
+    if (message.errorCode !== "") {
+      obj.errorCode = message.errorCode;
+    }
+    if (message.errorMessage !== "") {
+      obj.errorMessage = message.errorMessage;
+    }
+    if (message.costUsd !== 0) {
+      obj.costUsd = floatToJson(message.costUsd);
+    }
+    if (message.requestedModel !== "") {
+      obj.requestedModel = message.requestedModel;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ModelCall>, I>>(base?: I): ModelCall {
+    return ModelCall.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ModelCall>, I>>(object: I): ModelCall {
+    const message = createBaseModelCall();
+    message.provider = object.provider ?? "";
+    message.model = object.model ?? "";
+    message.promptTokens = object.promptTokens ?? 0;
+    message.completionTokens = object.completionTokens ?? 0;
+    message.ttftMs = object.ttftMs ?? 0;
+    message.durationMs = object.durationMs ?? 0;
+    message.errorCode = object.errorCode ?? "";
+    message.errorMessage = object.errorMessage ?? "";
+    message.costUsd = object.costUsd ?? 0;
+    message.requestedModel = object.requestedModel ?? "";
+    return message;
+  },
+};
+
 function createBaseExecuteResponse(): ExecuteResponse {
   return { event: undefined };
 }
@@ -940,6 +1785,12 @@ export const ExecuteResponse: MessageFns<ExecuteResponse> = {
         break;
       case "result":
         TaskResult.encode(message.event.value, writer.uint32(26).fork()).join();
+        break;
+      case "delta":
+        OutputDelta.encode(message.event.value, writer.uint32(34).fork()).join();
+        break;
+      case "modelCall":
+        ModelCall.encode(message.event.value, writer.uint32(42).fork()).join();
         break;
     }
     return writer;
@@ -982,6 +1833,22 @@ export const ExecuteResponse: MessageFns<ExecuteResponse> = {
             message.event = { $case: "result", value: TaskResult.decode(reader, reader.uint32()) };
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.event = { $case: "delta", value: OutputDelta.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.event = { $case: "modelCall", value: ModelCall.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1002,6 +1869,12 @@ export const ExecuteResponse: MessageFns<ExecuteResponse> = {
         ? { $case: "log", value: LogLine.fromJSON(object.log) }
         : isSet(object.result)
         ? { $case: "result", value: TaskResult.fromJSON(object.result) }
+        : isSet(object.delta)
+        ? { $case: "delta", value: OutputDelta.fromJSON(object.delta) }
+        : isSet(object.modelCall)
+        ? { $case: "modelCall", value: ModelCall.fromJSON(object.modelCall) }
+        : isSet(object.model_call)
+        ? { $case: "modelCall", value: ModelCall.fromJSON(object.model_call) }
         : undefined,
     };
   },
@@ -1014,6 +1887,10 @@ export const ExecuteResponse: MessageFns<ExecuteResponse> = {
       obj.log = LogLine.toJSON(message.event.value);
     } else if (message.event?.$case === "result") {
       obj.result = TaskResult.toJSON(message.event.value);
+    } else if (message.event?.$case === "delta") {
+      obj.delta = OutputDelta.toJSON(message.event.value);
+    } else if (message.event?.$case === "modelCall") {
+      obj.modelCall = ModelCall.toJSON(message.event.value);
     }
     return obj;
   },
@@ -1039,6 +1916,18 @@ export const ExecuteResponse: MessageFns<ExecuteResponse> = {
       case "result": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "result", value: TaskResult.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "delta": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "delta", value: OutputDelta.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "modelCall": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "modelCall", value: ModelCall.fromPartial(object.event.value) };
         }
         break;
       }
@@ -1562,6 +2451,7 @@ function createBaseDescribeResponse(): DescribeResponse {
     resources: undefined,
     version: "",
     runningAttemptIds: [],
+    llmEndpoints: [],
   };
 }
 
@@ -1593,6 +2483,9 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
     }
     for (const v of message.runningAttemptIds) {
       writer.uint32(74).string(v!);
+    }
+    for (const v of message.llmEndpoints) {
+      writer.uint32(82).string(v!);
     }
     return writer;
   },
@@ -1685,6 +2578,14 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
             message.runningAttemptIds.push(reader.string());
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.llmEndpoints.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1739,6 +2640,11 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
         : globalThis.Array.isArray(object?.running_attempt_ids)
         ? object.running_attempt_ids.map((e: any) => globalThis.String(e))
         : [],
+      llmEndpoints: globalThis.Array.isArray(object?.llmEndpoints)
+        ? object.llmEndpoints.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.llm_endpoints)
+        ? object.llm_endpoints.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1777,6 +2683,9 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
     if (message.runningAttemptIds?.length) {
       obj.runningAttemptIds = message.runningAttemptIds;
     }
+    if (message.llmEndpoints?.length) {
+      obj.llmEndpoints = message.llmEndpoints;
+    }
     return obj;
   },
 
@@ -1804,6 +2713,7 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
       : undefined;
     message.version = object.version ?? "";
     message.runningAttemptIds = object.runningAttemptIds?.map((e) => e) || [];
+    message.llmEndpoints = object.llmEndpoints?.map((e) => e) || [];
     return message;
   },
 };

@@ -136,6 +136,8 @@ export interface WorkerInfo {
   labels: { [key: string]: string };
   resources?: Resources | undefined;
   version: string;
+  /** Base URLs of LLM servers on the worker's own machine (worker-local providers run only here). */
+  llmEndpoints: string[];
 }
 
 export interface WorkerInfo_LabelsEntry {
@@ -925,6 +927,7 @@ function createBaseWorkerInfo(): WorkerInfo {
     labels: {},
     resources: undefined,
     version: "",
+    llmEndpoints: [],
   };
 }
 
@@ -956,6 +959,9 @@ export const WorkerInfo: MessageFns<WorkerInfo> = {
     }
     if (message.version !== "") {
       writer.uint32(74).string(message.version);
+    }
+    for (const v of message.llmEndpoints) {
+      writer.uint32(82).string(v!);
     }
     return writer;
   },
@@ -1048,6 +1054,14 @@ export const WorkerInfo: MessageFns<WorkerInfo> = {
             message.version = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.llmEndpoints.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1098,6 +1112,11 @@ export const WorkerInfo: MessageFns<WorkerInfo> = {
         : {},
       resources: isSet(object.resources) ? Resources.fromJSON(object.resources) : undefined,
       version: isSet(object.version) ? globalThis.String(object.version) : "",
+      llmEndpoints: globalThis.Array.isArray(object?.llmEndpoints)
+        ? object.llmEndpoints.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.llm_endpoints)
+        ? object.llm_endpoints.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1136,6 +1155,9 @@ export const WorkerInfo: MessageFns<WorkerInfo> = {
     if (message.version !== "") {
       obj.version = message.version;
     }
+    if (message.llmEndpoints?.length) {
+      obj.llmEndpoints = message.llmEndpoints;
+    }
     return obj;
   },
 
@@ -1163,6 +1185,7 @@ export const WorkerInfo: MessageFns<WorkerInfo> = {
       ? Resources.fromPartial(object.resources)
       : undefined;
     message.version = object.version ?? "";
+    message.llmEndpoints = object.llmEndpoints?.map((e) => e) || [];
     return message;
   },
 };
