@@ -22,6 +22,7 @@ const workerInfo = (workerId: string, endpoint: string, labels: Record<string, s
   labels,
   resources: { cpuCount: 2, cpuLoad: 0.1, memoryTotalBytes: 8e9, memoryUsedBytes: 1e9, gpus: [{ index: 0, model: 'NVIDIA A100', memoryTotalBytes: 4e10, memoryUsedBytes: 0, utilizationPercent: 0 }] },
   version: 'test',
+  llmEndpoints: [],
 });
 
 async function run(principal: Principal, name: string, steps: unknown[]): Promise<string> {

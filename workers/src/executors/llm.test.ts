@@ -366,7 +366,7 @@ describe('llm: where providers may be reached', () => {
       stops.push(() => environment.llm.models.stop());
       const exec = createLlmExecutor(environment);
       const { ctx } = context([provider('primary', primary)]);
-      await expect(run(exec, { provider: 'primary', model: 'fast', messages: ask('hi') }, ctx)).rejects.toMatchObject({ code: 'PROVIDER_REJECTED', message: expect.stringMatching(/private address/) });
+      await expect(run(exec, { provider: 'primary', model: 'fast', messages: ask('hi') }, ctx)).rejects.toMatchObject({ code: 'PROVIDER_REJECTED', message: expect.stringMatching(/the address is not allowed/) });
       expect(primary.requests).toHaveLength(0);
     } finally {
       await guarded.close();

@@ -73,6 +73,8 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
       timeoutMs: task.timeoutMs,
       traceparent: traced.traceparent,
       secretValues,
+      llmProviders: [],
+      gpuIndices: [],
     };
     const facts = () => ({
       stepId: task.stepId,

@@ -41,12 +41,12 @@ describe('attemptOutcomeOf', () => {
   });
 
   it('maps the executor’s failure, keeping its code and retryability (EXECUTOR_ERROR when it gave no code), and an empty result', () => {
-    expect(attemptOutcomeOf({ kind: 'result', result: { durationMs: 3, outcome: { $case: 'failure', value: { code: 'HTTP_500', message: 'boom', retryable: false } } } }, facts()).outcome).toEqual({
+    expect(attemptOutcomeOf({ kind: 'result', result: { durationMs: 3, outcome: { $case: 'failure', value: { code: 'HTTP_500', message: 'boom', retryable: false, retryAfterMs: 0 } } } }, facts()).outcome).toEqual({
       kind: 'failed',
       error: { code: 'HTTP_500', message: 'boom', retryable: false },
       durationMs: 3,
     });
-    expect(attemptOutcomeOf({ kind: 'result', result: { durationMs: 3, outcome: { $case: 'failure', value: { code: '', message: 'x', retryable: true } } } }, facts()).outcome).toMatchObject({ error: { code: 'EXECUTOR_ERROR' } });
+    expect(attemptOutcomeOf({ kind: 'result', result: { durationMs: 3, outcome: { $case: 'failure', value: { code: '', message: 'x', retryable: true, retryAfterMs: 0 } } } }, facts()).outcome).toMatchObject({ error: { code: 'EXECUTOR_ERROR' } });
     expect(attemptOutcomeOf({ kind: 'result', result: { durationMs: 3, outcome: undefined } }, facts()).outcome).toMatchObject({ kind: 'failed', error: { code: 'EMPTY_RESULT', retryable: true } });
   });
 
