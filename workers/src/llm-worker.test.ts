@@ -90,6 +90,7 @@ describe('llm attempts through the worker', () => {
     expect(resultOf(run.events)?.outcome).toMatchObject({ $case: 'failure', value: { code: 'CANCELLED' } });
     const request = local.requests.at(-1)!;
     while (request.abortedAt === undefined) await new Promise((r) => setTimeout(r, 5));
-    expect(request.abortedAt - cancelledAt).toBeLessThan(500);
+    // Long before the 10 s the whole answer would take (generous: the machine may be busy).
+    expect(request.abortedAt - cancelledAt).toBeLessThan(3_000);
   });
 });

@@ -283,7 +283,8 @@ describe('llm: fallback', () => {
     controller.abort(new Error('cancelled'));
     await expect(running).rejects.toThrow();
     while (primary.requests[0]!.abortedAt === undefined) await new Promise((r) => setTimeout(r, 5));
-    expect(primary.requests[0]!.abortedAt - cancelledAt).toBeLessThan(500);
+    // Long before the 10 s the whole answer would take (generous: the machine may be busy).
+    expect(primary.requests[0]!.abortedAt - cancelledAt).toBeLessThan(3_000);
     expect(seen.deltas.length).toBeLessThan(20);
   });
 });
