@@ -101,7 +101,7 @@ describe('a worker\'s credential', () => {
     const registry = client(new orchestrationV1.WorkerRegistryClient(platform.services.orchestration!.grpcAddress!, insecureCredentials()));
     const thief = asWorker(`${workerId}-thief`);
     const hijack = {
-      worker: { workerId, endpoint: '10.6.6.6:50061', pool: 'default', capabilities: ['noop'], slotsTotal: 64, slotsFree: 64, labels: {}, version: 'evil' },
+      worker: { workerId, endpoint: '10.6.6.6:50061', pool: 'default', capabilities: ['noop'], slotsTotal: 64, slotsFree: 64, labels: {}, version: 'evil', llmEndpoints: [] },
     };
     await expect(unaryCall(registry, registry.register, hijack, thief)).rejects.toMatchObject({ code: 'FORBIDDEN', reason: 'WORKER_ID_MISMATCH' });
     await expect(unaryCall(registry, registry.deregister, { workerId }, thief)).rejects.toMatchObject({ code: 'FORBIDDEN', reason: 'WORKER_ID_MISMATCH' });

@@ -1,6 +1,6 @@
-import { TEST_INTERNAL_TOKEN, startOpenAiStandIn, unaryCall, type OpenAiStandIn } from '@orchestra/lib';
+import { startOpenAiStandIn, unaryCall, type OpenAiStandIn } from '@orchestra/lib';
 import { automationV1 } from '@orchestra/proto';
-import { execute, nextAttemptId, resultOf, startTestRegistry, startWorker, type Started, type TestRegistry } from './test-support';
+import { asOrchestrator, execute, nextAttemptId, resultOf, startTestRegistry, startWorker, type Started, type TestRegistry } from './test-support';
 
 // The model provider is an outside service we do not run: a stand-in HTTP server on 127.0.0.1 that
 // speaks the OpenAI wire protocol plays it. The worker, its gRPC server and the openai client are real.
@@ -28,7 +28,7 @@ describe('llm attempts through the worker', () => {
   });
 
   it('declares its local model endpoints in Register and Describe', async () => {
-    const described = await unaryCall(started.client, started.client.describe, {}, { internalToken: TEST_INTERNAL_TOKEN });
+    const described = await unaryCall(started.client, started.client.describe, {}, asOrchestrator());
     expect(described.llmEndpoints).toEqual([local.baseUrl]);
     await new Promise((r) => setTimeout(r, 200));
     expect(registry.registers.at(-1)?.worker?.llmEndpoints).toEqual([local.baseUrl]);
@@ -85,7 +85,7 @@ describe('llm attempts through the worker', () => {
     await run.firstEvent;
     while (run.events.filter((e) => e.event?.$case === 'delta').length < 3) await new Promise((r) => setTimeout(r, 10));
     const cancelledAt = Date.now();
-    await unaryCall(started.client, started.client.cancel, { attemptId, reason: 'test' }, { internalToken: TEST_INTERNAL_TOKEN });
+    await unaryCall(started.client, started.client.cancel, { attemptId, reason: 'test' }, asOrchestrator());
     expect(await run.ended).toBeUndefined();
     expect(resultOf(run.events)?.outcome).toMatchObject({ $case: 'failure', value: { code: 'CANCELLED' } });
     const request = local.requests.at(-1)!;
