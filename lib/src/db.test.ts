@@ -97,3 +97,24 @@ describe('audit outbox (shared migration)', () => {
     expect(rows[0]).toMatchObject({ org_id: orgA, event: { action: 'note.create', requestId: 'req_t' } });
   });
 });
+
+describe('statement count', () => {
+  it('counts every statement the pool sends, in transactions and alone, on /metrics', async () => {
+    const { createMetrics } = await import('./metrics');
+    const metrics = createMetrics('db-test', { defaultMetrics: false });
+    const schema = (await pool.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]!.s;
+    const counted = createPool({ url: TEST_DATABASE_URL, schema, applicationName: 'lib-test-count', log, metrics, max: 2 });
+    try {
+      const count = async () => (await metrics.registry.getSingleMetric('orchestra_db_statements_total')!.get()).values[0]?.value ?? 0;
+      await counted.query('SELECT 1');
+      expect(await count()).toBe(1);
+      await withSystemTransaction(counted, async (tx) => {
+        await tx.query('SELECT 1');
+        await tx.query('SELECT 2');
+      });
+      expect(await count()).toBe(5); // BEGIN, two statements, COMMIT
+    } finally {
+      await counted.end();
+    }
+  });
+});

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from './log';
+import type { Metrics } from './metrics';
 import type { Principal } from './principal';
 import { AppError } from './errors';
 
@@ -15,6 +16,8 @@ export interface PoolOptions {
   applicationName: string;
   max?: number;
   log: Logger;
+  /** Counts the statements sent (orchestra_db_statements_total, BEGIN and COMMIT included). */
+  metrics?: Metrics;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -25,7 +28,7 @@ export function assertSchemaName(schema: string): string {
 }
 
 /** A pg pool whose connections start with the service's schema on the search_path. */
-export function createPool({ url, schema, applicationName, max = 10, log }: PoolOptions): pg.Pool {
+export function createPool({ url, schema, applicationName, max = 10, log, metrics }: PoolOptions): pg.Pool {
   assertSchemaName(schema);
   const pool = new pg.Pool({
     connectionString: url,
@@ -37,7 +40,25 @@ export function createPool({ url, schema, applicationName, max = 10, log }: Pool
   });
   // An idle client that errors (server restart) must not crash the process.
   pool.on('error', (err) => log.warn('idle database connection failed', { err }));
+  if (metrics) countStatements(pool, metrics);
   return pool;
+}
+
+/**
+ * Counts every statement a connection of the pool sends (pool.query goes through a client too):
+ * the round trips a request costs, as /metrics shows them (PostgreSQL here has no pg_stat_statements).
+ */
+function countStatements(pool: pg.Pool, metrics: Metrics): void {
+  const statements = metrics.counter('db_statements_total', 'SQL statements sent to PostgreSQL (BEGIN and COMMIT included)');
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    Object.assign(client, {
+      query: (...args: unknown[]) => {
+        statements.inc();
+        return query(...args);
+      },
+    });
+  });
 }
 
 const SERIALIZATION_FAILURE = '40001';

@@ -7,7 +7,7 @@ runMain('audit', async () => {
   const config = loadConfig(auditConfigSchema);
   const log = createLogger({ service: 'audit', level: config.LOG_LEVEL });
   const metrics = createMetrics('audit');
-  const pool = createPool({ url: config.DATABASE_URL, schema: config.DB_SCHEMA, applicationName: 'orchestra-audit', log });
+  const pool = createPool({ url: config.DATABASE_URL, schema: config.DB_SCHEMA, applicationName: 'orchestra-audit', log, metrics });
   try {
     await migrateAudit({ pool, schema: config.DB_SCHEMA, log });
     const handle = createAuditService({ config, pool, log, metrics });

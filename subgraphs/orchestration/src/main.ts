@@ -8,7 +8,7 @@ runMain(SERVICE, async () => {
   const config = loadConfig(orchestrationConfigSchema);
   const log = createLogger({ service: SERVICE, level: config.LOG_LEVEL });
   const metrics = createMetrics(SERVICE);
-  const pool = createPool({ url: config.DATABASE_URL, schema: config.DB_SCHEMA, applicationName: SERVICE, log, max: 20 });
+  const pool = createPool({ url: config.DATABASE_URL, schema: config.DB_SCHEMA, applicationName: SERVICE, log, metrics, max: 20 });
   const redis = createRedis({ url: config.REDIS_URL, name: SERVICE, log });
   try {
     await runMigrations({ pool, schema: config.DB_SCHEMA, dir: migrationsDir, tenantRole: TENANT_ROLE, log });
