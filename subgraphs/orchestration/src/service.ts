@@ -21,6 +21,7 @@ import { orchestrationV1 } from '@orchestra/proto';
 import type { OrchestrationConfig } from './config';
 import { createAttemptCancellations } from './engine/cancellations';
 import { createDispatcher, type Dispatcher } from './engine/dispatcher';
+import { createRunStarts } from './engine/run-starts';
 import { createCatalogAppDirectory } from './engine/app-directory';
 import { createEngine, SERVICE, type Engine } from './engine/engine';
 import { createReconciler, type Reconciler } from './engine/reconciler';
@@ -85,6 +86,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
       metrics,
     }),
   });
+  const runStarts = createRunStarts(engine);
   const dispatcher = createDispatcher({ engine, connection: queueConnection, prefix, dispatcherId });
   const registry = createWorkerRegistry({ engine, dispatcher, log });
   const reconciler = createReconciler({ engine, dispatcher, dispatcherId, schema: config.DB_SCHEMA });
@@ -103,7 +105,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
       postgres: () => pool.query('SELECT 1'),
       redis: () => redis.ping(),
     },
-    extendContext: extendContext(engine),
+    extendContext: extendContext(engine, runStarts),
     isAccepting: () => accepting,
     audit: { service: SERVICE, pool, log },
   });
@@ -125,7 +127,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
     ],
     principalVerifier: verifier,
   });
-  grpc.add(orchestrationV1.OrchestrationServiceService, createOrchestrationGrpc(engine), 'orchestra.orchestration.v1.OrchestrationService');
+  grpc.add(orchestrationV1.OrchestrationServiceService, createOrchestrationGrpc(engine, runStarts), 'orchestra.orchestration.v1.OrchestrationService');
   grpc.add(orchestrationV1.WorkerRegistryService, createWorkerRegistryGrpc(registry), 'orchestra.orchestration.v1.WorkerRegistry');
 
   const relay = createOutboxRelay({

@@ -1,22 +1,19 @@
-import { isDeepStrictEqual } from 'node:util';
 import { AppError, badInput, conflict, isUniqueViolation, isUuid, newId, notFound, recordAudit, traceIdOf, type Principal, type Queryable } from '@orchestra/lib';
 import { checkWorkflowOptions, type ConcurrencyInput } from '../domain/flow-control';
 import { isTerminalRun, RERUN_TASK_STATUSES, RETRYABLE_RUN_STATUSES } from '../domain/states';
-import { collectTemplates, parseTemplate, resolveTemplates, TemplateError } from '../domain/templates';
 import { assertSecretsExist, secretsReadBySteps } from '../domain/secrets';
 import { BUILTIN_CAPABILITIES, validateSteps, type StepDefinition, type StepInput } from '../domain/workflow-definition';
 import { checkStepReferences } from '../flow-control/definition-checks';
 import { findDeadLetter, markRunDeadLettersReplayed } from '../store/dead-letters';
 import { existingSecretNames } from '../store/secrets';
 import type { RunRow, WorkflowRow, WorkflowVersionRow } from '../store/rows';
-import { insertRunStart, lockRun, type NewRun } from '../store/runs';
+import { lockRun } from '../store/runs';
 import { resetTask } from '../store/tasks';
 import { advertisedCapabilities } from '../store/workers';
-import { findWorkflowById, insertWorkflow, insertWorkflowVersion, lookupRunStart, nextWorkflowVersion, updateWorkflow } from '../store/workflows';
+import { findWorkflowById, insertWorkflow, insertWorkflowVersion, nextWorkflowVersion, updateWorkflow } from '../store/workflows';
 import { SERVICE, type Engine } from './engine';
-import { cancelOpenTasks, planAttempts, queueReadyTasks, setRunStatus, tasksOfRun, type TransitionContext } from './transitions';
+import { cancelOpenTasks, queueReadyTasks, setRunStatus, tasksOfRun, type TransitionContext } from './transitions';
 
-const MAX_RUN_INPUT_BYTES = 256 * 1024;
 const WORKFLOW_NAME = /^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,119}$/;
 
 /** Who did it, as runs and versions remember it. */
@@ -122,124 +119,6 @@ export async function changeWorkflow(engine: Engine, principal: Principal, id: s
     });
     return after;
   });
-}
-
-export interface StartRunInput {
-  workflowId?: string | null;
-  workflowName?: string | null;
-  /** 0 or absent: the latest version. */
-  version?: number | null;
-  input?: unknown;
-  idempotencyKey?: string | null;
-}
-
-export interface StartRunResult {
-  run: RunRow;
-  /** The idempotency key matched an earlier run, which is returned. */
-  deduplicated: boolean;
-}
-
-/** Every `{{ input.x }}` of the version must exist in the run's input: say so now rather than when the step runs. */
-function checkInputReferences(version: WorkflowVersionRow, input: unknown): void {
-  for (const step of version.steps) {
-    for (const expression of collectTemplates(step.input)) {
-      if (parseTemplate(expression).root !== 'input') continue;
-      try {
-        resolveTemplates(`{{ ${expression} }}`, { input, steps: {}, run: { id: '' } });
-      } catch (error) {
-        if (error instanceof TemplateError) throw badInput('input.input', `the run input does not fit step "${step.id}": ${error.message}`, 'MISSING_RUN_INPUT');
-        throw error;
-      }
-    }
-  }
-}
-
-/** The earlier run of an idempotency key: the same run when the workflow and input match, CONFLICT otherwise. */
-function dedupe(key: string, earlier: RunRow, workflowId: string, input: unknown): StartRunResult {
-  if (earlier.workflowId !== workflowId || !isDeepStrictEqual(earlier.input, input)) {
-    throw new AppError('CONFLICT', `idempotency key "${key}" was already used for run ${earlier.id} with a different workflow or input`, {
-      reason: 'IDEMPOTENCY_KEY_REUSED',
-      field: 'input.idempotencyKey',
-    });
-  }
-  return { run: earlier, deduplicated: true };
-}
-
-/**
- * Starts a run: in one transaction the run, its tasks, the first attempts of the tasks without
- * dependencies and their queue-outbox rows; after the commit those attempts are enqueued. The same
- * idempotency key returns the same run.
- */
-export async function startRun(engine: Engine, principal: Principal, input: StartRunInput): Promise<StartRunResult> {
-  const byId = input.workflowId ?? undefined;
-  const byName = input.workflowName ?? undefined;
-  if ((byId === undefined) === (byName === undefined)) throw badInput('input.workflowId', 'give exactly one of workflowId and workflowName', 'WORKFLOW_REQUIRED');
-  if (byId !== undefined && !isUuid(byId)) throw notFound('workflow', byId);
-  const key = input.idempotencyKey ?? null;
-  if (key !== null && (key.length === 0 || key.length > 200)) throw badInput('input.idempotencyKey', 'an idempotency key has 1 to 200 characters', 'INVALID_IDEMPOTENCY_KEY');
-  const runInput = input.input ?? {};
-  if (runInput === null || typeof runInput !== 'object' || Array.isArray(runInput)) throw badInput('input.input', 'a run input is a JSON object', 'INVALID_RUN_INPUT');
-  if (JSON.stringify(runInput).length > MAX_RUN_INPUT_BYTES) throw badInput('input.input', `a run input has at most ${MAX_RUN_INPUT_BYTES} bytes`, 'RUN_INPUT_TOO_LARGE');
-  const versionWanted = input.version ?? 0;
-  if (!Number.isInteger(versionWanted) || versionWanted < 0) throw badInput('input.version', 'version is a positive number (0 or none for the latest)', 'INVALID_VERSION');
-
-  const attempt = () =>
-    engine.change(principal, async (ctx) => {
-      const found = await lookupRunStart(ctx.tx, byId !== undefined ? { workflowId: byId } : { workflowName: byName as string }, versionWanted, key);
-      if (!found) throw notFound('workflow', byId ?? (byName as string));
-      const { workflow, version, earlier } = found;
-      if (key !== null && earlier) {
-        const same = dedupe(key, earlier, workflow.id, runInput);
-        await recordAudit(ctx.tx, SERVICE, principal, { action: 'run.start', targetType: 'Run', targetId: same.run.id, diff: { deduplicated: true, idempotencyKey: key } });
-        return same;
-      }
-      const number = versionWanted === 0 ? workflow.latestVersion : versionWanted;
-      if (!version) throw new AppError('NOT_FOUND', `workflow "${workflow.name}" has no version ${number}`, { reason: 'WORKFLOW_VERSION_NOT_FOUND', field: 'input.version' });
-      checkInputReferences(version, runInput);
-      const newRun: NewRun = {
-        id: newId(),
-        orgId: principal.orgId as string,
-        workflowId: workflow.id,
-        workflowVersion: number,
-        appId: workflow.appId,
-        input: runInput,
-        idempotencyKey: key,
-        startedByKind: principal.kind,
-        startedById: principal.id,
-        startedByUserId: principal.userId ?? null,
-        startedByApiKeyId: principal.apiKeyId ?? null,
-        startedByDisplay: principal.display ?? null,
-        requestId: principal.requestId,
-        // Kept only when well-formed (the gateway always sends one that is).
-        traceparent: traceIdOf(principal.traceparent) === undefined ? null : (principal.traceparent ?? null),
-      };
-      const newTasks = version.steps.map((step) => ({ id: newId(), step }));
-      // Everything the start writes is one statement: the run, its tasks, the first attempts of
-      // the tasks without dependencies (queued, in the outbox) and the events of all that.
-      ctx.effects.event(newRun, { kind: 'RUN_STATUS', runStatus: 'QUEUED', message: `started by ${actorOf(principal)} (workflow "${workflow.name}" v${number})` });
-      const attempts = planAttempts(
-        ctx,
-        newRun,
-        newTasks.filter(({ step }) => step.dependsOn.length === 0).map(({ id, step }) => ({ id, stepId: step.id, status: 'PENDING' as const, attempts: 0, pool: step.pool })),
-      );
-      const { run, tasks } = await insertRunStart(ctx.tx, { run: newRun, tasks: newTasks, attempts, events: ctx.effects.takeNewRunEvents(newRun.id) });
-      await recordAudit(ctx.tx, SERVICE, principal, {
-        action: 'run.start',
-        targetType: 'Run',
-        targetId: run.id,
-        diff: { after: { workflowId: workflow.id, workflow: workflow.name, version: number, idempotencyKey: key } },
-      });
-      engine.log.info('run started', { runId: run.id, orgId: run.orgId, workflowId: workflow.id, version: number, tasks: tasks.length, requestId: principal.requestId, traceId: traceIdOf(principal.traceparent) });
-      return { run, deduplicated: false };
-    });
-
-  try {
-    return await attempt();
-  } catch (error) {
-    // Two starts with the same key raced: the loser returns the winner's run.
-    if (key !== null && isUniqueViolation(error, 'runs_idempotency_key')) return attempt();
-    throw error;
-  }
 }
 
 async function lockedRun(ctx: TransitionContext, runId: string): Promise<RunRow> {

@@ -15,6 +15,9 @@ export interface AttemptJob {
 
 export const queueNameOf = (pool: string): string => `tasks-${pool}`;
 
+/** How long after an enqueue the outbox is told (well within the reconciler's grace period). */
+const MARK_ENQUEUED_AFTER_MS = 250;
+
 export interface TaskQueues {
   /** Adds outbox entries to their pool's queue (jobId = attempt id, so adding twice is harmless) and marks them enqueued. */
   enqueue(entries: readonly EnqueueRequest[]): Promise<void>;
@@ -81,11 +84,32 @@ export function createTaskQueues({ connection, prefix, pool: db, log, metrics }:
     return added;
   };
 
+  // The outbox learns which entries the queue took a little later, in one statement for all of
+  // them: most entries are gone by then (a claim deletes its attempt's entry), and the reconciler
+  // looks only at entries older than its grace period (a lost mark makes it add the job again, which
+  // is harmless: jobId = attempt id).
+  let toMark: string[] = [];
+  let markTimer: NodeJS.Timeout | undefined;
+  const flushMarks = async () => {
+    markTimer = undefined;
+    const ids = toMark;
+    toMark = [];
+    if (ids.length === 0) return;
+    try {
+      await markEnqueued(db, ids);
+    } catch (error) {
+      log.warn('could not mark outbox entries enqueued (the reconciler will check them)', { err: error, count: ids.length });
+    }
+  };
+  const markLater = (ids: readonly string[]) => {
+    toMark.push(...ids);
+    markTimer ??= setTimeout(() => void flushMarks(), MARK_ENQUEUED_AFTER_MS);
+  };
+
   // Commits that end while an enqueue is under way are enqueued together by the next one: one
-  // addBulk per pool and one outbox update for all of them.
+  // addBulk per pool for all of them.
   const enqueueCommitted = createCoalescer<EnqueueRequest>(async (entries) => {
-    const added = await add(entries, 'commit');
-    if (added.length > 0) await markEnqueued(db, added);
+    markLater(await add(entries, 'commit'));
   });
 
   return {
@@ -124,6 +148,8 @@ export function createTaskQueues({ connection, prefix, pool: db, log, metrics }:
       }
     },
     async close() {
+      if (markTimer) clearTimeout(markTimer);
+      await flushMarks();
       await Promise.allSettled([...queues.values()].map((q) => q.close()));
       queues.clear();
     },

@@ -1,7 +1,8 @@
 import { AppError, isUuid, notFound, type GrpcCallContext, type GrpcServiceImpl, type Principal } from '@orchestra/lib';
 import { orchestrationV1 } from '@orchestra/proto';
-import { cancelRun, startRun } from '../engine/commands';
+import { cancelRun } from '../engine/commands';
 import type { Engine } from '../engine/engine';
+import type { RunStarts, StartRunInput } from '../engine/run-starts';
 import type { RunStatus } from '../domain/states';
 import type { RunRow } from '../store/rows';
 import { readRun } from '../resolvers';
@@ -34,18 +35,25 @@ function actingPrincipal(ctx: GrpcCallContext): Principal {
   return ctx.principal;
 }
 
+/** A StartRunRequest as a start's input: `workflow` is an id when it is a UUID, else a name. */
+const startInputOf = (request: orchestrationV1.StartRunRequest): StartRunInput => ({
+  workflowId: isUuid(request.workflow) ? request.workflow : null,
+  workflowName: isUuid(request.workflow) ? null : request.workflow,
+  version: request.version,
+  input: request.input ?? {},
+  idempotencyKey: request.idempotencyKey === '' ? null : request.idempotencyKey,
+});
+
 /** gRPC OrchestrationService: start, cancel and read runs for internal services (same rules as GraphQL). */
-export function createOrchestrationGrpc(engine: Engine): GrpcServiceImpl<typeof orchestrationV1.OrchestrationServiceService> {
+export function createOrchestrationGrpc(engine: Engine, runStarts: RunStarts): GrpcServiceImpl<typeof orchestrationV1.OrchestrationServiceService> {
   return {
     async startRun(request, ctx) {
-      const { run, deduplicated } = await startRun(engine, actingPrincipal(ctx), {
-        workflowId: isUuid(request.workflow) ? request.workflow : null,
-        workflowName: isUuid(request.workflow) ? null : request.workflow,
-        version: request.version,
-        input: request.input ?? {},
-        idempotencyKey: request.idempotencyKey === '' ? null : request.idempotencyKey,
-      });
+      const { run, deduplicated } = await runStarts.startRun(actingPrincipal(ctx), startInputOf(request));
       return { run: toProtoRun(run), deduplicated };
+    },
+    async startRuns(request, ctx) {
+      const started = await runStarts.startRuns(actingPrincipal(ctx), request.items.map(startInputOf), 'items');
+      return { results: started.map(({ run, deduplicated }) => ({ run: toProtoRun(run), deduplicated })) };
     },
     async cancelRun(request, ctx) {
       const run = await cancelRun(engine, actingPrincipal(ctx), request.runId, request.reason);

@@ -1,7 +1,8 @@
 import { badInput, isUuid, roleAtLeast, type RequestContext, type RunEvent } from '@orchestra/lib';
 import type { Engine } from '../engine/engine';
 import type { ConcurrencyInput } from '../domain/flow-control';
-import { cancelRun, capabilitiesKnown, changeWorkflow, createWorkflow, publishWorkflowVersion, replayDeadLetter, retryRun, startRun, type CreateWorkflowInput, type StartRunInput } from '../engine/commands';
+import { cancelRun, capabilitiesKnown, changeWorkflow, createWorkflow, publishWorkflowVersion, replayDeadLetter, retryRun, type CreateWorkflowInput } from '../engine/commands';
+import type { RunStarts, StartRunInput } from '../engine/run-starts';
 import { isTerminalTask, type RunStatus } from '../domain/states';
 import type { StepDefinition, StepInput } from '../domain/workflow-definition';
 import { createSecret, deleteSecret, rotateSecret } from '../secrets/secret-commands';
@@ -19,12 +20,13 @@ import { DateTime, JSONScalar } from './scalars';
 
 export interface OrchestrationContext extends RequestContext {
   engine: Engine;
+  runStarts: RunStarts;
   loaders: Loaders;
 }
 
 export const extendContext =
-  (engine: Engine) =>
-  (base: RequestContext): OrchestrationContext => ({ ...base, engine, loaders: createLoaders(engine, base.principal) });
+  (engine: Engine, runStarts: RunStarts) =>
+  (base: RequestContext): OrchestrationContext => ({ ...base, engine, runStarts, loaders: createLoaders(engine, base.principal) });
 
 type Ctx = OrchestrationContext;
 interface PageArgs {
@@ -137,7 +139,8 @@ export const resolvers = {
       publishWorkflowVersion(ctx.engine, ctx.principal, args.workflowId, stepInputsOf(args.steps), args.options ?? {}),
     updateWorkflow: (_: unknown, args: { id: string; input: { description?: string | null; appId?: string | null } }, ctx: Ctx) =>
       changeWorkflow(ctx.engine, ctx.principal, args.id, args.input),
-    startRun: (_: unknown, { input }: { input: StartRunInput }, ctx: Ctx) => startRun(ctx.engine, ctx.principal, input),
+    startRun: (_: unknown, { input }: { input: StartRunInput }, ctx: Ctx) => ctx.runStarts.startRun(ctx.principal, input),
+    startRuns: async (_: unknown, { inputs }: { inputs: StartRunInput[] }, ctx: Ctx) => ({ runs: await ctx.runStarts.startRuns(ctx.principal, inputs) }),
     cancelRun: (_: unknown, args: { id: string; reason?: string | null }, ctx: Ctx) => cancelRun(ctx.engine, ctx.principal, args.id, args.reason),
     retryRun: (_: unknown, args: { id: string }, ctx: Ctx) => retryRun(ctx.engine, ctx.principal, args.id),
     replayDeadLetter: (_: unknown, args: { id: string }, ctx: Ctx) => replayDeadLetter(ctx.engine, ctx.principal, args.id),

@@ -10,7 +10,7 @@ import { migrationsDir } from '../schema';
 import { endAttempts } from './attempts';
 import { lockFreeSlots, lockRuns, startAttemptsOnSlots, tasksByIds, type SlotNeeds } from './dispatch';
 import { appendRunEvents, listRunEvents } from './events';
-import { insertRunStart } from './runs';
+import { insertRunStarts } from './run-starts';
 import { syncWorkerSlots, upsertWorker } from './workers';
 import { insertWorkflow, insertWorkflowVersion } from './workflows';
 
@@ -51,8 +51,9 @@ async function startRunOf(stepsInput: Array<{ id: string; dependsOn?: string[] }
     .filter(({ step }) => step.dependsOn.length === 0)
     .map(({ id, step }) => ({ id: newId(), orgId, runId, taskId: id, attempt: 1, pool: step.pool, availableAt: new Date(), waitReason: null }));
   await withSystemTransaction(pool, (tx) =>
-    insertRunStart(tx, {
-      run: {
+    insertRunStarts(tx, [
+      {
+        run: {
         id: runId,
         orgId,
         workflowId,
@@ -71,7 +72,8 @@ async function startRunOf(stepsInput: Array<{ id: string; dependsOn?: string[] }
       tasks,
       attempts,
       events: [],
-    }),
+      },
+    ], []),
   );
   return {
     runId,

@@ -1,8 +1,7 @@
-import type { Queryable, RunEvent } from '@orchestra/lib';
+import type { Queryable } from '@orchestra/lib';
 import type { RunStatus } from '../domain/states';
-import type { NewAttempt } from './attempts';
 import type { StepDefinition } from '../domain/workflow-definition';
-import { camelRow, camelRows, prepared, rowFromJson, type ErrorInfo, type RunRow, type TaskRow } from './rows';
+import { camelRow, camelRows, prepared, rowFromJson, type ErrorInfo, type RunRow } from './rows';
 
 export interface NewRun {
   id: string;
@@ -24,94 +23,6 @@ export interface NewRun {
 export interface NewTask {
   id: string;
   step: StepDefinition;
-}
-
-/** What starting a run writes. */
-export interface RunStart {
-  run: NewRun;
-  tasks: readonly NewTask[];
-  /** First attempts of the tasks that depend on nothing: those tasks start QUEUED, their attempts in the queue outbox. */
-  attempts: readonly NewAttempt[];
-  /** The run's first events, seqs 1, 2, ... */
-  events: readonly RunEvent[];
-}
-
-/**
- * A new run in one statement: the run (QUEUED, last_seq at its last event), its tasks (PENDING, or
- * QUEUED on their first attempt), those attempts with their queue-outbox rows, and its events.
- */
-export async function insertRunStart(db: Queryable, { run: r, tasks, attempts, events }: RunStart): Promise<{ run: RunRow; tasks: TaskRow[] }> {
-  const attemptOf = new Map(attempts.map((a) => [a.taskId, a]));
-  const { rows } = await db.query<{ run: Record<string, unknown>; tasks: Array<Record<string, unknown>> }>(
-    prepared(
-      'insertRunStart',
-      `WITH run AS (
-         INSERT INTO runs (id, org_id, workflow_id, workflow_version, app_id, status, input, idempotency_key,
-                           started_by_kind, started_by_id, started_by_user_id, started_by_api_key_id, started_by_display, request_id, last_seq, traceparent)
-         VALUES ($1, $2, $3, $4, $5, 'QUEUED', $6, $7, $8, $9, $10, $11, $12, $13, $16, $17)
-         RETURNING *
-       ), t AS (
-         SELECT * FROM jsonb_to_recordset($14::jsonb) AS t(id uuid, step_id text, position integer, capability text, depends_on text[], input_template jsonb,
-                                                             pool text, labels jsonb, timeout_ms integer, retry jsonb, max_attempts integer,
-                                                             attempt_id uuid, available_at timestamptz)
-       ), tasks AS (
-         INSERT INTO tasks (id, org_id, run_id, step_id, position, capability, status, depends_on, input_template, pool, labels, timeout_ms, retry, max_attempts,
-                            attempts, current_attempt_id, queued_at)
-         SELECT id, $2, $1, step_id, position, capability, CASE WHEN attempt_id IS NULL THEN 'PENDING' ELSE 'QUEUED' END, depends_on, input_template, pool, labels,
-                timeout_ms, retry, max_attempts, CASE WHEN attempt_id IS NULL THEN 0 ELSE 1 END, attempt_id, CASE WHEN attempt_id IS NULL THEN NULL ELSE now() END
-           FROM t
-         RETURNING *
-       ), attempts AS (
-         INSERT INTO task_attempts (id, org_id, run_id, task_id, attempt, status, available_at)
-         SELECT attempt_id, $2, $1, id, 1, 'QUEUED', available_at FROM t WHERE attempt_id IS NOT NULL
-       ), outbox AS (
-         INSERT INTO dispatch_outbox (attempt_id, org_id, run_id, task_id, pool, available_at)
-         SELECT attempt_id, $2, $1, id, pool, available_at FROM t WHERE attempt_id IS NOT NULL
-       ), events AS (
-         INSERT INTO run_events (org_id, run_id, seq, kind, task_id, attempt_id, event, at)
-         SELECT $2, $1, (e->>'seq')::int, e->>'kind', (e->>'taskId')::uuid, (e->>'attemptId')::uuid, e, (e->>'at')::timestamptz
-           FROM jsonb_array_elements($15::jsonb) AS e
-       )
-       SELECT (SELECT to_jsonb(run) FROM run) AS run, (SELECT coalesce(jsonb_agg(to_jsonb(tasks) ORDER BY tasks.position), '[]'::jsonb) FROM tasks) AS tasks`,
-      [
-        r.id,
-        r.orgId,
-        r.workflowId,
-        r.workflowVersion,
-        r.appId,
-        JSON.stringify(r.input),
-        r.idempotencyKey,
-        r.startedByKind,
-        r.startedById,
-        r.startedByUserId,
-        r.startedByApiKeyId,
-        r.startedByDisplay,
-        r.requestId,
-        JSON.stringify(
-          tasks.map(({ id, step }, position) => ({
-            id,
-            step_id: step.id,
-            position,
-            capability: step.capability,
-            depends_on: step.dependsOn,
-            input_template: step.input,
-            pool: step.pool,
-            labels: step.labels,
-            timeout_ms: step.timeoutMs,
-            retry: step.retry,
-            max_attempts: step.retry.maxAttempts,
-            attempt_id: attemptOf.get(id)?.id ?? null,
-            available_at: attemptOf.get(id)?.availableAt.toISOString() ?? null,
-          })),
-        ),
-        JSON.stringify(events),
-        events.length,
-        r.traceparent,
-      ],
-    ),
-  );
-  const row = rows[0] as { run: Record<string, unknown>; tasks: Array<Record<string, unknown>> };
-  return { run: rowFromJson<RunRow>(row.run), tasks: row.tasks.map((t) => rowFromJson<TaskRow>(t)) };
 }
 
 export async function findRun(db: Queryable, id: string): Promise<RunRow | undefined> {

@@ -1,7 +1,7 @@
 import type { Queryable } from '@orchestra/lib';
 import type { WorkflowOptions } from '../domain/flow-control';
 import type { StepDefinition } from '../domain/workflow-definition';
-import { camelRow, camelRows, prepared, rowFromJson, type RunRow, type WorkflowRow, type WorkflowVersionRow } from './rows';
+import { camelRow, camelRows, type WorkflowRow, type WorkflowVersionRow } from './rows';
 
 export async function insertWorkflow(
   db: Queryable,
@@ -59,46 +59,6 @@ export async function findWorkflowsByIds(db: Queryable, ids: readonly string[]):
 export async function findWorkflowByName(db: Queryable, name: string): Promise<WorkflowRow | undefined> {
   const { rows } = await db.query('SELECT * FROM workflows WHERE name = $1', [name]);
   return rows[0] ? camelRow<WorkflowRow>(rows[0] as Record<string, unknown>) : undefined;
-}
-
-/** What starting a run reads, in one statement: the workflow, the version asked for and the run an idempotency key already named. */
-export interface RunStartLookup {
-  workflow: WorkflowRow;
-  /** Absent when the workflow has no such version. */
-  version?: WorkflowVersionRow;
-  /** The run started earlier with the same idempotency key. */
-  earlier?: RunRow;
-}
-
-/**
- * The workflow by id or by name, its version `version` (0: the latest) and the run an idempotency
- * key names; undefined when there is no such workflow.
- */
-export async function lookupRunStart(
-  db: Queryable,
-  by: { workflowId: string } | { workflowName: string },
-  version: number,
-  idempotencyKey: string | null,
-): Promise<RunStartLookup | undefined> {
-  const byId = 'workflowId' in by;
-  const { rows } = await db.query<{ workflow: Record<string, unknown>; version: Record<string, unknown> | null; earlier: Record<string, unknown> | null }>(
-    prepared(
-      byId ? 'lookupRunStartById' : 'lookupRunStartByName',
-      `SELECT to_jsonb(w) AS workflow, to_jsonb(v) AS version,
-              (SELECT to_jsonb(r) FROM runs r WHERE r.idempotency_key = $3) AS earlier
-         FROM workflows w
-         LEFT JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = CASE WHEN $2::int = 0 THEN w.latest_version ELSE $2::int END
-        WHERE ${byId ? 'w.id = $1::uuid' : 'w.name = $1'}`,
-      [byId ? by.workflowId : by.workflowName, version, idempotencyKey],
-    ),
-  );
-  const row = rows[0];
-  if (!row) return undefined;
-  return {
-    workflow: rowFromJson<WorkflowRow>(row.workflow),
-    ...(row.version ? { version: rowFromJson<WorkflowVersionRow>(row.version) } : {}),
-    ...(row.earlier ? { earlier: rowFromJson<RunRow>(row.earlier) } : {}),
-  };
 }
 
 export async function findWorkflowVersion(db: Queryable, workflowId: string, version: number): Promise<WorkflowVersionRow | undefined> {

@@ -108,6 +108,15 @@ export interface StartRunResponse {
   deduplicated: boolean;
 }
 
+export interface StartRunsRequest {
+  items: StartRunRequest[];
+}
+
+export interface StartRunsResponse {
+  /** One per item, in order. */
+  results: StartRunResponse[];
+}
+
 export interface CancelRunRequest {
   runId: string;
   reason: string;
@@ -616,6 +625,146 @@ export const StartRunResponse: MessageFns<StartRunResponse> = {
     const message = createBaseStartRunResponse();
     message.run = (object.run !== undefined && object.run !== null) ? Run.fromPartial(object.run) : undefined;
     message.deduplicated = object.deduplicated ?? false;
+    return message;
+  },
+};
+
+function createBaseStartRunsRequest(): StartRunsRequest {
+  return { items: [] };
+}
+
+export const StartRunsRequest: MessageFns<StartRunsRequest> = {
+  encode(message: StartRunsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.items) {
+      StartRunRequest.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StartRunsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStartRunsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.items.push(StartRunRequest.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StartRunsRequest {
+    return {
+      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => StartRunRequest.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: StartRunsRequest): unknown {
+    const obj: any = {};
+    if (message.items?.length) {
+      obj.items = message.items.map((e) => StartRunRequest.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StartRunsRequest>, I>>(base?: I): StartRunsRequest {
+    return StartRunsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StartRunsRequest>, I>>(object: I): StartRunsRequest {
+    const message = createBaseStartRunsRequest();
+    message.items = object.items?.map((e) => StartRunRequest.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseStartRunsResponse(): StartRunsResponse {
+  return { results: [] };
+}
+
+export const StartRunsResponse: MessageFns<StartRunsResponse> = {
+  encode(message: StartRunsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.results) {
+      StartRunResponse.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StartRunsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStartRunsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.results.push(StartRunResponse.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StartRunsResponse {
+    return {
+      results: globalThis.Array.isArray(object?.results)
+        ? object.results.map((e: any) => StartRunResponse.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: StartRunsResponse): unknown {
+    const obj: any = {};
+    if (message.results?.length) {
+      obj.results = message.results.map((e) => StartRunResponse.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StartRunsResponse>, I>>(base?: I): StartRunsResponse {
+    return StartRunsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StartRunsResponse>, I>>(object: I): StartRunsResponse {
+    const message = createBaseStartRunsResponse();
+    message.results = object.results?.map((e) => StartRunResponse.fromPartial(e)) || [];
     return message;
   },
 };
@@ -1837,6 +1986,20 @@ export const OrchestrationServiceService = {
     responseSerialize: (value: StartRunResponse): Buffer => Buffer.from(StartRunResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StartRunResponse => StartRunResponse.decode(value),
   },
+  /**
+   * StartRuns starts up to 100 runs in one transaction, all or nothing: if one cannot start, the call
+   * fails with its error (its field names the item, items[3].workflowId) and no run starts.
+   * Results come in the order of the items.
+   */
+  startRuns: {
+    path: "/orchestra.orchestration.v1.OrchestrationService/StartRuns" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: StartRunsRequest): Buffer => Buffer.from(StartRunsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StartRunsRequest => StartRunsRequest.decode(value),
+    responseSerialize: (value: StartRunsResponse): Buffer => Buffer.from(StartRunsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): StartRunsResponse => StartRunsResponse.decode(value),
+  },
   cancelRun: {
     path: "/orchestra.orchestration.v1.OrchestrationService/CancelRun" as const,
     requestStream: false as const,
@@ -1859,6 +2022,12 @@ export const OrchestrationServiceService = {
 
 export interface OrchestrationServiceServer extends UntypedServiceImplementation {
   startRun: handleUnaryCall<StartRunRequest, StartRunResponse>;
+  /**
+   * StartRuns starts up to 100 runs in one transaction, all or nothing: if one cannot start, the call
+   * fails with its error (its field names the item, items[3].workflowId) and no run starts.
+   * Results come in the order of the items.
+   */
+  startRuns: handleUnaryCall<StartRunsRequest, StartRunsResponse>;
   cancelRun: handleUnaryCall<CancelRunRequest, CancelRunResponse>;
   getRun: handleUnaryCall<GetRunRequest, GetRunResponse>;
 }
@@ -1878,6 +2047,26 @@ export interface OrchestrationServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: StartRunResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * StartRuns starts up to 100 runs in one transaction, all or nothing: if one cannot start, the call
+   * fails with its error (its field names the item, items[3].workflowId) and no run starts.
+   * Results come in the order of the items.
+   */
+  startRuns(
+    request: StartRunsRequest,
+    callback: (error: ServiceError | null, response: StartRunsResponse) => void,
+  ): ClientUnaryCall;
+  startRuns(
+    request: StartRunsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: StartRunsResponse) => void,
+  ): ClientUnaryCall;
+  startRuns(
+    request: StartRunsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: StartRunsResponse) => void,
   ): ClientUnaryCall;
   cancelRun(
     request: CancelRunRequest,

@@ -1,0 +1,180 @@
+import type { OutboxAuditEvent, Queryable, RunEvent } from '@orchestra/lib';
+import type { NewAttempt } from './attempts';
+import { prepared, rowFromJson, type RunRow, type WorkflowRow, type WorkflowVersionRow } from './rows';
+import type { NewRun, NewTask } from './runs';
+
+// The statements of starting runs: one to read what the starts need, one to write them all, for
+// any number of runs of one organization started in one transaction.
+
+/** Which workflow version a start asks for. */
+export interface WorkflowRef {
+  workflowId?: string | undefined;
+  workflowName?: string | undefined;
+  /** 0: the latest. */
+  version: number;
+}
+
+/** A workflow and the version a start asked for (absent when it has no such version). */
+export interface WorkflowFound {
+  workflow: WorkflowRow;
+  version?: WorkflowVersionRow;
+}
+
+export interface RunStartsLookup {
+  /** Per ref, in order: the workflow and version, or undefined when no such workflow is visible. */
+  workflows: Array<WorkflowFound | undefined>;
+  /** Runs started earlier with any of the idempotency keys, by key. */
+  earlier: Map<string, RunRow>;
+}
+
+/**
+ * What starting runs reads, in one statement: each distinct workflow version asked for (by id or
+ * by name; version 0 = the latest) and the runs the idempotency keys already name.
+ */
+export async function lookupRunStarts(db: Queryable, refs: readonly WorkflowRef[], idempotencyKeys: readonly string[]): Promise<RunStartsLookup> {
+  const { rows } = await db.query<{ found: Array<{ n: number; workflow: Record<string, unknown> | null; version: Record<string, unknown> | null }>; earlier: Array<Record<string, unknown>> }>(
+    prepared(
+      'lookupRunStarts',
+      `WITH q AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS q(n int, workflow_id uuid, workflow_name text, version int)
+       ), found AS (
+         SELECT q.n, to_jsonb(w) AS workflow, to_jsonb(v) AS version
+           FROM q
+           LEFT JOIN workflows w ON w.id = coalesce(q.workflow_id, (SELECT x.id FROM workflows x WHERE x.name = q.workflow_name))
+           LEFT JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = CASE WHEN q.version = 0 THEN w.latest_version ELSE q.version END
+       )
+       SELECT (SELECT coalesce(jsonb_agg(jsonb_build_object('n', n, 'workflow', workflow, 'version', version)), '[]'::jsonb) FROM found) AS found,
+              (SELECT coalesce(jsonb_agg(to_jsonb(r)), '[]'::jsonb) FROM runs r WHERE r.idempotency_key = ANY($2::text[])) AS earlier`,
+      [JSON.stringify(refs.map((r, n) => ({ n, workflow_id: r.workflowId ?? null, workflow_name: r.workflowId === undefined ? (r.workflowName ?? null) : null, version: r.version }))), [...new Set(idempotencyKeys)]],
+    ),
+  );
+  const row = rows[0] as { found: Array<{ n: number; workflow: Record<string, unknown> | null; version: Record<string, unknown> | null }>; earlier: Array<Record<string, unknown>> };
+  const workflows: Array<WorkflowFound | undefined> = refs.map(() => undefined);
+  for (const f of row.found) {
+    if (f.workflow === null) continue;
+    workflows[f.n] = { workflow: rowFromJson<WorkflowRow>(f.workflow), ...(f.version ? { version: rowFromJson<WorkflowVersionRow>(f.version) } : {}) };
+  }
+  const earlier = new Map<string, RunRow>();
+  for (const r of row.earlier) {
+    const run = rowFromJson<RunRow>(r);
+    if (run.idempotencyKey !== null) earlier.set(run.idempotencyKey, run);
+  }
+  return { workflows, earlier };
+}
+
+/** What starting one run writes. */
+export interface RunStart {
+  run: NewRun;
+  tasks: readonly NewTask[];
+  /** First attempts of the tasks that depend on nothing: those tasks start QUEUED, their attempts in the queue outbox. */
+  attempts: readonly NewAttempt[];
+  /** The run's first events, seqs 1, 2, ... */
+  events: readonly RunEvent[];
+}
+
+/**
+ * New runs in one statement: each run (QUEUED, last_seq at its last event), its tasks (PENDING, or
+ * QUEUED on their first attempt), those attempts with their queue-outbox rows, the runs' events,
+ * and `audit` (the audit outbox rows of the starts). Resolves to the transaction's time, which the
+ * runs take as created_at/updated_at (nothing is read back: the caller knows the rows it wrote).
+ */
+export async function insertRunStarts(db: Queryable, starts: readonly RunStart[], audit: readonly OutboxAuditEvent[]): Promise<Date> {
+  const runs = starts.map(({ run: r, events }) => ({
+    id: r.id,
+    org_id: r.orgId,
+    workflow_id: r.workflowId,
+    workflow_version: r.workflowVersion,
+    app_id: r.appId,
+    input: r.input,
+    idempotency_key: r.idempotencyKey,
+    started_by_kind: r.startedByKind,
+    started_by_id: r.startedById,
+    started_by_user_id: r.startedByUserId,
+    started_by_api_key_id: r.startedByApiKeyId,
+    started_by_display: r.startedByDisplay,
+    request_id: r.requestId,
+    last_seq: events.length,
+    traceparent: r.traceparent,
+  }));
+  const tasks = starts.flatMap(({ run, tasks: newTasks, attempts }) => {
+    const attemptOf = new Map(attempts.map((a) => [a.taskId, a]));
+    return newTasks.map(({ id, step }, position) => ({
+      id,
+      run_id: run.id,
+      org_id: run.orgId,
+      step_id: step.id,
+      position,
+      capability: step.capability,
+      depends_on: step.dependsOn,
+      input_template: step.input,
+      pool: step.pool,
+      labels: step.labels,
+      timeout_ms: step.timeoutMs,
+      retry: step.retry,
+      max_attempts: step.retry.maxAttempts,
+      attempt_id: attemptOf.get(id)?.id ?? null,
+      available_at: attemptOf.get(id)?.availableAt.toISOString() ?? null,
+    }));
+  });
+  const { rows } = await db.query<{ at: Date; runs: number }>(
+    prepared(
+      'insertRunStarts',
+      `WITH r AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, org_id uuid, workflow_id uuid, workflow_version integer, app_id uuid, input jsonb, idempotency_key text,
+                                                          started_by_kind text, started_by_id text, started_by_user_id text, started_by_api_key_id text, started_by_display text,
+                                                          request_id text, last_seq integer, traceparent text)
+       ), runs_in AS (
+         INSERT INTO runs (id, org_id, workflow_id, workflow_version, app_id, status, input, idempotency_key,
+                           started_by_kind, started_by_id, started_by_user_id, started_by_api_key_id, started_by_display, request_id, last_seq, traceparent)
+         SELECT id, org_id, workflow_id, workflow_version, app_id, 'QUEUED', input, idempotency_key,
+                started_by_kind, started_by_id, started_by_user_id, started_by_api_key_id, started_by_display, request_id, last_seq, traceparent
+           FROM r
+         RETURNING 1
+       ), t AS (
+         SELECT * FROM jsonb_to_recordset($2::jsonb) AS t(id uuid, run_id uuid, org_id uuid, step_id text, position integer, capability text, depends_on text[], input_template jsonb,
+                                                          pool text, labels jsonb, timeout_ms integer, retry jsonb, max_attempts integer,
+                                                          attempt_id uuid, available_at timestamptz)
+       ), tasks_in AS (
+         INSERT INTO tasks (id, org_id, run_id, step_id, position, capability, status, depends_on, input_template, pool, labels, timeout_ms, retry, max_attempts,
+                            attempts, current_attempt_id, queued_at)
+         SELECT id, org_id, run_id, step_id, position, capability, CASE WHEN attempt_id IS NULL THEN 'PENDING' ELSE 'QUEUED' END, depends_on, input_template, pool, labels,
+                timeout_ms, retry, max_attempts, CASE WHEN attempt_id IS NULL THEN 0 ELSE 1 END, attempt_id, CASE WHEN attempt_id IS NULL THEN NULL ELSE now() END
+           FROM t
+       ), attempts AS (
+         INSERT INTO task_attempts (id, org_id, run_id, task_id, attempt, status, available_at)
+         SELECT attempt_id, org_id, run_id, id, 1, 'QUEUED', available_at FROM t WHERE attempt_id IS NOT NULL
+       ), outbox AS (
+         INSERT INTO dispatch_outbox (attempt_id, org_id, run_id, task_id, pool, available_at)
+         SELECT attempt_id, org_id, run_id, id, pool, available_at FROM t WHERE attempt_id IS NOT NULL
+       ), events AS (
+         INSERT INTO run_events (org_id, run_id, seq, kind, task_id, attempt_id, event, at)
+         SELECT (e->>'orgId')::uuid, (e->>'runId')::uuid, (e->>'seq')::int, e->>'kind', (e->>'taskId')::uuid, (e->>'attemptId')::uuid, e, (e->>'at')::timestamptz
+           FROM jsonb_array_elements($3::jsonb) AS e
+       ), audit AS (
+         INSERT INTO audit_outbox (id, org_id, event)
+         SELECT (a->>'eventId')::uuid, (a->>'orgId')::uuid, a FROM jsonb_array_elements($4::jsonb) AS a
+       )
+       SELECT now() AS at, (SELECT count(*) FROM runs_in)::int AS runs`,
+      [JSON.stringify(runs), JSON.stringify(tasks), JSON.stringify(starts.flatMap((s) => s.events)), JSON.stringify(audit)],
+    ),
+  );
+  const row = rows[0] as { at: Date; runs: number };
+  if (row.runs !== starts.length) throw new Error(`inserted ${row.runs} runs of ${starts.length}`);
+  return row.at;
+}
+
+/** The row of a run insertRunStarts wrote at `at`, as it is now (nothing read back). */
+export function startedRunRow(run: NewRun, lastSeq: number, at: Date): RunRow {
+  return {
+    ...run,
+    status: 'QUEUED',
+    output: null,
+    error: null,
+    cancelReason: null,
+    lastSeq,
+    createdAt: at,
+    startedAt: null,
+    finishedAt: null,
+    updatedAt: at,
+  };
+}
