@@ -35,9 +35,8 @@ export async function benchGatewayOverhead({ durationMs = 6_000, rounds = 2 } = 
   const platform = await startPlatform({
     services: ['identity', 'orchestration'],
     env: {
-      identity: { ADMIN_EMAIL: email, ADMIN_PASSWORD: password, ACCESS_TOKEN_TTL_SECONDS: '7200', LOG_LEVEL: 'warn' },
-      orchestration: { LOG_LEVEL: 'warn' },
-      gateway: { RATE_LIMIT_PER_MINUTE: '100000000', LOG_LEVEL: 'warn' },
+      identity: { ADMIN_EMAIL: email, ADMIN_PASSWORD: password, ACCESS_TOKEN_TTL_SECONDS: '7200' },
+      gateway: { RATE_LIMIT_PER_MINUTE: '100000000' },
     },
   });
   let bare: ChildProcess | undefined;

@@ -110,7 +110,7 @@ interface Setup {
 async function setUp(runCount: number): Promise<Setup> {
   const platform = await startPlatform({
     services: ['identity', 'orchestration'],
-    env: { identity: { ACCESS_TOKEN_TTL_SECONDS: '7200' }, gateway: { RATE_LIMIT_PER_MINUTE: '100000000', LOG_LEVEL: 'warn' }, orchestration: { LOG_LEVEL: 'warn' } },
+    env: { identity: { ACCESS_TOKEN_TTL_SECONDS: '7200' }, gateway: { RATE_LIMIT_PER_MINUTE: '100000000' } },
   });
   const must = <T>(res: { data: T | null | undefined; errors?: unknown }, what: string): T => {
     if (res.errors || !res.data) throw new Error(`bench: ${what} failed: ${JSON.stringify(res.errors)}`);

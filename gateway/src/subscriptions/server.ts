@@ -345,7 +345,7 @@ export function createSubscriptionServer(deps: SubscriptionDeps): SubscriptionSe
           });
           session.subscriptions.add(live);
           active.inc({ field: field.name });
-          subscriberLog.info('subscription started', { field: field.name });
+          subscriberLog.debug('subscription started', { field: field.name });
           const contextValue: OperationContext = { kind: 'subscribe', live, principal };
           return { schema, document, variableValues: payload.variables ?? {}, operationName: payload.operationName ?? null, contextValue };
         } catch (error) {
