@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createClient, type Client, type ExecutionResult } from 'graphql-ws';
+import { createClient, type Client, type ExecutionResult, type FormattedExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startPlatform, type GraphQLResponse, type Platform } from '../src/platform';
 
@@ -111,9 +111,11 @@ async function watch(client: Client, runId: string): Promise<Watch> {
 const endedWith = (watched: Watch, code: string, reason: string) =>
   expect(watched.error).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code, reason }) as unknown })]);
 
-async function authenticateConnection(client: Client, accessToken: string): Promise<ExecutionResult<{ authenticateConnection: { expiresAt: string | null; subscriptions: number } }>> {
+type Authenticated = FormattedExecutionResult<{ authenticateConnection: { expiresAt: string | null; subscriptions: number } }, unknown>;
+
+async function authenticateConnection(client: Client, accessToken: string): Promise<Authenticated> {
   return new Promise((resolve, reject) => {
-    let answer: ExecutionResult<{ authenticateConnection: { expiresAt: string | null; subscriptions: number } }> | undefined;
+    let answer: Authenticated | undefined;
     client.subscribe<{ authenticateConnection: { expiresAt: string | null; subscriptions: number } }>(
       { query: 'mutation($a: String!) { authenticateConnection(authorization: $a) { expiresAt subscriptions } }', variables: { a: `Bearer ${accessToken}` } },
       { next: (r) => (answer = r), error: reject, complete: () => resolve(answer!) },
