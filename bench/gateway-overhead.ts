@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { startPlatform } from '@orchestra/tests';
-import { closedLoop, fmt, rssMiB, type LoadResult } from './load';
+import { closedLoop, cpuSeconds, fmt, rssMiB, type LoadResult } from './load';
 
 /**
  * What Orchestra's gateway costs over a bare Apollo Gateway (issue 11, "The gateway"): the same
@@ -82,15 +82,28 @@ export async function benchGatewayOverhead({ durationMs = 6_000, rounds = 2 } = 
       if (!(await ours()) || !(await baseline())) throw new Error(`bench: ${name} fails before load; is the platform healthy?`);
       for (const concurrency of [16, 64]) {
         const results: { bare: LoadResult[]; ours: LoadResult[] } = { bare: [], ours: [] };
+        // CPU time of each gateway process per request: steadier than throughput on a shared machine.
+        const cpu = { bare: 0, ours: 0 };
+        const measured = async (pid: number | undefined, run: () => Promise<LoadResult>) => {
+          const before = await cpuSeconds(pid);
+          const result = await run();
+          return { result, cpu: (await cpuSeconds(pid)) - before };
+        };
         for (let round = 0; round < rounds; round += 1) {
-          results.bare.push(await closedLoop(baseline, { concurrency, durationMs }));
-          results.ours.push(await closedLoop(ours, { concurrency, durationMs }));
+          const b = await measured(bare.pid, () => closedLoop(baseline, { concurrency, durationMs }));
+          const o = await measured(platform.gateway.process.pid, () => closedLoop(ours, { concurrency, durationMs }));
+          results.bare.push(b.result);
+          results.ours.push(o.result);
+          cpu.bare += b.cpu / Math.max(1, b.result.requests);
+          cpu.ours += o.cpu / Math.max(1, o.result.requests);
         }
         const mean = (xs: LoadResult[], key: keyof LoadResult) => xs.reduce((sum, x) => sum + x[key], 0) / xs.length;
-        const row = (path: string, xs: LoadResult[]) =>
-          `| ${name} | ${concurrency} | ${path} | ${fmt(mean(xs, 'rps'), 0)} | ${fmt(mean(xs, 'p50Ms'), 2)} | ${fmt(mean(xs, 'p99Ms'), 2)} | ${xs.reduce((s, x) => s + x.errors, 0)} |`;
-        rows.push(row('bare Apollo Gateway (baseline)', results.bare), row('Orchestra gateway', results.ours));
-        ratios.push(`${name} at ${concurrency} callers: **${fmt(mean(results.ours, 'rps') / mean(results.bare, 'rps'), 2)}×** (rounds: ${results.ours.map((o, i) => fmt(o.rps / results.bare[i]!.rps, 2)).join(', ')})`);
+        const row = (path: string, xs: LoadResult[], cpuPerRequest: number) =>
+          `| ${name} | ${concurrency} | ${path} | ${fmt(mean(xs, 'rps'), 0)} | ${fmt(mean(xs, 'p50Ms'), 2)} | ${fmt(mean(xs, 'p99Ms'), 2)} | ${fmt((cpuPerRequest / rounds) * 1000, 2)} | ${xs.reduce((s, x) => s + x.errors, 0)} |`;
+        rows.push(row('bare Apollo Gateway (baseline)', results.bare, cpu.bare), row('Orchestra gateway', results.ours, cpu.ours));
+        ratios.push(
+          `${name} at ${concurrency} callers: **${fmt(mean(results.ours, 'rps') / mean(results.bare, 'rps'), 2)}×** (rounds: ${results.ours.map((o, i) => fmt(o.rps / results.bare[i]!.rps, 2)).join(', ')}; gateway CPU per request ${fmt(cpu.ours / cpu.bare, 2)}× the bare one's)`,
+        );
       }
     }
     clearInterval(resign);
@@ -101,8 +114,8 @@ export async function benchGatewayOverhead({ durationMs = 6_000, rounds = 2 } = 
     return [
       `### Gateway overhead against a bare Apollo Gateway (same supergraph, subgraphs and fetcher; ${rounds} alternating rounds × ${durationMs / 1000} s)`,
       '',
-      '| query | callers | path | requests/s | p50 ms | p99 ms | errors |',
-      '|---|---|---|---|---|---|---|',
+      '| query | callers | path | requests/s | p50 ms | p99 ms | gateway CPU ms / request | errors |',
+      '|---|---|---|---|---|---|---|---|',
       ...rows,
       '',
       `- Orchestra's throughput as a ratio of the bare gateway's: ${ratios.join('; ')}.`,

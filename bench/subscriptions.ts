@@ -1,10 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createMemoryLogger, createRunEventHub, type RunEvent } from '@orchestra/lib';
 import { startPlatform, type Platform } from '@orchestra/tests';
-import { fmt, percentile, rssMiB } from './load';
+import { cpuSeconds, fmt, percentile, rssMiB } from './load';
 
 /**
  * Issue 11, "Live subscriptions at scale": N subscribers on one gateway process over R runs while
@@ -29,14 +28,6 @@ const envInt = (name: string, fallback: number) => {
 interface ClientReport {
   latencies: number[];
   subscriptions: Array<{ runId: string; afterSeq: number; lastSeq: number; received: number; outOfOrder: number; errors: string[] }>;
-}
-
-/** CPU seconds (user + system) a process has used, from /proc. */
-async function cpuSeconds(pid: number | undefined): Promise<number> {
-  if (pid === undefined) return NaN;
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function cpuPercentDuring(pids: Record<string, number | undefined>, ms: number): Promise<Record<string, number>> {
