@@ -4,9 +4,14 @@
 //   DATABASE_URL            the database (default postgres://postgres@127.0.0.1:5432/orchestra)
 //   MIGRATE_SERVICES        comma-separated subset (default: identity,catalog,orchestration,audit)
 //   <SERVICE>_DB_SCHEMA     a service's schema when it is not the service's name (e.g. AUDIT_DB_SCHEMA)
+//   <SERVICE>_DB_PASSWORD and <SERVICE>_TENANT_DB_PASSWORD
+//                           let the service's own roles log in with these passwords (orchestra_<service>_service
+//                           for its system work, orchestra_<service>_tenant for tenant transactions): the
+//                           logins the service then runs with (DATABASE_URL, TENANT_DATABASE_URL, DATABASE_MIGRATE=false).
+//                           This script runs as the schemas' owner, which needs CREATEROLE for it.
 import { z } from 'zod';
-import { ConfigError, createLogger, createPool, env, loadConfig, runMigrations, type Logger, type Pool } from '@orchestra/lib';
-import { migrateAudit } from '@orchestra/audit';
+import { ConfigError, createLogger, createPool, enableServiceLogins, env, loadConfig, runMigrations, type Logger, type Pool } from '@orchestra/lib';
+import { AUDIT_TENANT_ROLE, migrateAudit } from '@orchestra/audit';
 import { CATALOG_TENANT_ROLE, migrationsDir as catalogMigrations } from '@orchestra/catalog';
 import { IDENTITY_TENANT_ROLE, migrationsDir as identityMigrations } from '@orchestra/identity';
 import { TENANT_ROLE as ORCHESTRATION_TENANT_ROLE, migrationsDir as orchestrationMigrations } from '@orchestra/orchestration';
@@ -21,6 +26,15 @@ const migrators: Record<Service, (pool: Pool, schema: string, log: Logger) => Pr
   audit: (pool, schema, log) => migrateAudit({ pool, schema, log }),
 };
 
+const tenantRoles: Record<Service, string> = {
+  identity: IDENTITY_TENANT_ROLE,
+  catalog: CATALOG_TENANT_ROLE,
+  orchestration: ORCHESTRATION_TENANT_ROLE,
+  audit: AUDIT_TENANT_ROLE,
+};
+
+const password = env.secret(16).optional();
+
 const configSchema = z.object({
   DATABASE_URL: env.url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/orchestra'),
   LOG_LEVEL: env.logLevel(),
@@ -31,6 +45,14 @@ const configSchema = z.object({
   CATALOG_DB_SCHEMA: env.string('catalog'),
   ORCHESTRATION_DB_SCHEMA: env.string('orchestration'),
   AUDIT_DB_SCHEMA: env.string('audit'),
+  IDENTITY_DB_PASSWORD: password,
+  IDENTITY_TENANT_DB_PASSWORD: password,
+  CATALOG_DB_PASSWORD: password,
+  CATALOG_TENANT_DB_PASSWORD: password,
+  ORCHESTRATION_DB_PASSWORD: password,
+  ORCHESTRATION_TENANT_DB_PASSWORD: password,
+  AUDIT_DB_PASSWORD: password,
+  AUDIT_TENANT_DB_PASSWORD: password,
 });
 
 async function main(): Promise<void> {
@@ -48,6 +70,16 @@ async function main(): Promise<void> {
     try {
       const applied = await migrators[service](pool, schema, log);
       log.info('service migrated', { migrated: service, schema, applied: applied.length });
+      const key = service.toUpperCase() as Uppercase<Service>;
+      const servicePassword = config[`${key}_DB_PASSWORD`];
+      const tenantPassword = config[`${key}_TENANT_DB_PASSWORD`];
+      if ((servicePassword === undefined) !== (tenantPassword === undefined)) {
+        throw new ConfigError(`config: ${key}_DB_PASSWORD and ${key}_TENANT_DB_PASSWORD go together (one of them is not set)`);
+      }
+      if (servicePassword !== undefined && tenantPassword !== undefined) {
+        await enableServiceLogins(pool, tenantRoles[service], { service: servicePassword, tenant: tenantPassword });
+        log.info('service logins enabled', { service, roles: [tenantRoles[service].replace(/_tenant$/, '_service'), tenantRoles[service]] });
+      }
     } finally {
       await pool.end();
     }

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { DEFAULT_PORTS, generatePrincipalKeys, launchService, mintWorkerToken, type LaunchedService } from '@orchestra/lib';
+import { DEFAULT_PORTS, generatePrincipalKeys, launchService, mintWorkerToken, serviceRoleOf, type LaunchedService } from '@orchestra/lib';
 
 const ROOT = resolve(__dirname, '..');
 const STATE_DIR = join(ROOT, '.orchestra');
@@ -75,7 +75,11 @@ interface DevSecrets {
   secretsKeys: string;
   /** The orchestration service's WORKER_AUTH_SECRETS (worker tokens are minted under it). */
   workerAuthSecret: string;
+  /** Passwords of each service's own database logins (its service role and its tenant role). */
+  databasePasswords: Record<string, { service: string; tenant: string }>;
 }
+
+const newPassword = () => randomBytes(18).toString('hex');
 
 const newSecretsKeys = (): string => `dev1:${randomBytes(32).toString('base64')}`;
 
@@ -83,7 +87,7 @@ const newSecretsKeys = (): string => `dev1:${randomBytes(32).toString('base64')}
 function devSecrets(): DevSecrets {
   const file = join(STATE_DIR, 'dev-secrets.json');
   const kept = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<DevSecrets>) : {};
-  if (kept.internalToken && kept.principalPrivateKey && kept.principalPublicKey && kept.secretsKeys && kept.workerAuthSecret) return kept as DevSecrets;
+  if (kept.internalToken && kept.principalPrivateKey && kept.principalPublicKey && kept.secretsKeys && kept.workerAuthSecret && kept.databasePasswords) return kept as DevSecrets;
   const keys = generatePrincipalKeys();
   // A file from before a secret existed keeps what it has and gains the rest.
   const secrets: DevSecrets = {
@@ -92,6 +96,7 @@ function devSecrets(): DevSecrets {
     principalPublicKey: keys.publicKeyPem,
     secretsKeys: newSecretsKeys(),
     workerAuthSecret: randomBytes(32).toString('hex'),
+    databasePasswords: Object.fromEntries(SUBGRAPHS.map((s) => [s, { service: newPassword(), tenant: newPassword() }])),
     ...kept,
   };
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
@@ -108,6 +113,37 @@ const echoImportant = (name: string) => (_line: string, parsed: Record<string, u
 };
 
 const STARTABLE = [...SUBGRAPHS, 'worker', 'gateway'];
+
+/** A service's tenant role (its service role is serviceRoleOf it); each service's constant has this name. */
+const tenantRoleOf = (s: Subgraph) => `orchestra_${s}_tenant`;
+
+/** DATABASE_URL with another login. */
+const loginUrl = (user: string, password: string): string => {
+  const url = new URL(DATABASE_URL);
+  url.username = user;
+  url.password = password;
+  return url.toString();
+};
+
+/**
+ * Migrates the services' schemas as DATABASE_URL's user (the owner: the local superuser by default)
+ * and lets each service's own roles log in: the services then run as those roles, which own nothing
+ * and are no superusers (docs/decisions.md "Database roles").
+ */
+function migrateAsOwner(services: readonly Subgraph[], secrets: DevSecrets): void {
+  const passwords: Record<string, string> = {};
+  for (const s of services) {
+    const p = secrets.databasePasswords[s];
+    if (!p) continue;
+    passwords[`${s.toUpperCase()}_DB_PASSWORD`] = p.service;
+    passwords[`${s.toUpperCase()}_TENANT_DB_PASSWORD`] = p.tenant;
+  }
+  const result = spawnSync(process.execPath, [require.resolve('tsx/cli'), join(ROOT, 'scripts', 'migrate.ts')], {
+    env: { ...process.env, DATABASE_URL, MIGRATE_SERVICES: services.join(','), LOG_LEVEL: 'warn', ...passwords },
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) fail(`migrations failed: ${(result.stderr || result.stdout).trim()}`);
+}
 
 /** Builds the admin SPA into web/dist when it is missing or older than its sources (the gateway serves it). */
 function buildWebApp(): void {
@@ -138,7 +174,6 @@ async function main(): Promise<void> {
   const grpc = (s: Subgraph) => `${HOST}:${DEFAULT_PORTS[s].grpc}`;
   const common: Record<string, string> = {
     HOST,
-    DATABASE_URL,
     REDIS_URL,
     LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info',
     INTERNAL_TOKEN: secrets.internalToken,
@@ -182,6 +217,7 @@ async function main(): Promise<void> {
   };
 
   say(`starting Orchestra (logs in ${LOG_DIR})`);
+  migrateAsOwner(launched, secrets);
   try {
     await Promise.all(
       launched.map((s) =>
@@ -189,6 +225,10 @@ async function main(): Promise<void> {
           HTTP_PORT: String(DEFAULT_PORTS[s].http),
           GRPC_PORT: String(DEFAULT_PORTS[s].grpc),
           DB_SCHEMA: s,
+          // Its own logins: a service role that owns nothing (system work) and its tenant role (tenant transactions).
+          DATABASE_URL: loginUrl(serviceRoleOf(tenantRoleOf(s)), secrets.databasePasswords[s]!.service),
+          TENANT_DATABASE_URL: loginUrl(tenantRoleOf(s), secrets.databasePasswords[s]!.tenant),
+          DATABASE_MIGRATE: 'false',
           ...(s === 'orchestration' ? { SECRETS_KEYS: process.env['SECRETS_KEYS'] ?? secrets.secretsKeys, WORKER_AUTH_SECRETS: secrets.workerAuthSecret } : {}),
         }),
       ),

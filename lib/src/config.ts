@@ -114,6 +114,16 @@ export const subgraphEnv = (service: string, httpPort: number, grpcPort: number)
   /** The gateway's Ed25519 public key: verifies x-orchestra-principal. */
   PRINCIPAL_PUBLIC_KEY: env.pem('PUBLIC KEY'),
   AUDIT_GRPC_ADDR: z.string().optional(),
+  /**
+   * Where tenant transactions connect: a login of the service's tenant role (row-level security
+   * cannot be left from it). Unset, they SET ROLE on DATABASE_URL's connections (development).
+   */
+  TENANT_DATABASE_URL: env.url(['postgres', 'postgresql']).optional(),
+  /**
+   * Apply migrations at start. Off where the service logs in as its own role, which owns nothing and
+   * may not change the schema: the schema's owner migrates first (`npm run migrate`, the chart's Job).
+   */
+  DATABASE_MIGRATE: env.bool(true),
 });
 
 /** Default ports of `npm start` (HTTP, gRPC). Tests use port 0. */

@@ -11,6 +11,13 @@ export type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
 
 export interface PoolOptions {
   url: string;
+  /**
+   * Where tenant transactions connect: a login of the service's tenant role itself (no row-level
+   * security bypass, a member of nothing), so nothing a tenant transaction runs (RESET ROLE, SET
+   * ROLE) reaches a role that sees other organizations' rows. Unset: tenant transactions SET ROLE
+   * on `url`'s connections (development and the unit tests, which connect as the schema's owner).
+   */
+  tenantUrl?: string | undefined;
   /** The service's own schema; it comes first on the search_path. */
   schema: string;
   applicationName: string;
@@ -20,6 +27,19 @@ export interface PoolOptions {
   metrics?: Metrics;
 }
 
+/**
+ * A service's pool: its own login (system work), and the pool tenant transactions use when the
+ * service was given a tenant login (`tenantUrl`). `end()` closes both.
+ */
+export class ServicePool extends pg.Pool {
+  tenant: pg.Pool | undefined;
+
+  override async end(): Promise<void> {
+    await this.tenant?.end();
+    await super.end();
+  }
+}
+
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export function assertSchemaName(schema: string): string {
@@ -27,38 +47,49 @@ export function assertSchemaName(schema: string): string {
   return schema;
 }
 
+const poolConfig = (url: string, schema: string, applicationName: string, max: number): pg.PoolConfig => ({
+  connectionString: url,
+  max,
+  application_name: applicationName,
+  options: `-c search_path=${schema},public`,
+  connectionTimeoutMillis: 5_000,
+  idleTimeoutMillis: 30_000,
+});
+
 /** A pg pool whose connections start with the service's schema on the search_path. */
-export function createPool({ url, schema, applicationName, max = 10, log, metrics }: PoolOptions): pg.Pool {
+export function createPool({ url, tenantUrl, schema, applicationName, max = 10, log, metrics }: PoolOptions): ServicePool {
   assertSchemaName(schema);
-  const pool = new pg.Pool({
-    connectionString: url,
-    max,
-    application_name: applicationName,
-    options: `-c search_path=${schema},public`,
-    connectionTimeoutMillis: 5_000,
-    idleTimeoutMillis: 30_000,
-  });
+  const pool = new ServicePool(poolConfig(url, schema, applicationName, max));
   // An idle client that errors (server restart) must not crash the process.
   pool.on('error', (err) => log.warn('idle database connection failed', { err }));
-  if (metrics) countStatements(pool, metrics);
+  if (tenantUrl !== undefined) {
+    pool.tenant = new pg.Pool(poolConfig(tenantUrl, schema, `${applicationName}-tenant`, max));
+    pool.tenant.on('error', (err) => log.warn('idle database connection failed', { err, tenant: true }));
+  }
+  if (metrics) countStatements(pool.tenant === undefined ? [pool] : [pool, pool.tenant], metrics);
   return pool;
 }
+
+/** Where a tenant transaction of `pool` connects: its tenant login when it has one. */
+const tenantPoolOf = (pool: pg.Pool): pg.Pool => (pool instanceof ServicePool && pool.tenant !== undefined ? pool.tenant : pool);
 
 /**
  * Counts every statement a connection of the pool sends (pool.query goes through a client too):
  * the round trips a request costs, as /metrics shows them (PostgreSQL here has no pg_stat_statements).
  */
-function countStatements(pool: pg.Pool, metrics: Metrics): void {
+function countStatements(pools: pg.Pool[], metrics: Metrics): void {
   const statements = metrics.counter('db_statements_total', 'SQL statements sent to PostgreSQL (BEGIN and COMMIT included)');
-  pool.on('connect', (client) => {
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    Object.assign(client, {
-      query: (...args: unknown[]) => {
-        statements.inc();
-        return query(...args);
-      },
+  for (const pool of pools) {
+    pool.on('connect', (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      Object.assign(client, {
+        query: (...args: unknown[]) => {
+          statements.inc();
+          return query(...args);
+        },
+      });
     });
-  });
+  }
 }
 
 const SERIALIZATION_FAILURE = '40001';
@@ -101,7 +132,11 @@ async function runTransaction<T>(
   }
 }
 
-/** A transaction as the connecting (owner) role: no row-level security. For system work only. */
+/**
+ * A transaction as the service's own login: every organization's rows (the owner in development;
+ * in production a service role whose row-level security policy admits all rows, which owns nothing).
+ * For system work only.
+ */
 export const withSystemTransaction = <T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, options: TransactionOptions = {}) =>
   runTransaction(pool, undefined, fn, options);
 
@@ -130,7 +165,7 @@ export const withTenantTransaction = <T>(
   options: TransactionOptions = {},
 ) =>
   runTransaction(
-    pool,
+    tenantPoolOf(pool),
     async (client) => {
       await client.query(
         "SELECT set_config('role', $1, true), set_config('app.org_id', $2, true), set_config('app.user_id', $3, true)",

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import {
   generatePrincipalKeys,
   launchService,
   mintWorkerToken,
+  serviceRoleOf,
   TEST_DATABASE_URL,
   TEST_REDIS_URL,
   uniqueName,
@@ -52,6 +54,13 @@ export interface PlatformOptions {
   workers?: number;
   /** Extra environment per process kind. */
   env?: Partial<Record<ServiceName | 'worker' | 'gateway', Record<string, string>>>;
+  /**
+   * Run the services as `npm start` and the chart do: the schemas migrated first by their owner
+   * (scripts/migrate.ts), each service then logged in as its own service role and tenant role
+   * (DATABASE_URL, TENANT_DATABASE_URL, DATABASE_MIGRATE=false). Default: as the test database's
+   * superuser, migrating at start.
+   */
+  databaseRoles?: boolean;
 }
 
 export interface GraphQLErrorJson {
@@ -153,6 +162,27 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     ...addresses,
   };
 
+  // Each service's own logins, after its schema is migrated by the owner (as `npm start` does).
+  const databaseEnv: Partial<Record<ServiceName, Record<string, string>>> = {};
+  if (options.databaseRoles) {
+    const login = (user: string, password: string) => {
+      const url = new URL(TEST_DATABASE_URL);
+      url.username = user;
+      url.password = password;
+      return url.toString();
+    };
+    const migrateEnv: Record<string, string> = { DATABASE_URL: TEST_DATABASE_URL, MIGRATE_SERVICES: started.join(','), LOG_LEVEL: 'warn' };
+    for (const s of started) {
+      const key = s.toUpperCase();
+      const passwords = { service: randomBytes(12).toString('hex'), tenant: randomBytes(12).toString('hex') };
+      Object.assign(migrateEnv, { [`${key}_DB_SCHEMA`]: schemas[s], [`${key}_DB_PASSWORD`]: passwords.service, [`${key}_TENANT_DB_PASSWORD`]: passwords.tenant });
+      const tenantRole = `orchestra_${s}_tenant`;
+      databaseEnv[s] = { DATABASE_URL: login(serviceRoleOf(tenantRole), passwords.service), TENANT_DATABASE_URL: login(tenantRole, passwords.tenant), DATABASE_MIGRATE: 'false' };
+    }
+    const migrated = spawnSync(process.execPath, [require.resolve('tsx/cli'), join(ROOT, 'scripts', 'migrate.ts')], { env: { ...process.env, ...migrateEnv }, encoding: 'utf8' });
+    if (migrated.status !== 0) throw new Error(`platform: migrations failed: ${migrated.stderr || migrated.stdout}`);
+  }
+
   const log = createMemoryLogger('platform');
   const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 4 });
   const redis = createRedis({ url: TEST_REDIS_URL, name: 'test-platform', log });
@@ -174,6 +204,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         GRPC_PORT: String(ports[name]!.grpc),
         DB_SCHEMA: schemas[name],
         ...(name === 'orchestration' ? { SECRETS_KEYS: secretsKeys, WORKER_AUTH_SECRETS: workerAuthSecret } : {}),
+        ...databaseEnv[name],
         ...options.env?.[name],
       },
       onLine: (_line, parsed) => {

@@ -9,7 +9,8 @@ import { FAST_ORCHESTRATION_ENV, createWorkflow, signUp, startRun, waitForRun, t
  * Issue 9, item 14 across real processes: a worker holds only its own token. With it, it registers
  * and heartbeats for its own id and can do nothing else anywhere: it reads no users, writes no audit
  * events, starts no runs and cannot take over another worker's id. And a worker takes work only from
- * the orchestration service, not from a service holding the services' token.
+ * the orchestration service, not from a service holding the services' token. And (item 15) the
+ * services run on their own database logins, none of them a superuser or an owner.
  */
 
 let platform: Platform;
@@ -27,6 +28,8 @@ beforeAll(async () => {
     services: ['identity', 'orchestration', 'audit'],
     workers: 1,
     env: { orchestration: FAST_ORCHESTRATION_ENV },
+    // As npm start and the chart run them: migrated by the owner, then each service on its own logins.
+    databaseRoles: true,
   });
   owner = await signUp(platform, 'Trust Org');
   const worker = platform.workers[0]!;
@@ -119,5 +122,23 @@ describe('a worker\'s gRPC server', () => {
       await expect(unaryCall(worker, worker.describe, {}, credential)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
       await expect(unaryCall(worker, worker.cancel, { attemptId: randomUUID(), reason: 'not yours' }, credential)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     }
+  });
+});
+
+describe('the services\' database logins', () => {
+  it('are their own service and tenant roles (as npm start runs them), none a superuser, none owning a table', async () => {
+    const { rows } = await platform.pool.query<{ usename: string; rolsuper: boolean; rolbypassrls: boolean }>(
+      `SELECT DISTINCT a.usename, r.rolsuper, r.rolbypassrls FROM pg_stat_activity a JOIN pg_roles r ON r.rolname = a.usename
+        WHERE a.usename IN ('orchestra_identity_service', 'orchestra_identity_tenant', 'orchestra_orchestration_service', 'orchestra_orchestration_tenant', 'orchestra_audit_service')`,
+    );
+    // Signing up (identity), running a workflow (orchestration, tenant and system work) and the audit relay have used them all.
+    expect(rows.map((r) => r.usename).sort()).toEqual(['orchestra_audit_service', 'orchestra_identity_service', 'orchestra_identity_tenant', 'orchestra_orchestration_service', 'orchestra_orchestration_tenant']);
+    for (const r of rows) expect(r).toMatchObject({ rolsuper: false, rolbypassrls: false });
+    const owned = await platform.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_roles r ON r.oid = c.relowner
+        WHERE n.nspname = ANY($1::text[]) AND r.rolname LIKE 'orchestra\\_%'`,
+      [[platform.schemas.identity, platform.schemas.orchestration, platform.schemas.audit]],
+    );
+    expect(owned.rows[0]!.n).toBe(0);
   });
 });

@@ -7,9 +7,9 @@ runMain('audit', async () => {
   const config = loadConfig(auditConfigSchema);
   const log = createLogger({ service: 'audit', level: config.LOG_LEVEL });
   const metrics = createMetrics('audit');
-  const pool = createPool({ url: config.DATABASE_URL, schema: config.DB_SCHEMA, applicationName: 'orchestra-audit', log, metrics });
+  const pool = createPool({ url: config.DATABASE_URL, tenantUrl: config.TENANT_DATABASE_URL, schema: config.DB_SCHEMA, applicationName: 'orchestra-audit', log, metrics });
   try {
-    await migrateAudit({ pool, schema: config.DB_SCHEMA, log });
+    if (config.DATABASE_MIGRATE) await migrateAudit({ pool, schema: config.DB_SCHEMA, log });
     const handle = createAuditService({ config, pool, log, metrics });
     const addresses = await listenService(handle, { host: config.HOST, httpPort: config.HTTP_PORT, grpcPort: config.GRPC_PORT });
     // The audit service's own events (exports, retention) go through its outbox like everyone's:

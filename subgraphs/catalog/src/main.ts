@@ -6,9 +6,9 @@ import { createCatalogService, migrationsDir } from './service';
 runMain('catalog', async () => {
   const config = loadConfig(catalogConfigSchema);
   const log = createLogger({ service: 'catalog', level: config.LOG_LEVEL });
-  const pool = createPool({ url: config.DATABASE_URL, schema: config.DB_SCHEMA, applicationName: 'orchestra-catalog', log });
+  const pool = createPool({ url: config.DATABASE_URL, tenantUrl: config.TENANT_DATABASE_URL, schema: config.DB_SCHEMA, applicationName: 'orchestra-catalog', log });
   try {
-    await runMigrations({ pool, schema: config.DB_SCHEMA, dir: migrationsDir, tenantRole: CATALOG_TENANT_ROLE, log });
+    if (config.DATABASE_MIGRATE) await runMigrations({ pool, schema: config.DB_SCHEMA, dir: migrationsDir, tenantRole: CATALOG_TENANT_ROLE, log });
   } catch (error) {
     await pool.end();
     throw error;

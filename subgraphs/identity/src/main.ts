@@ -20,10 +20,10 @@ runMain(SERVICE, async () => {
   const config = loadConfig(identityConfigSchema);
   const log = createLogger({ service: SERVICE, level: config.LOG_LEVEL });
   const metrics = createMetrics(SERVICE);
-  const pool = createPool({ url: config.DATABASE_URL, schema: config.DB_SCHEMA, applicationName: SERVICE, log, metrics });
+  const pool = createPool({ url: config.DATABASE_URL, tenantUrl: config.TENANT_DATABASE_URL, schema: config.DB_SCHEMA, applicationName: SERVICE, log, metrics });
   const redis = createRedis({ url: config.REDIS_URL, name: SERVICE, log });
   try {
-    await runMigrations({ pool, schema: config.DB_SCHEMA, dir: migrationsDir, tenantRole: TENANT_ROLE, log });
+    if (config.DATABASE_MIGRATE) await runMigrations({ pool, schema: config.DB_SCHEMA, dir: migrationsDir, tenantRole: TENANT_ROLE, log });
     const hasher = createPasswordHasher({ memoryCost: config.PASSWORD_HASH_MEMORY_KIB, timeCost: config.PASSWORD_HASH_ITERATIONS, parallelism: config.PASSWORD_HASH_PARALLELISM });
     const admin = await ensureFirstAdmin({ pool, config, hasher });
     if (admin.created) {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { eventually, insecureCredentials, mintWorkerToken, TEST_INTERNAL_TOKEN, TEST_WORKER_AUTH_SECRET, unaryCall, type Principal } from '@orchestra/lib';
+import { eventually, insecureCredentials, mintWorkerToken, TEST_INTERNAL_TOKEN, TEST_WORKER_AUTH_SECRET, unaryCall, withTenantTransaction, type Principal } from '@orchestra/lib';
 import { orchestrationV1 } from '@orchestra/proto';
+import { TENANT_ROLE } from './engine/engine';
 import { startTestOrchestration, userPrincipal, type TestOrchestration } from './testing/harness';
 
 /**
@@ -108,6 +109,23 @@ describe('worker registry', () => {
     expect(await endpointAs(userPrincipal(orgId, 'operator'))).toBeNull();
     expect(await endpointAs(userPrincipal(orgId, 'viewer'))).toBeNull();
     await t.service.registry.deregister({ workerId: 'private-box' });
+  });
+});
+
+describe('the fleet tables under row-level security', () => {
+  it('let a tenant transaction read the fleet but not register, change or remove a worker, its slots or a dispatcher', async () => {
+    await t.service.registry.register({ worker: workerInfo('rls-box', '127.0.0.1:7', {}) });
+    const inTenant = <T>(sql: string, params: unknown[] = []) => withTenantTransaction(t.pool, TENANT_ROLE, { orgId }, async (tx) => (await tx.query<T & Record<string, unknown>>(sql, params)));
+    expect((await inTenant<{ id: string }>('SELECT id FROM workers WHERE id = $1', ['rls-box'])).rows).toEqual([{ id: 'rls-box' }]);
+    await expect(inTenant(`INSERT INTO workers (id, endpoint, pool, capabilities, slots_total, slots_free, status, lease_expires_at) VALUES ('planted', '10.6.6.6:1', 'default', '{noop}', 64, 64, 'ONLINE', now() + interval '1 day')`)).rejects.toThrow(/row-level security/);
+    expect((await inTenant("UPDATE workers SET endpoint = '10.6.6.6:1' WHERE id = 'rls-box'")).rowCount).toBe(0);
+    expect((await inTenant("DELETE FROM workers WHERE id = 'rls-box'")).rowCount).toBe(0);
+    expect((await inTenant("DELETE FROM worker_slots WHERE worker_id = 'rls-box'")).rowCount).toBe(0);
+    await expect(inTenant("INSERT INTO worker_slots (worker_id, slot) VALUES ('rls-box', 99)")).rejects.toThrow(/row-level security/);
+    expect((await inTenant('DELETE FROM dispatchers')).rowCount).toBe(0);
+    const { rows } = await t.pool.query<{ endpoint: string; slots: number }>("SELECT endpoint, (SELECT count(*)::int FROM worker_slots WHERE worker_id = 'rls-box') AS slots FROM workers WHERE id = 'rls-box'");
+    expect(rows).toEqual([{ endpoint: '127.0.0.1:7', slots: 2 }]);
+    await t.service.registry.deregister({ workerId: 'rls-box' });
   });
 });
 

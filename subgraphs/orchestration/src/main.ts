@@ -8,10 +8,10 @@ runMain(SERVICE, async () => {
   const config = loadConfig(orchestrationConfigSchema);
   const log = createLogger({ service: SERVICE, level: config.LOG_LEVEL });
   const metrics = createMetrics(SERVICE);
-  const pool = createPool({ url: config.DATABASE_URL, schema: config.DB_SCHEMA, applicationName: SERVICE, log, metrics, max: 20 });
+  const pool = createPool({ url: config.DATABASE_URL, tenantUrl: config.TENANT_DATABASE_URL, schema: config.DB_SCHEMA, applicationName: SERVICE, log, metrics, max: 20 });
   const redis = createRedis({ url: config.REDIS_URL, name: SERVICE, log });
   try {
-    await runMigrations({ pool, schema: config.DB_SCHEMA, dir: migrationsDir, tenantRole: TENANT_ROLE, log });
+    if (config.DATABASE_MIGRATE) await runMigrations({ pool, schema: config.DB_SCHEMA, dir: migrationsDir, tenantRole: TENANT_ROLE, log });
     const handle = createOrchestrationService({ config, pool, redis, log, metrics });
     const addresses = await listenService(handle, { host: config.HOST, httpPort: config.HTTP_PORT, grpcPort: config.GRPC_PORT });
     log.info('listening', { ...addresses, graphql: `${addresses.httpUrl}/graphql` });
