@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { createPool, withSystemTransaction, withTenantTransaction, type ServicePool } from './db';
 import { newId } from './ids';
 import { createMemoryLogger } from './log';
