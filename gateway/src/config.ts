@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, DEFAULT_PORTS, env } from '@orchestra/lib';
+import { commonEnv, DEFAULT_PORTS, env, grpcTlsEnv } from '@orchestra/lib';
 
 const optionalUrl = env.url(['http', 'https']).optional();
 
@@ -9,6 +9,7 @@ export const gatewayConfigSchema = z.object({
   REDIS_URL: commonEnv.REDIS_URL,
   REDIS_PREFIX: commonEnv.REDIS_PREFIX,
   INTERNAL_TOKEN: commonEnv.INTERNAL_TOKEN,
+  ...grpcTlsEnv,
   HTTP_PORT: env.port(DEFAULT_PORTS.gateway.http),
   /** /readyz with its checks and /metrics: a port for the cluster's probes and scrapers, never published. */
   OPS_PORT: env.port(DEFAULT_PORTS.gateway.ops),

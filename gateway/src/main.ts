@@ -4,10 +4,11 @@ import {
   createMetrics,
   createPrincipalSigner,
   createRedis,
-  insecureCredentials,
+  grpcChannelCredentials,
   INTERNAL_CHANNEL_OPTIONS,
   listenService,
   loadConfig,
+  loadGrpcTls,
   runMain,
   stopAll,
 } from '@orchestra/lib';
@@ -27,7 +28,7 @@ runMain('gateway', async () => {
   const metrics = createMetrics('gateway');
   const redis = createRedis({ url: config.REDIS_URL, name: 'gateway', log });
   const subscriber = createRedis({ url: config.REDIS_URL, name: 'gateway-subscriber', log });
-  const identity = new identityV1.IdentityServiceClient(config.IDENTITY_GRPC_ADDR, insecureCredentials(), INTERNAL_CHANNEL_OPTIONS);
+  const identity = new identityV1.IdentityServiceClient(config.IDENTITY_GRPC_ADDR, grpcChannelCredentials(loadGrpcTls(config)), INTERNAL_CHANNEL_OPTIONS);
   const supergraphPath = supergraphArg() ?? config.SUPERGRAPH_PATH ?? join(__dirname, '..', 'supergraph.graphql');
   const handle = await createGateway({
     config,

@@ -3,7 +3,8 @@ import pg from 'pg';
 import type { OutboxAuditEvent } from './audit';
 import { assertSchemaName, withSystemTransaction, type Pool, type PoolClient } from './db';
 import { AppError, toAppError } from './errors';
-import { INTERNAL_CHANNEL_OPTIONS, insecureCredentials, unaryCall } from './grpc';
+import { INTERNAL_CHANNEL_OPTIONS, unaryCall } from './grpc';
+import { grpcChannelCredentials, type GrpcTls } from './grpc-tls';
 import { newRequestId } from './ids';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
@@ -18,6 +19,8 @@ export interface OutboxRelayOptions {
   /** host:port of AuditService. Unset: the relay does nothing and events wait in the outbox. */
   auditGrpcAddress: string | undefined;
   internalToken: string;
+  /** Dial the audit service over TLS (lib/grpc-tls.ts). */
+  tls?: GrpcTls | undefined;
   log: Logger;
   metrics: Metrics;
   /** Events per Record call. Default 100. */
@@ -113,6 +116,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     service,
     auditGrpcAddress,
     internalToken,
+    tls,
     metrics,
     batchSize = 100,
     pollMs = 2_000,
@@ -144,7 +148,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   const grpcClient = (): auditV1.AuditServiceClient | undefined => {
     if (auditGrpcAddress === undefined || auditGrpcAddress === '') return undefined;
-    client ??= new auditV1.AuditServiceClient(auditGrpcAddress, insecureCredentials(), INTERNAL_CHANNEL_OPTIONS);
+    client ??= new auditV1.AuditServiceClient(auditGrpcAddress, grpcChannelCredentials(tls), INTERNAL_CHANNEL_OPTIONS);
     return client;
   };
 

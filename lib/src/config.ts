@@ -90,6 +90,16 @@ export const env = {
   logLevel: () => z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], { error: 'expects one of trace, debug, info, warn, error, fatal, silent' }).default('info'),
 };
 
+/**
+ * TLS between the processes (lib/grpc-tls.ts): GRPC_TLS_DIR holds tls.crt, tls.key and ca.crt (a
+ * cert-manager Secret mounted); with GRPC_TLS_MUTUAL servers require client certificates too.
+ * Unset: plaintext (one machine, tests).
+ */
+export const grpcTlsEnv = {
+  GRPC_TLS_DIR: z.string().min(1, { error: 'expects a folder holding tls.crt, tls.key and ca.crt' }).optional(),
+  GRPC_TLS_MUTUAL: env.bool(true),
+};
+
 /** Variables every service process shares. */
 export const commonEnv = {
   LOG_LEVEL: env.logLevel(),
@@ -108,6 +118,7 @@ export const commonEnv = {
  */
 export const subgraphEnv = (service: string, httpPort: number, grpcPort: number) => ({
   ...commonEnv,
+  ...grpcTlsEnv,
   HTTP_PORT: env.port(httpPort),
   GRPC_PORT: env.port(grpcPort),
   DB_SCHEMA: env.string(service),

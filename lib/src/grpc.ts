@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import { AppError, fromGrpcError, toAppError, toGrpcStatus } from './errors';
+import { grpcServerCredentials, type GrpcTls } from './grpc-tls';
 import { newRequestId } from './ids';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
@@ -79,6 +80,8 @@ export interface GrpcServerOptions {
   credentials?: readonly CallerCredential[];
   /** Verifies a forwarded x-orchestra-principal (services only); without it such headers are rejected. */
   principalVerifier?: PrincipalVerifier;
+  /** Serve over TLS (mutual when `tls.mutual`): lib/grpc-tls.ts. Unset: plaintext. */
+  tls?: GrpcTls | undefined;
 }
 
 export interface GrpcServer {
@@ -105,7 +108,7 @@ const firstString = (md: grpc.Metadata, key: string): string | undefined => {
   return v === undefined ? undefined : String(v);
 };
 
-export function createGrpcServer({ service, log, metrics, internalToken, credentials = [], principalVerifier }: GrpcServerOptions): GrpcServer {
+export function createGrpcServer({ service, log, metrics, internalToken, credentials = [], principalVerifier, tls }: GrpcServerOptions): GrpcServer {
   const server = new grpc.Server({
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.max_receive_message_length': 16 * 1024 * 1024,
@@ -249,7 +252,7 @@ export function createGrpcServer({ service, log, metrics, internalToken, credent
     },
     listen(host, port) {
       return new Promise((resolve, reject) => {
-        server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, boundPort) => {
+        server.bindAsync(`${host}:${port}`, grpcServerCredentials(tls), (err, boundPort) => {
           if (err) return reject(new Error(`${service}: cannot listen for gRPC on ${host}:${port}: ${err.message}`, { cause: err }));
           resolve(boundPort);
         });

@@ -7,6 +7,7 @@ export * from './config';
 export * from './db';
 export * from './errors';
 export * from './grpc';
+export * from './grpc-tls';
 export * from './http';
 export * from './ids';
 export * from './launcher';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, DEFAULT_PORTS, WORKER_ID_PATTERN, commonEnv, env, loadConfig, workerIdOfToken } from '@orchestra/lib';
+import { ConfigError, DEFAULT_PORTS, WORKER_ID_PATTERN, commonEnv, env, grpcTlsEnv, loadConfig, workerIdOfToken } from '@orchestra/lib';
 import { z } from 'zod';
 import { BUILT_IN_CAPABILITIES } from './executors/registry';
 
@@ -74,6 +74,7 @@ const llmEndpoints = z
 export const workerConfigSchema = z.object({
   LOG_LEVEL: commonEnv.LOG_LEVEL,
   HOST: commonEnv.HOST,
+  ...grpcTlsEnv,
   /**
    * This worker's own credential, minted for its WORKER_ID under the orchestration service's
    * WORKER_AUTH_SECRETS (`npm run worker-token -w @orchestra/orchestration -- <worker id>`). It lets the

@@ -4,10 +4,11 @@ import {
   createDispatchTokenSet,
   createGrpcServer,
   createGuardedFetch,
+  grpcChannelCredentials,
+  loadGrpcTls,
   methodPaths,
   createHttpApp,
   createMetrics,
-  insecureCredentials,
   registerOpsRoutes,
   stopAll,
   type GrpcServer,
@@ -97,7 +98,9 @@ export function createWorker({ config, log: parentLog, metrics = createMetrics('
   // Only the orchestration service calls a worker: with the dispatch tokens its registry handed this
   // worker (Register, Heartbeat). The services' token and other workers' tokens are refused.
   const dispatchTokens = createDispatchTokenSet();
+  const tls = loadGrpcTls(config);
   const grpc = createGrpcServer({
+    tls,
     service: 'worker',
     log,
     metrics,
@@ -114,7 +117,7 @@ export function createWorker({ config, log: parentLog, metrics = createMetrics('
     return bound;
   };
 
-  const registryClient = new orchestrationV1.WorkerRegistryClient(config.ORCHESTRATION_GRPC_ADDR, insecureCredentials(), INTERNAL_CHANNEL_OPTIONS);
+  const registryClient = new orchestrationV1.WorkerRegistryClient(config.ORCHESTRATION_GRPC_ADDR, grpcChannelCredentials(tls), INTERNAL_CHANNEL_OPTIONS);
   const registration: Registration = createRegistration({
     client: registryClient,
     workerToken: config.WORKER_TOKEN,

@@ -1,4 +1,4 @@
-import { createLogger, createMetrics, createOutboxRelay, createPool, listenService, loadConfig, runMain, stopAll } from '@orchestra/lib';
+import { createLogger, createMetrics, createOutboxRelay, createPool, listenService, loadConfig, loadGrpcTls, runMain, stopAll } from '@orchestra/lib';
 import { auditConfigSchema } from './config';
 import { migrateAudit } from './migrate';
 import { createAuditService } from './service';
@@ -20,6 +20,7 @@ runMain('audit', async () => {
       service: 'audit',
       auditGrpcAddress: config.AUDIT_GRPC_ADDR ?? addresses.grpcAddress,
       internalToken: config.INTERNAL_TOKEN,
+      tls: loadGrpcTls(config),
       log,
       metrics,
     });

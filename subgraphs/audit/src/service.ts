@@ -1,6 +1,7 @@
 import { auditV1 } from '@orchestra/proto';
 import {
   createGrpcServer,
+  loadGrpcTls,
   createPrincipalVerifier,
   createSubgraphHttp,
   servicePrincipal,
@@ -25,6 +26,8 @@ export interface AuditServiceDeps {
   config: Pick<
     AuditConfig,
     | 'INTERNAL_TOKEN'
+    | 'GRPC_TLS_DIR'
+    | 'GRPC_TLS_MUTUAL'
     | 'PRINCIPAL_PUBLIC_KEY'
     | 'AUDIT_RETENTION_DAYS'
     | 'AUDIT_ARCHIVE_DIR'
@@ -74,7 +77,7 @@ export function createAuditService({ config, pool, log: rootLog, metrics, now = 
     readiness: { postgres: () => pool.query('SELECT 1') },
     audit: { service: SERVICE_NAME, pool, log },
   });
-  const grpc = createGrpcServer({ service: SERVICE_NAME, log, metrics, internalToken: config.INTERNAL_TOKEN });
+  const grpc = createGrpcServer({ service: SERVICE_NAME, log, metrics, internalToken: config.INTERNAL_TOKEN, tls: loadGrpcTls(config) });
   grpc.add(auditV1.AuditServiceService, createAuditGrpcService({ pool, metrics }), 'orchestra.audit.v1.AuditService');
 
   const retentionPass = async () => {

@@ -1,4 +1,4 @@
-import { AppError, INTERNAL_CHANNEL_OPTIONS, insecureCredentials, unaryCall } from '@orchestra/lib';
+import { AppError, INTERNAL_CHANNEL_OPTIONS, grpcChannelCredentials, unaryCall, type GrpcTls } from '@orchestra/lib';
 import { identityV1 } from '@orchestra/proto';
 import type { UserDirectory } from './apps/catalog';
 
@@ -10,8 +10,8 @@ export interface IdentityUserDirectory extends UserDirectory {
  * Checks app owners against IdentityService.GetUsers, forwarding the caller's signed principal so
  * identity answers for the caller's organization.
  */
-export function createIdentityUserDirectory({ address, internalToken, deadlineMs = 3_000 }: { address: string; internalToken: string; deadlineMs?: number }): IdentityUserDirectory {
-  const client = new identityV1.IdentityServiceClient(address, insecureCredentials(), INTERNAL_CHANNEL_OPTIONS);
+export function createIdentityUserDirectory({ address, internalToken, tls, deadlineMs = 3_000 }: { address: string; internalToken: string; tls?: GrpcTls | undefined; deadlineMs?: number }): IdentityUserDirectory {
+  const client = new identityV1.IdentityServiceClient(address, grpcChannelCredentials(tls), INTERNAL_CHANNEL_OPTIONS);
   return {
     async assertUser(actor, userId, field) {
       const { users } = await unaryCall(client, client.getUsers, { ids: [userId] }, { internalToken, defaultDeadlineMs: deadlineMs }, {

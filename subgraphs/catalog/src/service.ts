@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import {
   createGrpcServer,
+  loadGrpcTls,
   createGuardedFetch,
   createMetrics,
   createOutboxRelay,
@@ -54,8 +55,9 @@ export function createCatalogService(deps: CatalogServiceDeps): CatalogServiceHa
   const { pool, config, log } = deps;
   const metrics = deps.metrics ?? createMetrics(CATALOG_SERVICE);
   const verifier = deps.verifier ?? createPrincipalVerifier(config.PRINCIPAL_PUBLIC_KEY);
+  const tls = loadGrpcTls(config);
   const identity =
-    deps.users === undefined && config.IDENTITY_GRPC_ADDR ? createIdentityUserDirectory({ address: config.IDENTITY_GRPC_ADDR, internalToken: config.INTERNAL_TOKEN }) : undefined;
+    deps.users === undefined && config.IDENTITY_GRPC_ADDR ? createIdentityUserDirectory({ address: config.IDENTITY_GRPC_ADDR, internalToken: config.INTERNAL_TOKEN, tls }) : undefined;
   const health = healthSettingsOf(config);
   const validator = createIsolatedConfigValidator();
   const catalog = createCatalog({ pool, validator, users: deps.users ?? identity, historyDays: health.historyDays, allowPrivateHealthChecks: health.allowPrivateNetwork });
@@ -74,7 +76,7 @@ export function createCatalogService(deps: CatalogServiceDeps): CatalogServiceHa
     audit: { service: CATALOG_SERVICE, pool, log },
   });
 
-  const grpc = createGrpcServer({ service: CATALOG_SERVICE, log, metrics, internalToken: config.INTERNAL_TOKEN, principalVerifier: verifier });
+  const grpc = createGrpcServer({ service: CATALOG_SERVICE, log, metrics, internalToken: config.INTERNAL_TOKEN, principalVerifier: verifier, tls });
   grpc.add(catalogV1.CatalogServiceService, createCatalogGrpcService(catalog), 'orchestra.catalog.v1.CatalogService');
 
   let probeFetch: GuardedFetch | undefined;
@@ -91,7 +93,7 @@ export function createCatalogService(deps: CatalogServiceDeps): CatalogServiceHa
     prober,
     async start() {
       if (config.AUDIT_GRPC_ADDR) {
-        relay = createOutboxRelay({ pool, schema: config.DB_SCHEMA, service: CATALOG_SERVICE, auditGrpcAddress: config.AUDIT_GRPC_ADDR, internalToken: config.INTERNAL_TOKEN, log, metrics });
+        relay = createOutboxRelay({ pool, schema: config.DB_SCHEMA, service: CATALOG_SERVICE, auditGrpcAddress: config.AUDIT_GRPC_ADDR, internalToken: config.INTERNAL_TOKEN, tls, log, metrics });
         await relay.start();
       }
       prober?.start();

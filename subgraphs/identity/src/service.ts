@@ -1,5 +1,6 @@
 import {
   createGrpcServer,
+  loadGrpcTls,
   createMetrics,
   createOutboxRelay,
   createPrincipalVerifier,
@@ -86,7 +87,8 @@ export function createIdentityService({ config, pool, redis, log, metrics = crea
   // Public keys are public: verifiers fetch them without a principal (lib guards only /graphql).
   http.get(JWKS_PATH, async (_request, reply) => reply.header('cache-control', 'public, max-age=60').send(await deps.keyRing.jwks()));
 
-  const grpc = createGrpcServer({ service: SERVICE, log, metrics, internalToken: config.INTERNAL_TOKEN, principalVerifier: verifier });
+  const tls = loadGrpcTls(config);
+  const grpc = createGrpcServer({ service: SERVICE, log, metrics, internalToken: config.INTERNAL_TOKEN, principalVerifier: verifier, tls });
   grpc.add(identityV1.IdentityServiceService, createIdentityGrpc(deps), 'orchestra.identity.v1.IdentityService');
 
   const relay: OutboxRelay = createOutboxRelay({
@@ -95,6 +97,7 @@ export function createIdentityService({ config, pool, redis, log, metrics = crea
     service: SERVICE,
     auditGrpcAddress: config.AUDIT_GRPC_ADDR,
     internalToken: config.INTERNAL_TOKEN,
+    tls,
     log,
     metrics,
   });

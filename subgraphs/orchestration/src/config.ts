@@ -11,6 +11,8 @@ export const orchestrationConfigSchema = z.object({
    * only what this service sends (docs/decisions.md "Worker credentials"). Only this service holds them.
    */
   WORKER_AUTH_SECRETS: env.secretList(WORKER_AUTH_SECRET_MIN_LENGTH),
+  /** With GRPC_TLS_DIR: the name workers' certificates carry (they are dialled by pod address), e.g. the worker Service's. */
+  WORKER_TLS_SERVER_NAME: z.string().optional(),
   /** Where CatalogService answers: a workflow's appId is checked there. Unset, app ids are taken as given. */
   CATALOG_GRPC_ADDR: z.string().optional(),
   /** How often workers heartbeat (told to them at Register). */

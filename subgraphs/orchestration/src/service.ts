@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
   createGrpcServer,
+  loadGrpcTls,
   createMetrics,
   createOutboxRelay,
   createPrincipalVerifier,
@@ -67,7 +68,8 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
   queueConnection.on('error', (err: Error) => log.warn('queue redis connection error', { err }));
   const prefix = config.REDIS_PREFIX;
   const hub = createRunEventHub({ redis, prefix, log, metrics, maxLen: config.EVENT_STREAM_MAXLEN, ttlSeconds: config.EVENT_STREAM_TTL_SECONDS });
-  const apps = config.CATALOG_GRPC_ADDR ? createCatalogAppDirectory({ address: config.CATALOG_GRPC_ADDR, internalToken: config.INTERNAL_TOKEN }) : undefined;
+  const tls = loadGrpcTls(config);
+  const apps = config.CATALOG_GRPC_ADDR ? createCatalogAppDirectory({ address: config.CATALOG_GRPC_ADDR, internalToken: config.INTERNAL_TOKEN, tls }) : undefined;
   if (!apps) log.warn('CATALOG_GRPC_ADDR is not set: workflow app ids are not checked against the catalog');
   const workerAuthority = createWorkerAuthority(config.WORKER_AUTH_SECRETS);
   const engine = createEngine({
@@ -84,6 +86,8 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
       breaker: { errorThresholdPercentage: config.BREAKER_ERROR_PERCENT, volumeThreshold: config.BREAKER_VOLUME_THRESHOLD, resetTimeout: config.BREAKER_RESET_MS },
       log: log.child({ component: 'worker-clients' }),
       metrics,
+      tls,
+      tlsServerName: config.WORKER_TLS_SERVER_NAME,
     }),
   });
   const runStarts = createRunStarts(engine);
@@ -126,6 +130,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
       },
     ],
     principalVerifier: verifier,
+    tls,
   });
   grpc.add(orchestrationV1.OrchestrationServiceService, createOrchestrationGrpc(engine, runStarts), 'orchestra.orchestration.v1.OrchestrationService');
   grpc.add(orchestrationV1.WorkerRegistryService, createWorkerRegistryGrpc(registry), 'orchestra.orchestration.v1.WorkerRegistry');
@@ -136,6 +141,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
     service: SERVICE,
     auditGrpcAddress: config.AUDIT_GRPC_ADDR,
     internalToken: config.INTERNAL_TOKEN,
+    tls,
     log,
     metrics,
   });

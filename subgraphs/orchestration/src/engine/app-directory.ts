@@ -1,4 +1,4 @@
-import { AppError, INTERNAL_CHANNEL_OPTIONS, insecureCredentials, unaryCall, type Principal } from '@orchestra/lib';
+import { AppError, INTERNAL_CHANNEL_OPTIONS, grpcChannelCredentials, unaryCall, type GrpcTls, type Principal } from '@orchestra/lib';
 import { catalogV1 } from '@orchestra/proto';
 
 /** Answers whether an app exists in an organization (the catalog owns apps). */
@@ -12,8 +12,8 @@ export interface AppDirectory {
 const ORG_ID_METADATA = 'x-orchestra-org-id';
 
 /** Checks app ids against CatalogService.GetApps, within the caller's organization. */
-export function createCatalogAppDirectory({ address, internalToken, deadlineMs = 3_000 }: { address: string; internalToken: string; deadlineMs?: number }): AppDirectory {
-  const client = new catalogV1.CatalogServiceClient(address, insecureCredentials(), INTERNAL_CHANNEL_OPTIONS);
+export function createCatalogAppDirectory({ address, internalToken, tls, deadlineMs = 3_000 }: { address: string; internalToken: string; tls?: GrpcTls | undefined; deadlineMs?: number }): AppDirectory {
+  const client = new catalogV1.CatalogServiceClient(address, grpcChannelCredentials(tls), INTERNAL_CHANNEL_OPTIONS);
   return {
     async assertApp(principal, appId, field) {
       if (principal.orgId === undefined) throw new AppError('FORBIDDEN', 'an app belongs to an organization: act in one first', { reason: 'NO_ORGANIZATION' });

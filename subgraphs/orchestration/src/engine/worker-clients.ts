@@ -1,5 +1,5 @@
 import CircuitBreaker from 'opossum';
-import { INTERNAL_CHANNEL_OPTIONS, insecureCredentials, type Logger, type Metrics } from '@orchestra/lib';
+import { INTERNAL_CHANNEL_OPTIONS, grpcChannelCredentials, tlsServerNameOptions, type GrpcTls, type Logger, type Metrics } from '@orchestra/lib';
 import { automationV1 } from '@orchestra/proto';
 
 export interface BreakerSettings {
@@ -27,7 +27,18 @@ export interface WorkerClients {
   close(): void;
 }
 
-export function createWorkerClients({ breaker, log, metrics }: { breaker: BreakerSettings; log: Logger; metrics: Metrics }): WorkerClients {
+export interface WorkerClientsOptions {
+  breaker: BreakerSettings;
+  log: Logger;
+  metrics: Metrics;
+  /** Dial workers over TLS; they are dialled by pod address, so their certificate is checked for `tlsServerName`. */
+  tls?: GrpcTls | undefined;
+  tlsServerName?: string | undefined;
+}
+
+export function createWorkerClients({ breaker, log, metrics, tls, tlsServerName }: WorkerClientsOptions): WorkerClients {
+  const credentials = grpcChannelCredentials(tls);
+  const channelOptions = { ...INTERNAL_CHANNEL_OPTIONS, ...tlsServerNameOptions(tls, tlsServerName) };
   const clients = new Map<string, WorkerEndpoint>();
   const suspects = new Map<string, number>();
   const state = metrics.gauge('worker_breaker_open', 'Circuit breaker of a worker endpoint: 1 open, 0.5 half-open, 0 closed', ['endpoint']);
@@ -35,7 +46,7 @@ export function createWorkerClients({ breaker, log, metrics }: { breaker: Breake
     get(endpoint) {
       const known = clients.get(endpoint);
       if (known) return known;
-      const client = new automationV1.AutomationServiceClient(endpoint, insecureCredentials(), INTERNAL_CHANNEL_OPTIONS);
+      const client = new automationV1.AutomationServiceClient(endpoint, credentials, channelOptions);
       const b = new CircuitBreaker<[() => Promise<unknown>], unknown>((call: () => Promise<unknown>) => call(), {
         // Execute calls last as long as their task; the step timeout is the gRPC deadline.
         timeout: false,

@@ -8,7 +8,8 @@ ALTER TABLE workers ENABLE ROW LEVEL SECURITY;
 CREATE POLICY workers_read ON workers FOR SELECT USING (true);
 
 ALTER TABLE worker_slots ENABLE ROW LEVEL SECURITY;
-CREATE POLICY worker_slots_own_attempts ON worker_slots FOR SELECT USING (attempt_id IN (SELECT id FROM task_attempts));
+-- Free slots are visible too: an UPDATE checks the new (freed) row against the SELECT policy as well.
+CREATE POLICY worker_slots_own_attempts ON worker_slots FOR SELECT USING (attempt_id IS NULL OR attempt_id IN (SELECT id FROM task_attempts));
 CREATE POLICY worker_slots_release_own ON worker_slots FOR UPDATE USING (attempt_id IN (SELECT id FROM task_attempts)) WITH CHECK (attempt_id IS NULL);
 
 ALTER TABLE dispatchers ENABLE ROW LEVEL SECURITY;
