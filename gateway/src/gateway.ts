@@ -1,8 +1,10 @@
+import fastifyCompress from '@fastify/compress';
 import { ApolloGateway, IntrospectAndCompose } from '@apollo/gateway';
 import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parse, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { readFileSync } from 'node:fs';
+import { constants as zlibConstants } from 'node:zlib';
 import {
   AppError,
   createHttpApp,
@@ -175,6 +177,9 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
   const bodyLimit = 1024 * 1024;
   const app = createHttpApp({ log, metrics, trustProxy: config.TRUSTED_PROXIES, bodyLimit });
   registerRequestErrorHandler(app, { bodyLimit, log });
+  // Responses over 1 KiB (GraphQL answers and the web app's assets) compressed as the client accepts:
+  // brotli at a quality that costs little CPU, else gzip.
+  await app.register(fastifyCompress, { global: true, threshold: 1024, encodings: ['br', 'gzip'], brotliOptions: { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 4 } } });
   const ops = createHttpApp({ log, metrics });
   const opsRoutes = {
     metrics,
