@@ -1,6 +1,6 @@
 import { auditV1, automationV1 } from '@orchestra/proto';
-import { AppError } from './errors';
-import { createGrpcServer, insecureCredentials, INTERNAL_CHANNEL_OPTIONS, serverStreamCall, unaryCall, type GrpcServer } from './grpc';
+import { AppError, fromGrpcError } from './errors';
+import { createGrpcServer, insecureCredentials, INTERNAL_CHANNEL_OPTIONS, serverStreamCall, unaryCall, type grpc, type GrpcServer, type GrpcServerOptions } from './grpc';
 import { createMemoryLogger } from './log';
 import { createPrincipalSigner, createPrincipalVerifier, generatePrincipalKeys, type Principal } from './principal';
 import { TEST_INTERNAL_TOKEN } from './testing';
@@ -122,6 +122,44 @@ describe('gRPC helpers (real server on a port)', () => {
     while (!aborted && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(aborted).toBe(true);
     client.close();
+  });
+
+  it('a connection recycle cuts a running stream, so servers of long calls never recycle (the worker\'s)', async () => {
+    // The age is shortened to 300 ms and the client pings every 100 ms (production: 5 min, 20 s).
+    const streamFor = async (connectionAge: GrpcServerOptions['connectionAge']): Promise<{ events: number; error: AppError | undefined }> => {
+      const slow = createGrpcServer({ service: 'lib-test-age', log, internalToken: TEST_INTERNAL_TOKEN, connectionAge });
+      slow.add(
+        automationV1.AutomationServiceService,
+        {
+          async execute(_request, out, ctx) {
+            for (let i = 1; i <= 12 && !ctx.signal.aborted; i += 1) {
+              await new Promise((resolve) => setTimeout(resolve, 100));
+              await out.write({ event: { $case: 'progress', value: { fraction: i / 12, message: `tick ${i}` } } });
+            }
+          },
+          cancel: () => Promise.resolve({ cancelled: false }),
+          describe: () => Promise.reject(new AppError('NOT_FOUND', 'not here')),
+        },
+        'orchestra.automation.v1.AutomationService',
+      );
+      const port = await slow.listen('127.0.0.1', 0);
+      slow.setServing('SERVING');
+      const client = new automationV1.AutomationServiceClient(`127.0.0.1:${port}`, insecureCredentials(), { ...INTERNAL_CHANNEL_OPTIONS, 'grpc.keepalive_time_ms': 100 });
+      const stream = serverStreamCall(client, client.execute, automationV1.ExecuteRequest.fromPartial({ capability: 'tick' }), opts, { deadlineMs: 60_000 });
+      let events = 0;
+      const error = await new Promise<AppError | undefined>((resolve) => {
+        stream.on('data', () => (events += 1));
+        stream.on('error', (e: grpc.ServiceError) => resolve(fromGrpcError(e)));
+        stream.on('end', () => resolve(undefined));
+      });
+      client.close();
+      await slow.stop(100);
+      return { events, error };
+    };
+    const recycled = await streamFor({ maxMs: 300, graceMs: 60_000 });
+    expect(recycled.error).toMatchObject({ code: 'UNAVAILABLE' });
+    expect(recycled.events).toBeLessThan(12);
+    await expect(streamFor('unlimited')).resolves.toEqual({ events: 12, error: undefined });
   });
 
   it('answers the standard health check', async () => {

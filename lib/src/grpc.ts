@@ -82,11 +82,32 @@ export interface GrpcServerOptions {
   principalVerifier?: PrincipalVerifier;
   /** Serve over TLS (mutual when `tls.mutual`): lib/grpc-tls.ts. Unset: plaintext. */
   tls?: GrpcTls | undefined;
+  /**
+   * How long a client connection lives before the server recycles it (GOAWAY), so clients re-resolve and
+   * spread onto new replicas; `'unlimited'` never recycles. Default SERVICE_CONNECTION_AGE.
+   *
+   * A recycle cuts calls still running on the connection: after the GOAWAY, grpc-js clients' keepalive
+   * pings fail on the closing session and the client drops the connection with every call on it
+   * ("UNAVAILABLE: Connection dropped"), whatever the grace. Servers of long calls (a worker's Execute
+   * runs as long as its task, up to a day) must use `'unlimited'`.
+   */
+  connectionAge?: { maxMs: number; graceMs: number } | 'unlimited';
 }
+
+/** The services' servers answer short unary calls: recycled every 5 minutes (± 10%), a minute's grace. */
+export const SERVICE_CONNECTION_AGE = { maxMs: 5 * 60_000, graceMs: 60_000 } as const;
+
+/**
+ * Server-side keepalive: a peer that stops answering pings for KEEPALIVE_TIMEOUT is dropped, so a
+ * server learns within a minute that a client machine vanished (no FIN) and aborts its calls.
+ */
+const SERVER_KEEPALIVE = { 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_timeout_ms': 10_000 } as const;
 
 export interface GrpcServer {
   server: grpc.Server;
   health: HealthImplementation;
+  /** When the server recycles client connections (GrpcServerOptions.connectionAge). */
+  readonly connectionAge: { maxMs: number; graceMs: number } | 'unlimited';
   add<D extends ServiceDefinition>(definition: D, impl: GrpcServiceImpl<D>, serviceName: string): void;
   setServing(status: ServingStatus): void;
   /** Binds host:port (port 0 picks one) and resolves to the bound port. */
@@ -108,13 +129,12 @@ const firstString = (md: grpc.Metadata, key: string): string | undefined => {
   return v === undefined ? undefined : String(v);
 };
 
-export function createGrpcServer({ service, log, metrics, internalToken, credentials = [], principalVerifier, tls }: GrpcServerOptions): GrpcServer {
+export function createGrpcServer({ service, log, metrics, internalToken, credentials = [], principalVerifier, tls, connectionAge = SERVICE_CONNECTION_AGE }: GrpcServerOptions): GrpcServer {
   const server = new grpc.Server({
     'grpc.keepalive_permit_without_calls': 1,
+    ...SERVER_KEEPALIVE,
     'grpc.max_receive_message_length': 16 * 1024 * 1024,
-    // Connections are recycled every few minutes, so clients re-resolve and spread onto new replicas.
-    'grpc.max_connection_age_ms': 5 * 60_000,
-    'grpc.max_connection_age_grace_ms': 60_000,
+    ...(connectionAge === 'unlimited' ? {} : { 'grpc.max_connection_age_ms': connectionAge.maxMs, 'grpc.max_connection_age_grace_ms': connectionAge.graceMs }),
   });
   const health = new HealthImplementation({ '': 'NOT_SERVING' });
   health.addToServer(server);
@@ -233,6 +253,7 @@ export function createGrpcServer({ service, log, metrics, internalToken, credent
   return {
     server,
     health,
+    connectionAge,
     add(definition, impl, serviceName) {
       const handlers: grpc.UntypedServiceImplementation = {};
       for (const [name, def] of Object.entries(definition)) {

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { TEST_INTERNAL_TOKEN, eventually, fromGrpcError, grpc, insecureCredentials, mintWorkerToken, serverStreamCall, TEST_WORKER_AUTH_SECRET, unaryCall, type AppError } from '@orchestra/lib';
+import { INTERNAL_CHANNEL_OPTIONS, TEST_INTERNAL_TOKEN, eventually, fromGrpcError, grpc, insecureCredentials, mintWorkerToken, serverStreamCall, TEST_WORKER_AUTH_SECRET, unaryCall, type AppError } from '@orchestra/lib';
 import { automationV1 } from '@orchestra/proto';
 import { asOrchestrator, execute, linesFor, nextAttemptId, resultOf, startTestRegistry, startWorker, testAuthority, TEST_WORKER_ID, type Started, type TestRegistry } from './test-support';
 
@@ -67,6 +67,17 @@ describe('worker AutomationService over gRPC', () => {
     expect(unknown.events).toEqual([]);
     const anonymous = execute(client, { attemptId: '', capability: 'noop' });
     await expect(anonymous.ended).resolves.toMatchObject({ code: 'BAD_USER_INPUT', field: 'attempt_id' });
+  });
+
+  it('never recycles the connection under a running Execute (issue 9 item 20: tasks were cut at ~5 minutes)', async () => {
+    // lib's grpc.test.ts shows a recycle cutting a stream when the client pings; the worker has none.
+    expect(started.worker.grpc.connectionAge).toBe('unlimited');
+    // The dispatcher's channel options with pings every 100 ms, over a task much longer than that.
+    const pinging = new automationV1.AutomationServiceClient(started.grpcAddress, insecureCredentials(), { ...INTERNAL_CHANNEL_OPTIONS, 'grpc.keepalive_time_ms': 100 });
+    const run = execute(pinging, { attemptId: nextAttemptId('long'), capability: 'sleep', input: { ms: 1_500, progressEveryMs: 100 } }, { deadlineMs: 60_000 });
+    expect(await run.ended).toBeUndefined();
+    expect(resultOf(run.events)?.outcome?.$case).toBe('success');
+    pinging.close();
   });
 
   it('aborts the executor when the caller cancels mid-sleep', async () => {

@@ -102,6 +102,9 @@ export function createWorker({ config, log: parentLog, metrics = createMetrics('
   const grpc = createGrpcServer({
     tls,
     service: 'worker',
+    // An Execute lasts as long as its task (up to a day): a connection recycle would cut it. Nothing is
+    // gained by recycling here either: the dispatcher dials each worker by its own address.
+    connectionAge: 'unlimited',
     log,
     metrics,
     credentials: [{ verify: (token) => (dispatchTokens.has(token) ? { kind: 'orchestrator' } : undefined), methods: methodPaths(automationV1.AutomationServiceService) }],
