@@ -1,3 +1,4 @@
+import { useMutation } from '@tanstack/react-query';
 import { createRoute } from '@tanstack/react-router';
 import { useState, type FormEvent } from 'react';
 import { Button } from '../components/button';
@@ -8,7 +9,9 @@ import { PageHeader } from '../components/page-header';
 import { useServices } from '../hooks/services';
 import { useApiMutation } from '../hooks/use-api';
 import { useIdentity } from '../hooks/use-session';
-import { changePasswordMutation, updateProfileMutation } from '../lib/api/operations/identity';
+import type { ChangePasswordInput } from '../lib/api/__generated__/graphql';
+import type { ApiError } from '../lib/api/errors';
+import { updateProfileMutation } from '../lib/api/operations/identity';
 import { blamesField, fieldErrorFor } from '../lib/field-errors';
 import { hasProblems, PASSWORD_RULES, passwordChangeProblems, type FieldProblems } from '../lib/validation';
 import { appLayoutRoute } from './app-layout';
@@ -59,14 +62,14 @@ function ProfileCard() {
 }
 
 function PasswordCard() {
-  const { session } = useServices();
+  const services = useServices();
   const [form, setForm] = useState({ currentPassword: '', newPassword: '', confirmation: '' });
   const [problems, setProblems] = useState<FieldProblems<keyof typeof form>>({});
   const [changed, setChanged] = useState(false);
-  const change = useApiMutation(changePasswordMutation, {
-    onSuccess: ({ changePassword }) => {
-      // Every session ended, this one too: the answer is the new one.
-      session.adopt(changePassword);
+  // Every session ended, this one too: the answer is the new one (adopted under the rotation lock).
+  const change = useMutation<unknown, ApiError, ChangePasswordInput>({
+    mutationFn: (input) => services.changePassword(input),
+    onSuccess: () => {
       setForm({ currentPassword: '', newPassword: '', confirmation: '' });
       setChanged(true);
     },
@@ -82,7 +85,7 @@ function PasswordCard() {
     const found = passwordChangeProblems(form);
     setProblems(found);
     if (hasProblems(found)) return;
-    change.mutate({ input: { currentPassword: form.currentPassword, newPassword: form.newPassword } });
+    change.mutate({ currentPassword: form.currentPassword, newPassword: form.newPassword });
   };
   const apiError = (field: string) => fieldErrorFor(change.error, field);
   return (

@@ -2,7 +2,8 @@ import { QueryClient } from '@tanstack/react-query';
 import { createApiClient, type ApiClient } from './client';
 import { ApiError } from './errors';
 import { createLiveClient, type LiveClient } from './live';
-import { logoutMutation, refreshTokenMutation, switchOrganizationMutation } from './operations/identity';
+import type { ChangePasswordInput } from './__generated__/graphql';
+import { changePasswordMutation, logoutMutation, refreshTokenMutation, switchOrganizationMutation } from './operations/identity';
 import { browserSessionDeps, createSession, type Session, type SessionDeps, type SessionIdentity } from './session';
 
 /** Everything the pages use to reach Orchestra, made once by main.tsx and handed down in context. */
@@ -12,6 +13,13 @@ export interface AppServices {
   live: LiveClient;
   queryClient: QueryClient;
   switchOrganization(organizationId: string): Promise<SessionIdentity>;
+  /**
+   * Changes the password and adopts the fresh session the answer carries. It holds the session's
+   * rotation lock: the change revokes every token of the user (this tab's too), and a refresh that
+   * the revocation triggers meanwhile (a live subscription ended by it) waits for the new session
+   * instead of trading the old refresh token, which the change has ended.
+   */
+  changePassword(input: ChangePasswordInput): Promise<SessionIdentity>;
   signOut(): Promise<void>;
   dispose(): void;
 }
@@ -76,6 +84,10 @@ export function createAppServices(options: AppServicesOptions = {}): AppServices
     async switchOrganization(target) {
       const token = await session.getAccessToken();
       return session.rotate(async (refreshToken) => (await api.request(switchOrganizationMutation, { organizationId: target, refreshToken }, { token })).switchOrganization);
+    },
+    async changePassword(input) {
+      const token = await session.getAccessToken();
+      return session.rotate(async () => (await api.request(changePasswordMutation, { input }, { token })).changePassword);
     },
     async signOut() {
       await session.signOut(async (refreshToken) => api.request(logoutMutation, { refreshToken }, { authenticated: false }));
