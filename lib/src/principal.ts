@@ -28,6 +28,8 @@ export interface Principal {
   ip?: string | undefined;
   userAgent?: string | undefined;
   traceparent?: string | undefined;
+  /** When the credential the caller presented expires (epoch seconds; a user's access token). */
+  tokenExpiresAt?: number | undefined;
 }
 
 const principalSchema = z.object({
@@ -43,6 +45,7 @@ const principalSchema = z.object({
   ip: z.string().optional(),
   userAgent: z.string().optional(),
   traceparent: z.string().optional(),
+  tokenExpiresAt: z.number().int().optional(),
 });
 
 export const PRINCIPAL_HEADER = 'x-orchestra-principal';

@@ -44,7 +44,7 @@ export function createAuthenticator(accessTokens: AccessTokenVerifier, apiKeys: 
       return { principal: { ...(await apiKeys.authenticate(credential, caller.ip, caller.requestId)), ...base } };
     }
     const claims = await accessTokens.verify(credential);
-    return { principal: { kind: 'user', id: claims.sub, userId: claims.sub, orgId: claims.org, role: claims.role, scopes: [], display: claims.email, ...base }, claims };
+    return { principal: { kind: 'user', id: claims.sub, userId: claims.sub, orgId: claims.org, role: claims.role, scopes: [], display: claims.email, tokenExpiresAt: claims.exp, ...base }, claims };
   };
   return {
     authenticate: async (credential, caller) => (await authenticateWithClaims(credential, caller)).principal,

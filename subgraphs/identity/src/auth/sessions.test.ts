@@ -259,6 +259,38 @@ describe('switching organizations', () => {
     expect(me.data.me.memberships.map((m: any) => m.organization.id).sort()).toEqual([owner.organization.id, secondOrg].sort());
   });
 
+  it('never lengthens what the caller holds (issue 9, item 2)', async () => {
+    const SWITCH = `mutation($org: ID!, $t: String) { switchOrganization(organizationId: $org, refreshToken: $t) { ${AUTH_FIELDS} } }`;
+    const owner = await id.signUp();
+    const signedUp = await id.graphql(REFRESH, { t: owner.refreshToken });
+    const held = signedUp.data.refreshToken;
+    const second = (await id.graphql('mutation { createOrganization(input: { name: "Second Org" }) { id } }', {}, { token: held.accessToken })).data.createOrganization.id;
+
+    // From an access token alone: the new session ends when that access token would have.
+    const accessExpiry = Date.parse(held.accessTokenExpiresAt);
+    const bare = await id.graphql(SWITCH, { org: second }, { token: held.accessToken });
+    expect(bare.errors).toBeUndefined();
+    expect(Date.parse(bare.data.switchOrganization.accessTokenExpiresAt)).toBeLessThanOrEqual(accessExpiry);
+    expect(Date.parse(bare.data.switchOrganization.refreshTokenExpiresAt)).toBeLessThanOrEqual(accessExpiry);
+    // ...and refreshing that session does not take it past its end either.
+    const refreshed = await id.graphql(REFRESH, { t: bare.data.switchOrganization.refreshToken });
+    expect(refreshed.errors).toBeUndefined();
+    expect(Date.parse(refreshed.data.refreshToken.refreshTokenExpiresAt)).toBeLessThanOrEqual(accessExpiry);
+    expect(Date.parse(refreshed.data.refreshToken.accessTokenExpiresAt)).toBeLessThanOrEqual(accessExpiry);
+
+    // With a refresh token: the session moves and keeps that token's expiry.
+    const moved = await id.graphql(SWITCH, { org: second, t: held.refreshToken }, { token: held.accessToken });
+    expect(moved.errors).toBeUndefined();
+    expect(Date.parse(moved.data.switchOrganization.refreshTokenExpiresAt)).toBeLessThanOrEqual(Date.parse(held.refreshTokenExpiresAt));
+
+    // An access token already past its expiry (as the gateway would tell) gets nothing.
+    const principal = { ...(await id.authenticate({ accessToken: held.accessToken })), tokenExpiresAt: Math.floor(Date.now() / 1000) - 5 };
+    expect(errorOf(await id.graphql(SWITCH, { org: owner.organization.id }, principal))).toEqual({ code: 'UNAUTHENTICATED', reason: 'SESSION_EXPIRED' });
+    // A principal that says nothing of its expiry gets a session no longer than one access token.
+    const unknown = await id.graphql(SWITCH, { org: owner.organization.id }, { ...principal, tokenExpiresAt: undefined });
+    expect(Date.parse(unknown.data.switchOrganization.refreshTokenExpiresAt)).toBeLessThanOrEqual(Date.now() + id.config.ACCESS_TOKEN_TTL_SECONDS * 1000 + 1000);
+  });
+
   it('refuses an organization the user does not belong to', async () => {
     const a = await id.signUp();
     const b = await id.signUp();

@@ -42,18 +42,26 @@ interface TokenSubject {
   organization: OrganizationRow;
   role: Role;
   tokenVersion: number;
+  /** No token issued may outlive this (the session's hard end, or the refresh token a switch traded). */
+  notAfter?: Date | null | undefined;
 }
+
+const sessionOver = (): AppError => unauthenticated('the session has reached its end: sign in again', 'SESSION_EXPIRED');
 
 /** A new refresh token in the session and an access token for its organization, inside `tx`. */
 async function issueTokens(deps: IdentityDeps, tx: PoolClient, s: TokenSubject): Promise<AuthPayload> {
   const { ACCESS_TOKEN_TTL_SECONDS, REFRESH_TOKEN_TTL_SECONDS } = deps.config;
+  const now = Date.now();
+  const cap = s.notAfter?.getTime() ?? Number.POSITIVE_INFINITY;
+  const accessTtl = Math.min(ACCESS_TOKEN_TTL_SECONDS, Math.floor((cap - now) / 1000));
+  if (accessTtl < 1) throw sessionOver();
   const refreshId = newId();
   const secret = newSecret();
-  const refreshTokenExpiresAt = new Date(Date.now() + REFRESH_TOKEN_TTL_SECONDS * 1000);
+  const refreshTokenExpiresAt = new Date(Math.min(now + REFRESH_TOKEN_TTL_SECONDS * 1000, cap));
   await insertRefreshToken(tx, { id: refreshId, sessionId: s.sessionId, tokenHash: hashSecret(secret), expiresAt: refreshTokenExpiresAt });
   const access = await deps.keyRing.sign(
     { sub: s.user.id, org: s.organization.id, role: s.role, email: s.user.email, sid: s.sessionId, tv: s.tokenVersion },
-    ACCESS_TOKEN_TTL_SECONDS,
+    accessTtl,
   );
   return {
     accessToken: access.token,
@@ -75,7 +83,8 @@ export async function startSession(
   principal: Principal,
   s: Omit<TokenSubject, 'sessionId'>,
 ): Promise<AuthPayload> {
-  const session = await insertSession(tx, { id: newId(), userId: s.user.id, orgId: s.organization.id, ip: principal.ip, userAgent: principal.userAgent });
+  const expiresAt = s.notAfter ?? undefined;
+  const session = await insertSession(tx, { id: newId(), userId: s.user.id, orgId: s.organization.id, ip: principal.ip, userAgent: principal.userAgent, expiresAt });
   await setLastOrganization(tx, s.user.id, s.organization.id);
   return issueTokens(deps, tx, { ...s, sessionId: session.id });
 }
@@ -108,6 +117,7 @@ async function checkRefreshToken(tx: PoolClient, presented: string): Promise<Che
   if (token.expiresAt.getTime() <= Date.now()) {
     return { ok: false, error: unauthenticated('refresh token has expired: sign in again', 'REFRESH_TOKEN_EXPIRED') };
   }
+  if (session.expiresAt !== null && session.expiresAt.getTime() <= Date.now()) return { ok: false, error: sessionOver() };
   return { ok: true, token };
 }
 
@@ -165,6 +175,8 @@ async function loadSubject(tx: PoolClient, userId: string, orgId: string): Promi
   return { user, organization, tokenVersion };
 }
 
+const earliest = (a: Date | null, b: Date | null): Date | null => (a === null ? b : b === null ? a : a < b ? a : b);
+
 /**
  * Rotates the token inside its session and issues tokens for `orgId` (the session's own org on a
  * plain refresh). The user's current role there is read again, so a role change shows up here.
@@ -185,7 +197,10 @@ async function rotate(deps: IdentityDeps, tx: PoolClient, principal: Principal, 
   await markRefreshTokenUsed(tx, token.id);
   await markSessionRefreshed(tx, session.id, orgId);
   if (orgId !== session.orgId) await setLastOrganization(tx, user.id, orgId);
-  const payload = await issueTokens(deps, tx, { sessionId: session.id, user, organization, role: membership.role, tokenVersion });
+  // A refresh starts a new refresh-token lifetime (up to the session's end); a switch is no refresh:
+  // the session keeps the expiry of the token it traded.
+  const notAfter = earliest(session.expiresAt, action === 'auth.switch_organization' ? token.expiresAt : null);
+  const payload = await issueTokens(deps, tx, { sessionId: session.id, user, organization, role: membership.role, tokenVersion, notAfter });
   await recordAudit(tx, SERVICE, actingUser(principal, user, orgId), {
     action,
     targetType: action === 'auth.refresh' ? 'Session' : 'Organization',
@@ -247,7 +262,8 @@ export const endAllSessions = (tx: PoolClient, userId: string, reason: SessionRe
 
 /**
  * Tokens for another organization of the signed-in user: the given refresh token's session moves
- * there (rotating it), or without one a new session starts.
+ * there (rotating it, keeping its expiry), or without one a new session starts that ends when the
+ * caller's access token would have: a switch never lengthens what the caller holds (issue 9, item 2).
  */
 export async function switchOrganization(deps: IdentityDeps, principal: Principal, organizationId: string, presented: string | null | undefined): Promise<AuthPayload> {
   const { userId } = signedInUser(principal);
@@ -264,7 +280,9 @@ export async function switchOrganization(deps: IdentityDeps, principal: Principa
     const membership = await findMembership(tx, orgId, userId);
     if (!membership) throw new AppError('FORBIDDEN', `you are not a member of organization ${orgId}`, { reason: 'NOT_A_MEMBER', field: 'organizationId' });
     const { user, organization, tokenVersion } = await loadSubject(tx, userId, orgId);
-    const payload = await startSession(deps, tx, principal, { user, organization, role: membership.role, tokenVersion });
+    // Without a known expiry (a principal not from an access token), no longer than a fresh access token.
+    const notAfter = new Date((principal.tokenExpiresAt ?? Math.floor(Date.now() / 1000) + deps.config.ACCESS_TOKEN_TTL_SECONDS) * 1000);
+    const payload = await startSession(deps, tx, principal, { user, organization, role: membership.role, tokenVersion, notAfter });
     await recordAudit(tx, SERVICE, actingUser(principal, user, orgId), {
       action: 'auth.switch_organization',
       targetType: 'Organization',

@@ -7,6 +7,8 @@ export interface SessionRow {
   createdAt: Date;
   revokedAt: Date | null;
   revokedReason: string | null;
+  /** The hard end of the session (no token of it outlives it), or null. */
+  expiresAt: Date | null;
 }
 
 /** A refresh token with the session it belongs to. */
@@ -21,15 +23,15 @@ export interface RefreshTokenRow {
 
 export type SessionRevocation = 'LOGOUT' | 'LOGOUT_EVERYWHERE' | 'REFRESH_TOKEN_REUSED' | 'MEMBERSHIP_ENDED' | 'PASSWORD_CHANGED';
 
-const SESSION_COLUMNS = 's.id, s.user_id AS "userId", s.org_id AS "orgId", s.created_at AS "createdAt", s.revoked_at AS "revokedAt", s.revoked_reason AS "revokedReason"';
+const SESSION_COLUMNS = 's.id, s.user_id AS "userId", s.org_id AS "orgId", s.created_at AS "createdAt", s.revoked_at AS "revokedAt", s.revoked_reason AS "revokedReason", s.expires_at AS "expiresAt"';
 
 export async function insertSession(
   db: Queryable,
-  s: { id: string; userId: string; orgId: string; ip: string | undefined; userAgent: string | undefined },
+  s: { id: string; userId: string; orgId: string; ip: string | undefined; userAgent: string | undefined; expiresAt?: Date | undefined },
 ): Promise<SessionRow> {
   const { rows } = await db.query<SessionRow>(
-    `INSERT INTO sessions AS s (id, user_id, org_id, ip, user_agent) VALUES ($1, $2, $3, $4, $5) RETURNING ${SESSION_COLUMNS}`,
-    [s.id, s.userId, s.orgId, s.ip ?? null, s.userAgent?.slice(0, 500) ?? null],
+    `INSERT INTO sessions AS s (id, user_id, org_id, ip, user_agent, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${SESSION_COLUMNS}`,
+    [s.id, s.userId, s.orgId, s.ip ?? null, s.userAgent?.slice(0, 500) ?? null, s.expiresAt ?? null],
   );
   return rows[0]!;
 }
@@ -46,7 +48,7 @@ export async function findRefreshTokenForUpdate(db: Queryable, id: string): Prom
   const { rows } = await db.query<Omit<RefreshTokenRow, 'session'> & { s: SessionRow }>(
     `SELECT t.id, t.session_id AS "sessionId", t.token_hash AS "tokenHash", t.expires_at AS "expiresAt", t.used_at AS "usedAt",
             json_build_object('id', s.id, 'userId', s.user_id, 'orgId', s.org_id, 'createdAt', s.created_at,
-                              'revokedAt', s.revoked_at, 'revokedReason', s.revoked_reason) AS s
+                              'revokedAt', s.revoked_at, 'revokedReason', s.revoked_reason, 'expiresAt', s.expires_at) AS s
        FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
       WHERE t.id = $1
       FOR UPDATE OF t, s`,
@@ -57,7 +59,12 @@ export async function findRefreshTokenForUpdate(db: Queryable, id: string): Prom
   const { s, ...token } = row;
   return {
     ...token,
-    session: { ...s, createdAt: new Date(s.createdAt), revokedAt: s.revokedAt === null ? null : new Date(s.revokedAt) },
+    session: {
+      ...s,
+      createdAt: new Date(s.createdAt),
+      revokedAt: s.revokedAt === null ? null : new Date(s.revokedAt),
+      expiresAt: s.expiresAt === null ? null : new Date(s.expiresAt),
+    },
   };
 }
 
@@ -95,6 +102,7 @@ export async function deleteDeadSessions(db: Queryable): Promise<number> {
   const { rowCount } = await db.query(
     `DELETE FROM sessions s
       WHERE (s.revoked_at IS NOT NULL AND s.revoked_at < now() - interval '1 day')
+         OR (s.expires_at IS NOT NULL AND s.expires_at < now() - interval '1 day')
          OR NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.session_id = s.id)`,
   );
   return rowCount ?? 0;

@@ -83,6 +83,14 @@ export const AUTH_FIELDS = 'accessToken accessTokenExpiresAt refreshToken refres
 export const goodPassword = (): string => `Correct-Horse-${randomBytes(6).toString('hex')}`;
 export const uniqueEmail = (label = 'user'): string => `${label}.${randomBytes(5).toString('hex')}@example.com`;
 
+/** The `exp` claim of a JWT (the gateway puts it in the principal as tokenExpiresAt). */
+const expiryOf = (jwt: string): number | undefined => {
+  const payload = jwt.split('.')[1];
+  if (payload === undefined) return undefined;
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp?: unknown };
+  return typeof claims.exp === 'number' ? claims.exp : undefined;
+};
+
 let ipCounter = 0;
 const nextIp = (): string => {
   ipCounter += 1;
@@ -162,7 +170,7 @@ export async function startIdentity(env: Record<string, string> = {}): Promise<I
     async graphql(query, variables, as, header) {
       let principal: Principal;
       if (as === undefined) principal = harness.anonymous();
-      else if ('token' in as) principal = await authenticate({ accessToken: as.token });
+      else if ('token' in as) principal = { ...(await authenticate({ accessToken: as.token })), tokenExpiresAt: expiryOf(as.token) };
       else if ('apiKey' in as) principal = await authenticate({ apiKey: as.apiKey });
       else principal = as;
       const res = await service.http.inject({
