@@ -19,6 +19,10 @@ export interface LaunchOptions {
   logDir: string;
   /** Also echo the child's output to this process's stdout. */
   echo?: boolean;
+  /**
+   * How long it may take to print its listening line (default 90 s: a cold tsx start of a service is
+   * a few seconds on an idle machine, but a 2-core machine running several suites at once is not idle).
+   */
   startTimeoutMs?: number;
   /** Aborting kills the child if it is still starting (the launch then rejects). */
   signal?: AbortSignal;
@@ -48,7 +52,7 @@ const TSX_LOADER = pathToFileURL(require.resolve('tsx/package.json').replace(/pa
  * Runs a service's main.ts as a child process and resolves once it logs `listening` with its
  * addresses. If it exits first, rejects with the last lines it wrote (the config error, say).
  */
-export function launchService({ name, entry, args = [], env, logDir, echo = false, startTimeoutMs = 30_000, onLine, signal }: LaunchOptions): Promise<LaunchedService> {
+export function launchService({ name, entry, args = [], env, logDir, echo = false, startTimeoutMs = 90_000, onLine, signal }: LaunchOptions): Promise<LaunchedService> {
   if (['warn', 'error', 'fatal', 'silent'].includes(env['LOG_LEVEL'] ?? '')) {
     // The start is seen through the service's `listening` line, an info line.
     return Promise.reject(new Error(`${name}: launchService needs LOG_LEVEL info or lower (got ${env['LOG_LEVEL']}): it waits for the 'listening' line`));
