@@ -190,6 +190,18 @@ export interface ModelCall {
   requestedModel: string;
 }
 
+/** A file an attempt wrote to the artifact store (a screenshot, a PDF, a download). */
+export interface Artifact {
+  /** ^[A-Za-z0-9._-]{1,100}$, unique within an attempt. */
+  name: string;
+  contentType: string;
+  sizeBytes: number;
+  /** Lowercase hex SHA-256 of the bytes. */
+  sha256: string;
+  /** <orgId>/<runId>/<taskId>/<attemptId>/<name> in the store (lib artifactKey). */
+  storageKey: string;
+}
+
 /** One event of an Execute stream. */
 export interface ExecuteResponse {
   event?:
@@ -198,6 +210,9 @@ export interface ExecuteResponse {
     | { $case: "result"; value: TaskResult }
     | { $case: "delta"; value: OutputDelta }
     | { $case: "modelCall"; value: ModelCall }
+    | //
+    /** Sent as soon as the object is stored (before the result), so a failed attempt's files are recorded too. */
+    { $case: "artifact"; value: Artifact }
     | undefined;
 }
 
@@ -1770,6 +1785,151 @@ export const ModelCall: MessageFns<ModelCall> = {
   },
 };
 
+function createBaseArtifact(): Artifact {
+  return { name: "", contentType: "", sizeBytes: 0, sha256: "", storageKey: "" };
+}
+
+export const Artifact: MessageFns<Artifact> = {
+  encode(message: Artifact, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.contentType !== "") {
+      writer.uint32(18).string(message.contentType);
+    }
+    if (message.sizeBytes !== 0) {
+      writer.uint32(24).int64(message.sizeBytes);
+    }
+    if (message.sha256 !== "") {
+      writer.uint32(34).string(message.sha256);
+    }
+    if (message.storageKey !== "") {
+      writer.uint32(42).string(message.storageKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Artifact {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseArtifact();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.contentType = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.sizeBytes = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.sha256 = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.storageKey = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Artifact {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      contentType: isSet(object.contentType)
+        ? globalThis.String(object.contentType)
+        : isSet(object.content_type)
+        ? globalThis.String(object.content_type)
+        : "",
+      sizeBytes: isSet(object.sizeBytes)
+        ? globalThis.Number(object.sizeBytes)
+        : isSet(object.size_bytes)
+        ? globalThis.Number(object.size_bytes)
+        : 0,
+      sha256: isSet(object.sha256) ? globalThis.String(object.sha256) : "",
+      storageKey: isSet(object.storageKey)
+        ? globalThis.String(object.storageKey)
+        : isSet(object.storage_key)
+        ? globalThis.String(object.storage_key)
+        : "",
+    };
+  },
+
+  toJSON(message: Artifact): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.contentType !== "") {
+      obj.contentType = message.contentType;
+    }
+    if (message.sizeBytes !== 0) {
+      obj.sizeBytes = Math.round(message.sizeBytes);
+    }
+    if (message.sha256 !== "") {
+      obj.sha256 = message.sha256;
+    }
+    if (message.storageKey !== "") {
+      obj.storageKey = message.storageKey;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Artifact>, I>>(base?: I): Artifact {
+    return Artifact.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Artifact>, I>>(object: I): Artifact {
+    const message = createBaseArtifact();
+    message.name = object.name ?? "";
+    message.contentType = object.contentType ?? "";
+    message.sizeBytes = object.sizeBytes ?? 0;
+    message.sha256 = object.sha256 ?? "";
+    message.storageKey = object.storageKey ?? "";
+    return message;
+  },
+};
+
 function createBaseExecuteResponse(): ExecuteResponse {
   return { event: undefined };
 }
@@ -1791,6 +1951,9 @@ export const ExecuteResponse: MessageFns<ExecuteResponse> = {
         break;
       case "modelCall":
         ModelCall.encode(message.event.value, writer.uint32(42).fork()).join();
+        break;
+      case "artifact":
+        Artifact.encode(message.event.value, writer.uint32(50).fork()).join();
         break;
     }
     return writer;
@@ -1849,6 +2012,14 @@ export const ExecuteResponse: MessageFns<ExecuteResponse> = {
             message.event = { $case: "modelCall", value: ModelCall.decode(reader, reader.uint32()) };
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.event = { $case: "artifact", value: Artifact.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1875,6 +2046,8 @@ export const ExecuteResponse: MessageFns<ExecuteResponse> = {
         ? { $case: "modelCall", value: ModelCall.fromJSON(object.modelCall) }
         : isSet(object.model_call)
         ? { $case: "modelCall", value: ModelCall.fromJSON(object.model_call) }
+        : isSet(object.artifact)
+        ? { $case: "artifact", value: Artifact.fromJSON(object.artifact) }
         : undefined,
     };
   },
@@ -1891,6 +2064,8 @@ export const ExecuteResponse: MessageFns<ExecuteResponse> = {
       obj.delta = OutputDelta.toJSON(message.event.value);
     } else if (message.event?.$case === "modelCall") {
       obj.modelCall = ModelCall.toJSON(message.event.value);
+    } else if (message.event?.$case === "artifact") {
+      obj.artifact = Artifact.toJSON(message.event.value);
     }
     return obj;
   },
@@ -1928,6 +2103,12 @@ export const ExecuteResponse: MessageFns<ExecuteResponse> = {
       case "modelCall": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "modelCall", value: ModelCall.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "artifact": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "artifact", value: Artifact.fromPartial(object.event.value) };
         }
         break;
       }
