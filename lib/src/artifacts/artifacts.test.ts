@@ -96,16 +96,15 @@ describe('artifact config and limits', () => {
   it('fails ARTIFACT_TOO_LARGE, not retryable, naming the size and the limit', () => {
     const limits = { maxBytes: 100, maxAttemptBytes: 250 };
     expect(() => checkArtifactSize('a.png', 100, 0, limits)).not.toThrow();
-    const one = (() => {
-      try {
-        checkArtifactSize('big.png', 101, 0, limits);
-      } catch (error) {
-        return error;
-      }
-    })() as NonRetryableError;
+    let one: unknown;
+    try {
+      checkArtifactSize('big.png', 101, 0, limits);
+    } catch (error) {
+      one = error;
+    }
     expect(one).toBeInstanceOf(NonRetryableError);
-    expect(one.code).toBe('ARTIFACT_TOO_LARGE');
-    expect(one.message).toMatch(/big\.png is 101 bytes.*limit of 100 bytes per artifact/);
+    expect((one as NonRetryableError).code).toBe('ARTIFACT_TOO_LARGE');
+    expect((one as NonRetryableError).message).toMatch(/big\.png is 101 bytes.*limit of 100 bytes per artifact/);
     expect(() => checkArtifactSize('c.png', 100, 200, limits)).toThrow(/300 bytes, over the limit of 250 bytes per attempt/);
   });
 });

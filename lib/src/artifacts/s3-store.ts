@@ -1,4 +1,4 @@
-import type { S3Client } from '@aws-sdk/client-s3';
+import type * as S3Sdk from '@aws-sdk/client-s3';
 import { assertArtifactKey, sha256Hex, type ArtifactStore } from './store';
 
 export interface S3ArtifactStoreOptions {
@@ -20,7 +20,7 @@ const DELETE_BATCH = 1000;
  * newer default checksums they understand, and the sha256 we record is computed here anyway.
  */
 export function createS3ArtifactStore(options: S3ArtifactStoreOptions): ArtifactStore & { close(): void } {
-  let client: Promise<{ s3: S3Client; sdk: typeof import('@aws-sdk/client-s3') }> | undefined;
+  let client: Promise<{ s3: S3Sdk.S3Client; sdk: typeof S3Sdk }> | undefined;
   const connect = () =>
     (client ??= import('@aws-sdk/client-s3').then((sdk) => ({
       sdk,
