@@ -94,6 +94,9 @@ export interface GrpcServerOptions {
   connectionAge?: { maxMs: number; graceMs: number } | 'unlimited';
 }
 
+/** The largest gRPC message any server or internal client accepts (a task's input or output is at most MAX_TASK_VALUE_BYTES of it). */
+export const GRPC_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
 /** The services' servers answer short unary calls: recycled every 5 minutes (± 10%), a minute's grace. */
 export const SERVICE_CONNECTION_AGE = { maxMs: 5 * 60_000, graceMs: 60_000 } as const;
 
@@ -133,7 +136,7 @@ export function createGrpcServer({ service, log, metrics, internalToken, credent
   const server = new grpc.Server({
     'grpc.keepalive_permit_without_calls': 1,
     ...SERVER_KEEPALIVE,
-    'grpc.max_receive_message_length': 16 * 1024 * 1024,
+    'grpc.max_receive_message_length': GRPC_MAX_MESSAGE_BYTES,
     ...(connectionAge === 'unlimited' ? {} : { 'grpc.max_connection_age_ms': connectionAge.maxMs, 'grpc.max_connection_age_grace_ms': connectionAge.graceMs }),
   });
   const health = new HealthImplementation({ '': 'NOT_SERVING' });
@@ -382,7 +385,7 @@ export const INTERNAL_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.keepalive_time_ms': 20_000,
   'grpc.keepalive_timeout_ms': 5_000,
   'grpc.keepalive_permit_without_calls': 1,
-  'grpc.max_receive_message_length': 16 * 1024 * 1024,
+  'grpc.max_receive_message_length': GRPC_MAX_MESSAGE_BYTES,
 };
 
 export const insecureCredentials = (): grpc.ChannelCredentials => grpc.credentials.createInsecure();

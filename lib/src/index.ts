@@ -11,6 +11,7 @@ export * from './grpc';
 export * from './grpc-tls';
 export * from './http';
 export * from './ids';
+export * from './json-limits';
 export * from './launcher';
 export * from './llm';
 export * from './log';

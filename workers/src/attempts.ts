@@ -1,4 +1,4 @@
-import { AppError, NonRetryableError, badInput, createSecretMasker, endSpan, SpanKind, startSpan, traceIdOf, type Logger, type Metrics, type SecretMasker } from '@orchestra/lib';
+import { AppError, MAX_JSON_DEPTH, MAX_TASK_VALUE_BYTES, NonRetryableError, badInput, measureJson, wellFormedJson, createSecretMasker, endSpan, SpanKind, startSpan, traceIdOf, type Logger, type Metrics, type SecretMasker } from '@orchestra/lib';
 import { automationV1 } from '@orchestra/proto';
 import { RetryableError, type Executor, type ExecutorContext, type ExecutorLogLevel, type JsonValue, type LlmProviderConfig } from './executors/types';
 
@@ -267,7 +267,13 @@ export function createAttemptTable({ slots, executors, log, metrics }: AttemptTa
       try {
         const output = await executor.run(parsed.data, ctx);
         if (aborted) return aborting();
-        return { outcome: { $case: 'success', value: { output: toJson(output) } }, durationMs: took() };
+        // Every output fits in one Execute message and decodes on the other side (issue 9 items 7, 8):
+        // a larger or deeper one fails here, without a retry (the same input makes the same output).
+        const { bytes, violation } = measureJson(output, { maxBytes: MAX_TASK_VALUE_BYTES, text: false }, 'output');
+        if (violation?.reason === 'JSON_TOO_LARGE') return failure('RESULT_TOO_LARGE', `the output is larger than the limit of ${MAX_TASK_VALUE_BYTES} bytes (${bytes}+ bytes as encoded)`, false, took());
+        if (violation !== undefined) return failure('OUTPUT_TOO_DEEP', `${violation.path} ${violation.message} (the limit of a task's output is ${MAX_JSON_DEPTH})`, false, took());
+        // Text from outside (a web page, a model) may hold what PostgreSQL cannot store: U+FFFD instead.
+        return { outcome: { $case: 'success', value: { output: wellFormedJson(toJson(output)) } }, durationMs: took() };
       } catch (error) {
         if (aborted) return aborting();
         if (error instanceof NonRetryableError) return failure(error.code, error.message, false, took());

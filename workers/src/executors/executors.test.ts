@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { NonRetryableError, createGuardedFetch, type GuardedFetch } from '@orchestra/lib';
 import { testExecutorEnvironment } from '../test-support';
 import { createExecutorRegistry } from './registry';
+import { TRANSFORM_LIMITS } from './transform';
 import { RetryableError, type Executor, type ExecutorContext, type JsonValue } from './types';
 
 type Event = ['progress', number, string | undefined] | ['log', string, string];
@@ -311,6 +312,30 @@ describe('transform', () => {
       message: expect.stringContaining('input.operations[0]: /a/7'),
     });
     await expect(apply({ value: { a: 'text' }, operations: [{ op: 'set', path: '/a/b', value: 2 }] })).rejects.toMatchObject({ code: 'BAD_INPUT' });
+  });
+
+  it('bounds the document: 40 copies of the whole document fail (OUTPUT_TOO_DEEP, OUTPUT_TOO_LARGE) instead of doubling it 40 times (issue 9 item 6)', async () => {
+    const doubling = Array.from({ length: 40 }, () => ({ op: 'copy', from: '', path: '/a' }));
+    const failed = apply({ value: { text: 'x'.repeat(1024) }, operations: doubling });
+    await expect(failed).rejects.toBeInstanceOf(NonRetryableError);
+    // Each copy nests the document one level deeper: the depth bound is met first here.
+    await expect(failed).rejects.toMatchObject({ code: 'OUTPUT_TOO_DEEP', message: expect.stringMatching(/^input\.operations\[31\]: .*more than 32 levels/) });
+    // Copies side by side grow without nesting: the size bound.
+    const wide = Array.from({ length: 40 }, (_v, i) => ({ op: 'copy', from: '', path: `/c${i}` }));
+    await expect(apply({ value: { text: 'x'.repeat(1024) }, operations: wide })).rejects.toMatchObject({
+      code: 'OUTPUT_TOO_LARGE',
+      message: expect.stringContaining(`larger than ${TRANSFORM_LIMITS.documentBytes} bytes`),
+    });
+  });
+
+  it('bounds the work of all operations together (TRANSFORM_LIMIT)', async () => {
+    // Each copy of a 1 MiB string is within the document bound once the previous one is removed, but
+    // a thousand of them handle a gigabyte.
+    const churn = Array.from({ length: 1000 }, () => [
+      { op: 'copy', from: '/big', path: '/copy' },
+      { op: 'remove', path: '/copy' },
+    ]).flat().slice(0, 1000);
+    await expect(apply({ value: { big: 'x'.repeat(1024 * 1024) }, operations: churn })).rejects.toMatchObject({ code: 'TRANSFORM_LIMIT', message: expect.stringContaining('handle more than') });
   });
 
   it('names the field of bad input', () => {

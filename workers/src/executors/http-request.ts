@@ -1,4 +1,4 @@
-import { AppError, NonRetryableError, type GuardedFetch } from '@orchestra/lib';
+import { AppError, MAX_TASK_VALUE_BYTES, NonRetryableError, type GuardedFetch } from '@orchestra/lib';
 import { z } from 'zod';
 import { RetryableError, defineExecutor, type ExecutorFactory, type JsonValue } from './types';
 
@@ -6,6 +6,12 @@ const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
+/**
+ * The largest maxResponseBytes: a body this size plus the headers fits in a task's output
+ * (MAX_TASK_VALUE_BYTES, 8 MiB). A JSON body whose parsed form encodes larger (long arrays of small
+ * numbers) fails with RESULT_TOO_LARGE like any output over the limit.
+ */
+export const MAX_RESPONSE_BYTES = MAX_TASK_VALUE_BYTES - 1024 * 1024;
 
 const isHttpUrl = (value: string): boolean => {
   try {
@@ -30,7 +36,7 @@ const httpRequestInput = z
     /** A string is sent as is; any other JSON value is sent as JSON. */
     body: z.unknown().optional(),
     timeoutMs: z.number().int().min(1).max(600_000).default(DEFAULT_TIMEOUT_MS),
-    maxResponseBytes: z.number().int().min(1).max(50 * 1024 * 1024).default(DEFAULT_MAX_RESPONSE_BYTES),
+    maxResponseBytes: z.number().int().min(1).max(MAX_RESPONSE_BYTES, { error: `expects at most ${MAX_RESPONSE_BYTES} bytes (a task's output is at most ${MAX_TASK_VALUE_BYTES})` }).default(DEFAULT_MAX_RESPONSE_BYTES),
   })
   .superRefine((input, ctx) => {
     if (input.body !== undefined && (input.method === 'GET' || input.method === 'HEAD')) {

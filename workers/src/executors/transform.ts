@@ -1,6 +1,6 @@
-import { NonRetryableError } from '@orchestra/lib';
+import { encodedJsonSize, MAX_JSON_DEPTH, MAX_TASK_VALUE_BYTES, measureJson, NonRetryableError } from '@orchestra/lib';
 import { z } from 'zod';
-import { JSON_POINTER, PointerError, deepMerge, escapeToken, getAt, removeAt, setAt } from './json-pointer';
+import { JSON_POINTER, PointerError, deepMerge, escapeToken, getAt, parsePointer, removeAt, setAt } from './json-pointer';
 import { defineExecutor, type ExecutorFactory, type JsonValue } from './types';
 
 const pointer = z.string({ error: 'expects a JSON pointer such as /body/items/0' }).regex(JSON_POINTER, {
@@ -35,34 +35,95 @@ const transformInput = z.object({
 
 type Operation = z.infer<typeof operation>;
 
-const apply = (document: JsonValue, op: Operation, field: string): JsonValue => {
+/**
+ * Bounds of one transform (issue 9 item 6: `copy` from "" doubles the document, so 40 of them took a
+ * worker down): the document stays within MAX_TASK_VALUE_BYTES (as encoded) and MAX_JSON_DEPTH after
+ * every operation, and the bytes all operations put into it (and measure) stay within `workBytes`, so
+ * a transform costs at most a few hundred milliseconds of one core whatever its operations. Every
+ * bound fails the task without a retry: the same input fails the same way on any worker.
+ */
+export const TRANSFORM_LIMITS = { documentBytes: MAX_TASK_VALUE_BYTES, depth: MAX_JSON_DEPTH, workBytes: 8 * MAX_TASK_VALUE_BYTES } as const;
+
+/** A transform's running costs: an upper bound of the document's encoded size, and the bytes handled so far. */
+interface Budget {
+  documentBytes: number;
+  workBytes: number;
+}
+
+const spend = (budget: Budget, bytes: number, field: string): void => {
+  budget.workBytes += bytes;
+  if (budget.workBytes > TRANSFORM_LIMITS.workBytes) {
+    throw new NonRetryableError('TRANSFORM_LIMIT', `${field}: the operations handle more than ${TRANSFORM_LIMITS.workBytes} bytes in all (the limit of one transform)`);
+  }
+};
+
+/**
+ * Measures a value about to be put at `path`: it must fit in the document's size and, below the
+ * path, within the depth limit. Counts it as work and returns its size.
+ */
+const admit = (budget: Budget, value: JsonValue, path: string, field: string): number => {
+  const below = TRANSFORM_LIMITS.depth - parsePointer(path).length;
+  const { bytes, violation } = measureJson(value, { maxDepth: Math.max(below, 0), maxBytes: TRANSFORM_LIMITS.documentBytes, text: false });
+  spend(budget, bytes, field);
+  if (violation?.reason === 'JSON_TOO_LARGE') throw new NonRetryableError('OUTPUT_TOO_LARGE', `${field}: the value is larger than ${TRANSFORM_LIMITS.documentBytes} bytes (the limit of a task's output)`);
+  if (violation?.reason === 'JSON_TOO_DEEP' || (below < 0 && value !== null && typeof value === 'object')) {
+    throw new NonRetryableError('OUTPUT_TOO_DEEP', `${field}: the document would be nested more than ${TRANSFORM_LIMITS.depth} levels deep`);
+  }
+  return bytes;
+};
+
+/** After an operation that added `added` bytes: re-measures the document when the bound says it may be too large. */
+const settle = (budget: Budget, document: JsonValue, added: number, field: string): void => {
+  budget.documentBytes += added;
+  if (budget.documentBytes <= TRANSFORM_LIMITS.documentBytes) return;
+  const exact = encodedJsonSize(document, TRANSFORM_LIMITS.documentBytes);
+  spend(budget, Math.min(exact, TRANSFORM_LIMITS.documentBytes), field);
+  if (exact > TRANSFORM_LIMITS.documentBytes) throw new NonRetryableError('OUTPUT_TOO_LARGE', `${field}: the document would be larger than ${TRANSFORM_LIMITS.documentBytes} bytes (the limit of a task's output)`);
+  budget.documentBytes = exact;
+};
+
+const apply = (document: JsonValue, op: Operation, field: string, budget: Budget): JsonValue => {
   const mustGet = (from: string, name: string): JsonValue => {
     const found = getAt(document, from);
     if (found === undefined) throw new NonRetryableError('BAD_INPUT', `${field}.${name}: nothing at ${JSON.stringify(from)}`);
     return found;
   };
+  /** Puts a copy of `value` at `path` of `target`, within the bounds. */
+  const put = (target: JsonValue, path: string, value: JsonValue): JsonValue => {
+    const bytes = admit(budget, value, path, field);
+    const next = setAt(target, path, structuredClone(value));
+    settle(budget, next, bytes, field);
+    return next;
+  };
   switch (op.op) {
     case 'set':
-      return setAt(document, op.path, structuredClone(op.value));
+      return put(document, op.path, op.value);
     case 'copy':
-      return setAt(document, op.path, structuredClone(mustGet(op.from, 'from')));
+      return put(document, op.path, mustGet(op.from, 'from'));
     case 'remove':
       return removeAt(document, op.path);
-    case 'merge':
-      return setAt(document, op.path, deepMerge(getAt(document, op.path), structuredClone(op.value)));
+    case 'merge': {
+      const bytes = admit(budget, op.value, op.path, field);
+      const next = setAt(document, op.path, deepMerge(getAt(document, op.path), structuredClone(op.value)));
+      settle(budget, next, bytes, field);
+      return next;
+    }
     case 'pick': {
+      // A new document: its size is counted from zero.
+      budget.documentBytes = 0;
       let picked: JsonValue = {};
       for (const path of op.paths) {
         const found = getAt(document, path);
         // Arrays in a picked path become objects keyed by index: positions are kept, gaps are not invented.
-        if (found !== undefined) picked = setAt(picked, path, structuredClone(found));
+        if (found !== undefined) picked = put(picked, path, found);
       }
       return picked;
     }
     case 'select': {
+      budget.documentBytes = 0;
       let selected: JsonValue = {};
       for (const [name, from] of Object.entries(op.fields)) {
-        selected = setAt(selected, `/${escapeToken(name)}`, structuredClone(mustGet(from, `fields.${name}`)));
+        selected = put(selected, `/${escapeToken(name)}`, mustGet(from, `fields.${name}`));
       }
       return selected;
     }
@@ -80,10 +141,12 @@ export const createTransformExecutor: ExecutorFactory = () =>
     input: transformInput,
     run: ({ value, operations }) =>
       Promise.resolve().then(() => {
+        // The starting value came in one gRPC message: it is within the bounds already.
+        const budget: Budget = { documentBytes: encodedJsonSize(value), workBytes: 0 };
         let document = structuredClone(value);
         operations.forEach((op, i) => {
           try {
-            document = apply(document, op, `input.operations[${i}]`);
+            document = apply(document, op, `input.operations[${i}]`, budget);
           } catch (error) {
             if (error instanceof PointerError) throw new NonRetryableError('BAD_INPUT', `input.operations[${i}]: ${error.message}`, { cause: error });
             throw error;
