@@ -67,6 +67,16 @@ export interface ForEachPolicy {
   onItemFailure: ItemFailurePolicy;
 }
 
+/**
+ * A concurrency key as a run or task holds it (resolved when the run starts): the key's value for
+ * its input, and the policy it was resolved under. Stored with the row (runs/tasks.concurrency).
+ */
+export interface ConcurrencyHold {
+  value: string;
+  limit: number;
+  onLimit: ConcurrencyStrategy;
+}
+
 /** Workflow-wide settings of a version (steps have their own). */
 export interface WorkflowOptions {
   priority?: number | undefined;

@@ -79,6 +79,8 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId, pla
         log.debug('attempt waits for a worker', { attemptId, runId, reason: decision.reason, delayMs });
         // The run page says why (no worker can run it, or they are all busy).
         await engine.inSystem((tx) => markWaitingForWorker(tx, job.data.taskId)).catch((error: unknown) => log.debug('could not record why an attempt waits', { err: error, attemptId }));
+      } else if (decision.cause === 'flow') {
+        log.debug('attempt waits for flow control', { attemptId, runId, reason: decision.reason, delayMs });
       }
       await job.moveToDelayed(Date.now() + delayMs, token);
       throw new DelayedError(decision.reason);

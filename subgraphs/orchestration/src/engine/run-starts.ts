@@ -1,5 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { AppError, badInput, buildAuditEvent, isUniqueViolation, isUuid, newId, traceIdOf, type OutboxAuditEvent, type Principal } from '@orchestra/lib';
+import { checkPriority } from '../domain/flow-control';
+import { resolveRunFlow } from '../domain/run-flow';
 import { collectTemplates, parseTemplate, resolveTemplates, TemplateError } from '../domain/templates';
 import type { RunRow, WorkflowVersionRow } from '../store/rows';
 import { insertRunStarts, lookupRunStarts, startedRunRow, type RunStart, type WorkflowRef } from '../store/run-starts';
@@ -35,6 +37,8 @@ export interface StartRunInput {
   version?: number | null;
   input?: unknown;
   idempotencyKey?: string | null;
+  /** 1 … 5: its tasks' priority where their step sets none (default: the workflow's, else 3). */
+  priority?: number | null;
 }
 
 export interface StartRunResult {
@@ -57,6 +61,7 @@ interface CheckedStart {
   key: string | null;
   input: Record<string, unknown>;
   bytes: number;
+  priority: number | null;
 }
 
 /** Checks one start's input (no database); throws BAD_USER_INPUT (or NOT_FOUND for an id that is not one) naming the field. */
@@ -73,9 +78,11 @@ export function checkStart(principal: Principal, input: StartRunInput, field: st
   if (bytes > MAX_RUN_INPUT_BYTES) throw badInput(`${field}.input`, `a run input has at most ${MAX_RUN_INPUT_BYTES} bytes`, 'RUN_INPUT_TOO_LARGE');
   const version = input.version ?? 0;
   if (!Number.isInteger(version) || version < 0) throw badInput(`${field}.version`, 'version is a positive number (0 or none for the latest)', 'INVALID_VERSION');
+  const priority = checkPriority(input.priority, `${field}.priority`, 'the run') ?? null;
   return {
     principal,
     field,
+    priority,
     ref: byId !== undefined ? { workflowId: byId, version } : { workflowName: byName, version },
     named: byId ?? (byName as string),
     key,
@@ -147,6 +154,7 @@ async function writeStarts(ctx: TransitionContext, engine: Engine, starts: reado
       const number = start.ref.version === 0 ? workflow.latestVersion : start.ref.version;
       if (!version) throw new AppError('NOT_FOUND', `workflow "${workflow.name}" has no version ${number}`, { reason: 'WORKFLOW_VERSION_NOT_FOUND', field: `${start.field}.version` });
       checkInputReferences(version, start.input, start.field);
+      const flow = resolveRunFlow(workflow.id, version.options, version.steps, start.input, start.priority, start.field);
       const newRun: NewRun = {
         id: newId(),
         orgId: principal.orgId as string,
@@ -163,8 +171,9 @@ async function writeStarts(ctx: TransitionContext, engine: Engine, starts: reado
         requestId: principal.requestId,
         // Kept only when well-formed (the gateway always sends one that is).
         traceparent: traceIdOf(principal.traceparent) === undefined ? null : (principal.traceparent ?? null),
+        ...flow.run,
       };
-      const tasks = version.steps.map((step) => ({ id: newId(), step }));
+      const tasks = version.steps.map((step) => ({ id: newId(), step, ...(flow.tasks.get(step.id) as NonNullable<ReturnType<typeof flow.tasks.get>>) }));
       ctx.effects.event(newRun, { kind: 'RUN_STATUS', runStatus: 'QUEUED', message: `started by ${actorOf(principal)} (workflow "${workflow.name}" v${number})` });
       const attempts = planAttempts(
         ctx,

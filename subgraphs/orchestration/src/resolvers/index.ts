@@ -194,6 +194,8 @@ export const resolvers = {
     attemptHistory: async (t: TaskRow, _: unknown, ctx: Ctx) => (await ctx.loaders.attemptsOfTask.load(t.id)) ?? [],
     workerId: async (t: TaskRow, _: unknown, ctx: Ctx) => (await ctx.loaders.attemptsOfTask.load(t.id))?.find((a) => a.id === t.currentAttemptId)?.workerId ?? null,
     durationMs: (t: TaskRow) => durationOf(t.startedAt, t.finishedAt),
+    priority: (t: TaskRow) => t.priority ?? 3,
+    concurrencyKey: (t: TaskRow) => t.concurrency?.value ?? null,
     // A reason is shown only while the task has not started (a late write may outlive the wait).
     waitReason: (t: TaskRow) => (t.status === 'RUNNING' || isTerminalTask(t.status) ? null : t.waitReason),
     async logs(t: TaskRow, args: { afterSeq?: number | null; first?: number | null }, ctx: Ctx) {

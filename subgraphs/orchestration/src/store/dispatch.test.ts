@@ -46,7 +46,7 @@ async function startRunOf(stepsInput: Array<{ id: string; dependsOn?: string[] }
     new Set(BUILTIN_CAPABILITIES),
   );
   const runId = newId();
-  const tasks = steps.map((step) => ({ id: newId(), step }));
+  const tasks = steps.map((step) => ({ id: newId(), step, priority: 3, concurrencyKey: null, concurrency: null }));
   const attempts = tasks
     .filter(({ step }) => step.dependsOn.length === 0)
     .map(({ id, step }) => ({ id: newId(), orgId, runId, taskId: id, attempt: 1, pool: step.pool, availableAt: new Date(), waitReason: null }));
@@ -68,6 +68,9 @@ async function startRunOf(stepsInput: Array<{ id: string; dependsOn?: string[] }
         startedByDisplay: null,
         requestId: null,
         traceparent: null,
+        priority: null,
+        concurrencyKey: null,
+        concurrency: null,
       },
       tasks,
       attempts,

@@ -1,5 +1,5 @@
 import type { RunEventError } from '@orchestra/lib';
-import type { WorkflowOptions } from '../domain/flow-control';
+import type { ConcurrencyHold, RateLimitUse, WorkflowOptions } from '../domain/flow-control';
 import type { RetryPolicy, StepDefinition } from '../domain/workflow-definition';
 import type { AttemptStatus, RunStatus, TaskStatus } from '../domain/states';
 import type { WaitReason } from '../domain/wait-reasons';
@@ -53,6 +53,11 @@ export interface RunRow {
   requestId: string | null;
   traceparent: string | null;
   cancelReason: string | null;
+  /** Given at startRun (1 … 5), else null (its tasks take their step's, else the workflow's, else 3). */
+  priority: number | null;
+  /** The workflow's concurrency key the run holds a place under (`<workflow id>:<value>`), and its policy. */
+  concurrencyKey: string | null;
+  concurrency: ConcurrencyHold | null;
   lastSeq: number;
   createdAt: Date;
   startedAt: Date | null;
@@ -86,6 +91,13 @@ export interface TaskRow {
   progressMessage: string | null;
   /** Why it waits, while it has not started (domain/wait-reasons.ts). */
   waitReason: WaitReason | null;
+  /** 1 … 5: its step's, else its run's, else its workflow's, else 3. */
+  priority: number;
+  /** Its step's concurrency key (`<workflow id>/<step>:<value>`) and policy, resolved when the run started. */
+  concurrencyKey: string | null;
+  concurrency: ConcurrencyHold | null;
+  /** The named rate limits it consumes when it starts. */
+  rateLimits: RateLimitUse[] | null;
   queuedAt: Date | null;
   startedAt: Date | null;
   finishedAt: Date | null;

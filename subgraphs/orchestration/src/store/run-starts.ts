@@ -95,10 +95,13 @@ export async function insertRunStarts(db: Queryable, starts: readonly RunStart[]
     request_id: r.requestId,
     last_seq: events.length,
     traceparent: r.traceparent,
+    priority: r.priority,
+    concurrency_key: r.concurrencyKey,
+    concurrency: r.concurrency,
   }));
   const tasks = starts.flatMap(({ run, tasks: newTasks, attempts }) => {
     const attemptOf = new Map(attempts.map((a) => [a.taskId, a]));
-    return newTasks.map(({ id, step }, position) => ({
+    return newTasks.map(({ id, step, priority, concurrencyKey, concurrency }, position) => ({
       id,
       run_id: run.id,
       org_id: run.orgId,
@@ -114,6 +117,10 @@ export async function insertRunStarts(db: Queryable, starts: readonly RunStart[]
       max_attempts: step.retry.maxAttempts,
       attempt_id: attemptOf.get(id)?.id ?? null,
       available_at: attemptOf.get(id)?.availableAt.toISOString() ?? null,
+      priority,
+      concurrency_key: concurrencyKey,
+      concurrency,
+      rate_limits: step.rateLimits ?? null,
     }));
   });
   const { rows } = await db.query<{ at: Date; runs: number }>(
@@ -122,23 +129,26 @@ export async function insertRunStarts(db: Queryable, starts: readonly RunStart[]
       `WITH r AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, org_id uuid, workflow_id uuid, workflow_version integer, app_id uuid, input jsonb, idempotency_key text,
                                                           started_by_kind text, started_by_id text, started_by_user_id text, started_by_api_key_id text, started_by_display text,
-                                                          request_id text, last_seq integer, traceparent text)
+                                                          request_id text, last_seq integer, traceparent text, priority smallint, concurrency_key text, concurrency jsonb)
        ), runs_in AS (
          INSERT INTO runs (id, org_id, workflow_id, workflow_version, app_id, status, input, idempotency_key,
-                           started_by_kind, started_by_id, started_by_user_id, started_by_api_key_id, started_by_display, request_id, last_seq, traceparent)
+                           started_by_kind, started_by_id, started_by_user_id, started_by_api_key_id, started_by_display, request_id, last_seq, traceparent,
+                           priority, concurrency_key, concurrency)
          SELECT id, org_id, workflow_id, workflow_version, app_id, 'QUEUED', input, idempotency_key,
-                started_by_kind, started_by_id, started_by_user_id, started_by_api_key_id, started_by_display, request_id, last_seq, traceparent
+                started_by_kind, started_by_id, started_by_user_id, started_by_api_key_id, started_by_display, request_id, last_seq, traceparent,
+                priority, concurrency_key, concurrency
            FROM r
          RETURNING 1
        ), t AS (
          SELECT * FROM jsonb_to_recordset($2::jsonb) AS t(id uuid, run_id uuid, org_id uuid, step_id text, position integer, capability text, depends_on text[], input_template jsonb,
                                                           pool text, labels jsonb, timeout_ms integer, retry jsonb, max_attempts integer,
-                                                          attempt_id uuid, available_at timestamptz)
+                                                          attempt_id uuid, available_at timestamptz, priority smallint, concurrency_key text, concurrency jsonb, rate_limits jsonb)
        ), tasks_in AS (
          INSERT INTO tasks (id, org_id, run_id, step_id, position, capability, status, depends_on, input_template, pool, labels, timeout_ms, retry, max_attempts,
-                            attempts, current_attempt_id, queued_at)
+                            attempts, current_attempt_id, queued_at, priority, concurrency_key, concurrency, rate_limits)
          SELECT id, org_id, run_id, step_id, position, capability, CASE WHEN attempt_id IS NULL THEN 'PENDING' ELSE 'QUEUED' END, depends_on, input_template, pool, labels,
-                timeout_ms, retry, max_attempts, CASE WHEN attempt_id IS NULL THEN 0 ELSE 1 END, attempt_id, CASE WHEN attempt_id IS NULL THEN NULL ELSE now() END
+                timeout_ms, retry, max_attempts, CASE WHEN attempt_id IS NULL THEN 0 ELSE 1 END, attempt_id, CASE WHEN attempt_id IS NULL THEN NULL ELSE now() END,
+                priority, concurrency_key, concurrency, rate_limits
            FROM t
        ), attempts AS (
          INSERT INTO task_attempts (id, org_id, run_id, task_id, attempt, status, available_at)

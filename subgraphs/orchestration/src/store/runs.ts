@@ -1,4 +1,5 @@
 import type { Queryable } from '@orchestra/lib';
+import type { ConcurrencyHold } from '../domain/flow-control';
 import type { RunStatus } from '../domain/states';
 import type { StepDefinition } from '../domain/workflow-definition';
 import { camelRow, camelRows, prepared, rowFromJson, type ErrorInfo, type RunRow } from './rows';
@@ -18,11 +19,18 @@ export interface NewRun {
   startedByDisplay: string | null;
   requestId: string | null;
   traceparent: string | null;
+  priority: number | null;
+  concurrencyKey: string | null;
+  concurrency: ConcurrencyHold | null;
 }
 
 export interface NewTask {
   id: string;
   step: StepDefinition;
+  /** Effective (step, run, workflow, 3). */
+  priority: number;
+  concurrencyKey: string | null;
+  concurrency: ConcurrencyHold | null;
 }
 
 export async function findRun(db: Queryable, id: string): Promise<RunRow | undefined> {

@@ -23,6 +23,8 @@ export type Claim =
   /** Not yet: its retry backoff runs until `delayMs` from now, or no worker has a free slot. */
   | { kind: 'wait'; cause: 'backoff'; delayMs: number; reason: string }
   | { kind: 'wait'; cause: 'no-slot'; reason: string }
+  /** Flow control holds it back (a concurrency key at its limit, ...): the reason is recorded on its task. */
+  | { kind: 'wait'; cause: 'flow'; reason: string }
   /**
    * Claimed: `input` is for the worker's request only (secrets resolved); `task.input` is what is
    * stored and shown (secrets masked), and `masker` masks the attempt's secrets in whatever comes back.

@@ -10,6 +10,7 @@ import { createBatcher } from '../coalescer';
 import type { Engine } from '../engine';
 import type { AttemptJob } from '../task-queues';
 import { applyAttemptOutcome, failTask, runStatusChanged, type TransitionContext } from '../transitions';
+import { admitByFlowControl } from './admission';
 import { BATCH_MAX, BATCHES_AT_ONCE } from './batching';
 import { admitAttempt, checkPlacement, groupByNeeds, noSlotReason, placeInOrder, redelivery, type Claim, type PlacementPolicy } from './claim-policy';
 
@@ -163,11 +164,17 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
 
     const startable = decisions.filter((d): d is Startable => !('kind' in d));
     const waitingNow = await stillWaiting(ctx, startable, changedAfter);
+    // Flow control (concurrency keys) admits what may look for a slot; the rest waits or was cancelled.
+    const admission = await admitByFlowControl(
+      ctx,
+      runs,
+      startable.filter((s) => waitingNow.has(s.attempt.id)),
+    );
     // Place what can start, grouped by what it needs of a worker, and start it.
     const workers = new Map<string, WorkerRow>();
     const startedRuns = new Map<string, RunRow>();
     for (const { needs, startable: group } of groupByNeeds(
-      startable.filter((s) => waitingNow.has(s.attempt.id)),
+      startable.filter((s) => admission.get(s.attempt.id)?.kind === 'admit'),
       workerClients.avoided(),
     )) {
       const requests = group.map((s) => ({ attemptId: s.attempt.id, task: s.task }));
@@ -188,7 +195,13 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
       if ('kind' in d) return d;
       const { attempt, task, input, shown, masker, secretValues } = d;
       const worker = workers.get(attempt.id);
-      if (!worker) return waitingNow.has(attempt.id) ? { kind: 'wait', cause: 'no-slot', reason: noSlotReason(task) } : { kind: 'drop', reason: 'task moved on' };
+      if (!worker) {
+        const admitted = admission.get(attempt.id);
+        if (!waitingNow.has(attempt.id) || admitted === undefined) return { kind: 'drop', reason: 'task moved on' };
+        if (admitted.kind === 'cancelled') return { kind: 'drop', reason: admitted.reason };
+        if (admitted.kind === 'wait') return { kind: 'wait', cause: 'flow', reason: admitted.reason.message };
+        return { kind: 'wait', cause: 'no-slot', reason: noSlotReason(task) };
+      }
       let run = runs.get(task.runId) as RunRow;
       const startedRun = startedRuns.get(run.id);
       if (startedRun) {

@@ -272,6 +272,8 @@ export type StartRunInput = {
   idempotencyKey?: string | null | undefined;
   /** The run's input, a JSON object (steps read it as {{ input.x }}). */
   input?: unknown;
+  /** 1 (lowest) to 5 (highest): its tasks' priority where their step sets none (default: the workflow's, else 3). */
+  priority?: number | null | undefined;
   /** Default: the latest version. */
   version?: number | null | undefined;
   /** The workflow's id, or */
