@@ -24,10 +24,20 @@ export const identityConfigSchema = z.object({
   /** How often the service checks key age and prunes expired sessions and tokens. */
   MAINTENANCE_INTERVAL_SECONDS: env.int(300, { min: 1, max: DAY }),
 
-  /** Failed sign-ins allowed per account (email) and per client IP within the window. */
-  LOGIN_MAX_FAILURES_PER_ACCOUNT: env.int(5, { min: 1 }),
+  /** Failed sign-ins to one account from one client (IP) before each further attempt waits 1 s, 2 s, 4 s, … */
+  LOGIN_FREE_FAILURES_PER_CLIENT: env.int(3, { min: 1 }),
+  /** The longest such wait. */
+  LOGIN_MAX_DELAY_SECONDS: env.int(900, { min: 1, max: DAY }),
+  /** Failed sign-ins per client IP across accounts within the window. */
   LOGIN_MAX_FAILURES_PER_IP: env.int(100, { min: 1 }),
+  /** Failed sign-ins per account across clients within the window; past it, only clients that signed in to it before may try. */
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: env.int(50, { min: 1 }),
   LOGIN_FAILURE_WINDOW_SECONDS: env.int(900, { min: 1, max: DAY }),
+
+  /** Sign-ups and organizations created per client IP within CREATION_WINDOW_SECONDS (issue 9, item 13). */
+  SIGN_UPS_PER_IP: env.int(10, { min: 1 }),
+  ORGANIZATIONS_PER_IP: env.int(20, { min: 1 }),
+  CREATION_WINDOW_SECONDS: env.int(3600, { min: 1, max: 7 * DAY }),
 
   PASSWORD_MIN_LENGTH: env.int(10, { min: 8, max: 128 }),
   /** argon2id cost; the defaults are OWASP's minimum (19 MiB, 2 passes, 1 lane). */

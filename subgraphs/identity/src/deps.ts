@@ -15,6 +15,7 @@ import {
 import type { IdentityConfig } from './config';
 import type { KeyRing } from './auth/key-ring';
 import type { PasswordHasher } from './auth/passwords';
+import type { SignInThrottle } from './auth/sign-in-throttle';
 import type { IdentityMetrics } from './metrics';
 
 export const SERVICE = 'identity';
@@ -31,8 +32,10 @@ export interface IdentityDeps {
   hasher: PasswordHasher;
   keyRing: KeyRing;
   revocations: TokenRevocations;
-  /** Failed sign-ins per account (email) and per client IP. */
-  loginFailures: { account: RateLimiter; ip: RateLimiter };
+  /** Failed sign-ins: per account and client, per client, per account (auth/sign-in-throttle.ts). */
+  signInThrottle: SignInThrottle;
+  /** Sign-ups and organization creations per client IP. */
+  creations: { signUp: RateLimiter; organization: RateLimiter };
 }
 
 /** A transaction under row-level security for the principal's organization (and user). */
@@ -59,3 +62,16 @@ export const actingUser = (principal: Principal, user: { id: string; email: stri
   orgId,
   display: user.email,
 });
+
+/** Counts one creation (sign-up, organization) for the caller's IP; RATE_LIMITED past the limit. */
+export async function countCreation(deps: IdentityDeps, principal: Principal, what: 'signUp' | 'organization'): Promise<void> {
+  const result = await deps.creations[what].hit(principal.ip ?? 'unknown');
+  if (result.allowed) return;
+  const retryAfterSeconds = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
+  deps.log.warn('creation rate limited', { what, ip: principal.ip, requestId: principal.requestId, retryAfterSeconds });
+  const noun = what === 'signUp' ? 'sign-ups' : 'organizations created';
+  throw new AppError('RATE_LIMITED', `too many ${noun} from this address: try again in ${retryAfterSeconds} s`, {
+    reason: what === 'signUp' ? 'TOO_MANY_SIGN_UPS' : 'TOO_MANY_ORGANIZATIONS',
+    details: { retryAfterSeconds },
+  });
+}

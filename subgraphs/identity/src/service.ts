@@ -21,6 +21,7 @@ import { createPasswordHasher } from './auth/passwords';
 import type { IdentityConfig } from './config';
 import { inSystem, SERVICE, type IdentityDeps } from './deps';
 import { createIdentityGrpc } from './grpc/identity-service';
+import { createSignInThrottle } from './auth/sign-in-throttle';
 import { createIdentityMetrics } from './metrics';
 import { createLoaders } from './resolvers/loaders';
 import { createResolvers, type IdentityContext } from './resolvers';
@@ -47,13 +48,14 @@ export interface IdentityService extends ServiceHandle {
 /** Builds identity (subgraph, gRPC server, JWKS) from what it is handed. Never listens. */
 export function createIdentityService({ config, pool, redis, log, metrics = createMetrics(SERVICE) }: IdentityServiceDeps): IdentityService {
   const windowMs = config.LOGIN_FAILURE_WINDOW_SECONDS * 1000;
+  const counters = createIdentityMetrics(metrics);
   const deps: IdentityDeps = {
     config,
     pool,
     redis,
     log,
     metrics,
-    counters: createIdentityMetrics(metrics),
+    counters,
     hasher: createPasswordHasher({
       memoryCost: config.PASSWORD_HASH_MEMORY_KIB,
       timeCost: config.PASSWORD_HASH_ITERATIONS,
@@ -61,9 +63,19 @@ export function createIdentityService({ config, pool, redis, log, metrics = crea
     }),
     keyRing: createKeyRing({ pool, log: log.child({ component: 'key-ring' }), algorithm: config.SIGNING_KEY_ALGORITHM, accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS }),
     revocations: createTokenRevocations(redis, config.REDIS_PREFIX),
-    loginFailures: {
-      account: createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:identity:login-failures:account`, limit: config.LOGIN_MAX_FAILURES_PER_ACCOUNT, windowMs }),
+    signInThrottle: createSignInThrottle({
+      redis,
+      prefix: `${config.REDIS_PREFIX}:identity:sign-in`,
+      freeFailures: config.LOGIN_FREE_FAILURES_PER_CLIENT,
+      maxDelaySeconds: config.LOGIN_MAX_DELAY_SECONDS,
+      windowSeconds: config.LOGIN_FAILURE_WINDOW_SECONDS,
       ip: createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:identity:login-failures:ip`, limit: config.LOGIN_MAX_FAILURES_PER_IP, windowMs }),
+      account: createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:identity:login-failures:account`, limit: config.LOGIN_MAX_FAILURES_PER_ACCOUNT, windowMs }),
+      onRefused: (by) => counters.signInRateLimited.inc({ by }),
+    }),
+    creations: {
+      signUp: createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:identity:sign-ups:ip`, limit: config.SIGN_UPS_PER_IP, windowMs: config.CREATION_WINDOW_SECONDS * 1000 }),
+      organization: createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:identity:organizations:ip`, limit: config.ORGANIZATIONS_PER_IP, windowMs: config.CREATION_WINDOW_SECONDS * 1000 }),
     },
   };
   const verifier = createPrincipalVerifier(config.PRINCIPAL_PUBLIC_KEY);

@@ -119,7 +119,7 @@ describe('login', () => {
     expect(errorOf(res)).toEqual({ code: 'BAD_USER_INPUT', reason: 'INVALID_EMAIL', field: 'email' });
   });
 
-  it('rate limits failures per account, with a retry-after, even for the right password', async () => {
+  it('rate limits failures per account across clients for a client that never signed in to it, with a retry-after, even for the right password', async () => {
     const owner = await id.signUp();
     for (let i = 0; i < 3; i += 1) {
       const res = await id.graphql(LOGIN, { input: { email: owner.user.email, password: `wrong-password-${i}` } }, id.anonymous());

@@ -19,26 +19,25 @@ const ipKey = (principal: Principal): string => principal.ip ?? 'unknown';
 const NOBODY = '00000000-0000-0000-0000-000000000000';
 
 /**
- * Refuses with RATE_LIMITED (and `retryAfterSeconds`) while the account or the caller's IP has used
- * up its failed attempts. Checked before any password work, so an attack costs us nothing.
+ * Refuses with RATE_LIMITED (and `retryAfterSeconds`) while this client must wait before trying the
+ * account again (auth/sign-in-throttle.ts). Checked before any password work, so an attack costs us nothing.
  */
 export async function assertSignInAllowed(deps: IdentityDeps, principal: Principal, email: string): Promise<void> {
-  const [account, ip] = await Promise.all([deps.loginFailures.account.peek(email), deps.loginFailures.ip.peek(ipKey(principal))]);
-  const blocked = [account, ip].filter((r) => !r.allowed);
-  if (blocked.length === 0) return;
-  const retryAfterSeconds = Math.max(1, Math.ceil(Math.max(...blocked.map((r) => r.retryAfterMs)) / 1000));
-  deps.counters.signInRateLimited.inc({ by: account.allowed ? 'ip' : 'account' });
-  deps.log.warn('sign-in rate limited', { requestId: principal.requestId, traceId: traceIdOf(principal.traceparent), ip: principal.ip, by: account.allowed ? 'ip' : 'account', retryAfterSeconds });
-  throw new AppError('RATE_LIMITED', `too many failed sign-in attempts: try again in ${retryAfterSeconds} s`, {
-    reason: 'TOO_MANY_FAILED_SIGN_INS',
-    details: { retryAfterSeconds },
-  });
+  try {
+    await deps.signInThrottle.check(email, ipKey(principal));
+  } catch (error) {
+    deps.log.warn('sign-in rate limited', { requestId: principal.requestId, traceId: traceIdOf(principal.traceparent), ip: principal.ip, details: (error as AppError).details });
+    throw error;
+  }
 }
 
 export async function recordSignInFailure(deps: IdentityDeps, principal: Principal, email: string): Promise<void> {
-  await Promise.all([deps.loginFailures.account.hit(email), deps.loginFailures.ip.hit(ipKey(principal))]);
+  await deps.signInThrottle.failed(email, ipKey(principal));
   deps.counters.signInFailures.inc();
 }
+
+/** The client proved the password: its failures are forgotten and it is known to the account from now on. */
+export const recordSignInSuccess = (deps: IdentityDeps, principal: Principal, email: string): Promise<void> => deps.signInThrottle.succeeded(email, ipKey(principal));
 
 /** Verifies the password of an account found by email (or of nobody, at the same cost). */
 export async function verifyCredentials(deps: IdentityDeps, user: UserCredentialsRow | undefined, password: string): Promise<{ ok: boolean; needsRehash: boolean }> {
@@ -95,7 +94,7 @@ export async function login(deps: IdentityDeps, principal: Principal, input: Log
     });
     return result;
   });
-  await deps.loginFailures.account.reset(email);
+  await recordSignInSuccess(deps, principal, email);
   deps.counters.signIns.inc();
   deps.log.info('signed in', { requestId: principal.requestId, traceId: traceIdOf(principal.traceparent), userId: user.id, orgId: payload.organization.id, sessionId: payload.sessionId });
   return payload;
@@ -146,6 +145,6 @@ export async function changePassword(deps: IdentityDeps, principal: Principal, i
     return { payload: result, tokenVersion: replaced.tokenVersion };
   });
   await deps.revocations.setTokenVersion(userId, tokenVersion);
-  await deps.loginFailures.account.reset(user.email);
+  await recordSignInSuccess(deps, principal, user.email);
   return payload;
 }

@@ -3,7 +3,7 @@ import { normalizeEmail } from '../auth/email';
 import { formatRowToken, hashSecret, newSecret, parseRowToken, secretMatches } from '../auth/opaque-tokens';
 import { checkPasswordStrength } from '../auth/passwords';
 import { startSession, type AuthPayload } from '../auth/sessions';
-import { assertSignInAllowed, invalidCredentials, recordSignInFailure } from '../auth/sign-in';
+import { assertSignInAllowed, invalidCredentials, recordSignInFailure, recordSignInSuccess } from '../auth/sign-in';
 import { actingUser, inSystem, inTenant, signedInUser, SERVICE, type IdentityDeps } from '../deps';
 import {
   findInvitation,
@@ -130,6 +130,7 @@ export async function acceptInvitation(deps: IdentityDeps, principal: Principal,
     newAccount = { name, passwordHash: await deps.hasher.hash(input.password) };
   }
 
+  if (existing) await recordSignInSuccess(deps, principal, existing.email);
   try {
     return await inSystem(deps, async (tx) => {
       const invitation = await findInvitationForUpdate(tx, parsed.rowId);

@@ -2,7 +2,8 @@ import { AppError, diffOf, isUniqueViolation, newId, recordAudit, traceIdOf, typ
 import { normalizeEmail } from '../auth/email';
 import { checkPasswordStrength } from '../auth/passwords';
 import { startSession, type AuthPayload } from '../auth/sessions';
-import { actingUser, inSystem, inTenant, signedInUser, SERVICE, type IdentityDeps } from '../deps';
+import { recordSignInSuccess } from '../auth/sign-in';
+import { actingUser, countCreation, inSystem, inTenant, signedInUser, SERVICE, type IdentityDeps } from '../deps';
 import { insertMembership } from '../store/memberships';
 import { findOrganization, insertOrganization, renameOrganization, type OrganizationRow } from '../store/organizations';
 import { findUser, insertPassword, insertUser, renameUser, type UserRow } from '../store/users';
@@ -30,6 +31,7 @@ export async function signUp(deps: IdentityDeps, principal: Principal, input: Si
   const name = requireName('name', input.name, MAX_USER_NAME);
   const organizationName = requireName('organizationName', input.organizationName, MAX_ORGANIZATION_NAME);
   checkPasswordStrength(input.password, { minLength: deps.config.PASSWORD_MIN_LENGTH }, { email, name });
+  await countCreation(deps, principal, 'signUp');
   const passwordHash = await deps.hasher.hash(input.password);
   try {
     const payload = await inSystem(deps, async (tx) => {
@@ -47,6 +49,7 @@ export async function signUp(deps: IdentityDeps, principal: Principal, input: Si
       });
       return result;
     });
+    await recordSignInSuccess(deps, principal, email);
     deps.log.info('signed up', { requestId: principal.requestId, traceId: traceIdOf(principal.traceparent), userId: payload.user.id, orgId: payload.organization.id });
     return payload;
   } catch (error) {
@@ -59,6 +62,7 @@ export async function signUp(deps: IdentityDeps, principal: Principal, input: Si
 export async function createOrganization(deps: IdentityDeps, principal: Principal, input: { name: string }): Promise<OrganizationRow> {
   const { userId } = signedInUser(principal);
   const name = requireName('name', input.name, MAX_ORGANIZATION_NAME);
+  await countCreation(deps, principal, 'organization');
   // The new organization is not the caller's current one, so its rows cannot be written under the
   // current tenant: a system transaction, writing only what belongs to the new org.
   return inSystem(deps, async (tx) => {
