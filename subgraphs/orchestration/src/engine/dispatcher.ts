@@ -74,7 +74,7 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId, pla
     }
     claims.inc({ decision: decision.kind });
     if (decision.kind === 'wait') {
-      const delayMs = decision.cause === 'backoff' ? decision.delayMs : slots.delayFor(pool, attemptId);
+      const delayMs = decision.cause === 'backoff' ? decision.delayMs : decision.cause === 'flow' && decision.delayMs !== undefined ? decision.delayMs : slots.delayFor(pool, attemptId);
       if (decision.cause === 'no-slot') {
         log.debug('attempt waits for a worker', { attemptId, runId, reason: decision.reason, delayMs });
         // The run page says why (no worker can run it, or they are all busy).

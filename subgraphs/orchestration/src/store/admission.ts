@@ -57,3 +57,70 @@ export async function lockRunsIfFree(db: Queryable, runIds: readonly string[]): 
   );
   return rows.map((r) => rowFromJson<RunRow>(r.run));
 }
+
+/** A named rate limit as a claim sees it after taking its lock: what its window used so far (clock time). */
+export interface RateLimitWindow {
+  id: string;
+  orgId: string;
+  name: string;
+  limit: number;
+  period: 'SECOND' | 'MINUTE' | 'HOUR';
+  used: number;
+  /** When the oldest use in the window leaves it (units free up then), if any. */
+  freesAt: Date | null;
+  /** The database's clock when it was read. */
+  now: Date;
+  /** The same, exact (microseconds): the time the uses this claim gives out are recorded at. */
+  nowExact: string;
+}
+
+export const rateLimitLockKey = (orgId: string, name: string): string => `rate-limit:${orgId}:${name}`;
+
+/** The organizations' limits of these names, each with the units its window used (read at the clock, after the limits' locks). */
+export async function rateLimitWindows(db: Queryable, wanted: ReadonlyArray<{ orgId: string; name: string }>): Promise<Map<string, RateLimitWindow>> {
+  if (wanted.length === 0) return new Map();
+  const { rows } = await db.query<{ id: string; org_id: string; name: string; limit: number; period: RateLimitWindow['period']; used: number; frees_at: Date | null; now: Date; now_exact: string }>(
+    prepared(
+      'rateLimitWindows',
+      `WITH w AS (SELECT DISTINCT * FROM jsonb_to_recordset($1::jsonb) AS w(org_id uuid, name text)),
+            l AS (SELECT l.*, make_interval(secs => CASE l.period WHEN 'SECOND' THEN 1 WHEN 'MINUTE' THEN 60 ELSE 3600 END) AS span, clock_timestamp() AS now
+                    FROM w JOIN rate_limits l ON l.org_id = w.org_id AND l.name = w.name)
+       SELECT l.id, l.org_id, l.name, l.units_per_period AS "limit", l.period, coalesce(u.used, 0)::int AS used, u.oldest + l.span AS frees_at, l.now, l.now::text AS now_exact
+         FROM l LEFT JOIN LATERAL (
+           SELECT sum(x.units) AS used, min(x.at) AS oldest FROM rate_limit_usage x WHERE x.rate_limit_id = l.id AND x.at > l.now - l.span
+         ) u ON true`,
+      [JSON.stringify(wanted.map((w) => ({ org_id: w.orgId, name: w.name })))],
+    ),
+  );
+  return new Map(rows.map((r) => [rateLimitLockKey(r.org_id, r.name), { id: r.id, orgId: r.org_id, name: r.name, limit: r.limit, period: r.period, used: r.used, freesAt: r.frees_at, now: r.now, nowExact: r.now_exact }]));
+}
+
+/** Units of a rate limit an attempt consumed when it started. */
+export interface RateLimitUsage {
+  rateLimitId: string;
+  orgId: string;
+  attemptId: string;
+  units: number;
+  /** The clock its window was read at (RateLimitWindow.nowExact): the window the next claim reads then ends exactly there. */
+  at: string;
+}
+
+/**
+ * Records what started attempts consumed, at the time their windows were read (the next claim,
+ * which waited for this one's locks, reads later, so its window covers them exactly), and forgets
+ * uses of those limits older than an hour.
+ */
+export async function recordRateLimitUsage(db: Queryable, usage: readonly RateLimitUsage[]): Promise<void> {
+  if (usage.length === 0) return;
+  await db.query(
+    prepared(
+      'recordRateLimitUsage',
+      `WITH u AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS u(rate_limit_id uuid, org_id uuid, attempt_id uuid, units int, at timestamptz)),
+            pruned AS (DELETE FROM rate_limit_usage x WHERE x.rate_limit_id IN (SELECT rate_limit_id FROM u) AND x.at < clock_timestamp() - interval '1 hour')
+       INSERT INTO rate_limit_usage (rate_limit_id, org_id, attempt_id, units, at)
+       SELECT rate_limit_id, org_id, attempt_id, units, at FROM u
+       ON CONFLICT DO NOTHING`,
+      [JSON.stringify(usage.map((u) => ({ rate_limit_id: u.rateLimitId, org_id: u.orgId, attempt_id: u.attemptId, units: u.units, at: u.at })))],
+    ),
+  );
+}

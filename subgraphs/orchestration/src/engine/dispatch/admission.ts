@@ -1,6 +1,6 @@
 import { waitReason, type WaitReason } from '../../domain/wait-reasons';
 import type { ConcurrencyHold } from '../../domain/flow-control';
-import { keyHoldersAhead, lockAdmissionKeys, lockRunsIfFree, type KeyHolder } from '../../store/admission';
+import { keyHoldersAhead, lockAdmissionKeys, lockRunsIfFree, rateLimitLockKey, rateLimitWindows, type KeyHolder, type RateLimitUsage } from '../../store/admission';
 import type { AttemptRow, ErrorInfo, RunRow, TaskRow } from '../../store/rows';
 import { setWaitReasons } from '../../store/tasks';
 import { cancelOpenTasks, setRunStatus, tasksOfRun, type TransitionContext } from '../transitions';
@@ -16,6 +16,11 @@ import { cancelOpenTasks, setRunStatus, tasksOfRun, type TransitionContext } fro
  * first; with `limit` of those it does what its policy says: QUEUE waits (reason CONCURRENCY_KEY),
  * CANCEL_NEWEST cancels its own run, CANCEL_OLDEST cancels the oldest runs ahead of it to make room
  * (those another transaction holds now are left for the next look, which then waits).
+ *
+ * Then the named rate limits its task consumes: each limit's lock is taken with the keys', its
+ * window summed at the database's clock (a sliding window over rate_limit_usage); a task whose
+ * units do not fit waits (reason RATE_LIMIT) until the oldest use leaves the window. What the
+ * attempts that start consume is recorded by the claim (recordRateLimitUsage) before it commits.
  */
 
 export interface AdmissionCandidate {
@@ -24,8 +29,10 @@ export interface AdmissionCandidate {
 }
 
 export type AdmissionAnswer =
-  | { kind: 'admit' }
-  | { kind: 'wait'; reason: WaitReason }
+  /** `consumes`: the rate-limit units it takes if it starts. */
+  | { kind: 'admit'; consumes: RateLimitUsage[] }
+  /** `delayMs`: when to look again (rate limits know when units free up). */
+  | { kind: 'wait'; reason: WaitReason; delayMs?: number }
   /** Its run was cancelled (its own key's policy, or another run's CANCEL_OLDEST). */
   | { kind: 'cancelled'; reason: string };
 
@@ -61,12 +68,16 @@ const waitingMessage = (gate: Gate, ahead: number): string =>
 export async function admitByFlowControl(ctx: TransitionContext, runs: Map<string, RunRow>, candidates: readonly AdmissionCandidate[]): Promise<Map<string, AdmissionAnswer>> {
   const answers = new Map<string, AdmissionAnswer>();
   const gated = candidates.map((c) => ({ c, gates: gatesOf(runs.get(c.task.runId) as RunRow, c.task) }));
-  const keys = gated.flatMap((g) => g.gates.map((gate) => gate.key));
+  const uses = candidates.flatMap((c) => (c.task.rateLimits ?? []).map((u) => ({ orgId: c.task.orgId, name: u.name })));
+  const keys = [...gated.flatMap((g) => g.gates.map((gate) => `concurrency:${gate.key}`)), ...uses.map((u) => rateLimitLockKey(u.orgId, u.name))];
   if (keys.length === 0) {
-    for (const { attempt } of candidates) answers.set(attempt.id, { kind: 'admit' });
+    for (const { attempt } of candidates) answers.set(attempt.id, { kind: 'admit', consumes: [] });
     return answers;
   }
   await lockAdmissionKeys(ctx.tx, keys);
+  const windows = await rateLimitWindows(ctx.tx, uses);
+  /** Units this claim gave out so far, per limit. */
+  const givenOut = new Map<string, number>();
 
   /** Per key, the runs (tasks) this claim admitted so far, with their runs: they hold places the database does not show yet. */
   const admittedUnder = new Map<string, Map<string, string>>();
@@ -95,6 +106,36 @@ export async function admitByFlowControl(ctx: TransitionContext, runs: Map<strin
     return locked.length === victims.length;
   };
 
+  /** Whether the candidate's rate limits have its units now: undefined when they all do (then they are given out), else why it waits. */
+  const rateLimited = (c: AdmissionCandidate): AdmissionAnswer | undefined => {
+    const consumes: RateLimitUsage[] = [];
+    for (const use of c.task.rateLimits ?? []) {
+      const window = windows.get(rateLimitLockKey(c.task.orgId, use.name));
+      // A limit deleted since the workflow was made (deleting one a step names is refused) holds nothing back.
+      if (!window) continue;
+      const used = window.used + (givenOut.get(window.id) ?? 0);
+      if (used + use.units > window.limit) {
+        const delayMs = Math.max(1, (window.freesAt ?? window.now).getTime() - window.now.getTime());
+        const per = window.period.toLowerCase();
+        return {
+          kind: 'wait',
+          delayMs,
+          reason: waitReason('RATE_LIMIT', `rate limit "${use.name}": ${used} of ${window.limit} units per ${per} used; it needs ${use.units}`, {
+            name: use.name,
+            limit: window.limit,
+            period: window.period,
+            used,
+            units: use.units,
+            until: new Date(Date.now() + delayMs).toISOString(),
+          }),
+        };
+      }
+      consumes.push({ rateLimitId: window.id, orgId: c.task.orgId, attemptId: c.attempt.id, units: use.units, at: window.nowExact });
+    }
+    for (const u of consumes) givenOut.set(u.rateLimitId, (givenOut.get(u.rateLimitId) ?? 0) + u.units);
+    return consumes.length === 0 ? undefined : { kind: 'admit', consumes };
+  };
+
   const waits: Array<{ taskId: string; reason: WaitReason }> = [];
   for (const { c, gates } of gated) {
     const runId = c.task.runId;
@@ -103,7 +144,7 @@ export async function admitByFlowControl(ctx: TransitionContext, runs: Map<strin
       answers.set(c.attempt.id, { kind: 'cancelled', reason: cancelled });
       continue;
     }
-    let answer: AdmissionAnswer = { kind: 'admit' };
+    let answer: AdmissionAnswer = { kind: 'admit', consumes: [] };
     for (const gate of gates) {
       const { limit, onLimit } = gate.hold;
       const fromDb = await keyHoldersAhead(ctx.tx, gate.scope, c.task.orgId, gate.key, gate.id, onLimit === 'CANCEL_OLDEST' ? limit + MAX_CANCELLED_AT_ONCE : limit);
@@ -134,6 +175,7 @@ export async function admitByFlowControl(ctx: TransitionContext, runs: Map<strin
         break;
       }
     }
+    if (answer.kind === 'admit') answer = rateLimited(c) ?? answer;
     answers.set(c.attempt.id, answer);
     if (answer.kind === 'wait') waits.push({ taskId: c.task.id, reason: answer.reason });
     if (answer.kind !== 'admit') continue;

@@ -24,7 +24,7 @@ export type Claim =
   | { kind: 'wait'; cause: 'backoff'; delayMs: number; reason: string }
   | { kind: 'wait'; cause: 'no-slot'; reason: string }
   /** Flow control holds it back (a concurrency key at its limit, ...): the reason is recorded on its task. */
-  | { kind: 'wait'; cause: 'flow'; reason: string }
+  | { kind: 'wait'; cause: 'flow'; reason: string; delayMs?: number }
   /**
    * Claimed: `input` is for the worker's request only (secrets resolved); `task.input` is what is
    * stored and shown (secrets masked), and `masker` masks the attempt's secrets in whatever comes back.

@@ -2,6 +2,7 @@ import type { Logger, SecretMasker } from '@orchestra/lib';
 import { referencedSteps, TemplateError } from '../../domain/templates';
 import { resolveDispatchInput, secretReader, SecretUnavailableError } from '../../secrets/dispatch-secrets';
 import { endAttempt } from '../../store/attempts';
+import { recordRateLimitUsage } from '../../store/admission';
 import { attemptsWithTasks, lockFreeSlots, lockRuns, startAttemptsOnSlots, succeededStepOutputs, type AttemptOnSlot } from '../../store/dispatch';
 import { isDispatcherAlive } from '../../store/dispatchers';
 import { deleteOutbox } from '../../store/outbox';
@@ -189,6 +190,14 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
         workers.set(s.attempt.id, slot.worker);
       }
       for (const run of await startAttemptsOnSlots(ctx.tx, onSlots, dispatcherId)) startedRuns.set(run.id, run);
+      // What the started attempts consume of their rate limits (their locks are held until commit).
+      await recordRateLimitUsage(
+        ctx.tx,
+        onSlots.flatMap((a) => {
+          const admitted = admission.get(a.attemptId);
+          return admitted?.kind === 'admit' ? admitted.consumes : [];
+        }),
+      );
     }
 
     return decisions.map((d): Claim => {
@@ -199,7 +208,7 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
         const admitted = admission.get(attempt.id);
         if (!waitingNow.has(attempt.id) || admitted === undefined) return { kind: 'drop', reason: 'task moved on' };
         if (admitted.kind === 'cancelled') return { kind: 'drop', reason: admitted.reason };
-        if (admitted.kind === 'wait') return { kind: 'wait', cause: 'flow', reason: admitted.reason.message };
+        if (admitted.kind === 'wait') return { kind: 'wait', cause: 'flow', reason: admitted.reason.message, ...(admitted.delayMs === undefined ? {} : { delayMs: admitted.delayMs }) };
         return { kind: 'wait', cause: 'no-slot', reason: noSlotReason(task) };
       }
       let run = runs.get(task.runId) as RunRow;
