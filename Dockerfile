@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1.7
 # One image for every Orchestra process. The Helm chart (deploy/helm/orchestra) picks the service by
-# its command, e.g.  node node_modules/tsx/dist/cli.mjs gateway/src/main.ts
+# its command, e.g.  node --conditions=orchestra-dist gateway/dist/main.js  (compiled JavaScript, no
+# tsx at run time: scripts/build-dist.mjs)
 #
 #   docker build --platform linux/amd64 -t <registry>/orchestra:<version> .
 #
@@ -26,13 +27,18 @@ COPY web/package.json web/
 COPY tests/package.json tests/
 COPY bench/package.json bench/
 # `npm ci` refuses this lockfile (it omits other platforms' optional binaries); `npm install` with it
-# is reproducible. Dev dependencies stay: tsx, which runs the services, is one.
+# is reproducible. Dev dependencies stay (the build stages need them; the services run without tsx).
 RUN --mount=type=cache,target=/root/.npm npm install --no-audit --no-fund
 
 # --- the admin SPA ------------------------------------------------------------------------------
 FROM deps AS web
 COPY . .
 RUN npm run build -w @orchestra/web
+
+# --- compiled JavaScript of every runtime workspace (src/**/*.ts → dist/**/*.js) ------------------
+FROM deps AS dist
+COPY . .
+RUN node scripts/build-dist.mjs
 
 # --- runtime ------------------------------------------------------------------------------------
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
@@ -43,9 +49,19 @@ WORKDIR /app
 ENV NODE_ENV=production \
     HOST=0.0.0.0
 # Dependencies (root and per-workspace node_modules, with the workspace links) then the sources.
-# Everything stays root-owned and read-only to the service user; only /tmp (tsx's cache) is written.
+# Everything stays root-owned and read-only to the service user; only /tmp is written.
 COPY --from=deps /app ./
 COPY . .
+# The compiled services (each workspace's dist/ beside its src/) and the migration script.
+COPY --from=dist /app/lib/dist lib/dist
+COPY --from=dist /app/proto/dist proto/dist
+COPY --from=dist /app/subgraphs/identity/dist subgraphs/identity/dist
+COPY --from=dist /app/subgraphs/catalog/dist subgraphs/catalog/dist
+COPY --from=dist /app/subgraphs/orchestration/dist subgraphs/orchestration/dist
+COPY --from=dist /app/subgraphs/audit/dist subgraphs/audit/dist
+COPY --from=dist /app/gateway/dist gateway/dist
+COPY --from=dist /app/workers/dist workers/dist
+COPY --from=dist /app/scripts/dist scripts/dist
 # The built SPA; the gateway serves it on its own origin.
 COPY --from=web /app/web/dist web/dist
 ENV WEB_DIST_DIR=/app/web/dist
@@ -53,4 +69,4 @@ USER 10001:10001
 # gateway 4000 (public) and 4001 (ops: /readyz in detail, /metrics); subgraphs 4101-4104 (HTTP) and
 # 50051-50054 (gRPC); worker 4110 (HTTP) and 50061 (gRPC).
 EXPOSE 4000 4001 4101 4102 4103 4104 4110 50051 50052 50053 50054 50061
-CMD ["node", "node_modules/tsx/dist/cli.mjs", "gateway/src/main.ts"]
+CMD ["node", "--conditions=orchestra-dist", "gateway/dist/main.js"]

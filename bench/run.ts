@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchDispatch } from './dispatch';
 import { benchGatewayOverhead } from './gateway-overhead';
+import { benchLean } from './lean';
 import { benchSubscriptions } from './subscriptions';
 import { benchTaskPath, TASK_PATH_SCENARIOS } from './task-path';
 
@@ -15,6 +16,7 @@ const BENCHES: Record<string, () => Promise<string>> = {
   gateway: () => benchGatewayOverhead(),
   dispatch: () => benchDispatch(),
   subscriptions: () => benchSubscriptions(),
+  lean: () => benchLean(),
   // The task path's scenarios share one platform when asked for together (task-path = all of them).
   'task-path': () => benchTaskPath(undefined, { command: 'task-path' }),
   ...Object.fromEntries(TASK_PATH_SCENARIOS.map((s) => [s, () => benchTaskPath([s])])),

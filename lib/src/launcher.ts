@@ -10,7 +10,10 @@ export const SUPERVISED_ENV = 'ORCHESTRA_SUPERVISED';
 export interface LaunchOptions {
   /** A name for messages and the log file. */
   name: string;
-  /** The service's main.ts (run with tsx). */
+  /**
+   * The service's main.ts (run with tsx as a loader), or its compiled dist/main.js (run by node alone
+   * with the `orchestra-dist` condition, as production does: scripts/build-dist.mjs).
+   */
   entry: string;
   /** Command-line arguments after the entry. */
   args?: string[];
@@ -62,7 +65,8 @@ export function launchService({ name, entry, args = [], env, logDir, echo = fals
   const logStream = createWriteStream(logFile, { flags: 'a' });
   // ORCHESTRA_CHILD_NODE_ARGS adds node flags to every child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile.
   const nodeArgs = (process.env['ORCHESTRA_CHILD_NODE_ARGS'] ?? '').split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', TSX_LOADER, entry, ...args], {
+  const runner = entry.endsWith('.js') ? ['--conditions=orchestra-dist'] : ['--import', TSX_LOADER];
+  const child = spawn(process.execPath, [...nodeArgs, ...runner, entry, ...args], {
     env: { ...process.env, ...env, NODE_OPTIONS: '', [SUPERVISED_ENV]: '1' },
     // Its own process group: a terminal's Ctrl-C reaches only the supervisor, which stops children in
     // order. The stdin pipe is the child's lifeline: it closes when this process dies, and the child

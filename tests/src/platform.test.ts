@@ -12,7 +12,7 @@ describe('the platform harness', () => {
     expect(error?.message).toMatch(/identity exited \(code 1\) before it was listening/);
     expect(error?.message).toMatch(/config: ADMIN_PASSWORD/);
     expect(error?.message).not.toMatch(/gateway/);
-    // Well under the 30 s start timeout the gateway would otherwise wait out.
+    // Well under the 90 s start timeout the gateway would otherwise wait out.
     expect(Date.now() - started).toBeLessThan(25_000);
     const logDir = /logs in ([^)]+)\)/.exec(error!.message)?.[1];
     expect(logDir).toBeDefined();

@@ -31,14 +31,17 @@ import {
 export type ServiceName = 'identity' | 'catalog' | 'orchestration' | 'audit';
 
 const ROOT = resolve(__dirname, '..', '..');
-const ENTRIES: Record<ServiceName | 'worker' | 'gateway', string> = {
-  identity: join(ROOT, 'subgraphs', 'identity', 'src', 'main.ts'),
-  catalog: join(ROOT, 'subgraphs', 'catalog', 'src', 'main.ts'),
-  orchestration: join(ROOT, 'subgraphs', 'orchestration', 'src', 'main.ts'),
-  audit: join(ROOT, 'subgraphs', 'audit', 'src', 'main.ts'),
-  worker: join(ROOT, 'workers', 'src', 'main.ts'),
-  gateway: join(ROOT, 'gateway', 'src', 'main.ts'),
+const WORKSPACES: Record<ServiceName | 'worker' | 'gateway', string[]> = {
+  identity: ['subgraphs', 'identity'],
+  catalog: ['subgraphs', 'catalog'],
+  orchestration: ['subgraphs', 'orchestration'],
+  audit: ['subgraphs', 'audit'],
+  worker: ['workers'],
+  gateway: ['gateway'],
 };
+/** main.ts under tsx, or with ORCHESTRA_COMPILED=1 the compiled dist/main.js (`npm run build:dist` first). */
+const entryOf = (name: ServiceName | 'worker' | 'gateway'): string =>
+  process.env['ORCHESTRA_COMPILED'] === '1' ? join(ROOT, ...WORKSPACES[name], 'dist', 'main.js') : join(ROOT, ...WORKSPACES[name], 'src', 'main.ts');
 const GRPC_ADDR_VAR: Record<ServiceName, string> = {
   identity: 'IDENTITY_GRPC_ADDR',
   catalog: 'CATALOG_GRPC_ADDR',
@@ -195,7 +198,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const launch = (name: ServiceName) =>
     launchService({
       name,
-      entry: ENTRIES[name],
+      entry: entryOf(name),
       logDir,
       signal: startAbort.signal,
       env: {
@@ -226,7 +229,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const workerId = env['WORKER_ID'] ?? options.env?.worker?.['WORKER_ID'] ?? `${runId}-w${workerCount}`;
     return launchService({
       name: `worker-${workerCount}`,
-      entry: ENTRIES.worker,
+      entry: entryOf('worker'),
       logDir,
       signal: startAbort.signal,
       env: {
@@ -256,7 +259,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const launchGateway = () =>
     launchService({
       name: 'gateway',
-      entry: ENTRIES.gateway,
+      entry: entryOf('gateway'),
       logDir,
       signal: startAbort.signal,
       env: {

@@ -77,11 +77,20 @@ orchestra.dev/worker-group: {{ . }}
 {{- end }}
 {{- end }}
 
-{{/* The command that starts a service from the one image (see the Dockerfile). */}}
+{{/*
+The command that starts a service from the one image (see the Dockerfile): given a source entry such
+as gateway/src/main.ts, the compiled JavaScript the image holds (gateway/dist/main.js; scripts/x.ts is
+scripts/dist/x.js), run by plain node with the condition that resolves @orchestra/* to their dist/.
+*/}}
 {{- define "orchestra.command" -}}
+{{- $js := regexReplaceAll "\\.ts$" . ".js" -}}
 - node
-- node_modules/tsx/dist/cli.mjs
-- {{ . }}
+- --conditions=orchestra-dist
+{{- if contains "/src/" $js }}
+- {{ replace "/src/" "/dist/" $js }}
+{{- else }}
+- {{ printf "%s/dist/%s" (dir $js) (base $js) }}
+{{- end }}
 {{- end }}
 
 {{/* Secrets ----------------------------------------------------------------------------------- */}}

@@ -6,7 +6,7 @@ import addFormats from 'ajv-formats';
 // The errors module alone, not the whole of lib: this module is also loaded by the config
 // validation worker thread (isolated-validator.ts), which then starts in ~0.4 s instead of ~1.6 s.
 // eslint-disable-next-line no-restricted-imports
-import { AppError, badInput } from '@orchestra/lib/src/errors';
+import { AppError, badInput } from '@orchestra/lib';
 
 /** One way a config fails its schema: a JSON Pointer into the config and what is wrong there. */
 export interface ConfigViolation {
