@@ -5,7 +5,7 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-const SECRET_NAME = /SECRET|TOKEN|PASSWORD|PRIVATE|KEY/i;
+const SECRET_NAME = /SECRET|TOKEN|PASSWORD|PRIVATE|KEY|SMTP_URL/i;
 
 /**
  * Parses the environment with one zod object schema. The first problem becomes a ConfigError whose

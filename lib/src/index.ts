@@ -15,6 +15,7 @@ export * from './json-limits';
 export * from './launcher';
 export * from './llm';
 export * from './log';
+export * from './mail';
 export * from './metrics';
 export * from './migrate';
 export * from './net-guard';

@@ -1,0 +1,3 @@
+export * from './mailer';
+export * from './template';
+export * from './test-smtp';
