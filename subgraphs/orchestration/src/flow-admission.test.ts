@@ -196,3 +196,27 @@ describe('a step concurrency key', () => {
     expect(run.tasks.find((x) => x.stepId === 'call')).toMatchObject({ concurrencyKey: 'provider-x', priority: 3 });
   }, 60_000);
 });
+
+describe('priority', () => {
+  it('with one slot and a backlog, priority 5 work starts before priority 1 work queued earlier', async () => {
+    await t.grantPool(orgId, 'one-slot');
+    await t.startWorker({ WORKER_SLOTS: '1', WORKER_POOL: 'one-slot' });
+    const step = { id: 'work', capability: 'sleep', pool: 'one-slot', input: { ms: 200 } };
+    const workflowId = await createWorkflow({ steps: [step] });
+    const start = async (priority: number, n: number): Promise<string[]> => {
+      const res = await t.graphql<{ startRuns: { runs: Array<{ run: { id: string } }> } }>(admin, START_RUNS, { i: Array.from({ length: n }, () => ({ workflowId, priority })) });
+      expect(res.errors).toBeUndefined();
+      return res.data!.startRuns.runs.map((r) => r.run.id);
+    };
+    // The slot is taken; then a backlog of priority 1, then priority 5 work.
+    const [blocker] = await start(3, 1);
+    await eventually(async () => ((await statusOf([blocker as string]))[0] === 'RUNNING' ? true : undefined), { timeoutMs: 20_000, what: 'the first run to take the slot' });
+    const low = await start(1, 5);
+    const high = await start(5, 3);
+    expect((await runOf(high[0] as string)).tasks[0]?.priority).toBe(5);
+    await allEnded([blocker as string, ...low, ...high]);
+    const order = (await attemptIntervals([...low, ...high])).map((i) => i.runId);
+    expect(order.slice(0, 3).sort()).toEqual([...high].sort());
+    expect(order.slice(3)).toEqual(low);
+  }, 60_000);
+});

@@ -1,5 +1,5 @@
 import { AppError } from '@orchestra/lib';
-import { checkConcurrency, checkForEach, checkRateLimitUses, checkWorkflowOptions, concurrencyKeyOf, effectivePriority } from './flow-control';
+import { checkConcurrency, checkForEach, checkRateLimitUses, checkWorkflowOptions, concurrencyKeyOf, effectivePriority, PRIORITY_AGING_MS, queueOrder } from './flow-control';
 import { validateSteps } from './workflow-definition';
 
 const caps = new Set(['noop', 'http.request', 'transform']);
@@ -107,5 +107,22 @@ describe('flow control definitions', () => {
     expect(refused(() => validateSteps([{ id: 'plain', capability: 'noop', input: { x: '{{ item }}' } }], caps))).toMatchObject({ field: 'input.steps[0].input', reason: 'INVALID_TEMPLATE' });
     // A step without flow fields stores none (versions stay as they were).
     expect(validateSteps([{ id: 'plain', capability: 'noop' }], caps)[0]).not.toHaveProperty('rateLimits');
+  });
+});
+
+describe('queueOrder (priority with aging)', () => {
+  const at = Date.UTC(2026, 11, 6, 12, 0, 0);
+  it('puts higher priority first among work enqueued at about the same time', () => {
+    expect(queueOrder(5, at)).toBeLessThan(queueOrder(3, at));
+    expect(queueOrder(3, at)).toBeLessThan(queueOrder(1, at));
+    expect(queueOrder(5, at + 3 * PRIORITY_AGING_MS)).toBeLessThan(queueOrder(1, at));
+  });
+  it('lets priority-1 work that waited 4 aging steps go before priority-5 work arriving later', () => {
+    expect(queueOrder(1, at)).toBe(queueOrder(5, at + 4 * PRIORITY_AGING_MS));
+    expect(queueOrder(1, at)).toBeLessThan(queueOrder(5, at + 5 * PRIORITY_AGING_MS));
+  });
+  it('stays within what BullMQ accepts', () => {
+    expect(queueOrder(5, 0)).toBe(1);
+    expect(queueOrder(1, Date.UTC(2040, 0, 1))).toBe(2 ** 21 - 1);
   });
 });

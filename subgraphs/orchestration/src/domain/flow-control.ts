@@ -201,3 +201,20 @@ export function checkWorkflowOptions(input: { priority?: number | null; concurre
   const concurrency = checkConcurrency(input.concurrency, `${fieldBase}.concurrency`, 'the workflow');
   return { ...(priority === undefined ? {} : { priority }), ...(concurrency === undefined ? {} : { concurrency }) };
 }
+
+/**
+ * Priorities age (bounded starvation): a queued attempt's place in its pool's queue is the minute it
+ * was enqueued plus one minute per level below the highest, so higher priority goes first among work
+ * enqueued within a few minutes of each other, and a priority-1 attempt is passed by priority-5 work
+ * that arrives at most 4 minutes (PRIORITY_AGING_MS × 4) after it. BullMQ takes the smallest first.
+ */
+export const PRIORITY_AGING_MS = 60_000;
+/** Minutes are counted from here; BullMQ priorities go up to 2^21 − 1 (about 4 years of minutes). */
+const QUEUE_EPOCH_MS = Date.UTC(2026, 0, 1);
+const QUEUE_ORDER_MAX = 2 ** 21 - 1;
+
+/** The BullMQ priority of an attempt of `priority` enqueued at `enqueuedAtMs`: smaller goes first. */
+export function queueOrder(priority: number, enqueuedAtMs: number): number {
+  const minute = Math.max(0, Math.floor((enqueuedAtMs - QUEUE_EPOCH_MS) / PRIORITY_AGING_MS));
+  return Math.min(QUEUE_ORDER_MAX, 1 + minute + (PRIORITY.max - priority));
+}

@@ -9,6 +9,8 @@ export interface EnqueueRequest {
   taskId: string;
   pool: string;
   availableAt: Date;
+  /** Its task's priority, 1 … 5 (absent: 3); orders its queue job (domain/flow-control.ts queueOrder). */
+  priority?: number;
 }
 
 /** A RUNNING attempt this transaction gave up on: its Execute call and its worker are told after commit. */

@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Logger, Metrics, Pool, Redis } from '@orchestra/lib';
+import { PRIORITY, queueOrder } from '../domain/flow-control';
 import { markEnqueued } from '../store/outbox';
 import { createCoalescer } from './coalescer';
 import type { EnqueueRequest } from './effects';
@@ -71,7 +72,8 @@ export function createTaskQueues({ connection, prefix, pool: db, log, metrics }:
           group.map((e) => ({
             name: 'attempt',
             data: { attemptId: e.attemptId, taskId: e.taskId, runId: e.runId, orgId: e.orgId, pool: e.pool },
-            opts: { jobId: e.attemptId, delay: Math.max(0, e.availableAt.getTime() - now) },
+            // Every job has a priority (BullMQ takes unprioritized jobs before all prioritized ones).
+            opts: { jobId: e.attemptId, delay: Math.max(0, e.availableAt.getTime() - now), priority: queueOrder(e.priority ?? PRIORITY.default, now) },
           })),
         );
         added.push(...group.map((e) => e.attemptId));
