@@ -14,7 +14,7 @@ import { build } from 'esbuild';
 
 const ROOT = join(import.meta.dirname, '..');
 /** The workspaces a deployed process loads (tests, bench and the web app are not among them). */
-export const RUNTIME_WORKSPACES = ['lib', 'proto', 'subgraphs/identity', 'subgraphs/catalog', 'subgraphs/orchestration', 'subgraphs/audit', 'gateway', 'workers'];
+export const RUNTIME_WORKSPACES = ['lib', 'proto', 'subgraphs/identity', 'subgraphs/catalog', 'subgraphs/orchestration', 'subgraphs/audit', 'subgraphs/notifications', 'gateway', 'workers'];
 const ASSETS = /\.(graphql|sql|json)$/;
 
 function walk(dir) {

@@ -2,7 +2,7 @@
 // this, so pods start against an up-to-date schema. (Each service also migrates at start, under
 // the same advisory lock, so running both is safe.)
 //   DATABASE_URL            the database (default postgres://postgres@127.0.0.1:5432/orchestra)
-//   MIGRATE_SERVICES        comma-separated subset (default: identity,catalog,orchestration,audit)
+//   MIGRATE_SERVICES        comma-separated subset (default: identity,catalog,orchestration,audit,notifications)
 //   <SERVICE>_DB_SCHEMA     a service's schema when it is not the service's name (e.g. AUDIT_DB_SCHEMA)
 //   <SERVICE>_DB_PASSWORD and <SERVICE>_TENANT_DB_PASSWORD
 //                           let the service's own roles log in with these passwords (orchestra_<service>_service
@@ -14,9 +14,10 @@ import { ConfigError, createLogger, createPool, enableServiceLogins, env, loadCo
 import { AUDIT_TENANT_ROLE, migrateAudit } from '@orchestra/audit';
 import { CATALOG_TENANT_ROLE, migrationsDir as catalogMigrations } from '@orchestra/catalog';
 import { IDENTITY_TENANT_ROLE, migrationsDir as identityMigrations } from '@orchestra/identity';
+import { NOTIFICATIONS_TENANT_ROLE, migrateNotifications } from '@orchestra/notifications';
 import { TENANT_ROLE as ORCHESTRATION_TENANT_ROLE, migrationsDir as orchestrationMigrations } from '@orchestra/orchestration';
 
-const SERVICES = ['identity', 'catalog', 'orchestration', 'audit'] as const;
+const SERVICES = ['identity', 'catalog', 'orchestration', 'audit', 'notifications'] as const;
 type Service = (typeof SERVICES)[number];
 
 const migrators: Record<Service, (pool: Pool, schema: string, log: Logger) => Promise<string[]>> = {
@@ -24,6 +25,7 @@ const migrators: Record<Service, (pool: Pool, schema: string, log: Logger) => Pr
   catalog: (pool, schema, log) => runMigrations({ pool, schema, dir: catalogMigrations, tenantRole: CATALOG_TENANT_ROLE, log }),
   orchestration: (pool, schema, log) => runMigrations({ pool, schema, dir: orchestrationMigrations, tenantRole: ORCHESTRATION_TENANT_ROLE, log }),
   audit: (pool, schema, log) => migrateAudit({ pool, schema, log }),
+  notifications: (pool, schema, log) => migrateNotifications({ pool, schema, log }),
 };
 
 const tenantRoles: Record<Service, string> = {
@@ -31,6 +33,7 @@ const tenantRoles: Record<Service, string> = {
   catalog: CATALOG_TENANT_ROLE,
   orchestration: ORCHESTRATION_TENANT_ROLE,
   audit: AUDIT_TENANT_ROLE,
+  notifications: NOTIFICATIONS_TENANT_ROLE,
 };
 
 const password = env.secret(16).optional();
@@ -45,6 +48,7 @@ const configSchema = z.object({
   CATALOG_DB_SCHEMA: env.string('catalog'),
   ORCHESTRATION_DB_SCHEMA: env.string('orchestration'),
   AUDIT_DB_SCHEMA: env.string('audit'),
+  NOTIFICATIONS_DB_SCHEMA: env.string('notifications'),
   IDENTITY_DB_PASSWORD: password,
   IDENTITY_TENANT_DB_PASSWORD: password,
   CATALOG_DB_PASSWORD: password,
@@ -53,6 +57,8 @@ const configSchema = z.object({
   ORCHESTRATION_TENANT_DB_PASSWORD: password,
   AUDIT_DB_PASSWORD: password,
   AUDIT_TENANT_DB_PASSWORD: password,
+  NOTIFICATIONS_DB_PASSWORD: password,
+  NOTIFICATIONS_TENANT_DB_PASSWORD: password,
 });
 
 async function main(): Promise<void> {
@@ -63,6 +69,7 @@ async function main(): Promise<void> {
     catalog: config.CATALOG_DB_SCHEMA,
     orchestration: config.ORCHESTRATION_DB_SCHEMA,
     audit: config.AUDIT_DB_SCHEMA,
+    notifications: config.NOTIFICATIONS_DB_SCHEMA,
   };
   for (const service of config.MIGRATE_SERVICES as Service[]) {
     const schema = schemaOf[service];

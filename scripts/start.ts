@@ -16,7 +16,7 @@ const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const HOST = process.env['HOST'] ?? '127.0.0.1';
 
-const SUBGRAPHS = ['audit', 'identity', 'catalog', 'orchestration'] as const;
+const SUBGRAPHS = ['audit', 'identity', 'catalog', 'orchestration', 'notifications'] as const;
 type Subgraph = (typeof SUBGRAPHS)[number];
 const entry = (...parts: string[]) => join(ROOT, ...parts, 'src', 'main.ts');
 
@@ -87,7 +87,8 @@ const newSecretsKeys = (): string => `dev1:${randomBytes(32).toString('base64')}
 function devSecrets(): DevSecrets {
   const file = join(STATE_DIR, 'dev-secrets.json');
   const kept = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<DevSecrets>) : {};
-  if (kept.internalToken && kept.principalPrivateKey && kept.principalPublicKey && kept.secretsKeys && kept.workerAuthSecret && kept.databasePasswords) return kept as DevSecrets;
+  const complete = kept.databasePasswords !== undefined && SUBGRAPHS.every((s) => kept.databasePasswords?.[s] !== undefined);
+  if (kept.internalToken && kept.principalPrivateKey && kept.principalPublicKey && kept.secretsKeys && kept.workerAuthSecret && complete) return kept as DevSecrets;
   const keys = generatePrincipalKeys();
   // A file from before a secret existed keeps what it has and gains the rest.
   const secrets: DevSecrets = {
@@ -99,6 +100,8 @@ function devSecrets(): DevSecrets {
     databasePasswords: Object.fromEntries(SUBGRAPHS.map((s) => [s, { service: newPassword(), tenant: newPassword() }])),
     ...kept,
   };
+  // A service added since the file was written gets its logins too.
+  for (const s of SUBGRAPHS) secrets.databasePasswords[s] ??= { service: newPassword(), tenant: newPassword() };
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
 }
@@ -182,6 +185,7 @@ async function main(): Promise<void> {
     CATALOG_GRPC_ADDR: grpc('catalog'),
     ORCHESTRATION_GRPC_ADDR: grpc('orchestration'),
     ...(present.includes('audit') ? { AUDIT_GRPC_ADDR: grpc('audit') } : {}),
+    ...(present.includes('notifications') ? { NOTIFICATIONS_GRPC_ADDR: grpc('notifications') } : {}),
   };
 
   const running: LaunchedService[] = [];
@@ -255,6 +259,7 @@ async function main(): Promise<void> {
       SUBGRAPH_CATALOG_URL: subgraphUrl('catalog'),
       SUBGRAPH_ORCHESTRATION_URL: subgraphUrl('orchestration'),
       SUBGRAPH_AUDIT_URL: subgraphUrl('audit'),
+      SUBGRAPH_NOTIFICATIONS_URL: subgraphUrl('notifications'),
       ...(existsSync(join(webDist, 'index.html')) ? { WEB_DIST_DIR: webDist } : {}),
     });
   } catch (error) {

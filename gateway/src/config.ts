@@ -26,6 +26,7 @@ export const gatewayConfigSchema = z.object({
   SUBGRAPH_CATALOG_URL: optionalUrl,
   SUBGRAPH_ORCHESTRATION_URL: optionalUrl,
   SUBGRAPH_AUDIT_URL: optionalUrl,
+  SUBGRAPH_NOTIFICATIONS_URL: optionalUrl,
   /** Requests per minute per signed-in principal (user or API key) and per IP for anonymous callers. */
   RATE_LIMIT_PER_MINUTE: env.int(1200, { min: 1 }),
   ANONYMOUS_RATE_LIMIT_PER_MINUTE: env.int(300, { min: 1 }),
@@ -56,7 +57,7 @@ export const gatewayConfigSchema = z.object({
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 
-export const SUBGRAPH_NAMES = ['identity', 'catalog', 'orchestration', 'audit'] as const;
+export const SUBGRAPH_NAMES = ['identity', 'catalog', 'orchestration', 'audit', 'notifications'] as const;
 export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
 
 export const subgraphUrlOverrides = (config: GatewayConfig): Partial<Record<SubgraphName, string>> => {
@@ -65,5 +66,6 @@ export const subgraphUrlOverrides = (config: GatewayConfig): Partial<Record<Subg
   if (config.SUBGRAPH_CATALOG_URL) overrides.catalog = config.SUBGRAPH_CATALOG_URL;
   if (config.SUBGRAPH_ORCHESTRATION_URL) overrides.orchestration = config.SUBGRAPH_ORCHESTRATION_URL;
   if (config.SUBGRAPH_AUDIT_URL) overrides.audit = config.SUBGRAPH_AUDIT_URL;
+  if (config.SUBGRAPH_NOTIFICATIONS_URL) overrides.notifications = config.SUBGRAPH_NOTIFICATIONS_URL;
   return overrides;
 };

@@ -1,15 +1,17 @@
 import { auditV1 } from '@orchestra/proto';
-import pg from 'pg';
 import type { OutboxAuditEvent } from './audit';
-import { assertSchemaName, withSystemTransaction, type Pool, type PoolClient } from './db';
-import { AppError, toAppError } from './errors';
+import { AppError } from './errors';
 import { INTERNAL_CHANNEL_OPTIONS, unaryCall } from './grpc';
 import { grpcChannelCredentials, type GrpcTls } from './grpc-tls';
 import { newRequestId } from './ids';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
+import { createGenericOutboxRelay, RELAY_REJECTED, type OutboxRelay, type RelayTuning } from './outbox-relay';
+import type { Pool } from './db';
 
-export interface OutboxRelayOptions {
+export type { OutboxRelay } from './outbox-relay';
+
+export interface OutboxRelayOptions extends RelayTuning {
   /** The service's pool; the relay works as the owner role (no row-level security). */
   pool: Pool;
   /** The service's schema: the outbox is `<schema>.audit_outbox`, the wake-up channel `audit_outbox_<schema>`. */
@@ -23,43 +25,9 @@ export interface OutboxRelayOptions {
   tls?: GrpcTls | undefined;
   log: Logger;
   metrics: Metrics;
-  /** Events per Record call. Default 100. */
-  batchSize?: number;
-  /** The backup poll when no NOTIFY arrives (and the probe interval while audit is down). Default 2 s. */
-  pollMs?: number;
   /** Deadline of each Record call. Default 5 s. */
   deadlineMs?: number;
-  /** First retry delay; doubles per attempt. Default 500 ms. */
-  baseBackoffMs?: number;
-  /** Longest retry delay. Default 30 s. */
-  maxBackoffMs?: number;
-  /** How long delivered rows are kept before they are pruned. Default 24 h. */
-  keepDeliveredMs?: number;
-  /** How often pruning runs. Default 10 min. */
-  pruneIntervalMs?: number;
 }
-
-export interface OutboxRelay {
-  /** Starts the loop (LISTEN + poll). Resolves once it runs; never rejects for audit being down. */
-  start(): Promise<void>;
-  /** Stops the loop, waits for the batch in flight, closes its connections. */
-  stop(): Promise<void>;
-  /** Claims and sends one batch; resolves to the number of events delivered. */
-  deliverOnce(): Promise<number>;
-  /** Deletes delivered rows older than `keepDeliveredMs`; resolves to how many. */
-  pruneDelivered(): Promise<number>;
-}
-
-interface OutboxRow {
-  id: string;
-  event: OutboxAuditEvent;
-  attempts: number;
-}
-
-/** Audit refused the event itself: retrying the same bytes cannot help until someone looks. */
-const REJECTED = 'BAD_USER_INPUT';
-/** Audit could not be reached or did not answer in time (lib maps UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED here). */
-const UNREACHABLE = 'UNAVAILABLE';
 
 const ACTOR_KINDS: Record<OutboxAuditEvent['actor']['kind'], auditV1.ActorKind> = {
   user: auditV1.ActorKind.ACTOR_KIND_USER,
@@ -93,335 +61,35 @@ export function toProtoAuditEvent(event: OutboxAuditEvent): auditV1.AuditEvent {
   };
 }
 
-const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
-
 /**
- * Delivers a service's audit outbox to AuditService.Record.
- *
- * Delivery is at-least-once and AuditService dedupes by event id, so every event is stored exactly
- * once. A batch is claimed with `FOR UPDATE SKIP LOCKED` and the transaction stays open across the
- * gRPC call: replicas never send the same row at the same time, and a crash before commit leaves the
- * rows pending to be sent again. A failed batch gets attempts/last_error and a next_attempt_at with
- * exponential backoff and jitter. While audit is unreachable the relay probes it with one event per
- * poll; the first success releases every event that only waited for it, so a backlog drains at once
- * instead of waiting out each row's backoff. When audit answers but refuses a batch (it rejects an
- * event, or fails on one), the batch is resent one event at a time: the others get through and only
- * the culprit keeps retrying on its own backoff. Probes rotate over the backlog, so one such event
- * cannot hold up the rest either. Nothing is ever dropped.
+ * Delivers a service's audit outbox to AuditService.Record (lib/src/outbox-relay.ts does the work:
+ * at-least-once, replica-safe, backoff, a rejected event isolated). AuditService dedupes by event id,
+ * so every event is stored exactly once.
  */
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
-  const {
-    pool,
-    schema,
-    service,
-    auditGrpcAddress,
-    internalToken,
-    tls,
-    metrics,
-    batchSize = 100,
-    pollMs = 2_000,
-    deadlineMs = 5_000,
-    baseBackoffMs = 500,
-    maxBackoffMs = 30_000,
-    keepDeliveredMs = 24 * 60 * 60 * 1000,
-    pruneIntervalMs = 10 * 60 * 1000,
-  } = options;
-  assertSchemaName(schema);
-  const table = `${quoteIdent(schema)}.audit_outbox`;
-  const channel = `audit_outbox_${schema}`;
-  const log = options.log.child({ component: 'audit-relay' });
-
-  const pending = metrics.gauge('audit_outbox_pending', 'Audit events in the outbox not yet delivered');
-  const oldestPending = metrics.gauge('audit_outbox_oldest_pending_seconds', 'Age of the oldest undelivered audit event');
-  const delivered = metrics.counter('audit_outbox_delivered_total', 'Audit events delivered to AuditService');
-  const failed = metrics.counter('audit_outbox_failed_total', 'Audit event deliveries that failed (each is retried)', ['code']);
-  const pruned = metrics.counter('audit_outbox_pruned_total', 'Delivered audit events pruned from the outbox');
-
-  let client: auditV1.AuditServiceClient | undefined;
-  /** Set by a failure that was not about the events: the next batch is a single-event probe. */
-  let linkDown = false;
-  let running = false;
-  let loop: Promise<void> | undefined;
-  let listener: pg.Client | undefined;
-  let wake: (() => void) | undefined;
-  let wakeRequested = false;
-
-  const grpcClient = (): auditV1.AuditServiceClient | undefined => {
-    if (auditGrpcAddress === undefined || auditGrpcAddress === '') return undefined;
-    client ??= new auditV1.AuditServiceClient(auditGrpcAddress, grpcChannelCredentials(tls), INTERNAL_CHANNEL_OPTIONS);
-    return client;
-  };
-
-  /** Exponential with "equal jitter": between half and all of base·2^(attempt-1), capped. */
-  const backoffMs = (attempt: number): number => {
-    const ceiling = Math.min(maxBackoffMs, baseBackoffMs * 2 ** Math.min(attempt - 1, 30));
-    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
-  };
-
-  const claim = async (tx: PoolClient, limit: number, probe: boolean): Promise<OutboxRow[]> => {
-    // A probe ignores backoff (it asks whether audit is back) but not events audit itself rejected.
-    const due = probe ? `last_error_code IS DISTINCT FROM '${REJECTED}'` : 'next_attempt_at <= now()';
-    // A probe takes the row that waited longest for its retry, so probes rotate over the backlog and
-    // one event that makes audit fail cannot hold up the others.
-    const order = probe ? 'next_attempt_at, created_at, id' : 'created_at, id';
-    const { rows } = await tx.query<OutboxRow>(
-      `SELECT id, event, attempts FROM ${table}
-        WHERE delivered_at IS NULL AND ${due}
-        ORDER BY ${order}
-        LIMIT $1
-        FOR UPDATE SKIP LOCKED`,
-      [limit],
-    );
-    return rows;
-  };
-
-  const markDelivered = (tx: PoolClient, ids: string[]) =>
-    tx.query(
-      `UPDATE ${table} SET delivered_at = now(), attempts = attempts + 1, last_error = NULL, last_error_code = NULL WHERE id = ANY($1::uuid[])`,
-      [ids],
-    );
-
-  const markFailed = (tx: PoolClient, rows: OutboxRow[], error: AppError) =>
-    tx.query(
-      `UPDATE ${table} AS o
-          SET attempts = o.attempts + 1, last_error = $2, last_error_code = $3,
-              next_attempt_at = now() + d.delay_ms * interval '1 millisecond'
-         FROM unnest($1::uuid[], $4::int[]) AS d(id, delay_ms)
-        WHERE o.id = d.id`,
-      [rows.map((r) => r.id), error.message.slice(0, 1000), error.code, rows.map((r) => backoffMs(r.attempts + 1))],
-    );
-
-  /** Rows that failed only because audit was unreachable become due now. */
-  const releaseWaiting = async (tx: PoolClient): Promise<number> => {
-    const { rowCount } = await tx.query(
-      `UPDATE ${table} SET next_attempt_at = now()
-        WHERE delivered_at IS NULL AND next_attempt_at > now() AND last_error_code IS DISTINCT FROM '${REJECTED}'`,
-    );
-    return rowCount ?? 0;
-  };
-
-  const send = async (audit: auditV1.AuditServiceClient, rows: OutboxRow[]): Promise<auditV1.RecordResponse> => {
-    const events = rows.map((row) => {
-      try {
-        return toProtoAuditEvent(row.event);
-      } catch (error) {
-        // A row that cannot even be encoded is the event's fault, not the link's: isolate it like a rejection.
-        throw new AppError(REJECTED, `outbox event ${row.id} is malformed`, { cause: error });
-      }
-    });
-    return unaryCall(audit, audit.record.bind(audit), { events }, { internalToken }, { deadlineMs, requestId: newRequestId() });
-  };
-
-  /** One claimed batch: how many were claimed and delivered, and whether more may be due. */
-  const onRecovered = async (tx: PoolClient): Promise<number> => {
-    if (!linkDown) return 0;
-    linkDown = false;
-    const released = await releaseWaiting(tx);
-    log.info('audit service reachable again: delivering the backlog', { released });
-    return released;
-  };
-
-  const warnUnreachable = (error: AppError, rows: OutboxRow[]) => {
-    if (!linkDown) {
-      log.warn('audit service unreachable: events stay in the outbox and are retried', {
-        code: error.code,
-        error: error.message,
-        count: rows.length,
-        firstEventId: rows[0]?.id,
-      });
-    }
-  };
-
-  /** One claimed batch: how many were claimed and delivered, and whether more may be due. */
-  const deliverBatch = async (): Promise<{ claimed: number; delivered: number; more: boolean }> => {
-    const audit = grpcClient();
-    if (audit === undefined) return { claimed: 0, delivered: 0, more: false };
-    const probe = linkDown;
-    const limit = probe ? 1 : batchSize;
-    return withSystemTransaction(pool, async (tx) => {
-      const rows = await claim(tx, limit, probe);
-      if (rows.length === 0) return { claimed: 0, delivered: 0, more: false };
-      let batchError: AppError;
-      try {
-        const response = await send(audit, rows);
-        await markDelivered(tx, rows.map((r) => r.id));
-        delivered.inc(rows.length);
-        const released = await onRecovered(tx);
-        log.debug('audit events delivered', { count: rows.length, stored: response.stored, duplicates: response.duplicates });
-        return { claimed: rows.length, delivered: rows.length, more: rows.length === limit || released > 0 };
-      } catch (error) {
-        batchError = toAppError(error);
-      }
-      if (batchError.code === UNREACHABLE || rows.length === 1) {
-        await markFailed(tx, rows, batchError);
-        failed.inc({ code: batchError.code }, rows.length);
-        if (batchError.code === REJECTED) {
-          // Audit answered: the link is fine, this one event is not.
-          await onRecovered(tx);
-          log.error('audit service rejected an event: it stays in the outbox', { eventId: rows[0]?.id, attempts: (rows[0]?.attempts ?? 0) + 1, error: batchError.message, field: batchError.field });
-        } else {
-          warnUnreachable(batchError, rows);
-          linkDown = true;
-        }
-        return { claimed: rows.length, delivered: 0, more: false };
-      }
-      // Audit answered but refused the batch (a rejected event, or one that makes it fail): send them
-      // one by one, so the rest get through and only the culprit waits.
-      let ok = 0;
-      let otherFailures = 0;
-      for (const [index, row] of rows.entries()) {
-        try {
-          await send(audit, [row]);
-          await markDelivered(tx, [row.id]);
-          ok += 1;
-        } catch (singleError) {
-          const single = toAppError(singleError);
-          if (single.code === UNREACHABLE) {
-            const rest = rows.slice(index);
-            await markFailed(tx, rest, single);
-            failed.inc({ code: single.code }, rest.length);
-            warnUnreachable(single, rest);
-            linkDown = true;
-            break;
-          }
-          await markFailed(tx, [row], single);
-          failed.inc({ code: single.code });
-          if (single.code !== REJECTED) otherFailures += 1;
-          log.error(single.code === REJECTED ? 'audit service rejected an event: it stays in the outbox' : 'audit service failed on an event: it stays in the outbox', {
-            eventId: row.id,
-            attempts: row.attempts + 1,
-            code: single.code,
-            error: single.message,
-            field: single.field,
+  const { auditGrpcAddress, internalToken, tls, deadlineMs = 5_000 } = options;
+  return createGenericOutboxRelay<OutboxAuditEvent>({
+    ...options,
+    table: 'audit_outbox',
+    target: 'audit',
+    notConfigured: 'AUDIT_GRPC_ADDR is not set: audit events stay in the outbox until a relay delivers them',
+    connect: () => {
+      if (auditGrpcAddress === undefined || auditGrpcAddress === '') return undefined;
+      const client = new auditV1.AuditServiceClient(auditGrpcAddress, grpcChannelCredentials(tls), INTERNAL_CHANNEL_OPTIONS);
+      return {
+        async send(rows) {
+          const events = rows.map((row) => {
+            try {
+              return toProtoAuditEvent(row.event);
+            } catch (error) {
+              // A row that cannot even be encoded is the event's fault, not the link's: isolate it like a rejection.
+              throw new AppError(RELAY_REJECTED, `outbox event ${row.id} is malformed`, { cause: error });
+            }
           });
-        }
-      }
-      delivered.inc(ok);
-      // Nothing got through and not for the events' own fault: treat audit as down (probe, then release).
-      if (ok === 0 && otherFailures > 0) linkDown = true;
-      else if (ok > 0) await onRecovered(tx);
-      return { claimed: rows.length, delivered: ok, more: !linkDown && rows.length === limit };
-    });
-  };
-
-  const refreshGauges = async (): Promise<void> => {
-    const { rows } = await pool.query<{ count: number; oldest: number | null }>(
-      `SELECT count(*)::int AS count, extract(epoch FROM now() - min(created_at))::float8 AS oldest FROM ${table} WHERE delivered_at IS NULL`,
-    );
-    pending.set(rows[0]?.count ?? 0);
-    oldestPending.set(rows[0]?.oldest ?? 0);
-  };
-
-  const pruneDelivered = async (): Promise<number> => {
-    let total = 0;
-    for (;;) {
-      // Bounded batches keep each delete short next to live inserts.
-      const { rowCount } = await pool.query(
-        `DELETE FROM ${table} WHERE id IN (
-           SELECT id FROM ${table} WHERE delivered_at < now() - $1::float8 * interval '1 millisecond' LIMIT 5000)`,
-        [keepDeliveredMs],
-      );
-      total += rowCount ?? 0;
-      if ((rowCount ?? 0) < 5000) break;
-    }
-    if (total > 0) {
-      pruned.inc(total);
-      log.info('delivered audit events pruned from the outbox', { count: total });
-    }
-    return total;
-  };
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (wakeRequested || !running) {
-        wakeRequested = false;
-        return resolve();
-      }
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wake = undefined;
-        wakeRequested = false;
-        resolve();
-      }
-      wake = done;
-    });
-
-  const nudge = () => {
-    if (wake) wake();
-    else wakeRequested = true;
-  };
-
-  const listen = async (): Promise<void> => {
-    const connection = new pg.Client({ ...pool.options, application_name: `${service}-audit-relay` });
-    connection.on('notification', nudge);
-    connection.on('error', (err) => {
-      log.warn('audit outbox listener failed: polling until it reconnects', { err });
-      if (listener === connection) listener = undefined;
-      connection.end().catch(() => undefined);
-    });
-    await connection.connect();
-    await connection.query(`LISTEN ${quoteIdent(channel)}`);
-    listener = connection;
-  };
-
-  const run = async (): Promise<void> => {
-    let lastPrune = 0;
-    let processed = 0;
-    while (running) {
-      try {
-        if (listener === undefined) await listen().catch((err: unknown) => log.warn('cannot LISTEN for audit outbox inserts: polling only', { err }));
-        let result = await deliverBatch();
-        processed += result.delivered;
-        while (running && result.more) {
-          result = await deliverBatch();
-          processed += result.delivered;
-          // A long backlog shows progress.
-          if (processed >= 1000) {
-            log.info('audit backlog delivery in progress', { delivered: processed });
-            processed = 0;
-          }
-        }
-        processed = 0;
-        if (Date.now() - lastPrune >= pruneIntervalMs) {
-          lastPrune = Date.now();
-          await pruneDelivered();
-        }
-        await refreshGauges();
-      } catch (err) {
-        // The database may be down: keep the loop alive and try again after a poll.
-        log.error('audit relay cycle failed', { err });
-      }
-      await sleep(pollMs);
-    }
-  };
-
-  return {
-    async start() {
-      if (running) return;
-      if (grpcClient() === undefined) {
-        log.warn('AUDIT_GRPC_ADDR is not set: audit events stay in the outbox until a relay delivers them');
-        return;
-      }
-      running = true;
-      await listen().catch((err: unknown) => log.warn('cannot LISTEN for audit outbox inserts: polling only', { err }));
-      loop = run();
-      log.info('audit relay started', { auditGrpcAddress, batchSize, pollMs });
+          await unaryCall(client, client.record.bind(client), { events }, { internalToken }, { deadlineMs, requestId: newRequestId() });
+        },
+        close: () => client.close(),
+      };
     },
-    async stop() {
-      running = false;
-      nudge();
-      await loop;
-      loop = undefined;
-      const connection = listener;
-      listener = undefined;
-      await connection?.end().catch(() => undefined);
-      client?.close();
-      client = undefined;
-    },
-    async deliverOnce() {
-      return (await deliverBatch()).delivered;
-    },
-    pruneDelivered,
-  };
+  });
 }

@@ -125,6 +125,8 @@ export const subgraphEnv = (service: string, httpPort: number, grpcPort: number)
   /** The gateway's Ed25519 public key: verifies x-orchestra-principal. */
   PRINCIPAL_PUBLIC_KEY: env.pem('PUBLIC KEY'),
   AUDIT_GRPC_ADDR: z.string().optional(),
+  /** Where the notification outbox relay delivers (NotificationService); unset, events wait in the outbox. */
+  NOTIFICATIONS_GRPC_ADDR: z.string().optional(),
   /**
    * Where tenant transactions connect: a login of the service's tenant role (row-level security
    * cannot be left from it). Unset, they SET ROLE on DATABASE_URL's connections (development).
@@ -144,5 +146,6 @@ export const DEFAULT_PORTS = {
   catalog: { http: 4102, grpc: 50052 },
   orchestration: { http: 4103, grpc: 50053 },
   audit: { http: 4104, grpc: 50054 },
+  notifications: { http: 4105, grpc: 50055 },
   worker: { http: 4110, grpc: 50061 },
 } as const;

@@ -5,3 +5,4 @@ export * as orchestrationV1 from './generated/orchestra/orchestration/v1/orchest
 export * as automationV1 from './generated/orchestra/automation/v1/automation';
 export * as auditV1 from './generated/orchestra/audit/v1/audit';
 export * as catalogV1 from './generated/orchestra/catalog/v1/catalog';
+export * as notificationsV1 from './generated/orchestra/notifications/v1/notifications';

@@ -28,7 +28,7 @@ import {
  * per suite) and Redis (a key prefix per suite), plus the gateway in front. `stop()` removes it all.
  */
 
-export type ServiceName = 'identity' | 'catalog' | 'orchestration' | 'audit';
+export type ServiceName = 'identity' | 'catalog' | 'orchestration' | 'audit' | 'notifications';
 
 const ROOT = resolve(__dirname, '..', '..');
 const WORKSPACES: Record<ServiceName | 'worker' | 'gateway', string[]> = {
@@ -36,6 +36,7 @@ const WORKSPACES: Record<ServiceName | 'worker' | 'gateway', string[]> = {
   catalog: ['subgraphs', 'catalog'],
   orchestration: ['subgraphs', 'orchestration'],
   audit: ['subgraphs', 'audit'],
+  notifications: ['subgraphs', 'notifications'],
   worker: ['workers'],
   gateway: ['gateway'],
 };
@@ -47,6 +48,7 @@ const GRPC_ADDR_VAR: Record<ServiceName, string> = {
   catalog: 'CATALOG_GRPC_ADDR',
   orchestration: 'ORCHESTRATION_GRPC_ADDR',
   audit: 'AUDIT_GRPC_ADDR',
+  notifications: 'NOTIFICATIONS_GRPC_ADDR',
 };
 /** Nothing listens on port 1: requests to a subgraph that was not started fail fast. */
 const NOT_STARTED_URL = 'http://127.0.0.1:1/graphql';
@@ -146,7 +148,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const workerAuthSecret = randomBytes(24).toString('hex');
   const logDir = join(tmpdir(), 'orchestra-tests', runId);
   const started = [...new Set(options.services)];
-  const schemas = Object.fromEntries((['identity', 'catalog', 'orchestration', 'audit'] as const).map((s) => [s, `${s}_${runId}`])) as Record<ServiceName, string>;
+  const schemas = Object.fromEntries((['identity', 'catalog', 'orchestration', 'audit', 'notifications'] as const).map((s) => [s, `${s}_${runId}`])) as Record<ServiceName, string>;
   const ports = Object.fromEntries(
     await Promise.all(started.map(async (s) => [s, { http: await freePort(), grpc: await freePort() }] as const)),
   ) as Partial<Record<ServiceName, { http: number; grpc: number }>>;
@@ -273,6 +275,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         SUBGRAPH_CATALOG_URL: urlOf('catalog'),
         SUBGRAPH_ORCHESTRATION_URL: urlOf('orchestration'),
         SUBGRAPH_AUDIT_URL: urlOf('audit'),
+        SUBGRAPH_NOTIFICATIONS_URL: urlOf('notifications'),
         SUPERGRAPH_PATH: supergraphPath,
         ...options.env?.gateway,
       },

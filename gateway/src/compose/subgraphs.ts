@@ -2,6 +2,7 @@ import { DEFAULT_PORTS } from '@orchestra/lib';
 import { typeDefs as auditTypeDefs } from '@orchestra/audit';
 import { typeDefs as catalogTypeDefs } from '@orchestra/catalog';
 import { typeDefs as identityTypeDefs } from '@orchestra/identity';
+import { typeDefs as notificationsTypeDefs } from '@orchestra/notifications';
 import { typeDefs as orchestrationTypeDefs } from '@orchestra/orchestration';
 import { composeSupergraph, type SubgraphSource } from './compose';
 
@@ -16,6 +17,7 @@ export const SUBGRAPHS: SubgraphSource[] = [
   { name: 'catalog', url: localUrl(DEFAULT_PORTS.catalog.http), typeDefs: catalogTypeDefs },
   { name: 'orchestration', url: localUrl(DEFAULT_PORTS.orchestration.http), typeDefs: orchestrationTypeDefs },
   { name: 'audit', url: localUrl(DEFAULT_PORTS.audit.http), typeDefs: auditTypeDefs },
+  { name: 'notifications', url: localUrl(DEFAULT_PORTS.notifications.http), typeDefs: notificationsTypeDefs },
 ];
 
 /** The supergraph of the subgraphs as they are in this tree (what `npm run codegen` commits). */

@@ -136,6 +136,24 @@ describe('IdentityService.GetUsers', () => {
   });
 });
 
+describe('IdentityService.ListMembers', () => {
+  const listMembers = (orgId: string, roles: string[] = [], principalHeader?: string) =>
+    unaryCall(id.grpcClient, id.grpcClient.listMembers.bind(id.grpcClient), { orgId, roles }, { internalToken: TEST_INTERNAL_TOKEN }, principalHeader === undefined ? {} : { principalHeader });
+
+  it("lists one organization's members with e-mail and role, filtered by role", async () => {
+    const { members } = await listMembers(a.organization.id);
+    expect(members).toEqual([{ userId: a.user.id, email: a.user.email, name: 'Alice A', role: 'owner' }]);
+    expect((await listMembers(a.organization.id, ['viewer'])).members).toEqual([]);
+    expect((await listMembers(b.organization.id, ['owner', 'admin'])).members.map((m) => m.userId)).toEqual([b.user.id]);
+  });
+
+  it("refuses another organization for a forwarded principal, and bad input by field", async () => {
+    expect(await rejectionOf(listMembers(b.organization.id, [], await id.signPrincipal(userPrincipal(a))))).toMatchObject({ code: 'FORBIDDEN', reason: 'OTHER_ORGANIZATION' });
+    expect(await rejectionOf(listMembers('nope'))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'org_id' });
+    expect(await rejectionOf(listMembers(a.organization.id, ['king']))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'roles' });
+  });
+});
+
 describe('maintenance', () => {
   it('rotates the signing key by age and deletes sessions nothing can continue', async () => {
     const kidBefore = (await id.service.keyRing.jwks()).keys.map((k) => k.kid);

@@ -1,10 +1,13 @@
-import { AppError, badInput, isUuid, unauthenticated, type GrpcServiceImpl, type Principal } from '@orchestra/lib';
+import { AppError, badInput, isUuid, ROLES, unauthenticated, withTenantTransaction, type GrpcServiceImpl, type Principal } from '@orchestra/lib';
 import { identityV1 } from '@orchestra/proto';
 import { authenticateApiKey } from '../api-keys/api-keys';
-import { inSystem, inTenant, type IdentityDeps } from '../deps';
+import { inSystem, inTenant, TENANT_ROLE, type IdentityDeps } from '../deps';
+import { listMembers } from '../store/memberships';
 import { findUsers } from '../store/users';
 
 const MAX_BATCH = 500;
+/** The most members ListMembers answers with. */
+const MAX_MEMBERS = 1000;
 
 /** How long the gateway may cache an access-token answer (it verifies tokens itself; this is for other callers). */
 const ACCESS_TOKEN_CACHE_MS = 5_000;
@@ -89,6 +92,22 @@ export function createIdentityGrpc(deps: IdentityDeps): GrpcServiceImpl<typeof i
               throw unauthenticated('a forwarded principal without an organization cannot look users up', 'NO_ORGANIZATION');
             })();
       return { users: rows.map((u) => ({ id: u.id, email: u.email, name: u.name, createdAt: u.createdAt })) };
+    },
+    async listMembers(request, ctx) {
+      if (!isUuid(request.orgId)) throw badInput('org_id', 'an organization id (UUID) is required', 'INVALID_ID');
+      const unknownRole = request.roles.find((r) => !(ROLES as readonly string[]).includes(r));
+      if (unknownRole !== undefined) throw badInput('roles', `unknown role "${unknownRole.slice(0, 40)}" (one of ${ROLES.join(', ')})`, 'UNKNOWN_ROLE');
+      // A call made for an end user may only list that user's own organization.
+      const principal: Principal | undefined = ctx.principal;
+      if (principal !== undefined && principal.orgId !== request.orgId) throw new AppError('FORBIDDEN', 'members of another organization cannot be listed', { reason: 'OTHER_ORGANIZATION' });
+      // Row-level security scopes the read to the organization asked for.
+      const rows = await withTenantTransaction(deps.pool, TENANT_ROLE, { orgId: request.orgId }, (tx) => listMembers(tx, { orgId: request.orgId, limit: MAX_MEMBERS }));
+      const roles = new Set(request.roles);
+      return {
+        members: rows
+          .filter((m) => roles.size === 0 || roles.has(m.role))
+          .map((m) => ({ userId: m.userId, email: m.user.email, name: m.user.name, role: m.role })),
+      };
     },
   };
 }

@@ -1,0 +1,35 @@
+import { env, subgraphEnv } from '@orchestra/lib';
+import { z } from 'zod';
+
+/** The notifications process's environment, parsed once in main.ts. */
+export const notificationsConfigSchema = z.object({
+  ...subgraphEnv('notifications', 4105, 50055),
+  /** IdentityService: the members (and their e-mail) an event goes to. */
+  IDENTITY_GRPC_ADDR: env.string('127.0.0.1:50051'),
+  /** How often the fan-out looks for received events when no wake-up arrived. */
+  NOTIFY_FANOUT_POLL_MS: env.int(1_000, { min: 10, max: 60_000 }),
+  /** Where the admin app is served: links in e-mails (notifications, unsubscribe) start with it. */
+  PUBLIC_URL: env.url(['http', 'https'], 'http://127.0.0.1:4000'),
+  /** smtp:// or smtps:// URL of the mail server. Unset: no e-mail is sent (in-app and webhooks still are). */
+  SMTP_URL: env.url(['smtp', 'smtps']).optional(),
+  /** The sender when an organization has not set its own. */
+  MAIL_FROM: env.string('Orchestra <notifications@orchestra.localhost>'),
+  /** Digests collect a user's events for this long after the first one, then go as one e-mail. */
+  NOTIFY_DIGEST_WINDOW_MS: env.int(15 * 60_000, { min: 100, max: 7 * 86_400_000 }),
+  /** First webhook retry delay; each next one doubles (with jitter), up to WEBHOOK_RETRY_MAX_DELAY_MS. */
+  WEBHOOK_RETRY_BASE_MS: env.int(30_000, { min: 10, max: 3_600_000 }),
+  WEBHOOK_RETRY_MAX_DELAY_MS: env.int(3_600_000, { min: 10, max: 86_400_000 }),
+  /** A delivery still failing this long after the event gives up; its endpoint is disabled and its admins told. */
+  WEBHOOK_RETRY_FOR_MS: env.int(86_400_000, { min: 100, max: 7 * 86_400_000 }),
+  /** Each POST's deadline. */
+  WEBHOOK_TIMEOUT_MS: env.int(10_000, { min: 100, max: 60_000 }),
+  /** How long the previous secret still signs (alongside the new one) after a rotation. */
+  WEBHOOK_SECRET_OVERLAP_MS: env.int(86_400_000, { min: 0, max: 30 * 86_400_000 }),
+  /**
+   * Private addresses webhooks may reach anyway (exact IPs, comma-separated): a receiver inside the
+   * network, tests on 127.0.0.1. Every other private, loopback or link-local address is refused.
+   */
+  WEBHOOK_ALLOWED_PRIVATE_IPS: env.list([]),
+});
+
+export type NotificationsConfig = z.infer<typeof notificationsConfigSchema>;
