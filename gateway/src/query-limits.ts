@@ -7,6 +7,8 @@ import {
   Kind,
   OperationTypeNode,
   valueFromAST,
+  visit,
+  BREAK,
   type DocumentNode,
   type FragmentDefinitionNode,
   type GraphQLField,
@@ -16,7 +18,7 @@ import {
   type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
-import { AppError } from '@orchestra/lib';
+import { AppError, inspectJson, textProblem } from '@orchestra/lib';
 
 /**
  * What one operation may ask of the graph, checked before Apollo parses, validates or plans it (so a
@@ -82,7 +84,27 @@ export function checkVariables(variables: Record<string, unknown> | undefined, m
       });
     }
   }
+  // Text no service can store (PostgreSQL refuses NUL characters and lone surrogates): refused here,
+  // naming the place, for every subgraph at once (issue 9 item 9).
+  for (const [name, value] of Object.entries(variables)) {
+    const bad = inspectJson(value, { maxDepth: Number.MAX_SAFE_INTEGER }, `variables.${name}`);
+    if (bad !== undefined) return new AppError('BAD_USER_INPUT', `${bad.path} ${bad.message}`, { reason: bad.reason, field: bad.path });
+  }
   return undefined;
+}
+
+/** BAD_USER_INPUT when a string written in the operation itself holds a NUL character or a lone surrogate. */
+export function checkDocumentText(document: DocumentNode): AppError | undefined {
+  let refusal: AppError | undefined;
+  visit(document, {
+    StringValue(node) {
+      const problem = textProblem(node.value);
+      if (problem === undefined) return undefined;
+      refusal = new AppError('BAD_USER_INPUT', `a string in the query holds ${problem}, which cannot be stored`, { reason: 'INVALID_TEXT', field: 'query' });
+      return BREAK;
+    },
+  });
+  return refusal;
 }
 
 interface Measured {
@@ -186,7 +208,7 @@ export function checkOperation(
   variables: Record<string, unknown> | undefined,
   limits: QueryLimits,
 ): AppError | undefined {
-  const tooDeepVariables = checkVariables(variables, limits.maxVariablesDepth);
+  const tooDeepVariables = checkVariables(variables, limits.maxVariablesDepth) ?? checkDocumentText(document);
   if (tooDeepVariables) return tooDeepVariables;
   // Every operation in the document is measured: Apollo validates all of them.
   for (const definition of document.definitions) {

@@ -147,6 +147,20 @@ describe('variables', () => {
     });
   });
 
+  it('refuses NUL characters and lone surrogates in variables and in the query with BAD_USER_INPUT naming the place (issue 9 item 9)', async () => {
+    const nul = await post({ query: 'query($value: JSON) { echo(value: $value) }', variables: { value: { list: ['ok', 'a\u0000b'] } } });
+    expect(nul.status).toBe(400);
+    expect(nul.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'INVALID_TEXT', field: 'variables.value.list[1]' });
+    // A lone surrogate written as a JSON escape (JSON.stringify writes it so too).
+    const lone = await post('{"query":"query($value: JSON) { echo(value: $value) }","variables":{"value":{"name":"x\\ud800"}}}');
+    expect(lone.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'INVALID_TEXT', field: 'variables.value.name' });
+    const literal = await post({ query: '{ echo(value: "a\\u0000b") }' });
+    expect(literal.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'INVALID_TEXT', field: 'query' });
+    // Real surrogate pairs are text like any other.
+    const { body } = await post({ query: 'query($value: JSON) { echo(value: $value) }', variables: { value: { name: 'ok 😀' } } });
+    expect(body.errors).toBeUndefined();
+  });
+
   it('accepts variables within the limit', async () => {
     const { body } = await post({ query: 'query($value: JSON) { echo(value: $value) }', variables: { value: nested(30) } });
     expect(body).toEqual({ data: { echo: 'depth 30' } });

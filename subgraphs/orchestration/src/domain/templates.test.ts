@@ -1,4 +1,5 @@
-import { collectTemplates, parsePath, parseTemplate, referencedSecrets, referencedSteps, resolveTemplates, TemplateError } from './templates';
+import { collectTemplates, InputLimitError, parsePath, parseTemplate, referencedSecrets, referencedSteps, resolveTemplates, TemplateError } from './templates';
+import { resolveDispatchInput } from '../secrets/dispatch-secrets';
 
 const context = {
   input: { url: 'https://example.test/x', n: 3, tags: ['a', 'b'] },
@@ -45,6 +46,23 @@ describe('templates', () => {
     expect(() => resolveTemplates('{{ steps.fetch.output.body.items[5].name }}', context)).toThrow(/steps\.fetch\.output\.body\.items has no item \[5\]/);
     expect(() => resolveTemplates('{{ input.missing }}', context)).toThrow(/input has no field "missing"/);
     expect(() => resolveTemplates('{{ steps.other.output }}', context)).toThrow(/step "other" has no output/);
+  });
+
+  it('stops resolving at the budget: thousands of copies of a large output are refused before they are built (issue 9 item 8)', async () => {
+    const big = { steps: { big: { output: { text: 'x'.repeat(1024 * 1024) } } }, input: {}, run: { id: 'run-1' } };
+    const placed = Array.from({ length: 5_000 }, () => '{{ steps.big.output }}');
+    const budget = { maxBytes: 8 * 1024 * 1024, used: 0 };
+    expect(() => resolveTemplates({ all: placed }, big, budget)).toThrow(InputLimitError);
+    expect(budget.used).toBeLessThan(10 * 1024 * 1024);
+    // Interpolated into one string: the same bound, before the string is built.
+    expect(() => resolveTemplates(placed.join(' '), big, { maxBytes: 8 * 1024 * 1024, used: 0 })).toThrow(expect.objectContaining({ code: 'INPUT_TOO_LARGE', message: expect.stringContaining('{{ steps.big.output }}') }));
+    // Dispatch resolves with the task value limit, and refuses an input nested deeper than a worker decodes.
+    await expect(resolveDispatchInput({ all: placed }, big, 'org', () => Promise.resolve(new Map()))).rejects.toMatchObject({ name: 'InputLimitError', code: 'INPUT_TOO_LARGE' });
+    let deep: unknown = 1;
+    for (let i = 0; i < 31; i += 1) deep = { d: deep };
+    const nested = { steps: { deep: { output: deep } }, input: {}, run: { id: 'run-1' } };
+    await expect(resolveDispatchInput({ value: '{{ steps.deep.output }}' }, nested, 'org', () => Promise.resolve(new Map()))).resolves.toMatchObject({ input: { value: deep } });
+    await expect(resolveDispatchInput({ at: { value: '{{ steps.deep.output }}' } }, nested, 'org', () => Promise.resolve(new Map()))).rejects.toMatchObject({ code: 'INPUT_TOO_DEEP', message: expect.stringContaining('input.at.value') });
   });
 
   it('leaves values without templates alone', () => {

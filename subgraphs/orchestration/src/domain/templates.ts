@@ -1,3 +1,5 @@
+import { encodedJsonSize } from '@orchestra/lib';
+
 /**
  * Step inputs may reference the run's input, upstream outputs and the organization's secrets:
  *   "{{ input.url }}", "{{ steps.fetch.output.body.items[0].name }}", "{{ run.id }}", "{{ secrets.API_KEY }}".
@@ -193,16 +195,59 @@ function lookup(expression: string, context: TemplateContext): unknown {
 
 const interpolate = (value: unknown): string => (typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value));
 
-/** The value with every template replaced; throws TemplateError naming the first that does not resolve. */
-export function resolveTemplates(value: unknown, context: TemplateContext): unknown {
+/** A resolved input over its bounds (issue 9 item 8): the task fails without a retry. */
+export class InputLimitError extends Error {
+  override readonly name = 'InputLimitError';
+  constructor(
+    readonly code: 'INPUT_TOO_LARGE' | 'INPUT_TOO_DEEP',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * What resolving may produce, at most: every referenced value is counted (as encoded) each time it is
+ * placed, before anything is copied or interpolated, so a template that places a large upstream output
+ * thousands of times stops at the bound instead of building gigabytes.
+ */
+export interface ResolveBudget {
+  maxBytes: number;
+  used: number;
+}
+
+const sizes = new WeakMap<object, number>();
+const spend = (budget: ResolveBudget | undefined, expression: string, value: unknown): void => {
+  if (budget === undefined) return;
+  let size = value !== null && typeof value === 'object' ? sizes.get(value) : undefined;
+  if (size === undefined) {
+    size = encodedJsonSize(value, budget.maxBytes);
+    if (value !== null && typeof value === 'object') sizes.set(value, size);
+  }
+  budget.used += size;
+  if (budget.used > budget.maxBytes) {
+    throw new InputLimitError('INPUT_TOO_LARGE', `the input would be larger than ${budget.maxBytes} bytes once its templates are resolved (at "{{ ${expression} }}")`);
+  }
+};
+
+/** The value with every template replaced; throws TemplateError naming the first that does not resolve (InputLimitError past `budget`). */
+export function resolveTemplates(value: unknown, context: TemplateContext, budget?: ResolveBudget): unknown {
   if (typeof value === 'string') {
     const whole = WHOLE_TEMPLATE.exec(value);
-    if (whole && !(whole[1] as string).includes('}}')) return lookup(whole[1] as string, context);
-    return value.replace(TEMPLATE, (_m, expression: string) => interpolate(lookup(expression, context)));
+    if (whole && !(whole[1] as string).includes('}}')) {
+      const found = lookup(whole[1] as string, context);
+      spend(budget, whole[1] as string, found);
+      return found;
+    }
+    return value.replace(TEMPLATE, (_m, expression: string) => {
+      const found = lookup(expression, context);
+      spend(budget, expression, found);
+      return interpolate(found);
+    });
   }
-  if (Array.isArray(value)) return value.map((v) => resolveTemplates(v, context));
+  if (Array.isArray(value)) return value.map((v) => resolveTemplates(v, context, budget));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, resolveTemplates(v, context)]));
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, resolveTemplates(v, context, budget)]));
   }
   return value;
 }

@@ -1,4 +1,4 @@
-import { badInput } from '@orchestra/lib';
+import { badInput, checkJsonInput } from '@orchestra/lib';
 import { checkConcurrency, checkForEach, checkPriority, checkRateLimitUses, type ConcurrencyInput, type ConcurrencyPolicy, type ForEachInput, type ForEachPolicy, type RateLimitUse } from './flow-control';
 import { collectTemplates, parseTemplate, TemplateError } from './templates';
 
@@ -128,6 +128,8 @@ export function validateSteps(steps: readonly StepInput[], capabilities: Readonl
       labels[key] = value;
     });
     const input = step.input ?? {};
+    // Depth first (a deep value would overflow JSON.stringify), and text PostgreSQL can store (issue 9 items 7, 9).
+    checkJsonInput(input, `${at}.input`);
     if (JSON.stringify(input).length > LIMITS.inputBytes) throw badInput(`${at}.input`, `${name}: input is larger than ${LIMITS.inputBytes} bytes`, 'INPUT_TOO_LARGE');
     const priority = checkPriority(step.priority, `${at}.priority`, name);
     const concurrency = checkConcurrency(step.concurrency, `${at}.concurrency`, name);

@@ -1,4 +1,4 @@
-import { AppError, badInput, conflict, isUniqueViolation, isUuid, newId, notFound, recordAudit, traceIdOf, type Principal, type Queryable } from '@orchestra/lib';
+import { AppError, badInput, checkTextInput, conflict, isUniqueViolation, isUuid, newId, notFound, recordAudit, traceIdOf, type Principal, type Queryable } from '@orchestra/lib';
 import { checkWorkflowOptions, type ConcurrencyInput } from '../domain/flow-control';
 import { isTerminalRun, RERUN_TASK_STATUSES, RETRYABLE_RUN_STATUSES } from '../domain/states';
 import { assertSecretsExist, secretsReadBySteps } from '../domain/secrets';
@@ -51,6 +51,7 @@ export async function createWorkflow(engine: Engine, principal: Principal, input
   if (!WORKFLOW_NAME.test(name)) {
     throw badInput('input.name', 'a workflow name starts with a letter or digit and has at most 120 letters, digits, spaces and _ . : -', 'INVALID_NAME');
   }
+  if (input.description != null) checkTextInput(input.description, 'input.description');
   const appId = checkAppId(input.appId, 'input.appId') ?? null;
   const options = checkWorkflowOptions(input);
   if (appId !== null) await engine.apps?.assertApp(principal, appId, 'input.appId');
@@ -105,6 +106,7 @@ export async function publishWorkflowVersion(
 
 export async function changeWorkflow(engine: Engine, principal: Principal, id: string, input: { description?: string | null; appId?: string | null }): Promise<WorkflowRow> {
   if (!isUuid(id)) throw notFound('workflow', id);
+  if (input.description != null) checkTextInput(input.description, 'input.description');
   const appId = checkAppId(input.appId, 'input.appId');
   if (appId !== undefined && appId !== null) await engine.apps?.assertApp(principal, appId, 'input.appId');
   return engine.inTenant(principal, async (tx) => {

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { AppError, badInput, buildAuditEvent, isUniqueViolation, isUuid, newId, traceIdOf, type OutboxAuditEvent, type Principal } from '@orchestra/lib';
+import { AppError, badInput, buildAuditEvent, checkJsonInput, isUniqueViolation, isUuid, newId, traceIdOf, type OutboxAuditEvent, type Principal } from '@orchestra/lib';
 import { checkPriority } from '../domain/flow-control';
 import { resolveRunFlow } from '../domain/run-flow';
 import { collectTemplates, parseTemplate, resolveTemplates, TemplateError } from '../domain/templates';
@@ -74,6 +74,8 @@ export function checkStart(principal: Principal, input: StartRunInput, field: st
   if (key !== null && (key.length === 0 || key.length > 200)) throw badInput(`${field}.idempotencyKey`, 'an idempotency key has 1 to 200 characters', 'INVALID_IDEMPOTENCY_KEY');
   const runInput = input.input ?? {};
   if (runInput === null || typeof runInput !== 'object' || Array.isArray(runInput)) throw badInput(`${field}.input`, 'a run input is a JSON object', 'INVALID_RUN_INPUT');
+  // Nested at most what a worker decodes, text PostgreSQL can store (issue 9 items 7, 9), naming the place.
+  checkJsonInput(runInput, `${field}.input`);
   const bytes = JSON.stringify(runInput).length;
   if (bytes > MAX_RUN_INPUT_BYTES) throw badInput(`${field}.input`, `a run input has at most ${MAX_RUN_INPUT_BYTES} bytes`, 'RUN_INPUT_TOO_LARGE');
   const version = input.version ?? 0;

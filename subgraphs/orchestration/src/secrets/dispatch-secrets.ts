@@ -1,5 +1,5 @@
-import { createSecretMasker, SECRET_MASK, type Queryable, type SecretMasker } from '@orchestra/lib';
-import { referencedSecrets, resolveTemplates, type TemplateContext } from '../domain/templates';
+import { createSecretMasker, inspectJson, MAX_JSON_DEPTH, MAX_TASK_VALUE_BYTES, SECRET_MASK, type Queryable, type SecretMasker } from '@orchestra/lib';
+import { InputLimitError, referencedSecrets, resolveTemplates, type TemplateContext } from '../domain/templates';
 import { sealedSecretsOfOrg, touchSecretsUsed } from '../store/secrets';
 import { openSecret, SecretDecryptionError, type SecretKeyring } from './keyring';
 
@@ -64,19 +64,30 @@ export function secretReader(tx: Queryable, keyring: SecretKeyring | undefined):
   };
 }
 
+/** The resolved input fits in an Execute request and decodes on the worker (issue 9 items 7, 8), or InputLimitError. */
+function checkResolvedInput(input: unknown): unknown {
+  const violation = inspectJson(input, { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_TASK_VALUE_BYTES, text: false }, 'input');
+  if (violation?.reason === 'JSON_TOO_DEEP') throw new InputLimitError('INPUT_TOO_DEEP', `the input once its templates are resolved: ${violation.path} ${violation.message} (what a worker can decode)`);
+  if (violation !== undefined) throw new InputLimitError('INPUT_TOO_LARGE', `the input once its templates are resolved ${violation.message}`);
+  return input;
+}
+
 /**
  * Resolves a task's input template for dispatch. Throws TemplateError for references that do not
- * resolve (as before secrets) and SecretUnavailableError for secrets that cannot be given.
+ * resolve (as before secrets), SecretUnavailableError for secrets that cannot be given, and
+ * InputLimitError for an input that would be larger than MAX_TASK_VALUE_BYTES or nested deeper than
+ * MAX_JSON_DEPTH (checked while resolving, before anything large is built).
  */
 export async function resolveDispatchInput(template: unknown, context: Omit<TemplateContext, 'secrets'>, orgId: string, readSecrets: SecretReader): Promise<DispatchInput> {
+  const budget = () => ({ maxBytes: MAX_TASK_VALUE_BYTES, used: 0 });
   const names = referencedSecrets(template);
   if (names.length === 0) {
-    const input = resolveTemplates(template, context);
+    const input = checkResolvedInput(resolveTemplates(template, context, budget()));
     return { input, shown: input, masker: createSecretMasker([]), values: [] };
   }
   const values = await readSecrets(orgId, names);
   const masker = createSecretMasker(values.values());
-  const input = resolveTemplates(template, { ...context, secrets: Object.fromEntries(values) });
+  const input = checkResolvedInput(resolveTemplates(template, { ...context, secrets: Object.fromEntries(values) }, budget()));
   const masks = Object.fromEntries(names.map((n) => [n, SECRET_MASK]));
   // Masked again: an upstream output or the run input may carry a value too.
   const shown = masker.value(resolveTemplates(template, { ...context, secrets: masks }));

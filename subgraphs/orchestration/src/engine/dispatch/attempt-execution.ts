@@ -1,4 +1,4 @@
-import { endSpan, SpanKind, startSpan, traceIdOf, type Logger, type SecretMasker } from '@orchestra/lib';
+import { endSpan, SpanKind, startSpan, traceIdOf, wellFormedText, type Logger, type SecretMasker } from '@orchestra/lib';
 import type { automationV1 } from '@orchestra/proto';
 import { lockRun } from '../../store/runs';
 import type { Engine } from '../engine';
@@ -91,8 +91,9 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
       const ended = (await endpoint.breaker.fire(() =>
         consume(endpoint.client, request, call, workerAuthority.dispatchToken(worker.id), {
           // The attempt's secrets are masked in everything that comes back before it is stored or published.
-          progress: (p) => events.push(progressEvent({ ...p, message: masker.text(p.message) })),
-          log: (l) => events.push(logEvent({ ...l, message: masker.text(l.message) })),
+          // ...and made storable (NUL, lone surrogates: U+FFFD), so a line a web page wrote cannot fail the event write.
+          progress: (p) => events.push(progressEvent({ ...p, message: wellFormedText(masker.text(p.message)) })),
+          log: (l) => events.push(logEvent({ ...l, message: wellFormedText(masker.text(l.message)) })),
         }),
       )) as CallOutcome;
       mapped = maskOutcome(attemptOutcomeOf(ended, facts()), masker);

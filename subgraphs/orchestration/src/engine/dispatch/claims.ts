@@ -1,5 +1,5 @@
 import type { Logger, SecretMasker } from '@orchestra/lib';
-import { referencedSteps, TemplateError } from '../../domain/templates';
+import { InputLimitError, referencedSteps, TemplateError } from '../../domain/templates';
 import { resolveDispatchInput, secretReader, SecretUnavailableError } from '../../secrets/dispatch-secrets';
 import { endAttempt } from '../../store/attempts';
 import { recordRateLimitUsage } from '../../store/admission';
@@ -91,13 +91,14 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
       const resolved = await resolveDispatchInput(template, { input: run.input, steps, run: { id: run.id } }, run.orgId, secretReader(ctx.tx, config.SECRETS_KEYS));
       return decided({ attempt: admitted.attempt, task: admitted.task, input: resolved.input, shown: resolved.shown, masker: resolved.masker, secretValues: resolved.values });
     } catch (error) {
-      if (!(error instanceof TemplateError) && !(error instanceof SecretUnavailableError)) throw error;
-      const code = error instanceof SecretUnavailableError ? error.code : 'TEMPLATE_ERROR';
+      if (!(error instanceof TemplateError) && !(error instanceof SecretUnavailableError) && !(error instanceof InputLimitError)) throw error;
+      const code = error instanceof SecretUnavailableError || error instanceof InputLimitError ? error.code : 'TEMPLATE_ERROR';
       const failure: ErrorInfo = { code, message: `step "${admitted.task.stepId}": ${error.message}`, retryable: false };
       const failed = await endAttempt(ctx.tx, admitted.attempt.id, ['QUEUED'], 'FAILED', failure);
       await deleteOutbox(ctx.tx, [admitted.attempt.id]);
       run = await failTask(ctx, run, admitted.task, failed ?? admitted.attempt, failure);
-      return decided({ kind: 'drop', reason: code === 'TEMPLATE_ERROR' ? 'input templates do not resolve' : 'its secrets cannot be given' }, true);
+      const reason = code === 'TEMPLATE_ERROR' ? 'input templates do not resolve' : error instanceof InputLimitError ? 'its resolved input is over the limits' : 'its secrets cannot be given';
+      return decided({ kind: 'drop', reason }, true);
     }
   }
 

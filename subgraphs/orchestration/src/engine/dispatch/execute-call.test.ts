@@ -25,6 +25,22 @@ describe('classifyStreamError', () => {
     expect(classifyStreamError(error(grpc.status.FAILED_PRECONDITION, 'unknown capability'))).toEqual({ kind: 'rejected', code: 'FAILED_PRECONDITION', message: 'unknown capability', retryable: true });
     expect(classifyStreamError({ code: grpc.status.PERMISSION_DENIED, details: '', message: 'denied' })).toMatchObject({ message: 'denied' });
   });
+
+  it('never takes a message too large or not decodable for the worker being unreachable or busy (issue 9 items 7, 8)', () => {
+    // What grpc-js reports, word for word, on the receiving and the sending side.
+    expect(classifyStreamError(error(grpc.status.RESOURCE_EXHAUSTED, 'Received message larger than max (20971520 vs 16777216)'))).toEqual({
+      kind: 'undeliverable',
+      code: 'RESULT_TOO_LARGE',
+      message: "the worker's answer is 20971520 bytes, over the limit of 16777216 bytes of one gRPC message",
+    });
+    expect(classifyStreamError(error(grpc.status.RESOURCE_EXHAUSTED, 'Sent message larger than max (20971525 vs. 16777216)'))).toMatchObject({ kind: 'undeliverable', code: 'RESULT_TOO_LARGE' });
+    expect(classifyStreamError(error(grpc.status.INTERNAL, 'Error deserializing request'))).toMatchObject({ kind: 'undeliverable', code: 'INPUT_NOT_DECODABLE' });
+    expect(classifyStreamError(error(grpc.status.INTERNAL, 'Response message parsing error: protobuf decode recursion limit exceeded'))).toMatchObject({
+      kind: 'undeliverable',
+      code: 'RESULT_NOT_DECODABLE',
+      message: expect.stringContaining('recursion limit exceeded'),
+    });
+  });
 });
 
 describe('attemptOutcomeOf', () => {
@@ -62,6 +78,13 @@ describe('attemptOutcomeOf', () => {
       label: 'busy',
       outcome: { kind: 'lost', error: { code: 'WORKER_BUSY', message: 'worker w-1 had no free slot: all 4 slots busy', retryable: true }, countsAsLost: false },
       suspectForMs: 400,
+    });
+  });
+
+  it('fails the task without a retry when its data could not be carried, naming the cause', () => {
+    expect(attemptOutcomeOf({ kind: 'undeliverable', code: 'RESULT_TOO_LARGE', message: 'the answer is 20 MB' }, facts())).toEqual({
+      label: 'undeliverable',
+      outcome: { kind: 'failed', error: { code: 'RESULT_TOO_LARGE', message: 'step "fetch" on worker w-1: the answer is 20 MB', retryable: false }, durationMs: 42 },
     });
   });
 

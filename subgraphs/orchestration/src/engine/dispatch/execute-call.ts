@@ -1,4 +1,4 @@
-import { grpc, serverStreamCall } from '@orchestra/lib';
+import { grpc, MAX_JSON_DEPTH, serverStreamCall, wellFormedJson } from '@orchestra/lib';
 import type { automationV1 } from '@orchestra/proto';
 import type { AbortReason, InFlightCall } from '../cancellations';
 import type { AttemptOutcome } from '../transitions';
@@ -17,7 +17,12 @@ export type CallOutcome =
   | { kind: 'timeout' }
   | { kind: 'aborted' }
   | { kind: 'busy'; message: string }
-  | { kind: 'rejected'; code: string; message: string; retryable: boolean };
+  | { kind: 'rejected'; code: string; message: string; retryable: boolean }
+  /** A message of the call could not be carried (too large, or not decodable): the task's data, not the worker, is at fault. */
+  | { kind: 'undeliverable'; code: UndeliverableCode; message: string };
+
+/** Why a call's message could not be carried; each fails the task without a retry (the same data fails the same way anywhere). */
+export type UndeliverableCode = 'RESULT_TOO_LARGE' | 'INPUT_NOT_DECODABLE' | 'RESULT_NOT_DECODABLE';
 
 /** The worker could not be reached or broke off: counts against its circuit breaker. */
 export class WorkerUnreachable extends Error {
@@ -35,7 +40,20 @@ const TRANSPORT_CODES: ReadonlySet<grpc.status> = new Set([grpc.status.UNAVAILAB
 export function classifyStreamError(error: Pick<grpc.ServiceError, 'code' | 'details' | 'message'>): Exclude<CallOutcome, { kind: 'result' | 'aborted' }> | { kind: 'unreachable'; message: string } {
   const message = error.details || error.message;
   if (error.code === grpc.status.DEADLINE_EXCEEDED) return { kind: 'timeout' };
+  // grpc-js reports a message over the limit, on either side, as RESOURCE_EXHAUSTED "... message larger than max (N vs. M)";
+  // the worker's own RESOURCE_EXHAUSTED is RATE_LIMITED NO_FREE_SLOT (busy).
+  const oversize = /message larger than max \((\d+) vs\.? (\d+)\)/.exec(message);
+  if (error.code === grpc.status.RESOURCE_EXHAUSTED && oversize) {
+    return { kind: 'undeliverable', code: 'RESULT_TOO_LARGE', message: `the worker's answer is ${oversize[1]} bytes, over the limit of ${oversize[2]} bytes of one gRPC message` };
+  }
   if (error.code === grpc.status.RESOURCE_EXHAUSTED) return { kind: 'busy', message };
+  // Decoding errors are about one message of this call, not the worker or the path to it (issue 9 item 7).
+  if (error.code === grpc.status.INTERNAL && message.startsWith('Error deserializing request')) {
+    return { kind: 'undeliverable', code: 'INPUT_NOT_DECODABLE', message: `the worker could not decode the task's input (${message}); nested more than ${MAX_JSON_DEPTH} levels?` };
+  }
+  if (error.code === grpc.status.INTERNAL && message.startsWith('Response message parsing error')) {
+    return { kind: 'undeliverable', code: 'RESULT_NOT_DECODABLE', message: `the worker's answer could not be decoded (${message}); an output nested more than ${MAX_JSON_DEPTH} levels?` };
+  }
   if (TRANSPORT_CODES.has(error.code)) return { kind: 'unreachable', message: `${grpc.status[error.code]}: ${message}` };
   return { kind: 'rejected', code: grpc.status[error.code], message, retryable: error.code !== grpc.status.INVALID_ARGUMENT };
 }
@@ -121,7 +139,8 @@ export function attemptOutcomeOf(ended: CallOutcome, facts: CallFacts): MappedOu
     case 'result': {
       const r = ended.result.outcome;
       const durationMs = Number(ended.result.durationMs) || facts.elapsedMs;
-      if (r?.$case === 'success') return { label, outcome: { kind: 'succeeded', output: r.value.output ?? null, durationMs } };
+      // A worker of any version: what PostgreSQL cannot store (NUL, lone surrogates) becomes U+FFFD.
+      if (r?.$case === 'success') return { label, outcome: { kind: 'succeeded', output: wellFormedJson(r.value.output ?? null), durationMs } };
       if (r?.$case === 'failure') return { label, outcome: { kind: 'failed', error: { code: r.value.code || 'EXECUTOR_ERROR', message: r.value.message, retryable: r.value.retryable }, durationMs } };
       return { label, outcome: { kind: 'failed', error: { code: 'EMPTY_RESULT', message: 'the worker sent a result with no outcome', retryable: true }, durationMs } };
     }
@@ -133,6 +152,8 @@ export function attemptOutcomeOf(ended: CallOutcome, facts: CallFacts): MappedOu
         outcome: { kind: 'lost', error: { code: 'WORKER_BUSY', message: `worker ${facts.workerId} had no free slot: ${ended.message}`, retryable: true }, countsAsLost: false },
         suspectForMs: facts.retryDelayMs * 4,
       };
+    case 'undeliverable':
+      return { label, outcome: { kind: 'failed', error: { code: ended.code, message: `step "${facts.stepId}" on worker ${facts.workerId}: ${ended.message}`, retryable: false }, durationMs: facts.elapsedMs } };
     case 'rejected':
       return {
         label,
