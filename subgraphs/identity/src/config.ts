@@ -1,11 +1,19 @@
 import { z } from 'zod';
-import { env, subgraphEnv } from '@orchestra/lib';
+import { env, mailEnv, subgraphEnv } from '@orchestra/lib';
 
 const DAY = 24 * 3600;
 
 /** The identity process's environment (one schema, parsed once in main.ts). */
 export const identityConfigSchema = z.object({
   ...subgraphEnv('identity', 4101, 50051),
+  ...mailEnv,
+  /** Where the web app is served: links in mails point there. */
+  APP_URL: env.url(['http', 'https'], 'http://127.0.0.1:4000').transform((v) => v.replace(/\/+$/, '')),
+  /** A password reset link works once, for this long. */
+  PASSWORD_RESET_TTL_SECONDS: env.int(1800, { min: 60, max: DAY }),
+  /** Password reset requests per client IP, and mails per address, per hour. */
+  PASSWORD_RESETS_PER_IP: env.int(20, { min: 1 }),
+  PASSWORD_RESET_MAILS_PER_ACCOUNT: env.int(3, { min: 1 }),
 
   /** Lifetime of access tokens (JWT). Short: revocation before expiry relies on Redis. */
   ACCESS_TOKEN_TTL_SECONDS: env.int(900, { min: 30, max: DAY }),

@@ -4,6 +4,7 @@ import {
   withSystemTransaction,
   withTenantTransaction,
   type Logger,
+  type Mailer,
   type Metrics,
   type Pool,
   type PoolClient,
@@ -36,6 +37,10 @@ export interface IdentityDeps {
   signInThrottle: SignInThrottle;
   /** Sign-ups and organization creations per client IP. */
   creations: { signUp: RateLimiter; organization: RateLimiter };
+  /** Password reset requests per client IP (refused past it) and mails per address (silently not sent). */
+  passwordResetRequests: { ip: RateLimiter; account: RateLimiter };
+  /** Sends identity's mails (password reset, verification, invitations). */
+  mailer: Mailer;
 }
 
 /** A transaction under row-level security for the principal's organization (and user). */

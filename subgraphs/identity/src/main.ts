@@ -1,5 +1,6 @@
 import {
   createLogger,
+  createMailer,
   createMetrics,
   createPool,
   createRedis,
@@ -42,10 +43,12 @@ runMain(SERVICE, async () => {
       // exists to show a generated password once. A password from ADMIN_PASSWORD is never printed.
       process.stdout.write(`${JSON.stringify(line)}\n`);
     }
-    const handle = createIdentityService({ config, pool, redis, log, metrics });
+    const mailer = await createMailer(config, log);
+    if (mailer.mode === 'log') log.warn('SMTP_URL is not set: mails (password reset, verification, invitations) are written to this log, not sent');
+    const handle = createIdentityService({ config, pool, redis, log, metrics, mailer });
     const addresses = await listenService(handle, { host: config.HOST, httpPort: config.HTTP_PORT, grpcPort: config.GRPC_PORT });
     log.info('listening', { ...addresses, graphql: `${addresses.httpUrl}/graphql`, jwks: `${addresses.httpUrl}/.well-known/jwks.json` });
-    return { log, stop: () => stopAll([() => handle.stop(), () => pool.end(), () => redis.quit()]) };
+    return { log, stop: () => stopAll([() => handle.stop(), () => Promise.resolve(mailer.close()), () => pool.end(), () => redis.quit()]) };
   } catch (error) {
     await stopAll([() => pool.end(), () => Promise.resolve(redis.disconnect())]).catch(() => undefined);
     throw error;

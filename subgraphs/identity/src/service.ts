@@ -9,6 +9,7 @@ import {
   createTokenRevocations,
   JWKS_PATH,
   type Logger,
+  type Mailer,
   type Metrics,
   type OutboxRelay,
   type Pool,
@@ -26,6 +27,7 @@ import { createIdentityMetrics } from './metrics';
 import { createLoaders } from './resolvers/loaders';
 import { createResolvers, type IdentityContext } from './resolvers';
 import { typeDefs } from './schema';
+import { deleteOldPasswordResets } from './store/password-resets';
 import { deleteDeadSessions, deleteExpiredRefreshTokens } from './store/sessions';
 
 export interface IdentityServiceDeps {
@@ -36,6 +38,8 @@ export interface IdentityServiceDeps {
   redis: Redis;
   log: Logger;
   metrics?: Metrics;
+  /** Sends identity's mails (lib createMailer); the caller closes it. */
+  mailer: Mailer;
 }
 
 export interface IdentityService extends ServiceHandle {
@@ -46,7 +50,7 @@ export interface IdentityService extends ServiceHandle {
 }
 
 /** Builds identity (subgraph, gRPC server, JWKS) from what it is handed. Never listens. */
-export function createIdentityService({ config, pool, redis, log, metrics = createMetrics(SERVICE) }: IdentityServiceDeps): IdentityService {
+export function createIdentityService({ config, pool, redis, log, mailer, metrics = createMetrics(SERVICE) }: IdentityServiceDeps): IdentityService {
   const windowMs = config.LOGIN_FAILURE_WINDOW_SECONDS * 1000;
   const counters = createIdentityMetrics(metrics);
   const deps: IdentityDeps = {
@@ -73,6 +77,11 @@ export function createIdentityService({ config, pool, redis, log, metrics = crea
       account: createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:identity:login-failures:account`, limit: config.LOGIN_MAX_FAILURES_PER_ACCOUNT, windowMs }),
       onRefused: (by) => counters.signInRateLimited.inc({ by }),
     }),
+    mailer,
+    passwordResetRequests: {
+      ip: createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:identity:password-resets:ip`, limit: config.PASSWORD_RESETS_PER_IP, windowMs: 3600_000 }),
+      account: createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:identity:password-resets:account`, limit: config.PASSWORD_RESET_MAILS_PER_ACCOUNT, windowMs: 3600_000 }),
+    },
     creations: {
       signUp: createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:identity:sign-ups:ip`, limit: config.SIGN_UPS_PER_IP, windowMs: config.CREATION_WINDOW_SECONDS * 1000 }),
       organization: createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:identity:organizations:ip`, limit: config.ORGANIZATIONS_PER_IP, windowMs: config.CREATION_WINDOW_SECONDS * 1000 }),
@@ -119,8 +128,12 @@ export function createIdentityService({ config, pool, redis, log, metrics = crea
       await deps.keyRing.rotateIfOlderThan(config.SIGNING_KEY_ROTATE_AFTER_SECONDS, config.SIGNING_KEY_PUBLISH_AHEAD_SECONDS);
     }
     await deps.keyRing.pruneExpired();
-    const { tokens, sessions } = await inSystem(deps, async (tx) => ({ tokens: await deleteExpiredRefreshTokens(tx), sessions: await deleteDeadSessions(tx) }));
-    if (tokens + sessions > 0) log.info('expired refresh tokens and sessions deleted', { tokens, sessions });
+    const { tokens, sessions, resets } = await inSystem(deps, async (tx) => ({
+      tokens: await deleteExpiredRefreshTokens(tx),
+      sessions: await deleteDeadSessions(tx),
+      resets: await deleteOldPasswordResets(tx),
+    }));
+    if (tokens + sessions + resets > 0) log.info('expired refresh tokens, sessions and password reset tokens deleted', { tokens, sessions, resets });
   };
 
   let timer: NodeJS.Timeout | undefined;

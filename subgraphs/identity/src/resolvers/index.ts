@@ -2,6 +2,7 @@ import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import { AppError, badInput, isUuid, type RequestContext, type Role } from '@orchestra/lib';
 import { apiKeyStatus, createApiKey, revokeApiKey, type CreateApiKeyInput } from '../api-keys/api-keys';
 import { API_KEY_SCOPES } from '../api-keys/scopes';
+import { requestPasswordReset, resetPassword, type ResetPasswordInput } from '../auth/forgot-password';
 import { logout, logoutEverywhere, refresh, switchOrganization } from '../auth/sessions';
 import { changePassword, login, type ChangePasswordInput, type LoginInput } from '../auth/sign-in';
 import { inTenant, signedInUser, type IdentityDeps } from '../deps';
@@ -153,6 +154,8 @@ export function createResolvers(deps: IdentityDeps) {
     updateOrganization: (_p, args, { principal }) => updateOrganization(deps, principal, input<{ name: string }>(args)),
     updateProfile: (_p, args, { principal }) => updateProfile(deps, principal, input<{ name: string }>(args)),
     changePassword: (_p, args, { principal }) => changePassword(deps, principal, input<ChangePasswordInput>(args)),
+    requestPasswordReset: (_p, args, { principal }) => requestPasswordReset(deps, principal, args['email'] as string),
+    resetPassword: (_p, args, { principal }) => resetPassword(deps, principal, input<ResetPasswordInput>(args)),
     inviteMember: (_p, args, { principal }) => inviteMember(deps, principal, input<{ email: string; role: Role }>(args)),
     revokeInvitation: (_p, args, { principal }) => revokeInvitation(deps, principal, args['id'] as string),
     addMember: (_p, args, { principal }) => addMember(deps, principal, input<{ email: string; role: Role }>(args)),

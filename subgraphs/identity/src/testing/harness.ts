@@ -2,6 +2,7 @@
    test support, read loosely like the *.test.ts files that use it (the lint config relaxes these there) */
 import { randomBytes } from 'node:crypto';
 import {
+  createMailer,
   createMemoryLogger,
   createMetrics,
   createPool,
@@ -123,7 +124,9 @@ export async function startIdentity(env: Record<string, string> = {}): Promise<I
   const pool = createPool({ url: TEST_DATABASE_URL, schema, applicationName: 'identity-test', log, max: 5 });
   const redis = createRedis({ url: TEST_REDIS_URL, name: 'identity-test', log });
   await runMigrations({ pool, schema, dir: migrationsDir, tenantRole: TENANT_ROLE, log });
-  const service = createIdentityService({ config, pool, redis, log, metrics: createMetrics('identity', { defaultMetrics: false }) });
+  // Mail goes to the SMTP server the suite passes as SMTP_URL, else to the log (development mode).
+  const mailer = await createMailer(config, log);
+  const service = createIdentityService({ config, pool, redis, log, mailer, metrics: createMetrics('identity', { defaultMetrics: false }) });
   const grpcPort = await service.grpc!.listen('127.0.0.1', 0);
   service.grpc!.setServing('SERVING');
   await service.http.ready();
@@ -203,6 +206,7 @@ export async function startIdentity(env: Record<string, string> = {}): Promise<I
     async stop() {
       grpcClient.close();
       await service.stop();
+      mailer.close();
       let cursor = '0';
       do {
         const [next, found] = await redis.scan(cursor, 'MATCH', `${config.REDIS_PREFIX}*`, 'COUNT', 1000);
