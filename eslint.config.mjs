@@ -27,6 +27,21 @@ export default tseslint.config(
     },
   },
   {
+    // A worker process loads lib's worker entry only (no PostgreSQL, GraphQL server, Redis or test
+    // helpers: issue 11, lean processes). Its tests may use the whole of lib.
+    files: ['workers/src/**/*.ts'],
+    ignores: ['workers/src/**/*.test.ts', 'workers/src/test-support.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: '@orchestra/lib', message: "A worker imports '@orchestra/lib/worker' (lib/src/worker-runtime.ts); add what it needs there if it is missing." }],
+          patterns: [{ group: ['@orchestra/*/src/*', '../../*/src/*', '../../../*/src/*'], message: 'Import another workspace through its package name, not its src/.' }],
+        },
+      ],
+    },
+  },
+  {
     // Tests may use looser typing around fixtures and JSON bodies.
     files: ['**/*.test.ts', 'tests/**/*.ts', 'bench/**/*.ts'],
     rules: {

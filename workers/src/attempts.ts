@@ -1,4 +1,4 @@
-import { AppError, MAX_JSON_DEPTH, MAX_TASK_VALUE_BYTES, NonRetryableError, badInput, measureJson, wellFormedJson, createSecretMasker, endSpan, SpanKind, startSpan, traceIdOf, type Logger, type Metrics, type SecretMasker } from '@orchestra/lib';
+import { AppError, MAX_JSON_DEPTH, MAX_TASK_VALUE_BYTES, NonRetryableError, badInput, measureJson, wellFormedJson, createSecretMasker, endSpan, SpanKind, startSpan, traceIdOf, type Logger, type Metrics, type SecretMasker } from '@orchestra/lib/worker';
 import { automationV1 } from '@orchestra/proto';
 import { RetryableError, type Executor, type ExecutorContext, type ExecutorLogLevel, type JsonValue, type LlmProviderConfig } from './executors/types';
 

@@ -1,4 +1,4 @@
-import type { GrpcServiceImpl } from '@orchestra/lib';
+import type { GrpcServiceImpl } from '@orchestra/lib/worker';
 import type { automationV1 } from '@orchestra/proto';
 import type { AttemptTable } from './attempts';
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, DEFAULT_PORTS, WORKER_ID_PATTERN, commonEnv, env, grpcTlsEnv, loadConfig, workerIdOfToken } from '@orchestra/lib';
+import { ConfigError, DEFAULT_PORTS, WORKER_ID_PATTERN, commonEnv, env, grpcTlsEnv, loadConfig, workerIdOfToken } from '@orchestra/lib/worker';
 import { z } from 'zod';
 import { BUILT_IN_CAPABILITIES } from './executors/registry';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLogger, listenService, runMain } from '@orchestra/lib';
+import { createLogger, listenService, runMain } from '@orchestra/lib/worker';
 import { loadWorkerConfig } from './config';
 import { createWorker } from './worker';
 

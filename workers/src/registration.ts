@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { unaryCall, type Logger } from '@orchestra/lib';
+import { unaryCall, type Logger } from '@orchestra/lib/worker';
 import type { automationV1, orchestrationV1 } from '@orchestra/proto';
 
 /** What a heartbeat reports besides the worker id. */

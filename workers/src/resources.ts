@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { promisify } from 'node:util';
-import type { Logger } from '@orchestra/lib';
+import type { Logger } from '@orchestra/lib/worker';
 import type { automationV1 } from '@orchestra/proto';
 
 export const NVIDIA_SMI_ARGS = ['--query-gpu=index,name,memory.total,memory.used,utilization.gpu', '--format=csv,noheader,nounits'];

@@ -16,7 +16,7 @@ import {
   type DispatchTokenSet,
   type Metrics,
   type ServiceHandle,
-} from '@orchestra/lib';
+} from '@orchestra/lib/worker';
 import { automationV1, orchestrationV1 } from '@orchestra/proto';
 import { createAttemptTable, type AttemptTable } from './attempts';
 import { createAutomationService } from './automation-service';

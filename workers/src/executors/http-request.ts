@@ -1,4 +1,4 @@
-import { AppError, MAX_TASK_VALUE_BYTES, NonRetryableError, type GuardedFetch } from '@orchestra/lib';
+import { AppError, MAX_TASK_VALUE_BYTES, NonRetryableError, type GuardedFetch } from '@orchestra/lib/worker';
 import { z } from 'zod';
 import { RetryableError, defineExecutor, type ExecutorFactory, type JsonValue } from './types';
 

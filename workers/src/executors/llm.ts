@@ -1,4 +1,4 @@
-import { LLM_FAILURE_CODES, NonRetryableError, llmInputSchema, type LlmInput } from '@orchestra/lib';
+import { LLM_FAILURE_CODES, NonRetryableError, llmInputSchema, type LlmInput } from '@orchestra/lib/worker';
 import type { ChatCompletionMessageParam, ChatCompletionToolChoiceOption } from 'openai/resources/chat/completions/completions';
 import { createJsonAnswerCheck } from './llm/json-answer';
 import type { ModelResult, TokenSink } from './llm/model-gateway';

@@ -1,4 +1,4 @@
-import { encodedJsonSize, MAX_JSON_DEPTH, MAX_TASK_VALUE_BYTES, measureJson, NonRetryableError } from '@orchestra/lib';
+import { encodedJsonSize, MAX_JSON_DEPTH, MAX_TASK_VALUE_BYTES, measureJson, NonRetryableError } from '@orchestra/lib/worker';
 import { z } from 'zod';
 import { JSON_POINTER, PointerError, deepMerge, escapeToken, getAt, parsePointer, removeAt, setAt } from './json-pointer';
 import { defineExecutor, type ExecutorFactory, type JsonValue } from './types';

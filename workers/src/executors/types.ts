@@ -1,4 +1,4 @@
-import type { GuardedFetch } from '@orchestra/lib';
+import type { GuardedFetch } from '@orchestra/lib/worker';
 import type { ModelGateway } from './llm/model-gateway';
 import type { z } from 'zod';
 

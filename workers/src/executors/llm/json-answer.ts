@@ -1,5 +1,5 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import { NonRetryableError } from '@orchestra/lib';
+import { NonRetryableError } from '@orchestra/lib/worker';
 
 /**
  * Reads a model's answer as JSON and checks it against the step's schema (ajv, JSON Schema

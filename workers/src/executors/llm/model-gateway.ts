@@ -1,4 +1,4 @@
-import { LLM_FAILURE_CODES, NonRetryableError, costOf, type GuardedFetch, type Metrics } from '@orchestra/lib';
+import { LLM_FAILURE_CODES, NonRetryableError, costOf, type GuardedFetch, type Metrics } from '@orchestra/lib/worker';
 import { RetryableError, type ExecutorContext, type LlmProviderConfig } from '../types';
 import { ProviderCallError, callProvider, type ChatRequestBody, type ProviderAnswer } from './provider-call';
 import { createProviderHealth, type ProviderHealth, type ProviderKey } from './provider-health';

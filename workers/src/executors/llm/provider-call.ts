@@ -1,6 +1,6 @@
 import OpenAI, { APIConnectionTimeoutError, APIError } from 'openai';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsBase } from 'openai/resources/chat/completions/completions';
-import { AppError, type GuardedFetch, type ProviderErrorCode } from '@orchestra/lib';
+import { AppError, type GuardedFetch, type ProviderErrorCode } from '@orchestra/lib/worker';
 import type { LlmProviderConfig } from '../types';
 
 /**

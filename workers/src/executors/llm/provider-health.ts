@@ -1,5 +1,5 @@
 import CircuitBreaker from 'opossum';
-import type { Metrics } from '@orchestra/lib';
+import type { Metrics } from '@orchestra/lib/worker';
 import { ProviderCallError } from './provider-call';
 
 /**
