@@ -21,6 +21,7 @@ COPY subgraphs/identity/package.json subgraphs/identity/
 COPY subgraphs/catalog/package.json subgraphs/catalog/
 COPY subgraphs/orchestration/package.json subgraphs/orchestration/
 COPY subgraphs/audit/package.json subgraphs/audit/
+COPY subgraphs/notifications/package.json subgraphs/notifications/
 COPY gateway/package.json gateway/
 COPY workers/package.json workers/
 COPY web/package.json web/
@@ -59,6 +60,7 @@ COPY --from=dist /app/subgraphs/identity/dist subgraphs/identity/dist
 COPY --from=dist /app/subgraphs/catalog/dist subgraphs/catalog/dist
 COPY --from=dist /app/subgraphs/orchestration/dist subgraphs/orchestration/dist
 COPY --from=dist /app/subgraphs/audit/dist subgraphs/audit/dist
+COPY --from=dist /app/subgraphs/notifications/dist subgraphs/notifications/dist
 COPY --from=dist /app/gateway/dist gateway/dist
 COPY --from=dist /app/workers/dist workers/dist
 COPY --from=dist /app/scripts/dist scripts/dist
