@@ -31,6 +31,12 @@ export const orchestrationConfigSchema = z.object({
   DISPATCHER_LEASE_TTL_MS: env.int(30_000, { min: 500, max: 3_600_000 }),
   /** How often buffered progress and log events are written (one transaction per task per flush). */
   EVENT_FLUSH_INTERVAL_MS: env.int(200, { min: 10, max: 10_000 }),
+  /** A task's progress is written (and published) at most once per this interval, the latest report kept (issue 9 item 13). */
+  TASK_PROGRESS_INTERVAL_MS: env.int(1_000, { min: 0, max: 60_000 }),
+  /** A task's log lines are kept at most this many a second on average (bursts of 100) ... */
+  TASK_LOG_LINES_PER_SECOND: env.int(20, { min: 1, max: 10_000 }),
+  /** ... and this many per attempt in all; the rest are counted in one WARN line. */
+  TASK_LOG_LINES_PER_ATTEMPT: env.int(2_000, { min: 1, max: 1_000_000 }),
   /** Entries kept per run stream in Redis (PostgreSQL keeps all). */
   EVENT_STREAM_MAXLEN: env.int(1_000, { min: 10, max: 1_000_000 }),
   EVENT_STREAM_TTL_SECONDS: env.int(86_400, { min: 60, max: 30 * 86_400 }),

@@ -72,4 +72,18 @@ describe('poison inputs', () => {
     );
     expect(attempts.rows).toEqual([{ status: 'FAILED', code: 'INPUT_TOO_DEEP', retryable: false }]);
   });
+
+  it('writes a chatty task\'s progress at most once a second, the last report kept (issue 9 item 13)', async () => {
+    const created = await t.graphql<{ createWorkflow: { id: string } }>(admin, CREATE, {
+      input: { name: 'chatty', steps: [{ id: 'tick', capability: 'sleep', input: { ms: 2_500, progressEveryMs: 10 } }] },
+    });
+    const started = await t.graphql<{ startRun: { run: { id: string } } }>(admin, START, { input: { workflowId: created.data!.createWorkflow.id } });
+    const runId = started.data!.startRun.run.id;
+    await eventually(async () => (await t.pool.query<{ status: string }>('SELECT status FROM runs WHERE id = $1', [runId])).rows[0]?.status === 'SUCCEEDED', { what: 'the run to succeed', timeoutMs: 30_000 });
+    const progress = await t.pool.query<{ progress: number }>(`SELECT (event->>'progress')::float AS progress FROM run_events WHERE run_id = $1 AND kind = 'TASK_PROGRESS' ORDER BY seq`, [runId]);
+    // ~250 reports sent in 2.5 s; at most one a second written (and the held last one).
+    expect(progress.rows.length).toBeGreaterThanOrEqual(2);
+    expect(progress.rows.length).toBeLessThanOrEqual(5);
+    expect(progress.rows.at(-1)?.progress).toBe(1);
+  });
 });

@@ -4,6 +4,7 @@ import { lockRun } from '../../store/runs';
 import type { Engine } from '../engine';
 import type { Claim } from './claim-policy';
 import { createEventBuffer, logEvent, progressEvent, recordAttemptEvents, type AttemptRef } from './event-buffer';
+import { createEventGate } from './event-gate';
 import { attemptOutcomeOf, consume, unreachableOutcome, type CallOutcome, type MappedOutcome } from './execute-call';
 import type { AttemptResult, ResultApplied } from './results';
 import type { SlotWaits } from './slot-waits';
@@ -59,6 +60,14 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
         }),
       onWriteFailure: (error, dropped) => callLog.warn('could not record progress/log events', { err: error, dropped }),
     });
+    // Progress coalesced and log lines rate-bounded per attempt before they are buffered (event-gate.ts).
+    const gate = createEventGate({
+      sink: (event) => events.push(event),
+      progressIntervalMs: config.TASK_PROGRESS_INTERVAL_MS,
+      logPerSecond: config.TASK_LOG_LINES_PER_SECOND,
+      logBurst: 100,
+      maxLogLines: config.TASK_LOG_LINES_PER_ATTEMPT,
+    });
     const startedAt = Date.now();
     const endpoint = workerClients.get(worker.endpoint);
     const request: automationV1.ExecuteRequest = {
@@ -92,14 +101,15 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
         consume(endpoint.client, request, call, workerAuthority.dispatchToken(worker.id), {
           // The attempt's secrets are masked in everything that comes back before it is stored or published.
           // ...and made storable (NUL, lone surrogates: U+FFFD), so a line a web page wrote cannot fail the event write.
-          progress: (p) => events.push(progressEvent({ ...p, message: wellFormedText(masker.text(p.message)) })),
-          log: (l) => events.push(logEvent({ ...l, message: wellFormedText(masker.text(l.message)) })),
+          progress: (p) => gate.offer(progressEvent({ ...p, message: wellFormedText(masker.text(p.message)) })),
+          log: (l) => gate.offer(logEvent({ ...l, message: wellFormedText(masker.text(l.message)) })),
         }),
       )) as CallOutcome;
       mapped = maskOutcome(attemptOutcomeOf(ended, facts()), masker);
     } catch (error) {
       mapped = maskOutcome(unreachableOutcome(error, facts()), masker);
     } finally {
+      gate.close();
       cancellations.untrack(attempt.id);
       slots.callEnded(task.pool);
     }
