@@ -59,6 +59,10 @@ export const orchestrationConfigSchema = z.object({
    * that wraps new secrets first (src/secrets/keyring.ts). Unset: secrets cannot be created or used.
    */
   SECRETS_KEYS: secretKeyringEnv,
+  /** How often the schedule ticker looks for due schedules (every replica runs one; a tick fires once in all). */
+  SCHEDULE_TICK_INTERVAL_MS: env.int(500, { min: 50, max: 60_000 }),
+  /** A tick at most this late is on time; older ones were missed and follow the schedule's catchUp policy. */
+  SCHEDULE_MISFIRE_GRACE_MS: env.int(5_000, { min: 0, max: 3_600_000 }),
 });
 
 export type OrchestrationConfig = z.infer<typeof orchestrationConfigSchema>;
