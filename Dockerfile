@@ -4,6 +4,10 @@
 # tsx at run time: scripts/build-dist.mjs)
 #
 #   docker build --platform linux/amd64 -t <registry>/orchestra:<version> .
+#   docker build --platform linux/amd64 --target browser-worker -t <registry>/orchestra-browser:<version> .
+#
+# The second is the image of browser worker groups: the same app plus Debian's chromium (the chart's
+# workers.browserImage). The plain build (the last stage, `runtime`) has no browser.
 #
 # linux/amd64 only for now: the committed lockfile carries this platform's optional native binaries
 # (esbuild, swc, argon2 prebuilds) and not the others'.
@@ -72,3 +76,16 @@ USER 10001:10001
 # 50051-50054 (gRPC); worker 4110 (HTTP) and 50061 (gRPC).
 EXPOSE 4000 4001 4101 4102 4103 4104 4110 50051 50052 50053 50054 50061
 CMD ["node", "--conditions=orchestra-dist", "gateway/dist/main.js"]
+
+# --- browser worker: the runtime plus Debian's chromium (BROWSER_EXECUTABLE_PATH=/usr/bin/chromium) ---
+FROM runtime AS browser-worker
+USER root
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends chromium fonts-liberation fonts-noto-color-emoji \
+ && rm -rf /var/lib/apt/lists/*
+ENV BROWSER_EXECUTABLE_PATH=/usr/bin/chromium
+USER 10001:10001
+CMD ["node", "--conditions=orchestra-dist", "workers/dist/main.js"]
+
+# --- the default image (a build without --target): the runtime, no browser -----------------------
+FROM runtime

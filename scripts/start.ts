@@ -239,7 +239,14 @@ async function main(): Promise<void> {
     );
     if (present.includes('orchestration') && existsSync(entry('workers')) && wanted('worker')) {
       // A worker holds its own token (minted here for its id), never the services' token, database or keys.
-      const workerEnv = { HOST, LOG_LEVEL: common['LOG_LEVEL']!, ORCHESTRATION_GRPC_ADDR: grpc('orchestration') };
+      // Artifacts (screenshots, PDFs) under the checkout, where the gateway reads them back.
+      const workerEnv = { HOST, LOG_LEVEL: common['LOG_LEVEL']!, ORCHESTRATION_GRPC_ADDR: grpc('orchestration'), ARTIFACT_DIR: process.env['ARTIFACT_DIR'] ?? join(ROOT, '.orchestra', 'artifacts') };
+      const chromium = process.env['BROWSER_EXECUTABLE_PATH'] ?? '/usr/bin/chromium';
+      say(
+        existsSync(chromium)
+          ? `worker-1: browser tasks on ${chromium}`
+          : `worker-1: no Chromium at ${chromium}, so no browser capability; to add it: apt-get install chromium (Debian/Ubuntu), or set BROWSER_EXECUTABLE_PATH`,
+      );
       await launch(
         'worker-1',
         entry('workers'),

@@ -117,6 +117,9 @@ describe('helm lint and template', () => {
         `Deployment/${PREFIX}-worker-gpu`,
         `Service/${PREFIX}-worker-gpu`,
         `PodDisruptionBudget/${PREFIX}-worker-gpu`,
+        `Deployment/${PREFIX}-worker-browser`,
+        `Service/${PREFIX}-worker-browser`,
+        `PodDisruptionBudget/${PREFIX}-worker-browser`,
         `Job/${PREFIX}-migrate`,
         `Secret/${PREFIX}-secrets`,
         `ServiceAccount/${PREFIX}`,
@@ -124,17 +127,21 @@ describe('helm lint and template', () => {
     );
     expect(ofKind(defaults.objects, 'Ingress')).toHaveLength(0);
     expect(ofKind(defaults.objects, 'ServiceMonitor')).toHaveLength(0);
-    expect(ofKind(defaults.objects, 'Deployment')).toHaveLength(6);
+    expect(ofKind(defaults.objects, 'Deployment')).toHaveLength(7);
   });
 
-  test('the production values render 3 worker groups, the ingress, the ServiceMonitor and the audit archive claim, and no Secret', () => {
-    expect(workerDeployments(production).map((d) => d.metadata.name).sort()).toEqual([`${PREFIX}-worker-a100`, `${PREFIX}-worker-cpu`, `${PREFIX}-worker-l4`]);
+  test('the production values render 4 worker groups, the ingress, the ServiceMonitor and the audit archive claim, and no Secret', () => {
+    expect(workerDeployments(production).map((d) => d.metadata.name).sort()).toEqual([`${PREFIX}-worker-a100`, `${PREFIX}-worker-browser`, `${PREFIX}-worker-cpu`, `${PREFIX}-worker-l4`]);
     expect(ofKind(production.objects, 'Ingress')).toHaveLength(1);
     expect(ofKind(production.objects, 'ServiceMonitor')).toHaveLength(1);
     expect(named(production.objects, 'PersistentVolumeClaim', `${PREFIX}-audit-archive`).spec.accessModes).toEqual(['ReadWriteMany']);
     // Every secret comes from an existing Secret: the chart has nothing to hold.
     expect(ofKind(production.objects, 'Secret')).toHaveLength(0);
-    for (const d of ofKind(production.objects, 'Deployment')) expect(container(d).image).toBe('registry.internal.example/platform/orchestra:1.4.2');
+    // Browser groups run the same build with chromium added (the Dockerfile's browser-worker target).
+    for (const d of ofKind(production.objects, 'Deployment')) {
+      const browser = podLabels(d)['orchestra.dev/worker-group'] === 'browser';
+      expect(container(d).image).toBe(`registry.internal.example/platform/orchestra${browser ? '-browser' : ''}:1.4.2`);
+    }
   });
 
   test.each([
@@ -280,6 +287,7 @@ describe('services and probes', () => {
           'orchestra-postgres-app': { uri: 'postgresql://app:pw@pg-rw.databases:5432/orchestra?sslmode=require' },
           'orchestra-redis': { url: 'rediss://:pw@redis.databases:6380' },
           'orchestra-first-admin': { password: 'a long first admin password' },
+          'orchestra-artifacts-s3': { AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE', AWS_SECRET_ACCESS_KEY: 'example-secret-access-key' },
         },
       ],
     ];
@@ -351,7 +359,7 @@ describe('services and probes', () => {
   test('tracing.otlpEndpoint makes every process export spans there; unset, none is configured', () => {
     const traced = render(helmBinary, { release: RELEASE, namespace: NAMESPACE, set: ['tracing.otlpEndpoint=http://otel-collector.observability:4318'] });
     const all = ofKind(traced.objects, 'Deployment');
-    expect(all.map(componentOf).sort()).toEqual(['audit', 'catalog', 'gateway', 'identity', 'orchestration', 'worker']);
+    expect(all.map(componentOf).sort()).toEqual(['audit', 'catalog', 'gateway', 'identity', 'orchestration', 'worker', 'worker']);
     for (const d of all) {
       expect([d.metadata.name, envEntry(d, 'OTEL_EXPORTER_OTLP_ENDPOINT')?.value, envEntry(d, 'OTEL_BSP_SCHEDULE_DELAY')?.value]).toEqual([d.metadata.name, 'http://otel-collector.observability:4318', '2000']);
     }
@@ -483,6 +491,50 @@ describe('GPU workers', () => {
       const pdbs = ofKind(production.objects, 'PodDisruptionBudget').filter((p) => selects(p.spec.selector, podLabels(d)));
       expect(pdbs.map((p) => p.metadata.name)).toEqual([d.metadata.name]);
     }
+  });
+});
+
+describe('browser workers', () => {
+  test('a browser group runs the chromium image on CPU nodes, with /dev/shm in memory, room for profiles and its own memory', () => {
+    for (const r of [defaults, production]) {
+      const byGroup: Record<string, K8sObject> = Object.fromEntries(workerDeployments(r).map((d) => [podLabels(d)['orchestra.dev/worker-group'], d]));
+      const browser = byGroup['browser']!;
+      const c = container(browser);
+      expect(c.image).toMatch(/orchestra-browser:[^:]+$/);
+      expect(envEntry(browser, 'BROWSER_EXECUTABLE_PATH')?.value).toBe('/usr/bin/chromium');
+      expect(envEntry(browser, 'WORKER_POOL')?.value).toBe('browser');
+      expect(envEntry(browser, 'WORKER_CAPABILITIES')?.value).toBe('browser,http.request,transform,noop');
+      expect(envEntry(browser, 'TMPDIR')?.value).toBe('/var/tmp/browser');
+      // Apart from the GPU groups: no GPU, no GPU placement.
+      expect(c.resources.limits['nvidia.com/gpu']).toBeUndefined();
+      expect(podSpec(browser).nodeSelector).toBeUndefined();
+      expect(podSpec(browser).tolerations).toBeUndefined();
+      expect(Number.parseInt(c.resources.requests.memory, 10)).toBeGreaterThanOrEqual(4);
+      const shm = podSpec(browser).volumes.find((v: { name: string }) => v.name === 'dshm');
+      expect(shm.emptyDir.medium).toBe('Memory');
+      expect(c.volumeMounts).toEqual(expect.arrayContaining([{ name: 'dshm', mountPath: '/dev/shm' }, { name: 'browser-profiles', mountPath: '/var/tmp/browser' }]));
+      // The other groups have no browser (their image has no chromium).
+      for (const [group, d] of Object.entries(byGroup)) {
+        if (group !== 'browser') expect(envEntry(d, 'BROWSER_EXECUTABLE_PATH')).toBeUndefined();
+      }
+    }
+    const browser = workerDeployments(production).find((d) => podLabels(d)['orchestra.dev/worker-group'] === 'browser')!;
+    expect(envEntry(browser, 'BROWSER_MAX_CONTEXTS')?.value).toBe('4');
+    expect(podSpec(browser).volumes.find((v: { name: string }) => v.name === 'dshm').emptyDir.sizeLimit).toBe('2Gi');
+  });
+
+  test('workers write artifacts where the values say: the pod\'s /tmp by default, the S3 bucket in production with credentials from a Secret', () => {
+    const [worker] = workerDeployments(defaults);
+    expect(envEntry(worker!, 'ARTIFACT_STORE')?.value).toBe('fs');
+    expect(envEntry(worker!, 'ARTIFACT_DIR')?.value).toBe('/tmp/artifacts');
+    for (const d of workerDeployments(production)) {
+      expect(envEntry(d, 'ARTIFACT_STORE')?.value).toBe('s3');
+      expect(envEntry(d, 'ARTIFACT_S3_BUCKET')?.value).toBe('orchestra-artifacts');
+      expect(envEntry(d, 'AWS_SECRET_ACCESS_KEY')?.valueFrom).toEqual({ secretKeyRef: { name: 'orchestra-artifacts-s3', key: 'AWS_SECRET_ACCESS_KEY' } });
+    }
+    const refused = helm(helmBinary, renderArgs({ release: RELEASE, namespace: NAMESPACE, set: ['artifacts.store=s3'] }));
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain('artifacts.s3.bucket');
   });
 });
 
@@ -670,6 +722,7 @@ describe('secrets', () => {
           entry.name === 'DATABASE_URL' ? { name: 'orchestra-postgres-app', key: 'uri' }
           : entry.name === 'REDIS_URL' ? { name: 'orchestra-redis', key: 'url' }
           : entry.name === 'ADMIN_PASSWORD' ? { name: 'orchestra-first-admin', key: 'password' }
+          : entry.name.startsWith('AWS_') ? { name: 'orchestra-artifacts-s3', key: entry.name }
           : { name: 'orchestra-keys', key: entry.name };
         expect([o.metadata.name, entry.name, ref]).toEqual([o.metadata.name, entry.name, expected]);
       }

@@ -1,4 +1,23 @@
-import { AppError, MAX_JSON_DEPTH, MAX_TASK_VALUE_BYTES, NonRetryableError, badInput, measureJson, wellFormedJson, createSecretMasker, endSpan, SpanKind, startSpan, traceIdOf, type Logger, type Metrics, type SecretMasker } from '@orchestra/lib/worker';
+import {
+  AppError,
+  MAX_JSON_DEPTH,
+  MAX_TASK_VALUE_BYTES,
+  NonRetryableError,
+  badInput,
+  measureJson,
+  wellFormedJson,
+  createSecretMasker,
+  endSpan,
+  SpanKind,
+  startSpan,
+  traceIdOf,
+  type ArtifactLimits,
+  type ArtifactStore,
+  type Logger,
+  type Metrics,
+  type SecretMasker,
+} from '@orchestra/lib/worker';
+import { createAttemptArtifacts } from './artifact-writer';
 import { automationV1 } from '@orchestra/proto';
 import { RetryableError, type Executor, type ExecutorContext, type ExecutorLogLevel, type JsonValue, type LlmProviderConfig } from './executors/types';
 
@@ -61,7 +80,12 @@ export interface AttemptTableOptions {
   executors: ReadonlyMap<string, Executor<never>>;
   log: Logger;
   metrics?: Metrics | undefined;
+  /** Where attempts keep their files (absent: an executor that stores one fails NO_ARTIFACT_STORE). */
+  artifactStore?: ArtifactStore | undefined;
+  artifactLimits?: ArtifactLimits;
 }
+
+const DEFAULT_ARTIFACT_LIMITS: ArtifactLimits = { maxBytes: 25 * 1024 * 1024, maxAttemptBytes: 100 * 1024 * 1024 };
 
 /** The attempts a worker runs: slot accounting, de-duplication by attempt id, cancellation, drain. */
 export interface AttemptTable {
@@ -125,7 +149,7 @@ const inputError = (issues: ReadonlyArray<{ path: PropertyKey[]; message: string
     .map((issue) => `${['input', ...issue.path.map(String)].join('.')}: ${issue.message}`)
     .join('; ');
 
-export function createAttemptTable({ slots, executors, log, metrics }: AttemptTableOptions): AttemptTable {
+export function createAttemptTable({ slots, executors, log, metrics, artifactStore, artifactLimits = DEFAULT_ARTIFACT_LIMITS }: AttemptTableOptions): AttemptTable {
   const running = new Map<string, Attempt>();
   const recentResults = new Map<string, { result: TaskResult; at: number; bytes: number }>();
   let recentBytes = 0;
@@ -199,6 +223,15 @@ export function createAttemptTable({ slots, executors, log, metrics }: AttemptTa
       controller.abort(new AppError(kind === 'TIMEOUT' ? 'UNAVAILABLE' : 'CONFLICT', message, { reason: kind }));
       return true;
     };
+    const artifacts = createAttemptArtifacts({
+      store: artifactStore,
+      limits: artifactLimits,
+      request,
+      report(artifact) {
+        attemptLog.info('artifact stored', { artifact: artifact.name, contentType: artifact.contentType, sizeBytes: artifact.sizeBytes, sha256: artifact.sha256 });
+        emit({ event: { $case: 'artifact', value: artifact } });
+      },
+    });
     const ctx: ExecutorContext = {
       signal: controller.signal,
       attemptId: request.attemptId,
@@ -245,6 +278,8 @@ export function createAttemptTable({ slots, executors, log, metrics }: AttemptTa
       },
       llmProviders: providersOf(request),
       gpus: request.gpuIndices,
+      storeArtifact: (name, body, contentType) => artifacts.store(name, body, contentType),
+      artifactsStored: () => artifacts.list(),
     };
 
     const timer =
@@ -335,6 +370,10 @@ export function createAttemptTable({ slots, executors, log, metrics }: AttemptTa
         });
       }
       if (!accepting) throw new AppError('UNAVAILABLE', 'this worker is shutting down and takes no new attempts', { reason: 'WORKER_DRAINING' });
+      const limit = executor.maxConcurrent;
+      if (limit !== undefined && [...running.values()].filter((a) => a.request.capability === request.capability).length >= limit) {
+        throw new AppError('RATE_LIMITED', `this worker runs at most ${limit} ${request.capability} attempts at once`, { reason: 'NO_FREE_SLOT', details: { slots: limit } });
+      }
       if (running.size >= slots) {
         throw new AppError('RATE_LIMITED', `all ${slots} slots of this worker are busy`, { reason: 'NO_FREE_SLOT', details: { slots } });
       }

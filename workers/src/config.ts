@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, DEFAULT_PORTS, WORKER_ID_PATTERN, commonEnv, env, grpcTlsEnv, loadConfig, workerIdOfToken } from '@orchestra/lib/worker';
+import { ConfigError, DEFAULT_PORTS, WORKER_ID_PATTERN, artifactEnv, commonEnv, env, grpcTlsEnv, loadConfig, workerIdOfToken } from '@orchestra/lib/worker';
 import { z } from 'zod';
 import { BUILT_IN_CAPABILITIES } from './executors/registry';
 
@@ -109,6 +109,12 @@ export const workerConfigSchema = z.object({
   LLM_CIRCUIT_RESET_MS: env.int(30_000, { min: 10, max: 3_600_000 }),
   /** Longest wait for a model's first token, and between two chunks, when the step and provider do not say. */
   LLM_TIMEOUT_MS: env.int(60_000, { min: 100, max: 600_000 }),
+  /** Chromium for the browser capability (Debian's `chromium` package); not there or not runnable: no browser capability. */
+  BROWSER_EXECUTABLE_PATH: env.string('/usr/bin/chromium'),
+  /** Browser tasks at once (a context each); default one per GiB of the memory this process may use, at most 16. */
+  BROWSER_MAX_CONTEXTS: z.coerce.number({ error: 'expects an integer between 1 and 256' }).int({ error: 'expects an integer between 1 and 256' }).min(1, { error: 'expects an integer between 1 and 256' }).max(256, { error: 'expects an integer between 1 and 256' }).optional(),
+  /** Where attempts keep screenshots, PDFs and downloads (ARTIFACT_STORE=fs|s3, ...; see lib/src/artifacts). */
+  ...artifactEnv,
 });
 
 type ParsedWorkerConfig = z.infer<typeof workerConfigSchema>;
@@ -141,4 +147,12 @@ export function loadWorkerConfig(environment: NodeJS.ProcessEnv = process.env): 
     throw new ConfigError(`config: WORKER_TOKEN was minted for worker ${JSON.stringify(tokenId)}, but WORKER_ID is ${JSON.stringify(WORKER_ID)}`);
   }
   return { ...rest, WORKER_ID: tokenId, WORKER_TOKEN: token };
+}
+
+const GiB = 1024 * 1024 * 1024;
+
+/** BROWSER_MAX_CONTEXTS when it is not set: one context per GiB this process may use (a cgroup's limit when lower), 1..16. */
+export function defaultBrowserContexts(totalMemoryBytes: number, constrainedMemoryBytes: number | undefined): number {
+  const usable = constrainedMemoryBytes !== undefined && constrainedMemoryBytes > 0 ? Math.min(totalMemoryBytes, constrainedMemoryBytes) : totalMemoryBytes;
+  return Math.max(1, Math.min(16, Math.floor(usable / GiB)));
 }

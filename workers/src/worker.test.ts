@@ -16,7 +16,13 @@ describe('worker AutomationService over gRPC', () => {
 
   beforeAll(async () => {
     registry = await startTestRegistry();
-    started = await startWorker(registry, { WORKER_SLOTS: '2', WORKER_ALLOW_PRIVATE_NETWORK: 'true', WORKER_LABELS: 'gpu=a100, zone=eu-west', WORKER_POOL: 'gpu' });
+    started = await startWorker(registry, {
+      WORKER_SLOTS: '2',
+      WORKER_ALLOW_PRIVATE_NETWORK: 'true',
+      WORKER_LABELS: 'gpu=a100, zone=eu-west',
+      WORKER_POOL: 'gpu',
+      BROWSER_EXECUTABLE_PATH: '/nonexistent/chromium',
+    });
     client = started.client;
     site = createServer((_req, res) => {
       res.setHeader('content-type', 'application/json');
@@ -166,6 +172,10 @@ describe('worker AutomationService over gRPC', () => {
     });
     expect(described.resources?.cpuCount).toBeGreaterThan(0);
     expect(described.resources?.gpus).toEqual([]);
+    // No usable browser: the capability is not offered, and the log says why once.
+    const why = started.log.lines.filter((l) => String(l['msg']).startsWith('browser capability not offered'));
+    expect(why).toHaveLength(1);
+    expect(why[0]?.['msg']).toContain('apt-get install chromium');
   });
 
   it('takes calls only from the orchestration service: not with the services\' token, a worker token or another worker\'s dispatch token', async () => {

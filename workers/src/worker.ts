@@ -1,6 +1,8 @@
-import { hostname } from 'node:os';
+import { hostname, totalmem } from 'node:os';
 import {
   INTERNAL_CHANNEL_OPTIONS,
+  artifactLimits,
+  createArtifactStore,
   createDispatchTokenSet,
   createGrpcServer,
   createGuardedFetch,
@@ -20,7 +22,7 @@ import {
 import { automationV1, orchestrationV1 } from '@orchestra/proto';
 import { createAttemptTable, type AttemptTable } from './attempts';
 import { createAutomationService } from './automation-service';
-import type { WorkerConfig } from './config';
+import { defaultBrowserContexts, type WorkerConfig } from './config';
 import { createModelGateway } from './executors/llm/model-gateway';
 import { createExecutorRegistry } from './executors/registry';
 import type { ExecutorFactory } from './executors/types';
@@ -77,8 +79,25 @@ export function createWorker({ config, log: parentLog, metrics = createMetrics('
     defaultTimeoutMs: config.LLM_TIMEOUT_MS,
     metrics,
   });
-  const executors = createExecutorRegistry({ fetch, llm: { models } }, { capabilities: config.WORKER_CAPABILITIES, extra: extraExecutors });
-  const attempts = createAttemptTable({ slots: config.WORKER_SLOTS, executors, log: workerLog.child({ component: 'attempts' }), metrics });
+  const browser = {
+    executablePath: config.BROWSER_EXECUTABLE_PATH,
+    maxContexts: Math.min(config.WORKER_SLOTS, config.BROWSER_MAX_CONTEXTS ?? defaultBrowserContexts(totalmem(), process.constrainedMemory())),
+    allowPrivateNetwork: config.WORKER_ALLOW_PRIVATE_NETWORK,
+    maxDownloadBytes: config.ARTIFACT_MAX_BYTES,
+  };
+  const executors = createExecutorRegistry(
+    { fetch, llm: { models }, browser, log: workerLog.child({ component: 'executors' }) },
+    { capabilities: config.WORKER_CAPABILITIES, extra: extraExecutors },
+  );
+  const artifactStore = createArtifactStore(config);
+  const attempts = createAttemptTable({
+    slots: config.WORKER_SLOTS,
+    executors,
+    log: workerLog.child({ component: 'attempts' }),
+    metrics,
+    artifactStore,
+    artifactLimits: artifactLimits(config),
+  });
   const probe = createResourceProbe({ nvidiaSmiPath: config.NVIDIA_SMI_PATH, log });
   const capabilities = [...executors.keys()];
 
@@ -177,7 +196,7 @@ export function createWorker({ config, log: parentLog, metrics = createMetrics('
     },
     dispatchTokens,
     start() {
-      log.info('worker ready', { pool: config.WORKER_POOL, slots: config.WORKER_SLOTS, capabilities, labels: config.WORKER_LABELS, allowPrivateNetwork: config.WORKER_ALLOW_PRIVATE_NETWORK, llmEndpoints: config.WORKER_LLM_ENDPOINTS });
+      log.info('worker ready', { pool: config.WORKER_POOL, slots: config.WORKER_SLOTS, capabilities, artifactStore: config.ARTIFACT_STORE, labels: config.WORKER_LABELS, allowPrivateNetwork: config.WORKER_ALLOW_PRIVATE_NETWORK, llmEndpoints: config.WORKER_LLM_ENDPOINTS });
       registration.start();
       return Promise.resolve();
     },
@@ -194,6 +213,7 @@ export function createWorker({ config, log: parentLog, metrics = createMetrics('
           () => fetch.close(),
           () => localFetch.close(),
           () => Promise.resolve(models.stop()),
+          ...[...executors.values()].map((executor) => () => executor.stop?.() ?? Promise.resolve()),
         ]);
         log.info('worker stopped');
       })();

@@ -4,7 +4,6 @@ import {
   createGrpcServer,
   loadGrpcTls,
   createMetrics,
-  createNotificationRelay,
   createOutboxRelay,
   createPrincipalVerifier,
   createRunEventHub,
@@ -34,7 +33,6 @@ import { createOrchestrationGrpc } from './grpc/orchestration-service';
 import { createWorkerRegistryGrpc } from './grpc/worker-registry';
 import { extendContext, resolvers, type OrchestrationContext } from './resolvers';
 import { typeDefs } from './schema';
-import { createScheduleTicker, type ScheduleTicker } from './schedules/ticker';
 import { rewrapSecrets } from './secrets/secret-commands';
 import { removeDispatcher } from './store/dispatchers';
 
@@ -53,7 +51,6 @@ export interface OrchestrationService extends ServiceHandle {
   dispatcher: Dispatcher;
   reconciler: Reconciler;
   registry: WorkerRegistry;
-  schedules: ScheduleTicker;
   hub: RunEventHub;
   /** Identifies this process's dispatcher in task attempts. */
   dispatcherId: string;
@@ -97,7 +94,6 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
   const dispatcher = createDispatcher({ engine, connection: queueConnection, prefix, dispatcherId });
   const registry = createWorkerRegistry({ engine, dispatcher, log });
   const reconciler = createReconciler({ engine, dispatcher, dispatcherId, schema: config.DB_SCHEMA });
-  const schedules = createScheduleTicker({ engine, log: log.child({ component: 'schedules' }), intervalMs: config.SCHEDULE_TICK_INTERVAL_MS, graceMs: config.SCHEDULE_MISFIRE_GRACE_MS });
   const verifier = createPrincipalVerifier(config.PRINCIPAL_PUBLIC_KEY);
   let accepting = true;
   let rewrapping: Promise<unknown> = Promise.resolve();
@@ -150,18 +146,6 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
     metrics,
   });
 
-  // Runs failed/succeeded and tasks dead-lettered, for the notifications service (written in the transitions' transactions).
-  const notificationRelay = createNotificationRelay({
-    pool,
-    schema: config.DB_SCHEMA,
-    service: SERVICE,
-    notificationsGrpcAddress: config.NOTIFICATIONS_GRPC_ADDR,
-    internalToken: config.INTERNAL_TOKEN,
-    tls,
-    log,
-    metrics,
-  });
-
   return {
     name: SERVICE,
     http,
@@ -170,7 +154,6 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
     dispatcher,
     reconciler,
     registry,
-    schedules,
     hub,
     dispatcherId,
     async start() {
@@ -179,9 +162,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
       // The first pass also starts consuming every pool that has workers or waiting attempts.
       await reconciler.reconcileOnce().catch((err: unknown) => log.error('first reconcile pass failed', { err }));
       reconciler.start();
-      schedules.start();
       await relay.start();
-      await notificationRelay.start();
       if (!config.SECRETS_KEYS) log.warn('SECRETS_KEYS is not set: organization secrets cannot be created, and steps that read one fail at dispatch');
       // After a key rotation, data keys wrapped by an older key are re-wrapped with the new one (in the background).
       rewrapping = rewrapSecrets(engine).catch((err: unknown) => log.error('re-wrapping secrets with the active key failed', { err }));
@@ -199,12 +180,10 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
       };
       await step(() => http.close());
       await step(() => reconciler.stop());
-      await step(() => schedules.stop());
       // Running Execute calls finish (or are handed back after DRAIN_TIMEOUT_MS) while workers can still heartbeat.
       await step(() => dispatcher.stop());
       await step(() => grpc.stop());
       await step(() => relay.stop());
-      await step(() => notificationRelay.stop());
       await step(() => rewrapping);
       await step(() => engine.cancellations.stop());
       await step(() => hub.stop());

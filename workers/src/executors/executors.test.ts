@@ -26,6 +26,8 @@ const context = (signal: AbortSignal = new AbortController().signal): { ctx: Exe
       modelCall: () => undefined,
       llmProviders: new Map(),
       gpus: [],
+      storeArtifact: () => Promise.reject(new Error('no artifact store in this test')),
+      artifactsStored: () => [],
     },
   };
 };

@@ -65,6 +65,8 @@ const context = (providers: LlmProviderConfig[], signal = new AbortController().
       modelCall: (call) => seen.calls.push(call),
       llmProviders: new Map(providers.map((p) => [p.name, p])),
       gpus: [],
+      storeArtifact: () => Promise.reject(new Error('no artifact store in this test')),
+      artifactsStored: () => [],
     },
   };
 };

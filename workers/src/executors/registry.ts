@@ -1,17 +1,19 @@
+import { createBrowserExecutor } from './browser';
 import { createHttpRequestExecutor } from './http-request';
 import { createLlmExecutor } from './llm';
 import { createNoopExecutor } from './noop';
 import { createSleepExecutor } from './sleep';
 import { createTransformExecutor } from './transform';
-import type { Executor, ExecutorEnvironment, ExecutorFactory } from './types';
+import type { Executor, ExecutorEnvironment, ExecutorFactory, OptionalExecutorFactory } from './types';
 
 /** Every executor a worker can run. A new executor is one file beside this one and one line here. */
-export const BUILT_IN_EXECUTORS: Readonly<Record<string, ExecutorFactory>> = {
+export const BUILT_IN_EXECUTORS: Readonly<Record<string, ExecutorFactory | OptionalExecutorFactory>> = {
   noop: createNoopExecutor,
   sleep: createSleepExecutor,
   'http.request': createHttpRequestExecutor,
   transform: createTransformExecutor,
   llm: createLlmExecutor,
+  browser: createBrowserExecutor,
 };
 
 export const BUILT_IN_CAPABILITIES: readonly string[] = Object.keys(BUILT_IN_EXECUTORS);
@@ -33,6 +35,7 @@ export function createExecutorRegistry(
     const factory = BUILT_IN_EXECUTORS[capability];
     if (!factory) throw new Error(`unknown capability ${capability} (built-in: ${BUILT_IN_CAPABILITIES.join(', ')})`);
     const executor = factory(environment);
+    if (executor === undefined) continue; // not usable here: the factory logged why, the capability is not advertised
     if (executor.capability !== capability) throw new Error(`executor registered as ${capability} calls itself ${executor.capability}`);
     add(executor);
   }

@@ -1,4 +1,5 @@
-import type { GuardedFetch } from '@orchestra/lib/worker';
+import type { GuardedFetch, Logger } from '@orchestra/lib/worker';
+import type { StoredArtifact } from '../artifact-writer';
 import type { ModelGateway } from './llm/model-gateway';
 import type { z } from 'zod';
 
@@ -69,6 +70,14 @@ export interface ExecutorContext {
   llmProviders: ReadonlyMap<string, LlmProviderConfig>;
   /** The GPUs (indices) the orchestrator placed this attempt on; empty for a CPU task. */
   gpus: readonly number[];
+  /**
+   * Keeps a file of this attempt (a screenshot, a PDF, a download) in the worker's artifact store and
+   * reports it on the Execute stream at once. Fails non-retryable with ARTIFACT_TOO_LARGE past the
+   * limits, and for a bad or repeated name.
+   */
+  storeArtifact(name: string, body: Buffer, contentType: string): Promise<StoredArtifact>;
+  /** What this attempt stored so far, in order. */
+  artifactsStored(): StoredArtifact[];
 }
 
 /**
@@ -86,6 +95,10 @@ export interface Executor<I = unknown> {
   description: string;
   input: z.ZodType<I>;
   run(input: I, ctx: ExecutorContext): Promise<JsonValue>;
+  /** How many of its attempts may run at once on this worker (default: any number up to the slots). */
+  maxConcurrent?: number;
+  /** Releases what the executor holds (a browser process) when the worker stops. */
+  stop?(): Promise<void>;
 }
 
 /** What the worker hands every executor factory. */
@@ -94,6 +107,22 @@ export interface ExecutorEnvironment {
   fetch: GuardedFetch;
   /** Model provider settings of this worker (llm, browser.agent). */
   llm: LlmEnvironment;
+  /** The browser executor's settings; absent: the worker offers no browser. */
+  browser?: BrowserEnvironment;
+  /** The worker's log (an executor that cannot run here says why once). */
+  log?: Logger;
+}
+
+/** What the browser executor gets from the worker's config. */
+export interface BrowserEnvironment {
+  executablePath: string;
+  maxContexts: number;
+  /** Pages may reach private, loopback and link-local addresses (WORKER_ALLOW_PRIVATE_NETWORK). */
+  allowPrivateNetwork: boolean;
+  /** Which addresses are refused (default the net guard's isPrivateAddress); tests allow one loopback address. */
+  isBlocked?: (address: string) => boolean;
+  /** Largest download kept (ARTIFACT_MAX_BYTES). */
+  maxDownloadBytes?: number;
 }
 
 /** What model executors get from the worker: one gateway to the providers, shared by all its tasks. */
@@ -102,6 +131,9 @@ export interface LlmEnvironment {
 }
 
 export type ExecutorFactory = (environment: ExecutorEnvironment) => Executor<never>;
+
+/** A built-in that may not run on every machine: undefined when it cannot run here (it has logged why). */
+export type OptionalExecutorFactory = (environment: ExecutorEnvironment) => Executor<never> | undefined;
 
 /** Ties an executor's input type to its schema so `run` is checked against it. */
 export const defineExecutor = <I>(executor: Executor<I>): Executor<never> => executor as unknown as Executor<never>;

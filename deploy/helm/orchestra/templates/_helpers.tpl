@@ -307,3 +307,41 @@ dict out defaults group
 {{- end }}
 {{- end }}
 {{- end }}
+
+{{/* Where workers keep task artifacts (values.artifacts), as lib/src/artifacts reads it. */}}
+{{- define "orchestra.env.artifacts" -}}
+{{- $a := .Values.artifacts -}}
+- name: ARTIFACT_STORE
+  value: {{ $a.store | quote }}
+{{- if eq $a.store "fs" }}
+- name: ARTIFACT_DIR
+  value: {{ $a.dir | quote }}
+{{- end }}
+{{- if eq $a.store "s3" }}
+{{- if not $a.s3.bucket }}
+{{- fail "artifacts.s3.bucket: name the bucket task artifacts go to (artifacts.store is s3)" }}
+{{- end }}
+- name: ARTIFACT_S3_BUCKET
+  value: {{ $a.s3.bucket | quote }}
+{{- with $a.s3.endpoint }}
+- name: ARTIFACT_S3_ENDPOINT
+  value: {{ . | quote }}
+{{- end }}
+- name: ARTIFACT_S3_REGION
+  value: {{ $a.s3.region | quote }}
+- name: ARTIFACT_S3_FORCE_PATH_STYLE
+  value: {{ $a.s3.forcePathStyle | quote }}
+{{- end }}
+- name: ARTIFACT_MAX_BYTES
+  value: {{ $a.maxBytes | int64 | quote }}
+- name: ARTIFACT_MAX_ATTEMPT_BYTES
+  value: {{ $a.maxAttemptBytes | int64 | quote }}
+{{- with $a.credentialsSecret }}
+- name: AWS_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef: { name: {{ . }}, key: AWS_ACCESS_KEY_ID }
+- name: AWS_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef: { name: {{ . }}, key: AWS_SECRET_ACCESS_KEY }
+{{- end }}
+{{- end }}

@@ -14,7 +14,6 @@ import { listSecrets } from '../store/secrets';
 import { listWorkers, type WorkerFilter } from '../store/workers';
 import { countWorkflows, findWorkflowByName, findWorkflowVersion, listWorkflows } from '../store/workflows';
 import { flowControlResolvers } from './flow-control';
-import { scheduleResolvers } from './schedules';
 import { createLoaders, type Loaders } from './loaders';
 import { connectionOf, decodeCursor, pageSize } from './pagination';
 import { DateTime, JSONScalar } from './scalars';
@@ -129,7 +128,6 @@ export const resolvers = {
     },
     secrets: (_: unknown, _args: unknown, ctx: Ctx) => ctx.engine.inTenant(ctx.principal, (tx) => listSecrets(tx)),
     ...flowControlResolvers.Query,
-    ...scheduleResolvers.Query,
   },
 
   Mutation: {
@@ -150,7 +148,6 @@ export const resolvers = {
     rotateSecret: (_: unknown, args: { name: string; value: string }, ctx: Ctx) => rotateSecret(ctx.engine, ctx.principal, args),
     deleteSecret: (_: unknown, args: { name: string }, ctx: Ctx) => deleteSecret(ctx.engine, ctx.principal, args.name),
     ...flowControlResolvers.Mutation,
-    ...scheduleResolvers.Mutation,
   },
 
   Workflow: {
@@ -174,8 +171,6 @@ export const resolvers = {
   },
 
   RateLimit: flowControlResolvers.RateLimit,
-  Schedule: scheduleResolvers.Schedule,
-  ScheduleFire: scheduleResolvers.ScheduleFire,
 
   Run: {
     __resolveReference: async (ref: { id: string }, ctx: Ctx) => (isUuid(ref.id) ? ((await ctx.loaders.run.load(ref.id)) ?? null) : null),

@@ -52,12 +52,6 @@ export interface TestOrchestration {
   startWorker(env?: Record<string, string>): Promise<WorkerHandle>;
   /** Lets an organization's steps use a pool besides "default" (what operators do with `flow-limits grant`). */
   grantPool(orgId: string, pool: string): Promise<void>;
-  /** Stops the service and starts a new one on the same schema and Redis prefix (what a restart of the process does); `service` is then the new one. */
-  restart(): Promise<void>;
-  /** Stops the service without starting another (restart() or stop() after it). */
-  stopService(): Promise<void>;
-  /** Starts a second orchestration service (its own pool and dispatcher) on the same schema and prefix: another replica. Stopped by stop(). */
-  startReplica(): Promise<OrchestrationService>;
   stop(): Promise<void>;
 }
 
@@ -107,10 +101,8 @@ export async function startTestOrchestration(env: Record<string, string> = {}): 
   const addresses = await listenService(service, { host: '127.0.0.1', httpPort: 0, grpcPort: 0 });
   const grpcAddress = addresses.grpcAddress as string;
   const workers: WorkerHandle[] = [];
-  const replicas: Array<{ service: OrchestrationService; pool: Pool }> = [];
-  let serviceStopped = false;
 
-  const handle: TestOrchestration = {
+  return {
     service,
     pool,
     redis,
@@ -120,33 +112,13 @@ export async function startTestOrchestration(env: Record<string, string> = {}): 
     log,
     sign: (principal) => signer.sign({ ...principal, requestId: newRequestId() }),
     async graphql<T>(principal: Principal, query: string, variables?: Record<string, unknown>) {
-      const res = await handle.service.http.inject({
+      const res = await service.http.inject({
         method: 'POST',
         url: '/graphql',
         headers: { 'content-type': 'application/json', 'x-orchestra-principal': await signer.sign({ ...principal, requestId: newRequestId() }) },
         payload: { query, variables },
       });
       return res.json<GraphQLResult<T>>();
-    },
-    async stopService() {
-      if (serviceStopped) return;
-      serviceStopped = true;
-      await handle.service.stop();
-    },
-    async restart() {
-      await handle.stopService();
-      // The same gRPC port is not promised: tests that restart use GraphQL and the database.
-      const next = createOrchestrationService({ config, pool, redis, log });
-      await listenService(next, { host: '127.0.0.1', httpPort: 0, grpcPort: 0 });
-      handle.service = next;
-      serviceStopped = false;
-    },
-    async startReplica() {
-      const replicaPool = createPool({ url: TEST_DATABASE_URL, schema, applicationName: 'orchestration-test-replica', log });
-      const replica = createOrchestrationService({ config, pool: replicaPool, redis, log: log.child({ replica: replicas.length + 1 }) });
-      await listenService(replica, { host: '127.0.0.1', httpPort: 0, grpcPort: 0 });
-      replicas.push({ service: replica, pool: replicaPool });
-      return replica;
     },
     async grantPool(orgId, poolName) {
       await changePoolGrant(pool, orgId, poolName, true, 'test operator');
@@ -169,11 +141,7 @@ export async function startTestOrchestration(env: Record<string, string> = {}): 
     },
     async stop() {
       await Promise.allSettled(workers.map((w) => w.stop()));
-      for (const r of replicas) {
-        await r.service.stop();
-        await r.pool.end();
-      }
-      await handle.stopService();
+      await service.stop();
       await pool.end();
       const stale = await redis.keys(`${prefix}*`);
       if (stale.length > 0) await redis.del(...stale);
@@ -181,7 +149,6 @@ export async function startTestOrchestration(env: Record<string, string> = {}): 
       await drop();
     },
   };
-  return handle;
 }
 
 /** Deletes every Redis key of the suite: what a FLUSHALL does to this service, without touching other suites. */
