@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eventually } from '@orchestra/lib';
+import { setOrgQuotas } from './flow-control/operator-commands';
 import { startTestOrchestration, userPrincipal, type GraphQLResult, type TestOrchestration } from './testing/harness';
 
 /**
@@ -218,5 +219,61 @@ describe('priority', () => {
     const order = (await attemptIntervals([...low, ...high])).map((i) => i.runId);
     expect(order.slice(0, 3).sort()).toEqual([...high].sort());
     expect(order.slice(3)).toEqual(low);
+  }, 60_000);
+});
+
+describe('quotas of an organization', () => {
+  const orgOf = async (quotas: Record<string, number>) => {
+    const org = randomUUID();
+    await setOrgQuotas(t.pool, t.service.engine.config, org, quotas, 'olga');
+    const principal = userPrincipal(org, 'admin');
+    const created = await t.graphql<{ createWorkflow: { id: string } }>(principal, CREATE, { i: { name: 'q', steps: [{ id: 'work', capability: 'sleep', input: { ms: 300 } }] } });
+    expect(created.errors).toBeUndefined();
+    return { org, principal, workflowId: created.data!.createWorkflow.id };
+  };
+  const countRuns = async (org: string) => (await t.pool.query('SELECT count(*)::int AS n FROM runs WHERE org_id = $1', [org])).rows[0].n as number;
+
+  it('refuse a start past runs started per minute with QUOTA_EXCEEDED naming it, writing nothing', async () => {
+    const { org, principal, workflowId } = await orgOf({ runsStartedPerMinute: 3 });
+    const two = await t.graphql(principal, START_RUNS, { i: [{ workflowId }, { workflowId }] });
+    expect(two.errors).toBeUndefined();
+    // All or nothing: two more do not fit, so neither starts.
+    const refused = await t.graphql(principal, START_RUNS, { i: [{ workflowId }, { workflowId }] });
+    expect(errorOf(refused)).toMatchObject({ code: 'RATE_LIMITED', reason: 'QUOTA_EXCEEDED', quota: 'runsStartedPerMinute', limit: 3 });
+    expect(errorOf(refused).message).toMatch(/quota runsStartedPerMinute exceeded/);
+    expect(await countRuns(org)).toBe(2);
+    expect((await t.graphql(principal, START_RUN, { i: { workflowId } })).errors).toBeUndefined();
+    expect(errorOf(await t.graphql(principal, START_RUN, { i: { workflowId } }))).toMatchObject({ reason: 'QUOTA_EXCEEDED', quota: 'runsStartedPerMinute' });
+    expect(await countRuns(org)).toBe(3);
+  });
+
+  it('refuse a start past queued tasks in all', async () => {
+    const org = randomUUID();
+    await setOrgQuotas(t.pool, t.service.engine.config, org, { queuedTasks: 2 }, 'olga');
+    await t.grantPool(org, 'nobody-runs-this');
+    const principal = userPrincipal(org, 'admin');
+    const created = await t.graphql<{ createWorkflow: { id: string } }>(principal, CREATE, { i: { name: 'stuck', steps: [{ id: 'work', capability: 'noop', pool: 'nobody-runs-this' }] } });
+    expect(created.errors).toBeUndefined();
+    const workflowId = created.data!.createWorkflow.id;
+    for (let i = 0; i < 2; i += 1) expect((await t.graphql(principal, START_RUN, { i: { workflowId } })).errors).toBeUndefined();
+    expect(errorOf(await t.graphql(principal, START_RUN, { i: { workflowId } }))).toMatchObject({ code: 'RATE_LIMITED', reason: 'QUOTA_EXCEEDED', quota: 'queuedTasks', limit: 2, used: 2 });
+    expect(await countRuns(org)).toBe(2);
+  });
+
+  it('hold tasks past running tasks per pool, saying so', async () => {
+    const { principal, workflowId } = await orgOf({ runningTasksPerPool: 1 });
+    const res = await t.graphql<{ startRuns: { runs: Array<{ run: { id: string } }> } }>(principal, START_RUNS, { i: [{ workflowId }, { workflowId }, { workflowId }] });
+    expect(res.errors).toBeUndefined();
+    const ids = res.data!.startRuns.runs.map((r) => r.run.id);
+    await eventually(
+      async () => {
+        const { rows } = await t.pool.query<{ wait_reason: { kind: string; message: string } | null }>(`SELECT wait_reason FROM tasks WHERE run_id = ANY($1::uuid[]) AND wait_reason ->> 'kind' = 'QUOTA'`, [ids]);
+        return rows[0]?.wait_reason?.message.match(/^quota runningTasksPerPool: the organization runs 1 tasks in pool "default", its quota is 1$/) ? true : undefined;
+      },
+      { timeoutMs: 20_000, what: 'a task to wait for the quota' },
+    );
+    await allEnded(ids);
+    expect(await statusOf(ids)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+    expect(mostAtOnce(await attemptIntervals(ids))).toBe(1);
   }, 60_000);
 });

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { AppError, badInput, buildAuditEvent, checkJsonInput, isUniqueViolation, isUuid, newId, traceIdOf, type OutboxAuditEvent, type Principal } from '@orchestra/lib';
 import { checkPriority } from '../domain/flow-control';
 import { resolveRunFlow } from '../domain/run-flow';
+import { startBudget } from '../flow-control/quota-checks';
 import { collectTemplates, parseTemplate, resolveTemplates, TemplateError } from '../domain/templates';
 import type { RunRow, WorkflowVersionRow } from '../store/rows';
 import { insertRunStarts, lookupRunStarts, startedRunRow, type RunStart, type WorkflowRef } from '../store/run-starts';
@@ -15,9 +16,10 @@ import { planAttempts, type TransitionContext } from './transitions';
  * outbox rows, events and audit outbox row; after the commit the attempts are enqueued. Starts are
  * written together: every start of a startRuns call in one transaction (all or nothing), and
  * startRun calls of one organization that arrive while a start transaction runs go together into
- * the next one (each keeps its own answer or error). A transaction of any number of starts is four
- * statements and one commit: BEGIN with the tenant settings, one read (lookupRunStarts), one write
- * (insertRunStarts, the audit rows included), COMMIT; nothing is read back.
+ * the next one (each keeps its own answer or error). A transaction of any number of starts is five
+ * statements and one commit: BEGIN with the tenant settings, the organization's quotas, one read
+ * (lookupRunStarts), one write (insertRunStarts, the audit rows included), COMMIT; nothing is read
+ * back. An organization with a start quota adds its quota lock and one count (quota-checks.ts).
  */
 
 const MAX_RUN_INPUT_BYTES = 256 * 1024;
@@ -133,6 +135,8 @@ async function writeStarts(ctx: TransitionContext, engine: Engine, starts: reado
     starts.map((s) => s.ref),
     starts.flatMap((s) => (s.key === null ? [] : [s.key])),
   );
+  // Quotas (runs per minute, queued tasks) of the organization, counted only when it has one.
+  const budget = await startBudget(ctx.tx, (starts[0] as CheckedStart).principal.orgId as string, engine.config);
   const outcomes: Array<StartOutcome | { ok: true; planned: number; deduplicated: boolean }> = [];
   const writes: RunStart[] = [];
   const audit: OutboxAuditEvent[] = [];
@@ -175,6 +179,7 @@ async function writeStarts(ctx: TransitionContext, engine: Engine, starts: reado
         traceparent: traceIdOf(principal.traceparent) === undefined ? null : (principal.traceparent ?? null),
         ...flow.run,
       };
+      budget?.take(version.steps.filter((step) => step.dependsOn.length === 0).length);
       const tasks = version.steps.map((step) => ({ id: newId(), step, ...(flow.tasks.get(step.id) as NonNullable<ReturnType<typeof flow.tasks.get>>) }));
       ctx.effects.event(newRun, { kind: 'RUN_STATUS', runStatus: 'QUEUED', message: `started by ${actorOf(principal)} (workflow "${workflow.name}" v${number})` });
       const attempts = planAttempts(

@@ -124,3 +124,17 @@ export async function recordRateLimitUsage(db: Queryable, usage: readonly RateLi
     ),
   );
 }
+
+/** Tasks of each organization running in each pool now, for these (organization, pool) pairs, keyed `org:pool`. */
+export async function runningTasksByOrgPool(db: Queryable, pairs: ReadonlyArray<{ orgId: string; pool: string }>): Promise<Map<string, number>> {
+  if (pairs.length === 0) return new Map();
+  const { rows } = await db.query<{ org_id: string; pool: string; n: number }>(
+    prepared(
+      'runningTasksByOrgPool',
+      `SELECT p.org_id, p.pool, (SELECT count(*) FROM tasks t WHERE t.org_id = p.org_id AND t.pool = p.pool AND t.status = 'RUNNING')::int AS n
+         FROM (SELECT DISTINCT * FROM jsonb_to_recordset($1::jsonb) AS p(org_id uuid, pool text)) p`,
+      [JSON.stringify(pairs.map((p) => ({ org_id: p.orgId, pool: p.pool })))],
+    ),
+  );
+  return new Map(rows.map((r) => [`${r.org_id}:${r.pool}`, r.n]));
+}

@@ -1,6 +1,8 @@
 import { waitReason, type WaitReason } from '../../domain/wait-reasons';
 import type { ConcurrencyHold } from '../../domain/flow-control';
-import { keyHoldersAhead, lockAdmissionKeys, lockRunsIfFree, rateLimitLockKey, rateLimitWindows, type KeyHolder, type RateLimitUsage } from '../../store/admission';
+import { effectiveQuotas, type QuotaDefaults } from '../../flow-control/limits';
+import { keyHoldersAhead, lockAdmissionKeys, lockRunsIfFree, rateLimitLockKey, rateLimitWindows, runningTasksByOrgPool, type KeyHolder, type RateLimitUsage } from '../../store/admission';
+import { findOrgQuotas } from '../../store/quotas';
 import type { AttemptRow, ErrorInfo, RunRow, TaskRow } from '../../store/rows';
 import { setWaitReasons } from '../../store/tasks';
 import { cancelOpenTasks, setRunStatus, tasksOfRun, type TransitionContext } from '../transitions';
@@ -21,6 +23,9 @@ import { cancelOpenTasks, setRunStatus, tasksOfRun, type TransitionContext } fro
  * window summed at the database's clock (a sliding window over rate_limit_usage); a task whose
  * units do not fit waits (reason RATE_LIMIT) until the oldest use leaves the window. What the
  * attempts that start consume is recorded by the claim (recordRateLimitUsage) before it commits.
+ *
+ * Between the two, its organization's quota of running tasks per pool (operators set it): at the
+ * quota, it waits (reason QUOTA), counted under the (organization, pool) lock.
  */
 
 export interface AdmissionCandidate {
@@ -65,17 +70,37 @@ const waitingMessage = (gate: Gate, ahead: number): string =>
   `${gate.what} "${gate.hold.value}" is at its limit (${gate.hold.limit} at once; ${ahead} ${gate.scope === 'run' ? 'runs' : 'tasks'} running or ahead in line)`;
 
 /** Decides each candidate's admission (candidates in the claim's order); records why the waiting ones wait. */
-export async function admitByFlowControl(ctx: TransitionContext, runs: Map<string, RunRow>, candidates: readonly AdmissionCandidate[]): Promise<Map<string, AdmissionAnswer>> {
+export async function admitByFlowControl(ctx: TransitionContext, runs: Map<string, RunRow>, candidates: readonly AdmissionCandidate[], quotaDefaults: QuotaDefaults): Promise<Map<string, AdmissionAnswer>> {
   const answers = new Map<string, AdmissionAnswer>();
+  if (candidates.length === 0) return answers;
   const gated = candidates.map((c) => ({ c, gates: gatesOf(runs.get(c.task.runId) as RunRow, c.task) }));
   const uses = candidates.flatMap((c) => (c.task.rateLimits ?? []).map((u) => ({ orgId: c.task.orgId, name: u.name })));
-  const keys = [...gated.flatMap((g) => g.gates.map((gate) => `concurrency:${gate.key}`)), ...uses.map((u) => rateLimitLockKey(u.orgId, u.name))];
+  const quotaRows = await findOrgQuotas(ctx.tx, [...new Set(candidates.map((c) => c.task.orgId))]);
+  const runningQuota = (orgId: string): number | null => effectiveQuotas(quotaRows.get(orgId), quotaDefaults).runningTasksPerPool;
+  const quotaPairs = candidates.filter((c) => runningQuota(c.task.orgId) !== null).map((c) => ({ orgId: c.task.orgId, pool: c.task.pool }));
+  const keys = [
+    ...gated.flatMap((g) => g.gates.map((gate) => `concurrency:${gate.key}`)),
+    ...uses.map((u) => rateLimitLockKey(u.orgId, u.name)),
+    ...quotaPairs.map((p) => `quota:${p.orgId}:${p.pool}`),
+  ];
   if (keys.length === 0) {
     for (const { attempt } of candidates) answers.set(attempt.id, { kind: 'admit', consumes: [] });
     return answers;
   }
   await lockAdmissionKeys(ctx.tx, keys);
   const windows = await rateLimitWindows(ctx.tx, uses);
+  /** Running now per `org:pool` (with a quota), plus what this claim admitted so far. */
+  const running = await runningTasksByOrgPool(ctx.tx, quotaPairs);
+  const overQuota = (c: AdmissionCandidate): AdmissionAnswer | undefined => {
+    const quota = runningQuota(c.task.orgId);
+    if (quota === null) return undefined;
+    const now = running.get(`${c.task.orgId}:${c.task.pool}`) ?? 0;
+    if (now < quota) return undefined;
+    return {
+      kind: 'wait',
+      reason: waitReason('QUOTA', `quota runningTasksPerPool: the organization runs ${now} tasks in pool "${c.task.pool}", its quota is ${quota}`, { quota: 'runningTasksPerPool', limit: quota, running: now, pool: c.task.pool }),
+    };
+  };
   /** Units this claim gave out so far, per limit. */
   const givenOut = new Map<string, number>();
 
@@ -175,7 +200,7 @@ export async function admitByFlowControl(ctx: TransitionContext, runs: Map<strin
         break;
       }
     }
-    if (answer.kind === 'admit') answer = rateLimited(c) ?? answer;
+    if (answer.kind === 'admit') answer = overQuota(c) ?? rateLimited(c) ?? answer;
     answers.set(c.attempt.id, answer);
     if (answer.kind === 'wait') waits.push({ taskId: c.task.id, reason: answer.reason });
     if (answer.kind !== 'admit') continue;
@@ -185,6 +210,8 @@ export async function admitByFlowControl(ctx: TransitionContext, runs: Map<strin
       admittedUnder.set(gate.key, held);
     }
     admittedOfRun.set(runId, [...(admittedOfRun.get(runId) ?? []), c.attempt.id]);
+    const pair = `${c.task.orgId}:${c.task.pool}`;
+    if (running.has(pair)) running.set(pair, (running.get(pair) ?? 0) + 1);
   }
   await setWaitReasons(ctx.tx, waits);
   return answers;

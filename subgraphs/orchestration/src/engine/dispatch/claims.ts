@@ -171,6 +171,7 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
       ctx,
       runs,
       startable.filter((s) => waitingNow.has(s.attempt.id)),
+      config,
     );
     // Place what can start, grouped by what it needs of a worker, and start it.
     const workers = new Map<string, WorkerRow>();
