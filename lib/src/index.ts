@@ -1,5 +1,6 @@
 export * from './access';
 export * from './access-token';
+export * from './artifact-urls';
 export * from './artifacts';
 export * from './audit';
 export * from './audit-mutations';

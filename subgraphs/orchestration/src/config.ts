@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { env, subgraphEnv, WORKER_AUTH_SECRET_MIN_LENGTH } from '@orchestra/lib';
+import { artifactEnv, artifactUrlEnv, artifactUrlTtlEnv, env, subgraphEnv, WORKER_AUTH_SECRET_MIN_LENGTH } from '@orchestra/lib';
 import { secretKeyringEnv } from './secrets/keyring';
 
 /** The orchestration process's environment (one schema, parsed once in main.ts). */
@@ -59,6 +59,17 @@ export const orchestrationConfigSchema = z.object({
    * that wraps new secrets first (src/secrets/keyring.ts). Unset: secrets cannot be created or used.
    */
   SECRETS_KEYS: secretKeyringEnv,
+  /** The artifact store (retention deletes from it) and the size limits (re-checked here whatever the worker did: ARTIFACT_TOO_LARGE). */
+  ...artifactEnv,
+  /** Artifact download URLs: signed with the first of ARTIFACT_URL_KEYS (the gateway holds the same list), valid this long. */
+  ...artifactUrlEnv,
+  ...artifactUrlTtlEnv,
+  /** The gateway's public origin put in front of download URLs (e.g. https://orchestra.example); empty: paths relative to the gateway. */
+  ARTIFACT_URL_BASE: z.string().url().optional(),
+  /** Days an organization keeps artifacts when it set no retention of its own (admins set 1..365). */
+  ARTIFACT_RETENTION_DAYS: env.int(30, { min: 1, max: 365 }),
+  /** How often the retention job looks for expired artifacts (one replica at a time deletes any one artifact). */
+  ARTIFACT_RETENTION_INTERVAL_MS: env.int(3_600_000, { min: 1_000, max: 86_400_000 }),
 });
 
 export type OrchestrationConfig = z.infer<typeof orchestrationConfigSchema>;

@@ -24,7 +24,8 @@ import { createAttemptCancellations } from './engine/cancellations';
 import { createDispatcher, type Dispatcher } from './engine/dispatcher';
 import { createRunStarts } from './engine/run-starts';
 import { createCatalogAppDirectory } from './engine/app-directory';
-import { createEngine, SERVICE, type Engine } from './engine/engine';
+import { createArtifactRetentionJob } from './artifacts/retention-job';
+import { createEngine, SERVICE, type ArtifactObjects, type Engine } from './engine/engine';
 import { createReconciler, type Reconciler } from './engine/reconciler';
 import { createTaskQueues } from './engine/task-queues';
 import { createWorkerClients } from './engine/worker-clients';
@@ -44,6 +45,8 @@ export interface OrchestrationServiceDeps {
   redis: Redis;
   log: Logger;
   metrics?: Metrics;
+  /** The artifact store (lib createArtifactStore): retention and the size limits delete from it. Absent: artifacts are recorded but never expire. */
+  artifactObjects?: ArtifactObjects;
 }
 
 export interface OrchestrationService extends ServiceHandle {
@@ -61,7 +64,7 @@ export interface OrchestrationService extends ServiceHandle {
  * OrchestrationService and WorkerRegistry, and the engine behind them (dispatcher, reconciler,
  * run events). Never listens; start() begins the background work.
  */
-export function createOrchestrationService({ config, pool, redis, log, metrics = createMetrics(SERVICE) }: OrchestrationServiceDeps): OrchestrationService {
+export function createOrchestrationService({ config, pool, redis, log, metrics = createMetrics(SERVICE), artifactObjects }: OrchestrationServiceDeps): OrchestrationService {
   const dispatcherId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   // BullMQ blocks on its connections and wants no retry limit per command.
   const queueConnection = redis.duplicate({ connectionName: 'orchestration-queue', maxRetriesPerRequest: null, lazyConnect: true });
@@ -80,6 +83,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
     metrics,
     hub,
     apps,
+    artifactObjects,
     queues: createTaskQueues({ connection: queueConnection, prefix, pool, log: log.child({ component: 'task-queues' }), metrics }),
     cancellations: createAttemptCancellations({ redis, prefix, log: log.child({ component: 'cancellations' }) }),
     workerClients: createWorkerClients({
@@ -95,6 +99,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
   const registry = createWorkerRegistry({ engine, dispatcher, log });
   const reconciler = createReconciler({ engine, dispatcher, dispatcherId, schema: config.DB_SCHEMA });
   const verifier = createPrincipalVerifier(config.PRINCIPAL_PUBLIC_KEY);
+  const retention = artifactObjects ? createArtifactRetentionJob(engine, artifactObjects, log.child({ component: 'artifact-retention' })) : undefined;
   let accepting = true;
   let rewrapping: Promise<unknown> = Promise.resolve();
 
@@ -166,6 +171,9 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
       if (!config.SECRETS_KEYS) log.warn('SECRETS_KEYS is not set: organization secrets cannot be created, and steps that read one fail at dispatch');
       // After a key rotation, data keys wrapped by an older key are re-wrapped with the new one (in the background).
       rewrapping = rewrapSecrets(engine).catch((err: unknown) => log.error('re-wrapping secrets with the active key failed', { err }));
+      if (retention) retention.start();
+      else log.warn('no artifact store configured: artifacts are recorded but never expire');
+      if (!config.ARTIFACT_URL_KEYS) log.warn('ARTIFACT_URL_KEYS is not set: artifacts have no download URL');
       log.info('orchestration engine started', { dispatcherId, reconcileEveryMs: config.RECONCILE_INTERVAL_MS, leaseTtlMs: config.WORKER_LEASE_TTL_MS });
     },
     async stop() {
@@ -185,6 +193,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
       await step(() => grpc.stop());
       await step(() => relay.stop());
       await step(() => rewrapping);
+      if (retention) await step(() => retention.stop());
       await step(() => engine.cancellations.stop());
       await step(() => hub.stop());
       await step(() => engine.queues.close());

@@ -25,6 +25,11 @@ import type { WorkerClients } from './worker-clients';
 export const SERVICE = 'orchestration';
 export const TENANT_ROLE = 'orchestra_orchestration_tenant';
 
+/** The part of the artifact store (lib `ArtifactStore`) orchestration uses: it deletes, it never reads bytes. */
+export interface ArtifactObjects {
+  delete(keys: string[]): Promise<void>;
+}
+
 export interface EngineDeps {
   pool: Pool;
   config: OrchestrationConfig;
@@ -36,6 +41,8 @@ export interface EngineDeps {
   workerClients: WorkerClients;
   /** Derives the dispatch token a worker accepts Execute and Cancel with (and checks worker tokens). */
   workerAuthority: WorkerAuthority;
+  /** The artifact store's objects (lib ArtifactStore): what retention and the size limits delete. */
+  artifactObjects?: ArtifactObjects | undefined;
   /** Checks that a workflow's app exists (absent when no catalog is configured). */
   apps?: AppDirectory | undefined;
 }

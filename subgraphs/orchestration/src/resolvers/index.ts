@@ -13,6 +13,7 @@ import { appRunStats, countRuns, findRun, listRuns, type RunFilter } from '../st
 import { listSecrets } from '../store/secrets';
 import { listWorkers, type WorkerFilter } from '../store/workers';
 import { countWorkflows, findWorkflowByName, findWorkflowVersion, listWorkflows } from '../store/workflows';
+import { artifactResolvers } from './artifacts';
 import { flowControlResolvers } from './flow-control';
 import { createLoaders, type Loaders } from './loaders';
 import { connectionOf, decodeCursor, pageSize } from './pagination';
@@ -128,6 +129,7 @@ export const resolvers = {
     },
     secrets: (_: unknown, _args: unknown, ctx: Ctx) => ctx.engine.inTenant(ctx.principal, (tx) => listSecrets(tx)),
     ...flowControlResolvers.Query,
+    ...artifactResolvers.Query,
   },
 
   Mutation: {
@@ -148,6 +150,7 @@ export const resolvers = {
     rotateSecret: (_: unknown, args: { name: string; value: string }, ctx: Ctx) => rotateSecret(ctx.engine, ctx.principal, args),
     deleteSecret: (_: unknown, args: { name: string }, ctx: Ctx) => deleteSecret(ctx.engine, ctx.principal, args.name),
     ...flowControlResolvers.Mutation,
+    ...artifactResolvers.Mutation,
   },
 
   Workflow: {
@@ -203,11 +206,15 @@ export const resolvers = {
       if (!Number.isInteger(first) || first < 1 || first > 1000) throw badInput('first', 'first must be between 1 and 1000', 'INVALID_PAGE_SIZE');
       return ctx.engine.inTenant(ctx.principal, (tx) => listTaskLogs(tx, t.id, Math.max(0, args.afterSeq ?? 0), first));
     },
+    ...artifactResolvers.Task,
   },
 
   TaskAttempt: {
     number: (a: { attempt: number }) => a.attempt,
+    ...artifactResolvers.TaskAttempt,
   },
+
+  Artifact: artifactResolvers.Artifact,
 
   TaskLogLine: {
     level: (e: RunEvent) => e.level ?? 'INFO',

@@ -1,5 +1,6 @@
 import type { PoolClient, Principal } from '@orchestra/lib';
 import type { Engine } from '../engine/engine';
+import { listArtifactsOfTasks, type ArtifactRow } from '../store/artifacts';
 import { listAttemptsOfTasks } from '../store/attempts';
 import type { AttemptRow, RunRow, TaskRow, WorkflowRow, WorkflowVersionRow } from '../store/rows';
 import { findRunsByIds } from '../store/runs';
@@ -52,6 +53,7 @@ export interface Loaders {
   task: Loader<string, TaskRow>;
   tasksOfRun: Loader<string, TaskRow[]>;
   attemptsOfTask: Loader<string, AttemptRow[]>;
+  artifactsOfTask: Loader<string, ArtifactRow[]>;
   workflow: Loader<string, WorkflowRow>;
   versionsOfWorkflow: Loader<string, WorkflowVersionRow[]>;
 }
@@ -64,6 +66,7 @@ export function createLoaders(engine: Engine, principal: Principal): Loaders {
     task: createLoader((ids) => read(async (tx) => byKey(await findTasksByIds(tx, ids), (t) => t.id))),
     tasksOfRun: createLoader((ids) => read(async (tx) => grouped(ids, await listTasksOfRuns(tx, ids), (t) => t.runId))),
     attemptsOfTask: createLoader((ids) => read(async (tx) => grouped(ids, await listAttemptsOfTasks(tx, ids), (a) => a.taskId))),
+    artifactsOfTask: createLoader((ids) => read(async (tx) => grouped(ids, await listArtifactsOfTasks(tx, ids), (a) => a.taskId))),
     workflow: createLoader((ids) => read(async (tx) => byKey(await findWorkflowsByIds(tx, ids), (w) => w.id))),
     versionsOfWorkflow: createLoader((ids) =>
       read(async (tx) => {

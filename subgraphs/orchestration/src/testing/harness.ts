@@ -27,7 +27,7 @@ import {
 import { createWorker, loadWorkerConfig, type WorkerHandle } from '@orchestra/workers';
 import { orchestrationConfigSchema } from '../config';
 import { generateSecretsKeys } from '../secrets/keyring';
-import { TENANT_ROLE } from '../engine/engine';
+import { TENANT_ROLE, type ArtifactObjects } from '../engine/engine';
 import { changePoolGrant } from '../flow-control/operator-commands';
 import { migrationsDir } from '../schema';
 import { createOrchestrationService, type OrchestrationService } from '../service';
@@ -71,7 +71,7 @@ export const apiKeyPrincipal = (orgId: string, scopes: string[]): Principal => {
   return { kind: 'apiKey', id, apiKeyId: id, orgId, scopes, display: 'test key', requestId: newRequestId() };
 };
 
-export async function startTestOrchestration(env: Record<string, string> = {}): Promise<TestOrchestration> {
+export async function startTestOrchestration(env: Record<string, string> = {}, options: { artifactObjects?: ArtifactObjects } = {}): Promise<TestOrchestration> {
   const keys = generatePrincipalKeys();
   const signer = createPrincipalSigner(keys.privateKeyPem);
   const { schema, drop } = await createTestSchema('orch');
@@ -97,7 +97,7 @@ export async function startTestOrchestration(env: Record<string, string> = {}): 
   const pool = createPool({ url: TEST_DATABASE_URL, schema, applicationName: 'orchestration-test', log });
   const redis = createRedis({ url: TEST_REDIS_URL, name: 'orchestration-test', log });
   await runMigrations({ pool, schema, dir: migrationsDir, tenantRole: TENANT_ROLE, log });
-  const service = createOrchestrationService({ config, pool, redis, log });
+  const service = createOrchestrationService({ config, pool, redis, log, ...options });
   const addresses = await listenService(service, { host: '127.0.0.1', httpPort: 0, grpcPort: 0 });
   const grpcAddress = addresses.grpcAddress as string;
   const workers: WorkerHandle[] = [];

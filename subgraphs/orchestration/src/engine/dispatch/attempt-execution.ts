@@ -1,5 +1,7 @@
-import { endSpan, SpanKind, startSpan, traceIdOf, wellFormedText, type Logger, type SecretMasker } from '@orchestra/lib';
+import { endSpan, newId, SpanKind, startSpan, traceIdOf, wellFormedText, type Logger, type SecretMasker } from '@orchestra/lib';
 import type { automationV1 } from '@orchestra/proto';
+import { checkReportedArtifacts, type ArtifactVerdict, type ReportedArtifact } from '../../domain/artifacts';
+import { insertArtifacts, type NewArtifact } from '../../store/artifacts';
 import { lockRun } from '../../store/runs';
 import type { Engine } from '../engine';
 import type { Claim } from './claim-policy';
@@ -22,6 +24,17 @@ function maskOutcome(mapped: MappedOutcome, masker: SecretMasker): MappedOutcome
   return { ...mapped, outcome: { ...outcome, error: { ...outcome.error, message: masker.text(outcome.error.message) } } };
 }
 
+/** Reports past this many on one stream are dropped unread (a worker gone wrong must not grow memory). */
+const MAX_REPORTS_READ = 1_000;
+
+/** The outcome failed with ARTIFACT_TOO_LARGE when the artifacts broke a size limit (the worker's own such failure is kept). */
+function limitOutcome(mapped: MappedOutcome, verdict: ArtifactVerdict): MappedOutcome {
+  const { outcome } = mapped;
+  if (!verdict.tooLarge || outcome === undefined || outcome.kind === 'lost') return mapped;
+  if (outcome.kind === 'failed' && outcome.error.code === 'ARTIFACT_TOO_LARGE') return mapped;
+  return { ...mapped, label: 'artifact_too_large', outcome: { kind: 'failed', error: { ...verdict.tooLarge }, durationMs: outcome.durationMs } };
+}
+
 export interface AttemptExecutorOptions {
   engine: Engine;
   log: Logger;
@@ -31,6 +44,17 @@ export interface AttemptExecutorOptions {
 
 export function createAttemptExecutor({ engine, log, applyResult, slots }: AttemptExecutorOptions): (claim: Extract<Claim, { kind: 'claimed' }>) => Promise<void> {
   const { config, cancellations, workerClients, workerAuthority, metrics } = engine;
+  const artifactLimits = { maxBytes: config.ARTIFACT_MAX_BYTES, maxAttemptBytes: config.ARTIFACT_MAX_ATTEMPT_BYTES };
+  /** Objects the worker stored that are not recorded (over a limit): nothing would ever find or expire them. */
+  const discardObjects = async (keys: string[], callLog: Logger): Promise<void> => {
+    if (!engine.artifactObjects) return callLog.warn('artifacts over a limit left in the store (no artifact store configured here)', { count: keys.length });
+    try {
+      await engine.artifactObjects.delete(keys);
+      callLog.info('artifacts over a limit deleted from the store', { count: keys.length });
+    } catch (error) {
+      callLog.warn('could not delete artifacts over a limit from the store', { err: error, count: keys.length });
+    }
+  };
   const executions = metrics.histogram('task_attempt_duration_seconds', 'Execute calls from claim to result, by outcome', ['outcome'], [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800]);
 
   return async function execute({ run, task, attempt, worker, input, masker, secretValues }) {
@@ -68,6 +92,7 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
       logBurst: 100,
       maxLogLines: config.TASK_LOG_LINES_PER_ATTEMPT,
     });
+    const reported: ReportedArtifact[] = [];
     const startedAt = Date.now();
     const endpoint = workerClients.get(worker.endpoint);
     const request: automationV1.ExecuteRequest = {
@@ -103,6 +128,9 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
           // ...and made storable (NUL, lone surrogates: U+FFFD), so a line a web page wrote cannot fail the event write.
           progress: (p) => gate.offer(progressEvent({ ...p, message: wellFormedText(masker.text(p.message)) })),
           log: (l) => gate.offer(logEvent({ ...l, message: wellFormedText(masker.text(l.message)) })),
+          artifact: (a) => {
+            if (reported.length < MAX_REPORTS_READ) reported.push({ ...a, sizeBytes: Number(a.sizeBytes) });
+          },
         }),
       )) as CallOutcome;
       mapped = maskOutcome(attemptOutcomeOf(ended, facts()), masker);
@@ -113,6 +141,10 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
       cancellations.untrack(attempt.id);
       slots.callEnded(task.pool);
     }
+    const verdict = checkReportedArtifacts(reported, { orgId: run.orgId, runId: run.id, taskId: task.id, attemptId: attempt.id }, artifactLimits);
+    if (verdict.rejected.length > 0) callLog.warn('artifact reports ignored', { count: verdict.rejected.length, first: verdict.rejected.slice(0, 5) });
+    mapped = limitOutcome(mapped, verdict);
+    const artifactRows: NewArtifact[] = verdict.accepted.map((a) => ({ ...a, id: newId(), orgId: run.orgId, runId: run.id, taskId: task.id, attemptId: attempt.id }));
     if (mapped.suspectForMs !== undefined) workerClients.markSuspect(worker.id, mapped.suspectForMs);
     const { outcome } = mapped;
     executions.observe({ outcome: mapped.label }, (Date.now() - startedAt) / 1000);
@@ -122,10 +154,23 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
     });
     if (outcome === undefined) {
       await events.flush();
+      // A stopped (cancelled) attempt keeps what it stored before it stopped.
+      if (artifactRows.length > 0) {
+        await engine.inSystem((tx) => insertArtifacts(tx, artifactRows)).catch((error: unknown) => callLog.warn('could not record the artifacts of a stopped attempt', { err: error, count: artifactRows.length }));
+      }
       callLog.info('task attempt stopped', { reason: call.reason });
     } else {
       const rest = await events.rest();
-      const applied = await applyResult({ runId: run.id, task, attemptId: attempt.id, outcome, record: (ctx) => recordAttemptEvents(ctx, ref, rest) });
+      const applied = await applyResult({
+        runId: run.id,
+        task,
+        attemptId: attempt.id,
+        outcome,
+        record: async (ctx) => {
+          await recordAttemptEvents(ctx, ref, rest);
+          await insertArtifacts(ctx.tx, artifactRows);
+        },
+      });
       if (applied.applied) {
         const fields = { outcome: outcome.kind, durationMs: Date.now() - startedAt, endpoint: worker.endpoint, ...(outcome.kind === 'succeeded' ? {} : { error: outcome.error }) };
         if (outcome.kind === 'succeeded') callLog.info('task attempt succeeded', fields);
@@ -134,6 +179,7 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
         callLog.info('task attempt result ignored', { outcome: outcome.kind, reason: applied.reason });
       }
     }
+    if (verdict.discardKeys.length > 0) await discardObjects(verdict.discardKeys, callLog);
     // A slot is free on this worker.
     slots.slotFreed(task.pool);
   };

@@ -62,6 +62,8 @@ export function classifyStreamError(error: Pick<grpc.ServiceError, 'code' | 'det
 export interface ExecuteListener {
   progress: (p: automationV1.Progress) => void;
   log: (l: automationV1.LogLine) => void;
+  /** An object the worker stored (reported before the result). */
+  artifact: (a: automationV1.Artifact) => void;
 }
 
 /**
@@ -88,6 +90,7 @@ export function consume(client: automationV1.AutomationServiceClient, request: a
       if (event?.$case === 'progress') onEvent.progress(event.value);
       else if (event?.$case === 'log') onEvent.log(event.value);
       else if (event?.$case === 'result') result = event.value;
+      else if (event?.$case === 'artifact') onEvent.artifact(event.value);
     });
     stream.on('error', (error: grpc.ServiceError) => {
       settle(() => {
