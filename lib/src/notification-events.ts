@@ -143,6 +143,18 @@ export async function recordNotification<T extends NotificationEventType>(db: Qu
   return event;
 }
 
+/** Writes several events to the notification outbox in one statement (a transaction that finished several runs). */
+export async function recordNotifications(db: Queryable, service: string, inputs: ReadonlyArray<NotificationEventInput<NotificationEventType>>): Promise<OutboxNotificationEvent[]> {
+  if (inputs.length === 0) return [];
+  const events = inputs.map((input) => buildNotificationEvent(service, input));
+  await db.query('INSERT INTO notification_outbox (id, org_id, event) SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::jsonb[])', [
+    events.map((e) => e.eventId),
+    events.map((e) => e.orgId),
+    events.map((e) => JSON.stringify(e)),
+  ]);
+  return events;
+}
+
 /** An in-app notification as it travels live (notifications service → Redis → gateway subscription). */
 export interface LiveNotification {
   id: string;

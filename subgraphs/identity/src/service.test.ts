@@ -136,6 +136,19 @@ describe('IdentityService.GetUsers', () => {
   });
 });
 
+describe('notification events', () => {
+  it('an API key created and a member invited are in the notification outbox, written with them', async () => {
+    const { rows } = await id.pool.query<{ type: string; data: Record<string, unknown> }>(
+      "SELECT event->>'type' AS type, event->'data' AS data FROM notification_outbox WHERE org_id = $1 ORDER BY created_at, id",
+      [b.organization.id],
+    );
+    expect(rows).toEqual([
+      { type: 'api_key.created', data: { apiKeyId: bApiKey, name: 'b key', scopes: ['runs:read'], createdBy: b.user.email } },
+      { type: 'member.invited', data: { invitationId: bInvitation, email: expect.stringContaining('b-invitee'), role: 'viewer', invitedBy: b.user.email } },
+    ]);
+  });
+});
+
 describe('IdentityService.ListMembers', () => {
   const listMembers = (orgId: string, roles: string[] = [], principalHeader?: string) =>
     unaryCall(id.grpcClient, id.grpcClient.listMembers.bind(id.grpcClient), { orgId, roles }, { internalToken: TEST_INTERNAL_TOKEN }, principalHeader === undefined ? {} : { principalHeader });

@@ -2,6 +2,7 @@ import {
   createGrpcServer,
   loadGrpcTls,
   createMetrics,
+  createNotificationRelay,
   createOutboxRelay,
   createPrincipalVerifier,
   createRateLimiter,
@@ -123,6 +124,18 @@ export function createIdentityService({ config, pool, redis, log, mailer, metric
     metrics,
   });
 
+  // Member and API key events for the notifications service, from the same transactions as the changes.
+  const notificationRelay: OutboxRelay = createNotificationRelay({
+    pool,
+    schema: config.DB_SCHEMA,
+    service: SERVICE,
+    notificationsGrpcAddress: config.NOTIFICATIONS_GRPC_ADDR,
+    internalToken: config.INTERNAL_TOKEN,
+    tls,
+    log,
+    metrics,
+  });
+
   const runMaintenance = async (): Promise<void> => {
     if (config.SIGNING_KEY_ROTATE_AFTER_SECONDS > 0) {
       await deps.keyRing.rotateIfOlderThan(config.SIGNING_KEY_ROTATE_AFTER_SECONDS, config.SIGNING_KEY_PUBLISH_AHEAD_SECONDS);
@@ -158,12 +171,14 @@ export function createIdentityService({ config, pool, redis, log, mailer, metric
       timer = setInterval(maintain, config.MAINTENANCE_INTERVAL_SECONDS * 1000);
       timer.unref();
       await relay.start();
+      await notificationRelay.start();
     },
     async stop() {
       accepting = false;
       if (timer) clearInterval(timer);
       await maintenance;
       await relay.stop();
+      await notificationRelay.stop();
       await grpc.stop();
       await http.close();
     },

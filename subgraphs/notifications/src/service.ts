@@ -20,6 +20,8 @@ import { createIdentityDirectory, type Directory } from './fanout/recipients';
 import { createNotificationGrpcService } from './grpc/notification-service';
 import { createResolvers, SERVICE_NAME } from './resolvers';
 import { typeDefs } from './type-defs';
+import { webhookChannel } from './webhooks/channel';
+import { createWebhookSender, type WebhookSender } from './webhooks/sender';
 
 export interface NotificationsServiceDeps {
   config: NotificationsConfig;
@@ -33,6 +35,7 @@ export interface NotificationsServiceDeps {
 
 export interface NotificationsServiceHandle extends ServiceHandle {
   fanout: Fanout;
+  webhooks: WebhookSender;
 }
 
 /**
@@ -45,6 +48,18 @@ export function createNotificationsService({ config, pool, redis, log: rootLog, 
   const tls = loadGrpcTls(config);
   const directory = givenDirectory ?? createIdentityDirectory({ address: config.IDENTITY_GRPC_ADDR, internalToken: config.INTERNAL_TOKEN, tls });
   const channels: FanoutChannel[] = [];
+  const webhooks = createWebhookSender({
+    pool,
+    log,
+    metrics,
+    baseDelayMs: config.WEBHOOK_RETRY_BASE_MS,
+    maxDelayMs: config.WEBHOOK_RETRY_MAX_DELAY_MS,
+    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    allowedPrivateIps: config.WEBHOOK_ALLOWED_PRIVATE_IPS,
+    pollMs: config.NOTIFY_FANOUT_POLL_MS,
+    onEndpointDisabled: () => fanout.wake(),
+  });
+  channels.push(webhookChannel({ retryForMs: config.WEBHOOK_RETRY_FOR_MS, wakeSender: () => webhooks.wake() }));
   const fanout = createFanout({
     pool,
     directory,
@@ -58,7 +73,15 @@ export function createNotificationsService({ config, pool, redis, log: rootLog, 
   const http = createSubgraphHttp<RequestContext>({
     name: SERVICE_NAME,
     typeDefs,
-    resolvers: createResolvers({ pool }),
+    resolvers: createResolvers({
+      pool,
+      webhooks: {
+        allowedPrivateIps: new Set(config.WEBHOOK_ALLOWED_PRIVATE_IPS),
+        retryForMs: config.WEBHOOK_RETRY_FOR_MS,
+        secretOverlapMs: config.WEBHOOK_SECRET_OVERLAP_MS,
+        wakeSender: () => webhooks.wake(),
+      },
+    }),
     verifier: createPrincipalVerifier(config.PRINCIPAL_PUBLIC_KEY),
     log,
     metrics,
@@ -83,14 +106,17 @@ export function createNotificationsService({ config, pool, redis, log: rootLog, 
     http,
     grpc,
     fanout,
+    webhooks,
     async start() {
       fanout.start();
+      webhooks.start();
       await relay.start();
     },
     async stop() {
       await grpc.stop();
       await http.close();
       await fanout.stop();
+      await webhooks.stop();
       await relay.stop();
       if (givenDirectory === undefined) directory.close();
     },

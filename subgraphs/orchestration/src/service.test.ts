@@ -290,11 +290,19 @@ describe('runs', () => {
     expect(letters.data?.deadLetters.totalCount).toBe(1);
     const letter = letters.data!.deadLetters.edges[0]!.node;
     expect(letter).toMatchObject({ stepId: 'call', attempts: 2, run: { id: runId } });
+    // The failure is in the notification outbox, written with it: the run failed and its task dead-lettered.
+    const outbox = async () =>
+      (await t.pool.query<{ type: string; data: Record<string, unknown> }>("SELECT event->>'type' AS type, event->'data' AS data FROM notification_outbox WHERE event->'data'->>'runId' = $1 ORDER BY created_at, id", [runId])).rows;
+    expect(await outbox()).toEqual([
+      { type: 'task.dead_lettered', data: expect.objectContaining({ runId, stepId: 'call', error: expect.any(String) }) },
+      { type: 'run.failed', data: expect.objectContaining({ runId, workflowId: id, error: expect.stringContaining('step "call" failed') }) },
+    ]);
 
     const replay = await t.graphql<{ replayDeadLetter: { status: string } }>(operator, `mutation($id: ID!) { replayDeadLetter(id: $id) { status } }`, { id: letter.id });
     expect(replay.errors).toBeUndefined();
     const again = await finished(runId);
     expect(again.status).toBe('SUCCEEDED');
+    expect((await outbox()).map((e) => e.type)).toEqual(['task.dead_lettered', 'run.failed', 'run.succeeded']);
     // The step that had succeeded was kept; the failed one ran again with a fresh budget.
     const prepare = again.tasks.find((x) => x.stepId === 'prepare');
     expect(prepare?.attemptHistory).toHaveLength(1);

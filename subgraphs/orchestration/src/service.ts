@@ -4,6 +4,7 @@ import {
   createGrpcServer,
   loadGrpcTls,
   createMetrics,
+  createNotificationRelay,
   createOutboxRelay,
   createPrincipalVerifier,
   createRunEventHub,
@@ -151,6 +152,18 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
     metrics,
   });
 
+  // Runs failed/succeeded and tasks dead-lettered, for the notifications service (written in the transitions' transactions).
+  const notificationRelay = createNotificationRelay({
+    pool,
+    schema: config.DB_SCHEMA,
+    service: SERVICE,
+    notificationsGrpcAddress: config.NOTIFICATIONS_GRPC_ADDR,
+    internalToken: config.INTERNAL_TOKEN,
+    tls,
+    log,
+    metrics,
+  });
+
   return {
     name: SERVICE,
     http,
@@ -168,6 +181,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
       await reconciler.reconcileOnce().catch((err: unknown) => log.error('first reconcile pass failed', { err }));
       reconciler.start();
       await relay.start();
+      await notificationRelay.start();
       if (!config.SECRETS_KEYS) log.warn('SECRETS_KEYS is not set: organization secrets cannot be created, and steps that read one fail at dispatch');
       // After a key rotation, data keys wrapped by an older key are re-wrapped with the new one (in the background).
       rewrapping = rewrapSecrets(engine).catch((err: unknown) => log.error('re-wrapping secrets with the active key failed', { err }));
@@ -192,6 +206,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
       await step(() => dispatcher.stop());
       await step(() => grpc.stop());
       await step(() => relay.stop());
+      await step(() => notificationRelay.stop());
       await step(() => rewrapping);
       if (retention) await step(() => retention.stop());
       await step(() => engine.cancellations.stop());

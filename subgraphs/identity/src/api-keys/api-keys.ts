@@ -1,4 +1,4 @@
-import { API_KEY_PATTERN, apiKeyRevokedChannel, AppError, badInput, diffOf, isUniqueViolation, notFound, recordAudit, traceIdOf, unauthenticated, type Principal } from '@orchestra/lib';
+import { API_KEY_PATTERN, apiKeyRevokedChannel, AppError, badInput, diffOf, isUniqueViolation, notFound, recordAudit, traceIdOf, unauthenticated, recordNotification, type Principal } from '@orchestra/lib';
 import { newSecret, randomAlphanumeric, hashSecret, secretMatches } from '../auth/opaque-tokens';
 import { inSystem, inTenant, signedInUser, SERVICE, type IdentityDeps } from '../deps';
 import { findApiKey, insertApiKey, recordApiKeyUse, revokeApiKey as revokeApiKeyRow, type ApiKeyRow } from '../store/api-keys';
@@ -47,6 +47,7 @@ export async function createApiKey(deps: IdentityDeps, principal: Principal, inp
       const apiKey = await inTenant(deps, principal, async (tx) => {
         const row = await insertApiKey(tx, { id, orgId: principal.orgId!, name, scopes, secretHash: hashSecret(secret), createdBy: userId, expiresAt });
         await recordAudit(tx, SERVICE, principal, { action: 'api_key.create', targetType: 'ApiKey', targetId: id, diff: { name, scopes, expiresAt: expiresAt?.toISOString() ?? null } });
+        await recordNotification(tx, SERVICE, { type: 'api_key.created', orgId: principal.orgId!, data: { apiKeyId: id, name, scopes, createdBy: principal.display } });
         return row;
       });
       deps.log.info('API key created', { requestId: principal.requestId, traceId: traceIdOf(principal.traceparent), apiKeyId: id, orgId: principal.orgId });

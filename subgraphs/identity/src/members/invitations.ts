@@ -1,4 +1,4 @@
-import { AppError, badInput, conflict, isUniqueViolation, newId, notFound, recordAudit, traceIdOf, type Principal, type Role } from '@orchestra/lib';
+import { AppError, badInput, conflict, isUniqueViolation, newId, notFound, recordAudit, traceIdOf, recordNotification, type Principal, type Role } from '@orchestra/lib';
 import { normalizeEmail } from '../auth/email';
 import { formatRowToken, hashSecret, newSecret, parseRowToken, secretMatches } from '../auth/opaque-tokens';
 import { checkPasswordStrength } from '../auth/passwords';
@@ -60,6 +60,7 @@ export async function inviteMember(deps: IdentityDeps, principal: Principal, inp
       expiresAt: new Date(Date.now() + deps.config.INVITATION_TTL_SECONDS * 1000),
     });
     await recordAudit(tx, SERVICE, principal, { action: 'invitation.create', targetType: 'Invitation', targetId: id, diff: { email, role: input.role, replacedOpenInvitation: replaced > 0 } });
+    await recordNotification(tx, SERVICE, { type: 'member.invited', orgId, data: { invitationId: id, email, role: input.role, invitedBy: principal.display } });
     return row;
   });
   deps.log.info('member invited', { requestId: principal.requestId, traceId: traceIdOf(principal.traceparent), invitationId: id, orgId });
@@ -162,6 +163,9 @@ export async function acceptInvitation(deps: IdentityDeps, principal: Principal,
         orgId: invitation.orgId,
         diff: { userId: user.id, email: user.email, role: membership.role, newAccount: !existing, alreadyMember: current !== undefined },
       });
+      if (current === undefined) {
+        await recordNotification(tx, SERVICE, { type: 'member.joined', orgId: invitation.orgId, data: { userId: user.id, email: user.email, role: membership.role } });
+      }
       return payload;
     });
   } catch (error) {

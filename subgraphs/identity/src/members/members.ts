@@ -1,4 +1,4 @@
-import { AppError, conflict, diffOf, isUniqueViolation, newId, notFound, recordAudit, traceIdOf, type PoolClient, type Principal, type Role } from '@orchestra/lib';
+import { AppError, conflict, diffOf, isUniqueViolation, newId, notFound, recordAudit, traceIdOf, recordNotification, type PoolClient, type Principal, type Role } from '@orchestra/lib';
 import { normalizeEmail } from '../auth/email';
 import { inTenant, signedInUser, SERVICE, type IdentityDeps } from '../deps';
 import { revokeOpenInvitationFor } from '../store/invitations';
@@ -48,6 +48,7 @@ export async function addMember(deps: IdentityDeps, principal: Principal, input:
       const user = await findUser(tx, userId);
       if (!user) throw new AppError('INTERNAL', `user ${userId} vanished while being added`);
       await recordAudit(tx, SERVICE, principal, { action: 'member.add', targetType: 'Membership', targetId: membership.id, diff: { userId, email, role: input.role } });
+      await recordNotification(tx, SERVICE, { type: 'member.joined', orgId, data: { userId, email, role: input.role } });
       return { ...membership, user };
     });
   } catch (error) {

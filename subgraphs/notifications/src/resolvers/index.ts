@@ -2,19 +2,24 @@ import type { Pool } from '@orchestra/lib';
 import { notificationResolvers } from './notifications';
 import { preferenceResolvers } from './preferences';
 import { DateTimeScalar } from './scalars';
+import { webhookResolvers, type WebhookResolverDeps } from './webhooks';
 
 export const SERVICE_NAME = 'notifications';
 
 export interface ResolverDeps {
   pool: Pool;
+  webhooks: Omit<WebhookResolverDeps, 'pool' | 'service'>;
 }
 
-export function createResolvers({ pool }: ResolverDeps) {
+export function createResolvers({ pool, webhooks: webhookDeps }: ResolverDeps) {
   const notifications = notificationResolvers(pool);
   const preferences = preferenceResolvers(pool, SERVICE_NAME);
+  const webhooks = webhookResolvers({ ...webhookDeps, pool, service: SERVICE_NAME });
   return {
     DateTime: DateTimeScalar,
-    Query: { ...notifications.Query, ...preferences.Query },
-    Mutation: { ...notifications.Mutation, ...preferences.Mutation },
+    Query: { ...notifications.Query, ...preferences.Query, ...webhooks.Query },
+    Mutation: { ...notifications.Mutation, ...preferences.Mutation, ...webhooks.Mutation },
+    WebhookEndpoint: webhooks.WebhookEndpoint,
+    WebhookDelivery: webhooks.WebhookDelivery,
   };
 }

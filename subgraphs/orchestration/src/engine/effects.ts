@@ -1,4 +1,4 @@
-import type { PoolClient, RunEvent } from '@orchestra/lib';
+import { recordNotifications, type NotificationEventInput, type NotificationEventType, type PoolClient, type RunEvent } from '@orchestra/lib';
 import { appendRunEvents } from '../store/events';
 
 /** An attempt written to the queue outbox in this transaction, to hand to BullMQ after commit. */
@@ -45,6 +45,18 @@ export class TransactionEffects {
   readonly events: RunEvent[] = [];
   readonly enqueue: EnqueueRequest[] = [];
   readonly cancel: CancelRequest[] = [];
+  /** Events for the notifications service (run failed, task dead-lettered...), written to its outbox with the rows. */
+  readonly notifications: Array<NotificationEventInput<NotificationEventType>> = [];
+
+  notify<T extends NotificationEventType>(input: NotificationEventInput<T>): void {
+    this.notifications.push(input);
+  }
+
+  /** Writes the recorded notification events to the notification outbox (one statement, none when there are none). */
+  async writeNotifications(tx: PoolClient, service: string): Promise<void> {
+    const pending = this.notifications.splice(0);
+    await recordNotifications(tx, service, pending);
+  }
 
   /** Records an event of `run` (seq assigned when written). */
   event(run: { id: string; orgId: string; workflowId: string }, fields: Partial<EventFields> & Pick<EventFields, 'kind'>): void {

@@ -109,6 +109,7 @@ export function createEngine(deps: EngineDeps): Engine {
         effects = new TransactionEffects();
         const result = await fn({ tx, effects, maxLostAttempts: config.MAX_LOST_ATTEMPTS });
         await effects.writeEvents(tx);
+        await effects.writeNotifications(tx, SERVICE);
         return result;
       };
       const result = principal === null ? await withSystemTransaction(pool, body) : await withTenantTransaction(pool, TENANT_ROLE, tenantScopeOf(principal), body);

@@ -31,7 +31,18 @@ export async function setRunStatus(ctx: TransitionContext, run: RunRow, change: 
   const { message = null, ...rest } = change;
   const updated = await updateRunStatus(ctx.tx, run.id, rest);
   ctx.effects.event(run, { kind: 'RUN_STATUS', runStatus: change.status, message, error: change.error ?? null });
+  notifyRunFinished(ctx, updated);
   return updated;
+}
+
+/** A run that ended FAILED or SUCCEEDED is an event for the notifications service (in this transaction). */
+function notifyRunFinished(ctx: TransitionContext, run: RunRow): void {
+  const startedBy = run.startedByUserId ?? undefined;
+  if (run.status === 'FAILED') {
+    ctx.effects.notify({ type: 'run.failed', orgId: run.orgId, data: { runId: run.id, workflowId: run.workflowId, error: run.error?.message.slice(0, 2000), startedBy } });
+  } else if (run.status === 'SUCCEEDED') {
+    ctx.effects.notify({ type: 'run.succeeded', orgId: run.orgId, data: { runId: run.id, workflowId: run.workflowId, startedBy } });
+  }
 }
 
 /**
@@ -41,6 +52,7 @@ export async function setRunStatus(ctx: TransitionContext, run: RunRow, change: 
 export function runStatusChanged(ctx: TransitionContext, before: RunRow, after: RunRow, message: string | null = null): RunRow {
   if (!canRunTransition(before.status, after.status)) throw illegal('run', before.status, after.status);
   ctx.effects.event(after, { kind: 'RUN_STATUS', runStatus: after.status, message, error: after.error });
+  notifyRunFinished(ctx, after);
   return after;
 }
 
@@ -146,6 +158,7 @@ export async function failTask(ctx: TransitionContext, run: RunRow, task: TaskRo
   const used = task.attempts - task.attemptsAtReset;
   taskEvent(ctx, run, task, 'FAILED', { attempt, error, message: `step "${task.stepId}" failed after ${used} attempt${used === 1 ? '' : 's'}: ${error.message}` });
   await insertDeadLetter(ctx.tx, { id: newId(), orgId: run.orgId, runId: run.id, taskId: task.id, attemptId: attempt?.id ?? null, stepId: task.stepId, attempts: used, error });
+  ctx.effects.notify({ type: 'task.dead_lettered', orgId: run.orgId, data: { runId: run.id, taskId: task.id, stepId: task.stepId, error: error.message.slice(0, 2000) } });
   const remaining = (await tasksOfRun(ctx, run.id)).filter((t) => t.id !== task.id);
   await cancelOpenTasks(ctx, run, remaining, `run failed: step "${task.stepId}" failed`, {
     code: 'UPSTREAM_FAILED',
