@@ -1,4 +1,4 @@
-import { env, subgraphEnv } from '@orchestra/lib';
+import { env, mailEnv, subgraphEnv } from '@orchestra/lib';
 import { z } from 'zod';
 
 /** The notifications process's environment, parsed once in main.ts. */
@@ -10,10 +10,8 @@ export const notificationsConfigSchema = z.object({
   NOTIFY_FANOUT_POLL_MS: env.int(1_000, { min: 10, max: 60_000 }),
   /** Where the admin app is served: links in e-mails (notifications, unsubscribe) start with it. */
   PUBLIC_URL: env.url(['http', 'https'], 'http://127.0.0.1:4000'),
-  /** smtp:// or smtps:// URL of the mail server. Unset: no e-mail is sent (in-app and webhooks still are). */
-  SMTP_URL: env.url(['smtp', 'smtps']).optional(),
-  /** The sender when an organization has not set its own. */
-  MAIL_FROM: env.string('Orchestra <notifications@orchestra.localhost>'),
+  /** SMTP_URL (unset: mail is logged, not sent, outside production), MAIL_FROM (the sender unless an organization set its own). */
+  ...mailEnv,
   /** Digests collect a user's events for this long after the first one, then go as one e-mail. */
   NOTIFY_DIGEST_WINDOW_MS: env.int(15 * 60_000, { min: 100, max: 7 * 86_400_000 }),
   /** First webhook retry delay; each next one doubles (with jitter), up to WEBHOOK_RETRY_MAX_DELAY_MS. */

@@ -1,4 +1,4 @@
-import { createLogger, createMetrics, createPool, createRedis, listenService, loadConfig, runMain, stopAll } from '@orchestra/lib';
+import { createLogger, createMailer, createMetrics, createPool, createRedis, listenService, loadConfig, runMain, stopAll } from '@orchestra/lib';
 import { notificationsConfigSchema } from './config';
 import { migrateNotifications } from './migrate';
 import { createNotificationsService } from './service';
@@ -11,10 +11,11 @@ runMain('notifications', async () => {
   const redis = createRedis({ url: config.REDIS_URL, name: 'notifications', log });
   try {
     if (config.DATABASE_MIGRATE) await migrateNotifications({ pool, schema: config.DB_SCHEMA, log });
-    const handle = createNotificationsService({ config, pool, redis, log, metrics });
+    const mailer = await createMailer(config, log);
+    const handle = createNotificationsService({ config, pool, redis, log, metrics, mailer });
     const addresses = await listenService(handle, { host: config.HOST, httpPort: config.HTTP_PORT, grpcPort: config.GRPC_PORT });
     log.info('listening', { ...addresses });
-    return { log, stop: () => stopAll([() => handle.stop(), () => pool.end(), () => redis.quit()]) };
+    return { log, stop: () => stopAll([() => handle.stop(), () => Promise.resolve(mailer.close()), () => pool.end(), () => redis.quit()]) };
   } catch (error) {
     await stopAll([() => pool.end(), () => Promise.resolve(redis.disconnect())]).catch(() => undefined);
     throw error;

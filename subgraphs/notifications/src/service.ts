@@ -6,6 +6,7 @@ import {
   createSubgraphHttp,
   loadGrpcTls,
   type Logger,
+  type Mailer,
   type Metrics,
   type OutboxRelay,
   type Pool,
@@ -20,6 +21,9 @@ import { createIdentityDirectory, type Directory } from './fanout/recipients';
 import { createNotificationGrpcService } from './grpc/notification-service';
 import { createResolvers, SERVICE_NAME } from './resolvers';
 import { typeDefs } from './type-defs';
+import { emailChannel } from './email/channel';
+import { createEmailSender, type EmailSender } from './email/sender';
+import { createUnsubscriber } from './email/unsubscribe';
 import { webhookChannel } from './webhooks/channel';
 import { createWebhookSender, type WebhookSender } from './webhooks/sender';
 
@@ -29,6 +33,8 @@ export interface NotificationsServiceDeps {
   redis: Redis;
   log: Logger;
   metrics: Metrics;
+  /** Sends e-mail (lib's mailer; main.ts creates it from SMTP_URL). */
+  mailer: Mailer;
   /** Who is in an organization; default IdentityService at IDENTITY_GRPC_ADDR. */
   directory?: Directory;
 }
@@ -36,6 +42,7 @@ export interface NotificationsServiceDeps {
 export interface NotificationsServiceHandle extends ServiceHandle {
   fanout: Fanout;
   webhooks: WebhookSender;
+  email: EmailSender;
 }
 
 /**
@@ -43,7 +50,7 @@ export interface NotificationsServiceHandle extends ServiceHandle {
  * outbox relay calls), the fan-out of received events to in-app notifications (published live for the
  * gateway), e-mail and webhooks, and the notifications subgraph over HTTP.
  */
-export function createNotificationsService({ config, pool, redis, log: rootLog, metrics, directory: givenDirectory }: NotificationsServiceDeps): NotificationsServiceHandle {
+export function createNotificationsService({ config, pool, redis, log: rootLog, metrics, mailer, directory: givenDirectory }: NotificationsServiceDeps): NotificationsServiceHandle {
   const log = rootLog.child({ component: 'notifications' });
   const tls = loadGrpcTls(config);
   const directory = givenDirectory ?? createIdentityDirectory({ address: config.IDENTITY_GRPC_ADDR, internalToken: config.INTERNAL_TOKEN, tls });
@@ -59,6 +66,9 @@ export function createNotificationsService({ config, pool, redis, log: rootLog, 
     pollMs: config.NOTIFY_FANOUT_POLL_MS,
     onEndpointDisabled: () => fanout.wake(),
   });
+  const unsubscriber = createUnsubscriber(config.INTERNAL_TOKEN, config.PUBLIC_URL);
+  const email = createEmailSender({ pool, mailer, log, metrics, publicUrl: config.PUBLIC_URL, unsubscriber, digestWindowMs: config.NOTIFY_DIGEST_WINDOW_MS, pollMs: config.NOTIFY_FANOUT_POLL_MS });
+  channels.push(emailChannel({ publicUrl: config.PUBLIC_URL, unsubscriber, wakeSender: () => email.wake() }));
   channels.push(webhookChannel({ retryForMs: config.WEBHOOK_RETRY_FOR_MS, wakeSender: () => webhooks.wake() }));
   const fanout = createFanout({
     pool,
@@ -75,6 +85,7 @@ export function createNotificationsService({ config, pool, redis, log: rootLog, 
     typeDefs,
     resolvers: createResolvers({
       pool,
+      unsubscriber,
       webhooks: {
         allowedPrivateIps: new Set(config.WEBHOOK_ALLOWED_PRIVATE_IPS),
         retryForMs: config.WEBHOOK_RETRY_FOR_MS,
@@ -107,9 +118,11 @@ export function createNotificationsService({ config, pool, redis, log: rootLog, 
     grpc,
     fanout,
     webhooks,
+    email,
     async start() {
       fanout.start();
       webhooks.start();
+      email.start();
       await relay.start();
     },
     async stop() {
@@ -117,6 +130,7 @@ export function createNotificationsService({ config, pool, redis, log: rootLog, 
       await http.close();
       await fanout.stop();
       await webhooks.stop();
+      await email.stop();
       await relay.stop();
       if (givenDirectory === undefined) directory.close();
     },

@@ -4,6 +4,7 @@
 // ours, and tests/ runs the real one end to end; here the package's own logic is under test.
 import { notificationsV1 } from '@orchestra/proto';
 import {
+  createMailer,
   createMemoryLogger,
   createMetrics,
   createPool,
@@ -99,7 +100,8 @@ export async function startNotificationsForTest(prefix: string, env: Record<stri
   const redis = createRedis({ url: TEST_REDIS_URL, name: 'notifications-test', log });
   await migrateNotifications({ pool, schema, log });
   const directory = createTestDirectory();
-  const handle = createNotificationsService({ config, pool, redis, log, metrics, directory });
+  const mailer = await createMailer(config, log);
+  const handle = createNotificationsService({ config, pool, redis, log, metrics, mailer, directory });
   const addresses = await listenService(handle, { host: '127.0.0.1', httpPort: 0, grpcPort: 0 });
   const client = new notificationsV1.NotificationServiceClient(addresses.grpcAddress ?? '', insecureCredentials());
 
@@ -125,6 +127,7 @@ export async function startNotificationsForTest(prefix: string, env: Record<stri
     async stop() {
       client.close();
       await handle.stop();
+      mailer.close();
       await pool.end();
       redis.disconnect();
       await drop();

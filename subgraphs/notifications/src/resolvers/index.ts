@@ -1,4 +1,5 @@
 import type { Pool } from '@orchestra/lib';
+import type { Unsubscriber } from '../email/unsubscribe';
 import { notificationResolvers } from './notifications';
 import { preferenceResolvers } from './preferences';
 import { DateTimeScalar } from './scalars';
@@ -8,12 +9,13 @@ export const SERVICE_NAME = 'notifications';
 
 export interface ResolverDeps {
   pool: Pool;
+  unsubscriber: Unsubscriber;
   webhooks: Omit<WebhookResolverDeps, 'pool' | 'service'>;
 }
 
-export function createResolvers({ pool, webhooks: webhookDeps }: ResolverDeps) {
+export function createResolvers({ pool, unsubscriber, webhooks: webhookDeps }: ResolverDeps) {
   const notifications = notificationResolvers(pool);
-  const preferences = preferenceResolvers(pool, SERVICE_NAME);
+  const preferences = preferenceResolvers(pool, SERVICE_NAME, unsubscriber);
   const webhooks = webhookResolvers({ ...webhookDeps, pool, service: SERVICE_NAME });
   return {
     DateTime: DateTimeScalar,

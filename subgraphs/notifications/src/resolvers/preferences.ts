@@ -8,7 +8,9 @@ import {
   type Pool,
   type PoolClient,
   type RequestContext,
+  withTenantTransaction,
 } from '@orchestra/lib';
+import { NOTIFICATIONS_TENANT_ROLE } from '../migrate';
 import { orgDefault } from '../preferences/resolve';
 import {
   orgEventSettings,
@@ -19,6 +21,8 @@ import {
   userEventPreferences,
   type EmailMode,
 } from '../store/preferences';
+import { orgSender, setOrgSender } from '../store/email';
+import type { Unsubscriber } from '../email/unsubscribe';
 import { asTenant, signedInUser } from './tenant';
 
 type GraphQLEmailMode = 'EACH' | 'DIGEST' | 'OFF';
@@ -64,7 +68,7 @@ async function orgSettingsOf(tx: PoolClient, orgId: string) {
   return NOTIFICATION_EVENT_TYPES.map((type) => ({ ...orgDefault(type, org.get(type)), type, label: NOTIFICATION_EVENTS[type].label }));
 }
 
-export function preferenceResolvers(pool: Pool, service: string) {
+export function preferenceResolvers(pool: Pool, service: string, unsubscriber: Unsubscriber) {
   return {
     Query: {
       notificationEventTypes: () =>
@@ -77,6 +81,7 @@ export function preferenceResolvers(pool: Pool, service: string) {
         const orgId = ctx.principal.orgId!;
         return asTenant(pool, ctx, (tx) => orgSettingsOf(tx, orgId));
       },
+      organizationEmailSender: async (_: unknown, __: unknown, ctx: RequestContext) => (await asTenant(pool, ctx, (tx) => orgSender(tx, ctx.principal.orgId!))) ?? null,
     },
     Mutation: {
       updateNotificationPreferences: (
@@ -92,6 +97,24 @@ export function preferenceResolvers(pool: Pool, service: string) {
           if (input.emailMode != null) await upsertUserEmailMode(tx, orgId, userId, EMAIL_MODE_IN[input.emailMode]);
           return preferencesOf(tx, orgId, userId);
         });
+      },
+      setOrganizationEmailSender: async (_: unknown, { from }: { from?: string | null }, ctx: RequestContext) => {
+        const orgId = ctx.principal.orgId!;
+        const value = from == null || from.trim() === '' ? null : from.trim();
+        if (value !== null && (value.length > 320 || !/^[^<>\r\n]*<?[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>?$/.test(value))) {
+          throw badInput('from', 'a sender like "Acme Ops <ops@acme.example>" or ops@acme.example', 'INVALID_SENDER');
+        }
+        await asTenant(pool, ctx, async (tx) => {
+          await setOrgSender(tx, orgId, value);
+          await recordAudit(tx, service, ctx.principal, { action: 'notification_sender.update', targetType: 'Organization', targetId: orgId, diff: { after: { from: value } } });
+        });
+        return value;
+      },
+      unsubscribeFromEmail: async (_: unknown, { token }: { token: string }) => {
+        const who = unsubscriber.verify(token);
+        if (!who) throw badInput('token', 'this unsubscribe link is not valid', 'INVALID_TOKEN');
+        await withTenantTransaction(pool, NOTIFICATIONS_TENANT_ROLE, who, (tx) => upsertUserEmailMode(tx, who.orgId, who.userId, 'off'));
+        return true;
       },
       updateOrganizationNotificationSettings: (_: unknown, { settings }: { settings: Array<{ type: string; inApp: boolean; email: boolean; required: boolean }> }, ctx: RequestContext) => {
         const types = eventTypesOf('settings', settings);
