@@ -70,6 +70,10 @@ export const orchestrationConfigSchema = z.object({
   ARTIFACT_RETENTION_DAYS: env.int(30, { min: 1, max: 365 }),
   /** How often the retention job looks for expired artifacts (one replica at a time deletes any one artifact). */
   ARTIFACT_RETENTION_INTERVAL_MS: env.int(3_600_000, { min: 1_000, max: 86_400_000 }),
+  /** How often the schedule ticker looks for due schedules (every replica runs one; a tick fires once in all). */
+  SCHEDULE_TICK_INTERVAL_MS: env.int(500, { min: 50, max: 60_000 }),
+  /** A tick at most this late is on time; older ones were missed and follow the schedule's catchUp policy. */
+  SCHEDULE_MISFIRE_GRACE_MS: env.int(5_000, { min: 0, max: 3_600_000 }),
 });
 
 export type OrchestrationConfig = z.infer<typeof orchestrationConfigSchema>;

@@ -35,6 +35,7 @@ import { createOrchestrationGrpc } from './grpc/orchestration-service';
 import { createWorkerRegistryGrpc } from './grpc/worker-registry';
 import { extendContext, resolvers, type OrchestrationContext } from './resolvers';
 import { typeDefs } from './schema';
+import { createScheduleTicker, type ScheduleTicker } from './schedules/ticker';
 import { rewrapSecrets } from './secrets/secret-commands';
 import { removeDispatcher } from './store/dispatchers';
 
@@ -55,6 +56,7 @@ export interface OrchestrationService extends ServiceHandle {
   dispatcher: Dispatcher;
   reconciler: Reconciler;
   registry: WorkerRegistry;
+  schedules: ScheduleTicker;
   hub: RunEventHub;
   /** Identifies this process's dispatcher in task attempts. */
   dispatcherId: string;
@@ -99,6 +101,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
   const dispatcher = createDispatcher({ engine, connection: queueConnection, prefix, dispatcherId });
   const registry = createWorkerRegistry({ engine, dispatcher, log });
   const reconciler = createReconciler({ engine, dispatcher, dispatcherId, schema: config.DB_SCHEMA });
+  const schedules = createScheduleTicker({ engine, log: log.child({ component: 'schedules' }), intervalMs: config.SCHEDULE_TICK_INTERVAL_MS, graceMs: config.SCHEDULE_MISFIRE_GRACE_MS });
   const verifier = createPrincipalVerifier(config.PRINCIPAL_PUBLIC_KEY);
   const retention = artifactObjects ? createArtifactRetentionJob(engine, artifactObjects, log.child({ component: 'artifact-retention' })) : undefined;
   let accepting = true;
@@ -172,6 +175,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
     dispatcher,
     reconciler,
     registry,
+    schedules,
     hub,
     dispatcherId,
     async start() {
@@ -180,6 +184,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
       // The first pass also starts consuming every pool that has workers or waiting attempts.
       await reconciler.reconcileOnce().catch((err: unknown) => log.error('first reconcile pass failed', { err }));
       reconciler.start();
+      schedules.start();
       await relay.start();
       await notificationRelay.start();
       if (!config.SECRETS_KEYS) log.warn('SECRETS_KEYS is not set: organization secrets cannot be created, and steps that read one fail at dispatch');
@@ -202,6 +207,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
       };
       await step(() => http.close());
       await step(() => reconciler.stop());
+      await step(() => schedules.stop());
       // Running Execute calls finish (or are handed back after DRAIN_TIMEOUT_MS) while workers can still heartbeat.
       await step(() => dispatcher.stop());
       await step(() => grpc.stop());

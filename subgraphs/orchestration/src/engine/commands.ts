@@ -133,15 +133,18 @@ async function lockedRun(ctx: TransitionContext, runId: string): Promise<RunRow>
 /** Cancels a run: its open tasks end CANCELLED and the Execute calls of running ones are cancelled at once. */
 export async function cancelRun(engine: Engine, principal: Principal, runId: string, reason: string | null | undefined): Promise<RunRow> {
   const why = (reason ?? '').trim().slice(0, 500) || `cancelled by ${actorOf(principal)}`;
-  return engine.change(principal, async (ctx) => {
-    const run = await lockedRun(ctx, runId);
-    if (isTerminalRun(run.status)) throw conflict(`run ${run.id} has already finished (${run.status}) and cannot be cancelled`, 'RUN_FINISHED');
-    await cancelOpenTasks(ctx, run, await tasksOfRun(ctx, run.id), why);
-    const cancelled = await setRunStatus(ctx, run, { status: 'CANCELLED', finished: true, cancelReason: why, message: why });
-    await recordAudit(ctx.tx, SERVICE, principal, { action: 'run.cancel', targetType: 'Run', targetId: run.id, diff: { before: { status: run.status }, after: { status: 'CANCELLED', reason: why } } });
-    engine.log.info('run cancelled', { runId: run.id, orgId: run.orgId, reason: why, requestId: principal.requestId, traceId: traceIdOf(principal.traceparent) });
-    return cancelled;
-  });
+  return engine.change(principal, (ctx) => cancelRunIn(ctx, engine, principal, runId, why));
+}
+
+/** Cancels a run in the caller's transaction (a schedule's CANCEL_PREVIOUS, cancelRun): its open tasks stop, it is audited. */
+export async function cancelRunIn(ctx: TransitionContext, engine: Engine, principal: Principal, runId: string, why: string): Promise<RunRow> {
+  const run = await lockedRun(ctx, runId);
+  if (isTerminalRun(run.status)) throw conflict(`run ${run.id} has already finished (${run.status}) and cannot be cancelled`, 'RUN_FINISHED');
+  await cancelOpenTasks(ctx, run, await tasksOfRun(ctx, run.id), why);
+  const cancelled = await setRunStatus(ctx, run, { status: 'CANCELLED', finished: true, cancelReason: why, message: why });
+  await recordAudit(ctx.tx, SERVICE, principal, { action: 'run.cancel', targetType: 'Run', targetId: run.id, diff: { before: { status: run.status }, after: { status: 'CANCELLED', reason: why } } });
+  engine.log.info('run cancelled', { runId: run.id, orgId: run.orgId, reason: why, requestId: principal.requestId, traceId: traceIdOf(principal.traceparent) });
+  return cancelled;
 }
 
 /** Runs the failed and cancelled tasks of a finished run again (fresh retry budgets); succeeded ones keep their output. */

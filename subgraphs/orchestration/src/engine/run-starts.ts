@@ -96,7 +96,7 @@ export function checkStart(principal: Principal, input: StartRunInput, field: st
 }
 
 /** Every `{{ input.x }}` of the version must exist in the run's input: say so now rather than when the step runs. */
-function checkInputReferences(version: WorkflowVersionRow, input: unknown, field: string): void {
+export function checkInputReferences(version: WorkflowVersionRow, input: unknown, field: string): void {
   for (const step of version.steps) {
     for (const expression of collectTemplates(step.input)) {
       if (parseTemplate(expression).root !== 'input') continue;
@@ -120,7 +120,7 @@ function checkSameStart(start: CheckedStart, earlier: { id: string; workflowId: 
   }
 }
 
-type StartOutcome = { ok: true; result: StartRunResult } | { ok: false; error: AppError };
+export type StartOutcome = { ok: true; result: StartRunResult } | { ok: false; error: AppError };
 
 /**
  * Starts runs in the transaction of `ctx` (one organization's): one statement reads every
@@ -211,6 +211,26 @@ async function writeStarts(ctx: TransitionContext, engine: Engine, starts: reado
     engine.log.info('run started', { runId: run.id, orgId: run.orgId, workflowId: run.workflowId, version: run.workflowVersion, tasks: tasks.length, requestId: run.requestId, traceId: traceIdOf(run.traceparent ?? undefined) });
   }
   return outcomes.map((o) => ('planned' in o ? { ok: true, result: { run: rows[o.planned] as RunRow, deduplicated: o.deduplicated } } : o));
+}
+
+/**
+ * Starts runs in the caller's transaction (`ctx`, of `principal`'s organization), as startRun
+ * would: a schedule's tick or an event's trigger starts its runs in the transaction that records
+ * why. A start that cannot be made answers its error and writes nothing; the others go on.
+ */
+export async function startRunsIn(ctx: TransitionContext, engine: Engine, principal: Principal, inputs: readonly StartRunInput[], field = 'input'): Promise<StartOutcome[]> {
+  const checked: Array<CheckedStart | AppError> = inputs.map((input, i) => {
+    try {
+      return checkStart(principal, input, inputs.length === 1 ? field : `${field}[${i}]`);
+    } catch (error) {
+      if (error instanceof AppError) return error;
+      throw error;
+    }
+  });
+  const valid = checked.filter((c): c is CheckedStart => !(c instanceof AppError));
+  const written = valid.length === 0 ? [] : await writeStarts(ctx, engine, valid);
+  let next = 0;
+  return checked.map((c) => (c instanceof AppError ? { ok: false, error: c } : (written[next++] as StartOutcome)));
 }
 
 export interface RunStarts {

@@ -15,6 +15,7 @@ import { listWorkers, type WorkerFilter } from '../store/workers';
 import { countWorkflows, findWorkflowByName, findWorkflowVersion, listWorkflows } from '../store/workflows';
 import { artifactResolvers } from './artifacts';
 import { flowControlResolvers } from './flow-control';
+import { scheduleResolvers } from './schedules';
 import { createLoaders, type Loaders } from './loaders';
 import { connectionOf, decodeCursor, pageSize } from './pagination';
 import { DateTime, JSONScalar } from './scalars';
@@ -130,6 +131,7 @@ export const resolvers = {
     secrets: (_: unknown, _args: unknown, ctx: Ctx) => ctx.engine.inTenant(ctx.principal, (tx) => listSecrets(tx)),
     ...flowControlResolvers.Query,
     ...artifactResolvers.Query,
+    ...scheduleResolvers.Query,
   },
 
   Mutation: {
@@ -151,6 +153,7 @@ export const resolvers = {
     deleteSecret: (_: unknown, args: { name: string }, ctx: Ctx) => deleteSecret(ctx.engine, ctx.principal, args.name),
     ...flowControlResolvers.Mutation,
     ...artifactResolvers.Mutation,
+    ...scheduleResolvers.Mutation,
   },
 
   Workflow: {
@@ -174,6 +177,8 @@ export const resolvers = {
   },
 
   RateLimit: flowControlResolvers.RateLimit,
+  Schedule: scheduleResolvers.Schedule,
+  ScheduleFire: scheduleResolvers.ScheduleFire,
 
   Run: {
     __resolveReference: async (ref: { id: string }, ctx: Ctx) => (isUuid(ref.id) ? ((await ctx.loaders.run.load(ref.id)) ?? null) : null),

@@ -52,6 +52,12 @@ export interface TestOrchestration {
   startWorker(env?: Record<string, string>): Promise<WorkerHandle>;
   /** Lets an organization's steps use a pool besides "default" (what operators do with `flow-limits grant`). */
   grantPool(orgId: string, pool: string): Promise<void>;
+  /** Stops the service and starts a new one on the same schema and Redis prefix (what a restart of the process does); `service` is then the new one. */
+  restart(): Promise<void>;
+  /** Stops the service without starting another (restart() or stop() after it). */
+  stopService(): Promise<void>;
+  /** Starts a second orchestration service (its own pool and dispatcher) on the same schema and prefix: another replica. Stopped by stop(). */
+  startReplica(): Promise<OrchestrationService>;
   stop(): Promise<void>;
 }
 
@@ -101,8 +107,10 @@ export async function startTestOrchestration(env: Record<string, string> = {}, o
   const addresses = await listenService(service, { host: '127.0.0.1', httpPort: 0, grpcPort: 0 });
   const grpcAddress = addresses.grpcAddress as string;
   const workers: WorkerHandle[] = [];
+  const replicas: Array<{ service: OrchestrationService; pool: Pool }> = [];
+  let serviceStopped = false;
 
-  return {
+  const handle: TestOrchestration = {
     service,
     pool,
     redis,
@@ -112,13 +120,33 @@ export async function startTestOrchestration(env: Record<string, string> = {}, o
     log,
     sign: (principal) => signer.sign({ ...principal, requestId: newRequestId() }),
     async graphql<T>(principal: Principal, query: string, variables?: Record<string, unknown>) {
-      const res = await service.http.inject({
+      const res = await handle.service.http.inject({
         method: 'POST',
         url: '/graphql',
         headers: { 'content-type': 'application/json', 'x-orchestra-principal': await signer.sign({ ...principal, requestId: newRequestId() }) },
         payload: { query, variables },
       });
       return res.json<GraphQLResult<T>>();
+    },
+    async stopService() {
+      if (serviceStopped) return;
+      serviceStopped = true;
+      await handle.service.stop();
+    },
+    async restart() {
+      await handle.stopService();
+      // The same gRPC port is not promised: tests that restart use GraphQL and the database.
+      const next = createOrchestrationService({ config, pool, redis, log });
+      await listenService(next, { host: '127.0.0.1', httpPort: 0, grpcPort: 0 });
+      handle.service = next;
+      serviceStopped = false;
+    },
+    async startReplica() {
+      const replicaPool = createPool({ url: TEST_DATABASE_URL, schema, applicationName: 'orchestration-test-replica', log });
+      const replica = createOrchestrationService({ config, pool: replicaPool, redis, log: log.child({ replica: replicas.length + 1 }) });
+      await listenService(replica, { host: '127.0.0.1', httpPort: 0, grpcPort: 0 });
+      replicas.push({ service: replica, pool: replicaPool });
+      return replica;
     },
     async grantPool(orgId, poolName) {
       await changePoolGrant(pool, orgId, poolName, true, 'test operator');
@@ -141,7 +169,11 @@ export async function startTestOrchestration(env: Record<string, string> = {}, o
     },
     async stop() {
       await Promise.allSettled(workers.map((w) => w.stop()));
-      await service.stop();
+      for (const r of replicas) {
+        await r.service.stop();
+        await r.pool.end();
+      }
+      await handle.stopService();
       await pool.end();
       const stale = await redis.keys(`${prefix}*`);
       if (stale.length > 0) await redis.del(...stale);
@@ -149,6 +181,7 @@ export async function startTestOrchestration(env: Record<string, string> = {}, o
       await drop();
     },
   };
+  return handle;
 }
 
 /** Deletes every Redis key of the suite: what a FLUSHALL does to this service, without touching other suites. */

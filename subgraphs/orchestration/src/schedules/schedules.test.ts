@@ -1,0 +1,224 @@
+import { randomUUID } from 'node:crypto';
+import { eventually } from '@orchestra/lib';
+import { startTestOrchestration, userPrincipal, type TestOrchestration } from '../testing/harness';
+
+/**
+ * Schedules against the real service (PostgreSQL, Redis): ticks fire once each with two
+ * orchestration replicas ticking, overlap and catch-up policies after a restart, bad input refused
+ * with nothing written, and another organization sees and changes nothing.
+ */
+
+let t: TestOrchestration;
+const orgId = randomUUID();
+const operator = userPrincipal(orgId, 'operator');
+const viewer = userPrincipal(orgId, 'viewer');
+const stranger = userPrincipal(randomUUID(), 'admin');
+const admin = userPrincipal(orgId, 'admin');
+
+const SCHEDULE_FIELDS = 'id cron timezone paused overlap catchUp catchUpLimit nextFireAt nextRuns(n: 3) fires(first: 100) { tickAt outcome reason run { id status idempotencyKey startedByName } }';
+interface Fire {
+  tickAt: string;
+  outcome: 'STARTED' | 'SKIPPED' | 'QUEUED';
+  reason: string | null;
+  run: { id: string; status: string; idempotencyKey: string; startedByName: string } | null;
+}
+interface ScheduleView {
+  id: string;
+  cron: string;
+  timezone: string;
+  paused: boolean;
+  nextFireAt: string | null;
+  nextRuns: string[];
+  fires: Fire[];
+}
+
+async function workflow(name: string): Promise<string> {
+  const res = await t.graphql<{ createWorkflow: { id: string } }>(admin, `mutation($i: CreateWorkflowInput!) { createWorkflow(input: $i) { id } }`, {
+    i: { name, steps: [{ id: 'a', capability: 'noop', input: { who: '{{ input.who }}' } }] },
+  });
+  expect(res.errors).toBeUndefined();
+  return res.data!.createWorkflow.id;
+}
+
+async function createSchedule(input: Record<string, unknown>, principal = operator): Promise<ScheduleView> {
+  const res = await t.graphql<{ createSchedule: ScheduleView }>(principal, `mutation($i: CreateScheduleInput!) { createSchedule(input: $i) { ${SCHEDULE_FIELDS} } }`, { i: input });
+  expect(res.errors).toBeUndefined();
+  return res.data!.createSchedule;
+}
+
+async function scheduleOf(id: string, principal = viewer): Promise<ScheduleView | null> {
+  const res = await t.graphql<{ schedule: ScheduleView | null }>(principal, `query($id: ID!) { schedule(id: $id) { ${SCHEDULE_FIELDS} } }`, { id });
+  expect(res.errors).toBeUndefined();
+  return res.data!.schedule;
+}
+
+const mutate = (principal: typeof operator, name: string, id: string) => t.graphql(principal, `mutation($id: ID!) { ${name}(id: $id) { id paused } }`, { id });
+
+beforeAll(async () => {
+  t = await startTestOrchestration({ SCHEDULE_TICK_INTERVAL_MS: '100', SCHEDULE_MISFIRE_GRACE_MS: '5000' });
+});
+afterAll(async () => {
+  await t.stop();
+});
+
+describe('bad input', () => {
+  it('refuses an invalid cron, an unknown time zone and other bad fields by name, writing nothing', async () => {
+    const workflowId = await workflow('bad-input');
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ workflowId, cron: '61 * * * *' }, 'input.cron'],
+      [{ workflowId, cron: 'every day at noon' }, 'input.cron'],
+      [{ workflowId, cron: '0 * * * *', timezone: 'Europe/Atlantis' }, 'input.timezone'],
+      [{ workflowId, cron: '0 * * * *', input: { who: 'x', pad: 'y'.repeat(70 * 1024) } }, 'input.input'],
+      [{ workflowId, cron: '0 * * * *', input: {} }, 'input.input'],
+      [{ workflowId, cron: '0 * * * *', input: { who: 'x' }, catchUp: 'ALL', catchUpLimit: 0 }, 'input.catchUpLimit'],
+    ];
+    for (const [input, field] of cases) {
+      const res = await t.graphql(operator, `mutation($i: CreateScheduleInput!) { createSchedule(input: $i) { id } }`, { i: input });
+      expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    }
+    const unknown = await t.graphql(operator, `mutation($i: CreateScheduleInput!) { createSchedule(input: $i) { id } }`, { i: { workflowId: randomUUID(), cron: '0 * * * *' } });
+    expect(unknown.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'input.workflowId' });
+    const listed = await t.graphql<{ schedules: unknown[] }>(viewer, `query($w: ID) { schedules(workflowId: $w) { id } }`, { w: workflowId });
+    expect(listed.data?.schedules).toEqual([]);
+    const { rows } = await t.pool.query(`SELECT count(*)::int AS n FROM schedules WHERE workflow_id = $1`, [workflowId]);
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('lets a viewer read but not create schedules', async () => {
+    const workflowId = await workflow('viewer-refused');
+    const res = await t.graphql(viewer, `mutation($i: CreateScheduleInput!) { createSchedule(input: $i) { id } }`, { i: { workflowId, cron: '0 * * * *', input: { who: 'v' } } });
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN' });
+  });
+});
+
+describe('next runs', () => {
+  it('lists the next ticks in the schedule time zone and audits the creation', async () => {
+    const workflowId = await workflow('next-runs');
+    const s = await createSchedule({ workflowId, cron: '0 9 * * *', timezone: 'Asia/Tokyo', input: { who: 'tokyo' } });
+    // 09:00 in Tokyo (UTC+9, no DST) is 00:00Z.
+    expect(s.nextRuns).toHaveLength(3);
+    for (const at of s.nextRuns) expect(at).toMatch(/T00:00:00\.000Z$/);
+    expect(s.nextFireAt).toBe(s.nextRuns[0]);
+    const audit = await t.pool.query(`SELECT event FROM audit_outbox WHERE event->>'targetId' = $1`, [s.id]);
+    expect(audit.rows.map((r: { event: { action: string } }) => r.event.action)).toContain('schedule.create');
+    await mutate(operator, 'deleteSchedule', s.id);
+  });
+});
+
+describe('firing', () => {
+  it('fires an every-second schedule once per tick with two orchestration replicas ticking', async () => {
+    await t.startReplica();
+    const workflowId = await workflow('every-second');
+    const s = await createSchedule({ workflowId, cron: '* * * * * *', input: { who: 'both' }, overlap: 'CANCEL_PREVIOUS' });
+    await eventually(async () => ((await scheduleOf(s.id))?.fires.filter((f) => f.outcome === 'STARTED').length ?? 0) >= 6, { timeoutMs: 30_000, what: '6 ticks fired' });
+    expect((await mutate(operator, 'pauseSchedule', s.id)).errors).toBeUndefined();
+    const fires = (await scheduleOf(s.id))!.fires.slice().reverse();
+    // Every tick from the first to the last, one second apart, each started exactly one run of its own.
+    const seconds = fires.map((f) => Date.parse(f.tickAt) / 1000);
+    expect(seconds).toEqual(seconds.map((_, i) => (seconds[0] as number) + i));
+    expect(fires.every((f) => f.outcome === 'STARTED' && f.run !== null)).toBe(true);
+    expect(new Set(fires.map((f) => f.run!.id)).size).toBe(fires.length);
+    for (const f of fires) expect(f.run!.idempotencyKey).toBe(`schedule:${s.id}:${f.tickAt}`);
+    expect(fires[0]!.run!.startedByName).toBe(`schedule ${s.id}`);
+    // CANCEL_PREVIOUS: every run but the last was cancelled by the next tick.
+    expect(fires.slice(0, -1).every((f) => f.run!.status === 'CANCELLED')).toBe(true);
+    const { rows } = await t.pool.query(`SELECT count(*)::int AS n FROM runs WHERE workflow_id = $1`, [workflowId]);
+    expect(rows[0].n).toBe(fires.length);
+    expect(t.log.lines.filter((l) => l['msg'] === 'schedule tick failed (retried next pass)' || l['msg'] === 'schedule pass failed')).toEqual([]);
+  });
+
+  it('SKIP: a tick while its run has not ended is skipped and recorded', async () => {
+    const workflowId = await workflow('skip');
+    const s = await createSchedule({ workflowId, cron: '* * * * * *', input: { who: 'skip' }, overlap: 'SKIP' });
+    // No worker runs noop here: the first run stays QUEUED.
+    const view = await eventually(async () => {
+      const v = await scheduleOf(s.id);
+      return v && v.fires.filter((f) => f.outcome === 'SKIPPED').length >= 2 ? v : undefined;
+    }, { timeoutMs: 30_000, what: 'two skipped ticks' });
+    await mutate(operator, 'pauseSchedule', s.id);
+    const started = view.fires.filter((f) => f.outcome === 'STARTED');
+    expect(started).toHaveLength(1);
+    for (const f of view.fires.filter((x) => x.outcome === 'SKIPPED')) expect(f.reason).toContain(started[0]!.run!.id);
+  });
+
+  it('QUEUE: ticks wait behind the running run and start when it ends', async () => {
+    const workflowId = await workflow('queue');
+    const s = await createSchedule({ workflowId, cron: '* * * * * *', input: { who: 'queue' }, overlap: 'QUEUE' });
+    const first = await eventually(async () => {
+      const v = await scheduleOf(s.id);
+      return v && v.fires.filter((f) => f.outcome === 'QUEUED').length >= 2 ? v.fires.find((f) => f.outcome === 'STARTED') : undefined;
+    }, { timeoutMs: 30_000, what: 'two queued ticks' });
+    await mutate(operator, 'pauseSchedule', s.id);
+    const cancelled = await t.graphql(operator, `mutation($id: ID!) { cancelRun(id: $id) { status } }`, { id: first!.run!.id });
+    expect(cancelled.errors).toBeUndefined();
+    // Paused: nothing more fires. Resumed: the oldest queued tick starts (before any new tick).
+    await mutate(operator, 'resumeSchedule', s.id);
+    const second = await eventually(async () => (await scheduleOf(s.id))?.fires.filter((f) => f.outcome === 'STARTED').length === 2 || undefined, {
+      timeoutMs: 30_000,
+      what: 'the queued tick to start',
+    });
+    expect(second).toBe(true);
+    await mutate(operator, 'pauseSchedule', s.id);
+    const fires = (await scheduleOf(s.id))!.fires.slice().reverse();
+    const startedTicks = fires.filter((f) => f.outcome === 'STARTED').map((f) => f.tickAt);
+    const firstQueued = fires.find((f) => f.tickAt > first!.tickAt);
+    expect(startedTicks[1]).toBe(firstQueued!.tickAt);
+  });
+});
+
+describe('catch-up after a restart', () => {
+  it('runs the ticks missed while down per policy: NONE none, LAST the latest, ALL the latest N', async () => {
+    // An hourly schedule at a minute half an hour from now: its latest missed tick is long past the grace.
+    const minute = (new Date().getUTCMinutes() + 30) % 60;
+    const cron = `${minute} * * * *`;
+    const ids: Record<string, string> = {};
+    for (const [catchUp, catchUpLimit] of [['NONE', null], ['LAST', null], ['ALL', 3]] as const) {
+      const workflowId = await workflow(`catch-up-${catchUp}`);
+      ids[catchUp] = (await createSchedule({ workflowId, cron, input: { who: catchUp }, overlap: 'CANCEL_PREVIOUS', catchUp, ...(catchUpLimit ? { catchUpLimit } : {}) })).id;
+    }
+    await t.stopService();
+    // While down, six ticks pass: the schedules were last handled six hours ago.
+    await t.pool.query(`UPDATE schedules SET next_fire_at = next_fire_at - interval '6 hours' WHERE id = ANY($1::uuid[])`, [Object.values(ids)]);
+    await t.restart();
+    const moved = async (id: string) => {
+      const { rows } = await t.pool.query(`SELECT next_fire_at > now() AS ahead FROM schedules WHERE id = $1`, [id]);
+      return rows[0].ahead === true;
+    };
+    for (const id of Object.values(ids)) await eventually(() => moved(id), { timeoutMs: 20_000, what: `schedule ${id} handled after the restart` });
+    const started = async (id: string) => (await scheduleOf(id))!.fires.filter((f) => f.outcome === 'STARTED').map((f) => f.tickAt);
+    expect(await started(ids['NONE']!)).toEqual([]);
+    const last = await started(ids['LAST']!);
+    expect(last).toHaveLength(1);
+    const all = await started(ids['ALL']!);
+    expect(all).toHaveLength(3);
+    // The latest missed ticks, an hour apart, the last of them LAST's.
+    const hours = all.map((at) => Date.parse(at)).sort((a, b) => a - b);
+    expect(hours[1]! - hours[0]!).toBe(3_600_000);
+    expect(hours[2]! - hours[1]!).toBe(3_600_000);
+    expect(new Date(hours[2]!).toISOString()).toBe(last[0]);
+    expect(hours[2]!).toBeLessThan(Date.now());
+  });
+});
+
+describe('organizations', () => {
+  it('another organization neither sees nor changes a schedule, its ticks or its runs', async () => {
+    const workflowId = await workflow('isolated');
+    const s = await createSchedule({ workflowId, cron: '* * * * * *', input: { who: 'mine' }, overlap: 'SKIP' });
+    await eventually(async () => ((await scheduleOf(s.id))?.fires.length ?? 0) > 0, { timeoutMs: 20_000, what: 'a tick' });
+    expect(await scheduleOf(s.id, stranger)).toBeNull();
+    const listed = await t.graphql<{ schedules: Array<{ id: string }> }>(stranger, `{ schedules { id } }`);
+    expect(listed.data?.schedules).toEqual([]);
+    for (const name of ['pauseSchedule', 'resumeSchedule', 'deleteSchedule']) {
+      expect((await mutate(stranger, name, s.id)).errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND' });
+    }
+    const updated = await t.graphql(stranger, `mutation($id: ID!) { updateSchedule(id: $id, input: { cron: "0 0 * * *" }) { id } }`, { id: s.id });
+    expect(updated.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND' });
+    const foreign = await t.graphql(stranger, `mutation($i: CreateScheduleInput!) { createSchedule(input: $i) { id } }`, { i: { workflowId, cron: '0 * * * *', input: { who: 'x' } } });
+    expect(foreign.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'input.workflowId' });
+    const view = await scheduleOf(s.id);
+    expect(view?.paused).toBe(false);
+    expect(view?.cron).toBe('* * * * * *');
+    await mutate(operator, 'deleteSchedule', s.id);
+    expect(await scheduleOf(s.id)).toBeNull();
+  });
+});
