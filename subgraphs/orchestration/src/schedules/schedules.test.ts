@@ -149,7 +149,7 @@ describe('firing', () => {
       return v && v.fires.filter((f) => f.outcome === 'QUEUED').length >= 2 ? v.fires.find((f) => f.outcome === 'STARTED') : undefined;
     }, { timeoutMs: 30_000, what: 'two queued ticks' });
     await mutate(operator, 'pauseSchedule', s.id);
-    const cancelled = await t.graphql(operator, `mutation($id: ID!) { cancelRun(id: $id) { status } }`, { id: first!.run!.id });
+    const cancelled = await t.graphql(operator, `mutation($id: ID!) { cancelRun(id: $id) { status } }`, { id: first.run!.id });
     expect(cancelled.errors).toBeUndefined();
     // Paused: nothing more fires. Resumed: the oldest queued tick starts (before any new tick).
     await mutate(operator, 'resumeSchedule', s.id);
@@ -161,7 +161,7 @@ describe('firing', () => {
     await mutate(operator, 'pauseSchedule', s.id);
     const fires = (await scheduleOf(s.id))!.fires.slice().reverse();
     const startedTicks = fires.filter((f) => f.outcome === 'STARTED').map((f) => f.tickAt);
-    const firstQueued = fires.find((f) => f.tickAt > first!.tickAt);
+    const firstQueued = fires.find((f) => f.tickAt > first.tickAt);
     expect(startedTicks[1]).toBe(firstQueued!.tickAt);
   });
 });
