@@ -4,6 +4,7 @@ type AnyStatus = RunStatus | TaskStatus | AttemptStatus | WorkerStatus | HealthS
 
 const STYLE: Record<string, { className: string; dot: string; label?: string }> = {
   PENDING: { className: 'bg-slate-50 text-slate-600 ring-slate-300 ring-dashed', dot: 'bg-slate-300' },
+  SCHEDULED: { className: 'bg-violet-50 text-violet-800 ring-violet-300 ring-dashed', dot: 'bg-violet-400' },
   QUEUED: { className: 'bg-slate-100 text-slate-700 ring-slate-300', dot: 'bg-slate-400' },
   RUNNING: { className: 'bg-sky-50 text-sky-800 ring-sky-300', dot: 'bg-sky-500 animate-soft-pulse' },
   SUCCEEDED: { className: 'bg-emerald-50 text-emerald-800 ring-emerald-300', dot: 'bg-emerald-500' },

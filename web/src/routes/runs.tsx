@@ -15,7 +15,7 @@ import { queryKeys } from '../lib/api/query-keys';
 import { plural } from '../lib/format';
 import { appLayoutRoute } from './app-layout';
 
-const RUN_STATUSES: readonly RunStatus[] = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'];
+const RUN_STATUSES: readonly RunStatus[] = ['SCHEDULED', 'QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'];
 const PAGE_SIZE = 25;
 
 export interface RunsSearch {

@@ -1,6 +1,7 @@
 import { AppError } from '@orchestra/lib';
 
-export const RUN_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
+/** SCHEDULED: started for later (startAt); QUEUED from then on. */
+export const RUN_STATUSES = ['SCHEDULED', 'QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** PENDING waits for dependencies; QUEUED waits for a worker (or its retry delay). */
@@ -12,6 +13,7 @@ export const ATTEMPT_STATUSES = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CA
 export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
 
 const RUN_TRANSITIONS: Record<RunStatus, readonly RunStatus[]> = {
+  SCHEDULED: ['QUEUED', 'CANCELLED'],
   // A run may fail before any task started (an input template that cannot resolve).
   QUEUED: ['RUNNING', 'FAILED', 'CANCELLED'],
   RUNNING: ['SUCCEEDED', 'FAILED', 'CANCELLED'],

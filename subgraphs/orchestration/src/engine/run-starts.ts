@@ -41,6 +41,8 @@ export interface StartRunInput {
   idempotencyKey?: string | null;
   /** 1 … 5: its tasks' priority where their step sets none (default: the workflow's, else 3). */
   priority?: number | null;
+  /** Start later: the run is SCHEDULED until then (at most a year ahead; a time already past starts it now). */
+  startAt?: Date | null;
 }
 
 export interface StartRunResult {
@@ -64,6 +66,18 @@ interface CheckedStart {
   input: Record<string, unknown>;
   bytes: number;
   priority: number | null;
+  startAt: Date | null;
+}
+
+/** How far ahead a run may be started for later. */
+export const MAX_START_AT_AHEAD_MS = 366 * 86_400_000;
+
+function checkStartAt(startAt: Date | null | undefined, field: string): Date | null {
+  if (startAt === null || startAt === undefined) return null;
+  if (!(startAt instanceof Date) || Number.isNaN(startAt.getTime())) throw badInput(field, 'startAt is an ISO 8601 instant', 'INVALID_START_AT');
+  const ahead = startAt.getTime() - Date.now();
+  if (ahead > MAX_START_AT_AHEAD_MS) throw badInput(field, 'startAt is at most a year ahead', 'START_AT_TOO_FAR');
+  return ahead > 0 ? startAt : null;
 }
 
 /** Checks one start's input (no database); throws BAD_USER_INPUT (or NOT_FOUND for an id that is not one) naming the field. */
@@ -83,10 +97,12 @@ export function checkStart(principal: Principal, input: StartRunInput, field: st
   const version = input.version ?? 0;
   if (!Number.isInteger(version) || version < 0) throw badInput(`${field}.version`, 'version is a positive number (0 or none for the latest)', 'INVALID_VERSION');
   const priority = checkPriority(input.priority, `${field}.priority`, 'the run') ?? null;
+  const startAt = checkStartAt(input.startAt, `${field}.startAt`);
   return {
     principal,
     field,
     priority,
+    startAt,
     ref: byId !== undefined ? { workflowId: byId, version } : { workflowName: byName, version },
     named: byId ?? (byName as string),
     key,
@@ -178,11 +194,14 @@ async function writeStarts(ctx: TransitionContext, engine: Engine, starts: reado
         // Kept only when well-formed (the gateway always sends one that is).
         traceparent: traceIdOf(principal.traceparent) === undefined ? null : (principal.traceparent ?? null),
         ...flow.run,
+        ...(start.startAt ? { startAt: start.startAt } : {}),
       };
       budget?.take(version.steps.filter((step) => step.dependsOn.length === 0).length);
       const tasks = version.steps.map((step) => ({ id: newId(), step, ...(flow.tasks.get(step.id) as NonNullable<ReturnType<typeof flow.tasks.get>>) }));
-      ctx.effects.event(newRun, { kind: 'RUN_STATUS', runStatus: 'QUEUED', message: `started by ${actorOf(principal)} (workflow "${workflow.name}" v${number})` });
-      const attempts = planAttempts(
+      const startedBy = `started by ${actorOf(principal)} (workflow "${workflow.name}" v${number})`;
+      ctx.effects.event(newRun, start.startAt ? { kind: 'RUN_STATUS', runStatus: 'SCHEDULED', message: `${startedBy} to start at ${start.startAt.toISOString()}` } : { kind: 'RUN_STATUS', runStatus: 'QUEUED', message: startedBy });
+      // A run for later queues nothing now: the schedule ticker queues its first tasks at startAt.
+      const attempts = start.startAt ? [] : planAttempts(
         ctx,
         newRun,
         tasks.filter(({ step }) => step.dependsOn.length === 0).map(({ id, step, priority }) => ({ id, stepId: step.id, status: 'PENDING' as const, attempts: 0, pool: step.pool, priority })),

@@ -8,6 +8,7 @@ import type { RunRow } from '../store/rows';
 import { readRun } from '../resolvers';
 
 const STATUS: Record<RunStatus, orchestrationV1.RunStatus> = {
+  SCHEDULED: orchestrationV1.RunStatus.RUN_STATUS_SCHEDULED,
   QUEUED: orchestrationV1.RunStatus.RUN_STATUS_QUEUED,
   RUNNING: orchestrationV1.RunStatus.RUN_STATUS_RUNNING,
   SUCCEEDED: orchestrationV1.RunStatus.RUN_STATUS_SUCCEEDED,

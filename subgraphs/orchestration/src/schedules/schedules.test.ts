@@ -222,3 +222,54 @@ describe('organizations', () => {
     expect(await scheduleOf(s.id)).toBeNull();
   });
 });
+
+describe('runs started for later', () => {
+  const START = `mutation($i: StartRunInput!) { startRun(input: $i) { run { id status startAt tasks { status } } } }`;
+  interface Started {
+    startRun: { run: { id: string; status: string; startAt: string | null; tasks: Array<{ status: string }> } };
+  }
+  const runOf = async (id: string, principal = viewer) =>
+    (await t.graphql<{ run: { status: string; startAt: string | null; tasks: Array<{ status: string }> } | null }>(principal, `query($id: ID!) { run(id: $id) { status startAt tasks { status } } }`, { id })).data?.run;
+
+  it('is SCHEDULED until startAt, then QUEUED with its first tasks queued', async () => {
+    const workflowId = await workflow('later');
+    const startAt = new Date(Date.now() + 2_000).toISOString();
+    const res = await t.graphql<Started>(operator, START, { i: { workflowId, input: { who: 'later' }, startAt } });
+    expect(res.errors).toBeUndefined();
+    const { run } = res.data!.startRun;
+    expect(run.status).toBe('SCHEDULED');
+    expect(run.startAt).toBe(startAt);
+    expect(run.tasks.map((x) => x.status)).toEqual(['PENDING']);
+    const queued = await eventually(async () => {
+      const now = await runOf(run.id);
+      return now?.status === 'QUEUED' ? now : undefined;
+    }, { timeoutMs: 20_000, what: 'the delayed run to be queued' });
+    expect(queued.tasks.map((x) => x.status)).toEqual(['QUEUED']);
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(startAt));
+  });
+
+  it('can be cancelled before it starts, and never starts then; another organization can do neither', async () => {
+    const workflowId = await workflow('later-cancelled');
+    const res = await t.graphql<Started>(operator, START, { i: { workflowId, input: { who: 'x' }, startAt: new Date(Date.now() + 3_600_000).toISOString() } });
+    const { id } = res.data!.startRun.run;
+    expect(await runOf(id, stranger)).toBeNull();
+    const foreign = await t.graphql(stranger, `mutation($id: ID!) { cancelRun(id: $id) { status } }`, { id });
+    expect(foreign.errors?.[0]?.extensions?.['code']).toBeDefined();
+    expect((await runOf(id))?.status).toBe('SCHEDULED');
+    const cancelled = await t.graphql<{ cancelRun: { status: string; tasks: Array<{ status: string }> } }>(operator, `mutation($id: ID!) { cancelRun(id: $id) { status tasks { status } } }`, { id });
+    expect(cancelled.errors).toBeUndefined();
+    expect(cancelled.data?.cancelRun).toEqual({ status: 'CANCELLED', tasks: [{ status: 'CANCELLED' }] });
+    // Even with its time moved to the past, a cancelled run is not queued.
+    await t.pool.query(`UPDATE runs SET start_at = now() - interval '1 minute' WHERE id = $1`, [id]);
+    await t.service.schedules.tickOnce();
+    expect((await runOf(id))?.status).toBe('CANCELLED');
+  });
+
+  it('refuses a startAt more than a year ahead, naming the field', async () => {
+    const workflowId = await workflow('later-refused');
+    const res = await t.graphql(operator, START, { i: { workflowId, input: { who: 'x' }, startAt: new Date(Date.now() + 2 * 366 * 86_400_000).toISOString() } });
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.startAt' });
+    const { rows } = await t.pool.query(`SELECT count(*)::int AS n FROM runs WHERE workflow_id = $1`, [workflowId]);
+    expect(rows[0].n).toBe(0);
+  });
+});

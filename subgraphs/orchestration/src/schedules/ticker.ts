@@ -5,6 +5,7 @@ import { startRunsIn } from '../engine/run-starts';
 import type { TransitionContext } from '../engine/transitions';
 import { activeRunsOfSchedule, claimSchedule, countQueuedFires, dueSchedules, queuedFires, recordFires, updateSchedule, type ScheduleFireRow, type ScheduleRow } from '../store/schedules';
 import { parseCron } from './cron';
+import { startDueDelayedRuns } from './delayed-runs';
 import { planFires } from './fire-plan';
 
 /**
@@ -132,6 +133,8 @@ export function createScheduleTicker({ engine, log, intervalMs, graceMs }: Sched
       const results = await Promise.all(due.slice(i, i + PARALLEL).map(handle));
       handled += results.filter(Boolean).length;
     }
+    // Runs started for later whose time has come go on the same beat.
+    handled += await startDueDelayedRuns(engine, log, PASS_SIZE);
     return handled;
   };
 

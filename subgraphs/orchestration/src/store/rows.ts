@@ -59,6 +59,8 @@ export interface RunRow {
   concurrencyKey: string | null;
   concurrency: ConcurrencyHold | null;
   lastSeq: number;
+  /** When a run started for later (SCHEDULED) is queued. */
+  startAt?: Date | null;
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;

@@ -98,6 +98,8 @@ export async function insertRunStarts(db: Queryable, starts: readonly RunStart[]
     priority: r.priority,
     concurrency_key: r.concurrencyKey,
     concurrency: r.concurrency,
+    status: r.startAt ? 'SCHEDULED' : 'QUEUED',
+    start_at: r.startAt ? r.startAt.toISOString() : null,
   }));
   const tasks = starts.flatMap(({ run, tasks: newTasks, attempts }) => {
     const attemptOf = new Map(attempts.map((a) => [a.taskId, a]));
@@ -129,14 +131,15 @@ export async function insertRunStarts(db: Queryable, starts: readonly RunStart[]
       `WITH r AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, org_id uuid, workflow_id uuid, workflow_version integer, app_id uuid, input jsonb, idempotency_key text,
                                                           started_by_kind text, started_by_id text, started_by_user_id text, started_by_api_key_id text, started_by_display text,
-                                                          request_id text, last_seq integer, traceparent text, priority smallint, concurrency_key text, concurrency jsonb)
+                                                          request_id text, last_seq integer, traceparent text, priority smallint, concurrency_key text, concurrency jsonb,
+                                                          status text, start_at timestamptz)
        ), runs_in AS (
          INSERT INTO runs (id, org_id, workflow_id, workflow_version, app_id, status, input, idempotency_key,
                            started_by_kind, started_by_id, started_by_user_id, started_by_api_key_id, started_by_display, request_id, last_seq, traceparent,
-                           priority, concurrency_key, concurrency)
-         SELECT id, org_id, workflow_id, workflow_version, app_id, 'QUEUED', input, idempotency_key,
+                           priority, concurrency_key, concurrency, start_at)
+         SELECT id, org_id, workflow_id, workflow_version, app_id, status, input, idempotency_key,
                 started_by_kind, started_by_id, started_by_user_id, started_by_api_key_id, started_by_display, request_id, last_seq, traceparent,
-                priority, concurrency_key, concurrency
+                priority, concurrency_key, concurrency, start_at
            FROM r
          RETURNING 1
        ), t AS (
@@ -177,7 +180,8 @@ export async function insertRunStarts(db: Queryable, starts: readonly RunStart[]
 export function startedRunRow(run: NewRun, lastSeq: number, at: Date): RunRow {
   return {
     ...run,
-    status: 'QUEUED',
+    status: run.startAt ? 'SCHEDULED' : 'QUEUED',
+    startAt: run.startAt ?? null,
     output: null,
     error: null,
     cancelReason: null,

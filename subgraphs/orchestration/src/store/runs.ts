@@ -22,6 +22,8 @@ export interface NewRun {
   priority: number | null;
   concurrencyKey: string | null;
   concurrency: ConcurrencyHold | null;
+  /** Set: the run starts SCHEDULED and is queued at this time. */
+  startAt?: Date | null | undefined;
 }
 
 export interface NewTask {

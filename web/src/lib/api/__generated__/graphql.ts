@@ -258,6 +258,8 @@ export type RunStatus =
   | 'FAILED'
   | 'QUEUED'
   | 'RUNNING'
+  /** Started for later (startAt): nothing runs until then; cancellable. */
+  | 'SCHEDULED'
   | 'SUCCEEDED';
 
 export type SignUpInput = {
@@ -274,6 +276,8 @@ export type StartRunInput = {
   input?: unknown;
   /** 1 (lowest) to 5 (highest): its tasks' priority where their step sets none (default: the workflow's, else 3). */
   priority?: number | null | undefined;
+  /** Start later: the run is SCHEDULED until then (cancellable), at most a year ahead; a time already past starts it now. */
+  startAt?: string | null | undefined;
   /** Default: the latest version. */
   version?: number | null | undefined;
   /** The workflow's id, or */

@@ -33,6 +33,8 @@ export enum RunStatus {
   RUN_STATUS_SUCCEEDED = 3,
   RUN_STATUS_FAILED = 4,
   RUN_STATUS_CANCELLED = 5,
+  /** RUN_STATUS_SCHEDULED - Started for later (startAt); queued at that time. */
+  RUN_STATUS_SCHEDULED = 6,
 }
 
 export function runStatusFromJSON(object: any): RunStatus {
@@ -55,6 +57,9 @@ export function runStatusFromJSON(object: any): RunStatus {
     case 5:
     case "RUN_STATUS_CANCELLED":
       return RunStatus.RUN_STATUS_CANCELLED;
+    case 6:
+    case "RUN_STATUS_SCHEDULED":
+      return RunStatus.RUN_STATUS_SCHEDULED;
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum RunStatus");
   }
@@ -74,6 +79,8 @@ export function runStatusToJSON(object: RunStatus): string {
       return "RUN_STATUS_FAILED";
     case RunStatus.RUN_STATUS_CANCELLED:
       return "RUN_STATUS_CANCELLED";
+    case RunStatus.RUN_STATUS_SCHEDULED:
+      return "RUN_STATUS_SCHEDULED";
     default:
       throw new globalThis.Error("Unrecognized enum value " + object + " for enum RunStatus");
   }
