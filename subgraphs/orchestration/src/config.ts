@@ -27,8 +27,14 @@ export const orchestrationConfigSchema = z.object({
   DISPATCH_RETRY_DELAY_MS: env.int(250, { min: 10, max: 60_000 }),
   /** Attempts lost to dead workers that a task survives (these do not use its retry budget). */
   MAX_LOST_ATTEMPTS: env.int(5, { min: 0, max: 100 }),
+  /**
+   * Every replica says it is alive this often, and then takes over the running attempts of dispatchers
+   * not seen for DISPATCHER_LEASE_TTL_MS (at least 3 heartbeats): a crashed orchestration process's
+   * attempts are retried within about TTL + one heartbeat (issue 9 item 17), not at the next reconcile.
+   */
+  DISPATCHER_HEARTBEAT_MS: env.int(1_000, { min: 50, max: 60_000 }),
   /** A dispatcher not seen for this long is presumed dead: its running attempts are retried. */
-  DISPATCHER_LEASE_TTL_MS: env.int(30_000, { min: 500, max: 3_600_000 }),
+  DISPATCHER_LEASE_TTL_MS: env.int(5_000, { min: 200, max: 3_600_000 }),
   /** How often buffered progress and log events are written (one transaction per task per flush). */
   EVENT_FLUSH_INTERVAL_MS: env.int(200, { min: 10, max: 10_000 }),
   /** A task's progress is written (and published) at most once per this interval, the latest report kept (issue 9 item 13). */

@@ -18,6 +18,8 @@ import { applyAttemptOutcome } from './transitions';
 export interface Reconciler {
   /** One pass; resolves to what it did (tests call it directly). */
   reconcileOnce(): Promise<ReconcileReport>;
+  /** One heartbeat: this dispatcher is alive, and the running attempts of dead ones are retried. */
+  takeOverOnce(): Promise<number>;
   start(): void;
   stop(): Promise<void>;
 }
@@ -55,20 +57,53 @@ export function createReconciler({ engine, dispatcher, dispatcherId, schema }: {
     });
 
   /** Only one replica sweeps at a time (a session advisory lock on a connection of its own). */
-  const withSweepLock = async (fn: () => Promise<void>): Promise<boolean> => {
+  const withLock = async (name: string, fn: () => Promise<void>): Promise<boolean> => {
     const client: PoolClient = await engine.pool.connect();
     try {
-      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [`orchestra-reconciler:${schema}`]);
+      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [name]);
       if (rows[0]?.locked !== true) return false;
       try {
         await fn();
       } finally {
-        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`orchestra-reconciler:${schema}`]);
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [name]);
       }
       return true;
     } finally {
       client.release();
     }
+  };
+  const withSweepLock = (fn: () => Promise<void>) => withLock(`orchestra-reconciler:${schema}`, fn);
+
+  /** Presumed dead after the lease, and never before three missed heartbeats. */
+  const leaseTtlMs = Math.max(config.DISPATCHER_LEASE_TTL_MS, 3 * config.DISPATCHER_HEARTBEAT_MS);
+
+  /**
+   * Retries the running attempts of dispatchers not seen for the lease: each in its own transaction
+   * that locks the run and finds the attempt still RUNNING (so two replicas never both retry it), and
+   * cancels it on its worker after the commit (whoever still runs it lets go).
+   */
+  const retryOrphans = async (): Promise<number> => {
+    let retried = 0;
+    const orphans = await engine.inSystem((tx) => orphanedAttempts(tx, new Date(Date.now() - leaseTtlMs), BATCH));
+    for (const attempt of orphans) {
+      if (attempt.dispatcherId === dispatcherId) continue;
+      if (await retryLost(attempt, 'DISPATCHER_LOST', `dispatcher ${attempt.dispatcherId ?? '?'} went away`)) {
+        retried += 1;
+        lostTotal.inc({ cause: 'dispatcher' });
+        log.warn('attempt of a dead dispatcher retried', { attemptId: attempt.id, taskId: attempt.taskId, runId: attempt.runId, dispatcher: attempt.dispatcherId });
+      }
+    }
+    return retried;
+  };
+
+  /** The heartbeat: alive, then (one replica at a time, under a lock of its own) take over dead dispatchers' attempts. */
+  const takeOverOnce = async (): Promise<number> => {
+    await engine.inSystem((tx) => touchDispatcher(tx, dispatcherId));
+    let retried = 0;
+    await withLock(`orchestra-takeover:${schema}`, async () => {
+      retried = await retryOrphans();
+    });
+    return retried;
   };
 
   const reconcileOnce = async (): Promise<ReconcileReport> => {
@@ -86,15 +121,7 @@ export function createReconciler({ engine, dispatcher, dispatcherId, schema }: {
           log.warn('attempt on a dropped worker retried', { attemptId: attempt.id, taskId: attempt.taskId, runId: attempt.runId, workerId: attempt.workerId });
         }
       }
-      const orphans = await engine.inSystem((tx) => orphanedAttempts(tx, new Date(Date.now() - config.DISPATCHER_LEASE_TTL_MS), BATCH));
-      for (const attempt of orphans) {
-        if (attempt.dispatcherId === dispatcherId) continue;
-        if (await retryLost(attempt, 'DISPATCHER_LOST', `dispatcher ${attempt.dispatcherId ?? '?'} went away`)) {
-          report.attemptsRetried += 1;
-          lostTotal.inc({ cause: 'dispatcher' });
-          log.warn('attempt of a dead dispatcher retried', { attemptId: attempt.id, taskId: attempt.taskId, runId: attempt.runId, dispatcher: attempt.dispatcherId });
-        }
-      }
+      report.attemptsRetried += await retryOrphans();
 
       const before = new Date(Date.now() - GRACE_MS);
       const never = await engine.inSystem((tx) => unenqueuedOutbox(tx, before, BATCH));
@@ -147,6 +174,18 @@ export function createReconciler({ engine, dispatcher, dispatcherId, schema }: {
     return report;
   };
 
+  let heartbeatTimer: NodeJS.Timeout | undefined;
+  let beating: Promise<unknown> | undefined;
+  const heartbeat = () => {
+    if (stopped) return;
+    beating = takeOverOnce()
+      .catch((error: unknown) => log.warn('dispatcher heartbeat failed', { err: error }))
+      .finally(() => {
+        beating = undefined;
+        if (!stopped) heartbeatTimer = setTimeout(heartbeat, config.DISPATCHER_HEARTBEAT_MS);
+      });
+  };
+
   const loop = () => {
     if (stopped) return;
     running = reconcileOnce()
@@ -159,14 +198,17 @@ export function createReconciler({ engine, dispatcher, dispatcherId, schema }: {
 
   return {
     reconcileOnce,
+    takeOverOnce,
     start() {
       stopped = false;
+      heartbeat();
       loop();
     },
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
-      await running;
+      if (heartbeatTimer) clearTimeout(heartbeatTimer);
+      await Promise.all([running, beating]);
     },
   };
 }

@@ -50,6 +50,10 @@ export function createPoolConsumers({ connection, prefix, maxConcurrency, log, p
         concurrency,
         // Stalls are handled by the attempt state machine; let BullMQ hand a stalled job back freely.
         maxStalledCount: 1_000,
+        // A dead process's jobs come back within ~9 s (lock 6 s, checked every 3 s), not BullMQ's 30 s + 30 s
+        // (issue 9 item 17); live consumers renew their locks every 3 s.
+        lockDuration: 6_000,
+        stalledInterval: 3_000,
         removeOnComplete: { count: 0 },
         removeOnFail: { count: 1_000 },
       });
