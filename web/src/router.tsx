@@ -9,7 +9,9 @@ import { appsRoute } from './routes/apps';
 import { auditRoute } from './routes/audit';
 import { dashboardRoute } from './routes/dashboard';
 import { deadLettersRoute } from './routes/dead-letters';
+import { forgotPasswordRoute } from './routes/forgot-password';
 import { membersRoute } from './routes/members';
+import { resetPasswordRoute } from './routes/reset-password';
 import { rootRoute } from './routes/root';
 import { runDetailRoute } from './routes/run-detail';
 import { runsRoute } from './routes/runs';
@@ -24,6 +26,8 @@ export const routeTree = rootRoute.addChildren([
   signInRoute,
   signUpRoute,
   acceptInvitationRoute,
+  forgotPasswordRoute,
+  resetPasswordRoute,
   appLayoutRoute.addChildren([
     dashboardRoute,
     workflowsRoute,

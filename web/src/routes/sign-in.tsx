@@ -70,6 +70,11 @@ function SignInPage() {
         <Field label="Password" error={problems.password}>
           {(p) => <TextInput {...p} type="password" autoComplete="current-password" required value={password} onChange={(e) => { setPassword(e.target.value); setProblems((p) => ({ ...p, password: undefined })); }} />}
         </Field>
+        <p className="text-right text-sm">
+          <Link to="/forgot-password" className="font-medium text-indigo-600 hover:text-indigo-500">
+            Forgot password?
+          </Link>
+        </p>
         <Button type="submit" variant="primary" className="w-full" busy={busy}>
           Sign in
         </Button>

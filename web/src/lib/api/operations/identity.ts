@@ -145,3 +145,15 @@ export const changePasswordMutation = graphql(`
     changePassword(input: $input) { ...AuthPayloadFields }
   }
 `);
+
+export const requestPasswordResetMutation = graphql(`
+  mutation RequestPasswordReset($email: String!) {
+    requestPasswordReset(email: $email)
+  }
+`);
+
+export const resetPasswordMutation = graphql(`
+  mutation ResetPassword($input: ResetPasswordInput!) {
+    resetPassword(input: $input)
+  }
+`);
