@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventually } from '@orchestra/lib';
+import { eventually, recipientsOf, startTestSmtpServer, type TestSmtpServer } from '@orchestra/lib';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startPlatform, type Platform } from '../src/platform';
 import { appOrigin, ensureWebBuilt, launchBrowser, screenshotDir, startTestSite, WEB_DIST_DIR, type Browser, type TestSite } from './browser';
@@ -16,6 +16,7 @@ import { appOrigin, ensureWebBuilt, launchBrowser, screenshotDir, startTestSite,
 let platform: Platform;
 let browser: Browser;
 let site: TestSite;
+let smtp: TestSmtpServer;
 let origin: string;
 let admin: { email: string; password: string };
 let adminProfile: BrowserContext;
@@ -67,11 +68,13 @@ async function waitForPage(p: Page, title: string): Promise<void> {
 beforeAll(async () => {
   ensureWebBuilt();
   site = await startTestSite();
+  smtp = await startTestSmtpServer();
   platform = await startPlatform({
     services: ['identity', 'catalog', 'orchestration', 'audit'],
     workers: 1,
     env: {
       gateway: { WEB_DIST_DIR },
+      identity: { SMTP_URL: smtp.url },
       orchestration: { WORKER_HEARTBEAT_INTERVAL_MS: '500', EVENT_FLUSH_INTERVAL_MS: '50', DISPATCH_RETRY_DELAY_MS: '100' },
       worker: { WORKER_ALLOW_PRIVATE_NETWORK: 'true', WORKER_SLOTS: '4', WORKER_DRAIN_GRACE_MS: '1000' },
     },
@@ -98,6 +101,7 @@ afterAll(async () => {
   await browser?.close();
   await platform?.stop();
   await site?.close();
+  await smtp?.stop();
 });
 
 describe('the admin web app', () => {
@@ -648,6 +652,35 @@ describe('the admin web app', () => {
     const login = (pw: string) => platform.graphql('mutation($input: LoginInput!) { login(input: $input) { accessToken } }', { input: { email, password: pw } });
     expect((await login(password)).errors).toBeDefined();
     expect((await login('Porcupine-quartz-orchard-91')).errors).toBeUndefined();
+    await profile.close();
+  });
+
+  it('resets a forgotten password from the sign-in page through the mailed link', async () => {
+    const email = await addMemberByApi('Fay Forgetful');
+    const profile = await browser.newProfile();
+    const own = profile.pages()[0] ?? (await profile.newPage());
+    await own.goto(`${origin}/sign-in`);
+    await own.getByRole('link', { name: 'Forgot password?' }).click();
+    await own.getByLabel('Email').fill(email);
+    await own.getByRole('button', { name: 'Mail me a reset link' }).click();
+    await own.getByText(`If ${email} has an Orchestra account, a mail with a reset link is on its way.`).waitFor();
+    const mail = await smtp.waitFor((m) => recipientsOf(m).includes(email));
+    const token = /reset-password\?token=(\S+)/.exec(mail.text ?? '')?.[1];
+    expect(token).toBeDefined();
+    await own.goto(`${origin}/reset-password?token=${token!}`);
+    await own.getByLabel('New password').fill('short');
+    await own.getByRole('button', { name: 'Set the new password' }).click();
+    // The API's refusal goes under the field it names.
+    await own.getByText(/password is too short/).waitFor();
+    expect(await own.getByLabel('New password').getAttribute('aria-invalid')).toBe('true');
+    await own.getByLabel('New password').fill('Porcupine-quartz-orchard-73');
+    await own.getByRole('button', { name: 'Set the new password' }).click();
+    await own.getByText('Your password was changed.').waitFor();
+    await own.getByRole('link', { name: 'Sign in', exact: true }).first().click();
+    await own.getByLabel('Email').fill(email);
+    await own.getByLabel('Password').fill('Porcupine-quartz-orchard-73');
+    await own.getByRole('button', { name: 'Sign in' }).click();
+    await waitForPage(own, 'Dashboard');
     await profile.close();
   });
 

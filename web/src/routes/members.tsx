@@ -136,12 +136,12 @@ function MembersPage() {
   const [search, setSearch] = useState('');
   const searched = useDebouncedValue(search.trim());
   const pages = useCursorPages(searched);
-  const [removing, setRemoving] = useState<{ id: string; email: string }>();
+  const [removing, setRemoving] = useState<{ id: string; email: string; apiKeys: number }>();
   const [roleChange, setRoleChange] = useState<{ id: string; email: string; from: Role; to: Role; self: boolean }>();
   const [roleChanged, setRoleChanged] = useState<{ email: string; role: Role }>();
-  const members = useApiQuery(queryKeys.members.list({ search: searched, after: pages.after }), membersQuery, { first: 25, after: pages.after ?? null, ...(searched ? { search: searched } : {}) }, { placeholderData: (p) => p });
+  const members = useApiQuery(queryKeys.members.list({ search: searched, after: pages.after }), membersQuery, { first: 25, after: pages.after ?? null, withApiKeys: can.manageMembers, ...(searched ? { search: searched } : {}) }, { placeholderData: (p) => p });
   const changeRole = useApiMutation(changeMemberRoleMutation, { invalidates: [queryKeys.members.all, queryKeys.me] });
-  const remove = useApiMutation(removeMemberMutation, { invalidates: [queryKeys.members.all], onSuccess: () => setRemoving(undefined) });
+  const remove = useApiMutation(removeMemberMutation, { invalidates: [queryKeys.members.all, queryKeys.apiKeys.all], onSuccess: () => setRemoving(undefined) });
 
   return (
     <>
@@ -196,7 +196,7 @@ function MembersPage() {
                       <Cell layout="nowrap"><RelativeTime value={node.createdAt} /></Cell>
                       <Cell layout="actions">
                         {mayEdit && (
-                          <Button size="sm" variant="danger" onClick={() => setRemoving({ id: node.id, email: node.user.email })}>
+                          <Button size="sm" variant="danger" onClick={() => setRemoving({ id: node.id, email: node.user.email, apiKeys: node.activeApiKeysCreated ?? 0 })}>
                             Remove
                           </Button>
                         )}
@@ -251,6 +251,11 @@ function MembersPage() {
           }
         >
           <p className="text-sm text-slate-600">{removing.email} loses access to this organization at once. Their account and other organizations are not touched.</p>
+          <p className="mt-2 text-sm text-slate-600" data-testid="remove-member-api-keys">
+            {removing.apiKeys === 0
+              ? 'They created no active API keys here.'
+              : `The ${removing.apiKeys === 1 ? 'API key' : `${removing.apiKeys} API keys`} they created here ${removing.apiKeys === 1 ? 'is' : 'are'} revoked with the membership: integrations using ${removing.apiKeys === 1 ? 'it' : 'them'} stop working. Create new keys first if they are still needed.`}
+          </p>
           {remove.error && <ErrorNotice error={remove.error} className="mt-3" />}
         </Dialog>
       )}

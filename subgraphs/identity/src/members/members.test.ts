@@ -190,6 +190,33 @@ describe('roles', () => {
 });
 
 describe('listing members and users', () => {
+  it("removing an admin revokes the API keys they created, says so beforehand, and leaves others' keys alone (issue 9, item 5)", async () => {
+    const owner = await id.signUp();
+    const admin = await join(owner, 'ADMIN', 'Ada Admin');
+    const viewer = await join(owner, 'VIEWER', 'Vic Viewer');
+    const CREATE_KEY = 'mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { key apiKey { id } } }';
+    const adminKey = (await id.graphql(CREATE_KEY, { i: { name: 'ci deploy', scopes: ['runs:read'] } }, { token: admin.accessToken })).data.createApiKey;
+    const ownerKey = (await id.graphql(CREATE_KEY, { i: { name: 'owner key', scopes: ['runs:read'] } }, { token: owner.accessToken })).data.createApiKey;
+    expect(adminKey).toBeDefined();
+    await id.authenticate({ apiKey: adminKey.key });
+
+    // Admins see, before removing, how many active keys go with the member; viewers may not ask.
+    const COUNTS = '{ members { edges { node { id activeApiKeysCreated user { id } } } } }';
+    const counts = await id.graphql(COUNTS, {}, { token: owner.accessToken });
+    const countOf = (userId: string) => counts.data.members.edges.find((e: any) => e.node.user.id === userId).node.activeApiKeysCreated;
+    expect(countOf(admin.user.id)).toBe(1);
+    expect(countOf(viewer.user.id)).toBe(0);
+    expect(errorOf(await id.graphql(COUNTS, {}, { token: viewer.accessToken })).code).toBe('FORBIDDEN');
+
+    expect((await id.graphql(REMOVE, { id: admin.membershipId }, { token: owner.accessToken })).errors).toBeUndefined();
+    expect(await rejectionOf(id.authenticate({ apiKey: adminKey.key }))).toMatchObject({ reason: 'API_KEY_REVOKED' });
+    await id.authenticate({ apiKey: ownerKey.key });
+    const revoked = (await id.auditEvents({ action: 'api_key.revoke' })).find((e) => e.targetId === adminKey.apiKey.id);
+    expect(revoked).toMatchObject({ orgId: owner.organization.id, actor: { id: owner.user.id }, diff: { reason: 'CREATOR_REMOVED', createdBy: admin.user.id } });
+    const removed = (await id.auditEvents({ action: 'member.remove' })).find((e) => e.targetId === admin.membershipId);
+    expect(removed?.diff.apiKeysRevoked).toEqual([adminKey.apiKey.id]);
+  });
+
   it('pages with cursors and searches by name or email', async () => {
     const owner = await id.signUp({ name: 'Zed Owner' });
     for (const name of ['Ada Lovelace', 'Grace Hopper', 'Alan Turing', 'Barbara Liskov']) await join(owner, 'VIEWER', name);

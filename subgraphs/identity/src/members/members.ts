@@ -1,6 +1,7 @@
-import { AppError, conflict, diffOf, isUniqueViolation, newId, notFound, recordAudit, traceIdOf, recordNotification, type PoolClient, type Principal, type Role } from '@orchestra/lib';
+import { apiKeyRevokedChannel, AppError, conflict, diffOf, isUniqueViolation, newId, notFound, recordAudit, traceIdOf, recordNotification, type PoolClient, type Principal, type Role } from '@orchestra/lib';
 import { normalizeEmail } from '../auth/email';
 import { inTenant, signedInUser, SERVICE, type IdentityDeps } from '../deps';
+import { revokeApiKeysCreatedBy, type ApiKeyRow } from '../store/api-keys';
 import { revokeOpenInvitationFor } from '../store/invitations';
 import {
   deleteMembership,
@@ -111,6 +112,7 @@ export async function changeMemberRole(deps: IdentityDeps, principal: Principal,
 
 export async function removeMember(deps: IdentityDeps, principal: Principal, membershipId: string): Promise<MemberRow> {
   let removedUser: MemberRow['user'] | undefined;
+  let revokedKeys: ApiKeyRow[] = [];
   const { membership } = await changeMember(deps, principal, membershipId, async (tx, { target, owners, role }) => {
     if (target.role === 'owner' && owners.length <= 1) throw lastOwner('remove');
     if (target.role === 'owner') assertMayTouchOwnerRole(role, 'remove an owner');
@@ -120,15 +122,27 @@ export async function removeMember(deps: IdentityDeps, principal: Principal, mem
     const tokenVersion = await bumpMemberTokenVersion(tx, target.userId);
     const deleted = await deleteMembership(tx, target.id);
     if (!deleted) throw notFound('membership', target.id);
+    // The keys they created go with them (docs/decisions.md): they saw every secret when it was made.
+    revokedKeys = await revokeApiKeysCreatedBy(tx, target.orgId, target.userId, principal.userId);
+    for (const key of revokedKeys) {
+      await recordAudit(tx, SERVICE, principal, {
+        action: 'api_key.revoke',
+        targetType: 'ApiKey',
+        targetId: key.id,
+        diff: { reason: 'CREATOR_REMOVED', createdBy: target.userId, membershipId: target.id, name: key.name },
+      });
+    }
     await recordAudit(tx, SERVICE, principal, {
       action: 'member.remove',
       targetType: 'Membership',
       targetId: target.id,
-      diff: { before: { userId: target.userId, email: removedUser?.email, role: target.role }, after: null },
+      diff: { before: { userId: target.userId, email: removedUser?.email, role: target.role }, after: null, apiKeysRevoked: revokedKeys.map((k) => k.id) },
     });
     return { membership: deleted, tokenVersion };
   });
   if (!removedUser) throw new AppError('INTERNAL', `user of membership ${membership.id} was not found`);
-  deps.log.info('member removed', { requestId: principal.requestId, traceId: traceIdOf(principal.traceparent), membershipId, userId: membership.userId });
+  // After commit: every gateway drops its cached checks of the revoked keys at once.
+  for (const key of revokedKeys) await deps.redis.publish(apiKeyRevokedChannel(deps.config.REDIS_PREFIX), key.id);
+  deps.log.info('member removed', { requestId: principal.requestId, traceId: traceIdOf(principal.traceparent), membershipId, userId: membership.userId, apiKeysRevoked: revokedKeys.length });
   return { ...membership, user: removedUser };
 }

@@ -182,6 +182,9 @@ export function createResolvers(deps: IdentityDeps) {
     Membership: {
       user: (m: MembershipParent, _a: Args, ctx: IdentityContext) => m.user ?? ctx.loaders.user(m.userId),
       organization: (m: MembershipParent, _a: Args, ctx: IdentityContext) => m.organization ?? ctx.loaders.organization(m.orgId),
+      // Counted in the caller's organization only: a membership of another org (me.memberships) says 0.
+      activeApiKeysCreated: async (m: MembershipParent, _a: Args, ctx: IdentityContext) =>
+        m.orgId === ctx.principal.orgId ? ((await ctx.loaders.activeApiKeysCreated(m.userId)) ?? 0) : 0,
     },
     Invitation: {
       status: (i: InvitationRow) => invitationStatus(i),

@@ -1,5 +1,6 @@
 import { isUuid, type Principal } from '@orchestra/lib';
 import { inTenant, type IdentityDeps } from '../deps';
+import { countActiveApiKeysCreatedBy } from '../store/api-keys';
 import { findOrganizations, type OrganizationRow } from '../store/organizations';
 import { findUsers, type UserRow } from '../store/users';
 
@@ -44,6 +45,8 @@ export interface Loaders {
   user(id: string): Promise<UserRow | null>;
   /** An organization the caller may see (its own, or one its user belongs to), else null. */
   organization(id: string): Promise<OrganizationRow | null>;
+  /** Active API keys a user created in the caller's organization. */
+  activeApiKeysCreated(userId: string): Promise<number | null>;
 }
 
 /** Per-request loaders; they read under the caller's row-level security. */
@@ -51,5 +54,8 @@ export function createLoaders(deps: IdentityDeps, principal: Principal): Loaders
   const byId = <T extends { id: string }>(rows: T[]) => new Map(rows.map((r) => [r.id, r]));
   const user = createBatchLoader((ids) => inTenant(deps, principal, async (tx) => byId(await findUsers(tx, ids.filter(isUuid)))));
   const organization = createBatchLoader((ids) => inTenant(deps, principal, async (tx) => byId(await findOrganizations(tx, ids.filter(isUuid)))));
-  return { user, organization };
+  const activeApiKeysCreated = createBatchLoader((ids) =>
+    principal.orgId === undefined ? Promise.resolve(new Map<string, number>()) : inTenant(deps, principal, (tx) => countActiveApiKeysCreatedBy(tx, principal.orgId!, ids.filter(isUuid))),
+  );
+  return { user, organization, activeApiKeysCreated };
 }

@@ -47,6 +47,28 @@ export async function revokeApiKey(db: Queryable, id: string, revokedBy: string 
   return rows[0];
 }
 
+/** Revokes every active key the user created in the organization; resolves to the revoked rows. */
+export async function revokeApiKeysCreatedBy(db: Queryable, orgId: string, createdBy: string, revokedBy: string | undefined): Promise<ApiKeyRow[]> {
+  const { rows } = await db.query<ApiKeyRow>(
+    `UPDATE api_keys AS k SET revoked_at = now(), revoked_by = $3
+      WHERE k.org_id = $1 AND k.created_by = $2 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
+      RETURNING ${COLUMNS}`,
+    [orgId, createdBy, revokedBy ?? null],
+  );
+  return rows;
+}
+
+/** Active (neither revoked nor expired) keys each user created in the organization, by user id. */
+export async function countActiveApiKeysCreatedBy(db: Queryable, orgId: string, userIds: readonly string[]): Promise<Map<string, number>> {
+  const { rows } = await db.query<{ userId: string; n: number }>(
+    `SELECT k.created_by AS "userId", count(*)::int AS n FROM api_keys k
+      WHERE k.org_id = $1 AND k.created_by = ANY($2::uuid[]) AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
+      GROUP BY k.created_by`,
+    [orgId, userIds],
+  );
+  return new Map(rows.map((r) => [r.userId, r.n]));
+}
+
 /**
  * Records a use of the key, throttled in the statement itself so that concurrent requests and
  * replicas write at most once per interval: last_used_at every `touchSeconds`, and the audit mark

@@ -38,7 +38,7 @@ type Documents = {
     "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) {\n    acceptInvitation(input: $input) { ...AuthPayloadFields }\n  }\n": typeof types.AcceptInvitationDocument,
     "\n  mutation CreateOrganization($input: CreateOrganizationInput!) {\n    createOrganization(input: $input) { id name }\n  }\n": typeof types.CreateOrganizationDocument,
     "\n  query Me {\n    me {\n      role\n      user { id email name }\n      organization { id name }\n      memberships { id role organization { id name } }\n    }\n  }\n": typeof types.MeDocument,
-    "\n  query Members($first: Int, $after: String, $search: String) {\n    members(first: $first, after: $after, search: $search) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id role createdAt user { id email name } } }\n    }\n  }\n": typeof types.MembersDocument,
+    "\n  query Members($first: Int, $after: String, $search: String, $withApiKeys: Boolean = false) {\n    members(first: $first, after: $after, search: $search) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id role createdAt activeApiKeysCreated @include(if: $withApiKeys) user { id email name } } }\n    }\n  }\n": typeof types.MembersDocument,
     "\n  mutation ChangeMemberRole($id: ID!, $role: Role!) {\n    changeMemberRole(id: $id, role: $role) { id role }\n  }\n": typeof types.ChangeMemberRoleDocument,
     "\n  mutation RemoveMember($id: ID!) {\n    removeMember(id: $id) { id }\n  }\n": typeof types.RemoveMemberDocument,
     "\n  query Invitations($first: Int, $after: String, $includeClosed: Boolean) {\n    invitations(first: $first, after: $after, includeClosed: $includeClosed) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id email role status createdAt expiresAt acceptedAt revokedAt invitedBy { email } } }\n    }\n  }\n": typeof types.InvitationsDocument,
@@ -94,7 +94,7 @@ const documents: Documents = {
     "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) {\n    acceptInvitation(input: $input) { ...AuthPayloadFields }\n  }\n": types.AcceptInvitationDocument,
     "\n  mutation CreateOrganization($input: CreateOrganizationInput!) {\n    createOrganization(input: $input) { id name }\n  }\n": types.CreateOrganizationDocument,
     "\n  query Me {\n    me {\n      role\n      user { id email name }\n      organization { id name }\n      memberships { id role organization { id name } }\n    }\n  }\n": types.MeDocument,
-    "\n  query Members($first: Int, $after: String, $search: String) {\n    members(first: $first, after: $after, search: $search) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id role createdAt user { id email name } } }\n    }\n  }\n": types.MembersDocument,
+    "\n  query Members($first: Int, $after: String, $search: String, $withApiKeys: Boolean = false) {\n    members(first: $first, after: $after, search: $search) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id role createdAt activeApiKeysCreated @include(if: $withApiKeys) user { id email name } } }\n    }\n  }\n": types.MembersDocument,
     "\n  mutation ChangeMemberRole($id: ID!, $role: Role!) {\n    changeMemberRole(id: $id, role: $role) { id role }\n  }\n": types.ChangeMemberRoleDocument,
     "\n  mutation RemoveMember($id: ID!) {\n    removeMember(id: $id) { id }\n  }\n": types.RemoveMemberDocument,
     "\n  query Invitations($first: Int, $after: String, $includeClosed: Boolean) {\n    invitations(first: $first, after: $after, includeClosed: $includeClosed) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id email role status createdAt expiresAt acceptedAt revokedAt invitedBy { email } } }\n    }\n  }\n": types.InvitationsDocument,
@@ -222,7 +222,7 @@ export function graphql(source: "\n  query Me {\n    me {\n      role\n      use
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Members($first: Int, $after: String, $search: String) {\n    members(first: $first, after: $after, search: $search) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id role createdAt user { id email name } } }\n    }\n  }\n"): typeof import('./graphql').MembersDocument;
+export function graphql(source: "\n  query Members($first: Int, $after: String, $search: String, $withApiKeys: Boolean = false) {\n    members(first: $first, after: $after, search: $search) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id role createdAt activeApiKeysCreated @include(if: $withApiKeys) user { id email name } } }\n    }\n  }\n"): typeof import('./graphql').MembersDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -558,10 +558,11 @@ export type MembersQueryVariables = Exact<{
   first?: number | null | undefined;
   after?: string | null | undefined;
   search?: string | null | undefined;
+  withApiKeys?: boolean | null | undefined;
 }>;
 
 
-export type MembersQuery = { members: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, role: Role, createdAt: string, user: { id: string, email: string, name: string } } }> } };
+export type MembersQuery = { members: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, role: Role, createdAt: string, activeApiKeysCreated?: number, user: { id: string, email: string, name: string } } }> } };
 
 export type ChangeMemberRoleMutationVariables = Exact<{
   id: string | number;
@@ -1342,7 +1343,7 @@ export const MeDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<MeQuery, MeQueryVariables>;
 export const MembersDocument = new TypedDocumentString(`
-    query Members($first: Int, $after: String, $search: String) {
+    query Members($first: Int, $after: String, $search: String, $withApiKeys: Boolean = false) {
   members(first: $first, after: $after, search: $search) {
     totalCount
     pageInfo {
@@ -1354,6 +1355,7 @@ export const MembersDocument = new TypedDocumentString(`
         id
         role
         createdAt
+        activeApiKeysCreated @include(if: $withApiKeys)
         user {
           id
           email

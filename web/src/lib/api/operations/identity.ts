@@ -68,11 +68,11 @@ export const meQuery = graphql(`
 `);
 
 export const membersQuery = graphql(`
-  query Members($first: Int, $after: String, $search: String) {
+  query Members($first: Int, $after: String, $search: String, $withApiKeys: Boolean = false) {
     members(first: $first, after: $after, search: $search) {
       totalCount
       pageInfo { hasNextPage endCursor }
-      edges { node { id role createdAt user { id email name } } }
+      edges { node { id role createdAt activeApiKeysCreated @include(if: $withApiKeys) user { id email name } } }
     }
   }
 `);
