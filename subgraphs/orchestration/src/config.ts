@@ -80,6 +80,8 @@ export const orchestrationConfigSchema = z.object({
   SCHEDULE_TICK_INTERVAL_MS: env.int(500, { min: 50, max: 60_000 }),
   /** A tick at most this late is on time; older ones were missed and follow the schedule's catchUp policy. */
   SCHEDULE_MISFIRE_GRACE_MS: env.int(5_000, { min: 0, max: 3_600_000 }),
+  /** Let "test the connection" of a model provider reach private networks (development, tests); workers guard their own calls. */
+  LLM_PROVIDER_TEST_ALLOW_PRIVATE_NETWORK: env.bool(false),
 });
 
 export type OrchestrationConfig = z.infer<typeof orchestrationConfigSchema>;

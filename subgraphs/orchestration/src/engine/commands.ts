@@ -4,6 +4,7 @@ import { isTerminalRun, RERUN_TASK_STATUSES, RETRYABLE_RUN_STATUSES } from '../d
 import { assertSecretsExist, secretsReadBySteps } from '../domain/secrets';
 import { BUILTIN_CAPABILITIES, validateSteps, type StepDefinition, type StepInput } from '../domain/workflow-definition';
 import { checkStepReferences } from '../flow-control/definition-checks';
+import { checkModelSteps } from '../llm/definition-checks';
 import { findDeadLetter, markRunDeadLettersReplayed } from '../store/dead-letters';
 import { existingSecretNames } from '../store/secrets';
 import type { RunRow, WorkflowRow, WorkflowVersionRow } from '../store/rows';
@@ -32,6 +33,7 @@ async function checkedSteps(tx: Queryable, orgId: string, input: StepInput[], fi
   const steps = validateSteps(input, await capabilitiesKnown(tx), fieldBase);
   assertSecretsExist(steps, await existingSecretNames(tx, [...secretsReadBySteps(steps).keys()]), fieldBase);
   await checkStepReferences(tx, orgId, steps, fieldBase);
+  await checkModelSteps(tx, steps, fieldBase);
   return steps;
 }
 

@@ -16,6 +16,7 @@ import { countWorkflows, findWorkflowByName, findWorkflowVersion, listWorkflows 
 import { artifactResolvers } from './artifacts';
 import { flowControlResolvers } from './flow-control';
 import { scheduleResolvers } from './schedules';
+import { llmResolvers } from './llm';
 import { createLoaders, type Loaders } from './loaders';
 import { connectionOf, decodeCursor, pageSize } from './pagination';
 import { DateTime, JSONScalar } from './scalars';
@@ -132,6 +133,7 @@ export const resolvers = {
     ...flowControlResolvers.Query,
     ...artifactResolvers.Query,
     ...scheduleResolvers.Query,
+    ...llmResolvers.Query,
   },
 
   Mutation: {
@@ -154,6 +156,7 @@ export const resolvers = {
     ...flowControlResolvers.Mutation,
     ...artifactResolvers.Mutation,
     ...scheduleResolvers.Mutation,
+    ...llmResolvers.Mutation,
   },
 
   Workflow: {
@@ -179,6 +182,8 @@ export const resolvers = {
   RateLimit: flowControlResolvers.RateLimit,
   Schedule: scheduleResolvers.Schedule,
   ScheduleFire: scheduleResolvers.ScheduleFire,
+  LlmProvider: llmResolvers.LlmProvider,
+  LlmModelAlias: llmResolvers.LlmModelAlias,
 
   Run: {
     __resolveReference: async (ref: { id: string }, ctx: Ctx) => (isUuid(ref.id) ? ((await ctx.loaders.run.load(ref.id)) ?? null) : null),

@@ -57,7 +57,7 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
   };
   const executions = metrics.histogram('task_attempt_duration_seconds', 'Execute calls from claim to result, by outcome', ['outcome'], [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800]);
 
-  return async function execute({ run, task, attempt, worker, input, masker, secretValues }) {
+  return async function execute({ run, task, attempt, worker, input, masker, secretValues, llmProviders }) {
     // The attempt's span, under the request that started the run; the worker's span nests under it.
     const traced = startSpan(`execute ${task.capability}`, run.traceparent ?? undefined, SpanKind.CLIENT, {
       'orchestra.run_id': run.id,
@@ -107,7 +107,7 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
       timeoutMs: task.timeoutMs,
       traceparent: traced.traceparent,
       secretValues,
-      llmProviders: [],
+      llmProviders,
       gpuIndices: [],
     };
     const facts = () => ({

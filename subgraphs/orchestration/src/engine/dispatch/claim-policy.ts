@@ -1,4 +1,5 @@
 import type { SecretMasker } from '@orchestra/lib';
+import type { automationV1 } from '@orchestra/proto';
 import type { SlotCandidate, SlotNeeds } from '../../store/dispatch';
 import type { AttemptRow, RunRow, TaskRow, WorkerRow } from '../../store/rows';
 
@@ -29,7 +30,7 @@ export type Claim =
    * Claimed: `input` is for the worker's request only (secrets resolved); `task.input` is what is
    * stored and shown (secrets masked), and `masker` masks the attempt's secrets in whatever comes back.
    */
-  | { kind: 'claimed'; run: RunRow; task: TaskRow; attempt: AttemptRow; worker: WorkerRow; input: unknown; masker: SecretMasker; secretValues: string[] };
+  | { kind: 'claimed'; run: RunRow; task: TaskRow; attempt: AttemptRow; worker: WorkerRow; input: unknown; masker: SecretMasker; secretValues: string[]; llmProviders: automationV1.LlmProvider[] };
 
 /** The first look at a queued attempt: drop it, let it wait, handle a redelivery, or let it look for a slot. */
 export type Admission =

@@ -1,5 +1,7 @@
-import type { Logger, SecretMasker } from '@orchestra/lib';
+import { createSecretMasker, type Logger, type SecretMasker } from '@orchestra/lib';
+import type { automationV1 } from '@orchestra/proto';
 import { InputLimitError, referencedSteps, TemplateError } from '../../domain/templates';
+import { ProviderUnavailableError, resolveDispatchProviders } from '../../llm/dispatch-providers';
 import { resolveDispatchInput, secretReader, SecretUnavailableError } from '../../secrets/dispatch-secrets';
 import { endAttempt } from '../../store/attempts';
 import { recordRateLimitUsage } from '../../store/admission';
@@ -33,6 +35,8 @@ interface Startable {
   shown: unknown;
   masker: SecretMasker;
   secretValues: string[];
+  /** A model step's providers, with their API keys (for the worker only). */
+  llmProviders: automationV1.LlmProvider[];
 }
 
 export interface ClaimerOptions {
@@ -88,16 +92,27 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
       const template = admitted.task.inputTemplate ?? {};
       const steps = await succeededStepOutputs(ctx.tx, run.id, referencedSteps(template));
       // Secrets are read here and only here (issue 8): the worker gets their values, the task row gets ****.
-      const resolved = await resolveDispatchInput(template, { input: run.input, steps, run: { id: run.id } }, run.orgId, secretReader(ctx.tx, config.SECRETS_KEYS));
-      return decided({ attempt: admitted.attempt, task: admitted.task, input: resolved.input, shown: resolved.shown, masker: resolved.masker, secretValues: resolved.values });
+      const readSecrets = secretReader(ctx.tx, config.SECRETS_KEYS);
+      const resolved = await resolveDispatchInput(template, { input: run.input, steps, run: { id: run.id } }, run.orgId, readSecrets);
+      // A model step's providers (issue 14), their API keys masked like the input's secrets.
+      const llm = await resolveDispatchProviders(ctx.tx, run.orgId, admitted.task.capability, resolved.input, readSecrets);
+      const masker = llm.keys.length === 0 ? resolved.masker : createSecretMasker([...resolved.values, ...llm.keys]);
+      return decided({ attempt: admitted.attempt, task: admitted.task, input: resolved.input, shown: resolved.shown, masker, secretValues: resolved.values, llmProviders: llm.providers });
     } catch (error) {
-      if (!(error instanceof TemplateError) && !(error instanceof SecretUnavailableError) && !(error instanceof InputLimitError)) throw error;
-      const code = error instanceof SecretUnavailableError || error instanceof InputLimitError ? error.code : 'TEMPLATE_ERROR';
+      if (!(error instanceof TemplateError) && !(error instanceof SecretUnavailableError) && !(error instanceof InputLimitError) && !(error instanceof ProviderUnavailableError)) throw error;
+      const code = error instanceof SecretUnavailableError || error instanceof InputLimitError || error instanceof ProviderUnavailableError ? error.code : 'TEMPLATE_ERROR';
       const failure: ErrorInfo = { code, message: `step "${admitted.task.stepId}": ${error.message}`, retryable: false };
       const failed = await endAttempt(ctx.tx, admitted.attempt.id, ['QUEUED'], 'FAILED', failure);
       await deleteOutbox(ctx.tx, [admitted.attempt.id]);
       run = await failTask(ctx, run, admitted.task, failed ?? admitted.attempt, failure);
-      const reason = code === 'TEMPLATE_ERROR' ? 'input templates do not resolve' : error instanceof InputLimitError ? 'its resolved input is over the limits' : 'its secrets cannot be given';
+      const reason =
+        code === 'TEMPLATE_ERROR'
+          ? 'input templates do not resolve'
+          : error instanceof InputLimitError
+            ? 'its resolved input is over the limits'
+            : error instanceof ProviderUnavailableError
+              ? 'its model providers cannot be given'
+              : 'its secrets cannot be given';
       return decided({ kind: 'drop', reason }, true);
     }
   }
@@ -204,7 +219,7 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
 
     return decisions.map((d): Claim => {
       if ('kind' in d) return d;
-      const { attempt, task, input, shown, masker, secretValues } = d;
+      const { attempt, task, input, shown, masker, secretValues, llmProviders } = d;
       const worker = workers.get(attempt.id);
       if (!worker) {
         const admitted = admission.get(attempt.id);
@@ -230,7 +245,7 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
         attempt: claimed.attempt,
         message: `attempt ${claimed.attempt - task.attemptsAtReset} of ${task.maxAttempts} on worker ${worker.id}`,
       });
-      return { kind: 'claimed', run, task: { ...task, status: 'RUNNING', input: shown }, attempt: claimed, worker, input, masker, secretValues };
+      return { kind: 'claimed', run, task: { ...task, status: 'RUNNING', input: shown }, attempt: claimed, worker, input, masker, secretValues, llmProviders };
     });
   }
 
