@@ -43,6 +43,12 @@ export const orchestrationConfigSchema = z.object({
   TASK_LOG_LINES_PER_SECOND: env.int(20, { min: 1, max: 10_000 }),
   /** ... and this many per attempt in all; the rest are counted in one WARN line. */
   TASK_LOG_LINES_PER_ATTEMPT: env.int(2_000, { min: 1, max: 1_000_000 }),
+  /** Days a finished run keeps its events, for organizations operators set none for (issue 9 item 13) ... */
+  RUN_EVENTS_RETENTION_DAYS: env.int(30, { min: 1, max: 3650 }),
+  /** ... and days a finished run is kept at all (with its tasks and attempts) ... */
+  RUNS_RETENTION_DAYS: env.int(90, { min: 1, max: 3650 }),
+  /** ... swept this often by one replica at a time. */
+  RETENTION_INTERVAL_MS: env.int(15 * 60_000, { min: 1_000, max: 86_400_000 }),
   /** Entries kept per run stream in Redis (PostgreSQL keeps all). */
   EVENT_STREAM_MAXLEN: env.int(1_000, { min: 10, max: 1_000_000 }),
   EVENT_STREAM_TTL_SECONDS: env.int(86_400, { min: 60, max: 30 * 86_400 }),

@@ -2,6 +2,7 @@ import type { Logger, PoolClient } from '@orchestra/lib';
 import { orphanedAttempts, runningAttemptsOnDeadWorkers } from '../store/attempts';
 import { attemptsWithTasks, lockRuns } from '../store/dispatch';
 import { pruneDispatchers, touchDispatcher } from '../store/dispatchers';
+import { pruneFinishedRuns, pruneRunEvents } from '../store/retention';
 import { enqueuedOutbox, outboxPools, unenqueuedOutbox } from '../store/outbox';
 import type { AttemptRow } from '../store/rows';
 import { expireWorkerLeases, poolSlots, pruneWorkers } from '../store/workers';
@@ -106,6 +107,18 @@ export function createReconciler({ engine, dispatcher, dispatcherId, schema }: {
     return retried;
   };
 
+  let retentionDueAt = 0;
+  /** Retention, at most every RETENTION_INTERVAL_MS, in batches of their own transactions (called under the sweep lock). */
+  const pruneOld = async (): Promise<{ eventRuns: number; runs: number }> => {
+    const pruned = { eventRuns: 0, runs: 0 };
+    if (Date.now() < retentionDueAt) return pruned;
+    retentionDueAt = Date.now() + config.RETENTION_INTERVAL_MS;
+    for (let n = BATCH; n === BATCH; pruned.eventRuns += n) n = await engine.inSystem((tx) => pruneRunEvents(tx, config.RUN_EVENTS_RETENTION_DAYS, BATCH));
+    for (let n = BATCH; n === BATCH; pruned.runs += n) n = await engine.inSystem((tx) => pruneFinishedRuns(tx, config.RUNS_RETENTION_DAYS, BATCH));
+    if (pruned.eventRuns + pruned.runs > 0) log.info('retention: pruned', pruned);
+    return pruned;
+  };
+
   const reconcileOnce = async (): Promise<ReconcileReport> => {
     const report: ReconcileReport = { workersDropped: 0, attemptsRetried: 0, enqueued: 0, restored: 0 };
     await engine.inSystem((tx) => touchDispatcher(tx, dispatcherId));
@@ -159,6 +172,7 @@ export function createReconciler({ engine, dispatcher, dispatcherId, schema }: {
           }
         }
       }
+      await pruneOld();
       await engine.inSystem(async (tx) => {
         await pruneWorkers(tx, 60 * 60 * 1000);
         await pruneDispatchers(tx, new Date(Date.now() - 60 * 60 * 1000));

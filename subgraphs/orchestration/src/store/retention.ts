@@ -1,0 +1,38 @@
+import type { Queryable } from '@orchestra/lib';
+
+/**
+ * Retention (issue 9 item 13): finished runs lose their events after their organization's
+ * `run_events_retention_days` (default `eventsDays`) and are deleted with everything under them
+ * (tasks, attempts, events: ON DELETE CASCADE) after `runs_retention_days` (default `runsDays`).
+ * Each call handles at most `limit` runs, oldest first; the sweep calls again until less comes back.
+ */
+
+const FINISHED = `r.status IN ('SUCCEEDED', 'FAILED', 'CANCELLED') AND r.finished_at IS NOT NULL`;
+
+/** Deletes the events of up to `limit` finished runs past their events' retention; answers how many runs. */
+export async function pruneRunEvents(db: Queryable, eventsDays: number, limit: number): Promise<number> {
+  const { rows } = await db.query<{ runs: number }>(
+    `WITH old AS (
+       SELECT r.id FROM runs r LEFT JOIN org_quotas q ON q.org_id = r.org_id
+        WHERE ${FINISHED}
+          AND r.finished_at < now() - make_interval(days => COALESCE(q.run_events_retention_days, $1))
+          AND EXISTS (SELECT 1 FROM run_events e WHERE e.run_id = r.id)
+        ORDER BY r.finished_at LIMIT $2),
+     gone AS (DELETE FROM run_events e USING old WHERE e.run_id = old.id RETURNING 1)
+     SELECT (SELECT count(*) FROM old)::int AS runs, (SELECT count(*) FROM gone)::int AS events`,
+    [eventsDays, limit],
+  );
+  return rows[0]?.runs ?? 0;
+}
+
+/** Deletes up to `limit` finished runs past their retention (and all that is theirs); answers how many. */
+export async function pruneFinishedRuns(db: Queryable, runsDays: number, limit: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM runs WHERE id IN (
+       SELECT r.id FROM runs r LEFT JOIN org_quotas q ON q.org_id = r.org_id
+        WHERE ${FINISHED} AND r.finished_at < now() - make_interval(days => COALESCE(q.runs_retention_days, $1))
+        ORDER BY r.finished_at LIMIT $2)`,
+    [runsDays, limit],
+  );
+  return rowCount ?? 0;
+}
