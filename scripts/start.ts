@@ -75,6 +75,8 @@ interface DevSecrets {
   secretsKeys: string;
   /** The orchestration service's WORKER_AUTH_SECRETS (worker tokens are minted under it). */
   workerAuthSecret: string;
+  /** ARTIFACT_URL_KEYS of orchestration (signs artifact download URLs) and the gateway (checks them). */
+  artifactUrlKey: string;
   /** Passwords of each service's own database logins (its service role and its tenant role). */
   databasePasswords: Record<string, { service: string; tenant: string }>;
 }
@@ -88,7 +90,7 @@ function devSecrets(): DevSecrets {
   const file = join(STATE_DIR, 'dev-secrets.json');
   const kept = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<DevSecrets>) : {};
   const complete = kept.databasePasswords !== undefined && SUBGRAPHS.every((s) => kept.databasePasswords?.[s] !== undefined);
-  if (kept.internalToken && kept.principalPrivateKey && kept.principalPublicKey && kept.secretsKeys && kept.workerAuthSecret && complete) return kept as DevSecrets;
+  if (kept.internalToken && kept.principalPrivateKey && kept.principalPublicKey && kept.secretsKeys && kept.workerAuthSecret && kept.artifactUrlKey && complete) return kept as DevSecrets;
   const keys = generatePrincipalKeys();
   // A file from before a secret existed keeps what it has and gains the rest.
   const secrets: DevSecrets = {
@@ -97,6 +99,7 @@ function devSecrets(): DevSecrets {
     principalPublicKey: keys.publicKeyPem,
     secretsKeys: newSecretsKeys(),
     workerAuthSecret: randomBytes(32).toString('hex'),
+    artifactUrlKey: randomBytes(32).toString('hex'),
     databasePasswords: Object.fromEntries(SUBGRAPHS.map((s) => [s, { service: newPassword(), tenant: newPassword() }])),
     ...kept,
   };
@@ -184,6 +187,9 @@ async function main(): Promise<void> {
     IDENTITY_GRPC_ADDR: grpc('identity'),
     CATALOG_GRPC_ADDR: grpc('catalog'),
     ORCHESTRATION_GRPC_ADDR: grpc('orchestration'),
+    ARTIFACT_URL_KEYS: process.env['ARTIFACT_URL_KEYS'] ?? secrets.artifactUrlKey,
+    // Workers write artifacts here; orchestration deletes expired ones and the gateway serves them from here.
+    ARTIFACT_DIR: process.env['ARTIFACT_DIR'] ?? join(ROOT, '.orchestra', 'artifacts'),
     ...(present.includes('audit') ? { AUDIT_GRPC_ADDR: grpc('audit') } : {}),
     ...(present.includes('notifications') ? { NOTIFICATIONS_GRPC_ADDR: grpc('notifications') } : {}),
   };

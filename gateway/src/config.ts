@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, DEFAULT_PORTS, env, grpcTlsEnv } from '@orchestra/lib';
+import { artifactEnv, artifactUrlEnv, commonEnv, DEFAULT_PORTS, env, grpcTlsEnv } from '@orchestra/lib';
 
 const optionalUrl = env.url(['http', 'https']).optional();
 
@@ -51,6 +51,11 @@ export const gatewayConfigSchema = z.object({
     .string()
     .optional()
     .transform((v): string | false => (v === undefined || v.trim() === '' ? false : v.trim())),
+  /** Where OrchestrationService answers: artifact downloads look the artifact up there (GetArtifact, acting for the URL's org). */
+  ORCHESTRATION_GRPC_ADDR: z.string().optional(),
+  /** Artifact downloads (GET /artifacts/<id>): the URL keys orchestration signs with, and the store the bytes are read from. */
+  ...artifactUrlEnv,
+  ...artifactEnv,
   /** Folder with the built admin SPA to serve at / (optional). */
   WEB_DIST_DIR: z.string().optional(),
 });

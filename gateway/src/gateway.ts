@@ -21,6 +21,7 @@ import {
   toClientGraphQLError,
   traceIdOf,
   withContext,
+  type ArtifactStore,
   type Logger,
   type Metrics,
   type Principal,
@@ -28,7 +29,8 @@ import {
   type Redis,
   type ServiceHandle,
 } from '@orchestra/lib';
-import type { identityV1 } from '@orchestra/proto';
+import type { identityV1, orchestrationV1 } from '@orchestra/proto';
+import { registerArtifactDownloads } from './artifact-downloads';
 import { createAccessTokenVerifier } from './auth/access-tokens';
 import { createAccessWatch } from './auth/access-watch';
 import { createApiKeyAuthenticator } from './auth/api-keys';
@@ -59,6 +61,8 @@ export interface GatewayDeps {
   signer: PrincipalSigner;
   /** The supergraph SDL in static mode. */
   supergraphSdl?: string;
+  /** Serves GET /artifacts/<id> (signed download URLs) when set and ARTIFACT_URL_KEYS is configured. */
+  artifacts?: { store: ArtifactStore; orchestration: orchestrationV1.OrchestrationServiceClient };
 }
 
 export interface GatewayHandle extends ServiceHandle {
@@ -229,6 +233,22 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
       userAgent: request.headers['user-agent'],
       traceparent,
     });
+
+  if (deps.artifacts && config.ARTIFACT_URL_KEYS) {
+    registerArtifactDownloads(app, {
+      keys: config.ARTIFACT_URL_KEYS,
+      store: deps.artifacts.store,
+      orchestration: deps.artifacts.orchestration,
+      internalToken: config.INTERNAL_TOKEN,
+      signer: deps.signer,
+      log: log.child({ component: 'artifact-downloads' }),
+      metrics,
+      principalOf: (request) => principalFor(request, ''),
+      allow: (request) => anonymousLimiter.hit(`ip:${request.ip}`),
+    });
+  } else {
+    log.warn('artifact downloads are off (set ARTIFACT_URL_KEYS and ORCHESTRATION_GRPC_ADDR)');
+  }
 
   // One span per request (the caller's trace continued); Apollo Gateway's plan and fetch spans, and
   // the subgraphs' spans, nest under it.

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import {
+  createArtifactStore,
   createLogger,
   createMetrics,
   createPrincipalSigner,
@@ -12,7 +13,7 @@ import {
   runMain,
   stopAll,
 } from '@orchestra/lib';
-import { identityV1 } from '@orchestra/proto';
+import { identityV1, orchestrationV1 } from '@orchestra/proto';
 import { gatewayConfigSchema } from './config';
 import { createGateway, readSupergraph } from './gateway';
 
@@ -29,6 +30,9 @@ runMain('gateway', async () => {
   const redis = createRedis({ url: config.REDIS_URL, name: 'gateway', log });
   const subscriber = createRedis({ url: config.REDIS_URL, name: 'gateway-subscriber', log });
   const identity = new identityV1.IdentityServiceClient(config.IDENTITY_GRPC_ADDR, grpcChannelCredentials(loadGrpcTls(config)), INTERNAL_CHANNEL_OPTIONS);
+  const orchestration = config.ORCHESTRATION_GRPC_ADDR
+    ? new orchestrationV1.OrchestrationServiceClient(config.ORCHESTRATION_GRPC_ADDR, grpcChannelCredentials(loadGrpcTls(config)), INTERNAL_CHANNEL_OPTIONS)
+    : undefined;
   const supergraphPath = supergraphArg() ?? config.SUPERGRAPH_PATH ?? join(__dirname, '..', 'supergraph.graphql');
   const handle = await createGateway({
     config,
@@ -38,6 +42,7 @@ runMain('gateway', async () => {
     subscriber,
     identity,
     signer: createPrincipalSigner(config.PRINCIPAL_PRIVATE_KEY),
+    ...(orchestration ? { artifacts: { store: createArtifactStore(config), orchestration } } : {}),
     ...(config.SUPERGRAPH_MODE === 'static' ? { supergraphSdl: readSupergraph(supergraphPath) } : {}),
   });
   const addresses = await listenService(handle, { host: config.HOST, httpPort: config.HTTP_PORT, opsPort: config.OPS_PORT });
@@ -48,6 +53,7 @@ runMain('gateway', async () => {
       stopAll([
         () => handle.stop(),
         () => Promise.resolve(identity.close()),
+        () => Promise.resolve(orchestration?.close()),
         () => subscriber.quit(),
         () => redis.quit(),
       ]),

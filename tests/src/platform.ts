@@ -164,6 +164,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     REDIS_PREFIX: redisPrefix,
     INTERNAL_TOKEN: internalToken,
     PRINCIPAL_PUBLIC_KEY: keys.publicKeyPem,
+    // Orchestration signs artifact download URLs, the gateway checks them and serves the run's artifact folder.
+    ARTIFACT_URL_KEYS: randomBytes(32).toString('hex'),
+    ARTIFACT_DIR: join(tmpdir(), 'orchestra-tests', runId, 'artifacts'),
     ...addresses,
   };
 
@@ -242,6 +245,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         GRPC_PORT: '0',
         WORKER_ID: workerId,
         WORKER_TOKEN: mintWorkerToken(workerAuthSecret, workerId),
+        ARTIFACT_DIR: common['ARTIFACT_DIR']!,
         ...options.env?.worker,
         ...env,
       },

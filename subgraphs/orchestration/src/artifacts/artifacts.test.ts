@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { eventually, verifyArtifactUrl, withTenantTransaction } from '@orchestra/lib';
-import type { automationV1 } from '@orchestra/proto';
+import { eventually, grpc, TEST_INTERNAL_TOKEN, toAppError, unaryCall, verifyArtifactUrl, withTenantTransaction } from '@orchestra/lib';
+import { orchestrationV1, type automationV1 } from '@orchestra/proto';
 import { TENANT_ROLE } from '../engine/engine';
 import { artifactReport, failureResult, startArtifactWorker, successResult, type ArtifactWorker } from '../testing/artifact-worker';
 import { startTestOrchestration, userPrincipal, type TestOrchestration } from '../testing/harness';
@@ -181,6 +181,23 @@ describe('task artifacts', () => {
     expect(rows).toEqual([]);
     const own = await withTenantTransaction(t.pool, TENANT_ROLE, { orgId: orgA }, async (tx) => (await tx.query('SELECT id FROM artifacts')).rows);
     expect(own.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('answers GetArtifact (what the gateway serves downloads with) only for the acting org', async () => {
+    const client = new orchestrationV1.OrchestrationServiceClient(t.grpcAddress, grpc.credentials.createInsecure());
+    try {
+      const artifact = twoFiles.task.artifacts[0]!;
+      const get = async (principal: typeof adminA, artifactId: string) =>
+        unaryCall(client, client.getArtifact, { artifactId }, { internalToken: TEST_INTERNAL_TOKEN }, { principalHeader: await t.sign(principal) });
+      const found = await get(adminA, artifact.id);
+      expect(found.artifact).toEqual({ id: artifact.id, orgId: orgA, name: artifact.name, contentType: artifact.contentType, sizeBytes: artifact.sizeBytes, sha256: artifact.sha256, storageKey: expect.stringMatching(new RegExp(`^${orgA}/`)) });
+      for (const [principal, id] of [[adminB, artifact.id], [adminA, randomUUID()], [adminA, 'not-an-id']] as const) {
+        const error = await get(principal, id).then(() => undefined, (e: unknown) => e);
+        expect(toAppError(error).code).toBe('NOT_FOUND');
+      }
+    } finally {
+      client.close();
+    }
   });
 });
 

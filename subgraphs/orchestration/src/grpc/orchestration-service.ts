@@ -6,6 +6,7 @@ import type { RunStarts, StartRunInput } from '../engine/run-starts';
 import type { RunStatus } from '../domain/states';
 import type { RunRow } from '../store/rows';
 import { readRun } from '../resolvers';
+import { findArtifact } from '../store/artifacts';
 
 const STATUS: Record<RunStatus, orchestrationV1.RunStatus> = {
   SCHEDULED: orchestrationV1.RunStatus.RUN_STATUS_SCHEDULED,
@@ -64,6 +65,14 @@ export function createOrchestrationGrpc(engine: Engine, runStarts: RunStarts): G
       const run = await readRun(engine, actingPrincipal(ctx), request.runId);
       if (!run) throw notFound('run', request.runId);
       return { run: toProtoRun(run) };
+    },
+    async getArtifact(request, ctx) {
+      const principal = actingPrincipal(ctx);
+      // Under row-level security for the principal's org: another org's id is simply not there.
+      const artifact = isUuid(request.artifactId) ? await engine.inTenant(principal, (tx) => findArtifact(tx, request.artifactId)) : undefined;
+      if (!artifact) throw notFound('artifact', request.artifactId);
+      const { id, orgId, name, contentType, sizeBytes, sha256, storageKey } = artifact;
+      return { artifact: { id, orgId, name, contentType, sizeBytes, sha256, storageKey } };
     },
   };
 }

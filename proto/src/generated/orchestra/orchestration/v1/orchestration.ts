@@ -137,6 +137,24 @@ export interface GetRunRequest {
   runId: string;
 }
 
+export interface StoredArtifact {
+  id: string;
+  orgId: string;
+  name: string;
+  contentType: string;
+  sizeBytes: number;
+  sha256: string;
+  storageKey: string;
+}
+
+export interface GetArtifactRequest {
+  artifactId: string;
+}
+
+export interface GetArtifactResponse {
+  artifact?: StoredArtifact | undefined;
+}
+
 export interface GetRunResponse {
   run?: Run | undefined;
 }
@@ -1001,6 +1019,329 @@ export const GetRunRequest: MessageFns<GetRunRequest> = {
   fromPartial<I extends Exact<DeepPartial<GetRunRequest>, I>>(object: I): GetRunRequest {
     const message = createBaseGetRunRequest();
     message.runId = object.runId ?? "";
+    return message;
+  },
+};
+
+function createBaseStoredArtifact(): StoredArtifact {
+  return { id: "", orgId: "", name: "", contentType: "", sizeBytes: 0, sha256: "", storageKey: "" };
+}
+
+export const StoredArtifact: MessageFns<StoredArtifact> = {
+  encode(message: StoredArtifact, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.orgId !== "") {
+      writer.uint32(18).string(message.orgId);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.contentType !== "") {
+      writer.uint32(34).string(message.contentType);
+    }
+    if (message.sizeBytes !== 0) {
+      writer.uint32(40).int64(message.sizeBytes);
+    }
+    if (message.sha256 !== "") {
+      writer.uint32(50).string(message.sha256);
+    }
+    if (message.storageKey !== "") {
+      writer.uint32(58).string(message.storageKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StoredArtifact {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStoredArtifact();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.orgId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.contentType = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.sizeBytes = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.sha256 = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.storageKey = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StoredArtifact {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      orgId: isSet(object.orgId)
+        ? globalThis.String(object.orgId)
+        : isSet(object.org_id)
+        ? globalThis.String(object.org_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      contentType: isSet(object.contentType)
+        ? globalThis.String(object.contentType)
+        : isSet(object.content_type)
+        ? globalThis.String(object.content_type)
+        : "",
+      sizeBytes: isSet(object.sizeBytes)
+        ? globalThis.Number(object.sizeBytes)
+        : isSet(object.size_bytes)
+        ? globalThis.Number(object.size_bytes)
+        : 0,
+      sha256: isSet(object.sha256) ? globalThis.String(object.sha256) : "",
+      storageKey: isSet(object.storageKey)
+        ? globalThis.String(object.storageKey)
+        : isSet(object.storage_key)
+        ? globalThis.String(object.storage_key)
+        : "",
+    };
+  },
+
+  toJSON(message: StoredArtifact): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.orgId !== "") {
+      obj.orgId = message.orgId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.contentType !== "") {
+      obj.contentType = message.contentType;
+    }
+    if (message.sizeBytes !== 0) {
+      obj.sizeBytes = Math.round(message.sizeBytes);
+    }
+    if (message.sha256 !== "") {
+      obj.sha256 = message.sha256;
+    }
+    if (message.storageKey !== "") {
+      obj.storageKey = message.storageKey;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StoredArtifact>, I>>(base?: I): StoredArtifact {
+    return StoredArtifact.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StoredArtifact>, I>>(object: I): StoredArtifact {
+    const message = createBaseStoredArtifact();
+    message.id = object.id ?? "";
+    message.orgId = object.orgId ?? "";
+    message.name = object.name ?? "";
+    message.contentType = object.contentType ?? "";
+    message.sizeBytes = object.sizeBytes ?? 0;
+    message.sha256 = object.sha256 ?? "";
+    message.storageKey = object.storageKey ?? "";
+    return message;
+  },
+};
+
+function createBaseGetArtifactRequest(): GetArtifactRequest {
+  return { artifactId: "" };
+}
+
+export const GetArtifactRequest: MessageFns<GetArtifactRequest> = {
+  encode(message: GetArtifactRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.artifactId !== "") {
+      writer.uint32(10).string(message.artifactId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetArtifactRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetArtifactRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.artifactId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetArtifactRequest {
+    return {
+      artifactId: isSet(object.artifactId)
+        ? globalThis.String(object.artifactId)
+        : isSet(object.artifact_id)
+        ? globalThis.String(object.artifact_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetArtifactRequest): unknown {
+    const obj: any = {};
+    if (message.artifactId !== "") {
+      obj.artifactId = message.artifactId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetArtifactRequest>, I>>(base?: I): GetArtifactRequest {
+    return GetArtifactRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetArtifactRequest>, I>>(object: I): GetArtifactRequest {
+    const message = createBaseGetArtifactRequest();
+    message.artifactId = object.artifactId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetArtifactResponse(): GetArtifactResponse {
+  return { artifact: undefined };
+}
+
+export const GetArtifactResponse: MessageFns<GetArtifactResponse> = {
+  encode(message: GetArtifactResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.artifact !== undefined) {
+      StoredArtifact.encode(message.artifact, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetArtifactResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetArtifactResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.artifact = StoredArtifact.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetArtifactResponse {
+    return { artifact: isSet(object.artifact) ? StoredArtifact.fromJSON(object.artifact) : undefined };
+  },
+
+  toJSON(message: GetArtifactResponse): unknown {
+    const obj: any = {};
+    if (message.artifact !== undefined) {
+      obj.artifact = StoredArtifact.toJSON(message.artifact);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetArtifactResponse>, I>>(base?: I): GetArtifactResponse {
+    return GetArtifactResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetArtifactResponse>, I>>(object: I): GetArtifactResponse {
+    const message = createBaseGetArtifactResponse();
+    message.artifact = (object.artifact !== undefined && object.artifact !== null)
+      ? StoredArtifact.fromPartial(object.artifact)
+      : undefined;
     return message;
   },
 };
@@ -2025,6 +2366,19 @@ export const OrchestrationServiceService = {
     responseSerialize: (value: GetRunResponse): Buffer => Buffer.from(GetRunResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetRunResponse => GetRunResponse.decode(value),
   },
+  /**
+   * GetArtifact reads one artifact's record under the principal's org (the gateway, serving a signed
+   * download URL, acts for the org the URL was signed for): NOT_FOUND for an id of another org.
+   */
+  getArtifact: {
+    path: "/orchestra.orchestration.v1.OrchestrationService/GetArtifact" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetArtifactRequest): Buffer => Buffer.from(GetArtifactRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetArtifactRequest => GetArtifactRequest.decode(value),
+    responseSerialize: (value: GetArtifactResponse): Buffer => Buffer.from(GetArtifactResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetArtifactResponse => GetArtifactResponse.decode(value),
+  },
 } as const;
 
 export interface OrchestrationServiceServer extends UntypedServiceImplementation {
@@ -2037,6 +2391,11 @@ export interface OrchestrationServiceServer extends UntypedServiceImplementation
   startRuns: handleUnaryCall<StartRunsRequest, StartRunsResponse>;
   cancelRun: handleUnaryCall<CancelRunRequest, CancelRunResponse>;
   getRun: handleUnaryCall<GetRunRequest, GetRunResponse>;
+  /**
+   * GetArtifact reads one artifact's record under the principal's org (the gateway, serving a signed
+   * download URL, acts for the org the URL was signed for): NOT_FOUND for an id of another org.
+   */
+  getArtifact: handleUnaryCall<GetArtifactRequest, GetArtifactResponse>;
 }
 
 export interface OrchestrationServiceClient extends Client {
@@ -2104,6 +2463,25 @@ export interface OrchestrationServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetRunResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * GetArtifact reads one artifact's record under the principal's org (the gateway, serving a signed
+   * download URL, acts for the org the URL was signed for): NOT_FOUND for an id of another org.
+   */
+  getArtifact(
+    request: GetArtifactRequest,
+    callback: (error: ServiceError | null, response: GetArtifactResponse) => void,
+  ): ClientUnaryCall;
+  getArtifact(
+    request: GetArtifactRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetArtifactResponse) => void,
+  ): ClientUnaryCall;
+  getArtifact(
+    request: GetArtifactRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetArtifactResponse) => void,
   ): ClientUnaryCall;
 }
 
@@ -2257,6 +2635,17 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
+}
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
 }
 
 function isObject(value: any): boolean {
