@@ -64,7 +64,7 @@ beforeAll(async () => {
         (error: unknown) => callback(toGrpcStatus(error, 'r')),
       );
     },
-  } as unknown as orchestrationV1.OrchestrationServiceServer);
+  });
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
   client = new orchestrationV1.OrchestrationServiceClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   registerArtifactDownloads(app, {

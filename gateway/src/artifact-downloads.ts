@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Readable } from 'node:stream';
-import { newRequestId, toAppError, unaryCall, verifyArtifactUrl, type ArtifactStore, type Logger, type Metrics, type Principal, type PrincipalSigner } from '@orchestra/lib';
+import { toAppError, unaryCall, verifyArtifactUrl, type ArtifactStore, type Logger, type Metrics, type Principal, type PrincipalSigner } from '@orchestra/lib';
 import type { orchestrationV1 } from '@orchestra/proto';
 
 /**
@@ -106,6 +105,6 @@ export function registerArtifactDownloads(app: FastifyInstance, deps: ArtifactDo
       .header('cache-control', 'private, max-age=60')
       .header('etag', `"${artifact.sha256}"`)
       .header('referrer-policy', 'no-referrer');
-    return reply.send(object.body as Readable);
+    return reply.send(object.body);
   });
 }
