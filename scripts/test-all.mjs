@@ -55,9 +55,14 @@ jobs.sort((a, b) => b.weight - a.weight);
 const only = process.argv.slice(2);
 if (only.length > 0) jobs.splice(0, jobs.length, ...jobs.filter((job) => only.some((part) => job.name.includes(part))));
 
-// Browser suites share one build of the web app: make it once, before any of them starts.
-const build = spawnSync(process.execPath, [join(ROOT, 'web/scripts/ensure-built.mjs')], { stdio: 'inherit' });
-if (build.status !== 0) process.exit(build.status ?? 1);
+// Browser suites share one build of the web app, and the compiled-platform and chart suites one build
+// of dist/ (scripts/build-dist.mjs): make both once, before any job starts, so no job rebuilds what
+// another is reading.
+for (const script of ['web/scripts/ensure-built.mjs', 'scripts/build-dist.mjs']) {
+  const build = spawnSync(process.execPath, [join(ROOT, script)], { stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
+process.env['ORCHESTRA_DIST_BUILT'] = '1';
 
 const PATH = `${join(ROOT, 'node_modules/.bin')}:${process.env.PATH}`;
 const startedAt = Date.now();

@@ -286,6 +286,7 @@ describe('services and probes', () => {
           'orchestra-keys': fakeKeys,
           'orchestra-postgres-app': { uri: 'postgresql://app:pw@pg-rw.databases:5432/orchestra?sslmode=require' },
           'orchestra-redis': { url: 'rediss://:pw@redis.databases:6380' },
+          'orchestra-smtp': { url: 'smtps://relay:pw@smtp.mail:465' },
           'orchestra-first-admin': { password: 'a long first admin password' },
           'orchestra-artifacts-s3': { AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE', AWS_SECRET_ACCESS_KEY: 'example-secret-access-key' },
         },
@@ -297,6 +298,11 @@ describe('services and probes', () => {
         const env = resolveEnv(d, secrets, downward);
         const config = loadConfig(schemaOf(packages[component]!), env);
         expect(config['HOST']).toBe('0.0.0.0');
+        // Identity mails password reset links: in production (the image's NODE_ENV) it needs an SMTP server.
+        if (component === 'identity') {
+          expect(config['SMTP_URL']).toBe(r === production ? 'smtps://relay:pw@smtp.mail:465' : 'smtp://smtp:25');
+          expect(config['MAIL_FROM']).toMatch(/^Orchestra </);
+        }
         if (component === 'worker') {
           expect(config['ADVERTISE_ADDR']).toBe(`10.42.0.17:${GRPC_PORTS['worker']}`);
           expect(config['WORKER_ID']).toBe(downward['metadata.name']);
@@ -337,6 +343,8 @@ describe('services and probes', () => {
     const argv: string[] = init.command.map((a: string) => a.replace('$(POD_NAME)', podName).replace(tokenFile.slice(0, tokenFile.lastIndexOf('/')), dir));
     const [node, ...args] = argv;
     expect(node).toBe('node');
+    // The command runs the compiled CLI, as the image does (scripts/test-all.mjs builds dist/ first).
+    if (process.env['ORCHESTRA_DIST_BUILT'] !== '1') execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-dist.mjs')], { stdio: 'pipe' });
     execFileSync(process.execPath, args, { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', WORKER_AUTH_SECRETS: generated['WORKER_AUTH_SECRETS']! }, encoding: 'utf8' });
     const config = loadWorkerConfig({ ...resolveEnv(worker, {}, { 'metadata.name': podName, 'status.podIP': '10.42.0.9' }), WORKER_TOKEN_FILE: join(dir, tokenFile.slice(tokenFile.lastIndexOf('/') + 1)) });
     expect(config.WORKER_ID).toBe(podName);
@@ -365,6 +373,7 @@ describe('services and probes', () => {
     }
     for (const d of ofKind(defaults.objects, 'Deployment')) expect(envEntry(d, 'OTEL_EXPORTER_OTLP_ENDPOINT')).toBeUndefined();
     expect(() => render(helmBinary, { release: RELEASE, namespace: NAMESPACE, set: ['tracing.otlpEndpoint=otel-collector:4318'] })).toThrow(/otlpEndpoint/);
+    expect(() => render(helmBinary, { release: RELEASE, namespace: NAMESPACE, set: ['mail.smtpUrl='] })).toThrow(/mail.smtpUrl or mail.existingSecret is required/);
   });
 
   test('gRPC clients reach every pod of a service: a headless -grpc Service per subgraph, dialled as dns:///', () => {

@@ -13,7 +13,8 @@ describe('the compiled platform', () => {
   const ROOT = join(__dirname, '..', '..');
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-dist.mjs')], { stdio: 'pipe' });
+    // scripts/test-all.mjs builds dist/ once before every job (other suites read it meanwhile).
+    if (process.env['ORCHESTRA_DIST_BUILT'] !== '1') execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-dist.mjs')], { stdio: 'pipe' });
     process.env['ORCHESTRA_COMPILED'] = '1';
     try {
       platform = await startPlatform({ services: ['identity', 'catalog', 'orchestration', 'audit'], workers: 1 });

@@ -105,7 +105,7 @@ scripts/dist/x.js), run by plain node with the condition that resolves @orchestr
 
 {{/* Whether the chart renders its own Secret: anything not taken from an existing Secret lives there. */}}
 {{- define "orchestra.ownsSecret" -}}
-{{- if or (not .Values.secrets.existingSecret) (not .Values.database.existingSecret) (not .Values.redis.existingSecret) }}true{{ end }}
+{{- if or (not .Values.secrets.existingSecret) (not .Values.database.existingSecret) (not .Values.redis.existingSecret) (not .Values.mail.existingSecret) }}true{{ end }}
 {{- end }}
 
 {{/* env entries: one variable from a Secret key. dict name secret key */}}
@@ -132,6 +132,17 @@ scripts/dist/x.js), run by plain node with the condition that resolves @orchestr
 {{- else }}
 {{ include "orchestra.secretEnv" (dict "name" "DATABASE_URL" "secret" (include "orchestra.generatedSecretName" .) "key" "DATABASE_URL") }}
 {{- end }}
+{{- end }}
+
+{{/* Mail (identity's password reset links): the SMTP server's URL from a Secret, and the sender. */}}
+{{- define "orchestra.env.mail" -}}
+{{- if .Values.mail.existingSecret }}
+{{ include "orchestra.secretEnv" (dict "name" "SMTP_URL" "secret" .Values.mail.existingSecret "key" .Values.mail.existingSecretKey) }}
+{{- else }}
+{{ include "orchestra.secretEnv" (dict "name" "SMTP_URL" "secret" (include "orchestra.generatedSecretName" .) "key" "SMTP_URL") }}
+{{- end }}
+- name: MAIL_FROM
+  value: {{ .Values.mail.from | quote }}
 {{- end }}
 
 {{- define "orchestra.env.redis" -}}
