@@ -2,6 +2,7 @@ import { newId, withSystemTransaction, type Logger, type Mailer, type Metrics, t
 import { claimDueEmails, dueDigests, insertEmails, markEmailFailed, markEmailSent, orgSender, takeDigestItems, type PendingEmail } from '../store/email';
 import { digestMail } from './templates';
 import type { Unsubscriber } from './unsubscribe';
+import { createWakeableSleep } from '../wakeable-sleep';
 
 export interface EmailSenderOptions {
   pool: Pool;
@@ -92,27 +93,7 @@ export function createEmailSender({ pool, mailer, metrics, publicUrl, unsubscrib
 
   let running = false;
   let loop: Promise<void> | undefined;
-  let wakeUp: (() => void) | undefined;
-  let wakeRequested = false;
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (wakeRequested || !running) {
-        wakeRequested = false;
-        return resolve();
-      }
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wakeUp = undefined;
-        wakeRequested = false;
-        resolve();
-      }
-      wakeUp = done;
-    });
-  const wake = () => {
-    if (wakeUp) wakeUp();
-    else wakeRequested = true;
-  };
+  const { sleep, wake } = createWakeableSleep(() => running);
 
   return {
     start() {

@@ -17,6 +17,7 @@ import { orgEventSettings, userEmailSettings, userEventPreferences } from '../st
 import { resolveChannels, type Channels } from '../preferences/resolve';
 import type { LivePublisher } from './live';
 import type { Directory, Recipient } from './recipients';
+import { createWakeableSleep } from '../wakeable-sleep';
 
 /** An event with its registry entry applied: what it says, already checked against the entry's shape. */
 export interface FanoutEvent extends PendingEvent {
@@ -153,29 +154,7 @@ export function createFanout({ pool, directory, live, channels, log: rootLog, me
 
   let running = false;
   let loop: Promise<void> | undefined;
-  let wakeUp: (() => void) | undefined;
-  let wakeRequested = false;
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (wakeRequested || !running) {
-        wakeRequested = false;
-        return resolve();
-      }
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wakeUp = undefined;
-        wakeRequested = false;
-        resolve();
-      }
-      wakeUp = done;
-    });
-
-  const wake = () => {
-    if (wakeUp) wakeUp();
-    else wakeRequested = true;
-  };
+  const { sleep, wake } = createWakeableSleep(() => running);
 
   const run = async () => {
     while (running) {

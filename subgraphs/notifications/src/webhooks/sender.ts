@@ -13,6 +13,7 @@ import { insertEvents } from '../store/events';
 import { claimDueDeliveries, failPendingOf, insertAttempt, recordOutcome, type AttemptResult, type WebhookDelivery } from '../store/webhook-deliveries';
 import { disableEndpoint, findEndpoint, type WebhookEndpoint } from '../store/webhook-endpoints';
 import { webhookHeaders } from './signature';
+import { createWakeableSleep } from '../wakeable-sleep';
 
 export interface WebhookSenderOptions {
   pool: Pool;
@@ -145,27 +146,7 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
 
   let running = false;
   let loop: Promise<void> | undefined;
-  let wakeUp: (() => void) | undefined;
-  let wakeRequested = false;
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (wakeRequested || !running) {
-        wakeRequested = false;
-        return resolve();
-      }
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wakeUp = undefined;
-        wakeRequested = false;
-        resolve();
-      }
-      wakeUp = done;
-    });
-  const wake = () => {
-    if (wakeUp) wakeUp();
-    else wakeRequested = true;
-  };
+  const { sleep, wake } = createWakeableSleep(() => running);
 
   return {
     start() {

@@ -1,0 +1,35 @@
+/**
+ * The pause of a poll loop (the fan-out, the e-mail and the webhook senders): `sleep(ms)` waits up to
+ * `ms`, `wake()` ends the current pause at once (new work arrived) or, when none is under way, makes
+ * the next one return at once, and while the loop is stopped (`isRunning()` false) a pause does not wait.
+ */
+export interface WakeableSleep {
+  sleep(ms: number): Promise<void>;
+  wake(): void;
+}
+
+export function createWakeableSleep(isRunning: () => boolean): WakeableSleep {
+  let wakeUp: (() => void) | undefined;
+  let wakeRequested = false;
+  return {
+    sleep: (ms) =>
+      new Promise<void>((resolve) => {
+        if (wakeRequested || !isRunning()) {
+          wakeRequested = false;
+          return resolve();
+        }
+        const timer = setTimeout(done, ms);
+        function done() {
+          clearTimeout(timer);
+          wakeUp = undefined;
+          wakeRequested = false;
+          resolve();
+        }
+        wakeUp = done;
+      }),
+    wake() {
+      if (wakeUp) wakeUp();
+      else wakeRequested = true;
+    },
+  };
+}
