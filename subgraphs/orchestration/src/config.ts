@@ -34,7 +34,7 @@ export const orchestrationConfigSchema = z.object({
    */
   DISPATCHER_HEARTBEAT_MS: env.int(1_000, { min: 50, max: 60_000 }),
   /** A dispatcher not seen for this long is presumed dead: its running attempts are retried. */
-  DISPATCHER_LEASE_TTL_MS: env.int(5_000, { min: 200, max: 3_600_000 }),
+  DISPATCHER_LEASE_TTL_MS: env.int(10_000, { min: 200, max: 3_600_000 }),
   /** How often buffered progress and log events are written (one transaction per task per flush). */
   EVENT_FLUSH_INTERVAL_MS: env.int(200, { min: 10, max: 10_000 }),
   /** A task's progress is written (and published) at most once per this interval, the latest report kept (issue 9 item 13). */

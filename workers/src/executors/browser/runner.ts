@@ -126,20 +126,7 @@ async function perform(page: Page, action: BrowserAction, timeout: number, ctx: 
       const locator = page.locator(action.selector);
       await locator.first().waitFor({ state: 'attached', timeout });
       if (action.table) {
-        extracted[action.name] = (await locator.first().evaluate(
-          (element: unknown, [maxItems, maxText]) => {
-            const table = element as DomNode;
-            const text = (cell: DomNode) => (cell.textContent ?? '').trim().slice(0, maxText);
-            const rows = Array.from(table.querySelectorAll('tr'));
-            const headerRow = rows.find((row) => row.querySelector('th') !== null);
-            const headers = headerRow ? Array.from(headerRow.querySelectorAll('th,td')).map(text) : [];
-            return rows
-              .filter((row) => row !== headerRow)
-              .slice(0, maxItems)
-              .map((row) => Object.fromEntries(Array.from(row.querySelectorAll('td,th')).map((cell, i) => [headers[i] || `column${i + 1}`, text(cell)])));
-          },
-          [MAX_ITEMS, MAX_TEXT] as const,
-        ));
+        extracted[action.name] = await locator.first().evaluate(TABLE_ROWS, [MAX_ITEMS, MAX_TEXT] as const);
         return;
       }
       const attribute = action.attribute ?? null;
@@ -168,6 +155,24 @@ async function perform(page: Page, action: BrowserAction, timeout: number, ctx: 
     }
   }
 }
+
+/**
+ * A table's rows as objects keyed by its header cells, run in the page. Made from source text, not
+ * written as a function here: what the page runs must not lean on helpers a TypeScript toolchain
+ * injects (tsx compiles with keepNames, which wraps inner functions in `__name(...)`, a name the page
+ * does not have). Playwright sends the function's own text, so the page gets exactly this.
+ */
+// eslint-disable-next-line @typescript-eslint/no-implied-eval, @typescript-eslint/no-unsafe-call -- a function made from our own constant source text, for the page
+const TABLE_ROWS = new Function(`return (table, [maxItems, maxText]) => {
+  const text = (cell) => (cell.textContent || '').trim().slice(0, maxText);
+  const rows = Array.from(table.querySelectorAll('tr'));
+  const headerRow = rows.find((row) => row.querySelector('th') !== null);
+  const headers = headerRow ? Array.from(headerRow.querySelectorAll('th,td')).map(text) : [];
+  return rows
+    .filter((row) => row !== headerRow)
+    .slice(0, maxItems)
+    .map((row) => Object.fromEntries(Array.from(row.querySelectorAll('td,th')).map((cell, i) => [headers[i] || 'column' + (i + 1), text(cell)])));
+}`)() as (table: unknown, limits: readonly [number, number]) => JsonValue;
 
 /** `name` with the extension added when it has none (`home` → `home.png`); within the 100-character limit. */
 export const withExtension = (name: string, extension: string) => (/\.[A-Za-z0-9]{1,8}$/.test(name) ? name : `${name.slice(0, 100 - extension.length)}${extension}`);
