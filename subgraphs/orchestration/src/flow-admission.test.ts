@@ -84,7 +84,9 @@ function mostAtOnce(intervals: readonly Interval[]): number {
 }
 
 beforeAll(async () => {
-  t = await startTestOrchestration();
+  // Attempt timestamps are the evidence here: a worker must not be presumed lost (and its task run
+  // again beside itself) because a loaded CI machine delayed its heartbeats past the harness's 1.5 s.
+  t = await startTestOrchestration({ WORKER_LEASE_TTL_MS: '15000' });
   // Enough slots for every run at once: only the concurrency keys hold runs back.
   await t.startWorker({ WORKER_SLOTS: '12' });
 }, 60_000);
