@@ -8,7 +8,7 @@ let n: NotificationsUnderTest;
 
 beforeAll(async () => {
   smtp = await startTestSmtpServer();
-  n = await startNotificationsForTest('mail', { SMTP_URL: smtp.url, NOTIFY_DIGEST_WINDOW_MS: '8000', PUBLIC_URL: 'https://orchestra.example' });
+  n = await startNotificationsForTest('mail', { SMTP_URL: smtp.url, NOTIFY_DIGEST_WINDOW_MS: '20000', PUBLIC_URL: 'https://orchestra.example' });
 });
 
 afterAll(async () => {
