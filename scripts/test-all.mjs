@@ -13,7 +13,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..');
-const concurrency = Number(process.env.TEST_CONCURRENCY ?? 3);
+const concurrency = Number(process.env.TEST_CONCURRENCY ?? 2);
 if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16) {
   console.error(`TEST_CONCURRENCY must be an integer from 1 to 16, got ${JSON.stringify(process.env.TEST_CONCURRENCY)}`);
   process.exit(2);
