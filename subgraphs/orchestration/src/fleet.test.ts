@@ -53,7 +53,7 @@ async function task(runId: string): Promise<{ status: string; task: TaskView }> 
 }
 
 beforeAll(async () => {
-  t = await startTestOrchestration({ MAX_LOST_ATTEMPTS: '2', BREAKER_VOLUME_THRESHOLD: '2', BREAKER_RESET_MS: '400' });
+  t = await startTestOrchestration({ WORKER_LEASE_TTL_MS: '1500', MAX_LOST_ATTEMPTS: '2', BREAKER_VOLUME_THRESHOLD: '2', BREAKER_RESET_MS: '400' });
 });
 
 afterAll(async () => {

@@ -92,7 +92,9 @@ export async function startTestOrchestration(env: Record<string, string> = {}, o
     WORKER_AUTH_SECRETS: TEST_WORKER_AUTH_SECRET,
     PRINCIPAL_PUBLIC_KEY: keys.publicKeyPem,
     WORKER_HEARTBEAT_INTERVAL_MS: '200',
-    WORKER_LEASE_TTL_MS: '1500',
+    // Long enough that a busy worker on a loaded 2-core CI machine is not presumed lost and its task run
+    // again beside itself; tests of lease loss (fleet.test.ts) ask for a short lease explicitly.
+    WORKER_LEASE_TTL_MS: '10000',
     RECONCILE_INTERVAL_MS: '300',
     DISPATCH_RETRY_DELAY_MS: '50',
     EVENT_FLUSH_INTERVAL_MS: '50',
