@@ -26,13 +26,18 @@ interface Reply {
   error?: { message: string };
 }
 
-// The worker runs json-schema.ts through tsx's CommonJS hook, so the same module validates here and
-// there whether the service runs under tsx, node or jest.
+// The worker loads the same json-schema module as this thread: compiled JavaScript (production's
+// dist) with a plain require, TypeScript (npm start, jest) through tsx's CommonJS hook, which would
+// otherwise add tsx's ~40 MiB to a compiled catalog.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const tsx = require(workerData.tsxApi);
-const { createConfigValidator } = tsx.require(workerData.module, workerData.module);
+const { createConfigValidator } = workerData.tsxApi
+  ? require(workerData.tsxApi).require(workerData.module, workerData.module)
+  : require(workerData.module);
 const validator = createConfigValidator();
+// Warm the validator (ajv's code generation, the regex engine) before saying ready, so the first
+// validation's time limit measures the validation, not a cold isolate.
+validator.violations({ type: 'object', properties: { a: { type: 'string', pattern: '^a+$', maxLength: 8 } } }, { a: 'aa' });
 parentPort.postMessage({ ready: true });
 parentPort.on('message', ({ id, schema, config }) => {
   try {
@@ -62,12 +67,15 @@ export function createIsolatedConfigValidator({ timeoutMs = DEFAULT_VALIDATION_T
   }
   let current: Started | undefined;
 
-  // A worker is started ahead of need (and again after one is ended), so the time limit of a
-  // validation never includes loading ajv and tsx on a new thread.
+  const validatorModule = require.resolve('./json-schema');
+  const compiled = validatorModule.endsWith('.js');
+  // The first worker starts with the first validation (an idle catalog holds no second V8 isolate);
+  // after that one is kept ready (and started again after one is ended). A validation's time limit
+  // starts once its worker is ready, so it never includes loading ajv on a new thread.
   const spawn = (): Started => {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { tsxApi: require.resolve('tsx/cjs/api'), module: require.resolve('./json-schema') },
+      workerData: { tsxApi: compiled ? undefined : require.resolve('tsx/cjs/api'), module: validatorModule },
     });
     worker.unref();
     const ready = new Promise<void>((resolve, reject) => {
@@ -143,7 +151,6 @@ export function createIsolatedConfigValidator({ timeoutMs = DEFAULT_VALIDATION_T
       w.postMessage({ id, schema, config });
     });
 
-  started();
   return {
     checkSchema: (schema, field) => local.checkSchema(schema, field),
     async violations(schema, config, field) {
