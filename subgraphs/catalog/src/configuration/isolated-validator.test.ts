@@ -53,11 +53,18 @@ it('refuses a validation that backtracks past the time limit, naming the field, 
 });
 
 it('keeps validating after a runaway validation (on a new worker), and queues validations behind it', async () => {
-  const runaway = validator.violations(evil, evilConfig, 'config').catch((e: unknown) => e);
-  const next = validator.violations(schema, { slug: 'x', temperature: 5 }, 'config');
-  expect(await runaway).toMatchObject({ reason: 'CONFIG_VALIDATION_TIMEOUT' });
-  expect(await next).toEqual([{ path: '/temperature', message: 'must be <= 2' }]);
-  expect(await validator.violations(evil, { name: 'aaa' }, 'config')).toEqual([]);
+  // A roomier limit than 400 ms: the runaway (2^40 steps) passes any limit, while the validations after
+  // it run on a freshly started thread, which a loaded CI machine can slow past 400 ms.
+  const roomy = createIsolatedConfigValidator({ timeoutMs: 3_000 });
+  try {
+    const runaway = roomy.violations(evil, evilConfig, 'config').catch((e: unknown) => e);
+    const next = roomy.violations(schema, { slug: 'x', temperature: 5 }, 'config');
+    expect(await runaway).toMatchObject({ reason: 'CONFIG_VALIDATION_TIMEOUT' });
+    expect(await next).toEqual([{ path: '/temperature', message: 'must be <= 2' }]);
+    expect(await roomy.violations(evil, { name: 'aaa' }, 'config')).toEqual([]);
+  } finally {
+    await roomy.close();
+  }
 });
 
 it('reports an invalid schema on the calling thread, naming the schema', async () => {
