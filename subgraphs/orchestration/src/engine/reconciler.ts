@@ -2,7 +2,7 @@ import type { Logger, PoolClient } from '@orchestra/lib';
 import { orphanedAttempts, runningAttemptsOnDeadWorkers } from '../store/attempts';
 import { attemptsWithTasks, lockRuns } from '../store/dispatch';
 import { pruneDispatchers, touchDispatcher } from '../store/dispatchers';
-import { pruneFinishedRuns, pruneRunEvents } from '../store/retention';
+import { deleteRuns, lockExpiredRuns, pruneRunEvents } from '../store/retention';
 import { enqueuedOutbox, outboxPools, unenqueuedOutbox } from '../store/outbox';
 import type { AttemptRow } from '../store/rows';
 import { expireWorkerLeases, poolSlots, pruneWorkers } from '../store/workers';
@@ -107,6 +107,20 @@ export function createReconciler({ engine, dispatcher, dispatcherId, schema }: {
     return retried;
   };
 
+  /**
+   * One batch of expired runs: their artifacts' objects leave the store while the runs are locked,
+   * then the rows go. A store failure rolls the batch back and the next sweep tries again (deleting
+   * an object twice is harmless; a row whose object is gone would not be, nor an object nobody lists).
+   */
+  const pruneRunsBatch = async (tx: PoolClient): Promise<number> => {
+    const { runIds, artifactKeys } = await lockExpiredRuns(tx, config.RUNS_RETENTION_DAYS, BATCH);
+    if (artifactKeys.length > 0) {
+      if (engine.artifactObjects) await engine.artifactObjects.delete(artifactKeys);
+      else log.warn('retention: deleting runs whose artifact objects this service cannot delete (no artifact store configured)', { runs: runIds.length, objects: artifactKeys.length });
+    }
+    return deleteRuns(tx, runIds);
+  };
+
   let retentionDueAt = 0;
   /** Retention, at most every RETENTION_INTERVAL_MS, in batches of their own transactions (called under the sweep lock). */
   const pruneOld = async (): Promise<{ eventRuns: number; runs: number }> => {
@@ -114,7 +128,7 @@ export function createReconciler({ engine, dispatcher, dispatcherId, schema }: {
     if (Date.now() < retentionDueAt) return pruned;
     retentionDueAt = Date.now() + config.RETENTION_INTERVAL_MS;
     for (let n = BATCH; n === BATCH; pruned.eventRuns += n) n = await engine.inSystem((tx) => pruneRunEvents(tx, config.RUN_EVENTS_RETENTION_DAYS, BATCH));
-    for (let n = BATCH; n === BATCH; pruned.runs += n) n = await engine.inSystem((tx) => pruneFinishedRuns(tx, config.RUNS_RETENTION_DAYS, BATCH));
+    for (let n = BATCH; n === BATCH; pruned.runs += n) n = await engine.inSystem((tx) => pruneRunsBatch(tx));
     if (pruned.eventRuns + pruned.runs > 0) log.info('retention: pruned', pruned);
     return pruned;
   };

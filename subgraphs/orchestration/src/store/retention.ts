@@ -3,7 +3,8 @@ import type { Queryable } from '@orchestra/lib';
 /**
  * Retention (issue 9 item 13): finished runs lose their events after their organization's
  * `run_events_retention_days` (default `eventsDays`) and are deleted with everything under them
- * (tasks, attempts, events: ON DELETE CASCADE) after `runs_retention_days` (default `runsDays`).
+ * (tasks, attempts, events, artifacts: ON DELETE CASCADE, the artifacts' objects deleted from the store
+ * first) after `runs_retention_days` (default `runsDays`).
  * Each call handles at most `limit` runs, oldest first; the sweep calls again until less comes back.
  */
 
@@ -25,14 +26,27 @@ export async function pruneRunEvents(db: Queryable, eventsDays: number, limit: n
   return rows[0]?.runs ?? 0;
 }
 
-/** Deletes up to `limit` finished runs past their retention (and all that is theirs); answers how many. */
-export async function pruneFinishedRuns(db: Queryable, runsDays: number, limit: number): Promise<number> {
-  const { rowCount } = await db.query(
-    `DELETE FROM runs WHERE id IN (
-       SELECT r.id FROM runs r LEFT JOIN org_quotas q ON q.org_id = r.org_id
-        WHERE ${FINISHED} AND r.finished_at < now() - make_interval(days => COALESCE(q.runs_retention_days, $1))
-        ORDER BY r.finished_at LIMIT $2)`,
+/**
+ * Up to `limit` finished runs past their retention, oldest first, locked (another replica's sweep
+ * skips them), with the storage keys of their artifacts: the objects leave the artifact store before
+ * the rows do (deleteRuns), in the same transaction.
+ */
+export async function lockExpiredRuns(db: Queryable, runsDays: number, limit: number): Promise<{ runIds: string[]; artifactKeys: string[] }> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT r.id FROM runs r LEFT JOIN org_quotas q ON q.org_id = r.org_id
+      WHERE ${FINISHED} AND r.finished_at < now() - make_interval(days => COALESCE(q.runs_retention_days, $1))
+      ORDER BY r.finished_at LIMIT $2 FOR UPDATE OF r SKIP LOCKED`,
     [runsDays, limit],
   );
+  const runIds = rows.map((r) => r.id);
+  if (runIds.length === 0) return { runIds, artifactKeys: [] };
+  const keys = await db.query<{ storage_key: string }>('SELECT storage_key FROM artifacts WHERE run_id = ANY($1::uuid[])', [runIds]);
+  return { runIds, artifactKeys: keys.rows.map((r) => r.storage_key) };
+}
+
+/** Deletes these runs and all that is theirs (tasks, attempts, events, artifact rows: ON DELETE CASCADE). */
+export async function deleteRuns(db: Queryable, runIds: readonly string[]): Promise<number> {
+  if (runIds.length === 0) return 0;
+  const { rowCount } = await db.query('DELETE FROM runs WHERE id = ANY($1::uuid[])', [runIds]);
   return rowCount ?? 0;
 }
