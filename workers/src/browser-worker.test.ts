@@ -71,3 +71,81 @@ describeWithBrowser('a worker with Chromium', () => {
     expect(result?.outcome?.$case === 'success' ? result.outcome.value.output : undefined).toMatchObject({ title: 'Hello', url, artifacts: [{ name: 'hello.png', sha256: artifact.sha256 }] });
   });
 });
+
+// ARTIFACT_TOO_LARGE at the worker (issue 8): the limits are checked before an object is written, so an
+// over-limit screenshot fails the attempt non-retryable with a message naming the limit, and the store
+// holds nothing of it. The page is a canvas of random pixels (PNG cannot compress it), so a 100x100
+// screenshot is over 30,000 bytes and a 300x300 one over 270,000, whatever the Chromium build.
+describeWithBrowser('a worker with Chromium and small artifact limits', () => {
+  const LIMIT = 60_000;
+  let registry: TestRegistry;
+  let started: Started;
+  let site: Server;
+  let url: string;
+  let dir: string;
+  const noise = `<style>body{margin:0}</style><canvas id="c"></canvas><script>
+    const c = document.getElementById('c'); c.width = innerWidth; c.height = innerHeight;
+    const ctx = c.getContext('2d'); const img = ctx.createImageData(c.width, c.height);
+    for (let i = 0; i < img.data.length; i += 4) { img.data[i] = Math.random() * 256; img.data[i + 1] = Math.random() * 256; img.data[i + 2] = Math.random() * 256; img.data[i + 3] = 255; }
+    ctx.putImageData(img, 0, 0);</script>`;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'orchestra-worker-artifact-limits-'));
+    site = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(noise));
+    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(site.address() as AddressInfo).port}/`;
+    registry = await startTestRegistry();
+    started = await startWorker(registry, {
+      WORKER_ALLOW_PRIVATE_NETWORK: 'true',
+      BROWSER_EXECUTABLE_PATH: EXECUTABLE,
+      ARTIFACT_DIR: dir,
+      ARTIFACT_MAX_BYTES: String(LIMIT),
+      ARTIFACT_MAX_ATTEMPT_BYTES: String(LIMIT),
+    });
+  });
+
+  afterAll(async () => {
+    started.client.close();
+    await started.worker.stop();
+    await registry.stop();
+    await new Promise<void>((resolve) => site.close(() => resolve()));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const run = async (attemptId: string, viewport: number, shots: string[]) => {
+    const call = execute(started.client, {
+      attemptId,
+      orgId: 'org-1',
+      capability: 'browser',
+      input: { viewport: { width: viewport, height: viewport }, actions: [{ action: 'goto', url }, ...shots.map((name) => ({ action: 'screenshot', name }))] },
+    }, { deadlineMs: 150_000 });
+    expect(await call.ended).toBeUndefined();
+    const artifacts = call.events.flatMap((e) => (e.event?.$case === 'artifact' ? [e.event.value] : []));
+    return { artifacts, result: resultOf(call.events) };
+  };
+  const stored = async (key: string) => readFile(join(dir, 'objects', key)).then(() => true, () => false);
+
+  it('fails the attempt ARTIFACT_TOO_LARGE, not retryable, when one artifact is over ARTIFACT_MAX_BYTES, and writes none of it', async () => {
+    const attemptId = nextAttemptId('too-large');
+    const { artifacts, result } = await run(attemptId, 300, ['big']);
+    expect(result?.outcome).toMatchObject({
+      $case: 'failure',
+      value: { code: 'ARTIFACT_TOO_LARGE', retryable: false, message: expect.stringMatching(/action 2 \(screenshot big\) failed: artifact big\.png is \d+ bytes, over the limit of 60000 bytes per artifact \(ARTIFACT_MAX_BYTES\)/) },
+    });
+    expect(artifacts.map((a) => a.name)).not.toContain('big.png');
+    expect(await stored(`org-1/run-1/task-1/${attemptId}/big.png`)).toBe(false);
+  });
+
+  it('fails the attempt ARTIFACT_TOO_LARGE when its artifacts together pass ARTIFACT_MAX_ATTEMPT_BYTES, keeping the ones before', async () => {
+    const attemptId = nextAttemptId('attempt-total');
+    const { artifacts, result } = await run(attemptId, 100, ['one', 'two']);
+    expect(result?.outcome).toMatchObject({
+      $case: 'failure',
+      value: { code: 'ARTIFACT_TOO_LARGE', retryable: false, message: expect.stringMatching(/action 3 \(screenshot two\) failed: artifact two\.png \(\d+ bytes\) would bring the attempt's artifacts to \d+ bytes, over the limit of 60000 bytes per attempt \(ARTIFACT_MAX_ATTEMPT_BYTES\)/) },
+    });
+    expect(artifacts.map((a) => a.name)).toContain('one.png');
+    expect(artifacts.map((a) => a.name)).not.toContain('two.png');
+    expect(await stored(`org-1/run-1/task-1/${attemptId}/one.png`)).toBe(true);
+    expect(await stored(`org-1/run-1/task-1/${attemptId}/two.png`)).toBe(false);
+  });
+});
