@@ -1,4 +1,5 @@
 import { AppError } from '@orchestra/lib';
+import { fairRank } from '../flow-control/fair-share';
 import { checkConcurrency, checkForEach, checkRateLimitUses, checkWorkflowOptions, concurrencyKeyOf, effectivePriority, PRIORITY_AGING_MS, queueOrder } from './flow-control';
 import { validateSteps } from './workflow-definition';
 
@@ -121,7 +122,17 @@ describe('queueOrder (priority with aging)', () => {
     expect(queueOrder(1, at)).toBe(queueOrder(5, at + 4 * PRIORITY_AGING_MS));
     expect(queueOrder(1, at)).toBeLessThan(queueOrder(5, at + 5 * PRIORITY_AGING_MS));
   });
+  it("puts another organization's first attempt (fair rank 0) before an organization's backlog (fair rank = attempts ahead / weight)", () => {
+    // The 1,000th attempt of a backlog queued now goes after a newcomer queued 10 minutes later.
+    expect(queueOrder(3, at + 10 * PRIORITY_AGING_MS, 0)).toBeLessThan(queueOrder(3, at, 999));
+    // ... and before one queued 1,000 minutes later: its wait is bounded.
+    expect(queueOrder(3, at, 999)).toBeLessThan(queueOrder(3, at + 1_000 * PRIORITY_AGING_MS, 0));
+    expect(fairRank(999, 1)).toBe(999);
+    expect(fairRank(999, 2)).toBe(499);
+    expect(fairRank(5, 0)).toBe(5);
+  });
   it('stays within what BullMQ accepts', () => {
+    expect(queueOrder(3, at, 10 ** 9)).toBe(2 ** 21 - 1);
     expect(queueOrder(5, 0)).toBe(1);
     expect(queueOrder(1, Date.UTC(2040, 0, 1))).toBe(2 ** 21 - 1);
   });

@@ -207,6 +207,9 @@ export function checkWorkflowOptions(input: { priority?: number | null; concurre
  * was enqueued plus one minute per level below the highest, so higher priority goes first among work
  * enqueued within a few minutes of each other, and a priority-1 attempt is passed by priority-5 work
  * that arrives at most 4 minutes (PRIORITY_AGING_MS × 4) after it. BullMQ takes the smallest first.
+ * Plus its fair rank (flow-control/fair-share.ts): one minute per attempt its organization already
+ * has waiting ahead of it in the pool (divided by its weight), so one organization's backlog does not
+ * hold up another's work; an attempt is passed only by work enqueued before its place's minute.
  */
 export const PRIORITY_AGING_MS = 60_000;
 /** Minutes are counted from here; BullMQ priorities go up to 2^21 − 1 (about 4 years of minutes). */
@@ -214,7 +217,7 @@ const QUEUE_EPOCH_MS = Date.UTC(2026, 0, 1);
 const QUEUE_ORDER_MAX = 2 ** 21 - 1;
 
 /** The BullMQ priority of an attempt of `priority` enqueued at `enqueuedAtMs`: smaller goes first. */
-export function queueOrder(priority: number, enqueuedAtMs: number): number {
+export function queueOrder(priority: number, enqueuedAtMs: number, fairRank = 0): number {
   const minute = Math.max(0, Math.floor((enqueuedAtMs - QUEUE_EPOCH_MS) / PRIORITY_AGING_MS));
-  return Math.min(QUEUE_ORDER_MAX, 1 + minute + (PRIORITY.max - priority));
+  return Math.min(QUEUE_ORDER_MAX, 1 + minute + (PRIORITY.max - priority) + Math.max(0, Math.floor(fairRank)));
 }

@@ -11,6 +11,8 @@ export interface EnqueueRequest {
   availableAt: Date;
   /** Its task's priority, 1 … 5 (absent: 3); orders its queue job (domain/flow-control.ts queueOrder). */
   priority?: number;
+  /** Its fair rank among its organization's waiting attempts in the pool (flow-control/fair-share.ts); absent: 0. */
+  rank?: number;
 }
 
 /** A RUNNING attempt this transaction gave up on: its Execute call and its worker are told after commit. */

@@ -13,6 +13,7 @@ import {
   type WorkerAuthority,
 } from '@orchestra/lib';
 import type { OrchestrationConfig } from '../config';
+import { assignFairRanks } from '../flow-control/fair-share';
 import { findWorkers } from '../store/workers';
 import type { AppDirectory } from './app-directory';
 import type { AttemptCancellations } from './cancellations';
@@ -108,6 +109,8 @@ export function createEngine(deps: EngineDeps): Engine {
         // A serialization retry runs the body again: start from nothing each time.
         effects = new TransactionEffects();
         const result = await fn({ tx, effects, maxLostAttempts: config.MAX_LOST_ATTEMPTS });
+        // Where each attempt it queues goes in its pool's queue, fairly between organizations.
+        await assignFairRanks(tx, effects.enqueue);
         await effects.writeEvents(tx);
         await effects.writeNotifications(tx, SERVICE);
         return result;

@@ -73,7 +73,7 @@ export function createTaskQueues({ connection, prefix, pool: db, log, metrics }:
             name: 'attempt',
             data: { attemptId: e.attemptId, taskId: e.taskId, runId: e.runId, orgId: e.orgId, pool: e.pool },
             // Every job has a priority (BullMQ takes unprioritized jobs before all prioritized ones).
-            opts: { jobId: e.attemptId, delay: Math.max(0, e.availableAt.getTime() - now), priority: queueOrder(e.priority ?? PRIORITY.default, now) },
+            opts: { jobId: e.attemptId, delay: Math.max(0, e.availableAt.getTime() - now), priority: queueOrder(e.priority ?? PRIORITY.default, now, e.rank ?? 0) },
           })),
         );
         added.push(...group.map((e) => e.attemptId));

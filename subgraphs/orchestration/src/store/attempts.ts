@@ -32,8 +32,8 @@ export async function queueAttempts(db: Queryable, attempts: readonly NewAttempt
          SELECT id, org_id, run_id, task_id, attempt, 'QUEUED', available_at FROM e
          RETURNING id
        ), outbox AS (
-         INSERT INTO dispatch_outbox (attempt_id, org_id, run_id, task_id, pool, available_at)
-         SELECT id, org_id, run_id, task_id, pool, available_at FROM e
+         INSERT INTO dispatch_outbox (attempt_id, org_id, run_id, task_id, pool, available_at, priority)
+         SELECT e.id, e.org_id, e.run_id, e.task_id, e.pool, e.available_at, t.priority FROM e JOIN tasks t ON t.id = e.task_id
        ), queued AS (
          UPDATE tasks t SET status = 'QUEUED', current_attempt_id = e.id, attempts = t.attempts + 1, wait_reason = e.wait_reason,
                             queued_at = coalesce(t.queued_at, now()), updated_at = now()

@@ -130,6 +130,8 @@ export interface OutboxRow {
   runId: string;
   taskId: string;
   pool: string;
+  /** Its task's priority (what its queue job is ordered by). */
+  priority: number;
   availableAt: Date;
   createdAt: Date;
   enqueuedAt: Date | null;

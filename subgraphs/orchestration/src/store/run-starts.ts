@@ -157,8 +157,8 @@ export async function insertRunStarts(db: Queryable, starts: readonly RunStart[]
          INSERT INTO task_attempts (id, org_id, run_id, task_id, attempt, status, available_at)
          SELECT attempt_id, org_id, run_id, id, 1, 'QUEUED', available_at FROM t WHERE attempt_id IS NOT NULL
        ), outbox AS (
-         INSERT INTO dispatch_outbox (attempt_id, org_id, run_id, task_id, pool, available_at)
-         SELECT attempt_id, org_id, run_id, id, pool, available_at FROM t WHERE attempt_id IS NOT NULL
+         INSERT INTO dispatch_outbox (attempt_id, org_id, run_id, task_id, pool, available_at, priority)
+         SELECT attempt_id, org_id, run_id, id, pool, available_at, priority FROM t WHERE attempt_id IS NOT NULL
        ), events AS (
          INSERT INTO run_events (org_id, run_id, seq, kind, task_id, attempt_id, event, at)
          SELECT (e->>'orgId')::uuid, (e->>'runId')::uuid, (e->>'seq')::int, e->>'kind', (e->>'taskId')::uuid, (e->>'attemptId')::uuid, e, (e->>'at')::timestamptz

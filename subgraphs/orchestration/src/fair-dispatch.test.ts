@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import { eventually } from '@orchestra/lib';
+import { startTestOrchestration, userPrincipal, type TestOrchestration } from './testing/harness';
+
+/**
+ * Fair dispatch between organizations (issue 10): one pool, one worker, org A's backlog of 5,000
+ * tasks queued first, then org B starts one run. B's task must start after at most a slot's
+ * turnover of A's work, long before A's backlog drains: checked from the attempt records (the order
+ * attempts started in), not from the clock.
+ */
+
+let t: TestOrchestration;
+const SLOTS = 4;
+const BACKLOG = 5_000;
+
+const CREATE = `mutation($i: CreateWorkflowInput!) { createWorkflow(input: $i) { id } }`;
+const START_RUNS = `mutation($i: [StartRunInput!]!) { startRuns(inputs: $i) { runs { run { id } } } }`;
+
+beforeAll(async () => {
+  t = await startTestOrchestration({ WORKER_LEASE_TTL_MS: '15000' });
+  await t.startWorker({ WORKER_SLOTS: String(SLOTS) });
+}, 60_000);
+
+afterAll(async () => {
+  await t?.stop();
+});
+
+async function orgWithWorkflow(): Promise<{ principal: ReturnType<typeof userPrincipal>; workflowId: string }> {
+  const principal = userPrincipal(randomUUID(), 'admin');
+  const res = await t.graphql<{ createWorkflow: { id: string } }>(principal, CREATE, { i: { name: 'work', steps: [{ id: 'work', capability: 'sleep', input: { ms: 40 } }] } });
+  expect(res.errors).toBeUndefined();
+  return { principal, workflowId: res.data!.createWorkflow.id };
+}
+
+async function startRuns(principal: ReturnType<typeof userPrincipal>, workflowId: string, n: number): Promise<string[]> {
+  const res = await t.graphql<{ startRuns: { runs: Array<{ run: { id: string } }> } }>(principal, START_RUNS, { i: Array.from({ length: n }, () => ({ workflowId })) });
+  expect(res.errors).toBeUndefined();
+  return res.data!.startRuns.runs.map((r) => r.run.id);
+}
+
+describe('fair dispatch between organizations', () => {
+  it("starts org B's single task after a slot's turnover of org A's 5,000-task backlog, not after the backlog", async () => {
+    const a = await orgWithWorkflow();
+    const b = await orgWithWorkflow();
+    for (let queued = 0; queued < BACKLOG; queued += 100) await startRuns(a.principal, a.workflowId, 100);
+    const [bRun] = await startRuns(b.principal, b.workflowId, 1);
+    const bStarted = await eventually(
+      async () => {
+        const { rows } = await t.pool.query<{ started_at: Date }>(`SELECT started_at FROM task_attempts WHERE run_id = $1 AND started_at IS NOT NULL`, [bRun]);
+        return rows[0]?.started_at;
+      },
+      { timeoutMs: 60_000, what: "org B's task to start" },
+    );
+    const { rows } = await t.pool.query<{ before_b: number; after_b: number; not_started: number; during_wait: number }>(
+      `SELECT count(*) FILTER (WHERE a.started_at IS NOT NULL AND a.started_at < $2)::int AS before_b,
+              count(*) FILTER (WHERE a.started_at IS NOT NULL AND a.started_at > $2)::int AS after_b,
+              count(*) FILTER (WHERE a.started_at IS NULL)::int AS not_started,
+              count(*) FILTER (WHERE a.started_at >= r.created_at AND a.started_at < $2)::int AS during_wait
+         FROM task_attempts a, runs r
+        WHERE a.org_id = $1 AND r.id = $3`,
+      [a.principal.orgId, bStarted, bRun],
+    );
+    const counts = rows[0]!;
+    // A's backlog was still there when B's task started: most of it started later (or not yet).
+    expect(counts.after_b + counts.not_started).toBeGreaterThan(BACKLOG / 2);
+    // While B's run waited, A started at most about one turnover of the slots (those already taken
+    // from the queue and the ones queued within the same minute ahead of it), not its backlog.
+    expect(counts.during_wait).toBeLessThanOrEqual(3 * SLOTS);
+  }, 300_000);
+});
