@@ -30,6 +30,7 @@ import { createFederatedBatcher, toFederatedError, type ExecuteFederated } from 
 import { FederatedObjects } from './federated-selection';
 import { LiveSubscription, type SubscriberContext } from './live-subscription';
 import { authorizeSubscriber, createSubscriptionRegistry, principalScope, type SubscriptionRegistry } from './registry';
+import { createNotificationFeeds, notificationAddedField, type NotificationFeeds } from './notification-feeds';
 import { RUN_EVENT_LINKS, runEventsField, runStatusChangedField } from './run-fields';
 import { createRunFeeds, type RunFeeds } from './run-feeds';
 
@@ -70,10 +71,13 @@ export interface SubscriptionServer {
   /** apiSchema extended with the Subscription type. */
   schema: GraphQLSchema;
   feeds: RunFeeds;
+  notificationFeeds: NotificationFeeds;
   stop(): Promise<void>;
 }
 
 export const SUBSCRIPTION_SDL = readFileSync(join(__dirname, 'schema.graphql'), 'utf8');
+/** Subscription.notificationAdded, where the schema has the notifications subgraph's Notification (not the public API). */
+export const NOTIFICATION_SUBSCRIPTION_SDL = readFileSync(join(__dirname, 'notifications.graphql'), 'utf8');
 
 const BACKFILL_QUERY = parse(`
   query OrchestraRunEventsBackfill($id: ID!, $after: Int!, $first: Int!) {
@@ -90,7 +94,8 @@ const RUN_VISIBLE_QUERY = parse(`query OrchestraSubscriptionAuthorize($id: ID!) 
 
 /** The Subscription type (and authenticateConnection) on top of the API schema. */
 export function buildSubscriptionSchema(apiSchema: GraphQLSchema): GraphQLSchema {
-  return extendSchema(apiSchema, parse(SUBSCRIPTION_SDL));
+  const withRuns = extendSchema(apiSchema, parse(SUBSCRIPTION_SDL));
+  return apiSchema.getType('Notification') ? extendSchema(withRuns, parse(NOTIFICATION_SUBSCRIPTION_SDL)) : withRuns;
 }
 
 interface AuthenticateOperation {
@@ -162,11 +167,19 @@ export function createSubscriptionServer(deps: SubscriptionDeps): SubscriptionSe
     return Boolean((result.data as { run: unknown } | null | undefined)?.run);
   };
 
-  // The registry: every subscription field with its authorization (gateway/README.md, "Adding a subscription").
-  const registry: SubscriptionRegistry = createSubscriptionRegistry([runEventsField({ feeds, runVisible }), runStatusChangedField({ feeds })], RUN_EVENT_LINKS);
+  const notificationFeeds = createNotificationFeeds({ redis: deps.redis, prefix: deps.redisPrefix, log, metrics });
 
   const subscriptionType = schema.getSubscriptionType();
   if (!subscriptionType) throw new Error('subscriptions: schema.graphql has no Subscription type');
+  // The registry: every subscription field with its authorization (gateway/README.md, "Adding a subscription").
+  const registry: SubscriptionRegistry = createSubscriptionRegistry(
+    [
+      runEventsField({ feeds, runVisible }),
+      runStatusChangedField({ feeds }),
+      ...(subscriptionType.getFields()['notificationAdded'] ? [notificationAddedField({ feeds: notificationFeeds })] : []),
+    ],
+    RUN_EVENT_LINKS,
+  );
   for (const [name, field] of Object.entries(subscriptionType.getFields())) {
     if (!registry.fields.has(name)) throw new Error(`subscriptions: Subscription.${name} has no definition in the registry`);
     field.resolve = (event: unknown) => event;
@@ -391,6 +404,7 @@ export function createSubscriptionServer(deps: SubscriptionDeps): SubscriptionSe
   return {
     schema,
     feeds,
+    notificationFeeds,
     async stop() {
       clearInterval(recheck);
       stopWatching?.();
@@ -398,6 +412,7 @@ export function createSubscriptionServer(deps: SubscriptionDeps): SubscriptionSe
       for (const session of [...sessions.all]) sessions.forget(session);
       await server.dispose();
       await feeds.stop();
+      await notificationFeeds.stop();
     },
   };
 }
