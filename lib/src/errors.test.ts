@@ -1,6 +1,7 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { GraphQLError } from 'graphql';
-import { AppError, fromGrpcError, toAppError, toClientGraphQLError, toGrpcStatus } from './errors';
+import { AppError, fromGrpcError, toAppError, toGrpcStatus } from './errors';
+import { toClientGraphQLError } from './graphql-errors';
 
 describe('error registry', () => {
   it('carries code, reason and field across a gRPC hop', () => {

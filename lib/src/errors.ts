@@ -1,5 +1,4 @@
 import { Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { GraphQLError } from 'graphql';
 
 /**
  * The one registry of error codes. Each code has its GraphQL `extensions.code` (the key), its gRPC
@@ -91,11 +90,22 @@ export const GRPC_ERROR_CODE_KEY = 'x-orchestra-error-code';
 export const GRPC_ERROR_REASON_KEY = 'x-orchestra-error-reason';
 export const GRPC_ERROR_FIELD_KEY = 'x-orchestra-error-field';
 
+/**
+ * graphql's GraphQLError, recognised by shape rather than `instanceof` so that this module (which
+ * workers load through `@orchestra/lib/worker`) does not load graphql (~10 MiB) for one check.
+ */
+interface GraphQLErrorShape extends Error {
+  readonly extensions: Record<string, unknown>;
+  readonly originalError?: Error | null;
+}
+const isGraphQLError = (error: unknown): error is GraphQLErrorShape =>
+  error instanceof Error && error.name === 'GraphQLError' && typeof (error as Partial<GraphQLErrorShape>).extensions === 'object';
+
 /** Turns anything thrown into an AppError, keeping the original as `cause`. */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (isGrpcServiceError(error)) return fromGrpcError(error);
-  if (error instanceof GraphQLError) {
+  if (isGraphQLError(error)) {
     const code = error.extensions['code'];
     if (isErrorCode(code)) {
       const reason = error.extensions['reason'];
@@ -138,19 +148,6 @@ export function toGrpcStatus(error: unknown, requestId: string): Partial<Service
   metadata.set('x-request-id', requestId);
   const details = appError.code === 'INTERNAL' ? `internal error (request id ${requestId})` : appError.message;
   return { code: ERROR_CODES[appError.code].grpc, details, metadata };
-}
-
-/**
- * The error a GraphQL client sees. INTERNAL errors are masked: the message names only the request id,
- * the cause stays in the log.
- */
-export function toClientGraphQLError(error: unknown, requestId: string, path?: ReadonlyArray<string | number>): GraphQLError {
-  const appError = toAppError(error);
-  const masked = appError.code === 'INTERNAL';
-  return new GraphQLError(masked ? `Internal error (request id ${requestId})` : appError.message, {
-    ...(path === undefined ? {} : { path }),
-    extensions: { ...(masked ? { code: 'INTERNAL' } : appError.extensions()), requestId },
-  });
 }
 
 /** Thrown by a task executor when a retry cannot help (bad input, a 4xx answer). */

@@ -8,6 +8,7 @@ export * from './audit-relay';
 export * from './config';
 export * from './db';
 export * from './errors';
+export * from './graphql-errors';
 export * from './grpc';
 export * from './grpc-tls';
 export * from './http';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
  * (The browser executor loads playwright-core when its first task runs, not before.)
  */
 describe('the worker process', () => {
-  it('loads no PostgreSQL, GraphQL server, Redis, browser driver or test helper code', () => {
+  it('loads no PostgreSQL, graphql, GraphQL server, Redis, browser driver or test helper code', () => {
     const script = [
       "require('./src/worker.ts');",
       "require('./src/executors/registry.ts');",
@@ -20,7 +20,7 @@ describe('the worker process', () => {
     expect(loaded.some((path) => /lib\/src\/net-guard\.ts$/.test(path))).toBe(true);
     const heavy = loaded.filter(
       (path) =>
-        /node_modules\/(pg|pg-pool|mercurius|@apollo\/subgraph|ioredis|postgrator|playwright-core|s3rver)\//.test(path) ||
+        /node_modules\/(pg|pg-pool|graphql|mercurius|@apollo\/subgraph|ioredis|postgrator|playwright-core|s3rver)\//.test(path) ||
         /lib\/src\/(testing|launcher|openai-stand-in|db|subgraph|redis|migrate|audit-relay)\.ts$/.test(path),
     );
     expect(heavy).toEqual([]);
