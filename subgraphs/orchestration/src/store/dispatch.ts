@@ -103,7 +103,9 @@ export interface AttemptOnSlot {
  * resolved input, the attempt leaves the queue outbox, and its run moves QUEUED → RUNNING if it
  * was. Resolves to the runs that started. Only attempts still waiting (QUEUED, their task's
  * current one) may be given: the claim read them under their runs' locks; anything else throws,
- * which rolls the slots back.
+ * which rolls the slots back. An attempt's started_at is this statement's clock, not the claim
+ * transaction's start: the claim may have begun before the result that freed its concurrency key or
+ * slot committed, and a transaction-start stamp would then read as an overlap that never happened.
  */
 export async function startAttemptsOnSlots(db: Queryable, placed: readonly AttemptOnSlot[], dispatcherId: string): Promise<RunRow[]> {
   if (placed.length === 0) return [];
@@ -116,11 +118,11 @@ export async function startAttemptsOnSlots(db: Queryable, placed: readonly Attem
          UPDATE worker_slots s SET attempt_id = p.attempt_id FROM pairs p WHERE s.worker_id = p.worker_id AND s.slot = p.slot AND s.attempt_id IS NULL
          RETURNING s.attempt_id
        ), attempt AS (
-         UPDATE task_attempts a SET status = 'RUNNING', worker_id = p.worker_id, dispatcher_id = $2, started_at = now()
+         UPDATE task_attempts a SET status = 'RUNNING', worker_id = p.worker_id, dispatcher_id = $2, started_at = clock_timestamp()
            FROM pairs p WHERE a.id = p.attempt_id AND a.status = 'QUEUED'
          RETURNING a.id
        ), task AS (
-         UPDATE tasks t SET status = 'RUNNING', input = p.input::jsonb, wait_reason = NULL, started_at = coalesce(t.started_at, now()), updated_at = now()
+         UPDATE tasks t SET status = 'RUNNING', input = p.input::jsonb, wait_reason = NULL, started_at = coalesce(t.started_at, clock_timestamp()), updated_at = now()
            FROM pairs p WHERE t.id = p.task_id AND t.current_attempt_id = p.attempt_id AND t.status = 'QUEUED'
          RETURNING t.id
        ), dequeued AS (
