@@ -34,8 +34,9 @@ const TASK_TRANSITIONS: Record<TaskStatus, readonly TaskStatus[]> = {
 };
 
 const ATTEMPT_TRANSITIONS: Record<AttemptStatus, readonly AttemptStatus[]> = {
-  // FAILED without running: its input templates could not be resolved.
-  QUEUED: ['RUNNING', 'CANCELLED', 'FAILED'],
+  // FAILED without running: its input templates could not be resolved. SUCCEEDED without running: a
+  // forEach step's attempt, which the dispatcher expanded into its item tasks.
+  QUEUED: ['RUNNING', 'CANCELLED', 'FAILED', 'SUCCEEDED'],
   RUNNING: ['SUCCEEDED', 'FAILED', 'CANCELLED', 'LOST'],
   SUCCEEDED: [],
   FAILED: [],

@@ -7,8 +7,9 @@ import { insertDeadLetter } from '../store/dead-letters';
 import { deleteOutbox } from '../store/outbox';
 import type { AttemptRow, ErrorInfo, RunRow, TaskRow } from '../store/rows';
 import { updateRunStatus, type RunStatusChange } from '../store/runs';
-import { advanceRuns, finishTask, finishTasks, listTasksOfRuns, recordTaskError } from '../store/tasks';
+import { advanceRuns, findTask, finishTask, finishTasks, listTasksOfRuns, recordTaskError } from '../store/tasks';
 import type { TransactionEffects } from './effects';
+import { advanceForEach } from './for-each';
 
 /**
  * The state machine of runs, tasks and attempts, applied inside one transaction that holds the
@@ -122,8 +123,10 @@ export async function queueAttempt(ctx: TransitionContext, run: RunRow, task: Ta
 
 /** Queues every PENDING task whose dependencies have all succeeded (fan-out and fan-in). */
 export async function queueReadyTasks(ctx: TransitionContext, run: RunRow, tasks: readonly TaskRow[]): Promise<TaskRow[]> {
-  const succeeded = new Set(tasks.filter((t) => t.status === 'SUCCEEDED').map((t) => t.stepId));
-  const ready = tasks.filter((t) => t.status === 'PENDING' && t.dependsOn.every((d) => succeeded.has(d)));
+  // The steps' own tasks: forEach items are queued by their step (for-each.ts), maxParallel at a time.
+  const steps = tasks.filter((t) => t.parentTaskId === null || t.parentTaskId === undefined);
+  const succeeded = new Set(steps.filter((t) => t.status === 'SUCCEEDED').map((t) => t.stepId));
+  const ready = steps.filter((t) => t.status === 'PENDING' && t.dependsOn.every((d) => succeeded.has(d)));
   await queueAttemptsOf(ctx, run, ready);
   return ready;
 }
@@ -154,11 +157,21 @@ export async function cancelOpenTasks(ctx: TransitionContext, run: RunRow, tasks
 /** A task is out of luck: FAILED, into the dead-letter list, and its run fails (the rest is cancelled). */
 export async function failTask(ctx: TransitionContext, run: RunRow, task: TaskRow, attempt: AttemptRow | null, error: ErrorInfo): Promise<RunRow> {
   if (!canTaskTransition(task.status, 'FAILED')) throw illegal('task', task.status, 'FAILED');
+  const parent = task.parentTaskId ? await findTask(ctx.tx, task.parentTaskId) : undefined;
+  if (parent?.forEach?.onItemFailure === 'CONTINUE' && parent.status === 'RUNNING') return failItemAndContinue(ctx, run, parent, task, attempt, error);
   await finishTask(ctx.tx, task.id, 'FAILED', error);
   const used = task.attempts - task.attemptsAtReset;
-  taskEvent(ctx, run, task, 'FAILED', { attempt, error, message: `step "${task.stepId}" failed after ${used} attempt${used === 1 ? '' : 's'}: ${error.message}` });
+  const what = parent ? `item ${task.itemIndex ?? 0} of step "${task.stepId}"` : `step "${task.stepId}"`;
+  taskEvent(ctx, run, task, 'FAILED', { attempt, error, message: `${what} failed after ${used} attempt${used === 1 ? '' : 's'}: ${error.message}` });
   await insertDeadLetter(ctx.tx, { id: newId(), orgId: run.orgId, runId: run.id, taskId: task.id, attemptId: attempt?.id ?? null, stepId: task.stepId, attempts: used, error });
   ctx.effects.notify({ type: 'task.dead_lettered', orgId: run.orgId, data: { runId: run.id, taskId: task.id, stepId: task.stepId, error: error.message.slice(0, 2000) } });
+  let cause = error;
+  if (parent && !isTerminalTask(parent.status)) {
+    // FAIL_RUN: the step fails with its item, and its run with it (its other items are cancelled below).
+    cause = { ...error, message: `item ${task.itemIndex ?? 0} failed: ${error.message}` };
+    await finishTask(ctx.tx, parent.id, 'FAILED', cause);
+    taskEvent(ctx, run, parent, 'FAILED', { error: cause, message: `step "${parent.stepId}" failed: item ${task.itemIndex ?? 0} failed (onItemFailure FAIL_RUN)` });
+  }
   const remaining = (await tasksOfRun(ctx, run.id)).filter((t) => t.id !== task.id);
   await cancelOpenTasks(ctx, run, remaining, `run failed: step "${task.stepId}" failed`, {
     code: 'UPSTREAM_FAILED',
@@ -166,8 +179,18 @@ export async function failTask(ctx: TransitionContext, run: RunRow, task: TaskRo
     stepId: task.stepId,
     retryable: true,
   });
-  const runError: ErrorInfo = { code: error.code, message: `step "${task.stepId}" failed: ${error.message}`, stepId: task.stepId, retryable: error.retryable ?? null };
+  const runError: ErrorInfo = { code: cause.code, message: `step "${task.stepId}" failed: ${cause.message}`, stepId: task.stepId, retryable: cause.retryable ?? null };
   return setRunStatus(ctx, run, { status: 'FAILED', finished: true, error: runError, message: runError.message });
+}
+
+/** An item of a forEach step with onItemFailure CONTINUE failed after its retries: it ends FAILED (null in the step's output) and the step goes on. */
+async function failItemAndContinue(ctx: TransitionContext, run: RunRow, parent: TaskRow, item: TaskRow, attempt: AttemptRow | null, error: ErrorInfo): Promise<RunRow> {
+  await finishTask(ctx.tx, item.id, 'FAILED', error);
+  const used = item.attempts - item.attemptsAtReset;
+  taskEvent(ctx, run, item, 'FAILED', { attempt, error, message: `item ${item.itemIndex ?? 0} of step "${item.stepId}" failed after ${used} attempt${used === 1 ? '' : 's'} (onItemFailure CONTINUE: the step goes on): ${error.message}` });
+  const runs = new Map([[run.id, run]]);
+  await advanceAfterSteps(ctx, runs, await advanceForEach(ctx, runs, [parent.id]));
+  return runs.get(run.id) as RunRow;
 }
 
 export type AttemptOutcome =
@@ -205,6 +228,8 @@ export async function applySuccesses(ctx: TransitionContext, successes: readonly
   );
   const runs = new Map<string, RunRow>();
   const stepsByRun = new Map<string, string[]>();
+  /** forEach tasks some of whose items succeeded. */
+  const itemParents = new Set<string>();
   const answered = new Set<string>();
   const answers = successes.map((s): { applied: boolean; reason?: string } => {
     const done = ended.get(s.attemptId);
@@ -213,9 +238,22 @@ export async function applySuccesses(ctx: TransitionContext, successes: readonly
     if (!done.taskSucceeded) return { applied: false, reason: 'task moved on to another attempt' };
     taskEvent(ctx, s.run, s.task, 'SUCCEEDED', { attempt: done.attempt });
     runs.set(s.run.id, s.run);
-    stepsByRun.set(s.run.id, [...(stepsByRun.get(s.run.id) ?? []), s.task.stepId]);
+    if (s.task.parentTaskId) itemParents.add(s.task.parentTaskId);
+    else stepsByRun.set(s.run.id, [...(stepsByRun.get(s.run.id) ?? []), s.task.stepId]);
     return { applied: true };
   });
+  // Items of forEach steps: their step goes on (next items queued) or, all ended, succeeds.
+  for (const [runId, steps] of await advanceForEach(ctx, runs, [...itemParents])) stepsByRun.set(runId, [...(stepsByRun.get(runId) ?? []), ...steps]);
+  await advanceAfterSteps(ctx, runs, stepsByRun);
+  return successes.map((s, i) => ({ ...(answers[i] as { applied: boolean; reason?: string }), run: runs.get(s.run.id) ?? s.run }));
+}
+
+/**
+ * After steps of runs (`runs`, locked) succeeded: queues their dependents that are now ready, and
+ * ends runs none of whose steps is open (SUCCEEDED, their output the outputs of the steps nothing
+ * depends on). `runs` is updated in place.
+ */
+export async function advanceAfterSteps(ctx: TransitionContext, runs: Map<string, RunRow>, stepsByRun: ReadonlyMap<string, readonly string[]>): Promise<void> {
   const progress = await advanceRuns(ctx.tx, stepsByRun);
   const next: NewAttempt[] = [];
   for (const [runId, p] of progress) next.push(...planAttempts(ctx, runs.get(runId) as RunRow, p.ready));
@@ -224,13 +262,12 @@ export async function applySuccesses(ctx: TransitionContext, successes: readonly
     const run = runs.get(runId) as RunRow;
     if (p.finishedRun) {
       runs.set(runId, runStatusChanged(ctx, run, p.finishedRun));
-    } else if (p.openTasks === 0) {
+    } else if (p.openTasks === 0 && (run.status === 'QUEUED' || run.status === 'RUNNING')) {
       // Every task succeeded but the run was not RUNNING: its output is the outputs of the steps nothing depends on.
       const started = run.status === 'QUEUED' ? await setRunStatus(ctx, run, { status: 'RUNNING', started: true }) : run;
       runs.set(runId, await setRunStatus(ctx, started, { status: 'SUCCEEDED', finished: true, output: p.output, error: null }));
     }
   }
-  return successes.map((s, i) => ({ ...(answers[i] as { applied: boolean; reason?: string }), run: runs.get(s.run.id) ?? s.run }));
 }
 
 /**

@@ -15,6 +15,7 @@ import { listWorkers, type WorkerFilter } from '../store/workers';
 import { countWorkflows, findWorkflowByName, findWorkflowVersion, listWorkflows } from '../store/workflows';
 import { artifactResolvers } from './artifacts';
 import { flowControlResolvers } from './flow-control';
+import { forEachResolvers } from './for-each';
 import { scheduleResolvers } from './schedules';
 import { llmResolvers } from './llm';
 import { createLoaders, type Loaders } from './loaders';
@@ -217,6 +218,7 @@ export const resolvers = {
       return ctx.engine.inTenant(ctx.principal, (tx) => listTaskLogs(tx, t.id, Math.max(0, args.afterSeq ?? 0), first));
     },
     ...artifactResolvers.Task,
+    ...forEachResolvers.Task,
   },
 
   TaskAttempt: {

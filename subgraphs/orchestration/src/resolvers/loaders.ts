@@ -4,7 +4,8 @@ import { listArtifactsOfTasks, type ArtifactRow } from '../store/artifacts';
 import { listAttemptsOfTasks } from '../store/attempts';
 import type { AttemptRow, RunRow, TaskRow, WorkflowRow, WorkflowVersionRow } from '../store/rows';
 import { findRunsByIds } from '../store/runs';
-import { findTasksByIds, listTasksOfRuns } from '../store/tasks';
+import { itemCountsOf, type ItemCounts } from '../store/for-each';
+import { findTasksByIds, listStepTasksOfRuns } from '../store/tasks';
 import { findWorkflowsByIds, listWorkflowVersions } from '../store/workflows';
 
 /** Collects the keys asked for in one tick and loads them with one query (DataLoader's idea, in a few lines). */
@@ -52,6 +53,8 @@ export interface Loaders {
   run: Loader<string, RunRow>;
   task: Loader<string, TaskRow>;
   tasksOfRun: Loader<string, TaskRow[]>;
+  /** A forEach task's items counted by status (absent before it expanded). */
+  itemCounts: Loader<string, ItemCounts>;
   attemptsOfTask: Loader<string, AttemptRow[]>;
   artifactsOfTask: Loader<string, ArtifactRow[]>;
   workflow: Loader<string, WorkflowRow>;
@@ -64,7 +67,9 @@ export function createLoaders(engine: Engine, principal: Principal): Loaders {
   return {
     run: createLoader((ids) => read(async (tx) => byKey(await findRunsByIds(tx, ids), (r) => r.id))),
     task: createLoader((ids) => read(async (tx) => byKey(await findTasksByIds(tx, ids), (t) => t.id))),
-    tasksOfRun: createLoader((ids) => read(async (tx) => grouped(ids, await listTasksOfRuns(tx, ids), (t) => t.runId))),
+    // The steps' own tasks: a forEach step's items are paged under its task (Task.items).
+    tasksOfRun: createLoader((ids) => read(async (tx) => grouped(ids, await listStepTasksOfRuns(tx, ids), (t) => t.runId))),
+    itemCounts: createLoader((ids) => read((tx) => itemCountsOf(tx, ids))),
     attemptsOfTask: createLoader((ids) => read(async (tx) => grouped(ids, await listAttemptsOfTasks(tx, ids), (a) => a.taskId))),
     artifactsOfTask: createLoader((ids) => read(async (tx) => grouped(ids, await listArtifactsOfTasks(tx, ids), (a) => a.taskId))),
     workflow: createLoader((ids) => read(async (tx) => byKey(await findWorkflowsByIds(tx, ids), (w) => w.id))),

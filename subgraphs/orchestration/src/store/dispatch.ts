@@ -38,7 +38,7 @@ export async function tasksByIds(db: Queryable, taskIds: readonly string[]): Pro
 export async function succeededStepOutputs(db: Queryable, runId: string, stepIds: readonly string[]): Promise<Record<string, { output: unknown }>> {
   if (stepIds.length === 0) return {};
   const { rows } = await db.query<{ step_id: string; output: unknown }>(
-    prepared('succeededStepOutputs', `SELECT step_id, output FROM tasks WHERE run_id = $1 AND step_id = ANY($2::text[]) AND status = 'SUCCEEDED'`, [runId, stepIds]),
+    prepared('succeededStepOutputs', `SELECT step_id, output FROM tasks WHERE run_id = $1 AND step_id = ANY($2::text[]) AND status = 'SUCCEEDED' AND parent_task_id IS NULL`, [runId, stepIds]),
   );
   return Object.fromEntries(rows.map((r) => [r.step_id, { output: r.output }]));
 }

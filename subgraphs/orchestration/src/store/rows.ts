@@ -1,5 +1,5 @@
 import type { RunEventError } from '@orchestra/lib';
-import type { ConcurrencyHold, RateLimitUse, WorkflowOptions } from '../domain/flow-control';
+import type { ConcurrencyHold, ForEachPolicy, RateLimitUse, WorkflowOptions } from '../domain/flow-control';
 import type { RetryPolicy, StepDefinition } from '../domain/workflow-definition';
 import type { AttemptStatus, RunStatus, TaskStatus } from '../domain/states';
 import type { WaitReason } from '../domain/wait-reasons';
@@ -100,6 +100,12 @@ export interface TaskRow {
   concurrency: ConcurrencyHold | null;
   /** The named rate limits it consumes when it starts. */
   rateLimits: RateLimitUse[] | null;
+  /** A forEach step's own task: its policy (the dispatcher expands it into item tasks). Null on item tasks. */
+  forEach: ForEachPolicy | null;
+  /** An item task: its forEach step's task, its place in the list and the item (null otherwise). */
+  parentTaskId: string | null;
+  itemIndex: number | null;
+  item: unknown;
   queuedAt: Date | null;
   startedAt: Date | null;
   finishedAt: Date | null;

@@ -13,9 +13,15 @@ export async function findTasksByIds(db: Queryable, ids: readonly string[]): Pro
   return camelRows<TaskRow>(rows as Array<Record<string, unknown>>);
 }
 
-/** The tasks of runs, in creation order (the workflow's step order). */
+/** The steps' own tasks of runs (not forEach items), in the workflow's step order: what a run page lists. */
+export async function listStepTasksOfRuns(db: Queryable, runIds: readonly string[]): Promise<TaskRow[]> {
+  const { rows } = await db.query('SELECT * FROM tasks WHERE run_id = ANY($1::uuid[]) AND parent_task_id IS NULL ORDER BY run_id, position', [runIds]);
+  return camelRows<TaskRow>(rows as Array<Record<string, unknown>>);
+}
+
+/** The tasks of runs, forEach items included, in creation order (the workflow's step order; items after their step's task, in item order). */
 export async function listTasksOfRuns(db: Queryable, runIds: readonly string[]): Promise<TaskRow[]> {
-  const { rows } = await db.query('SELECT * FROM tasks WHERE run_id = ANY($1::uuid[]) ORDER BY run_id, position', [runIds]);
+  const { rows } = await db.query('SELECT * FROM tasks WHERE run_id = ANY($1::uuid[]) ORDER BY run_id, position, item_index NULLS FIRST', [runIds]);
   return camelRows<TaskRow>(rows as Array<Record<string, unknown>>);
 }
 
@@ -47,14 +53,15 @@ export async function advanceRuns(db: Queryable, succeeded: ReadonlyMap<string, 
        ), ready AS (
          SELECT t.* FROM s JOIN tasks t ON t.run_id = s.run_id
           WHERE t.status = 'PENDING' AND t.depends_on && s.step_ids
-            AND NOT EXISTS (SELECT 1 FROM tasks d WHERE d.run_id = t.run_id AND d.step_id = ANY(t.depends_on) AND d.status <> 'SUCCEEDED')
+            AND NOT EXISTS (SELECT 1 FROM tasks d WHERE d.run_id = t.run_id AND d.step_id = ANY(t.depends_on) AND d.status <> 'SUCCEEDED' AND d.parent_task_id IS NULL)
        ), open AS (
-         SELECT s.run_id, (SELECT count(*) FROM tasks o WHERE o.run_id = s.run_id AND o.status <> 'SUCCEEDED')::int AS n FROM s
+         SELECT s.run_id, (SELECT count(*) FROM tasks o WHERE o.run_id = s.run_id AND o.status <> 'SUCCEEDED' AND o.parent_task_id IS NULL)::int AS n FROM s
        ), run_output AS (
          SELECT open.run_id, open.n,
                 CASE WHEN open.n = 0 THEN
                   (SELECT coalesce(jsonb_object_agg(l.step_id, l.output), '{}'::jsonb) FROM tasks l
-                    WHERE l.run_id = open.run_id AND NOT EXISTS (SELECT 1 FROM tasks d WHERE d.run_id = open.run_id AND l.step_id = ANY(d.depends_on)))
+                    WHERE l.run_id = open.run_id AND l.parent_task_id IS NULL
+                      AND NOT EXISTS (SELECT 1 FROM tasks d WHERE d.run_id = open.run_id AND l.step_id = ANY(d.depends_on) AND d.parent_task_id IS NULL))
                 END AS value
            FROM open
        ), finished AS (

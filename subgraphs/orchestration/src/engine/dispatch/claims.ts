@@ -13,6 +13,7 @@ import { createBatcher } from '../coalescer';
 import type { Engine } from '../engine';
 import type { AttemptJob } from '../task-queues';
 import { applyAttemptOutcome, failTask, runStatusChanged, type TransitionContext } from '../transitions';
+import { expandForEach } from '../for-each';
 import { admitByFlowControl } from './admission';
 import { BATCH_MAX, BATCHES_AT_ONCE } from './batching';
 import { admitAttempt, checkPlacement, groupByNeeds, noSlotReason, placeInOrder, redelivery, type Claim, type PlacementPolicy } from './claim-policy';
@@ -58,7 +59,7 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
    * changed (a later claim of the same batch then reads its rows again).
    */
   async function examine(ctx: TransitionContext, run: RunRow, attempt: AttemptRow | undefined, task: TaskRow | undefined): Promise<{ claim: Claim | Startable; run: RunRow; changedRun: boolean }> {
-    const decided = (claim: Claim | Startable, changedRun = false) => ({ claim, run, changedRun });
+    const decided = (claim: Claim | Startable, changedRun = false, now: RunRow = run) => ({ claim, run: now, changedRun });
     const admission = admitAttempt(run, attempt, task, Date.now());
     switch (admission.kind) {
       case 'drop':
@@ -88,12 +89,17 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
         break;
     }
     const admitted = admission;
+    if (admitted.task.forEach && !admitted.task.parentTaskId) {
+      // A forEach step runs on no worker: its attempt expands it into its item tasks (engine/for-each.ts).
+      return decided({ kind: 'drop', reason: 'forEach step expanded into its items' }, true, await expandForEach(ctx, run, admitted.attempt, admitted.task));
+    }
     try {
       const template = admitted.task.inputTemplate ?? {};
       const steps = await succeededStepOutputs(ctx.tx, run.id, referencedSteps(template));
       // Secrets are read here and only here (issue 8): the worker gets their values, the task row gets ****.
       const readSecrets = secretReader(ctx.tx, config.SECRETS_KEYS);
-      const resolved = await resolveDispatchInput(template, { input: run.input, steps, run: { id: run.id } }, run.orgId, readSecrets);
+      const item = admitted.task.parentTaskId ? { item: { value: admitted.task.item, index: admitted.task.itemIndex ?? 0 } } : {};
+      const resolved = await resolveDispatchInput(template, { input: run.input, steps, run: { id: run.id }, ...item }, run.orgId, readSecrets);
       // A model step's providers (issue 14), their API keys masked like the input's secrets.
       const llm = await resolveDispatchProviders(ctx.tx, run.orgId, admitted.task.capability, resolved.input, readSecrets);
       const masker = llm.keys.length === 0 ? resolved.masker : createSecretMasker([...resolved.values, ...llm.keys]);
