@@ -11,12 +11,16 @@ import { dashboardRoute } from './routes/dashboard';
 import { deadLettersRoute } from './routes/dead-letters';
 import { forgotPasswordRoute } from './routes/forgot-password';
 import { membersRoute } from './routes/members';
+import { notificationPreferencesRoute } from './routes/notification-preferences';
+import { notificationsRoute } from './routes/notifications';
 import { resetPasswordRoute } from './routes/reset-password';
 import { rootRoute } from './routes/root';
 import { runDetailRoute } from './routes/run-detail';
 import { runsRoute } from './routes/runs';
+import { secretsRoute } from './routes/secrets';
 import { signInRoute } from './routes/sign-in';
 import { signUpRoute } from './routes/sign-up';
+import { webhooksRoute } from './routes/webhooks';
 import { workersRoute } from './routes/workers';
 import { workflowDetailRoute } from './routes/workflow-detail';
 import { newWorkflowRoute, newWorkflowVersionRoute } from './routes/workflow-editor';
@@ -44,6 +48,10 @@ export const routeTree = rootRoute.addChildren([
     apiKeysRoute,
     auditRoute,
     accountRoute,
+    secretsRoute,
+    webhooksRoute,
+    notificationsRoute,
+    notificationPreferencesRoute,
   ]),
 ]);
 

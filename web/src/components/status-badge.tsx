@@ -1,6 +1,6 @@
-import type { AttemptStatus, HealthStatus, RunStatus, TaskStatus, WorkerStatus, AppStatus } from '../lib/api/__generated__/graphql';
+import type { AttemptStatus, HealthStatus, RunStatus, TaskStatus, WorkerStatus, AppStatus, WebhookDeliveryStatus } from '../lib/api/__generated__/graphql';
 
-type AnyStatus = RunStatus | TaskStatus | AttemptStatus | WorkerStatus | HealthStatus | AppStatus | 'ACCEPTED' | 'REVOKED' | 'EXPIRED';
+type AnyStatus = RunStatus | TaskStatus | AttemptStatus | WorkerStatus | HealthStatus | AppStatus | WebhookDeliveryStatus | 'ACCEPTED' | 'REVOKED' | 'EXPIRED' | 'DISABLED';
 
 const STYLE: Record<string, { className: string; dot: string; label?: string }> = {
   PENDING: { className: 'bg-slate-50 text-slate-600 ring-slate-300 ring-dashed', dot: 'bg-slate-300' },
@@ -22,6 +22,7 @@ const STYLE: Record<string, { className: string; dot: string; label?: string }> 
   ACCEPTED: { className: 'bg-emerald-50 text-emerald-800 ring-emerald-300', dot: 'bg-emerald-500' },
   REVOKED: { className: 'bg-red-50 text-red-700 ring-red-200', dot: 'bg-red-400' },
   EXPIRED: { className: 'bg-slate-100 text-slate-600 ring-slate-300', dot: 'bg-slate-400' },
+  DISABLED: { className: 'bg-red-50 text-red-700 ring-red-200', dot: 'bg-red-400' },
 };
 
 export const statusLabel = (status: string): string => status.charAt(0) + status.slice(1).toLowerCase().replace(/_/g, ' ');

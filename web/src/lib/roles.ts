@@ -20,6 +20,8 @@ export const permissions = (role: Role | undefined) => ({
   manageMembers: atLeast(role, 'ADMIN'),
   manageApiKeys: atLeast(role, 'ADMIN'),
   readAudit: atLeast(role, 'ADMIN'),
+  manageSecrets: atLeast(role, 'ADMIN'),
+  manageWebhooks: atLeast(role, 'ADMIN'),
   /** Only owners grant or take away the owner role. */
   grantOwner: atLeast(role, 'OWNER'),
 });

@@ -4,11 +4,13 @@ import { Button } from '../components/button';
 import { LoadingBlock } from '../components/feedback';
 import { Icon, type IconName } from '../components/icons';
 import { Logo } from '../components/logo';
+import { NotificationBell } from '../components/notification-bell';
 import { OrgSwitcher } from '../components/org-switcher';
 import { Redirect } from '../components/redirect';
 import { RoleBadge } from '../components/status-badge';
 import { useServices } from '../hooks/services';
 import { usePermissions, useSessionState } from '../hooks/use-session';
+import { useNotificationFeed } from '../hooks/use-notification-feed';
 import { useRunStatusFeed } from '../hooks/use-run-status-feed';
 import type { Permissions } from '../lib/roles';
 import { rootRoute } from './root';
@@ -37,10 +39,19 @@ const NAV: Array<{ section: string; items: NavItem[] }> = [
     items: [
       { to: '/members', label: 'Members', icon: 'members' },
       { to: '/api-keys', label: 'API keys', icon: 'keys', visible: (p) => p.manageApiKeys },
+      { to: '/secrets', label: 'Secrets', icon: 'secrets', visible: (p) => p.manageSecrets },
+      { to: '/webhooks', label: 'Webhooks', icon: 'webhooks', visible: (p) => p.manageWebhooks },
       { to: '/audit', label: 'Audit log', icon: 'audit', visible: (p) => p.readAudit },
     ],
   },
-  { section: 'You', items: [{ to: '/account', label: 'Your account', icon: 'account' }] },
+  {
+    section: 'You',
+    items: [
+      { to: '/notifications', label: 'Notifications', icon: 'bell' },
+      { to: '/notification-preferences', label: 'Notification settings', icon: 'preferences' },
+      { to: '/account', label: 'Your account', icon: 'account' },
+    ],
+  },
 ];
 
 function Navigation({ onNavigate }: { onNavigate?: () => void }) {
@@ -82,6 +93,7 @@ function AppLayout() {
   const [menuOpen, setMenuOpen] = useState(false);
   const [signingOut, setSigningOut] = useState(false);
   useRunStatusFeed(state.status === 'signedIn' ? state.identity.organization.id : undefined);
+  useNotificationFeed(state.status === 'signedIn' ? state.identity.organization.id : undefined);
   useEffect(() => setMenuOpen(false), [location.pathname]);
 
   if (state.status === 'restoring') return <LoadingBlock label="Resuming your session" />;
@@ -114,6 +126,7 @@ function AppLayout() {
         </button>
         <OrgSwitcher />
         <div className="ml-auto flex items-center gap-3">
+          <NotificationBell />
           <Link to="/account" className="hidden rounded-md px-1 text-right hover:bg-slate-100 sm:block" title="Your account: name and password">
             <p className="text-sm font-medium leading-4 text-slate-800" data-testid="current-user">
               {identity.user.name || identity.user.email}

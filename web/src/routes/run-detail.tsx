@@ -2,6 +2,7 @@ import { createRoute, Link, useNavigate } from '@tanstack/react-router';
 import { useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { Button } from '../components/button';
 import { Card, Details } from '../components/card';
+import { BrowserTask } from '../components/run/browser-task';
 import { DagView } from '../components/dag-view';
 import { Dialog } from '../components/dialog';
 import { EmptyState, ErrorNotice, LoadingBlock, Notice } from '../components/feedback';
@@ -126,6 +127,7 @@ function TaskPanel({ task, events }: { task: ShownTask; events: readonly RunEven
             {task.error.retryable === false && <p className="mt-1 text-xs">Not retryable: another attempt would fail the same way.</p>}
           </div>
         )}
+        <BrowserTask task={task} />
         <div>
           <h3 className="mb-2 text-xs font-semibold uppercase tracking-wide text-slate-500">Logs</h3>
           <TaskLogs task={task} events={events} />

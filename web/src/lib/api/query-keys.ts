@@ -57,6 +57,8 @@ export const queryKeys = {
     detail: (id: string) => ['runs', 'detail', id] as const,
     allTaskLogs: ['runs', 'task-logs'] as const,
     taskLogs: (taskId: string) => ['runs', 'task-logs', taskId] as const,
+    /** A task's artifacts per attempt (their download URLs are short-lived: refetched, not kept). */
+    taskArtifacts: (taskId: string) => ['runs', 'task-artifacts', taskId] as const,
   },
   deadLetters: {
     all: ['dead-letters'] as const,
@@ -83,6 +85,21 @@ export const queryKeys = {
   apiKeys: {
     all: ['api-keys'] as const,
     list: (params: { includeRevoked?: boolean | undefined }) => ['api-keys', 'list', normalizeParams(params)] as const,
+  },
+  secrets: {
+    all: ['secrets'] as const,
+  },
+  webhooks: {
+    all: ['webhooks'] as const,
+    endpoints: ['webhooks', 'endpoints'] as const,
+    deliveries: (endpointId: string) => ['webhooks', 'deliveries', endpointId] as const,
+  },
+  notifications: {
+    all: ['notifications'] as const,
+    lists: ['notifications', 'list'] as const,
+    list: (params: { unreadOnly?: boolean | undefined }) => ['notifications', 'list', normalizeParams(params)] as const,
+    unreadCount: ['notifications', 'unread-count'] as const,
+    preferences: ['notifications', 'preferences'] as const,
   },
   audit: {
     all: ['audit'] as const,

@@ -51,6 +51,14 @@ type Documents = {
     "\n  mutation ChangePassword($input: ChangePasswordInput!) {\n    changePassword(input: $input) { ...AuthPayloadFields }\n  }\n": typeof types.ChangePasswordDocument,
     "\n  mutation RequestPasswordReset($email: String!) {\n    requestPasswordReset(email: $email)\n  }\n": typeof types.RequestPasswordResetDocument,
     "\n  mutation ResetPassword($input: ResetPasswordInput!) {\n    resetPassword(input: $input)\n  }\n": typeof types.ResetPasswordDocument,
+    "\n  fragment NotificationFields on Notification {\n    id type title body link createdAt readAt\n  }\n": typeof types.NotificationFieldsFragmentDoc,
+    "\n  query Notifications($unreadOnly: Boolean, $first: Int, $after: String) {\n    notifications(unreadOnly: $unreadOnly, first: $first, after: $after) {\n      nodes { ...NotificationFields }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.NotificationsDocument,
+    "\n  query UnreadNotificationCount {\n    unreadNotificationCount\n  }\n": typeof types.UnreadNotificationCountDocument,
+    "\n  mutation MarkNotificationsRead($ids: [ID!]!) {\n    markNotificationsRead(ids: $ids) { id readAt }\n  }\n": typeof types.MarkNotificationsReadDocument,
+    "\n  mutation MarkAllNotificationsRead {\n    markAllNotificationsRead\n  }\n": typeof types.MarkAllNotificationsReadDocument,
+    "\n  subscription NotificationAdded {\n    notificationAdded { ...NotificationFields }\n  }\n": typeof types.NotificationAddedDocument,
+    "\n  query NotificationPreferences {\n    notificationPreferences {\n      emailMode\n      events { type label inApp email required custom }\n    }\n  }\n": typeof types.NotificationPreferencesDocument,
+    "\n  mutation UpdateNotificationPreferences($input: NotificationPreferencesInput!) {\n    updateNotificationPreferences(input: $input) {\n      emailMode\n      events { type label inApp email required custom }\n    }\n  }\n": typeof types.UpdateNotificationPreferencesDocument,
     "\n  fragment RunSummaryFields on Run {\n    id\n    status\n    workflowVersion\n    workflow { id name }\n    startedByName\n    createdAt\n    startedAt\n    finishedAt\n    durationMs\n    error { code message stepId }\n  }\n": typeof types.RunSummaryFieldsFragmentDoc,
     "\n  fragment TaskFields on Task {\n    id\n    stepId\n    capability\n    status\n    dependsOn\n    input\n    output\n    error { code message retryable stepId }\n    attempts\n    maxAttempts\n    progress\n    progressMessage\n    pool\n    workerId\n    waitReason { kind message since }\n    queuedAt\n    startedAt\n    finishedAt\n    durationMs\n    attemptHistory {\n      id\n      number\n      status\n      workerId\n      queuedAt\n      startedAt\n      finishedAt\n      durationMs\n      error { code message }\n    }\n  }\n": typeof types.TaskFieldsFragmentDoc,
     "\n  query Runs($first: Int, $after: String, $filter: RunFilter) {\n    runs(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { ...RunSummaryFields } }\n    }\n  }\n": typeof types.RunsDocument,
@@ -62,6 +70,18 @@ type Documents = {
     "\n  mutation ReplayDeadLetter($id: ID!) {\n    replayDeadLetter(id: $id) { id status }\n  }\n": typeof types.ReplayDeadLetterDocument,
     "\n  subscription RunEvents($runId: ID!, $afterSeq: Int!) {\n    runEvents(runId: $runId, afterSeq: $afterSeq) {\n      seq\n      kind\n      at\n      runId\n      runStatus\n      taskId\n      stepId\n      taskStatus\n      attempt\n      progress\n      message\n      level\n      error { code message retryable stepId }\n    }\n  }\n": typeof types.RunEventsDocument,
     "\n  subscription RunStatusChanged($workflowId: ID) {\n    runStatusChanged(workflowId: $workflowId) {\n      seq\n      runId\n      runStatus\n      run { ...RunSummaryFields }\n    }\n  }\n": typeof types.RunStatusChangedDocument,
+    "\n  query TaskArtifacts($id: ID!) {\n    task(id: $id) {\n      id\n      attemptHistory { id number artifacts { id name contentType sizeBytes sha256 createdAt downloadUrl } }\n    }\n  }\n": typeof types.TaskArtifactsDocument,
+    "\n  query Secrets {\n    secrets { id name version createdAt createdBy updatedAt updatedBy lastUsedAt }\n  }\n": typeof types.SecretsDocument,
+    "\n  mutation CreateSecret($name: String!, $value: String!) {\n    createSecret(name: $name, value: $value) { id name version }\n  }\n": typeof types.CreateSecretDocument,
+    "\n  mutation RotateSecret($name: String!, $value: String!) {\n    rotateSecret(name: $name, value: $value) { id name version updatedAt }\n  }\n": typeof types.RotateSecretDocument,
+    "\n  mutation DeleteSecret($name: String!) {\n    deleteSecret(name: $name) { id name }\n  }\n": typeof types.DeleteSecretDocument,
+    "\n  query WebhookEndpoints {\n    webhookEndpoints { id url description events enabled disabledAt disabledReason createdAt secretRotatedAt previousSecretExpiresAt }\n    notificationEventTypes { type label }\n  }\n": typeof types.WebhookEndpointsDocument,
+    "\n  query WebhookDeliveries($id: ID!, $first: Int, $after: String) {\n    webhookEndpoint(id: $id) {\n      id\n      url\n      deliveries(first: $first, after: $after) {\n        nodes {\n          id eventId eventType status attempts createdAt deliveredAt nextAttemptAt lastStatusCode lastLatencyMs lastResponseExcerpt lastError redeliveryOf\n          attemptLog { attemptedAt statusCode latencyMs error succeeded }\n        }\n        pageInfo { hasNextPage endCursor }\n      }\n    }\n  }\n": typeof types.WebhookDeliveriesDocument,
+    "\n  mutation CreateWebhookEndpoint($input: CreateWebhookEndpointInput!) {\n    createWebhookEndpoint(input: $input) { secret endpoint { id url events } }\n  }\n": typeof types.CreateWebhookEndpointDocument,
+    "\n  mutation UpdateWebhookEndpoint($id: ID!, $input: UpdateWebhookEndpointInput!) {\n    updateWebhookEndpoint(id: $id, input: $input) { id url description events enabled disabledAt }\n  }\n": typeof types.UpdateWebhookEndpointDocument,
+    "\n  mutation DeleteWebhookEndpoint($id: ID!) {\n    deleteWebhookEndpoint(id: $id)\n  }\n": typeof types.DeleteWebhookEndpointDocument,
+    "\n  mutation RotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) { secret endpoint { id secretRotatedAt previousSecretExpiresAt } }\n  }\n": typeof types.RotateWebhookSecretDocument,
+    "\n  mutation RedeliverWebhook($deliveryId: ID!) {\n    redeliverWebhook(deliveryId: $deliveryId) { id status }\n  }\n": typeof types.RedeliverWebhookDocument,
     "\n  fragment StepFields on Step {\n    id\n    capability\n    input\n    dependsOn\n    retry { maxAttempts initialDelayMs backoffFactor maxDelayMs }\n    timeoutMs\n    pool\n    labels { key value }\n  }\n": typeof types.StepFieldsFragmentDoc,
     "\n  query Workflows($first: Int, $after: String, $filter: WorkflowFilter) {\n    workflows(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          id\n          name\n          description\n          updatedAt\n          app { id name }\n          latestVersion { number steps { id } }\n        }\n      }\n    }\n  }\n": typeof types.WorkflowsDocument,
     "\n  query Workflow($id: ID!) {\n    workflow(id: $id) {\n      id\n      name\n      description\n      createdBy\n      createdAt\n      updatedAt\n      app { id name }\n      latestVersion { number }\n      versions { number createdBy createdAt steps { ...StepFields } }\n    }\n  }\n": typeof types.WorkflowDocument,
@@ -107,6 +127,14 @@ const documents: Documents = {
     "\n  mutation ChangePassword($input: ChangePasswordInput!) {\n    changePassword(input: $input) { ...AuthPayloadFields }\n  }\n": types.ChangePasswordDocument,
     "\n  mutation RequestPasswordReset($email: String!) {\n    requestPasswordReset(email: $email)\n  }\n": types.RequestPasswordResetDocument,
     "\n  mutation ResetPassword($input: ResetPasswordInput!) {\n    resetPassword(input: $input)\n  }\n": types.ResetPasswordDocument,
+    "\n  fragment NotificationFields on Notification {\n    id type title body link createdAt readAt\n  }\n": types.NotificationFieldsFragmentDoc,
+    "\n  query Notifications($unreadOnly: Boolean, $first: Int, $after: String) {\n    notifications(unreadOnly: $unreadOnly, first: $first, after: $after) {\n      nodes { ...NotificationFields }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.NotificationsDocument,
+    "\n  query UnreadNotificationCount {\n    unreadNotificationCount\n  }\n": types.UnreadNotificationCountDocument,
+    "\n  mutation MarkNotificationsRead($ids: [ID!]!) {\n    markNotificationsRead(ids: $ids) { id readAt }\n  }\n": types.MarkNotificationsReadDocument,
+    "\n  mutation MarkAllNotificationsRead {\n    markAllNotificationsRead\n  }\n": types.MarkAllNotificationsReadDocument,
+    "\n  subscription NotificationAdded {\n    notificationAdded { ...NotificationFields }\n  }\n": types.NotificationAddedDocument,
+    "\n  query NotificationPreferences {\n    notificationPreferences {\n      emailMode\n      events { type label inApp email required custom }\n    }\n  }\n": types.NotificationPreferencesDocument,
+    "\n  mutation UpdateNotificationPreferences($input: NotificationPreferencesInput!) {\n    updateNotificationPreferences(input: $input) {\n      emailMode\n      events { type label inApp email required custom }\n    }\n  }\n": types.UpdateNotificationPreferencesDocument,
     "\n  fragment RunSummaryFields on Run {\n    id\n    status\n    workflowVersion\n    workflow { id name }\n    startedByName\n    createdAt\n    startedAt\n    finishedAt\n    durationMs\n    error { code message stepId }\n  }\n": types.RunSummaryFieldsFragmentDoc,
     "\n  fragment TaskFields on Task {\n    id\n    stepId\n    capability\n    status\n    dependsOn\n    input\n    output\n    error { code message retryable stepId }\n    attempts\n    maxAttempts\n    progress\n    progressMessage\n    pool\n    workerId\n    waitReason { kind message since }\n    queuedAt\n    startedAt\n    finishedAt\n    durationMs\n    attemptHistory {\n      id\n      number\n      status\n      workerId\n      queuedAt\n      startedAt\n      finishedAt\n      durationMs\n      error { code message }\n    }\n  }\n": types.TaskFieldsFragmentDoc,
     "\n  query Runs($first: Int, $after: String, $filter: RunFilter) {\n    runs(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { ...RunSummaryFields } }\n    }\n  }\n": types.RunsDocument,
@@ -118,6 +146,18 @@ const documents: Documents = {
     "\n  mutation ReplayDeadLetter($id: ID!) {\n    replayDeadLetter(id: $id) { id status }\n  }\n": types.ReplayDeadLetterDocument,
     "\n  subscription RunEvents($runId: ID!, $afterSeq: Int!) {\n    runEvents(runId: $runId, afterSeq: $afterSeq) {\n      seq\n      kind\n      at\n      runId\n      runStatus\n      taskId\n      stepId\n      taskStatus\n      attempt\n      progress\n      message\n      level\n      error { code message retryable stepId }\n    }\n  }\n": types.RunEventsDocument,
     "\n  subscription RunStatusChanged($workflowId: ID) {\n    runStatusChanged(workflowId: $workflowId) {\n      seq\n      runId\n      runStatus\n      run { ...RunSummaryFields }\n    }\n  }\n": types.RunStatusChangedDocument,
+    "\n  query TaskArtifacts($id: ID!) {\n    task(id: $id) {\n      id\n      attemptHistory { id number artifacts { id name contentType sizeBytes sha256 createdAt downloadUrl } }\n    }\n  }\n": types.TaskArtifactsDocument,
+    "\n  query Secrets {\n    secrets { id name version createdAt createdBy updatedAt updatedBy lastUsedAt }\n  }\n": types.SecretsDocument,
+    "\n  mutation CreateSecret($name: String!, $value: String!) {\n    createSecret(name: $name, value: $value) { id name version }\n  }\n": types.CreateSecretDocument,
+    "\n  mutation RotateSecret($name: String!, $value: String!) {\n    rotateSecret(name: $name, value: $value) { id name version updatedAt }\n  }\n": types.RotateSecretDocument,
+    "\n  mutation DeleteSecret($name: String!) {\n    deleteSecret(name: $name) { id name }\n  }\n": types.DeleteSecretDocument,
+    "\n  query WebhookEndpoints {\n    webhookEndpoints { id url description events enabled disabledAt disabledReason createdAt secretRotatedAt previousSecretExpiresAt }\n    notificationEventTypes { type label }\n  }\n": types.WebhookEndpointsDocument,
+    "\n  query WebhookDeliveries($id: ID!, $first: Int, $after: String) {\n    webhookEndpoint(id: $id) {\n      id\n      url\n      deliveries(first: $first, after: $after) {\n        nodes {\n          id eventId eventType status attempts createdAt deliveredAt nextAttemptAt lastStatusCode lastLatencyMs lastResponseExcerpt lastError redeliveryOf\n          attemptLog { attemptedAt statusCode latencyMs error succeeded }\n        }\n        pageInfo { hasNextPage endCursor }\n      }\n    }\n  }\n": types.WebhookDeliveriesDocument,
+    "\n  mutation CreateWebhookEndpoint($input: CreateWebhookEndpointInput!) {\n    createWebhookEndpoint(input: $input) { secret endpoint { id url events } }\n  }\n": types.CreateWebhookEndpointDocument,
+    "\n  mutation UpdateWebhookEndpoint($id: ID!, $input: UpdateWebhookEndpointInput!) {\n    updateWebhookEndpoint(id: $id, input: $input) { id url description events enabled disabledAt }\n  }\n": types.UpdateWebhookEndpointDocument,
+    "\n  mutation DeleteWebhookEndpoint($id: ID!) {\n    deleteWebhookEndpoint(id: $id)\n  }\n": types.DeleteWebhookEndpointDocument,
+    "\n  mutation RotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) { secret endpoint { id secretRotatedAt previousSecretExpiresAt } }\n  }\n": types.RotateWebhookSecretDocument,
+    "\n  mutation RedeliverWebhook($deliveryId: ID!) {\n    redeliverWebhook(deliveryId: $deliveryId) { id status }\n  }\n": types.RedeliverWebhookDocument,
     "\n  fragment StepFields on Step {\n    id\n    capability\n    input\n    dependsOn\n    retry { maxAttempts initialDelayMs backoffFactor maxDelayMs }\n    timeoutMs\n    pool\n    labels { key value }\n  }\n": types.StepFieldsFragmentDoc,
     "\n  query Workflows($first: Int, $after: String, $filter: WorkflowFilter) {\n    workflows(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          id\n          name\n          description\n          updatedAt\n          app { id name }\n          latestVersion { number steps { id } }\n        }\n      }\n    }\n  }\n": types.WorkflowsDocument,
     "\n  query Workflow($id: ID!) {\n    workflow(id: $id) {\n      id\n      name\n      description\n      createdBy\n      createdAt\n      updatedAt\n      app { id name }\n      latestVersion { number }\n      versions { number createdBy createdAt steps { ...StepFields } }\n    }\n  }\n": types.WorkflowDocument,
@@ -274,6 +314,38 @@ export function graphql(source: "\n  mutation ResetPassword($input: ResetPasswor
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  fragment NotificationFields on Notification {\n    id type title body link createdAt readAt\n  }\n"): typeof import('./graphql').NotificationFieldsFragmentDoc;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Notifications($unreadOnly: Boolean, $first: Int, $after: String) {\n    notifications(unreadOnly: $unreadOnly, first: $first, after: $after) {\n      nodes { ...NotificationFields }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"): typeof import('./graphql').NotificationsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query UnreadNotificationCount {\n    unreadNotificationCount\n  }\n"): typeof import('./graphql').UnreadNotificationCountDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation MarkNotificationsRead($ids: [ID!]!) {\n    markNotificationsRead(ids: $ids) { id readAt }\n  }\n"): typeof import('./graphql').MarkNotificationsReadDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation MarkAllNotificationsRead {\n    markAllNotificationsRead\n  }\n"): typeof import('./graphql').MarkAllNotificationsReadDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription NotificationAdded {\n    notificationAdded { ...NotificationFields }\n  }\n"): typeof import('./graphql').NotificationAddedDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query NotificationPreferences {\n    notificationPreferences {\n      emailMode\n      events { type label inApp email required custom }\n    }\n  }\n"): typeof import('./graphql').NotificationPreferencesDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateNotificationPreferences($input: NotificationPreferencesInput!) {\n    updateNotificationPreferences(input: $input) {\n      emailMode\n      events { type label inApp email required custom }\n    }\n  }\n"): typeof import('./graphql').UpdateNotificationPreferencesDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  fragment RunSummaryFields on Run {\n    id\n    status\n    workflowVersion\n    workflow { id name }\n    startedByName\n    createdAt\n    startedAt\n    finishedAt\n    durationMs\n    error { code message stepId }\n  }\n"): typeof import('./graphql').RunSummaryFieldsFragmentDoc;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -315,6 +387,54 @@ export function graphql(source: "\n  subscription RunEvents($runId: ID!, $afterS
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription RunStatusChanged($workflowId: ID) {\n    runStatusChanged(workflowId: $workflowId) {\n      seq\n      runId\n      runStatus\n      run { ...RunSummaryFields }\n    }\n  }\n"): typeof import('./graphql').RunStatusChangedDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TaskArtifacts($id: ID!) {\n    task(id: $id) {\n      id\n      attemptHistory { id number artifacts { id name contentType sizeBytes sha256 createdAt downloadUrl } }\n    }\n  }\n"): typeof import('./graphql').TaskArtifactsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Secrets {\n    secrets { id name version createdAt createdBy updatedAt updatedBy lastUsedAt }\n  }\n"): typeof import('./graphql').SecretsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateSecret($name: String!, $value: String!) {\n    createSecret(name: $name, value: $value) { id name version }\n  }\n"): typeof import('./graphql').CreateSecretDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RotateSecret($name: String!, $value: String!) {\n    rotateSecret(name: $name, value: $value) { id name version updatedAt }\n  }\n"): typeof import('./graphql').RotateSecretDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteSecret($name: String!) {\n    deleteSecret(name: $name) { id name }\n  }\n"): typeof import('./graphql').DeleteSecretDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WebhookEndpoints {\n    webhookEndpoints { id url description events enabled disabledAt disabledReason createdAt secretRotatedAt previousSecretExpiresAt }\n    notificationEventTypes { type label }\n  }\n"): typeof import('./graphql').WebhookEndpointsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query WebhookDeliveries($id: ID!, $first: Int, $after: String) {\n    webhookEndpoint(id: $id) {\n      id\n      url\n      deliveries(first: $first, after: $after) {\n        nodes {\n          id eventId eventType status attempts createdAt deliveredAt nextAttemptAt lastStatusCode lastLatencyMs lastResponseExcerpt lastError redeliveryOf\n          attemptLog { attemptedAt statusCode latencyMs error succeeded }\n        }\n        pageInfo { hasNextPage endCursor }\n      }\n    }\n  }\n"): typeof import('./graphql').WebhookDeliveriesDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateWebhookEndpoint($input: CreateWebhookEndpointInput!) {\n    createWebhookEndpoint(input: $input) { secret endpoint { id url events } }\n  }\n"): typeof import('./graphql').CreateWebhookEndpointDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateWebhookEndpoint($id: ID!, $input: UpdateWebhookEndpointInput!) {\n    updateWebhookEndpoint(id: $id, input: $input) { id url description events enabled disabledAt }\n  }\n"): typeof import('./graphql').UpdateWebhookEndpointDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteWebhookEndpoint($id: ID!) {\n    deleteWebhookEndpoint(id: $id)\n  }\n"): typeof import('./graphql').DeleteWebhookEndpointDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) { secret endpoint { id secretRotatedAt previousSecretExpiresAt } }\n  }\n"): typeof import('./graphql').RotateWebhookSecretDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RedeliverWebhook($deliveryId: ID!) {\n    redeliverWebhook(deliveryId: $deliveryId) { id status }\n  }\n"): typeof import('./graphql').RedeliverWebhookDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -148,6 +148,13 @@ export type CreateOrganizationInput = {
   name: string;
 };
 
+export type CreateWebhookEndpointInput = {
+  description?: string | null | undefined;
+  /** Event names from notificationEventTypes, e.g. ["run.failed"]. */
+  events: Array<string>;
+  url: string;
+};
+
 export type CreateWorkflowInput = {
   appId?: string | number | null | undefined;
   /** At most `limit` runs with the same key at once. */
@@ -162,6 +169,18 @@ export type CreateWorkflowInput = {
 export type DeadLetterFilter = {
   includeReplayed?: boolean | null | undefined;
   runId?: string | number | null | undefined;
+};
+
+/** How a user gets e-mail: each event as it happens, a digest of what happened in a window, or none (required events still come). */
+export type EmailMode =
+  | 'DIGEST'
+  | 'EACH'
+  | 'OFF';
+
+export type EventNotificationPreferenceInput = {
+  email: boolean;
+  inApp: boolean;
+  type: string;
 };
 
 export type ForEachInput = {
@@ -207,6 +226,12 @@ export type LoginInput = {
   email: string;
   organizationId?: string | number | null | undefined;
   password: string;
+};
+
+export type NotificationPreferencesInput = {
+  emailMode?: EmailMode | null | undefined;
+  /** At most one entry per event type. */
+  events?: Array<EventNotificationPreferenceInput> | null | undefined;
 };
 
 export type RateLimitUseInput = {
@@ -365,6 +390,18 @@ export type UpdateAppInput = {
 export type UpdateProfileInput = {
   name: string;
 };
+
+export type UpdateWebhookEndpointInput = {
+  description?: string | null | undefined;
+  enabled?: boolean | null | undefined;
+  events?: Array<string> | null | undefined;
+  url?: string | null | undefined;
+};
+
+export type WebhookDeliveryStatus =
+  | 'FAILED'
+  | 'PENDING'
+  | 'SUCCEEDED';
 
 export type WorkerFilter = {
   capability?: string | null | undefined;
@@ -653,6 +690,51 @@ export type ResetPasswordMutationVariables = Exact<{
 
 export type ResetPasswordMutation = { resetPassword: boolean };
 
+export type NotificationFieldsFragment = { id: string, type: string, title: string, body: string, link: string | null, createdAt: string, readAt: string | null };
+
+export type NotificationsQueryVariables = Exact<{
+  unreadOnly?: boolean | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type NotificationsQuery = { notifications: { nodes: Array<{ id: string, type: string, title: string, body: string, link: string | null, createdAt: string, readAt: string | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type UnreadNotificationCountQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type UnreadNotificationCountQuery = { unreadNotificationCount: number };
+
+export type MarkNotificationsReadMutationVariables = Exact<{
+  ids: Array<string | number> | string | number;
+}>;
+
+
+export type MarkNotificationsReadMutation = { markNotificationsRead: Array<{ id: string, readAt: string | null }> };
+
+export type MarkAllNotificationsReadMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MarkAllNotificationsReadMutation = { markAllNotificationsRead: number };
+
+export type NotificationAddedSubscriptionVariables = Exact<{ [key: string]: never; }>;
+
+
+export type NotificationAddedSubscription = { notificationAdded: { id: string, type: string, title: string, body: string, link: string | null, createdAt: string, readAt: string | null } };
+
+export type NotificationPreferencesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type NotificationPreferencesQuery = { notificationPreferences: { emailMode: EmailMode, events: Array<{ type: string, label: string, inApp: boolean, email: boolean, required: boolean, custom: boolean }> } };
+
+export type UpdateNotificationPreferencesMutationVariables = Exact<{
+  input: NotificationPreferencesInput;
+}>;
+
+
+export type UpdateNotificationPreferencesMutation = { updateNotificationPreferences: { emailMode: EmailMode, events: Array<{ type: string, label: string, inApp: boolean, email: boolean, required: boolean, custom: boolean }> } };
+
 export type RunSummaryFieldsFragment = { id: string, status: RunStatus, workflowVersion: number, startedByName: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, workflow: { id: string, name: string }, error: { code: string, message: string, stepId: string | null } | null };
 
 export type TaskFieldsFragment = { id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, input: unknown, output: unknown, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, waitReason: { kind: TaskWaitKind, message: string, since: string } | null, attemptHistory: Array<{ id: string, number: number, status: AttemptStatus, workerId: string | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string } | null }> };
@@ -727,6 +809,91 @@ export type RunStatusChangedSubscriptionVariables = Exact<{
 
 
 export type RunStatusChangedSubscription = { runStatusChanged: { seq: number, runId: string, runStatus: RunStatus | null, run: { id: string, status: RunStatus, workflowVersion: number, startedByName: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, workflow: { id: string, name: string }, error: { code: string, message: string, stepId: string | null } | null } } };
+
+export type TaskArtifactsQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type TaskArtifactsQuery = { task: { id: string, attemptHistory: Array<{ id: string, number: number, artifacts: Array<{ id: string, name: string, contentType: string, sizeBytes: number, sha256: string, createdAt: string, downloadUrl: string | null }> }> } | null };
+
+export type SecretsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SecretsQuery = { secrets: Array<{ id: string, name: string, version: number, createdAt: string, createdBy: string, updatedAt: string, updatedBy: string, lastUsedAt: string | null }> };
+
+export type CreateSecretMutationVariables = Exact<{
+  name: string;
+  value: string;
+}>;
+
+
+export type CreateSecretMutation = { createSecret: { id: string, name: string, version: number } };
+
+export type RotateSecretMutationVariables = Exact<{
+  name: string;
+  value: string;
+}>;
+
+
+export type RotateSecretMutation = { rotateSecret: { id: string, name: string, version: number, updatedAt: string } };
+
+export type DeleteSecretMutationVariables = Exact<{
+  name: string;
+}>;
+
+
+export type DeleteSecretMutation = { deleteSecret: { id: string, name: string } };
+
+export type WebhookEndpointsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type WebhookEndpointsQuery = { webhookEndpoints: Array<{ id: string, url: string, description: string, events: Array<string>, enabled: boolean, disabledAt: string | null, disabledReason: string | null, createdAt: string, secretRotatedAt: string | null, previousSecretExpiresAt: string | null }>, notificationEventTypes: Array<{ type: string, label: string }> };
+
+export type WebhookDeliveriesQueryVariables = Exact<{
+  id: string | number;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type WebhookDeliveriesQuery = { webhookEndpoint: { id: string, url: string, deliveries: { nodes: Array<{ id: string, eventId: string, eventType: string, status: WebhookDeliveryStatus, attempts: number, createdAt: string, deliveredAt: string | null, nextAttemptAt: string | null, lastStatusCode: number | null, lastLatencyMs: number | null, lastResponseExcerpt: string | null, lastError: string | null, redeliveryOf: string | null, attemptLog: Array<{ attemptedAt: string, statusCode: number | null, latencyMs: number, error: string | null, succeeded: boolean }> }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } } | null };
+
+export type CreateWebhookEndpointMutationVariables = Exact<{
+  input: CreateWebhookEndpointInput;
+}>;
+
+
+export type CreateWebhookEndpointMutation = { createWebhookEndpoint: { secret: string, endpoint: { id: string, url: string, events: Array<string> } } };
+
+export type UpdateWebhookEndpointMutationVariables = Exact<{
+  id: string | number;
+  input: UpdateWebhookEndpointInput;
+}>;
+
+
+export type UpdateWebhookEndpointMutation = { updateWebhookEndpoint: { id: string, url: string, description: string, events: Array<string>, enabled: boolean, disabledAt: string | null } };
+
+export type DeleteWebhookEndpointMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DeleteWebhookEndpointMutation = { deleteWebhookEndpoint: boolean };
+
+export type RotateWebhookSecretMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RotateWebhookSecretMutation = { rotateWebhookSecret: { secret: string, endpoint: { id: string, secretRotatedAt: string | null, previousSecretExpiresAt: string | null } } };
+
+export type RedeliverWebhookMutationVariables = Exact<{
+  deliveryId: string | number;
+}>;
+
+
+export type RedeliverWebhookMutation = { redeliverWebhook: { id: string, status: WebhookDeliveryStatus } };
 
 export type StepFieldsFragment = { id: string, capability: string, input: unknown, dependsOn: Array<string>, timeoutMs: number, pool: string, retry: { maxAttempts: number, initialDelayMs: number, backoffFactor: number, maxDelayMs: number }, labels: Array<{ key: string, value: string }> };
 
@@ -809,6 +976,17 @@ export const AuthPayloadFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"AuthPayloadFields"}) as unknown as TypedDocumentString<AuthPayloadFieldsFragment, unknown>;
+export const NotificationFieldsFragmentDoc = new TypedDocumentString(`
+    fragment NotificationFields on Notification {
+  id
+  type
+  title
+  body
+  link
+  createdAt
+  readAt
+}
+    `, {"fragmentName":"NotificationFields"}) as unknown as TypedDocumentString<NotificationFieldsFragment, unknown>;
 export const RunSummaryFieldsFragmentDoc = new TypedDocumentString(`
     fragment RunSummaryFields on Run {
   id
@@ -1520,6 +1698,90 @@ export const ResetPasswordDocument = new TypedDocumentString(`
   resetPassword(input: $input)
 }
     `) as unknown as TypedDocumentString<ResetPasswordMutation, ResetPasswordMutationVariables>;
+export const NotificationsDocument = new TypedDocumentString(`
+    query Notifications($unreadOnly: Boolean, $first: Int, $after: String) {
+  notifications(unreadOnly: $unreadOnly, first: $first, after: $after) {
+    nodes {
+      ...NotificationFields
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    fragment NotificationFields on Notification {
+  id
+  type
+  title
+  body
+  link
+  createdAt
+  readAt
+}`) as unknown as TypedDocumentString<NotificationsQuery, NotificationsQueryVariables>;
+export const UnreadNotificationCountDocument = new TypedDocumentString(`
+    query UnreadNotificationCount {
+  unreadNotificationCount
+}
+    `) as unknown as TypedDocumentString<UnreadNotificationCountQuery, UnreadNotificationCountQueryVariables>;
+export const MarkNotificationsReadDocument = new TypedDocumentString(`
+    mutation MarkNotificationsRead($ids: [ID!]!) {
+  markNotificationsRead(ids: $ids) {
+    id
+    readAt
+  }
+}
+    `) as unknown as TypedDocumentString<MarkNotificationsReadMutation, MarkNotificationsReadMutationVariables>;
+export const MarkAllNotificationsReadDocument = new TypedDocumentString(`
+    mutation MarkAllNotificationsRead {
+  markAllNotificationsRead
+}
+    `) as unknown as TypedDocumentString<MarkAllNotificationsReadMutation, MarkAllNotificationsReadMutationVariables>;
+export const NotificationAddedDocument = new TypedDocumentString(`
+    subscription NotificationAdded {
+  notificationAdded {
+    ...NotificationFields
+  }
+}
+    fragment NotificationFields on Notification {
+  id
+  type
+  title
+  body
+  link
+  createdAt
+  readAt
+}`) as unknown as TypedDocumentString<NotificationAddedSubscription, NotificationAddedSubscriptionVariables>;
+export const NotificationPreferencesDocument = new TypedDocumentString(`
+    query NotificationPreferences {
+  notificationPreferences {
+    emailMode
+    events {
+      type
+      label
+      inApp
+      email
+      required
+      custom
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<NotificationPreferencesQuery, NotificationPreferencesQueryVariables>;
+export const UpdateNotificationPreferencesDocument = new TypedDocumentString(`
+    mutation UpdateNotificationPreferences($input: NotificationPreferencesInput!) {
+  updateNotificationPreferences(input: $input) {
+    emailMode
+    events {
+      type
+      label
+      inApp
+      email
+      required
+      custom
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<UpdateNotificationPreferencesMutation, UpdateNotificationPreferencesMutationVariables>;
 export const RunsDocument = new TypedDocumentString(`
     query Runs($first: Int, $after: String, $filter: RunFilter) {
   runs(first: $first, after: $after, filter: $filter) {
@@ -1762,6 +2024,172 @@ export const RunStatusChangedDocument = new TypedDocumentString(`
     stepId
   }
 }`) as unknown as TypedDocumentString<RunStatusChangedSubscription, RunStatusChangedSubscriptionVariables>;
+export const TaskArtifactsDocument = new TypedDocumentString(`
+    query TaskArtifacts($id: ID!) {
+  task(id: $id) {
+    id
+    attemptHistory {
+      id
+      number
+      artifacts {
+        id
+        name
+        contentType
+        sizeBytes
+        sha256
+        createdAt
+        downloadUrl
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<TaskArtifactsQuery, TaskArtifactsQueryVariables>;
+export const SecretsDocument = new TypedDocumentString(`
+    query Secrets {
+  secrets {
+    id
+    name
+    version
+    createdAt
+    createdBy
+    updatedAt
+    updatedBy
+    lastUsedAt
+  }
+}
+    `) as unknown as TypedDocumentString<SecretsQuery, SecretsQueryVariables>;
+export const CreateSecretDocument = new TypedDocumentString(`
+    mutation CreateSecret($name: String!, $value: String!) {
+  createSecret(name: $name, value: $value) {
+    id
+    name
+    version
+  }
+}
+    `) as unknown as TypedDocumentString<CreateSecretMutation, CreateSecretMutationVariables>;
+export const RotateSecretDocument = new TypedDocumentString(`
+    mutation RotateSecret($name: String!, $value: String!) {
+  rotateSecret(name: $name, value: $value) {
+    id
+    name
+    version
+    updatedAt
+  }
+}
+    `) as unknown as TypedDocumentString<RotateSecretMutation, RotateSecretMutationVariables>;
+export const DeleteSecretDocument = new TypedDocumentString(`
+    mutation DeleteSecret($name: String!) {
+  deleteSecret(name: $name) {
+    id
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<DeleteSecretMutation, DeleteSecretMutationVariables>;
+export const WebhookEndpointsDocument = new TypedDocumentString(`
+    query WebhookEndpoints {
+  webhookEndpoints {
+    id
+    url
+    description
+    events
+    enabled
+    disabledAt
+    disabledReason
+    createdAt
+    secretRotatedAt
+    previousSecretExpiresAt
+  }
+  notificationEventTypes {
+    type
+    label
+  }
+}
+    `) as unknown as TypedDocumentString<WebhookEndpointsQuery, WebhookEndpointsQueryVariables>;
+export const WebhookDeliveriesDocument = new TypedDocumentString(`
+    query WebhookDeliveries($id: ID!, $first: Int, $after: String) {
+  webhookEndpoint(id: $id) {
+    id
+    url
+    deliveries(first: $first, after: $after) {
+      nodes {
+        id
+        eventId
+        eventType
+        status
+        attempts
+        createdAt
+        deliveredAt
+        nextAttemptAt
+        lastStatusCode
+        lastLatencyMs
+        lastResponseExcerpt
+        lastError
+        redeliveryOf
+        attemptLog {
+          attemptedAt
+          statusCode
+          latencyMs
+          error
+          succeeded
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<WebhookDeliveriesQuery, WebhookDeliveriesQueryVariables>;
+export const CreateWebhookEndpointDocument = new TypedDocumentString(`
+    mutation CreateWebhookEndpoint($input: CreateWebhookEndpointInput!) {
+  createWebhookEndpoint(input: $input) {
+    secret
+    endpoint {
+      id
+      url
+      events
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CreateWebhookEndpointMutation, CreateWebhookEndpointMutationVariables>;
+export const UpdateWebhookEndpointDocument = new TypedDocumentString(`
+    mutation UpdateWebhookEndpoint($id: ID!, $input: UpdateWebhookEndpointInput!) {
+  updateWebhookEndpoint(id: $id, input: $input) {
+    id
+    url
+    description
+    events
+    enabled
+    disabledAt
+  }
+}
+    `) as unknown as TypedDocumentString<UpdateWebhookEndpointMutation, UpdateWebhookEndpointMutationVariables>;
+export const DeleteWebhookEndpointDocument = new TypedDocumentString(`
+    mutation DeleteWebhookEndpoint($id: ID!) {
+  deleteWebhookEndpoint(id: $id)
+}
+    `) as unknown as TypedDocumentString<DeleteWebhookEndpointMutation, DeleteWebhookEndpointMutationVariables>;
+export const RotateWebhookSecretDocument = new TypedDocumentString(`
+    mutation RotateWebhookSecret($id: ID!) {
+  rotateWebhookSecret(id: $id) {
+    secret
+    endpoint {
+      id
+      secretRotatedAt
+      previousSecretExpiresAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RotateWebhookSecretMutation, RotateWebhookSecretMutationVariables>;
+export const RedeliverWebhookDocument = new TypedDocumentString(`
+    mutation RedeliverWebhook($deliveryId: ID!) {
+  redeliverWebhook(deliveryId: $deliveryId) {
+    id
+    status
+  }
+}
+    `) as unknown as TypedDocumentString<RedeliverWebhookMutation, RedeliverWebhookMutationVariables>;
 export const WorkflowsDocument = new TypedDocumentString(`
     query Workflows($first: Int, $after: String, $filter: WorkflowFilter) {
   workflows(first: $first, after: $after, filter: $filter) {

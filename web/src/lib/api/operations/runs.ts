@@ -153,3 +153,12 @@ export const runStatusChangedSubscription = graphql(`
     }
   }
 `);
+
+export const taskArtifactsQuery = graphql(`
+  query TaskArtifacts($id: ID!) {
+    task(id: $id) {
+      id
+      attemptHistory { id number artifacts { id name contentType sizeBytes sha256 createdAt downloadUrl } }
+    }
+  }
+`);

@@ -1,0 +1,47 @@
+import { browserActionsOf, describeBrowserAction, isImageArtifact } from './browser-actions';
+
+const input = {
+  actions: [
+    { action: 'goto', url: 'https://shop.example/login' },
+    { action: 'fill', selector: '#user', value: '****' },
+    { action: 'click', selector: '#go' },
+    { action: 'screenshot', name: 'after' },
+  ],
+};
+
+describe('a browser task\'s actions on the run page', () => {
+  it('labels actions as the worker does', () => {
+    expect(describeBrowserAction({ action: 'waitFor', ms: 500 })).toBe('waitFor 500 ms');
+    expect(describeBrowserAction({ action: 'waitFor', urlMatches: '/done' })).toBe('waitFor url ~ /done');
+    expect(describeBrowserAction({ action: 'press', key: 'Enter', selector: '#q' })).toBe('press Enter on #q');
+    expect(describeBrowserAction({ action: 'extract', name: 'rows', selector: 'table' })).toBe('extract rows from table');
+  });
+
+  it('marks the action the script stopped at as failed, those before done and those after skipped', () => {
+    const rows = browserActionsOf({ status: 'FAILED', input, error: { message: 'action 3 (click #go) failed: no element matches #go after 5000 ms' } });
+    expect(rows?.map((r) => [r.index, r.label, r.state])).toEqual([
+      [1, 'goto https://shop.example/login', 'done'],
+      [2, 'fill #user', 'done'],
+      [3, 'click #go', 'failed'],
+      [4, 'screenshot after', 'skipped'],
+    ]);
+    expect(rows?.[2]?.message).toBe('no element matches #go after 5000 ms');
+  });
+
+  it('marks failures a script went past (stopOnError: false) from the output, the rest done', () => {
+    const rows = browserActionsOf({ status: 'SUCCEEDED', input, output: { errors: [{ index: 2, action: 'fill #user', code: 'SELECTOR_NOT_FOUND', message: 'no #user' }] } });
+    expect(rows?.map((r) => r.state)).toEqual(['done', 'failed', 'done', 'done']);
+  });
+
+  it('shows a running script as pending, and nothing for a task that is not a browser script', () => {
+    expect(browserActionsOf({ status: 'RUNNING', input })?.map((r) => r.state)).toEqual(['pending', 'pending', 'pending', 'pending']);
+    expect(browserActionsOf({ status: 'SUCCEEDED', input: { url: 'https://x.example' } })).toBeUndefined();
+    expect(browserActionsOf({ status: 'FAILED', input, error: { message: 'the browser crashed' } })?.map((r) => r.state)).toEqual(['skipped', 'skipped', 'skipped', 'skipped']);
+  });
+
+  it('shows images as thumbnails and the rest as downloads', () => {
+    expect(isImageArtifact('image/png')).toBe(true);
+    expect(isImageArtifact('application/pdf')).toBe(false);
+    expect(isImageArtifact('image/svg+xml')).toBe(false);
+  });
+});
