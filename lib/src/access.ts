@@ -1,11 +1,11 @@
-import { MapperKind, getDirective, mapSchema } from '@graphql-tools/utils';
-import { defaultFieldResolver, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
 import { AppError } from './errors';
-import { isRole, roleAtLeast, type Principal, type Role } from './principal';
+import { roleAtLeast, type Principal, type Role } from './principal';
 
 /**
  * Per-field authorization, declared in each subgraph's SDL. (Apollo Gateway 2.x refuses supergraphs
- * that use @authenticated/@requiresScopes, so the subgraphs enforce their own directive.)
+ * that use @authenticated/@requiresScopes, so the subgraphs enforce their own directive.) A
+ * subgraph's resolvers are wrapped by access-directives.ts; this module stays free of
+ * @graphql-tools because the gateway loads it too.
  *
  * - no directive on a root field: any signed-in principal except API keys;
  * - `@access(anonymous: true)`: anyone the gateway let through, signed in or not;
@@ -25,8 +25,6 @@ export interface AccessRule {
   scopes?: string[];
   anonymous?: boolean;
 }
-
-const DEFAULT_ROOT_RULE: AccessRule = {};
 
 /** Throws UNAUTHENTICATED or FORBIDDEN (naming what was missing) when the principal may not pass. */
 export function authorize(principal: Principal, rule: AccessRule, coordinate: string): void {
@@ -58,43 +56,4 @@ export function authorize(principal: Principal, rule: AccessRule, coordinate: st
       }
       return;
   }
-}
-
-const parseRule = (args: Record<string, unknown> | undefined, where: string): AccessRule | undefined => {
-  if (args === undefined) return undefined;
-  const rule: AccessRule = {};
-  if (args['role'] !== undefined && args['role'] !== null) {
-    if (!isRole(args['role'])) throw new Error(`@access on ${where}: unknown role ${JSON.stringify(args['role'])}`);
-    rule.role = args['role'];
-  }
-  if (Array.isArray(args['scopes'])) rule.scopes = args['scopes'] as string[];
-  if (args['anonymous'] === true) rule.anonymous = true;
-  return rule;
-};
-
-interface AccessContext {
-  principal: Principal;
-}
-
-/** Wraps resolvers so that each field checks its @access rule before it resolves. */
-export function applyAccessRules(schema: GraphQLSchema): GraphQLSchema {
-  const rootTypes = new Set(
-    [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].filter((t) => t != null).map((t) => t.name),
-  );
-  return mapSchema(schema, {
-    [MapperKind.OBJECT_FIELD]: (fieldConfig, fieldName, typeName) => {
-      const type = schema.getType(typeName);
-      const fieldRule = parseRule(getDirective(schema, fieldConfig, 'access')?.[0], `${typeName}.${fieldName}`);
-      const typeRule = type ? parseRule(getDirective(schema, type, 'access')?.[0], typeName) : undefined;
-      const rule = fieldRule ?? typeRule ?? (rootTypes.has(typeName) ? DEFAULT_ROOT_RULE : undefined);
-      if (rule === undefined) return fieldConfig;
-      const coordinate = `${typeName}.${fieldName}`;
-      const resolve: GraphQLFieldResolver<unknown, AccessContext> = fieldConfig.resolve ?? defaultFieldResolver;
-      const guarded: GraphQLFieldResolver<unknown, AccessContext> = (source, args, context, info) => {
-        authorize(context.principal, rule, coordinate);
-        return resolve(source, args, context, info);
-      };
-      return { ...fieldConfig, resolve: guarded };
-    },
-  });
 }

@@ -1,4 +1,5 @@
 export * from './access';
+export * from './access-directives';
 export * from './access-token';
 export * from './artifact-urls';
 export * from './artifacts';
