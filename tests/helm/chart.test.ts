@@ -13,10 +13,10 @@ import { PRODUCTION_VALUES, ROOT, admits, fetchHelm, helm, named, ofKind, render
 const RELEASE = 'orch';
 const NAMESPACE = 'orchestra';
 const PREFIX = `${RELEASE}-orchestra`;
-const SUBGRAPHS = ['identity', 'catalog', 'orchestration', 'audit'] as const;
+const SUBGRAPHS = ['identity', 'catalog', 'orchestration', 'audit', 'notifications'] as const;
 const STATELESS = ['gateway', ...SUBGRAPHS] as const;
-const HTTP_PORTS: Record<string, number> = { gateway: 4000, identity: 4101, catalog: 4102, orchestration: 4103, audit: 4104, worker: 4110 };
-const GRPC_PORTS: Record<string, number> = { identity: 50051, catalog: 50052, orchestration: 50053, audit: 50054, worker: 50061 };
+const HTTP_PORTS: Record<string, number> = { gateway: 4000, identity: 4101, catalog: 4102, orchestration: 4103, audit: 4104, notifications: 4105, worker: 4110 };
+const GRPC_PORTS: Record<string, number> = { identity: 50051, catalog: 50052, orchestration: 50053, audit: 50054, notifications: 50055, worker: 50061 };
 const OPS_PORT = 4001;
 
 let helmBinary: string;
@@ -127,7 +127,7 @@ describe('helm lint and template', () => {
     );
     expect(ofKind(defaults.objects, 'Ingress')).toHaveLength(0);
     expect(ofKind(defaults.objects, 'ServiceMonitor')).toHaveLength(0);
-    expect(ofKind(defaults.objects, 'Deployment')).toHaveLength(7);
+    expect(ofKind(defaults.objects, 'Deployment')).toHaveLength(8);
   });
 
   test('the production values render 4 worker groups, the ingress, the ServiceMonitor and the audit archive claim, and no Secret', () => {
@@ -268,6 +268,7 @@ describe('services and probes', () => {
       catalog: '@orchestra/catalog',
       orchestration: '@orchestra/orchestration',
       audit: '@orchestra/audit',
+      notifications: '@orchestra/notifications',
       worker: '@orchestra/workers',
     };
     const downward = { 'metadata.name': 'orch-orchestra-worker-a100-7d9f-x2x', 'status.podIP': '10.42.0.17' };
@@ -299,10 +300,15 @@ describe('services and probes', () => {
         const config = loadConfig(schemaOf(packages[component]!), env);
         expect(config['HOST']).toBe('0.0.0.0');
         // Identity mails password reset links: in production (the image's NODE_ENV) it needs an SMTP server.
-        if (component === 'identity') {
+        // Notifications mails too (notification e-mails and digests), through the same relay.
+        if (component === 'identity' || component === 'notifications') {
           expect(config['SMTP_URL']).toBe(r === production ? 'smtps://relay:pw@smtp.mail:465' : 'smtp://smtp:25');
           expect(config['MAIL_FROM']).toMatch(/^Orchestra </);
         }
+        // Links in notification e-mails point at the app: the ingress host where there is one.
+        if (component === 'notifications' && r === production) expect(config['PUBLIC_URL']).toBe('https://orchestra.internal.example');
+        // Every subgraph relays its notification outbox to the notifications service.
+        if ((SUBGRAPHS as readonly string[]).includes(component)) expect(env['NOTIFICATIONS_GRPC_ADDR']).toBe(`dns:///${PREFIX}-notifications-grpc:${GRPC_PORTS['notifications']}`);
         if (component === 'worker') {
           expect(config['ADVERTISE_ADDR']).toBe(`10.42.0.17:${GRPC_PORTS['worker']}`);
           expect(config['WORKER_ID']).toBe(downward['metadata.name']);
@@ -367,7 +373,7 @@ describe('services and probes', () => {
   test('tracing.otlpEndpoint makes every process export spans there; unset, none is configured', () => {
     const traced = render(helmBinary, { release: RELEASE, namespace: NAMESPACE, set: ['tracing.otlpEndpoint=http://otel-collector.observability:4318'] });
     const all = ofKind(traced.objects, 'Deployment');
-    expect(all.map(componentOf).sort()).toEqual(['audit', 'catalog', 'gateway', 'identity', 'orchestration', 'worker', 'worker']);
+    expect(all.map(componentOf).sort()).toEqual(['audit', 'catalog', 'gateway', 'identity', 'notifications', 'orchestration', 'worker', 'worker']);
     for (const d of all) {
       expect([d.metadata.name, envEntry(d, 'OTEL_EXPORTER_OTLP_ENDPOINT')?.value, envEntry(d, 'OTEL_BSP_SCHEDULE_DELAY')?.value]).toEqual([d.metadata.name, 'http://otel-collector.observability:4318', '2000']);
     }
@@ -418,7 +424,7 @@ describe('the image', () => {
 
   test('every service the chart starts is in the repository and in the image', () => {
     const entries = new Set([...ofKind(production.objects, 'Deployment'), ...ofKind(production.objects, 'Job')].map((d) => container(d).command[2] as string));
-    expect(entries.size).toBe(7);
+    expect(entries.size).toBe(8);
     expect(entries).toContain('scripts/dist/migrate.js');
     for (const entry of entries) {
       // Each is compiled from a source in the repository (scripts/build-dist.mjs) that the image builds,
@@ -673,7 +679,7 @@ describe('migrations', () => {
       expect(annotations['helm.sh/hook-delete-policy']).toContain('before-hook-creation');
       expect(container(job).command).toEqual(['node', '--conditions=orchestra-dist', 'scripts/dist/migrate.js']);
       expect(podSpec(job).restartPolicy).toBe('Never');
-      expect(envEntry(job, 'MIGRATE_SERVICES')?.value).toBe('identity,catalog,orchestration,audit');
+      expect(envEntry(job, 'MIGRATE_SERVICES')?.value).toBe('identity,catalog,orchestration,audit,notifications');
       expect(envEntry(job, 'DATABASE_URL')?.valueFrom?.secretKeyRef).toBeDefined();
     }
     // The Secret the Job reads exists before it: a hook of the same phases with a lower weight.
@@ -687,7 +693,7 @@ describe('migrations', () => {
 
   test('the Job migrates only the services the release runs', () => {
     const r = render(helmBinary, { release: RELEASE, namespace: NAMESPACE, set: ['catalog.enabled=false'] });
-    expect(envEntry(named(r.objects, 'Job', `${PREFIX}-migrate`), 'MIGRATE_SERVICES')?.value).toBe('identity,orchestration,audit');
+    expect(envEntry(named(r.objects, 'Job', `${PREFIX}-migrate`), 'MIGRATE_SERVICES')?.value).toBe('identity,orchestration,audit,notifications');
   });
 
   test('migrations.enabled=false renders no Job', () => {

@@ -171,7 +171,7 @@ scripts/dist/x.js), run by plain node with the condition that resolves @orchestr
 
 {{/* Where each internal gRPC service is, for every process that may call it. */}}
 {{- define "orchestra.env.grpcAddresses" -}}
-{{- range $component := list "identity" "catalog" "orchestration" "audit" }}
+{{- range $component := list "identity" "catalog" "orchestration" "audit" "notifications" }}
 {{- if (index $.Values $component).enabled }}
 - name: {{ upper $component }}_GRPC_ADDR
   value: {{ include "orchestra.grpcAddr" (dict "root" $ "component" $component) | quote }}
