@@ -153,6 +153,31 @@ describe('forEach', () => {
     expect(each.itemCounts).toMatchObject({ total: 4, succeeded: 2, failed: 1, cancelled: 1 });
   }, 60_000);
 
+  it('retryRun runs a failed forEach step again: its succeeded items keep their results, the others run again', async () => {
+    const runId = await startRun(await createWorkflow(failingEach('FAIL_RUN')), { items: itemsWithABadOne });
+    expect(await ended(runId)).toBe('FAILED');
+    const retried = await t.graphql(admin, `mutation($id: ID!) { retryRun(id: $id) { status } }`, { id: runId });
+    expect(retried.errors).toBeUndefined();
+    await eventually(
+      async () => {
+        const { rows } = await t.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM task_attempts a JOIN tasks t ON t.id = a.task_id WHERE a.run_id = $1 AND t.item_index = 2`, [runId]);
+        return (rows[0]?.n ?? 0) >= 2 ? true : undefined;
+      },
+      { timeoutMs: 60_000, what: 'item 2 to run again' },
+    );
+    expect(await ended(runId)).toBe('FAILED');
+    const { rows } = await t.pool.query<{ item_index: number; status: string; attempts: number }>(
+      `SELECT t.item_index, t.status, (SELECT count(*)::int FROM task_attempts a WHERE a.task_id = t.id) AS attempts FROM tasks t WHERE t.run_id = $1 AND t.parent_task_id IS NOT NULL ORDER BY t.item_index`,
+      [runId],
+    );
+    expect(rows).toEqual([
+      { item_index: 0, status: 'SUCCEEDED', attempts: 1 },
+      { item_index: 1, status: 'SUCCEEDED', attempts: 1 },
+      { item_index: 2, status: 'FAILED', attempts: 2 },
+      { item_index: 3, status: 'CANCELLED', attempts: 0 },
+    ]);
+  }, 90_000);
+
   it('CONTINUE: the other items go on, and the failed one leaves null in its place', async () => {
     const runId = await startRun(await createWorkflow(failingEach('CONTINUE')), { items: itemsWithABadOne });
     expect(await ended(runId)).toBe('SUCCEEDED');

@@ -9,7 +9,7 @@ import { findDeadLetter, markRunDeadLettersReplayed } from '../store/dead-letter
 import { existingSecretNames } from '../store/secrets';
 import type { RunRow, WorkflowRow, WorkflowVersionRow } from '../store/rows';
 import { lockRun } from '../store/runs';
-import { resetTask } from '../store/tasks';
+import { resetTasks } from '../store/tasks';
 import { advertisedCapabilities } from '../store/workers';
 import { findWorkflowById, insertWorkflow, insertWorkflowVersion, nextWorkflowVersion, updateWorkflow } from '../store/workflows';
 import { SERVICE, type Engine } from './engine';
@@ -155,10 +155,18 @@ async function rerun(ctx: TransitionContext, principal: Principal, run: RunRow, 
     throw conflict(`run ${run.id} is ${run.status}: only a FAILED or CANCELLED run can be retried`, 'RUN_NOT_RETRYABLE');
   }
   const running = await setRunStatus(ctx, run, { status: 'RUNNING', started: true, finished: false, error: null, cancelReason: null, message: why });
-  for (const task of await tasksOfRun(ctx, run.id)) {
-    if (!RERUN_TASK_STATUSES.includes(task.status)) continue;
-    const reset = await resetTask(ctx.tx, task.id);
-    if (reset) ctx.effects.event(run, { kind: 'TASK_STATUS', taskId: task.id, stepId: task.stepId, taskStatus: 'PENDING', message: why });
+  // One statement for all of them (a failed forEach step's items included).
+  const rerunning = (await tasksOfRun(ctx, run.id)).filter((task) => RERUN_TASK_STATUSES.includes(task.status));
+  const reset = new Set(
+    (
+      await resetTasks(
+        ctx.tx,
+        rerunning.map((t) => t.id),
+      )
+    ).map((t) => t.id),
+  );
+  for (const task of rerunning) {
+    if (reset.has(task.id)) ctx.effects.event(run, { kind: 'TASK_STATUS', taskId: task.id, stepId: task.stepId, taskStatus: 'PENDING', message: why });
   }
   await queueReadyTasks(ctx, running, await tasksOfRun(ctx, run.id));
   await markRunDeadLettersReplayed(ctx.tx, run.id, actorOf(principal));

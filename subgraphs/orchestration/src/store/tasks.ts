@@ -112,14 +112,20 @@ export async function recordTaskError(db: Queryable, id: string, error: ErrorInf
 
 /** retryRun / replay: a failed or cancelled task starts over with a fresh retry budget (history kept). */
 export async function resetTask(db: Queryable, id: string): Promise<TaskRow | undefined> {
+  return (await resetTasks(db, [id]))[0];
+}
+
+/** resetTask for several tasks in one statement (a run's failed forEach step may have 10,000 items); resolves to those reset. */
+export async function resetTasks(db: Queryable, ids: readonly string[]): Promise<TaskRow[]> {
+  if (ids.length === 0) return [];
   const { rows } = await db.query(
     `UPDATE tasks SET status = 'PENDING', error = NULL, output = NULL, input = NULL, progress = NULL, progress_message = NULL, wait_reason = NULL,
                       attempts_at_reset = attempts, lost_attempts = 0, current_attempt_id = NULL,
                       queued_at = NULL, started_at = NULL, finished_at = NULL, updated_at = now()
-      WHERE id = $1 AND status IN ('FAILED', 'CANCELLED') RETURNING *`,
-    [id],
+      WHERE id = ANY($1::uuid[]) AND status IN ('FAILED', 'CANCELLED') RETURNING *`,
+    [ids],
   );
-  return rows[0] ? camelRow<TaskRow>(rows[0] as Record<string, unknown>) : undefined;
+  return camelRows<TaskRow>(rows as Array<Record<string, unknown>>);
 }
 
 export async function updateTaskProgress(db: Queryable, id: string, progress: number, message: string | null): Promise<void> {
