@@ -7,8 +7,10 @@ import { cpus, totalmem } from 'node:os';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchDispatch } from './dispatch';
+import { benchFairness } from './fairness';
 import { benchGatewayOverhead } from './gateway-overhead';
 import { benchLean } from './lean';
+import { benchSchedules } from './schedules';
 import { benchSubscriptions } from './subscriptions';
 import { benchTaskPath, TASK_PATH_SCENARIOS } from './task-path';
 
@@ -17,6 +19,8 @@ const BENCHES: Record<string, () => Promise<string>> = {
   dispatch: () => benchDispatch(),
   subscriptions: () => benchSubscriptions(),
   lean: () => benchLean(),
+  fairness: () => benchFairness(),
+  schedules: () => benchSchedules(),
   // The task path's scenarios share one platform when asked for together (task-path = all of them).
   'task-path': () => benchTaskPath(undefined, { command: 'task-path' }),
   ...Object.fromEntries(TASK_PATH_SCENARIOS.map((s) => [s, () => benchTaskPath([s])])),
