@@ -53,6 +53,8 @@ export const gatewayConfigSchema = z.object({
     .transform((v): string | false => (v === undefined || v.trim() === '' ? false : v.trim())),
   /** Where OrchestrationService answers: artifact downloads look the artifact up there (GetArtifact, acting for the URL's org). */
   ORCHESTRATION_GRPC_ADDR: z.string().optional(),
+  /** Inbound webhooks (POST /hooks/<id>, served when ORCHESTRATION_GRPC_ADDR is set): bodies past this are refused (BODY_TOO_LARGE) and recorded. Keep it equal to orchestration's. */
+  WEBHOOK_MAX_BODY_BYTES: env.int(256 * 1024, { min: 1_024, max: 10 * 1024 * 1024 }),
   /** Artifact downloads (GET /artifacts/<id>): the URL keys orchestration signs with, and the store the bytes are read from. */
   ...artifactUrlEnv,
   ...artifactEnv,

@@ -31,6 +31,7 @@ import {
 } from '@orchestra/lib';
 import type { identityV1, orchestrationV1 } from '@orchestra/proto';
 import { registerArtifactDownloads } from './artifact-downloads';
+import { registerInboundWebhooks } from './inbound-webhooks';
 import { createAccessTokenVerifier } from './auth/access-tokens';
 import { createAccessWatch } from './auth/access-watch';
 import { createApiKeyAuthenticator } from './auth/api-keys';
@@ -63,6 +64,8 @@ export interface GatewayDeps {
   supergraphSdl?: string;
   /** Serves GET /artifacts/<id> (signed download URLs) when set and ARTIFACT_URL_KEYS is configured. */
   artifacts?: { store: ArtifactStore; orchestration: orchestrationV1.OrchestrationServiceClient };
+  /** Serves POST /hooks/<trigger id> (inbound webhooks) when set. */
+  webhooks?: { orchestration: orchestrationV1.OrchestrationServiceClient };
 }
 
 export interface GatewayHandle extends ServiceHandle {
@@ -248,6 +251,19 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
     });
   } else {
     log.warn('artifact downloads are off (set ARTIFACT_URL_KEYS and ORCHESTRATION_GRPC_ADDR)');
+  }
+
+  if (deps.webhooks) {
+    registerInboundWebhooks(app, {
+      orchestration: deps.webhooks.orchestration,
+      internalToken: config.INTERNAL_TOKEN,
+      maxBodyBytes: config.WEBHOOK_MAX_BODY_BYTES,
+      log: log.child({ component: 'inbound-webhooks' }),
+      metrics,
+      allow: (request) => anonymousLimiter.hit(`ip:${request.ip}`),
+    });
+  } else {
+    log.warn('inbound webhooks are off (set ORCHESTRATION_GRPC_ADDR)');
   }
 
   // One span per request (the caller's trace continued); Apollo Gateway's plan and fetch spans, and

@@ -42,7 +42,7 @@ runMain('gateway', async () => {
     subscriber,
     identity,
     signer: createPrincipalSigner(config.PRINCIPAL_PRIVATE_KEY),
-    ...(orchestration ? { artifacts: { store: createArtifactStore(config), orchestration } } : {}),
+    ...(orchestration ? { artifacts: { store: createArtifactStore(config), orchestration }, webhooks: { orchestration } } : {}),
     ...(config.SUPERGRAPH_MODE === 'static' ? { supergraphSdl: readSupergraph(supergraphPath) } : {}),
   });
   const addresses = await listenService(handle, { host: config.HOST, httpPort: config.HTTP_PORT, opsPort: config.OPS_PORT });

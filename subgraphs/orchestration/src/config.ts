@@ -87,6 +87,10 @@ export const orchestrationConfigSchema = z.object({
   /** A tick at most this late is on time; older ones were missed and follow the schedule's catchUp policy. */
   SCHEDULE_MISFIRE_GRACE_MS: env.int(5_000, { min: 0, max: 3_600_000 }),
   /** Let "test the connection" of a model provider reach private networks (development, tests); workers guard their own calls. */
+  /** Inbound webhooks (POST /hooks/<trigger id>): a body larger than this is refused (BODY_TOO_LARGE) and recorded ... */
+  WEBHOOK_MAX_BODY_BYTES: env.int(256 * 1024, { min: 1_024, max: 10 * 1024 * 1024 }),
+  /** ... and a trigger's webhook takes at most this many deliveries a minute (more: RATE_LIMITED, recorded). */
+  WEBHOOK_RATE_LIMIT_PER_MINUTE: env.int(120, { min: 1, max: 1_000_000 }),
   LLM_PROVIDER_TEST_ALLOW_PRIVATE_NETWORK: env.bool(false),
 });
 

@@ -7,6 +7,7 @@ import {
   createNotificationRelay,
   createOutboxRelay,
   createPrincipalVerifier,
+  createRateLimiter,
   createRunEventHub,
   createSubgraphHttp,
   createWorkerAuthority,
@@ -37,6 +38,7 @@ import { extendContext, resolvers, type OrchestrationContext } from './resolvers
 import { typeDefs } from './schema';
 import { createScheduleTicker, type ScheduleTicker } from './schedules/ticker';
 import { rewrapSecrets } from './secrets/secret-commands';
+import { rewrapWebhookSecrets } from './events/trigger-commands';
 import { removeDispatcher } from './store/dispatchers';
 
 export interface OrchestrationServiceDeps {
@@ -141,7 +143,14 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
     principalVerifier: verifier,
     tls,
   });
-  grpc.add(orchestrationV1.OrchestrationServiceService, createOrchestrationGrpc(engine, runStarts), 'orchestra.orchestration.v1.OrchestrationService');
+  // Inbound webhooks: a sliding window per trigger in Redis, shared by every replica.
+  const webhooks = {
+    engine,
+    log: log.child({ component: 'webhooks' }),
+    limiter: createRateLimiter({ redis, prefix: `${prefix}:rl:webhook`, limit: config.WEBHOOK_RATE_LIMIT_PER_MINUTE, windowMs: 60_000 }),
+    maxBodyBytes: config.WEBHOOK_MAX_BODY_BYTES,
+  };
+  grpc.add(orchestrationV1.OrchestrationServiceService, createOrchestrationGrpc(engine, runStarts, webhooks), 'orchestra.orchestration.v1.OrchestrationService');
   grpc.add(orchestrationV1.WorkerRegistryService, createWorkerRegistryGrpc(registry), 'orchestra.orchestration.v1.WorkerRegistry');
 
   const relay = createOutboxRelay({
@@ -189,7 +198,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
       await notificationRelay.start();
       if (!config.SECRETS_KEYS) log.warn('SECRETS_KEYS is not set: organization secrets cannot be created, and steps that read one fail at dispatch');
       // After a key rotation, data keys wrapped by an older key are re-wrapped with the new one (in the background).
-      rewrapping = rewrapSecrets(engine).catch((err: unknown) => log.error('re-wrapping secrets with the active key failed', { err }));
+      rewrapping = Promise.all([rewrapSecrets(engine), rewrapWebhookSecrets(engine)]).catch((err: unknown) => log.error('re-wrapping secrets with the active key failed', { err }));
       if (retention) retention.start();
       else log.warn('no artifact store configured: artifacts are recorded but never expire');
       if (!config.ARTIFACT_URL_KEYS) log.warn('ARTIFACT_URL_KEYS is not set: artifacts have no download URL');

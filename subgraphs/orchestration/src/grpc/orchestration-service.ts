@@ -7,6 +7,8 @@ import type { RunStatus } from '../domain/states';
 import type { RunRow } from '../store/rows';
 import { readRun } from '../resolvers';
 import { findArtifact } from '../store/artifacts';
+import { emitEvent } from '../events/emit';
+import { deliverWebhook, type WebhookDeps } from '../events/webhooks';
 
 const STATUS: Record<RunStatus, orchestrationV1.RunStatus> = {
   SCHEDULED: orchestrationV1.RunStatus.RUN_STATUS_SCHEDULED,
@@ -47,8 +49,30 @@ const startInputOf = (request: orchestrationV1.StartRunRequest): StartRunInput =
 });
 
 /** gRPC OrchestrationService: start, cancel and read runs for internal services (same rules as GraphQL). */
-export function createOrchestrationGrpc(engine: Engine, runStarts: RunStarts): GrpcServiceImpl<typeof orchestrationV1.OrchestrationServiceService> {
+export function createOrchestrationGrpc(engine: Engine, runStarts: RunStarts, webhooks: WebhookDeps): GrpcServiceImpl<typeof orchestrationV1.OrchestrationServiceService> {
   return {
+    async emitEvent(request, ctx) {
+      const { event, starts } = await emitEvent(engine, actingPrincipal(ctx), { name: request.name, payload: request.payload ?? {}, idempotencyKey: request.idempotencyKey === '' ? null : request.idempotencyKey }, 'GRPC', [], '');
+      return {
+        eventId: event.id,
+        starts: starts.map((s) => ({ workflowId: s.workflowId, triggerId: s.triggerId ?? '', runId: s.runId ?? '', deduplicated: s.deduplicated, error: s.error ?? '' })),
+      };
+    },
+    // Called by the gateway with no principal: the trigger names the organization.
+    async deliverWebhook(request) {
+      const { delivery, runIds } = await deliverWebhook(webhooks, {
+        triggerId: request.triggerId,
+        timestamp: request.timestamp,
+        signature: request.signature,
+        body: Buffer.from(request.body),
+        bodyTooLarge: request.bodyTooLarge,
+        bodyBytes: request.bodyBytes,
+        idempotencyKey: request.idempotencyKey,
+        sourceIp: request.sourceIp,
+        requestId: request.requestId,
+      });
+      return { accepted: delivery.outcome === 'ACCEPTED', reason: delivery.reason ?? '', message: delivery.message ?? '', deliveryId: delivery.id, eventId: delivery.eventId ?? '', runIds };
+    },
     async startRun(request, ctx) {
       const { run, deduplicated } = await runStarts.startRun(actingPrincipal(ctx), startInputOf(request));
       return { run: toProtoRun(run), deduplicated };

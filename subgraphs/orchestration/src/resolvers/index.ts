@@ -17,6 +17,7 @@ import { artifactResolvers } from './artifacts';
 import { flowControlResolvers } from './flow-control';
 import { forEachResolvers } from './for-each';
 import { scheduleResolvers } from './schedules';
+import { eventResolvers } from './events';
 import { llmResolvers } from './llm';
 import { createLoaders, type Loaders } from './loaders';
 import { connectionOf, decodeCursor, pageSize } from './pagination';
@@ -134,6 +135,7 @@ export const resolvers = {
     ...flowControlResolvers.Query,
     ...artifactResolvers.Query,
     ...scheduleResolvers.Query,
+    ...eventResolvers.Query,
     ...llmResolvers.Query,
   },
 
@@ -157,6 +159,7 @@ export const resolvers = {
     ...flowControlResolvers.Mutation,
     ...artifactResolvers.Mutation,
     ...scheduleResolvers.Mutation,
+    ...eventResolvers.Mutation,
     ...llmResolvers.Mutation,
   },
 
@@ -183,6 +186,10 @@ export const resolvers = {
   RateLimit: flowControlResolvers.RateLimit,
   Schedule: scheduleResolvers.Schedule,
   ScheduleFire: scheduleResolvers.ScheduleFire,
+  Trigger: eventResolvers.Trigger,
+  InboundWebhookDelivery: eventResolvers.InboundWebhookDelivery,
+  Event: eventResolvers.Event,
+  EventStart: eventResolvers.EventStart,
   LlmProvider: llmResolvers.LlmProvider,
   LlmModelAlias: llmResolvers.LlmModelAlias,
 

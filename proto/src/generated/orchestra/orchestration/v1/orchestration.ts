@@ -155,6 +155,56 @@ export interface GetArtifactResponse {
   artifact?: StoredArtifact | undefined;
 }
 
+export interface EmitEventRequest {
+  name: string;
+  /** A JSON object (at most 64 KiB). */
+  payload?:
+    | any
+    | undefined;
+  /** Empty: a fresh key (never deduplicated). */
+  idempotencyKey: string;
+}
+
+export interface EventStart {
+  workflowId: string;
+  triggerId: string;
+  /** Empty when the run could not start (see error). */
+  runId: string;
+  /** The key had started this workflow before: run_id is that run. */
+  deduplicated: boolean;
+  error: string;
+}
+
+export interface EmitEventResponse {
+  eventId: string;
+  starts: EventStart[];
+}
+
+export interface DeliverWebhookRequest {
+  triggerId: string;
+  /** X-Orchestra-Timestamp (unix seconds) and X-Orchestra-Signature (v1=<hex HMAC-SHA256 of "<timestamp>.<body>">). */
+  timestamp: string;
+  signature: string;
+  body: Buffer;
+  /** The gateway stopped reading at its limit: body is empty and body_bytes says how much it read. */
+  bodyTooLarge: boolean;
+  bodyBytes: number;
+  /** The sender's Idempotency-Key header, if any. */
+  idempotencyKey: string;
+  sourceIp: string;
+  requestId: string;
+}
+
+export interface DeliverWebhookResponse {
+  accepted: boolean;
+  /** Why it was refused: BODY_TOO_LARGE, RATE_LIMITED, NO_WEBHOOK, MISSING_SIGNATURE, STALE_TIMESTAMP, BAD_SIGNATURE, INVALID_BODY, ... */
+  reason: string;
+  message: string;
+  deliveryId: string;
+  eventId: string;
+  runIds: string[];
+}
+
 export interface GetRunResponse {
   run?: Run | undefined;
 }
@@ -1346,6 +1396,737 @@ export const GetArtifactResponse: MessageFns<GetArtifactResponse> = {
   },
 };
 
+function createBaseEmitEventRequest(): EmitEventRequest {
+  return { name: "", payload: undefined, idempotencyKey: "" };
+}
+
+export const EmitEventRequest: MessageFns<EmitEventRequest> = {
+  encode(message: EmitEventRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.payload !== undefined) {
+      Value.encode(Value.wrap(message.payload), writer.uint32(18).fork()).join();
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(26).string(message.idempotencyKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EmitEventRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEmitEventRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.payload = Value.unwrap(Value.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EmitEventRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      payload: isSet(object?.payload) ? object.payload : undefined,
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : "",
+    };
+  },
+
+  toJSON(message: EmitEventRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.payload !== undefined) {
+      obj.payload = message.payload;
+    }
+    if (message.idempotencyKey !== "") {
+      obj.idempotencyKey = message.idempotencyKey;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EmitEventRequest>, I>>(base?: I): EmitEventRequest {
+    return EmitEventRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EmitEventRequest>, I>>(object: I): EmitEventRequest {
+    const message = createBaseEmitEventRequest();
+    message.name = object.name ?? "";
+    message.payload = object.payload === undefined ? undefined : object.payload;
+    message.idempotencyKey = object.idempotencyKey ?? "";
+    return message;
+  },
+};
+
+function createBaseEventStart(): EventStart {
+  return { workflowId: "", triggerId: "", runId: "", deduplicated: false, error: "" };
+}
+
+export const EventStart: MessageFns<EventStart> = {
+  encode(message: EventStart, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workflowId !== "") {
+      writer.uint32(10).string(message.workflowId);
+    }
+    if (message.triggerId !== "") {
+      writer.uint32(18).string(message.triggerId);
+    }
+    if (message.runId !== "") {
+      writer.uint32(26).string(message.runId);
+    }
+    if (message.deduplicated !== false) {
+      writer.uint32(32).bool(message.deduplicated);
+    }
+    if (message.error !== "") {
+      writer.uint32(42).string(message.error);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventStart {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventStart();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.triggerId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.deduplicated = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventStart {
+    return {
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
+      triggerId: isSet(object.triggerId)
+        ? globalThis.String(object.triggerId)
+        : isSet(object.trigger_id)
+        ? globalThis.String(object.trigger_id)
+        : "",
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+      deduplicated: isSet(object.deduplicated) ? globalThis.Boolean(object.deduplicated) : false,
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+    };
+  },
+
+  toJSON(message: EventStart): unknown {
+    const obj: any = {};
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    if (message.triggerId !== "") {
+      obj.triggerId = message.triggerId;
+    }
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    if (message.deduplicated !== false) {
+      obj.deduplicated = message.deduplicated;
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EventStart>, I>>(base?: I): EventStart {
+    return EventStart.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EventStart>, I>>(object: I): EventStart {
+    const message = createBaseEventStart();
+    message.workflowId = object.workflowId ?? "";
+    message.triggerId = object.triggerId ?? "";
+    message.runId = object.runId ?? "";
+    message.deduplicated = object.deduplicated ?? false;
+    message.error = object.error ?? "";
+    return message;
+  },
+};
+
+function createBaseEmitEventResponse(): EmitEventResponse {
+  return { eventId: "", starts: [] };
+}
+
+export const EmitEventResponse: MessageFns<EmitEventResponse> = {
+  encode(message: EmitEventResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventId !== "") {
+      writer.uint32(10).string(message.eventId);
+    }
+    for (const v of message.starts) {
+      EventStart.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EmitEventResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEmitEventResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.starts.push(EventStart.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EmitEventResponse {
+    return {
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+      starts: globalThis.Array.isArray(object?.starts) ? object.starts.map((e: any) => EventStart.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: EmitEventResponse): unknown {
+    const obj: any = {};
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    if (message.starts?.length) {
+      obj.starts = message.starts.map((e) => EventStart.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EmitEventResponse>, I>>(base?: I): EmitEventResponse {
+    return EmitEventResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EmitEventResponse>, I>>(object: I): EmitEventResponse {
+    const message = createBaseEmitEventResponse();
+    message.eventId = object.eventId ?? "";
+    message.starts = object.starts?.map((e) => EventStart.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDeliverWebhookRequest(): DeliverWebhookRequest {
+  return {
+    triggerId: "",
+    timestamp: "",
+    signature: "",
+    body: Buffer.alloc(0),
+    bodyTooLarge: false,
+    bodyBytes: 0,
+    idempotencyKey: "",
+    sourceIp: "",
+    requestId: "",
+  };
+}
+
+export const DeliverWebhookRequest: MessageFns<DeliverWebhookRequest> = {
+  encode(message: DeliverWebhookRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.triggerId !== "") {
+      writer.uint32(10).string(message.triggerId);
+    }
+    if (message.timestamp !== "") {
+      writer.uint32(18).string(message.timestamp);
+    }
+    if (message.signature !== "") {
+      writer.uint32(26).string(message.signature);
+    }
+    if (message.body.length !== 0) {
+      writer.uint32(34).bytes(message.body);
+    }
+    if (message.bodyTooLarge !== false) {
+      writer.uint32(40).bool(message.bodyTooLarge);
+    }
+    if (message.bodyBytes !== 0) {
+      writer.uint32(48).int32(message.bodyBytes);
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(58).string(message.idempotencyKey);
+    }
+    if (message.sourceIp !== "") {
+      writer.uint32(66).string(message.sourceIp);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(74).string(message.requestId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeliverWebhookRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeliverWebhookRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.triggerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.timestamp = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.signature = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.body = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.bodyTooLarge = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.bodyBytes = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.sourceIp = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeliverWebhookRequest {
+    return {
+      triggerId: isSet(object.triggerId)
+        ? globalThis.String(object.triggerId)
+        : isSet(object.trigger_id)
+        ? globalThis.String(object.trigger_id)
+        : "",
+      timestamp: isSet(object.timestamp) ? globalThis.String(object.timestamp) : "",
+      signature: isSet(object.signature) ? globalThis.String(object.signature) : "",
+      body: isSet(object.body) ? Buffer.from(bytesFromBase64(object.body)) : Buffer.alloc(0),
+      bodyTooLarge: isSet(object.bodyTooLarge)
+        ? globalThis.Boolean(object.bodyTooLarge)
+        : isSet(object.body_too_large)
+        ? globalThis.Boolean(object.body_too_large)
+        : false,
+      bodyBytes: isSet(object.bodyBytes)
+        ? globalThis.Number(object.bodyBytes)
+        : isSet(object.body_bytes)
+        ? globalThis.Number(object.body_bytes)
+        : 0,
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : "",
+      sourceIp: isSet(object.sourceIp)
+        ? globalThis.String(object.sourceIp)
+        : isSet(object.source_ip)
+        ? globalThis.String(object.source_ip)
+        : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+    };
+  },
+
+  toJSON(message: DeliverWebhookRequest): unknown {
+    const obj: any = {};
+    if (message.triggerId !== "") {
+      obj.triggerId = message.triggerId;
+    }
+    if (message.timestamp !== "") {
+      obj.timestamp = message.timestamp;
+    }
+    if (message.signature !== "") {
+      obj.signature = message.signature;
+    }
+    if (message.body.length !== 0) {
+      obj.body = base64FromBytes(message.body);
+    }
+    if (message.bodyTooLarge !== false) {
+      obj.bodyTooLarge = message.bodyTooLarge;
+    }
+    if (message.bodyBytes !== 0) {
+      obj.bodyBytes = Math.round(message.bodyBytes);
+    }
+    if (message.idempotencyKey !== "") {
+      obj.idempotencyKey = message.idempotencyKey;
+    }
+    if (message.sourceIp !== "") {
+      obj.sourceIp = message.sourceIp;
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeliverWebhookRequest>, I>>(base?: I): DeliverWebhookRequest {
+    return DeliverWebhookRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeliverWebhookRequest>, I>>(object: I): DeliverWebhookRequest {
+    const message = createBaseDeliverWebhookRequest();
+    message.triggerId = object.triggerId ?? "";
+    message.timestamp = object.timestamp ?? "";
+    message.signature = object.signature ?? "";
+    message.body = object.body ?? Buffer.alloc(0);
+    message.bodyTooLarge = object.bodyTooLarge ?? false;
+    message.bodyBytes = object.bodyBytes ?? 0;
+    message.idempotencyKey = object.idempotencyKey ?? "";
+    message.sourceIp = object.sourceIp ?? "";
+    message.requestId = object.requestId ?? "";
+    return message;
+  },
+};
+
+function createBaseDeliverWebhookResponse(): DeliverWebhookResponse {
+  return { accepted: false, reason: "", message: "", deliveryId: "", eventId: "", runIds: [] };
+}
+
+export const DeliverWebhookResponse: MessageFns<DeliverWebhookResponse> = {
+  encode(message: DeliverWebhookResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accepted !== false) {
+      writer.uint32(8).bool(message.accepted);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    if (message.message !== "") {
+      writer.uint32(26).string(message.message);
+    }
+    if (message.deliveryId !== "") {
+      writer.uint32(34).string(message.deliveryId);
+    }
+    if (message.eventId !== "") {
+      writer.uint32(42).string(message.eventId);
+    }
+    for (const v of message.runIds) {
+      writer.uint32(50).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeliverWebhookResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeliverWebhookResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.accepted = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.deliveryId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.runIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeliverWebhookResponse {
+    return {
+      accepted: isSet(object.accepted) ? globalThis.Boolean(object.accepted) : false,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      deliveryId: isSet(object.deliveryId)
+        ? globalThis.String(object.deliveryId)
+        : isSet(object.delivery_id)
+        ? globalThis.String(object.delivery_id)
+        : "",
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+      runIds: globalThis.Array.isArray(object?.runIds)
+        ? object.runIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.run_ids)
+        ? object.run_ids.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: DeliverWebhookResponse): unknown {
+    const obj: any = {};
+    if (message.accepted !== false) {
+      obj.accepted = message.accepted;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.deliveryId !== "") {
+      obj.deliveryId = message.deliveryId;
+    }
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    if (message.runIds?.length) {
+      obj.runIds = message.runIds;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeliverWebhookResponse>, I>>(base?: I): DeliverWebhookResponse {
+    return DeliverWebhookResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeliverWebhookResponse>, I>>(object: I): DeliverWebhookResponse {
+    const message = createBaseDeliverWebhookResponse();
+    message.accepted = object.accepted ?? false;
+    message.reason = object.reason ?? "";
+    message.message = object.message ?? "";
+    message.deliveryId = object.deliveryId ?? "";
+    message.eventId = object.eventId ?? "";
+    message.runIds = object.runIds?.map((e) => e) || [];
+    return message;
+  },
+};
+
 function createBaseGetRunResponse(): GetRunResponse {
   return { run: undefined };
 }
@@ -2379,6 +3160,35 @@ export const OrchestrationServiceService = {
     responseSerialize: (value: GetArtifactResponse): Buffer => Buffer.from(GetArtifactResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetArtifactResponse => GetArtifactResponse.decode(value),
   },
+  /**
+   * EmitEvent records an event for the principal's org and starts every workflow whose trigger matches
+   * its name (and filter), with the payload as input; an idempotency key never starts one workflow twice.
+   */
+  emitEvent: {
+    path: "/orchestra.orchestration.v1.OrchestrationService/EmitEvent" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: EmitEventRequest): Buffer => Buffer.from(EmitEventRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): EmitEventRequest => EmitEventRequest.decode(value),
+    responseSerialize: (value: EmitEventResponse): Buffer => Buffer.from(EmitEventResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): EmitEventResponse => EmitEventResponse.decode(value),
+  },
+  /**
+   * DeliverWebhook hands orchestration an inbound webhook request (POST /hooks/<trigger id> on the
+   * gateway, no principal: the trigger names its org). It verifies the signature and records the
+   * delivery, accepted or refused with its reason. NOT_FOUND for a trigger that does not exist.
+   */
+  deliverWebhook: {
+    path: "/orchestra.orchestration.v1.OrchestrationService/DeliverWebhook" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeliverWebhookRequest): Buffer =>
+      Buffer.from(DeliverWebhookRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeliverWebhookRequest => DeliverWebhookRequest.decode(value),
+    responseSerialize: (value: DeliverWebhookResponse): Buffer =>
+      Buffer.from(DeliverWebhookResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeliverWebhookResponse => DeliverWebhookResponse.decode(value),
+  },
 } as const;
 
 export interface OrchestrationServiceServer extends UntypedServiceImplementation {
@@ -2396,6 +3206,17 @@ export interface OrchestrationServiceServer extends UntypedServiceImplementation
    * download URL, acts for the org the URL was signed for): NOT_FOUND for an id of another org.
    */
   getArtifact: handleUnaryCall<GetArtifactRequest, GetArtifactResponse>;
+  /**
+   * EmitEvent records an event for the principal's org and starts every workflow whose trigger matches
+   * its name (and filter), with the payload as input; an idempotency key never starts one workflow twice.
+   */
+  emitEvent: handleUnaryCall<EmitEventRequest, EmitEventResponse>;
+  /**
+   * DeliverWebhook hands orchestration an inbound webhook request (POST /hooks/<trigger id> on the
+   * gateway, no principal: the trigger names its org). It verifies the signature and records the
+   * delivery, accepted or refused with its reason. NOT_FOUND for a trigger that does not exist.
+   */
+  deliverWebhook: handleUnaryCall<DeliverWebhookRequest, DeliverWebhookResponse>;
 }
 
 export interface OrchestrationServiceClient extends Client {
@@ -2482,6 +3303,45 @@ export interface OrchestrationServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetArtifactResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * EmitEvent records an event for the principal's org and starts every workflow whose trigger matches
+   * its name (and filter), with the payload as input; an idempotency key never starts one workflow twice.
+   */
+  emitEvent(
+    request: EmitEventRequest,
+    callback: (error: ServiceError | null, response: EmitEventResponse) => void,
+  ): ClientUnaryCall;
+  emitEvent(
+    request: EmitEventRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: EmitEventResponse) => void,
+  ): ClientUnaryCall;
+  emitEvent(
+    request: EmitEventRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: EmitEventResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * DeliverWebhook hands orchestration an inbound webhook request (POST /hooks/<trigger id> on the
+   * gateway, no principal: the trigger names its org). It verifies the signature and records the
+   * delivery, accepted or refused with its reason. NOT_FOUND for a trigger that does not exist.
+   */
+  deliverWebhook(
+    request: DeliverWebhookRequest,
+    callback: (error: ServiceError | null, response: DeliverWebhookResponse) => void,
+  ): ClientUnaryCall;
+  deliverWebhook(
+    request: DeliverWebhookRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeliverWebhookResponse) => void,
+  ): ClientUnaryCall;
+  deliverWebhook(
+    request: DeliverWebhookRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeliverWebhookResponse) => void,
   ): ClientUnaryCall;
 }
 
@@ -2601,6 +3461,14 @@ export const WorkerRegistryClient = makeGenericClientConstructor(
   service: typeof WorkerRegistryService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
