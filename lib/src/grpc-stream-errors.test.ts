@@ -20,6 +20,7 @@ beforeAll(async () => {
       },
       cancel: () => Promise.resolve({ cancelled: false }),
       describe: () => Promise.reject(new Error('not used')),
+      getAttempt: () => Promise.reject(new Error('not used')),
     },
     'orchestra.automation.v1.AutomationService',
   );

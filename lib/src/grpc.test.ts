@@ -46,6 +46,9 @@ beforeAll(async () => {
       async describe() {
         return { workerId: 'w', pool: 'default', capabilities: [], slotsTotal: 1, slotsFree: 1, labels: {}, version: 't', runningAttemptIds: [], llmEndpoints: [] };
       },
+      async getAttempt() {
+        return { state: 0, result: undefined };
+      },
     },
     'orchestra.automation.v1.AutomationService',
   );
@@ -139,6 +142,7 @@ describe('gRPC helpers (real server on a port)', () => {
           },
           cancel: () => Promise.resolve({ cancelled: false }),
           describe: () => Promise.reject(new AppError('NOT_FOUND', 'not here')),
+          getAttempt: () => Promise.reject(new AppError('NOT_FOUND', 'not here')),
         },
         'orchestra.automation.v1.AutomationService',
       );

@@ -1,5 +1,5 @@
 import type { GrpcServiceImpl } from '@orchestra/lib/worker';
-import type { automationV1 } from '@orchestra/proto';
+import { automationV1 } from '@orchestra/proto';
 import type { AttemptTable } from './attempts';
 
 export interface AutomationServiceDeps {
@@ -37,6 +37,14 @@ export function createAutomationService({ attempts, describe }: AutomationServic
 
     describe() {
       return describe();
+    },
+
+    getAttempt(request) {
+      // Running here, or finished recently (the result cache that makes a duplicate Execute a join).
+      if (attempts.runningIds().includes(request.attemptId)) return Promise.resolve({ state: automationV1.AttemptState.ATTEMPT_STATE_RUNNING, result: undefined });
+      const result = attempts.recent(request.attemptId);
+      if (result) return Promise.resolve({ state: automationV1.AttemptState.ATTEMPT_STATE_FINISHED, result });
+      return Promise.resolve({ state: automationV1.AttemptState.ATTEMPT_STATE_UNSPECIFIED, result: undefined });
     },
   };
 }

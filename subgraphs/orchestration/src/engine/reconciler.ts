@@ -7,8 +7,9 @@ import { enqueuedOutbox, outboxPools, unenqueuedOutbox } from '../store/outbox';
 import type { AttemptRow } from '../store/rows';
 import { expireWorkerLeases, poolSlots, pruneWorkers } from '../store/workers';
 import type { Dispatcher } from './dispatcher';
+import { createAttemptRecall } from './dispatch/recall';
 import type { Engine } from './engine';
-import { applyAttemptOutcome } from './transitions';
+import { applyAttemptOutcome, type AttemptOutcome } from './transitions';
 
 /**
  * PostgreSQL is the truth; the reconciler makes Redis and the fleet agree with it, so no run is
@@ -41,21 +42,31 @@ export function createReconciler({ engine, dispatcher, dispatcherId, schema }: {
   const log: Logger = engine.log.child({ component: 'reconciler', dispatcherId });
   const restoredTotal = metrics.counter('reconciler_restored_total', 'Attempts the reconciler put back on the queue, by cause', ['cause']);
   const lostTotal = metrics.counter('reconciler_lost_attempts_total', 'Running attempts retried because their worker or dispatcher went away', ['cause']);
+  const recalledTotal = metrics.counter('reconciler_recalled_attempts_total', "Attempts of dead dispatchers recorded with the result their worker kept, by outcome", ['outcome']);
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
   let stopped = false;
   let restoreCursor: string | undefined;
 
-  const retryLost = async (attempt: AttemptRow, code: 'WORKER_LOST' | 'DISPATCHER_LOST', message: string): Promise<boolean> =>
+  const recall = createAttemptRecall({ engine, log });
+
+  /**
+   * Settles a RUNNING attempt whose worker or dispatcher went away: with the result its worker
+   * reports (`recalled`), or as lost (a new attempt is queued). The run is locked and the attempt
+   * must still be RUNNING, so two replicas never both settle it.
+   */
+  const settle = async (attempt: AttemptRow, outcome: AttemptOutcome): Promise<boolean> =>
     engine.change(null, async (ctx) => {
       const run = (await lockRuns(ctx.tx, [attempt.runId])).get(attempt.runId);
       const current = (await attemptsWithTasks(ctx.tx, [attempt.id])).get(attempt.id);
       if (!run || current?.attempt.status !== 'RUNNING') return false;
-      const { applied } = await applyAttemptOutcome(ctx, run, current.task, attempt.id, { kind: 'lost', error: { code, message, retryable: true }, countsAsLost: true });
+      const { applied } = await applyAttemptOutcome(ctx, run, current.task, attempt.id, outcome);
       // Whoever still holds the call or runs the executor lets go of it.
-      ctx.effects.cancel.push({ attemptId: attempt.id, workerId: attempt.workerId, reason: message });
+      if (outcome.kind === 'lost') ctx.effects.cancel.push({ attemptId: attempt.id, workerId: attempt.workerId, reason: outcome.error.message });
       return applied;
     });
+  const retryLost = (attempt: AttemptRow, code: 'WORKER_LOST' | 'DISPATCHER_LOST', message: string): Promise<boolean> =>
+    settle(attempt, { kind: 'lost', error: { code, message, retryable: true }, countsAsLost: true });
 
   /** Only one replica sweeps at a time (a session advisory lock on a connection of its own). */
   const withLock = async (name: string, fn: () => Promise<void>): Promise<boolean> => {
@@ -79,15 +90,26 @@ export function createReconciler({ engine, dispatcher, dispatcherId, schema }: {
   const leaseTtlMs = Math.max(config.DISPATCHER_LEASE_TTL_MS, 3 * config.DISPATCHER_HEARTBEAT_MS);
 
   /**
-   * Retries the running attempts of dispatchers not seen for the lease: each in its own transaction
-   * that locks the run and finds the attempt still RUNNING (so two replicas never both retry it), and
-   * cancels it on its worker after the commit (whoever still runs it lets go).
+   * Settles the running attempts of dispatchers not seen for the lease: first their workers are asked
+   * what became of them (dispatch/recall.ts), and an attempt that finished there is recorded with its
+   * result (issue 9 item 18: never run again after it completed); the others are retried, each in its
+   * own transaction that locks the run and finds the attempt still RUNNING (so two replicas never both
+   * settle it), and cancelled on their worker after the commit (whoever still runs it lets go).
    */
   const retryOrphans = async (): Promise<number> => {
     let retried = 0;
-    const orphans = await engine.inSystem((tx) => orphanedAttempts(tx, new Date(Date.now() - leaseTtlMs), BATCH));
+    const orphans = (await engine.inSystem((tx) => orphanedAttempts(tx, new Date(Date.now() - leaseTtlMs), BATCH))).filter((a) => a.dispatcherId !== dispatcherId);
+    if (orphans.length === 0) return 0;
+    const recalled = await recall.recall(orphans);
     for (const attempt of orphans) {
-      if (attempt.dispatcherId === dispatcherId) continue;
+      const outcome = recalled.get(attempt.id);
+      if (outcome) {
+        if (await settle(attempt, outcome)) {
+          recalledTotal.inc({ outcome: outcome.kind });
+          log.warn('attempt of a dead dispatcher recorded with the result its worker kept', { attemptId: attempt.id, taskId: attempt.taskId, runId: attempt.runId, dispatcher: attempt.dispatcherId, workerId: attempt.workerId, outcome: outcome.kind });
+        }
+        continue;
+      }
       if (await retryLost(attempt, 'DISPATCHER_LOST', `dispatcher ${attempt.dispatcherId ?? '?'} went away`)) {
         retried += 1;
         lostTotal.inc({ cause: 'dispatcher' });

@@ -51,6 +51,9 @@ export async function startArtifactWorker(registryAddress: string, capability: s
     describe(_call, callback) {
       callback(null, { workerId, pool: 'default', capabilities: [capability], slotsTotal: 4, slotsFree: 4, labels: {}, version: 'test', llmEndpoints: [], runningAttemptIds: [] });
     },
+    getAttempt(_call, callback) {
+      callback(null, { state: automationV1.AttemptState.ATTEMPT_STATE_UNSPECIFIED, result: undefined });
+    },
   };
   server.addService(automationV1.AutomationServiceService, impl);
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));

@@ -71,8 +71,11 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
         const executingHere = cancellations.inFlight().some((c) => c.attemptId === running.id);
         const next = redelivery(running, { dispatcherId, executingHere });
         if (next.kind === 'drop') return decided(next);
-        if (next.kind === 'check-holder' && (await isDispatcherAlive(ctx.tx, next.holder, new Date(Date.now() - config.DISPATCHER_LEASE_TTL_MS)))) {
-          return decided({ kind: 'drop', reason: 'another live dispatcher runs it' });
+        if (next.kind === 'check-holder') {
+          if (await isDispatcherAlive(ctx.tx, next.holder, new Date(Date.now() - config.DISPATCHER_LEASE_TTL_MS))) return decided({ kind: 'drop', reason: 'another live dispatcher runs it' });
+          // Its dispatcher died: the takeover (reconciler.ts) settles it, asking its worker first whether
+          // it finished there (issue 9 item 18), which a claim transaction must not wait for.
+          return decided({ kind: 'drop', reason: 'its dispatcher went away: the takeover settles it' });
         }
         if (task) {
           const lost = await applyAttemptOutcome(ctx, run, task, running.id, {

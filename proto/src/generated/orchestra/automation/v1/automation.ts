@@ -74,6 +74,43 @@ export function logLevelToJSON(object: LogLevel): string {
   }
 }
 
+export enum AttemptState {
+  /** ATTEMPT_STATE_UNSPECIFIED - This worker does not know the attempt (never ran it here, restarted since, or forgot it). */
+  ATTEMPT_STATE_UNSPECIFIED = 0,
+  ATTEMPT_STATE_RUNNING = 1,
+  /** ATTEMPT_STATE_FINISHED - It ended here recently: `result` is what it produced (finished attempts are kept 15 minutes). */
+  ATTEMPT_STATE_FINISHED = 2,
+}
+
+export function attemptStateFromJSON(object: any): AttemptState {
+  switch (object) {
+    case 0:
+    case "ATTEMPT_STATE_UNSPECIFIED":
+      return AttemptState.ATTEMPT_STATE_UNSPECIFIED;
+    case 1:
+    case "ATTEMPT_STATE_RUNNING":
+      return AttemptState.ATTEMPT_STATE_RUNNING;
+    case 2:
+    case "ATTEMPT_STATE_FINISHED":
+      return AttemptState.ATTEMPT_STATE_FINISHED;
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum AttemptState");
+  }
+}
+
+export function attemptStateToJSON(object: AttemptState): string {
+  switch (object) {
+    case AttemptState.ATTEMPT_STATE_UNSPECIFIED:
+      return "ATTEMPT_STATE_UNSPECIFIED";
+    case AttemptState.ATTEMPT_STATE_RUNNING:
+      return "ATTEMPT_STATE_RUNNING";
+    case AttemptState.ATTEMPT_STATE_FINISHED:
+      return "ATTEMPT_STATE_FINISHED";
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum AttemptState");
+  }
+}
+
 export interface ExecuteRequest {
   taskId: string;
   /** Unique per attempt: a worker that sees the same attempt id twice runs it once. */
@@ -224,6 +261,15 @@ export interface CancelRequest {
 export interface CancelResponse {
   /** false when no attempt with that id was running here. */
   cancelled: boolean;
+}
+
+export interface GetAttemptRequest {
+  attemptId: string;
+}
+
+export interface GetAttemptResponse {
+  state: AttemptState;
+  result?: TaskResult | undefined;
 }
 
 export interface DescribeRequest {
@@ -2273,6 +2319,166 @@ export const CancelResponse: MessageFns<CancelResponse> = {
   },
 };
 
+function createBaseGetAttemptRequest(): GetAttemptRequest {
+  return { attemptId: "" };
+}
+
+export const GetAttemptRequest: MessageFns<GetAttemptRequest> = {
+  encode(message: GetAttemptRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.attemptId !== "") {
+      writer.uint32(10).string(message.attemptId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetAttemptRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetAttemptRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.attemptId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetAttemptRequest {
+    return {
+      attemptId: isSet(object.attemptId)
+        ? globalThis.String(object.attemptId)
+        : isSet(object.attempt_id)
+        ? globalThis.String(object.attempt_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetAttemptRequest): unknown {
+    const obj: any = {};
+    if (message.attemptId !== "") {
+      obj.attemptId = message.attemptId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetAttemptRequest>, I>>(base?: I): GetAttemptRequest {
+    return GetAttemptRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetAttemptRequest>, I>>(object: I): GetAttemptRequest {
+    const message = createBaseGetAttemptRequest();
+    message.attemptId = object.attemptId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetAttemptResponse(): GetAttemptResponse {
+  return { state: 0, result: undefined };
+}
+
+export const GetAttemptResponse: MessageFns<GetAttemptResponse> = {
+  encode(message: GetAttemptResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.state !== 0) {
+      writer.uint32(8).int32(message.state);
+    }
+    if (message.result !== undefined) {
+      TaskResult.encode(message.result, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetAttemptResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetAttemptResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.result = TaskResult.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetAttemptResponse {
+    return {
+      state: isSet(object.state) ? attemptStateFromJSON(object.state) : 0,
+      result: isSet(object.result) ? TaskResult.fromJSON(object.result) : undefined,
+    };
+  },
+
+  toJSON(message: GetAttemptResponse): unknown {
+    const obj: any = {};
+    if (message.state !== 0) {
+      obj.state = attemptStateToJSON(message.state);
+    }
+    if (message.result !== undefined) {
+      obj.result = TaskResult.toJSON(message.result);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetAttemptResponse>, I>>(base?: I): GetAttemptResponse {
+    return GetAttemptResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetAttemptResponse>, I>>(object: I): GetAttemptResponse {
+    const message = createBaseGetAttemptResponse();
+    message.state = object.state ?? 0;
+    message.result = (object.result !== undefined && object.result !== null)
+      ? TaskResult.fromPartial(object.result)
+      : undefined;
+    return message;
+  },
+};
+
 function createBaseDescribeRequest(): DescribeRequest {
   return {};
 }
@@ -3023,6 +3229,20 @@ export const AutomationServiceService = {
     responseSerialize: (value: DescribeResponse): Buffer => Buffer.from(DescribeResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DescribeResponse => DescribeResponse.decode(value),
   },
+  /**
+   * GetAttempt says what this worker knows of an attempt: running, finished recently (with the result
+   * it produced), or unknown. A dispatcher that takes over a dead one's attempts asks it first, so an
+   * attempt that finished here is recorded instead of run again (issue 9 item 18).
+   */
+  getAttempt: {
+    path: "/orchestra.automation.v1.AutomationService/GetAttempt" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetAttemptRequest): Buffer => Buffer.from(GetAttemptRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetAttemptRequest => GetAttemptRequest.decode(value),
+    responseSerialize: (value: GetAttemptResponse): Buffer => Buffer.from(GetAttemptResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetAttemptResponse => GetAttemptResponse.decode(value),
+  },
 } as const;
 
 export interface AutomationServiceServer extends UntypedServiceImplementation {
@@ -3035,6 +3255,12 @@ export interface AutomationServiceServer extends UntypedServiceImplementation {
   cancel: handleUnaryCall<CancelRequest, CancelResponse>;
   /** Describe reports what this worker can do and how busy it is. */
   describe: handleUnaryCall<DescribeRequest, DescribeResponse>;
+  /**
+   * GetAttempt says what this worker knows of an attempt: running, finished recently (with the result
+   * it produced), or unknown. A dispatcher that takes over a dead one's attempts asks it first, so an
+   * attempt that finished here is recorded instead of run again (issue 9 item 18).
+   */
+  getAttempt: handleUnaryCall<GetAttemptRequest, GetAttemptResponse>;
 }
 
 export interface AutomationServiceClient extends Client {
@@ -3079,6 +3305,26 @@ export interface AutomationServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DescribeResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * GetAttempt says what this worker knows of an attempt: running, finished recently (with the result
+   * it produced), or unknown. A dispatcher that takes over a dead one's attempts asks it first, so an
+   * attempt that finished here is recorded instead of run again (issue 9 item 18).
+   */
+  getAttempt(
+    request: GetAttemptRequest,
+    callback: (error: ServiceError | null, response: GetAttemptResponse) => void,
+  ): ClientUnaryCall;
+  getAttempt(
+    request: GetAttemptRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetAttemptResponse) => void,
+  ): ClientUnaryCall;
+  getAttempt(
+    request: GetAttemptRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetAttemptResponse) => void,
   ): ClientUnaryCall;
 }
 
