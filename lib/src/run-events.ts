@@ -19,10 +19,25 @@ import type { Metrics } from './metrics';
  * caller's backfill (PostgreSQL) instead, so it never skips an event.
  */
 
-export const RUN_EVENT_KINDS = ['RUN_STATUS', 'TASK_STATUS', 'TASK_PROGRESS', 'TASK_LOG'] as const;
+export const RUN_EVENT_KINDS = ['RUN_STATUS', 'TASK_STATUS', 'TASK_PROGRESS', 'TASK_LOG', 'TASK_OUTPUT_DELTA'] as const;
 export type RunEventKind = (typeof RUN_EVENT_KINDS)[number];
 
 export const TERMINAL_RUN_STATUSES: readonly string[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
+
+/**
+ * A piece of a task attempt's output as it was produced (a model's tokens, coalesced by the
+ * dispatcher into at most ~20 pieces a second per task). The attempt's streamed text is the
+ * concatenation of its pieces in `seq` order, starting afresh at a piece with `restart`.
+ */
+export interface RunEventOutputDelta {
+  /** 1, 2, 3 ... per attempt, without gaps: a client orders and dedupes by it. */
+  seq: number;
+  /** Characters (UTF-16 code units) of the attempt's streamed text before this piece (0 on a restart). */
+  offset: number;
+  text: string;
+  /** What was streamed before in this attempt is abandoned (a fallback to another provider, a re-ask). */
+  restart: boolean;
+}
 
 export interface RunEventError {
   code: string;
@@ -55,6 +70,8 @@ export interface RunEvent {
   /** DEBUG / INFO / WARN / ERROR on TASK_LOG. */
   level: string | null;
   error: RunEventError | null;
+  /** On TASK_OUTPUT_DELTA (absent from events recorded before this kind existed). */
+  outputDelta?: RunEventOutputDelta | null;
 }
 
 /** Reads events after `afterSeq` (at most `limit`, in seq order) from the source of truth. */

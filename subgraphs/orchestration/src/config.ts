@@ -43,6 +43,13 @@ export const orchestrationConfigSchema = z.object({
   TASK_LOG_LINES_PER_SECOND: env.int(20, { min: 1, max: 10_000 }),
   /** ... and this many per attempt in all; the rest are counted in one WARN line. */
   TASK_LOG_LINES_PER_ATTEMPT: env.int(2_000, { min: 1, max: 1_000_000 }),
+  /**
+   * A task's streamed output (a model's tokens) is written as one TASK_OUTPUT_DELTA event at most this
+   * often (a batch waits for the one before it to be written): ~20 a second per task by default.
+   */
+  TASK_OUTPUT_DELTA_INTERVAL_MS: env.int(50, { min: 10, max: 10_000 }),
+  /** Characters of streamed output kept per attempt; past them deltas are dropped (the final output still holds the whole answer). */
+  TASK_OUTPUT_STREAM_MAX_CHARS: env.int(1_000_000, { min: 0, max: 50_000_000 }),
   /** Days a finished run keeps its events, for organizations operators set none for (issue 9 item 13) ... */
   RUN_EVENTS_RETENTION_DAYS: env.int(30, { min: 1, max: 3650 }),
   /** ... and days a finished run is kept at all (with its tasks and attempts) ... */

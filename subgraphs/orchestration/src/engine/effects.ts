@@ -35,6 +35,7 @@ const EMPTY: EventFields = {
   message: null,
   level: null,
   error: null,
+  outputDelta: null,
 };
 
 /**

@@ -7,7 +7,7 @@ import { isTerminalTask, type RunStatus } from '../domain/states';
 import type { StepDefinition, StepInput } from '../domain/workflow-definition';
 import { createSecret, deleteSecret, rotateSecret } from '../secrets/secret-commands';
 import { countDeadLetters, listDeadLetters } from '../store/dead-letters';
-import { listRunEvents, listTaskLogs } from '../store/events';
+import { listRunEvents, listTaskLogs, streamedOutputOfTask } from '../store/events';
 import type { DeadLetterRow, RunRow, TaskRow, WorkerRow, WorkflowRow, WorkflowVersionRow } from '../store/rows';
 import { appRunStats, countRuns, findRun, listRuns, type RunFilter } from '../store/runs';
 import { listSecrets } from '../store/secrets';
@@ -224,6 +224,7 @@ export const resolvers = {
       if (!Number.isInteger(first) || first < 1 || first > 1000) throw badInput('first', 'first must be between 1 and 1000', 'INVALID_PAGE_SIZE');
       return ctx.engine.inTenant(ctx.principal, (tx) => listTaskLogs(tx, t.id, Math.max(0, args.afterSeq ?? 0), first));
     },
+    streamedOutput: (t: TaskRow, _: unknown, ctx: Ctx) => ctx.engine.inTenant(ctx.principal, (tx) => streamedOutputOfTask(tx, t.id)),
     ...artifactResolvers.Task,
     ...forEachResolvers.Task,
   },
@@ -241,6 +242,8 @@ export const resolvers = {
   },
 
   RunEvent: {
+    // Events recorded before the kind existed have no field at all.
+    outputDelta: (e: RunEvent) => e.outputDelta ?? null,
     run: async (e: RunEvent, _: unknown, ctx: Ctx) => ctx.loaders.run.load(e.runId),
     task: async (e: RunEvent, _: unknown, ctx: Ctx) => (e.taskId ? ((await ctx.loaders.task.load(e.taskId)) ?? null) : null),
   },

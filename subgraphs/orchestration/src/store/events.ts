@@ -59,3 +59,26 @@ export async function listTaskLogs(db: Queryable, taskId: string, afterSeq: numb
   );
   return rows.map((r) => r.event);
 }
+
+/** What a task's latest streaming attempt has streamed so far (its TASK_OUTPUT_DELTA events folded). */
+export interface StreamedOutput {
+  attemptId: string;
+  text: string;
+  throughSeq: number;
+  deltaSeq: number;
+}
+
+export async function streamedOutputOfTask(db: Queryable, taskId: string): Promise<StreamedOutput | null> {
+  const { rows } = await db.query<{ seq: number; attempt_id: string; delta: { seq: number; offset: number; text: string; restart: boolean } }>(
+    `SELECT seq, attempt_id, event->'outputDelta' AS delta FROM run_events
+      WHERE task_id = $1 AND kind = 'TASK_OUTPUT_DELTA'
+        AND attempt_id = (SELECT attempt_id FROM run_events WHERE task_id = $1 AND kind = 'TASK_OUTPUT_DELTA' ORDER BY seq DESC LIMIT 1)
+      ORDER BY seq`,
+    [taskId],
+  );
+  const last = rows.at(-1);
+  if (!last) return null;
+  let text = '';
+  for (const { delta } of rows) text = delta.restart ? delta.text : text + delta.text;
+  return { attemptId: last.attempt_id, text, throughSeq: last.seq, deltaSeq: last.delta.seq };
+}

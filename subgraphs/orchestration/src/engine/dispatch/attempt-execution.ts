@@ -7,6 +7,7 @@ import type { Engine } from '../engine';
 import type { Claim } from './claim-policy';
 import { createEventBuffer, logEvent, progressEvent, recordAttemptEvents, type AttemptRef } from './event-buffer';
 import { createEventGate } from './event-gate';
+import { createOutputDeltaBatcher } from './output-deltas';
 import { attemptOutcomeOf, consume, unreachableOutcome, type CallOutcome, type MappedOutcome } from './execute-call';
 import type { AttemptResult, ResultApplied } from './results';
 import type { SlotWaits } from './slot-waits';
@@ -92,6 +93,13 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
       logBurst: 100,
       maxLogLines: config.TASK_LOG_LINES_PER_ATTEMPT,
     });
+    // Streamed output coalesced into at most ~20 TASK_OUTPUT_DELTA events a second (output-deltas.ts).
+    const deltas = createOutputDeltaBatcher({
+      push: (event) => events.push(event),
+      flush: () => events.flush(),
+      intervalMs: config.TASK_OUTPUT_DELTA_INTERVAL_MS,
+      maxChars: config.TASK_OUTPUT_STREAM_MAX_CHARS,
+    });
     const reported: ReportedArtifact[] = [];
     const startedAt = Date.now();
     const endpoint = workerClients.get(worker.endpoint);
@@ -128,6 +136,7 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
           // ...and made storable (NUL, lone surrogates: U+FFFD), so a line a web page wrote cannot fail the event write.
           progress: (p) => gate.offer(progressEvent({ ...p, message: wellFormedText(masker.text(p.message)) })),
           log: (l) => gate.offer(logEvent({ ...l, message: wellFormedText(masker.text(l.message)) })),
+          delta: (d) => deltas.offer(wellFormedText(masker.text(d.text)), d.restart),
           artifact: (a) => {
             if (reported.length < MAX_REPORTS_READ) reported.push({ ...a, sizeBytes: Number(a.sizeBytes) });
           },
@@ -138,6 +147,7 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
       mapped = maskOutcome(unreachableOutcome(error, facts()), masker);
     } finally {
       gate.close();
+      deltas.close();
       cancellations.untrack(attempt.id);
       slots.callEnded(task.pool);
     }

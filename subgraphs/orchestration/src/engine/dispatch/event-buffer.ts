@@ -1,3 +1,4 @@
+import type { RunEventOutputDelta } from '@orchestra/lib';
 import type { automationV1 } from '@orchestra/proto';
 import type { AttemptRow, RunRow, TaskRow } from '../../store/rows';
 import { updateTaskProgress } from '../../store/tasks';
@@ -7,11 +8,15 @@ import type { TransitionContext } from '../transitions';
  * The events an Execute call streams (progress, log lines) are buffered per attempt and written in
  * batches, one transaction each (createEventBuffer); what is still buffered when the call ends goes
  * into the transaction of its result. recordAttemptEvents turns a batch into run events and the
- * task's last progress. A new kind of streamed event (token deltas) is a BufferedEvent case, its
- * converter, and a branch in recordAttemptEvents.
+ * task's last progress. A kind of streamed event is a BufferedEvent case, its converter, and a
+ * branch in recordAttemptEvents (token deltas: output-deltas.ts).
  */
 
-export type BufferedEvent = { kind: 'TASK_PROGRESS'; progress: number; message: string } | { kind: 'TASK_LOG'; level: string; message: string };
+export type BufferedEvent =
+  | { kind: 'TASK_PROGRESS'; progress: number; message: string }
+  | { kind: 'TASK_LOG'; level: string; message: string }
+  /** Coalesced by output-deltas.ts. */
+  | { kind: 'TASK_OUTPUT_DELTA'; delta: RunEventOutputDelta };
 
 const LOG_LEVELS: Record<number, string> = { 1: 'DEBUG', 2: 'INFO', 3: 'WARN', 4: 'ERROR' };
 
@@ -38,6 +43,8 @@ export async function recordAttemptEvents(ctx: TransitionContext, { run, task, a
     if (e.kind === 'TASK_PROGRESS') {
       ctx.effects.event(run, { kind: 'TASK_PROGRESS', ...common, progress: e.progress, message: e.message || null });
       last = e;
+    } else if (e.kind === 'TASK_OUTPUT_DELTA') {
+      ctx.effects.event(run, { kind: 'TASK_OUTPUT_DELTA', ...common, outputDelta: e.delta });
     } else {
       ctx.effects.event(run, { kind: 'TASK_LOG', ...common, level: e.level, message: e.message });
     }

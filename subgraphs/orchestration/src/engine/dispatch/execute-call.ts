@@ -64,6 +64,8 @@ export interface ExecuteListener {
   log: (l: automationV1.LogLine) => void;
   /** An object the worker stored (reported before the result). */
   artifact: (a: automationV1.Artifact) => void;
+  /** A piece of the output as it is produced (a model's tokens). */
+  delta: (d: automationV1.OutputDelta) => void;
 }
 
 /**
@@ -91,6 +93,7 @@ export function consume(client: automationV1.AutomationServiceClient, request: a
       else if (event?.$case === 'log') onEvent.log(event.value);
       else if (event?.$case === 'result') result = event.value;
       else if (event?.$case === 'artifact') onEvent.artifact(event.value);
+      else if (event?.$case === 'delta') onEvent.delta(event.value);
     });
     stream.on('error', (error: grpc.ServiceError) => {
       settle(() => {

@@ -1,0 +1,112 @@
+import { createClient, type Client, type ExecutionResult } from 'graphql-ws';
+import WebSocket from 'ws';
+import { eventually, startOpenAiStandIn, type OpenAiStandIn } from '@orchestra/lib';
+import type { Platform } from '../src/platform';
+import { as, createWorkflow, signUp, startOrchestraPlatform, startRun, waitForRun, type Session } from './helpers';
+
+/**
+ * Issue 14's token streaming end to end: a model's answer reaches a graphql-ws subscriber on a real
+ * WebSocket to the gateway as TASK_OUTPUT_DELTA run events, in more than one delta, in order, and the
+ * stored output is their concatenation. The model provider is an outside service we do not run: a
+ * stand-in HTTP server on 127.0.0.1 (lib/src/openai-stand-in.ts) speaks the OpenAI wire protocol and
+ * paces its answer token by token. Everything else is real: gateway, identity, orchestration, a
+ * worker process, PostgreSQL and Redis.
+ */
+
+let platform: Platform;
+let standIn: OpenAiStandIn;
+let owner: Session;
+let other: Session;
+const clients: Client[] = [];
+
+interface DeltaView {
+  seq: number;
+  kind: string;
+  stepId: string | null;
+  outputDelta: { seq: number; offset: number; text: string; restart: boolean } | null;
+}
+
+const WATCH = `
+  subscription Watch($runId: ID!) {
+    runEvents(runId: $runId, afterSeq: 0) { seq kind stepId outputDelta { seq offset text restart } }
+  }
+`;
+
+function watch(session: Session, runId: string) {
+  const client = createClient({ url: platform.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: { authorization: `Bearer ${session.accessToken}` } });
+  clients.push(client);
+  const events: DeltaView[] = [];
+  const errors: unknown[] = [];
+  const completed = new Promise<void>((resolve) => {
+    client.subscribe(
+      { query: WATCH, variables: { runId } },
+      {
+        next: (result: ExecutionResult<{ runEvents: DeltaView }>) => {
+          if (result.errors) errors.push(...result.errors);
+          if (result.data) events.push(result.data.runEvents);
+        },
+        error: (error) => {
+          errors.push(error);
+          resolve();
+        },
+        complete: () => resolve(),
+      },
+    );
+  });
+  return { events, errors, completed };
+}
+
+beforeAll(async () => {
+  standIn = await startOpenAiStandIn({});
+  // The stand-in is on 127.0.0.1: the worker may reach private addresses (a hosted provider would be public).
+  platform = await startOrchestraPlatform(1);
+  owner = await signUp(platform, 'Streaming Org');
+  other = await signUp(platform, 'Other Org');
+  await eventually(
+    async () => {
+      const res = await platform.graphql<{ capabilities: string[] }>('{ capabilities }', {}, as(owner));
+      return res.data?.capabilities.includes('llm') ? true : undefined;
+    },
+    { timeoutMs: 60_000, what: 'a worker offering llm' },
+  );
+  const provider = await platform.graphql(`mutation($input: CreateLlmProviderInput!) { createLlmProvider(input: $input) { id } }`, { input: { name: 'stand-in', baseUrl: standIn.baseUrl } }, as(owner));
+  expect(provider.errors).toBeUndefined();
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.allSettled(clients.map(async (c) => c.dispose()));
+  await platform?.stop();
+  await standIn?.stop();
+});
+
+describe('a streamed model answer through the gateway', () => {
+  it('reaches a graphql-ws subscriber in more than one delta, in order, and the stored output is their concatenation', async () => {
+    const answer = Array.from({ length: 80 }, (_, i) => `token${i}`).join(' ');
+    standIn.script({ kind: 'answer', text: answer, tokenDelayMs: 25 });
+    await createWorkflow(platform, owner, 'ask', [{ id: 'ask', capability: 'llm', input: { provider: 'stand-in', model: 'gpt-small-1', messages: [{ role: 'user', content: 'Count' }] }, retry: { maxAttempts: 1 } }]);
+    const { id: runId } = await startRun(platform, owner, { workflowName: 'ask', input: {} });
+    const live = watch(owner, runId);
+    const intruder = watch(other, runId);
+    await live.completed;
+    await intruder.completed;
+    expect(live.errors).toEqual([]);
+
+    const seqs = live.events.map((e) => e.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    const deltas = live.events.filter((e) => e.kind === 'TASK_OUTPUT_DELTA');
+    expect(deltas.length).toBeGreaterThan(1);
+    expect(deltas.every((e) => e.stepId === 'ask')).toBe(true);
+    expect(deltas.map((e) => e.outputDelta!.seq)).toEqual(deltas.map((_, i) => i + 1));
+    const text = deltas.reduce((sofar, e) => (e.outputDelta!.restart ? e.outputDelta!.text : sofar + e.outputDelta!.text), '');
+
+    const run = await waitForRun(platform, owner, runId);
+    expect(run.status).toBe('SUCCEEDED');
+    const output = run.tasks[0]!.output as { text: string };
+    expect(output.text).toBe(answer);
+    expect(text).toBe(output.text);
+
+    // Another organization's subscriber gets NOT_FOUND and not one delta.
+    expect(intruder.events).toEqual([]);
+    expect(intruder.errors).toEqual([[expect.objectContaining({ extensions: expect.objectContaining({ code: 'NOT_FOUND' }) as unknown })]]);
+  });
+});
