@@ -98,6 +98,7 @@ function applyToTask(task: ShownTask, event: RunEvent): ShownTask {
       return { ...task, progress: event.progress ?? task.progress, progressMessage: event.message ?? task.progressMessage };
     case 'RUN_STATUS':
     case 'TASK_LOG':
+    case 'TASK_OUTPUT_DELTA':
       return task;
   }
 }
@@ -128,6 +129,7 @@ function applyOne(run: RunDetail, event: RunEvent): RunDetail {
       return { ...run, tasks };
     }
     case 'TASK_LOG':
+    case 'TASK_OUTPUT_DELTA':
       return run;
   }
 }

@@ -9,6 +9,7 @@ import { EmptyState, ErrorNotice, LoadingBlock, Notice } from '../components/fee
 import { Field, TextInput } from '../components/form';
 import { JsonBlock } from '../components/json-block';
 import { LiveIndicator } from '../components/live-indicator';
+import { LlmAnswer } from '../components/llm-answer';
 import { PageHeader } from '../components/page-header';
 import { StatusBadge } from '../components/status-badge';
 import { Cell, Table } from '../components/table';
@@ -128,6 +129,7 @@ function TaskPanel({ task, events }: { task: ShownTask; events: readonly RunEven
           </div>
         )}
         <BrowserTask task={task} />
+        <LlmAnswer task={task} events={events} />
         <div>
           <h3 className="mb-2 text-xs font-semibold uppercase tracking-wide text-slate-500">Logs</h3>
           <TaskLogs task={task} events={events} />

@@ -59,6 +59,7 @@ export const queryKeys = {
     taskLogs: (taskId: string) => ['runs', 'task-logs', taskId] as const,
     /** A task's artifacts per attempt (their download URLs are short-lived: refetched, not kept). */
     taskArtifacts: (taskId: string) => ['runs', 'task-artifacts', taskId] as const,
+    streamedOutput: (taskId: string) => ['runs', 'streamed-output', taskId] as const,
   },
   deadLetters: {
     all: ['dead-letters'] as const,

@@ -271,8 +271,6 @@ export type Role =
 export type RunEventKind =
   | 'RUN_STATUS'
   | 'TASK_LOG'
-  /** A piece of a task's output as it is produced (a model's tokens), at most ~20 a second per task. */
-  | 'TASK_OUTPUT_DELTA'
   | 'TASK_PROGRESS'
   | 'TASK_STATUS';
 

@@ -139,6 +139,17 @@ export const runEventsSubscription = graphql(`
       message
       level
       error { code message retryable stepId }
+      attemptId
+      outputDelta { seq offset text restart }
+    }
+  }
+`);
+
+export const taskStreamedOutputQuery = graphql(`
+  query TaskStreamedOutput($id: ID!) {
+    task(id: $id) {
+      id
+      streamedOutput { attemptId text throughSeq deltaSeq }
     }
   }
 `);
