@@ -68,7 +68,8 @@ type Documents = {
     "\n  mutation RetryRun($id: ID!) {\n    retryRun(id: $id) { id status }\n  }\n": typeof types.RetryRunDocument,
     "\n  query DeadLetters($first: Int, $after: String, $filter: DeadLetterFilter) {\n    deadLetters(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          id\n          stepId\n          attempts\n          createdAt\n          replayedAt\n          replayedBy\n          error { code message retryable }\n          run { id status workflow { id name } }\n        }\n      }\n    }\n  }\n": typeof types.DeadLettersDocument,
     "\n  mutation ReplayDeadLetter($id: ID!) {\n    replayDeadLetter(id: $id) { id status }\n  }\n": typeof types.ReplayDeadLetterDocument,
-    "\n  subscription RunEvents($runId: ID!, $afterSeq: Int!) {\n    runEvents(runId: $runId, afterSeq: $afterSeq) {\n      seq\n      kind\n      at\n      runId\n      runStatus\n      taskId\n      stepId\n      taskStatus\n      attempt\n      progress\n      message\n      level\n      error { code message retryable stepId }\n    }\n  }\n": typeof types.RunEventsDocument,
+    "\n  subscription RunEvents($runId: ID!, $afterSeq: Int!) {\n    runEvents(runId: $runId, afterSeq: $afterSeq) {\n      seq\n      kind\n      at\n      runId\n      runStatus\n      taskId\n      stepId\n      taskStatus\n      attempt\n      progress\n      message\n      level\n      error { code message retryable stepId }\n      attemptId\n      outputDelta { seq offset text restart }\n    }\n  }\n": typeof types.RunEventsDocument,
+    "\n  query TaskStreamedOutput($id: ID!) {\n    task(id: $id) {\n      id\n      streamedOutput { attemptId text throughSeq deltaSeq }\n    }\n  }\n": typeof types.TaskStreamedOutputDocument,
     "\n  subscription RunStatusChanged($workflowId: ID) {\n    runStatusChanged(workflowId: $workflowId) {\n      seq\n      runId\n      runStatus\n      run { ...RunSummaryFields }\n    }\n  }\n": typeof types.RunStatusChangedDocument,
     "\n  query TaskArtifacts($id: ID!) {\n    task(id: $id) {\n      id\n      attemptHistory { id number artifacts { id name contentType sizeBytes sha256 createdAt downloadUrl } }\n    }\n  }\n": typeof types.TaskArtifactsDocument,
     "\n  query Secrets {\n    secrets { id name version createdAt createdBy updatedAt updatedBy lastUsedAt }\n  }\n": typeof types.SecretsDocument,
@@ -144,7 +145,8 @@ const documents: Documents = {
     "\n  mutation RetryRun($id: ID!) {\n    retryRun(id: $id) { id status }\n  }\n": types.RetryRunDocument,
     "\n  query DeadLetters($first: Int, $after: String, $filter: DeadLetterFilter) {\n    deadLetters(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          id\n          stepId\n          attempts\n          createdAt\n          replayedAt\n          replayedBy\n          error { code message retryable }\n          run { id status workflow { id name } }\n        }\n      }\n    }\n  }\n": types.DeadLettersDocument,
     "\n  mutation ReplayDeadLetter($id: ID!) {\n    replayDeadLetter(id: $id) { id status }\n  }\n": types.ReplayDeadLetterDocument,
-    "\n  subscription RunEvents($runId: ID!, $afterSeq: Int!) {\n    runEvents(runId: $runId, afterSeq: $afterSeq) {\n      seq\n      kind\n      at\n      runId\n      runStatus\n      taskId\n      stepId\n      taskStatus\n      attempt\n      progress\n      message\n      level\n      error { code message retryable stepId }\n    }\n  }\n": types.RunEventsDocument,
+    "\n  subscription RunEvents($runId: ID!, $afterSeq: Int!) {\n    runEvents(runId: $runId, afterSeq: $afterSeq) {\n      seq\n      kind\n      at\n      runId\n      runStatus\n      taskId\n      stepId\n      taskStatus\n      attempt\n      progress\n      message\n      level\n      error { code message retryable stepId }\n      attemptId\n      outputDelta { seq offset text restart }\n    }\n  }\n": types.RunEventsDocument,
+    "\n  query TaskStreamedOutput($id: ID!) {\n    task(id: $id) {\n      id\n      streamedOutput { attemptId text throughSeq deltaSeq }\n    }\n  }\n": types.TaskStreamedOutputDocument,
     "\n  subscription RunStatusChanged($workflowId: ID) {\n    runStatusChanged(workflowId: $workflowId) {\n      seq\n      runId\n      runStatus\n      run { ...RunSummaryFields }\n    }\n  }\n": types.RunStatusChangedDocument,
     "\n  query TaskArtifacts($id: ID!) {\n    task(id: $id) {\n      id\n      attemptHistory { id number artifacts { id name contentType sizeBytes sha256 createdAt downloadUrl } }\n    }\n  }\n": types.TaskArtifactsDocument,
     "\n  query Secrets {\n    secrets { id name version createdAt createdBy updatedAt updatedBy lastUsedAt }\n  }\n": types.SecretsDocument,
@@ -382,7 +384,11 @@ export function graphql(source: "\n  mutation ReplayDeadLetter($id: ID!) {\n    
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  subscription RunEvents($runId: ID!, $afterSeq: Int!) {\n    runEvents(runId: $runId, afterSeq: $afterSeq) {\n      seq\n      kind\n      at\n      runId\n      runStatus\n      taskId\n      stepId\n      taskStatus\n      attempt\n      progress\n      message\n      level\n      error { code message retryable stepId }\n    }\n  }\n"): typeof import('./graphql').RunEventsDocument;
+export function graphql(source: "\n  subscription RunEvents($runId: ID!, $afterSeq: Int!) {\n    runEvents(runId: $runId, afterSeq: $afterSeq) {\n      seq\n      kind\n      at\n      runId\n      runStatus\n      taskId\n      stepId\n      taskStatus\n      attempt\n      progress\n      message\n      level\n      error { code message retryable stepId }\n      attemptId\n      outputDelta { seq offset text restart }\n    }\n  }\n"): typeof import('./graphql').RunEventsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TaskStreamedOutput($id: ID!) {\n    task(id: $id) {\n      id\n      streamedOutput { attemptId text throughSeq deltaSeq }\n    }\n  }\n"): typeof import('./graphql').TaskStreamedOutputDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

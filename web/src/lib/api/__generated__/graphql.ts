@@ -271,6 +271,8 @@ export type Role =
 export type RunEventKind =
   | 'RUN_STATUS'
   | 'TASK_LOG'
+  /** A piece of a task's output as it is produced (a model's tokens), at most ~20 a second per task. */
+  | 'TASK_OUTPUT_DELTA'
   | 'TASK_PROGRESS'
   | 'TASK_STATUS';
 
@@ -801,7 +803,14 @@ export type RunEventsSubscriptionVariables = Exact<{
 }>;
 
 
-export type RunEventsSubscription = { runEvents: { seq: number, kind: RunEventKind, at: string, runId: string, runStatus: RunStatus | null, taskId: string | null, stepId: string | null, taskStatus: TaskStatus | null, attempt: number | null, progress: number | null, message: string | null, level: string | null, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null } };
+export type RunEventsSubscription = { runEvents: { seq: number, kind: RunEventKind, at: string, runId: string, runStatus: RunStatus | null, taskId: string | null, stepId: string | null, taskStatus: TaskStatus | null, attempt: number | null, progress: number | null, message: string | null, level: string | null, attemptId: string | null, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, outputDelta: { seq: number, offset: number, text: string, restart: boolean } | null } };
+
+export type TaskStreamedOutputQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type TaskStreamedOutputQuery = { task: { id: string, streamedOutput: { attemptId: string, text: string, throughSeq: number, deltaSeq: number } | null } | null };
 
 export type RunStatusChangedSubscriptionVariables = Exact<{
   workflowId?: string | number | null | undefined;
@@ -1991,9 +2000,29 @@ export const RunEventsDocument = new TypedDocumentString(`
       retryable
       stepId
     }
+    attemptId
+    outputDelta {
+      seq
+      offset
+      text
+      restart
+    }
   }
 }
     `) as unknown as TypedDocumentString<RunEventsSubscription, RunEventsSubscriptionVariables>;
+export const TaskStreamedOutputDocument = new TypedDocumentString(`
+    query TaskStreamedOutput($id: ID!) {
+  task(id: $id) {
+    id
+    streamedOutput {
+      attemptId
+      text
+      throughSeq
+      deltaSeq
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<TaskStreamedOutputQuery, TaskStreamedOutputQueryVariables>;
 export const RunStatusChangedDocument = new TypedDocumentString(`
     subscription RunStatusChanged($workflowId: ID) {
   runStatusChanged(workflowId: $workflowId) {
