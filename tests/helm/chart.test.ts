@@ -601,12 +601,14 @@ describe('network policies', () => {
     }
   });
 
-  test('the subgraphs\' gRPC ports admit this release\'s pods only; workers\' gRPC admits the orchestration service only', () => {
+  test('the subgraphs\' gRPC ports admit this release\'s pods only, workers only the orchestration service\'s; workers\' gRPC admits the orchestration service only', () => {
     for (const r of [defaults, production]) {
       const policies = ofKind(r.objects, 'NetworkPolicy');
       for (const s of SUBGRAPHS) {
         const grpc = target(r, s, 'grpc');
-        for (const caller of ['gateway', ...SUBGRAPHS, 'worker']) expect([caller, admits(policies, podOf(r, caller), grpc)]).toEqual([caller, true]);
+        for (const caller of ['gateway', ...SUBGRAPHS]) expect([caller, admits(policies, podOf(r, caller), grpc)]).toEqual([caller, true]);
+        // A worker calls WorkerRegistry (orchestration) and nothing else (issue 9 item 14).
+        expect([s, admits(policies, podOf(r, 'worker'), grpc)]).toEqual([s, s === 'orchestration']);
         expect(admits(policies, stranger(NAMESPACE), grpc)).toBe(false);
         expect(admits(policies, otherRelease, grpc)).toBe(false);
       }
@@ -650,6 +652,92 @@ describe('network policies', () => {
     const open = render(helmBinary, { release: RELEASE, namespace: NAMESPACE, set: ['networkPolicy.enabled=false'] });
     expect(ofKind(open.objects, 'NetworkPolicy')).toHaveLength(0);
     expect(admits([], podOf(open, 'worker'), target(open, 'identity', 'http'))).toBe(true);
+  });
+});
+
+describe('gRPC TLS between the services (issue 9 item 14)', () => {
+  const MOUNT = '/var/run/orchestra/grpc-tls';
+  const CERT_MANAGER = ['grpcTls.enabled=true', 'grpcTls.certManager.enabled=true', 'grpcTls.certManager.issuerRef.name=orchestra-ca', 'grpcTls.certManager.issuerRef.kind=ClusterIssuer'];
+  const schemaOf = (pkg: string): Parameters<typeof loadConfig>[0] => {
+    const mod = jest.requireActual<Record<string, unknown>>(pkg);
+    const found = Object.entries(mod).find(([name]) => /ConfigSchema$/.test(name));
+    if (!found) throw new Error(`${pkg} exports no *ConfigSchema`);
+    return found[1] as Parameters<typeof loadConfig>[0];
+  };
+  const packages: Record<string, string> = { gateway: '@orchestra/gateway', identity: '@orchestra/identity', catalog: '@orchestra/catalog', orchestration: '@orchestra/orchestration', audit: '@orchestra/audit', notifications: '@orchestra/notifications', worker: '@orchestra/workers' };
+  const downward = { 'metadata.name': 'orch-orchestra-worker-gpu-7d9f-x2x', 'status.podIP': '10.42.0.17' };
+  /** The volume a container mounts at `path`, as the pod declares it. */
+  const volumeAt = (d: K8sObject, path: string): any => {
+    const mount = (container(d).volumeMounts ?? []).find((m: { mountPath: string }) => m.mountPath === path);
+    return mount === undefined ? undefined : { mount, volume: (podSpec(d).volumes ?? []).find((v: { name: string }) => v.name === mount.name) };
+  };
+
+  test('is off by default: no process is given GRPC_TLS_DIR, no Certificate is rendered', () => {
+    for (const d of ofKind(defaults.objects, 'Deployment')) {
+      expect([d.metadata.name, envEntry(d, 'GRPC_TLS_DIR')]).toEqual([d.metadata.name, undefined]);
+      expect(volumeAt(d, MOUNT)).toBeUndefined();
+    }
+    expect(ofKind(defaults.objects, 'Certificate')).toHaveLength(0);
+  });
+
+  test.each([
+    ['an existing Secret', ['grpcTls.enabled=true', 'grpcTls.existingSecret=my-grpc-tls'], 'my-grpc-tls'],
+    ['a cert-manager Certificate', CERT_MANAGER, `${PREFIX}-grpc-tls`],
+  ])('with %s every service and worker mounts the TLS Secret and its config reads it as GRPC_TLS_DIR, mutual', (_what, set, secretName) => {
+    const r = render(helmBinary, { release: RELEASE, namespace: NAMESPACE, set });
+    const secrets = { [`${PREFIX}-secrets`]: decodeSecret(named(r.objects, 'Secret', `${PREFIX}-secrets`)) };
+    const deployments = ofKind(r.objects, 'Deployment');
+    expect(new Set(deployments.map(componentOf))).toEqual(new Set(['gateway', ...SUBGRAPHS, 'worker']));
+    for (const d of deployments) {
+      const config = loadConfig(schemaOf(packages[componentOf(d)]!), resolveEnv(d, secrets, downward));
+      expect([d.metadata.name, config['GRPC_TLS_DIR'], config['GRPC_TLS_MUTUAL']]).toEqual([d.metadata.name, MOUNT, true]);
+      const mounted = volumeAt(d, MOUNT);
+      expect(mounted?.mount.readOnly).toBe(true);
+      expect(mounted?.volume.secret.secretName).toBe(secretName);
+      // The key is readable by the pod's group (fsGroup), not by everyone.
+      expect(mounted?.volume.secret.defaultMode).toBe(0o440);
+      expect(podSpec(d).securityContext.fsGroup).toBeDefined();
+      new models['apps/v1/Deployment']!(d).validate();
+    }
+    // Workers are dialled by pod address: the orchestration service checks their certificate for a fixed name.
+    expect(envEntry(deployment(r, 'orchestration'), 'WORKER_TLS_SERVER_NAME')?.value).toBe(`${PREFIX}-worker`);
+    expect(ofKind(r.objects, 'Certificate')).toHaveLength(secretName === 'my-grpc-tls' ? 0 : 1);
+  });
+
+  test('the cert-manager Certificate names every gRPC address a process dials, serves and authenticates clients, and fills the mounted Secret', () => {
+    const r = render(helmBinary, { release: RELEASE, namespace: NAMESPACE, set: CERT_MANAGER });
+    const certificate = named(r.objects, 'Certificate', `${PREFIX}-grpc-tls`);
+    expect(certificate.apiVersion).toBe('cert-manager.io/v1');
+    expect(certificate.spec.secretName).toBe(`${PREFIX}-grpc-tls`);
+    expect(certificate.spec.issuerRef).toEqual({ name: 'orchestra-ca', kind: 'ClusterIssuer', group: 'cert-manager.io' });
+    expect(certificate.spec.usages).toEqual(expect.arrayContaining(['server auth', 'client auth']));
+    const dialled = new Set<string>();
+    for (const d of ofKind(r.objects, 'Deployment')) {
+      for (const e of envOf(d)) {
+        if (!e.name.endsWith('_GRPC_ADDR') || e.value === undefined) continue;
+        const host = /^dns:\/\/\/([^:]+):\d+$/.exec(e.value)?.[1];
+        expect([e.name, host]).toEqual([e.name, expect.any(String)]);
+        dialled.add(host!);
+      }
+    }
+    expect(dialled.size).toBe(SUBGRAPHS.length);
+    for (const host of [...dialled, `${PREFIX}-worker`]) expect(certificate.spec.dnsNames).toContain(host);
+  });
+
+  test('refuses TLS without a Secret or cert-manager, and cert-manager without an issuer, saying what to set', () => {
+    const bare = helm(helmBinary, renderArgs({ set: ['grpcTls.enabled=true'] }));
+    expect(bare.status).not.toBe(0);
+    expect(bare.stderr).toMatch(/grpcTls\.existingSecret .* or grpcTls\.certManager\.enabled/);
+    const noIssuer = helm(helmBinary, renderArgs({ set: ['grpcTls.enabled=true', 'grpcTls.certManager.enabled=true'] }));
+    expect(noIssuer.status).not.toBe(0);
+    expect(noIssuer.stderr).toMatch(/grpcTls\.certManager\.issuerRef\.name/);
+    const misspelt = helm(helmBinary, renderArgs({ set: ['grpcTls.mutal=false'] }));
+    expect(misspelt.stderr).toMatch(/additional properties 'mutal'/);
+  });
+
+  test('mutual TLS can be turned off (servers then accept clients without a certificate)', () => {
+    const r = render(helmBinary, { release: RELEASE, namespace: NAMESPACE, set: ['grpcTls.enabled=true', 'grpcTls.existingSecret=s', 'grpcTls.mutual=false'] });
+    for (const d of ofKind(r.objects, 'Deployment')) expect(envEntry(d, 'GRPC_TLS_MUTUAL')?.value).toBe('false');
   });
 });
 

@@ -76,6 +76,9 @@ spec:
               value: {{ $root.Values.listenHost | quote }}
             {{- include "orchestra.env.tracing" $root | nindent 12 }}
             {{- include "orchestra.env.internalToken" $root | trim | nindent 12 }}
+            {{- with (include "orchestra.grpcTls.env" $root | trim) }}
+            {{- . | nindent 12 }}
+            {{- end }}
             {{- .env | trim | nindent 12 }}
             {{- with (include "orchestra.env.map" ($v.env | default dict) | trim) }}
             {{- . | nindent 12 }}
@@ -91,11 +94,17 @@ spec:
             {{- toYaml $root.Values.containerSecurityContext | nindent 12 }}
           volumeMounts:
             {{- include "orchestra.tmpMount" $root | trim | nindent 12 }}
+            {{- with (include "orchestra.grpcTls.volumeMount" $root | trim) }}
+            {{- . | nindent 12 }}
+            {{- end }}
             {{- with .volumeMounts }}
             {{- . | trim | nindent 12 }}
             {{- end }}
       volumes:
         {{- include "orchestra.tmpVolume" $root | trim | nindent 8 }}
+        {{- with (include "orchestra.grpcTls.volume" $root | trim) }}
+        {{- . | nindent 8 }}
+        {{- end }}
         {{- with .volumes }}
         {{- . | trim | nindent 8 }}
         {{- end }}
