@@ -297,6 +297,8 @@ export function createAttemptTable({ slots, executors, log, metrics, artifactSto
       attemptLog.info('attempt started', { attempt: request.attempt, timeoutMs: request.timeoutMs });
       // The caller subscribes right after start() returns: nothing is emitted before this tick.
       await Promise.resolve();
+      // The task's log says which of this worker's GPUs it was placed on (executors read ctx.gpus).
+      if (request.gpuIndices.length > 0) ctx.log('info', `running on GPU ${request.gpuIndices.join(', ')} of this worker`);
       const parsed = executor.input.safeParse(request.input);
       if (!parsed.success) return failure('BAD_INPUT', inputError(parsed.error.issues), false, took());
       try {

@@ -15,6 +15,7 @@ const task = (stepId: string, overrides: Partial<RunDetail['tasks'][number]> = {
   progressMessage: null,
   pool: 'default',
   workerId: null,
+  gpus: [],
   waitReason: null,
   queuedAt: null,
   startedAt: null,

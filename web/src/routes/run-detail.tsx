@@ -20,7 +20,7 @@ import { usePermissions } from '../hooks/use-session';
 import { cancelRunMutation, retryRunMutation } from '../lib/api/operations/runs';
 import { isNotFound } from '../lib/api/errors';
 import { queryKeys } from '../lib/api/query-keys';
-import { formatDateTime, formatDuration } from '../lib/format';
+import { formatBytes, formatDateTime, formatDuration } from '../lib/format';
 import { emptyLogMessage, formatAttempts, isFinalRun, waitKindLabel, type RunEvent, type ShownTask } from '../lib/run-events';
 import { appLayoutRoute } from './app-layout';
 
@@ -112,6 +112,7 @@ function TaskPanel({ task, events }: { task: ShownTask; events: readonly RunEven
             ['Capability', <code className="font-mono text-xs">{task.capability}</code>],
             ['Attempts', formatAttempts(task)],
             ['Worker', task.workerId ?? '—'],
+            ...(task.gpus.length > 0 ? ([['GPUs', task.gpus.map((g) => `#${g.index} ${g.model} (${formatBytes(g.memoryMiB * 1024 * 1024)} reserved)`).join(', ')]] as Array<[string, ReactNode]>) : []),
             ['Pool', task.pool],
             ['Queued', formatDateTime(task.queuedAt)],
             ['Started', formatDateTime(task.startedAt)],

@@ -112,12 +112,12 @@ function WorkerCard({ worker }: { worker: Worker }) {
 
 function WorkersPage() {
   const [onlineOnly, setOnlineOnly] = useState(false);
-  const workers = useApiQuery(queryKeys.workers.list({ status: onlineOnly ? ['ONLINE'] : [] }), workersQuery, onlineOnly ? { filter: { status: ['ONLINE'] } } : {}, { refetchInterval: 10_000 });
+  const workers = useApiQuery(queryKeys.workers.list({ status: onlineOnly ? ['ONLINE'] : [] }), workersQuery, onlineOnly ? { filter: { status: ['ONLINE'] } } : {}, { refetchInterval: 5_000 });
   const list = workers.data?.workers ?? [];
   const online = list.filter((w) => w.status === 'ONLINE');
   return (
     <>
-      <PageHeader title="Workers" description="The fleet that executes tasks (shared by every organization). Refreshed every 10 seconds." actions={<Checkbox label="Online only" checked={onlineOnly} onChange={(e) => setOnlineOnly(e.target.checked)} />} />
+      <PageHeader title="Workers" description="The fleet that executes tasks (shared by every organization), with each GPU's model, memory and utilization as its worker last reported them. Refreshed every 5 seconds." actions={<Checkbox label="Online only" checked={onlineOnly} onChange={(e) => setOnlineOnly(e.target.checked)} />} />
       <dl className="mb-6 grid grid-cols-2 gap-3 lg:grid-cols-4">
         <Stat label="Online" value={online.length} />
         <Stat label="Free slots" value={online.reduce((s, w) => s + w.slotsFree, 0)} hint={`of ${online.reduce((s, w) => s + w.slotsTotal, 0)}`} />

@@ -1,5 +1,6 @@
 import { badInput, checkJsonInput } from '@orchestra/lib';
 import { checkConcurrency, checkForEach, checkPriority, checkRateLimitUses, type ConcurrencyInput, type ConcurrencyPolicy, type ForEachInput, type ForEachPolicy, type RateLimitUse } from './flow-control';
+import { checkGpuRequest, checkQueueTimeout, type GpuRequest, type GpuRequestInput } from './gpu-request';
 import { collectTemplates, parseTemplate, TemplateError } from './templates';
 
 /** Executors every worker ships (workers/src/executors). Workers may advertise more. */
@@ -32,6 +33,10 @@ export interface StepDefinition {
   rateLimits?: RateLimitUse[] | undefined;
   /** The step runs once per item of a list (its input may read {{ item }} and {{ itemIndex }}). */
   forEach?: ForEachPolicy | undefined;
+  /** The GPUs it needs of a worker (domain/gpu-request.ts); absent: none. */
+  resources?: GpuRequest | undefined;
+  /** How long it may wait for a worker before it fails as QUEUE_TIMEOUT (a GPU step has a default). */
+  queueTimeoutMs?: number | undefined;
 }
 
 /** A step as a client sends it: everything but id and capability optional. */
@@ -48,6 +53,8 @@ export interface StepInput {
   concurrency?: ConcurrencyInput | null;
   rateLimits?: ReadonlyArray<{ name: string; units?: number | null }> | null;
   forEach?: ForEachInput | null;
+  resources?: GpuRequestInput | null;
+  queueTimeoutMs?: number | null;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, initialDelayMs: 1_000, backoffFactor: 2, maxDelayMs: 60_000 };
@@ -135,6 +142,8 @@ export function validateSteps(steps: readonly StepInput[], capabilities: Readonl
     const concurrency = checkConcurrency(step.concurrency, `${at}.concurrency`, name);
     const rateLimits = checkRateLimitUses(step.rateLimits, `${at}.rateLimits`, name);
     const forEach = checkForEach(step.forEach, `${at}.forEach`, name);
+    const resources = checkGpuRequest(step.resources, `${at}.resources`, name);
+    const queueTimeoutMs = checkQueueTimeout(step.queueTimeoutMs, `${at}.queueTimeoutMs`, name, resources);
     return {
       id: step.id,
       capability: step.capability,
@@ -148,6 +157,8 @@ export function validateSteps(steps: readonly StepInput[], capabilities: Readonl
       ...(concurrency === undefined ? {} : { concurrency }),
       ...(rateLimits.length === 0 ? {} : { rateLimits }),
       ...(forEach === undefined ? {} : { forEach }),
+      ...(resources === undefined ? {} : { resources }),
+      ...(queueTimeoutMs === undefined ? {} : { queueTimeoutMs }),
     };
   });
 

@@ -214,6 +214,7 @@ export const resolvers = {
     attempts: (t: TaskRow) => t.attempts - t.attemptsAtReset,
     attemptHistory: async (t: TaskRow, _: unknown, ctx: Ctx) => (await ctx.loaders.attemptsOfTask.load(t.id)) ?? [],
     workerId: async (t: TaskRow, _: unknown, ctx: Ctx) => (await ctx.loaders.attemptsOfTask.load(t.id))?.find((a) => a.id === t.currentAttemptId)?.workerId ?? null,
+    gpus: async (t: TaskRow, _: unknown, ctx: Ctx) => (await ctx.loaders.attemptsOfTask.load(t.id))?.find((a) => a.id === t.currentAttemptId)?.gpus ?? [],
     durationMs: (t: TaskRow) => durationOf(t.startedAt, t.finishedAt),
     priority: (t: TaskRow) => t.priority ?? 3,
     concurrencyKey: (t: TaskRow) => t.concurrency?.value ?? null,
@@ -231,6 +232,7 @@ export const resolvers = {
 
   TaskAttempt: {
     number: (a: { attempt: number }) => a.attempt,
+    gpus: (a: { gpus?: unknown[] | null }) => a.gpus ?? [],
     ...artifactResolvers.TaskAttempt,
   },
 

@@ -1,4 +1,5 @@
 import type { Queryable } from '@orchestra/lib';
+import type { GpuRequest } from '../domain/gpu-request';
 import { prepared, rowFromJson, type AttemptRow, type RunRow, type TaskRow, type WorkerRow } from './rows';
 
 // The statements of the dispatch path (claim, result). Each reads or changes rows of several tables
@@ -51,6 +52,8 @@ export interface SlotNeeds {
   /** Workers and endpoints to pass over now (suspected dead, circuit open). */
   avoidWorkerIds: readonly string[];
   avoidEndpoints: readonly string[];
+  /** The GPUs it asks for: only workers that report at least that many GPUs of the model, each big enough, are candidates. */
+  gpus?: GpuRequest | undefined;
 }
 
 /** A free slot of a live worker that can run attempts of some needs, locked by this transaction. */
@@ -77,10 +80,22 @@ export async function lockFreeSlots(db: Queryable, needs: SlotNeeds, limit: numb
         WHERE s.attempt_id IS NULL AND s.slot < w.slots_total
           AND w.status = 'ONLINE' AND w.lease_expires_at > now() AND w.pool = $1 AND $2 = ANY(w.capabilities)
           AND w.labels @> $3::jsonb AND NOT (w.id = ANY($4::text[])) AND NOT (w.endpoint = ANY($5::text[]))
+          AND ($7::int IS NULL OR (SELECT count(*) FROM jsonb_array_elements(coalesce(w.resources -> 'gpus', '[]'::jsonb)) g
+                                    WHERE (g ->> 'memoryTotalBytes')::float8 >= $8::float8 AND ($9::text IS NULL OR strpos(lower(g ->> 'model'), lower($9)) > 0)) >= $7)
         ORDER BY random()
         LIMIT $6
           FOR UPDATE OF s SKIP LOCKED`,
-      [needs.pool, needs.capability, JSON.stringify(needs.labels), needs.avoidWorkerIds, needs.avoidEndpoints, limit],
+      [
+        needs.pool,
+        needs.capability,
+        JSON.stringify(needs.labels),
+        needs.avoidWorkerIds,
+        needs.avoidEndpoints,
+        limit,
+        needs.gpus?.gpus ?? null,
+        (needs.gpus?.gpuMemoryMiB ?? 0) * 1024 * 1024,
+        needs.gpus?.gpuModel ?? null,
+      ],
     ),
   );
   return rows.map((r) => ({ workerId: r.worker_id, slot: r.slot, worker: rowFromJson<WorkerRow>(r.worker) }));

@@ -49,9 +49,9 @@ export async function insertItemTasks(db: Queryable, parent: Pick<TaskRow, 'id'>
          SELECT (y.n - 1)::int AS item_index, y.id FROM unnest($3::uuid[]) WITH ORDINALITY AS y(id, n)
        ), added AS (
          INSERT INTO tasks (id, org_id, run_id, step_id, position, capability, status, depends_on, input_template, pool, labels, timeout_ms, retry, max_attempts,
-                            priority, concurrency_key, concurrency, rate_limits, parent_task_id, item_index, item, wait_reason)
+                            priority, concurrency_key, concurrency, rate_limits, resources, queue_timeout_ms, parent_task_id, item_index, item, wait_reason)
          SELECT ids.id, p.org_id, p.run_id, p.step_id, p.position, p.capability, 'PENDING', '{}', p.input_template, p.pool, p.labels, p.timeout_ms, p.retry, p.max_attempts,
-                p.priority, p.concurrency_key, p.concurrency, p.rate_limits, p.id, i.item_index, i.item, $4::jsonb
+                p.priority, p.concurrency_key, p.concurrency, p.rate_limits, p.resources, p.queue_timeout_ms, p.id, i.item_index, i.item, $4::jsonb
            FROM i JOIN ids USING (item_index) CROSS JOIN (SELECT * FROM tasks WHERE id = $1) p
          ON CONFLICT (parent_task_id, item_index) WHERE parent_task_id IS NOT NULL DO NOTHING
          RETURNING 1

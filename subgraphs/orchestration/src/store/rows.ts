@@ -1,5 +1,6 @@
 import type { RunEventError } from '@orchestra/lib';
 import type { ConcurrencyHold, ForEachPolicy, RateLimitUse, WorkflowOptions } from '../domain/flow-control';
+import type { GpuRequest } from '../domain/gpu-request';
 import type { RetryPolicy, StepDefinition } from '../domain/workflow-definition';
 import type { AttemptStatus, RunStatus, TaskStatus } from '../domain/states';
 import type { WaitReason } from '../domain/wait-reasons';
@@ -106,6 +107,10 @@ export interface TaskRow {
   parentTaskId: string | null;
   itemIndex: number | null;
   item: unknown;
+  /** The GPUs it asks of a worker (its step's resources), if any. */
+  resources: GpuRequest | null;
+  /** How long an attempt may wait for a worker before the task fails as QUEUE_TIMEOUT. */
+  queueTimeoutMs: number | null;
   queuedAt: Date | null;
   startedAt: Date | null;
   finishedAt: Date | null;
@@ -128,6 +133,16 @@ export interface AttemptRow {
   finishedAt: Date | null;
   durationMs: number | null;
   error: ErrorInfo | null;
+  /** The GPUs it was placed on, with the memory reserved on each (null: none). */
+  gpus: AttemptGpu[] | null;
+}
+
+/** A GPU an attempt was placed on. */
+export interface AttemptGpu {
+  index: number;
+  model: string;
+  /** What the dispatcher reserved on it for the attempt. */
+  memoryMiB: number;
 }
 
 export interface OutboxRow {

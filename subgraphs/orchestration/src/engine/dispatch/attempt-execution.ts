@@ -116,7 +116,7 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
       traceparent: traced.traceparent,
       secretValues,
       llmProviders,
-      gpuIndices: [],
+      gpuIndices: attempt.gpus?.map((g) => g.index) ?? [],
     };
     const facts = () => ({
       stepId: task.stepId,

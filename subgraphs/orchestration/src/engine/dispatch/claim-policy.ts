@@ -23,7 +23,8 @@ export type Claim =
   | { kind: 'drop'; reason: string }
   /** Not yet: its retry backoff runs until `delayMs` from now, or no worker has a free slot. */
   | { kind: 'wait'; cause: 'backoff'; delayMs: number; reason: string }
-  | { kind: 'wait'; cause: 'no-slot'; reason: string }
+  /** `waitRecorded`: the claim already stored why on the task (a GPU step: gpu-claims.ts). */
+  | { kind: 'wait'; cause: 'no-slot'; reason: string; waitRecorded?: boolean }
   /** Flow control holds it back (a concurrency key at its limit, ...): the reason is recorded on its task. */
   | { kind: 'wait'; cause: 'flow'; reason: string; delayMs?: number }
   /**
@@ -77,16 +78,26 @@ export interface Avoided {
 }
 
 /** What an attempt of `task` asks of a worker. */
-export function slotNeedsOf(task: Pick<TaskRow, 'pool' | 'capability' | 'labels'>, avoided: Avoided): SlotNeeds {
-  return { pool: task.pool, capability: task.capability, labels: task.labels, avoidWorkerIds: avoided.workerIds, avoidEndpoints: avoided.endpoints };
+export function slotNeedsOf(task: NeedsOf, avoided: Avoided): SlotNeeds {
+  return {
+    pool: task.pool,
+    capability: task.capability,
+    labels: task.labels,
+    avoidWorkerIds: avoided.workerIds,
+    avoidEndpoints: avoided.endpoints,
+    ...(task.resources ? { gpus: task.resources } : {}),
+  };
 }
 
+/** The fields of a task that say what it asks of a worker (resources: the GPUs it needs, gpu-placement.ts). */
+type NeedsOf = Pick<TaskRow, 'pool' | 'capability' | 'labels'> & Partial<Pick<TaskRow, 'resources'>>;
+
 /** Attempts that ask the same of a worker, so one statement finds slots for all of them. */
-export function groupByNeeds<T extends { task: Pick<TaskRow, 'pool' | 'capability' | 'labels'> }>(startable: readonly T[], avoided: Avoided): Array<{ needs: SlotNeeds; startable: T[] }> {
+export function groupByNeeds<T extends { task: NeedsOf }>(startable: readonly T[], avoided: Avoided): Array<{ needs: SlotNeeds; startable: T[] }> {
   const groups = new Map<string, { needs: SlotNeeds; startable: T[] }>();
   for (const s of startable) {
     const needs = slotNeedsOf(s.task, avoided);
-    const key = JSON.stringify([needs.pool, needs.capability, Object.entries(needs.labels).sort()]);
+    const key = JSON.stringify([needs.pool, needs.capability, Object.entries(needs.labels).sort(), needs.gpus ?? null]);
     const group = groups.get(key) ?? { needs, startable: [] };
     group.startable.push(s);
     groups.set(key, group);

@@ -8,7 +8,7 @@ import { recordRateLimitUsage } from '../../store/admission';
 import { attemptsWithTasks, lockFreeSlots, lockRuns, startAttemptsOnSlots, succeededStepOutputs, type AttemptOnSlot } from '../../store/dispatch';
 import { isDispatcherAlive } from '../../store/dispatchers';
 import { deleteOutbox } from '../../store/outbox';
-import type { AttemptRow, ErrorInfo, RunRow, TaskRow, WorkerRow } from '../../store/rows';
+import type { AttemptGpu, AttemptRow, ErrorInfo, RunRow, TaskRow, WorkerRow } from '../../store/rows';
 import { createBatcher } from '../coalescer';
 import type { Engine } from '../engine';
 import type { AttemptJob } from '../task-queues';
@@ -16,6 +16,8 @@ import { applyAttemptOutcome, failTask, runStatusChanged, type TransitionContext
 import { expandForEach } from '../for-each';
 import { admitByFlowControl } from './admission';
 import { BATCH_MAX, BATCHES_AT_ONCE } from './batching';
+import { placeGpuGroup } from './gpu-claims';
+import { queueTimeoutFailure } from './queue-timeout';
 import { admitAttempt, checkPlacement, groupByNeeds, noSlotReason, placeInOrder, redelivery, type Claim, type PlacementPolicy } from './claim-policy';
 
 /**
@@ -95,6 +97,13 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
     if (admitted.task.forEach && !admitted.task.parentTaskId) {
       // A forEach step runs on no worker: its attempt expands it into its item tasks (engine/for-each.ts).
       return decided({ kind: 'drop', reason: 'forEach step expanded into its items' }, true, await expandForEach(ctx, run, admitted.attempt, admitted.task));
+    }
+    const timedOut = queueTimeoutFailure(admitted.task, admitted.attempt, Date.now());
+    if (timedOut) {
+      const failed = await endAttempt(ctx.tx, admitted.attempt.id, ['QUEUED'], 'FAILED', timedOut);
+      await deleteOutbox(ctx.tx, [admitted.attempt.id]);
+      run = await failTask(ctx, run, admitted.task, failed ?? admitted.attempt, timedOut);
+      return decided({ kind: 'drop', reason: 'it waited past its queue timeout' }, true);
     }
     try {
       const template = admitted.task.inputTemplate ?? {};
@@ -199,15 +208,21 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
     );
     // Place what can start, grouped by what it needs of a worker, and start it.
     const workers = new Map<string, WorkerRow>();
+    const gpusOf = new Map<string, AttemptGpu[]>();
+    const gpuWaits = new Map<string, string>();
     const startedRuns = new Map<string, RunRow>();
     for (const { needs, startable: group } of groupByNeeds(
       startable.filter((s) => admission.get(s.attempt.id)?.kind === 'admit'),
       workerClients.avoided(),
     )) {
       const requests = group.map((s) => ({ attemptId: s.attempt.id, task: s.task }));
-      const candidates = await lockFreeSlots(ctx.tx, needs, group.length);
-      const placed = placement(requests, candidates);
+      // A GPU step goes through the GPU filter instead (gpu-placement.ts), which also says why the rest wait.
+      const onGpus = needs.gpus ? await placeGpuGroup(ctx.tx, needs, requests) : undefined;
+      const candidates = onGpus ? onGpus.candidates : await lockFreeSlots(ctx.tx, needs, group.length);
+      const placed = onGpus ? onGpus.placed : placement(requests, candidates);
       checkPlacement(requests, candidates, placed);
+      for (const [attemptId, gpus] of onGpus?.gpus ?? []) gpusOf.set(attemptId, gpus);
+      for (const [attemptId, reason] of onGpus?.waiting ?? []) gpuWaits.set(attemptId, reason);
       const onSlots: AttemptOnSlot[] = [];
       for (const s of group) {
         const slot = placed.get(s.attempt.id);
@@ -235,6 +250,8 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
         if (!waitingNow.has(attempt.id) || admitted === undefined) return { kind: 'drop', reason: 'task moved on' };
         if (admitted.kind === 'cancelled') return { kind: 'drop', reason: admitted.reason };
         if (admitted.kind === 'wait') return { kind: 'wait', cause: 'flow', reason: admitted.reason.message, ...(admitted.delayMs === undefined ? {} : { delayMs: admitted.delayMs }) };
+        const gpuWait = gpuWaits.get(attempt.id);
+        if (gpuWait !== undefined) return { kind: 'wait', cause: 'no-slot', reason: gpuWait, waitRecorded: true };
         return { kind: 'wait', cause: 'no-slot', reason: noSlotReason(task) };
       }
       let run = runs.get(task.runId) as RunRow;
@@ -244,7 +261,7 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
         startedRuns.delete(run.id);
         runs.set(run.id, run);
       }
-      const claimed: AttemptRow = { ...attempt, status: 'RUNNING', workerId: worker.id, dispatcherId, startedAt: new Date() };
+      const claimed: AttemptRow = { ...attempt, status: 'RUNNING', workerId: worker.id, dispatcherId, startedAt: new Date(), gpus: gpusOf.get(attempt.id) ?? null };
       ctx.effects.event(run, {
         kind: 'TASK_STATUS',
         taskId: task.id,
@@ -252,7 +269,7 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
         taskStatus: 'RUNNING',
         attemptId: attempt.id,
         attempt: claimed.attempt,
-        message: `attempt ${claimed.attempt - task.attemptsAtReset} of ${task.maxAttempts} on worker ${worker.id}`,
+        message: `attempt ${claimed.attempt - task.attemptsAtReset} of ${task.maxAttempts} on worker ${worker.id}${claimed.gpus ? ` (GPU ${claimed.gpus.map((g) => g.index).join(', ')})` : ''}`,
       });
       return { kind: 'claimed', run, task: { ...task, status: 'RUNNING', input: shown }, attempt: claimed, worker, input, masker, secretValues, llmProviders };
     });

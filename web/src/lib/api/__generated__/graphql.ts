@@ -334,11 +334,24 @@ export type StepInput = {
   pool?: string | null | undefined;
   /** 1 (lowest) … 5 (highest); default: the run's, else the workflow's, else 3. */
   priority?: number | null | undefined;
+  /** 1 … 86400000: how long a task may wait to start (for a worker, a GPU, flow control) before it fails as QUEUE_TIMEOUT. Default: none, or 3600000 for a step with resources. */
+  queueTimeoutMs?: number | null | undefined;
   /** Named rate limits of the organization each task consumes when it starts (units default 1). */
   rateLimits?: Array<RateLimitUseInput> | null | undefined;
+  /** The GPUs it needs of a worker (placed only where they fit; never on a worker without GPUs). */
+  resources?: StepResourcesInput | null | undefined;
   retry?: RetryPolicyInput | null | undefined;
   /** Default 300000 (5 minutes). */
   timeoutMs?: number | null | undefined;
+};
+
+export type StepResourcesInput = {
+  /** 1 … 1048576 MiB free on each of them. */
+  gpuMemoryMiB: number;
+  /** Part of the GPU's model name, case-insensitive ("A100"), at most 100 characters. */
+  gpuModel?: string | null | undefined;
+  /** 1 … 16 GPUs of one worker. */
+  gpus: number;
 };
 
 export type TaskStatus =
@@ -739,7 +752,7 @@ export type UpdateNotificationPreferencesMutation = { updateNotificationPreferen
 
 export type RunSummaryFieldsFragment = { id: string, status: RunStatus, workflowVersion: number, startedByName: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, workflow: { id: string, name: string }, error: { code: string, message: string, stepId: string | null } | null };
 
-export type TaskFieldsFragment = { id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, input: unknown, output: unknown, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, waitReason: { kind: TaskWaitKind, message: string, since: string } | null, attemptHistory: Array<{ id: string, number: number, status: AttemptStatus, workerId: string | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string } | null }> };
+export type TaskFieldsFragment = { id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, input: unknown, output: unknown, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, gpus: Array<{ index: number, model: string, memoryMiB: number }>, waitReason: { kind: TaskWaitKind, message: string, since: string } | null, attemptHistory: Array<{ id: string, number: number, status: AttemptStatus, workerId: string | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string } | null }> };
 
 export type RunsQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -755,7 +768,7 @@ export type RunQueryVariables = Exact<{
 }>;
 
 
-export type RunQuery = { run: { input: unknown, output: unknown, idempotencyKey: string | null, cancelReason: string | null, lastSeq: number, id: string, status: RunStatus, workflowVersion: number, startedByName: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, app: { id: string, name: string } | null, tasks: Array<{ id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, input: unknown, output: unknown, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, waitReason: { kind: TaskWaitKind, message: string, since: string } | null, attemptHistory: Array<{ id: string, number: number, status: AttemptStatus, workerId: string | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string } | null }> }>, workflow: { id: string, name: string }, error: { code: string, message: string, stepId: string | null } | null } | null };
+export type RunQuery = { run: { input: unknown, output: unknown, idempotencyKey: string | null, cancelReason: string | null, lastSeq: number, id: string, status: RunStatus, workflowVersion: number, startedByName: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, app: { id: string, name: string } | null, tasks: Array<{ id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, input: unknown, output: unknown, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, gpus: Array<{ index: number, model: string, memoryMiB: number }>, waitReason: { kind: TaskWaitKind, message: string, since: string } | null, attemptHistory: Array<{ id: string, number: number, status: AttemptStatus, workerId: string | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string } | null }> }>, workflow: { id: string, name: string }, error: { code: string, message: string, stepId: string | null } | null } | null };
 
 export type TaskLogsQueryVariables = Exact<{
   id: string | number;
@@ -1038,6 +1051,11 @@ export const TaskFieldsFragmentDoc = new TypedDocumentString(`
   progressMessage
   pool
   workerId
+  gpus {
+    index
+    model
+    memoryMiB
+  }
   waitReason {
     kind
     message
@@ -1882,6 +1900,11 @@ fragment TaskFields on Task {
   progressMessage
   pool
   workerId
+  gpus {
+    index
+    model
+    memoryMiB
+  }
   waitReason {
     kind
     message

@@ -31,6 +31,7 @@ graphql(`
     progressMessage
     pool
     workerId
+    gpus { index model memoryMiB }
     waitReason { kind message since }
     queuedAt
     startedAt
