@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
 import { eventually } from '@orchestra/lib';
-import { startTestOrchestration, userPrincipal, type TestOrchestration } from './testing/harness';
+import { queueNameOf } from './engine/task-queues';
+import { flushPrefix, startTestOrchestration, userPrincipal, type TestOrchestration } from './testing/harness';
 
 /**
  * Fair dispatch between organizations (issue 10): one pool, one worker, org A's backlog of 5,000
@@ -25,9 +27,10 @@ afterAll(async () => {
   await t?.stop();
 });
 
-async function orgWithWorkflow(): Promise<{ principal: ReturnType<typeof userPrincipal>; workflowId: string }> {
+async function orgWithWorkflow(pool = 'default'): Promise<{ principal: ReturnType<typeof userPrincipal>; workflowId: string }> {
   const principal = userPrincipal(randomUUID(), 'admin');
-  const res = await t.graphql<{ createWorkflow: { id: string } }>(principal, CREATE, { i: { name: 'work', steps: [{ id: 'work', capability: 'sleep', input: { ms: 40 } }] } });
+  if (pool !== 'default') await t.grantPool(principal.orgId as string, pool);
+  const res = await t.graphql<{ createWorkflow: { id: string } }>(principal, CREATE, { i: { name: 'work', steps: [{ id: 'work', capability: 'sleep', pool, input: { ms: 40 } }] } });
   expect(res.errors).toBeUndefined();
   return { principal, workflowId: res.data!.createWorkflow.id };
 }
@@ -67,4 +70,37 @@ describe('fair dispatch between organizations', () => {
     // from the queue and the ones queued within the same minute ahead of it), not its backlog.
     expect(counts.during_wait).toBeLessThanOrEqual(3 * SLOTS);
   }, 300_000);
+
+  it('places a backlog fairly again when the reconciler puts it back on the queue after Redis lost it', async () => {
+    // A pool no worker serves: the jobs stay queued, with the places they were given.
+    const pool = 'nobody-serves';
+    const a = await orgWithWorkflow(pool);
+    const b = await orgWithWorkflow(pool);
+    const aRuns: string[] = [];
+    for (let i = 0; i < 3; i += 1) aRuns.push(...(await startRuns(a.principal, a.workflowId, 100)));
+    const [bRun] = await startRuns(b.principal, b.workflowId, 1);
+    const attemptOf = async (runIds: readonly string[]) =>
+      (await t.pool.query<{ id: string }>(`SELECT id FROM task_attempts WHERE run_id = ANY($1::uuid[]) ORDER BY id`, [runIds])).rows.map((r) => r.id);
+    const aAttempts = await attemptOf(aRuns);
+    const [bAttempt] = await attemptOf([bRun as string]);
+    await flushPrefix(t.redis, t.prefix);
+    const connection = t.redis.duplicate();
+    const queue = new Queue(queueNameOf(pool), { connection, prefix: t.prefix });
+    try {
+      const priorities = await eventually(
+        async () => {
+          const jobs = await Promise.all([...aAttempts, bAttempt as string].map((id) => queue.getJob(id)));
+          return jobs.every((j) => j !== undefined) ? jobs.map((j) => j.opts.priority as number) : undefined;
+        },
+        { timeoutMs: 30_000, what: 'the reconciler to put every attempt back on the queue' },
+      );
+      const bPriority = priorities.pop() as number;
+      // A's 300 are spread over 300 places again; B's one is in front of all but the first few.
+      expect(Math.max(...priorities) - Math.min(...priorities)).toBeGreaterThanOrEqual(290);
+      expect(priorities.filter((p) => p <= bPriority).length).toBeLessThanOrEqual(3);
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
+  }, 120_000);
 });

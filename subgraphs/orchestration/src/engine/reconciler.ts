@@ -3,6 +3,7 @@ import { orphanedAttempts, runningAttemptsOnDeadWorkers } from '../store/attempt
 import { attemptsWithTasks, lockRuns } from '../store/dispatch';
 import { pruneDispatchers, touchDispatcher } from '../store/dispatchers';
 import { deleteRuns, lockExpiredRuns, pruneRunEvents } from '../store/retention';
+import { withRestoredRanks } from '../flow-control/fair-share';
 import { enqueuedOutbox, outboxPools, unenqueuedOutbox } from '../store/outbox';
 import type { AttemptRow } from '../store/rows';
 import { expireWorkerLeases, poolSlots, pruneWorkers } from '../store/workers';
@@ -173,7 +174,8 @@ export function createReconciler({ engine, dispatcher, dispatcherId, schema }: {
       report.attemptsRetried += await retryOrphans();
 
       const before = new Date(Date.now() - GRACE_MS);
-      const never = await engine.inSystem((tx) => unenqueuedOutbox(tx, before, BATCH));
+      // Placed again fairly among their organizations' waiting work (flow-control/fair-share.ts).
+      const never = await engine.inSystem(async (tx) => withRestoredRanks(tx, await unenqueuedOutbox(tx, before, BATCH)));
       if (never.length > 0) {
         await queues.enqueue(never);
         report.enqueued = never.length;
@@ -185,7 +187,7 @@ export function createReconciler({ engine, dispatcher, dispatcherId, schema }: {
         // is idempotent (jobId = attempt id), so nothing runs twice if some jobs were still there.
         let cursor: string | undefined;
         for (;;) {
-          const page = await engine.inSystem((tx) => enqueuedOutbox(tx, new Date(), cursor, BATCH));
+          const page = await engine.inSystem(async (tx) => withRestoredRanks(tx, await enqueuedOutbox(tx, new Date(), cursor, BATCH)));
           if (page.length === 0) break;
           await queues.enqueue(page);
           report.restored += page.length;

@@ -1,7 +1,7 @@
 import type { Queryable } from '@orchestra/lib';
 import { PRIORITY } from '../domain/flow-control';
 import type { EnqueueRequest } from '../engine/effects';
-import { laneBacklogs, laneKey, type LaneBacklog } from '../store/fair-share';
+import { laneBacklogs, laneKey, restoredBacklogs, type LaneBacklog } from '../store/fair-share';
 
 /**
  * Fair dispatch between organizations (issue 10). Each pool has one queue that every organization
@@ -35,6 +35,22 @@ export async function assignFairRanks(tx: Queryable, entries: EnqueueRequest[]):
     entry.rank = fairRank(backlog.waiting + placed.filter((p) => p >= lane.priority).length, backlog.weight);
     placed.push(lane.priority);
     earlier.set(`${lane.orgId}:${lane.pool}`, placed);
+  });
+}
+
+/**
+ * Fair ranks of waiting attempts the reconciler puts back on the queue (never enqueued after a crash,
+ * or lost with Redis): what of their organization waits ahead of each in PostgreSQL now, so a
+ * restored backlog is spread out again instead of landing in front of other organizations' work.
+ */
+export async function withRestoredRanks<T extends EnqueueRequest>(tx: Queryable, entries: T[]): Promise<T[]> {
+  const backlogs = await restoredBacklogs(
+    tx,
+    entries.map((e) => e.attemptId),
+  );
+  return entries.map((e) => {
+    const backlog = backlogs.get(e.attemptId);
+    return backlog ? { ...e, rank: fairRank(backlog.waiting, backlog.weight) } : e;
   });
 }
 

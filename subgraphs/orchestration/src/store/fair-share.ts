@@ -43,3 +43,27 @@ export async function laneBacklogs(db: Queryable, lanes: readonly FairLane[], ex
   );
   return new Map(rows.map((r) => [laneKey({ orgId: r.org_id, pool: r.pool, priority: r.priority }), { waiting: r.waiting, weight: r.weight }]));
 }
+
+/**
+ * Places of waiting attempts that go back on the queue after Redis lost it (the reconciler): per
+ * organization and pool, how many of its waiting attempts go before each (higher priority, or the
+ * same priority and queued earlier), and the organization's weight. One statement: one ordered pass
+ * over the waiting attempts of the organizations and pools concerned.
+ */
+export async function restoredBacklogs(db: Queryable, attemptIds: readonly string[]): Promise<Map<string, LaneBacklog>> {
+  if (attemptIds.length === 0) return new Map();
+  const { rows } = await db.query<{ attempt_id: string; ahead: number; weight: number }>(
+    prepared(
+      'restoredBacklogs',
+      `WITH e AS (SELECT o.org_id, o.pool FROM dispatch_outbox o WHERE o.attempt_id = ANY($1::uuid[]) GROUP BY o.org_id, o.pool),
+            ranked AS (
+              SELECT o.attempt_id, o.org_id, (row_number() OVER (PARTITION BY o.org_id, o.pool ORDER BY o.priority DESC, o.created_at, o.attempt_id) - 1)::int AS ahead
+                FROM dispatch_outbox o JOIN e ON e.org_id = o.org_id AND e.pool = o.pool
+            )
+       SELECT r.attempt_id, r.ahead, coalesce((SELECT q.weight FROM org_quotas q WHERE q.org_id = r.org_id), 1)::int AS weight
+         FROM ranked r WHERE r.attempt_id = ANY($1::uuid[])`,
+      [[...attemptIds]],
+    ),
+  );
+  return new Map(rows.map((r) => [r.attempt_id, { waiting: r.ahead, weight: r.weight }]));
+}
