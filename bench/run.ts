@@ -13,6 +13,7 @@ import { benchLean } from './lean';
 import { benchSchedules } from './schedules';
 import { benchSubscriptions } from './subscriptions';
 import { benchTaskPath, TASK_PATH_SCENARIOS } from './task-path';
+import { benchWebLive } from './web-live';
 
 const BENCHES: Record<string, () => Promise<string>> = {
   gateway: () => benchGatewayOverhead(),
@@ -21,6 +22,7 @@ const BENCHES: Record<string, () => Promise<string>> = {
   lean: () => benchLean(),
   fairness: () => benchFairness(),
   schedules: () => benchSchedules(),
+  'web-live': () => benchWebLive(),
   // The task path's scenarios share one platform when asked for together (task-path = all of them).
   'task-path': () => benchTaskPath(undefined, { command: 'task-path' }),
   ...Object.fromEntries(TASK_PATH_SCENARIOS.map((s) => [s, () => benchTaskPath([s])])),

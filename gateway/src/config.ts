@@ -58,6 +58,8 @@ export const gatewayConfigSchema = z.object({
   /** Artifact downloads (GET /artifacts/<id>): the URL keys orchestration signs with, and the store the bytes are read from. */
   ...artifactUrlEnv,
   ...artifactEnv,
+  /** permessage-deflate on the subscription WebSocket for clients that offer it (browsers do). */
+  WS_COMPRESSION: env.bool(true),
   /** Folder with the built admin SPA to serve at / (optional). */
   WEB_DIST_DIR: z.string().optional(),
 });

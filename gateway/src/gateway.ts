@@ -392,6 +392,7 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
       redisPrefix: config.REDIS_PREFIX,
       log,
       metrics,
+      compression: config.WS_COMPRESSION,
     });
   } else {
     log.warn('subscriptions are off: the supergraph has no orchestration RunEvent type');

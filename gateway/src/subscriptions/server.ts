@@ -57,6 +57,11 @@ export interface SubscriptionDeps {
   limits?: QueryLimits;
   /** ws keep-alive ping interval. Default 12 s. */
   keepAliveMs?: number;
+  /**
+   * WebSocket permessage-deflate for clients that offer it (browsers do): run events are small JSON
+   * messages much alike, so a shared window compresses them several times over. Default on.
+   */
+  compression?: boolean;
   /** How long a quiet run's stream waits before it is looked at anyway (Redis). Default 5 s. */
   idleCheckMs?: number;
   /** How often a quiet unfinished run is checked against PostgreSQL. Default 60 s. */
@@ -216,7 +221,15 @@ export function createSubscriptionServer(deps: SubscriptionDeps): SubscriptionSe
   let documentIds = 0;
   const documentIdOf = new WeakMap<DocumentNode, number>();
 
-  const wss = new WebSocketServer({ noServer: true });
+  const wss = new WebSocketServer({
+    noServer: true,
+    // Small windows and a fast level: a few KiB of zlib state per socket that compresses, and only
+    // messages over 128 bytes are compressed (pings and acks are not).
+    perMessageDeflate:
+      deps.compression === false
+        ? false
+        : { threshold: 128, serverMaxWindowBits: 11, clientMaxWindowBits: 11, zlibDeflateOptions: { level: 1, memLevel: 4 }, concurrencyLimit: 4 },
+  });
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const pathname = new URL(request.url ?? '/', 'http://gateway').pathname;
     if (pathname !== path) return;

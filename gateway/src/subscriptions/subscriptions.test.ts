@@ -244,6 +244,21 @@ describe('run event subscriptions over a WebSocket', () => {
     expect(subscriptions.schema.getSubscriptionType()?.getFields()['runEvents']?.type.toString()).toBe('RunEvent!');
   });
 
+  it('compresses messages (permessage-deflate) for clients that offer it, and not for those that do not', async () => {
+    const negotiated = async (perMessageDeflate: boolean) => {
+      const socket = new WebSocket(url, 'graphql-transport-ws', { perMessageDeflate });
+      await new Promise<void>((resolve, reject) => {
+        socket.once('open', () => resolve());
+        socket.once('error', reject);
+      });
+      const extensions = socket.extensions;
+      socket.close();
+      return extensions;
+    };
+    expect(await negotiated(true)).toMatch(/^permessage-deflate/);
+    expect(await negotiated(false)).toBe('');
+  });
+
   it('streams a run’s events in order, resolving run fields (aliases, fragments, other subgraphs) per event, and completes after the final status', async () => {
     const run = newRun(orgA, alice.id);
     await hub.publish([record(run, 'RUN_STATUS', { runStatus: 'QUEUED' }), record(run, 'RUN_STATUS', { runStatus: 'RUNNING' })]);

@@ -1,0 +1,278 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type AddressInfo, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Page } from 'playwright-core';
+import { startPlatform, type Platform } from '@orchestra/tests';
+import { fmt, percentile } from './load';
+
+/**
+ * Issue 12, "Live updates": the run page in real Chromium (CPU throttled 4× through CDP
+ * Emulation.setCPUThrottlingRate) following a live run of many tasks, for two builds of the web app
+ * on the same platform in the same run: the baseline (the app as of BENCH_WEB_BASELINE_REF, built
+ * from that commit's web/ sources) and the current web/ sources. Reports the p95 time between
+ * animation frames, the long tasks, the bytes the page received (HTTP bodies as sent on the wire,
+ * plus WebSocket frames) and how often the whole run was fetched (`query Run`).
+ *
+ *   npm run bench -- web-live
+ *   BENCH_WEB_STEPS=200 BENCH_WEB_SLEEP_MS=1500 BENCH_WEB_SLOTS=16 npm run bench -- web-live
+ *   BENCH_WEB_BASELINE_REF=<commit>   (default: 29c14ec, main before issue 12's run page work)
+ */
+
+const ROOT = resolve(__dirname, '..');
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const envInt = (name: string, fallback: number) => {
+  const raw = process.env[name];
+  return raw === undefined || raw === '' ? fallback : Number(raw);
+};
+
+/**
+ * Builds web/ as of `ref` (its sources extracted next to web/ so its node_modules resolve, removed
+ * after the build) into a cached folder under the temp dir.
+ */
+function buildWebAt(ref: string): string {
+  const dist = join(tmpdir(), `orchestra-bench-web-${ref}`);
+  if (existsSync(join(dist, 'index.html'))) return dist;
+  const dir = join(ROOT, 'web', `.bench-baseline-${ref}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  try {
+    const archive = execFileSync('git', ['archive', ref, 'web/src', 'web/index.html', 'web/vite.config.mts'], { cwd: ROOT, maxBuffer: 256 * 1024 * 1024 });
+    execFileSync('tar', ['-x', '--strip-components=1', '-C', dir], { input: archive });
+    const script = `process.env.NODE_ENV='production'; const { build } = await import('vite'); await build({ root: ${JSON.stringify(dir)}, configFile: ${JSON.stringify(join(dir, 'vite.config.mts'))}, logLevel: 'warn' });`;
+    execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: join(ROOT, 'web'), stdio: 'inherit' });
+    cpSync(join(dir, 'dist'), dist, { recursive: true });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return dist;
+}
+
+function buildCurrentWeb(): string {
+  execFileSync(process.execPath, [join(ROOT, 'web', 'scripts', 'ensure-built.mjs')], { stdio: 'inherit' });
+  return join(ROOT, 'web', 'dist');
+}
+
+/** Replaces what the gateway serves (it looks files up per request) with another build. */
+function serve(servedDir: string, dist: string): void {
+  for (const entry of readdirSync(servedDir)) rmSync(join(servedDir, entry), { recursive: true, force: true });
+  cpSync(dist, servedDir, { recursive: true });
+}
+
+/** A layered DAG: `layers` columns of `width` sleep steps, each depending on two steps of the column before. */
+function layeredSteps(count: number, sleepMs: number): unknown[] {
+  const width = Math.max(1, Math.round(Math.sqrt(count * 2)));
+  return Array.from({ length: count }, (_, i) => {
+    const layer = Math.floor(i / width);
+    const col = i % width;
+    const dependsOn = layer === 0 ? [] : [...new Set([`s${(layer - 1) * width + col}`, `s${(layer - 1) * width + ((col + 1) % width)}`])].filter((d) => Number(d.slice(1)) < count);
+    return { id: `s${i}`, capability: 'sleep', dependsOn, input: { ms: sleepMs, progressEveryMs: Math.max(100, Math.floor(sleepMs / 3)) } };
+  });
+}
+
+/**
+ * A TCP proxy in front of the gateway counting the bytes sent to the browser: what crossed the wire,
+ * compressed as it was (CDP reports WebSocket frames decompressed).
+ */
+async function startByteCounter(target: URL): Promise<{ origin: string; bytes: () => number; reset: () => void; close: () => Promise<void> }> {
+  let bytes = 0;
+  const server: Server = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    upstream.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+    });
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end);
+    upstream.on('error', end);
+    client.on('close', end);
+    upstream.on('close', end);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    bytes: () => bytes,
+    reset: () => {
+      bytes = 0;
+    },
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+export interface PageMeasurement {
+  seconds: number;
+  frames: number;
+  p50FrameMs: number;
+  p95FrameMs: number;
+  maxFrameMs: number;
+  longTaskMs: number;
+  httpBytes: number;
+  wsBytes: number;
+  /** Everything the browser received, as it crossed the wire (the byte-counting proxy). */
+  wireBytes: number;
+  runQueries: number;
+  requests: number;
+}
+
+const FRAME_PROBE = `(() => {
+  const w = globalThis;
+  w.__frames = []; w.__longTasks = 0;
+  let last = performance.now();
+  const tick = (now) => { w.__frames.push(now - last); last = now; requestAnimationFrame(tick); };
+  requestAnimationFrame(tick);
+  try { new PerformanceObserver((list) => { for (const e of list.getEntries()) w.__longTasks += e.duration; }).observe({ type: 'longtask', buffered: true }); } catch {}
+})();`;
+
+async function signIn(page: Page, origin: string, admin: { email: string; password: string }): Promise<void> {
+  await page.goto(`${origin}/sign-in`);
+  await page.getByLabel('Email').fill(admin.email);
+  await page.getByLabel('Password').fill(admin.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'), { timeout: 60_000 });
+}
+
+/** One live run watched by a fresh browser profile; the page opens as the run starts and is measured until the run ends. */
+async function measureOnce(platform: Platform, workflowId: string, throttle: number, wire: Awaited<ReturnType<typeof startByteCounter>>, profilePath?: string): Promise<PageMeasurement> {
+  const admin = platform.firstAdmin!;
+  const origin = wire.origin;
+  const profile = mkdtempSync(join(tmpdir(), 'orchestra-bench-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    viewport: { width: 1440, height: 900 },
+  });
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    await signIn(page, origin, admin);
+    await page.addInitScript(FRAME_PROBE);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    let httpBytes = 0;
+    let wsBytes = 0;
+    let requests = 0;
+    let runQueries = 0;
+    cdp.on('Network.loadingFinished', (e: { encodedDataLength: number }) => {
+      httpBytes += e.encodedDataLength;
+      requests += 1;
+    });
+    cdp.on('Network.webSocketFrameReceived', (e: { response: { payloadData: string } }) => {
+      wsBytes += Buffer.byteLength(e.response.payloadData);
+    });
+    page.on('request', (request) => {
+      if (/query Run\b|"operationName":"Run"/.test(request.postData() ?? '')) runQueries += 1;
+    });
+    const login = await platform.graphql<{ login: { accessToken: string } }>('mutation($input: LoginInput!) { login(input: $input) { accessToken } }', { input: { email: admin.email, password: admin.password } });
+    const token = login.data!.login.accessToken;
+    const started = await platform.graphql<{ startRun: { run: { id: string } } }>('mutation($input: StartRunInput!) { startRun(input: $input) { run { id } } }', { input: { workflowId } }, { token });
+    if (!started.data) throw new Error(`startRun failed: ${JSON.stringify(started.errors)}`);
+    const runId = started.data.startRun.run.id;
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: throttle });
+    if (profilePath) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.start');
+    }
+    wire.reset();
+    const t0 = Date.now();
+    await page.goto(`${origin}/runs/${runId}`);
+    await page.locator('h1 [data-status="SUCCEEDED"], h1 [data-status="FAILED"]').first().waitFor({ timeout: 600_000 });
+    const seconds = (Date.now() - t0) / 1000;
+    const wireBytes = wire.bytes();
+    if (profilePath) {
+      const { profile } = (await cdp.send('Profiler.stop')) as { profile: unknown };
+      writeFileSync(profilePath, JSON.stringify(profile));
+      process.stdout.write(`bench web-live: CPU profile in ${profilePath}\n`);
+    }
+    const probe = await page.evaluate(() => ({ frames: (globalThis as any).__frames as number[], longTasks: (globalThis as any).__longTasks as number }));
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
+    // The first frames are the page loading; the live phase is what follows.
+    const frames = probe.frames.slice(5).sort((a, b) => a - b);
+    return {
+      seconds,
+      frames: frames.length,
+      p50FrameMs: percentile(frames, 50),
+      p95FrameMs: percentile(frames, 95),
+      maxFrameMs: frames[frames.length - 1] ?? NaN,
+      longTaskMs: probe.longTasks,
+      httpBytes,
+      wsBytes,
+      wireBytes,
+      runQueries,
+      requests,
+    };
+  } finally {
+    await context.close().catch(() => undefined);
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+export async function benchWebLive(): Promise<string> {
+  const steps = envInt('BENCH_WEB_STEPS', 200);
+  const sleepMs = envInt('BENCH_WEB_SLEEP_MS', 1500);
+  const slots = envInt('BENCH_WEB_SLOTS', 16);
+  const throttle = envInt('BENCH_WEB_THROTTLE', 4);
+  const baselineRef = process.env['BENCH_WEB_BASELINE_REF'] ?? '29c14ec';
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+  // BENCH_WEB_ONLY=baseline measures the baseline alone (e.g. before the current sources build).
+  const only = process.env['BENCH_WEB_ONLY'];
+  const builds: Array<[string, string]> = [
+    ...(only === 'current' ? [] : ([[`baseline (web/ at ${baselineRef})`, buildWebAt(baselineRef)]] as Array<[string, string]>)),
+    ...(only === 'baseline' ? [] : ([['current web/', buildCurrentWeb()]] as Array<[string, string]>)),
+  ];
+  const served = mkdtempSync(join(tmpdir(), 'orchestra-bench-web-'));
+  serve(served, builds[0]![1]);
+  const platform = await startPlatform({
+    services: ['identity', 'catalog', 'orchestration'],
+    workers: 1,
+    env: {
+      gateway: { WEB_DIST_DIR: served },
+      worker: { WORKER_SLOTS: String(slots) },
+    },
+  });
+  let closeWire: (() => Promise<void>) | undefined;
+  try {
+    const admin = platform.firstAdmin;
+    if (!admin) throw new Error('the platform created no first admin');
+    const login = await platform.graphql<{ login: { accessToken: string } }>('mutation($input: LoginInput!) { login(input: $input) { accessToken } }', { input: { email: admin.email, password: admin.password } });
+    if (!login.data) throw new Error(`login failed: ${JSON.stringify(login.errors)}`);
+    const token = login.data.login.accessToken;
+    const created = await platform.graphql<{ createWorkflow: { id: string } }>('mutation($input: CreateWorkflowInput!) { createWorkflow(input: $input) { id } }', { input: { name: `bench-web-live-${Date.now()}`, steps: layeredSteps(steps, sleepMs) } }, { token });
+    if (!created.data) throw new Error(`createWorkflow failed: ${JSON.stringify(created.errors)}`);
+    const results: Array<[string, PageMeasurement]> = [];
+    const wire = await startByteCounter(new URL(platform.gatewayUrl));
+    closeWire = wire.close;
+    for (const [name, dist] of builds) {
+      serve(served, dist);
+      process.stdout.write(`bench web-live: ${name}...\n`);
+      const profile = process.env['BENCH_WEB_PROFILE'] ? `${process.env['BENCH_WEB_PROFILE']}.${results.length}.cpuprofile` : undefined;
+      const m = await measureOnce(platform, created.data.createWorkflow.id, throttle, wire, profile);
+      process.stdout.write(`bench web-live: ${name}: ${JSON.stringify(m)}\n`);
+      results.push([name, m]);
+    }
+    const [, before] = results[0]!;
+    const [, after] = results[results.length - 1]!;
+    const kib = (b: number) => fmt(b / 1024, 0);
+    return [
+      `### Run page, live (${steps} sleep tasks of ${sleepMs} ms in a layered DAG, 1 worker × ${slots} slots, Chromium 1440×900 at ${throttle}× CPU throttling)`,
+      '',
+      '| web app | page s | frames | p50 frame ms | p95 frame ms | max frame ms | long tasks ms | HTTP KiB (CDP) | WebSocket KiB (decompressed) | on the wire KiB | `query Run` fetches |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
+      ...results.map(
+        ([name, m]) =>
+          `| ${name} | ${fmt(m.seconds, 1)} | ${m.frames} | ${fmt(m.p50FrameMs, 1)} | ${fmt(m.p95FrameMs, 1)} | ${fmt(m.maxFrameMs, 0)} | ${fmt(m.longTaskMs, 0)} | ${kib(m.httpBytes)} | ${kib(m.wsBytes)} | ${kib(m.wireBytes)} | ${m.runQueries} |`,
+      ),
+      '',
+      `- Bytes on the wire: **${fmt(after.wireBytes / before.wireBytes, 3)}×** the baseline's; p95 frame time **${fmt(after.p95FrameMs / before.p95FrameMs, 2)}×** (target: under 10% of the bytes, p95 under 50 ms).`,
+      '- Frames are measured in the page (time between requestAnimationFrame callbacks, first 5 dropped) from opening the run page until its status is final; bytes on the wire are everything the gateway sent the browser after sign-in (HTTP and WebSocket, compressed as sent), counted by a TCP proxy in front of the gateway; CDP\'s HTTP body sizes and decompressed WebSocket frames are shown beside them.',
+    ].join('\n');
+  } finally {
+    await closeWire?.();
+    await platform.stop();
+    rmSync(served, { recursive: true, force: true });
+  }
+}
