@@ -130,6 +130,7 @@ const providersOf = (request: automationV1.ExecuteRequest): ReadonlyMap<string, 
         prices: { inputPerMillion: p.inputPricePerMillion, outputPerMillion: p.outputPricePerMillion },
         timeoutMs: p.timeoutMs,
         workerLocal: p.workerLocal,
+        ...(p.rateLimited === '' ? {} : { rateLimited: p.rateLimited }),
       },
     ]),
   );

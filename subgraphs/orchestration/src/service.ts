@@ -1,3 +1,4 @@
+import { createProviderLimits } from './llm/provider-limits';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
@@ -91,6 +92,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
     artifactObjects,
     queues: createTaskQueues({ connection: queueConnection, prefix, pool, log: log.child({ component: 'task-queues' }), metrics }),
     cancellations: createAttemptCancellations({ redis, prefix, log: log.child({ component: 'cancellations' }) }),
+    providerLimits: createProviderLimits({ redis, prefix, log: log.child({ component: 'provider-limits' }) }),
     workerClients: createWorkerClients({
       breaker: { errorThresholdPercentage: config.BREAKER_ERROR_PERCENT, volumeThreshold: config.BREAKER_VOLUME_THRESHOLD, resetTimeout: config.BREAKER_RESET_MS },
       log: log.child({ component: 'worker-clients' }),

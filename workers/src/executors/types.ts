@@ -26,6 +26,8 @@ export interface LlmProviderConfig {
   /** First token / between chunks; 0 = the executor's default. */
   timeoutMs: number;
   workerLocal: boolean;
+  /** Why the orchestrator's per-provider rate limit holds it back now ('' = it does not): the executor passes over it. */
+  rateLimited?: string;
 }
 
 /** One request to a model provider, for accounting (reported when it ends, whether it failed or not). */

@@ -13,6 +13,7 @@ import {
   type WorkerAuthority,
 } from '@orchestra/lib';
 import type { OrchestrationConfig } from '../config';
+import type { ProviderLimits } from '../llm/provider-limits';
 import { assignFairRanks } from '../flow-control/fair-share';
 import { findWorkers } from '../store/workers';
 import type { AppDirectory } from './app-directory';
@@ -46,6 +47,8 @@ export interface EngineDeps {
   artifactObjects?: ArtifactObjects | undefined;
   /** Checks that a workflow's app exists (absent when no catalog is configured). */
   apps?: AppDirectory | undefined;
+  /** Model providers' requests and tokens per minute, per organization, in Redis (absent: not enforced). */
+  providerLimits?: ProviderLimits | undefined;
 }
 
 /** The shared core of the service: transactions with their after-commit effects. */

@@ -2,6 +2,7 @@ import { isLlmCapability, LLM_FAILURE_CODES, providerFieldOf, providerNamesOf, t
 import type { automationV1 } from '@orchestra/proto';
 import { SecretUnavailableError, type SecretReader } from '../secrets/dispatch-secrets';
 import { llmProvidersOfOrg, type LlmProviderRow } from '../store/llm-providers';
+import type { ProviderLimit } from './provider-limits';
 
 /**
  * The providers of a model step at dispatch (issue 14): the names its resolved input gives
@@ -26,9 +27,11 @@ export interface DispatchProviders {
   providers: automationV1.LlmProvider[];
   /** The API keys, to mask. */
   keys: string[];
+  /** Each provider's rate limits, in the same order (llm/provider-limits.ts). */
+  limits: ProviderLimit[];
 }
 
-const NONE: DispatchProviders = { providers: [], keys: [] };
+const NONE: DispatchProviders = { providers: [], keys: [], limits: [] };
 
 /** The proto message a worker gets for one provider. */
 export function providerMessage(row: LlmProviderRow, apiKey: string): automationV1.LlmProvider {
@@ -47,6 +50,7 @@ export function providerMessage(row: LlmProviderRow, apiKey: string): automation
     outputPricePerMillion: row.outputPricePerMillion,
     timeoutMs: row.timeoutMs ?? 0,
     workerLocal: row.workerLocal,
+    rateLimited: '',
   };
 }
 
@@ -73,5 +77,6 @@ export async function resolveDispatchProviders(tx: Queryable, orgId: string, cap
     throw new ProviderUnavailableError(LLM_FAILURE_CODES.PROVIDER_SECRET_MISSING, `the API key of a model provider cannot be given: ${error.message}`, { cause: error });
   }
   const providers = ordered.map((p) => providerMessage(p, p.apiKeySecret === null ? '' : (values.get(p.apiKeySecret) ?? '')));
-  return { providers, keys: [...values.values()] };
+  const limits = ordered.map((p) => ({ name: p.name, requestsPerMinute: p.requestsPerMinute, tokensPerMinute: p.tokensPerMinute }));
+  return { providers, keys: [...values.values()], limits };
 }

@@ -99,6 +99,10 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
         skip(name, 'PROVIDER_NOT_LOCAL', `it is worker-local (${provider.baseUrl}) and this worker does not serve it`, true);
         continue;
       }
+      if (provider.rateLimited !== undefined) {
+        skip(name, 'PROVIDER_RATE_LIMITED', provider.rateLimited, true);
+        continue;
+      }
       const state = health.state(key);
       if (!state.usable) {
         skip(name, state.code, state.message, true, state.retryAfterMs);

@@ -9,6 +9,7 @@ import { createEventBuffer, logEvent, progressEvent, recordAttemptEvents, type A
 import { createEventGate } from './event-gate';
 import { createOutputDeltaBatcher } from './output-deltas';
 import { attemptOutcomeOf, consume, unreachableOutcome, type CallOutcome, type MappedOutcome } from './execute-call';
+import { recordProviderUsage } from './provider-admission';
 import type { AttemptResult, ResultApplied } from './results';
 import type { SlotWaits } from './slot-waits';
 
@@ -157,6 +158,10 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
     const artifactRows: NewArtifact[] = verdict.accepted.map((a) => ({ ...a, id: newId(), orgId: run.orgId, runId: run.id, taskId: task.id, attemptId: attempt.id }));
     if (mapped.suspectForMs !== undefined) workerClients.markSuspect(worker.id, mapped.suspectForMs);
     const { outcome } = mapped;
+    if (outcome?.kind === 'succeeded' && llmProviders.length > 0) {
+      // Per-provider tokens per minute count what the answer used (provider-admission.ts).
+      await recordProviderUsage(engine.providerLimits, run.orgId, llmProviders[0]?.name, outcome.output).catch((error: unknown) => callLog.warn('could not count a model call against its provider limits', { err: error }));
+    }
     executions.observe({ outcome: mapped.label }, (Date.now() - startedAt) / 1000);
     endSpan(traced.span, {
       attributes: { 'orchestra.outcome': outcome?.kind ?? 'stopped' },

@@ -2,6 +2,7 @@ import { createSecretMasker, type Logger, type SecretMasker } from '@orchestra/l
 import type { automationV1 } from '@orchestra/proto';
 import { InputLimitError, referencedSteps, TemplateError } from '../../domain/templates';
 import { ProviderUnavailableError, resolveDispatchProviders } from '../../llm/dispatch-providers';
+import type { ProviderLimit } from '../../llm/provider-limits';
 import { resolveDispatchInput, secretReader, SecretUnavailableError } from '../../secrets/dispatch-secrets';
 import { endAttempt } from '../../store/attempts';
 import { recordRateLimitUsage } from '../../store/admission';
@@ -17,6 +18,7 @@ import { expandForEach } from '../for-each';
 import { admitByFlowControl } from './admission';
 import { BATCH_MAX, BATCHES_AT_ONCE } from './batching';
 import { placeGpuGroup } from './gpu-claims';
+import { admitByProviderLimits, releaseUnstarted, type ProviderAdmissions } from './provider-admission';
 import { queueTimeoutFailure } from './queue-timeout';
 import { admitAttempt, checkPlacement, groupByNeeds, noSlotReason, placeInOrder, redelivery, type Claim, type PlacementPolicy } from './claim-policy';
 
@@ -40,6 +42,8 @@ interface Startable {
   secretValues: string[];
   /** A model step's providers, with their API keys (for the worker only). */
   llmProviders: automationV1.LlmProvider[];
+  /** Their requests and tokens per minute (provider-admission.ts). */
+  llmLimits: ProviderLimit[];
 }
 
 export interface ClaimerOptions {
@@ -115,7 +119,7 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
       // A model step's providers (issue 14), their API keys masked like the input's secrets.
       const llm = await resolveDispatchProviders(ctx.tx, run.orgId, admitted.task.capability, resolved.input, readSecrets);
       const masker = llm.keys.length === 0 ? resolved.masker : createSecretMasker([...resolved.values, ...llm.keys]);
-      return decided({ attempt: admitted.attempt, task: admitted.task, input: resolved.input, shown: resolved.shown, masker, secretValues: resolved.values, llmProviders: llm.providers });
+      return decided({ attempt: admitted.attempt, task: admitted.task, input: resolved.input, shown: resolved.shown, masker, secretValues: resolved.values, llmProviders: llm.providers, llmLimits: llm.limits });
     } catch (error) {
       if (!(error instanceof TemplateError) && !(error instanceof SecretUnavailableError) && !(error instanceof InputLimitError) && !(error instanceof ProviderUnavailableError)) throw error;
       const code = error instanceof SecretUnavailableError || error instanceof InputLimitError || error instanceof ProviderUnavailableError ? error.code : 'TEMPLATE_ERROR';
@@ -159,6 +163,17 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
    * each examined; the startable ones placed on free slots and started, per kind of slot they need.
    */
   async function claimAll(ctx: TransitionContext, requests: readonly AttemptJob[]): Promise<Claim[]> {
+    let providers: ProviderAdmissions | undefined;
+    const started = new Set<string>();
+    try {
+      return await claimAllOnce(ctx, requests, (admitted) => (providers = admitted), started);
+    } finally {
+      // Requests taken of providers' limits for attempts that did not start (or a claim that failed) go back.
+      await releaseUnstarted(engine.providerLimits, providers, started);
+    }
+  }
+
+  async function claimAllOnce(ctx: TransitionContext, requests: readonly AttemptJob[], onProviders: (admitted: ProviderAdmissions) => void, started: Set<string>): Promise<Claim[]> {
     const runs = await lockRuns(
       ctx.tx,
       requests.map((r) => r.runId),
@@ -206,13 +221,22 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
       startable.filter((s) => waitingNow.has(s.attempt.id)),
       config,
     );
+    // Model steps take a request of a provider with room, or wait (per-provider rate limits).
+    const providers = await admitByProviderLimits(
+      ctx.tx,
+      engine.providerLimits,
+      startable
+        .filter((s) => admission.get(s.attempt.id)?.kind === 'admit' && s.llmLimits.length > 0)
+        .map((s) => ({ attemptId: s.attempt.id, taskId: s.task.id, orgId: s.task.orgId, limits: s.llmLimits })),
+    );
+    onProviders(providers);
     // Place what can start, grouped by what it needs of a worker, and start it.
     const workers = new Map<string, WorkerRow>();
     const gpusOf = new Map<string, AttemptGpu[]>();
     const gpuWaits = new Map<string, string>();
     const startedRuns = new Map<string, RunRow>();
     for (const { needs, startable: group } of groupByNeeds(
-      startable.filter((s) => admission.get(s.attempt.id)?.kind === 'admit'),
+      startable.filter((s) => admission.get(s.attempt.id)?.kind === 'admit' && !providers.waits.has(s.attempt.id)),
       workerClients.avoided(),
     )) {
       const requests = group.map((s) => ({ attemptId: s.attempt.id, task: s.task }));
@@ -243,13 +267,17 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
 
     return decisions.map((d): Claim => {
       if ('kind' in d) return d;
-      const { attempt, task, input, shown, masker, secretValues, llmProviders } = d;
+      const { attempt, task, input, shown, masker, secretValues } = d;
+      const skipped = providers.skipped.get(attempt.id);
+      const llmProviders = skipped ? d.llmProviders.map((p) => (skipped.includes(p.name) ? { ...p, rateLimited: `the organization's requests or tokens per minute for "${p.name}" are used up` } : p)) : d.llmProviders;
       const worker = workers.get(attempt.id);
       if (!worker) {
         const admitted = admission.get(attempt.id);
         if (!waitingNow.has(attempt.id) || admitted === undefined) return { kind: 'drop', reason: 'task moved on' };
         if (admitted.kind === 'cancelled') return { kind: 'drop', reason: admitted.reason };
         if (admitted.kind === 'wait') return { kind: 'wait', cause: 'flow', reason: admitted.reason.message, ...(admitted.delayMs === undefined ? {} : { delayMs: admitted.delayMs }) };
+        const providerWait = providers.waits.get(attempt.id);
+        if (providerWait) return { kind: 'wait', cause: 'flow', reason: providerWait.reason, delayMs: providerWait.delayMs };
         const gpuWait = gpuWaits.get(attempt.id);
         if (gpuWait !== undefined) return { kind: 'wait', cause: 'no-slot', reason: gpuWait, waitRecorded: true };
         return { kind: 'wait', cause: 'no-slot', reason: noSlotReason(task) };
@@ -271,6 +299,7 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
         attempt: claimed.attempt,
         message: `attempt ${claimed.attempt - task.attemptsAtReset} of ${task.maxAttempts} on worker ${worker.id}${claimed.gpus ? ` (GPU ${claimed.gpus.map((g) => g.index).join(', ')})` : ''}`,
       });
+      started.add(attempt.id);
       return { kind: 'claimed', run, task: { ...task, status: 'RUNNING', input: shown }, attempt: claimed, worker, input, masker, secretValues, llmProviders };
     });
   }

@@ -165,6 +165,11 @@ export interface LlmProvider {
   timeoutMs: number;
   /** Served on the worker's own machine: only workers that declare base_url may reach it. */
   workerLocal: boolean;
+  /**
+   * The organization's requests or tokens per minute for this provider are used up (the dispatcher
+   * counts them in Redis): the worker passes over it to the step's next provider without calling it.
+   */
+  rateLimited: string;
 }
 
 export interface Progress {
@@ -791,6 +796,7 @@ function createBaseLlmProvider(): LlmProvider {
     outputPricePerMillion: 0,
     timeoutMs: 0,
     workerLocal: false,
+    rateLimited: "",
   };
 }
 
@@ -819,6 +825,9 @@ export const LlmProvider: MessageFns<LlmProvider> = {
     }
     if (message.workerLocal !== false) {
       writer.uint32(64).bool(message.workerLocal);
+    }
+    if (message.rateLimited !== "") {
+      writer.uint32(74).string(message.rateLimited);
     }
     return writer;
   },
@@ -900,6 +909,14 @@ export const LlmProvider: MessageFns<LlmProvider> = {
             message.workerLocal = reader.bool();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.rateLimited = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -946,6 +963,11 @@ export const LlmProvider: MessageFns<LlmProvider> = {
         : isSet(object.worker_local)
         ? globalThis.Boolean(object.worker_local)
         : false,
+      rateLimited: isSet(object.rateLimited)
+        ? globalThis.String(object.rateLimited)
+        : isSet(object.rate_limited)
+        ? globalThis.String(object.rate_limited)
+        : "",
     };
   },
 
@@ -975,6 +997,9 @@ export const LlmProvider: MessageFns<LlmProvider> = {
     if (message.workerLocal !== false) {
       obj.workerLocal = message.workerLocal;
     }
+    if (message.rateLimited !== "") {
+      obj.rateLimited = message.rateLimited;
+    }
     return obj;
   },
 
@@ -991,6 +1016,7 @@ export const LlmProvider: MessageFns<LlmProvider> = {
     message.outputPricePerMillion = object.outputPricePerMillion ?? 0;
     message.timeoutMs = object.timeoutMs ?? 0;
     message.workerLocal = object.workerLocal ?? false;
+    message.rateLimited = object.rateLimited ?? "";
     return message;
   },
 };
