@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { insecureCredentials, TEST_INTERNAL_TOKEN, unaryCall } from '@orchestra/lib';
 import { orchestrationV1 } from '@orchestra/proto';
 import { startTestOrchestration, userPrincipal, type TestOrchestration } from '../testing/harness';
-import { signWebhook } from './webhooks';
+import { randomBytes } from 'node:crypto';
+import { createRateLimiter } from '@orchestra/lib';
+import type { Engine } from '../engine/engine';
+import type { SecretKeyring } from '../secrets/keyring';
+import { rewrapWebhookSecrets } from './trigger-commands';
+import { deliverWebhook, signWebhook } from './webhooks';
 
 /**
  * Inbound webhooks as the gateway hands them over (gRPC DeliverWebhook with the raw body) to the real
@@ -177,5 +182,21 @@ describe('inbound webhooks', () => {
     await deliver(hook.trigger.id, '{}', {});
     expect(await deliveriesOf(hook.trigger.id, otherAdmin)).toBeNull();
     expect(await deliveriesOf(hook.trigger.id)).toHaveLength(1);
+  });
+
+  it('keeps webhook secrets readable across a SECRETS_KEYS rotation (re-wrapped with the new key, the old one then removed)', async () => {
+    const hook = await hookedWorkflow();
+    const engine = t.service.engine;
+    const old = engine.config.SECRETS_KEYS as SecretKeyring;
+    const fresh = { id: `k${randomBytes(3).toString('hex')}`, key: randomBytes(32) };
+    const rotated: SecretKeyring = { active: fresh, keys: new Map([[fresh.id, fresh], ...old.keys]) };
+    const withKeys = (keyring: SecretKeyring): Engine => ({ ...engine, config: { ...engine.config, SECRETS_KEYS: keyring } });
+    expect(await rewrapWebhookSecrets(withKeys(rotated))).toBeGreaterThanOrEqual(1);
+    // Only the new key is left: the re-wrapped secret still verifies a delivery.
+    const onlyNew: SecretKeyring = { active: fresh, keys: new Map([[fresh.id, fresh]]) };
+    const deps = { engine: withKeys(onlyNew), log: t.log, limiter: createRateLimiter({ redis: t.redis, prefix: `${t.prefix}:rl:rotation`, limit: 100, windowMs: 60_000 }), maxBodyBytes: MAX_BODY };
+    const body = '{"after":"rotation"}';
+    const request = { triggerId: hook.trigger.id, body: Buffer.from(body), bodyTooLarge: false, bodyBytes: body.length, idempotencyKey: '', sourceIp: '', requestId: 'r-rotation', ...signed(hook.webhookSecret, body) };
+    expect((await deliverWebhook(deps, request)).delivery).toMatchObject({ outcome: 'ACCEPTED' });
   });
 });
