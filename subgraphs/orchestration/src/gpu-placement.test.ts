@@ -60,7 +60,7 @@ async function runOf(runId: string): Promise<{ status: string; tasks: TaskView[]
   return res.data!.run;
 }
 
-const finished = (runId: string, timeoutMs = 30_000) =>
+const finished = (runId: string, timeoutMs = 60_000) =>
   eventually(
     async () => {
       const run = await runOf(runId);
@@ -143,13 +143,13 @@ describe('GPU placement', () => {
     // Another organization sees none of it.
     const foreign = await t.graphql<{ run: unknown }>(otherOrg, `query($id: ID!) { run(id: $id) { id tasks { gpus { index } } } }`, { id: runIds[0] });
     expect(foreign.data?.run).toBeNull();
-  });
+  }, 240_000);
 
   it('does not run two steps at once on a GPU whose memory they exceed together', async () => {
     // 25 GiB each: either fits the A100 alone (not the 24 GiB RTX), both together (50 GiB) do not.
     const runId = await startRun(`two-on-one-${randomUUID().slice(0, 6)}`, [
-      gpuStep('first', { gpus: 1, gpuMemoryMiB: 25_600 }, { input: { ms: 1_500 } }),
-      gpuStep('second', { gpus: 1, gpuMemoryMiB: 25_600 }, { input: { ms: 1_500 } }),
+      gpuStep('first', { gpus: 1, gpuMemoryMiB: 25_600 }, { input: { ms: 4_000 } }),
+      gpuStep('second', { gpus: 1, gpuMemoryMiB: 25_600 }, { input: { ms: 4_000 } }),
     ]);
     // While one runs, the other says why it waits.
     const waiting = await eventually(
@@ -157,7 +157,7 @@ describe('GPU placement', () => {
         const run = await runOf(runId);
         return run.tasks.some((task) => task.status === 'RUNNING') ? run.tasks.find((task) => task.status === 'QUEUED' && task.waitReason?.kind === 'GPU') : undefined;
       },
-      { timeoutMs: 20_000, what: 'one step to run while the other waits for GPU memory' },
+      { timeoutMs: 60_000, what: 'one step to run while the other waits for GPU memory' },
     );
     expect(waiting.waitReason!.message).toBe('every worker with 1 GPU of 25 GiB is busy or has too little GPU memory free now (1 online)');
     expect(waiting.waitReason!.details).toMatchObject({ gpus: 1, gpuMemoryMiB: 25_600, fittingWorkers: 1 });
@@ -169,12 +169,12 @@ describe('GPU placement', () => {
     expect(Date.parse(b!.startedAt!)).toBeGreaterThanOrEqual(Date.parse(a!.finishedAt!));
     // Two that fit together (15 GiB each) do run there at once.
     const both = await startRun(`fit-together-${randomUUID().slice(0, 6)}`, [
-      gpuStep('first', { gpus: 1, gpuMemoryMiB: 15_360, gpuModel: 'A100' }, { input: { ms: 3_000 } }),
-      gpuStep('second', { gpus: 1, gpuMemoryMiB: 15_360, gpuModel: 'A100' }, { input: { ms: 3_000 } }),
+      gpuStep('first', { gpus: 1, gpuMemoryMiB: 15_360, gpuModel: 'A100' }, { input: { ms: 6_000 } }),
+      gpuStep('second', { gpus: 1, gpuMemoryMiB: 15_360, gpuModel: 'A100' }, { input: { ms: 6_000 } }),
     ]);
-    await eventually(async () => ((await runOf(both)).tasks.every((task) => task.status === 'RUNNING') ? true : undefined), { timeoutMs: 20_000, what: 'both 15 GiB steps to run at once' });
+    await eventually(async () => ((await runOf(both)).tasks.every((task) => task.status === 'RUNNING') ? true : undefined), { timeoutMs: 60_000, what: 'both 15 GiB steps to run at once' });
     expect((await finished(both)).status).toBe('SUCCEEDED');
-  });
+  }, 180_000);
 
   it('says no worker could ever run a step, and fails it after its queue timeout', async () => {
     const runId = await startRun(`too-big-${randomUUID().slice(0, 6)}`, [gpuStep('huge', { gpus: 2, gpuMemoryMiB: 40_960 }, { queueTimeoutMs: 4_000 })]);
@@ -183,7 +183,7 @@ describe('GPU placement', () => {
         const task = (await runOf(runId)).tasks[0];
         return task?.waitReason?.kind === 'GPU' ? task : undefined;
       },
-      { timeoutMs: 20_000, what: 'the step to wait for GPUs' },
+      { timeoutMs: 60_000, what: 'the step to wait for GPUs' },
     );
     expect(waiting.waitReason!.message).toBe(`no worker with 2 GPUs of 40 GiB online (pool "${pool}", sleep)`);
     expect(waiting.waitReason!.details).toMatchObject({ fittingWorkers: 0, gpus: 2, gpuMemoryMiB: 40_960 });
@@ -192,5 +192,5 @@ describe('GPU placement', () => {
     expect(run.tasks[0]!.error!.code).toBe('QUEUE_TIMEOUT');
     expect(run.tasks[0]!.error!.message).toMatch(/^step "huge" waited \d+ s to start, past its queue timeout of 4 s: no worker with 2 GPUs of 40 GiB online/);
     expect(run.tasks[0]!.attemptHistory.map((a) => a.workerId)).toEqual([null]);
-  });
+  }, 120_000);
 });

@@ -79,7 +79,7 @@ describe('per-provider rate limits', () => {
         const waiting = views.filter((r) => r.tasks[0]?.waitReason?.kind === 'RATE_LIMIT');
         return done.length === 2 && waiting.length === 3 ? waiting : undefined;
       },
-      { timeoutMs: 30_000, what: 'two runs to succeed and three to wait for the provider' },
+      { timeoutMs: 60_000, what: 'two runs to succeed and three to wait for the provider' },
     );
     expect(settled[0]!.status).toBe('QUEUED');
     expect(settled[0]!.tasks[0]!.waitReason!.message).toMatch(/^model provider "two-a-minute" used its 2 requests per minute: room in \d+ s$/);
@@ -90,23 +90,23 @@ describe('per-provider rate limits', () => {
     expect((await runsOf(runs)).filter((r) => r.status === 'SUCCEEDED')).toHaveLength(2);
     // Raising the limit lets them run (the limit is read at every claim).
     expect((await t.graphql(admin, UPDATE_PROVIDER, { id, input: { requestsPerMinute: 100 } })).errors).toBeUndefined();
-    await eventually(async () => ((await runsOf(runs)).every((r) => r.status === 'SUCCEEDED') ? true : undefined), { timeoutMs: 30_000, what: 'the waiting runs to run' });
+    await eventually(async () => ((await runsOf(runs)).every((r) => r.status === 'SUCCEEDED') ? true : undefined), { timeoutMs: 60_000, what: 'the waiting runs to run' });
     expect(callsTo('two-a-minute')).toBe(5);
-  }, 90_000);
+  }, 180_000);
 
   it('counts the tokens an answer used: past the tokens per minute, the next task waits', async () => {
     // Every stand-in answer uses more than 5 tokens (its prompt alone does).
     await provider('few-tokens', { tokensPerMinute: 5 });
     const [first] = await startRuns('limited-tokens-1', ['few-tokens'], 1);
-    await eventually(async () => ((await runOf(first!)).status === 'SUCCEEDED' ? true : undefined), { timeoutMs: 30_000, what: 'the first run to succeed' });
+    await eventually(async () => ((await runOf(first!)).status === 'SUCCEEDED' ? true : undefined), { timeoutMs: 60_000, what: 'the first run to succeed' });
     const [second] = await startRuns('limited-tokens-2', ['few-tokens'], 1);
     const waiting = await eventually(async () => ((await runOf(second!)).tasks[0]?.waitReason?.kind === 'RATE_LIMIT' ? await runOf(second!) : undefined), {
-      timeoutMs: 30_000,
+      timeoutMs: 60_000,
       what: 'the second run to wait for tokens',
     });
     expect(waiting.tasks[0]!.waitReason!.message).toMatch(/^model provider "few-tokens" used its 5 tokens per minute \(\d+ used\): room in \d+ s$/);
     expect(callsTo('few-tokens')).toBe(1);
-  }, 60_000);
+  }, 120_000);
 
   it('passes over a provider at its limit to the next of the step, which answers', async () => {
     await provider('one-a-minute', { requestsPerMinute: 1 });
@@ -115,9 +115,9 @@ describe('per-provider rate limits', () => {
     const views = await eventually(async () => {
       const all = await runsOf(runs);
       return all.every((r) => r.status === 'SUCCEEDED') ? all : undefined;
-    }, { timeoutMs: 30_000, what: 'the runs to succeed' });
+    }, { timeoutMs: 60_000, what: 'the runs to succeed' });
     expect(views.map((r) => r.tasks[0]!.output!.provider).sort()).toEqual(['one-a-minute', 'spare', 'spare']);
     expect(callsTo('one-a-minute')).toBe(1);
     expect(callsTo('spare')).toBe(2);
-  }, 60_000);
+  }, 120_000);
 });
