@@ -20,6 +20,7 @@ import { runsRoute } from './routes/runs';
 import { secretsRoute } from './routes/secrets';
 import { signInRoute } from './routes/sign-in';
 import { signUpRoute } from './routes/sign-up';
+import { verifyEmailRoute } from './routes/verify-email';
 import { webhooksRoute } from './routes/webhooks';
 import { workersRoute } from './routes/workers';
 import { workflowDetailRoute } from './routes/workflow-detail';
@@ -32,6 +33,7 @@ export const routeTree = rootRoute.addChildren([
   acceptInvitationRoute,
   forgotPasswordRoute,
   resetPasswordRoute,
+  verifyEmailRoute,
   appLayoutRoute.addChildren([
     dashboardRoute,
     workflowsRoute,

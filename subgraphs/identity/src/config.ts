@@ -15,6 +15,13 @@ export const identityConfigSchema = z.object({
   PASSWORD_RESETS_PER_IP: env.int(20, { min: 1 }),
   PASSWORD_RESET_MAILS_PER_ACCOUNT: env.int(3, { min: 1 }),
 
+  /** An e-mail verification link works once, for this long. */
+  EMAIL_VERIFICATION_TTL_SECONDS: env.int(DAY, { min: 300, max: 7 * DAY }),
+  /** Verification mails (sign-up, resend, e-mail change) per account per hour. */
+  VERIFICATION_MAILS_PER_ACCOUNT: env.int(3, { min: 1 }),
+  /** A sign-up never verified for this long no longer holds its address: a new sign-up with it takes it. */
+  UNVERIFIED_ACCOUNT_HOLD_SECONDS: env.int(DAY, { min: 60, max: 30 * DAY }),
+
   /** Lifetime of access tokens (JWT). Short: revocation before expiry relies on Redis. */
   ACCESS_TOKEN_TTL_SECONDS: env.int(900, { min: 30, max: DAY }),
   /** Lifetime of each refresh token; every use rotates it and starts a new lifetime. */

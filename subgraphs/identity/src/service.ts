@@ -28,6 +28,7 @@ import { createIdentityMetrics } from './metrics';
 import { createLoaders } from './resolvers/loaders';
 import { createResolvers, type IdentityContext } from './resolvers';
 import { typeDefs } from './schema';
+import { deleteOldEmailVerifications } from './store/email-verifications';
 import { deleteOldPasswordResets } from './store/password-resets';
 import { deleteDeadSessions, deleteExpiredRefreshTokens } from './store/sessions';
 
@@ -83,6 +84,7 @@ export function createIdentityService({ config, pool, redis, log, mailer, metric
       ip: createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:identity:password-resets:ip`, limit: config.PASSWORD_RESETS_PER_IP, windowMs: 3600_000 }),
       account: createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:identity:password-resets:account`, limit: config.PASSWORD_RESET_MAILS_PER_ACCOUNT, windowMs: 3600_000 }),
     },
+    verificationMails: createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:identity:verification-mails:account`, limit: config.VERIFICATION_MAILS_PER_ACCOUNT, windowMs: 3600_000 }),
     creations: {
       signUp: createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:identity:sign-ups:ip`, limit: config.SIGN_UPS_PER_IP, windowMs: config.CREATION_WINDOW_SECONDS * 1000 }),
       organization: createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:identity:organizations:ip`, limit: config.ORGANIZATIONS_PER_IP, windowMs: config.CREATION_WINDOW_SECONDS * 1000 }),
@@ -141,12 +143,15 @@ export function createIdentityService({ config, pool, redis, log, mailer, metric
       await deps.keyRing.rotateIfOlderThan(config.SIGNING_KEY_ROTATE_AFTER_SECONDS, config.SIGNING_KEY_PUBLISH_AHEAD_SECONDS);
     }
     await deps.keyRing.pruneExpired();
-    const { tokens, sessions, resets } = await inSystem(deps, async (tx) => ({
+    const { tokens, sessions, resets, verifications } = await inSystem(deps, async (tx) => ({
       tokens: await deleteExpiredRefreshTokens(tx),
       sessions: await deleteDeadSessions(tx),
       resets: await deleteOldPasswordResets(tx),
+      verifications: await deleteOldEmailVerifications(tx),
     }));
-    if (tokens + sessions + resets > 0) log.info('expired refresh tokens, sessions and password reset tokens deleted', { tokens, sessions, resets });
+    if (tokens + sessions + resets + verifications > 0) {
+      log.info('expired refresh tokens, sessions, password reset and e-mail verification tokens deleted', { tokens, sessions, resets, verifications });
+    }
   };
 
   let timer: NodeJS.Timeout | undefined;

@@ -3,6 +3,7 @@ import { createRoute } from '@tanstack/react-router';
 import { useState, type FormEvent } from 'react';
 import { Button } from '../components/button';
 import { Card } from '../components/card';
+import { EmailAddressCard } from '../components/email-address-card';
 import { ErrorNotice, Notice } from '../components/feedback';
 import { Field, TextInput } from '../components/form';
 import { PageHeader } from '../components/page-header';
@@ -38,7 +39,7 @@ function ProfileCard() {
       <form onSubmit={submit} className="max-w-md space-y-4" noValidate>
         {saved && <Notice tone="success">Your name is now {name.trim()}.</Notice>}
         {update.error && !blamesField(update.error, ['name']) && <ErrorNotice error={update.error} title="Your name was not changed" />}
-        <Field label="Email" hint="Your sign-in address; it cannot be changed here.">{(p) => <TextInput {...p} value={identity.user.email} readOnly disabled />}</Field>
+        <Field label="Email" hint="Your sign-in address; change it below.">{(p) => <TextInput {...p} value={identity.user.email} readOnly disabled />}</Field>
         <Field label="Name" error={fieldErrorFor(update.error, 'name')}>
           {(p) => (
             <TextInput
@@ -114,9 +115,10 @@ function PasswordCard() {
 function AccountPage() {
   return (
     <>
-      <PageHeader title="Your account" description="Your name as others see it, and your password." />
+      <PageHeader title="Your account" description="Your name as others see it, your address and your password." />
       <div className="space-y-6">
         <ProfileCard />
+        <EmailAddressCard />
         <PasswordCard />
       </div>
     </>

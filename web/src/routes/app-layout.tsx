@@ -8,6 +8,7 @@ import { NotificationBell } from '../components/notification-bell';
 import { OrgSwitcher } from '../components/org-switcher';
 import { Redirect } from '../components/redirect';
 import { RoleBadge } from '../components/status-badge';
+import { VerifyEmailBanner } from '../components/verify-email-banner';
 import { useServices } from '../hooks/services';
 import { usePermissions, useSessionState } from '../hooks/use-session';
 import { useNotificationFeed } from '../hooks/use-notification-feed';
@@ -151,6 +152,7 @@ function AppLayout() {
       <main id="main" className="mx-auto max-w-7xl px-4 py-6 sm:px-6 lg:px-8">
         {/* Pages start afresh in another organization (their state and live subscriptions belonged to the old one). */}
         <div key={identity.organization.id}>
+          <VerifyEmailBanner />
           <Outlet />
         </div>
       </main>

@@ -2,7 +2,7 @@ import { AppError, newId, recordAudit, renderMail, traceIdOf, type Principal } f
 import { actingUser, inSystem, SERVICE, type IdentityDeps } from '../deps';
 import { listMembershipsOfUser } from '../store/memberships';
 import { findPasswordReset, insertPasswordReset, markPasswordResetsUsed } from '../store/password-resets';
-import { findUserCredentialsByEmail, findUserCredentialsById, type UserCredentialsRow } from '../store/users';
+import { findUserCredentialsByEmail, findUserCredentialsById, markEmailVerified, type UserCredentialsRow } from '../store/users';
 import { normalizeEmail } from './email';
 import { formatRowToken, hashSecret, newSecret, parseRowToken, secretMatches } from './opaque-tokens';
 import { checkPasswordStrength } from './passwords';
@@ -18,13 +18,13 @@ import { replacePassword } from './sign-in';
 const RESET_TOKEN_PREFIX = 'opr';
 
 /** The organization a user's account-level audit events go to: the one used last, else any. */
-async function auditOrgOf(deps: IdentityDeps, user: UserCredentialsRow): Promise<string | undefined> {
+export async function auditOrgOf(deps: IdentityDeps, user: UserCredentialsRow): Promise<string | undefined> {
   if (user.lastOrgId !== null) return user.lastOrgId;
   const memberships = await inSystem(deps, (tx) => listMembershipsOfUser(tx, user.id));
   return memberships[0]?.orgId;
 }
 
-const actorOf = (principal: Principal, user: UserCredentialsRow, orgId: string | undefined): Principal => (orgId === undefined ? principal : actingUser(principal, user, orgId));
+export const actorOf = (principal: Principal, user: UserCredentialsRow, orgId: string | undefined): Principal => (orgId === undefined ? principal : actingUser(principal, user, orgId));
 
 /** Always resolves to true; a mail goes out only when the address has an account (and not too often). */
 export async function requestPasswordReset(deps: IdentityDeps, principal: Principal, rawEmail: string): Promise<boolean> {
@@ -99,12 +99,15 @@ export async function resetPassword(deps: IdentityDeps, principal: Principal, in
     check(await findPasswordReset(tx, parsed.rowId, true));
     await markPasswordResetsUsed(tx, user.id);
     const replaced = await replacePassword(tx, user.id, hash);
+    // The link reached the address: that proves it as well as a verification link would (and lets the
+    // real owner of an address someone else signed up with take the account over).
+    await markEmailVerified(tx, user.id, user.email);
     await recordAudit(tx, SERVICE, actorOf(principal, user, orgId), {
       action: 'auth.password_reset',
       targetType: 'User',
       targetId: user.id,
       orgId,
-      diff: { sessionsEnded: replaced.sessionsEnded },
+      diff: { sessionsEnded: replaced.sessionsEnded, emailVerified: true },
     });
     return replaced;
   });

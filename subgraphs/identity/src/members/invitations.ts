@@ -1,6 +1,7 @@
 import { AppError, badInput, conflict, isUniqueViolation, newId, notFound, recordAudit, traceIdOf, recordNotification, type Principal, type Role } from '@orchestra/lib';
 import { normalizeEmail } from '../auth/email';
 import { formatRowToken, hashSecret, newSecret, parseRowToken, secretMatches } from '../auth/opaque-tokens';
+import { mailVerification, prepareVerification } from '../auth/email-verification';
 import { checkPasswordStrength } from '../auth/passwords';
 import { startSession, type AuthPayload } from '../auth/sessions';
 import { assertSignInAllowed, invalidCredentials, recordSignInFailure, recordSignInSuccess } from '../auth/sign-in';
@@ -125,6 +126,11 @@ export async function acceptInvitation(deps: IdentityDeps, principal: Principal,
       await recordSignInFailure(deps, principal, existing.email);
       throw invalidCredentials();
     }
+    // Whoever signed up with an address they never proved must not join organizations as its owner
+    // (DESIGN.md, "E-mail verification"). Checked after the password, so it tells nothing to others.
+    if (!existing.emailVerified) {
+      throw new AppError('FORBIDDEN', `verify ${existing.email} first (follow the link mailed to it, or reset the password), then accept the invitation`, { reason: 'EMAIL_NOT_VERIFIED' });
+    }
   } else {
     const name = requireName('name', input.name, MAX_USER_NAME);
     checkPasswordStrength(input.password, { minLength: deps.config.PASSWORD_MIN_LENGTH }, { email: preview.email, name });
@@ -133,7 +139,7 @@ export async function acceptInvitation(deps: IdentityDeps, principal: Principal,
 
   if (existing) await recordSignInSuccess(deps, principal, existing.email);
   try {
-    return await inSystem(deps, async (tx) => {
+    const { payload, verification } = await inSystem(deps, async (tx) => {
       const invitation = await findInvitationForUpdate(tx, parsed.rowId);
       if (!invitation) throw badToken('invitation token is not valid', 'INVITATION_INVALID');
       // Checked again under the row lock: it may have been accepted or withdrawn meanwhile.
@@ -156,6 +162,8 @@ export async function acceptInvitation(deps: IdentityDeps, principal: Principal,
       const membership = current ?? (await insertMembership(tx, { id: newId(), orgId: invitation.orgId, userId: user.id, role: invitation.role }));
       await markInvitationAccepted(tx, invitation.id, user.id);
       const payload = await startSession(deps, tx, principal, { user, organization, role: membership.role, tokenVersion });
+      // The token came from an admin, not necessarily through the mailbox: a new account verifies its address like a sign-up.
+      const verification = existing ? undefined : await prepareVerification(deps, tx, user, user.email, 'sign_up');
       await recordAudit(tx, SERVICE, actingUser(principal, user, invitation.orgId), {
         action: 'invitation.accept',
         targetType: 'Invitation',
@@ -166,8 +174,10 @@ export async function acceptInvitation(deps: IdentityDeps, principal: Principal,
       if (current === undefined) {
         await recordNotification(tx, SERVICE, { type: 'member.joined', orgId: invitation.orgId, data: { userId: user.id, email: user.email, role: membership.role } });
       }
-      return payload;
+      return { payload, verification };
     });
+    if (verification) mailVerification(deps, principal, payload.user.id, verification);
+    return payload;
   } catch (error) {
     if (isUniqueViolation(error, 'users_email_key')) throw emailTaken('token');
     throw error;

@@ -59,6 +59,8 @@ describe('invitations', () => {
     const invited = await id.graphql(INVITE, { i: { email: other.user.email, role: 'VIEWER' } }, { token: owner.accessToken });
     const wrong = await id.graphql(ACCEPT, { i: { token: invited.data.inviteMember.token, password: 'Not-Their-Password-9' } });
     expect(errorOf(wrong)).toEqual({ code: 'UNAUTHENTICATED', reason: 'INVALID_CREDENTIALS' });
+    // An existing account joins other organizations only with a verified address (email-verification.test.ts).
+    await id.verifyEmail(other.user.email);
     const ok = await id.graphql(ACCEPT, { i: { token: invited.data.inviteMember.token, password: other.password } });
     expect(ok.data.acceptInvitation).toMatchObject({ role: 'VIEWER', user: { id: other.user.id }, organization: { id: owner.organization.id } });
     const me = await id.graphql('{ me { memberships { role organization { id } } } }', {}, { token: ok.data.acceptInvitation.accessToken });

@@ -1,12 +1,13 @@
 import { AppError, diffOf, isUniqueViolation, newId, recordAudit, traceIdOf, type Principal } from '@orchestra/lib';
 import { normalizeEmail } from '../auth/email';
+import { mailVerification, prepareVerification, releaseFromUnverifiedHolder } from '../auth/email-verification';
 import { checkPasswordStrength } from '../auth/passwords';
 import { startSession, type AuthPayload } from '../auth/sessions';
 import { recordSignInSuccess } from '../auth/sign-in';
 import { actingUser, countCreation, inSystem, inTenant, signedInUser, SERVICE, type IdentityDeps } from '../deps';
 import { insertMembership } from '../store/memberships';
 import { findOrganization, insertOrganization, renameOrganization, type OrganizationRow } from '../store/organizations';
-import { findUser, insertPassword, insertUser, renameUser, type UserRow } from '../store/users';
+import { findEmailHolder, findUser, insertPassword, insertUser, renameUser, type UserRow } from '../store/users';
 import { requireName } from '../validation';
 
 export const MAX_ORGANIZATION_NAME = 100;
@@ -20,7 +21,7 @@ export interface SignUpInput {
 }
 
 export const emailTaken = (field = 'email'): AppError =>
-  new AppError('CONFLICT', 'an account with this email already exists: sign in, then create the organization from there', {
+  new AppError('CONFLICT', 'an account with this email already exists: sign in (or reset its password if the address is yours), then create the organization from there', {
     reason: 'EMAIL_TAKEN',
     field,
   });
@@ -34,7 +35,11 @@ export async function signUp(deps: IdentityDeps, principal: Principal, input: Si
   await countCreation(deps, principal, 'signUp');
   const passwordHash = await deps.hasher.hash(input.password);
   try {
-    const payload = await inSystem(deps, async (tx) => {
+    const { payload, verification, released } = await inSystem(deps, async (tx) => {
+      // An address held by a sign-up that never verified it, for longer than it may hold one, is free.
+      const holder = await findEmailHolder(tx, email, true);
+      const stale = holder !== undefined && !holder.emailVerified && holder.createdAt.getTime() < Date.now() - deps.config.UNVERIFIED_ACCOUNT_HOLD_SECONDS * 1000;
+      const released = stale ? await releaseFromUnverifiedHolder(tx, principal, holder.id, email, 'unverified sign-up expired') : undefined;
       const organization = await insertOrganization(tx, { id: newId(), name: organizationName });
       const user = await insertUser(tx, { id: newId(), email, name });
       await insertPassword(tx, user.id, passwordHash);
@@ -45,10 +50,14 @@ export async function signUp(deps: IdentityDeps, principal: Principal, input: Si
         targetType: 'Organization',
         targetId: organization.id,
         orgId: organization.id,
-        diff: { organization: { name: organizationName }, owner: { id: user.id, email, name } },
+        diff: { organization: { name: organizationName }, owner: { id: user.id, email, name }, releasedFromUnverifiedAccount: released?.userId },
       });
-      return result;
+      const verification = await prepareVerification(deps, tx, user, email, 'sign_up');
+      return { payload: result, verification, released };
     });
+    if (released) await deps.revocations.setTokenVersion(released.userId, released.tokenVersion);
+    await deps.verificationMails.hit(payload.user.id);
+    mailVerification(deps, principal, payload.user.id, verification);
     await recordSignInSuccess(deps, principal, email);
     deps.log.info('signed up', { requestId: principal.requestId, traceId: traceIdOf(principal.traceparent), userId: payload.user.id, orgId: payload.organization.id });
     return payload;

@@ -2,6 +2,7 @@ import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import { AppError, badInput, isUuid, type RequestContext, type Role } from '@orchestra/lib';
 import { apiKeyStatus, createApiKey, revokeApiKey, type CreateApiKeyInput } from '../api-keys/api-keys';
 import { API_KEY_SCOPES } from '../api-keys/scopes';
+import { changeEmail, resendVerificationEmail, verifyEmail, type ChangeEmailInput } from '../auth/email-verification';
 import { requestPasswordReset, resetPassword, type ResetPasswordInput } from '../auth/forgot-password';
 import { logout, logoutEverywhere, refresh, switchOrganization } from '../auth/sessions';
 import { changePassword, login, type ChangePasswordInput, type LoginInput } from '../auth/sign-in';
@@ -14,7 +15,8 @@ import { countApiKeys, findApiKey, listApiKeys, type ApiKeyRow } from '../store/
 import { countInvitations, listInvitations, type InvitationRow } from '../store/invitations';
 import { countMembers, listMembers, listMembershipsOfUser, type MembershipRow } from '../store/memberships';
 import { findOrganization, type OrganizationRow } from '../store/organizations';
-import { countOrganizationUsers, findUser, listOrganizationUsers } from '../store/users';
+import { findPendingEmailChange } from '../store/email-verifications';
+import { countOrganizationUsers, findUser, listOrganizationUsers, type UserRow } from '../store/users';
 import type { Loaders } from './loaders';
 
 /** The GraphQL context of identity's resolvers. */
@@ -153,6 +155,9 @@ export function createResolvers(deps: IdentityDeps) {
     createOrganization: (_p, args, { principal }) => createOrganization(deps, principal, input<{ name: string }>(args)),
     updateOrganization: (_p, args, { principal }) => updateOrganization(deps, principal, input<{ name: string }>(args)),
     updateProfile: (_p, args, { principal }) => updateProfile(deps, principal, input<{ name: string }>(args)),
+    verifyEmail: (_p, args, { principal }) => verifyEmail(deps, principal, args['token'] as string),
+    resendVerificationEmail: (_p, _a, { principal }) => resendVerificationEmail(deps, principal),
+    changeEmail: (_p, args, { principal }) => changeEmail(deps, principal, input<ChangeEmailInput>(args)),
     changePassword: (_p, args, { principal }) => changePassword(deps, principal, input<ChangePasswordInput>(args)),
     requestPasswordReset: (_p, args, { principal }) => requestPasswordReset(deps, principal, args['email'] as string),
     resetPassword: (_p, args, { principal }) => resetPassword(deps, principal, input<ResetPasswordInput>(args)),
@@ -175,6 +180,8 @@ export function createResolvers(deps: IdentityDeps) {
     Mutation,
     User: {
       __resolveReference: (ref: { id: string }, ctx: IdentityContext) => ctx.loaders.user(ref.id),
+      // Only the account itself sees where it is moving.
+      pendingEmail: async (u: UserRow, _a: Args, ctx: IdentityContext) => (u.id === ctx.principal.userId ? ((await findPendingEmailChange(deps.pool, u.id)) ?? null) : null),
     },
     Organization: {
       __resolveReference: (ref: { id: string }, ctx: IdentityContext) => ctx.loaders.organization(ref.id),

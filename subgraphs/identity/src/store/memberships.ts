@@ -82,8 +82,8 @@ export interface MemberPageQuery {
 }
 
 export async function listMembers(db: Queryable, q: MemberPageQuery): Promise<MemberRow[]> {
-  const { rows } = await db.query<MembershipRow & { email: string; name: string; userCreatedAt: Date }>(
-    `SELECT ${COLUMNS}, u.email, u.name, u.created_at AS "userCreatedAt"
+  const { rows } = await db.query<MembershipRow & { email: string; name: string; emailVerified: boolean; userCreatedAt: Date }>(
+    `SELECT ${COLUMNS}, u.email, u.name, u.email_verified_at IS NOT NULL AS "emailVerified", u.created_at AS "userCreatedAt"
        FROM memberships m JOIN users u ON u.id = m.user_id
       WHERE m.org_id = $1
         AND ($2::text IS NULL OR u.email ILIKE $2 OR u.name ILIKE $2)
@@ -92,7 +92,7 @@ export async function listMembers(db: Queryable, q: MemberPageQuery): Promise<Me
       LIMIT $4`,
     [q.orgId, containsPattern(q.search), q.afterEmail ?? null, q.limit],
   );
-  return rows.map(({ email, name, userCreatedAt, ...m }) => ({ ...m, user: { id: m.userId, email, name, createdAt: userCreatedAt } }));
+  return rows.map(({ email, name, emailVerified, userCreatedAt, ...m }) => ({ ...m, user: { id: m.userId, email, name, emailVerified, createdAt: userCreatedAt } }));
 }
 
 export async function countMembers(db: Queryable, orgId: string, search: string | undefined): Promise<number> {

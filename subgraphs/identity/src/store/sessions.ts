@@ -21,7 +21,7 @@ export interface RefreshTokenRow {
   session: SessionRow;
 }
 
-export type SessionRevocation = 'LOGOUT' | 'LOGOUT_EVERYWHERE' | 'REFRESH_TOKEN_REUSED' | 'MEMBERSHIP_ENDED' | 'PASSWORD_CHANGED';
+export type SessionRevocation = 'LOGOUT' | 'LOGOUT_EVERYWHERE' | 'REFRESH_TOKEN_REUSED' | 'MEMBERSHIP_ENDED' | 'PASSWORD_CHANGED' | 'EMAIL_RELEASED' | 'TWO_FACTOR_RESET';
 
 const SESSION_COLUMNS = 's.id, s.user_id AS "userId", s.org_id AS "orgId", s.created_at AS "createdAt", s.revoked_at AS "revokedAt", s.revoked_reason AS "revokedReason", s.expires_at AS "expiresAt"';
 

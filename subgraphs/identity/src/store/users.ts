@@ -5,6 +5,8 @@ export interface UserRow {
   id: string;
   email: string;
   name: string;
+  /** The owner followed a verification link mailed to this address (or a password reset link). */
+  emailVerified: boolean;
   createdAt: Date;
 }
 
@@ -14,13 +16,14 @@ export interface UserCredentialsRow extends UserRow {
   lastOrgId: string | null;
 }
 
-const COLUMNS = 'u.id, u.email, u.name, u.created_at AS "createdAt"';
+const COLUMNS = 'u.id, u.email, u.name, u.email_verified_at IS NOT NULL AS "emailVerified", u.created_at AS "createdAt"';
 const CREDENTIAL_COLUMNS = `${COLUMNS}, p.password_hash AS "passwordHash", u.token_version AS "tokenVersion", u.last_org_id AS "lastOrgId"`;
 
-export async function insertUser(db: Queryable, user: { id: string; email: string; name: string }): Promise<UserRow> {
+/** A new account; `emailVerified` only where the address is proven otherwise (the operator's first admin, an SSO provider). */
+export async function insertUser(db: Queryable, user: { id: string; email: string; name: string; emailVerified?: boolean }): Promise<UserRow> {
   const { rows } = await db.query<UserRow>(
-    `INSERT INTO users AS u (id, email, name) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
-    [user.id, user.email, user.name],
+    `INSERT INTO users AS u (id, email, name, email_verified_at) VALUES ($1, $2, $3, CASE WHEN $4 THEN now() END) RETURNING ${COLUMNS}`,
+    [user.id, user.email, user.name, user.emailVerified === true],
   );
   return rows[0]!;
 }
@@ -126,4 +129,39 @@ export async function countOrganizationUsers(db: Queryable, orgId: string, searc
     [orgId, containsPattern(search)],
   );
   return rows[0]!.n;
+}
+
+/** Marks the account's current address verified (a verification or password reset link reached it). */
+export async function markEmailVerified(db: Queryable, userId: string, email: string): Promise<boolean> {
+  const { rowCount } = await db.query('UPDATE users SET email_verified_at = COALESCE(email_verified_at, now()), updated_at = now() WHERE id = $1 AND email = $2', [userId, email]);
+  return (rowCount ?? 0) > 0;
+}
+
+/** Moves the account to a new, verified address. */
+export async function changeUserEmail(db: Queryable, userId: string, email: string): Promise<UserRow | undefined> {
+  const { rows } = await db.query<UserRow>(`UPDATE users AS u SET email = $2, email_verified_at = now(), updated_at = now() WHERE u.id = $1 RETURNING ${COLUMNS}`, [userId, email]);
+  return rows[0];
+}
+
+/** The account holding an address, with whether and when it was verified (system transactions). */
+export async function findEmailHolder(db: Queryable, email: string, lock = false): Promise<{ id: string; emailVerified: boolean; createdAt: Date } | undefined> {
+  const { rows } = await db.query<{ id: string; emailVerified: boolean; createdAt: Date }>(
+    `SELECT id, email_verified_at IS NOT NULL AS "emailVerified", created_at AS "createdAt" FROM users WHERE email = $1${lock ? ' FOR UPDATE' : ''}`,
+    [email],
+  );
+  return rows[0];
+}
+
+/**
+ * Takes an unverified address away from the account holding it, so that its proven owner can use it:
+ * the account keeps its rows under an address nobody can receive mail at (`.invalid`, RFC 2606), its
+ * tokens go stale (the caller ends its sessions). Resolves to the new token version.
+ */
+export async function releaseUnverifiedEmail(db: Queryable, userId: string): Promise<number | undefined> {
+  const { rows } = await db.query<{ v: number }>(
+    `UPDATE users SET email = 'released-' || replace(id::text, '-', '') || '@orchestra.invalid', token_version = token_version + 1, updated_at = now()
+      WHERE id = $1 AND email_verified_at IS NULL RETURNING token_version AS v`,
+    [userId],
+  );
+  return rows[0]?.v;
 }

@@ -57,6 +57,8 @@ export interface IdentityHarness {
   authenticateRaw(credential: { accessToken: string } | { apiKey: string }): Promise<identityV1.AuthenticateResponse>;
   /** Signs up a new organization and owner; returns the AuthPayload fields. */
   signUp(overrides?: Partial<{ email: string; password: string; name: string; organizationName: string }>): Promise<SignedIn>;
+  /** Follows the newest verification link mailed to `email` (from the log: mail is logged when the suite has no SMTP_URL). */
+  verifyEmail(email: string): Promise<void>;
   /** Rows of identity's audit outbox, oldest first. */
   auditEvents(filter?: { action?: string }): Promise<Array<{ action: string; outcome: string; orgId: string | null; targetId: string; actor: { kind: string; id: string }; diff: any }>>;
   count(table: string): Promise<number>;
@@ -190,6 +192,20 @@ export async function startIdentity(env: Record<string, string> = {}): Promise<I
       const res = await harness.graphql(`mutation($input: SignUpInput!) { signUp(input: $input) { ${AUTH_FIELDS} } }`, { input });
       if (res.errors) throw new Error(`signUp failed: ${JSON.stringify(res.errors)}`);
       return { ...res.data.signUp, password: input.password };
+    },
+    async verifyEmail(email) {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const line = log.lines.filter((l) => typeof l['kind'] === 'string' && l['kind'].startsWith('email_verification') && l['to'] === email).at(-1);
+        const token = typeof line?.['link'] === 'string' ? new URL(line['link']).searchParams.get('token') : null;
+        if (token !== null) {
+          const res = await harness.graphql('mutation($t: String!) { verifyEmail(token: $t) }', { t: token });
+          if (res.errors) throw new Error(`verifyEmail failed: ${JSON.stringify(res.errors)}`);
+          return;
+        }
+        if (Date.now() > deadline) throw new Error(`no verification mail to ${email} was logged`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
     },
     async auditEvents(filter = {}) {
       const { rows } = await pool.query<{ event: any }>(

@@ -37,7 +37,7 @@ type Documents = {
     "\n  mutation SwitchOrganization($organizationId: ID!, $refreshToken: String) {\n    switchOrganization(organizationId: $organizationId, refreshToken: $refreshToken) { ...AuthPayloadFields }\n  }\n": typeof types.SwitchOrganizationDocument,
     "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) {\n    acceptInvitation(input: $input) { ...AuthPayloadFields }\n  }\n": typeof types.AcceptInvitationDocument,
     "\n  mutation CreateOrganization($input: CreateOrganizationInput!) {\n    createOrganization(input: $input) { id name }\n  }\n": typeof types.CreateOrganizationDocument,
-    "\n  query Me {\n    me {\n      role\n      user { id email name }\n      organization { id name }\n      memberships { id role organization { id name } }\n    }\n  }\n": typeof types.MeDocument,
+    "\n  query Me {\n    me {\n      role\n      user { id email name emailVerified pendingEmail }\n      organization { id name }\n      memberships { id role organization { id name } }\n    }\n  }\n": typeof types.MeDocument,
     "\n  query Members($first: Int, $after: String, $search: String, $withApiKeys: Boolean = false) {\n    members(first: $first, after: $after, search: $search) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id role createdAt activeApiKeysCreated @include(if: $withApiKeys) user { id email name } } }\n    }\n  }\n": typeof types.MembersDocument,
     "\n  mutation ChangeMemberRole($id: ID!, $role: Role!) {\n    changeMemberRole(id: $id, role: $role) { id role }\n  }\n": typeof types.ChangeMemberRoleDocument,
     "\n  mutation RemoveMember($id: ID!) {\n    removeMember(id: $id) { id }\n  }\n": typeof types.RemoveMemberDocument,
@@ -51,6 +51,9 @@ type Documents = {
     "\n  mutation ChangePassword($input: ChangePasswordInput!) {\n    changePassword(input: $input) { ...AuthPayloadFields }\n  }\n": typeof types.ChangePasswordDocument,
     "\n  mutation RequestPasswordReset($email: String!) {\n    requestPasswordReset(email: $email)\n  }\n": typeof types.RequestPasswordResetDocument,
     "\n  mutation ResetPassword($input: ResetPasswordInput!) {\n    resetPassword(input: $input)\n  }\n": typeof types.ResetPasswordDocument,
+    "\n  mutation VerifyEmail($token: String!) {\n    verifyEmail(token: $token)\n  }\n": typeof types.VerifyEmailDocument,
+    "\n  mutation ResendVerificationEmail {\n    resendVerificationEmail\n  }\n": typeof types.ResendVerificationEmailDocument,
+    "\n  mutation ChangeEmail($input: ChangeEmailInput!) {\n    changeEmail(input: $input)\n  }\n": typeof types.ChangeEmailDocument,
     "\n  fragment NotificationFields on Notification {\n    id type title body link createdAt readAt\n  }\n": typeof types.NotificationFieldsFragmentDoc,
     "\n  query Notifications($unreadOnly: Boolean, $first: Int, $after: String) {\n    notifications(unreadOnly: $unreadOnly, first: $first, after: $after) {\n      nodes { ...NotificationFields }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.NotificationsDocument,
     "\n  query UnreadNotificationCount {\n    unreadNotificationCount\n  }\n": typeof types.UnreadNotificationCountDocument,
@@ -114,7 +117,7 @@ const documents: Documents = {
     "\n  mutation SwitchOrganization($organizationId: ID!, $refreshToken: String) {\n    switchOrganization(organizationId: $organizationId, refreshToken: $refreshToken) { ...AuthPayloadFields }\n  }\n": types.SwitchOrganizationDocument,
     "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) {\n    acceptInvitation(input: $input) { ...AuthPayloadFields }\n  }\n": types.AcceptInvitationDocument,
     "\n  mutation CreateOrganization($input: CreateOrganizationInput!) {\n    createOrganization(input: $input) { id name }\n  }\n": types.CreateOrganizationDocument,
-    "\n  query Me {\n    me {\n      role\n      user { id email name }\n      organization { id name }\n      memberships { id role organization { id name } }\n    }\n  }\n": types.MeDocument,
+    "\n  query Me {\n    me {\n      role\n      user { id email name emailVerified pendingEmail }\n      organization { id name }\n      memberships { id role organization { id name } }\n    }\n  }\n": types.MeDocument,
     "\n  query Members($first: Int, $after: String, $search: String, $withApiKeys: Boolean = false) {\n    members(first: $first, after: $after, search: $search) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id role createdAt activeApiKeysCreated @include(if: $withApiKeys) user { id email name } } }\n    }\n  }\n": types.MembersDocument,
     "\n  mutation ChangeMemberRole($id: ID!, $role: Role!) {\n    changeMemberRole(id: $id, role: $role) { id role }\n  }\n": types.ChangeMemberRoleDocument,
     "\n  mutation RemoveMember($id: ID!) {\n    removeMember(id: $id) { id }\n  }\n": types.RemoveMemberDocument,
@@ -128,6 +131,9 @@ const documents: Documents = {
     "\n  mutation ChangePassword($input: ChangePasswordInput!) {\n    changePassword(input: $input) { ...AuthPayloadFields }\n  }\n": types.ChangePasswordDocument,
     "\n  mutation RequestPasswordReset($email: String!) {\n    requestPasswordReset(email: $email)\n  }\n": types.RequestPasswordResetDocument,
     "\n  mutation ResetPassword($input: ResetPasswordInput!) {\n    resetPassword(input: $input)\n  }\n": types.ResetPasswordDocument,
+    "\n  mutation VerifyEmail($token: String!) {\n    verifyEmail(token: $token)\n  }\n": types.VerifyEmailDocument,
+    "\n  mutation ResendVerificationEmail {\n    resendVerificationEmail\n  }\n": types.ResendVerificationEmailDocument,
+    "\n  mutation ChangeEmail($input: ChangeEmailInput!) {\n    changeEmail(input: $input)\n  }\n": types.ChangeEmailDocument,
     "\n  fragment NotificationFields on Notification {\n    id type title body link createdAt readAt\n  }\n": types.NotificationFieldsFragmentDoc,
     "\n  query Notifications($unreadOnly: Boolean, $first: Int, $after: String) {\n    notifications(unreadOnly: $unreadOnly, first: $first, after: $after) {\n      nodes { ...NotificationFields }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.NotificationsDocument,
     "\n  query UnreadNotificationCount {\n    unreadNotificationCount\n  }\n": types.UnreadNotificationCountDocument,
@@ -260,7 +266,7 @@ export function graphql(source: "\n  mutation CreateOrganization($input: CreateO
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Me {\n    me {\n      role\n      user { id email name }\n      organization { id name }\n      memberships { id role organization { id name } }\n    }\n  }\n"): typeof import('./graphql').MeDocument;
+export function graphql(source: "\n  query Me {\n    me {\n      role\n      user { id email name emailVerified pendingEmail }\n      organization { id name }\n      memberships { id role organization { id name } }\n    }\n  }\n"): typeof import('./graphql').MeDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -313,6 +319,18 @@ export function graphql(source: "\n  mutation RequestPasswordReset($email: Strin
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation ResetPassword($input: ResetPasswordInput!) {\n    resetPassword(input: $input)\n  }\n"): typeof import('./graphql').ResetPasswordDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation VerifyEmail($token: String!) {\n    verifyEmail(token: $token)\n  }\n"): typeof import('./graphql').VerifyEmailDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ResendVerificationEmail {\n    resendVerificationEmail\n  }\n"): typeof import('./graphql').ResendVerificationEmailDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ChangeEmail($input: ChangeEmailInput!) {\n    changeEmail(input: $input)\n  }\n"): typeof import('./graphql').ChangeEmailDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -90,6 +90,11 @@ export type AuditLogFilter = {
   to?: string | null | undefined;
 };
 
+export type ChangeEmailInput = {
+  currentPassword: string;
+  newEmail: string;
+};
+
 export type ChangePasswordInput = {
   currentPassword: string;
   newPassword: string;
@@ -604,7 +609,7 @@ export type CreateOrganizationMutation = { createOrganization: { id: string, nam
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type MeQuery = { me: { role: Role, user: { id: string, email: string, name: string }, organization: { id: string, name: string }, memberships: Array<{ id: string, role: Role, organization: { id: string, name: string } }> } };
+export type MeQuery = { me: { role: Role, user: { id: string, email: string, name: string, emailVerified: boolean, pendingEmail: string | null }, organization: { id: string, name: string }, memberships: Array<{ id: string, role: Role, organization: { id: string, name: string } }> } };
 
 export type MembersQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -704,6 +709,25 @@ export type ResetPasswordMutationVariables = Exact<{
 
 
 export type ResetPasswordMutation = { resetPassword: boolean };
+
+export type VerifyEmailMutationVariables = Exact<{
+  token: string;
+}>;
+
+
+export type VerifyEmailMutation = { verifyEmail: boolean };
+
+export type ResendVerificationEmailMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ResendVerificationEmailMutation = { resendVerificationEmail: boolean };
+
+export type ChangeEmailMutationVariables = Exact<{
+  input: ChangeEmailInput;
+}>;
+
+
+export type ChangeEmailMutation = { changeEmail: boolean };
 
 export type NotificationFieldsFragment = { id: string, type: string, title: string, body: string, link: string | null, createdAt: string, readAt: string | null };
 
@@ -1531,6 +1555,8 @@ export const MeDocument = new TypedDocumentString(`
       id
       email
       name
+      emailVerified
+      pendingEmail
     }
     organization {
       id
@@ -1725,6 +1751,21 @@ export const ResetPasswordDocument = new TypedDocumentString(`
   resetPassword(input: $input)
 }
     `) as unknown as TypedDocumentString<ResetPasswordMutation, ResetPasswordMutationVariables>;
+export const VerifyEmailDocument = new TypedDocumentString(`
+    mutation VerifyEmail($token: String!) {
+  verifyEmail(token: $token)
+}
+    `) as unknown as TypedDocumentString<VerifyEmailMutation, VerifyEmailMutationVariables>;
+export const ResendVerificationEmailDocument = new TypedDocumentString(`
+    mutation ResendVerificationEmail {
+  resendVerificationEmail
+}
+    `) as unknown as TypedDocumentString<ResendVerificationEmailMutation, ResendVerificationEmailMutationVariables>;
+export const ChangeEmailDocument = new TypedDocumentString(`
+    mutation ChangeEmail($input: ChangeEmailInput!) {
+  changeEmail(input: $input)
+}
+    `) as unknown as TypedDocumentString<ChangeEmailMutation, ChangeEmailMutationVariables>;
 export const NotificationsDocument = new TypedDocumentString(`
     query Notifications($unreadOnly: Boolean, $first: Int, $after: String) {
   notifications(unreadOnly: $unreadOnly, first: $first, after: $after) {

@@ -60,7 +60,7 @@ export const meQuery = graphql(`
   query Me {
     me {
       role
-      user { id email name }
+      user { id email name emailVerified pendingEmail }
       organization { id name }
       memberships { id role organization { id name } }
     }
@@ -155,5 +155,23 @@ export const requestPasswordResetMutation = graphql(`
 export const resetPasswordMutation = graphql(`
   mutation ResetPassword($input: ResetPasswordInput!) {
     resetPassword(input: $input)
+  }
+`);
+
+export const verifyEmailMutation = graphql(`
+  mutation VerifyEmail($token: String!) {
+    verifyEmail(token: $token)
+  }
+`);
+
+export const resendVerificationEmailMutation = graphql(`
+  mutation ResendVerificationEmail {
+    resendVerificationEmail
+  }
+`);
+
+export const changeEmailMutation = graphql(`
+  mutation ChangeEmail($input: ChangeEmailInput!) {
+    changeEmail(input: $input)
   }
 `);
