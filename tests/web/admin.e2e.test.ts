@@ -664,7 +664,8 @@ describe('the admin web app', () => {
     await own.getByLabel('Email').fill(email);
     await own.getByRole('button', { name: 'Mail me a reset link' }).click();
     await own.getByText(`If ${email} has an Orchestra account, a mail with a reset link is on its way.`).waitFor();
-    const mail = await smtp.waitFor((m) => recipientsOf(m).includes(email));
+    // The reset mail, not the verification mail the new account was sent when it accepted its invitation.
+    const mail = await smtp.waitFor((m) => recipientsOf(m).includes(email) && (m.text ?? '').includes('reset-password?token='));
     const token = /reset-password\?token=(\S+)/.exec(mail.text ?? '')?.[1];
     expect(token).toBeDefined();
     await own.goto(`${origin}/reset-password?token=${token!}`);
