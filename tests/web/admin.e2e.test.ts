@@ -685,6 +685,28 @@ describe('the admin web app', () => {
     await profile.close();
   });
 
+  it('shows an unverified member a banner until the mailed verification link is followed', async () => {
+    const password = `Marmalade-${randomUUID().slice(0, 13)}-Lighthouse`;
+    const email = await addMemberByApi('Vera Verify', password);
+    const profile = await browser.newProfile();
+    const own = profile.pages()[0] ?? (await profile.newPage());
+    await own.goto(`${origin}/sign-in`);
+    await own.getByLabel('Email').fill(email);
+    await own.getByLabel('Password').fill(password);
+    await own.getByRole('button', { name: 'Sign in' }).click();
+    await waitForPage(own, 'Dashboard');
+    await own.getByTestId('verify-email-banner').filter({ hasText: email }).waitFor();
+    const mail = await smtp.waitFor((m) => recipientsOf(m).includes(email) && (m.text ?? '').includes('verify-email?token='));
+    const token = /verify-email\?token=(\S+)/.exec(mail.text ?? '')?.[1];
+    expect(token).toBeDefined();
+    await own.goto(`${origin}/verify-email?token=${token!}`);
+    await own.getByText('Your address is verified.').waitFor();
+    await own.goto(`${origin}/account`);
+    await own.getByTestId('email-status').filter({ hasText: 'verified' }).filter({ hasNotText: 'not verified' }).waitFor();
+    expect(await own.getByTestId('verify-email-banner').count()).toBe(0);
+    await profile.close();
+  });
+
   it('takes screenshots of the main pages', async () => {
     const pages: Array<[string, string]> = [
       ['/', 'Dashboard'],

@@ -61,6 +61,8 @@ export const identityConfigSchema = z.object({
   PASSWORD_HASH_PARALLELISM: env.int(1, { min: 1, max: 16 }),
 
   INVITATION_TTL_SECONDS: env.int(7 * DAY, { min: 60, max: 90 * DAY }),
+  /** Invitations (each mails its invitee) per organization per hour. */
+  INVITATIONS_PER_ORGANIZATION: env.int(100, { min: 1 }),
 
   /** last_used_at of an API key is written at most this often per key. */
   API_KEY_LAST_USED_INTERVAL_SECONDS: env.int(60, { min: 0, max: DAY }),

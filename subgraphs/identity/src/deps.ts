@@ -39,6 +39,8 @@ export interface IdentityDeps {
   creations: { signUp: RateLimiter; organization: RateLimiter };
   /** Password reset requests per client IP (refused past it) and mails per address (silently not sent). */
   passwordResetRequests: { ip: RateLimiter; account: RateLimiter };
+  /** Invitations (each one mailed) per organization (RATE_LIMITED past it). */
+  invitationMails: RateLimiter;
   /** Verification mails per account (RATE_LIMITED past it). */
   verificationMails: RateLimiter;
   /** Sends identity's mails (password reset, verification, invitations). */

@@ -84,6 +84,7 @@ export function createIdentityService({ config, pool, redis, log, mailer, metric
       ip: createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:identity:password-resets:ip`, limit: config.PASSWORD_RESETS_PER_IP, windowMs: 3600_000 }),
       account: createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:identity:password-resets:account`, limit: config.PASSWORD_RESET_MAILS_PER_ACCOUNT, windowMs: 3600_000 }),
     },
+    invitationMails: createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:identity:invitation-mails:org`, limit: config.INVITATIONS_PER_ORGANIZATION, windowMs: 3600_000 }),
     verificationMails: createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:identity:verification-mails:account`, limit: config.VERIFICATION_MAILS_PER_ACCOUNT, windowMs: 3600_000 }),
     creations: {
       signUp: createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:identity:sign-ups:ip`, limit: config.SIGN_UPS_PER_IP, windowMs: config.CREATION_WINDOW_SECONDS * 1000 }),

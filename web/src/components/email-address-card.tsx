@@ -38,7 +38,7 @@ export function EmailAddressCard() {
         <Field label="New address" error={fieldErrorFor(change.error, 'newEmail')}>
           {(p) => <TextInput {...p} type="email" autoComplete="email" value={form.newEmail} onChange={set('newEmail')} />}
         </Field>
-        <Field label="Current password" error={fieldErrorFor(change.error, 'currentPassword')}>
+        <Field label="Your password" hint="To confirm it is you." error={fieldErrorFor(change.error, 'currentPassword')}>
           {(p) => <TextInput {...p} type="password" autoComplete="current-password" value={form.currentPassword} onChange={set('currentPassword')} />}
         </Field>
         <Button type="submit" variant="primary" busy={change.isPending} disabled={!form.newEmail.trim() || !form.currentPassword}>

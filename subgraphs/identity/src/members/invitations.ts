@@ -1,4 +1,4 @@
-import { AppError, badInput, conflict, isUniqueViolation, newId, notFound, recordAudit, traceIdOf, recordNotification, type Principal, type Role } from '@orchestra/lib';
+import { AppError, badInput, conflict, isUniqueViolation, newId, notFound, recordAudit, recordNotification, renderMail, traceIdOf, type Principal, type Role } from '@orchestra/lib';
 import { normalizeEmail } from '../auth/email';
 import { formatRowToken, hashSecret, newSecret, parseRowToken, secretMatches } from '../auth/opaque-tokens';
 import { mailVerification, prepareVerification } from '../auth/email-verification';
@@ -35,18 +35,26 @@ export function invitationStatus(inv: Pick<InvitationRow, 'acceptedAt' | 'revoke
 }
 
 /**
- * Invites an address into the current organization. There is no email: the one-time token in the
- * answer is for the admin to pass on. Inviting the same address again replaces the open invitation.
+ * Invites an address into the current organization and mails the invitee a link. Inviting the same
+ * address again replaces the open invitation. The answer is the same whether or not the address has
+ * an account: nobody joins without accepting, and nothing tells the admin who has one (issue 9 item 3).
+ * `showToken`: inviteMember also hands the admin the token (to pass on by other means); addMember does not.
  */
-export async function inviteMember(deps: IdentityDeps, principal: Principal, input: { email: string; role: Role }): Promise<{ invitation: InvitationRow; token: string }> {
+async function createInvitation(deps: IdentityDeps, principal: Principal, input: { email: string; role: Role }, via: 'inviteMember' | 'addMember'): Promise<{ invitation: InvitationRow; token: string }> {
   const { userId: callerId, orgId } = signedInUser(principal);
   const email = normalizeEmail(input.email);
+  const perOrg = await deps.invitationMails.hit(orgId);
+  if (!perOrg.allowed) {
+    const retryAfterSeconds = Math.max(1, Math.ceil(perOrg.retryAfterMs / 1000));
+    throw new AppError('RATE_LIMITED', `too many invitations from this organization: try again in ${retryAfterSeconds} s`, { reason: 'TOO_MANY_INVITATIONS', details: { retryAfterSeconds } });
+  }
   const secret = newSecret();
   const id = newId();
-  const invitation = await inTenant(deps, principal, async (tx) => {
+  const { invitation, organizationName } = await inTenant(deps, principal, async (tx) => {
     const role = await callerRole(tx, orgId, callerId);
     if (input.role === 'owner') assertMayTouchOwnerRole(role, 'invite owners');
     const existing = await findUserIdByEmail(tx, email);
+    // Members of the admin's own organization are no secret to them (they list them anyway).
     if (existing !== undefined && (await findMembership(tx, orgId, existing))) {
       throw new AppError('CONFLICT', `${email} is already a member`, { reason: 'ALREADY_MEMBER', field: 'email' });
     }
@@ -60,13 +68,46 @@ export async function inviteMember(deps: IdentityDeps, principal: Principal, inp
       invitedBy: callerId,
       expiresAt: new Date(Date.now() + deps.config.INVITATION_TTL_SECONDS * 1000),
     });
-    await recordAudit(tx, SERVICE, principal, { action: 'invitation.create', targetType: 'Invitation', targetId: id, diff: { email, role: input.role, replacedOpenInvitation: replaced > 0 } });
+    await recordAudit(tx, SERVICE, principal, { action: 'invitation.create', targetType: 'Invitation', targetId: id, diff: { email, role: input.role, replacedOpenInvitation: replaced > 0, via } });
     await recordNotification(tx, SERVICE, { type: 'member.invited', orgId, data: { invitationId: id, email, role: input.role, invitedBy: principal.display } });
-    return row;
+    return { invitation: row, organizationName: (await findOrganization(tx, orgId))?.name ?? 'an organization' };
   });
-  deps.log.info('member invited', { requestId: principal.requestId, traceId: traceIdOf(principal.traceparent), invitationId: id, orgId });
-  return { invitation, token: formatRowToken(INVITATION_TOKEN_PREFIX, id, secret) };
+  const token = formatRowToken(INVITATION_TOKEN_PREFIX, id, secret);
+  mailInvitation(deps, principal, { to: email, invitationId: id, organizationName, role: input.role, inviter: principal.display, token });
+  deps.log.info('member invited', { requestId: principal.requestId, traceId: traceIdOf(principal.traceparent), invitationId: id, orgId, via });
+  return { invitation, token };
 }
+
+/** Mails the invitee the accept link, after commit and without waiting (a failure is logged with the ids). */
+function mailInvitation(deps: IdentityDeps, principal: Principal, m: { to: string; invitationId: string; organizationName: string; role: Role; inviter: string | undefined; token: string }): void {
+  const link = `${deps.config.APP_URL}/accept-invitation?token=${encodeURIComponent(m.token)}`;
+  const days = Math.round(deps.config.INVITATION_TTL_SECONDS / 86_400);
+  const mail = renderMail({
+    subject: `You are invited to ${m.organizationName} on Orchestra`,
+    heading: 'Hello,',
+    paragraphs: [
+      `${m.inviter ?? 'An administrator'} invited ${m.to} to join ${m.organizationName} on Orchestra as ${m.role}.`,
+      `Nothing happens unless you accept. The link works once, for ${days} days.`,
+    ],
+    action: { label: 'Accept the invitation', url: link },
+    footer: 'If you do not want to join, ignore this mail.',
+  });
+  const logContext = { requestId: principal.requestId, traceId: traceIdOf(principal.traceparent), invitationId: m.invitationId };
+  deps.mailer.send({ ...mail, to: m.to, kind: 'invitation', link, logContext }).catch((error: unknown) => {
+    deps.log.error('invitation mail failed', { ...logContext, err: error });
+  });
+}
+
+/** Invites an address (mailed a link) and hands the admin the one-time token too. */
+export const inviteMember = (deps: IdentityDeps, principal: Principal, input: { email: string; role: Role }): Promise<{ invitation: InvitationRow; token: string }> =>
+  createInvitation(deps, principal, input, 'inviteMember');
+
+/**
+ * Asks an address to join: the invitee is mailed a link and becomes a member only by accepting it.
+ * The answer (the invitation, without its token) is the same whether or not the address has an account.
+ */
+export const addMember = async (deps: IdentityDeps, principal: Principal, input: { email: string; role: Role }): Promise<InvitationRow> =>
+  (await createInvitation(deps, principal, input, 'addMember')).invitation;
 
 export async function revokeInvitation(deps: IdentityDeps, principal: Principal, invitationId: string): Promise<InvitationRow> {
   const { orgId } = signedInUser(principal);

@@ -12,7 +12,6 @@ afterAll(async () => {
 
 const INVITE = 'mutation($i: InviteMemberInput!) { inviteMember(input: $i) { token invitation { id email role status invitedBy { id } } } }';
 const ACCEPT = `mutation($i: AcceptInvitationInput!) { acceptInvitation(input: $i) { ${AUTH_FIELDS} } }`;
-const ADD = 'mutation($i: AddMemberInput!) { addMember(input: $i) { id role user { id email } organization { id } } }';
 const CHANGE = 'mutation($id: ID!, $role: Role!) { changeMemberRole(id: $id, role: $role) { id role } }';
 const REMOVE = 'mutation($id: ID!) { removeMember(id: $id) { id role user { email } } }';
 const MEMBERS = 'query($first: Int, $after: String, $search: String) { members(first: $first, after: $after, search: $search) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { id role user { id email name } } } } }';
@@ -100,16 +99,7 @@ describe('invitations', () => {
   });
 });
 
-describe('adding an existing user', () => {
-  it('adds at once by email; unknown emails and existing members are refused', async () => {
-    const owner = await id.signUp();
-    const other = await id.signUp();
-    const added = await id.graphql(ADD, { i: { email: other.user.email, role: 'ADMIN' } }, { token: owner.accessToken });
-    expect(added.data.addMember).toMatchObject({ role: 'ADMIN', user: { id: other.user.id }, organization: { id: owner.organization.id } });
-    expect(errorOf(await id.graphql(ADD, { i: { email: other.user.email, role: 'VIEWER' } }, { token: owner.accessToken }))).toEqual({ code: 'CONFLICT', reason: 'ALREADY_MEMBER', field: 'email' });
-    expect(errorOf(await id.graphql(ADD, { i: { email: uniqueEmail('nobody'), role: 'VIEWER' } }, { token: owner.accessToken }))).toEqual({ code: 'NOT_FOUND', reason: 'USER_NOT_FOUND', field: 'email' });
-  });
-});
+// addMember asks for consent now: members/add-member.test.ts.
 
 describe('roles', () => {
   it('viewers and operators can neither invite nor change roles', async () => {

@@ -1,19 +1,16 @@
-import { apiKeyRevokedChannel, AppError, conflict, diffOf, isUniqueViolation, newId, notFound, recordAudit, traceIdOf, recordNotification, type PoolClient, type Principal, type Role } from '@orchestra/lib';
-import { normalizeEmail } from '../auth/email';
+import { apiKeyRevokedChannel, AppError, conflict, diffOf, notFound, recordAudit, traceIdOf, type PoolClient, type Principal, type Role } from '@orchestra/lib';
 import { inTenant, signedInUser, SERVICE, type IdentityDeps } from '../deps';
 import { revokeApiKeysCreatedBy, type ApiKeyRow } from '../store/api-keys';
-import { revokeOpenInvitationFor } from '../store/invitations';
 import {
   deleteMembership,
   findMembership,
   findMembershipForUpdate,
-  insertMembership,
   lockOwners,
   updateMembershipRole,
   type MemberRow,
   type MembershipRow,
 } from '../store/memberships';
-import { bumpMemberTokenVersion, findUser, findUserIdByEmail } from '../store/users';
+import { bumpMemberTokenVersion, findUser } from '../store/users';
 import { requireId } from '../validation';
 
 /** The caller's role as the database has it now (the token's role may be minutes old). */
@@ -30,33 +27,6 @@ export function assertMayTouchOwnerRole(role: Role, what: string): void {
 
 export const lastOwner = (what: string): AppError =>
   conflict(`cannot ${what} the last owner: make another member owner first`, 'LAST_OWNER');
-
-/** Adds an existing account (by email) to the current organization at once. */
-export async function addMember(deps: IdentityDeps, principal: Principal, input: { email: string; role: Role }): Promise<MemberRow> {
-  const { userId: callerId, orgId } = signedInUser(principal);
-  const email = normalizeEmail(input.email);
-  try {
-    return await inTenant(deps, principal, async (tx) => {
-      const role = await callerRole(tx, orgId, callerId);
-      if (input.role === 'owner') assertMayTouchOwnerRole(role, 'grant the owner role');
-      const userId = await findUserIdByEmail(tx, email);
-      if (userId === undefined) {
-        throw new AppError('NOT_FOUND', `no account uses ${email}: invite them with inviteMember instead`, { reason: 'USER_NOT_FOUND', field: 'email' });
-      }
-      const membership = await insertMembership(tx, { id: newId(), orgId, userId, role: input.role });
-      // An open invitation for the same address has nothing left to do.
-      await revokeOpenInvitationFor(tx, orgId, email);
-      const user = await findUser(tx, userId);
-      if (!user) throw new AppError('INTERNAL', `user ${userId} vanished while being added`);
-      await recordAudit(tx, SERVICE, principal, { action: 'member.add', targetType: 'Membership', targetId: membership.id, diff: { userId, email, role: input.role } });
-      await recordNotification(tx, SERVICE, { type: 'member.joined', orgId, data: { userId, email, role: input.role } });
-      return { ...membership, user };
-    });
-  } catch (error) {
-    if (isUniqueViolation(error, 'memberships_org_user_key')) throw new AppError('CONFLICT', `${email} is already a member`, { reason: 'ALREADY_MEMBER', field: 'email' });
-    throw error;
-  }
-}
 
 interface MemberChange {
   membership: MembershipRow;

@@ -7,8 +7,8 @@ import { requestPasswordReset, resetPassword, type ResetPasswordInput } from '..
 import { logout, logoutEverywhere, refresh, switchOrganization } from '../auth/sessions';
 import { changePassword, login, type ChangePasswordInput, type LoginInput } from '../auth/sign-in';
 import { inTenant, signedInUser, type IdentityDeps } from '../deps';
-import { acceptInvitation, invitationStatus, inviteMember, revokeInvitation, type AcceptInvitationInput } from '../members/invitations';
-import { addMember, callerRole, changeMemberRole, removeMember } from '../members/members';
+import { acceptInvitation, addMember, invitationStatus, inviteMember, revokeInvitation, type AcceptInvitationInput } from '../members/invitations';
+import { callerRole, changeMemberRole, removeMember } from '../members/members';
 import { createOrganization, signUp, updateOrganization, updateProfile, type SignUpInput } from '../members/organizations';
 import { connectionOf, decodeCursor, pageSize } from '../pagination';
 import { countApiKeys, findApiKey, listApiKeys, type ApiKeyRow } from '../store/api-keys';
