@@ -31,6 +31,7 @@ import {
 } from '@orchestra/lib';
 import type { identityV1, orchestrationV1 } from '@orchestra/proto';
 import { registerArtifactDownloads } from './artifact-downloads';
+import { registerUsageExport } from './usage-export';
 import { registerInboundWebhooks } from './inbound-webhooks';
 import { createAccessTokenVerifier } from './auth/access-tokens';
 import { createAccessWatch } from './auth/access-watch';
@@ -360,6 +361,13 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
     if (result.body.kind !== 'single') throw new AppError('INTERNAL', 'incremental delivery is not supported here');
     return result.body.singleResult as ExecutionResult;
   };
+
+  // The organization's usage as CSV, with the caller's credential (issue 14).
+  registerUsageExport(app, {
+    principalOf: (request) => principalFor(request, ''),
+    allow: (principal) => userLimiter.hit(`${principal.kind}:${principal.id}`),
+    executeFederated,
+  });
 
   // Live run events over graphql-ws on the same /graphql path (Apollo Gateway cannot execute
   // subscriptions; the subscription server resolves each event's selection through the federated plan).

@@ -109,4 +109,27 @@ describe('a streamed model answer through the gateway', () => {
     expect(intruder.events).toEqual([]);
     expect(intruder.errors).toEqual([[expect.objectContaining({ extensions: expect.objectContaining({ code: 'NOT_FOUND' }) as unknown })]]);
   });
+
+  it('exports the organization’s usage as CSV with the caller’s credential, its own organization only', async () => {
+    const from = new Date(Date.now() - 86_400_000).toISOString();
+    const to = new Date(Date.now() + 86_400_000).toISOString();
+    const url = (query: string) => new URL(`/usage.csv?${query}`, platform.gatewayUrl);
+    const get = (query: string, session?: Session) => fetch(url(query), { headers: session ? { authorization: `Bearer ${session.accessToken}` } : {} });
+    const mine = await get(`from=${from}&to=${to}&groupBy=PROVIDER`, owner);
+    expect(mine.status).toBe(200);
+    expect(mine.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(mine.headers.get('content-disposition')).toMatch(/^attachment; filename="usage-provider-/);
+    const [header, ...rows] = (await mine.text()).trim().split('\r\n');
+    expect(header).toBe('key,name,calls,failedCalls,promptTokens,completionTokens,totalTokens,costUsd,gpuSeconds');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.split(',').slice(0, 4)).toEqual(['stand-in', '', '1', '0']);
+    // The other organization made no model request: a header and nothing else.
+    expect((await (await get(`from=${from}&to=${to}`, other)).text()).trim().split('\r\n')).toEqual([header]);
+    // No credential, a missing field, a bad range: refused with the field named.
+    expect((await get(`from=${from}&to=${to}`)).status).toBe(401);
+    const missing = await get(`to=${to}`, owner);
+    expect([missing.status, await missing.text()]).toEqual([400, expect.stringContaining('BAD_USER_INPUT (from)') as unknown]);
+    const backwards = await get(`from=${to}&to=${from}`, owner);
+    expect([backwards.status, await backwards.text()]).toEqual([400, expect.stringContaining('BAD_USER_INPUT (to)') as unknown]);
+  });
 });

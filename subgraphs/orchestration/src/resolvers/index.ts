@@ -19,6 +19,7 @@ import { forEachResolvers } from './for-each';
 import { scheduleResolvers } from './schedules';
 import { eventResolvers } from './events';
 import { llmResolvers } from './llm';
+import { appUsageSince, usageResolvers } from './usage';
 import { createLoaders, type Loaders } from './loaders';
 import { connectionOf, decodeCursor, pageSize } from './pagination';
 import { DateTime, JSONScalar } from './scalars';
@@ -137,6 +138,7 @@ export const resolvers = {
     ...scheduleResolvers.Query,
     ...eventResolvers.Query,
     ...llmResolvers.Query,
+    ...usageResolvers.Query,
   },
 
   Mutation: {
@@ -193,7 +195,10 @@ export const resolvers = {
   LlmProvider: llmResolvers.LlmProvider,
   LlmModelAlias: llmResolvers.LlmModelAlias,
 
+  UsageGroup: usageResolvers.UsageGroup,
+
   Run: {
+    ...usageResolvers.Run,
     __resolveReference: async (ref: { id: string }, ctx: Ctx) => (isUuid(ref.id) ? ((await ctx.loaders.run.load(ref.id)) ?? null) : null),
     workflow: async (r: RunRow, _: unknown, ctx: Ctx) => ctx.loaders.workflow.load(r.workflowId),
     app: (r: RunRow) => (r.appId ? { __typename: 'App', id: r.appId } : null),
@@ -225,6 +230,7 @@ export const resolvers = {
       if (!Number.isInteger(first) || first < 1 || first > 1000) throw badInput('first', 'first must be between 1 and 1000', 'INVALID_PAGE_SIZE');
       return ctx.engine.inTenant(ctx.principal, (tx) => listTaskLogs(tx, t.id, Math.max(0, args.afterSeq ?? 0), first));
     },
+    ...usageResolvers.Task,
     streamedOutput: (t: TaskRow, _: unknown, ctx: Ctx) => ctx.engine.inTenant(ctx.principal, (tx) => streamedOutputOfTask(tx, t.id)),
     ...artifactResolvers.Task,
     ...forEachResolvers.Task,
@@ -280,7 +286,8 @@ export const resolvers = {
         ? await ctx.engine.inTenant(ctx.principal, (tx) => appRunStats(tx, a.id, since))
         : { runs: 0, succeeded: 0, failed: 0, cancelled: 0, active: 0, p50DurationMs: null, p95DurationMs: null };
       const finished = stats.succeeded + stats.failed + stats.cancelled;
-      return { window, ...stats, successRate: finished === 0 ? null : stats.succeeded / finished };
+      const usage = await appUsageSince(ctx, a.id, since);
+      return { window, ...stats, successRate: finished === 0 ? null : stats.succeeded / finished, usage };
     },
   },
 };

@@ -1,7 +1,9 @@
 import { endSpan, newId, SpanKind, startSpan, traceIdOf, wellFormedText, type Logger, type SecretMasker } from '@orchestra/lib';
 import type { automationV1 } from '@orchestra/proto';
 import { checkReportedArtifacts, type ArtifactVerdict, type ReportedArtifact } from '../../domain/artifacts';
+import { gpuUsageOf, MAX_MODEL_CALLS_PER_ATTEMPT, modelCallRow } from '../../domain/usage';
 import { insertArtifacts, type NewArtifact } from '../../store/artifacts';
+import { insertGpuUsage, insertModelCalls, type NewModelCall } from '../../store/usage';
 import { lockRun } from '../../store/runs';
 import type { Engine } from '../engine';
 import type { Claim } from './claim-policy';
@@ -102,6 +104,9 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
       maxChars: config.TASK_OUTPUT_STREAM_MAX_CHARS,
     });
     const reported: ReportedArtifact[] = [];
+    const usageKeys = { orgId: run.orgId, runId: run.id, taskId: task.id, attemptId: attempt.id, workflowId: run.workflowId, appId: run.appId };
+    const modelCalls: NewModelCall[] = [];
+    let modelCallsDropped = 0;
     const startedAt = Date.now();
     const endpoint = workerClients.get(worker.endpoint);
     const request: automationV1.ExecuteRequest = {
@@ -138,6 +143,10 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
           progress: (p) => gate.offer(progressEvent({ ...p, message: wellFormedText(masker.text(p.message)) })),
           log: (l) => gate.offer(logEvent({ ...l, message: wellFormedText(masker.text(l.message)) })),
           delta: (d) => deltas.offer(wellFormedText(masker.text(d.text)), d.restart),
+          modelCall: (c) => {
+            if (modelCalls.length >= MAX_MODEL_CALLS_PER_ATTEMPT) modelCallsDropped += 1;
+            else modelCalls.push(modelCallRow({ ...c, errorMessage: wellFormedText(masker.text(c.errorMessage)), provider: wellFormedText(c.provider), model: wellFormedText(c.model), requestedModel: wellFormedText(c.requestedModel) }, usageKeys, llmProviders, newId()));
+          },
           artifact: (a) => {
             if (reported.length < MAX_REPORTS_READ) reported.push({ ...a, sizeBytes: Number(a.sizeBytes) });
           },
@@ -155,6 +164,13 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
     const verdict = checkReportedArtifacts(reported, { orgId: run.orgId, runId: run.id, taskId: task.id, attemptId: attempt.id }, artifactLimits);
     if (verdict.rejected.length > 0) callLog.warn('artifact reports ignored', { count: verdict.rejected.length, first: verdict.rejected.slice(0, 5) });
     mapped = limitOutcome(mapped, verdict);
+    if (modelCallsDropped > 0) callLog.warn('model calls past the limit were not recorded', { dropped: modelCallsDropped, limit: MAX_MODEL_CALLS_PER_ATTEMPT });
+    // Every attempt on a worker with GPUs, however it ended, spent GPU time.
+    const gpuUsage = gpuUsageOf(usageKeys, worker, request.gpuIndices, Date.now() - startedAt);
+    const recordUsage = async (tx: Parameters<typeof insertModelCalls>[0]) => {
+      await insertModelCalls(tx, modelCalls);
+      if (gpuUsage) await insertGpuUsage(tx, gpuUsage);
+    };
     const artifactRows: NewArtifact[] = verdict.accepted.map((a) => ({ ...a, id: newId(), orgId: run.orgId, runId: run.id, taskId: task.id, attemptId: attempt.id }));
     if (mapped.suspectForMs !== undefined) workerClients.markSuspect(worker.id, mapped.suspectForMs);
     const { outcome } = mapped;
@@ -173,6 +189,9 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
       if (artifactRows.length > 0) {
         await engine.inSystem((tx) => insertArtifacts(tx, artifactRows)).catch((error: unknown) => callLog.warn('could not record the artifacts of a stopped attempt', { err: error, count: artifactRows.length }));
       }
+      if (modelCalls.length > 0 || gpuUsage) {
+        await engine.inSystem(recordUsage).catch((error: unknown) => callLog.warn('could not record the usage of a stopped attempt', { err: error, modelCalls: modelCalls.length }));
+      }
       callLog.info('task attempt stopped', { reason: call.reason });
     } else {
       const rest = await events.rest();
@@ -184,6 +203,7 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
         record: async (ctx) => {
           await recordAttemptEvents(ctx, ref, rest);
           await insertArtifacts(ctx.tx, artifactRows);
+          await recordUsage(ctx.tx);
         },
       });
       if (applied.applied) {
@@ -192,6 +212,8 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
         else callLog.warn(outcome.kind === 'lost' ? 'task attempt lost' : 'task attempt failed', fields);
       } else {
         callLog.info('task attempt result ignored', { outcome: outcome.kind, reason: applied.reason });
+        // The provider was paid and the GPU was busy all the same (rows are keyed, so a repeat is harmless).
+        if (modelCalls.length > 0 || gpuUsage) await engine.inSystem(recordUsage).catch((error: unknown) => callLog.warn('could not record the usage of an ignored result', { err: error }));
       }
     }
     if (verdict.discardKeys.length > 0) await discardObjects(verdict.discardKeys, callLog);

@@ -66,6 +66,8 @@ export interface ExecuteListener {
   artifact: (a: automationV1.Artifact) => void;
   /** A piece of the output as it is produced (a model's tokens). */
   delta: (d: automationV1.OutputDelta) => void;
+  /** A model provider request the attempt made, for accounting. */
+  modelCall: (c: automationV1.ModelCall) => void;
 }
 
 /**
@@ -94,6 +96,7 @@ export function consume(client: automationV1.AutomationServiceClient, request: a
       else if (event?.$case === 'result') result = event.value;
       else if (event?.$case === 'artifact') onEvent.artifact(event.value);
       else if (event?.$case === 'delta') onEvent.delta(event.value);
+      else if (event?.$case === 'modelCall') onEvent.modelCall(event.value);
     });
     stream.on('error', (error: grpc.ServiceError) => {
       settle(() => {
