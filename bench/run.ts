@@ -10,6 +10,7 @@ import { benchDispatch } from './dispatch';
 import { benchFairness } from './fairness';
 import { benchGatewayOverhead } from './gateway-overhead';
 import { benchLean } from './lean';
+import { benchLlmStream } from './llm-stream';
 import { benchSchedules } from './schedules';
 import { benchSubscriptions } from './subscriptions';
 import { benchTaskPath, TASK_PATH_SCENARIOS } from './task-path';
@@ -23,6 +24,7 @@ const BENCHES: Record<string, () => Promise<string>> = {
   fairness: () => benchFairness(),
   schedules: () => benchSchedules(),
   'web-live': () => benchWebLive(),
+  'llm-stream': () => benchLlmStream(),
   // The task path's scenarios share one platform when asked for together (task-path = all of them).
   'task-path': () => benchTaskPath(undefined, { command: 'task-path' }),
   ...Object.fromEntries(TASK_PATH_SCENARIOS.map((s) => [s, () => benchTaskPath([s])])),
