@@ -10,6 +10,7 @@ const provider = (name: string, prices: [number, number], models: automationV1.L
   outputPricePerMillion: prices[1],
   timeoutMs: 0,
   workerLocal: false,
+  rateLimited: '',
 });
 const providers = [provider('openai', [3, 6], [{ alias: 'small', model: 'gpt-small-1', hasPrices: true, inputPricePerMillion: 1, outputPricePerMillion: 2 }, { alias: 'big', model: 'gpt-big-1', hasPrices: false, inputPricePerMillion: 0, outputPricePerMillion: 0 }])];
 const keys = { orgId: 'o', runId: 'r', taskId: 't', attemptId: 'a', workflowId: 'w', appId: null };
