@@ -27,7 +27,7 @@ const TOKENS = envInt('BENCH_LLM_TOKENS', 2_000);
 const TOKENS_PER_SECOND = 200;
 const SUBSCRIBERS = [1, 10, 100];
 
-/** Tokens of a fixed width ("a0001 "), so a delta's offset says which tokens it holds. */
+/** Tokens of a fixed width (a one-letter prefix, four digits, a space: "a0001 "), so a delta's offset says which tokens it holds. */
 const WIDTH = 6;
 const answerOf = (prefix: string): string => Array.from({ length: TOKENS }, (_, i) => `${prefix}${String(i).padStart(WIDTH - 2, '0')} `).join('');
 
@@ -138,13 +138,13 @@ export async function benchLlmStream(): Promise<string> {
     let scenario = 0;
     for (const n of SUBSCRIBERS) {
       scenario += 1;
-      const direct = await readDirectly(standIn, emitted, `d${scenario}`);
+      const direct = await readDirectly(standIn, emitted, 'abc'[scenario - 1]!);
       direct.delays.sort((a, b) => a - b);
       const directP50 = percentile(direct.delays, 50);
       const directP99 = percentile(direct.delays, 99);
       rows.push(`| provider read directly (baseline) | 1 | ${direct.tokensSeen} / ${TOKENS} | – | ${fmt(directP50)} | ${fmt(directP99)} | 1 |`);
 
-      const prefix = `p${scenario}`;
+      const prefix = 'xyz'[scenario - 1]!;
       const answer = answerOf(prefix);
       // The first token waits 3 s, so every subscriber is connected before the answer starts.
       standIn.script({ kind: 'answer', text: answer, tokenDelayMs: 1000 / TOKENS_PER_SECOND, firstTokenDelayMs: 3_000 });
