@@ -21,9 +21,9 @@ const EMAIL_MODES: Array<{ value: EmailMode; label: string }> = [
 ];
 
 /** One user's choices per event and channel (issue 13); events the organization requires stay on. */
-function PreferencesForm({ initial }: { initial: Preferences }) {
+/** `saved` lives in the page: the form starts afresh from what the API answers after a save. */
+function PreferencesForm({ initial, saved, setSaved }: { initial: Preferences; saved: boolean; setSaved: (saved: boolean) => void }) {
   const [draft, setDraft] = useState(initial);
-  const [saved, setSaved] = useState(false);
   const save = useApiMutation(updateNotificationPreferencesMutation, { invalidates: [queryKeys.notifications.preferences], onSuccess: () => setSaved(true) });
   const change = (type: string, channel: 'inApp' | 'email', on: boolean) => {
     setSaved(false);
@@ -77,6 +77,7 @@ function PreferencesForm({ initial }: { initial: Preferences }) {
 
 function NotificationPreferencesPage() {
   const prefs = useApiQuery(queryKeys.notifications.preferences, notificationPreferencesQuery, {});
+  const [saved, setSaved] = useState(false);
   return (
     <>
       <PageHeader title="Notification settings" description="Which events reach you in this organization, and how." />
@@ -85,7 +86,7 @@ function NotificationPreferencesPage() {
       ) : prefs.error ? (
         <ErrorNotice error={prefs.error} onRetry={() => void prefs.refetch()} />
       ) : (
-        <PreferencesForm key={JSON.stringify(prefs.data.notificationPreferences)} initial={prefs.data.notificationPreferences} />
+        <PreferencesForm key={JSON.stringify(prefs.data.notificationPreferences)} initial={prefs.data.notificationPreferences} saved={saved} setSaved={setSaved} />
       )}
     </>
   );
