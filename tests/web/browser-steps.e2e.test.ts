@@ -12,7 +12,9 @@ import { appOrigin, ensureWebBuilt, launchBrowser, screenshotDir, WEB_DIST_DIR, 
  * (identity, orchestration, a worker with the browser capability, the gateway serving the built app):
  * the Secrets page creates, rotates and deletes a secret without its value ever coming back, and the
  * run page of a browser step lists its actions with the failing one highlighted, shows its screenshots
- * as thumbnails that enlarge, and links its PDF for download through the gateway's signed URL.
+ * as thumbnails that enlarge, and links its PDF for download through the gateway's signed URL; that
+ * failure reaches the notification centre live (the header's unread badge counts it without a reload),
+ * and the notification settings and webhooks pages save what they show.
  * The website the step drives is served by this test on 127.0.0.1 (a stand-in for a remote site).
  */
 
@@ -25,6 +27,7 @@ let page: Page;
 let origin: string;
 let token: string;
 let site: { url: string; close(): Promise<void> };
+let failedRunId: string;
 const shots = screenshotDir();
 
 function startSite(): Promise<{ url: string; close(): Promise<void> }> {
@@ -55,11 +58,12 @@ beforeAll(async () => {
   ensureWebBuilt();
   site = await startSite();
   platform = await startPlatform({
-    services: ['identity', 'orchestration'],
+    services: ['identity', 'orchestration', 'notifications'],
     workers: 1,
     env: {
       gateway: { WEB_DIST_DIR },
       orchestration: { EVENT_FLUSH_INTERVAL_MS: '50' },
+      notifications: { NOTIFY_FANOUT_POLL_MS: '200' },
       // The site is on 127.0.0.1: this worker may reach private addresses (the guard is tested in workers/).
       worker: { WORKER_ALLOW_PRIVATE_NETWORK: 'true', WORKER_SLOTS: '2' },
     },
@@ -177,6 +181,7 @@ describe('the run page of a browser step', () => {
     });
     const started = await api<{ startRun: { run: { id: string } } }>('mutation($input: StartRunInput!) { startRun(input: $input) { run { id } } }', { input: { workflowId: workflow.createWorkflow.id } });
     const runId = started.startRun.run.id;
+    failedRunId = runId;
     await eventually(async () => ((await api<{ run: { status: string } }>('query($id: ID!) { run(id: $id) { status } }', { id: runId })).run.status === 'FAILED' ? true : undefined), {
       timeoutMs: 120_000,
       what: 'the run to fail',
@@ -213,5 +218,58 @@ describe('the run page of a browser step', () => {
     }, href!);
     expect(served).toEqual({ status: 200, type: 'application/pdf', head: '%PDF-' });
     expect(await page.locator('li[data-artifact="after.png"]').count()).toBe(0);
+  });
+});
+
+describe('notifications in the app', () => {
+  it('counts the failed run on the header\'s badge live, lists it in the centre, and marks it read', async () => {
+    // The run above failed while this page was open: the badge counted it without a reload.
+    const badge = page.getByTestId('unread-badge');
+    await badge.waitFor({ timeout: 60_000 });
+    // run.failed and its task's task.dead_lettered.
+    await eventually(async () => (Number(await badge.textContent()) === 2 ? true : undefined), { timeoutMs: 30_000, what: 'the badge to count both notifications' });
+    await page.evaluate(() => ((globalThis as any).__orchestraMark = 7));
+    await page.getByRole('link', { name: /^Notifications: \d+ unread$/ }).click();
+    await waitForPage(page, 'Notifications');
+    const item = page.locator(`li[data-notification="run.failed"][data-unread="true"]`).filter({ hasText: failedRunId });
+    await item.waitFor();
+    await item.getByRole('button', { name: 'Mark read' }).click();
+    await page.locator('li[data-notification="run.failed"]').filter({ hasText: failedRunId }).and(page.locator(':not([data-unread])')).waitFor();
+    await eventually(async () => ((await badge.textContent()) === '1' ? true : undefined), { what: 'the badge to count one less' });
+    await page.getByRole('button', { name: 'Mark all read' }).click();
+    await page.locator('li[data-notification="task.dead_lettered"]').filter({ hasText: failedRunId }).and(page.locator(':not([data-unread])')).waitFor();
+    await eventually(async () => ((await badge.count()) === 0 ? true : undefined), { what: 'the badge to clear' });
+    expect(await page.evaluate(() => (globalThis as any).__orchestraMark)).toBe(7);
+    await page.screenshot({ path: join(shots, 'notifications.png'), fullPage: true });
+  });
+
+  it('saves notification settings, and adds a webhook endpoint showing its secret once', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Notification settings' }).click();
+    await waitForPage(page, 'Notification settings');
+    await page.getByLabel('How e-mail comes').selectOption('DIGEST');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('Saved.').waitFor();
+    expect((await api<{ notificationPreferences: { emailMode: string } }>('{ notificationPreferences { emailMode } }')).notificationPreferences.emailMode).toBe('DIGEST');
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Webhooks' }).click();
+    await waitForPage(page, 'Webhooks');
+    await page.getByRole('button', { name: 'Add endpoint' }).click();
+    const dialog = page.getByRole('dialog');
+    // A private address is refused, with the API's message.
+    await dialog.getByLabel('URL').fill('http://127.0.0.1:9/hooks');
+    await dialog.getByLabel(/^run\.failed/).check();
+    await dialog.getByRole('button', { name: 'Add endpoint' }).click();
+    await dialog.getByText(/private|loopback/i).first().waitFor();
+    await dialog.getByLabel('URL').fill('https://hooks.example.com/orchestra');
+    await dialog.getByRole('button', { name: 'Add endpoint' }).click();
+    const secret = await page.getByTestId('webhook-secret').textContent();
+    expect(secret).toMatch(/^whsec_/);
+    await dialog.getByRole('button', { name: 'I have copied it' }).click();
+    const row = page.locator('tr[data-endpoint="https://hooks.example.com/orchestra"]');
+    await row.getByText('run.failed').waitFor();
+    expect(await page.content()).not.toContain(secret!);
+    await row.getByRole('button', { name: 'Deliveries' }).click();
+    await page.getByText('No deliveries yet').waitFor();
+    await page.screenshot({ path: join(shots, 'webhooks.png'), fullPage: true });
   });
 });
