@@ -164,7 +164,19 @@ export function createReconciler({ engine, dispatcher, dispatcherId, schema }: {
       report.workersDropped = dropped.length;
       if (dropped.length > 0) log.warn('workers stopped heartbeating: dropped', { workerIds: dropped });
 
-      for (const attempt of await engine.inSystem((tx) => runningAttemptsOnDeadWorkers(tx, config.WORKER_LEASE_TTL_MS, BATCH))) {
+      // A worker whose lease lapsed may be alive (the orchestration process was down, so nobody took its
+      // heartbeats): it is asked for what it finished before anything runs again (issue 9 item 18).
+      const onDeadWorkers = await engine.inSystem((tx) => runningAttemptsOnDeadWorkers(tx, config.WORKER_LEASE_TTL_MS, BATCH));
+      const kept = onDeadWorkers.length === 0 ? new Map<string, AttemptOutcome>() : await recall.recall(onDeadWorkers);
+      for (const attempt of onDeadWorkers) {
+        const outcome = kept.get(attempt.id);
+        if (outcome) {
+          if (await settle(attempt, outcome)) {
+            recalledTotal.inc({ outcome: outcome.kind });
+            log.warn('attempt on a dropped worker recorded with the result the worker kept', { attemptId: attempt.id, taskId: attempt.taskId, runId: attempt.runId, workerId: attempt.workerId, outcome: outcome.kind });
+          }
+          continue;
+        }
         if (await retryLost(attempt, 'WORKER_LOST', `worker ${attempt.workerId ?? '?'} stopped heartbeating`)) {
           report.attemptsRetried += 1;
           lostTotal.inc({ cause: 'worker' });

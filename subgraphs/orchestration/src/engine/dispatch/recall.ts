@@ -7,7 +7,8 @@ import type { AttemptOutcome } from '../transitions';
 import { attemptOutcomeOf } from './execute-call';
 
 /**
- * Asking a worker what became of an attempt whose dispatcher died (issue 9 item 18). The worker
+ * Asking a worker what became of an attempt whose dispatcher died, or whose worker's lease lapsed
+ * (issue 9 item 18: after an orchestration restart both happen, and the lease usually lapses first). The worker
  * keeps the result of every attempt it finished for a while (workers/src/attempts.ts); the
  * dispatcher that takes over asks it (AutomationService.GetAttempt) before it queues a new attempt,
  * so a task whose worker had already finished is recorded with that result instead of run again.
@@ -68,8 +69,9 @@ export function createAttemptRecall({ engine, log }: { engine: Engine; log: Logg
       if (workerIds.length === 0) return answers;
       const workers = new Map((await findWorkers(engine.pool, workerIds)).map((w) => [w.id, w]));
       const unreachable = new Set<string>();
-      // A worker presumed lost (missed its heartbeats, maybe frozen) is not waited for.
-      const asked = attempts.filter((a) => a.workerId !== null && workers.has(a.workerId) && workers.get(a.workerId)?.status !== 'LOST');
+      // A worker presumed lost is asked too: its lease may have lapsed only because the orchestration
+      // process was down. A dead one refuses at once; a frozen one costs one deadline per pass.
+      const asked = attempts.filter((a) => a.workerId !== null && workers.has(a.workerId));
       for (let i = 0; i < asked.length; i += PARALLEL) {
         await Promise.all(
           asked.slice(i, i + PARALLEL).map(async (attempt) => {
