@@ -14,8 +14,9 @@ module.exports = {
       },
     ],
   },
-  // ESM-only dependencies of fastify/mercurius that must be transformed to run under jest's CJS.
-  transformIgnorePatterns: ['/node_modules/(?!(content-disposition|cookie)/)'],
+  // ESM-only dependencies (of fastify/mercurius; @scure/base and @noble/hashes of otplib) that must be
+  // transformed to run under jest's CJS (node itself loads them with require(esm)).
+  transformIgnorePatterns: ['/node_modules/(?!(content-disposition|cookie|@scure/base|@noble/hashes)/)'],
   testTimeout: 30_000,
   // Suites share one PostgreSQL and Redis on a 2-core machine: keep parallelism modest.
   maxWorkers: 2,

@@ -22,6 +22,11 @@ export const identityConfigSchema = z.object({
   /** A sign-up never verified for this long no longer holds its address: a new sign-up with it takes it. */
   UNVERIFIED_ACCOUNT_HOLD_SECONDS: env.int(DAY, { min: 60, max: 30 * DAY }),
 
+  /** After the password, the code from the authenticator app is asked for within this long... */
+  TWO_FACTOR_CHALLENGE_TTL_SECONDS: env.int(300, { min: 30, max: 3600 }),
+  /** ...and at most this many times. */
+  TWO_FACTOR_MAX_ATTEMPTS: env.int(5, { min: 1, max: 20 }),
+
   /** Lifetime of access tokens (JWT). Short: revocation before expiry relies on Redis. */
   ACCESS_TOKEN_TTL_SECONDS: env.int(900, { min: 30, max: DAY }),
   /** Lifetime of each refresh token; every use rotates it and starts a new lifetime. */

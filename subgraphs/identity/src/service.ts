@@ -30,6 +30,7 @@ import { createResolvers, type IdentityContext } from './resolvers';
 import { typeDefs } from './schema';
 import { deleteOldEmailVerifications } from './store/email-verifications';
 import { deleteOldPasswordResets } from './store/password-resets';
+import { deleteOldChallenges } from './store/two-factor';
 import { deleteDeadSessions, deleteExpiredRefreshTokens } from './store/sessions';
 
 export interface IdentityServiceDeps {
@@ -144,14 +145,15 @@ export function createIdentityService({ config, pool, redis, log, mailer, metric
       await deps.keyRing.rotateIfOlderThan(config.SIGNING_KEY_ROTATE_AFTER_SECONDS, config.SIGNING_KEY_PUBLISH_AHEAD_SECONDS);
     }
     await deps.keyRing.pruneExpired();
-    const { tokens, sessions, resets, verifications } = await inSystem(deps, async (tx) => ({
+    const { tokens, sessions, resets, verifications, challenges } = await inSystem(deps, async (tx) => ({
       tokens: await deleteExpiredRefreshTokens(tx),
       sessions: await deleteDeadSessions(tx),
       resets: await deleteOldPasswordResets(tx),
       verifications: await deleteOldEmailVerifications(tx),
+      challenges: await deleteOldChallenges(tx),
     }));
-    if (tokens + sessions + resets + verifications > 0) {
-      log.info('expired refresh tokens, sessions, password reset and e-mail verification tokens deleted', { tokens, sessions, resets, verifications });
+    if (tokens + sessions + resets + verifications + challenges > 0) {
+      log.info('expired refresh tokens, sessions, password reset, e-mail verification and two-factor challenge tokens deleted', { tokens, sessions, resets, verifications, challenges });
     }
   };
 

@@ -4,12 +4,14 @@ import { useState, type FormEvent } from 'react';
 import { Button } from '../components/button';
 import { Card } from '../components/card';
 import { EmailAddressCard } from '../components/email-address-card';
+import { OrganizationSecurityCard } from '../components/organization-security-card';
+import { TwoFactorCard } from '../components/two-factor-card';
 import { ErrorNotice, Notice } from '../components/feedback';
 import { Field, TextInput } from '../components/form';
 import { PageHeader } from '../components/page-header';
 import { useServices } from '../hooks/services';
 import { useApiMutation } from '../hooks/use-api';
-import { useIdentity } from '../hooks/use-session';
+import { useIdentity, usePermissions } from '../hooks/use-session';
 import type { ChangePasswordInput } from '../lib/api/__generated__/graphql';
 import type { ApiError } from '../lib/api/errors';
 import { updateProfileMutation } from '../lib/api/operations/identity';
@@ -113,13 +115,16 @@ function PasswordCard() {
 }
 
 function AccountPage() {
+  const can = usePermissions();
   return (
     <>
-      <PageHeader title="Your account" description="Your name as others see it, your address and your password." />
+      <PageHeader title="Your account" description="Your name as others see it, your address, your password and two-factor sign-in." />
       <div className="space-y-6">
         <ProfileCard />
         <EmailAddressCard />
         <PasswordCard />
+        <TwoFactorCard />
+        {can.manageMembers && <OrganizationSecurityCard />}
       </div>
     </>
   );

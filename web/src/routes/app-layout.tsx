@@ -8,6 +8,7 @@ import { NotificationBell } from '../components/notification-bell';
 import { OrgSwitcher } from '../components/org-switcher';
 import { Redirect } from '../components/redirect';
 import { RoleBadge } from '../components/status-badge';
+import { TwoFactorGate } from '../components/two-factor-gate';
 import { VerifyEmailBanner } from '../components/verify-email-banner';
 import { useServices } from '../hooks/services';
 import { usePermissions, useSessionState } from '../hooks/use-session';
@@ -152,6 +153,7 @@ function AppLayout() {
       <main id="main" className="mx-auto max-w-7xl px-4 py-6 sm:px-6 lg:px-8">
         {/* Pages start afresh in another organization (their state and live subscriptions belonged to the old one). */}
         <div key={identity.organization.id}>
+          <TwoFactorGate />
           <VerifyEmailBanner />
           <Outlet />
         </div>

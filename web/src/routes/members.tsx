@@ -17,7 +17,7 @@ import { useCursorPages } from '../hooks/use-cursor-pages';
 import { useDebouncedValue } from '../hooks/use-debounced-value';
 import { useIdentity, usePermissions } from '../hooks/use-session';
 import type { Role } from '../lib/api/__generated__/graphql';
-import { changeMemberRoleMutation, invitationsQuery, inviteMemberMutation, membersQuery, removeMemberMutation, revokeInvitationMutation } from '../lib/api/operations/identity';
+import { changeMemberRoleMutation, invitationsQuery, inviteMemberMutation, membersQuery, removeMemberMutation, resetMemberTwoFactorMutation, revokeInvitationMutation } from '../lib/api/operations/identity';
 import { queryKeys } from '../lib/api/query-keys';
 import { fieldErrorFor } from '../lib/field-errors';
 import { ROLES, roleChangeWarning, roleLabel } from '../lib/roles';
@@ -137,10 +137,12 @@ function MembersPage() {
   const searched = useDebouncedValue(search.trim());
   const pages = useCursorPages(searched);
   const [removing, setRemoving] = useState<{ id: string; email: string; apiKeys: number }>();
+  const [resettingTwoFactor, setResettingTwoFactor] = useState<{ id: string; email: string }>();
   const [roleChange, setRoleChange] = useState<{ id: string; email: string; from: Role; to: Role; self: boolean }>();
   const [roleChanged, setRoleChanged] = useState<{ email: string; role: Role }>();
   const members = useApiQuery(queryKeys.members.list({ search: searched, after: pages.after }), membersQuery, { first: 25, after: pages.after ?? null, withApiKeys: can.manageMembers, ...(searched ? { search: searched } : {}) }, { placeholderData: (p) => p });
   const changeRole = useApiMutation(changeMemberRoleMutation, { invalidates: [queryKeys.members.all, queryKeys.me] });
+  const resetTwoFactor = useApiMutation(resetMemberTwoFactorMutation, { invalidates: [queryKeys.members.all], onSuccess: () => setResettingTwoFactor(undefined) });
   const remove = useApiMutation(removeMemberMutation, { invalidates: [queryKeys.members.all, queryKeys.apiKeys.all], onSuccess: () => setRemoving(undefined) });
 
   return (
@@ -168,7 +170,10 @@ function MembersPage() {
                   return (
                     <tr key={node.id}>
                       <Cell className="min-w-32 max-w-sm font-medium text-slate-900">{node.user.name}{self && <span className="ml-1 text-xs text-slate-400">(you)</span>}</Cell>
-                      <Cell className="min-w-40">{node.user.email}</Cell>
+                      <Cell className="min-w-40">
+                        {node.user.email}
+                        {node.user.twoFactorEnabled && <span className="ml-1.5 rounded bg-emerald-50 px-1.5 py-0.5 text-[11px] font-medium text-emerald-700" title="Signs in with a second factor">2FA</span>}
+                      </Cell>
                       <Cell layout="nowrap">
                         {mayEdit ? (
                           <>
@@ -195,6 +200,11 @@ function MembersPage() {
                       </Cell>
                       <Cell layout="nowrap"><RelativeTime value={node.createdAt} /></Cell>
                       <Cell layout="actions">
+                        {mayEdit && !self && node.user.twoFactorEnabled && (
+                          <Button size="sm" className="mr-2" onClick={() => setResettingTwoFactor({ id: node.id, email: node.user.email })}>
+                            Reset 2FA
+                          </Button>
+                        )}
                         {mayEdit && (
                           <Button size="sm" variant="danger" onClick={() => setRemoving({ id: node.id, email: node.user.email, apiKeys: node.activeApiKeysCreated ?? 0 })}>
                             Remove
@@ -236,6 +246,19 @@ function MembersPage() {
             {roleChange.self ? 'You go' : `${roleChange.email} goes`} from {roleLabel(roleChange.from).toLowerCase()} to <strong>{roleLabel(roleChange.to).toLowerCase()}</strong>.
           </p>
           {roleChangeWarning(roleChange) && <Notice tone="warning">{roleChangeWarning(roleChange)}</Notice>}
+        </ConfirmDialog>
+      )}
+      {resettingTwoFactor && (
+        <ConfirmDialog
+          title={`Reset the two-factor sign-in of ${resettingTwoFactor.email}?`}
+          confirmLabel={`Reset two-factor of ${resettingTwoFactor.email}`}
+          variant="danger"
+          busy={resetTwoFactor.isPending}
+          error={resetTwoFactor.error}
+          onConfirm={() => resetTwoFactor.mutate({ membershipId: resettingTwoFactor.id })}
+          onClose={() => setResettingTwoFactor(undefined)}
+        >
+          <p>Their sessions end; they sign in with their password alone and set up a new authenticator. Do this only when you are sure it is them asking (a lost phone).</p>
         </ConfirmDialog>
       )}
       {removing && (

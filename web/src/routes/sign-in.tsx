@@ -8,7 +8,9 @@ import { Redirect } from '../components/redirect';
 import { useServices } from '../hooks/services';
 import { useAuthRequest } from '../hooks/use-auth-request';
 import { useSessionState } from '../hooks/use-session';
-import { loginMutation } from '../lib/api/operations/identity';
+import { ApiError } from '../lib/api/errors';
+import { completeTwoFactorSignInMutation, loginMutation } from '../lib/api/operations/identity';
+import { blamesField, fieldErrorFor } from '../lib/field-errors';
 import { hasProblems, signInProblems, type FieldProblems } from '../lib/validation';
 import { rootRoute } from './root';
 
@@ -27,6 +29,9 @@ function SignInPage() {
   const [password, setPassword] = useState('');
   const { busy, error, setError, run } = useAuthRequest();
   const [problems, setProblems] = useState<FieldProblems<'email' | 'password'>>({});
+  // After a right password for an account with two-factor: the challenge to trade, with a code, for a session.
+  const [challenge, setChallenge] = useState<string>();
+  const [code, setCode] = useState('');
   useEffect(() => {
     document.title = 'Sign in · Orchestra';
   }, []);
@@ -41,8 +46,50 @@ function SignInPage() {
     setProblems(found);
     if (hasProblems(found)) return;
     // Signed in, the page redirects (above) once the session says so.
-    await run(async () => (await api.request(loginMutation, { input: { email: email.trim(), password } }, { authenticated: false })).login);
+    const signedIn = await run(async () => (await api.request(loginMutation, { input: { email: email.trim(), password } }, { authenticated: false })).login);
+    if (signedIn) return;
   };
+
+  // login answers TWO_FACTOR_REQUIRED with the challenge in the error: the form asks for the code next.
+  const pendingChallenge = challenge ?? (error instanceof ApiError && error.reason === 'TWO_FACTOR_REQUIRED' && typeof error.extensions['challengeToken'] === 'string' ? error.extensions['challengeToken'] : undefined);
+
+  const submitCode = async (event: FormEvent) => {
+    event.preventDefault();
+    if (pendingChallenge === undefined) return;
+    setChallenge(pendingChallenge);
+    await run(async () => (await api.request(completeTwoFactorSignInMutation, { input: { challengeToken: pendingChallenge, code: code.trim() } }, { authenticated: false })).completeTwoFactorSignIn);
+  };
+
+  if (pendingChallenge !== undefined) {
+    const closed = error instanceof ApiError && error.field === 'challengeToken';
+    return (
+      <AuthCard title="Two-factor sign-in" subtitle="Enter the six digits your authenticator app shows, or one of your recovery codes.">
+        <form onSubmit={(e) => void submitCode(e)} className="space-y-4" noValidate>
+          {error !== undefined && !blamesField(error, ['code']) && !(error instanceof ApiError && error.reason === 'TWO_FACTOR_REQUIRED') && <ErrorNotice error={error} title="Sign-in failed" />}
+          <Field label="Code" error={fieldErrorFor(error, 'code')}>
+            {(p) => <TextInput {...p} inputMode="numeric" autoComplete="one-time-code" required value={code} onChange={(e) => setCode(e.target.value)} autoFocus />}
+          </Field>
+          {closed ? (
+            <Button
+              variant="primary"
+              className="w-full"
+              onClick={() => {
+                setChallenge(undefined);
+                setCode('');
+                setError(undefined);
+              }}
+            >
+              Start again
+            </Button>
+          ) : (
+            <Button type="submit" variant="primary" className="w-full" busy={busy}>
+              Verify
+            </Button>
+          )}
+        </form>
+      </AuthCard>
+    );
+  }
 
   return (
     <AuthCard

@@ -2,7 +2,9 @@ import { AppError, recordAudit, traceIdOf, withAuditFailureScope, type PoolClien
 import { actingUser, inSystem, signedInUser, SERVICE, type IdentityDeps } from '../deps';
 import { listMembershipsOfUser } from '../store/memberships';
 import { findUserCredentialsByEmail, findUserCredentialsById, bumpTokenVersion, updatePasswordHash, type UserCredentialsRow } from '../store/users';
+import { isTwoFactorEnabled } from '../store/two-factor';
 import { requireId } from '../validation';
+import { twoFactorChallenge } from './two-factor-sign-in';
 import { normalizeEmail } from './email';
 import { checkPasswordStrength } from './passwords';
 import { endAllSessions, startSession, type AuthPayload } from './sessions';
@@ -72,7 +74,23 @@ export async function login(deps: IdentityDeps, principal: Principal, input: Log
   }
   // Parameters were raised since this hash was made: redo it now that we have the password.
   const newHash = needsRehash ? await deps.hasher.hash(input.password) : undefined;
+  // With two-factor on, the password alone opens no session: the client trades a short-lived challenge and a code for one.
+  if (await isTwoFactorEnabled(deps.pool, user.id)) throw await twoFactorChallenge(deps, principal, user, requestedOrg, newHash);
+  return openSession(deps, principal, user, requestedOrg, newHash === undefined ? {} : { newHash });
+}
 
+/**
+ * Opens a session for a user who has proven who they are (password, and second factor when on), in
+ * `requestedOrg` or the organization used last.
+ */
+export async function openSession(
+  deps: IdentityDeps,
+  principal: Principal,
+  user: UserCredentialsRow,
+  requestedOrg: string | undefined,
+  options: { newHash?: string | undefined; secondFactor?: 'totp' | 'recovery' } = {},
+): Promise<AuthPayload> {
+  const { newHash, secondFactor } = options;
   const payload = await inSystem(deps, async (tx) => {
     const memberships = await listMembershipsOfUser(tx, user.id);
     const chosen = requestedOrg
@@ -90,11 +108,11 @@ export async function login(deps: IdentityDeps, principal: Principal, input: Log
       targetType: 'User',
       targetId: user.id,
       orgId: chosen.orgId,
-      diff: { sessionId: result.sessionId, role: chosen.role },
+      diff: { sessionId: result.sessionId, role: chosen.role, ...(secondFactor === undefined ? {} : { secondFactor }) },
     });
     return result;
   });
-  await recordSignInSuccess(deps, principal, email);
+  await recordSignInSuccess(deps, principal, user.email);
   deps.counters.signIns.inc();
   deps.log.info('signed in', { requestId: principal.requestId, traceId: traceIdOf(principal.traceparent), userId: user.id, orgId: payload.organization.id, sessionId: payload.sessionId });
   return payload;

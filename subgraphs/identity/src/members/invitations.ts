@@ -3,6 +3,9 @@ import { normalizeEmail } from '../auth/email';
 import { formatRowToken, hashSecret, newSecret, parseRowToken, secretMatches } from '../auth/opaque-tokens';
 import { mailVerification, prepareVerification } from '../auth/email-verification';
 import { checkPasswordStrength } from '../auth/passwords';
+import { parseSecondFactor } from '../auth/totp';
+import { spendSecondFactor } from '../auth/two-factor-sign-in';
+import { isTwoFactorEnabled } from '../store/two-factor';
 import { startSession, type AuthPayload } from '../auth/sessions';
 import { assertSignInAllowed, invalidCredentials, recordSignInFailure, recordSignInSuccess } from '../auth/sign-in';
 import { actingUser, inSystem, inTenant, signedInUser, SERVICE, type IdentityDeps } from '../deps';
@@ -128,6 +131,7 @@ export interface AcceptInvitationInput {
   token: string;
   name?: string | null | undefined;
   password: string;
+  twoFactorCode?: string | null | undefined;
 }
 
 const badToken = (message: string, reason: string) => badInput('token', message, reason);
@@ -171,6 +175,16 @@ export async function acceptInvitation(deps: IdentityDeps, principal: Principal,
     // (DESIGN.md, "E-mail verification"). Checked after the password, so it tells nothing to others.
     if (!existing.emailVerified) {
       throw new AppError('FORBIDDEN', `verify ${existing.email} first (follow the link mailed to it, or reset the password), then accept the invitation`, { reason: 'EMAIL_NOT_VERIFIED' });
+    }
+    // Accepting signs the account in: with two-factor on, the password alone is not enough.
+    if (await isTwoFactorEnabled(deps.pool, existing.id)) {
+      const raw = input.twoFactorCode ?? '';
+      if (raw.trim() === '') throw badInput('twoFactorCode', 'this account signs in with a second factor: enter a code from its authenticator app', 'TWO_FACTOR_REQUIRED');
+      const factor = parseSecondFactor(raw, 'twoFactorCode');
+      if (!(await inSystem(deps, (tx) => spendSecondFactor(tx, existing.id, factor)))) {
+        await recordSignInFailure(deps, principal, existing.email);
+        throw badInput('twoFactorCode', 'this code is not valid', 'INVALID_CODE');
+      }
     }
   } else {
     const name = requireName('name', input.name, MAX_USER_NAME);

@@ -3,6 +3,8 @@ import { AppError, badInput, isUuid, type RequestContext, type Role } from '@orc
 import { apiKeyStatus, createApiKey, revokeApiKey, type CreateApiKeyInput } from '../api-keys/api-keys';
 import { API_KEY_SCOPES } from '../api-keys/scopes';
 import { changeEmail, resendVerificationEmail, verifyEmail, type ChangeEmailInput } from '../auth/email-verification';
+import { completeTwoFactorSignIn, type CompleteTwoFactorInput } from '../auth/two-factor-sign-in';
+import { confirmTwoFactorEnrollment, disableTwoFactor, resetMemberTwoFactorByAdmin, setTwoFactorRequired, startTwoFactorEnrollment } from '../auth/two-factor';
 import { requestPasswordReset, resetPassword, type ResetPasswordInput } from '../auth/forgot-password';
 import { logout, logoutEverywhere, refresh, switchOrganization } from '../auth/sessions';
 import { changePassword, login, type ChangePasswordInput, type LoginInput } from '../auth/sign-in';
@@ -13,9 +15,10 @@ import { createOrganization, signUp, updateOrganization, updateProfile, type Sig
 import { connectionOf, decodeCursor, pageSize } from '../pagination';
 import { countApiKeys, findApiKey, listApiKeys, type ApiKeyRow } from '../store/api-keys';
 import { countInvitations, listInvitations, type InvitationRow } from '../store/invitations';
-import { countMembers, listMembers, listMembershipsOfUser, type MembershipRow } from '../store/memberships';
+import { countMembers, findMembershipById, listMembers, listMembershipsOfUser, type MembershipRow } from '../store/memberships';
 import { findOrganization, type OrganizationRow } from '../store/organizations';
 import { findPendingEmailChange } from '../store/email-verifications';
+import { findRequireTwoFactor, isTwoFactorEnabled } from '../store/two-factor';
 import { countOrganizationUsers, findUser, listOrganizationUsers, type UserRow } from '../store/users';
 import type { Loaders } from './loaders';
 
@@ -60,6 +63,11 @@ export const DateTime = new GraphQLScalarType({
   parseValue: parseDateTime,
   parseLiteral: (ast) => parseDateTime(ast.kind === Kind.STRING ? ast.value : undefined),
 });
+
+/** The organization requires a second factor and the user has none. */
+async function twoFactorEnrollmentRequired(deps: IdentityDeps, userId: string, orgId: string): Promise<boolean> {
+  return (await findRequireTwoFactor(deps.pool, orgId)) && !(await isTwoFactorEnabled(deps.pool, userId));
+}
 
 /** Builds identity's resolver map around its dependencies. */
 export function createResolvers(deps: IdentityDeps) {
@@ -158,6 +166,21 @@ export function createResolvers(deps: IdentityDeps) {
     verifyEmail: (_p, args, { principal }) => verifyEmail(deps, principal, args['token'] as string),
     resendVerificationEmail: (_p, _a, { principal }) => resendVerificationEmail(deps, principal),
     changeEmail: (_p, args, { principal }) => changeEmail(deps, principal, input<ChangeEmailInput>(args)),
+    completeTwoFactorSignIn: (_p, args, { principal }) => completeTwoFactorSignIn(deps, principal, input<CompleteTwoFactorInput>(args)),
+    startTwoFactorEnrollment: (_p, _a, { principal }) => startTwoFactorEnrollment(deps, principal),
+    confirmTwoFactorEnrollment: (_p, args, { principal }) => confirmTwoFactorEnrollment(deps, principal, args['code'] as string),
+    disableTwoFactor: (_p, args, { principal }) => disableTwoFactor(deps, principal, args['currentPassword'] as string),
+    resetMemberTwoFactor: async (_p, args, { principal }) => {
+      const { membershipId, orgId } = await resetMemberTwoFactorByAdmin(deps, principal, args['membershipId'] as string);
+      const membership = await inTenant(deps, principal, (tx) => findMembershipById(tx, orgId, membershipId));
+      if (!membership) throw new AppError('NOT_FOUND', `membership ${membershipId} not found`, { reason: 'NOT_FOUND' });
+      return membership;
+    },
+    setTwoFactorRequired: async (_p, args, { principal }) => {
+      await setTwoFactorRequired(deps, principal, args['required']);
+      const { orgId } = signedInUser(principal);
+      return inTenant(deps, principal, (tx) => findOrganization(tx, orgId));
+    },
     changePassword: (_p, args, { principal }) => changePassword(deps, principal, input<ChangePasswordInput>(args)),
     requestPasswordReset: (_p, args, { principal }) => requestPasswordReset(deps, principal, args['email'] as string),
     resetPassword: (_p, args, { principal }) => resetPassword(deps, principal, input<ResetPasswordInput>(args)),
@@ -180,11 +203,19 @@ export function createResolvers(deps: IdentityDeps) {
     Mutation,
     User: {
       __resolveReference: (ref: { id: string }, ctx: IdentityContext) => ctx.loaders.user(ref.id),
+      twoFactorEnabled: (u: UserRow) => isTwoFactorEnabled(deps.pool, u.id),
       // Only the account itself sees where it is moving.
       pendingEmail: async (u: UserRow, _a: Args, ctx: IdentityContext) => (u.id === ctx.principal.userId ? ((await findPendingEmailChange(deps.pool, u.id)) ?? null) : null),
     },
     Organization: {
       __resolveReference: (ref: { id: string }, ctx: IdentityContext) => ctx.loaders.organization(ref.id),
+      requireTwoFactor: (o: OrganizationRow, _a: Args, ctx: IdentityContext) => (o.id === ctx.principal.orgId ? findRequireTwoFactor(deps.pool, o.id) : null),
+    },
+    Viewer: {
+      twoFactorEnrollmentRequired: (v: { user: UserRow; organization: OrganizationRow }) => twoFactorEnrollmentRequired(deps, v.user.id, v.organization.id),
+    },
+    AuthPayload: {
+      twoFactorEnrollmentRequired: (p: { user: UserRow; organization: OrganizationRow }) => twoFactorEnrollmentRequired(deps, p.user.id, p.organization.id),
     },
     Membership: {
       user: (m: MembershipParent, _a: Args, ctx: IdentityContext) => m.user ?? ctx.loaders.user(m.userId),

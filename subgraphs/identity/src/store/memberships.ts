@@ -37,6 +37,11 @@ export async function findMembership(db: Queryable, orgId: string, userId: strin
 }
 
 /** Locks the row: role changes and removals of one member are serialized. */
+export async function findMembershipById(db: Queryable, orgId: string, id: string): Promise<MembershipRow | undefined> {
+  const { rows } = await db.query<MembershipRow>(`SELECT ${COLUMNS} FROM memberships m WHERE m.org_id = $1 AND m.id = $2`, [orgId, id]);
+  return rows[0];
+}
+
 export async function findMembershipForUpdate(db: Queryable, orgId: string, id: string): Promise<MembershipRow | undefined> {
   const { rows } = await db.query<MembershipRow>(`SELECT ${COLUMNS} FROM memberships m WHERE m.org_id = $1 AND m.id = $2 FOR UPDATE`, [orgId, id]);
   return rows[0];

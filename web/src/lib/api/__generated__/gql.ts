@@ -37,8 +37,8 @@ type Documents = {
     "\n  mutation SwitchOrganization($organizationId: ID!, $refreshToken: String) {\n    switchOrganization(organizationId: $organizationId, refreshToken: $refreshToken) { ...AuthPayloadFields }\n  }\n": typeof types.SwitchOrganizationDocument,
     "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) {\n    acceptInvitation(input: $input) { ...AuthPayloadFields }\n  }\n": typeof types.AcceptInvitationDocument,
     "\n  mutation CreateOrganization($input: CreateOrganizationInput!) {\n    createOrganization(input: $input) { id name }\n  }\n": typeof types.CreateOrganizationDocument,
-    "\n  query Me {\n    me {\n      role\n      user { id email name emailVerified pendingEmail }\n      organization { id name }\n      memberships { id role organization { id name } }\n    }\n  }\n": typeof types.MeDocument,
-    "\n  query Members($first: Int, $after: String, $search: String, $withApiKeys: Boolean = false) {\n    members(first: $first, after: $after, search: $search) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id role createdAt activeApiKeysCreated @include(if: $withApiKeys) user { id email name } } }\n    }\n  }\n": typeof types.MembersDocument,
+    "\n  query Me {\n    me {\n      role\n      twoFactorEnrollmentRequired\n      user { id email name emailVerified pendingEmail twoFactorEnabled }\n      organization { id name requireTwoFactor }\n      memberships { id role organization { id name } }\n    }\n  }\n": typeof types.MeDocument,
+    "\n  query Members($first: Int, $after: String, $search: String, $withApiKeys: Boolean = false) {\n    members(first: $first, after: $after, search: $search) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id role createdAt activeApiKeysCreated @include(if: $withApiKeys) user { id email name twoFactorEnabled @include(if: $withApiKeys) } } }\n    }\n  }\n": typeof types.MembersDocument,
     "\n  mutation ChangeMemberRole($id: ID!, $role: Role!) {\n    changeMemberRole(id: $id, role: $role) { id role }\n  }\n": typeof types.ChangeMemberRoleDocument,
     "\n  mutation RemoveMember($id: ID!) {\n    removeMember(id: $id) { id }\n  }\n": typeof types.RemoveMemberDocument,
     "\n  query Invitations($first: Int, $after: String, $includeClosed: Boolean) {\n    invitations(first: $first, after: $after, includeClosed: $includeClosed) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id email role status createdAt expiresAt acceptedAt revokedAt invitedBy { email } } }\n    }\n  }\n": typeof types.InvitationsDocument,
@@ -54,6 +54,12 @@ type Documents = {
     "\n  mutation VerifyEmail($token: String!) {\n    verifyEmail(token: $token)\n  }\n": typeof types.VerifyEmailDocument,
     "\n  mutation ResendVerificationEmail {\n    resendVerificationEmail\n  }\n": typeof types.ResendVerificationEmailDocument,
     "\n  mutation ChangeEmail($input: ChangeEmailInput!) {\n    changeEmail(input: $input)\n  }\n": typeof types.ChangeEmailDocument,
+    "\n  mutation CompleteTwoFactorSignIn($input: CompleteTwoFactorSignInInput!) {\n    completeTwoFactorSignIn(input: $input) { ...AuthPayloadFields }\n  }\n": typeof types.CompleteTwoFactorSignInDocument,
+    "\n  mutation StartTwoFactorEnrollment {\n    startTwoFactorEnrollment { secret otpauthUrl }\n  }\n": typeof types.StartTwoFactorEnrollmentDocument,
+    "\n  mutation ConfirmTwoFactorEnrollment($code: String!) {\n    confirmTwoFactorEnrollment(code: $code) { recoveryCodes }\n  }\n": typeof types.ConfirmTwoFactorEnrollmentDocument,
+    "\n  mutation DisableTwoFactor($currentPassword: String!) {\n    disableTwoFactor(currentPassword: $currentPassword)\n  }\n": typeof types.DisableTwoFactorDocument,
+    "\n  mutation SetTwoFactorRequired($required: Boolean!) {\n    setTwoFactorRequired(required: $required) { id requireTwoFactor }\n  }\n": typeof types.SetTwoFactorRequiredDocument,
+    "\n  mutation ResetMemberTwoFactor($membershipId: ID!) {\n    resetMemberTwoFactor(membershipId: $membershipId) { id user { id twoFactorEnabled } }\n  }\n": typeof types.ResetMemberTwoFactorDocument,
     "\n  fragment NotificationFields on Notification {\n    id type title body link createdAt readAt\n  }\n": typeof types.NotificationFieldsFragmentDoc,
     "\n  query Notifications($unreadOnly: Boolean, $first: Int, $after: String) {\n    notifications(unreadOnly: $unreadOnly, first: $first, after: $after) {\n      nodes { ...NotificationFields }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.NotificationsDocument,
     "\n  query UnreadNotificationCount {\n    unreadNotificationCount\n  }\n": typeof types.UnreadNotificationCountDocument,
@@ -117,8 +123,8 @@ const documents: Documents = {
     "\n  mutation SwitchOrganization($organizationId: ID!, $refreshToken: String) {\n    switchOrganization(organizationId: $organizationId, refreshToken: $refreshToken) { ...AuthPayloadFields }\n  }\n": types.SwitchOrganizationDocument,
     "\n  mutation AcceptInvitation($input: AcceptInvitationInput!) {\n    acceptInvitation(input: $input) { ...AuthPayloadFields }\n  }\n": types.AcceptInvitationDocument,
     "\n  mutation CreateOrganization($input: CreateOrganizationInput!) {\n    createOrganization(input: $input) { id name }\n  }\n": types.CreateOrganizationDocument,
-    "\n  query Me {\n    me {\n      role\n      user { id email name emailVerified pendingEmail }\n      organization { id name }\n      memberships { id role organization { id name } }\n    }\n  }\n": types.MeDocument,
-    "\n  query Members($first: Int, $after: String, $search: String, $withApiKeys: Boolean = false) {\n    members(first: $first, after: $after, search: $search) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id role createdAt activeApiKeysCreated @include(if: $withApiKeys) user { id email name } } }\n    }\n  }\n": types.MembersDocument,
+    "\n  query Me {\n    me {\n      role\n      twoFactorEnrollmentRequired\n      user { id email name emailVerified pendingEmail twoFactorEnabled }\n      organization { id name requireTwoFactor }\n      memberships { id role organization { id name } }\n    }\n  }\n": types.MeDocument,
+    "\n  query Members($first: Int, $after: String, $search: String, $withApiKeys: Boolean = false) {\n    members(first: $first, after: $after, search: $search) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id role createdAt activeApiKeysCreated @include(if: $withApiKeys) user { id email name twoFactorEnabled @include(if: $withApiKeys) } } }\n    }\n  }\n": types.MembersDocument,
     "\n  mutation ChangeMemberRole($id: ID!, $role: Role!) {\n    changeMemberRole(id: $id, role: $role) { id role }\n  }\n": types.ChangeMemberRoleDocument,
     "\n  mutation RemoveMember($id: ID!) {\n    removeMember(id: $id) { id }\n  }\n": types.RemoveMemberDocument,
     "\n  query Invitations($first: Int, $after: String, $includeClosed: Boolean) {\n    invitations(first: $first, after: $after, includeClosed: $includeClosed) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id email role status createdAt expiresAt acceptedAt revokedAt invitedBy { email } } }\n    }\n  }\n": types.InvitationsDocument,
@@ -134,6 +140,12 @@ const documents: Documents = {
     "\n  mutation VerifyEmail($token: String!) {\n    verifyEmail(token: $token)\n  }\n": types.VerifyEmailDocument,
     "\n  mutation ResendVerificationEmail {\n    resendVerificationEmail\n  }\n": types.ResendVerificationEmailDocument,
     "\n  mutation ChangeEmail($input: ChangeEmailInput!) {\n    changeEmail(input: $input)\n  }\n": types.ChangeEmailDocument,
+    "\n  mutation CompleteTwoFactorSignIn($input: CompleteTwoFactorSignInInput!) {\n    completeTwoFactorSignIn(input: $input) { ...AuthPayloadFields }\n  }\n": types.CompleteTwoFactorSignInDocument,
+    "\n  mutation StartTwoFactorEnrollment {\n    startTwoFactorEnrollment { secret otpauthUrl }\n  }\n": types.StartTwoFactorEnrollmentDocument,
+    "\n  mutation ConfirmTwoFactorEnrollment($code: String!) {\n    confirmTwoFactorEnrollment(code: $code) { recoveryCodes }\n  }\n": types.ConfirmTwoFactorEnrollmentDocument,
+    "\n  mutation DisableTwoFactor($currentPassword: String!) {\n    disableTwoFactor(currentPassword: $currentPassword)\n  }\n": types.DisableTwoFactorDocument,
+    "\n  mutation SetTwoFactorRequired($required: Boolean!) {\n    setTwoFactorRequired(required: $required) { id requireTwoFactor }\n  }\n": types.SetTwoFactorRequiredDocument,
+    "\n  mutation ResetMemberTwoFactor($membershipId: ID!) {\n    resetMemberTwoFactor(membershipId: $membershipId) { id user { id twoFactorEnabled } }\n  }\n": types.ResetMemberTwoFactorDocument,
     "\n  fragment NotificationFields on Notification {\n    id type title body link createdAt readAt\n  }\n": types.NotificationFieldsFragmentDoc,
     "\n  query Notifications($unreadOnly: Boolean, $first: Int, $after: String) {\n    notifications(unreadOnly: $unreadOnly, first: $first, after: $after) {\n      nodes { ...NotificationFields }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.NotificationsDocument,
     "\n  query UnreadNotificationCount {\n    unreadNotificationCount\n  }\n": types.UnreadNotificationCountDocument,
@@ -266,11 +278,11 @@ export function graphql(source: "\n  mutation CreateOrganization($input: CreateO
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Me {\n    me {\n      role\n      user { id email name emailVerified pendingEmail }\n      organization { id name }\n      memberships { id role organization { id name } }\n    }\n  }\n"): typeof import('./graphql').MeDocument;
+export function graphql(source: "\n  query Me {\n    me {\n      role\n      twoFactorEnrollmentRequired\n      user { id email name emailVerified pendingEmail twoFactorEnabled }\n      organization { id name requireTwoFactor }\n      memberships { id role organization { id name } }\n    }\n  }\n"): typeof import('./graphql').MeDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Members($first: Int, $after: String, $search: String, $withApiKeys: Boolean = false) {\n    members(first: $first, after: $after, search: $search) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id role createdAt activeApiKeysCreated @include(if: $withApiKeys) user { id email name } } }\n    }\n  }\n"): typeof import('./graphql').MembersDocument;
+export function graphql(source: "\n  query Members($first: Int, $after: String, $search: String, $withApiKeys: Boolean = false) {\n    members(first: $first, after: $after, search: $search) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { id role createdAt activeApiKeysCreated @include(if: $withApiKeys) user { id email name twoFactorEnabled @include(if: $withApiKeys) } } }\n    }\n  }\n"): typeof import('./graphql').MembersDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -331,6 +343,30 @@ export function graphql(source: "\n  mutation ResendVerificationEmail {\n    res
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation ChangeEmail($input: ChangeEmailInput!) {\n    changeEmail(input: $input)\n  }\n"): typeof import('./graphql').ChangeEmailDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CompleteTwoFactorSignIn($input: CompleteTwoFactorSignInInput!) {\n    completeTwoFactorSignIn(input: $input) { ...AuthPayloadFields }\n  }\n"): typeof import('./graphql').CompleteTwoFactorSignInDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation StartTwoFactorEnrollment {\n    startTwoFactorEnrollment { secret otpauthUrl }\n  }\n"): typeof import('./graphql').StartTwoFactorEnrollmentDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConfirmTwoFactorEnrollment($code: String!) {\n    confirmTwoFactorEnrollment(code: $code) { recoveryCodes }\n  }\n"): typeof import('./graphql').ConfirmTwoFactorEnrollmentDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DisableTwoFactor($currentPassword: String!) {\n    disableTwoFactor(currentPassword: $currentPassword)\n  }\n"): typeof import('./graphql').DisableTwoFactorDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetTwoFactorRequired($required: Boolean!) {\n    setTwoFactorRequired(required: $required) { id requireTwoFactor }\n  }\n"): typeof import('./graphql').SetTwoFactorRequiredDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ResetMemberTwoFactor($membershipId: ID!) {\n    resetMemberTwoFactor(membershipId: $membershipId) { id user { id twoFactorEnabled } }\n  }\n"): typeof import('./graphql').ResetMemberTwoFactorDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

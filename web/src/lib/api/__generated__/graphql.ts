@@ -10,6 +10,8 @@ export type AcceptInvitationInput = {
   /** A new password for a new account, or the existing account's password. */
   password: string;
   token: string;
+  /** For an existing account with two-factor on: a code from its authenticator app, or a recovery code. */
+  twoFactorCode?: string | null | undefined;
 };
 
 export type ApiKeyStatus =
@@ -98,6 +100,13 @@ export type ChangeEmailInput = {
 export type ChangePasswordInput = {
   currentPassword: string;
   newPassword: string;
+};
+
+export type CompleteTwoFactorSignInInput = {
+  /** From the TWO_FACTOR_REQUIRED error of login (extensions.challengeToken). */
+  challengeToken: string;
+  /** Six digits from the authenticator app, or a recovery code. */
+  code: string;
 };
 
 export type ConcurrencyInput = {
@@ -609,7 +618,7 @@ export type CreateOrganizationMutation = { createOrganization: { id: string, nam
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type MeQuery = { me: { role: Role, user: { id: string, email: string, name: string, emailVerified: boolean, pendingEmail: string | null }, organization: { id: string, name: string }, memberships: Array<{ id: string, role: Role, organization: { id: string, name: string } }> } };
+export type MeQuery = { me: { role: Role, twoFactorEnrollmentRequired: boolean, user: { id: string, email: string, name: string, emailVerified: boolean, pendingEmail: string | null, twoFactorEnabled: boolean }, organization: { id: string, name: string, requireTwoFactor: boolean | null }, memberships: Array<{ id: string, role: Role, organization: { id: string, name: string } }> } };
 
 export type MembersQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -619,7 +628,7 @@ export type MembersQueryVariables = Exact<{
 }>;
 
 
-export type MembersQuery = { members: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, role: Role, createdAt: string, activeApiKeysCreated?: number, user: { id: string, email: string, name: string } } }> } };
+export type MembersQuery = { members: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, role: Role, createdAt: string, activeApiKeysCreated?: number, user: { id: string, email: string, name: string, twoFactorEnabled?: boolean } } }> } };
 
 export type ChangeMemberRoleMutationVariables = Exact<{
   id: string | number;
@@ -728,6 +737,46 @@ export type ChangeEmailMutationVariables = Exact<{
 
 
 export type ChangeEmailMutation = { changeEmail: boolean };
+
+export type CompleteTwoFactorSignInMutationVariables = Exact<{
+  input: CompleteTwoFactorSignInInput;
+}>;
+
+
+export type CompleteTwoFactorSignInMutation = { completeTwoFactorSignIn: { accessToken: string, accessTokenExpiresAt: string, refreshToken: string, refreshTokenExpiresAt: string, role: Role, user: { id: string, email: string, name: string }, organization: { id: string, name: string } } };
+
+export type StartTwoFactorEnrollmentMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type StartTwoFactorEnrollmentMutation = { startTwoFactorEnrollment: { secret: string, otpauthUrl: string } };
+
+export type ConfirmTwoFactorEnrollmentMutationVariables = Exact<{
+  code: string;
+}>;
+
+
+export type ConfirmTwoFactorEnrollmentMutation = { confirmTwoFactorEnrollment: { recoveryCodes: Array<string> } };
+
+export type DisableTwoFactorMutationVariables = Exact<{
+  currentPassword: string;
+}>;
+
+
+export type DisableTwoFactorMutation = { disableTwoFactor: boolean };
+
+export type SetTwoFactorRequiredMutationVariables = Exact<{
+  required: boolean;
+}>;
+
+
+export type SetTwoFactorRequiredMutation = { setTwoFactorRequired: { id: string, requireTwoFactor: boolean | null } };
+
+export type ResetMemberTwoFactorMutationVariables = Exact<{
+  membershipId: string | number;
+}>;
+
+
+export type ResetMemberTwoFactorMutation = { resetMemberTwoFactor: { id: string, user: { id: string, twoFactorEnabled: boolean } } };
 
 export type NotificationFieldsFragment = { id: string, type: string, title: string, body: string, link: string | null, createdAt: string, readAt: string | null };
 
@@ -1551,16 +1600,19 @@ export const MeDocument = new TypedDocumentString(`
     query Me {
   me {
     role
+    twoFactorEnrollmentRequired
     user {
       id
       email
       name
       emailVerified
       pendingEmail
+      twoFactorEnabled
     }
     organization {
       id
       name
+      requireTwoFactor
     }
     memberships {
       id
@@ -1591,6 +1643,7 @@ export const MembersDocument = new TypedDocumentString(`
           id
           email
           name
+          twoFactorEnabled @include(if: $withApiKeys)
         }
       }
     }
@@ -1766,6 +1819,67 @@ export const ChangeEmailDocument = new TypedDocumentString(`
   changeEmail(input: $input)
 }
     `) as unknown as TypedDocumentString<ChangeEmailMutation, ChangeEmailMutationVariables>;
+export const CompleteTwoFactorSignInDocument = new TypedDocumentString(`
+    mutation CompleteTwoFactorSignIn($input: CompleteTwoFactorSignInInput!) {
+  completeTwoFactorSignIn(input: $input) {
+    ...AuthPayloadFields
+  }
+}
+    fragment AuthPayloadFields on AuthPayload {
+  accessToken
+  accessTokenExpiresAt
+  refreshToken
+  refreshTokenExpiresAt
+  role
+  user {
+    id
+    email
+    name
+  }
+  organization {
+    id
+    name
+  }
+}`) as unknown as TypedDocumentString<CompleteTwoFactorSignInMutation, CompleteTwoFactorSignInMutationVariables>;
+export const StartTwoFactorEnrollmentDocument = new TypedDocumentString(`
+    mutation StartTwoFactorEnrollment {
+  startTwoFactorEnrollment {
+    secret
+    otpauthUrl
+  }
+}
+    `) as unknown as TypedDocumentString<StartTwoFactorEnrollmentMutation, StartTwoFactorEnrollmentMutationVariables>;
+export const ConfirmTwoFactorEnrollmentDocument = new TypedDocumentString(`
+    mutation ConfirmTwoFactorEnrollment($code: String!) {
+  confirmTwoFactorEnrollment(code: $code) {
+    recoveryCodes
+  }
+}
+    `) as unknown as TypedDocumentString<ConfirmTwoFactorEnrollmentMutation, ConfirmTwoFactorEnrollmentMutationVariables>;
+export const DisableTwoFactorDocument = new TypedDocumentString(`
+    mutation DisableTwoFactor($currentPassword: String!) {
+  disableTwoFactor(currentPassword: $currentPassword)
+}
+    `) as unknown as TypedDocumentString<DisableTwoFactorMutation, DisableTwoFactorMutationVariables>;
+export const SetTwoFactorRequiredDocument = new TypedDocumentString(`
+    mutation SetTwoFactorRequired($required: Boolean!) {
+  setTwoFactorRequired(required: $required) {
+    id
+    requireTwoFactor
+  }
+}
+    `) as unknown as TypedDocumentString<SetTwoFactorRequiredMutation, SetTwoFactorRequiredMutationVariables>;
+export const ResetMemberTwoFactorDocument = new TypedDocumentString(`
+    mutation ResetMemberTwoFactor($membershipId: ID!) {
+  resetMemberTwoFactor(membershipId: $membershipId) {
+    id
+    user {
+      id
+      twoFactorEnabled
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ResetMemberTwoFactorMutation, ResetMemberTwoFactorMutationVariables>;
 export const NotificationsDocument = new TypedDocumentString(`
     query Notifications($unreadOnly: Boolean, $first: Int, $after: String) {
   notifications(unreadOnly: $unreadOnly, first: $first, after: $after) {

@@ -60,8 +60,9 @@ export const meQuery = graphql(`
   query Me {
     me {
       role
-      user { id email name emailVerified pendingEmail }
-      organization { id name }
+      twoFactorEnrollmentRequired
+      user { id email name emailVerified pendingEmail twoFactorEnabled }
+      organization { id name requireTwoFactor }
       memberships { id role organization { id name } }
     }
   }
@@ -72,7 +73,7 @@ export const membersQuery = graphql(`
     members(first: $first, after: $after, search: $search) {
       totalCount
       pageInfo { hasNextPage endCursor }
-      edges { node { id role createdAt activeApiKeysCreated @include(if: $withApiKeys) user { id email name } } }
+      edges { node { id role createdAt activeApiKeysCreated @include(if: $withApiKeys) user { id email name twoFactorEnabled @include(if: $withApiKeys) } } }
     }
   }
 `);
@@ -173,5 +174,41 @@ export const resendVerificationEmailMutation = graphql(`
 export const changeEmailMutation = graphql(`
   mutation ChangeEmail($input: ChangeEmailInput!) {
     changeEmail(input: $input)
+  }
+`);
+
+export const completeTwoFactorSignInMutation = graphql(`
+  mutation CompleteTwoFactorSignIn($input: CompleteTwoFactorSignInInput!) {
+    completeTwoFactorSignIn(input: $input) { ...AuthPayloadFields }
+  }
+`);
+
+export const startTwoFactorEnrollmentMutation = graphql(`
+  mutation StartTwoFactorEnrollment {
+    startTwoFactorEnrollment { secret otpauthUrl }
+  }
+`);
+
+export const confirmTwoFactorEnrollmentMutation = graphql(`
+  mutation ConfirmTwoFactorEnrollment($code: String!) {
+    confirmTwoFactorEnrollment(code: $code) { recoveryCodes }
+  }
+`);
+
+export const disableTwoFactorMutation = graphql(`
+  mutation DisableTwoFactor($currentPassword: String!) {
+    disableTwoFactor(currentPassword: $currentPassword)
+  }
+`);
+
+export const setTwoFactorRequiredMutation = graphql(`
+  mutation SetTwoFactorRequired($required: Boolean!) {
+    setTwoFactorRequired(required: $required) { id requireTwoFactor }
+  }
+`);
+
+export const resetMemberTwoFactorMutation = graphql(`
+  mutation ResetMemberTwoFactor($membershipId: ID!) {
+    resetMemberTwoFactor(membershipId: $membershipId) { id user { id twoFactorEnabled } }
   }
 `);

@@ -1,0 +1,135 @@
+import type { Queryable } from '@orchestra/lib';
+
+export interface TwoFactorRow {
+  userId: string;
+  secret: string;
+  enabledAt: Date | null;
+  lastTimeStep: number | null;
+}
+
+const COLUMNS = 'user_id AS "userId", secret, enabled_at AS "enabledAt", last_time_step::float8 AS "lastTimeStep"';
+
+export async function findTwoFactor(db: Queryable, userId: string, lock = false): Promise<TwoFactorRow | undefined> {
+  const { rows } = await db.query<TwoFactorRow>(`SELECT ${COLUMNS} FROM user_two_factor WHERE user_id = $1${lock ? ' FOR UPDATE' : ''}`, [userId]);
+  return rows[0];
+}
+
+/** Starts (or restarts) an enrolment that is not confirmed yet; an enabled one is left alone (resolves to false). */
+export async function upsertPendingTwoFactor(db: Queryable, userId: string, secret: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `INSERT INTO user_two_factor AS t (user_id, secret) VALUES ($1, $2)
+     ON CONFLICT (user_id) DO UPDATE SET secret = EXCLUDED.secret, created_at = now(), last_time_step = NULL WHERE t.enabled_at IS NULL`,
+    [userId, secret],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+export async function enableTwoFactor(db: Queryable, userId: string, timeStep: number): Promise<void> {
+  await db.query('UPDATE user_two_factor SET enabled_at = now(), last_time_step = $2 WHERE user_id = $1', [userId, timeStep]);
+}
+
+/** Records the time step of an accepted code, only if it is newer than the last one (false: a replay). */
+export async function advanceTimeStep(db: Queryable, userId: string, timeStep: number): Promise<boolean> {
+  const { rowCount } = await db.query('UPDATE user_two_factor SET last_time_step = $2 WHERE user_id = $1 AND (last_time_step IS NULL OR last_time_step < $2)', [userId, timeStep]);
+  return (rowCount ?? 0) > 0;
+}
+
+export async function deleteTwoFactor(db: Queryable, userId: string): Promise<boolean> {
+  const { rowCount } = await db.query('DELETE FROM user_two_factor WHERE user_id = $1', [userId]);
+  await db.query('DELETE FROM two_factor_recovery_codes WHERE user_id = $1', [userId]);
+  await db.query('DELETE FROM two_factor_challenges WHERE user_id = $1', [userId]);
+  return (rowCount ?? 0) > 0;
+}
+
+/** Whether the user signs in with a second factor (system read). */
+export async function isTwoFactorEnabled(db: Queryable, userId: string): Promise<boolean> {
+  const { rows } = await db.query<{ on: boolean }>('SELECT EXISTS (SELECT 1 FROM user_two_factor WHERE user_id = $1 AND enabled_at IS NOT NULL) AS on', [userId]);
+  return rows[0]!.on;
+}
+
+/** Replaces the user's recovery codes with these hashes. */
+export async function replaceRecoveryCodes(db: Queryable, userId: string, codes: Array<{ id: string; hash: string }>): Promise<void> {
+  await db.query('DELETE FROM two_factor_recovery_codes WHERE user_id = $1', [userId]);
+  await db.query('INSERT INTO two_factor_recovery_codes (id, user_id, code_hash) SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[])', [
+    codes.map((c) => c.id),
+    codes.map(() => userId),
+    codes.map((c) => c.hash),
+  ]);
+}
+
+/** Spends the unused recovery code with this hash; false when there is none. */
+export async function useRecoveryCode(db: Queryable, userId: string, hash: string): Promise<boolean> {
+  const { rowCount } = await db.query('UPDATE two_factor_recovery_codes SET used_at = now() WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL', [userId, hash]);
+  return (rowCount ?? 0) > 0;
+}
+
+export async function countUnusedRecoveryCodes(db: Queryable, userId: string): Promise<number> {
+  const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM two_factor_recovery_codes WHERE user_id = $1 AND used_at IS NULL', [userId]);
+  return rows[0]!.n;
+}
+
+export interface TwoFactorChallengeRow {
+  id: string;
+  userId: string;
+  orgId: string | null;
+  tokenHash: string;
+  expiresAt: Date;
+  attempts: number;
+  usedAt: Date | null;
+}
+
+export async function insertChallenge(db: Queryable, c: { id: string; userId: string; orgId: string | undefined; tokenHash: string; expiresAt: Date; ip: string | undefined }): Promise<void> {
+  await db.query('INSERT INTO two_factor_challenges (id, user_id, org_id, token_hash, expires_at, ip) VALUES ($1, $2, $3, $4, $5, $6)', [
+    c.id,
+    c.userId,
+    c.orgId ?? null,
+    c.tokenHash,
+    c.expiresAt,
+    c.ip ?? null,
+  ]);
+}
+
+export async function findChallengeForUpdate(db: Queryable, id: string): Promise<TwoFactorChallengeRow | undefined> {
+  const { rows } = await db.query<TwoFactorChallengeRow>(
+    'SELECT id, user_id AS "userId", org_id AS "orgId", token_hash AS "tokenHash", expires_at AS "expiresAt", attempts, used_at AS "usedAt" FROM two_factor_challenges WHERE id = $1 FOR UPDATE',
+    [id],
+  );
+  return rows[0];
+}
+
+/** Counts a wrong code; closes the challenge when it reaches `maxAttempts`. Resolves to the attempts made. */
+export async function countChallengeFailure(db: Queryable, id: string, maxAttempts: number): Promise<number> {
+  const { rows } = await db.query<{ attempts: number }>(
+    'UPDATE two_factor_challenges SET attempts = attempts + 1, used_at = CASE WHEN attempts + 1 >= $2 THEN now() ELSE used_at END WHERE id = $1 RETURNING attempts',
+    [id, maxAttempts],
+  );
+  return rows[0]?.attempts ?? maxAttempts;
+}
+
+export async function closeChallenge(db: Queryable, id: string): Promise<void> {
+  await db.query('UPDATE two_factor_challenges SET used_at = now() WHERE id = $1', [id]);
+}
+
+export async function deleteOldChallenges(db: Queryable): Promise<number> {
+  const { rowCount } = await db.query("DELETE FROM two_factor_challenges WHERE expires_at < now() - interval '1 day'");
+  return rowCount ?? 0;
+}
+
+export async function findRequireTwoFactor(db: Queryable, orgId: string): Promise<boolean> {
+  const { rows } = await db.query<{ r: boolean }>('SELECT require_two_factor AS r FROM organizations WHERE id = $1', [orgId]);
+  return rows[0]?.r ?? false;
+}
+
+export async function setRequireTwoFactor(db: Queryable, orgId: string, required: boolean): Promise<boolean | undefined> {
+  const { rows } = await db.query<{ before: boolean }>(
+    'UPDATE organizations o SET require_two_factor = $2, updated_at = now() FROM (SELECT require_two_factor AS before FROM organizations WHERE id = $1) b WHERE o.id = $1 RETURNING b.before',
+    [orgId, required],
+  );
+  return rows[0]?.before;
+}
+
+/** From a tenant transaction: resets a member of the current organization (definer function). */
+export async function resetMemberTwoFactor(db: Queryable, userId: string): Promise<boolean> {
+  const { rows } = await db.query<{ reset: boolean }>('SELECT reset_member_two_factor($1) AS reset', [userId]);
+  return rows[0]?.reset ?? false;
+}
