@@ -3,7 +3,7 @@ import { useApiQuery } from '../hooks/use-api';
 import { taskStreamedOutputQuery } from '../lib/api/operations/runs';
 import { queryKeys } from '../lib/api/query-keys';
 import { formatDuration } from '../lib/format';
-import { isFinalTask, type RunEvent, type ShownTask } from '../lib/run-events';
+import { isFinalTask, type PanelTask, type RunEvent } from '../lib/run-events';
 import { foldStreamedAnswer } from '../lib/streamed-answer';
 
 /** Capabilities whose output is a model's answer streamed as TASK_OUTPUT_DELTA events. */
@@ -61,7 +61,7 @@ function AnswerFacts({ output }: { output: LlmOutput }) {
  * then grown by the run's TASK_OUTPUT_DELTA events); once it ends, the output's text with its
  * tokens, cost and time to first token. Renders nothing for tasks that do not stream.
  */
-export function LlmAnswer({ task, events }: { task: ShownTask; events: readonly RunEvent[] }) {
+export function LlmAnswer({ task, events }: { task: PanelTask; events: readonly RunEvent[] }) {
   const streams = STREAMING_CAPABILITIES.has(task.capability);
   const running = task.status === 'RUNNING';
   const query = useApiQuery(queryKeys.runs.streamedOutput(task.id), taskStreamedOutputQuery, { id: task.id }, { enabled: streams && running });

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { formatDateTime, formatRelative } from '../lib/format';
+import { formatDateTimeZone, formatRelative } from '../lib/format';
 
 /** "3 min ago", with the exact time on hover and for screen readers; it keeps itself current. */
 export function RelativeTime({ value }: { value: string | null | undefined }) {
@@ -11,7 +11,7 @@ export function RelativeTime({ value }: { value: string | null | undefined }) {
   }, [value]);
   if (!value) return <span className="text-slate-400">—</span>;
   return (
-    <time dateTime={value} title={formatDateTime(value)}>
+    <time dateTime={value} title={formatDateTimeZone(value)}>
       {formatRelative(value, Date.now())}
     </time>
   );

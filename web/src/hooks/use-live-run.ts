@@ -1,70 +1,72 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { ApiError } from '../lib/api/errors';
 import type { LiveStatus } from '../lib/api/live';
-import { runEventsSubscription, runQuery, taskLogsQuery } from '../lib/api/operations/runs';
+import { runEventsSubscription, runQuery, runWaitsQuery, taskDetailQuery, taskLogsQuery } from '../lib/api/operations/runs';
 import { queryKeys } from '../lib/api/query-keys';
-import { applyRunEvents, hasWaitingTasks, isFinalRun, mergeLogLines, needsRefetch, type RunEvent } from '../lib/run-events';
+import { LiveRunStore } from '../lib/live-run-store';
+import { endsRun, hasWaitingTasks, isFinalRun, mergeLogLines, shownTaskDetail, type RunEvent, type ShownTask } from '../lib/run-events';
 import { useServices } from './services';
 import { useApiQuery } from './use-api';
 
 export type RunLiveState = LiveStatus | 'ended' | 'idle';
 
-/** How often a run with waiting tasks is fetched again (their wait reasons change without events). */
-const WAITING_REFETCH_MS = 3_000;
-
-/** Log lines kept per page; a run that logs more shows the newest. */
-const MAX_LIVE_LOG_LINES = 5_000;
+/** How often the wait reasons of a run with waiting tasks are looked at again (they change without events). */
+const WAITING_REFETCH_MS = 5_000;
 
 /**
- * A run kept current without reloading: fetched once, then the run's events from the seq the fetch
- * reflects are applied as they arrive (statuses, attempts, progress, logs). When a task starts or a
- * task or the run ends, the run is fetched again for what events do not carry (worker, outputs,
- * durations, attempt history); events newer than that fetch stay applied on top.
+ * A run kept current without reloading it: fetched once, then its events from the seq the fetch
+ * reflects are applied as they arrive, batched per animation frame (statuses, attempts, progress,
+ * errors, logs). Task transitions fetch nothing: what events do not carry (a task's worker, input,
+ * output, attempt history) is fetched for the open task only (`useTaskDetail`). The run is fetched
+ * again once, when it ends, for its outputs in full.
  */
 export function useLiveRun(runId: string) {
   const { live } = useServices();
   const queryClient = useQueryClient();
-  const query = useApiQuery(queryKeys.runs.detail(runId), runQuery, { id: runId }, {
-    // Why a task waits can change without an event (a worker joins, a limit frees up): look again now and then.
-    refetchInterval: (q) => (q.state.data?.run && !isFinalRun(q.state.data.run.status) && hasWaitingTasks(q.state.data.run) ? WAITING_REFETCH_MS : false),
-  });
+  const query = useApiQuery(queryKeys.runs.detail(runId), runQuery, { id: runId });
   const fetched = query.data?.run ?? undefined;
-  const [events, setEvents] = useState<RunEvent[]>([]);
+  // One store per run: another run's events and seqs must never carry over (navigating from run to run).
+  const store = useMemo(() => new LiveRunStore(), [runId]); // eslint-disable-line react-hooks/exhaustive-deps -- a new store per run
+  useEffect(() => store.setBase(fetched), [store, fetched]);
+  const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
+  // Until the store has taken a new fetch (an effect, after this render), the fetch is shown as it is.
+  const run = snapshot.base === fetched ? snapshot.run : fetched;
+  const logs = snapshot.logs;
   const [liveState, setLiveState] = useState<RunLiveState>('idle');
   const [liveError, setLiveError] = useState<ApiError | undefined>();
-  const latest = useRef(fetched);
-  latest.current = fetched;
 
   // Only unfinished runs stream; a retried run is unfinished again after its refetch.
   const shouldStream = fetched !== undefined && !isFinalRun(fetched.status);
 
   useEffect(() => {
-    if (!shouldStream || !latest.current) return;
-    let refetchTimer: ReturnType<typeof setTimeout> | undefined;
-    const refetchSoon = () => {
-      if (refetchTimer !== undefined) return;
-      refetchTimer = setTimeout(() => {
-        refetchTimer = undefined;
+    if (!shouldStream) return;
+    let ended = false;
+    const refetchOnce = () => {
+      if (ended) return;
+      ended = true;
+      // The run ended: fetched once more for what events do not carry (outputs, workers, durations).
+      setTimeout(() => {
         void queryClient.invalidateQueries({ queryKey: queryKeys.runs.detail(runId) });
         void queryClient.invalidateQueries({ queryKey: queryKeys.runs.allTaskLogs });
       }, 250);
     };
     // Updated as events arrive: a reconnect resumes after the last one seen.
-    const variables = { runId, afterSeq: latest.current.lastSeq };
-    // A new stream (first load, or the run was retried after it ended).
+    const variables = { runId, afterSeq: store.lastSeq ?? 0 };
     setLiveError(undefined);
     setLiveState('connecting');
+    // Events arrive one message at a time: the page is told the stream is live once, not per event.
+    let shownLive = false;
     const unsubscribe = live.subscribe(runEventsSubscription, variables, {
       next: ({ runEvents: event }) => {
-        setLiveState((current) => (current === 'ended' ? current : 'live'));
+        if (!shownLive) {
+          shownLive = true;
+          setLiveState((current) => (current === 'ended' ? current : 'live'));
+        }
         if (event.seq <= variables.afterSeq) return;
         variables.afterSeq = event.seq;
-        setEvents((current) => {
-          const next = [...current, event];
-          return next.length > MAX_LIVE_LOG_LINES * 2 ? next.slice(-MAX_LIVE_LOG_LINES) : next;
-        });
-        if (needsRefetch(event)) refetchSoon();
+        store.push(event);
+        if (endsRun(event)) refetchOnce();
       },
       error: (error) => {
         setLiveError(error);
@@ -72,18 +74,49 @@ export function useLiveRun(runId: string) {
       },
       complete: () => {
         setLiveState('ended');
-        refetchSoon();
+        refetchOnce();
       },
-      status: (status) => setLiveState((current) => (current === 'ended' ? current : status)),
+      status: (status) => {
+        shownLive = status === 'live';
+        setLiveState((current) => (current === 'ended' ? current : status));
+      },
     });
-    return () => {
-      unsubscribe();
-      if (refetchTimer !== undefined) clearTimeout(refetchTimer);
-    };
-  }, [shouldStream, runId, live, queryClient]);
+    return unsubscribe;
+  }, [shouldStream, runId, live, queryClient, store]);
 
-  const run = useMemo(() => (fetched ? applyRunEvents(fetched, events) : undefined), [fetched, events]);
-  return { query, run, events, liveState: shouldStream ? liveState : 'idle', liveError };
+  // Why tasks wait changes without events (a worker joins, a limit frees up): only that is looked at again.
+  const waiting = run !== undefined && !isFinalRun(run.status) && hasWaitingTasks(run);
+  const waits = useApiQuery(queryKeys.runs.waits(runId), runWaitsQuery, { id: runId }, { enabled: waiting, refetchInterval: waiting ? WAITING_REFETCH_MS : false });
+  useEffect(() => {
+    if (waits.data?.run) store.applyWaits(waits.data.run.tasks);
+  }, [store, waits.data]);
+
+  return { query, run, logs, liveState: shouldStream ? liveState : 'idle', liveError };
+}
+
+/**
+ * The open task in full: fetched when it opens, and again (shortly after) when a live event changes
+ * its status or attempt, since the worker, output and history come only with the detail. Live
+ * changes since the fetch are shown on top.
+ */
+export function useTaskDetail(row: ShownTask | undefined) {
+  const queryClient = useQueryClient();
+  const taskId = row?.id;
+  const query = useApiQuery(queryKeys.runs.task(taskId ?? ''), taskDetailQuery, { id: taskId ?? '' }, { enabled: taskId !== undefined });
+  const detail = query.data?.task ?? undefined;
+  // A change of status or attempt fetches it again (debounced: a burst of changes fetches once).
+  const change = row ? `${row.id}|${row.status}|${row.attempts}` : '';
+  const lastChange = useRef(change);
+  useEffect(() => {
+    if (lastChange.current === change) return;
+    const sameTask = lastChange.current.split('|')[0] === taskId;
+    lastChange.current = change;
+    if (!sameTask || taskId === undefined) return;
+    const timer = setTimeout(() => void queryClient.invalidateQueries({ queryKey: queryKeys.runs.task(taskId) }), 250);
+    return () => clearTimeout(timer);
+  }, [change, taskId, queryClient]);
+  const task = useMemo(() => (row ? shownTaskDetail(row, detail) : undefined), [row, detail]);
+  return { query, task };
 }
 
 /** A task's log lines: those stored, plus those that streamed in since. */

@@ -25,10 +25,24 @@ export function formatRelative(iso: string | null | undefined, now = Date.now())
   return phrase(Math.round(abs / 86_400_000), 'd');
 }
 
+// Made once: toLocaleString with options builds a new formatter on every call, which live pages call thousands of times.
+const DATE_TIME = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const DATE_TIME_ZONE = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' });
+const COUNT = new Intl.NumberFormat('en-US');
+
 export function formatDateTime(iso: string | null | undefined): string {
   if (!iso) return '—';
-  return new Date(iso).toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return DATE_TIME.format(new Date(iso));
 }
+
+/** The exact time with its time zone ("Dec 6, 2026, 10:15:02 PM UTC"), for hovers. */
+export function formatDateTimeZone(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  return DATE_TIME_ZONE.format(new Date(iso));
+}
+
+/** "1,820". */
+export const formatCount = (n: number): string => COUNT.format(n);
 
 export function formatBytes(bytes: number | null | undefined): string {
   if (bytes === null || bytes === undefined) return '—';

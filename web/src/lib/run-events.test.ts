@@ -1,13 +1,11 @@
-import { applyRunEvents, emptyLogMessage, formatAttempts, hasWaitingTasks, mergeLogLines, needsRefetch, waitKindLabel, type RunDetail, type RunEvent } from './run-events';
+import { applyRunEvents, applyWaitReasons, emptyLogMessage, endsRun, formatAttempts, hasWaitingTasks, mergeLogLines, shownTaskDetail, waitKindLabel, type RunDetail, type RunEvent, type ShownTask, type TaskDetail } from './run-events';
 
-const task = (stepId: string, overrides: Partial<RunDetail['tasks'][number]> = {}): RunDetail['tasks'][number] => ({
+const task = (stepId: string, overrides: Partial<ShownTask> = {}): ShownTask => ({
   id: `task-${stepId}`,
   stepId,
   capability: 'sleep',
   status: 'PENDING',
   dependsOn: [],
-  input: null,
-  output: null,
   error: null,
   attempts: 0,
   maxAttempts: 3,
@@ -156,9 +154,50 @@ describe('run events', () => {
     expect(waitKindLabel('RATE_LIMIT')).toBe('Rate limit');
   });
 
-  it('asks for a refetch when a task starts (its worker) or anything ends, not for progress or logs', () => {
-    expect(events.map(needsRefetch)).toEqual([false, true, false, false, true]);
-    expect(needsRefetch(event(9, '2026-11-22T10:00:05.000Z', { kind: 'RUN_STATUS', runStatus: 'CANCELLED' }))).toBe(true);
+  it('knows which events end the run (then it is fetched once more), and no other', () => {
+    expect(events.map(endsRun)).toEqual([false, false, false, false, false]);
+    expect(endsRun(event(9, '2026-11-22T10:00:05.000Z', { kind: 'RUN_STATUS', runStatus: 'CANCELLED' }))).toBe(true);
+    expect(endsRun(event(9, '2026-11-22T10:00:05.000Z', { kind: 'RUN_STATUS', runStatus: 'RUNNING' }))).toBe(false);
+  });
+
+  it('applies a batch keeping the objects of tasks no event touched, and the run itself when nothing changed', () => {
+    const fetched = run({ tasks: [task('a', { status: 'QUEUED' }), task('b', { dependsOn: ['a'] }), task('c')] });
+    const shown = applyRunEvents(fetched, events);
+    expect(shown.tasks[0]).not.toBe(fetched.tasks[0]);
+    expect(shown.tasks[1]).toBe(fetched.tasks[1]);
+    expect(shown.tasks[2]).toBe(fetched.tasks[2]);
+    expect(shown.lastSeq).toBe(7);
+    // Only a log line: the tasks are the same objects, the seq moves on.
+    const logged = applyRunEvents(shown, [event(8, '2026-11-22T10:00:04.000Z', { kind: 'TASK_LOG', taskId: 'task-a', message: 'hi', level: 'INFO' })]);
+    expect(logged.tasks).toBe(shown.tasks);
+    expect(logged.lastSeq).toBe(8);
+    expect(applyRunEvents(logged, events)).toBe(logged);
+  });
+
+  it('applies wait reasons looked at again only to tasks still in the status they were seen in', () => {
+    const reason = { kind: 'NO_FREE_SLOT' as const, message: 'all 4 slots of pool default are busy', since: '2026-11-22T10:00:00.500Z' };
+    const fetched = run({ tasks: [task('a', { status: 'QUEUED' }), task('b', { status: 'RUNNING' }), task('c', { status: 'QUEUED', waitReason: reason })] });
+    const shown = applyWaitReasons(fetched, [
+      { id: 'task-a', status: 'QUEUED', waitReason: reason },
+      // Seen while still queued, but it runs now: the old reason is not put back.
+      { id: 'task-b', status: 'QUEUED', waitReason: reason },
+      { id: 'task-c', status: 'QUEUED', waitReason: { ...reason } },
+    ]);
+    expect(shown.tasks[0]!.waitReason).toEqual(reason);
+    expect(shown.tasks[1]!.waitReason).toBeNull();
+    expect(shown.tasks[2]).toBe(fetched.tasks[2]);
+    expect(applyWaitReasons(shown, [{ id: 'task-a', status: 'QUEUED', waitReason: reason }])).toBe(shown);
+  });
+
+  it('shows the open task as fetched in full with the live changes on top', () => {
+    const detail: TaskDetail = { ...task('a', { status: 'RUNNING', workerId: 'w-1', attempts: 1 }), input: { x: 1 }, output: null, attemptHistory: [] };
+    const live = applyRunEvents(run({ tasks: [task('a', { status: 'RUNNING', attempts: 1 })] }), [event(3, '2026-11-22T10:00:03.000Z', { taskId: 'task-a', taskStatus: 'SUCCEEDED', attempt: 1 })]).tasks[0]!;
+    const shown = shownTaskDetail(live, detail);
+    expect(shown).toMatchObject({ status: 'SUCCEEDED', input: { x: 1 }, progress: 1 });
+    // The worker of the attempt that was running when the detail was fetched is not carried to a new status.
+    expect(shown.workerId).toBeNull();
+    expect(shownTaskDetail(live, undefined)).toBe(live);
+    expect(shownTaskDetail(task('a', { status: 'RUNNING' }), detail).workerId).toBe('w-1');
   });
 
   it('says an empty log is final only once the task finished', () => {

@@ -1,4 +1,4 @@
-import type { RunEventsSubscription, RunQuery, RunStatus, TaskStatus } from './api/__generated__/graphql';
+import type { RunEventsSubscription, RunQuery, RunStatus, RunWaitsQuery, TaskDetailQuery, TaskStatus } from './api/__generated__/graphql';
 
 /**
  * A run as the page shows it = the run as last fetched + the live events that came after it.
@@ -9,7 +9,10 @@ import type { RunEventsSubscription, RunQuery, RunStatus, TaskStatus } from './a
  */
 
 export type RunDetail = NonNullable<RunQuery['run']>;
-export type TaskDetail = RunDetail['tasks'][number];
+/** A task as the run's table and graph show it (fetched with the run). */
+export type TaskRow = RunDetail['tasks'][number];
+/** A task in full (input, output, attempt history): fetched when its panel opens. */
+export type TaskDetail = NonNullable<TaskDetailQuery['task']>;
 export type RunEvent = RunEventsSubscription['runEvents'];
 
 export const FINAL_RUN_STATUSES: ReadonlySet<RunStatus> = new Set<RunStatus>(['SUCCEEDED', 'FAILED', 'CANCELLED']);
@@ -26,7 +29,7 @@ const durationBetween = (from: string | null, to: string): number | null => (fro
  * ever made. `attemptOffset` is the attempts made before the last restart, as applying live events
  * found it; without it, it is read from the fetched history.
  */
-export type ShownTask = TaskDetail & { attemptOffset?: number };
+export type ShownTask = TaskRow & { attemptOffset?: number };
 
 /**
  * Attempts made before the task last started over: those queued before the task's first queueing
@@ -58,11 +61,11 @@ function attemptsAfter(task: ShownTask, status: TaskStatus, attempt: number | nu
   return { attempts: attempt === null ? attempts : Math.max(attempts, attempt - offset), attemptOffset: offset };
 }
 
-function applyToTask(task: ShownTask, event: RunEvent): ShownTask {
+function applyToTask<T extends ShownTask>(task: T, event: RunEvent): T {
   switch (event.kind) {
     case 'TASK_STATUS': {
       const status = event.taskStatus ?? task.status;
-      const next: ShownTask = { ...task, status, ...attemptsAfter(task, status, event.attempt) };
+      const next: T = { ...task, status, ...attemptsAfter(task, status, event.attempt) };
       if (status === 'QUEUED') {
         next.queuedAt = event.at;
         next.startedAt = task.status === 'QUEUED' ? task.startedAt : null;
@@ -103,52 +106,85 @@ function applyToTask(task: ShownTask, event: RunEvent): ShownTask {
   }
 }
 
-function applyOne(run: RunDetail, event: RunEvent): RunDetail {
-  switch (event.kind) {
-    case 'RUN_STATUS': {
-      const status = event.runStatus ?? run.status;
-      const next: RunDetail = { ...run, status };
-      if (status === 'RUNNING') {
-        next.startedAt ??= event.at;
-        next.finishedAt = null;
-        next.durationMs = null;
-        next.error = null;
-      } else if (isFinalRun(status)) {
-        next.finishedAt = event.at;
-        next.durationMs = durationBetween(run.startedAt ?? run.createdAt, event.at);
-        if (event.error) next.error = { code: event.error.code, message: event.error.message, stepId: event.error.stepId };
-      }
-      return next;
-    }
-    case 'TASK_STATUS':
-    case 'TASK_PROGRESS': {
-      const index = run.tasks.findIndex((t) => (event.taskId !== null ? t.id === event.taskId : t.stepId === event.stepId));
-      if (index === -1) return run;
-      const tasks = [...run.tasks];
-      tasks[index] = applyToTask(tasks[index]!, event);
-      return { ...run, tasks };
-    }
-    case 'TASK_LOG':
-    case 'TASK_OUTPUT_DELTA':
-      return run;
+function applyRunStatus(run: RunDetail, event: RunEvent): RunDetail {
+  const status = event.runStatus ?? run.status;
+  const next: RunDetail = { ...run, status };
+  if (status === 'RUNNING') {
+    next.startedAt ??= event.at;
+    next.finishedAt = null;
+    next.durationMs = null;
+    next.error = null;
+  } else if (isFinalRun(status)) {
+    next.finishedAt = event.at;
+    next.durationMs = durationBetween(run.startedAt ?? run.createdAt, event.at);
+    if (event.error) next.error = { code: event.error.code, message: event.error.message, stepId: event.error.stepId };
   }
-}
-
-/** The fetched run with every event newer than it applied, in seq order. */
-export function applyRunEvents(run: RunDetail, events: readonly RunEvent[]): RunDetail {
-  const newer = events.filter((e) => e.seq > run.lastSeq).sort((a, b) => a.seq - b.seq);
-  if (newer.length === 0) return run;
-  const applied = newer.reduce(applyOne, run);
-  return { ...applied, lastSeq: newer[newer.length - 1]!.seq };
+  return next;
 }
 
 /**
- * Whether an event changes something only a refetch shows: a task that starts has a worker and a new
- * attempt; a task or run that ends has outputs, durations and errors in full.
+ * The fetched run with every event newer than it applied, in seq order. Made for batches: the task
+ * list is copied once per batch (not per event), tasks no event touched keep their identity (so
+ * rows and graph nodes that did not change are not drawn again), and a run no event changed is
+ * returned as it was.
  */
-export const needsRefetch = (event: RunEvent): boolean =>
-  (event.kind === 'RUN_STATUS' && event.runStatus !== null && isFinalRun(event.runStatus)) ||
-  (event.kind === 'TASK_STATUS' && event.taskStatus !== null && (event.taskStatus === 'RUNNING' || isFinalTask(event.taskStatus)));
+export function applyRunEvents(run: RunDetail, events: readonly RunEvent[]): RunDetail {
+  const newer = events.filter((e) => e.seq > run.lastSeq && e.kind !== 'TASK_LOG' && e.kind !== 'TASK_OUTPUT_DELTA').sort((a, b) => a.seq - b.seq);
+  const lastSeq = events.reduce((max, e) => Math.max(max, e.seq), run.lastSeq);
+  if (newer.length === 0) return lastSeq === run.lastSeq ? run : { ...run, lastSeq };
+  let next = run;
+  let tasks: RunDetail['tasks'] | undefined;
+  let index: Map<string, number> | undefined;
+  for (const event of newer) {
+    if (event.kind === 'RUN_STATUS') {
+      next = applyRunStatus(next, event);
+      continue;
+    }
+    index ??= new Map(run.tasks.flatMap((t, i) => [[`id:${t.id}`, i] as const, [`step:${t.stepId}`, i] as const]));
+    const at = index.get(event.taskId !== null ? `id:${event.taskId}` : `step:${event.stepId ?? ''}`);
+    if (at === undefined) continue;
+    tasks ??= [...run.tasks];
+    tasks[at] = applyToTask(tasks[at]!, event);
+  }
+  return { ...next, ...(tasks ? { tasks } : {}), lastSeq };
+}
+
+/** The run's wait reasons as last looked at, for tasks whose status is still what it was then. */
+export function applyWaitReasons(run: RunDetail, waits: NonNullable<RunWaitsQuery['run']>['tasks']): RunDetail {
+  const byId = new Map(waits.map((w) => [w.id, w]));
+  let tasks: RunDetail['tasks'] | undefined;
+  run.tasks.forEach((task, i) => {
+    const seen = byId.get(task.id);
+    if (!seen || seen.status !== task.status) return;
+    const same = seen.waitReason === null ? task.waitReason === null : task.waitReason !== null && task.waitReason.kind === seen.waitReason.kind && task.waitReason.message === seen.waitReason.message && task.waitReason.since === seen.waitReason.since;
+    if (same) return;
+    tasks ??= [...run.tasks];
+    tasks[i] = { ...task, waitReason: seen.waitReason };
+  });
+  return tasks ? { ...run, tasks } : run;
+}
+
+/** Whether an event ends the run (then it is fetched once more, for its outputs in full). */
+export const endsRun = (event: RunEvent): boolean => event.kind === 'RUN_STATUS' && event.runStatus !== null && isFinalRun(event.runStatus);
+
+/** The open task's panel: its detail as fetched, with what live events changed since on top. */
+export type PanelTask = ShownTask & Partial<Pick<TaskDetail, 'input' | 'output'>> & { fullHistory?: TaskDetail['attemptHistory'] };
+
+export function shownTaskDetail(row: ShownTask, detail: TaskDetail | undefined): PanelTask {
+  if (!detail || detail.id !== row.id) return row;
+  // Events change status, attempts, progress and times; the worker, input, output and history come with the detail.
+  const sameStatus = detail.status === row.status;
+  // The attempts made before a restart are read from the detail's history (the row has none).
+  const { attemptOffset: _offset, ...live } = row;
+  return {
+    ...detail,
+    ...live,
+    workerId: row.workerId ?? (sameStatus ? detail.workerId : null),
+    error: row.error ?? (sameStatus ? detail.error : null),
+    attemptHistory: detail.attemptHistory,
+    fullHistory: detail.attemptHistory,
+  };
+}
 
 /** What an empty log says: a finished task will not log any more, an unfinished one may yet. */
 export const emptyLogMessage = (status: TaskStatus): string => (isFinalTask(status) ? 'No log lines.' : 'No log lines yet.');
@@ -183,7 +219,7 @@ export function mergeLogLines(fetched: ReadonlyArray<{ seq: number; at: string; 
 /** Whether some task of the run waits to start: its wait reason may change without an event (the page looks again now and then). */
 export const hasWaitingTasks = (run: Pick<RunDetail, 'tasks'>): boolean => run.tasks.some((t) => t.status === 'QUEUED' || t.waitReason !== null);
 
-const WAIT_KIND_LABELS: Record<NonNullable<TaskDetail['waitReason']>['kind'], string> = {
+const WAIT_KIND_LABELS: Record<NonNullable<TaskRow['waitReason']>['kind'], string> = {
   RETRY_BACKOFF: 'Retry delay',
   NO_WORKER: 'No worker',
   NO_FREE_SLOT: 'Workers busy',
@@ -200,4 +236,4 @@ const WAIT_KIND_LABELS: Record<NonNullable<TaskDetail['waitReason']>['kind'], st
 };
 
 /** A short label for what a task waits for ("Rate limit"). */
-export const waitKindLabel = (kind: NonNullable<TaskDetail['waitReason']>['kind']): string => WAIT_KIND_LABELS[kind];
+export const waitKindLabel = (kind: NonNullable<TaskRow['waitReason']>['kind']): string => WAIT_KIND_LABELS[kind];

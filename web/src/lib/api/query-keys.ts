@@ -55,6 +55,8 @@ export const queryKeys = {
     lists: ['runs', 'list'] as const,
     list: (params: RunListParams) => ['runs', 'list', normalizeParams(params)] as const,
     detail: (id: string) => ['runs', 'detail', id] as const,
+    task: (id: string) => ['runs', 'task', id] as const,
+    waits: (runId: string) => ['runs', 'waits', runId] as const,
     allTaskLogs: ['runs', 'task-logs'] as const,
     taskLogs: (taskId: string) => ['runs', 'task-logs', taskId] as const,
     /** A task's artifacts per attempt (their download URLs are short-lived: refetched, not kept). */

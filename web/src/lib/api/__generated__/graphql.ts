@@ -825,7 +825,9 @@ export type UpdateNotificationPreferencesMutation = { updateNotificationPreferen
 
 export type RunSummaryFieldsFragment = { id: string, status: RunStatus, workflowVersion: number, startedByName: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, workflow: { id: string, name: string }, error: { code: string, message: string, stepId: string | null } | null };
 
-export type TaskFieldsFragment = { id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, input: unknown, output: unknown, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, gpus: Array<{ index: number, model: string, memoryMiB: number }>, waitReason: { kind: TaskWaitKind, message: string, since: string } | null, attemptHistory: Array<{ id: string, number: number, status: AttemptStatus, workerId: string | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string } | null }> };
+export type TaskRowFieldsFragment = { id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, gpus: Array<{ index: number, model: string, memoryMiB: number }>, waitReason: { kind: TaskWaitKind, message: string, since: string } | null, attemptHistory: Array<{ number: number, queuedAt: string }> };
+
+export type TaskFieldsFragment = { input: unknown, output: unknown, id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, attemptHistory: Array<{ id: string, number: number, status: AttemptStatus, workerId: string | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string } | null }>, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, gpus: Array<{ index: number, model: string, memoryMiB: number }>, waitReason: { kind: TaskWaitKind, message: string, since: string } | null };
 
 export type RunsQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -841,7 +843,21 @@ export type RunQueryVariables = Exact<{
 }>;
 
 
-export type RunQuery = { run: { input: unknown, output: unknown, idempotencyKey: string | null, cancelReason: string | null, lastSeq: number, id: string, status: RunStatus, workflowVersion: number, startedByName: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, app: { id: string, name: string } | null, tasks: Array<{ id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, input: unknown, output: unknown, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, gpus: Array<{ index: number, model: string, memoryMiB: number }>, waitReason: { kind: TaskWaitKind, message: string, since: string } | null, attemptHistory: Array<{ id: string, number: number, status: AttemptStatus, workerId: string | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string } | null }> }>, workflow: { id: string, name: string }, error: { code: string, message: string, stepId: string | null } | null } | null };
+export type RunQuery = { run: { input: unknown, output: unknown, idempotencyKey: string | null, cancelReason: string | null, lastSeq: number, id: string, status: RunStatus, workflowVersion: number, startedByName: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, app: { id: string, name: string } | null, tasks: Array<{ id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, gpus: Array<{ index: number, model: string, memoryMiB: number }>, waitReason: { kind: TaskWaitKind, message: string, since: string } | null, attemptHistory: Array<{ number: number, queuedAt: string }> }>, workflow: { id: string, name: string }, error: { code: string, message: string, stepId: string | null } | null } | null };
+
+export type TaskDetailQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type TaskDetailQuery = { task: { input: unknown, output: unknown, id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, attemptHistory: Array<{ id: string, number: number, status: AttemptStatus, workerId: string | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string } | null }>, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, gpus: Array<{ index: number, model: string, memoryMiB: number }>, waitReason: { kind: TaskWaitKind, message: string, since: string } | null } | null };
+
+export type RunWaitsQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RunWaitsQuery = { run: { id: string, tasks: Array<{ id: string, status: TaskStatus, waitReason: { kind: TaskWaitKind, message: string, since: string } | null }> } | null };
 
 export type TaskLogsQueryVariables = Exact<{
   id: string | number;
@@ -1103,15 +1119,13 @@ export const RunSummaryFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"RunSummaryFields"}) as unknown as TypedDocumentString<RunSummaryFieldsFragment, unknown>;
-export const TaskFieldsFragmentDoc = new TypedDocumentString(`
-    fragment TaskFields on Task {
+export const TaskRowFieldsFragmentDoc = new TypedDocumentString(`
+    fragment TaskRowFields on Task {
   id
   stepId
   capability
   status
   dependsOn
-  input
-  output
   error {
     code
     message
@@ -1139,6 +1153,17 @@ export const TaskFieldsFragmentDoc = new TypedDocumentString(`
   finishedAt
   durationMs
   attemptHistory {
+    number
+    queuedAt
+  }
+}
+    `, {"fragmentName":"TaskRowFields"}) as unknown as TypedDocumentString<TaskRowFieldsFragment, unknown>;
+export const TaskFieldsFragmentDoc = new TypedDocumentString(`
+    fragment TaskFields on Task {
+  ...TaskRowFields
+  input
+  output
+  attemptHistory {
     id
     number
     status
@@ -1153,7 +1178,43 @@ export const TaskFieldsFragmentDoc = new TypedDocumentString(`
     }
   }
 }
-    `, {"fragmentName":"TaskFields"}) as unknown as TypedDocumentString<TaskFieldsFragment, unknown>;
+    fragment TaskRowFields on Task {
+  id
+  stepId
+  capability
+  status
+  dependsOn
+  error {
+    code
+    message
+    retryable
+    stepId
+  }
+  attempts
+  maxAttempts
+  progress
+  progressMessage
+  pool
+  workerId
+  gpus {
+    index
+    model
+    memoryMiB
+  }
+  waitReason {
+    kind
+    message
+    since
+  }
+  queuedAt
+  startedAt
+  finishedAt
+  durationMs
+  attemptHistory {
+    number
+    queuedAt
+  }
+}`, {"fragmentName":"TaskFields"}) as unknown as TypedDocumentString<TaskFieldsFragment, unknown>;
 export const StepFieldsFragmentDoc = new TypedDocumentString(`
     fragment StepFields on Step {
   id
@@ -2012,7 +2073,7 @@ export const RunDocument = new TypedDocumentString(`
       name
     }
     tasks {
-      ...TaskFields
+      ...TaskRowFields
     }
   }
 }
@@ -2035,14 +2096,12 @@ export const RunDocument = new TypedDocumentString(`
     stepId
   }
 }
-fragment TaskFields on Task {
+fragment TaskRowFields on Task {
   id
   stepId
   capability
   status
   dependsOn
-  input
-  output
   error {
     code
     message
@@ -2070,6 +2129,58 @@ fragment TaskFields on Task {
   finishedAt
   durationMs
   attemptHistory {
+    number
+    queuedAt
+  }
+}`) as unknown as TypedDocumentString<RunQuery, RunQueryVariables>;
+export const TaskDetailDocument = new TypedDocumentString(`
+    query TaskDetail($id: ID!) {
+  task(id: $id) {
+    ...TaskFields
+  }
+}
+    fragment TaskRowFields on Task {
+  id
+  stepId
+  capability
+  status
+  dependsOn
+  error {
+    code
+    message
+    retryable
+    stepId
+  }
+  attempts
+  maxAttempts
+  progress
+  progressMessage
+  pool
+  workerId
+  gpus {
+    index
+    model
+    memoryMiB
+  }
+  waitReason {
+    kind
+    message
+    since
+  }
+  queuedAt
+  startedAt
+  finishedAt
+  durationMs
+  attemptHistory {
+    number
+    queuedAt
+  }
+}
+fragment TaskFields on Task {
+  ...TaskRowFields
+  input
+  output
+  attemptHistory {
     id
     number
     status
@@ -2083,7 +2194,23 @@ fragment TaskFields on Task {
       message
     }
   }
-}`) as unknown as TypedDocumentString<RunQuery, RunQueryVariables>;
+}`) as unknown as TypedDocumentString<TaskDetailQuery, TaskDetailQueryVariables>;
+export const RunWaitsDocument = new TypedDocumentString(`
+    query RunWaits($id: ID!) {
+  run(id: $id) {
+    id
+    tasks {
+      id
+      status
+      waitReason {
+        kind
+        message
+        since
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RunWaitsQuery, RunWaitsQueryVariables>;
 export const TaskLogsDocument = new TypedDocumentString(`
     query TaskLogs($id: ID!, $afterSeq: Int, $first: Int) {
   task(id: $id) {

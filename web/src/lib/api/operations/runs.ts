@@ -16,14 +16,12 @@ graphql(`
 `);
 
 graphql(`
-  fragment TaskFields on Task {
+  fragment TaskRowFields on Task {
     id
     stepId
     capability
     status
     dependsOn
-    input
-    output
     error { code message retryable stepId }
     attempts
     maxAttempts
@@ -37,6 +35,17 @@ graphql(`
     startedAt
     finishedAt
     durationMs
+    # Only what counting attempts across restarts needs ("1/3 · 2 in all"); the panel fetches the rest.
+    attemptHistory { number queuedAt }
+  }
+`);
+
+/** What only the open task's panel shows: fetched when it opens, not with the run. */
+graphql(`
+  fragment TaskFields on Task {
+    ...TaskRowFields
+    input
+    output
     attemptHistory {
       id
       number
@@ -71,7 +80,27 @@ export const runQuery = graphql(`
       cancelReason
       lastSeq
       app { id name }
-      tasks { ...TaskFields }
+      tasks { ...TaskRowFields }
+    }
+  }
+`);
+
+/** One task in full (the open task's panel). */
+export const taskDetailQuery = graphql(`
+  query TaskDetail($id: ID!) {
+    task(id: $id) { ...TaskFields }
+  }
+`);
+
+/**
+ * Why the run's tasks wait (this changes without events: a worker joins, a limit frees up): only
+ * what a wait reason needs, looked at again now and then while some task waits.
+ */
+export const runWaitsQuery = graphql(`
+  query RunWaits($id: ID!) {
+    run(id: $id) {
+      id
+      tasks { id status waitReason { kind message since } }
     }
   }
 `);

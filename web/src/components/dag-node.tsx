@@ -1,0 +1,83 @@
+import { memo } from 'react';
+import type { DagEdge } from '../lib/dag-layout';
+
+/** A step of the DAG view as one box, and the edges: the drawing the viewport (dag-view.tsx) moves and scales. */
+
+export const FILL: Record<string, { fill: string; stroke: string; text: string }> = {
+  PENDING: { fill: '#f8fafc', stroke: '#cbd5e1', text: '#475569' },
+  QUEUED: { fill: '#f1f5f9', stroke: '#94a3b8', text: '#334155' },
+  RUNNING: { fill: '#f0f9ff', stroke: '#0ea5e9', text: '#075985' },
+  SUCCEEDED: { fill: '#ecfdf5', stroke: '#10b981', text: '#065f46' },
+  FAILED: { fill: '#fef2f2', stroke: '#ef4444', text: '#991b1b' },
+  CANCELLED: { fill: '#fffbeb', stroke: '#f59e0b', text: '#92400e' },
+};
+export const DEFAULT_FILL = { fill: '#ffffff', stroke: '#cbd5e1', text: '#1e293b' };
+const PROBLEM_FILL = { fill: '#fef2f2', stroke: '#dc2626', text: '#991b1b' };
+
+export const NODE_WIDTH = 176;
+export const NODE_HEIGHT = 56;
+
+/** The edges, drawn once per layout. */
+export const DagEdges = memo(function DagEdges({ edges, arrows }: { edges: readonly DagEdge[]; arrows: boolean }) {
+  return edges.map((edge) => <path key={`${edge.from}->${edge.to}`} d={edge.path} fill="none" stroke="#94a3b8" strokeWidth={1.5} {...(arrows ? { markerEnd: 'url(#dag-arrow)' } : {})} />);
+});
+
+interface NodeProps {
+  id: string;
+  x: number;
+  y: number;
+  status: string | undefined;
+  capability: string | undefined;
+  progress: number | null | undefined;
+  problem: boolean | undefined;
+  selected: boolean;
+  /** The graph's one tab stop (arrow keys move it). */
+  active: boolean;
+  /** With its labels (zoomed in far enough to read them). */
+  detailed: boolean;
+  onSelect: ((id: string) => void) | undefined;
+}
+
+/** One step's box: drawn again only when its own status, progress or selection changes. */
+export const DagNodeView = memo(function DagNodeView({ id, x, y, status, capability, progress: rawProgress, problem, selected, active, detailed, onSelect }: NodeProps) {
+  const colours = problem ? PROBLEM_FILL : status ? (FILL[status] ?? DEFAULT_FILL) : DEFAULT_FILL;
+  const progress = status === 'RUNNING' && typeof rawProgress === 'number' ? Math.max(0, Math.min(1, rawProgress)) : undefined;
+  return (
+    <g
+      transform={`translate(${x}, ${y})`}
+      {...(onSelect
+        ? {
+            role: 'button',
+            tabIndex: active ? 0 : -1,
+            'aria-pressed': selected,
+            'aria-label': `Step ${id}${status ? `, ${status.toLowerCase()}` : ''}`,
+            onClick: () => onSelect(id),
+            onKeyDown: (event: React.KeyboardEvent) => {
+              if (event.key === 'Enter' || event.key === ' ') {
+                event.preventDefault();
+                onSelect(id);
+              }
+            },
+            className: 'cursor-pointer outline-none [&:focus-visible>rect:first-child]:stroke-indigo-500',
+          }
+        : {})}
+      data-step={id}
+      data-status={status}
+    >
+      {!detailed && <title>{`${id}${status ? ` · ${status.toLowerCase()}` : ''}`}</title>}
+      <rect width={NODE_WIDTH} height={NODE_HEIGHT} rx={10} fill={detailed ? colours.fill : colours.stroke} stroke={selected ? '#4f46e5' : colours.stroke} strokeWidth={selected ? 6 : 1.5} />
+      {progress !== undefined && <rect x={1} y={NODE_HEIGHT - 5} width={(NODE_WIDTH - 2) * progress} height={4} rx={2} fill="#0ea5e9" />}
+      {detailed && (
+        <>
+          <text x={12} y={23} fontSize={13} fontWeight={600} fill={colours.text} fontFamily="var(--font-sans)">
+            {id.length > 20 ? `${id.slice(0, 19)}…` : id}
+          </text>
+          <text x={12} y={41} fontSize={11} fill="#64748b" fontFamily="var(--font-mono)">
+            {[capability, status?.toLowerCase()].filter(Boolean).join(' · ')}
+          </text>
+        </>
+      )}
+    </g>
+  );
+});
+

@@ -1,0 +1,16 @@
+import { countTasks, describeCounts } from './task-counts';
+
+describe('task counts', () => {
+  it('counts tasks by status and says how far the run is', () => {
+    const tasks = [
+      ...Array.from({ length: 1808 }, () => ({ status: 'SUCCEEDED' as const })),
+      ...Array.from({ length: 12 }, () => ({ status: 'FAILED' as const })),
+      ...Array.from({ length: 30 }, () => ({ status: 'RUNNING' as const })),
+      ...Array.from({ length: 150 }, () => ({ status: 'PENDING' as const })),
+    ];
+    const counts = countTasks(tasks);
+    expect(counts).toMatchObject({ total: 2000, SUCCEEDED: 1808, FAILED: 12, RUNNING: 30, PENDING: 150, QUEUED: 0 });
+    expect(describeCounts(counts)).toBe('1,820 / 2,000 done, 12 failed, 30 running');
+    expect(describeCounts(countTasks([]))).toBe('0 / 0 done');
+  });
+});
