@@ -17,9 +17,11 @@ import { resetPasswordRoute } from './routes/reset-password';
 import { rootRoute } from './routes/root';
 import { runDetailRoute } from './routes/run-detail';
 import { runsRoute } from './routes/runs';
+import { schedulesRoute } from './routes/schedules';
 import { secretsRoute } from './routes/secrets';
 import { signInRoute } from './routes/sign-in';
 import { signUpRoute } from './routes/sign-up';
+import { triggersRoute } from './routes/triggers';
 import { verifyEmailRoute } from './routes/verify-email';
 import { webhooksRoute } from './routes/webhooks';
 import { workersRoute } from './routes/workers';
@@ -43,6 +45,8 @@ export const routeTree = rootRoute.addChildren([
     runsRoute,
     runDetailRoute,
     deadLettersRoute,
+    triggersRoute,
+    schedulesRoute,
     workersRoute,
     appsRoute,
     appDetailRoute,

@@ -32,6 +32,8 @@ const NAV: Array<{ section: string; items: NavItem[] }> = [
       { to: '/workflows', label: 'Workflows', icon: 'workflows' },
       { to: '/runs', label: 'Runs', icon: 'runs' },
       { to: '/dead-letters', label: 'Dead letters', icon: 'deadLetters' },
+      { to: '/triggers', label: 'Triggers', icon: 'triggers' },
+      { to: '/schedules', label: 'Schedules', icon: 'schedules' },
       { to: '/workers', label: 'Workers', icon: 'workers' },
     ],
   },

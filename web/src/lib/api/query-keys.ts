@@ -92,6 +92,13 @@ export const queryKeys = {
   secrets: {
     all: ['secrets'] as const,
   },
+  triggers: {
+    all: ['triggers'] as const,
+    deliveries: (triggerId: string) => ['triggers', 'deliveries', triggerId] as const,
+  },
+  schedules: {
+    all: ['schedules'] as const,
+  },
   webhooks: {
     all: ['webhooks'] as const,
     endpoints: ['webhooks', 'endpoints'] as const,

@@ -29,6 +29,15 @@ type Documents = {
     "\n  query AuditLogExport($filter: AuditLogFilter, $format: AuditExportFormat!, $first: Int, $after: String) {\n    auditLogExport(filter: $filter, format: $format, first: $first, after: $after) {\n      format\n      contentType\n      fileName\n      content\n      eventCount\n      nextCursor\n    }\n  }\n": typeof types.AuditLogExportDocument,
     "\n  query VerifyAuditChain($from: DateTime, $to: DateTime) {\n    verifyAuditChain(from: $from, to: $to) {\n      ok\n      checkedEvents\n      firstSequence\n      lastSequence\n      anchor\n      witnessedHeadsChecked\n      break { reason sequence message expected actual }\n    }\n  }\n": typeof types.VerifyAuditChainDocument,
     "\n  query Workers($filter: WorkerFilter) {\n    workers(filter: $filter) {\n      id\n      endpoint\n      pool\n      capabilities\n      slotsTotal\n      slotsFree\n      running\n      labels { key value }\n      version\n      status\n      registeredAt\n      lastHeartbeatAt\n      leaseExpiresAt\n      resources {\n        cpuCount\n        cpuLoad\n        memoryTotalBytes\n        memoryUsedBytes\n        gpus { index model memoryTotalBytes memoryUsedBytes utilizationPercent }\n      }\n    }\n  }\n": typeof types.WorkersDocument,
+    "\n  query Triggers {\n    triggers {\n      id\n      eventName\n      filter\n      hasWebhook\n      webhookUrl\n      webhookSecretRotatedAt\n      createdAt\n      workflow { id name }\n    }\n    workflows(first: 100) { edges { node { id name } } }\n  }\n": typeof types.TriggersDocument,
+    "\n  query TriggerDeliveries($id: ID!, $first: Int) {\n    trigger(id: $id) {\n      id\n      deliveries(first: $first) {\n        id\n        receivedAt\n        outcome\n        reason\n        message\n        bodyBytes\n        sourceIp\n        event { id starts { run { id status } error } }\n      }\n    }\n  }\n": typeof types.TriggerDeliveriesDocument,
+    "\n  mutation CreateTrigger($input: CreateTriggerInput!) {\n    createTrigger(input: $input) { trigger { id webhookUrl } webhookSecret }\n  }\n": typeof types.CreateTriggerDocument,
+    "\n  mutation RotateTriggerSecret($id: ID!) {\n    rotateTriggerSecret(id: $id) { trigger { id webhookUrl } webhookSecret }\n  }\n": typeof types.RotateTriggerSecretDocument,
+    "\n  mutation DeleteTrigger($id: ID!) {\n    deleteTrigger(id: $id) { id }\n  }\n": typeof types.DeleteTriggerDocument,
+    "\n  query Schedules {\n    schedules {\n      id\n      cron\n      timezone\n      overlap\n      catchUp\n      paused\n      nextFireAt\n      lastFireAt\n      nextRuns(n: 3)\n      workflow { id name }\n    }\n  }\n": typeof types.SchedulesDocument,
+    "\n  mutation PauseSchedule($id: ID!) {\n    pauseSchedule(id: $id) { id paused nextFireAt }\n  }\n": typeof types.PauseScheduleDocument,
+    "\n  mutation ResumeSchedule($id: ID!) {\n    resumeSchedule(id: $id) { id paused nextFireAt }\n  }\n": typeof types.ResumeScheduleDocument,
+    "\n  mutation UpdateSchedule($id: ID!, $input: UpdateScheduleInput!) {\n    updateSchedule(id: $id, input: $input) { id cron timezone nextFireAt }\n  }\n": typeof types.UpdateScheduleDocument,
     "\n  fragment AuthPayloadFields on AuthPayload {\n    accessToken\n    accessTokenExpiresAt\n    refreshToken\n    refreshTokenExpiresAt\n    role\n    user { id email name }\n    organization { id name }\n  }\n": typeof types.AuthPayloadFieldsFragmentDoc,
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) { ...AuthPayloadFields }\n  }\n": typeof types.LoginDocument,
     "\n  mutation SignUp($input: SignUpInput!) {\n    signUp(input: $input) { ...AuthPayloadFields }\n  }\n": typeof types.SignUpDocument,
@@ -118,6 +127,15 @@ const documents: Documents = {
     "\n  query AuditLogExport($filter: AuditLogFilter, $format: AuditExportFormat!, $first: Int, $after: String) {\n    auditLogExport(filter: $filter, format: $format, first: $first, after: $after) {\n      format\n      contentType\n      fileName\n      content\n      eventCount\n      nextCursor\n    }\n  }\n": types.AuditLogExportDocument,
     "\n  query VerifyAuditChain($from: DateTime, $to: DateTime) {\n    verifyAuditChain(from: $from, to: $to) {\n      ok\n      checkedEvents\n      firstSequence\n      lastSequence\n      anchor\n      witnessedHeadsChecked\n      break { reason sequence message expected actual }\n    }\n  }\n": types.VerifyAuditChainDocument,
     "\n  query Workers($filter: WorkerFilter) {\n    workers(filter: $filter) {\n      id\n      endpoint\n      pool\n      capabilities\n      slotsTotal\n      slotsFree\n      running\n      labels { key value }\n      version\n      status\n      registeredAt\n      lastHeartbeatAt\n      leaseExpiresAt\n      resources {\n        cpuCount\n        cpuLoad\n        memoryTotalBytes\n        memoryUsedBytes\n        gpus { index model memoryTotalBytes memoryUsedBytes utilizationPercent }\n      }\n    }\n  }\n": types.WorkersDocument,
+    "\n  query Triggers {\n    triggers {\n      id\n      eventName\n      filter\n      hasWebhook\n      webhookUrl\n      webhookSecretRotatedAt\n      createdAt\n      workflow { id name }\n    }\n    workflows(first: 100) { edges { node { id name } } }\n  }\n": types.TriggersDocument,
+    "\n  query TriggerDeliveries($id: ID!, $first: Int) {\n    trigger(id: $id) {\n      id\n      deliveries(first: $first) {\n        id\n        receivedAt\n        outcome\n        reason\n        message\n        bodyBytes\n        sourceIp\n        event { id starts { run { id status } error } }\n      }\n    }\n  }\n": types.TriggerDeliveriesDocument,
+    "\n  mutation CreateTrigger($input: CreateTriggerInput!) {\n    createTrigger(input: $input) { trigger { id webhookUrl } webhookSecret }\n  }\n": types.CreateTriggerDocument,
+    "\n  mutation RotateTriggerSecret($id: ID!) {\n    rotateTriggerSecret(id: $id) { trigger { id webhookUrl } webhookSecret }\n  }\n": types.RotateTriggerSecretDocument,
+    "\n  mutation DeleteTrigger($id: ID!) {\n    deleteTrigger(id: $id) { id }\n  }\n": types.DeleteTriggerDocument,
+    "\n  query Schedules {\n    schedules {\n      id\n      cron\n      timezone\n      overlap\n      catchUp\n      paused\n      nextFireAt\n      lastFireAt\n      nextRuns(n: 3)\n      workflow { id name }\n    }\n  }\n": types.SchedulesDocument,
+    "\n  mutation PauseSchedule($id: ID!) {\n    pauseSchedule(id: $id) { id paused nextFireAt }\n  }\n": types.PauseScheduleDocument,
+    "\n  mutation ResumeSchedule($id: ID!) {\n    resumeSchedule(id: $id) { id paused nextFireAt }\n  }\n": types.ResumeScheduleDocument,
+    "\n  mutation UpdateSchedule($id: ID!, $input: UpdateScheduleInput!) {\n    updateSchedule(id: $id, input: $input) { id cron timezone nextFireAt }\n  }\n": types.UpdateScheduleDocument,
     "\n  fragment AuthPayloadFields on AuthPayload {\n    accessToken\n    accessTokenExpiresAt\n    refreshToken\n    refreshTokenExpiresAt\n    role\n    user { id email name }\n    organization { id name }\n  }\n": types.AuthPayloadFieldsFragmentDoc,
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) { ...AuthPayloadFields }\n  }\n": types.LoginDocument,
     "\n  mutation SignUp($input: SignUpInput!) {\n    signUp(input: $input) { ...AuthPayloadFields }\n  }\n": types.SignUpDocument,
@@ -249,6 +267,42 @@ export function graphql(source: "\n  query VerifyAuditChain($from: DateTime, $to
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query Workers($filter: WorkerFilter) {\n    workers(filter: $filter) {\n      id\n      endpoint\n      pool\n      capabilities\n      slotsTotal\n      slotsFree\n      running\n      labels { key value }\n      version\n      status\n      registeredAt\n      lastHeartbeatAt\n      leaseExpiresAt\n      resources {\n        cpuCount\n        cpuLoad\n        memoryTotalBytes\n        memoryUsedBytes\n        gpus { index model memoryTotalBytes memoryUsedBytes utilizationPercent }\n      }\n    }\n  }\n"): typeof import('./graphql').WorkersDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Triggers {\n    triggers {\n      id\n      eventName\n      filter\n      hasWebhook\n      webhookUrl\n      webhookSecretRotatedAt\n      createdAt\n      workflow { id name }\n    }\n    workflows(first: 100) { edges { node { id name } } }\n  }\n"): typeof import('./graphql').TriggersDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TriggerDeliveries($id: ID!, $first: Int) {\n    trigger(id: $id) {\n      id\n      deliveries(first: $first) {\n        id\n        receivedAt\n        outcome\n        reason\n        message\n        bodyBytes\n        sourceIp\n        event { id starts { run { id status } error } }\n      }\n    }\n  }\n"): typeof import('./graphql').TriggerDeliveriesDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateTrigger($input: CreateTriggerInput!) {\n    createTrigger(input: $input) { trigger { id webhookUrl } webhookSecret }\n  }\n"): typeof import('./graphql').CreateTriggerDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RotateTriggerSecret($id: ID!) {\n    rotateTriggerSecret(id: $id) { trigger { id webhookUrl } webhookSecret }\n  }\n"): typeof import('./graphql').RotateTriggerSecretDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteTrigger($id: ID!) {\n    deleteTrigger(id: $id) { id }\n  }\n"): typeof import('./graphql').DeleteTriggerDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Schedules {\n    schedules {\n      id\n      cron\n      timezone\n      overlap\n      catchUp\n      paused\n      nextFireAt\n      lastFireAt\n      nextRuns(n: 3)\n      workflow { id name }\n    }\n  }\n"): typeof import('./graphql').SchedulesDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation PauseSchedule($id: ID!) {\n    pauseSchedule(id: $id) { id paused nextFireAt }\n  }\n"): typeof import('./graphql').PauseScheduleDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ResumeSchedule($id: ID!) {\n    resumeSchedule(id: $id) { id paused nextFireAt }\n  }\n"): typeof import('./graphql').ResumeScheduleDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateSchedule($id: ID!, $input: UpdateScheduleInput!) {\n    updateSchedule(id: $id, input: $input) { id cron timezone nextFireAt }\n  }\n"): typeof import('./graphql').UpdateScheduleDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -162,6 +162,16 @@ export type CreateOrganizationInput = {
   name: string;
 };
 
+export type CreateTriggerInput = {
+  /** 1–128 characters: letters, digits and . _ : / - (order.paid). */
+  eventName: string;
+  /** At most 10 conditions, all must hold: [{ "path": "/order/status", "equals": "paid" }] (path: a JSON pointer into the payload). */
+  filter?: unknown;
+  /** Give the trigger an inbound webhook: POST /hooks/<id> on the gateway, signed with the secret in the answer. */
+  webhook?: boolean | null | undefined;
+  workflowId: string | number;
+};
+
 export type CreateWebhookEndpointInput = {
   description?: string | null | undefined;
   /** Event names from notificationEventTypes, e.g. ["run.failed"]. */
@@ -212,6 +222,10 @@ export type HealthStatus =
   /** Not probed yet since monitoring started (or the URL changed). */
   | 'UNKNOWN'
   | 'UP';
+
+export type InboundDeliveryOutcome =
+  | 'ACCEPTED'
+  | 'REFUSED';
 
 export type InvitationStatus =
   | 'ACCEPTED'
@@ -308,6 +322,24 @@ export type RunStatus =
   /** Started for later (startAt): nothing runs until then; cancellable. */
   | 'SCHEDULED'
   | 'SUCCEEDED';
+
+/** What happens to ticks missed while no orchestration process was running. */
+export type ScheduleCatchUp =
+  /** The latest catchUpLimit of them run, oldest first. */
+  | 'ALL'
+  /** The latest of them runs once. */
+  | 'LAST'
+  /** They are not run. */
+  | 'NONE';
+
+/** What a tick does while a run the schedule started has not ended. */
+export type ScheduleOverlap =
+  /** That run is cancelled and the tick starts a new one. */
+  | 'CANCEL_PREVIOUS'
+  /** The tick waits (QUEUED, at most 10) and starts when that run ends. */
+  | 'QUEUE'
+  /** The tick is skipped (recorded as SKIPPED). */
+  | 'SKIP';
 
 export type SignUpInput = {
   email: string;
@@ -418,6 +450,15 @@ export type UpdateAppInput = {
 
 export type UpdateProfileInput = {
   name: string;
+};
+
+export type UpdateScheduleInput = {
+  catchUp?: ScheduleCatchUp | null | undefined;
+  catchUpLimit?: number | null | undefined;
+  cron?: string | null | undefined;
+  input?: unknown;
+  overlap?: ScheduleOverlap | null | undefined;
+  timezone?: string | null | undefined;
 };
 
 export type UpdateWebhookEndpointInput = {
@@ -562,6 +603,67 @@ export type WorkersQueryVariables = Exact<{
 
 
 export type WorkersQuery = { workers: Array<{ id: string, endpoint: string | null, pool: string, capabilities: Array<string>, slotsTotal: number, slotsFree: number, running: number, version: string | null, status: WorkerStatus, registeredAt: string, lastHeartbeatAt: string, leaseExpiresAt: string, labels: Array<{ key: string, value: string }>, resources: { cpuCount: number, cpuLoad: number, memoryTotalBytes: number, memoryUsedBytes: number, gpus: Array<{ index: number, model: string, memoryTotalBytes: number, memoryUsedBytes: number, utilizationPercent: number }> } | null }> };
+
+export type TriggersQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type TriggersQuery = { triggers: Array<{ id: string, eventName: string, filter: unknown, hasWebhook: boolean, webhookUrl: string | null, webhookSecretRotatedAt: string | null, createdAt: string, workflow: { id: string, name: string } }>, workflows: { edges: Array<{ node: { id: string, name: string } }> } };
+
+export type TriggerDeliveriesQueryVariables = Exact<{
+  id: string | number;
+  first?: number | null | undefined;
+}>;
+
+
+export type TriggerDeliveriesQuery = { trigger: { id: string, deliveries: Array<{ id: string, receivedAt: string, outcome: InboundDeliveryOutcome, reason: string | null, message: string | null, bodyBytes: number, sourceIp: string | null, event: { id: string, starts: Array<{ error: string | null, run: { id: string, status: RunStatus } | null }> } | null }> } | null };
+
+export type CreateTriggerMutationVariables = Exact<{
+  input: CreateTriggerInput;
+}>;
+
+
+export type CreateTriggerMutation = { createTrigger: { webhookSecret: string | null, trigger: { id: string, webhookUrl: string | null } } };
+
+export type RotateTriggerSecretMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RotateTriggerSecretMutation = { rotateTriggerSecret: { webhookSecret: string | null, trigger: { id: string, webhookUrl: string | null } } };
+
+export type DeleteTriggerMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DeleteTriggerMutation = { deleteTrigger: { id: string } };
+
+export type SchedulesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SchedulesQuery = { schedules: Array<{ id: string, cron: string, timezone: string, overlap: ScheduleOverlap, catchUp: ScheduleCatchUp, paused: boolean, nextFireAt: string | null, lastFireAt: string | null, nextRuns: Array<string>, workflow: { id: string, name: string } }> };
+
+export type PauseScheduleMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type PauseScheduleMutation = { pauseSchedule: { id: string, paused: boolean, nextFireAt: string | null } };
+
+export type ResumeScheduleMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ResumeScheduleMutation = { resumeSchedule: { id: string, paused: boolean, nextFireAt: string | null } };
+
+export type UpdateScheduleMutationVariables = Exact<{
+  id: string | number;
+  input: UpdateScheduleInput;
+}>;
+
+
+export type UpdateScheduleMutation = { updateSchedule: { id: string, cron: string, timezone: string, nextFireAt: string | null } };
 
 export type AuthPayloadFieldsFragment = { accessToken: string, accessTokenExpiresAt: string, refreshToken: string, refreshTokenExpiresAt: string, role: Role, user: { id: string, email: string, name: string }, organization: { id: string, name: string } };
 
@@ -1534,6 +1636,133 @@ export const WorkersDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<WorkersQuery, WorkersQueryVariables>;
+export const TriggersDocument = new TypedDocumentString(`
+    query Triggers {
+  triggers {
+    id
+    eventName
+    filter
+    hasWebhook
+    webhookUrl
+    webhookSecretRotatedAt
+    createdAt
+    workflow {
+      id
+      name
+    }
+  }
+  workflows(first: 100) {
+    edges {
+      node {
+        id
+        name
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<TriggersQuery, TriggersQueryVariables>;
+export const TriggerDeliveriesDocument = new TypedDocumentString(`
+    query TriggerDeliveries($id: ID!, $first: Int) {
+  trigger(id: $id) {
+    id
+    deliveries(first: $first) {
+      id
+      receivedAt
+      outcome
+      reason
+      message
+      bodyBytes
+      sourceIp
+      event {
+        id
+        starts {
+          run {
+            id
+            status
+          }
+          error
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<TriggerDeliveriesQuery, TriggerDeliveriesQueryVariables>;
+export const CreateTriggerDocument = new TypedDocumentString(`
+    mutation CreateTrigger($input: CreateTriggerInput!) {
+  createTrigger(input: $input) {
+    trigger {
+      id
+      webhookUrl
+    }
+    webhookSecret
+  }
+}
+    `) as unknown as TypedDocumentString<CreateTriggerMutation, CreateTriggerMutationVariables>;
+export const RotateTriggerSecretDocument = new TypedDocumentString(`
+    mutation RotateTriggerSecret($id: ID!) {
+  rotateTriggerSecret(id: $id) {
+    trigger {
+      id
+      webhookUrl
+    }
+    webhookSecret
+  }
+}
+    `) as unknown as TypedDocumentString<RotateTriggerSecretMutation, RotateTriggerSecretMutationVariables>;
+export const DeleteTriggerDocument = new TypedDocumentString(`
+    mutation DeleteTrigger($id: ID!) {
+  deleteTrigger(id: $id) {
+    id
+  }
+}
+    `) as unknown as TypedDocumentString<DeleteTriggerMutation, DeleteTriggerMutationVariables>;
+export const SchedulesDocument = new TypedDocumentString(`
+    query Schedules {
+  schedules {
+    id
+    cron
+    timezone
+    overlap
+    catchUp
+    paused
+    nextFireAt
+    lastFireAt
+    nextRuns(n: 3)
+    workflow {
+      id
+      name
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<SchedulesQuery, SchedulesQueryVariables>;
+export const PauseScheduleDocument = new TypedDocumentString(`
+    mutation PauseSchedule($id: ID!) {
+  pauseSchedule(id: $id) {
+    id
+    paused
+    nextFireAt
+  }
+}
+    `) as unknown as TypedDocumentString<PauseScheduleMutation, PauseScheduleMutationVariables>;
+export const ResumeScheduleDocument = new TypedDocumentString(`
+    mutation ResumeSchedule($id: ID!) {
+  resumeSchedule(id: $id) {
+    id
+    paused
+    nextFireAt
+  }
+}
+    `) as unknown as TypedDocumentString<ResumeScheduleMutation, ResumeScheduleMutationVariables>;
+export const UpdateScheduleDocument = new TypedDocumentString(`
+    mutation UpdateSchedule($id: ID!, $input: UpdateScheduleInput!) {
+  updateSchedule(id: $id, input: $input) {
+    id
+    cron
+    timezone
+    nextFireAt
+  }
+}
+    `) as unknown as TypedDocumentString<UpdateScheduleMutation, UpdateScheduleMutationVariables>;
 export const LoginDocument = new TypedDocumentString(`
     mutation Login($input: LoginInput!) {
   login(input: $input) {
