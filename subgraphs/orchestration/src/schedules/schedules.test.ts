@@ -273,3 +273,20 @@ describe('runs started for later', () => {
     expect(rows[0].n).toBe(0);
   });
 });
+
+describe('one bad schedule', () => {
+  it('does not hold back the other schedules of its organization handled in the same transaction', async () => {
+    const workflowId = await workflow('batch-neighbours');
+    const good = await createSchedule({ workflowId, cron: '* * * * * *', input: { who: 'good' }, overlap: 'CANCEL_PREVIOUS' });
+    const bad = await createSchedule({ workflowId, cron: '* * * * * *', input: { who: 'bad' }, overlap: 'CANCEL_PREVIOUS' });
+    // A row no API would write (a cron that no longer parses): handling it throws inside the batch.
+    await t.pool.query(`UPDATE schedules SET cron = 'not a cron' WHERE id = $1`, [bad.id]);
+    const firedBefore = (await scheduleOf(good.id))?.fires.filter((f) => f.outcome === 'STARTED').length ?? 0;
+    await eventually(async () => ((await scheduleOf(good.id))?.fires.filter((f) => f.outcome === 'STARTED').length ?? 0) >= firedBefore + 3, { timeoutMs: 30_000, what: 'the good schedule to keep firing' });
+    expect(t.log.lines.some((l) => l['msg'] === 'a batch of schedule ticks failed; handling its schedules one per transaction' && l['orgId'] === orgId)).toBe(true);
+    expect(t.log.lines.some((l) => l['msg'] === 'schedule tick failed (retried next pass)' && l['scheduleId'] === bad.id)).toBe(true);
+    expect(t.log.lines.some((l) => l['msg'] === 'schedule tick failed (retried next pass)' && l['scheduleId'] === good.id)).toBe(false);
+    expect((await mutate(operator, 'pauseSchedule', good.id)).errors).toBeUndefined();
+    await t.pool.query(`UPDATE schedules SET paused = true WHERE id = $1`, [bad.id]);
+  });
+});

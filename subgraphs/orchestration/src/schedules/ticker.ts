@@ -10,20 +10,25 @@ import { planFires } from './fire-plan';
 
 /**
  * The schedule ticker: every orchestration replica runs one. A pass reads which schedules are due
- * (a system read, no locks), then handles each in a transaction of its organization that claims
- * the schedule row (FOR UPDATE SKIP LOCKED: a row another replica holds is skipped), starts the
- * tick's runs through the start path (idempotency key `schedule:<id>:<tick>`), records each tick in
- * schedule_fires (primary key schedule + tick) and moves next_fire_at past them — all in one commit.
- * A tick is therefore handled once whatever the number of replicas, and a crash before the commit
- * leaves the schedule due for the next pass.
+ * (a system read, no locks), then handles them in transactions of their organization, up to BATCH
+ * schedules of one organization per transaction: each schedule row is claimed (FOR UPDATE SKIP
+ * LOCKED: a row another replica holds is skipped), the tick's runs start through the start path
+ * (idempotency key `schedule:<id>:<tick>`), each tick is recorded in schedule_fires (primary key
+ * schedule + tick) and next_fire_at moves past them — all in one commit. A tick is therefore handled
+ * once whatever the number of replicas, and a crash before the commit leaves the schedule due for
+ * the next pass. A batch that fails is handled again one schedule per transaction, so one bad
+ * schedule delays only itself. (One transaction per schedule handled ~15–20 schedules a second on a
+ * loaded 2-core machine: 1,000 schedules on one minute fired up to a minute late.)
  */
 
 /** Ticks queued behind a running run (overlap QUEUE) per schedule, at most; more are SKIPPED. */
 export const MAX_QUEUED_TICKS = 10;
 /** Schedules one pass looks at, at most (a pass that finds this many runs again at once). */
 const PASS_SIZE = 200;
-/** Schedules handled at once by one replica. */
-const PARALLEL = 8;
+/** Transactions (batches) in flight at once in one replica. */
+const PARALLEL = 4;
+/** Schedules of one organization handled in one transaction, at most. */
+const BATCH = 50;
 
 export interface ScheduleTicker {
   start(): void;
@@ -111,27 +116,45 @@ export function createScheduleTicker({ engine, log, intervalMs, graceMs }: Sched
   let running: Promise<unknown> = Promise.resolve();
   let stopped = true;
 
-  const handle = async (ref: { id: string; orgId: string }): Promise<boolean> => {
+  /** Handles `refs` (one organization's) in one transaction; resolves to how many it handled. */
+  const handleBatch = async (refs: ReadonlyArray<{ id: string; orgId: string }>): Promise<number> => {
     try {
-      return await engine.change(schedulePrincipal(ref), async (ctx) => {
-        const schedule = await claimSchedule(ctx.tx, ref.id);
-        if (!schedule) return false;
-        const fires = await handleSchedule(ctx, engine, log, schedule, graceMs);
-        if (fires.length > 0) log.debug('schedule fired', { scheduleId: schedule.id, orgId: schedule.orgId, ticks: fires.map((f) => `${f.tickAt.toISOString()} ${f.outcome}`) });
-        return true;
+      return await engine.change(schedulePrincipal(refs[0]!), async (ctx) => {
+        let handled = 0;
+        for (const ref of refs) {
+          const schedule = await claimSchedule(ctx.tx, ref.id);
+          if (!schedule) continue;
+          const fires = await handleSchedule(ctx, engine, log, schedule, graceMs);
+          if (fires.length > 0) log.debug('schedule fired', { scheduleId: schedule.id, orgId: schedule.orgId, ticks: fires.map((f) => `${f.tickAt.toISOString()} ${f.outcome}`) });
+          handled += 1;
+        }
+        return handled;
       });
     } catch (err) {
-      log.error('schedule tick failed (retried next pass)', { err, scheduleId: ref.id, orgId: ref.orgId });
-      return false;
+      if (refs.length === 1) {
+        log.error('schedule tick failed (retried next pass)', { err, scheduleId: refs[0]!.id, orgId: refs[0]!.orgId });
+        return 0;
+      }
+      log.warn('a batch of schedule ticks failed; handling its schedules one per transaction', { err, orgId: refs[0]!.orgId, schedules: refs.length });
+      let handled = 0;
+      for (const ref of refs) handled += await handleBatch([ref]);
+      return handled;
     }
   };
 
   const tickOnce = async (): Promise<number> => {
     const due = await engine.inSystem((tx) => dueSchedules(tx, PASS_SIZE));
+    const byOrg = new Map<string, Array<{ id: string; orgId: string }>>();
+    for (const ref of due) {
+      const refs = byOrg.get(ref.orgId);
+      if (refs) refs.push(ref);
+      else byOrg.set(ref.orgId, [ref]);
+    }
+    const batches = [...byOrg.values()].flatMap((refs) => Array.from({ length: Math.ceil(refs.length / BATCH) }, (_, i) => refs.slice(i * BATCH, (i + 1) * BATCH)));
     let handled = 0;
-    for (let i = 0; i < due.length; i += PARALLEL) {
-      const results = await Promise.all(due.slice(i, i + PARALLEL).map(handle));
-      handled += results.filter(Boolean).length;
+    for (let i = 0; i < batches.length; i += PARALLEL) {
+      const results = await Promise.all(batches.slice(i, i + PARALLEL).map(handleBatch));
+      handled += results.reduce((a, b) => a + b, 0);
     }
     // Runs started for later whose time has come go on the same beat.
     handled += await startDueDelayedRuns(engine, log, PASS_SIZE);
