@@ -11,7 +11,7 @@ import { fmt, rssMiB } from './load';
  */
 
 const ROOT = join(__dirname, '..');
-const TARGET_MIB: Record<string, number> = { gateway: 150, identity: 150, catalog: 150, orchestration: 150, audit: 150, worker: 100 };
+const TARGET_MIB: Record<string, number> = { gateway: 150, identity: 150, catalog: 150, orchestration: 150, audit: 150, notifications: 150, worker: 100 };
 const SETTLE_MS = 5_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -19,7 +19,7 @@ type Reading = Record<string, { idle: number; afterLoad: number }>;
 
 const processesOf = (platform: Platform): Array<[string, number | undefined]> => [
   ['gateway', platform.gateway.process.pid],
-  ...(['identity', 'catalog', 'orchestration', 'audit'] as const).map((s): [string, number | undefined] => [s, platform.services[s]?.process.pid]),
+  ...(['identity', 'catalog', 'orchestration', 'audit', 'notifications'] as const).map((s): [string, number | undefined] => [s, platform.services[s]?.process.pid]),
   ['worker', platform.workers[0]?.process.pid],
 ];
 
@@ -28,7 +28,7 @@ async function measure(compiled: boolean): Promise<Reading> {
   const email = 'lean@orchestra.local';
   const password = 'Quiet-Lantern-Harbor-71!';
   const platform = await startPlatform({
-    services: ['identity', 'catalog', 'orchestration', 'audit'],
+    services: ['identity', 'catalog', 'orchestration', 'audit', 'notifications'],
     workers: 1,
     env: { identity: { ADMIN_EMAIL: email, ADMIN_PASSWORD: password }, gateway: { RATE_LIMIT_PER_MINUTE: '100000000' } },
   });
