@@ -42,6 +42,21 @@ export default tseslint.config(
     },
   },
   {
+    // The gateway loads lib's gateway entry only (no PostgreSQL, subgraph server, migrations, mail or
+    // test helpers: issue 11, lean processes). Its tests and testing/ may use the whole of lib.
+    files: ['gateway/src/**/*.ts'],
+    ignores: ['gateway/src/**/*.test.ts', 'gateway/src/testing/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: '@orchestra/lib', message: "The gateway imports '@orchestra/lib/gateway' (lib/src/gateway-runtime.ts); add what it needs there if it is missing." }],
+          patterns: [{ group: ['@orchestra/*/src/*', '../../*/src/*', '../../../*/src/*'], message: 'Import another workspace through its package name, not its src/.' }],
+        },
+      ],
+    },
+  },
+  {
     // Tests may use looser typing around fixtures and JSON bodies.
     files: ['**/*.test.ts', 'tests/**/*.ts', 'bench/**/*.ts'],
     rules: {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { toAppError, unaryCall, verifyArtifactUrl, type ArtifactStore, type Logger, type Metrics, type Principal, type PrincipalSigner } from '@orchestra/lib';
+import { toAppError, unaryCall, verifyArtifactUrl, type ArtifactStore, type Logger, type Metrics, type Principal, type PrincipalSigner } from '@orchestra/lib/gateway';
 import type { orchestrationV1 } from '@orchestra/proto';
 
 /**

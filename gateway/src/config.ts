@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { artifactEnv, artifactUrlEnv, commonEnv, DEFAULT_PORTS, env, grpcTlsEnv } from '@orchestra/lib';
+import { artifactEnv, artifactUrlEnv, commonEnv, DEFAULT_PORTS, env, grpcTlsEnv } from '@orchestra/lib/gateway';
 
 const optionalUrl = env.url(['http', 'https']).optional();
 

@@ -1,4 +1,4 @@
-import type { Logger, Principal } from '@orchestra/lib';
+import type { Logger, Principal } from '@orchestra/lib/gateway';
 
 /** Per-request context of the gateway's Apollo Server. */
 export interface GatewayContext {

@@ -28,7 +28,7 @@ import {
   type PrincipalSigner,
   type Redis,
   type ServiceHandle,
-} from '@orchestra/lib';
+} from '@orchestra/lib/gateway';
 import type { identityV1, orchestrationV1 } from '@orchestra/proto';
 import { registerArtifactDownloads } from './artifact-downloads';
 import { registerUsageExport } from './usage-export';

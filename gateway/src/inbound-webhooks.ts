@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { toAppError, unaryCall, ERROR_CODES, type Logger, type Metrics } from '@orchestra/lib';
+import { toAppError, unaryCall, ERROR_CODES, type Logger, type Metrics } from '@orchestra/lib/gateway';
 import type { orchestrationV1 } from '@orchestra/proto';
 
 /**

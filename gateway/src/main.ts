@@ -12,7 +12,7 @@ import {
   loadGrpcTls,
   runMain,
   stopAll,
-} from '@orchestra/lib';
+} from '@orchestra/lib/gateway';
 import { identityV1, orchestrationV1 } from '@orchestra/proto';
 import { gatewayConfigSchema } from './config';
 import { createGateway, readSupergraph } from './gateway';

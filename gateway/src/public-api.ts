@@ -1,4 +1,4 @@
-import { AppError } from '@orchestra/lib';
+import { AppError } from '@orchestra/lib/gateway';
 import { execute, Kind, validate, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 
 /**

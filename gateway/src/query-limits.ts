@@ -18,7 +18,7 @@ import {
   type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
-import { AppError, inspectJson, textProblem } from '@orchestra/lib';
+import { AppError, inspectJson, textProblem } from '@orchestra/lib/gateway';
 
 /**
  * What one operation may ask of the graph, checked before Apollo parses, validates or plans it (so a

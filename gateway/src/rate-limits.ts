@@ -1,4 +1,4 @@
-import type { Logger, Metrics, Redis } from '@orchestra/lib';
+import type { Logger, Metrics, Redis } from '@orchestra/lib/gateway';
 
 export interface RateDecision {
   allowed: boolean;

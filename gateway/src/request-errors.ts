@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { toClientGraphQLError, AppError, type Logger } from '@orchestra/lib';
+import { toClientGraphQLError, AppError, type Logger } from '@orchestra/lib/gateway';
 
 /** Fastify's own request failures (before any route runs) and the reason a client is told. */
 const REQUEST_FAILURES: Record<string, { reason: string; message: (error: FastifyError, bodyLimit: number) => string }> = {

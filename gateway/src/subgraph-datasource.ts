@@ -2,7 +2,7 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@
 import type { Fetcher, FetcherResponse } from '@apollo/utils.fetcher';
 import { GraphQLError } from 'graphql';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { PRINCIPAL_HEADER } from '@orchestra/lib';
+import { PRINCIPAL_HEADER } from '@orchestra/lib/gateway';
 import type { GatewayContext } from './context';
 
 /**

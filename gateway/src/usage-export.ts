@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parse, type ExecutionResult } from 'graphql';
-import { AppError, ERROR_CODES, toAppError, type Principal } from '@orchestra/lib';
+import { AppError, ERROR_CODES, toAppError, type Principal } from '@orchestra/lib/gateway';
 
 /**
  * GET /usage.csv?from=<ISO>&to=<ISO>&groupBy=DAY|APP|WORKFLOW|PROVIDER — the organization's model

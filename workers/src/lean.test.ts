@@ -4,10 +4,11 @@ import { join } from 'node:path';
 /**
  * A worker starts lean (issue 11): loading the worker and every built-in executor pulls in no
  * PostgreSQL driver, GraphQL server, Redis client, migration tool, browser driver or test helper.
- * (The browser executor loads playwright-core when its first task runs, not before.)
+ * (The browser executor loads playwright-core when its first task runs, the llm executor openai and
+ * ajv with its first model call and schema, not before.)
  */
 describe('the worker process', () => {
-  it('loads no PostgreSQL, graphql, GraphQL server, Redis, browser driver or test helper code', () => {
+  it('loads no PostgreSQL, graphql, GraphQL server, Redis, browser driver, LLM client, JSON Schema validator or test helper code', () => {
     const script = [
       "require('./src/worker.ts');",
       "require('./src/executors/registry.ts');",
@@ -20,7 +21,7 @@ describe('the worker process', () => {
     expect(loaded.some((path) => /lib\/src\/net-guard\.ts$/.test(path))).toBe(true);
     const heavy = loaded.filter(
       (path) =>
-        /node_modules\/(pg|pg-pool|graphql|mercurius|@apollo\/subgraph|ioredis|postgrator|playwright-core|s3rver)\//.test(path) ||
+        /node_modules\/(pg|pg-pool|graphql|openai|ajv|mercurius|@apollo\/subgraph|ioredis|postgrator|playwright-core|s3rver)\//.test(path) ||
         /lib\/src\/(testing|launcher|openai-stand-in|db|subgraph|redis|migrate|audit-relay)\.ts$/.test(path),
     );
     expect(heavy).toEqual([]);

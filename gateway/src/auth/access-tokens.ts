@@ -7,7 +7,7 @@ import {
   AppError,
   JWKS_PATH,
   type AccessTokenClaims,
-} from '@orchestra/lib';
+} from '@orchestra/lib/gateway';
 import type { RevocationChecker } from './revocation-cache';
 
 export interface AccessTokenVerifier {

@@ -1,4 +1,4 @@
-import { accessChangedChannel, apiKeyRevokedChannel, parseAccessChange, type AccessChange, type Logger, type Redis } from '@orchestra/lib';
+import { accessChangedChannel, apiKeyRevokedChannel, parseAccessChange, type AccessChange, type Logger, type Redis } from '@orchestra/lib/gateway';
 
 /**
  * Every change of access identity announces (sessions ended, token versions raised, API keys

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { identityV1 } from '@orchestra/proto';
-import { AppError, isRole, unaryCall, type Logger, type Principal } from '@orchestra/lib';
+import { AppError, isRole, unaryCall, type Logger, type Principal } from '@orchestra/lib/gateway';
 import type { AccessWatch } from './access-watch';
 
 type KeyPrincipal = Omit<Principal, 'requestId'>;

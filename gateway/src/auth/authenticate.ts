@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { API_KEY_PATTERN, AppError, type AccessTokenClaims, type Principal } from '@orchestra/lib';
+import { API_KEY_PATTERN, AppError, type AccessTokenClaims, type Principal } from '@orchestra/lib/gateway';
 import type { AccessTokenVerifier } from './access-tokens';
 import type { ApiKeyAuthenticator } from './api-keys';
 

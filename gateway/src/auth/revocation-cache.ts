@@ -1,4 +1,4 @@
-import { AppError, revocationOf, type AccessTokenClaims, type RevocationReason, type RevocationState, type Redis, type TokenRevocations } from '@orchestra/lib';
+import { AppError, revocationOf, type AccessTokenClaims, type RevocationReason, type RevocationState, type Redis, type TokenRevocations } from '@orchestra/lib/gateway';
 import type { AccessWatch } from './access-watch';
 
 export interface RevocationChecker {

@@ -1,4 +1,4 @@
-import { DEFAULT_PORTS } from '@orchestra/lib';
+import { DEFAULT_PORTS } from '@orchestra/lib/gateway';
 import { typeDefs as auditTypeDefs } from '@orchestra/audit';
 import { typeDefs as catalogTypeDefs } from '@orchestra/catalog';
 import { typeDefs as identityTypeDefs } from '@orchestra/identity';

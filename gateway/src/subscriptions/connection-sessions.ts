@@ -1,4 +1,4 @@
-import { AppError, toAppError, type Logger, type Principal } from '@orchestra/lib';
+import { AppError, toAppError, type Logger, type Principal } from '@orchestra/lib/gateway';
 import type { AccessEvent } from '../auth/access-watch';
 import type { LiveSubscription } from './live-subscription';
 import { authorizeSubscriber } from './registry';

@@ -1,5 +1,5 @@
 import { GraphQLError, type ExecutionResult, type GraphQLResolveInfo, type DocumentNode } from 'graphql';
-import { type AppError, toAppError, type Principal } from '@orchestra/lib';
+import { type AppError, toAppError, type Principal } from '@orchestra/lib/gateway';
 import { federatedBatchQueryFor, federatedValueAt, selectionSignature, type FederatedObjects } from './federated-selection';
 
 export type ExecuteFederated = (args: { document: DocumentNode; variables?: Record<string, unknown>; principal: Principal }) => Promise<ExecutionResult>;

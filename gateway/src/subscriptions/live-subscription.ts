@@ -1,5 +1,5 @@
 import type { ExecutionResult } from 'graphql';
-import { AppError, type Logger, type Principal } from '@orchestra/lib';
+import { AppError, type Logger, type Principal } from '@orchestra/lib/gateway';
 import type { SubscriptionField } from './registry';
 
 /** What resolvers of a subscription's selection see as their context. */

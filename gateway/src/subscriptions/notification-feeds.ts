@@ -1,4 +1,4 @@
-import { AppError, orgNotificationChannel, type LiveNotification, type Logger, type Metrics, type Redis } from '@orchestra/lib';
+import { AppError, orgNotificationChannel, type LiveNotification, type Logger, type Metrics, type Redis } from '@orchestra/lib/gateway';
 import type { FeedSink } from './run-feeds';
 import type { SubscriptionField } from './registry';
 

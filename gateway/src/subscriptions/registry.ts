@@ -1,4 +1,4 @@
-import { AppError, authorize, type AccessRule, type Principal } from '@orchestra/lib';
+import { AppError, authorize, type AccessRule, type Principal } from '@orchestra/lib/gateway';
 import type { FeedSink } from './run-feeds';
 
 /**

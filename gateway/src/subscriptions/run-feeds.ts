@@ -9,7 +9,7 @@ import {
   type Principal,
   type Redis,
   type RunEvent,
-} from '@orchestra/lib';
+} from '@orchestra/lib/gateway';
 
 /**
  * The gateway's readers of run events: ONE reader per run (and per organization's status feed) in

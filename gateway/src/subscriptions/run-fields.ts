@@ -1,4 +1,4 @@
-import { AppError, badInput, isUuid, type Principal, type RunEvent } from '@orchestra/lib';
+import { AppError, badInput, isUuid, type Principal, type RunEvent } from '@orchestra/lib/gateway';
 import type { SubscriptionField, EntityLink } from './registry';
 import type { RunFeeds } from './run-feeds';
 

@@ -22,7 +22,7 @@ import {
 import type { Context } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { AppError, newRequestId, servicePrincipal, toAppError, toClientGraphQLError, type Logger, type Metrics, type Principal, type Redis, type RunEvent } from '@orchestra/lib';
+import { AppError, newRequestId, servicePrincipal, toAppError, toClientGraphQLError, type Logger, type Metrics, type Principal, type Redis, type RunEvent } from '@orchestra/lib/gateway';
 import type { AccessWatch } from '../auth/access-watch';
 import { checkOperation, type QueryLimits } from '../query-limits';
 import { ConnectionSessions, type ConnectionCredential, type ConnectionSession } from './connection-sessions';

@@ -97,7 +97,7 @@ export const createLlmExecutor: ExecutorFactory = ({ llm }) =>
       const { ctx, totals } = usageMeter(outer);
       const providers = input.providers ?? [input.provider as string];
       const format = input.responseFormat;
-      const check = format.type === 'text' ? undefined : createJsonAnswerCheck(format.type === 'jsonSchema' ? format.schema : undefined);
+      const check = format.type === 'text' ? undefined : await createJsonAnswerCheck(format.type === 'jsonSchema' ? format.schema : undefined);
       const sink = deltaSink(ctx);
       const body = chatBody(input);
       ctx.progress(0, `asking ${input.model} (${providers.join(' → ')})`);

@@ -1,4 +1,4 @@
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { NonRetryableError } from '@orchestra/lib/worker';
 
 /**
@@ -9,10 +9,14 @@ import { NonRetryableError } from '@orchestra/lib/worker';
 
 export type JsonCheck = { ok: true; value: unknown } | { ok: false; problem: string };
 
-/** Checks answers against one schema (compiled once); `undefined` checks that the answer is JSON at all. */
-export function createJsonAnswerCheck(schema: Record<string, unknown> | undefined): (answer: string) => JsonCheck {
+/**
+ * Checks answers against one schema (compiled once); `undefined` checks that the answer is JSON at
+ * all. ajv is loaded with the first schema, not with the worker (issue 11, lean processes).
+ */
+export async function createJsonAnswerCheck(schema: Record<string, unknown> | undefined): Promise<(answer: string) => JsonCheck> {
   let validate: ValidateFunction | undefined;
   if (schema !== undefined) {
+    const { default: Ajv } = await import('ajv');
     const ajv = new Ajv({ allErrors: false, strict: false, validateSchema: true });
     try {
       validate = ajv.compile(schema);

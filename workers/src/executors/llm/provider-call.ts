@@ -1,7 +1,12 @@
-import OpenAI, { APIConnectionTimeoutError, APIError } from 'openai';
+import type * as OpenAIModule from 'openai';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsBase } from 'openai/resources/chat/completions/completions';
 import { AppError, type GuardedFetch, type ProviderErrorCode } from '@orchestra/lib/worker';
 import type { LlmProviderConfig } from '../types';
+
+type OpenAISdk = typeof OpenAIModule;
+let sdk: OpenAISdk | undefined;
+/** The openai package is loaded with the first model call, not with the worker (issue 11: ~11 MiB a worker without llm steps never needs). */
+const loadSdk = async (): Promise<OpenAISdk> => (sdk ??= await import('openai'));
 
 /**
  * One chat completion request to one OpenAI-compatible provider, through the official `openai`
@@ -125,7 +130,7 @@ function idleWatchdog(ms: number, onIdle: () => void) {
 const describeStatus = (status: number, message: string): string => `HTTP ${status}: ${message.replace(/^\d{3}\s*/, '').slice(0, 300)}`;
 
 /** Maps what the openai client threw to a ProviderCallError (or rethrows an abort of the attempt). */
-function classify(error: unknown, { timedOut, attemptAborted, streamed, ttftMs, text }: { timedOut: boolean; attemptAborted: boolean; streamed: boolean; ttftMs: number; text: string }, timeoutMs: number): Error {
+function classify(error: unknown, { timedOut, attemptAborted, streamed, ttftMs, text }: { timedOut: boolean; attemptAborted: boolean; streamed: boolean; ttftMs: number; text: string }, timeoutMs: number, { APIConnectionTimeoutError, APIError }: OpenAISdk): Error {
   if (attemptAborted) return error instanceof Error ? error : new Error(String(error));
   const spent = { partial: streamed, completionTokens: estimateTokens(text), ttftMs };
   if (timedOut || error instanceof APIConnectionTimeoutError) {
@@ -173,6 +178,7 @@ function addToolCallDeltas(calls: Map<number, ToolCallParts>, deltas: ChatComple
 }
 
 export async function callProvider({ provider, model, body, stream, timeoutMs, signal, onToken, fetch }: ProviderCallOptions): Promise<ProviderAnswer> {
+  const openai = await loadSdk();
   const controller = new AbortController();
   const onAttemptAbort = () => controller.abort(signal.reason);
   if (signal.aborted) controller.abort(signal.reason);
@@ -182,7 +188,7 @@ export async function callProvider({ provider, model, body, stream, timeoutMs, s
     timedOut = true;
     controller.abort(new Error('provider timeout'));
   });
-  const client = new OpenAI({
+  const client = new openai.OpenAI({
     apiKey: provider.apiKey === '' ? 'none' : provider.apiKey,
     baseURL: provider.baseUrl,
     fetch: adaptFetch(fetch),
@@ -260,7 +266,7 @@ export async function callProvider({ provider, model, body, stream, timeoutMs, s
     };
   } catch (error) {
     if (error instanceof ProviderCallError) throw error;
-    throw classify(error, { timedOut, attemptAborted: signal.aborted, streamed, ttftMs, text }, timeoutMs);
+    throw classify(error, { timedOut, attemptAborted: signal.aborted, streamed, ttftMs, text }, timeoutMs, openai);
   } finally {
     watchdog.stop();
     signal.removeEventListener('abort', onAttemptAbort);

@@ -1,0 +1,24 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
+/**
+ * The gateway starts lean (issue 11): loading it pulls in no PostgreSQL driver, subgraph server
+ * (mercurius, @apollo/subgraph), migration tool, mail or test helper code, which lib's full entry
+ * exports for the subgraphs; the gateway loads `@orchestra/lib/gateway` (eslint keeps it there).
+ */
+describe('the gateway process', () => {
+  it('loads no PostgreSQL, subgraph server, migration, mail or test helper code', () => {
+    const script = ["require('./src/gateway.ts');", "require('./src/config.ts');", 'process.stdout.write(JSON.stringify(Object.keys(require.cache)));'].join('');
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: join(__dirname, '..'), encoding: 'utf8' });
+    const loaded = JSON.parse(out) as string[];
+    // What it does load, so the check below cannot pass by seeing nothing.
+    expect(loaded.some((path) => path.includes('/@apollo/gateway/'))).toBe(true);
+    expect(loaded.some((path) => /lib\/src\/access-token\.ts$/.test(path))).toBe(true);
+    const heavy = loaded.filter(
+      (path) =>
+        /node_modules\/(pg|pg-pool|mercurius|@apollo\/subgraph|postgrator|nodemailer|s3rver)\//.test(path) ||
+        /lib\/src\/(testing|launcher|openai-stand-in|db|subgraph|migrate|audit-relay|mail)\.ts$/.test(path),
+    );
+    expect(heavy).toEqual([]);
+  });
+});
