@@ -1,5 +1,5 @@
 import { API_KEY_PATTERN, apiKeyRevokedChannel, createRedis, createMemoryLogger, eventually, TEST_REDIS_URL, type Redis } from '@orchestra/lib';
-import { errorOf, rejectionOf, startIdentity, type IdentityHarness, type SignedIn } from '../testing/harness';
+import { errorOf, goodPassword, rejectionOf, startIdentity, uniqueEmail, type IdentityHarness, type SignedIn } from '../testing/harness';
 
 let id: IdentityHarness;
 let owner: SignedIn;
@@ -57,9 +57,12 @@ describe('creating API keys', () => {
   });
 
   it('is for admins: operators are refused', async () => {
-    const added = await id.signUp();
-    await id.graphql('mutation($i: AddMemberInput!) { addMember(input: $i) { id } }', { i: { email: added.user.email, role: 'OPERATOR' } }, { token: owner.accessToken });
-    const asOperator = (await id.graphql('mutation($org: ID!) { switchOrganization(organizationId: $org) { accessToken } }', { org: owner.organization.id }, { token: added.accessToken })).data.switchOrganization;
+    // An operator of the owner's organization, joined by accepting an invitation (addMember asks for consent).
+    const invited = await id.graphql('mutation($i: InviteMemberInput!) { inviteMember(input: $i) { token } }', { i: { email: uniqueEmail('operator'), role: 'OPERATOR' } }, { token: owner.accessToken });
+    expect(invited.errors).toBeUndefined();
+    const accepted = await id.graphql('mutation($i: AcceptInvitationInput!) { acceptInvitation(input: $i) { accessToken role } }', { i: { token: invited.data.inviteMember.token, name: 'Otto Operator', password: goodPassword() } });
+    expect(accepted.data.acceptInvitation.role).toBe('OPERATOR');
+    const asOperator = accepted.data.acceptInvitation;
     const res = await id.graphql(CREATE, { i: { name: 'k', scopes: ['runs:read'] } }, { token: asOperator.accessToken });
     expect(errorOf(res)).toEqual({ code: 'FORBIDDEN', reason: 'ROLE_TOO_LOW' });
   });
