@@ -192,9 +192,13 @@ describe('a worker that stops heartbeating', () => {
     const first = await eventually(
       async () => {
         const { task: tk } = await task(runId);
-        return tk.status === 'RUNNING' ? tk.attemptHistory[0] : undefined;
+        if (tk.status === 'RUNNING') return tk.attemptHistory[0];
+        // Until its task starts the ghost is kept alive (registering again renews its lease, as a heartbeat
+        // would): on a loaded machine placing the task can take longer than the 1.5 s lease. It stops after.
+        ghost.dispatchTokens.accept((await t.service.registry.register({ worker: workerInfo('ghost', endpoint, { hang: 'yes' }) })).dispatchTokens);
+        return undefined;
       },
-      { what: 'the attempt to run on the ghost' },
+      { timeoutMs: 30_000, what: 'the attempt to run on the ghost' },
     );
     expect(ghost.attempts.runningIds()).toEqual([first.id]);
     // The lease runs out: the attempt is LOST, the call is cancelled and the worker's executor aborted.

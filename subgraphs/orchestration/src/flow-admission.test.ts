@@ -206,13 +206,15 @@ describe('priority', () => {
     await t.startWorker({ WORKER_SLOTS: '1', WORKER_POOL: 'one-slot' });
     const step = { id: 'work', capability: 'sleep', pool: 'one-slot', input: { ms: 200 } };
     const workflowId = await createWorkflow({ steps: [step] });
-    const start = async (priority: number, n: number): Promise<string[]> => {
-      const res = await t.graphql<{ startRuns: { runs: Array<{ run: { id: string } }> } }>(admin, START_RUNS, { i: Array.from({ length: n }, () => ({ workflowId, priority })) });
+    // The blocker holds the slot long enough for both backlogs to be queued behind it on a loaded machine.
+    const blockerWorkflowId = await createWorkflow({ steps: [{ ...step, input: { ms: 4_000 } }] });
+    const start = async (priority: number, n: number, workflow = workflowId): Promise<string[]> => {
+      const res = await t.graphql<{ startRuns: { runs: Array<{ run: { id: string } }> } }>(admin, START_RUNS, { i: Array.from({ length: n }, () => ({ workflowId: workflow, priority })) });
       expect(res.errors).toBeUndefined();
       return res.data!.startRuns.runs.map((r) => r.run.id);
     };
     // The slot is taken; then a backlog of priority 1, then priority 5 work.
-    const [blocker] = await start(3, 1);
+    const [blocker] = await start(3, 1, blockerWorkflowId);
     await eventually(async () => ((await statusOf([blocker as string]))[0] === 'RUNNING' ? true : undefined), { timeoutMs: 20_000, what: 'the first run to take the slot' });
     const low = await start(1, 5);
     const high = await start(5, 3);
