@@ -8,6 +8,12 @@ import type { OrchestrationContext as Ctx } from './index';
 
 const MAX_NEXT_RUNS = 50;
 
+function checkNextRunsCount(n: number | null | undefined): number {
+  const count = n ?? 5;
+  if (!Number.isInteger(count) || count < 1 || count > MAX_NEXT_RUNS) throw badInput('n', `n is between 1 and ${MAX_NEXT_RUNS}`, 'OUT_OF_RANGE');
+  return count;
+}
+
 /** GraphQL of schedules (issue 10): list, next ticks, runs started, what each tick did. */
 export const scheduleResolvers = {
   Query: {
@@ -17,6 +23,12 @@ export const scheduleResolvers = {
     },
     async schedule(_: unknown, { id }: { id: string }, ctx: Ctx) {
       return isUuid(id) ? ((await ctx.engine.inTenant(ctx.principal, (tx) => findSchedule(tx, id))) ?? null) : null;
+    },
+    /** Reads a cron before it is saved (the schedule form's live check and preview): no database. */
+    cronPreview(_: unknown, args: { cron: string; timezone?: string | null; n?: number | null }) {
+      const count = checkNextRunsCount(args.n);
+      const cron = parseCron(args.cron, args.timezone ?? 'UTC', { cron: 'cron', timezone: 'timezone' });
+      return { cron: cron.cron, timezone: cron.timezone, nextRuns: cron.next(new Date(), count) };
     },
   },
 
@@ -33,8 +45,7 @@ export const scheduleResolvers = {
     workflow: (s: ScheduleRow, _: unknown, ctx: Ctx) => ctx.loaders.workflow.load(s.workflowId),
     nextFireAt: (s: ScheduleRow) => (s.paused ? null : s.nextFireAt),
     nextRuns(s: ScheduleRow, { n }: { n?: number | null }) {
-      const count = n ?? 5;
-      if (!Number.isInteger(count) || count < 1 || count > MAX_NEXT_RUNS) throw badInput('n', `n is between 1 and ${MAX_NEXT_RUNS}`, 'OUT_OF_RANGE');
+      const count = checkNextRunsCount(n);
       return parseCron(s.cron, s.timezone, { cron: 'cron', timezone: 'timezone' }).next(new Date(), count);
     },
     async runs(s: ScheduleRow, args: { first?: number | null }, ctx: Ctx) {

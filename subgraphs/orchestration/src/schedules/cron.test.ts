@@ -1,6 +1,6 @@
 import { AppError } from '@orchestra/lib';
 import { parseCron } from './cron';
-import { planFires } from './fire-plan';
+import { MAX_MISSED_RECORDED, missedTicks, planFires } from './fire-plan';
 
 const FIELDS = { cron: 'input.cron', timezone: 'input.timezone' };
 const iso = (dates: Date[]) => dates.map((d) => d.toISOString());
@@ -79,6 +79,7 @@ describe('which ticks a due schedule fires', () => {
     const plan = planFires(hourly, { nextFireAt, catchUp: 'NONE', catchUpLimit: 1 }, now, 5_000);
     expect(plan.fire).toEqual([]);
     expect(plan.dropped).toBe(6);
+    expect(iso(plan.missed)).toEqual(['05:30', '06:30', '07:30', '08:30', '09:30', '10:30'].map((h) => `2026-01-01T${h}:00.000Z`));
     expect(plan.nextFireAt.toISOString()).toBe('2026-01-01T11:30:00.000Z');
   });
 
@@ -86,12 +87,28 @@ describe('which ticks a due schedule fires', () => {
     const plan = planFires(hourly, { nextFireAt, catchUp: 'LAST', catchUpLimit: 1 }, now, 5_000);
     expect(iso(plan.fire)).toEqual(['2026-01-01T10:30:00.000Z']);
     expect(plan.dropped).toBe(5);
+    expect(iso(plan.missed)).toEqual(['05:30', '06:30', '07:30', '08:30', '09:30'].map((h) => `2026-01-01T${h}:00.000Z`));
   });
 
   it('ALL runs the latest catchUpLimit missed ticks, oldest first', () => {
     const plan = planFires(hourly, { nextFireAt, catchUp: 'ALL', catchUpLimit: 3 }, now, 5_000);
     expect(iso(plan.fire)).toEqual(['2026-01-01T08:30:00.000Z', '2026-01-01T09:30:00.000Z', '2026-01-01T10:30:00.000Z']);
     expect(plan.dropped).toBe(3);
+    expect(iso(plan.missed)).toEqual(['2026-01-01T05:30:00.000Z', '2026-01-01T06:30:00.000Z', '2026-01-01T07:30:00.000Z']);
+  });
+
+  it('lists the latest missed ticks one by one, the oldest listed counting the earlier ones', () => {
+    const everySecond = parseCron('* * * * * *', 'UTC', FIELDS);
+    const policy = { nextFireAt: new Date('2026-01-01T10:00:00Z'), catchUp: 'NONE' as const, catchUpLimit: 1 };
+    const plan = planFires(everySecond, policy, new Date('2026-01-01T10:01:00Z'), 5_000);
+    // 10:00:00 … 10:00:54 are missed (55 ticks); 10:00:55 … 10:01:00 are within the grace and fire.
+    expect(plan.fire).toHaveLength(6);
+    expect(plan.dropped).toBe(55);
+    expect(plan.missed).toHaveLength(MAX_MISSED_RECORDED);
+    expect(plan.missed.at(-1)!.toISOString()).toBe('2026-01-01T10:00:54.000Z');
+    const records = missedTicks(plan, policy, 5_000);
+    expect(records[0]!.reason).toContain(`and ${55 - MAX_MISSED_RECORDED} earlier missed ticks from 2026-01-01T10:00:00.000Z on`);
+    expect(records[1]!.reason).toBe('no orchestration process handled it within 5000 ms of its time (down or overloaded); catchUp NONE runs no missed tick');
   });
 
   it('fires a tick that is late by less than the grace whatever the policy', () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { eventually } from '@orchestra/lib';
 import { startTestOrchestration, userPrincipal, type TestOrchestration } from '../testing/harness';
+import { MAX_FIRES_KEPT } from './ticker';
 
 /**
  * Schedules against the real service (PostgreSQL, Redis): ticks fire once each with two
@@ -18,7 +19,7 @@ const admin = userPrincipal(orgId, 'admin');
 const SCHEDULE_FIELDS = 'id cron timezone paused overlap catchUp catchUpLimit nextFireAt nextRuns(n: 3) fires(first: 100) { tickAt outcome reason run { id status idempotencyKey startedByName } }';
 interface Fire {
   tickAt: string;
-  outcome: 'STARTED' | 'SKIPPED' | 'QUEUED';
+  outcome: 'STARTED' | 'SKIPPED' | 'QUEUED' | 'MISSED';
   reason: string | null;
   run: { id: string; status: string; idempotencyKey: string; startedByName: string } | null;
 }
@@ -92,6 +93,25 @@ describe('bad input', () => {
 });
 
 describe('next runs', () => {
+  it('previews a cron before it is saved, refusing a bad one as createSchedule does', async () => {
+    const preview = `query($c: String!, $z: String, $n: Int) { cronPreview(cron: $c, timezone: $z, n: $n) { cron timezone nextRuns } }`;
+    const ok = await t.graphql<{ cronPreview: { cron: string; timezone: string; nextRuns: string[] } }>(viewer, preview, { c: ' 0  3 * * * ', z: 'Europe/Berlin', n: 3 });
+    expect(ok.errors).toBeUndefined();
+    expect(ok.data!.cronPreview.cron).toBe('0 3 * * *');
+    expect(ok.data!.cronPreview.nextRuns).toHaveLength(3);
+    // 03:00 in Berlin is 01:00 or 02:00 UTC.
+    expect(ok.data!.cronPreview.nextRuns.every((at) => /T0[12]:00:00\.000Z$/.test(at))).toBe(true);
+    const refusals: Array<[Record<string, unknown>, string, string]> = [
+      [{ c: 'every day' }, 'cron', 'INVALID_CRON'],
+      [{ c: '* * * * * *', z: 'Mars/Olympus' }, 'timezone', 'INVALID_TIMEZONE'],
+      [{ c: '0 * * * *', n: 51 }, 'n', 'OUT_OF_RANGE'],
+    ];
+    for (const [vars, field, reason] of refusals) {
+      const res = await t.graphql(viewer, preview, vars);
+      expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field, reason });
+    }
+  });
+
   it('lists the next ticks in the schedule time zone and audits the creation', async () => {
     const workflowId = await workflow('next-runs');
     const s = await createSchedule({ workflowId, cron: '0 9 * * *', timezone: 'Asia/Tokyo', input: { who: 'tokyo' } });
@@ -197,6 +217,41 @@ describe('catch-up after a restart', () => {
     expect(hours[2]! - hours[1]!).toBe(3_600_000);
     expect(new Date(hours[2]!).toISOString()).toBe(last[0]);
     expect(hours[2]!).toBeLessThan(Date.now());
+    // The ticks each policy dropped are recorded as MISSED, with why (not only logged).
+    const missed = async (id: string) => (await scheduleOf(id))!.fires.filter((f) => f.outcome === 'MISSED');
+    const none = await missed(ids['NONE']!);
+    expect(none).toHaveLength(6);
+    expect(none.every((f) => f.run === null && /catchUp NONE runs no missed tick/.test(f.reason ?? ''))).toBe(true);
+    expect((await missed(ids['LAST']!)).map((f) => f.tickAt).every((at) => Date.parse(at) < Date.parse(last[0]!))).toBe(true);
+    expect(await missed(ids['LAST']!)).toHaveLength(5);
+    const allMissed = await missed(ids['ALL']!);
+    expect(allMissed).toHaveLength(3);
+    expect(allMissed[0]!.reason).toMatch(/catchUp ALL runs only the latest 3 missed ticks/);
+  });
+
+  it('keeps the newest handled ticks of a schedule, and every queued one', async () => {
+    const workflowId = await workflow('fire-retention');
+    const schedule = await createSchedule({ workflowId, cron: '* * * * * *', input: { who: 'retention' }, overlap: 'SKIP' });
+    await mutate(operator, 'pauseSchedule', schedule.id);
+    // 600 old handled ticks and one queued tick older than all of them.
+    await t.pool.query(
+      `INSERT INTO schedule_fires (schedule_id, org_id, tick_at, outcome, reason)
+       SELECT $1::uuid, $2::uuid, now() - interval '1 day' + g * interval '1 second', 'SKIPPED', 'old' FROM generate_series(1, 600) g
+       UNION ALL SELECT $1::uuid, $2::uuid, now() - interval '2 days', 'QUEUED', 'queued'`,
+      [schedule.id, orgId],
+    );
+    await mutate(operator, 'resumeSchedule', schedule.id);
+    const count = async (outcome?: string) => {
+      const { rows } = await t.pool.query(`SELECT count(*)::int AS n FROM schedule_fires WHERE schedule_id = $1 AND ($2::text IS NULL OR outcome = $2)`, [schedule.id, outcome ?? null]);
+      return rows[0].n as number;
+    };
+    await eventually(async () => (await count('STARTED')) + (await count('SKIPPED')) > 0 && (await count()) <= MAX_FIRES_KEPT + 1, { timeoutMs: 20_000, what: 'the old ticks pruned' });
+    await mutate(operator, 'pauseSchedule', schedule.id);
+    expect(await count('QUEUED')).toBe(1);
+    // The oldest of the old ticks went first: those left are the newest of them, one a second.
+    const { rows } = await t.pool.query(`SELECT count(*)::int AS n, extract(epoch FROM max(tick_at) - min(tick_at))::int AS span FROM schedule_fires WHERE schedule_id = $1 AND reason = 'old'`, [schedule.id]);
+    expect(rows[0].n).toBeLessThan(MAX_FIRES_KEPT);
+    expect(rows[0].span).toBe(rows[0].n - 1);
   });
 });
 

@@ -3,10 +3,10 @@ import { cancelRunIn } from '../engine/commands';
 import type { Engine } from '../engine/engine';
 import { startRunsIn } from '../engine/run-starts';
 import type { TransitionContext } from '../engine/transitions';
-import { activeRunsOfSchedule, claimSchedule, countQueuedFires, dueSchedules, queuedFires, recordFires, updateSchedule, type ScheduleFireRow, type ScheduleRow } from '../store/schedules';
+import { activeRunsOfSchedule, claimSchedule, countQueuedFires, dueSchedules, pruneFires, queuedFires, recordFires, updateSchedule, type ScheduleFireRow, type ScheduleRow } from '../store/schedules';
 import { parseCron } from './cron';
 import { startDueDelayedRuns } from './delayed-runs';
-import { planFires } from './fire-plan';
+import { missedTicks, planFires, type FirePlan } from './fire-plan';
 
 /**
  * The schedule ticker: every orchestration replica runs one. A pass reads which schedules are due
@@ -14,7 +14,8 @@ import { planFires } from './fire-plan';
  * schedules of one organization per transaction: each schedule row is claimed (FOR UPDATE SKIP
  * LOCKED: a row another replica holds is skipped), the tick's runs start through the start path
  * (idempotency key `schedule:<id>:<tick>`), each tick is recorded in schedule_fires (primary key
- * schedule + tick) and next_fire_at moves past them — all in one commit. A tick is therefore handled
+ * schedule + tick: STARTED, SKIPPED, QUEUED, or MISSED for a tick the catch-up policy drops; the
+ * newest MAX_FIRES_KEPT kept) and next_fire_at moves past them — all in one commit. A tick is therefore handled
  * once whatever the number of replicas, and a crash before the commit leaves the schedule due for
  * the next pass. A batch that fails is handled again one schedule per transaction, so one bad
  * schedule delays only itself. (One transaction per schedule handled ~15–20 schedules a second on a
@@ -23,6 +24,8 @@ import { planFires } from './fire-plan';
 
 /** Ticks queued behind a running run (overlap QUEUE) per schedule, at most; more are SKIPPED. */
 export const MAX_QUEUED_TICKS = 10;
+/** Handled ticks kept per schedule (the newest; QUEUED ones are always kept): what Schedule.fires and Schedule.runs read. */
+export const MAX_FIRES_KEPT = 500;
 /** Schedules one pass looks at, at most (a pass that finds this many runs again at once). */
 const PASS_SIZE = 200;
 /** Transactions (batches) in flight at once in one replica. */
@@ -64,13 +67,15 @@ async function handleSchedule(ctx: TransitionContext, engine: Engine, log: Logge
   const principal = schedulePrincipal(schedule);
   const now = new Date();
   const cron = parseCron(schedule.cron, schedule.timezone, { cron: 'cron', timezone: 'timezone' });
-  const plan = schedule.nextFireAt.getTime() <= now.getTime() ? planFires(cron, schedule, now, graceMs) : { fire: [], dropped: 0, nextFireAt: schedule.nextFireAt };
+  const plan: FirePlan = schedule.nextFireAt.getTime() <= now.getTime() ? planFires(cron, schedule, now, graceMs) : { fire: [], dropped: 0, missed: [], nextFireAt: schedule.nextFireAt };
   if (plan.dropped > 0) log.warn('schedule ticks missed and not caught up', { scheduleId: schedule.id, orgId: schedule.orgId, dropped: plan.dropped, catchUp: schedule.catchUp });
   const queued = schedule.overlap === 'QUEUE' ? await queuedFires(ctx.tx, schedule.id, MAX_QUEUED_TICKS) : [];
   let queuedCount = queued.length === 0 ? 0 : await countQueuedFires(ctx.tx, schedule.id);
   let active = await activeRunsOfSchedule(ctx.tx, schedule.id);
   const fires: Fire[] = [];
   const fire = (tickAt: Date, outcome: Fire['outcome'], runId: string | null, reason: string | null) => fires.push({ scheduleId: schedule.id, orgId: schedule.orgId, tickAt, outcome, runId, reason });
+  // Ticks the catch-up policy drops are recorded too (MISSED, with why), not only logged.
+  for (const missed of missedTicks(plan, schedule, graceMs)) fire(missed.tickAt, 'MISSED', null, missed.reason);
 
   const ticks = [...queued.map((t) => ({ t, wasQueued: true })), ...plan.fire.map((t) => ({ t, wasQueued: false }))];
   for (const { t, wasQueued } of ticks) {
@@ -108,6 +113,7 @@ async function handleSchedule(ctx: TransitionContext, engine: Engine, log: Logge
     await updateSchedule(ctx.tx, schedule.id, { nextFireAt: plan.nextFireAt, ...(lastFire ? { lastFireAt: lastFire } : {}) });
   }
   await recordFires(ctx.tx, fires);
+  if (fires.length > 0) await pruneFires(ctx.tx, schedule.id, MAX_FIRES_KEPT);
   return fires;
 }
 

@@ -21,7 +21,7 @@ export interface ScheduleRow {
   updatedAt: Date;
 }
 
-export type ScheduleFireOutcome = 'STARTED' | 'SKIPPED' | 'QUEUED';
+export type ScheduleFireOutcome = 'STARTED' | 'SKIPPED' | 'QUEUED' | 'MISSED';
 
 export interface ScheduleFireRow {
   scheduleId: string;
@@ -165,6 +165,20 @@ export async function recordFires(db: Queryable, fires: ReadonlyArray<Omit<Sched
       ),
     ],
   );
+}
+
+/**
+ * Bounded retention of a schedule's fires: the newest `keep` handled ticks stay (QUEUED ones always,
+ * they are still to run). A walk of `keep` entries of the primary key, then a range delete.
+ */
+export async function pruneFires(db: Queryable, scheduleId: string, keep: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM schedule_fires
+      WHERE schedule_id = $1 AND outcome <> 'QUEUED'
+        AND tick_at < (SELECT tick_at FROM schedule_fires WHERE schedule_id = $1 ORDER BY tick_at DESC OFFSET $2::int - 1 LIMIT 1)`,
+    [scheduleId, keep],
+  );
+  return rowCount ?? 0;
 }
 
 export async function listFires(db: Queryable, scheduleId: string, limit: number): Promise<ScheduleFireRow[]> {
