@@ -8,6 +8,7 @@ export * from './audit-mutations';
 export * from './audit-relay';
 export * from './config';
 export * from './db';
+export * from './encryption-keyring';
 export * from './errors';
 export * from './graphql-errors';
 export * from './grpc';

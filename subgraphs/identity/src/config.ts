@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { env, mailEnv, subgraphEnv } from '@orchestra/lib';
+import { encryptionKeyringEnv, env, mailEnv, subgraphEnv } from '@orchestra/lib';
 
 const DAY = 24 * 3600;
 
@@ -26,6 +26,12 @@ export const identityConfigSchema = z.object({
   TWO_FACTOR_CHALLENGE_TTL_SECONDS: env.int(300, { min: 30, max: 3600 }),
   /** ...and at most this many times. */
   TWO_FACTOR_MAX_ATTEMPTS: env.int(5, { min: 1, max: 20 }),
+  /**
+   * Keys that encrypt TOTP secrets at rest (AES-256-GCM): `id:base64-of-32-bytes` pairs, comma-separated,
+   * the first seals, the others only open (rotation: auth/two-factor-secrets.ts). Required when
+   * NODE_ENV=production; elsewhere a fixed development key stands in, with a warning.
+   */
+  TWO_FACTOR_KEYS: encryptionKeyringEnv,
 
   /** Lifetime of access tokens (JWT). Short: revocation before expiry relies on Redis. */
   ACCESS_TOKEN_TTL_SECONDS: env.int(900, { min: 30, max: DAY }),

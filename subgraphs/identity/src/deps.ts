@@ -1,5 +1,6 @@
 import {
   AppError,
+  type EncryptionKeyring,
   tenantScopeOf,
   withSystemTransaction,
   withTenantTransaction,
@@ -32,6 +33,8 @@ export interface IdentityDeps {
   counters: IdentityMetrics;
   hasher: PasswordHasher;
   keyRing: KeyRing;
+  /** Seals TOTP secrets at rest (TWO_FACTOR_KEYS; auth/two-factor-secrets.ts). */
+  totpKeys: EncryptionKeyring;
   revocations: TokenRevocations;
   /** Failed sign-ins: per account and client, per client, per account (auth/sign-in-throttle.ts). */
   signInThrottle: SignInThrottle;

@@ -20,6 +20,7 @@ import {
 import { identityV1 } from '@orchestra/proto';
 import { createKeyRing, type KeyRing } from './auth/key-ring';
 import { createPasswordHasher } from './auth/passwords';
+import { sealTotpSecretsAtRest, twoFactorKeyring } from './auth/two-factor-secrets';
 import type { IdentityConfig } from './config';
 import { inSystem, SERVICE, type IdentityDeps } from './deps';
 import { createIdentityGrpc } from './grpc/identity-service';
@@ -68,6 +69,7 @@ export function createIdentityService({ config, pool, redis, log, mailer, metric
       timeCost: config.PASSWORD_HASH_ITERATIONS,
       parallelism: config.PASSWORD_HASH_PARALLELISM,
     }),
+    totpKeys: twoFactorKeyring(config, log),
     keyRing: createKeyRing({ pool, log: log.child({ component: 'key-ring' }), algorithm: config.SIGNING_KEY_ALGORITHM, accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS }),
     revocations: createTokenRevocations(redis, config.REDIS_PREFIX),
     signInThrottle: createSignInThrottle({
@@ -175,6 +177,8 @@ export function createIdentityService({ config, pool, redis, log, mailer, metric
     runMaintenance,
     async start() {
       await deps.keyRing.ensureKey();
+      // TOTP secrets still in plaintext (before migration 006) or sealed by an older key: sealed with the active key.
+      await sealTotpSecretsAtRest({ pool, keyring: deps.totpKeys, log: log.child({ component: 'two-factor-secrets' }) });
       maintain();
       timer = setInterval(maintain, config.MAINTENANCE_INTERVAL_SECONDS * 1000);
       timer.unref();

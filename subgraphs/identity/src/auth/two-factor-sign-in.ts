@@ -6,6 +6,7 @@ import { findUserCredentialsById, updatePasswordHash, type UserCredentialsRow } 
 import { formatRowToken, hashSecret, newSecret, parseRowToken, secretMatches } from './opaque-tokens';
 import type { AuthPayload } from './sessions';
 import { openSession } from './sign-in';
+import { openTotpSecret } from './two-factor-secrets';
 import { checkTotp, parseSecondFactor, type SecondFactor } from './totp';
 
 /**
@@ -36,11 +37,11 @@ export async function twoFactorChallenge(deps: IdentityDeps, principal: Principa
 }
 
 /** Checks a code of the user's enabled second factor and spends it (a TOTP step, or a recovery code): true when accepted. */
-export async function spendSecondFactor(tx: PoolClient, userId: string, factor: SecondFactor): Promise<boolean> {
+export async function spendSecondFactor(deps: IdentityDeps, tx: PoolClient, userId: string, factor: SecondFactor): Promise<boolean> {
   const row = await findTwoFactor(tx, userId, true);
   if (row?.enabledAt == null) return false;
   if (factor.kind === 'recovery') return useRecoveryCode(tx, userId, factor.hash);
-  const step = await checkTotp(row.secret, factor.code, row.lastTimeStep);
+  const step = await checkTotp(openTotpSecret(deps.totpKeys, userId, row.secret), factor.code, row.lastTimeStep);
   return step !== undefined && advanceTimeStep(tx, userId, step);
 }
 
@@ -65,7 +66,7 @@ export async function completeTwoFactorSignIn(deps: IdentityDeps, principal: Pri
       return { error: challengeError(`this sign-in is over (${why}): sign in with your password again`, 'TWO_FACTOR_CHALLENGE_CLOSED') };
     }
     if (challenge.expiresAt.getTime() <= Date.now()) return { error: challengeError('this sign-in took too long: sign in with your password again', 'TWO_FACTOR_CHALLENGE_EXPIRED') };
-    if (!(await spendSecondFactor(tx, challenge.userId, factor))) {
+    if (!(await spendSecondFactor(deps, tx, challenge.userId, factor))) {
       const attempts = await countChallengeFailure(tx, challenge.id, max);
       return { wrong: { attempts, userId: challenge.userId } };
     }

@@ -7,6 +7,7 @@ import { deleteTwoFactor, enableTwoFactor, findTwoFactor, replaceRecoveryCodes, 
 import { bumpMemberTokenVersion, findUserCredentialsById } from '../store/users';
 import { requireId } from '../validation';
 import { assertSignInAllowed, recordSignInFailure } from './sign-in';
+import { openTotpSecret, sealTotpSecret } from './two-factor-secrets';
 import { checkTotp, newRecoveryCodes, newTotpSecret, otpauthUrl, parseSecondFactor } from './totp';
 
 /**
@@ -29,7 +30,7 @@ export async function startTwoFactorEnrollment(deps: IdentityDeps, principal: Pr
   if (!user) throw new AppError('UNAUTHENTICATED', 'your account no longer exists', { reason: 'USER_NOT_FOUND' });
   const secret = newTotpSecret();
   await inSystem(deps, async (tx) => {
-    if (!(await upsertPendingTwoFactor(tx, userId, secret))) throw conflict('two-factor sign-in is already on: turn it off first to enrol another authenticator', 'TWO_FACTOR_ALREADY_ENABLED');
+    if (!(await upsertPendingTwoFactor(tx, userId, sealTotpSecret(deps.totpKeys, userId, secret)))) throw conflict('two-factor sign-in is already on: turn it off first to enrol another authenticator', 'TWO_FACTOR_ALREADY_ENABLED');
     await recordAudit(tx, SERVICE, principal, { action: 'user.two_factor_enrollment_started', targetType: 'User', targetId: userId, diff: null });
   });
   return { secret, otpauthUrl: otpauthUrl(ISSUER, user.email, secret) };
@@ -45,7 +46,7 @@ export async function confirmTwoFactorEnrollment(deps: IdentityDeps, principal: 
     const row = await findTwoFactor(tx, userId, true);
     if (!row) throw conflict('start enrolment first (startTwoFactorEnrollment)', 'TWO_FACTOR_NOT_STARTED');
     if (row.enabledAt !== null) throw conflict('two-factor sign-in is already on', 'TWO_FACTOR_ALREADY_ENABLED');
-    const step = await checkTotp(row.secret, factor.code, null);
+    const step = await checkTotp(openTotpSecret(deps.totpKeys, userId, row.secret), factor.code, null);
     if (step === undefined) throw badInput('code', 'this code is not the one your authenticator app shows now: check its clock and try the next one', 'INVALID_CODE');
     await enableTwoFactor(tx, userId, step);
     await replaceRecoveryCodes(tx, userId, codes.map((c) => ({ id: newId(), hash: c.hash })));

@@ -181,7 +181,7 @@ export async function acceptInvitation(deps: IdentityDeps, principal: Principal,
       const raw = input.twoFactorCode ?? '';
       if (raw.trim() === '') throw badInput('twoFactorCode', 'this account signs in with a second factor: enter a code from its authenticator app', 'TWO_FACTOR_REQUIRED');
       const factor = parseSecondFactor(raw, 'twoFactorCode');
-      if (!(await inSystem(deps, (tx) => spendSecondFactor(tx, existing.id, factor)))) {
+      if (!(await inSystem(deps, (tx) => spendSecondFactor(deps, tx, existing.id, factor)))) {
         await recordSignInFailure(deps, principal, existing.email);
         throw badInput('twoFactorCode', 'this code is not valid', 'INVALID_CODE');
       }

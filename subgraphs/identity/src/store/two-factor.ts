@@ -1,27 +1,68 @@
-import type { Queryable } from '@orchestra/lib';
+import type { Queryable, SealedValue } from '@orchestra/lib';
+
+/** A TOTP secret as stored: sealed with a TWO_FACTOR_KEYS key, or (rows from before migration 006, until sealed at start) plaintext. */
+export type StoredTotpSecret = ({ kind: 'sealed' } & SealedValue) | { kind: 'plaintext'; secret: string };
 
 export interface TwoFactorRow {
   userId: string;
-  secret: string;
+  secret: StoredTotpSecret;
   enabledAt: Date | null;
   lastTimeStep: number | null;
 }
 
-const COLUMNS = 'user_id AS "userId", secret, enabled_at AS "enabledAt", last_time_step::float8 AS "lastTimeStep"';
-
-export async function findTwoFactor(db: Queryable, userId: string, lock = false): Promise<TwoFactorRow | undefined> {
-  const { rows } = await db.query<TwoFactorRow>(`SELECT ${COLUMNS} FROM user_two_factor WHERE user_id = $1${lock ? ' FOR UPDATE' : ''}`, [userId]);
-  return rows[0];
+interface RawTwoFactorRow {
+  userId: string;
+  plaintext: string | null;
+  sealed: Buffer | null;
+  keyId: string | null;
+  enabledAt: Date | null;
+  lastTimeStep: number | null;
 }
 
-/** Starts (or restarts) an enrolment that is not confirmed yet; an enabled one is left alone (resolves to false). */
-export async function upsertPendingTwoFactor(db: Queryable, userId: string, secret: string): Promise<boolean> {
+const COLUMNS = 'user_id AS "userId", secret AS plaintext, secret_sealed AS sealed, secret_key_id AS "keyId", enabled_at AS "enabledAt", last_time_step::float8 AS "lastTimeStep"';
+
+const toRow = ({ plaintext, sealed, keyId, ...rest }: RawTwoFactorRow): TwoFactorRow => ({
+  ...rest,
+  secret: sealed !== null && keyId !== null ? { kind: 'sealed', keyId, sealed } : { kind: 'plaintext', secret: plaintext ?? '' },
+});
+
+export async function findTwoFactor(db: Queryable, userId: string, lock = false): Promise<TwoFactorRow | undefined> {
+  const { rows } = await db.query<RawTwoFactorRow>(`SELECT ${COLUMNS} FROM user_two_factor WHERE user_id = $1${lock ? ' FOR UPDATE' : ''}`, [userId]);
+  return rows[0] && toRow(rows[0]);
+}
+
+/** Starts (or restarts) an enrolment that is not confirmed yet, with its sealed secret; an enabled one is left alone (resolves to false). */
+export async function upsertPendingTwoFactor(db: Queryable, userId: string, secret: SealedValue): Promise<boolean> {
   const { rowCount } = await db.query(
-    `INSERT INTO user_two_factor AS t (user_id, secret) VALUES ($1, $2)
-     ON CONFLICT (user_id) DO UPDATE SET secret = EXCLUDED.secret, created_at = now(), last_time_step = NULL WHERE t.enabled_at IS NULL`,
-    [userId, secret],
+    `INSERT INTO user_two_factor AS t (user_id, secret_sealed, secret_key_id) VALUES ($1, $2, $3)
+     ON CONFLICT (user_id) DO UPDATE SET secret = NULL, secret_sealed = EXCLUDED.secret_sealed, secret_key_id = EXCLUDED.secret_key_id, created_at = now(), last_time_step = NULL
+     WHERE t.enabled_at IS NULL`,
+    [userId, secret.sealed, secret.keyId],
   );
   return (rowCount ?? 0) > 0;
+}
+
+/**
+ * Rows whose secret is plaintext or sealed by one of `olderKeyIds` (keys of the ring other than the
+ * active one), locked; other replicas skip them.
+ */
+export async function lockSecretsToSeal(db: Queryable, olderKeyIds: string[], limit: number): Promise<TwoFactorRow[]> {
+  const { rows } = await db.query<RawTwoFactorRow>(
+    `SELECT ${COLUMNS} FROM user_two_factor WHERE secret IS NOT NULL OR secret_key_id = ANY($1::text[]) ORDER BY user_id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+    [olderKeyIds, limit],
+  );
+  return rows.map(toRow);
+}
+
+/** How many sealed secrets no key of the ring opens (a key removed before its rows were re-sealed). */
+export async function countStrandedSecrets(db: Queryable, knownKeyIds: string[]): Promise<number> {
+  const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM user_two_factor WHERE secret IS NULL AND NOT (secret_key_id = ANY($1::text[]))', [knownKeyIds]);
+  return rows[0]!.n;
+}
+
+/** Replaces a row's secret with this sealed one; the plaintext column is cleared in the same statement. */
+export async function storeSealedSecret(db: Queryable, userId: string, secret: SealedValue): Promise<void> {
+  await db.query('UPDATE user_two_factor SET secret = NULL, secret_sealed = $2, secret_key_id = $3 WHERE user_id = $1', [userId, secret.sealed, secret.keyId]);
 }
 
 export async function enableTwoFactor(db: Queryable, userId: string, timeStep: number): Promise<void> {
