@@ -6,6 +6,7 @@ export interface AuditLogFilterInput {
   actorId?: string | null;
   actorKind?: 'USER' | 'API_KEY' | 'SERVICE' | 'ANONYMOUS' | null;
   action?: string | null;
+  excludeActions?: readonly string[] | null;
   targetType?: string | null;
   targetId?: string | null;
   outcome?: string | null;
@@ -22,6 +23,9 @@ const ACTOR_KINDS: Record<NonNullable<AuditLogFilterInput['actorKind']>, ActorKi
 
 export const actorKindToGraphQL = (kind: ActorKind): NonNullable<AuditLogFilterInput['actorKind']> =>
   (Object.entries(ACTOR_KINDS).find(([, v]) => v === kind)?.[0] ?? 'ANONYMOUS') as NonNullable<AuditLogFilterInput['actorKind']>;
+
+/** The most actions a filter leaves out at once. */
+export const EXCLUDE_ACTIONS_MAX = 20;
 
 const text = (value: string | null | undefined, field: string, max = 500): string | undefined => {
   if (value === null || value === undefined) return undefined;
@@ -42,6 +46,9 @@ export function parseFilter(input: AuditLogFilterInput | null | undefined, path 
   if (action !== undefined && action.includes('*') && !/^[^*]+\.\*$/.test(action)) {
     throw badInput(`${path}.action`, `${path}.action takes an exact action (member.invite) or a prefix ending in ".*" (member.*)`);
   }
+  const exclude = input.excludeActions ?? undefined;
+  if (exclude !== undefined && exclude.length > EXCLUDE_ACTIONS_MAX) throw badInput(`${path}.excludeActions`, `${path}.excludeActions names ${exclude.length} actions; at most ${EXCLUDE_ACTIONS_MAX}`);
+  const excludeActions = exclude?.map((a, i) => text(a, `${path}.excludeActions[${i}]`, 200) as string);
   const from = input.from ?? undefined;
   const to = input.to ?? undefined;
   if (from !== undefined && to !== undefined && from > to) throw badInput(`${path}.from`, `${path}.from must not be later than ${path}.to`);
@@ -49,6 +56,7 @@ export function parseFilter(input: AuditLogFilterInput | null | undefined, path 
     actorId: text(input.actorId, `${path}.actorId`),
     actorKind: input.actorKind === null || input.actorKind === undefined ? undefined : ACTOR_KINDS[input.actorKind],
     action,
+    excludeActions: excludeActions !== undefined && excludeActions.length > 0 ? excludeActions : undefined,
     targetType: text(input.targetType, `${path}.targetType`, 200),
     targetId: text(input.targetId, `${path}.targetId`),
     outcome,

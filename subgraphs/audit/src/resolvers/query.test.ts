@@ -64,6 +64,8 @@ describe('auditLog', () => {
     ['actor kind', { actorKind: 'API_KEY' }, [2]],
     ['exact action', { action: 'run.start' }, [2]],
     ['action prefix', { action: 'member.*' }, [4, 1, 0]],
+    ['actions left out (the noise toggle)', { excludeActions: ['run.start', 'run.cancel', 'member.invite'] }, [5, 4, 1]],
+    ['a prefix with actions left out', { action: 'member.*', excludeActions: ['member.remove'] }, [1, 0]],
     ['target', { targetType: 'Membership', targetId: 'm1' }, [1, 0]],
     ['success', { outcome: 'success' }, [5, 4, 2, 0]],
     ['any failure', { outcome: 'failure' }, [3, 1]],
@@ -90,6 +92,8 @@ describe('auditLog', () => {
     ['an unknown outcome', { filter: { outcome: 'MAYBE' } }, 'filter.outcome'],
     ['an empty actor', { filter: { actorId: ' ' } }, 'filter.actorId'],
     ['a wildcard in the middle', { filter: { action: 'member.*.x' } }, 'filter.action'],
+    ['more than 20 actions left out', { filter: { excludeActions: Array.from({ length: 21 }, (_, i) => `a.${i}`) } }, 'filter.excludeActions'],
+    ['an empty action left out', { filter: { excludeActions: ['auth.refresh', ' '] } }, 'filter.excludeActions[1]'],
     ['from after to', { filter: { from: '2026-02-01T00:00:00Z', to: '2026-01-01T00:00:00Z' } }, 'filter.from'],
   ])('refuses %s, naming the field', async (_name, variables, field) => {
     const { data, errors } = await audit.graphql(LOG, variables, adminA);

@@ -17,6 +17,8 @@ export interface AuditEventFilter {
   actorUserId?: string | undefined;
   /** An exact action, or a prefix when it ends with ".*" ("member.*"). */
   action?: string | undefined;
+  /** Exact actions to leave out. */
+  excludeActions?: readonly string[] | undefined;
   targetType?: string | undefined;
   targetId?: string | undefined;
   /** "success", "failure" (anything else) or one error code. */
@@ -139,6 +141,7 @@ export async function listEvents(
     if (filter.action.endsWith('.*')) where.push(`action LIKE ${bind(`${escapeLike(filter.action.slice(0, -1))}%`)}`);
     else where.push(`action = ${bind(filter.action)}`);
   }
+  if (filter.excludeActions !== undefined && filter.excludeActions.length > 0) where.push(`action <> ALL(${bind(filter.excludeActions)}::text[])`);
   if (filter.targetType !== undefined) where.push(`target_type = ${bind(filter.targetType)}`);
   if (filter.targetId !== undefined) where.push(`target_id = ${bind(filter.targetId)}`);
   if (filter.outcome === 'failure') where.push(`outcome <> 'success'`);

@@ -17,6 +17,7 @@ import { artifactResolvers } from './artifacts';
 import { flowControlResolvers } from './flow-control';
 import { forEachResolvers } from './for-each';
 import { scheduleResolvers } from './schedules';
+import { filterText, triageResolvers } from './triage';
 import { eventResolvers } from './events';
 import { llmResolvers } from './llm';
 import { appUsageSince, usageResolvers } from './usage';
@@ -46,6 +47,18 @@ interface RunFilterInput {
   startedBy?: string | null;
   createdAfter?: Date | null;
   createdBefore?: Date | null;
+  search?: string | null;
+}
+
+/** The longest text RunFilter.search takes (an idempotency key is at most this long). */
+export const RUN_SEARCH_MAX = 200;
+
+function runSearchOf(search: string | null | undefined): RunFilter['search'] {
+  if (search === null || search === undefined) return undefined;
+  const text = search.trim();
+  if (text === '') return undefined;
+  if (text.length > RUN_SEARCH_MAX) throw badInput('filter.search', `filter.search is longer than ${RUN_SEARCH_MAX} characters`, 'TOO_LONG');
+  return { runId: isUuid(text) ? text.toLowerCase() : undefined, idempotencyKey: text };
 }
 
 const uuidOrThrow = (value: string | null | undefined, field: string): string | undefined => {
@@ -62,6 +75,7 @@ function runFilterOf(input: RunFilterInput | null | undefined, fixed: Partial<Ru
     startedByUserId: input?.startedBy ?? undefined,
     createdAfter: input?.createdAfter ?? undefined,
     createdBefore: input?.createdBefore ?? undefined,
+    search: runSearchOf(input?.search),
     ...fixed,
   };
   if (filter.createdAfter && filter.createdBefore && filter.createdAfter >= filter.createdBefore) {
@@ -113,10 +127,20 @@ export const resolvers = {
     async task(_: unknown, { id }: { id: string }, ctx: Ctx) {
       return isUuid(id) ? ((await ctx.loaders.task.load(id)) ?? null) : null;
     },
-    async deadLetters(_: unknown, args: PageArgs & { filter?: { runId?: string | null; includeReplayed?: boolean | null } | null }, ctx: Ctx) {
+    async deadLetters(
+      _: unknown,
+      args: PageArgs & { filter?: { runId?: string | null; includeReplayed?: boolean | null; errorCode?: string | null; stepId?: string | null; workflowId?: string | null } | null },
+      ctx: Ctx,
+    ) {
       const size = pageSize(args.first);
       const after = decodeCursor(args.after, isUuid);
-      const filter = { runId: uuidOrThrow(args.filter?.runId, 'filter.runId'), includeReplayed: args.filter?.includeReplayed ?? false };
+      const filter = {
+        runId: uuidOrThrow(args.filter?.runId, 'filter.runId'),
+        includeReplayed: args.filter?.includeReplayed ?? false,
+        errorCode: filterText(args.filter?.errorCode, 'filter.errorCode'),
+        stepId: filterText(args.filter?.stepId, 'filter.stepId'),
+        workflowId: uuidOrThrow(args.filter?.workflowId, 'filter.workflowId'),
+      };
       const { rows, total } = await ctx.engine.inTenant(ctx.principal, async (tx) => ({
         rows: await listDeadLetters(tx, filter, after, size + 1),
         total: await countDeadLetters(tx, filter),
@@ -139,6 +163,7 @@ export const resolvers = {
     ...eventResolvers.Query,
     ...llmResolvers.Query,
     ...usageResolvers.Query,
+    ...triageResolvers.Query,
   },
 
   Mutation: {
@@ -163,6 +188,7 @@ export const resolvers = {
     ...scheduleResolvers.Mutation,
     ...eventResolvers.Mutation,
     ...llmResolvers.Mutation,
+    ...triageResolvers.Mutation,
   },
 
   Workflow: {
@@ -196,6 +222,7 @@ export const resolvers = {
   LlmModelAlias: llmResolvers.LlmModelAlias,
 
   UsageGroup: usageResolvers.UsageGroup,
+  DeadLetterGroup: triageResolvers.DeadLetterGroup,
 
   Run: {
     ...usageResolvers.Run,

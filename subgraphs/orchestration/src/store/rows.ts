@@ -170,6 +170,8 @@ export interface DeadLetterRow {
   createdAt: Date;
   replayedAt: Date | null;
   replayedBy: string | null;
+  discardedAt: Date | null;
+  discardedBy: string | null;
 }
 
 export interface GpuResources {

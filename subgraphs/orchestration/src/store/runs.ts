@@ -101,6 +101,8 @@ export interface RunFilter {
   startedByUserId?: string | undefined;
   createdAfter?: Date | undefined;
   createdBefore?: Date | undefined;
+  /** A run id (or the idempotency key that looks like one), or an exact idempotency key. */
+  search?: { runId: string | undefined; idempotencyKey: string } | undefined;
 }
 
 const runWhere = (filter: RunFilter, params: unknown[]): string => {
@@ -115,6 +117,16 @@ const runWhere = (filter: RunFilter, params: unknown[]): string => {
   if (filter.startedByUserId !== undefined) add('started_by_user_id = ?', filter.startedByUserId);
   if (filter.createdAfter !== undefined) add('created_at >= ?', filter.createdAfter);
   if (filter.createdBefore !== undefined) add('created_at < ?', filter.createdBefore);
+  if (filter.search !== undefined) {
+    // Both arms use an index: the primary key, and runs_idempotency_key (org_id, idempotency_key).
+    params.push(filter.search.idempotencyKey);
+    const key = `idempotency_key = $${params.length}`;
+    if (filter.search.runId === undefined) clauses.push(key);
+    else {
+      params.push(filter.search.runId);
+      clauses.push(`(id = $${params.length} OR ${key})`);
+    }
+  }
   return clauses.length > 0 ? clauses.join(' AND ') : 'true';
 };
 

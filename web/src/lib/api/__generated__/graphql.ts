@@ -82,6 +82,8 @@ export type AuditLogFilter = {
   /** A user id, API key id, service name or "anonymous". */
   actorId?: string | null | undefined;
   actorKind?: AuditActorKind | null | undefined;
+  /** Leaves out events with these exact actions (at most 20), e.g. the sign-in noise: auth.refresh, auth.login. */
+  excludeActions?: Array<string> | null | undefined;
   /** Events that occurred at or after this time. */
   from?: string | null | undefined;
   /** success, failure (any error), or one error code (FORBIDDEN, BAD_USER_INPUT...). */
@@ -191,8 +193,15 @@ export type CreateWorkflowInput = {
 };
 
 export type DeadLetterFilter = {
+  /** Only entries whose error has this code (TIMEOUT, HTTP_503...). */
+  errorCode?: string | null | undefined;
+  /** Replayed and discarded entries too. */
   includeReplayed?: boolean | null | undefined;
   runId?: string | number | null | undefined;
+  /** Only entries of this step. */
+  stepId?: string | null | undefined;
+  /** Only entries of runs of this workflow. */
+  workflowId?: string | number | null | undefined;
 };
 
 /** How a user gets e-mail: each event as it happens, a digest of what happened in a window, or none (required events still come). */
@@ -308,6 +317,8 @@ export type RunFilter = {
   appId?: string | number | null | undefined;
   createdAfter?: string | null | undefined;
   createdBefore?: string | null | undefined;
+  /** A run id, or an idempotency key (exact, at most 200 characters). */
+  search?: string | null | undefined;
   /** Runs started by this user. */
   startedBy?: string | number | null | undefined;
   status?: Array<RunStatus> | null | undefined;
