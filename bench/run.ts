@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchDispatch } from './dispatch';
 import { benchFairness } from './fairness';
+import { benchForEach } from './for-each';
 import { benchGatewayOverhead } from './gateway-overhead';
 import { benchLean } from './lean';
 import { benchLlmStream } from './llm-stream';
@@ -23,6 +24,7 @@ const BENCHES: Record<string, () => Promise<string>> = {
   lean: () => benchLean(),
   fairness: () => benchFairness(),
   schedules: () => benchSchedules(),
+  'for-each': () => benchForEach(),
   'web-live': () => benchWebLive(),
   'llm-stream': () => benchLlmStream(),
   // The task path's scenarios share one platform when asked for together (task-path = all of them).
