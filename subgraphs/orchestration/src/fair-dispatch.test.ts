@@ -103,4 +103,64 @@ describe('fair dispatch between organizations', () => {
       connection.disconnect();
     }
   }, 120_000);
+
+  it('says FAIR_SHARE on waiting tasks that other organizations\' work goes before in turn, and takes it off when that work is gone', async () => {
+    // Pools no worker serves: the tasks stay waiting with the places they were given.
+    const shared = 'fair-share-waits';
+    const alone = 'fair-share-alone';
+    const a = await orgWithWorkflow(shared);
+    const b = await orgWithWorkflow(shared);
+    const c = await orgWithWorkflow(alone);
+    const aRuns = await startRuns(a.principal, a.workflowId, 20);
+    const bRuns = await startRuns(b.principal, b.workflowId, 5);
+    await startRuns(c.principal, c.workflowId, 10);
+    const waits = async (orgId: string) =>
+      (
+        await t.pool.query<{ run_id: string; fair_rank: number; kind: string | null }>(
+          `SELECT o.run_id, o.fair_rank, t.wait_reason ->> 'kind' AS kind FROM dispatch_outbox o JOIN tasks t ON t.id = o.task_id WHERE o.org_id = $1 ORDER BY o.fair_rank`,
+          [orgId],
+        )
+      ).rows;
+    // A's backlog of 20 took ranks 0 … 19 (B's 5: 0 … 4), so B's first tasks go before most of A's.
+    expect((await waits(a.principal.orgId as string)).map((w) => w.fair_rank)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    const pushedBack = (rows: Awaited<ReturnType<typeof waits>>) => rows.filter((w) => w.fair_rank >= 2);
+    // The reconciler labels them (a pass runs every few seconds; nudged here). A task a claim found no worker for says NO_WORKER instead.
+    await eventually(
+      async () => {
+        await t.service.reconciler.reconcileOnce();
+        const rows = pushedBack(await waits(a.principal.orgId as string));
+        return rows.every((w) => w.kind === 'FAIR_SHARE' || w.kind === 'NO_WORKER') && rows.filter((w) => w.kind === 'FAIR_SHARE').length >= 12;
+      },
+      { timeoutMs: 30_000, what: "FAIR_SHARE on org A's tasks behind org B's" },
+    );
+    const aWaits = await waits(a.principal.orgId as string);
+    // A's first task is not behind anyone's fair share; C, alone in its pool, waits for no one's.
+    expect(aWaits[0]!.kind).not.toBe('FAIR_SHARE');
+    expect((await waits(c.principal.orgId as string)).some((w) => w.kind === 'FAIR_SHARE')).toBe(false);
+
+    // The run page's view of it, as a viewer of A: the reason names the pool, not the other organization.
+    const labelled = aWaits.find((w) => w.kind === 'FAIR_SHARE')!;
+    const viewer = userPrincipal(a.principal.orgId as string, 'viewer');
+    const res = await t.graphql<{ run: { tasks: Array<{ status: string; waitReason: { kind: string; message: string; since: string; details: Record<string, unknown> } | null }> } }>(
+      viewer,
+      `query($id: ID!) { run(id: $id) { tasks { status waitReason { kind message since details } } } }`,
+      { id: labelled.run_id },
+    );
+    expect(res.errors).toBeUndefined();
+    const [task] = res.data!.run.tasks;
+    expect(task).toMatchObject({ status: 'QUEUED', waitReason: { kind: 'FAIR_SHARE', details: { pool: shared, organizationsAhead: 1 } } });
+    expect(task!.waitReason!.message).toContain(`pool "${shared}"`);
+    expect(task!.waitReason!.message).not.toContain(b.principal.orgId as string);
+
+    // B's work goes away: A's tasks stop saying FAIR_SHARE.
+    for (const id of bRuns) expect((await t.graphql(b.principal, `mutation($id: ID!) { cancelRun(id: $id) { id } }`, { id })).errors).toBeUndefined();
+    await eventually(
+      async () => {
+        await t.service.reconciler.reconcileOnce();
+        return !(await waits(a.principal.orgId as string)).some((w) => w.kind === 'FAIR_SHARE');
+      },
+      { timeoutMs: 30_000, what: "FAIR_SHARE taken off org A's tasks" },
+    );
+    expect(aRuns).toHaveLength(20);
+  }, 120_000);
 });

@@ -213,7 +213,7 @@ export function checkWorkflowOptions(input: { priority?: number | null; concurre
  */
 export const PRIORITY_AGING_MS = 60_000;
 /** Minutes are counted from here; BullMQ priorities go up to 2^21 − 1 (about 4 years of minutes). */
-const QUEUE_EPOCH_MS = Date.UTC(2026, 0, 1);
+export const QUEUE_EPOCH_MS = Date.UTC(2026, 0, 1);
 const QUEUE_ORDER_MAX = 2 ** 21 - 1;
 
 /** The BullMQ priority of an attempt of `priority` enqueued at `enqueuedAtMs`: smaller goes first. */

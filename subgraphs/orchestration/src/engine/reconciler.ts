@@ -3,7 +3,7 @@ import { orphanedAttempts, runningAttemptsOnDeadWorkers } from '../store/attempt
 import { attemptsWithTasks, lockRuns } from '../store/dispatch';
 import { pruneDispatchers, touchDispatcher } from '../store/dispatchers';
 import { deleteRuns, lockExpiredRuns, pruneRunEvents } from '../store/retention';
-import { withRestoredRanks } from '../flow-control/fair-share';
+import { refreshFairShareReasons, withRestoredRanks } from '../flow-control/fair-share';
 import { enqueuedOutbox, outboxPools, unenqueuedOutbox } from '../store/outbox';
 import type { AttemptRow } from '../store/rows';
 import { expireWorkerLeases, poolSlots, pruneWorkers } from '../store/workers';
@@ -32,6 +32,8 @@ export interface ReconcileReport {
   attemptsRetried: number;
   enqueued: number;
   restored: number;
+  /** Waiting tasks whose FAIR_SHARE wait reason was set or taken off. */
+  fairShareReasons: number;
 }
 
 const BATCH = 500;
@@ -157,7 +159,7 @@ export function createReconciler({ engine, dispatcher, dispatcherId, schema }: {
   };
 
   const reconcileOnce = async (): Promise<ReconcileReport> => {
-    const report: ReconcileReport = { workersDropped: 0, attemptsRetried: 0, enqueued: 0, restored: 0 };
+    const report: ReconcileReport = { workersDropped: 0, attemptsRetried: 0, enqueued: 0, restored: 0, fairShareReasons: 0 };
     await engine.inSystem((tx) => touchDispatcher(tx, dispatcherId));
     await withSweepLock(async () => {
       const dropped = await engine.inSystem((tx) => expireWorkerLeases(tx));
@@ -222,6 +224,8 @@ export function createReconciler({ engine, dispatcher, dispatcherId, schema }: {
           }
         }
       }
+      // Waiting tasks that other organizations' work goes before in turn say so (FAIR_SHARE).
+      report.fairShareReasons = await engine.inSystem((tx) => refreshFairShareReasons(tx));
       await pruneOld();
       await engine.inSystem(async (tx) => {
         await pruneWorkers(tx, 60 * 60 * 1000);

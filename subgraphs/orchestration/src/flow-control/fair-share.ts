@@ -1,7 +1,7 @@
 import type { Queryable } from '@orchestra/lib';
-import { PRIORITY } from '../domain/flow-control';
+import { PRIORITY, PRIORITY_AGING_MS, QUEUE_EPOCH_MS } from '../domain/flow-control';
 import type { EnqueueRequest } from '../engine/effects';
-import { laneBacklogs, laneKey, restoredBacklogs, type LaneBacklog } from '../store/fair-share';
+import { laneBacklogs, laneKey, recordFairRanks, refreshFairShareWaits, restoredBacklogs, type LaneBacklog } from '../store/fair-share';
 
 /**
  * Fair dispatch between organizations (issue 10). Each pool has one queue that every organization
@@ -36,6 +36,11 @@ export async function assignFairRanks(tx: Queryable, entries: EnqueueRequest[]):
     placed.push(lane.priority);
     earlier.set(`${lane.orgId}:${lane.pool}`, placed);
   });
+  // Kept with the outbox rows: the reconciler says FAIR_SHARE on the tasks other organizations' work goes before.
+  await recordFairRanks(
+    tx,
+    entries.map((e) => ({ attemptId: e.attemptId, rank: e.rank ?? 0 })),
+  );
 }
 
 /**
@@ -56,3 +61,14 @@ export async function withRestoredRanks<T extends EnqueueRequest>(tx: Queryable,
 
 /** An attempt's fair rank: its organization's attempts ahead of it, shared out by its weight (weight 2 moves twice as fast). */
 export const fairRank = (ahead: number, weight: number): number => Math.floor(ahead / Math.max(1, weight));
+
+/** Wait reasons changed per reconcile pass, at most (a large backlog is labelled over a few passes). */
+const FAIR_SHARE_CHANGES_PER_PASS = 5_000;
+
+/**
+ * The FAIR_SHARE wait reason (domain/wait-reasons.ts): on each reconcile pass, waiting tasks that
+ * other organizations' work goes before because their own organization's backlog pushed them back
+ * say so, and those for which that stopped being so lose it. Answers how many tasks changed.
+ */
+export const refreshFairShareReasons = (tx: Queryable): Promise<number> =>
+  refreshFairShareWaits(tx, { epochMs: QUEUE_EPOCH_MS, agingMs: PRIORITY_AGING_MS, maxPriority: PRIORITY.max }, FAIR_SHARE_CHANGES_PER_PASS);

@@ -67,3 +67,69 @@ export async function restoredBacklogs(db: Queryable, attemptIds: readonly strin
   );
   return new Map(rows.map((r) => [r.attempt_id, { waiting: r.ahead, weight: r.weight }]));
 }
+
+/** Keeps the fair ranks given to attempts queued now with their outbox rows (only ranks above 0: 0 is the default). */
+export async function recordFairRanks(db: Queryable, ranks: ReadonlyArray<{ attemptId: string; rank: number }>): Promise<void> {
+  const ranked = ranks.filter((r) => r.rank > 0);
+  if (ranked.length === 0) return;
+  await db.query(
+    prepared(
+      'recordFairRanks',
+      `UPDATE dispatch_outbox o SET fair_rank = r.rank
+         FROM jsonb_to_recordset($1::jsonb) AS r(attempt_id uuid, rank integer)
+        WHERE o.attempt_id = r.attempt_id`,
+      [JSON.stringify(ranked.map((r) => ({ attempt_id: r.attemptId, rank: r.rank })))],
+    ),
+  );
+}
+
+/** How a queue place is counted (domain/flow-control.ts queueOrder), for the same order in SQL. */
+export interface QueueOrderParams {
+  epochMs: number;
+  agingMs: number;
+  maxPriority: number;
+}
+
+/**
+ * Says FAIR_SHARE on the waiting tasks that wait because slots go to other organizations in turn,
+ * and takes it off those for which that is no longer so; answers how many tasks changed. A waiting
+ * attempt waits for its fair share when its organization's backlog pushed it back (fair rank > 0)
+ * and another organization has waiting work in the same pool that goes before it (a smaller queue
+ * place: the minute it was queued, plus its priority's offset, plus its own fair rank). Only a task
+ * with no reason, NO_FREE_SLOT or FAIR_SHARE is changed (a flow-control reason says more). One
+ * statement over the queue outbox (a system read: it compares organizations), at most `limit` changes.
+ */
+export async function refreshFairShareWaits(db: Queryable, order: QueueOrderParams, limit: number): Promise<number> {
+  const { rowCount } = await db.query(
+    prepared(
+      'refreshFairShareWaits',
+      `WITH w AS (
+         SELECT o.task_id, o.org_id, o.pool, o.fair_rank,
+                floor((extract(epoch FROM o.created_at) * 1000 - $1) / $2)::bigint + ($3 - o.priority) + o.fair_rank AS place
+           FROM dispatch_outbox o
+       ), firsts AS (
+         SELECT pool, org_id, min(place) AS first_place FROM w GROUP BY pool, org_id
+       ), decided AS (
+         SELECT w.task_id, w.pool, w.fair_rank,
+                CASE WHEN w.fair_rank = 0 THEN 0
+                     ELSE (SELECT count(*) FROM firsts f WHERE f.pool = w.pool AND f.org_id <> w.org_id AND f.first_place < w.place) END AS orgs_ahead
+           FROM w
+       ), changes AS (
+         SELECT d.task_id, d.pool, d.fair_rank, d.orgs_ahead, t.wait_reason
+           FROM decided d JOIN tasks t ON t.id = d.task_id
+          WHERE t.status = 'QUEUED'
+            AND ((d.orgs_ahead > 0 AND (t.wait_reason IS NULL OR t.wait_reason ->> 'kind' = 'NO_FREE_SLOT'))
+              OR (d.orgs_ahead = 0 AND t.wait_reason ->> 'kind' = 'FAIR_SHARE'))
+          LIMIT $4
+       )
+       UPDATE tasks t SET wait_reason = CASE WHEN c.orgs_ahead = 0 THEN NULL ELSE jsonb_build_object(
+           'kind', 'FAIR_SHARE',
+           'message', format('slots of pool "%s" go in turn to other organizations'' waiting work (%s of them ahead of it): its organization already has work waiting in the pool (fair share between organizations)', c.pool, c.orgs_ahead),
+           'since', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+           'details', jsonb_build_object('pool', c.pool, 'fairRank', c.fair_rank, 'organizationsAhead', c.orgs_ahead)) END
+         FROM changes c WHERE t.id = c.task_id`,
+      [order.epochMs, order.agingMs, order.maxPriority, limit],
+    ),
+  );
+  return rowCount ?? 0;
+}
