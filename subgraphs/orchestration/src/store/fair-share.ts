@@ -96,8 +96,10 @@ export interface QueueOrderParams {
  * attempt waits for its fair share when its organization's backlog pushed it back (fair rank > 0)
  * and another organization has waiting work in the same pool that goes before it (a smaller queue
  * place: the minute it was queued, plus its priority's offset, plus its own fair rank). Only a task
- * with no reason, NO_FREE_SLOT or FAIR_SHARE is changed (a flow-control reason says more). One
- * statement over the queue outbox (a system read: it compares organizations), at most `limit` changes.
+ * with no reason or FAIR_SHARE is changed: any other reason was set where the task was looked at
+ * (a claim found no free slot or no worker, flow control held it) and says more. One statement over
+ * the queue outbox (a system read: it compares organizations; `firsts` is a few rows per pool, kept
+ * once), at most `limit` changes.
  */
 export async function refreshFairShareWaits(db: Queryable, order: QueueOrderParams, limit: number): Promise<number> {
   const { rowCount } = await db.query(
@@ -107,7 +109,7 @@ export async function refreshFairShareWaits(db: Queryable, order: QueueOrderPara
          SELECT o.task_id, o.org_id, o.pool, o.fair_rank,
                 floor((extract(epoch FROM o.created_at) * 1000 - $1) / $2)::bigint + ($3 - o.priority) + o.fair_rank AS place
            FROM dispatch_outbox o
-       ), firsts AS (
+       ), firsts AS MATERIALIZED (
          SELECT pool, org_id, min(place) AS first_place FROM w GROUP BY pool, org_id
        ), decided AS (
          SELECT w.task_id, w.pool, w.fair_rank,
@@ -118,7 +120,7 @@ export async function refreshFairShareWaits(db: Queryable, order: QueueOrderPara
          SELECT d.task_id, d.pool, d.fair_rank, d.orgs_ahead, t.wait_reason
            FROM decided d JOIN tasks t ON t.id = d.task_id
           WHERE t.status = 'QUEUED'
-            AND ((d.orgs_ahead > 0 AND (t.wait_reason IS NULL OR t.wait_reason ->> 'kind' = 'NO_FREE_SLOT'))
+            AND ((d.orgs_ahead > 0 AND t.wait_reason IS NULL)
               OR (d.orgs_ahead = 0 AND t.wait_reason ->> 'kind' = 'FAIR_SHARE'))
           LIMIT $4
        )
