@@ -3,6 +3,7 @@ export * from './access-directives';
 export * from './access-token';
 export * from './artifact-urls';
 export * from './artifacts';
+export * from './browser-agent';
 export * from './audit';
 export * from './audit-mutations';
 export * from './audit-relay';

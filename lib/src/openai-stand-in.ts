@@ -43,8 +43,11 @@ export type StandInBehaviour =
   | { kind: 'hang' }
   /** Streams `afterTokens` tokens of `text` and then stops sending (the connection stays open). */
   | { kind: 'stall'; text: string; afterTokens: number }
-  /** Streams `afterTokens` tokens of `text` and then destroys the connection. */
-  | { kind: 'break'; text: string; afterTokens: number };
+  /**
+   * Streams `afterTokens` tokens of `text` and then destroys the connection; with `toolCalls`, the
+   * text, then each call's name and the first half of its arguments, then the break.
+   */
+  | { kind: 'break'; text: string; afterTokens: number; toolCalls?: Array<{ name: string; arguments: string }> };
 
 export interface StandInRequest {
   at: number;
@@ -224,6 +227,12 @@ export async function startOpenAiStandIn(options: OpenAiStandInOptions = {}): Pr
     }
     if (behaviour.kind === 'stall') return;
     if (behaviour.kind === 'break') {
+      for (const [i, call] of (behaviour.toolCalls ?? []).entries()) {
+        res.write(chunk({ tool_calls: [{ index: i, id: `call_${counter}_${i}`, type: 'function', function: { name: call.name, arguments: call.arguments.slice(0, Math.ceil(call.arguments.length / 2)) } }] }, null));
+      }
+      // What was written reaches the client before the break (a client is billed for what it got).
+      await new Promise<void>((resolve) => res.write(': the connection breaks now\n\n', () => resolve()));
+      await sleep(50, gone.signal);
       res.socket?.destroy();
       return;
     }

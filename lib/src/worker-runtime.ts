@@ -6,6 +6,7 @@
  * starts lean (issue 11); eslint keeps workers/src on this entry.
  */
 export * from './artifacts';
+export * from './browser-agent';
 export * from './config';
 export * from './errors';
 export * from './grpc';

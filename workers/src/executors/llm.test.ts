@@ -274,6 +274,19 @@ describe('llm: fallback', () => {
     expect(output).toMatchObject({ text: 'fine', skipped: [{ provider: 'primary', code: 'PROVIDER_UNREACHABLE' }] });
   });
 
+  it('accounts for the tokens of a stream cut mid-way through a tool call', async () => {
+    const exec = executor();
+    primary.script({ kind: 'break', text: '', afterTokens: 0, toolCalls: [{ name: 'lookup', arguments: JSON.stringify({ query: 'a long question about many things '.repeat(4) }) }] });
+    secondary.script({ kind: 'answer', text: 'fine' });
+    const cut = context([provider('primary', primary), provider('secondary', secondary)]);
+    await run(exec, { providers: ['primary', 'secondary'], model: 'fast', messages: ask('hi') }, cut.ctx);
+    // The failed call spent the prompt and the tool call's pieces it streamed: both counted, and priced.
+    expect(cut.seen.calls[0]).toMatchObject({ provider: 'primary', error: { code: 'PROVIDER_UNREACHABLE' } });
+    expect(cut.seen.calls[0]!.promptTokens).toBeGreaterThan(0);
+    expect(cut.seen.calls[0]!.completionTokens).toBeGreaterThan(10);
+    expect(cut.seen.calls[0]!.costUsd).toBeGreaterThan(0);
+  });
+
   it('aborts the HTTP stream at once when the attempt is cancelled', async () => {
     const exec = executor();
     primary.script({ kind: 'answer', text: 'word '.repeat(200), tokenDelayMs: 50 });

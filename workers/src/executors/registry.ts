@@ -1,4 +1,5 @@
 import { createBrowserExecutor } from './browser';
+import { createBrowserAgentExecutor } from './browser-agent';
 import { createHttpRequestExecutor } from './http-request';
 import { createLlmExecutor } from './llm';
 import { createNoopExecutor } from './noop';
@@ -14,6 +15,7 @@ export const BUILT_IN_EXECUTORS: Readonly<Record<string, ExecutorFactory | Optio
   transform: createTransformExecutor,
   llm: createLlmExecutor,
   browser: createBrowserExecutor,
+  'browser.agent': createBrowserAgentExecutor,
 };
 
 export const BUILT_IN_CAPABILITIES: readonly string[] = Object.keys(BUILT_IN_EXECUTORS);

@@ -7,8 +7,11 @@ import type { NewGpuUsage, NewModelCall } from '../store/usage';
  * dispatched with (the provider's, or its model alias's own), not taken from the worker.
  */
 
-/** Model calls recorded per attempt (a fallback chain and a re-ask make a handful; more is a worker gone wrong). */
-export const MAX_MODEL_CALLS_PER_ATTEMPT = 50;
+/**
+ * Model calls recorded per attempt: an llm step's fallback chain and re-ask make a handful, a
+ * browser.agent step one per turn (at most 50) and its fallbacks; more is a worker gone wrong.
+ */
+export const MAX_MODEL_CALLS_PER_ATTEMPT = 300;
 const MAX_TOKENS = 1_000_000_000;
 const MAX_MS = 2_000_000_000;
 

@@ -1,13 +1,13 @@
-import { badInput, isLlmCapability, llmInputFields, providerFieldOf, providerNamesOf, type Queryable } from '@orchestra/lib';
+import { BROWSER_AGENT_REQUIRED_FIELDS, badInput, browserAgentInputFields, isLlmCapability, llmInputFields, providerFieldOf, providerNamesOf, type LlmCapability, type Queryable } from '@orchestra/lib';
 import type { z } from 'zod';
 import type { StepDefinition } from '../domain/workflow-definition';
 import { llmProvidersByName } from '../store/llm-providers';
 import { existingSecretNames } from '../store/secrets';
 
 /**
- * Model steps (capability `llm`) checked where a workflow version is created (issue 14), in its
+ * Model steps (capabilities `llm` and `browser.agent`) checked where a workflow version is created (issue 14), in its
  * transaction under the organization's row-level security: each literal field of the input against
- * the llm contract (messages an array of messages, maxTokens in range...), the required fields
+ * the step's contract (messages an array of messages, maxTokens in range, maxSteps at most 50...), the required fields
  * present, and every provider named literally one the organization has, with its API key's secret.
  * A field that holds a template (`{{ input.messages }}`) is checked by the worker when it is resolved.
  * Each refusal is BAD_USER_INPUT naming the field (`input.steps[1].input.maxTokens`).
@@ -17,20 +17,32 @@ const hasTemplate = (value: unknown): boolean => JSON.stringify(value)?.includes
 
 const pathOf = (path: ReadonlyArray<PropertyKey>): string => path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
 
-function checkLiteralFields(input: Record<string, unknown>, at: string, stepName: string): void {
-  for (const [field, schema] of Object.entries(llmInputFields) as Array<[string, z.ZodType]>) {
+/** Each model capability's input fields and those it cannot do without. */
+const CONTRACTS: Record<LlmCapability, { fields: Record<string, z.ZodType>; required: readonly string[]; unknownFields: boolean }> = {
+  llm: { fields: llmInputFields, required: ['model', 'messages'], unknownFields: true },
+  'browser.agent': { fields: browserAgentInputFields, required: BROWSER_AGENT_REQUIRED_FIELDS, unknownFields: false },
+};
+
+function checkLiteralFields(capability: LlmCapability, input: Record<string, unknown>, at: string, stepName: string): void {
+  const contract = CONTRACTS[capability];
+  const code = capability === 'llm' ? 'INVALID_LLM_INPUT' : 'INVALID_BROWSER_AGENT_INPUT';
+  for (const [field, schema] of Object.entries(contract.fields)) {
     if (!Object.hasOwn(input, field)) continue;
     const value = input[field];
     const parsed = schema.safeParse(value);
     if (parsed.success || hasTemplate(value)) continue;
     const issue = parsed.error.issues[0];
-    throw badInput(`${at}.${field}${pathOf(issue?.path ?? [])}`, `${stepName}: ${field}${pathOf(issue?.path ?? [])} ${issue?.message ?? 'is not valid'}`, 'INVALID_LLM_INPUT');
+    throw badInput(`${at}.${field}${pathOf(issue?.path ?? [])}`, `${stepName}: ${field}${pathOf(issue?.path ?? [])} ${issue?.message ?? 'is not valid'}`, code);
   }
-  for (const field of ['model', 'messages'] as const) {
-    if (input[field] === undefined) throw badInput(`${at}.${field}`, `${stepName}: an llm step needs ${field}`, 'INVALID_LLM_INPUT');
+  if (!contract.unknownFields) {
+    const unknown = Object.keys(input).find((field) => !Object.hasOwn(contract.fields, field));
+    if (unknown !== undefined) throw badInput(`${at}.${unknown}`, `${stepName}: a ${capability} step has no field ${unknown} (its fields: ${Object.keys(contract.fields).join(', ')})`, code);
   }
-  if (input['provider'] === undefined && input['providers'] === undefined) throw badInput(`${at}.provider`, `${stepName}: an llm step needs a provider (or providers: [...])`, 'INVALID_LLM_INPUT');
-  if (input['provider'] !== undefined && input['providers'] !== undefined) throw badInput(`${at}.providers`, `${stepName}: give either provider or providers, not both`, 'INVALID_LLM_INPUT');
+  for (const field of contract.required) {
+    if (input[field] === undefined) throw badInput(`${at}.${field}`, `${stepName}: a ${capability} step needs ${field}`, code);
+  }
+  if (input['provider'] === undefined && input['providers'] === undefined) throw badInput(`${at}.provider`, `${stepName}: a ${capability} step needs a provider (or providers: [...])`, code);
+  if (input['provider'] !== undefined && input['providers'] !== undefined) throw badInput(`${at}.providers`, `${stepName}: give either provider or providers, not both`, code);
 }
 
 export async function checkModelSteps(tx: Queryable, steps: readonly StepDefinition[], fieldBase = 'input.steps'): Promise<void> {
@@ -40,8 +52,7 @@ export async function checkModelSteps(tx: Queryable, steps: readonly StepDefinit
     const at = `${fieldBase}[${i}].input`;
     const stepName = `step "${step.id}"`;
     if (step.input === null || typeof step.input !== 'object' || Array.isArray(step.input)) throw badInput(at, `${stepName}: the input of a model step is an object`, 'INVALID_LLM_INPUT');
-    // browser.agent has its own input contract (its executor checks it); only the provider names are common.
-    if (step.capability === 'llm') checkLiteralFields(step.input as Record<string, unknown>, at, stepName);
+    checkLiteralFields(step.capability, step.input as Record<string, unknown>, at, stepName);
     named.push({ at, stepName, input: step.input, names: providerNamesOf(step.input).filter((n) => !n.includes('{{')) });
   });
   const names = [...new Set(named.flatMap((s) => s.names))];

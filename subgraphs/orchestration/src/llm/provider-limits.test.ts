@@ -15,11 +15,11 @@ const API_KEY = 'sk-test-limits-0001';
 
 const CREATE_PROVIDER = `mutation($input: CreateLlmProviderInput!) { createLlmProvider(input: $input) { id } }`;
 const UPDATE_PROVIDER = `mutation($id: ID!, $input: UpdateLlmProviderInput!) { updateLlmProvider(id: $id, input: $input) { id } }`;
-const TASKS = `query($id: ID!) { run(id: $id) { status tasks { status output waitReason { kind message details } } } }`;
+const TASKS = `query($id: ID!) { run(id: $id) { status tasks { status output error { code } waitReason { kind message details } } } }`;
 
 interface RunView {
   status: string;
-  tasks: Array<{ status: string; output: { provider?: string } | null; waitReason: { kind: string; message: string; details: Record<string, unknown> | null } | null }>;
+  tasks: Array<{ status: string; output: { provider?: string } | null; error: { code: string } | null; waitReason: { kind: string; message: string; details: Record<string, unknown> | null } | null }>;
 }
 
 async function provider(name: string, limits: { requestsPerMinute?: number; tokensPerMinute?: number }): Promise<string> {
@@ -30,9 +30,9 @@ async function provider(name: string, limits: { requestsPerMinute?: number; toke
   return res.data!.createLlmProvider.id;
 }
 
-async function startRuns(name: string, providers: string[], count: number): Promise<string[]> {
+async function startRuns(name: string, providers: string[], count: number, extra: Record<string, unknown> = {}): Promise<string[]> {
   const created = await t.graphql<{ createWorkflow: { id: string } }>(admin, `mutation($i: CreateWorkflowInput!) { createWorkflow(input: $i) { id } }`, {
-    i: { name, steps: [{ id: 'ask', capability: 'llm', retry: { maxAttempts: 1 }, input: { providers, model: 'small', messages: [{ role: 'user', content: 'Say hello' }] } }] },
+    i: { name, steps: [{ id: 'ask', capability: 'llm', retry: { maxAttempts: 1 }, input: { providers, model: 'small', messages: [{ role: 'user', content: 'Say hello' }], ...extra } }] },
   });
   expect(created.errors).toBeUndefined();
   const ids: string[] = [];
@@ -106,6 +106,38 @@ describe('per-provider rate limits', () => {
     });
     expect(waiting.tasks[0]!.waitReason!.message).toMatch(/^model provider "few-tokens" used its 5 tokens per minute \(\d+ used\): room in \d+ s$/);
     expect(callsTo('few-tokens')).toBe(1);
+  }, 120_000);
+
+  it('counts the tokens of failed attempts too: an answer invalid after its re-ask, a stream cut mid-way', async () => {
+    // The stand-in answers these two providers' models badly; every other request as usual.
+    standIn.respondWith((request) =>
+      request.model === 'model-bad-json'
+        ? { kind: 'answer', text: 'this is not JSON at all' }
+        : request.model === 'model-cut-stream'
+          ? { kind: 'break', text: 'the answer starts and then the connection is gone', afterTokens: 5 }
+          : { kind: 'answer', text: 'hello' },
+    );
+    await provider('bad-json', { tokensPerMinute: 5 });
+    await provider('cut-stream', { tokensPerMinute: 5 });
+    const [invalid] = await startRuns('invalid-twice', ['bad-json'], 1, { responseFormat: 'json' });
+    const [cut] = await startRuns('cut-stream', ['cut-stream'], 1);
+    const failed = await eventually(async () => {
+      const views = await runsOf([invalid!, cut!]);
+      return views.every((r) => r.status === 'FAILED') ? views : undefined;
+    }, { timeoutMs: 60_000, what: 'both runs to fail' });
+    expect(failed.map((r) => r.tasks[0]!.error!.code)).toEqual(['INVALID_MODEL_OUTPUT', 'ALL_PROVIDERS_FAILED']);
+    expect(callsTo('bad-json')).toBe(2);
+    expect(callsTo('cut-stream')).toBe(1);
+    // What the failed calls spent is counted against the providers: the next tasks wait.
+    const next = [...(await startRuns('after-invalid', ['bad-json'], 1)), ...(await startRuns('after-cut', ['cut-stream'], 1))];
+    const waiting = await eventually(async () => {
+      const views = await runsOf(next);
+      return views.every((r) => r.tasks[0]?.waitReason?.kind === 'RATE_LIMIT') ? views : undefined;
+    }, { timeoutMs: 60_000, what: 'the next runs to wait for tokens' });
+    expect(waiting[0]!.tasks[0]!.waitReason!.message).toMatch(/^model provider "bad-json" used its 5 tokens per minute \(\d+ used\)/);
+    expect(waiting[1]!.tasks[0]!.waitReason!.message).toMatch(/^model provider "cut-stream" used its 5 tokens per minute \(\d+ used\)/);
+    expect(callsTo('bad-json')).toBe(2);
+    expect(callsTo('cut-stream')).toBe(1);
   }, 120_000);
 
   it('passes over a provider at its limit to the next of the step, which answers', async () => {

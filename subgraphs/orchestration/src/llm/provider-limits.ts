@@ -9,7 +9,8 @@ import { waitReason, type WaitReason } from '../domain/wait-reasons';
  * step's providers with room takes one request, providers at their limit are left out of what the
  * worker gets (as if their circuit were open), and when every provider is at its limit the task
  * waits (RATE_LIMIT, naming the provider) instead of calling it. Tokens are only known after the
- * call: the attempt's reported usage is counted when it ends, against the provider that answered.
+ * call: every model call the attempt reported, failed ones included, is counted when it ends,
+ * against the provider it went to.
  *
  * A reservation is taken before the claim commits (it must be atomic across replicas): a claim
  * that does not start the attempt gives it back.
@@ -40,8 +41,8 @@ export type ProviderAdmission =
 export interface ProviderLimits {
   admit(orgId: string, providers: readonly ProviderLimit[]): Promise<ProviderAdmission>;
   release(reservations: readonly ProviderReservation[]): Promise<void>;
-  /** Counts what a call used, when it is known (tokens; a request too for a provider that took none at claim). */
-  record(orgId: string, provider: string, usage: { tokens: number; request: boolean }): Promise<void>;
+  /** Counts what calls used, when it is known: their tokens, and requests the claim did not take already. */
+  record(orgId: string, provider: string, usage: { tokens: number; requests: number }): Promise<void>;
 }
 
 // KEYS: requests zset, tokens zset. ARGV: now, window, rpm (0: none), tpm (0: none), member (''
@@ -131,13 +132,14 @@ export function createProviderLimits({ redis, prefix, log, windowMs = PROVIDER_W
       await Promise.all(reservations.map((r) => redis.zrem(keys(r.orgId, r.provider)[0], r.member))).catch((error: unknown) => log.warn('could not give back provider requests', { err: error }));
     },
 
-    async record(orgId, provider, { tokens, request }) {
+    async record(orgId, provider, { tokens, requests }) {
+      if (tokens <= 0 && requests <= 0) return;
       const [req, tok] = keys(orgId, provider);
       const now = Date.now();
-      const member = newMember();
       const multi = redis.multi();
-      if (tokens > 0) multi.zadd(tok, now, `${member}:${Math.round(tokens)}`).pexpire(tok, windowMs);
-      if (request) multi.zadd(req, now, member).pexpire(req, windowMs);
+      if (tokens > 0) multi.zadd(tok, now, `${newMember()}:${Math.round(tokens)}`).pexpire(tok, windowMs);
+      for (let i = 0; i < requests; i += 1) multi.zadd(req, now, newMember());
+      if (requests > 0) multi.pexpire(req, windowMs);
       await multi.exec();
     },
   };

@@ -144,16 +144,18 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
         if (!(error instanceof ProviderCallError)) throw error;
         if (error.code !== 'PROVIDER_CIRCUIT_OPEN') {
           // A request that reached the provider: account for it (a broken stream may have spent tokens).
+          // The prompt was read when anything came back (a broken stream, an answer it then got wrong).
           const completionTokens = error.options.completionTokens ?? 0;
+          const promptTokens = error.options.promptTokens ?? (error.options.partial ? estimatePromptTokens(request.body) : 0);
           ctx.modelCall({
             provider: name,
             model,
             requestedModel: request.model,
-            promptTokens: error.options.partial ? estimatePromptTokens(request.body) : 0,
+            promptTokens,
             completionTokens,
             ttftMs: error.options.ttftMs ?? 0,
             durationMs: Date.now() - started,
-            costUsd: error.options.partial ? costOf(estimatePromptTokens(request.body), completionTokens, prices) : 0,
+            costUsd: costOf(promptTokens, completionTokens, prices),
             error: { code: error.code, message: error.message },
           });
         }

@@ -54,8 +54,10 @@ export class ProviderCallError extends Error {
       status?: number;
       /** Tokens were already streamed when it failed. */
       partial?: boolean;
-      /** Tokens spent before it failed (a broken stream), estimated. */
+      /** Tokens spent before it failed (a broken stream), estimated, or as the provider reported them. */
       completionTokens?: number;
+      /** The prompt's tokens, when the provider reported them with an answer it then got wrong. */
+      promptTokens?: number;
       ttftMs?: number;
     },
   ) {
@@ -200,12 +202,19 @@ export async function callProvider({ provider, model, body, stream, timeoutMs, s
   let ttftMs = 0;
   let text = '';
   let streamed = false;
+  const toolCalls = new Map<number, ToolCallParts>();
+  // What the model generated so far, text and tool call pieces: a call that fails after it spent tokens on them.
+  const generated = () => text + [...toolCalls.values()].map((c) => c.name + c.arguments).join('');
   try {
     if (!stream) {
       const completion = await client.chat.completions.create({ ...body, model, stream: false }, { signal: controller.signal });
       watchdog.stop();
       const choice = completion.choices[0];
-      if (!choice) throw new ProviderCallError('PROVIDER_BAD_ANSWER', 'the answer has no choices', { retryable: true, countsAgainstCircuit: true });
+      if (!choice) {
+        // The provider may have spent (and billed) tokens on an answer it then sent without choices.
+        const spent = completion.usage ? { partial: true, promptTokens: completion.usage.prompt_tokens, completionTokens: completion.usage.completion_tokens } : {};
+        throw new ProviderCallError('PROVIDER_BAD_ANSWER', 'the answer has no choices', { retryable: true, countsAgainstCircuit: true, ...spent });
+      }
       ttftMs = Date.now() - started;
       text = choice.message.content ?? '';
       if (text !== '') onToken?.(text);
@@ -224,7 +233,6 @@ export async function callProvider({ provider, model, body, stream, timeoutMs, s
     }
 
     const chunks = await client.chat.completions.create({ ...body, model, stream: true, stream_options: { include_usage: true } }, { signal: controller.signal });
-    const toolCalls = new Map<number, ToolCallParts>();
     let finishReason = '';
     let answeredModel = '';
     let usage: { prompt_tokens: number; completion_tokens: number } | undefined;
@@ -250,7 +258,8 @@ export async function callProvider({ provider, model, body, stream, timeoutMs, s
     // An abort can end the chunk iteration quietly instead of throwing.
     if (controller.signal.aborted) throw new Error('the stream was aborted');
     if (finishReason === '') {
-      throw new ProviderCallError('PROVIDER_UNREACHABLE', 'the stream ended without a finish reason', { retryable: true, countsAgainstCircuit: true, partial: streamed, completionTokens: estimateTokens(text), ttftMs });
+      const spent = usage ? { partial: true, promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens } : { partial: streamed, completionTokens: estimateTokens(generated()) };
+      throw new ProviderCallError('PROVIDER_UNREACHABLE', 'the stream ended without a finish reason', { retryable: true, countsAgainstCircuit: true, ttftMs, ...spent });
     }
     const calls = [...toolCalls.entries()].sort(([a], [b]) => a - b).map(([, c]) => c);
     return {
@@ -266,7 +275,7 @@ export async function callProvider({ provider, model, body, stream, timeoutMs, s
     };
   } catch (error) {
     if (error instanceof ProviderCallError) throw error;
-    throw classify(error, { timedOut, attemptAborted: signal.aborted, streamed, ttftMs, text }, timeoutMs, openai);
+    throw classify(error, { timedOut, attemptAborted: signal.aborted, streamed, ttftMs, text: generated() }, timeoutMs, openai);
   } finally {
     watchdog.stop();
     signal.removeEventListener('abort', onAttemptAbort);

@@ -11,7 +11,7 @@ import { createEventBuffer, logEvent, progressEvent, recordAttemptEvents, type A
 import { createEventGate } from './event-gate';
 import { createOutputDeltaBatcher } from './output-deltas';
 import { attemptOutcomeOf, consume, unreachableOutcome, type CallOutcome, type MappedOutcome } from './execute-call';
-import { recordProviderUsage } from './provider-admission';
+import { createProviderUsageTally, recordProviderUsage } from './provider-admission';
 import type { AttemptResult, ResultApplied } from './results';
 import type { SlotWaits } from './slot-waits';
 
@@ -107,6 +107,8 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
     const usageKeys = { orgId: run.orgId, runId: run.id, taskId: task.id, attemptId: attempt.id, workflowId: run.workflowId, appId: run.appId };
     const modelCalls: NewModelCall[] = [];
     let modelCallsDropped = 0;
+    // Every call counts against its provider's rate limits, also past the rows kept and however the attempt ends.
+    const providerUsage = createProviderUsageTally(llmProviders.map((p) => p.name));
     const startedAt = Date.now();
     const endpoint = workerClients.get(worker.endpoint);
     const request: automationV1.ExecuteRequest = {
@@ -144,6 +146,7 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
           log: (l) => gate.offer(logEvent({ ...l, message: wellFormedText(masker.text(l.message)) })),
           delta: (d) => deltas.offer(wellFormedText(masker.text(d.text)), d.restart),
           modelCall: (c) => {
+            providerUsage.add(c);
             if (modelCalls.length >= MAX_MODEL_CALLS_PER_ATTEMPT) modelCallsDropped += 1;
             else modelCalls.push(modelCallRow({ ...c, errorMessage: wellFormedText(masker.text(c.errorMessage)), provider: wellFormedText(c.provider), model: wellFormedText(c.model), requestedModel: wellFormedText(c.requestedModel) }, usageKeys, llmProviders, newId()));
           },
@@ -174,9 +177,9 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
     const artifactRows: NewArtifact[] = verdict.accepted.map((a) => ({ ...a, id: newId(), orgId: run.orgId, runId: run.id, taskId: task.id, attemptId: attempt.id }));
     if (mapped.suspectForMs !== undefined) workerClients.markSuspect(worker.id, mapped.suspectForMs);
     const { outcome } = mapped;
-    if (outcome?.kind === 'succeeded' && llmProviders.length > 0) {
-      // Per-provider tokens per minute count what the answer used (provider-admission.ts).
-      await recordProviderUsage(engine.providerLimits, run.orgId, llmProviders[0]?.name, outcome.output).catch((error: unknown) => callLog.warn('could not count a model call against its provider limits', { err: error }));
+    if (llmProviders.length > 0) {
+      // Per-provider tokens and requests per minute count every call the attempt made (provider-admission.ts).
+      await recordProviderUsage(engine.providerLimits, run.orgId, llmProviders[0]?.name, providerUsage).catch((error: unknown) => callLog.warn('could not count model calls against their provider limits', { err: error }));
     }
     executions.observe({ outcome: mapped.label }, (Date.now() - startedAt) / 1000);
     endSpan(traced.span, {

@@ -54,16 +54,43 @@ export async function releaseUnstarted(limits: ProviderLimits | undefined, admis
   if (unused.length > 0) await limits.release(unused);
 }
 
+/** What an attempt's model calls used of each of its providers, as the worker reports them call by call. */
+export interface ProviderUsageTally {
+  /** One reported call (failed ones too: a broken stream, a re-asked answer, an error after tokens were used). */
+  add(call: { provider: string; promptTokens: number; completionTokens: number }): void;
+  entries(): Array<{ provider: string; tokens: number; calls: number }>;
+}
+
+/** Requests counted per provider and attempt at most (a browser.agent attempt makes up to 50 turns, each may fall back). */
+const MAX_CALLS_COUNTED = 300;
+
+/** Tallies only the providers the attempt was given: a worker cannot charge another provider's limits. */
+export function createProviderUsageTally(providers: readonly string[]): ProviderUsageTally {
+  const known = new Set(providers);
+  const tally = new Map<string, { tokens: number; calls: number }>();
+  // A worker's counts are bounded as the usage rows bound them (domain/usage.ts).
+  const count = (n: number): number => (Number.isFinite(n) && n > 0 ? Math.min(n, 1_000_000_000) : 0);
+  return {
+    add(call) {
+      if (!known.has(call.provider)) return;
+      const entry = tally.get(call.provider) ?? { tokens: 0, calls: 0 };
+      entry.tokens += count(call.promptTokens) + count(call.completionTokens);
+      entry.calls = Math.min(entry.calls + 1, MAX_CALLS_COUNTED);
+      tally.set(call.provider, entry);
+    },
+    entries: () => [...tally].map(([provider, e]) => ({ provider, ...e })),
+  };
+}
+
 /**
- * Counts what a model step's successful attempt used against the provider that answered (its
- * output's `provider` and `usage`, as the llm executor reports them): its tokens, and its request
- * too when that provider is not the one the claim took a request of (`reservedProvider`).
+ * Counts what a model step's attempt used against each provider it called, however the attempt
+ * ended (a failed provider call, a stream cut mid-way and an answer re-asked spent tokens all the
+ * same): every call's tokens, and every call as a request except the one the claim already took of
+ * `reservedProvider`.
  */
-export async function recordProviderUsage(limits: ProviderLimits | undefined, orgId: string, reservedProvider: string | undefined, output: unknown): Promise<void> {
-  if (!limits || output === null || typeof output !== 'object') return;
-  const { provider, usage } = output as { provider?: unknown; usage?: { promptTokens?: unknown; completionTokens?: unknown } };
-  if (typeof provider !== 'string' || provider === '') return;
-  const count = (n: unknown): number => (typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : 0);
-  const tokens = count(usage?.promptTokens) + count(usage?.completionTokens);
-  await limits.record(orgId, provider, { tokens, request: provider !== reservedProvider });
+export async function recordProviderUsage(limits: ProviderLimits | undefined, orgId: string, reservedProvider: string | undefined, tally: ProviderUsageTally): Promise<void> {
+  if (!limits) return;
+  await Promise.all(
+    tally.entries().map(({ provider, tokens, calls }) => limits.record(orgId, provider, { tokens, requests: Math.max(0, calls - (provider === reservedProvider ? 1 : 0)) })),
+  );
 }
