@@ -51,8 +51,8 @@ beforeAll(async () => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
-        if (new URLSearchParams(body).get('password') !== SECRET) return page('Wrong', '<h1>Wrong password</h1>');
-        res.writeHead(303, { location: '/orders' }).end();
+        if (new URLSearchParams(body).get('password') !== SECRET) page('Wrong', '<h1>Wrong password</h1>');
+        else res.writeHead(303, { location: '/orders' }).end();
       });
       return;
     }
