@@ -63,6 +63,25 @@ export const NOTIFICATION_EVENTS = {
       link: `/runs/${d.runId}`,
     }),
   }),
+  'approval.waiting': spec({
+    label: 'An approval is waiting',
+    audience: 'operator',
+    optIn: false,
+    data: z.object({
+      runId: id,
+      taskId: id,
+      stepId: text(200).optional(),
+      workflowId: id.optional(),
+      workflowName: text(200).optional(),
+      message: text(2000).optional(),
+      roles: z.array(text(20)).max(5).optional(),
+    }),
+    summary: (d) => ({
+      title: `Approval waiting: step ${quote(d.stepId, d.taskId)}`,
+      body: `${d.message ? `${d.message} — ` : ''}step ${quote(d.stepId, d.taskId)} of run ${d.runId} waits for approval${d.roles?.length ? ` by ${d.roles.join(', ')}` : ''}.`,
+      link: '/approvals',
+    }),
+  }),
   'member.invited': spec({
     label: 'A member was invited',
     audience: 'admin',

@@ -91,6 +91,8 @@ export const orchestrationConfigSchema = z.object({
   ARTIFACT_RETENTION_INTERVAL_MS: env.int(3_600_000, { min: 1_000, max: 86_400_000 }),
   /** How often the schedule ticker looks for due schedules (every replica runs one; a tick fires once in all). */
   SCHEDULE_TICK_INTERVAL_MS: env.int(500, { min: 50, max: 60_000 }),
+  /** How often the wait ticker ends waits whose deadline came (sleepUntil times, approval and event timeouts; every replica runs one, a wait ends once). */
+  WAIT_TICK_INTERVAL_MS: env.int(1_000, { min: 50, max: 60_000 }),
   /** A tick at most this late is on time; older ones were missed and follow the schedule's catchUp policy. */
   SCHEDULE_MISFIRE_GRACE_MS: env.int(5_000, { min: 0, max: 3_600_000 }),
   /** Let "test the connection" of a model provider reach private networks (development, tests); workers guard their own calls. */

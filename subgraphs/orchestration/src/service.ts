@@ -41,6 +41,7 @@ import { createScheduleTicker, type ScheduleTicker } from './schedules/ticker';
 import { rewrapSecrets } from './secrets/secret-commands';
 import { rewrapWebhookSecrets } from './events/trigger-commands';
 import { removeDispatcher } from './store/dispatchers';
+import { createWaitTicker, type WaitTicker } from './waits/ticker';
 
 export interface OrchestrationServiceDeps {
   config: OrchestrationConfig;
@@ -60,6 +61,8 @@ export interface OrchestrationService extends ServiceHandle {
   reconciler: Reconciler;
   registry: WorkerRegistry;
   schedules: ScheduleTicker;
+  /** Ends waits whose deadline came (sleepUntil, timeouts). */
+  waits: WaitTicker;
   hub: RunEventHub;
   /** Identifies this process's dispatcher in task attempts. */
   dispatcherId: string;
@@ -106,6 +109,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
   const registry = createWorkerRegistry({ engine, dispatcher, log });
   const reconciler = createReconciler({ engine, dispatcher, dispatcherId, schema: config.DB_SCHEMA });
   const schedules = createScheduleTicker({ engine, log: log.child({ component: 'schedules' }), intervalMs: config.SCHEDULE_TICK_INTERVAL_MS, graceMs: config.SCHEDULE_MISFIRE_GRACE_MS });
+  const waits = createWaitTicker({ engine, log: log.child({ component: 'waits' }), intervalMs: config.WAIT_TICK_INTERVAL_MS });
   const verifier = createPrincipalVerifier(config.PRINCIPAL_PUBLIC_KEY);
   const retention = artifactObjects ? createArtifactRetentionJob(engine, artifactObjects, log.child({ component: 'artifact-retention' })) : undefined;
   let accepting = true;
@@ -187,6 +191,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
     reconciler,
     registry,
     schedules,
+    waits,
     hub,
     dispatcherId,
     async start() {
@@ -196,6 +201,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
       await reconciler.reconcileOnce().catch((err: unknown) => log.error('first reconcile pass failed', { err }));
       reconciler.start();
       schedules.start();
+      waits.start();
       await relay.start();
       await notificationRelay.start();
       if (!config.SECRETS_KEYS) log.warn('SECRETS_KEYS is not set: organization secrets cannot be created, and steps that read one fail at dispatch');
@@ -219,6 +225,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
       await step(() => http.close());
       await step(() => reconciler.stop());
       await step(() => schedules.stop());
+      await step(() => waits.stop());
       // Running Execute calls finish (or are handed back after DRAIN_TIMEOUT_MS) while workers can still heartbeat.
       await step(() => dispatcher.stop());
       await step(() => grpc.stop());

@@ -2,6 +2,7 @@ import { badInput, checkJsonInput } from '@orchestra/lib';
 import { checkConcurrency, checkForEach, checkPriority, checkRateLimitUses, type ConcurrencyInput, type ConcurrencyPolicy, type ForEachInput, type ForEachPolicy, type RateLimitUse } from './flow-control';
 import { checkGpuRequest, checkQueueTimeout, type GpuRequest, type GpuRequestInput } from './gpu-request';
 import { collectTemplates, parseTemplate, TemplateError } from './templates';
+import { checkWait, WAIT_CAPABILITY, waitTemplates, type WaitInput, type WaitPolicy } from './wait-steps';
 
 /** Executors every worker ships (workers/src/executors). Workers may advertise more. */
 export const BUILTIN_CAPABILITIES = ['noop', 'sleep', 'http.request', 'transform'] as const;
@@ -37,6 +38,8 @@ export interface StepDefinition {
   resources?: GpuRequest | undefined;
   /** How long it may wait for a worker before it fails as QUEUE_TIMEOUT (a GPU step has a default). */
   queueTimeoutMs?: number | undefined;
+  /** A wait step (capability "wait"): holds its run, not a worker slot, for an approval, an event or a time (domain/wait-steps.ts). */
+  wait?: WaitPolicy | undefined;
 }
 
 /** A step as a client sends it: everything but id and capability optional. */
@@ -55,6 +58,7 @@ export interface StepInput {
   forEach?: ForEachInput | null;
   resources?: GpuRequestInput | null;
   queueTimeoutMs?: number | null;
+  wait?: WaitInput | null;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, initialDelayMs: 1_000, backoffFactor: 2, maxDelayMs: 60_000 };
@@ -107,7 +111,19 @@ export function validateSteps(steps: readonly StepInput[], capabilities: Readonl
   const defined: StepDefinition[] = steps.map((step, i) => {
     const at = `${fieldBase}[${i}]`;
     const name = `step "${step.id}"`;
-    if (!capabilities.has(step.capability)) {
+    const wait = step.wait === null || step.wait === undefined ? undefined : checkWait(step.wait, `${at}.wait`, name);
+    if (wait !== undefined && step.capability !== WAIT_CAPABILITY) {
+      throw badInput(`${at}.capability`, `${name}: a step with wait has capability "${WAIT_CAPABILITY}" (got "${step.capability}")`, 'INVALID_WAIT_STEP');
+    }
+    if (wait === undefined && step.capability === WAIT_CAPABILITY) {
+      throw badInput(`${at}.wait`, `${name}: capability "${WAIT_CAPABILITY}" needs wait: { kind: APPROVAL | EVENT | SLEEP_UNTIL, ... }`, 'INVALID_WAIT_STEP');
+    }
+    if (wait !== undefined) {
+      // What a worker's task has and a wait would silently ignore is refused.
+      for (const [key, given] of [['forEach', step.forEach], ['resources', step.resources], ['rateLimits', step.rateLimits?.length ? step.rateLimits : null], ['concurrency', step.concurrency]] as const) {
+        if (given !== null && given !== undefined) throw badInput(`${at}.${key}`, `${name}: a wait step has no ${key} (it runs on no worker)`, 'INVALID_WAIT_STEP');
+      }
+    } else if (!capabilities.has(step.capability)) {
       throw badInput(`${at}.capability`, `${name}: unknown capability "${step.capability}" (known: ${[...capabilities].sort().join(', ')})`, 'UNKNOWN_CAPABILITY');
     }
     const dependsOn = [...new Set(step.dependsOn ?? [])];
@@ -159,6 +175,7 @@ export function validateSteps(steps: readonly StepInput[], capabilities: Readonl
       ...(forEach === undefined ? {} : { forEach }),
       ...(resources === undefined ? {} : { resources }),
       ...(queueTimeoutMs === undefined ? {} : { queueTimeoutMs }),
+      ...(wait === undefined ? {} : { wait }),
     };
   });
 
@@ -167,6 +184,7 @@ export function validateSteps(steps: readonly StepInput[], capabilities: Readonl
   defined.forEach((step, i) => {
     const references: Array<[string, string[]]> = [[`${fieldBase}[${i}].input`, collectTemplates(step.input)]];
     if (step.forEach) references.push([`${fieldBase}[${i}].forEach.items`, collectTemplates(step.forEach.items)]);
+    if (step.wait) references.push([`${fieldBase}[${i}].wait`, waitTemplates(step.wait).flatMap((text) => collectTemplates(text))]);
     for (const [field, expressions] of references) {
       for (const expression of expressions) {
         let ref;

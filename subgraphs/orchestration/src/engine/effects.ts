@@ -15,6 +15,13 @@ export interface EnqueueRequest {
   rank?: number;
 }
 
+/** A wait step's attempt queued in this transaction: its wait is recorded before the commit (src/waits/arm.ts). */
+export interface WaitStart {
+  attemptId: string;
+  runId: string;
+  taskId: string;
+}
+
 /** A RUNNING attempt this transaction gave up on: its Execute call and its worker are told after commit. */
 export interface CancelRequest {
   attemptId: string;
@@ -48,6 +55,8 @@ export class TransactionEffects {
   readonly events: RunEvent[] = [];
   readonly enqueue: EnqueueRequest[] = [];
   readonly cancel: CancelRequest[] = [];
+  /** Wait steps' attempts queued here, whose waits are recorded in this transaction (engine.ts runs waits/arm.ts before the commit). */
+  readonly waits: WaitStart[] = [];
   /** Events for the notifications service (run failed, task dead-lettered...), written to its outbox with the rows. */
   readonly notifications: Array<NotificationEventInput<NotificationEventType>> = [];
 

@@ -23,6 +23,7 @@ import { TransactionEffects } from './effects';
 import type { TaskQueues } from './task-queues';
 import type { TransitionContext } from './transitions';
 import type { WorkerClients } from './worker-clients';
+import { armWaits } from '../waits/arm';
 
 export const SERVICE = 'orchestration';
 export const TENANT_ROLE = 'orchestra_orchestration_tenant';
@@ -111,7 +112,10 @@ export function createEngine(deps: EngineDeps): Engine {
       const body = async (tx: PoolClient) => {
         // A serialization retry runs the body again: start from nothing each time.
         effects = new TransactionEffects();
-        const result = await fn({ tx, effects, maxLostAttempts: config.MAX_LOST_ATTEMPTS });
+        const ctx: TransitionContext = { tx, effects, maxLostAttempts: config.MAX_LOST_ATTEMPTS };
+        const result = await fn(ctx);
+        // Wait steps queued here start waiting in the same transaction (they never reach a queue).
+        await armWaits(ctx);
         // Where each attempt it queues goes in its pool's queue, fairly between organizations.
         await assignFairRanks(tx, effects.enqueue);
         await effects.writeEvents(tx);

@@ -204,7 +204,7 @@ async function writeStarts(ctx: TransitionContext, engine: Engine, starts: reado
       const attempts = start.startAt ? [] : planAttempts(
         ctx,
         newRun,
-        tasks.filter(({ step }) => step.dependsOn.length === 0).map(({ id, step, priority }) => ({ id, stepId: step.id, status: 'PENDING' as const, attempts: 0, pool: step.pool, priority })),
+        tasks.filter(({ step }) => step.dependsOn.length === 0).map(({ id, step, priority }) => ({ id, stepId: step.id, status: 'PENDING' as const, attempts: 0, pool: step.pool, priority, wait: step.wait ?? null })),
       );
       if (key !== null) plannedByKey.set(key, writes.length);
       outcomes.push({ ok: true, planned: writes.length, deduplicated: false });

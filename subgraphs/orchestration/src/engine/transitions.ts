@@ -60,7 +60,7 @@ export function runStatusChanged(ctx: TransitionContext, before: RunRow, after: 
 /** What a task event needs of a task (a task being created has no row yet). */
 type TaskRef = Pick<TaskRow, 'id' | 'stepId'>;
 /** What giving a task its next attempt needs of it. */
-export type QueueableTask = Pick<TaskRow, 'id' | 'stepId' | 'status' | 'attempts' | 'pool'> & { priority?: number };
+export type QueueableTask = Pick<TaskRow, 'id' | 'stepId' | 'status' | 'attempts' | 'pool'> & { priority?: number; wait?: TaskRow['wait'] | undefined };
 
 function taskEvent(
   ctx: TransitionContext,
@@ -104,6 +104,11 @@ export function planAttempts(ctx: TransitionContext, run: Pick<RunRow, 'id' | 'o
     const reason = delayMs > 0 ? waitReason('RETRY_BACKOFF', `attempt ${number} starts after its retry delay (${delayMs} ms)`, { until: availableAt.toISOString(), attempt: number }) : null;
     const attempt: NewAttempt = { id: newId(), orgId: run.orgId, runId: run.id, taskId: task.id, attempt: number, pool: task.pool, availableAt, waitReason: reason };
     taskEvent(ctx, run, task, to, { attempt: { id: attempt.id, attempt: attempt.attempt }, message: options.message ?? null, error: options.error ?? null });
+    // A wait step holds no worker slot: its attempt is not enqueued, its wait is recorded before the commit (waits/arm.ts).
+    if (task.wait) {
+      ctx.effects.waits.push({ attemptId: attempt.id, runId: run.id, taskId: task.id });
+      return attempt;
+    }
     ctx.effects.enqueue.push({ attemptId: attempt.id, orgId: run.orgId, runId: run.id, taskId: task.id, pool: task.pool, availableAt, ...(task.priority === undefined ? {} : { priority: task.priority }) });
     return attempt;
   });

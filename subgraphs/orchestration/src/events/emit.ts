@@ -4,6 +4,7 @@ import { startRunsIn } from '../engine/run-starts';
 import type { TransitionContext } from '../engine/transitions';
 import { claimEventStarts, insertEvent, recordEventStart, startsOfKey, type EmittedEventRow, type EventSource } from '../store/emitted-events';
 import { triggersOfEvent } from '../store/triggers';
+import { resumeEventWaits } from '../waits/event-waits';
 import { checkEventName, matchesFilter } from './event-filter';
 
 /**
@@ -12,7 +13,8 @@ import { checkEventName, matchesFilter } from './event-filter';
  * each of their workflows in event_starts — a unique key, so a key seen before, or being used by a
  * concurrent emit, claims nothing for that workflow — and starts the claimed workflows' runs with
  * the payload as input through the run start path (quotas, input checks, audit). A run that cannot
- * start is recorded with its error and may be started by the same key again later.
+ * start is recorded with its error and may be started by the same key again later. The same
+ * transaction resumes the event wait steps the event matches (waits/event-waits.ts).
  */
 
 /** An event's payload, at most (it becomes the input of every run it starts). */
@@ -39,6 +41,8 @@ export interface EventStartOutcome {
 export interface EmitEventResult {
   event: EmittedEventRow;
   starts: EventStartOutcome[];
+  /** Event wait steps this event resumed. */
+  resumedWaits: number;
 }
 
 const actorOf = (principal: Principal): string => principal.display ?? `${principal.kind}:${principal.id}`;
@@ -103,6 +107,8 @@ export async function emitEventIn(ctx: TransitionContext, engine: Engine, princi
     claims.filter((c) => !claimed.has(c.workflowId)).map((c) => c.workflowId),
   );
   for (const e of earlier) starts.push({ workflowId: e.workflowId, triggerId: e.triggerId, runId: e.runId, deduplicated: true, error: e.error });
+  // Event wait steps of the organization that this event matches resume (bounded per emit).
+  const resumed = await resumeEventWaits(ctx, engine, recorded);
   for (const listen of listeners) await listen(ctx, engine, recorded);
   await recordAudit(ctx.tx, SERVICE, principal, {
     action: 'event.emit',
@@ -111,7 +117,7 @@ export async function emitEventIn(ctx: TransitionContext, engine: Engine, princi
     diff: { name: event.name, idempotencyKey: event.key, source, started: starts.filter((s) => !s.deduplicated && s.runId).map((s) => s.runId) },
   });
   engine.log.info('event emitted', { eventId: recorded.id, orgId, name: event.name, source, started: starts.filter((s) => !s.deduplicated && s.runId).length, deduplicated: earlier.length, requestId: principal.requestId });
-  return { event: recorded, starts };
+  return { event: recorded, starts, resumedWaits: resumed };
 }
 
 /** emitEvent for a principal of an organization: checks, then one transaction. */

@@ -33,7 +33,7 @@ export const eventResolvers = {
   Mutation: {
     async emitEvent(_: unknown, args: { name: string; payload?: unknown; idempotencyKey?: string | null }, ctx: Ctx) {
       const result: EmitEventResult = await emitEvent(ctx.engine, ctx.principal, args, 'API', [], '');
-      return { event: result.event, starts: result.starts.map(startView) };
+      return { event: result.event, starts: result.starts.map(startView), resumedWaits: result.resumedWaits };
     },
     createTrigger: (_: unknown, { input }: { input: CreateTriggerInput }, ctx: Ctx) => createTrigger(ctx.engine, ctx.principal, input),
     rotateTriggerSecret: (_: unknown, { id }: { id: string }, ctx: Ctx) => rotateTriggerSecret(ctx.engine, ctx.principal, id),

@@ -19,6 +19,7 @@ import { forEachResolvers } from './for-each';
 import { scheduleResolvers } from './schedules';
 import { filterText, triageResolvers } from './triage';
 import { eventResolvers } from './events';
+import { waitResolvers } from './waits';
 import { llmResolvers } from './llm';
 import { appUsageSince, usageResolvers } from './usage';
 import { createLoaders, type Loaders } from './loaders';
@@ -164,6 +165,7 @@ export const resolvers = {
     ...llmResolvers.Query,
     ...usageResolvers.Query,
     ...triageResolvers.Query,
+    ...waitResolvers.Query,
   },
 
   Mutation: {
@@ -189,6 +191,7 @@ export const resolvers = {
     ...eventResolvers.Mutation,
     ...llmResolvers.Mutation,
     ...triageResolvers.Mutation,
+    ...waitResolvers.Mutation,
   },
 
   Workflow: {
@@ -261,7 +264,11 @@ export const resolvers = {
     streamedOutput: (t: TaskRow, _: unknown, ctx: Ctx) => ctx.engine.inTenant(ctx.principal, (tx) => streamedOutputOfTask(tx, t.id)),
     ...artifactResolvers.Task,
     ...forEachResolvers.Task,
+    ...waitResolvers.Task,
   },
+
+  Approval: waitResolvers.Approval,
+  StepWait: waitResolvers.StepWait,
 
   TaskAttempt: {
     number: (a: { attempt: number }) => a.attempt,

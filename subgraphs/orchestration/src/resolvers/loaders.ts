@@ -5,6 +5,7 @@ import { listAttemptsOfTasks } from '../store/attempts';
 import type { AttemptRow, RunRow, TaskRow, WorkflowRow, WorkflowVersionRow } from '../store/rows';
 import { findRunsByIds } from '../store/runs';
 import { itemCountsOf, type ItemCounts } from '../store/for-each';
+import { latestWaitsOfTasks, type TaskWaitRow } from '../store/task-waits';
 import { findTasksByIds, listStepTasksOfRuns } from '../store/tasks';
 import { findWorkflowsByIds, listWorkflowVersions } from '../store/workflows';
 
@@ -55,6 +56,8 @@ export interface Loaders {
   tasksOfRun: Loader<string, TaskRow[]>;
   /** A forEach task's items counted by status (absent before it expanded). */
   itemCounts: Loader<string, ItemCounts>;
+  /** A wait step's task's latest wait (its current or last attempt's). */
+  waitOfTask: Loader<string, TaskWaitRow>;
   attemptsOfTask: Loader<string, AttemptRow[]>;
   artifactsOfTask: Loader<string, ArtifactRow[]>;
   workflow: Loader<string, WorkflowRow>;
@@ -70,6 +73,7 @@ export function createLoaders(engine: Engine, principal: Principal): Loaders {
     // The steps' own tasks: a forEach step's items are paged under its task (Task.items).
     tasksOfRun: createLoader((ids) => read(async (tx) => grouped(ids, await listStepTasksOfRuns(tx, ids), (t) => t.runId))),
     itemCounts: createLoader((ids) => read((tx) => itemCountsOf(tx, ids))),
+    waitOfTask: createLoader((ids) => read((tx) => latestWaitsOfTasks(tx, ids))),
     attemptsOfTask: createLoader((ids) => read(async (tx) => grouped(ids, await listAttemptsOfTasks(tx, ids), (a) => a.taskId))),
     artifactsOfTask: createLoader((ids) => read(async (tx) => grouped(ids, await listArtifactsOfTasks(tx, ids), (a) => a.taskId))),
     workflow: createLoader((ids) => read(async (tx) => byKey(await findWorkflowsByIds(tx, ids), (w) => w.id))),

@@ -18,7 +18,7 @@ export interface NewAttempt {
 
 /**
  * Gives tasks their next attempt in one statement (tasks of any runs): the attempt rows (QUEUED),
- * their queue outbox rows, and each task QUEUED on its new attempt.
+ * their queue outbox rows (not a wait step's), and each task QUEUED on its new attempt.
  */
 export async function queueAttempts(db: Queryable, attempts: readonly NewAttempt[]): Promise<void> {
   if (attempts.length === 0) return;
@@ -34,6 +34,8 @@ export async function queueAttempts(db: Queryable, attempts: readonly NewAttempt
        ), outbox AS (
          INSERT INTO dispatch_outbox (attempt_id, org_id, run_id, task_id, pool, available_at, priority)
          SELECT e.id, e.org_id, e.run_id, e.task_id, e.pool, e.available_at, t.priority FROM e JOIN tasks t ON t.id = e.task_id
+          -- A wait step's attempt never goes to a worker queue (src/waits/): it waits in task_waits.
+          WHERE t.wait IS NULL
        ), queued AS (
          UPDATE tasks t SET status = 'QUEUED', current_attempt_id = e.id, attempts = t.attempts + 1, wait_reason = e.wait_reason,
                             queued_at = coalesce(t.queued_at, now()), updated_at = now()
@@ -104,6 +106,9 @@ export async function endAttempts(
          RETURNING *
        ), freed AS (
          UPDATE worker_slots SET attempt_id = NULL WHERE attempt_id IN (SELECT id FROM ended)
+       ), waits AS (
+         -- A wait step's attempt that ends otherwise (its run cancelled or failed) stops waiting.
+         UPDATE task_waits SET status = 'CANCELLED', resolved_at = now() WHERE attempt_id IN (SELECT id FROM ended) AND status = 'WAITING'
        )
        SELECT to_jsonb(ended) AS attempt FROM ended`,
       [ids, from, to, error === null ? null : JSON.stringify(error), durationMs ?? null],

@@ -4,6 +4,7 @@ import type { GpuRequest } from '../domain/gpu-request';
 import type { RetryPolicy, StepDefinition } from '../domain/workflow-definition';
 import type { AttemptStatus, RunStatus, TaskStatus } from '../domain/states';
 import type { WaitReason } from '../domain/wait-reasons';
+import type { WaitPolicy } from '../domain/wait-steps';
 
 /** Rows as the store returns them (snake_case columns mapped to camelCase). */
 
@@ -111,6 +112,8 @@ export interface TaskRow {
   resources: GpuRequest | null;
   /** How long an attempt may wait for a worker before the task fails as QUEUE_TIMEOUT. */
   queueTimeoutMs: number | null;
+  /** A wait step's task: its wait (src/waits/); null for every other task. */
+  wait: WaitPolicy | null;
   queuedAt: Date | null;
   startedAt: Date | null;
   finishedAt: Date | null;

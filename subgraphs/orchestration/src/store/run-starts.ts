@@ -126,6 +126,7 @@ export async function insertRunStarts(db: Queryable, starts: readonly RunStart[]
       for_each: step.forEach ?? null,
       resources: step.resources ?? null,
       queue_timeout_ms: step.queueTimeoutMs ?? null,
+      wait: step.wait ?? null,
     }));
   });
   const { rows } = await db.query<{ at: Date; runs: number }>(
@@ -149,20 +150,20 @@ export async function insertRunStarts(db: Queryable, starts: readonly RunStart[]
          SELECT * FROM jsonb_to_recordset($2::jsonb) AS t(id uuid, run_id uuid, org_id uuid, step_id text, position integer, capability text, depends_on text[], input_template jsonb,
                                                           pool text, labels jsonb, timeout_ms integer, retry jsonb, max_attempts integer,
                                                           attempt_id uuid, available_at timestamptz, priority smallint, concurrency_key text, concurrency jsonb, rate_limits jsonb,
-                                                          for_each jsonb, resources jsonb, queue_timeout_ms integer)
+                                                          for_each jsonb, resources jsonb, queue_timeout_ms integer, wait jsonb)
        ), tasks_in AS (
          INSERT INTO tasks (id, org_id, run_id, step_id, position, capability, status, depends_on, input_template, pool, labels, timeout_ms, retry, max_attempts,
-                            attempts, current_attempt_id, queued_at, priority, concurrency_key, concurrency, rate_limits, for_each, resources, queue_timeout_ms)
+                            attempts, current_attempt_id, queued_at, priority, concurrency_key, concurrency, rate_limits, for_each, resources, queue_timeout_ms, wait)
          SELECT id, org_id, run_id, step_id, position, capability, CASE WHEN attempt_id IS NULL THEN 'PENDING' ELSE 'QUEUED' END, depends_on, input_template, pool, labels,
                 timeout_ms, retry, max_attempts, CASE WHEN attempt_id IS NULL THEN 0 ELSE 1 END, attempt_id, CASE WHEN attempt_id IS NULL THEN NULL ELSE now() END,
-                priority, concurrency_key, concurrency, rate_limits, for_each, resources, queue_timeout_ms
+                priority, concurrency_key, concurrency, rate_limits, for_each, resources, queue_timeout_ms, wait
            FROM t
        ), attempts AS (
          INSERT INTO task_attempts (id, org_id, run_id, task_id, attempt, status, available_at)
          SELECT attempt_id, org_id, run_id, id, 1, 'QUEUED', available_at FROM t WHERE attempt_id IS NOT NULL
        ), outbox AS (
          INSERT INTO dispatch_outbox (attempt_id, org_id, run_id, task_id, pool, available_at, priority)
-         SELECT attempt_id, org_id, run_id, id, pool, available_at, priority FROM t WHERE attempt_id IS NOT NULL
+         SELECT attempt_id, org_id, run_id, id, pool, available_at, priority FROM t WHERE attempt_id IS NOT NULL AND wait IS NULL
        ), events AS (
          INSERT INTO run_events (org_id, run_id, seq, kind, task_id, attempt_id, event, at)
          SELECT (e->>'orgId')::uuid, (e->>'runId')::uuid, (e->>'seq')::int, e->>'kind', (e->>'taskId')::uuid, (e->>'attemptId')::uuid, e, (e->>'at')::timestamptz

@@ -277,6 +277,13 @@ export type RateLimitUseInput = {
   units?: number | null | undefined;
 };
 
+/** What a rejected approval does. */
+export type RejectOutcome =
+  /** The step succeeds with decision REJECTED in its output (downstream steps read {{ steps.<id>.output.decision }}). */
+  | 'CONTINUE'
+  /** The task fails with APPROVAL_REJECTED, and its run with it. */
+  | 'FAIL_RUN';
+
 export type ResetPasswordInput = {
   newPassword: string;
   /** The token from the reset link. */
@@ -400,6 +407,8 @@ export type StepInput = {
   retry?: RetryPolicyInput | null | undefined;
   /** Default 300000 (5 minutes). */
   timeoutMs?: number | null | undefined;
+  /** Makes the step a wait step (its capability must be "wait"): it holds its run, not a worker slot, until an approval, an event or a time. */
+  wait?: WaitInput | null | undefined;
 };
 
 export type StepResourcesInput = {
@@ -478,6 +487,55 @@ export type UpdateWebhookEndpointInput = {
   events?: Array<string> | null | undefined;
   url?: string | null | undefined;
 };
+
+export type WaitCorrelationInput = {
+  /** A template over the run's input or upstream outputs ("{{ input.orderId }}"): a string, number or boolean when the step starts waiting. */
+  key: string;
+  /** A JSON pointer into the event's payload ("/orderId") whose value must equal the key's. */
+  path: string;
+};
+
+export type WaitInput = {
+  /** EVENT: only an event whose payload matches this run resumes it. */
+  correlation?: WaitCorrelationInput | null | undefined;
+  /** EVENT: the event's name. */
+  event?: string | null | undefined;
+  /** EVENT: at most 10 conditions on the payload, all must hold: [{ "path": "/status", "equals": "paid" }]. */
+  filter?: unknown;
+  kind: WaitKind;
+  /** APPROVAL: what the approver reads (templates allowed, at most 2000 characters). */
+  message?: string | null | undefined;
+  /** APPROVAL: FAIL_RUN (default) or CONTINUE. */
+  onReject?: RejectOutcome | null | undefined;
+  /** APPROVAL: FAIL (default), APPROVE or REJECT; EVENT: FAIL (default) or CONTINUE. */
+  onTimeout?: WaitTimeoutOutcome | null | undefined;
+  /** APPROVAL: roles that may decide (operator, admin, owner; default all three; an owner always may, a viewer never). */
+  roles?: Array<string> | null | undefined;
+  /** APPROVAL, EVENT: 1 … 31622400 (a year); default 604800 (7 days). */
+  timeoutSeconds?: number | null | undefined;
+  /** SLEEP_UNTIL: an ISO 8601 time, or a template that reads one ("{{ input.remindAt }}"); at most a year ahead when the step starts waiting. */
+  until?: string | null | undefined;
+};
+
+/** What a wait step waits for. */
+export type WaitKind =
+  /** A person's decision (approveTask / rejectTask). */
+  | 'APPROVAL'
+  /** An emitted event of a name (with an optional filter and correlation). */
+  | 'EVENT'
+  /** A time. */
+  | 'SLEEP_UNTIL';
+
+/** What happens when a wait's timeout runs out. */
+export type WaitTimeoutOutcome =
+  /** APPROVAL: approved (decidedBy null, timedOut true). */
+  | 'APPROVE'
+  /** EVENT: the step succeeds with a null output and the run goes on. */
+  | 'CONTINUE'
+  /** The task fails with WAIT_TIMED_OUT, and its run with it. */
+  | 'FAIL'
+  /** APPROVAL: rejected, then onReject. */
+  | 'REJECT';
 
 export type WebhookDeliveryStatus =
   | 'FAILED'
