@@ -8,7 +8,7 @@ import { camelRow, camelRows, prepared } from './rows';
 export const WAIT_STATUSES = ['WAITING', 'APPROVED', 'REJECTED', 'RECEIVED', 'ELAPSED', 'TIMED_OUT', 'CANCELLED'] as const;
 export type WaitStatus = (typeof WAIT_STATUSES)[number];
 
-/** A wait step's wait for one attempt of its task (migration 022). */
+/** A wait step's wait for one attempt of its task (migration 023). */
 export interface TaskWaitRow {
   attemptId: string;
   orgId: string;
