@@ -99,16 +99,21 @@ export interface QueueOrderParams {
  * with no reason or FAIR_SHARE is changed: any other reason was set where the task was looked at
  * (a claim found no free slot or no worker, flow control held it) and says more. One statement over
  * the queue outbox (a system read: it compares organizations; `firsts` is a few rows per pool, kept
- * once), at most `limit` changes.
+ * once), at most `limit` changes. Only pools where several organizations wait are read row by row: a
+ * backlog of one organization alone costs one grouped pass over the outbox, and tasks still labelled
+ * in a pool that stopped being shared are found through the partial index tasks_fair_share.
  */
 export async function refreshFairShareWaits(db: Queryable, order: QueueOrderParams, limit: number): Promise<number> {
   const { rowCount } = await db.query(
     prepared(
       'refreshFairShareWaits',
-      `WITH w AS (
+      `WITH shared AS MATERIALIZED (
+         -- Pools where several organizations wait: the only ones where a task waits for its fair share.
+         SELECT pool FROM dispatch_outbox GROUP BY pool HAVING count(DISTINCT org_id) > 1
+       ), w AS MATERIALIZED (
          SELECT o.task_id, o.org_id, o.pool, o.fair_rank,
                 floor((extract(epoch FROM o.created_at) * 1000 - $1) / $2)::bigint + ($3 - o.priority) + o.fair_rank AS place
-           FROM dispatch_outbox o
+           FROM dispatch_outbox o JOIN shared s ON s.pool = o.pool
        ), firsts AS MATERIALIZED (
          SELECT pool, org_id, min(place) AS first_place FROM w GROUP BY pool, org_id
        ), decided AS (
@@ -116,8 +121,12 @@ export async function refreshFairShareWaits(db: Queryable, order: QueueOrderPara
                 CASE WHEN w.fair_rank = 0 THEN 0
                      ELSE (SELECT count(*) FROM firsts f WHERE f.pool = w.pool AND f.org_id <> w.org_id AND f.first_place < w.place) END AS orgs_ahead
            FROM w
+         UNION ALL
+         -- Tasks that say FAIR_SHARE in a pool no other organization waits in any more (partial index tasks_fair_share).
+         SELECT t.id, t.pool, 0, 0 FROM tasks t
+          WHERE t.status = 'QUEUED' AND t.wait_reason ->> 'kind' = 'FAIR_SHARE' AND NOT EXISTS (SELECT 1 FROM shared s WHERE s.pool = t.pool)
        ), changes AS (
-         SELECT d.task_id, d.pool, d.fair_rank, d.orgs_ahead, t.wait_reason
+         SELECT d.task_id, d.pool, d.fair_rank, d.orgs_ahead
            FROM decided d JOIN tasks t ON t.id = d.task_id
           WHERE t.status = 'QUEUED'
             AND ((d.orgs_ahead > 0 AND t.wait_reason IS NULL)
