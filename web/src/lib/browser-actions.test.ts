@@ -1,4 +1,4 @@
-import { browserActionsOf, describeBrowserAction, isImageArtifact } from './browser-actions';
+import { agentStepsOf, browserActionsOf, describeBrowserAction, isImageArtifact } from './browser-actions';
 
 const input = {
   actions: [
@@ -43,5 +43,28 @@ describe('a browser task\'s actions on the run page', () => {
     expect(isImageArtifact('image/png')).toBe(true);
     expect(isImageArtifact('application/pdf')).toBe(false);
     expect(isImageArtifact('image/svg+xml')).toBe(false);
+  });
+});
+
+describe("a browser agent's steps on the run page", () => {
+  it('lists the steps of its output with the worker\'s labels: failures with their code, the model\'s words on the others', () => {
+    const output = {
+      result: { orders: 2 },
+      steps: [
+        { step: 1, action: 'type', label: 'type secret SHOP_PASSWORD into [e2] textbox "Password"', ok: true, reason: 'Signing in.' },
+        { step: 2, action: 'click', label: 'click [e999]', ok: false, error: { code: 'UNKNOWN_REF', message: 'there is no element [e999] on this page' } },
+        { step: 3, action: 'done', label: 'done', ok: true },
+      ],
+    };
+    expect(agentStepsOf({ output })).toEqual([
+      { index: 1, label: 'type secret SHOP_PASSWORD into [e2] textbox "Password"', state: 'done', message: 'Signing in.' },
+      { index: 2, label: 'click [e999]', state: 'failed', message: 'UNKNOWN_REF: there is no element [e999] on this page' },
+      { index: 3, label: 'done', state: 'done' },
+    ]);
+  });
+
+  it('has nothing to list before the agent has an output', () => {
+    expect(agentStepsOf({ output: null })).toBeUndefined();
+    expect(agentStepsOf({ output: { text: 'an llm answer' } })).toBeUndefined();
   });
 });

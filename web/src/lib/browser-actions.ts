@@ -67,5 +67,23 @@ export function browserActionsOf(task: { status: string; input?: unknown; output
   });
 }
 
+/**
+ * A browser.agent task's steps (issue 14) in the same rows: read from its output's `steps` (each with
+ * the worker's label, whether it worked, what went wrong or the model's own words). Undefined while
+ * there is no output (the task's log lines say what it does meanwhile).
+ */
+export function agentStepsOf(task: { output?: unknown }): BrowserActionRow[] | undefined {
+  const steps = isObject(task.output) && Array.isArray(task.output['steps']) ? (task.output['steps'] as unknown[]) : undefined;
+  if (!steps) return undefined;
+  return steps.filter(isObject).map((step, position) => {
+    const index = typeof step['step'] === 'number' ? step['step'] : position + 1;
+    const label = text(step['label']) || text(step['action']) || 'step';
+    const error = isObject(step['error']) ? `${text(step['error']['code'])}: ${text(step['error']['message'])}` : undefined;
+    if (step['ok'] === false) return { index, label, state: 'failed', message: error ?? text(step['outcome']) };
+    const reason = text(step['reason']);
+    return { index, label, state: 'done', ...(reason ? { message: reason } : {}) };
+  });
+}
+
 /** Screenshots show as thumbnails; everything else is a download link. */
 export const isImageArtifact = (contentType: string): boolean => /^image\/(png|jpeg|webp|gif)$/.test(contentType);

@@ -3,7 +3,7 @@ import { useEffect, useState } from 'react';
 import { useApiQuery } from '../../hooks/use-api';
 import { taskArtifactsQuery } from '../../lib/api/operations/runs';
 import { queryKeys } from '../../lib/api/query-keys';
-import { browserActionsOf, isImageArtifact, type BrowserActionState } from '../../lib/browser-actions';
+import { agentStepsOf, browserActionsOf, isImageArtifact, type BrowserActionState } from '../../lib/browser-actions';
 import { formatBytes } from '../../lib/format';
 import { Dialog } from '../dialog';
 import { ErrorNotice } from '../feedback';
@@ -21,14 +21,16 @@ const STATE_STYLE: Record<BrowserActionState, string> = {
 };
 const STATE_MARK: Record<BrowserActionState, string> = { done: '✓', failed: '✕', skipped: '–', pending: '…' };
 
-/** The script's actions, the failing one highlighted (issue 8). */
+/** The script's actions, the failing one highlighted (issue 8); a browser agent's steps the same way (issue 14). */
 function BrowserActions({ task }: BrowserTaskProps) {
-  const rows = browserActionsOf(task);
+  const agent = task.capability === 'browser.agent';
+  const rows = agent ? agentStepsOf(task) : browserActionsOf(task);
   if (!rows) return null;
+  const title = agent ? 'Agent steps' : 'Browser actions';
   return (
     <div>
-      <h3 className="mb-2 text-xs font-semibold uppercase tracking-wide text-slate-500">Browser actions</h3>
-      <ol className="space-y-1" aria-label={`Browser actions of ${task.stepId}`}>
+      <h3 className="mb-2 text-xs font-semibold uppercase tracking-wide text-slate-500">{title}</h3>
+      <ol className="space-y-1" aria-label={`${title} of ${task.stepId}`}>
         {rows.map((row) => (
           <li key={row.index} data-action-state={row.state} aria-current={row.state === 'failed' ? 'step' : undefined} className={`rounded-md border px-3 py-1.5 text-sm ${STATE_STYLE[row.state]}`}>
             <span className="mr-2 inline-block w-4 text-center" aria-hidden="true">{STATE_MARK[row.state]}</span>
@@ -101,7 +103,7 @@ function Artifacts({ task }: BrowserTaskProps) {
 export function BrowserTask({ task }: BrowserTaskProps) {
   return (
     <>
-      {task.capability === 'browser' && <BrowserActions task={task} />}
+      {(task.capability === 'browser' || task.capability === 'browser.agent') && <BrowserActions task={task} />}
       <Artifacts task={task} />
     </>
   );

@@ -20,6 +20,8 @@ import { AGENT_TOOLS, describeCall, parseToolCall, type ToolCall } from './tools
 export interface AgentStep {
   step: number;
   action: string;
+  /** The step as logs show it (`click [e7] button "Sign in"`). */
+  label: string;
   /** The call as the model made it (a secret by its name). */
   arguments: JsonValue;
   /** What the worker did, as the model was told. */
@@ -233,8 +235,8 @@ export async function runAgentLoop({ page, ctx, input, models, refused, refusedN
     `the goal was not reached within maxSteps (${input.maxSteps}) steps${lastAction ? `; the last: ${lastAction.action} at ${lastAction.url}` : ''}${last ? ` (model ${last.answer.model} on ${last.provider})` : ''}`,
   );
 
-  function record(step: number, entry: Omit<AgentStep, 'step'>, label = entry.action): void {
-    const full: AgentStep = { step, ...entry };
+  function record(step: number, entry: Omit<AgentStep, 'step' | 'label'>, label = entry.action): void {
+    const full: AgentStep = { step, label, ...entry };
     steps.push(full);
     const line = `step ${step}: ${label}${entry.ok ? '' : ` — ${entry.error?.code ?? 'failed'}: ${entry.error?.message ?? entry.outcome}`}`;
     ctx.log(entry.ok ? 'info' : 'warn', `${line}${entry.reason ? ` (model: ${entry.reason.slice(0, 200)})` : ''}`);

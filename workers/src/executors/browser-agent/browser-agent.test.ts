@@ -212,7 +212,7 @@ describeWithBrowser('browser.agent (real Chromium, a stand-in model)', () => {
     expect(output['url']).toBe(siteUrl('/orders'));
     const steps = output['steps'] as Array<{ step: number; action: string; arguments: unknown; ok: boolean; screenshot?: string; reason?: string }>;
     expect(steps.map((s) => s.action)).toEqual(['type', 'type', 'click', 'click', 'extract', 'done']);
-    expect(steps[0]).toMatchObject({ step: 1, arguments: { text: 'ada' }, ok: true, reason: 'I type the user name.', screenshot: 'step-01.jpg' });
+    expect(steps[0]).toMatchObject({ step: 1, label: expect.stringMatching(/^type "ada" into \[e\d+\] textbox "User"/), arguments: { text: 'ada' }, ok: true, reason: 'I type the user name.', screenshot: 'step-01.jpg' });
     expect(steps[1]!.arguments).toEqual({ ref: expect.stringMatching(/^e\d+$/), secret: 'SHOP_PASSWORD', submit: false });
 
     // The site got the password: the worker typed the secret's value.
