@@ -283,8 +283,10 @@ describe('sleepUntil', () => {
   });
 });
 
-test('a waiting run survives an orchestration restart, then is approved', async () => {
-  const runId = await startRun(await createWorkflow([approvalStep(), after]), { orderId: 'R-1' });
+test("a waiting run survives an orchestration restart, then is approved (and the new process's wait ticker goes on)", async () => {
+  // No worker step here: the test's worker heartbeats to the old process's gRPC port, which a restart does not keep.
+  const steps = [approvalStep(), { id: 'nap', capability: 'wait', dependsOn: ['approve'], wait: { kind: 'SLEEP_UNTIL', until: '{{ steps.approve.output.decidedAt }}' } }];
+  const runId = await startRun(await createWorkflow(steps), { orderId: 'R-1' });
   const task = await waiting(runId, 'approve');
   await t.restart();
   expect((await runOf(runId)).tasks[0]).toMatchObject({ status: 'QUEUED', approval: { status: 'WAITING' } });
@@ -292,7 +294,8 @@ test('a waiting run survives an orchestration restart, then is approved', async 
   expect(approved.errors).toBeUndefined();
   const run = await ended(runId);
   expect(run.status).toBe('SUCCEEDED');
-  expect(run.tasks.find((x) => x.stepId === 'after')?.output).toEqual({ decision: 'APPROVED', comment: 'after restart' });
+  expect(run.tasks.find((x) => x.stepId === 'approve')?.output).toMatchObject({ decision: 'APPROVED', comment: 'after restart' });
+  expect(run.tasks.find((x) => x.stepId === 'nap')?.status).toBe('SUCCEEDED');
 }, 60_000);
 
 test('two replicas end each due wait once', async () => {
