@@ -41,6 +41,11 @@ export type StandInBehaviour =
   | { kind: 'error'; status: number; message?: string; retryAfterSeconds?: number; code?: string }
   /** Accepts the request and never answers. */
   | { kind: 'hang' }
+  /**
+   * Spends tokens and sends no answer: a 200 with the usage and no choices (non-streamed), or a
+   * stream of only the usage chunk and [DONE], with no finish reason (a provider that broke its answer).
+   */
+  | { kind: 'noChoices'; completionTokens: number }
   /** Streams `afterTokens` tokens of `text` and then stops sending (the connection stays open). */
   | { kind: 'stall'; text: string; afterTokens: number }
   /**
@@ -168,6 +173,17 @@ export async function startOpenAiStandIn(options: OpenAiStandInOptions = {}): Pr
       return;
     }
     if (behaviour.kind === 'hang') return;
+    if (behaviour.kind === 'noChoices') {
+      const usage = { prompt_tokens: promptTokensOf(body), completion_tokens: behaviour.completionTokens, total_tokens: promptTokensOf(body) + behaviour.completionTokens };
+      const model = body.model ?? 'stand-in-model';
+      if (body.stream !== true) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id, object: 'chat.completion', created, model, choices: [], usage }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      res.end(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\ndata: [DONE]\n\n`);
+      return;
+    }
 
     const model = (behaviour.kind === 'answer' ? behaviour.model : undefined) ?? body.model ?? 'stand-in-model';
     const text = behaviour.kind === 'answer' ? (behaviour.text ?? (behaviour.toolCalls ? '' : `You said: ${lastUserMessage(body)}`)) : behaviour.text;

@@ -287,6 +287,21 @@ describe('llm: fallback', () => {
     expect(cut.seen.calls[0]!.costUsd).toBeGreaterThan(0);
   });
 
+  it('accounts for the tokens a provider reported with an answer it then got wrong (no choices, no finish), streamed or not', async () => {
+    const exec = executor();
+    for (const stream of [true, false]) {
+      primary.script({ kind: 'noChoices', completionTokens: 37 });
+      secondary.script({ kind: 'answer', text: 'fine' });
+      const { ctx, seen } = context([provider('primary', primary), provider('secondary', secondary)]);
+      const output = (await run(exec, { providers: ['primary', 'secondary'], model: 'fast', messages: ask('hi'), stream }, ctx)) as Output;
+      expect(output['skipped']).toEqual([{ provider: 'primary', code: stream ? 'PROVIDER_UNREACHABLE' : 'PROVIDER_BAD_ANSWER', message: expect.any(String) }]);
+      // The failed call is accounted with the provider's own counts (the stand-in's prompt count is 4 + 1 word).
+      expect(seen.calls[0]).toMatchObject({ provider: 'primary', promptTokens: 5, completionTokens: 37, error: { code: stream ? 'PROVIDER_UNREACHABLE' : 'PROVIDER_BAD_ANSWER' } });
+      expect(seen.calls[0]!.costUsd).toBeGreaterThan(0);
+      expect(output.usage['completionTokens']).toBe(37 + seen.calls[1]!.completionTokens);
+    }
+  });
+
   it('aborts the HTTP stream at once when the attempt is cancelled', async () => {
     const exec = executor();
     primary.script({ kind: 'answer', text: 'word '.repeat(200), tokenDelayMs: 50 });
