@@ -71,7 +71,7 @@ interface DevSecrets {
   internalToken: string;
   principalPrivateKey: string;
   principalPublicKey: string;
-  /** Orchestration's SECRETS_KEYS (the key that encrypts organization secrets). */
+  /** SECRETS_KEYS of orchestration and identity (the key that encrypts organization secrets and SSO client secrets). */
   secretsKeys: string;
   /** The orchestration service's WORKER_AUTH_SECRETS (worker tokens are minted under it). */
   workerAuthSecret: string;
@@ -240,6 +240,8 @@ async function main(): Promise<void> {
           TENANT_DATABASE_URL: loginUrl(tenantRoleOf(s), secrets.databasePasswords[s]!.tenant),
           DATABASE_MIGRATE: 'false',
           ...(s === 'orchestration' ? { SECRETS_KEYS: process.env['SECRETS_KEYS'] ?? secrets.secretsKeys, WORKER_AUTH_SECRETS: secrets.workerAuthSecret } : {}),
+          // Identity seals SSO client secrets with the same keys.
+          ...(s === 'identity' ? { SECRETS_KEYS: process.env['SECRETS_KEYS'] ?? secrets.secretsKeys } : {}),
         }),
       ),
     );

@@ -21,6 +21,8 @@ import { schedulesRoute } from './routes/schedules';
 import { secretsRoute } from './routes/secrets';
 import { signInRoute } from './routes/sign-in';
 import { signUpRoute } from './routes/sign-up';
+import { ssoCallbackRoute } from './routes/sso-callback';
+import { ssoSettingsRoute } from './routes/sso-settings';
 import { triggersRoute } from './routes/triggers';
 import { verifyEmailRoute } from './routes/verify-email';
 import { webhooksRoute } from './routes/webhooks';
@@ -36,6 +38,7 @@ export const routeTree = rootRoute.addChildren([
   forgotPasswordRoute,
   resetPasswordRoute,
   verifyEmailRoute,
+  ssoCallbackRoute,
   appLayoutRoute.addChildren([
     dashboardRoute,
     workflowsRoute,
@@ -58,6 +61,7 @@ export const routeTree = rootRoute.addChildren([
     webhooksRoute,
     notificationsRoute,
     notificationPreferencesRoute,
+    ssoSettingsRoute,
   ]),
 ]);
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { encryptionKeyringEnv, env, mailEnv, subgraphEnv } from '@orchestra/lib';
+import { encryptionKeyringEnv, env, mailEnv, secretKeyringEnv, subgraphEnv } from '@orchestra/lib';
 
 const DAY = 24 * 3600;
 
@@ -32,6 +32,20 @@ export const identityConfigSchema = z.object({
    * NODE_ENV=production; elsewhere a fixed development key stands in, with a warning.
    */
   TWO_FACTOR_KEYS: encryptionKeyringEnv,
+
+  /**
+   * Key-encryption keys that seal SSO client secrets (the same variable and format as orchestration's:
+   * `id:base64-of-32-bytes`, comma-separated, the active one first). Unset: SSO cannot be configured.
+   */
+  SECRETS_KEYS: secretKeyringEnv,
+  /** A single sign-on started at the identity provider must come back within this long (and only once). */
+  SSO_SIGN_IN_TTL_SECONDS: env.int(600, { min: 60, max: 3600 }),
+  /** Single sign-ons started per client IP per hour. */
+  SSO_SIGN_INS_PER_IP: env.int(100, { min: 1 }),
+  /** Timeout of each request to an identity provider (discovery, token, JWKS). */
+  SSO_HTTP_TIMEOUT_SECONDS: env.int(10, { min: 1, max: 60 }),
+  /** Lets SSO issuers be plain http and on private or loopback addresses: development and tests only. */
+  SSO_ALLOW_INSECURE_ISSUERS: env.bool(false),
 
   /** Lifetime of access tokens (JWT). Short: revocation before expiry relies on Redis. */
   ACCESS_TOKEN_TTL_SECONDS: env.int(900, { min: 30, max: DAY }),

@@ -19,6 +19,7 @@ import type { KeyRing } from './auth/key-ring';
 import type { PasswordHasher } from './auth/passwords';
 import type { SignInThrottle } from './auth/sign-in-throttle';
 import type { IdentityMetrics } from './metrics';
+import type { OidcClient } from './sso/oidc-client';
 
 export const SERVICE = 'identity';
 export const TENANT_ROLE = 'orchestra_identity_tenant';
@@ -48,6 +49,10 @@ export interface IdentityDeps {
   verificationMails: RateLimiter;
   /** Sends identity's mails (password reset, verification, invitations). */
   mailer: Mailer;
+  /** Talks to organizations' OpenID providers (single sign-on). */
+  oidc: OidcClient;
+  /** Single sign-ons started per client IP (each records a short-lived sign-in row). */
+  ssoSignIns: RateLimiter;
 }
 
 /** A transaction under row-level security for the principal's organization (and user). */

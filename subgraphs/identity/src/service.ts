@@ -33,6 +33,9 @@ import { deleteOldEmailVerifications } from './store/email-verifications';
 import { deleteOldPasswordResets } from './store/password-resets';
 import { deleteOldChallenges } from './store/two-factor';
 import { deleteDeadSessions, deleteExpiredRefreshTokens } from './store/sessions';
+import { deleteOldSsoSignIns } from './store/sso-sign-ins';
+import { createOidcClient } from './sso/oidc-client';
+import { rewrapSsoSecrets } from './sso/rewrap';
 
 export interface IdentityServiceDeps {
   config: IdentityConfig;
@@ -83,6 +86,8 @@ export function createIdentityService({ config, pool, redis, log, mailer, metric
       onRefused: (by) => counters.signInRateLimited.inc({ by }),
     }),
     mailer,
+    oidc: createOidcClient({ allowInsecureIssuers: config.SSO_ALLOW_INSECURE_ISSUERS, timeoutSeconds: config.SSO_HTTP_TIMEOUT_SECONDS, log: log.child({ component: 'sso' }) }),
+    ssoSignIns: createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:identity:sso-sign-ins:ip`, limit: config.SSO_SIGN_INS_PER_IP, windowMs: 3600_000 }),
     passwordResetRequests: {
       ip: createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:identity:password-resets:ip`, limit: config.PASSWORD_RESETS_PER_IP, windowMs: 3600_000 }),
       account: createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:identity:password-resets:account`, limit: config.PASSWORD_RESET_MAILS_PER_ACCOUNT, windowMs: 3600_000 }),
@@ -147,15 +152,16 @@ export function createIdentityService({ config, pool, redis, log, mailer, metric
       await deps.keyRing.rotateIfOlderThan(config.SIGNING_KEY_ROTATE_AFTER_SECONDS, config.SIGNING_KEY_PUBLISH_AHEAD_SECONDS);
     }
     await deps.keyRing.pruneExpired();
-    const { tokens, sessions, resets, verifications, challenges } = await inSystem(deps, async (tx) => ({
+    const { tokens, sessions, resets, verifications, challenges, ssoSignIns } = await inSystem(deps, async (tx) => ({
       tokens: await deleteExpiredRefreshTokens(tx),
       sessions: await deleteDeadSessions(tx),
       resets: await deleteOldPasswordResets(tx),
       verifications: await deleteOldEmailVerifications(tx),
       challenges: await deleteOldChallenges(tx),
+      ssoSignIns: await deleteOldSsoSignIns(tx),
     }));
-    if (tokens + sessions + resets + verifications + challenges > 0) {
-      log.info('expired refresh tokens, sessions, password reset, e-mail verification and two-factor challenge tokens deleted', { tokens, sessions, resets, verifications, challenges });
+    if (tokens + sessions + resets + verifications + challenges + ssoSignIns > 0) {
+      log.info('expired refresh tokens, sessions, password reset, e-mail verification and two-factor challenge tokens, and SSO sign-ins deleted', { tokens, sessions, resets, verifications, challenges, ssoSignIns });
     }
   };
 
@@ -179,6 +185,7 @@ export function createIdentityService({ config, pool, redis, log, mailer, metric
       await deps.keyRing.ensureKey();
       // TOTP secrets still in plaintext (before migration 006) or sealed by an older key: sealed with the active key.
       await sealTotpSecretsAtRest({ pool, keyring: deps.totpKeys, log: log.child({ component: 'two-factor-secrets' }) });
+      await rewrapSsoSecrets(deps);
       maintain();
       timer = setInterval(maintain, config.MAINTENANCE_INTERVAL_SECONDS * 1000);
       timer.unref();
@@ -193,6 +200,7 @@ export function createIdentityService({ config, pool, redis, log, mailer, metric
       await notificationRelay.stop();
       await grpc.stop();
       await http.close();
+      await deps.oidc.close();
     },
   };
 }

@@ -14,6 +14,7 @@ const PATHS = {
   signOut: 'M15 12H4m11 0-3-3m3 3-3 3M10 5V4h10v16H10v-1',
   bell: 'M6 16V11a6 6 0 1 1 12 0v5l2 2H4l2-2ZM10 20a2 2 0 0 0 4 0',
   secrets: 'M7 11V8a5 5 0 0 1 10 0v3M5 11h14v10H5zM12 15v2',
+  sso: 'M12 3 4 6v6c0 4.5 3.4 8 8 9 4.6-1 8-4.5 8-9V6l-8-3ZM9 12l2 2 4-4',
   webhooks: 'M8 7a4 4 0 1 1 6 3.5L17 16M6 14a4 4 0 1 0 5 4h6M18 20a4 4 0 1 0-2-7.5',
   triggers: 'M13 3 5 14h6l-1 7 8-11h-6l1-7Z',
   schedules: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18ZM12 7v5l3 2',

@@ -22,6 +22,7 @@ export const permissions = (role: Role | undefined) => ({
   readAudit: atLeast(role, 'ADMIN'),
   manageSecrets: atLeast(role, 'ADMIN'),
   manageWebhooks: atLeast(role, 'ADMIN'),
+  manageSso: atLeast(role, 'ADMIN'),
   manageTriggers: atLeast(role, 'ADMIN'),
   manageSchedules: atLeast(role, 'OPERATOR'),
   /** Only owners grant or take away the owner role. */

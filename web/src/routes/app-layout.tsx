@@ -45,6 +45,7 @@ const NAV: Array<{ section: string; items: NavItem[] }> = [
       { to: '/api-keys', label: 'API keys', icon: 'keys', visible: (p) => p.manageApiKeys },
       { to: '/secrets', label: 'Secrets', icon: 'secrets', visible: (p) => p.manageSecrets },
       { to: '/webhooks', label: 'Webhooks', icon: 'webhooks', visible: (p) => p.manageWebhooks },
+      { to: '/single-sign-on', label: 'Single sign-on', icon: 'sso', visible: (p) => p.manageSso },
       { to: '/audit', label: 'Audit log', icon: 'audit', visible: (p) => p.readAudit },
     ],
   },

@@ -5,6 +5,7 @@ import { Button } from '../components/button';
 import { ErrorNotice, Notice } from '../components/feedback';
 import { Field, TextInput } from '../components/form';
 import { Redirect } from '../components/redirect';
+import { goToSso, SsoSignInForm } from '../components/sso-sign-in-form';
 import { useServices } from '../hooks/services';
 import { useAuthRequest } from '../hooks/use-auth-request';
 import { useSessionState } from '../hooks/use-session';
@@ -32,6 +33,7 @@ function SignInPage() {
   // After a right password for an account with two-factor: the challenge to trade, with a code, for a session.
   const [challenge, setChallenge] = useState<string>();
   const [code, setCode] = useState('');
+  const [sso, setSso] = useState(false);
   useEffect(() => {
     document.title = 'Sign in · Orchestra';
   }, []);
@@ -91,6 +93,17 @@ function SignInPage() {
     );
   }
 
+  // login answers SSO_REQUIRED for members of an organization that signs in through its provider.
+  const ssoSlug = error instanceof ApiError && error.reason === 'SSO_REQUIRED' && typeof error.extensions['ssoSlug'] === 'string' ? error.extensions['ssoSlug'] : undefined;
+
+  if (sso) {
+    return (
+      <AuthCard title="Sign in with SSO" subtitle="Your organization's identity provider signs you in.">
+        <SsoSignInForm redirect={safeRedirect(search.redirect)} initial={email} onCancel={() => setSso(false)} />
+      </AuthCard>
+    );
+  }
+
   return (
     <AuthCard
       title="Sign in to Orchestra"
@@ -110,7 +123,16 @@ function SignInPage() {
     >
       <form onSubmit={(e) => void submit(e)} className="space-y-4" noValidate>
         {state.status === 'signedOut' && state.reason && <Notice tone="warning">{state.reason}</Notice>}
-        {error !== undefined && <ErrorNotice error={error} title="Sign-in failed" />}
+        {ssoSlug !== undefined ? (
+          <Notice tone="warning">
+            Your organization requires single sign-on.{' '}
+            <Button size="sm" variant="primary" onClick={() => void goToSso(api, ssoSlug, safeRedirect(search.redirect)).catch(setError)}>
+              Continue with SSO
+            </Button>
+          </Notice>
+        ) : (
+          error !== undefined && <ErrorNotice error={error} title="Sign-in failed" />
+        )}
         <Field label="Email" error={problems.email}>
           {(p) => <TextInput {...p} type="email" autoComplete="username" required value={email} onChange={(e) => { setEmail(e.target.value); setProblems((p) => ({ ...p, email: undefined })); }} autoFocus />}
         </Field>
@@ -124,6 +146,9 @@ function SignInPage() {
         </p>
         <Button type="submit" variant="primary" className="w-full" busy={busy}>
           Sign in
+        </Button>
+        <Button variant="secondary" className="w-full" onClick={() => { setError(undefined); setSso(true); }}>
+          Sign in with SSO
         </Button>
       </form>
     </AuthCard>

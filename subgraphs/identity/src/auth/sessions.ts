@@ -14,6 +14,7 @@ import {
   type SessionRevocation,
 } from '../store/sessions';
 import { bumpTokenVersion, findUser, findTokenVersion, setLastOrganization, type UserRow } from '../store/users';
+import { assertPasswordSignInAllowed } from '../sso/require-sso';
 import { requireId } from '../validation';
 import { formatRowToken, hashSecret, newSecret, parseRowToken, secretMatches } from './opaque-tokens';
 
@@ -268,6 +269,15 @@ export const endAllSessions = (tx: PoolClient, userId: string, reason: SessionRe
 export async function switchOrganization(deps: IdentityDeps, principal: Principal, organizationId: string, presented: string | null | undefined): Promise<AuthPayload> {
   const { userId } = signedInUser(principal);
   const orgId = requireId('organizationId', organizationId);
+  // A session signed in elsewhere does not carry into an organization that requires single sign-on
+  // (an SSO session never is elsewhere: SSO opens only accounts of its organization alone).
+  if (orgId !== principal.orgId) {
+    await inSystem(deps, async (tx) => {
+      const membership = await findMembership(tx, orgId, userId);
+      const user = await findUser(tx, userId);
+      if (membership && user) await assertPasswordSignInAllowed(tx, orgId, membership.role, user.email);
+    });
+  }
   if (presented !== null && presented !== undefined) {
     return withRefreshToken(deps, principal, presented, async (tx, token) => {
       if (token.session.userId !== userId) {

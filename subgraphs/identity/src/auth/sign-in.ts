@@ -3,6 +3,7 @@ import { actingUser, inSystem, signedInUser, SERVICE, type IdentityDeps } from '
 import { listMembershipsOfUser } from '../store/memberships';
 import { findUserCredentialsByEmail, findUserCredentialsById, bumpTokenVersion, updatePasswordHash, type UserCredentialsRow } from '../store/users';
 import { isTwoFactorEnabled } from '../store/two-factor';
+import { assertPasswordSignInAllowed } from '../sso/require-sso';
 import { requireId } from '../validation';
 import { twoFactorChallenge } from './two-factor-sign-in';
 import { normalizeEmail } from './email';
@@ -101,6 +102,7 @@ export async function openSession(
         ? new AppError('FORBIDDEN', `you are not a member of organization ${requestedOrg}`, { reason: 'NOT_A_MEMBER', field: 'organizationId' })
         : new AppError('FORBIDDEN', 'you are not a member of any organization', { reason: 'NO_MEMBERSHIP' });
     }
+    await assertPasswordSignInAllowed(tx, chosen.orgId, chosen.role, user.email);
     if (newHash !== undefined) await updatePasswordHash(tx, user.id, newHash);
     const result = await startSession(deps, tx, principal, { user, organization: chosen.organization, role: chosen.role, tokenVersion: user.tokenVersion });
     await recordAudit(tx, SERVICE, actingUser(principal, user, chosen.orgId), {

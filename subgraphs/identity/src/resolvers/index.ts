@@ -20,6 +20,8 @@ import { findOrganization, type OrganizationRow } from '../store/organizations';
 import { findPendingEmailChange } from '../store/email-verifications';
 import { findRequireTwoFactor, isTwoFactorEnabled } from '../store/two-factor';
 import { countOrganizationUsers, findUser, listOrganizationUsers, type UserRow } from '../store/users';
+import { configureSso, deleteSsoConnection, getSsoConnection, testSsoConnection, type ConfigureSsoInput } from '../sso/connections';
+import { completeSsoSignIn, startSsoSignIn, type CompleteSsoSignInInput, type StartSsoSignInInput } from '../sso/sign-in';
 import type { Loaders } from './loaders';
 
 /** The GraphQL context of identity's resolvers. */
@@ -142,6 +144,9 @@ export function createResolvers(deps: IdentityDeps) {
 
     apiKeyScopes: () => API_KEY_SCOPES,
 
+    ssoConnection: (_p, _a, { principal }) => getSsoConnection(deps, principal),
+    testSsoConnection: (_p, args, { principal }) => testSsoConnection(deps, principal, args['issuer'] as string),
+
     currentApiKey: async (_p, _a, { principal }) => {
       if (principal.kind !== 'apiKey' || principal.apiKeyId === undefined) return null;
       const id = principal.apiKeyId;
@@ -191,6 +196,10 @@ export function createResolvers(deps: IdentityDeps) {
     removeMember: (_p, args, { principal }) => removeMember(deps, principal, args['id'] as string),
     createApiKey: (_p, args, { principal }) => createApiKey(deps, principal, input<CreateApiKeyInput>(args)),
     revokeApiKey: (_p, args, { principal }) => revokeApiKey(deps, principal, args['id'] as string),
+    configureSso: (_p, args, { principal }) => configureSso(deps, principal, input<ConfigureSsoInput>(args)),
+    deleteSsoConnection: (_p, _a, { principal }) => deleteSsoConnection(deps, principal),
+    startSsoSignIn: (_p, args, { principal }) => startSsoSignIn(deps, principal, input<StartSsoSignInInput>(args)),
+    completeSsoSignIn: (_p, args, { principal }) => completeSsoSignIn(deps, principal, input<CompleteSsoSignInInput>(args)),
   };
 
   type MembershipParent = MembershipRow & { user?: unknown; organization?: OrganizationRow };

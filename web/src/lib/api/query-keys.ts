@@ -111,6 +111,9 @@ export const queryKeys = {
     unreadCount: ['notifications', 'unread-count'] as const,
     preferences: ['notifications', 'preferences'] as const,
   },
+  sso: {
+    connection: ['sso', 'connection'] as const,
+  },
   audit: {
     all: ['audit'] as const,
     list: (params: AuditListParams) => ['audit', 'list', normalizeParams(params)] as const,

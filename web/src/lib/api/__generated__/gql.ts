@@ -104,6 +104,13 @@ type Documents = {
     "\n  mutation DeleteWebhookEndpoint($id: ID!) {\n    deleteWebhookEndpoint(id: $id)\n  }\n": typeof types.DeleteWebhookEndpointDocument,
     "\n  mutation RotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) { secret endpoint { id secretRotatedAt previousSecretExpiresAt } }\n  }\n": typeof types.RotateWebhookSecretDocument,
     "\n  mutation RedeliverWebhook($deliveryId: ID!) {\n    redeliverWebhook(deliveryId: $deliveryId) { id status }\n  }\n": typeof types.RedeliverWebhookDocument,
+    "\n  fragment SsoConnectionFields on SsoConnection {\n    id\n    slug\n    issuer\n    clientId\n    clientSecretSet\n    domains\n    defaultRole\n    requireSso\n    redirectUri\n    updatedAt\n  }\n": typeof types.SsoConnectionFieldsFragmentDoc,
+    "\n  query SsoConnection {\n    ssoConnection { ...SsoConnectionFields }\n  }\n": typeof types.SsoConnectionDocument,
+    "\n  query TestSsoConnection($issuer: String!) {\n    testSsoConnection(issuer: $issuer) { issuer authorizationEndpoint tokenEndpoint jwksUri userinfoEndpoint supportsPkce }\n  }\n": typeof types.TestSsoConnectionDocument,
+    "\n  mutation ConfigureSso($input: ConfigureSsoInput!) {\n    configureSso(input: $input) { ...SsoConnectionFields }\n  }\n": typeof types.ConfigureSsoDocument,
+    "\n  mutation DeleteSsoConnection {\n    deleteSsoConnection\n  }\n": typeof types.DeleteSsoConnectionDocument,
+    "\n  mutation StartSsoSignIn($input: StartSsoSignInInput!) {\n    startSsoSignIn(input: $input) { authorizationUrl binding expiresAt }\n  }\n": typeof types.StartSsoSignInDocument,
+    "\n  mutation CompleteSsoSignIn($input: CompleteSsoSignInInput!) {\n    completeSsoSignIn(input: $input) { ...AuthPayloadFields }\n  }\n": typeof types.CompleteSsoSignInDocument,
     "\n  fragment StepFields on Step {\n    id\n    capability\n    input\n    dependsOn\n    retry { maxAttempts initialDelayMs backoffFactor maxDelayMs }\n    timeoutMs\n    pool\n    labels { key value }\n  }\n": typeof types.StepFieldsFragmentDoc,
     "\n  query Workflows($first: Int, $after: String, $filter: WorkflowFilter) {\n    workflows(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          id\n          name\n          description\n          updatedAt\n          app { id name }\n          latestVersion { number steps { id } }\n        }\n      }\n    }\n  }\n": typeof types.WorkflowsDocument,
     "\n  query Workflow($id: ID!) {\n    workflow(id: $id) {\n      id\n      name\n      description\n      createdBy\n      createdAt\n      updatedAt\n      app { id name }\n      latestVersion { number }\n      versions { number createdBy createdAt steps { ...StepFields } }\n    }\n  }\n": typeof types.WorkflowDocument,
@@ -202,6 +209,13 @@ const documents: Documents = {
     "\n  mutation DeleteWebhookEndpoint($id: ID!) {\n    deleteWebhookEndpoint(id: $id)\n  }\n": types.DeleteWebhookEndpointDocument,
     "\n  mutation RotateWebhookSecret($id: ID!) {\n    rotateWebhookSecret(id: $id) { secret endpoint { id secretRotatedAt previousSecretExpiresAt } }\n  }\n": types.RotateWebhookSecretDocument,
     "\n  mutation RedeliverWebhook($deliveryId: ID!) {\n    redeliverWebhook(deliveryId: $deliveryId) { id status }\n  }\n": types.RedeliverWebhookDocument,
+    "\n  fragment SsoConnectionFields on SsoConnection {\n    id\n    slug\n    issuer\n    clientId\n    clientSecretSet\n    domains\n    defaultRole\n    requireSso\n    redirectUri\n    updatedAt\n  }\n": types.SsoConnectionFieldsFragmentDoc,
+    "\n  query SsoConnection {\n    ssoConnection { ...SsoConnectionFields }\n  }\n": types.SsoConnectionDocument,
+    "\n  query TestSsoConnection($issuer: String!) {\n    testSsoConnection(issuer: $issuer) { issuer authorizationEndpoint tokenEndpoint jwksUri userinfoEndpoint supportsPkce }\n  }\n": types.TestSsoConnectionDocument,
+    "\n  mutation ConfigureSso($input: ConfigureSsoInput!) {\n    configureSso(input: $input) { ...SsoConnectionFields }\n  }\n": types.ConfigureSsoDocument,
+    "\n  mutation DeleteSsoConnection {\n    deleteSsoConnection\n  }\n": types.DeleteSsoConnectionDocument,
+    "\n  mutation StartSsoSignIn($input: StartSsoSignInInput!) {\n    startSsoSignIn(input: $input) { authorizationUrl binding expiresAt }\n  }\n": types.StartSsoSignInDocument,
+    "\n  mutation CompleteSsoSignIn($input: CompleteSsoSignInInput!) {\n    completeSsoSignIn(input: $input) { ...AuthPayloadFields }\n  }\n": types.CompleteSsoSignInDocument,
     "\n  fragment StepFields on Step {\n    id\n    capability\n    input\n    dependsOn\n    retry { maxAttempts initialDelayMs backoffFactor maxDelayMs }\n    timeoutMs\n    pool\n    labels { key value }\n  }\n": types.StepFieldsFragmentDoc,
     "\n  query Workflows($first: Int, $after: String, $filter: WorkflowFilter) {\n    workflows(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          id\n          name\n          description\n          updatedAt\n          app { id name }\n          latestVersion { number steps { id } }\n        }\n      }\n    }\n  }\n": types.WorkflowsDocument,
     "\n  query Workflow($id: ID!) {\n    workflow(id: $id) {\n      id\n      name\n      description\n      createdBy\n      createdAt\n      updatedAt\n      app { id name }\n      latestVersion { number }\n      versions { number createdBy createdAt steps { ...StepFields } }\n    }\n  }\n": types.WorkflowDocument,
@@ -567,6 +581,34 @@ export function graphql(source: "\n  mutation RotateWebhookSecret($id: ID!) {\n 
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation RedeliverWebhook($deliveryId: ID!) {\n    redeliverWebhook(deliveryId: $deliveryId) { id status }\n  }\n"): typeof import('./graphql').RedeliverWebhookDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment SsoConnectionFields on SsoConnection {\n    id\n    slug\n    issuer\n    clientId\n    clientSecretSet\n    domains\n    defaultRole\n    requireSso\n    redirectUri\n    updatedAt\n  }\n"): typeof import('./graphql').SsoConnectionFieldsFragmentDoc;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SsoConnection {\n    ssoConnection { ...SsoConnectionFields }\n  }\n"): typeof import('./graphql').SsoConnectionDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TestSsoConnection($issuer: String!) {\n    testSsoConnection(issuer: $issuer) { issuer authorizationEndpoint tokenEndpoint jwksUri userinfoEndpoint supportsPkce }\n  }\n"): typeof import('./graphql').TestSsoConnectionDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConfigureSso($input: ConfigureSsoInput!) {\n    configureSso(input: $input) { ...SsoConnectionFields }\n  }\n"): typeof import('./graphql').ConfigureSsoDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteSsoConnection {\n    deleteSsoConnection\n  }\n"): typeof import('./graphql').DeleteSsoConnectionDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation StartSsoSignIn($input: StartSsoSignInInput!) {\n    startSsoSignIn(input: $input) { authorizationUrl binding expiresAt }\n  }\n"): typeof import('./graphql').StartSsoSignInDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CompleteSsoSignIn($input: CompleteSsoSignInInput!) {\n    completeSsoSignIn(input: $input) { ...AuthPayloadFields }\n  }\n"): typeof import('./graphql').CompleteSsoSignInDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

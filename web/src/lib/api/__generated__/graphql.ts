@@ -104,6 +104,13 @@ export type ChangePasswordInput = {
   newPassword: string;
 };
 
+export type CompleteSsoSignInInput = {
+  /** What startSsoSignIn answered as binding, in this browser. */
+  binding: string;
+  /** The query string the provider sent the browser back with (?code=…&state=…). */
+  callbackQuery: string;
+};
+
 export type CompleteTwoFactorSignInInput = {
   /** From the TWO_FACTOR_REQUIRED error of login (extensions.challengeToken). */
   challengeToken: string;
@@ -134,6 +141,21 @@ export type ConfigActivationKind =
   | 'PUBLISH'
   /** An existing version was made current again. */
   | 'ROLLBACK';
+
+export type ConfigureSsoInput = {
+  clientId: string;
+  /** Required when the connection is new; left out, the stored secret stays. */
+  clientSecret?: string | null | undefined;
+  /** ADMIN, OPERATOR or VIEWER (never OWNER). */
+  defaultRole: Role;
+  /** 1 to 20 e-mail domains (like example.com), each claimed by one organization at most. */
+  domains: Array<string>;
+  /** https URL of the provider's issuer. */
+  issuer: string;
+  requireSso: boolean;
+  /** 1 to 40 lower-case letters, digits and inner hyphens; unique across Orchestra. */
+  slug: string;
+};
 
 export type CreateApiKeyInput = {
   /** Optional; must be in the future. */
@@ -381,6 +403,13 @@ export type StartRunInput = {
   workflowId?: string | number | null | undefined;
   /** its name. */
   workflowName?: string | null | undefined;
+};
+
+export type StartSsoSignInInput = {
+  /** A work e-mail address: its domain finds the organization. */
+  email?: string | null | undefined;
+  /** Or the organization's SSO slug. */
+  slug?: string | null | undefined;
 };
 
 export type StepInput = {
@@ -1177,6 +1206,46 @@ export type RedeliverWebhookMutationVariables = Exact<{
 
 export type RedeliverWebhookMutation = { redeliverWebhook: { id: string, status: WebhookDeliveryStatus } };
 
+export type SsoConnectionFieldsFragment = { id: string, slug: string, issuer: string, clientId: string, clientSecretSet: boolean, domains: Array<string>, defaultRole: Role, requireSso: boolean, redirectUri: string, updatedAt: string };
+
+export type SsoConnectionQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SsoConnectionQuery = { ssoConnection: { id: string, slug: string, issuer: string, clientId: string, clientSecretSet: boolean, domains: Array<string>, defaultRole: Role, requireSso: boolean, redirectUri: string, updatedAt: string } | null };
+
+export type TestSsoConnectionQueryVariables = Exact<{
+  issuer: string;
+}>;
+
+
+export type TestSsoConnectionQuery = { testSsoConnection: { issuer: string, authorizationEndpoint: string, tokenEndpoint: string, jwksUri: string | null, userinfoEndpoint: string | null, supportsPkce: boolean } };
+
+export type ConfigureSsoMutationVariables = Exact<{
+  input: ConfigureSsoInput;
+}>;
+
+
+export type ConfigureSsoMutation = { configureSso: { id: string, slug: string, issuer: string, clientId: string, clientSecretSet: boolean, domains: Array<string>, defaultRole: Role, requireSso: boolean, redirectUri: string, updatedAt: string } };
+
+export type DeleteSsoConnectionMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DeleteSsoConnectionMutation = { deleteSsoConnection: boolean };
+
+export type StartSsoSignInMutationVariables = Exact<{
+  input: StartSsoSignInInput;
+}>;
+
+
+export type StartSsoSignInMutation = { startSsoSignIn: { authorizationUrl: string, binding: string, expiresAt: string } };
+
+export type CompleteSsoSignInMutationVariables = Exact<{
+  input: CompleteSsoSignInInput;
+}>;
+
+
+export type CompleteSsoSignInMutation = { completeSsoSignIn: { accessToken: string, accessTokenExpiresAt: string, refreshToken: string, refreshTokenExpiresAt: string, role: Role, user: { id: string, email: string, name: string }, organization: { id: string, name: string } } };
+
 export type StepFieldsFragment = { id: string, capability: string, input: unknown, dependsOn: Array<string>, timeoutMs: number, pool: string, retry: { maxAttempts: number, initialDelayMs: number, backoffFactor: number, maxDelayMs: number }, labels: Array<{ key: string, value: string }> };
 
 export type WorkflowsQueryVariables = Exact<{
@@ -1386,6 +1455,20 @@ export const TaskFieldsFragmentDoc = new TypedDocumentString(`
     queuedAt
   }
 }`, {"fragmentName":"TaskFields"}) as unknown as TypedDocumentString<TaskFieldsFragment, unknown>;
+export const SsoConnectionFieldsFragmentDoc = new TypedDocumentString(`
+    fragment SsoConnectionFields on SsoConnection {
+  id
+  slug
+  issuer
+  clientId
+  clientSecretSet
+  domains
+  defaultRole
+  requireSso
+  redirectUri
+  updatedAt
+}
+    `, {"fragmentName":"SsoConnectionFields"}) as unknown as TypedDocumentString<SsoConnectionFieldsFragment, unknown>;
 export const StepFieldsFragmentDoc = new TypedDocumentString(`
     fragment StepFields on Step {
   id
@@ -2822,6 +2905,90 @@ export const RedeliverWebhookDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RedeliverWebhookMutation, RedeliverWebhookMutationVariables>;
+export const SsoConnectionDocument = new TypedDocumentString(`
+    query SsoConnection {
+  ssoConnection {
+    ...SsoConnectionFields
+  }
+}
+    fragment SsoConnectionFields on SsoConnection {
+  id
+  slug
+  issuer
+  clientId
+  clientSecretSet
+  domains
+  defaultRole
+  requireSso
+  redirectUri
+  updatedAt
+}`) as unknown as TypedDocumentString<SsoConnectionQuery, SsoConnectionQueryVariables>;
+export const TestSsoConnectionDocument = new TypedDocumentString(`
+    query TestSsoConnection($issuer: String!) {
+  testSsoConnection(issuer: $issuer) {
+    issuer
+    authorizationEndpoint
+    tokenEndpoint
+    jwksUri
+    userinfoEndpoint
+    supportsPkce
+  }
+}
+    `) as unknown as TypedDocumentString<TestSsoConnectionQuery, TestSsoConnectionQueryVariables>;
+export const ConfigureSsoDocument = new TypedDocumentString(`
+    mutation ConfigureSso($input: ConfigureSsoInput!) {
+  configureSso(input: $input) {
+    ...SsoConnectionFields
+  }
+}
+    fragment SsoConnectionFields on SsoConnection {
+  id
+  slug
+  issuer
+  clientId
+  clientSecretSet
+  domains
+  defaultRole
+  requireSso
+  redirectUri
+  updatedAt
+}`) as unknown as TypedDocumentString<ConfigureSsoMutation, ConfigureSsoMutationVariables>;
+export const DeleteSsoConnectionDocument = new TypedDocumentString(`
+    mutation DeleteSsoConnection {
+  deleteSsoConnection
+}
+    `) as unknown as TypedDocumentString<DeleteSsoConnectionMutation, DeleteSsoConnectionMutationVariables>;
+export const StartSsoSignInDocument = new TypedDocumentString(`
+    mutation StartSsoSignIn($input: StartSsoSignInInput!) {
+  startSsoSignIn(input: $input) {
+    authorizationUrl
+    binding
+    expiresAt
+  }
+}
+    `) as unknown as TypedDocumentString<StartSsoSignInMutation, StartSsoSignInMutationVariables>;
+export const CompleteSsoSignInDocument = new TypedDocumentString(`
+    mutation CompleteSsoSignIn($input: CompleteSsoSignInInput!) {
+  completeSsoSignIn(input: $input) {
+    ...AuthPayloadFields
+  }
+}
+    fragment AuthPayloadFields on AuthPayload {
+  accessToken
+  accessTokenExpiresAt
+  refreshToken
+  refreshTokenExpiresAt
+  role
+  user {
+    id
+    email
+    name
+  }
+  organization {
+    id
+    name
+  }
+}`) as unknown as TypedDocumentString<CompleteSsoSignInMutation, CompleteSsoSignInMutationVariables>;
 export const WorkflowsDocument = new TypedDocumentString(`
     query Workflows($first: Int, $after: String, $filter: WorkflowFilter) {
   workflows(first: $first, after: $after, filter: $filter) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { generateSecretsKeys, openSecret, rewrapSecret, sealSecret, SecretDecryptionError, secretKeyringEnv, type SecretKeyring } from './keyring';
+import { generateSecretsKeys, openSecret, rewrapSecret, sealSecret, SecretDecryptionError, secretKeyringEnv, type SecretKeyring } from './secret-keyring';
 
 const keyring = (raw: string): SecretKeyring => {
   const parsed = z.object({ K: secretKeyringEnv }).parse({ K: raw }).K;
