@@ -63,7 +63,8 @@ beforeAll(async () => {
   expect(a.errors).toBeUndefined();
   const g = await id.graphql(CONFIGURE, { input: connectionInput({ slug: `globex-${suffix}`, clientId: clients.globex.clientId, clientSecret: clients.globex.clientSecret, domains: [globexDomain], defaultRole: 'VIEWER' }) }, { token: globex.accessToken });
   expect(g.errors).toBeUndefined();
-});
+  // Two sign-ups and two discoveries: give a loaded machine room.
+}, 90_000);
 
 afterAll(async () => {
   await idp?.stop();
