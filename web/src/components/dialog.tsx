@@ -1,6 +1,16 @@
 import { useEffect, useRef, type ReactNode } from 'react';
 import { Button } from './button';
 
+/** Focuses `opener` once the dialog is gone, unless it left the page or focus already moved somewhere else on purpose. */
+function returnFocus(opener: HTMLElement | null) {
+  if (!opener) return;
+  setTimeout(() => {
+    const active = document.activeElement;
+    const lost = active === null || active === document.body || !active.isConnected;
+    if (opener.isConnected && lost) opener.focus();
+  });
+}
+
 /**
  * A modal built on <dialog>: the browser gives it focus trapping, Escape to close and an inert page
  * behind it, which keeps it keyboard-usable without a focus-trap library.
@@ -14,8 +24,18 @@ export function Dialog({ open, onClose, onDismiss = onClose, title, children, fo
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
-    if (open && !dialog.open) dialog.showModal();
-    if (!open && dialog.open) dialog.close();
+    if (!open) {
+      if (dialog.open) dialog.close();
+      return;
+    }
+    // Focus goes back to what opened the dialog when it closes, or when the dialog leaves the page
+    // (a confirm dialog is usually unmounted rather than closed), so the keyboard user keeps their place.
+    const opener = document.activeElement instanceof HTMLElement && document.activeElement !== document.body ? document.activeElement : null;
+    if (!dialog.open) dialog.showModal();
+    return () => {
+      if (dialog.open) dialog.close();
+      returnFocus(opener);
+    };
   }, [open]);
   return (
     <dialog

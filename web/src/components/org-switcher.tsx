@@ -1,5 +1,5 @@
 import { useNavigate } from '@tanstack/react-router';
-import { useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import { useServices } from '../hooks/services';
 import { useApiQuery } from '../hooks/use-api';
 import { useIdentity } from '../hooks/use-session';
@@ -13,7 +13,11 @@ import { Field, TextInput } from './form';
 
 const NEW_ORGANIZATION = '__new__';
 
-/** Moves the session to another organization the user belongs to (every tab follows). */
+/**
+ * Moves the session to another organization the user belongs to (every tab follows). A choice made
+ * with the mouse switches at once; arrow keys and type-ahead only point at one until Enter, so moving
+ * through the list never switches by accident.
+ */
 export function OrgSwitcher() {
   const services = useServices();
   const identity = useIdentity();
@@ -23,6 +27,9 @@ export function OrgSwitcher() {
   const [busy, setBusy] = useState(false);
   const [creating, setCreating] = useState(false);
   const [name, setName] = useState('');
+  /** An organization chosen with the keyboard but not switched to yet (Enter switches). */
+  const [pending, setPending] = useState<string>();
+  const changedByKey = useRef(false);
   const memberships = me.data?.me.memberships ?? [{ id: 'current', role: identity.role, organization: identity.organization }];
 
   const switchTo = async (organizationId: string) => {
@@ -37,6 +44,13 @@ export function OrgSwitcher() {
     } finally {
       setBusy(false);
     }
+  };
+
+  const choose = (value: string) => {
+    setPending(undefined);
+    if (value === identity.organization.id) return;
+    if (value === NEW_ORGANIZATION) setCreating(true);
+    else void switchTo(value);
   };
 
   const create = async (event: FormEvent) => {
@@ -61,11 +75,36 @@ export function OrgSwitcher() {
       </label>
       <select
         id="org-switcher"
-        value={identity.organization.id}
+        value={pending ?? identity.organization.id}
         disabled={busy}
+        aria-describedby={pending !== undefined ? 'org-switcher-hint' : undefined}
+        onKeyDown={(event) => {
+          if (event.key === 'Enter' && pending !== undefined) {
+            event.preventDefault();
+            choose(pending);
+          } else if (event.key === 'Escape' && pending !== undefined) {
+            event.preventDefault();
+            setPending(undefined);
+          } else if (event.key !== 'Tab' && event.key !== 'Enter') {
+            // Arrow keys and type-ahead change a closed <select> at once: that only points at an
+            // organization; Enter switches to it.
+            // The change it causes fires in this same task; a key that opens the list changes nothing.
+            changedByKey.current = true;
+            setTimeout(() => {
+              changedByKey.current = false;
+            });
+          }
+        }}
         onChange={(event) => {
-          if (event.target.value === NEW_ORGANIZATION) setCreating(true);
-          else void switchTo(event.target.value);
+          const value = event.target.value;
+          const byKey = changedByKey.current;
+          changedByKey.current = false;
+          if (byKey) setPending(value === identity.organization.id ? undefined : value);
+          else choose(value);
+        }}
+        onBlur={() => {
+          changedByKey.current = false;
+          setPending(undefined);
         }}
         className="w-full max-w-60 truncate rounded-lg border-0 bg-white py-1.5 pl-3 pr-8 text-sm font-medium text-slate-800 shadow-xs ring-1 ring-inset ring-slate-300 focus:ring-2 focus:ring-indigo-500"
       >
@@ -76,6 +115,11 @@ export function OrgSwitcher() {
         ))}
         <option value={NEW_ORGANIZATION}>+ New organization…</option>
       </select>
+      {pending !== undefined && (
+        <p id="org-switcher-hint" role="status" className="mt-1 text-xs text-slate-500">
+          Press Enter to {pending === NEW_ORGANIZATION ? 'create a new organization' : `switch to ${memberships.find((m) => m.organization.id === pending)?.organization.name ?? 'it'}`}, Escape to stay.
+        </p>
+      )}
       {error !== undefined && !creating && <ErrorNotice error={error} className="mt-2" />}
       <Dialog
         open={creating}

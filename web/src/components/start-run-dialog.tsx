@@ -9,12 +9,31 @@ import { Dialog, FormDialogFooter } from './dialog';
 import { ErrorNotice } from './feedback';
 import { Field, TextArea, TextInput } from './form';
 
-/** Starts a run of a workflow with an input object and an optional idempotency key, then opens it. */
-export function StartRunDialog({ workflow, versions, open, onClose }: { workflow: { id: string; name: string }; versions?: readonly number[]; open: boolean; onClose: () => void }) {
+/**
+ * Starts a run of a workflow with an input object and an optional idempotency key, then opens it.
+ * `initialInput` fills the input (Run again: the input of an earlier run, to start as is or edit).
+ */
+export function StartRunDialog({
+  workflow,
+  versions,
+  open,
+  onClose,
+  initialInput,
+  initialVersion,
+  title,
+}: {
+  workflow: { id: string; name: string };
+  versions?: readonly number[];
+  open: boolean;
+  onClose: () => void;
+  initialInput?: unknown;
+  initialVersion?: number;
+  title?: string;
+}) {
   const navigate = useNavigate();
-  const [input, setInput] = useState('{\n  \n}');
+  const [input, setInput] = useState(initialInput === undefined ? '{\n  \n}' : JSON.stringify(initialInput, null, 2));
   const [idempotencyKey, setIdempotencyKey] = useState('');
-  const [version, setVersion] = useState<string>('');
+  const [version, setVersion] = useState<string>(initialVersion === undefined ? '' : String(initialVersion));
   const [inputProblem, setInputProblem] = useState<string>();
   const start = useApiMutation(startRunMutation, {
     invalidates: [queryKeys.runs.lists],
@@ -50,7 +69,7 @@ export function StartRunDialog({ workflow, versions, open, onClose }: { workflow
     <Dialog
       open={open}
       onClose={onClose}
-      title={`Start a run of ${workflow.name}`}
+      title={title ?? `Start a run of ${workflow.name}`}
       wide
       footer={<FormDialogFooter formId="start-run" submitLabel="Start run" busy={start.isPending} onCancel={onClose} />}
     >

@@ -21,6 +21,7 @@ import { formatDateTime, formatDuration, formatJson, formatPercent } from '../li
 import { configViolationsOf } from '../lib/field-errors';
 import { parseJsonText } from '../lib/step-errors';
 import { appLayoutRoute } from './app-layout';
+import { EmailText } from '../components/email-text';
 
 function UptimeBar({ up, down, unknown }: { up: number; down: number; unknown: number }) {
   const total = up + down + unknown || 1;
@@ -293,7 +294,7 @@ function AppDetailPage() {
                 <tr key={node.id}>
                   <Cell layout="nowrap">v{node.version}{node.previousVersion !== null && <span className="text-xs text-slate-400"> (from v{node.previousVersion})</span>}</Cell>
                   <Cell layout="nowrap">{node.kind === 'ROLLBACK' ? 'Rollback' : 'Publish'}</Cell>
-                  <Cell>{node.activatedBy?.email ?? '—'}</Cell>
+                  <Cell>{node.activatedBy ? <EmailText value={node.activatedBy.email} /> : '—'}</Cell>
                   <Cell layout="nowrap"><RelativeTime value={node.activatedAt} /></Cell>
                   <Cell className="max-w-xs">{node.reason || '—'}</Cell>
                 </tr>

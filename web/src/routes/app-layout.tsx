@@ -133,10 +133,10 @@ function AppLayout() {
         <div className="ml-auto flex items-center gap-3">
           <NotificationBell />
           <Link to="/account" className="hidden rounded-md px-1 text-right hover:bg-slate-100 sm:block" title="Your account: name and password">
-            <p className="text-sm font-medium leading-4 text-slate-800" data-testid="current-user">
+            <p className="max-w-56 truncate text-sm font-medium leading-4 text-slate-800" data-testid="current-user" title={identity.user.name || identity.user.email}>
               {identity.user.name || identity.user.email}
             </p>
-            <p className="text-xs text-slate-500">{identity.user.email}</p>
+            <p className="max-w-56 truncate text-xs text-slate-500" title={identity.user.email}>{identity.user.email}</p>
           </Link>
           <RoleBadge role={identity.role} />
           <Button

@@ -3,7 +3,10 @@ import { Fragment, useState, type FormEvent } from 'react';
 import { Button } from '../components/button';
 import { Card } from '../components/card';
 import { EmptyState, ErrorNotice, LoadingBlock, Notice } from '../components/feedback';
-import { Field, TextInput } from '../components/form';
+import { AuditTarget } from '../components/audit-target';
+import { EmailText } from '../components/email-text';
+import { Checkbox, Field, TextInput } from '../components/form';
+import { MemberPicker } from '../components/member-picker';
 import { JsonBlock } from '../components/json-block';
 import { PageHeader } from '../components/page-header';
 import { Pagination } from '../components/pagination';
@@ -19,14 +22,22 @@ import { formatDateTime } from '../lib/format';
 import { appLayoutRoute } from './app-layout';
 
 type AuditSearch = Omit<AuditListParams, 'after'>;
-const FILTER_FIELDS = ['actorId', 'action', 'targetType', 'targetId', 'outcome', 'from', 'to'] as const;
+const FILTER_FIELDS = ['actorId', 'actorLabel', 'action', 'targetType', 'targetId', 'outcome', 'from', 'to', 'noise'] as const;
+
+/**
+ * Events hidden unless asked for: every sign-in, sign-out, token refresh and organization switch is
+ * recorded, and they would bury the changes people made. Filtering on one of these actions shows it.
+ */
+export const NOISY_ACTIONS = ['auth.refresh', 'auth.login', 'auth.logout', 'auth.switch_organization'] as const;
 
 const parseAuditSearch = (search: Record<string, unknown>): AuditSearch => {
   const out: AuditSearch = {};
   for (const key of FILTER_FIELDS) {
     const value = search[key];
-    if (typeof value === 'string' && value.trim() !== '') out[key] = value;
+    if (typeof value === 'string' && value.trim() !== '' && value.length <= 500) out[key] = value;
   }
+  if (out.actorId === undefined) delete out.actorLabel;
+  if (out.noise !== undefined && out.noise !== 'shown') delete out.noise;
   return out;
 };
 
@@ -35,6 +46,7 @@ const localToIso = (value: string | undefined) => (value && !Number.isNaN(Date.p
 const toFilter = (search: AuditSearch): AuditLogFilter => ({
   ...(search.actorId ? { actorId: search.actorId } : {}),
   ...(search.action ? { action: search.action } : {}),
+  ...(search.noise === 'shown' || search.action?.startsWith('auth.') ? {} : { excludeActions: [...NOISY_ACTIONS] }),
   ...(search.targetType ? { targetType: search.targetType } : {}),
   ...(search.targetId ? { targetId: search.targetId } : {}),
   ...(search.outcome ? { outcome: search.outcome } : {}),
@@ -155,13 +167,32 @@ function AuditPage() {
       </div>
       <Card padded={false}>
         <form onSubmit={apply} className="grid grid-cols-[repeat(auto-fill,minmax(14rem,1fr))] gap-3 border-b border-slate-100 p-4">
-          <Field label="Actor" hint="User id, API key id, service or anonymous">{(p) => <TextInput {...p} value={draft.actorId ?? ''} onChange={set('actorId')} />}</Field>
+          <MemberPicker
+            label="Actor"
+            value={search.actorId ? { id: search.actorId, label: search.actorLabel ?? search.actorId } : undefined}
+            onChange={(member) => {
+              const next = { ...search, actorId: member?.id, actorLabel: member?.label };
+              setDraft((d) => ({ ...d, actorId: member?.id, actorLabel: member?.label }));
+              void navigate({ search: parseAuditSearch(next as Record<string, unknown>) });
+            }}
+          />
           <Field label="Action" hint="Exact (member.add) or a prefix (member.*)">{(p) => <TextInput {...p} value={draft.action ?? ''} onChange={set('action')} />}</Field>
           <Field label="Target type">{(p) => <TextInput {...p} value={draft.targetType ?? ''} onChange={set('targetType')} />}</Field>
           <Field label="Target id">{(p) => <TextInput {...p} value={draft.targetId ?? ''} onChange={set('targetId')} />}</Field>
           <Field label="Outcome" hint="success, failure or an error code">{(p) => <TextInput {...p} value={draft.outcome ?? ''} onChange={set('outcome')} />}</Field>
           <Field label="From">{(p) => <TextInput {...p} type="datetime-local" value={draft.from ?? ''} onChange={set('from')} />}</Field>
           <Field label="To">{(p) => <TextInput {...p} type="datetime-local" value={draft.to ?? ''} onChange={set('to')} />}</Field>
+          <div className="flex items-end gap-2">
+            <Checkbox
+              label="Show sign-ins and token refreshes"
+              checked={search.noise === 'shown'}
+              onChange={(e) => {
+                const noise = e.target.checked ? 'shown' : undefined;
+                setDraft((d) => ({ ...d, noise }));
+                void navigate({ search: parseAuditSearch({ ...search, noise }) });
+              }}
+            />
+          </div>
           <div className="flex items-end gap-2">
             <Button type="submit" variant="primary">Apply filters</Button>
             <Button onClick={() => { setDraft({}); void navigate({ search: {} }); }}>Clear</Button>
@@ -183,13 +214,23 @@ function AuditPage() {
                       <Cell layout="nowrap" className="tabular-nums text-slate-500">{node.sequence}</Cell>
                       <Cell className="min-w-28">{formatDateTime(node.occurredAt)}</Cell>
                       <Cell className="max-w-52">
-                        {node.actor.display ?? node.actor.id}
+                        <button
+                          type="button"
+                          className="text-left hover:text-indigo-700 hover:underline"
+                          title="Show only what this actor did"
+                          onClick={() => {
+                            const actor = { actorId: node.actor.id, actorLabel: node.actor.display ?? node.actor.id };
+                            setDraft((d) => ({ ...d, ...actor }));
+                            void navigate({ search: parseAuditSearch({ ...search, ...actor }) });
+                          }}
+                        >
+                          <EmailText value={node.actor.display ?? node.actor.id} />
+                        </button>
                         <span className="ml-1 whitespace-nowrap text-xs text-slate-400">{node.actor.kind.toLowerCase().replace('_', ' ')}</span>
                       </Cell>
                       <Cell className="font-mono text-xs">{breakAfterDots(node.action)}</Cell>
                       <Cell layout="nowrap" className="text-xs">
-                        {node.targetType}
-                        {node.targetId && <span className="block w-28 truncate font-mono text-slate-400" title={node.targetId}>{node.targetId}</span>}
+                        <AuditTarget targetType={node.targetType} targetId={node.targetId} diff={node.diff} />
                       </Cell>
                       <Cell>
                         <span className={`text-xs font-semibold ${node.outcome === 'success' ? 'text-emerald-700' : 'text-red-700'}`}>{node.outcome}</span>

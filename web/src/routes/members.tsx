@@ -23,6 +23,7 @@ import { fieldErrorFor } from '../lib/field-errors';
 import { ROLES, roleChangeWarning, roleLabel } from '../lib/roles';
 import { plural } from '../lib/format';
 import { appLayoutRoute } from './app-layout';
+import { EmailText } from '../components/email-text';
 
 function InviteDialog({ onClose }: { onClose: () => void }) {
   const can = usePermissions();
@@ -106,10 +107,10 @@ function Invitations() {
         <Table label="Invitations" head={['Email', 'Role', 'Status', 'Invited by', 'Expires', '']}>
           {invitations.data.invitations.edges.map(({ node }) => (
             <tr key={node.id}>
-              <Cell className="min-w-48">{node.email}</Cell>
+              <Cell className="min-w-48"><EmailText value={node.email} /></Cell>
               <Cell layout="nowrap"><RoleBadge role={node.role} /></Cell>
               <Cell layout="nowrap"><StatusBadge status={node.status} /></Cell>
-              <Cell className="min-w-48">{node.invitedBy?.email ?? '—'}</Cell>
+              <Cell className="min-w-48">{node.invitedBy ? <EmailText value={node.invitedBy.email} /> : '—'}</Cell>
               <Cell layout="nowrap"><RelativeTime value={node.expiresAt} /></Cell>
               <Cell layout="actions">
                 {node.status === 'PENDING' && (
@@ -171,7 +172,7 @@ function MembersPage() {
                     <tr key={node.id}>
                       <Cell className="min-w-32 max-w-sm font-medium text-slate-900">{node.user.name}{self && <span className="ml-1 text-xs text-slate-400">(you)</span>}</Cell>
                       <Cell className="min-w-40">
-                        {node.user.email}
+                        <EmailText value={node.user.email} />
                         {node.user.twoFactorEnabled && <span className="ml-1.5 rounded bg-emerald-50 px-1.5 py-0.5 text-[11px] font-medium text-emerald-700" title="Signs in with a second factor">2FA</span>}
                       </Cell>
                       <Cell layout="nowrap">

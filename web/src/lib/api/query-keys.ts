@@ -9,6 +9,9 @@
 export interface RunListParams {
   status?: readonly string[] | undefined;
   workflowId?: string | undefined;
+  appId?: string | undefined;
+  startedBy?: string | undefined;
+  search?: string | undefined;
   createdAfter?: string | undefined;
   createdBefore?: string | undefined;
   after?: string | undefined;
@@ -17,7 +20,11 @@ export interface RunListParams {
 
 export interface AuditListParams {
   actorId?: string | undefined;
+  /** What the actor picker showed for actorId (not sent to the API). */
+  actorLabel?: string | undefined;
   action?: string | undefined;
+  /** Sign-in and token refresh events are shown too. */
+  noise?: string | undefined;
   targetType?: string | undefined;
   targetId?: string | undefined;
   outcome?: string | undefined;
@@ -65,7 +72,9 @@ export const queryKeys = {
   },
   deadLetters: {
     all: ['dead-letters'] as const,
-    list: (params: { includeReplayed?: boolean | undefined; after?: string | undefined }) => ['dead-letters', 'list', normalizeParams(params)] as const,
+    list: (params: { includeReplayed?: boolean | undefined; after?: string | undefined; errorCode?: string | undefined; stepId?: string | undefined; workflowId?: string | undefined }) =>
+      ['dead-letters', 'list', normalizeParams(params)] as const,
+    groups: ['dead-letters', 'groups'] as const,
   },
   workers: {
     all: ['workers'] as const,
@@ -84,6 +93,8 @@ export const queryKeys = {
     invitations: (params: { includeClosed?: boolean | undefined }) => ['members', 'invitations', normalizeParams(params)] as const,
     /** Everyone an app's owner may be chosen from. */
     choices: ['members', 'choices'] as const,
+    /** Members matching what was typed in a member picker. */
+    picker: (search: string) => ['members', 'picker', search] as const,
   },
   apiKeys: {
     all: ['api-keys'] as const,

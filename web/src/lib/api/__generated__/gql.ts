@@ -80,14 +80,20 @@ type Documents = {
     "\n  fragment RunSummaryFields on Run {\n    id\n    status\n    workflowVersion\n    workflow { id name }\n    startedByName\n    createdAt\n    startedAt\n    finishedAt\n    durationMs\n    error { code message stepId }\n  }\n": typeof types.RunSummaryFieldsFragmentDoc,
     "\n  fragment TaskRowFields on Task {\n    id\n    stepId\n    capability\n    status\n    dependsOn\n    error { code message retryable stepId }\n    attempts\n    maxAttempts\n    progress\n    progressMessage\n    pool\n    workerId\n    gpus { index model memoryMiB }\n    waitReason { kind message since }\n    queuedAt\n    startedAt\n    finishedAt\n    durationMs\n    # Only what counting attempts across restarts needs (\"1/3 · 2 in all\"); the panel fetches the rest.\n    attemptHistory { number queuedAt }\n  }\n": typeof types.TaskRowFieldsFragmentDoc,
     "\n  fragment TaskFields on Task {\n    ...TaskRowFields\n    input\n    output\n    attemptHistory {\n      id\n      number\n      status\n      workerId\n      queuedAt\n      startedAt\n      finishedAt\n      durationMs\n      error { code message }\n    }\n  }\n": typeof types.TaskFieldsFragmentDoc,
-    "\n  query Runs($first: Int, $after: String, $filter: RunFilter) {\n    runs(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { ...RunSummaryFields } }\n    }\n  }\n": typeof types.RunsDocument,
+    "\n  query Runs($first: Int, $after: String, $filter: RunFilter) {\n    runs(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { ...RunSummaryFields idempotencyKey } }\n    }\n  }\n": typeof types.RunsDocument,
+    "\n  query RunAgainSource($id: ID!) {\n    run(id: $id) { id input workflowVersion workflow { id name versions { number } } }\n  }\n": typeof types.RunAgainSourceDocument,
+    "\n  mutation CancelRuns($ids: [ID!]!, $reason: String) {\n    cancelRuns(ids: $ids, reason: $reason) { id run { id status cancelReason } error { code reason message } }\n  }\n": typeof types.CancelRunsDocument,
+    "\n  mutation RetryRuns($ids: [ID!]!) {\n    retryRuns(ids: $ids) { id run { id status } error { code reason message } }\n  }\n": typeof types.RetryRunsDocument,
     "\n  query Run($id: ID!) {\n    run(id: $id) {\n      ...RunSummaryFields\n      input\n      output\n      idempotencyKey\n      cancelReason\n      lastSeq\n      app { id name }\n      tasks { ...TaskRowFields }\n    }\n  }\n": typeof types.RunDocument,
     "\n  query TaskDetail($id: ID!) {\n    task(id: $id) { ...TaskFields }\n  }\n": typeof types.TaskDetailDocument,
     "\n  query RunWaits($id: ID!) {\n    run(id: $id) {\n      id\n      tasks { id status waitReason { kind message since } }\n    }\n  }\n": typeof types.RunWaitsDocument,
     "\n  query TaskLogs($id: ID!, $afterSeq: Int, $first: Int) {\n    task(id: $id) {\n      id\n      logs(afterSeq: $afterSeq, first: $first) { seq at level message attempt }\n    }\n  }\n": typeof types.TaskLogsDocument,
     "\n  mutation CancelRun($id: ID!, $reason: String) {\n    cancelRun(id: $id, reason: $reason) { id status cancelReason }\n  }\n": typeof types.CancelRunDocument,
     "\n  mutation RetryRun($id: ID!) {\n    retryRun(id: $id) { id status }\n  }\n": typeof types.RetryRunDocument,
-    "\n  query DeadLetters($first: Int, $after: String, $filter: DeadLetterFilter) {\n    deadLetters(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          id\n          stepId\n          attempts\n          createdAt\n          replayedAt\n          replayedBy\n          error { code message retryable }\n          run { id status workflow { id name } }\n        }\n      }\n    }\n  }\n": typeof types.DeadLettersDocument,
+    "\n  query DeadLetters($first: Int, $after: String, $filter: DeadLetterFilter) {\n    deadLetters(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          id\n          stepId\n          attempts\n          createdAt\n          replayedAt\n          replayedBy\n          discardedAt\n          discardedBy\n          error { code message retryable }\n          run { id status workflow { id name } }\n        }\n      }\n    }\n  }\n": typeof types.DeadLettersDocument,
+    "\n  query DeadLetterGroups {\n    deadLetterGroups { errorCode stepId count lastAt message workflow { id name } }\n  }\n": typeof types.DeadLetterGroupsDocument,
+    "\n  mutation ReplayDeadLetters($ids: [ID!]!) {\n    replayDeadLetters(ids: $ids) { id deadLetter { id replayedAt run { id status } } error { code reason message } }\n  }\n": typeof types.ReplayDeadLettersDocument,
+    "\n  mutation DiscardDeadLetters($ids: [ID!]!) {\n    discardDeadLetters(ids: $ids) { id deadLetter { id discardedAt } error { code reason message } }\n  }\n": typeof types.DiscardDeadLettersDocument,
     "\n  mutation ReplayDeadLetter($id: ID!) {\n    replayDeadLetter(id: $id) { id status }\n  }\n": typeof types.ReplayDeadLetterDocument,
     "\n  subscription RunEvents($runId: ID!, $afterSeq: Int!) {\n    runEvents(runId: $runId, afterSeq: $afterSeq) {\n      seq\n      kind\n      at\n      runId\n      runStatus\n      taskId\n      stepId\n      taskStatus\n      attempt\n      progress\n      message\n      level\n      error { code message retryable stepId }\n      attemptId\n      outputDelta { seq offset text restart }\n    }\n  }\n": typeof types.RunEventsDocument,
     "\n  query TaskStreamedOutput($id: ID!) {\n    task(id: $id) {\n      id\n      streamedOutput { attemptId text throughSeq deltaSeq }\n    }\n  }\n": typeof types.TaskStreamedOutputDocument,
@@ -185,14 +191,20 @@ const documents: Documents = {
     "\n  fragment RunSummaryFields on Run {\n    id\n    status\n    workflowVersion\n    workflow { id name }\n    startedByName\n    createdAt\n    startedAt\n    finishedAt\n    durationMs\n    error { code message stepId }\n  }\n": types.RunSummaryFieldsFragmentDoc,
     "\n  fragment TaskRowFields on Task {\n    id\n    stepId\n    capability\n    status\n    dependsOn\n    error { code message retryable stepId }\n    attempts\n    maxAttempts\n    progress\n    progressMessage\n    pool\n    workerId\n    gpus { index model memoryMiB }\n    waitReason { kind message since }\n    queuedAt\n    startedAt\n    finishedAt\n    durationMs\n    # Only what counting attempts across restarts needs (\"1/3 · 2 in all\"); the panel fetches the rest.\n    attemptHistory { number queuedAt }\n  }\n": types.TaskRowFieldsFragmentDoc,
     "\n  fragment TaskFields on Task {\n    ...TaskRowFields\n    input\n    output\n    attemptHistory {\n      id\n      number\n      status\n      workerId\n      queuedAt\n      startedAt\n      finishedAt\n      durationMs\n      error { code message }\n    }\n  }\n": types.TaskFieldsFragmentDoc,
-    "\n  query Runs($first: Int, $after: String, $filter: RunFilter) {\n    runs(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { ...RunSummaryFields } }\n    }\n  }\n": types.RunsDocument,
+    "\n  query Runs($first: Int, $after: String, $filter: RunFilter) {\n    runs(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { ...RunSummaryFields idempotencyKey } }\n    }\n  }\n": types.RunsDocument,
+    "\n  query RunAgainSource($id: ID!) {\n    run(id: $id) { id input workflowVersion workflow { id name versions { number } } }\n  }\n": types.RunAgainSourceDocument,
+    "\n  mutation CancelRuns($ids: [ID!]!, $reason: String) {\n    cancelRuns(ids: $ids, reason: $reason) { id run { id status cancelReason } error { code reason message } }\n  }\n": types.CancelRunsDocument,
+    "\n  mutation RetryRuns($ids: [ID!]!) {\n    retryRuns(ids: $ids) { id run { id status } error { code reason message } }\n  }\n": types.RetryRunsDocument,
     "\n  query Run($id: ID!) {\n    run(id: $id) {\n      ...RunSummaryFields\n      input\n      output\n      idempotencyKey\n      cancelReason\n      lastSeq\n      app { id name }\n      tasks { ...TaskRowFields }\n    }\n  }\n": types.RunDocument,
     "\n  query TaskDetail($id: ID!) {\n    task(id: $id) { ...TaskFields }\n  }\n": types.TaskDetailDocument,
     "\n  query RunWaits($id: ID!) {\n    run(id: $id) {\n      id\n      tasks { id status waitReason { kind message since } }\n    }\n  }\n": types.RunWaitsDocument,
     "\n  query TaskLogs($id: ID!, $afterSeq: Int, $first: Int) {\n    task(id: $id) {\n      id\n      logs(afterSeq: $afterSeq, first: $first) { seq at level message attempt }\n    }\n  }\n": types.TaskLogsDocument,
     "\n  mutation CancelRun($id: ID!, $reason: String) {\n    cancelRun(id: $id, reason: $reason) { id status cancelReason }\n  }\n": types.CancelRunDocument,
     "\n  mutation RetryRun($id: ID!) {\n    retryRun(id: $id) { id status }\n  }\n": types.RetryRunDocument,
-    "\n  query DeadLetters($first: Int, $after: String, $filter: DeadLetterFilter) {\n    deadLetters(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          id\n          stepId\n          attempts\n          createdAt\n          replayedAt\n          replayedBy\n          error { code message retryable }\n          run { id status workflow { id name } }\n        }\n      }\n    }\n  }\n": types.DeadLettersDocument,
+    "\n  query DeadLetters($first: Int, $after: String, $filter: DeadLetterFilter) {\n    deadLetters(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          id\n          stepId\n          attempts\n          createdAt\n          replayedAt\n          replayedBy\n          discardedAt\n          discardedBy\n          error { code message retryable }\n          run { id status workflow { id name } }\n        }\n      }\n    }\n  }\n": types.DeadLettersDocument,
+    "\n  query DeadLetterGroups {\n    deadLetterGroups { errorCode stepId count lastAt message workflow { id name } }\n  }\n": types.DeadLetterGroupsDocument,
+    "\n  mutation ReplayDeadLetters($ids: [ID!]!) {\n    replayDeadLetters(ids: $ids) { id deadLetter { id replayedAt run { id status } } error { code reason message } }\n  }\n": types.ReplayDeadLettersDocument,
+    "\n  mutation DiscardDeadLetters($ids: [ID!]!) {\n    discardDeadLetters(ids: $ids) { id deadLetter { id discardedAt } error { code reason message } }\n  }\n": types.DiscardDeadLettersDocument,
     "\n  mutation ReplayDeadLetter($id: ID!) {\n    replayDeadLetter(id: $id) { id status }\n  }\n": types.ReplayDeadLetterDocument,
     "\n  subscription RunEvents($runId: ID!, $afterSeq: Int!) {\n    runEvents(runId: $runId, afterSeq: $afterSeq) {\n      seq\n      kind\n      at\n      runId\n      runStatus\n      taskId\n      stepId\n      taskStatus\n      attempt\n      progress\n      message\n      level\n      error { code message retryable stepId }\n      attemptId\n      outputDelta { seq offset text restart }\n    }\n  }\n": types.RunEventsDocument,
     "\n  query TaskStreamedOutput($id: ID!) {\n    task(id: $id) {\n      id\n      streamedOutput { attemptId text throughSeq deltaSeq }\n    }\n  }\n": types.TaskStreamedOutputDocument,
@@ -488,7 +500,19 @@ export function graphql(source: "\n  fragment TaskFields on Task {\n    ...TaskR
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Runs($first: Int, $after: String, $filter: RunFilter) {\n    runs(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { ...RunSummaryFields } }\n    }\n  }\n"): typeof import('./graphql').RunsDocument;
+export function graphql(source: "\n  query Runs($first: Int, $after: String, $filter: RunFilter) {\n    runs(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { ...RunSummaryFields idempotencyKey } }\n    }\n  }\n"): typeof import('./graphql').RunsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query RunAgainSource($id: ID!) {\n    run(id: $id) { id input workflowVersion workflow { id name versions { number } } }\n  }\n"): typeof import('./graphql').RunAgainSourceDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CancelRuns($ids: [ID!]!, $reason: String) {\n    cancelRuns(ids: $ids, reason: $reason) { id run { id status cancelReason } error { code reason message } }\n  }\n"): typeof import('./graphql').CancelRunsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RetryRuns($ids: [ID!]!) {\n    retryRuns(ids: $ids) { id run { id status } error { code reason message } }\n  }\n"): typeof import('./graphql').RetryRunsDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -516,7 +540,19 @@ export function graphql(source: "\n  mutation RetryRun($id: ID!) {\n    retryRun
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query DeadLetters($first: Int, $after: String, $filter: DeadLetterFilter) {\n    deadLetters(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          id\n          stepId\n          attempts\n          createdAt\n          replayedAt\n          replayedBy\n          error { code message retryable }\n          run { id status workflow { id name } }\n        }\n      }\n    }\n  }\n"): typeof import('./graphql').DeadLettersDocument;
+export function graphql(source: "\n  query DeadLetters($first: Int, $after: String, $filter: DeadLetterFilter) {\n    deadLetters(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          id\n          stepId\n          attempts\n          createdAt\n          replayedAt\n          replayedBy\n          discardedAt\n          discardedBy\n          error { code message retryable }\n          run { id status workflow { id name } }\n        }\n      }\n    }\n  }\n"): typeof import('./graphql').DeadLettersDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DeadLetterGroups {\n    deadLetterGroups { errorCode stepId count lastAt message workflow { id name } }\n  }\n"): typeof import('./graphql').DeadLetterGroupsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ReplayDeadLetters($ids: [ID!]!) {\n    replayDeadLetters(ids: $ids) { id deadLetter { id replayedAt run { id status } } error { code reason message } }\n  }\n"): typeof import('./graphql').ReplayDeadLettersDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DiscardDeadLetters($ids: [ID!]!) {\n    discardDeadLetters(ids: $ids) { id deadLetter { id discardedAt } error { code reason message } }\n  }\n"): typeof import('./graphql').DiscardDeadLettersDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

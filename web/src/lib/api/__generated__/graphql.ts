@@ -1036,7 +1036,29 @@ export type RunsQueryVariables = Exact<{
 }>;
 
 
-export type RunsQuery = { runs: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, status: RunStatus, workflowVersion: number, startedByName: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, workflow: { id: string, name: string }, error: { code: string, message: string, stepId: string | null } | null } }> } };
+export type RunsQuery = { runs: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { idempotencyKey: string | null, id: string, status: RunStatus, workflowVersion: number, startedByName: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, workflow: { id: string, name: string }, error: { code: string, message: string, stepId: string | null } | null } }> } };
+
+export type RunAgainSourceQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RunAgainSourceQuery = { run: { id: string, input: unknown, workflowVersion: number, workflow: { id: string, name: string, versions: Array<{ number: number }> } } | null };
+
+export type CancelRunsMutationVariables = Exact<{
+  ids: Array<string | number> | string | number;
+  reason?: string | null | undefined;
+}>;
+
+
+export type CancelRunsMutation = { cancelRuns: Array<{ id: string, run: { id: string, status: RunStatus, cancelReason: string | null } | null, error: { code: string, reason: string | null, message: string } | null }> };
+
+export type RetryRunsMutationVariables = Exact<{
+  ids: Array<string | number> | string | number;
+}>;
+
+
+export type RetryRunsMutation = { retryRuns: Array<{ id: string, run: { id: string, status: RunStatus } | null, error: { code: string, reason: string | null, message: string } | null }> };
 
 export type RunQueryVariables = Exact<{
   id: string | number;
@@ -1090,7 +1112,26 @@ export type DeadLettersQueryVariables = Exact<{
 }>;
 
 
-export type DeadLettersQuery = { deadLetters: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, stepId: string, attempts: number, createdAt: string, replayedAt: string | null, replayedBy: string | null, error: { code: string, message: string, retryable: boolean | null }, run: { id: string, status: RunStatus, workflow: { id: string, name: string } } } }> } };
+export type DeadLettersQuery = { deadLetters: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, stepId: string, attempts: number, createdAt: string, replayedAt: string | null, replayedBy: string | null, discardedAt: string | null, discardedBy: string | null, error: { code: string, message: string, retryable: boolean | null }, run: { id: string, status: RunStatus, workflow: { id: string, name: string } } } }> } };
+
+export type DeadLetterGroupsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DeadLetterGroupsQuery = { deadLetterGroups: Array<{ errorCode: string, stepId: string, count: number, lastAt: string, message: string, workflow: { id: string, name: string } }> };
+
+export type ReplayDeadLettersMutationVariables = Exact<{
+  ids: Array<string | number> | string | number;
+}>;
+
+
+export type ReplayDeadLettersMutation = { replayDeadLetters: Array<{ id: string, deadLetter: { id: string, replayedAt: string | null, run: { id: string, status: RunStatus } } | null, error: { code: string, reason: string | null, message: string } | null }> };
+
+export type DiscardDeadLettersMutationVariables = Exact<{
+  ids: Array<string | number> | string | number;
+}>;
+
+
+export type DiscardDeadLettersMutation = { discardDeadLetters: Array<{ id: string, deadLetter: { id: string, discardedAt: string | null } | null, error: { code: string, reason: string | null, message: string } | null }> };
 
 export type ReplayDeadLetterMutationVariables = Exact<{
   id: string | number;
@@ -2417,6 +2458,7 @@ export const RunsDocument = new TypedDocumentString(`
     edges {
       node {
         ...RunSummaryFields
+        idempotencyKey
       }
     }
   }
@@ -2440,6 +2482,55 @@ export const RunsDocument = new TypedDocumentString(`
     stepId
   }
 }`) as unknown as TypedDocumentString<RunsQuery, RunsQueryVariables>;
+export const RunAgainSourceDocument = new TypedDocumentString(`
+    query RunAgainSource($id: ID!) {
+  run(id: $id) {
+    id
+    input
+    workflowVersion
+    workflow {
+      id
+      name
+      versions {
+        number
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RunAgainSourceQuery, RunAgainSourceQueryVariables>;
+export const CancelRunsDocument = new TypedDocumentString(`
+    mutation CancelRuns($ids: [ID!]!, $reason: String) {
+  cancelRuns(ids: $ids, reason: $reason) {
+    id
+    run {
+      id
+      status
+      cancelReason
+    }
+    error {
+      code
+      reason
+      message
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CancelRunsMutation, CancelRunsMutationVariables>;
+export const RetryRunsDocument = new TypedDocumentString(`
+    mutation RetryRuns($ids: [ID!]!) {
+  retryRuns(ids: $ids) {
+    id
+    run {
+      id
+      status
+    }
+    error {
+      code
+      reason
+      message
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RetryRunsMutation, RetryRunsMutationVariables>;
 export const RunDocument = new TypedDocumentString(`
     query Run($id: ID!) {
   run(id: $id) {
@@ -2639,6 +2730,8 @@ export const DeadLettersDocument = new TypedDocumentString(`
         createdAt
         replayedAt
         replayedBy
+        discardedAt
+        discardedBy
         error {
           code
           message
@@ -2657,6 +2750,57 @@ export const DeadLettersDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<DeadLettersQuery, DeadLettersQueryVariables>;
+export const DeadLetterGroupsDocument = new TypedDocumentString(`
+    query DeadLetterGroups {
+  deadLetterGroups {
+    errorCode
+    stepId
+    count
+    lastAt
+    message
+    workflow {
+      id
+      name
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DeadLetterGroupsQuery, DeadLetterGroupsQueryVariables>;
+export const ReplayDeadLettersDocument = new TypedDocumentString(`
+    mutation ReplayDeadLetters($ids: [ID!]!) {
+  replayDeadLetters(ids: $ids) {
+    id
+    deadLetter {
+      id
+      replayedAt
+      run {
+        id
+        status
+      }
+    }
+    error {
+      code
+      reason
+      message
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ReplayDeadLettersMutation, ReplayDeadLettersMutationVariables>;
+export const DiscardDeadLettersDocument = new TypedDocumentString(`
+    mutation DiscardDeadLetters($ids: [ID!]!) {
+  discardDeadLetters(ids: $ids) {
+    id
+    deadLetter {
+      id
+      discardedAt
+    }
+    error {
+      code
+      reason
+      message
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DiscardDeadLettersMutation, DiscardDeadLettersMutationVariables>;
 export const ReplayDeadLetterDocument = new TypedDocumentString(`
     mutation ReplayDeadLetter($id: ID!) {
   replayDeadLetter(id: $id) {

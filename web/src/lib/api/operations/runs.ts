@@ -65,8 +65,27 @@ export const runsQuery = graphql(`
     runs(first: $first, after: $after, filter: $filter) {
       totalCount
       pageInfo { hasNextPage endCursor }
-      edges { node { ...RunSummaryFields } }
+      edges { node { ...RunSummaryFields idempotencyKey } }
     }
+  }
+`);
+
+/** What "Run again" starts from: the run's workflow and input. */
+export const runAgainSourceQuery = graphql(`
+  query RunAgainSource($id: ID!) {
+    run(id: $id) { id input workflowVersion workflow { id name versions { number } } }
+  }
+`);
+
+export const cancelRunsMutation = graphql(`
+  mutation CancelRuns($ids: [ID!]!, $reason: String) {
+    cancelRuns(ids: $ids, reason: $reason) { id run { id status cancelReason } error { code reason message } }
+  }
+`);
+
+export const retryRunsMutation = graphql(`
+  mutation RetryRuns($ids: [ID!]!) {
+    retryRuns(ids: $ids) { id run { id status } error { code reason message } }
   }
 `);
 
@@ -139,11 +158,31 @@ export const deadLettersQuery = graphql(`
           createdAt
           replayedAt
           replayedBy
+          discardedAt
+          discardedBy
           error { code message retryable }
           run { id status workflow { id name } }
         }
       }
     }
+  }
+`);
+
+export const deadLetterGroupsQuery = graphql(`
+  query DeadLetterGroups {
+    deadLetterGroups { errorCode stepId count lastAt message workflow { id name } }
+  }
+`);
+
+export const replayDeadLettersMutation = graphql(`
+  mutation ReplayDeadLetters($ids: [ID!]!) {
+    replayDeadLetters(ids: $ids) { id deadLetter { id replayedAt run { id status } } error { code reason message } }
+  }
+`);
+
+export const discardDeadLettersMutation = graphql(`
+  mutation DiscardDeadLetters($ids: [ID!]!) {
+    discardDeadLetters(ids: $ids) { id deadLetter { id discardedAt } error { code reason message } }
   }
 `);
 
