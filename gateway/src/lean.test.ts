@@ -7,7 +7,7 @@ import { join } from 'node:path';
  * exports for the subgraphs; the gateway loads `@orchestra/lib/gateway` (eslint keeps it there).
  */
 describe('the gateway process', () => {
-  it('loads no PostgreSQL, subgraph server, migration, mail or test helper code', () => {
+  it('loads no PostgreSQL, subgraph server, gRPC server, migration, mail or test helper code', () => {
     const script = ["require('./src/gateway.ts');", "require('./src/config.ts');", 'process.stdout.write(JSON.stringify(Object.keys(require.cache)));'].join('');
     const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: join(__dirname, '..'), encoding: 'utf8' });
     const loaded = JSON.parse(out) as string[];
@@ -16,7 +16,7 @@ describe('the gateway process', () => {
     expect(loaded.some((path) => /lib\/src\/access-token\.ts$/.test(path))).toBe(true);
     const heavy = loaded.filter(
       (path) =>
-        /node_modules\/(pg|pg-pool|mercurius|@apollo\/subgraph|postgrator|nodemailer|s3rver)\//.test(path) ||
+        /node_modules\/(pg|pg-pool|mercurius|@apollo\/subgraph|postgrator|nodemailer|s3rver|grpc-health-check)\//.test(path) ||
         /lib\/src\/(testing|launcher|openai-stand-in|db|subgraph|migrate|audit-relay|mail)\.ts$/.test(path),
     );
     expect(heavy).toEqual([]);

@@ -4,7 +4,7 @@ import { recordAudit } from './audit';
 import { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './audit-relay';
 import { createPool, type Pool } from './db';
 import { AppError } from './errors';
-import { createGrpcServer, type GrpcServer } from './grpc';
+import { createGrpcServer, type GrpcServer } from './grpc-server';
 import { newId } from './ids';
 import { createMemoryLogger } from './log';
 import { createMetrics, type Metrics } from './metrics';

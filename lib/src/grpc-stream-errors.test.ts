@@ -1,6 +1,7 @@
 import { automationV1 } from '@orchestra/proto';
 import { AppError, fromGrpcError } from './errors';
-import { createGrpcServer, insecureCredentials, serverStreamCall, type GrpcServer } from './grpc';
+import { insecureCredentials, serverStreamCall } from './grpc';
+import { createGrpcServer, type GrpcServer } from './grpc-server';
 import { createMemoryLogger } from './log';
 import { TEST_INTERNAL_TOKEN } from './testing';
 

@@ -1,6 +1,7 @@
 import { auditV1, automationV1 } from '@orchestra/proto';
 import { AppError, fromGrpcError } from './errors';
-import { createGrpcServer, insecureCredentials, INTERNAL_CHANNEL_OPTIONS, serverStreamCall, unaryCall, type grpc, type GrpcServer, type GrpcServerOptions } from './grpc';
+import { insecureCredentials, INTERNAL_CHANNEL_OPTIONS, serverStreamCall, unaryCall, type grpc } from './grpc';
+import { createGrpcServer, type GrpcServer, type GrpcServerOptions } from './grpc-server';
 import { createMemoryLogger } from './log';
 import { createPrincipalSigner, createPrincipalVerifier, generatePrincipalKeys, type Principal } from './principal';
 import { TEST_INTERNAL_TOKEN } from './testing';

@@ -13,6 +13,7 @@ export * from './encryption-keyring';
 export * from './errors';
 export * from './graphql-errors';
 export * from './grpc';
+export * from './grpc-server';
 export * from './grpc-tls';
 export * from './http';
 export * from './ids';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig } from './config';
-import type { GrpcServer } from './grpc';
+import type { GrpcServer } from './grpc-server';
 import type { Logger } from './log';
 import { startTelemetry, telemetryConfigSchema, type Telemetry } from './telemetry';
 
@@ -68,9 +68,9 @@ export async function listenService(handle: ServiceHandle, { host, httpPort, grp
 export function runMain(name: string, main: () => Promise<{ stop: () => Promise<void>; log: Logger; stopTimeoutMs?: number }>): void {
   let telemetry: Telemetry | undefined;
   Promise.resolve()
-    .then(() => {
+    .then(async () => {
       // Tracing first, so that spans of the start itself (and of every request) are exported.
-      telemetry = startTelemetry(name, loadConfig(telemetryConfigSchema));
+      telemetry = await startTelemetry(name, loadConfig(telemetryConfigSchema));
       return main();
     })
     .then(({ stop: stopService, log, stopTimeoutMs = 20_000 }) => {

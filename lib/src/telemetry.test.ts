@@ -3,7 +3,7 @@ import { SpanKind, startSpan, startTelemetry, telemetryConfigSchema } from './te
 
 describe('telemetry config', () => {
   it('is off without an endpoint, and refuses an endpoint that is not an http(s) URL in one line naming it', async () => {
-    const off = startTelemetry('test', loadConfig(telemetryConfigSchema, {}));
+    const off = await startTelemetry('test', loadConfig(telemetryConfigSchema, {}));
     expect(off.enabled).toBe(false);
     await off.shutdown();
     expect(() => loadConfig(telemetryConfigSchema, { OTEL_EXPORTER_OTLP_ENDPOINT: 'otel-collector:4318' })).toThrow(ConfigError);

@@ -1,9 +1,4 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { Resource } from '@opentelemetry/resources';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { z } from 'zod';
 import { env } from './config';
 import type { Logger } from './log';
@@ -33,21 +28,21 @@ export interface Telemetry {
   shutdown(): Promise<void>;
 }
 
-/** Registers the process's tracer provider when an endpoint is configured (once per process). */
-export function startTelemetry(service: string, config: TelemetryConfig, log?: Logger): Telemetry {
+/**
+ * Registers the process's tracer provider when an endpoint is configured (once per process). The
+ * OpenTelemetry SDK and exporter (~15 MiB resident) load only then (lib/telemetry-export.ts): a
+ * process that does not export traces does not carry them (issue 11, lean processes).
+ */
+export async function startTelemetry(service: string, config: TelemetryConfig, log?: Logger): Promise<Telemetry> {
   const endpoint = config.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (endpoint === undefined) return { enabled: false, shutdown: () => Promise.resolve() };
-  const exporter = new OTLPTraceExporter({ url: `${endpoint.replace(/\/+$/, '')}/v1/traces` });
-  const provider = new NodeTracerProvider({
-    resource: new Resource({ 'service.name': `orchestra-${service}`, 'service.namespace': 'orchestra' }),
-    spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: config.OTEL_BSP_SCHEDULE_DELAY })],
-  });
-  provider.register({ propagator: new W3CTraceContextPropagator() });
+  const { exportTraces } = await import('./telemetry-export');
+  const shutdown = exportTraces(service, endpoint, config.OTEL_BSP_SCHEDULE_DELAY);
   log?.info('exporting traces', { endpoint });
   return {
     enabled: true,
     async shutdown() {
-      await provider.shutdown().catch((err: unknown) => log?.warn('could not flush traces', { err }));
+      await shutdown().catch((err: unknown) => log?.warn('could not flush traces', { err }));
     },
   };
 }

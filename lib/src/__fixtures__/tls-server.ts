@@ -2,7 +2,7 @@
 // (mutual unless GRPC_TLS_MUTUAL=false). Prints {"port": n} once listening; exits when stdin closes.
 import { auditV1 } from '@orchestra/proto';
 import { grpcTlsEnv, loadConfig } from '../config';
-import { createGrpcServer } from '../grpc';
+import { createGrpcServer } from '../grpc-server';
 import { loadGrpcTls } from '../grpc-tls';
 import { createLogger } from '../log';
 import { z } from 'zod';
