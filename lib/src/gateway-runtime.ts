@@ -14,4 +14,5 @@ export * from './graphql-errors';
 export * from './notification-events';
 export * from './rate-limit';
 export * from './redis';
+export * from './run-event-stream';
 export * from './run-events';

@@ -31,6 +31,7 @@ export * from './outbox-relay';
 export * from './principal';
 export * from './rate-limit';
 export * from './redis';
+export * from './run-event-stream';
 export * from './run-events';
 export * from './secret-keyring';
 export * from './secret-mask';

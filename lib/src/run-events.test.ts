@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createMemoryLogger } from './log';
 import { createRedis, type Redis } from './redis';
-import { createRunEventHub, runEventStreamKey, type RunEvent, type RunEventHub } from './run-events';
+import { runEventStreamKey, type RunEvent } from './run-event-stream';
+import { createRunEventHub, type RunEventHub } from './run-events';
 import { TEST_REDIS_URL, uniqueName } from './testing';
 
 const log = createMemoryLogger();

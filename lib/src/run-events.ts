@@ -1,6 +1,18 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
+import {
+  contiguousAfter,
+  isTerminalRunEvent,
+  orgRunFeedChannel,
+  orgRunFeedKey,
+  parseStreamEntry,
+  runEventChannel,
+  runEventStreamKey,
+  type RunEvent,
+  type RunEventBackfill,
+  type StreamEntry,
+} from './run-event-stream';
 
 /**
  * The live event path of runs (DESIGN.md §5). Every state change of a run or task, every progress
@@ -18,72 +30,6 @@ import type { Metrics } from './metrics';
  * sequence (trimmed, flushed, an append lost to a race) or has been quiet for a while, it asks the
  * caller's backfill (PostgreSQL) instead, so it never skips an event.
  */
-
-export const RUN_EVENT_KINDS = ['RUN_STATUS', 'TASK_STATUS', 'TASK_PROGRESS', 'TASK_LOG', 'TASK_OUTPUT_DELTA'] as const;
-export type RunEventKind = (typeof RUN_EVENT_KINDS)[number];
-
-export const TERMINAL_RUN_STATUSES: readonly string[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
-
-/**
- * A piece of a task attempt's output as it was produced (a model's tokens, coalesced by the
- * dispatcher into at most ~20 pieces a second per task). The attempt's streamed text is the
- * concatenation of its pieces in `seq` order, starting afresh at a piece with `restart`.
- */
-export interface RunEventOutputDelta {
-  /** 1, 2, 3 ... per attempt, without gaps: a client orders and dedupes by it. */
-  seq: number;
-  /** Characters (UTF-16 code units) of the attempt's streamed text before this piece (0 on a restart). */
-  offset: number;
-  text: string;
-  /** What was streamed before in this attempt is abandoned (a fallback to another provider, a re-ask). */
-  restart: boolean;
-}
-
-export interface RunEventError {
-  code: string;
-  message: string;
-  retryable?: boolean | null;
-}
-
-/** One event of a run. Every field is present (null when it does not apply), as GraphQL shows it. */
-export interface RunEvent {
-  runId: string;
-  orgId: string;
-  workflowId: string;
-  /** 1, 2, 3 ... per run, without gaps. */
-  seq: number;
-  kind: RunEventKind;
-  /** ISO 8601. */
-  at: string;
-  /** The run's status after a RUN_STATUS event. */
-  runStatus: string | null;
-  taskId: string | null;
-  stepId: string | null;
-  /** The task's status after a TASK_STATUS event. */
-  taskStatus: string | null;
-  attemptId: string | null;
-  attempt: number | null;
-  /** 0..1 on TASK_PROGRESS. */
-  progress: number | null;
-  /** The progress message, log line, or reason of a status change. */
-  message: string | null;
-  /** DEBUG / INFO / WARN / ERROR on TASK_LOG. */
-  level: string | null;
-  error: RunEventError | null;
-  /** On TASK_OUTPUT_DELTA (absent from events recorded before this kind existed). */
-  outputDelta?: RunEventOutputDelta | null;
-}
-
-/** Reads events after `afterSeq` (at most `limit`, in seq order) from the source of truth. */
-export type RunEventBackfill = (afterSeq: number, limit: number) => Promise<RunEvent[]>;
-
-export const runEventStreamKey = (prefix: string, runId: string): string => `${prefix}:run:${runId}:events`;
-export const runEventChannel = (prefix: string, runId: string): string => `${prefix}:run:${runId}:notify`;
-export const orgRunFeedKey = (prefix: string, orgId: string): string => `${prefix}:org:${orgId}:runs`;
-export const orgRunFeedChannel = (prefix: string, orgId: string): string => `${prefix}:org:${orgId}:notify`;
-
-export const isTerminalRunEvent = (event: RunEvent): boolean =>
-  event.kind === 'RUN_STATUS' && event.runStatus !== null && TERMINAL_RUN_STATUSES.includes(event.runStatus);
 
 export interface RunEventHubOptions {
   /** Commands (XADD, XRANGE, PUBLISH). Readers also open one subscriber connection (a duplicate), closed by stop(). */
@@ -216,34 +162,6 @@ function abortable<T>(make: (signal: AbortSignal) => AsyncGenerator<T, void, und
   return iterator;
 }
 
-type StreamEntry = [id: string, fields: string[]];
-
-const parseEntry = ([, fields]: StreamEntry): RunEvent | undefined => {
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (fields[i] === 'e') {
-      try {
-        return JSON.parse(fields[i + 1] as string) as RunEvent;
-      } catch {
-        return undefined;
-      }
-    }
-  }
-  return undefined;
-};
-
-/** The events of `events` that continue the sequence after `last` without a gap. */
-function contiguous(events: readonly RunEvent[], last: number): RunEvent[] {
-  const out: RunEvent[] = [];
-  let expected = last + 1;
-  for (const event of events) {
-    if (event.seq < expected) continue; // already delivered
-    if (event.seq !== expected) break;
-    out.push(event);
-    expected += 1;
-  }
-  return out;
-}
-
 const isOlderIdError = (error: unknown): boolean => error instanceof Error && /equal or smaller than the target stream top item/i.test(error.message);
 
 export function createRunEventHub(options: RunEventHubOptions): RunEventHub {
@@ -362,11 +280,11 @@ export function createRunEventHub(options: RunEventHubOptions): RunEventHub {
           let finished = false;
           while (!abort.aborted && !stopped) {
             waker.clear();
-            const fromStream = (await readStream(key, `${last + 1}-0`, false)).map(parseEntry).filter((e): e is RunEvent => e !== undefined);
-            let batch = contiguous(fromStream, last);
+            const fromStream = (await readStream(key, `${last + 1}-0`, false)).map(parseStreamEntry).filter((e): e is RunEvent => e !== undefined);
+            let batch = contiguousAfter(fromStream, last);
             if (batch.length === 0 && (fromStream.length > 0 || askStore)) {
               if (fromStream.length > 0) backfills?.inc();
-              batch = contiguous(await backfill(last, batchSize), last);
+              batch = contiguousAfter(await backfill(last, batchSize), last);
               askStore = false;
             }
             if (batch.length > 0) {
@@ -409,7 +327,7 @@ export function createRunEventHub(options: RunEventHubOptions): RunEventHub {
             }
             for (const entry of entries) {
               lastId = entry[0];
-              const event = parseEntry(entry);
+              const event = parseStreamEntry(entry);
               if (event === undefined) continue;
               if (abort.aborted) return;
               yield event;

@@ -1,7 +1,8 @@
 import {
+  contiguousAfter,
   isTerminalRunEvent,
-  orgRunFeedChannel,
-  orgRunFeedKey,
+  parseStreamEntry,
+  type StreamEntry,
   runEventChannel,
   runEventStreamKey,
   type Logger,
@@ -10,6 +11,7 @@ import {
   type Redis,
   type RunEvent,
 } from '@orchestra/lib/gateway';
+import { createOrgFeeds } from './org-feeds';
 
 /**
  * The gateway's readers of run events: ONE reader per run (and per organization's status feed) in
@@ -76,19 +78,6 @@ interface RunFeed {
   stopListening: (() => Promise<void>) | undefined;
 }
 
-interface OrgFeed {
-  orgId: string;
-  lastId: string;
-  sinks: Set<FeedSink>;
-  attached: number;
-  idleSince: number | undefined;
-  ready: Promise<void>;
-  pumping: Promise<void> | undefined;
-  again: boolean;
-  lastActivity: number;
-  stopListening: (() => Promise<void>) | undefined;
-}
-
 export interface RunFeeds {
   /** The organization of a run as its event stream says (undefined: no stream in Redis). */
   orgOf(runId: string): Promise<string | undefined>;
@@ -104,41 +93,12 @@ export interface RunFeeds {
   stop(): Promise<void>;
 }
 
-type StreamEntry = [id: string, fields: string[]];
-
-const parseEntry = ([, fields]: StreamEntry): RunEvent | undefined => {
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (fields[i] === 'e') {
-      try {
-        return JSON.parse(fields[i + 1] as string) as RunEvent;
-      } catch {
-        return undefined;
-      }
-    }
-  }
-  return undefined;
-};
-
-/** The events continuing the sequence after `last` without a gap. */
-function contiguous(events: readonly RunEvent[], last: number): RunEvent[] {
-  const out: RunEvent[] = [];
-  let expected = last + 1;
-  for (const event of events) {
-    if (event.seq < expected) continue;
-    if (event.seq !== expected) break;
-    out.push(event);
-    expected += 1;
-  }
-  return out;
-}
-
 export function createRunFeeds(options: RunFeedsOptions): RunFeeds {
   const { redis, prefix, store, storePrincipal, bufferSize = 256, idleCheckMs = 5_000, storeCheckMs = 60_000, lingerMs = 15_000, batchSize = 500 } = options;
   const log = options.log.child({ component: 'run-feeds' });
   const storeReads = options.metrics?.counter('gateway_run_feed_store_reads_total', 'Reads of run events from PostgreSQL by the gateway, by why', ['why']);
   const streamReads = options.metrics?.counter('gateway_run_feed_stream_reads_total', 'Reads of run event streams from Redis by the gateway, by why', ['why']);
   const runFeeds = new Map<string, RunFeed>();
-  const orgFeeds = new Map<string, OrgFeed>();
   /** Organizations of runs seen recently (for subscribe-time authorization without a query). */
   const knownOrgs = new Map<string, string>();
   const listeners = new Map<string, () => void>();
@@ -184,6 +144,8 @@ export function createRunFeeds(options: RunFeedsOptions): RunFeeds {
     return (await redis.xrange(key, from, '+', 'COUNT', count));
   };
 
+  const orgFeeds = createOrgFeeds({ redis, prefix, log, listen, readRange, remember, idleCheckMs, lingerMs });
+
   // ---- run feeds ----
 
   const append = (feed: RunFeed, events: readonly RunEvent[]) => {
@@ -210,7 +172,7 @@ export function createRunFeeds(options: RunFeedsOptions): RunFeeds {
     if (feed.orgId === undefined) return [];
     storeReads?.inc({ why });
     feed.lastStoreCheck = Date.now();
-    return contiguous(await store(storePrincipal(feed.orgId), feed.runId, feed.last, batchSize), feed.last);
+    return contiguousAfter(await store(storePrincipal(feed.orgId), feed.runId, feed.last, batchSize), feed.last);
   };
 
   /** Reads what follows `last` until nothing does; one at a time per feed, coalescing wake-ups. */
@@ -225,8 +187,8 @@ export function createRunFeeds(options: RunFeedsOptions): RunFeeds {
           feed.again = false;
           for (;;) {
             const entries = await readRange(runEventStreamKey(prefix, feed.runId), `${feed.last + 1}-0`, why);
-            const fromStream = entries.map(parseEntry).filter((e): e is RunEvent => e !== undefined);
-            let batch = contiguous(fromStream, feed.last);
+            const fromStream = entries.map(parseStreamEntry).filter((e): e is RunEvent => e !== undefined);
+            let batch = contiguousAfter(fromStream, feed.last);
             if (batch.length === 0 && (fromStream.length > 0 || feed.askStore)) {
               // A gap (an append lost or overtaken), or Redis may have missed events: the store decides.
               if (feed.orgId === undefined && fromStream[0]) feed.orgId = fromStream[0].orgId;
@@ -274,7 +236,7 @@ export function createRunFeeds(options: RunFeedsOptions): RunFeeds {
       // The newest events, read backwards: the buffer ends at the stream's top.
       streamReads?.inc({ why: 'start' });
       const newest = ((await redis.xrevrange(runEventStreamKey(prefix, runId), '+', '-', 'COUNT', bufferSize)) as StreamEntry[])
-        .map(parseEntry)
+        .map(parseStreamEntry)
         .filter((e): e is RunEvent => e !== undefined)
         .reverse();
       const top = newest.at(-1);
@@ -292,7 +254,7 @@ export function createRunFeeds(options: RunFeedsOptions): RunFeeds {
         feed.orgId ??= principal.orgId;
         storeReads?.inc({ why: 'start' });
         for (;;) {
-          const page = contiguous(await store(principal, runId, feed.last, 1_000), feed.last);
+          const page = contiguousAfter(await store(principal, runId, feed.last, 1_000), feed.last);
           if (page.length === 0) break;
           feed.buffer.push(...page);
           if (feed.buffer.length > bufferSize) feed.buffer.splice(0, feed.buffer.length - bufferSize);
@@ -312,10 +274,10 @@ export function createRunFeeds(options: RunFeedsOptions): RunFeeds {
     const firstInBuffer = () => feed.buffer[0]?.seq ?? feed.last + 1;
     while (isActive() && delivered < firstInBuffer() - 1) {
       const entries = await readRange(runEventStreamKey(prefix, feed.runId), `${delivered + 1}-0`, 'catch-up', Math.min(batchSize, firstInBuffer() - 1 - delivered));
-      let batch = contiguous(entries.map(parseEntry).filter((e): e is RunEvent => e !== undefined), delivered);
+      let batch = contiguousAfter(entries.map(parseStreamEntry).filter((e): e is RunEvent => e !== undefined), delivered);
       if (batch.length === 0) {
         storeReads?.inc({ why: 'catch-up' });
-        batch = contiguous(await store(principal, feed.runId, delivered, batchSize), delivered);
+        batch = contiguousAfter(await store(principal, feed.runId, delivered, batchSize), delivered);
       }
       if (batch.length === 0) break;
       for (const event of batch) {
@@ -325,62 +287,6 @@ export function createRunFeeds(options: RunFeedsOptions): RunFeeds {
       }
     }
     return delivered;
-  };
-
-  // ---- org feeds ----
-
-  const pumpOrg = (feed: OrgFeed): Promise<void> => {
-    if (feed.pumping) {
-      feed.again = true;
-      return feed.pumping;
-    }
-    feed.pumping = (async () => {
-      try {
-        do {
-          feed.again = false;
-          for (;;) {
-            const entries = await readRange(orgRunFeedKey(prefix, feed.orgId), `(${feed.lastId}`, 'org');
-            if (entries.length === 0) break;
-            for (const entry of entries) {
-              feed.lastId = entry[0];
-              const event = parseEntry(entry);
-              if (event === undefined || event.orgId !== feed.orgId) continue;
-              remember(event.runId, event.orgId);
-              for (const sink of [...feed.sinks]) sink.offer(event);
-            }
-            feed.lastActivity = Date.now();
-          }
-        } while (feed.again && !stopped);
-      } catch (error) {
-        log.warn('org feed read failed (retried on the next wake-up or idle check)', { err: error, orgId: feed.orgId });
-      } finally {
-        feed.pumping = undefined;
-      }
-    })();
-    return feed.pumping;
-  };
-
-  const startOrgFeed = (orgId: string): OrgFeed => {
-    const feed: OrgFeed = {
-      orgId,
-      lastId: '0-0',
-      sinks: new Set(),
-      attached: 0,
-      idleSince: undefined,
-      ready: Promise.resolve(),
-      pumping: undefined,
-      again: false,
-      lastActivity: Date.now(),
-      stopListening: undefined,
-    };
-    orgFeeds.set(orgId, feed);
-    feed.ready = (async () => {
-      feed.stopListening = await listen(orgRunFeedChannel(prefix, orgId), () => void pumpOrg(feed));
-      const newest = (await redis.xrevrange(orgRunFeedKey(prefix, orgId), '+', '-', 'COUNT', 1)) as StreamEntry[];
-      // A flushed Redis starts ids again from the clock, which is past lastId anyway.
-      feed.lastId = newest[0]?.[0] ?? `${Date.now()}-0`;
-    })();
-    return feed;
   };
 
   // ---- housekeeping: idle checks and closing unwatched feeds ----
@@ -404,20 +310,7 @@ export function createRunFeeds(options: RunFeedsOptions): RunFeeds {
       if (now - feed.lastStoreCheck >= storeCheckMs) feed.askStore = true;
       void pump(feed, 'idle');
     }
-    for (const feed of orgFeeds.values()) {
-      if (feed.attached === 0) {
-        feed.idleSince ??= now;
-        if (now - feed.idleSince >= lingerMs) {
-          orgFeeds.delete(feed.orgId);
-          void feed.stopListening?.();
-        }
-        continue;
-      }
-      feed.idleSince = undefined;
-      if (now - feed.lastActivity < idleCheckMs) continue;
-      feed.lastActivity = now;
-      void pumpOrg(feed);
-    }
+    orgFeeds.sweep(now);
   }, Math.max(50, Math.min(idleCheckMs, lingerMs) / 2));
   tick.unref();
 
@@ -427,7 +320,7 @@ export function createRunFeeds(options: RunFeedsOptions): RunFeeds {
       if (known !== undefined) return known;
       streamReads?.inc({ why: 'authorize' });
       const top = ((await redis.xrevrange(runEventStreamKey(prefix, runId), '+', '-', 'COUNT', 1)) as StreamEntry[])[0];
-      const event = top ? parseEntry(top) : undefined;
+      const event = top ? parseStreamEntry(top) : undefined;
       if (event) remember(runId, event.orgId);
       return event?.orgId;
     },
@@ -469,25 +362,7 @@ export function createRunFeeds(options: RunFeedsOptions): RunFeeds {
       };
     },
 
-    attachOrg(orgId, sink) {
-      const feed = orgFeeds.get(orgId) ?? startOrgFeed(orgId);
-      feed.idleSince = undefined;
-      feed.attached += 1;
-      let active = true;
-      void feed.ready.then(
-        () => {
-          if (active) feed.sinks.add(sink);
-        },
-        (error: unknown) => {
-          if (active) sink.fail(error);
-        },
-      );
-      return () => {
-        if (active) feed.attached -= 1;
-        active = false;
-        feed.sinks.delete(sink);
-      };
-    },
+    attachOrg: (orgId, sink) => orgFeeds.attach(orgId, sink),
 
     resync() {
       for (const feed of runFeeds.values()) {
@@ -495,23 +370,22 @@ export function createRunFeeds(options: RunFeedsOptions): RunFeeds {
         feed.askStore = true;
         void pump(feed, 'resync');
       }
-      for (const feed of orgFeeds.values()) void pumpOrg(feed);
+      orgFeeds.resync();
     },
 
     stats() {
       let sinks = 0;
       for (const feed of runFeeds.values()) sinks += feed.sinks.size;
-      for (const feed of orgFeeds.values()) sinks += feed.sinks.size;
-      return { runFeeds: runFeeds.size, orgFeeds: orgFeeds.size, sinks };
+      sinks += orgFeeds.sinks();
+      return { runFeeds: runFeeds.size, orgFeeds: orgFeeds.size(), sinks };
     },
 
     async stop() {
       stopped = true;
       clearInterval(tick);
       for (const feed of runFeeds.values()) feed.sinks.clear();
-      for (const feed of orgFeeds.values()) feed.sinks.clear();
       runFeeds.clear();
-      orgFeeds.clear();
+      orgFeeds.stop();
       listeners.clear();
       if (subscriber) {
         const connection = subscriber;
