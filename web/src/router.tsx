@@ -6,6 +6,7 @@ import { apiKeysRoute } from './routes/api-keys';
 import { appDetailRoute } from './routes/app-detail';
 import { appLayoutRoute } from './routes/app-layout';
 import { appsRoute } from './routes/apps';
+import { approvalsRoute } from './routes/approvals';
 import { auditRoute } from './routes/audit';
 import { dashboardRoute } from './routes/dashboard';
 import { deadLettersRoute } from './routes/dead-letters';
@@ -48,6 +49,7 @@ export const routeTree = rootRoute.addChildren([
     runsRoute,
     runDetailRoute,
     deadLettersRoute,
+    approvalsRoute,
     triggersRoute,
     schedulesRoute,
     workersRoute,

@@ -1,5 +1,6 @@
 import { createRoute, Link, Outlet, useLocation } from '@tanstack/react-router';
-import { useEffect, useState } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
+import { ApprovalsBadge } from '../components/approvals-badge';
 import { Button } from '../components/button';
 import { LoadingBlock } from '../components/feedback';
 import { Icon, type IconName } from '../components/icons';
@@ -22,6 +23,8 @@ interface NavItem {
   label: string;
   icon: IconName;
   visible?: (p: Permissions) => boolean;
+  /** A count beside the label (e.g. approvals waiting). */
+  badge?: () => ReactNode;
 }
 
 const NAV: Array<{ section: string; items: NavItem[] }> = [
@@ -31,6 +34,7 @@ const NAV: Array<{ section: string; items: NavItem[] }> = [
     items: [
       { to: '/workflows', label: 'Workflows', icon: 'workflows' },
       { to: '/runs', label: 'Runs', icon: 'runs' },
+      { to: '/approvals', label: 'Approvals', icon: 'approvals', visible: (p) => p.operateRuns, badge: () => <ApprovalsBadge /> },
       { to: '/dead-letters', label: 'Dead letters', icon: 'deadLetters' },
       { to: '/triggers', label: 'Triggers', icon: 'triggers' },
       { to: '/schedules', label: 'Schedules', icon: 'schedules' },
@@ -80,6 +84,7 @@ function Navigation({ onNavigate }: { onNavigate?: () => void }) {
                   >
                     <Icon name={item.icon} />
                     {item.label}
+                    {item.badge?.()}
                   </Link>
                 </li>
               ))}

@@ -6,6 +6,7 @@ import { StatusBadge } from '../status-badge';
 import { LlmAnswer } from '../llm-answer';
 import { Cell, Table } from '../table';
 import { BrowserTask } from './browser-task';
+import { TaskApproval } from './task-approval';
 import { RelativeTime } from '../time';
 import { useTaskLogs } from '../../hooks/use-live-run';
 import { formatBytes, formatDateTime, formatDuration } from '../../lib/format';
@@ -122,6 +123,7 @@ export function TaskPanel({ task, events }: { task: PanelTask; events: readonly 
             {task.error.retryable === false && <p className="mt-1 text-xs">Not retryable: another attempt would fail the same way.</p>}
           </div>
         )}
+        <TaskApproval task={task} />
         <LlmAnswer task={task} events={events} />
         <BrowserTask task={task} />
         <div>

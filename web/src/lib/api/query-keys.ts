@@ -70,6 +70,12 @@ export const queryKeys = {
     taskArtifacts: (taskId: string) => ['runs', 'task-artifacts', taskId] as const,
     streamedOutput: (taskId: string) => ['runs', 'streamed-output', taskId] as const,
   },
+  approvals: {
+    all: ['approvals'] as const,
+    list: (params: { after?: string | undefined }) => ['approvals', 'list', normalizeParams(params)] as const,
+    count: ['approvals', 'count'] as const,
+    ofTask: (taskId: string) => ['approvals', 'task', taskId] as const,
+  },
   deadLetters: {
     all: ['dead-letters'] as const,
     list: (params: { includeReplayed?: boolean | undefined; after?: string | undefined; errorCode?: string | undefined; stepId?: string | undefined; workflowId?: string | undefined }) =>

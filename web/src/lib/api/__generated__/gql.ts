@@ -15,6 +15,12 @@ import * as types from './graphql';
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  fragment ApprovalFields on Approval {\n    id\n    stepId\n    status\n    message\n    roles\n    canDecide\n    waitingSince\n    deadline\n    onTimeout\n    decision\n    decidedBy\n    comment\n    decidedAt\n  }\n": typeof types.ApprovalFieldsFragmentDoc,
+    "\n  query PendingApprovals($first: Int, $after: String) {\n    pendingApprovals(first: $first, after: $after) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          ...ApprovalFields\n          task { id }\n          run { id status workflow { id name } }\n        }\n      }\n    }\n  }\n": typeof types.PendingApprovalsDocument,
+    "\n  query PendingApprovalCount {\n    pendingApprovals(first: 1) { totalCount }\n  }\n": typeof types.PendingApprovalCountDocument,
+    "\n  query TaskApproval($id: ID!) {\n    task(id: $id) { id approval { ...ApprovalFields } }\n  }\n": typeof types.TaskApprovalDocument,
+    "\n  mutation ApproveTask($taskId: ID!, $comment: String) {\n    approveTask(taskId: $taskId, comment: $comment) { id status }\n  }\n": typeof types.ApproveTaskDocument,
+    "\n  mutation RejectTask($taskId: ID!, $comment: String) {\n    rejectTask(taskId: $taskId, comment: $comment) { id status }\n  }\n": typeof types.RejectTaskDocument,
     "\n  query Apps($first: Int, $after: String, $filter: AppFilter, $orderBy: AppOrder) {\n    apps(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          id\n          slug\n          name\n          description\n          status\n          tags\n          updatedAt\n          health { status since uptime { ratio } }\n        }\n      }\n    }\n  }\n": typeof types.AppsDocument,
     "\n  query App($id: ID!) {\n    app(id: $id) {\n      id\n      slug\n      name\n      description\n      status\n      tags\n      createdAt\n      updatedAt\n      healthCheckUrl\n      owner { id email name }\n      configSchema\n      configSchemaVersion\n      health {\n        status\n        since\n        lastCheckedAt\n        lastLatencyMs\n        lastHttpStatus\n        lastError\n        checksTotal\n        checksFailed\n        monitoringSince\n        day: uptime(windowSeconds: 86400) { ratio upSeconds downSeconds unknownSeconds }\n        week: uptime(windowSeconds: 604800) { ratio }\n        history(first: 20) { edges { node { id status previousStatus changedAt httpStatus error } } }\n      }\n      currentConfig { version }\n      configVersions(first: 50) {\n        edges { node { version config message schemaVersion createdAt isCurrent createdBy { email } } }\n      }\n      configActivations(first: 20) {\n        edges { node { id version previousVersion kind reason activatedAt activatedBy { email } } }\n      }\n      stats(window: LAST_24_HOURS) { runs succeeded failed cancelled active successRate p50DurationMs p95DurationMs }\n      workflows { id name }\n    }\n  }\n": typeof types.AppDocument,
     "\n  mutation CreateApp($input: CreateAppInput!) {\n    createApp(input: $input) { id slug }\n  }\n": typeof types.CreateAppDocument,
@@ -126,6 +132,12 @@ type Documents = {
     "\n  mutation StartRun($input: StartRunInput!) {\n    startRun(input: $input) { deduplicated run { id status } }\n  }\n": typeof types.StartRunDocument,
 };
 const documents: Documents = {
+    "\n  fragment ApprovalFields on Approval {\n    id\n    stepId\n    status\n    message\n    roles\n    canDecide\n    waitingSince\n    deadline\n    onTimeout\n    decision\n    decidedBy\n    comment\n    decidedAt\n  }\n": types.ApprovalFieldsFragmentDoc,
+    "\n  query PendingApprovals($first: Int, $after: String) {\n    pendingApprovals(first: $first, after: $after) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          ...ApprovalFields\n          task { id }\n          run { id status workflow { id name } }\n        }\n      }\n    }\n  }\n": types.PendingApprovalsDocument,
+    "\n  query PendingApprovalCount {\n    pendingApprovals(first: 1) { totalCount }\n  }\n": types.PendingApprovalCountDocument,
+    "\n  query TaskApproval($id: ID!) {\n    task(id: $id) { id approval { ...ApprovalFields } }\n  }\n": types.TaskApprovalDocument,
+    "\n  mutation ApproveTask($taskId: ID!, $comment: String) {\n    approveTask(taskId: $taskId, comment: $comment) { id status }\n  }\n": types.ApproveTaskDocument,
+    "\n  mutation RejectTask($taskId: ID!, $comment: String) {\n    rejectTask(taskId: $taskId, comment: $comment) { id status }\n  }\n": types.RejectTaskDocument,
     "\n  query Apps($first: Int, $after: String, $filter: AppFilter, $orderBy: AppOrder) {\n    apps(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          id\n          slug\n          name\n          description\n          status\n          tags\n          updatedAt\n          health { status since uptime { ratio } }\n        }\n      }\n    }\n  }\n": types.AppsDocument,
     "\n  query App($id: ID!) {\n    app(id: $id) {\n      id\n      slug\n      name\n      description\n      status\n      tags\n      createdAt\n      updatedAt\n      healthCheckUrl\n      owner { id email name }\n      configSchema\n      configSchemaVersion\n      health {\n        status\n        since\n        lastCheckedAt\n        lastLatencyMs\n        lastHttpStatus\n        lastError\n        checksTotal\n        checksFailed\n        monitoringSince\n        day: uptime(windowSeconds: 86400) { ratio upSeconds downSeconds unknownSeconds }\n        week: uptime(windowSeconds: 604800) { ratio }\n        history(first: 20) { edges { node { id status previousStatus changedAt httpStatus error } } }\n      }\n      currentConfig { version }\n      configVersions(first: 50) {\n        edges { node { version config message schemaVersion createdAt isCurrent createdBy { email } } }\n      }\n      configActivations(first: 20) {\n        edges { node { id version previousVersion kind reason activatedAt activatedBy { email } } }\n      }\n      stats(window: LAST_24_HOURS) { runs succeeded failed cancelled active successRate p50DurationMs p95DurationMs }\n      workflows { id name }\n    }\n  }\n": types.AppDocument,
     "\n  mutation CreateApp($input: CreateAppInput!) {\n    createApp(input: $input) { id slug }\n  }\n": types.CreateAppDocument,
@@ -237,6 +249,30 @@ const documents: Documents = {
     "\n  mutation StartRun($input: StartRunInput!) {\n    startRun(input: $input) { deduplicated run { id status } }\n  }\n": types.StartRunDocument,
 };
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment ApprovalFields on Approval {\n    id\n    stepId\n    status\n    message\n    roles\n    canDecide\n    waitingSince\n    deadline\n    onTimeout\n    decision\n    decidedBy\n    comment\n    decidedAt\n  }\n"): typeof import('./graphql').ApprovalFieldsFragmentDoc;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PendingApprovals($first: Int, $after: String) {\n    pendingApprovals(first: $first, after: $after) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          ...ApprovalFields\n          task { id }\n          run { id status workflow { id name } }\n        }\n      }\n    }\n  }\n"): typeof import('./graphql').PendingApprovalsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PendingApprovalCount {\n    pendingApprovals(first: 1) { totalCount }\n  }\n"): typeof import('./graphql').PendingApprovalCountDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TaskApproval($id: ID!) {\n    task(id: $id) { id approval { ...ApprovalFields } }\n  }\n"): typeof import('./graphql').TaskApprovalDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ApproveTask($taskId: ID!, $comment: String) {\n    approveTask(taskId: $taskId, comment: $comment) { id status }\n  }\n"): typeof import('./graphql').ApproveTaskDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RejectTask($taskId: ID!, $comment: String) {\n    rejectTask(taskId: $taskId, comment: $comment) { id status }\n  }\n"): typeof import('./graphql').RejectTaskDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

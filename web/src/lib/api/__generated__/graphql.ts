@@ -41,6 +41,16 @@ export type AppStatus =
   | 'ARCHIVED'
   | 'PAUSED';
 
+/** How an approval stands. */
+export type ApprovalStatus =
+  | 'APPROVED'
+  /** Its run was cancelled or failed while it waited. */
+  | 'CANCELLED'
+  | 'REJECTED'
+  /** Its timeout ran out (decision per onTimeout). */
+  | 'TIMED_OUT'
+  | 'WAITING';
+
 export type AttemptStatus =
   | 'CANCELLED'
   | 'FAILED'
@@ -589,6 +599,44 @@ export type WorkflowFilter = {
   /** Part of the name (case-insensitive). */
   search?: string | null | undefined;
 };
+
+export type ApprovalFieldsFragment = { id: string, stepId: string, status: ApprovalStatus, message: string | null, roles: Array<string>, canDecide: boolean, waitingSince: string, deadline: string, onTimeout: WaitTimeoutOutcome, decision: string | null, decidedBy: string | null, comment: string | null, decidedAt: string | null };
+
+export type PendingApprovalsQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type PendingApprovalsQuery = { pendingApprovals: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, stepId: string, status: ApprovalStatus, message: string | null, roles: Array<string>, canDecide: boolean, waitingSince: string, deadline: string, onTimeout: WaitTimeoutOutcome, decision: string | null, decidedBy: string | null, comment: string | null, decidedAt: string | null, task: { id: string }, run: { id: string, status: RunStatus, workflow: { id: string, name: string } } } }> } };
+
+export type PendingApprovalCountQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PendingApprovalCountQuery = { pendingApprovals: { totalCount: number } };
+
+export type TaskApprovalQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type TaskApprovalQuery = { task: { id: string, approval: { id: string, stepId: string, status: ApprovalStatus, message: string | null, roles: Array<string>, canDecide: boolean, waitingSince: string, deadline: string, onTimeout: WaitTimeoutOutcome, decision: string | null, decidedBy: string | null, comment: string | null, decidedAt: string | null } | null } | null };
+
+export type ApproveTaskMutationVariables = Exact<{
+  taskId: string | number;
+  comment?: string | null | undefined;
+}>;
+
+
+export type ApproveTaskMutation = { approveTask: { id: string, status: TaskStatus } };
+
+export type RejectTaskMutationVariables = Exact<{
+  taskId: string | number;
+  comment?: string | null | undefined;
+}>;
+
+
+export type RejectTaskMutation = { rejectTask: { id: string, status: TaskStatus } };
 
 export type AppsQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -1350,6 +1398,23 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const ApprovalFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ApprovalFields on Approval {
+  id
+  stepId
+  status
+  message
+  roles
+  canDecide
+  waitingSince
+  deadline
+  onTimeout
+  decision
+  decidedBy
+  comment
+  decidedAt
+}
+    `, {"fragmentName":"ApprovalFields"}) as unknown as TypedDocumentString<ApprovalFieldsFragment, unknown>;
 export const AuthPayloadFieldsFragmentDoc = new TypedDocumentString(`
     fragment AuthPayloadFields on AuthPayload {
   accessToken
@@ -1530,6 +1595,94 @@ export const StepFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"StepFields"}) as unknown as TypedDocumentString<StepFieldsFragment, unknown>;
+export const PendingApprovalsDocument = new TypedDocumentString(`
+    query PendingApprovals($first: Int, $after: String) {
+  pendingApprovals(first: $first, after: $after) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      node {
+        ...ApprovalFields
+        task {
+          id
+        }
+        run {
+          id
+          status
+          workflow {
+            id
+            name
+          }
+        }
+      }
+    }
+  }
+}
+    fragment ApprovalFields on Approval {
+  id
+  stepId
+  status
+  message
+  roles
+  canDecide
+  waitingSince
+  deadline
+  onTimeout
+  decision
+  decidedBy
+  comment
+  decidedAt
+}`) as unknown as TypedDocumentString<PendingApprovalsQuery, PendingApprovalsQueryVariables>;
+export const PendingApprovalCountDocument = new TypedDocumentString(`
+    query PendingApprovalCount {
+  pendingApprovals(first: 1) {
+    totalCount
+  }
+}
+    `) as unknown as TypedDocumentString<PendingApprovalCountQuery, PendingApprovalCountQueryVariables>;
+export const TaskApprovalDocument = new TypedDocumentString(`
+    query TaskApproval($id: ID!) {
+  task(id: $id) {
+    id
+    approval {
+      ...ApprovalFields
+    }
+  }
+}
+    fragment ApprovalFields on Approval {
+  id
+  stepId
+  status
+  message
+  roles
+  canDecide
+  waitingSince
+  deadline
+  onTimeout
+  decision
+  decidedBy
+  comment
+  decidedAt
+}`) as unknown as TypedDocumentString<TaskApprovalQuery, TaskApprovalQueryVariables>;
+export const ApproveTaskDocument = new TypedDocumentString(`
+    mutation ApproveTask($taskId: ID!, $comment: String) {
+  approveTask(taskId: $taskId, comment: $comment) {
+    id
+    status
+  }
+}
+    `) as unknown as TypedDocumentString<ApproveTaskMutation, ApproveTaskMutationVariables>;
+export const RejectTaskDocument = new TypedDocumentString(`
+    mutation RejectTask($taskId: ID!, $comment: String) {
+  rejectTask(taskId: $taskId, comment: $comment) {
+    id
+    status
+  }
+}
+    `) as unknown as TypedDocumentString<RejectTaskMutation, RejectTaskMutationVariables>;
 export const AppsDocument = new TypedDocumentString(`
     query Apps($first: Int, $after: String, $filter: AppFilter, $orderBy: AppOrder) {
   apps(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
