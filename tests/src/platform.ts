@@ -214,7 +214,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         // Suites sign up many organizations from 127.0.0.1: the per-IP creation limits are identity's own tests' business.
         ...(name === 'identity' ? { SIGN_UPS_PER_IP: '1000000', ORGANIZATIONS_PER_IP: '1000000' } : {}),
         ...(name === 'orchestration' ? { SECRETS_KEYS: secretsKeys, WORKER_AUTH_SECRETS: workerAuthSecret } : {}),
-        ...(name === 'identity' ? { SECRETS_KEYS: secretsKeys } : {}),
+        // Links in identity's mails and the SSO redirect URI point at the app the gateway serves.
+        ...(name === 'identity' ? { SECRETS_KEYS: secretsKeys, APP_URL: `http://127.0.0.1:${gatewayPort}` } : {}),
         ...databaseEnv[name],
         ...options.env?.[name],
       },
