@@ -38,6 +38,7 @@ import { createAccessWatch } from './auth/access-watch';
 import { createApiKeyAuthenticator } from './auth/api-keys';
 import { createRevocationCache } from './auth/revocation-cache';
 import { createAuthenticator, credentialFromHeaders, type CallerInfo } from './auth/authenticate';
+import { assertNotRestrictedToEnrollment, checkEnrollmentOperation } from './auth/two-factor-enrollment';
 import { buildPublicSchema, publicTagsOf } from './compose/compose';
 import { SUBGRAPH_NAMES, subgraphUrlOverrides, type GatewayConfig } from './config';
 import type { GatewayContext } from './context';
@@ -247,7 +248,11 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
       signer: deps.signer,
       log: log.child({ component: 'artifact-downloads' }),
       metrics,
-      principalOf: (request) => principalFor(request, ''),
+      principalOf: async (request) => {
+        const principal = await principalFor(request, '');
+        assertNotRestrictedToEnrollment(principal, 'artifact downloads');
+        return principal;
+      },
       allow: (request) => anonymousLimiter.hit(`ip:${request.ip}`),
     });
   } else {
@@ -312,6 +317,12 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
       const overBudget = checkOperation(schemaForCaller, document, operationName, variables, queryLimits);
       if (overBudget) return refuse(reply, overBudget, requestId, principal.kind);
     }
+    // A member who must enrol a second factor first reaches only enrolment (auth/two-factor-enrollment.ts).
+    if (principal.twoFactorEnrollmentRequired === true) {
+      if (!apiSchema) return refuse(reply, new AppError('UNAVAILABLE', 'the supergraph is not loaded yet'), requestId, principal.kind);
+      const refusal = checkEnrollmentOperation(apiSchema, document);
+      if (refusal) return refuse(reply, refusal, requestId, principal.kind);
+    }
     if (principal.kind === 'apiKey' && publicSchema && document) {
       const refusal = checkPublicOperation(publicSchema, document);
       if (refusal) return refuse(reply, refusal, requestId, principal.kind);
@@ -364,7 +375,11 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
 
   // The organization's usage as CSV, with the caller's credential (issue 14).
   registerUsageExport(app, {
-    principalOf: (request) => principalFor(request, ''),
+    principalOf: async (request) => {
+      const principal = await principalFor(request, '');
+      assertNotRestrictedToEnrollment(principal, 'the usage export');
+      return principal;
+    },
     allow: (principal) => userLimiter.hit(`${principal.kind}:${principal.id}`),
     executeFederated,
   });
@@ -382,6 +397,7 @@ export async function createGateway(deps: GatewayDeps): Promise<GatewayHandle> {
         const credential = typeof authorization === 'string' && authorization.trim() !== '' ? credentialFromHeaders({ authorization }) : undefined;
         const info = { requestId: newRequestId(), ip: caller.ip, userAgent: caller.userAgent };
         const { principal, claims } = await authenticator.authenticateWithClaims(credential, info);
+        assertNotRestrictedToEnrollment(principal, 'subscriptions');
         return {
           principal,
           expiresAt: claims ? claims.exp * 1000 : undefined,

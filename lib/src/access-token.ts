@@ -21,6 +21,12 @@ export const accessTokenClaimsSchema = z.object({
   sid: z.string(),
   /** the user's token version: "log out everywhere" and role changes bump it */
   tv: z.number().int(),
+  /**
+   * 'required': the organization requires a second factor and the user has none. The gateway lets such a
+   * token reach only what enrolment needs (gateway/src/auth/two-factor-enrollment.ts). Identity decides it
+   * when it issues the token and raises the user's token version when the answer changes.
+   */
+  tfa: z.literal('required').optional(),
   iat: z.number(),
   exp: z.number(),
 });

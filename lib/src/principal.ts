@@ -30,6 +30,8 @@ export interface Principal {
   traceparent?: string | undefined;
   /** When the credential the caller presented expires (epoch seconds; a user's access token). */
   tokenExpiresAt?: number | undefined;
+  /** A user whose organization requires a second factor they have not enrolled: the gateway lets them reach only enrolment. */
+  twoFactorEnrollmentRequired?: boolean | undefined;
 }
 
 const principalSchema = z.object({
@@ -46,6 +48,7 @@ const principalSchema = z.object({
   userAgent: z.string().optional(),
   traceparent: z.string().optional(),
   tokenExpiresAt: z.number().int().optional(),
+  twoFactorEnrollmentRequired: z.boolean().optional(),
 });
 
 export const PRINCIPAL_HEADER = 'x-orchestra-principal';

@@ -44,7 +44,10 @@ export function createAuthenticator(accessTokens: AccessTokenVerifier, apiKeys: 
       return { principal: { ...(await apiKeys.authenticate(credential, caller.ip, caller.requestId)), ...base } };
     }
     const claims = await accessTokens.verify(credential);
-    return { principal: { kind: 'user', id: claims.sub, userId: claims.sub, orgId: claims.org, role: claims.role, scopes: [], display: claims.email, tokenExpiresAt: claims.exp, ...base }, claims };
+    const principal: Principal = { kind: 'user', id: claims.sub, userId: claims.sub, orgId: claims.org, role: claims.role, scopes: [], display: claims.email, tokenExpiresAt: claims.exp, ...base };
+    // Identity marked the token: the organization requires a second factor the user has not enrolled (auth/two-factor-enrollment.ts).
+    if (claims.tfa === 'required') principal.twoFactorEnrollmentRequired = true;
+    return { principal, claims };
   };
   return {
     authenticate: async (credential, caller) => (await authenticateWithClaims(credential, caller)).principal,

@@ -22,8 +22,11 @@ function QrCode({ url }: { url: string }) {
   return src ? <img src={src} alt="QR code to scan with your authenticator app" width={192} height={192} data-testid="two-factor-qr" /> : null;
 }
 
-/** Two-factor sign-in on the account page: enrol (QR code, confirmation code), recovery codes once, turn off. */
-export function TwoFactorCard() {
+/**
+ * Two-factor sign-in on the account page: enrol (QR code, confirmation code), recovery codes once, turn off.
+ * With `onContinue` (the enrolment page of an organization that requires it), a button after the recovery codes leaves.
+ */
+export function TwoFactorCard({ onContinue }: { onContinue?: () => void } = {}) {
   const me = useApiQuery(queryKeys.me, meQuery, {});
   const start = useApiMutation(startTwoFactorEnrollmentMutation);
   const confirm = useApiMutation(confirmTwoFactorEnrollmentMutation, { invalidates: [queryKeys.me] });
@@ -55,6 +58,11 @@ export function TwoFactorCard() {
                 <li key={c}>{c}</li>
               ))}
             </ul>
+            {onContinue && (
+              <Button variant="primary" onClick={onContinue}>
+                I have saved them: continue
+              </Button>
+            )}
           </>
         ) : enabled ? (
           <form onSubmit={submitDisable} className="space-y-4" noValidate>

@@ -9,12 +9,15 @@ import { NotificationBell } from '../components/notification-bell';
 import { OrgSwitcher } from '../components/org-switcher';
 import { Redirect } from '../components/redirect';
 import { RoleBadge } from '../components/status-badge';
-import { TwoFactorGate } from '../components/two-factor-gate';
+import { TwoFactorEnrollmentPage } from '../components/two-factor-enrollment-page';
 import { VerifyEmailBanner } from '../components/verify-email-banner';
 import { useServices } from '../hooks/services';
+import { useApiQuery } from '../hooks/use-api';
 import { usePermissions, useSessionState } from '../hooks/use-session';
 import { useNotificationFeed } from '../hooks/use-notification-feed';
 import { useRunStatusFeed } from '../hooks/use-run-status-feed';
+import { meQuery } from '../lib/api/operations/identity';
+import { queryKeys } from '../lib/api/query-keys';
 import type { Permissions } from '../lib/roles';
 import { rootRoute } from './root';
 
@@ -102,13 +105,23 @@ function AppLayout() {
   const location = useLocation();
   const [menuOpen, setMenuOpen] = useState(false);
   const [signingOut, setSigningOut] = useState(false);
-  useRunStatusFeed(state.status === 'signedIn' ? state.identity.organization.id : undefined);
-  useNotificationFeed(state.status === 'signedIn' ? state.identity.organization.id : undefined);
+  // An organization that requires two-factor sign-in, and a member without it: only the enrolment page
+  // (the gateway refuses the rest to their token). It stays up after enrolling until the recovery codes are saved.
+  const me = useApiQuery(queryKeys.me, meQuery, {}, { enabled: state.status === 'signedIn' });
+  const enrollmentRequired = me.data?.me.twoFactorEnrollmentRequired === true;
+  const [enrolling, setEnrolling] = useState(false);
+  useEffect(() => {
+    if (enrollmentRequired) setEnrolling(true);
+  }, [enrollmentRequired]);
+  const liveOrg = state.status === 'signedIn' && (me.data !== undefined || me.isError) && !enrollmentRequired && !enrolling ? state.identity.organization.id : undefined;
+  useRunStatusFeed(liveOrg);
+  useNotificationFeed(liveOrg);
   useEffect(() => setMenuOpen(false), [location.pathname]);
 
   if (state.status === 'restoring') return <LoadingBlock label="Resuming your session" />;
   if (state.status === 'signedOut') return <Redirect to="/sign-in" search={{ redirect: location.href }} />;
   const { identity } = state;
+  if (enrollmentRequired || enrolling) return <TwoFactorEnrollmentPage identity={identity} onDone={() => setEnrolling(false)} />;
 
   return (
     <div className="min-h-screen lg:pl-60">
@@ -161,7 +174,6 @@ function AppLayout() {
       <main id="main" className="mx-auto max-w-7xl px-4 py-6 sm:px-6 lg:px-8">
         {/* Pages start afresh in another organization (their state and live subscriptions belonged to the old one). */}
         <div key={identity.organization.id}>
-          <TwoFactorGate />
           <VerifyEmailBanner />
           <Outlet />
         </div>

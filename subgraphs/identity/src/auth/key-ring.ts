@@ -159,7 +159,7 @@ export function createKeyRing({ pool, log, algorithm, accessTokenTtlSeconds }: K
       }
       const issuedAt = Math.floor(Date.now() / 1000);
       const expiresAt = issuedAt + ttlSeconds;
-      const token = await new SignJWT({ org: body.org, role: body.role, email: body.email, sid: body.sid, tv: body.tv })
+      const token = await new SignJWT({ org: body.org, role: body.role, email: body.email, sid: body.sid, tv: body.tv, ...(body.tfa === undefined ? {} : { tfa: body.tfa }) })
         .setProtectedHeader({ alg: signer.row.algorithm, kid: signer.row.kid, typ: 'JWT' })
         .setSubject(body.sub)
         .setIssuer(ACCESS_TOKEN_ISSUER)

@@ -13,6 +13,7 @@ import {
   type RefreshTokenRow,
   type SessionRevocation,
 } from '../store/sessions';
+import { isTwoFactorEnrollmentRequired } from '../store/two-factor';
 import { bumpTokenVersion, findUser, findTokenVersion, setLastOrganization, type UserRow } from '../store/users';
 import { assertPasswordSignInAllowed } from '../sso/require-sso';
 import { requireId } from '../validation';
@@ -60,8 +61,11 @@ async function issueTokens(deps: IdentityDeps, tx: PoolClient, s: TokenSubject):
   const secret = newSecret();
   const refreshTokenExpiresAt = new Date(Math.min(now + REFRESH_TOKEN_TTL_SECONDS * 1000, cap));
   await insertRefreshToken(tx, { id: refreshId, sessionId: s.sessionId, tokenHash: hashSecret(secret), expiresAt: refreshTokenExpiresAt });
+  // The organization requires a second factor the user has not enrolled: the token reaches only enrolment
+  // (the gateway enforces it; a change of either answer raises the user's token version, so tokens are re-issued).
+  const enrollmentRequired = await isTwoFactorEnrollmentRequired(tx, s.user.id, s.organization.id);
   const access = await deps.keyRing.sign(
-    { sub: s.user.id, org: s.organization.id, role: s.role, email: s.user.email, sid: s.sessionId, tv: s.tokenVersion },
+    { sub: s.user.id, org: s.organization.id, role: s.role, email: s.user.email, sid: s.sessionId, tv: s.tokenVersion, ...(enrollmentRequired ? { tfa: 'required' as const } : {}) },
     accessTtl,
   );
   return {

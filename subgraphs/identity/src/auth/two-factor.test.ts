@@ -37,6 +37,11 @@ async function enrol(who: SignedIn): Promise<{ secret: string; recoveryCodes: st
   return { secret, recoveryCodes: confirmed.data.confirmTwoFactorEnrollment.recoveryCodes };
 }
 
+/** The claims of an access token (the gateway reads `tfa`). */
+const claimsOf = (jwt: string): Record<string, unknown> => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+
+const REFRESH = `mutation($t: String!) { refreshToken(refreshToken: $t) { ${AUTH_FIELDS} twoFactorEnrollmentRequired } }`;
+
 /** Login answered TWO_FACTOR_REQUIRED: the challenge token. */
 async function challengeFor(who: { email: string; password: string }): Promise<string> {
   const res = await id.graphql(LOGIN, { input: { email: who.email, password: who.password } });
@@ -122,35 +127,61 @@ describe('TOTP two-factor sign-in', () => {
     const member = (await id.graphql(ACCEPT, { i: { token: invited.data.inviteMember.token, name: 'Max Member', password } })).data.acceptInvitation;
 
     expect((await id.graphql(REQUIRE, { r: true }, { token: member.accessToken })).errors?.[0]?.extensions['code']).toBe('FORBIDDEN');
-    expect((await id.graphql(REQUIRE, { r: true }, { token: owner.accessToken })).data.setTwoFactorRequired).toEqual({ id: owner.organization.id, requireTwoFactor: true });
+    // An admin without a second factor cannot require one (it would restrict their own access at once).
+    expect(errorOf(await id.graphql(REQUIRE, { r: true }, { token: owner.accessToken }))).toEqual({ code: 'CONFLICT', reason: 'TWO_FACTOR_NOT_ENABLED' });
+    await enrol(owner);
+    // No organization of the owner required it: their tokens stay as they are.
+    const ownerNow = owner;
+    expect(await id.authenticate({ accessToken: owner.accessToken })).toMatchObject({ userId: owner.user.id });
+    expect(claimsOf(member.accessToken)['tfa']).toBeUndefined();
+    expect((await id.graphql(REQUIRE, { r: true }, { token: ownerNow.accessToken })).data.setTwoFactorRequired).toEqual({ id: owner.organization.id, requireTwoFactor: true });
     expect((await id.auditEvents({ action: 'organization.require_two_factor' })).find((e) => e.targetId === owner.organization.id)).toMatchObject({ diff: { after: { requireTwoFactor: true } } });
+    // The member's tokens from before the requirement stop working; the enrolled owner's do not.
+    expect(await rejectionOf(id.authenticate({ accessToken: member.accessToken }))).toMatchObject({ reason: 'TOKEN_REVOKED' });
+    expect(await id.authenticate({ accessToken: ownerNow.accessToken })).toMatchObject({ userId: owner.user.id });
+    // New tokens of the member carry the mark the gateway restricts to enrolment (tfa: 'required'); the owner's do not.
     const login = await id.graphql(LOGIN, { input: { email, password } });
     expect(login.data.login.twoFactorEnrollmentRequired).toBe(true);
-    expect((await id.graphql(ME, {}, { token: member.accessToken })).data.me).toMatchObject({ twoFactorEnrollmentRequired: true, organization: { requireTwoFactor: true } });
-    const signedIn = { ...member, password, user: { ...member.user, email } };
+    expect(claimsOf(login.data.login.accessToken)['tfa']).toBe('required');
+    expect(claimsOf(ownerNow.accessToken)['tfa']).toBeUndefined();
+    const refreshed = (await id.graphql(REFRESH, { t: member.refreshToken })).data.refreshToken;
+    expect(claimsOf(refreshed.accessToken)['tfa']).toBe('required');
+    expect((await id.graphql(ME, {}, { token: login.data.login.accessToken })).data.me).toMatchObject({ twoFactorEnrollmentRequired: true, organization: { requireTwoFactor: true } });
+    const signedIn = { ...member, ...login.data.login, password, user: { ...member.user, email } };
     const { secret } = await enrol(signedIn);
-    expect((await id.graphql(ME, {}, { token: member.accessToken })).data.me.twoFactorEnrollmentRequired).toBe(false);
+    // Enrolled: the restricted token is revoked, and a refresh gives one without the mark.
+    expect(await rejectionOf(id.authenticate({ accessToken: login.data.login.accessToken }))).toMatchObject({ reason: 'TOKEN_REVOKED' });
+    const unrestricted = (await id.graphql(REFRESH, { t: login.data.login.refreshToken })).data.refreshToken;
+    expect(unrestricted.twoFactorEnrollmentRequired).toBe(false);
+    expect(claimsOf(unrestricted.accessToken)['tfa']).toBeUndefined();
+    expect((await id.graphql(ME, {}, { token: unrestricted.accessToken })).data.me.twoFactorEnrollmentRequired).toBe(false);
 
     // Another organization's admin can neither reset this member nor change this org's setting.
     const other = await id.signUp();
-    const membershipId = (await id.graphql(MEMBERS, { s: email }, { token: owner.accessToken })).data.members.edges[0].node.id;
+    const membershipId = (await id.graphql(MEMBERS, { s: email }, { token: ownerNow.accessToken })).data.members.edges[0].node.id;
     expect(errorOf(await id.graphql(RESET, { m: membershipId }, { token: other.accessToken }))).toMatchObject({ code: 'NOT_FOUND' });
     expect((await id.graphql(ME, {}, { token: other.accessToken })).data.me.organization.requireTwoFactor).toBe(false);
 
     // The admin resets the member's second factor: their sessions end, the password alone signs in (and enrolment is asked again).
     const challenge = await challengeFor({ email, password });
-    const reset = await id.graphql(RESET, { m: membershipId }, { token: owner.accessToken });
+    const reset = await id.graphql(RESET, { m: membershipId }, { token: ownerNow.accessToken });
     expect(reset.data.resetMemberTwoFactor).toMatchObject({ id: membershipId, user: { twoFactorEnabled: false } });
-    expect(await rejectionOf(id.authenticate({ accessToken: member.accessToken }))).toMatchObject({ reason: 'TOKEN_REVOKED' });
+    expect(await rejectionOf(id.authenticate({ accessToken: unrestricted.accessToken }))).toMatchObject({ reason: 'TOKEN_REVOKED' });
     expect(errorOf(await id.graphql(COMPLETE, { i: { challengeToken: challenge, code: await codeOf(secret, 1) } })).field).toBe('challengeToken');
     const after = await id.graphql(LOGIN, { input: { email, password } });
     expect(after.errors).toBeUndefined();
     expect(after.data.login.twoFactorEnrollmentRequired).toBe(true);
+    expect(claimsOf(after.data.login.accessToken)['tfa']).toBe('required');
     const resets = (await id.auditEvents({ action: 'member.two_factor_reset' })).filter((e) => e.targetId === membershipId);
     expect(resets.find((e) => e.outcome === 'success')).toMatchObject({ orgId: owner.organization.id, diff: { userId: member.user.id } });
     // Org B's refused attempt is in B's trail, not A's.
     expect(resets.find((e) => e.outcome === 'NOT_FOUND')).toMatchObject({ orgId: other.organization.id });
-    expect(errorOf(await id.graphql(RESET, { m: membershipId }, { token: owner.accessToken }))).toMatchObject({ code: 'CONFLICT', reason: 'TWO_FACTOR_NOT_ENABLED' });
+    expect(errorOf(await id.graphql(RESET, { m: membershipId }, { token: ownerNow.accessToken }))).toMatchObject({ code: 'CONFLICT', reason: 'TWO_FACTOR_NOT_ENABLED' });
+
+    // Turning the requirement off re-issues the member's tokens without the mark.
+    expect((await id.graphql(REQUIRE, { r: false }, { token: ownerNow.accessToken })).data.setTwoFactorRequired.requireTwoFactor).toBe(false);
+    expect(await rejectionOf(id.authenticate({ accessToken: after.data.login.accessToken }))).toMatchObject({ reason: 'TOKEN_REVOKED' });
+    expect(claimsOf((await id.graphql(REFRESH, { t: after.data.login.refreshToken })).data.refreshToken.accessToken)['tfa']).toBeUndefined();
   });
 
   it('accepting an invitation as an existing account with two-factor asks for a code', async () => {

@@ -3,8 +3,19 @@ import { inSystem, inTenant, signedInUser, SERVICE, type IdentityDeps } from '..
 import { assertMayTouchOwnerRole, callerRole } from '../members/members';
 import { findMembershipById } from '../store/memberships';
 import { revokeUserSessions } from '../store/sessions';
-import { deleteTwoFactor, enableTwoFactor, findTwoFactor, replaceRecoveryCodes, resetMemberTwoFactor, setRequireTwoFactor, upsertPendingTwoFactor } from '../store/two-factor';
-import { bumpMemberTokenVersion, findUserCredentialsById } from '../store/users';
+import {
+  bumpTokenVersionsOfUnenrolledMembers,
+  deleteTwoFactor,
+  enableTwoFactor,
+  findTwoFactor,
+  isTwoFactorEnabled,
+  isTwoFactorRequiredOfUser,
+  replaceRecoveryCodes,
+  resetMemberTwoFactor,
+  setRequireTwoFactor,
+  upsertPendingTwoFactor,
+} from '../store/two-factor';
+import { bumpMemberTokenVersion, bumpTokenVersion, findUserCredentialsById } from '../store/users';
 import { requireId } from '../validation';
 import { assertSignInAllowed, recordSignInFailure } from './sign-in';
 import { openTotpSecret, sealTotpSecret } from './two-factor-secrets';
@@ -42,7 +53,7 @@ export async function confirmTwoFactorEnrollment(deps: IdentityDeps, principal: 
   const factor = parseSecondFactor(rawCode, 'code', false);
   if (factor.kind !== 'totp') throw badInput('code', 'enter the code from your authenticator app', 'INVALID_CODE');
   const codes = newRecoveryCodes();
-  await inSystem(deps, async (tx) => {
+  const tokenVersion = await inSystem(deps, async (tx) => {
     const row = await findTwoFactor(tx, userId, true);
     if (!row) throw conflict('start enrolment first (startTwoFactorEnrollment)', 'TWO_FACTOR_NOT_STARTED');
     if (row.enabledAt !== null) throw conflict('two-factor sign-in is already on', 'TWO_FACTOR_ALREADY_ENABLED');
@@ -51,7 +62,10 @@ export async function confirmTwoFactorEnrollment(deps: IdentityDeps, principal: 
     await enableTwoFactor(tx, userId, step);
     await replaceRecoveryCodes(tx, userId, codes.map((c) => ({ id: newId(), hash: c.hash })));
     await recordAudit(tx, SERVICE, principal, { action: 'user.two_factor_enabled', targetType: 'User', targetId: userId, diff: { recoveryCodes: codes.length } });
+    // Tokens issued while an organization required enrolment reach only enrolment: a raised version makes clients refresh into unrestricted ones.
+    return (await isTwoFactorRequiredOfUser(tx, userId)) ? bumpTokenVersion(tx, userId) : undefined;
   });
+  if (tokenVersion !== undefined) await deps.revocations.setTokenVersion(userId, tokenVersion);
   deps.log.info('two-factor enabled', { requestId: principal.requestId, traceId: traceIdOf(principal.traceparent), userId });
   return { recoveryCodes: codes.map((c) => c.code) };
 }
@@ -67,10 +81,13 @@ export async function disableTwoFactor(deps: IdentityDeps, principal: Principal,
     await recordSignInFailure(deps, principal, user.email);
     throw badInput('currentPassword', 'current password is incorrect', 'INVALID_CREDENTIALS');
   }
-  await inSystem(deps, async (tx) => {
+  const tokenVersion = await inSystem(deps, async (tx) => {
     if (!(await deleteTwoFactor(tx, userId))) throw conflict('two-factor sign-in is not on', 'TWO_FACTOR_NOT_ENABLED');
     await recordAudit(tx, SERVICE, principal, { action: 'user.two_factor_disabled', targetType: 'User', targetId: userId, diff: null });
+    // In an organization that requires a second factor, the user's tokens are re-issued restricted to enrolment.
+    return (await isTwoFactorRequiredOfUser(tx, userId)) ? bumpTokenVersion(tx, userId) : undefined;
   });
+  if (tokenVersion !== undefined) await deps.revocations.setTokenVersion(userId, tokenVersion);
   return true;
 }
 
@@ -101,11 +118,21 @@ export async function resetMemberTwoFactorByAdmin(deps: IdentityDeps, principal:
 
 /** Sets whether the current organization requires its members to sign in with a second factor. */
 export async function setTwoFactorRequired(deps: IdentityDeps, principal: Principal, required: unknown): Promise<void> {
-  const { orgId } = signedInUser(principal);
+  const { userId, orgId } = signedInUser(principal);
   if (typeof required !== 'boolean') throw badInput('required', 'required must be true or false', 'INVALID_VALUE');
-  await inTenant(deps, principal, async (tx) => {
-    const before = await setRequireTwoFactor(tx, orgId, required);
-    if (before === undefined) throw notFound('organization', orgId);
-    await recordAudit(tx, SERVICE, principal, { action: 'organization.require_two_factor', targetType: 'Organization', targetId: orgId, diff: { before: { requireTwoFactor: before }, after: { requireTwoFactor: required } } });
+  // An admin without a second factor would restrict their own access the moment it is saved.
+  if (required && !(await isTwoFactorEnabled(deps.pool, userId))) {
+    throw conflict('turn on two-factor sign-in for your own account before requiring it of the organization', 'TWO_FACTOR_NOT_ENABLED');
+  }
+  const before = await inTenant(deps, principal, async (tx) => {
+    const previous = await setRequireTwoFactor(tx, orgId, required);
+    if (previous === undefined) throw notFound('organization', orgId);
+    await recordAudit(tx, SERVICE, principal, { action: 'organization.require_two_factor', targetType: 'Organization', targetId: orgId, diff: { before: { requireTwoFactor: previous }, after: { requireTwoFactor: required } } });
+    return previous;
   });
+  if (before === required) return;
+  // Members without a second factor: their tokens are re-issued at once, restricted to enrolment (or no longer).
+  const bumped = await inSystem(deps, (tx) => bumpTokenVersionsOfUnenrolledMembers(tx, orgId));
+  for (const { userId: member, tokenVersion } of bumped) await deps.revocations.setTokenVersion(member, tokenVersion);
+  deps.log.info('organization two-factor requirement changed', { requestId: principal.requestId, orgId, required, membersReissued: bumped.length });
 }

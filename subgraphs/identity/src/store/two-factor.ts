@@ -156,6 +156,39 @@ export async function deleteOldChallenges(db: Queryable): Promise<number> {
   return rowCount ?? 0;
 }
 
+/** The organization requires a second factor and the user has none enabled (system transaction). */
+export async function isTwoFactorEnrollmentRequired(db: Queryable, userId: string, orgId: string): Promise<boolean> {
+  const { rows } = await db.query<{ r: boolean }>(
+    'SELECT o.require_two_factor AND NOT EXISTS (SELECT 1 FROM user_two_factor t WHERE t.user_id = $1 AND t.enabled_at IS NOT NULL) AS r FROM organizations o WHERE o.id = $2',
+    [userId, orgId],
+  );
+  return rows[0]?.r ?? false;
+}
+
+/** Whether any organization of the user requires a second factor (system transaction). */
+export async function isTwoFactorRequiredOfUser(db: Queryable, userId: string): Promise<boolean> {
+  const { rows } = await db.query<{ r: boolean }>(
+    'SELECT EXISTS (SELECT 1 FROM memberships m JOIN organizations o ON o.id = m.org_id WHERE m.user_id = $1 AND o.require_two_factor) AS r',
+    [userId],
+  );
+  return rows[0]!.r;
+}
+
+/**
+ * Raises the token version of every member of the organization without an enabled second factor
+ * (system transaction): their tokens are re-issued, with or without the enrolment restriction.
+ */
+export async function bumpTokenVersionsOfUnenrolledMembers(db: Queryable, orgId: string): Promise<Array<{ userId: string; tokenVersion: number }>> {
+  const { rows } = await db.query<{ userId: string; tokenVersion: number }>(
+    `UPDATE users u SET token_version = token_version + 1, updated_at = now()
+     WHERE u.id IN (SELECT m.user_id FROM memberships m WHERE m.org_id = $1)
+       AND NOT EXISTS (SELECT 1 FROM user_two_factor t WHERE t.user_id = u.id AND t.enabled_at IS NOT NULL)
+     RETURNING u.id AS "userId", u.token_version AS "tokenVersion"`,
+    [orgId],
+  );
+  return rows;
+}
+
 export async function findRequireTwoFactor(db: Queryable, orgId: string): Promise<boolean> {
   const { rows } = await db.query<{ r: boolean }>('SELECT require_two_factor AS r FROM organizations WHERE id = $1', [orgId]);
   return rows[0]?.r ?? false;
