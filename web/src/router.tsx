@@ -18,6 +18,7 @@ import { resetPasswordRoute } from './routes/reset-password';
 import { rootRoute } from './routes/root';
 import { runDetailRoute } from './routes/run-detail';
 import { runsRoute } from './routes/runs';
+import { rateLimitsRoute } from './routes/rate-limits';
 import { schedulesRoute } from './routes/schedules';
 import { secretsRoute } from './routes/secrets';
 import { signInRoute } from './routes/sign-in';
@@ -52,6 +53,7 @@ export const routeTree = rootRoute.addChildren([
     approvalsRoute,
     triggersRoute,
     schedulesRoute,
+    rateLimitsRoute,
     workersRoute,
     appsRoute,
     appDetailRoute,

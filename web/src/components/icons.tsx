@@ -19,6 +19,7 @@ const PATHS = {
   triggers: 'M13 3 5 14h6l-1 7 8-11h-6l1-7Z',
   schedules: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18ZM12 7v5l3 2',
   approvals: 'M9 12l2 2 4-4M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18Z',
+  rateLimits: 'M4 18a8 8 0 1 1 16 0M12 18l4-6M4 18h2M18 18h2M12 10V8',
   preferences: 'M4 6h10M18 6h2M4 12h4M12 12h8M4 18h12M20 18h0M14 4v4M8 10v4M16 16v4',
 } as const;
 

@@ -25,6 +25,9 @@ export const permissions = (role: Role | undefined) => ({
   manageSso: atLeast(role, 'ADMIN'),
   manageTriggers: atLeast(role, 'ADMIN'),
   manageSchedules: atLeast(role, 'OPERATOR'),
+  manageRateLimits: atLeast(role, 'ADMIN'),
+  /** The limits platform operators set for the organization (read-only in the app). */
+  viewOrganizationLimits: atLeast(role, 'ADMIN'),
   /** Only owners grant or take away the owner role. */
   grantOwner: atLeast(role, 'OWNER'),
 });

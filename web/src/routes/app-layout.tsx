@@ -41,6 +41,7 @@ const NAV: Array<{ section: string; items: NavItem[] }> = [
       { to: '/dead-letters', label: 'Dead letters', icon: 'deadLetters' },
       { to: '/triggers', label: 'Triggers', icon: 'triggers' },
       { to: '/schedules', label: 'Schedules', icon: 'schedules' },
+      { to: '/rate-limits', label: 'Rate limits', icon: 'rateLimits' },
       { to: '/workers', label: 'Workers', icon: 'workers' },
     ],
   },

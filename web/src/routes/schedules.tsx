@@ -2,16 +2,19 @@ import { createRoute, Link } from '@tanstack/react-router';
 import { useState, type FormEvent } from 'react';
 import { Button } from '../components/button';
 import { Card } from '../components/card';
+import { ConfirmDialog } from '../components/confirm-dialog';
 import { Dialog, FormDialogFooter } from '../components/dialog';
 import { EmptyState, ErrorNotice, LoadingBlock } from '../components/feedback';
 import { Field, TextInput } from '../components/form';
 import { PageHeader } from '../components/page-header';
+import { CreateScheduleDialog } from '../components/schedule-form-dialog';
+import { ScheduleTicksDialog } from '../components/schedule-ticks-dialog';
 import { Cell, Table } from '../components/table';
 import { RelativeTime } from '../components/time';
 import { useApiMutation, useApiQuery } from '../hooks/use-api';
 import { usePermissions } from '../hooks/use-session';
 import type { SchedulesQuery } from '../lib/api/__generated__/graphql';
-import { pauseScheduleMutation, resumeScheduleMutation, schedulesQuery, updateScheduleMutation } from '../lib/api/operations/flow';
+import { deleteScheduleMutation, pauseScheduleMutation, resumeScheduleMutation, schedulesQuery, updateScheduleMutation } from '../lib/api/operations/flow';
 import { queryKeys } from '../lib/api/query-keys';
 import { blamesField, fieldErrorFor } from '../lib/field-errors';
 import { appLayoutRoute } from './app-layout';
@@ -47,12 +50,20 @@ function SchedulesPage() {
   const pause = useApiMutation(pauseScheduleMutation, { invalidates: [queryKeys.schedules.all] });
   const resume = useApiMutation(resumeScheduleMutation, { invalidates: [queryKeys.schedules.all] });
   const [editing, setEditing] = useState<Schedule>();
+  const [creating, setCreating] = useState(false);
+  const [ticksOf, setTicksOf] = useState<Schedule>();
+  const [deleting, setDeleting] = useState<Schedule>();
+  const remove = useApiMutation(deleteScheduleMutation, { invalidates: [queryKeys.schedules.all], onSuccess: () => setDeleting(undefined) });
   const list = schedules.data?.schedules ?? [];
   const busy = (id: string) => (pause.isPending && pause.variables.id === id) || (resume.isPending && resume.variables.id === id);
 
   return (
     <>
-      <PageHeader title="Schedules" description="Workflows started on a cron in a time zone; each tick starts one run, once, however many orchestration replicas run." />
+      <PageHeader
+        title="Schedules"
+        description="Workflows started on a cron in a time zone; each tick starts one run, once, however many orchestration replicas run."
+        actions={can.manageSchedules ? <Button variant="primary" onClick={() => setCreating(true)}>New schedule</Button> : undefined}
+      />
       {(pause.error ?? resume.error) && <div className="mb-4"><ErrorNotice error={pause.error ?? resume.error} title="The schedule did not change" /></div>}
       <Card padded={false} title="Schedules">
         {schedules.isPending ? (
@@ -60,7 +71,7 @@ function SchedulesPage() {
         ) : schedules.error ? (
           <div className="p-4"><ErrorNotice error={schedules.error} onRetry={() => void schedules.refetch()} /></div>
         ) : list.length === 0 ? (
-          <EmptyState title="No schedules">Create one with createSchedule (README, “A schedule”).</EmptyState>
+          <EmptyState title="No schedules">{can.manageSchedules ? 'Start a workflow on a cron with New schedule.' : 'Operators and admins create schedules.'}</EmptyState>
         ) : (
           <Table label="Schedules" head={['Workflow', 'Cron', 'Overlap', 'Next runs', 'Last fired', '']}>
             {list.map((s) => (
@@ -92,7 +103,9 @@ function SchedulesPage() {
                   ) : (
                     <Button size="sm" busy={busy(s.id)} onClick={() => pause.mutate({ id: s.id })}>Pause</Button>
                   ))}
+                  <Button size="sm" onClick={() => setTicksOf(s)}>Ticks</Button>
                   {can.manageSchedules && <Button size="sm" onClick={() => setEditing(s)}>Edit</Button>}
+                  {can.manageSchedules && <Button size="sm" variant="danger" onClick={() => setDeleting(s)}>Delete</Button>}
                 </Cell>
               </tr>
             ))}
@@ -100,6 +113,15 @@ function SchedulesPage() {
         )}
       </Card>
       {editing && <EditScheduleDialog schedule={editing} onClose={() => setEditing(undefined)} />}
+      {creating && <CreateScheduleDialog onClose={() => setCreating(false)} onCreated={() => setCreating(false)} />}
+      {ticksOf && <ScheduleTicksDialog schedule={ticksOf} onClose={() => setTicksOf(undefined)} />}
+      {deleting && (
+        <ConfirmDialog title="Delete this schedule?" confirmLabel="Delete schedule" busy={remove.isPending} error={remove.error} onConfirm={() => remove.mutate({ id: deleting.id })} onClose={() => { remove.reset(); setDeleting(undefined); }}>
+          <p>
+            <strong>{deleting.workflow.name}</strong> on <code className="font-mono">{deleting.cron}</code> ({deleting.timezone}) stops firing. The runs it started stay.
+          </p>
+        </ConfirmDialog>
+      )}
     </>
   );
 }

@@ -115,6 +115,16 @@ export const queryKeys = {
   },
   schedules: {
     all: ['schedules'] as const,
+    form: ['schedules', 'form'] as const,
+    fires: (scheduleId: string) => ['schedules', 'fires', scheduleId] as const,
+    /** A cron read before it is saved (not under `all`: no mutation changes it). */
+    cronPreview: (cron: string, timezone: string) => ['cron-preview', cron, timezone] as const,
+  },
+  rateLimits: {
+    all: ['rate-limits'] as const,
+  },
+  organizationLimits: {
+    all: ['organization-limits'] as const,
   },
   webhooks: {
     all: ['webhooks'] as const,

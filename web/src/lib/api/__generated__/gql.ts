@@ -44,6 +44,11 @@ type Documents = {
     "\n  mutation PauseSchedule($id: ID!) {\n    pauseSchedule(id: $id) { id paused nextFireAt }\n  }\n": typeof types.PauseScheduleDocument,
     "\n  mutation ResumeSchedule($id: ID!) {\n    resumeSchedule(id: $id) { id paused nextFireAt }\n  }\n": typeof types.ResumeScheduleDocument,
     "\n  mutation UpdateSchedule($id: ID!, $input: UpdateScheduleInput!) {\n    updateSchedule(id: $id, input: $input) { id cron timezone nextFireAt }\n  }\n": typeof types.UpdateScheduleDocument,
+    "\n  query ScheduleForm {\n    workflows(first: 100) { edges { node { id name } } }\n  }\n": typeof types.ScheduleFormDocument,
+    "\n  query CronPreview($cron: String!, $timezone: String, $n: Int) {\n    cronPreview(cron: $cron, timezone: $timezone, n: $n) { cron timezone nextRuns }\n  }\n": typeof types.CronPreviewDocument,
+    "\n  mutation CreateSchedule($input: CreateScheduleInput!) {\n    createSchedule(input: $input) { id cron timezone nextFireAt }\n  }\n": typeof types.CreateScheduleDocument,
+    "\n  mutation DeleteSchedule($id: ID!) {\n    deleteSchedule(id: $id) { id }\n  }\n": typeof types.DeleteScheduleDocument,
+    "\n  query ScheduleFires($id: ID!, $first: Int) {\n    schedule(id: $id) {\n      id\n      fires(first: $first) { tickAt outcome reason firedAt run { id status } }\n    }\n  }\n": typeof types.ScheduleFiresDocument,
     "\n  fragment AuthPayloadFields on AuthPayload {\n    accessToken\n    accessTokenExpiresAt\n    refreshToken\n    refreshTokenExpiresAt\n    role\n    user { id email name }\n    organization { id name }\n  }\n": typeof types.AuthPayloadFieldsFragmentDoc,
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) { ...AuthPayloadFields }\n  }\n": typeof types.LoginDocument,
     "\n  mutation SignUp($input: SignUpInput!) {\n    signUp(input: $input) { ...AuthPayloadFields }\n  }\n": typeof types.SignUpDocument,
@@ -75,6 +80,11 @@ type Documents = {
     "\n  mutation DisableTwoFactor($currentPassword: String!) {\n    disableTwoFactor(currentPassword: $currentPassword)\n  }\n": typeof types.DisableTwoFactorDocument,
     "\n  mutation SetTwoFactorRequired($required: Boolean!) {\n    setTwoFactorRequired(required: $required) { id requireTwoFactor }\n  }\n": typeof types.SetTwoFactorRequiredDocument,
     "\n  mutation ResetMemberTwoFactor($membershipId: ID!) {\n    resetMemberTwoFactor(membershipId: $membershipId) { id user { id twoFactorEnabled } }\n  }\n": typeof types.ResetMemberTwoFactorDocument,
+    "\n  query RateLimits {\n    rateLimits { id name limit per used createdBy updatedAt }\n  }\n": typeof types.RateLimitsDocument,
+    "\n  mutation CreateRateLimit($input: CreateRateLimitInput!) {\n    createRateLimit(input: $input) { id name limit per }\n  }\n": typeof types.CreateRateLimitDocument,
+    "\n  mutation UpdateRateLimit($id: ID!, $input: UpdateRateLimitInput!) {\n    updateRateLimit(id: $id, input: $input) { id name limit per }\n  }\n": typeof types.UpdateRateLimitDocument,
+    "\n  mutation DeleteRateLimit($id: ID!) {\n    deleteRateLimit(id: $id) { id }\n  }\n": typeof types.DeleteRateLimitDocument,
+    "\n  query OrganizationLimits {\n    organizationLimits {\n      runningTasksPerPool\n      runsStartedPerMinute\n      queuedTasks\n      weight\n      pools\n      usage { runsStartedLastMinute queuedTasks runningTasks { pool running } }\n    }\n  }\n": typeof types.OrganizationLimitsDocument,
     "\n  fragment NotificationFields on Notification {\n    id type title body link createdAt readAt\n  }\n": typeof types.NotificationFieldsFragmentDoc,
     "\n  query Notifications($unreadOnly: Boolean, $first: Int, $after: String) {\n    notifications(unreadOnly: $unreadOnly, first: $first, after: $after) {\n      nodes { ...NotificationFields }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.NotificationsDocument,
     "\n  query UnreadNotificationCount {\n    unreadNotificationCount\n  }\n": typeof types.UnreadNotificationCountDocument,
@@ -161,6 +171,11 @@ const documents: Documents = {
     "\n  mutation PauseSchedule($id: ID!) {\n    pauseSchedule(id: $id) { id paused nextFireAt }\n  }\n": types.PauseScheduleDocument,
     "\n  mutation ResumeSchedule($id: ID!) {\n    resumeSchedule(id: $id) { id paused nextFireAt }\n  }\n": types.ResumeScheduleDocument,
     "\n  mutation UpdateSchedule($id: ID!, $input: UpdateScheduleInput!) {\n    updateSchedule(id: $id, input: $input) { id cron timezone nextFireAt }\n  }\n": types.UpdateScheduleDocument,
+    "\n  query ScheduleForm {\n    workflows(first: 100) { edges { node { id name } } }\n  }\n": types.ScheduleFormDocument,
+    "\n  query CronPreview($cron: String!, $timezone: String, $n: Int) {\n    cronPreview(cron: $cron, timezone: $timezone, n: $n) { cron timezone nextRuns }\n  }\n": types.CronPreviewDocument,
+    "\n  mutation CreateSchedule($input: CreateScheduleInput!) {\n    createSchedule(input: $input) { id cron timezone nextFireAt }\n  }\n": types.CreateScheduleDocument,
+    "\n  mutation DeleteSchedule($id: ID!) {\n    deleteSchedule(id: $id) { id }\n  }\n": types.DeleteScheduleDocument,
+    "\n  query ScheduleFires($id: ID!, $first: Int) {\n    schedule(id: $id) {\n      id\n      fires(first: $first) { tickAt outcome reason firedAt run { id status } }\n    }\n  }\n": types.ScheduleFiresDocument,
     "\n  fragment AuthPayloadFields on AuthPayload {\n    accessToken\n    accessTokenExpiresAt\n    refreshToken\n    refreshTokenExpiresAt\n    role\n    user { id email name }\n    organization { id name }\n  }\n": types.AuthPayloadFieldsFragmentDoc,
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) { ...AuthPayloadFields }\n  }\n": types.LoginDocument,
     "\n  mutation SignUp($input: SignUpInput!) {\n    signUp(input: $input) { ...AuthPayloadFields }\n  }\n": types.SignUpDocument,
@@ -192,6 +207,11 @@ const documents: Documents = {
     "\n  mutation DisableTwoFactor($currentPassword: String!) {\n    disableTwoFactor(currentPassword: $currentPassword)\n  }\n": types.DisableTwoFactorDocument,
     "\n  mutation SetTwoFactorRequired($required: Boolean!) {\n    setTwoFactorRequired(required: $required) { id requireTwoFactor }\n  }\n": types.SetTwoFactorRequiredDocument,
     "\n  mutation ResetMemberTwoFactor($membershipId: ID!) {\n    resetMemberTwoFactor(membershipId: $membershipId) { id user { id twoFactorEnabled } }\n  }\n": types.ResetMemberTwoFactorDocument,
+    "\n  query RateLimits {\n    rateLimits { id name limit per used createdBy updatedAt }\n  }\n": types.RateLimitsDocument,
+    "\n  mutation CreateRateLimit($input: CreateRateLimitInput!) {\n    createRateLimit(input: $input) { id name limit per }\n  }\n": types.CreateRateLimitDocument,
+    "\n  mutation UpdateRateLimit($id: ID!, $input: UpdateRateLimitInput!) {\n    updateRateLimit(id: $id, input: $input) { id name limit per }\n  }\n": types.UpdateRateLimitDocument,
+    "\n  mutation DeleteRateLimit($id: ID!) {\n    deleteRateLimit(id: $id) { id }\n  }\n": types.DeleteRateLimitDocument,
+    "\n  query OrganizationLimits {\n    organizationLimits {\n      runningTasksPerPool\n      runsStartedPerMinute\n      queuedTasks\n      weight\n      pools\n      usage { runsStartedLastMinute queuedTasks runningTasks { pool running } }\n    }\n  }\n": types.OrganizationLimitsDocument,
     "\n  fragment NotificationFields on Notification {\n    id type title body link createdAt readAt\n  }\n": types.NotificationFieldsFragmentDoc,
     "\n  query Notifications($unreadOnly: Boolean, $first: Int, $after: String) {\n    notifications(unreadOnly: $unreadOnly, first: $first, after: $after) {\n      nodes { ...NotificationFields }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.NotificationsDocument,
     "\n  query UnreadNotificationCount {\n    unreadNotificationCount\n  }\n": types.UnreadNotificationCountDocument,
@@ -368,6 +388,26 @@ export function graphql(source: "\n  mutation UpdateSchedule($id: ID!, $input: U
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  query ScheduleForm {\n    workflows(first: 100) { edges { node { id name } } }\n  }\n"): typeof import('./graphql').ScheduleFormDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CronPreview($cron: String!, $timezone: String, $n: Int) {\n    cronPreview(cron: $cron, timezone: $timezone, n: $n) { cron timezone nextRuns }\n  }\n"): typeof import('./graphql').CronPreviewDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateSchedule($input: CreateScheduleInput!) {\n    createSchedule(input: $input) { id cron timezone nextFireAt }\n  }\n"): typeof import('./graphql').CreateScheduleDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteSchedule($id: ID!) {\n    deleteSchedule(id: $id) { id }\n  }\n"): typeof import('./graphql').DeleteScheduleDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ScheduleFires($id: ID!, $first: Int) {\n    schedule(id: $id) {\n      id\n      fires(first: $first) { tickAt outcome reason firedAt run { id status } }\n    }\n  }\n"): typeof import('./graphql').ScheduleFiresDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  fragment AuthPayloadFields on AuthPayload {\n    accessToken\n    accessTokenExpiresAt\n    refreshToken\n    refreshTokenExpiresAt\n    role\n    user { id email name }\n    organization { id name }\n  }\n"): typeof import('./graphql').AuthPayloadFieldsFragmentDoc;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -489,6 +529,26 @@ export function graphql(source: "\n  mutation SetTwoFactorRequired($required: Bo
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation ResetMemberTwoFactor($membershipId: ID!) {\n    resetMemberTwoFactor(membershipId: $membershipId) { id user { id twoFactorEnabled } }\n  }\n"): typeof import('./graphql').ResetMemberTwoFactorDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query RateLimits {\n    rateLimits { id name limit per used createdBy updatedAt }\n  }\n"): typeof import('./graphql').RateLimitsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateRateLimit($input: CreateRateLimitInput!) {\n    createRateLimit(input: $input) { id name limit per }\n  }\n"): typeof import('./graphql').CreateRateLimitDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateRateLimit($id: ID!, $input: UpdateRateLimitInput!) {\n    updateRateLimit(id: $id, input: $input) { id name limit per }\n  }\n"): typeof import('./graphql').UpdateRateLimitDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteRateLimit($id: ID!) {\n    deleteRateLimit(id: $id) { id }\n  }\n"): typeof import('./graphql').DeleteRateLimitDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query OrganizationLimits {\n    organizationLimits {\n      runningTasksPerPool\n      runsStartedPerMinute\n      queuedTasks\n      weight\n      pools\n      usage { runsStartedLastMinute queuedTasks runningTasks { pool running } }\n    }\n  }\n"): typeof import('./graphql').OrganizationLimitsDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -196,6 +196,30 @@ export type CreateOrganizationInput = {
   name: string;
 };
 
+export type CreateRateLimitInput = {
+  /** 1 … 1000000 units per window. */
+  limit: number;
+  /** Letters, digits and _ . : - (at most 63). */
+  name: string;
+  per: RateLimitPeriod;
+};
+
+export type CreateScheduleInput = {
+  /** Default NONE. */
+  catchUp?: ScheduleCatchUp | null | undefined;
+  /** ALL: how many missed ticks run at most (1–100, default 10). */
+  catchUpLimit?: number | null | undefined;
+  /** 5 fields (minute hour day-of-month month day-of-week), 6 with seconds first, or @hourly/@daily/@weekly/@monthly/@yearly; at most once a second. */
+  cron: string;
+  /** The run input of every tick (a JSON object, at most 64 KiB). */
+  input?: unknown;
+  /** Default SKIP. */
+  overlap?: ScheduleOverlap | null | undefined;
+  /** An IANA time zone (Europe/Berlin); default UTC. Ticks follow its daylight-saving changes. */
+  timezone?: string | null | undefined;
+  workflowId: string | number;
+};
+
 export type CreateTriggerInput = {
   /** 1–128 characters: letters, digits and . _ : / - (order.paid). */
   eventName: string;
@@ -303,6 +327,11 @@ export type NotificationPreferencesInput = {
   events?: Array<EventNotificationPreferenceInput> | null | undefined;
 };
 
+export type RateLimitPeriod =
+  | 'HOUR'
+  | 'MINUTE'
+  | 'SECOND';
+
 export type RateLimitUseInput = {
   name: string;
   /** Default 1. */
@@ -381,6 +410,15 @@ export type ScheduleCatchUp =
   | 'LAST'
   /** They are not run. */
   | 'NONE';
+
+export type ScheduleFireOutcome =
+  /** Missed: no orchestration process handled it in time (down or overloaded) and the catch-up policy does not run it (reason). */
+  | 'MISSED'
+  /** Waits behind a run of the schedule that has not ended (overlap QUEUE). */
+  | 'QUEUED'
+  /** Not run: overlap SKIP, a full queue, or the run could not start (reason). */
+  | 'SKIPPED'
+  | 'STARTED';
 
 /** What a tick does while a run the schedule started has not ended. */
 export type ScheduleOverlap =
@@ -509,6 +547,11 @@ export type UpdateAppInput = {
 
 export type UpdateProfileInput = {
   name: string;
+};
+
+export type UpdateRateLimitInput = {
+  limit?: number | null | undefined;
+  per?: RateLimitPeriod | null | undefined;
 };
 
 export type UpdateScheduleInput = {
@@ -811,6 +854,42 @@ export type UpdateScheduleMutationVariables = Exact<{
 
 export type UpdateScheduleMutation = { updateSchedule: { id: string, cron: string, timezone: string, nextFireAt: string | null } };
 
+export type ScheduleFormQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ScheduleFormQuery = { workflows: { edges: Array<{ node: { id: string, name: string } }> } };
+
+export type CronPreviewQueryVariables = Exact<{
+  cron: string;
+  timezone?: string | null | undefined;
+  n?: number | null | undefined;
+}>;
+
+
+export type CronPreviewQuery = { cronPreview: { cron: string, timezone: string, nextRuns: Array<string> } };
+
+export type CreateScheduleMutationVariables = Exact<{
+  input: CreateScheduleInput;
+}>;
+
+
+export type CreateScheduleMutation = { createSchedule: { id: string, cron: string, timezone: string, nextFireAt: string | null } };
+
+export type DeleteScheduleMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DeleteScheduleMutation = { deleteSchedule: { id: string } };
+
+export type ScheduleFiresQueryVariables = Exact<{
+  id: string | number;
+  first?: number | null | undefined;
+}>;
+
+
+export type ScheduleFiresQuery = { schedule: { id: string, fires: Array<{ tickAt: string, outcome: ScheduleFireOutcome, reason: string | null, firedAt: string, run: { id: string, status: RunStatus } | null }> } | null };
+
 export type AuthPayloadFieldsFragment = { accessToken: string, accessTokenExpiresAt: string, refreshToken: string, refreshTokenExpiresAt: string, role: Role, user: { id: string, email: string, name: string }, organization: { id: string, name: string } };
 
 export type LoginMutationVariables = Exact<{
@@ -1025,6 +1104,38 @@ export type ResetMemberTwoFactorMutationVariables = Exact<{
 
 
 export type ResetMemberTwoFactorMutation = { resetMemberTwoFactor: { id: string, user: { id: string, twoFactorEnabled: boolean } } };
+
+export type RateLimitsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type RateLimitsQuery = { rateLimits: Array<{ id: string, name: string, limit: number, per: RateLimitPeriod, used: number, createdBy: string, updatedAt: string }> };
+
+export type CreateRateLimitMutationVariables = Exact<{
+  input: CreateRateLimitInput;
+}>;
+
+
+export type CreateRateLimitMutation = { createRateLimit: { id: string, name: string, limit: number, per: RateLimitPeriod } };
+
+export type UpdateRateLimitMutationVariables = Exact<{
+  id: string | number;
+  input: UpdateRateLimitInput;
+}>;
+
+
+export type UpdateRateLimitMutation = { updateRateLimit: { id: string, name: string, limit: number, per: RateLimitPeriod } };
+
+export type DeleteRateLimitMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DeleteRateLimitMutation = { deleteRateLimit: { id: string } };
+
+export type OrganizationLimitsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type OrganizationLimitsQuery = { organizationLimits: { runningTasksPerPool: number | null, runsStartedPerMinute: number | null, queuedTasks: number | null, weight: number, pools: Array<string>, usage: { runsStartedLastMinute: number, queuedTasks: number, runningTasks: Array<{ pool: string, running: number }> } } };
 
 export type NotificationFieldsFragment = { id: string, type: string, title: string, body: string, link: string | null, createdAt: string, readAt: string | null };
 
@@ -2109,6 +2220,61 @@ export const UpdateScheduleDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<UpdateScheduleMutation, UpdateScheduleMutationVariables>;
+export const ScheduleFormDocument = new TypedDocumentString(`
+    query ScheduleForm {
+  workflows(first: 100) {
+    edges {
+      node {
+        id
+        name
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ScheduleFormQuery, ScheduleFormQueryVariables>;
+export const CronPreviewDocument = new TypedDocumentString(`
+    query CronPreview($cron: String!, $timezone: String, $n: Int) {
+  cronPreview(cron: $cron, timezone: $timezone, n: $n) {
+    cron
+    timezone
+    nextRuns
+  }
+}
+    `) as unknown as TypedDocumentString<CronPreviewQuery, CronPreviewQueryVariables>;
+export const CreateScheduleDocument = new TypedDocumentString(`
+    mutation CreateSchedule($input: CreateScheduleInput!) {
+  createSchedule(input: $input) {
+    id
+    cron
+    timezone
+    nextFireAt
+  }
+}
+    `) as unknown as TypedDocumentString<CreateScheduleMutation, CreateScheduleMutationVariables>;
+export const DeleteScheduleDocument = new TypedDocumentString(`
+    mutation DeleteSchedule($id: ID!) {
+  deleteSchedule(id: $id) {
+    id
+  }
+}
+    `) as unknown as TypedDocumentString<DeleteScheduleMutation, DeleteScheduleMutationVariables>;
+export const ScheduleFiresDocument = new TypedDocumentString(`
+    query ScheduleFires($id: ID!, $first: Int) {
+  schedule(id: $id) {
+    id
+    fires(first: $first) {
+      tickAt
+      outcome
+      reason
+      firedAt
+      run {
+        id
+        status
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ScheduleFiresQuery, ScheduleFiresQueryVariables>;
 export const LoginDocument = new TypedDocumentString(`
     mutation Login($input: LoginInput!) {
   login(input: $input) {
@@ -2516,6 +2682,65 @@ export const ResetMemberTwoFactorDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ResetMemberTwoFactorMutation, ResetMemberTwoFactorMutationVariables>;
+export const RateLimitsDocument = new TypedDocumentString(`
+    query RateLimits {
+  rateLimits {
+    id
+    name
+    limit
+    per
+    used
+    createdBy
+    updatedAt
+  }
+}
+    `) as unknown as TypedDocumentString<RateLimitsQuery, RateLimitsQueryVariables>;
+export const CreateRateLimitDocument = new TypedDocumentString(`
+    mutation CreateRateLimit($input: CreateRateLimitInput!) {
+  createRateLimit(input: $input) {
+    id
+    name
+    limit
+    per
+  }
+}
+    `) as unknown as TypedDocumentString<CreateRateLimitMutation, CreateRateLimitMutationVariables>;
+export const UpdateRateLimitDocument = new TypedDocumentString(`
+    mutation UpdateRateLimit($id: ID!, $input: UpdateRateLimitInput!) {
+  updateRateLimit(id: $id, input: $input) {
+    id
+    name
+    limit
+    per
+  }
+}
+    `) as unknown as TypedDocumentString<UpdateRateLimitMutation, UpdateRateLimitMutationVariables>;
+export const DeleteRateLimitDocument = new TypedDocumentString(`
+    mutation DeleteRateLimit($id: ID!) {
+  deleteRateLimit(id: $id) {
+    id
+  }
+}
+    `) as unknown as TypedDocumentString<DeleteRateLimitMutation, DeleteRateLimitMutationVariables>;
+export const OrganizationLimitsDocument = new TypedDocumentString(`
+    query OrganizationLimits {
+  organizationLimits {
+    runningTasksPerPool
+    runsStartedPerMinute
+    queuedTasks
+    weight
+    pools
+    usage {
+      runsStartedLastMinute
+      queuedTasks
+      runningTasks {
+        pool
+        running
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<OrganizationLimitsQuery, OrganizationLimitsQueryVariables>;
 export const NotificationsDocument = new TypedDocumentString(`
     query Notifications($unreadOnly: Boolean, $first: Int, $after: String) {
   notifications(unreadOnly: $unreadOnly, first: $first, after: $after) {

@@ -88,3 +88,36 @@ export const updateScheduleMutation = graphql(`
     updateSchedule(id: $id, input: $input) { id cron timezone nextFireAt }
   }
 `);
+
+export const scheduleFormQuery = graphql(`
+  query ScheduleForm {
+    workflows(first: 100) { edges { node { id name } } }
+  }
+`);
+
+export const cronPreviewQuery = graphql(`
+  query CronPreview($cron: String!, $timezone: String, $n: Int) {
+    cronPreview(cron: $cron, timezone: $timezone, n: $n) { cron timezone nextRuns }
+  }
+`);
+
+export const createScheduleMutation = graphql(`
+  mutation CreateSchedule($input: CreateScheduleInput!) {
+    createSchedule(input: $input) { id cron timezone nextFireAt }
+  }
+`);
+
+export const deleteScheduleMutation = graphql(`
+  mutation DeleteSchedule($id: ID!) {
+    deleteSchedule(id: $id) { id }
+  }
+`);
+
+export const scheduleFiresQuery = graphql(`
+  query ScheduleFires($id: ID!, $first: Int) {
+    schedule(id: $id) {
+      id
+      fires(first: $first) { tickAt outcome reason firedAt run { id status } }
+    }
+  }
+`);
