@@ -22,6 +22,7 @@ import { eventResolvers } from './events';
 import { waitResolvers } from './waits';
 import { llmResolvers } from './llm';
 import { appUsageSince, usageResolvers } from './usage';
+import { metricsResolvers } from '../metrics/resolvers';
 import { createLoaders, type Loaders } from './loaders';
 import { connectionOf, decodeCursor, pageSize } from './pagination';
 import { DateTime, JSONScalar } from './scalars';
@@ -166,6 +167,7 @@ export const resolvers = {
     ...usageResolvers.Query,
     ...triageResolvers.Query,
     ...waitResolvers.Query,
+    ...metricsResolvers.Query,
   },
 
   Mutation: {
@@ -226,6 +228,7 @@ export const resolvers = {
 
   UsageGroup: usageResolvers.UsageGroup,
   DeadLetterGroup: triageResolvers.DeadLetterGroup,
+  UsageSeriesPoint: metricsResolvers.UsageSeriesPoint,
 
   Run: {
     ...usageResolvers.Run,

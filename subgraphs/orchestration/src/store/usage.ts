@@ -77,11 +77,11 @@ export interface UsageTotals {
 export const EMPTY_USAGE: UsageTotals = { calls: 0, failedCalls: 0, promptTokens: 0, completionTokens: 0, costUsd: 0, gpuSeconds: 0 };
 
 /** The columns a model_calls aggregate yields (GPU seconds come from gpu_usage). */
-const CALL_TOTALS = `count(*)::int AS calls, count(*) FILTER (WHERE error_code IS NOT NULL)::int AS failed_calls,
+export const CALL_TOTALS = `count(*)::int AS calls, count(*) FILTER (WHERE error_code IS NOT NULL)::int AS failed_calls,
   coalesce(sum(prompt_tokens), 0)::float8 AS prompt_tokens, coalesce(sum(completion_tokens), 0)::float8 AS completion_tokens,
   coalesce(sum(cost_usd), 0)::float8 AS cost_usd`;
 
-interface TotalsRow {
+export interface TotalsRow {
   calls: number;
   failed_calls: number;
   prompt_tokens: number;
@@ -89,7 +89,7 @@ interface TotalsRow {
   cost_usd: number;
 }
 
-const totalsOf = (calls: TotalsRow | undefined, gpuSeconds: number | undefined): UsageTotals => ({
+export const totalsOf = (calls: TotalsRow | undefined, gpuSeconds: number | undefined): UsageTotals => ({
   calls: calls?.calls ?? 0,
   failedCalls: calls?.failed_calls ?? 0,
   promptTokens: calls?.prompt_tokens ?? 0,
