@@ -25,7 +25,9 @@ export default defineConfig({
         // Libraries change less often than the app: a separate chunk stays cached across releases.
         codeSplitting: {
           groups: [
-            { name: 'react', test: /node_modules[\\/](react|react-dom|scheduler)[\\/]/, priority: 20 },
+            { name: 'react', test: /node_modules[\\/](react|react-dom|scheduler|use-sync-external-store)[\\/]/, priority: 20 },
+            // The chart library and its d3/redux parts load only with the pages that draw charts (components/charts).
+            { name: 'charts', test: /node_modules[\\/](recharts|d3-[a-z-]+|internmap|victory-vendor|@reduxjs|redux|redux-thunk|react-redux|reselect|immer|es-toolkit|decimal\.js-light)[\\/]/, priority: 15 },
             { name: 'vendor', test: /node_modules/, priority: 10 },
           ],
         },

@@ -12,8 +12,10 @@ import { dashboardRoute } from './routes/dashboard';
 import { deadLettersRoute } from './routes/dead-letters';
 import { forgotPasswordRoute } from './routes/forgot-password';
 import { membersRoute } from './routes/members';
+import { metricsRoute } from './routes/metrics';
 import { notificationPreferencesRoute } from './routes/notification-preferences';
 import { notificationsRoute } from './routes/notifications';
+import { providersRoute } from './routes/providers';
 import { resetPasswordRoute } from './routes/reset-password';
 import { rootRoute } from './routes/root';
 import { runDetailRoute } from './routes/run-detail';
@@ -26,6 +28,7 @@ import { signUpRoute } from './routes/sign-up';
 import { ssoCallbackRoute } from './routes/sso-callback';
 import { ssoSettingsRoute } from './routes/sso-settings';
 import { triggersRoute } from './routes/triggers';
+import { usageRoute } from './routes/usage';
 import { verifyEmailRoute } from './routes/verify-email';
 import { webhooksRoute } from './routes/webhooks';
 import { workersRoute } from './routes/workers';
@@ -66,6 +69,9 @@ export const routeTree = rootRoute.addChildren([
     notificationsRoute,
     notificationPreferencesRoute,
     ssoSettingsRoute,
+    usageRoute,
+    providersRoute,
+    metricsRoute,
   ]),
 ]);
 

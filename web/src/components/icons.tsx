@@ -21,6 +21,9 @@ const PATHS = {
   approvals: 'M9 12l2 2 4-4M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18Z',
   rateLimits: 'M4 18a8 8 0 1 1 16 0M12 18l4-6M4 18h2M18 18h2M12 10V8',
   preferences: 'M4 6h10M18 6h2M4 12h4M12 12h8M4 18h12M20 18h0M14 4v4M8 10v4M16 16v4',
+  metrics: 'M4 20h16M4 16l5-6 4 3 7-8',
+  usage: 'M4 20h16M6 16v-4M10 16V8M14 16v-6M18 16V5',
+  providers: 'M7 7h10v10H7zM10 3v4M14 3v4M10 17v4M14 17v4M3 10h4M3 14h4M17 10h4M17 14h4',
 } as const;
 
 export type IconName = keyof typeof PATHS;

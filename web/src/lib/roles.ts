@@ -24,6 +24,7 @@ export const permissions = (role: Role | undefined) => ({
   manageWebhooks: atLeast(role, 'ADMIN'),
   manageSso: atLeast(role, 'ADMIN'),
   manageTriggers: atLeast(role, 'ADMIN'),
+  manageLlmProviders: atLeast(role, 'ADMIN'),
   manageSchedules: atLeast(role, 'OPERATOR'),
   manageRateLimits: atLeast(role, 'ADMIN'),
   /** The limits platform operators set for the organization (read-only in the app). */

@@ -31,7 +31,14 @@ interface NavItem {
 }
 
 const NAV: Array<{ section: string; items: NavItem[] }> = [
-  { section: 'Overview', items: [{ to: '/', label: 'Dashboard', icon: 'dashboard' }] },
+  {
+    section: 'Overview',
+    items: [
+      { to: '/', label: 'Dashboard', icon: 'dashboard' },
+      { to: '/metrics', label: 'Metrics', icon: 'metrics' },
+      { to: '/usage', label: 'Usage', icon: 'usage' },
+    ],
+  },
   {
     section: 'Automation',
     items: [
@@ -52,6 +59,7 @@ const NAV: Array<{ section: string; items: NavItem[] }> = [
       { to: '/members', label: 'Members', icon: 'members' },
       { to: '/api-keys', label: 'API keys', icon: 'keys', visible: (p) => p.manageApiKeys },
       { to: '/secrets', label: 'Secrets', icon: 'secrets', visible: (p) => p.manageSecrets },
+      { to: '/providers', label: 'Model providers', icon: 'providers' },
       { to: '/webhooks', label: 'Webhooks', icon: 'webhooks', visible: (p) => p.manageWebhooks },
       { to: '/single-sign-on', label: 'Single sign-on', icon: 'sso', visible: (p) => p.manageSso },
       { to: '/audit', label: 'Audit log', icon: 'audit', visible: (p) => p.readAudit },

@@ -141,6 +141,18 @@ export const queryKeys = {
   sso: {
     connection: ['sso', 'connection'] as const,
   },
+  usage: {
+    all: ['usage'] as const,
+    series: (params: { from: string; to: string; splitBy: string }) => ['usage', 'series', normalizeParams(params)] as const,
+  },
+  llmProviders: {
+    all: ['llm-providers'] as const,
+    secretChoices: ['llm-providers', 'secret-choices'] as const,
+  },
+  metrics: {
+    all: ['metrics'] as const,
+    runs: (params: { from: string; to: string; bucket: string; workflowId?: string | undefined }) => ['metrics', 'runs', normalizeParams(params)] as const,
+  },
   audit: {
     all: ['audit'] as const,
     list: (params: AuditListParams) => ['audit', 'list', normalizeParams(params)] as const,

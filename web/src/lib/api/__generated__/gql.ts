@@ -15,6 +15,13 @@ import * as types from './graphql';
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  query UsageSeries($from: DateTime!, $to: DateTime!, $splitBy: UsageSplitBy!) {\n    usageSeries(from: $from, to: $to, splitBy: $splitBy) {\n      day\n      key\n      app { id name }\n      workflow { id name }\n      calls\n      failedCalls\n      promptTokens\n      completionTokens\n      totalTokens\n      costUsd\n      gpuSeconds\n    }\n  }\n": typeof types.UsageSeriesDocument,
+    "\n  query LlmProviders {\n    llmProviders {\n      id\n      name\n      baseUrl\n      apiKeySecret\n      models { alias model pricePer1MInput pricePer1MOutput }\n      pricePer1MInput\n      pricePer1MOutput\n      requestsPerMinute\n      tokensPerMinute\n      timeoutMs\n      workerLocal\n      updatedAt\n      updatedBy\n    }\n  }\n": typeof types.LlmProvidersDocument,
+    "\n  query ProviderSecretChoices {\n    secrets { id name }\n  }\n": typeof types.ProviderSecretChoicesDocument,
+    "\n  mutation CreateLlmProvider($input: CreateLlmProviderInput!) {\n    createLlmProvider(input: $input) { id name }\n  }\n": typeof types.CreateLlmProviderDocument,
+    "\n  mutation UpdateLlmProvider($id: ID!, $input: UpdateLlmProviderInput!) {\n    updateLlmProvider(id: $id, input: $input) { id name }\n  }\n": typeof types.UpdateLlmProviderDocument,
+    "\n  mutation DeleteLlmProvider($id: ID!) {\n    deleteLlmProvider(id: $id) { id name }\n  }\n": typeof types.DeleteLlmProviderDocument,
+    "\n  mutation TestLlmProvider($id: ID!, $model: String) {\n    testLlmProvider(id: $id, model: $model) { ok model latencyMs message }\n  }\n": typeof types.TestLlmProviderDocument,
     "\n  fragment ApprovalFields on Approval {\n    id\n    stepId\n    status\n    message\n    roles\n    canDecide\n    waitingSince\n    deadline\n    onTimeout\n    decision\n    decidedBy\n    comment\n    decidedAt\n  }\n": typeof types.ApprovalFieldsFragmentDoc,
     "\n  query PendingApprovals($first: Int, $after: String) {\n    pendingApprovals(first: $first, after: $after) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          ...ApprovalFields\n          task { id }\n          run { id status workflow { id name } }\n        }\n      }\n    }\n  }\n": typeof types.PendingApprovalsDocument,
     "\n  query PendingApprovalCount {\n    pendingApprovals(first: 1) { totalCount }\n  }\n": typeof types.PendingApprovalCountDocument,
@@ -85,6 +92,7 @@ type Documents = {
     "\n  mutation UpdateRateLimit($id: ID!, $input: UpdateRateLimitInput!) {\n    updateRateLimit(id: $id, input: $input) { id name limit per }\n  }\n": typeof types.UpdateRateLimitDocument,
     "\n  mutation DeleteRateLimit($id: ID!) {\n    deleteRateLimit(id: $id) { id }\n  }\n": typeof types.DeleteRateLimitDocument,
     "\n  query OrganizationLimits {\n    organizationLimits {\n      runningTasksPerPool\n      runsStartedPerMinute\n      queuedTasks\n      weight\n      pools\n      usage { runsStartedLastMinute queuedTasks runningTasks { pool running } }\n    }\n  }\n": typeof types.OrganizationLimitsDocument,
+    "\n  query RunMetrics($from: DateTime!, $to: DateTime!, $bucket: MetricsBucket!, $workflowId: ID) {\n    runMetrics(from: $from, to: $to, bucket: $bucket, workflowId: $workflowId) {\n      from\n      to\n      bucket\n      buckets {\n        start\n        counts { total queued running succeeded failed cancelled scheduled failureRate p50DurationMs p95DurationMs p50QueueWaitMs p95QueueWaitMs }\n      }\n      totals { total queued running succeeded failed cancelled scheduled failureRate p50DurationMs p95DurationMs p50QueueWaitMs p95QueueWaitMs }\n      failureCodes { code runs firstAt lastAt lastMessage lastRunId }\n    }\n  }\n": typeof types.RunMetricsDocument,
     "\n  fragment NotificationFields on Notification {\n    id type title body link createdAt readAt\n  }\n": typeof types.NotificationFieldsFragmentDoc,
     "\n  query Notifications($unreadOnly: Boolean, $first: Int, $after: String) {\n    notifications(unreadOnly: $unreadOnly, first: $first, after: $after) {\n      nodes { ...NotificationFields }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.NotificationsDocument,
     "\n  query UnreadNotificationCount {\n    unreadNotificationCount\n  }\n": typeof types.UnreadNotificationCountDocument,
@@ -142,6 +150,13 @@ type Documents = {
     "\n  mutation StartRun($input: StartRunInput!) {\n    startRun(input: $input) { deduplicated run { id status } }\n  }\n": typeof types.StartRunDocument,
 };
 const documents: Documents = {
+    "\n  query UsageSeries($from: DateTime!, $to: DateTime!, $splitBy: UsageSplitBy!) {\n    usageSeries(from: $from, to: $to, splitBy: $splitBy) {\n      day\n      key\n      app { id name }\n      workflow { id name }\n      calls\n      failedCalls\n      promptTokens\n      completionTokens\n      totalTokens\n      costUsd\n      gpuSeconds\n    }\n  }\n": types.UsageSeriesDocument,
+    "\n  query LlmProviders {\n    llmProviders {\n      id\n      name\n      baseUrl\n      apiKeySecret\n      models { alias model pricePer1MInput pricePer1MOutput }\n      pricePer1MInput\n      pricePer1MOutput\n      requestsPerMinute\n      tokensPerMinute\n      timeoutMs\n      workerLocal\n      updatedAt\n      updatedBy\n    }\n  }\n": types.LlmProvidersDocument,
+    "\n  query ProviderSecretChoices {\n    secrets { id name }\n  }\n": types.ProviderSecretChoicesDocument,
+    "\n  mutation CreateLlmProvider($input: CreateLlmProviderInput!) {\n    createLlmProvider(input: $input) { id name }\n  }\n": types.CreateLlmProviderDocument,
+    "\n  mutation UpdateLlmProvider($id: ID!, $input: UpdateLlmProviderInput!) {\n    updateLlmProvider(id: $id, input: $input) { id name }\n  }\n": types.UpdateLlmProviderDocument,
+    "\n  mutation DeleteLlmProvider($id: ID!) {\n    deleteLlmProvider(id: $id) { id name }\n  }\n": types.DeleteLlmProviderDocument,
+    "\n  mutation TestLlmProvider($id: ID!, $model: String) {\n    testLlmProvider(id: $id, model: $model) { ok model latencyMs message }\n  }\n": types.TestLlmProviderDocument,
     "\n  fragment ApprovalFields on Approval {\n    id\n    stepId\n    status\n    message\n    roles\n    canDecide\n    waitingSince\n    deadline\n    onTimeout\n    decision\n    decidedBy\n    comment\n    decidedAt\n  }\n": types.ApprovalFieldsFragmentDoc,
     "\n  query PendingApprovals($first: Int, $after: String) {\n    pendingApprovals(first: $first, after: $after) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges {\n        node {\n          ...ApprovalFields\n          task { id }\n          run { id status workflow { id name } }\n        }\n      }\n    }\n  }\n": types.PendingApprovalsDocument,
     "\n  query PendingApprovalCount {\n    pendingApprovals(first: 1) { totalCount }\n  }\n": types.PendingApprovalCountDocument,
@@ -212,6 +227,7 @@ const documents: Documents = {
     "\n  mutation UpdateRateLimit($id: ID!, $input: UpdateRateLimitInput!) {\n    updateRateLimit(id: $id, input: $input) { id name limit per }\n  }\n": types.UpdateRateLimitDocument,
     "\n  mutation DeleteRateLimit($id: ID!) {\n    deleteRateLimit(id: $id) { id }\n  }\n": types.DeleteRateLimitDocument,
     "\n  query OrganizationLimits {\n    organizationLimits {\n      runningTasksPerPool\n      runsStartedPerMinute\n      queuedTasks\n      weight\n      pools\n      usage { runsStartedLastMinute queuedTasks runningTasks { pool running } }\n    }\n  }\n": types.OrganizationLimitsDocument,
+    "\n  query RunMetrics($from: DateTime!, $to: DateTime!, $bucket: MetricsBucket!, $workflowId: ID) {\n    runMetrics(from: $from, to: $to, bucket: $bucket, workflowId: $workflowId) {\n      from\n      to\n      bucket\n      buckets {\n        start\n        counts { total queued running succeeded failed cancelled scheduled failureRate p50DurationMs p95DurationMs p50QueueWaitMs p95QueueWaitMs }\n      }\n      totals { total queued running succeeded failed cancelled scheduled failureRate p50DurationMs p95DurationMs p50QueueWaitMs p95QueueWaitMs }\n      failureCodes { code runs firstAt lastAt lastMessage lastRunId }\n    }\n  }\n": types.RunMetricsDocument,
     "\n  fragment NotificationFields on Notification {\n    id type title body link createdAt readAt\n  }\n": types.NotificationFieldsFragmentDoc,
     "\n  query Notifications($unreadOnly: Boolean, $first: Int, $after: String) {\n    notifications(unreadOnly: $unreadOnly, first: $first, after: $after) {\n      nodes { ...NotificationFields }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.NotificationsDocument,
     "\n  query UnreadNotificationCount {\n    unreadNotificationCount\n  }\n": types.UnreadNotificationCountDocument,
@@ -269,6 +285,34 @@ const documents: Documents = {
     "\n  mutation StartRun($input: StartRunInput!) {\n    startRun(input: $input) { deduplicated run { id status } }\n  }\n": types.StartRunDocument,
 };
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query UsageSeries($from: DateTime!, $to: DateTime!, $splitBy: UsageSplitBy!) {\n    usageSeries(from: $from, to: $to, splitBy: $splitBy) {\n      day\n      key\n      app { id name }\n      workflow { id name }\n      calls\n      failedCalls\n      promptTokens\n      completionTokens\n      totalTokens\n      costUsd\n      gpuSeconds\n    }\n  }\n"): typeof import('./graphql').UsageSeriesDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query LlmProviders {\n    llmProviders {\n      id\n      name\n      baseUrl\n      apiKeySecret\n      models { alias model pricePer1MInput pricePer1MOutput }\n      pricePer1MInput\n      pricePer1MOutput\n      requestsPerMinute\n      tokensPerMinute\n      timeoutMs\n      workerLocal\n      updatedAt\n      updatedBy\n    }\n  }\n"): typeof import('./graphql').LlmProvidersDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ProviderSecretChoices {\n    secrets { id name }\n  }\n"): typeof import('./graphql').ProviderSecretChoicesDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateLlmProvider($input: CreateLlmProviderInput!) {\n    createLlmProvider(input: $input) { id name }\n  }\n"): typeof import('./graphql').CreateLlmProviderDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateLlmProvider($id: ID!, $input: UpdateLlmProviderInput!) {\n    updateLlmProvider(id: $id, input: $input) { id name }\n  }\n"): typeof import('./graphql').UpdateLlmProviderDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteLlmProvider($id: ID!) {\n    deleteLlmProvider(id: $id) { id name }\n  }\n"): typeof import('./graphql').DeleteLlmProviderDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation TestLlmProvider($id: ID!, $model: String) {\n    testLlmProvider(id: $id, model: $model) { ok model latencyMs message }\n  }\n"): typeof import('./graphql').TestLlmProviderDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -549,6 +593,10 @@ export function graphql(source: "\n  mutation DeleteRateLimit($id: ID!) {\n    d
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query OrganizationLimits {\n    organizationLimits {\n      runningTasksPerPool\n      runsStartedPerMinute\n      queuedTasks\n      weight\n      pools\n      usage { runsStartedLastMinute queuedTasks runningTasks { pool running } }\n    }\n  }\n"): typeof import('./graphql').OrganizationLimitsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query RunMetrics($from: DateTime!, $to: DateTime!, $bucket: MetricsBucket!, $workflowId: ID) {\n    runMetrics(from: $from, to: $to, bucket: $bucket, workflowId: $workflowId) {\n      from\n      to\n      bucket\n      buckets {\n        start\n        counts { total queued running succeeded failed cancelled scheduled failureRate p50DurationMs p95DurationMs p50QueueWaitMs p95QueueWaitMs }\n      }\n      totals { total queued running succeeded failed cancelled scheduled failureRate p50DurationMs p95DurationMs p50QueueWaitMs p95QueueWaitMs }\n      failureCodes { code runs firstAt lastAt lastMessage lastRunId }\n    }\n  }\n"): typeof import('./graphql').RunMetricsDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -192,6 +192,20 @@ export type CreateAppInput = {
   tags?: Array<string> | null | undefined;
 };
 
+export type CreateLlmProviderInput = {
+  /** The name of an existing organization secret holding the API key; omit when none is needed. */
+  apiKeySecret?: string | null | undefined;
+  baseUrl: string;
+  models?: Array<LlmModelAliasInput> | null | undefined;
+  name: string;
+  pricePer1MInput?: number | null | undefined;
+  pricePer1MOutput?: number | null | undefined;
+  requestsPerMinute?: number | null | undefined;
+  timeoutMs?: number | null | undefined;
+  tokensPerMinute?: number | null | undefined;
+  workerLocal?: boolean | null | undefined;
+};
+
 export type CreateOrganizationInput = {
   name: string;
 };
@@ -315,11 +329,27 @@ export type LabelInput = {
   value: string;
 };
 
+export type LlmModelAliasInput = {
+  /** The name steps use. */
+  alias: string;
+  /** The provider's name for it. */
+  model: string;
+  /** Both prices, or neither (the provider's apply). */
+  pricePer1MInput?: number | null | undefined;
+  pricePer1MOutput?: number | null | undefined;
+};
+
 export type LoginInput = {
   email: string;
   organizationId?: string | number | null | undefined;
   password: string;
 };
+
+/** The width of runMetrics' time buckets (aligned to UTC). */
+export type MetricsBucket =
+  | 'DAY'
+  | 'FIVE_MINUTES'
+  | 'HOUR';
 
 export type NotificationPreferencesInput = {
   emailMode?: EmailMode | null | undefined;
@@ -545,6 +575,19 @@ export type UpdateAppInput = {
   tags?: Array<string> | null | undefined;
 };
 
+/** Omitted fields keep their value; null clears apiKeySecret, requestsPerMinute, tokensPerMinute and timeoutMs. */
+export type UpdateLlmProviderInput = {
+  apiKeySecret?: string | null | undefined;
+  baseUrl?: string | null | undefined;
+  models?: Array<LlmModelAliasInput> | null | undefined;
+  pricePer1MInput?: number | null | undefined;
+  pricePer1MOutput?: number | null | undefined;
+  requestsPerMinute?: number | null | undefined;
+  timeoutMs?: number | null | undefined;
+  tokensPerMinute?: number | null | undefined;
+  workerLocal?: boolean | null | undefined;
+};
+
 export type UpdateProfileInput = {
   name: string;
 };
@@ -569,6 +612,17 @@ export type UpdateWebhookEndpointInput = {
   events?: Array<string> | null | undefined;
   url?: string | null | undefined;
 };
+
+/** What usageSeries splits each day by. */
+export type UsageSplitBy =
+  /** An app's id ('' for runs of no app). */
+  | 'APP'
+  /** The model that answered (the provider's name for it; GPU time under ''). */
+  | 'MODEL'
+  /** A provider's name (GPU time is no provider's: it shows under ''), as in usage(groupBy: PROVIDER). */
+  | 'PROVIDER'
+  /** A workflow's id. */
+  | 'WORKFLOW';
 
 export type WaitCorrelationInput = {
   /** A template over the run's input or upstream outputs ("{{ input.orderId }}"): a string, number or boolean when the step starts waiting. */
@@ -642,6 +696,55 @@ export type WorkflowFilter = {
   /** Part of the name (case-insensitive). */
   search?: string | null | undefined;
 };
+
+export type UsageSeriesQueryVariables = Exact<{
+  from: string;
+  to: string;
+  splitBy: UsageSplitBy;
+}>;
+
+
+export type UsageSeriesQuery = { usageSeries: Array<{ day: string, key: string, calls: number, failedCalls: number, promptTokens: number, completionTokens: number, totalTokens: number, costUsd: number, gpuSeconds: number, app: { id: string, name: string } | null, workflow: { id: string, name: string } | null }> };
+
+export type LlmProvidersQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type LlmProvidersQuery = { llmProviders: Array<{ id: string, name: string, baseUrl: string, apiKeySecret: string | null, pricePer1MInput: number, pricePer1MOutput: number, requestsPerMinute: number | null, tokensPerMinute: number | null, timeoutMs: number | null, workerLocal: boolean, updatedAt: string, updatedBy: string, models: Array<{ alias: string, model: string, pricePer1MInput: number | null, pricePer1MOutput: number | null }> }> };
+
+export type ProviderSecretChoicesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ProviderSecretChoicesQuery = { secrets: Array<{ id: string, name: string }> };
+
+export type CreateLlmProviderMutationVariables = Exact<{
+  input: CreateLlmProviderInput;
+}>;
+
+
+export type CreateLlmProviderMutation = { createLlmProvider: { id: string, name: string } };
+
+export type UpdateLlmProviderMutationVariables = Exact<{
+  id: string | number;
+  input: UpdateLlmProviderInput;
+}>;
+
+
+export type UpdateLlmProviderMutation = { updateLlmProvider: { id: string, name: string } };
+
+export type DeleteLlmProviderMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DeleteLlmProviderMutation = { deleteLlmProvider: { id: string, name: string } };
+
+export type TestLlmProviderMutationVariables = Exact<{
+  id: string | number;
+  model?: string | null | undefined;
+}>;
+
+
+export type TestLlmProviderMutation = { testLlmProvider: { ok: boolean, model: string | null, latencyMs: number | null, message: string | null } };
 
 export type ApprovalFieldsFragment = { id: string, stepId: string, status: ApprovalStatus, message: string | null, roles: Array<string>, canDecide: boolean, waitingSince: string, deadline: string, onTimeout: WaitTimeoutOutcome, decision: string | null, decidedBy: string | null, comment: string | null, decidedAt: string | null };
 
@@ -1136,6 +1239,16 @@ export type OrganizationLimitsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type OrganizationLimitsQuery = { organizationLimits: { runningTasksPerPool: number | null, runsStartedPerMinute: number | null, queuedTasks: number | null, weight: number, pools: Array<string>, usage: { runsStartedLastMinute: number, queuedTasks: number, runningTasks: Array<{ pool: string, running: number }> } } };
+
+export type RunMetricsQueryVariables = Exact<{
+  from: string;
+  to: string;
+  bucket: MetricsBucket;
+  workflowId?: string | number | null | undefined;
+}>;
+
+
+export type RunMetricsQuery = { runMetrics: { from: string, to: string, bucket: MetricsBucket, buckets: Array<{ start: string, counts: { total: number, queued: number, running: number, succeeded: number, failed: number, cancelled: number, scheduled: number, failureRate: number | null, p50DurationMs: number | null, p95DurationMs: number | null, p50QueueWaitMs: number | null, p95QueueWaitMs: number | null } }>, totals: { total: number, queued: number, running: number, succeeded: number, failed: number, cancelled: number, scheduled: number, failureRate: number | null, p50DurationMs: number | null, p95DurationMs: number | null, p50QueueWaitMs: number | null, p95QueueWaitMs: number | null }, failureCodes: Array<{ code: string, runs: number, firstAt: string, lastAt: string, lastMessage: string, lastRunId: string }> } };
 
 export type NotificationFieldsFragment = { id: string, type: string, title: string, body: string, link: string | null, createdAt: string, readAt: string | null };
 
@@ -1706,6 +1819,95 @@ export const StepFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"StepFields"}) as unknown as TypedDocumentString<StepFieldsFragment, unknown>;
+export const UsageSeriesDocument = new TypedDocumentString(`
+    query UsageSeries($from: DateTime!, $to: DateTime!, $splitBy: UsageSplitBy!) {
+  usageSeries(from: $from, to: $to, splitBy: $splitBy) {
+    day
+    key
+    app {
+      id
+      name
+    }
+    workflow {
+      id
+      name
+    }
+    calls
+    failedCalls
+    promptTokens
+    completionTokens
+    totalTokens
+    costUsd
+    gpuSeconds
+  }
+}
+    `) as unknown as TypedDocumentString<UsageSeriesQuery, UsageSeriesQueryVariables>;
+export const LlmProvidersDocument = new TypedDocumentString(`
+    query LlmProviders {
+  llmProviders {
+    id
+    name
+    baseUrl
+    apiKeySecret
+    models {
+      alias
+      model
+      pricePer1MInput
+      pricePer1MOutput
+    }
+    pricePer1MInput
+    pricePer1MOutput
+    requestsPerMinute
+    tokensPerMinute
+    timeoutMs
+    workerLocal
+    updatedAt
+    updatedBy
+  }
+}
+    `) as unknown as TypedDocumentString<LlmProvidersQuery, LlmProvidersQueryVariables>;
+export const ProviderSecretChoicesDocument = new TypedDocumentString(`
+    query ProviderSecretChoices {
+  secrets {
+    id
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<ProviderSecretChoicesQuery, ProviderSecretChoicesQueryVariables>;
+export const CreateLlmProviderDocument = new TypedDocumentString(`
+    mutation CreateLlmProvider($input: CreateLlmProviderInput!) {
+  createLlmProvider(input: $input) {
+    id
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<CreateLlmProviderMutation, CreateLlmProviderMutationVariables>;
+export const UpdateLlmProviderDocument = new TypedDocumentString(`
+    mutation UpdateLlmProvider($id: ID!, $input: UpdateLlmProviderInput!) {
+  updateLlmProvider(id: $id, input: $input) {
+    id
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<UpdateLlmProviderMutation, UpdateLlmProviderMutationVariables>;
+export const DeleteLlmProviderDocument = new TypedDocumentString(`
+    mutation DeleteLlmProvider($id: ID!) {
+  deleteLlmProvider(id: $id) {
+    id
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<DeleteLlmProviderMutation, DeleteLlmProviderMutationVariables>;
+export const TestLlmProviderDocument = new TypedDocumentString(`
+    mutation TestLlmProvider($id: ID!, $model: String) {
+  testLlmProvider(id: $id, model: $model) {
+    ok
+    model
+    latencyMs
+    message
+  }
+}
+    `) as unknown as TypedDocumentString<TestLlmProviderMutation, TestLlmProviderMutationVariables>;
 export const PendingApprovalsDocument = new TypedDocumentString(`
     query PendingApprovals($first: Int, $after: String) {
   pendingApprovals(first: $first, after: $after) {
@@ -2741,6 +2943,54 @@ export const OrganizationLimitsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<OrganizationLimitsQuery, OrganizationLimitsQueryVariables>;
+export const RunMetricsDocument = new TypedDocumentString(`
+    query RunMetrics($from: DateTime!, $to: DateTime!, $bucket: MetricsBucket!, $workflowId: ID) {
+  runMetrics(from: $from, to: $to, bucket: $bucket, workflowId: $workflowId) {
+    from
+    to
+    bucket
+    buckets {
+      start
+      counts {
+        total
+        queued
+        running
+        succeeded
+        failed
+        cancelled
+        scheduled
+        failureRate
+        p50DurationMs
+        p95DurationMs
+        p50QueueWaitMs
+        p95QueueWaitMs
+      }
+    }
+    totals {
+      total
+      queued
+      running
+      succeeded
+      failed
+      cancelled
+      scheduled
+      failureRate
+      p50DurationMs
+      p95DurationMs
+      p50QueueWaitMs
+      p95QueueWaitMs
+    }
+    failureCodes {
+      code
+      runs
+      firstAt
+      lastAt
+      lastMessage
+      lastRunId
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RunMetricsQuery, RunMetricsQueryVariables>;
 export const NotificationsDocument = new TypedDocumentString(`
     query Notifications($unreadOnly: Boolean, $first: Int, $after: String) {
   notifications(unreadOnly: $unreadOnly, first: $first, after: $after) {

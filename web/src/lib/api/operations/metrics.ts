@@ -1,0 +1,19 @@
+import { graphql } from '../__generated__';
+
+// Run metrics (issue 12): runs by status over time, durations, queue wait and what is failing.
+
+export const runMetricsQuery = graphql(`
+  query RunMetrics($from: DateTime!, $to: DateTime!, $bucket: MetricsBucket!, $workflowId: ID) {
+    runMetrics(from: $from, to: $to, bucket: $bucket, workflowId: $workflowId) {
+      from
+      to
+      bucket
+      buckets {
+        start
+        counts { total queued running succeeded failed cancelled scheduled failureRate p50DurationMs p95DurationMs p50QueueWaitMs p95QueueWaitMs }
+      }
+      totals { total queued running succeeded failed cancelled scheduled failureRate p50DurationMs p95DurationMs p50QueueWaitMs p95QueueWaitMs }
+      failureCodes { code runs firstAt lastAt lastMessage lastRunId }
+    }
+  }
+`);
