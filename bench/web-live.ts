@@ -137,6 +137,20 @@ async function signIn(page: Page, origin: string, admin: { email: string; passwo
 }
 
 /** One live run watched by a fresh browser profile; the page opens as the run starts and is measured until the run ends. */
+/**
+ * Where the renderer's main thread spent its time (a Chrome trace, devtools.timeline): total ms per
+ * event name on CrRendererMain, nested events counted in their parents too (Paint inside RunTask).
+ */
+function summarizeTrace(events: ReadonlyArray<{ name: string; ph: string; dur?: number; pid: number; tid: number; args?: { name?: string } }>): string {
+  const main = new Set(events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+  const totals = new Map<string, number>();
+  for (const e of events) {
+    if (e.ph !== 'X' || e.dur === undefined || !main.has(`${e.pid}:${e.tid}`)) continue;
+    totals.set(e.name, (totals.get(e.name) ?? 0) + e.dur / 1000);
+  }
+  return [...totals].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([name, ms]) => `${name} ${ms.toFixed(0)} ms`).join('\n');
+}
+
 async function measureOnce(platform: Platform, workflowId: string, throttle: number, wire: Awaited<ReturnType<typeof startByteCounter>>, profilePath?: string): Promise<PageMeasurement> {
   const admin = platform.firstAdmin!;
   const origin = wire.origin;
@@ -177,12 +191,25 @@ async function measureOnce(platform: Platform, workflowId: string, throttle: num
       await cdp.send('Profiler.enable');
       await cdp.send('Profiler.start');
     }
+    // BENCH_WEB_TRACE=1: where the main thread's time went (style, layout, paint, script), printed.
+    const traced: Array<{ name: string; ph: string; dur?: number; pid: number; tid: number; args?: { name?: string } }> = [];
+    const tracing = process.env['BENCH_WEB_TRACE'] === '1';
+    if (tracing) {
+      cdp.on('Tracing.dataCollected', (e) => void traced.push(...(e.value as unknown as typeof traced)));
+      await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline', transferMode: 'ReportEvents' });
+    }
     wire.reset();
     const t0 = Date.now();
     await page.goto(`${origin}/runs/${runId}`);
     await page.locator('h1 [data-status="SUCCEEDED"], h1 [data-status="FAILED"]').first().waitFor({ timeout: 600_000 });
     const seconds = (Date.now() - t0) / 1000;
     const wireBytes = wire.bytes();
+    if (tracing) {
+      const complete = new Promise<void>((r) => cdp.once('Tracing.tracingComplete', () => r()));
+      await cdp.send('Tracing.end');
+      await complete;
+      process.stdout.write(`bench web-live: main thread by trace event (ms, nested counted in parents):\n${summarizeTrace(traced)}\n`);
+    }
     if (profilePath) {
       const { profile } = (await cdp.send('Profiler.stop')) as { profile: unknown };
       writeFileSync(profilePath, JSON.stringify(profile));

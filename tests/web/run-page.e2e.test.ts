@@ -8,7 +8,10 @@ import { appOrigin, ensureWebBuilt, launchBrowser, screenshotDir, WEB_DIST_DIR, 
  * The run page at scale, in real Chromium against the whole platform (identity, catalog,
  * orchestration, a worker, the gateway serving the built app): a live run of 200 tasks is followed
  * from its events alone — counts and colours change while the network log shows no fetch of the
- * whole run (`query Run`) until it ends.
+ * whole run (`query Run`) until it ends; and a run of 2,199 tasks (199 steps and a forEach of 2,000
+ * items) stays usable: right counts, the forEach as one box that expands into its items, a failed
+ * item found by the filter, a step found by search opening in the drawer, zoom and fit. Screenshots
+ * at 1440 and 1024 px go to $WEB_SCREENSHOT_DIR (copies of a run's are in docs/screenshots/).
  */
 
 let platform: Platform;
@@ -35,8 +38,8 @@ async function createWorkflow(name: string, steps: unknown[]): Promise<string> {
   return res.data.createWorkflow.id;
 }
 
-async function startRun(workflowId: string): Promise<string> {
-  const res = await platform.graphql<{ startRun: { run: { id: string } } }>('mutation($input: StartRunInput!) { startRun(input: $input) { run { id } } }', { input: { workflowId } }, { token });
+async function startRun(workflowId: string, input?: unknown): Promise<string> {
+  const res = await platform.graphql<{ startRun: { run: { id: string } } }>('mutation($input: StartRunInput!) { startRun(input: $input) { run { id } } }', { input: { workflowId, ...(input === undefined ? {} : { input }) } }, { token });
   if (!res.data) throw new Error(`startRun failed: ${JSON.stringify(res.errors)}`);
   return res.data.startRun.run.id;
 }
@@ -138,4 +141,90 @@ describe('the run page', () => {
     expect(runFetches.length).toBeGreaterThanOrEqual(1);
     expect(runFetches.length).toBeLessThanOrEqual(2);
   });
+
+  it('keeps a run of 2,199 tasks usable: a forEach of 2,000 items as one box with live counts that expands into its items, search, drawer, zoom', async () => {
+    // 199 quick steps in columns of 20, and a forEach of 2,000 items of which every 100th fails (onItemFailure CONTINUE).
+    const statics = Array.from({ length: 199 }, (_, i) => {
+      const layer = Math.floor(i / 20);
+      const col = i % 20;
+      const dependsOn = layer === 0 ? [] : [...new Set([`s${(layer - 1) * 20 + col}`, `s${(layer - 1) * 20 + ((col + 1) % 20)}`])].filter((d) => Number(d.slice(1)) < 199);
+      return { id: `s${i}`, capability: 'noop', dependsOn, input: {} };
+    });
+    const each = {
+      id: 'each',
+      capability: 'transform',
+      input: { value: '{{ item }}', operations: [{ op: 'select', fields: { n: '/n' } }] },
+      forEach: { items: '{{ input.items }}', maxParallel: 100, onItemFailure: 'CONTINUE' },
+      retry: { maxAttempts: 1 },
+    };
+    const items = Array.from({ length: 2_000 }, (_, n) => (n % 100 === 7 ? { bad: true } : { n }));
+    const workflowId = await createWorkflow(`foreach-2000-${Date.now()}`, [...statics, each]);
+    const operations = recordOperations(page);
+    const runId = await startRun(workflowId, { items });
+    await page.goto(`${origin}/runs/${runId}`);
+    const group = page.locator('svg g[data-step="each"]');
+    await group.waitFor();
+    // The item counts the box showed, as they changed.
+    await page.evaluate(`(() => {
+      const w = globalThis; w.__itemsSeen = new Set();
+      const node = document.querySelector('svg g[data-step="each"]');
+      const record = () => w.__itemsSeen.add(Number(node.getAttribute('data-items-succeeded') ?? -1));
+      record();
+      new MutationObserver(record).observe(node, { attributes: true });
+    })()`);
+    await page.locator('h1 [data-status="SUCCEEDED"]').waitFor({ timeout: 300_000 });
+    const counts = page.getByTestId('task-counts');
+    await eventually(async () => (await counts.getAttribute('data-succeeded')) === '2179', { timeoutMs: 30_000, what: 'the counts after the run ended' });
+    expect(await counts.getAttribute('data-total')).toBe('2199');
+    expect(await counts.getAttribute('data-failed')).toBe('20');
+    expect(await counts.textContent()).toContain('2,199 / 2,199 done, 20 failed');
+    expect(await group.getAttribute('data-items-total')).toBe('2000');
+    expect(await group.getAttribute('data-items-failed')).toBe('20');
+    const seen = await page.evaluate<number[]>('[...globalThis.__itemsSeen]');
+    operations.stop();
+    process.stdout.write(`run page e2e (2,000 items): item counts seen on the box: ${seen.length}; operations: ${[...new Set(operations.names)].join(', ')}\n`);
+    // Counted live from events (values between none and all), with the run fetched at open and at its end only.
+    expect(seen.filter((n) => n > 0 && n < 1980).length).toBeGreaterThan(2);
+    expect(operations.names.filter((n) => n === 'Run').length).toBeLessThanOrEqual(2);
+    await page.screenshot({ path: join(shots, 'run-page-2000-1440.png') });
+
+    // Zoom and fit.
+    const viewport = page.getByTestId('dag-viewport');
+    const fitted = Number(await viewport.getAttribute('data-scale'));
+    await page.getByRole('button', { name: 'Zoom in' }).click();
+    expect(Number(await viewport.getAttribute('data-scale'))).toBeGreaterThan(fitted);
+    await page.getByRole('button', { name: 'Fit to screen' }).click();
+    expect(Number(await viewport.getAttribute('data-scale'))).toBeCloseTo(fitted, 2);
+
+    // The forEach box opens its items in the drawer; the filter finds the failed ones; one opens.
+    await group.click();
+    const drawer = page.getByTestId('task-drawer');
+    const list = drawer.getByTestId('item-list');
+    await expect(list.getByTestId('item-list-counts').textContent()).resolves.toContain('2,000 / 2,000 done');
+    await list.locator('button[data-item-index="0"]').waitFor();
+    await list.getByLabel('Status').selectOption('FAILED');
+    await eventually(async () => (await list.locator('button[data-item-index]').count()) === 20, { timeoutMs: 15_000, what: 'the 20 failed items listed' });
+    expect(await list.locator('button[data-item-index]:not([data-status="FAILED"])').count()).toBe(0);
+    await list.locator('button[data-item-index="107"]').click();
+    await drawer.getByText('item #107').waitFor();
+    expect(await drawer.getByRole('alert').textContent()).toBeTruthy();
+    await drawer.getByRole('button', { name: /All items of each/ }).click();
+    await list.waitFor();
+
+    // A step found by the table's search opens in the drawer, in view.
+    await page.getByPlaceholder('Step id').fill('s150');
+    const row = page.locator('tr[data-step="s150"]');
+    await row.click();
+    await drawer.getByText('s150', { exact: true }).first().waitFor();
+    const box = await drawer.boundingBox();
+    expect(box).not.toBeNull();
+    expect(box!.x).toBeGreaterThanOrEqual(0);
+    expect(box!.x + box!.width).toBeLessThanOrEqual(1440 + 1);
+
+    await page.setViewportSize({ width: 1024, height: 900 });
+    await page.getByRole('button', { name: 'Close the task panel' }).click();
+    await page.getByRole('button', { name: 'Fit to screen' }).click();
+    await page.screenshot({ path: join(shots, 'run-page-2000-1024.png') });
+    await page.setViewportSize({ width: 1440, height: 900 });
+  }, 420_000);
 });

@@ -1,5 +1,7 @@
 import { memo } from 'react';
 import type { DagEdge } from '../lib/dag-layout';
+import { formatCount } from '../lib/format';
+import { itemsDone, type ItemCounts } from '../lib/item-counts';
 
 /** A step of the DAG view as one box, and the edges: the drawing the viewport (dag-view.tsx) moves and scales. */
 
@@ -30,6 +32,8 @@ interface NodeProps {
   capability: string | undefined;
   progress: number | null | undefined;
   problem: boolean | undefined;
+  /** A forEach step's items by status: the box stands for all of them (a stack, with a bar of their statuses). */
+  items?: ItemCounts | null | undefined;
   selected: boolean;
   /** The graph's one tab stop (arrow keys move it). */
   active: boolean;
@@ -39,9 +43,10 @@ interface NodeProps {
 }
 
 /** One step's box: drawn again only when its own status, progress or selection changes. */
-export const DagNodeView = memo(function DagNodeView({ id, x, y, status, capability, progress: rawProgress, problem, selected, active, detailed, onSelect }: NodeProps) {
+export const DagNodeView = memo(function DagNodeView({ id, x, y, status, capability, progress: rawProgress, problem, items, selected, active, detailed, onSelect }: NodeProps) {
   const colours = problem ? PROBLEM_FILL : status ? (FILL[status] ?? DEFAULT_FILL) : DEFAULT_FILL;
-  const progress = status === 'RUNNING' && typeof rawProgress === 'number' ? Math.max(0, Math.min(1, rawProgress)) : undefined;
+  const progress = !items && status === 'RUNNING' && typeof rawProgress === 'number' ? Math.max(0, Math.min(1, rawProgress)) : undefined;
+  const subtitle = items ? describeItems(items) : [capability, status?.toLowerCase()].filter(Boolean).join(' · ');
   return (
     <g
       transform={`translate(${x}, ${y})`}
@@ -50,7 +55,7 @@ export const DagNodeView = memo(function DagNodeView({ id, x, y, status, capabil
             role: 'button',
             tabIndex: active ? 0 : -1,
             'aria-pressed': selected,
-            'aria-label': `Step ${id}${status ? `, ${status.toLowerCase()}` : ''}`,
+            'aria-label': `Step ${id}${status ? `, ${status.toLowerCase()}` : ''}${items ? `, forEach: ${describeItems(items)}` : ''}`,
             onClick: () => onSelect(id),
             onKeyDown: (event: React.KeyboardEvent) => {
               if (event.key === 'Enter' || event.key === ' ') {
@@ -63,17 +68,20 @@ export const DagNodeView = memo(function DagNodeView({ id, x, y, status, capabil
         : {})}
       data-step={id}
       data-status={status}
+      {...(items ? { 'data-group': 'forEach', 'data-items-total': items.total, 'data-items-succeeded': items.succeeded, 'data-items-failed': items.failed, 'data-items-running': items.running, 'data-items-queued': items.queued } : {})}
     >
-      {!detailed && <title>{`${id}${status ? ` · ${status.toLowerCase()}` : ''}`}</title>}
+      {!detailed && <title>{`${id}${status ? ` · ${status.toLowerCase()}` : ''}${items ? ` · ${describeItems(items)}` : ''}`}</title>}
+      {items && <rect x={5} y={-5} width={NODE_WIDTH} height={NODE_HEIGHT} rx={10} fill={colours.fill} stroke={colours.stroke} strokeWidth={1} />}
       <rect width={NODE_WIDTH} height={NODE_HEIGHT} rx={10} fill={detailed ? colours.fill : colours.stroke} stroke={selected ? '#4f46e5' : colours.stroke} strokeWidth={selected ? 6 : 1.5} />
       {progress !== undefined && <rect x={1} y={NODE_HEIGHT - 5} width={(NODE_WIDTH - 2) * progress} height={4} rx={2} fill="#0ea5e9" />}
+      {items && <ItemBar counts={items} />}
       {detailed && (
         <>
           <text x={12} y={23} fontSize={13} fontWeight={600} fill={colours.text} fontFamily="var(--font-sans)">
             {id.length > 20 ? `${id.slice(0, 19)}…` : id}
           </text>
           <text x={12} y={41} fontSize={11} fill="#64748b" fontFamily="var(--font-mono)">
-            {[capability, status?.toLowerCase()].filter(Boolean).join(' · ')}
+            {subtitle}
           </text>
         </>
       )}
@@ -81,3 +89,33 @@ export const DagNodeView = memo(function DagNodeView({ id, x, y, status, capabil
   );
 });
 
+
+/** "1,200/2,000 · 3 failed · 16 running": a forEach step's items, short enough for its box. */
+export function describeItems(items: ItemCounts): string {
+  const parts = [`${formatCount(itemsDone(items))}/${formatCount(items.total)}`];
+  if (items.failed > 0) parts.push(`${formatCount(items.failed)} failed`);
+  if (items.running > 0) parts.push(`${formatCount(items.running)} running`);
+  else if (items.queued > 0) parts.push(`${formatCount(items.queued)} queued`);
+  return parts.join(' · ');
+}
+
+const BAR_SEGMENTS: ReadonlyArray<[keyof ItemCounts, string]> = [
+  ['succeeded', FILL['SUCCEEDED']!.stroke],
+  ['failed', FILL['FAILED']!.stroke],
+  ['cancelled', FILL['CANCELLED']!.stroke],
+  ['running', FILL['RUNNING']!.stroke],
+  ['queued', FILL['QUEUED']!.stroke],
+];
+
+/** The items' statuses as one bar along the bottom of the box, a segment per status. */
+function ItemBar({ counts }: { counts: ItemCounts }) {
+  if (counts.total <= 0) return null;
+  const width = NODE_WIDTH - 2;
+  let x = 1;
+  return BAR_SEGMENTS.map(([key, fill]) => {
+    const w = (width * counts[key]) / counts.total;
+    const at = x;
+    x += w;
+    return w > 0 ? <rect key={key} x={at} y={NODE_HEIGHT - 6} width={w} height={5} fill={fill} /> : null;
+  });
+}

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, 
 import { useDagLayout } from '../hooks/use-dag-layout';
 import type { DagStep } from '../lib/dag-layout';
 import { formatCount } from '../lib/format';
+import type { ItemCounts } from '../lib/item-counts';
 import { bringIntoView, fitTransform, nodeInDirection, visibleArea, zoomAt, type Direction, type Size, type ViewTransform } from '../lib/dag-viewport';
 import { DagMinimap } from './dag-minimap';
 import { DagEdges, DagNodeView, NODE_HEIGHT, NODE_WIDTH } from './dag-node';
@@ -12,6 +13,8 @@ export interface DagViewStep extends DagStep {
   status?: string;
   progress?: number | null;
   problem?: boolean;
+  /** A forEach step's items by status (the step's box stands for them all). */
+  items?: ItemCounts | null;
 }
 
 /** Graphs with more boxes than this draw only those in view (and the focused and selected ones). */
@@ -182,6 +185,7 @@ export function DagView({ steps, selected, onSelect, label, maxHeight = 480 }: {
                     capability={step?.capability}
                     progress={step?.progress}
                     problem={step?.problem}
+                    items={step?.items}
                     selected={selected === node.id}
                     active={tabStop === node.id}
                     detailed={detailed}

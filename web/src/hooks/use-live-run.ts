@@ -2,10 +2,10 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { ApiError } from '../lib/api/errors';
 import type { LiveStatus } from '../lib/api/live';
-import { runEventsSubscription, runQuery, runWaitsQuery, taskDetailQuery, taskLogsQuery } from '../lib/api/operations/runs';
+import { runEventsSubscription, runItemCountsQuery, runQuery, runWaitsQuery, taskDetailQuery, taskLogsQuery } from '../lib/api/operations/runs';
 import { queryKeys } from '../lib/api/query-keys';
 import { LiveRunStore } from '../lib/live-run-store';
-import { endsRun, hasWaitingTasks, isFinalRun, mergeLogLines, shownTaskDetail, type RunEvent, type ShownTask } from '../lib/run-events';
+import { endsRun, hasWaitingTasks, isFinalRun, mergeLogLines, shownTaskDetail, type RunDetail, type RunEvent, type ShownTask } from '../lib/run-events';
 import { useServices } from './services';
 import { useApiQuery } from './use-api';
 
@@ -13,6 +13,8 @@ export type RunLiveState = LiveStatus | 'ended' | 'idle';
 
 /** How often the wait reasons of a run with waiting tasks are looked at again (they change without events). */
 const WAITING_REFETCH_MS = 5_000;
+/** How often a forEach step's counts are asked for again while they have not come. */
+const ITEM_COUNTS_RETRY_MS = 2_000;
 
 /**
  * A run kept current without reloading it: fetched once, then its events from the seq the fetch
@@ -31,7 +33,7 @@ export function useLiveRun(runId: string) {
   useEffect(() => store.setBase(fetched), [store, fetched]);
   const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
   // Until the store has taken a new fetch (an effect, after this render), the fetch is shown as it is.
-  const run = snapshot.base === fetched ? snapshot.run : fetched;
+  const run: RunDetail | undefined = snapshot.base === fetched ? snapshot.run : fetched;
   const logs = snapshot.logs;
   const [liveState, setLiveState] = useState<RunLiveState>('idle');
   const [liveError, setLiveError] = useState<ApiError | undefined>();
@@ -91,6 +93,14 @@ export function useLiveRun(runId: string) {
     if (waits.data?.run) store.applyWaits(waits.data.run.tasks);
   }, [store, waits.data]);
 
+  // A forEach step that expanded after the run was fetched: its counts are fetched once (a row per
+  // step, not its items), the item events since then counted on top; looked at again until they come.
+  const partialItems = run?.tasks.some((t) => t.itemCountsPartial === true) === true;
+  const itemCounts = useApiQuery(queryKeys.runs.itemCounts(runId), runItemCountsQuery, { id: runId }, { enabled: partialItems, refetchInterval: partialItems ? ITEM_COUNTS_RETRY_MS : false });
+  useEffect(() => {
+    if (itemCounts.data?.run) store.applyItemCounts(itemCounts.data.run);
+  }, [store, itemCounts.data, partialItems]);
+
   return { query, run, logs, liveState: shouldStream ? liveState : 'idle', liveError };
 }
 
@@ -116,6 +126,24 @@ export function useTaskDetail(row: ShownTask | undefined) {
     return () => clearTimeout(timer);
   }, [change, taskId, queryClient]);
   const task = useMemo(() => (row ? shownTaskDetail(row, detail) : undefined), [row, detail]);
+  return { query, task };
+}
+
+/**
+ * An item task of a forEach step opened from its step's item list: fetched when it opens, and again
+ * when live events change its status (`liveStatus`, from the step's counts).
+ */
+export function useItemDetail(itemId: string | undefined, liveStatus: string | undefined) {
+  const queryClient = useQueryClient();
+  const query = useApiQuery(queryKeys.runs.task(itemId ?? ''), taskDetailQuery, { id: itemId ?? '' }, { enabled: itemId !== undefined });
+  const detail = query.data?.task ?? undefined;
+  const stale = liveStatus !== undefined && detail !== undefined && detail.status !== liveStatus;
+  useEffect(() => {
+    if (!stale || itemId === undefined) return;
+    const timer = setTimeout(() => void queryClient.invalidateQueries({ queryKey: queryKeys.runs.task(itemId) }), 250);
+    return () => clearTimeout(timer);
+  }, [stale, liveStatus, itemId, queryClient]);
+  const task = useMemo(() => (detail ? shownTaskDetail(detail, detail) : undefined), [detail]);
   return { query, task };
 }
 

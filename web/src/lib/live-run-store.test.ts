@@ -21,6 +21,7 @@ const task = (stepId: string, status: RunDetail['tasks'][number]['status'] = 'PE
   finishedAt: null,
   durationMs: null,
   attemptHistory: [],
+  itemCounts: null,
 });
 
 const run = (lastSeq: number, tasks = [task('a', 'QUEUED'), task('b')]): RunDetail => ({
@@ -107,5 +108,26 @@ describe('the live run store', () => {
     store.applyWaits([{ id: 'task-a', status: 'QUEUED', waitReason: { ...reason } }]);
     expect(notified).toBe(1);
     expect(store.getSnapshot().run!.tasks[0]!.waitReason).toEqual(reason);
+  });
+
+  it("fills in a forEach step's counts fetched after it expanded, with the item events after that fetch on top", () => {
+    const frame = frames();
+    const store = new LiveRunStore(frame.schedule);
+    store.setBase(run(1, [task('each', 'RUNNING')]));
+    const item = (seq: number, id: string, taskStatus: RunEvent['taskStatus']): RunEvent => ({ ...status(seq, 'each', taskStatus), taskId: id });
+    store.push(item(2, 'i0', 'QUEUED'));
+    store.push(item(3, 'i0', 'RUNNING'));
+    store.push(item(4, 'i1', 'QUEUED'));
+    frame.next();
+    expect(store.getSnapshot().run!.tasks[0]!.itemCountsPartial).toBe(true);
+    // Counted at seq 3: i0 running, i1 and i2 pending; the event of seq 4 is applied on top.
+    store.applyItemCounts({ id: 'run-1', lastSeq: 3, tasks: [{ id: 'task-each', itemCounts: { total: 3, pending: 2, queued: 0, running: 1, succeeded: 0, failed: 0, cancelled: 0 } }] });
+    const shown = store.getSnapshot().run!.tasks[0]!;
+    expect(shown.itemCountsPartial).toBe(false);
+    expect(shown.itemCounts).toEqual({ total: 3, pending: 1, queued: 1, running: 1, succeeded: 0, failed: 0, cancelled: 0 });
+    // And later events move on from there.
+    store.push(item(5, 'i0', 'SUCCEEDED'));
+    frame.next();
+    expect(store.getSnapshot().run!.tasks[0]!.itemCounts).toMatchObject({ running: 0, succeeded: 1 });
   });
 });

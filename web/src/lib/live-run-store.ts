@@ -1,5 +1,6 @@
+import { recountItems } from './item-counts';
 import { applyRunEvents, applyWaitReasons, type RunDetail, type RunEvent } from './run-events';
-import type { RunWaitsQuery } from './api/__generated__/graphql';
+import type { RunItemCountsQuery, RunWaitsQuery } from './api/__generated__/graphql';
 
 /**
  * A run kept current by its live events without fetching it again: the run as fetched (the base)
@@ -103,6 +104,26 @@ export class LiveRunStore {
     if (!current) return;
     const next = applyWaitReasons(current, waits);
     if (next !== current) this.update({ ...this.snapshot, run: next });
+  }
+
+  /**
+   * The item counts of forEach steps that expanded after the run was fetched (`itemCountsPartial`),
+   * as fetched at `lastSeq`: the item events newer than that are counted again on top.
+   */
+  applyItemCounts(fetched: NonNullable<RunItemCountsQuery['run']>): void {
+    const current = this.snapshot.run;
+    if (!current) return;
+    const byId = new Map(fetched.tasks.map((t) => [t.id, t.itemCounts]));
+    let tasks: RunDetail['tasks'] | undefined;
+    current.tasks.forEach((task, i) => {
+      const counts = byId.get(task.id);
+      if (!task.itemCountsPartial || !counts) return;
+      const items = this.newer.filter((e) => e.kind === 'TASK_STATUS' && e.stepId === task.stepId && e.taskId !== null && e.taskId !== task.id);
+      const { counts: itemCounts, statuses } = recountItems(counts, fetched.lastSeq, items);
+      tasks ??= [...current.tasks];
+      tasks[i] = { ...task, itemCounts, itemStatuses: statuses, itemCountsPartial: false };
+    });
+    if (tasks) this.update({ ...this.snapshot, run: { ...current, tasks } });
   }
 
   private update(next: LiveRunSnapshot): void {

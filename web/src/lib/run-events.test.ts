@@ -20,6 +20,7 @@ const task = (stepId: string, overrides: Partial<ShownTask> = {}): ShownTask => 
   finishedAt: null,
   durationMs: null,
   attemptHistory: [],
+  itemCounts: null,
   ...overrides,
 });
 
@@ -190,7 +191,7 @@ describe('run events', () => {
   });
 
   it('shows the open task as fetched in full with the live changes on top', () => {
-    const detail: TaskDetail = { ...task('a', { status: 'RUNNING', workerId: 'w-1', attempts: 1 }), input: { x: 1 }, output: null, attemptHistory: [] };
+    const detail: TaskDetail = { ...task('a', { status: 'RUNNING', workerId: 'w-1', attempts: 1 }), input: { x: 1 }, output: null, attemptHistory: [], itemIndex: null };
     const live = applyRunEvents(run({ tasks: [task('a', { status: 'RUNNING', attempts: 1 })] }), [event(3, '2026-11-22T10:00:03.000Z', { taskId: 'task-a', taskStatus: 'SUCCEEDED', attempt: 1 })]).tasks[0]!;
     const shown = shownTaskDetail(live, detail);
     expect(shown).toMatchObject({ status: 'SUCCEEDED', input: { x: 1 }, progress: 1 });
@@ -220,5 +221,30 @@ describe('run events', () => {
     const lines = mergeLogLines(stored, live);
     expect(lines.map((l) => l.message)).toEqual(['start', 'done sleeping', 'uploading']);
     expect(lines[2]).toMatchObject({ level: 'WARN', key: 'e8' });
+  });
+
+  it("counts a forEach step's items from their events, leaving the step's own status and the other tasks alone", () => {
+    const fetched = run({ lastSeq: 2, tasks: [task('list', { status: 'SUCCEEDED' }), task('each', { status: 'RUNNING', itemCounts: { total: 3, pending: 1, queued: 2, running: 0, succeeded: 0, failed: 0, cancelled: 0 } })] });
+    const shown = applyRunEvents(fetched, [
+      event(3, '2026-11-22T10:00:03.000Z', { taskId: 'item-0', stepId: 'each', taskStatus: 'RUNNING', attempt: 1 }),
+      event(4, '2026-11-22T10:00:04.000Z', { taskId: 'item-0', stepId: 'each', taskStatus: 'SUCCEEDED', attempt: 1 }),
+      event(5, '2026-11-22T10:00:05.000Z', { taskId: 'item-2', stepId: 'each', taskStatus: 'QUEUED', attempt: 1 }),
+      event(6, '2026-11-22T10:00:05.500Z', { kind: 'TASK_PROGRESS', taskId: 'item-1', stepId: 'each', progress: 0.5 }),
+    ]);
+    expect(shown.tasks[0]).toBe(fetched.tasks[0]);
+    expect(shown.tasks[1]!.status).toBe('RUNNING');
+    expect(shown.tasks[1]!.itemCounts).toEqual({ total: 3, pending: 0, queued: 2, running: 0, succeeded: 1, failed: 0, cancelled: 0 });
+    expect(shown.tasks[1]!.itemCountsPartial).toBeUndefined();
+    // An item's later event moves it from the status its last event gave.
+    const later = applyRunEvents(shown, [event(7, '2026-11-22T10:00:06.000Z', { taskId: 'item-2', stepId: 'each', taskStatus: 'FAILED', attempt: 1 })]);
+    expect(later.tasks[1]!.itemCounts).toMatchObject({ queued: 1, running: 0, failed: 1 });
+  });
+
+  it('marks the counts of a forEach step that expanded after the fetch as partial (fetched then)', () => {
+    const shown = applyRunEvents(run({ lastSeq: 0, tasks: [task('each', { status: 'QUEUED' })] }), [
+      event(1, '2026-11-22T10:00:01.000Z', { taskId: 'task-each', stepId: 'each', taskStatus: 'RUNNING', attempt: 1 }),
+      event(2, '2026-11-22T10:00:02.000Z', { taskId: 'item-0', stepId: 'each', taskStatus: 'QUEUED', attempt: 1 }),
+    ]);
+    expect(shown.tasks[0]).toMatchObject({ status: 'RUNNING', itemCountsPartial: true, itemCounts: { queued: 1 } });
   });
 });

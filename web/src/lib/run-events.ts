@@ -1,3 +1,4 @@
+import { countItemEvent, EMPTY_ITEM_COUNTS } from './item-counts';
 import type { RunEventsSubscription, RunQuery, RunStatus, RunWaitsQuery, TaskDetailQuery, TaskStatus } from './api/__generated__/graphql';
 
 /**
@@ -8,9 +9,11 @@ import type { RunEventsSubscription, RunQuery, RunStatus, RunWaitsQuery, TaskDet
  * refetch that raced an event can never move a task back to an older status.
  */
 
-export type RunDetail = NonNullable<RunQuery['run']>;
+type FetchedRun = NonNullable<RunQuery['run']>;
 /** A task as the run's table and graph show it (fetched with the run). */
-export type TaskRow = RunDetail['tasks'][number];
+export type TaskRow = FetchedRun['tasks'][number];
+/** The run as fetched, its tasks as live events left them. */
+export type RunDetail = Omit<FetchedRun, 'tasks'> & { tasks: ShownTask[] };
 /** A task in full (input, output, attempt history): fetched when its panel opens. */
 export type TaskDetail = NonNullable<TaskDetailQuery['task']>;
 export type RunEvent = RunEventsSubscription['runEvents'];
@@ -29,7 +32,16 @@ const durationBetween = (from: string | null, to: string): number | null => (fro
  * ever made. `attemptOffset` is the attempts made before the last restart, as applying live events
  * found it; without it, it is read from the fetched history.
  */
-export type ShownTask = TaskRow & { attemptOffset?: number };
+export type ShownTask = TaskRow & {
+  attemptOffset?: number;
+  /**
+   * A forEach step's items' last statuses seen in live events (what an item's next event moves the
+   * counts from). Owned by the run it was made for: a new fetch starts a new one.
+   */
+  itemStatuses?: Map<string, TaskStatus>;
+  /** The step expanded its list after the run was fetched: its counts hold only what events said since (RunItemCounts fills them in). */
+  itemCountsPartial?: boolean;
+};
 
 /**
  * Attempts made before the task last started over: those queued before the task's first queueing
@@ -122,6 +134,16 @@ function applyRunStatus(run: RunDetail, event: RunEvent): RunDetail {
   return next;
 }
 
+/** A forEach step's task after a status event of one of its items: its counts move, nothing else. */
+function applyItemEvent<T extends ShownTask>(parent: T, event: RunEvent): T {
+  if (event.kind !== 'TASK_STATUS') return parent;
+  const partial = parent.itemCounts === null || parent.itemCounts === undefined;
+  // The map is made once per fetched run and then added to (old snapshots are not read again).
+  const statuses = parent.itemStatuses ?? new Map<string, TaskStatus>();
+  const counts = countItemEvent(parent.itemCounts ?? EMPTY_ITEM_COUNTS, statuses, event);
+  return { ...parent, itemCounts: counts, itemStatuses: statuses, ...(partial || parent.itemCountsPartial ? { itemCountsPartial: true } : {}) };
+}
+
 /**
  * The fetched run with every event newer than it applied, in seq order. Made for batches: the task
  * list is copied once per batch (not per event), tasks no event touched keep their identity (so
@@ -142,7 +164,14 @@ export function applyRunEvents(run: RunDetail, events: readonly RunEvent[]): Run
     }
     index ??= new Map(run.tasks.flatMap((t, i) => [[`id:${t.id}`, i] as const, [`step:${t.stepId}`, i] as const]));
     const at = index.get(event.taskId !== null ? `id:${event.taskId}` : `step:${event.stepId ?? ''}`);
-    if (at === undefined) continue;
+    if (at === undefined) {
+      // Not a step's own task: an item of a forEach step, which counts it.
+      const parent = event.taskId !== null && event.stepId !== null ? index.get(`step:${event.stepId}`) : undefined;
+      if (parent === undefined) continue;
+      tasks ??= [...run.tasks];
+      tasks[parent] = applyItemEvent(tasks[parent]!, event);
+      continue;
+    }
     tasks ??= [...run.tasks];
     tasks[at] = applyToTask(tasks[at]!, event);
   }
@@ -168,7 +197,7 @@ export function applyWaitReasons(run: RunDetail, waits: NonNullable<RunWaitsQuer
 export const endsRun = (event: RunEvent): boolean => event.kind === 'RUN_STATUS' && event.runStatus !== null && isFinalRun(event.runStatus);
 
 /** The open task's panel: its detail as fetched, with what live events changed since on top. */
-export type PanelTask = ShownTask & Partial<Pick<TaskDetail, 'input' | 'output'>> & { fullHistory?: TaskDetail['attemptHistory'] };
+export type PanelTask = ShownTask & Partial<Pick<TaskDetail, 'input' | 'output' | 'itemIndex'>> & { fullHistory?: TaskDetail['attemptHistory'] };
 
 export function shownTaskDetail(row: ShownTask, detail: TaskDetail | undefined): PanelTask {
   if (!detail || detail.id !== row.id) return row;

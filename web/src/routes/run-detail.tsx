@@ -10,12 +10,13 @@ import { JsonBlock } from '../components/json-block';
 import { LiveIndicator } from '../components/live-indicator';
 import { PageHeader } from '../components/page-header';
 import { StatusCounts } from '../components/run/status-counts';
+import { ItemList, type ItemRow } from '../components/run/item-list';
 import { TaskDrawer } from '../components/run/task-drawer';
 import { TaskPanel } from '../components/run/task-panel';
 import { TaskTable } from '../components/run/task-table';
 import { StatusBadge } from '../components/status-badge';
 import { useApiMutation } from '../hooks/use-api';
-import { useLiveRun, useTaskDetail } from '../hooks/use-live-run';
+import { useItemDetail, useLiveRun, useTaskDetail } from '../hooks/use-live-run';
 import { usePermissions } from '../hooks/use-session';
 import { cancelRunMutation, retryRunMutation } from '../lib/api/operations/runs';
 import { isNotFound } from '../lib/api/errors';
@@ -63,9 +64,11 @@ function RunDetailPage() {
   const [cancelling, setCancelling] = useState(false);
   const retry = useApiMutation(retryRunMutation, { invalidates: [queryKeys.runs.detail(runId), queryKeys.runs.lists, queryKeys.deadLetters.all] });
   const tasks = run?.tasks;
-  const dagSteps = useMemo(() => (tasks ? tasks.map((t) => ({ id: t.stepId, dependsOn: t.dependsOn, capability: t.capability, status: t.status, progress: t.progress })) : []), [tasks]);
+  const dagSteps = useMemo(() => (tasks ? tasks.map((t) => ({ id: t.stepId, dependsOn: t.dependsOn, capability: t.capability, status: t.status, progress: t.progress, items: t.itemCounts })) : []), [tasks]);
   const selectedRow: ShownTask | undefined = useMemo(() => tasks?.find((t) => t.stepId === search.task), [tasks, search.task]);
   const { task: selected } = useTaskDetail(selectedRow);
+  // An item of the open forEach step, opened from its item list.
+  const { task: openItem } = useItemDetail(search.item, search.item ? selectedRow?.itemStatuses?.get(search.item) : undefined);
   // Stable across renders, so rows and graph nodes that did not change are not drawn again.
   const openTask = useRef(search.task);
   openTask.current = search.task;
@@ -75,6 +78,8 @@ function RunDetailPage() {
     [navigate, deduplicated],
   );
   const closeTask = useCallback(() => void navigate({ search: { task: undefined, deduplicated }, replace: true }), [navigate, deduplicated]);
+  const openItemOf = useCallback((item: ItemRow) => void navigate({ search: { task: openTask.current, item: item.id, deduplicated }, replace: true }), [navigate, deduplicated]);
+  const backToStep = useCallback(() => void navigate({ search: { task: openTask.current, deduplicated }, replace: true }), [navigate, deduplicated]);
   // The tab says how the run is doing, so a person can watch it from another tab.
   const title = run ? `${run.status.charAt(0)}${run.status.slice(1).toLowerCase()} · ${run.workflow.name} · Orchestra` : 'Run · Orchestra';
   useEffect(() => {
@@ -164,7 +169,19 @@ function RunDetailPage() {
         </Card>
         {selected && (
           <TaskDrawer label={`Task ${selected.stepId}`} onClose={closeTask}>
-            <TaskPanel key={selected.id} task={selected} events={logs} />
+            {search.item ? (
+              <div className="space-y-3">
+                <button type="button" onClick={backToStep} className="text-sm font-medium text-indigo-700 hover:underline">
+                  ← All items of {selected.stepId}
+                </button>
+                {openItem ? <TaskPanel key={openItem.id} task={openItem} events={logs} /> : <LoadingBlock label="Loading item" />}
+              </div>
+            ) : (
+              <div className="space-y-4">
+                {selected.itemCounts && <ItemList parentId={selected.id} counts={selected.itemCounts} liveStatuses={selectedRow?.itemStatuses} selected={search.item} onOpen={openItemOf} />}
+                <TaskPanel key={selected.id} task={selected} events={logs} />
+              </div>
+            )}
           </TaskDrawer>
         )}
         <div className="grid grid-cols-1 gap-6 lg:grid-cols-2 *:min-w-0">
@@ -184,8 +201,9 @@ function RunDetailPage() {
 export const runDetailRoute = createRoute({
   getParentRoute: () => appLayoutRoute,
   path: '/runs/$runId',
-  validateSearch: (search: Record<string, unknown>): { task?: string | undefined; deduplicated?: boolean | undefined } => ({
+  validateSearch: (search: Record<string, unknown>): { task?: string | undefined; item?: string | undefined; deduplicated?: boolean | undefined } => ({
     ...(typeof search['task'] === 'string' ? { task: search['task'] } : {}),
+    ...(typeof search['task'] === 'string' && typeof search['item'] === 'string' ? { item: search['item'] } : {}),
     ...(search['deduplicated'] === true ? { deduplicated: true } : {}),
   }),
   component: RunDetailPage,

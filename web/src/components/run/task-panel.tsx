@@ -95,7 +95,8 @@ export function TaskPanel({ task, events }: { task: PanelTask; events: readonly 
     <Card
       title={
         <span className="flex items-center gap-2">
-          Step <code className="font-mono">{task.stepId}</code> <StatusBadge status={task.status} />
+          Step <code className="font-mono">{task.stepId}</code>
+          {typeof task.itemIndex === 'number' && <span className="text-slate-600">item #{task.itemIndex}</span>} <StatusBadge status={task.status} />
         </span>
       }
       id="task-panel"

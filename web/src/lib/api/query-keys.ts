@@ -64,6 +64,9 @@ export const queryKeys = {
     detail: (id: string) => ['runs', 'detail', id] as const,
     task: (id: string) => ['runs', 'task', id] as const,
     waits: (runId: string) => ['runs', 'waits', runId] as const,
+    itemCounts: (runId: string) => ['runs', 'item-counts', runId] as const,
+    /** A forEach step's items, a page at a time (optionally of one status). */
+    taskItems: (taskId: string, status: string | undefined) => ['runs', 'task-items', taskId, status ?? ''] as const,
     allTaskLogs: ['runs', 'task-logs'] as const,
     taskLogs: (taskId: string) => ['runs', 'task-logs', taskId] as const,
     /** A task's artifacts per attempt (their download URLs are short-lived: refetched, not kept). */

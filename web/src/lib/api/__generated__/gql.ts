@@ -102,8 +102,9 @@ type Documents = {
     "\n  query NotificationPreferences {\n    notificationPreferences {\n      emailMode\n      events { type label inApp email required custom }\n    }\n  }\n": typeof types.NotificationPreferencesDocument,
     "\n  mutation UpdateNotificationPreferences($input: NotificationPreferencesInput!) {\n    updateNotificationPreferences(input: $input) {\n      emailMode\n      events { type label inApp email required custom }\n    }\n  }\n": typeof types.UpdateNotificationPreferencesDocument,
     "\n  fragment RunSummaryFields on Run {\n    id\n    status\n    workflowVersion\n    workflow { id name }\n    startedByName\n    createdAt\n    startedAt\n    finishedAt\n    durationMs\n    error { code message stepId }\n  }\n": typeof types.RunSummaryFieldsFragmentDoc,
-    "\n  fragment TaskRowFields on Task {\n    id\n    stepId\n    capability\n    status\n    dependsOn\n    error { code message retryable stepId }\n    attempts\n    maxAttempts\n    progress\n    progressMessage\n    pool\n    workerId\n    gpus { index model memoryMiB }\n    waitReason { kind message since }\n    queuedAt\n    startedAt\n    finishedAt\n    durationMs\n    # Only what counting attempts across restarts needs (\"1/3 · 2 in all\"); the panel fetches the rest.\n    attemptHistory { number queuedAt }\n  }\n": typeof types.TaskRowFieldsFragmentDoc,
-    "\n  fragment TaskFields on Task {\n    ...TaskRowFields\n    input\n    output\n    attemptHistory {\n      id\n      number\n      status\n      workerId\n      queuedAt\n      startedAt\n      finishedAt\n      durationMs\n      error { code message }\n    }\n  }\n": typeof types.TaskFieldsFragmentDoc,
+    "\n  fragment TaskRowFields on Task {\n    id\n    stepId\n    capability\n    status\n    dependsOn\n    error { code message retryable stepId }\n    attempts\n    maxAttempts\n    progress\n    progressMessage\n    pool\n    workerId\n    gpus { index model memoryMiB }\n    waitReason { kind message since }\n    queuedAt\n    startedAt\n    finishedAt\n    durationMs\n    # Only what counting attempts across restarts needs (\"1/3 · 2 in all\"); the panel fetches the rest.\n    attemptHistory { number queuedAt }\n    # A forEach step's items by status (its items themselves are paged: TaskItems).\n    itemCounts { ...ItemCountFields }\n  }\n": typeof types.TaskRowFieldsFragmentDoc,
+    "\n  fragment ItemCountFields on TaskItemCounts {\n    total\n    pending\n    queued\n    running\n    succeeded\n    failed\n    cancelled\n  }\n": typeof types.ItemCountFieldsFragmentDoc,
+    "\n  fragment TaskFields on Task {\n    ...TaskRowFields\n    itemIndex\n    input\n    output\n    attemptHistory {\n      id\n      number\n      status\n      workerId\n      queuedAt\n      startedAt\n      finishedAt\n      durationMs\n      error { code message }\n    }\n  }\n": typeof types.TaskFieldsFragmentDoc,
     "\n  query Runs($first: Int, $after: String, $filter: RunFilter) {\n    runs(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { ...RunSummaryFields idempotencyKey } }\n    }\n  }\n": typeof types.RunsDocument,
     "\n  query RunAgainSource($id: ID!) {\n    run(id: $id) { id input workflowVersion workflow { id name versions { number } } }\n  }\n": typeof types.RunAgainSourceDocument,
     "\n  mutation CancelRuns($ids: [ID!]!, $reason: String) {\n    cancelRuns(ids: $ids, reason: $reason) { id run { id status cancelReason } error { code reason message } }\n  }\n": typeof types.CancelRunsDocument,
@@ -111,6 +112,8 @@ type Documents = {
     "\n  query Run($id: ID!) {\n    run(id: $id) {\n      ...RunSummaryFields\n      input\n      output\n      idempotencyKey\n      cancelReason\n      lastSeq\n      app { id name }\n      tasks { ...TaskRowFields }\n    }\n  }\n": typeof types.RunDocument,
     "\n  query TaskDetail($id: ID!) {\n    task(id: $id) { ...TaskFields }\n  }\n": typeof types.TaskDetailDocument,
     "\n  query RunWaits($id: ID!) {\n    run(id: $id) {\n      id\n      tasks { id status waitReason { kind message since } }\n    }\n  }\n": typeof types.RunWaitsDocument,
+    "\n  query RunItemCounts($id: ID!) {\n    run(id: $id) {\n      id\n      lastSeq\n      tasks { id itemCounts { ...ItemCountFields } }\n    }\n  }\n": typeof types.RunItemCountsDocument,
+    "\n  query TaskItems($id: ID!, $first: Int, $after: String, $status: TaskStatus) {\n    task(id: $id) {\n      id\n      items(first: $first, after: $after, status: $status) {\n        totalCount\n        pageInfo { hasNextPage endCursor }\n        edges { node { ...TaskRowFields itemIndex } }\n      }\n    }\n  }\n": typeof types.TaskItemsDocument,
     "\n  query TaskLogs($id: ID!, $afterSeq: Int, $first: Int) {\n    task(id: $id) {\n      id\n      logs(afterSeq: $afterSeq, first: $first) { seq at level message attempt }\n    }\n  }\n": typeof types.TaskLogsDocument,
     "\n  mutation CancelRun($id: ID!, $reason: String) {\n    cancelRun(id: $id, reason: $reason) { id status cancelReason }\n  }\n": typeof types.CancelRunDocument,
     "\n  mutation RetryRun($id: ID!) {\n    retryRun(id: $id) { id status }\n  }\n": typeof types.RetryRunDocument,
@@ -237,8 +240,9 @@ const documents: Documents = {
     "\n  query NotificationPreferences {\n    notificationPreferences {\n      emailMode\n      events { type label inApp email required custom }\n    }\n  }\n": types.NotificationPreferencesDocument,
     "\n  mutation UpdateNotificationPreferences($input: NotificationPreferencesInput!) {\n    updateNotificationPreferences(input: $input) {\n      emailMode\n      events { type label inApp email required custom }\n    }\n  }\n": types.UpdateNotificationPreferencesDocument,
     "\n  fragment RunSummaryFields on Run {\n    id\n    status\n    workflowVersion\n    workflow { id name }\n    startedByName\n    createdAt\n    startedAt\n    finishedAt\n    durationMs\n    error { code message stepId }\n  }\n": types.RunSummaryFieldsFragmentDoc,
-    "\n  fragment TaskRowFields on Task {\n    id\n    stepId\n    capability\n    status\n    dependsOn\n    error { code message retryable stepId }\n    attempts\n    maxAttempts\n    progress\n    progressMessage\n    pool\n    workerId\n    gpus { index model memoryMiB }\n    waitReason { kind message since }\n    queuedAt\n    startedAt\n    finishedAt\n    durationMs\n    # Only what counting attempts across restarts needs (\"1/3 · 2 in all\"); the panel fetches the rest.\n    attemptHistory { number queuedAt }\n  }\n": types.TaskRowFieldsFragmentDoc,
-    "\n  fragment TaskFields on Task {\n    ...TaskRowFields\n    input\n    output\n    attemptHistory {\n      id\n      number\n      status\n      workerId\n      queuedAt\n      startedAt\n      finishedAt\n      durationMs\n      error { code message }\n    }\n  }\n": types.TaskFieldsFragmentDoc,
+    "\n  fragment TaskRowFields on Task {\n    id\n    stepId\n    capability\n    status\n    dependsOn\n    error { code message retryable stepId }\n    attempts\n    maxAttempts\n    progress\n    progressMessage\n    pool\n    workerId\n    gpus { index model memoryMiB }\n    waitReason { kind message since }\n    queuedAt\n    startedAt\n    finishedAt\n    durationMs\n    # Only what counting attempts across restarts needs (\"1/3 · 2 in all\"); the panel fetches the rest.\n    attemptHistory { number queuedAt }\n    # A forEach step's items by status (its items themselves are paged: TaskItems).\n    itemCounts { ...ItemCountFields }\n  }\n": types.TaskRowFieldsFragmentDoc,
+    "\n  fragment ItemCountFields on TaskItemCounts {\n    total\n    pending\n    queued\n    running\n    succeeded\n    failed\n    cancelled\n  }\n": types.ItemCountFieldsFragmentDoc,
+    "\n  fragment TaskFields on Task {\n    ...TaskRowFields\n    itemIndex\n    input\n    output\n    attemptHistory {\n      id\n      number\n      status\n      workerId\n      queuedAt\n      startedAt\n      finishedAt\n      durationMs\n      error { code message }\n    }\n  }\n": types.TaskFieldsFragmentDoc,
     "\n  query Runs($first: Int, $after: String, $filter: RunFilter) {\n    runs(first: $first, after: $after, filter: $filter) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      edges { node { ...RunSummaryFields idempotencyKey } }\n    }\n  }\n": types.RunsDocument,
     "\n  query RunAgainSource($id: ID!) {\n    run(id: $id) { id input workflowVersion workflow { id name versions { number } } }\n  }\n": types.RunAgainSourceDocument,
     "\n  mutation CancelRuns($ids: [ID!]!, $reason: String) {\n    cancelRuns(ids: $ids, reason: $reason) { id run { id status cancelReason } error { code reason message } }\n  }\n": types.CancelRunsDocument,
@@ -246,6 +250,8 @@ const documents: Documents = {
     "\n  query Run($id: ID!) {\n    run(id: $id) {\n      ...RunSummaryFields\n      input\n      output\n      idempotencyKey\n      cancelReason\n      lastSeq\n      app { id name }\n      tasks { ...TaskRowFields }\n    }\n  }\n": types.RunDocument,
     "\n  query TaskDetail($id: ID!) {\n    task(id: $id) { ...TaskFields }\n  }\n": types.TaskDetailDocument,
     "\n  query RunWaits($id: ID!) {\n    run(id: $id) {\n      id\n      tasks { id status waitReason { kind message since } }\n    }\n  }\n": types.RunWaitsDocument,
+    "\n  query RunItemCounts($id: ID!) {\n    run(id: $id) {\n      id\n      lastSeq\n      tasks { id itemCounts { ...ItemCountFields } }\n    }\n  }\n": types.RunItemCountsDocument,
+    "\n  query TaskItems($id: ID!, $first: Int, $after: String, $status: TaskStatus) {\n    task(id: $id) {\n      id\n      items(first: $first, after: $after, status: $status) {\n        totalCount\n        pageInfo { hasNextPage endCursor }\n        edges { node { ...TaskRowFields itemIndex } }\n      }\n    }\n  }\n": types.TaskItemsDocument,
     "\n  query TaskLogs($id: ID!, $afterSeq: Int, $first: Int) {\n    task(id: $id) {\n      id\n      logs(afterSeq: $afterSeq, first: $first) { seq at level message attempt }\n    }\n  }\n": types.TaskLogsDocument,
     "\n  mutation CancelRun($id: ID!, $reason: String) {\n    cancelRun(id: $id, reason: $reason) { id status cancelReason }\n  }\n": types.CancelRunDocument,
     "\n  mutation RetryRun($id: ID!) {\n    retryRun(id: $id) { id status }\n  }\n": types.RetryRunDocument,
@@ -636,11 +642,15 @@ export function graphql(source: "\n  fragment RunSummaryFields on Run {\n    id\
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment TaskRowFields on Task {\n    id\n    stepId\n    capability\n    status\n    dependsOn\n    error { code message retryable stepId }\n    attempts\n    maxAttempts\n    progress\n    progressMessage\n    pool\n    workerId\n    gpus { index model memoryMiB }\n    waitReason { kind message since }\n    queuedAt\n    startedAt\n    finishedAt\n    durationMs\n    # Only what counting attempts across restarts needs (\"1/3 · 2 in all\"); the panel fetches the rest.\n    attemptHistory { number queuedAt }\n  }\n"): typeof import('./graphql').TaskRowFieldsFragmentDoc;
+export function graphql(source: "\n  fragment TaskRowFields on Task {\n    id\n    stepId\n    capability\n    status\n    dependsOn\n    error { code message retryable stepId }\n    attempts\n    maxAttempts\n    progress\n    progressMessage\n    pool\n    workerId\n    gpus { index model memoryMiB }\n    waitReason { kind message since }\n    queuedAt\n    startedAt\n    finishedAt\n    durationMs\n    # Only what counting attempts across restarts needs (\"1/3 · 2 in all\"); the panel fetches the rest.\n    attemptHistory { number queuedAt }\n    # A forEach step's items by status (its items themselves are paged: TaskItems).\n    itemCounts { ...ItemCountFields }\n  }\n"): typeof import('./graphql').TaskRowFieldsFragmentDoc;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment TaskFields on Task {\n    ...TaskRowFields\n    input\n    output\n    attemptHistory {\n      id\n      number\n      status\n      workerId\n      queuedAt\n      startedAt\n      finishedAt\n      durationMs\n      error { code message }\n    }\n  }\n"): typeof import('./graphql').TaskFieldsFragmentDoc;
+export function graphql(source: "\n  fragment ItemCountFields on TaskItemCounts {\n    total\n    pending\n    queued\n    running\n    succeeded\n    failed\n    cancelled\n  }\n"): typeof import('./graphql').ItemCountFieldsFragmentDoc;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment TaskFields on Task {\n    ...TaskRowFields\n    itemIndex\n    input\n    output\n    attemptHistory {\n      id\n      number\n      status\n      workerId\n      queuedAt\n      startedAt\n      finishedAt\n      durationMs\n      error { code message }\n    }\n  }\n"): typeof import('./graphql').TaskFieldsFragmentDoc;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -669,6 +679,14 @@ export function graphql(source: "\n  query TaskDetail($id: ID!) {\n    task(id: 
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query RunWaits($id: ID!) {\n    run(id: $id) {\n      id\n      tasks { id status waitReason { kind message since } }\n    }\n  }\n"): typeof import('./graphql').RunWaitsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query RunItemCounts($id: ID!) {\n    run(id: $id) {\n      id\n      lastSeq\n      tasks { id itemCounts { ...ItemCountFields } }\n    }\n  }\n"): typeof import('./graphql').RunItemCountsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TaskItems($id: ID!, $first: Int, $after: String, $status: TaskStatus) {\n    task(id: $id) {\n      id\n      items(first: $first, after: $after, status: $status) {\n        totalCount\n        pageInfo { hasNextPage endCursor }\n        edges { node { ...TaskRowFields itemIndex } }\n      }\n    }\n  }\n"): typeof import('./graphql').TaskItemsDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

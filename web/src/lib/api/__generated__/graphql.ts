@@ -1297,9 +1297,11 @@ export type UpdateNotificationPreferencesMutation = { updateNotificationPreferen
 
 export type RunSummaryFieldsFragment = { id: string, status: RunStatus, workflowVersion: number, startedByName: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, workflow: { id: string, name: string }, error: { code: string, message: string, stepId: string | null } | null };
 
-export type TaskRowFieldsFragment = { id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, gpus: Array<{ index: number, model: string, memoryMiB: number }>, waitReason: { kind: TaskWaitKind, message: string, since: string } | null, attemptHistory: Array<{ number: number, queuedAt: string }> };
+export type TaskRowFieldsFragment = { id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, gpus: Array<{ index: number, model: string, memoryMiB: number }>, waitReason: { kind: TaskWaitKind, message: string, since: string } | null, attemptHistory: Array<{ number: number, queuedAt: string }>, itemCounts: { total: number, pending: number, queued: number, running: number, succeeded: number, failed: number, cancelled: number } | null };
 
-export type TaskFieldsFragment = { input: unknown, output: unknown, id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, attemptHistory: Array<{ id: string, number: number, status: AttemptStatus, workerId: string | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string } | null }>, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, gpus: Array<{ index: number, model: string, memoryMiB: number }>, waitReason: { kind: TaskWaitKind, message: string, since: string } | null };
+export type ItemCountFieldsFragment = { total: number, pending: number, queued: number, running: number, succeeded: number, failed: number, cancelled: number };
+
+export type TaskFieldsFragment = { itemIndex: number | null, input: unknown, output: unknown, id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, attemptHistory: Array<{ id: string, number: number, status: AttemptStatus, workerId: string | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string } | null }>, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, gpus: Array<{ index: number, model: string, memoryMiB: number }>, waitReason: { kind: TaskWaitKind, message: string, since: string } | null, itemCounts: { total: number, pending: number, queued: number, running: number, succeeded: number, failed: number, cancelled: number } | null };
 
 export type RunsQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -1337,14 +1339,14 @@ export type RunQueryVariables = Exact<{
 }>;
 
 
-export type RunQuery = { run: { input: unknown, output: unknown, idempotencyKey: string | null, cancelReason: string | null, lastSeq: number, id: string, status: RunStatus, workflowVersion: number, startedByName: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, app: { id: string, name: string } | null, tasks: Array<{ id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, gpus: Array<{ index: number, model: string, memoryMiB: number }>, waitReason: { kind: TaskWaitKind, message: string, since: string } | null, attemptHistory: Array<{ number: number, queuedAt: string }> }>, workflow: { id: string, name: string }, error: { code: string, message: string, stepId: string | null } | null } | null };
+export type RunQuery = { run: { input: unknown, output: unknown, idempotencyKey: string | null, cancelReason: string | null, lastSeq: number, id: string, status: RunStatus, workflowVersion: number, startedByName: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, app: { id: string, name: string } | null, tasks: Array<{ id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, gpus: Array<{ index: number, model: string, memoryMiB: number }>, waitReason: { kind: TaskWaitKind, message: string, since: string } | null, attemptHistory: Array<{ number: number, queuedAt: string }>, itemCounts: { total: number, pending: number, queued: number, running: number, succeeded: number, failed: number, cancelled: number } | null }>, workflow: { id: string, name: string }, error: { code: string, message: string, stepId: string | null } | null } | null };
 
 export type TaskDetailQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type TaskDetailQuery = { task: { input: unknown, output: unknown, id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, attemptHistory: Array<{ id: string, number: number, status: AttemptStatus, workerId: string | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string } | null }>, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, gpus: Array<{ index: number, model: string, memoryMiB: number }>, waitReason: { kind: TaskWaitKind, message: string, since: string } | null } | null };
+export type TaskDetailQuery = { task: { itemIndex: number | null, input: unknown, output: unknown, id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, attemptHistory: Array<{ id: string, number: number, status: AttemptStatus, workerId: string | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string } | null }>, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, gpus: Array<{ index: number, model: string, memoryMiB: number }>, waitReason: { kind: TaskWaitKind, message: string, since: string } | null, itemCounts: { total: number, pending: number, queued: number, running: number, succeeded: number, failed: number, cancelled: number } | null } | null };
 
 export type RunWaitsQueryVariables = Exact<{
   id: string | number;
@@ -1352,6 +1354,23 @@ export type RunWaitsQueryVariables = Exact<{
 
 
 export type RunWaitsQuery = { run: { id: string, tasks: Array<{ id: string, status: TaskStatus, waitReason: { kind: TaskWaitKind, message: string, since: string } | null }> } | null };
+
+export type RunItemCountsQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RunItemCountsQuery = { run: { id: string, lastSeq: number, tasks: Array<{ id: string, itemCounts: { total: number, pending: number, queued: number, running: number, succeeded: number, failed: number, cancelled: number } | null }> } | null };
+
+export type TaskItemsQueryVariables = Exact<{
+  id: string | number;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  status?: TaskStatus | null | undefined;
+}>;
+
+
+export type TaskItemsQuery = { task: { id: string, items: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { itemIndex: number | null, id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, gpus: Array<{ index: number, model: string, memoryMiB: number }>, waitReason: { kind: TaskWaitKind, message: string, since: string } | null, attemptHistory: Array<{ number: number, queuedAt: string }>, itemCounts: { total: number, pending: number, queued: number, running: number, succeeded: number, failed: number, cancelled: number } | null } }> } } | null };
 
 export type TaskLogsQueryVariables = Exact<{
   id: string | number;
@@ -1689,6 +1708,17 @@ export const RunSummaryFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"RunSummaryFields"}) as unknown as TypedDocumentString<RunSummaryFieldsFragment, unknown>;
+export const ItemCountFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ItemCountFields on TaskItemCounts {
+  total
+  pending
+  queued
+  running
+  succeeded
+  failed
+  cancelled
+}
+    `, {"fragmentName":"ItemCountFields"}) as unknown as TypedDocumentString<ItemCountFieldsFragment, unknown>;
 export const TaskRowFieldsFragmentDoc = new TypedDocumentString(`
     fragment TaskRowFields on Task {
   id
@@ -1726,11 +1756,23 @@ export const TaskRowFieldsFragmentDoc = new TypedDocumentString(`
     number
     queuedAt
   }
+  itemCounts {
+    ...ItemCountFields
+  }
 }
-    `, {"fragmentName":"TaskRowFields"}) as unknown as TypedDocumentString<TaskRowFieldsFragment, unknown>;
+    fragment ItemCountFields on TaskItemCounts {
+  total
+  pending
+  queued
+  running
+  succeeded
+  failed
+  cancelled
+}`, {"fragmentName":"TaskRowFields"}) as unknown as TypedDocumentString<TaskRowFieldsFragment, unknown>;
 export const TaskFieldsFragmentDoc = new TypedDocumentString(`
     fragment TaskFields on Task {
   ...TaskRowFields
+  itemIndex
   input
   output
   attemptHistory {
@@ -1784,6 +1826,18 @@ export const TaskFieldsFragmentDoc = new TypedDocumentString(`
     number
     queuedAt
   }
+  itemCounts {
+    ...ItemCountFields
+  }
+}
+fragment ItemCountFields on TaskItemCounts {
+  total
+  pending
+  queued
+  running
+  succeeded
+  failed
+  cancelled
 }`, {"fragmentName":"TaskFields"}) as unknown as TypedDocumentString<TaskFieldsFragment, unknown>;
 export const SsoConnectionFieldsFragmentDoc = new TypedDocumentString(`
     fragment SsoConnectionFields on SsoConnection {
@@ -3232,6 +3286,18 @@ fragment TaskRowFields on Task {
     number
     queuedAt
   }
+  itemCounts {
+    ...ItemCountFields
+  }
+}
+fragment ItemCountFields on TaskItemCounts {
+  total
+  pending
+  queued
+  running
+  succeeded
+  failed
+  cancelled
 }`) as unknown as TypedDocumentString<RunQuery, RunQueryVariables>;
 export const TaskDetailDocument = new TypedDocumentString(`
     query TaskDetail($id: ID!) {
@@ -3275,9 +3341,22 @@ export const TaskDetailDocument = new TypedDocumentString(`
     number
     queuedAt
   }
+  itemCounts {
+    ...ItemCountFields
+  }
+}
+fragment ItemCountFields on TaskItemCounts {
+  total
+  pending
+  queued
+  running
+  succeeded
+  failed
+  cancelled
 }
 fragment TaskFields on Task {
   ...TaskRowFields
+  itemIndex
   input
   output
   attemptHistory {
@@ -3311,6 +3390,96 @@ export const RunWaitsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RunWaitsQuery, RunWaitsQueryVariables>;
+export const RunItemCountsDocument = new TypedDocumentString(`
+    query RunItemCounts($id: ID!) {
+  run(id: $id) {
+    id
+    lastSeq
+    tasks {
+      id
+      itemCounts {
+        ...ItemCountFields
+      }
+    }
+  }
+}
+    fragment ItemCountFields on TaskItemCounts {
+  total
+  pending
+  queued
+  running
+  succeeded
+  failed
+  cancelled
+}`) as unknown as TypedDocumentString<RunItemCountsQuery, RunItemCountsQueryVariables>;
+export const TaskItemsDocument = new TypedDocumentString(`
+    query TaskItems($id: ID!, $first: Int, $after: String, $status: TaskStatus) {
+  task(id: $id) {
+    id
+    items(first: $first, after: $after, status: $status) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          ...TaskRowFields
+          itemIndex
+        }
+      }
+    }
+  }
+}
+    fragment TaskRowFields on Task {
+  id
+  stepId
+  capability
+  status
+  dependsOn
+  error {
+    code
+    message
+    retryable
+    stepId
+  }
+  attempts
+  maxAttempts
+  progress
+  progressMessage
+  pool
+  workerId
+  gpus {
+    index
+    model
+    memoryMiB
+  }
+  waitReason {
+    kind
+    message
+    since
+  }
+  queuedAt
+  startedAt
+  finishedAt
+  durationMs
+  attemptHistory {
+    number
+    queuedAt
+  }
+  itemCounts {
+    ...ItemCountFields
+  }
+}
+fragment ItemCountFields on TaskItemCounts {
+  total
+  pending
+  queued
+  running
+  succeeded
+  failed
+  cancelled
+}`) as unknown as TypedDocumentString<TaskItemsQuery, TaskItemsQueryVariables>;
 export const TaskLogsDocument = new TypedDocumentString(`
     query TaskLogs($id: ID!, $afterSeq: Int, $first: Int) {
   task(id: $id) {

@@ -37,6 +37,20 @@ graphql(`
     durationMs
     # Only what counting attempts across restarts needs ("1/3 · 2 in all"); the panel fetches the rest.
     attemptHistory { number queuedAt }
+    # A forEach step's items by status (its items themselves are paged: TaskItems).
+    itemCounts { ...ItemCountFields }
+  }
+`);
+
+graphql(`
+  fragment ItemCountFields on TaskItemCounts {
+    total
+    pending
+    queued
+    running
+    succeeded
+    failed
+    cancelled
   }
 `);
 
@@ -44,6 +58,7 @@ graphql(`
 graphql(`
   fragment TaskFields on Task {
     ...TaskRowFields
+    itemIndex
     input
     output
     attemptHistory {
@@ -120,6 +135,34 @@ export const runWaitsQuery = graphql(`
     run(id: $id) {
       id
       tasks { id status waitReason { kind message since } }
+    }
+  }
+`);
+
+/**
+ * The item counts of the run's forEach steps and the seq they reflect: fetched when a step expands
+ * its list after the run was fetched (live events then keep the counts current).
+ */
+export const runItemCountsQuery = graphql(`
+  query RunItemCounts($id: ID!) {
+    run(id: $id) {
+      id
+      lastSeq
+      tasks { id itemCounts { ...ItemCountFields } }
+    }
+  }
+`);
+
+/** A page of a forEach step's item tasks (in item order, optionally of one status). */
+export const taskItemsQuery = graphql(`
+  query TaskItems($id: ID!, $first: Int, $after: String, $status: TaskStatus) {
+    task(id: $id) {
+      id
+      items(first: $first, after: $after, status: $status) {
+        totalCount
+        pageInfo { hasNextPage endCursor }
+        edges { node { ...TaskRowFields itemIndex } }
+      }
     }
   }
 `);
