@@ -213,8 +213,8 @@ describe('the run page', () => {
 
     // A step found by the table's search opens in the drawer, in view.
     await page.getByPlaceholder('Step id').fill('s150');
-    const row = page.locator('tr[data-step="s150"]');
-    await row.click();
+    // (The step's button, at the row's left: the open drawer covers the right of the table.)
+    await page.locator('tr[data-step="s150"]').getByRole('button', { name: 's150' }).click();
     await drawer.getByText('s150', { exact: true }).first().waitFor();
     const box = await drawer.boundingBox();
     expect(box).not.toBeNull();
