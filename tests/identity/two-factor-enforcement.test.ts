@@ -42,7 +42,7 @@ async function enrol(token: string): Promise<string> {
   const started = await platform.graphql<{ startTwoFactorEnrollment: { secret: string; otpauthUrl: string } }>('mutation { startTwoFactorEnrollment { secret otpauthUrl } }', {}, { token });
   expect(started.errors).toBeUndefined();
   const { secret } = started.data!.startTwoFactorEnrollment;
-  const confirmed = await platform.graphql('mutation($c: String!) { confirmTwoFactorEnrollment(code: $c) { recoveryCodes } }', { c: await codeOf(secret, -1) }, { token });
+  const confirmed = await platform.graphql('mutation($c: String!) { confirmTwoFactorEnrollment(code: $c) { recoveryCodes } }', { c: await codeOf(secret) }, { token });
   expect(confirmed.errors).toBeUndefined();
   return secret;
 }
