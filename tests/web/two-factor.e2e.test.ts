@@ -18,7 +18,7 @@ let browser: Browser;
 let origin: string;
 let admin: Page;
 const shots = screenshotDir();
-const member = { email: `member.${Date.now().toString(36)}@example.com`, password: 'Member-password-2fa-1' };
+const member = { email: `member.${Date.now().toString(36)}@example.com`, password: 'Quiet-harbour-2fa-71' };
 
 /** A code for the time step `offset` steps from now (each step's code is accepted once). */
 const codeOf = (secret: string, offset = 0): Promise<string> => generate({ secret, epoch: Math.floor(Date.now() / 1000) + offset * 30 });
