@@ -122,7 +122,7 @@ describe('the admin web app', () => {
       if (request.postData()?.includes('mutation Login')) loginRequests++;
     };
     page.on('request', countLogins);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByText('Enter your email address.').waitFor();
     await page.getByText('Enter your password.').waitFor();
     expect(await page.getByLabel('Email').getAttribute('aria-invalid')).toBe('true');
@@ -131,7 +131,7 @@ describe('the admin web app', () => {
     expect(loginRequests).toBe(0);
     await page.getByLabel('Email').fill(admin.email);
     await page.getByLabel('Password').fill('not-the-password');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     const alert = page.getByRole('alert').filter({ hasText: 'Sign-in failed' });
     await alert.waitFor();
     expect(await alert.textContent()).toMatch(/email or password/i);
@@ -139,7 +139,7 @@ describe('the admin web app', () => {
     expect(await alert.textContent()).not.toMatch(/request id/i);
 
     await page.getByLabel('Password').fill(admin.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await waitForPage(page, 'Workflows');
     expect(page.url()).toBe(`${origin}/workflows`);
     expect(await page.getByTestId('current-user').textContent()).toBeTruthy();
@@ -622,7 +622,7 @@ describe('the admin web app', () => {
     await own.goto(`${origin}/sign-in`);
     await own.getByLabel('Email').fill(email);
     await own.getByLabel('Password').fill(password);
-    await own.getByRole('button', { name: 'Sign in' }).click();
+    await own.getByRole('button', { name: 'Sign in', exact: true }).click();
     await waitForPage(own, 'Dashboard');
     await own.getByTestId('current-user').click();
     await waitForPage(own, 'Your account');
@@ -680,7 +680,7 @@ describe('the admin web app', () => {
     await own.getByRole('link', { name: 'Sign in', exact: true }).first().click();
     await own.getByLabel('Email').fill(email);
     await own.getByLabel('Password').fill('Porcupine-quartz-orchard-73');
-    await own.getByRole('button', { name: 'Sign in' }).click();
+    await own.getByRole('button', { name: 'Sign in', exact: true }).click();
     await waitForPage(own, 'Dashboard');
     await profile.close();
   });
@@ -693,7 +693,7 @@ describe('the admin web app', () => {
     await own.goto(`${origin}/sign-in`);
     await own.getByLabel('Email').fill(email);
     await own.getByLabel('Password').fill(password);
-    await own.getByRole('button', { name: 'Sign in' }).click();
+    await own.getByRole('button', { name: 'Sign in', exact: true }).click();
     await waitForPage(own, 'Dashboard');
     await own.getByTestId('verify-email-banner').filter({ hasText: email }).waitFor();
     const mail = await smtp.waitFor((m) => recipientsOf(m).includes(email) && (m.text ?? '').includes('verify-email?token='));

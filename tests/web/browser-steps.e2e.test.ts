@@ -82,7 +82,7 @@ beforeAll(async () => {
   await page.goto(`${origin}/sign-in`);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await waitForPage(page, 'Dashboard');
   process.stdout.write(`browser pages e2e: screenshots in ${shots}\n`);
 }, 180_000);

@@ -38,7 +38,7 @@ beforeAll(async () => {
   await page.goto(`${origin}/sign-in`);
   await page.getByLabel('Email').fill(first.email);
   await page.getByLabel('Password').fill(first.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.getByRole('navigation', { name: 'Main' }).waitFor();
 }, 240_000);
 
