@@ -277,6 +277,7 @@ describe('services and probes', () => {
       INTERNAL_TOKEN: 'x'.repeat(48),
       WORKER_AUTH_SECRETS: 'w'.repeat(48),
       TWO_FACTOR_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+      SECRETS_KEYS: `k1:${Buffer.alloc(32, 9).toString('base64')}`,
       PRINCIPAL_PRIVATE_KEY: generated['PRINCIPAL_PRIVATE_KEY']!,
       PRINCIPAL_PUBLIC_KEY: generated['PRINCIPAL_PUBLIC_KEY']!,
     };
@@ -310,6 +311,8 @@ describe('services and probes', () => {
         if (component === 'notifications' && r === production) expect(config['PUBLIC_URL']).toBe('https://orchestra.internal.example');
         // Identity seals TOTP secrets with TWO_FACTOR_KEYS (required in production): generated, or from the keys Secret.
         if (component === 'identity') expect((config['TWO_FACTOR_KEYS'] as { active: { key: Buffer } } | undefined)?.active.key.length).toBe(32);
+        // Orchestration seals organizations' secrets, identity SSO client secrets, with SECRETS_KEYS: generated, or from the keys Secret.
+        if (component === 'orchestration' || component === 'identity') expect((config['SECRETS_KEYS'] as { active: { key: Buffer } } | undefined)?.active.key.length).toBe(32);
         // Every subgraph relays its notification outbox to the notifications service.
         if ((SUBGRAPHS as readonly string[]).includes(component)) expect(env['NOTIFICATIONS_GRPC_ADDR']).toBe(`dns:///${PREFIX}-notifications-grpc:${GRPC_PORTS['notifications']}`);
         if (component === 'worker') {

@@ -37,6 +37,8 @@ export interface PageDigest {
 /** Elements listed at most, and characters of text read from the page before it is trimmed to fit. */
 const MAX_ELEMENTS = 300;
 const MAX_PAGE_TEXT = 200_000;
+/** Characters of a form field's value the page script reads (`clean(el.value, FIELD_VALUE_CHARS)`). */
+const FIELD_VALUE_CHARS = 200;
 
 /**
  * Runs in the page. Made from source text, not written as a function here (as the browser runner's
@@ -98,7 +100,7 @@ const READ_PAGE = new Function(`return ([maxElements, maxText, attr]) => {
       if (el.name) item.field = clean(el.name, 60);
       if (type === 'password') item.filled = el.value !== '';
       else if (type === 'checkbox' || type === 'radio') item.checked = el.checked;
-      else if (!['submit', 'button', 'reset', 'image'].includes(type)) item.value = clean(el.value, 200);
+      else if (!['submit', 'button', 'reset', 'image'].includes(type)) item.value = clean(el.value, ${FIELD_VALUE_CHARS});
     } else if (tag === 'select') {
       item.options = Array.from(el.options).slice(0, 40).map((o) => clean(o.textContent, 60));
       const chosen = el.options[el.selectedIndex];
@@ -138,13 +140,26 @@ export function describeElement(e: PageElement): string {
   return parts.join(' ');
 }
 
-/** Replaces every secret's value by `[secret NAME]` (longest values first, so one inside another is caught whole). */
+/**
+ * The forms a secret's value can take in what the page script reads: as typed, with its whitespace
+ * collapsed (the script collapses it), and each cut to a field value's length (a longer secret typed
+ * into a field shows cut, and must be masked cut too).
+ */
+function secretForms(value: string): string[] {
+  const collapsed = value.replace(/\s+/g, ' ').trim();
+  const forms = new Set([value, collapsed]);
+  for (const form of [value, collapsed]) if (form.length > FIELD_VALUE_CHARS) forms.add(form.slice(0, FIELD_VALUE_CHARS));
+  return [...forms].filter((form) => form !== '');
+}
+
+/** Replaces every secret's value, in each of its forms, by `[secret NAME]` (longest first, so one inside another is caught whole). */
 export function maskSecrets(text: string, secrets: Readonly<Record<string, string>>): string {
-  const entries = Object.entries(secrets)
+  const forms = Object.entries(secrets)
     .filter(([, value]) => value !== '')
+    .flatMap(([name, value]) => secretForms(value).map((form) => [name, form] as const))
     .sort(([, a], [, b]) => b.length - a.length);
   let out = text;
-  for (const [name, value] of entries) out = out.split(value).join(`[secret ${name}]`);
+  for (const [name, form] of forms) out = out.split(form).join(`[secret ${name}]`);
   return out;
 }
 
