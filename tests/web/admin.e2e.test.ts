@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { eventually, recipientsOf, startTestSmtpServer, type TestSmtpServer } from '@orchestra/lib';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startPlatform, type Platform } from '../src/platform';
-import { appOrigin, ensureWebBuilt, launchBrowser, screenshotDir, startTestSite, WEB_DIST_DIR, type Browser, type TestSite } from './browser';
+import { appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, startTestSite, submitSignIn, type TestSite, WEB_DIST_DIR } from './browser';
 
 /**
  * The admin web app in a real browser (Chromium through playwright-core) against the whole platform:
@@ -619,10 +619,7 @@ describe('the admin web app', () => {
     const email = await addMemberByApi('Olga Original', password);
     const profile = await browser.newProfile();
     const own = profile.pages()[0] ?? (await profile.newPage());
-    await own.goto(`${origin}/sign-in`);
-    await own.getByLabel('Email').fill(email);
-    await own.getByLabel('Password').fill(password);
-    await own.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await submitSignIn(own, origin, email, password);
     await waitForPage(own, 'Dashboard');
     await own.getByTestId('current-user').click();
     await waitForPage(own, 'Your account');
@@ -690,10 +687,7 @@ describe('the admin web app', () => {
     const email = await addMemberByApi('Vera Verify', password);
     const profile = await browser.newProfile();
     const own = profile.pages()[0] ?? (await profile.newPage());
-    await own.goto(`${origin}/sign-in`);
-    await own.getByLabel('Email').fill(email);
-    await own.getByLabel('Password').fill(password);
-    await own.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await submitSignIn(own, origin, email, password);
     await waitForPage(own, 'Dashboard');
     await own.getByTestId('verify-email-banner').filter({ hasText: email }).waitFor();
     const mail = await smtp.waitFor((m) => recipientsOf(m).includes(email) && (m.text ?? '').includes('verify-email?token='));

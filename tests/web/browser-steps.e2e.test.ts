@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { eventually } from '@orchestra/lib';
 import type { Page } from 'playwright-core';
 import { startPlatform, type Platform } from '../src/platform';
-import { appOrigin, ensureWebBuilt, launchBrowser, screenshotDir, WEB_DIST_DIR, type Browser } from './browser';
+import { appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, submitSignIn, WEB_DIST_DIR } from './browser';
 
 /**
  * Issue 8's admin pages in a real browser (Chromium through playwright-core) against the platform
@@ -79,10 +79,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   const profile = await browser.newProfile();
   page = profile.pages()[0] ?? (await profile.newPage());
-  await page.goto(`${origin}/sign-in`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await submitSignIn(page, origin, email, password);
   await waitForPage(page, 'Dashboard');
   process.stdout.write(`browser pages e2e: screenshots in ${shots}\n`);
 }, 180_000);

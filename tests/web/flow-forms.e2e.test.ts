@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { startPlatform, type Platform } from '../src/platform';
-import { appOrigin, ensureWebBuilt, launchBrowser, screenshotDir, WEB_DIST_DIR, type Browser } from './browser';
+import { appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, submitSignIn, WEB_DIST_DIR } from './browser';
 
 /**
  * Creating flow control in the web app, in a real browser (Chromium through playwright-core) against
@@ -35,10 +35,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   const profile = await browser.newProfile();
   page = profile.pages()[0] ?? (await profile.newPage());
-  await page.goto(`${origin}/sign-in`);
-  await page.getByLabel('Email').fill(first.email);
-  await page.getByLabel('Password').fill(first.password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await submitSignIn(page, origin, first.email, first.password);
   await page.getByRole('navigation', { name: 'Main' }).waitFor();
 }, 240_000);
 

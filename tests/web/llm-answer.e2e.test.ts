@@ -2,7 +2,7 @@ import { eventually, startOpenAiStandIn, type OpenAiStandIn } from '@orchestra/l
 import type { BrowserContext, Page } from 'playwright-core';
 import { join } from 'node:path';
 import { startPlatform, type Platform } from '../src/platform';
-import { appOrigin, ensureWebBuilt, launchBrowser, screenshotDir, WEB_DIST_DIR, type Browser } from './browser';
+import { appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, submitSignIn, WEB_DIST_DIR } from './browser';
 
 /**
  * Issue 14 on the run page, in a real browser (Chromium through playwright-core) against the gateway,
@@ -59,10 +59,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   profile = await browser.newProfile();
   page = profile.pages()[0] ?? (await profile.newPage());
-  await page.goto(`${origin}/sign-in`);
-  await page.getByLabel('Email').fill(admin.email);
-  await page.getByLabel('Password').fill(admin.password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await submitSignIn(page, origin, admin.email, admin.password);
   await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
 }, 240_000);
 

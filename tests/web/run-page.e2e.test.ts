@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { eventually } from '@orchestra/lib';
 import type { BrowserContext, Page, Request } from 'playwright-core';
 import { startPlatform, type Platform } from '../src/platform';
-import { appOrigin, ensureWebBuilt, launchBrowser, screenshotDir, WEB_DIST_DIR, type Browser } from './browser';
+import { appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, submitSignIn, WEB_DIST_DIR } from './browser';
 
 /**
  * The run page at scale, in real Chromium against the whole platform (identity, catalog,
@@ -95,10 +95,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   profile = await browser.newProfile();
   page = profile.pages()[0] ?? (await profile.newPage());
-  await page.goto(`${origin}/sign-in`);
-  await page.getByLabel('Email').fill(admin.email);
-  await page.getByLabel('Password').fill(admin.password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await submitSignIn(page, origin, admin.email, admin.password);
   await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
 }, 180_000);
 

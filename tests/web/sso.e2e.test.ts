@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { startTestOidcProvider, type TestOidcProvider } from '@orchestra/identity/testing/oidc-provider';
 import type { Page } from 'playwright-core';
 import { startPlatform, type Platform } from '../src/platform';
-import { appOrigin, ensureWebBuilt, launchBrowser, screenshotDir, WEB_DIST_DIR, type Browser } from './browser';
+import { appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, submitSignIn, WEB_DIST_DIR } from './browser';
 
 /**
  * Single sign-on in real Chromium against the platform and a real OpenID provider (oidc-provider,
@@ -21,10 +21,7 @@ const domain = `sso-${randomUUID().slice(0, 6)}.test`;
 const client = { clientId: 'orchestra-web', clientSecret: `secret-${randomUUID()}` };
 
 async function signInWithPassword(page: Page, email: string, password: string): Promise<void> {
-  await page.goto(`${origin}/sign-in`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await submitSignIn(page, origin, email, password);
   await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
 }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { eventually } from '@orchestra/lib';
 import type { Page } from 'playwright-core';
 import { startPlatform, type Platform } from '../src/platform';
-import { appOrigin, ensureWebBuilt, launchBrowser, screenshotDir, WEB_DIST_DIR, type Browser } from './browser';
+import { appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, submitSignIn, WEB_DIST_DIR } from './browser';
 
 /**
  * Triage in a real browser (issue 12), through the whole platform (identity, catalog, orchestration
@@ -78,10 +78,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   const profile = await browser.newProfile();
   page = profile.pages()[0] ?? (await profile.newPage());
-  await page.goto(`${origin}/sign-in`);
-  await page.getByLabel('Email').fill(admin.email);
-  await page.getByLabel('Password').fill(admin.password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await submitSignIn(page, origin, admin.email, admin.password);
   await nav(page).waitFor();
 }, 240_000);
 
