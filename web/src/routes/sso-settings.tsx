@@ -27,7 +27,11 @@ const JIT_ROLES: Role[] = ['VIEWER', 'OPERATOR', 'ADMIN'];
 const splitDomains = (text: string): string[] => text.split(/[\s,]+/).map((d) => d.trim()).filter(Boolean);
 
 /** An organization admin's OpenID Connect settings (issue 13); the client secret is write-only. */
-function SsoForm({ connection }: { connection: Connection | null }) {
+/**
+ * The form, keyed by the connection's updatedAt so it starts again from what was saved; whether the
+ * last save went through is kept by the page (`saved`), as the save itself remounts the form.
+ */
+function SsoForm({ connection, saved, setSaved }: { connection: Connection | null; saved: boolean; setSaved: (saved: boolean) => void }) {
   const { api } = useServices();
   const [slug, setSlug] = useState(connection?.slug ?? '');
   const [issuer, setIssuer] = useState(connection?.issuer ?? '');
@@ -36,7 +40,6 @@ function SsoForm({ connection }: { connection: Connection | null }) {
   const [domains, setDomains] = useState(connection?.domains.join('\n') ?? '');
   const [defaultRole, setDefaultRole] = useState<Role>(connection?.defaultRole ?? 'VIEWER');
   const [requireSso, setRequireSso] = useState(connection?.requireSso ?? false);
-  const [saved, setSaved] = useState(false);
   const [testing, setTesting] = useState<{ busy: boolean; result?: Discovery; error?: unknown }>({ busy: false });
   const [removing, setRemoving] = useState(false);
   const save = useApiMutation(configureSsoMutation, { invalidates: [queryKeys.sso.connection], onSuccess: () => { setSaved(true); setClientSecret(''); } });
@@ -148,6 +151,7 @@ function SsoForm({ connection }: { connection: Connection | null }) {
 function SsoSettingsPage() {
   const can = usePermissions();
   const connection = useApiQuery(queryKeys.sso.connection, ssoConnectionQuery, {}, { enabled: can.manageSso });
+  const [saved, setSaved] = useState(false);
   if (!can.manageSso) return <Notice tone="warning">Only admins and owners manage single sign-on.</Notice>;
   return (
     <>
@@ -157,7 +161,7 @@ function SsoSettingsPage() {
       ) : connection.error ? (
         <ErrorNotice error={connection.error} onRetry={() => void connection.refetch()} />
       ) : (
-        <SsoForm key={connection.data.ssoConnection?.updatedAt ?? 'new'} connection={connection.data.ssoConnection ?? null} />
+        <SsoForm key={connection.data.ssoConnection?.updatedAt ?? 'new'} connection={connection.data.ssoConnection ?? null} saved={saved} setSaved={setSaved} />
       )}
     </>
   );
