@@ -137,7 +137,7 @@ function AppLayout() {
       <a href="#main" className="sr-only focus:not-sr-only focus:fixed focus:left-2 focus:top-2 focus:z-50 focus:rounded-md focus:bg-white focus:px-3 focus:py-2 focus:shadow">
         Skip to content
       </a>
-      <aside className="fixed inset-y-0 left-0 z-30 hidden w-60 flex-col border-r border-slate-200 bg-white px-3 py-4 lg:flex">
+      <aside className="fixed inset-y-0 left-0 z-30 hidden w-60 flex-col overflow-y-auto border-r border-slate-200 bg-white px-3 py-4 lg:flex">
         <Link to="/" className="mb-6 flex items-center gap-2 px-3">
           <Logo className="size-7" />
           <span className="text-base font-semibold tracking-tight text-slate-900">Orchestra</span>
