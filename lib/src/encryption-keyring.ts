@@ -6,7 +6,8 @@ import { z } from 'zod';
  * key the database never holds (identity's TOTP secrets). The variable lists `id:base64-of-32-bytes`
  * pairs, comma-separated: the first encrypts, the others only decrypt. Each sealed value records the
  * id of its key, so rotating is: put a new key first, keep the old one after it until the service has
- * re-sealed what the old one sealed, then drop it. (Orchestration's SECRETS_KEYS has the same format.)
+ * re-sealed what the old one sealed, then drop it. SECRETS_KEYS (lib/secret-keyring.ts) is a keyring
+ * of this kind too, and seals with the same primitive (sealBytes / openBytes).
  */
 
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
@@ -71,29 +72,42 @@ export interface SealedValue {
   sealed: Buffer;
 }
 
+/** AES-256-GCM with `aad` bound: iv (12 bytes) | tag (16 bytes) | ciphertext. */
+export function sealBytes(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(aad);
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), body]);
+}
+
+/** Opens what sealBytes sealed; throws (DecryptionError when too short, the cipher's error when it does not authenticate). */
+export function openBytes(key: Buffer, sealed: Buffer, aad: Buffer): Buffer {
+  if (sealed.length < IV_BYTES + TAG_BYTES) throw new DecryptionError('sealed value is too short');
+  const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES));
+  decipher.setAAD(aad);
+  decipher.setAuthTag(sealed.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+  return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
+}
+
+const valueAad = (context: string, keyId: string): Buffer => Buffer.from(`${context}/${keyId}`, 'utf8');
+
 /**
  * Encrypts with the active key. `context` is bound as additional authenticated data (with the key id):
  * a sealed value copied onto another row does not open there.
  */
 export function sealValue(keyring: EncryptionKeyring, plaintext: string, context: string): SealedValue {
   const { id, key } = keyring.active;
-  const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  cipher.setAAD(Buffer.from(`${context}/${id}`, 'utf8'));
-  const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-  return { keyId: id, sealed: Buffer.concat([iv, cipher.getAuthTag(), body]) };
+  return { keyId: id, sealed: sealBytes(key, Buffer.from(plaintext, 'utf8'), valueAad(context, id)) };
 }
 
 export function openValue(keyring: EncryptionKeyring, value: SealedValue, context: string): string {
   const entry = keyring.keys.get(value.keyId);
   if (!entry) throw new DecryptionError(`the keyring has no key "${value.keyId}" (a key that sealed stored values was removed before they were re-sealed)`);
-  if (value.sealed.length < IV_BYTES + TAG_BYTES) throw new DecryptionError('sealed value is too short');
   try {
-    const decipher = createDecipheriv('aes-256-gcm', entry.key, value.sealed.subarray(0, IV_BYTES));
-    decipher.setAAD(Buffer.from(`${context}/${value.keyId}`, 'utf8'));
-    decipher.setAuthTag(value.sealed.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
-    return Buffer.concat([decipher.update(value.sealed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
+    return openBytes(entry.key, value.sealed, valueAad(context, value.keyId)).toString('utf8');
   } catch (error) {
+    if (error instanceof DecryptionError) throw error;
     throw new DecryptionError(`a value sealed with key "${value.keyId}" does not open (altered, or bound to another row)`, { cause: error });
   }
 }

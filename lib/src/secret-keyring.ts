@@ -1,5 +1,5 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import { randomBytes } from 'node:crypto';
+import { DecryptionError, encryptionKeyringEnv, generateEncryptionKeyring, openBytes, sealBytes, type EncryptionKey, type EncryptionKeyring } from './encryption-keyring';
 
 /**
  * Envelope encryption of organization secrets (issue 8, docs/decisions.md). Each secret value is
@@ -14,52 +14,16 @@ import { z } from 'zod';
  * are not touched), after which the old key can be dropped.
  */
 
-const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
-
-export interface KeyEncryptionKey {
-  id: string;
-  key: Buffer;
-}
-
-export interface SecretKeyring {
-  /** The key that wraps new data keys. */
-  readonly active: KeyEncryptionKey;
-  /** Every key that can unwrap, by id. */
-  readonly keys: ReadonlyMap<string, KeyEncryptionKey>;
-}
+/** A key of SECRETS_KEYS (a key-encryption key). */
+export type KeyEncryptionKey = EncryptionKey;
+/** SECRETS_KEYS as parsed: the same kind of keyring as lib/encryption-keyring.ts parses. */
+export type SecretKeyring = EncryptionKeyring;
 
 /** The zod type of SECRETS_KEYS: a keyring, or undefined when unset (secrets are then unavailable). */
-export const secretKeyringEnv = z
-  .string()
-  .optional()
-  .transform((raw, ctx): SecretKeyring | undefined => {
-    if (raw === undefined || raw.trim() === '') return undefined;
-    const keys = new Map<string, KeyEncryptionKey>();
-    let active: KeyEncryptionKey | undefined;
-    for (const [index, entry] of raw.split(',').map((s) => s.trim()).filter(Boolean).entries()) {
-      const colon = entry.indexOf(':');
-      const id = colon < 0 ? '' : entry.slice(0, colon);
-      const key = Buffer.from(colon < 0 ? '' : entry.slice(colon + 1), 'base64');
-      if (!KEY_ID.test(id) || key.length !== 32) {
-        ctx.addIssue({ code: 'custom', message: `expects id:base64 pairs of 32-byte keys, comma-separated, the active one first (entry ${index + 1} is not one)` });
-        return z.NEVER;
-      }
-      if (keys.has(id)) {
-        ctx.addIssue({ code: 'custom', message: `expects each key id once (${id} is given twice)` });
-        return z.NEVER;
-      }
-      const kek = { id, key };
-      keys.set(id, kek);
-      active ??= kek;
-    }
-    if (!active) return undefined;
-    return { active, keys };
-  });
+export const secretKeyringEnv = encryptionKeyringEnv;
 
 /** A fresh SECRETS_KEYS value with one key (npm start, tests, the Helm chart's generated Secret). */
-export const generateSecretsKeys = (id = `k${Date.now().toString(36)}`): string => `${id}:${randomBytes(32).toString('base64')}`;
+export const generateSecretsKeys = generateEncryptionKeyring;
 
 /** A secret as stored: which key wrapped its data key, the wrapped data key and the encrypted value. */
 export interface SealedSecret {
@@ -82,20 +46,14 @@ export class SecretDecryptionError extends Error {
 const aadOf = ({ orgId, secretId }: SecretBinding, layer: 'value' | 'key', keyId = ''): Buffer =>
   Buffer.from(`orchestra/secret/v1/${layer}/${orgId}/${secretId}/${keyId}`, 'utf8');
 
-function seal(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
-  const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  cipher.setAAD(aad);
-  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return Buffer.concat([iv, cipher.getAuthTag(), body]);
-}
-
+/** The AES-256-GCM primitive, as a SecretDecryptionError when it does not open. */
 function open(key: Buffer, sealed: Buffer, aad: Buffer): Buffer {
-  if (sealed.length < IV_BYTES + TAG_BYTES) throw new SecretDecryptionError('sealed data is too short');
-  const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES));
-  decipher.setAAD(aad);
-  decipher.setAuthTag(sealed.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
-  return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
+  try {
+    return openBytes(key, sealed, aad);
+  } catch (error) {
+    if (error instanceof DecryptionError) throw new SecretDecryptionError(error.message);
+    throw error;
+  }
 }
 
 function kekFor(keyring: SecretKeyring, keyId: string): KeyEncryptionKey {
@@ -119,8 +77,8 @@ export function sealSecret(keyring: SecretKeyring, binding: SecretBinding, value
   try {
     return {
       keyId: keyring.active.id,
-      wrappedKey: seal(keyring.active.key, dataKey, aadOf(binding, 'key', keyring.active.id)),
-      ciphertext: seal(dataKey, Buffer.from(value, 'utf8'), aadOf(binding, 'value')),
+      wrappedKey: sealBytes(keyring.active.key, dataKey, aadOf(binding, 'key', keyring.active.id)),
+      ciphertext: sealBytes(dataKey, Buffer.from(value, 'utf8'), aadOf(binding, 'value')),
     };
   } finally {
     dataKey.fill(0);
@@ -142,7 +100,7 @@ export function openSecret(keyring: SecretKeyring, binding: SecretBinding, seale
 export function rewrapSecret(keyring: SecretKeyring, binding: SecretBinding, sealed: SealedSecret): SealedSecret {
   const dataKey = unwrap(keyring, sealed, binding);
   try {
-    return { keyId: keyring.active.id, wrappedKey: seal(keyring.active.key, dataKey, aadOf(binding, 'key', keyring.active.id)), ciphertext: sealed.ciphertext };
+    return { keyId: keyring.active.id, wrappedKey: sealBytes(keyring.active.key, dataKey, aadOf(binding, 'key', keyring.active.id)), ciphertext: sealed.ciphertext };
   } finally {
     dataKey.fill(0);
   }
