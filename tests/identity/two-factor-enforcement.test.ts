@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { generate } from 'otplib';
+import { totpCode } from '@orchestra/identity/testing/totp-codes';
 import { startPlatform, type GraphQLResponse, type Platform } from '../src/platform';
 
 /**
@@ -35,14 +35,13 @@ const errorOf = (res: GraphQLResponse<unknown>) => {
   const ext = res.errors?.[0]?.extensions ?? {};
   return { status: res.status, code: ext.code, reason: ext.reason };
 };
-const codeOf = (secret: string, offset = 0): Promise<string> => generate({ secret, epoch: Math.floor(Date.now() / 1000) + offset * 30 });
 const ENROLMENT_REFUSED = { status: 403, code: 'FORBIDDEN', reason: 'TWO_FACTOR_ENROLLMENT_REQUIRED' };
 
 async function enrol(token: string): Promise<string> {
   const started = await platform.graphql<{ startTwoFactorEnrollment: { secret: string; otpauthUrl: string } }>('mutation { startTwoFactorEnrollment { secret otpauthUrl } }', {}, { token });
   expect(started.errors).toBeUndefined();
   const { secret } = started.data!.startTwoFactorEnrollment;
-  const confirmed = await platform.graphql('mutation($c: String!) { confirmTwoFactorEnrollment(code: $c) { recoveryCodes } }', { c: await codeOf(secret) }, { token });
+  const confirmed = await platform.graphql('mutation($c: String!) { confirmTwoFactorEnrollment(code: $c) { recoveryCodes } }', { c: await totpCode(secret) }, { token });
   expect(confirmed.errors).toBeUndefined();
   return secret;
 }

@@ -1,5 +1,5 @@
 import { ConfigError, createMemoryLogger, generateEncryptionKeyring, parseEncryptionKeyring, type EncryptionKeyring } from '@orchestra/lib';
-import { generate } from 'otplib';
+import { totpCode } from '../testing/totp-codes';
 import { errorOf, startIdentity, type IdentityHarness, type SignedIn } from '../testing/harness';
 import { findTwoFactor } from '../store/two-factor';
 import { openTotpSecret, sealTotpSecretsAtRest, twoFactorKeyring } from './two-factor-secrets';
@@ -23,13 +23,12 @@ const CONFIRM = 'mutation($c: String!) { confirmTwoFactorEnrollment(code: $c) { 
 const LOGIN = 'mutation($input: LoginInput!) { login(input: $input) { accessToken } }';
 const COMPLETE = 'mutation($i: CompleteTwoFactorSignInInput!) { completeTwoFactorSignIn(input: $i) { accessToken user { id } } }';
 
-const codeOf = (secret: string, offset = 0): Promise<string> => generate({ secret, epoch: Math.floor(Date.now() / 1000) + offset * 30 });
 
 async function enrol(who: SignedIn): Promise<string> {
   const started = await id.graphql(START, {}, { token: who.accessToken });
   expect(started.errors).toBeUndefined();
   const secret = started.data.startTwoFactorEnrollment.secret as string;
-  expect((await id.graphql(CONFIRM, { c: await codeOf(secret, -1) }, { token: who.accessToken })).errors).toBeUndefined();
+  expect((await id.graphql(CONFIRM, { c: await totpCode(secret, -1) }, { token: who.accessToken })).errors).toBeUndefined();
   return secret;
 }
 
@@ -49,7 +48,7 @@ async function signInWithCode(who: SignedIn, secret: string, offset: number): Pr
   const login = await id.graphql(LOGIN, { input: { email: who.user.email, password: who.password } });
   expect(errorOf(login).reason).toBe('TWO_FACTOR_REQUIRED');
   const challengeToken = login.errors![0]!.extensions['challengeToken'] as string;
-  const done = await id.graphql(COMPLETE, { i: { challengeToken, code: await codeOf(secret, offset) } });
+  const done = await id.graphql(COMPLETE, { i: { challengeToken, code: await totpCode(secret, offset) } });
   expect(done.errors).toBeUndefined();
   expect(done.data.completeTwoFactorSignIn.user.id).toBe(who.user.id);
 }

@@ -1,4 +1,4 @@
-import { generate } from 'otplib';
+import { totpCode } from '../testing/totp-codes';
 import { AUTH_FIELDS, errorOf, goodPassword, rejectionOf, startIdentity, uniqueEmail, type IdentityHarness, type SignedIn } from '../testing/harness';
 
 let id: IdentityHarness;
@@ -24,7 +24,6 @@ const ACCEPT = `mutation($i: AcceptInvitationInput!) { acceptInvitation(input: $
 const MEMBERS = 'query($s: String) { members(search: $s) { edges { node { id user { id } } } } }';
 
 /** A code of the secret for the time step `offset` steps from now (so two codes in a row are distinct). */
-const codeOf = (secret: string, offset = 0): Promise<string> => generate({ secret, epoch: Math.floor(Date.now() / 1000) + offset * 30 });
 
 /** Enrols the user; resolves to the secret and recovery codes. */
 async function enrol(who: SignedIn): Promise<{ secret: string; recoveryCodes: string[] }> {
@@ -32,7 +31,7 @@ async function enrol(who: SignedIn): Promise<{ secret: string; recoveryCodes: st
   expect(started.errors).toBeUndefined();
   const { secret, otpauthUrl } = started.data.startTwoFactorEnrollment;
   expect(otpauthUrl).toBe(`otpauth://totp/Orchestra:${encodeURIComponent(who.user.email)}?secret=${secret}&issuer=Orchestra`);
-  const confirmed = await id.graphql(CONFIRM, { c: await codeOf(secret, -1) }, { token: who.accessToken });
+  const confirmed = await id.graphql(CONFIRM, { c: await totpCode(secret, -1) }, { token: who.accessToken });
   expect(confirmed.errors).toBeUndefined();
   return { secret, recoveryCodes: confirmed.data.confirmTwoFactorEnrollment.recoveryCodes };
 }
@@ -71,7 +70,7 @@ describe('TOTP two-factor sign-in', () => {
     expect((await id.graphql(ME, {}, { token: owner.accessToken })).data.me.user.twoFactorEnabled).toBe(true);
 
     const challenge = await challengeFor({ email: owner.user.email, password: owner.password });
-    const code = await codeOf(secret, 1);
+    const code = await totpCode(secret, 1);
     const signedIn = await id.graphql(COMPLETE, { i: { challengeToken: challenge, code } });
     expect(signedIn.errors).toBeUndefined();
     expect(signedIn.data.completeTwoFactorSignIn).toMatchObject({ user: { id: owner.user.id }, organization: { id: owner.organization.id } });
@@ -167,7 +166,7 @@ describe('TOTP two-factor sign-in', () => {
     const reset = await id.graphql(RESET, { m: membershipId }, { token: ownerNow.accessToken });
     expect(reset.data.resetMemberTwoFactor).toMatchObject({ id: membershipId, user: { twoFactorEnabled: false } });
     expect(await rejectionOf(id.authenticate({ accessToken: unrestricted.accessToken }))).toMatchObject({ reason: 'TOKEN_REVOKED' });
-    expect(errorOf(await id.graphql(COMPLETE, { i: { challengeToken: challenge, code: await codeOf(secret, 1) } })).field).toBe('challengeToken');
+    expect(errorOf(await id.graphql(COMPLETE, { i: { challengeToken: challenge, code: await totpCode(secret, 1) } })).field).toBe('challengeToken');
     const after = await id.graphql(LOGIN, { input: { email, password } });
     expect(after.errors).toBeUndefined();
     expect(after.data.login.twoFactorEnrollmentRequired).toBe(true);
@@ -193,7 +192,7 @@ describe('TOTP two-factor sign-in', () => {
     const token = invited.data.inviteMember.token;
     expect(errorOf(await id.graphql(ACCEPT, { i: { token, password: invitee.password } }))).toEqual({ code: 'BAD_USER_INPUT', reason: 'TWO_FACTOR_REQUIRED', field: 'twoFactorCode' });
     expect(errorOf(await id.graphql(ACCEPT, { i: { token, password: invitee.password, twoFactorCode: '000000' } }))).toEqual({ code: 'BAD_USER_INPUT', reason: 'INVALID_CODE', field: 'twoFactorCode' });
-    const accepted = await id.graphql(ACCEPT, { i: { token, password: invitee.password, twoFactorCode: await codeOf(secret, 1) } });
+    const accepted = await id.graphql(ACCEPT, { i: { token, password: invitee.password, twoFactorCode: await totpCode(secret, 1) } });
     expect(accepted.errors).toBeUndefined();
     expect(accepted.data.acceptInvitation.organization.id).toBe(admin.organization.id);
   });
