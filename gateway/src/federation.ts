@@ -82,7 +82,8 @@ export async function startFederation(deps: { config: GatewayConfig; log: Logger
 
   const contextFor: Federation['contextFor'] = async (principal, requestId, requestLog) => ({
     principal,
-    principalHeader: await signer.sign(principal),
+    // Who the caller is, signed once per caller (every 30 s); the request id and trace travel beside it.
+    principalHeader: await signer.signIdentity(principal),
     requestId,
     log: requestLog,
   });

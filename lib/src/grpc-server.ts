@@ -171,7 +171,7 @@ export function createGrpcServer({ service, log, metrics, internalToken, credent
     // Only services act for an end user: a worker (or a dispatcher) forwarding a principal is refused.
     if (caller.kind !== 'service') throw new AppError('UNAUTHENTICATED', `a ${caller.kind} credential cannot forward a principal`, { reason: 'PRINCIPAL_INVALID' });
     if (!principalVerifier) throw new AppError('UNAUTHENTICATED', 'this server does not accept forwarded principals', { reason: 'PRINCIPAL_INVALID' });
-    const principal = await principalVerifier.verify(header);
+    const principal = await principalVerifier.verify(header, { requestId, traceparent: firstString(metadata, 'traceparent') });
     return { requestId, caller, principal, log: callLog.child({ traceId: traceIdOf(principal.traceparent), principal: principal.id, orgId: principal.orgId }) };
   };
 

@@ -46,3 +46,62 @@ describe('gateway-signed principal', () => {
     expect(roleAtLeast(undefined, 'viewer')).toBe(false);
   });
 });
+
+describe('identity headers (signed once per caller, the request id beside them)', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('reuses one header per caller for 30 s, and signs again after', async () => {
+    jest.useFakeTimers({ now: new Date('2026-12-07T10:00:00Z'), doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    const reusing = createPrincipalSigner(keys.privateKeyPem);
+    const first = await reusing.signIdentity(principal);
+    jest.setSystemTime(new Date('2026-12-07T10:00:29Z'));
+    expect(await reusing.signIdentity({ ...principal, requestId: 'req_2', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' })).toBe(first);
+    // Another caller, or the same one from another address, is another identity.
+    expect(await reusing.signIdentity({ ...principal, id: 'u2', userId: 'u2' })).not.toBe(first);
+    expect(await reusing.signIdentity({ ...principal, ip: '10.0.0.2' })).not.toBe(first);
+    jest.setSystemTime(new Date('2026-12-07T10:00:31Z'));
+    const second = await reusing.signIdentity(principal);
+    expect(second).not.toBe(first);
+    const iat = (header: string) => (JSON.parse(Buffer.from(header.split('.')[1]!, 'base64url').toString()) as { iat: number }).iat;
+    expect(iat(second) - iat(first)).toBe(31);
+  });
+
+  it('carries neither the request id nor the trace: the verifier takes them from beside the header', async () => {
+    const header = await signer.signIdentity({ ...principal, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+    const claims = JSON.parse(Buffer.from(header.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    expect(claims['requestId']).toBeUndefined();
+    expect(claims['traceparent']).toBeUndefined();
+    const trace = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    expect(await verifier.verify(header, { requestId: 'req_other', traceparent: trace })).toEqual({ ...principal, requestId: 'req_other', traceparent: trace });
+    // Without a request id beside it (or with one that is not an id) the request gets a fresh one.
+    expect((await verifier.verify(header)).requestId).toMatch(/^req_/);
+    expect((await verifier.verify(header, { requestId: 'bad id\nwith a newline' })).requestId).toMatch(/^req_[A-Za-z0-9_-]+$/);
+  });
+
+  it('a whole principal keeps its own request id whatever is sent beside it', async () => {
+    expect((await verifier.verify(await signer.sign(principal), { requestId: 'req_other' })).requestId).toBe('req_1');
+  });
+
+  it('is refused when another key signed it or it was tampered with, also after a good header was cached', async () => {
+    const header = await signer.signIdentity(principal);
+    await verifier.verify(header, { requestId: 'req_a' });
+    const other = createPrincipalSigner(generatePrincipalKeys().privateKeyPem);
+    await expect(verifier.verify(await other.signIdentity(principal))).rejects.toMatchObject({ code: 'UNAUTHENTICATED', reason: 'PRINCIPAL_INVALID' });
+    const [h, p, s] = header.split('.');
+    const payload = JSON.parse(Buffer.from(p!, 'base64url').toString()) as Record<string, unknown>;
+    payload['role'] = 'owner';
+    await expect(verifier.verify(`${h}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${s}`)).rejects.toMatchObject({ reason: 'PRINCIPAL_INVALID' });
+  });
+
+  it('a verified header is not served from the cache once it has expired', async () => {
+    jest.useFakeTimers({ now: new Date('2026-12-07T11:00:00Z'), doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    const verifying = createPrincipalVerifier(keys.publicKeyPem);
+    const header = await signer.sign({ ...principal, id: 'u9', userId: 'u9' });
+    await verifying.verify(header);
+    jest.setSystemTime(new Date('2026-12-07T11:00:30Z'));
+    expect((await verifying.verify(header)).id).toBe('u9');
+    // 60 s of life and jose's 5 s of clock tolerance later it is refused, cached or not.
+    jest.setSystemTime(new Date('2026-12-07T11:01:06Z'));
+    await expect(verifying.verify(header)).rejects.toMatchObject({ code: 'UNAUTHENTICATED', reason: 'PRINCIPAL_EXPIRED' });
+  });
+});

@@ -65,7 +65,12 @@ export function createSubgraphHttp<C extends RequestContext>(options: SubgraphHt
     if (request.routeOptions.url !== '/graphql') return;
     const header = request.headers[PRINCIPAL_HEADER];
     try {
-      const verified = await verifier.verify(typeof header === 'string' ? header : undefined);
+      const sentId = request.headers['x-request-id'];
+      const sentTrace = request.headers['traceparent'];
+      const verified = await verifier.verify(typeof header === 'string' ? header : undefined, {
+        requestId: typeof sentId === 'string' ? sentId : undefined,
+        traceparent: typeof sentTrace === 'string' ? sentTrace : undefined,
+      });
       // This request's span, under the gateway's; what it does downstream (a run's tasks) continues it.
       const traced = startSpan(`${name} graphql`, verified.traceparent, SpanKind.SERVER, { 'orchestra.request_id': request.id });
       spans.set(request, traced.span);
