@@ -182,13 +182,19 @@ describe('run event streams', () => {
     const theirs = makeRun();
     const feed = hub.orgRunStatus({ orgId: mine.orgId });
     const first = feed.next();
-    await new Promise((r) => setTimeout(r, 50));
-    await hub.publish([
-      theirs.event('RUN_STATUS', { runStatus: 'RUNNING' }),
-      mine.event('TASK_STATUS', { taskStatus: 'RUNNING' }),
-      mine.event('RUN_STATUS', { runStatus: 'SUCCEEDED' }),
-    ]);
-    expect((await first).value).toMatchObject({ runId: mine.runId, kind: 'RUN_STATUS', runStatus: 'SUCCEEDED' });
+    // The feed carries what happens after it starts reading, and nothing says when that is: publish
+    // the same three changes again until the first of ours arrives (on a loaded machine 50 ms was not
+    // always enough, and the test then waited forever for changes published before the feed read).
+    let got: IteratorResult<RunEvent, void> | undefined;
+    for (let round = 0; got === undefined && round < 50; round += 1) {
+      await hub.publish([
+        theirs.event('RUN_STATUS', { runStatus: 'RUNNING' }),
+        mine.event('TASK_STATUS', { taskStatus: 'RUNNING' }),
+        mine.event('RUN_STATUS', { runStatus: 'SUCCEEDED' }),
+      ]);
+      got = await Promise.race([first, new Promise<undefined>((r) => setTimeout(() => r(undefined), 200))]);
+    }
+    expect(got?.value).toMatchObject({ runId: mine.runId, kind: 'RUN_STATUS', runStatus: 'SUCCEEDED' });
     await feed.return(undefined);
   });
 

@@ -86,7 +86,8 @@ describe('why a task waits', () => {
 
   it('says every worker that can run it is busy while they are', async () => {
     // A worker with one slot for sleep (and one that only runs noop, so the pool has two slots):
-    // the first run takes the sleep slot, a second run waits for it.
+    // the first run takes the sleep slot, a second run waits for it. The first naps long enough that a
+    // loaded machine still dispatches the second while it runs (at 2 s it could end first).
     const pool = `busy-${randomUUID().slice(0, 8)}`;
     await t.grantPool(orgId, pool);
     const sleeper = await t.startWorker({ WORKER_POOL: pool, WORKER_SLOTS: '1', WORKER_CAPABILITIES: 'sleep' });
@@ -95,14 +96,14 @@ describe('why a task waits', () => {
     await eventually(() => t.log.lines.some((l) => l['pool'] === pool && (l['msg'] === 'pool concurrency changed' || l['msg'] === 'dispatching pool') && l['concurrency'] === 2), {
       what: 'the dispatcher to take two jobs of the pool at once',
     });
-    const first = await runWorkflow('holds-the-slot', [{ id: 'nap', capability: 'sleep', pool, input: { ms: 2_000 } }]);
+    const first = await runWorkflow('holds-the-slot', [{ id: 'nap', capability: 'sleep', pool, input: { ms: 8_000 } }]);
     await eventually(async () => ((await tasksOf(first)).tasks[0]?.status === 'RUNNING' ? true : undefined), { what: 'the first run to start' });
     expect((await tasksOf(first)).tasks[0]!.waitReason).toBeNull();
 
     const second = await runWorkflow('needs-the-slot', [{ id: 'nap', capability: 'sleep', pool, input: { ms: 10 } }]);
     const busy = await waitingFor(second, 'NO_FREE_SLOT');
     expect(busy.waitReason!.message).toBe(`every worker of pool "${pool}" that runs sleep is busy`);
-    await eventually(async () => ((await tasksOf(second)).status === 'SUCCEEDED' ? true : undefined), { timeoutMs: 15_000, what: 'the second run to finish' });
+    await eventually(async () => ((await tasksOf(second)).status === 'SUCCEEDED' ? true : undefined), { timeoutMs: 30_000, what: 'the second run to finish' });
     expect((await tasksOf(second)).tasks[0]!.waitReason).toBeNull();
   });
 
