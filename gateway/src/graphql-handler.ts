@@ -1,6 +1,6 @@
 import { HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parse, type DocumentNode } from 'graphql';
+import { parse, type DocumentNode, type GraphQLSchema } from 'graphql';
 import {
   AppError,
   endSpan,
@@ -68,6 +68,7 @@ function requestOperation(request: FastifyRequest): { query?: string; variables?
 export function registerGraphQLRoute(app: FastifyInstance, deps: GraphQLRouteDeps): void {
   const { federation, principalFor, userLimiter, anonymousLimiter, queryLimits, log, metrics } = deps;
   const documents = createDocumentCache(deps.maxQueryTokens);
+  const budget = createBudgetCache(queryLimits);
   const operations = metrics.counter('gateway_requests_total', 'GraphQL requests by principal kind and outcome', ['principal', 'outcome']);
 
   const refuse = (reply: FastifyReply, error: unknown, requestId: string, kind: string) => {
@@ -108,7 +109,7 @@ export function registerGraphQLRoute(app: FastifyInstance, deps: GraphQLRouteDep
     const publicSchema = federation.publicSchema();
     const schemaForCaller = principal.kind === 'apiKey' ? publicSchema : apiSchema;
     if (document && schemaForCaller) {
-      const overBudget = checkOperation(schemaForCaller, document, operationName, variables, queryLimits);
+      const overBudget = budget.check(schemaForCaller, document, operationName, variables);
       if (overBudget) return refuse(reply, overBudget, requestId, principal.kind);
     }
     // A member who must enrol a second factor first reaches only enrolment (auth/two-factor-enrollment.ts).
@@ -187,6 +188,28 @@ function createDocumentCache(maxTokens: number, maxEntries = 1_000, maxQueryLeng
         cache.set(query, document);
       }
       return document;
+    },
+  };
+}
+
+/**
+ * checkOperation's answer per document (the cached parse), schema, operation name and variables: the
+ * same query with the same variables is measured once, not on every request. Variables longer than
+ * 2 KiB as JSON are measured each time rather than kept.
+ */
+function createBudgetCache(limits: QueryLimits, perDocument = 32, maxKeyLength = 2_048) {
+  const answers = new WeakMap<DocumentNode, { schema: GraphQLSchema; byKey: Map<string, AppError | undefined> }>();
+  return {
+    check(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown> | undefined): AppError | undefined {
+      const key = `${operationName ?? ''}\n${variables === undefined ? '' : JSON.stringify(variables)}`;
+      if (key.length > maxKeyLength) return checkOperation(schema, document, operationName, variables, limits);
+      let known = answers.get(document);
+      if (known?.schema !== schema) answers.set(document, (known = { schema, byKey: new Map() }));
+      if (known.byKey.has(key)) return known.byKey.get(key);
+      const answer = checkOperation(schema, document, operationName, variables, limits);
+      if (known.byKey.size >= perDocument) known.byKey.delete(known.byKey.keys().next().value as string);
+      known.byKey.set(key, answer);
+      return answer;
     },
   };
 }

@@ -106,6 +106,19 @@ describe('query cost and breadth', () => {
     expect(small.body).toEqual({ data: { items: [{ id: '1', children: [] }] } });
   });
 
+  it('answers each set of variables for itself once the same query has been measured (the budget cache)', async () => {
+    const query = 'query($n: Int) { items(first: $n) { id children(first: 40) { id } } }';
+    for (let round = 0; round < 2; round += 1) {
+      const small = await post({ query, variables: { n: 1 } });
+      expect(small.body.errors).toBeUndefined();
+      const big = await post({ query, variables: { n: 30 } });
+      expect(big.body.errors?.[0]?.extensions).toMatchObject({ reason: 'QUERY_TOO_COSTLY', cost: 1261 });
+      // The same variables under another operation name are another question.
+      const named = await post({ query: `query Named($n: Int) { items(first: $n) { id } } ${query.replace('query(', 'query Big(')}`, operationName: 'Big', variables: { n: 30 } });
+      expect(named.body.errors?.[0]?.extensions).toMatchObject({ reason: 'QUERY_TOO_COSTLY' });
+    }
+  });
+
   it('measures a fragment once however often it is spread (no exponential walk)', async () => {
     // F0 spreads F1 twice, F1 spreads F2 twice, ... 40 levels: 2^40 pings if expanded.
     const fragments = Array.from({ length: 40 }, (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`).join('\n');
