@@ -17,6 +17,8 @@ async function main(): Promise<void> {
   process.on('message', (m: { header: string }) => (header = m.header));
   const { fetcher } = createSubgraphFetcher();
   const urls = JSON.parse(process.env['SUBGRAPH_URLS'] ?? '{}') as Record<string, string>;
+  // As Orchestra's gateway does (gateway/src/federation.ts): no usage reporting to Apollo.
+  process.env['APOLLO_TELEMETRY_DISABLED'] = 'true';
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name, url }) =>

@@ -92,6 +92,13 @@ describe('composition and the public schema', () => {
   });
 });
 
+describe('Apollo usage telemetry', () => {
+  it('is off: ApolloGateway reads APOLLO_TELEMETRY_DISABLED when constructed, and the gateway sets it first', () => {
+    // Unset, Apollo Gateway probes cloud metadata endpoints and reports to usage-reporting.api.apollographql.com.
+    expect(process.env['APOLLO_TELEMETRY_DISABLED']).toBe('true');
+  });
+});
+
 describe('live composition (development)', () => {
   it('composes from the running subgraphs, asking for their SDL with a signed principal', async () => {
     const address = subgraph.server.address();
