@@ -12,8 +12,9 @@ describe('the platform harness', () => {
     expect(error?.message).toMatch(/identity exited \(code 1\) before it was listening/);
     expect(error?.message).toMatch(/config: ADMIN_PASSWORD/);
     expect(error?.message).not.toMatch(/gateway/);
-    // Well under the 90 s start timeout the gateway would otherwise wait out.
-    expect(Date.now() - started).toBeLessThan(25_000);
+    // Under the 90 s start timeout the gateway would otherwise wait out (a machine loaded by other
+    // suites took 36 s to get identity as far as its config error, so the margin is wide).
+    expect(Date.now() - started).toBeLessThan(75_000);
     const logDir = /logs in ([^)]+)\)/.exec(error!.message)?.[1];
     expect(logDir).toBeDefined();
     // Every process the harness starts has REDIS_PREFIX=test:<run id> in its environment.

@@ -121,24 +121,52 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
-/** A port the OS says is free right now (the child binds it a moment later). */
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
+/** Ports handed out by this process (never twice). */
+const handedOut = new Set<number>();
+
+/** Binds `port` on 127.0.0.1 and lets it go: true when nothing else holds it now. */
+const bindable = (port: number): Promise<boolean> =>
+  new Promise((resolveBindable) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
+    server.once('error', () => resolveBindable(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolveBindable(true)));
   });
+
+/**
+ * A port free right now, which the child binds a moment later. Taken at random below Linux's ephemeral
+ * range (32768+): a port the OS hands out for bind(0) is also what it picks as the local port of
+ * outgoing connections, and with several platforms starting at once one of their PostgreSQL or Redis
+ * connections took such a port before the child could listen on it (EADDRINUSE in CI).
+ */
+async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const port = 15_000 + Math.floor(Math.random() * 17_000);
+    if (handedOut.has(port) || !(await bindable(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error('no free port found between 15000 and 32000 after 100 tries');
 }
 
 let composed: string | undefined;
 /** Composed once per test process. */
 const currentSupergraph = (): string => (composed ??= composeCurrentSupergraph());
 
+/**
+ * Starts the platform; a start that lost a port to another process in the moment between choosing it
+ * and a child binding it (EADDRINUSE) is cleaned up and tried again with other ports, twice at most.
+ */
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startPlatformOnce(options);
+    } catch (error) {
+      if (attempt >= 3 || !String((error as Error).message).includes('EADDRINUSE')) throw error;
+    }
+  }
+}
+
+async function startPlatformOnce(options: PlatformOptions): Promise<Platform> {
   const runId = uniqueName('p');
   const redisPrefix = `test:${runId}`;
   const keys = generatePrincipalKeys();
