@@ -16,6 +16,7 @@ import { countWorkflows, findWorkflowByName, findWorkflowVersion, listWorkflows 
 import { artifactResolvers } from './artifacts';
 import { flowControlResolvers } from './flow-control';
 import { forEachResolvers } from './for-each';
+import { runAttemptResolvers } from './run-attempts';
 import { scheduleResolvers } from './schedules';
 import { filterText, triageResolvers } from './triage';
 import { eventResolvers } from './events';
@@ -244,6 +245,7 @@ export const resolvers = {
       if (!Number.isInteger(first) || first < 1 || first > 1000) throw badInput('first', 'first must be between 1 and 1000', 'INVALID_PAGE_SIZE');
       return ctx.engine.inTenant(ctx.principal, (tx) => listRunEvents(tx, r.id, Math.max(0, args.afterSeq ?? 0), first));
     },
+    ...runAttemptResolvers.Run,
   },
 
   Task: {
@@ -277,6 +279,7 @@ export const resolvers = {
     number: (a: { attempt: number }) => a.attempt,
     gpus: (a: { gpus?: unknown[] | null }) => a.gpus ?? [],
     ...artifactResolvers.TaskAttempt,
+    ...runAttemptResolvers.TaskAttempt,
   },
 
   Artifact: artifactResolvers.Artifact,

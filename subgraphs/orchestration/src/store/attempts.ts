@@ -206,3 +206,32 @@ export async function attemptsRunningOn(db: Queryable, workerId: string, ids: re
   );
   return rows.map((r) => r.id);
 }
+
+/** An attempt with what a run-wide list needs to place it: its task's step and item index. */
+export interface RunAttemptRow extends AttemptRow {
+  stepId: string;
+  /** A forEach item's place in its step's list; null for a step's own task. */
+  itemIndex: number | null;
+}
+
+/**
+ * A run's attempts (its forEach items' too) in the order they were made (ids are UUIDv7), after
+ * attempt `after`, at most `limit` (task_attempts_run_order: a range of one index per page).
+ */
+export async function listAttemptsOfRun(db: Queryable, runId: string, after: string | undefined, limit: number): Promise<RunAttemptRow[]> {
+  const { rows } = await db.query(
+    prepared(
+      'listAttemptsOfRun',
+      `SELECT a.*, t.step_id, t.item_index FROM task_attempts a JOIN tasks t ON t.id = a.task_id
+        WHERE a.run_id = $1 AND ($2::uuid IS NULL OR a.id > $2::uuid)
+        ORDER BY a.id LIMIT $3`,
+      [runId, after ?? null, limit],
+    ),
+  );
+  return camelRows<RunAttemptRow>(rows as Array<Record<string, unknown>>);
+}
+
+export async function countAttemptsOfRun(db: Queryable, runId: string): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(prepared('countAttemptsOfRun', 'SELECT count(*)::int AS n FROM task_attempts WHERE run_id = $1', [runId]));
+  return rows[0]?.n ?? 0;
+}
