@@ -14,6 +14,7 @@ import { ItemList, type ItemRow } from '../components/run/item-list';
 import { TaskDrawer } from '../components/run/task-drawer';
 import { TaskPanel } from '../components/run/task-panel';
 import { TaskTable } from '../components/run/task-table';
+import { RunTimelineTabs } from '../components/run/timeline-tabs';
 import { StatusBadge } from '../components/status-badge';
 import { useApiMutation } from '../hooks/use-api';
 import { useItemDetail, useLiveRun, useTaskDetail } from '../hooks/use-live-run';
@@ -167,6 +168,7 @@ function RunDetailPage() {
           </div>
           <TaskTable tasks={run.tasks} selected={search.task} onSelect={select} />
         </Card>
+        <RunTimelineTabs run={run} onSelectStep={select} />
         {selected && (
           <TaskDrawer label={`Task ${selected.stepId}`} onClose={closeTask}>
             {search.item ? (

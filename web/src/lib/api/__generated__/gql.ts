@@ -101,6 +101,12 @@ type Documents = {
     "\n  subscription NotificationAdded {\n    notificationAdded { ...NotificationFields }\n  }\n": typeof types.NotificationAddedDocument,
     "\n  query NotificationPreferences {\n    notificationPreferences {\n      emailMode\n      events { type label inApp email required custom }\n    }\n  }\n": typeof types.NotificationPreferencesDocument,
     "\n  mutation UpdateNotificationPreferences($input: NotificationPreferencesInput!) {\n    updateNotificationPreferences(input: $input) {\n      emailMode\n      events { type label inApp email required custom }\n    }\n  }\n": typeof types.UpdateNotificationPreferencesDocument,
+    "\n  fragment TimelineAttemptFields on TaskAttempt {\n    id\n    number\n    taskId\n    stepId\n    itemIndex\n    status\n    workerId\n    queuedAt\n    startedAt\n    finishedAt\n    error { code message }\n  }\n": typeof types.TimelineAttemptFieldsFragmentDoc,
+    "\n  query RunAttempts($id: ID!, $first: Int, $after: String) {\n    run(id: $id) {\n      id\n      lastSeq\n      attempts(first: $first, after: $after) {\n        totalCount\n        pageInfo { hasNextPage endCursor }\n        edges { node { ...TimelineAttemptFields } }\n      }\n    }\n  }\n": typeof types.RunAttemptsDocument,
+    "\n  query TaskAttempts($id: ID!) {\n    task(id: $id) { id attemptHistory { ...TimelineAttemptFields } }\n  }\n": typeof types.TaskAttemptsDocument,
+    "\n  fragment EventLogFields on RunEvent {\n    seq\n    kind\n    at\n    taskId\n    stepId\n    runStatus\n    taskStatus\n    attemptId\n    attempt\n    message\n    level\n    error { code message }\n    outputDelta { text }\n  }\n": typeof types.EventLogFieldsFragmentDoc,
+    "\n  query RunEventLog($id: ID!, $afterSeq: Int, $first: Int) {\n    run(id: $id) {\n      id\n      lastSeq\n      events(afterSeq: $afterSeq, first: $first) { ...EventLogFields }\n    }\n  }\n": typeof types.RunEventLogDocument,
+    "\n  subscription RunEventLogLive($runId: ID!, $afterSeq: Int!) {\n    runEvents(runId: $runId, afterSeq: $afterSeq) { ...EventLogFields }\n  }\n": typeof types.RunEventLogLiveDocument,
     "\n  fragment RunSummaryFields on Run {\n    id\n    status\n    workflowVersion\n    workflow { id name }\n    startedByName\n    createdAt\n    startedAt\n    finishedAt\n    durationMs\n    error { code message stepId }\n  }\n": typeof types.RunSummaryFieldsFragmentDoc,
     "\n  fragment TaskRowFields on Task {\n    id\n    stepId\n    capability\n    status\n    dependsOn\n    error { code message retryable stepId }\n    attempts\n    maxAttempts\n    progress\n    progressMessage\n    pool\n    workerId\n    gpus { index model memoryMiB }\n    waitReason { kind message since }\n    queuedAt\n    startedAt\n    finishedAt\n    durationMs\n    # Only what counting attempts across restarts needs (\"1/3 · 2 in all\"); the panel fetches the rest.\n    attemptHistory { number queuedAt }\n    # A forEach step's items by status (its items themselves are paged: TaskItems).\n    itemCounts { ...ItemCountFields }\n  }\n": typeof types.TaskRowFieldsFragmentDoc,
     "\n  fragment ItemCountFields on TaskItemCounts {\n    total\n    pending\n    queued\n    running\n    succeeded\n    failed\n    cancelled\n  }\n": typeof types.ItemCountFieldsFragmentDoc,
@@ -239,6 +245,12 @@ const documents: Documents = {
     "\n  subscription NotificationAdded {\n    notificationAdded { ...NotificationFields }\n  }\n": types.NotificationAddedDocument,
     "\n  query NotificationPreferences {\n    notificationPreferences {\n      emailMode\n      events { type label inApp email required custom }\n    }\n  }\n": types.NotificationPreferencesDocument,
     "\n  mutation UpdateNotificationPreferences($input: NotificationPreferencesInput!) {\n    updateNotificationPreferences(input: $input) {\n      emailMode\n      events { type label inApp email required custom }\n    }\n  }\n": types.UpdateNotificationPreferencesDocument,
+    "\n  fragment TimelineAttemptFields on TaskAttempt {\n    id\n    number\n    taskId\n    stepId\n    itemIndex\n    status\n    workerId\n    queuedAt\n    startedAt\n    finishedAt\n    error { code message }\n  }\n": types.TimelineAttemptFieldsFragmentDoc,
+    "\n  query RunAttempts($id: ID!, $first: Int, $after: String) {\n    run(id: $id) {\n      id\n      lastSeq\n      attempts(first: $first, after: $after) {\n        totalCount\n        pageInfo { hasNextPage endCursor }\n        edges { node { ...TimelineAttemptFields } }\n      }\n    }\n  }\n": types.RunAttemptsDocument,
+    "\n  query TaskAttempts($id: ID!) {\n    task(id: $id) { id attemptHistory { ...TimelineAttemptFields } }\n  }\n": types.TaskAttemptsDocument,
+    "\n  fragment EventLogFields on RunEvent {\n    seq\n    kind\n    at\n    taskId\n    stepId\n    runStatus\n    taskStatus\n    attemptId\n    attempt\n    message\n    level\n    error { code message }\n    outputDelta { text }\n  }\n": types.EventLogFieldsFragmentDoc,
+    "\n  query RunEventLog($id: ID!, $afterSeq: Int, $first: Int) {\n    run(id: $id) {\n      id\n      lastSeq\n      events(afterSeq: $afterSeq, first: $first) { ...EventLogFields }\n    }\n  }\n": types.RunEventLogDocument,
+    "\n  subscription RunEventLogLive($runId: ID!, $afterSeq: Int!) {\n    runEvents(runId: $runId, afterSeq: $afterSeq) { ...EventLogFields }\n  }\n": types.RunEventLogLiveDocument,
     "\n  fragment RunSummaryFields on Run {\n    id\n    status\n    workflowVersion\n    workflow { id name }\n    startedByName\n    createdAt\n    startedAt\n    finishedAt\n    durationMs\n    error { code message stepId }\n  }\n": types.RunSummaryFieldsFragmentDoc,
     "\n  fragment TaskRowFields on Task {\n    id\n    stepId\n    capability\n    status\n    dependsOn\n    error { code message retryable stepId }\n    attempts\n    maxAttempts\n    progress\n    progressMessage\n    pool\n    workerId\n    gpus { index model memoryMiB }\n    waitReason { kind message since }\n    queuedAt\n    startedAt\n    finishedAt\n    durationMs\n    # Only what counting attempts across restarts needs (\"1/3 · 2 in all\"); the panel fetches the rest.\n    attemptHistory { number queuedAt }\n    # A forEach step's items by status (its items themselves are paged: TaskItems).\n    itemCounts { ...ItemCountFields }\n  }\n": types.TaskRowFieldsFragmentDoc,
     "\n  fragment ItemCountFields on TaskItemCounts {\n    total\n    pending\n    queued\n    running\n    succeeded\n    failed\n    cancelled\n  }\n": types.ItemCountFieldsFragmentDoc,
@@ -635,6 +647,30 @@ export function graphql(source: "\n  query NotificationPreferences {\n    notifi
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation UpdateNotificationPreferences($input: NotificationPreferencesInput!) {\n    updateNotificationPreferences(input: $input) {\n      emailMode\n      events { type label inApp email required custom }\n    }\n  }\n"): typeof import('./graphql').UpdateNotificationPreferencesDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment TimelineAttemptFields on TaskAttempt {\n    id\n    number\n    taskId\n    stepId\n    itemIndex\n    status\n    workerId\n    queuedAt\n    startedAt\n    finishedAt\n    error { code message }\n  }\n"): typeof import('./graphql').TimelineAttemptFieldsFragmentDoc;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query RunAttempts($id: ID!, $first: Int, $after: String) {\n    run(id: $id) {\n      id\n      lastSeq\n      attempts(first: $first, after: $after) {\n        totalCount\n        pageInfo { hasNextPage endCursor }\n        edges { node { ...TimelineAttemptFields } }\n      }\n    }\n  }\n"): typeof import('./graphql').RunAttemptsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TaskAttempts($id: ID!) {\n    task(id: $id) { id attemptHistory { ...TimelineAttemptFields } }\n  }\n"): typeof import('./graphql').TaskAttemptsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment EventLogFields on RunEvent {\n    seq\n    kind\n    at\n    taskId\n    stepId\n    runStatus\n    taskStatus\n    attemptId\n    attempt\n    message\n    level\n    error { code message }\n    outputDelta { text }\n  }\n"): typeof import('./graphql').EventLogFieldsFragmentDoc;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query RunEventLog($id: ID!, $afterSeq: Int, $first: Int) {\n    run(id: $id) {\n      id\n      lastSeq\n      events(afterSeq: $afterSeq, first: $first) { ...EventLogFields }\n    }\n  }\n"): typeof import('./graphql').RunEventLogDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription RunEventLogLive($runId: ID!, $afterSeq: Int!) {\n    runEvents(runId: $runId, afterSeq: $afterSeq) { ...EventLogFields }\n  }\n"): typeof import('./graphql').RunEventLogLiveDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

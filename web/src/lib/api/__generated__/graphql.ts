@@ -1295,6 +1295,43 @@ export type UpdateNotificationPreferencesMutationVariables = Exact<{
 
 export type UpdateNotificationPreferencesMutation = { updateNotificationPreferences: { emailMode: EmailMode, events: Array<{ type: string, label: string, inApp: boolean, email: boolean, required: boolean, custom: boolean }> } };
 
+export type TimelineAttemptFieldsFragment = { id: string, number: number, taskId: string, stepId: string, itemIndex: number | null, status: AttemptStatus, workerId: string | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, error: { code: string, message: string } | null };
+
+export type RunAttemptsQueryVariables = Exact<{
+  id: string | number;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type RunAttemptsQuery = { run: { id: string, lastSeq: number, attempts: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, number: number, taskId: string, stepId: string, itemIndex: number | null, status: AttemptStatus, workerId: string | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, error: { code: string, message: string } | null } }> } } | null };
+
+export type TaskAttemptsQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type TaskAttemptsQuery = { task: { id: string, attemptHistory: Array<{ id: string, number: number, taskId: string, stepId: string, itemIndex: number | null, status: AttemptStatus, workerId: string | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, error: { code: string, message: string } | null }> } | null };
+
+export type EventLogFieldsFragment = { seq: number, kind: RunEventKind, at: string, taskId: string | null, stepId: string | null, runStatus: RunStatus | null, taskStatus: TaskStatus | null, attemptId: string | null, attempt: number | null, message: string | null, level: string | null, error: { code: string, message: string } | null, outputDelta: { text: string } | null };
+
+export type RunEventLogQueryVariables = Exact<{
+  id: string | number;
+  afterSeq?: number | null | undefined;
+  first?: number | null | undefined;
+}>;
+
+
+export type RunEventLogQuery = { run: { id: string, lastSeq: number, events: Array<{ seq: number, kind: RunEventKind, at: string, taskId: string | null, stepId: string | null, runStatus: RunStatus | null, taskStatus: TaskStatus | null, attemptId: string | null, attempt: number | null, message: string | null, level: string | null, error: { code: string, message: string } | null, outputDelta: { text: string } | null }> } | null };
+
+export type RunEventLogLiveSubscriptionVariables = Exact<{
+  runId: string | number;
+  afterSeq: number;
+}>;
+
+
+export type RunEventLogLiveSubscription = { runEvents: { seq: number, kind: RunEventKind, at: string, taskId: string | null, stepId: string | null, runStatus: RunStatus | null, taskStatus: TaskStatus | null, attemptId: string | null, attempt: number | null, message: string | null, level: string | null, error: { code: string, message: string } | null, outputDelta: { text: string } | null } };
+
 export type RunSummaryFieldsFragment = { id: string, status: RunStatus, workflowVersion: number, startedByName: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, workflow: { id: string, name: string }, error: { code: string, message: string, stepId: string | null } | null };
 
 export type TaskRowFieldsFragment = { id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, gpus: Array<{ index: number, model: string, memoryMiB: number }>, waitReason: { kind: TaskWaitKind, message: string, since: string } | null, attemptHistory: Array<{ number: number, queuedAt: string }>, itemCounts: { total: number, pending: number, queued: number, running: number, succeeded: number, failed: number, cancelled: number } | null };
@@ -1687,6 +1724,46 @@ export const NotificationFieldsFragmentDoc = new TypedDocumentString(`
   readAt
 }
     `, {"fragmentName":"NotificationFields"}) as unknown as TypedDocumentString<NotificationFieldsFragment, unknown>;
+export const TimelineAttemptFieldsFragmentDoc = new TypedDocumentString(`
+    fragment TimelineAttemptFields on TaskAttempt {
+  id
+  number
+  taskId
+  stepId
+  itemIndex
+  status
+  workerId
+  queuedAt
+  startedAt
+  finishedAt
+  error {
+    code
+    message
+  }
+}
+    `, {"fragmentName":"TimelineAttemptFields"}) as unknown as TypedDocumentString<TimelineAttemptFieldsFragment, unknown>;
+export const EventLogFieldsFragmentDoc = new TypedDocumentString(`
+    fragment EventLogFields on RunEvent {
+  seq
+  kind
+  at
+  taskId
+  stepId
+  runStatus
+  taskStatus
+  attemptId
+  attempt
+  message
+  level
+  error {
+    code
+    message
+  }
+  outputDelta {
+    text
+  }
+}
+    `, {"fragmentName":"EventLogFields"}) as unknown as TypedDocumentString<EventLogFieldsFragment, unknown>;
 export const RunSummaryFieldsFragmentDoc = new TypedDocumentString(`
     fragment RunSummaryFields on Run {
   id
@@ -3129,6 +3206,122 @@ export const UpdateNotificationPreferencesDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<UpdateNotificationPreferencesMutation, UpdateNotificationPreferencesMutationVariables>;
+export const RunAttemptsDocument = new TypedDocumentString(`
+    query RunAttempts($id: ID!, $first: Int, $after: String) {
+  run(id: $id) {
+    id
+    lastSeq
+    attempts(first: $first, after: $after) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          ...TimelineAttemptFields
+        }
+      }
+    }
+  }
+}
+    fragment TimelineAttemptFields on TaskAttempt {
+  id
+  number
+  taskId
+  stepId
+  itemIndex
+  status
+  workerId
+  queuedAt
+  startedAt
+  finishedAt
+  error {
+    code
+    message
+  }
+}`) as unknown as TypedDocumentString<RunAttemptsQuery, RunAttemptsQueryVariables>;
+export const TaskAttemptsDocument = new TypedDocumentString(`
+    query TaskAttempts($id: ID!) {
+  task(id: $id) {
+    id
+    attemptHistory {
+      ...TimelineAttemptFields
+    }
+  }
+}
+    fragment TimelineAttemptFields on TaskAttempt {
+  id
+  number
+  taskId
+  stepId
+  itemIndex
+  status
+  workerId
+  queuedAt
+  startedAt
+  finishedAt
+  error {
+    code
+    message
+  }
+}`) as unknown as TypedDocumentString<TaskAttemptsQuery, TaskAttemptsQueryVariables>;
+export const RunEventLogDocument = new TypedDocumentString(`
+    query RunEventLog($id: ID!, $afterSeq: Int, $first: Int) {
+  run(id: $id) {
+    id
+    lastSeq
+    events(afterSeq: $afterSeq, first: $first) {
+      ...EventLogFields
+    }
+  }
+}
+    fragment EventLogFields on RunEvent {
+  seq
+  kind
+  at
+  taskId
+  stepId
+  runStatus
+  taskStatus
+  attemptId
+  attempt
+  message
+  level
+  error {
+    code
+    message
+  }
+  outputDelta {
+    text
+  }
+}`) as unknown as TypedDocumentString<RunEventLogQuery, RunEventLogQueryVariables>;
+export const RunEventLogLiveDocument = new TypedDocumentString(`
+    subscription RunEventLogLive($runId: ID!, $afterSeq: Int!) {
+  runEvents(runId: $runId, afterSeq: $afterSeq) {
+    ...EventLogFields
+  }
+}
+    fragment EventLogFields on RunEvent {
+  seq
+  kind
+  at
+  taskId
+  stepId
+  runStatus
+  taskStatus
+  attemptId
+  attempt
+  message
+  level
+  error {
+    code
+    message
+  }
+  outputDelta {
+    text
+  }
+}`) as unknown as TypedDocumentString<RunEventLogLiveSubscription, RunEventLogLiveSubscriptionVariables>;
 export const RunsDocument = new TypedDocumentString(`
     query Runs($first: Int, $after: String, $filter: RunFilter) {
   runs(first: $first, after: $after, filter: $filter) {
