@@ -373,9 +373,17 @@ export function createAttemptTable({ slots, executors, log, metrics, artifactSto
         });
       }
       if (!accepting) throw new AppError('UNAVAILABLE', 'this worker is shutting down and takes no new attempts', { reason: 'WORKER_DRAINING' });
-      const limit = executor.maxConcurrent;
-      if (limit !== undefined && [...running.values()].filter((a) => a.request.capability === request.capability).length >= limit) {
-        throw new AppError('RATE_LIMITED', `this worker runs at most ${limit} ${request.capability} attempts at once`, { reason: 'NO_FREE_SLOT', details: { slots: limit } });
+      const budget = executor.concurrency;
+      if (budget !== undefined) {
+        // Every executor naming the budget counts: a browser attempt takes a context browser.agent would use.
+        const sharing = [...running.values()].filter((a) => executors.get(a.request.capability)?.concurrency?.budget === budget.budget).length;
+        if (sharing >= budget.limit) {
+          const capabilities = [...executors.values()].filter((e) => e.concurrency?.budget === budget.budget).map((e) => e.capability);
+          throw new AppError('RATE_LIMITED', `this worker runs at most ${budget.limit} ${capabilities.join(' + ')} attempts at once (its ${budget.budget} budget)`, {
+            reason: 'NO_FREE_SLOT',
+            details: { slots: budget.limit, budget: budget.budget },
+          });
+        }
       }
       if (running.size >= slots) {
         throw new AppError('RATE_LIMITED', `all ${slots} slots of this worker are busy`, { reason: 'NO_FREE_SLOT', details: { slots } });

@@ -149,3 +149,56 @@ describeWithBrowser('a worker with Chromium and small artifact limits', () => {
     expect(await stored(`org-1/run-1/task-1/${attemptId}/two.png`)).toBe(false);
   });
 });
+
+describeWithBrowser('a worker with one browser context', () => {
+  let registry: TestRegistry;
+  let started: Started;
+  let site: Server;
+  let hangUrl: string;
+
+  beforeAll(async () => {
+    // A page that never answers: a browser attempt going to it holds its context until cancelled.
+    site = createServer(() => undefined);
+    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+    hangUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}/hang`;
+    registry = await startTestRegistry();
+    started = await startWorker(registry, { WORKER_ALLOW_PRIVATE_NETWORK: 'true', BROWSER_EXECUTABLE_PATH: EXECUTABLE, BROWSER_MAX_CONTEXTS: '1', WORKER_SLOTS: '4' });
+  });
+
+  afterAll(async () => {
+    started.client.close();
+    await started.worker.stop();
+    await registry.stop();
+    site.closeAllConnections();
+    await new Promise<void>((resolve) => site.close(() => resolve()));
+  });
+
+  it('counts browser and browser.agent attempts against one budget: while one holds the context the other is refused NO_FREE_SLOT, other work still runs', async () => {
+    const { client } = started;
+    const described = await unaryCall(client, client.describe, {}, asOrchestrator());
+    expect(described.capabilities).toEqual(expect.arrayContaining(['browser', 'browser.agent']));
+    expect(described.slotsTotal).toBe(4);
+
+    const holderId = nextAttemptId('holder');
+    const holder = execute(client, { attemptId: holderId, orgId: 'org-1', capability: 'browser', input: { actions: [{ action: 'goto', url: hangUrl, timeoutMs: 120_000 }] } }, { deadlineMs: 150_000 });
+    await holder.firstEvent;
+
+    // The budget is checked before the input: an agent's request is refused whatever it asks.
+    const agent = execute(client, { attemptId: nextAttemptId('agent'), orgId: 'org-1', capability: 'browser.agent', input: {} });
+    await expect(agent.ended).resolves.toMatchObject({ code: 'RATE_LIMITED', reason: 'NO_FREE_SLOT', message: expect.stringMatching(/at most 1 browser \+ browser\.agent attempts at once/) as unknown });
+    expect(agent.events).toEqual([]);
+    const browser = execute(client, { attemptId: nextAttemptId('browser'), orgId: 'org-1', capability: 'browser', input: { actions: [{ action: 'goto', url: hangUrl }] } });
+    await expect(browser.ended).resolves.toMatchObject({ code: 'RATE_LIMITED', reason: 'NO_FREE_SLOT' });
+    // The worker's other slots are not the browser's: other work runs.
+    const other = execute(client, { attemptId: nextAttemptId('noop'), capability: 'noop', input: { fine: true } });
+    expect(await other.ended).toBeUndefined();
+    expect(resultOf(other.events)?.outcome).toEqual({ $case: 'success', value: { output: { fine: true } } });
+
+    await unaryCall(client, client.cancel, { attemptId: holderId, reason: 'test over' }, asOrchestrator());
+    expect(await holder.ended).toBeUndefined();
+    // The context is free again: the agent's request is taken (and fails on its input, which is all it asked).
+    const after = execute(client, { attemptId: nextAttemptId('agent'), orgId: 'org-1', capability: 'browser.agent', input: {} });
+    expect(await after.ended).toBeUndefined();
+    expect(resultOf(after.events)?.outcome).toMatchObject({ $case: 'failure', value: { code: 'BAD_INPUT', retryable: false } });
+  });
+});

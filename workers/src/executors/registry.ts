@@ -42,5 +42,14 @@ export function createExecutorRegistry(
     add(executor);
   }
   for (const factory of extra) add(factory(environment));
+  // Executors sharing a budget share one limit: two limits for one budget would mean neither.
+  const limits = new Map<string, { limit: number; capability: string }>();
+  for (const executor of registry.values()) {
+    const budget = executor.concurrency;
+    if (!budget) continue;
+    const seen = limits.get(budget.budget);
+    if (seen && seen.limit !== budget.limit) throw new Error(`executors ${seen.capability} and ${executor.capability} share budget ${budget.budget} with different limits (${seen.limit}, ${budget.limit})`);
+    limits.set(budget.budget, { limit: budget.limit, capability: executor.capability });
+  }
   return registry;
 }

@@ -97,11 +97,24 @@ export interface Executor<I = unknown> {
   description: string;
   input: z.ZodType<I>;
   run(input: I, ctx: ExecutorContext): Promise<JsonValue>;
-  /** How many of its attempts may run at once on this worker (default: any number up to the slots). */
-  maxConcurrent?: number;
+  /**
+   * A budget its attempts count against besides the worker's slots: at most `limit` attempts of all
+   * the executors naming the same `budget` run at once on this worker (browser and browser.agent share
+   * the worker's one Chromium: budget `browser`, limit BROWSER_MAX_CONTEXTS). Default: only the slots.
+   */
+  concurrency?: ExecutorConcurrency;
   /** Releases what the executor holds (a browser process) when the worker stops. */
   stop?(): Promise<void>;
 }
+
+/** A concurrency budget shared by the executors that name it (see Executor.concurrency). */
+export interface ExecutorConcurrency {
+  budget: string;
+  limit: number;
+}
+
+/** The budget of the executors that drive the worker's Chromium (browser, browser.agent). */
+export const BROWSER_BUDGET = 'browser';
 
 /** What the worker hands every executor factory. */
 export interface ExecutorEnvironment {

@@ -4,7 +4,7 @@ import { browserUnusable, type BrowserHost } from '../browser/browser-host';
 import { browserHostOf } from '../browser';
 import type { ModelGateway } from '../llm/model-gateway';
 import { usageMeter } from '../llm';
-import { defineExecutor, type Executor, type ExecutorContext, type OptionalExecutorFactory } from '../types';
+import { BROWSER_BUDGET, defineExecutor, type Executor, type ExecutorContext, type OptionalExecutorFactory } from '../types';
 import { runAgentLoop } from './agent-loop';
 
 /**
@@ -27,7 +27,8 @@ export function createBrowserAgentExecutorOn({ host, models, maxContexts, allowP
     capability: 'browser.agent',
     description: 'a model drives the browser toward a goal (navigate, click, type, extract... until done), with fallback and accounting',
     input: browserAgentInputSchema,
-    maxConcurrent: maxContexts,
+    // One Chromium for both browser executors: their attempts share one budget of contexts.
+    concurrency: { budget: BROWSER_BUDGET, limit: maxContexts },
     stop: () => host.stop(),
     async run(input, outer) {
       // The loop's own signal: the attempt's (cancel, deadline) or maxDurationMs, whichever comes first.

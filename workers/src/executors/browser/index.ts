@@ -1,5 +1,5 @@
 import type { Logger } from '@orchestra/lib/worker';
-import { defineExecutor, type BrowserEnvironment, type Executor, type ExecutorContext, type OptionalExecutorFactory } from '../types';
+import { BROWSER_BUDGET, defineExecutor, type BrowserEnvironment, type Executor, type ExecutorContext, type OptionalExecutorFactory } from '../types';
 import { browserInput, type BrowserInput } from './actions';
 import { openAttemptPage } from './attempt-page';
 import { browserUnusable, createBrowserHost, type BrowserHost } from './browser-host';
@@ -23,7 +23,8 @@ export function createBrowserExecutorOn({ host, maxContexts, allowPrivateNetwork
     capability: 'browser',
     description: 'drives Chromium through a script of actions (goto, click, fill, extract, screenshot, pdf...)',
     input: browserInput,
-    maxConcurrent: maxContexts,
+    // One Chromium for both browser executors: their attempts share one budget of contexts.
+    concurrency: { budget: BROWSER_BUDGET, limit: maxContexts },
     stop: () => host.stop(),
     async run(input: BrowserInput, ctx: ExecutorContext) {
       const attempt = await openAttemptPage(
