@@ -103,6 +103,54 @@ export const NOTIFICATION_EVENTS = {
     data: z.object({ apiKeyId: id, name: text(200), scopes: z.array(text(100)).max(50), createdBy: text(320).optional() }),
     summary: (d) => ({ title: `API key "${d.name}" was created`, body: `API key "${d.name}" (${d.scopes.join(', ') || 'no scopes'}) was created${d.createdBy ? ` by ${d.createdBy}` : ''}.`, link: '/api-keys' }),
   }),
+  'app.health_changed': spec({
+    label: "An app's health changed (down or up)",
+    audience: 'operator',
+    optIn: false,
+    data: z.object({
+      appId: id,
+      appName: text(200).optional(),
+      status: z.enum(['up', 'down']),
+      previousStatus: z.enum(['up', 'down']),
+      httpStatus: z.number().int().min(0).max(999).nullable().optional(),
+      error: text(500).optional(),
+      /** Status changes since the previous notice, this one included (more than 1: it flapped while notices were held). */
+      changes: z.number().int().min(1).max(1_000_000).optional(),
+    }),
+    summary: (d) => {
+      const app = `App ${quote(d.appName, d.appId)}`;
+      const changes = d.changes ?? 1;
+      const flapped = changes > 1 ? ` Its status changed ${changes} times since the last notice.` : '';
+      return d.status === 'down'
+        ? {
+            title: `${app} is down`,
+            body: `${app} stopped passing its health check${d.error ? ` (${d.error})` : d.httpStatus ? ` (HTTP ${d.httpStatus})` : ''}.${flapped}`,
+            link: `/apps/${d.appId}`,
+          }
+        : { title: `${app} is up again`, body: `${app} passes its health check again${d.httpStatus ? ` (HTTP ${d.httpStatus})` : ''}.${flapped}`, link: `/apps/${d.appId}` };
+    },
+  }),
+  'quota.exceeded': spec({
+    label: 'A quota refused to start runs',
+    audience: 'admin',
+    optIn: false,
+    data: z.object({
+      quota: text(100),
+      limit: z.number().int().min(0),
+      used: z.number().int().min(0),
+      /** Why it refused, as the refused caller was told. */
+      message: text(1000).optional(),
+      /** Further refusals of this quota are not announced again for this long. */
+      quietMinutes: z.number().int().min(0).max(100_000).optional(),
+    }),
+    summary: (d) => ({
+      title: `Quota ${d.quota} reached: runs are being refused`,
+      body: `${d.message ?? `The organization reached its ${d.quota} quota (${d.used} of ${d.limit}).`} Starts of runs past it are refused with QUOTA_EXCEEDED${
+        d.quietMinutes ? `; further refusals in the next ${d.quietMinutes} minutes are not announced again` : ''
+      }.`,
+      link: '/rate-limits',
+    }),
+  }),
   'webhook.endpoint_disabled': spec({
     label: 'A webhook endpoint was disabled',
     audience: 'admin',
