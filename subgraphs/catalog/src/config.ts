@@ -16,6 +16,12 @@ export const catalogConfigSchema = z.object({
   CATALOG_HEALTH_CONCURRENCY: env.int(8, { min: 1, max: 256 }),
   /** Consecutive failed probes before an app that was up is reported down (one success brings it back up). */
   CATALOG_HEALTH_DOWN_AFTER: env.int(2, { min: 1, max: 20 }),
+  /**
+   * After an app's health change is announced (app.health_changed), further changes of that app within
+   * this time are held and counted; the status it settles in is announced once the time is over. Bounds
+   * the notifications of a flapping app to one per period.
+   */
+  CATALOG_HEALTH_NOTIFY_QUIET_MS: env.int(5 * 60_000, { min: 0, max: 86_400_000 }),
   /** Status changes older than this are pruned (the latest one per app is kept); also the longest uptime window. */
   CATALOG_HEALTH_HISTORY_DAYS: env.int(30, { min: 1, max: 3650 }),
   /** Probes to private, loopback and link-local addresses are refused unless this is true (tests, on-prem). */
@@ -34,6 +40,8 @@ export interface HealthSettings {
   timeoutMs: number;
   concurrency: number;
   downAfter: number;
+  /** CATALOG_HEALTH_NOTIFY_QUIET_MS. */
+  notifyQuietMs: number;
   historyDays: number;
   allowPrivateNetwork: boolean;
 }
@@ -45,6 +53,7 @@ export const healthSettingsOf = (config: CatalogConfig): HealthSettings => ({
   timeoutMs: config.CATALOG_HEALTH_TIMEOUT_MS,
   concurrency: config.CATALOG_HEALTH_CONCURRENCY,
   downAfter: config.CATALOG_HEALTH_DOWN_AFTER,
+  notifyQuietMs: config.CATALOG_HEALTH_NOTIFY_QUIET_MS,
   historyDays: config.CATALOG_HEALTH_HISTORY_DAYS,
   allowPrivateNetwork: config.CATALOG_ALLOW_PRIVATE_NETWORK,
 });

@@ -4,6 +4,7 @@ import {
   loadGrpcTls,
   createGuardedFetch,
   createMetrics,
+  createNotificationRelay,
   createOutboxRelay,
   createPrincipalVerifier,
   createSubgraphHttp,
@@ -48,7 +49,7 @@ export interface CatalogServiceHandle extends ServiceHandle {
 
 /**
  * Builds the catalog: the subgraph over HTTP, CatalogService over gRPC, the health prober and the
- * audit outbox relay. Listens on nothing and reads no environment (main.ts does both); `start()`
+ * audit and notification outbox relays. Listens on nothing and reads no environment (main.ts does both); `start()`
  * runs the background loops, `stop()` ends them and what this function opened, not the pool.
  */
 export function createCatalogService(deps: CatalogServiceDeps): CatalogServiceHandle {
@@ -85,6 +86,18 @@ export function createCatalogService(deps: CatalogServiceDeps): CatalogServiceHa
     : undefined;
 
   let relay: OutboxRelay | undefined;
+  // App health notices (app.health_changed) for the notifications service, written by the prober in the
+  // transaction that records the change; without NOTIFICATIONS_GRPC_ADDR they wait in the outbox.
+  const notificationRelay: OutboxRelay = createNotificationRelay({
+    pool,
+    schema: config.DB_SCHEMA,
+    service: CATALOG_SERVICE,
+    notificationsGrpcAddress: config.NOTIFICATIONS_GRPC_ADDR,
+    internalToken: config.INTERNAL_TOKEN,
+    tls,
+    log,
+    metrics,
+  });
 
   return {
     name: CATALOG_SERVICE,
@@ -96,6 +109,7 @@ export function createCatalogService(deps: CatalogServiceDeps): CatalogServiceHa
         relay = createOutboxRelay({ pool, schema: config.DB_SCHEMA, service: CATALOG_SERVICE, auditGrpcAddress: config.AUDIT_GRPC_ADDR, internalToken: config.INTERNAL_TOKEN, tls, log, metrics });
         await relay.start();
       }
+      await notificationRelay.start();
       prober?.start();
     },
     async stop() {
@@ -103,6 +117,7 @@ export function createCatalogService(deps: CatalogServiceDeps): CatalogServiceHa
       await stopAll([
         async () => prober?.stop(),
         async () => relay?.stop(),
+        () => notificationRelay.stop(),
         () => http.close(),
         () => grpc.stop(),
         async () => probeFetch?.close(),

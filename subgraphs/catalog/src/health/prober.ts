@@ -1,4 +1,5 @@
-import { AppError, newId, withSystemTransaction, type GuardedFetch, type Logger, type Metrics, type Pool } from '@orchestra/lib';
+import { AppError, newId, recordNotification, withSystemTransaction, type GuardedFetch, type Logger, type Metrics, type Pool } from '@orchestra/lib';
+import { CATALOG_SERVICE } from '../apps/catalog';
 import type { HealthSettings } from '../config';
 import {
   claimDueProbes,
@@ -9,6 +10,7 @@ import {
   type DueProbe,
   type HealthStatus,
 } from '../store/health';
+import { decideHealthNotice } from './notices';
 
 /** What one probe saw. */
 export interface ProbeResult {
@@ -80,6 +82,7 @@ export function createHealthProber({ pool, fetch, settings, log, metrics }: Heal
   const probes = metrics.counter('catalog_health_probes_total', 'Health probes by result', ['result']);
   const changes = metrics.counter('catalog_health_status_changes_total', 'Health status changes by new status', ['status']);
   const duration = metrics.histogram('catalog_health_probe_seconds', 'Health probe duration', [], [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
+  const notices = metrics.counter('catalog_health_notices_total', 'app.health_changed notifications recorded, by new status', ['status']);
   const inFlightGauge = metrics.gauge('catalog_health_probes_in_flight', 'Health probes running now');
 
   // A claim holds an app for as long as its probe may take plus time to record it; recording the
@@ -120,8 +123,9 @@ export function createHealthProber({ pool, fetch, settings, log, metrics }: Heal
       const current = await lockHealthForResult(tx, target.app_id);
       // The URL was changed or removed while the probe ran: this result is about the old one.
       if (!current || current.url !== target.url) return;
-      const next = nextHealthStatus({ status: current.status, consecutiveFailures: current.consecutive_failures }, result.ok, settings.downAfter);
+      const next = nextHealthStatus({ status: current.status, consecutiveFailures: current.consecutiveFailures }, result.ok, settings.downAfter);
       const statusChanged = next.status !== current.status;
+      const { state: notice, notice: news } = decideHealthNotice(current.notice, next.status, statusChanged, new Date(), settings.notifyQuietMs);
       await saveProbeOutcome(tx, target.app_id, {
         intervalMs: settings.intervalMs,
         jitter,
@@ -132,11 +136,12 @@ export function createHealthProber({ pool, fetch, settings, log, metrics }: Heal
         latencyMs: result.latencyMs,
         httpStatus: result.httpStatus,
         error: result.error,
+        notice,
       });
       if (statusChanged) {
         await insertHealthChange(tx, {
           id: newId(),
-          orgId: current.org_id,
+          orgId: current.orgId,
           appId: target.app_id,
           status: next.status,
           previousStatus: current.status,
@@ -146,12 +151,31 @@ export function createHealthProber({ pool, fetch, settings, log, metrics }: Heal
         changes.inc({ status: next.status });
         probeLog.info('app health changed', {
           appId: target.app_id,
-          orgId: current.org_id,
+          orgId: current.orgId,
           from: current.status,
           to: next.status,
           httpStatus: result.httpStatus,
           error: result.error,
         });
+      }
+      if (news) {
+        // In the transaction that records the change: the notice exists exactly when the change does,
+        // and the relay delivers it whenever the notifications service is reachable.
+        await recordNotification(tx, CATALOG_SERVICE, {
+          type: 'app.health_changed',
+          orgId: current.orgId,
+          data: {
+            appId: target.app_id,
+            appName: current.appName.slice(0, 200),
+            status: news.status,
+            previousStatus: news.previousStatus,
+            httpStatus: result.httpStatus,
+            ...(result.error === null ? {} : { error: result.error.slice(0, 500) }),
+            changes: news.changes,
+          },
+        });
+        notices.inc({ status: news.status });
+        probeLog.info('app health notice recorded', { appId: target.app_id, orgId: current.orgId, from: news.previousStatus, to: news.status, changes: news.changes });
       }
     });
   };

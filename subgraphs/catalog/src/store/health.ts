@@ -1,4 +1,5 @@
 import type { Queryable } from '@orchestra/lib';
+import type { NoticeState } from '../health/notices';
 
 export type HealthStatus = 'unknown' | 'up' | 'down';
 
@@ -93,17 +94,28 @@ export async function claimDueProbes(db: Queryable, limit: number, leaseMs: numb
   return rows;
 }
 
-/** What recording a probe result needs, with the app's current URL, locked until the transaction ends. */
-export async function lockHealthForResult(
-  db: Queryable,
-  appId: string,
-): Promise<{ org_id: string; status: HealthStatus; consecutive_failures: number; url: string | null } | undefined> {
-  const { rows } = await db.query<{ org_id: string; status: HealthStatus; consecutive_failures: number; url: string | null }>(
-    `SELECT h.org_id, h.status, h.consecutive_failures, a.health_check_url AS url
+/** What recording a probe result needs: the app's current status, URL and name, and what was last announced about it. */
+export interface HealthForResult {
+  orgId: string;
+  status: HealthStatus;
+  consecutiveFailures: number;
+  url: string | null;
+  appName: string;
+  notice: NoticeState;
+}
+
+/** Reads what recording a probe result needs, locked until the transaction ends. */
+export async function lockHealthForResult(db: Queryable, appId: string): Promise<HealthForResult | undefined> {
+  const { rows } = await db.query<HealthForResult & { notifiedStatus: 'up' | 'down' | null; notifiedAt: Date | null; changesSinceNotice: number }>(
+    `SELECT h.org_id AS "orgId", h.status, h.consecutive_failures AS "consecutiveFailures", a.health_check_url AS url, a.name AS "appName",
+            h.notified_status AS "notifiedStatus", h.notified_at AS "notifiedAt", h.changes_since_notice AS "changesSinceNotice"
      FROM app_health h JOIN apps a ON a.id = h.app_id WHERE h.app_id = $1 FOR UPDATE OF h`,
     [appId],
   );
-  return rows[0];
+  const row = rows[0];
+  if (!row) return undefined;
+  const { notifiedStatus, notifiedAt, changesSinceNotice, ...rest } = row;
+  return { ...rest, notice: { notifiedStatus, notifiedAt, changesSinceNotice } };
 }
 
 export interface ProbeOutcome {
@@ -117,6 +129,8 @@ export interface ProbeOutcome {
   latencyMs: number;
   httpStatus: number | null;
   error: string | null;
+  /** What is now known to have been announced (health/notices.ts). */
+  notice: NoticeState;
 }
 
 export async function saveProbeOutcome(db: Queryable, appId: string, outcome: ProbeOutcome): Promise<void> {
@@ -126,9 +140,24 @@ export async function saveProbeOutcome(db: Queryable, appId: string, outcome: Pr
        last_checked_at = now(), last_latency_ms = $6, last_http_status = $7, last_error = $8,
        -- An app archived while its probe ran stays unscheduled.
        next_check_at = CASE WHEN next_check_at = 'infinity' THEN next_check_at
-                            ELSE now() + make_interval(secs => $9::float8 / 1000 * (1 + random() * $10::float8)) END
+                            ELSE now() + make_interval(secs => $9::float8 / 1000 * (1 + random() * $10::float8)) END,
+       notified_status = $11, notified_at = $12, changes_since_notice = $13
      WHERE app_id = $1`,
-    [appId, outcome.status, outcome.statusChanged, outcome.consecutiveFailures, outcome.failed, outcome.latencyMs, outcome.httpStatus, outcome.error, outcome.intervalMs, outcome.jitter],
+    [
+      appId,
+      outcome.status,
+      outcome.statusChanged,
+      outcome.consecutiveFailures,
+      outcome.failed,
+      outcome.latencyMs,
+      outcome.httpStatus,
+      outcome.error,
+      outcome.intervalMs,
+      outcome.jitter,
+      outcome.notice.notifiedStatus,
+      outcome.notice.notifiedAt,
+      outcome.notice.changesSinceNotice,
+    ],
   );
 }
 
