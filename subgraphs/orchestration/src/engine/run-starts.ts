@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { AppError, badInput, buildAuditEvent, checkJsonInput, isUniqueViolation, isUuid, newId, traceIdOf, type OutboxAuditEvent, type Principal } from '@orchestra/lib';
 import { checkPriority } from '../domain/flow-control';
 import { resolveRunFlow } from '../domain/run-flow';
-import { startBudget } from '../flow-control/quota-checks';
+import { noteQuotaRefusals, quotaRefusalOf, startBudget } from '../flow-control/quota-checks';
 import { collectTemplates, parseTemplate, resolveTemplates, TemplateError } from '../domain/templates';
 import type { RunRow, WorkflowVersionRow } from '../store/rows';
 import { insertRunStarts, lookupRunStarts, startedRunRow, type RunStart, type WorkflowRef } from '../store/run-starts';
@@ -222,6 +222,8 @@ async function writeStarts(ctx: TransitionContext, engine: Engine, starts: reado
       outcomes.push({ ok: false, error });
     }
   }
+  // A quota that refused starts tells the organization's admins, once per quota per window (this transaction commits).
+  if (budget) await noteQuotaRefusals(ctx.tx, SERVICE, (starts[0] as CheckedStart).principal.orgId as string, outcomes.flatMap((o) => ('error' in o ? [o.error] : [])));
   if (writes.length === 0 && audit.length === 0) return outcomes as StartOutcome[];
   const at = await insertRunStarts(ctx.tx, writes, audit);
   const rows = writes.map((w) => startedRunRow(w.run, w.events.length, at));
@@ -264,6 +266,14 @@ export interface RunStarts {
 }
 
 export function createRunStarts(engine: Engine): RunStarts {
+  const noteRefusalApart = async (principal: Principal, error: unknown): Promise<void> => {
+    try {
+      await engine.change({ ...principal, userId: undefined }, (ctx) => noteQuotaRefusals(ctx.tx, SERVICE, principal.orgId as string, [error]));
+    } catch (err) {
+      engine.log.warn('could not record the notice of a quota refusal', { err, orgId: principal.orgId });
+    }
+  };
+
   /** Writes starts in a transaction of their organization; a lost idempotency-key race is written again (its run is then found). */
   const transact = async (starts: readonly CheckedStart[]): Promise<StartOutcome[]> => {
     // The organization's tenant settings only: the start statements read no user setting, so the
@@ -322,6 +332,8 @@ export function createRunStarts(engine: Engine): RunStarts {
         return await write();
       } catch (error) {
         if (isUniqueViolation(error, 'runs_idempotency_key')) return write();
+        // All or nothing: the refusal rolled the starts back; the notice of it goes in a transaction of its own.
+        if (quotaRefusalOf(error)) await noteRefusalApart(principal, error);
         throw error;
       }
     },

@@ -1,6 +1,6 @@
-import { AppError, type Queryable } from '@orchestra/lib';
+import { AppError, recordNotification, type Queryable } from '@orchestra/lib';
 import { lockAdmissionKeys } from '../store/admission';
-import { orgUsage } from '../store/quotas';
+import { claimQuotaNotice, orgUsage } from '../store/quotas';
 import { quotasOf, type QuotaDefaults } from './limits';
 
 /**
@@ -39,4 +39,40 @@ export async function startBudget(tx: Queryable, orgId: string, defaults: QuotaD
       queued += queuedTasks;
     },
   };
+}
+
+/** The refusal of a start by a quota (quotaExceeded), or undefined for any other error. */
+export function quotaRefusalOf(error: unknown): { quota: string; limit: number; used: number; message: string } | undefined {
+  if (!(error instanceof AppError) || error.reason !== 'QUOTA_EXCEEDED') return undefined;
+  const { quota, limit, used } = error.details ?? {};
+  if (typeof quota !== 'string' || typeof limit !== 'number' || typeof used !== 'number') return undefined;
+  return { quota, limit, used, message: error.message };
+}
+
+/** A quota's refusals are announced to the organization's admins at most once per this window. */
+export const QUOTA_NOTICE_WINDOW_MS = 60 * 60_000;
+
+/**
+ * Tells the organization's admins (quota.exceeded, through the notification outbox) that a quota
+ * refused starts: once per quota per QUOTA_NOTICE_WINDOW_MS, however many calls it refused (a burst
+ * of refused startRun calls is one notice). Call it with a transaction of `orgId` that commits;
+ * `errors` may hold any errors, only quota refusals count. Resolves to the quotas announced.
+ */
+export async function noteQuotaRefusals(tx: Queryable, service: string, orgId: string, errors: readonly unknown[]): Promise<string[]> {
+  const refusals = new Map<string, NonNullable<ReturnType<typeof quotaRefusalOf>>>();
+  for (const error of errors) {
+    const refusal = quotaRefusalOf(error);
+    if (refusal && !refusals.has(refusal.quota)) refusals.set(refusal.quota, refusal);
+  }
+  const announced: string[] = [];
+  for (const refusal of refusals.values()) {
+    if (!(await claimQuotaNotice(tx, orgId, refusal.quota, QUOTA_NOTICE_WINDOW_MS))) continue;
+    await recordNotification(tx, service, {
+      type: 'quota.exceeded',
+      orgId,
+      data: { quota: refusal.quota, limit: refusal.limit, used: refusal.used, message: refusal.message.slice(0, 1000), quietMinutes: QUOTA_NOTICE_WINDOW_MS / 60_000 },
+    });
+    announced.push(refusal.quota);
+  }
+  return announced;
 }

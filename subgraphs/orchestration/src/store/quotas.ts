@@ -117,3 +117,19 @@ export async function orgUsage(db: Queryable, orgId: string): Promise<OrgUsage> 
   const r = rows[0];
   return { runsStartedLastMinute: r?.runs ?? 0, queuedTasks: r?.queued ?? 0, runningByPool: r?.running ?? [] };
 }
+
+/**
+ * Claims the notice of `quota` for the organization: true (and the time noted) when it was never
+ * announced or last announced more than `windowMs` ago, false while the window runs. Concurrent
+ * claims of one quota are serialized by its row, so one of them wins.
+ */
+export async function claimQuotaNotice(db: Queryable, orgId: string, quota: string, windowMs: number): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `INSERT INTO quota_notices (org_id, quota) VALUES ($1, $2)
+     ON CONFLICT (org_id, quota) DO UPDATE SET notified_at = now()
+       WHERE quota_notices.notified_at <= now() - make_interval(secs => $3::float8 / 1000)
+     RETURNING 1`,
+    [orgId, quota, windowMs],
+  );
+  return rowCount === 1;
+}
