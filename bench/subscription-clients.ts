@@ -12,6 +12,8 @@ interface Plan {
   subscriptions: Array<{ runId: string; afterSeq: number }>;
   /** Connections opening at once. */
   parallel: number;
+  /** Offer permessage-deflate, as browsers do. */
+  compression: boolean;
 }
 
 type FromParent = { type: 'open'; plan: Plan } | { type: 'report' } | { type: 'close' };
@@ -32,7 +34,7 @@ let latencies: number[] = [];
 
 function open(plan: Plan, sub: Subscription): Promise<void> {
   return new Promise((resolve) => {
-    const socket = new WebSocket(plan.url, 'graphql-transport-ws');
+    const socket = new WebSocket(plan.url, 'graphql-transport-ws', { perMessageDeflate: plan.compression });
     sub.socket = socket;
     let settled = false;
     const done = () => {

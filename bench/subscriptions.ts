@@ -37,6 +37,25 @@ async function cpuPercentDuring(pids: Record<string, number | undefined>, ms: nu
   return Object.fromEntries(Object.keys(pids).map((k) => [k, (100 * (after[k]! - before[k]!)) / (ms / 1000)]));
 }
 
+/** The gateway's Prometheus gauges by name (first sample). Reading resets the event-loop lag histogram. */
+async function gatewayGauges(opsUrl: string | undefined): Promise<Map<string, number>> {
+  const gauges = new Map<string, number>();
+  if (!opsUrl) return gauges;
+  try {
+    const text = await (await fetch(`${opsUrl}/metrics`)).text();
+    for (const line of text.split('\n')) {
+      if (line.startsWith('#')) continue;
+      const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)$/.exec(line);
+      if (match && !gauges.has(match[1]!)) gauges.set(match[1]!, Number(match[3]));
+    }
+  } catch {
+    // no metrics: the columns read n/a
+  }
+  return gauges;
+}
+
+const heapMiB = (gauges: Map<string, number>) => (gauges.get('orchestra_nodejs_heap_size_used_bytes') ?? NaN) / 1024 / 1024;
+
 class Clients {
   private readonly children: ChildProcess[] = [];
   private pending = new Map<ChildProcess, (message: any) => void>();
@@ -67,8 +86,12 @@ class Clients {
     });
   }
 
+  pids(): Record<string, number | undefined> {
+    return Object.fromEntries(this.children.map((child, i) => [`client${i}`, child.pid]));
+  }
+
   /** Splits the plan's subscriptions over the processes; resolves when all are open, with the time it took. */
-  async open(plan: { url: string; token: string; query: string; field: string; subscriptions: Array<{ runId: string; afterSeq: number }> }): Promise<{ opened: number; ms: number }> {
+  async open(plan: { url: string; token: string; query: string; field: string; compression: boolean; subscriptions: Array<{ runId: string; afterSeq: number }> }): Promise<{ opened: number; ms: number }> {
     const started = Date.now();
     const answers = await Promise.all(
       this.children.map((child, i) =>
@@ -147,13 +170,24 @@ interface LoadOutcome {
   max: number;
   gatewayCpu: number;
   orchestrationCpu: number;
+  /** The busiest client process, and all of them together (% of a core). */
+  clientCpuMax: number;
+  clientCpuSum: number;
+  /** The gateway's event-loop delay p99 over the load (ms). */
+  loopLagP99: number;
+  heapBefore: number;
+  heapOpen: number;
+  heapClosed: number;
   rssBefore: number;
   rssOpen: number;
   rssAfterLoad: number;
   rssClosed: number;
 }
 
-async function underLoad(setup: Setup, { query, subscribers, eventsPerSecond, seconds, clientCount }: { query: string; subscribers: number; eventsPerSecond: number; seconds: number; clientCount: number }): Promise<LoadOutcome> {
+async function underLoad(
+  setup: Setup,
+  { query, subscribers, eventsPerSecond, seconds, clientCount, compression }: { query: string; subscribers: number; eventsPerSecond: number; seconds: number; clientCount: number; compression: boolean },
+): Promise<LoadOutcome> {
   const { platform, runs } = setup;
   const gatewayPid = platform.gateway.process.pid;
   const orchestrationPid = platform.services.orchestration?.process.pid;
@@ -161,11 +195,14 @@ async function underLoad(setup: Setup, { query, subscribers, eventsPerSecond, se
   const log = createMemoryLogger('bench');
   const hub = createRunEventHub({ redis: platform.redis, prefix: platform.redisPrefix, log });
   try {
+    const opsUrl = platform.gateway.opsUrl;
     const rssBefore = await rssMiB(gatewayPid);
+    const heapBefore = heapMiB(await gatewayGauges(opsUrl));
     const plan = runs.length === 0 ? [] : Array.from({ length: subscribers }, (_, i) => ({ runId: runs[i % runs.length]!.id, afterSeq: runs[i % runs.length]!.lastSeq }));
-    const { opened, ms: connectMs } = await clients.open({ url: platform.wsUrl, token: setup.token, query, field: 'runEvents', subscriptions: plan });
+    const { opened, ms: connectMs } = await clients.open({ url: platform.wsUrl, token: setup.token, query, field: 'runEvents', compression, subscriptions: plan });
     await new Promise((r) => setTimeout(r, 2_000));
     const rssOpen = await rssMiB(gatewayPid);
+    const heapOpen = heapMiB(await gatewayGauges(opsUrl)); // also starts the event-loop lag window
     await clients.report(); // drop anything before the measured window
 
     let published = 0;
@@ -201,7 +238,11 @@ async function underLoad(setup: Setup, { query, subscribers, eventsPerSecond, se
         await new Promise((r) => setTimeout(r, 5));
       }
     })();
-    const cpu = await cpuPercentDuring({ gateway: gatewayPid, orchestration: orchestrationPid }, Math.max(1_000, seconds * 1000 - 2_000));
+    const cpu = await cpuPercentDuring({ gateway: gatewayPid, orchestration: orchestrationPid, ...clients.pids() }, Math.max(1_000, seconds * 1000 - 2_000));
+    const loopLagP99 = (await gatewayGauges(opsUrl)).get('orchestra_nodejs_eventloop_lag_p99_seconds') ?? NaN;
+    const clientCpu = Object.entries(cpu)
+      .filter(([k]) => k.startsWith('client'))
+      .map(([, v]) => v);
     await publishing;
     await new Promise((r) => setTimeout(r, 3_000));
     const rssAfterLoad = await rssMiB(gatewayPid);
@@ -224,6 +265,7 @@ async function underLoad(setup: Setup, { query, subscribers, eventsPerSecond, se
     await clients.close();
     await new Promise((r) => setTimeout(r, 5_000));
     const rssClosed = await rssMiB(gatewayPid);
+    const heapClosed = heapMiB(await gatewayGauges(opsUrl));
     return {
       subscribers,
       opened,
@@ -239,6 +281,12 @@ async function underLoad(setup: Setup, { query, subscribers, eventsPerSecond, se
       max: sorted.at(-1) ?? NaN,
       gatewayCpu: cpu['gateway']!,
       orchestrationCpu: cpu['orchestration']!,
+      clientCpuMax: Math.max(...clientCpu),
+      clientCpuSum: clientCpu.reduce((a, b) => a + b, 0),
+      loopLagP99: loopLagP99 * 1000,
+      heapBefore,
+      heapOpen,
+      heapClosed,
       rssBefore,
       rssOpen,
       rssAfterLoad,
@@ -250,19 +298,21 @@ async function underLoad(setup: Setup, { query, subscribers, eventsPerSecond, se
   }
 }
 
-async function idle(setup: Setup, { subscribers, seconds, clientCount }: { subscribers: number; seconds: number; clientCount: number }): Promise<Record<string, number>> {
+/** CPU of the gateway, orchestration and identity over `seconds` with no subscriber, then with `subscribers` idle ones. */
+async function idle(setup: Setup, { subscribers, seconds, clientCount, compression }: { subscribers: number; seconds: number; clientCount: number; compression: boolean }): Promise<{ none: Record<string, number>; idle: Record<string, number> }> {
   const { platform, runs } = setup;
+  const pids = { gateway: platform.gateway.process.pid, orchestration: platform.services.orchestration?.process.pid, identity: platform.services.identity?.process.pid };
+  // The feeds of the load phases have closed (they linger 15 s without subscribers).
+  await new Promise((r) => setTimeout(r, 16_000));
+  const none = await cpuPercentDuring(pids, seconds * 1000);
   const clients = await Clients.start(clientCount);
   try {
     const plan = Array.from({ length: subscribers }, (_, i) => ({ runId: runs[i % runs.length]!.id, afterSeq: runs[i % runs.length]!.lastSeq }));
-    await clients.open({ url: platform.wsUrl, token: setup.token, query: SCALAR, field: 'runEvents', subscriptions: plan });
+    await clients.open({ url: platform.wsUrl, token: setup.token, query: SCALAR, field: 'runEvents', compression, subscriptions: plan });
     await new Promise((r) => setTimeout(r, 3_000));
-    const cpu = await cpuPercentDuring(
-      { gateway: platform.gateway.process.pid, orchestration: platform.services.orchestration?.process.pid, identity: platform.services.identity?.process.pid },
-      seconds * 1000,
-    );
+    const cpu = await cpuPercentDuring(pids, seconds * 1000);
     await clients.close();
-    return cpu;
+    return { none, idle: cpu };
   } finally {
     clients.stop();
   }
@@ -275,27 +325,31 @@ export async function benchSubscriptions(): Promise<string> {
   const seconds = envInt('BENCH_SECONDS', 30);
   const clientCount = envInt('BENCH_CLIENTS', 4);
   const idleSubscribers = envInt('BENCH_IDLE_SUBSCRIBERS', 1_000);
+  // Clients offer permessage-deflate as browsers do; BENCH_COMPRESSION=0 to compare without.
+  const compression = process.env['BENCH_COMPRESSION'] !== '0';
+  const idleSeconds = Math.min(seconds, 20);
   const setup = await setUp(runCount);
   try {
-    const scalar = await underLoad(setup, { query: SCALAR, subscribers, eventsPerSecond, seconds, clientCount });
-    const withRun = await underLoad(setup, { query: WITH_RUN, subscribers, eventsPerSecond, seconds, clientCount });
-    const idleCpu = await idle(setup, { subscribers: idleSubscribers, seconds: Math.min(seconds, 20), clientCount: 2 });
+    const scalar = await underLoad(setup, { query: SCALAR, subscribers, eventsPerSecond, seconds, clientCount, compression });
+    const withRun = await underLoad(setup, { query: WITH_RUN, subscribers, eventsPerSecond, seconds, clientCount, compression });
+    const idleCpu = await idle(setup, { subscribers: idleSubscribers, seconds: idleSeconds, clientCount: 2, compression });
     const row = (name: string, o: LoadOutcome) =>
-      `| ${name} | ${o.opened}/${o.subscribers} | ${fmt(o.connectMs / 1000, 1)} s | ${o.published} | ${o.delivered}/${o.expected}${o.missing > 0 ? ` (**${o.missing} missing**)` : ''}${o.outOfOrder > 0 ? `, ${o.outOfOrder} out of order` : ''} | ${fmt(o.p50, 0)} | ${fmt(o.p99, 0)} | ${fmt(o.max, 0)} | ${fmt(o.gatewayCpu, 0)}% | ${fmt(o.orchestrationCpu, 0)}% | ${fmt(o.rssBefore, 0)} → ${fmt(o.rssOpen, 0)} → ${fmt(o.rssAfterLoad, 0)} → ${fmt(o.rssClosed, 0)} | ${fmt(((o.rssOpen - o.rssBefore) * 1024) / Math.max(1, o.opened), 1)} |`;
+      `| ${name} | ${o.opened}/${o.subscribers} | ${fmt(o.connectMs / 1000, 1)} s | ${o.published} | ${o.delivered}/${o.expected}${o.missing > 0 ? ` (**${o.missing} missing**)` : ''}${o.outOfOrder > 0 ? `, ${o.outOfOrder} out of order` : ''} | ${fmt(o.p50, 0)} | ${fmt(o.p99, 0)} | ${fmt(o.max, 0)} | ${fmt(o.gatewayCpu, 0)}% | ${fmt(o.loopLagP99, 0)} | ${fmt(o.clientCpuMax, 0)}% / ${fmt(o.clientCpuSum, 0)}% | ${fmt(o.orchestrationCpu, 0)}% | ${fmt(o.rssBefore, 0)} → ${fmt(o.rssOpen, 0)} → ${fmt(o.rssAfterLoad, 0)} → ${fmt(o.rssClosed, 0)} | ${fmt(o.heapBefore, 0)} → ${fmt(o.heapOpen, 0)} → ${fmt(o.heapClosed, 0)} | ${fmt(((o.rssOpen - o.rssBefore) * 1024) / Math.max(1, o.opened), 1)} |`;
     const errors = [...scalar.errors, ...withRun.errors];
+    const cpuLine = (cpu: Record<string, number>) => `gateway ${fmt(cpu['gateway']!, 1)}%, orchestration ${fmt(cpu['orchestration']!, 1)}%, identity ${fmt(cpu['identity']!, 1)}%`;
     return [
-      `### Live subscriptions (${subscribers} subscribers on one gateway, ${runCount} runs, ${eventsPerSecond} events/s for ${seconds} s, ${clientCount} client processes)`,
+      `### Live subscriptions (${subscribers} subscribers on one gateway, ${runCount} runs, ${eventsPerSecond} events/s for ${seconds} s, ${clientCount} client processes, clients ${compression ? 'offer' : 'do not offer'} permessage-deflate)`,
       '',
-      'Delivery latency is from publishing an event into the run\'s Redis stream (as orchestration does) to a client process parsing it. RSS of the gateway: before connecting → all open → after the load → 5 s after all closed. CPU: % of one core over the load (this machine has ' +
-        `${cpus().length} cores, shared with the clients, PostgreSQL and Redis).`,
+      'Delivery latency is from publishing an event into the run\'s Redis stream (as orchestration does) to a client process parsing it. RSS and V8 heap used of the gateway: before connecting → all open → after the load → 5 s after all closed. CPU: % of one core over the load (this machine has ' +
+        `${cpus().length} cores, shared with the clients, PostgreSQL and Redis); clients: the busiest client process / all together. Loop lag: the gateway's event-loop delay p99 over the load.`,
       '',
-      '| selection | open | connect all | events published | delivered / expected | p50 ms | p99 ms | max ms | gateway CPU | orchestration CPU | gateway RSS MiB | KiB per subscription |',
-      '|---|---|---|---|---|---|---|---|---|---|---|---|',
+      '| selection | open | connect all | events published | delivered / expected | p50 ms | p99 ms | max ms | gateway CPU | loop lag p99 ms | clients CPU | orchestration CPU | gateway RSS MiB | gateway heap MiB | KiB per subscription (RSS) |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
       row('`runEvents { seq kind at progress message }`', scalar),
       row('`… run { status }`', withRun),
       '',
       `- With \`run { status }\` (one federated look-up per event, shared by every subscriber of the run): p99 **${fmt(withRun.p99 / scalar.p99, 2)}×** the scalar selection's, gateway CPU **${fmt(withRun.gatewayCpu / scalar.gatewayCpu, 2)}×**.`,
-      `- ${idleSubscribers} idle subscribers (no events) for ${Math.min(seconds, 20)} s: gateway ${fmt(idleCpu['gateway']!, 1)}%, orchestration ${fmt(idleCpu['orchestration']!, 1)}%, identity ${fmt(idleCpu['identity']!, 1)}% of a core.`,
+      `- Idle for ${idleSeconds} s, no subscriber (baseline): ${cpuLine(idleCpu.none)} of a core; with ${idleSubscribers} idle subscribers: ${cpuLine(idleCpu.idle)}.`,
       ...(errors.length > 0 ? [`- Errors seen by clients: ${errors.map((e) => `\`${e}\``).join(', ')}`] : []),
       '',
     ].join('\n');
