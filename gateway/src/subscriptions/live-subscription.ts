@@ -2,7 +2,7 @@ import type { ExecutionResult } from 'graphql';
 import { AppError, type Logger, type Principal } from '@orchestra/lib/gateway';
 import type { SubscriptionField } from './registry';
 
-/** What resolvers of a subscription's selection see as their context. */
+/** What resolvers of a subscription's selection see as their context (one execution serves a group of subscribers). */
 export interface SubscriberContext {
   principal: Principal;
   /** principalScope(principal): subscribers in one scope share executions. */
@@ -10,37 +10,64 @@ export interface SubscriberContext {
   log: Logger;
 }
 
+/** Where a subscription's messages go: its connection's WebSocket. */
+export interface FrameSocket {
+  readonly readyState: number;
+  /** Bytes queued on the connection and not yet handed to the kernel. */
+  readonly bufferedAmount: number;
+  send(data: string): void;
+}
+
 export interface LiveSubscriptionOptions {
   id: string;
   field: SubscriptionField;
   args: unknown;
-  /** Subscribers with the same key (field, document, variables, scope) share each event's execution. */
-  groupKey: string;
-  /** Executes the selection for one event (shared by the group through the server's result cache). */
-  execute(event: unknown, eventKey: string, groupKey: string): Promise<ExecutionResult>;
+  socket: FrameSocket;
+  /**
+   * The `payload` of the `next` message for one event, as JSON: serialized once for every subscriber
+   * of the same field, document, variables and scope (the server's shared results), a promise while
+   * the event's selection is still being resolved (federated entity fields).
+   */
+  payload(event: unknown): string | Promise<string>;
   /** May this subscription still receive events right now (connection authenticated, token unexpired)? */
   allowed(): boolean;
-  /** Results queued for a subscriber that does not read them; past this it ends (resume from the last seq). */
+  /** Events waiting for their selection to resolve; past this the subscriber ends (resume from the last seq). */
   maxQueued: number;
+  /** Bytes its connection may hold unsent; a subscriber that would add to more ends as too slow. */
+  maxBufferedBytes: number;
+  onDelivered(): void;
   onEnd(subscription: LiveSubscription): void;
 }
 
 const DONE: IteratorResult<ExecutionResult, undefined> = { done: true, value: undefined };
+const OPEN = 1;
+
+const tooSlow = (what: string) =>
+  new AppError('UNAVAILABLE', `this subscriber fell too far behind (${what}): subscribe again from the last seq you received`, { reason: 'SUBSCRIBER_TOO_SLOW' });
 
 /**
- * One subscriber's stream: events pushed by a shared feed, executed once per group, delivered in the
- * order they came, pulled by graphql-ws through an async iterator. Ends with an error (sent to the
- * client as the subscription's `error`) when access ends, or completes with its source.
+ * One subscriber's stream. Events pushed by a shared feed are sent straight to the connection as
+ * graphql-transport-ws `next` messages built around the group's pre-serialized payload (the same
+ * bytes for every subscriber of the group but the subscription id), in the order they came: no
+ * per-subscriber execution, JSON serialization, promise or queue when the payload is ready.
+ *
+ * graphql-ws holds the subscription through `iterator`, which yields nothing and settles when the
+ * subscription ends: it completes (graphql-ws then sends `complete`) after the source completes, or
+ * rejects with the error that ended it (sent as the subscription's `error`, e.g. when access ends).
  */
 export class LiveSubscription {
-  private readonly queue: ExecutionResult[] = [];
   private waiter: { resolve(result: IteratorResult<ExecutionResult, undefined>): void; reject(error: unknown): void } | undefined;
+  /** Deliveries waiting for a payload that is still resolving (the order is kept through `tail`). */
+  private pending = 0;
   private tail: Promise<void> = Promise.resolve();
   private ended: { error?: AppError } | undefined;
   private detach: (() => void) | undefined;
+  /** `{"id":<id>,"type":"next","payload":` */
+  private readonly framePrefix: string;
   readonly iterator: AsyncGenerator<ExecutionResult, undefined, undefined>;
 
   constructor(private readonly options: LiveSubscriptionOptions) {
+    this.framePrefix = `{"id":${JSON.stringify(options.id)},"type":"next","payload":`;
     const iterator: AsyncGenerator<ExecutionResult, undefined, undefined> = {
       next: () => this.next(),
       return: () => {
@@ -81,8 +108,9 @@ export class LiveSubscription {
     this.detach = attach({
       offer: (event) => this.offer(event),
       complete: () => {
-        // After everything already offered has been delivered.
-        this.tail = this.tail.then(() => this.end());
+        // After everything already offered has been sent.
+        if (this.pending === 0) this.end();
+        else this.tail = this.tail.then(() => this.end());
       },
       fail: (error) => this.end(error instanceof AppError ? error : new AppError('UNAVAILABLE', 'the event stream failed; subscribe again to resume', { reason: 'STREAM_FAILED', cause: error })),
     });
@@ -91,39 +119,51 @@ export class LiveSubscription {
 
   private offer(event: unknown): void {
     if (this.ended || !this.options.allowed()) return;
-    const eventKey = this.options.field.eventKey(event);
-    const result = this.options.execute(event, eventKey, this.options.groupKey);
+    let payload: string | Promise<string>;
+    try {
+      payload = this.options.payload(event);
+    } catch (error) {
+      this.end(error instanceof AppError ? error : new AppError('INTERNAL', 'an event could not be resolved', { cause: error }));
+      return;
+    }
+    if (typeof payload === 'string' && this.pending === 0) {
+      this.send(payload);
+      return;
+    }
+    if (this.pending >= this.options.maxQueued) {
+      this.end(tooSlow(`more than ${this.options.maxQueued} events waiting`));
+      return;
+    }
+    this.pending += 1;
     this.tail = this.tail.then(async () => {
-      let value: ExecutionResult;
+      let json: string;
       try {
-        value = await result;
+        json = await payload;
       } catch (error) {
         this.end(error instanceof AppError ? error : new AppError('INTERNAL', 'an event could not be resolved', { cause: error }));
         return;
+      } finally {
+        this.pending -= 1;
       }
       // Access may have ended while the event was resolved.
       if (this.ended || !this.options.allowed()) return;
-      this.push(value);
+      this.send(json);
     });
   }
 
-  private push(result: ExecutionResult): void {
-    if (this.waiter) {
-      const waiter = this.waiter;
-      this.waiter = undefined;
-      waiter.resolve({ done: false, value: result });
+  private send(payload: string): void {
+    const { socket } = this.options;
+    // A closed connection ends its subscriptions as it closes.
+    if (socket.readyState !== OPEN) return;
+    if (socket.bufferedAmount > this.options.maxBufferedBytes) {
+      this.end(tooSlow(`more than ${Math.round(this.options.maxBufferedBytes / 1024)} KiB unread`));
       return;
     }
-    if (this.queue.length >= this.options.maxQueued) {
-      this.end(new AppError('UNAVAILABLE', `this subscriber fell more than ${this.options.maxQueued} events behind: subscribe again from the last seq you received`, { reason: 'SUBSCRIBER_TOO_SLOW' }));
-      return;
-    }
-    this.queue.push(result);
+    socket.send(this.framePrefix + payload + '}');
+    this.options.onDelivered();
   }
 
   private next(): Promise<IteratorResult<ExecutionResult, undefined>> {
-    const queued = this.queue.shift();
-    if (queued) return Promise.resolve({ done: false, value: queued });
     if (this.ended) return this.ended.error ? Promise.reject(this.ended.error) : Promise.resolve(DONE);
     return new Promise((resolve, reject) => {
       this.waiter = { resolve, reject };
@@ -134,8 +174,6 @@ export class LiveSubscription {
   end(error?: AppError): void {
     if (this.ended) return;
     this.ended = error ? { error } : {};
-    // An error goes out at once (queued events of a principal whose access ended are dropped).
-    if (error) this.queue.length = 0;
     this.detach?.();
     this.options.onEnd(this);
     const waiter = this.waiter;
@@ -149,6 +187,5 @@ export class LiveSubscription {
   /** The client completed it, or the connection closed. */
   private finish(): void {
     if (!this.ended) this.end();
-    this.queue.length = 0;
   }
 }

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage, Server } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import {
   execute,
@@ -15,13 +14,10 @@ import {
   validate,
   type DocumentNode,
   type ExecutionArgs,
-  type ExecutionResult,
   type GraphQLField,
   type GraphQLSchema,
 } from 'graphql';
-import type { Context } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { makeServer, type Context } from 'graphql-ws';
 import { AppError, newRequestId, servicePrincipal, toAppError, toClientGraphQLError, type Logger, type Metrics, type Principal, type Redis, type RunEvent } from '@orchestra/lib/gateway';
 import type { AccessWatch } from '../auth/access-watch';
 import { checkOperation, type QueryLimits } from '../query-limits';
@@ -33,6 +29,8 @@ import { authorizeSubscriber, createSubscriptionRegistry, principalScope, type S
 import { createNotificationFeeds, notificationAddedField, type NotificationFeeds } from './notification-feeds';
 import { RUN_EVENT_LINKS, runEventsField, runStatusChangedField } from './run-fields';
 import { createRunFeeds, type RunFeeds } from './run-feeds';
+import { createSharedResults } from './shared-results';
+import { serveGraphqlWs, type SocketExtra } from './ws-transport';
 
 export interface SubscriptionDeps {
   /** The gateway's HTTP server: WebSocket upgrades on `path` are taken here. */
@@ -58,18 +56,27 @@ export interface SubscriptionDeps {
   /** ws keep-alive ping interval. Default 12 s. */
   keepAliveMs?: number;
   /**
-   * WebSocket permessage-deflate for clients that offer it (browsers do): run events are small JSON
-   * messages much alike, so a shared window compresses them several times over. Default on.
+   * WebSocket permessage-deflate for clients that offer it (browsers do), for messages of at least
+   * `compressionThreshold` bytes. Default on.
    */
   compression?: boolean;
+  /**
+   * Messages shorter than this are not compressed. Default 1 KiB: a run event's message (~200 bytes)
+   * is sent as it is, so a connection that gets only those never holds a zlib stream (tens of KiB
+   * each, and every compressed message queues for zlib's thread pool); a token stream's or a large
+   * selection's messages are compressed.
+   */
+  compressionThreshold?: number;
   /** How long a quiet run's stream waits before it is looked at anyway (Redis). Default 5 s. */
   idleCheckMs?: number;
   /** How often a quiet unfinished run is checked against PostgreSQL. Default 60 s. */
   storeCheckMs?: number;
   /** How often API-key connections are checked with identity again. Default 60 s. */
   recheckMs?: number;
-  /** Results a subscriber may have waiting unread before it is ended. Default 1,000. */
+  /** Events a subscriber may have waiting for their selection to resolve before it is ended. Default 1,000. */
   maxQueued?: number;
+  /** Bytes a connection may hold unsent before a subscriber on it is ended as too slow. Default 2 MiB. */
+  maxBufferedBytes?: number;
 }
 
 export interface SubscriptionServer {
@@ -131,10 +138,12 @@ function boundedMap<V>(max: number) {
 }
 
 /**
- * graphql-ws on the gateway's HTTP server. Subscription fields come from a registry (registry.ts);
- * events come from shared per-run / per-org feeds (run-feeds.ts); each event's selection is executed
- * once per distinct document, variables and principal scope, entity fields batched through the
- * federated graph (federated-batcher.ts); each connection's access is watched (connection-sessions.ts).
+ * graphql-ws on the gateway's HTTP server (ws-transport.ts). Subscription fields come from a registry
+ * (registry.ts); events come from shared per-run / per-org feeds (run-feeds.ts); each event's selection
+ * is executed and serialized once per distinct document, variables and principal scope
+ * (shared-results.ts), entity fields batched through the federated graph (federated-batcher.ts), and
+ * the same payload sent to every subscriber of the group (live-subscription.ts); each connection's
+ * access is watched (connection-sessions.ts).
  */
 export function createSubscriptionServer(deps: SubscriptionDeps): SubscriptionServer {
   const { httpServer, path, executeFederated, metrics } = deps;
@@ -217,27 +226,11 @@ export function createSubscriptionServer(deps: SubscriptionDeps): SubscriptionSe
     known.public ??= validate(publicSchema, document);
     return known.public;
   };
-  const results = boundedMap<Promise<ExecutionResult>>(20_000);
+  const shared = createSharedResults({ schema, objects, log, executed: (name) => executions.inc({ field: name }) });
   let documentIds = 0;
   const documentIdOf = new WeakMap<DocumentNode, number>();
 
-  const wss = new WebSocketServer({
-    noServer: true,
-    // Small windows and a fast level: a few KiB of zlib state per socket that compresses, and only
-    // messages over 128 bytes are compressed (pings and acks are not).
-    perMessageDeflate:
-      deps.compression === false
-        ? false
-        : { threshold: 128, serverMaxWindowBits: 11, clientMaxWindowBits: 11, zlibDeflateOptions: { level: 1, memLevel: 4 }, concurrencyLimit: 4 },
-  });
-  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const pathname = new URL(request.url ?? '/', 'http://gateway').pathname;
-    if (pathname !== path) return;
-    wss.handleUpgrade(request, socket, head, (ws: WebSocket) => wss.emit('connection', ws, request));
-  };
-  httpServer.on('upgrade', onUpgrade);
-
-  const connections = new WeakMap<Context, { session: ConnectionSession; ip: string; userAgent: string | undefined }>();
+  const sessionOf = new WeakMap<Context, ConnectionSession>();
   const masked = (errors: readonly GraphQLError[], requestId: string) => errors.map((e) => toClientGraphQLError(e.originalError ?? e, requestId, e.path));
   const inputError = (message: string, reason: string, requestId: string) => [new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', reason, requestId } })];
 
@@ -252,167 +245,154 @@ export function createSubscriptionServer(deps: SubscriptionDeps): SubscriptionSe
     return { expiresAt: credential.expiresAt === undefined ? null : new Date(credential.expiresAt).toISOString(), subscriptions: session.subscriptions.size };
   };
 
-  const server = useServer<Record<string, unknown> | undefined, { socket: WebSocket; request: IncomingMessage }>(
-    {
-      schema,
-      async onConnect(ctx) {
-        const ip = ctx.extra.request.socket.remoteAddress ?? '';
-        const userAgent = ctx.extra.request.headers['user-agent'];
-        const session = sessions.open();
-        connections.set(ctx, { session, ip, userAgent });
-        try {
-          const credential = await deps.authenticate(ctx.connectionParams?.['authorization'] ?? ctx.connectionParams?.['Authorization'], { ip, userAgent });
-          session.authenticate(credential);
-          return credential.expiresAt === undefined ? true : { expiresAt: new Date(credential.expiresAt).toISOString() };
-        } catch (error) {
-          sessions.forget(session);
-          const appError = toAppError(error);
-          if (appError.code === 'INTERNAL') log.error('subscriber authentication failed', { err: error });
-          // 4401/4403 with the reason, so a client can tell a bad token from anything else.
-          ctx.extra.socket.close(appError.code === 'UNAUTHENTICATED' ? 4401 : 4403, `${appError.code}: ${appError.message}`.slice(0, 120));
-          return false;
-        }
-      },
-      onClose(ctx) {
-        const connection = connections.get(ctx);
-        if (connection) sessions.forget(connection.session);
-      },
-      async onSubscribe(ctx, id, payload) {
-        const connection = connections.get(ctx);
-        const requestId = newRequestId();
-        if (!connection) return [new GraphQLError('not authenticated', { extensions: { code: 'UNAUTHENTICATED', requestId } })];
-        const { session } = connection;
-        let document = documents.get(payload.query);
-        if (!document) {
-          try {
-            document = parse(payload.query, { maxTokens: 20_000 });
-          } catch (error) {
-            return inputError((error as Error).message, 'GRAPHQL_PARSE_FAILED', requestId);
-          }
-          documents.set(payload.query, document);
-        }
-        const caller = session.credential?.principal;
-        const invalid = validated(document, false);
-        if (invalid.length > 0) return invalid.map((e) => new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { code: 'BAD_USER_INPUT', reason: 'GRAPHQL_VALIDATION_FAILED', requestId } }));
-        if (caller?.kind === 'apiKey' && publicSchema) {
-          const notPublic = validated(document, true);
-          if (notPublic.length > 0) {
-            return notPublic.map((e) => new GraphQLError(`API keys may use the public API only: ${e.message}`, { nodes: e.nodes ?? null, extensions: { code: 'FORBIDDEN', reason: 'NOT_IN_PUBLIC_API', requestId } }));
-          }
-        }
-        const operation = getOperationAST(document, payload.operationName);
-        if (!operation) return inputError('name the operation to run', 'OPERATION_NAME_REQUIRED', requestId);
-        const root = operation.selectionSet.selections[0];
-        const rootName = root?.kind === Kind.FIELD ? root.name.value : undefined;
-        if (operation.operation === OperationTypeNode.MUTATION) {
-          if (operation.selectionSet.selections.length !== 1 || rootName !== 'authenticateConnection') {
-            return inputError('over this socket the only mutation is authenticateConnection; send others over HTTP', 'NOT_A_SUBSCRIPTION', requestId);
-          }
-          const contextValue: OperationContext = { kind: 'authenticate', session, ip: connection.ip, userAgent: connection.userAgent };
-          return { schema, document, variableValues: payload.variables ?? {}, operationName: payload.operationName ?? null, contextValue };
-        }
-        if (operation.operation !== OperationTypeNode.SUBSCRIPTION) {
-          return inputError('this socket serves subscriptions; send queries and mutations over HTTP', 'NOT_A_SUBSCRIPTION', requestId);
-        }
-        const field = rootName === undefined ? undefined : registry.fields.get(rootName);
-        const rootField = rootName === undefined ? undefined : subscriptionType.getFields()[rootName];
-        if (!root || root.kind !== Kind.FIELD || !field || !rootField || operation.selectionSet.selections.length !== 1) {
-          return inputError('a subscription selects one field of Subscription', 'ONE_ROOT_FIELD', requestId);
-        }
-        try {
-          if (deps.limits) {
-            const overBudget = checkOperation(schema, document, payload.operationName ?? undefined, payload.variables ?? undefined, deps.limits);
-            if (overBudget) throw overBudget;
-          }
-          const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], payload.variables ?? {});
-          if (coerced.errors) return coerced.errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { code: 'BAD_USER_INPUT', requestId } }));
-          const principal = { ...session.principal(), requestId };
-          const args = field.parseArgs(getArgumentValues(rootField, root, coerced.coerced));
-          authorizeSubscriber(principal, field);
-          await field.authorizeResource(principal, args);
-          const scope = principalScope(principal);
-          let documentId = documentIdOf.get(document);
-          if (documentId === undefined) documentIdOf.set(document, (documentId = (documentIds += 1)));
-          const groupKey = `${field.name}|${documentId}|${payload.operationName ?? ''}|${JSON.stringify(payload.variables ?? {})}|${scope}`;
-          const subscriberLog = log.child({ requestId, subscriptionId: id, principal: principal.id, orgId: principal.orgId });
-          const live = new LiveSubscription({
-            id,
-            field,
-            args,
-            groupKey,
-            maxQueued: deps.maxQueued ?? 1_000,
-            allowed: () => session.allows(),
-            execute: (event, eventKey, key) => {
-              const cacheKey = `${key}\u0000${eventKey}`;
-              let result = results.get(cacheKey);
-              if (!result) {
-                executions.inc({ field: field.name });
-                const context: SubscriberContext = { principal: session.credential?.principal ?? principal, scope, log: subscriberLog };
-                result = Promise.resolve(
-                  execute({
-                    schema,
-                    document: document,
-                    rootValue: event,
-                    contextValue: context,
-                    variableValues: payload.variables ?? {},
-                    operationName: payload.operationName ?? null,
-                    fieldResolver: objects.fieldResolver,
-                    typeResolver: objects.typeResolver,
-                  }),
-                );
-                results.set(cacheKey, result);
-              }
-              return result;
-            },
-            onEnd: (ended) => {
-              session.subscriptions.delete(ended);
-              active.dec({ field: field.name });
-            },
-          });
-          session.subscriptions.add(live);
-          active.inc({ field: field.name });
-          subscriberLog.debug('subscription started', { field: field.name });
-          const contextValue: OperationContext = { kind: 'subscribe', live, principal };
-          return { schema, document, variableValues: payload.variables ?? {}, operationName: payload.operationName ?? null, contextValue };
-        } catch (error) {
-          const appError = toAppError(error);
-          log.info('subscription refused', { requestId, field: field.name, code: appError.code, reason: appError.reason });
-          return [toClientGraphQLError(appError, requestId)];
-        }
-      },
-      subscribe(args: ExecutionArgs) {
-        const context = args.contextValue as OperationContext;
-        if (context.kind !== 'subscribe') throw new Error('subscribe called for a non-subscription');
-        const { live, principal } = context;
-        live.start((sink) => live.field.attach(live.args, sink, principal));
-        return live.iterator;
-      },
-      async execute(args: ExecutionArgs) {
-        const context = args.contextValue as OperationContext;
-        if (context.kind !== 'authenticate') throw new Error('execute called for a subscription');
-        return execute({
-          ...args,
-          rootValue: { authenticateConnection: ({ authorization }: { authorization: string }) => authenticateConnection(context, authorization) },
-          contextValue: {},
-        });
-      },
-      onNext(_ctx, _id, _payload, args, result) {
-        const context = args.contextValue as OperationContext;
-        if (context.kind === 'subscribe') delivered.inc({ field: context.live.field.name });
-        if (!result.errors || result.errors.length === 0) return undefined;
-        const requestId = context.kind === 'subscribe' ? context.principal.requestId : newRequestId();
-        for (const e of result.errors) if (toAppError(e).code === 'INTERNAL') log.error('subscription event failed', { err: e.originalError ?? e, requestId });
-        return { ...result, errors: masked(result.errors, requestId) };
-      },
-      onError(ctx, _id, _payload, errors) {
-        const requestId = newRequestId();
-        for (const e of errors) if (toAppError(e).code === 'INTERNAL') log.error('subscription failed', { err: e.originalError ?? e, requestId });
-        return masked(errors, requestId).map((e) => e.toJSON());
-      },
+  const server = makeServer<Record<string, unknown> | undefined, SocketExtra>({
+    schema,
+    async onConnect(ctx) {
+      const { ip, userAgent } = ctx.extra;
+      const session = sessions.open();
+      sessionOf.set(ctx, session);
+      try {
+        const credential = await deps.authenticate(ctx.connectionParams?.['authorization'] ?? ctx.connectionParams?.['Authorization'], { ip, userAgent });
+        session.authenticate(credential);
+        return credential.expiresAt === undefined ? true : { expiresAt: new Date(credential.expiresAt).toISOString() };
+      } catch (error) {
+        sessions.forget(session);
+        const appError = toAppError(error);
+        if (appError.code === 'INTERNAL') log.error('subscriber authentication failed', { err: error });
+        // 4401/4403 with the reason, so a client can tell a bad token from anything else.
+        ctx.extra.socket.close(appError.code === 'UNAUTHENTICATED' ? 4401 : 4403, `${appError.code}: ${appError.message}`.slice(0, 120));
+        return false;
+      }
     },
-    wss,
-    deps.keepAliveMs ?? 12_000,
-  );
+    onClose(ctx) {
+      const session = sessionOf.get(ctx);
+      if (session) sessions.forget(session);
+    },
+    async onSubscribe(ctx, id, payload) {
+      const session = sessionOf.get(ctx);
+      const requestId = newRequestId();
+      if (!session) return [new GraphQLError('not authenticated', { extensions: { code: 'UNAUTHENTICATED', requestId } })];
+      let document = documents.get(payload.query);
+      if (!document) {
+        try {
+          document = parse(payload.query, { maxTokens: 20_000 });
+        } catch (error) {
+          return inputError((error as Error).message, 'GRAPHQL_PARSE_FAILED', requestId);
+        }
+        documents.set(payload.query, document);
+      }
+      const caller = session.credential?.principal;
+      const invalid = validated(document, false);
+      if (invalid.length > 0) return invalid.map((e) => new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { code: 'BAD_USER_INPUT', reason: 'GRAPHQL_VALIDATION_FAILED', requestId } }));
+      if (caller?.kind === 'apiKey' && publicSchema) {
+        const notPublic = validated(document, true);
+        if (notPublic.length > 0) {
+          return notPublic.map((e) => new GraphQLError(`API keys may use the public API only: ${e.message}`, { nodes: e.nodes ?? null, extensions: { code: 'FORBIDDEN', reason: 'NOT_IN_PUBLIC_API', requestId } }));
+        }
+      }
+      const operation = getOperationAST(document, payload.operationName);
+      if (!operation) return inputError('name the operation to run', 'OPERATION_NAME_REQUIRED', requestId);
+      const root = operation.selectionSet.selections[0];
+      const rootName = root?.kind === Kind.FIELD ? root.name.value : undefined;
+      if (operation.operation === OperationTypeNode.MUTATION) {
+        if (operation.selectionSet.selections.length !== 1 || rootName !== 'authenticateConnection') {
+          return inputError('over this socket the only mutation is authenticateConnection; send others over HTTP', 'NOT_A_SUBSCRIPTION', requestId);
+        }
+        const contextValue: OperationContext = { kind: 'authenticate', session, ip: ctx.extra.ip, userAgent: ctx.extra.userAgent };
+        return { schema, document, variableValues: payload.variables ?? {}, operationName: payload.operationName ?? null, contextValue };
+      }
+      if (operation.operation !== OperationTypeNode.SUBSCRIPTION) {
+        return inputError('this socket serves subscriptions; send queries and mutations over HTTP', 'NOT_A_SUBSCRIPTION', requestId);
+      }
+      const field = rootName === undefined ? undefined : registry.fields.get(rootName);
+      const rootField = rootName === undefined ? undefined : subscriptionType.getFields()[rootName];
+      if (!root || root.kind !== Kind.FIELD || !field || !rootField || operation.selectionSet.selections.length !== 1) {
+        return inputError('a subscription selects one field of Subscription', 'ONE_ROOT_FIELD', requestId);
+      }
+      const deliveredLabels = { field: field.name };
+      try {
+        if (deps.limits) {
+          const overBudget = checkOperation(schema, document, payload.operationName ?? undefined, payload.variables ?? undefined, deps.limits);
+          if (overBudget) throw overBudget;
+        }
+        const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], payload.variables ?? {});
+        if (coerced.errors) return coerced.errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { code: 'BAD_USER_INPUT', requestId } }));
+        const principal = { ...session.principal(), requestId };
+        const args = field.parseArgs(getArgumentValues(rootField, root, coerced.coerced));
+        authorizeSubscriber(principal, field);
+        await field.authorizeResource(principal, args);
+        const scope = principalScope(principal);
+        let documentId = documentIdOf.get(document);
+        if (documentId === undefined) documentIdOf.set(document, (documentId = (documentIds += 1)));
+        const variables = payload.variables ?? {};
+        const groupKey = `${field.name}|${documentId}|${payload.operationName ?? ''}|${JSON.stringify(variables)}|${scope}`;
+        const parsed = document;
+        const group = shared.acquire(groupKey, () => ({ field: field.name, document: parsed, variables, operationName: payload.operationName ?? null }));
+        // What the selection's resolvers act as: the subscriber's principal as it is now (any subscriber of the group sees the same).
+        const contextOf = (): SubscriberContext => ({ principal: session.credential?.principal ?? principal, scope, log });
+        const live = new LiveSubscription({
+          id,
+          field,
+          args,
+          socket: ctx.extra.socket,
+          maxQueued: deps.maxQueued ?? 1_000,
+          maxBufferedBytes: deps.maxBufferedBytes ?? 2 * 1024 * 1024,
+          allowed: () => session.allows(),
+          payload: (event) => shared.payload(group, event, field.eventKey(event), contextOf),
+          onDelivered: () => delivered.inc(deliveredLabels),
+          onEnd: (ended) => {
+            session.subscriptions.delete(ended);
+            shared.release(group);
+            active.dec(deliveredLabels);
+          },
+        });
+        session.subscriptions.add(live);
+        active.inc(deliveredLabels);
+        log.debug('subscription started', { requestId, subscriptionId: id, principal: principal.id, orgId: principal.orgId, field: field.name });
+        const contextValue: OperationContext = { kind: 'subscribe', live, principal };
+        return { schema, document, variableValues: payload.variables ?? {}, operationName: payload.operationName ?? null, contextValue };
+      } catch (error) {
+        const appError = toAppError(error);
+        log.info('subscription refused', { requestId, field: field.name, code: appError.code, reason: appError.reason });
+        return [toClientGraphQLError(appError, requestId)];
+      }
+    },
+    subscribe(args: ExecutionArgs) {
+      const context = args.contextValue as OperationContext;
+      if (context.kind !== 'subscribe') throw new Error('subscribe called for a non-subscription');
+      const { live, principal } = context;
+      live.start((sink) => live.field.attach(live.args, sink, principal));
+      return live.iterator;
+    },
+    async execute(args: ExecutionArgs) {
+      const context = args.contextValue as OperationContext;
+      if (context.kind !== 'authenticate') throw new Error('execute called for a subscription');
+      return execute({
+        ...args,
+        rootValue: { authenticateConnection: ({ authorization }: { authorization: string }) => authenticateConnection(context, authorization) },
+        contextValue: {},
+      });
+    },
+    // Only authenticateConnection's answer comes this way: subscription events are sent by LiveSubscription.
+    onNext(_ctx, _id, _payload, _args, result) {
+      if (!result.errors || result.errors.length === 0) return undefined;
+      const requestId = newRequestId();
+      for (const e of result.errors) if (toAppError(e).code === 'INTERNAL') log.error('authenticateConnection failed', { err: e.originalError ?? e, requestId });
+      return { ...result, errors: masked(result.errors, requestId) };
+    },
+    onError(ctx, _id, _payload, errors) {
+      const requestId = newRequestId();
+      for (const e of errors) if (toAppError(e).code === 'INTERNAL') log.error('subscription failed', { err: e.originalError ?? e, requestId });
+      return masked(errors, requestId).map((e) => e.toJSON());
+    },
+  });
+  const transport = serveGraphqlWs(server, {
+    httpServer,
+    path,
+    log,
+    keepAliveMs: deps.keepAliveMs ?? 12_000,
+    compression: deps.compression === false ? false : { threshold: deps.compressionThreshold ?? 1024 },
+  });
 
   return {
     schema,
@@ -421,9 +401,8 @@ export function createSubscriptionServer(deps: SubscriptionDeps): SubscriptionSe
     async stop() {
       clearInterval(recheck);
       stopWatching?.();
-      httpServer.off('upgrade', onUpgrade);
       for (const session of [...sessions.all]) sessions.forget(session);
-      await server.dispose();
+      await transport.stop();
       await feeds.stop();
       await notificationFeeds.stop();
     },

@@ -387,6 +387,16 @@ describe('arguments are checked like every other ID argument (issue 9 item 12)',
     await events.done;
     expect(events.error).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', reason: 'INVALID_ID', field: 'runId' }) as unknown })]);
   });
+  it('closes a connection that sends a message over 1 MiB (1009, message too big) without reading it as a document', async () => {
+    const socket = new WebSocket(url, 'graphql-transport-ws', { perMessageDeflate: false });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { padding: 'x'.repeat(1024 * 1024) } }));
+    expect(await closed).toBe(1009);
+  });
 });
 
 describe('one reader per run, fanned out (issue 11)', () => {
@@ -508,4 +518,66 @@ describe('re-authorization of live connections (issue 9 item 1)', () => {
     await got.done;
     expect(got.error).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'FORBIDDEN', reason: 'ORGANIZATION_CHANGED' }) as unknown })]);
   });
+});
+
+describe('a subscriber that does not read (issue 11)', () => {
+  it('is ended with SUBSCRIBER_TOO_SLOW once its connection holds more than the bound unsent, while the others on the run get everything', async () => {
+    const slowHttp = createServer((_req, res) => res.writeHead(404).end());
+    await new Promise<void>((resolve) => slowHttp.listen(0, '127.0.0.1', resolve));
+    const slowUrl = `ws://127.0.0.1:${(slowHttp.address() as AddressInfo).port}/graphql`;
+    const bounded = createSubscriptionServer({
+      httpServer: slowHttp,
+      path: '/graphql',
+      apiSchema,
+      authenticate: () => Promise.resolve({ principal: principals['token-a']! }),
+      executeFederated,
+      redis,
+      redisPrefix: prefix,
+      log,
+      metrics: createMetrics('gateway-test-slow', { defaultMetrics: false }),
+      maxBufferedBytes: 256 * 1024,
+    });
+    const sockets: WebSocket[] = [];
+    try {
+      const run = newRun(orgA, alice.id);
+      await hub.publish([record(run, 'RUN_STATUS', { runStatus: 'RUNNING' })]);
+      // A raw graphql-transport-ws client; `paused` stops reading from the socket (the kernel's buffers fill, then the gateway's).
+      const open = async () => {
+        const socket = new WebSocket(slowUrl, 'graphql-transport-ws', { perMessageDeflate: false });
+        sockets.push(socket);
+        const messages: Array<{ type: string; payload?: unknown }> = [];
+        socket.on('message', (data: Buffer) => messages.push(JSON.parse(data.toString()) as { type: string }));
+        await new Promise<void>((resolve, reject) => {
+          socket.once('open', () => resolve());
+          socket.once('error', reject);
+        });
+        socket.send(JSON.stringify({ type: 'connection_init', payload: {} }));
+        await until(() => messages.some((m) => m.type === 'connection_ack'), 'the connection ack');
+        socket.send(JSON.stringify({ id: 's', type: 'subscribe', payload: { query: `subscription($id: ID!) { runEvents(runId: $id) { seq message } }`, variables: { id: run.id } } }));
+        await until(() => messages.some((m) => m.type === 'next'), 'the first event');
+        return { socket, messages };
+      };
+      const reader = await open();
+      const slow = await open();
+      slow.socket.pause();
+      // ~24 MiB of events: more than loopback's socket buffers hold.
+      const line = 'x'.repeat(60 * 1024);
+      for (let i = 0; i < 400; i += 1) await hub.publish([record(run, 'TASK_LOG', { message: `${i} ${line}`, level: 'INFO' })]);
+      await hub.publish([record(run, 'RUN_STATUS', { runStatus: 'SUCCEEDED' })]);
+      await until(() => reader.messages.some((m) => m.type === 'complete'), 'the reader to get every event');
+      expect(reader.messages.filter((m) => m.type === 'next')).toHaveLength(402);
+      slow.socket.resume();
+      await until(() => slow.messages.some((m) => m.type === 'error' || m.type === 'complete'), 'the slow subscriber to end');
+      const last = slow.messages.at(-1)!;
+      expect(last).toMatchObject({ type: 'error', payload: [expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAVAILABLE', reason: 'SUBSCRIBER_TOO_SLOW' }) as unknown })] });
+      const seqs = slow.messages.filter((m) => m.type === 'next').map((m) => (m.payload as { data: { runEvents: { seq: number } } }).data.runEvents.seq);
+      // What it got is in order without gaps, and it did not get everything: it resumes from its last seq.
+      expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+      expect(seqs.length).toBeLessThan(402);
+    } finally {
+      for (const socket of sockets) socket.terminate();
+      await bounded.stop();
+      await new Promise((resolve) => slowHttp.close(resolve));
+    }
+  }, 60_000);
 });
