@@ -44,6 +44,8 @@ export const identityConfigSchema = z.object({
   SSO_SIGN_INS_PER_IP: env.int(100, { min: 1 }),
   /** Timeout of each request to an identity provider (discovery, token, JWKS). */
   SSO_HTTP_TIMEOUT_SECONDS: env.int(10, { min: 1, max: 60 }),
+  /** How long an issuer's discovery document is kept between sign-ins (0: read on every sign-in). Its key set is refreshed by age and on an unknown key id. */
+  SSO_DISCOVERY_CACHE_SECONDS: env.int(3600, { min: 0, max: 86_400 }),
   /** Lets SSO issuers be plain http and on private or loopback addresses: development and tests only. */
   SSO_ALLOW_INSECURE_ISSUERS: env.bool(false),
 

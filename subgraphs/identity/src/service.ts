@@ -86,7 +86,7 @@ export function createIdentityService({ config, pool, redis, log, mailer, metric
       onRefused: (by) => counters.signInRateLimited.inc({ by }),
     }),
     mailer,
-    oidc: createOidcClient({ allowInsecureIssuers: config.SSO_ALLOW_INSECURE_ISSUERS, timeoutSeconds: config.SSO_HTTP_TIMEOUT_SECONDS, log: log.child({ component: 'sso' }) }),
+    oidc: createOidcClient({ allowInsecureIssuers: config.SSO_ALLOW_INSECURE_ISSUERS, timeoutSeconds: config.SSO_HTTP_TIMEOUT_SECONDS, discoveryCacheSeconds: config.SSO_DISCOVERY_CACHE_SECONDS, log: log.child({ component: 'sso' }) }),
     ssoSignIns: createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:identity:sso-sign-ins:ip`, limit: config.SSO_SIGN_INS_PER_IP, windowMs: 3600_000 }),
     passwordResetRequests: {
       ip: createRateLimiter({ redis, prefix: `${config.REDIS_PREFIX}:identity:password-resets:ip`, limit: config.PASSWORD_RESETS_PER_IP, windowMs: 3600_000 }),

@@ -3,6 +3,7 @@ import { actingUser, inSystem, inTenant, signedInUser, SERVICE, type IdentityDep
 import { findMembership } from '../store/memberships';
 import { findOrganization, type OrganizationRow } from '../store/organizations';
 import {
+  findLiveSsoSessionOrgs,
   findRefreshTokenForUpdate,
   insertRefreshToken,
   insertSession,
@@ -48,6 +49,13 @@ interface TokenSubject {
   notAfter?: Date | null | undefined;
 }
 
+/** A switch out of a session that an organization's single sign-on opened. */
+const ssoSessionConfined = (): AppError =>
+  new AppError('FORBIDDEN', "this session was opened by another organization's single sign-on and reaches that organization only: sign out and sign in to this organization its own way (password, or its single sign-on)", {
+    reason: 'SSO_SESSION_CONFINED',
+    field: 'organizationId',
+  });
+
 const sessionOver = (): AppError => unauthenticated('the session has reached its end: sign in again', 'SESSION_EXPIRED');
 
 /** A new refresh token in the session and an access token for its organization, inside `tx`. */
@@ -86,10 +94,10 @@ export async function startSession(
   deps: IdentityDeps,
   tx: PoolClient,
   principal: Principal,
-  s: Omit<TokenSubject, 'sessionId'>,
+  s: Omit<TokenSubject, 'sessionId'> & { /** Opened by this organization's single sign-on: the session reaches it only. */ ssoOrgId?: string | undefined },
 ): Promise<AuthPayload> {
   const expiresAt = s.notAfter ?? undefined;
-  const session = await insertSession(tx, { id: newId(), userId: s.user.id, orgId: s.organization.id, ip: principal.ip, userAgent: principal.userAgent, expiresAt });
+  const session = await insertSession(tx, { id: newId(), userId: s.user.id, orgId: s.organization.id, ip: principal.ip, userAgent: principal.userAgent, expiresAt, ssoOrgId: s.ssoOrgId });
   await setLastOrganization(tx, s.user.id, s.organization.id);
   return issueTokens(deps, tx, { ...s, sessionId: session.id });
 }
@@ -273,8 +281,7 @@ export const endAllSessions = (tx: PoolClient, userId: string, reason: SessionRe
 export async function switchOrganization(deps: IdentityDeps, principal: Principal, organizationId: string, presented: string | null | undefined): Promise<AuthPayload> {
   const { userId } = signedInUser(principal);
   const orgId = requireId('organizationId', organizationId);
-  // A session signed in elsewhere does not carry into an organization that requires single sign-on
-  // (an SSO session never is elsewhere: SSO opens only accounts of its organization alone).
+  // A password session does not carry into an organization that requires single sign-on.
   if (orgId !== principal.orgId) {
     await inSystem(deps, async (tx) => {
       const membership = await findMembership(tx, orgId, userId);
@@ -287,7 +294,17 @@ export async function switchOrganization(deps: IdentityDeps, principal: Principa
       if (token.session.userId !== userId) {
         return { ok: false, error: unauthenticated('refresh token belongs to someone else', 'REFRESH_TOKEN_INVALID') };
       }
+      // A session opened by an organization's single sign-on reaches that organization only (docs/decisions.md).
+      if (token.session.ssoOrgId !== null && token.session.ssoOrgId !== orgId) return { ok: false, error: ssoSessionConfined() };
       return rotate(deps, tx, principal, token, orgId, 'auth.switch_organization');
+    });
+  }
+  // Without a refresh token the caller's session cannot be told: a user with a live single sign-on
+  // session (which must not leave its organization) switches with the refresh token only.
+  if ((await findLiveSsoSessionOrgs(deps.pool, userId)).length > 0) {
+    throw new AppError('FORBIDDEN', 'send the refresh token of your session to switch organization (you have a session opened by single sign-on, which reaches its own organization only)', {
+      reason: 'REFRESH_TOKEN_REQUIRED',
+      field: 'refreshToken',
     });
   }
   return inSystem(deps, async (tx) => {

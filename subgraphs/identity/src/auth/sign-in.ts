@@ -4,6 +4,8 @@ import { listMembershipsOfUser } from '../store/memberships';
 import { findUserCredentialsByEmail, findUserCredentialsById, bumpTokenVersion, updatePasswordHash, type UserCredentialsRow } from '../store/users';
 import { isTwoFactorEnabled } from '../store/two-factor';
 import { assertPasswordSignInAllowed } from '../sso/require-sso';
+import { findLiveSsoSessionOrgs } from '../store/sessions';
+import { ssoRequiredFor } from '../store/sso-connections';
 import { requireId } from '../validation';
 import { twoFactorChallenge } from './two-factor-sign-in';
 import { normalizeEmail } from './email';
@@ -94,13 +96,24 @@ export async function openSession(
   const { newHash, secondFactor } = options;
   const payload = await inSystem(deps, async (tx) => {
     const memberships = await listMembershipsOfUser(tx, user.id);
-    const chosen = requestedOrg
+    const preferred = requestedOrg
       ? memberships.find((m) => m.orgId === requestedOrg)
       : (memberships.find((m) => m.orgId === user.lastOrgId) ?? memberships[0]);
-    if (!chosen) {
+    if (!preferred) {
       throw requestedOrg
         ? new AppError('FORBIDDEN', `you are not a member of organization ${requestedOrg}`, { reason: 'NOT_A_MEMBER', field: 'organizationId' })
         : new AppError('FORBIDDEN', 'you are not a member of any organization', { reason: 'NO_MEMBERSHIP' });
+    }
+    // With no organization asked for, a member of several lands in the last one used or else the first
+    // that takes a password (one that requires single sign-on, used last through it, is not a dead end).
+    let chosen = preferred;
+    if (!requestedOrg) {
+      for (const m of [preferred, ...memberships.filter((x) => x !== preferred)]) {
+        if ((await ssoRequiredFor(tx, m.orgId, m.role, user.email)) === undefined) {
+          chosen = m;
+          break;
+        }
+      }
     }
     await assertPasswordSignInAllowed(tx, chosen.orgId, chosen.role, user.email);
     if (newHash !== undefined) await updatePasswordHash(tx, user.id, newHash);
@@ -159,8 +172,11 @@ export async function changePassword(deps: IdentityDeps, principal: Principal, i
     const memberships = await listMembershipsOfUser(tx, userId);
     const current = memberships.find((m) => m.orgId === orgId);
     if (!current) throw new AppError('FORBIDDEN', 'you are no longer a member of this organization', { reason: 'NOT_A_MEMBER' });
+    // Which session asks cannot be told: if a single sign-on session of this organization may be the one, the new
+    // session stays confined to it as that one was (a password alone does not lift it: docs/decisions.md).
+    const confined = (await findLiveSsoSessionOrgs(tx, userId)).includes(current.orgId);
     const replaced = await replacePassword(tx, userId, hash);
-    const result = await startSession(deps, tx, principal, { user, organization: current.organization, role: current.role, tokenVersion: replaced.tokenVersion });
+    const result = await startSession(deps, tx, principal, { user, organization: current.organization, role: current.role, tokenVersion: replaced.tokenVersion, ...(confined ? { ssoOrgId: current.orgId } : {}) });
     await recordAudit(tx, SERVICE, principal, { action: 'user.change_password', targetType: 'User', targetId: userId, diff: { sessionsEnded: replaced.sessionsEnded } });
     return { payload: result, tokenVersion: replaced.tokenVersion };
   });

@@ -131,7 +131,7 @@ export async function configureSso(deps: IdentityDeps, principal: Principal, inp
   const requireSso = input.requireSso;
   const keyring = ssoKeyring(deps);
   // A wrong issuer is caught now, not at the first member's sign-in.
-  await deps.oidc.discover(issuer, { clientId });
+  await deps.oidc.discover(issuer, { clientId }, { fresh: true });
 
   const row = await inTenant(deps, principal, async (tx) => {
     const existing = await findSsoConnectionOfOrg(tx, orgId, true);
@@ -188,7 +188,7 @@ export interface SsoDiscoveryView {
 export async function testSsoConnection(deps: IdentityDeps, principal: Principal, rawIssuer: string): Promise<SsoDiscoveryView> {
   signedInUser(principal);
   const issuer = parseIssuer(rawIssuer, deps.config.SSO_ALLOW_INSECURE_ISSUERS);
-  const config = await deps.oidc.discover(issuer, { clientId: 'orchestra-connection-test' });
+  const config = await deps.oidc.discover(issuer, { clientId: 'orchestra-connection-test' }, { fresh: true });
   const meta = config.serverMetadata();
   if (!meta.authorization_endpoint || !meta.token_endpoint) {
     throw badInput('issuer', `${issuer} names no authorization or token endpoint: it cannot sign users in with the authorization code flow`, 'SSO_DISCOVERY_FAILED');

@@ -1,12 +1,14 @@
 import { AppError, badInput, createGuardedFetch, type GuardedFetch, type Logger } from '@orchestra/lib';
 import type * as OpenIdClientModule from 'openid-client';
-import type { Configuration, CustomFetchOptions } from 'openid-client';
+import type { Configuration, CustomFetchOptions, ExportedJWKSCache, ServerMetadata } from 'openid-client';
+import { createDiscoveryCache } from './discovery-cache';
 
 /**
  * OpenID Connect relying-party work through `openid-client` (discovery, the authorization URL with
  * PKCE S256 + state + nonce, the code exchange and ID token validation: issuer, audience, nonce,
  * expiry, and the signature against the provider's JWKS). Loaded at the first SSO request, so the
- * identity process starts without it. Every request goes through the private-network guard unless
+ * identity process starts without it. Discovery documents and key sets are cached per issuer
+ * (discovery-cache.ts), so a sign-in costs the provider its token (and userinfo) request only. Every request goes through the private-network guard unless
  * the issuer is allowed to be local (development, tests).
  */
 
@@ -18,12 +20,21 @@ export interface OidcClientOptions {
   /** Plain-http issuers on private or loopback addresses (development and tests only). */
   allowInsecureIssuers: boolean;
   timeoutSeconds: number;
+  /** How long an issuer's discovery document is used before it is read again (0: read it on every sign-in). */
+  discoveryCacheSeconds: number;
   log: Logger;
 }
 
+/** Issuers whose documents are kept at once (a connection per organization; the least recently used go first). */
+export const MAX_CACHED_ISSUERS = 500;
+
 export interface OidcClient {
-  /** The provider's configuration from its discovery document, for this client. */
-  discover(issuer: string, client: { clientId: string; clientSecret?: string | undefined }): Promise<Configuration>;
+  /**
+   * The provider's configuration for this client: from the cached discovery document of the issuer, or
+   * read now and cached. `fresh` (an admin's save or test) always reads, keeps nothing, and drops what
+   * was cached for the issuer.
+   */
+  discover(issuer: string, client: { clientId: string; clientSecret?: string | undefined }, options?: { fresh?: boolean }): Promise<Configuration>;
   buildAuthorizationUrl(config: Configuration, params: { redirectUri: string; state: string; nonce: string; codeVerifier: string }): Promise<string>;
   /** Exchanges the code of a callback and validates the ID token; its claims (e-mail from userinfo when the ID token has none). */
   exchangeCode(config: Configuration, callbackUrl: URL, checks: { state: string; nonce: string; codeVerifier: string }): Promise<Record<string, unknown>>;
@@ -69,7 +80,7 @@ function discoveryError(issuer: string, error: unknown): AppError {
   return badInput('issuer', `could not read the OpenID configuration of ${issuer} (${issuer.replace(/\/$/, '')}/.well-known/openid-configuration): ${text}`, 'SSO_DISCOVERY_FAILED');
 }
 
-export function createOidcClient({ allowInsecureIssuers, timeoutSeconds, log }: OidcClientOptions): OidcClient {
+export function createOidcClient({ allowInsecureIssuers, timeoutSeconds, discoveryCacheSeconds, log }: OidcClientOptions): OidcClient {
   const guarded: GuardedFetch = createGuardedFetch({ allowPrivate: allowInsecureIssuers, connectTimeoutMs: timeoutSeconds * 1000, log });
   const fetchThroughGuard = async (url: string, options: CustomFetchOptions): Promise<Response> => {
     const body = options.body;
@@ -82,28 +93,66 @@ export function createOidcClient({ allowInsecureIssuers, timeoutSeconds, log }: 
     });
   };
 
+  const cache = createDiscoveryCache({ maxIssuers: MAX_CACHED_ISSUERS, ttlMs: discoveryCacheSeconds * 1000 });
+  // One discovery request per issuer at a time: sign-ins arriving together while it is read share it.
+  const reading = new Map<string, Promise<ServerMetadata>>();
+  // The cache key (the issuer as configured) of each configuration handed out, to keep its key set afterwards.
+  const issuerOf = new WeakMap<Configuration, string>();
+
+  const readMetadata = async (oidc: OpenIdClient, issuer: string): Promise<ServerMetadata> => {
+    try {
+      const found = await oidc.discovery(new URL(issuer), 'orchestra-discovery', undefined, oidc.None(), {
+        [oidc.customFetch]: fetchThroughGuard,
+        timeout: timeoutSeconds,
+        execute: allowInsecureIssuers ? [oidc.allowInsecureRequests] : [],
+      });
+      return found.serverMetadata();
+    } catch (error) {
+      log.info('OpenID discovery failed', { issuer, err: error });
+      throw discoveryError(issuer, error);
+    }
+  };
+
+  const metadataOf = async (oidc: OpenIdClient, issuer: string, fresh: boolean): Promise<{ metadata: ServerMetadata; jwks?: ExportedJWKSCache | undefined }> => {
+    if (fresh) {
+      // An admin's save or test: read live, and let the next sign-in read it anew too (the admin may have
+      // just fixed the provider). Not kept: what a tenant merely tests does not take a place in the cache.
+      cache.delete(issuer);
+      return { metadata: await readMetadata(oidc, issuer) };
+    }
+    const cached = cache.get(issuer);
+    if (cached) return cached;
+    let pending = reading.get(issuer);
+    if (!pending) {
+      pending = readMetadata(oidc, issuer).finally(() => reading.delete(issuer));
+      reading.set(issuer, pending);
+    }
+    const metadata = await pending;
+    cache.setMetadata(issuer, metadata);
+    return { metadata };
+  };
+
   return {
-    async discover(issuer, { clientId, clientSecret }) {
+    async discover(issuer, { clientId, clientSecret }, options = {}) {
       const oidc = await loadClient();
-      try {
-        return await oidc.discovery(
-          new URL(issuer),
-          clientId,
-          undefined,
-          // client_secret_basic: the method OpenID Connect assumes when a client names none.
-          clientSecret === undefined ? oidc.None() : oidc.ClientSecretBasic(clientSecret),
-          {
-            [oidc.customFetch]: fetchThroughGuard,
-            timeout: timeoutSeconds,
-            // Validate ID token signatures against the provider's JWKS even though the token comes over
-            // the back channel (defence in depth, and required when the issuer is plain http in tests).
-            execute: allowInsecureIssuers ? [oidc.allowInsecureRequests, oidc.enableNonRepudiationChecks] : [oidc.enableNonRepudiationChecks],
-          },
-        );
-      } catch (error) {
-        log.info('OpenID discovery failed', { issuer, err: error });
-        throw discoveryError(issuer, error);
+      const { metadata, jwks } = await metadataOf(oidc, issuer, options.fresh === true);
+      // client_secret_basic: the method OpenID Connect assumes when a client names none.
+      const config = new oidc.Configuration(metadata, clientId, undefined, clientSecret === undefined ? oidc.None() : oidc.ClientSecretBasic(clientSecret));
+      config[oidc.customFetch] = fetchThroughGuard;
+      config.timeout = timeoutSeconds;
+      if (allowInsecureIssuers) oidc.allowInsecureRequests(config);
+      // Validate ID token signatures against the provider's JWKS even though the token comes over the
+      // back channel (defence in depth, and required when the issuer is plain http in tests).
+      oidc.enableNonRepudiationChecks(config);
+      if (jwks) {
+        // openid-client fetches the key set again when an ID token names a key it lacks, but only once the
+        // set is a minute old: handing it over as at least that old makes a rotated key at the provider
+        // work on the first sign-in after the rotation (the set still expires five minutes after its fetch).
+        const minuteAgo = Math.floor(Date.now() / 1000) - 60;
+        oidc.setJwksCache(config, { jwks: jwks.jwks, uat: Math.min(jwks.uat, minuteAgo) });
       }
+      issuerOf.set(config, issuer);
+      return config;
     },
 
     async buildAuthorizationUrl(config, { redirectUri, state, nonce, codeVerifier }) {
@@ -122,7 +171,15 @@ export function createOidcClient({ allowInsecureIssuers, timeoutSeconds, log }: 
 
     async exchangeCode(config, callbackUrl, { state, nonce, codeVerifier }) {
       const oidc = await loadClient();
-      const tokens = await oidc.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true });
+      let tokens: Awaited<ReturnType<OpenIdClient['authorizationCodeGrant']>>;
+      try {
+        tokens = await oidc.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true });
+      } finally {
+        // The key set this exchange used (fetched now, or fetched again for a new key id) serves the next sign-ins.
+        const jwks = oidc.getJwksCache(config);
+        const issuer = issuerOf.get(config);
+        if (jwks && issuer !== undefined) cache.setJwks(issuer, jwks);
+      }
       const claims = tokens.claims();
       if (!claims) throw new AppError('UNAUTHENTICATED', 'the identity provider sent no ID token', { reason: 'SSO_ID_TOKEN_INVALID' });
       if (typeof claims['email'] === 'string') return { ...claims };

@@ -1,3 +1,4 @@
+import type { Configuration } from 'openid-client';
 import { AppError, badInput, newId, openSecret, recordAudit, traceIdOf, withAuditFailureScope, type PoolClient, type Principal } from '@orchestra/lib';
 import { releaseFromUnverifiedHolder } from '../auth/email-verification';
 import { normalizeEmail } from '../auth/email';
@@ -26,11 +27,13 @@ import { ssoFailure } from './errors';
  *    token (issuer, audience, nonce, expiry, signature through the provider's JWKS), then finds or
  *    provisions the user and opens the platform's usual session in the connection's organization.
  *
- * Organization isolation: a connection signs in to its own organization only, and only accounts that
- * belong to no other organization (a session can switch organizations, so one organization's provider
- * must never open an account that reaches another). An existing account is linked only when it is
- * already a member of this organization alone; an unverified account holding the address gives it up
- * (the provider proved it).
+ * Organization isolation (docs/decisions.md, "Single sign-on for members of several organizations"):
+ * a connection signs in to its own organization only, and only addresses at its own e-mail domains. An
+ * existing account is linked only when it is already a member of this organization (it may belong to
+ * others too); an unverified account holding the address gives it up (the provider proved it). The
+ * session it opens is confined to the connection's organization: it cannot switch to another one, whose
+ * own rules (password, second factor, its own single sign-on) still decide how one gets in there. So one
+ * organization's provider, run by that organization's admins, never opens anything in another.
  */
 
 const MAX_CALLBACK_QUERY = 8000;
@@ -63,6 +66,15 @@ async function findConnection(deps: IdentityDeps, input: StartSsoSignInInput): P
   return found;
 }
 
+/** The provider's configuration (discovery cached per issuer); a provider that does not answer is UNAVAILABLE, naming the issuer. */
+async function discoverProvider(deps: IdentityDeps, connection: SsoConnectionRow, clientSecret: string | undefined): Promise<Configuration> {
+  try {
+    return await deps.oidc.discover(connection.issuer, { clientId: connection.clientId, clientSecret });
+  } catch (error) {
+    throw ssoFailure('UNAVAILABLE', `the identity provider ${connection.issuer} of this organization cannot be reached: ${(error as Error).message}`, 'SSO_PROVIDER_UNAVAILABLE', error);
+  }
+}
+
 export async function startSsoSignIn(deps: IdentityDeps, principal: Principal, input: StartSsoSignInInput): Promise<SsoSignInStart> {
   const limit = await deps.ssoSignIns.hit(principal.ip ?? 'unknown');
   if (!limit.allowed) {
@@ -70,9 +82,7 @@ export async function startSsoSignIn(deps: IdentityDeps, principal: Principal, i
     throw new AppError('RATE_LIMITED', `too many single sign-ons started from this address: try again in ${retryAfterSeconds} s`, { reason: 'TOO_MANY_SSO_SIGN_INS', details: { retryAfterSeconds } });
   }
   const connection = await findConnection(deps, input);
-  const config = await deps.oidc.discover(connection.issuer, { clientId: connection.clientId }).catch((error: unknown) => {
-    throw ssoFailure('UNAVAILABLE', `the identity provider of this organization does not answer (${(error as Error).message})`, 'SSO_PROVIDER_UNAVAILABLE', error);
-  });
+  const config = await discoverProvider(deps, connection, undefined);
   const { state, nonce, codeVerifier } = await deps.oidc.randomSecrets();
   const binding = newSecret();
   const redirectUri = ssoRedirectUri(deps);
@@ -156,7 +166,7 @@ interface Provisioned {
   released?: { userId: string; tokenVersion: number } | undefined;
 }
 
-/** Finds the user of the provider account, links or provisions one, and makes sure they are a member of the organization only. */
+/** Finds the user of the provider account, links or provisions one, and makes sure they are a member of the organization. */
 async function resolveUser(deps: IdentityDeps, tx: PoolClient, principal: Principal, connection: SsoConnectionRow, c: SsoClaims): Promise<Provisioned> {
   const orgId = connection.orgId;
   let userId = await findSsoIdentityUser(tx, connection.id, c.subject);
@@ -164,7 +174,7 @@ async function resolveUser(deps: IdentityDeps, tx: PoolClient, principal: Princi
   let released: Provisioned['released'];
   if (userId === undefined) {
     const holder = await findEmailHolder(tx, c.email, true);
-    // An existing account is linked when it is a member of this organization (alone: checked below).
+    // An existing account is linked when it is a member of this organization (others it belongs to are not reached: see above).
     const member = holder !== undefined && (await listMembershipsOfUser(tx, holder.id)).some((m) => m.orgId === orgId);
     if (holder && !member && !holder.emailVerified) released = await releaseFromUnverifiedHolder(tx, principal, holder.id, c.email, 'sso_sign_in');
     else if (holder && !member) {
@@ -183,10 +193,6 @@ async function resolveUser(deps: IdentityDeps, tx: PoolClient, principal: Princi
   } else {
     await linkSsoIdentity(tx, { connectionId: connection.id, subject: c.subject, orgId, userId });
   }
-  const memberships = await listMembershipsOfUser(tx, userId);
-  if (memberships.some((m) => m.orgId !== orgId)) {
-    throw ssoFailure('FORBIDDEN', `${c.email} also belongs to other organizations: single sign-on opens only accounts of this organization alone, so sign in with the password`, 'SSO_ACCOUNT_IN_OTHER_ORGANIZATIONS');
-  }
   if (!(await findMembership(tx, orgId, userId))) {
     await insertMembership(tx, { id: newId(), orgId, userId, role: connection.defaultRole });
     provisioned ??= 'membership';
@@ -195,8 +201,23 @@ async function resolveUser(deps: IdentityDeps, tx: PoolClient, principal: Princi
   return { user: user!, provisioned, released };
 }
 
+/** Which check of the ID token (or of the answer carrying it) failed, from what openid-client threw. */
+function failedCheck(error: unknown): { check: string; words: string } {
+  const code = (error as { code?: unknown }).code;
+  // openid-client words its errors generally and keeps oauth4webapi's precise one as the cause.
+  const cause = (error as { cause?: unknown }).cause;
+  const text = `${(error as Error).message ?? ''} ${cause instanceof Error ? cause.message : ''}`;
+  if (code === 'OAUTH_KEY_SELECTION_FAILED') return { check: 'signature', words: 'is signed with a key the provider does not publish (not in its JWKS)' };
+  if (/signature verification failed/i.test(text)) return { check: 'signature', words: "has a signature that does not verify against the provider's published keys (forged or altered)" };
+  if (/"aud"|"azp"/.test(text)) return { check: 'audience', words: 'was issued to another client (its audience is not this connection\'s client id)' };
+  if (/"nonce"/.test(text)) return { check: 'nonce', words: 'does not belong to this sign-in (its nonce differs)' };
+  if (/"iss"/.test(text)) return { check: 'issuer', words: 'names another issuer' };
+  if (/"exp"|"iat"|"nbf"/.test(text) || code === 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED') return { check: 'time', words: 'has expired or is not valid yet' };
+  return { check: 'format', words: 'failed validation' };
+}
+
 /** Maps what openid-client throws on a callback to an error the user and the admin can act on. */
-function exchangeError(error: unknown): AppError {
+function exchangeError(error: unknown, issuer: string): AppError {
   if (error instanceof AppError) return error;
   const name = (error as Error).name;
   const code = (error as { code?: unknown }).code;
@@ -208,8 +229,14 @@ function exchangeError(error: unknown): AppError {
     return ssoFailure('UNAUTHENTICATED', `the identity provider refused the sign-in (${said})`, 'SSO_PROVIDER_REFUSED', error);
   }
   if (name === 'ResponseBodyError') return ssoFailure('UNAUTHENTICATED', `the identity provider did not accept the sign-in code (${text.slice(0, 300)}): start single sign-on again`, 'SSO_CODE_INVALID', error);
-  if (error instanceof TypeError && /fetch failed/.test(text)) return ssoFailure('UNAVAILABLE', 'the identity provider does not answer: try again later', 'SSO_PROVIDER_UNAVAILABLE', error);
-  return ssoFailure('UNAUTHENTICATED', `the identity provider's answer failed validation (${what}: ${text.slice(0, 300)})`, 'SSO_ID_TOKEN_INVALID', error);
+  // What the private-network guard refused reaches here wrapped by openid-client.
+  const guardRefusal = (error as { cause?: unknown }).cause;
+  if (guardRefusal instanceof AppError) return ssoFailure('UNAVAILABLE', `the identity provider ${issuer} cannot be reached: ${guardRefusal.message}`, 'SSO_PROVIDER_UNAVAILABLE', error);
+  if ((error instanceof TypeError && /fetch failed/.test(text)) || code === 'OAUTH_TIMEOUT') return ssoFailure('UNAVAILABLE', `the identity provider ${issuer} does not answer: try again later`, 'SSO_PROVIDER_UNAVAILABLE', error);
+  const { check, words } = failedCheck(error);
+  const cause = (error as { cause?: unknown }).cause;
+  const precise = cause instanceof Error ? cause.message : text;
+  return new AppError('UNAUTHENTICATED', `sign-in refused: the ID token from ${issuer} ${words} (${what}: ${precise.slice(0, 200)})`, { reason: 'SSO_ID_TOKEN_INVALID', details: { check }, cause: error });
 }
 
 export async function completeSsoSignIn(deps: IdentityDeps, principal: Principal, input: CompleteSsoSignInInput): Promise<AuthPayload> {
@@ -218,17 +245,19 @@ export async function completeSsoSignIn(deps: IdentityDeps, principal: Principal
   const params = new URLSearchParams(input.callbackQuery.replace(/^\?/, ''));
   const { signIn, state } = await spendState(deps, params, input.binding);
   // From here on, failures are recorded in the organization's audit trail.
-  const scope = (error: unknown) => withAuditFailureScope(exchangeError(error), { orgIds: [signIn.orgId], diff: { connectionId: signIn.connectionId } });
+  let issuer = 'the provider';
+  const scope = (error: unknown) => withAuditFailureScope(exchangeError(error, issuer), { orgIds: [signIn.orgId], diff: { connectionId: signIn.connectionId } });
   try {
     const connection = await findSsoConnection(deps.pool, signIn.connectionId);
     if (!connection || connection.orgId !== signIn.orgId) throw new AppError('NOT_FOUND', 'this organization no longer has single sign-on', { reason: 'SSO_NOT_CONFIGURED' });
+    issuer = connection.issuer;
     const providerError = params.get('error');
     if (providerError !== null) {
       const description = params.get('error_description');
       throw ssoFailure('UNAUTHENTICATED', `the identity provider refused the sign-in (${[providerError, description].filter(Boolean).join(': ').slice(0, 300)})`, 'SSO_PROVIDER_REFUSED');
     }
     const clientSecret = openSecret(ssoKeyring(deps), { orgId: connection.orgId, secretId: connection.id }, connection.secret);
-    const config = await deps.oidc.discover(connection.issuer, { clientId: connection.clientId, clientSecret });
+    const config = await discoverProvider(deps, connection, clientSecret);
     const callbackUrl = new URL(signIn.redirectUri);
     callbackUrl.search = params.toString();
     const claims = claimsOf(await deps.oidc.exchangeCode(config, callbackUrl, { state, nonce: signIn.nonce, codeVerifier: signIn.codeVerifier }), connection);
@@ -239,7 +268,7 @@ export async function completeSsoSignIn(deps: IdentityDeps, principal: Principal
       const membership = (await findMembership(tx, connection.orgId, user.id))!;
       const organization = (await findOrganization(tx, connection.orgId))!;
       const tokenVersion = (await findTokenVersion(tx, user.id)) ?? 0;
-      const payload = await startSession(deps, tx, principal, { user, organization, role: membership.role, tokenVersion });
+      const payload = await startSession(deps, tx, principal, { user, organization, role: membership.role, tokenVersion, ssoOrgId: connection.orgId });
       const actor = actingUser(principal, user, connection.orgId);
       if (resolved.provisioned !== null) {
         await recordAudit(tx, SERVICE, actor, {

@@ -9,6 +9,8 @@ export interface SessionRow {
   revokedReason: string | null;
   /** The hard end of the session (no token of it outlives it), or null. */
   expiresAt: Date | null;
+  /** The organization whose single sign-on opened the session (it reaches that one only), or null. */
+  ssoOrgId: string | null;
 }
 
 /** A refresh token with the session it belongs to. */
@@ -23,15 +25,15 @@ export interface RefreshTokenRow {
 
 export type SessionRevocation = 'LOGOUT' | 'LOGOUT_EVERYWHERE' | 'REFRESH_TOKEN_REUSED' | 'MEMBERSHIP_ENDED' | 'PASSWORD_CHANGED' | 'EMAIL_RELEASED' | 'TWO_FACTOR_RESET';
 
-const SESSION_COLUMNS = 's.id, s.user_id AS "userId", s.org_id AS "orgId", s.created_at AS "createdAt", s.revoked_at AS "revokedAt", s.revoked_reason AS "revokedReason", s.expires_at AS "expiresAt"';
+const SESSION_COLUMNS = 's.id, s.user_id AS "userId", s.org_id AS "orgId", s.created_at AS "createdAt", s.revoked_at AS "revokedAt", s.revoked_reason AS "revokedReason", s.expires_at AS "expiresAt", s.sso_org_id AS "ssoOrgId"';
 
 export async function insertSession(
   db: Queryable,
-  s: { id: string; userId: string; orgId: string; ip: string | undefined; userAgent: string | undefined; expiresAt?: Date | undefined },
+  s: { id: string; userId: string; orgId: string; ip: string | undefined; userAgent: string | undefined; expiresAt?: Date | undefined; ssoOrgId?: string | undefined },
 ): Promise<SessionRow> {
   const { rows } = await db.query<SessionRow>(
-    `INSERT INTO sessions AS s (id, user_id, org_id, ip, user_agent, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${SESSION_COLUMNS}`,
-    [s.id, s.userId, s.orgId, s.ip ?? null, s.userAgent?.slice(0, 500) ?? null, s.expiresAt ?? null],
+    `INSERT INTO sessions AS s (id, user_id, org_id, ip, user_agent, expires_at, sso_org_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${SESSION_COLUMNS}`,
+    [s.id, s.userId, s.orgId, s.ip ?? null, s.userAgent?.slice(0, 500) ?? null, s.expiresAt ?? null, s.ssoOrgId ?? null],
   );
   return rows[0]!;
 }
@@ -48,7 +50,8 @@ export async function findRefreshTokenForUpdate(db: Queryable, id: string): Prom
   const { rows } = await db.query<Omit<RefreshTokenRow, 'session'> & { s: SessionRow }>(
     `SELECT t.id, t.session_id AS "sessionId", t.token_hash AS "tokenHash", t.expires_at AS "expiresAt", t.used_at AS "usedAt",
             json_build_object('id', s.id, 'userId', s.user_id, 'orgId', s.org_id, 'createdAt', s.created_at,
-                              'revokedAt', s.revoked_at, 'revokedReason', s.revoked_reason, 'expiresAt', s.expires_at) AS s
+                              'revokedAt', s.revoked_at, 'revokedReason', s.revoked_reason, 'expiresAt', s.expires_at,
+                              'ssoOrgId', s.sso_org_id) AS s
        FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
       WHERE t.id = $1
       FOR UPDATE OF t, s`,
@@ -74,6 +77,16 @@ export async function markRefreshTokenUsed(db: Queryable, id: string): Promise<v
 
 export async function markSessionRefreshed(db: Queryable, id: string, orgId: string): Promise<void> {
   await db.query('UPDATE sessions SET refreshed_at = now(), org_id = $2 WHERE id = $1', [id, orgId]);
+}
+
+/** Organizations whose single sign-on opened a live session of the user (each such session reaches its own only). */
+export async function findLiveSsoSessionOrgs(db: Queryable, userId: string): Promise<string[]> {
+  const { rows } = await db.query<{ orgId: string }>(
+    `SELECT DISTINCT sso_org_id AS "orgId" FROM sessions
+      WHERE user_id = $1 AND sso_org_id IS NOT NULL AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
+    [userId],
+  );
+  return rows.map((r) => r.orgId);
 }
 
 /** Ends one session; resolves to false when it had already ended. */
