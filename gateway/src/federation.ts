@@ -1,3 +1,4 @@
+import './apollo-telemetry-off';
 import { ApolloGateway, IntrospectAndCompose } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import type { DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
@@ -37,10 +38,6 @@ export async function startFederation(deps: { config: GatewayConfig; log: Logger
   const overrides = subgraphUrlOverrides(config);
   const subgraphUrls = new Map<string, string>();
   const subgraphFetch = createSubgraphFetcher();
-  // Apollo Gateway otherwise starts an OpenTelemetry meter that probes cloud metadata endpoints (AWS,
-  // GCP, Azure, Alibaba) and reports usage to usage-reporting.api.apollographql.com every hour. An
-  // operator's control plane does not phone home; the variable is the only switch, read by the constructor.
-  process.env['APOLLO_TELEMETRY_DISABLED'] = 'true';
   const gateway = new ApolloGateway({
     ...(config.SUPERGRAPH_MODE === 'live'
       ? {

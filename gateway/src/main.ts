@@ -1,3 +1,4 @@
+import './apollo-telemetry-off';
 import { join } from 'node:path';
 import {
   createArtifactStore,
