@@ -1,4 +1,4 @@
-import './apollo-telemetry-off';
+import './apollo-lean';
 import { ApolloGateway, IntrospectAndCompose } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import type { DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';

@@ -1,4 +1,4 @@
-import './apollo-telemetry-off';
+import './apollo-lean';
 export { createGateway, readSupergraph, type GatewayDeps, type GatewayHandle } from './gateway';
 export { gatewayConfigSchema, type GatewayConfig } from './config';
 export { apiSchemaOf, buildPublicSchema, composeSupergraph, publicTagsOf } from './compose/compose';

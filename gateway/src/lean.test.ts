@@ -20,8 +20,12 @@ describe('the gateway process', () => {
         /lib\/src\/(testing|launcher|openai-stand-in|db|subgraph|migrate|audit-relay|mail)\.ts$/.test(path),
     );
     expect(heavy).toEqual([]);
-    // Apollo's usage telemetry is off (apollo-telemetry-off.ts), and what only it would use is not loaded.
-    const telemetry = loaded.filter((path) => /node_modules\/(@opentelemetry\/(resource-detector-[a-z-]+|sdk-metrics|exporter-metrics-otlp-http|resources)|gcp-metadata|gaxios)\//.test(path) || /semantic-conventions\/.*incubating/.test(path));
+    // Apollo's usage telemetry is off (apollo-lean.ts), and what only it would use is not loaded.
+    const telemetry = loaded.filter(
+      (path) =>
+        /node_modules\/(@opentelemetry\/(resource-detector-[a-z-]+|sdk-metrics|exporter-metrics-otlp-http|resources)|gcp-metadata|gaxios|make-fetch-happen|cacache)\//.test(path) ||
+        /semantic-conventions\/.*incubating/.test(path),
+    );
     expect(telemetry).toEqual([]);
     expect(loaded.some((path) => /@apollo\/gateway\/dist\/utilities\/opentelemetry\.js$/.test(path))).toBe(true);
   });

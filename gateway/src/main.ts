@@ -1,4 +1,4 @@
-import './apollo-telemetry-off';
+import './apollo-lean';
 import { join } from 'node:path';
 import {
   createArtifactStore,
@@ -14,7 +14,9 @@ import {
   runMain,
   stopAll,
 } from '@orchestra/lib/gateway';
-import { identityV1, orchestrationV1 } from '@orchestra/proto';
+// Only the two services it calls (the whole @orchestra/proto would load every service's messages).
+import * as identityV1 from '@orchestra/proto/identity';
+import * as orchestrationV1 from '@orchestra/proto/orchestration';
 import { gatewayConfigSchema } from './config';
 import { createGateway, readSupergraph } from './gateway';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { identityV1 } from '@orchestra/proto';
+import * as identityV1 from '@orchestra/proto/identity';
 import { AppError, isRole, unaryCall, type Logger, type Principal } from '@orchestra/lib/gateway';
 import type { AccessWatch } from './access-watch';
 

@@ -1,0 +1,53 @@
+import Module from 'node:module';
+
+/**
+ * What Apollo Gateway requires and Orchestra's gateway never uses, left unloaded — imported before
+ * anything loads @apollo/gateway (main.ts, index.ts, federation.ts, subgraph-datasource.ts).
+ *
+ * - **Usage telemetry, off.** Unless APOLLO_TELEMETRY_DISABLED is set when it is constructed,
+ *   ApolloGateway starts an OpenTelemetry meter that probes cloud metadata addresses (AWS, GCP, Azure,
+ *   Alibaba) and reports usage to usage-reporting.api.apollographql.com every hour; an operator's
+ *   control plane does not phone home. With it off, what only that meter uses — four cloud resource
+ *   detectors (with gcp-metadata, gaxios and their HTTP agents), the metrics SDK and OTLP exporter,
+ *   the incubating semantic conventions — is dead weight Apollo still requires at import.
+ * - **Apollo's default fetcher** (make-fetch-happen, with cacache and its file-system helpers):
+ *   RemoteGraphQLDataSource builds one in its constructor even when given a fetcher, and every data
+ *   source here gets ours (subgraph-datasource.ts). Should anything ever use the default, it fails
+ *   with an error saying so rather than silently.
+ *
+ * Together 19–21 MiB of idle RSS in a bare require of @apollo/gateway and @apollo/server. Those
+ * requires, and only when Apollo's own modules make them, get the small stand-ins below.
+ */
+const TELEMETRY_ONLY = new Set([
+  '@opentelemetry/resource-detector-alibaba-cloud',
+  '@opentelemetry/resource-detector-aws',
+  '@opentelemetry/resource-detector-gcp',
+  '@opentelemetry/resource-detector-azure',
+  '@opentelemetry/exporter-metrics-otlp-http',
+  '@opentelemetry/sdk-metrics',
+  '@opentelemetry/semantic-conventions/incubating',
+  '@opentelemetry/resources',
+]);
+const APOLLO_TELEMETRY_MODULE = /[\\/]@apollo[\\/]gateway[\\/]dist[\\/]utilities[\\/]opentelemetry\.js$/;
+const APOLLO_GATEWAY_MODULE = /[\\/]@apollo[\\/]gateway[\\/]dist[\\/]/;
+
+const noDefaultFetcher = () => {
+  throw new Error("Apollo's default fetcher (make-fetch-happen) is not loaded in Orchestra's gateway: give every data source the subgraph fetcher (createSubgraphFetcher)");
+};
+const DEFAULT_FETCHER_STAND_IN = { __esModule: true, default: { defaults: () => noDefaultFetcher } };
+
+process.env['APOLLO_TELEMETRY_DISABLED'] = 'true';
+
+type Load = (request: string, parent: { filename?: string | null } | null | undefined, isMain: boolean) => unknown;
+const loader = Module as unknown as { _load: Load & { orchestraApolloLean?: true } };
+if (!loader._load.orchestraApolloLean) {
+  const load = loader._load;
+  const lean: Load & { orchestraApolloLean?: true } = function (this: unknown, request, parent, isMain) {
+    const from = parent?.filename ?? '';
+    if (TELEMETRY_ONLY.has(request) && APOLLO_TELEMETRY_MODULE.test(from)) return {};
+    if (request === 'make-fetch-happen' && APOLLO_GATEWAY_MODULE.test(from)) return DEFAULT_FETCHER_STAND_IN;
+    return load.call(this, request, parent, isMain);
+  };
+  lean.orchestraApolloLean = true;
+  loader._load = lean;
+}
