@@ -98,7 +98,7 @@ describe('single sign-on with the cache', () => {
       expect(res.errors).toBeUndefined();
     }
     expect(idp.requests).toEqual({ discovery: 1, jwks: 1, token: n, userinfo: n });
-  });
+  }, 120_000);
 
   it('a key the provider rotated to works at once (the key set is read again for the new key id), and the document stays cached', async () => {
     const before = { ...idp.requests };
@@ -114,7 +114,7 @@ describe('single sign-on with the cache', () => {
     const again = person('after-rotation');
     expect((await ssoSignIn(id, idp, { email: again }, again)).errors).toBeUndefined();
     expect(idp.requests.jwks).toBe(before.jwks + 1);
-  });
+  }, 90_000);
 
   it('a provider that is down is an error naming its issuer, at the code exchange and at discovery', async () => {
     const email = person('late', downDomain);
@@ -131,5 +131,5 @@ describe('single sign-on with the cache', () => {
     expect(errorOf(started)).toEqual({ code: 'UNAVAILABLE', reason: 'SSO_PROVIDER_UNAVAILABLE' });
     expect(started.errors![0]!.message).toContain(down.issuer);
     expect((await id.pool.query('SELECT 1 FROM users WHERE email = $1', [email])).rowCount).toBe(0);
-  });
+  }, 90_000);
 });

@@ -58,7 +58,7 @@ describe('an ID token that must not be believed', () => {
     expect(await usersWith(email, `victim-${suffix}@${domain}`)).toBe(0);
     expect((await id.pool.query('SELECT 1 FROM sso_identities WHERE org_id = $1 AND subject = $2', [acme.organization.id, email])).rowCount).toBe(0);
     expect(await failedSignIns()).toBe(before + 1);
-  });
+  }, 60_000);
 
   it('signs in with the genuine token of the same provider (the refusals were the forgeries)', async () => {
     const email = `genuine-${suffix}@${domain}`;
@@ -66,5 +66,5 @@ describe('an ID token that must not be believed', () => {
     const res = await ssoSignIn(id, idp, { email }, email);
     expect(res.errors).toBeUndefined();
     expect(res.data.completeSsoSignIn).toMatchObject({ role: 'OPERATOR', user: { email }, organization: { id: acme.organization.id } });
-  });
+  }, 60_000);
 });

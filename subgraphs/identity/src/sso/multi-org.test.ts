@@ -95,7 +95,7 @@ describe('a member of several organizations', () => {
     const refreshed = await id.graphql(REFRESH, { t: session.refreshToken });
     expect(refreshed.data.refreshToken.organization.id).toBe(beta.organization.id);
     session = refreshed.data.refreshToken;
-  });
+  }, 60_000);
 
   it('that session reaches Beta only: switching to Alpha is refused, with or without the refresh token, and nothing is issued in Alpha', async () => {
     const before = await sessionsIn(alice.userId, alpha.organization.id);
@@ -107,7 +107,7 @@ describe('a member of several organizations', () => {
     // The refused switch did not spend the refresh token: the session still refreshes, in Beta.
     const refreshed = await id.graphql(REFRESH, { t: session.refreshToken });
     expect(refreshed.data.refreshToken.organization.id).toBe(beta.organization.id);
-  });
+  }, 60_000);
 
   it("Alpha's rules still hold for Alpha: the password asks for her second factor, and lands in Alpha, not in Beta (which requires SSO)", async () => {
     const res = await id.graphql(LOGIN, { input: { email: alice.email, password: alice.password } });
@@ -120,7 +120,7 @@ describe('a member of several organizations', () => {
     // And a password session does not carry into Beta, which requires its single sign-on.
     const intoBeta = await id.graphql(SWITCH, { org: beta.organization.id, t: done.data.completeTwoFactorSignIn.refreshToken }, { token: done.data.completeTwoFactorSignIn.accessToken });
     expect(errorOf(intoBeta)).toEqual({ code: 'FORBIDDEN', reason: 'SSO_REQUIRED' });
-  });
+  }, 60_000);
 });
 
 describe("Beta's provider cannot take over accounts", () => {
@@ -136,7 +136,7 @@ describe("Beta's provider cannot take over accounts", () => {
     expect((await id.pool.query('SELECT 1 FROM sso_identities WHERE user_id = $1', [bob.user.id])).rowCount).toBe(0);
     const sessions = await id.pool.query('SELECT org_id FROM sessions WHERE user_id = $1 AND sso_org_id IS NOT NULL', [bob.user.id]);
     expect(sessions.rowCount).toBe(0);
-  });
+  }, 60_000);
 
   it("of a member of Alpha only, even at Beta's domain: refused, and not made a member of Beta", async () => {
     const email = `carol-${suffix}@${betaDomain}`;
@@ -147,5 +147,5 @@ describe("Beta's provider cannot take over accounts", () => {
     expect(errorOf(res)).toEqual({ code: 'CONFLICT', reason: 'SSO_ACCOUNT_EXISTS' });
     const memberships = await id.pool.query('SELECT org_id FROM memberships WHERE user_id = $1', [carol.user.id]);
     expect(memberships.rows.map((r: { org_id: string }) => r.org_id)).toEqual([alpha.organization.id]);
-  });
+  }, 60_000);
 });
