@@ -1,0 +1,194 @@
+import { join } from 'node:path';
+import { eventually } from '@orchestra/lib';
+import type { Page } from 'playwright-core';
+import { as, createWorkflow, signUp, startRun, startTestSite, type Session, type TestSite } from '../orchestration/helpers';
+import { startPlatform, type Platform } from '../src/platform';
+import { appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, submitSignIn, WEB_DIST_DIR } from './browser';
+
+/**
+ * The run page's Timeline and Events tabs (issue 12), in real Chromium against the whole platform
+ * (identity, catalog, orchestration, a worker, the gateway serving the built app). A run whose first
+ * step fails once and is retried, then fans out over 40 items and sleeps: the timeline shows the
+ * step's two attempts as two bars, each with its queue wait (the retry's at least its backoff),
+ * hovering one tells its worker, time zone and error, running bars grow, the forEach step's items
+ * open under it; the event log shows the retry's message and its filters narrow the log. Another
+ * organization's run id is not found. The flaky step calls a local HTTP server standing in for a
+ * remote website (503 once, then 200). Screenshots of both tabs go to $WEB_SCREENSHOT_DIR.
+ */
+
+let platform: Platform;
+let browser: Browser;
+let page: Page;
+let origin: string;
+let site: TestSite;
+let owner: Session;
+const shots = screenshotDir();
+
+const bars = (p: Page, stepId: string) => p.locator(`[data-testid="timeline-attempt"][data-step="${stepId}"]`);
+
+beforeAll(async () => {
+  ensureWebBuilt();
+  site = await startTestSite();
+  platform = await startPlatform({
+    services: ['identity', 'catalog', 'orchestration'],
+    workers: 1,
+    env: {
+      gateway: { WEB_DIST_DIR },
+      orchestration: { EVENT_FLUSH_INTERVAL_MS: '50' },
+      // The flaky step calls the local stand-in: private addresses must be allowed.
+      worker: { WORKER_SLOTS: '8', WORKER_ALLOW_PRIVATE_NETWORK: 'true' },
+    },
+  });
+  const admin = platform.firstAdmin;
+  if (!admin) throw new Error('the platform created no first admin');
+  origin = appOrigin(platform);
+  const login = await platform.graphql<{ login: { accessToken: string } }>('mutation($input: LoginInput!) { login(input: $input) { accessToken } }', { input: { email: admin.email, password: admin.password } });
+  if (!login.data) throw new Error(`login failed: ${JSON.stringify(login.errors)}`);
+  // The first admin's organization: the one the browser signs in to.
+  owner = { accessToken: login.data.login.accessToken, user: { id: '', email: admin.email }, organization: { id: '', name: '' } };
+  await eventually(
+    async () => {
+      const res = await platform.graphql<{ workers: Array<{ status: string }> }>('{ workers { status } }', {}, as(owner));
+      return res.data?.workers.some((w) => w.status === 'ONLINE') === true;
+    },
+    { timeoutMs: 30_000, what: 'the worker to register' },
+  );
+  browser = await launchBrowser();
+  const profile = await browser.newProfile();
+  page = profile.pages()[0] ?? (await profile.newPage());
+  await submitSignIn(page, origin, admin.email, admin.password);
+  await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await platform?.stop();
+  await site?.close();
+});
+
+describe('the run page timeline and event log', () => {
+  let runId: string;
+
+  it('draws a retried step as two attempt bars with their queue waits, live, with the worker, times and error on hover', async () => {
+    site.failuresLeft.set('/flaky', 1);
+    const workflowId = await createWorkflow(platform, owner, `timeline-${Date.now()}`, [
+      { id: 'call', capability: 'http.request', input: { url: `${site.url}/flaky` }, retry: { maxAttempts: 3, initialDelayMs: 1_500, maxDelayMs: 1_500 } },
+      { id: 'each', capability: 'noop', dependsOn: ['call'], input: { n: '{{ item }}' }, forEach: { items: '{{ input.items }}' } },
+      { id: 'rest', capability: 'sleep', dependsOn: ['each'], input: { ms: 4_000 } },
+    ]);
+    runId = (await startRun(platform, owner, { workflowId, input: { items: Array.from({ length: 40 }, (_, i) => i) } })).id;
+    await page.goto(`${origin}/runs/${runId}`);
+    await page.getByRole('tab', { name: 'Timeline' }).click();
+    await page.getByTestId('run-timeline').waitFor();
+
+    // Live: the retry's bar appears beside the first; the sleeping step's bar grows while it runs.
+    await eventually(async () => (await bars(page, 'call').count()) === 2, { timeoutMs: 60_000, what: 'two attempt bars for the retried step' });
+    const resting = bars(page, 'rest');
+    await eventually(async () => (await resting.getAttribute('data-status').catch(() => null)) === 'RUNNING', { timeoutMs: 60_000, what: 'the last step to run' });
+    const ranBefore = Number(await resting.getAttribute('data-run-ms'));
+    await eventually(async () => Number(await resting.getAttribute('data-run-ms')) > ranBefore, { timeoutMs: 10_000, what: 'the running bar to grow' });
+    await page.locator('h1 [data-status="SUCCEEDED"]').waitFor({ timeout: 60_000 });
+    await eventually(async () => (await resting.getAttribute('data-status')) === 'SUCCEEDED', { timeoutMs: 10_000, what: 'the last bar to end' });
+
+    // The step's attempts: the first failed, the retry succeeded; each bar has its queue wait and its run time.
+    const call = bars(page, 'call');
+    expect(await call.evaluateAll((els) => els.map((el) => [el.getAttribute('data-attempt'), el.getAttribute('data-status')]))).toEqual([
+      ['1', 'FAILED'],
+      ['2', 'SUCCEEDED'],
+    ]);
+    for (const bar of await call.all()) {
+      await expect(bar.locator('[data-part="queue"]').count()).resolves.toBe(1);
+      await expect(bar.locator('[data-part="run"]').count()).resolves.toBe(1);
+    }
+    // As the API has them.
+    const api = await platform.graphql<{ run: { attempts: { edges: Array<{ node: { stepId: string; number: number; workerId: string; queuedAt: string; startedAt: string } }> } } }>(
+      'query($id: ID!) { run(id: $id) { attempts(first: 100) { edges { node { stepId number workerId queuedAt startedAt } } } } }',
+      { id: runId },
+      as(owner),
+    );
+    const callAttempts = api.data!.run.attempts.edges.map((e) => e.node).filter((a) => a.stepId === 'call');
+    expect(callAttempts.map((a) => a.number)).toEqual([1, 2]);
+    // The retry's queue wait is its backoff and its wait for a slot, as recorded (the page fetches the attempts again when the run ends).
+    const retryWait = Date.parse(callAttempts[1]!.startedAt) - Date.parse(callAttempts[1]!.queuedAt);
+    await eventually(async () => Number(await call.nth(1).getAttribute('data-queue-ms')) === retryWait, { timeoutMs: 10_000, what: "the retry's queue wait as recorded" });
+
+    // Hovering the failed attempt: its worker, its times with the time zone, its error.
+    await call.first().hover();
+    const tooltip = page.getByTestId('timeline-tooltip');
+    await tooltip.waitFor();
+    const hoverText = await tooltip.textContent();
+    expect(hoverText).toContain('attempt 1');
+    expect(hoverText).toContain(callAttempts[0]!.workerId);
+    expect(hoverText).toMatch(/UTC|GMT/);
+    expect(hoverText).toContain('HTTP_STATUS');
+    expect(hoverText).toContain('503');
+
+    // The forEach step is one row with its count until opened; then its items are rows of their own.
+    const group = page.locator('[data-testid="timeline-row"][data-kind="step"][data-step="each"]');
+    await expect(group.textContent()).resolves.toContain('40 items');
+    expect(await page.locator('[data-testid="timeline-row"][data-kind="item"]').count()).toBe(0);
+    await group.getByRole('button', { name: 'Expand the items of each' }).click();
+    await page.locator('[data-testid="timeline-row"][data-kind="item"][data-item="0"]').waitFor();
+    expect(await bars(page, 'each').count()).toBeGreaterThan(1);
+    await page.mouse.move(0, 0);
+    await page.getByTestId('run-timeline').screenshot({ path: join(shots, 'run-timeline.png') });
+  });
+
+  it("shows the run's events with the retry's message, and the filters narrow them", async () => {
+    await page.getByRole('tab', { name: 'Events' }).click();
+    const log = page.getByTestId('event-log');
+    await log.waitFor();
+    const count = page.getByTestId('event-log-count');
+    // Every event of the run: 40 items queued, run and done, the steps', the run's (well over a hundred).
+    const lastSeq = (await platform.graphql<{ run: { lastSeq: number } }>('query($id: ID!) { run(id: $id) { lastSeq } }', { id: runId }, as(owner))).data!.run.lastSeq;
+    expect(lastSeq).toBeGreaterThan(100);
+    await eventually(async () => Number(await count.getAttribute('data-total')) === lastSeq, { timeoutMs: 10_000, what: 'every event of the run in the log' });
+    const total = lastSeq;
+
+    // The dispatcher's reason for the retry, as it said it.
+    await log.getByRole('searchbox', { name: 'Search events' }).fill('retrying');
+    await eventually(async () => (await count.getAttribute('data-shown')) === '1', { timeoutMs: 10_000, what: 'the search to narrow the log to the retry' });
+    const retryRow = log.getByTestId('event-row');
+    expect(await retryRow.count()).toBe(1);
+    const retryText = (await retryRow.textContent()) ?? '';
+    expect(retryText).toMatch(/attempt 1 of 3 failed \(HTTP_STATUS: .*503.*\); retrying in \d+ ms/);
+    expect(await retryRow.getAttribute('data-step')).toBe('call');
+    expect(await retryRow.getAttribute('data-level')).toBe('WARN');
+
+    // Kind, level and step narrow it too, each alone.
+    await log.getByRole('searchbox', { name: 'Search events' }).fill('');
+    await eventually(async () => Number(await count.getAttribute('data-shown')) === total, { timeoutMs: 10_000, what: 'the whole log again' });
+    await log.getByLabel('Step', { exact: true }).selectOption('call');
+    const ofStep = Number(await count.getAttribute('data-shown'));
+    expect(ofStep).toBeGreaterThanOrEqual(5);
+    expect(ofStep).toBeLessThan(total);
+    expect(new Set(await log.getByTestId('event-row').evaluateAll((els) => els.map((el) => el.getAttribute('data-step'))))).toEqual(new Set(['call']));
+    // Warnings of the step: the site's 503 (a log line) and the retry.
+    await log.getByLabel('Level', { exact: true }).selectOption('WARN');
+    const warnings = await log.getByTestId('event-row').evaluateAll((els) => els.map((el) => `${el.getAttribute('data-kind')}:${el.getAttribute('data-level')}`));
+    expect(warnings.sort()).toEqual(['TASK_LOG:WARN', 'TASK_STATUS:WARN']);
+    await log.getByLabel('Step', { exact: true }).selectOption('');
+    await log.getByLabel('Level', { exact: true }).selectOption('');
+    await log.getByLabel('Kind', { exact: true }).selectOption('RUN_STATUS');
+    const runEvents = await log.getByTestId('event-row').evaluateAll((els) => els.map((el) => el.getAttribute('data-kind')));
+    expect(runEvents.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(runEvents)).toEqual(new Set(['RUN_STATUS']));
+    await log.getByLabel('Kind', { exact: true }).selectOption('');
+    await log.getByRole('searchbox', { name: 'Search events' }).fill('retrying');
+    await eventually(async () => (await count.getAttribute('data-shown')) === '1', { timeoutMs: 10_000, what: 'the search again' });
+    await log.screenshot({ path: join(shots, 'run-events.png') });
+  });
+
+  it("does not show another organization's run, its attempts or its events", async () => {
+    const other = await signUp(platform, 'Timeline Other Org');
+    const otherWorkflow = await createWorkflow(platform, other, `other-${Date.now()}`, [{ id: 'a', capability: 'noop' }]);
+    const otherRun = (await startRun(platform, other, { workflowId: otherWorkflow })).id;
+    await page.goto(`${origin}/runs/${otherRun}`);
+    await page.getByText('Run not found').waitFor();
+    expect(await page.getByRole('tab', { name: 'Timeline' }).count()).toBe(0);
+    // Through the API, as this organization: not found, so neither are its attempts or events.
+    const res = await platform.graphql<{ run: unknown }>('query($id: ID!) { run(id: $id) { attempts(first: 10) { totalCount } events { seq } } }', { id: otherRun }, as(owner));
+    expect(res.errors).toBeUndefined();
+    expect(res.data?.run).toBeNull();
+  });
+});
