@@ -89,6 +89,8 @@ export const orchestrationConfigSchema = z.object({
   ARTIFACT_RETENTION_DAYS: env.int(30, { min: 1, max: 365 }),
   /** How often the retention job looks for expired artifacts (one replica at a time deletes any one artifact). */
   ARTIFACT_RETENTION_INTERVAL_MS: env.int(3_600_000, { min: 1_000, max: 86_400_000 }),
+  /** How often each replica samples every pool's busy and total slots for the slot usage charts (one row per pool per minute). */
+  SLOT_USAGE_SAMPLE_MS: env.int(60_000, { min: 1_000, max: 3_600_000 }),
   /** How often the schedule ticker looks for due schedules (every replica runs one; a tick fires once in all). */
   SCHEDULE_TICK_INTERVAL_MS: env.int(500, { min: 50, max: 60_000 }),
   /** How often the wait ticker ends waits whose deadline came (sleepUntil times, approval and event timeouts; every replica runs one, a wait ends once). */

@@ -28,6 +28,7 @@ import { createDispatcher, type Dispatcher } from './engine/dispatcher';
 import { createRunStarts } from './engine/run-starts';
 import { createCatalogAppDirectory } from './engine/app-directory';
 import { createArtifactRetentionJob } from './artifacts/retention-job';
+import { createSlotUsageSampler } from './metrics/slot-usage';
 import { createEngine, SERVICE, type ArtifactObjects, type Engine } from './engine/engine';
 import { createReconciler, type Reconciler } from './engine/reconciler';
 import { createTaskQueues } from './engine/task-queues';
@@ -110,6 +111,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
   const reconciler = createReconciler({ engine, dispatcher, dispatcherId, schema: config.DB_SCHEMA });
   const schedules = createScheduleTicker({ engine, log: log.child({ component: 'schedules' }), intervalMs: config.SCHEDULE_TICK_INTERVAL_MS, graceMs: config.SCHEDULE_MISFIRE_GRACE_MS });
   const waits = createWaitTicker({ engine, log: log.child({ component: 'waits' }), intervalMs: config.WAIT_TICK_INTERVAL_MS });
+  const slotUsage = createSlotUsageSampler({ engine, log: log.child({ component: 'slot-usage' }), intervalMs: config.SLOT_USAGE_SAMPLE_MS });
   const verifier = createPrincipalVerifier(config.PRINCIPAL_PUBLIC_KEY);
   const retention = artifactObjects ? createArtifactRetentionJob(engine, artifactObjects, log.child({ component: 'artifact-retention' })) : undefined;
   let accepting = true;
@@ -202,6 +204,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
       reconciler.start();
       schedules.start();
       waits.start();
+      slotUsage.start();
       await relay.start();
       await notificationRelay.start();
       if (!config.SECRETS_KEYS) log.warn('SECRETS_KEYS is not set: organization secrets cannot be created, and steps that read one fail at dispatch');
@@ -226,6 +229,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
       await step(() => reconciler.stop());
       await step(() => schedules.stop());
       await step(() => waits.stop());
+      await step(() => slotUsage.stop());
       // Running Execute calls finish (or are handed back after DRAIN_TIMEOUT_MS) while workers can still heartbeat.
       await step(() => dispatcher.stop());
       await step(() => grpc.stop());
