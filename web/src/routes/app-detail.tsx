@@ -2,6 +2,7 @@ import { createRoute, Link } from '@tanstack/react-router';
 import { useState, type FormEvent } from 'react';
 import { Button } from '../components/button';
 import { Card, Details, Stat } from '../components/card';
+import { RunMetricsPanel } from '../components/charts/run-metrics-panel';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { Dialog, FormDialogFooter } from '../components/dialog';
 import { EditAppDialog } from '../components/edit-app-dialog';
@@ -242,6 +243,7 @@ function AppDetailPage() {
             </p>
           </Card>
         </div>
+        <RunMetricsPanel name={`Runs of ${data.name} over time`} filter={{ appId: data.id }} id="app-runs" />
         <Card
           title={`Configuration${data.currentConfig ? ` · v${data.currentConfig.version} in force` : ''}`}
           actions={can.manageApps && !readOnly && <Button size="sm" variant="primary" onClick={() => setPublishing(true)}>Publish new version</Button>}

@@ -2,6 +2,8 @@ import { createRoute, Link } from '@tanstack/react-router';
 import { useState } from 'react';
 import { ButtonLink } from '../components/button';
 import { Card, Stat } from '../components/card';
+import { RunMetricsPanel } from '../components/charts/run-metrics-panel';
+import { SlotUsagePanel } from '../components/charts/slot-usage-panel';
 import { EmptyState, ErrorNotice, LoadingBlock } from '../components/feedback';
 import { PageHeader } from '../components/page-header';
 import { RunsTable } from '../components/runs-table';
@@ -9,6 +11,7 @@ import { StatusBadge } from '../components/status-badge';
 import { RelativeTime } from '../components/time';
 import { useApiQuery } from '../hooks/use-api';
 import { useIdentity, usePermissions } from '../hooks/use-session';
+import { appsQuery } from '../lib/api/operations/apps';
 import { workersQuery } from '../lib/api/operations/fleet';
 import { runsQuery } from '../lib/api/operations/runs';
 import { queryKeys } from '../lib/api/query-keys';
@@ -69,6 +72,58 @@ function FleetSummary() {
   );
 }
 
+/** The most apps the dashboard's health card lists (the apps page lists them all). */
+const HEALTH_APPS = 50;
+
+/** Up / down / unknown of every app the catalog monitors (issue 12: app health on the dashboard). */
+function AppHealthSummary() {
+  const apps = useApiQuery(queryKeys.apps.health, appsQuery, { first: HEALTH_APPS }, { refetchInterval: 30_000 });
+  if (apps.isPending) return <LoadingBlock />;
+  if (apps.error) return <ErrorNotice error={apps.error} onRetry={() => void apps.refetch()} />;
+  const list = apps.data.apps.edges.map((e) => e.node);
+  if (list.length === 0) return <EmptyState title="No apps registered">Register an app and its health shows here.</EmptyState>;
+  // Counted over the apps fetched (up to HEALTH_APPS): an organization with more sees the first ones' counts.
+  const statusOf = (a: (typeof list)[number]) => a.health?.status ?? 'UNKNOWN';
+  const count = (status: string) => list.filter((a) => statusOf(a) === status).length;
+  // Down first: what needs attention.
+  const order: Record<string, number> = { DOWN: 0, UNKNOWN: 1, UP: 2 };
+  const sorted = [...list].sort((a, b) => (order[statusOf(a)] ?? 3) - (order[statusOf(b)] ?? 3) || a.name.localeCompare(b.name));
+  return (
+    <div className="space-y-3">
+      <dl className="grid grid-cols-3 gap-3 text-sm" aria-label="App health">
+        <div>
+          <dt className="text-xs text-slate-500">Up</dt>
+          <dd className="text-lg font-semibold tabular-nums text-emerald-700">{count('UP')}</dd>
+        </div>
+        <div>
+          <dt className="text-xs text-slate-500">Down</dt>
+          <dd className={`text-lg font-semibold tabular-nums ${count('DOWN') > 0 ? 'text-red-700' : ''}`}>{count('DOWN')}</dd>
+        </div>
+        <div>
+          <dt className="text-xs text-slate-500">Unknown</dt>
+          <dd className="text-lg font-semibold tabular-nums text-slate-600">{count('UNKNOWN')}</dd>
+        </div>
+      </dl>
+      <ul className="divide-y divide-slate-100 text-sm" aria-label="Apps by health">
+        {sorted.slice(0, 8).map((a) => (
+          <li key={a.id} data-app={a.slug} className="flex items-center justify-between gap-2 py-2">
+            <Link to="/apps/$appId" params={{ appId: a.id }} className="min-w-0 truncate font-medium text-slate-800 hover:text-indigo-700">{a.name}</Link>
+            <span className="flex shrink-0 items-center gap-2">
+              {a.health?.since && <span className="text-xs text-slate-500"><RelativeTime value={a.health.since} /></span>}
+              <StatusBadge status={statusOf(a)} />
+            </span>
+          </li>
+        ))}
+      </ul>
+      {apps.data.apps.totalCount > Math.min(8, sorted.length) && (
+        <p className="text-xs text-slate-500">
+          {apps.data.apps.totalCount - Math.min(8, sorted.length)} more on the <Link to="/apps" className="text-indigo-700 hover:underline">apps page</Link>.
+        </p>
+      )}
+    </div>
+  );
+}
+
 function DashboardPage() {
   const identity = useIdentity();
   const can = usePermissions();
@@ -96,6 +151,7 @@ function DashboardPage() {
       </dl>
       <div className="grid grid-cols-1 gap-6 xl:grid-cols-3 *:min-w-0">
         <div className="space-y-6 xl:col-span-2">
+          <RunMetricsPanel name="Runs over time" id="dashboard-runs" />
           <Card title="Recent runs" actions={<Link to="/runs" className="text-sm font-medium text-indigo-600 hover:text-indigo-500">All runs</Link>} padded={false}>
             {recent.isPending ? (
               <LoadingBlock />
@@ -138,9 +194,15 @@ function DashboardPage() {
             )}
           </Card>
         </div>
-        <Card title="Fleet" className="self-start" actions={<Link to="/workers" className="text-sm font-medium text-indigo-600 hover:text-indigo-500">Workers</Link>}>
-          <FleetSummary />
-        </Card>
+        <div className="space-y-6 self-start">
+          <Card title="App health" id="dashboard-app-health" actions={<Link to="/apps" className="text-sm font-medium text-indigo-600 hover:text-indigo-500">Apps</Link>}>
+            <AppHealthSummary />
+          </Card>
+          <Card title="Fleet" actions={<Link to="/workers" className="text-sm font-medium text-indigo-600 hover:text-indigo-500">Workers</Link>}>
+            <FleetSummary />
+          </Card>
+          <SlotUsagePanel id="dashboard-slots" />
+        </div>
       </div>
     </>
   );

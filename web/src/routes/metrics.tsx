@@ -1,10 +1,11 @@
 import { createRoute, Link, useNavigate } from '@tanstack/react-router';
-import { Suspense, useMemo } from 'react';
+import { Suspense } from 'react';
 import { Card, Stat } from '../components/card';
 import { LineChart, StackedBarChart } from '../components/charts';
-import { STATUS_COLORS } from '../components/charts/palette';
+import { MetricsRangePicker, useMetricsRange } from '../components/charts/metrics-range-picker';
+import { RUN_STATUS_SERIES, RUN_TIME_SERIES } from '../components/charts/run-metrics-panel';
 import { EmptyState, ErrorNotice, LoadingBlock } from '../components/feedback';
-import { Field, SelectInput, TextInput } from '../components/form';
+import { Field, SelectInput } from '../components/form';
 import { PageHeader } from '../components/page-header';
 import { Cell, Table } from '../components/table';
 import { RelativeTime } from '../components/time';
@@ -13,7 +14,7 @@ import { runMetricsQuery } from '../lib/api/operations/metrics';
 import { workflowsQuery } from '../lib/api/operations/workflows';
 import { queryKeys } from '../lib/api/query-keys';
 import { formatCount, formatDuration, formatPercent } from '../lib/format';
-import { bucketLabel, METRICS_PRESETS, metricsRange, runsSearchFor, type MetricsPreset } from '../lib/metrics-range';
+import { bucketLabel, runsSearchFor, type MetricsPreset } from '../lib/metrics-range';
 import { appLayoutRoute } from './app-layout';
 
 /**
@@ -43,25 +44,12 @@ export function parseMetricsSearch(search: Record<string, unknown>): MetricsSear
   };
 }
 
-const STATUS_SERIES = [
-  { id: 'succeeded', label: 'Succeeded', color: STATUS_COLORS.succeeded },
-  { id: 'failed', label: 'Failed', color: STATUS_COLORS.failed },
-  { id: 'cancelled', label: 'Cancelled', color: STATUS_COLORS.cancelled },
-  { id: 'open', label: 'Queued or running', color: STATUS_COLORS.running },
-];
-const TIME_SERIES = [
-  { id: 'p50DurationMs', label: 'Duration p50', color: '#4f46e5' },
-  { id: 'p95DurationMs', label: 'Duration p95', color: '#a5b4fc' },
-  { id: 'p95QueueWaitMs', label: 'Queue wait p95', color: '#d97706' },
-];
-
 function MetricsPage() {
   const search = metricsRoute.useSearch();
   const navigate = useNavigate({ from: '/metrics' });
   const update = (patch: Partial<MetricsSearch>) => void navigate({ search: (current: MetricsSearch) => parseMetricsSearch({ ...current, ...patch }) });
   const preset = search.range ?? '24h';
-  const minute = Math.floor(Date.now() / 60_000);
-  const range = useMemo(() => metricsRange(preset, minute * 60_000, { from: search.from, to: search.to }), [preset, minute, search.from, search.to]);
+  const range = useMetricsRange({ preset, from: search.from, to: search.to });
   const valid = !('error' in range);
   const vars = { from: valid ? range.from : '', to: valid ? range.to : '', bucket: valid ? range.bucket : 'HOUR' as const, workflowId: search.workflowId ?? null };
   const metrics = useApiQuery(queryKeys.metrics.runs({ ...vars, workflowId: search.workflowId }), runMetricsQuery, vars, { enabled: valid, placeholderData: (previous) => previous, refetchInterval: 60_000 });
@@ -79,28 +67,7 @@ function MetricsPage() {
       <div className="space-y-6">
         <Card>
           <div className="flex flex-wrap items-end gap-4">
-            <fieldset>
-              <legend className="mb-1 text-sm font-medium text-slate-700">Range</legend>
-              <div className="flex flex-wrap gap-1.5">
-                {[...METRICS_PRESETS.map((p) => ({ id: p.id, label: p.label })), { id: 'custom' as MetricsPreset, label: 'Custom' }].map((p) => (
-                  <button
-                    key={p.id}
-                    type="button"
-                    aria-pressed={preset === p.id}
-                    onClick={() => update({ range: p.id })}
-                    className={`rounded-full px-2.5 py-1 text-xs font-medium ring-1 ring-inset ${preset === p.id ? 'bg-indigo-600 text-white ring-indigo-600' : 'bg-white text-slate-600 ring-slate-300 hover:bg-slate-50'}`}
-                  >
-                    {p.label}
-                  </button>
-                ))}
-              </div>
-            </fieldset>
-            {preset === 'custom' && (
-              <>
-                <Field label="From" className="w-52">{(p) => <TextInput {...p} type="datetime-local" value={search.from ?? ''} onChange={(e) => update({ from: e.target.value || undefined })} />}</Field>
-                <Field label="To" className="w-52">{(p) => <TextInput {...p} type="datetime-local" value={search.to ?? ''} onChange={(e) => update({ to: e.target.value || undefined })} />}</Field>
-              </>
-            )}
+            <MetricsRangePicker value={{ preset, from: search.from, to: search.to }} onChange={({ preset: range, ...rest }) => update({ ...(range ? { range } : {}), ...rest })} />
             <Field label="Workflow" className="w-56">
               {(p) => (
                 <SelectInput {...p} value={search.workflowId ?? ''} onChange={(e) => update({ workflowId: e.target.value || undefined })}>
@@ -131,7 +98,7 @@ function MetricsPage() {
                 <EmptyState title="No runs in this range">Runs created in the range show here, by when they were created.</EmptyState>
               ) : (
                 <Suspense fallback={<LoadingBlock label="Loading the chart" />}>
-                  <StackedBarChart label="Runs by status" rows={statusRows} xKey="start" series={STATUS_SERIES} formatX={label} formatY={(n) => formatCount(n)} />
+                  <StackedBarChart label="Runs by status" rows={statusRows} xKey="start" series={RUN_STATUS_SERIES} formatX={label} formatY={(n) => formatCount(n)} />
                 </Suspense>
               )}
             </Card>
@@ -140,7 +107,7 @@ function MetricsPage() {
                 <EmptyState title="No run finished or started in this range" />
               ) : (
                 <Suspense fallback={<LoadingBlock label="Loading the chart" />}>
-                  <LineChart label="Run duration and queue wait" rows={timeRows} xKey="start" series={TIME_SERIES} formatX={label} formatY={(n) => formatDuration(n)} />
+                  <LineChart label="Run duration and queue wait" rows={timeRows} xKey="start" series={RUN_TIME_SERIES} formatX={label} formatY={(n) => formatDuration(n)} />
                 </Suspense>
               )}
             </Card>

@@ -2,7 +2,9 @@ import { createRoute } from '@tanstack/react-router';
 import { useState } from 'react';
 import { Card, Stat } from '../components/card';
 import { EmptyState, ErrorNotice, LoadingBlock } from '../components/feedback';
-import { Checkbox } from '../components/form';
+import { RunMetricsPanel } from '../components/charts/run-metrics-panel';
+import { SlotUsagePanel } from '../components/charts/slot-usage-panel';
+import { Checkbox, Field, SelectInput } from '../components/form';
 import { PageHeader } from '../components/page-header';
 import { StatusBadge, Tag } from '../components/status-badge';
 import { RelativeTime } from '../components/time';
@@ -110,6 +112,45 @@ function WorkerCard({ worker }: { worker: Worker }) {
   );
 }
 
+/** Slot usage of a pool, and the runs that ran on a worker, over a chosen range (issue 12). */
+function FleetCharts({ workers }: { workers: readonly Worker[] }) {
+  const [pool, setPool] = useState('');
+  const [workerId, setWorkerId] = useState('');
+  const pools = [...new Set(workers.map((w) => w.pool))].sort();
+  return (
+    <div className="mb-6 grid grid-cols-1 gap-6 xl:grid-cols-2 *:min-w-0">
+      <div className="space-y-3">
+        <Field label="Pool" className="w-56">
+          {(p) => (
+            <SelectInput {...p} value={pool} onChange={(e) => setPool(e.target.value)}>
+              <option value="">All pools</option>
+              {pools.map((name) => <option key={name} value={name}>{name}</option>)}
+            </SelectInput>
+          )}
+        </Field>
+        <SlotUsagePanel name={pool ? `Slot usage of pool ${pool}` : 'Slot usage per pool'} pool={pool || undefined} id="workers-slots" />
+      </div>
+      <div className="space-y-3">
+        <Field label="Runs on worker" className="w-72">
+          {(p) => (
+            <SelectInput {...p} value={workerId} onChange={(e) => setWorkerId(e.target.value)}>
+              <option value="">Choose a worker</option>
+              {workers.map((w) => <option key={w.id} value={w.id}>{w.id}</option>)}
+            </SelectInput>
+          )}
+        </Field>
+        {workerId ? (
+          <RunMetricsPanel key={workerId} name={`Runs on ${workerId}`} filter={{ workerId }} id="worker-runs" />
+        ) : (
+          <Card>
+            <EmptyState title="Choose a worker">This organization's runs that had an attempt on the worker show here, over the chosen range.</EmptyState>
+          </Card>
+        )}
+      </div>
+    </div>
+  );
+}
+
 function WorkersPage() {
   const [onlineOnly, setOnlineOnly] = useState(false);
   const workers = useApiQuery(queryKeys.workers.list({ status: onlineOnly ? ['ONLINE'] : [] }), workersQuery, onlineOnly ? { filter: { status: ['ONLINE'] } } : {}, { refetchInterval: 5_000 });
@@ -124,6 +165,7 @@ function WorkersPage() {
         <Stat label="GPUs" value={online.reduce((s, w) => s + (w.resources?.gpus.length ?? 0), 0)} />
         <Stat label="Lost" value={list.filter((w) => w.status === 'LOST').length} tone={list.some((w) => w.status === 'LOST') ? 'warn' : 'default'} />
       </dl>
+      <FleetCharts workers={list} />
       {workers.isPending ? (
         <LoadingBlock />
       ) : workers.error ? (

@@ -2,6 +2,7 @@ import { createRoute, Link, useNavigate } from '@tanstack/react-router';
 import { useMemo, useState } from 'react';
 import { Button, ButtonLink } from '../components/button';
 import { Card } from '../components/card';
+import { RunMetricsPanel } from '../components/charts/run-metrics-panel';
 import { DagView } from '../components/dag-view';
 import { EmptyState, ErrorNotice, LoadingBlock } from '../components/feedback';
 import { JsonBlock } from '../components/json-block';
@@ -119,6 +120,7 @@ function WorkflowDetailPage() {
               <JsonBlock value={step} label={`Definition of step ${step.id}`} />
             </Card>
           )}
+          <RunMetricsPanel name={`Runs of ${data.name} over time`} filter={{ workflowId }} id="workflow-runs" />
           <Card title="Recent runs" padded={false} actions={<Link to="/runs" search={{ workflowId }} className="text-sm font-medium text-indigo-600 hover:text-indigo-500">All runs of this workflow</Link>}>
             {runs.isPending ? (
               <LoadingBlock />

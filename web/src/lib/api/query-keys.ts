@@ -95,6 +95,8 @@ export const queryKeys = {
     detail: (id: string) => ['apps', 'detail', id] as const,
     /** The apps a workflow may belong to. */
     choices: ['apps', 'choices'] as const,
+    /** The dashboard's health of every app. */
+    health: ['apps', 'health'] as const,
   },
   members: {
     all: ['members'] as const,
@@ -154,7 +156,8 @@ export const queryKeys = {
   },
   metrics: {
     all: ['metrics'] as const,
-    runs: (params: { from: string; to: string; bucket: string; workflowId?: string | undefined }) => ['metrics', 'runs', normalizeParams(params)] as const,
+    runs: (params: { from: string; to: string; bucket: string; workflowId?: string | undefined; appId?: string | undefined; workerId?: string | undefined }) => ['metrics', 'runs', normalizeParams(params)] as const,
+    slots: (params: { from: string; to: string; bucket: string; pool?: string | undefined }) => ['metrics', 'slots', normalizeParams(params)] as const,
   },
   audit: {
     all: ['audit'] as const,

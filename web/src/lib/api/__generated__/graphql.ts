@@ -1245,10 +1245,22 @@ export type RunMetricsQueryVariables = Exact<{
   to: string;
   bucket: MetricsBucket;
   workflowId?: string | number | null | undefined;
+  appId?: string | number | null | undefined;
+  workerId?: string | number | null | undefined;
 }>;
 
 
 export type RunMetricsQuery = { runMetrics: { from: string, to: string, bucket: MetricsBucket, buckets: Array<{ start: string, counts: { total: number, queued: number, running: number, succeeded: number, failed: number, cancelled: number, scheduled: number, failureRate: number | null, p50DurationMs: number | null, p95DurationMs: number | null, p50QueueWaitMs: number | null, p95QueueWaitMs: number | null } }>, totals: { total: number, queued: number, running: number, succeeded: number, failed: number, cancelled: number, scheduled: number, failureRate: number | null, p50DurationMs: number | null, p95DurationMs: number | null, p50QueueWaitMs: number | null, p95QueueWaitMs: number | null }, failureCodes: Array<{ code: string, runs: number, firstAt: string, lastAt: string, lastMessage: string, lastRunId: string }> } };
+
+export type PoolSlotUsageQueryVariables = Exact<{
+  from: string;
+  to: string;
+  bucket: MetricsBucket;
+  pool?: string | null | undefined;
+}>;
+
+
+export type PoolSlotUsageQuery = { poolSlotUsage: { from: string, to: string, bucket: MetricsBucket, pools: Array<{ pool: string, points: Array<{ start: string, busySlots: number | null, peakBusySlots: number | null, totalSlots: number | null, utilization: number | null }> }> } };
 
 export type NotificationFieldsFragment = { id: string, type: string, title: string, body: string, link: string | null, createdAt: string, readAt: string | null };
 
@@ -3075,8 +3087,15 @@ export const OrganizationLimitsDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<OrganizationLimitsQuery, OrganizationLimitsQueryVariables>;
 export const RunMetricsDocument = new TypedDocumentString(`
-    query RunMetrics($from: DateTime!, $to: DateTime!, $bucket: MetricsBucket!, $workflowId: ID) {
-  runMetrics(from: $from, to: $to, bucket: $bucket, workflowId: $workflowId) {
+    query RunMetrics($from: DateTime!, $to: DateTime!, $bucket: MetricsBucket!, $workflowId: ID, $appId: ID, $workerId: ID) {
+  runMetrics(
+    from: $from
+    to: $to
+    bucket: $bucket
+    workflowId: $workflowId
+    appId: $appId
+    workerId: $workerId
+  ) {
     from
     to
     bucket
@@ -3122,6 +3141,25 @@ export const RunMetricsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RunMetricsQuery, RunMetricsQueryVariables>;
+export const PoolSlotUsageDocument = new TypedDocumentString(`
+    query PoolSlotUsage($from: DateTime!, $to: DateTime!, $bucket: MetricsBucket!, $pool: String) {
+  poolSlotUsage(from: $from, to: $to, bucket: $bucket, pool: $pool) {
+    from
+    to
+    bucket
+    pools {
+      pool
+      points {
+        start
+        busySlots
+        peakBusySlots
+        totalSlots
+        utilization
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<PoolSlotUsageQuery, PoolSlotUsageQueryVariables>;
 export const NotificationsDocument = new TypedDocumentString(`
     query Notifications($unreadOnly: Boolean, $first: Int, $after: String) {
   notifications(unreadOnly: $unreadOnly, first: $first, after: $after) {
