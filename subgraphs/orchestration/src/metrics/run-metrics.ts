@@ -123,7 +123,7 @@ function scopeOf(scope: RunMetricsScope, alias = ''): { where: string; params: u
   let where = `${alias}created_at >= $1 AND ${alias}created_at < $2`;
   if (scope.workflowId !== undefined) where += ` AND ${alias}workflow_id = $${params.push(scope.workflowId)}`;
   if (scope.appId !== undefined) where += ` AND ${alias}app_id = $${params.push(scope.appId)}`;
-  // Through task_attempts_worker_queued (migration 027): a run's attempts are queued after it is created.
+  // Through task_attempts_worker_queued (migration 028): a run's attempts are queued after it is created.
   if (scope.workerId !== undefined) where += ` AND ${alias}id IN (SELECT wa.run_id FROM task_attempts wa WHERE wa.worker_id = $${params.push(scope.workerId)} AND wa.queued_at >= $1)`;
   return { where, params };
 }

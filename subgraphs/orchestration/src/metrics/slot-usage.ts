@@ -6,7 +6,7 @@ import { BUCKET_MS, bucketStarts, type MetricsBucket } from './run-metrics';
  * Slot usage per pool over time (issue 12): busy slots / total slots of each pool's ONLINE workers,
  * as the dispatcher holds them (worker_slots: one row per slot, attempt_id set while an attempt runs
  * on it). Every replica samples once per SLOT_USAGE_SAMPLE_MS into pool_slot_usage (one row per pool
- * per minute, migration 027; the busier sample of a minute wins when replicas sample the same minute)
+ * per minute, migration 028; the busier sample of a minute wins when replicas sample the same minute)
  * and deletes samples past the retention. The fleet is shared: the samples are no organization's.
  */
 
