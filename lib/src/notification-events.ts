@@ -23,9 +23,17 @@ interface EventSpec<S extends z.ZodObject> {
   optIn: boolean;
   data: S;
   summary(data: z.infer<S>): NotificationSummary;
+  /** Narrows the audience by what the event says (default: every member of the audience hears about it). */
+  mayReceive?(data: z.infer<S>, role: Role): boolean;
 }
 
 const spec = <S extends z.ZodObject>(s: EventSpec<S>): EventSpec<S> => s;
+
+/** Who may decide an approval that names no roles. A viewer never may. */
+export const APPROVAL_DECIDER_ROLES = ['operator', 'admin', 'owner'] as const;
+
+/** Whether a member with `role` may decide an approval that names `roles` (an owner always may, a viewer never). */
+export const mayDecideApproval = (roles: readonly string[], role: string | undefined): boolean => role === 'owner' || (role !== undefined && role !== 'viewer' && roles.includes(role));
 
 const quote = (s: string | undefined, fallback: string): string => (s === undefined || s === '' ? fallback : `"${s}"`);
 
@@ -81,6 +89,8 @@ export const NOTIFICATION_EVENTS = {
       body: `${d.message ? `${d.message} — ` : ''}step ${quote(d.stepId, d.taskId)} of run ${d.runId} waits for approval${d.roles?.length ? ` by ${d.roles.join(', ')}` : ''}.`,
       link: '/approvals',
     }),
+    // Only members who may decide it (its roles; an owner always) are asked.
+    mayReceive: (d, role) => mayDecideApproval(d.roles ?? APPROVAL_DECIDER_ROLES, role),
   }),
   'member.invited': spec({
     label: 'A member was invited',

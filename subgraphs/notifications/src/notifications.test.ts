@@ -42,6 +42,26 @@ describe('in-app notifications', () => {
     expect((await n.pool.query('SELECT count(*)::int AS c FROM notifications WHERE event_id = $1', [event.eventId])).rows[0].c).toBe(2);
   });
 
+  it('of a waiting approval go only to members who may decide it: its roles, an owner always, a viewer never', async () => {
+    const org = newId();
+    const owner = n.directory.add(org, 'owner');
+    const admin = n.directory.add(org, 'admin');
+    const operator = n.directory.add(org, 'operator');
+    const viewer = n.directory.add(org, 'viewer');
+    const approval = (roles?: string[]) => notificationEvent(org, 'approval.waiting', { runId: newId(), taskId: newId(), stepId: 'approve', message: 'Ship it?', ...(roles ? { roles } : {}) });
+    const adminsOnly = approval(['admin']);
+    const anyDecider = approval();
+    expect(await n.publish([adminsOnly, anyDecider])).toEqual({ accepted: 2, duplicates: 0 });
+    await eventually(async () => (await n.pool.query('SELECT count(*)::int AS c FROM notification_events WHERE id = ANY($1::uuid[]) AND processed_at IS NOT NULL', [[adminsOnly.eventId, anyDecider.eventId]])).rows[0].c === 2, {
+      what: 'both events fanned out',
+    });
+    const { rows } = await n.pool.query<{ event_id: string; user_id: string }>('SELECT event_id, user_id FROM notifications WHERE event_id = ANY($1::uuid[])', [[adminsOnly.eventId, anyDecider.eventId]]);
+    const to = (eventId: string | undefined) => rows.filter((r) => r.event_id === eventId).map((r) => r.user_id).sort();
+    expect(to(adminsOnly.eventId)).toEqual([owner.userId, admin.userId].sort());
+    expect(to(anyDecider.eventId)).toEqual([owner.userId, admin.userId, operator.userId].sort());
+    expect(rows.some((r) => r.user_id === viewer.userId)).toBe(false);
+  });
+
   it('are marked read one by one or all at once, and unread-only lists follow', async () => {
     const owner = n.directory.add(orgB, 'owner');
     await n.publish([runFailed(orgB), runFailed(orgB), runFailed(orgB)]);

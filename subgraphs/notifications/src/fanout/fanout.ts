@@ -19,6 +19,14 @@ import type { LivePublisher } from './live';
 import type { Directory, Recipient } from './recipients';
 import { createWakeableSleep } from '../wakeable-sleep';
 
+/** A registry entry, whichever event it is (its data parsed by its own schema before use). */
+type EventSpecOf = {
+  audience: Role;
+  data: { parse(data: unknown): unknown };
+  summary(data: never): NotificationSummary;
+  mayReceive?(data: never, role: Role): boolean;
+};
+
 /** An event with its registry entry applied: what it says, already checked against the entry's shape. */
 export interface FanoutEvent extends PendingEvent {
   type: NotificationEventType;
@@ -84,9 +92,12 @@ export function createFanout({ pool, directory, live, channels, log: rootLog, me
   };
 
   const processEvent = async (tx: PoolClient, pending: PendingEvent, members: (role: Role) => Promise<Recipient[]>) => {
-    const spec = NOTIFICATION_EVENTS[pending.type as NotificationEventType];
-    const event: FanoutEvent = { ...pending, type: pending.type as NotificationEventType, summary: spec.summary(spec.data.parse(pending.data) as never) };
-    const recipients = await planRecipients(tx, event, await members(spec.audience));
+    const spec: EventSpecOf = NOTIFICATION_EVENTS[pending.type as NotificationEventType];
+    const data = spec.data.parse(pending.data) as never;
+    const event: FanoutEvent = { ...pending, type: pending.type as NotificationEventType, summary: spec.summary(data) };
+    // The audience role first (identity answers it), then what the event itself allows (an approval's deciders).
+    const audience = (await members(spec.audience)).filter((m) => spec.mayReceive?.(data, m.role) ?? true);
+    const recipients = await planRecipients(tx, event, audience);
     const notifications = await insertNotifications(
       tx,
       recipients

@@ -1,4 +1,4 @@
-import { badInput, checkTextInput } from '@orchestra/lib';
+import { APPROVAL_DECIDER_ROLES, badInput, checkTextInput, mayDecideApproval } from '@orchestra/lib';
 import { checkEventFilter, checkEventName, type EventCondition } from '../events/event-filter';
 import { collectTemplates, parseTemplate, TemplateError } from './templates';
 
@@ -37,7 +37,7 @@ export const REJECT_OUTCOMES = [
 export type RejectOutcome = (typeof REJECT_OUTCOMES)[number];
 
 /** Roles that may be allowed to decide an approval; a viewer never may. An owner always may. */
-export const DECIDER_ROLES = ['operator', 'admin', 'owner'] as const;
+export const DECIDER_ROLES = APPROVAL_DECIDER_ROLES;
 export type DeciderRole = (typeof DECIDER_ROLES)[number];
 
 const YEAR_SECONDS = 366 * 24 * 60 * 60;
@@ -189,5 +189,5 @@ export function waitTemplates(wait: WaitPolicy): string[] {
   }
 }
 
-/** Whether a member with `role` may decide an approval that names `roles` (an owner always may, a viewer never). */
-export const mayDecide = (roles: readonly string[], role: string | undefined): boolean => role === 'owner' || (role !== undefined && role !== 'viewer' && roles.includes(role));
+/** Whether a member with `role` may decide an approval that names `roles` (an owner always may, a viewer never): lib's rule, which the notifications service also asks. */
+export const mayDecide = mayDecideApproval;
