@@ -12,6 +12,7 @@ import { benchForEach } from './for-each';
 import { benchGatewayOverhead } from './gateway-overhead';
 import { benchLean } from './lean';
 import { benchLlmStream } from './llm-stream';
+import { benchRunMetrics } from './run-metrics';
 import { benchSchedules } from './schedules';
 import { benchSubscriptions } from './subscriptions';
 import { benchTaskPath, TASK_PATH_SCENARIOS } from './task-path';
@@ -27,6 +28,7 @@ const BENCHES: Record<string, () => Promise<string>> = {
   'for-each': () => benchForEach(),
   'web-live': () => benchWebLive(),
   'llm-stream': () => benchLlmStream(),
+  'run-metrics': () => benchRunMetrics(),
   // The task path's scenarios share one platform when asked for together (task-path = all of them).
   'task-path': () => benchTaskPath(undefined, { command: 'task-path' }),
   ...Object.fromEntries(TASK_PATH_SCENARIOS.map((s) => [s, () => benchTaskPath([s])])),
