@@ -240,9 +240,21 @@ async function writeStarts(ctx: TransitionContext, engine: Engine, starts: reado
  * why. A start that cannot be made answers its error and writes nothing; the others go on.
  */
 export async function startRunsIn(ctx: TransitionContext, engine: Engine, principal: Principal, inputs: readonly StartRunInput[], field = 'input'): Promise<StartOutcome[]> {
-  const checked: Array<CheckedStart | AppError> = inputs.map((input, i) => {
+  return startRunsAsIn(
+    ctx,
+    engine,
+    inputs.map((input, i) => ({ principal, input, field: inputs.length === 1 ? field : `${field}[${i}]` })),
+  );
+}
+
+/**
+ * startRunsIn with a principal per start (each of ctx's organization): the schedule ticker starts the
+ * runs of many schedules in one statement, each run started by its own schedule.
+ */
+export async function startRunsAsIn(ctx: TransitionContext, engine: Engine, starts: ReadonlyArray<{ principal: Principal; input: StartRunInput; field: string }>): Promise<StartOutcome[]> {
+  const checked: Array<CheckedStart | AppError> = starts.map(({ principal, input, field }) => {
     try {
-      return checkStart(principal, input, inputs.length === 1 ? field : `${field}[${i}]`);
+      return checkStart(principal, input, field);
     } catch (error) {
       if (error instanceof AppError) return error;
       throw error;

@@ -1,4 +1,5 @@
 import { newRequestId, type Logger, type Principal, type Queryable } from '@orchestra/lib';
+import type { DueRows } from '../engine/due-rows';
 import type { Engine } from '../engine/engine';
 import { queueReadyTasks, setRunStatus, tasksOfRun } from '../engine/transitions';
 import { camelRow, type RunRow } from '../store/rows';
@@ -6,8 +7,8 @@ import { camelRow, type RunRow } from '../store/rows';
 /**
  * Runs started for later (startRun's startAt): SCHEDULED until their time, then made QUEUED with
  * their first tasks queued, each in a transaction of its organization that claims the run with
- * FOR UPDATE SKIP LOCKED (replicas share the work; a run is queued once). The schedule ticker
- * calls this on every pass.
+ * FOR UPDATE SKIP LOCKED (replicas share the work; a run is queued once). The schedule ticker's
+ * loop runs this on every beat.
  */
 
 /** Runs whose startAt has come (of every organization: a system read, no locks), oldest first. */
@@ -23,26 +24,24 @@ async function claimDelayedRun(db: Queryable, id: string): Promise<RunRow | unde
 
 const starter = (orgId: string): Principal => ({ kind: 'service', id: 'delayed-runs', orgId, scopes: [], display: 'delayed run start', requestId: newRequestId() });
 
-/** Queues the runs whose time has come; resolves to how many this process queued. */
-export async function startDueDelayedRuns(engine: Engine, log: Logger, limit: number): Promise<number> {
-  const due = await engine.inSystem((tx) => dueDelayedRuns(tx, limit));
-  let started = 0;
-  for (const ref of due) {
-    try {
-      const queued = await engine.change(starter(ref.orgId), async (ctx) => {
-        const run = await claimDelayedRun(ctx.tx, ref.id);
+/** The runs whose time has come, as due rows of the schedule ticker's loop (engine/due-rows.ts): each queued in its own transaction. */
+export function delayedRuns(engine: Engine, log: Logger, passSize: number): DueRows<{ id: string; orgId: string }> {
+  return {
+    passSize,
+    findDue: (limit) => engine.inSystem((tx) => dueDelayedRuns(tx, limit)),
+    async handle([ref]) {
+      const { id, orgId } = ref!;
+      const queued = await engine.change(starter(orgId), async (ctx) => {
+        const run = await claimDelayedRun(ctx.tx, id);
         if (!run) return false;
         const now = await setRunStatus(ctx, run, { status: 'QUEUED', message: `its start time ${run.startAt?.toISOString() ?? ''} came` });
         await queueReadyTasks(ctx, now, await tasksOfRun(ctx, run.id));
         return true;
       });
-      if (queued) {
-        started += 1;
-        log.info('delayed run queued', { runId: ref.id, orgId: ref.orgId });
-      }
-    } catch (err) {
-      log.error('a delayed run could not be queued (retried next pass)', { err, runId: ref.id, orgId: ref.orgId });
-    }
-  }
-  return started;
+      if (queued) log.info('delayed run queued', { runId: id, orgId });
+      return queued ? 1 : 0;
+    },
+    describe: (ref) => ({ runId: ref.id, orgId: ref.orgId }),
+    messages: { rowFailed: 'a delayed run could not be queued (retried next pass)', batchFailed: 'a batch of delayed runs failed; queuing them one per transaction' },
+  };
 }

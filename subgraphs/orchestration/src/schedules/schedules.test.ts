@@ -147,6 +147,48 @@ describe('firing', () => {
     expect(t.log.lines.filter((l) => l['msg'] === 'schedule tick failed (retried next pass)' || l['msg'] === 'schedule pass failed')).toEqual([]);
   });
 
+  it('fires many schedules of one organization once per tick each, their runs started together, with two replicas ticking', async () => {
+    // Two replicas are ticking (the test above started the second). 12 schedules due on the same
+    // seconds land in the same batches: each tick of each is handled exactly once, by one replica.
+    // Fires and runs are read from the tables (one query each, not a GraphQL call per schedule).
+    const overlaps = ['SKIP', 'QUEUE', 'CANCEL_PREVIOUS'] as const;
+    const workflowId = await workflow('many-at-once');
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i += 1) ids.push((await createSchedule({ workflowId, cron: '* * * * * *', input: { who: `s${i}` }, overlap: overlaps[i % 3] })).id);
+    const handled = async () =>
+      (await t.pool.query<{ schedule_id: string; n: number }>(`SELECT schedule_id, count(*)::int AS n FROM schedule_fires WHERE schedule_id = ANY($1::uuid[]) AND outcome <> 'MISSED' GROUP BY schedule_id`, [ids])).rows;
+    await eventually(async () => {
+      const rows = await handled();
+      return rows.length === ids.length && rows.every((r) => r.n >= 3);
+    }, { timeoutMs: 60_000, what: '3 handled ticks of every schedule' });
+    await t.pool.query(`UPDATE schedules SET paused = true WHERE id = ANY($1::uuid[])`, [ids]);
+    const { rows: fires } = await t.pool.query<{ schedule_id: string; tick_at: Date; outcome: string; run_id: string | null; key: string | null; started_by: string | null; status: string | null; who: string | null }>(
+      `SELECT f.schedule_id, f.tick_at, f.outcome, f.run_id, r.idempotency_key AS key, r.started_by_display AS started_by, r.status, r.input->>'who' AS who
+         FROM schedule_fires f LEFT JOIN runs r ON r.id = f.run_id WHERE f.schedule_id = ANY($1::uuid[]) ORDER BY f.schedule_id, f.tick_at`,
+      [ids],
+    );
+    for (const [i, id] of ids.entries()) {
+      const mine = fires.filter((f) => f.schedule_id === id);
+      // One row per tick (the primary key says so too); every started run is its own, keyed by its tick and schedule.
+      expect(new Set(mine.map((f) => f.tick_at.getTime())).size).toBe(mine.length);
+      const started = mine.filter((f) => f.outcome === 'STARTED');
+      expect(new Set(started.map((f) => f.run_id)).size).toBe(started.length);
+      for (const f of started) expect(f).toMatchObject({ key: `schedule:${id}:${f.tick_at.toISOString()}`, started_by: `schedule ${id}`, who: `s${i}` });
+      const overlap = overlaps[i % 3];
+      // No worker runs noop here, so a run never ends by itself: SKIP and QUEUE start one run, CANCEL_PREVIOUS one per tick.
+      if (overlap === 'CANCEL_PREVIOUS') {
+        expect(mine.filter((f) => f.outcome !== 'MISSED').every((f) => f.outcome === 'STARTED')).toBe(true);
+        expect(started.slice(0, -1).every((f) => f.status === 'CANCELLED')).toBe(true);
+      } else {
+        expect(started).toHaveLength(1);
+        expect(mine.filter((f) => f.outcome === (overlap === 'SKIP' ? 'SKIPPED' : 'QUEUED')).length).toBeGreaterThanOrEqual(2);
+      }
+      const { rows } = await t.pool.query(`SELECT count(*)::int AS n FROM runs WHERE workflow_id = $1 AND input->>'who' = $2`, [workflowId, `s${i}`]);
+      expect(rows[0].n).toBe(started.length);
+    }
+    expect(t.log.lines.filter((l) => l['msg'] === 'schedule tick failed (retried next pass)' || l['msg'] === 'schedule pass failed' || l['msg'] === 'a batch of schedule ticks failed; handling its schedules one per transaction')).toEqual([]);
+  }, 120_000);
+
   it('SKIP: a tick while its run has not ended is skipped and recorded', async () => {
     const workflowId = await workflow('skip');
     const s = await createSchedule({ workflowId, cron: '* * * * * *', input: { who: 'skip' }, overlap: 'SKIP' });

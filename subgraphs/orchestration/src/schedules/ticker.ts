@@ -1,25 +1,32 @@
 import { newRequestId, type Logger, type Principal } from '@orchestra/lib';
 import { cancelRunIn } from '../engine/commands';
+import { batchesByOrg, createDueRowsLoop, duePass, type DueRows, type DueRowsLoop } from '../engine/due-rows';
 import type { Engine } from '../engine/engine';
-import { startRunsIn } from '../engine/run-starts';
+import { startRunsAsIn, type StartOutcome } from '../engine/run-starts';
 import type { TransitionContext } from '../engine/transitions';
-import { activeRunsOfSchedule, claimSchedule, countQueuedFires, dueSchedules, pruneFires, queuedFires, recordFires, updateSchedule, type ScheduleFireRow, type ScheduleRow } from '../store/schedules';
+import { activeRunsOfSchedules, advanceSchedules, claimSchedules, dueSchedules, pruneFiresOf, queuedFiresOf, recordFires, type ScheduleFireRow, type ScheduleRow } from '../store/schedules';
 import { parseCron } from './cron';
-import { startDueDelayedRuns } from './delayed-runs';
+import { delayedRuns } from './delayed-runs';
 import { missedTicks, planFires, type FirePlan } from './fire-plan';
 
 /**
- * The schedule ticker: every orchestration replica runs one. A pass reads which schedules are due
- * (a system read, no locks), then handles them in transactions of their organization, up to BATCH
- * schedules of one organization per transaction: each schedule row is claimed (FOR UPDATE SKIP
- * LOCKED: a row another replica holds is skipped), the tick's runs start through the start path
- * (idempotency key `schedule:<id>:<tick>`), each tick is recorded in schedule_fires (primary key
- * schedule + tick: STARTED, SKIPPED, QUEUED, or MISSED for a tick the catch-up policy drops; the
- * newest MAX_FIRES_KEPT kept) and next_fire_at moves past them — all in one commit. A tick is therefore handled
- * once whatever the number of replicas, and a crash before the commit leaves the schedule due for
- * the next pass. A batch that fails is handled again one schedule per transaction, so one bad
- * schedule delays only itself. (One transaction per schedule handled ~15–20 schedules a second on a
- * loaded 2-core machine: 1,000 schedules on one minute fired up to a minute late.)
+ * The schedule ticker: every orchestration replica runs one (its loop is engine/due-rows.ts). A pass
+ * reads which schedules are due (a system read, no locks), then handles them in transactions of
+ * their organization, up to BATCH schedules of one organization per transaction, PARALLEL
+ * transactions at once. A transaction claims its schedules in one statement (FOR UPDATE SKIP LOCKED:
+ * rows another replica holds are left out), reads their unfinished runs and queued ticks in one
+ * statement each, decides every tick by its schedule's overlap policy, starts the runs of all its
+ * schedules' ticks together through the start path (one statement for the lot, idempotency key
+ * `schedule:<id>:<tick>`, each run started by its own schedule, audit rows included), records each
+ * tick in schedule_fires (primary key schedule + tick: STARTED, SKIPPED, QUEUED, or MISSED for a tick
+ * the catch-up policy drops; the newest MAX_FIRES_KEPT kept) and moves next_fire_at past them — one
+ * commit. A tick is therefore handled once whatever the number of replicas, and a crash before the
+ * commit leaves the schedules due for the next pass. A schedule with several ticks in one pass
+ * (catch-up, queued ticks) has them decided in rounds, one tick per schedule per round, so a tick
+ * sees the run the previous one started. A batch that fails is handled again one schedule per
+ * transaction, so one bad schedule delays only itself. (Starting each schedule's run on its own, eight
+ * statements a schedule, left 1,000 schedules on one minute up to a minute late on a loaded 2-core
+ * machine: docs/benchmarks.md, "schedules".)
  */
 
 /** Ticks queued behind a running run (overlap QUEUE) per schedule, at most; more are SKIPPED. */
@@ -27,18 +34,13 @@ export const MAX_QUEUED_TICKS = 10;
 /** Handled ticks kept per schedule (the newest; QUEUED ones are always kept): what Schedule.fires and Schedule.runs read. */
 export const MAX_FIRES_KEPT = 500;
 /** Schedules one pass looks at, at most (a pass that finds this many runs again at once). */
-const PASS_SIZE = 200;
+const PASS_SIZE = 500;
 /** Transactions (batches) in flight at once in one replica. */
-const PARALLEL = 4;
+const PARALLEL = 3;
 /** Schedules of one organization handled in one transaction, at most. */
-const BATCH = 50;
+const BATCH = 100;
 
-export interface ScheduleTicker {
-  start(): void;
-  stop(): Promise<void>;
-  /** One pass; resolves to the schedules it handled. */
-  tickOnce(): Promise<number>;
-}
+export type ScheduleTicker = DueRowsLoop;
 
 export interface ScheduleTickerOptions {
   engine: Engine;
@@ -62,133 +64,163 @@ export const tickIdempotencyKey = (scheduleId: string, tick: Date): string => `s
 
 type Fire = Omit<ScheduleFireRow, 'firedAt'>;
 
-/** Handles one claimed schedule's due and queued ticks in `ctx` (its organization's transaction). */
-async function handleSchedule(ctx: TransitionContext, engine: Engine, log: Logger, schedule: ScheduleRow, graceMs: number): Promise<Fire[]> {
-  const principal = schedulePrincipal(schedule);
-  const now = new Date();
+/** A claimed schedule while its batch is handled. */
+interface ScheduleState {
+  schedule: ScheduleRow;
+  principal: Principal;
+  plan: FirePlan;
+  /** Ticks still to decide, oldest queued ones first. */
+  ticks: Array<{ t: Date; wasQueued: boolean }>;
+  /** Its runs that have not ended, oldest first. */
+  active: string[];
+  queuedCount: number;
+  fires: Fire[];
+}
+
+const fire = (state: ScheduleState, tickAt: Date, outcome: Fire['outcome'], runId: string | null, reason: string | null): void => {
+  state.fires.push({ scheduleId: state.schedule.id, orgId: state.schedule.orgId, tickAt, outcome, runId, reason });
+};
+
+/** A claimed schedule's ticks this pass: its due ones (per catch-up) after its queued ones; dropped ticks recorded as MISSED. */
+function planSchedule(schedule: ScheduleRow, now: Date, graceMs: number, log: Logger, active: string[], queued: { ticks: Date[]; count: number } | undefined): ScheduleState {
   const cron = parseCron(schedule.cron, schedule.timezone, { cron: 'cron', timezone: 'timezone' });
   const plan: FirePlan = schedule.nextFireAt.getTime() <= now.getTime() ? planFires(cron, schedule, now, graceMs) : { fire: [], dropped: 0, missed: [], nextFireAt: schedule.nextFireAt };
   if (plan.dropped > 0) log.warn('schedule ticks missed and not caught up', { scheduleId: schedule.id, orgId: schedule.orgId, dropped: plan.dropped, catchUp: schedule.catchUp });
-  const queued = schedule.overlap === 'QUEUE' ? await queuedFires(ctx.tx, schedule.id, MAX_QUEUED_TICKS) : [];
-  let queuedCount = queued.length === 0 ? 0 : await countQueuedFires(ctx.tx, schedule.id);
-  let active = await activeRunsOfSchedule(ctx.tx, schedule.id);
-  const fires: Fire[] = [];
-  const fire = (tickAt: Date, outcome: Fire['outcome'], runId: string | null, reason: string | null) => fires.push({ scheduleId: schedule.id, orgId: schedule.orgId, tickAt, outcome, runId, reason });
+  const queuedTicks = schedule.overlap === 'QUEUE' ? (queued?.ticks ?? []) : [];
+  const state: ScheduleState = {
+    schedule,
+    principal: schedulePrincipal(schedule),
+    plan,
+    ticks: [...queuedTicks.map((t) => ({ t, wasQueued: true })), ...plan.fire.map((t) => ({ t, wasQueued: false }))],
+    active,
+    queuedCount: queuedTicks.length === 0 ? 0 : (queued?.count ?? 0),
+    fires: [],
+  };
   // Ticks the catch-up policy drops are recorded too (MISSED, with why), not only logged.
-  for (const missed of missedTicks(plan, schedule, graceMs)) fire(missed.tickAt, 'MISSED', null, missed.reason);
+  for (const missed of missedTicks(plan, schedule, graceMs)) fire(state, missed.tickAt, 'MISSED', null, missed.reason);
+  return state;
+}
 
-  const ticks = [...queued.map((t) => ({ t, wasQueued: true })), ...plan.fire.map((t) => ({ t, wasQueued: false }))];
-  for (const { t, wasQueued } of ticks) {
-    if (active.length > 0) {
-      const running = `run ${active[0]} of this schedule has not ended`;
-      if (schedule.overlap === 'SKIP') {
-        fire(t, 'SKIPPED', null, running);
-        continue;
+/**
+ * Decides one tick by the schedule's overlap policy while one of its runs has not ended: SKIP records
+ * it SKIPPED, QUEUE leaves a queued tick queued or queues a new one (SKIPPED past MAX_QUEUED_TICKS),
+ * CANCEL_PREVIOUS cancels the unfinished runs. Resolves to whether the tick starts a run now.
+ */
+async function decideTick(ctx: TransitionContext, engine: Engine, state: ScheduleState, t: Date, wasQueued: boolean): Promise<boolean> {
+  const { schedule, active } = state;
+  if (active.length === 0) return true;
+  const running = `run ${active[0]} of this schedule has not ended`;
+  switch (schedule.overlap) {
+    case 'SKIP':
+      fire(state, t, 'SKIPPED', null, running);
+      return false;
+    case 'QUEUE':
+      if (wasQueued) return false;
+      if (state.queuedCount >= MAX_QUEUED_TICKS) fire(state, t, 'SKIPPED', null, `${MAX_QUEUED_TICKS} ticks are already queued behind run ${active[0]}`);
+      else {
+        fire(state, t, 'QUEUED', null, running);
+        state.queuedCount += 1;
       }
-      if (schedule.overlap === 'QUEUE') {
-        if (wasQueued) continue;
-        if (queuedCount >= MAX_QUEUED_TICKS) fire(t, 'SKIPPED', null, `${MAX_QUEUED_TICKS} ticks are already queued behind run ${active[0]}`);
-        else {
-          fire(t, 'QUEUED', null, running);
-          queuedCount += 1;
+      return false;
+    case 'CANCEL_PREVIOUS':
+      for (const runId of active) await cancelRunIn(ctx, engine, state.principal, runId, `cancelled by schedule ${schedule.id}: its tick of ${t.toISOString()} started a new run`);
+      state.active = [];
+      return true;
+  }
+}
+
+function recordStart(log: Logger, state: ScheduleState, t: Date, wasQueued: boolean, outcome: StartOutcome | undefined): void {
+  if (wasQueued) state.queuedCount -= 1;
+  if (outcome?.ok) {
+    fire(state, t, 'STARTED', outcome.result.run.id, null);
+    state.active = [outcome.result.run.id];
+    return;
+  }
+  const reason = outcome ? outcome.error.message : 'no outcome';
+  log.warn('a schedule tick could not start its run', { scheduleId: state.schedule.id, orgId: state.schedule.orgId, tick: t.toISOString(), reason });
+  fire(state, t, 'SKIPPED', null, `the run could not start: ${reason}`);
+}
+
+/** Handles claimed schedules (one organization's) in `ctx`: decides their ticks, starts their runs together, records it all. */
+async function handleSchedules(ctx: TransitionContext, engine: Engine, log: Logger, claimed: readonly ScheduleRow[], graceMs: number): Promise<ScheduleState[]> {
+  const now = new Date();
+  const ids = claimed.map((s) => s.id);
+  const active = await activeRunsOfSchedules(ctx.tx, ids);
+  const queueing = claimed.filter((s) => s.overlap === 'QUEUE').map((s) => s.id);
+  const queued = queueing.length === 0 ? new Map<string, { ticks: Date[]; count: number }>() : await queuedFiresOf(ctx.tx, queueing, MAX_QUEUED_TICKS);
+  const states = claimed.map((schedule) => planSchedule(schedule, now, graceMs, log, active.get(schedule.id) ?? [], queued.get(schedule.id)));
+
+  // Rounds: each schedule's next tick that starts a run; all of a round's runs start in one statement.
+  for (;;) {
+    const starts: Array<{ state: ScheduleState; t: Date; wasQueued: boolean }> = [];
+    for (const state of states) {
+      for (let next = state.ticks.shift(); next; next = state.ticks.shift()) {
+        if (await decideTick(ctx, engine, state, next.t, next.wasQueued)) {
+          starts.push({ state, ...next });
+          break;
         }
-        continue;
       }
-      for (const runId of active) await cancelRunIn(ctx, engine, principal, runId, `cancelled by schedule ${schedule.id}: its tick of ${t.toISOString()} started a new run`);
-      active = [];
     }
-    const [outcome] = await startRunsIn(ctx, engine, principal, [{ workflowId: schedule.workflowId, input: schedule.input, idempotencyKey: tickIdempotencyKey(schedule.id, t) }]);
-    if (wasQueued) queuedCount -= 1;
-    if (outcome?.ok) {
-      fire(t, 'STARTED', outcome.result.run.id, null);
-      active = [outcome.result.run.id];
-    } else {
-      const reason = outcome ? outcome.error.message : 'no outcome';
-      log.warn('a schedule tick could not start its run', { scheduleId: schedule.id, orgId: schedule.orgId, tick: t.toISOString(), reason });
-      fire(t, 'SKIPPED', null, `the run could not start: ${reason}`);
-    }
+    if (starts.length === 0) break;
+    const outcomes = await startRunsAsIn(
+      ctx,
+      engine,
+      starts.map(({ state, t }) => ({ principal: state.principal, input: { workflowId: state.schedule.workflowId, input: state.schedule.input, idempotencyKey: tickIdempotencyKey(state.schedule.id, t) }, field: 'input' })),
+    );
+    starts.forEach(({ state, t, wasQueued }, i) => recordStart(log, state, t, wasQueued, outcomes[i]));
   }
-  const lastFire = fires.filter((f) => f.outcome === 'STARTED').at(-1)?.tickAt;
-  if (plan.nextFireAt.getTime() !== schedule.nextFireAt.getTime() || lastFire) {
-    await updateSchedule(ctx.tx, schedule.id, { nextFireAt: plan.nextFireAt, ...(lastFire ? { lastFireAt: lastFire } : {}) });
-  }
-  await recordFires(ctx.tx, fires);
-  if (fires.length > 0) await pruneFires(ctx.tx, schedule.id, MAX_FIRES_KEPT);
-  return fires;
+
+  await advanceSchedules(
+    ctx.tx,
+    states.flatMap(({ schedule, plan, fires }) => {
+      const lastFire = fires.filter((f) => f.outcome === 'STARTED').at(-1)?.tickAt ?? null;
+      return plan.nextFireAt.getTime() !== schedule.nextFireAt.getTime() || lastFire ? [{ id: schedule.id, nextFireAt: plan.nextFireAt, lastFireAt: lastFire }] : [];
+    }),
+  );
+  await recordFires(
+    ctx.tx,
+    states.flatMap((s) => s.fires),
+  );
+  await pruneFiresOf(
+    ctx.tx,
+    states.filter((s) => s.fires.length > 0).map((s) => s.schedule.id),
+    MAX_FIRES_KEPT,
+  );
+  return states;
 }
 
 export function createScheduleTicker({ engine, log, intervalMs, graceMs }: ScheduleTickerOptions): ScheduleTicker {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> = Promise.resolve();
-  let stopped = true;
-
-  /** Handles `refs` (one organization's) in one transaction; resolves to how many it handled. */
-  const handleBatch = async (refs: ReadonlyArray<{ id: string; orgId: string }>): Promise<number> => {
-    try {
-      return await engine.change(schedulePrincipal(refs[0]!), async (ctx) => {
-        let handled = 0;
-        for (const ref of refs) {
-          const schedule = await claimSchedule(ctx.tx, ref.id);
-          if (!schedule) continue;
-          const fires = await handleSchedule(ctx, engine, log, schedule, graceMs);
+  const schedules: DueRows<{ id: string; orgId: string }> = {
+    passSize: PASS_SIZE,
+    findDue: (limit) => engine.inSystem((tx) => dueSchedules(tx, limit)),
+    batches: (due) => batchesByOrg(due, BATCH),
+    parallel: PARALLEL,
+    handle: (refs) =>
+      engine.change(schedulePrincipal(refs[0]!), async (ctx) => {
+        const claimed = await claimSchedules(
+          ctx.tx,
+          refs.map((r) => r.id),
+        );
+        if (claimed.length === 0) return 0;
+        const states = await handleSchedules(ctx, engine, log, claimed, graceMs);
+        for (const { schedule, fires } of states) {
           if (fires.length > 0) log.debug('schedule fired', { scheduleId: schedule.id, orgId: schedule.orgId, ticks: fires.map((f) => `${f.tickAt.toISOString()} ${f.outcome}`) });
-          handled += 1;
         }
-        return handled;
-      });
-    } catch (err) {
-      if (refs.length === 1) {
-        log.error('schedule tick failed (retried next pass)', { err, scheduleId: refs[0]!.id, orgId: refs[0]!.orgId });
-        return 0;
-      }
-      log.warn('a batch of schedule ticks failed; handling its schedules one per transaction', { err, orgId: refs[0]!.orgId, schedules: refs.length });
-      let handled = 0;
-      for (const ref of refs) handled += await handleBatch([ref]);
-      return handled;
-    }
+        return states.length;
+      }),
+    describe: (ref) => ({ scheduleId: ref.id, orgId: ref.orgId }),
+    describeBatch: (refs) => ({ orgId: refs[0]?.orgId }),
+    messages: { rowFailed: 'schedule tick failed (retried next pass)', batchFailed: 'a batch of schedule ticks failed; handling its schedules one per transaction' },
   };
-
-  const tickOnce = async (): Promise<number> => {
-    const due = await engine.inSystem((tx) => dueSchedules(tx, PASS_SIZE));
-    const byOrg = new Map<string, Array<{ id: string; orgId: string }>>();
-    for (const ref of due) {
-      const refs = byOrg.get(ref.orgId);
-      if (refs) refs.push(ref);
-      else byOrg.set(ref.orgId, [ref]);
-    }
-    const batches = [...byOrg.values()].flatMap((refs) => Array.from({ length: Math.ceil(refs.length / BATCH) }, (_, i) => refs.slice(i * BATCH, (i + 1) * BATCH)));
-    let handled = 0;
-    for (let i = 0; i < batches.length; i += PARALLEL) {
-      const results = await Promise.all(batches.slice(i, i + PARALLEL).map(handleBatch));
-      handled += results.reduce((a, b) => a + b, 0);
-    }
+  const later = delayedRuns(engine, log, PASS_SIZE);
+  return createDueRowsLoop({
     // Runs started for later whose time has come go on the same beat.
-    handled += await startDueDelayedRuns(engine, log, PASS_SIZE);
-    return handled;
-  };
-
-  const loop = async () => {
-    if (stopped) return;
-    let again = false;
-    try {
-      again = (await tickOnce()) >= PASS_SIZE;
-    } catch (err) {
-      log.error('schedule pass failed', { err });
-    }
-    if (!stopped) timer = setTimeout(() => (running = loop()), again ? 0 : intervalMs);
-  };
-
-  return {
-    start() {
-      if (!stopped) return;
-      stopped = false;
-      running = loop();
-    },
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-    tickOnce,
-  };
+    passes: [
+      { pass: duePass(schedules, log), passSize: PASS_SIZE },
+      { pass: duePass(later, log), passSize: PASS_SIZE },
+    ],
+    log,
+    intervalMs,
+    passFailed: 'schedule pass failed',
+  });
 }

@@ -89,18 +89,20 @@ export async function lockSchedule(db: Queryable, id: string): Promise<ScheduleR
 }
 
 /**
- * Claims a schedule for the ticker: its row locked when it is due (or has queued ticks) and no
- * other transaction holds it (SKIP LOCKED: another replica is handling it right now).
+ * Claims schedules for the ticker: the rows of `ids` that are due (or have queued ticks), locked
+ * until the transaction ends; a row another transaction holds is left out (SKIP LOCKED: another
+ * replica is handling it right now, and it is no longer due when that one commits).
  */
-export async function claimSchedule(db: Queryable, id: string): Promise<ScheduleRow | undefined> {
+export async function claimSchedules(db: Queryable, ids: readonly string[]): Promise<ScheduleRow[]> {
   const { rows } = await db.query(
     `SELECT ${COLUMNS} FROM schedules s
-      WHERE id = $1 AND NOT paused
+      WHERE id = ANY($1::uuid[]) AND NOT paused
         AND (next_fire_at <= now() OR EXISTS (SELECT 1 FROM schedule_fires f WHERE f.schedule_id = s.id AND f.outcome = 'QUEUED'))
+      ORDER BY next_fire_at, id
       FOR UPDATE SKIP LOCKED`,
-    [id],
+    [ids],
   );
-  return one(rows);
+  return camelRows<ScheduleRow>(rows as Array<Record<string, unknown>>);
 }
 
 export async function listSchedules(db: Queryable, filter: { workflowId?: string | undefined }, limit: number): Promise<ScheduleRow[]> {
@@ -129,35 +131,55 @@ export async function dueSchedules(db: Queryable, limit: number): Promise<Array<
   return rows.map((r) => ({ id: r.id, orgId: r.org_id }));
 }
 
-/** Runs this schedule started that have not ended, oldest first. */
-export async function activeRunsOfSchedule(db: Queryable, scheduleId: string): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>(
-    `SELECT r.id FROM schedule_fires f JOIN runs r ON r.id = f.run_id
-      WHERE f.schedule_id = $1 AND r.status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED') ORDER BY f.tick_at`,
-    [scheduleId],
+/** Runs each of these schedules started that have not ended, oldest tick first (schedules with none are absent). */
+export async function activeRunsOfSchedules(db: Queryable, scheduleIds: readonly string[]): Promise<Map<string, string[]>> {
+  const { rows } = await db.query<{ schedule_id: string; id: string }>(
+    `SELECT f.schedule_id, r.id FROM schedule_fires f JOIN runs r ON r.id = f.run_id
+      WHERE f.schedule_id = ANY($1::uuid[]) AND r.status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED') ORDER BY f.schedule_id, f.tick_at`,
+    [scheduleIds],
   );
-  return rows.map((r) => r.id);
+  const active = new Map<string, string[]>();
+  for (const r of rows) {
+    const runs = active.get(r.schedule_id);
+    if (runs) runs.push(r.id);
+    else active.set(r.schedule_id, [r.id]);
+  }
+  return active;
 }
 
-/** The oldest ticks queued behind a running run (overlap QUEUE). */
-export async function queuedFires(db: Queryable, scheduleId: string, limit: number): Promise<Date[]> {
-  const { rows } = await db.query<{ tick_at: Date }>(`SELECT tick_at FROM schedule_fires WHERE schedule_id = $1 AND outcome = 'QUEUED' ORDER BY tick_at LIMIT $2`, [scheduleId, limit]);
-  return rows.map((r) => r.tick_at);
+/** Each schedule's ticks queued behind a running run (overlap QUEUE): the oldest `limit`, and how many there are (schedules with none are absent). */
+export async function queuedFiresOf(db: Queryable, scheduleIds: readonly string[], limit: number): Promise<Map<string, { ticks: Date[]; count: number }>> {
+  const { rows } = await db.query<{ schedule_id: string; ticks: Array<string | Date>; count: number }>(
+    `SELECT schedule_id, (array_agg(tick_at ORDER BY tick_at))[1:$2::int] AS ticks, count(*)::int AS count
+       FROM schedule_fires WHERE schedule_id = ANY($1::uuid[]) AND outcome = 'QUEUED' GROUP BY schedule_id`,
+    [scheduleIds, limit],
+  );
+  return new Map(rows.map((r) => [r.schedule_id, { ticks: r.ticks.map((t) => new Date(t)), count: r.count }]));
 }
 
-export async function countQueuedFires(db: Queryable, scheduleId: string): Promise<number> {
-  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM schedule_fires WHERE schedule_id = $1 AND outcome = 'QUEUED'`, [scheduleId]);
-  return rows[0]?.n ?? 0;
+/** Moves the ticker's schedules on (their row locks held): next_fire_at, and last_fire_at where a tick started a run. */
+export async function advanceSchedules(db: Queryable, changes: ReadonlyArray<{ id: string; nextFireAt: Date; lastFireAt: Date | null }>): Promise<void> {
+  if (changes.length === 0) return;
+  await db.query(
+    `UPDATE schedules s SET next_fire_at = c.next_fire_at, last_fire_at = coalesce(c.last_fire_at, s.last_fire_at), updated_at = now()
+       FROM jsonb_to_recordset($1::jsonb) AS c(id uuid, next_fire_at timestamptz, last_fire_at timestamptz)
+      WHERE s.id = c.id`,
+    [JSON.stringify(changes.map((c) => ({ id: c.id, next_fire_at: c.nextFireAt.toISOString(), last_fire_at: c.lastFireAt?.toISOString() ?? null })))],
+  );
 }
 
-/** Records what a tick did (a queued tick that starts later is updated in place). */
+/**
+ * Records what ticks did (a queued tick that starts later is updated in place), at most one row per
+ * schedule and tick. fired_at is the time of this statement (the ticker's transaction commits right
+ * after), not of the transaction's start.
+ */
 export async function recordFires(db: Queryable, fires: ReadonlyArray<Omit<ScheduleFireRow, 'firedAt'>>): Promise<void> {
   if (fires.length === 0) return;
   await db.query(
-    `INSERT INTO schedule_fires (schedule_id, org_id, tick_at, outcome, run_id, reason)
-     SELECT schedule_id, org_id, tick_at, outcome, run_id, reason FROM jsonb_to_recordset($1::jsonb)
+    `INSERT INTO schedule_fires (schedule_id, org_id, tick_at, outcome, run_id, reason, fired_at)
+     SELECT schedule_id, org_id, tick_at, outcome, run_id, reason, clock_timestamp() FROM jsonb_to_recordset($1::jsonb)
          AS f(schedule_id uuid, org_id uuid, tick_at timestamptz, outcome text, run_id uuid, reason text)
-     ON CONFLICT (schedule_id, tick_at) DO UPDATE SET outcome = excluded.outcome, run_id = excluded.run_id, reason = excluded.reason, fired_at = now()
+     ON CONFLICT (schedule_id, tick_at) DO UPDATE SET outcome = excluded.outcome, run_id = excluded.run_id, reason = excluded.reason, fired_at = excluded.fired_at
        WHERE schedule_fires.outcome = 'QUEUED'`,
     [
       JSON.stringify(
@@ -168,15 +190,17 @@ export async function recordFires(db: Queryable, fires: ReadonlyArray<Omit<Sched
 }
 
 /**
- * Bounded retention of a schedule's fires: the newest `keep` handled ticks stay (QUEUED ones always,
- * they are still to run). A walk of `keep` entries of the primary key, then a range delete.
+ * Bounded retention of schedules' fires: the newest `keep` handled ticks of each stay (QUEUED ones
+ * always, they are still to run). Per schedule a walk of `keep` entries of the primary key, then a range delete.
  */
-export async function pruneFires(db: Queryable, scheduleId: string, keep: number): Promise<number> {
+export async function pruneFiresOf(db: Queryable, scheduleIds: readonly string[], keep: number): Promise<number> {
+  if (scheduleIds.length === 0) return 0;
   const { rowCount } = await db.query(
-    `DELETE FROM schedule_fires
-      WHERE schedule_id = $1 AND outcome <> 'QUEUED'
-        AND tick_at < (SELECT tick_at FROM schedule_fires WHERE schedule_id = $1 ORDER BY tick_at DESC OFFSET $2::int - 1 LIMIT 1)`,
-    [scheduleId, keep],
+    `DELETE FROM schedule_fires f
+      USING (SELECT s.id, (SELECT tick_at FROM schedule_fires x WHERE x.schedule_id = s.id ORDER BY tick_at DESC OFFSET $2::int - 1 LIMIT 1) AS edge
+               FROM unnest($1::uuid[]) AS s(id)) e
+      WHERE f.schedule_id = e.id AND f.outcome <> 'QUEUED' AND f.tick_at < e.edge`,
+    [scheduleIds, keep],
   );
   return rowCount ?? 0;
 }

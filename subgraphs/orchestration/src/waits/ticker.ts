@@ -1,5 +1,6 @@
 import { newRequestId, type Logger, type Principal } from '@orchestra/lib';
 import type { ApprovalWait, EventWait } from '../domain/wait-steps';
+import { createDueRowsLoop, duePass, type DueRows, type DueRowsLoop } from '../engine/due-rows';
 import type { Engine } from '../engine/engine';
 import type { TransitionContext } from '../engine/transitions';
 import type { RunRow } from '../store/rows';
@@ -11,7 +12,8 @@ import { approvalEnding, endWait, type WaitEnding } from './resolve';
 /**
  * The wait ticker: every orchestration replica runs one. A pass reads the waits whose deadline has
  * come (PostgreSQL is the truth: after a restart the next pass finds them; nothing is kept in
- * memory) and ends each in a transaction of its organization that takes its run's lock: a
+ * memory) and ends each in a transaction of its organization that takes its run's lock (the loop is
+ * engine/due-rows.ts, shared with the schedule ticker): a
  * sleepUntil's time came (ELAPSED, output { until }), an approval's or event's timeout ran out
  * (TIMED_OUT, then its onTimeout). The wait moves out of WAITING under a guard on that status and on
  * its deadline, so two replicas never end it twice; one that fails is retried on the next pass.
@@ -20,12 +22,8 @@ import { approvalEnding, endWait, type WaitEnding } from './resolve';
 /** Waits one pass ends, at most (a pass that finds this many runs again at once). */
 const PASS_SIZE = 100;
 
-export interface WaitTicker {
-  start(): void;
-  stop(): Promise<void>;
-  /** One pass; resolves to the waits it ended. */
-  tickOnce(): Promise<number>;
-}
+/** The wait ticker's loop (engine/due-rows.ts); tickOnce resolves to the waits it ended. */
+export type WaitTicker = DueRowsLoop;
 
 const system = (orgId: string): Principal => ({ kind: 'service', id: 'wait-ticker', orgId, scopes: [], display: 'wait timeout', requestId: newRequestId() });
 
@@ -61,45 +59,12 @@ async function endDueWait(ctx: TransitionContext, ref: Pick<TaskWaitRow, 'attemp
 }
 
 export function createWaitTicker({ engine, log, intervalMs }: { engine: Engine; log: Logger; intervalMs: number }): WaitTicker {
-  let stopped = true;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-
-  const tickOnce = async (): Promise<number> => {
-    const due = await engine.inSystem((tx) => dueTaskWaits(tx, PASS_SIZE));
-    let ended = 0;
-    for (const ref of due) {
-      try {
-        if (await engine.change(system(ref.orgId), (ctx) => endDueWait(ctx, ref))) ended += 1;
-      } catch (err) {
-        log.error('a due wait could not be ended (retried next pass)', { err, attemptId: ref.attemptId, runId: ref.runId, orgId: ref.orgId });
-      }
-    }
-    return ended;
+  const waits: DueRows<Pick<TaskWaitRow, 'attemptId' | 'runId' | 'orgId'>> = {
+    passSize: PASS_SIZE,
+    findDue: (limit) => engine.inSystem((tx) => dueTaskWaits(tx, limit)),
+    handle: async ([ref]) => ((await engine.change(system(ref!.orgId), (ctx) => endDueWait(ctx, ref!))) ? 1 : 0),
+    describe: (ref) => ({ attemptId: ref.attemptId, runId: ref.runId, orgId: ref.orgId }),
+    messages: { rowFailed: 'a due wait could not be ended (retried next pass)', batchFailed: 'a batch of due waits failed; ending them one per transaction' },
   };
-
-  const loop = async () => {
-    if (stopped) return;
-    let again = false;
-    try {
-      again = (await tickOnce()) >= PASS_SIZE;
-    } catch (err) {
-      log.error('wait pass failed', { err });
-    }
-    if (!stopped) timer = setTimeout(() => (running = loop()), again ? 0 : intervalMs);
-  };
-
-  return {
-    start() {
-      if (!stopped) return;
-      stopped = false;
-      running = loop();
-    },
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-    tickOnce,
-  };
+  return createDueRowsLoop({ passes: [{ pass: duePass(waits, log), passSize: PASS_SIZE }], log, intervalMs, passFailed: 'wait pass failed' });
 }

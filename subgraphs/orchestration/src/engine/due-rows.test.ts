@@ -1,0 +1,134 @@
+import { createMemoryLogger, createPool, createTestSchema, eventually, TEST_DATABASE_URL, withSystemTransaction, type Pool } from '@orchestra/lib';
+import { batchesByOrg, createDueRowsLoop, duePass, type DueRows } from './due-rows';
+
+/**
+ * The due-rows loop the tickers share, against the real PostgreSQL: a table of due rows of its own
+ * (in a schema of its own), handled as the tickers handle theirs — read unlocked, then claimed
+ * FOR UPDATE SKIP LOCKED in a transaction that moves each row out of due.
+ */
+
+let pool: Pool;
+let drop: () => Promise<void>;
+const log = createMemoryLogger('due-rows-test');
+
+interface Ref {
+  id: number;
+  orgId: string;
+}
+
+beforeAll(async () => {
+  const created = await createTestSchema('orch_due_rows');
+  drop = created.drop;
+  pool = createPool({ url: TEST_DATABASE_URL, schema: created.schema, applicationName: 'orchestration-due-rows-test', log, max: 8 });
+  await pool.query(`CREATE SCHEMA ${created.schema}`);
+  await pool.query(`CREATE TABLE ${created.schema}.due (id int PRIMARY KEY, org_id text NOT NULL, due_at timestamptz NOT NULL, handled int NOT NULL DEFAULT 0, handled_by text[] NOT NULL DEFAULT '{}')`);
+});
+
+afterAll(async () => {
+  await pool?.end();
+  await drop?.();
+});
+
+/** `n` due rows, spread over three organizations. */
+async function seed(n: number): Promise<void> {
+  await pool.query('TRUNCATE due');
+  await pool.query(`INSERT INTO due (id, org_id, due_at) SELECT g, 'org-' || (g % 3), now() - interval '1 second' FROM generate_series(1, $1::int) g`, [n]);
+}
+
+/** The rows as a ticker would see them: `failing` makes a row's handling throw inside its transaction (after its claim and write). */
+function dueRows(name: string, { batch = 1, failing = new Set<number>(), passSize = 1_000 }: { batch?: number; failing?: Set<number>; passSize?: number } = {}): DueRows<Ref> {
+  return {
+    passSize,
+    findDue: async (limit) => (await pool.query<Ref>(`SELECT id, org_id AS "orgId" FROM due WHERE due_at <= now() ORDER BY id LIMIT $1`, [limit])).rows,
+    batches: (due) => batchesByOrg(due, batch),
+    parallel: 3,
+    handle: (refs) =>
+      withSystemTransaction(pool, async (tx) => {
+        const { rows } = await tx.query<{ id: number }>(`SELECT id FROM due WHERE id = ANY($1::int[]) AND due_at <= now() ORDER BY id FOR UPDATE SKIP LOCKED`, [refs.map((r) => r.id)]);
+        // Long enough for the other loop's pass to reach the same rows while these are held.
+        await tx.query('SELECT pg_sleep(0.02)');
+        await tx.query(`UPDATE due SET handled = handled + 1, handled_by = handled_by || $2::text, due_at = now() + interval '1 hour' WHERE id = ANY($1::int[])`, [rows.map((r) => r.id), name]);
+        const bad = rows.find((r) => failing.has(r.id));
+        if (bad) throw new Error(`row ${bad.id} cannot be handled`);
+        return rows.length;
+      }),
+    describe: (ref) => ({ rowId: ref.id, orgId: ref.orgId }),
+    describeBatch: (refs) => ({ orgId: refs[0]?.orgId }),
+    messages: { rowFailed: 'row failed', batchFailed: 'batch failed' },
+  };
+}
+
+const handledCounts = async () => (await pool.query<{ id: number; handled: number; handled_by: string[] }>('SELECT id, handled, handled_by FROM due ORDER BY id')).rows;
+
+describe('due rows', () => {
+  it('claims each due row once across two loops passing at the same time', async () => {
+    await seed(60);
+    const a = duePass(dueRows('a', { batch: 4 }), log);
+    const b = duePass(dueRows('b', { batch: 4 }), log);
+    const [ra, rb] = await Promise.all([a(), b()]);
+    // Both read every row; between them they handled each exactly once.
+    expect(ra.found).toBe(60);
+    expect(rb.found).toBe(60);
+    expect(ra.handled + rb.handled).toBe(60);
+    const rows = await handledCounts();
+    expect(rows.map((r) => r.handled)).toEqual(Array.from({ length: 60 }, () => 1));
+    expect(rows.filter((r) => r.handled_by[0] === 'a').length).toBe(ra.handled);
+    // Nothing is due any more: another pass handles nothing.
+    expect(await a()).toEqual({ found: 0, handled: 0 });
+  });
+
+  it('with two running loops, handles every row once as rows come due', async () => {
+    await seed(0);
+    const loops = ['a', 'b'].map((name) => createDueRowsLoop({ passes: [{ pass: duePass(dueRows(name, { batch: 5, passSize: 7 }), log), passSize: 7 }], log, intervalMs: 20, passFailed: 'pass failed' }));
+    for (const loop of loops) loop.start();
+    try {
+      await pool.query(`INSERT INTO due (id, org_id, due_at) SELECT g, 'org-' || (g % 2), now() + (g % 5) * interval '100 milliseconds' FROM generate_series(1, 40) g`);
+      await eventually(async () => (await handledCounts()).every((r) => r.handled > 0), { timeoutMs: 20_000, what: 'every row handled' });
+    } finally {
+      await Promise.all(loops.map((loop) => loop.stop()));
+    }
+    expect((await handledCounts()).map((r) => r.handled)).toEqual(Array.from({ length: 40 }, () => 1));
+  });
+
+  it('survives an error in one row: its batch goes one row per transaction, the others are handled, it stays due', async () => {
+    await seed(12);
+    log.lines.length = 0;
+    const failing = new Set([5]);
+    const pass = duePass(dueRows('a', { batch: 4, failing }), log);
+    const result = await pass();
+    expect(result).toEqual({ found: 12, handled: 11 });
+    const rows = await handledCounts();
+    // The failed row's write was rolled back with its transaction: it is still due, never counted.
+    expect(rows.find((r) => r.id === 5)).toMatchObject({ handled: 0 });
+    expect(rows.filter((r) => r.id !== 5).every((r) => r.handled === 1)).toBe(true);
+    // Row 5 is of org-2 (5 % 3), batched with 2, 8 and 11: that batch failed once, then row 5 alone.
+    expect(log.lines.filter((l) => l['msg'] === 'batch failed')).toEqual([expect.objectContaining({ orgId: 'org-2', rows: 4 })]);
+    expect(log.lines.filter((l) => l['msg'] === 'row failed')).toEqual([expect.objectContaining({ rowId: 5, orgId: 'org-2' })]);
+    // The next pass, the fault gone, handles it.
+    failing.clear();
+    expect(await pass()).toEqual({ found: 1, handled: 1 });
+    expect((await handledCounts()).every((r) => r.handled === 1)).toBe(true);
+  });
+
+  it('keeps looping after a pass fails as a whole', async () => {
+    await seed(3);
+    log.lines.length = 0;
+    let calls = 0;
+    const rows = dueRows('a');
+    const flaky: DueRows<Ref> = {
+      ...rows,
+      findDue: (limit) => {
+        calls += 1;
+        return calls === 1 ? Promise.reject(new Error('database away')) : rows.findDue(limit);
+      },
+    };
+    const loop = createDueRowsLoop({ passes: [{ pass: duePass(flaky, log), passSize: flaky.passSize }], log, intervalMs: 20, passFailed: 'pass failed' });
+    loop.start();
+    try {
+      await eventually(async () => (await handledCounts()).every((r) => r.handled === 1), { timeoutMs: 10_000, what: 'the rows handled after the failed pass' });
+    } finally {
+      await loop.stop();
+    }
+    expect(log.lines.filter((l) => l['msg'] === 'pass failed')).toHaveLength(1);
+  });
+});
