@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { eventually } from '@orchestra/lib';
 import { queueNameOf } from './engine/task-queues';
+import { markWaitingForWorker } from './store/tasks';
 import { flushPrefix, startTestOrchestration, userPrincipal, type TestOrchestration } from './testing/harness';
 
 /**
@@ -105,9 +106,25 @@ describe('fair dispatch between organizations', () => {
   }, 120_000);
 
   it('says FAIR_SHARE on waiting tasks that other organizations\' work goes before in turn, and takes it off when that work is gone', async () => {
-    // Pools no worker serves: the tasks stay waiting with the places they were given.
+    // The shared pool has one worker with one slot, which a fourth organization's long task holds: the
+    // tasks stay waiting with the places they were given, and a claim that looks at one finds capable
+    // workers busy (NO_FREE_SLOT, which FAIR_SHARE explains and keeps). The other pool has no worker at
+    // all: there NO_WORKER is the truth and says more than FAIR_SHARE would. (Before, the shared pool
+    // had no worker either, so each claim's NO_WORKER raced the reconciler's FAIR_SHARE: whichever
+    // task the dispatcher looked at first lost its FAIR_SHARE for good, and under load too many did.)
     const shared = 'fair-share-waits';
     const alone = 'fair-share-alone';
+    await t.startWorker({ WORKER_SLOTS: '1', WORKER_POOL: shared });
+    const d = randomUUID();
+    await t.grantPool(d, shared);
+    const dPrincipal = userPrincipal(d, 'admin');
+    const holding = await t.graphql<{ createWorkflow: { id: string } }>(dPrincipal, CREATE, { i: { name: 'hold', steps: [{ id: 'hold', capability: 'sleep', pool: shared, input: { ms: 600_000 } }] } });
+    expect(holding.errors).toBeUndefined();
+    const [blocker] = await startRuns(dPrincipal, holding.data!.createWorkflow.id, 1);
+    await eventually(
+      async () => ((await t.pool.query<{ status: string }>('SELECT status FROM runs WHERE id = $1', [blocker])).rows[0]?.status === 'RUNNING' ? true : undefined),
+      { timeoutMs: 30_000, what: 'the fourth organization\'s task to hold the slot' },
+    );
     const a = await orgWithWorkflow(shared);
     const b = await orgWithWorkflow(shared);
     const c = await orgWithWorkflow(alone);
@@ -123,13 +140,14 @@ describe('fair dispatch between organizations', () => {
       ).rows;
     // A's backlog of 20 took ranks 0 … 19 (B's 5: 0 … 4), so B's first tasks go before most of A's.
     expect((await waits(a.principal.orgId as string)).map((w) => w.fair_rank)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    // Ranks 2 … 19 are behind B's first task whatever minute each was queued in (a minute is worth one place).
     const pushedBack = (rows: Awaited<ReturnType<typeof waits>>) => rows.filter((w) => w.fair_rank >= 2);
-    // The reconciler labels them (a pass runs every few seconds; nudged here). A task a claim found no worker for says NO_WORKER instead.
+    // The reconciler labels every one of them (a pass runs every few seconds; nudged here).
     await eventually(
       async () => {
         await t.service.reconciler.reconcileOnce();
         const rows = pushedBack(await waits(a.principal.orgId as string));
-        return rows.every((w) => w.kind === 'FAIR_SHARE' || w.kind === 'NO_WORKER') && rows.filter((w) => w.kind === 'FAIR_SHARE').length >= 12;
+        return rows.length === 18 && rows.every((w) => w.kind === 'FAIR_SHARE') ? true : undefined;
       },
       { timeoutMs: 30_000, what: "FAIR_SHARE on org A's tasks behind org B's" },
     );
@@ -137,6 +155,14 @@ describe('fair dispatch between organizations', () => {
     // A's first task is not behind anyone's fair share; C, alone in its pool, waits for no one's.
     expect(aWaits[0]!.kind).not.toBe('FAIR_SHARE');
     expect((await waits(c.principal.orgId as string)).some((w) => w.kind === 'FAIR_SHARE')).toBe(false);
+    // A claim that finds the capable workers busy keeps FAIR_SHARE (it says why they are busy for it); in the
+    // pool without workers it says NO_WORKER.
+    const labelledTask = (await t.pool.query<{ id: string }>('SELECT id FROM tasks WHERE run_id = $1', [aWaits.find((w) => w.kind === 'FAIR_SHARE')!.run_id])).rows[0]!.id;
+    await markWaitingForWorker(t.pool, labelledTask);
+    expect((await t.pool.query<{ kind: string }>(`SELECT wait_reason ->> 'kind' AS kind FROM tasks WHERE id = $1`, [labelledTask])).rows[0]!.kind).toBe('FAIR_SHARE');
+    const cTask = (await t.pool.query<{ id: string }>(`SELECT task_id AS id FROM dispatch_outbox WHERE org_id = $1 LIMIT 1`, [c.principal.orgId])).rows[0]!.id;
+    await markWaitingForWorker(t.pool, cTask);
+    expect((await t.pool.query<{ kind: string }>(`SELECT wait_reason ->> 'kind' AS kind FROM tasks WHERE id = $1`, [cTask])).rows[0]!.kind).toBe('NO_WORKER');
 
     // The run page's view of it, as a viewer of A: the reason names the pool, not the other organization.
     const labelled = aWaits.find((w) => w.kind === 'FAIR_SHARE')!;
@@ -163,5 +189,6 @@ describe('fair dispatch between organizations', () => {
       { timeoutMs: 30_000, what: "FAIR_SHARE taken off org A's tasks" },
     );
     expect(aRuns).toHaveLength(20);
+    for (const id of [...aRuns, blocker as string]) expect((await t.graphql(id === blocker ? dPrincipal : a.principal, `mutation($id: ID!) { cancelRun(id: $id) { id } }`, { id })).errors).toBeUndefined();
   }, 120_000);
 });

@@ -4,6 +4,7 @@ import { attemptsWithTasks, lockRuns } from '../store/dispatch';
 import { pruneDispatchers, touchDispatcher } from '../store/dispatchers';
 import { deleteRuns, lockExpiredRuns, pruneRunEvents } from '../store/retention';
 import { refreshFairShareReasons, withRestoredRanks } from '../flow-control/fair-share';
+import { refreshPriorityReasons } from '../flow-control/priority-waits';
 import { enqueuedOutbox, outboxPools, unenqueuedOutbox } from '../store/outbox';
 import type { AttemptRow } from '../store/rows';
 import { expireWorkerLeases, poolSlots, pruneWorkers } from '../store/workers';
@@ -32,6 +33,8 @@ export interface ReconcileReport {
   attemptsRetried: number;
   enqueued: number;
   restored: number;
+  /** Waiting tasks whose PRIORITY wait reason was set, changed or taken off. */
+  priorityReasons: number;
   /** Waiting tasks whose FAIR_SHARE wait reason was set or taken off. */
   fairShareReasons: number;
 }
@@ -159,7 +162,7 @@ export function createReconciler({ engine, dispatcher, dispatcherId, schema }: {
   };
 
   const reconcileOnce = async (): Promise<ReconcileReport> => {
-    const report: ReconcileReport = { workersDropped: 0, attemptsRetried: 0, enqueued: 0, restored: 0, fairShareReasons: 0 };
+    const report: ReconcileReport = { workersDropped: 0, attemptsRetried: 0, enqueued: 0, restored: 0, priorityReasons: 0, fairShareReasons: 0 };
     await engine.inSystem((tx) => touchDispatcher(tx, dispatcherId));
     await withSweepLock(async () => {
       const dropped = await engine.inSystem((tx) => expireWorkerLeases(tx));
@@ -224,7 +227,9 @@ export function createReconciler({ engine, dispatcher, dispatcherId, schema }: {
           }
         }
       }
-      // Waiting tasks that other organizations' work goes before in turn say so (FAIR_SHARE).
+      // Waiting tasks that their organization's higher-priority work goes before say so (PRIORITY), then
+      // those that other organizations' work goes before in turn (FAIR_SHARE; PRIORITY, the nearer cause, stays).
+      report.priorityReasons = await engine.inSystem((tx) => refreshPriorityReasons(tx));
       report.fairShareReasons = await engine.inSystem((tx) => refreshFairShareReasons(tx));
       await pruneOld();
       await engine.inSystem(async (tx) => {

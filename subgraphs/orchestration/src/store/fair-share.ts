@@ -96,8 +96,10 @@ export interface QueueOrderParams {
  * attempt waits for its fair share when its organization's backlog pushed it back (fair rank > 0)
  * and another organization has waiting work in the same pool that goes before it (a smaller queue
  * place: the minute it was queued, plus its priority's offset, plus its own fair rank). Only a task
- * with no reason or FAIR_SHARE is changed: any other reason was set where the task was looked at
- * (a claim found no free slot or no worker, flow control held it) and says more. One statement over
+ * with no reason, NO_FREE_SLOT (a claim found the capable workers busy: this says why they are busy
+ * for it; markWaitingForWorker keeps it) or FAIR_SHARE is changed: any other reason was set where the
+ * task was looked at (no worker can run it, flow control held it, PRIORITY: its own organization's
+ * work goes first, the nearer cause) and says more. One statement over
  * the queue outbox (a system read: it compares organizations; `firsts` is a few rows per pool, kept
  * once), at most `limit` changes. Only pools where several organizations wait are read row by row: a
  * backlog of one organization alone costs one grouped pass over the outbox, and tasks still labelled
@@ -129,7 +131,7 @@ export async function refreshFairShareWaits(db: Queryable, order: QueueOrderPara
          SELECT d.task_id, d.pool, d.fair_rank, d.orgs_ahead
            FROM decided d JOIN tasks t ON t.id = d.task_id
           WHERE t.status = 'QUEUED'
-            AND ((d.orgs_ahead > 0 AND t.wait_reason IS NULL)
+            AND ((d.orgs_ahead > 0 AND (t.wait_reason IS NULL OR t.wait_reason ->> 'kind' = 'NO_FREE_SLOT'))
               OR (d.orgs_ahead = 0 AND t.wait_reason ->> 'kind' = 'FAIR_SHARE'))
           LIMIT $4
        )

@@ -172,7 +172,10 @@ export async function setWaitReasons(db: Queryable, changes: readonly WaitReason
 /**
  * A queued task found no worker slot: its wait reason becomes NO_WORKER when no live worker of its
  * pool has its capability and labels, NO_FREE_SLOT when such workers exist but are all busy (one
- * statement; `since` kept while the kind stays the same).
+ * statement; `since` kept while the kind stays the same). A task the reconciler found waiting behind
+ * its organization's higher-priority work (PRIORITY) or other organizations' turn (FAIR_SHARE) keeps
+ * that reason while capable workers exist: it says why they are busy for it, and a claim that looks
+ * again must not flip it back and forth (each change of kind is a run event).
  */
 export async function markWaitingForWorker(db: Queryable, taskId: string): Promise<void> {
   await db.query(
@@ -185,7 +188,9 @@ export async function markWaitingForWorker(db: Queryable, taskId: string): Promi
                 CASE WHEN t.labels = '{}'::jsonb THEN '' ELSE ' with labels ' || t.labels::text END AS wanted
            FROM tasks t WHERE t.id = $1 AND t.status = 'QUEUED'
        ), r AS (
-         SELECT t.id, t.wait_reason, CASE WHEN t.capable
+         SELECT t.id, t.wait_reason, CASE WHEN t.capable AND t.wait_reason ->> 'kind' IN ('PRIORITY', 'FAIR_SHARE')
+                  THEN t.wait_reason - 'since'
+                  WHEN t.capable
                   THEN jsonb_build_object('kind', 'NO_FREE_SLOT', 'message', format('every worker of pool "%s" that runs %s%s is busy', t.pool, t.capability, t.wanted),
                                           'details', jsonb_build_object('pool', t.pool, 'capability', t.capability))
                   ELSE jsonb_build_object('kind', 'NO_WORKER', 'message', format('no live worker of pool "%s" runs %s%s', t.pool, t.capability, t.wanted),
