@@ -4,7 +4,7 @@
  * entry codec.
  */
 
-export const RUN_EVENT_KINDS = ['RUN_STATUS', 'TASK_STATUS', 'TASK_PROGRESS', 'TASK_LOG', 'TASK_OUTPUT_DELTA'] as const;
+export const RUN_EVENT_KINDS = ['RUN_STATUS', 'TASK_STATUS', 'TASK_PROGRESS', 'TASK_LOG', 'TASK_OUTPUT_DELTA', 'TASK_WAITING'] as const;
 export type RunEventKind = (typeof RUN_EVENT_KINDS)[number];
 
 export const TERMINAL_RUN_STATUSES: readonly string[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
@@ -22,6 +22,21 @@ export interface RunEventOutputDelta {
   text: string;
   /** What was streamed before in this attempt is abandoned (a fallback to another provider, a re-ask). */
   restart: boolean;
+}
+
+/**
+ * Why a task waits, on a TASK_WAITING event: the task's wait reason as it is stored and shown
+ * (orchestration's domain/wait-reasons.ts; GraphQL TaskWaitReason). A TASK_WAITING event is recorded
+ * once per change of the reason's kind while the task has not started; null: it no longer waits for a
+ * particular reason.
+ */
+export interface RunEventWaitReason {
+  /** RETRY_BACKOFF, NO_WORKER, NO_FREE_SLOT, PRIORITY, FAIR_SHARE, CONCURRENCY_KEY, RATE_LIMIT, QUOTA, MAX_PARALLEL, APPROVAL, EVENT, SCHEDULE, GPU. */
+  kind: string;
+  message: string;
+  /** ISO 8601: since when it waits for this kind of reason. */
+  since: string;
+  details?: Record<string, unknown> | undefined;
 }
 
 export interface RunEventError {
@@ -57,6 +72,8 @@ export interface RunEvent {
   error: RunEventError | null;
   /** On TASK_OUTPUT_DELTA (absent from events recorded before this kind existed). */
   outputDelta?: RunEventOutputDelta | null;
+  /** On TASK_WAITING: why the task waits now (null: no particular reason any more); absent on other kinds. */
+  waitReason?: RunEventWaitReason | null;
 }
 
 /** Reads events after `afterSeq` (at most `limit`, in seq order) from the source of truth. */

@@ -95,6 +95,8 @@ export const orchestrationConfigSchema = z.object({
   SCHEDULE_TICK_INTERVAL_MS: env.int(500, { min: 50, max: 60_000 }),
   /** How often the wait ticker ends waits whose deadline came (sleepUntil times, approval and event timeouts; every replica runs one, a wait ends once). */
   WAIT_TICK_INTERVAL_MS: env.int(1_000, { min: 50, max: 60_000 }),
+  /** How often a change of the kind of reason a task waits for is looked for and recorded as a TASK_WAITING run event (waits/wait-events.ts; every replica runs one). */
+  WAIT_EVENT_INTERVAL_MS: env.int(500, { min: 50, max: 60_000 }),
   /** A tick at most this late is on time; older ones were missed and follow the schedule's catchUp policy. */
   SCHEDULE_MISFIRE_GRACE_MS: env.int(5_000, { min: 0, max: 3_600_000 }),
   /** Let "test the connection" of a model provider reach private networks (development, tests); workers guard their own calls. */

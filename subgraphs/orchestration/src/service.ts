@@ -43,6 +43,7 @@ import { rewrapSecrets } from './secrets/secret-commands';
 import { rewrapWebhookSecrets } from './events/trigger-commands';
 import { removeDispatcher } from './store/dispatchers';
 import { createWaitTicker, type WaitTicker } from './waits/ticker';
+import { createWaitEventRecorder, type WaitEventRecorder } from './waits/wait-events';
 
 export interface OrchestrationServiceDeps {
   config: OrchestrationConfig;
@@ -64,6 +65,8 @@ export interface OrchestrationService extends ServiceHandle {
   schedules: ScheduleTicker;
   /** Ends waits whose deadline came (sleepUntil, timeouts). */
   waits: WaitTicker;
+  /** Records a change of a waiting task's reason as a TASK_WAITING run event. */
+  waitEvents: WaitEventRecorder;
   hub: RunEventHub;
   /** Identifies this process's dispatcher in task attempts. */
   dispatcherId: string;
@@ -112,6 +115,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
   const schedules = createScheduleTicker({ engine, log: log.child({ component: 'schedules' }), intervalMs: config.SCHEDULE_TICK_INTERVAL_MS, graceMs: config.SCHEDULE_MISFIRE_GRACE_MS });
   const waits = createWaitTicker({ engine, log: log.child({ component: 'waits' }), intervalMs: config.WAIT_TICK_INTERVAL_MS });
   const slotUsage = createSlotUsageSampler({ engine, log: log.child({ component: 'slot-usage' }), intervalMs: config.SLOT_USAGE_SAMPLE_MS });
+  const waitEvents = createWaitEventRecorder({ engine, log: log.child({ component: 'wait-events' }), intervalMs: config.WAIT_EVENT_INTERVAL_MS });
   const verifier = createPrincipalVerifier(config.PRINCIPAL_PUBLIC_KEY);
   const retention = artifactObjects ? createArtifactRetentionJob(engine, artifactObjects, log.child({ component: 'artifact-retention' })) : undefined;
   let accepting = true;
@@ -194,6 +198,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
     registry,
     schedules,
     waits,
+    waitEvents,
     hub,
     dispatcherId,
     async start() {
@@ -205,6 +210,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
       schedules.start();
       waits.start();
       slotUsage.start();
+      waitEvents.start();
       await relay.start();
       await notificationRelay.start();
       if (!config.SECRETS_KEYS) log.warn('SECRETS_KEYS is not set: organization secrets cannot be created, and steps that read one fail at dispatch');
@@ -230,6 +236,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
       await step(() => schedules.stop());
       await step(() => waits.stop());
       await step(() => slotUsage.stop());
+      await step(() => waitEvents.stop());
       // Running Execute calls finish (or are handed back after DRAIN_TIMEOUT_MS) while workers can still heartbeat.
       await step(() => dispatcher.stop());
       await step(() => grpc.stop());

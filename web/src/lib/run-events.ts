@@ -114,6 +114,8 @@ function applyToTask<T extends ShownTask>(task: T, event: RunEvent): T {
     case 'RUN_STATUS':
     case 'TASK_LOG':
     case 'TASK_OUTPUT_DELTA':
+    // Why a task waits changed kind: the task's waitReason is read with the run (the event log shows the event).
+    case 'TASK_WAITING':
       return task;
   }
 }

@@ -292,6 +292,7 @@ export const resolvers = {
   RunEvent: {
     // Events recorded before the kind existed have no field at all.
     outputDelta: (e: RunEvent) => e.outputDelta ?? null,
+    waitReason: (e: RunEvent) => e.waitReason ?? null,
     run: async (e: RunEvent, _: unknown, ctx: Ctx) => ctx.loaders.run.load(e.runId),
     task: async (e: RunEvent, _: unknown, ctx: Ctx) => (e.taskId ? ((await ctx.loaders.task.load(e.taskId)) ?? null) : null),
   },

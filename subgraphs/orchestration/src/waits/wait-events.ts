@@ -1,0 +1,89 @@
+import type { Logger } from '@orchestra/lib';
+import type { Engine } from '../engine/engine';
+import { dueWaitEvents, lockIdleRuns, takeWaitChanges } from '../store/wait-events';
+
+/**
+ * The wait-event recorder (issue 10): a change of the kind of reason a task waits for becomes one
+ * TASK_WAITING run event, so the run page's log reads "waiting: rate limit …" → "waiting: priority …"
+ * → started. Every replica runs one. Whatever sets a reason (a claim, flow control, the reconciler's
+ * PRIORITY and FAIR_SHARE passes, wait steps) only writes the task's row; a pass finds the tasks whose
+ * reason's kind differs from what their last event said (PostgreSQL is the truth: nothing is kept in
+ * memory, a restart loses nothing), and records their events in one transaction, through the same
+ * door as every run event (TransactionEffects: seqs taken under the runs' locks, published after the
+ * commit). So a reason that a dispatcher sets again on every look makes no event, and a kind that
+ * lasts less than a pass may make none: the log shows what a reader polling the task would have seen.
+ *
+ * Order: the pass takes each run's lock (skipping runs another transaction holds, which the next pass
+ * takes) and looks at the task under it; a task that started (its claim holds the same lock) is no
+ * longer due, so no TASK_WAITING ever follows its TASK_STATUS RUNNING.
+ */
+
+/** Tasks one pass looks at, at most (a pass that finds this many runs again at once). */
+const PASS_SIZE = 500;
+
+export interface WaitEventRecorder {
+  start(): void;
+  stop(): Promise<void>;
+  /** One pass; resolves to the TASK_WAITING events it recorded. */
+  recordOnce(): Promise<number>;
+}
+
+export function createWaitEventRecorder({ engine, log, intervalMs }: { engine: Engine; log: Logger; intervalMs: number }): WaitEventRecorder {
+  let stopped = true;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+
+  const recordOnce = async (): Promise<number> => {
+    const due = await engine.inSystem((tx) => dueWaitEvents(tx, PASS_SIZE));
+    if (due.length === 0) return 0;
+    return engine.change(null, async (ctx) => {
+      const runs = await lockIdleRuns(
+        ctx.tx,
+        due.map((d) => d.runId),
+      );
+      const changes = await takeWaitChanges(
+        ctx.tx,
+        due.filter((d) => runs.has(d.runId)).map((d) => d.taskId),
+      );
+      for (const change of changes) {
+        const run = runs.get(change.runId);
+        if (!run) continue;
+        ctx.effects.event(run, {
+          kind: 'TASK_WAITING',
+          taskId: change.taskId,
+          stepId: change.stepId,
+          attemptId: change.attemptId,
+          attempt: change.attempt,
+          message: change.reason?.message ?? null,
+          waitReason: change.reason,
+        });
+      }
+      return changes.length;
+    });
+  };
+
+  const loop = async () => {
+    if (stopped) return;
+    let again = false;
+    try {
+      again = (await recordOnce()) >= PASS_SIZE;
+    } catch (err) {
+      log.error('wait-event pass failed (retried next pass)', { err });
+    }
+    if (!stopped) timer = setTimeout(() => (running = loop()), again ? 0 : intervalMs);
+  };
+
+  return {
+    start() {
+      if (!stopped) return;
+      stopped = false;
+      running = loop();
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+    recordOnce,
+  };
+}
