@@ -16,7 +16,7 @@ afterAll(async () => {
 const CREATE = 'mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { key apiKey { id name scopes status expiresAt lastUsedAt createdBy { id } organization { id } } } }';
 const REVOKE = 'mutation($id: ID!) { revokeApiKey(id: $id) { id status revokedAt } }';
 
-async function createKey(input: Record<string, unknown> = {}, as: SignedIn = owner) {
+async function createKey(input: Record<string, unknown> = {}, as: Pick<SignedIn, 'accessToken'> = owner) {
   const res = await id.graphql(CREATE, { i: { name: 'CI pipeline', scopes: ['runs:read', 'runs:write'], ...input } }, { token: as.accessToken });
   if (res.errors) throw new Error(JSON.stringify(res.errors));
   return res.data.createApiKey as { key: string; apiKey: { id: string; scopes: string[]; status: string } };
@@ -69,7 +69,7 @@ describe('creating API keys', () => {
 
   it('lists the scope catalog', async () => {
     const res = await id.graphql('{ apiKeyScopes { name description } }', {}, { token: owner.accessToken });
-    expect(res.data.apiKeyScopes.map((s: { name: string }) => s.name)).toEqual(['runs:read', 'runs:write', 'workflows:read', 'apps:read']);
+    expect(res.data.apiKeyScopes.map((s: { name: string }) => s.name)).toEqual(['runs:read', 'runs:write', 'approvals:write', 'workflows:read', 'apps:read']);
   });
 });
 
@@ -78,8 +78,25 @@ describe('authenticating API keys (IdentityService.Authenticate)', () => {
     const { key, apiKey } = await createKey({ scopes: ['workflows:read'] });
     const principal = await id.authenticate({ apiKey: key });
     expect(principal).toMatchObject({ kind: 'apiKey', id: apiKey.id, apiKeyId: apiKey.id, orgId: owner.organization.id, scopes: ['workflows:read'], display: 'CI pipeline' });
-    expect(principal.role).toBeUndefined();
+    // It acts with its creator's role (the owner here) where a role decides (approvals).
+    expect(principal.role).toBe('owner');
     expect(principal.userId).toBeUndefined();
+  });
+
+  it("carries its creator's current role, and none once its creator is not a member", async () => {
+    const invited = await id.graphql('mutation($i: InviteMemberInput!) { inviteMember(input: $i) { token } }', { i: { email: uniqueEmail('admin'), role: 'ADMIN' } }, { token: owner.accessToken });
+    expect(invited.errors).toBeUndefined();
+    const accepted = await id.graphql('mutation($i: AcceptInvitationInput!) { acceptInvitation(input: $i) { accessToken role user { id } } }', {
+      i: { token: invited.data.inviteMember.token, name: 'Ada Admin', password: goodPassword() },
+    });
+    const admin = accepted.data.acceptInvitation as { accessToken: string; user: { id: string } };
+    const { key } = await createKey({ scopes: ['approvals:write'] }, admin);
+    expect((await id.authenticate({ apiKey: key })).role).toBe('admin');
+    await id.pool.query(`UPDATE memberships SET role = 'operator' WHERE user_id = $1 AND org_id = $2`, [admin.user.id, owner.organization.id]);
+    expect((await id.authenticate({ apiKey: key })).role).toBe('operator');
+    // (Removing a member revokes their keys; a key whose creator's membership is gone otherwise has no role.)
+    await id.pool.query(`DELETE FROM memberships WHERE user_id = $1 AND org_id = $2`, [admin.user.id, owner.organization.id]);
+    expect((await id.authenticate({ apiKey: key })).role).toBeUndefined();
   });
 
   it('refuses invalid, tampered, revoked and expired keys with their own reasons', async () => {

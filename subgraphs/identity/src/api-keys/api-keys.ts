@@ -1,7 +1,8 @@
-import { API_KEY_PATTERN, apiKeyRevokedChannel, AppError, badInput, diffOf, isUniqueViolation, notFound, recordAudit, traceIdOf, unauthenticated, recordNotification, type Principal } from '@orchestra/lib';
+import { API_KEY_PATTERN, apiKeyRevokedChannel, AppError, badInput, diffOf, isUniqueViolation, notFound, recordAudit, traceIdOf, unauthenticated, recordNotification, type Principal, type Role } from '@orchestra/lib';
 import { newSecret, randomAlphanumeric, hashSecret, secretMatches } from '../auth/opaque-tokens';
 import { inSystem, inTenant, signedInUser, SERVICE, type IdentityDeps } from '../deps';
 import { findApiKey, insertApiKey, recordApiKeyUse, revokeApiKey as revokeApiKeyRow, type ApiKeyRow } from '../store/api-keys';
+import { findMembership } from '../store/memberships';
 import { requireName } from '../validation';
 import { API_KEY_SCOPES, isApiKeyScope } from './scopes';
 
@@ -83,6 +84,12 @@ export async function revokeApiKey(deps: IdentityDeps, principal: Principal, id:
 
 export interface AuthenticatedApiKey {
   key: ApiKeyRow;
+  /**
+   * The role the key acts with where a role decides (an approval's roles): its creator's current role
+   * in the key's organization; undefined when its creator is no longer a member (removing a member
+   * revokes their keys, so this is rare). A key never has more than the member who made it.
+   */
+  role: Role | undefined;
   /** How long the gateway may cache the answer. */
   cacheTtlMs: number;
 }
@@ -118,6 +125,8 @@ export async function authenticateApiKey(deps: IdentityDeps, presented: string, 
       }
     });
   }
+  const createdBy = key.createdBy;
+  const role = createdBy === null ? undefined : (await inSystem(deps, (tx) => findMembership(tx, key.orgId, createdBy)))?.role;
   const untilExpiry = key.expiresAt === null ? Number.POSITIVE_INFINITY : key.expiresAt.getTime() - now;
-  return { key, cacheTtlMs: Math.max(0, Math.min(cacheTtl * 1000, untilExpiry)) };
+  return { key, role, cacheTtlMs: Math.max(0, Math.min(cacheTtl * 1000, untilExpiry)) };
 }

@@ -5,6 +5,7 @@
 export const API_KEY_SCOPES = [
   { name: 'runs:read', description: 'Read runs, their tasks, outputs and live status.' },
   { name: 'runs:write', description: 'Start, cancel and retry runs.' },
+  { name: 'approvals:write', description: "Approve or reject waiting approval steps, where the key's creator's role may (runs:write does not include it)." },
   { name: 'workflows:read', description: 'Read workflows and their versions.' },
   { name: 'apps:read', description: 'Read AI applications, their configuration and health.' },
 ] as const;

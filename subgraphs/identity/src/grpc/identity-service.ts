@@ -53,14 +53,15 @@ export function createIdentityGrpc(deps: IdentityDeps): GrpcServiceImpl<typeof i
           outcomes.inc({ credential: kind, outcome: 'ok' });
           return response;
         }
-        const { key, cacheTtlMs } = await authenticateApiKey(deps, credential.value, request.clientIp || undefined, ctx.requestId);
+        const { key, role, cacheTtlMs } = await authenticateApiKey(deps, credential.value, request.clientIp || undefined, ctx.requestId);
         outcomes.inc({ credential: kind, outcome: 'ok' });
         return {
           principal: {
             kind: identityV1.PrincipalKind.PRINCIPAL_KIND_API_KEY,
             id: key.id,
             orgId: key.orgId,
-            role: '',
+            // The key's creator's role (approvals decide by role); empty when its creator is no longer a member.
+            role: role ?? '',
             scopes: key.scopes,
             userId: '',
             apiKeyId: key.id,

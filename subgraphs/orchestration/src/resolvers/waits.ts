@@ -1,8 +1,8 @@
 import { isUuid } from '@orchestra/lib';
-import { mayDecide, type WaitPolicy } from '../domain/wait-steps';
+import type { WaitPolicy } from '../domain/wait-steps';
 import type { TaskRow } from '../store/rows';
 import { countPendingApprovals, listPendingApprovals, type TaskWaitRow } from '../store/task-waits';
-import { decideApproval } from '../waits/approvals';
+import { decideApproval, principalMayDecide } from '../waits/approvals';
 import type { OrchestrationContext as Ctx } from './index';
 import { connectionOf, decodeCursor, pageSize } from './pagination';
 
@@ -45,7 +45,7 @@ export const waitResolvers = {
     task: async (w: TaskWaitRow, _: unknown, ctx: Ctx) => ctx.loaders.task.load(w.taskId),
     run: async (w: TaskWaitRow, _: unknown, ctx: Ctx) => ctx.loaders.run.load(w.runId),
     status: (w: TaskWaitRow) => (w.status === 'RECEIVED' || w.status === 'ELAPSED' ? 'CANCELLED' : w.status),
-    canDecide: (w: TaskWaitRow, _: unknown, ctx: Ctx) => w.status === 'WAITING' && (ctx.principal.kind !== 'user' || mayDecide(w.roles, ctx.principal.role)),
+    canDecide: (w: TaskWaitRow, _: unknown, ctx: Ctx) => w.status === 'WAITING' && principalMayDecide(ctx.principal, w.roles),
     waitingSince: (w: TaskWaitRow) => w.createdAt,
     onTimeout: (w: TaskWaitRow) => w.onTimeout ?? 'FAIL',
     decision: decisionOf,

@@ -70,7 +70,10 @@ export interface Principal {
   /** user id for a user, API key id for an API key, service name for a service. */
   id: string;
   orgId: string;
-  /** owner | admin | operator | viewer for users; empty for API keys. */
+  /**
+   * owner | admin | operator | viewer for users; for an API key, its creator's current role in the org
+   * (what it may decide where a role decides, e.g. approvals), empty when its creator is no longer a member.
+   */
   role: string;
   scopes: string[];
   userId: string;
