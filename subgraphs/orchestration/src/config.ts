@@ -65,8 +65,13 @@ export const orchestrationConfigSchema = z.object({
   ORG_RUNNING_TASKS_PER_POOL: env.int(0, { min: 0, max: 1_000_000 }),
   /** ... runs started per minute (startRun past it: QUOTA_EXCEEDED) ... */
   ORG_RUNS_STARTED_PER_MINUTE: env.int(0, { min: 0, max: 10_000_000 }),
-  /** ... and tasks waiting to start in all (startRun past it: QUOTA_EXCEEDED). */
+  /** ... tasks waiting to start in all, wait steps not counted (startRun past it: QUOTA_EXCEEDED) ... */
   ORG_QUEUED_TASKS: env.int(0, { min: 0, max: 100_000_000 }),
+  /**
+   * ... and tasks of wait steps waiting at once (approvals, events, sleeps: no slot, no queue place, but
+   * rows that last up to a year; startRun past it: QUOTA_EXCEEDED). Bounded by default, unlike the others.
+   */
+  ORG_WAITING_TASKS: env.int(100_000, { min: 0, max: 100_000_000 }),
   /** Circuit breaker per worker endpoint: opens at this failure percentage ... */
   BREAKER_ERROR_PERCENT: env.int(50, { min: 1, max: 100 }),
   /** ... once this many calls were seen in the rolling window ... */

@@ -151,8 +151,9 @@ async function writeStarts(ctx: TransitionContext, engine: Engine, starts: reado
     starts.map((s) => s.ref),
     starts.flatMap((s) => (s.key === null ? [] : [s.key])),
   );
-  // Quotas (runs per minute, queued tasks) of the organization, counted only when it has one.
-  const budget = await startBudget(ctx.tx, (starts[0] as CheckedStart).principal.orgId as string, engine.config);
+  // Quotas (runs per minute, queued tasks, waiting wait steps) of the organization, counted only when one applies.
+  const startsWaits = lookup.workflows.some((found) => found?.version?.steps.some((step) => step.dependsOn.length === 0 && step.wait));
+  const budget = await startBudget(ctx.tx, (starts[0] as CheckedStart).principal.orgId as string, engine.config, { startsWaits });
   const outcomes: Array<StartOutcome | { ok: true; planned: number; deduplicated: boolean }> = [];
   const writes: RunStart[] = [];
   const audit: OutboxAuditEvent[] = [];
@@ -196,7 +197,9 @@ async function writeStarts(ctx: TransitionContext, engine: Engine, starts: reado
         ...flow.run,
         ...(start.startAt ? { startAt: start.startAt } : {}),
       };
-      budget?.take(version.steps.filter((step) => step.dependsOn.length === 0).length);
+      // Its first steps: wait steps start waiting (waitingTasks), the others are queued for a worker (queuedTasks).
+      const roots = version.steps.filter((step) => step.dependsOn.length === 0);
+      budget?.take(roots.filter((step) => !step.wait).length, roots.filter((step) => step.wait).length);
       const tasks = version.steps.map((step) => ({ id: newId(), step, ...(flow.tasks.get(step.id) as NonNullable<ReturnType<typeof flow.tasks.get>>) }));
       const startedBy = `started by ${actorOf(principal)} (workflow "${workflow.name}" v${number})`;
       ctx.effects.event(newRun, start.startAt ? { kind: 'RUN_STATUS', runStatus: 'SCHEDULED', message: `${startedBy} to start at ${start.startAt.toISOString()}` } : { kind: 'RUN_STATUS', runStatus: 'QUEUED', message: startedBy });

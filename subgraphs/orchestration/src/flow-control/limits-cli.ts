@@ -1,7 +1,7 @@
 // The `flow-limits` command (entry: flow-limits.ts): what platform operators allow an
 // organization (issue 10). With database access (DATABASE_URL, DB_SCHEMA), like reset-password:
 //   show <orgId>                                   quotas as set and as they apply, pools, usage now
-//   set <orgId> <quota>=<n|default> ...            runningTasksPerPool, runsStartedPerMinute, queuedTasks, weight
+//   set <orgId> <quota>=<n|default> ...            runningTasksPerPool, runsStartedPerMinute, queuedTasks, waitingTasks, weight
 //   grant <orgId> <pool> / revoke <orgId> <pool>   pools besides the shared "default" one
 // OPERATOR names who does it in the organization's audit trail (default: $USER).
 import { userInfo } from 'node:os';
@@ -18,6 +18,7 @@ const cliConfigSchema = z.object({
   ORG_RUNNING_TASKS_PER_POOL: orchestrationConfigSchema.shape.ORG_RUNNING_TASKS_PER_POOL,
   ORG_RUNS_STARTED_PER_MINUTE: orchestrationConfigSchema.shape.ORG_RUNS_STARTED_PER_MINUTE,
   ORG_QUEUED_TASKS: orchestrationConfigSchema.shape.ORG_QUEUED_TASKS,
+  ORG_WAITING_TASKS: orchestrationConfigSchema.shape.ORG_WAITING_TASKS,
   OPERATOR: z.string().min(1).max(100).optional(),
 });
 
@@ -41,7 +42,7 @@ function print(report: OrgLimitsReport, out: CommandOutput['out']): void {
     `organization ${report.orgId}`,
     ...QUOTA_FIELDS.map((f) => `  ${f.padEnd(22)} ${shown(report.effective[f])}${report.set[f] === null ? ' (platform default)' : ''}`),
     `  pools                  ${report.pools.join(', ')}`,
-    `  now: ${report.usage.runsStartedLastMinute} runs started in the last minute, ${report.usage.queuedTasks} tasks queued, running ${
+    `  now: ${report.usage.runsStartedLastMinute} runs started in the last minute, ${report.usage.queuedTasks} tasks queued, ${report.usage.waitingTasks} waiting in wait steps, running ${
       report.usage.runningByPool.map((p) => `${p.running} in ${p.pool}`).join(', ') || 'nothing'
     }`,
   ];

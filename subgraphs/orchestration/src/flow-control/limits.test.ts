@@ -190,7 +190,7 @@ describe('pools and quotas set by operators', () => {
       usage: { runsStartedLastMinute: 0, queuedTasks: 0, runningTasks: [] },
     });
     const report = await setOrgQuotas(t.pool, t.service.engine.config, org, { runningTasksPerPool: 4, runsStartedPerMinute: 30, weight: 2 }, 'olga');
-    expect(report.effective).toEqual({ runningTasksPerPool: 4, runsStartedPerMinute: 30, queuedTasks: 50_000, weight: 2 });
+    expect(report.effective).toEqual({ runningTasksPerPool: 4, runsStartedPerMinute: 30, queuedTasks: 50_000, waitingTasks: 100_000, weight: 2 });
     expect((await t.graphql<{ organizationLimits: Record<string, unknown> }>(admin, ORG_LIMITS)).data?.organizationLimits).toMatchObject({ runningTasksPerPool: 4, runsStartedPerMinute: 30, queuedTasks: 50_000, weight: 2 });
     // Another organization keeps the defaults; a viewer may not look.
     expect((await t.graphql<{ organizationLimits: Record<string, unknown> }>(adminB, ORG_LIMITS)).data?.organizationLimits).toMatchObject({ runningTasksPerPool: null, weight: 1 });

@@ -8,11 +8,13 @@ export interface EffectiveQuotas {
   runningTasksPerPool: number | null;
   runsStartedPerMinute: number | null;
   queuedTasks: number | null;
+  /** Tasks of wait steps waiting at once (they are not queued work). */
+  waitingTasks: number | null;
   /** Its share of a pool's slots while several organizations wait. */
   weight: number;
 }
 
-export type QuotaDefaults = Pick<OrchestrationConfig, 'ORG_RUNNING_TASKS_PER_POOL' | 'ORG_RUNS_STARTED_PER_MINUTE' | 'ORG_QUEUED_TASKS'>;
+export type QuotaDefaults = Pick<OrchestrationConfig, 'ORG_RUNNING_TASKS_PER_POOL' | 'ORG_RUNS_STARTED_PER_MINUTE' | 'ORG_QUEUED_TASKS' | 'ORG_WAITING_TASKS'>;
 
 const orDefault = (set: number | null | undefined, fallback: number): number | null => (set !== null && set !== undefined ? set : fallback > 0 ? fallback : null);
 
@@ -21,6 +23,7 @@ export function effectiveQuotas(row: OrgQuotaRow | undefined, defaults: QuotaDef
     runningTasksPerPool: orDefault(row?.runningTasksPerPool, defaults.ORG_RUNNING_TASKS_PER_POOL),
     runsStartedPerMinute: orDefault(row?.runsStartedPerMinute, defaults.ORG_RUNS_STARTED_PER_MINUTE),
     queuedTasks: orDefault(row?.queuedTasks, defaults.ORG_QUEUED_TASKS),
+    waitingTasks: orDefault(row?.waitingTasks, defaults.ORG_WAITING_TASKS),
     weight: row?.weight ?? 1,
   };
 }

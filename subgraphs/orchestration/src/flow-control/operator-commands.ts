@@ -11,9 +11,9 @@ import { effectiveQuotas, type EffectiveQuotas, type QuotaDefaults } from './lim
  * organization's audit trail as done by the operator.
  */
 
-export const QUOTA_FIELDS = ['runningTasksPerPool', 'runsStartedPerMinute', 'queuedTasks', 'weight'] as const;
+export const QUOTA_FIELDS = ['runningTasksPerPool', 'runsStartedPerMinute', 'queuedTasks', 'waitingTasks', 'weight'] as const;
 export type QuotaField = (typeof QUOTA_FIELDS)[number];
-const QUOTA_MAX: Record<QuotaField, number> = { runningTasksPerPool: 1_000_000, runsStartedPerMinute: 10_000_000, queuedTasks: 100_000_000, weight: 100 };
+const QUOTA_MAX: Record<QuotaField, number> = { runningTasksPerPool: 1_000_000, runsStartedPerMinute: 10_000_000, queuedTasks: 100_000_000, waitingTasks: 100_000_000, weight: 100 };
 
 export interface OrgLimitsReport {
   orgId: string;
@@ -52,7 +52,7 @@ export async function describeOrgLimits(pool: Pool, config: QuotaDefaults, orgId
     const row = await findOrgQuota(tx, orgId);
     return {
       orgId,
-      set: { runningTasksPerPool: row?.runningTasksPerPool ?? null, runsStartedPerMinute: row?.runsStartedPerMinute ?? null, queuedTasks: row?.queuedTasks ?? null, weight: row?.weight ?? null },
+      set: { runningTasksPerPool: row?.runningTasksPerPool ?? null, runsStartedPerMinute: row?.runsStartedPerMinute ?? null, queuedTasks: row?.queuedTasks ?? null, waitingTasks: row?.waitingTasks ?? null, weight: row?.weight ?? null },
       effective: effectiveQuotas(row, config),
       pools: [DEFAULT_POOL, ...(await listPoolGrants(tx, orgId)).map((g) => g.pool)],
       usage: await orgUsage(tx, orgId),

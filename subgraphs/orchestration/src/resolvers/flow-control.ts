@@ -25,7 +25,7 @@ export const flowControlResolvers = {
       return ctx.engine.inTenant(ctx.principal, async (tx) => {
         const quotas = await quotasOf(tx, orgId, ctx.engine.config);
         const usage = await orgUsage(tx, orgId);
-        return { ...quotas, pools: await poolsOf(tx, orgId), usage: { runsStartedLastMinute: usage.runsStartedLastMinute, queuedTasks: usage.queuedTasks, runningTasks: usage.runningByPool } };
+        return { ...quotas, pools: await poolsOf(tx, orgId), usage: { runsStartedLastMinute: usage.runsStartedLastMinute, queuedTasks: usage.queuedTasks, waitingTasks: usage.waitingTasks, runningTasks: usage.runningByPool } };
       });
     },
   },

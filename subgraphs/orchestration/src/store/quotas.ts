@@ -7,6 +7,7 @@ export interface OrgQuotaRow {
   runningTasksPerPool: number | null;
   runsStartedPerMinute: number | null;
   queuedTasks: number | null;
+  waitingTasks: number | null;
   weight: number | null;
   updatedBy: string;
   updatedAt: Date;
@@ -34,18 +35,19 @@ export async function findOrgQuotas(db: Queryable, orgIds: readonly string[]): P
 export async function upsertOrgQuota(
   db: Queryable,
   orgId: string,
-  change: Partial<Record<'runningTasksPerPool' | 'runsStartedPerMinute' | 'queuedTasks' | 'weight', number | null>>,
+  change: Partial<Record<'runningTasksPerPool' | 'runsStartedPerMinute' | 'queuedTasks' | 'waitingTasks' | 'weight', number | null>>,
   updatedBy: string,
 ): Promise<OrgQuotaRow> {
   const has = (k: keyof typeof change) => change[k] !== undefined;
   const { rows } = await db.query(
-    `INSERT INTO org_quotas (org_id, running_tasks_per_pool, runs_started_per_minute, queued_tasks, weight, updated_by)
-     VALUES ($1, $3, $5, $7, $9, $10)
+    `INSERT INTO org_quotas (org_id, running_tasks_per_pool, runs_started_per_minute, queued_tasks, weight, updated_by, waiting_tasks)
+     VALUES ($1, $3, $5, $7, $9, $10, $12)
      ON CONFLICT (org_id) DO UPDATE SET
        running_tasks_per_pool = CASE WHEN $2 THEN EXCLUDED.running_tasks_per_pool ELSE org_quotas.running_tasks_per_pool END,
        runs_started_per_minute = CASE WHEN $4 THEN EXCLUDED.runs_started_per_minute ELSE org_quotas.runs_started_per_minute END,
        queued_tasks = CASE WHEN $6 THEN EXCLUDED.queued_tasks ELSE org_quotas.queued_tasks END,
        weight = CASE WHEN $8 THEN EXCLUDED.weight ELSE org_quotas.weight END,
+       waiting_tasks = CASE WHEN $11 THEN EXCLUDED.waiting_tasks ELSE org_quotas.waiting_tasks END,
        updated_by = EXCLUDED.updated_by, updated_at = now()
      RETURNING *`,
     [
@@ -59,6 +61,8 @@ export async function upsertOrgQuota(
       has('weight'),
       change.weight ?? null,
       updatedBy,
+      has('waitingTasks'),
+      change.waitingTasks ?? null,
     ],
   );
   return camelRow<OrgQuotaRow>(rows[0] as Record<string, unknown>);
@@ -80,10 +84,13 @@ export async function revokePool(db: Queryable, orgId: string, pool: string): Pr
   return rowCount === 1;
 }
 
-/** What an organization uses now: runs started in the last minute, tasks queued, tasks running per pool. */
+/** What an organization uses now: runs started in the last minute, tasks queued, tasks of wait steps waiting, tasks running per pool. */
 export interface OrgUsage {
   runsStartedLastMinute: number;
+  /** Attempts waiting for a worker (the queue outbox): wait steps' tasks are not among them. */
   queuedTasks: number;
+  /** Tasks of wait steps waiting (approval, event, sleepUntil). */
+  waitingTasks: number;
   runningByPool: Array<{ pool: string; running: number }>;
 }
 
@@ -106,16 +113,17 @@ export async function countRunsSince(db: Queryable, orgId: string, since: Date):
 
 export async function orgUsage(db: Queryable, orgId: string): Promise<OrgUsage> {
   const since = new Date(Date.now() - 60_000);
-  const { rows } = await db.query<{ runs: number; queued: number; running: Array<{ pool: string; running: number }> }>(
+  const { rows } = await db.query<{ runs: number; queued: number; waiting: number; running: Array<{ pool: string; running: number }> }>(
     `SELECT (SELECT count(*) FROM runs WHERE org_id = $1 AND id >= $2::uuid AND created_at >= $3)::int AS runs,
             (SELECT count(*) FROM dispatch_outbox WHERE org_id = $1)::int AS queued,
+            (SELECT count(*) FROM task_waits WHERE org_id = $1 AND status = 'WAITING')::int AS waiting,
             (SELECT coalesce(jsonb_agg(jsonb_build_object('pool', pool, 'running', n) ORDER BY pool), '[]'::jsonb)
                FROM (SELECT t.pool, count(*)::int AS n FROM task_attempts a JOIN tasks t ON t.id = a.task_id
                       WHERE a.org_id = $1 AND a.status = 'RUNNING' GROUP BY t.pool) p) AS running`,
     [orgId, uuidV7Floor(since), since],
   );
   const r = rows[0];
-  return { runsStartedLastMinute: r?.runs ?? 0, queuedTasks: r?.queued ?? 0, runningByPool: r?.running ?? [] };
+  return { runsStartedLastMinute: r?.runs ?? 0, queuedTasks: r?.queued ?? 0, waitingTasks: r?.waiting ?? 0, runningByPool: r?.running ?? [] };
 }
 
 /**

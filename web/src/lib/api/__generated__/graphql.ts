@@ -409,7 +409,9 @@ export type RunEventKind =
   /** A piece of a task's output as it is produced (a model's tokens), at most ~20 a second per task. */
   | 'TASK_OUTPUT_DELTA'
   | 'TASK_PROGRESS'
-  | 'TASK_STATUS';
+  | 'TASK_STATUS'
+  /** The kind of reason a task that has not started waits for changed (waitReason; null: no particular reason any more). One per change of kind, never after the task started. */
+  | 'TASK_WAITING';
 
 export type RunFilter = {
   appId?: string | number | null | undefined;
@@ -555,7 +557,7 @@ export type TaskWaitKind =
   | 'NO_FREE_SLOT'
   /** No live worker in its pool has the capability and labels it needs. */
   | 'NO_WORKER'
-  /** Work of its organization with a higher priority goes first. */
+  /** Work of its organization with a higher priority is queued ahead of it in its pool, which a live worker could run it in (the message names how many tasks of which priority go first). Starvation is bounded by aging: a task's queue place is the minute it was queued plus one per priority level below 5, so work of priority p passes a task of priority q only if queued at most p − q minutes after it (4 minutes for 5 over 1). */
   | 'PRIORITY'
   /** Its organization is at one of its quotas. */
   | 'QUOTA'
