@@ -111,10 +111,10 @@ function applyToTask<T extends ShownTask>(task: T, event: RunEvent): T {
     }
     case 'TASK_PROGRESS':
       return { ...task, progress: event.progress ?? task.progress, progressMessage: event.message ?? task.progressMessage };
+    // TASK_WAITING (why a task waits changed kind): the task's waitReason is read with the run; the event log shows the event.
     case 'RUN_STATUS':
     case 'TASK_LOG':
     case 'TASK_OUTPUT_DELTA':
-    // Why a task waits changed kind: the task's waitReason is read with the run (the event log shows the event).
     case 'TASK_WAITING':
       return task;
   }
