@@ -5,7 +5,7 @@ import { prepared, rowFromJson, type RunRow } from './rows';
 /**
  * What the wait-event recorder (waits/wait-events.ts) reads and writes: QUEUED tasks (not forEach
  * items still PENDING for a maxParallel place: their step's item counts show them) whose wait reason's kind differs from the kind their last TASK_WAITING event said for their current
- * attempt (tasks.wait_event_attempt / wait_event_kind, migration 029; the partial index
+ * attempt (tasks.wait_event_attempt / wait_event_kind, migration 030; the partial index
  * tasks_wait_event_due holds exactly these, so it is empty most of the time).
  */
 
