@@ -243,6 +243,8 @@ describe('notifications in the app', () => {
   it('saves notification settings, and adds a webhook endpoint showing its secret once', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Notification settings' }).click();
     await waitForPage(page, 'Notification settings');
+    // The page lists the registry's events: the app-health and quota kinds are there with no change to it.
+    for (const type of ['app.health_changed', 'quota.exceeded']) await page.locator(`tr[data-event="${type}"]`).waitFor();
     await page.getByLabel('How e-mail comes').selectOption('DIGEST');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.getByText('Saved.').waitFor();
