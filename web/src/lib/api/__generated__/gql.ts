@@ -105,7 +105,7 @@ type Documents = {
     "\n  fragment TimelineAttemptFields on TaskAttempt {\n    id\n    number\n    taskId\n    stepId\n    itemIndex\n    status\n    workerId\n    queuedAt\n    startedAt\n    finishedAt\n    error { code message }\n  }\n": typeof types.TimelineAttemptFieldsFragmentDoc,
     "\n  query RunAttempts($id: ID!, $first: Int, $after: String) {\n    run(id: $id) {\n      id\n      lastSeq\n      attempts(first: $first, after: $after) {\n        totalCount\n        pageInfo { hasNextPage endCursor }\n        edges { node { ...TimelineAttemptFields } }\n      }\n    }\n  }\n": typeof types.RunAttemptsDocument,
     "\n  query TaskAttempts($id: ID!) {\n    task(id: $id) { id attemptHistory { ...TimelineAttemptFields } }\n  }\n": typeof types.TaskAttemptsDocument,
-    "\n  fragment EventLogFields on RunEvent {\n    seq\n    kind\n    at\n    taskId\n    stepId\n    runStatus\n    taskStatus\n    attemptId\n    attempt\n    message\n    level\n    error { code message }\n    outputDelta { text }\n  }\n": typeof types.EventLogFieldsFragmentDoc,
+    "\n  fragment EventLogFields on RunEvent {\n    seq\n    kind\n    at\n    taskId\n    stepId\n    runStatus\n    taskStatus\n    attemptId\n    attempt\n    message\n    level\n    error { code message }\n    outputDelta { text }\n    waitReason { kind message }\n  }\n": typeof types.EventLogFieldsFragmentDoc,
     "\n  query RunEventLog($id: ID!, $afterSeq: Int, $first: Int) {\n    run(id: $id) {\n      id\n      lastSeq\n      events(afterSeq: $afterSeq, first: $first) { ...EventLogFields }\n    }\n  }\n": typeof types.RunEventLogDocument,
     "\n  subscription RunEventLogLive($runId: ID!, $afterSeq: Int!) {\n    runEvents(runId: $runId, afterSeq: $afterSeq) { ...EventLogFields }\n  }\n": typeof types.RunEventLogLiveDocument,
     "\n  fragment RunSummaryFields on Run {\n    id\n    status\n    workflowVersion\n    workflow { id name }\n    startedByName\n    createdAt\n    startedAt\n    finishedAt\n    durationMs\n    error { code message stepId }\n  }\n": typeof types.RunSummaryFieldsFragmentDoc,
@@ -250,7 +250,7 @@ const documents: Documents = {
     "\n  fragment TimelineAttemptFields on TaskAttempt {\n    id\n    number\n    taskId\n    stepId\n    itemIndex\n    status\n    workerId\n    queuedAt\n    startedAt\n    finishedAt\n    error { code message }\n  }\n": types.TimelineAttemptFieldsFragmentDoc,
     "\n  query RunAttempts($id: ID!, $first: Int, $after: String) {\n    run(id: $id) {\n      id\n      lastSeq\n      attempts(first: $first, after: $after) {\n        totalCount\n        pageInfo { hasNextPage endCursor }\n        edges { node { ...TimelineAttemptFields } }\n      }\n    }\n  }\n": types.RunAttemptsDocument,
     "\n  query TaskAttempts($id: ID!) {\n    task(id: $id) { id attemptHistory { ...TimelineAttemptFields } }\n  }\n": types.TaskAttemptsDocument,
-    "\n  fragment EventLogFields on RunEvent {\n    seq\n    kind\n    at\n    taskId\n    stepId\n    runStatus\n    taskStatus\n    attemptId\n    attempt\n    message\n    level\n    error { code message }\n    outputDelta { text }\n  }\n": types.EventLogFieldsFragmentDoc,
+    "\n  fragment EventLogFields on RunEvent {\n    seq\n    kind\n    at\n    taskId\n    stepId\n    runStatus\n    taskStatus\n    attemptId\n    attempt\n    message\n    level\n    error { code message }\n    outputDelta { text }\n    waitReason { kind message }\n  }\n": types.EventLogFieldsFragmentDoc,
     "\n  query RunEventLog($id: ID!, $afterSeq: Int, $first: Int) {\n    run(id: $id) {\n      id\n      lastSeq\n      events(afterSeq: $afterSeq, first: $first) { ...EventLogFields }\n    }\n  }\n": types.RunEventLogDocument,
     "\n  subscription RunEventLogLive($runId: ID!, $afterSeq: Int!) {\n    runEvents(runId: $runId, afterSeq: $afterSeq) { ...EventLogFields }\n  }\n": types.RunEventLogLiveDocument,
     "\n  fragment RunSummaryFields on Run {\n    id\n    status\n    workflowVersion\n    workflow { id name }\n    startedByName\n    createdAt\n    startedAt\n    finishedAt\n    durationMs\n    error { code message stepId }\n  }\n": types.RunSummaryFieldsFragmentDoc,
@@ -668,7 +668,7 @@ export function graphql(source: "\n  query TaskAttempts($id: ID!) {\n    task(id
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment EventLogFields on RunEvent {\n    seq\n    kind\n    at\n    taskId\n    stepId\n    runStatus\n    taskStatus\n    attemptId\n    attempt\n    message\n    level\n    error { code message }\n    outputDelta { text }\n  }\n"): typeof import('./graphql').EventLogFieldsFragmentDoc;
+export function graphql(source: "\n  fragment EventLogFields on RunEvent {\n    seq\n    kind\n    at\n    taskId\n    stepId\n    runStatus\n    taskStatus\n    attemptId\n    attempt\n    message\n    level\n    error { code message }\n    outputDelta { text }\n    waitReason { kind message }\n  }\n"): typeof import('./graphql').EventLogFieldsFragmentDoc;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

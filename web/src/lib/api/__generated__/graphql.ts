@@ -1327,7 +1327,7 @@ export type TaskAttemptsQueryVariables = Exact<{
 
 export type TaskAttemptsQuery = { task: { id: string, attemptHistory: Array<{ id: string, number: number, taskId: string, stepId: string, itemIndex: number | null, status: AttemptStatus, workerId: string | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, error: { code: string, message: string } | null }> } | null };
 
-export type EventLogFieldsFragment = { seq: number, kind: RunEventKind, at: string, taskId: string | null, stepId: string | null, runStatus: RunStatus | null, taskStatus: TaskStatus | null, attemptId: string | null, attempt: number | null, message: string | null, level: string | null, error: { code: string, message: string } | null, outputDelta: { text: string } | null };
+export type EventLogFieldsFragment = { seq: number, kind: RunEventKind, at: string, taskId: string | null, stepId: string | null, runStatus: RunStatus | null, taskStatus: TaskStatus | null, attemptId: string | null, attempt: number | null, message: string | null, level: string | null, error: { code: string, message: string } | null, outputDelta: { text: string } | null, waitReason: { kind: TaskWaitKind, message: string } | null };
 
 export type RunEventLogQueryVariables = Exact<{
   id: string | number;
@@ -1336,7 +1336,7 @@ export type RunEventLogQueryVariables = Exact<{
 }>;
 
 
-export type RunEventLogQuery = { run: { id: string, lastSeq: number, events: Array<{ seq: number, kind: RunEventKind, at: string, taskId: string | null, stepId: string | null, runStatus: RunStatus | null, taskStatus: TaskStatus | null, attemptId: string | null, attempt: number | null, message: string | null, level: string | null, error: { code: string, message: string } | null, outputDelta: { text: string } | null }> } | null };
+export type RunEventLogQuery = { run: { id: string, lastSeq: number, events: Array<{ seq: number, kind: RunEventKind, at: string, taskId: string | null, stepId: string | null, runStatus: RunStatus | null, taskStatus: TaskStatus | null, attemptId: string | null, attempt: number | null, message: string | null, level: string | null, error: { code: string, message: string } | null, outputDelta: { text: string } | null, waitReason: { kind: TaskWaitKind, message: string } | null }> } | null };
 
 export type RunEventLogLiveSubscriptionVariables = Exact<{
   runId: string | number;
@@ -1344,7 +1344,7 @@ export type RunEventLogLiveSubscriptionVariables = Exact<{
 }>;
 
 
-export type RunEventLogLiveSubscription = { runEvents: { seq: number, kind: RunEventKind, at: string, taskId: string | null, stepId: string | null, runStatus: RunStatus | null, taskStatus: TaskStatus | null, attemptId: string | null, attempt: number | null, message: string | null, level: string | null, error: { code: string, message: string } | null, outputDelta: { text: string } | null } };
+export type RunEventLogLiveSubscription = { runEvents: { seq: number, kind: RunEventKind, at: string, taskId: string | null, stepId: string | null, runStatus: RunStatus | null, taskStatus: TaskStatus | null, attemptId: string | null, attempt: number | null, message: string | null, level: string | null, error: { code: string, message: string } | null, outputDelta: { text: string } | null, waitReason: { kind: TaskWaitKind, message: string } | null } };
 
 export type RunSummaryFieldsFragment = { id: string, status: RunStatus, workflowVersion: number, startedByName: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, workflow: { id: string, name: string }, error: { code: string, message: string, stepId: string | null } | null };
 
@@ -1775,6 +1775,10 @@ export const EventLogFieldsFragmentDoc = new TypedDocumentString(`
   }
   outputDelta {
     text
+  }
+  waitReason {
+    kind
+    message
   }
 }
     `, {"fragmentName":"EventLogFields"}) as unknown as TypedDocumentString<EventLogFieldsFragment, unknown>;
@@ -3335,6 +3339,10 @@ export const RunEventLogDocument = new TypedDocumentString(`
   outputDelta {
     text
   }
+  waitReason {
+    kind
+    message
+  }
 }`) as unknown as TypedDocumentString<RunEventLogQuery, RunEventLogQueryVariables>;
 export const RunEventLogLiveDocument = new TypedDocumentString(`
     subscription RunEventLogLive($runId: ID!, $afterSeq: Int!) {
@@ -3360,6 +3368,10 @@ export const RunEventLogLiveDocument = new TypedDocumentString(`
   }
   outputDelta {
     text
+  }
+  waitReason {
+    kind
+    message
   }
 }`) as unknown as TypedDocumentString<RunEventLogLiveSubscription, RunEventLogLiveSubscriptionVariables>;
 export const RunsDocument = new TypedDocumentString(`

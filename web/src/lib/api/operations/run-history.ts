@@ -58,6 +58,7 @@ graphql(`
     level
     error { code message }
     outputDelta { text }
+    waitReason { kind message }
   }
 `);
 
