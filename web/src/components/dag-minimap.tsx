@@ -1,5 +1,6 @@
-import type { PointerEvent } from 'react';
+import { useMemo, type PointerEvent } from 'react';
 import type { DagLayout } from '../lib/dag-layout';
+import { statusPaths } from '../lib/dag-status-paths';
 import type { Size, ViewTransform } from '../lib/dag-viewport';
 import { DEFAULT_FILL, FILL, NODE_HEIGHT, NODE_WIDTH } from './dag-node';
 
@@ -8,10 +9,12 @@ const HEIGHT = 120;
 
 /**
  * The whole graph small, in a corner of the view: every box in its status colour and a frame where
- * the view is. Clicking or dragging on it moves the view there.
+ * the view is. Clicking or dragging on it moves the view there. The boxes are one path per status
+ * (`statuses[i]` is the status of `layout.nodes[i]`), drawn again only when a status changes.
  */
-export function DagMinimap({ layout, statusOf, transform, view, onCentre }: { layout: DagLayout; statusOf: (id: string) => string | undefined; transform: ViewTransform; view: Size; onCentre: (x: number, y: number) => void }) {
+export function DagMinimap({ layout, statuses, transform, view, onCentre }: { layout: DagLayout; statuses: ReadonlyArray<string | undefined>; transform: ViewTransform; view: Size; onCentre: (x: number, y: number) => void }) {
   const scale = Math.min(WIDTH / layout.width, HEIGHT / layout.height);
+  const boxes = useMemo(() => statusPaths(layout.nodes, statuses, { width: NODE_WIDTH, height: NODE_HEIGHT }, scale, 1), [layout, statuses, scale]);
   const width = layout.width * scale;
   const height = layout.height * scale;
   const centreAt = (event: PointerEvent<SVGSVGElement>) => {
@@ -34,8 +37,8 @@ export function DagMinimap({ layout, statusOf, transform, view, onCentre }: { la
         if (event.buttons === 1) centreAt(event);
       }}
     >
-      {layout.nodes.map((node) => (
-        <rect key={node.id} x={node.x * scale} y={node.y * scale} width={Math.max(1, NODE_WIDTH * scale)} height={Math.max(1, NODE_HEIGHT * scale)} fill={(FILL[statusOf(node.id) ?? ''] ?? DEFAULT_FILL).stroke} />
+      {boxes.map((b) => (
+        <path key={b.status} d={b.d} fill={(FILL[b.status] ?? DEFAULT_FILL).stroke} />
       ))}
       <rect
         x={(-transform.x / transform.k) * scale}

@@ -1,5 +1,6 @@
-import { memo } from 'react';
-import type { DagEdge } from '../lib/dag-layout';
+import { memo, useMemo } from 'react';
+import type { DagEdge, DagNode } from '../lib/dag-layout';
+import { statusPaths } from '../lib/dag-status-paths';
 import { formatCount } from '../lib/format';
 import { itemsDone, type ItemCounts } from '../lib/item-counts';
 
@@ -19,9 +20,22 @@ const PROBLEM_FILL = { fill: '#fef2f2', stroke: '#dc2626', text: '#991b1b' };
 export const NODE_WIDTH = 176;
 export const NODE_HEIGHT = 56;
 
-/** The edges, drawn once per layout. */
+/**
+ * The edges, drawn once per layout. Without arrows (zoomed out) they are one path: thousands of
+ * curves as one element cost the page far less to hold, style and paint than one element each.
+ */
 export const DagEdges = memo(function DagEdges({ edges, arrows }: { edges: readonly DagEdge[]; arrows: boolean }) {
-  return edges.map((edge) => <path key={`${edge.from}->${edge.to}`} d={edge.path} fill="none" stroke="#94a3b8" strokeWidth={1.5} {...(arrows ? { markerEnd: 'url(#dag-arrow)' } : {})} />);
+  if (!arrows) return edges.length > 0 ? <path d={edges.map((e) => e.path).join(' ')} fill="none" stroke="#94a3b8" strokeWidth={1.5} data-edges={edges.length} /> : null;
+  return edges.map((edge) => <path key={`${edge.from}->${edge.to}`} d={edge.path} fill="none" stroke="#94a3b8" strokeWidth={1.5} markerEnd="url(#dag-arrow)" />);
+});
+
+/**
+ * Every box of a large graph zoomed out too far to read them, as one path per status
+ * (`statuses[i]` is the status of `nodes[i]`): a live change redraws a few paths, not thousands of nodes.
+ */
+export const DagStatusBoxes = memo(function DagStatusBoxes({ nodes, statuses }: { nodes: readonly DagNode[]; statuses: ReadonlyArray<string | undefined> }) {
+  const paths = useMemo(() => statusPaths(nodes, statuses, { width: NODE_WIDTH, height: NODE_HEIGHT }), [nodes, statuses]);
+  return paths.map((p) => <path key={p.status} d={p.d} fill={(FILL[p.status] ?? DEFAULT_FILL).stroke} data-status-boxes={p.status} data-count={p.count} />);
 });
 
 interface NodeProps {
@@ -34,6 +48,11 @@ interface NodeProps {
   problem: boolean | undefined;
   /** A forEach step's items by status: the box stands for all of them (a stack, with a bar of their statuses). */
   items?: ItemCounts | null | undefined;
+  /**
+   * A box standing for a closed fan-out (many sibling steps with the same dependencies and
+   * dependents): `items` counts its steps, `label` names them, activating it opens the group.
+   */
+  fanOut?: { label: string; size: number } | undefined;
   selected: boolean;
   /** The graph's one tab stop (arrow keys move it). */
   active: boolean;
@@ -43,10 +62,19 @@ interface NodeProps {
 }
 
 /** One step's box: drawn again only when its own status, progress or selection changes. */
-export const DagNodeView = memo(function DagNodeView({ id, x, y, status, capability, progress: rawProgress, problem, items, selected, active, detailed, onSelect }: NodeProps) {
+export const DagNodeView = memo(function DagNodeView({ id, x, y, status, capability, progress: rawProgress, problem, items, fanOut, selected, active, detailed, onSelect }: NodeProps) {
   const colours = problem ? PROBLEM_FILL : status ? (FILL[status] ?? DEFAULT_FILL) : DEFAULT_FILL;
   const progress = !items && status === 'RUNNING' && typeof rawProgress === 'number' ? Math.max(0, Math.min(1, rawProgress)) : undefined;
   const subtitle = items ? describeItems(items) : [capability, status?.toLowerCase()].filter(Boolean).join(' · ');
+  const label = fanOut?.label ?? id;
+  const spoken = fanOut
+    ? `Fan-out of ${formatCount(fanOut.size)} steps, ${fanOut.label}${items ? `: ${describeItems(items)}` : ''}; press to show its steps`
+    : `Step ${id}${status ? `, ${status.toLowerCase()}` : ''}${items ? `, forEach: ${describeItems(items)}` : ''}`;
+  const groupData = fanOut
+    ? { 'data-group': 'fan-out', 'data-members': fanOut.size }
+    : items
+      ? { 'data-group': 'forEach' }
+      : {};
   return (
     <g
       transform={`translate(${x}, ${y})`}
@@ -54,8 +82,8 @@ export const DagNodeView = memo(function DagNodeView({ id, x, y, status, capabil
         ? {
             role: 'button',
             tabIndex: active ? 0 : -1,
-            'aria-pressed': selected,
-            'aria-label': `Step ${id}${status ? `, ${status.toLowerCase()}` : ''}${items ? `, forEach: ${describeItems(items)}` : ''}`,
+            ...(fanOut ? { 'aria-expanded': false } : { 'aria-pressed': selected }),
+            'aria-label': spoken,
             onClick: () => onSelect(id),
             onKeyDown: (event: React.KeyboardEvent) => {
               if (event.key === 'Enter' || event.key === ' ') {
@@ -68,9 +96,10 @@ export const DagNodeView = memo(function DagNodeView({ id, x, y, status, capabil
         : {})}
       data-step={id}
       data-status={status}
-      {...(items ? { 'data-group': 'forEach', 'data-items-total': items.total, 'data-items-succeeded': items.succeeded, 'data-items-failed': items.failed, 'data-items-running': items.running, 'data-items-queued': items.queued } : {})}
+      {...groupData}
+      {...(items ? { 'data-items-total': items.total, 'data-items-succeeded': items.succeeded, 'data-items-failed': items.failed, 'data-items-running': items.running, 'data-items-queued': items.queued } : {})}
     >
-      {!detailed && <title>{`${id}${status ? ` · ${status.toLowerCase()}` : ''}${items ? ` · ${describeItems(items)}` : ''}`}</title>}
+      {!detailed && <title>{`${label}${status ? ` · ${status.toLowerCase()}` : ''}${items ? ` · ${describeItems(items)}` : ''}`}</title>}
       {items && <rect x={5} y={-5} width={NODE_WIDTH} height={NODE_HEIGHT} rx={10} fill={colours.fill} stroke={colours.stroke} strokeWidth={1} />}
       <rect width={NODE_WIDTH} height={NODE_HEIGHT} rx={10} fill={detailed ? colours.fill : colours.stroke} stroke={selected ? '#4f46e5' : colours.stroke} strokeWidth={selected ? 6 : 1.5} />
       {progress !== undefined && <rect x={1} y={NODE_HEIGHT - 5} width={(NODE_WIDTH - 2) * progress} height={4} rx={2} fill="#0ea5e9" />}
@@ -78,7 +107,7 @@ export const DagNodeView = memo(function DagNodeView({ id, x, y, status, capabil
       {detailed && (
         <>
           <text x={12} y={23} fontSize={13} fontWeight={600} fill={colours.text} fontFamily="var(--font-sans)">
-            {id.length > 20 ? `${id.slice(0, 19)}…` : id}
+            {label.length > 20 ? `${label.slice(0, 19)}…` : label}
           </text>
           <text x={12} y={41} fontSize={11} fill="#64748b" fontFamily="var(--font-mono)">
             {subtitle}

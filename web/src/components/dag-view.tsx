@@ -1,11 +1,12 @@
-import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent, type PointerEvent } from 'react';
 import { useDagLayout } from '../hooks/use-dag-layout';
+import { collapseFanOuts, countMembers, findFanOuts, groupStatus, isFanOutId, type FanOut } from '../lib/dag-fan-outs';
 import type { DagStep } from '../lib/dag-layout';
 import { formatCount } from '../lib/format';
 import type { ItemCounts } from '../lib/item-counts';
 import { bringIntoView, fitTransform, nodeInDirection, visibleArea, zoomAt, type Direction, type Size, type ViewTransform } from '../lib/dag-viewport';
 import { DagMinimap } from './dag-minimap';
-import { DagEdges, DagNodeView, NODE_HEIGHT, NODE_WIDTH } from './dag-node';
+import { DagEdges, DagNodeView, DagStatusBoxes, NODE_HEIGHT, NODE_WIDTH } from './dag-node';
 
 export interface DagViewStep extends DagStep {
   capability?: string;
@@ -17,14 +18,48 @@ export interface DagViewStep extends DagStep {
   items?: ItemCounts | null;
 }
 
-/** Graphs with more boxes than this draw only those in view (and the focused and selected ones). */
+/**
+ * Graphs with more boxes than this draw only those in view (and the focused and selected ones) when
+ * zoomed in, and zoomed out all of them as one path per status (`DagStatusBoxes`).
+ */
 const CULL_MIN_NODES = 300;
+const NO_FAN_OUTS: readonly FanOut[] = [];
+const NONE_OPEN: ReadonlySet<string> = new Set();
 const DETAIL_MIN_SCALE = 0.45;
 const LAYOUT_OPTIONS = { nodeWidth: NODE_WIDTH, nodeHeight: NODE_HEIGHT };
 const KEY_DIRECTIONS: Record<string, Direction> = { ArrowLeft: 'left', ArrowRight: 'right', ArrowUp: 'up', ArrowDown: 'down' };
 
-/** The steps' ids and dependencies as one string: the layout is redone only when it changes. */
-const structureOf = (steps: readonly DagStep[]): string => steps.map((s) => `${s.id}<${(s.dependsOn ?? []).join(',')}`).join('|');
+/** Whether two lists of steps have the same ids and dependencies (live status changes keep each step's `dependsOn` array, so this is mostly identity checks). */
+function sameStructure(a: readonly DagStep[], b: readonly DagStep[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.id !== y.id) return false;
+    if (x.dependsOn === y.dependsOn) continue;
+    const dx = x.dependsOn ?? [];
+    const dy = y.dependsOn ?? [];
+    if (dx.length !== dy.length || dx.some((d, j) => d !== dy[j])) return false;
+  }
+  return true;
+}
+
+/**
+ * The steps' ids and dependencies, as the same object for as long as they do not change: the layout
+ * (and the grouping of fan-outs) is redone only when it does. Checked per render without building
+ * anything, since a live run renders the graph once per batch of events.
+ */
+function useShape(steps: readonly DagStep[]): readonly DagStep[] {
+  const last = useRef<{ steps: readonly DagStep[]; shape: readonly DagStep[] } | undefined>(undefined);
+  const previous = last.current;
+  if (previous && (previous.steps === steps || sameStructure(previous.steps, steps))) {
+    previous.steps = steps;
+    return previous.shape;
+  }
+  const shape = steps.map((s) => ({ id: s.id, dependsOn: s.dependsOn }));
+  last.current = { steps, shape };
+  return shape;
+}
 
 /** The element's size, followed as it changes; `ref` is a callback ref (the element may come later). */
 function useElementSize(): [Size, (el: HTMLDivElement | null) => void, React.RefObject<HTMLDivElement | null>] {
@@ -48,13 +83,33 @@ function useElementSize(): [Size, (el: HTMLDivElement | null) => void, React.Ref
  * buttons or Ctrl + wheel (pinch), panned by dragging, with a minimap when the graph is larger than
  * the view. With `onSelect` the boxes are buttons behind one tab stop: arrow keys move between them,
  * Enter selects. Live status changes redraw only the boxes that changed; the layout (in a worker
- * when large) is redone only when steps or dependencies change.
+ * when large) is redone only when steps or dependencies change. With `groupFanOuts`, many sibling
+ * steps with the same dependencies and dependents are one box counting them by status (like a
+ * forEach step), which opens into its steps when activated.
  */
-export function DagView({ steps, selected, onSelect, label, maxHeight = 480 }: { steps: readonly DagViewStep[]; selected?: string | undefined; onSelect?: (id: string) => void; label: string; maxHeight?: number }) {
-  const structure = structureOf(steps);
-  const shape = useMemo(() => steps.map((s) => ({ id: s.id, dependsOn: s.dependsOn })), [structure]); // eslint-disable-line react-hooks/exhaustive-deps -- laid out again only when the structure changes
-  const layout = useDagLayout(shape, LAYOUT_OPTIONS);
+export function DagView({ steps, selected, onSelect, label, maxHeight = 480, groupFanOuts = false }: { steps: readonly DagViewStep[]; selected?: string | undefined; onSelect?: (id: string) => void; label: string; maxHeight?: number; groupFanOuts?: boolean }) {
+  const shape = useShape(steps);
+  const fanOuts = useMemo(() => (groupFanOuts ? findFanOuts(shape) : NO_FAN_OUTS), [groupFanOuts, shape]);
+  const [open, setOpen] = useState<ReadonlySet<string>>(NONE_OPEN);
+  const collapsed = useMemo(() => collapseFanOuts(shape, fanOuts, open), [shape, fanOuts, open]);
+  const layout = useDagLayout(collapsed.steps, LAYOUT_OPTIONS);
   const byId = useMemo(() => new Map(steps.map((s) => [s.id, s])), [steps]);
+  // What a closed fan-out's box says about its steps (the label is made once per grouping, the counts as statuses change).
+  const fanOutLabels = useMemo(
+    () => new Map([...collapsed.closed.values()].map((g) => [g.id, { label: `${g.members[0]!} … ${g.members[g.members.length - 1]!}`, size: g.members.length }])),
+    [collapsed],
+  );
+  const fanOutCounts = useMemo(() => {
+    const counts = new Map<string, { items: ItemCounts; status: string }>();
+    for (const group of collapsed.closed.values()) {
+      const items = countMembers(group, (id) => byId.get(id)?.status);
+      counts.set(group.id, { items, status: groupStatus(items) });
+    }
+    return counts;
+  }, [collapsed, byId]);
+  const nodeById = useMemo(() => new Map((layout?.nodes ?? []).map((n) => [n.id, n])), [layout]);
+  // A step in a closed fan-out is shown (selected, brought into view) as its group's box.
+  const shownSelected = selected === undefined ? undefined : (collapsed.groupOf.get(selected)?.id ?? selected);
   const [view, frameRef, frame] = useElementSize();
   const svg = useRef<SVGSVGElement>(null);
   const [transform, setTransform] = useState<ViewTransform | undefined>();
@@ -72,12 +127,12 @@ export function DagView({ steps, selected, onSelect, label, maxHeight = 480 }: {
     setTransform(fitTransform(layout, view));
   }, [layout, view]);
 
-  const boxOf = useCallback((id: string) => layout?.nodes.find((n) => n.id === id), [layout]);
+  const boxOf = useCallback((id: string) => nodeById.get(id), [nodeById]);
   // A step selected elsewhere (the table) is brought into view.
   useEffect(() => {
-    const node = selected ? boxOf(selected) : undefined;
+    const node = shownSelected ? boxOf(shownSelected) : undefined;
     if (node && view.width > 0) setTransform((t) => (t ? bringIntoView(t, view, { x: node.x, y: node.y, width: NODE_WIDTH, height: NODE_HEIGHT }) : t));
-  }, [selected, boxOf, view]);
+  }, [shownSelected, boxOf, view]);
 
   // Ctrl + wheel (and a trackpad's pinch) zooms about the pointer; the plain wheel scrolls the page.
   const hasFrame = view.width > 0;
@@ -105,22 +160,51 @@ export function DagView({ steps, selected, onSelect, label, maxHeight = 480 }: {
     [boxOf, view],
   );
 
+  // A fan-out opened: its first step takes the tab stop (and the focus, once laid out).
+  const focusAfterLayout = useRef<string | undefined>(undefined);
+  const openFanOut = useCallback(
+    (id: string) => {
+      const first = collapsed.closed.get(id)?.members[0];
+      setOpen((current) => new Set([...current, id]));
+      if (first) {
+        setActive(first);
+        focusAfterLayout.current = first;
+      }
+    },
+    [collapsed],
+  );
+  useEffect(() => {
+    const id = focusAfterLayout.current;
+    if (!id || !nodeById.has(id)) return;
+    focusAfterLayout.current = undefined;
+    requestAnimationFrame(() => svg.current?.querySelector<SVGGElement>(`g[data-step="${CSS.escape(id)}"]`)?.focus());
+  }, [nodeById]);
+  const onNode = useCallback((id: string) => (isFanOutId(id) ? openFanOut(id) : onSelect?.(id)), [openFanOut, onSelect]);
+
+  // Zoomed far out, labels would be a few pixels high: boxes are drawn in their colours only (cheaper to paint),
+  // and a large graph's boxes as one path per status.
+  const detailed = (transform?.k ?? 1) >= DETAIL_MIN_SCALE;
+  const compact = layout !== undefined && layout.nodes.length > CULL_MIN_NODES && !detailed;
+  const tabStop = [active, shownSelected].find((id) => id !== undefined && nodeById.has(id)) ?? layout?.nodes[0]?.id;
   const visible = useMemo(() => {
     if (!layout || !transform || layout.nodes.length <= CULL_MIN_NODES) return layout?.nodes;
+    // Drawn as nodes of their own on top of the status paths: the selected box and the tab stop.
+    if (compact) return layout.nodes.filter((n) => n.id === shownSelected || n.id === tabStop);
     const area = visibleArea(transform, view);
     const margin = 200 / transform.k;
     return layout.nodes.filter(
-      (n) => n.id === selected || n.id === active || (n.x + NODE_WIDTH >= area.x - margin && n.x <= area.x + area.width + margin && n.y + NODE_HEIGHT >= area.y - margin && n.y <= area.y + area.height + margin),
+      (n) => n.id === shownSelected || n.id === tabStop || (n.x + NODE_WIDTH >= area.x - margin && n.x <= area.x + area.width + margin && n.y + NODE_HEIGHT >= area.y - margin && n.y <= area.y + area.height + margin),
     );
-  }, [layout, transform, view, selected, active]);
-  const visibleIds = useMemo(() => (visible && layout && visible.length < layout.nodes.length ? new Set(visible.map((n) => n.id)) : undefined), [visible, layout]);
+  }, [layout, transform, view, shownSelected, tabStop, compact]);
+  const visibleIds = useMemo(() => (!compact && visible && layout && visible.length < layout.nodes.length ? new Set(visible.map((n) => n.id)) : undefined), [compact, visible, layout]);
   const edges = useMemo(() => (layout ? (visibleIds ? layout.edges.filter((e) => visibleIds.has(e.from) || visibleIds.has(e.to)) : layout.edges) : []), [layout, visibleIds]);
+  // The status of each laid-out box, in layout order (the status paths and the minimap are drawn from it).
+  const statuses = useMemo(() => (layout ? layout.nodes.map((n) => fanOutCounts.get(n.id)?.status ?? byId.get(n.id)?.status) : []), [layout, fanOutCounts, byId]);
+  const dragged = useRef(false);
 
   if (steps.length === 0) return <p className="text-sm text-slate-400">No steps.</p>;
   const height = layout ? Math.max(120, Math.min(maxHeight, layout.height + 8)) : Math.min(maxHeight, 240);
-  const tabStop = active ?? selected ?? layout?.nodes[0]?.id;
-  // Zoomed far out, labels would be a few pixels high: boxes are drawn in their colours only (cheaper to paint).
-  const detailed = (transform?.k ?? 1) >= DETAIL_MIN_SCALE;
+  const anyOpen = fanOuts.some((g) => open.has(g.id));
   const zoomBy = (factor: number) => setTransform((t) => (t ? zoomAt(t, factor, view.width / 2, view.height / 2) : t));
   const larger = layout && transform ? layout.width * transform.k > view.width + 1 || layout.height * transform.k > view.height + 1 : false;
 
@@ -136,6 +220,7 @@ export function DagView({ steps, selected, onSelect, label, maxHeight = 480 }: {
   };
   const onPointerDown = (event: PointerEvent<HTMLDivElement>) => {
     if (event.button !== 0) return;
+    dragged.current = false;
     drag.current = { x: event.clientX, y: event.clientY, moved: false, pointerId: event.pointerId };
   };
   const onPointerMove = (event: PointerEvent<HTMLDivElement>) => {
@@ -146,6 +231,7 @@ export function DagView({ steps, selected, onSelect, label, maxHeight = 480 }: {
     if (!d.moved && Math.abs(dx) + Math.abs(dy) < 4) return;
     if (!d.moved) event.currentTarget.setPointerCapture(d.pointerId);
     d.moved = true;
+    dragged.current = true;
     d.x = event.clientX;
     d.y = event.clientY;
     setTransform((t) => (t ? { ...t, x: t.x + dx, y: t.y + dy } : t));
@@ -153,11 +239,26 @@ export function DagView({ steps, selected, onSelect, label, maxHeight = 480 }: {
   const onPointerUp = () => {
     drag.current = undefined;
   };
+  // Drawn as status paths, a box is found from where the click landed (a drawn node handles its own).
+  const onCompactClick = (event: MouseEvent<SVGSVGElement>) => {
+    if (!compact || !layout || !transform || !onSelect || dragged.current) return;
+    if (event.target instanceof Element && event.target.closest('g[data-step]')) return;
+    const box = event.currentTarget.getBoundingClientRect();
+    const x = (event.clientX - box.left - transform.x) / transform.k;
+    const y = (event.clientY - box.top - transform.y) / transform.k;
+    const hit = layout.nodes.find((n) => x >= n.x && x <= n.x + NODE_WIDTH && y >= n.y && y <= n.y + NODE_HEIGHT);
+    if (hit) onNode(hit.id);
+  };
 
   return (
     <div className="rounded-lg bg-slate-50/70 ring-1 ring-slate-100">
       <div className="flex items-center justify-end gap-1 border-b border-slate-100 px-2 py-1">
         <span className="mr-auto text-xs text-slate-500">{transform ? `${Math.round(transform.k * 100)}%` : ''}</span>
+        {anyOpen && (
+          <ViewButton label="Collapse fan-outs" onClick={() => setOpen(NONE_OPEN)}>
+            Collapse fan-outs
+          </ViewButton>
+        )}
         <ViewButton label="Zoom in" onClick={() => zoomBy(1.25)}>+</ViewButton>
         <ViewButton label="Zoom out" onClick={() => zoomBy(0.8)}>−</ViewButton>
         <ViewButton label="Fit to screen" onClick={fit}>Fit</ViewButton>
@@ -165,7 +266,7 @@ export function DagView({ steps, selected, onSelect, label, maxHeight = 480 }: {
       <div ref={frameRef} className="relative touch-none select-none overflow-hidden active:cursor-grabbing" style={{ height }} onPointerDown={onPointerDown} onPointerMove={onPointerMove} onPointerUp={onPointerUp} onPointerCancel={onPointerUp} data-testid="dag-viewport" data-scale={transform?.k.toFixed(3)}>
         {!layout && <p className="p-4 text-sm text-slate-500">Laying out {formatCount(steps.length)} steps…</p>}
         {layout && transform && (
-          <svg ref={svg} width="100%" height="100%" role="group" aria-label={label} className="block" onKeyDown={onKeyDown}>
+          <svg ref={svg} width="100%" height="100%" role="group" aria-label={label} className="block" onKeyDown={onKeyDown} onClick={onCompactClick} data-compact={compact || undefined}>
             <defs>
               <marker id="dag-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
                 <path d="M 0 0 L 10 5 L 0 10 z" fill="#94a3b8" />
@@ -173,23 +274,26 @@ export function DagView({ steps, selected, onSelect, label, maxHeight = 480 }: {
             </defs>
             <g transform={`translate(${transform.x}, ${transform.y}) scale(${transform.k})`}>
               <DagEdges edges={edges} arrows={detailed} />
+              {compact && <DagStatusBoxes nodes={layout.nodes} statuses={statuses} />}
               {visible?.map((node) => {
                 const step = byId.get(node.id);
+                const group = fanOutCounts.get(node.id);
                 return (
                   <DagNodeView
                     key={node.id}
                     id={node.id}
                     x={node.x}
                     y={node.y}
-                    status={step?.status}
+                    status={group?.status ?? step?.status}
                     capability={step?.capability}
                     progress={step?.progress}
                     problem={step?.problem}
-                    items={step?.items}
-                    selected={selected === node.id}
+                    items={group?.items ?? step?.items}
+                    fanOut={fanOutLabels.get(node.id)}
+                    selected={shownSelected === node.id}
                     active={tabStop === node.id}
                     detailed={detailed}
-                    onSelect={onSelect}
+                    onSelect={onSelect ? onNode : undefined}
                   />
                 );
               })}
@@ -197,7 +301,7 @@ export function DagView({ steps, selected, onSelect, label, maxHeight = 480 }: {
           </svg>
         )}
         {layout && transform && larger && (
-          <DagMinimap layout={layout} statusOf={(id) => byId.get(id)?.status} transform={transform} view={view} onCentre={(x, y) => setTransform((t) => (t ? { ...t, x: view.width / 2 - x * t.k, y: view.height / 2 - y * t.k } : t))} />
+          <DagMinimap layout={layout} statuses={statuses} transform={transform} view={view} onCentre={(x, y) => setTransform((t) => (t ? { ...t, x: view.width / 2 - x * t.k, y: view.height / 2 - y * t.k } : t))} />
         )}
       </div>
       {layout && (layout.cyclic.length > 0 || layout.missing.length > 0) && (
