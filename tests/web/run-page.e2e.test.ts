@@ -8,7 +8,8 @@ import { appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, 
  * The run page at scale, in real Chromium against the whole platform (identity, catalog,
  * orchestration, a worker, the gateway serving the built app): a live run of 200 tasks is followed
  * from its events alone — counts and colours change while the network log shows no fetch of the
- * whole run (`query Run`) until it ends; and a run of 2,199 tasks (199 steps and a forEach of 2,000
+ * whole run (`query Run`) until it ends, over a compressed WebSocket; a static fan-out of 50 steps is
+ * one box counting them, which opens into its steps; and a run of 2,199 tasks (199 steps and a forEach of 2,000
  * items) stays usable: right counts, the forEach as one box that expands into its items, a failed
  * item found by the filter, a step found by search opening in the drawer, zoom and fit. Screenshots
  * at 1440 and 1024 px go to $WEB_SCREENSHOT_DIR (copies of a run's are in docs/screenshots/).
@@ -108,8 +109,18 @@ describe('the run page', () => {
   it('follows a running 200-task run from its events: counts and colours change, the whole run is not fetched again until it ends', async () => {
     const workflowId = await createWorkflow(`live-200-${Date.now()}`, layeredSteps(200, 20, 400));
     const operations = recordOperations(page);
+    // What the page and the gateway agreed on: the subscription's WebSocket compressed, the run's answer too.
+    const cdp = await profile.newCDPSession(page);
+    await cdp.send('Network.enable');
+    const wsExtensions: string[] = [];
+    cdp.on('Network.webSocketHandshakeResponseReceived', (e) => {
+      const headers = e.response.headers as Record<string, string>;
+      wsExtensions.push(Object.entries(headers).find(([k]) => k.toLowerCase() === 'sec-websocket-extensions')?.[1] ?? '');
+    });
     const runId = await startRun(workflowId);
+    const runAnswer = page.waitForResponse((r) => r.url().endsWith('/graphql') && /query Run\b/.test(r.request().postData() ?? ''));
     await page.goto(`${origin}/runs/${runId}`);
+    expect((await (await runAnswer).allHeaders())['content-encoding']).toMatch(/^(br|gzip)$/);
     const counts = page.getByTestId('task-counts');
     await counts.waitFor();
     // Every change the page makes to the counts and to the graph's colours, as it makes them.
@@ -117,6 +128,8 @@ describe('the run page', () => {
     // Midway: some done, some not, and the node of a done step is green.
     await eventually(async () => Number(await counts.getAttribute('data-succeeded')) >= 40, { timeoutMs: 120_000, what: '40 tasks to succeed on the page' });
     const midway = await page.locator('h1 [data-status]').first().getAttribute('data-status');
+    // While the run is live, the whole run was fetched once (when the page opened) and never again.
+    const liveOperations = [...operations.names];
     await page.screenshot({ path: join(shots, 'run-page-live-200.png') });
     const doneNode = page.locator('svg g[data-step="s0"]');
     expect(await doneNode.getAttribute('data-status')).toBe('SUCCEEDED');
@@ -127,7 +140,13 @@ describe('the run page', () => {
     expect(await counts.textContent()).toContain('200 / 200 done');
     const seen = await page.evaluate(() => ({ succeeded: [...((globalThis as any).__succeededSeen as Set<number>)], colourChanges: (globalThis as any).__colourChanges as number }));
     operations.stop();
+    await cdp.detach();
+    expect(wsExtensions.length).toBeGreaterThanOrEqual(1);
+    for (const extensions of wsExtensions) expect(extensions).toContain('permessage-deflate');
 
+    expect(liveOperations.filter((n) => n === 'Run')).toEqual(['Run']);
+    // Task starts and ends fetch no task either (only an open task's drawer does).
+    expect(liveOperations.filter((n) => n === 'TaskDetail')).toEqual([]);
     // The counts went up step by step and the graph's boxes changed colour live (200 tasks, each at least queued → running → succeeded).
     expect(midway).toBe('RUNNING');
     expect(seen.succeeded.filter((n) => n > 0 && n < 200).length).toBeGreaterThan(5);
@@ -138,6 +157,52 @@ describe('the run page', () => {
     expect(runFetches.length).toBeGreaterThanOrEqual(1);
     expect(runFetches.length).toBeLessThanOrEqual(2);
   });
+
+  it('draws a static fan-out of 50 steps as one box counting them by status, which opens into its steps and closes again', async () => {
+    const branches = Array.from({ length: 50 }, (_, i) => ({ id: `b${i}`, capability: 'noop', dependsOn: ['start'], input: {} }));
+    const steps = [{ id: 'start', capability: 'noop', input: {} }, ...branches, { id: 'join', capability: 'noop', dependsOn: branches.map((b) => b.id), input: {} }];
+    const workflowId = await createWorkflow(`fan-out-50-${Date.now()}`, steps);
+    const runId = await startRun(workflowId);
+    await page.goto(`${origin}/runs/${runId}`);
+    const group = page.locator('svg g[data-group="fan-out"]');
+    await group.waitFor();
+    await page.locator('h1 [data-status="SUCCEEDED"]').waitFor({ timeout: 120_000 });
+    // One box for the 50 branches (and the start and the join): no box of a branch of its own.
+    expect(await group.count()).toBe(1);
+    expect(await group.getAttribute('data-members')).toBe('50');
+    await eventually(async () => (await group.getAttribute('data-items-succeeded')) === '50', { timeoutMs: 30_000, what: 'the fan-out box to count 50 succeeded' });
+    expect(await group.getAttribute('data-items-total')).toBe('50');
+    expect(await group.getAttribute('data-status')).toBe('SUCCEEDED');
+    expect(await group.getAttribute('aria-expanded')).toBe('false');
+    expect(await page.locator('svg g[data-step="b0"]').count()).toBe(0);
+    expect(await page.locator('svg g[data-step]').count()).toBe(3);
+    expect(await page.getByTestId('task-counts').getAttribute('data-total')).toBe('52');
+    // The table still lists every task.
+    await page.getByPlaceholder('Step id').fill('b49');
+    await page.locator('tr[data-step="b49"]').waitFor();
+    await page.getByPlaceholder('Step id').fill('');
+    await page.screenshot({ path: join(shots, 'run-page-fan-out-closed.png') });
+
+    // Activated (here with the keyboard: Enter on the focused box), it opens into its 50 steps.
+    await group.focus();
+    await page.keyboard.press('Enter');
+    await page.locator('svg g[data-step="b49"]').waitFor();
+    expect(await page.locator('svg g[data-group="fan-out"]').count()).toBe(0);
+    expect(await page.locator('svg g[data-step]').count()).toBe(52);
+    expect(await page.locator('svg g[data-step="b7"]').getAttribute('data-status')).toBe('SUCCEEDED');
+    // Its first step has the graph's tab stop, so the keyboard carries on from there.
+    await eventually(async () => (await page.evaluate(() => document.activeElement?.getAttribute('data-step') ?? null)) === 'b0', { timeoutMs: 5_000, what: 'the focus on the first step of the group' });
+    // A step of the open group opens in the drawer like any other.
+    await page.locator('svg g[data-step="b7"]').click();
+    await page.getByTestId('task-drawer').getByText('b7', { exact: true }).first().waitFor();
+    await page.getByRole('button', { name: 'Close the task panel' }).click();
+    await page.screenshot({ path: join(shots, 'run-page-fan-out-open.png') });
+
+    // And closes again into one box.
+    await page.getByRole('button', { name: 'Collapse fan-outs' }).click();
+    await group.waitFor();
+    expect(await page.locator('svg g[data-step]').count()).toBe(3);
+  }, 180_000);
 
   it('keeps a run of 2,199 tasks usable: a forEach of 2,000 items as one box with live counts that expands into its items, search, drawer, zoom', async () => {
     // 199 quick steps in columns of 20, and a forEach of 2,000 items of which every 100th fails (onItemFailure CONTINUE).

@@ -4,10 +4,7 @@ import { taskStreamedOutputQuery } from '../lib/api/operations/runs';
 import { queryKeys } from '../lib/api/query-keys';
 import { formatDuration } from '../lib/format';
 import { isFinalTask, type PanelTask, type RunEvent } from '../lib/run-events';
-import { foldStreamedAnswer } from '../lib/streamed-answer';
-
-/** Capabilities whose output is a model's answer streamed as TASK_OUTPUT_DELTA events. */
-const STREAMING_CAPABILITIES: ReadonlySet<string> = new Set(['llm']);
+import { foldStreamedAnswer, STREAMING_CAPABILITIES } from '../lib/streamed-answer';
 
 /** What an llm task's output says about its answer (workers/src/executors/llm.ts). */
 interface LlmOutput {

@@ -5,7 +5,8 @@ import type { LiveStatus } from '../lib/api/live';
 import { runEventsSubscription, runItemCountsQuery, runQuery, runWaitsQuery, taskDetailQuery, taskLogsQuery } from '../lib/api/operations/runs';
 import { queryKeys } from '../lib/api/query-keys';
 import { LiveRunStore } from '../lib/live-run-store';
-import { endsRun, hasWaitingTasks, isFinalRun, mergeLogLines, shownTaskDetail, type RunDetail, type RunEvent, type ShownTask } from '../lib/run-events';
+import { endsRun, hasWaitingTasks, isFinalRun, isWaiting, mergeLogLines, shownTaskDetail, type RunDetail, type RunEvent, type ShownTask } from '../lib/run-events';
+import { STREAMING_CAPABILITIES } from '../lib/streamed-answer';
 import { useServices } from './services';
 import { useApiQuery } from './use-api';
 
@@ -21,9 +22,10 @@ const ITEM_COUNTS_RETRY_MS = 2_000;
  * reflects are applied as they arrive, batched per animation frame (statuses, attempts, progress,
  * errors, logs). Task transitions fetch nothing: what events do not carry (a task's worker, input,
  * output, attempt history) is fetched for the open task only (`useTaskDetail`). The run is fetched
- * again once, when it ends, for its outputs in full.
+ * again once, when it ends, for its outputs in full. Wait reasons (which change without events) are
+ * looked at again only while the page shows a waiting task (`waitsShown`: a row in view, the open task).
  */
-export function useLiveRun(runId: string) {
+export function useLiveRun(runId: string, waitsShown: { rows: boolean; openStep: string | undefined } = { rows: true, openStep: undefined }) {
   const { live } = useServices();
   const queryClient = useQueryClient();
   const query = useApiQuery(queryKeys.runs.detail(runId), runQuery, { id: runId });
@@ -40,6 +42,8 @@ export function useLiveRun(runId: string) {
 
   // Only unfinished runs stream; a retried run is unfinished again after its refetch.
   const shouldStream = fetched !== undefined && !isFinalRun(fetched.status);
+  // A model's streamed output is subscribed to only when some step streams one (the steps do not change while the run lives).
+  const withOutput = fetched?.tasks.some((t) => STREAMING_CAPABILITIES.has(t.capability)) === true;
 
   useEffect(() => {
     if (!shouldStream) return;
@@ -54,7 +58,7 @@ export function useLiveRun(runId: string) {
       }, 250);
     };
     // Updated as events arrive: a reconnect resumes after the last one seen.
-    const variables = { runId, afterSeq: store.lastSeq ?? 0 };
+    const variables = { runId, afterSeq: store.lastSeq ?? 0, withOutput };
     setLiveError(undefined);
     setLiveState('connecting');
     // Events arrive one message at a time: the page is told the stream is live once, not per event.
@@ -84,10 +88,12 @@ export function useLiveRun(runId: string) {
       },
     });
     return unsubscribe;
-  }, [shouldStream, runId, live, queryClient, store]);
+  }, [shouldStream, withOutput, runId, live, queryClient, store]);
 
-  // Why tasks wait changes without events (a worker joins, a limit frees up): only that is looked at again.
-  const waiting = run !== undefined && !isFinalRun(run.status) && hasWaitingTasks(run);
+  // Why tasks wait changes without events (a worker joins, a limit frees up): only that is looked at
+  // again, and only while a waiting task is on screen (at thousands of tasks the answer is not small).
+  const openWaits = waitsShown.openStep !== undefined && run?.tasks.some((t) => t.stepId === waitsShown.openStep && isWaiting(t)) === true;
+  const waiting = run !== undefined && !isFinalRun(run.status) && (openWaits || (waitsShown.rows && hasWaitingTasks(run)));
   const waits = useApiQuery(queryKeys.runs.waits(runId), runWaitsQuery, { id: runId }, { enabled: waiting, refetchInterval: waiting ? WAITING_REFETCH_MS : false });
   useEffect(() => {
     if (waits.data?.run) store.applyWaits(waits.data.run.tasks);

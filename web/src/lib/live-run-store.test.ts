@@ -44,7 +44,7 @@ const run = (lastSeq: number, tasks = [task('a', 'QUEUED'), task('b')]): RunDeta
   tasks,
 });
 
-const base = { runId: 'run-1', runStatus: null, taskId: null, stepId: null, taskStatus: null, attemptId: null, outputDelta: null, attempt: null, progress: null, message: null, level: null, error: null };
+const base = { runStatus: null, taskId: null, stepId: null, taskStatus: null, attemptId: null, outputDelta: null, attempt: null, progress: null, message: null, level: null, error: null };
 const status = (seq: number, stepId: string, taskStatus: RunEvent['taskStatus']): RunEvent => ({ ...base, seq, at: `2026-11-22T10:00:${String(seq).padStart(2, '0')}.000Z`, kind: 'TASK_STATUS', taskId: `task-${stepId}`, stepId, taskStatus, attempt: 1 });
 const log = (seq: number, stepId: string, message: string): RunEvent => ({ ...base, seq, at: `2026-11-22T10:00:${String(seq).padStart(2, '0')}.000Z`, kind: 'TASK_LOG', taskId: `task-${stepId}`, stepId, message, level: 'INFO', attempt: 1 });
 

@@ -1,5 +1,5 @@
 import { recountItems } from './item-counts';
-import { applyRunEvents, applyWaitReasons, type RunDetail, type RunEvent } from './run-events';
+import { applyRunEvents, applyWaitReasons, taskIndex, type RunDetail, type RunEvent, type TaskIndex } from './run-events';
 import type { RunItemCountsQuery, RunWaitsQuery } from './api/__generated__/graphql';
 
 /**
@@ -35,6 +35,8 @@ export const animationFrameScheduler: FrameScheduler = (flush) => {
 
 export class LiveRunStore {
   private base: RunDetail | undefined;
+  /** Where the base's tasks are (events never reorder them): made once per base, not per batch. */
+  private index: TaskIndex | undefined;
   /** Status and progress events newer than the base (applied again on top of a new base). */
   private newer: RunEvent[] = [];
   private queued: RunEvent[] = [];
@@ -63,12 +65,13 @@ export class LiveRunStore {
   setBase(run: RunDetail | undefined): void {
     if (run === this.base) return;
     this.base = run;
+    this.index = run ? taskIndex(run.tasks) : undefined;
     if (!run) {
       this.update({ ...this.snapshot, base: undefined, run: undefined });
       return;
     }
     this.newer = this.newer.filter((e) => e.seq > run.lastSeq);
-    this.update({ ...this.snapshot, base: run, run: applyRunEvents(run, this.newer) });
+    this.update({ ...this.snapshot, base: run, run: applyRunEvents(run, this.newer, this.index) });
   }
 
   /** An event from the subscription: applied with the others of its frame. */
@@ -95,7 +98,7 @@ export class LiveRunStore {
       if (nextLogs.length > this.maxLogLines) nextLogs = nextLogs.slice(-this.maxLogLines);
     }
     const current = this.snapshot.run;
-    this.update({ ...this.snapshot, run: current ? applyRunEvents(current, batch) : current, logs: nextLogs });
+    this.update({ ...this.snapshot, run: current ? applyRunEvents(current, batch, current.tasks.length === this.base?.tasks.length ? this.index : undefined) : current, logs: nextLogs });
   }
 
   /** Wait reasons looked at again (they change without events). */

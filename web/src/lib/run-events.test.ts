@@ -45,7 +45,7 @@ const run = (overrides: Partial<RunDetail> = {}): RunDetail => ({
   ...overrides,
 });
 
-const base = { runId: 'run-1', runStatus: null, taskId: null, stepId: null, taskStatus: null, attempt: null, progress: null, message: null, level: null, error: null, attemptId: null, outputDelta: null };
+const base = { runStatus: null, taskId: null, stepId: null, taskStatus: null, attempt: null, progress: null, message: null, level: null, error: null, attemptId: null, outputDelta: null };
 const event = (seq: number, at: string, fields: Partial<RunEvent>): RunEvent => ({ ...base, seq, at, kind: 'TASK_STATUS', ...fields });
 
 describe('run events', () => {

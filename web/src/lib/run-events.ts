@@ -150,25 +150,25 @@ function applyItemEvent<T extends ShownTask>(parent: T, event: RunEvent): T {
  * The fetched run with every event newer than it applied, in seq order. Made for batches: the task
  * list is copied once per batch (not per event), tasks no event touched keep their identity (so
  * rows and graph nodes that did not change are not drawn again), and a run no event changed is
- * returned as it was.
+ * returned as it was. `index` (`taskIndex` of a run with the same tasks in the same order) spares
+ * building it again for every batch.
  */
-export function applyRunEvents(run: RunDetail, events: readonly RunEvent[]): RunDetail {
+export function applyRunEvents(run: RunDetail, events: readonly RunEvent[], index?: TaskIndex): RunDetail {
   const newer = events.filter((e) => e.seq > run.lastSeq && e.kind !== 'TASK_LOG' && e.kind !== 'TASK_OUTPUT_DELTA').sort((a, b) => a.seq - b.seq);
   const lastSeq = events.reduce((max, e) => Math.max(max, e.seq), run.lastSeq);
   if (newer.length === 0) return lastSeq === run.lastSeq ? run : { ...run, lastSeq };
   let next = run;
   let tasks: RunDetail['tasks'] | undefined;
-  let index: Map<string, number> | undefined;
   for (const event of newer) {
     if (event.kind === 'RUN_STATUS') {
       next = applyRunStatus(next, event);
       continue;
     }
-    index ??= new Map(run.tasks.flatMap((t, i) => [[`id:${t.id}`, i] as const, [`step:${t.stepId}`, i] as const]));
-    const at = index.get(event.taskId !== null ? `id:${event.taskId}` : `step:${event.stepId ?? ''}`);
+    index ??= taskIndex(run.tasks);
+    const at = event.taskId !== null ? index.byId.get(event.taskId) : index.byStep.get(event.stepId ?? '');
     if (at === undefined) {
       // Not a step's own task: an item of a forEach step, which counts it.
-      const parent = event.taskId !== null && event.stepId !== null ? index.get(`step:${event.stepId}`) : undefined;
+      const parent = event.taskId !== null && event.stepId !== null ? index.byStep.get(event.stepId) : undefined;
       if (parent === undefined) continue;
       tasks ??= [...run.tasks];
       tasks[parent] = applyItemEvent(tasks[parent]!, event);
@@ -178,6 +178,22 @@ export function applyRunEvents(run: RunDetail, events: readonly RunEvent[]): Run
     tasks[at] = applyToTask(tasks[at]!, event);
   }
   return { ...next, ...(tasks ? { tasks } : {}), lastSeq };
+}
+
+/** Where each task is in a run's task list, by task id and by step id. */
+export interface TaskIndex {
+  byId: ReadonlyMap<string, number>;
+  byStep: ReadonlyMap<string, number>;
+}
+
+export function taskIndex(tasks: ReadonlyArray<Pick<ShownTask, 'id' | 'stepId'>>): TaskIndex {
+  const byId = new Map<string, number>();
+  const byStep = new Map<string, number>();
+  tasks.forEach((t, i) => {
+    byId.set(t.id, i);
+    byStep.set(t.stepId, i);
+  });
+  return { byId, byStep };
 }
 
 /** The run's wait reasons as last looked at, for tasks whose status is still what it was then. */
@@ -247,8 +263,11 @@ export function mergeLogLines(fetched: ReadonlyArray<{ seq: number; at: string; 
   return lines.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
 }
 
-/** Whether some task of the run waits to start: its wait reason may change without an event (the page looks again now and then). */
-export const hasWaitingTasks = (run: Pick<RunDetail, 'tasks'>): boolean => run.tasks.some((t) => t.status === 'QUEUED' || t.waitReason !== null);
+/** Whether a task waits to start: its wait reason may change without an event (the page looks again now and then). */
+export const isWaiting = (task: Pick<ShownTask, 'status' | 'waitReason'>): boolean => task.status === 'QUEUED' || task.waitReason !== null;
+
+/** Whether some task of the run waits to start. */
+export const hasWaitingTasks = (run: Pick<RunDetail, 'tasks'>): boolean => run.tasks.some(isWaiting);
 
 const WAIT_KIND_LABELS: Record<NonNullable<TaskRow['waitReason']>['kind'], string> = {
   RETRY_BACKOFF: 'Retry delay',

@@ -1,7 +1,7 @@
 import type { RunEvent } from './run-events';
 import { foldStreamedAnswer } from './streamed-answer';
 
-const base = { runId: 'run-1', runStatus: null, stepId: 'ask', taskStatus: null, attempt: 1, progress: null, message: null, level: null, error: null, at: '2026-12-06T10:00:00.000Z' };
+const base = { runStatus: null, stepId: 'ask', taskStatus: null, attempt: 1, progress: null, message: null, level: null, error: null, at: '2026-12-06T10:00:00.000Z' };
 const delta = (seq: number, offset: number, text: string, options: { restart?: boolean; attemptId?: string; taskId?: string; deltaSeq?: number } = {}): RunEvent => ({
   ...base,
   seq,

@@ -8,6 +8,9 @@ import type { RunEvent } from './run-events';
  * text again.
  */
 
+/** Capabilities whose output is a model's answer streamed as TASK_OUTPUT_DELTA events. */
+export const STREAMING_CAPABILITIES: ReadonlySet<string> = new Set(['llm']);
+
 export interface StreamedAnswer {
   attemptId: string | null;
   text: string;

@@ -1,5 +1,5 @@
 import { createRoute, Link, useNavigate } from '@tanstack/react-router';
-import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { Button } from '../components/button';
 import { Card, Details } from '../components/card';
 import { DagView } from '../components/dag-view';
@@ -56,12 +56,28 @@ function CancelDialog({ runId, open, onClose }: { runId: string; open: boolean; 
   );
 }
 
+/** The run's input and output: drawn again only when they change (not on every live event; a forEach run's input can be thousands of items). */
+const RunInputOutput = memo(function RunInputOutput({ input, output }: { input: unknown; output: unknown }) {
+  return (
+    <div className="grid grid-cols-1 gap-6 lg:grid-cols-2 *:min-w-0">
+      <Card title="Run input">
+        <JsonBlock value={input} label="Run input" />
+      </Card>
+      <Card title="Run output">
+        <JsonBlock value={output} label="Run output" />
+      </Card>
+    </div>
+  );
+});
+
 function RunDetailPage() {
   const { runId } = runDetailRoute.useParams();
   const search = runDetailRoute.useSearch();
   const navigate = useNavigate({ from: '/runs/$runId' });
   const can = usePermissions();
-  const { query, run, logs, liveState, liveError } = useLiveRun(runId);
+  // Wait reasons are looked at again only while a waiting task is on screen (a row of the table, the open task).
+  const [waitingRowsShown, setWaitingRowsShown] = useState(true);
+  const { query, run, logs, liveState, liveError } = useLiveRun(runId, { rows: waitingRowsShown, openStep: search.task });
   const [cancelling, setCancelling] = useState(false);
   const retry = useApiMutation(retryRunMutation, { invalidates: [queryKeys.runs.detail(runId), queryKeys.runs.lists, queryKeys.deadLetters.all] });
   const tasks = run?.tasks;
@@ -164,9 +180,9 @@ function RunDetailPage() {
         </Card>
         <Card title="Tasks" padded={false} actions={<StatusCounts tasks={run.tasks} />}>
           <div className="p-4">
-            <DagView steps={dagSteps} selected={search.task} onSelect={select} maxHeight={560} label="Task graph: select a step to see its details (arrow keys move between steps)" />
+            <DagView steps={dagSteps} selected={search.task} onSelect={select} maxHeight={560} groupFanOuts label="Task graph: select a step to see its details (arrow keys move between steps)" />
           </div>
-          <TaskTable tasks={run.tasks} selected={search.task} onSelect={select} />
+          <TaskTable tasks={run.tasks} selected={search.task} onSelect={select} onWaitingShown={setWaitingRowsShown} />
         </Card>
         <RunTimelineTabs run={run} onSelectStep={select} />
         {selected && (
@@ -186,14 +202,7 @@ function RunDetailPage() {
             )}
           </TaskDrawer>
         )}
-        <div className="grid grid-cols-1 gap-6 lg:grid-cols-2 *:min-w-0">
-          <Card title="Run input">
-            <JsonBlock value={run.input} label="Run input" />
-          </Card>
-          <Card title="Run output">
-            <JsonBlock value={run.output} label="Run output" />
-          </Card>
-        </div>
+        <RunInputOutput input={run.input} output={run.output} />
       </div>
       {cancelling && <CancelDialog runId={run.id} open={cancelling} onClose={() => setCancelling(false)} />}
     </>

@@ -1,15 +1,16 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useDeferredValue, useMemo, useRef, useState } from 'react';
+import { memo, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import { StatusBadge } from '../status-badge';
 import { RelativeTime } from '../time';
 import { formatCount, formatDuration } from '../../lib/format';
-import { formatAttempts, type ShownTask } from '../../lib/run-events';
+import { formatAttempts, isWaiting, type ShownTask } from '../../lib/run-events';
 import { ProgressBar, WaitReason } from './task-panel';
 
 /**
  * The run's tasks as a table that stays light at thousands of rows: only the rows in view are in
  * the page (virtualized), a row is drawn again only when its task changed (live events keep the
- * other tasks' objects), and a status filter and a search by step narrow it down.
+ * other tasks' objects), and a status filter and a search by step narrow it down. It tells the page
+ * whether a row in view waits (`onWaitingShown`): wait reasons are looked at again only then.
  */
 
 const ROW_HEIGHT = 49;
@@ -53,16 +54,21 @@ const TaskRowView = memo(function TaskRowView({ task, selected, onSelect, index 
   );
 });
 
-export function TaskTable({ tasks, selected, onSelect }: { tasks: readonly ShownTask[]; selected: string | undefined; onSelect: (stepId: string) => void }) {
+export function TaskTable({ tasks, selected, onSelect, onWaitingShown }: { tasks: readonly ShownTask[]; selected: string | undefined; onSelect: (stepId: string) => void; onWaitingShown?: (waiting: boolean) => void }) {
   const [status, setStatus] = useState<string>('');
   const [search, setSearch] = useState('');
   const term = useDeferredValue(search.trim().toLowerCase());
-  const shown = useMemo(() => tasks.filter((t) => (status === '' || t.status === status) && (term === '' || t.stepId.toLowerCase().includes(term))), [tasks, status, term]);
+  const shown = useMemo(() => (status === '' && term === '' ? tasks : tasks.filter((t) => (status === '' || t.status === status) && (term === '' || t.stepId.toLowerCase().includes(term)))), [tasks, status, term]);
   const scroller = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({ count: shown.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 10 });
   const items = virtualizer.getVirtualItems();
   const before = items[0]?.start ?? 0;
   const after = virtualizer.getTotalSize() - (items[items.length - 1]?.end ?? 0);
+  const waitingShown = items.some((item) => {
+    const task = shown[item.index];
+    return task !== undefined && isWaiting(task);
+  });
+  useEffect(() => onWaitingShown?.(waitingShown), [onWaitingShown, waitingShown]);
   return (
     <div>
       <div className="flex flex-wrap items-center gap-3 border-b border-slate-100 px-4 py-3">

@@ -1485,10 +1485,11 @@ export type ReplayDeadLetterMutation = { replayDeadLetter: { id: string, status:
 export type RunEventsSubscriptionVariables = Exact<{
   runId: string | number;
   afterSeq: number;
+  withOutput: boolean;
 }>;
 
 
-export type RunEventsSubscription = { runEvents: { seq: number, kind: RunEventKind, at: string, runId: string, runStatus: RunStatus | null, taskId: string | null, stepId: string | null, taskStatus: TaskStatus | null, attempt: number | null, progress: number | null, message: string | null, level: string | null, attemptId: string | null, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, outputDelta: { seq: number, offset: number, text: string, restart: boolean } | null } };
+export type RunEventsSubscription = { runEvents: { seq: number, kind: RunEventKind, at: string, runStatus: RunStatus | null, taskId: string | null, stepId: string | null, taskStatus: TaskStatus | null, attempt: number | null, progress: number | null, message: string | null, level: string | null, attemptId?: string | null, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, outputDelta?: { seq: number, offset: number, text: string, restart: boolean } | null } };
 
 export type TaskStreamedOutputQueryVariables = Exact<{
   id: string | number;
@@ -3852,12 +3853,11 @@ export const ReplayDeadLetterDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<ReplayDeadLetterMutation, ReplayDeadLetterMutationVariables>;
 export const RunEventsDocument = new TypedDocumentString(`
-    subscription RunEvents($runId: ID!, $afterSeq: Int!) {
+    subscription RunEvents($runId: ID!, $afterSeq: Int!, $withOutput: Boolean!) {
   runEvents(runId: $runId, afterSeq: $afterSeq) {
     seq
     kind
     at
-    runId
     runStatus
     taskId
     stepId
@@ -3872,8 +3872,8 @@ export const RunEventsDocument = new TypedDocumentString(`
       retryable
       stepId
     }
-    attemptId
-    outputDelta {
+    attemptId @include(if: $withOutput)
+    outputDelta @include(if: $withOutput) {
       seq
       offset
       text

@@ -235,13 +235,17 @@ export const replayDeadLetterMutation = graphql(`
   }
 `);
 
+/**
+ * A run's live events, as little of each as the page uses (at thousands of tasks they are most of
+ * what the page receives): no run id (the page knows it), and a model's streamed output (with the
+ * attempt it belongs to) only when the run has a step that streams one (`withOutput`).
+ */
 export const runEventsSubscription = graphql(`
-  subscription RunEvents($runId: ID!, $afterSeq: Int!) {
+  subscription RunEvents($runId: ID!, $afterSeq: Int!, $withOutput: Boolean!) {
     runEvents(runId: $runId, afterSeq: $afterSeq) {
       seq
       kind
       at
-      runId
       runStatus
       taskId
       stepId
@@ -251,8 +255,8 @@ export const runEventsSubscription = graphql(`
       message
       level
       error { code message retryable stepId }
-      attemptId
-      outputDelta { seq offset text restart }
+      attemptId @include(if: $withOutput)
+      outputDelta @include(if: $withOutput) { seq offset text restart }
     }
   }
 `);
