@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type Page } from 'playwright-core';
+import { chromium, type CDPSession, type Page } from 'playwright-core';
 import { startPlatform, type Platform } from '@orchestra/tests';
 import { fmt, percentile } from './load';
 
@@ -15,8 +15,10 @@ import { fmt, percentile } from './load';
  * animation frames, the long tasks, the bytes the page received (HTTP bodies as sent on the wire,
  * plus WebSocket frames) and how often the whole run was fetched (`query Run`).
  *
- *   npm run bench -- web-live
+ *   npm run bench -- web-live          (a live run of 2,000 tasks, issue 12's target)
  *   BENCH_WEB_STEPS=200 BENCH_WEB_SLEEP_MS=1500 BENCH_WEB_SLOTS=16 npm run bench -- web-live
+ *   BENCH_WEB_ITEMS=10000 npm run bench -- web-live   (one forEach step of that many sleep items instead)
+ *   BENCH_WEB_TRACE=1: where each page's main thread spent its time (a Chrome trace), printed
  *   BENCH_WEB_BASELINE_REF=<commit>   (default: 29c14ec, main before issue 12's run page work)
  */
 
@@ -71,6 +73,11 @@ function layeredSteps(count: number, sleepMs: number): unknown[] {
   });
 }
 
+/** One forEach step of sleep items (the items are the run's input), as many at once as there are slots. */
+function forEachSteps(sleepMs: number, slots: number): unknown[] {
+  return [{ id: 'each', capability: 'sleep', input: { ms: sleepMs, progressEveryMs: Math.max(100, Math.floor(sleepMs / 3)) }, forEach: { items: '{{ input.items }}', maxParallel: slots } }];
+}
+
 /**
  * A TCP proxy in front of the gateway counting the bytes sent to the browser: what crossed the wire,
  * compressed as it was (CDP reports WebSocket frames decompressed).
@@ -117,6 +124,15 @@ export interface PageMeasurement {
   wireBytes: number;
   runQueries: number;
   requests: number;
+  /** The renderer's main thread while the page was measured (CDP Performance.getMetrics deltas), ms: all tasks, script, style, layout. */
+  mainThread: { taskMs: number; scriptMs: number; styleMs: number; layoutMs: number };
+}
+
+const METRICS = { taskMs: 'TaskDuration', scriptMs: 'ScriptDuration', styleMs: 'RecalcStyleDuration', layoutMs: 'LayoutDuration' } as const;
+async function mainThreadMetrics(cdp: CDPSession): Promise<PageMeasurement['mainThread']> {
+  const { metrics } = await cdp.send('Performance.getMetrics');
+  const value = (name: string) => (metrics.find((m) => m.name === name)?.value ?? NaN) * 1000;
+  return { taskMs: value(METRICS.taskMs), scriptMs: value(METRICS.scriptMs), styleMs: value(METRICS.styleMs), layoutMs: value(METRICS.layoutMs) };
 }
 
 const FRAME_PROBE = `(() => {
@@ -151,7 +167,7 @@ function summarizeTrace(events: ReadonlyArray<{ name: string; ph: string; dur?: 
   return [...totals].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([name, ms]) => `${name} ${ms.toFixed(0)} ms`).join('\n');
 }
 
-async function measureOnce(platform: Platform, workflowId: string, throttle: number, wire: Awaited<ReturnType<typeof startByteCounter>>, profilePath?: string): Promise<PageMeasurement> {
+async function measureOnce(platform: Platform, workflowId: string, runInput: unknown, throttle: number, wire: Awaited<ReturnType<typeof startByteCounter>>, profilePath?: string): Promise<PageMeasurement> {
   const admin = platform.firstAdmin!;
   const origin = wire.origin;
   const profile = mkdtempSync(join(tmpdir(), 'orchestra-bench-chromium-'));
@@ -183,7 +199,7 @@ async function measureOnce(platform: Platform, workflowId: string, throttle: num
     });
     const login = await platform.graphql<{ login: { accessToken: string } }>('mutation($input: LoginInput!) { login(input: $input) { accessToken } }', { input: { email: admin.email, password: admin.password } });
     const token = login.data!.login.accessToken;
-    const started = await platform.graphql<{ startRun: { run: { id: string } } }>('mutation($input: StartRunInput!) { startRun(input: $input) { run { id } } }', { input: { workflowId } }, { token });
+    const started = await platform.graphql<{ startRun: { run: { id: string } } }>('mutation($input: StartRunInput!) { startRun(input: $input) { run { id } } }', { input: { workflowId, ...(runInput === undefined ? {} : { input: runInput }) } }, { token });
     if (!started.data) throw new Error(`startRun failed: ${JSON.stringify(started.errors)}`);
     const runId = started.data.startRun.run.id;
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: throttle });
@@ -198,12 +214,16 @@ async function measureOnce(platform: Platform, workflowId: string, throttle: num
       cdp.on('Tracing.dataCollected', (e) => void traced.push(...(e.value as unknown as typeof traced)));
       await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline', transferMode: 'ReportEvents' });
     }
+    await cdp.send('Performance.enable');
+    const metricsBefore = await mainThreadMetrics(cdp);
     wire.reset();
     const t0 = Date.now();
     await page.goto(`${origin}/runs/${runId}`);
     await page.locator('h1 [data-status="SUCCEEDED"], h1 [data-status="FAILED"]').first().waitFor({ timeout: 600_000 });
     const seconds = (Date.now() - t0) / 1000;
     const wireBytes = wire.bytes();
+    const metricsAfter = await mainThreadMetrics(cdp);
+    const mainThread = { taskMs: metricsAfter.taskMs - metricsBefore.taskMs, scriptMs: metricsAfter.scriptMs - metricsBefore.scriptMs, styleMs: metricsAfter.styleMs - metricsBefore.styleMs, layoutMs: metricsAfter.layoutMs - metricsBefore.layoutMs };
     if (tracing) {
       const complete = new Promise<void>((r) => cdp.once('Tracing.tracingComplete', () => r()));
       await cdp.send('Tracing.end');
@@ -231,6 +251,7 @@ async function measureOnce(platform: Platform, workflowId: string, throttle: num
       wireBytes,
       runQueries,
       requests,
+      mainThread,
     };
   } finally {
     await context.close().catch(() => undefined);
@@ -239,10 +260,11 @@ async function measureOnce(platform: Platform, workflowId: string, throttle: num
 }
 
 export async function benchWebLive(): Promise<string> {
-  const steps = envInt('BENCH_WEB_STEPS', 200);
+  const steps = envInt('BENCH_WEB_STEPS', 2_000);
   const sleepMs = envInt('BENCH_WEB_SLEEP_MS', 1500);
-  const slots = envInt('BENCH_WEB_SLOTS', 16);
+  const slots = envInt('BENCH_WEB_SLOTS', 32);
   const throttle = envInt('BENCH_WEB_THROTTLE', 4);
+  const items = envInt('BENCH_WEB_ITEMS', 0);
   const baselineRef = process.env['BENCH_WEB_BASELINE_REF'] ?? '29c14ec';
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
   // BENCH_WEB_ONLY=baseline measures the baseline alone (e.g. before the current sources build).
@@ -268,16 +290,22 @@ export async function benchWebLive(): Promise<string> {
     const login = await platform.graphql<{ login: { accessToken: string } }>('mutation($input: LoginInput!) { login(input: $input) { accessToken } }', { input: { email: admin.email, password: admin.password } });
     if (!login.data) throw new Error(`login failed: ${JSON.stringify(login.errors)}`);
     const token = login.data.login.accessToken;
-    const created = await platform.graphql<{ createWorkflow: { id: string } }>('mutation($input: CreateWorkflowInput!) { createWorkflow(input: $input) { id } }', { input: { name: `bench-web-live-${Date.now()}`, steps: layeredSteps(steps, sleepMs) } }, { token });
+    const created = await platform.graphql<{ createWorkflow: { id: string } }>('mutation($input: CreateWorkflowInput!) { createWorkflow(input: $input) { id } }', { input: { name: `bench-web-live-${Date.now()}`, steps: items > 0 ? forEachSteps(sleepMs, slots) : layeredSteps(steps, sleepMs) } }, { token });
+    const runInput = items > 0 ? { items: Array.from({ length: items }, (_, n) => ({ n })) } : undefined;
     if (!created.data) throw new Error(`createWorkflow failed: ${JSON.stringify(created.errors)}`);
     const results: Array<[string, PageMeasurement]> = [];
+    // The machine is shared: its load, next to the numbers, says how much they can be trusted.
+    const loads: string[] = [];
+    const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
     const wire = await startByteCounter(new URL(platform.gatewayUrl));
     closeWire = wire.close;
     for (const [name, dist] of builds) {
       serve(served, dist);
       process.stdout.write(`bench web-live: ${name}...\n`);
       const profile = process.env['BENCH_WEB_PROFILE'] ? `${process.env['BENCH_WEB_PROFILE']}.${results.length}.cpuprofile` : undefined;
-      const m = await measureOnce(platform, created.data.createWorkflow.id, throttle, wire, profile);
+      const loadBefore = load();
+      const m = await measureOnce(platform, created.data.createWorkflow.id, runInput, throttle, wire, profile);
+      loads.push(`${name}: ${loadBefore} → ${load()}`);
       process.stdout.write(`bench web-live: ${name}: ${JSON.stringify(m)}\n`);
       results.push([name, m]);
     }
@@ -285,16 +313,17 @@ export async function benchWebLive(): Promise<string> {
     const [, after] = results[results.length - 1]!;
     const kib = (b: number) => fmt(b / 1024, 0);
     return [
-      `### Run page, live (${steps} sleep tasks of ${sleepMs} ms in a layered DAG, 1 worker × ${slots} slots, Chromium 1440×900 at ${throttle}× CPU throttling)`,
+      `### Run page, live (${items > 0 ? `a forEach of ${items} sleep items` : `${steps} sleep tasks in a layered DAG`} of ${sleepMs} ms, 1 worker × ${slots} slots, Chromium 1440×900 at ${throttle}× CPU throttling)`,
       '',
-      '| web app | page s | frames | p50 frame ms | p95 frame ms | max frame ms | long tasks ms | HTTP KiB (CDP) | WebSocket KiB (decompressed) | on the wire KiB | `query Run` fetches |',
-      '|---|---|---|---|---|---|---|---|---|---|---|',
+      '| web app | page s | frames | p50 frame ms | p95 frame ms | max frame ms | long tasks ms | main thread busy ms (script / style / layout) | HTTP KiB (CDP) | WebSocket KiB (decompressed) | on the wire KiB | `query Run` fetches |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|',
       ...results.map(
         ([name, m]) =>
-          `| ${name} | ${fmt(m.seconds, 1)} | ${m.frames} | ${fmt(m.p50FrameMs, 1)} | ${fmt(m.p95FrameMs, 1)} | ${fmt(m.maxFrameMs, 0)} | ${fmt(m.longTaskMs, 0)} | ${kib(m.httpBytes)} | ${kib(m.wsBytes)} | ${kib(m.wireBytes)} | ${m.runQueries} |`,
+          `| ${name} | ${fmt(m.seconds, 1)} | ${m.frames} | ${fmt(m.p50FrameMs, 1)} | ${fmt(m.p95FrameMs, 1)} | ${fmt(m.maxFrameMs, 0)} | ${fmt(m.longTaskMs, 0)} | ${fmt(m.mainThread.taskMs, 0)} (${fmt(m.mainThread.scriptMs, 0)} / ${fmt(m.mainThread.styleMs, 0)} / ${fmt(m.mainThread.layoutMs, 0)}) | ${kib(m.httpBytes)} | ${kib(m.wsBytes)} | ${kib(m.wireBytes)} | ${m.runQueries} |`,
       ),
       '',
-      `- Bytes on the wire: **${fmt(after.wireBytes / before.wireBytes, 3)}×** the baseline's; p95 frame time **${fmt(after.p95FrameMs / before.p95FrameMs, 2)}×** (target: under 10% of the bytes, p95 under 50 ms).`,
+      `- Bytes on the wire: **${fmt(after.wireBytes / before.wireBytes, 3)}×** the baseline's; p95 frame time **${fmt(after.p95FrameMs / before.p95FrameMs, 2)}×**; long tasks **${fmt(after.longTaskMs / before.longTaskMs, 3)}×** (target: under 10% of the bytes, p95 under 50 ms).`,
+      `- Load average (1/5/15 min) before → after each page: ${loads.join('; ')} (2 cores, shared with other sessions' builds and tests).`,
       '- Frames are measured in the page (time between requestAnimationFrame callbacks, first 5 dropped) from opening the run page until its status is final; bytes on the wire are everything the gateway sent the browser after sign-in (HTTP and WebSocket, compressed as sent), counted by a TCP proxy in front of the gateway; CDP\'s HTTP body sizes and decompressed WebSocket frames are shown beside them.',
     ].join('\n');
   } finally {
