@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent, type PointerEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent, type PointerEvent, type UIEvent } from 'react';
 import { useDagLayout } from '../hooks/use-dag-layout';
 import { collapseFanOuts, countMembers, findFanOuts, groupStatus, isFanOutId, type FanOut } from '../lib/dag-fan-outs';
 import type { DagStep } from '../lib/dag-layout';
@@ -114,16 +114,19 @@ export function DagView({ steps, selected, onSelect, label, maxHeight = 480, gro
   const svg = useRef<SVGSVGElement>(null);
   const [transform, setTransform] = useState<ViewTransform | undefined>();
   const [active, setActive] = useState<string | undefined>();
-  const fittedFor = useRef<unknown>(undefined);
+  const fittedFor = useRef<{ layout: unknown; height: number } | undefined>(undefined);
   const drag = useRef<{ x: number; y: number; moved: boolean; pointerId: number } | undefined>(undefined);
 
   const fit = useCallback(() => {
     if (layout && view.width > 0) setTransform(fitTransform(layout, view));
   }, [layout, view]);
-  // Fitted when the graph is first drawn and whenever its structure changes.
+  // Fitted when the graph is first drawn and whenever its structure changes, and again once the
+  // frame has taken the height the new layout gives it (the frame's height follows the graph's).
   useEffect(() => {
-    if (!layout || view.width === 0 || fittedFor.current === layout) return;
-    fittedFor.current = layout;
+    if (!layout || view.width === 0) return;
+    const last = fittedFor.current;
+    if (last && last.layout === layout && last.height === view.height) return;
+    fittedFor.current = { layout, height: view.height };
     setTransform(fitTransform(layout, view));
   }, [layout, view]);
 
@@ -155,7 +158,7 @@ export function DagView({ steps, selected, onSelect, label, maxHeight = 480, gro
       const node = boxOf(id);
       if (node) setTransform((t) => (t ? bringIntoView(t, view, { x: node.x, y: node.y, width: NODE_WIDTH, height: NODE_HEIGHT }) : t));
       // After the render that made it the tab stop (and drew it, if it was out of view).
-      requestAnimationFrame(() => svg.current?.querySelector<SVGGElement>(`g[data-step="${CSS.escape(id)}"]`)?.focus());
+      requestAnimationFrame(() => svg.current?.querySelector<SVGGElement>(`g[data-step="${CSS.escape(id)}"]`)?.focus({ preventScroll: true }));
     },
     [boxOf, view],
   );
@@ -177,7 +180,7 @@ export function DagView({ steps, selected, onSelect, label, maxHeight = 480, gro
     const id = focusAfterLayout.current;
     if (!id || !nodeById.has(id)) return;
     focusAfterLayout.current = undefined;
-    requestAnimationFrame(() => svg.current?.querySelector<SVGGElement>(`g[data-step="${CSS.escape(id)}"]`)?.focus());
+    requestAnimationFrame(() => svg.current?.querySelector<SVGGElement>(`g[data-step="${CSS.escape(id)}"]`)?.focus({ preventScroll: true }));
   }, [nodeById]);
   const onNode = useCallback((id: string) => (isFanOutId(id) ? openFanOut(id) : onSelect?.(id)), [openFanOut, onSelect]);
 
@@ -239,6 +242,11 @@ export function DagView({ steps, selected, onSelect, label, maxHeight = 480, gro
   const onPointerUp = () => {
     drag.current = undefined;
   };
+  // The view moves by its transform only: focusing a box must not scroll the frame under it.
+  const keepUnscrolled = (event: UIEvent<HTMLDivElement>) => {
+    event.currentTarget.scrollTop = 0;
+    event.currentTarget.scrollLeft = 0;
+  };
   // Drawn as status paths, a box is found from where the click landed (a drawn node handles its own).
   const onCompactClick = (event: MouseEvent<SVGSVGElement>) => {
     if (!compact || !layout || !transform || !onSelect || dragged.current) return;
@@ -263,7 +271,7 @@ export function DagView({ steps, selected, onSelect, label, maxHeight = 480, gro
         <ViewButton label="Zoom out" onClick={() => zoomBy(0.8)}>−</ViewButton>
         <ViewButton label="Fit to screen" onClick={fit}>Fit</ViewButton>
       </div>
-      <div ref={frameRef} className="relative touch-none select-none overflow-hidden active:cursor-grabbing" style={{ height }} onPointerDown={onPointerDown} onPointerMove={onPointerMove} onPointerUp={onPointerUp} onPointerCancel={onPointerUp} data-testid="dag-viewport" data-scale={transform?.k.toFixed(3)}>
+      <div ref={frameRef} className="relative touch-none select-none overflow-hidden active:cursor-grabbing" style={{ height }} onScroll={keepUnscrolled} onPointerDown={onPointerDown} onPointerMove={onPointerMove} onPointerUp={onPointerUp} onPointerCancel={onPointerUp} data-testid="dag-viewport" data-scale={transform?.k.toFixed(3)}>
         {!layout && <p className="p-4 text-sm text-slate-500">Laying out {formatCount(steps.length)} steps…</p>}
         {layout && transform && (
           <svg ref={svg} width="100%" height="100%" role="group" aria-label={label} className="block" onKeyDown={onKeyDown} onClick={onCompactClick} data-compact={compact || undefined}>
