@@ -191,7 +191,7 @@ describe('the run page', () => {
     expect(await page.locator('svg g[data-step]').count()).toBe(52);
     expect(await page.locator('svg g[data-step="b7"]').getAttribute('data-status')).toBe('SUCCEEDED');
     // Its first step has the graph's tab stop, so the keyboard carries on from there.
-    await eventually(async () => (await page.evaluate(() => document.activeElement?.getAttribute('data-step') ?? null)) === 'b0', { timeoutMs: 5_000, what: 'the focus on the first step of the group' });
+    await eventually(async () => (await page.evaluate<string | null>("document.activeElement?.getAttribute('data-step') ?? null")) === 'b0', { timeoutMs: 5_000, what: 'the focus on the first step of the group' });
     // A step of the open group opens in the drawer like any other.
     await page.locator('svg g[data-step="b7"]').click();
     await page.getByTestId('task-drawer').getByText('b7', { exact: true }).first().waitFor();
