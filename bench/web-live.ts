@@ -149,7 +149,7 @@ async function signIn(page: Page, origin: string, admin: { email: string; passwo
   await page.goto(`${origin}/sign-in`);
   await page.getByLabel('Email').fill(admin.email);
   await page.getByLabel('Password').fill(admin.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'), { timeout: 60_000 });
 }
 
