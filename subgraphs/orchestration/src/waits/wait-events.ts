@@ -1,4 +1,5 @@
 import type { Logger } from '@orchestra/lib';
+import { createDueRowsLoop, type PassResult } from '../engine/due-rows';
 import type { Engine } from '../engine/engine';
 import { dueWaitEvents, lockIdleRuns, takeWaitChanges } from '../store/wait-events';
 
@@ -29,14 +30,11 @@ export interface WaitEventRecorder {
 }
 
 export function createWaitEventRecorder({ engine, log, intervalMs }: { engine: Engine; log: Logger; intervalMs: number }): WaitEventRecorder {
-  let stopped = true;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-
-  const recordOnce = async (): Promise<number> => {
+  /** One pass: the tasks found due, and the events recorded. */
+  const pass = async (): Promise<PassResult> => {
     const due = await engine.inSystem((tx) => dueWaitEvents(tx, PASS_SIZE));
-    if (due.length === 0) return 0;
-    return engine.change(null, async (ctx) => {
+    if (due.length === 0) return { found: 0, handled: 0 };
+    const handled = await engine.change(null, async (ctx) => {
       const runs = await lockIdleRuns(
         ctx.tx,
         due.map((d) => d.runId),
@@ -60,30 +58,14 @@ export function createWaitEventRecorder({ engine, log, intervalMs }: { engine: E
       }
       return changes.length;
     });
+    return { found: due.length, handled };
   };
 
-  const loop = async () => {
-    if (stopped) return;
-    let again = false;
-    try {
-      again = (await recordOnce()) >= PASS_SIZE;
-    } catch (err) {
-      log.error('wait-event pass failed (retried next pass)', { err });
-    }
-    if (!stopped) timer = setTimeout(() => (running = loop()), again ? 0 : intervalMs);
-  };
-
+  // The same loop as the tickers' (engine/due-rows.ts): again at once after a full pass that recorded something.
+  const loop = createDueRowsLoop({ passes: [{ pass, passSize: PASS_SIZE }], log, intervalMs, passFailed: 'wait-event pass failed (retried next pass)' });
   return {
-    start() {
-      if (!stopped) return;
-      stopped = false;
-      running = loop();
-    },
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-    recordOnce,
+    start: () => loop.start(),
+    stop: () => loop.stop(),
+    recordOnce: async () => (await pass()).handled,
   };
 }
