@@ -94,6 +94,10 @@ export const orchestrationConfigSchema = z.object({
   ARTIFACT_RETENTION_DAYS: env.int(30, { min: 1, max: 365 }),
   /** How often the retention job looks for expired artifacts (one replica at a time deletes any one artifact). */
   ARTIFACT_RETENTION_INTERVAL_MS: env.int(3_600_000, { min: 1_000, max: 86_400_000 }),
+  /** How often the run metrics rollup job folds finished runs into its hourly rows (metrics/rollup-job.ts; every replica runs one, one pass at a time). */
+  RUN_METRICS_ROLLUP_INTERVAL_MS: env.int(30_000, { min: 50, max: 3_600_000 }),
+  /** A run is folded into the rollup once it finished at least this long ago (and no transaction older than its finish is open). */
+  RUN_METRICS_SETTLE_MS: env.int(60_000, { min: 0, max: 3_600_000 }),
   /** How often each replica samples every pool's busy and total slots for the slot usage charts (one row per pool per minute). */
   SLOT_USAGE_SAMPLE_MS: env.int(60_000, { min: 1_000, max: 3_600_000 }),
   /** How often the schedule ticker looks for due schedules (every replica runs one; a tick fires once in all). */

@@ -28,6 +28,7 @@ import { createDispatcher, type Dispatcher } from './engine/dispatcher';
 import { createRunStarts } from './engine/run-starts';
 import { createCatalogAppDirectory } from './engine/app-directory';
 import { createArtifactRetentionJob } from './artifacts/retention-job';
+import { createRunMetricsRollup, type RunMetricsRollup } from './metrics/rollup-job';
 import { createSlotUsageSampler } from './metrics/slot-usage';
 import { createEngine, SERVICE, type ArtifactObjects, type Engine } from './engine/engine';
 import { createReconciler, type Reconciler } from './engine/reconciler';
@@ -67,6 +68,8 @@ export interface OrchestrationService extends ServiceHandle {
   waits: WaitTicker;
   /** Records a change of a waiting task's reason as a TASK_WAITING run event. */
   waitEvents: WaitEventRecorder;
+  /** Folds finished runs into the hourly rows runMetrics reads. */
+  runMetricsRollup: RunMetricsRollup;
   hub: RunEventHub;
   /** Identifies this process's dispatcher in task attempts. */
   dispatcherId: string;
@@ -116,6 +119,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
   const waits = createWaitTicker({ engine, log: log.child({ component: 'waits' }), intervalMs: config.WAIT_TICK_INTERVAL_MS });
   const slotUsage = createSlotUsageSampler({ engine, log: log.child({ component: 'slot-usage' }), intervalMs: config.SLOT_USAGE_SAMPLE_MS });
   const waitEvents = createWaitEventRecorder({ engine, log: log.child({ component: 'wait-events' }), intervalMs: config.WAIT_EVENT_INTERVAL_MS });
+  const runMetricsRollup = createRunMetricsRollup({ inSystem: (fn) => engine.inSystem(fn), log: log.child({ component: 'run-metrics-rollup' }), intervalMs: config.RUN_METRICS_ROLLUP_INTERVAL_MS, settleMs: config.RUN_METRICS_SETTLE_MS });
   const verifier = createPrincipalVerifier(config.PRINCIPAL_PUBLIC_KEY);
   const retention = artifactObjects ? createArtifactRetentionJob(engine, artifactObjects, log.child({ component: 'artifact-retention' })) : undefined;
   let accepting = true;
@@ -199,6 +203,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
     schedules,
     waits,
     waitEvents,
+    runMetricsRollup,
     hub,
     dispatcherId,
     async start() {
@@ -211,6 +216,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
       waits.start();
       slotUsage.start();
       waitEvents.start();
+      runMetricsRollup.start();
       await relay.start();
       await notificationRelay.start();
       if (!config.SECRETS_KEYS) log.warn('SECRETS_KEYS is not set: organization secrets cannot be created, and steps that read one fail at dispatch');
@@ -237,6 +243,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
       await step(() => waits.stop());
       await step(() => slotUsage.stop());
       await step(() => waitEvents.stop());
+      await step(() => runMetricsRollup.stop());
       // Running Execute calls finish (or are handed back after DRAIN_TIMEOUT_MS) while workers can still heartbeat.
       await step(() => dispatcher.stop());
       await step(() => grpc.stop());

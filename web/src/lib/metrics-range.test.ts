@@ -9,8 +9,10 @@ describe('metrics ranges', () => {
     expect(metricsRange('30d', now)).toMatchObject({ bucket: 'DAY' });
   });
 
-  it('picks the narrowest bucket within the API’s bucket limit for a custom range, and says what is wrong with a bad one', () => {
-    expect(metricsRange('custom', now, { from: '2026-12-01T00:00', to: '2026-12-02T00:00' })).toMatchObject({ bucket: 'FIVE_MINUTES' });
+  it('picks five minutes up to 6 hours, else the narrowest bucket within the API’s bucket limit for a custom range, and says what is wrong with a bad one', () => {
+    expect(metricsRange('custom', now, { from: '2026-12-01T00:00', to: '2026-12-01T06:00' })).toMatchObject({ bucket: 'FIVE_MINUTES' });
+    expect(metricsRange('custom', now, { from: '2026-12-01T00:00', to: '2026-12-01T06:01' })).toMatchObject({ bucket: 'HOUR' });
+    expect(metricsRange('custom', now, { from: '2026-12-01T00:00', to: '2026-12-02T00:00' })).toMatchObject({ bucket: 'HOUR' });
     expect(metricsRange('custom', now, { from: '2026-11-01T00:00', to: '2026-12-01T00:00' })).toMatchObject({ bucket: 'HOUR' });
     expect(metricsRange('custom', now, { from: '2026-09-10T00:00', to: '2026-12-01T00:00' })).toMatchObject({ bucket: 'DAY' });
     expect(metricsRange('custom', now, { from: '2026-12-02T00:00', to: '2026-12-01T00:00' })).toEqual({ error: 'The end must be after the start.' });

@@ -18,6 +18,8 @@ export const BUCKET_MS: Record<MetricsBucketName, number> = { FIVE_MINUTES: 300_
 /** The API's bounds (orchestration metrics/resolvers.ts). */
 export const MAX_RANGE_MS = 92 * 86_400_000;
 export const MAX_BUCKETS = 1_000;
+/** The longest custom range charted by five minutes (72 points). */
+export const FIVE_MINUTES_MAX_MS = 6 * 3_600_000;
 
 export interface MetricsRange {
   from: string;
@@ -27,7 +29,8 @@ export interface MetricsRange {
 
 /**
  * A preset's range ending now (rounded up to the minute, so a query key holds still for a minute), or
- * a custom one from datetime-local values with the narrowest bucket that keeps within MAX_BUCKETS.
+ * a custom one from datetime-local values: five-minute buckets up to 6 hours, else the narrowest of
+ * hour and day that keeps within MAX_BUCKETS.
  * An error string says what is wrong with a custom range.
  */
 export function metricsRange(preset: MetricsPreset, now: number, custom: { from?: string | undefined; to?: string | undefined } = {}): MetricsRange | { error: string } {
@@ -41,7 +44,9 @@ export function metricsRange(preset: MetricsPreset, now: number, custom: { from?
   if (Number.isNaN(from) || Number.isNaN(to)) return { error: 'Choose both ends of the range.' };
   if (to <= from) return { error: 'The end must be after the start.' };
   if (to - from > MAX_RANGE_MS) return { error: 'Choose at most 92 days.' };
-  const bucket = (['FIVE_MINUTES', 'HOUR', 'DAY'] as const).find((b) => Math.ceil((to - from) / BUCKET_MS[b]) + 1 <= MAX_BUCKETS) ?? 'DAY';
+  // Five-minute buckets only up to FIVE_MINUTES_MAX_MS: the API answers them from the runs themselves
+  // (hours and days come from its hourly rollup, fast at any range).
+  const bucket = to - from <= FIVE_MINUTES_MAX_MS ? 'FIVE_MINUTES' : ((['HOUR', 'DAY'] as const).find((b) => Math.ceil((to - from) / BUCKET_MS[b]) + 1 <= MAX_BUCKETS) ?? 'DAY');
   return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), bucket };
 }
 

@@ -9,6 +9,7 @@ import { findDeadLetter, markRunDeadLettersReplayed } from '../store/dead-letter
 import { existingSecretNames } from '../store/secrets';
 import type { RunRow, WorkflowRow, WorkflowVersionRow } from '../store/rows';
 import { lockRun } from '../store/runs';
+import { queueRefolds } from '../store/run-metrics-rollup';
 import { resetTasks } from '../store/tasks';
 import { advertisedCapabilities } from '../store/workers';
 import { findWorkflowById, insertWorkflow, insertWorkflowVersion, nextWorkflowVersion, updateWorkflow } from '../store/workflows';
@@ -155,6 +156,8 @@ async function rerun(ctx: TransitionContext, principal: Principal, run: RunRow, 
     throw conflict(`run ${run.id} is ${run.status}: only a FAILED or CANCELLED run can be retried`, 'RUN_NOT_RETRYABLE');
   }
   const running = await setRunStatus(ctx, run, { status: 'RUNNING', started: true, finished: false, error: null, cancelReason: null, message: why });
+  // It is no longer finished: its hour of the metrics rollup is read from the runs until it is refolded.
+  await queueRefolds(ctx.tx, [run]);
   // One statement for all of them (a failed forEach step's items included).
   const rerunning = (await tasksOfRun(ctx, run.id)).filter((task) => RERUN_TASK_STATUSES.includes(task.status));
   const reset = new Set(

@@ -1,7 +1,8 @@
 import { badInput, isUuid } from '@orchestra/lib';
 import { checkUsageRange } from '../resolvers/usage';
 import type { OrchestrationContext as Ctx } from '../resolvers/index';
-import { BUCKET_MS, runMetrics, type MetricsBucket } from './run-metrics';
+import { BUCKET_MS, type MetricsBucket } from './run-metrics';
+import { runMetrics } from './run-metrics-read';
 import { poolSlotUsage, SLOT_USAGE_RETENTION_DAYS } from './slot-usage';
 import { usageSeries, type UsageSeriesPoint, type UsageSplitBy } from './usage-series';
 

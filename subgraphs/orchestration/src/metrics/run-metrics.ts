@@ -1,11 +1,14 @@
 import type { Queryable } from '@orchestra/lib';
+import { RUN_DURATION_MS, RUN_QUEUE_WAIT_MS } from '../store/run-metrics-rollup';
 
 /**
  * Aggregates of the organization's runs over a time range (issue 12 metrics: what is failing, since
- * when, and why). One range scan of the runs created in the range, through runs_org_created (migration
- * 025: (org_id, created_at), including status and the times, so the planner may answer from the index
- * alone), bucketed with date_bin and totalled in the same pass (GROUPING SETS); the failure codes read
- * only the failed runs' rows. Runs under the principal's org (row-level security).
+ * when, and why), straight from the runs: runMetricsFromRuns. One range scan of the runs created in the
+ * range, through runs_org_created (migration 025: (org_id, created_at), including status and the times,
+ * so the planner may answer from the index alone), bucketed with date_bin and totalled in the same pass
+ * (GROUPING SETS); the failure codes read only the failed runs' rows. Runs under the principal's org
+ * (row-level security). runMetrics (run-metrics-read.ts) uses it for five-minute buckets and the worker
+ * filter, which the hourly rollup cannot answer, and the rollup for the rest.
  */
 
 export type MetricsBucket = 'FIVE_MINUTES' | 'HOUR' | 'DAY';
@@ -53,7 +56,7 @@ export interface RunMetrics {
 }
 
 /** Buckets are aligned to this instant (a UTC midnight): a day bucket is a UTC day. */
-const ORIGIN = new Date('2000-01-01T00:00:00Z');
+export const ORIGIN = new Date('2000-01-01T00:00:00Z');
 
 /** The start of the bucket holding `at`. */
 export const bucketStart = (at: Date, bucket: MetricsBucket): Date => {
@@ -82,7 +85,7 @@ interface CountsRow {
   queue_wait_ms: Array<number | null> | null;
 }
 
-const EMPTY_COUNTS: RunMetricsCounts = {
+export const EMPTY_COUNTS: RunMetricsCounts = {
   total: 0,
   scheduled: 0,
   queued: 0,
@@ -97,7 +100,7 @@ const EMPTY_COUNTS: RunMetricsCounts = {
   p95QueueWaitMs: null,
 };
 
-const ms = (value: number | null | undefined): number | null => (value === null || value === undefined ? null : Math.round(value));
+export const ms = (value: number | null | undefined): number | null => (value === null || value === undefined ? null : Math.round(value));
 
 function countsOf(row: CountsRow): RunMetricsCounts {
   const finished = row.succeeded + row.failed + row.cancelled;
@@ -128,8 +131,8 @@ function scopeOf(scope: RunMetricsScope, alias = ''): { where: string; params: u
   return { where, params };
 }
 
-const DURATION = `extract(epoch FROM finished_at - started_at) * 1000`;
-const QUEUE_WAIT = `extract(epoch FROM started_at - greatest(created_at, coalesce(start_at, created_at))) * 1000`;
+const DURATION = RUN_DURATION_MS('runs');
+const QUEUE_WAIT = RUN_QUEUE_WAIT_MS('runs');
 
 /**
  * The counts and percentiles per bucket, and their totals (bucket null), in one scan of the range.
@@ -159,7 +162,8 @@ export function runCountsQuery(scope: RunMetricsScope): { text: string; values: 
   };
 }
 
-export async function runMetrics(db: Queryable, scope: RunMetricsScope, failureCodeLimit: number): Promise<RunMetrics> {
+/** runMetrics read from the runs alone: exact, and one scan of the range's runs. */
+export async function runMetricsFromRuns(db: Queryable, scope: RunMetricsScope, failureCodeLimit: number): Promise<RunMetrics> {
   const { where, params } = scopeOf(scope);
   const counts = await db.query<CountsRow>(runCountsQuery(scope));
   const failures = await db.query<{ code: string; runs: number; first_at: Date; last_at: Date; last_message: string | null; last_run_id: string }>(
@@ -171,7 +175,7 @@ export async function runMetrics(db: Queryable, scope: RunMetricsScope, failureC
        FROM codes CROSS JOIN LATERAL (
          SELECT r.id, r.error->>'message' AS message FROM runs r
           WHERE ${scopeOf(scope, 'r.').where} AND r.status = 'FAILED' AND coalesce(r.error->>'code', 'UNKNOWN') = codes.code
-          ORDER BY r.created_at DESC LIMIT 1) latest
+          ORDER BY r.created_at DESC, r.id DESC LIMIT 1) latest
       ORDER BY codes.runs DESC, codes.code`,
     [...params, failureCodeLimit],
   );

@@ -1,4 +1,5 @@
 import type { Queryable } from '@orchestra/lib';
+import { queueRefolds } from './run-metrics-rollup';
 
 /**
  * Retention (issue 9 item 13): finished runs lose their events after their organization's
@@ -44,9 +45,17 @@ export async function lockExpiredRuns(db: Queryable, runsDays: number, limit: nu
   return { runIds, artifactKeys: keys.rows.map((r) => r.storage_key) };
 }
 
-/** Deletes these runs and all that is theirs (tasks, attempts, events, artifact rows: ON DELETE CASCADE). */
+/**
+ * Deletes these runs and all that is theirs (tasks, attempts, events, artifact rows: ON DELETE CASCADE),
+ * and queues their hours of the run metrics rollup for a refold (in the same transaction: the rollup's
+ * rows of an hour go with its last runs).
+ */
 export async function deleteRuns(db: Queryable, runIds: readonly string[]): Promise<number> {
   if (runIds.length === 0) return 0;
-  const { rowCount } = await db.query('DELETE FROM runs WHERE id = ANY($1::uuid[])', [runIds]);
-  return rowCount ?? 0;
+  const { rows } = await db.query<{ org_id: string; created_at: Date }>('DELETE FROM runs WHERE id = ANY($1::uuid[]) RETURNING org_id, created_at', [runIds]);
+  await queueRefolds(
+    db,
+    rows.map((r) => ({ orgId: r.org_id, createdAt: r.created_at })),
+  );
+  return rows.length;
 }
