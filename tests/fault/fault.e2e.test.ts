@@ -5,6 +5,7 @@ import { startPlatform, type Platform } from '../src/platform';
 import { createWorkflow, FAST_ORCHESTRATION_ENV, logLines, signUp, startRun, type Session } from '../orchestration/helpers';
 import { startOwnRedis, type OwnRedis } from './own-redis';
 import { type AttemptRecord, type RecoveryReport, checkAttempts, recoveryOf } from './attempt-records';
+import { unsuccessfulRuns } from './unsuccessful-runs';
 
 /**
  * The fault suite (issue 9, "The fault suite in CI"): a few hundred tasks on real processes while
@@ -34,6 +35,8 @@ let platform: Platform;
 let owner: Session;
 let workflowId: string;
 const runIds: string[] = [];
+/** The fault phase each run was started in (a failure report names it). */
+const phaseOfRun = new Map<string, string>();
 const recoveries: Record<string, RecoveryReport> = {};
 /**
  * When each worker (by id) was SIGKILLed or frozen: a result it logged just before that may never have
@@ -56,6 +59,7 @@ async function load(runs = RUNS_PER_PHASE): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < runs; i += 1) ids.push((await startRun(platform, owner, { workflowId })).id);
   runIds.push(...ids);
+  for (const id of ids) phaseOfRun.set(id, expect.getState().currentTestName ?? '?');
   await eventually(async () => (await attempts(`status = 'RUNNING' AND run_id = ANY($1::uuid[])`, [ids])).length >= 4, { timeoutMs: 60_000, what: 'tasks of the phase to run' });
   return ids;
 }
@@ -179,7 +183,9 @@ describe('faults under load', () => {
   it('lost no run, recorded no task as succeeded twice, and executed no task again after a completed result', async () => {
     const { rows: runs } = await platform.pool.query<{ id: string; status: string }>(`SELECT id, status FROM "${schema()}".runs WHERE id = ANY($1::uuid[])`, [runIds]);
     expect(runs).toHaveLength(runIds.length);
-    expect(runs.filter((r) => r.status !== 'SUCCEEDED')).toEqual([]);
+    // A run that did not succeed shows with its phase, its error, and its unsucceeded tasks' errors and
+    // attempts (status, worker, dispatcher, error of each): the failure names its cause.
+    expect(await unsuccessfulRuns(platform.pool, schema(), runIds, (id) => phaseOfRun.get(id) ?? '?')).toEqual([]);
     const all = await attempts(`run_id = ANY($1::uuid[])`, [runIds]);
     expect(new Set(all.map((a) => a.taskId)).size).toBe(runIds.length * STEPS_PER_RUN);
     // What the workers themselves say they completed (a result was there to be had), and when.
