@@ -250,3 +250,91 @@ describe('an unreachable worker endpoint', () => {
     }
   });
 });
+
+describe('a worker that stops an attempt its dispatcher still waits for', () => {
+  it('loses the attempt, which runs again, instead of failing the task: CANCELLED or ABORTED from a worker is never the task\'s failure', async () => {
+    // A worker whose own registration goes nowhere: the test registers and heartbeats it, and tells it
+    // to stop its attempt the way a heartbeat answer's cancel_attempt_ids or a shutdown does.
+    const worker = await t.startWorker({ ORCHESTRATION_GRPC_ADDR: '127.0.0.1:1' });
+    const info = workerInfo('told-to-stop', worker.advertiseAddress!, { stop: 'told' });
+    worker.dispatchTokens.accept((await t.service.registry.register({ worker: info })).dispatchTokens);
+    const beat = setInterval(() => void t.service.registry.heartbeat({ workerId: 'told-to-stop', slotsFree: 2, runningAttemptIds: [] }), 200);
+    try {
+      const runId = await run(owner, 'stopped-on-its-worker', [{ id: 'nap', capability: 'sleep', input: { ms: 600_000 }, labels: [{ key: 'stop', value: 'told' }] }]);
+      const runningOnWorker = (attempts: number) =>
+        eventually(
+          async () => {
+            const { task: tk } = await task(runId);
+            // A task that ended (it must not) is returned too: the checks below then say how it ended.
+            if (tk.status === 'FAILED' || tk.status === 'CANCELLED') return tk;
+            const last = tk.attemptHistory[attempts - 1];
+            return tk.attemptHistory.length === attempts && last?.status === 'RUNNING' && worker.attempts.runningIds().includes(last.id) ? tk : undefined;
+          },
+          { timeoutMs: 30_000, what: `attempt ${attempts} to run on the worker` },
+        );
+      const first = (await runningOnWorker(1)).attemptHistory[0]!;
+      // What a heartbeat answer's cancel_attempt_ids does on the worker (its result: CANCELLED, retryable false).
+      expect(worker.attempts.cancel(first.id, 'CANCELLED', 'the orchestrator gave up on this attempt')).toBe(true);
+      const second = await runningOnWorker(2);
+      expect([second.status, second.error?.code]).toEqual(['RUNNING', 'WORKER_STOPPED']);
+      expect(second.attemptHistory[0]).toEqual({ id: first.id, status: 'LOST', workerId: 'told-to-stop', error: { code: 'WORKER_STOPPED' } });
+      // The worker shutting down under it (ABORTED, after its drain grace): lost again, and it runs again.
+      expect(worker.attempts.cancel(second.attemptHistory[1]!.id, 'SHUTDOWN', 'the worker is shutting down')).toBe(true);
+      const third = await runningOnWorker(3);
+      expect(third.attemptHistory.map((a) => [a.status, a.error?.code ?? null])).toEqual([
+        ['LOST', 'WORKER_STOPPED'],
+        ['LOST', 'WORKER_STOPPED'],
+        ['RUNNING', null],
+      ]);
+      expect((await task(runId)).status).toBe('RUNNING');
+      expect((await t.graphql(owner, `mutation($id: ID!) { cancelRun(id: $id) { id } }`, { id: runId })).errors).toBeUndefined();
+    } finally {
+      clearInterval(beat);
+      await t.service.registry.deregister({ workerId: 'told-to-stop' });
+    }
+  }, 120_000);
+
+  it('lets a worker that was dropped while frozen keep, when it heartbeats again, the attempts still running on it', async () => {
+    const worker = await t.startWorker({ ORCHESTRATION_GRPC_ADDR: '127.0.0.1:1' });
+    const info = workerInfo('thawed', worker.advertiseAddress!, { frozen: 'once' });
+    worker.dispatchTokens.accept((await t.service.registry.register({ worker: info })).dispatchTokens);
+    const heartbeats = () => setInterval(() => void t.service.registry.heartbeat({ workerId: 'thawed', slotsFree: 2, runningAttemptIds: worker.attempts.runningIds() }), 200);
+    let beat = heartbeats();
+    let reconcilerStopped = false;
+    try {
+      const runId = await run(owner, 'on-a-frozen-worker', [{ id: 'nap', capability: 'sleep', input: { ms: 600_000 }, labels: [{ key: 'frozen', value: 'once' }] }]);
+      const attempt = await eventually(
+        async () => {
+          const { task: tk } = await task(runId);
+          const first = tk.attemptHistory[0];
+          return tk.status === 'RUNNING' && first && worker.attempts.runningIds().includes(first.id) ? first : undefined;
+        },
+        { timeoutMs: 30_000, what: 'the attempt to run on the worker' },
+      );
+      // It freezes: no heartbeat, and the reconciler drops it (held still here, so the heartbeat below
+      // comes before it settles the attempt, as it does when a worker thaws under load).
+      clearInterval(beat);
+      await t.service.reconciler.stop();
+      reconcilerStopped = true;
+      await t.pool.query(`UPDATE workers SET status = 'LOST', left_at = now() WHERE id = 'thawed'`);
+      // It thaws and heartbeats: it must register again, and stop only what is no longer its own.
+      const stale = randomUUID();
+      expect(await t.service.registry.heartbeat({ workerId: 'thawed', slotsFree: 1, runningAttemptIds: [attempt.id, stale] })).toEqual({ known: false, cancelAttemptIds: [stale], dispatchTokens: [] });
+      worker.dispatchTokens.accept((await t.service.registry.register({ worker: info })).dispatchTokens);
+      beat = heartbeats();
+      // A reconcile pass after it registered again leaves the attempt alone (the worker is not dead).
+      await t.service.reconciler.reconcileOnce();
+      t.service.reconciler.start();
+      reconcilerStopped = false;
+      // Its attempt goes on where it was: the same attempt, still running there.
+      const { status, task: tk } = await task(runId);
+      expect([status, tk.attemptHistory.map((a) => [a.id, a.status])]).toEqual(['RUNNING', [[attempt.id, 'RUNNING']]]);
+      expect(worker.attempts.runningIds()).toEqual([attempt.id]);
+      expect((await t.graphql(owner, `mutation($id: ID!) { cancelRun(id: $id) { id } }`, { id: runId })).errors).toBeUndefined();
+    } finally {
+      clearInterval(beat);
+      if (reconcilerStopped) t.service.reconciler.start();
+      await t.service.registry.deregister({ workerId: 'thawed' });
+    }
+  }, 90_000);
+});

@@ -82,13 +82,16 @@ export function createWorkerRegistry({ engine, dispatcher, log: parentLog }: { e
     async heartbeat({ workerId, slotsFree, resources, runningAttemptIds }) {
       return engine.inSystem(async (tx) => {
         const row = await heartbeatWorker(tx, workerId, Math.max(0, slotsFree), resourcesOf(resources), leaseMs);
-        if (!row) {
-          log.info('heartbeat from an unknown or dropped worker: it must register again', { workerId });
-          return { known: false, cancelAttemptIds: runningAttemptIds, dispatchTokens: [] };
-        }
         // What it runs that we no longer want from it: cancelled, reassigned after a lost lease, or finished.
+        // A dropped worker (frozen past its lease, then thawed) keeps the attempts PostgreSQL still has
+        // RUNNING on it: a dispatcher may still hold their calls and wait for their results, and the
+        // reconciler settles them (asking the worker first) if the worker does not register again in time.
         const ours = new Set(await attemptsRunningOn(tx, workerId, runningAttemptIds.filter(isUuid)));
         const cancelAttemptIds = runningAttemptIds.filter((id) => !ours.has(id));
+        if (!row) {
+          log.info('heartbeat from an unknown or dropped worker: it must register again', { workerId, stopping: cancelAttemptIds, keeping: [...ours] });
+          return { known: false, cancelAttemptIds, dispatchTokens: [] };
+        }
         if (cancelAttemptIds.length > 0) log.info('telling a worker to stop attempts', { workerId, attemptIds: cancelAttemptIds });
         if (slotsFree > 0) dispatcher.wake(row.pool);
         return { known: true, cancelAttemptIds, dispatchTokens: engine.workerAuthority.dispatchTokens(workerId) };

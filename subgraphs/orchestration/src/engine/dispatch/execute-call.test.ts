@@ -66,6 +66,25 @@ describe('attemptOutcomeOf', () => {
     expect(attemptOutcomeOf({ kind: 'result', result: { durationMs: 3, outcome: undefined } }, facts()).outcome).toMatchObject({ kind: 'failed', error: { code: 'EMPTY_RESULT', retryable: true } });
   });
 
+  it('maps a result the worker gave because it was told to stop or its caller left to a lost attempt, never a failure of the task', () => {
+    // A worker thawed after SIGSTOP whose heartbeat found it dropped was told to cancel what it ran: its
+    // CANCELLED (retryable: false) reached a call whose attempt was still RUNNING and failed the run for good.
+    const stopped = (code: string, message: string, retryable: boolean) =>
+      attemptOutcomeOf({ kind: 'result', result: { durationMs: 3, outcome: { $case: 'failure', value: { code, message, retryable, retryAfterMs: 0 } } } }, facts());
+    expect(stopped('CANCELLED', 'the orchestrator gave up on this attempt', false)).toEqual({
+      label: 'stopped',
+      outcome: {
+        kind: 'lost',
+        error: { code: 'WORKER_STOPPED', message: 'worker w-1 stopped the attempt without a result (CANCELLED: the orchestrator gave up on this attempt)', retryable: true },
+        countsAsLost: true,
+      },
+    });
+    // A worker that shut down (drain grace over) or whose callers all left: the same.
+    expect(stopped('ABORTED', 'the worker is shutting down', true).outcome).toMatchObject({ kind: 'lost', error: { code: 'WORKER_STOPPED' }, countsAsLost: true });
+    // The executor's own codes stay the task's failures.
+    expect(stopped('TIMEOUT', 'ran past 5000 ms', true).outcome).toMatchObject({ kind: 'failed', error: { code: 'TIMEOUT' } });
+  });
+
   it('maps a deadline to a retryable TIMEOUT naming the step and its limit', () => {
     expect(attemptOutcomeOf({ kind: 'timeout' }, facts())).toEqual({
       label: 'timeout',

@@ -117,6 +117,17 @@ export function consume(client: automationV1.AutomationServiceClient, request: a
   });
 }
 
+/**
+ * Failure codes a worker gives an attempt that was stopped from outside, not ended by its executor
+ * (workers/src/attempts.ts ABORT_FAILURE): CANCELLED when it was told to stop (a Cancel call, a
+ * heartbeat answer's cancel_attempt_ids), ABORTED when every caller left or the worker shut down.
+ * Nothing completed and nothing is said about the task: when such a result reaches an attempt that
+ * PostgreSQL still has RUNNING (a real cancel ends the attempt before it tells the worker), the
+ * attempt was lost to the fleet, like one whose worker died, and runs again (bounded by
+ * MAX_LOST_ATTEMPTS), never failing the task or using its retries.
+ */
+export const WORKER_STOP_CODES: ReadonlySet<string> = new Set(['ABORTED', 'CANCELLED']);
+
 /** What the mapping needs to know about the call besides how it ended. */
 export interface CallFacts {
   stepId: string;
@@ -150,6 +161,12 @@ export function attemptOutcomeOf(ended: CallOutcome, facts: CallFacts): MappedOu
       const durationMs = Number(ended.result.durationMs) || facts.elapsedMs;
       // A worker of any version: what PostgreSQL cannot store (NUL, lone surrogates) becomes U+FFFD.
       if (r?.$case === 'success') return { label, outcome: { kind: 'succeeded', output: wellFormedJson(r.value.output ?? null), durationMs } };
+      if (r?.$case === 'failure' && WORKER_STOP_CODES.has(r.value.code)) {
+        return {
+          label: 'stopped',
+          outcome: { kind: 'lost', error: { code: 'WORKER_STOPPED', message: `worker ${facts.workerId} stopped the attempt without a result (${r.value.code}: ${r.value.message})`, retryable: true }, countsAsLost: true },
+        };
+      }
       if (r?.$case === 'failure') return { label, outcome: { kind: 'failed', error: { code: r.value.code || 'EXECUTOR_ERROR', message: r.value.message, retryable: r.value.retryable }, durationMs } };
       return { label, outcome: { kind: 'failed', error: { code: 'EMPTY_RESULT', message: 'the worker sent a result with no outcome', retryable: true }, durationMs } };
     }

@@ -4,7 +4,7 @@ import { findWorkers } from '../../store/workers';
 import type { AttemptRow, WorkerRow } from '../../store/rows';
 import type { Engine } from '../engine';
 import type { AttemptOutcome } from '../transitions';
-import { attemptOutcomeOf } from './execute-call';
+import { attemptOutcomeOf, WORKER_STOP_CODES } from './execute-call';
 
 /**
  * Asking a worker what became of an attempt whose dispatcher died, or whose worker's lease lapsed
@@ -25,8 +25,6 @@ export interface AttemptRecall {
   recall(attempts: readonly AttemptRow[]): Promise<Map<string, AttemptOutcome>>;
 }
 
-/** Failure codes a worker gives an attempt it stopped because its caller left or it was cancelled: nothing completed. */
-const NOT_COMPLETED = new Set(['ABORTED', 'CANCELLED']);
 const ASK_DEADLINE_MS = 1_000;
 /** Workers asked at once. */
 const PARALLEL = 16;
@@ -45,7 +43,7 @@ export function createAttemptRecall({ engine, log }: { engine: Engine; log: Logg
         return undefined;
       }
       const failure = answer.result.outcome?.$case === 'failure' ? answer.result.outcome.value : undefined;
-      if (failure && NOT_COMPLETED.has(failure.code)) {
+      if (failure && WORKER_STOP_CODES.has(failure.code)) {
         recalled.inc({ answer: 'not_completed' });
         return undefined;
       }
