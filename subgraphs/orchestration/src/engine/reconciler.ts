@@ -216,7 +216,9 @@ export function createReconciler({ engine, dispatcher, dispatcherId, schema }: {
           log.warn('re-enqueued attempts the queue had lost (Redis flushed or restarted?)', { count: report.restored, how: 'all' });
         }
       } else {
-        // Jobs lost one by one (evicted, removed by hand): check a page of the outbox per pass.
+        // Jobs lost one by one (evicted, removed by hand), or lost with Redis after this pass found it
+        // intact, or committed while a full restore ran: check a page of the outbox per pass (what is
+        // missing is placed fairly again, like the full restore above).
         const enqueued = await engine.inSystem((tx) => enqueuedOutbox(tx, before, restoreCursor, BATCH));
         restoreCursor = enqueued.length === BATCH ? enqueued[enqueued.length - 1]?.attemptId : undefined;
         if (enqueued.length > 0) {

@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Logger, Metrics, Pool, Redis } from '@orchestra/lib';
 import { PRIORITY, queueOrder } from '../domain/flow-control';
+import { withRestoredRanks } from '../flow-control/fair-share';
 import { markEnqueued } from '../store/outbox';
 import { createCoalescer } from './coalescer';
 import type { EnqueueRequest } from './effects';
@@ -22,7 +23,11 @@ const MARK_ENQUEUED_AFTER_MS = 250;
 export interface TaskQueues {
   /** Adds outbox entries to their pool's queue (jobId = attempt id, so adding twice is harmless) and marks them enqueued. */
   enqueue(entries: readonly EnqueueRequest[]): Promise<void>;
-  /** Re-adds entries whose job Redis no longer has (flushed, restarted) or that ended without a result; resolves to how many. */
+  /**
+   * Re-adds entries whose job Redis no longer has (flushed, restarted) or that ended without a result,
+   * each placed fairly again among its organization's waiting work (withRestoredRanks, as every path
+   * back onto the queue is); resolves to how many.
+   */
   restore(entries: readonly EnqueueRequest[]): Promise<number>;
   /**
    * Whether Redis still holds the key this service writes next to its queues. Gone means Redis lost
@@ -131,7 +136,10 @@ export function createTaskQueues({ connection, prefix, pool: db, log, metrics }:
       };
       for (let i = 0; i < entries.length; i += 50) await Promise.all(entries.slice(i, i + 50).map(check));
       if (missing.length === 0) return 0;
-      const added = await add(missing, 'reconciler');
+      // Their place is counted now, from what of their organization waits ahead of them in PostgreSQL:
+      // the rank an outbox row was queued with is not carried here, and without one a backlog lost with
+      // Redis would land all at rank 0, in front of other organizations' work.
+      const added = await add(await withRestoredRanks(db, missing), 'reconciler');
       if (added.length > 0) await markEnqueued(db, added);
       return added.length;
     },
