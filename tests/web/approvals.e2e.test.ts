@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { eventually } from '@orchestra/lib';
 import { startPlatform, type Platform } from '../src/platform';
-import { appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, submitSignIn, WEB_DIST_DIR } from './browser';
+import { appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, signedInPage, WEB_DIST_DIR } from './browser';
 
 /**
  * Approvals in a real browser (Chromium through playwright-core) against the platform (identity and
@@ -39,10 +39,7 @@ beforeAll(async () => {
   origin = appOrigin(platform);
   token = (await api<{ login: { accessToken: string } }>('mutation($input: LoginInput!) { login(input: $input) { accessToken } }', { input: { email: first.email, password: first.password } })).login.accessToken;
   browser = await launchBrowser();
-  const profile = await browser.newProfile();
-  page = profile.pages()[0] ?? (await profile.newPage());
-  await submitSignIn(page, origin, first.email, first.password);
-  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+  page = await signedInPage(browser, origin, first);
 }, 240_000);
 
 afterAll(async () => {

@@ -94,3 +94,15 @@ export async function submitSignIn(page: Page, origin: string, email: string, pa
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
+
+/**
+ * A fresh profile's page signed in as `who` with a password, returned once the app shows its Main
+ * navigation (the sign-in went through and the app shell is up): the setup of most browser suites.
+ */
+export async function signedInPage(browser: Browser, origin: string, who: { email: string; password: string }): Promise<Page> {
+  const profile = await browser.newProfile();
+  const page = profile.pages()[0] ?? (await profile.newPage());
+  await submitSignIn(page, origin, who.email, who.password);
+  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+  return page;
+}

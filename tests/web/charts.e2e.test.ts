@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { startPlatform, type Platform } from '../src/platform';
-import { appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, submitSignIn, WEB_DIST_DIR } from './browser';
+import { appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, signedInPage, WEB_DIST_DIR } from './browser';
 
 /**
  * The usage, model providers and metrics pages in a real browser (Chromium through playwright-core)
@@ -105,10 +105,7 @@ beforeAll(async () => {
   await api('mutation($name: String!, $value: String!) { createSecret(name: $name, value: $value) { id } }', { name: 'LLM_API_KEY', value: 'sk-test-not-real' });
 
   browser = await launchBrowser();
-  const profile = await browser.newProfile();
-  page = profile.pages()[0] ?? (await profile.newPage());
-  await submitSignIn(page, origin, first.email, first.password);
-  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+  page = await signedInPage(browser, origin, first);
 }, 240_000);
 
 afterAll(async () => {

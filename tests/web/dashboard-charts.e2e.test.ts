@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { eventually } from '@orchestra/lib';
 import type { Locator, Page } from 'playwright-core';
 import { startPlatform, type Platform } from '../src/platform';
-import { appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, submitSignIn, WEB_DIST_DIR } from './browser';
+import { appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, signedInPage, WEB_DIST_DIR } from './browser';
 
 /**
  * Charts on the dashboard, workflow, app and workers pages (issue 12) in Chromium against the platform
@@ -145,10 +145,7 @@ beforeAll(async () => {
   );
 
   browser = await launchBrowser();
-  const profile = await browser.newProfile();
-  page = profile.pages()[0] ?? (await profile.newPage());
-  await submitSignIn(page, origin, first.email, first.password);
-  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+  page = await signedInPage(browser, origin, first);
 }, 240_000);
 
 afterAll(async () => {
