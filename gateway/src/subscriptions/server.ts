@@ -27,7 +27,7 @@ import { FederatedObjects } from './federated-selection';
 import { LiveSubscription, type SubscriberContext } from './live-subscription';
 import { authorizeSubscriber, createSubscriptionRegistry, principalScope, type SubscriptionRegistry } from './registry';
 import { createNotificationFeeds, notificationAddedField, type NotificationFeeds } from './notification-feeds';
-import { RUN_EVENT_LINKS, runEventsField, runStatusChangedField } from './run-fields';
+import { DEFAULT_RUN_BATCHES, RUN_EVENT_LINKS, runEventBatchesField, runEventsField, runStatusChangedField, type RunBatchOptions } from './run-fields';
 import { createRunFeeds, type RunFeeds } from './run-feeds';
 import { createSharedResults } from './shared-results';
 import { serveGraphqlWs, type SocketExtra } from './ws-transport';
@@ -67,6 +67,8 @@ export interface SubscriptionDeps {
    * selection's messages are compressed.
    */
   compressionThreshold?: number;
+  /** runEventBatches: how long a batch waits for more events, and its most events. Default 200 ms, 500. */
+  runBatches?: RunBatchOptions;
   /** How long a quiet run's stream waits before it is looked at anyway (Redis). Default 5 s. */
   idleCheckMs?: number;
   /** How often a quiet unfinished run is checked against PostgreSQL. Default 60 s. */
@@ -189,6 +191,7 @@ export function createSubscriptionServer(deps: SubscriptionDeps): SubscriptionSe
   const registry: SubscriptionRegistry = createSubscriptionRegistry(
     [
       runEventsField({ feeds, runVisible }),
+      runEventBatchesField({ feeds, runVisible }, deps.runBatches ?? DEFAULT_RUN_BATCHES),
       runStatusChangedField({ feeds }),
       ...(subscriptionType.getFields()['notificationAdded'] ? [notificationAddedField({ feeds: notificationFeeds })] : []),
     ],

@@ -310,6 +310,57 @@ describe('run event subscriptions over a WebSocket', () => {
     expect(got.error).toEqual([expect.objectContaining({ message: `run ${run.id} not found in your organization`, extensions: expect.objectContaining({ code: 'NOT_FOUND' }) as unknown })]);
   });
 
+  it('gathers a busy run’s events into a few batches (runEventBatches), in order, with the progress of only the tasks asked for, and completes after the final status', async () => {
+    const run = newRun(orgA, alice.id);
+    const step = randomUUID();
+    const items = Array.from({ length: 40 }, () => randomUUID());
+    const QUERY = `subscription($runId: ID!, $progressOf: [ID!]) { runEventBatches(runId: $runId, progressOf: $progressOf) { lastSeq events { seq kind taskId progress r: run { id } } } }`;
+    const got = subscribe(connect('token-a'), QUERY, { runId: run.id, progressOf: [step] });
+    const all = subscribe(connect('token-a'), QUERY, { runId: run.id });
+    // The feed must know the run before the burst, or the subscription would start after it.
+    await hub.publish([record(run, 'RUN_STATUS', { runStatus: 'RUNNING' })]);
+    await until(() => got.next.length >= 1 && all.next.length >= 1, 'the first batch');
+    // A burst: each item queued, running, progress, succeeded; the step's own progress among them.
+    const burst: RunEvent[] = [];
+    for (const item of items) {
+      burst.push(record(run, 'TASK_STATUS', { taskId: item, stepId: 'each', taskStatus: 'RUNNING', attempt: 1 }));
+      burst.push(record(run, 'TASK_PROGRESS', { taskId: item, stepId: 'each', progress: 0.5 }));
+      burst.push(record(run, 'TASK_STATUS', { taskId: item, stepId: 'each', taskStatus: 'SUCCEEDED', attempt: 1 }));
+    }
+    burst.push(record(run, 'TASK_PROGRESS', { taskId: step, stepId: 'each', progress: 1 }));
+    await hub.publish(burst);
+    await hub.publish([record(run, 'RUN_STATUS', { runStatus: 'SUCCEEDED' })]);
+    await got.done;
+    await all.done;
+    expect(got.error).toBeUndefined();
+    expect(all.error).toBeUndefined();
+    type Batch = { lastSeq: number; events: Array<{ seq: number; kind: string; taskId: string | null; progress: number | null; r: { id: string } }> };
+    const batchesOf = (r: Received) => r.next.map((n) => n.data?.['runEventBatches'] as Batch);
+    // Far fewer messages than events (123 events: the first, a burst of 121 and the last).
+    expect(all.next.length).toBeLessThanOrEqual(6);
+    const allEvents = batchesOf(all).flatMap((b) => b.events);
+    expect(allEvents.map((e) => e.seq)).toEqual(Array.from({ length: 123 }, (_, i) => i + 1));
+    expect(allEvents.every((e) => e.r.id === run.id)).toBe(true);
+    // progressOf: the items' progress left out, the step's kept, the seqs covered all the same.
+    const kept = batchesOf(got).flatMap((b) => b.events);
+    expect(kept.filter((e) => e.kind === 'TASK_PROGRESS').map((e) => e.taskId)).toEqual([step]);
+    expect(kept.filter((e) => e.kind === 'TASK_STATUS')).toHaveLength(80);
+    expect(kept.map((e) => e.seq)).toEqual([...kept.map((e) => e.seq)].sort((a, b) => a - b));
+    expect(batchesOf(got).at(-1)!.lastSeq).toBe(123);
+  });
+
+  it('refuses runEventBatches of another organization’s run, and a progressOf that is not a list of ids', async () => {
+    const run = newRun(orgA, alice.id);
+    await hub.publish([record(run, 'RUN_STATUS', { runStatus: 'RUNNING' })]);
+    const other = subscribe(connect('token-b'), `subscription($id: ID!) { runEventBatches(runId: $id) { lastSeq } }`, { id: run.id });
+    await other.done;
+    expect(other.next).toEqual([]);
+    expect(other.error).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'NOT_FOUND' }) as unknown })]);
+    const garbage = subscribe(connect('token-a'), `subscription($id: ID!) { runEventBatches(runId: $id, progressOf: ["garbage"]) { lastSeq } }`, { id: run.id });
+    await garbage.done;
+    expect(garbage.error).toEqual([expect.objectContaining({ message: expect.stringContaining('progressOf[0]') as unknown, extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) as unknown })]);
+  });
+
   it('refuses anonymous subscribers, API keys without runs:read, and closes a connection with a bad token', async () => {
     const run = newRun(orgA, alice.id);
     const anonymous = subscribe(connect(), RUN_EVENTS, { runId: run.id, after: 0 });

@@ -2,7 +2,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { ApiError } from '../lib/api/errors';
 import type { LiveStatus } from '../lib/api/live';
-import { runEventsSubscription, runItemCountsQuery, runQuery, runWaitsQuery, taskDetailQuery, taskLogsQuery } from '../lib/api/operations/runs';
+import { runEventBatchesSubscription, runItemCountsQuery, runQuery, runWaitsQuery, taskDetailQuery, taskLogsQuery } from '../lib/api/operations/runs';
 import { queryKeys } from '../lib/api/query-keys';
 import { LiveRunStore } from '../lib/live-run-store';
 import { endsRun, hasWaitingTasks, isFinalRun, isWaiting, mergeLogLines, shownTaskDetail, type RunDetail, type RunEvent, type ShownTask } from '../lib/run-events';
@@ -44,6 +44,9 @@ export function useLiveRun(runId: string, waitsShown: { rows: boolean; openStep:
   const shouldStream = fetched !== undefined && !isFinalRun(fetched.status);
   // A model's streamed output is subscribed to only when some step streams one (the steps do not change while the run lives).
   const withOutput = fetched?.tasks.some((t) => STREAMING_CAPABILITIES.has(t.capability)) === true;
+  // A run with forEach items: the progress of its own step tasks only (items are counted by status, never shown with their progress live).
+  const progressOf = useMemo(() => (fetched?.tasks.some((t) => (t.itemCounts ?? null) !== null) === true ? fetched.tasks.map((t) => t.id) : null), [fetched]);
+  const progressKey = progressOf?.join(',') ?? '';
 
   useEffect(() => {
     if (!shouldStream) return;
@@ -58,21 +61,24 @@ export function useLiveRun(runId: string, waitsShown: { rows: boolean; openStep:
       }, 250);
     };
     // Updated as events arrive: a reconnect resumes after the last one seen.
-    const variables = { runId, afterSeq: store.lastSeq ?? 0, withOutput };
+    const variables = { runId, afterSeq: store.lastSeq ?? 0, withOutput, progressOf };
     setLiveError(undefined);
     setLiveState('connecting');
     // Events arrive one message at a time: the page is told the stream is live once, not per event.
     let shownLive = false;
-    const unsubscribe = live.subscribe(runEventsSubscription, variables, {
-      next: ({ runEvents: event }) => {
+    const unsubscribe = live.subscribe(runEventBatchesSubscription, variables, {
+      next: ({ runEventBatches: batch }) => {
         if (!shownLive) {
           shownLive = true;
           setLiveState((current) => (current === 'ended' ? current : 'live'));
         }
-        if (event.seq <= variables.afterSeq) return;
-        variables.afterSeq = event.seq;
-        store.push(event);
-        if (endsRun(event)) refetchOnce();
+        for (const event of batch.events) {
+          if (event.seq <= variables.afterSeq) continue;
+          store.push(event);
+          if (endsRun(event)) refetchOnce();
+        }
+        // Resumed after the batch's last seq (events left out by progressOf included).
+        variables.afterSeq = Math.max(variables.afterSeq, batch.lastSeq);
       },
       error: (error) => {
         setLiveError(error);
@@ -88,7 +94,7 @@ export function useLiveRun(runId: string, waitsShown: { rows: boolean; openStep:
       },
     });
     return unsubscribe;
-  }, [shouldStream, withOutput, runId, live, queryClient, store]);
+  }, [shouldStream, withOutput, progressKey, runId, live, queryClient, store]); // eslint-disable-line react-hooks/exhaustive-deps -- progressKey stands for progressOf
 
   // Why tasks wait changes without events (a worker joins, a limit frees up): only that is looked at
   // again, and only while a waiting task is on screen (at thousands of tasks the answer is not small).

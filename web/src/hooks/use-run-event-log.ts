@@ -47,11 +47,14 @@ export function followRunEvents(
     handlers.batch(batch);
   };
   const unsubscribe = live.subscribe(runEventLogSubscription, variables, {
-    next: ({ runEvents: event }) => {
-      if (event.seq <= variables.afterSeq) return;
-      variables.afterSeq = event.seq;
-      queued.push(event);
-      if (scheduled) return;
+    // Events come in batches (one message per ~200 ms of a busy run).
+    next: ({ runEventBatches: { events } }) => {
+      for (const event of events) {
+        if (event.seq <= variables.afterSeq) continue;
+        variables.afterSeq = event.seq;
+        queued.push(event);
+      }
+      if (scheduled || queued.length === 0) return;
       scheduled = true;
       nextFrame(flush);
     },

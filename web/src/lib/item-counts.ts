@@ -1,4 +1,4 @@
-import type { ItemCountFieldsFragment, RunEventsSubscription, TaskStatus } from './api/__generated__/graphql';
+import type { ItemCountFieldsFragment, RunEventBatchesSubscription, TaskStatus } from './api/__generated__/graphql';
 
 /**
  * The item counts of a forEach step kept current from live events, without fetching its items.
@@ -13,7 +13,7 @@ import type { ItemCountFieldsFragment, RunEventsSubscription, TaskStatus } from 
  */
 
 export type ItemCounts = Omit<ItemCountFieldsFragment, '__typename'>;
-type RunEvent = RunEventsSubscription['runEvents'];
+type RunEvent = RunEventBatchesSubscription['runEventBatches']['events'][number];
 type CountKey = Exclude<keyof ItemCounts, 'total'>;
 
 const KEY: Record<TaskStatus, CountKey> = {

@@ -1,5 +1,5 @@
 import { countItemEvent, EMPTY_ITEM_COUNTS } from './item-counts';
-import type { RunEventsSubscription, RunQuery, RunStatus, RunWaitsQuery, TaskDetailQuery, TaskStatus } from './api/__generated__/graphql';
+import type { RunEventBatchesSubscription, RunQuery, RunStatus, RunWaitsQuery, TaskDetailQuery, TaskStatus } from './api/__generated__/graphql';
 
 /**
  * A run as the page shows it = the run as last fetched + the live events that came after it.
@@ -16,7 +16,7 @@ export type TaskRow = FetchedRun['tasks'][number];
 export type RunDetail = Omit<FetchedRun, 'tasks'> & { tasks: ShownTask[] };
 /** A task in full (input, output, attempt history): fetched when its panel opens. */
 export type TaskDetail = NonNullable<TaskDetailQuery['task']>;
-export type RunEvent = RunEventsSubscription['runEvents'];
+export type RunEvent = RunEventBatchesSubscription['runEventBatches']['events'][number];
 
 export const FINAL_RUN_STATUSES: ReadonlySet<RunStatus> = new Set<RunStatus>(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 export const FINAL_TASK_STATUSES: ReadonlySet<TaskStatus> = new Set<TaskStatus>(['SUCCEEDED', 'FAILED', 'CANCELLED']);

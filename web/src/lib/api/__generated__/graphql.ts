@@ -1344,7 +1344,7 @@ export type RunEventLogLiveSubscriptionVariables = Exact<{
 }>;
 
 
-export type RunEventLogLiveSubscription = { runEvents: { seq: number, kind: RunEventKind, at: string, taskId: string | null, stepId: string | null, runStatus: RunStatus | null, taskStatus: TaskStatus | null, attemptId: string | null, attempt: number | null, message: string | null, level: string | null, error: { code: string, message: string } | null, outputDelta: { text: string } | null, waitReason: { kind: TaskWaitKind, message: string } | null } };
+export type RunEventLogLiveSubscription = { runEventBatches: { lastSeq: number, events: Array<{ seq: number, kind: RunEventKind, at: string, taskId: string | null, stepId: string | null, runStatus: RunStatus | null, taskStatus: TaskStatus | null, attemptId: string | null, attempt: number | null, message: string | null, level: string | null, error: { code: string, message: string } | null, outputDelta: { text: string } | null, waitReason: { kind: TaskWaitKind, message: string } | null }> } };
 
 export type RunSummaryFieldsFragment = { id: string, status: RunStatus, workflowVersion: number, startedByName: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, workflow: { id: string, name: string }, error: { code: string, message: string, stepId: string | null } | null };
 
@@ -1482,14 +1482,15 @@ export type ReplayDeadLetterMutationVariables = Exact<{
 
 export type ReplayDeadLetterMutation = { replayDeadLetter: { id: string, status: RunStatus } };
 
-export type RunEventsSubscriptionVariables = Exact<{
+export type RunEventBatchesSubscriptionVariables = Exact<{
   runId: string | number;
   afterSeq: number;
   withOutput: boolean;
+  progressOf?: Array<string | number> | string | number | null | undefined;
 }>;
 
 
-export type RunEventsSubscription = { runEvents: { seq: number, kind: RunEventKind, at: string, runStatus: RunStatus | null, taskId: string | null, stepId: string | null, taskStatus: TaskStatus | null, attempt: number | null, progress: number | null, message: string | null, level: string | null, attemptId?: string | null, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, outputDelta?: { seq: number, offset: number, text: string, restart: boolean } | null } };
+export type RunEventBatchesSubscription = { runEventBatches: { lastSeq: number, events: Array<{ seq: number, kind: RunEventKind, at: string, runStatus: RunStatus | null, taskId: string | null, stepId: string | null, taskStatus: TaskStatus | null, attempt: number | null, progress: number | null, message: string | null, level: string | null, attemptId?: string | null, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, outputDelta?: { seq: number, offset: number, text: string, restart: boolean } | null }> } };
 
 export type TaskStreamedOutputQueryVariables = Exact<{
   id: string | number;
@@ -3347,8 +3348,11 @@ export const RunEventLogDocument = new TypedDocumentString(`
 }`) as unknown as TypedDocumentString<RunEventLogQuery, RunEventLogQueryVariables>;
 export const RunEventLogLiveDocument = new TypedDocumentString(`
     subscription RunEventLogLive($runId: ID!, $afterSeq: Int!) {
-  runEvents(runId: $runId, afterSeq: $afterSeq) {
-    ...EventLogFields
+  runEventBatches(runId: $runId, afterSeq: $afterSeq) {
+    lastSeq
+    events {
+      ...EventLogFields
+    }
   }
 }
     fragment EventLogFields on RunEvent {
@@ -3852,36 +3856,39 @@ export const ReplayDeadLetterDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ReplayDeadLetterMutation, ReplayDeadLetterMutationVariables>;
-export const RunEventsDocument = new TypedDocumentString(`
-    subscription RunEvents($runId: ID!, $afterSeq: Int!, $withOutput: Boolean!) {
-  runEvents(runId: $runId, afterSeq: $afterSeq) {
-    seq
-    kind
-    at
-    runStatus
-    taskId
-    stepId
-    taskStatus
-    attempt
-    progress
-    message
-    level
-    error {
-      code
-      message
-      retryable
-      stepId
-    }
-    attemptId @include(if: $withOutput)
-    outputDelta @include(if: $withOutput) {
+export const RunEventBatchesDocument = new TypedDocumentString(`
+    subscription RunEventBatches($runId: ID!, $afterSeq: Int!, $withOutput: Boolean!, $progressOf: [ID!]) {
+  runEventBatches(runId: $runId, afterSeq: $afterSeq, progressOf: $progressOf) {
+    lastSeq
+    events {
       seq
-      offset
-      text
-      restart
+      kind
+      at
+      runStatus
+      taskId
+      stepId
+      taskStatus
+      attempt
+      progress
+      message
+      level
+      error {
+        code
+        message
+        retryable
+        stepId
+      }
+      attemptId @include(if: $withOutput)
+      outputDelta @include(if: $withOutput) {
+        seq
+        offset
+        text
+        restart
+      }
     }
   }
 }
-    `) as unknown as TypedDocumentString<RunEventsSubscription, RunEventsSubscriptionVariables>;
+    `) as unknown as TypedDocumentString<RunEventBatchesSubscription, RunEventBatchesSubscriptionVariables>;
 export const TaskStreamedOutputDocument = new TypedDocumentString(`
     query TaskStreamedOutput($id: ID!) {
   task(id: $id) {

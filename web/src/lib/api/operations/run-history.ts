@@ -76,6 +76,6 @@ export const runEventLogQuery = graphql(`
 /** The run's events after a seq, as they happen (the tab's own subscription: it lives only while the tab is open). */
 export const runEventLogSubscription = graphql(`
   subscription RunEventLogLive($runId: ID!, $afterSeq: Int!) {
-    runEvents(runId: $runId, afterSeq: $afterSeq) { ...EventLogFields }
+    runEventBatches(runId: $runId, afterSeq: $afterSeq) { lastSeq events { ...EventLogFields } }
   }
 `);

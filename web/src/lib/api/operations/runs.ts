@@ -236,27 +236,33 @@ export const replayDeadLetterMutation = graphql(`
 `);
 
 /**
- * A run's live events, as little of each as the page uses (at thousands of tasks they are most of
- * what the page receives): no run id (the page knows it), and a model's streamed output (with the
- * attempt it belongs to) only when the run has a step that streams one (`withOutput`).
+ * A run's live events in batches (one message per ~200 ms window: at thousands of tasks the events
+ * are most of what the page receives, and a batch compresses to a fraction of its events one by one),
+ * as little of each as the page uses: no run id (the page knows it), a model's streamed output (with
+ * the attempt it belongs to) only when the run has a step that streams one (`withOutput`), and the
+ * progress of only the run's own step tasks when it has forEach items (`progressOf`: the page counts
+ * items by status, it never shows an item's progress live).
  */
-export const runEventsSubscription = graphql(`
-  subscription RunEvents($runId: ID!, $afterSeq: Int!, $withOutput: Boolean!) {
-    runEvents(runId: $runId, afterSeq: $afterSeq) {
-      seq
-      kind
-      at
-      runStatus
-      taskId
-      stepId
-      taskStatus
-      attempt
-      progress
-      message
-      level
-      error { code message retryable stepId }
-      attemptId @include(if: $withOutput)
-      outputDelta @include(if: $withOutput) { seq offset text restart }
+export const runEventBatchesSubscription = graphql(`
+  subscription RunEventBatches($runId: ID!, $afterSeq: Int!, $withOutput: Boolean!, $progressOf: [ID!]) {
+    runEventBatches(runId: $runId, afterSeq: $afterSeq, progressOf: $progressOf) {
+      lastSeq
+      events {
+        seq
+        kind
+        at
+        runStatus
+        taskId
+        stepId
+        taskStatus
+        attempt
+        progress
+        message
+        level
+        error { code message retryable stepId }
+        attemptId @include(if: $withOutput)
+        outputDelta @include(if: $withOutput) { seq offset text restart }
+      }
     }
   }
 `);
