@@ -15,6 +15,8 @@ import { flushPrefix, startTestOrchestration, userPrincipal, type TestOrchestrat
 let t: TestOrchestration;
 const SLOTS = 4;
 const BACKLOG = 5_000;
+/** How long each task of the 5,000-task test holds its slot: a slot's turnover. */
+const TURNOVER_MS = 3_000;
 
 const CREATE = `mutation($i: CreateWorkflowInput!) { createWorkflow(input: $i) { id } }`;
 const CANCEL_RUNS = `mutation($ids: [ID!]!) { cancelRuns(ids: $ids, reason: "test over") { __typename } }`;
@@ -29,10 +31,10 @@ afterAll(async () => {
   await t?.stop();
 });
 
-async function orgWithWorkflow(pool = 'default'): Promise<{ principal: ReturnType<typeof userPrincipal>; workflowId: string }> {
+async function orgWithWorkflow(pool = 'default', taskMs = 40): Promise<{ principal: ReturnType<typeof userPrincipal>; workflowId: string }> {
   const principal = userPrincipal(randomUUID(), 'admin');
   if (pool !== 'default') await t.grantPool(principal.orgId as string, pool);
-  const res = await t.graphql<{ createWorkflow: { id: string } }>(principal, CREATE, { i: { name: 'work', steps: [{ id: 'work', capability: 'sleep', pool, input: { ms: 40 } }] } });
+  const res = await t.graphql<{ createWorkflow: { id: string } }>(principal, CREATE, { i: { name: 'work', steps: [{ id: 'work', capability: 'sleep', pool, input: { ms: taskMs } }] } });
   expect(res.errors).toBeUndefined();
   return { principal, workflowId: res.data!.createWorkflow.id };
 }
@@ -45,8 +47,12 @@ async function startRuns(principal: ReturnType<typeof userPrincipal>, workflowId
 
 describe('fair dispatch between organizations', () => {
   it("starts org B's single task after a slot's turnover of org A's 5,000-task backlog, not after the backlog", async () => {
-    const a = await orgWithWorkflow();
-    const b = await orgWithWorkflow();
+    // A's tasks each hold a slot for TURNOVER_MS: while 5,000 runs are started, the worker runs a
+    // handful of them instead of draining ~100 a second, which under CI load doubled the set-up's CPU
+    // (and starved the other test files' database connections). A FIFO queue would still put B's task
+    // behind the whole backlog (5,000 × 3 s / 4 slots: over an hour), so the test fails as before.
+    const a = await orgWithWorkflow('default', TURNOVER_MS);
+    const b = await orgWithWorkflow('default', TURNOVER_MS);
     const aRuns: string[] = [];
     for (let queued = 0; queued < BACKLOG; queued += 100) aRuns.push(...(await startRuns(a.principal, a.workflowId, 100)));
     const [bRun] = await startRuns(b.principal, b.workflowId, 1);
