@@ -21,7 +21,9 @@ const QUERIES = {
 } as const;
 
 async function startBareGateway(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
-  const child = fork(join(__dirname, 'bare-gateway.ts'), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // The platform's children get ORCHESTRA_CHILD_NODE_ARGS (e.g. --cpu-prof); the baseline gets them too, so both can be profiled.
+  const nodeArgs = (process.env['ORCHESTRA_CHILD_NODE_ARGS'] ?? '').split(/\s+/).filter(Boolean);
+  const child = fork(join(__dirname, 'bare-gateway.ts'), [], { execArgv: [...nodeArgs, '--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const url = await new Promise<string>((resolve, reject) => {
     child.once('message', (m: { url: string }) => resolve(m.url));
     child.once('exit', (code) => reject(new Error(`bare gateway exited with ${code}`)));

@@ -15,6 +15,12 @@ import Module from 'node:module';
  *   source here gets ours (subgraph-datasource.ts). Should anything ever use the default, it fails
  *   with an error saying so rather than silently.
  *
+ * - **Composition, until something composes.** Apollo Gateway's supergraph managers (live
+ *   introspect-and-compose, local compose, the legacy fetcher) require @apollo/composition at import;
+ *   a gateway on a static supergraph (production, the chart) never composes. They get a stand-in
+ *   that loads the real module at its first use, so live mode (SUPERGRAPH_MODE=live) composes as
+ *   before and static mode never loads it.
+ *
  * Together 19–21 MiB of idle RSS in a bare require of @apollo/gateway and @apollo/server. Those
  * requires, and only when Apollo's own modules make them, get the small stand-ins below.
  */
@@ -30,6 +36,7 @@ const TELEMETRY_ONLY = new Set([
 ]);
 const APOLLO_TELEMETRY_MODULE = /[\\/]@apollo[\\/]gateway[\\/]dist[\\/]utilities[\\/]opentelemetry\.js$/;
 const APOLLO_GATEWAY_MODULE = /[\\/]@apollo[\\/]gateway[\\/]dist[\\/]/;
+const APOLLO_SUPERGRAPH_MANAGER = /[\\/]@apollo[\\/]gateway[\\/]dist[\\/]supergraphManagers[\\/]/;
 
 const noDefaultFetcher = () => {
   throw new Error("Apollo's default fetcher (make-fetch-happen) is not loaded in Orchestra's gateway: give every data source the subgraph fetcher (createSubgraphFetcher)");
@@ -42,10 +49,18 @@ type Load = (request: string, parent: { filename?: string | null } | null | unde
 const loader = Module as unknown as { _load: Load & { orchestraApolloLean?: true } };
 if (!loader._load.orchestraApolloLean) {
   const load = loader._load;
+  /** @apollo/composition, required on the first use of one of its exports (by whichever manager uses it first). */
+  let composition: Record<string | symbol, unknown> | undefined;
+  const lazyComposition = (parent: Parameters<Load>[1]) =>
+    new Proxy({} as Record<string | symbol, unknown>, {
+      get: (_target, name) => (composition ??= load.call(loader, '@apollo/composition', parent, false) as Record<string | symbol, unknown>)[name],
+      has: (_target, name) => name in (composition ??= load.call(loader, '@apollo/composition', parent, false) as Record<string | symbol, unknown>),
+    });
   const lean: Load & { orchestraApolloLean?: true } = function (this: unknown, request, parent, isMain) {
     const from = parent?.filename ?? '';
     if (TELEMETRY_ONLY.has(request) && APOLLO_TELEMETRY_MODULE.test(from)) return {};
     if (request === 'make-fetch-happen' && APOLLO_GATEWAY_MODULE.test(from)) return DEFAULT_FETCHER_STAND_IN;
+    if (request === '@apollo/composition' && APOLLO_SUPERGRAPH_MANAGER.test(from)) return composition ?? lazyComposition(parent);
     return load.call(this, request, parent, isMain);
   };
   lean.orchestraApolloLean = true;

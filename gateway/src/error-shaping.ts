@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 import { isErrorCode, type Logger } from '@orchestra/lib/gateway';
 import type { GatewayContext } from './context';
@@ -26,31 +26,32 @@ export function shapeError(error: GraphQLFormattedError, requestId: string): Gra
 }
 
 export function errorShapingPlugin(log: Logger): ApolloServerPlugin<GatewayContext> {
-  return {
-    requestDidStart() {
-      return Promise.resolve({
-        async didEncounterErrors({ errors, contextValue }) {
-          for (const error of errors) {
-            const code = error.extensions?.['code'];
-            const clientInput = typeof code === 'string' && CLIENT_INPUT_CODES.has(code);
-            if ((!isErrorCode(code) || code === 'INTERNAL') && !clientInput) {
-              contextValue.log.error('graphql request failed', { err: error.originalError ?? error, path: error.path, code });
-            } else {
-              // What the client did wrong, one line each, so the request id a client reports finds it.
-              const { reason, field } = error.extensions ?? {};
-              contextValue.log.info('graphql error returned', { code, reason, field, path: error.path, message: error.message });
-            }
-          }
-          await Promise.resolve();
-        },
-        async willSendResponse({ response, contextValue }) {
-          if (response.body.kind === 'single' && response.body.singleResult.errors) {
-            response.body.singleResult.errors = response.body.singleResult.errors.map((e) => shapeError(e, contextValue.requestId));
-          }
-          await Promise.resolve();
-        },
-      });
+  // One listener for every request (it keeps nothing per request): no objects made per request.
+  const listener: GraphQLRequestListener<GatewayContext> = {
+    async didEncounterErrors({ errors, contextValue }) {
+      for (const error of errors) {
+        const code = error.extensions?.['code'];
+        const clientInput = typeof code === 'string' && CLIENT_INPUT_CODES.has(code);
+        if ((!isErrorCode(code) || code === 'INTERNAL') && !clientInput) {
+          contextValue.log.error('graphql request failed', { err: error.originalError ?? error, path: error.path, code });
+        } else {
+          // What the client did wrong, one line each, so the request id a client reports finds it.
+          const { reason, field } = error.extensions ?? {};
+          contextValue.log.info('graphql error returned', { code, reason, field, path: error.path, message: error.message });
+        }
+      }
+      await Promise.resolve();
     },
+    async willSendResponse({ response, contextValue }) {
+      if (response.body.kind === 'single' && response.body.singleResult.errors) {
+        response.body.singleResult.errors = response.body.singleResult.errors.map((e) => shapeError(e, contextValue.requestId));
+      }
+      await Promise.resolve();
+    },
+  };
+  const started = Promise.resolve(listener);
+  return {
+    requestDidStart: () => started,
     async unexpectedErrorProcessingRequest({ error }) {
       log.error('unexpected error processing a request', { err: error });
       await Promise.resolve();

@@ -1,10 +1,11 @@
 import './apollo-lean';
 import { ApolloGateway, IntrospectAndCompose } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import type { DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
 import { readFileSync } from 'node:fs';
-import { AppError, newRequestId, PRINCIPAL_HEADER, servicePrincipal, type Logger, type Principal, type PrincipalSigner } from '@orchestra/lib/gateway';
-import { buildPublicSchema, publicTagsOf } from './compose/compose';
+import { AppError, lazyChild, newRequestId, PRINCIPAL_HEADER, servicePrincipal, type Logger, type Principal, type PrincipalSigner } from '@orchestra/lib/gateway';
+import { buildPublicSchema, publicTagsOf } from './compose/public-schema';
 import { SUBGRAPH_NAMES, subgraphUrlOverrides, type GatewayConfig } from './config';
 import type { GatewayContext } from './context';
 import { depthLimitRule } from './depth-limit';
@@ -77,7 +78,9 @@ export async function startFederation(deps: { config: GatewayConfig; log: Logger
     stopOnTerminationSignals: false,
     validationRules: [depthLimitRule(config.MAX_QUERY_DEPTH)],
     parseOptions: { maxTokens: config.MAX_QUERY_TOKENS },
-    plugins: [errorShapingPlugin(log)],
+    // Every answer is per caller and the HTTP route marks it no-store (graphql-handler.ts); Apollo's
+    // cache-control plugin would work that out again on every request (hints, header parsing).
+    plugins: [errorShapingPlugin(log), ApolloServerPluginCacheControlDisabled()],
   });
   await server.start();
 
@@ -91,7 +94,7 @@ export async function startFederation(deps: { config: GatewayConfig; log: Logger
 
   const executeFederated: ExecuteFederated = async ({ document, variables, principal }) => {
     const requestId = principal.requestId || newRequestId();
-    const context = await contextFor(principal, requestId, log.child({ requestId, principal: principal.id, orgId: principal.orgId }));
+    const context = await contextFor(principal, requestId, lazyChild(log, () => ({ requestId, principal: principal.id, orgId: principal.orgId })));
     const result = await server.executeOperation({ query: document, ...(variables ? { variables } : {}) }, { contextValue: context });
     if (result.body.kind !== 'single') throw new AppError('INTERNAL', 'incremental delivery is not supported here');
     return result.body.singleResult as ExecutionResult;

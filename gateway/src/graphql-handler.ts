@@ -5,6 +5,7 @@ import {
   AppError,
   endSpan,
   ERROR_CODES,
+  lazyChild,
   SpanKind,
   startSpan,
   toAppError,
@@ -38,6 +39,14 @@ interface GraphQLBody {
   variables?: unknown;
   operationName?: unknown;
 }
+
+/** The query string of a request URL, `?` included ('' without one), as Apollo's HTTP request wants it. */
+const searchOf = (url: string): string => {
+  const at = url.indexOf('?');
+  if (at < 0) return '';
+  const hash = url.indexOf('#', at);
+  return hash < 0 ? url.slice(at) : url.slice(at, hash);
+};
 
 /** Reads the query, variables and operation name of a GET or POST GraphQL request. */
 function requestOperation(request: FastifyRequest): { query?: string; variables?: Record<string, unknown>; operationName?: string } {
@@ -127,7 +136,8 @@ export function registerGraphQLRoute(app: FastifyInstance, deps: GraphQLRouteDep
       }
     }
 
-    const requestLog = log.child({ requestId, traceId: traceIdOf(principal.traceparent), principal: principal.id, orgId: principal.orgId });
+    // Made only if something logs for this request (most requests log nothing).
+    const requestLog = lazyChild(log, () => ({ requestId, traceId: traceIdOf(principal.traceparent), principal: principal.id, orgId: principal.orgId }));
     const context = await federation.contextFor(principal, requestId, requestLog);
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(request.headers)) {
@@ -136,11 +146,14 @@ export function registerGraphQLRoute(app: FastifyInstance, deps: GraphQLRouteDep
     const httpGraphQLRequest: HTTPGraphQLRequest = {
       method: request.method.toUpperCase(),
       headers,
-      search: new URL(request.url, 'http://gateway').search,
+      search: searchOf(request.url),
       body: request.body,
     };
     const response = await federation.server.executeHTTPGraphQLRequest({ httpGraphQLRequest, context: () => Promise.resolve(context) });
     for (const [key, value] of response.headers) void reply.header(key, value);
+    // Answers are per caller: never stored by a shared cache (Apollo's cache-control plugin, which
+    // would compute the same for every answer here, is off: federation.ts).
+    void reply.header('cache-control', 'no-store');
     void reply.header('x-request-id', requestId);
     if (principal.traceparent) void reply.header('traceparent', principal.traceparent);
     void reply.code(response.status ?? 200);

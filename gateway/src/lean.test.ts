@@ -28,5 +28,24 @@ describe('the gateway process', () => {
     );
     expect(telemetry).toEqual([]);
     expect(loaded.some((path) => /@apollo\/gateway\/dist\/utilities\/opentelemetry\.js$/.test(path))).toBe(true);
+    // Composition loads only when something composes (live mode); the supergraph managers that use it are loaded.
+    expect(loaded.filter((path) => /node_modules\/@apollo\/composition\//.test(path))).toEqual([]);
+    expect(loaded.some((path) => /@apollo\/gateway\/dist\/supergraphManagers\/IntrospectAndCompose\/index\.js$/.test(path))).toBe(true);
+  });
+
+  it('loads composition at the first use of it, and composes with it', () => {
+    const script = [
+      "require('./src/gateway.ts');",
+      "const before = Object.keys(require.cache).some((p) => p.includes('/@apollo/composition/'));",
+      "const { LocalCompose } = require('@apollo/gateway');",
+      "const { parse } = require('graphql');",
+      "const manager = new LocalCompose({ localServiceList: [{ name: 'a', url: 'http://a.invalid/graphql', typeDefs: parse('type Query { a: String }') }] });",
+      'manager.initialize({ update() {}, healthCheck: async () => {}, getDataSource() {} }).then(({ supergraphSdl }) => {',
+      "  const after = Object.keys(require.cache).some((p) => p.includes('/@apollo/composition/'));",
+      '  process.stdout.write(JSON.stringify({ before, after, composed: /type Query/.test(supergraphSdl) }));',
+      '});',
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: join(__dirname, '..'), encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual({ before: false, after: true, composed: true });
   });
 });

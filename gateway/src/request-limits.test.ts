@@ -209,17 +209,3 @@ describe('requests the gateway cannot read', () => {
     expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_REQUEST', reason: 'EMPTY_BODY' });
   });
 });
-
-describe('compression', () => {
-  it('compresses answers over 1 KiB as the client accepts (brotli, else gzip), and leaves small ones alone', async () => {
-    const query = JSON.stringify({ query: '{ __schema { types { name kind description } } }' });
-    const brotli = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', 'accept-encoding': 'br, gzip' }, body: query });
-    expect(brotli.headers.get('content-encoding')).toBe('br');
-    expect(((await brotli.json()) as { data: { __schema: { types: unknown[] } } }).data.__schema.types.length).toBeGreaterThan(5);
-    const gzip = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', 'accept-encoding': 'gzip' }, body: query });
-    expect(gzip.headers.get('content-encoding')).toBe('gzip');
-    const small = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', 'accept-encoding': 'gzip' }, body: JSON.stringify({ query: '{ ping }' }) });
-    expect(small.headers.get('content-encoding')).toBeNull();
-    expect(await small.json()).toEqual({ data: { ping: 'pong' } });
-  });
-});

@@ -20,6 +20,22 @@ const wrap = (p: pino.Logger): Logger => ({
   child: (bindings) => wrap(p.child(bindings)),
 });
 
+/**
+ * `log.child(bindings())`, made when something is first logged through it: a per-request logger that
+ * usually logs nothing costs no child logger (pino builds and redacts the bindings of every child).
+ */
+export function lazyChild(log: Logger, bindings: () => LogFields): Logger {
+  let child: Logger | undefined;
+  const made = () => (child ??= log.child(bindings()));
+  return {
+    debug: (message, fields) => made().debug(message, fields),
+    info: (message, fields) => made().info(message, fields),
+    warn: (message, fields) => made().warn(message, fields),
+    error: (message, fields) => made().error(message, fields),
+    child: (more) => made().child(more),
+  };
+}
+
 export interface LoggerOptions {
   service: string;
   level: LogLevel;

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import {
   ACCESS_TOKEN_AUDIENCE,
@@ -21,12 +20,14 @@ export interface AccessTokenVerifier {
  */
 export function createAccessTokenVerifier(identityHttpUrl: string, revocations: RevocationChecker, { maxCached = 10_000 }: { maxCached?: number } = {}): AccessTokenVerifier {
   const jwks = createRemoteJWKSet(new URL(JWKS_PATH, identityHttpUrl), { cooldownDuration: 5_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 3_000 });
-  // A token's signature is checked once: its verified claims are kept (by a hash of the token) until
-  // it expires. Revocation is still asked of Redis on every request.
+  // A token's signature is checked once: its verified claims are kept, by the token itself (the exact
+  // string, so a token altered in any byte is a miss and is verified), until it expires; at most
+  // `maxCached` tokens (~1 KiB each with claims), oldest out. Revocation is still checked on every
+  // request (revocation-cache.ts).
   const verified = new Map<string, AccessTokenClaims>();
   return {
     async verify(token) {
-      const key = createHash('sha256').update(token).digest('base64url');
+      const key = token;
       const known = verified.get(key);
       if (known && known.exp * 1000 > Date.now()) {
         const revoked = await revocations.check(known);
