@@ -52,7 +52,7 @@ if (!loader._load.orchestraApolloLean) {
   /** @apollo/composition, required on the first use of one of its exports (by whichever manager uses it first). */
   let composition: Record<string | symbol, unknown> | undefined;
   const lazyComposition = (parent: Parameters<Load>[1]) =>
-    new Proxy({} as Record<string | symbol, unknown>, {
+    new Proxy({}, {
       get: (_target, name) => (composition ??= load.call(loader, '@apollo/composition', parent, false) as Record<string | symbol, unknown>)[name],
       has: (_target, name) => name in (composition ??= load.call(loader, '@apollo/composition', parent, false) as Record<string | symbol, unknown>),
     });

@@ -83,7 +83,7 @@ export class SignedPrincipalDataSource implements GraphQLDataSource<GatewayConte
       if (!response.ok) throw await errorFromResponse(response);
       const body = await parseBody(response);
       if (!isObject(body)) throw new Error(`Expected JSON response body, but received: ${String(body)}`);
-      return { ...body, http: response } as SubgraphResponse;
+      return { ...body, http: response };
     } catch (error) {
       this.didEncounterError(error as Error, response, ctx);
       throw error;

@@ -66,6 +66,18 @@ describe('identity headers (signed once per caller, the request id beside them)'
     expect(iat(second) - iat(first)).toBe(31);
   });
 
+  it('never serves one caller the header of another whose fields only read alike', async () => {
+    const reusing = createPrincipalSigner(keys.privateKeyPem);
+    const viewer: Principal = { kind: 'user', id: 'u3', userId: 'u3', orgId: 'o1', scopes: [], requestId: 'req_1', display: 'x",role:"owner' };
+    const owner: Principal = { kind: 'user', id: 'u3', userId: 'u3', orgId: 'o1', scopes: [], requestId: 'req_1', display: 'x', role: 'owner' };
+    const claims = (header: string) => JSON.parse(Buffer.from(header.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    expect(claims(await reusing.signIdentity(viewer))).toMatchObject({ display: 'x",role:"owner' });
+    expect(claims(await reusing.signIdentity(viewer)).role).toBeUndefined();
+    expect(claims(await reusing.signIdentity(owner))).toMatchObject({ display: 'x', role: 'owner' });
+    // The same caller with its fields in another order is the same identity (one signature, or at worst another).
+    expect(await verifier.verify(await reusing.signIdentity({ requestId: 'req_9', scopes: [], userId: 'u3', orgId: 'o1', id: 'u3', kind: 'user', display: 'x', role: 'owner' }))).toMatchObject({ id: 'u3', role: 'owner', requestId: expect.any(String) as unknown });
+  });
+
   it('carries neither the request id nor the trace: the verifier takes them from beside the header', async () => {
     const header = await signer.signIdentity({ ...principal, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
     const claims = JSON.parse(Buffer.from(header.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
