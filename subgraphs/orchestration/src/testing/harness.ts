@@ -128,7 +128,16 @@ export async function startTestOrchestration(env: Record<string, string> = {}, o
         headers: { 'content-type': 'application/json', 'x-orchestra-principal': await signer.sign({ ...principal, requestId: newRequestId() }) },
         payload: { query, variables },
       });
-      return res.json<GraphQLResult<T>>();
+      const result = res.json<GraphQLResult<T>>();
+      // An INTERNAL error says only its request id: print what the service logged for it, so a
+      // failure seen only in CI (where the in-memory log is gone with the test) names its cause.
+      for (const error of result.errors ?? []) {
+        const ext = (error as { extensions?: { code?: string; requestId?: string } }).extensions;
+        if (ext?.code !== 'INTERNAL' || ext.requestId === undefined) continue;
+        const logged = log.lines.filter((line) => JSON.stringify(line).includes(ext.requestId as string));
+        process.stderr.write(`orchestration logged for ${ext.requestId}:\n${logged.map((line) => JSON.stringify(line)).join('\n')}\n`);
+      }
+      return result;
     },
     async stopService() {
       if (serviceStopped) return;
