@@ -106,6 +106,13 @@ export const orchestrationConfigSchema = z.object({
   WAIT_TICK_INTERVAL_MS: env.int(1_000, { min: 50, max: 60_000 }),
   /** How often a change of the kind of reason a task waits for is looked for and recorded as a TASK_WAITING run event (waits/wait-events.ts; every replica runs one). */
   WAIT_EVENT_INTERVAL_MS: env.int(500, { min: 50, max: 60_000 }),
+  /**
+   * How long the schedule and wait tickers and the wait-event recorder sleep at most while nothing is due
+   * (issue 11: an idle process costs nothing). They still wake at every due time they know of and within
+   * their interval of a change this process commits; a change made elsewhere (another replica, SQL by
+   * hand) is seen within this.
+   */
+  IDLE_POLL_MAX_MS: env.int(5_000, { min: 50, max: 600_000 }),
   /** A tick at most this late is on time; older ones were missed and follow the schedule's catchUp policy. */
   SCHEDULE_MISFIRE_GRACE_MS: env.int(5_000, { min: 0, max: 3_600_000 }),
   /** Let "test the connection" of a model provider reach private networks (development, tests); workers guard their own calls. */

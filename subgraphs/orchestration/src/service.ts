@@ -115,11 +115,18 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
   const dispatcher = createDispatcher({ engine, connection: queueConnection, prefix, dispatcherId });
   const registry = createWorkerRegistry({ engine, dispatcher, log });
   const reconciler = createReconciler({ engine, dispatcher, dispatcherId, schema: config.DB_SCHEMA });
-  const schedules = createScheduleTicker({ engine, log: log.child({ component: 'schedules' }), intervalMs: config.SCHEDULE_TICK_INTERVAL_MS, graceMs: config.SCHEDULE_MISFIRE_GRACE_MS });
-  const waits = createWaitTicker({ engine, log: log.child({ component: 'waits' }), intervalMs: config.WAIT_TICK_INTERVAL_MS });
+  const idleMaxMs = config.IDLE_POLL_MAX_MS;
+  const schedules = createScheduleTicker({ engine, log: log.child({ component: 'schedules' }), intervalMs: config.SCHEDULE_TICK_INTERVAL_MS, idleMaxMs, graceMs: config.SCHEDULE_MISFIRE_GRACE_MS });
+  const waits = createWaitTicker({ engine, log: log.child({ component: 'waits' }), intervalMs: config.WAIT_TICK_INTERVAL_MS, idleMaxMs });
   const slotUsage = createSlotUsageSampler({ engine, log: log.child({ component: 'slot-usage' }), intervalMs: config.SLOT_USAGE_SAMPLE_MS });
-  const waitEvents = createWaitEventRecorder({ engine, log: log.child({ component: 'wait-events' }), intervalMs: config.WAIT_EVENT_INTERVAL_MS });
+  const waitEvents = createWaitEventRecorder({ engine, log: log.child({ component: 'wait-events' }), intervalMs: config.WAIT_EVENT_INTERVAL_MS, idleMaxMs });
   const runMetricsRollup = createRunMetricsRollup({ inSystem: (fn) => engine.inSystem(fn), log: log.child({ component: 'run-metrics-rollup' }), intervalMs: config.RUN_METRICS_ROLLUP_INTERVAL_MS, settleMs: config.RUN_METRICS_SETTLE_MS });
+  // The loops above sleep while idle; whatever this process commits may have made work for them.
+  const stopWaking = engine.activity.onActivity(() => {
+    schedules.wake();
+    waits.wake();
+    waitEvents.wake();
+  });
   const verifier = createPrincipalVerifier(config.PRINCIPAL_PUBLIC_KEY);
   const retention = artifactObjects ? createArtifactRetentionJob(engine, artifactObjects, log.child({ component: 'artifact-retention' })) : undefined;
   let accepting = true;
@@ -238,6 +245,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
         }
       };
       await step(() => http.close());
+      stopWaking();
       await step(() => reconciler.stop());
       await step(() => schedules.stop());
       await step(() => waits.stop());

@@ -78,7 +78,13 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId, pla
       if (decision.cause === 'no-slot') {
         log.debug('attempt waits for a worker', { attemptId, runId, reason: decision.reason, delayMs });
         // The run page says why (no worker can run it, or they are all busy; a GPU step's claim said it already).
-        if (decision.waitRecorded !== true) await engine.inSystem((tx) => markWaitingForWorker(tx, job.data.taskId)).catch((error: unknown) => log.debug('could not record why an attempt waits', { err: error, attemptId }));
+        if (decision.waitRecorded !== true) {
+          await engine
+            .inSystem((tx) => markWaitingForWorker(tx, job.data.taskId))
+            // The wait-event recorder looks at the reason within its interval.
+            .then(() => engine.activity.notify())
+            .catch((error: unknown) => log.debug('could not record why an attempt waits', { err: error, attemptId }));
+        }
       } else if (decision.cause === 'flow') {
         log.debug('attempt waits for flow control', { attemptId, runId, reason: decision.reason, delayMs });
       }

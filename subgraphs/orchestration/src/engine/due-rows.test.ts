@@ -1,5 +1,5 @@
 import { createMemoryLogger, createPool, createTestSchema, eventually, TEST_DATABASE_URL, withSystemTransaction, type Pool } from '@orchestra/lib';
-import { batchesByOrg, createDueRowsLoop, duePass, type DueRows } from './due-rows';
+import { batchesByOrg, createDueRowsLoop, duePass, sleepAfterPass, type DueRows, type IdleBackoff } from './due-rows';
 
 /**
  * The due-rows loop the tickers share, against the real PostgreSQL: a table of due rows of its own
@@ -130,5 +130,100 @@ describe('due rows', () => {
       await loop.stop();
     }
     expect(log.lines.filter((l) => l['msg'] === 'pass failed')).toHaveLength(1);
+  });
+
+  describe('while idle (issue 11)', () => {
+    const empty = { found: 0, full: false };
+    const policy = (idle: IdleBackoff | undefined, idleMs: number, nextDueInMs?: number) => sleepAfterPass(empty, { intervalMs: 100, idle, idleMs, nextDueInMs });
+
+    it('without due times, doubles its sleep after each empty pass up to maxMs; a pass that finds rows goes back to the interval', () => {
+      const idle = { maxMs: 1_000 };
+      const sleeps: number[] = [];
+      let idleMs = 100;
+      for (let i = 0; i < 6; i += 1) {
+        const next = policy(idle, idleMs);
+        sleeps.push(next.sleepMs);
+        idleMs = next.nextIdleMs;
+      }
+      expect(sleeps).toEqual([100, 200, 400, 800, 1_000, 1_000]);
+      expect(sleepAfterPass({ found: 3, full: false }, { intervalMs: 100, idle, idleMs, nextDueInMs: undefined })).toEqual({ sleepMs: 100, nextIdleMs: 100 });
+      expect(sleepAfterPass({ found: 7, full: true }, { intervalMs: 100, idle, idleMs, nextDueInMs: undefined })).toEqual({ sleepMs: 0, nextIdleMs: 100 });
+      // A failed pass looks again after the interval.
+      expect(sleepAfterPass(undefined, { intervalMs: 100, idle, idleMs, nextDueInMs: undefined }).sleepMs).toBe(100);
+      // Without idle settings: the interval, always.
+      expect(policy(undefined, 800).sleepMs).toBe(100);
+    });
+
+    it('with due times, sleeps until the next one (at most maxMs), and never spins on one already due', () => {
+      const idle = { maxMs: 60_000, nextDueInMs: () => Promise.resolve(undefined) };
+      expect(policy(idle, 100, 2_500).sleepMs).toBe(2_500);
+      expect(policy(idle, 100, 30).sleepMs).toBe(30);
+      expect(policy(idle, 100, 600_000).sleepMs).toBe(60_000);
+      expect(policy(idle, 100, undefined).sleepMs).toBe(60_000);
+      expect(policy(idle, 100, 0).sleepMs).toBe(100);
+      expect(policy(idle, 100, -5_000).sleepMs).toBe(100);
+    });
+
+    /** Handled counts once the rows are in; `findCalls` counts the loop's passes. */
+    function counting(rows: DueRows<Ref>): { rows: DueRows<Ref>; passes: () => number } {
+      let calls = 0;
+      return {
+        rows: {
+          ...rows,
+          findDue: (limit) => {
+            calls += 1;
+            return rows.findDue(limit);
+          },
+        },
+        passes: () => calls,
+      };
+    }
+
+    it('a sleeping loop wakes at the due time it read, not after its longest sleep', async () => {
+      await seed(0);
+      await pool.query(`INSERT INTO due (id, org_id, due_at) VALUES (1, 'org-1', now() + interval '700 milliseconds')`);
+      const rows = dueRows('a');
+      const idle: IdleBackoff = {
+        // Ten minutes without its due time: only the due time can bring it back within the test's wait.
+        maxMs: 600_000,
+        nextDueInMs: async () => (await pool.query<{ ms: number | null }>(`SELECT extract(epoch FROM min(due_at) - now())::float8 * 1000 AS ms FROM due WHERE handled = 0`)).rows[0]?.ms ?? undefined,
+      };
+      const loop = createDueRowsLoop({ passes: [{ pass: duePass(rows, log), passSize: rows.passSize }], log, intervalMs: 600_000, idle, passFailed: 'pass failed' });
+      loop.start();
+      try {
+        await eventually(async () => (await handledCounts()).every((r) => r.handled === 1), { timeoutMs: 20_000, what: 'the row handled at its due time' });
+      } finally {
+        await loop.stop();
+      }
+    });
+
+    it('wake() brings a loop sleeping for a long time back within its interval; without it, the loop sleeps on', async () => {
+      await seed(0);
+      const { rows, passes } = counting(dueRows('a'));
+      let emptyPasses = 0;
+      const idle: IdleBackoff = {
+        maxMs: 600_000,
+        // Read after a pass that found nothing (its read is over): no due time is known.
+        nextDueInMs: () => {
+          emptyPasses += 1;
+          return Promise.resolve(undefined);
+        },
+      };
+      const loop = createDueRowsLoop({ passes: [{ pass: duePass(rows, log), passSize: rows.passSize }], log, intervalMs: 50, idle, passFailed: 'pass failed' });
+      loop.start();
+      try {
+        await eventually(() => emptyPasses >= 1, { timeoutMs: 20_000, what: 'the first pass' });
+        // Nothing was due and no due time is known: the loop now sleeps ten minutes.
+        await pool.query(`INSERT INTO due (id, org_id, due_at) VALUES (1, 'org-1', now() - interval '1 second')`);
+        await new Promise((r) => setTimeout(r, 300));
+        expect((await handledCounts())[0]?.handled).toBe(0);
+        loop.wake();
+        await eventually(async () => (await handledCounts()).every((r) => r.handled === 1), { timeoutMs: 20_000, what: 'the row handled after wake()' });
+        // After finding rows it runs every interval again (a second pass found nothing and went back to sleep).
+        await eventually(() => passes() >= 3, { timeoutMs: 20_000, what: 'the pass after the busy one' });
+      } finally {
+        await loop.stop();
+      }
+    });
   });
 });

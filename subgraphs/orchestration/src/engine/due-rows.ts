@@ -82,36 +82,133 @@ export interface DueRowsLoop {
   stop(): Promise<void>;
   /** One pass of every kind, in order; resolves to the rows handled. */
   tickOnce(): Promise<number>;
+  /**
+   * Work may have appeared (this process committed a change): a loop sleeping while idle passes again
+   * within `intervalMs` of its last pass, as a loop that never slept would have.
+   */
+  wake(): void;
 }
 
-/** A loop running `passes` (see duePass) one after the other every `intervalMs`. */
-export function createDueRowsLoop({ passes, log, intervalMs, passFailed }: { passes: ReadonlyArray<{ pass: () => Promise<PassResult>; passSize: number }>; log: Logger; intervalMs: number; passFailed: string }): DueRowsLoop {
+/**
+ * How a loop sleeps while nothing is due (issue 11: an idle process costs nothing).
+ * - With `nextDueInMs` (every kind of due row it handles has a due time in its row, and whatever makes
+ *   new rows wakes it): after an empty pass it sleeps until the next due time it reads, at most `maxMs`.
+ *   A row is handled at its time as before (within `intervalMs` when the clocks race).
+ * - Without: after an empty pass it sleeps `intervalMs`, then twice that after the next, and so on up
+ *   to `maxMs`.
+ * Either way a change this process makes (wake(), called after its commit) is looked at within
+ * `intervalMs` of the last pass, a change made elsewhere (another replica, SQL by hand) is seen within
+ * `maxMs`, and while rows are found the loop runs every `intervalMs` (at once after a full pass).
+ */
+export interface IdleBackoff {
+  maxMs: number;
+  /** Milliseconds until the next row falls due by the database's clock (undefined: none will), read after an empty pass. */
+  nextDueInMs?: () => Promise<number | undefined>;
+}
+
+/** What a pass of the whole loop saw. */
+export interface LoopPass {
+  found: number;
+  /** A pass of one kind found as many rows as it reads, and handled some: more may be due now. */
+  full: boolean;
+}
+
+/**
+ * The sleep after a pass (pure: the loop's policy). `idleMs` is the sleep an empty pass of a loop
+ * without due times gets now; the answer also gives the next one's. A failed pass (`pass` undefined)
+ * waits the interval.
+ */
+export function sleepAfterPass(
+  pass: LoopPass | undefined,
+  { intervalMs, idle, idleMs, nextDueInMs }: { intervalMs: number; idle: IdleBackoff | undefined; idleMs: number; nextDueInMs: number | undefined },
+): { sleepMs: number; nextIdleMs: number } {
+  if (pass?.full) return { sleepMs: 0, nextIdleMs: intervalMs };
+  if (pass === undefined || pass.found > 0 || idle === undefined) return { sleepMs: intervalMs, nextIdleMs: intervalMs };
+  const maxMs = Math.max(intervalMs, idle.maxMs);
+  if (idle.nextDueInMs !== undefined) {
+    // Due already, yet the pass found none (it read a moment before): look again after the interval, never spin.
+    const sleepMs = nextDueInMs === undefined ? maxMs : nextDueInMs <= 0 ? intervalMs : Math.min(maxMs, nextDueInMs);
+    return { sleepMs, nextIdleMs: intervalMs };
+  }
+  return { sleepMs: Math.min(idleMs, maxMs), nextIdleMs: Math.min(maxMs, idleMs * 2) };
+}
+
+/**
+ * A loop running `passes` (see duePass) one after the other every `intervalMs`; with `idle`, it
+ * sleeps longer while nothing is due (see IdleBackoff).
+ */
+export function createDueRowsLoop({
+  passes,
+  log,
+  intervalMs,
+  passFailed,
+  idle,
+}: {
+  passes: ReadonlyArray<{ pass: () => Promise<PassResult>; passSize: number }>;
+  log: Logger;
+  intervalMs: number;
+  passFailed: string;
+  idle?: IdleBackoff;
+}): DueRowsLoop {
   let stopped = true;
   let timer: NodeJS.Timeout | undefined;
+  /** When the timer fires (Infinity: no timer). */
+  let timerAt = Infinity;
   let running: Promise<void> = Promise.resolve();
+  let passing = false;
+  /** wake() came during the pass under way: it may have read before that change committed. */
+  let wokenMidPass = false;
+  let lastPassAt = 0;
+  let idleMs = intervalMs;
 
   /** One pass of each kind; `full` when one found as many rows as it reads (more may be due). */
-  const passAll = async (): Promise<{ handled: number; full: boolean }> => {
+  const passAll = async (): Promise<{ handled: number } & LoopPass> => {
     let handled = 0;
+    let found = 0;
     let full = false;
     for (const { pass, passSize } of passes) {
       const result = await pass();
       handled += result.handled;
+      found += result.found;
       // Handled none of a full pass (every row failed or another replica holds them): wait the interval rather than spin.
       full ||= result.found >= passSize && result.handled > 0;
     }
-    return { handled, full };
+    return { handled, found, full };
+  };
+
+  const sleep = (ms: number) => {
+    if (timer) clearTimeout(timer);
+    timerAt = Date.now() + ms;
+    timer = setTimeout(() => {
+      timer = undefined;
+      timerAt = Infinity;
+      running = loop();
+    }, ms);
   };
 
   const loop = async () => {
     if (stopped) return;
-    let again = false;
+    passing = true;
+    wokenMidPass = false;
+    lastPassAt = Date.now();
+    let pass: LoopPass | undefined;
+    let nextDueInMs: number | undefined;
     try {
-      again = (await passAll()).full;
+      pass = await passAll();
+      if (idle?.nextDueInMs && pass.found === 0) nextDueInMs = await idle.nextDueInMs();
     } catch (err) {
       log.error(passFailed, { err });
+      pass = undefined;
     }
-    if (!stopped) timer = setTimeout(() => (running = loop()), again ? 0 : intervalMs);
+    passing = false;
+    const next = sleepAfterPass(pass, { intervalMs, idle, idleMs, nextDueInMs });
+    idleMs = next.nextIdleMs;
+    let sleepMs = next.sleepMs;
+    if (wokenMidPass) {
+      idleMs = intervalMs;
+      sleepMs = Math.min(sleepMs, Math.max(0, lastPassAt + intervalMs - Date.now()));
+    }
+    if (!stopped) sleep(sleepMs);
   };
 
   return {
@@ -123,9 +220,20 @@ export function createDueRowsLoop({ passes, log, intervalMs, passFailed }: { pas
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
+      timer = undefined;
       await running;
     },
     tickOnce: async () => (await passAll()).handled,
+    wake() {
+      if (stopped) return;
+      idleMs = intervalMs;
+      if (passing) {
+        wokenMidPass = true;
+        return;
+      }
+      const dueInMs = Math.max(0, lastPassAt + intervalMs - Date.now());
+      if (Date.now() + dueInMs < timerAt) sleep(dueInMs);
+    },
   };
 }
 

@@ -52,8 +52,33 @@ export interface EngineDeps {
   providerLimits?: ProviderLimits | undefined;
 }
 
+/**
+ * Tells the background loops that sleep while idle (engine/due-rows.ts IdleBackoff) that work may have
+ * appeared: every change committed through `change` says so, and so do writes made outside it that
+ * create due work (schedule commands, wait reasons set by the dispatcher and the reconciler).
+ */
+export interface EngineActivity {
+  notify(): void;
+  /** Calls `listener` on every notify; returns the unsubscribe. */
+  onActivity(listener: () => void): () => void;
+}
+
+export function createEngineActivity(): EngineActivity {
+  const listeners = new Set<() => void>();
+  return {
+    notify() {
+      for (const listener of listeners) listener();
+    },
+    onActivity(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
 /** The shared core of the service: transactions with their after-commit effects. */
 export interface Engine extends EngineDeps {
+  activity: EngineActivity;
   /** A read (or write without run events) under row-level security for the principal's org. */
   inTenant<T>(principal: Principal, fn: (tx: PoolClient) => Promise<T>): Promise<T>;
   inSystem<T>(fn: (tx: PoolClient) => Promise<T>): Promise<T>;
@@ -76,7 +101,10 @@ export function createEngine(deps: EngineDeps): Engine {
     await hub.publish(events);
   });
 
+  const activity = createEngineActivity();
+
   const afterCommit = async (effects: TransactionEffects): Promise<void> => {
+    activity.notify();
     for (const e of effects.events) transitions.inc({ kind: e.kind });
     await publish(effects.events);
     await queues.enqueue(effects.enqueue);
@@ -105,6 +133,7 @@ export function createEngine(deps: EngineDeps): Engine {
 
   return {
     ...deps,
+    activity,
     inTenant: (principal, fn) => withTenantTransaction(pool, TENANT_ROLE, tenantScopeOf(principal), fn),
     inSystem: (fn) => withSystemTransaction(pool, fn),
     async change(principal, fn) {

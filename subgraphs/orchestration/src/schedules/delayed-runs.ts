@@ -28,7 +28,7 @@ const starter = (orgId: string): Principal => ({ kind: 'service', id: 'delayed-r
 export function delayedRuns(engine: Engine, log: Logger, passSize: number): DueRows<{ id: string; orgId: string }> {
   return {
     passSize,
-    findDue: (limit) => engine.inSystem((tx) => dueDelayedRuns(tx, limit)),
+    findDue: (limit) => dueDelayedRuns(engine.pool, limit),
     async handle([ref]) {
       const { id, orgId } = ref!;
       const queued = await engine.change(starter(orgId), async (ctx) => {

@@ -73,7 +73,7 @@ export async function createSchedule(engine: Engine, principal: Principal, input
   const overlap = checkOverlap(input.overlap ?? 'SKIP', 'input.overlap');
   const catchUp = checkCatchUp(input.catchUp ?? 'NONE', 'input.catchUp');
   const catchUpLimit = checkCatchUpLimit(input.catchUpLimit ?? (catchUp === 'ALL' ? DEFAULT_CATCH_UP_LIMIT : 1), 'input.catchUpLimit');
-  return engine.inTenant(principal, async (tx) => {
+  const created = await engine.inTenant(principal, async (tx) => {
     await checkFitsWorkflow(tx, input.workflowId, runInput, 'input.input');
     if ((await countSchedules(tx)) >= MAX_SCHEDULES_PER_ORG) {
       throw new AppError('CONFLICT', `an organization has at most ${MAX_SCHEDULES_PER_ORG} schedules: delete one first`, { reason: 'TOO_MANY_SCHEDULES', field: 'input.workflowId' });
@@ -96,6 +96,9 @@ export async function createSchedule(engine: Engine, principal: Principal, input
     engine.log.info('schedule created', { scheduleId: created.id, orgId: created.orgId, workflowId: created.workflowId, cron: created.cron, timezone: created.timezone, requestId: principal.requestId });
     return created;
   });
+  // The ticker (sleeping while nothing is due) learns its next tick now.
+  engine.activity.notify();
+  return created;
 }
 
 /** Locks a schedule for a change, or NOT_FOUND. */
@@ -106,13 +109,15 @@ async function lockedSchedule(tx: Queryable, id: string): Promise<ScheduleRow> {
 }
 
 async function change(engine: Engine, principal: Principal, id: string, action: string, decide: (before: ScheduleRow, tx: Queryable) => Promise<ScheduleChange> | ScheduleChange): Promise<ScheduleRow> {
-  return engine.inTenant(principal, async (tx) => {
+  const changed = await engine.inTenant(principal, async (tx) => {
     const before = await lockedSchedule(tx, id);
     const after = (await updateScheduleRow(tx, id, await decide(before, tx))) as ScheduleRow;
     await recordAudit(tx, SERVICE, principal, { action, targetType: 'Schedule', targetId: id, diff: { before: summary(before), after: summary(after) } });
     engine.log.info('schedule changed', { action, scheduleId: id, orgId: after.orgId, requestId: principal.requestId });
     return after;
   });
+  engine.activity.notify();
+  return changed;
 }
 
 /** Changes a schedule; a new cron or zone takes effect from now (the next tick is computed afresh). */

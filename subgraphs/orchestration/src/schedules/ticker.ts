@@ -4,7 +4,7 @@ import { batchesByOrg, createDueRowsLoop, duePass, type DueRows, type DueRowsLoo
 import type { Engine } from '../engine/engine';
 import { startRunsAsIn, type StartOutcome } from '../engine/run-starts';
 import type { TransitionContext } from '../engine/transitions';
-import { activeRunsOfSchedules, advanceSchedules, claimSchedules, dueSchedules, pruneFiresOf, queuedFiresOf, recordFires, type ScheduleFireRow, type ScheduleRow } from '../store/schedules';
+import { activeRunsOfSchedules, advanceSchedules, claimSchedules, dueSchedules, tickerDueInMs, pruneFiresOf, queuedFiresOf, recordFires, type ScheduleFireRow, type ScheduleRow } from '../store/schedules';
 import { parseCron } from './cron';
 import { delayedRuns } from './delayed-runs';
 import { missedTicks, planFires, type FirePlan } from './fire-plan';
@@ -46,6 +46,12 @@ export interface ScheduleTickerOptions {
   engine: Engine;
   log: Logger;
   intervalMs: number;
+  /**
+   * How long it sleeps at most while nothing is due (engine/due-rows.ts IdleBackoff): it wakes at the
+   * next tick or delayed start it knows of, within intervalMs of a change this process commits, and
+   * sees a change made elsewhere (another replica, SQL by hand) within this.
+   */
+  idleMaxMs: number;
   /** Ticks at most this late are on time; older ones were missed (catch-up policy). */
   graceMs: number;
 }
@@ -189,10 +195,11 @@ async function handleSchedules(ctx: TransitionContext, engine: Engine, log: Logg
   return states;
 }
 
-export function createScheduleTicker({ engine, log, intervalMs, graceMs }: ScheduleTickerOptions): ScheduleTicker {
+export function createScheduleTicker({ engine, log, intervalMs, idleMaxMs, graceMs }: ScheduleTickerOptions): ScheduleTicker {
   const schedules: DueRows<{ id: string; orgId: string }> = {
     passSize: PASS_SIZE,
-    findDue: (limit) => engine.inSystem((tx) => dueSchedules(tx, limit)),
+    // One statement, no transaction (a pass at idle is this read alone).
+    findDue: (limit) => dueSchedules(engine.pool, limit),
     batches: (due) => batchesByOrg(due, BATCH),
     parallel: PARALLEL,
     handle: (refs) =>
@@ -221,6 +228,8 @@ export function createScheduleTicker({ engine, log, intervalMs, graceMs }: Sched
     ],
     log,
     intervalMs,
+    // A read outside a transaction: one statement per idle pass.
+    idle: { maxMs: idleMaxMs, nextDueInMs: () => tickerDueInMs(engine.pool) },
     passFailed: 'schedule pass failed',
   });
 }

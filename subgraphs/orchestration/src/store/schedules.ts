@@ -1,6 +1,6 @@
 import type { Queryable } from '@orchestra/lib';
 import type { ScheduleCatchUp, ScheduleOverlap } from '../schedules/fire-plan';
-import { camelRow, camelRows } from './rows';
+import { camelRow, camelRows, prepared } from './rows';
 
 /** A schedule of a workflow (rows → domain objects here). */
 export interface ScheduleRow {
@@ -129,6 +129,22 @@ export async function dueSchedules(db: Queryable, limit: number): Promise<Array<
     [limit],
   );
   return rows.map((r) => ({ id: r.id, orgId: r.org_id }));
+}
+
+/**
+ * Milliseconds until the schedule ticker has something due, by the database's clock: the earliest tick
+ * of a schedule that is not paused, or the earliest start of a run started for later (both read on
+ * partial indexes: schedules_due, runs_scheduled). Undefined when there is neither.
+ */
+export async function tickerDueInMs(db: Queryable): Promise<number | undefined> {
+  const { rows } = await db.query<{ ms: number | null }>(
+    prepared(
+      'tickerDueInMs',
+      `SELECT extract(epoch FROM least((SELECT min(next_fire_at) FROM schedules WHERE NOT paused), (SELECT min(start_at) FROM runs WHERE status = 'SCHEDULED')) - now())::float8 * 1000 AS ms`,
+      [],
+    ),
+  );
+  return rows[0]?.ms ?? undefined;
 }
 
 /** Runs each of these schedules started that have not ended, oldest tick first (schedules with none are absent). */

@@ -112,6 +112,14 @@ export async function dueTaskWaits(db: Queryable, limit: number): Promise<Array<
   return camelRows(rows as Array<Record<string, unknown>>);
 }
 
+/** Milliseconds until the earliest deadline of a wait still waiting, by the database's clock (the task_waits_due index); undefined when none waits. */
+export async function waitDeadlineInMs(db: Queryable): Promise<number | undefined> {
+  const { rows } = await db.query<{ ms: number | null }>(
+    prepared('waitDeadlineInMs', `SELECT extract(epoch FROM min(deadline) - now())::float8 * 1000 AS ms FROM task_waits WHERE status = 'WAITING'`, []),
+  );
+  return rows[0]?.ms ?? undefined;
+}
+
 /**
  * The organization's event waits an event of `name` with `payload` may resume: WAITING, of that name,
  * and correlated to the payload (its value at the wait's path equals the wait's value) when the wait

@@ -5,7 +5,7 @@ import type { Engine } from '../engine/engine';
 import type { TransitionContext } from '../engine/transitions';
 import type { RunRow } from '../store/rows';
 import { lockRun } from '../store/runs';
-import { dueTaskWaits, findTaskWait, type TaskWaitRow } from '../store/task-waits';
+import { dueTaskWaits, findTaskWait, waitDeadlineInMs, type TaskWaitRow } from '../store/task-waits';
 import { findTask } from '../store/tasks';
 import { approvalEnding, endWait, type WaitEnding } from './resolve';
 
@@ -58,13 +58,18 @@ async function endDueWait(ctx: TransitionContext, ref: Pick<TaskWaitRow, 'attemp
   return (await endWait(ctx, run, wait, endingAtDeadline(wait, policy), true)).ended;
 }
 
-export function createWaitTicker({ engine, log, intervalMs }: { engine: Engine; log: Logger; intervalMs: number }): WaitTicker {
+/**
+ * `idleMaxMs`: how long it sleeps at most while no wait is due (engine/due-rows.ts IdleBackoff). A wait
+ * ends at its deadline within intervalMs as before: the loop wakes at the earliest deadline it knows of,
+ * within intervalMs of a change this process commits (a new wait), and within idleMaxMs of one made elsewhere.
+ */
+export function createWaitTicker({ engine, log, intervalMs, idleMaxMs }: { engine: Engine; log: Logger; intervalMs: number; idleMaxMs: number }): WaitTicker {
   const waits: DueRows<Pick<TaskWaitRow, 'attemptId' | 'runId' | 'orgId'>> = {
     passSize: PASS_SIZE,
-    findDue: (limit) => engine.inSystem((tx) => dueTaskWaits(tx, limit)),
+    findDue: (limit) => dueTaskWaits(engine.pool, limit),
     handle: async ([ref]) => ((await engine.change(system(ref!.orgId), (ctx) => endDueWait(ctx, ref!))) ? 1 : 0),
     describe: (ref) => ({ attemptId: ref.attemptId, runId: ref.runId, orgId: ref.orgId }),
     messages: { rowFailed: 'a due wait could not be ended (retried next pass)', batchFailed: 'a batch of due waits failed; ending them one per transaction' },
   };
-  return createDueRowsLoop({ passes: [{ pass: duePass(waits, log), passSize: PASS_SIZE }], log, intervalMs, passFailed: 'wait pass failed' });
+  return createDueRowsLoop({ passes: [{ pass: duePass(waits, log), passSize: PASS_SIZE }], log, intervalMs, idle: { maxMs: idleMaxMs, nextDueInMs: () => waitDeadlineInMs(engine.pool) }, passFailed: 'wait pass failed' });
 }

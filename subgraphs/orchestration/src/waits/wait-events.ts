@@ -25,14 +25,22 @@ const PASS_SIZE = 500;
 export interface WaitEventRecorder {
   start(): void;
   stop(): Promise<void>;
+  /** A reason may have changed (see DueRowsLoop.wake). */
+  wake(): void;
   /** One pass; resolves to the TASK_WAITING events it recorded. */
   recordOnce(): Promise<number>;
 }
 
-export function createWaitEventRecorder({ engine, log, intervalMs }: { engine: Engine; log: Logger; intervalMs: number }): WaitEventRecorder {
+/**
+ * `idleMaxMs`: how long it sleeps at most while no task is due (engine/due-rows.ts IdleBackoff). Reasons
+ * are written by this process's commits (engine.activity: every change, the dispatcher's and the
+ * reconciler's reason writes), each of which wakes it within intervalMs as before; one written by
+ * another replica is seen within idleMaxMs (that replica's own recorder sees it within intervalMs).
+ */
+export function createWaitEventRecorder({ engine, log, intervalMs, idleMaxMs }: { engine: Engine; log: Logger; intervalMs: number; idleMaxMs: number }): WaitEventRecorder {
   /** One pass: the tasks found due, and the events recorded. */
   const pass = async (): Promise<PassResult> => {
-    const due = await engine.inSystem((tx) => dueWaitEvents(tx, PASS_SIZE));
+    const due = await dueWaitEvents(engine.pool, PASS_SIZE);
     if (due.length === 0) return { found: 0, handled: 0 };
     const handled = await engine.change(null, async (ctx) => {
       const runs = await lockIdleRuns(
@@ -62,10 +70,11 @@ export function createWaitEventRecorder({ engine, log, intervalMs }: { engine: E
   };
 
   // The same loop as the tickers' (engine/due-rows.ts): again at once after a full pass that recorded something.
-  const loop = createDueRowsLoop({ passes: [{ pass, passSize: PASS_SIZE }], log, intervalMs, passFailed: 'wait-event pass failed (retried next pass)' });
+  const loop = createDueRowsLoop({ passes: [{ pass, passSize: PASS_SIZE }], log, intervalMs, idle: { maxMs: idleMaxMs }, passFailed: 'wait-event pass failed (retried next pass)' });
   return {
     start: () => loop.start(),
     stop: () => loop.stop(),
+    wake: () => loop.wake(),
     recordOnce: async () => (await pass()).handled,
   };
 }
