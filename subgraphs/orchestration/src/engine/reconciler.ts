@@ -1,7 +1,7 @@
 import type { Logger, PoolClient } from '@orchestra/lib';
 import { orphanedAttempts, runningAttemptsOnDeadWorkers } from '../store/attempts';
 import { attemptsWithTasks, lockRuns } from '../store/dispatch';
-import { pruneDispatchers, touchDispatcher } from '../store/dispatchers';
+import { pruneDispatchers, touchDispatcher, touchDispatcherSeeingOrphans } from '../store/dispatchers';
 import { deleteRuns, lockExpiredRuns, pruneRunEvents } from '../store/retention';
 import { refreshFairShareReasons, withRestoredRanks } from '../flow-control/fair-share';
 import { refreshPriorityReasons } from '../flow-control/priority-waits';
@@ -104,7 +104,7 @@ export function createReconciler({ engine, dispatcher, dispatcherId, schema }: {
    */
   const retryOrphans = async (): Promise<number> => {
     let retried = 0;
-    const orphans = (await engine.inSystem((tx) => orphanedAttempts(tx, new Date(Date.now() - leaseTtlMs), BATCH))).filter((a) => a.dispatcherId !== dispatcherId);
+    const orphans = (await orphanedAttempts(engine.pool, new Date(Date.now() - leaseTtlMs), BATCH)).filter((a) => a.dispatcherId !== dispatcherId);
     if (orphans.length === 0) return 0;
     const recalled = await recall.recall(orphans);
     for (const attempt of orphans) {
@@ -125,9 +125,12 @@ export function createReconciler({ engine, dispatcher, dispatcherId, schema }: {
     return retried;
   };
 
-  /** The heartbeat: alive, then (one replica at a time, under a lock of its own) take over dead dispatchers' attempts. */
+  /**
+   * The heartbeat: alive, then (one replica at a time, under a lock of its own) take over dead
+   * dispatchers' attempts. One statement while there are none (issue 11: an idle process costs nothing).
+   */
   const takeOverOnce = async (): Promise<number> => {
-    await engine.inSystem((tx) => touchDispatcher(tx, dispatcherId));
+    if (!(await touchDispatcherSeeingOrphans(engine.pool, dispatcherId, new Date(Date.now() - leaseTtlMs)))) return 0;
     let retried = 0;
     await withLock(`orchestra-takeover:${schema}`, async () => {
       retried = await retryOrphans();
@@ -163,15 +166,18 @@ export function createReconciler({ engine, dispatcher, dispatcherId, schema }: {
 
   const reconcileOnce = async (): Promise<ReconcileReport> => {
     const report: ReconcileReport = { workersDropped: 0, attemptsRetried: 0, enqueued: 0, restored: 0, priorityReasons: 0, fairShareReasons: 0 };
-    await engine.inSystem((tx) => touchDispatcher(tx, dispatcherId));
+    // Each step that is one statement runs outside a transaction: a pass with nothing to do is a few
+    // round trips, not a transaction per step (issue 11: an idle process costs nothing).
+    const db = engine.pool;
+    await touchDispatcher(db, dispatcherId);
     await withSweepLock(async () => {
-      const dropped = await engine.inSystem((tx) => expireWorkerLeases(tx));
+      const dropped = await expireWorkerLeases(db);
       report.workersDropped = dropped.length;
       if (dropped.length > 0) log.warn('workers stopped heartbeating: dropped', { workerIds: dropped });
 
       // A worker whose lease lapsed may be alive (the orchestration process was down, so nobody took its
       // heartbeats): it is asked for what it finished before anything runs again (issue 9 item 18).
-      const onDeadWorkers = await engine.inSystem((tx) => runningAttemptsOnDeadWorkers(tx, config.WORKER_LEASE_TTL_MS, BATCH));
+      const onDeadWorkers = await runningAttemptsOnDeadWorkers(db, config.WORKER_LEASE_TTL_MS, BATCH);
       const kept = onDeadWorkers.length === 0 ? new Map<string, AttemptOutcome>() : await recall.recall(onDeadWorkers);
       for (const attempt of onDeadWorkers) {
         const outcome = kept.get(attempt.id);
@@ -192,7 +198,8 @@ export function createReconciler({ engine, dispatcher, dispatcherId, schema }: {
 
       const before = new Date(Date.now() - GRACE_MS);
       // Placed again fairly among their organizations' waiting work (flow-control/fair-share.ts).
-      const never = await engine.inSystem(async (tx) => withRestoredRanks(tx, await unenqueuedOutbox(tx, before, BATCH)));
+      const unenqueued = await unenqueuedOutbox(db, before, BATCH);
+      const never = unenqueued.length === 0 ? [] : await withRestoredRanks(db, unenqueued);
       if (never.length > 0) {
         await queues.enqueue(never);
         report.enqueued = never.length;
@@ -219,7 +226,7 @@ export function createReconciler({ engine, dispatcher, dispatcherId, schema }: {
         // Jobs lost one by one (evicted, removed by hand), or lost with Redis after this pass found it
         // intact, or committed while a full restore ran: check a page of the outbox per pass (what is
         // missing is placed fairly again, like the full restore above).
-        const enqueued = await engine.inSystem((tx) => enqueuedOutbox(tx, before, restoreCursor, BATCH));
+        const enqueued = await enqueuedOutbox(db, before, restoreCursor, BATCH);
         restoreCursor = enqueued.length === BATCH ? enqueued[enqueued.length - 1]?.attemptId : undefined;
         if (enqueued.length > 0) {
           report.restored = await queues.restore(enqueued);
@@ -231,20 +238,17 @@ export function createReconciler({ engine, dispatcher, dispatcherId, schema }: {
       }
       // Waiting tasks that their organization's higher-priority work goes before say so (PRIORITY), then
       // those that other organizations' work goes before in turn (FAIR_SHARE; PRIORITY, the nearer cause, stays).
-      report.priorityReasons = await engine.inSystem((tx) => refreshPriorityReasons(tx));
-      report.fairShareReasons = await engine.inSystem((tx) => refreshFairShareReasons(tx));
+      report.priorityReasons = await refreshPriorityReasons(db);
+      report.fairShareReasons = await refreshFairShareReasons(db);
+      // Changed reasons are TASK_WAITING events for the wait-event recorder to record.
+      if (report.priorityReasons + report.fairShareReasons > 0) engine.activity.notify();
       await pruneOld();
-      await engine.inSystem(async (tx) => {
-        await pruneWorkers(tx, 60 * 60 * 1000);
-        await pruneDispatchers(tx, new Date(Date.now() - 60 * 60 * 1000));
-      });
+      await pruneWorkers(db, 60 * 60 * 1000);
+      await pruneDispatchers(db, new Date(Date.now() - 60 * 60 * 1000));
     });
     // Every replica consumes every pool that has workers or waiting attempts.
-    const pools = await engine.inSystem(async (tx) => {
-      const slots = await poolSlots(tx);
-      for (const pool of await outboxPools(tx)) if (!slots.has(pool)) slots.set(pool, 0);
-      return slots;
-    });
+    const pools = await poolSlots(db);
+    for (const pool of await outboxPools(db)) if (!pools.has(pool)) pools.set(pool, 0);
     for (const [pool, slots] of pools) dispatcher.ensurePool(pool, slots);
     return report;
   };
