@@ -246,6 +246,14 @@ describe('audit outbox relay', () => {
     await eventually(() => received.some((e) => e.eventId === event.eventId), { what: 'delivery woken by NOTIFY' });
   });
 
+  it('while idle on LISTEN, retries an event at its next attempt time rather than after its longest sleep (issue 11)', async () => {
+    const bad = await record('bad.event');
+    // An hour between looks unless something is due: only the row's own retry time brings the relay back.
+    const r = relay({ pollMs: 20, idlePollMs: 60 * 60 * 1000, baseBackoffMs: 200, maxBackoffMs: 200 });
+    await r.start();
+    await eventually(async () => ((await outbox()).find((row) => row.id === bad.eventId)?.attempts ?? 0) >= 3, { timeoutMs: 20_000, what: 'three attempts of the rejected event' });
+  });
+
   it('prunes delivered rows after the keep window, never pending ones', async () => {
     const old = await record();
     const recent = await record();

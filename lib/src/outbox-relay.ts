@@ -10,6 +10,13 @@ export interface RelayTuning {
   batchSize?: number;
   /** The backup poll when no NOTIFY arrives (and the probe interval while the receiver is down). Default 2 s. */
   pollMs?: number;
+  /**
+   * While the relay LISTENs and the receiver answers, the longest it sleeps with nothing due (issue 11:
+   * an idle process costs nothing): an insert's NOTIFY wakes it at once and a retry at its
+   * next_attempt_at (never sooner than pollMs after the last look), so this bounds only what a lost
+   * NOTIFY would delay. Default 30 s; never below pollMs.
+   */
+  idlePollMs?: number;
   /** First retry delay; doubles per attempt. Default 500 ms. */
   baseBackoffMs?: number;
   /** Longest retry delay. Default 30 s. */
@@ -91,6 +98,7 @@ export function createGenericOutboxRelay<E>(options: GenericRelayOptions<E>): Ou
     metrics,
     batchSize = 100,
     pollMs = 2_000,
+    idlePollMs = 30_000,
     baseBackoffMs = 500,
     maxBackoffMs = 30_000,
     keepDeliveredMs = 24 * 60 * 60 * 1000,
@@ -263,13 +271,21 @@ export function createGenericOutboxRelay<E>(options: GenericRelayOptions<E>): Ou
     });
   };
 
-  const refreshGauges = async (): Promise<void> => {
-    const { rows } = await pool.query<{ count: number; oldest: number | null }>(
-      `SELECT count(*)::int AS count, extract(epoch FROM now() - min(created_at))::float8 AS oldest FROM ${table} WHERE delivered_at IS NULL`,
+  /** Sets the gauges; resolves to how long until the next undelivered event is due (undefined: none waits). */
+  const refreshGauges = async (): Promise<number | undefined> => {
+    const { rows } = await pool.query<{ count: number; oldest: number | null; next_in_ms: number | null }>(
+      `SELECT count(*)::int AS count, extract(epoch FROM now() - min(created_at))::float8 AS oldest,
+              extract(epoch FROM min(next_attempt_at) - now())::float8 * 1000 AS next_in_ms
+         FROM ${table} WHERE delivered_at IS NULL`,
     );
     pending.set(rows[0]?.count ?? 0);
     oldestPending.set(rows[0]?.oldest ?? 0);
+    return rows[0]?.next_in_ms ?? undefined;
   };
+
+  /** How long the loop sleeps after a look: pollMs, or up to idlePollMs while NOTIFY can wake it and the receiver answers. */
+  const quietMs = (nextDueInMs: number | undefined): number =>
+    listener === undefined || linkDown ? pollMs : Math.max(pollMs, Math.min(idlePollMs, nextDueInMs ?? Infinity));
 
   const pruneDelivered = async (): Promise<number> => {
     let total = 0;
@@ -318,6 +334,8 @@ export function createGenericOutboxRelay<E>(options: GenericRelayOptions<E>): Ou
       log.warn(`${noun} outbox listener failed: polling until it reconnects`, { err });
       if (listener === connection) listener = undefined;
       connection.end().catch(() => undefined);
+      // A loop sleeping on NOTIFY goes back to polling now.
+      nudge();
     });
     await connection.connect();
     await connection.query(`LISTEN ${quoteIdent(channel)}`);
@@ -328,6 +346,7 @@ export function createGenericOutboxRelay<E>(options: GenericRelayOptions<E>): Ou
     let lastPrune = 0;
     let processed = 0;
     while (running) {
+      let nextDueInMs: number | undefined;
       try {
         if (listener === undefined) await listen().catch((err: unknown) => log.warn(`cannot LISTEN for ${noun} outbox inserts: polling only`, { err }));
         let result = await deliverBatch();
@@ -346,12 +365,13 @@ export function createGenericOutboxRelay<E>(options: GenericRelayOptions<E>): Ou
           lastPrune = Date.now();
           await pruneDelivered();
         }
-        await refreshGauges();
+        nextDueInMs = await refreshGauges();
       } catch (err) {
         // The database may be down: keep the loop alive and try again after a poll.
         log.error(`${noun} relay cycle failed`, { err });
+        nextDueInMs = 0;
       }
-      await sleep(pollMs);
+      await sleep(nextDueInMs === 0 ? pollMs : quietMs(nextDueInMs));
     }
   };
 
@@ -365,7 +385,7 @@ export function createGenericOutboxRelay<E>(options: GenericRelayOptions<E>): Ou
       running = true;
       await listen().catch((err: unknown) => log.warn(`cannot LISTEN for ${noun} outbox inserts: polling only`, { err }));
       loop = run();
-      log.info(`${noun} relay started`, { target, batchSize, pollMs });
+      log.info(`${noun} relay started`, { target, batchSize, pollMs, idlePollMs });
     },
     async stop() {
       running = false;
