@@ -8,6 +8,12 @@ export const notificationsConfigSchema = z.object({
   IDENTITY_GRPC_ADDR: env.string('127.0.0.1:50051'),
   /** How often the fan-out looks for received events when no wake-up arrived. */
   NOTIFY_FANOUT_POLL_MS: env.int(1_000, { min: 10, max: 60_000 }),
+  /**
+   * How long the fan-out and the e-mail and webhook senders sleep at most with nothing due (issue 11: an
+   * idle process costs nothing). They still wake for new work at once and at every retry's time; this
+   * bounds what work made elsewhere (another replica, SQL by hand) waits.
+   */
+  NOTIFY_IDLE_POLL_MAX_MS: env.int(30_000, { min: 10, max: 3_600_000 }),
   /** Where the admin app is served: links in e-mails (notifications, unsubscribe) start with it. */
   PUBLIC_URL: env.url(['http', 'https'], 'http://127.0.0.1:4000'),
   /** SMTP_URL (unset: mail is logged, not sent, outside production), MAIL_FROM (the sender unless an organization set its own). */

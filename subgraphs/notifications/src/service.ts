@@ -64,10 +64,11 @@ export function createNotificationsService({ config, pool, redis, log: rootLog, 
     timeoutMs: config.WEBHOOK_TIMEOUT_MS,
     allowedPrivateIps: config.WEBHOOK_ALLOWED_PRIVATE_IPS,
     pollMs: config.NOTIFY_FANOUT_POLL_MS,
+    idleMaxMs: config.NOTIFY_IDLE_POLL_MAX_MS,
     onEndpointDisabled: () => fanout.wake(),
   });
   const unsubscriber = createUnsubscriber(config.INTERNAL_TOKEN, config.PUBLIC_URL);
-  const email = createEmailSender({ pool, mailer, log, metrics, publicUrl: config.PUBLIC_URL, unsubscriber, digestWindowMs: config.NOTIFY_DIGEST_WINDOW_MS, pollMs: config.NOTIFY_FANOUT_POLL_MS });
+  const email = createEmailSender({ pool, mailer, log, metrics, publicUrl: config.PUBLIC_URL, unsubscriber, digestWindowMs: config.NOTIFY_DIGEST_WINDOW_MS, pollMs: config.NOTIFY_FANOUT_POLL_MS, idleMaxMs: config.NOTIFY_IDLE_POLL_MAX_MS });
   channels.push(emailChannel({ publicUrl: config.PUBLIC_URL, unsubscriber, wakeSender: () => email.wake() }));
   channels.push(webhookChannel({ retryForMs: config.WEBHOOK_RETRY_FOR_MS, wakeSender: () => webhooks.wake() }));
   const fanout = createFanout({
@@ -78,6 +79,7 @@ export function createNotificationsService({ config, pool, redis, log: rootLog, 
     log,
     metrics,
     pollMs: config.NOTIFY_FANOUT_POLL_MS,
+    idleMaxMs: config.NOTIFY_IDLE_POLL_MAX_MS,
   });
 
   const http = createSubgraphHttp<RequestContext>({

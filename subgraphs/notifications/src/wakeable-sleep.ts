@@ -8,6 +8,15 @@ export interface WakeableSleep {
   wake(): void;
 }
 
+/**
+ * How long a poll loop with nothing to do sleeps (issue 11: an idle process costs nothing): until the
+ * next row it handles is due (by the database's clock), never sooner than `pollMs` (what it slept
+ * before), and at most `idleMaxMs`. New work wakes it at once (wake(): Publish, a fan-out's commit, an
+ * endpoint change), so `idleMaxMs` bounds only what another replica or SQL by hand would make it miss.
+ * `nextDueInMs` undefined: nothing waits.
+ */
+export const idleSleepMs = (nextDueInMs: number | undefined, pollMs: number, idleMaxMs: number): number => Math.max(pollMs, Math.min(idleMaxMs, nextDueInMs ?? Infinity));
+
 export function createWakeableSleep(isRunning: () => boolean): WakeableSleep {
   let wakeUp: (() => void) | undefined;
   let wakeRequested = false;

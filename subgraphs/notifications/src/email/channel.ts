@@ -21,7 +21,8 @@ export function emailChannel({ publicUrl, unsubscriber, wakeSender }: { publicUr
         tx,
         digest.map((r) => ({ id: newId(), orgId: event.orgId, userId: r.userId, toAddress: r.email, eventId: event.id, type: event.type, title: event.summary.title, body: event.summary.body, link: event.summary.link ?? null })),
       );
-      return added > 0 ? wakeSender : undefined;
+      // A digest item wakes the sender too: it then sleeps until the item's digest window ends (issue 11).
+      return added > 0 || digest.length > 0 ? wakeSender : undefined;
     },
   };
 }

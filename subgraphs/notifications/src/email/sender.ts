@@ -1,8 +1,8 @@
 import { newId, withSystemTransaction, type Logger, type Mailer, type Metrics, type Pool } from '@orchestra/lib';
-import { claimDueEmails, dueDigests, insertEmails, markEmailFailed, markEmailSent, orgSender, takeDigestItems, type PendingEmail } from '../store/email';
+import { claimDueEmails, dueDigests, emailDueInMs, insertEmails, markEmailFailed, markEmailSent, orgSender, takeDigestItems, type PendingEmail } from '../store/email';
 import { digestMail } from './templates';
 import type { Unsubscriber } from './unsubscribe';
-import { createWakeableSleep } from '../wakeable-sleep';
+import { createWakeableSleep, idleSleepMs } from '../wakeable-sleep';
 
 export interface EmailSenderOptions {
   pool: Pool;
@@ -13,6 +13,8 @@ export interface EmailSenderOptions {
   unsubscriber: Unsubscriber;
   digestWindowMs: number;
   pollMs: number;
+  /** The longest it sleeps with nothing due (wakeable-sleep.ts idleSleepMs). Default: pollMs (a poll every pollMs). */
+  idleMaxMs?: number;
 }
 
 export interface EmailSender {
@@ -31,7 +33,7 @@ const retryInMs = (attempt: number) => Math.min(3_600_000, 5_000 * 2 ** (attempt
  * the organization's sender and a List-Unsubscribe header, retrying a refused send with backoff; and
  * turns each digest user's items into one mail once the first has waited the digest window.
  */
-export function createEmailSender({ pool, mailer, metrics, publicUrl, unsubscriber, digestWindowMs, pollMs, ...options }: EmailSenderOptions): EmailSender {
+export function createEmailSender({ pool, mailer, metrics, publicUrl, unsubscriber, digestWindowMs, pollMs, idleMaxMs = pollMs, ...options }: EmailSenderOptions): EmailSender {
   const log = options.log.child({ component: 'email' });
   const sent = metrics.counter('notification_emails_sent_total', 'E-mails sent', ['kind']);
   const failures = metrics.counter('notification_email_failures_total', 'E-mail sends that failed (retried up to a limit)');
@@ -101,12 +103,16 @@ export function createEmailSender({ pool, mailer, metrics, publicUrl, unsubscrib
       running = true;
       loop = (async () => {
         while (running) {
+          let nextDueInMs: number | undefined = 0;
           try {
             await runOnce();
+            // A retry's time or a digest window's end; new mail wakes the loop (the fan-out's commit).
+            nextDueInMs = await emailDueInMs(pool, digestWindowMs);
           } catch (err) {
             log.error('e-mail cycle failed', { err });
+            nextDueInMs = 0;
           }
-          await sleep(Math.min(pollMs, digestWindowMs));
+          await sleep(idleSleepMs(nextDueInMs, Math.min(pollMs, digestWindowMs), idleMaxMs));
         }
       })();
     },

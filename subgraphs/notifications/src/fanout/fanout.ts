@@ -11,13 +11,13 @@ import {
   type PoolClient,
   type Role,
 } from '@orchestra/lib';
-import { claimPendingEvents, markEventFailed, markEventProcessed, type PendingEvent } from '../store/events';
+import { claimPendingEvents, markEventFailed, markEventProcessed, pendingEventDueInMs, type PendingEvent } from '../store/events';
 import { insertNotifications, type Notification } from '../store/notifications';
 import { orgEventSettings, userEmailSettings, userEventPreferences } from '../store/preferences';
 import { resolveChannels, type Channels } from '../preferences/resolve';
 import type { LivePublisher } from './live';
 import type { Directory, Recipient } from './recipients';
-import { createWakeableSleep } from '../wakeable-sleep';
+import { createWakeableSleep, idleSleepMs } from '../wakeable-sleep';
 
 /** A registry entry, whichever event it is (its data parsed by its own schema before use). */
 type EventSpecOf = {
@@ -54,6 +54,8 @@ export interface FanoutOptions {
   log: Logger;
   metrics: Metrics;
   pollMs: number;
+  /** The longest it sleeps with nothing due (wakeable-sleep.ts idleSleepMs). Default: pollMs (a poll every pollMs). */
+  idleMaxMs?: number;
   /** Events per transaction. Default 50. */
   batchSize?: number;
 }
@@ -77,7 +79,7 @@ const retryDelayMs = (attempts: number): number => Math.min(60_000, 1_000 * 2 **
  * a crash or an identity outage leaves the event to be processed again, and nothing twice. Live
  * publishing and senders' wake-ups happen after commit.
  */
-export function createFanout({ pool, directory, live, channels, log: rootLog, metrics, pollMs, batchSize = 50 }: FanoutOptions): Fanout {
+export function createFanout({ pool, directory, live, channels, log: rootLog, metrics, pollMs, idleMaxMs = pollMs, batchSize = 50 }: FanoutOptions): Fanout {
   const log = rootLog.child({ component: 'fanout' });
   const processed = metrics.counter('notification_events_processed_total', 'Events fanned out to their channels', ['type']);
   const failures = metrics.counter('notification_events_failed_total', 'Event fan-outs that failed and will be retried');
@@ -169,14 +171,18 @@ export function createFanout({ pool, directory, live, channels, log: rootLog, me
 
   const run = async () => {
     while (running) {
+      let nextDueInMs: number | undefined = 0;
       try {
         while (running && (await processOnce()) > 0) {
           // A backlog drains batch after batch.
         }
+        // A retry's time; new events wake the loop (Publish).
+        nextDueInMs = await pendingEventDueInMs(pool);
       } catch (err) {
         log.error('fan-out cycle failed', { err });
+        nextDueInMs = 0;
       }
-      await sleep(pollMs);
+      await sleep(idleSleepMs(nextDueInMs, pollMs, idleMaxMs));
     }
   };
 

@@ -103,6 +103,20 @@ export async function markEmailFailed(db: Queryable, id: string, error: string, 
 }
 
 /** Users whose oldest open digest item is older than the window: their digest is due. */
+/**
+ * Milliseconds until the e-mail sender has something due: a pending mail's next attempt (email_outbox_due)
+ * or the end of the digest window of the oldest open digest item. Undefined when neither waits.
+ */
+export async function emailDueInMs(db: Queryable, windowMs: number): Promise<number | undefined> {
+  const { rows } = await db.query<{ ms: number | null }>(
+    `SELECT extract(epoch FROM least(
+        (SELECT min(next_attempt_at) FROM email_outbox WHERE status = 'pending'),
+        (SELECT min(created_at) FROM digest_items WHERE digested_at IS NULL) + $1::int * interval '1 millisecond') - now())::float8 * 1000 AS ms`,
+    [windowMs],
+  );
+  return rows[0]?.ms ?? undefined;
+}
+
 export async function dueDigests(db: Queryable, windowMs: number, limit: number): Promise<Array<{ orgId: string; userId: string }>> {
   const { rows } = await db.query<{ orgId: string; userId: string }>(
     `SELECT org_id AS "orgId", user_id AS "userId" FROM digest_items WHERE digested_at IS NULL

@@ -35,6 +35,12 @@ export async function insertEvents(db: Queryable, events: readonly ReceivedEvent
 }
 
 /** Claims due, unprocessed events, oldest first; other replicas skip them until this transaction ends. */
+/** Milliseconds until the next unprocessed event is due (notification_events_pending index); undefined when none waits. */
+export async function pendingEventDueInMs(db: Queryable): Promise<number | undefined> {
+  const { rows } = await db.query<{ ms: number | null }>(`SELECT extract(epoch FROM min(next_attempt_at) - now())::float8 * 1000 AS ms FROM notification_events WHERE processed_at IS NULL`);
+  return rows[0]?.ms ?? undefined;
+}
+
 export async function claimPendingEvents(db: Queryable, limit: number): Promise<PendingEvent[]> {
   const { rows } = await db.query<PendingEvent>(
     `SELECT id, org_id AS "orgId", type, occurred_at AS "occurredAt", service, data, attempts

@@ -72,6 +72,15 @@ export async function insertDeliveries(db: Queryable, rows: readonly NewDelivery
  * Claims due deliveries of enabled endpoints for `leaseMs`: their next_attempt_at moves past the
  * attempt, so other replicas skip them, and a sender that dies mid-attempt leaves them due again.
  */
+/** Milliseconds until the next pending delivery to an enabled endpoint is due (webhook_deliveries_due); undefined when none waits. */
+export async function deliveryDueInMs(db: Queryable): Promise<number | undefined> {
+  const { rows } = await db.query<{ ms: number | null }>(
+    `SELECT extract(epoch FROM min(d.next_attempt_at) - now())::float8 * 1000 AS ms
+       FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.enabled WHERE d.status = 'pending'`,
+  );
+  return rows[0]?.ms ?? undefined;
+}
+
 export async function claimDueDeliveries(db: Queryable, limit: number, leaseMs: number): Promise<WebhookDelivery[]> {
   const { rows } = await db.query<WebhookDelivery>(
     `UPDATE webhook_deliveries d SET next_attempt_at = now() + $2::int * interval '1 millisecond'

@@ -10,10 +10,10 @@ import {
   type Pool,
 } from '@orchestra/lib';
 import { insertEvents } from '../store/events';
-import { claimDueDeliveries, failPendingOf, insertAttempt, recordOutcome, type AttemptResult, type WebhookDelivery } from '../store/webhook-deliveries';
+import { claimDueDeliveries, deliveryDueInMs, failPendingOf, insertAttempt, recordOutcome, type AttemptResult, type WebhookDelivery } from '../store/webhook-deliveries';
 import { disableEndpoint, findEndpoint, type WebhookEndpoint } from '../store/webhook-endpoints';
 import { webhookHeaders } from './signature';
-import { createWakeableSleep } from '../wakeable-sleep';
+import { createWakeableSleep, idleSleepMs } from '../wakeable-sleep';
 
 export interface WebhookSenderOptions {
   pool: Pool;
@@ -26,6 +26,8 @@ export interface WebhookSenderOptions {
   /** Private addresses that may be reached anyway (exact IPs). */
   allowedPrivateIps: readonly string[];
   pollMs: number;
+  /** The longest it sleeps with nothing due (wakeable-sleep.ts idleSleepMs). Default: pollMs (a poll every pollMs). */
+  idleMaxMs?: number;
   /** Deliveries attempted at once. Default 10. */
   concurrency?: number;
   /** A disabled endpoint's event is stored: the fan-out tells its admins. */
@@ -66,7 +68,7 @@ async function excerptOf(response: Response): Promise<string | null> {
  * private address is not retried.
  */
 export function createWebhookSender(options: WebhookSenderOptions): WebhookSender {
-  const { pool, metrics, baseDelayMs, maxDelayMs, timeoutMs, pollMs, concurrency = 10, onEndpointDisabled } = options;
+  const { pool, metrics, baseDelayMs, maxDelayMs, timeoutMs, pollMs, idleMaxMs = pollMs, concurrency = 10, onEndpointDisabled } = options;
   const log = options.log.child({ component: 'webhook-sender' });
   const allowed = new Set(options.allowedPrivateIps);
   const fetcher: GuardedFetch = createGuardedFetch({ allowPrivate: false, isBlocked: (ip) => isPrivateAddress(ip) && !allowed.has(ip), connectTimeoutMs: timeoutMs, log });
@@ -154,14 +156,18 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
       running = true;
       loop = (async () => {
         while (running) {
+          let nextDueInMs: number | undefined = 0;
           try {
             while (running && (await sendDue()) > 0) {
               // Keep going while deliveries are due.
             }
+            // A retry's time; new deliveries and endpoint changes wake the loop.
+            nextDueInMs = await deliveryDueInMs(pool);
           } catch (err) {
             log.error('webhook sender cycle failed', { err });
+            nextDueInMs = 0;
           }
-          await sleep(pollMs);
+          await sleep(idleSleepMs(nextDueInMs, pollMs, idleMaxMs));
         }
       })();
     },
