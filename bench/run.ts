@@ -10,6 +10,7 @@ import { benchDispatch } from './dispatch';
 import { benchFairness } from './fairness';
 import { benchForEach } from './for-each';
 import { benchGatewayOverhead } from './gateway-overhead';
+import { benchIdle } from './idle';
 import { benchLean } from './lean';
 import { benchLlmStream } from './llm-stream';
 import { benchRunMetrics } from './run-metrics';
@@ -23,6 +24,7 @@ const BENCHES: Record<string, () => Promise<string>> = {
   dispatch: () => benchDispatch(),
   subscriptions: () => benchSubscriptions(),
   lean: () => benchLean(),
+  idle: () => benchIdle(),
   fairness: () => benchFairness(),
   schedules: () => benchSchedules(),
   'for-each': () => benchForEach(),

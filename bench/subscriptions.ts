@@ -56,7 +56,7 @@ async function gatewayGauges(opsUrl: string | undefined): Promise<Map<string, nu
 
 const heapMiB = (gauges: Map<string, number>) => (gauges.get('orchestra_nodejs_heap_size_used_bytes') ?? NaN) / 1024 / 1024;
 
-class Clients {
+export class Clients {
   private readonly children: ChildProcess[] = [];
   private pending = new Map<ChildProcess, (message: any) => void>();
 
