@@ -174,6 +174,62 @@ describe('usage accounting', () => {
     expect(notADate.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
   });
 
+  it('sums per app (App.stats, usage by APP) and per workflow (Workflow.usage), its own organization only', async () => {
+    const appId = randomUUID();
+    const create = `mutation($input: CreateWorkflowInput!) { createWorkflow(input: $input) { id } }`;
+    const step = { id: 'ask', capability: 'llm', input: { providers: ['primary'], model: 'small', messages: [{ role: 'user', content: 'Count to three' }] }, retry: { maxAttempts: 1 } };
+    const first = await gql<{ createWorkflow: { id: string } }>(adminA, create, { input: { name: 'app-ask', appId, steps: [step] } });
+    await gql(adminA, create, { input: { name: 'app-ask-2', appId, steps: [step] } });
+    // Org B names the same app id (ids are not secrets): its spending must never count toward org A's app.
+    await gql(adminB, create, { input: { name: 'app-ask', appId, steps: [step] } });
+    const runs: Array<{ principal: typeof adminA; workflow: string; usage: Usage }> = [];
+    for (const [principal, workflow] of [[adminA, 'app-ask'], [adminA, 'app-ask'], [adminA, 'app-ask-2'], [adminB, 'app-ask']] as const) {
+      standIn.reset();
+      standIn.script({ kind: 'answer', text: answer });
+      const run = await runToEnd(principal, workflow);
+      expect(run.status).toBe('SUCCEEDED');
+      runs.push({ principal, workflow, usage: run.usage });
+    }
+    const sum = (items: readonly (typeof runs)[number][]) => ({
+      calls: items.reduce((a, r) => a + r.usage.calls, 0),
+      promptTokens: items.reduce((a, r) => a + r.usage.promptTokens, 0),
+      completionTokens: items.reduce((a, r) => a + r.usage.completionTokens, 0),
+      costUsd: items.reduce((a, r) => a + r.usage.costUsd, 0),
+    });
+    const ofA = sum(runs.filter((r) => r.principal === adminA));
+    expect(ofA.calls).toBe(3);
+    expect(ofA.costUsd).toBeGreaterThan(0);
+
+    // The app's stats (through the App entity, as the gateway resolves it) sum org A's three runs.
+    const entity = `query($r: [_Any!]!) { _entities(representations: $r) { ... on App { stats(window: LAST_HOUR) { runs usage { ${USAGE_FIELDS} } } } } }`;
+    const stats = await gql<{ _entities: Array<{ stats: { runs: number; usage: Usage } }> }>(viewerA, entity, { r: [{ __typename: 'App', id: appId }] });
+    expect(stats._entities[0]!.stats.runs).toBe(3);
+    expect(stats._entities[0]!.stats.usage).toMatchObject({ calls: ofA.calls, failedCalls: 0, promptTokens: ofA.promptTokens, completionTokens: ofA.completionTokens });
+    expect(stats._entities[0]!.stats.usage.costUsd).toBeCloseTo(ofA.costUsd, 8);
+    const theirStats = await gql<{ _entities: Array<{ stats: { runs: number; usage: Usage } }> }>(adminB, entity, { r: [{ __typename: 'App', id: appId }] });
+    expect(theirStats._entities[0]!.stats).toMatchObject({ runs: 1, usage: { calls: 1 } });
+
+    // usage(groupBy: APP): the app's group has the same totals; runs of no app are under ''.
+    const from = new Date(Date.now() - 86_400_000).toISOString();
+    const to = new Date(Date.now() + 86_400_000).toISOString();
+    const byApp = await gql<{ usage: Array<Usage & { key: string; app: { id: string } | null }> }>(viewerA, `query($from: DateTime!, $to: DateTime!) { usage(from: $from, to: $to, groupBy: APP) { key app { id } ${USAGE_FIELDS} } }`, { from, to });
+    const appGroup = byApp.usage.find((g) => g.key === appId);
+    expect(appGroup).toMatchObject({ app: { id: appId }, calls: ofA.calls, promptTokens: ofA.promptTokens, completionTokens: ofA.completionTokens });
+    expect(appGroup!.costUsd).toBeCloseTo(ofA.costUsd, 8);
+    expect(byApp.usage.find((g) => g.key === '')).toMatchObject({ app: null });
+    expect(byApp.usage.map((g) => g.key).sort()).toEqual(['', appId].sort());
+
+    // Workflow.usage: each workflow its own runs.
+    const workflow = `query($id: ID!) { workflow(id: $id) { name usage { ${USAGE_FIELDS} } } }`;
+    const mine = await gql<{ workflow: { usage: Usage } }>(viewerA, workflow, { id: first.createWorkflow.id });
+    const ofFirst = sum(runs.filter((r) => r.principal === adminA && r.workflow === 'app-ask'));
+    expect(mine.workflow.usage).toMatchObject({ calls: 2, promptTokens: ofFirst.promptTokens, completionTokens: ofFirst.completionTokens, totalTokens: ofFirst.promptTokens + ofFirst.completionTokens });
+    expect(mine.workflow.usage.costUsd).toBeCloseTo(ofFirst.costUsd, 8);
+    // Org B cannot read org A's workflow, its usage included.
+    const theirs = await t.graphql<{ workflow: unknown }>(adminB, workflow, { id: first.createWorkflow.id });
+    expect(theirs.data?.workflow ?? null).toBeNull();
+  });
+
   it('keeps usage rows to their organization under row-level security', async () => {
     const seen = await withTenantTransaction(t.pool, TENANT_ROLE, { orgId: orgB }, async (tx) => (await tx.query<{ org_id: string }>('SELECT DISTINCT org_id FROM model_calls UNION SELECT DISTINCT org_id FROM gpu_usage')).rows);
     expect(seen).toEqual([{ org_id: orgB }]);

@@ -205,6 +205,7 @@ export const resolvers = {
       (await ctx.engine.inTenant(ctx.principal, (tx) => findWorkflowVersion(tx, w.id, number))) ?? null,
     versions: async (w: WorkflowRow, _: unknown, ctx: Ctx) => (await ctx.loaders.versionsOfWorkflow.load(w.id)) ?? [],
     runs: (w: WorkflowRow, args: PageArgs & { filter?: RunFilterInput | null }, ctx: Ctx) => runConnection(ctx, args, runFilterOf(args.filter, { workflowId: w.id })),
+    ...usageResolvers.Workflow,
   },
 
   WorkflowVersion: {

@@ -1,9 +1,9 @@
 import { badInput, isUuid } from '@orchestra/lib';
-import type { RunRow, TaskRow } from '../store/rows';
-import { appUsage, runUsage, taskUsage, usageBy, type UsageGroup, type UsageGroupBy, type UsageTotals } from '../store/usage';
+import type { RunRow, TaskRow, WorkflowRow } from '../store/rows';
+import { appUsage, runUsage, taskUsage, usageBy, workflowUsage, type UsageGroup, type UsageGroupBy, type UsageTotals } from '../store/usage';
 import type { OrchestrationContext as Ctx } from './index';
 
-/** GraphQL of accounting (issue 14): usage of a run, a task, an app, and the organization's by group. */
+/** GraphQL of accounting (issue 14): usage of a run, a task, a workflow, an app, and the organization's by group. */
 
 /** The longest range `usage` reads at once, and the most groups it returns. */
 export const USAGE_MAX_RANGE_DAYS = 366;
@@ -30,6 +30,9 @@ export const usageResolvers = {
   },
   Task: {
     usage: async (t: TaskRow, _: unknown, ctx: Ctx) => shown(await ctx.engine.inTenant(ctx.principal, (tx) => taskUsage(tx, t.id))),
+  },
+  Workflow: {
+    usage: async (w: WorkflowRow, _: unknown, ctx: Ctx) => shown(await ctx.engine.inTenant(ctx.principal, (tx) => workflowUsage(tx, w.id))),
   },
   UsageGroup: {
     app: (g: UsageGroup & { groupBy: UsageGroupBy }) => (g.groupBy === 'APP' && isUuid(g.key) ? { __typename: 'App', id: g.key } : null),

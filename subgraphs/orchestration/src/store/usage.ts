@@ -98,8 +98,8 @@ export const totalsOf = (calls: TotalsRow | undefined, gpuSeconds: number | unde
   gpuSeconds: Math.round((gpuSeconds ?? 0) * 1000) / 1000,
 });
 
-/** What one column (run_id, task_id, app_id) matching one value spent, optionally since a time. */
-async function totalsWhere(db: Queryable, column: 'run_id' | 'task_id' | 'app_id', value: string, since?: Date): Promise<UsageTotals> {
+/** What one column (run_id, task_id, app_id, workflow_id) matching one value spent, optionally since a time. */
+async function totalsWhere(db: Queryable, column: 'run_id' | 'task_id' | 'app_id' | 'workflow_id', value: string, since?: Date): Promise<UsageTotals> {
   const time = since === undefined ? '' : ' AND created_at >= $2';
   const params = since === undefined ? [value] : [value, since];
   const [calls, gpu] = await Promise.all([
@@ -112,6 +112,7 @@ async function totalsWhere(db: Queryable, column: 'run_id' | 'task_id' | 'app_id
 export const runUsage = (db: Queryable, runId: string): Promise<UsageTotals> => totalsWhere(db, 'run_id', runId);
 export const taskUsage = (db: Queryable, taskId: string): Promise<UsageTotals> => totalsWhere(db, 'task_id', taskId);
 export const appUsage = (db: Queryable, appId: string, since: Date): Promise<UsageTotals> => totalsWhere(db, 'app_id', appId, since);
+export const workflowUsage = (db: Queryable, workflowId: string): Promise<UsageTotals> => totalsWhere(db, 'workflow_id', workflowId);
 
 export type UsageGroupBy = 'DAY' | 'APP' | 'WORKFLOW' | 'PROVIDER';
 
