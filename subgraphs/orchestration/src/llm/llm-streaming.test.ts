@@ -45,7 +45,7 @@ beforeAll(async () => {
   standIn = await startOpenAiStandIn({});
   t = await startTestOrchestration();
   // The stand-in listens on 127.0.0.1: this worker may reach private addresses (a hosted provider would be public).
-  await t.startWorker({ WORKER_ALLOW_PRIVATE_NETWORK: 'true' });
+  await t.startWorker({ WORKER_ALLOW_PRIVATE_NETWORK: 'true', WORKER_SLOTS: '12' });
   await eventually(async () => ((await t.graphql<{ capabilities: string[] }>(adminA, '{ capabilities }')).data?.capabilities.includes('llm') ? true : undefined), {
     timeoutMs: 30_000,
     what: 'the worker to advertise llm',
@@ -108,6 +108,53 @@ describe('streamed model output', () => {
     const intruder = await t.graphql<{ task: unknown }>(adminB, `query($id: ID!) { task(id: $id) { streamedOutput { text } } }`, { id: task.id });
     expect(intruder.data?.task ?? null).toBeNull();
   });
+
+  it('keeps every stream whole and in order when many stream at once, in one run and across runs', async () => {
+    // Each step asks for its own count; the stand-in answers each prompt with its own paced text, so
+    // every task's answer is known. 6 steps of one run and 4 single-step runs: 10 streams at once,
+    // whose batches the dispatcher writes together (event-buffer.ts createAttemptEventWriter).
+    const answerTo = (prompt: string) => Array.from({ length: 40 }, (_, i) => `${prompt.replace(/\W/g, '')}w${i}`).join(' ');
+    standIn.reset();
+    standIn.respondWith((request) => {
+      const last = (request.messages ?? []).at(-1)?.content;
+      const prompt = typeof last === 'string' ? last : '';
+      return { kind: 'answer', text: answerTo(prompt), tokenDelayMs: 15 };
+    });
+    const step = (id: string) => ({ id, capability: 'llm', input: { provider: 'stand-in', model: 'small', messages: [{ role: 'user', content: `Count ${id}` }] }, retry: { maxAttempts: 1 } });
+    const created = await t.graphql(adminA, `mutation($input: CreateWorkflowInput!) { createWorkflow(input: $input) { id } }`, {
+      input: { name: 'stream-six', steps: ['s1', 's2', 's3', 's4', 's5', 's6'].map(step) },
+    });
+    expect(created.errors).toBeUndefined();
+    const start = async (workflowName: string) => {
+      const res = await t.graphql<{ startRun: { run: { id: string } } }>(operatorA, `mutation($w: String!) { startRun(input: { workflowName: $w }) { run { id } } }`, { w: workflowName });
+      expect(res.errors).toBeUndefined();
+      return res.data!.startRun.run.id;
+    };
+    const runIds = await Promise.all([start('stream-six'), start('stream'), start('stream'), start('stream'), start('stream')]);
+    for (const runId of runIds) {
+      const run = await eventually(
+        async () => {
+          const view = await runView(runId);
+          return view.status === 'SUCCEEDED' || view.status === 'FAILED' ? view : undefined;
+        },
+        { timeoutMs: 60_000, what: `run ${runId} to finish` },
+      );
+      expect(run.status).toBe('SUCCEEDED');
+      const res = await t.graphql<{ run: { events: Array<DeltaEvent & { taskId: string | null }> } }>(adminA, `query($id: ID!) { run(id: $id) { events(first: 1000) { seq kind taskId attemptId outputDelta { seq offset text restart } } } }`, { id: runId });
+      const events = res.data!.run.events;
+      // The run's events are numbered 1, 2, 3 ... with no gap or repeat, however their writes were grouped.
+      expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+      for (const task of run.tasks) {
+        const pieces = events.filter((e) => e.kind === 'TASK_OUTPUT_DELTA' && e.taskId === task.id).map((e) => e.outputDelta!);
+        expect(pieces.length).toBeGreaterThan(1);
+        expect(pieces.map((p) => p.seq)).toEqual(pieces.map((_, i) => i + 1));
+        expect(joined(pieces)).toBe(task.output!.text);
+        expect(task.streamedOutput?.text).toBe(task.output!.text);
+      }
+    }
+    const texts = (await Promise.all(runIds.map(runView))).flatMap((run) => run.tasks.map((task) => task.output!.text)).sort();
+    expect(texts).toEqual([...['s1', 's2', 's3', 's4', 's5', 's6'].map((id) => answerTo(`Count ${id}`)), ...Array.from({ length: 4 }, () => answerTo('Count'))].sort());
+  }, 120_000);
 
   it('cancelling the run aborts the provider’s HTTP stream at once', async () => {
     standIn.reset();

@@ -4,10 +4,9 @@ import { checkReportedArtifacts, type ArtifactVerdict, type ReportedArtifact } f
 import { gpuUsageOf, MAX_MODEL_CALLS_PER_ATTEMPT, modelCallRow } from '../../domain/usage';
 import { insertArtifacts, type NewArtifact } from '../../store/artifacts';
 import { insertGpuUsage, insertModelCalls, type NewModelCall } from '../../store/usage';
-import { lockRun } from '../../store/runs';
 import type { Engine } from '../engine';
 import type { Claim } from './claim-policy';
-import { createEventBuffer, logEvent, progressEvent, recordAttemptEvents, type AttemptRef } from './event-buffer';
+import { createAttemptEventWriter, createEventBuffer, logEvent, progressEvent, recordAttemptEvents, type AttemptRef } from './event-buffer';
 import { createEventGate } from './event-gate';
 import { createOutputDeltaBatcher } from './output-deltas';
 import { attemptOutcomeOf, consume, unreachableOutcome, type CallOutcome, type MappedOutcome } from './execute-call';
@@ -60,6 +59,11 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
     }
   };
   const executions = metrics.histogram('task_attempt_duration_seconds', 'Execute calls from claim to result, by outcome', ['outcome'], [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800]);
+  // Streamed events of all this dispatcher's attempts, written together while a write runs (event-buffer.ts).
+  const writeEvents = createAttemptEventWriter({
+    change: (fn) => engine.change(null, fn),
+    onGroupFailure: (error, size) => log.warn('a group of streamed event batches failed: writing them one by one', { err: error, size }),
+  });
 
   return async function execute({ run, task, attempt, worker, input, masker, secretValues, llmProviders }) {
     // The attempt's span, under the request that started the run; the worker's span nests under it.
@@ -80,12 +84,7 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
     const ref: AttemptRef = { run, task, attempt };
     const events = createEventBuffer({
       flushIntervalMs: config.EVENT_FLUSH_INTERVAL_MS,
-      write: (batch) =>
-        engine.change(null, async (ctx) => {
-          // The run's lock first, like every other change of the run.
-          await lockRun(ctx.tx, run.id);
-          await recordAttemptEvents(ctx, ref, batch);
-        }),
+      write: (batch) => writeEvents(ref, batch),
       onWriteFailure: (error, dropped) => callLog.warn('could not record progress/log events', { err: error, dropped }),
     });
     // Progress coalesced and log lines rate-bounded per attempt before they are buffered (event-gate.ts).

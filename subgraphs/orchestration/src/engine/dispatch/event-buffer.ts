@@ -1,12 +1,17 @@
 import type { RunEventOutputDelta } from '@orchestra/lib';
 import type { automationV1 } from '@orchestra/proto';
+import { lockRuns } from '../../store/dispatch';
 import type { AttemptRow, RunRow, TaskRow } from '../../store/rows';
 import { updateTaskProgress } from '../../store/tasks';
+import { createBatcher } from '../coalescer';
 import type { TransitionContext } from '../transitions';
+import { BATCH_MAX, BATCHES_AT_ONCE } from './batching';
 
 /**
  * The events an Execute call streams (progress, log lines) are buffered per attempt and written in
- * batches, one transaction each (createEventBuffer); what is still buffered when the call ends goes
+ * batches (createEventBuffer); the batches of every attempt that arrive while such a write runs go
+ * together into the next transaction (createAttemptEventWriter), so many concurrent streams cost a
+ * few transactions a second, not one per batch each. What is still buffered when the call ends goes
  * into the transaction of its result. recordAttemptEvents turns a batch into run events and the
  * task's last progress. A kind of streamed event is a BufferedEvent case, its converter, and a
  * branch in recordAttemptEvents (token deltas: output-deltas.ts).
@@ -50,6 +55,35 @@ export async function recordAttemptEvents(ctx: TransitionContext, { run, task, a
     }
   }
   if (last) await updateTaskProgress(ctx.tx, task.id, last.progress, last.message || null);
+}
+
+/** Writes one attempt's batch; resolves when its transaction committed (its events are then published). */
+export type AttemptEventWriter = (ref: AttemptRef, batch: BufferedEvent[]) => Promise<void>;
+
+/**
+ * One dispatcher's writer of streamed event batches: alone, a batch is written at once in a
+ * transaction of its own; the batches that arrive while one is being written (other attempts',
+ * e.g. many models streaming at once) are written together by the next, their runs locked in id
+ * order like every other change of a run. A failing group is written again one batch per
+ * transaction, so one bad batch loses only itself. An attempt's own batches stay in order: its
+ * buffer hands the next one over only after the last was written.
+ */
+export function createAttemptEventWriter({ change, onGroupFailure }: { change: <T>(fn: (ctx: TransitionContext) => Promise<T>) => Promise<T>; onGroupFailure?: (error: unknown, size: number) => void }): AttemptEventWriter {
+  const write = createBatcher<{ ref: AttemptRef; batch: BufferedEvent[] }, void>({
+    apply: (writes) =>
+      change(async (ctx) => {
+        await lockRuns(
+          ctx.tx,
+          writes.map((w) => w.ref.run.id),
+        );
+        for (const w of writes) await recordAttemptEvents(ctx, w.ref, w.batch);
+        return writes.map(() => undefined);
+      }),
+    maxBatch: BATCH_MAX,
+    parallel: BATCHES_AT_ONCE,
+    ...(onGroupFailure ? { onBatchFailure: onGroupFailure } : {}),
+  });
+  return (ref, batch) => write({ ref, batch });
 }
 
 export interface EventBuffer {
