@@ -196,7 +196,8 @@ export async function runAgentLoop({ page, ctx, input, models, refused, refusedN
       throw new NonRetryableError(BROWSER_AGENT_FAILURE_CODES.AGENT_GAVE_UP, `the model gave up after ${step} steps: ${call.args.reason}`);
     }
 
-    ctx.progress((step - 1) / input.maxSteps, `step ${step}: ${label}`);
+    // The step's progress event says what it does and why, in the model's own words (its log line and the output's steps too).
+    ctx.progress((step - 1) / input.maxSteps, `step ${step}: ${label}${reason === '' ? '' : ` \u2014 ${reason.slice(0, 200)}`}`);
     const refusedBefore = refused.length + refusedNavigations.length;
     let outcome: string;
     let error: { code: string; message: string } | undefined;

@@ -224,6 +224,10 @@ describeWithBrowser('browser.agent (real Chromium, a stand-in model)', () => {
     // It saw the password field filled once the secret was typed.
     expect(observationOf(primary.requests[2]!.body)).toMatch(/textbox "Password" type=password field=password \(filled\)/);
 
+    // Each action is a progress event with the model's stated reason.
+    const progress = events.flatMap((e) => (e.event?.$case === 'progress' ? [e.event.value.message] : []));
+    expect(progress).toContainEqual(expect.stringMatching(/^step 1: type "ada" into \[e\d+\] textbox "User".* \u2014 I type the user name\.$/));
+    expect(progress.filter((m) => /^step \d+: /.test(m))).toHaveLength(6);
     // One log line, one delta line and one screenshot per step.
     expect(logsOf(events).filter((l) => /^step \d+: /.test(l))).toHaveLength(6);
     const deltas = events.flatMap((e) => (e.event?.$case === 'delta' ? [e.event.value.text] : [])).join('');
