@@ -4,7 +4,7 @@ import { taskStreamedOutputQuery } from '../lib/api/operations/runs';
 import { queryKeys } from '../lib/api/query-keys';
 import { formatDuration } from '../lib/format';
 import { isFinalTask, type PanelTask, type RunEvent } from '../lib/run-events';
-import { foldStreamedAnswer, STREAMING_CAPABILITIES } from '../lib/streamed-answer';
+import { ANSWER_CAPABILITIES, foldStreamedAnswer } from '../lib/streamed-answer';
 
 /** What an llm task's output says about its answer (workers/src/executors/llm.ts). */
 interface LlmOutput {
@@ -59,7 +59,7 @@ function AnswerFacts({ output }: { output: LlmOutput }) {
  * tokens, cost and time to first token. Renders nothing for tasks that do not stream.
  */
 export function LlmAnswer({ task, events }: { task: PanelTask; events: readonly RunEvent[] }) {
-  const streams = STREAMING_CAPABILITIES.has(task.capability);
+  const streams = ANSWER_CAPABILITIES.has(task.capability);
   const running = task.status === 'RUNNING';
   const query = useApiQuery(queryKeys.runs.streamedOutput(task.id), taskStreamedOutputQuery, { id: task.id }, { enabled: streams && running });
   const fetched = query.data?.task?.streamedOutput;

@@ -1,4 +1,4 @@
-import { agentStepsOf, browserActionsOf, describeBrowserAction, isImageArtifact } from './browser-actions';
+import { agentStepScreenshot, agentStepsFromStream, agentStepsOf, browserActionsOf, describeBrowserAction, isImageArtifact } from './browser-actions';
 
 const input = {
   actions: [
@@ -66,5 +66,28 @@ describe("a browser agent's steps on the run page", () => {
   it('has nothing to list before the agent has an output', () => {
     expect(agentStepsOf({ output: null })).toBeUndefined();
     expect(agentStepsOf({ output: { text: 'an llm answer' } })).toBeUndefined();
+  });
+});
+
+describe('a browser agent\'s steps from what it streamed', () => {
+  it('reads one row per step line, failures with their code, other lines ignored', () => {
+    const streamed = [
+      'step 1: type "ada" into [e3] textbox "User" field=user',
+      'step 2: click [e999] \u2014 UNKNOWN_REF: there is no element [e999] on this page',
+      'not a step line',
+      'step 3: navigate https://shop.example/orders',
+      '',
+    ].join('\n');
+    expect(agentStepsFromStream(streamed)).toEqual([
+      { index: 1, label: 'type "ada" into [e3] textbox "User" field=user', state: 'done' },
+      { index: 2, label: 'click [e999]', state: 'failed', message: 'UNKNOWN_REF: there is no element [e999] on this page' },
+      { index: 3, label: 'navigate https://shop.example/orders', state: 'done' },
+    ]);
+    expect(agentStepsFromStream('')).toEqual([]);
+  });
+
+  it('names a step\'s screenshot as the worker does', () => {
+    expect(agentStepScreenshot(3)).toBe('step-03.jpg');
+    expect(agentStepScreenshot(12)).toBe('step-12.jpg');
   });
 });

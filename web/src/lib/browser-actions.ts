@@ -14,6 +14,8 @@ export interface BrowserActionRow {
   state: BrowserActionState;
   /** Why it failed (the worker's words). */
   message?: string | undefined;
+  /** A browser agent's step: the name of the screenshot taken after it (an artifact of the attempt). */
+  screenshot?: string | undefined;
 }
 
 type Json = Record<string, unknown>;
@@ -79,11 +81,35 @@ export function agentStepsOf(task: { output?: unknown }): BrowserActionRow[] | u
     const index = typeof step['step'] === 'number' ? step['step'] : position + 1;
     const label = text(step['label']) || text(step['action']) || 'step';
     const error = isObject(step['error']) ? `${text(step['error']['code'])}: ${text(step['error']['message'])}` : undefined;
-    if (step['ok'] === false) return { index, label, state: 'failed', message: error ?? text(step['outcome']) };
+    const shot = text(step['screenshot']);
+    const screenshot = shot ? { screenshot: shot } : {};
+    if (step['ok'] === false) return { index, label, state: 'failed', message: error ?? text(step['outcome']), ...screenshot };
     const reason = text(step['reason']);
-    return { index, label, state: 'done', ...(reason ? { message: reason } : {}) };
+    return { index, label, state: 'done', ...(reason ? { message: reason } : {}), ...screenshot };
   });
 }
+
+const STREAMED_STEP = /^step (\d+): (.*?)(?: \u2014 ([A-Z][A-Z0-9_]*): (.*))?$/;
+
+/**
+ * A browser.agent task's steps while it runs, or when it failed without an output: read from the
+ * lines it streams, one per step (`step 2: click [e7] button "Go"`, a failure followed by
+ * ` — CODE: message`; workers/src/executors/browser-agent/agent-loop.ts record()). The model's
+ * reasons come only with the output.
+ */
+export function agentStepsFromStream(streamed: string): BrowserActionRow[] {
+  const rows: BrowserActionRow[] = [];
+  for (const line of streamed.split('\n')) {
+    const match = STREAMED_STEP.exec(line.trim());
+    if (!match) continue;
+    const [, index, label, code, message] = match;
+    rows.push(code ? { index: Number(index), label: label ?? '', state: 'failed', message: `${code}: ${message ?? ''}` } : { index: Number(index), label: label ?? '', state: 'done' });
+  }
+  return rows;
+}
+
+/** The screenshot the agent took after step `index` (`step-01.jpg`), as the worker names it. */
+export const agentStepScreenshot = (index: number): string => `step-${String(index).padStart(2, '0')}.jpg`;
 
 /** Screenshots show as thumbnails; everything else is a download link. */
 export const isImageArtifact = (contentType: string): boolean => /^image\/(png|jpeg|webp|gif)$/.test(contentType);

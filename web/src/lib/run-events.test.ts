@@ -191,7 +191,7 @@ describe('run events', () => {
   });
 
   it('shows the open task as fetched in full with the live changes on top', () => {
-    const detail: TaskDetail = { ...task('a', { status: 'RUNNING', workerId: 'w-1', attempts: 1 }), input: { x: 1 }, output: null, attemptHistory: [], itemIndex: null };
+    const detail: TaskDetail = { ...task('a', { status: 'RUNNING', workerId: 'w-1', attempts: 1 }), input: { x: 1 }, output: null, usage: { calls: 0, failedCalls: 0, promptTokens: 0, completionTokens: 0, costUsd: 0, gpuSeconds: 0 }, attemptHistory: [], itemIndex: null };
     const live = applyRunEvents(run({ tasks: [task('a', { status: 'RUNNING', attempts: 1 })] }), [event(3, '2026-11-22T10:00:03.000Z', { taskId: 'task-a', taskStatus: 'SUCCEEDED', attempt: 1 })]).tasks[0]!;
     const shown = shownTaskDetail(live, detail);
     expect(shown).toMatchObject({ status: 'SUCCEEDED', input: { x: 1 }, progress: 1 });

@@ -215,7 +215,7 @@ export function applyWaitReasons(run: RunDetail, waits: NonNullable<RunWaitsQuer
 export const endsRun = (event: RunEvent): boolean => event.kind === 'RUN_STATUS' && event.runStatus !== null && isFinalRun(event.runStatus);
 
 /** The open task's panel: its detail as fetched, with what live events changed since on top. */
-export type PanelTask = ShownTask & Partial<Pick<TaskDetail, 'input' | 'output' | 'itemIndex'>> & { fullHistory?: TaskDetail['attemptHistory'] };
+export type PanelTask = ShownTask & Partial<Pick<TaskDetail, 'input' | 'output' | 'itemIndex' | 'usage'>> & { fullHistory?: TaskDetail['attemptHistory'] };
 
 export function shownTaskDetail(row: ShownTask, detail: TaskDetail | undefined): PanelTask {
   if (!detail || detail.id !== row.id) return row;

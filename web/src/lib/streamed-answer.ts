@@ -8,8 +8,10 @@ import type { RunEvent } from './run-events';
  * text again.
  */
 
-/** Capabilities whose output is a model's answer streamed as TASK_OUTPUT_DELTA events. */
-export const STREAMING_CAPABILITIES: ReadonlySet<string> = new Set(['llm']);
+/** Capabilities whose attempts stream TASK_OUTPUT_DELTA events: a model's answer (llm), a browser agent's step lines. */
+export const STREAMING_CAPABILITIES: ReadonlySet<string> = new Set(['llm', 'browser.agent']);
+/** Of those, the ones whose streamed text is an answer the run page shows as it grows. */
+export const ANSWER_CAPABILITIES: ReadonlySet<string> = new Set(['llm']);
 
 export interface StreamedAnswer {
   attemptId: string | null;

@@ -10,6 +10,7 @@ import { TaskApproval } from './task-approval';
 import { RelativeTime } from '../time';
 import { useTaskLogs } from '../../hooks/use-live-run';
 import { formatBytes, formatDateTime, formatDuration } from '../../lib/format';
+import { describeTaskUsage } from '../../lib/task-usage';
 import { emptyLogMessage, formatAttempts, waitKindLabel, type RunEvent, type PanelTask, type ShownTask } from '../../lib/run-events';
 
 /**
@@ -92,6 +93,7 @@ function TaskLogs({ task, events }: { task: ShownTask; events: readonly RunEvent
 }
 
 export function TaskPanel({ task, events }: { task: PanelTask; events: readonly RunEvent[] }) {
+  const usageLine = describeTaskUsage(task.usage);
   return (
     <Card
       title={
@@ -116,6 +118,7 @@ export function TaskPanel({ task, events }: { task: PanelTask; events: readonly 
             ['Progress', task.progressMessage ? `${task.progressMessage}` : task.progress !== null ? `${Math.round(task.progress * 100)}%` : '—'],
             ...(task.gpus.length > 0 ? ([['GPUs', task.gpus.map((g) => `#${g.index} ${g.model} (${formatBytes(g.memoryMiB * 1024 * 1024)} reserved)`).join(', ')]] as Array<[string, ReactNode]>) : []),
             ...(task.waitReason ? ([['Waiting for', <WaitReason task={task} long />]] as Array<[string, ReactNode]>) : []),
+            ...(usageLine ? ([['Usage', <span data-task-usage>{usageLine}</span>]] as Array<[string, ReactNode]>) : []),
           ]}
         />
         {task.error && (
@@ -127,7 +130,7 @@ export function TaskPanel({ task, events }: { task: PanelTask; events: readonly 
         )}
         <TaskApproval task={task} />
         <LlmAnswer task={task} events={events} />
-        <BrowserTask task={task} />
+        <BrowserTask task={task} events={events} />
         <div>
           <h3 className="mb-2 text-xs font-semibold uppercase tracking-wide text-slate-500">Logs</h3>
           <TaskLogs task={task} events={events} />

@@ -1352,7 +1352,7 @@ export type TaskRowFieldsFragment = { id: string, stepId: string, capability: st
 
 export type ItemCountFieldsFragment = { total: number, pending: number, queued: number, running: number, succeeded: number, failed: number, cancelled: number };
 
-export type TaskFieldsFragment = { itemIndex: number | null, input: unknown, output: unknown, id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, attemptHistory: Array<{ id: string, number: number, status: AttemptStatus, workerId: string | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string } | null }>, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, gpus: Array<{ index: number, model: string, memoryMiB: number }>, waitReason: { kind: TaskWaitKind, message: string, since: string } | null, itemCounts: { total: number, pending: number, queued: number, running: number, succeeded: number, failed: number, cancelled: number } | null };
+export type TaskFieldsFragment = { itemIndex: number | null, input: unknown, output: unknown, id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, usage: { calls: number, failedCalls: number, promptTokens: number, completionTokens: number, costUsd: number, gpuSeconds: number }, attemptHistory: Array<{ id: string, number: number, status: AttemptStatus, workerId: string | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string } | null }>, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, gpus: Array<{ index: number, model: string, memoryMiB: number }>, waitReason: { kind: TaskWaitKind, message: string, since: string } | null, itemCounts: { total: number, pending: number, queued: number, running: number, succeeded: number, failed: number, cancelled: number } | null };
 
 export type RunsQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -1397,7 +1397,7 @@ export type TaskDetailQueryVariables = Exact<{
 }>;
 
 
-export type TaskDetailQuery = { task: { itemIndex: number | null, input: unknown, output: unknown, id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, attemptHistory: Array<{ id: string, number: number, status: AttemptStatus, workerId: string | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string } | null }>, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, gpus: Array<{ index: number, model: string, memoryMiB: number }>, waitReason: { kind: TaskWaitKind, message: string, since: string } | null, itemCounts: { total: number, pending: number, queued: number, running: number, succeeded: number, failed: number, cancelled: number } | null } | null };
+export type TaskDetailQuery = { task: { itemIndex: number | null, input: unknown, output: unknown, id: string, stepId: string, capability: string, status: TaskStatus, dependsOn: Array<string>, attempts: number, maxAttempts: number, progress: number | null, progressMessage: string | null, pool: string, workerId: string | null, queuedAt: string | null, startedAt: string | null, finishedAt: string | null, durationMs: number | null, usage: { calls: number, failedCalls: number, promptTokens: number, completionTokens: number, costUsd: number, gpuSeconds: number }, attemptHistory: Array<{ id: string, number: number, status: AttemptStatus, workerId: string | null, queuedAt: string, startedAt: string | null, finishedAt: string | null, durationMs: number | null, error: { code: string, message: string } | null }>, error: { code: string, message: string, retryable: boolean | null, stepId: string | null } | null, gpus: Array<{ index: number, model: string, memoryMiB: number }>, waitReason: { kind: TaskWaitKind, message: string, since: string } | null, itemCounts: { total: number, pending: number, queued: number, running: number, succeeded: number, failed: number, cancelled: number } | null } | null };
 
 export type RunWaitsQueryVariables = Exact<{
   id: string | number;
@@ -1872,6 +1872,14 @@ export const TaskFieldsFragmentDoc = new TypedDocumentString(`
   itemIndex
   input
   output
+  usage {
+    calls
+    failedCalls
+    promptTokens
+    completionTokens
+    costUsd
+    gpuSeconds
+  }
   attemptHistory {
     id
     number
@@ -3609,6 +3617,14 @@ fragment TaskFields on Task {
   itemIndex
   input
   output
+  usage {
+    calls
+    failedCalls
+    promptTokens
+    completionTokens
+    costUsd
+    gpuSeconds
+  }
   attemptHistory {
     id
     number

@@ -61,6 +61,8 @@ graphql(`
     itemIndex
     input
     output
+    # What its attempts spent: model calls (llm, browser.agent) and GPU time.
+    usage { calls failedCalls promptTokens completionTokens costUsd gpuSeconds }
     attemptHistory {
       id
       number
