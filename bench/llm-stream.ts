@@ -24,14 +24,14 @@ const envInt = (name: string, fallback: number) => {
 };
 
 const TOKENS = envInt('BENCH_LLM_TOKENS', 2_000);
-const TOKENS_PER_SECOND = 200;
+export const TOKENS_PER_SECOND = 200;
 const SUBSCRIBERS = [1, 10, 100];
 
 /** Tokens of a fixed width (a one-letter prefix, four digits, a space: "a0001 "), so a delta's offset says which tokens it holds. */
-const WIDTH = 6;
+export const WIDTH = 6;
 const answerOf = (prefix: string): string => Array.from({ length: TOKENS }, (_, i) => `${prefix}${String(i).padStart(WIDTH - 2, '0')} `).join('');
 
-interface Delays {
+export interface Delays {
   delays: number[];
   tokensSeen: number;
 }
@@ -64,13 +64,13 @@ async function readDirectly(standIn: OpenAiStandIn, emitted: Map<string, number>
   return { delays, tokensSeen: delays.length };
 }
 
-interface Subscriber {
+export interface Subscriber {
   client: Client;
   done: Promise<void>;
   received: Array<{ at: number; offset: number; text: string }>;
 }
 
-function subscribe(platform: Platform, token: string, runId: string): Subscriber {
+export function subscribe(platform: Platform, token: string, runId: string): Subscriber {
   const client = createClient({ url: platform.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${token}` } });
   const received: Subscriber['received'] = [];
   const done = new Promise<void>((resolve, reject) => {
@@ -90,7 +90,7 @@ function subscribe(platform: Platform, token: string, runId: string): Subscriber
 }
 
 /** Each token's delay: when the subscriber got the delta holding its last character, minus when the provider wrote it. */
-function delaysOf(sub: Subscriber, emitted: Map<string, number>, answer: string): Delays {
+export function delaysOf(sub: Subscriber, emitted: Map<string, number>, answer: string): Delays {
   const delays: number[] = [];
   let seen = 0;
   for (const d of sub.received) {

@@ -13,6 +13,7 @@ import { benchGatewayOverhead } from './gateway-overhead';
 import { benchIdle } from './idle';
 import { benchLean } from './lean';
 import { benchLlmStream } from './llm-stream';
+import { benchLlmStreams } from './llm-streams';
 import { benchRunMetrics } from './run-metrics';
 import { benchSchedules } from './schedules';
 import { benchSubscriptions } from './subscriptions';
@@ -30,6 +31,7 @@ const BENCHES: Record<string, () => Promise<string>> = {
   'for-each': () => benchForEach(),
   'web-live': () => benchWebLive(),
   'llm-stream': () => benchLlmStream(),
+  'llm-streams': () => benchLlmStreams(),
   'run-metrics': () => benchRunMetrics(),
   // The task path's scenarios share one platform when asked for together (task-path = all of them).
   'task-path': () => benchTaskPath(undefined, { command: 'task-path' }),
