@@ -1,6 +1,7 @@
-import type { ExecutionResult } from 'graphql';
 import { AppError, type Logger, type Principal } from '@orchestra/lib/gateway';
 import type { SubscriptionField } from './registry';
+import type { Operation } from './protocol';
+import type { FeedSink } from './run-feeds';
 
 /** What resolvers of a subscription's selection see as their context (one execution serves a group of subscribers). */
 export interface SubscriberContext {
@@ -36,10 +37,10 @@ export interface LiveSubscriptionOptions {
   /** Bytes its connection may hold unsent; a subscriber that would add to more ends as too slow. */
   maxBufferedBytes: number;
   onDelivered(): void;
-  onEnd(subscription: LiveSubscription): void;
+  /** It ended: by itself (`error` when an error ended it), or cancelled (client completed it, connection closed). */
+  onEnd(subscription: LiveSubscription, error: AppError | undefined, cancelled: boolean): void;
 }
 
-const DONE: IteratorResult<ExecutionResult, undefined> = { done: true, value: undefined };
 const OPEN = 1;
 
 const tooSlow = (what: string) =>
@@ -51,40 +52,22 @@ const tooSlow = (what: string) =>
  * bytes for every subscriber of the group but the subscription id), in the order they came: no
  * per-subscriber execution, JSON serialization, promise or queue when the payload is ready.
  *
- * graphql-ws holds the subscription through `iterator`, which yields nothing and settles when the
- * subscription ends: it completes (graphql-ws then sends `complete`) after the source completes, or
- * rejects with the error that ended it (sent as the subscription's `error`, e.g. when access ends).
+ * It is its feed's sink and its connection's operation (protocol.ts) itself, so an open subscription
+ * is this object, its options and the feed's entry. When it ends, `onEnd` says how: completed (the
+ * source completed), with an error (sent as the subscription's `error`, e.g. when access ends), or
+ * cancelled (nothing to send).
  */
-export class LiveSubscription {
-  private waiter: { resolve(result: IteratorResult<ExecutionResult, undefined>): void; reject(error: unknown): void } | undefined;
+export class LiveSubscription implements FeedSink<unknown>, Operation {
   /** Deliveries waiting for a payload that is still resolving (the order is kept through `tail`). */
   private pending = 0;
-  private tail: Promise<void> = Promise.resolve();
-  private ended: { error?: AppError } | undefined;
+  private tail: Promise<void> | undefined;
+  private ended = false;
   private detach: (() => void) | undefined;
   /** `{"id":<id>,"type":"next","payload":` */
   private readonly framePrefix: string;
-  readonly iterator: AsyncGenerator<ExecutionResult, undefined, undefined>;
 
   constructor(private readonly options: LiveSubscriptionOptions) {
     this.framePrefix = `{"id":${JSON.stringify(options.id)},"type":"next","payload":`;
-    const iterator: AsyncGenerator<ExecutionResult, undefined, undefined> = {
-      next: () => this.next(),
-      return: () => {
-        this.finish();
-        return Promise.resolve(DONE);
-      },
-      throw: (error: unknown) => {
-        this.finish();
-        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-      },
-      [Symbol.asyncIterator]: () => iterator,
-      [Symbol.asyncDispose]: () => {
-        this.finish();
-        return Promise.resolve();
-      },
-    };
-    this.iterator = iterator;
   }
 
   get id(): string {
@@ -100,24 +83,18 @@ export class LiveSubscription {
   }
 
   get open(): boolean {
-    return this.ended === undefined;
+    return !this.ended;
   }
 
-  /** Starts the source; `attach` returns its detach function. */
-  start(attach: (sink: { offer(event: unknown): void; complete(): void; fail(error: unknown): void }) => () => void): void {
-    this.detach = attach({
-      offer: (event) => this.offer(event),
-      complete: () => {
-        // After everything already offered has been sent.
-        if (this.pending === 0) this.end();
-        else this.tail = this.tail.then(() => this.end());
-      },
-      fail: (error) => this.end(error instanceof AppError ? error : new AppError('UNAVAILABLE', 'the event stream failed; subscribe again to resume', { reason: 'STREAM_FAILED', cause: error })),
-    });
+  /** Starts the source; `attach` returns its detach function. The subscription is the sink. */
+  start(attach: (sink: FeedSink<unknown>) => () => void): void {
+    this.detach = attach(this);
     if (this.ended) this.detach();
   }
 
-  private offer(event: unknown): void {
+  // ---- the feed's sink ----
+
+  offer(event: unknown): void {
     if (this.ended || !this.options.allowed()) return;
     let payload: string | Promise<string>;
     try {
@@ -135,7 +112,7 @@ export class LiveSubscription {
       return;
     }
     this.pending += 1;
-    this.tail = this.tail.then(async () => {
+    this.tail = (this.tail ?? Promise.resolve()).then(async () => {
       let json: string;
       try {
         json = await payload;
@@ -144,11 +121,22 @@ export class LiveSubscription {
         return;
       } finally {
         this.pending -= 1;
+        if (this.pending === 0) this.tail = undefined;
       }
       // Access may have ended while the event was resolved.
       if (this.ended || !this.options.allowed()) return;
       this.send(json);
     });
+  }
+
+  complete(): void {
+    // After everything already offered has been sent.
+    if (this.pending === 0 || !this.tail) this.end();
+    else this.tail = this.tail.then(() => this.end());
+  }
+
+  fail(error: unknown): void {
+    this.end(error instanceof AppError ? error : new AppError('UNAVAILABLE', 'the event stream failed; subscribe again to resume', { reason: 'STREAM_FAILED', cause: error }));
   }
 
   private send(payload: string): void {
@@ -163,29 +151,23 @@ export class LiveSubscription {
     this.options.onDelivered();
   }
 
-  private next(): Promise<IteratorResult<ExecutionResult, undefined>> {
-    if (this.ended) return this.ended.error ? Promise.reject(this.ended.error) : Promise.resolve(DONE);
-    return new Promise((resolve, reject) => {
-      this.waiter = { resolve, reject };
-    });
+  // ---- the connection's operation ----
+
+  /** The client completed it, or the connection closed. */
+  cancel(): void {
+    this.stop(undefined, true);
   }
 
   /** Ends the subscription: with `error`, the client gets it as the subscription's error; without, it completes. */
   end(error?: AppError): void {
-    if (this.ended) return;
-    this.ended = error ? { error } : {};
-    this.detach?.();
-    this.options.onEnd(this);
-    const waiter = this.waiter;
-    this.waiter = undefined;
-    if (waiter) {
-      if (error) waiter.reject(error);
-      else waiter.resolve(DONE);
-    }
+    this.stop(error, false);
   }
 
-  /** The client completed it, or the connection closed. */
-  private finish(): void {
-    if (!this.ended) this.end();
+  private stop(error: AppError | undefined, cancelled: boolean): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.detach?.();
+    this.detach = undefined;
+    this.options.onEnd(this, error, cancelled);
   }
 }

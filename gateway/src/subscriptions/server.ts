@@ -5,19 +5,15 @@ import {
   execute,
   extendSchema,
   getArgumentValues,
-  getOperationAST,
   getVariableValues,
   GraphQLError,
   Kind,
   OperationTypeNode,
   parse,
-  validate,
   type DocumentNode,
-  type ExecutionArgs,
   type GraphQLField,
   type GraphQLSchema,
 } from 'graphql';
-import { makeServer, type Context } from 'graphql-ws';
 import { AppError, newRequestId, servicePrincipal, toAppError, toClientGraphQLError, type Logger, type Metrics, type Principal, type Redis, type RunEvent } from '@orchestra/lib/gateway';
 import type { AccessWatch } from '../auth/access-watch';
 import { checkOperation, type QueryLimits } from '../query-limits';
@@ -25,11 +21,14 @@ import { ConnectionSessions, type ConnectionCredential, type ConnectionSession }
 import { createFederatedBatcher, toFederatedError, type ExecuteFederated } from './federated-batcher';
 import { FederatedObjects } from './federated-selection';
 import { LiveSubscription, type SubscriberContext } from './live-subscription';
-import { authorizeSubscriber, createSubscriptionRegistry, principalScope, type SubscriptionRegistry } from './registry';
+import { authorizeSubscriber, createSubscriptionRegistry, principalScope, type SubscriptionField, type SubscriptionRegistry } from './registry';
 import { createNotificationFeeds, notificationAddedField, type NotificationFeeds } from './notification-feeds';
 import { DEFAULT_RUN_BATCHES, RUN_EVENT_LINKS, runEventBatchesField, runEventsField, runStatusChangedField, type RunBatchOptions } from './run-fields';
 import { createRunFeeds, type RunFeeds } from './run-feeds';
-import { createSharedResults } from './shared-results';
+import { createSharedResults, type ExecutionGroup } from './shared-results';
+import type { SubscribePayload } from 'graphql-ws';
+import type { Connection, ConnectionHooks, SubscribeOutcome } from './protocol';
+import { createSubscriptionDocuments, inputError, type CheckedDocument } from './subscription-documents';
 import { serveGraphqlWs, type SocketExtra } from './ws-transport';
 
 export interface SubscriptionDeps {
@@ -117,6 +116,9 @@ interface AuthenticateOperation {
   session: ConnectionSession;
   ip: string;
   userAgent: string | undefined;
+  document: DocumentNode;
+  variables: Record<string, unknown>;
+  operationName: string | null;
 }
 
 interface SubscribeOperation {
@@ -125,22 +127,12 @@ interface SubscribeOperation {
   principal: Principal;
 }
 
-type OperationContext = AuthenticateOperation | SubscribeOperation;
-
-/** A bounded map, oldest first out. */
-function boundedMap<V>(max: number) {
-  const map = new Map<string, V>();
-  return {
-    get: (key: string) => map.get(key),
-    set(key: string, value: V) {
-      if (map.size >= max) map.delete(map.keys().next().value as string);
-      map.set(key, value);
-    },
-  };
-}
+/** What a subscribe message asks for, once it is parsed, validated and authorized (or why not). */
+type Decision = readonly GraphQLError[] | AuthenticateOperation | SubscribeOperation;
 
 /**
- * graphql-ws on the gateway's HTTP server (ws-transport.ts). Subscription fields come from a registry
+ * graphql-ws's protocol (protocol.ts) on the gateway's HTTP server (ws-transport.ts); documents are
+ * parsed and validated once per query text (subscription-documents.ts). Subscription fields come from a registry
  * (registry.ts); events come from shared per-run / per-org feeds (run-feeds.ts); each event's selection
  * is executed and serialized once per distinct document, variables and principal scope
  * (shared-results.ts), entity fields batched through the federated graph (federated-batcher.ts), and
@@ -219,23 +211,19 @@ export function createSubscriptionServer(deps: SubscriptionDeps): SubscriptionSe
   const recheck = setInterval(() => void sessions.recheckAll((c) => c.principal.kind === 'apiKey'), deps.recheckMs ?? 60_000);
   recheck.unref();
 
-  // Parsed and validated once per query text: subscribers of the same query share the document.
-  const documents = boundedMap<DocumentNode>(2_000);
-  const validations = new WeakMap<DocumentNode, { api: readonly GraphQLError[]; public?: readonly GraphQLError[] }>();
-  const validated = (document: DocumentNode, publicOnly: boolean): readonly GraphQLError[] => {
-    let known = validations.get(document);
-    if (!known) validations.set(document, (known = { api: validate(schema, document) }));
-    if (!publicOnly || !publicSchema || known.api.length > 0) return known.api;
-    known.public ??= validate(publicSchema, document);
-    return known.public;
-  };
+  const documents = createSubscriptionDocuments(schema, publicSchema);
   const shared = createSharedResults({ schema, objects, log, executed: (name) => executions.inc({ field: name }) });
   let documentIds = 0;
   const documentIdOf = new WeakMap<DocumentNode, number>();
 
-  const sessionOf = new WeakMap<Context, ConnectionSession>();
-  const masked = (errors: readonly GraphQLError[], requestId: string) => errors.map((e) => toClientGraphQLError(e.originalError ?? e, requestId, e.path));
-  const inputError = (message: string, reason: string, requestId: string) => [new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', reason, requestId } })];
+  const sessionOf = new WeakMap<Connection<SocketExtra>, ConnectionSession>();
+  const masked = (errors: readonly GraphQLError[], requestId: string) => errors.map((e) => toClientGraphQLError(e.originalError ?? e, requestId, e.path).toJSON());
+  /** Errors as the client gets them in an `error` message: masked, the internal ones logged under one request id. */
+  const errorPayload = (errors: readonly GraphQLError[]) => {
+    const requestId = newRequestId();
+    for (const e of errors) if (toAppError(e.originalError ?? e).code === 'INTERNAL') log.error('subscription failed', { err: e.originalError ?? e, requestId });
+    return masked(errors, requestId);
+  };
 
   const authenticateConnection = async (operation: AuthenticateOperation, authorization: unknown) => {
     const { session } = operation;
@@ -248,14 +236,113 @@ export function createSubscriptionServer(deps: SubscriptionDeps): SubscriptionSe
     return { expiresAt: credential.expiresAt === undefined ? null : new Date(credential.expiresAt).toISOString(), subscriptions: session.subscriptions.size };
   };
 
-  const server = makeServer<Record<string, unknown> | undefined, SocketExtra>({
-    schema,
-    async onConnect(ctx) {
-      const { ip, userAgent } = ctx.extra;
+  /** Deliveries counted since the last flush, by field: one counter update per fan-out, not one per subscriber and event. */
+  const deliveredSince = new Map<string, number>();
+  let flushScheduled = false;
+  const flushDelivered = () => {
+    flushScheduled = false;
+    for (const [name, count] of deliveredSince) delivered.inc({ field: name }, count);
+    deliveredSince.clear();
+  };
+  const countDelivered = (name: string) => {
+    deliveredSince.set(name, (deliveredSince.get(name) ?? 0) + 1);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      queueMicrotask(flushDelivered);
+    }
+  };
+
+  /**
+   * One subscriber's LiveSubscription. Its own function, so what an open subscription keeps is what
+   * its callbacks name here, not everything onSubscribe held (the message, the document's text...).
+   */
+  const bindSubscription = (connection: Connection<SocketExtra>, id: string, field: SubscriptionField, args: unknown, session: ConnectionSession, group: ExecutionGroup, principal: Principal): LiveSubscription => {
+    // What the selection's resolvers act as: the subscriber's principal as it is now (any subscriber of the group sees the same).
+    const contextOf = (): SubscriberContext => ({ principal: session.credential?.principal ?? principal, scope: group.scope, log });
+    return new LiveSubscription({
+      id,
+      field,
+      args,
+      socket: connection.extra.socket,
+      maxQueued,
+      maxBufferedBytes,
+      allowed: () => session.allows(),
+      payload: (event) => shared.payload(group, event, field, contextOf),
+      onDelivered: () => countDelivered(group.field),
+      onEnd: (ended, error, cancelled) => {
+        session.subscriptions.delete(ended);
+        shared.release(group);
+        active.dec({ field: group.field });
+        // Ended by itself: the client is told (`complete`, or `error`); a cancelled one is not.
+        if (!cancelled) connection.finish(id, ended, error ? errorPayload([new GraphQLError(error.message, { originalError: error })]) : undefined);
+      },
+    });
+  };
+  const maxQueued = deps.maxQueued ?? 1_000;
+  const maxBufferedBytes = deps.maxBufferedBytes ?? 2 * 1024 * 1024;
+
+  /** The former graphql-ws onSubscribe: parses, validates, limits and authorizes one subscribe message. */
+  const decide = async (connection: Connection<SocketExtra>, id: string, payload: SubscribePayload): Promise<Decision> => {
+    const session = sessionOf.get(connection);
+    const requestId = newRequestId();
+    if (!session) return [new GraphQLError('not authenticated', { extensions: { code: 'UNAUTHENTICATED', requestId } })];
+    const checked = documents.check(payload, session.credential?.principal, requestId);
+    if (Array.isArray(checked)) return checked as readonly GraphQLError[];
+    const { document, operation } = checked as CheckedDocument;
+    const root = operation.selectionSet.selections[0];
+    const rootName = root?.kind === Kind.FIELD ? root.name.value : undefined;
+    if (operation.operation === OperationTypeNode.MUTATION) {
+      if (operation.selectionSet.selections.length !== 1 || rootName !== 'authenticateConnection') {
+        return inputError('over this socket the only mutation is authenticateConnection; send others over HTTP', 'NOT_A_SUBSCRIPTION', requestId);
+      }
+      return { kind: 'authenticate', session, ip: connection.extra.ip, userAgent: connection.extra.userAgent, document, variables: payload.variables ?? {}, operationName: payload.operationName ?? null };
+    }
+    if (operation.operation !== OperationTypeNode.SUBSCRIPTION) {
+      return inputError('this socket serves subscriptions; send queries and mutations over HTTP', 'NOT_A_SUBSCRIPTION', requestId);
+    }
+    const field = rootName === undefined ? undefined : registry.fields.get(rootName);
+    const rootField = rootName === undefined ? undefined : subscriptionType.getFields()[rootName];
+    if (!root || root.kind !== Kind.FIELD || !field || !rootField || operation.selectionSet.selections.length !== 1) {
+      return inputError('a subscription selects one field of Subscription', 'ONE_ROOT_FIELD', requestId);
+    }
+    try {
+      if (deps.limits) {
+        const overBudget = checkOperation(schema, document, payload.operationName ?? undefined, payload.variables ?? undefined, deps.limits);
+        if (overBudget) throw overBudget;
+      }
+      const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], payload.variables ?? {});
+      if (coerced.errors) return coerced.errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { code: 'BAD_USER_INPUT', requestId } }));
+      const principal = { ...session.principal(), requestId };
+      const args = field.parseArgs(getArgumentValues(rootField, root, coerced.coerced));
+      authorizeSubscriber(principal, field);
+      await field.authorizeResource(principal, args);
+      const scope = principalScope(principal);
+      let documentId = documentIdOf.get(document);
+      if (documentId === undefined) documentIdOf.set(document, (documentId = (documentIds += 1)));
+      const variables = payload.variables ?? {};
+      const operationName = payload.operationName ?? null;
+      const groupKey = `${field.name}|${documentId}|${operationName ?? ''}|${JSON.stringify(variables)}|${scope}`;
+      const parsed = document;
+      const group = shared.acquire(groupKey, () => ({ field: field.name, document: parsed, variables, operationName, scope }));
+      const live = bindSubscription(connection, id, field, args, session, group, principal);
+      session.subscriptions.add(live);
+      active.inc({ field: field.name });
+      log.debug('subscription started', { requestId, subscriptionId: id, principal: principal.id, orgId: principal.orgId, field: field.name });
+      return { kind: 'subscribe', live, principal };
+    } catch (error) {
+      const appError = toAppError(error);
+      log.info('subscription refused', { requestId, field: field.name, code: appError.code, reason: appError.reason });
+      return [toClientGraphQLError(appError, requestId)];
+    }
+  };
+
+  const hooks: ConnectionHooks<SocketExtra> = {
+    async init(connection, params) {
+      const { ip, userAgent, socket } = connection.extra;
       const session = sessions.open();
-      sessionOf.set(ctx, session);
+      sessionOf.set(connection, session);
       try {
-        const credential = await deps.authenticate(ctx.connectionParams?.['authorization'] ?? ctx.connectionParams?.['Authorization'], { ip, userAgent });
+        const credential = await deps.authenticate(params?.['authorization'] ?? params?.['Authorization'], { ip, userAgent });
         session.authenticate(credential);
         return credential.expiresAt === undefined ? true : { expiresAt: new Date(credential.expiresAt).toISOString() };
       } catch (error) {
@@ -263,133 +350,37 @@ export function createSubscriptionServer(deps: SubscriptionDeps): SubscriptionSe
         const appError = toAppError(error);
         if (appError.code === 'INTERNAL') log.error('subscriber authentication failed', { err: error });
         // 4401/4403 with the reason, so a client can tell a bad token from anything else.
-        ctx.extra.socket.close(appError.code === 'UNAUTHENTICATED' ? 4401 : 4403, `${appError.code}: ${appError.message}`.slice(0, 120));
+        socket.close(appError.code === 'UNAUTHENTICATED' ? 4401 : 4403, `${appError.code}: ${appError.message}`.slice(0, 120));
         return false;
       }
     },
-    onClose(ctx) {
-      const session = sessionOf.get(ctx);
+    closed(connection) {
+      const session = sessionOf.get(connection);
       if (session) sessions.forget(session);
     },
-    async onSubscribe(ctx, id, payload) {
-      const session = sessionOf.get(ctx);
-      const requestId = newRequestId();
-      if (!session) return [new GraphQLError('not authenticated', { extensions: { code: 'UNAUTHENTICATED', requestId } })];
-      let document = documents.get(payload.query);
-      if (!document) {
-        try {
-          document = parse(payload.query, { maxTokens: 20_000 });
-        } catch (error) {
-          return inputError((error as Error).message, 'GRAPHQL_PARSE_FAILED', requestId);
-        }
-        documents.set(payload.query, document);
+    async subscribe(connection, id, payload): Promise<SubscribeOutcome> {
+      const decision = await decide(connection, id, payload);
+      if (Array.isArray(decision)) return { errors: errorPayload(decision as readonly GraphQLError[]) };
+      const operation = decision as AuthenticateOperation | SubscribeOperation;
+      if (operation.kind === 'subscribe') {
+        const { live, principal } = operation;
+        return { operation: live, start: () => live.start((sink) => live.field.attach(live.args, sink, principal)) };
       }
-      const caller = session.credential?.principal;
-      const invalid = validated(document, false);
-      if (invalid.length > 0) return invalid.map((e) => new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { code: 'BAD_USER_INPUT', reason: 'GRAPHQL_VALIDATION_FAILED', requestId } }));
-      if (caller?.kind === 'apiKey' && publicSchema) {
-        const notPublic = validated(document, true);
-        if (notPublic.length > 0) {
-          return notPublic.map((e) => new GraphQLError(`API keys may use the public API only: ${e.message}`, { nodes: e.nodes ?? null, extensions: { code: 'FORBIDDEN', reason: 'NOT_IN_PUBLIC_API', requestId } }));
-        }
-      }
-      const operation = getOperationAST(document, payload.operationName);
-      if (!operation) return inputError('name the operation to run', 'OPERATION_NAME_REQUIRED', requestId);
-      const root = operation.selectionSet.selections[0];
-      const rootName = root?.kind === Kind.FIELD ? root.name.value : undefined;
-      if (operation.operation === OperationTypeNode.MUTATION) {
-        if (operation.selectionSet.selections.length !== 1 || rootName !== 'authenticateConnection') {
-          return inputError('over this socket the only mutation is authenticateConnection; send others over HTTP', 'NOT_A_SUBSCRIPTION', requestId);
-        }
-        const contextValue: OperationContext = { kind: 'authenticate', session, ip: ctx.extra.ip, userAgent: ctx.extra.userAgent };
-        return { schema, document, variableValues: payload.variables ?? {}, operationName: payload.operationName ?? null, contextValue };
-      }
-      if (operation.operation !== OperationTypeNode.SUBSCRIPTION) {
-        return inputError('this socket serves subscriptions; send queries and mutations over HTTP', 'NOT_A_SUBSCRIPTION', requestId);
-      }
-      const field = rootName === undefined ? undefined : registry.fields.get(rootName);
-      const rootField = rootName === undefined ? undefined : subscriptionType.getFields()[rootName];
-      if (!root || root.kind !== Kind.FIELD || !field || !rootField || operation.selectionSet.selections.length !== 1) {
-        return inputError('a subscription selects one field of Subscription', 'ONE_ROOT_FIELD', requestId);
-      }
-      const deliveredLabels = { field: field.name };
-      try {
-        if (deps.limits) {
-          const overBudget = checkOperation(schema, document, payload.operationName ?? undefined, payload.variables ?? undefined, deps.limits);
-          if (overBudget) throw overBudget;
-        }
-        const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], payload.variables ?? {});
-        if (coerced.errors) return coerced.errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { code: 'BAD_USER_INPUT', requestId } }));
-        const principal = { ...session.principal(), requestId };
-        const args = field.parseArgs(getArgumentValues(rootField, root, coerced.coerced));
-        authorizeSubscriber(principal, field);
-        await field.authorizeResource(principal, args);
-        const scope = principalScope(principal);
-        let documentId = documentIdOf.get(document);
-        if (documentId === undefined) documentIdOf.set(document, (documentId = (documentIds += 1)));
-        const variables = payload.variables ?? {};
-        const groupKey = `${field.name}|${documentId}|${payload.operationName ?? ''}|${JSON.stringify(variables)}|${scope}`;
-        const parsed = document;
-        const group = shared.acquire(groupKey, () => ({ field: field.name, document: parsed, variables, operationName: payload.operationName ?? null }));
-        // What the selection's resolvers act as: the subscriber's principal as it is now (any subscriber of the group sees the same).
-        const contextOf = (): SubscriberContext => ({ principal: session.credential?.principal ?? principal, scope, log });
-        const live = new LiveSubscription({
-          id,
-          field,
-          args,
-          socket: ctx.extra.socket,
-          maxQueued: deps.maxQueued ?? 1_000,
-          maxBufferedBytes: deps.maxBufferedBytes ?? 2 * 1024 * 1024,
-          allowed: () => session.allows(),
-          payload: (event) => shared.payload(group, event, field.eventKey(event), contextOf),
-          onDelivered: () => delivered.inc(deliveredLabels),
-          onEnd: (ended) => {
-            session.subscriptions.delete(ended);
-            shared.release(group);
-            active.dec(deliveredLabels);
-          },
-        });
-        session.subscriptions.add(live);
-        active.inc(deliveredLabels);
-        log.debug('subscription started', { requestId, subscriptionId: id, principal: principal.id, orgId: principal.orgId, field: field.name });
-        const contextValue: OperationContext = { kind: 'subscribe', live, principal };
-        return { schema, document, variableValues: payload.variables ?? {}, operationName: payload.operationName ?? null, contextValue };
-      } catch (error) {
-        const appError = toAppError(error);
-        log.info('subscription refused', { requestId, field: field.name, code: appError.code, reason: appError.reason });
-        return [toClientGraphQLError(appError, requestId)];
-      }
-    },
-    subscribe(args: ExecutionArgs) {
-      const context = args.contextValue as OperationContext;
-      if (context.kind !== 'subscribe') throw new Error('subscribe called for a non-subscription');
-      const { live, principal } = context;
-      live.start((sink) => live.field.attach(live.args, sink, principal));
-      return live.iterator;
-    },
-    async execute(args: ExecutionArgs) {
-      const context = args.contextValue as OperationContext;
-      if (context.kind !== 'authenticate') throw new Error('execute called for a subscription');
-      return execute({
-        ...args,
-        rootValue: { authenticateConnection: ({ authorization }: { authorization: string }) => authenticateConnection(context, authorization) },
+      const result = await execute({
+        schema,
+        document: operation.document,
+        variableValues: operation.variables,
+        operationName: operation.operationName,
+        rootValue: { authenticateConnection: ({ authorization }: { authorization: string }) => authenticateConnection(operation, authorization) },
         contextValue: {},
       });
-    },
-    // Only authenticateConnection's answer comes this way: subscription events are sent by LiveSubscription.
-    onNext(_ctx, _id, _payload, _args, result) {
-      if (!result.errors || result.errors.length === 0) return undefined;
+      if (!result.errors || result.errors.length === 0) return { result: { data: result.data ?? null } };
       const requestId = newRequestId();
-      for (const e of result.errors) if (toAppError(e).code === 'INTERNAL') log.error('authenticateConnection failed', { err: e.originalError ?? e, requestId });
-      return { ...result, errors: masked(result.errors, requestId) };
+      for (const e of result.errors) if (toAppError(e.originalError ?? e).code === 'INTERNAL') log.error('authenticateConnection failed', { err: e.originalError ?? e, requestId });
+      return { result: { data: result.data ?? null, errors: masked(result.errors, requestId) } };
     },
-    onError(ctx, _id, _payload, errors) {
-      const requestId = newRequestId();
-      for (const e of errors) if (toAppError(e).code === 'INTERNAL') log.error('subscription failed', { err: e.originalError ?? e, requestId });
-      return masked(errors, requestId).map((e) => e.toJSON());
-    },
-  });
-  const transport = serveGraphqlWs(server, {
+  };
+  const transport = serveGraphqlWs(hooks, {
     httpServer,
     path,
     log,

@@ -50,11 +50,13 @@ class FakeSocket implements FrameSocket {
 function setUp(documentText: string) {
   let executions = 0;
   const shared = createSharedResults({ schema, objects: new FederatedObjects(), log, executed: () => (executions += 1) });
-  const group = shared.acquire('events|1', () => ({ field: 'events', document: parse(documentText), variables: {}, operationName: null }));
+  const group = shared.acquire('events|1', () => ({ field: 'events', document: parse(documentText), variables: {}, operationName: null, scope: 'scope' }));
   const context = (): SubscriberContext => ({ principal, scope: 'scope', log });
   const subscribe = (id: string, options: { maxBufferedBytes?: number; maxQueued?: number } = {}) => {
     const socket = new FakeSocket();
     const ended: Array<AppError | undefined> = [];
+    let settle: (outcome: { done: boolean; error: unknown }) => void = () => undefined;
+    const outcome = new Promise<{ done: boolean; error: unknown }>((resolve) => (settle = resolve));
     let offer: (event: unknown) => void = () => undefined;
     let complete: () => void = () => undefined;
     const live = new LiveSubscription({
@@ -62,22 +64,21 @@ function setUp(documentText: string) {
       field,
       args: {},
       socket,
-      payload: (event) => shared.payload(group, event, field.eventKey(event), context),
+      payload: (event) => shared.payload(group, event, field, context),
       allowed: () => true,
       maxQueued: options.maxQueued ?? 1_000,
       maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
       onDelivered: () => undefined,
-      onEnd: () => ended.push(undefined),
+      onEnd: (_live, error) => {
+        ended.push(error);
+        settle(error ? { done: false, error } : { done: true, error: undefined });
+      },
     });
     live.start((sink) => {
-      offer = sink.offer;
-      complete = sink.complete;
+      offer = (event) => sink.offer(event);
+      complete = () => sink.complete();
       return () => undefined;
     });
-    const outcome = live.iterator.next().then(
-      (result) => ({ done: result.done === true, error: undefined as unknown }),
-      (error: unknown) => ({ done: false, error }),
-    );
     return { socket, live, ended, outcome, offer: (event: unknown) => offer(event), complete: () => complete() };
   };
   return { shared, group, subscribe, executions: () => executions };

@@ -14,6 +14,8 @@ export interface ExecutionGroup {
   readonly document: DocumentNode;
   readonly variables: Record<string, unknown>;
   readonly operationName: string | null;
+  /** principalScope() of its subscribers. */
+  readonly scope: string;
   /** Subscribers holding the group. */
   refs: number;
 }
@@ -23,11 +25,12 @@ export interface SharedResults {
   acquire(key: string, make: () => Omit<ExecutionGroup, 'key' | 'refs'>): ExecutionGroup;
   release(group: ExecutionGroup): void;
   /**
-   * The payload JSON of `event` (identified by `eventKey`) for `group`: a string when it is ready, a
-   * promise while entity fields resolve through the federated graph. `context` is asked only when
-   * the event has not been executed for the group yet.
+   * The payload JSON of `event` (identified by `field.eventKey(event)`) for `group`: a string when it is
+   * ready, a promise while entity fields resolve through the federated graph. `context` is asked only
+   * when the event has not been executed for the group yet. A feed offers one event to all its
+   * subscribers in a row: the key is made once per event then, not once per subscriber.
    */
-  payload(group: ExecutionGroup, event: unknown, eventKey: string, context: () => SubscriberContext): string | Promise<string>;
+  payload(group: ExecutionGroup, event: unknown, field: { eventKey(event: unknown): string }, context: () => SubscriberContext): string | Promise<string>;
   stats(): { groups: number; events: number };
 }
 
@@ -47,6 +50,9 @@ export function createSharedResults({ schema, objects, log, executed, maxEvents 
   const groups = new Map<string, ExecutionGroup>();
   /** event key → group key → payload JSON (or its promise). */
   const payloads = new Map<string, Map<string, string | Promise<string>>>();
+  /** The event asked for last, its key and payloads (a fan-out asks for the same event many times in a row). */
+  let lastEvent: unknown;
+  let lastPayloads: Map<string, string | Promise<string>> | undefined;
 
   const serialize = (result: ExecutionResult): string => {
     if (!result.errors || result.errors.length === 0) return JSON.stringify(result);
@@ -84,14 +90,22 @@ export function createSharedResults({ schema, objects, log, executed, maxEvents 
       if (group.refs <= 0 && groups.get(group.key) === group) groups.delete(group.key);
     },
 
-    payload(group, event, eventKey, context) {
-      let byGroup = payloads.get(eventKey);
-      const known = byGroup?.get(group.key);
-      if (known !== undefined) return known;
-      if (!byGroup) {
-        if (payloads.size >= maxEvents) payloads.delete(payloads.keys().next().value as string);
-        payloads.set(eventKey, (byGroup = new Map<string, string | Promise<string>>()));
+    payload(group, event, field, context) {
+      let byGroup: Map<string, string | Promise<string>> | undefined;
+      // (Only inserting another event's key evicts, and that makes it the last one.)
+      if (event === lastEvent && lastPayloads !== undefined) byGroup = lastPayloads;
+      else {
+        const key = field.eventKey(event);
+        byGroup = payloads.get(key);
+        if (!byGroup) {
+          if (payloads.size >= maxEvents) payloads.delete(payloads.keys().next().value as string);
+          payloads.set(key, (byGroup = new Map<string, string | Promise<string>>()));
+        }
+        lastEvent = event;
+        lastPayloads = byGroup;
       }
+      const known = byGroup.get(group.key);
+      if (known !== undefined) return known;
       const made = run(group, event, context());
       byGroup.set(group.key, made);
       if (isPromise(made)) {

@@ -1,8 +1,9 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { CloseCode, handleProtocols, type Server } from 'graphql-ws';
+import { CloseCode, handleProtocols } from 'graphql-ws';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Logger } from '@orchestra/lib/gateway';
+import { Connection, type ConnectionHooks, type ProtocolSocket } from './protocol';
 
 /**
  * What a connection keeps of its upgrade request: the caller's address and user agent, not the
@@ -28,23 +29,103 @@ export interface GraphqlWsTransportOptions {
    * cost of a zlib stream per connection (tens of KiB) and a trip through zlib's thread pool per message.
    */
   compression: false | { threshold: number };
+  /** How long a connection may wait before connection_init. Default 3 s (graphql-ws's). */
+  initTimeoutMs?: number;
 }
 
 export interface GraphqlWsTransport {
+  /** Open connections, and how many of them hold a zlib stream (permessage-deflate) right now. */
+  stats(): { connections: number; inflating: number; deflating: number };
   stop(): Promise<void>;
 }
 
 const OPEN = 1;
 
-const textOf = (data: RawData): string => (Buffer.isBuffer(data) ? data.toString() : Array.isArray(data) ? Buffer.concat(data).toString() : Buffer.from(data).toString());
+/**
+ * ws's permessage-deflate state of a connection (ws 8 keeps it in private fields; read defensively:
+ * without them nothing is released and ws works as before). ws makes a zlib stream per connection the
+ * first time one is needed and keeps it for the connection's life.
+ */
+interface DeflateState {
+  params?: Record<string, unknown>;
+  _inflate?: { close(): void } | null;
+  _deflate?: { close(): void } | null;
+}
+const deflateStateOf = (socket: WebSocket): DeflateState | undefined => (socket as unknown as { _extensions?: Record<string, DeflateState | undefined> })._extensions?.['permessage-deflate'];
 
 /**
- * graphql-ws (graphql-transport-ws) on `ws`, in place of graphql-ws's own `useServer`: the same
- * protocol handling (makeServer), but per connection it keeps no upgrade request, no timers of its
- * own (one keep-alive sweep for all connections) and no promise per message sent.
+ * Frees the connection's inflate stream after a whole message. Browsers compress every message they
+ * send, so each browser connection held a zlib inflate stream (~16 KiB with its buffers) from its
+ * connection_init on. The server asks clients not to carry compression context between messages
+ * (client_no_context_takeover), so the next message decompresses as well with a fresh stream.
  */
-export function serveGraphqlWs(server: Server<SocketExtra>, options: GraphqlWsTransportOptions): GraphqlWsTransport {
+function releaseInflate(socket: WebSocket): void {
+  const state = deflateStateOf(socket);
+  if (!state?._inflate || state.params?.['client_no_context_takeover'] !== true) return;
+  state._inflate.close();
+  state._inflate = null;
+}
+
+/** Frees the deflate stream of a connection that is not compressing a message now (made again for its next large one). */
+function releaseIdleDeflate(socket: WebSocket): void {
+  const state = deflateStateOf(socket);
+  if (!state?._deflate) return;
+  const sender = (socket as unknown as { _sender?: { _state?: unknown; _queue?: unknown[] } })._sender;
+  // ws's Sender: state 0 with nothing queued is idle (1 is compressing).
+  if (sender?._state !== 0 || sender._queue?.length !== 0) return;
+  state._deflate.close();
+  state._deflate = null;
+}
+
+const textOf = (data: RawData): string => (Buffer.isBuffer(data) ? data.toString() : Array.isArray(data) ? Buffer.concat(data).toString() : Buffer.from(data).toString());
+
+/** A connection's socket as the protocol uses it: sends only while open. */
+class WsProtocolSocket implements ProtocolSocket {
+  constructor(private readonly socket: WebSocket) {}
+
+  get protocol(): string {
+    return this.socket.protocol;
+  }
+
+  send(data: string): void {
+    if (this.socket.readyState === OPEN) this.socket.send(data);
+  }
+
+  close(code: number, reason: string): void {
+    this.socket.close(code, reason);
+  }
+}
+
+/** Each socket's protocol connection (one property, so the listeners below are shared by every socket). */
+const kConnection = Symbol('graphql-ws connection');
+const kLog = Symbol('transport log');
+type TransportSocket = WebSocket & { [kConnection]?: Connection<SocketExtra> | undefined; [kLog]?: Logger };
+
+function onSocketMessage(this: WebSocket, data: RawData): void {
+  const socket = this as TransportSocket;
+  releaseInflate(socket);
+  const connection = socket[kConnection];
+  if (!connection) return;
+  connection.message(textOf(data)).catch((err: unknown) => {
+    socket[kLog]?.error('subscription message handling failed', { err });
+    socket.close(CloseCode.InternalServerError, 'Internal server error');
+  });
+}
+
+function onSocketError(this: WebSocket, err: Error): void {
+  (this as TransportSocket)[kLog]?.warn('websocket connection error', { err });
+  this.close(CloseCode.InternalServerError, 'Internal server error');
+}
+
+/**
+ * graphql-ws's protocol (graphql-transport-ws, protocol.ts) on `ws`, in place of graphql-ws's own
+ * `useServer`/`makeServer`: per connection it keeps no upgrade request, no closures of its own (the
+ * listeners are shared; the connection is a property of its socket), no timer once initialized (one
+ * keep-alive sweep for all connections) and no promise per message sent.
+ */
+export function serveGraphqlWs(hooks: ConnectionHooks<SocketExtra>, options: GraphqlWsTransportOptions): GraphqlWsTransport {
   const { httpServer, path, log, keepAliveMs } = options;
+  const initTimeoutMs = options.initTimeoutMs ?? 3_000;
   const wss = new WebSocketServer({
     noServer: true,
     // `alive` below is the one list of connections.
@@ -61,8 +142,11 @@ export function serveGraphqlWs(server: Server<SocketExtra>, options: GraphqlWsTr
             // so each connection held a zlib stream (~100 KiB of RSS measured per subscriber at 10,000)
             // and every event queued for zlib's thread pool. Each message is compressed on its own.
             serverNoContextTakeover: true,
+            // Clients compress each message on its own too, so the inflate stream can be freed after each
+            // message (releaseInflate): a browser connection keeps no zlib stream while it only listens.
+            clientNoContextTakeover: true,
             // Small windows, a fast level and a small output buffer: what a connection that is sent a big
-            // message keeps is a few KiB of zlib state, not zlib's defaults (~300 KiB).
+            // message holds until the next keep-alive sweep is a few KiB of zlib state, not zlib's defaults (~300 KiB).
             serverMaxWindowBits: 11,
             clientMaxWindowBits: 11,
             zlibDeflateOptions: { level: 1, memLevel: 4, chunkSize: 4 * 1024 },
@@ -73,37 +157,30 @@ export function serveGraphqlWs(server: Server<SocketExtra>, options: GraphqlWsTr
   wss.on('error', (err) => log.error('websocket server error', { err }));
   /** Connections and whether they answered the last ping. */
   const alive = new Map<WebSocket, boolean>();
+  function onSocketPong(this: WebSocket): void {
+    if (alive.has(this)) alive.set(this, true);
+  }
+  function onSocketClose(this: WebSocket): void {
+    alive.delete(this);
+    const socket = this as TransportSocket;
+    const connection = socket[kConnection];
+    socket[kConnection] = undefined;
+    try {
+      connection?.closed();
+    } catch (err) {
+      log.error('closing a subscription connection failed', { err });
+    }
+  }
 
-  const accept = (socket: WebSocket, ip: string, userAgent: string | undefined) => {
+  const accept = (ws: WebSocket, ip: string, userAgent: string | undefined) => {
+    const socket = ws as TransportSocket;
     alive.set(socket, true);
-    socket.on('pong', () => {
-      if (alive.has(socket)) alive.set(socket, true);
-    });
-    socket.once('error', (err) => {
-      log.warn('websocket connection error', { err });
-      socket.close(CloseCode.InternalServerError, 'Internal server error');
-    });
-    const closed = server.opened(
-      {
-        protocol: socket.protocol,
-        send: (data) => {
-          if (socket.readyState === OPEN) socket.send(data);
-        },
-        close: (code, reason) => socket.close(code, reason),
-        onMessage: (handle) =>
-          socket.on('message', (data: RawData) => {
-            handle(textOf(data)).catch((err: unknown) => {
-              log.error('subscription message handling failed', { err });
-              socket.close(CloseCode.InternalServerError, 'Internal server error');
-            });
-          }),
-      },
-      { socket, ip, userAgent },
-    );
-    socket.once('close', (code, reason) => {
-      alive.delete(socket);
-      closed(code, reason.toString()).catch((err: unknown) => log.error('closing a subscription connection failed', { err }));
-    });
+    socket[kLog] = log;
+    socket.on('pong', onSocketPong);
+    socket.once('error', onSocketError);
+    socket.on('close', onSocketClose);
+    socket.on('message', onSocketMessage);
+    socket[kConnection] = new Connection(new WsProtocolSocket(socket), { socket, ip, userAgent }, hooks, { initTimeoutMs });
   };
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -127,12 +204,23 @@ export function serveGraphqlWs(server: Server<SocketExtra>, options: GraphqlWsTr
             if (socket.readyState !== OPEN) continue;
             alive.set(socket, false);
             socket.ping();
+            releaseIdleDeflate(socket);
           }
         }, keepAliveMs)
       : undefined;
   keepAlive?.unref();
 
   return {
+    stats() {
+      let inflating = 0;
+      let deflating = 0;
+      for (const socket of alive.keys()) {
+        const state = deflateStateOf(socket);
+        if (state?._inflate) inflating += 1;
+        if (state?._deflate) deflating += 1;
+      }
+      return { connections: alive.size, inflating, deflating };
+    },
     async stop() {
       if (keepAlive) clearInterval(keepAlive);
       httpServer.off('upgrade', onUpgrade);
