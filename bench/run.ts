@@ -16,6 +16,7 @@ import { benchLlmStream } from './llm-stream';
 import { benchLlmStreams } from './llm-streams';
 import { benchRunMetrics } from './run-metrics';
 import { benchSchedules } from './schedules';
+import { benchSubscriptionMemory } from './subscription-memory';
 import { benchSubscriptions } from './subscriptions';
 import { benchTaskPath, TASK_PATH_SCENARIOS } from './task-path';
 import { benchWebLive } from './web-live';
@@ -24,6 +25,7 @@ const BENCHES: Record<string, () => Promise<string>> = {
   gateway: () => benchGatewayOverhead(),
   dispatch: () => benchDispatch(),
   subscriptions: () => benchSubscriptions(),
+  'subscription-memory': () => benchSubscriptionMemory(),
   lean: () => benchLean(),
   idle: () => benchIdle(),
   fairness: () => benchFairness(),

@@ -1,8 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createMemoryLogger, createRunEventHub, type RunEvent } from '@orchestra/lib';
 import { startPlatform, type Platform } from '@orchestra/tests';
+import { connectInspector, inspectorUrlIn, type Inspector } from './inspector';
 import { cpuSeconds, fmt, percentile, rssMiB } from './load';
 
 /**
@@ -91,7 +92,7 @@ export class Clients {
   }
 
   /** Splits the plan's subscriptions over the processes; resolves when all are open, with the time it took. */
-  async open(plan: { url: string; token: string; query: string; field: string; compression: boolean; subscriptions: Array<{ runId: string; afterSeq: number }> }): Promise<{ opened: number; ms: number }> {
+  async open(plan: { url: string; token: string; query: string; field: string; compression: boolean; compressAll: boolean; subscriptions: Array<{ runId: string; afterSeq: number }> }): Promise<{ opened: number; ms: number }> {
     const started = Date.now();
     const answers = await Promise.all(
       this.children.map((child, i) =>
@@ -117,15 +118,27 @@ export class Clients {
 
 interface Setup {
   platform: Platform;
+  /** The gateway's inspector (it runs with --inspect on a port of its own): full GCs for the memory columns. */
+  inspector: Inspector | undefined;
   token: string;
   runs: Array<{ id: string; orgId: string; workflowId: string; lastSeq: number }>;
 }
 
 async function setUp(runCount: number): Promise<Setup> {
-  const platform = await startPlatform({
-    services: ['identity', 'orchestration'],
-    env: { identity: { ACCESS_TOKEN_TTL_SECONDS: '7200' }, gateway: { RATE_LIMIT_PER_MINUTE: '100000000' } },
-  });
+  // Every child gets an (idle) inspector on a port of its own; the bench uses the gateway's for full GCs.
+  const previousArgs = process.env['ORCHESTRA_CHILD_NODE_ARGS'];
+  process.env['ORCHESTRA_CHILD_NODE_ARGS'] = `${previousArgs ?? ''} --inspect=127.0.0.1:0`.trim();
+  let platform: Platform;
+  try {
+    platform = await startPlatform({
+      services: ['identity', 'orchestration'],
+      env: { identity: { ACCESS_TOKEN_TTL_SECONDS: '7200' }, gateway: { RATE_LIMIT_PER_MINUTE: '100000000' } },
+    });
+  } finally {
+    if (previousArgs === undefined) delete process.env['ORCHESTRA_CHILD_NODE_ARGS'];
+    else process.env['ORCHESTRA_CHILD_NODE_ARGS'] = previousArgs;
+  }
+  const inspector = await connectInspector(inspectorUrlIn(platform.gateway.logFile)).catch(() => undefined);
   const must = <T>(res: { data: T | null | undefined; errors?: unknown }, what: string): T => {
     if (res.errors || !res.data) throw new Error(`bench: ${what} failed: ${JSON.stringify(res.errors)}`);
     return res.data;
@@ -152,7 +165,7 @@ async function setUp(runCount: number): Promise<Setup> {
   for (const run of runs) {
     run.lastSeq = must(await platform.graphql<{ run: { lastSeq: number } }>(`query($id: ID!) { run(id: $id) { lastSeq } }`, { id: run.id }, auth), 'run').run.lastSeq;
   }
-  return { platform, token: signUp.accessToken, runs };
+  return { platform, inspector, token: signUp.accessToken, runs };
 }
 
 interface LoadOutcome {
@@ -182,11 +195,23 @@ interface LoadOutcome {
   rssOpen: number;
   rssAfterLoad: number;
   rssClosed: number;
+  /** After a full GC (through the inspector), once the above were read: V8 heap used all open, and heap used / RSS after all closed. */
+  gcHeapOpen: number;
+  gcHeapClosed: number;
+  gcRssClosed: number;
+}
+
+/** V8 heap used and RSS (MiB) after a full garbage collection of the gateway. */
+async function afterGc(inspector: Inspector | undefined): Promise<{ heap: number; rss: number }> {
+  if (!inspector) return { heap: NaN, rss: NaN };
+  await inspector.collectGarbage();
+  const usage = await inspector.memoryUsage();
+  return { heap: usage.heapUsed / 1024 / 1024, rss: usage.rss / 1024 / 1024 };
 }
 
 async function underLoad(
   setup: Setup,
-  { query, subscribers, eventsPerSecond, seconds, clientCount, compression }: { query: string; subscribers: number; eventsPerSecond: number; seconds: number; clientCount: number; compression: boolean },
+  { query, subscribers, eventsPerSecond, seconds, clientCount, compression, compressAll }: { query: string; subscribers: number; eventsPerSecond: number; seconds: number; clientCount: number; compression: boolean; compressAll: boolean },
 ): Promise<LoadOutcome> {
   const { platform, runs } = setup;
   const gatewayPid = platform.gateway.process.pid;
@@ -199,10 +224,11 @@ async function underLoad(
     const rssBefore = await rssMiB(gatewayPid);
     const heapBefore = heapMiB(await gatewayGauges(opsUrl));
     const plan = runs.length === 0 ? [] : Array.from({ length: subscribers }, (_, i) => ({ runId: runs[i % runs.length]!.id, afterSeq: runs[i % runs.length]!.lastSeq }));
-    const { opened, ms: connectMs } = await clients.open({ url: platform.wsUrl, token: setup.token, query, field: 'runEvents', compression, subscriptions: plan });
+    const { opened, ms: connectMs } = await clients.open({ url: platform.wsUrl, token: setup.token, query, field: 'runEvents', compression, compressAll, subscriptions: plan });
     await new Promise((r) => setTimeout(r, 2_000));
     const rssOpen = await rssMiB(gatewayPid);
     const heapOpen = heapMiB(await gatewayGauges(opsUrl)); // also starts the event-loop lag window
+    const gcOpen = await afterGc(setup.inspector);
     await clients.report(); // drop anything before the measured window
 
     let published = 0;
@@ -266,6 +292,7 @@ async function underLoad(
     await new Promise((r) => setTimeout(r, 5_000));
     const rssClosed = await rssMiB(gatewayPid);
     const heapClosed = heapMiB(await gatewayGauges(opsUrl));
+    const gcClosed = await afterGc(setup.inspector);
     return {
       subscribers,
       opened,
@@ -291,6 +318,9 @@ async function underLoad(
       rssOpen,
       rssAfterLoad,
       rssClosed,
+      gcHeapOpen: gcOpen.heap,
+      gcHeapClosed: gcClosed.heap,
+      gcRssClosed: gcClosed.rss,
     };
   } finally {
     clients.stop();
@@ -299,7 +329,7 @@ async function underLoad(
 }
 
 /** CPU of the gateway, orchestration and identity over `seconds` with no subscriber, then with `subscribers` idle ones. */
-async function idle(setup: Setup, { subscribers, seconds, clientCount, compression }: { subscribers: number; seconds: number; clientCount: number; compression: boolean }): Promise<{ none: Record<string, number>; idle: Record<string, number> }> {
+async function idle(setup: Setup, { subscribers, seconds, clientCount, compression, compressAll }: { subscribers: number; seconds: number; clientCount: number; compression: boolean; compressAll: boolean }): Promise<{ none: Record<string, number>; idle: Record<string, number> }> {
   const { platform, runs } = setup;
   const pids = { gateway: platform.gateway.process.pid, orchestration: platform.services.orchestration?.process.pid, identity: platform.services.identity?.process.pid };
   // The feeds of the load phases have closed (they linger 15 s without subscribers).
@@ -308,7 +338,7 @@ async function idle(setup: Setup, { subscribers, seconds, clientCount, compressi
   const clients = await Clients.start(clientCount);
   try {
     const plan = Array.from({ length: subscribers }, (_, i) => ({ runId: runs[i % runs.length]!.id, afterSeq: runs[i % runs.length]!.lastSeq }));
-    await clients.open({ url: platform.wsUrl, token: setup.token, query: SCALAR, field: 'runEvents', compression, subscriptions: plan });
+    await clients.open({ url: platform.wsUrl, token: setup.token, query: SCALAR, field: 'runEvents', compression, compressAll, subscriptions: plan });
     await new Promise((r) => setTimeout(r, 3_000));
     const cpu = await cpuPercentDuring(pids, seconds * 1000);
     await clients.close();
@@ -325,35 +355,40 @@ export async function benchSubscriptions(): Promise<string> {
   const seconds = envInt('BENCH_SECONDS', 30);
   const clientCount = envInt('BENCH_CLIENTS', 4);
   const idleSubscribers = envInt('BENCH_IDLE_SUBSCRIBERS', 1_000);
-  // Clients offer permessage-deflate as browsers do; BENCH_COMPRESSION=0 to compare without.
+  // Clients offer permessage-deflate and compress every message they send, as browsers do;
+  // BENCH_COMPRESSION=0 to compare without, BENCH_CLIENT_COMPRESS=large to compress only messages of 1 KiB or more (ws's default).
   const compression = process.env['BENCH_COMPRESSION'] !== '0';
+  const compressAll = process.env['BENCH_CLIENT_COMPRESS'] !== 'large';
   const idleSeconds = Math.min(seconds, 20);
+  const loadAtStart = loadavg()[0]!;
   const setup = await setUp(runCount);
   try {
-    const scalar = await underLoad(setup, { query: SCALAR, subscribers, eventsPerSecond, seconds, clientCount, compression });
-    const withRun = await underLoad(setup, { query: WITH_RUN, subscribers, eventsPerSecond, seconds, clientCount, compression });
-    const idleCpu = await idle(setup, { subscribers: idleSubscribers, seconds: idleSeconds, clientCount: 2, compression });
+    const scalar = await underLoad(setup, { query: SCALAR, subscribers, eventsPerSecond, seconds, clientCount, compression, compressAll });
+    const withRun = await underLoad(setup, { query: WITH_RUN, subscribers, eventsPerSecond, seconds, clientCount, compression, compressAll });
+    const idleCpu = await idle(setup, { subscribers: idleSubscribers, seconds: idleSeconds, clientCount: 2, compression, compressAll });
     const row = (name: string, o: LoadOutcome) =>
-      `| ${name} | ${o.opened}/${o.subscribers} | ${fmt(o.connectMs / 1000, 1)} s | ${o.published} | ${o.delivered}/${o.expected}${o.missing > 0 ? ` (**${o.missing} missing**)` : ''}${o.outOfOrder > 0 ? `, ${o.outOfOrder} out of order` : ''} | ${fmt(o.p50, 0)} | ${fmt(o.p99, 0)} | ${fmt(o.max, 0)} | ${fmt(o.gatewayCpu, 0)}% | ${fmt(o.loopLagP99, 0)} | ${fmt(o.clientCpuMax, 0)}% / ${fmt(o.clientCpuSum, 0)}% | ${fmt(o.orchestrationCpu, 0)}% | ${fmt(o.rssBefore, 0)} → ${fmt(o.rssOpen, 0)} → ${fmt(o.rssAfterLoad, 0)} → ${fmt(o.rssClosed, 0)} | ${fmt(o.heapBefore, 0)} → ${fmt(o.heapOpen, 0)} → ${fmt(o.heapClosed, 0)} | ${fmt(((o.rssOpen - o.rssBefore) * 1024) / Math.max(1, o.opened), 1)} |`;
+      `| ${name} | ${o.opened}/${o.subscribers} | ${fmt(o.connectMs / 1000, 1)} s | ${o.published} | ${o.delivered}/${o.expected}${o.missing > 0 ? ` (**${o.missing} missing**)` : ''}${o.outOfOrder > 0 ? `, ${o.outOfOrder} out of order` : ''} | ${fmt(o.p50, 0)} | ${fmt(o.p99, 0)} | ${fmt(o.max, 0)} | ${fmt(o.gatewayCpu, 0)}% | ${fmt(o.loopLagP99, 0)} | ${fmt(o.clientCpuMax, 0)}% / ${fmt(o.clientCpuSum, 0)}% | ${fmt(o.orchestrationCpu, 0)}% | ${fmt(o.rssBefore, 0)} → ${fmt(o.rssOpen, 0)} → ${fmt(o.rssAfterLoad, 0)} → ${fmt(o.rssClosed, 0)} | ${fmt(o.heapBefore, 0)} → ${fmt(o.heapOpen, 0)} → ${fmt(o.heapClosed, 0)} | ${fmt(((o.rssOpen - o.rssBefore) * 1024) / Math.max(1, o.opened), 1)} | ${fmt(o.gcHeapOpen, 0)} → ${fmt(o.gcHeapClosed, 0)}, ${fmt(o.gcRssClosed, 0)} |`;
     const errors = [...scalar.errors, ...withRun.errors];
     const cpuLine = (cpu: Record<string, number>) => `gateway ${fmt(cpu['gateway']!, 1)}%, orchestration ${fmt(cpu['orchestration']!, 1)}%, identity ${fmt(cpu['identity']!, 1)}%`;
     return [
-      `### Live subscriptions (${subscribers} subscribers on one gateway, ${runCount} runs, ${eventsPerSecond} events/s for ${seconds} s, ${clientCount} client processes, clients ${compression ? 'offer' : 'do not offer'} permessage-deflate)`,
+      `### Live subscriptions (${subscribers} subscribers on one gateway, ${runCount} runs, ${eventsPerSecond} events/s for ${seconds} s, ${clientCount} client processes, clients ${compression ? `offer permessage-deflate and compress ${compressAll ? 'every message they send, as browsers do' : 'what they send of 1 KiB or more'}` : 'do not offer permessage-deflate'})`,
       '',
-      'Delivery latency is from publishing an event into the run\'s Redis stream (as orchestration does) to a client process parsing it. RSS and V8 heap used of the gateway: before connecting → all open → after the load → 5 s after all closed. CPU: % of one core over the load (this machine has ' +
+      'Delivery latency is from publishing an event into the run\'s Redis stream (as orchestration does) to a client process parsing it. RSS and V8 heap used of the gateway: before connecting → all open → after the load → 5 s after all closed; then, after a full garbage collection through the gateway\'s inspector, its heap used with all open and after all closed, and its RSS after all closed. CPU: % of one core over the load (this machine has ' +
         `${cpus().length} cores, shared with the clients, PostgreSQL and Redis); clients: the busiest client process / all together. Loop lag: the gateway's event-loop delay p99 over the load.`,
       '',
-      '| selection | open | connect all | events published | delivered / expected | p50 ms | p99 ms | max ms | gateway CPU | loop lag p99 ms | clients CPU | orchestration CPU | gateway RSS MiB | gateway heap MiB | KiB per subscription (RSS) |',
-      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+      '| selection | open | connect all | events published | delivered / expected | p50 ms | p99 ms | max ms | gateway CPU | loop lag p99 ms | clients CPU | orchestration CPU | gateway RSS MiB | gateway heap MiB | KiB per subscription (RSS) | after a full GC: heap MiB all open → all closed, RSS all closed |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
       row('`runEvents { seq kind at progress message }`', scalar),
       row('`… run { status }`', withRun),
       '',
       `- With \`run { status }\` (one federated look-up per event, shared by every subscriber of the run): p99 **${fmt(withRun.p99 / scalar.p99, 2)}×** the scalar selection's, gateway CPU **${fmt(withRun.gatewayCpu / scalar.gatewayCpu, 2)}×**.`,
       `- Idle for ${idleSeconds} s, no subscriber (baseline): ${cpuLine(idleCpu.none)} of a core; with ${idleSubscribers} idle subscribers: ${cpuLine(idleCpu.idle)}.`,
       ...(errors.length > 0 ? [`- Errors seen by clients: ${errors.map((e) => `\`${e}\``).join(', ')}`] : []),
+      `- Load average (1 min) of the machine: ${fmt(loadAtStart, 1)} at the start, ${fmt(loadavg()[0]!, 1)} at the end.`,
       '',
     ].join('\n');
   } finally {
+    setup.inspector?.close();
     await setup.platform.stop();
   }
 }
