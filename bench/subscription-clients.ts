@@ -14,8 +14,8 @@ interface Plan {
   parallel: number;
   /** Offer permessage-deflate, as browsers do. */
   compression: boolean;
-  /** With compression: compress every message sent, as browsers do (else only those of 1 KiB or more, ws's default). */
-  compressAll: boolean;
+  /** With compression: compress every message sent, as browsers do (the default; false: only those of 1 KiB or more, ws's default). */
+  compressAll?: boolean;
 }
 
 type FromParent = { type: 'open'; plan: Plan } | { type: 'report' } | { type: 'close' };
@@ -36,7 +36,7 @@ let latencies: number[] = [];
 
 function open(plan: Plan, sub: Subscription): Promise<void> {
   return new Promise((resolve) => {
-    const socket = new WebSocket(plan.url, 'graphql-transport-ws', { perMessageDeflate: plan.compression ? (plan.compressAll ? { threshold: 0 } : true) : false });
+    const socket = new WebSocket(plan.url, 'graphql-transport-ws', { perMessageDeflate: plan.compression ? (plan.compressAll === false ? true : { threshold: 0 }) : false });
     sub.socket = socket;
     let settled = false;
     const done = () => {

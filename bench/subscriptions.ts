@@ -92,7 +92,7 @@ export class Clients {
   }
 
   /** Splits the plan's subscriptions over the processes; resolves when all are open, with the time it took. */
-  async open(plan: { url: string; token: string; query: string; field: string; compression: boolean; compressAll: boolean; subscriptions: Array<{ runId: string; afterSeq: number }> }): Promise<{ opened: number; ms: number }> {
+  async open(plan: { url: string; token: string; query: string; field: string; compression: boolean; compressAll?: boolean; subscriptions: Array<{ runId: string; afterSeq: number }> }): Promise<{ opened: number; ms: number }> {
     const started = Date.now();
     const answers = await Promise.all(
       this.children.map((child, i) =>
