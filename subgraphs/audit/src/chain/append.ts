@@ -1,8 +1,8 @@
 import { auditV1 } from '@orchestra/proto';
 import { badInput, isUuid, withSystemTransaction, type Pool } from '@orchestra/lib';
 import { chainOf, eventHash, type ActorKind, type ChainedEvent } from './hash';
-import { existingEventIds, insertEvent } from '../store/events';
-import { advanceChain, ensureChain, lockChain } from '../store/chains';
+import { existingEventIds, insertEvents, type StoredAuditEvent } from '../store/events';
+import { advanceChains, ensureChains, lockChains } from '../store/chains';
 
 /** The most events one Record call may carry (the relay sends 100 by default). */
 export const MAX_EVENTS_PER_RECORD = 1000;
@@ -75,42 +75,81 @@ export interface AppendResult {
   duplicates: number;
 }
 
+/** An id of the batch was stored under another chain while the batch was written: it is retried whole. */
+export class ConcurrentAppendError extends Error {
+  constructor(missing: number) {
+    super(`${missing} audit event id(s) were stored by a concurrent append under another chain; the batch is rolled back to be retried`);
+    this.name = 'ConcurrentAppendError';
+  }
+}
+
+/** Chains of the batch without a head yet: they are created before the batch is written again. */
+class ChainsMissing extends Error {
+  constructor(readonly chains: Array<{ chain: string; orgId: string | null }>) {
+    super(`audit chains ${chains.map((c) => c.chain).join(', ')} have no head yet`);
+  }
+}
+
 /**
- * Appends a batch in one transaction: all of it is stored or none. Each chain's head is locked (in
- * a fixed order, so concurrent batches cannot deadlock on heads) and each new event links to the
- * one before it. An id that is stored already, or repeated in the batch, counts as a duplicate.
+ * Appends a batch in one transaction: all of it is stored or none. The chains' heads are locked
+ * first (in a fixed order, so concurrent batches cannot deadlock on heads); then the ids stored
+ * already are looked up (a concurrent append of the same event to the same chain held that chain's
+ * head, so its rows are visible now) and count as duplicates, as does an id repeated in the batch;
+ * each new event links to the one before it, and all of them are written by one statement. A few
+ * statements per batch, however many events it has.
  */
 export async function appendEvents(pool: Pool, events: Array<Omit<ChainedEvent, 'sequence'>>): Promise<AppendResult> {
   if (events.length === 0) return { stored: 0, duplicates: 0 };
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await appendOnce(pool, events);
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      // An organization's first events: its chain's head is made at genesis on its own (no head is
+      // locked meanwhile, so this cannot deadlock with another batch), then the batch goes again.
+      if (error instanceof ChainsMissing) await ensureChains(pool, error.chains);
+      // The concurrent append has committed by now: its ids are seen as stored this time.
+      else if (!(error instanceof ConcurrentAppendError)) throw error;
+    }
+  }
+}
+
+async function appendOnce(pool: Pool, events: Array<Omit<ChainedEvent, 'sequence'>>): Promise<AppendResult> {
   return withSystemTransaction(pool, async (tx) => {
     const seen = new Set<string>();
     const unique = events.filter((e) => (seen.has(e.id) ? false : (seen.add(e.id), true)));
-    const existing = await existingEventIds(tx, unique.map((e) => e.id));
     const byChain = new Map<string, Array<Omit<ChainedEvent, 'sequence'>>>();
     for (const event of unique) {
-      if (existing.has(event.id)) continue;
       const chain = chainOf(event.orgId);
       byChain.set(chain, [...(byChain.get(chain) ?? []), event]);
     }
-    let stored = 0;
-    for (const chain of [...byChain.keys()].sort()) {
-      const chainEvents = byChain.get(chain) ?? [];
-      await ensureChain(tx, chain, chainEvents[0]?.orgId ?? null);
-      const head = await lockChain(tx, chain);
+    const chains = [...byChain.keys()].sort();
+    const heads = await lockChains(tx, chains);
+    const missing = chains.filter((chain) => !heads.has(chain));
+    if (missing.length > 0) throw new ChainsMissing(missing.map((chain) => ({ chain, orgId: byChain.get(chain)?.[0]?.orgId ?? null })));
+    const existing = await existingEventIds(
+      tx,
+      unique.map((e) => e.id),
+    );
+    const rows: Array<Omit<StoredAuditEvent, 'recordedAt'>> = [];
+    const advanced: Array<{ chain: string; lastSeq: number; lastHash: string }> = [];
+    for (const chain of chains) {
+      const head = heads.get(chain) as { lastSeq: number; lastHash: string };
       let { lastSeq, lastHash } = head;
-      for (const event of chainEvents) {
-        const sequence = lastSeq + 1;
-        const chained: ChainedEvent = { ...event, sequence };
+      for (const event of byChain.get(chain) ?? []) {
+        if (existing.has(event.id)) continue;
+        const chained: ChainedEvent = { ...event, sequence: lastSeq + 1 };
         const hash = eventHash(chained, lastHash);
-        // ON CONFLICT: a concurrent batch stored the same id after our check; it is a duplicate then.
-        if (await insertEvent(tx, { ...chained, chain, prevHash: lastHash, hash })) {
-          lastSeq = sequence;
-          lastHash = hash;
-          stored += 1;
-        }
+        rows.push({ ...chained, chain, prevHash: lastHash, hash });
+        lastSeq = chained.sequence;
+        lastHash = hash;
       }
-      if (lastSeq !== head.lastSeq) await advanceChain(tx, chain, lastSeq, lastHash);
+      if (lastSeq !== head.lastSeq) advanced.push({ chain, lastSeq, lastHash });
     }
-    return { stored, duplicates: events.length - stored };
+    const stored = await insertEvents(tx, rows);
+    // Every chain is locked, so only an id stored under another chain can be missing: the links would break.
+    if (stored.size !== rows.length) throw new ConcurrentAppendError(rows.length - stored.size);
+    await advanceChains(tx, advanced);
+    return { stored: rows.length, duplicates: events.length - rows.length };
   });
 }

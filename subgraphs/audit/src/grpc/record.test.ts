@@ -97,6 +97,22 @@ describe('AuditService.Record', () => {
     expect(head[0]).toEqual({ last_seq: 40, last_hash: rows[39]!.hash });
   });
 
+  it('stores a batch sent twice at once (the same ids, two orgs, one of them new) once, in unbroken chains', async () => {
+    const [known, fresh] = [newId(), newId()];
+    await audit.record([auditEvent({ orgId: known })]);
+    const batch = Array.from({ length: 60 }, (_, i) => auditEvent({ orgId: i % 3 === 0 ? fresh : known }));
+    const results = await Promise.all([audit.record(batch), audit.record(batch), audit.record(batch.slice(10, 30))]);
+    expect(results.reduce((n, r) => n + r.stored, 0)).toBe(60);
+    expect(results.reduce((n, r) => n + r.duplicates, 0)).toBe(60 + 20);
+    for (const [chain, count] of [[known, 41], [fresh, 20]] as const) {
+      const rows = await chainRows(chain);
+      expect(rows.map((r) => Number(r.chain_seq))).toEqual(Array.from({ length: count }, (_, i) => i + 1));
+      rows.forEach((row, i) => expect(row.prev_hash).toBe(i === 0 ? GENESIS_HASH : rows[i - 1]!.hash));
+      const { rows: head } = await audit.pool.query('SELECT last_seq::int AS last_seq, last_hash FROM audit_chains WHERE chain = $1', [chain]);
+      expect(head[0]).toEqual({ last_seq: count, last_hash: rows[count - 1]!.hash });
+    }
+  });
+
   it.each([
     ['eventId', { eventId: 'not-a-uuid' }, 'events[1].eventId'],
     ['orgId', { orgId: 'acme' }, 'events[1].orgId'],

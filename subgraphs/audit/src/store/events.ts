@@ -82,38 +82,45 @@ export async function existingEventIds(db: Queryable, ids: string[]): Promise<Se
   return new Set(rows.map((r) => r.id));
 }
 
-/** Appends one event; false when its id is stored already (a concurrent delivery won). */
-export async function insertEvent(db: Queryable, event: Omit<StoredAuditEvent, 'recordedAt'>): Promise<boolean> {
-  const { rowCount } = await db.query(
+/**
+ * Appends events in one statement; resolves to the ids stored (an id stored already — by a
+ * concurrent delivery, or under another chain — is left out, and the caller decides what that means).
+ */
+export async function insertEvents(db: Queryable, events: ReadonlyArray<Omit<StoredAuditEvent, 'recordedAt'>>): Promise<Set<string>> {
+  if (events.length === 0) return new Set();
+  const column = <T>(pick: (e: Omit<StoredAuditEvent, 'recordedAt'>) => T): T[] => events.map(pick);
+  const { rows } = await db.query<{ id: string }>(
     `INSERT INTO audit_events (id, chain, chain_seq, org_id, occurred_at, service, actor_kind, actor_id, actor_user_id,
        actor_api_key_id, actor_display, action, target_type, target_id, outcome, request_id, ip, user_agent, diff, prev_hash, hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
-     ON CONFLICT (id) DO NOTHING`,
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::uuid[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[],
+       $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::jsonb[], $20::text[], $21::text[])
+     ON CONFLICT (id) DO NOTHING
+     RETURNING id`,
     [
-      event.id,
-      event.chain,
-      event.sequence,
-      event.orgId,
-      event.occurredAt,
-      event.service,
-      event.actor.kind,
-      event.actor.id,
-      event.actor.userId,
-      event.actor.apiKeyId,
-      event.actor.display,
-      event.action,
-      event.targetType,
-      event.targetId,
-      event.outcome,
-      event.requestId,
-      event.ip,
-      event.userAgent,
-      JSON.stringify(event.diff ?? null),
-      event.prevHash,
-      event.hash,
+      column((e) => e.id),
+      column((e) => e.chain),
+      column((e) => e.sequence),
+      column((e) => e.orgId),
+      column((e) => e.occurredAt),
+      column((e) => e.service),
+      column((e) => e.actor.kind),
+      column((e) => e.actor.id),
+      column((e) => e.actor.userId),
+      column((e) => e.actor.apiKeyId),
+      column((e) => e.actor.display),
+      column((e) => e.action),
+      column((e) => e.targetType),
+      column((e) => e.targetId),
+      column((e) => e.outcome),
+      column((e) => e.requestId),
+      column((e) => e.ip),
+      column((e) => e.userAgent),
+      column((e) => JSON.stringify(e.diff ?? null)),
+      column((e) => e.prevHash),
+      column((e) => e.hash),
     ],
   );
-  return rowCount === 1;
+  return new Set(rows.map((r) => r.id));
 }
 
 const escapeLike = (value: string): string => value.replace(/[\\%_]/g, (c) => `\\${c}`);
