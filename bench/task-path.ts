@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -31,6 +32,8 @@ interface Phase {
   cost: Cost;
   /** Run latency (created → finished), sorted, ms. */
   runMs: number[];
+  /** 1-minute load average when the phase started and when it ended. */
+  load: [number, number];
   note?: string;
 }
 
@@ -43,18 +46,25 @@ interface Bench {
   internalToken: string;
 }
 
-/** Waits until every run succeeded; resolves to when the last one finished (ms) and the run latencies. */
+/**
+ * Waits until every run succeeded; resolves to when the last one finished (ms) and the run latencies.
+ * It asks only about the runs not yet seen finished (the bench's own polling competes for the same CPU;
+ * the time measured is the runs' finished_at, not when the poll saw them).
+ */
 async function finished(b: Bench, ids: readonly string[], since: number): Promise<{ lastFinishedAt: number; runMs: number[] }> {
   const schema = b.platform.schemas.orchestration;
-  for (;;) {
-    const { rows } = await b.platform.pool.query<{ done: number; failed: number }>(
-      `SELECT count(*) FILTER (WHERE status = 'SUCCEEDED')::int AS done, count(*) FILTER (WHERE status IN ('FAILED', 'CANCELLED'))::int AS failed FROM "${schema}".runs WHERE id = ANY($1::uuid[])`,
-      [ids],
+  const pending = new Set(ids);
+  while (pending.size > 0) {
+    const { rows } = await b.platform.pool.query<{ id: string; status: string }>(
+      `SELECT id, status FROM "${schema}".runs WHERE id = ANY($1::uuid[]) AND status IN ('SUCCEEDED', 'FAILED', 'CANCELLED')`,
+      [[...pending]],
     );
-    if (rows[0]!.failed > 0) throw new Error(`${rows[0]!.failed} bench runs failed`);
-    if (rows[0]!.done === ids.length) break;
+    const failed = rows.filter((r) => r.status !== 'SUCCEEDED').length;
+    if (failed > 0) throw new Error(`${failed} bench runs failed`);
+    for (const r of rows) pending.delete(r.id);
+    if (pending.size === 0) break;
     if (Date.now() - since > 10 * 60_000) throw new Error('bench runs did not finish within 10 minutes');
-    await sleep(100);
+    await sleep(200);
   }
   const { rows } = await b.platform.pool.query<{ ms: number; finished: Date }>(
     `SELECT extract(epoch FROM finished_at - created_at) * 1000 AS ms, finished_at AS finished FROM "${schema}".runs WHERE id = ANY($1::uuid[])`,
@@ -81,13 +91,14 @@ async function callersLoop(count: number, callers: number, step: number, start: 
 
 /** Runs a phase: snapshots, starts the runs, waits for them to finish. */
 async function phase(b: Bench, name: string, tasksPerRun: number, startAll: () => Promise<string[]>, note?: string): Promise<Phase> {
+  const loadBefore = loadavg()[0] as number;
   const before = await snapshot(b.targets);
   const started = Date.now();
   const ids = await startAll();
   const done = await finished(b, ids, started);
   const after = await snapshot(b.targets);
   const seconds = (done.lastFinishedAt - started) / 1000;
-  return { name, tasks: ids.length * tasksPerRun, seconds, cost: costOf(before, after), runMs: done.runMs, ...(note ? { note } : {}) };
+  return { name, tasks: ids.length * tasksPerRun, seconds, cost: costOf(before, after), runMs: done.runMs, load: [loadBefore, loadavg()[0] as number], ...(note ? { note } : {}) };
 }
 
 const startRunMutation = 'mutation($i: StartRunInput!) { startRun(input: $i) { run { id } } }';
@@ -252,6 +263,7 @@ export async function benchTaskPath(
 ): Promise<string> {
   const email = 'bench@orchestra.local';
   const password = 'Quiet-Lantern-Harbor-71!';
+  const startLoad = loadavg()[0] as number;
   const platform = await startPlatform({
     services: ['identity', 'orchestration', 'audit'],
     workers: 2,
@@ -349,6 +361,8 @@ export async function benchTaskPath(
       'CPU time per task, by process (from /proc; PostgreSQL backends are those serving the platform\'s connections; Redis is the machine\'s, shared with whatever else runs), and SQL statements per task (orchestra_db_statements_total of every service, BEGIN/COMMIT included):',
       '',
       ...costTable(phases),
+      '',
+      `- Load average (1 min) of this 2-core machine at the start of the bench: ${fmt(startLoad, 1)}; per phase, at its start → its end: ${phases.map((p) => `${p.name.split(',')[0]}: ${fmt(p.load[0], 1)} → ${fmt(p.load[1], 1)}`).join('; ')}.`,
       '',
     ];
     return lines.join('\n');
