@@ -68,6 +68,16 @@ describe('tenant transactions (row-level security)', () => {
     expect(rows[0]!.role).not.toBe(TENANT_ROLE);
   });
 
+  it('set the role and the scope with the BEGIN as values: quotes and backslashes in them stay text', async () => {
+    const userId = String.raw`o'hara\'); SELECT set_config('role', 'postgres', true); --`;
+    const seen = await withTenantTransaction(pool, TENANT_ROLE, { orgId: orgA, userId }, async (tx) =>
+      (await tx.query<{ role: string; org: string; user: string }>("SELECT current_user AS role, current_setting('app.org_id') AS org, current_setting('app.user_id') AS user")).rows[0],
+    );
+    expect(seen).toEqual({ role: TENANT_ROLE, org: orgA, user: userId });
+    // A scope that is not an organization id reads nothing (current_org_id() refuses it), it is not SQL.
+    await expect(withTenantTransaction(pool, TENANT_ROLE, { orgId: "x' OR true --" }, (tx) => tx.query('SELECT body FROM notes'))).rejects.toThrow(/invalid input syntax for type uuid/);
+  });
+
   it('system transactions see every org', async () => {
     const n = await withSystemTransaction(pool, async (tx) => (await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM notes')).rows[0]!.n);
     expect(n).toBe(2);

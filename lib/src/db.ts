@@ -101,18 +101,24 @@ export interface TransactionOptions {
   retries?: number;
 }
 
+/**
+ * BEGIN and whatever the transaction must set first, as one simple-query string (one round trip):
+ * the tenant settings go with the BEGIN, quoted as literals, instead of a statement of their own.
+ */
+type Begin = (client: pg.PoolClient, begin: string) => string;
+
 async function runTransaction<T>(
   pool: pg.Pool,
-  setup: ((client: pg.PoolClient) => Promise<void>) | undefined,
+  setup: Begin | undefined,
   fn: (client: pg.PoolClient) => Promise<T>,
   { isolation = 'read committed', retries = 2 }: TransactionOptions,
 ): Promise<T> {
+  const begin = `BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`;
   for (let attempt = 0; ; attempt += 1) {
     const client = await pool.connect();
     let released = false;
     try {
-      await client.query(`BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`);
-      if (setup) await setup(client);
+      await client.query(setup ? setup(client, begin) : begin);
       const result = await fn(client);
       await client.query('COMMIT');
       return result;
@@ -166,12 +172,9 @@ export const withTenantTransaction = <T>(
 ) =>
   runTransaction(
     tenantPoolOf(pool),
-    async (client) => {
-      await client.query(
-        "SELECT set_config('role', $1, true), set_config('app.org_id', $2, true), set_config('app.user_id', $3, true)",
-        [tenantRole, scope.orgId, scope.userId ?? ''],
-      );
-    },
+    // The role and the organization are set with the BEGIN (one round trip); literals quoted by the driver.
+    (client, begin) =>
+      `${begin}; SELECT set_config('role', ${client.escapeLiteral(tenantRole)}, true), set_config('app.org_id', ${client.escapeLiteral(scope.orgId)}, true), set_config('app.user_id', ${client.escapeLiteral(scope.userId ?? '')}, true)`,
     fn,
     options,
   );
