@@ -1,4 +1,4 @@
-import { recordNotifications, type NotificationEventInput, type NotificationEventType, type PoolClient, type RunEvent } from '@orchestra/lib';
+import { buildNotificationEvent, type NotificationEventInput, type NotificationEventType, type PoolClient, type RunEvent } from '@orchestra/lib';
 import { appendRunEvents } from '../store/events';
 
 /** An attempt written to the queue outbox in this transaction, to hand to BullMQ after commit. */
@@ -64,12 +64,6 @@ export class TransactionEffects {
     this.notifications.push(input);
   }
 
-  /** Writes the recorded notification events to the notification outbox (one statement, none when there are none). */
-  async writeNotifications(tx: PoolClient, service: string): Promise<void> {
-    const pending = this.notifications.splice(0);
-    await recordNotifications(tx, service, pending);
-  }
-
   /** Records an event of `run` (seq assigned when written). */
   event(run: { id: string; orgId: string; workflowId: string }, fields: Partial<EventFields> & Pick<EventFields, 'kind'>): void {
     let entry = this.pending.get(run.id);
@@ -93,8 +87,11 @@ export class TransactionEffects {
     return events;
   }
 
-  /** Takes the seqs (locking each run's row until commit) and inserts the recorded events, in one statement. */
-  async writeEvents(tx: PoolClient): Promise<void> {
+  /**
+   * Takes the seqs (locking each run's row until commit) and inserts the recorded events, with the
+   * recorded notification events (the notification outbox), in one statement.
+   */
+  async writeEvents(tx: PoolClient, service: string): Promise<void> {
     const batches = [...this.pending]
       .filter(([, entry]) => entry.events.length > 0)
       .map(([runId, entry]) => ({
@@ -102,8 +99,9 @@ export class TransactionEffects {
         events: entry.events.map(({ at, fields }) => ({ ...fields, runId, orgId: entry.orgId, workflowId: entry.workflowId, at })),
       }));
     this.pending.clear();
-    if (batches.length === 0) return;
-    const bases = await appendRunEvents(tx, batches);
+    const notifications = this.notifications.splice(0).map((input) => buildNotificationEvent(service, input));
+    if (batches.length === 0 && notifications.length === 0) return;
+    const bases = await appendRunEvents(tx, batches, notifications);
     for (const batch of batches) {
       const base = bases.get(batch.runId) as number;
       batch.events.forEach((event, i) => this.events.push({ ...event, seq: base + i + 1 }));

@@ -145,10 +145,14 @@ export function createEngine(deps: EngineDeps): Engine {
         const result = await fn(ctx);
         // Wait steps queued here start waiting in the same transaction (they never reach a queue).
         await armWaits(ctx);
-        // Where each attempt it queues goes in its pool's queue, fairly between organizations.
-        await assignFairRanks(tx, effects.enqueue);
-        await effects.writeEvents(tx);
-        await effects.writeNotifications(tx, SERVICE);
+        // Where each attempt it queues goes in its pool's queue, fairly between organizations (run
+        // starts rank theirs as they write them: store/run-starts.ts).
+        await assignFairRanks(
+          tx,
+          effects.enqueue.filter((e) => e.rank === undefined),
+        );
+        // The run events and the notification events, one statement.
+        await effects.writeEvents(tx, SERVICE);
         return result;
       };
       const result = principal === null ? await withSystemTransaction(pool, body) : await withTenantTransaction(pool, TENANT_ROLE, tenantScopeOf(principal), body);

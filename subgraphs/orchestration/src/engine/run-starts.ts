@@ -16,10 +16,11 @@ import { planAttempts, type TransitionContext } from './transitions';
  * outbox rows, events and audit outbox row; after the commit the attempts are enqueued. Starts are
  * written together: every start of a startRuns call in one transaction (all or nothing), and
  * startRun calls of one organization that arrive while a start transaction runs go together into
- * the next one (each keeps its own answer or error). A transaction of any number of starts is five
- * statements and one commit: BEGIN with the tenant settings, the organization's quotas, one read
- * (lookupRunStarts), one write (insertRunStarts, the audit rows included), COMMIT; nothing is read
- * back. An organization with a start quota adds its quota lock and one count (quota-checks.ts).
+ * the next one (each keeps its own answer or error). A transaction of any number of starts is four
+ * round trips: BEGIN with the tenant settings, one read (lookupRunStarts: the workflow versions, the
+ * idempotency keys, the organization's quotas), one write (insertRunStarts: the audit rows and the
+ * queue places' fair ranks included), COMMIT; nothing is read back. An organization with a start
+ * quota adds its quota lock and one count (quota-checks.ts).
  */
 
 const MAX_RUN_INPUT_BYTES = 256 * 1024;
@@ -146,14 +147,16 @@ export type StartOutcome = { ok: true; result: StartRunResult } | { ok: false; e
  * such error is thrown before anything is written.
  */
 async function writeStarts(ctx: TransitionContext, engine: Engine, starts: readonly CheckedStart[], { allOrNothing = false } = {}): Promise<StartOutcome[]> {
+  const orgId = (starts[0] as CheckedStart).principal.orgId as string;
   const lookup = await lookupRunStarts(
     ctx.tx,
+    orgId,
     starts.map((s) => s.ref),
     starts.flatMap((s) => (s.key === null ? [] : [s.key])),
   );
   // Quotas (runs per minute, queued tasks, waiting wait steps) of the organization, counted only when one applies.
   const startsWaits = lookup.workflows.some((found) => found?.version?.steps.some((step) => step.dependsOn.length === 0 && step.wait));
-  const budget = await startBudget(ctx.tx, (starts[0] as CheckedStart).principal.orgId as string, engine.config, { startsWaits });
+  const budget = await startBudget(ctx.tx, orgId, engine.config, { startsWaits, quota: lookup.quota });
   const outcomes: Array<StartOutcome | { ok: true; planned: number; deduplicated: boolean }> = [];
   const writes: RunStart[] = [];
   const audit: OutboxAuditEvent[] = [];
@@ -226,9 +229,14 @@ async function writeStarts(ctx: TransitionContext, engine: Engine, starts: reado
     }
   }
   // A quota that refused starts tells the organization's admins, once per quota per window (this transaction commits).
-  if (budget) await noteQuotaRefusals(ctx.tx, SERVICE, (starts[0] as CheckedStart).principal.orgId as string, outcomes.flatMap((o) => ('error' in o ? [o.error] : [])));
+  if (budget) await noteQuotaRefusals(ctx.tx, SERVICE, orgId, outcomes.flatMap((o) => ('error' in o ? [o.error] : [])));
   if (writes.length === 0 && audit.length === 0) return outcomes as StartOutcome[];
-  const at = await insertRunStarts(ctx.tx, writes, audit);
+  const { at, fairRanks } = await insertRunStarts(ctx.tx, writes, audit);
+  // Their queue places were ranked by the insert (engine.ts ranks only what is still unranked).
+  for (const entry of ctx.effects.enqueue) {
+    const rank = fairRanks.get(entry.attemptId);
+    if (rank !== undefined) entry.rank = rank;
+  }
   const rows = writes.map((w) => startedRunRow(w.run, w.events.length, at));
   for (const w of writes) {
     const { run, tasks } = w;

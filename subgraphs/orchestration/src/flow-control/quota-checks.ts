@@ -1,7 +1,7 @@
 import { AppError, recordNotification, type Queryable } from '@orchestra/lib';
 import { lockAdmissionKeys } from '../store/admission';
-import { claimQuotaNotice, orgUsage } from '../store/quotas';
-import { quotasOf, type QuotaDefaults } from './limits';
+import { claimQuotaNotice, orgUsage, type OrgQuotaRow } from '../store/quotas';
+import { effectiveQuotas, type QuotaDefaults } from './limits';
 
 /**
  * The quotas a start of runs must fit (issue 10): runs started per minute, tasks waiting for a worker
@@ -27,8 +27,13 @@ export const quotaExceeded = (quota: string, limit: number, used: number, messag
  * waitingTasks (bounded by default) applies only to starts whose first steps include a wait step
  * (`startsWaits`), so other starts take no quota lock for it.
  */
-export async function startBudget(tx: Queryable, orgId: string, defaults: QuotaDefaults, { startsWaits }: { startsWaits: boolean }): Promise<StartBudget | undefined> {
-  const quotas = await quotasOf(tx, orgId, defaults);
+export async function startBudget(
+  tx: Queryable,
+  orgId: string,
+  defaults: QuotaDefaults,
+  { startsWaits, quota }: { startsWaits: boolean; /** The organization's org_quotas row, read with the starts (lookupRunStarts). */ quota: OrgQuotaRow | undefined },
+): Promise<StartBudget | undefined> {
+  const quotas = effectiveQuotas(quota, defaults);
   const { runsStartedPerMinute: runsLimit, queuedTasks: queuedLimit } = quotas;
   const waitingLimit = startsWaits ? quotas.waitingTasks : null;
   if (runsLimit === null && queuedLimit === null && waitingLimit === null) return undefined;

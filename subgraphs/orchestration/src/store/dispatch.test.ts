@@ -263,7 +263,7 @@ describe('successes', () => {
         { run: locked, task, attemptId: attemptId!, output: { n: 1 } },
         { run: locked, task, attemptId: attemptId!, output: { n: 2 } },
       ]);
-      await effects.writeEvents(tx);
+      await effects.writeEvents(tx, 'orchestration');
       return result;
     });
     expect(answers.map((a) => a.applied)).toEqual([true, false]);

@@ -1,4 +1,4 @@
-import type { Queryable, RunEvent } from '@orchestra/lib';
+import type { OutboxNotificationEvent, Queryable, RunEvent } from '@orchestra/lib';
 import { prepared } from './rows';
 
 /** Events of one run to record, in order, without their seqs. */
@@ -10,14 +10,19 @@ export interface RunEventBatch {
 /**
  * Records events in one statement: takes each run's next seqs (`runs.last_seq`, whose row lock
  * holds until commit, so seqs are gap-free and in commit order per run) and inserts the events with
- * them. Resolves to the seq before each run's first new event.
+ * them; `notifications` (events for the notifications service's outbox) go in the same statement.
+ * Resolves to the seq before each run's first new event.
  */
-export async function appendRunEvents(db: Queryable, batches: readonly RunEventBatch[]): Promise<Map<string, number>> {
+export async function appendRunEvents(db: Queryable, batches: readonly RunEventBatch[], notifications: readonly OutboxNotificationEvent[] = []): Promise<Map<string, number>> {
   const bases = new Map<string, number>();
-  if (batches.length === 0) return bases;
+  const notify = notifications.length > 0;
+  if (batches.length === 0) {
+    if (notify) await db.query('INSERT INTO notification_outbox (id, org_id, event) SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::jsonb[])', notificationParams(notifications));
+    return bases;
+  }
   const { rows } = await db.query<{ run_id: string; base: number }>(
     prepared(
-      'appendRunEvents',
+      notify ? 'appendRunEventsNotify' : 'appendRunEvents',
       `WITH batch AS (
        SELECT (b->>'runId')::uuid AS run_id, b->'events' AS events, jsonb_array_length(b->'events') AS n
          FROM jsonb_array_elements($1::jsonb) AS b
@@ -30,9 +35,9 @@ export async function appendRunEvents(db: Queryable, batches: readonly RunEventB
               e.value || jsonb_build_object('seq', s.base + e.ord), (e.value->>'at')::timestamptz
          FROM seqs s JOIN batch b ON b.run_id = s.run_id
         CROSS JOIN LATERAL jsonb_array_elements(b.events) WITH ORDINALITY AS e(value, ord)
-     )
+     )${notify ? `, notified AS (INSERT INTO notification_outbox (id, org_id, event) SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::jsonb[]))` : ''}
      SELECT run_id, base FROM seqs`,
-      [JSON.stringify(batches)],
+      [JSON.stringify(batches), ...(notify ? notificationParams(notifications) : [])],
     ),
   );
   for (const r of rows) bases.set(r.run_id, r.base);
@@ -41,6 +46,9 @@ export async function appendRunEvents(db: Queryable, batches: readonly RunEventB
   }
   return bases;
 }
+
+/** The notification outbox's columns as arrays: ids, organizations, events (lib/notification-events.ts writes the same rows). */
+const notificationParams = (events: readonly OutboxNotificationEvent[]): unknown[] => [events.map((e) => e.eventId), events.map((e) => e.orgId), events.map((e) => JSON.stringify(e))];
 
 export async function listRunEvents(db: Queryable, runId: string, afterSeq: number, limit: number): Promise<RunEvent[]> {
   const { rows } = await db.query<{ event: RunEvent }>('SELECT event FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [runId, afterSeq, limit]);

@@ -1,5 +1,6 @@
 import type { OutboxAuditEvent, Queryable, RunEvent } from '@orchestra/lib';
 import type { NewAttempt } from './attempts';
+import type { OrgQuotaRow } from './quotas';
 import { prepared, rowFromJson, type RunRow, type WorkflowRow, type WorkflowVersionRow } from './rows';
 import type { NewRun, NewTask } from './runs';
 
@@ -25,14 +26,21 @@ export interface RunStartsLookup {
   workflows: Array<WorkflowFound | undefined>;
   /** Runs started earlier with any of the idempotency keys, by key. */
   earlier: Map<string, RunRow>;
+  /** The organization's quotas as operators set them (none: the platform's defaults). */
+  quota: OrgQuotaRow | undefined;
 }
 
 /**
- * What starting runs reads, in one statement: each distinct workflow version asked for (by id or
- * by name; version 0 = the latest) and the runs the idempotency keys already name.
+ * What starting runs of `orgId` reads, in one statement: each distinct workflow version asked for
+ * (by id or by name; version 0 = the latest), the runs the idempotency keys already name, and the
+ * organization's quotas.
  */
-export async function lookupRunStarts(db: Queryable, refs: readonly WorkflowRef[], idempotencyKeys: readonly string[]): Promise<RunStartsLookup> {
-  const { rows } = await db.query<{ found: Array<{ n: number; workflow: Record<string, unknown> | null; version: Record<string, unknown> | null }>; earlier: Array<Record<string, unknown>> }>(
+export async function lookupRunStarts(db: Queryable, orgId: string, refs: readonly WorkflowRef[], idempotencyKeys: readonly string[]): Promise<RunStartsLookup> {
+  const { rows } = await db.query<{
+    found: Array<{ n: number; workflow: Record<string, unknown> | null; version: Record<string, unknown> | null }>;
+    earlier: Array<Record<string, unknown>>;
+    quota: Record<string, unknown> | null;
+  }>(
     prepared(
       'lookupRunStarts',
       `WITH q AS (
@@ -44,11 +52,12 @@ export async function lookupRunStarts(db: Queryable, refs: readonly WorkflowRef[
            LEFT JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = CASE WHEN q.version = 0 THEN w.latest_version ELSE q.version END
        )
        SELECT (SELECT coalesce(jsonb_agg(jsonb_build_object('n', n, 'workflow', workflow, 'version', version)), '[]'::jsonb) FROM found) AS found,
-              (SELECT coalesce(jsonb_agg(to_jsonb(r)), '[]'::jsonb) FROM runs r WHERE r.idempotency_key = ANY($2::text[])) AS earlier`,
-      [JSON.stringify(refs.map((r, n) => ({ n, workflow_id: r.workflowId ?? null, workflow_name: r.workflowId === undefined ? (r.workflowName ?? null) : null, version: r.version }))), [...new Set(idempotencyKeys)]],
+              (SELECT coalesce(jsonb_agg(to_jsonb(r)), '[]'::jsonb) FROM runs r WHERE r.idempotency_key = ANY($2::text[])) AS earlier,
+              (SELECT to_jsonb(q) FROM org_quotas q WHERE q.org_id = $3::uuid) AS quota`,
+      [JSON.stringify(refs.map((r, n) => ({ n, workflow_id: r.workflowId ?? null, workflow_name: r.workflowId === undefined ? (r.workflowName ?? null) : null, version: r.version }))), [...new Set(idempotencyKeys)], orgId],
     ),
   );
-  const row = rows[0] as { found: Array<{ n: number; workflow: Record<string, unknown> | null; version: Record<string, unknown> | null }>; earlier: Array<Record<string, unknown>> };
+  const row = rows[0] as (typeof rows)[number];
   const workflows: Array<WorkflowFound | undefined> = refs.map(() => undefined);
   for (const f of row.found) {
     if (f.workflow === null) continue;
@@ -59,7 +68,7 @@ export async function lookupRunStarts(db: Queryable, refs: readonly WorkflowRef[
     const run = rowFromJson<RunRow>(r);
     if (run.idempotencyKey !== null) earlier.set(run.idempotencyKey, run);
   }
-  return { workflows, earlier };
+  return { workflows, earlier, quota: row.quota === null ? undefined : rowFromJson<OrgQuotaRow>(row.quota) };
 }
 
 /** What starting one run writes. */
@@ -72,13 +81,27 @@ export interface RunStart {
   events: readonly RunEvent[];
 }
 
+/** Counting a lane's backlog stops here (as laneBacklogs does): a place further back is as far back as a queue order goes. */
+const MAX_BACKLOG_COUNTED = 200_000;
+
+/** What insertRunStarts wrote besides the rows it was given. */
+export interface RunStartsWritten {
+  /** The transaction's time, which the runs take as created_at/updated_at. */
+  at: Date;
+  /** The fair rank (flow-control/fair-share.ts) of each attempt written to the queue outbox, by attempt id. */
+  fairRanks: Map<string, number>;
+}
+
 /**
  * New runs in one statement: each run (QUEUED, last_seq at its last event), its tasks (PENDING, or
  * QUEUED on their first attempt), those attempts with their queue-outbox rows, the runs' events,
- * and `audit` (the audit outbox rows of the starts). Resolves to the transaction's time, which the
- * runs take as created_at/updated_at (nothing is read back: the caller knows the rows it wrote).
+ * and `audit` (the audit outbox rows of the starts). Nothing is read back: the caller knows the
+ * rows it wrote. Each queued attempt gets its fair rank in the same statement, as assignFairRanks
+ * gives one (its organization's attempts waiting in the pool at its priority or above, plus those
+ * of this statement before it, shared out by the organization's weight): the backlog is read from
+ * the statement's snapshot, which does not hold the rows it writes.
  */
-export async function insertRunStarts(db: Queryable, starts: readonly RunStart[], audit: readonly OutboxAuditEvent[]): Promise<Date> {
+export async function insertRunStarts(db: Queryable, starts: readonly RunStart[], audit: readonly OutboxAuditEvent[]): Promise<RunStartsWritten> {
   const runs = starts.map(({ run: r, events }) => ({
     id: r.id,
     org_id: r.orgId,
@@ -128,8 +151,8 @@ export async function insertRunStarts(db: Queryable, starts: readonly RunStart[]
       queue_timeout_ms: step.queueTimeoutMs ?? null,
       wait: step.wait ?? null,
     }));
-  });
-  const { rows } = await db.query<{ at: Date; runs: number }>(
+  }).map((task, n) => ({ ...task, n }));
+  const { rows } = await db.query<{ at: Date; runs: number; ranks: Array<[string, number]> }>(
     prepared(
       'insertRunStarts',
       `WITH r AS (
@@ -150,7 +173,7 @@ export async function insertRunStarts(db: Queryable, starts: readonly RunStart[]
          SELECT * FROM jsonb_to_recordset($2::jsonb) AS t(id uuid, run_id uuid, org_id uuid, step_id text, position integer, capability text, depends_on text[], input_template jsonb,
                                                           pool text, labels jsonb, timeout_ms integer, retry jsonb, max_attempts integer,
                                                           attempt_id uuid, available_at timestamptz, priority smallint, concurrency_key text, concurrency jsonb, rate_limits jsonb,
-                                                          for_each jsonb, resources jsonb, queue_timeout_ms integer, wait jsonb)
+                                                          for_each jsonb, resources jsonb, queue_timeout_ms integer, wait jsonb, n integer)
        ), tasks_in AS (
          INSERT INTO tasks (id, org_id, run_id, step_id, position, capability, status, depends_on, input_template, pool, labels, timeout_ms, retry, max_attempts,
                             attempts, current_attempt_id, queued_at, priority, concurrency_key, concurrency, rate_limits, for_each, resources, queue_timeout_ms, wait)
@@ -161,9 +184,21 @@ export async function insertRunStarts(db: Queryable, starts: readonly RunStart[]
        ), attempts AS (
          INSERT INTO task_attempts (id, org_id, run_id, task_id, attempt, status, available_at)
          SELECT attempt_id, org_id, run_id, id, 1, 'QUEUED', available_at FROM t WHERE attempt_id IS NOT NULL
+       ), queued AS (
+         SELECT * FROM t WHERE attempt_id IS NOT NULL AND wait IS NULL
+       ), backlogs AS (
+         SELECT l.org_id, l.pool, l.priority,
+                (SELECT count(*) FROM (SELECT 1 FROM dispatch_outbox o
+                                        WHERE o.org_id = l.org_id AND o.pool = l.pool AND o.priority >= l.priority LIMIT $5) c)::int AS waiting,
+                greatest(1, coalesce((SELECT q.weight FROM org_quotas q WHERE q.org_id = l.org_id), 1))::int AS weight
+           FROM (SELECT DISTINCT org_id, pool, priority FROM queued) l
+       ), ranked AS (
+         SELECT q.*, ((b.waiting + (SELECT count(*) FROM queued e WHERE e.org_id = q.org_id AND e.pool = q.pool AND e.priority >= q.priority AND e.n < q.n)) / b.weight)::int AS fair_rank
+           FROM queued q JOIN backlogs b ON b.org_id = q.org_id AND b.pool = q.pool AND b.priority = q.priority
        ), outbox AS (
-         INSERT INTO dispatch_outbox (attempt_id, org_id, run_id, task_id, pool, available_at, priority)
-         SELECT attempt_id, org_id, run_id, id, pool, available_at, priority FROM t WHERE attempt_id IS NOT NULL AND wait IS NULL
+         INSERT INTO dispatch_outbox (attempt_id, org_id, run_id, task_id, pool, available_at, priority, fair_rank)
+         SELECT attempt_id, org_id, run_id, id, pool, available_at, priority, fair_rank FROM ranked
+         RETURNING attempt_id, fair_rank
        ), events AS (
          INSERT INTO run_events (org_id, run_id, seq, kind, task_id, attempt_id, event, at)
          SELECT (e->>'orgId')::uuid, (e->>'runId')::uuid, (e->>'seq')::int, e->>'kind', (e->>'taskId')::uuid, (e->>'attemptId')::uuid, e, (e->>'at')::timestamptz
@@ -172,13 +207,14 @@ export async function insertRunStarts(db: Queryable, starts: readonly RunStart[]
          INSERT INTO audit_outbox (id, org_id, event)
          SELECT (a->>'eventId')::uuid, (a->>'orgId')::uuid, a FROM jsonb_array_elements($4::jsonb) AS a
        )
-       SELECT now() AS at, (SELECT count(*) FROM runs_in)::int AS runs`,
-      [JSON.stringify(runs), JSON.stringify(tasks), JSON.stringify(starts.flatMap((s) => s.events)), JSON.stringify(audit)],
+       SELECT now() AS at, (SELECT count(*) FROM runs_in)::int AS runs,
+              (SELECT coalesce(jsonb_agg(jsonb_build_array(attempt_id, fair_rank)), '[]'::jsonb) FROM outbox) AS ranks`,
+      [JSON.stringify(runs), JSON.stringify(tasks), JSON.stringify(starts.flatMap((s) => s.events)), JSON.stringify(audit), MAX_BACKLOG_COUNTED],
     ),
   );
-  const row = rows[0] as { at: Date; runs: number };
+  const row = rows[0] as (typeof rows)[number];
   if (row.runs !== starts.length) throw new Error(`inserted ${row.runs} runs of ${starts.length}`);
-  return row.at;
+  return { at: row.at, fairRanks: new Map(row.ranks) };
 }
 
 /** The row of a run insertRunStarts wrote at `at`, as it is now (nothing read back). */
