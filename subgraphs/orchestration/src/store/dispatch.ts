@@ -1,5 +1,6 @@
 import type { Queryable } from '@orchestra/lib';
 import type { GpuRequest } from '../domain/gpu-request';
+import type { OrgQuotaRow } from './quotas';
 import { prepared, rowFromJson, type AttemptRow, type RunRow, type TaskRow, type WorkerRow } from './rows';
 
 // The statements of the dispatch path (claim, result). Each reads or changes rows of several tables
@@ -27,6 +28,32 @@ export async function attemptsWithTasks(db: Queryable, attemptIds: readonly stri
     ]),
   );
   return new Map(rows.map((r) => ({ attempt: rowFromJson<AttemptRow>(r.attempt), task: rowFromJson<TaskRow>(r.task) })).map((row) => [row.attempt.id, row]));
+}
+
+/**
+ * attemptsWithTasks for a claim, with the org_quotas rows of their organizations (the claim's flow
+ * control reads them: admission.ts), in the same statement.
+ */
+export async function claimedAttemptsWithTasks(
+  db: Queryable,
+  attemptIds: readonly string[],
+): Promise<{ rows: Map<string, { attempt: AttemptRow; task: TaskRow }>; quotas: Map<string, OrgQuotaRow> }> {
+  const { rows } = await db.query<{ attempt: Record<string, unknown>; task: Record<string, unknown>; quota: Record<string, unknown> | null }>(
+    prepared(
+      'claimedAttemptsWithTasks',
+      `SELECT to_jsonb(a) AS attempt, to_jsonb(t) AS task, to_jsonb(q) AS quota
+         FROM task_attempts a JOIN tasks t ON t.id = a.task_id LEFT JOIN org_quotas q ON q.org_id = a.org_id
+        WHERE a.id = ANY($1::uuid[])`,
+      [[...new Set(attemptIds)]],
+    ),
+  );
+  const quotas = new Map<string, OrgQuotaRow>();
+  for (const r of rows) {
+    if (r.quota === null) continue;
+    const quota = rowFromJson<OrgQuotaRow>(r.quota);
+    quotas.set(quota.orgId, quota);
+  }
+  return { rows: new Map(rows.map((r) => ({ attempt: rowFromJson<AttemptRow>(r.attempt), task: rowFromJson<TaskRow>(r.task) })).map((row) => [row.attempt.id, row])), quotas };
 }
 
 /** Tasks by id (read after their runs' locks were taken, like attemptsWithTasks). */

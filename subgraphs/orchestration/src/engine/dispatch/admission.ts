@@ -2,7 +2,7 @@ import { waitReason, type WaitReason } from '../../domain/wait-reasons';
 import type { ConcurrencyHold } from '../../domain/flow-control';
 import { effectiveQuotas, type QuotaDefaults } from '../../flow-control/limits';
 import { keyHoldersAhead, lockAdmissionKeys, lockRunsIfFree, rateLimitLockKey, rateLimitWindows, runningTasksByOrgPool, type KeyHolder, type RateLimitUsage } from '../../store/admission';
-import { findOrgQuotas } from '../../store/quotas';
+import { findOrgQuotas, type OrgQuotaRow } from '../../store/quotas';
 import type { AttemptRow, ErrorInfo, RunRow, TaskRow } from '../../store/rows';
 import { setWaitReasons } from '../../store/tasks';
 import { cancelOpenTasks, setRunStatus, tasksOfRun, type TransitionContext } from '../transitions';
@@ -70,12 +70,19 @@ const waitingMessage = (gate: Gate, ahead: number): string =>
   `${gate.what} "${gate.hold.value}" is at its limit (${gate.hold.limit} at once; ${ahead} ${gate.scope === 'run' ? 'runs' : 'tasks'} running or ahead in line)`;
 
 /** Decides each candidate's admission (candidates in the claim's order); records why the waiting ones wait. */
-export async function admitByFlowControl(ctx: TransitionContext, runs: Map<string, RunRow>, candidates: readonly AdmissionCandidate[], quotaDefaults: QuotaDefaults): Promise<Map<string, AdmissionAnswer>> {
+export async function admitByFlowControl(
+  ctx: TransitionContext,
+  runs: Map<string, RunRow>,
+  candidates: readonly AdmissionCandidate[],
+  quotaDefaults: QuotaDefaults,
+  /** The candidates' organizations' org_quotas rows when the claim read them already (claims.ts); read here otherwise. */
+  knownQuotas?: ReadonlyMap<string, OrgQuotaRow>,
+): Promise<Map<string, AdmissionAnswer>> {
   const answers = new Map<string, AdmissionAnswer>();
   if (candidates.length === 0) return answers;
   const gated = candidates.map((c) => ({ c, gates: gatesOf(runs.get(c.task.runId) as RunRow, c.task) }));
   const uses = candidates.flatMap((c) => (c.task.rateLimits ?? []).map((u) => ({ orgId: c.task.orgId, name: u.name })));
-  const quotaRows = await findOrgQuotas(ctx.tx, [...new Set(candidates.map((c) => c.task.orgId))]);
+  const quotaRows = knownQuotas ?? (await findOrgQuotas(ctx.tx, [...new Set(candidates.map((c) => c.task.orgId))]));
   const runningQuota = (orgId: string): number | null => effectiveQuotas(quotaRows.get(orgId), quotaDefaults).runningTasksPerPool;
   const quotaPairs = candidates.filter((c) => runningQuota(c.task.orgId) !== null).map((c) => ({ orgId: c.task.orgId, pool: c.task.pool }));
   const keys = [

@@ -6,7 +6,7 @@ import type { ProviderLimit } from '../../llm/provider-limits';
 import { resolveDispatchInput, secretReader, SecretUnavailableError } from '../../secrets/dispatch-secrets';
 import { endAttempt } from '../../store/attempts';
 import { recordRateLimitUsage } from '../../store/admission';
-import { attemptsWithTasks, lockFreeSlots, lockRuns, startAttemptsOnSlots, succeededStepOutputs, type AttemptOnSlot } from '../../store/dispatch';
+import { attemptsWithTasks, claimedAttemptsWithTasks, lockFreeSlots, lockRuns, startAttemptsOnSlots, succeededStepOutputs, type AttemptOnSlot } from '../../store/dispatch';
 import { isDispatcherAlive } from '../../store/dispatchers';
 import { deleteOutbox } from '../../store/outbox';
 import type { AttemptGpu, AttemptRow, ErrorInfo, RunRow, TaskRow, WorkerRow } from '../../store/rows';
@@ -178,7 +178,8 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
       ctx.tx,
       requests.map((r) => r.runId),
     );
-    const rows = await attemptsWithTasks(
+    // The organizations' quotas come with the rows (flow control below needs them).
+    const { rows, quotas } = await claimedAttemptsWithTasks(
       ctx.tx,
       requests.map((r) => r.attemptId),
     );
@@ -220,6 +221,7 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
       runs,
       startable.filter((s) => waitingNow.has(s.attempt.id)),
       config,
+      quotas,
     );
     // Model steps take a request of a provider with room, or wait (per-provider rate limits).
     const providers = await admitByProviderLimits(
