@@ -5,7 +5,7 @@ import { AppError, toAppError, toGrpcStatus } from './errors';
 import { GRPC_MAX_MESSAGE_BYTES } from './grpc';
 import { grpcServerCredentials, type GrpcTls } from './grpc-tls';
 import { newRequestId } from './ids';
-import type { Logger } from './log';
+import { lazyChild, type Logger } from './log';
 import type { Metrics } from './metrics';
 import { PRINCIPAL_HEADER, type Principal, type PrincipalVerifier } from './principal';
 import { endSpan, SpanKind, startSpan, type Span } from './telemetry';
@@ -164,7 +164,8 @@ export function createGrpcServer({ service, log, metrics, internalToken, credent
 
   const authenticate = async (metadata: grpc.Metadata, method: string): Promise<{ requestId: string; caller: InternalCaller; principal: Principal | undefined; log: Logger }> => {
     const requestId = firstString(metadata, 'x-request-id') ?? newRequestId();
-    const callLog = log.child({ requestId, method });
+    // Made when first used: most calls log nothing.
+    const callLog = lazyChild(log, () => ({ requestId, method }));
     const caller = callerOf(bearerOf(firstString(metadata, 'authorization')), method);
     const header = firstString(metadata, PRINCIPAL_HEADER);
     if (header === undefined) return { requestId, caller, principal: undefined, log: callLog };
@@ -172,7 +173,7 @@ export function createGrpcServer({ service, log, metrics, internalToken, credent
     if (caller.kind !== 'service') throw new AppError('UNAUTHENTICATED', `a ${caller.kind} credential cannot forward a principal`, { reason: 'PRINCIPAL_INVALID' });
     if (!principalVerifier) throw new AppError('UNAUTHENTICATED', 'this server does not accept forwarded principals', { reason: 'PRINCIPAL_INVALID' });
     const principal = await principalVerifier.verify(header, { requestId, traceparent: firstString(metadata, 'traceparent') });
-    return { requestId, caller, principal, log: callLog.child({ traceId: traceIdOf(principal.traceparent), principal: principal.id, orgId: principal.orgId }) };
+    return { requestId, caller, principal, log: lazyChild(log, () => ({ requestId, method, traceId: traceIdOf(principal.traceparent), principal: principal.id, orgId: principal.orgId })) };
   };
 
   const observe = (method: string, started: bigint, code: string) => {

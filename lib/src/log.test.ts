@@ -1,4 +1,4 @@
-import { createMemoryLogger, lazyChild, type LogFields, type Logger } from './log';
+import { boundLogger, createMemoryLogger, lazyChild, type LogFields, type Logger } from './log';
 
 describe('lazyChild', () => {
   it('makes no child logger until something is logged, then one, with its bindings read once', () => {
@@ -22,5 +22,27 @@ describe('lazyChild', () => {
     const log = createMemoryLogger('lazy-test');
     lazyChild(log, () => ({ requestId: 'req_lazy2' })).child({ component: 'x' }).error('failed');
     expect(log.lines).toEqual([expect.objectContaining({ msg: 'failed', requestId: 'req_lazy2', component: 'x', level: 'error' })]);
+  });
+});
+
+describe('boundLogger', () => {
+  it('writes the same lines as a child, without making one', () => {
+    const viaChild = createMemoryLogger('bound-test');
+    const viaBound = createMemoryLogger('bound-test');
+    let children = 0;
+    const counting: Logger = { ...viaBound, child: (bindings) => ((children += 1), viaBound.child(bindings)) };
+    const bindings = { attemptId: 'att_1', runId: 'run_1', secret: 'hidden' };
+    viaChild.child(bindings).info('attempt finished', { outcome: 'success', runId: 'run_2' });
+    boundLogger(counting, bindings).info('attempt finished', { outcome: 'success', runId: 'run_2' });
+    expect(children).toBe(0);
+    const strip = ({ time: _time, ...line }: LogFields) => line;
+    expect(viaBound.lines.map(strip)).toEqual(viaChild.lines.map(strip));
+    expect(viaBound.lines[0]).toMatchObject({ attemptId: 'att_1', runId: 'run_2', outcome: 'success', secret: '[REDACTED]' });
+  });
+
+  it('hands on its bindings to a child of its own', () => {
+    const log = createMemoryLogger('bound-test');
+    boundLogger(log, { attemptId: 'att_2' }).child({ component: 'x' }).warn('slow');
+    expect(log.lines).toEqual([expect.objectContaining({ msg: 'slow', attemptId: 'att_2', component: 'x', level: 'warn' })]);
   });
 });

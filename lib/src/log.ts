@@ -36,6 +36,24 @@ export function lazyChild(log: Logger, bindings: () => LogFields): Logger {
   };
 }
 
+/**
+ * A logger that adds `bindings` to each line it writes, without making a pino child (which builds
+ * and redacts its bindings once, then once more for each line only its own fields): for a logger made
+ * per task attempt that writes a line or two, one pass per line instead of that plus the child's.
+ * The lines are the same as a child's (the bindings first, then the line's own fields). A logger that
+ * usually writes nothing is a lazyChild.
+ */
+export function boundLogger(parent: Logger, bindings: LogFields): Logger {
+  const fields = (own: LogFields | undefined): LogFields => (own === undefined ? bindings : { ...bindings, ...own });
+  return {
+    debug: (message, own) => parent.debug(message, fields(own)),
+    info: (message, own) => parent.info(message, fields(own)),
+    warn: (message, own) => parent.warn(message, fields(own)),
+    error: (message, own) => parent.error(message, fields(own)),
+    child: (more) => parent.child({ ...bindings, ...more }),
+  };
+}
+
 export interface LoggerOptions {
   service: string;
   level: LogLevel;

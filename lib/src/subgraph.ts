@@ -10,7 +10,7 @@ import { applyMutationAudit, type MutationAuditOptions } from './audit-mutations
 import { ERROR_CODES, toAppError } from './errors';
 import { toClientGraphQLError } from './graphql-errors';
 import { createHttpApp, registerOpsRoutes, type ReadinessCheck } from './http';
-import type { Logger } from './log';
+import { lazyChild, type Logger } from './log';
 import type { Metrics } from './metrics';
 import { PRINCIPAL_HEADER, type Principal, type PrincipalVerifier } from './principal';
 import { endSpan, SpanKind, startSpan, type Span } from './telemetry';
@@ -106,7 +106,8 @@ export function createSubgraphHttp<C extends RequestContext>(options: SubgraphHt
         principal,
         principalHeader: header,
         requestId,
-        log: log.child({ requestId, traceId: traceIdOf(principal.traceparent), principal: principal.id, orgId: principal.orgId }),
+        // Made when first used: most requests log nothing.
+        log: lazyChild(log, () => ({ requestId, traceId: traceIdOf(principal.traceparent), principal: principal.id, orgId: principal.orgId })),
       };
       return extendContext ? extendContext(base) : base;
     },

@@ -1,5 +1,6 @@
 import {
   AppError,
+  boundLogger,
   MAX_JSON_DEPTH,
   MAX_TASK_VALUE_BYTES,
   NonRetryableError,
@@ -204,7 +205,8 @@ export function createAttemptTable({ slots, executors, log, metrics, artifactSto
       'orchestra.attempt_id': request.attemptId,
       'orchestra.attempt': request.attempt,
     });
-    const attemptLog = log.child({
+    // Bound, not a child: an attempt writes two lines, and a pino child would serialize its bindings a third time.
+    const attemptLog = boundLogger(log, {
       attemptId: request.attemptId,
       taskId: request.taskId,
       runId: request.runId,

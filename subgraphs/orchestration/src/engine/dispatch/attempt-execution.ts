@@ -1,4 +1,4 @@
-import { endSpan, newId, SpanKind, startSpan, traceIdOf, wellFormedText, type Logger, type SecretMasker } from '@orchestra/lib';
+import { boundLogger, endSpan, newId, SpanKind, startSpan, traceIdOf, wellFormedText, type Logger, type SecretMasker } from '@orchestra/lib';
 import type { automationV1 } from '@orchestra/proto';
 import { checkReportedArtifacts, type ArtifactVerdict, type ReportedArtifact } from '../../domain/artifacts';
 import { gpuUsageOf, MAX_MODEL_CALLS_PER_ATTEMPT, modelCallRow } from '../../domain/usage';
@@ -75,7 +75,8 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
       'orchestra.attempt': attempt.attempt,
       'orchestra.worker_id': worker.id,
     });
-    const callLog = log.child({ runId: run.id, orgId: run.orgId, traceId: traceIdOf(traced.traceparent), taskId: task.id, stepId: task.stepId, attemptId: attempt.id, attempt: attempt.attempt, workerId: worker.id, capability: task.capability });
+    // Bound, not a child: an attempt writes one line, and a pino child would serialize its bindings a second time.
+    const callLog = boundLogger(log, { runId: run.id, orgId: run.orgId, traceId: traceIdOf(traced.traceparent), taskId: task.id, stepId: task.stepId, attemptId: attempt.id, attempt: attempt.attempt, workerId: worker.id, capability: task.capability });
     // One info line per attempt, when it ends (with the worker and how long it took); the start is
     // in the run's events (RUNNING on worker X) and at debug here.
     callLog.debug('task attempt dispatched', { endpoint: worker.endpoint, timeoutMs: task.timeoutMs });
