@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig } from './config';
 import type { GrpcServer } from './grpc-server';
 import type { Logger } from './log';
+import { releaseStartupMemory } from './startup-memory';
 import { startTelemetry, telemetryConfigSchema, type Telemetry } from './telemetry';
 
 /**
@@ -110,6 +111,8 @@ export function runMain(name: string, main: () => Promise<{ stop: () => Promise<
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
+      // Serving: give back what starting left behind (startup-memory.ts).
+      const released = releaseStartupMemory({ onSettled: (youngAfterMiB) => log.debug('startup memory released', { youngBeforeMiB: released.youngBeforeMiB, youngAfterMiB }) });
       if (process.env['ORCHESTRA_SUPERVISED'] === '1') {
         // Started by launchService: when the supervisor goes away, so do we.
         process.stdin.on('close', () => onSignal('SIGTERM'));
