@@ -61,7 +61,15 @@ export function createCatalogService(deps: CatalogServiceDeps): CatalogServiceHa
     deps.users === undefined && config.IDENTITY_GRPC_ADDR ? createIdentityUserDirectory({ address: config.IDENTITY_GRPC_ADDR, internalToken: config.INTERNAL_TOKEN, tls }) : undefined;
   const health = healthSettingsOf(config);
   const validator = createIsolatedConfigValidator();
-  const catalog = createCatalog({ pool, validator, users: deps.users ?? identity, historyDays: health.historyDays, allowPrivateHealthChecks: health.allowPrivateNetwork });
+  const catalog = createCatalog({
+    pool,
+    validator,
+    users: deps.users ?? identity,
+    historyDays: health.historyDays,
+    allowPrivateHealthChecks: health.allowPrivateNetwork,
+    // The prober sleeps while no probe is due: a new or changed health URL wakes it.
+    onHealthScheduled: () => prober?.wake(),
+  });
   let accepting = true;
 
   const http = createSubgraphHttp<CatalogContext>({

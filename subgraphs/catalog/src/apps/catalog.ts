@@ -170,6 +170,8 @@ export interface CatalogDeps {
   historyDays: number;
   /** Whether health checks may target private addresses (CATALOG_ALLOW_PRIVATE_NETWORK). */
   allowPrivateHealthChecks?: boolean | undefined;
+  /** Called after a commit that may have made an app's probe due now (the health prober sleeps while none is: its wake()). */
+  onHealthScheduled?: (() => void) | undefined;
 }
 
 export type Catalog = ReturnType<typeof createCatalog>;
@@ -179,9 +181,15 @@ export type Catalog = ReturnType<typeof createCatalog>;
  * tenant transaction (row-level security on the principal's org); every change records its audit
  * event in that same transaction, so a change and its audit event exist together or not at all.
  */
-export function createCatalog({ pool, validator, users, historyDays, allowPrivateHealthChecks = false }: CatalogDeps) {
+export function createCatalog({ pool, validator, users, historyDays, allowPrivateHealthChecks = false, onHealthScheduled }: CatalogDeps) {
   const inTenant = <T>(principal: Principal, fn: (tx: PoolClient) => Promise<T>): Promise<T> =>
     withTenantTransaction(pool, CATALOG_TENANT_ROLE, tenantScopeOf(principal), fn);
+  /** inTenant for changes that may start or resume an app's health probes: the prober is told after the commit. */
+  const inTenantProbing = async <T>(principal: Principal, fn: (tx: PoolClient) => Promise<T>): Promise<T> => {
+    const result = await inTenant(principal, fn);
+    onHealthScheduled?.();
+    return result;
+  };
 
   const lockApp = async (tx: PoolClient, id: string): Promise<AppRow> => {
     const app = await lockAppById(tx, id);
@@ -254,7 +262,7 @@ export function createCatalog({ pool, validator, users, historyDays, allowPrivat
 
   const transition = async (actor: Actor, id: string, move: AppTransition): Promise<AppRow> => {
     const appId = parseId(id, 'id');
-    return inTenant(actor.principal, async (tx) => {
+    return inTenantProbing(actor.principal, async (tx) => {
       const before = await lockApp(tx, appId);
       const status = nextStatus(before.slug, before.status, move);
       const after = await updateAppStatus(tx, appId, status);
@@ -319,7 +327,7 @@ export function createCatalog({ pool, validator, users, historyDays, allowPrivat
         if (violations.length > 0) throw configInvalid('input.config', violations);
       }
       try {
-        return await inTenant(principal, async (tx) => {
+        return await inTenantProbing(principal, async (tx) => {
           const { orgId } = tenantScopeOf(principal);
           let app = await insertApp(tx, { id: newId(), orgId, slug, name, description, ownerId, tags, healthCheckUrl, createdBy: principal.userId ?? null });
           await insertConfigSchema(tx, { orgId, appId: app.id, version: 1, schema, createdBy: principal.userId ?? null });
@@ -347,7 +355,7 @@ export function createCatalog({ pool, validator, users, historyDays, allowPrivat
         input.healthCheckUrl === undefined ? undefined : input.healthCheckUrl === null || input.healthCheckUrl.trim() === '' ? null : parseHealthCheckUrl(input.healthCheckUrl, 'input.healthCheckUrl', { allowPrivate: allowPrivateHealthChecks });
       const ownerId = await checkOwner(actor, input.ownerId, 'input.ownerId');
       try {
-        return await inTenant(actor.principal, async (tx) => {
+        return await inTenantProbing(actor.principal, async (tx) => {
           const before = await lockApp(tx, appId);
           assertMutable(before.slug, before.status, 'change the details');
           const after = await updateAppDetails(tx, appId, {

@@ -4,6 +4,7 @@ import type { HealthSettings } from '../config';
 import {
   claimDueProbes,
   insertHealthChange,
+  probeDueInMs,
   lockHealthForResult,
   pruneHealthChanges,
   saveProbeOutcome,
@@ -53,9 +54,17 @@ export interface HealthProber {
   probeDue(): Promise<number>;
   /** Deletes status changes older than the history window (keeping the latest per app). */
   pruneHistory(): Promise<number>;
+  /** An app's probe may be due now (created, URL changed, restored): the loop looks at once. */
+  wake(): void;
 }
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
+/**
+ * With no probe due or in flight, the loop sleeps until the next probe is due, at most this long
+ * (issue 11: an idle process costs nothing). A probe made due by this process (wake()) is looked at
+ * at once; one made due elsewhere (another replica, SQL by hand) within this.
+ */
+const IDLE_MAX_MS = 30_000;
 const LEASE_MARGIN_MS = 10_000;
 const MAX_ERROR_LENGTH = 500;
 
@@ -97,6 +106,8 @@ export function createHealthProber({ pool, fetch, settings, log, metrics }: Heal
   let loopDone: Promise<void> = Promise.resolve();
   let lastPrune = 0;
   let failingSince: number | undefined;
+  let wakeUp: (() => void) | undefined;
+  let wakeRequested = false;
 
   const probe = async (target: DueProbe): Promise<ProbeResult> => {
     const timeout = AbortSignal.timeout(settings.timeoutMs);
@@ -216,7 +227,8 @@ export function createHealthProber({ pool, fetch, settings, log, metrics }: Heal
     return pruned;
   };
 
-  const tick = async (): Promise<void> => {
+  /** Claims and starts the due probes; resolves to how many (undefined when the database failed). */
+  const tick = async (): Promise<number | undefined> => {
     try {
       const due = await claim();
       for (const target of due) void launch(target);
@@ -229,29 +241,40 @@ export function createHealthProber({ pool, fetch, settings, log, metrics }: Heal
         probeLog.info('health prober recovered', { failedForMs: Date.now() - failingSince });
         failingSince = undefined;
       }
+      return due.length;
     } catch (error) {
       // The database is away: keep going, say so once per outage rather than every tick.
       if (failingSince === undefined) {
         failingSince = Date.now();
         probeLog.error('health prober cannot claim probes', { err: error });
       }
+      return undefined;
     }
+  };
+
+  /** pollMs while probes are claimed or in flight (or the database failed); else until the next one is due, at most IDLE_MAX_MS. */
+  const sleepAfter = async (claimed: number | undefined): Promise<number> => {
+    if (claimed !== 0 || inFlight.size > 0) return pollMs;
+    const dueInMs = await probeDueInMs(pool).catch(() => 0);
+    return Math.max(pollMs, Math.min(IDLE_MAX_MS, dueInMs ?? Infinity));
   };
 
   const loop = async (): Promise<void> => {
     while (running) {
-      await tick();
+      wakeRequested = false;
+      const sleepMs = await sleepAfter(await tick());
       if (!running) break;
+      if (wakeRequested) continue;
       await new Promise<void>((resolve) => {
-        const onStop = () => {
+        const done = () => {
           clearTimeout(timer);
+          stopping.signal.removeEventListener('abort', done);
+          wakeUp = undefined;
           resolve();
         };
-        timer = setTimeout(() => {
-          stopping.signal.removeEventListener('abort', onStop);
-          resolve();
-        }, pollMs);
-        stopping.signal.addEventListener('abort', onStop, { once: true });
+        timer = setTimeout(done, sleepMs);
+        wakeUp = done;
+        stopping.signal.addEventListener('abort', done, { once: true });
       });
     }
   };
@@ -283,5 +306,9 @@ export function createHealthProber({ pool, fetch, settings, log, metrics }: Heal
       return due.length;
     },
     pruneHistory,
+    wake() {
+      wakeRequested = true;
+      wakeUp?.();
+    },
   };
 }

@@ -80,6 +80,19 @@ export interface DueProbe {
  * one. Rows another replica is claiming are skipped, so replicas share the work and never probe the
  * same app at once; a replica that dies mid-probe only delays that app until its lease runs out.
  */
+/**
+ * Milliseconds until the next probe of an app with a health URL is due, by the database's clock (paused
+ * apps wait at infinity and do not count); undefined when none is.
+ */
+export async function probeDueInMs(db: Queryable): Promise<number | undefined> {
+  const { rows } = await db.query<{ ms: number | null }>(
+    `SELECT extract(epoch FROM min(h.next_check_at) - now())::float8 * 1000 AS ms
+       FROM app_health h JOIN apps a ON a.id = h.app_id AND a.health_check_url IS NOT NULL
+      WHERE h.next_check_at < 'infinity'`,
+  );
+  return rows[0]?.ms ?? undefined;
+}
+
 export async function claimDueProbes(db: Queryable, limit: number, leaseMs: number): Promise<DueProbe[]> {
   const { rows } = await db.query<DueProbe>(
     `WITH due AS (
