@@ -158,8 +158,9 @@ async function gqlWorkflow(principal: ReturnType<typeof userPrincipal>, name: st
 }
 
 beforeAll(async () => {
-  // The job's own timer stays out of the way (a pass right after start, then an hour); tests fold with foldAll.
   t = await startTestOrchestration({ RUN_METRICS_ROLLUP_INTERVAL_MS: '3600000', RUN_METRICS_SETTLE_MS: '0' });
+  // The job's own loop stops (after its first pass, which folds nothing); the tests fold with foldAll.
+  await t.service.runMetricsRollup.stop();
   workflowA = await gqlWorkflow(userPrincipal(orgA, 'admin'), 'nightly');
   workflowA2 = await gqlWorkflow(userPrincipal(orgA, 'admin'), 'hourly');
   workflowB = await gqlWorkflow(userPrincipal(orgB, 'admin'), 'theirs');

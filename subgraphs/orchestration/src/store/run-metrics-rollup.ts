@@ -81,14 +81,14 @@ function foldStatement(source: string): string {
               count(*) FILTER (WHERE status = 'CANCELLED')::int AS cancelled
          FROM x GROUP BY 1, 2, 3, 4
      ), dh AS (
-       SELECT org_id, workflow_id, app_id, hour, jsonb_object_agg(di, n) AS h
+       SELECT org_id, workflow_id, app_id, hour, run_metrics_hist_json(array_agg(di), array_agg(n)) AS h
          FROM (SELECT org_id, workflow_id, app_id, hour, di, count(*) AS n FROM x WHERE di IS NOT NULL GROUP BY 1, 2, 3, 4, 5) AS d GROUP BY 1, 2, 3, 4
      ), qh AS (
-       SELECT org_id, workflow_id, app_id, hour, jsonb_object_agg(qi, n) AS h
+       SELECT org_id, workflow_id, app_id, hour, run_metrics_hist_json(array_agg(qi), array_agg(n)) AS h
          FROM (SELECT org_id, workflow_id, app_id, hour, qi, count(*) AS n FROM x WHERE qi IS NOT NULL GROUP BY 1, 2, 3, 4, 5) AS q GROUP BY 1, 2, 3, 4
      ), cells AS (
        INSERT INTO run_metrics_hourly AS t (org_id, workflow_id, app_id, hour, total, scheduled, queued, running, succeeded, failed, cancelled, duration_hist, queue_wait_hist)
-       SELECT c.org_id, c.workflow_id, c.app_id, c.hour, c.total, c.scheduled, c.queued, c.running, c.succeeded, c.failed, c.cancelled, coalesce(dh.h, '{}'), coalesce(qh.h, '{}')
+       SELECT c.org_id, c.workflow_id, c.app_id, c.hour, c.total, c.scheduled, c.queued, c.running, c.succeeded, c.failed, c.cancelled, coalesce(dh.h, '{}'::json), coalesce(qh.h, '{}'::json)
          FROM counts c LEFT JOIN dh USING (org_id, workflow_id, app_id, hour) LEFT JOIN qh USING (org_id, workflow_id, app_id, hour)
        ON CONFLICT (org_id, workflow_id, app_id, hour) DO UPDATE SET
          ${['total', 'scheduled', 'queued', 'running', 'succeeded', 'failed', 'cancelled'].map(sum).join(', ')},
