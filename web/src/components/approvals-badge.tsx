@@ -11,7 +11,7 @@ export function ApprovalsBadge() {
   const n = count.data?.pendingApprovals.totalCount ?? 0;
   if (n === 0) return null;
   return (
-    <span className="ml-auto rounded-full bg-amber-500 px-1.5 text-[11px] font-semibold tabular-nums text-white" data-testid="approvals-badge" aria-label={`${n} waiting`}>
+    <span className="ml-auto rounded-full bg-amber-500 px-1.5 text-[11px] font-semibold tabular-nums text-on-accent" data-testid="approvals-badge" aria-label={`${n} waiting`}>
       {n > 99 ? '99+' : n}
     </span>
   );

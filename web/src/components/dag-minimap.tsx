@@ -46,7 +46,7 @@ export function DagMinimap({ layout, statuses, transform, view, onCentre }: { la
         width={(view.width / transform.k) * scale}
         height={(view.height / transform.k) * scale}
         fill="rgba(79,70,229,0.08)"
-        stroke="#4f46e5"
+        stroke="var(--dag-selected)"
         strokeWidth={1.5}
       />
     </svg>

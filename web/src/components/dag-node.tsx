@@ -6,16 +6,18 @@ import { itemsDone, type ItemCounts } from '../lib/item-counts';
 
 /** A step of the DAG view as one box, and the edges: the drawing the viewport (dag-view.tsx) moves and scales. */
 
+/** Box colours by status: CSS variables (styles.css), so the graph follows the light or dark theme. */
+const status = (name: string, stroke: string) => ({ fill: `var(--dag-${name}-fill)`, stroke, text: `var(--dag-${name}-text)` });
 export const FILL: Record<string, { fill: string; stroke: string; text: string }> = {
-  PENDING: { fill: '#f8fafc', stroke: '#cbd5e1', text: '#475569' },
-  QUEUED: { fill: '#f1f5f9', stroke: '#94a3b8', text: '#334155' },
-  RUNNING: { fill: '#f0f9ff', stroke: '#0ea5e9', text: '#075985' },
-  SUCCEEDED: { fill: '#ecfdf5', stroke: '#10b981', text: '#065f46' },
-  FAILED: { fill: '#fef2f2', stroke: '#ef4444', text: '#991b1b' },
-  CANCELLED: { fill: '#fffbeb', stroke: '#f59e0b', text: '#92400e' },
+  PENDING: status('pending', '#cbd5e1'),
+  QUEUED: status('queued', '#94a3b8'),
+  RUNNING: status('running', '#0ea5e9'),
+  SUCCEEDED: status('succeeded', '#10b981'),
+  FAILED: status('failed', '#ef4444'),
+  CANCELLED: status('cancelled', '#f59e0b'),
 };
-export const DEFAULT_FILL = { fill: '#ffffff', stroke: '#cbd5e1', text: '#1e293b' };
-const PROBLEM_FILL = { fill: '#fef2f2', stroke: '#dc2626', text: '#991b1b' };
+export const DEFAULT_FILL = status('default', '#cbd5e1');
+const PROBLEM_FILL = status('failed', '#dc2626');
 
 export const NODE_WIDTH = 176;
 export const NODE_HEIGHT = 56;
@@ -25,8 +27,8 @@ export const NODE_HEIGHT = 56;
  * curves as one element cost the page far less to hold, style and paint than one element each.
  */
 export const DagEdges = memo(function DagEdges({ edges, arrows }: { edges: readonly DagEdge[]; arrows: boolean }) {
-  if (!arrows) return edges.length > 0 ? <path d={edges.map((e) => e.path).join(' ')} fill="none" stroke="#94a3b8" strokeWidth={1.5} data-edges={edges.length} /> : null;
-  return edges.map((edge) => <path key={`${edge.from}->${edge.to}`} d={edge.path} fill="none" stroke="#94a3b8" strokeWidth={1.5} markerEnd="url(#dag-arrow)" />);
+  if (!arrows) return edges.length > 0 ? <path d={edges.map((e) => e.path).join(' ')} fill="none" stroke="var(--dag-edge)" strokeWidth={1.5} data-edges={edges.length} /> : null;
+  return edges.map((edge) => <path key={`${edge.from}->${edge.to}`} d={edge.path} fill="none" stroke="var(--dag-edge)" strokeWidth={1.5} markerEnd="url(#dag-arrow)" />);
 });
 
 /**
@@ -101,15 +103,15 @@ export const DagNodeView = memo(function DagNodeView({ id, x, y, status, capabil
     >
       {!detailed && <title>{`${label}${status ? ` · ${status.toLowerCase()}` : ''}${items ? ` · ${describeItems(items)}` : ''}`}</title>}
       {items && <rect x={5} y={-5} width={NODE_WIDTH} height={NODE_HEIGHT} rx={10} fill={colours.fill} stroke={colours.stroke} strokeWidth={1} />}
-      <rect width={NODE_WIDTH} height={NODE_HEIGHT} rx={10} fill={detailed ? colours.fill : colours.stroke} stroke={selected ? '#4f46e5' : colours.stroke} strokeWidth={selected ? 6 : 1.5} />
-      {progress !== undefined && <rect x={1} y={NODE_HEIGHT - 5} width={(NODE_WIDTH - 2) * progress} height={4} rx={2} fill="#0ea5e9" />}
+      <rect width={NODE_WIDTH} height={NODE_HEIGHT} rx={10} fill={detailed ? colours.fill : colours.stroke} stroke={selected ? 'var(--dag-selected)' : colours.stroke} strokeWidth={selected ? 6 : 1.5} />
+      {progress !== undefined && <rect x={1} y={NODE_HEIGHT - 5} width={(NODE_WIDTH - 2) * progress} height={4} rx={2} fill="var(--dag-progress)" />}
       {items && <ItemBar counts={items} />}
       {detailed && (
         <>
           <text x={12} y={23} fontSize={13} fontWeight={600} fill={colours.text} fontFamily="var(--font-sans)">
             {label.length > 20 ? `${label.slice(0, 19)}…` : label}
           </text>
-          <text x={12} y={41} fontSize={11} fill="#64748b" fontFamily="var(--font-mono)">
+          <text x={12} y={41} fontSize={11} fill="var(--dag-label)" fontFamily="var(--font-mono)">
             {subtitle}
           </text>
         </>

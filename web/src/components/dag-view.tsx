@@ -277,7 +277,7 @@ export function DagView({ steps, selected, onSelect, label, maxHeight = 480, gro
           <svg ref={svg} width="100%" height="100%" role="group" aria-label={label} className="block" onKeyDown={onKeyDown} onClick={onCompactClick} data-compact={compact || undefined}>
             <defs>
               <marker id="dag-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
-                <path d="M 0 0 L 10 5 L 0 10 z" fill="#94a3b8" />
+                <path d="M 0 0 L 10 5 L 0 10 z" fill="var(--dag-edge)" />
               </marker>
             </defs>
             <g transform={`translate(${transform.x}, ${transform.y}) scale(${transform.k})`}>

@@ -24,6 +24,8 @@ const PATHS = {
   metrics: 'M4 20h16M4 16l5-6 4 3 7-8',
   usage: 'M4 20h16M6 16v-4M10 16V8M14 16v-6M18 16V5',
   providers: 'M7 7h10v10H7zM10 3v4M14 3v4M10 17v4M14 17v4M3 10h4M3 14h4M17 10h4M17 14h4',
+  sun: 'M12 16a4 4 0 1 0 0-8 4 4 0 0 0 0 8ZM12 2v2M12 20v2M4.9 4.9l1.4 1.4M17.7 17.7l1.4 1.4M2 12h2M20 12h2M4.9 19.1l1.4-1.4M17.7 6.3l1.4-1.4',
+  moon: 'M20 14.5A8 8 0 0 1 9.5 4 8 8 0 1 0 20 14.5Z',
 } as const;
 
 export type IconName = keyof typeof PATHS;

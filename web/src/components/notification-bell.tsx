@@ -13,7 +13,7 @@ export function NotificationBell() {
     <Link to="/notifications" className="relative rounded-md p-1.5 text-slate-600 hover:bg-slate-100 hover:text-slate-900" aria-label={label} title={label}>
       <Icon name="bell" className="size-5" />
       {count > 0 && (
-        <span data-testid="unread-badge" className="absolute -right-1 -top-1 min-w-[1.1rem] rounded-full bg-red-600 px-1 text-center text-[10px] font-semibold leading-[1.1rem] text-white tabular-nums">
+        <span data-testid="unread-badge" className="absolute -right-1 -top-1 min-w-[1.1rem] rounded-full bg-red-600 px-1 text-center text-[10px] font-semibold leading-[1.1rem] text-on-accent tabular-nums">
           {count > 99 ? '99+' : count}
         </span>
       )}

@@ -9,6 +9,7 @@ import { NotificationBell } from '../components/notification-bell';
 import { OrgSwitcher } from '../components/org-switcher';
 import { Redirect } from '../components/redirect';
 import { RoleBadge } from '../components/status-badge';
+import { ThemeToggle } from '../components/theme-toggle';
 import { TwoFactorEnrollmentPage } from '../components/two-factor-enrollment-page';
 import { VerifyEmailBanner } from '../components/verify-email-banner';
 import { useServices } from '../hooks/services';
@@ -158,6 +159,7 @@ function AppLayout() {
         </button>
         <OrgSwitcher />
         <div className="ml-auto flex items-center gap-3">
+          <ThemeToggle />
           <NotificationBell />
           <Link to="/account" className="hidden rounded-md px-1 text-right hover:bg-slate-100 sm:block" title="Your account: name and password">
             <p className="max-w-56 truncate text-sm font-medium leading-4 text-slate-800" data-testid="current-user" title={identity.user.name || identity.user.email}>

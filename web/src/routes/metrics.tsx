@@ -13,7 +13,7 @@ import { useApiQuery } from '../hooks/use-api';
 import { runMetricsQuery } from '../lib/api/operations/metrics';
 import { workflowsQuery } from '../lib/api/operations/workflows';
 import { queryKeys } from '../lib/api/query-keys';
-import { formatCount, formatDuration, formatPercent } from '../lib/format';
+import { formatCount, formatDateTimeZone, formatDuration, formatPercent } from '../lib/format';
 import { bucketLabel, runsSearchFor, type MetricsPreset } from '../lib/metrics-range';
 import { appLayoutRoute } from './app-layout';
 
@@ -98,7 +98,7 @@ function MetricsPage() {
                 <EmptyState title="No runs in this range">Runs created in the range show here, by when they were created.</EmptyState>
               ) : (
                 <Suspense fallback={<LoadingBlock label="Loading the chart" />}>
-                  <StackedBarChart label="Runs by status" rows={statusRows} xKey="start" series={RUN_STATUS_SERIES} formatX={label} formatY={(n) => formatCount(n)} />
+                  <StackedBarChart label="Runs by status" rows={statusRows} xKey="start" series={RUN_STATUS_SERIES} formatX={label} tooltipX={formatDateTimeZone} formatY={(n) => formatCount(n)} />
                 </Suspense>
               )}
             </Card>
@@ -107,7 +107,7 @@ function MetricsPage() {
                 <EmptyState title="No run finished or started in this range" />
               ) : (
                 <Suspense fallback={<LoadingBlock label="Loading the chart" />}>
-                  <LineChart label="Run duration and queue wait" rows={timeRows} xKey="start" series={RUN_TIME_SERIES} formatX={label} formatY={(n) => formatDuration(n)} />
+                  <LineChart label="Run duration and queue wait" rows={timeRows} xKey="start" series={RUN_TIME_SERIES} formatX={label} tooltipX={formatDateTimeZone} formatY={(n) => formatDuration(n)} />
                 </Suspense>
               )}
             </Card>

@@ -95,7 +95,7 @@ function RunsPage() {
                     type="button"
                     aria-pressed={on}
                     onClick={() => toggleStatus(status)}
-                    className={`rounded-full px-2.5 py-1 text-xs font-medium ring-1 ring-inset ${on ? 'bg-indigo-600 text-white ring-indigo-600' : 'bg-white text-slate-600 ring-slate-300 hover:bg-slate-50'}`}
+                    className={`rounded-full px-2.5 py-1 text-xs font-medium ring-1 ring-inset ${on ? 'bg-indigo-600 text-on-accent ring-indigo-600' : 'bg-white text-slate-600 ring-slate-300 hover:bg-slate-50'}`}
                   >
                     {statusLabel(status)}
                   </button>

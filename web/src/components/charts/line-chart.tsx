@@ -1,5 +1,5 @@
 import { CartesianGrid, Legend, Line, LineChart as RechartsLineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { axisText } from './palette';
+import { axisText, TOOLTIP_STYLE } from './palette';
 import type { StackedSeries } from './stacked-bar-chart';
 
 /** Lines over the same x values (p50/p95 durations and queue wait per bucket); a gap where a value is null. */
@@ -10,19 +10,21 @@ export interface LineChartProps {
   xKey: string;
   series: readonly StackedSeries[];
   formatX?: (value: string) => string;
+  /** The x value in the tooltip (default formatX). */
+  tooltipX?: (value: string) => string;
   formatY: (value: number) => string;
   height?: number;
 }
 
-export default function LineChart({ label, rows, xKey, series, formatX, formatY, height = 240 }: LineChartProps) {
+export default function LineChart({ label, rows, xKey, series, formatX, tooltipX = formatX, formatY, height = 240 }: LineChartProps) {
   return (
     <figure aria-label={label} data-chart="line" data-series={series.length} data-points={rows.length} className="w-full">
       <ResponsiveContainer width="100%" height={height}>
         <RechartsLineChart data={rows} margin={{ top: 8, right: 8, bottom: 0, left: 8 }}>
-          <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e2e8f0" />
-          <XAxis dataKey={xKey} tickFormatter={formatX} tick={{ fontSize: 11, fill: '#64748b' }} tickLine={false} axisLine={{ stroke: '#cbd5e1' }} minTickGap={12} />
-          <YAxis tickFormatter={formatY} tick={{ fontSize: 11, fill: '#64748b' }} tickLine={false} axisLine={false} width={64} />
-          <Tooltip formatter={(value) => (value === null || value === undefined ? '—' : formatY(Number(value)))} labelFormatter={(value: unknown) => (formatX ? formatX(axisText(value)) : axisText(value))} />
+          <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="var(--chart-grid)" />
+          <XAxis dataKey={xKey} tickFormatter={formatX} tick={{ fontSize: 11, fill: 'var(--chart-tick)' }} tickLine={false} axisLine={{ stroke: 'var(--chart-axis)' }} minTickGap={12} />
+          <YAxis tickFormatter={formatY} tick={{ fontSize: 11, fill: 'var(--chart-tick)' }} tickLine={false} axisLine={false} width={64} />
+          <Tooltip formatter={(value) => (value === null || value === undefined ? '—' : formatY(Number(value)))} labelFormatter={(value: unknown) => (tooltipX ? tooltipX(axisText(value)) : axisText(value))} contentStyle={TOOLTIP_STYLE} />
           <Legend wrapperStyle={{ fontSize: 12 }} />
           {series.map((s) => (
             <Line key={s.id} type="monotone" dataKey={(row: Record<string, number | string | null>) => row[s.id] ?? null} name={s.label} stroke={s.color} strokeWidth={2} dot={{ r: 2 }} connectNulls={false} isAnimationActive={false} />

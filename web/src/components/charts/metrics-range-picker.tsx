@@ -29,7 +29,7 @@ export function MetricsRangePicker({ value, onChange, legend = 'Range' }: { valu
               type="button"
               aria-pressed={value.preset === p.id}
               onClick={() => onChange({ preset: p.id })}
-              className={`rounded-full px-2.5 py-1 text-xs font-medium ring-1 ring-inset ${value.preset === p.id ? 'bg-indigo-600 text-white ring-indigo-600' : 'bg-white text-slate-600 ring-slate-300 hover:bg-slate-50'}`}
+              className={`rounded-full px-2.5 py-1 text-xs font-medium ring-1 ring-inset ${value.preset === p.id ? 'bg-indigo-600 text-on-accent ring-indigo-600' : 'bg-white text-slate-600 ring-slate-300 hover:bg-slate-50'}`}
             >
               {p.label}
             </button>

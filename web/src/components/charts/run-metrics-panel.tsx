@@ -4,7 +4,7 @@ import { EmptyState, ErrorNotice, LoadingBlock } from '../feedback';
 import { useApiQuery } from '../../hooks/use-api';
 import { runMetricsQuery } from '../../lib/api/operations/metrics';
 import { queryKeys } from '../../lib/api/query-keys';
-import { formatCount, formatDuration, formatPercent } from '../../lib/format';
+import { formatCount, formatDateTimeZone, formatDuration, formatPercent } from '../../lib/format';
 import { bucketLabel } from '../../lib/metrics-range';
 import { MetricsRangePicker, useMetricsRange, useMetricsRangeState } from './metrics-range-picker';
 import { LineChart, StackedBarChart } from './index';
@@ -91,9 +91,9 @@ export function RunMetricsPanel({ name, filter = {}, id }: { name: string; filte
               <EmptyState title="No runs in this range">Runs created in the range show here, by when they were created.</EmptyState>
             ) : (
               <Suspense fallback={<LoadingBlock label="Loading the chart" />}>
-                <StackedBarChart label={`${name}: by status`} rows={statusRows} xKey="start" series={RUN_STATUS_SERIES} formatX={label} formatY={(n) => formatCount(n)} height={220} />
+                <StackedBarChart label={`${name}: by status`} rows={statusRows} xKey="start" series={RUN_STATUS_SERIES} formatX={label} tooltipX={formatDateTimeZone} formatY={(n) => formatCount(n)} height={220} />
                 {(m.totals.p50DurationMs !== null || m.totals.p95QueueWaitMs !== null) && (
-                  <LineChart label={`${name}: duration and queue wait`} rows={timeRows} xKey="start" series={RUN_TIME_SERIES} formatX={label} formatY={(n) => formatDuration(n)} height={180} />
+                  <LineChart label={`${name}: duration and queue wait`} rows={timeRows} xKey="start" series={RUN_TIME_SERIES} formatX={label} tooltipX={formatDateTimeZone} formatY={(n) => formatDuration(n)} height={180} />
                 )}
               </Suspense>
             )}

@@ -4,7 +4,7 @@ import { EmptyState, ErrorNotice, LoadingBlock } from '../feedback';
 import { useApiQuery } from '../../hooks/use-api';
 import { poolSlotUsageQuery } from '../../lib/api/operations/metrics';
 import { queryKeys } from '../../lib/api/query-keys';
-import { formatPercent } from '../../lib/format';
+import { formatDateTimeZone, formatPercent } from '../../lib/format';
 import { bucketLabel } from '../../lib/metrics-range';
 import { slotUsageRows, slotUsageSeries, slotUsageSummary } from '../../lib/slot-usage-chart';
 import { MetricsRangePicker, useMetricsRange, useMetricsRangeState } from './metrics-range-picker';
@@ -51,6 +51,7 @@ export function SlotUsagePanel({ name = 'Slot usage per pool', pool, id }: { nam
                 xKey="start"
                 series={slotUsageSeries(pools, seriesColor)}
                 formatX={(iso) => bucketLabel(iso, data.bucket, rangeMs)}
+                tooltipX={formatDateTimeZone}
                 formatY={(n) => String(Math.round(n * 10) / 10)}
                 height={200}
               />

@@ -1,5 +1,5 @@
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { axisText } from './palette';
+import { axisText, TOOLTIP_STYLE } from './palette';
 
 /**
  * A stacked bar chart of rows (one per x value) with one bar segment per series: usage per day by
@@ -20,22 +20,25 @@ export interface StackedBarChartProps {
   xKey: string;
   series: readonly StackedSeries[];
   formatX?: (value: string) => string;
+  /** The x value in the tooltip (default formatX): e.g. the bucket's start with its time zone. */
+  tooltipX?: (value: string) => string;
   formatY: (value: number) => string;
   height?: number;
 }
 
-export default function StackedBarChart({ label, rows, xKey, series, formatX, formatY, height = 280 }: StackedBarChartProps) {
+export default function StackedBarChart({ label, rows, xKey, series, formatX, tooltipX = formatX, formatY, height = 280 }: StackedBarChartProps) {
   return (
     <figure aria-label={label} data-chart="stacked-bar" data-series={series.length} data-points={rows.length} className="w-full">
       <ResponsiveContainer width="100%" height={height}>
         <BarChart data={rows} margin={{ top: 8, right: 8, bottom: 0, left: 8 }}>
-          <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e2e8f0" />
-          <XAxis dataKey={xKey} tickFormatter={formatX} tick={{ fontSize: 11, fill: '#64748b' }} tickLine={false} axisLine={{ stroke: '#cbd5e1' }} minTickGap={12} />
-          <YAxis tickFormatter={formatY} tick={{ fontSize: 11, fill: '#64748b' }} tickLine={false} axisLine={false} width={64} />
+          <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="var(--chart-grid)" />
+          <XAxis dataKey={xKey} tickFormatter={formatX} tick={{ fontSize: 11, fill: 'var(--chart-tick)' }} tickLine={false} axisLine={{ stroke: 'var(--chart-axis)' }} minTickGap={12} />
+          <YAxis tickFormatter={formatY} tick={{ fontSize: 11, fill: 'var(--chart-tick)' }} tickLine={false} axisLine={false} width={64} />
           <Tooltip
             formatter={(value) => formatY(Number(value))}
-            labelFormatter={(value: unknown) => (formatX ? formatX(axisText(value)) : axisText(value))}
-            cursor={{ fill: '#f1f5f9' }}
+            labelFormatter={(value: unknown) => (tooltipX ? tooltipX(axisText(value)) : axisText(value))}
+            contentStyle={TOOLTIP_STYLE}
+            cursor={{ fill: 'var(--chart-cursor)' }}
           />
           <Legend wrapperStyle={{ fontSize: 12 }} />
           {series.map((s) => (
