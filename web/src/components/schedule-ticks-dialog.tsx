@@ -3,7 +3,7 @@ import { Dialog } from './dialog';
 import { EmptyState, ErrorNotice, LoadingBlock } from './feedback';
 import { StatusBadge } from './status-badge';
 import { Cell, Table } from './table';
-import { RelativeTime } from './time';
+import { ExactTime, RelativeTime } from './time';
 import { useApiQuery } from '../hooks/use-api';
 import type { ScheduleFireOutcome } from '../lib/api/__generated__/graphql';
 import { scheduleFiresQuery } from '../lib/api/operations/flow';
@@ -33,7 +33,7 @@ export function ScheduleTicksDialog({ schedule, onClose }: { schedule: { id: str
         <Table label="Schedule ticks" head={['Tick', 'Outcome', 'Run', 'Why']}>
           {list.map((f) => (
             <tr key={f.tickAt} data-tick={f.outcome}>
-              <Cell layout="nowrap" className="text-xs tabular-nums"><span title={f.tickAt}>{new Date(f.tickAt).toLocaleString()}</span></Cell>
+              <Cell layout="nowrap" className="text-xs tabular-nums"><ExactTime value={f.tickAt} /></Cell>
               <Cell layout="nowrap">
                 <span className={`inline-flex rounded-md px-1.5 py-0.5 text-[11px] font-semibold ring-1 ring-inset ${OUTCOME_STYLE[f.outcome]}`}>{f.outcome}</span>
                 <span className="block text-[11px] text-slate-500">handled <RelativeTime value={f.firedAt} /></span>

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { formatDateTimeZone, formatRelative } from '../lib/format';
+import { formatDateTime, formatDateTimeZone, formatRelative } from '../lib/format';
 
 /** "3 min ago", with the exact time on hover and for screen readers; it keeps itself current. */
 export function RelativeTime({ value }: { value: string | null | undefined }) {
@@ -13,6 +13,16 @@ export function RelativeTime({ value }: { value: string | null | undefined }) {
   return (
     <time dateTime={value} title={formatDateTimeZone(value)}>
       {formatRelative(value, Date.now())}
+    </time>
+  );
+}
+
+/** A time as the date and clock time ("Dec 6, 2026, 10:15:02 PM"), with its time zone on hover and for screen readers. */
+export function ExactTime({ value, format = formatDateTime }: { value: string | null | undefined; format?: (iso: string) => string }) {
+  if (!value) return <span className="text-slate-400">—</span>;
+  return (
+    <time dateTime={value} title={formatDateTimeZone(value)}>
+      {format(value)}
     </time>
   );
 }

@@ -35,6 +35,14 @@ export function formatDateTime(iso: string | null | undefined): string {
   return DATE_TIME.format(new Date(iso));
 }
 
+const CLOCK_TIME = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+
+/** The clock time alone ("10:15:02 PM"), e.g. a log line's. */
+export function formatClockTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  return CLOCK_TIME.format(new Date(iso));
+}
+
 /** The exact time with its time zone ("Dec 6, 2026, 10:15:02 PM UTC"), for hovers. */
 export function formatDateTimeZone(iso: string | null | undefined): string {
   if (!iso) return '—';

@@ -12,13 +12,13 @@ import { JsonBlock } from '../components/json-block';
 import { PageHeader } from '../components/page-header';
 import { StatusBadge, Tag } from '../components/status-badge';
 import { Cell, Table } from '../components/table';
-import { RelativeTime } from '../components/time';
+import { ExactTime, RelativeTime } from '../components/time';
 import { useApiMutation, useApiQuery } from '../hooks/use-api';
 import { usePermissions } from '../hooks/use-session';
 import { appQuery, archiveAppMutation, pauseAppMutation, publishAppConfigMutation, restoreAppMutation, resumeAppMutation, rollbackAppConfigMutation } from '../lib/api/operations/apps';
 import { isNotFound } from '../lib/api/errors';
 import { queryKeys } from '../lib/api/query-keys';
-import { formatDateTime, formatDuration, formatJson, formatPercent } from '../lib/format';
+import { formatDuration, formatJson, formatPercent } from '../lib/format';
 import { configViolationsOf } from '../lib/field-errors';
 import { parseJsonText } from '../lib/step-errors';
 import { appLayoutRoute } from './app-layout';
@@ -179,7 +179,7 @@ function AppDetailPage() {
               ['Owner', data.owner ? `${data.owner.name} (${data.owner.email})` : '—'],
               ['Health-check URL', data.healthCheckUrl ?? '—'],
               ['Tags', data.tags.length > 0 ? <span className="flex flex-wrap gap-1">{data.tags.map((t) => <Tag key={t}>{t}</Tag>)}</span> : '—'],
-              ['Created', formatDateTime(data.createdAt)],
+              ['Created', <ExactTime value={data.createdAt} />],
               ['Workflows', data.workflows.length > 0 ? <span className="flex flex-wrap gap-2">{data.workflows.map((w) => <Link key={w.id} to="/workflows/$workflowId" params={{ workflowId: w.id }} className="text-indigo-700 hover:underline">{w.name}</Link>)}</span> : '—'],
             ]}
           />
@@ -207,7 +207,7 @@ function AppDetailPage() {
                   </div>
                   <UptimeBar up={health.day.upSeconds} down={health.day.downSeconds} unknown={health.day.unknownSeconds} />
                   <p className="mt-1 text-xs text-slate-500">
-                    {health.checksTotal} probes, {health.checksFailed} failed, since {formatDateTime(health.monitoringSince)}
+                    {health.checksTotal} probes, {health.checksFailed} failed, since <ExactTime value={health.monitoringSince} />
                   </p>
                 </div>
                 <div>
@@ -280,7 +280,7 @@ function AppDetailPage() {
                 {shown && (
                   <>
                     <p className="mb-2 text-xs text-slate-500">
-                      v{shown.version} · schema v{shown.schemaVersion} · by {shown.createdBy?.email ?? 'unknown'} · {formatDateTime(shown.createdAt)}
+                      v{shown.version} · schema v{shown.schemaVersion} · by {shown.createdBy?.email ?? 'unknown'} · <ExactTime value={shown.createdAt} />
                     </p>
                     <JsonBlock value={shown.config} label={`Config version ${shown.version}`} maxHeight="max-h-96" />
                   </>

@@ -18,7 +18,7 @@ import { usePermissions } from '../hooks/use-session';
 import type { AuditExportFormat, AuditLogFilter, VerifyAuditChainQuery } from '../lib/api/__generated__/graphql';
 import { auditLogExportQuery, auditLogQuery, verifyAuditChainQuery } from '../lib/api/operations/audit';
 import { queryKeys, type AuditListParams } from '../lib/api/query-keys';
-import { formatDateTime } from '../lib/format';
+import { ExactTime } from '../components/time';
 import { appLayoutRoute } from './app-layout';
 
 type AuditSearch = Omit<AuditListParams, 'after'>;
@@ -212,7 +212,7 @@ function AuditPage() {
                   <Fragment key={node.id}>
                     <tr className="hover:bg-slate-50/70">
                       <Cell layout="nowrap" className="tabular-nums text-slate-500">{node.sequence}</Cell>
-                      <Cell className="min-w-28">{formatDateTime(node.occurredAt)}</Cell>
+                      <Cell className="min-w-28"><ExactTime value={node.occurredAt} /></Cell>
                       <Cell className="max-w-52">
                         <button
                           type="button"

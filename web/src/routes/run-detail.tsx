@@ -22,9 +22,10 @@ import { usePermissions } from '../hooks/use-session';
 import { cancelRunMutation, retryRunMutation } from '../lib/api/operations/runs';
 import { isNotFound } from '../lib/api/errors';
 import { queryKeys } from '../lib/api/query-keys';
-import { formatDateTime, formatDuration } from '../lib/format';
+import { formatDuration } from '../lib/format';
 import { isFinalRun, type ShownTask } from '../lib/run-events';
 import { appLayoutRoute } from './app-layout';
+import { ExactTime } from '../components/time';
 
 function CancelDialog({ runId, open, onClose }: { runId: string; open: boolean; onClose: () => void }) {
   const [reason, setReason] = useState('');
@@ -96,6 +97,8 @@ function RunDetailPage() {
   );
   const closeTask = useCallback(() => void navigate({ search: { task: undefined, deduplicated }, replace: true }), [navigate, deduplicated]);
   const openItemOf = useCallback((item: ItemRow) => void navigate({ search: { task: openTask.current, item: item.id, deduplicated }, replace: true }), [navigate, deduplicated]);
+  // The timeline's Enter on a bar: that attempt's task in the drawer (a forEach item's own, opened from its step).
+  const openAttempt = useCallback((stepId: string, itemTaskId?: string) => void navigate({ search: { task: stepId, ...(itemTaskId ? { item: itemTaskId } : {}), deduplicated }, replace: true }), [navigate, deduplicated]);
   const backToStep = useCallback(() => void navigate({ search: { task: openTask.current, deduplicated }, replace: true }), [navigate, deduplicated]);
   // The tab says how the run is doing, so a person can watch it from another tab.
   const title = run ? `${run.status.charAt(0)}${run.status.slice(1).toLowerCase()} · ${run.workflow.name} · Orchestra` : 'Run · Orchestra';
@@ -160,9 +163,9 @@ function RunDetailPage() {
             items={[
               ['Workflow', <Link to="/workflows/$workflowId" params={{ workflowId: run.workflow.id }} className="text-indigo-700 hover:underline">{`${run.workflow.name} v${run.workflowVersion}`}</Link>],
               ['Started by', run.startedByName ?? '—'],
-              ['Created', formatDateTime(run.createdAt)],
-              ['Started', formatDateTime(run.startedAt)],
-              ['Finished', formatDateTime(run.finishedAt)],
+              ['Created', <ExactTime value={run.createdAt} />],
+              ['Started', <ExactTime value={run.startedAt} />],
+              ['Finished', <ExactTime value={run.finishedAt} />],
               ['Duration', formatDuration(run.durationMs)],
               ['Idempotency key', run.idempotencyKey ?? '—'],
               ['App', run.app ? <Link to="/apps/$appId" params={{ appId: run.app.id }} className="text-indigo-700 hover:underline">{run.app.name}</Link> : '—'],
@@ -184,7 +187,7 @@ function RunDetailPage() {
           </div>
           <TaskTable tasks={run.tasks} selected={search.task} onSelect={select} onWaitingShown={setWaitingRowsShown} />
         </Card>
-        <RunTimelineTabs run={run} onSelectStep={select} />
+        <RunTimelineTabs run={run} onSelectStep={select} onOpenAttempt={openAttempt} />
         {selected && (
           <TaskDrawer label={`Task ${selected.stepId}`} onClose={closeTask}>
             {search.item ? (

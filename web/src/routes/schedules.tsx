@@ -10,7 +10,7 @@ import { PageHeader } from '../components/page-header';
 import { CreateScheduleDialog } from '../components/schedule-form-dialog';
 import { ScheduleTicksDialog } from '../components/schedule-ticks-dialog';
 import { Cell, Table } from '../components/table';
-import { RelativeTime } from '../components/time';
+import { ExactTime, RelativeTime } from '../components/time';
 import { useApiMutation, useApiQuery } from '../hooks/use-api';
 import { usePermissions } from '../hooks/use-session';
 import type { SchedulesQuery } from '../lib/api/__generated__/graphql';
@@ -91,7 +91,7 @@ function SchedulesPage() {
                   ) : (
                     <ul data-testid="next-runs">
                       {s.nextRuns.map((at) => (
-                        <li key={at} title={at}>{new Date(at).toLocaleString()}</li>
+                        <li key={at}><ExactTime value={at} /></li>
                       ))}
                     </ul>
                   )}

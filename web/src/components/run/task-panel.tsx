@@ -7,9 +7,9 @@ import { LlmAnswer } from '../llm-answer';
 import { Cell, Table } from '../table';
 import { BrowserTask } from './browser-task';
 import { TaskApproval } from './task-approval';
-import { RelativeTime } from '../time';
+import { ExactTime, RelativeTime } from '../time';
 import { useTaskLogs } from '../../hooks/use-live-run';
-import { formatBytes, formatDateTime, formatDuration } from '../../lib/format';
+import { formatBytes, formatClockTime, formatDuration } from '../../lib/format';
 import { describeTaskUsage } from '../../lib/task-usage';
 import { emptyLogMessage, formatAttempts, waitKindLabel, type RunEvent, type PanelTask, type ShownTask } from '../../lib/run-events';
 
@@ -79,7 +79,7 @@ function TaskLogs({ task, events }: { task: ShownTask; events: readonly RunEvent
         ) : (
           lines.map((line) => (
             <div key={line.key} className="whitespace-pre-wrap break-words" data-log-line>
-              <span className="text-slate-500">{new Date(line.at).toLocaleTimeString()}</span>{' '}
+              <span className="text-slate-500"><ExactTime value={line.at} format={formatClockTime} /></span>{' '}
               <span className={line.level === 'ERROR' ? 'text-red-400' : line.level === 'WARN' ? 'text-amber-300' : line.level === 'DEBUG' ? 'text-slate-500' : 'text-sky-300'}>{line.level.padEnd(5)}</span>{' '}
               {line.attempt !== null && <span className="text-slate-500">#{line.attempt} </span>}
               {line.message}
@@ -111,9 +111,9 @@ export function TaskPanel({ task, events }: { task: PanelTask; events: readonly 
             ['Attempts', formatAttempts(task)],
             ['Worker', task.workerId ?? '—'],
             ['Pool', task.pool],
-            ['Queued', formatDateTime(task.queuedAt)],
-            ['Started', formatDateTime(task.startedAt)],
-            ['Finished', formatDateTime(task.finishedAt)],
+            ['Queued', <ExactTime value={task.queuedAt} />],
+            ['Started', <ExactTime value={task.startedAt} />],
+            ['Finished', <ExactTime value={task.finishedAt} />],
             ['Duration', formatDuration(task.durationMs)],
             ['Progress', task.progressMessage ? `${task.progressMessage}` : task.progress !== null ? `${Math.round(task.progress * 100)}%` : '—'],
             ...(task.gpus.length > 0 ? ([['GPUs', task.gpus.map((g) => `#${g.index} ${g.model} (${formatBytes(g.memoryMiB * 1024 * 1024)} reserved)`).join(', ')]] as Array<[string, ReactNode]>) : []),

@@ -1,7 +1,7 @@
 import { useId, useMemo, useState, type KeyboardEvent } from 'react';
 import type { TimelineStep } from '../../lib/timeline';
 import { RunEventLog } from './event-log';
-import { RunTimeline, type TimelineRun } from './timeline';
+import { RunTimeline, type OpenAttempt, type TimelineRun } from './timeline';
 
 /**
  * The run page's Timeline and Events tabs (issue 12). Nothing is fetched until one is opened (a run
@@ -25,7 +25,7 @@ function rememberedTab(): Tab | null {
   }
 }
 
-export function RunTimelineTabs({ run, onSelectStep }: { run: TimelineRun & { tasks: readonly TimelineStep[] }; onSelectStep?: (stepId: string) => void }) {
+export function RunTimelineTabs({ run, onSelectStep, onOpenAttempt }: { run: TimelineRun & { tasks: readonly TimelineStep[] }; onSelectStep?: (stepId: string) => void; onOpenAttempt?: OpenAttempt }) {
   const [tab, setTab] = useState<Tab | null>(rememberedTab);
   const id = useId();
   const open = (next: Tab | null) => {
@@ -71,7 +71,7 @@ export function RunTimelineTabs({ run, onSelectStep }: { run: TimelineRun & { ta
       </header>
       {tab !== null && (
         <div id={`${id}-panel`} role="tabpanel" aria-labelledby={`${id}-${tab}`}>
-          {tab === 'timeline' ? <RunTimeline run={run} steps={run.tasks} {...(onSelectStep ? { onSelectStep } : {})} /> : <RunEventLog run={run} stepIds={stepIds} />}
+          {tab === 'timeline' ? <RunTimeline run={run} steps={run.tasks} {...(onSelectStep ? { onSelectStep } : {})} {...(onOpenAttempt ? { onOpenAttempt } : {})} /> : <RunEventLog run={run} stepIds={stepIds} />}
         </div>
       )}
     </section>
