@@ -153,8 +153,8 @@ describe('the run page timeline and event log', () => {
     expect(fit.widthRatio).toBeCloseTo(1, 1);
 
     // Buttons: 4× wider, the gridlines rescaled to a finer step.
-    await page.getByRole('button', { name: 'Zoom in' }).click();
-    await page.getByRole('button', { name: 'Zoom in' }).click();
+    await page.getByRole('button', { name: 'Zoom the timeline in' }).click();
+    await page.getByRole('button', { name: 'Zoom the timeline in' }).click();
     await eventually(async () => (await zoom()) === 4, { timeoutMs: 5_000, what: 'zoom 4×' });
     const zoomed = await axis();
     expect(zoomed.widthRatio).toBeGreaterThan(3);
@@ -168,7 +168,7 @@ describe('the run page timeline and event log', () => {
     await page.keyboard.up('Control');
     await eventually(async () => (await zoom()) > 4, { timeoutMs: 5_000, what: 'ctrl + wheel to zoom in' });
     await page.mouse.move(0, 0);
-    await page.getByRole('button', { name: 'Fit' }).click();
+    await page.getByRole('button', { name: 'Fit the timeline to the run' }).click();
     await eventually(async () => (await zoom()) === 1, { timeoutMs: 5_000, what: 'fit' });
     expect((await axis()).widthRatio).toBeCloseTo(1, 1);
 

@@ -186,16 +186,16 @@ export function RunTimeline({ run, steps, onSelectStep, onOpenAttempt }: { run: 
           {formatCount(timeline.size)} attempts · from {formatDateTimeZone(new Date(span.start).toISOString())}
         </span>
         <div className="flex items-center gap-1" role="group" aria-label="Zoom the time axis">
-          <button type="button" onClick={() => zoomTo(zoom / 2)} disabled={zoom <= MIN_ZOOM} aria-label="Zoom out" title="Zoom out (−, or ctrl + wheel)" className="size-7 rounded-md text-sm text-slate-700 ring-1 ring-slate-200 hover:bg-slate-50 disabled:text-slate-300">
+          <button type="button" onClick={() => zoomTo(zoom / 2)} disabled={zoom <= MIN_ZOOM} aria-label="Zoom the timeline out" title="Zoom out (−, or ctrl + wheel)" className="size-7 rounded-md text-sm text-slate-700 ring-1 ring-slate-200 hover:bg-slate-50 disabled:text-slate-300">
             −
           </button>
           <span className="w-12 text-center text-xs tabular-nums text-slate-600" data-testid="timeline-zoom" aria-live="polite">
             {zoom < 10 ? zoom.toFixed(zoom % 1 === 0 ? 0 : 1) : Math.round(zoom)}×
           </span>
-          <button type="button" onClick={() => zoomTo(zoom * 2)} disabled={zoom >= MAX_ZOOM} aria-label="Zoom in" title="Zoom in (+, or ctrl + wheel)" className="size-7 rounded-md text-sm text-slate-700 ring-1 ring-slate-200 hover:bg-slate-50 disabled:text-slate-300">
+          <button type="button" onClick={() => zoomTo(zoom * 2)} disabled={zoom >= MAX_ZOOM} aria-label="Zoom the timeline in" title="Zoom in (+, or ctrl + wheel)" className="size-7 rounded-md text-sm text-slate-700 ring-1 ring-slate-200 hover:bg-slate-50 disabled:text-slate-300">
             +
           </button>
-          <button type="button" onClick={() => zoomTo(MIN_ZOOM)} disabled={zoom === MIN_ZOOM} className="rounded-md px-2 py-1 text-xs text-indigo-700 ring-1 ring-slate-200 hover:bg-slate-50 disabled:text-slate-300">
+          <button type="button" onClick={() => zoomTo(MIN_ZOOM)} disabled={zoom === MIN_ZOOM} aria-label="Fit the timeline to the run" title="The whole run in view (0)" className="rounded-md px-2 py-1 text-xs text-indigo-700 ring-1 ring-slate-200 hover:bg-slate-50 disabled:text-slate-300">
             Fit
           </button>
         </div>
