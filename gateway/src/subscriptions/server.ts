@@ -343,6 +343,8 @@ export function createSubscriptionServer(deps: SubscriptionDeps): SubscriptionSe
       sessionOf.set(connection, session);
       try {
         const credential = await deps.authenticate(params?.['authorization'] ?? params?.['Authorization'], { ip, userAgent });
+        // Closed while it was authenticated: its session is forgotten and must not be indexed again.
+        if (!sessions.all.has(session)) return false;
         session.authenticate(credential);
         return credential.expiresAt === undefined ? true : { expiresAt: new Date(credential.expiresAt).toISOString() };
       } catch (error) {
