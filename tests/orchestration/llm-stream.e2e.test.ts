@@ -123,6 +123,23 @@ describe('a streamed model answer through the gateway', () => {
     expect(header).toBe('key,name,calls,failedCalls,promptTokens,completionTokens,totalTokens,costUsd,gpuSeconds');
     expect(rows).toHaveLength(1);
     expect(rows[0]!.split(',').slice(0, 4)).toEqual(['stand-in', '', '1', '0']);
+    // By day (the default grouping): today's UTC line, with the same totals as usage(groupBy: DAY) in GraphQL.
+    const byDay = await get(`from=${from}&to=${to}`, owner);
+    expect(byDay.headers.get('content-disposition')).toMatch(/^attachment; filename="usage-day-/);
+    const [dayHeader, ...dayRows] = (await byDay.text()).trim().split('\r\n');
+    expect(dayHeader).toBe(header);
+    const graphql = await platform.graphql<{ usage: Array<{ key: string; calls: number; promptTokens: number; completionTokens: number; totalTokens: number; costUsd: number }> }>(
+      'query($from: DateTime!, $to: DateTime!) { usage(from: $from, to: $to, groupBy: DAY) { key calls promptTokens completionTokens totalTokens costUsd } }',
+      { from, to },
+      as(owner),
+    );
+    expect(graphql.errors).toBeUndefined();
+    expect(graphql.data!.usage.map((g) => g.key)).toEqual([new Date().toISOString().slice(0, 10)]);
+    const day = graphql.data!.usage[0]!;
+    expect(dayRows).toHaveLength(1);
+    expect(dayRows[0]!.split(',').slice(0, 7)).toEqual([day.key, '', String(day.calls), '0', String(day.promptTokens), String(day.completionTokens), String(day.totalTokens)]);
+    expect(day.calls).toBe(1);
+    expect(day.completionTokens).toBeGreaterThan(1);
     // The other organization made no model request: a header and nothing else.
     expect((await (await get(`from=${from}&to=${to}`, other)).text()).trim().split('\r\n')).toEqual([header]);
     // No credential, a missing field, a bad range: refused with the field named.
