@@ -12,7 +12,11 @@ import { fmt, rssMiB } from './load';
 
 const ROOT = join(__dirname, '..');
 const TARGET_MIB: Record<string, number> = { gateway: 150, identity: 150, catalog: 150, orchestration: 150, audit: 150, notifications: 150, worker: 100 };
-const SETTLE_MS = 5_000;
+/**
+ * Idle means idle: every service runs a full GC once it serves and again 6 s later (V8 shrinks its young
+ * generation only after ~5 s of quiet), so the reading is taken after 10 s with nothing to do.
+ */
+const SETTLE_MS = 10_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Reading = Record<string, { idle: number; afterLoad: number }>;
