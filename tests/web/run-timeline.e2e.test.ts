@@ -134,6 +134,99 @@ describe('the run page timeline and event log', () => {
     await page.getByTestId('run-timeline').screenshot({ path: join(shots, 'run-timeline.png') });
   });
 
+  it('zooms the time axis (buttons, ctrl + wheel, keys) and is one tab stop whose arrow keys move between bars and Enter opens them', async () => {
+    await page.goto(`${origin}/runs/${runId}`);
+    await page.getByRole('tab', { name: 'Timeline' }).waitFor();
+    if ((await page.getByTestId('run-timeline').count()) === 0) await page.getByRole('tab', { name: 'Timeline' }).click();
+    const timeline = page.getByTestId('run-timeline');
+    const scroller = page.getByTestId('timeline-scroller');
+    await bars(page, 'rest').waitFor();
+    const zoom = async () => Number(await timeline.getAttribute('data-zoom'));
+    /** The axis: its gridlines' offsets (ms from the start) and how much wider than its view the chart is. */
+    const axis = async () => {
+      const ticks: number[] = await page.getByTestId('timeline-axis').locator('[data-tick]').evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-tick'))));
+      const { scrollWidth, clientWidth } = await scroller.evaluate((el) => ({ scrollWidth: el.scrollWidth, clientWidth: el.clientWidth }));
+      return { step: ticks[1]! - ticks[0]!, count: ticks.length, widthRatio: scrollWidth / clientWidth };
+    };
+    const fit = await axis();
+    expect(await zoom()).toBe(1);
+    expect(fit.widthRatio).toBeCloseTo(1, 1);
+
+    // Buttons: 4× wider, the gridlines rescaled to a finer step.
+    await page.getByRole('button', { name: 'Zoom the timeline in' }).click();
+    await page.getByRole('button', { name: 'Zoom the timeline in' }).click();
+    await eventually(async () => (await zoom()) === 4, { timeoutMs: 5_000, what: 'zoom 4×' });
+    const zoomed = await axis();
+    expect(zoomed.widthRatio).toBeGreaterThan(3);
+    expect(zoomed.step).toBeLessThan(fit.step);
+    expect(zoomed.count).toBeGreaterThan(fit.count);
+    // ctrl + wheel over the chart zooms further (and the page does not scroll or zoom instead).
+    const box = (await scroller.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.6, box.y + 20);
+    await page.keyboard.down('Control');
+    await page.mouse.wheel(0, -300);
+    await page.keyboard.up('Control');
+    await eventually(async () => (await zoom()) > 4, { timeoutMs: 5_000, what: 'ctrl + wheel to zoom in' });
+    await page.mouse.move(0, 0);
+    await page.getByRole('button', { name: 'Fit the timeline to the run' }).click();
+    await eventually(async () => (await zoom()) === 1, { timeoutMs: 5_000, what: 'fit' });
+    expect((await axis()).widthRatio).toBeCloseTo(1, 1);
+
+    // One tab stop: from the toolbar's last button, Tab enters the chart, and the next Tab leaves it.
+    await page.getByRole('button', { name: 'Expand all items' }).focus();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => (globalThis as any).document.activeElement?.getAttribute('data-testid'))).toBe('timeline-scroller');
+    const activeBar = async () =>
+      page.evaluate(() => {
+        const doc = (globalThis as any).document;
+        const id = doc.activeElement?.getAttribute('aria-activedescendant');
+        const el = id ? doc.getElementById(id) : null;
+        return el ? `${el.getAttribute('data-testid')}:${el.getAttribute('data-step')}:${el.getAttribute('data-attempt') ?? ''}:${el.getAttribute('data-item') ?? ''}` : null;
+      });
+    // The cursor starts on the first bar, and shows it as hovering does.
+    expect(await activeBar()).toBe('timeline-attempt:call:1:');
+    await page.getByTestId('timeline-tooltip').filter({ hasText: 'attempt 1' }).waitFor();
+    await page.keyboard.press('ArrowRight');
+    expect(await activeBar()).toBe('timeline-attempt:call:2:');
+    // + and − zoom from the keyboard too.
+    await page.keyboard.press('+');
+    await eventually(async () => (await zoom()) === 2, { timeoutMs: 5_000, what: 'the + key to zoom in' });
+    await page.keyboard.press('0');
+    await eventually(async () => (await zoom()) === 1, { timeoutMs: 5_000, what: 'the 0 key to fit' });
+    // Down to the forEach step's row (its own attempt, nearest in time), Home to the bar of its items' span;
+    // Enter opens its items; down again to the first item's attempt.
+    await page.keyboard.press('ArrowDown');
+    expect(await activeBar()).toBe('timeline-attempt:each:1:');
+    await page.keyboard.press('Home');
+    expect(await activeBar()).toBe('timeline-group:each::');
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid="timeline-row"][data-kind="item"][data-item="0"]').waitFor();
+    await page.keyboard.press('ArrowDown');
+    expect(await activeBar()).toBe('timeline-attempt:each:1:0');
+    // Enter opens the attempt's details: the item's task in the drawer.
+    await page.keyboard.press('Enter');
+    const drawer = page.getByTestId('task-drawer');
+    await drawer.waitFor();
+    await drawer.getByText('item #0').waitFor();
+    expect(new URL(page.url()).searchParams.get('task')).toBe('each');
+    expect(new URL(page.url()).searchParams.get('item')).toBeTruthy();
+    // Back in the chart: ctrl+Home to the first bar, Enter opens that step's task.
+    await scroller.focus();
+    await page.keyboard.press('Control+Home');
+    expect(await activeBar()).toBe('timeline-attempt:call:1:');
+    await page.keyboard.press('Enter');
+    await eventually(async () => new URL(page.url()).searchParams.get('task') === 'call' && new URL(page.url()).searchParams.get('item') === null, { timeoutMs: 5_000, what: "the step's task in the drawer" });
+    await page.getByRole('complementary', { name: 'Task call' }).waitFor();
+    // Tab again: out of the chart (its row labels are not tab stops).
+    await scroller.focus();
+    await page.keyboard.press('Tab');
+    const after = await page.evaluate(() => {
+      const el = (globalThis as any).document.activeElement;
+      return { inChart: Boolean(el?.closest('[data-testid="timeline-scroller"]')), testid: el?.getAttribute('data-testid') ?? null };
+    });
+    expect(after.inChart).toBe(false);
+  });
+
   it("shows the run's events with the retry's message, and the filters narrow them", async () => {
     await page.getByRole('tab', { name: 'Events' }).click();
     const log = page.getByTestId('event-log');
