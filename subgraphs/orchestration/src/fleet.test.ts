@@ -268,7 +268,8 @@ describe('a worker that stops an attempt its dispatcher still waits for', () => 
             // A task that ended (it must not) is returned too: the checks below then say how it ended.
             if (tk.status === 'FAILED' || tk.status === 'CANCELLED') return tk;
             const last = tk.attemptHistory[attempts - 1];
-            return tk.attemptHistory.length === attempts && last?.status === 'RUNNING' && worker.attempts.runningIds().includes(last.id) ? tk : undefined;
+            // The task's status and its attempt history are read by separate queries: wait until both say it runs.
+            return tk.status === 'RUNNING' && tk.attemptHistory.length === attempts && last?.status === 'RUNNING' && worker.attempts.runningIds().includes(last.id) ? tk : undefined;
           },
           { timeoutMs: 30_000, what: `attempt ${attempts} to run on the worker` },
         );
