@@ -236,8 +236,10 @@ describe('charts on the dashboard, workflow, app and workers pages', () => {
     await page.getByRole('heading', { name: 'Workers', level: 1 }).waitFor();
     await page.getByLabel('Pool', { exact: true }).selectOption('gpu');
     const slots = page.locator('section#workers-slots');
-    await slots.locator('li[data-pool]').first().waitFor();
-    expect(await slots.locator('li[data-pool]').evaluateAll((items) => items.map((li) => li.getAttribute('data-pool')))).toEqual(['gpu']);
+    // The list shows every pool until the chosen pool's samples arrive: wait for it to be that pool's alone.
+    const pools = () => slots.locator('li[data-pool]').evaluateAll((items) => items.map((li) => li.getAttribute('data-pool')));
+    await eventually(async () => JSON.stringify(await pools()) === JSON.stringify(['gpu']), { timeoutMs: 30_000, what: 'the slot usage of pool gpu alone' });
+    expect(await pools()).toEqual(['gpu']);
 
     await page.getByLabel('Runs on worker').selectOption('gpu-box-1');
     const totals = totalsOf('Runs on gpu-box-1');
