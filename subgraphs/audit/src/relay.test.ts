@@ -44,9 +44,14 @@ beforeAll(async () => {
   const pool = createPool({ url: TEST_DATABASE_URL, schema, applicationName: 'producer-test', log });
   await runMigrations({ pool, schema, dir: emptyDir, tenantRole: PRODUCER_ROLE, log });
   producer = { pool, schema, drop, emptyDir };
-  relay = createOutboxRelay({
-    pool,
-    schema,
+  relay = startRelay();
+  await relay.start();
+});
+
+const startRelay = (): OutboxRelay =>
+  createOutboxRelay({
+    pool: producer.pool,
+    schema: producer.schema,
     service: 'producer',
     auditGrpcAddress: audit.grpcAddress,
     internalToken: TEST_INTERNAL_TOKEN,
@@ -54,8 +59,6 @@ beforeAll(async () => {
     metrics: createMetrics('producer', { defaultMetrics: false }),
     pollMs: 100,
   });
-  await relay.start();
-});
 
 afterAll(async () => {
   await relay.stop();
@@ -97,7 +100,13 @@ describe('outbox relay → AuditService', () => {
   it('stores a re-sent event once (a relay that crashed after sending, before marking it delivered)', async () => {
     const event = await produce('thing.archive');
     await eventually(async () => (await outboxRow(event.eventId)).delivered_at !== null, { what: 'first delivery' });
+    // The relay crashes after audit stored the event and before its own commit: it comes back and finds
+    // the row undelivered. (A live relay idle on LISTEN would see a row undelivered by hand, without a
+    // NOTIFY, only at its longest sleep, 30 s.)
+    await relay.stop();
     await producer.pool.query('UPDATE audit_outbox SET delivered_at = NULL WHERE id = $1', [event.eventId]);
+    relay = startRelay();
+    await relay.start();
     await eventually(async () => (await outboxRow(event.eventId)).delivered_at !== null, { what: 'second delivery' });
     expect(await stored(event.eventId)).toBe(1);
     expect((await outboxRow(event.eventId)).attempts).toBe(2);
