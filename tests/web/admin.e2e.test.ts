@@ -446,7 +446,8 @@ describe('the admin web app', () => {
     await row.getByLabel(`Role of ${email}`).selectOption('OPERATOR');
     await dialog.getByRole('button', { name: `Make ${email} operator` }).click();
     await page.getByRole('status').filter({ hasText: `${email} is now operator.` }).waitFor();
-    expect(await row.getByLabel(`Role of ${email}`).inputValue()).toBe('OPERATOR');
+    // The select shows the member list as fetched again after the change, which can land just after the message.
+    await eventually(async () => (await row.getByLabel(`Role of ${email}`).inputValue()) === 'OPERATOR', { timeoutMs: 10_000, what: 'the role select to show OPERATOR' });
 
     // Lowering your own role warns that you lose what you may do.
     const me = page.locator('table[aria-label="Members"] tbody tr', { hasText: admin.email });
