@@ -1,4 +1,4 @@
-import { addHistogram, HIST_MAX_INDEX, HIST_RELATIVE_ERROR, histIndex, histPercentiles, histValue, type Histogram } from './histogram';
+import { addHistogram, addStoredHistogram, HIST_MAX_INDEX, HIST_RELATIVE_ERROR, histIndex, histPercentiles, histValue, type Histogram } from './histogram';
 
 /** percentile_cont as PostgreSQL computes it (linear interpolation between the nearest ranks). */
 function exactPercentile(sorted: number[], p: number): number {
@@ -65,6 +65,13 @@ describe('run metrics histograms', () => {
     const hist = addHistogram(addHistogram(new Map(), { '9': 2, '17': 1 }), { '9': 1, '0': 4 });
     expect([...hist.entries()].sort((a, b) => a[0] - b[0])).toEqual([
       [0, 4],
+      [9, 3],
+      [17, 1],
+    ]);
+    const stored: Histogram = new Map([[9, 1]]);
+    expect(addStoredHistogram(stored, { '9': 2, '17': 1, '20': 0 })).toBe(3);
+    expect(addStoredHistogram(stored, {})).toBe(0);
+    expect([...stored.entries()].sort((a, b) => a[0] - b[0])).toEqual([
       [9, 3],
       [17, 1],
     ]);

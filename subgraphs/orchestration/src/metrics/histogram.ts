@@ -40,6 +40,19 @@ export function addHistogram(into: Histogram, from: Record<string, number> | Ite
   return into;
 }
 
+/** Adds a histogram as stored ({"<index>": count}) into `into`; resolves to the values added. (runMetrics adds hundreds a request: no entry arrays.) */
+export function addStoredHistogram(into: Histogram, from: Record<string, number>): number {
+  let added = 0;
+  for (const key of Object.keys(from)) {
+    const count = from[key]!;
+    if (count <= 0) continue;
+    const index = Number(key);
+    into.set(index, (into.get(index) ?? 0) + count);
+    added += count;
+  }
+  return added;
+}
+
 export const histCount = (hist: Histogram): number => {
   let n = 0;
   for (const count of hist.values()) n += count;

@@ -1,11 +1,13 @@
 import type { Queryable } from '@orchestra/lib';
 import { ALL_GROUPS, foldedBefore, RUN_DURATION_MS, RUN_QUEUE_WAIT_MS } from '../store/run-metrics-rollup';
-import { addHistogram, histCount, histPercentiles, type Histogram } from './histogram';
+import { addHistogram, addStoredHistogram, histPercentiles, type Histogram } from './histogram';
 import { BUCKET_MS, bucketStarts, EMPTY_COUNTS, ms, ORIGIN, runMetricsFromRuns, type RunFailureCode, type RunMetrics, type RunMetricsCounts, type RunMetricsScope } from './run-metrics';
 
 /**
  * runMetrics (issue 12), under 200 ms at 1,000,000 runs: a range's whole UTC hours come from the
- * rollup (migration 032, metrics/rollup-job.ts) — one row per hour for the grouping asked for — and
+ * rollup (migration 032, metrics/rollup-job.ts) — one row per hour for the grouping asked for, and one
+ * per whole UTC day (migration 035) for the failure codes and, with DAY buckets, the counts and
+ * histograms (a 30-day range: 30 day rows and the hours of its partial first and last days) — and
  * from the runs only what the rollup does not hold: the range's partial first and last hours, the runs
  * of its whole hours that have not finished or finished (were last written) since the watermark, and the
  * hours queued for a refold. One statement, so the rollup rows and the runs are read in one snapshot (a fold committing
@@ -20,9 +22,14 @@ const FAILURE_CODES_READ = 500;
 const HOUR_MS = 3_600_000;
 const STATUSES = ['total', 'scheduled', 'queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 
-export async function runMetrics(db: Queryable, scope: RunMetricsScope, failureCodeLimit: number): Promise<RunMetrics> {
+export interface RollupReadOptions {
+  /** false: hourly rows only, as before migration 035 (the benchmark's comparison); the answer is the same. */
+  dayRows?: boolean;
+}
+
+export async function runMetrics(db: Queryable, scope: RunMetricsScope, failureCodeLimit: number, options: RollupReadOptions = {}): Promise<RunMetrics> {
   if (scope.bucket === 'FIVE_MINUTES' || scope.workerId !== undefined) return runMetricsFromRuns(db, scope, failureCodeLimit);
-  return runMetricsFromRollup(db, scope, failureCodeLimit);
+  return runMetricsFromRollup(db, scope, failureCodeLimit, options);
 }
 
 type StatusCounts = Record<(typeof STATUSES)[number], number>;
@@ -47,9 +54,12 @@ interface ReadRow {
   failures: Array<{ code: string; runs: number; first_at: string; last_at: string; last_run_id: string; last_message: string | null }>;
 }
 
+const DAY_MS = 86_400_000;
 const hourFloor = (t: number) => Math.floor(t / HOUR_MS) * HOUR_MS;
+/** UTC days: ORIGIN (2000-01-01) is a whole number of days from the epoch. */
+const dayFloor = (t: number) => Math.floor(t / DAY_MS) * DAY_MS;
 
-export async function runMetricsFromRollup(db: Queryable, scope: RunMetricsScope, failureCodeLimit: number): Promise<RunMetrics> {
+export async function runMetricsFromRollup(db: Queryable, scope: RunMetricsScope, failureCodeLimit: number, { dayRows = true }: RollupReadOptions = {}): Promise<RunMetrics> {
   const from = scope.from.getTime();
   const to = scope.to.getTime();
   // [firstHour, lastHour): the range's whole hours (none: firstHour = lastHour, everything from the runs).
@@ -58,7 +68,29 @@ export async function runMetricsFromRollup(db: Queryable, scope: RunMetricsScope
   // The watermark read before the statement, to plan the "finished since the watermark" scan with (the
   // statement filters on the watermark of its own snapshot, which is never earlier).
   const watermark = await foldedBefore(db);
-  const params: unknown[] = [scope.from, scope.to, new Date(firstHour), new Date(lastHour), watermark, `${BUCKET_MS[scope.bucket] / 1000} seconds`, ORIGIN, scope.workflowId ?? ALL_GROUPS, scope.appId ?? ALL_GROUPS];
+  // [firstDay, lastDay): the whole UTC days within the whole hours, read from the day rows (migration 035)
+  // unless an hour of the day is queued for a refold. The failure codes (totals of the range) always
+  // read them; counts and histograms ([cellDays0, cellDays1)) only with DAY buckets, where a day row is one
+  // bucket. No whole day: both ranges empty, at lastHour.
+  let firstDay = dayFloor(firstHour + DAY_MS - 1);
+  let lastDay = dayFloor(lastHour);
+  if (firstDay >= lastDay || !dayRows) firstDay = lastDay = lastHour;
+  const [cellDays0, cellDays1] = scope.bucket === 'DAY' ? [firstDay, lastDay] : [lastHour, lastHour];
+  const params: unknown[] = [
+    scope.from,
+    scope.to,
+    new Date(firstHour),
+    new Date(lastHour),
+    watermark,
+    `${BUCKET_MS[scope.bucket] / 1000} seconds`,
+    ORIGIN,
+    scope.workflowId ?? ALL_GROUPS,
+    scope.appId ?? ALL_GROUPS,
+    new Date(cellDays0),
+    new Date(cellDays1),
+    new Date(firstDay),
+    new Date(lastDay),
+  ];
   let filter = '';
   if (scope.workflowId !== undefined) filter += ` AND r.workflow_id = $${params.push(scope.workflowId)}`;
   if (scope.appId !== undefined) filter += ` AND r.app_id = $${params.push(scope.appId)}`;
@@ -71,10 +103,24 @@ export async function runMetricsFromRollup(db: Queryable, scope: RunMetricsScope
             count(*) FILTER (WHERE status = 'SUCCEEDED')::int AS succeeded,
             count(*) FILTER (WHERE status = 'FAILED')::int AS failed,
             count(*) FILTER (WHERE status = 'CANCELLED')::int AS cancelled`;
-  const cellsOf = (table: string) => `${table} c WHERE c.workflow_id = $8 AND c.app_id = $9 AND c.hour >= $3 AND c.hour < $4 AND c.hour NOT IN (SELECT hour FROM pending)`;
+  /**
+   * The rollup rows of the whole hours: of the days [d0, d1) (parameters), the day rows of the days with
+   * no hour queued for a refold; the hourly rows of every other hour not queued (a queued hour is read
+   * from the runs). The rows of the grouping asked for, each with `at`: its hour or day.
+   */
+  const rolledRows = (hourly: string, daily: string, columns: string, [d0, d1]: [string, string]) =>
+    `SELECT c.hour AS at, ${columns} FROM ${hourly} c WHERE c.workflow_id = $8 AND c.app_id = $9 AND c.hour >= $3 AND c.hour < ${d0} AND c.hour NOT IN (SELECT hour FROM pending)
+       UNION ALL
+       SELECT c.hour, ${columns} FROM ${hourly} c WHERE c.workflow_id = $8 AND c.app_id = $9 AND c.hour >= ${d1} AND c.hour < $4 AND c.hour NOT IN (SELECT hour FROM pending)
+       UNION ALL
+       SELECT c.hour, ${columns} FROM pending_days p JOIN ${hourly} c ON c.hour >= p.day AND c.hour < p.day + interval '24 hours'
+        WHERE p.day >= ${d0} AND p.day < ${d1} AND c.workflow_id = $8 AND c.app_id = $9 AND c.hour NOT IN (SELECT hour FROM pending)
+       UNION ALL
+       SELECT c.day, ${columns} FROM ${daily} c WHERE c.workflow_id = $8 AND c.app_id = $9 AND c.day >= ${d0} AND c.day < ${d1} AND c.day NOT IN (SELECT day FROM pending_days)`;
   const { rows } = await db.query<ReadRow>(
     `WITH wm AS (SELECT folded_before AS w FROM run_metrics_watermark),
      pending AS (SELECT DISTINCT hour FROM run_metrics_refolds WHERE hour >= $3 AND hour < $4),
+     pending_days AS (SELECT DISTINCT date_bin('24 hours', hour, $7::timestamptz) AS day FROM pending),
      raw AS MATERIALIZED (
        SELECT ${runColumns} FROM runs r WHERE r.created_at >= $1 AND r.created_at < $3${filter}
        UNION ALL
@@ -98,8 +144,8 @@ export async function runMetricsFromRollup(db: Queryable, scope: RunMetricsScope
        UNION ALL
        SELECT ${epoch('bucket')}, 1, run_metrics_hist_index(queue_wait_ms), count(*)::int FROM rb WHERE queue_wait_ms IS NOT NULL GROUP BY bucket, 3
      ), cells AS (
-       SELECT ${epoch('date_bin($6::interval, c.hour, $7::timestamptz)')} AS bucket, ${STATUSES.map((s) => `c.${s}`).join(', ')}, c.duration_hist, c.queue_wait_hist
-         FROM ${cellsOf('run_metrics_hourly')}
+       SELECT ${epoch('date_bin($6::interval, c.at, $7::timestamptz)')} AS bucket, ${STATUSES.map((s) => `c.${s}`).join(', ')}, c.duration_hist, c.queue_wait_hist
+         FROM (${rolledRows('run_metrics_hourly', 'run_metrics_daily', `${STATUSES.map((s) => `c.${s}`).join(', ')}, c.duration_hist, c.queue_wait_hist`, ['$10', '$11'])}) AS c
      ), raw_failures AS (
        SELECT coalesce(error->>'code', 'UNKNOWN') AS code, count(*)::int AS runs, min(created_at) AS first_at, max(created_at) AS last_at,
               (array_agg(id ORDER BY created_at DESC, id DESC))[1] AS last_run_id, (array_agg(error->>'message' ORDER BY created_at DESC, id DESC))[1] AS last_message
@@ -108,7 +154,8 @@ export async function runMetricsFromRollup(db: Queryable, scope: RunMetricsScope
        SELECT c.code, sum(c.runs)::int AS runs, min(c.first_at) AS first_at, max(c.last_at) AS last_at,
               (array_agg(c.last_run_id ORDER BY c.last_at DESC, c.last_run_id DESC))[1] AS last_run_id,
               (array_agg(c.last_message ORDER BY c.last_at DESC, c.last_run_id DESC))[1] AS last_message
-         FROM ${cellsOf('run_metrics_failures_hourly')} GROUP BY c.code ORDER BY 2 DESC, 1 LIMIT ${FAILURE_CODES_READ}
+         FROM (${rolledRows('run_metrics_failures_hourly', 'run_metrics_failures_daily', 'c.code, c.runs, c.first_at, c.last_at, c.last_run_id, c.last_message', ['$12', '$13'])}) AS c
+        GROUP BY c.code ORDER BY 2 DESC, 1 LIMIT ${FAILURE_CODES_READ}
      )
      SELECT (SELECT coalesce(json_agg(raw_counts), '[]') FROM raw_counts) AS raw_counts,
             (SELECT coalesce(json_agg(json_build_array(b, m, i, n)), '[]') FROM raw_hist) AS raw_hist,
@@ -143,16 +190,18 @@ function assemble(scope: RunMetricsScope, row: ReadRow, failureCodeLimit: number
   const addCounts = (acc: Accumulator, counts: StatusCounts) => {
     for (const s of STATUSES) acc.counts[s] += counts[s];
   };
-  // Rolled-up hours first: a bucket (or the range) with any takes its percentiles from the histograms.
+  // Rolled-up hours and days first: a bucket (or the range) with any takes its percentiles from the histograms.
   for (const cell of row.cells) {
     const acc = bucketOf(Number(cell.bucket));
     addCounts(acc, cell);
-    for (const a of [acc, totals]) {
-      addHistogram(a.duration, cell.duration_hist);
-      addHistogram(a.queueWait, cell.queue_wait_hist);
-      a.rolledDuration ||= histCount(a.duration) > 0;
-      a.rolledQueueWait ||= histCount(a.queueWait) > 0;
-    }
+    if (addStoredHistogram(acc.duration, cell.duration_hist) > 0) acc.rolledDuration = true;
+    if (addStoredHistogram(acc.queueWait, cell.queue_wait_hist) > 0) acc.rolledQueueWait = true;
+  }
+  for (const acc of byBucket.values()) {
+    addHistogram(totals.duration, acc.duration);
+    addHistogram(totals.queueWait, acc.queueWait);
+    totals.rolledDuration ||= acc.rolledDuration;
+    totals.rolledQueueWait ||= acc.rolledQueueWait;
   }
   // The runs' counts per bucket, and their exact percentiles per bucket and (bucket null) for the range.
   for (const r of row.raw_counts) {

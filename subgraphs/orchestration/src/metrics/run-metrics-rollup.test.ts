@@ -131,10 +131,52 @@ async function foldEverything(): Promise<void> {
   await eventually(async () => (await t.service.runMetricsRollup.foldAll(), (await watermark()) > now), { timeoutMs: 120_000, intervalMs: 200, what: 'the rollup folded everything written' });
 }
 
+/** A statement on the rollup tables as the rollup job writes them (migration 035 refuses hourly writes that do not keep the days). */
+async function asRollupJob(sql: string, params: unknown[]): Promise<void> {
+  const client = await t.pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(`SELECT set_config('orchestra.run_metrics_days', 'on', true)`);
+    await client.query(sql, params);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK');
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
 /** Rollup rows of an organization's hour (every workflow and app). */
 async function cellOf(org: string, hour: number): Promise<{ total: number; succeeded: number; failed: number; running: number } | undefined> {
   const { rows } = await t.pool.query(`SELECT total, succeeded, failed, running FROM "${t.schema}".run_metrics_hourly WHERE org_id = $1 AND workflow_id = $2 AND app_id = $2 AND hour = $3`, [org, ALL_GROUPS, new Date(hour)]);
   return rows[0] as { total: number; succeeded: number; failed: number; running: number } | undefined;
+}
+
+const DAY = 24 * HOUR;
+const dayFloor = (t: number) => Math.floor(t / DAY) * DAY;
+/** The first whole UTC day of the seeded runs (at least 24 h of runs follow it). */
+const WHOLE_DAY = dayFloor(BASE + 5 * HOUR + 17 * 60_000) + DAY;
+
+/** Day rows that are not the sum of their day's hourly rows (counts, histograms, failure rows); none when the rollup is consistent. */
+async function daysOffTheirHours(): Promise<unknown[]> {
+  const { rows } = await t.pool.query(
+    `WITH h AS (
+       SELECT org_id, workflow_id, app_id, date_bin('24 hours', hour, '2000-01-01T00:00:00Z') AS day, sum(total)::int AS total, sum(succeeded)::int AS succeeded, sum(failed)::int AS failed,
+              run_metrics_hist_sum(duration_hist)::jsonb AS dh, run_metrics_hist_sum(queue_wait_hist)::jsonb AS qh
+         FROM "${t.schema}".run_metrics_hourly GROUP BY 1, 2, 3, 4
+     ), hf AS (
+       SELECT org_id, workflow_id, app_id, date_bin('24 hours', hour, '2000-01-01T00:00:00Z') AS day, code, sum(runs)::int AS runs, max(last_at) AS last_at
+         FROM "${t.schema}".run_metrics_failures_hourly GROUP BY 1, 2, 3, 4, 5
+     )
+     SELECT 'cell' AS kind, coalesce(h.day, d.day) AS day, h.total, d.total AS day_total FROM h FULL JOIN "${t.schema}".run_metrics_daily d USING (org_id, workflow_id, app_id, day)
+      WHERE h.total IS DISTINCT FROM d.total OR h.succeeded IS DISTINCT FROM d.succeeded OR h.failed IS DISTINCT FROM d.failed
+         OR h.dh IS DISTINCT FROM d.duration_hist::jsonb OR h.qh IS DISTINCT FROM d.queue_wait_hist::jsonb
+     UNION ALL
+     SELECT 'failure', coalesce(hf.day, d.day), hf.runs, d.runs FROM hf FULL JOIN "${t.schema}".run_metrics_failures_daily d USING (org_id, workflow_id, app_id, day, code)
+      WHERE hf.runs IS DISTINCT FROM d.runs OR hf.last_at IS DISTINCT FROM d.last_at`,
+  );
+  return rows;
 }
 
 const ranges = (): Array<[string, RunMetricsScope]> => {
@@ -144,6 +186,10 @@ const ranges = (): Array<[string, RunMetricsScope]> => {
     ['72 h by hour, to now', { from: new Date(Math.floor(NOW / HOUR) * HOUR - 72 * HOUR), to, bucket: 'HOUR' }],
     ['7 d by day', { from: new Date(Math.floor(NOW / day) * day - 6 * day), to: new Date(Math.floor(NOW / day) * day + day), bucket: 'DAY' }],
     ['custom, partial hours at both ends', { from: new Date(BASE + 10 * HOUR + 17 * 60_000), to: new Date(BASE + 50 * HOUR + 43 * 60_000), bucket: 'HOUR' }],
+    // 57 h 26 min: at least one whole UTC day (day rows) between partial days (hourly rows) with partial hours (runs).
+    ['by hour, partial days and hours at both ends', { from: new Date(BASE + 5 * HOUR + 17 * 60_000), to: new Date(BASE + 62 * HOUR + 43 * 60_000), bucket: 'HOUR' }],
+    ['by day, partial days and hours at both ends', { from: new Date(BASE + 5 * HOUR + 17 * 60_000), to: new Date(BASE + 62 * HOUR + 43 * 60_000), bucket: 'DAY' }],
+    ['by day, partial days at both ends, one workflow', { from: new Date(BASE + 3 * HOUR), to: new Date(BASE + 61 * HOUR), bucket: 'DAY', workflowId: workflowA }],
     ['inside one hour', { from: new Date(BASE + 20 * HOUR + 5 * 60_000), to: new Date(BASE + 20 * HOUR + 50 * 60_000), bucket: 'HOUR' }],
     ['one workflow, by day', { from: new Date(BASE - day), to, bucket: 'DAY', workflowId: workflowA }],
     ['one app, by hour', { from: new Date(BASE), to, bucket: 'HOUR', appId: appX }],
@@ -190,6 +236,7 @@ describe('run metrics rollup', () => {
     const { rows } = await t.pool.query<{ runs: number }>(`SELECT sum(total)::int AS runs FROM "${t.schema}".run_metrics_hourly WHERE org_id = $1 AND workflow_id = $2 AND app_id = $2`, [orgA, ALL_GROUPS]);
     const { rows: finished } = await t.pool.query<{ runs: number }>(`SELECT count(*)::int AS runs FROM "${t.schema}".runs WHERE org_id = $1 AND finished_at IS NOT NULL`, [orgA]);
     expect(rows[0]!.runs).toBe(finished[0]!.runs);
+    expect(await daysOffTheirHours()).toEqual([]);
     for (const [name, scope] of ranges()) {
       const [a, b] = await Promise.all([rolled(orgA, scope), fromRuns(orgA, scope)]);
       expect(b.totals.total).toBeGreaterThan(0);
@@ -205,16 +252,62 @@ describe('run metrics rollup', () => {
     const hour = BASE + 20 * HOUR;
     const scope: RunMetricsScope = { from: new Date(hour - HOUR), to: new Date(hour + 2 * HOUR), bucket: 'HOUR' };
     const before = await rolled(orgA, scope);
-    await t.pool.query(`UPDATE "${t.schema}".run_metrics_hourly SET succeeded = succeeded + 1000, total = total + 1000 WHERE org_id = $1 AND hour = $2 AND workflow_id = $3 AND app_id = $3`, [orgA, new Date(hour), ALL_GROUPS]);
+    await asRollupJob(`UPDATE "${t.schema}".run_metrics_hourly SET succeeded = succeeded + 1000, total = total + 1000 WHERE org_id = $1 AND hour = $2 AND workflow_id = $3 AND app_id = $3`, [orgA, new Date(hour), ALL_GROUPS]);
     try {
       const after = await rolled(orgA, scope);
       expect(after.buckets[1]!.counts.succeeded).toBe(before.buckets[1]!.counts.succeeded + 1000);
       expect(after.totals.total).toBe(before.totals.total + 1000);
       expect(after.buckets[0]!.counts).toEqual(before.buckets[0]!.counts);
     } finally {
-      await t.pool.query(`UPDATE "${t.schema}".run_metrics_hourly SET succeeded = succeeded - 1000, total = total - 1000 WHERE org_id = $1 AND hour = $2 AND workflow_id = $3 AND app_id = $3`, [orgA, new Date(hour), ALL_GROUPS]);
+      await asRollupJob(`UPDATE "${t.schema}".run_metrics_hourly SET succeeded = succeeded - 1000, total = total - 1000 WHERE org_id = $1 AND hour = $2 AND workflow_id = $3 AND app_id = $3`, [orgA, new Date(hour), ALL_GROUPS]);
     }
   }, 60_000);
+
+  it('reads whole days from the day rows, the partial days from the hourly rows (a changed row changes the answer where it is read)', async () => {
+    // By day: WHOLE_DAY is one bucket read from its day row; the partial first day from hourly rows.
+    const byDay: RunMetricsScope = { from: new Date(WHOLE_DAY - 5 * HOUR - 30 * 60_000), to: new Date(WHOLE_DAY + DAY + 2 * HOUR), bucket: 'DAY' };
+    const byHour: RunMetricsScope = { ...byDay, bucket: 'HOUR' };
+    const [dayBefore, hourBefore] = [await rolled(orgA, byDay), await rolled(orgA, byHour)];
+    expectSameAnswer(dayBefore, await fromRuns(orgA, byDay));
+    expectSameAnswer(hourBefore, await fromRuns(orgA, byHour));
+    const bump = (n: number) =>
+      t.pool.query(`UPDATE "${t.schema}".run_metrics_daily SET succeeded = succeeded + $4, total = total + $4 WHERE org_id = $1 AND day = $2 AND workflow_id = $3 AND app_id = $3`, [orgA, new Date(WHOLE_DAY), ALL_GROUPS, n]);
+    const bumpFailures = (n: number) =>
+      t.pool.query(`UPDATE "${t.schema}".run_metrics_failures_daily SET runs = runs + $4 WHERE org_id = $1 AND day = $2 AND workflow_id = $3 AND app_id = $3 AND code = 'TIMEOUT'`, [orgA, new Date(WHOLE_DAY), ALL_GROUPS, n]);
+    const bumpHour = (n: number) =>
+      asRollupJob(`UPDATE "${t.schema}".run_metrics_hourly SET succeeded = succeeded + $4, total = total + $4 WHERE org_id = $1 AND hour = $2 AND workflow_id = $3 AND app_id = $3`, [orgA, new Date(WHOLE_DAY - 3 * HOUR), ALL_GROUPS, n]);
+    await bump(1000);
+    await bumpFailures(100);
+    await bumpHour(10);
+    try {
+      const [dayAfter, hourAfter] = [await rolled(orgA, byDay), await rolled(orgA, byHour)];
+      // The day bucket is its day row; the partial day's bucket its hourly rows; the failure codes the day rows whatever the bucket.
+      expect(dayAfter.buckets.map((b) => b.counts.succeeded)).toEqual(dayBefore.buckets.map((b, i) => b.counts.succeeded + [10, 1000, 0][i]!));
+      expect(dayAfter.totals.total).toBe(dayBefore.totals.total + 1010);
+      expect(hourAfter.totals.total).toBe(hourBefore.totals.total + 10);
+      for (const answer of [dayAfter, hourAfter]) {
+        expect(answer.failureCodes.find((f) => f.code === 'TIMEOUT')!.runs).toBe(dayBefore.failureCodes.find((f) => f.code === 'TIMEOUT')!.runs + 100);
+      }
+      // An hour of the day queued for a refold: the day is read from its hourly rows, that hour from the runs.
+      await t.pool.query(`INSERT INTO "${t.schema}".run_metrics_refolds (org_id, hour) VALUES ($1, $2)`, [orgA, new Date(WHOLE_DAY + 7 * HOUR)]);
+      const pending = await rolled(orgA, byDay);
+      expect(pending.buckets.map((b) => b.counts.succeeded)).toEqual(dayBefore.buckets.map((b, i) => b.counts.succeeded + [10, 0, 0][i]!));
+      expect(pending.failureCodes).toEqual(dayBefore.failureCodes);
+    } finally {
+      await bump(-1000);
+      await bumpFailures(-100);
+      await bumpHour(-10);
+    }
+    // The job refolds the queued hour and rebuilds its day from the hours.
+    await t.service.runMetricsRollup.foldAll();
+    expect(await daysOffTheirHours()).toEqual([]);
+    expectSameAnswer(await rolled(orgA, byDay), dayBefore);
+    // A writer that does not keep the days (a replica of the version before the day rows, mid-deploy) is refused.
+    for (const table of ['run_metrics_hourly', 'run_metrics_failures_hourly']) {
+      await expect(t.pool.query(`DELETE FROM "${t.schema}".${table} WHERE org_id = $1 AND hour = $2`, [orgA, new Date(WHOLE_DAY)])).rejects.toThrow(/without its day rows/);
+    }
+    expect(await cellOf(orgA, WHOLE_DAY)).toBeDefined();
+  }, 120_000);
 
   it('counts a run that finishes hours after the hour it was created in: running, then succeeded from the runs, then folded into its creation hour', async () => {
     const hour = Math.floor(NOW / HOUR) * HOUR - 3 * HOUR;
@@ -261,6 +354,7 @@ describe('run metrics rollup', () => {
     expect(await cellOf(orgA, hour)).toMatchObject({ total: cell.total - 1, failed: cell.failed - 1 });
     const { rows } = await t.pool.query(`SELECT count(*)::int AS n FROM "${t.schema}".run_metrics_refolds`);
     expect(rows[0]).toEqual({ n: 0 });
+    expect(await daysOffTheirHours()).toEqual([]);
     expectSameAnswer(await rolled(orgA, scope), await fromRuns(orgA, scope));
   }, 120_000);
 
@@ -275,7 +369,12 @@ describe('run metrics rollup', () => {
     const pending = await rolled(orgA, scope);
     expect(pending.buckets[1]!.counts.total).toBe(0);
     expectSameAnswer(pending, await fromRuns(orgA, scope));
+    // Its whole day (and the next): not from the day row until the hour is refolded.
+    const days: RunMetricsScope = { from: new Date(dayFloor(hour)), to: new Date(dayFloor(hour) + 2 * DAY), bucket: 'DAY' };
+    expectSameAnswer(await rolled(orgA, days), await fromRuns(orgA, days));
     await t.service.runMetricsRollup.foldAll();
+    expect(await daysOffTheirHours()).toEqual([]);
+    expectSameAnswer(await rolled(orgA, days), await fromRuns(orgA, days));
     expect(await cellOf(orgA, hour)).toBeUndefined();
     const { rows } = await t.pool.query(`SELECT count(*)::int AS n FROM "${t.schema}".run_metrics_failures_hourly WHERE org_id = $1 AND hour = $2`, [orgA, new Date(hour)]);
     expect(rows[0]).toEqual({ n: 0 });
@@ -306,9 +405,23 @@ describe('run metrics rollup', () => {
       expect(rows[0]!.orgs).toEqual([orgA]);
       const { rows: failures } = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM run_metrics_failures_hourly WHERE org_id = $1', [orgB]);
       expect(failures[0]!.n).toBe(0);
+      const { rows: days } = await tx.query<{ orgs: string[] }>('SELECT array_agg(DISTINCT org_id) AS orgs FROM run_metrics_daily');
+      expect(days[0]!.orgs).toEqual([orgA]);
+      const { rows: dayFailures } = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM run_metrics_failures_daily WHERE org_id = $1', [orgB]);
+      expect(dayFailures[0]!.n).toBe(0);
     });
+    // Org B's day rows exist (the rows above were hidden, not missing).
+    const { rows: theirs } = await t.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${t.schema}".run_metrics_failures_daily WHERE org_id = $1`, [orgB]);
+    expect(theirs[0]!.n).toBeGreaterThan(0);
     await expect(
-      inTenant(orgA, (tx) => tx.query(`INSERT INTO run_metrics_hourly (org_id, workflow_id, app_id, hour, total) VALUES ($1, $2, $2, now(), 1)`, [orgB, ALL_GROUPS])),
+      inTenant(orgA, (tx) => tx.query(`INSERT INTO run_metrics_daily (org_id, workflow_id, app_id, day, total) VALUES ($1, $2, $2, now(), 1)`, [orgB, ALL_GROUPS])),
+    ).rejects.toThrow(/row-level security/);
+    await expect(
+      inTenant(orgA, async (tx) => {
+        // As the rollup job writes (past migration 035's refusal of writers that do not keep the days): row-level security still refuses.
+        await tx.query(`SELECT set_config('orchestra.run_metrics_days', 'on', true)`);
+        return tx.query(`INSERT INTO run_metrics_hourly (org_id, workflow_id, app_id, hour, total) VALUES ($1, $2, $2, now(), 1)`, [orgB, ALL_GROUPS]);
+      }),
     ).rejects.toThrow(/row-level security/);
     await expect(inTenant(orgA, (tx) => tx.query(`INSERT INTO run_metrics_refolds (org_id, hour) VALUES ($1, now())`, [orgB]))).rejects.toThrow(/row-level security/);
     await expect(inTenant(orgA, (tx) => tx.query(`UPDATE run_metrics_watermark SET folded_before = now()`))).resolves.toMatchObject({ rowCount: 0 });
