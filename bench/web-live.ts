@@ -16,11 +16,12 @@ import { fmt, percentile } from './load';
  * plus WebSocket frames) and how often the whole run was fetched (`query Run`).
  *
  *   npm run bench -- web-live          (a live run of 2,000 tasks, issue 12's target: one forEach of 2,000 sleep items)
- *   BENCH_WEB_ITEMS=10000 npm run bench -- web-live   (a forEach of that many items)
+ *   npm run bench -- web-live-10k      (a forEach of 10,000 items on 64 slots, its own section; BENCH_WEB_ITEMS=N for another size)
  *   BENCH_WEB_ITEMS=0 BENCH_WEB_STEPS=200 BENCH_WEB_SLEEP_MS=1500 BENCH_WEB_SLOTS=16 npm run bench -- web-live
  *     (a layered DAG of static steps instead; a workflow has at most 200 steps)
  *   BENCH_WEB_TRACE=1: where each page's main thread spent its time (a Chrome trace), printed
- *   BENCH_WEB_BASELINE_REF=<commit>   (default: 29c14ec, main before issue 12's run page work)
+ *   BENCH_WEB_BASELINE_REF=<commit>[,<commit>...]   (default: 29c14ec, main before issue 12's run page work;
+ *     more refs are measured in order, e.g. 29c14ec,main for the issue's baseline and main before a change)
  */
 
 const ROOT = resolve(__dirname, '..');
@@ -34,7 +35,7 @@ const envInt = (name: string, fallback: number) => {
  * Builds web/ as of `ref` (its sources extracted next to web/ so its node_modules resolve, removed
  * after the build) into a cached folder under the temp dir.
  */
-function buildWebAt(ref: string): string {
+export function buildWebAt(ref: string): string {
   const dist = join(tmpdir(), `orchestra-bench-web-${ref}`);
   if (existsSync(join(dist, 'index.html'))) return dist;
   const dir = join(ROOT, 'web', `.bench-baseline-${ref}`);
@@ -169,19 +170,51 @@ async function signIn(page: Page, origin: string, admin: { email: string; passwo
   await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'), { timeout: 60_000 });
 }
 
-/** One live run watched by a fresh browser profile; the page opens as the run starts and is measured until the run ends. */
+type TraceEvent = { name: string; ph: string; ts: number; dur?: number; pid: number; tid: number; args?: { name?: string; data?: { url?: string; functionName?: string; lineNumber?: number; columnNumber?: number; type?: string } } };
+
+/** The renderer main threads of a trace (pid:tid). */
+const mainThreads = (events: readonly TraceEvent[]): Set<string> => new Set(events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+
+/** What a trace event is, with the script it ran where the trace says (function @ file:line:col, or the event type). */
+function describeEvent(e: TraceEvent): string {
+  const d = e.args?.data;
+  if (!d) return e.name;
+  if (e.name === 'EventDispatch' && d.type) return `EventDispatch ${d.type}`;
+  if (d.url !== undefined || d.functionName !== undefined) return `${e.name} ${d.functionName || '(anonymous)'} @ ${(d.url ?? '').split('/').pop()}:${d.lineNumber ?? ''}:${d.columnNumber ?? ''}`;
+  return e.name;
+}
+
 /**
  * Where the renderer's main thread spent its time (a Chrome trace, devtools.timeline): total ms per
- * event name on CrRendererMain, nested events counted in their parents too (Paint inside RunTask).
+ * event name on CrRendererMain, nested events counted in their parents too (Paint inside RunTask);
+ * then every long task (a RunTask of 50 ms or more, throttled time) with when it ran (s after the
+ * trace began) and the events inside it that took longest.
  */
-function summarizeTrace(events: ReadonlyArray<{ name: string; ph: string; dur?: number; pid: number; tid: number; args?: { name?: string } }>): string {
-  const main = new Set(events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+export function summarizeTrace(events: readonly TraceEvent[]): string {
+  const main = mainThreads(events);
   const totals = new Map<string, number>();
-  for (const e of events) {
-    if (e.ph !== 'X' || e.dur === undefined || !main.has(`${e.pid}:${e.tid}`)) continue;
-    totals.set(e.name, (totals.get(e.name) ?? 0) + e.dur / 1000);
+  const onMain = events.filter((e) => e.ph === 'X' && e.dur !== undefined && main.has(`${e.pid}:${e.tid}`)).sort((a, b) => a.ts - b.ts);
+  for (const e of onMain) totals.set(e.name, (totals.get(e.name) ?? 0) + e.dur! / 1000);
+  const lines = [...totals].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([name, ms]) => `${name} ${ms.toFixed(0)} ms`);
+  const start = onMain[0]?.ts ?? 0;
+  const long = onMain.filter((e) => e.name === 'RunTask' && e.dur! >= 50_000);
+  lines.push(`long tasks (RunTask >= 50 ms): ${long.length}, ${(long.reduce((n, e) => n + e.dur!, 0) / 1000).toFixed(0)} ms`);
+  // Inside each: the events nested in it (not RunTask), by what they are, longest first.
+  let from = 0;
+  for (const task of long) {
+    const end = task.ts + task.dur!;
+    while (from < onMain.length && onMain[from]!.ts < task.ts) from += 1;
+    const inside = new Map<string, number>();
+    for (let i = from; i < onMain.length && onMain[i]!.ts < end; i += 1) {
+      const e = onMain[i]!;
+      if (e.name === 'RunTask' || e.pid !== task.pid || e.tid !== task.tid) continue;
+      const what = describeEvent(e);
+      inside.set(what, (inside.get(what) ?? 0) + e.dur! / 1000);
+    }
+    const top = [...inside].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([what, ms]) => `${what} ${ms.toFixed(0)}`);
+    lines.push(`  at ${((task.ts - start) / 1e6).toFixed(1)} s: ${(task.dur! / 1000).toFixed(0)} ms — ${top.join('; ')}`);
   }
-  return [...totals].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([name, ms]) => `${name} ${ms.toFixed(0)} ms`).join('\n');
+  return lines.join('\n');
 }
 
 async function measureOnce(platform: Platform, workflowId: string, runInput: unknown, throttle: number, wire: Awaited<ReturnType<typeof startByteCounter>>, profilePath?: string): Promise<PageMeasurement> {
@@ -225,7 +258,7 @@ async function measureOnce(platform: Platform, workflowId: string, runInput: unk
       await cdp.send('Profiler.start');
     }
     // BENCH_WEB_TRACE=1: where the main thread's time went (style, layout, paint, script), printed.
-    const traced: Array<{ name: string; ph: string; dur?: number; pid: number; tid: number; args?: { name?: string } }> = [];
+    const traced: TraceEvent[] = [];
     const tracing = process.env['BENCH_WEB_TRACE'] === '1';
     if (tracing) {
       cdp.on('Tracing.dataCollected', (e) => void traced.push(...(e.value as unknown as typeof traced)));
@@ -249,7 +282,10 @@ async function measureOnce(platform: Platform, workflowId: string, runInput: unk
       const complete = new Promise<void>((r) => cdp.once('Tracing.tracingComplete', () => r()));
       await cdp.send('Tracing.end');
       await complete;
-      process.stdout.write(`bench web-live: main thread by trace event (ms, nested counted in parents):\n${summarizeTrace(traced)}\n`);
+      // Kept for a closer look (e.g. script positions mapped through web/dist's hidden source maps).
+      const file = join(tmpdir(), `orchestra-bench-web-trace-${Date.now()}.json`);
+      writeFileSync(file, JSON.stringify(traced));
+      process.stdout.write(`bench web-live: main thread by trace event (ms, nested counted in parents), trace in ${file}:\n${summarizeTrace(traced)}\n`);
     }
     if (profilePath) {
       const { profile } = (await cdp.send('Profiler.stop')) as { profile: unknown };
@@ -281,18 +317,26 @@ async function measureOnce(platform: Platform, workflowId: string, runInput: unk
   }
 }
 
-export async function benchWebLive(): Promise<string> {
+/** The scenario's defaults (each still overridden by its BENCH_WEB_* variable): web-live-10k is a forEach of 10,000 items. */
+export interface WebLiveDefaults {
+  items?: number;
+  slots?: number;
+}
+
+export async function benchWebLive(defaults: WebLiveDefaults = {}): Promise<string> {
   const steps = envInt('BENCH_WEB_STEPS', 200);
   const sleepMs = envInt('BENCH_WEB_SLEEP_MS', 1500);
-  const slots = envInt('BENCH_WEB_SLOTS', 32);
+  const slots = envInt('BENCH_WEB_SLOTS', defaults.slots ?? 32);
   const throttle = envInt('BENCH_WEB_THROTTLE', 4);
-  const items = envInt('BENCH_WEB_ITEMS', 2_000);
-  const baselineRef = process.env['BENCH_WEB_BASELINE_REF'] ?? '29c14ec';
+  const items = envInt('BENCH_WEB_ITEMS', defaults.items ?? 2_000);
+  // Several refs (comma-separated) are measured in order; ratios are given against the first (the
+  // issue's baseline) and against the last of them (e.g. main before a change).
+  const baselineRefs = (process.env['BENCH_WEB_BASELINE_REF'] ?? '29c14ec').split(',').map((r) => r.trim()).filter((r) => r !== '');
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
   // BENCH_WEB_ONLY=baseline measures the baseline alone (e.g. before the current sources build).
   const only = process.env['BENCH_WEB_ONLY'];
   const builds: Array<[string, string]> = [
-    ...(only === 'current' ? [] : ([[`baseline (web/ at ${baselineRef})`, buildWebAt(baselineRef)]] as Array<[string, string]>)),
+    ...(only === 'current' ? [] : baselineRefs.map((ref): [string, string] => [`baseline (web/ at ${ref})`, buildWebAt(ref)])),
     ...(only === 'baseline' ? [] : ([['current web/', buildCurrentWeb()]] as Array<[string, string]>)),
   ];
   const served = mkdtempSync(join(tmpdir(), 'orchestra-bench-web-'));
@@ -334,6 +378,8 @@ export async function benchWebLive(): Promise<string> {
     const [, before] = results[0]!;
     const [, after] = results[results.length - 1]!;
     const kib = (b: number) => fmt(b / 1024, 0);
+    // With more than one baseline: the current sources against the last of them too.
+    const [againstName, against] = results.length > 2 ? results[results.length - 2]! : [undefined, undefined];
     return [
       `### Run page, live (${items > 0 ? `a forEach of ${items} sleep items` : `${steps} sleep tasks in a layered DAG`} of ${sleepMs} ms, 1 worker × ${slots} slots, Chromium 1440×900 at ${throttle}× CPU throttling)`,
       '',
@@ -345,6 +391,9 @@ export async function benchWebLive(): Promise<string> {
       ),
       '',
       `- Bytes on the wire: **${fmt(after.wireBytes / before.wireBytes, 3)}×** the baseline's; p95 frame time **${fmt(after.p95FrameMs / before.p95FrameMs, 2)}×**; long tasks **${fmt(after.longTaskMs / before.longTaskMs, 3)}×** (target: under 10% of the bytes, p95 under 50 ms).`,
+      ...(against
+        ? [`- Against ${againstName}: long tasks **${fmt(after.longTaskMs / against.longTaskMs, 3)}×**, main thread busy ${fmt(after.mainThread.taskMs / against.mainThread.taskMs, 2)}×, p95 frame ${fmt(after.p95FrameMs / against.p95FrameMs, 2)}×, max frame ${fmt(after.maxFrameMs / against.maxFrameMs, 2)}×, bytes on the wire ${fmt(after.wireBytes / against.wireBytes, 2)}×.`]
+        : []),
       `- Load average (1/5/15 min) before → after each page: ${loads.join('; ')} (2 cores, shared with other sessions' builds and tests).`,
       '- Frames are measured in the page (time between requestAnimationFrame callbacks, first 5 dropped) from opening the run page until it shows the run\'s final status (a page that has not 60 s after the run ended is measured to there: "showed the end: no"); bytes on the wire are everything the gateway sent the browser after sign-in (HTTP and WebSocket, compressed as sent), counted by a TCP proxy in front of the gateway; CDP\'s HTTP body sizes and decompressed WebSocket frames are shown beside them.',
     ].join('\n');
