@@ -172,6 +172,13 @@ export function providerFieldOf(input: unknown, name: string): string {
   return 'provider';
 }
 
+/**
+ * A provider's base URL as worker-local providers are matched by: trimmed, without trailing slashes.
+ * The worker (which refuses a worker-local provider it does not serve) and the dispatcher (which places
+ * such a step only on a worker that declares its URL) compare URLs by this one rule, so they agree.
+ */
+export const llmBaseUrlKey = (url: string): string => url.trim().replace(/\/+$/, '');
+
 /** Cost in US dollars of a call, from prices per million tokens. */
 export const costOf = (promptTokens: number, completionTokens: number, prices: { inputPerMillion: number; outputPerMillion: number }): number =>
   Math.round(((promptTokens * prices.inputPerMillion + completionTokens * prices.outputPerMillion) / 1_000_000) * 1e8) / 1e8;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, DEFAULT_PORTS, WORKER_ID_PATTERN, artifactEnv, commonEnv, env, grpcTlsEnv, loadConfig, workerIdOfToken } from '@orchestra/lib/worker';
+import { ConfigError, DEFAULT_PORTS, WORKER_ID_PATTERN, artifactEnv, commonEnv, env, grpcTlsEnv, llmBaseUrlKey, loadConfig, workerIdOfToken } from '@orchestra/lib/worker';
 import { z } from 'zod';
 import { BUILT_IN_CAPABILITIES } from './executors/registry';
 
@@ -53,7 +53,7 @@ const llmEndpoints = z
   .string()
   .optional()
   .transform((raw, ctx) => {
-    const urls = (raw ?? '').split(',').map((s) => s.trim().replace(/\/+$/, '')).filter(Boolean);
+    const urls = (raw ?? '').split(',').map(llmBaseUrlKey).filter(Boolean);
     for (const url of urls) {
       let ok = false;
       try {

@@ -283,6 +283,7 @@ const WAIT_KIND_LABELS: Record<NonNullable<TaskRow['waitReason']>['kind'], strin
   EVENT: 'Event',
   SCHEDULE: 'Scheduled',
   GPU: 'GPU',
+  LOCAL_PROVIDER: 'Local model',
 };
 
 /** A short label for what a task waits for ("Rate limit"). */

@@ -101,6 +101,18 @@ function WorkerCard({ worker }: { worker: Worker }) {
           <h4 className="text-xs font-semibold uppercase tracking-wide text-slate-500">Capabilities</h4>
           <div className="mt-1 flex flex-wrap gap-1">{worker.capabilities.map((c) => <Tag key={c}>{c}</Tag>)}</div>
         </div>
+        {worker.llmEndpoints && worker.llmEndpoints.length > 0 && (
+          <div>
+            <h4 className="text-xs font-semibold uppercase tracking-wide text-slate-500">LLM servers on this machine</h4>
+            <ul className="mt-1 flex flex-wrap gap-1" aria-label={`LLM servers of ${worker.id}`}>
+              {worker.llmEndpoints.map((url) => (
+                <li key={url}>
+                  <Tag>{url}</Tag>
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
         {worker.labels.length > 0 && (
           <div>
             <h4 className="text-xs font-semibold uppercase tracking-wide text-slate-500">Labels</h4>

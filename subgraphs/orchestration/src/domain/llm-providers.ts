@@ -1,4 +1,4 @@
-import { badInput, PROVIDER_NAME } from '@orchestra/lib';
+import { badInput, llmBaseUrlKey, PROVIDER_NAME } from '@orchestra/lib';
 import { SECRET_NAME } from './templates';
 
 /**
@@ -65,7 +65,7 @@ export function checkProviderName(raw: string, field: string): string {
 
 /** An http(s) base URL such as https://api.openai.com/v1: no credentials, query or fragment. */
 export function checkBaseUrl(raw: string, field: string): string {
-  const url = raw.trim().replace(/\/+$/, '');
+  const url = llmBaseUrlKey(raw);
   let parsed: URL | undefined;
   try {
     parsed = new URL(url);

@@ -1,6 +1,6 @@
 /**
  * Why a task that has not started is waiting: one registry for every part of the engine that makes
- * a task wait (the dispatcher, flow control, wait steps, GPU placement). A task's reason is stored
+ * a task wait (the dispatcher, flow control, wait steps, GPU and worker-local provider placement). A task's reason is stored
  * with it (`tasks.wait_reason`, store/tasks.ts `setWaitReasons`) and shown as `Task.waitReason`
  * (GraphQL enum TaskWaitKind, which lists the same kinds: a test keeps them equal).
  *
@@ -33,6 +33,8 @@ export const WAIT_REASON_KINDS = [
   'SCHEDULE',
   /** No worker has the GPU memory it asks for free now (llm placement). */
   'GPU',
+  /** No live worker that runs it serves its worker-local model providers (declares their LLM servers). */
+  'LOCAL_PROVIDER',
 ] as const;
 export type WaitReasonKind = (typeof WAIT_REASON_KINDS)[number];
 

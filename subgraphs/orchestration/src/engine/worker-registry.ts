@@ -1,5 +1,6 @@
 import { badInput, isUuid, type Logger } from '@orchestra/lib';
 import type { automationV1, orchestrationV1 } from '@orchestra/proto';
+import { checkBaseUrl } from '../domain/llm-providers';
 import { DEFAULT_POOL, POOL_NAME } from '../domain/workflow-definition';
 import { attemptsRunningOn } from '../store/attempts';
 import type { WorkerResources } from '../store/rows';
@@ -20,6 +21,14 @@ export interface WorkerRegistry {
 
 const ENDPOINT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 const CAPABILITY = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
+/** LLM servers one worker may declare (one machine serves a few). */
+const MAX_LLM_ENDPOINTS = 32;
+
+/** A worker's declared LLM servers, each an http(s) base URL in the form providers are matched by (llmBaseUrlKey). */
+function checkLlmEndpoints(urls: readonly string[]): string[] {
+  if (urls.length > MAX_LLM_ENDPOINTS) throw badInput('worker.llm_endpoints', `a worker declares at most ${MAX_LLM_ENDPOINTS} LLM endpoints (got ${urls.length})`);
+  return [...new Set(urls.map((url, i) => checkBaseUrl(url, `worker.llm_endpoints[${i}]`)))].sort();
+}
 
 const resourcesOf = (r: automationV1.Resources | undefined): WorkerResources | null =>
   r === undefined
@@ -54,6 +63,7 @@ export function createWorkerRegistry({ engine, dispatcher, log: parentLog }: { e
       const bad = worker.capabilities.find((c) => !CAPABILITY.test(c));
       if (bad !== undefined) throw badInput('worker.capabilities', `capability ${JSON.stringify(bad)} is not a valid name`);
       if (!Number.isInteger(worker.slotsTotal) || worker.slotsTotal < 1 || worker.slotsTotal > 10_000) throw badInput('worker.slots_total', 'slots_total must be between 1 and 10000');
+      const llmEndpoints = checkLlmEndpoints(worker.llmEndpoints);
       const row = await engine.inSystem(async (tx) => {
         const registered = await upsertWorker(
           tx,
@@ -67,6 +77,7 @@ export function createWorkerRegistry({ engine, dispatcher, log: parentLog }: { e
             labels: worker.labels,
             resources: resourcesOf(worker.resources),
             version: worker.version || null,
+            llmEndpoints,
           },
           leaseMs,
         );
@@ -75,7 +86,7 @@ export function createWorkerRegistry({ engine, dispatcher, log: parentLog }: { e
       });
       dispatcher.ensurePool(pool, row.poolSlots);
       dispatcher.wake(pool);
-      log.info('worker registered', { workerId: row.id, endpoint: row.endpoint, pool, capabilities: row.capabilities, slots: row.slotsTotal, labels: row.labels });
+      log.info('worker registered', { workerId: row.id, endpoint: row.endpoint, pool, capabilities: row.capabilities, slots: row.slotsTotal, labels: row.labels, llmEndpoints: row.llmEndpoints });
       return { heartbeatIntervalMs: config.WORKER_HEARTBEAT_INTERVAL_MS, leaseTtlMs: leaseMs, dispatchTokens: engine.workerAuthority.dispatchTokens(row.id) };
     },
 

@@ -99,6 +99,8 @@ async function runConnection(ctx: Ctx, args: PageArgs, filter: RunFilter) {
 }
 
 const stepInputsOf = (steps: ReadonlyArray<StepInput>): StepInput[] => steps.map((s) => ({ ...s }));
+/** Infrastructure detail of the fleet (worker addresses, their LLM servers) is shown to admins and owners only. */
+const seesInfrastructure = (ctx: Ctx): boolean => ctx.principal.kind === 'user' && roleAtLeast(ctx.principal.role, 'admin');
 const labelsOf = (labels: Record<string, string>) => Object.entries(labels).map(([key, value]) => ({ key, value }));
 const durationOf = (start: Date | null, end: Date | null): number | null => (start && end ? end.getTime() - start.getTime() : null);
 const WINDOW_MS: Record<string, number> = { LAST_HOUR: 3_600_000, LAST_24_HOURS: 86_400_000, LAST_7_DAYS: 7 * 86_400_000, LAST_30_DAYS: 30 * 86_400_000 };
@@ -304,7 +306,8 @@ export const resolvers = {
   },
 
   Worker: {
-    endpoint: (w: WorkerRow, _: unknown, ctx: Ctx) => (ctx.principal.kind === 'user' && roleAtLeast(ctx.principal.role, 'admin') ? w.endpoint : null),
+    endpoint: (w: WorkerRow, _: unknown, ctx: Ctx) => (seesInfrastructure(ctx) ? w.endpoint : null),
+    llmEndpoints: (w: WorkerRow, _: unknown, ctx: Ctx) => (seesInfrastructure(ctx) ? w.llmEndpoints : null),
     labels: (w: WorkerRow) => labelsOf(w.labels),
     running: (w: WorkerRow) => w.running ?? 0,
   },

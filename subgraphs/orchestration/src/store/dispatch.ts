@@ -81,6 +81,11 @@ export interface SlotNeeds {
   avoidEndpoints: readonly string[];
   /** The GPUs it asks for: only workers that report at least that many GPUs of the model, each big enough, are candidates. */
   gpus?: GpuRequest | undefined;
+  /**
+   * Base URLs of the worker-local LLM servers its model providers use (llmBaseUrlKey form): only
+   * workers that declare every one of them are candidates (engine/dispatch/local-providers.ts).
+   */
+  llmEndpoints?: readonly string[] | undefined;
 }
 
 /** A free slot of a live worker that can run attempts of some needs, locked by this transaction. */
@@ -92,7 +97,7 @@ export interface SlotCandidate {
 
 /**
  * Free slots of live workers that can run attempts with these needs (pool, capability, every
- * label, not passed over), at most `limit`, in random order (which spreads the load in proportion
+ * label, every worker-local LLM server, GPUs, not passed over), at most `limit`, in random order (which spreads the load in proportion
  * to each worker's free slots), locked until the transaction ends. Free slots locked by concurrent
  * claims are skipped (SKIP LOCKED), so claims never queue behind each other. Slots beyond what a
  * worker offers now (it registered again with fewer) are never candidates.
@@ -106,7 +111,7 @@ export async function lockFreeSlots(db: Queryable, needs: SlotNeeds, limit: numb
          FROM worker_slots s JOIN workers w ON w.id = s.worker_id
         WHERE s.attempt_id IS NULL AND s.slot < w.slots_total
           AND w.status = 'ONLINE' AND w.lease_expires_at > now() AND w.pool = $1 AND $2 = ANY(w.capabilities)
-          AND w.labels @> $3::jsonb AND NOT (w.id = ANY($4::text[])) AND NOT (w.endpoint = ANY($5::text[]))
+          AND w.labels @> $3::jsonb AND NOT (w.id = ANY($4::text[])) AND NOT (w.endpoint = ANY($5::text[])) AND w.llm_endpoints @> $10::text[]
           AND ($7::int IS NULL OR (SELECT count(*) FROM jsonb_array_elements(coalesce(w.resources -> 'gpus', '[]'::jsonb)) g
                                     WHERE (g ->> 'memoryTotalBytes')::float8 >= $8::float8 AND ($9::text IS NULL OR strpos(lower(g ->> 'model'), lower($9)) > 0)) >= $7)
         ORDER BY random()
@@ -122,6 +127,7 @@ export async function lockFreeSlots(db: Queryable, needs: SlotNeeds, limit: numb
         needs.gpus?.gpus ?? null,
         (needs.gpus?.gpuMemoryMiB ?? 0) * 1024 * 1024,
         needs.gpus?.gpuModel ?? null,
+        [...(needs.llmEndpoints ?? [])],
       ],
     ),
   );

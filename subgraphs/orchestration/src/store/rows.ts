@@ -205,6 +205,8 @@ export interface WorkerRow {
   labels: Record<string, string>;
   resources: WorkerResources | null;
   version: string | null;
+  /** Base URLs of the LLM servers on its own machine it declared (worker-local providers run only here; migration 035). */
+  llmEndpoints: string[];
   status: WorkerStatus;
   registeredAt: Date;
   lastHeartbeatAt: Date;

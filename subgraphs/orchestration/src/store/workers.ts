@@ -11,21 +11,23 @@ export interface WorkerRegistration {
   labels: Record<string, string>;
   resources: WorkerResources | null;
   version: string | null;
+  /** Base URLs of the LLM servers on its machine (llmBaseUrlKey form); none when left out. */
+  llmEndpoints?: readonly string[] | undefined;
 }
 
 /** Registers (or re-registers) a worker as ONLINE with a lease ending `leaseMs` from now. */
 export async function upsertWorker(db: Queryable, w: WorkerRegistration, leaseMs: number): Promise<WorkerRow> {
   const { rows } = await db.query(
-    `INSERT INTO workers (id, endpoint, pool, capabilities, slots_total, slots_free, labels, resources, version, status,
+    `INSERT INTO workers (id, endpoint, pool, capabilities, slots_total, slots_free, labels, resources, version, llm_endpoints, status,
                           registered_at, last_heartbeat_at, lease_expires_at, left_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'ONLINE', now(), now(), now() + make_interval(secs => $10::double precision / 1000), NULL)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, 'ONLINE', now(), now(), now() + make_interval(secs => $10::double precision / 1000), NULL)
      ON CONFLICT (id) DO UPDATE SET
        endpoint = EXCLUDED.endpoint, pool = EXCLUDED.pool, capabilities = EXCLUDED.capabilities,
        slots_total = EXCLUDED.slots_total, slots_free = EXCLUDED.slots_free, labels = EXCLUDED.labels,
-       resources = EXCLUDED.resources, version = EXCLUDED.version, status = 'ONLINE',
+       resources = EXCLUDED.resources, version = EXCLUDED.version, llm_endpoints = EXCLUDED.llm_endpoints, status = 'ONLINE',
        registered_at = now(), last_heartbeat_at = now(), lease_expires_at = EXCLUDED.lease_expires_at, left_at = NULL
      RETURNING *`,
-    [w.id, w.endpoint, w.pool, w.capabilities, w.slotsTotal, w.slotsFree, JSON.stringify(w.labels), w.resources === null ? null : JSON.stringify(w.resources), w.version, leaseMs],
+    [w.id, w.endpoint, w.pool, w.capabilities, w.slotsTotal, w.slotsFree, JSON.stringify(w.labels), w.resources === null ? null : JSON.stringify(w.resources), w.version, leaseMs, [...(w.llmEndpoints ?? [])]],
   );
   return camelRow<WorkerRow>(rows[0] as Record<string, unknown>);
 }

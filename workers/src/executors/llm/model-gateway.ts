@@ -1,4 +1,4 @@
-import { LLM_FAILURE_CODES, NonRetryableError, costOf, type GuardedFetch, type Metrics } from '@orchestra/lib/worker';
+import { LLM_FAILURE_CODES, NonRetryableError, costOf, llmBaseUrlKey, type GuardedFetch, type Metrics } from '@orchestra/lib/worker';
 import { RetryableError, type ExecutorContext, type LlmProviderConfig } from '../types';
 import { ProviderCallError, callProvider, type ChatRequestBody, type ProviderAnswer } from './provider-call';
 import { createProviderHealth, type ProviderHealth, type ProviderKey } from './provider-health';
@@ -64,8 +64,6 @@ export interface ModelGateway {
   stop(): void;
 }
 
-const normalizeBase = (url: string): string => url.trim().replace(/\/+$/, '');
-
 /** The provider's name for `model` and the prices that apply to it. */
 export function resolveModel(provider: LlmProviderConfig, model: string): { model: string; prices: { inputPerMillion: number; outputPerMillion: number } } {
   const alias = provider.models.find((m) => m.alias === model) ?? provider.models.find((m) => m.model === model);
@@ -74,7 +72,7 @@ export function resolveModel(provider: LlmProviderConfig, model: string): { mode
 
 export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
   const health = createProviderHealth({ failureThreshold: options.circuitFailureThreshold, resetMs: options.circuitResetMs, metrics: options.metrics });
-  const localEndpoints = new Set(options.localEndpoints.map(normalizeBase));
+  const localEndpoints = new Set(options.localEndpoints.map(llmBaseUrlKey));
   const calls = options.metrics?.counter('worker_llm_calls_total', 'Model provider calls from this worker, by outcome', ['outcome']);
 
   const complete = async (ctx: ExecutorContext, request: ModelRequest): Promise<ModelResult> => {
@@ -95,7 +93,7 @@ export function createModelGateway(options: ModelGatewayOptions): ModelGateway {
         throw new NonRetryableError(LLM_FAILURE_CODES.UNKNOWN_PROVIDER, `input.${request.providers.length > 1 ? `providers[${index}]` : 'provider'}: no provider named ${JSON.stringify(name)} came with the task`);
       }
       const key: ProviderKey = { orgId: ctx.orgId, name, baseUrl: provider.baseUrl };
-      if (provider.workerLocal && !localEndpoints.has(normalizeBase(provider.baseUrl))) {
+      if (provider.workerLocal && !localEndpoints.has(llmBaseUrlKey(provider.baseUrl))) {
         skip(name, 'PROVIDER_NOT_LOCAL', `it is worker-local (${provider.baseUrl}) and this worker does not serve it`, true);
         continue;
       }

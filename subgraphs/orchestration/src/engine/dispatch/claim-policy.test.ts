@@ -69,6 +69,23 @@ describe('slot needs', () => {
     expect(groups.map((g) => g.startable.map((s) => s.id))).toEqual([[1, 3], [2], [4]]);
     expect(groups[2]!.needs.pool).toBe('gpu');
   });
+  it('ask for the worker-local LLM servers of a model step, and group only steps that need the same ones', () => {
+    const local = 'http://127.0.0.1:11434/v1';
+    expect(slotNeedsOf(task({ capability: 'llm' }), avoided, [local])).toMatchObject({ capability: 'llm', llmEndpoints: [local] });
+    expect(slotNeedsOf(task({ capability: 'llm' }), avoided, [])).not.toHaveProperty('llmEndpoints');
+    const groups = groupByNeeds(
+      [
+        { id: 1, task: task({ capability: 'llm' }), llmEndpoints: [local] },
+        { id: 2, task: task({ capability: 'llm' }), llmEndpoints: [] },
+        { id: 3, task: task({ capability: 'llm' }) },
+        { id: 4, task: task({ capability: 'llm' }), llmEndpoints: [local] },
+        { id: 5, task: task({ capability: 'llm' }), llmEndpoints: [local, 'http://127.0.0.1:8000/v1'] },
+      ],
+      avoided,
+    );
+    expect(groups.map((g) => g.startable.map((s) => s.id))).toEqual([[1, 4], [2, 3], [5]]);
+    expect(groups.map((g) => g.needs.llmEndpoints)).toEqual([[local], undefined, [local, 'http://127.0.0.1:8000/v1']]);
+  });
 });
 
 describe('placement', () => {

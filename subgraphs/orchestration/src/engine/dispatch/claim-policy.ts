@@ -15,7 +15,8 @@ import type { AttemptRow, RunRow, TaskRow, WorkerRow } from '../../store/rows';
  *   limits, quotas, a wait): a new `wait` or `drop` answer of admitAttempt, with its reason;
  * - which worker an attempt goes to (GPU memory that fits, counting what the same batch already
  *   placed; preferring a worker; fairness between organizations within a batch): a PlacementPolicy
- *   (placeInOrder is the default), and fields of SlotNeeds that lockFreeSlots filters candidates on.
+ *   (placeInOrder is the default), and fields of SlotNeeds that lockFreeSlots filters candidates on
+ *   (the worker-local LLM servers a model step's providers use: local-providers.ts).
  */
 
 /** What a claim answers for one queued attempt. */
@@ -23,7 +24,7 @@ export type Claim =
   | { kind: 'drop'; reason: string }
   /** Not yet: its retry backoff runs until `delayMs` from now, or no worker has a free slot. */
   | { kind: 'wait'; cause: 'backoff'; delayMs: number; reason: string }
-  /** `waitRecorded`: the claim already stored why on the task (a GPU step: gpu-claims.ts). */
+  /** `waitRecorded`: the claim already stored why on the task (a GPU step: gpu-claims.ts; a worker-local provider's: local-provider-claims.ts). */
   | { kind: 'wait'; cause: 'no-slot'; reason: string; waitRecorded?: boolean }
   /** Flow control holds it back (a concurrency key at its limit, ...): the reason is recorded on its task. */
   | { kind: 'wait'; cause: 'flow'; reason: string; delayMs?: number }
@@ -77,8 +78,11 @@ export interface Avoided {
   endpoints: readonly string[];
 }
 
-/** What an attempt of `task` asks of a worker. */
-export function slotNeedsOf(task: NeedsOf, avoided: Avoided): SlotNeeds {
+/**
+ * What an attempt of `task` asks of a worker; `llmEndpoints`: the worker-local LLM servers its model
+ * providers use (local-providers.ts localEndpointsOf), which the worker must declare, every one.
+ */
+export function slotNeedsOf(task: NeedsOf, avoided: Avoided, llmEndpoints: readonly string[] = []): SlotNeeds {
   return {
     pool: task.pool,
     capability: task.capability,
@@ -86,6 +90,7 @@ export function slotNeedsOf(task: NeedsOf, avoided: Avoided): SlotNeeds {
     avoidWorkerIds: avoided.workerIds,
     avoidEndpoints: avoided.endpoints,
     ...(task.resources ? { gpus: task.resources } : {}),
+    ...(llmEndpoints.length > 0 ? { llmEndpoints } : {}),
   };
 }
 
@@ -93,11 +98,11 @@ export function slotNeedsOf(task: NeedsOf, avoided: Avoided): SlotNeeds {
 type NeedsOf = Pick<TaskRow, 'pool' | 'capability' | 'labels'> & Partial<Pick<TaskRow, 'resources'>>;
 
 /** Attempts that ask the same of a worker, so one statement finds slots for all of them. */
-export function groupByNeeds<T extends { task: NeedsOf }>(startable: readonly T[], avoided: Avoided): Array<{ needs: SlotNeeds; startable: T[] }> {
+export function groupByNeeds<T extends { task: NeedsOf; llmEndpoints?: readonly string[] }>(startable: readonly T[], avoided: Avoided): Array<{ needs: SlotNeeds; startable: T[] }> {
   const groups = new Map<string, { needs: SlotNeeds; startable: T[] }>();
   for (const s of startable) {
-    const needs = slotNeedsOf(s.task, avoided);
-    const key = JSON.stringify([needs.pool, needs.capability, Object.entries(needs.labels).sort(), needs.gpus ?? null]);
+    const needs = slotNeedsOf(s.task, avoided, s.llmEndpoints);
+    const key = JSON.stringify([needs.pool, needs.capability, Object.entries(needs.labels).sort(), needs.gpus ?? null, [...(needs.llmEndpoints ?? [])].sort()]);
     const group = groups.get(key) ?? { needs, startable: [] };
     group.startable.push(s);
     groups.set(key, group);

@@ -18,6 +18,8 @@ import { expandForEach } from '../for-each';
 import { admitByFlowControl } from './admission';
 import { BATCH_MAX, BATCHES_AT_ONCE } from './batching';
 import { placeGpuGroup } from './gpu-claims';
+import { recordLocalProviderWaits } from './local-provider-claims';
+import { localEndpointsOf } from './local-providers';
 import { admitByProviderLimits, releaseUnstarted, type ProviderAdmissions } from './provider-admission';
 import { queueTimeoutFailure } from './queue-timeout';
 import { admitAttempt, checkPlacement, groupByNeeds, noSlotReason, placeInOrder, redelivery, type Claim, type PlacementPolicy } from './claim-policy';
@@ -44,6 +46,8 @@ interface Startable {
   llmProviders: automationV1.LlmProvider[];
   /** Their requests and tokens per minute (provider-admission.ts). */
   llmLimits: ProviderLimit[];
+  /** The LLM servers of its worker-local providers, which its worker must declare (local-providers.ts). */
+  llmEndpoints: string[];
 }
 
 export interface ClaimerOptions {
@@ -119,7 +123,7 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
       // A model step's providers (issue 14), their API keys masked like the input's secrets.
       const llm = await resolveDispatchProviders(ctx.tx, run.orgId, admitted.task.capability, resolved.input, readSecrets);
       const masker = llm.keys.length === 0 ? resolved.masker : createSecretMasker([...resolved.values, ...llm.keys]);
-      return decided({ attempt: admitted.attempt, task: admitted.task, input: resolved.input, shown: resolved.shown, masker, secretValues: resolved.values, llmProviders: llm.providers, llmLimits: llm.limits });
+      return decided({ attempt: admitted.attempt, task: admitted.task, input: resolved.input, shown: resolved.shown, masker, secretValues: resolved.values, llmProviders: llm.providers, llmLimits: llm.limits, llmEndpoints: localEndpointsOf(llm.providers) });
     } catch (error) {
       if (!(error instanceof TemplateError) && !(error instanceof SecretUnavailableError) && !(error instanceof InputLimitError) && !(error instanceof ProviderUnavailableError)) throw error;
       const code = error instanceof SecretUnavailableError || error instanceof InputLimitError || error instanceof ProviderUnavailableError ? error.code : 'TEMPLATE_ERROR';
@@ -235,7 +239,8 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
     // Place what can start, grouped by what it needs of a worker, and start it.
     const workers = new Map<string, WorkerRow>();
     const gpusOf = new Map<string, AttemptGpu[]>();
-    const gpuWaits = new Map<string, string>();
+    /** Why attempts left out wait, already recorded on their tasks (a GPU step's, a worker-local provider's). */
+    const recordedWaits = new Map<string, string>();
     const startedRuns = new Map<string, RunRow>();
     for (const { needs, startable: group } of groupByNeeds(
       startable.filter((s) => admission.get(s.attempt.id)?.kind === 'admit' && !providers.waits.has(s.attempt.id)),
@@ -248,7 +253,12 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
       const placed = onGpus ? onGpus.placed : placement(requests, candidates);
       checkPlacement(requests, candidates, placed);
       for (const [attemptId, gpus] of onGpus?.gpus ?? []) gpusOf.set(attemptId, gpus);
-      for (const [attemptId, reason] of onGpus?.waiting ?? []) gpuWaits.set(attemptId, reason);
+      for (const [attemptId, reason] of onGpus?.waiting ?? []) recordedWaits.set(attemptId, reason);
+      if (needs.llmEndpoints) {
+        // A step of worker-local providers no declaring worker took says why (local-provider-claims.ts).
+        const left = group.filter((s) => !placed.has(s.attempt.id)).map((s) => ({ attemptId: s.attempt.id, taskId: s.task.id, providers: s.llmProviders }));
+        for (const [attemptId, reason] of await recordLocalProviderWaits(ctx.tx, needs, left, needs.gpus !== undefined)) recordedWaits.set(attemptId, reason);
+      }
       const onSlots: AttemptOnSlot[] = [];
       for (const s of group) {
         const slot = placed.get(s.attempt.id);
@@ -280,8 +290,8 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
         if (admitted.kind === 'wait') return { kind: 'wait', cause: 'flow', reason: admitted.reason.message, ...(admitted.delayMs === undefined ? {} : { delayMs: admitted.delayMs }) };
         const providerWait = providers.waits.get(attempt.id);
         if (providerWait) return { kind: 'wait', cause: 'flow', reason: providerWait.reason, delayMs: providerWait.delayMs };
-        const gpuWait = gpuWaits.get(attempt.id);
-        if (gpuWait !== undefined) return { kind: 'wait', cause: 'no-slot', reason: gpuWait, waitRecorded: true };
+        const recorded = recordedWaits.get(attempt.id);
+        if (recorded !== undefined) return { kind: 'wait', cause: 'no-slot', reason: recorded, waitRecorded: true };
         return { kind: 'wait', cause: 'no-slot', reason: noSlotReason(task) };
       }
       let run = runs.get(task.runId) as RunRow;

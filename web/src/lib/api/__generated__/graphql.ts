@@ -551,6 +551,8 @@ export type TaskWaitKind =
   | 'FAIR_SHARE'
   /** No worker has the GPU memory it asks for free now. */
   | 'GPU'
+  /** No live worker that runs it serves its worker-local model providers (declares the LLM servers on its own machine that they use). */
+  | 'LOCAL_PROVIDER'
   /** A forEach item waits for one of its step's maxParallel places. */
   | 'MAX_PARALLEL'
   /** Workers that can run it exist, but none has a free slot. */
@@ -896,7 +898,7 @@ export type WorkersQueryVariables = Exact<{
 }>;
 
 
-export type WorkersQuery = { workers: Array<{ id: string, endpoint: string | null, pool: string, capabilities: Array<string>, slotsTotal: number, slotsFree: number, running: number, version: string | null, status: WorkerStatus, registeredAt: string, lastHeartbeatAt: string, leaseExpiresAt: string, labels: Array<{ key: string, value: string }>, resources: { cpuCount: number, cpuLoad: number, memoryTotalBytes: number, memoryUsedBytes: number, gpus: Array<{ index: number, model: string, memoryTotalBytes: number, memoryUsedBytes: number, utilizationPercent: number }> } | null }> };
+export type WorkersQuery = { workers: Array<{ id: string, endpoint: string | null, pool: string, capabilities: Array<string>, slotsTotal: number, slotsFree: number, running: number, version: string | null, llmEndpoints: Array<string> | null, status: WorkerStatus, registeredAt: string, lastHeartbeatAt: string, leaseExpiresAt: string, labels: Array<{ key: string, value: string }>, resources: { cpuCount: number, cpuLoad: number, memoryTotalBytes: number, memoryUsedBytes: number, gpus: Array<{ index: number, model: string, memoryTotalBytes: number, memoryUsedBytes: number, utilizationPercent: number }> } | null }> };
 
 export type TriggersQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -2434,6 +2436,7 @@ export const WorkersDocument = new TypedDocumentString(`
       value
     }
     version
+    llmEndpoints
     status
     registeredAt
     lastHeartbeatAt

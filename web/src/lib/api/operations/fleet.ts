@@ -12,6 +12,7 @@ export const workersQuery = graphql(`
       running
       labels { key value }
       version
+      llmEndpoints
       status
       registeredAt
       lastHeartbeatAt
