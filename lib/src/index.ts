@@ -40,4 +40,5 @@ export * from './subgraph';
 export * from './testing';
 export * from './trace';
 export * from './worker-credentials';
+export * from './worker-stops';
 export * from './telemetry';

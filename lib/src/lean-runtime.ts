@@ -23,3 +23,4 @@ export * from './service';
 export * from './telemetry';
 export * from './trace';
 export * from './worker-credentials';
+export * from './worker-stops';

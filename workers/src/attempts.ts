@@ -7,6 +7,7 @@ import {
   badInput,
   measureJson,
   wellFormedJson,
+  WORKER_ABORTS,
   createSecretMasker,
   endSpan,
   SpanKind,
@@ -17,6 +18,7 @@ import {
   type Logger,
   type Metrics,
   type SecretMasker,
+  type WorkerAbortKind,
 } from '@orchestra/lib/worker';
 import { createAttemptArtifacts } from './artifact-writer';
 import { automationV1 } from '@orchestra/proto';
@@ -25,23 +27,8 @@ import { RetryableError, type Executor, type ExecutorContext, type ExecutorLogLe
 type ExecuteEvent = automationV1.ExecuteResponse;
 type TaskResult = automationV1.TaskResult;
 
-/** Why an attempt was stopped from outside; decides the failure code and whether a retry may help. */
-export type AbortKind =
-  /** Cancel RPC or a heartbeat's cancel_attempt_ids: the orchestrator gave up on it. */
-  | 'CANCELLED'
-  /** Every caller of Execute went away (the call was cancelled). */
-  | 'ABORTED'
-  /** The call's deadline or the request's timeout_ms passed. */
-  | 'TIMEOUT'
-  /** The worker is shutting down and the grace period is over. */
-  | 'SHUTDOWN';
-
-const ABORT_FAILURE: Record<AbortKind, { code: string; retryable: boolean }> = {
-  CANCELLED: { code: 'CANCELLED', retryable: false },
-  ABORTED: { code: 'ABORTED', retryable: true },
-  TIMEOUT: { code: 'TIMEOUT', retryable: true },
-  SHUTDOWN: { code: 'ABORTED', retryable: true },
-};
+/** Why an attempt was stopped from outside; decides the failure code and whether a retry may help (lib WORKER_ABORTS). */
+export type AbortKind = WorkerAbortKind;
 
 const LOG_LEVELS: Record<ExecutorLogLevel, automationV1.LogLevel> = {
   debug: automationV1.LogLevel.LOG_LEVEL_DEBUG,
@@ -294,7 +281,7 @@ export function createAttemptTable({ slots, executors, log, metrics, artifactSto
       const took = () => Date.now() - started;
       const aborting = (): TaskResult => {
         const { kind, message } = aborted ?? { kind: 'ABORTED' as const, message: 'aborted' };
-        const { code, retryable } = ABORT_FAILURE[kind];
+        const { code, retryable } = WORKER_ABORTS[kind];
         return failure(code, message, retryable, took());
       };
       attemptLog.info('attempt started', { attempt: request.attempt, timeoutMs: request.timeoutMs });

@@ -1,4 +1,4 @@
-import { grpc, MAX_JSON_DEPTH, serverStreamCall, wellFormedJson } from '@orchestra/lib';
+import { grpc, MAX_JSON_DEPTH, serverStreamCall, wellFormedJson, WORKER_STOP_CODES } from '@orchestra/lib';
 import type { automationV1 } from '@orchestra/proto';
 import type { AbortReason, InFlightCall } from '../cancellations';
 import type { AttemptOutcome } from '../transitions';
@@ -117,17 +117,6 @@ export function consume(client: automationV1.AutomationServiceClient, request: a
   });
 }
 
-/**
- * Failure codes a worker gives an attempt that was stopped from outside, not ended by its executor
- * (workers/src/attempts.ts ABORT_FAILURE): CANCELLED when it was told to stop (a Cancel call, a
- * heartbeat answer's cancel_attempt_ids), ABORTED when every caller left or the worker shut down.
- * Nothing completed and nothing is said about the task: when such a result reaches an attempt that
- * PostgreSQL still has RUNNING (a real cancel ends the attempt before it tells the worker), the
- * attempt was lost to the fleet, like one whose worker died, and runs again (bounded by
- * MAX_LOST_ATTEMPTS), never failing the task or using its retries.
- */
-export const WORKER_STOP_CODES: ReadonlySet<string> = new Set(['ABORTED', 'CANCELLED']);
-
 /** What the mapping needs to know about the call besides how it ended. */
 export interface CallFacts {
   stepId: string;
@@ -161,6 +150,9 @@ export function attemptOutcomeOf(ended: CallOutcome, facts: CallFacts): MappedOu
       const durationMs = Number(ended.result.durationMs) || facts.elapsedMs;
       // A worker of any version: what PostgreSQL cannot store (NUL, lone surrogates) becomes U+FFFD.
       if (r?.$case === 'success') return { label, outcome: { kind: 'succeeded', output: wellFormedJson(r.value.output ?? null), durationMs } };
+      // Stopped from outside (lib worker-stops.ts): nothing completed and nothing is said about the task. Still
+      // RUNNING here (a real cancel ends the attempt before it tells the worker), it was lost to the fleet, like
+      // one whose worker died, and runs again (bounded by MAX_LOST_ATTEMPTS), never failing the task or using its retries.
       if (r?.$case === 'failure' && WORKER_STOP_CODES.has(r.value.code)) {
         return {
           label: 'stopped',

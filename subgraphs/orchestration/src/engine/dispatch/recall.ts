@@ -1,10 +1,10 @@
-import { unaryCall, type Logger } from '@orchestra/lib';
+import { unaryCall, WORKER_STOP_CODES, type Logger } from '@orchestra/lib';
 import { automationV1 } from '@orchestra/proto';
 import { findWorkers } from '../../store/workers';
 import type { AttemptRow, WorkerRow } from '../../store/rows';
 import type { Engine } from '../engine';
 import type { AttemptOutcome } from '../transitions';
-import { attemptOutcomeOf, WORKER_STOP_CODES } from './execute-call';
+import { attemptOutcomeOf } from './execute-call';
 
 /**
  * Asking a worker what became of an attempt whose dispatcher died, or whose worker's lease lapsed
