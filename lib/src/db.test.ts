@@ -1,6 +1,10 @@
 import { join } from 'node:path';
+import { status } from '@grpc/grpc-js';
+import pg from 'pg';
 import { recordAudit } from './audit';
 import { createPool, withSystemTransaction, withTenantTransaction, type Pool } from './db';
+import { toAppError, toGrpcStatus } from './errors';
+import { toClientGraphQLError } from './graphql-errors';
 import { newId } from './ids';
 import { createMemoryLogger } from './log';
 import { runMigrations } from './migrate';
@@ -125,6 +129,33 @@ describe('statement count', () => {
       expect(await count()).toBe(5); // BEGIN, two statements, COMMIT
     } finally {
       await counted.end();
+    }
+  });
+});
+
+describe('a pool with no connection free in time', () => {
+  it('fails the request as UNAVAILABLE (DATABASE_BUSY) with its request id, not as INTERNAL', async () => {
+    // One connection, held: the next transaction waits for it past the pool's connect timeout (what load does to a full pool).
+    const small = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 1, connectionTimeoutMillis: 50 });
+    const held = await small.connect();
+    try {
+      const error = await withSystemTransaction(small, (tx) => tx.query('SELECT 1')).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(Error);
+      const appError = toAppError(error);
+      expect(appError).toMatchObject({ code: 'UNAVAILABLE', reason: 'DATABASE_BUSY', message: 'the database is busy: no connection came free in time; try again shortly' });
+      expect(appError.cause).toBe(error);
+      const client = toClientGraphQLError(error, 'req_busy');
+      expect(client.message).toBe('the database is busy: no connection came free in time; try again shortly');
+      expect(client.extensions).toEqual({ code: 'UNAVAILABLE', reason: 'DATABASE_BUSY', requestId: 'req_busy' });
+      const grpcStatus = toGrpcStatus(error, 'req_busy');
+      expect(grpcStatus.code).toBe(status.UNAVAILABLE);
+      expect(grpcStatus.metadata?.get('x-request-id')).toEqual(['req_busy']);
+    } finally {
+      held.release();
+      await small.end();
     }
   });
 });

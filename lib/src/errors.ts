@@ -101,6 +101,16 @@ interface GraphQLErrorShape extends Error {
 const isGraphQLError = (error: unknown): error is GraphQLErrorShape =>
   error instanceof Error && error.name === 'GraphQLError' && typeof (error as Partial<GraphQLErrorShape>).extensions === 'object';
 
+/**
+ * What pg throws when a pool gives no connection in time: pg-pool when every connection stayed busy
+ * past connectionTimeoutMillis (load), pg when connecting took too long (the server overloaded or
+ * away). Plain Errors, recognised by message here so that this module needs no pg.
+ */
+const PG_CONNECT_TIMEOUTS: ReadonlySet<string> = new Set(['timeout exceeded when trying to connect', 'Connection terminated due to connection timeout']);
+
+/** Whether `error` is a PostgreSQL pool's connect timeout: the database is busy, the request may be tried again. */
+export const isDatabaseConnectTimeout = (error: unknown): boolean => error instanceof Error && PG_CONNECT_TIMEOUTS.has(error.message);
+
 /** Turns anything thrown into an AppError, keeping the original as `cause`. */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
@@ -120,6 +130,10 @@ export function toAppError(error: unknown): AppError {
       return new AppError('BAD_USER_INPUT', error.message, { cause: error, reason: String(code) });
     }
     if (error.originalError) return toAppError(error.originalError);
+  }
+  if (isDatabaseConnectTimeout(error)) {
+    // Not a bug: under load the pool had no connection free in time. The caller may try again (UNAVAILABLE, 503).
+    return new AppError('UNAVAILABLE', 'the database is busy: no connection came free in time; try again shortly', { cause: error, reason: 'DATABASE_BUSY' });
   }
   return new AppError('INTERNAL', 'internal error', { cause: error });
 }

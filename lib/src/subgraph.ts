@@ -126,6 +126,8 @@ export function createSubgraphHttp<C extends RequestContext>(options: SubgraphHt
         const appError = toAppError(error);
         if (appError.code === 'INTERNAL') {
           (ctx.log ?? log).error('resolver failed', { err: error.originalError ?? error, path: error.path, requestId });
+        } else if (appError.reason === 'DATABASE_BUSY') {
+          (ctx.log ?? log).warn('resolver failed: the database is busy', { err: error.originalError ?? error, path: error.path, requestId });
         }
         if (error instanceof GraphQLError && error.originalError === undefined && appError.code === 'INTERNAL') {
           // A validation or parse error made by graphql itself: the message is meant for the caller.
