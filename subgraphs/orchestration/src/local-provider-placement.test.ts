@@ -164,10 +164,10 @@ describe('worker-local provider placement', () => {
     expect(run.tasks[0]!.error!.message).toMatch(/^step "ask" waited \d+ s to start, past its queue timeout of 4 s: no online worker of pool "[^"]+" that runs llm serves its worker-local model provider "a-far"/);
     expect(run.tasks[0]!.attemptHistory.map((a) => a.workerId)).toEqual([null]);
 
-    // A fallback list needs a worker that serves every worker-local provider in it: the serving worker has one of the two.
+    // A fallback list needs a worker that serves every worker-local provider in it: the serving worker has one of the two (named in the list's order).
     const [both] = await startRuns(adminA, askStep({ providers: ['gpu-box', 'a-far'] }, { queueTimeoutMs: 60_000 }));
     const waitingBoth = await waitingWith(both!, 'LOCAL_PROVIDER');
-    expect(waitingBoth.waitReason!.message).toBe(`no online worker of pool "${pool}" that runs llm serves all of its worker-local model providers "a-far" (${NOWHERE}), "gpu-box" (${standIn.baseUrl})`);
+    expect(waitingBoth.waitReason!.message).toBe(`no online worker of pool "${pool}" that runs llm serves all of its worker-local model providers "gpu-box" (${standIn.baseUrl}), "a-far" (${NOWHERE})`);
     expect(waitingBoth.attemptHistory.map((a) => a.workerId)).toEqual([null]);
     expect((await t.graphql(adminA, `mutation($id: ID!) { cancelRun(id: $id) { id } }`, { id: both })).errors).toBeUndefined();
   }, 120_000);
