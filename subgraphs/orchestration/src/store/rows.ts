@@ -205,7 +205,7 @@ export interface WorkerRow {
   labels: Record<string, string>;
   resources: WorkerResources | null;
   version: string | null;
-  /** Base URLs of the LLM servers on its own machine it declared (worker-local providers run only here; migration 035). */
+  /** Base URLs of the LLM servers on its own machine it declared (worker-local providers run only here; migration 036). */
   llmEndpoints: string[];
   status: WorkerStatus;
   registeredAt: Date;
