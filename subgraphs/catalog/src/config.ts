@@ -14,6 +14,12 @@ export const catalogConfigSchema = z.object({
   CATALOG_HEALTH_TIMEOUT_MS: env.int(5_000, { min: 10, max: 120_000 }),
   /** Probes running at once in this process. */
   CATALOG_HEALTH_CONCURRENCY: env.int(8, { min: 1, max: 256 }),
+  /**
+   * With no probe due or in flight, the prober sleeps until the next one is due, at most this long. A
+   * change in this process (an app created, its URL changed, restored) wakes it at once; a probe made
+   * due elsewhere (another replica) is seen within this.
+   */
+  CATALOG_HEALTH_IDLE_MAX_MS: env.int(30_000, { min: 100, max: 3_600_000 }),
   /** Consecutive failed probes before an app that was up is reported down (one success brings it back up). */
   CATALOG_HEALTH_DOWN_AFTER: env.int(2, { min: 1, max: 20 }),
   /**
@@ -39,6 +45,8 @@ export interface HealthSettings {
   jitterPercent: number;
   timeoutMs: number;
   concurrency: number;
+  /** CATALOG_HEALTH_IDLE_MAX_MS. */
+  idleMaxMs: number;
   downAfter: number;
   /** CATALOG_HEALTH_NOTIFY_QUIET_MS. */
   notifyQuietMs: number;
@@ -52,6 +60,7 @@ export const healthSettingsOf = (config: CatalogConfig): HealthSettings => ({
   jitterPercent: config.CATALOG_HEALTH_JITTER_PERCENT,
   timeoutMs: config.CATALOG_HEALTH_TIMEOUT_MS,
   concurrency: config.CATALOG_HEALTH_CONCURRENCY,
+  idleMaxMs: config.CATALOG_HEALTH_IDLE_MAX_MS,
   downAfter: config.CATALOG_HEALTH_DOWN_AFTER,
   notifyQuietMs: config.CATALOG_HEALTH_NOTIFY_QUIET_MS,
   historyDays: config.CATALOG_HEALTH_HISTORY_DAYS,

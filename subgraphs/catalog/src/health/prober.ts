@@ -12,6 +12,7 @@ import {
   type HealthStatus,
 } from '../store/health';
 import { decideHealthNotice } from './notices';
+import { createProbeSchedule } from './probe-schedule';
 
 /** What one probe saw. */
 export interface ProbeResult {
@@ -59,12 +60,6 @@ export interface HealthProber {
 }
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
-/**
- * With no probe due or in flight, the loop sleeps until the next probe is due, at most this long
- * (issue 11: an idle process costs nothing). A probe made due by this process (wake()) is looked at
- * at once; one made due elsewhere (another replica, SQL by hand) within this.
- */
-const IDLE_MAX_MS = 30_000;
 const LEASE_MARGIN_MS = 10_000;
 const MAX_ERROR_LENGTH = 500;
 
@@ -101,13 +96,8 @@ export function createHealthProber({ pool, fetch, settings, log, metrics }: Heal
   const pollMs = Math.min(1_000, Math.max(20, Math.floor(settings.intervalMs / 4)));
   const inFlight = new Set<Promise<void>>();
   let stopping = new AbortController();
-  let running = false;
-  let timer: NodeJS.Timeout | undefined;
-  let loopDone: Promise<void> = Promise.resolve();
   let lastPrune = 0;
   let failingSince: number | undefined;
-  let wakeUp: (() => void) | undefined;
-  let wakeRequested = false;
 
   const probe = async (target: DueProbe): Promise<ProbeResult> => {
     const timeout = AbortSignal.timeout(settings.timeoutMs);
@@ -252,32 +242,15 @@ export function createHealthProber({ pool, fetch, settings, log, metrics }: Heal
     }
   };
 
-  /** pollMs while probes are claimed or in flight (or the database failed); else until the next one is due, at most IDLE_MAX_MS. */
-  const sleepAfter = async (claimed: number | undefined): Promise<number> => {
-    if (claimed !== 0 || inFlight.size > 0) return pollMs;
-    const dueInMs = await probeDueInMs(pool).catch(() => 0);
-    return Math.max(pollMs, Math.min(IDLE_MAX_MS, dueInMs ?? Infinity));
-  };
-
-  const loop = async (): Promise<void> => {
-    while (running) {
-      wakeRequested = false;
-      const sleepMs = await sleepAfter(await tick());
-      if (!running) break;
-      if (wakeRequested) continue;
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          stopping.signal.removeEventListener('abort', done);
-          wakeUp = undefined;
-          resolve();
-        };
-        timer = setTimeout(done, sleepMs);
-        wakeUp = done;
-        stopping.signal.addEventListener('abort', done, { once: true });
-      });
-    }
-  };
+  const schedule = createProbeSchedule({
+    round: tick,
+    inFlight: () => inFlight.size,
+    nextDueInMs: () => probeDueInMs(pool),
+    pollMs,
+    idleMaxMs: settings.idleMaxMs,
+    log: probeLog,
+  });
+  let running = false;
 
   return {
     start() {
@@ -289,15 +262,15 @@ export function createHealthProber({ pool, fetch, settings, log, metrics }: Heal
         timeoutMs: settings.timeoutMs,
         concurrency: settings.concurrency,
         jitterPercent: settings.jitterPercent,
+        idleMaxMs: settings.idleMaxMs,
         allowPrivateNetwork: settings.allowPrivateNetwork,
       });
-      loopDone = loop();
+      schedule.start();
     },
     async stop() {
       running = false;
       stopping.abort();
-      if (timer) clearTimeout(timer);
-      await loopDone;
+      await schedule.stop();
       await Promise.allSettled([...inFlight]);
     },
     async probeDue() {
@@ -306,9 +279,6 @@ export function createHealthProber({ pool, fetch, settings, log, metrics }: Heal
       return due.length;
     },
     pruneHistory,
-    wake() {
-      wakeRequested = true;
-      wakeUp?.();
-    },
+    wake: () => schedule.wake(),
   };
 }

@@ -75,12 +75,6 @@ export interface DueProbe {
 }
 
 /**
- * Claims up to `limit` apps whose probe is due, across all orgs (a system transaction), leasing each
- * for `leaseMs`: long enough for the probe to finish and be recorded, which then schedules the next
- * one. Rows another replica is claiming are skipped, so replicas share the work and never probe the
- * same app at once; a replica that dies mid-probe only delays that app until its lease runs out.
- */
-/**
  * Milliseconds until the next probe of an app with a health URL is due, by the database's clock (paused
  * apps wait at infinity and do not count); undefined when none is.
  */
@@ -93,6 +87,12 @@ export async function probeDueInMs(db: Queryable): Promise<number | undefined> {
   return rows[0]?.ms ?? undefined;
 }
 
+/**
+ * Claims up to `limit` apps whose probe is due, across all orgs (a system transaction), leasing each
+ * for `leaseMs`: long enough for the probe to finish and be recorded, which then schedules the next
+ * one. Rows another replica is claiming are skipped, so replicas share the work and never probe the
+ * same app at once; a replica that dies mid-probe only delays that app until its lease runs out.
+ */
 export async function claimDueProbes(db: Queryable, limit: number, leaseMs: number): Promise<DueProbe[]> {
   const { rows } = await db.query<DueProbe>(
     `WITH due AS (
