@@ -3,6 +3,7 @@ import { assertSchemaName, withSystemTransaction, type Pool, type PoolClient } f
 import { type AppError, toAppError } from './errors';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
+import { createOutboxStore, type OutboxRow } from './outbox-store';
 
 /** Settings every outbox relay shares (the audit outbox, the notification outbox). */
 export interface RelayTuning {
@@ -61,12 +62,6 @@ export interface OutboxRelay {
   pruneDelivered(): Promise<number>;
 }
 
-interface OutboxRow<E> {
-  id: string;
-  event: E;
-  attempts: number;
-}
-
 /** The receiver refused the event itself: retrying the same bytes cannot help until someone looks. */
 export const RELAY_REJECTED = 'BAD_USER_INPUT';
 /** The receiver could not be reached or did not answer in time (lib maps UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED here). */
@@ -105,7 +100,7 @@ export function createGenericOutboxRelay<E>(options: GenericRelayOptions<E>): Ou
     pruneIntervalMs = 10 * 60 * 1000,
   } = options;
   assertSchemaName(schema);
-  const table = `${quoteIdent(schema)}.${options.table}`;
+  const store = createOutboxStore<E>(`${quoteIdent(schema)}.${options.table}`, REJECTED);
   const channel = `${options.table}_${schema}`;
   const log = options.log.child({ component: `${target}-relay` });
   const noun = options.table.replace(/_outbox$/, '');
@@ -136,52 +131,17 @@ export function createGenericOutboxRelay<E>(options: GenericRelayOptions<E>): Ou
     return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
   };
 
-  const claim = async (tx: PoolClient, limit: number, probe: boolean): Promise<Array<OutboxRow<E>>> => {
-    // A probe ignores backoff (it asks whether the receiver is back) but not events it rejected.
-    const due = probe ? `last_error_code IS DISTINCT FROM '${REJECTED}'` : 'next_attempt_at <= now()';
-    // A probe takes the row that waited longest for its retry, so probes rotate over the backlog and
-    // one event that makes the receiver fail cannot hold up the others.
-    const order = probe ? 'next_attempt_at, created_at, id' : 'created_at, id';
-    const { rows } = await tx.query<OutboxRow<E>>(
-      `SELECT id, event, attempts FROM ${table}
-        WHERE delivered_at IS NULL AND ${due}
-        ORDER BY ${order}
-        LIMIT $1
-        FOR UPDATE SKIP LOCKED`,
-      [limit],
-    );
-    return rows;
-  };
-
-  const markDelivered = (tx: PoolClient, ids: string[]) =>
-    tx.query(
-      `UPDATE ${table} SET delivered_at = now(), attempts = attempts + 1, last_error = NULL, last_error_code = NULL WHERE id = ANY($1::uuid[])`,
-      [ids],
-    );
-
   const markFailed = (tx: PoolClient, rows: Array<OutboxRow<E>>, error: AppError) =>
-    tx.query(
-      `UPDATE ${table} AS o
-          SET attempts = o.attempts + 1, last_error = $2, last_error_code = $3,
-              next_attempt_at = now() + d.delay_ms * interval '1 millisecond'
-         FROM unnest($1::uuid[], $4::int[]) AS d(id, delay_ms)
-        WHERE o.id = d.id`,
-      [rows.map((r) => r.id), error.message.slice(0, 1000), error.code, rows.map((r) => backoffMs(r.attempts + 1))],
+    store.markFailed(
+      tx,
+      rows.map((r) => ({ id: r.id, delayMs: backoffMs(r.attempts + 1) })),
+      error,
     );
-
-  /** Rows that failed only because the receiver was unreachable become due now. */
-  const releaseWaiting = async (tx: PoolClient): Promise<number> => {
-    const { rowCount } = await tx.query(
-      `UPDATE ${table} SET next_attempt_at = now()
-        WHERE delivered_at IS NULL AND next_attempt_at > now() AND last_error_code IS DISTINCT FROM '${REJECTED}'`,
-    );
-    return rowCount ?? 0;
-  };
 
   const onRecovered = async (tx: PoolClient): Promise<number> => {
     if (!linkDown) return 0;
     linkDown = false;
-    const released = await releaseWaiting(tx);
+    const released = await store.releaseWaiting(tx);
     log.info(`${target} service reachable again: delivering the backlog`, { released });
     return released;
   };
@@ -206,12 +166,12 @@ export function createGenericOutboxRelay<E>(options: GenericRelayOptions<E>): Ou
     const probe = linkDown;
     const limit = probe ? 1 : batchSize;
     return withSystemTransaction(pool, async (tx) => {
-      const rows = await claim(tx, limit, probe);
+      const rows = await store.claim(tx, limit, probe);
       if (rows.length === 0) return { claimed: 0, delivered: 0, more: false };
       let batchError: AppError;
       try {
         await send(to, rows);
-        await markDelivered(tx, rows.map((r) => r.id));
+        await store.markDelivered(tx, rows.map((r) => r.id));
         delivered.inc(rows.length);
         const released = await onRecovered(tx);
         log.debug(`${noun} events delivered`, { count: rows.length });
@@ -239,7 +199,7 @@ export function createGenericOutboxRelay<E>(options: GenericRelayOptions<E>): Ou
       for (const [index, row] of rows.entries()) {
         try {
           await send(to, [row]);
-          await markDelivered(tx, [row.id]);
+          await store.markDelivered(tx, [row.id]);
           ok += 1;
         } catch (singleError) {
           const single = toAppError(singleError);
@@ -273,14 +233,10 @@ export function createGenericOutboxRelay<E>(options: GenericRelayOptions<E>): Ou
 
   /** Sets the gauges; resolves to how long until the next undelivered event is due (undefined: none waits). */
   const refreshGauges = async (): Promise<number | undefined> => {
-    const { rows } = await pool.query<{ count: number; oldest: number | null; next_in_ms: number | null }>(
-      `SELECT count(*)::int AS count, extract(epoch FROM now() - min(created_at))::float8 AS oldest,
-              extract(epoch FROM min(next_attempt_at) - now())::float8 * 1000 AS next_in_ms
-         FROM ${table} WHERE delivered_at IS NULL`,
-    );
-    pending.set(rows[0]?.count ?? 0);
-    oldestPending.set(rows[0]?.oldest ?? 0);
-    return rows[0]?.next_in_ms ?? undefined;
+    const backlog = await store.backlog(pool);
+    pending.set(backlog.count);
+    oldestPending.set(backlog.oldestSeconds ?? 0);
+    return backlog.nextDueInMs ?? undefined;
   };
 
   /** How long the loop sleeps after a look: pollMs, or up to idlePollMs while NOTIFY can wake it and the receiver answers. */
@@ -288,17 +244,7 @@ export function createGenericOutboxRelay<E>(options: GenericRelayOptions<E>): Ou
     listener === undefined || linkDown ? pollMs : Math.max(pollMs, Math.min(idlePollMs, nextDueInMs ?? Infinity));
 
   const pruneDelivered = async (): Promise<number> => {
-    let total = 0;
-    for (;;) {
-      // Bounded batches keep each delete short next to live inserts.
-      const { rowCount } = await pool.query(
-        `DELETE FROM ${table} WHERE id IN (
-           SELECT id FROM ${table} WHERE delivered_at < now() - $1::float8 * interval '1 millisecond' LIMIT 5000)`,
-        [keepDeliveredMs],
-      );
-      total += rowCount ?? 0;
-      if ((rowCount ?? 0) < 5000) break;
-    }
+    const total = await store.pruneDelivered(pool, keepDeliveredMs);
     if (total > 0) {
       pruned.inc(total);
       log.info(`delivered ${noun} events pruned from the outbox`, { count: total });
