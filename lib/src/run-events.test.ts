@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createMemoryLogger } from './log';
 import { createRedis, type Redis } from './redis';
-import { runEventStreamKey, type RunEvent } from './run-event-stream';
+import { orgRunFeedKey, runEventStreamKey, type RunEvent } from './run-event-stream';
 import { createRunEventHub, type RunEventHub } from './run-events';
 import { TEST_REDIS_URL, uniqueName } from './testing';
 
@@ -10,7 +10,7 @@ let redis: Redis;
 let prefix: string;
 const hubs: RunEventHub[] = [];
 
-const hubFor = (options: { maxLen?: number; idleCheckMs?: number } = {}) => {
+const hubFor = (options: { maxLen?: number; idleCheckMs?: number; ttlSeconds?: number; expireRefreshSeconds?: number } = {}) => {
   const hub = createRunEventHub({ redis, prefix, log, ...options });
   hubs.push(hub);
   return hub;
@@ -196,6 +196,37 @@ describe('run event streams', () => {
     }
     expect(got?.value).toMatchObject({ runId: mine.runId, kind: 'RUN_STATUS', runStatus: 'SUCCEEDED' });
     await feed.return(undefined);
+  });
+
+  it('sets a stream’s expiry when it is created and pushes it forward at most once per refresh interval, past the TTL by that interval', async () => {
+    const hub = hubFor({ ttlSeconds: 10_000, expireRefreshSeconds: 100 });
+    const run = makeRun();
+    const key = runEventStreamKey(prefix, run.runId);
+    const feed = orgRunFeedKey(prefix, run.orgId);
+    await hub.publish([run.event('RUN_STATUS', { runStatus: 'QUEUED' })]);
+    // ttlSeconds + the refresh interval: the stream outlives its last append by at least ttlSeconds.
+    expect(await redis.ttl(key)).toBeGreaterThan(10_000);
+    expect(await redis.ttl(key)).toBeLessThanOrEqual(10_100);
+    expect(await redis.ttl(feed)).toBeGreaterThan(10_000);
+    // Within the interval an append leaves the expiry as it is (a shorter one set by hand stays).
+    await redis.expire(key, 5_000);
+    await redis.expire(feed, 5_000);
+    await hub.publish([run.event('TASK_STATUS', { taskStatus: 'RUNNING' }), run.event('RUN_STATUS', { runStatus: 'RUNNING' })]);
+    expect(await redis.ttl(key)).toBeLessThanOrEqual(5_000);
+    expect(await redis.ttl(feed)).toBeLessThanOrEqual(5_000);
+    // Another hub (another process) sets it again on its first append of that key.
+    await hubFor({ ttlSeconds: 10_000, expireRefreshSeconds: 100 }).publish([run.event('TASK_LOG', { message: 'x', level: 'INFO' })]);
+    expect(await redis.ttl(key)).toBeGreaterThan(10_000);
+  });
+
+  it('pushes the expiry forward on every append when the refresh interval is 0', async () => {
+    const hub = hubFor({ ttlSeconds: 10_000, expireRefreshSeconds: 0 });
+    const run = makeRun();
+    const key = runEventStreamKey(prefix, run.runId);
+    await hub.publish([run.event('RUN_STATUS', { runStatus: 'QUEUED' })]);
+    await redis.expire(key, 5_000);
+    await hub.publish([run.event('TASK_STATUS', { taskStatus: 'RUNNING' })]);
+    expect(await redis.ttl(key)).toBeGreaterThan(9_000);
   });
 
   it('stop() ends every reader', async () => {

@@ -13,6 +13,7 @@ import {
   type RunEventBackfill,
   type StreamEntry,
 } from './run-event-stream';
+import { abortable, createExpiryRefresher, createWaker, onRedisReady } from './run-event-parts';
 
 /**
  * The live event path of runs (DESIGN.md §5). Every state change of a run or task, every progress
@@ -21,7 +22,8 @@ import {
  *
  * - `${prefix}:run:${runId}:events` — a stream per run whose entry ids are `${seq}-0`, so appends are
  *   ordered and idempotent (a repeated or late append is refused by Redis and skipped), trimmed to
- *   about `maxLen` entries and expiring `ttlSeconds` after the last append;
+ *   about `maxLen` entries and expiring `ttlSeconds` (plus at most `expireRefreshSeconds`) after
+ *   the last append;
  * - `${prefix}:org:${orgId}:runs` — a stream per org of run status changes (dashboards);
  * - `${prefix}:run:${runId}:notify` / `${prefix}:org:${orgId}:notify` — pub/sub wake-ups, so readers
  *   need no blocking connection each.
@@ -41,8 +43,15 @@ export interface RunEventHubOptions {
   maxLen?: number;
   /** Approximate entries kept in an org's status feed. Default 10 000. */
   orgFeedMaxLen?: number;
-  /** A run stream expires this long after its last append. Default 24 h. */
+  /** A run stream (and an org feed) expires at least this long after its last append. Default 24 h. */
   ttlSeconds?: number;
+  /**
+   * A key's expiry is pushed forward at most once per this many seconds (not on every append: one
+   * EXPIRE per run per publish was a Redis command per task event), to ttlSeconds plus this, so a
+   * key still expires at least ttlSeconds (and at most ttlSeconds + this) after its last append.
+   * Default: a hundredth of ttlSeconds, at most 60 s.
+   */
+  expireRefreshSeconds?: number;
   /** A reader that heard nothing for this long asks the backfill (events published while Redis was away). Default 5 s. */
   idleCheckMs?: number;
   /** Events per read. Default 500. */
@@ -87,85 +96,14 @@ export interface RunEventHub {
   stop(): Promise<void>;
 }
 
-/** Sets a flag and wakes whoever waits; a wake-up that comes before the wait is not lost. */
-interface Waker {
-  notify(): void;
-  clear(): void;
-  /** Resolves true when notified, false after `ms` or on abort. */
-  wait(ms: number, signal: AbortSignal): Promise<boolean>;
-}
-
-function createWaker(): Waker {
-  let pending = false;
-  let wake: (() => void) | undefined;
-  return {
-    notify() {
-      pending = true;
-      wake?.();
-    },
-    clear() {
-      pending = false;
-    },
-    wait(ms, signal) {
-      if (pending) return Promise.resolve(true);
-      if (signal.aborted) return Promise.resolve(false);
-      return new Promise((resolve) => {
-        const done = (value: boolean) => {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', onAbort);
-          wake = undefined;
-          resolve(value);
-        };
-        const onAbort = () => done(false);
-        const timer = setTimeout(() => done(false), ms);
-        signal.addEventListener('abort', onAbort, { once: true });
-        wake = () => done(true);
-      });
-    },
-  };
-}
-
-/**
- * Makes an async generator end promptly on `return()`: an async generator suspended in an `await`
- * would only see the return request after that await settles (up to the idle check).
- */
-function abortable<T>(make: (signal: AbortSignal) => AsyncGenerator<T, void, undefined>, outer?: AbortSignal): AsyncGenerator<T, void, undefined> {
-  const controller = new AbortController();
-  const onOuterAbort = () => controller.abort();
-  if (outer?.aborted) controller.abort();
-  else outer?.addEventListener('abort', onOuterAbort, { once: true });
-  const inner = make(controller.signal);
-  const finish = () => outer?.removeEventListener('abort', onOuterAbort);
-  const iterator: AsyncGenerator<T, void, undefined> = {
-    next: async () => {
-      const result = await inner.next();
-      if (result.done === true) finish();
-      return result;
-    },
-    return: async (value) => {
-      controller.abort();
-      finish();
-      return inner.return(value);
-    },
-    throw: async (error) => {
-      controller.abort();
-      finish();
-      return inner.throw(error);
-    },
-    [Symbol.asyncIterator]() {
-      return iterator;
-    },
-    [Symbol.asyncDispose]: async () => {
-      await iterator.return(undefined);
-    },
-  };
-  return iterator;
-}
-
 const isOlderIdError = (error: unknown): boolean => error instanceof Error && /equal or smaller than the target stream top item/i.test(error.message);
 
 export function createRunEventHub(options: RunEventHubOptions): RunEventHub {
   const { redis, prefix, maxLen = 1000, orgFeedMaxLen = 10_000, ttlSeconds = 24 * 60 * 60, idleCheckMs = 5_000, batchSize = 500 } = options;
+  const refreshSeconds = options.expireRefreshSeconds ?? Math.min(60, Math.floor(ttlSeconds / 100));
+  const expiry = createExpiryRefresher(refreshSeconds * 1000);
+  // A Redis that came back (restarted, perhaps empty) may hold keys created since without an expiry: set them all again.
+  const stopForgetting = onRedisReady(redis, () => expiry.forget());
   const log = options.log.child({ component: 'run-events' });
   const published = options.metrics?.counter('run_events_published_total', 'Run events appended to Redis streams, by outcome', ['outcome']);
   const backfills = options.metrics?.counter('run_events_backfills_total', 'Times a reader filled a gap in a run stream from the source of truth');
@@ -227,15 +165,24 @@ export function createRunEventHub(options: RunEventHubOptions): RunEventHub {
           orgs.add(event.orgId);
         }
       }
+      const now = Date.now();
+      /** Keys whose expiry this pipeline sets, by the index of their EXPIRE's reply. */
+      const expiring = new Map<number, string>();
+      const expire = (key: string) => {
+        if (!expiry.due(key, now)) return;
+        pipeline.expire(key, ttlSeconds + refreshSeconds);
+        expiring.set(kinds.length, key);
+        kinds.push('other');
+      };
       for (const [runId, seq] of lastSeq) {
-        pipeline.expire(runEventStreamKey(prefix, runId), ttlSeconds);
+        expire(runEventStreamKey(prefix, runId));
         pipeline.publish(runEventChannel(prefix, runId), String(seq));
-        kinds.push('other', 'other');
+        kinds.push('other');
       }
       for (const orgId of orgs) {
-        pipeline.expire(orgRunFeedKey(prefix, orgId), ttlSeconds);
+        expire(orgRunFeedKey(prefix, orgId));
         pipeline.publish(orgRunFeedChannel(prefix, orgId), '');
-        kinds.push('other', 'other');
+        kinds.push('other');
       }
       let replies: Array<[Error | null, unknown]> | null;
       try {
@@ -244,6 +191,8 @@ export function createRunEventHub(options: RunEventHubOptions): RunEventHub {
         replies = null;
         log.warn('could not publish run events to redis (readers will backfill)', { err: error, count: events.length });
       }
+      // An expiry that may not have been set is set again at the next append.
+      for (const [index, key] of expiring) if (replies === null || replies[index]?.[0]) expiry.forget(key);
       if (replies === null) {
         result.failed = events.length;
       } else {
@@ -343,6 +292,7 @@ export function createRunEventHub(options: RunEventHubOptions): RunEventHub {
 
     async stop() {
       stopped = true;
+      stopForgetting();
       await Promise.allSettled([...readers].map((r) => r.return(undefined)));
       readers.clear();
       if (subscriber) {

@@ -7,7 +7,8 @@ import { insertDeadLetter } from '../store/dead-letters';
 import { deleteOutbox } from '../store/outbox';
 import type { AttemptRow, ErrorInfo, RunRow, TaskRow } from '../store/rows';
 import { updateRunStatus, type RunStatusChange } from '../store/runs';
-import { advanceRuns, findTask, finishTask, finishTasks, listTasksOfRuns, recordTaskError } from '../store/tasks';
+import { succeedAttemptsAndAdvance } from '../store/successes';
+import { advanceRuns, findTask, finishTask, finishTasks, listTasksOfRuns, recordTaskError, type RunProgress } from '../store/tasks';
 import type { TransactionEffects } from './effects';
 import { advanceForEach } from './for-each';
 
@@ -222,15 +223,16 @@ export interface AttemptSuccess {
 
 /**
  * Applies RUNNING attempts that succeeded, of one run or several, with a statement for all their
- * attempts and tasks, one for what their runs can do next (dependents now ready, runs now
- * complete) and one queueing those dependents. Each applies exactly once, like applyAttemptOutcome.
- * Resolves to one answer per success, with its run as it is after all of them.
+ * attempts and tasks and what their runs can do next (dependents now ready, runs now complete; two
+ * statements when forEach items are among them) and one queueing those dependents. Each applies
+ * exactly once, like applyAttemptOutcome. Resolves to one answer per success, with its run as it is after all of them.
  */
 export async function applySuccesses(ctx: TransitionContext, successes: readonly AttemptSuccess[]): Promise<OutcomeApplied[]> {
-  const ended = await succeedAttempts(
-    ctx.tx,
-    successes.map((s) => ({ attemptId: s.attemptId, taskId: s.task.id, output: s.output, durationMs: s.durationMs })),
-  );
+  const rows = successes.map((s) => ({ attemptId: s.attemptId, taskId: s.task.id, output: s.output, durationMs: s.durationMs }));
+  // Steps' own tasks only (the common case): the attempts, tasks and what their runs do next in one
+  // statement. A forEach item's step advances first (for-each.ts), so items take the two statements.
+  const merged = successes.some((s) => s.task.parentTaskId) ? undefined : await succeedAttemptsAndAdvance(ctx.tx, rows);
+  const ended = merged ? merged.ended : await succeedAttempts(ctx.tx, rows);
   const runs = new Map<string, RunRow>();
   const stepsByRun = new Map<string, string[]>();
   /** forEach tasks some of whose items succeeded. */
@@ -247,9 +249,13 @@ export async function applySuccesses(ctx: TransitionContext, successes: readonly
     else stepsByRun.set(s.run.id, [...(stepsByRun.get(s.run.id) ?? []), s.task.stepId]);
     return { applied: true };
   });
-  // Items of forEach steps: their step goes on (next items queued) or, all ended, succeeds.
-  for (const [runId, steps] of await advanceForEach(ctx, runs, [...itemParents])) stepsByRun.set(runId, [...(stepsByRun.get(runId) ?? []), ...steps]);
-  await advanceAfterSteps(ctx, runs, stepsByRun);
+  if (merged) {
+    await advanceWith(ctx, runs, merged.progress);
+  } else {
+    // Items of forEach steps: their step goes on (next items queued) or, all ended, succeeds.
+    for (const [runId, steps] of await advanceForEach(ctx, runs, [...itemParents])) stepsByRun.set(runId, [...(stepsByRun.get(runId) ?? []), ...steps]);
+    await advanceAfterSteps(ctx, runs, stepsByRun);
+  }
   return successes.map((s, i) => ({ ...(answers[i] as { applied: boolean; reason?: string }), run: runs.get(s.run.id) ?? s.run }));
 }
 
@@ -259,7 +265,11 @@ export async function applySuccesses(ctx: TransitionContext, successes: readonly
  * depends on). `runs` is updated in place.
  */
 export async function advanceAfterSteps(ctx: TransitionContext, runs: Map<string, RunRow>, stepsByRun: ReadonlyMap<string, readonly string[]>): Promise<void> {
-  const progress = await advanceRuns(ctx.tx, stepsByRun);
+  await advanceWith(ctx, runs, await advanceRuns(ctx.tx, stepsByRun));
+}
+
+/** advanceAfterSteps once the runs' progress was read (advanceRuns, or the statement that also succeeded the steps). */
+async function advanceWith(ctx: TransitionContext, runs: Map<string, RunRow>, progress: ReadonlyMap<string, RunProgress>): Promise<void> {
   const next: NewAttempt[] = [];
   for (const [runId, p] of progress) next.push(...planAttempts(ctx, runs.get(runId) as RunRow, p.ready));
   await queueAttempts(ctx.tx, next);

@@ -96,42 +96,116 @@ export interface SlotCandidate {
 }
 
 /**
+ * Free slots of live workers that can run attempts with these needs: the FROM and WHERE of the
+ * statements that lock them (lockFreeSlots, startAttemptsOnFreeSlots), on the values of
+ * freeSlotValues ($1 to $FREE_SLOT_VALUES). A new filter of SlotNeeds goes here, for both.
+ */
+const FREE_SLOTS = `FROM worker_slots s JOIN workers w ON w.id = s.worker_id
+        WHERE s.attempt_id IS NULL AND s.slot < w.slots_total
+          AND w.status = 'ONLINE' AND w.lease_expires_at > now() AND w.pool = $1 AND $2 = ANY(w.capabilities)
+          AND w.labels @> $3::jsonb AND NOT (w.id = ANY($4::text[])) AND NOT (w.endpoint = ANY($5::text[])) AND w.llm_endpoints @> $9::text[]
+          AND ($6::int IS NULL OR (SELECT count(*) FROM jsonb_array_elements(coalesce(w.resources -> 'gpus', '[]'::jsonb)) g
+                                    WHERE (g ->> 'memoryTotalBytes')::float8 >= $7::float8 AND ($8::text IS NULL OR strpos(lower(g ->> 'model'), lower($8)) > 0)) >= $6)`;
+const FREE_SLOT_VALUES = 9;
+const freeSlotValues = (needs: SlotNeeds): unknown[] => [
+  needs.pool,
+  needs.capability,
+  JSON.stringify(needs.labels),
+  needs.avoidWorkerIds,
+  needs.avoidEndpoints,
+  needs.gpus?.gpus ?? null,
+  (needs.gpus?.gpuMemoryMiB ?? 0) * 1024 * 1024,
+  needs.gpus?.gpuModel ?? null,
+  [...(needs.llmEndpoints ?? [])],
+];
+
+/**
  * Free slots of live workers that can run attempts with these needs (pool, capability, every
- * label, every worker-local LLM server, GPUs, not passed over), at most `limit`, in random order (which spreads the load in proportion
- * to each worker's free slots), locked until the transaction ends. Free slots locked by concurrent
- * claims are skipped (SKIP LOCKED), so claims never queue behind each other. Slots beyond what a
- * worker offers now (it registered again with fewer) are never candidates.
+ * label, every worker-local LLM server, GPUs, not passed over), at most `limit`, in random order
+ * (which spreads the load in proportion to each worker's free slots), locked until the transaction
+ * ends. Free slots locked by concurrent claims are skipped (SKIP LOCKED), so claims never queue
+ * behind each other. Slots beyond what a worker offers now (it registered again with fewer) are
+ * never candidates.
  */
 export async function lockFreeSlots(db: Queryable, needs: SlotNeeds, limit: number): Promise<SlotCandidate[]> {
   if (limit <= 0) return [];
   const { rows } = await db.query<{ worker_id: string; slot: number; worker: Record<string, unknown> }>(
-    prepared(
-      'lockFreeSlots',
-      `SELECT s.worker_id, s.slot, to_jsonb(w) AS worker
-         FROM worker_slots s JOIN workers w ON w.id = s.worker_id
-        WHERE s.attempt_id IS NULL AND s.slot < w.slots_total
-          AND w.status = 'ONLINE' AND w.lease_expires_at > now() AND w.pool = $1 AND $2 = ANY(w.capabilities)
-          AND w.labels @> $3::jsonb AND NOT (w.id = ANY($4::text[])) AND NOT (w.endpoint = ANY($5::text[])) AND w.llm_endpoints @> $10::text[]
-          AND ($7::int IS NULL OR (SELECT count(*) FROM jsonb_array_elements(coalesce(w.resources -> 'gpus', '[]'::jsonb)) g
-                                    WHERE (g ->> 'memoryTotalBytes')::float8 >= $8::float8 AND ($9::text IS NULL OR strpos(lower(g ->> 'model'), lower($9)) > 0)) >= $7)
-        ORDER BY random()
-        LIMIT $6
-          FOR UPDATE OF s SKIP LOCKED`,
-      [
-        needs.pool,
-        needs.capability,
-        JSON.stringify(needs.labels),
-        needs.avoidWorkerIds,
-        needs.avoidEndpoints,
-        limit,
-        needs.gpus?.gpus ?? null,
-        (needs.gpus?.gpuMemoryMiB ?? 0) * 1024 * 1024,
-        needs.gpus?.gpuModel ?? null,
-        [...(needs.llmEndpoints ?? [])],
-      ],
-    ),
+    prepared('lockFreeSlots', `SELECT s.worker_id, s.slot, to_jsonb(w) AS worker ${FREE_SLOTS} ORDER BY random() LIMIT $${FREE_SLOT_VALUES + 1} FOR UPDATE OF s SKIP LOCKED`, [...freeSlotValues(needs), limit]),
   );
   return rows.map((r) => ({ workerId: r.worker_id, slot: r.slot, worker: rowFromJson<WorkerRow>(r.worker) }));
+}
+
+/** An attempt to start on a free slot that the same statement finds (startAttemptsOnFreeSlots). */
+export interface AttemptToStart {
+  runId: string;
+  attemptId: string;
+  taskId: string;
+  /** The task's input with its templates resolved. */
+  input: unknown;
+}
+
+/**
+ * lockFreeSlots and startAttemptsOnSlots in one statement, with the default placement (the i-th
+ * attempt takes the i-th free slot, in random order): free slots of live workers with these needs
+ * are locked (SKIP LOCKED: concurrent claims never queue behind each other and never get the same
+ * slot), paired with the attempts in order, and the attempts started on them as startAttemptsOnSlots
+ * does. Attempts beyond the free slots found are left QUEUED (they wait for a slot). A GPU step's
+ * claim goes through the GPU filter instead (gpu-claims.ts), which chooses the slots itself.
+ * Resolves to attempt id → the slot it took, and the runs that started.
+ */
+export async function startAttemptsOnFreeSlots(
+  db: Queryable,
+  needs: SlotNeeds,
+  attempts: readonly AttemptToStart[],
+  dispatcherId: string,
+): Promise<{ placed: Map<string, SlotCandidate>; startedRuns: RunRow[] }> {
+  if (attempts.length === 0) return { placed: new Map(), startedRuns: [] };
+  const { rows } = await db.query<{ placed: Array<{ attempt_id: string; worker_id: string; slot: number; worker: Record<string, unknown> }>; started_runs: Array<Record<string, unknown>>; counts: number[] }>(
+    prepared(
+      'startAttemptsOnFreeSlots',
+      `WITH asked AS (
+         SELECT p.* FROM jsonb_to_recordset($${FREE_SLOT_VALUES + 1}::jsonb) AS p(ord int, run_id uuid, attempt_id uuid, task_id uuid, input text)
+       ), locked AS (
+         SELECT s.worker_id, s.slot, to_jsonb(w) AS worker ${FREE_SLOTS}
+          ORDER BY random() LIMIT (SELECT count(*) FROM asked) FOR UPDATE OF s SKIP LOCKED
+       ), free AS (
+         SELECT l.*, row_number() OVER () AS ord FROM locked l
+       ), pairs AS (
+         SELECT a.run_id, a.attempt_id, a.task_id, a.input, f.worker_id, f.slot, f.worker FROM asked a JOIN free f ON f.ord = a.ord
+       ), taken AS (
+         UPDATE worker_slots s SET attempt_id = p.attempt_id FROM pairs p WHERE s.worker_id = p.worker_id AND s.slot = p.slot AND s.attempt_id IS NULL
+         RETURNING s.attempt_id
+       ), attempt AS (
+         UPDATE task_attempts a SET status = 'RUNNING', worker_id = p.worker_id, dispatcher_id = $${FREE_SLOT_VALUES + 2}, started_at = clock_timestamp()
+           FROM pairs p WHERE a.id = p.attempt_id AND a.status = 'QUEUED'
+         RETURNING a.id
+       ), task AS (
+         UPDATE tasks t SET status = 'RUNNING', input = p.input::jsonb, wait_reason = NULL, started_at = coalesce(t.started_at, clock_timestamp()), updated_at = now()
+           FROM pairs p WHERE t.id = p.task_id AND t.current_attempt_id = p.attempt_id AND t.status = 'QUEUED'
+         RETURNING t.id
+       ), dequeued AS (
+         DELETE FROM dispatch_outbox o USING pairs p WHERE o.attempt_id = p.attempt_id
+       ), started_runs AS (
+         UPDATE runs r SET status = 'RUNNING', started_at = coalesce(r.started_at, now()), updated_at = now()
+          WHERE r.id IN (SELECT run_id FROM pairs) AND r.status = 'QUEUED'
+         RETURNING to_jsonb(r) AS run
+       )
+       SELECT (SELECT coalesce(jsonb_agg(jsonb_build_object('attempt_id', attempt_id, 'worker_id', worker_id, 'slot', slot, 'worker', worker)), '[]'::jsonb) FROM pairs) AS placed,
+              (SELECT coalesce(jsonb_agg(run), '[]'::jsonb) FROM started_runs) AS started_runs,
+              ARRAY[(SELECT count(*) FROM pairs), (SELECT count(*) FROM taken), (SELECT count(*) FROM attempt), (SELECT count(*) FROM task)]::int[] AS counts`,
+      [...freeSlotValues(needs), JSON.stringify(attempts.map((a, i) => ({ ord: i + 1, run_id: a.runId, attempt_id: a.attemptId, task_id: a.taskId, input: JSON.stringify(a.input ?? null) }))), dispatcherId],
+    ),
+  );
+  const row = rows[0] as { placed: Array<{ attempt_id: string; worker_id: string; slot: number; worker: Record<string, unknown> }>; started_runs: Array<Record<string, unknown>>; counts: number[] };
+  const [paired, taken, attemptsStarted, tasksStarted] = row.counts;
+  if (taken !== paired || attemptsStarted !== paired || tasksStarted !== paired) {
+    // Only waiting attempts are given, under their runs' locks, and only slots this statement locked free: this cannot happen.
+    throw new Error(`started ${attemptsStarted} attempts and ${tasksStarted} tasks on ${taken} slots for ${paired} placements`);
+  }
+  return {
+    placed: new Map(row.placed.map((p) => [p.attempt_id, { workerId: p.worker_id, slot: p.slot, worker: rowFromJson<WorkerRow>(p.worker) }])),
+    startedRuns: row.started_runs.map((r) => rowFromJson<RunRow>(r)),
+  };
 }
 
 /** An attempt to start on a slot this transaction locked (lockFreeSlots). */

@@ -6,7 +6,7 @@ import type { ProviderLimit } from '../../llm/provider-limits';
 import { resolveDispatchInput, secretReader, SecretUnavailableError } from '../../secrets/dispatch-secrets';
 import { endAttempt } from '../../store/attempts';
 import { recordRateLimitUsage } from '../../store/admission';
-import { attemptsWithTasks, claimedAttemptsWithTasks, lockFreeSlots, lockRuns, startAttemptsOnSlots, succeededStepOutputs, type AttemptOnSlot } from '../../store/dispatch';
+import { attemptsWithTasks, claimedAttemptsWithTasks, lockFreeSlots, lockRuns, startAttemptsOnFreeSlots, startAttemptsOnSlots, succeededStepOutputs, type AttemptOnSlot, type SlotCandidate } from '../../store/dispatch';
 import { isDispatcherAlive } from '../../store/dispatchers';
 import { deleteOutbox } from '../../store/outbox';
 import type { AttemptGpu, AttemptRow, ErrorInfo, RunRow, TaskRow, WorkerRow } from '../../store/rows';
@@ -27,9 +27,10 @@ import { admitAttempt, checkPlacement, groupByNeeds, noSlotReason, placeInOrder,
 /**
  * The claim transaction: queued attempts whose jobs arrive together are claimed in one
  * transaction (their runs locked in id order, then their rows read), each decided by the claim
- * policy (claim-policy.ts), and the startable ones placed on free slots and started, one pair of
- * statements per kind of slot they need. The effects here (a redelivered attempt given up, a
- * template that does not resolve) are the policy's answers carried out; the rules live in the policy.
+ * policy (claim-policy.ts), and the startable ones placed on free slots and started, one statement
+ * per kind of slot they need (two with a placement policy of the caller's, or for GPU steps). The
+ * effects here (a redelivered attempt given up, a template that does not resolve) are the
+ * policy's answers carried out; the rules live in the policy.
  */
 
 /** A queued attempt that may start now, with its input resolved: it looks for a slot. */
@@ -246,14 +247,28 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
       startable.filter((s) => admission.get(s.attempt.id)?.kind === 'admit' && !providers.waits.has(s.attempt.id)),
       workerClients.avoided(),
     )) {
-      const requests = group.map((s) => ({ attemptId: s.attempt.id, task: s.task }));
-      // A GPU step goes through the GPU filter instead (gpu-placement.ts), which also says why the rest wait.
-      const onGpus = needs.gpus ? await placeGpuGroup(ctx.tx, needs, requests) : undefined;
-      const candidates = onGpus ? onGpus.candidates : await lockFreeSlots(ctx.tx, needs, group.length);
-      const placed = onGpus ? onGpus.placed : placement(requests, candidates);
-      checkPlacement(requests, candidates, placed);
-      for (const [attemptId, gpus] of onGpus?.gpus ?? []) gpusOf.set(attemptId, gpus);
-      for (const [attemptId, reason] of onGpus?.waiting ?? []) recordedWaits.set(attemptId, reason);
+      let placed: ReadonlyMap<string, SlotCandidate>;
+      /** The default placement: the free slots are found, locked and taken by one statement. */
+      const oneStatement = !needs.gpus && placement === placeInOrder;
+      if (oneStatement) {
+        const started = await startAttemptsOnFreeSlots(
+          ctx.tx,
+          needs,
+          group.map((s) => ({ runId: s.task.runId, attemptId: s.attempt.id, taskId: s.task.id, input: s.shown })),
+          dispatcherId,
+        );
+        placed = started.placed;
+        for (const run of started.startedRuns) startedRuns.set(run.id, run);
+      } else {
+        const requests = group.map((s) => ({ attemptId: s.attempt.id, task: s.task }));
+        // A GPU step goes through the GPU filter instead (gpu-placement.ts), which also says why the rest wait.
+        const onGpus = needs.gpus ? await placeGpuGroup(ctx.tx, needs, requests) : undefined;
+        const candidates = onGpus ? onGpus.candidates : await lockFreeSlots(ctx.tx, needs, group.length);
+        placed = onGpus ? onGpus.placed : placement(requests, candidates);
+        checkPlacement(requests, candidates, placed);
+        for (const [attemptId, gpus] of onGpus?.gpus ?? []) gpusOf.set(attemptId, gpus);
+        for (const [attemptId, reason] of onGpus?.waiting ?? []) recordedWaits.set(attemptId, reason);
+      }
       if (needs.llmEndpoints) {
         // A step of worker-local providers no declaring worker took says why (local-provider-claims.ts).
         const left = group.filter((s) => !placed.has(s.attempt.id)).map((s) => ({ attemptId: s.attempt.id, taskId: s.task.id, providers: s.llmProviders }));
@@ -266,7 +281,7 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
         onSlots.push({ runId: s.task.runId, attemptId: s.attempt.id, taskId: s.task.id, input: s.shown, workerId: slot.workerId, slot: slot.slot });
         workers.set(s.attempt.id, slot.worker);
       }
-      for (const run of await startAttemptsOnSlots(ctx.tx, onSlots, dispatcherId)) startedRuns.set(run.id, run);
+      if (!oneStatement) for (const run of await startAttemptsOnSlots(ctx.tx, onSlots, dispatcherId)) startedRuns.set(run.id, run);
       // What the started attempts consume of their rate limits (their locks are held until commit).
       await recordRateLimitUsage(
         ctx.tx,
