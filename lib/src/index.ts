@@ -39,6 +39,7 @@ export * from './service';
 export * from './subgraph';
 export * from './testing';
 export * from './trace';
+export * from './wakeable-sleep';
 export * from './worker-credentials';
 export * from './worker-stops';
 export * from './telemetry';

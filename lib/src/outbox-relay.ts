@@ -4,6 +4,7 @@ import { type AppError, toAppError } from './errors';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
 import { createOutboxStore, type OutboxRow } from './outbox-store';
+import { createWakeableSleep, idleSleepMs } from './wakeable-sleep';
 
 /** Settings every outbox relay shares (the audit outbox, the notification outbox). */
 export interface RelayTuning {
@@ -117,8 +118,8 @@ export function createGenericOutboxRelay<E>(options: GenericRelayOptions<E>): Ou
   let running = false;
   let loop: Promise<void> | undefined;
   let listener: pg.Client | undefined;
-  let wake: (() => void) | undefined;
-  let wakeRequested = false;
+  /** sleep() pauses the loop; nudge() (an insert's NOTIFY, a lost listener, stop) ends the pause. */
+  const { sleep, wake: nudge } = createWakeableSleep(() => running);
 
   const receiver = (): RelaySink<E> | undefined => {
     sink ??= options.connect();
@@ -241,7 +242,7 @@ export function createGenericOutboxRelay<E>(options: GenericRelayOptions<E>): Ou
 
   /** How long the loop sleeps after a look: pollMs, or up to idlePollMs while NOTIFY can wake it and the receiver answers. */
   const quietMs = (nextDueInMs: number | undefined): number =>
-    listener === undefined || linkDown ? pollMs : Math.max(pollMs, Math.min(idlePollMs, nextDueInMs ?? Infinity));
+    listener === undefined || linkDown ? pollMs : idleSleepMs(nextDueInMs, pollMs, idlePollMs);
 
   const pruneDelivered = async (): Promise<number> => {
     const total = await store.pruneDelivered(pool, keepDeliveredMs);
@@ -250,27 +251,6 @@ export function createGenericOutboxRelay<E>(options: GenericRelayOptions<E>): Ou
       log.info(`delivered ${noun} events pruned from the outbox`, { count: total });
     }
     return total;
-  };
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (wakeRequested || !running) {
-        wakeRequested = false;
-        return resolve();
-      }
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wake = undefined;
-        wakeRequested = false;
-        resolve();
-      }
-      wake = done;
-    });
-
-  const nudge = () => {
-    if (wake) wake();
-    else wakeRequested = true;
   };
 
   const listen = async (): Promise<void> => {

@@ -1,4 +1,4 @@
-import type { Logger } from '@orchestra/lib';
+import { createWakeableSleep, idleSleepMs, type Logger } from '@orchestra/lib';
 
 export interface ProbeScheduleDeps {
   /** Claims and starts the probes due now: how many, or undefined when the database failed. */
@@ -35,36 +35,21 @@ export interface ProbeSchedule {
 export function createProbeSchedule({ round, inFlight, nextDueInMs, pollMs, idleMaxMs, log }: ProbeScheduleDeps): ProbeSchedule {
   let running = false;
   let loopDone: Promise<void> = Promise.resolve();
-  let wakeUp: (() => void) | undefined;
-  let wakeRequested = false;
+  // A wake-up during a round makes the next sleep return at once: no sleep on an outdated plan.
+  const { sleep, wake } = createWakeableSleep(() => running);
 
   /** pollMs while busy (or failing); else until the next probe is due, never sooner than pollMs nor later than idleMaxMs. */
   const sleepAfter = async (claimed: number | undefined): Promise<number> => {
     if (claimed !== 0 || inFlight() > 0) return pollMs;
     const dueInMs = await nextDueInMs().catch(() => 0);
-    const sleepMs = Math.max(pollMs, Math.min(idleMaxMs, dueInMs ?? Infinity));
+    const sleepMs = idleSleepMs(dueInMs, pollMs, idleMaxMs);
     if (sleepMs > pollMs) log.debug('health prober idle until the next probe is due', { sleepMs: Math.round(sleepMs), dueInMs: dueInMs === undefined ? null : Math.round(dueInMs) });
     return sleepMs;
   };
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        wakeUp = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      wakeUp = done;
-    });
-
   const loop = async (): Promise<void> => {
     while (running) {
-      wakeRequested = false;
       const sleepMs = await sleepAfter(await round());
-      // Stopped or woken during the round: no sleep on an outdated plan.
-      if (!running) break;
-      if (wakeRequested) continue;
       await sleep(sleepMs);
     }
   };
@@ -77,12 +62,9 @@ export function createProbeSchedule({ round, inFlight, nextDueInMs, pollMs, idle
     },
     async stop() {
       running = false;
-      wakeUp?.();
+      wake();
       await loopDone;
     },
-    wake() {
-      wakeRequested = true;
-      wakeUp?.();
-    },
+    wake,
   };
 }

@@ -1,8 +1,7 @@
-import { newId, withSystemTransaction, type Logger, type Mailer, type Metrics, type Pool } from '@orchestra/lib';
+import { createWakeableSleep, idleSleepMs, newId, withSystemTransaction, type Logger, type Mailer, type Metrics, type Pool } from '@orchestra/lib';
 import { claimDueEmails, dueDigests, emailDueInMs, insertEmails, markEmailFailed, markEmailSent, orgSender, takeDigestItems, type PendingEmail } from '../store/email';
 import { digestMail } from './templates';
 import type { Unsubscriber } from './unsubscribe';
-import { createWakeableSleep, idleSleepMs } from '../wakeable-sleep';
 
 export interface EmailSenderOptions {
   pool: Pool;
@@ -13,7 +12,7 @@ export interface EmailSenderOptions {
   unsubscriber: Unsubscriber;
   digestWindowMs: number;
   pollMs: number;
-  /** The longest it sleeps with nothing due (wakeable-sleep.ts idleSleepMs). Default: pollMs (a poll every pollMs). */
+  /** The longest it sleeps with nothing due (lib's idleSleepMs). Default: pollMs (a poll every pollMs). */
   idleMaxMs?: number;
 }
 

@@ -1,4 +1,6 @@
 import {
+  createWakeableSleep,
+  idleSleepMs,
   newId,
   NOTIFICATION_EVENTS,
   toAppError,
@@ -17,7 +19,6 @@ import { orgEventSettings, userEmailSettings, userEventPreferences } from '../st
 import { resolveChannels, type Channels } from '../preferences/resolve';
 import type { LivePublisher } from './live';
 import type { Directory, Recipient } from './recipients';
-import { createWakeableSleep, idleSleepMs } from '../wakeable-sleep';
 
 /** A registry entry, whichever event it is (its data parsed by its own schema before use). */
 type EventSpecOf = {
@@ -54,7 +55,7 @@ export interface FanoutOptions {
   log: Logger;
   metrics: Metrics;
   pollMs: number;
-  /** The longest it sleeps with nothing due (wakeable-sleep.ts idleSleepMs). Default: pollMs (a poll every pollMs). */
+  /** The longest it sleeps with nothing due (lib's idleSleepMs). Default: pollMs (a poll every pollMs). */
   idleMaxMs?: number;
   /** Events per transaction. Default 50. */
   batchSize?: number;

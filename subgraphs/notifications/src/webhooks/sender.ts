@@ -1,5 +1,7 @@
 import {
   createGuardedFetch,
+  createWakeableSleep,
+  idleSleepMs,
   isPrivateAddress,
   newId,
   toAppError,
@@ -13,7 +15,6 @@ import { insertEvents } from '../store/events';
 import { claimDueDeliveries, deliveryDueInMs, failPendingOf, insertAttempt, recordOutcome, type AttemptResult, type WebhookDelivery } from '../store/webhook-deliveries';
 import { disableEndpoint, findEndpoint, type WebhookEndpoint } from '../store/webhook-endpoints';
 import { webhookHeaders } from './signature';
-import { createWakeableSleep, idleSleepMs } from '../wakeable-sleep';
 
 export interface WebhookSenderOptions {
   pool: Pool;
@@ -26,7 +27,7 @@ export interface WebhookSenderOptions {
   /** Private addresses that may be reached anyway (exact IPs). */
   allowedPrivateIps: readonly string[];
   pollMs: number;
-  /** The longest it sleeps with nothing due (wakeable-sleep.ts idleSleepMs). Default: pollMs (a poll every pollMs). */
+  /** The longest it sleeps with nothing due (lib's idleSleepMs). Default: pollMs (a poll every pollMs). */
   idleMaxMs?: number;
   /** Deliveries attempted at once. Default 10. */
   concurrency?: number;

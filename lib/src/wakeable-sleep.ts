@@ -1,5 +1,6 @@
 /**
- * The pause of a poll loop (the fan-out, the e-mail and the webhook senders): `sleep(ms)` waits up to
+ * The pause of a poll loop (the outbox relays, the catalog's health prober, the notifications fan-out and
+ * e-mail and webhook senders): `sleep(ms)` waits up to
  * `ms`, `wake()` ends the current pause at once (new work arrived) or, when none is under way, makes
  * the next one return at once, and while the loop is stopped (`isRunning()` false) a pause does not wait.
  */
@@ -27,13 +28,13 @@ export function createWakeableSleep(isRunning: () => boolean): WakeableSleep {
           wakeRequested = false;
           return resolve();
         }
-        const timer = setTimeout(done, ms);
-        function done() {
+        const done = () => {
           clearTimeout(timer);
           wakeUp = undefined;
           wakeRequested = false;
           resolve();
-        }
+        };
+        const timer = setTimeout(done, ms);
         wakeUp = done;
       }),
     wake() {
