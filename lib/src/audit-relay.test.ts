@@ -206,7 +206,9 @@ describe('audit outbox relay', () => {
     const good1 = await record();
     const bad = await record('bad.event');
     const good2 = await record();
-    const r = relay();
+    // A backoff far longer than the test: the refused event's next attempt is measured from its
+    // transaction's start (now()), and a loaded machine can spend the default 250–500 ms in the sends.
+    const r = relay({ baseBackoffMs: 60 * 60 * 1000, maxBackoffMs: 60 * 60 * 1000 });
     await expect(r.deliverOnce()).resolves.toBe(2);
     expect(received.map((e) => e.eventId)).toEqual([good1.eventId, good2.eventId]);
 
