@@ -219,6 +219,20 @@ describe('run event streams', () => {
     expect(await redis.ttl(key)).toBeGreaterThan(10_000);
   });
 
+  it('reports an event Redis refuses as failed and appends the rest of the batch', async () => {
+    const hub = hubFor();
+    const broken = makeRun();
+    const fine = makeRun();
+    // Something else holds the run stream's key: Redis refuses the append (WRONGTYPE).
+    await redis.set(runEventStreamKey(prefix, broken.runId), 'not a stream');
+    const result = await hub.publish([broken.event('RUN_STATUS', { runStatus: 'QUEUED' }), fine.event('RUN_STATUS', { runStatus: 'QUEUED' }), fine.event('TASK_STATUS', { taskStatus: 'QUEUED' })]);
+    expect(result).toEqual({ appended: 2, skipped: 0, failed: 1 });
+    expect((await redis.xrange(runEventStreamKey(prefix, fine.runId), '-', '+')).map(([id]) => id)).toEqual(['1-0', '2-0']);
+    // Both status changes still reached the org feed of each run's org.
+    expect(await redis.xlen(orgRunFeedKey(prefix, fine.orgId))).toBe(1);
+    expect(await redis.xlen(orgRunFeedKey(prefix, broken.orgId))).toBe(1);
+  });
+
   it('pushes the expiry forward on every append when the refresh interval is 0', async () => {
     const hub = hubFor({ ttlSeconds: 10_000, expireRefreshSeconds: 0 });
     const run = makeRun();

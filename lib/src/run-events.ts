@@ -96,7 +96,52 @@ export interface RunEventHub {
   stop(): Promise<void>;
 }
 
-const isOlderIdError = (error: unknown): boolean => error instanceof Error && /equal or smaller than the target stream top item/i.test(error.message);
+/** Redis's answer to an append older than a stream's last entry (a repeated or late event). */
+const OLDER_ID = /equal or smaller than the target stream top item/i;
+
+/**
+ * A batch of run events in one call (one command instead of one per event, stream and wake-up):
+ * each event appended to its run's stream with its seq as the entry id (`${seq}-0`; a repeated or
+ * late one is refused by Redis and reported), a run status change also to its org's feed, the due
+ * expiries pushed forward, then each run's and org's readers woken. KEYS: the events' streams (one
+ * per event, in order), the org feeds, the keys to expire. ARGV: how many of each, the streams'
+ * MAXLEN, the org feeds' MAXLEN, the expiry in seconds, per event its id, JSON and org feed (1-based
+ * among the org keys, 0 none), then how many wake-ups and per wake-up its channel and message.
+ * Answers each event's error ('' when appended), which expiries were set (1) and the first other error.
+ */
+const PUBLISH_SCRIPT = `
+local n, k, x = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local maxLen, orgMaxLen, ttl = ARGV[4], ARGV[5], ARGV[6]
+local appends, expired, other = {}, {}, ''
+local a = 7
+for i = 1, n do
+  local r = redis.pcall('XADD', KEYS[i], 'MAXLEN', '~', maxLen, ARGV[a], 'e', ARGV[a + 1])
+  if type(r) == 'table' and r.err then appends[i] = r.err else appends[i] = '' end
+  local org = tonumber(ARGV[a + 2])
+  if org > 0 then
+    local o = redis.pcall('XADD', KEYS[n + org], 'MAXLEN', '~', orgMaxLen, '*', 'e', ARGV[a + 1])
+    if type(o) == 'table' and o.err and other == '' then other = o.err end
+  end
+  a = a + 3
+end
+for j = 1, x do
+  local r = redis.pcall('EXPIRE', KEYS[n + k + j], ttl)
+  if type(r) == 'table' and r.err then
+    expired[j] = 0
+    if other == '' then other = r.err end
+  else
+    expired[j] = 1
+  end
+end
+local c = tonumber(ARGV[a])
+a = a + 1
+for j = 1, c do
+  local r = redis.pcall('PUBLISH', ARGV[a], ARGV[a + 1])
+  if type(r) == 'table' and r.err and other == '' then other = r.err end
+  a = a + 2
+end
+return {appends, expired, other}
+`;
 
 export function createRunEventHub(options: RunEventHubOptions): RunEventHub {
   const { redis, prefix, maxLen = 1000, orgFeedMaxLen = 10_000, ttlSeconds = 24 * 60 * 60, idleCheckMs = 5_000, batchSize = 500 } = options;
@@ -150,66 +195,67 @@ export function createRunEventHub(options: RunEventHubOptions): RunEventHub {
     async publish(events) {
       const result: PublishResult = { appended: 0, skipped: 0, failed: 0 };
       if (events.length === 0) return result;
-      const pipeline = redis.pipeline();
-      const kinds: Array<'event' | 'other'> = [];
+      // One script call (PUBLISH_SCRIPT) for the whole batch: its keys are the events' streams, the org
+      // feeds and the keys whose expiry is due; its arguments the events and the wake-ups.
+      const streamKeys: string[] = [];
+      const orgKeys: string[] = [];
+      const orgIndex = new Map<string, number>();
+      const eventArgs: string[] = [];
       const lastSeq = new Map<string, number>();
-      const orgs = new Set<string>();
       for (const event of events) {
-        const json = JSON.stringify(event);
-        pipeline.xadd(runEventStreamKey(prefix, event.runId), 'MAXLEN', '~', String(maxLen), `${event.seq}-0`, 'e', json);
-        kinds.push('event');
-        lastSeq.set(event.runId, event.seq);
+        streamKeys.push(runEventStreamKey(prefix, event.runId));
+        let org = 0;
         if (event.kind === 'RUN_STATUS') {
-          pipeline.xadd(orgRunFeedKey(prefix, event.orgId), 'MAXLEN', '~', String(orgFeedMaxLen), '*', 'e', json);
-          kinds.push('other');
-          orgs.add(event.orgId);
+          org = orgIndex.get(event.orgId) ?? 0;
+          if (org === 0) {
+            orgKeys.push(orgRunFeedKey(prefix, event.orgId));
+            org = orgKeys.length;
+            orgIndex.set(event.orgId, org);
+          }
         }
+        eventArgs.push(`${event.seq}-0`, JSON.stringify(event), String(org));
+        lastSeq.set(event.runId, event.seq);
       }
       const now = Date.now();
-      /** Keys whose expiry this pipeline sets, by the index of their EXPIRE's reply. */
-      const expiring = new Map<number, string>();
-      const expire = (key: string) => {
-        if (!expiry.due(key, now)) return;
-        pipeline.expire(key, ttlSeconds + refreshSeconds);
-        expiring.set(kinds.length, key);
-        kinds.push('other');
-      };
+      const expiring: string[] = [];
+      const wakeUps: string[] = [];
       for (const [runId, seq] of lastSeq) {
-        expire(runEventStreamKey(prefix, runId));
-        pipeline.publish(runEventChannel(prefix, runId), String(seq));
-        kinds.push('other');
+        const key = runEventStreamKey(prefix, runId);
+        if (expiry.due(key, now)) expiring.push(key);
+        wakeUps.push(runEventChannel(prefix, runId), String(seq));
       }
-      for (const orgId of orgs) {
-        expire(orgRunFeedKey(prefix, orgId));
-        pipeline.publish(orgRunFeedChannel(prefix, orgId), '');
-        kinds.push('other');
+      for (const orgId of orgIndex.keys()) {
+        const key = orgRunFeedKey(prefix, orgId);
+        if (expiry.due(key, now)) expiring.push(key);
+        wakeUps.push(orgRunFeedChannel(prefix, orgId), '');
       }
-      let replies: Array<[Error | null, unknown]> | null;
+      const keys = [...streamKeys, ...orgKeys, ...expiring];
+      const args = [String(streamKeys.length), String(orgKeys.length), String(expiring.length), String(maxLen), String(orgFeedMaxLen), String(ttlSeconds + refreshSeconds), ...eventArgs, String(wakeUps.length / 2), ...wakeUps];
+      let reply: [string[], number[], string] | null;
       try {
-        replies = await pipeline.exec();
+        reply = (await redis.eval(PUBLISH_SCRIPT, keys.length, ...keys, ...args)) as [string[], number[], string];
       } catch (error) {
-        replies = null;
+        reply = null;
         log.warn('could not publish run events to redis (readers will backfill)', { err: error, count: events.length });
       }
       // An expiry that may not have been set is set again at the next append.
-      for (const [index, key] of expiring) if (replies === null || replies[index]?.[0]) expiry.forget(key);
-      if (replies === null) {
+      expiring.forEach((key, i) => {
+        if (reply === null || reply[1][i] !== 1) expiry.forget(key);
+      });
+      if (reply === null) {
         result.failed = events.length;
       } else {
-        let firstFailure: Error | undefined;
-        replies.forEach(([error], i) => {
-          if (kinds[i] !== 'event') {
-            if (error) firstFailure ??= error;
-            return;
-          }
-          if (!error) result.appended += 1;
-          else if (isOlderIdError(error)) result.skipped += 1;
+        const [appends, , otherError] = reply;
+        let firstFailure: string | undefined = otherError === '' ? undefined : otherError;
+        for (const error of appends) {
+          if (error === '') result.appended += 1;
+          else if (OLDER_ID.test(error)) result.skipped += 1;
           else {
             result.failed += 1;
             firstFailure ??= error;
           }
-        });
-        if (firstFailure) log.warn('some run events did not reach redis (readers will backfill)', { err: firstFailure, failed: result.failed });
+        }
+        if (firstFailure !== undefined) log.warn('some run events did not reach redis (readers will backfill)', { err: new Error(firstFailure), failed: result.failed });
       }
       published?.inc({ outcome: 'appended' }, result.appended);
       published?.inc({ outcome: 'skipped' }, result.skipped);
