@@ -31,7 +31,26 @@ async function startBareGateway(env: Record<string, string>): Promise<{ url: str
   return { url, child };
 }
 
-export async function benchGatewayOverhead({ durationMs = 6_000, rounds = 2 } = {}): Promise<string> {
+const envNumber = (name: string, fallback: number) => {
+  const raw = process.env[name];
+  return raw === undefined || raw === '' ? fallback : Number(raw);
+};
+
+const median = (xs: readonly number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length === 0 ? NaN : sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/**
+ * Each (query, callers) is measured in `rounds` pairs of short runs, one on each gateway, the order
+ * alternating (bare first, then ours first, …: ABBA) so that a drift in the machine's load over the pair
+ * falls on both sides alike. Each pair gives a ratio (ours / bare); the reported ratio is the median
+ * of those, which a single round disturbed by another process's burst does not move. (Two rounds of
+ * 6 s, bare always first, gave ratios from 0.72 to 1.22 within one row.)
+ *   BENCH_GATEWAY_ROUNDS=8 BENCH_GATEWAY_SECONDS=3 npm run bench -- gateway
+ */
+export async function benchGatewayOverhead({ durationMs = envNumber('BENCH_GATEWAY_SECONDS', 3) * 1000, rounds = envNumber('BENCH_GATEWAY_ROUNDS', 8), warmupMs = 500 } = {}): Promise<string> {
   const email = 'bench@orchestra.local';
   const password = 'Quiet-Lantern-Harbor-71!';
   const platform = await startPlatform({
@@ -91,11 +110,24 @@ export async function benchGatewayOverhead({ durationMs = 6_000, rounds = 2 } = 
           const result = await run();
           return { result, cpu: (await cpuSeconds(pid)) - before };
         };
+        const pairRatios: number[] = [];
+        const cpuPairRatios: number[] = [];
         for (let round = 0; round < rounds; round += 1) {
-          const b = await measured(bare.pid, () => closedLoop(baseline, { concurrency, durationMs }));
-          const o = await measured(platform.gateway.process.pid, () => closedLoop(ours, { concurrency, durationMs }));
+          const runBare = () => measured(bare!.pid, () => closedLoop(baseline, { concurrency, durationMs, warmupMs }));
+          const runOurs = () => measured(platform.gateway.process.pid, () => closedLoop(ours, { concurrency, durationMs, warmupMs }));
+          let b: Awaited<ReturnType<typeof runBare>>;
+          let o: Awaited<ReturnType<typeof runOurs>>;
+          if (round % 2 === 0) {
+            b = await runBare();
+            o = await runOurs();
+          } else {
+            o = await runOurs();
+            b = await runBare();
+          }
           results.bare.push(b.result);
           results.ours.push(o.result);
+          pairRatios.push(o.result.rps / b.result.rps);
+          cpuPairRatios.push(o.cpu / Math.max(1, o.result.requests) / (b.cpu / Math.max(1, b.result.requests)));
           cpu.bare += b.cpu / Math.max(1, b.result.requests);
           cpu.ours += o.cpu / Math.max(1, o.result.requests);
         }
@@ -104,7 +136,7 @@ export async function benchGatewayOverhead({ durationMs = 6_000, rounds = 2 } = 
           `| ${name} | ${concurrency} | ${path} | ${fmt(mean(xs, 'rps'), 0)} | ${fmt(mean(xs, 'p50Ms'), 2)} | ${fmt(mean(xs, 'p99Ms'), 2)} | ${fmt((cpuPerRequest / rounds) * 1000, 2)} | ${xs.reduce((s, x) => s + x.errors, 0)} |`;
         rows.push(row('bare Apollo Gateway (baseline)', results.bare, cpu.bare), row('Orchestra gateway', results.ours, cpu.ours));
         ratios.push(
-          `${name} at ${concurrency} callers: **${fmt(mean(results.ours, 'rps') / mean(results.bare, 'rps'), 2)}×** (rounds: ${results.ours.map((o, i) => fmt(o.rps / results.bare[i]!.rps, 2)).join(', ')}; gateway CPU per request ${fmt(cpu.ours / cpu.bare, 2)}× the bare one's)`,
+          `${name} at ${concurrency} callers: **${fmt(median(pairRatios), 2)}×** (median of ${rounds} pairs: ${pairRatios.map((r) => fmt(r, 2)).join(', ')}; ratio of the means ${fmt(mean(results.ours, 'rps') / mean(results.bare, 'rps'), 2)}×; gateway CPU per request ${fmt(median(cpuPairRatios), 2)}× the bare one's, median of the pairs)`,
         );
       }
     }
@@ -114,13 +146,13 @@ export async function benchGatewayOverhead({ durationMs = 6_000, rounds = 2 } = 
     await Promise.all([...pools.values()].map((p) => p.close()));
 
     return [
-      `### Gateway overhead against a bare Apollo Gateway (same supergraph, subgraphs and fetcher; ${rounds} alternating rounds × ${durationMs / 1000} s)`,
+      `### Gateway overhead against a bare Apollo Gateway (same supergraph, subgraphs and fetcher; ${rounds} pairs of ${durationMs / 1000} s runs, order alternating, median ratio)`,
       '',
       '| query | callers | path | requests/s | p50 ms | p99 ms | gateway CPU ms / request | errors |',
       '|---|---|---|---|---|---|---|---|',
       ...rows,
       '',
-      `- Orchestra's throughput as a ratio of the bare gateway's: ${ratios.join('; ')}.`,
+      `- Orchestra's throughput as a ratio of the bare gateway's (the median of the pairs' ratios): ${ratios.join('; ')}.`,
       `- Resident memory after the load: Orchestra gateway ${fmt(gatewayRss, 0)} MiB, bare gateway ${fmt(bareRss, 0)} MiB.`,
       '',
     ].join('\n');

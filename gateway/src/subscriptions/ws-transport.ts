@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { CloseCode, handleProtocols } from 'graphql-ws';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Logger } from '@orchestra/lib/gateway';
+import { KeepAliveWheel } from './keep-alive';
 import { Connection, type ConnectionHooks, type ProtocolSocket } from './protocol';
 
 /**
@@ -21,7 +22,10 @@ export interface GraphqlWsTransportOptions {
   /** Upgrades on this path are taken ('/graphql'). */
   path: string;
   log: Logger;
-  /** Ping every connection this often; one that has not answered the previous ping is dropped. */
+  /**
+   * Ping every connection this often; one that has not answered the previous ping is dropped. The
+   * connections are pinged in slices spread over the period (keep-alive.ts), not all at once.
+   */
   keepAliveMs: number;
   /**
    * permessage-deflate for clients that offer it, for messages of at least `threshold` bytes. Small
@@ -121,7 +125,7 @@ function onSocketError(this: WebSocket, err: Error): void {
  * graphql-ws's protocol (graphql-transport-ws, protocol.ts) on `ws`, in place of graphql-ws's own
  * `useServer`/`makeServer`: per connection it keeps no upgrade request, no closures of its own (the
  * listeners are shared; the connection is a property of its socket), no timer once initialized (one
- * keep-alive sweep for all connections) and no promise per message sent.
+ * keep-alive wheel for all connections, swept a slice at a time) and no promise per message sent.
  */
 export function serveGraphqlWs(hooks: ConnectionHooks<SocketExtra>, options: GraphqlWsTransportOptions): GraphqlWsTransport {
   const { httpServer, path, log, keepAliveMs } = options;
@@ -155,10 +159,18 @@ export function serveGraphqlWs(hooks: ConnectionHooks<SocketExtra>, options: Gra
           },
   });
   wss.on('error', (err) => log.error('websocket server error', { err }));
-  /** Connections and whether they answered the last ping. */
-  const alive = new Map<WebSocket, boolean>();
+  /** The connections, and whether each answered its last ping (the one list of connections). */
+  const alive = new KeepAliveWheel<WebSocket>({
+    periodMs: keepAliveMs,
+    ping: (socket) => {
+      socket.ping();
+      releaseIdleDeflate(socket);
+    },
+    terminate: (socket) => socket.terminate(),
+    isOpen: (socket) => socket.readyState === OPEN,
+  });
   function onSocketPong(this: WebSocket): void {
-    if (alive.has(this)) alive.set(this, true);
+    alive.answered(this);
   }
   function onSocketClose(this: WebSocket): void {
     alive.delete(this);
@@ -174,7 +186,7 @@ export function serveGraphqlWs(hooks: ConnectionHooks<SocketExtra>, options: Gra
 
   const accept = (ws: WebSocket, ip: string, userAgent: string | undefined) => {
     const socket = ws as TransportSocket;
-    alive.set(socket, true);
+    alive.add(socket);
     socket[kLog] = log;
     socket.on('pong', onSocketPong);
     socket.once('error', onSocketError);
@@ -193,22 +205,7 @@ export function serveGraphqlWs(hooks: ConnectionHooks<SocketExtra>, options: Gra
   };
   httpServer.on('upgrade', onUpgrade);
 
-  const keepAlive =
-    keepAliveMs > 0 && Number.isFinite(keepAliveMs)
-      ? setInterval(() => {
-          for (const [socket, answered] of alive) {
-            if (!answered) {
-              socket.terminate();
-              continue;
-            }
-            if (socket.readyState !== OPEN) continue;
-            alive.set(socket, false);
-            socket.ping();
-            releaseIdleDeflate(socket);
-          }
-        }, keepAliveMs)
-      : undefined;
-  keepAlive?.unref();
+  alive.start();
 
   return {
     stats() {
@@ -222,7 +219,7 @@ export function serveGraphqlWs(hooks: ConnectionHooks<SocketExtra>, options: Gra
       return { connections: alive.size, inflating, deflating };
     },
     async stop() {
-      if (keepAlive) clearInterval(keepAlive);
+      alive.stop();
       httpServer.off('upgrade', onUpgrade);
       for (const socket of alive.keys()) socket.close(1001, 'Going away');
       await new Promise<void>((resolve) => wss.close(() => resolve()));
