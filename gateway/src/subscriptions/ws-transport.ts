@@ -27,6 +27,8 @@ export interface GraphqlWsTransportOptions {
    * connections are pinged in slices spread over the period (keep-alive.ts), not all at once.
    */
   keepAliveMs: number;
+  /** Slices the keep-alive period is swept in (default: keep-alive.ts's, a slice every ~250 ms; 1: every connection at once). */
+  keepAliveSlices?: number;
   /**
    * permessage-deflate for clients that offer it, for messages of at least `threshold` bytes. Small
    * messages (most run events) are sent as they are: compressing them gains a few hundred bytes at the
@@ -162,6 +164,7 @@ export function serveGraphqlWs(hooks: ConnectionHooks<SocketExtra>, options: Gra
   /** The connections, and whether each answered its last ping (the one list of connections). */
   const alive = new KeepAliveWheel<WebSocket>({
     periodMs: keepAliveMs,
+    ...(options.keepAliveSlices === undefined ? {} : { slices: options.keepAliveSlices }),
     ping: (socket) => {
       socket.ping();
       releaseIdleDeflate(socket);
