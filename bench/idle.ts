@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { startPlatform as startThisPlatform, type Platform, type PlatformOptions } from '@orchestra/tests';
 import { fmt } from './load';
 import { counterTotal, cpuMs, pidsNamed, postgresBackends } from './probe';
-import { Clients } from './subscriptions';
+import { Clients, envInt, must, RUN_EVENTS_SCALAR } from './platform-setup';
 
 /**
  * Issue 11, "idle processes cost nothing": the CPU each process of an idle platform uses (every
@@ -28,10 +28,6 @@ const SERVICES = ['identity', 'catalog', 'orchestration', 'audit', 'notification
 const TARGET_IDLE = 2;
 const TARGET_SUBSCRIBED = 5;
 
-const envInt = (name: string, fallback: number) => {
-  const raw = process.env[name];
-  return raw === undefined || raw === '' ? fallback : Number(raw);
-};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
@@ -135,11 +131,6 @@ async function sample(platform: Platform, seconds: number, clientPids: readonly 
   };
 }
 
-const must = <T>(res: { data: T | null | undefined; errors?: unknown }, what: string): T => {
-  if (res.errors || !res.data) throw new Error(`bench idle: ${what} failed: ${JSON.stringify(res.errors)}`);
-  return res.data;
-};
-
 /** One platform (this tree's, or a baseline's `startPlatform`): idle, then with `subscribers` idle subscribers. */
 async function measure(label: string, startPlatform: StartPlatform, o: { settleSeconds: number; seconds: number; subscribers: number; runs: number }): Promise<Measured> {
   process.stdout.write(`${new Date().toISOString()} bench idle: ${label}: starting the platform\n`);
@@ -184,7 +175,7 @@ async function measure(label: string, startPlatform: StartPlatform, o: { settleS
       const { opened } = await clients.open({
         url: platform.wsUrl,
         token: signUp.accessToken,
-        query: `subscription($runId: ID!, $after: Int!) { runEvents(runId: $runId, afterSeq: $after) { seq kind at progress message } }`,
+        query: RUN_EVENTS_SCALAR,
         field: 'runEvents',
         compression: true,
         subscriptions: plan,

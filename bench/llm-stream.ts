@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { eventually, startOpenAiStandIn, type OpenAiStandIn } from '@orchestra/lib';
-import { startPlatform, type Platform } from '@orchestra/tests';
+import type { OpenAiStandIn } from '@orchestra/lib';
+import type { Platform } from '@orchestra/tests';
 import { fmt, percentile } from './load';
+import { envInt, startLlmStreamPlatform } from './platform-setup';
 
 /**
  * Issue 14, "Token streaming overhead": a stand-in model provider (an HTTP server on 127.0.0.1
@@ -17,11 +17,6 @@ import { fmt, percentile } from './load';
  *   npm run bench -- llm-stream
  *   BENCH_LLM_TOKENS=400 npm run bench -- llm-stream   (a shorter run)
  */
-
-const envInt = (name: string, fallback: number) => {
-  const raw = process.env[name];
-  return raw === undefined || raw === '' ? fallback : Number(raw);
-};
 
 const TOKENS = envInt('BENCH_LLM_TOKENS', 2_000);
 export const TOKENS_PER_SECOND = 200;
@@ -106,34 +101,11 @@ export function delaysOf(sub: Subscriber, emitted: Map<string, number>, answer: 
 }
 
 export async function benchLlmStream(): Promise<string> {
-  const emitted = new Map<string, number>();
-  const standIn = await startOpenAiStandIn({ onToken: (token, at) => emitted.set(token, at) });
-  const platform = await startPlatform({
-    services: ['identity', 'orchestration'],
-    workers: 1,
-    env: {
-      orchestration: { EVENT_FLUSH_INTERVAL_MS: '50', DISPATCH_RETRY_DELAY_MS: '100' },
-      // The stand-in is on 127.0.0.1: the worker may reach private addresses.
-      worker: { WORKER_ALLOW_PRIVATE_NETWORK: 'true' },
-    },
-  });
+  const { platform, standIn, emitted, token, stop } = await startLlmStreamPlatform();
+  const as = { token };
   const rows: string[] = [];
   const notes: string[] = [];
   try {
-    const signUp = await platform.graphql<{ signUp: { accessToken: string } }>(
-      `mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }`,
-      { i: { email: `bench.${randomBytes(4).toString('hex')}@example.com`, password: `Green-Teapot-${randomBytes(5).toString('hex')}`, name: 'Bench', organizationName: 'Bench Org' } },
-    );
-    const token = signUp.data!.signUp.accessToken;
-    const as = { token };
-    await eventually(async () => ((await platform.graphql<{ capabilities: string[] }>('{ capabilities }', {}, as)).data?.capabilities.includes('llm') ? true : undefined), { timeoutMs: 60_000, what: 'a worker offering llm' });
-    await platform.graphql(`mutation($input: CreateLlmProviderInput!) { createLlmProvider(input: $input) { id } }`, { input: { name: 'stand-in', baseUrl: standIn.baseUrl, timeoutMs: 60_000 } }, as);
-    await platform.graphql(
-      `mutation($input: CreateWorkflowInput!) { createWorkflow(input: $input) { id } }`,
-      { input: { name: 'stream', steps: [{ id: 'ask', capability: 'llm', input: { provider: 'stand-in', model: 'bench', messages: [{ role: 'user', content: 'count' }] }, timeoutMs: 600_000, retry: { maxAttempts: 1 } }] } },
-      as,
-    );
-
     rows.push('| path | subscribers | tokens delivered | deltas / subscriber | p50 ms | p99 ms | p99 / direct p99 |', '|---|---|---|---|---|---|---|');
     let scenario = 0;
     for (const n of SUBSCRIBERS) {
@@ -162,8 +134,7 @@ export async function benchLlmStream(): Promise<string> {
       notes.push(`${n} subscriber${n === 1 ? '' : 's'}: ${fmt(deltas)} deltas each for ${TOKENS} tokens (${fmt(TOKENS / deltas)} tokens a delta).`);
     }
   } finally {
-    await platform.stop();
-    await standIn.stop();
+    await stop();
   }
   return [
     `### LLM token streaming: ${TOKENS} tokens at ${TOKENS_PER_SECOND} tokens/s, provider → subscriber delay per token`,

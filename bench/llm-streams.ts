@@ -1,10 +1,8 @@
 import { execSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { eventually, startOpenAiStandIn } from '@orchestra/lib';
-import { startPlatform } from '@orchestra/tests';
 import { delaysOf, subscribe, TOKENS_PER_SECOND, WIDTH, type Subscriber } from './llm-stream';
 import { fmt, percentile } from './load';
+import { envInt, startLlmStreamPlatform } from './platform-setup';
 import { costOf, snapshot, type ProbeTargets } from './probe';
 
 /**
@@ -22,10 +20,6 @@ import { costOf, snapshot, type ProbeTargets } from './probe';
  *   BENCH_LLM_STREAMS=1,10,40 BENCH_LLM_STREAM_TOKENS=600 npm run bench -- llm-streams
  */
 
-const envInt = (name: string, fallback: number) => {
-  const raw = process.env[name];
-  return raw === undefined || raw === '' ? fallback : Number(raw);
-};
 const STREAMS = (process.env['BENCH_LLM_STREAMS'] ?? '1,10,40').split(',').map(Number).filter((n) => n > 0);
 const STREAM_TOKENS = Math.min(1_000, envInt('BENCH_LLM_STREAM_TOKENS', 600));
 
@@ -44,37 +38,15 @@ const load = (): string =>
     .join(' / ');
 
 export async function benchLlmStreams(): Promise<string> {
-  const emitted = new Map<string, number>();
-  const standIn = await startOpenAiStandIn({ onToken: (token, at) => emitted.set(token, at) });
   const loadBefore = load();
-  const platform = await startPlatform({
-    services: ['identity', 'orchestration'],
-    workers: 1,
-    env: {
-      orchestration: { EVENT_FLUSH_INTERVAL_MS: '50', DISPATCH_RETRY_DELAY_MS: '100' },
-      // The stand-in is on 127.0.0.1: the worker may reach private addresses.
-      worker: { WORKER_ALLOW_PRIVATE_NETWORK: 'true', WORKER_SLOTS: String(Math.max(...STREAMS) + 8) },
-    },
-  });
+  const { platform, token, emitted, standIn, stop } = await startLlmStreamPlatform({ workerSlots: Math.max(...STREAMS) + 8 });
   const rows: string[] = [
     '| streams at once | tokens delivered (least of the streams) | deltas written | seconds | p50 ms | p99 ms | orchestration CPU % of a core | PostgreSQL backends CPU % | SQL statements | statements / delta |',
     '|---|---|---|---|---|---|---|---|---|---|',
   ];
   const perDelta: Array<{ k: number; statements: number }> = [];
   try {
-    const signUp = await platform.graphql<{ signUp: { accessToken: string } }>(
-      `mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }`,
-      { i: { email: `bench.${randomBytes(4).toString('hex')}@example.com`, password: `Green-Teapot-${randomBytes(5).toString('hex')}`, name: 'Bench', organizationName: 'Bench Org' } },
-    );
-    const token = signUp.data!.signUp.accessToken;
     const as = { token };
-    await eventually(async () => ((await platform.graphql<{ capabilities: string[] }>('{ capabilities }', {}, as)).data?.capabilities.includes('llm') ? true : undefined), { timeoutMs: 60_000, what: 'a worker offering llm' });
-    await platform.graphql(`mutation($input: CreateLlmProviderInput!) { createLlmProvider(input: $input) { id } }`, { input: { name: 'stand-in', baseUrl: standIn.baseUrl, timeoutMs: 60_000 } }, as);
-    await platform.graphql(
-      `mutation($input: CreateWorkflowInput!) { createWorkflow(input: $input) { id } }`,
-      { input: { name: 'stream', steps: [{ id: 'ask', capability: 'llm', input: { provider: 'stand-in', model: 'bench', messages: [{ role: 'user', content: 'count' }] }, timeoutMs: 600_000, retry: { maxAttempts: 1 } }] } },
-      as,
-    );
     const probe: ProbeTargets = {
       processes: [
         { label: 'orchestration', pids: [platform.services.orchestration!.process.pid!] },
@@ -112,8 +84,7 @@ export async function benchLlmStreams(): Promise<string> {
       );
     }
   } finally {
-    await platform.stop();
-    await standIn.stop();
+    await stop();
   }
   const one = perDelta.find((p) => p.k === 1);
   const commit = (() => {

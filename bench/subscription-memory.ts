@@ -1,9 +1,9 @@
 import { loadavg } from 'node:os';
-import { createMemoryLogger, createRunEventHub, type RunEvent } from '@orchestra/lib';
-import { startPlatform } from '@orchestra/tests';
+import { createMemoryLogger, createRunEventHub } from '@orchestra/lib';
 import WebSocket from 'ws';
 import { censusGrowth, connectInspector, heapCensus, inspectorUrlIn, type HeapCensus, type Inspector } from './inspector';
 import { fmt, rssMiB } from './load';
+import { envInt, progressEvent, RUN_EVENTS_SCALAR, startInspectablePlatform, startWatchedRuns, SUBSCRIPTION_PLATFORM } from './platform-setup';
 
 /**
  * Issue 11, "memory per open subscription ≤ 20 KiB and returned when they close": where the gateway's
@@ -15,13 +15,6 @@ import { fmt, rssMiB } from './load';
  *
  *   npm run bench -- subscription-memory              (BENCH_SUBSCRIBERS=2000)
  */
-
-const QUERY = `subscription($runId: ID!, $after: Int!) { runEvents(runId: $runId, afterSeq: $after) { seq kind at progress message } }`;
-
-const envInt = (name: string, fallback: number) => {
-  const raw = process.env[name];
-  return raw === undefined || raw === '' ? fallback : Number(raw);
-};
 
 interface Sample {
   rss: number;
@@ -48,7 +41,7 @@ function subscribe(url: string, token: string, runId: string, afterSeq: number, 
     socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
     socket.on('message', (data: Buffer) => {
       const message = JSON.parse(data.toString()) as { type: string; payload?: unknown };
-      if (message.type === 'connection_ack') socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: QUERY, variables: { runId, after: afterSeq } } }));
+      if (message.type === 'connection_ack') socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: RUN_EVENTS_SCALAR, variables: { runId, after: afterSeq } } }));
       else if (message.type === 'ping') socket.send(JSON.stringify({ type: 'pong' }));
       else if (message.type === 'next') {
         received();
@@ -60,59 +53,6 @@ function subscribe(url: string, token: string, runId: string, afterSeq: number, 
     socket.once('close', (code, reason) => reject(new Error(`bench: connection closed ${code} ${reason.toString()}`)));
   });
 }
-
-async function setUp(runCount: number) {
-  const platform = await startPlatform({
-    services: ['identity', 'orchestration'],
-    env: { identity: { ACCESS_TOKEN_TTL_SECONDS: '7200' }, gateway: { RATE_LIMIT_PER_MINUTE: '100000000' } },
-  });
-  const must = <T>(res: { data: T | null | undefined; errors?: unknown }, what: string): T => {
-    if (res.errors || !res.data) throw new Error(`bench: ${what} failed: ${JSON.stringify(res.errors)}`);
-    return res.data;
-  };
-  const signUp = must(
-    await platform.graphql<{ signUp: { accessToken: string; organization: { id: string } } }>(
-      `mutation($i: SignUpInput!) { signUp(input: $i) { accessToken organization { id } } }`,
-      { i: { email: `bench.${Date.now()}@example.com`, password: 'Quiet-Lantern-Harbor-71!', name: 'Bench Owner', organizationName: 'Bench' } },
-    ),
-    'signUp',
-  ).signUp;
-  const auth = { token: signUp.accessToken };
-  const workflowId = must(
-    await platform.graphql<{ createWorkflow: { id: string } }>(`mutation($input: CreateWorkflowInput!) { createWorkflow(input: $input) { id } }`, { input: { name: 'bench-memory', steps: [{ id: 'a', capability: 'noop' }] } }, auth),
-    'createWorkflow',
-  ).createWorkflow.id;
-  const runs: Array<{ id: string; orgId: string; workflowId: string; lastSeq: number }> = [];
-  for (let i = 0; i < runCount; i += 1) {
-    const run = must(await platform.graphql<{ startRun: { run: { id: string } } }>(`mutation($input: StartRunInput!) { startRun(input: $input) { run { id } } }`, { input: { workflowId } }, auth), 'startRun').startRun.run;
-    runs.push({ id: run.id, orgId: signUp.organization.id, workflowId, lastSeq: 0 });
-  }
-  await new Promise((r) => setTimeout(r, 1_000));
-  for (const run of runs) run.lastSeq = must(await platform.graphql<{ run: { lastSeq: number } }>(`query($id: ID!) { run(id: $id) { lastSeq } }`, { id: run.id }, auth), 'run').run.lastSeq;
-  return { platform, token: signUp.accessToken, runs };
-}
-
-const event = (run: { id: string; orgId: string; workflowId: string; lastSeq: number }, n: number): RunEvent => {
-  run.lastSeq += 1;
-  return {
-    runId: run.id,
-    orgId: run.orgId,
-    workflowId: run.workflowId,
-    seq: run.lastSeq,
-    kind: 'TASK_PROGRESS',
-    at: new Date().toISOString(),
-    runStatus: null,
-    taskId: null,
-    stepId: 'a',
-    taskStatus: null,
-    attemptId: null,
-    attempt: null,
-    progress: (n % 100) / 100,
-    message: `bench event ${n}`,
-    level: null,
-    error: null,
-  };
-};
 
 async function waitFor(condition: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -127,25 +67,18 @@ export async function benchSubscriptionMemory(): Promise<string> {
   const runCount = envInt('BENCH_RUNS', 100);
   // As browsers: offer permessage-deflate and compress every message sent (BENCH_CLIENT_COMPRESS=large: only those of 1 KiB or more).
   const compression = process.env['BENCH_COMPRESSION'] === '0' ? false : { threshold: process.env['BENCH_CLIENT_COMPRESS'] === 'large' ? 1024 : 0 };
-  const previousArgs = process.env['ORCHESTRA_CHILD_NODE_ARGS'];
-  process.env['ORCHESTRA_CHILD_NODE_ARGS'] = `${previousArgs ?? ''} --inspect=127.0.0.1:0`.trim();
-  let setup: Awaited<ReturnType<typeof setUp>>;
-  try {
-    setup = await setUp(runCount);
-  } finally {
-    if (previousArgs === undefined) delete process.env['ORCHESTRA_CHILD_NODE_ARGS'];
-    else process.env['ORCHESTRA_CHILD_NODE_ARGS'] = previousArgs;
-  }
-  const { platform, token, runs } = setup;
+  const platform = await startInspectablePlatform(SUBSCRIPTION_PLATFORM);
   const pid = platform.gateway.process.pid;
-  const inspector = await connectInspector(inspectorUrlIn(platform.gateway.logFile));
+  let inspector: Inspector | undefined;
   const hub = createRunEventHub({ redis: platform.redis, prefix: platform.redisPrefix, log: createMemoryLogger('bench') });
   const sockets: WebSocket[] = [];
   try {
+    const { token, runs } = await startWatchedRuns(platform, { runCount, workflowName: 'bench-memory' });
+    inspector = await connectInspector(inspectorUrlIn(platform.gateway.logFile));
     // Warm up: one subscriber per run, so the run feeds, documents and code exist before the baseline.
     let received = 0;
     const warm = await Promise.all(runs.map((run) => subscribe(platform.wsUrl, token, run.id, run.lastSeq - 1, compression, () => (received += 1))));
-    await hub.publish(runs.map((run, i) => event(run, i)));
+    await hub.publish(runs.map((run, i) => progressEvent(run, i)));
     await waitFor(() => received >= runs.length * 2, 'the warm-up events');
     /** Opens every connection, delivers 10 events to each (the steady state after deliveries, not only after subscribing). */
     const openAll = async () => {
@@ -158,7 +91,7 @@ export async function benchSubscriptionMemory(): Promise<string> {
         sockets.push(...(await Promise.all(batch)));
       }
       const target = received + (connections + runs.length) * 10;
-      for (let round = 0; round < 10; round += 1) await hub.publish(runs.map((run, i) => event(run, round * runs.length + i)));
+      for (let round = 0; round < 10; round += 1) await hub.publish(runs.map((run, i) => progressEvent(run, round * runs.length + i)));
       await waitFor(() => received >= target, 'the events of every subscriber');
       await new Promise((r) => setTimeout(r, 1_000));
     };
@@ -216,7 +149,7 @@ export async function benchSubscriptionMemory(): Promise<string> {
     ].join('\n');
   } finally {
     for (const socket of sockets) socket.terminate();
-    inspector.close();
+    inspector?.close();
     await hub.stop();
     await platform.stop();
   }

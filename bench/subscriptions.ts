@@ -1,10 +1,9 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
 import { createMemoryLogger, createRunEventHub, type RunEvent } from '@orchestra/lib';
-import { startPlatform, type Platform } from '@orchestra/tests';
+import type { Platform } from '@orchestra/tests';
 import { connectInspector, inspectorUrlIn, type Inspector } from './inspector';
 import { cpuSeconds, fmt, percentile, rssMiB } from './load';
+import { Clients, envInt, progressEvent, RUN_EVENTS_SCALAR, startInspectablePlatform, startWatchedRuns, SUBSCRIPTION_PLATFORM, type WatchedRun } from './platform-setup';
 
 /**
  * Issue 11, "Live subscriptions at scale": N subscribers on one gateway process over R runs while
@@ -18,18 +17,8 @@ import { cpuSeconds, fmt, percentile, rssMiB } from './load';
  *   BENCH_SUBSCRIBERS=2000 BENCH_SECONDS=15 npm run bench -- subscriptions   (a smaller run)
  */
 
-const SCALAR = `subscription($runId: ID!, $after: Int!) { runEvents(runId: $runId, afterSeq: $after) { seq kind at progress message } }`;
+const SCALAR = RUN_EVENTS_SCALAR;
 const WITH_RUN = `subscription($runId: ID!, $after: Int!) { runEvents(runId: $runId, afterSeq: $after) { seq kind at progress run { status } } }`;
-
-const envInt = (name: string, fallback: number) => {
-  const raw = process.env[name];
-  return raw === undefined || raw === '' ? fallback : Number(raw);
-};
-
-interface ClientReport {
-  latencies: number[];
-  subscriptions: Array<{ runId: string; afterSeq: number; lastSeq: number; received: number; outOfOrder: number; errors: string[] }>;
-}
 
 async function cpuPercentDuring(pids: Record<string, number | undefined>, ms: number): Promise<Record<string, number>> {
   const before = Object.fromEntries(await Promise.all(Object.entries(pids).map(async ([k, pid]) => [k, await cpuSeconds(pid)] as const)));
@@ -57,115 +46,25 @@ async function gatewayGauges(opsUrl: string | undefined): Promise<Map<string, nu
 
 const heapMiB = (gauges: Map<string, number>) => (gauges.get('orchestra_nodejs_heap_size_used_bytes') ?? NaN) / 1024 / 1024;
 
-export class Clients {
-  private readonly children: ChildProcess[] = [];
-  private pending = new Map<ChildProcess, (message: any) => void>();
-
-  static async start(count: number): Promise<Clients> {
-    const clients = new Clients();
-    await Promise.all(
-      Array.from({ length: count }, async () => {
-        const child = fork(join(__dirname, 'subscription-clients.ts'), [], { execArgv: ['--import', 'tsx', '--max-old-space-size=2048'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-        clients.children.push(child);
-        child.on('message', (message: { type: string }) => {
-          const waiter = clients.pending.get(child);
-          if (waiter) {
-            clients.pending.delete(child);
-            waiter(message);
-          }
-        });
-        await clients.ask(child, undefined);
-      }),
-    );
-    return clients;
-  }
-
-  private ask(child: ChildProcess, message: unknown): Promise<any> {
-    return new Promise((resolve) => {
-      this.pending.set(child, resolve);
-      if (message !== undefined) child.send(message as object);
-    });
-  }
-
-  pids(): Record<string, number | undefined> {
-    return Object.fromEntries(this.children.map((child, i) => [`client${i}`, child.pid]));
-  }
-
-  /** Splits the plan's subscriptions over the processes; resolves when all are open, with the time it took. */
-  async open(plan: { url: string; token: string; query: string; field: string; compression: boolean; compressAll?: boolean; subscriptions: Array<{ runId: string; afterSeq: number }> }): Promise<{ opened: number; ms: number }> {
-    const started = Date.now();
-    const answers = await Promise.all(
-      this.children.map((child, i) =>
-        this.ask(child, { type: 'open', plan: { ...plan, parallel: 50, subscriptions: plan.subscriptions.filter((_, j) => j % this.children.length === i) } }),
-      ),
-    );
-    return { opened: answers.reduce((sum: number, a: { count: number }) => sum + a.count, 0), ms: Date.now() - started };
-  }
-
-  async report(): Promise<ClientReport> {
-    const answers = (await Promise.all(this.children.map((child) => this.ask(child, { type: 'report' })))) as ClientReport[];
-    return { latencies: answers.flatMap((a) => a.latencies), subscriptions: answers.flatMap((a) => a.subscriptions) };
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.children.map((child) => this.ask(child, { type: 'close' })));
-  }
-
-  stop(): void {
-    for (const child of this.children) child.kill();
-  }
-}
-
 interface Setup {
   platform: Platform;
   /** The gateway's inspector (it runs with --inspect on a port of its own): full GCs for the memory columns. */
   inspector: Inspector | undefined;
   token: string;
-  runs: Array<{ id: string; orgId: string; workflowId: string; lastSeq: number }>;
+  runs: WatchedRun[];
 }
 
 async function setUp(runCount: number): Promise<Setup> {
   // Every child gets an (idle) inspector on a port of its own; the bench uses the gateway's for full GCs.
-  const previousArgs = process.env['ORCHESTRA_CHILD_NODE_ARGS'];
-  process.env['ORCHESTRA_CHILD_NODE_ARGS'] = `${previousArgs ?? ''} --inspect=127.0.0.1:0`.trim();
-  let platform: Platform;
+  const platform = await startInspectablePlatform(SUBSCRIPTION_PLATFORM);
   try {
-    platform = await startPlatform({
-      services: ['identity', 'orchestration'],
-      env: { identity: { ACCESS_TOKEN_TTL_SECONDS: '7200' }, gateway: { RATE_LIMIT_PER_MINUTE: '100000000' } },
-    });
-  } finally {
-    if (previousArgs === undefined) delete process.env['ORCHESTRA_CHILD_NODE_ARGS'];
-    else process.env['ORCHESTRA_CHILD_NODE_ARGS'] = previousArgs;
+    const inspector = await connectInspector(inspectorUrlIn(platform.gateway.logFile)).catch(() => undefined);
+    const { token, runs } = await startWatchedRuns(platform, { runCount, workflowName: 'bench-watched' });
+    return { platform, inspector, token, runs };
+  } catch (error) {
+    await platform.stop();
+    throw error;
   }
-  const inspector = await connectInspector(inspectorUrlIn(platform.gateway.logFile)).catch(() => undefined);
-  const must = <T>(res: { data: T | null | undefined; errors?: unknown }, what: string): T => {
-    if (res.errors || !res.data) throw new Error(`bench: ${what} failed: ${JSON.stringify(res.errors)}`);
-    return res.data;
-  };
-  const signUp = must(
-    await platform.graphql<{ signUp: { accessToken: string; organization: { id: string } } }>(
-      `mutation($i: SignUpInput!) { signUp(input: $i) { accessToken organization { id } } }`,
-      { i: { email: `bench.${Date.now()}@example.com`, password: 'Quiet-Lantern-Harbor-71!', name: 'Bench Owner', organizationName: 'Bench' } },
-    ),
-    'signUp',
-  ).signUp;
-  const auth = { token: signUp.accessToken };
-  const workflowId = must(
-    await platform.graphql<{ createWorkflow: { id: string } }>(`mutation($input: CreateWorkflowInput!) { createWorkflow(input: $input) { id } }`, { input: { name: 'bench-watched', steps: [{ id: 'a', capability: 'noop' }] } }, auth),
-    'createWorkflow',
-  ).createWorkflow.id;
-  const runs: Setup['runs'] = [];
-  for (let i = 0; i < runCount; i += 1) {
-    const run = must(await platform.graphql<{ startRun: { run: { id: string } } }>(`mutation($input: StartRunInput!) { startRun(input: $input) { run { id } } }`, { input: { workflowId } }, auth), 'startRun').startRun.run;
-    runs.push({ id: run.id, orgId: signUp.organization.id, workflowId, lastSeq: 0 });
-  }
-  // Nothing runs them (no worker): their streams hold what startRun published; the bench continues the seq.
-  await new Promise((r) => setTimeout(r, 1_000));
-  for (const run of runs) {
-    run.lastSeq = must(await platform.graphql<{ run: { lastSeq: number } }>(`query($id: ID!) { run(id: $id) { lastSeq } }`, { id: run.id }, auth), 'run').run.lastSeq;
-  }
-  return { platform, inspector, token: signUp.accessToken, runs };
 }
 
 interface LoadOutcome {
@@ -238,26 +137,7 @@ async function underLoad(
         const due = Math.floor(((Date.now() - started) / 1000) * eventsPerSecond);
         const batch: RunEvent[] = [];
         while (published < due) {
-          const run = runs[published % runs.length]!;
-          run.lastSeq += 1;
-          batch.push({
-            runId: run.id,
-            orgId: run.orgId,
-            workflowId: run.workflowId,
-            seq: run.lastSeq,
-            kind: 'TASK_PROGRESS',
-            at: new Date().toISOString(),
-            runStatus: null,
-            taskId: null,
-            stepId: 'a',
-            taskStatus: null,
-            attemptId: null,
-            attempt: null,
-            progress: (published % 100) / 100,
-            message: `bench event ${published}`,
-            level: null,
-            error: null,
-          });
+          batch.push(progressEvent(runs[published % runs.length]!, published));
           published += 1;
         }
         if (batch.length > 0) await hub.publish(batch);
