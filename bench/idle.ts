@@ -17,10 +17,14 @@ import { Clients, envInt, must, RUN_EVENTS_SCALAR } from './platform-setup';
  *
  * The baseline is another commit measured in the same run, right before: BENCH_IDLE_BASELINE=<git ref>
  * checks it out into a temporary worktree (node_modules hard-linked from this one) and starts its
- * platform with its own code.
+ * platform with its own code. BENCH_IDLE_REVERT=<commit>,<commit>,... reverts those commits in that
+ * worktree first (uncommitted), so "main without this work" needs no branch of its own: a clean clone
+ * has every commit named. The baseline in docs/benchmarks.md (e688640 there, a local branch) is
+ * a9183f4 with the six idle commits reverted:
  *
  *   npm run bench -- idle
  *   BENCH_IDLE_BASELINE=main BENCH_IDLE_SECONDS=60 BENCH_IDLE_SETTLE_SECONDS=30 npm run bench -- idle
+ *   BENCH_IDLE_BASELINE=a9183f4 BENCH_IDLE_REVERT=a9183f4,894cbdc,1c3a228,acf0ce5,9849931,aff5128 npm run bench -- idle
  */
 
 const ROOT = join(__dirname, '..');
@@ -194,16 +198,35 @@ async function measure(label: string, startPlatform: StartPlatform, o: { settleS
   }
 }
 
-/** A temporary worktree of `ref` with this tree's node_modules hard-linked in (no install); removed by the returned function. */
-function baselineTree(ref: string): { dir: string; sha: string; remove: () => void } {
+/**
+ * A temporary worktree of `ref` with `reverts` reverted in it (newest first, uncommitted) and this tree's
+ * node_modules hard-linked in (no install); removed by the returned function.
+ */
+function baselineTree(ref: string, reverts: readonly string[]): { dir: string; sha: string; remove: () => void } {
   const sha = execFileSync('git', ['rev-parse', '--short', ref], { cwd: ROOT, encoding: 'utf8' }).trim();
   const dir = join(mkdtempSync(join(tmpdir(), 'orchestra-idle-')), sha);
   execFileSync('git', ['worktree', 'add', '--detach', dir, sha], { cwd: ROOT, stdio: 'ignore' });
-  const modules = execFileSync('find', ['.', '-maxdepth', '3', '-name', 'node_modules', '-type', 'd', '-not', '-path', './node_modules/*'], { cwd: ROOT, encoding: 'utf8' })
-    .split('\n')
-    .filter(Boolean);
-  for (const m of modules) if (!existsSync(join(dir, m))) execFileSync('cp', ['-al', join(ROOT, m), join(dir, m)]);
-  return { dir, sha, remove: () => execFileSync('git', ['worktree', 'remove', '--force', dir], { cwd: ROOT, stdio: 'ignore' }) };
+  const remove = () => execFileSync('git', ['worktree', 'remove', '--force', dir], { cwd: ROOT, stdio: 'ignore' });
+  try {
+    if (reverts.length > 0) {
+      // Newest first, as the history orders them (commits of one landing share a timestamp), whatever order they were named in.
+      const wanted = new Map(reverts.map((r) => [execFileSync('git', ['rev-parse', '--verify', `${r}^{commit}`], { cwd: dir, encoding: 'utf8' }).trim(), r]));
+      const ordered = execFileSync('git', ['rev-list', '--topo-order', 'HEAD'], { cwd: dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+        .split('\n')
+        .filter((c) => wanted.has(c));
+      const missing = [...wanted].filter(([c]) => !ordered.includes(c)).map(([, r]) => r);
+      if (missing.length > 0) throw new Error(`${missing.join(', ')} not in the history of ${ref}`);
+      execFileSync('git', ['revert', '--no-commit', ...ordered], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    }
+    const modules = execFileSync('find', ['.', '-maxdepth', '3', '-name', 'node_modules', '-type', 'd', '-not', '-path', './node_modules/*'], { cwd: ROOT, encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
+    for (const m of modules) if (!existsSync(join(dir, m))) execFileSync('cp', ['-al', join(ROOT, m), join(dir, m)]);
+  } catch (error) {
+    remove();
+    throw new Error(`bench idle: cannot prepare the baseline ${ref}${reverts.length > 0 ? ` with ${reverts.join(', ')} reverted` : ''}: ${(error as Error).message}`);
+  }
+  return { dir, sha, remove };
 }
 
 const cell = (u: Usage | undefined) => (u ? `${fmt(u.cpu, 1)}% (PG ${fmt(u.backends, 1)}%, ${Number.isNaN(u.statementsPerSecond) ? '–' : fmt(u.statementsPerSecond, 1)} st/s)` : 'n/a');
@@ -214,15 +237,17 @@ const met = (m: Measured, key: 'idle' | 'subscribed', limit: number) =>
 export async function benchIdle(): Promise<string> {
   const o = { settleSeconds: envInt('BENCH_IDLE_SETTLE_SECONDS', 30), seconds: envInt('BENCH_IDLE_SECONDS', 60), subscribers: envInt('BENCH_IDLE_SUBSCRIBERS', 1_000), runs: envInt('BENCH_IDLE_RUNS', 100) };
   const baselineRef = process.env['BENCH_IDLE_BASELINE'];
+  const reverts = (process.env['BENCH_IDLE_REVERT'] ?? '').split(',').map((r) => r.trim()).filter(Boolean);
+  if (reverts.length > 0 && !baselineRef) throw new Error('bench idle: BENCH_IDLE_REVERT needs BENCH_IDLE_BASELINE (the commit to revert them in)');
   const results: Measured[] = [];
   let baselineSha: string | undefined;
   if (baselineRef) {
-    const tree = baselineTree(baselineRef);
+    const tree = baselineTree(baselineRef, reverts);
     baselineSha = tree.sha;
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- the baseline's own harness, loaded from its checkout (tsx compiles it)
       const baseline = require(join(tree.dir, 'tests', 'src', 'platform.ts')) as { startPlatform: StartPlatform };
-      results.push(await measure(`baseline ${tree.sha}`, baseline.startPlatform, o));
+      results.push(await measure(`baseline ${tree.sha}${reverts.length > 0 ? ` − ${reverts.length} reverted` : ''}`, baseline.startPlatform, o));
     } finally {
       tree.remove();
     }
@@ -257,7 +282,11 @@ export async function benchIdle(): Promise<string> {
       const overSubscribed = met(r, 'subscribed', TARGET_SUBSCRIBED);
       return `- ${r.label}: idle < ${TARGET_IDLE}% ${over.length === 0 ? '**met** by every process' : `**not met**: ${over.join(', ')}`}; with subscribers < ${TARGET_SUBSCRIBED}% ${overSubscribed.length === 0 ? '**met** by every process' : `**not met**: ${overSubscribed.join(', ')}`}.`;
     }),
-    ...(baselineSha ? [`- Baseline: commit ${baselineSha} (BENCH_IDLE_BASELINE=${baselineRef}), measured first in the same run with its own code.`] : []),
+    ...(baselineSha
+      ? [
+          `- Baseline: commit ${baselineSha}${reverts.length > 0 ? ` with ${reverts.join(', ')} reverted` : ''} (BENCH_IDLE_BASELINE=${baselineRef}${reverts.length > 0 ? ` BENCH_IDLE_REVERT=${reverts.join(',')}` : ''}), measured first in the same run with its own code.`,
+        ]
+      : []),
     '',
   ];
   return lines.join('\n');
