@@ -14,7 +14,7 @@ import { appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, 
  * - a browser.agent step's steps on the run page, each with the screenshot taken after it, and the
  *   task's tokens and cost; for an agent that failed (no output), the steps it streamed;
  * - the GPU a task ran on, the GPU time it was accounted, and why a GPU step waits;
- * - the workers page showing the worker's GPU.
+ * - the workers page showing the worker's GPU and the LLM servers it declares (WORKER_LLM_ENDPOINTS).
  * Stand-ins for what we do not run here, as the issue allows: the model provider is an HTTP server on
  * 127.0.0.1 speaking the OpenAI wire protocol (lib/src/openai-stand-in.ts), scripted as a model that
  * reads the page observation it is sent; the worker's `nvidia-smi` is a shell script printing one GPU
@@ -105,7 +105,8 @@ beforeAll(async () => {
       gateway: { WEB_DIST_DIR },
       orchestration: { WORKER_HEARTBEAT_INTERVAL_MS: '500', EVENT_FLUSH_INTERVAL_MS: '50', DISPATCH_RETRY_DELAY_MS: '100' },
       // The site and the stand-in are on 127.0.0.1: the worker may reach private addresses (a hosted provider would be public).
-      worker: { WORKER_ALLOW_PRIVATE_NETWORK: 'true', NVIDIA_SMI_PATH: smi, WORKER_SLOTS: '4' },
+      // It also declares the stand-in as an LLM server of its own machine (listed on the workers page).
+      worker: { WORKER_ALLOW_PRIVATE_NETWORK: 'true', NVIDIA_SMI_PATH: smi, WORKER_SLOTS: '4', WORKER_LLM_ENDPOINTS: standIn.baseUrl },
     },
   });
   const admin = platform.firstAdmin;
@@ -203,7 +204,7 @@ describe('GPU tasks on the run page and the workers page', () => {
     await api(`mutation($id: ID!) { cancelRun(id: $id) { id } }`, { id: waitingId });
   });
 
-  it('lists the worker’s GPU with its model, memory and utilization', async () => {
+  it('lists the worker’s GPU with its model, memory and utilization, and the LLM servers it declares', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Workers' }).click();
     await page.getByRole('heading', { name: 'Workers', level: 1 }).waitFor();
     await page.getByText('NVIDIA L4').first().waitFor({ timeout: 30_000 });
@@ -211,6 +212,9 @@ describe('GPU tasks on the run page and the workers page', () => {
     const text = (await page.locator('main').textContent()) ?? '';
     expect(text).toMatch(/#0\s*NVIDIA L4/);
     expect(text).toContain('7%');
+    const servers = page.getByRole('list', { name: /^LLM servers of / });
+    await servers.first().waitFor({ timeout: 30_000 });
+    expect(await servers.first().getByRole('listitem').allTextContents()).toEqual([standIn.baseUrl]);
     await page.screenshot({ path: join(shots, 'workers-gpu.png'), fullPage: true });
   });
 });
