@@ -141,6 +141,9 @@ function MembersPage() {
   const [resettingTwoFactor, setResettingTwoFactor] = useState<{ id: string; email: string }>();
   const [roleChange, setRoleChange] = useState<{ id: string; email: string; from: Role; to: Role; self: boolean }>();
   const [roleChanged, setRoleChanged] = useState<{ email: string; role: Role }>();
+  // The role just chosen, shown in its row until the list fetched after the change arrives (the list
+  // in the cache may be older than the change: the row must not go back to the old role meanwhile).
+  const [roleChosen, setRoleChosen] = useState<{ id: string; role: Role }>();
   const members = useApiQuery(queryKeys.members.list({ search: searched, after: pages.after }), membersQuery, { first: 25, after: pages.after ?? null, withApiKeys: can.manageMembers, ...(searched ? { search: searched } : {}) }, { placeholderData: (p) => p });
   const changeRole = useApiMutation(changeMemberRoleMutation, { invalidates: [queryKeys.members.all, queryKeys.me] });
   const resetTwoFactor = useApiMutation(resetMemberTwoFactorMutation, { invalidates: [queryKeys.members.all], onSuccess: () => setResettingTwoFactor(undefined) });
@@ -182,7 +185,7 @@ function MembersPage() {
                             <div className="w-32">
                               <SelectInput
                                 id={`role-${node.id}`}
-                                value={roleChange?.id === node.id ? roleChange.to : node.role}
+                                value={roleChange?.id === node.id ? roleChange.to : roleChosen?.id === node.id ? roleChosen.role : node.role}
                                 disabled={changeRole.isPending}
                                 onChange={(e) => {
                                   changeRole.reset();
@@ -230,13 +233,17 @@ function MembersPage() {
           busy={changeRole.isPending}
           error={changeRole.error}
           onConfirm={() =>
-            // Done once the members list was fetched again, so that the row never shows the old role.
+            // The row shows the chosen role from the confirmation until the list fetched after the change arrives.
             changeRole.mutate(
               { id: roleChange.id, role: roleChange.to },
               {
                 onSuccess: (data) => {
-                  setRoleChanged({ email: roleChange.email, role: data.changeMemberRole.role });
+                  const chosen = { id: roleChange.id, role: data.changeMemberRole.role };
+                  setRoleChosen(chosen);
+                  setRoleChanged({ email: roleChange.email, role: chosen.role });
                   setRoleChange(undefined);
+                  // A fetch started now holds the change; until it arrives the row keeps the chosen role.
+                  void members.refetch().finally(() => setRoleChosen((current) => (current === chosen ? undefined : current)));
                 },
               },
             )
