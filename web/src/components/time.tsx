@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { memo, useEffect, useState } from 'react';
 import { formatDateTime, formatDateTimeZone, formatRelative } from '../lib/format';
 
 /** "3 min ago", with the exact time on hover and for screen readers; it keeps itself current. */
@@ -17,12 +17,16 @@ export function RelativeTime({ value }: { value: string | null | undefined }) {
   );
 }
 
-/** A time as the date and clock time ("Dec 6, 2026, 10:15:02 PM"), with its time zone on hover and for screen readers. */
-export function ExactTime({ value, format = formatDateTime }: { value: string | null | undefined; format?: (iso: string) => string }) {
+/**
+ * A time as the date and clock time ("Dec 6, 2026, 10:15:02 PM"), with its time zone on hover and for
+ * screen readers. Drawn again only when the time changes (formatting with the zone is not cheap, and
+ * a live run page redraws its summary with every batch of events).
+ */
+export const ExactTime = memo(function ExactTime({ value, format = formatDateTime }: { value: string | null | undefined; format?: (iso: string) => string }) {
   if (!value) return <span className="text-slate-400">—</span>;
   return (
     <time dateTime={value} title={formatDateTimeZone(value)}>
       {format(value)}
     </time>
   );
-}
+});

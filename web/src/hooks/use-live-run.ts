@@ -1,16 +1,40 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { startTransition, useEffect, useMemo, useRef, useState } from 'react';
 import type { ApiError } from '../lib/api/errors';
 import type { LiveStatus } from '../lib/api/live';
 import { runEventBatchesSubscription, runItemCountsQuery, runQuery, runWaitsQuery, taskDetailQuery, taskLogsQuery } from '../lib/api/operations/runs';
 import { queryKeys } from '../lib/api/query-keys';
-import { LiveRunStore } from '../lib/live-run-store';
+import { LiveRunStore, type LiveRunSnapshot } from '../lib/live-run-store';
 import { endsRun, hasWaitingTasks, isFinalRun, isWaiting, mergeLogLines, shownTaskDetail, type RunDetail, type RunEvent, type ShownTask } from '../lib/run-events';
 import { STREAMING_CAPABILITIES } from '../lib/streamed-answer';
 import { useServices } from './services';
 import { useApiQuery } from './use-api';
 
 export type RunLiveState = LiveStatus | 'ended' | 'idle';
+
+/**
+ * The store's snapshot, its changes rendered as transitions. A batch of live events (applied once
+ * per animation frame) then redraws the page in slices that give the browser back its thread every
+ * few milliseconds, instead of in the frame's own task as one piece (useSyncExternalStore renders
+ * synchronously: at 4× CPU throttling those frames were the page's long tasks). A newer batch that
+ * comes while one is drawn is drawn right after it; the page never shows an older run than it did.
+ */
+function useStoreSnapshot(store: LiveRunStore): LiveRunSnapshot {
+  const [state, setState] = useState(() => ({ store, snapshot: store.getSnapshot() }));
+  useEffect(() => {
+    const take = () =>
+      startTransition(() =>
+        setState((current) => {
+          const snapshot = store.getSnapshot();
+          return current.store === store && current.snapshot === snapshot ? current : { store, snapshot };
+        }),
+      );
+    // What changed between the render and this subscription.
+    take();
+    return store.subscribe(take);
+  }, [store]);
+  return state.store === store ? state.snapshot : store.getSnapshot();
+}
 
 /** How often the wait reasons of a run with waiting tasks are looked at again (they change without events). */
 const WAITING_REFETCH_MS = 5_000;
@@ -33,7 +57,7 @@ export function useLiveRun(runId: string, waitsShown: { rows: boolean; openStep:
   // One store per run: another run's events and seqs must never carry over (navigating from run to run).
   const store = useMemo(() => new LiveRunStore(), [runId]); // eslint-disable-line react-hooks/exhaustive-deps -- a new store per run
   useEffect(() => store.setBase(fetched), [store, fetched]);
-  const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot);
+  const snapshot = useStoreSnapshot(store);
   // Until the store has taken a new fetch (an effect, after this render), the fetch is shown as it is.
   const run: RunDetail | undefined = snapshot.base === fetched ? snapshot.run : fetched;
   const logs = snapshot.logs;

@@ -23,7 +23,7 @@ import { cancelRunMutation, retryRunMutation } from '../lib/api/operations/runs'
 import { isNotFound } from '../lib/api/errors';
 import { queryKeys } from '../lib/api/query-keys';
 import { formatDuration } from '../lib/format';
-import { isFinalRun, type ShownTask } from '../lib/run-events';
+import { isFinalRun, type RunDetail, type ShownTask } from '../lib/run-events';
 import { appLayoutRoute } from './app-layout';
 import { ExactTime } from '../components/time';
 
@@ -57,10 +57,14 @@ function CancelDialog({ runId, open, onClose }: { runId: string; open: boolean; 
   );
 }
 
-/** The run's input and output: drawn again only when they change (not on every live event; a forEach run's input can be thousands of items). */
+/**
+ * The run's input and output: drawn again only when they change (not on every live event; a forEach
+ * run's input can be thousands of items), and laid out and painted only when near the view
+ * (content-visibility: below the graph and the table, a live page's updates do not lay them out again).
+ */
 const RunInputOutput = memo(function RunInputOutput({ input, output }: { input: unknown; output: unknown }) {
   return (
-    <div className="grid grid-cols-1 gap-6 lg:grid-cols-2 *:min-w-0">
+    <div className="grid grid-cols-1 gap-6 lg:grid-cols-2 *:min-w-0" style={{ contentVisibility: 'auto', containIntrinsicSize: 'auto 360px' }}>
       <Card title="Run input">
         <JsonBlock value={input} label="Run input" />
       </Card>
@@ -70,6 +74,40 @@ const RunInputOutput = memo(function RunInputOutput({ input, output }: { input: 
     </div>
   );
 });
+
+type SummaryFields = 'workflow' | 'workflowVersion' | 'startedByName' | 'createdAt' | 'startedAt' | 'finishedAt' | 'durationMs' | 'idempotencyKey' | 'app' | 'cancelReason' | 'error';
+
+/** The run's summary: drawn again only when one of its fields changes (not with every batch of live events). */
+const RunSummary = memo(
+  function RunSummary({ run }: { run: Pick<RunDetail, SummaryFields> }) {
+    return (
+      <Card title="Summary">
+        <Details
+          items={[
+            ['Workflow', <Link to="/workflows/$workflowId" params={{ workflowId: run.workflow.id }} className="text-indigo-700 hover:underline">{`${run.workflow.name} v${run.workflowVersion}`}</Link>],
+            ['Started by', run.startedByName ?? '—'],
+            ['Created', <ExactTime value={run.createdAt} />],
+            ['Started', <ExactTime value={run.startedAt} />],
+            ['Finished', <ExactTime value={run.finishedAt} />],
+            ['Duration', formatDuration(run.durationMs)],
+            ['Idempotency key', run.idempotencyKey ?? '—'],
+            ['App', run.app ? <Link to="/apps/$appId" params={{ appId: run.app.id }} className="text-indigo-700 hover:underline">{run.app.name}</Link> : '—'],
+            ...(run.cancelReason ? ([['Cancel reason', run.cancelReason]] as Array<[string, string]>) : []),
+          ]}
+        />
+        {run.error && (
+          <div className="mt-4">
+            <Notice tone="warning">
+              <strong>{run.error.code}</strong>
+              {run.error.stepId ? ` in step ${run.error.stepId}` : ''}: {run.error.message}
+            </Notice>
+          </div>
+        )}
+      </Card>
+    );
+  },
+  (a, b) => (['workflow', 'workflowVersion', 'startedByName', 'createdAt', 'startedAt', 'finishedAt', 'durationMs', 'idempotencyKey', 'app', 'cancelReason', 'error'] as const).every((k) => a.run[k] === b.run[k]),
+);
 
 function RunDetailPage() {
   const { runId } = runDetailRoute.useParams();
@@ -158,29 +196,7 @@ function RunDetailPage() {
       {retry.error && <ErrorNotice error={retry.error} className="mb-4" />}
       {liveError && <ErrorNotice error={liveError} title="Live updates stopped" className="mb-4" onRetry={() => void query.refetch()} />}
       <div className="space-y-6">
-        <Card title="Summary">
-          <Details
-            items={[
-              ['Workflow', <Link to="/workflows/$workflowId" params={{ workflowId: run.workflow.id }} className="text-indigo-700 hover:underline">{`${run.workflow.name} v${run.workflowVersion}`}</Link>],
-              ['Started by', run.startedByName ?? '—'],
-              ['Created', <ExactTime value={run.createdAt} />],
-              ['Started', <ExactTime value={run.startedAt} />],
-              ['Finished', <ExactTime value={run.finishedAt} />],
-              ['Duration', formatDuration(run.durationMs)],
-              ['Idempotency key', run.idempotencyKey ?? '—'],
-              ['App', run.app ? <Link to="/apps/$appId" params={{ appId: run.app.id }} className="text-indigo-700 hover:underline">{run.app.name}</Link> : '—'],
-              ...(run.cancelReason ? ([['Cancel reason', run.cancelReason]] as Array<[string, string]>) : []),
-            ]}
-          />
-          {run.error && (
-            <div className="mt-4">
-              <Notice tone="warning">
-                <strong>{run.error.code}</strong>
-                {run.error.stepId ? ` in step ${run.error.stepId}` : ''}: {run.error.message}
-              </Notice>
-            </div>
-          )}
-        </Card>
+        <RunSummary run={run} />
         <Card title="Tasks" padded={false} actions={<StatusCounts tasks={run.tasks} />}>
           <div className="p-4">
             <DagView steps={dagSteps} selected={search.task} onSelect={select} maxHeight={560} groupFanOuts label="Task graph: select a step to see its details (arrow keys move between steps)" />
