@@ -36,10 +36,14 @@ async function seed(n: number): Promise<void> {
 }
 
 /** The rows as a ticker would see them: `failing` makes a row's handling throw inside its transaction (after its claim and write). */
-function dueRows(name: string, { batch = 1, failing = new Set<number>(), passSize = 1_000 }: { batch?: number; failing?: Set<number>; passSize?: number } = {}): DueRows<Ref> {
+function dueRows(name: string, { batch = 1, failing = new Set<number>(), passSize = 1_000, afterFind }: { batch?: number; failing?: Set<number>; passSize?: number; afterFind?: () => Promise<void> } = {}): DueRows<Ref> {
   return {
     passSize,
-    findDue: async (limit) => (await pool.query<Ref>(`SELECT id, org_id AS "orgId" FROM due WHERE due_at <= now() ORDER BY id LIMIT $1`, [limit])).rows,
+    findDue: async (limit) => {
+      const found = (await pool.query<Ref>(`SELECT id, org_id AS "orgId" FROM due WHERE due_at <= now() ORDER BY id LIMIT $1`, [limit])).rows;
+      await afterFind?.();
+      return found;
+    },
     batches: (due) => batchesByOrg(due, batch),
     parallel: 3,
     handle: (refs) =>
@@ -58,13 +62,28 @@ function dueRows(name: string, { batch = 1, failing = new Set<number>(), passSiz
   };
 }
 
+/** Resolves the first `parties` calls together, once all of them have arrived; later calls at once. */
+function rendezvous(parties: number): () => Promise<void> {
+  let arrived = 0;
+  let release!: () => void;
+  const met = new Promise<void>((resolve) => (release = resolve));
+  return () => {
+    arrived += 1;
+    if (arrived === parties) release();
+    return arrived > parties ? Promise.resolve() : met;
+  };
+}
+
 const handledCounts = async () => (await pool.query<{ id: number; handled: number; handled_by: string[] }>('SELECT id, handled, handled_by FROM due ORDER BY id')).rows;
 
 describe('due rows', () => {
   it('claims each due row once across two loops passing at the same time', async () => {
     await seed(60);
-    const a = duePass(dueRows('a', { batch: 4 }), log);
-    const b = duePass(dueRows('b', { batch: 4 }), log);
+    // The two passes meet after their reads, so both hold every row before either claims one (on a
+    // busy machine one pass could otherwise handle rows before the other has read them).
+    const afterFind = rendezvous(2);
+    const a = duePass(dueRows('a', { batch: 4, afterFind }), log);
+    const b = duePass(dueRows('b', { batch: 4, afterFind }), log);
     const [ra, rb] = await Promise.all([a(), b()]);
     // Both read every row; between them they handled each exactly once.
     expect(ra.found).toBe(60);
