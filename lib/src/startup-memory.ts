@@ -18,6 +18,7 @@ function fullCollector(): (() => void) | undefined {
 }
 
 const MIB = 1024 * 1024;
+const SETTLE_TRIES = 3;
 let _quietAllocation: unknown;
 const youngGenerationBytes = (): number => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.physical_space_size ?? 0;
 
@@ -35,26 +36,34 @@ export interface StartupMemoryRelease {
  * survived; an idle process then allocates too little for V8 to collect again, so it kept all of it
  * (the gateway: 153 MiB resident, 44 MiB of it live heap). One full collection now frees the
  * garbage; V8 shrinks the young generation only in a collection that finds allocation quiet over
- * the last ~5 s, so a second one follows after `settleMs` (skipped when the process is already busy:
- * then V8 has its own collections, and the young generation is in use). Under load V8 grows the young
+ * the last ~5 s, so a second one follows after `settleMs`, again (up to three in all) while the
+ * young generation is over a quarter of its size at start (skipped when the process is already busy: then V8 has its own collections, and the young generation is in use). Under load V8 grows the young
  * generation again as it needs; this costs two collections of ~50 ms at start.
  */
 export function releaseStartupMemory({ settleMs = 6_000, onSettled }: { settleMs?: number; onSettled?: (youngAfterMiB: number) => void } = {}): StartupMemoryRelease {
-  const youngBeforeMiB = Math.round(youngGenerationBytes() / MIB);
+  const youngBefore = youngGenerationBytes();
+  const youngBeforeMiB = Math.round(youngBefore / MIB);
   const gc = fullCollector();
   if (!gc) return { youngBeforeMiB, cancel: () => undefined };
   gc();
   const usedAfterFirst = process.memoryUsage().heapUsed;
-  const timer = setTimeout(() => {
-    // Busy since (more than a young generation's worth allocated and kept): V8 is collecting by itself.
-    if (process.memoryUsage().heapUsed - usedAfterFirst > 16 * MIB) return;
-    // V8 shrinks it when allocation since the last collection was low but not zero (it reads zero as
-    // "not measured"): a process idle to the byte would keep its young generation without these.
-    _quietAllocation = Array.from({ length: 4_096 }, (_, i) => ({ i }));
-    _quietAllocation = undefined;
-    gc();
-    onSettled?.(Math.round(youngGenerationBytes() / MIB));
-  }, settleMs);
-  timer.unref();
+  let timer: NodeJS.Timeout;
+  // A busy machine can make V8 read the last seconds as not quiet yet: it tries again, at most SETTLE_TRIES times.
+  const settle = (triesLeft: number): void => {
+    timer = setTimeout(() => {
+      // Busy since (more than a young generation's worth allocated and kept): V8 is collecting by itself.
+      if (process.memoryUsage().heapUsed - usedAfterFirst > 16 * MIB) return;
+      // V8 shrinks it when allocation since the last collection was low but not zero (it reads zero as
+      // "not measured"): a process idle to the byte would keep its young generation without these.
+      _quietAllocation = Array.from({ length: 4_096 }, (_, i) => ({ i }));
+      _quietAllocation = undefined;
+      gc();
+      const youngAfter = youngGenerationBytes();
+      if (youngAfter > youngBefore / 4 && triesLeft > 1) return settle(triesLeft - 1);
+      onSettled?.(Math.round(youngAfter / MIB));
+    }, settleMs);
+    timer.unref();
+  };
+  settle(SETTLE_TRIES);
   return { youngBeforeMiB, cancel: () => clearTimeout(timer) };
 }
