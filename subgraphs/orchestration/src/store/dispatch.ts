@@ -145,6 +145,39 @@ export interface AttemptToStart {
 }
 
 /**
+ * The CTEs that start the attempts of `pairs` (run_id, attempt_id, task_id, input, worker_id, slot) on
+ * their slots, shared by startAttemptsOnFreeSlots and startAttemptsOnSlots: each slot takes its attempt,
+ * the attempt and its task move QUEUED → RUNNING, the attempt leaves the queue outbox, its run starts if
+ * it was QUEUED. `dispatcherParam` is the statement's parameter holding the dispatcher id.
+ */
+const START_ON_PAIRS = (dispatcherParam: string): string => `taken AS (
+         UPDATE worker_slots s SET attempt_id = p.attempt_id FROM pairs p WHERE s.worker_id = p.worker_id AND s.slot = p.slot AND s.attempt_id IS NULL
+         RETURNING s.attempt_id
+       ), attempt AS (
+         UPDATE task_attempts a SET status = 'RUNNING', worker_id = p.worker_id, dispatcher_id = ${dispatcherParam}, started_at = clock_timestamp()
+           FROM pairs p WHERE a.id = p.attempt_id AND a.status = 'QUEUED'
+         RETURNING a.id
+       ), task AS (
+         UPDATE tasks t SET status = 'RUNNING', input = p.input::jsonb, wait_reason = NULL, started_at = coalesce(t.started_at, clock_timestamp()), updated_at = now()
+           FROM pairs p WHERE t.id = p.task_id AND t.current_attempt_id = p.attempt_id AND t.status = 'QUEUED'
+         RETURNING t.id
+       ), dequeued AS (
+         DELETE FROM dispatch_outbox o USING pairs p WHERE o.attempt_id = p.attempt_id
+       ), started_runs AS (
+         UPDATE runs r SET status = 'RUNNING', started_at = coalesce(r.started_at, now()), updated_at = now()
+          WHERE r.id IN (SELECT run_id FROM pairs) AND r.status = 'QUEUED'
+         RETURNING to_jsonb(r) AS run
+       )`;
+
+/** START_ON_PAIRS's counts (pairs, slots taken, attempts and tasks started) must agree. */
+function checkStarted([paired, taken, attemptsStarted, tasksStarted]: number[]): void {
+  // Only waiting attempts are placed, on slots this transaction locked free, under their runs' locks: this cannot happen.
+  if (taken !== paired || attemptsStarted !== paired || tasksStarted !== paired) {
+    throw new Error(`started ${attemptsStarted} attempts and ${tasksStarted} tasks on ${taken} slots for ${paired} placements`);
+  }
+}
+
+/**
  * lockFreeSlots and startAttemptsOnSlots in one statement, with the default placement (the i-th
  * attempt takes the i-th free slot, in random order): free slots of live workers with these needs
  * are locked (SKIP LOCKED: concurrent claims never queue behind each other and never get the same
@@ -172,24 +205,7 @@ export async function startAttemptsOnFreeSlots(
          SELECT l.*, row_number() OVER () AS ord FROM locked l
        ), pairs AS (
          SELECT a.run_id, a.attempt_id, a.task_id, a.input, f.worker_id, f.slot, f.worker FROM asked a JOIN free f ON f.ord = a.ord
-       ), taken AS (
-         UPDATE worker_slots s SET attempt_id = p.attempt_id FROM pairs p WHERE s.worker_id = p.worker_id AND s.slot = p.slot AND s.attempt_id IS NULL
-         RETURNING s.attempt_id
-       ), attempt AS (
-         UPDATE task_attempts a SET status = 'RUNNING', worker_id = p.worker_id, dispatcher_id = $${FREE_SLOT_VALUES + 2}, started_at = clock_timestamp()
-           FROM pairs p WHERE a.id = p.attempt_id AND a.status = 'QUEUED'
-         RETURNING a.id
-       ), task AS (
-         UPDATE tasks t SET status = 'RUNNING', input = p.input::jsonb, wait_reason = NULL, started_at = coalesce(t.started_at, clock_timestamp()), updated_at = now()
-           FROM pairs p WHERE t.id = p.task_id AND t.current_attempt_id = p.attempt_id AND t.status = 'QUEUED'
-         RETURNING t.id
-       ), dequeued AS (
-         DELETE FROM dispatch_outbox o USING pairs p WHERE o.attempt_id = p.attempt_id
-       ), started_runs AS (
-         UPDATE runs r SET status = 'RUNNING', started_at = coalesce(r.started_at, now()), updated_at = now()
-          WHERE r.id IN (SELECT run_id FROM pairs) AND r.status = 'QUEUED'
-         RETURNING to_jsonb(r) AS run
-       )
+       ), ${START_ON_PAIRS(`$${FREE_SLOT_VALUES + 2}`)}
        SELECT (SELECT coalesce(jsonb_agg(jsonb_build_object('attempt_id', attempt_id, 'worker_id', worker_id, 'slot', slot, 'worker', worker)), '[]'::jsonb) FROM pairs) AS placed,
               (SELECT coalesce(jsonb_agg(run), '[]'::jsonb) FROM started_runs) AS started_runs,
               ARRAY[(SELECT count(*) FROM pairs), (SELECT count(*) FROM taken), (SELECT count(*) FROM attempt), (SELECT count(*) FROM task)]::int[] AS counts`,
@@ -197,11 +213,7 @@ export async function startAttemptsOnFreeSlots(
     ),
   );
   const row = rows[0] as { placed: Array<{ attempt_id: string; worker_id: string; slot: number; worker: Record<string, unknown> }>; started_runs: Array<Record<string, unknown>>; counts: number[] };
-  const [paired, taken, attemptsStarted, tasksStarted] = row.counts;
-  if (taken !== paired || attemptsStarted !== paired || tasksStarted !== paired) {
-    // Only waiting attempts are given, under their runs' locks, and only slots this statement locked free: this cannot happen.
-    throw new Error(`started ${attemptsStarted} attempts and ${tasksStarted} tasks on ${taken} slots for ${paired} placements`);
-  }
+  checkStarted(row.counts);
   return {
     placed: new Map(row.placed.map((p) => [p.attempt_id, { workerId: p.worker_id, slot: p.slot, worker: rowFromJson<WorkerRow>(p.worker) }])),
     startedRuns: row.started_runs.map((r) => rowFromJson<RunRow>(r)),
@@ -236,34 +248,13 @@ export async function startAttemptsOnSlots(db: Queryable, placed: readonly Attem
       'startAttemptsOnSlots',
       `WITH pairs AS (
          SELECT p.* FROM jsonb_to_recordset($1::jsonb) AS p(run_id uuid, attempt_id uuid, task_id uuid, input text, worker_id text, slot int)
-       ), taken AS (
-         UPDATE worker_slots s SET attempt_id = p.attempt_id FROM pairs p WHERE s.worker_id = p.worker_id AND s.slot = p.slot AND s.attempt_id IS NULL
-         RETURNING s.attempt_id
-       ), attempt AS (
-         UPDATE task_attempts a SET status = 'RUNNING', worker_id = p.worker_id, dispatcher_id = $2, started_at = clock_timestamp()
-           FROM pairs p WHERE a.id = p.attempt_id AND a.status = 'QUEUED'
-         RETURNING a.id
-       ), task AS (
-         UPDATE tasks t SET status = 'RUNNING', input = p.input::jsonb, wait_reason = NULL, started_at = coalesce(t.started_at, clock_timestamp()), updated_at = now()
-           FROM pairs p WHERE t.id = p.task_id AND t.current_attempt_id = p.attempt_id AND t.status = 'QUEUED'
-         RETURNING t.id
-       ), dequeued AS (
-         DELETE FROM dispatch_outbox o USING pairs p WHERE o.attempt_id = p.attempt_id
-       ), started_runs AS (
-         UPDATE runs r SET status = 'RUNNING', started_at = coalesce(r.started_at, now()), updated_at = now()
-          WHERE r.id IN (SELECT run_id FROM pairs) AND r.status = 'QUEUED'
-         RETURNING to_jsonb(r) AS run
-       )
+       ), ${START_ON_PAIRS('$2')}
        SELECT (SELECT coalesce(jsonb_agg(run), '[]'::jsonb) FROM started_runs) AS started_runs,
               ARRAY[(SELECT count(*) FROM pairs), (SELECT count(*) FROM taken), (SELECT count(*) FROM attempt), (SELECT count(*) FROM task)]::int[] AS counts`,
       [JSON.stringify(placed.map((a) => ({ run_id: a.runId, attempt_id: a.attemptId, task_id: a.taskId, input: JSON.stringify(a.input ?? null), worker_id: a.workerId, slot: a.slot }))), dispatcherId],
     ),
   );
   const row = rows[0] as { started_runs: Array<Record<string, unknown>>; counts: number[] };
-  const [paired, taken, attemptsStarted, tasksStarted] = row.counts;
-  if (taken !== paired || attemptsStarted !== paired || tasksStarted !== paired) {
-    // Only waiting attempts are placed, on slots this transaction locked free, under their runs' locks: this cannot happen.
-    throw new Error(`started ${attemptsStarted} attempts and ${tasksStarted} tasks on ${taken} slots for ${paired} placements`);
-  }
+  checkStarted(row.counts);
   return row.started_runs.map((r) => rowFromJson<RunRow>(r));
 }
