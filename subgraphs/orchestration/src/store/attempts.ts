@@ -125,17 +125,11 @@ export interface Success {
 }
 
 /**
- * RUNNING attempts succeeded, in one statement: each attempt ends SUCCEEDED and gives its worker
- * slot back, and its task (if that attempt is still the task's current one, RUNNING) ends
- * SUCCEEDED with the output. An attempt that was no longer RUNNING (a duplicate result) is left
- * out of the answer and changed nothing.
+ * The CTEs that succeed attempts given as $1 (attempt_id, task_id, output, duration_ms), shared by
+ * succeedAttempts and succeedAttemptsAndAdvance: `ended` the attempts that were RUNNING, their slots
+ * freed, `succeeded` their tasks (still on that attempt and RUNNING), returning `taskColumns`.
  */
-export async function succeedAttempts(db: Queryable, successes: readonly Success[]): Promise<Map<string, { attempt: AttemptRow; taskSucceeded: boolean }>> {
-  if (successes.length === 0) return new Map();
-  const { rows } = await db.query<{ attempt: Record<string, unknown>; task_succeeded: boolean }>(
-    prepared(
-      'succeedAttempts',
-      `WITH r AS (
+export const SUCCEED_ATTEMPTS = (taskColumns: string): string => `r AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(attempt_id uuid, task_id uuid, output text, duration_ms integer)
        ), ended AS (
          UPDATE task_attempts a SET status = 'SUCCEEDED', error = NULL, finished_at = now(),
@@ -147,8 +141,21 @@ export async function succeedAttempts(db: Queryable, successes: readonly Success
        ), succeeded AS (
          UPDATE tasks t SET status = 'SUCCEEDED', output = r.output::jsonb, error = NULL, progress = 1, finished_at = now(), updated_at = now()
            FROM r WHERE t.id = r.task_id AND t.current_attempt_id = r.attempt_id AND t.status = 'RUNNING' AND r.attempt_id IN (SELECT id FROM ended)
-         RETURNING t.current_attempt_id AS attempt_id
-       )
+         RETURNING ${taskColumns}
+       )`;
+
+/**
+ * RUNNING attempts succeeded, in one statement: each attempt ends SUCCEEDED and gives its worker
+ * slot back, and its task (if that attempt is still the task's current one, RUNNING) ends
+ * SUCCEEDED with the output. An attempt that was no longer RUNNING (a duplicate result) is left
+ * out of the answer and changed nothing.
+ */
+export async function succeedAttempts(db: Queryable, successes: readonly Success[]): Promise<Map<string, { attempt: AttemptRow; taskSucceeded: boolean }>> {
+  if (successes.length === 0) return new Map();
+  const { rows } = await db.query<{ attempt: Record<string, unknown>; task_succeeded: boolean }>(
+    prepared(
+      'succeedAttempts',
+      `WITH ${SUCCEED_ATTEMPTS('t.current_attempt_id AS attempt_id')}
        SELECT to_jsonb(ended) AS attempt, ended.id IN (SELECT attempt_id FROM succeeded) AS task_succeeded FROM ended`,
       [
         JSON.stringify(

@@ -1,5 +1,5 @@
 import type { Queryable } from '@orchestra/lib';
-import type { Success } from './attempts';
+import { SUCCEED_ATTEMPTS, type Success } from './attempts';
 import { prepared, rowFromJson, type AttemptRow, type RunRow, type TaskRow } from './rows';
 import type { RunProgress } from './tasks';
 
@@ -26,20 +26,7 @@ export async function succeedAttemptsAndAdvance(
   }>(
     prepared(
       'succeedAttemptsAndAdvance',
-      `WITH r AS (
-         SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(attempt_id uuid, task_id uuid, output text, duration_ms integer)
-       ), ended AS (
-         UPDATE task_attempts a SET status = 'SUCCEEDED', error = NULL, finished_at = now(),
-                duration_ms = coalesce(r.duration_ms, (extract(epoch FROM now() - a.started_at) * 1000)::int)
-           FROM r WHERE a.id = r.attempt_id AND a.status = 'RUNNING'
-         RETURNING a.*
-       ), freed AS (
-         UPDATE worker_slots SET attempt_id = NULL WHERE attempt_id IN (SELECT id FROM ended)
-       ), succeeded AS (
-         UPDATE tasks t SET status = 'SUCCEEDED', output = r.output::jsonb, error = NULL, progress = 1, finished_at = now(), updated_at = now()
-           FROM r WHERE t.id = r.task_id AND t.current_attempt_id = r.attempt_id AND t.status = 'RUNNING' AND r.attempt_id IN (SELECT id FROM ended)
-         RETURNING t.id, t.run_id, t.step_id, t.parent_task_id, t.output, t.current_attempt_id AS attempt_id
-       ), s AS (
+      `WITH ${SUCCEED_ATTEMPTS('t.id, t.run_id, t.step_id, t.parent_task_id, t.output, t.current_attempt_id AS attempt_id')}, s AS (
          SELECT run_id, array_agg(step_id) AS step_ids FROM succeeded WHERE parent_task_id IS NULL GROUP BY run_id
        ), ready AS (
          SELECT t.* FROM s JOIN tasks t ON t.run_id = s.run_id
