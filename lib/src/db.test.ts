@@ -136,8 +136,11 @@ describe('statement count', () => {
 describe('a pool with no connection free in time', () => {
   it('fails the request as UNAVAILABLE (DATABASE_BUSY) with its request id, not as INTERNAL', async () => {
     // One connection, held: the next transaction waits for it past the pool's connect timeout (what load does to a full pool).
-    const small = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 1, connectionTimeoutMillis: 50 });
+    // The holder connects with a generous timeout (a loaded CI machine can take longer than 50 ms to open a
+    // connection); only then is the pool's wait shortened for the request under test.
+    const small = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 1, connectionTimeoutMillis: 10_000 });
     const held = await small.connect();
+    small.options.connectionTimeoutMillis = 50;
     try {
       const error = await withSystemTransaction(small, (tx) => tx.query('SELECT 1')).then(
         () => undefined,
