@@ -45,8 +45,12 @@ export function createOutboxStore<E>(table: string, rejectedCode: string) {
       return rows;
     },
 
+    // The relay's transaction stays open across the call to the receiver (up to its deadline), so the
+    // times a row gets after that call are the wall clock's (clock_timestamp()), not the transaction's
+    // start (now()): a back-off counted from the start would be shortened by the call, or already over.
+
     async markDelivered(tx: PoolClient, ids: string[]): Promise<void> {
-      await tx.query(`UPDATE ${table} SET delivered_at = now(), attempts = attempts + 1, last_error = NULL, last_error_code = NULL WHERE id = ANY($1::uuid[])`, [ids]);
+      await tx.query(`UPDATE ${table} SET delivered_at = clock_timestamp(), attempts = attempts + 1, last_error = NULL, last_error_code = NULL WHERE id = ANY($1::uuid[])`, [ids]);
     },
 
     /** Records a failed attempt of each row, each due again after its own delay. */
@@ -54,14 +58,18 @@ export function createOutboxStore<E>(table: string, rejectedCode: string) {
       await tx.query(
         `UPDATE ${table} AS o
             SET attempts = o.attempts + 1, last_error = $2, last_error_code = $3,
-                next_attempt_at = now() + d.delay_ms * interval '1 millisecond'
+                next_attempt_at = clock_timestamp() + d.delay_ms * interval '1 millisecond'
            FROM unnest($1::uuid[], $4::int[]) AS d(id, delay_ms)
           WHERE o.id = d.id`,
         [failures.map((f) => f.id), error.message.slice(0, 1000), error.code, failures.map((f) => f.delayMs)],
       );
     },
 
-    /** Rows that failed only because the receiver was unreachable become due now; resolves to how many. */
+    /**
+     * Rows that failed only because the receiver was unreachable become due now; resolves to how many.
+     * now() (the transaction's start) is right here: a row due between that start and the wall clock is
+     * due either way, and a stable value keeps the pending index usable.
+     */
     async releaseWaiting(tx: PoolClient): Promise<number> {
       const { rowCount } = await tx.query(`UPDATE ${table} SET next_attempt_at = now() WHERE delivered_at IS NULL AND next_attempt_at > now() AND ${notRejected}`);
       return rowCount ?? 0;
