@@ -1,18 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createMemoryLogger, createPool, createTestSchema, newId, runMigrations, TEST_DATABASE_URL, withSystemTransaction, type Pool, type PoolClient, type RunEvent } from '@orchestra/lib';
-import { validateSteps, BUILTIN_CAPABILITIES } from '../domain/workflow-definition';
-import { TransactionEffects } from '../engine/effects';
-import { TENANT_ROLE } from '../engine/engine';
-import { applySuccesses, type TransitionContext } from '../engine/transitions';
+import { withSystemTransaction, type PoolClient, type RunEvent } from '@orchestra/lib';
 import { migrationsDir } from '../schema';
+import { createDispatchSchema, slotNeeds, type DispatchSchema } from '../testing/dispatch-schema';
 import { endAttempts } from './attempts';
-import { lockFreeSlots, lockRuns, startAttemptsOnSlots, tasksByIds, type SlotNeeds } from './dispatch';
+import { lockFreeSlots, lockRuns, startAttemptsOnSlots, type SlotNeeds } from './dispatch';
 import { appendRunEvents, listRunEvents } from './events';
-import { insertRunStarts } from './run-starts';
-import { syncWorkerSlots, upsertWorker } from './workers';
-import { insertWorkflow, insertWorkflowVersion } from './workflows';
 
 /**
  * The dispatch path's statements against a schema of their own (no service running on it), with
@@ -20,73 +13,13 @@ import { insertWorkflow, insertWorkflowVersion } from './workflows';
  * and a success applies once.
  */
 
-let pool: Pool;
-let drop: () => Promise<void>;
-const orgId = randomUUID();
-const log = createMemoryLogger('dispatch-test');
-let workflowId: string;
+let t: DispatchSchema;
 
-const needs = (workerIds: string[] = []): SlotNeeds => ({ pool: 'default', capability: 'noop', labels: {}, avoidWorkerIds: workerIds, avoidEndpoints: [] });
-
-async function registerWorker(id: string, slots: number): Promise<void> {
-  await withSystemTransaction(pool, async (tx) => {
-    const w = await upsertWorker(
-      tx,
-      { id, endpoint: '127.0.0.1:1', pool: 'default', capabilities: ['noop'], slotsTotal: slots, slotsFree: slots, labels: {}, resources: null, version: null },
-      60_000,
-    );
-    await syncWorkerSlots(tx, w.id, w.slotsTotal);
-  });
-}
-
-/** A run of the given steps, started: tasks without dependencies have a QUEUED attempt. */
-async function startRunOf(stepsInput: Array<{ id: string; dependsOn?: string[] }>): Promise<{ runId: string; tasks: Map<string, { taskId: string; attemptId?: string }> }> {
-  const steps = validateSteps(
-    stepsInput.map((s) => ({ ...s, capability: 'noop' })),
-    new Set(BUILTIN_CAPABILITIES),
-  );
-  const runId = newId();
-  const tasks = steps.map((step) => ({ id: newId(), step, priority: 3, concurrencyKey: null, concurrency: null }));
-  const attempts = tasks
-    .filter(({ step }) => step.dependsOn.length === 0)
-    .map(({ id, step }) => ({ id: newId(), orgId, runId, taskId: id, attempt: 1, pool: step.pool, availableAt: new Date(), waitReason: null }));
-  await withSystemTransaction(pool, (tx) =>
-    insertRunStarts(tx, [
-      {
-        run: {
-        id: runId,
-        orgId,
-        workflowId,
-        workflowVersion: 1,
-        appId: null,
-        input: {},
-        idempotencyKey: null,
-        startedByKind: 'user',
-        startedById: 'u',
-        startedByUserId: null,
-        startedByApiKeyId: null,
-        startedByDisplay: null,
-        requestId: null,
-        traceparent: null,
-        priority: null,
-        concurrencyKey: null,
-        concurrency: null,
-      },
-      tasks,
-      attempts,
-      events: [],
-      },
-    ], []),
-  );
-  return {
-    runId,
-    tasks: new Map(tasks.map(({ id, step }) => [step.id, { taskId: id, ...(attempts.find((a) => a.taskId === id) ? { attemptId: attempts.find((a) => a.taskId === id)!.id } : {}) }])),
-  };
-}
+const needs = (workerIds: string[] = []): SlotNeeds => slotNeeds('noop', workerIds);
 
 /** Starts attempts on the free slots it locks, the i-th attempt on the i-th slot (what the default placement does); resolves to attempt id → worker id. */
-async function startAttemptsOnFreeSlots(tx: PoolClient, slotNeeds: SlotNeeds, attempts: Array<{ runId: string; attemptId: string; taskId: string; input: unknown }>, dispatcherId: string) {
-  const slots = await lockFreeSlots(tx, slotNeeds, attempts.length);
+async function startAttemptsOnFreeSlots(tx: PoolClient, wanted: SlotNeeds, attempts: Array<{ runId: string; attemptId: string; taskId: string; input: unknown }>, dispatcherId: string) {
+  const slots = await lockFreeSlots(tx, wanted, attempts.length);
   const placed = attempts.flatMap((a, i) => (slots[i] ? [{ ...a, workerId: slots[i].workerId, slot: slots[i].slot }] : []));
   await startAttemptsOnSlots(tx, placed, dispatcherId);
   return { workers: new Map(placed.map((p) => [p.attemptId, { id: p.workerId }])) };
@@ -94,7 +27,7 @@ async function startAttemptsOnFreeSlots(tx: PoolClient, slotNeeds: SlotNeeds, at
 
 /** Claims one attempt in a transaction of its own, which stays open until `release` resolves. */
 async function claimAndHold(run: { runId: string; taskId: string; attemptId: string }, claimed: (worker: string | undefined) => void, release: Promise<void>): Promise<void> {
-  await withSystemTransaction(pool, async (tx) => {
+  await withSystemTransaction(t.pool, async (tx) => {
     await lockRuns(tx, [run.runId]);
     const started = await startAttemptsOnFreeSlots(tx, needs(), [{ runId: run.runId, attemptId: run.attemptId, taskId: run.taskId, input: {} }], 'dispatcher-test');
     claimed(started.workers.get(run.attemptId)?.id);
@@ -102,30 +35,18 @@ async function claimAndHold(run: { runId: string; taskId: string; attemptId: str
   });
 }
 
-const busySlots = async (workerId: string) =>
-  (await pool.query<{ slot: number; attempt_id: string }>('SELECT slot, attempt_id FROM worker_slots WHERE worker_id = $1 AND attempt_id IS NOT NULL ORDER BY slot', [workerId])).rows;
-
 beforeAll(async () => {
-  const created = await createTestSchema('orch_dispatch');
-  drop = created.drop;
-  pool = createPool({ url: TEST_DATABASE_URL, schema: created.schema, applicationName: 'orchestration-dispatch-test', log, max: 20 });
-  await runMigrations({ pool, schema: created.schema, dir: migrationsDir, tenantRole: TENANT_ROLE, log });
-  workflowId = await withSystemTransaction(pool, async (tx) => {
-    const wf = await insertWorkflow(tx, { id: newId(), orgId, name: 'wf', description: null, appId: null, createdBy: 'test' });
-    await insertWorkflowVersion(tx, { workflowId: wf.id, orgId, version: 1, steps: [], createdBy: 'test' });
-    return wf.id;
-  });
+  t = await createDispatchSchema('orch_dispatch', 'orchestration-dispatch-test');
 });
 
 afterAll(async () => {
-  await pool?.end();
-  await drop?.();
+  await t?.drop();
 });
 
 describe('worker slots', () => {
   it('are given out once each when claims race: of eight concurrent claims on three slots, three start', async () => {
-    await registerWorker('w-race', 3);
-    const runs = await Promise.all(Array.from({ length: 8 }, () => startRunOf([{ id: 'a' }])));
+    await t.registerWorker('w-race', 3);
+    const runs = await Promise.all(Array.from({ length: 8 }, () => t.startRunOf([{ id: 'a' }])));
     let release = () => {};
     const released = new Promise<void>((resolve) => (release = resolve));
     const answers: Array<string | undefined> = [];
@@ -145,18 +66,18 @@ describe('worker slots', () => {
     await Promise.all(claims);
     expect(answers.filter((w) => w === 'w-race')).toHaveLength(3);
     expect(answers.filter((w) => w === undefined)).toHaveLength(5);
-    const busy = await busySlots('w-race');
+    const busy = await t.busySlots('w-race');
     expect(busy.map((b) => b.slot)).toEqual([0, 1, 2]);
-    const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM task_attempts WHERE worker_id = 'w-race' AND status = 'RUNNING'`);
+    const { rows } = await t.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM task_attempts WHERE worker_id = 'w-race' AND status = 'RUNNING'`);
     expect(rows[0]!.n).toBe(3);
     expect(new Set(busy.map((b) => b.attempt_id)).size).toBe(3);
   });
 
   it('come back when an attempt ends, and a worker that registers again with fewer slots is never given more', async () => {
-    await registerWorker('w-shrink', 3);
-    const runs = await Promise.all(Array.from({ length: 5 }, () => startRunOf([{ id: 'a' }])));
+    await t.registerWorker('w-shrink', 3);
+    const runs = await Promise.all(Array.from({ length: 5 }, () => t.startRunOf([{ id: 'a' }])));
     const claim = (i: number) =>
-      withSystemTransaction(pool, async (tx) => {
+      withSystemTransaction(t.pool, async (tx) => {
         const { runId, tasks } = runs[i]!;
         const { taskId, attemptId } = tasks.get('a')!;
         await lockRuns(tx, [runId]);
@@ -166,41 +87,41 @@ describe('worker slots', () => {
     expect([await claim(0), await claim(1), await claim(2), await claim(3)]).toEqual(['w-shrink', 'w-shrink', 'w-shrink', undefined]);
 
     // The worker comes back with one slot while three attempts run on it.
-    await registerWorker('w-shrink', 1);
-    const busy = await busySlots('w-shrink');
+    await t.registerWorker('w-shrink', 1);
+    const busy = await t.busySlots('w-shrink');
     expect(busy).toHaveLength(3);
     const onSlot = (slot: number) => busy.find((b) => b.slot === slot)!.attempt_id;
-    await withSystemTransaction(pool, (tx) => endAttempts(tx, [onSlot(2)], ['RUNNING'], 'SUCCEEDED', null));
+    await withSystemTransaction(t.pool, (tx) => endAttempts(tx, [onSlot(2)], ['RUNNING'], 'SUCCEEDED', null));
     expect(await claim(3)).toBeUndefined(); // slot 2 is free but beyond the one slot it offers now
-    await withSystemTransaction(pool, (tx) => endAttempts(tx, [onSlot(1)], ['RUNNING'], 'SUCCEEDED', null));
+    await withSystemTransaction(t.pool, (tx) => endAttempts(tx, [onSlot(1)], ['RUNNING'], 'SUCCEEDED', null));
     expect(await claim(3)).toBeUndefined(); // slot 0 still runs an attempt
-    await withSystemTransaction(pool, (tx) => endAttempts(tx, [onSlot(0)], ['RUNNING'], 'LOST', { code: 'WORKER_LOST', message: 'gone' }));
+    await withSystemTransaction(t.pool, (tx) => endAttempts(tx, [onSlot(0)], ['RUNNING'], 'LOST', { code: 'WORKER_LOST', message: 'gone' }));
     expect(await claim(3)).toBe('w-shrink');
     expect(await claim(4)).toBeUndefined();
-    await registerWorker('w-shrink', 1);
-    const { rows } = await pool.query<{ slot: number }>(`SELECT slot FROM worker_slots WHERE worker_id = 'w-shrink' ORDER BY slot`);
+    await t.registerWorker('w-shrink', 1);
+    const { rows } = await t.pool.query<{ slot: number }>(`SELECT slot FROM worker_slots WHERE worker_id = 'w-shrink' ORDER BY slot`);
     expect(rows.map((r) => r.slot)).toEqual([0]);
   });
 
   it('are filled from the RUNNING attempts of workers registered before the slot migration', async () => {
-    await registerWorker('w-old', 2);
-    const run = await startRunOf([{ id: 'a' }]);
+    await t.registerWorker('w-old', 2);
+    const run = await t.startRunOf([{ id: 'a' }]);
     const { taskId, attemptId } = run.tasks.get('a')!;
-    await withSystemTransaction(pool, async (tx) => {
+    await withSystemTransaction(t.pool, async (tx) => {
       await lockRuns(tx, [run.runId]);
       await startAttemptsOnFreeSlots(tx, needs(['w-race', 'w-shrink']), [{ runId: run.runId, attemptId: attemptId!, taskId, input: {} }], 'dispatcher-test');
     });
-    const before = await pool.query('SELECT worker_id, slot, attempt_id FROM worker_slots ORDER BY worker_id, slot');
+    const before = await t.pool.query('SELECT worker_id, slot, attempt_id FROM worker_slots ORDER BY worker_id, slot');
     // Run the migration's backfill again over empty slot rows: it rebuilds what the claims made.
     const backfill = readFileSync(join(migrationsDir, '002.do.worker-slots.sql'), 'utf8')
       .split(';')
       .filter((statement) => /^\s*(--.*\n\s*)*INSERT/.test(statement));
     expect(backfill).toHaveLength(2);
-    await withSystemTransaction(pool, async (tx) => {
+    await withSystemTransaction(t.pool, async (tx) => {
       await tx.query('DELETE FROM worker_slots');
       for (const statement of backfill) await tx.query(statement);
     });
-    const after = await pool.query('SELECT worker_id, slot, attempt_id FROM worker_slots ORDER BY worker_id, slot');
+    const after = await t.pool.query('SELECT worker_id, slot, attempt_id FROM worker_slots ORDER BY worker_id, slot');
     const busyOf = (rows: Array<{ worker_id: string; attempt_id: string | null }>) => rows.filter((r) => r.attempt_id !== null).map((r) => [r.worker_id, r.attempt_id]).sort();
     expect(busyOf(after.rows)).toEqual(busyOf(before.rows));
     expect(after.rows.filter((r: { worker_id: string }) => r.worker_id === 'w-old')).toHaveLength(2);
@@ -209,11 +130,11 @@ describe('worker slots', () => {
 
 describe('run events', () => {
   it('take gap-free seqs in commit order when many transactions record events of one run at once', async () => {
-    const run = await startRunOf([{ id: 'a' }]);
+    const run = await t.startRunOf([{ id: 'a' }]);
     const event = (tag: string, i: number): Omit<RunEvent, 'seq'> => ({
       runId: run.runId,
-      orgId,
-      workflowId,
+      orgId: t.orgId,
+      workflowId: t.workflowId,
       kind: 'TASK_LOG',
       at: new Date().toISOString(),
       runStatus: null,
@@ -229,53 +150,45 @@ describe('run events', () => {
     });
     await Promise.all(
       Array.from({ length: 12 }, (_, n) =>
-        withSystemTransaction(pool, (tx) => appendRunEvents(tx, [{ runId: run.runId, events: [event(`t${n}`, 0), event(`t${n}`, 1), event(`t${n}`, 2)] }])),
+        withSystemTransaction(t.pool, (tx) => appendRunEvents(tx, [{ runId: run.runId, events: [event(`t${n}`, 0), event(`t${n}`, 1), event(`t${n}`, 2)] }])),
       ),
     );
-    const events = await listRunEvents(pool, run.runId, 0, 1000);
+    const events = await listRunEvents(t.pool, run.runId, 0, 1000);
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 36 }, (_, i) => i + 1));
     // Each transaction's three events are consecutive and in the order it recorded them.
     for (let i = 0; i < 36; i += 3) {
       const tag = events[i]!.message!.split('-')[0];
       expect(events.slice(i, i + 3).map((e) => e.message)).toEqual([`${tag}-0`, `${tag}-1`, `${tag}-2`]);
     }
-    const { rows } = await pool.query<{ last_seq: number }>('SELECT last_seq FROM runs WHERE id = $1', [run.runId]);
+    const { rows } = await t.pool.query<{ last_seq: number }>('SELECT last_seq FROM runs WHERE id = $1', [run.runId]);
     expect(rows[0]!.last_seq).toBe(36);
   });
 });
 
 describe('successes', () => {
   it('apply once even when the same result is given twice at once, and free the slot', async () => {
-    await registerWorker('w-success', 2);
-    const run = await startRunOf([{ id: 'a' }, { id: 'b', dependsOn: ['a'] }]);
+    await t.registerWorker('w-success', 2);
+    const run = await t.startRunOf([{ id: 'a' }, { id: 'b', dependsOn: ['a'] }]);
     const { taskId, attemptId } = run.tasks.get('a')!;
-    await withSystemTransaction(pool, async (tx) => {
+    await withSystemTransaction(t.pool, async (tx) => {
       await lockRuns(tx, [run.runId]);
       const started = await startAttemptsOnFreeSlots(tx, needs(['w-race', 'w-shrink', 'w-old']), [{ runId: run.runId, attemptId: attemptId!, taskId, input: {} }], 'dispatcher-test');
       expect(started.workers.get(attemptId!)?.id).toBe('w-success');
     });
-    const effects = new TransactionEffects();
-    const answers = await withSystemTransaction(pool, async (tx: PoolClient) => {
-      const ctx: TransitionContext = { tx, effects, maxLostAttempts: 5 };
-      const locked = (await lockRuns(tx, [run.runId])).get(run.runId)!;
-      const task = (await tasksByIds(tx, [taskId])).get(taskId)!;
-      const result = await applySuccesses(ctx, [
-        { run: locked, task, attemptId: attemptId!, output: { n: 1 } },
-        { run: locked, task, attemptId: attemptId!, output: { n: 2 } },
-      ]);
-      await effects.writeEvents(tx, 'orchestration');
-      return result;
-    });
+    const { answers, effects } = await t.succeed(run.runId, [
+      { taskId, attemptId: attemptId!, output: { n: 1 } },
+      { taskId, attemptId: attemptId!, output: { n: 2 } },
+    ]);
     expect(answers.map((a) => a.applied)).toEqual([true, false]);
     const succeeded = effects.events.filter((e) => e.kind === 'TASK_STATUS' && e.taskStatus === 'SUCCEEDED');
     expect(succeeded.map((e) => e.stepId)).toEqual(['a']);
     // b became ready: queued once, with its attempt in the outbox.
     expect(effects.enqueue.map((e) => e.taskId)).toEqual([run.tasks.get('b')!.taskId]);
-    const { rows } = await pool.query<{ status: string; output: unknown }>('SELECT status, output FROM tasks WHERE run_id = $1 ORDER BY position', [run.runId]);
+    const { rows } = await t.pool.query<{ status: string; output: unknown }>('SELECT status, output FROM tasks WHERE run_id = $1 ORDER BY position', [run.runId]);
     expect(rows).toEqual([
       { status: 'SUCCEEDED', output: { n: 1 } },
       { status: 'QUEUED', output: null },
     ]);
-    expect(await busySlots('w-success')).toEqual([]);
+    expect(await t.busySlots('w-success')).toEqual([]);
   });
 });
