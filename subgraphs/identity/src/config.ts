@@ -53,6 +53,14 @@ export const identityConfigSchema = z.object({
   ACCESS_TOKEN_TTL_SECONDS: env.int(900, { min: 30, max: DAY }),
   /** Lifetime of each refresh token; every use rotates it and starts a new lifetime. */
   REFRESH_TOKEN_TTL_SECONDS: env.int(30 * DAY, { min: 60, max: 365 * DAY }),
+  /**
+   * Reuse grace: for this long after a refresh token is traded, presenting it again answers the same
+   * successor (while that one is the family's live token) instead of ending the session as reuse — a page
+   * reloaded, or a request retried, while its refresh was in flight. Older tokens, or this one later, are
+   * reuse as ever. 0: strict, every second use ends the session. A few seconds, like Auth0's reuse interval
+   * or Okta's grace period; at most 60 (Cognito's bound), so a stolen token is useless once it is that old.
+   */
+  REFRESH_TOKEN_REUSE_GRACE_SECONDS: env.int(10, { min: 0, max: 60 }),
 
   /** Algorithm of new signing keys (existing keys keep theirs). */
   SIGNING_KEY_ALGORITHM: env.oneOf(['EdDSA', 'ES256'] as const, 'EdDSA'),

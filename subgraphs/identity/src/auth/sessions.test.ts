@@ -15,6 +15,12 @@ const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { ${AUTH_FIE
 const REFRESH = `mutation($t: String!) { refreshToken(refreshToken: $t) { ${AUTH_FIELDS} } }`;
 const ME = '{ me { role user { id email name } organization { id name } memberships { role organization { id name } } } }';
 
+/** Moves the trade of a refresh token past the reuse grace (auth/refresh-grace.test.ts covers the grace itself). */
+const afterReuseGrace = async (refreshToken: string) => {
+  const hex = /^ort_([0-9a-f]{32})_/.exec(refreshToken)![1]!;
+  await id.pool.query('UPDATE refresh_tokens SET used_at = used_at - make_interval(secs => $2) WHERE id = $1::uuid', [hex, id.config.REFRESH_TOKEN_REUSE_GRACE_SECONDS + 1]);
+};
+
 /** Rows that sign-up and sign-in write; "nothing is written" means none of these change. */
 const writtenRows = async () => ({
   organizations: await id.count('organizations'),
@@ -178,6 +184,7 @@ describe('refresh tokens', () => {
   it('reuse of a rotated token revokes the whole family, its access tokens, and is audited', async () => {
     const owner = await id.signUp();
     const next = (await id.graphql(REFRESH, { t: owner.refreshToken })).data.refreshToken;
+    await afterReuseGrace(owner.refreshToken);
     const reuse = await id.graphql(REFRESH, { t: owner.refreshToken });
     expect(errorOf(reuse)).toEqual({ code: 'UNAUTHENTICATED', reason: 'REFRESH_TOKEN_REUSED' });
     // The newest token of the family is dead too, and so are the family's access tokens.
@@ -253,7 +260,8 @@ describe('switching organizations', () => {
     expect(moved.errors).toBeUndefined();
     expect(moved.data.switchOrganization).toMatchObject({ role: 'OWNER', organization: { id: secondOrg, name: 'Second Org' } });
     expect((await id.authenticate({ accessToken: moved.data.switchOrganization.accessToken })).orgId).toBe(secondOrg);
-    // The session's old refresh token was rotated away.
+    // The session's old refresh token was rotated away (and is reuse once the reuse grace is over).
+    await afterReuseGrace(owner.refreshToken);
     expect(errorOf(await id.graphql(REFRESH, { t: owner.refreshToken })).reason).toBe('REFRESH_TOKEN_REUSED');
 
     // Login without an organization goes back to the one used last.

@@ -3,6 +3,7 @@ import { actingUser, inSystem, inTenant, signedInUser, SERVICE, type IdentityDep
 import { findMembership } from '../store/memberships';
 import { findOrganization, type OrganizationRow } from '../store/organizations';
 import {
+  clearSealedSuccessors,
   findLiveSsoSessionOrgs,
   findRefreshTokenForUpdate,
   insertRefreshToken,
@@ -19,6 +20,7 @@ import { bumpTokenVersion, findUser, findTokenVersion, setLastOrganization, type
 import { assertPasswordSignInAllowed } from '../sso/require-sso';
 import { requireId } from '../validation';
 import { formatRowToken, hashSecret, newSecret, parseRowToken, secretMatches } from './opaque-tokens';
+import { openSuccessor, sealSuccessor } from './sealed-successor';
 
 /** What sign-in, sign-up, refresh and switching organization answer (GraphQL AuthPayload). */
 export interface AuthPayload {
@@ -58,17 +60,22 @@ const ssoSessionConfined = (): AppError =>
 
 const sessionOver = (): AppError => unauthenticated('the session has reached its end: sign in again', 'SESSION_EXPIRED');
 
-/** A new refresh token in the session and an access token for its organization, inside `tx`. */
-async function issueTokens(deps: IdentityDeps, tx: PoolClient, s: TokenSubject): Promise<AuthPayload> {
-  const { ACCESS_TOKEN_TTL_SECONDS, REFRESH_TOKEN_TTL_SECONDS } = deps.config;
-  const now = Date.now();
-  const cap = s.notAfter?.getTime() ?? Number.POSITIVE_INFINITY;
-  const accessTtl = Math.min(ACCESS_TOKEN_TTL_SECONDS, Math.floor((cap - now) / 1000));
+/** The access-token lifetime that `notAfter` leaves, or sessionOver when nothing is left. */
+function accessTtlSeconds(deps: IdentityDeps, notAfter: Date | null | undefined): number {
+  const cap = notAfter?.getTime() ?? Number.POSITIVE_INFINITY;
+  const accessTtl = Math.min(deps.config.ACCESS_TOKEN_TTL_SECONDS, Math.floor((cap - Date.now()) / 1000));
   if (accessTtl < 1) throw sessionOver();
-  const refreshId = newId();
-  const secret = newSecret();
-  const refreshTokenExpiresAt = new Date(Math.min(now + REFRESH_TOKEN_TTL_SECONDS * 1000, cap));
-  await insertRefreshToken(tx, { id: refreshId, sessionId: s.sessionId, tokenHash: hashSecret(secret), expiresAt: refreshTokenExpiresAt });
+  return accessTtl;
+}
+
+/** An access token for the subject's organization with the given refresh token, inside `tx`. */
+async function withAccessToken(
+  deps: IdentityDeps,
+  tx: PoolClient,
+  s: TokenSubject,
+  accessTtl: number,
+  refresh: { refreshToken: string; refreshTokenExpiresAt: Date },
+): Promise<AuthPayload> {
   // The organization requires a second factor the user has not enrolled: the token reaches only enrolment
   // (the gateway enforces it; a change of either answer raises the user's token version, so tokens are re-issued).
   const enrollmentRequired = await isTwoFactorEnrollmentRequired(tx, s.user.id, s.organization.id);
@@ -79,14 +86,25 @@ async function issueTokens(deps: IdentityDeps, tx: PoolClient, s: TokenSubject):
   return {
     accessToken: access.token,
     accessTokenExpiresAt: access.expiresAt,
-    refreshToken: formatRowToken(REFRESH_TOKEN_PREFIX, refreshId, secret),
-    refreshTokenExpiresAt,
+    ...refresh,
     tokenType: 'Bearer',
     user: s.user,
     organization: s.organization,
     role: s.role,
     sessionId: s.sessionId,
   };
+}
+
+/** A new refresh token in the session and an access token for its organization, inside `tx`. */
+async function issueTokens(deps: IdentityDeps, tx: PoolClient, s: TokenSubject): Promise<AuthPayload & { refreshTokenId: string }> {
+  const accessTtl = accessTtlSeconds(deps, s.notAfter);
+  const cap = s.notAfter?.getTime() ?? Number.POSITIVE_INFINITY;
+  const refreshId = newId();
+  const secret = newSecret();
+  const refreshTokenExpiresAt = new Date(Math.min(Date.now() + deps.config.REFRESH_TOKEN_TTL_SECONDS * 1000, cap));
+  await insertRefreshToken(tx, { id: refreshId, sessionId: s.sessionId, tokenHash: hashSecret(secret), expiresAt: refreshTokenExpiresAt });
+  const payload = await withAccessToken(deps, tx, s, accessTtl, { refreshToken: formatRowToken(REFRESH_TOKEN_PREFIX, refreshId, secret), refreshTokenExpiresAt });
+  return { ...payload, refreshTokenId: refreshId };
 }
 
 /** Starts a session (a new refresh-token family) for a user who has just proven who they are. */
@@ -99,16 +117,47 @@ export async function startSession(
   const expiresAt = s.notAfter ?? undefined;
   const session = await insertSession(tx, { id: newId(), userId: s.user.id, orgId: s.organization.id, ip: principal.ip, userAgent: principal.userAgent, expiresAt, ssoOrgId: s.ssoOrgId });
   await setLastOrganization(tx, s.user.id, s.organization.id);
-  return issueTokens(deps, tx, { ...s, sessionId: session.id });
+  const { refreshTokenId: _, ...payload } = await issueTokens(deps, tx, { ...s, sessionId: session.id });
+  return payload;
 }
 
-type Checked = { ok: true; token: RefreshTokenRow } | { ok: false; error: AppError; revoke?: { sessionId: string; orgId: string; userId: string } };
+/**
+ * The refresh token a request may use, locked, with its secret: the one presented, or — when the one
+ * presented is the immediately previous token within the reuse grace (`previous`) — its successor, the
+ * family's live token, whose whole token string (`successor`) the presented one unsealed.
+ */
+interface Usable {
+  token: RefreshTokenRow;
+  secret: string;
+  previous?: { presented: RefreshTokenRow; successor: string } | undefined;
+}
+
+type Checked = ({ ok: true } & Usable) | { ok: false; error: AppError; revoke?: { sessionId: string; orgId: string; userId: string } };
+
+/**
+ * The successor of `token` when `token` is the immediately previous refresh token of its family, traded
+ * less than REFRESH_TOKEN_REUSE_GRACE_SECONDS ago, and the successor is the family's live token (not
+ * traded itself, not expired): a reload during a refresh presents the token the server has just rotated
+ * and never received the answer. Anything else that was traded is reuse. Locks the successor.
+ */
+async function successorWithinGrace(deps: IdentityDeps, tx: PoolClient, token: RefreshTokenRow, secret: string): Promise<Usable | undefined> {
+  const graceMs = deps.config.REFRESH_TOKEN_REUSE_GRACE_SECONDS * 1000;
+  if (graceMs === 0 || token.usedAt === null || token.replacedBy === null || token.successorSealed === null) return undefined;
+  if (Date.now() - token.usedAt.getTime() > graceMs) return undefined;
+  const successor = await findRefreshTokenForUpdate(tx, token.replacedBy);
+  if (!successor || successor.sessionId !== token.sessionId || successor.usedAt !== null || successor.expiresAt.getTime() <= Date.now()) return undefined;
+  const opened = openSuccessor(secret, token.id, token.successorSealed);
+  const parsed = opened === undefined ? undefined : parseRowToken(REFRESH_TOKEN_PREFIX, opened);
+  if (!parsed || parsed.rowId !== successor.id || !secretMatches(parsed.secret, successor.tokenHash)) return undefined;
+  return { token: successor, secret: parsed.secret, previous: { presented: token, successor: opened! } };
+}
 
 /**
  * Finds and locks the refresh token and says whether it may be used. A token whose secret matches
- * but that was already traded is reuse: someone holds a copy, so the whole session ends.
+ * but that was already traded is reuse: someone holds a copy, so the whole session ends — except the
+ * immediately previous token within the reuse grace (successorWithinGrace), which stands for its successor.
  */
-async function checkRefreshToken(tx: PoolClient, presented: string): Promise<Checked> {
+async function checkRefreshToken(deps: IdentityDeps, tx: PoolClient, presented: string): Promise<Checked> {
   const parsed = parseRowToken(REFRESH_TOKEN_PREFIX, presented);
   const invalid = unauthenticated('refresh token is not valid: sign in again', 'REFRESH_TOKEN_INVALID');
   if (!parsed) return { ok: false, error: invalid };
@@ -120,18 +169,22 @@ async function checkRefreshToken(tx: PoolClient, presented: string): Promise<Che
     const why = session.revokedReason === 'REFRESH_TOKEN_REUSED' ? 'it was ended because one of its refresh tokens was used twice' : 'it was signed out';
     return { ok: false, error: unauthenticated(`refresh token belongs to a session that has ended (${why}): sign in again`, 'REFRESH_TOKEN_REVOKED') };
   }
+  let usable: Usable = { token, secret: parsed.secret };
   if (token.usedAt !== null) {
-    return {
-      ok: false,
-      error: unauthenticated('refresh token was already used: the session has been ended for safety, sign in again', 'REFRESH_TOKEN_REUSED'),
-      revoke: { sessionId: session.id, orgId: session.orgId, userId: session.userId },
-    };
-  }
-  if (token.expiresAt.getTime() <= Date.now()) {
+    const successor = await successorWithinGrace(deps, tx, token, parsed.secret);
+    if (!successor) {
+      return {
+        ok: false,
+        error: unauthenticated('refresh token was already used: the session has been ended for safety, sign in again', 'REFRESH_TOKEN_REUSED'),
+        revoke: { sessionId: session.id, orgId: session.orgId, userId: session.userId },
+      };
+    }
+    usable = successor;
+  } else if (token.expiresAt.getTime() <= Date.now()) {
     return { ok: false, error: unauthenticated('refresh token has expired: sign in again', 'REFRESH_TOKEN_EXPIRED') };
   }
   if (session.expiresAt !== null && session.expiresAt.getTime() <= Date.now()) return { ok: false, error: sessionOver() };
-  return { ok: true, token };
+  return { ok: true, ...usable };
 }
 
 /** Ends the session after refresh-token reuse, as its own audit event, in the same transaction. */
@@ -162,11 +215,11 @@ async function withRefreshToken<T>(
   deps: IdentityDeps,
   principal: Principal,
   presented: string,
-  use: (tx: PoolClient, token: RefreshTokenRow) => Promise<Outcome<T>>,
+  use: (tx: PoolClient, usable: Usable) => Promise<Outcome<T>>,
 ): Promise<T> {
   const outcome = await inSystem(deps, async (tx): Promise<Outcome<T>> => {
-    const checked = await checkRefreshToken(tx, presented);
-    if (checked.ok) return use(tx, checked.token);
+    const checked = await checkRefreshToken(deps, tx, presented);
+    if (checked.ok) return use(tx, checked);
     if (checked.revoke) await endReusedSession(deps, tx, principal, checked.revoke);
     return { ok: false, error: checked.error, revokedSession: checked.revoke?.sessionId };
   });
@@ -194,7 +247,8 @@ const earliest = (a: Date | null, b: Date | null): Date | null => (a === null ? 
  * Rotates the token inside its session and issues tokens for `orgId` (the session's own org on a
  * plain refresh). The user's current role there is read again, so a role change shows up here.
  */
-async function rotate(deps: IdentityDeps, tx: PoolClient, principal: Principal, token: RefreshTokenRow, orgId: string, action: 'auth.refresh' | 'auth.switch_organization'): Promise<Outcome<AuthPayload>> {
+async function rotate(deps: IdentityDeps, tx: PoolClient, principal: Principal, usable: Usable, orgId: string, action: 'auth.refresh' | 'auth.switch_organization'): Promise<Outcome<AuthPayload>> {
+  const { token, secret } = usable;
   const { session } = token;
   const membership = await findMembership(tx, orgId, session.userId);
   if (!membership) {
@@ -207,26 +261,43 @@ async function rotate(deps: IdentityDeps, tx: PoolClient, principal: Principal, 
     };
   }
   const { user, organization, tokenVersion } = await loadSubject(tx, session.userId, orgId);
-  await markRefreshTokenUsed(tx, token.id);
-  await markSessionRefreshed(tx, session.id, orgId);
-  if (orgId !== session.orgId) await setLastOrganization(tx, user.id, orgId);
+  const subject = { sessionId: session.id, user, organization, role: membership.role, tokenVersion };
+  const audit = (diff: Record<string, unknown>) =>
+    recordAudit(tx, SERVICE, actingUser(principal, user, orgId), {
+      action,
+      targetType: action === 'auth.refresh' ? 'Session' : 'Organization',
+      targetId: action === 'auth.refresh' ? session.id : orgId,
+      orgId,
+      diff: { ...(action === 'auth.refresh' ? { role: membership.role } : { from: session.orgId, to: orgId, role: membership.role }), ...diff },
+    });
+  const { previous } = usable;
+  const graceDiff = previous ? { reuseGrace: { previousId: previous.presented.id, usedMsAgo: Date.now() - (previous.presented.usedAt?.getTime() ?? 0) } } : {};
+  // The previous token within the grace, on a plain refresh: the same successor again (it is still the
+  // family's live token, so nothing is rotated) with a new access token. Answering the same one, not a
+  // newer one, keeps every copy of the answer good: the lost one, a retry's, another tab's.
+  if (previous && action === 'auth.refresh') {
+    const notAfter = earliest(session.expiresAt, token.expiresAt);
+    const payload = await withAccessToken(deps, tx, { ...subject, notAfter }, accessTtlSeconds(deps, notAfter), { refreshToken: previous.successor, refreshTokenExpiresAt: token.expiresAt });
+    await markSessionRefreshed(tx, session.id, orgId);
+    await audit(graceDiff);
+    return { ok: true, value: payload };
+  }
   // A refresh starts a new refresh-token lifetime (up to the session's end); a switch is no refresh:
   // the session keeps the expiry of the token it traded.
   const notAfter = earliest(session.expiresAt, action === 'auth.switch_organization' ? token.expiresAt : null);
-  const payload = await issueTokens(deps, tx, { sessionId: session.id, user, organization, role: membership.role, tokenVersion, notAfter });
-  await recordAudit(tx, SERVICE, actingUser(principal, user, orgId), {
-    action,
-    targetType: action === 'auth.refresh' ? 'Session' : 'Organization',
-    targetId: action === 'auth.refresh' ? session.id : orgId,
-    orgId,
-    diff: action === 'auth.refresh' ? { role: membership.role } : { from: session.orgId, to: orgId, role: membership.role },
-  });
+  await clearSealedSuccessors(tx, session.id);
+  const { refreshTokenId, ...payload } = await issueTokens(deps, tx, { ...subject, notAfter });
+  const sealed = deps.config.REFRESH_TOKEN_REUSE_GRACE_SECONDS > 0 ? sealSuccessor(secret, token.id, payload.refreshToken) : null;
+  await markRefreshTokenUsed(tx, token.id, { id: refreshTokenId, sealed });
+  await markSessionRefreshed(tx, session.id, orgId);
+  if (orgId !== session.orgId) await setLastOrganization(tx, user.id, orgId);
+  await audit(graceDiff);
   return { ok: true, value: payload };
 }
 
 /** Trades a refresh token for new tokens (rotation). */
 export async function refresh(deps: IdentityDeps, principal: Principal, presented: string): Promise<AuthPayload> {
-  const payload = await withRefreshToken(deps, principal, presented, (tx, token) => rotate(deps, tx, principal, token, token.session.orgId, 'auth.refresh'));
+  const payload = await withRefreshToken(deps, principal, presented, (tx, usable) => rotate(deps, tx, principal, usable, usable.token.session.orgId, 'auth.refresh'));
   // Self-healing: should a revocation write to Redis have been lost, the next refresh restores it.
   await deps.revocations.setTokenVersion(payload.user.id, await findTokenVersion(deps.pool, payload.user.id) ?? 0);
   return payload;
@@ -290,13 +361,14 @@ export async function switchOrganization(deps: IdentityDeps, principal: Principa
     });
   }
   if (presented !== null && presented !== undefined) {
-    return withRefreshToken(deps, principal, presented, async (tx, token) => {
+    return withRefreshToken(deps, principal, presented, async (tx, usable) => {
+      const { token } = usable;
       if (token.session.userId !== userId) {
         return { ok: false, error: unauthenticated('refresh token belongs to someone else', 'REFRESH_TOKEN_INVALID') };
       }
       // A session opened by an organization's single sign-on reaches that organization only (docs/decisions.md).
       if (token.session.ssoOrgId !== null && token.session.ssoOrgId !== orgId) return { ok: false, error: ssoSessionConfined() };
-      return rotate(deps, tx, principal, token, orgId, 'auth.switch_organization');
+      return rotate(deps, tx, principal, usable, orgId, 'auth.switch_organization');
     });
   }
   // Without a refresh token the caller's session cannot be told: a user with a live single sign-on

@@ -20,6 +20,10 @@ export interface RefreshTokenRow {
   tokenHash: string;
   expiresAt: Date;
   usedAt: Date | null;
+  /** The token it was traded for, once used. */
+  replacedBy: string | null;
+  /** That successor, sealed under this token's secret (auth/sealed-successor.ts), until the successor is traded. */
+  successorSealed: string | null;
   session: SessionRow;
 }
 
@@ -49,6 +53,7 @@ export async function insertRefreshToken(db: Queryable, t: { id: string; session
 export async function findRefreshTokenForUpdate(db: Queryable, id: string): Promise<RefreshTokenRow | undefined> {
   const { rows } = await db.query<Omit<RefreshTokenRow, 'session'> & { s: SessionRow }>(
     `SELECT t.id, t.session_id AS "sessionId", t.token_hash AS "tokenHash", t.expires_at AS "expiresAt", t.used_at AS "usedAt",
+            t.replaced_by AS "replacedBy", t.successor_sealed AS "successorSealed",
             json_build_object('id', s.id, 'userId', s.user_id, 'orgId', s.org_id, 'createdAt', s.created_at,
                               'revokedAt', s.revoked_at, 'revokedReason', s.revoked_reason, 'expiresAt', s.expires_at,
                               'ssoOrgId', s.sso_org_id) AS s
@@ -71,8 +76,23 @@ export async function findRefreshTokenForUpdate(db: Queryable, id: string): Prom
   };
 }
 
-export async function markRefreshTokenUsed(db: Queryable, id: string): Promise<void> {
-  await db.query('UPDATE refresh_tokens SET used_at = now() WHERE id = $1', [id]);
+/** Marks the token traded for `successor` (its id, and its token sealed for the reuse grace, or null). */
+export async function markRefreshTokenUsed(db: Queryable, id: string, successor: { id: string; sealed: string | null }): Promise<void> {
+  await db.query('UPDATE refresh_tokens SET used_at = now(), replaced_by = $2, successor_sealed = $3 WHERE id = $1', [id, successor.id, successor.sealed]);
+}
+
+/**
+ * Forgets the sealed successors of the session's older tokens once a newer one is traded: they are two
+ * generations old now and may never be answered again. A row locked meanwhile is skipped, not waited for:
+ * its holder is presenting that old token and will find it two generations old (and end the session),
+ * and waiting for it while holding the session's lock could deadlock with it.
+ */
+export async function clearSealedSuccessors(db: Queryable, sessionId: string): Promise<void> {
+  await db.query(
+    `UPDATE refresh_tokens SET successor_sealed = NULL
+      WHERE id IN (SELECT id FROM refresh_tokens WHERE session_id = $1 AND successor_sealed IS NOT NULL FOR UPDATE SKIP LOCKED)`,
+    [sessionId],
+  );
 }
 
 export async function markSessionRefreshed(db: Queryable, id: string, orgId: string): Promise<void> {
