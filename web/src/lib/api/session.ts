@@ -9,6 +9,13 @@ import { ApiError } from './errors';
  * across tabs a Web Lock serializes them; inside the lock the refresh token is re-read from storage,
  * so a tab never sends one another tab has already traded. A tab that rotates tells the others the
  * new access token over a BroadcastChannel, so they do not rotate again.
+ *
+ * What no lock covers is a page that goes away with its trade in flight (a reload, a closed tab): the
+ * server has traded the stored token and the answer is lost. identity answers that token again, with
+ * the same successor, for a few seconds after its trade (REFRESH_TOKEN_REUSE_GRACE_SECONDS), so the next
+ * load resumes the session. Each load still trades the token rather than keeping the access token in
+ * sessionStorage: the trade is what re-reads the role and finds an ended session, and a bearer token
+ * kept in storage would outlive the page that holds it (tests/web/session-reload.e2e.test.ts).
  */
 
 export type Role = 'OWNER' | 'ADMIN' | 'OPERATOR' | 'VIEWER';
