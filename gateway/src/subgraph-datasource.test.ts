@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { createMemoryLogger, PRINCIPAL_HEADER, type Principal } from '@orchestra/lib';
 import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayContext } from './context';
@@ -8,7 +9,7 @@ import { createSubgraphFetcher, SignedPrincipalDataSource } from './subgraph-dat
 // The data source against a real HTTP server answering as a subgraph (or a proxy in front of one) might.
 let server: Server;
 let url: string;
-let answer: { status: number; type: string; body: string } = { status: 200, type: 'application/json', body: '{}' };
+let answer: { status: number; type: string; body: string | Buffer; encoding?: string; delayMs?: number } = { status: 200, type: 'application/json', body: '{}' };
 const received: Array<{ headers: IncomingHttpHeaders; body: unknown }> = [];
 const fetch = createSubgraphFetcher();
 
@@ -18,7 +19,8 @@ beforeAll(async () => {
     req.on('data', (chunk: Buffer) => (raw += chunk.toString()));
     req.on('end', () => {
       received.push({ headers: req.headers, body: JSON.parse(raw) as unknown });
-      res.writeHead(answer.status, { 'content-type': answer.type }).end(answer.body);
+      const { status, type, body, encoding, delayMs } = answer;
+      setTimeout(() => res.writeHead(status, { 'content-type': type, ...(encoding ? { 'content-encoding': encoding } : {}) }).end(body), delayMs ?? 0);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -90,5 +92,32 @@ describe('the subgraph data source', () => {
     expect(response.data).toEqual({ _service: { sdl: 'type Query { a: String }' } });
     expect(received[0]!.headers[PRINCIPAL_HEADER]).toBe('service.principal.header');
     expect(received[0]!.headers['x-request-id']).toBeUndefined();
+  });
+
+  it('reads an answer compressed although not asked to be, and gives Apollo the fetch response it reads', async () => {
+    answer = { status: 200, type: 'application/json', body: gzipSync('{"data":{"me":{"id":"u2"}}}'), encoding: 'gzip' };
+    received.length = 0;
+    const response = await call(new SignedPrincipalDataSource({ name: 'identity', url, fetcher: fetch.fetcher }));
+    expect(response.data).toEqual({ me: { id: 'u2' } });
+    expect(received[0]!.headers['accept-encoding']).toBeUndefined();
+
+    answer = { status: 200, type: 'application/json; charset=utf-8', body: '{"data":{"ok":true}}' };
+    const raw = await fetch.fetcher(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ ok }"}' });
+    expect({ ok: raw.ok, status: raw.status, statusText: raw.statusText, url: raw.url }).toEqual({ ok: true, status: 200, statusText: 'OK', url });
+    expect(raw.headers.get('Content-Type')).toBe('application/json; charset=utf-8');
+    expect(raw.headers.has('date')).toBe(true);
+    expect([...raw.headers].map(([name]) => name)).toContain('content-type');
+    const copy = raw.clone();
+    expect(await raw.json()).toEqual({ data: { ok: true } });
+    expect(await copy.text()).toBe('{"data":{"ok":true}}');
+  });
+
+  it('stops a call when its signal aborts', async () => {
+    answer = { status: 200, type: 'application/json', body: '{"data":{}}', delayMs: 300 };
+    const controller = new AbortController();
+    const pending = fetch.fetcher(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}', signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('caller gave up')), 20);
+    await expect(pending).rejects.toThrow('caller gave up');
+    await expect(fetch.fetcher(url, { method: 'POST', body: '{}', signal: controller.signal })).rejects.toThrow('caller gave up');
   });
 });
