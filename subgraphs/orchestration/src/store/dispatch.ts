@@ -178,6 +178,18 @@ function checkStarted([paired, taken, attemptsStarted, tasksStarted]: number[]):
 }
 
 /**
+ * What startAttemptsOnFreeSlots's statement answers. Each worker's row comes once, read after the slots
+ * are chosen: made into JSON before the LIMIT, it was built for every free slot (64 per claim on two
+ * workers of 32) and again for each placed attempt, and parsed once per attempt here.
+ */
+interface FreeSlotStarts {
+  placed: Array<{ attempt_id: string; worker_id: string; slot: number }>;
+  workers: Array<Record<string, unknown>>;
+  started_runs: Array<Record<string, unknown>>;
+  counts: number[];
+}
+
+/**
  * lockFreeSlots and startAttemptsOnSlots in one statement, with the default placement (the i-th
  * attempt takes the i-th free slot, in random order): free slots of live workers with these needs
  * are locked (SKIP LOCKED: concurrent claims never queue behind each other and never get the same
@@ -193,29 +205,31 @@ export async function startAttemptsOnFreeSlots(
   dispatcherId: string,
 ): Promise<{ placed: Map<string, SlotCandidate>; startedRuns: RunRow[] }> {
   if (attempts.length === 0) return { placed: new Map(), startedRuns: [] };
-  const { rows } = await db.query<{ placed: Array<{ attempt_id: string; worker_id: string; slot: number; worker: Record<string, unknown> }>; started_runs: Array<Record<string, unknown>>; counts: number[] }>(
+  const { rows } = await db.query<FreeSlotStarts>(
     prepared(
       'startAttemptsOnFreeSlots',
       `WITH asked AS (
          SELECT p.* FROM jsonb_to_recordset($${FREE_SLOT_VALUES + 1}::jsonb) AS p(ord int, run_id uuid, attempt_id uuid, task_id uuid, input text)
        ), locked AS (
-         SELECT s.worker_id, s.slot, to_jsonb(w) AS worker ${FREE_SLOTS}
+         SELECT s.worker_id, s.slot ${FREE_SLOTS}
           ORDER BY random() LIMIT (SELECT count(*) FROM asked) FOR UPDATE OF s SKIP LOCKED
        ), free AS (
          SELECT l.*, row_number() OVER () AS ord FROM locked l
        ), pairs AS (
-         SELECT a.run_id, a.attempt_id, a.task_id, a.input, f.worker_id, f.slot, f.worker FROM asked a JOIN free f ON f.ord = a.ord
+         SELECT a.run_id, a.attempt_id, a.task_id, a.input, f.worker_id, f.slot FROM asked a JOIN free f ON f.ord = a.ord
        ), ${START_ON_PAIRS(`$${FREE_SLOT_VALUES + 2}`)}
-       SELECT (SELECT coalesce(jsonb_agg(jsonb_build_object('attempt_id', attempt_id, 'worker_id', worker_id, 'slot', slot, 'worker', worker)), '[]'::jsonb) FROM pairs) AS placed,
+       SELECT (SELECT coalesce(jsonb_agg(jsonb_build_object('attempt_id', attempt_id, 'worker_id', worker_id, 'slot', slot)), '[]'::jsonb) FROM pairs) AS placed,
+              (SELECT coalesce(jsonb_agg(to_jsonb(w)), '[]'::jsonb) FROM workers w WHERE w.id IN (SELECT worker_id FROM pairs)) AS workers,
               (SELECT coalesce(jsonb_agg(run), '[]'::jsonb) FROM started_runs) AS started_runs,
               ARRAY[(SELECT count(*) FROM pairs), (SELECT count(*) FROM taken), (SELECT count(*) FROM attempt), (SELECT count(*) FROM task)]::int[] AS counts`,
       [...freeSlotValues(needs), JSON.stringify(attempts.map((a, i) => ({ ord: i + 1, run_id: a.runId, attempt_id: a.attemptId, task_id: a.taskId, input: JSON.stringify(a.input ?? null) }))), dispatcherId],
     ),
   );
-  const row = rows[0] as { placed: Array<{ attempt_id: string; worker_id: string; slot: number; worker: Record<string, unknown> }>; started_runs: Array<Record<string, unknown>>; counts: number[] };
+  const row = rows[0] as FreeSlotStarts;
   checkStarted(row.counts);
+  const workers = new Map(row.workers.map((w) => rowFromJson<WorkerRow>(w)).map((w) => [w.id, w]));
   return {
-    placed: new Map(row.placed.map((p) => [p.attempt_id, { workerId: p.worker_id, slot: p.slot, worker: rowFromJson<WorkerRow>(p.worker) }])),
+    placed: new Map(row.placed.map((p) => [p.attempt_id, { workerId: p.worker_id, slot: p.slot, worker: workers.get(p.worker_id) as WorkerRow }])),
     startedRuns: row.started_runs.map((r) => rowFromJson<RunRow>(r)),
   };
 }
