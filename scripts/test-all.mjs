@@ -28,7 +28,7 @@ import { join, relative, resolve as resolvePath } from 'node:path';
 const ROOT = join(import.meta.dirname, '..');
 const TIMES_FILE = join(ROOT, 'scripts', 'test-times.json');
 /** A unit-test job's target length: long enough that jest's start-up is a small part of it, short enough to pack well. */
-const GROUP_SECONDS = 90;
+const GROUP_SECONDS = 150;
 /** What starting one jest process costs a job (transforming and loading the harness), seconds. */
 const JOB_START_SECONDS = 4;
 /** Seconds per byte of test file when a workspace has no timed file yet (tests/: each file starts a platform). */
