@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, startOpenAiStandIn, type OpenAiStandIn, type StandInBehaviour, type StandInChatRequest } from '@orchestra/lib';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { startPlatform, type Platform } from '../src/platform';
-import { appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, submitSignIn, WEB_DIST_DIR } from './browser';
+import { accessTokenOf, appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, signedInPage, WEB_DIST_DIR } from './browser';
 
 /**
  * Issue 14's admin app parts beyond the growing answer, in a real browser (Chromium through
@@ -24,7 +24,6 @@ import { appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, 
 let platform: Platform;
 let standIn: OpenAiStandIn;
 let browser: Browser;
-let profile: BrowserContext;
 let page: Page;
 let origin: string;
 let token: string;
@@ -112,18 +111,14 @@ beforeAll(async () => {
   const admin = platform.firstAdmin;
   if (!admin) throw new Error('the platform created no first admin');
   origin = appOrigin(platform);
-  const login = await platform.graphql<{ login: { accessToken: string } }>('mutation($input: LoginInput!) { login(input: $input) { accessToken } }', { input: { email: admin.email, password: admin.password } });
-  token = login.data!.login.accessToken;
+  token = await accessTokenOf(platform, admin);
   await eventually(async () => ((await api<{ capabilities: string[] }>('{ capabilities }')).capabilities.includes('browser.agent') ? true : undefined), { timeoutMs: 60_000, what: 'a worker offering browser.agent' });
   await api(`mutation($input: CreateLlmProviderInput!) { createLlmProvider(input: $input) { id } }`, {
     input: { name: 'stand-in', baseUrl: standIn.baseUrl, models: [{ alias: 'small', model: 'agent-model-1', pricePer1MInput: 2, pricePer1MOutput: 8 }] },
   });
 
   browser = await launchBrowser();
-  profile = await browser.newProfile();
-  page = profile.pages()[0] ?? (await profile.newPage());
-  await submitSignIn(page, origin, admin.email, admin.password);
-  await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
+  page = await signedInPage(browser, origin, admin);
 }, 240_000);
 
 afterAll(async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { eventually } from '@orchestra/lib';
 import type { Page } from 'playwright-core';
 import { startPlatform, type Platform } from '../src/platform';
-import { appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, submitSignIn, WEB_DIST_DIR } from './browser';
+import { appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, signedInPage, WEB_DIST_DIR } from './browser';
 
 /**
  * Issue 8's admin pages in a real browser (Chromium through playwright-core) against the platform
@@ -77,9 +77,7 @@ beforeAll(async () => {
   if (!signedUp.data) throw new Error(`signUp failed: ${JSON.stringify(signedUp.errors)}`);
   token = signedUp.data.signUp.accessToken;
   browser = await launchBrowser();
-  const profile = await browser.newProfile();
-  page = profile.pages()[0] ?? (await profile.newPage());
-  await submitSignIn(page, origin, email, password);
+  page = await signedInPage(browser, origin, { email, password });
   await waitForPage(page, 'Dashboard');
   process.stdout.write(`browser pages e2e: screenshots in ${shots}\n`);
 }, 180_000);

@@ -4,8 +4,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { eventually } from '@orchestra/lib';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import type { Platform } from '../src/platform';
+import type { Auth, Platform } from '../src/platform';
 
 /**
  * Browser plumbing for the web app's end-to-end tests: Debian's Chromium driven by playwright-core
@@ -105,4 +106,22 @@ export async function signedInPage(browser: Browser, origin: string, who: { emai
   await submitSignIn(page, origin, who.email, who.password);
   await page.getByRole('navigation', { name: 'Main' }).waitFor();
   return page;
+}
+
+/** Signs `who` in through the API (the login mutation); resolves to the access token, for `platform.graphql(..., { token })`. */
+export async function accessTokenOf(platform: Platform, who: { email: string; password: string }): Promise<string> {
+  const login = await platform.graphql<{ login: { accessToken: string } }>('mutation($input: LoginInput!) { login(input: $input) { accessToken } }', { input: { email: who.email, password: who.password } });
+  if (!login.data) throw new Error(`login failed: ${JSON.stringify(login.errors)}`);
+  return login.data.login.accessToken;
+}
+
+/** Resolves once the organization `auth` signs in to lists a worker ONLINE (it registered with orchestration): before a suite starts runs. */
+export async function waitForWorker(platform: Platform, auth: Auth, timeoutMs = 30_000): Promise<void> {
+  await eventually(
+    async () => {
+      const res = await platform.graphql<{ workers: Array<{ status: string }> }>('{ workers { status } }', {}, auth);
+      return res.data?.workers.some((w) => w.status === 'ONLINE') === true;
+    },
+    { timeoutMs, what: 'the worker to register' },
+  );
 }

@@ -1,8 +1,8 @@
 import { eventually, startOpenAiStandIn, type OpenAiStandIn } from '@orchestra/lib';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { join } from 'node:path';
 import { startPlatform, type Platform } from '../src/platform';
-import { appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, submitSignIn, WEB_DIST_DIR } from './browser';
+import { accessTokenOf, appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, signedInPage, WEB_DIST_DIR } from './browser';
 
 /**
  * Issue 14 on the run page, in a real browser (Chromium through playwright-core) against the gateway,
@@ -16,7 +16,6 @@ import { appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, 
 let platform: Platform;
 let standIn: OpenAiStandIn;
 let browser: Browser;
-let profile: BrowserContext;
 let page: Page;
 let origin: string;
 let token: string;
@@ -46,8 +45,7 @@ beforeAll(async () => {
   const admin = platform.firstAdmin;
   if (!admin) throw new Error('the platform created no first admin');
   origin = appOrigin(platform);
-  const login = await platform.graphql<{ login: { accessToken: string } }>('mutation($input: LoginInput!) { login(input: $input) { accessToken } }', { input: { email: admin.email, password: admin.password } });
-  token = login.data!.login.accessToken;
+  token = await accessTokenOf(platform, admin);
   await eventually(async () => ((await api<{ capabilities: string[] }>('{ capabilities }')).capabilities.includes('llm') ? true : undefined), { timeoutMs: 60_000, what: 'a worker offering llm' });
   await api(`mutation($input: CreateLlmProviderInput!) { createLlmProvider(input: $input) { id } }`, {
     input: { name: 'stand-in', baseUrl: standIn.baseUrl, models: [{ alias: 'small', model: 'gpt-small-1', pricePer1MInput: 2, pricePer1MOutput: 8 }] },
@@ -57,10 +55,7 @@ beforeAll(async () => {
   });
 
   browser = await launchBrowser();
-  profile = await browser.newProfile();
-  page = profile.pages()[0] ?? (await profile.newPage());
-  await submitSignIn(page, origin, admin.email, admin.password);
-  await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
+  page = await signedInPage(browser, origin, admin);
 }, 240_000);
 
 afterAll(async () => {

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { eventually } from '@orchestra/lib';
-import type { BrowserContext, Page, Request } from 'playwright-core';
+import type { Page, Request } from 'playwright-core';
 import { startPlatform, type Platform } from '../src/platform';
-import { appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, submitSignIn, WEB_DIST_DIR } from './browser';
+import { accessTokenOf, appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, signedInPage, waitForWorker, WEB_DIST_DIR } from './browser';
 
 /**
  * The run page at scale, in real Chromium against the whole platform (identity, catalog,
@@ -17,7 +17,6 @@ import { appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, 
 
 let platform: Platform;
 let browser: Browser;
-let profile: BrowserContext;
 let page: Page;
 let origin: string;
 let token: string;
@@ -83,21 +82,10 @@ beforeAll(async () => {
   const admin = platform.firstAdmin;
   if (!admin) throw new Error('the platform created no first admin');
   origin = appOrigin(platform);
-  const login = await platform.graphql<{ login: { accessToken: string } }>('mutation($input: LoginInput!) { login(input: $input) { accessToken } }', { input: { email: admin.email, password: admin.password } });
-  if (!login.data) throw new Error(`login failed: ${JSON.stringify(login.errors)}`);
-  token = login.data.login.accessToken;
-  await eventually(
-    async () => {
-      const res = await platform.graphql<{ workers: Array<{ status: string }> }>('{ workers { status } }', {}, { token });
-      return res.data?.workers.some((w) => w.status === 'ONLINE') === true;
-    },
-    { timeoutMs: 30_000, what: 'the worker to register' },
-  );
+  token = await accessTokenOf(platform, admin);
+  await waitForWorker(platform, { token });
   browser = await launchBrowser();
-  profile = await browser.newProfile();
-  page = profile.pages()[0] ?? (await profile.newPage());
-  await submitSignIn(page, origin, admin.email, admin.password);
-  await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
+  page = await signedInPage(browser, origin, admin);
 }, 180_000);
 
 afterAll(async () => {
@@ -110,7 +98,7 @@ describe('the run page', () => {
     const workflowId = await createWorkflow(`live-200-${Date.now()}`, layeredSteps(200, 20, 400));
     const operations = recordOperations(page);
     // What the page and the gateway agreed on: the subscription's WebSocket compressed, the run's answer too.
-    const cdp = await profile.newCDPSession(page);
+    const cdp = await page.context().newCDPSession(page);
     await cdp.send('Network.enable');
     const wsExtensions: string[] = [];
     cdp.on('Network.webSocketHandshakeResponseReceived', (e) => {

@@ -3,7 +3,7 @@ import { eventually } from '@orchestra/lib';
 import type { Page } from 'playwright-core';
 import { as, createWorkflow, signUp, startRun, startTestSite, type Session, type TestSite } from '../orchestration/helpers';
 import { startPlatform, type Platform } from '../src/platform';
-import { appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, submitSignIn, WEB_DIST_DIR } from './browser';
+import { accessTokenOf, appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, signedInPage, waitForWorker, WEB_DIST_DIR } from './browser';
 
 /**
  * The run page's Timeline and Events tabs (issue 12), in real Chromium against the whole platform
@@ -42,22 +42,11 @@ beforeAll(async () => {
   const admin = platform.firstAdmin;
   if (!admin) throw new Error('the platform created no first admin');
   origin = appOrigin(platform);
-  const login = await platform.graphql<{ login: { accessToken: string } }>('mutation($input: LoginInput!) { login(input: $input) { accessToken } }', { input: { email: admin.email, password: admin.password } });
-  if (!login.data) throw new Error(`login failed: ${JSON.stringify(login.errors)}`);
   // The first admin's organization: the one the browser signs in to.
-  owner = { accessToken: login.data.login.accessToken, user: { id: '', email: admin.email }, organization: { id: '', name: '' } };
-  await eventually(
-    async () => {
-      const res = await platform.graphql<{ workers: Array<{ status: string }> }>('{ workers { status } }', {}, as(owner));
-      return res.data?.workers.some((w) => w.status === 'ONLINE') === true;
-    },
-    { timeoutMs: 30_000, what: 'the worker to register' },
-  );
+  owner = { accessToken: await accessTokenOf(platform, admin), user: { id: '', email: admin.email }, organization: { id: '', name: '' } };
+  await waitForWorker(platform, as(owner));
   browser = await launchBrowser();
-  const profile = await browser.newProfile();
-  page = profile.pages()[0] ?? (await profile.newPage());
-  await submitSignIn(page, origin, admin.email, admin.password);
-  await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
+  page = await signedInPage(browser, origin, admin);
 }, 180_000);
 
 afterAll(async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { eventually } from '@orchestra/lib';
 import type { Page } from 'playwright-core';
 import { startPlatform, type Platform } from '../src/platform';
-import { appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, submitSignIn, WEB_DIST_DIR } from './browser';
+import { accessTokenOf, appOrigin, type Browser, ensureWebBuilt, launchBrowser, screenshotDir, signedInPage, waitForWorker, WEB_DIST_DIR } from './browser';
 
 /**
  * Triage in a real browser (issue 12), through the whole platform (identity, catalog, orchestration
@@ -28,8 +28,7 @@ const shots = screenshotDir();
 const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 
 async function api<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const login = await platform.graphql<{ login: { accessToken: string } }>('mutation($input: LoginInput!) { login(input: $input) { accessToken } }', { input: admin });
-  const res = await platform.graphql<T>(query, variables, { token: login.data!.login.accessToken });
+  const res = await platform.graphql<T>(query, variables, { token: await accessTokenOf(platform, admin) });
   if (!res.data) throw new Error(`request failed: ${JSON.stringify(res.errors)}`);
   return res.data;
 }
@@ -71,15 +70,9 @@ beforeAll(async () => {
   if (!first) throw new Error('the platform created no first admin');
   admin = { email: first.email, password: first.password };
   origin = appOrigin(platform);
-  await eventually(async () => ((await api<{ workers: Array<{ status: string }> }>('{ workers { status } }')).workers.some((w) => w.status === 'ONLINE') ? true : undefined), {
-    timeoutMs: 30_000,
-    what: 'the worker to register',
-  });
+  await waitForWorker(platform, { token: await accessTokenOf(platform, admin) });
   browser = await launchBrowser();
-  const profile = await browser.newProfile();
-  page = profile.pages()[0] ?? (await profile.newPage());
-  await submitSignIn(page, origin, admin.email, admin.password);
-  await nav(page).waitFor();
+  page = await signedInPage(browser, origin, admin);
 }, 240_000);
 
 afterAll(async () => {
