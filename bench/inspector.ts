@@ -12,6 +12,10 @@ export interface Inspector {
   memoryUsage(): Promise<NodeJS.MemoryUsage>;
   /** The heap snapshot's JSON (after a GC, which taking one forces). */
   heapSnapshot(): Promise<string>;
+  /** Starts V8's sampling CPU profiler (every `intervalUs` µs). */
+  startProfiling(intervalUs?: number): Promise<void>;
+  /** Stops it: the profile as DevTools saves it (a .cpuprofile's JSON). */
+  stopProfiling(): Promise<string>;
   close(): void;
 }
 
@@ -66,8 +70,40 @@ export async function connectInspector(url: string): Promise<Inspector> {
       chunks = [];
       return text;
     },
+    async startProfiling(intervalUs = 1_000) {
+      await call('Profiler.enable');
+      await call('Profiler.setSamplingInterval', { interval: intervalUs });
+      await call('Profiler.start');
+    },
+    async stopProfiling() {
+      const { profile } = (await call('Profiler.stop')) as { profile: unknown };
+      await call('Profiler.disable');
+      return JSON.stringify(profile);
+    },
     close: () => socket.close(),
   };
+}
+
+/** Self time by function (name and file:line) of a .cpuprofile, largest first, with each one's share of the samples. */
+export function profileSelfTimes(profileJson: string): Array<{ fn: string; ms: number; share: number }> {
+  const profile = JSON.parse(profileJson) as {
+    nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>;
+    samples: number[];
+    timeDeltas: number[];
+  };
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const totals = new Map<string, number>();
+  let all = 0;
+  profile.samples.forEach((id, i) => {
+    const frame = byId.get(id)?.callFrame;
+    const us = profile.timeDeltas[i + 1] ?? 0;
+    if (!frame) return;
+    const file = frame.url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, '').replace(/^\/work\/(wt\/[^/]+|main)\//, '');
+    const key = `${frame.functionName || '(anonymous)'} ${file}:${frame.lineNumber + 1}`;
+    totals.set(key, (totals.get(key) ?? 0) + us);
+    all += us;
+  });
+  return [...totals].map(([fn, us]) => ({ fn, ms: us / 1000, share: all > 0 ? us / all : 0 })).sort((a, b) => b.ms - a.ms);
 }
 
 /** Self sizes and counts by what a heap node is: an object's constructor, or the node's type (string, closure name, native...). */

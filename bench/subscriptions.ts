@@ -1,7 +1,9 @@
 import { cpus, loadavg } from 'node:os';
 import { createMemoryLogger, createRunEventHub, type RunEvent } from '@orchestra/lib';
 import type { Platform } from '@orchestra/tests';
-import { connectInspector, inspectorUrlIn, type Inspector } from './inspector';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connectInspector, inspectorUrlIn, profileSelfTimes, type Inspector } from './inspector';
 import { cpuSeconds, fmt, percentile, rssMiB } from './load';
 import { Clients, envInt, progressEvent, RUN_EVENTS_SCALAR, startInspectablePlatform, startWatchedRuns, SUBSCRIPTION_PLATFORM, type WatchedRun } from './platform-setup';
 
@@ -15,10 +17,46 @@ import { Clients, envInt, progressEvent, RUN_EVENTS_SCALAR, startInspectablePlat
  *
  *   npm run bench -- subscriptions
  *   BENCH_SUBSCRIBERS=2000 BENCH_SECONDS=15 npm run bench -- subscriptions   (a smaller run)
+ *   BENCH_SUBSCRIPTION_PHASES=run npm run bench -- subscriptions   (only the `run { status }` row: ~2 min, not ~4)
+ *   BENCH_CPU_PROFILE_DIR=/tmp/p npm run bench -- subscriptions     (CPU profiles of the gateway and orchestration over each load, and their top functions on stdout)
  */
 
 const SCALAR = RUN_EVENTS_SCALAR;
 const WITH_RUN = `subscription($runId: ID!, $after: Int!) { runEvents(runId: $runId, afterSeq: $after) { seq kind at progress run { status } } }`;
+
+/** Where CPU profiles of the gateway and orchestration over each load go (unset: none taken). */
+const PROFILE_DIR = process.env['BENCH_CPU_PROFILE_DIR'] || undefined;
+
+/** Profiles `inspectors` over `during`; writes `<dir>/<label>-<name>.cpuprofile` and prints each one's top functions. */
+async function profiled<T>(label: string, inspectors: Record<string, Inspector | undefined>, during: () => Promise<T>): Promise<T> {
+  const live = Object.entries(inspectors).filter((e): e is [string, Inspector] => e[1] !== undefined);
+  if (!PROFILE_DIR || live.length === 0) return during();
+  await Promise.all(live.map(([, inspector]) => inspector.startProfiling()));
+  try {
+    return await during();
+  } finally {
+    for (const [name, inspector] of live) {
+      const json = await inspector.stopProfiling();
+      const file = join(PROFILE_DIR, `${label}-${name}.cpuprofile`);
+      writeFileSync(file, json);
+      const top = profileSelfTimes(json).slice(0, 25);
+      process.stdout.write(`bench: ${file}, self time by function:\n${top.map((t) => `  ${t.ms.toFixed(0).padStart(7)} ms ${(100 * t.share).toFixed(1).padStart(5)}%  ${t.fn}`).join('\n')}\n`);
+    }
+  }
+}
+
+/** The bench's phases: the scalar row, the `run { status }` row, the idle CPU lines. */
+const PHASES = ['scalar', 'run', 'idle'] as const;
+type Phase = (typeof PHASES)[number];
+
+/** BENCH_SUBSCRIPTION_PHASES: a comma-separated subset of PHASES (default all), to rerun one row alone. */
+function phasesWanted(raw: string | undefined): Set<Phase> {
+  if (raw === undefined || raw.trim() === '') return new Set(PHASES);
+  const names = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const unknown = names.filter((n) => !(PHASES as readonly string[]).includes(n));
+  if (unknown.length > 0) throw new Error(`BENCH_SUBSCRIPTION_PHASES: unknown ${unknown.join(', ')} (have: ${PHASES.join(', ')})`);
+  return new Set(names as Phase[]);
+}
 
 async function cpuPercentDuring(pids: Record<string, number | undefined>, ms: number): Promise<Record<string, number>> {
   const before = Object.fromEntries(await Promise.all(Object.entries(pids).map(async ([k, pid]) => [k, await cpuSeconds(pid)] as const)));
@@ -50,6 +88,8 @@ interface Setup {
   platform: Platform;
   /** The gateway's inspector (it runs with --inspect on a port of its own): full GCs for the memory columns. */
   inspector: Inspector | undefined;
+  /** Orchestration's inspector, when CPU profiles are asked for (BENCH_CPU_PROFILE_DIR). */
+  orchestrationInspector: Inspector | undefined;
   token: string;
   runs: WatchedRun[];
 }
@@ -59,8 +99,10 @@ async function setUp(runCount: number): Promise<Setup> {
   const platform = await startInspectablePlatform(SUBSCRIPTION_PLATFORM);
   try {
     const inspector = await connectInspector(inspectorUrlIn(platform.gateway.logFile)).catch(() => undefined);
+    const orchestrationLog = platform.services.orchestration?.logFile;
+    const orchestrationInspector = PROFILE_DIR && orchestrationLog ? await connectInspector(inspectorUrlIn(orchestrationLog)).catch(() => undefined) : undefined;
     const { token, runs } = await startWatchedRuns(platform, { runCount, workflowName: 'bench-watched' });
-    return { platform, inspector, token, runs };
+    return { platform, inspector, orchestrationInspector, token, runs };
   } catch (error) {
     await platform.stop();
     throw error;
@@ -144,7 +186,10 @@ async function underLoad(
         await new Promise((r) => setTimeout(r, 5));
       }
     })();
-    const cpu = await cpuPercentDuring({ gateway: gatewayPid, orchestration: orchestrationPid, ...clients.pids() }, Math.max(1_000, seconds * 1000 - 2_000));
+    const label = query === SCALAR ? 'scalar' : 'run-status';
+    const cpu = await profiled(label, { gateway: setup.inspector, orchestration: setup.orchestrationInspector }, () =>
+      cpuPercentDuring({ gateway: gatewayPid, orchestration: orchestrationPid, ...clients.pids() }, Math.max(1_000, seconds * 1000 - 2_000)),
+    );
     const loopLagP99 = (await gatewayGauges(opsUrl)).get('orchestra_nodejs_eventloop_lag_p99_seconds') ?? NaN;
     const clientCpu = Object.entries(cpu)
       .filter(([k]) => k.startsWith('client'))
@@ -240,15 +285,16 @@ export async function benchSubscriptions(): Promise<string> {
   const compression = process.env['BENCH_COMPRESSION'] !== '0';
   const compressAll = process.env['BENCH_CLIENT_COMPRESS'] !== 'large';
   const idleSeconds = Math.min(seconds, 20);
+  const phases = phasesWanted(process.env['BENCH_SUBSCRIPTION_PHASES']);
   const loadAtStart = loadavg()[0]!;
   const setup = await setUp(runCount);
   try {
-    const scalar = await underLoad(setup, { query: SCALAR, subscribers, eventsPerSecond, seconds, clientCount, compression, compressAll });
-    const withRun = await underLoad(setup, { query: WITH_RUN, subscribers, eventsPerSecond, seconds, clientCount, compression, compressAll });
-    const idleCpu = await idle(setup, { subscribers: idleSubscribers, seconds: idleSeconds, clientCount: 2, compression, compressAll });
+    const scalar = phases.has('scalar') ? await underLoad(setup, { query: SCALAR, subscribers, eventsPerSecond, seconds, clientCount, compression, compressAll }) : undefined;
+    const withRun = phases.has('run') ? await underLoad(setup, { query: WITH_RUN, subscribers, eventsPerSecond, seconds, clientCount, compression, compressAll }) : undefined;
+    const idleCpu = phases.has('idle') ? await idle(setup, { subscribers: idleSubscribers, seconds: idleSeconds, clientCount: 2, compression, compressAll }) : undefined;
     const row = (name: string, o: LoadOutcome) =>
       `| ${name} | ${o.opened}/${o.subscribers} | ${fmt(o.connectMs / 1000, 1)} s | ${o.published} | ${o.delivered}/${o.expected}${o.missing > 0 ? ` (**${o.missing} missing**)` : ''}${o.outOfOrder > 0 ? `, ${o.outOfOrder} out of order` : ''} | ${fmt(o.p50, 0)} | ${fmt(o.p99, 0)} | ${fmt(o.max, 0)} | ${fmt(o.gatewayCpu, 0)}% | ${fmt(o.loopLagP99, 0)} | ${fmt(o.clientCpuMax, 0)}% / ${fmt(o.clientCpuSum, 0)}% | ${fmt(o.orchestrationCpu, 0)}% | ${fmt(o.rssBefore, 0)} → ${fmt(o.rssOpen, 0)} → ${fmt(o.rssAfterLoad, 0)} → ${fmt(o.rssClosed, 0)} | ${fmt(o.heapBefore, 0)} → ${fmt(o.heapOpen, 0)} → ${fmt(o.heapClosed, 0)} | ${fmt(((o.rssOpen - o.rssBefore) * 1024) / Math.max(1, o.opened), 1)} | ${fmt(o.gcHeapOpen, 0)} → ${fmt(o.gcHeapClosed, 0)}, ${fmt(o.gcRssClosed, 0)} |`;
-    const errors = [...scalar.errors, ...withRun.errors];
+    const errors = [...(scalar?.errors ?? []), ...(withRun?.errors ?? [])];
     const cpuLine = (cpu: Record<string, number>) => `gateway ${fmt(cpu['gateway']!, 1)}%, orchestration ${fmt(cpu['orchestration']!, 1)}%, identity ${fmt(cpu['identity']!, 1)}%`;
     return [
       `### Live subscriptions (${subscribers} subscribers on one gateway, ${runCount} runs, ${eventsPerSecond} events/s for ${seconds} s, ${clientCount} client processes, clients ${compression ? `offer permessage-deflate and compress ${compressAll ? 'every message they send, as browsers do' : 'what they send of 1 KiB or more'}` : 'do not offer permessage-deflate'})`,
@@ -258,17 +304,21 @@ export async function benchSubscriptions(): Promise<string> {
       '',
       '| selection | open | connect all | events published | delivered / expected | p50 ms | p99 ms | max ms | gateway CPU | loop lag p99 ms | clients CPU | orchestration CPU | gateway RSS MiB | gateway heap MiB | KiB per subscription (RSS) | after a full GC: heap MiB all open → all closed, RSS all closed |',
       '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
-      row('`runEvents { seq kind at progress message }`', scalar),
-      row('`… run { status }`', withRun),
+      ...(scalar ? [row('`runEvents { seq kind at progress message }`', scalar)] : []),
+      ...(withRun ? [row('`… run { status }`', withRun)] : []),
       '',
-      `- With \`run { status }\` (one federated look-up per event, shared by every subscriber of the run): p99 **${fmt(withRun.p99 / scalar.p99, 2)}×** the scalar selection's, gateway CPU **${fmt(withRun.gatewayCpu / scalar.gatewayCpu, 2)}×**.`,
-      `- Idle for ${idleSeconds} s, no subscriber (baseline): ${cpuLine(idleCpu.none)} of a core; with ${idleSubscribers} idle subscribers: ${cpuLine(idleCpu.idle)}.`,
+      ...(scalar && withRun
+        ? [`- With \`run { status }\` (one federated look-up per event, shared by every subscriber of the run): p99 **${fmt(withRun.p99 / scalar.p99, 2)}×** the scalar selection's, gateway CPU **${fmt(withRun.gatewayCpu / scalar.gatewayCpu, 2)}×**.`]
+        : []),
+      ...(idleCpu ? [`- Idle for ${idleSeconds} s, no subscriber (baseline): ${cpuLine(idleCpu.none)} of a core; with ${idleSubscribers} idle subscribers: ${cpuLine(idleCpu.idle)}.`] : []),
+      ...(phases.size < PHASES.length ? [`- Phases run: ${[...phases].join(', ')} (BENCH_SUBSCRIPTION_PHASES).`] : []),
       ...(errors.length > 0 ? [`- Errors seen by clients: ${errors.map((e) => `\`${e}\``).join(', ')}`] : []),
       `- Load average (1 min) of the machine: ${fmt(loadAtStart, 1)} at the start, ${fmt(loadavg()[0]!, 1)} at the end.`,
       '',
     ].join('\n');
   } finally {
     setup.inspector?.close();
+    setup.orchestrationInspector?.close();
     await setup.platform.stop();
   }
 }
