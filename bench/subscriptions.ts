@@ -165,7 +165,10 @@ async function underLoad(
     const rssBefore = await rssMiB(gatewayPid);
     const heapBefore = heapMiB(await gatewayGauges(opsUrl));
     const plan = runs.length === 0 ? [] : Array.from({ length: subscribers }, (_, i) => ({ runId: runs[i % runs.length]!.id, afterSeq: runs[i % runs.length]!.lastSeq }));
-    const { opened, ms: connectMs } = await clients.open({ url: platform.wsUrl, token: setup.token, query, field: 'runEvents', compression, compressAll, subscriptions: plan });
+    const label = query === SCALAR ? 'scalar' : 'run-status';
+    const { opened, ms: connectMs } = await profiled(`${label}-connect`, { gateway: setup.inspector }, () =>
+      clients.open({ url: platform.wsUrl, token: setup.token, query, field: 'runEvents', compression, compressAll, subscriptions: plan }),
+    );
     await new Promise((r) => setTimeout(r, 2_000));
     const rssOpen = await rssMiB(gatewayPid);
     const heapOpen = heapMiB(await gatewayGauges(opsUrl)); // also starts the event-loop lag window
@@ -186,7 +189,6 @@ async function underLoad(
         await new Promise((r) => setTimeout(r, 5));
       }
     })();
-    const label = query === SCALAR ? 'scalar' : 'run-status';
     const cpu = await profiled(label, { gateway: setup.inspector, orchestration: setup.orchestrationInspector }, () =>
       cpuPercentDuring({ gateway: gatewayPid, orchestration: orchestrationPid, ...clients.pids() }, Math.max(1_000, seconds * 1000 - 2_000)),
     );
