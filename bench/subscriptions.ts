@@ -82,6 +82,9 @@ async function gatewayGauges(opsUrl: string | undefined): Promise<Map<string, nu
   return gauges;
 }
 
+/** The gateway's count of federated queries for subscription entity fields (its only field here: run). */
+const federatedQueriesIn = (gauges: Map<string, number>) => gauges.get('orchestra_gateway_subscription_federated_queries_total') ?? 0;
+
 const heapMiB = (gauges: Map<string, number>) => (gauges.get('orchestra_nodejs_heap_size_used_bytes') ?? NaN) / 1024 / 1024;
 
 interface Setup {
@@ -129,6 +132,8 @@ interface LoadOutcome {
   clientCpuSum: number;
   /** The gateway's event-loop delay p99 over the load (ms). */
   loopLagP99: number;
+  /** Federated queries the gateway made for entity fields (run { status }) from the load's start to 3 s after its end. */
+  federatedQueries: number;
   heapBefore: number;
   heapOpen: number;
   heapClosed: number;
@@ -171,7 +176,8 @@ async function underLoad(
     );
     await new Promise((r) => setTimeout(r, 2_000));
     const rssOpen = await rssMiB(gatewayPid);
-    const heapOpen = heapMiB(await gatewayGauges(opsUrl)); // also starts the event-loop lag window
+    const gaugesOpen = await gatewayGauges(opsUrl); // also starts the event-loop lag window
+    const heapOpen = heapMiB(gaugesOpen);
     const gcOpen = await afterGc(setup.inspector);
     await clients.report(); // drop anything before the measured window
 
@@ -199,6 +205,7 @@ async function underLoad(
     await publishing;
     await new Promise((r) => setTimeout(r, 3_000));
     const rssAfterLoad = await rssMiB(gatewayPid);
+    const federatedQueries = federatedQueriesIn(await gatewayGauges(opsUrl)) - federatedQueriesIn(gaugesOpen);
     const report = await clients.report();
     const lastSeq = new Map(runs.map((r) => [r.id, r.lastSeq]));
     let expected = 0;
@@ -238,6 +245,7 @@ async function underLoad(
       clientCpuMax: Math.max(...clientCpu),
       clientCpuSum: clientCpu.reduce((a, b) => a + b, 0),
       loopLagP99: loopLagP99 * 1000,
+      federatedQueries,
       heapBefore,
       heapOpen,
       heapClosed,
@@ -312,6 +320,7 @@ export async function benchSubscriptions(): Promise<string> {
       ...(scalar && withRun
         ? [`- With \`run { status }\` (one federated look-up per event, shared by every subscriber of the run): p99 **${fmt(withRun.p99 / scalar.p99, 2)}×** the scalar selection's, gateway CPU **${fmt(withRun.gatewayCpu / scalar.gatewayCpu, 2)}×**.`]
         : []),
+      ...(withRun ? [`- \`run { status }\`: ${withRun.federatedQueries} federated queries for ${withRun.published} events published (${fmt(withRun.federatedQueries / Math.max(1, withRun.published), 2)} per event).`] : []),
       ...(idleCpu ? [`- Idle for ${idleSeconds} s, no subscriber (baseline): ${cpuLine(idleCpu.none)} of a core; with ${idleSubscribers} idle subscribers: ${cpuLine(idleCpu.idle)}.`] : []),
       ...(phases.size < PHASES.length ? [`- Phases run: ${[...phases].join(', ')} (BENCH_SUBSCRIPTION_PHASES).`] : []),
       ...(errors.length > 0 ? [`- Errors seen by clients: ${errors.map((e) => `\`${e}\``).join(', ')}`] : []),
