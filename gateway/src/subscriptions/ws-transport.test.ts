@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
@@ -41,8 +42,8 @@ afterAll(async () => {
 });
 
 /** A client that compresses everything it sends (threshold 0), as browsers do, past connection_ack. */
-async function browserLike(): Promise<{ socket: WebSocket; received: Array<{ id?: string; type: string; payload?: { data?: { echo?: string } } }>; extensions: string }> {
-  const socket = new WebSocket(url, 'graphql-transport-ws', { perMessageDeflate: { threshold: 0 } });
+async function browserLike(at = url): Promise<{ socket: WebSocket; received: Array<{ id?: string; type: string; payload?: { data?: { echo?: string } } }>; extensions: string }> {
+  const socket = new WebSocket(at, 'graphql-transport-ws', { perMessageDeflate: { threshold: 0 } });
   clients.push(socket);
   const received: Array<{ id?: string; type: string; payload?: { data?: { echo?: string } } }> = [];
   socket.on('message', (data: Buffer) => received.push(JSON.parse(data.toString()) as (typeof received)[number]));
@@ -90,6 +91,42 @@ describe('graphql-ws transport, permessage-deflate', () => {
     expect(transport.stats()).toMatchObject({ connections: 1, inflating: 0 });
     socket.close();
     await eventually(() => transport.stats().connections === 0, { what: 'the connection to close' });
+  });
+
+  it('takes a compressed message too large to inflate on the spot, and a fragmented one, through ws’s own inflate, intact', async () => {
+    const { socket, received } = await browserLike();
+    // ~40 KiB of base64 compresses to ~30 KiB: over the inline size (16 KiB compressed).
+    const large = randomBytes(30 * 1024).toString('base64');
+    subscribe(socket, 'large', large);
+    const fragmented = `fragmented ${'y'.repeat(2_000)}`;
+    const message = JSON.stringify({ id: 'fragmented', type: 'subscribe', payload: { query: fragmented } });
+    const half = Math.floor(message.length / 2);
+    socket.send(message.slice(0, half), { fin: false });
+    socket.send(message.slice(half), { fin: true });
+    subscribe(socket, 'small', 'small after them');
+    await eventually(() => echoes(received).length === 3, { what: 'the three answers' });
+    expect(echoes(received)).toEqual([large, fragmented, 'small after them']);
+    expect(transport.stats()).toMatchObject({ connections: 1, inflating: 0 });
+    socket.close();
+    await eventually(() => transport.stats().connections === 0, { what: 'the connection to close' });
+  });
+
+  it('closes a connection whose compressed message inflates past 1 MiB (1009, message too big)', async () => {
+    // A server of its own with a keep-alive that cannot end the connection first: its receiver reads
+    // nothing else (pongs included) while ws inflates the message, slowly on a busy machine.
+    const server = createServer();
+    const own = serveGraphqlWs(echo, { httpServer: server, path: '/graphql', log, keepAliveMs: 600_000, compression: { threshold: 1024 } });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { socket } = await browserLike(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`);
+      const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+      // 2 MiB of one letter compresses to a few KiB: small enough to be inflated on the spot, too big once inflated.
+      subscribe(socket, 'bomb', 'z'.repeat(2 * 1024 * 1024));
+      expect(await closed).toBe(1009);
+    } finally {
+      await own.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('keeps the connection answering pings (the sweep that frees zlib streams is the keep-alive sweep)', async () => {

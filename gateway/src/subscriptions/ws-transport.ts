@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { constants as zlibConstants, inflateRawSync } from 'node:zlib';
 import { CloseCode, handleProtocols } from 'graphql-ws';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Logger } from '@orchestra/lib/gateway';
@@ -56,6 +57,8 @@ interface DeflateState {
   params?: Record<string, unknown>;
   _inflate?: { close(): void } | null;
   _deflate?: { close(): void } | null;
+  /** Its decompress (PerMessageDeflate.prototype's, or inlineDecompress). */
+  decompress?: Decompress;
 }
 const deflateStateOf = (socket: WebSocket): DeflateState | undefined => (socket as unknown as { _extensions?: Record<string, DeflateState | undefined> })._extensions?.['permessage-deflate'];
 
@@ -81,6 +84,57 @@ function releaseIdleDeflate(socket: WebSocket): void {
   if (sender?._state !== 0 || sender._queue?.length !== 0) return;
   state._deflate.close();
   state._deflate = null;
+}
+
+/** ws's permessage-deflate decompress(data, fin, callback) (PerMessageDeflate.prototype.decompress). */
+type Decompress = (this: DeflateState, data: Buffer, fin: boolean, callback: (error: Error | null, result?: Buffer) => void) => void;
+
+/** A message from a client is a GraphQL document and its variables: the HTTP API's body limit (ws: 100 MiB). */
+const MAX_PAYLOAD = 1024 * 1024;
+/** Compressed messages up to this size are inflated on the spot (connection_init, subscribe, pong: a few hundred bytes). */
+const INLINE_INFLATE_MAX = 16 * 1024;
+/** What ends a message compressed on its own (RFC 7692: its final empty stored block's tail, taken off by the sender). */
+const DEFLATE_TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+
+/**
+ * In place of ws's decompress for a connection that carries no compression context between messages
+ * (client_no_context_takeover): a whole message of at most INLINE_INFLATE_MAX bytes is inflated at
+ * once with a zlib context of its own, and the result handed to ws's receiver on the next tick, as its
+ * own decompress would. ws sends every message through one zlib stream per connection on zlib's thread
+ * pool, behind a limiter shared by every connection of the process (4 at a time here), three trips to
+ * the pool each (data, tail, flush): at 10,000 connections each compressing its connection_init and
+ * subscribe, as browsers do, the limiter and the cross-thread wake-ups, not zlib, set the pace of
+ * connecting (the subscription bench: ~20,000 inflates of ~100 bytes). A fragmented or larger message,
+ * and anything the inline inflate refuses (corrupt, over MAX_PAYLOAD), takes ws's own path, with its
+ * own errors and close codes.
+ */
+const inlineDecompress: Decompress = function (data, fin, callback) {
+  if (fin && !this._inflate && data.length <= INLINE_INFLATE_MAX) {
+    let result: Buffer | undefined;
+    try {
+      const windowBits = this.params?.['client_max_window_bits'];
+      result = inflateRawSync(Buffer.concat([data, DEFLATE_TAIL]), {
+        windowBits: typeof windowBits === 'number' ? windowBits : zlibConstants.Z_DEFAULT_WINDOWBITS,
+        finishFlush: zlibConstants.Z_SYNC_FLUSH,
+        maxOutputLength: MAX_PAYLOAD,
+      });
+    } catch {
+      result = undefined;
+    }
+    if (result) {
+      // ws's receiver expects the callback after decompress has returned (it stops its loop first).
+      process.nextTick(callback, null, result);
+      return;
+    }
+  }
+  (Object.getPrototypeOf(this) as { decompress: Decompress }).decompress.call(this, data, fin, callback);
+};
+
+/** Inflates the connection's small compressed messages inline (inlineDecompress) when it carries no context between messages. */
+function inflateInline(socket: WebSocket): void {
+  const state = deflateStateOf(socket);
+  if (!state || typeof state.decompress !== 'function' || state.params?.['client_no_context_takeover'] !== true) return;
+  state.decompress = inlineDecompress;
 }
 
 const textOf = (data: RawData): string => (Buffer.isBuffer(data) ? data.toString() : Array.isArray(data) ? Buffer.concat(data).toString() : Buffer.from(data).toString());
@@ -137,8 +191,7 @@ export function serveGraphqlWs(hooks: ConnectionHooks<SocketExtra>, options: Gra
     // `alive` below is the one list of connections.
     clientTracking: false,
     handleProtocols,
-    // A message from a client is a GraphQL document and its variables: the HTTP API's body limit (ws: 100 MiB).
-    maxPayload: 1024 * 1024,
+    maxPayload: MAX_PAYLOAD,
     perMessageDeflate:
       options.compression === false
         ? false
@@ -190,6 +243,7 @@ export function serveGraphqlWs(hooks: ConnectionHooks<SocketExtra>, options: Gra
   const accept = (ws: WebSocket, ip: string, userAgent: string | undefined) => {
     const socket = ws as TransportSocket;
     alive.add(socket);
+    inflateInline(socket);
     socket[kLog] = log;
     socket.on('pong', onSocketPong);
     socket.once('error', onSocketError);
