@@ -58,6 +58,9 @@ export function createOrgFeeds({ redis, prefix, log, listen, readRange, remember
     }
     feed.pumping = (async () => {
       try {
+        // Not before the feed knows where "now" is: a read from the initial 0-0 (a sweep or wake-up during a
+        // slow start) would hand the subscribers attached meanwhile the organization's whole stream.
+        await feed.ready;
         do {
           feed.again = false;
           for (;;) {
