@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createMemoryLogger, createRedis, TEST_REDIS_URL, uniqueName, type Redis, type RunEvent } from '@orchestra/lib';
-import { orgRunFeedKey } from '@orchestra/lib/gateway';
+import { createMemoryLogger, createRedis, createRunEventHub, TEST_REDIS_URL, uniqueName, type Redis, type RunEvent, type RunEventHub } from '@orchestra/lib';
 import { createOrgFeeds } from './org-feeds';
 import type { FeedSink } from './run-feeds';
 
@@ -10,15 +9,20 @@ import type { FeedSink } from './run-feeds';
  * feed has found the stream's newest entry (a sweep or wake-up while the feed is starting on a slow
  * machine: the gateway's subscription test received an earlier test's runs under load ~25).
  */
+const log = createMemoryLogger('org-feeds-test');
 let redis: Redis;
 let prefix: string;
+/** Writes the feeds as orchestration does. */
+let hub: RunEventHub;
 
 beforeAll(() => {
-  redis = createRedis({ url: TEST_REDIS_URL, name: 'org-feeds-test', log: createMemoryLogger('org-feeds-test') });
+  redis = createRedis({ url: TEST_REDIS_URL, name: 'org-feeds-test', log });
   prefix = uniqueName('orgfeed');
+  hub = createRunEventHub({ redis, prefix, log });
 });
 
 afterAll(async () => {
+  await hub.stop();
   const keys = await redis.keys(`${prefix}*`);
   if (keys.length > 0) await redis.del(...keys);
   await redis.quit();
@@ -26,21 +30,40 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** An entry as the run event hub writes it: the event as JSON. */
-const appendStatus = (orgId: string, runId: string, runStatus: string) =>
-  redis.xadd(orgRunFeedKey(prefix, orgId), '*', 'e', JSON.stringify({ runId, orgId, seq: 1, kind: 'RUN_STATUS', runStatus, at: new Date().toISOString() }));
+/** Publishes a run's status changes, seq 1, 2, … (they reach its organization's feed). */
+const publishStatuses = (orgId: string, runId: string, statuses: string[]) =>
+  hub.publish(
+    statuses.map((runStatus, i): RunEvent => ({
+      runId,
+      orgId,
+      workflowId: runId,
+      seq: i + 1,
+      kind: 'RUN_STATUS',
+      at: new Date().toISOString(),
+      runStatus,
+      taskId: null,
+      stepId: null,
+      taskStatus: null,
+      attemptId: null,
+      attempt: null,
+      progress: null,
+      message: null,
+      level: null,
+      error: null,
+    })),
+  );
 
 describe('organization feeds', () => {
   it('give a subscriber attached while the feed starts only what follows, even when a read began from the start', async () => {
     const orgId = randomUUID();
     const old = randomUUID();
-    for (const status of ['QUEUED', 'RUNNING', 'SUCCEEDED']) await appendStatus(orgId, old, status);
+    await publishStatuses(orgId, old, ['QUEUED', 'RUNNING', 'SUCCEEDED']);
     let releaseListen!: () => void;
     const listening = new Promise<void>((resolve) => (releaseListen = resolve));
     const feeds = createOrgFeeds({
       redis,
       prefix,
-      log: createMemoryLogger('org-feeds-test'),
+      log,
       // Slow start: subscribing to the wake-up channel takes until the test lets it finish.
       listen: async () => {
         await listening;
@@ -66,7 +89,7 @@ describe('organization feeds', () => {
     releaseListen();
     await sleep(100);
     const now = randomUUID();
-    await appendStatus(orgId, now, 'RUNNING');
+    await publishStatuses(orgId, now, ['RUNNING']);
     feeds.resync();
     const deadline = Date.now() + 5_000;
     while (got.length === 0 && Date.now() < deadline) await sleep(50);
