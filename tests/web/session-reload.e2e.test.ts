@@ -1,4 +1,4 @@
-import type { Page, Response } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { startPlatform, type Platform } from '../src/platform';
 import { appOrigin, type Browser, ensureWebBuilt, launchBrowser, signedInPage, WEB_DIST_DIR } from './browser';
 
@@ -30,7 +30,8 @@ async function landed(page: Page): Promise<'app' | 'sign-in'> {
   return (await nav.isVisible()) ? 'app' : 'sign-in';
 }
 
-const refreshTokenOf = async (response: Response): Promise<string | undefined> =>
+/** The refresh token in a RefreshToken answer (a page's response, or route.fetch's). */
+const refreshTokenOf = async (response: { json(): Promise<unknown> }): Promise<string | undefined> =>
   ((await response.json()) as { data?: { refreshToken?: { refreshToken?: string } } }).data?.refreshToken?.refreshToken;
 
 beforeAll(async () => {
@@ -61,7 +62,7 @@ it('a reload while the start-up refresh is in flight keeps the user signed in, a
   await page.route('**/graphql', async (route) => {
     if (lost !== undefined || !isRefresh(route.request().postData())) return route.fallback();
     const answer = await route.fetch();
-    lost = ((await answer.json()) as { data?: { refreshToken?: { refreshToken?: string } } }).data?.refreshToken?.refreshToken ?? '';
+    lost = (await refreshTokenOf(answer)) ?? '';
     tradedOnce();
     await route.abort('aborted');
   });
