@@ -27,7 +27,7 @@ export async function appendRunEvents(db: Queryable, batches: readonly RunEventB
        SELECT (b->>'runId')::uuid AS run_id, b->'events' AS events, jsonb_array_length(b->'events') AS n
          FROM jsonb_array_elements($1::jsonb) AS b
      ), seqs AS (
-       UPDATE runs r SET last_seq = r.last_seq + batch.n FROM batch WHERE r.id = batch.run_id
+       UPDATE runs r SET last_seq = r.last_seq + batch.n FROM batch WHERE r.id = ANY($2::uuid[]) AND r.id = batch.run_id
        RETURNING r.id AS run_id, r.last_seq - batch.n AS base
      ), inserted AS (
        INSERT INTO run_events (org_id, run_id, seq, kind, task_id, attempt_id, event, at)
@@ -35,9 +35,13 @@ export async function appendRunEvents(db: Queryable, batches: readonly RunEventB
               e.value || jsonb_build_object('seq', s.base + e.ord), (e.value->>'at')::timestamptz
          FROM seqs s JOIN batch b ON b.run_id = s.run_id
         CROSS JOIN LATERAL jsonb_array_elements(b.events) WITH ORDINALITY AS e(value, ord)
-     )${notify ? `, notified AS (INSERT INTO notification_outbox (id, org_id, event) SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::jsonb[]))` : ''}
+     )${notify ? `, notified AS (INSERT INTO notification_outbox (id, org_id, event) SELECT * FROM unnest($3::uuid[], $4::uuid[], $5::jsonb[]))` : ''}
      SELECT run_id, base FROM seqs`,
-      [JSON.stringify(batches), ...(notify ? notificationParams(notifications) : [])],
+      [
+        JSON.stringify(batches),
+        batches.map((b) => b.runId),
+        ...(notify ? notificationParams(notifications) : []),
+      ],
     ),
   );
   for (const r of rows) bases.set(r.run_id, r.base);
