@@ -18,7 +18,7 @@ import { benchRunMetrics } from './run-metrics';
 import { benchSchedules } from './schedules';
 import { benchSubscriptionMemory } from './subscription-memory';
 import { benchSubscriptions } from './subscriptions';
-import { benchTaskPath, TASK_PATH_SCENARIOS } from './task-path';
+import { benchTaskPath, TASK_PATH_SCENARIOS, taskPathScenariosFromEnv } from './task-path';
 import { benchWebLive } from './web-live';
 
 const BENCHES: Record<string, () => Promise<string>> = {
@@ -38,7 +38,8 @@ const BENCHES: Record<string, () => Promise<string>> = {
   'llm-streams': () => benchLlmStreams(),
   'run-metrics': () => benchRunMetrics(),
   // The task path's scenarios share one platform when asked for together (task-path = all of them).
-  'task-path': () => benchTaskPath(undefined, { command: 'task-path' }),
+  // BENCH_TASK_PATH_SCENARIOS (comma-separated) picks some of them, e.g. fan-out,queue-latency.
+  'task-path': () => benchTaskPath(taskPathScenariosFromEnv(), { command: 'task-path' }),
   ...Object.fromEntries(TASK_PATH_SCENARIOS.map((s) => [s, () => benchTaskPath([s])])),
 };
 

@@ -23,6 +23,16 @@ import { costOf, costTable, snapshot, type Cost, type ProbeTargets } from './pro
 export const TASK_PATH_SCENARIOS = ['one-step', 'start-runs', 'queue-latency', 'fan-out'] as const;
 export type TaskPathScenario = (typeof TASK_PATH_SCENARIOS)[number];
 
+/** BENCH_TASK_PATH_SCENARIOS (comma-separated names of TASK_PATH_SCENARIOS), or every scenario when unset. */
+export function taskPathScenariosFromEnv(): TaskPathScenario[] {
+  const raw = process.env['BENCH_TASK_PATH_SCENARIOS'];
+  if (raw === undefined || raw.trim() === '') return [...TASK_PATH_SCENARIOS];
+  const names = raw.split(',').map((n) => n.trim());
+  const unknown = names.filter((n) => !(TASK_PATH_SCENARIOS as readonly string[]).includes(n));
+  if (unknown.length > 0) throw new Error(`BENCH_TASK_PATH_SCENARIOS: unknown ${unknown.join(', ')} (have: ${TASK_PATH_SCENARIOS.join(', ')})`);
+  return names as TaskPathScenario[];
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Phase {
@@ -182,8 +192,61 @@ async function queueLatency(b: Bench, rate: number, seconds: number): Promise<La
   return { phase: p, offered: rate, queuedToClaimedMs: rows.map((r) => Number(r.ms)).sort((x, y) => x - y) };
 }
 
-async function fanOut(b: Bench, runs: number): Promise<Phase> {
-  return phase(b, `${runs} fan-out runs 1 → 50 → 1 (52 tasks each), gRPC StartRun`, 52, () => callersLoop(runs, 32, 1, async (i) => [await viaGrpc(b, 'fan-50', i)]));
+/**
+ * Where a fan-out task's time went, from its attempt's timestamps (ms, sorted): queued (the start of
+ * the transaction that queued it) → started (the claim statement's clock) → finished (the start of
+ * the result's transaction); `worker` is the attempt's own duration as its worker reported it, and
+ * `turnaround` each slot's whole cycle (the pool's slots over the tasks' rate) less the time an
+ * attempt ran: result commit, job completion, next fetch and claim.
+ */
+interface FanOutBreakdown {
+  queuedToStarted: number[];
+  startedToFinished: number[];
+  worker: number[];
+}
+
+async function fanOutBreakdown(b: Bench, ids: readonly string[]): Promise<FanOutBreakdown> {
+  const schema = b.platform.schemas.orchestration;
+  const { rows } = await b.platform.pool.query<{ wait: number; exec: number; worker: number | null }>(
+    `SELECT extract(epoch FROM started_at - queued_at) * 1000 AS wait, extract(epoch FROM finished_at - started_at) * 1000 AS exec, duration_ms AS worker
+       FROM "${schema}".task_attempts WHERE run_id = ANY($1::uuid[]) AND status = 'SUCCEEDED'`,
+    [ids],
+  );
+  const sorted = (xs: number[]) => xs.sort((x, y) => x - y);
+  return {
+    queuedToStarted: sorted(rows.map((r) => Number(r.wait))),
+    startedToFinished: sorted(rows.map((r) => Number(r.exec))),
+    worker: sorted(rows.filter((r) => r.worker !== null).map((r) => Number(r.worker))),
+  };
+}
+
+async function fanOut(b: Bench, runs: number): Promise<{ phase: Phase; breakdown: FanOutBreakdown }> {
+  let ids: string[] = [];
+  const p = await phase(b, `${runs} fan-out runs 1 → 50 → 1 (52 tasks each), gRPC StartRun`, 52, async () => {
+    ids = await callersLoop(runs, 32, 1, async (i) => [await viaGrpc(b, 'fan-50', i)]);
+    return ids;
+  });
+  return { phase: p, breakdown: await fanOutBreakdown(b, ids) };
+}
+
+/** The offered rates of the queue-latency scenario: BENCH_QUEUE_RATES (tasks/s, comma-separated, each 1–2,000), 300 by default. */
+function queueRates(): number[] {
+  const rates = (process.env['BENCH_QUEUE_RATES'] ?? '300').split(',').map((r) => Number(r.trim()));
+  if (rates.length === 0 || rates.length > 8 || rates.some((r) => !Number.isInteger(r) || r < 1 || r > 2_000)) throw new Error('BENCH_QUEUE_RATES: 1 to 8 whole rates of 1–2,000 tasks/s');
+  return rates;
+}
+
+const SLOTS = 64;
+
+function fanOutLine(p: Phase, d: FanOutBreakdown): string {
+  const ms = (xs: number[]) => `p50 ${fmt(percentile(xs, 50), 1)} / p95 ${fmt(percentile(xs, 95), 1)} ms`;
+  const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / Math.max(1, xs.length);
+  const cycle = (SLOTS * p.seconds * 1000) / p.tasks;
+  return (
+    `- Fan-out, where a task's time went (${d.startedToFinished.length} attempts; from their rows): queued → claimed ${ms(d.queuedToStarted)} (most of it waiting for one of the ${SLOTS} slots); ` +
+    `claimed → result's transaction ${ms(d.startedToFinished)}, mean ${fmt(mean(d.startedToFinished), 1)} ms (the worker's own part ${ms(d.worker)}); ` +
+    `a slot's cycle ${fmt(cycle, 1)} ms (${SLOTS} slots × phase time / tasks), so ${fmt(cycle - mean(d.startedToFinished), 1)} ms of it between a result's transaction starting and the slot's next claim.`
+  );
 }
 
 /** Raw BullMQ on the same Redis: no-op jobs at concurrency 64, added while processing, and drained after all were added. */
@@ -259,7 +322,7 @@ async function postgresBaseline(ms: number): Promise<number> {
 
 export async function benchTaskPath(
   scenarios: readonly TaskPathScenario[] = TASK_PATH_SCENARIOS,
-  { runs = Number(process.env['BENCH_TASK_RUNS'] ?? 2_000), command = scenarios.join(' ') } = {},
+  { runs = Number(process.env['BENCH_TASK_RUNS'] ?? 2_000), command = scenarios.join(' ') }: { runs?: number; command?: string } = {},
 ): Promise<string> {
   const email = 'bench@orchestra.local';
   const password = 'Quiet-Lantern-Harbor-71!';
@@ -329,13 +392,20 @@ export async function benchTaskPath(
     const baselineQueue = await bullmqBaseline(10_000);
     const baselinePg = await postgresBaseline(4_000);
     const phases: Phase[] = [];
-    let latency: LatencyResult | undefined;
+    const latencies: LatencyResult[] = [];
+    let fan: { phase: Phase; breakdown: FanOutBreakdown } | undefined;
     if (scenarios.includes('one-step')) phases.push(await oneStep(b, runs));
     if (scenarios.includes('start-runs')) phases.push(...(await startRunsPhases(b, runs)));
-    if (scenarios.includes('fan-out')) phases.push(await fanOut(b, 100));
+    if (scenarios.includes('fan-out')) {
+      fan = await fanOut(b, 100);
+      phases.push(fan.phase);
+    }
     if (scenarios.includes('queue-latency')) {
-      latency = await queueLatency(b, 300, 10);
-      phases.push(latency.phase);
+      for (const rate of queueRates()) {
+        const latency = await queueLatency(b, rate, 10);
+        latencies.push(latency);
+        phases.push(latency.phase);
+      }
     }
 
     const tps = (p: Phase) => p.tasks / p.seconds;
@@ -352,12 +422,11 @@ export async function benchTaskPath(
           `| ${p.name} | ${p.tasks} | ${fmt(p.seconds, 2)} | **${fmt(tps(p), 0)}** | ${fmt(tps(p) / baselineQueue.addAndProcess, 3)} | ${fmt(tps(p) / baselinePg, 3)} | ${fmt(percentile(p.runMs, 50), 0)} | ${fmt(percentile(p.runMs, 95), 0)} |`,
       ),
       '',
-      ...(latency
-        ? [
-            `- Queue latency at ${latency.offered} tasks/s offered (queued — the QUEUED event, in the startRun transaction — to claimed — the RUNNING event, in the claim transaction, just before the Execute call): p50 **${fmt(percentile(latency.queuedToClaimedMs, 50), 1)} ms**, p95 **${fmt(percentile(latency.queuedToClaimedMs, 95), 1)} ms**, p99 ${fmt(percentile(latency.queuedToClaimedMs, 99), 1)} ms over ${latency.queuedToClaimedMs.length} tasks.`,
-            '',
-          ]
-        : []),
+      ...latencies.flatMap((latency) => [
+        `- Queue latency at ${latency.offered} tasks/s offered (queued — the QUEUED event, in the startRun transaction — to claimed — the RUNNING event, in the claim transaction, just before the Execute call): p50 **${fmt(percentile(latency.queuedToClaimedMs, 50), 1)} ms**, p95 **${fmt(percentile(latency.queuedToClaimedMs, 95), 1)} ms**, p99 ${fmt(percentile(latency.queuedToClaimedMs, 99), 1)} ms over ${latency.queuedToClaimedMs.length} tasks.`,
+        '',
+      ]),
+      ...(fan ? [fanOutLine(fan.phase, fan.breakdown), ''] : []),
       'CPU time per task, by process (from /proc; PostgreSQL backends are those serving the platform\'s connections; Redis is the machine\'s, shared with whatever else runs), and SQL statements per task (orchestra_db_statements_total of every service, BEGIN/COMMIT included):',
       '',
       ...costTable(phases),
