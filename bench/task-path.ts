@@ -195,17 +195,33 @@ async function queueLatency(b: Bench, rate: number, seconds: number): Promise<La
 /**
  * Where a fan-out task's time went, from its attempt's timestamps (ms, sorted): queued (the start of
  * the transaction that queued it) → started (the claim statement's clock) → finished (the start of
- * the result's transaction); `worker` is the attempt's own duration as its worker reported it, and
- * `turnaround` each slot's whole cycle (the pool's slots over the tasks' rate) less the time an
- * attempt ran: result commit, job completion, next fetch and claim.
+ * the result's transaction); `worker` is the attempt's duration_ms: the worker's own time, or when it
+ * reports 0 ms (a noop) the Execute call as the dispatcher timed it.
  */
 interface FanOutBreakdown {
   queuedToStarted: number[];
   startedToFinished: number[];
   worker: number[];
+  /** Mean ms per attempt of the dispatcher's stages over the phase (orchestration's /metrics): claim, Execute call, result. */
+  stages: Record<'claim' | 'execute' | 'result', number>;
 }
 
-async function fanOutBreakdown(b: Bench, ids: readonly string[]): Promise<FanOutBreakdown> {
+/** Sum and count of the dispatcher's stage histograms (dispatch_stage_seconds by stage, task_attempt_duration_seconds) in orchestration's /metrics. */
+async function stageTotals(b: Bench): Promise<Record<'claim' | 'execute' | 'result', { sum: number; count: number }>> {
+  const text = await fetch(`${b.platform.services.orchestration!.httpUrl}/metrics`).then((r) => r.text());
+  const totals = { claim: { sum: 0, count: 0 }, execute: { sum: 0, count: 0 }, result: { sum: 0, count: 0 } };
+  for (const line of text.split('\n')) {
+    const m = /^orchestra_(dispatch_stage_seconds|task_attempt_duration_seconds)_(sum|count)\{([^}]*)\} (\S+)$/.exec(line);
+    if (!m) continue;
+    const stage = m[1] === 'task_attempt_duration_seconds' ? 'execute' : /stage="(claim|result)"/.exec(m[3]!)?.[1];
+    if (stage === 'claim' || stage === 'execute' || stage === 'result') totals[stage][m[2] as 'sum' | 'count'] += Number(m[4]);
+  }
+  return totals;
+}
+
+async function fanOutBreakdown(b: Bench, ids: readonly string[], before: Awaited<ReturnType<typeof stageTotals>>): Promise<FanOutBreakdown> {
+  const after = await stageTotals(b);
+  const mean = (k: 'claim' | 'execute' | 'result') => ((after[k].sum - before[k].sum) * 1000) / Math.max(1, after[k].count - before[k].count);
   const schema = b.platform.schemas.orchestration;
   const { rows } = await b.platform.pool.query<{ wait: number; exec: number; worker: number | null }>(
     `SELECT extract(epoch FROM started_at - queued_at) * 1000 AS wait, extract(epoch FROM finished_at - started_at) * 1000 AS exec, duration_ms AS worker
@@ -217,16 +233,18 @@ async function fanOutBreakdown(b: Bench, ids: readonly string[]): Promise<FanOut
     queuedToStarted: sorted(rows.map((r) => Number(r.wait))),
     startedToFinished: sorted(rows.map((r) => Number(r.exec))),
     worker: sorted(rows.filter((r) => r.worker !== null).map((r) => Number(r.worker))),
+    stages: { claim: mean('claim'), execute: mean('execute'), result: mean('result') },
   };
 }
 
 async function fanOut(b: Bench, runs: number): Promise<{ phase: Phase; breakdown: FanOutBreakdown }> {
   let ids: string[] = [];
+  const before = await stageTotals(b);
   const p = await phase(b, `${runs} fan-out runs 1 → 50 → 1 (52 tasks each), gRPC StartRun`, 52, async () => {
     ids = await callersLoop(runs, 32, 1, async (i) => [await viaGrpc(b, 'fan-50', i)]);
     return ids;
   });
-  return { phase: p, breakdown: await fanOutBreakdown(b, ids) };
+  return { phase: p, breakdown: await fanOutBreakdown(b, ids, before) };
 }
 
 /** The offered rates of the queue-latency scenario: BENCH_QUEUE_RATES (tasks/s, comma-separated, each 1–2,000), 300 by default. */
@@ -244,8 +262,10 @@ function fanOutLine(p: Phase, d: FanOutBreakdown): string {
   const cycle = (SLOTS * p.seconds * 1000) / p.tasks;
   return (
     `- Fan-out, where a task's time went (${d.startedToFinished.length} attempts; from their rows): queued → claimed ${ms(d.queuedToStarted)} (most of it waiting for one of the ${SLOTS} slots); ` +
-    `claimed → result's transaction ${ms(d.startedToFinished)}, mean ${fmt(mean(d.startedToFinished), 1)} ms (the worker's own part ${ms(d.worker)}); ` +
-    `a slot's cycle ${fmt(cycle, 1)} ms (${SLOTS} slots × phase time / tasks), so ${fmt(cycle - mean(d.startedToFinished), 1)} ms of it between a result's transaction starting and the slot's next claim.`
+    `claimed → result's transaction ${ms(d.startedToFinished)}, mean ${fmt(mean(d.startedToFinished), 1)} ms (of it the Execute call by the dispatcher's clock, a noop's 0 ms on the worker being no duration: ${ms(d.worker)}); ` +
+    `a slot's cycle ${fmt(cycle, 1)} ms (${SLOTS} slots × phase time / tasks), so ${fmt(cycle - mean(d.startedToFinished), 1)} ms of it between a result's transaction starting and the slot's next claim. ` +
+    `The dispatcher's stages, mean per attempt (orchestration's /metrics): job taken → claimed ${fmt(d.stages.claim, 1)} ms, Execute call ${fmt(d.stages.execute, 1)} ms, call ended → result committed ${fmt(d.stages.result, 1)} ms; ` +
+    `the rest of the cycle, ${fmt(cycle - d.stages.claim - d.stages.execute - d.stages.result, 1)} ms, is the job's hand-off (completion, the next job's fetch) and slots left idle.`
   );
 }
 
