@@ -1,6 +1,7 @@
 import { DelayedError, type Job } from 'bullmq';
 import type { Redis } from '@orchestra/lib';
 import { createAttemptExecutor } from './dispatch/attempt-execution';
+import { DISPATCH_STAGE_METRIC } from './dispatch/batching';
 import { createClaimer } from './dispatch/claims';
 import type { PlacementPolicy } from './dispatch/claim-policy';
 import { createPoolConsumers } from './dispatch/pool-consumers';
@@ -58,6 +59,8 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId, pla
   const log = engine.log.child({ component: 'dispatcher', dispatcherId });
   let draining = false;
   const claims = metrics.counter('dispatch_claims_total', 'Dispatch decisions for queued attempts', ['decision']);
+  const [stageName, stageHelp, stageLabels, stageBuckets] = DISPATCH_STAGE_METRIC;
+  const stages = metrics.histogram(stageName, stageHelp, [...stageLabels], [...stageBuckets]);
   const slots = createSlotWaits({ queues, retryDelayMs: config.DISPATCH_RETRY_DELAY_MS, log });
   const claim = createClaimer({ engine, dispatcherId, log, ...(placement ? { placement } : {}) });
   const execute = createAttemptExecutor({ engine, log, applyResult: createResultApplier({ engine, log }), slots });
@@ -66,6 +69,7 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId, pla
     const { attemptId, runId } = job.data;
     // Jobs queued before the job carried its pool have none: they are in their pool's queue.
     const pool = (job.data as Partial<AttemptJob>).pool ?? consumerPool;
+    const takenAt = Date.now();
     let decision = await claim(job.data);
     for (let looks = 1; decision.kind === 'wait' && decision.cause === 'no-slot' && looks < MAX_LOCAL_SLOT_WAITS && !draining && slots.executing(pool) > 0; looks += 1) {
       claims.inc({ decision: 'wait' });
@@ -96,6 +100,7 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId, pla
       log.debug('queued attempt dropped', { attemptId, runId, reason: decision.reason });
       return;
     }
+    stages.observe({ stage: 'claim' }, (Date.now() - takenAt) / 1000);
     await execute(decision);
   };
 

@@ -5,6 +5,7 @@ import { gpuUsageOf, MAX_MODEL_CALLS_PER_ATTEMPT, modelCallRow } from '../../dom
 import { insertArtifacts, type NewArtifact } from '../../store/artifacts';
 import { insertGpuUsage, insertModelCalls, type NewModelCall } from '../../store/usage';
 import type { Engine } from '../engine';
+import { DISPATCH_STAGE_METRIC } from './batching';
 import type { Claim } from './claim-policy';
 import { createAttemptEventWriter, createEventBuffer, logEvent, progressEvent, recordAttemptEvents, type AttemptRef } from './event-buffer';
 import { createEventGate } from './event-gate';
@@ -58,6 +59,8 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
       callLog.warn('could not delete artifacts over a limit from the store', { err: error, count: keys.length });
     }
   };
+  const [stageName, stageHelp, stageLabels, stageBuckets] = DISPATCH_STAGE_METRIC;
+  const stages = metrics.histogram(stageName, stageHelp, [...stageLabels], [...stageBuckets]);
   const executions = metrics.histogram('task_attempt_duration_seconds', 'Execute calls from claim to result, by outcome', ['outcome'], [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800]);
   // Streamed events of all this dispatcher's attempts, written together while a write runs (event-buffer.ts).
   const writeEvents = createAttemptEventWriter({
@@ -197,6 +200,7 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
       }
       callLog.info('task attempt stopped', { reason: call.reason });
     } else {
+      const callEndedAt = Date.now();
       const rest = await events.rest();
       const applied = await applyResult({
         runId: run.id,
@@ -209,6 +213,7 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
           await recordUsage(ctx.tx);
         },
       });
+      stages.observe({ stage: 'result' }, (Date.now() - callEndedAt) / 1000);
       if (applied.applied) {
         const fields = { outcome: outcome.kind, durationMs: Date.now() - startedAt, endpoint: worker.endpoint, ...(outcome.kind === 'succeeded' ? {} : { error: outcome.error }) };
         if (outcome.kind === 'succeeded') callLog.info('task attempt succeeded', fields);
