@@ -24,6 +24,8 @@ let drop: () => Promise<void>;
 
 /** What the recording audit server received, in order. */
 let received: auditV1.AuditEvent[] = [];
+/** Record calls that stored events, in order: their sizes. */
+let calls: number[] = [];
 /** When set, the next Record call waits for it before answering. */
 let gate: Promise<void> | undefined;
 let onGateReached: (() => void) | undefined;
@@ -47,6 +49,7 @@ async function startAudit(): Promise<void> {
           await waitFor;
         }
         received.push(...request.events);
+        calls.push(request.events.length);
         return { stored: request.events.length, duplicates: 0 };
       },
     },
@@ -108,6 +111,7 @@ beforeAll(async () => {
 
 beforeEach(async () => {
   received = [];
+  calls = [];
   await pool.query('DELETE FROM audit_outbox');
   if (!server) await startAudit();
 });
@@ -246,6 +250,28 @@ describe('audit outbox relay', () => {
     await eventually(() => log.lines.some((l) => l['msg'] === 'audit relay started'), { what: 'relay start' });
     const event = await record();
     await eventually(() => received.some((e) => e.eventId === event.eventId), { what: 'delivery woken by NOTIFY' });
+  });
+
+  it('with gatherMs, sends a steady stream of events in few batches, and a lone event at once (issue 11)', async () => {
+    const r = relay({ pollMs: 60 * 60 * 1000, gatherMs: 1_500 });
+    await r.start();
+    await eventually(() => log.lines.some((l) => l['msg'] === 'audit relay started'), { what: 'relay start' });
+    // A lone event after a quiet spell is not held back for the gathering time.
+    const sentAt = Date.now();
+    const lone = await record();
+    await eventually(() => received.some((e) => e.eventId === lone.eventId), { what: 'the lone event' });
+    const loneMs = Date.now() - sentAt;
+    expect(loneMs).toBeLessThan(1_500);
+    // A stream of 24 events over ~1.2 s, each insert a NOTIFY: without gathering, a batch per wake-up.
+    const stream: string[] = [];
+    for (let i = 0; i < 24; i += 1) {
+      stream.push((await record()).eventId);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await eventually(() => stream.every((id) => received.some((e) => e.eventId === id)), { timeoutMs: 15_000, what: 'the stream delivered' });
+    // The first batch after the lone one waits out the 1.5 s since it, so the whole stream goes in one or two.
+    expect(calls.length - 1).toBeLessThanOrEqual(2);
+    expect(calls.slice(1).reduce((a, b) => a + b, 0)).toBe(24);
   });
 
   it('while idle on LISTEN, retries an event at its next attempt time rather than after its longest sleep (issue 11)', async () => {

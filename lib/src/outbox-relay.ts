@@ -27,6 +27,15 @@ export interface RelayTuning {
   keepDeliveredMs?: number;
   /** How often pruning runs. Default 10 min. */
   pruneIntervalMs?: number;
+  /**
+   * Under a steady stream of inserts, the least time from one delivering batch's start to the next
+   * (issue 11): each insert's NOTIFY would otherwise start a batch of its own as soon as the last one
+   * ends, paying a transaction, a receiver call and the receiver's own transaction for a handful of
+   * events. Events written meanwhile go together into the next batch, delayed at most this long. A
+   * batch after a look that found nothing (an event alone, after a quiet spell) goes at once, and a
+   * backlog of full batches does not wait. Default 0 (every wake-up looks at once).
+   */
+  gatherMs?: number;
 }
 
 /** Where a relay delivers: one call per batch; it throws an AppError (UNAVAILABLE when unreachable, BAD_USER_INPUT when it refuses an event). */
@@ -99,6 +108,7 @@ export function createGenericOutboxRelay<E>(options: GenericRelayOptions<E>): Ou
     maxBackoffMs = 30_000,
     keepDeliveredMs = 24 * 60 * 60 * 1000,
     pruneIntervalMs = 10 * 60 * 1000,
+    gatherMs = 0,
   } = options;
   assertSchemaName(schema);
   const store = createOutboxStore<E>(`${quoteIdent(schema)}.${options.table}`, REJECTED);
@@ -120,6 +130,8 @@ export function createGenericOutboxRelay<E>(options: GenericRelayOptions<E>): Ou
   let listener: pg.Client | undefined;
   /** sleep() pauses the loop; nudge() (an insert's NOTIFY, a lost listener, stop) ends the pause. */
   const { sleep, wake: nudge } = createWakeableSleep(() => running);
+  /** The gathering pause (gatherMs): NOTIFYs do not end it, stop does. */
+  const gathering = createWakeableSleep(() => running);
 
   const receiver = (): RelaySink<E> | undefined => {
     sink ??= options.connect();
@@ -271,11 +283,18 @@ export function createGenericOutboxRelay<E>(options: GenericRelayOptions<E>): Ou
   const run = async (): Promise<void> => {
     let lastPrune = 0;
     let processed = 0;
+    /** When the last batch that delivered something started (gatherMs counts from there). */
+    let lastDeliveringStart: number | undefined;
     while (running) {
       let nextDueInMs: number | undefined;
       try {
         if (listener === undefined) await listen().catch((err: unknown) => log.warn(`cannot LISTEN for ${noun} outbox inserts: polling only`, { err }));
+        const sinceLast = lastDeliveringStart === undefined ? Infinity : Date.now() - lastDeliveringStart;
+        if (sinceLast < gatherMs) await gathering.sleep(gatherMs - sinceLast);
+        if (!running) break;
+        const startedAt = Date.now();
         let result = await deliverBatch();
+        lastDeliveringStart = result.delivered > 0 ? startedAt : undefined;
         processed += result.delivered;
         while (running && result.more) {
           result = await deliverBatch();
@@ -316,6 +335,7 @@ export function createGenericOutboxRelay<E>(options: GenericRelayOptions<E>): Ou
     async stop() {
       running = false;
       nudge();
+      gathering.wake();
       await loop;
       loop = undefined;
       const connection = listener;

@@ -19,6 +19,12 @@ export const orchestrationConfigSchema = z.object({
   WORKER_HEARTBEAT_INTERVAL_MS: env.int(5_000, { min: 100, max: 600_000 }),
   /** A worker silent for this long is dropped and its running tasks retried elsewhere. */
   WORKER_LEASE_TTL_MS: env.int(15_000, { min: 300, max: 3_600_000 }),
+  /**
+   * Under a steady stream of audited mutations (startRun: one audit event each), the least time between
+   * two audit relay batches, so the events of that time go to the audit service in one call and one
+   * transaction on each side instead of one batch per NOTIFY (issue 11). A lone event goes at once.
+   */
+  AUDIT_RELAY_GATHER_MS: env.int(200, { min: 0, max: 5_000 }),
   /** How often the reconciler re-enqueues lost queue entries and expires leases. */
   RECONCILE_INTERVAL_MS: env.int(5_000, { min: 100, max: 600_000 }),
   /** Execute calls one dispatcher runs at once per pool, at most (each pool also at most its live workers' slots). */

@@ -185,6 +185,7 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
     tls,
     log,
     metrics,
+    gatherMs: config.AUDIT_RELAY_GATHER_MS,
   });
 
   // Runs failed/succeeded and tasks dead-lettered, for the notifications service (written in the transitions' transactions).
