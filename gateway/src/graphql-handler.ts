@@ -19,7 +19,7 @@ import {
 import { checkEnrollmentOperation } from './auth/two-factor-enrollment';
 import type { Federation } from './federation';
 import { checkPublicOperation, introspectPublic, isIntrospectionOnly } from './public-api';
-import { checkOperation, checkVariables, type QueryLimits } from './query-limits';
+import { checkOperationBudget, checkVariables, sizeVariablesOf, type QueryLimits } from './query-limits';
 import type { GatewayRateLimiter } from './rate-limits';
 
 export interface GraphQLRouteDeps {
@@ -206,20 +206,32 @@ function createDocumentCache(maxTokens: number, maxEntries = 1_000, maxQueryLeng
 }
 
 /**
- * checkOperation's answer per document (the cached parse), schema, operation name and variables: the
- * same query with the same variables is measured once, not on every request. Variables longer than
- * 2 KiB as JSON are measured each time rather than kept.
+ * The query budget's answer (checkOperationBudget) per document (the cached parse), schema, operation
+ * name and the values of the variables that size a list (sizeVariablesOf): the same query is measured
+ * once however its other variables change (a startRun's input differs on every call). The variables'
+ * own checks (depth, text) run on every request before this (checkVariables in the route). Sizing
+ * values longer than 2 KiB as JSON are measured each time rather than kept.
  */
 function createBudgetCache(limits: QueryLimits, perDocument = 32, maxKeyLength = 2_048) {
-  const answers = new WeakMap<DocumentNode, { schema: GraphQLSchema; byKey: Map<string, AppError | undefined> }>();
+  const answers = new WeakMap<DocumentNode, { schema: GraphQLSchema | undefined; sizeVariables: string[]; byKey: Map<string, AppError | undefined> }>();
   return {
     check(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown> | undefined): AppError | undefined {
-      const key = `${operationName ?? ''}\n${variables === undefined ? '' : JSON.stringify(variables)}`;
-      if (key.length > maxKeyLength) return checkOperation(schema, document, operationName, variables, limits);
       let known = answers.get(document);
-      if (known?.schema !== schema) answers.set(document, (known = { schema, byKey: new Map() }));
+      if (!known) answers.set(document, (known = { schema, sizeVariables: sizeVariablesOf(document), byKey: new Map() }));
+      else if (known.schema !== schema) {
+        known.schema = schema;
+        known.byKey.clear();
+      }
+      // No operation name and an empty one are different questions (the empty name selects nothing).
+      let key = operationName === undefined ? '' : `=${operationName}`;
+      if (known.sizeVariables.length > 0) {
+        const sizes: Record<string, unknown> = {};
+        for (const name of known.sizeVariables) if (variables !== undefined && Object.hasOwn(variables, name)) sizes[name] = variables[name];
+        key += `\n${JSON.stringify(sizes)}`;
+      }
+      if (key.length > maxKeyLength) return checkOperationBudget(schema, document, operationName, variables, limits);
       if (known.byKey.has(key)) return known.byKey.get(key);
-      const answer = checkOperation(schema, document, operationName, variables, limits);
+      const answer = checkOperationBudget(schema, document, operationName, variables, limits);
       if (known.byKey.size >= perDocument) known.byKey.delete(known.byKey.keys().next().value as string);
       known.byKey.set(key, answer);
       return answer;

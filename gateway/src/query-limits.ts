@@ -200,6 +200,27 @@ export function operationOf(document: DocumentNode, operationName: string | unde
   return operations.find((o) => o.name?.value === operationName);
 }
 
+/**
+ * The variables whose values can change an operation's budget: those written in a `first` / `last` /
+ * `limit` argument anywhere in the document (the only values measureOperation reads), in order of
+ * first use. Any other variable's value leaves the budget as it is.
+ */
+export function sizeVariablesOf(document: DocumentNode): string[] {
+  const names = new Set<string>();
+  visit(document, {
+    Argument(node) {
+      if (!SIZE_ARGUMENTS.includes(node.name.value)) return undefined;
+      visit(node.value, {
+        Variable(variable) {
+          names.add(variable.name.value);
+        },
+      });
+      return false;
+    },
+  });
+  return [...names];
+}
+
 /** BAD_USER_INPUT saying which budget an operation exceeds (and by how much), or undefined. */
 export function checkOperation(
   schema: GraphQLSchema,
@@ -208,8 +229,23 @@ export function checkOperation(
   variables: Record<string, unknown> | undefined,
   limits: QueryLimits,
 ): AppError | undefined {
-  const tooDeepVariables = checkVariables(variables, limits.maxVariablesDepth) ?? checkDocumentText(document);
-  if (tooDeepVariables) return tooDeepVariables;
+  return checkVariables(variables, limits.maxVariablesDepth) ?? checkOperationBudget(schema, document, operationName, variables, limits);
+}
+
+/**
+ * checkOperation without the variables' own checks (depth, text): what the document asks of the graph.
+ * Its answer depends on the variables only through those sizeVariablesOf names; a caller that checks
+ * variables itself (the GraphQL route) may keep the answer for the other variables' values.
+ */
+export function checkOperationBudget(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | undefined,
+  variables: Record<string, unknown> | undefined,
+  limits: QueryLimits,
+): AppError | undefined {
+  const badText = checkDocumentText(document);
+  if (badText) return badText;
   // Every operation in the document is measured: Apollo validates all of them.
   for (const definition of document.definitions) {
     if (definition.kind !== Kind.OPERATION_DEFINITION) continue;

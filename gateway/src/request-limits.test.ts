@@ -11,7 +11,7 @@ import {
   SUBGRAPH_DIRECTIVES_SDL,
 } from '@orchestra/lib';
 import { composeSupergraph } from './compose/compose';
-import { jsonDepth, measureOperation } from './query-limits';
+import { jsonDepth, measureOperation, sizeVariablesOf } from './query-limits';
 import { startTestGateway, type TestGateway } from './testing/test-gateway';
 
 // Issue 9 items 10 and 11: what a client may send, and how the gateway says no.
@@ -117,6 +117,21 @@ describe('query cost and breadth', () => {
       const named = await post({ query: `query Named($n: Int) { items(first: $n) { id } } ${query.replace('query(', 'query Big(')}`, operationName: 'Big', variables: { n: 30 } });
       expect(named.body.errors?.[0]?.extensions).toMatchObject({ reason: 'QUERY_TOO_COSTLY' });
     }
+  });
+
+  it('keeps one answer for a query whose other variables change, and sizes lists by the values sent (first through a fragment too)', async () => {
+    // $tag sizes nothing: the answer is kept whatever it holds. $n sizes a list inside a fragment.
+    const query = 'query($tag: JSON, $n: Int) { echo(value: $tag) ...Many } fragment Many on Query { items(first: $n) { id children(first: 40) { id } } }';
+    for (let round = 0; round < 2; round += 1) {
+      const small = await post({ query, variables: { tag: { round }, n: 1 } });
+      expect(small.body.errors).toBeUndefined();
+      const big = await post({ query, variables: { tag: { round }, n: 30 } });
+      expect(big.body.errors?.[0]?.extensions).toMatchObject({ reason: 'QUERY_TOO_COSTLY', cost: 1262 });
+      // Once answered, the same query's variables are still checked for themselves on every request.
+      const nul = await post({ query, variables: { tag: { round: 'a\u0000b' }, n: 1 } });
+      expect(nul.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'INVALID_TEXT', field: 'variables.tag.round' });
+    }
+    expect(sizeVariablesOf(parse(query))).toEqual(['n']);
   });
 
   it('measures a fragment once however often it is spread (no exponential walk)', async () => {
