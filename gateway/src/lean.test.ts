@@ -28,6 +28,9 @@ describe('the gateway process', () => {
     );
     expect(telemetry).toEqual([]);
     expect(loaded.some((path) => /@apollo\/gateway\/dist\/utilities\/opentelemetry\.js$/.test(path))).toBe(true);
+    // Apollo's hashes go straight to node:crypto (apollo-lean.ts), not through a require per hash.
+    expect(loaded.some((path) => /@apollo\/server\/dist\/cjs\/requestPipeline\.js$/.test(path))).toBe(true);
+    expect(loaded.filter((path) => /node_modules\/@apollo\/utils\.createhash\//.test(path))).toEqual([]);
     // Composition loads only when something composes (live mode); the supergraph managers that use it are loaded.
     expect(loaded.filter((path) => /node_modules\/@apollo\/composition\//.test(path))).toEqual([]);
     expect(loaded.some((path) => /@apollo\/gateway\/dist\/supergraphManagers\/IntrospectAndCompose\/index\.js$/.test(path))).toBe(true);
