@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import Module from 'node:module';
+import { rememberExecutedOperations } from './executed-operations';
 
 /**
  * What Apollo Gateway requires and Orchestra's gateway never uses, left unloaded — imported before
@@ -28,6 +29,10 @@ import Module from 'node:module';
  *   2.3% of the gateway's busy time under the one-step bench. Apollo's modules get one that calls
  *   node:crypto directly, the same hash.
  *
+ * - **An Operation per executed request.** Apollo Gateway's executeQueryPlan gets
+ *   @apollo/federation-internals with operationFromDocument remembering the Operation it builds for
+ *   the same parsed query (executed-operations.ts).
+ *
  * Together 19–21 MiB of idle RSS in a bare require of @apollo/gateway and @apollo/server. Those
  * requires, and only when Apollo's own modules make them, get the small stand-ins below.
  */
@@ -43,6 +48,7 @@ const TELEMETRY_ONLY = new Set([
 ]);
 const APOLLO_TELEMETRY_MODULE = /[\\/]@apollo[\\/]gateway[\\/]dist[\\/]utilities[\\/]opentelemetry\.js$/;
 const APOLLO_GATEWAY_MODULE = /[\\/]@apollo[\\/]gateway[\\/]dist[\\/]/;
+const APOLLO_EXECUTE_QUERY_PLAN = /[\\/]@apollo[\\/]gateway[\\/]dist[\\/]executeQueryPlan\.js$/;
 const APOLLO_SUPERGRAPH_MANAGER = /[\\/]@apollo[\\/]gateway[\\/]dist[\\/]supergraphManagers[\\/]/;
 
 const noDefaultFetcher = () => {
@@ -66,11 +72,15 @@ if (!loader._load.orchestraApolloLean) {
       get: (_target, name) => (composition ??= load.call(loader, '@apollo/composition', parent, false) as Record<string | symbol, unknown>)[name],
       has: (_target, name) => name in (composition ??= load.call(loader, '@apollo/composition', parent, false) as Record<string | symbol, unknown>),
     });
+  let internalsForExecution: object | undefined;
   const lean: Load & { orchestraApolloLean?: true } = function (this: unknown, request, parent, isMain) {
     const from = parent?.filename ?? '';
     if (TELEMETRY_ONLY.has(request) && APOLLO_TELEMETRY_MODULE.test(from)) return {};
     if (request === 'make-fetch-happen' && APOLLO_GATEWAY_MODULE.test(from)) return DEFAULT_FETCHER_STAND_IN;
     if (request === '@apollo/utils.createhash' && APOLLO_MODULE.test(from)) return CREATE_HASH_STAND_IN;
+    if (request === '@apollo/federation-internals' && APOLLO_EXECUTE_QUERY_PLAN.test(from)) {
+      return (internalsForExecution ??= rememberExecutedOperations(load.call(this, request, parent, isMain) as object));
+    }
     if (request === '@apollo/composition' && APOLLO_SUPERGRAPH_MANAGER.test(from)) return composition ?? lazyComposition(parent);
     return load.call(this, request, parent, isMain);
   };

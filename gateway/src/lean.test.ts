@@ -36,6 +36,25 @@ describe('the gateway process', () => {
     expect(loaded.some((path) => /@apollo\/gateway\/dist\/supergraphManagers\/IntrospectAndCompose\/index\.js$/.test(path))).toBe(true);
   });
 
+  it("hands Apollo Gateway's executeQueryPlan, and only it, federation-internals with the executed Operation remembered", () => {
+    const script = [
+      "require('./src/apollo-lean.ts');",
+      "const Module = require('node:module');",
+      "const real = require('@apollo/federation-internals');",
+      "const asRequiredBy = (file) => Module.createRequire(require.resolve(file))('@apollo/federation-internals');",
+      "const executing = asRequiredBy('@apollo/gateway/dist/executeQueryPlan.js');",
+      "const planning = asRequiredBy('@apollo/gateway/dist/index.js');",
+      'process.stdout.write(JSON.stringify({',
+      '  view: Object.getPrototypeOf(executing) === real && Object.hasOwn(executing, "operationFromDocument"),',
+      '  remembered: executing.operationFromDocument !== real.operationFromDocument,',
+      '  same: executing.buildSchema === real.buildSchema,',
+      '  planning: planning === real,',
+      '}));',
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: join(__dirname, '..'), encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual({ view: true, remembered: true, same: true, planning: true });
+  });
+
   it('loads composition at the first use of it, and composes with it', () => {
     const script = [
       "require('./src/gateway.ts');",
