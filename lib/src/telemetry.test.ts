@@ -1,3 +1,5 @@
+import { trace } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ConfigError, loadConfig } from './config';
 import { SpanKind, startSpan, startTelemetry, telemetryConfigSchema } from './telemetry';
 
@@ -23,5 +25,32 @@ describe('spans while not exporting', () => {
       expect(fresh.traceparent).toMatch(/^00-(?!0{32})[0-9a-f]{32}-[0-9a-f]{16}-01$/);
       fresh.span.end();
     }
+  });
+});
+
+describe('spans and the tracer provider', () => {
+  afterEach(() => trace.disable());
+
+  it('make nothing per span while no provider is registered, and are recorded once one is', async () => {
+    const sent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const a = startSpan('a', sent, SpanKind.SERVER, { n: 1 });
+    const b = startSpan('b', undefined, SpanKind.SERVER);
+    expect(a.span).toBe(b.span);
+    expect(a.context).toBe(b.context);
+    expect(a.span.isRecording()).toBe(false);
+    expect(a.traceparent).toBe(sent);
+    a.span.end();
+
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    expect(trace.setGlobalTracerProvider(provider)).toBe(true);
+    const recorded = startSpan('recorded', undefined, SpanKind.SERVER, { n: 2 });
+    expect(recorded.span.isRecording()).toBe(true);
+    expect(recorded.span).not.toBe(a.span);
+    expect(trace.getSpan(recorded.context)).toBe(recorded.span);
+    recorded.span.end();
+    await provider.forceFlush();
+    expect(exporter.getFinishedSpans().map((s) => ({ name: s.name, n: s.attributes['n'] }))).toEqual([{ name: 'recorded', n: 2 }]);
+    await provider.shutdown();
   });
 });

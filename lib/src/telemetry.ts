@@ -1,4 +1,17 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import {
+  context,
+  INVALID_SPAN_CONTEXT,
+  propagation,
+  ProxyTracerProvider,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 import { z } from 'zod';
 import { env } from './config';
 import type { Logger } from './log';
@@ -47,7 +60,23 @@ export async function startTelemetry(service: string, config: TelemetryConfig, l
   };
 }
 
-const tracer = () => trace.getTracer('orchestra');
+/**
+ * The tracer spans are recorded by, or undefined while no tracer provider is registered (nothing
+ * exports: OTEL_EXPORTER_OTLP_ENDPOINT unset). Asked per span, so a provider registered later is used.
+ */
+const recordingTracer = (): Tracer | undefined => {
+  const provider = trace.getTracerProvider();
+  return provider instanceof ProxyTracerProvider ? provider.getDelegateTracer('orchestra') : provider.getTracer('orchestra');
+};
+
+/**
+ * What startSpan hands out while nothing records: the span OpenTelemetry's no-op tracer would make (it
+ * records nothing and ends as a no-op), one for all, and the context holding it. Without a provider
+ * there is no propagator either, so the parent's context would not have been read: only the
+ * traceparent handed on carries the trace.
+ */
+const NOT_RECORDED = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+const NOT_RECORDED_CONTEXT = trace.setSpan(ROOT_CONTEXT, NOT_RECORDED);
 
 /** The context a W3C traceparent names (the root context when there is none). */
 export function contextOf(traceparent: string | undefined): Context {
@@ -67,8 +96,12 @@ export interface TracedSpan {
 
 /** Starts a span under the given traceparent (or a new trace). End it with `endSpan`. */
 export function startSpan(name: string, parent: string | undefined, kind: SpanKind, attributes: Attributes = {}): TracedSpan {
-  const span = tracer().startSpan(name, { kind, attributes }, contextOf(parent));
-  const active = trace.setSpan(contextOf(parent), span);
+  const tracer = recordingTracer();
+  // Not exporting: no span, context or attributes made per call (issue 11: tracing costs nothing unless configured).
+  if (tracer === undefined) return { span: NOT_RECORDED, context: NOT_RECORDED_CONTEXT, traceparent: ensureTraceparent(parent) };
+  const parentContext = contextOf(parent);
+  const span = tracer.startSpan(name, { kind, attributes }, parentContext);
+  const active = trace.setSpan(parentContext, span);
   const carrier: Record<string, string> = {};
   if (span.isRecording()) propagation.inject(active, carrier);
   return { span, context: active, traceparent: carrier['traceparent'] ?? ensureTraceparent(parent) };
