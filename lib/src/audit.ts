@@ -93,3 +93,15 @@ export async function recordAudit(db: Queryable, service: string, principal: Pri
   await db.query('INSERT INTO audit_outbox (id, org_id, event) VALUES ($1, $2, $3)', [event.eventId, event.orgId, JSON.stringify(event)]);
   return event;
 }
+
+/** recordAudit for several changes of one principal's transaction (a bulk action), in one statement. */
+export async function recordAudits(db: Queryable, service: string, principal: Principal, inputs: readonly AuditEventInput[]): Promise<OutboxAuditEvent[]> {
+  const events = inputs.map((input) => buildAuditEvent(service, principal, input));
+  if (events.length === 0) return events;
+  await db.query('INSERT INTO audit_outbox (id, org_id, event) SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::jsonb[])', [
+    events.map((e) => e.eventId),
+    events.map((e) => e.orgId),
+    events.map((e) => JSON.stringify(e)),
+  ]);
+  return events;
+}

@@ -1,14 +1,14 @@
-import { badInput, isUuid, notFound, recordAudit, toAppError, type ErrorCode, type Principal } from '@orchestra/lib';
+import { AppError, badInput, isUuid, notFound, recordAudit, toAppError, type ErrorCode, type Principal } from '@orchestra/lib';
 import { discardDeadLetters as discardOpenDeadLetters, findDeadLettersByIds } from '../store/dead-letters';
 import type { DeadLetterRow, RunRow } from '../store/rows';
-import { cancelRun, replayDeadLetter, retryRun } from './commands';
+import { cancelReasonOf, cancelRun, cancelRunsIn, replayDeadLetter, retryRun } from './commands';
 import { SERVICE, type Engine } from './engine';
 
 /**
  * Actions on many runs or dead letters at once (the runs list's and the dead-letter list's bulk
- * actions). Each item is its own transaction, so one that cannot be done (a run already finished, an
- * id of another organization) fails alone: the answer has one result per id, in the order given,
- * each with what it did or why not.
+ * actions). An item that cannot be done (a run already finished, an id of another organization) fails
+ * alone: the answer has one result per id, in the order given, each with what it did or why not.
+ * Retries and replays take a transaction per item; cancels and discards one for all of them.
  */
 
 /** The most ids one bulk action takes. */
@@ -70,8 +70,34 @@ async function eachRun(engine: Engine, principal: Principal, ids: readonly strin
   return results;
 }
 
-export const cancelRuns = (engine: Engine, principal: Principal, ids: readonly string[], reason: string | null | undefined) =>
-  eachRun(engine, principal, ids, 'run.cancel', (id) => cancelRun(engine, principal, id, reason));
+/**
+ * Cancels runs in one transaction (engine/commands.ts cancelRunsIn: a dozen statements for 100 runs):
+ * a run that cannot be cancelled (not found, another organization's, already finished) is an answer,
+ * not a failure, and changes nothing. Should the transaction itself fail, each run is cancelled in a
+ * transaction of its own, so whatever made it fail fails alone.
+ */
+export async function cancelRuns(engine: Engine, principal: Principal, ids: readonly string[], reason: string | null | undefined): Promise<RunActionResult[]> {
+  const distinct = checkBulkIds(ids);
+  let answers: Map<string, RunRow | AppError>;
+  try {
+    answers = await engine.change(principal, (ctx) => cancelRunsIn(ctx, engine, principal, distinct, cancelReasonOf(principal, reason)));
+  } catch (error) {
+    engine.log.warn('a bulk cancel failed as one transaction: cancelling each run in its own', { err: error, runs: distinct.length });
+    return eachRun(engine, principal, distinct, 'run.cancel', (id) => cancelRun(engine, principal, id, reason));
+  }
+  const results: RunActionResult[] = [];
+  for (const id of distinct) {
+    const answer = answers.get(id);
+    if (answer !== undefined && !(answer instanceof AppError)) {
+      results.push({ id, run: answer, error: null });
+      continue;
+    }
+    const error = actionError(engine, answer ?? notFound('run', id), { action: 'run.cancel', runId: id });
+    await auditFailure(engine, principal, 'run.cancel', 'Run', id, error);
+    results.push({ id, run: null, error });
+  }
+  return results;
+}
 
 export const retryRuns = (engine: Engine, principal: Principal, ids: readonly string[]) => eachRun(engine, principal, ids, 'run.retry', (id) => retryRun(engine, principal, id));
 

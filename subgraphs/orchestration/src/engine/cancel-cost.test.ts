@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import type { PoolClient, Principal } from '@orchestra/lib';
 import { lockRun } from '../store/runs';
 import { startTestOrchestration, userPrincipal, type TestOrchestration } from '../testing/harness';
@@ -15,12 +16,21 @@ import { SERVICE } from './engine';
  */
 
 let t: TestOrchestration;
+/** The statements this process sent, as text (every pool's clients). */
+const sent: string[] = [];
+const query = Client.prototype.query;
 
 beforeAll(async () => {
+  (Client.prototype as unknown as { query: (...args: unknown[]) => unknown }).query = function (this: Client, ...args: unknown[]) {
+    const q = args[0] as string | { text?: string };
+    sent.push(typeof q === 'string' ? q : (q.text ?? ''));
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  };
   t = await startTestOrchestration();
 }, 60_000);
 
 afterAll(async () => {
+  Client.prototype.query = query;
   await t?.stop();
 });
 
@@ -84,13 +94,17 @@ async function systemEventCost(runId: string): Promise<Record<string, number>> {
   );
 }
 
+async function orgWithQueuedWorkflow(): Promise<{ principal: Principal; workflowId: string }> {
+  const principal = userPrincipal(randomUUID(), 'admin');
+  await t.grantPool(principal.orgId as string, POOL);
+  const created = await t.graphql<{ createWorkflow: { id: string } }>(principal, CREATE, { i: { name: 'work', steps: [{ id: 'work', capability: 'sleep', pool: POOL, input: { ms: 10 } }] } });
+  expect(created.errors).toBeUndefined();
+  return { principal, workflowId: created.data!.createWorkflow.id };
+}
+
 describe('the cost of a cancel', () => {
   it('reads as many rows with 1,010 runs queued as with 10', async () => {
-    const principal = userPrincipal(randomUUID(), 'admin');
-    await t.grantPool(principal.orgId as string, POOL);
-    const created = await t.graphql<{ createWorkflow: { id: string } }>(principal, CREATE, { i: { name: 'work', steps: [{ id: 'work', capability: 'sleep', pool: POOL, input: { ms: 10 } }] } });
-    expect(created.errors).toBeUndefined();
-    const workflowId = created.data!.createWorkflow.id;
+    const { principal, workflowId } = await orgWithQueuedWorkflow();
 
     const few = await startRuns(principal, workflowId, 10);
     const small = await cancelCost(principal, few[0]!);
@@ -108,5 +122,37 @@ describe('the cost of a cancel', () => {
     if (growth.cancel > 10 || growth.systemEvent > 5) process.stderr.write(`rows read: ${JSON.stringify({ small, large, smallSystem, largeSystem })}\n`);
     expect(growth.cancel).toBeLessThanOrEqual(10);
     expect(growth.systemEvent).toBeLessThanOrEqual(5);
+  }, 120_000);
+
+  it('cancels 100 runs of a bulk cancel in one transaction of their organization, each with its events and audit', async () => {
+    const { principal, workflowId } = await orgWithQueuedWorkflow();
+    const runs = await startRuns(principal, workflowId, 100);
+    // Every transaction of the organization begins by naming it (lib/src/db.ts withTenantTransaction); the service's own loops use system transactions.
+    const transactions = () => sent.filter((text) => text.startsWith('BEGIN') && text.includes(principal.orgId as string)).length;
+    const before = transactions();
+    const res = await t.graphql<{ cancelRuns: Array<{ id: string; run: { status: string } | null; error: unknown }> }>(
+      principal,
+      `mutation($ids: [ID!]!) { cancelRuns(ids: $ids, reason: "bulk") { id run { status } error { code } } }`,
+      { ids: runs },
+    );
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.cancelRuns).toEqual(runs.map((id) => ({ id, run: { status: 'CANCELLED' }, error: null })));
+    // One transaction, not one per run (before: 100).
+    expect(transactions() - before).toBe(1);
+
+    // What a cancel leaves, for every one of them: its task and attempt CANCELLED, no outbox row, its events in order, its audit.
+    const { rows } = await t.pool.query<{ task: string; attempt: string; outbox: number; events: string[] }>(
+      `SELECT t.status AS task, a.status AS attempt,
+              (SELECT count(*) FROM dispatch_outbox o WHERE o.run_id = r.id)::int AS outbox,
+              (SELECT array_agg(e.kind || ':' || coalesce(e.event->>'taskStatus', e.event->>'runStatus') ORDER BY e.seq) FROM run_events e
+                WHERE e.run_id = r.id AND e.kind IN ('TASK_STATUS', 'RUN_STATUS') AND e.seq > 2) AS events
+         FROM runs r JOIN tasks t ON t.run_id = r.id JOIN task_attempts a ON a.task_id = t.id
+        WHERE r.id = ANY($1::uuid[]) AND r.status = 'CANCELLED' AND r.cancel_reason = 'bulk'`,
+      [runs],
+    );
+    expect(rows).toHaveLength(100);
+    expect(new Set(rows.map((r) => JSON.stringify(r)))).toEqual(new Set([JSON.stringify({ task: 'CANCELLED', attempt: 'CANCELLED', outbox: 0, events: ['TASK_STATUS:CANCELLED', 'RUN_STATUS:CANCELLED'] })]));
+    const audit = await t.pool.query<{ target: string }>(`SELECT event->>'targetId' AS target FROM audit_outbox WHERE org_id = $1 AND event->>'action' = 'run.cancel' AND event->>'outcome' = 'success'`, [principal.orgId]);
+    expect(audit.rows.map((r) => r.target).sort()).toEqual([...runs].sort());
   }, 120_000);
 });

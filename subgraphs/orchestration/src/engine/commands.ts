@@ -1,4 +1,4 @@
-import { AppError, badInput, checkTextInput, conflict, isUniqueViolation, isUuid, newId, notFound, recordAudit, traceIdOf, type Principal, type Queryable } from '@orchestra/lib';
+import { AppError, badInput, checkTextInput, conflict, isUniqueViolation, isUuid, newId, notFound, recordAudit, recordAudits, traceIdOf, type Principal, type Queryable } from '@orchestra/lib';
 import { checkWorkflowOptions, type ConcurrencyInput } from '../domain/flow-control';
 import { isTerminalRun, RERUN_TASK_STATUSES, RETRYABLE_RUN_STATUSES } from '../domain/states';
 import { assertSecretsExist, secretsReadBySteps } from '../domain/secrets';
@@ -7,14 +7,15 @@ import { checkStepReferences } from '../flow-control/definition-checks';
 import { checkModelSteps } from '../llm/definition-checks';
 import { findDeadLetter, markRunDeadLettersReplayed } from '../store/dead-letters';
 import { existingSecretNames } from '../store/secrets';
-import type { RunRow, WorkflowRow, WorkflowVersionRow } from '../store/rows';
+import type { RunRow, TaskRow, WorkflowRow, WorkflowVersionRow } from '../store/rows';
+import { lockRuns } from '../store/dispatch';
 import { lockRun } from '../store/runs';
 import { queueRefolds } from '../store/run-metrics-rollup';
-import { resetTasks } from '../store/tasks';
+import { listTasksOfRuns, resetTasks } from '../store/tasks';
 import { advertisedCapabilities } from '../store/workers';
 import { findWorkflowById, insertWorkflow, insertWorkflowVersion, nextWorkflowVersion, updateWorkflow } from '../store/workflows';
 import { SERVICE, type Engine } from './engine';
-import { cancelOpenTasks, queueReadyTasks, setRunStatus, tasksOfRun, type TransitionContext } from './transitions';
+import { cancelOpenTasksOfRuns, queueReadyTasks, setRunsStatus, setRunStatus, tasksOfRun, type TransitionContext } from './transitions';
 
 const WORKFLOW_NAME = /^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,119}$/;
 
@@ -133,21 +134,59 @@ async function lockedRun(ctx: TransitionContext, runId: string): Promise<RunRow>
   return run;
 }
 
+/** Why a cancel says it was cancelled: the reason given (trimmed, at most 500 characters), or who did it. */
+export const cancelReasonOf = (principal: Principal, reason: string | null | undefined): string => (reason ?? '').trim().slice(0, 500) || `cancelled by ${actorOf(principal)}`;
+
 /** Cancels a run: its open tasks end CANCELLED and the Execute calls of running ones are cancelled at once. */
 export async function cancelRun(engine: Engine, principal: Principal, runId: string, reason: string | null | undefined): Promise<RunRow> {
-  const why = (reason ?? '').trim().slice(0, 500) || `cancelled by ${actorOf(principal)}`;
+  const why = cancelReasonOf(principal, reason);
   return engine.change(principal, (ctx) => cancelRunIn(ctx, engine, principal, runId, why));
 }
 
 /** Cancels a run in the caller's transaction (a schedule's CANCEL_PREVIOUS, cancelRun): its open tasks stop, it is audited. */
 export async function cancelRunIn(ctx: TransitionContext, engine: Engine, principal: Principal, runId: string, why: string): Promise<RunRow> {
-  const run = await lockedRun(ctx, runId);
-  if (isTerminalRun(run.status)) throw conflict(`run ${run.id} has already finished (${run.status}) and cannot be cancelled`, 'RUN_FINISHED');
-  await cancelOpenTasks(ctx, run, await tasksOfRun(ctx, run.id), why);
-  const cancelled = await setRunStatus(ctx, run, { status: 'CANCELLED', finished: true, cancelReason: why, message: why });
-  await recordAudit(ctx.tx, SERVICE, principal, { action: 'run.cancel', targetType: 'Run', targetId: run.id, diff: { before: { status: run.status }, after: { status: 'CANCELLED', reason: why } } });
-  engine.log.info('run cancelled', { runId: run.id, orgId: run.orgId, reason: why, requestId: principal.requestId, traceId: traceIdOf(principal.traceparent) });
-  return cancelled;
+  const answer = (await cancelRunsIn(ctx, engine, principal, [runId], why)).get(runId);
+  if (answer instanceof AppError) throw answer;
+  return answer as RunRow;
+}
+
+/**
+ * Cancels runs in the caller's transaction with the same statements whatever their number (a bulk
+ * cancel of 100 runs is a dozen statements, not a thousand): locked in id order, their open tasks and
+ * live attempts ended, each run CANCELLED and audited. Answers each id with its cancelled run, or
+ * why it was not cancelled (not found, of another organization, already finished); those change nothing.
+ */
+export async function cancelRunsIn(ctx: TransitionContext, engine: Engine, principal: Principal, runIds: readonly string[], why: string): Promise<Map<string, RunRow | AppError>> {
+  const answers = new Map<string, RunRow | AppError>();
+  const valid = runIds.filter((id) => isUuid(id));
+  const locked = valid.length === 0 ? new Map<string, RunRow>() : await lockRuns(ctx.tx, valid);
+  const open = new Map<string, RunRow>();
+  for (const id of runIds) {
+    const run = locked.get(id);
+    if (!run) answers.set(id, notFound('run', id));
+    else if (isTerminalRun(run.status)) answers.set(id, conflict(`run ${run.id} has already finished (${run.status}) and cannot be cancelled`, 'RUN_FINISHED'));
+    else open.set(run.id, run);
+  }
+  if (open.size === 0) return answers;
+  const tasksByRun = new Map<string, TaskRow[]>();
+  for (const task of await listTasksOfRuns(ctx.tx, [...open.keys()])) tasksByRun.set(task.runId, [...(tasksByRun.get(task.runId) ?? []), task]);
+  await cancelOpenTasksOfRuns(
+    ctx,
+    [...open.values()].map((run) => ({ run, tasks: tasksByRun.get(run.id) ?? [] })),
+    why,
+  );
+  const cancelled = await setRunsStatus(ctx, [...open.values()], { status: 'CANCELLED', finished: true, cancelReason: why, message: why });
+  await recordAudits(
+    ctx.tx,
+    SERVICE,
+    principal,
+    [...open.values()].map((run) => ({ action: 'run.cancel', targetType: 'Run', targetId: run.id, diff: { before: { status: run.status }, after: { status: 'CANCELLED', reason: why } } })),
+  );
+  for (const run of open.values()) {
+    engine.log.info('run cancelled', { runId: run.id, orgId: run.orgId, reason: why, requestId: principal.requestId, traceId: traceIdOf(principal.traceparent) });
+    answers.set(run.id, cancelled.get(run.id) as RunRow);
+  }
+  return answers;
 }
 
 /** Runs the failed and cancelled tasks of a finished run again (fresh retry budgets); succeeded ones keep their output. */

@@ -6,7 +6,7 @@ import { endAttempt, endAttempts, liveAttemptsOfTasks, queueAttempts, succeedAtt
 import { insertDeadLetter } from '../store/dead-letters';
 import { deleteOutbox } from '../store/outbox';
 import type { AttemptRow, ErrorInfo, RunRow, TaskRow } from '../store/rows';
-import { updateRunStatus, type RunStatusChange } from '../store/runs';
+import { updateRunsStatus, type RunStatusChange } from '../store/runs';
 import { succeedAttemptsAndAdvance } from '../store/successes';
 import { advanceRuns, findTask, finishTask, finishTasks, listTasksOfRuns, recordTaskError, type RunProgress } from '../store/tasks';
 import type { TransactionEffects } from './effects';
@@ -29,12 +29,28 @@ const illegal = (what: string, from: string, to: string) => new AppError('INTERN
 
 export async function setRunStatus(ctx: TransitionContext, run: RunRow, change: RunStatusChange & { message?: string | null }): Promise<RunRow> {
   if (run.status === change.status) return run;
-  if (!canRunTransition(run.status, change.status)) throw illegal('run', run.status, change.status);
+  return (await setRunsStatus(ctx, [run], change)).get(run.id) as RunRow;
+}
+
+/** setRunStatus for several runs (locked) taking the same change, in one statement; by id (a run already in that status as it was). */
+export async function setRunsStatus(ctx: TransitionContext, runs: readonly RunRow[], change: RunStatusChange & { message?: string | null }): Promise<Map<string, RunRow>> {
+  const moving = runs.filter((run) => run.status !== change.status);
+  for (const run of moving) if (!canRunTransition(run.status, change.status)) throw illegal('run', run.status, change.status);
   const { message = null, ...rest } = change;
-  const updated = await updateRunStatus(ctx.tx, run.id, rest);
-  ctx.effects.event(run, { kind: 'RUN_STATUS', runStatus: change.status, message, error: change.error ?? null });
-  notifyRunFinished(ctx, updated);
-  return updated;
+  const updated = await updateRunsStatus(
+    ctx.tx,
+    moving.map((run) => run.id),
+    rest,
+  );
+  const answers = new Map(runs.map((run) => [run.id, run]));
+  for (const run of moving) {
+    const after = updated.get(run.id);
+    if (!after) throw new Error(`run ${run.id} vanished while changing its status`);
+    ctx.effects.event(run, { kind: 'RUN_STATUS', runStatus: change.status, message, error: change.error ?? null });
+    notifyRunFinished(ctx, after);
+    answers.set(run.id, after);
+  }
+  return answers;
 }
 
 /** A run that ended FAILED or SUCCEEDED is an event for the notifications service (in this transaction). */
@@ -138,25 +154,33 @@ export async function queueReadyTasks(ctx: TransitionContext, run: RunRow, tasks
 }
 
 /**
- * Ends every task of the run that has not ended (CANCELLED), with their live attempts; RUNNING
- * attempts are noted for cancellation after commit (their Execute call and worker are told).
- */
-/**
- * Ends the run's open tasks CANCELLED (and cancels their live attempts). `error`, when given, is
+ * Ends the run's open tasks CANCELLED (and cancels their live attempts); RUNNING attempts are noted
+ * for cancellation after commit (their Execute call and worker are told). `error`, when given, is
  * what each of them shows as its error (why it did not run, e.g. an upstream step failed).
  */
 export async function cancelOpenTasks(ctx: TransitionContext, run: RunRow, tasks: readonly TaskRow[], reason: string, error: ErrorInfo | null = null): Promise<void> {
-  const open = tasks.filter((t) => !isTerminalTask(t.status));
+  await cancelOpenTasksOfRuns(ctx, [{ run, tasks }], reason, error);
+}
+
+/** cancelOpenTasks for several runs (locked) at once: the same statements, whatever their number. */
+export async function cancelOpenTasksOfRuns(
+  ctx: TransitionContext,
+  runs: ReadonlyArray<{ run: RunRow; tasks: readonly TaskRow[] }>,
+  reason: string,
+  error: ErrorInfo | null = null,
+): Promise<void> {
+  const open = runs.flatMap(({ run, tasks }) => tasks.filter((t) => !isTerminalTask(t.status)).map((task) => ({ run, task })));
   if (open.length === 0) return;
-  const live = (await liveAttemptsOfTasks(ctx.tx, open.map((t) => t.id))).filter((a) => canAttemptTransition(a.status, 'CANCELLED'));
+  const live = (await liveAttemptsOfTasks(ctx.tx, open.map((o) => o.task.id))).filter((a) => canAttemptTransition(a.status, 'CANCELLED'));
   const ended = new Set((await endAttempts(ctx.tx, live.map((a) => a.id), ['QUEUED', 'RUNNING'], 'CANCELLED', { code: 'CANCELLED', message: reason })).map((a) => a.id));
   for (const attempt of live) {
     if (ended.has(attempt.id) && attempt.status === 'RUNNING') ctx.effects.cancel.push({ attemptId: attempt.id, workerId: attempt.workerId, reason });
   }
   await deleteOutbox(ctx.tx, live.map((a) => a.id));
-  const finished = new Set((await finishTasks(ctx.tx, open.map((t) => t.id), 'CANCELLED', error)).map((t) => t.id));
-  for (const task of open) {
-    if (finished.has(task.id)) taskEvent(ctx, run, task, 'CANCELLED', { message: reason, attempt: live.find((a) => a.id === task.currentAttemptId) ?? null });
+  const finished = new Set((await finishTasks(ctx.tx, open.map((o) => o.task.id), 'CANCELLED', error)).map((t) => t.id));
+  const liveById = new Map(live.map((a) => [a.id, a]));
+  for (const { run, task } of open) {
+    if (finished.has(task.id)) taskEvent(ctx, run, task, 'CANCELLED', { message: reason, attempt: (task.currentAttemptId && liveById.get(task.currentAttemptId)) || null });
   }
 }
 

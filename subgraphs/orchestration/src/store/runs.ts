@@ -62,10 +62,12 @@ export interface RunStatusChange {
   cancelReason?: string | null;
 }
 
-export async function updateRunStatus(db: Queryable, id: string, change: RunStatusChange): Promise<RunRow> {
+/** Changes the status of runs (locked by the caller) that take the same change, in one statement; the updated rows by id. */
+export async function updateRunsStatus(db: Queryable, ids: readonly string[], change: RunStatusChange): Promise<Map<string, RunRow>> {
+  if (ids.length === 0) return new Map();
   const { rows } = await db.query<{ run: Record<string, unknown> }>(
     prepared(
-      'updateRunStatus',
+      'updateRunsStatus',
       `UPDATE runs SET
        status = $2,
        started_at = CASE WHEN $3 THEN coalesce(started_at, now()) ELSE started_at END,
@@ -74,24 +76,22 @@ export async function updateRunStatus(db: Queryable, id: string, change: RunStat
        error = CASE WHEN $7 THEN $8::jsonb ELSE error END,
        cancel_reason = CASE WHEN $9 THEN $10 ELSE cancel_reason END,
        updated_at = now()
-     WHERE id = $1 RETURNING to_jsonb(runs) AS run`,
+     WHERE id = ANY($1::uuid[]) RETURNING to_jsonb(runs) AS run`,
       [
-      id,
-      change.status,
-      change.started === true,
-      change.finished ?? null,
-      change.output !== undefined,
-      change.output === undefined ? null : JSON.stringify(change.output),
-      change.error !== undefined,
-      change.error === undefined || change.error === null ? null : JSON.stringify(change.error),
-      change.cancelReason !== undefined,
-      change.cancelReason ?? null,
+        [...ids],
+        change.status,
+        change.started === true,
+        change.finished ?? null,
+        change.output !== undefined,
+        change.output === undefined ? null : JSON.stringify(change.output),
+        change.error !== undefined,
+        change.error === undefined || change.error === null ? null : JSON.stringify(change.error),
+        change.cancelReason !== undefined,
+        change.cancelReason ?? null,
       ],
     ),
   );
-  const row = rows[0];
-  if (!row) throw new Error(`run ${id} vanished while changing its status`);
-  return rowFromJson<RunRow>(row.run);
+  return new Map(rows.map((r) => rowFromJson<RunRow>(r.run)).map((run) => [run.id, run]));
 }
 
 export interface RunFilter {
