@@ -185,7 +185,12 @@ export function createGrpcServer({ service, log, metrics, internalToken, credent
     (call, callback) => {
       const started = process.hrtime.bigint();
       const abort = new AbortController();
-      call.on('cancelled', () => abort.abort(new AppError('UNAVAILABLE', 'call cancelled by client')));
+      // grpc-js says 'cancelled' also after a call it answered (its stream closes): only a call still
+      // being handled is aborted (no error built and no abort dispatched per answered call).
+      let answered = false;
+      call.on('cancelled', () => {
+        if (!answered) abort.abort(new AppError('UNAVAILABLE', 'call cancelled by client'));
+      });
       let requestId = firstString(call.metadata, 'x-request-id') ?? newRequestId();
       let span: Span | undefined;
       authenticate(call.metadata, method)
@@ -203,11 +208,13 @@ export function createGrpcServer({ service, log, metrics, internalToken, credent
             deadline: deadline instanceof Date ? deadline : Number.isFinite(deadline) ? new Date(deadline) : undefined,
           };
           const response = await fn(call.request, ctx);
+          answered = true;
           observe(method, started, 'OK');
           if (span) endSpan(span);
           callback(null, response);
         })
         .catch((error: unknown) => {
+          answered = true;
           const appError = toAppError(error);
           if (appError.code === 'INTERNAL') log.error('grpc handler failed', { err: error, method, requestId });
           observe(method, started, appError.code);
@@ -224,7 +231,11 @@ export function createGrpcServer({ service, log, metrics, internalToken, credent
     (call) => {
       const started = process.hrtime.bigint();
       const abort = new AbortController();
-      call.on('cancelled', () => abort.abort(new AppError('UNAVAILABLE', 'call cancelled by client')));
+      // As for unary calls: 'cancelled' also comes after the stream was ended here.
+      let answered = false;
+      call.on('cancelled', () => {
+        if (!answered) abort.abort(new AppError('UNAVAILABLE', 'call cancelled by client'));
+      });
       let requestId = firstString(call.metadata, 'x-request-id') ?? newRequestId();
       const out: ServerStreamWriter<unknown> = {
         write: (message) =>
@@ -245,10 +256,12 @@ export function createGrpcServer({ service, log, metrics, internalToken, credent
             signal: abort.signal,
             deadline: deadline instanceof Date ? deadline : Number.isFinite(deadline) ? new Date(deadline) : undefined,
           });
+          answered = true;
           observe(method, started, 'OK');
           call.end();
         })
         .catch((error: unknown) => {
+          answered = true;
           const appError = toAppError(error);
           if (appError.code === 'INTERNAL') log.error('grpc stream handler failed', { err: error, method, requestId });
           observe(method, started, appError.code);

@@ -12,6 +12,8 @@ let server: GrpcServer;
 let address: string;
 let seenPrincipal: Principal | undefined;
 let aborted = false;
+/** The signals of the last calls handled, by method. */
+const signals: { record?: AbortSignal; execute?: AbortSignal } = {};
 
 beforeAll(async () => {
   server = createGrpcServer({ service: 'lib-test', log, internalToken: TEST_INTERNAL_TOKEN, principalVerifier: createPrincipalVerifier(keys.publicKeyPem) });
@@ -20,6 +22,7 @@ beforeAll(async () => {
     {
       async record(request, ctx) {
         seenPrincipal = ctx.principal;
+        signals.record = ctx.signal;
         if (request.events.some((e) => e.action === '')) throw new AppError('BAD_USER_INPUT', 'action is required', { field: 'events[0].action' });
         if (request.events.some((e) => e.action === 'crash')) throw new Error('database exploded');
         return { stored: request.events.length, duplicates: 0 };
@@ -31,6 +34,7 @@ beforeAll(async () => {
     automationV1.AutomationServiceService,
     {
       async execute(request, out, ctx) {
+        signals.execute = ctx.signal;
         for (let i = 1; i <= 3; i += 1) {
           await out.write({ event: { $case: 'progress', value: { fraction: i / 3, message: `step ${i}` } } });
         }
@@ -126,6 +130,18 @@ describe('gRPC helpers (real server on a port)', () => {
     while (!aborted && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(aborted).toBe(true);
     client.close();
+  });
+
+  it('leaves the signal of a call it answered alone (grpc-js says "cancelled" after every call)', async () => {
+    const client = new automationV1.AutomationServiceClient(address, insecureCredentials());
+    const stream = serverStreamCall(client, client.execute, automationV1.ExecuteRequest.fromPartial({ capability: 'noop' }), opts);
+    for await (const message of stream as AsyncIterable<automationV1.ExecuteResponse>) expect(message.event).toBeDefined();
+    client.close();
+    const audit = new auditV1.AuditServiceClient(address, insecureCredentials());
+    await expect(unaryCall(audit, audit.record, { events: [event('x')] }, opts)).resolves.toEqual({ stored: 1, duplicates: 0 });
+    audit.close();
+    expect(signals.execute?.aborted).toBe(false);
+    expect(signals.record?.aborted).toBe(false);
   });
 
   it('a connection recycle cuts a running stream, so servers of long calls never recycle (the worker\'s)', async () => {
