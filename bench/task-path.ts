@@ -165,12 +165,15 @@ interface LatencyResult {
   phase: Phase;
   offered: number;
   queuedToClaimedMs: number[];
+  /** The dispatcher's stages over the phase, mean ms per attempt. */
+  stages: Record<Stage, number>;
 }
 
 /** Offers `rate` one-step runs per second through the gateway for `seconds` (open loop), then reads queued → claimed per task from the run events. */
 async function queueLatency(b: Bench, rate: number, seconds: number): Promise<LatencyResult> {
   const total = rate * seconds;
   let ids: string[] = [];
+  const before = await stageTotals(b);
   const p = await phase(b, `${total} one-step runs offered at ${rate}/s through the gateway`, 1, async () => {
     const pending: Array<Promise<string>> = [];
     const started = Date.now();
@@ -189,7 +192,7 @@ async function queueLatency(b: Bench, rate: number, seconds: number): Promise<La
        FROM "${schema}".run_events WHERE run_id = ANY($1::uuid[]) AND kind = 'TASK_STATUS' GROUP BY task_id`,
     [ids],
   );
-  return { phase: p, offered: rate, queuedToClaimedMs: rows.map((r) => Number(r.ms)).sort((x, y) => x - y) };
+  return { phase: p, offered: rate, queuedToClaimedMs: rows.map((r) => Number(r.ms)).sort((x, y) => x - y), stages: stageMeans(before, await stageTotals(b)) };
 }
 
 /**
@@ -203,25 +206,33 @@ interface FanOutBreakdown {
   startedToFinished: number[];
   worker: number[];
   /** Mean ms per attempt of the dispatcher's stages over the phase (orchestration's /metrics): claim, Execute call, result. */
-  stages: Record<'claim' | 'execute' | 'result', number>;
+  stages: Record<Stage, number>;
 }
 
+type Stage = 'queue' | 'claim' | 'execute' | 'result';
+type StageTotals = Record<Stage, { sum: number; count: number }>;
+
+/** Mean ms per attempt of each stage between two stageTotals. */
+const stageMeans = (before: StageTotals, after: StageTotals): Record<Stage, number> => {
+  const mean = (k: Stage) => ((after[k].sum - before[k].sum) * 1000) / Math.max(1, after[k].count - before[k].count);
+  return { queue: mean('queue'), claim: mean('claim'), execute: mean('execute'), result: mean('result') };
+};
+
 /** Sum and count of the dispatcher's stage histograms (dispatch_stage_seconds by stage, task_attempt_duration_seconds) in orchestration's /metrics. */
-async function stageTotals(b: Bench): Promise<Record<'claim' | 'execute' | 'result', { sum: number; count: number }>> {
+async function stageTotals(b: Bench): Promise<StageTotals> {
   const text = await fetch(`${b.platform.services.orchestration!.httpUrl}/metrics`).then((r) => r.text());
-  const totals = { claim: { sum: 0, count: 0 }, execute: { sum: 0, count: 0 }, result: { sum: 0, count: 0 } };
+  const totals: StageTotals = { queue: { sum: 0, count: 0 }, claim: { sum: 0, count: 0 }, execute: { sum: 0, count: 0 }, result: { sum: 0, count: 0 } };
   for (const line of text.split('\n')) {
     const m = /^orchestra_(dispatch_stage_seconds|task_attempt_duration_seconds)_(sum|count)\{([^}]*)\} (\S+)$/.exec(line);
     if (!m) continue;
-    const stage = m[1] === 'task_attempt_duration_seconds' ? 'execute' : /stage="(claim|result)"/.exec(m[3]!)?.[1];
-    if (stage === 'claim' || stage === 'execute' || stage === 'result') totals[stage][m[2] as 'sum' | 'count'] += Number(m[4]);
+    const stage = m[1] === 'task_attempt_duration_seconds' ? 'execute' : /stage="(queue|claim|result)"/.exec(m[3]!)?.[1];
+    if (stage === 'queue' || stage === 'claim' || stage === 'execute' || stage === 'result') totals[stage][m[2] as 'sum' | 'count'] += Number(m[4]);
   }
   return totals;
 }
 
-async function fanOutBreakdown(b: Bench, ids: readonly string[], before: Awaited<ReturnType<typeof stageTotals>>): Promise<FanOutBreakdown> {
-  const after = await stageTotals(b);
-  const mean = (k: 'claim' | 'execute' | 'result') => ((after[k].sum - before[k].sum) * 1000) / Math.max(1, after[k].count - before[k].count);
+async function fanOutBreakdown(b: Bench, ids: readonly string[], before: StageTotals): Promise<FanOutBreakdown> {
+  const stages = stageMeans(before, await stageTotals(b));
   const schema = b.platform.schemas.orchestration;
   const { rows } = await b.platform.pool.query<{ wait: number; exec: number; worker: number | null }>(
     `SELECT extract(epoch FROM started_at - queued_at) * 1000 AS wait, extract(epoch FROM finished_at - started_at) * 1000 AS exec, duration_ms AS worker
@@ -233,7 +244,7 @@ async function fanOutBreakdown(b: Bench, ids: readonly string[], before: Awaited
     queuedToStarted: sorted(rows.map((r) => Number(r.wait))),
     startedToFinished: sorted(rows.map((r) => Number(r.exec))),
     worker: sorted(rows.filter((r) => r.worker !== null).map((r) => Number(r.worker))),
-    stages: { claim: mean('claim'), execute: mean('execute'), result: mean('result') },
+    stages,
   };
 }
 
@@ -264,7 +275,7 @@ function fanOutLine(p: Phase, d: FanOutBreakdown): string {
     `- Fan-out, where a task's time went (${d.startedToFinished.length} attempts; from their rows): queued → claimed ${ms(d.queuedToStarted)} (most of it waiting for one of the ${SLOTS} slots); ` +
     `claimed → result's transaction ${ms(d.startedToFinished)}, mean ${fmt(mean(d.startedToFinished), 1)} ms (of it the Execute call by the dispatcher's clock, a noop's 0 ms on the worker being no duration: ${ms(d.worker)}); ` +
     `a slot's cycle ${fmt(cycle, 1)} ms (${SLOTS} slots × phase time / tasks), so ${fmt(cycle - mean(d.startedToFinished), 1)} ms of it between a result's transaction starting and the slot's next claim. ` +
-    `The dispatcher's stages, mean per attempt (orchestration's /metrics): job taken → claimed ${fmt(d.stages.claim, 1)} ms, Execute call ${fmt(d.stages.execute, 1)} ms, call ended → result committed ${fmt(d.stages.result, 1)} ms; ` +
+    `The dispatcher's stages, mean per attempt (orchestration's /metrics): job added → taken ${fmt(d.stages.queue, 0)} ms (the wait for a slot), job taken → claimed ${fmt(d.stages.claim, 1)} ms, Execute call ${fmt(d.stages.execute, 1)} ms, call ended → result committed ${fmt(d.stages.result, 1)} ms; ` +
     `the rest of the cycle, ${fmt(cycle - d.stages.claim - d.stages.execute - d.stages.result, 1)} ms, is the job's hand-off (completion, the next job's fetch) and slots left idle.`
   );
 }
@@ -443,7 +454,7 @@ export async function benchTaskPath(
       ),
       '',
       ...latencies.flatMap((latency) => [
-        `- Queue latency at ${latency.offered} tasks/s offered (queued — the QUEUED event, in the startRun transaction — to claimed — the RUNNING event, in the claim transaction, just before the Execute call): p50 **${fmt(percentile(latency.queuedToClaimedMs, 50), 1)} ms**, p95 **${fmt(percentile(latency.queuedToClaimedMs, 95), 1)} ms**, p99 ${fmt(percentile(latency.queuedToClaimedMs, 99), 1)} ms over ${latency.queuedToClaimedMs.length} tasks.`,
+        `- Queue latency at ${latency.offered} tasks/s offered (queued — the QUEUED event, in the startRun transaction — to claimed — the RUNNING event, in the claim transaction, just before the Execute call): p50 **${fmt(percentile(latency.queuedToClaimedMs, 50), 1)} ms**, p95 **${fmt(percentile(latency.queuedToClaimedMs, 95), 1)} ms**, p99 ${fmt(percentile(latency.queuedToClaimedMs, 99), 1)} ms over ${latency.queuedToClaimedMs.length} tasks. Of it, mean per attempt (orchestration's /metrics): job added to Redis → taken by the dispatcher ${fmt(latency.stages.queue, 1)} ms, job taken → claimed ${fmt(latency.stages.claim, 1)} ms (the batch's wait and the claim transaction, whose start is the RUNNING event's time); the rest is the startRun transaction and its commit's publish and enqueue.`,
         '',
       ]),
       ...(fan ? [fanOutLine(fan.phase, fan.breakdown), ''] : []),

@@ -100,6 +100,7 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId, pla
       log.debug('queued attempt dropped', { attemptId, runId, reason: decision.reason });
       return;
     }
+    stages.observe({ stage: 'queue' }, Math.max(0, takenAt - job.timestamp - (job.opts.delay ?? 0)) / 1000);
     stages.observe({ stage: 'claim' }, (Date.now() - takenAt) / 1000);
     await execute(decision);
   };
