@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import Module from 'node:module';
+import type * as OpenTelemetry from '@opentelemetry/api';
+import { quietWhileNotRecording } from '@orchestra/lib/gateway';
 import { rememberExecutedOperations } from './executed-operations';
 
 /**
@@ -29,6 +31,10 @@ import { rememberExecutedOperations } from './executed-operations';
  *   2.3% of the gateway's busy time under the one-step bench. Apollo's modules get one that calls
  *   node:crypto directly, the same hash.
  *
+ * - **Spans nothing records.** Apollo Gateway's tracer (four to five active spans per request) is
+ *   made through @opentelemetry/api with getTracer quiet while no tracer provider is registered
+ *   (lib's quietWhileNotRecording): no span or context per call then, Apollo's spans as ever when
+ *   traces are exported.
  * - **An Operation per executed request.** Apollo Gateway's executeQueryPlan gets
  *   @apollo/federation-internals with operationFromDocument remembering the Operation it builds for
  *   the same parsed query (executed-operations.ts).
@@ -59,6 +65,15 @@ const DEFAULT_FETCHER_STAND_IN = { __esModule: true, default: { defaults: () => 
 const CREATE_HASH_STAND_IN = { __esModule: true, createHash: (kind: string) => createHash(kind) };
 const APOLLO_MODULE = /[\\/]@apollo[\\/]/;
 
+type OpenTelemetryApi = typeof OpenTelemetry;
+/** @opentelemetry/api as Apollo's telemetry module uses it (`default.trace.getTracer`), its tracers quiet while nothing records. */
+const withQuietTracers = (api: OpenTelemetryApi): OpenTelemetryApi => {
+  const trace = Object.create(api.trace, {
+    getTracer: { value: (...args: Parameters<typeof api.trace.getTracer>) => quietWhileNotRecording(api.trace.getTracer(...args)) },
+  }) as typeof api.trace;
+  return Object.create(api, { trace: { value: trace, enumerable: true }, default: { value: { ...api.default, trace }, enumerable: true } }) as OpenTelemetryApi;
+};
+
 process.env['APOLLO_TELEMETRY_DISABLED'] = 'true';
 
 type Load = (request: string, parent: { filename?: string | null } | null | undefined, isMain: boolean) => unknown;
@@ -73,11 +88,15 @@ if (!loader._load.orchestraApolloLean) {
       has: (_target, name) => name in (composition ??= load.call(loader, '@apollo/composition', parent, false) as Record<string | symbol, unknown>),
     });
   let internalsForExecution: object | undefined;
+  let apiForApollo: OpenTelemetryApi | undefined;
   const lean: Load & { orchestraApolloLean?: true } = function (this: unknown, request, parent, isMain) {
     const from = parent?.filename ?? '';
     if (TELEMETRY_ONLY.has(request) && APOLLO_TELEMETRY_MODULE.test(from)) return {};
     if (request === 'make-fetch-happen' && APOLLO_GATEWAY_MODULE.test(from)) return DEFAULT_FETCHER_STAND_IN;
     if (request === '@apollo/utils.createhash' && APOLLO_MODULE.test(from)) return CREATE_HASH_STAND_IN;
+    if (request === '@opentelemetry/api' && APOLLO_TELEMETRY_MODULE.test(from)) {
+      return (apiForApollo ??= withQuietTracers(load.call(this, request, parent, isMain) as OpenTelemetryApi));
+    }
     if (request === '@apollo/federation-internals' && APOLLO_EXECUTE_QUERY_PLAN.test(from)) {
       return (internalsForExecution ??= rememberExecutedOperations(load.call(this, request, parent, isMain) as object));
     }

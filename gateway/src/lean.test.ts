@@ -55,6 +55,26 @@ describe('the gateway process', () => {
     expect(JSON.parse(out)).toEqual({ view: true, remembered: true, same: true, planning: true });
   });
 
+  it("gives Apollo Gateway's telemetry a tracer that makes no span while nothing records, and records once a provider is registered", () => {
+    const script = [
+      "require('./src/apollo-lean.ts');",
+      "const { tracer } = require('@apollo/gateway/dist/utilities/opentelemetry.js');",
+      "const { trace } = require('@opentelemetry/api');",
+      "const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = require('@opentelemetry/sdk-trace-base');",
+      "const quiet = [tracer.startActiveSpan('gateway.request', { attributes: { a: 1 } }, (span) => span), tracer.startActiveSpan('gateway.plan', (span) => span)];",
+      'const exporter = new InMemorySpanExporter();',
+      'trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));',
+      "tracer.startActiveSpan('gateway.fetch', (span) => span.end());",
+      'process.stdout.write(JSON.stringify({',
+      '  quiet: quiet.map((span) => span.isRecording()),',
+      '  shared: quiet[0] === quiet[1],',
+      '  recorded: exporter.getFinishedSpans().map((span) => span.name),',
+      '}));',
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: join(__dirname, '..'), encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual({ quiet: [false, false], shared: true, recorded: ['gateway.fetch'] });
+  });
+
   it('loads composition at the first use of it, and composes with it', () => {
     const script = [
       "require('./src/gateway.ts');",

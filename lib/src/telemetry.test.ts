@@ -1,7 +1,7 @@
 import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ConfigError, loadConfig } from './config';
-import { SpanKind, startSpan, startTelemetry, telemetryConfigSchema } from './telemetry';
+import { quietWhileNotRecording, SpanKind, startSpan, startTelemetry, telemetryConfigSchema } from './telemetry';
 
 describe('telemetry config', () => {
   it('is off without an endpoint, and refuses an endpoint that is not an http(s) URL in one line naming it', async () => {
@@ -51,6 +51,36 @@ describe('spans and the tracer provider', () => {
     recorded.span.end();
     await provider.forceFlush();
     expect(exporter.getFinishedSpans().map((s) => ({ name: s.name, n: s.attributes['n'] }))).toEqual([{ name: 'recorded', n: 2 }]);
+    await provider.shutdown();
+  });
+});
+
+describe("a library's tracer, quiet while nothing records", () => {
+  afterEach(() => trace.disable());
+
+  it('runs active spans with the one non-recording span and no new context until a provider is registered, then records them', async () => {
+    const tracer = quietWhileNotRecording(trace.getTracer('library'));
+    const seen: Array<{ recording: boolean; active: unknown; span: unknown }> = [];
+    const body = (span: { isRecording(): boolean }) => {
+      seen.push({ recording: span.isRecording(), active: trace.getActiveSpan(), span });
+      return 'answer';
+    };
+    expect(tracer.startActiveSpan('a', body)).toBe('answer');
+    expect(tracer.startActiveSpan('b', { attributes: { n: 1 } }, body)).toBe('answer');
+    expect(seen[0]).toEqual({ recording: false, active: undefined, span: seen[1]!.span });
+    expect(seen[0]!.span).toBe(seen[1]!.span);
+
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    trace.setGlobalTracerProvider(provider);
+    const answer = tracer.startActiveSpan('c', { attributes: { n: 2 } }, (span) => {
+      const recording = span.isRecording();
+      span.end();
+      return recording;
+    });
+    expect(answer).toBe(true);
+    await provider.forceFlush();
+    expect(exporter.getFinishedSpans().map((s) => ({ name: s.name, n: s.attributes['n'] }))).toEqual([{ name: 'c', n: 2 }]);
     await provider.shutdown();
   });
 });

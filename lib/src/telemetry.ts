@@ -107,6 +107,24 @@ export function startSpan(name: string, parent: string | undefined, kind: SpanKi
   return { span, context: active, traceparent: carrier['traceparent'] ?? ensureTraceparent(parent) };
 }
 
+/**
+ * A library's tracer (Apollo Gateway's) that, while nothing records, runs each active span's function
+ * with the one non-recording span and makes no span or context for it: without a tracer provider
+ * OpenTelemetry's own would make a non-recording span and a context per call that nothing reads (no
+ * context manager either). With a provider, every call is the tracer's own.
+ */
+export function quietWhileNotRecording(tracer: Tracer): Tracer {
+  return {
+    startSpan: (name, options, parentContext) => tracer.startSpan(name, options, parentContext),
+    // Its overloads all end with the function: (name, fn), (name, options, fn), (name, options, context, fn).
+    startActiveSpan: (...args: unknown[]) => {
+      if (recordingTracer() !== undefined) return (tracer.startActiveSpan as (...all: unknown[]) => unknown).apply(tracer, args);
+      const fn = args[args.length - 1] as (span: Span) => unknown;
+      return fn(NOT_RECORDED);
+    },
+  };
+}
+
 /** Ends a span; an error (or a failure message) marks it failed. */
 export function endSpan(span: Span, outcome: { error?: unknown; failure?: string | undefined; attributes?: Attributes } = {}): void {
   if (outcome.attributes) span.setAttributes(outcome.attributes);
