@@ -3,6 +3,7 @@ import type { Redis } from '@orchestra/lib';
 import { createAttemptExecutor } from './dispatch/attempt-execution';
 import { DISPATCH_STAGE_METRIC } from './dispatch/batching';
 import { createClaimer } from './dispatch/claims';
+import { createDispatchChange } from './dispatch/commits';
 import type { PlacementPolicy } from './dispatch/claim-policy';
 import { createPoolConsumers } from './dispatch/pool-consumers';
 import { createResultApplier } from './dispatch/results';
@@ -28,6 +29,7 @@ import type { AttemptJob } from './task-queues';
  * - slot-waits.ts     claims waiting for a slot in this process, delayed jobs promoted
  * - pool-consumers.ts a BullMQ worker per pool, its concurrency, stop
  * - attempt-execution.ts one claimed attempt from call to result
+ * - commits.ts        its transactions, whose failed after-commit effects do not fail them
  */
 export interface Dispatcher {
   /**
@@ -62,8 +64,10 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId, pla
   const [stageName, stageHelp, stageLabels, stageBuckets] = DISPATCH_STAGE_METRIC;
   const stages = metrics.histogram(stageName, stageHelp, [...stageLabels], [...stageBuckets]);
   const slots = createSlotWaits({ queues, retryDelayMs: config.DISPATCH_RETRY_DELAY_MS, log });
-  const claim = createClaimer({ engine, dispatcherId, log, ...(placement ? { placement } : {}) });
-  const execute = createAttemptExecutor({ engine, log, applyResult: createResultApplier({ engine, log }), slots });
+  // Claims, results and streamed events: a committed batch is never applied twice (commits.ts).
+  const change = createDispatchChange({ engine, log });
+  const claim = createClaimer({ engine, change, dispatcherId, log, ...(placement ? { placement } : {}) });
+  const execute = createAttemptExecutor({ engine, change, log, applyResult: createResultApplier({ change, log }), slots });
 
   const processor = async (consumerPool: string, job: Job<AttemptJob>, token?: string): Promise<void> => {
     const { attemptId, runId } = job.data;

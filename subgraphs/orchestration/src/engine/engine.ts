@@ -88,6 +88,12 @@ export interface Engine extends EngineDeps {
    * commit they are published, new attempts enqueued and abandoned attempts cancelled.
    */
   change<T>(principal: Principal | null, fn: (ctx: TransitionContext) => Promise<T>): Promise<T>;
+  /**
+   * change, resolving at the commit with what happens after it (publish, enqueue, cancel) under way in
+   * `effects`, which the caller must handle: for a caller to whom a failed effect is not a failed
+   * change (the dispatcher's batches, engine/dispatch/commits.ts).
+   */
+  changeCommitted<T>(principal: Principal | null, fn: (ctx: TransitionContext) => Promise<T>): Promise<{ result: T; effects: Promise<void> }>;
   afterCommit(effects: TransactionEffects): Promise<void>;
 }
 
@@ -131,34 +137,40 @@ export function createEngine(deps: EngineDeps): Engine {
     );
   };
 
+  const changeCommitted: Engine['changeCommitted'] = async (principal, fn) => {
+    let effects = new TransactionEffects();
+    const body = async (tx: PoolClient) => {
+      // A serialization retry runs the body again: start from nothing each time.
+      effects = new TransactionEffects();
+      const ctx: TransitionContext = { tx, effects, maxLostAttempts: config.MAX_LOST_ATTEMPTS };
+      const result = await fn(ctx);
+      // Wait steps queued here start waiting in the same transaction (they never reach a queue).
+      await armWaits(ctx);
+      // Where each attempt it queues goes in its pool's queue, fairly between organizations (run
+      // starts rank theirs as they write them: store/run-starts.ts).
+      await assignFairRanks(
+        tx,
+        effects.enqueue.filter((e) => e.rank === undefined),
+      );
+      // The run events and the notification events, one statement.
+      await effects.writeEvents(tx, SERVICE);
+      return result;
+    };
+    const result = principal === null ? await withSystemTransaction(pool, body) : await withTenantTransaction(pool, TENANT_ROLE, tenantScopeOf(principal), body);
+    return { result, effects: afterCommit(effects) };
+  };
+
   return {
     ...deps,
     activity,
     inTenant: (principal, fn) => withTenantTransaction(pool, TENANT_ROLE, tenantScopeOf(principal), fn),
     inSystem: (fn) => withSystemTransaction(pool, fn),
     async change(principal, fn) {
-      let effects = new TransactionEffects();
-      const body = async (tx: PoolClient) => {
-        // A serialization retry runs the body again: start from nothing each time.
-        effects = new TransactionEffects();
-        const ctx: TransitionContext = { tx, effects, maxLostAttempts: config.MAX_LOST_ATTEMPTS };
-        const result = await fn(ctx);
-        // Wait steps queued here start waiting in the same transaction (they never reach a queue).
-        await armWaits(ctx);
-        // Where each attempt it queues goes in its pool's queue, fairly between organizations (run
-        // starts rank theirs as they write them: store/run-starts.ts).
-        await assignFairRanks(
-          tx,
-          effects.enqueue.filter((e) => e.rank === undefined),
-        );
-        // The run events and the notification events, one statement.
-        await effects.writeEvents(tx, SERVICE);
-        return result;
-      };
-      const result = principal === null ? await withSystemTransaction(pool, body) : await withTenantTransaction(pool, TENANT_ROLE, tenantScopeOf(principal), body);
-      await afterCommit(effects);
+      const { result, effects } = await changeCommitted(principal, fn);
+      await effects;
       return result;
     },
+    changeCommitted,
     afterCommit,
   };
 }

@@ -7,6 +7,7 @@ import { insertGpuUsage, insertModelCalls, type NewModelCall } from '../../store
 import type { Engine } from '../engine';
 import { DISPATCH_STAGE_METRIC } from './batching';
 import type { Claim } from './claim-policy';
+import type { DispatchChange } from './commits';
 import { createAttemptEventWriter, createEventBuffer, logEvent, progressEvent, recordAttemptEvents, type AttemptRef } from './event-buffer';
 import { createEventGate } from './event-gate';
 import { createOutputDeltaBatcher } from './output-deltas';
@@ -41,12 +42,14 @@ function limitOutcome(mapped: MappedOutcome, verdict: ArtifactVerdict): MappedOu
 
 export interface AttemptExecutorOptions {
   engine: Engine;
+  /** The streamed events' transactions (commits.ts). */
+  change: DispatchChange;
   log: Logger;
   applyResult: (result: AttemptResult) => Promise<ResultApplied>;
   slots: SlotWaits;
 }
 
-export function createAttemptExecutor({ engine, log, applyResult, slots }: AttemptExecutorOptions): (claim: Extract<Claim, { kind: 'claimed' }>) => Promise<void> {
+export function createAttemptExecutor({ engine, change, log, applyResult, slots }: AttemptExecutorOptions): (claim: Extract<Claim, { kind: 'claimed' }>) => Promise<void> {
   const { config, cancellations, workerClients, workerAuthority, metrics } = engine;
   const artifactLimits = { maxBytes: config.ARTIFACT_MAX_BYTES, maxAttemptBytes: config.ARTIFACT_MAX_ATTEMPT_BYTES };
   /** Objects the worker stored that are not recorded (over a limit): nothing would ever find or expire them. */
@@ -64,7 +67,7 @@ export function createAttemptExecutor({ engine, log, applyResult, slots }: Attem
   const executions = metrics.histogram('task_attempt_duration_seconds', 'Execute calls from claim to result, by outcome', ['outcome'], [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800]);
   // Streamed events of all this dispatcher's attempts, written together while a write runs (event-buffer.ts).
   const writeEvents = createAttemptEventWriter({
-    change: (fn) => engine.change(null, fn),
+    change,
     onGroupFailure: (error, size) => log.warn('a group of streamed event batches failed: writing them one by one', { err: error, size }),
   });
 

@@ -11,6 +11,7 @@ import { isDispatcherAlive } from '../../store/dispatchers';
 import { deleteOutbox } from '../../store/outbox';
 import type { AttemptGpu, AttemptRow, ErrorInfo, RunRow, TaskRow, WorkerRow } from '../../store/rows';
 import { createBatcher } from '../coalescer';
+import type { DispatchChange } from './commits';
 import type { Engine } from '../engine';
 import type { AttemptJob } from '../task-queues';
 import { applyAttemptOutcome, failTask, runStatusChanged, type TransitionContext } from '../transitions';
@@ -53,6 +54,8 @@ interface Startable {
 
 export interface ClaimerOptions {
   engine: Engine;
+  /** The claim transactions (commits.ts). */
+  change: DispatchChange;
   dispatcherId: string;
   log: Logger;
   /** Which free slot each startable attempt takes (default: placeInOrder). */
@@ -60,7 +63,7 @@ export interface ClaimerOptions {
 }
 
 /** Claims one queued attempt, batched with the others that arrive while a claim transaction runs. */
-export function createClaimer({ engine, dispatcherId, log, placement = placeInOrder }: ClaimerOptions): (job: AttemptJob) => Promise<Claim> {
+export function createClaimer({ engine, change, dispatcherId, log, placement = placeInOrder }: ClaimerOptions): (job: AttemptJob) => Promise<Claim> {
   const { config, cancellations, workerClients } = engine;
 
   /**
@@ -333,7 +336,7 @@ export function createClaimer({ engine, dispatcherId, log, placement = placeInOr
 
   // Claims that arrive while a claim transaction runs go together into the next one.
   return createBatcher<AttemptJob, Claim>({
-    apply: (requests) => engine.change(null, (ctx) => claimAll(ctx, requests)),
+    apply: (requests) => change((ctx) => claimAll(ctx, requests)),
     maxBatch: BATCH_MAX,
     parallel: BATCHES_AT_ONCE,
     onBatchFailure: (error, size) => log.warn('a batch of claims failed: claiming them one by one', { err: error, size }),

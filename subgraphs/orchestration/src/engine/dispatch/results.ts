@@ -2,7 +2,7 @@ import type { Logger } from '@orchestra/lib';
 import { lockRuns, tasksByIds } from '../../store/dispatch';
 import type { RunRow, TaskRow } from '../../store/rows';
 import { createBatcher } from '../coalescer';
-import type { Engine } from '../engine';
+import type { DispatchChange } from './commits';
 import { applyAttemptOutcome, applySuccesses, type AttemptOutcome, type AttemptSuccess, type OutcomeApplied, type TransitionContext } from '../transitions';
 import { BATCH_MAX, BATCHES_AT_ONCE } from './batching';
 
@@ -81,9 +81,9 @@ export async function applyResults(ctx: TransitionContext, results: readonly Att
 }
 
 /** Applies one result, batched with the others that arrive while a result transaction runs. */
-export function createResultApplier({ engine, log }: { engine: Engine; log: Logger }): (result: AttemptResult) => Promise<ResultApplied> {
+export function createResultApplier({ change, log }: { change: DispatchChange; log: Logger }): (result: AttemptResult) => Promise<ResultApplied> {
   return createBatcher<AttemptResult, ResultApplied>({
-    apply: (results) => engine.change(null, (ctx) => applyResults(ctx, results)),
+    apply: (results) => change((ctx) => applyResults(ctx, results)),
     maxBatch: BATCH_MAX,
     parallel: BATCHES_AT_ONCE,
     onBatchFailure: (error, size) => log.warn('a batch of results failed: applying them one by one', { err: error, size }),
