@@ -110,7 +110,7 @@ type Begin = (client: pg.PoolClient, begin: string) => string;
 async function runTransaction<T>(
   pool: pg.Pool,
   setup: Begin | undefined,
-  fn: (client: pg.PoolClient) => Promise<T>,
+  fn: (client: pg.PoolClient, begun: pg.QueryResult | pg.QueryResult[]) => Promise<T>,
   { isolation = 'read committed', retries = 2 }: TransactionOptions,
 ): Promise<T> {
   const begin = `BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`;
@@ -118,8 +118,9 @@ async function runTransaction<T>(
     const client = await pool.connect();
     let released = false;
     try {
-      await client.query(setup ? setup(client, begin) : begin);
-      const result = await fn(client);
+      // Several statements in one string answer with one result each (pg's simple-query protocol).
+      const begun = (await client.query(setup ? setup(client, begin) : begin)) as pg.QueryResult | pg.QueryResult[];
+      const result = await fn(client, begun);
       await client.query('COMMIT');
       return result;
     } catch (error) {
@@ -150,6 +151,28 @@ export interface TenantScope {
   orgId: string;
   userId?: string | undefined;
 }
+
+/**
+ * withSystemTransaction whose first statement goes with the BEGIN, one round trip instead of two (issue
+ * 11: a claim or a result transaction starts by locking its runs). `first` takes no parameters: what it
+ * holds the caller has made into literals it checked. `fn` gets its rows; a retry (serialization
+ * failure, deadlock) sends both again.
+ */
+export const withSystemTransactionFrom = <R extends pg.QueryResultRow, T>(
+  pool: pg.Pool,
+  first: string,
+  fn: (client: pg.PoolClient, firstRows: R[]) => Promise<T>,
+  options: TransactionOptions = {},
+) =>
+  runTransaction(
+    pool,
+    (_client, begin) => `${begin}; ${first}`,
+    (client, begun) => {
+      const results = Array.isArray(begun) ? begun : [begun];
+      return fn(client, (results[results.length - 1]?.rows ?? []) as R[]);
+    },
+    options,
+  );
 
 /** The tenant scope of a principal; throws FORBIDDEN when it has no organization. */
 export function tenantScopeOf(principal: Principal): TenantScope {

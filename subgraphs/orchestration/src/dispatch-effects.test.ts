@@ -56,8 +56,8 @@ it('runs a claimed attempt once when the effects after its claim committed fail'
       await failFirst(effects);
       return result;
     },
-    changeCommitted: async (principal, fn) => {
-      const committed = await real.changeCommitted(principal, fn);
+    changeCommitted: async (principal, fn, first) => {
+      const committed = await real.changeCommitted(principal, fn, first);
       return { result: committed.result, effects: failFirst(committed.effects) };
     },
   };

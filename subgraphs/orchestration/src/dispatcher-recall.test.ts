@@ -53,7 +53,7 @@ it('records the result the worker kept for an attempt whose dispatcher died befo
   const engine: Engine = {
     ...t.service.engine,
     change: (principal, fn) => (dead ? hanging : t.service.engine.change(principal, fn)),
-    changeCommitted: (principal, fn) => (dead ? hanging : t.service.engine.changeCommitted(principal, fn)),
+    changeCommitted: (principal, fn, first) => (dead ? hanging : t.service.engine.changeCommitted(principal, fn, first)),
     inSystem: (fn) => (dead ? hanging : t.service.engine.inSystem(fn)),
   };
   const beat = () => {

@@ -2,6 +2,7 @@ import {
   tenantScopeOf,
   unaryCall,
   withSystemTransaction,
+  withSystemTransactionFrom,
   withTenantTransaction,
   type Logger,
   type Metrics,
@@ -91,9 +92,11 @@ export interface Engine extends EngineDeps {
   /**
    * change, resolving at the commit with what happens after it (publish, enqueue, cancel) under way in
    * `effects`, which the caller must handle: for a caller to whom a failed effect is not a failed
-   * change (the dispatcher's batches, engine/dispatch/commits.ts).
+   * change (the dispatcher's batches, engine/dispatch/commits.ts). `first` (a system change only: no
+   * principal) is a statement with no parameters (literals the caller checked) sent with the BEGIN in
+   * one round trip, whose rows `fn` gets: a claim or result transaction locking its runs (issue 11).
    */
-  changeCommitted<T>(principal: Principal | null, fn: (ctx: TransitionContext) => Promise<T>): Promise<{ result: T; effects: Promise<void> }>;
+  changeCommitted<T>(principal: Principal | null, fn: (ctx: TransitionContext, firstRows?: Array<Record<string, unknown>>) => Promise<T>, first?: string): Promise<{ result: T; effects: Promise<void> }>;
   afterCommit(effects: TransactionEffects): Promise<void>;
 }
 
@@ -137,13 +140,17 @@ export function createEngine(deps: EngineDeps): Engine {
     );
   };
 
-  const changeCommitted: Engine['changeCommitted'] = async (principal, fn) => {
+  const changeCommitted: Engine['changeCommitted'] = async (principal, fn, first) => {
+    if (first !== undefined && principal !== null) throw new Error('a first statement goes only with a system change');
     let effects = new TransactionEffects();
+    /** The rows of `first`, sent again with the BEGIN of each try. */
+    let firstRows: Array<Record<string, unknown>> = [];
     const body = async (tx: PoolClient) => {
       // A serialization retry runs the body again: start from nothing each time.
       effects = new TransactionEffects();
       const ctx: TransitionContext = { tx, effects, maxLostAttempts: config.MAX_LOST_ATTEMPTS };
-      const result = await fn(ctx);
+      // Without `first`, fn locks what it needs itself (a wrapper that does not pass `first` on gets the same).
+      const result = await fn(ctx, first === undefined ? undefined : firstRows);
       // Wait steps queued here start waiting in the same transaction (they never reach a queue).
       await armWaits(ctx);
       // Where each attempt it queues goes in its pool's queue, fairly between organizations (run
@@ -156,7 +163,15 @@ export function createEngine(deps: EngineDeps): Engine {
       await effects.writeEvents(tx, SERVICE);
       return result;
     };
-    const result = principal === null ? await withSystemTransaction(pool, body) : await withTenantTransaction(pool, TENANT_ROLE, tenantScopeOf(principal), body);
+    const result =
+      first !== undefined
+        ? await withSystemTransactionFrom(pool, first, (tx, rows: Array<Record<string, unknown>>) => {
+            firstRows = rows;
+            return body(tx);
+          })
+        : principal === null
+          ? await withSystemTransaction(pool, body)
+          : await withTenantTransaction(pool, TENANT_ROLE, tenantScopeOf(principal), body);
     return { result, effects: afterCommit(effects) };
   };
 

@@ -1,4 +1,4 @@
-import type { Queryable } from '@orchestra/lib';
+import { isUuid, type Queryable } from '@orchestra/lib';
 import type { GpuRequest } from '../domain/gpu-request';
 import type { OrgQuotaRow } from './quotas';
 import { prepared, rowFromJson, type AttemptRow, type RunRow, type TaskRow, type WorkerRow } from './rows';
@@ -14,8 +14,23 @@ export async function lockRuns(db: Queryable, runIds: readonly string[]): Promis
   const { rows } = await db.query<{ run: Record<string, unknown> }>(
     prepared('lockRuns', `SELECT to_jsonb(r) AS run FROM runs r WHERE r.id = ANY($1::uuid[]) ORDER BY r.id FOR UPDATE`, [[...new Set(runIds)]]),
   );
-  return new Map(rows.map((r) => rowFromJson<RunRow>(r.run)).map((run) => [run.id, run]));
+  return lockedRuns(rows);
 }
+
+/**
+ * lockRuns as a statement with no parameters, to go with the BEGIN of its transaction in one round trip
+ * (engine.changeFrom): the run ids are written into it as a literal array, so only when every one is a
+ * well-formed UUID (undefined otherwise: lock them with lockRuns). Its rows are read by lockedRuns.
+ */
+export function lockRunsStatement(runIds: readonly string[]): string | undefined {
+  const ids = [...new Set(runIds)];
+  if (ids.length === 0 || !ids.every(isUuid)) return undefined;
+  return `SELECT to_jsonb(r) AS run FROM runs r WHERE r.id = ANY('{${ids.join(',')}}'::uuid[]) ORDER BY r.id FOR UPDATE`;
+}
+
+/** The runs lockRunsStatement locked, by id (as lockRuns answers). */
+export const lockedRuns = (rows: ReadonlyArray<{ run: Record<string, unknown> }>): Map<string, RunRow> =>
+  new Map(rows.map((r) => rowFromJson<RunRow>(r.run)).map((run) => [run.id, run]));
 
 /**
  * Attempts with their tasks. Read after their runs' locks were taken (a statement of its own, so

@@ -1,6 +1,6 @@
-import { withSystemTransaction } from '@orchestra/lib';
+import { withSystemTransaction, withSystemTransactionFrom } from '@orchestra/lib';
 import { createDispatchSchema, slotNeeds, type DispatchSchema } from '../testing/dispatch-schema';
-import { lockRuns, startAttemptsOnFreeSlots, type SlotNeeds } from './dispatch';
+import { lockedRuns, lockRuns, lockRunsStatement, startAttemptsOnFreeSlots, type SlotNeeds } from './dispatch';
 
 /**
  * The claim's and the result's one-statement forms (issue 11): startAttemptsOnFreeSlots (free slots
@@ -18,6 +18,39 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await t?.drop();
+});
+
+describe('lockRunsStatement with the BEGIN (withSystemTransactionFrom)', () => {
+  it('locks the runs inside the transaction, until its commit, and reads them as lockRuns does', async () => {
+    const runs = await Promise.all(Array.from({ length: 3 }, () => t.startRunOf([{ id: 'a' }], 'lock-begin')));
+    const ids = runs.map((r) => r.runId);
+    const first = lockRunsStatement([...ids, ids[0]!]);
+    expect(first).toBeDefined();
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let locked = () => {};
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const holder = withSystemTransactionFrom<{ run: Record<string, unknown> }, Map<string, unknown>>(t.pool, first!, async (_tx, rows) => {
+      locked();
+      await released;
+      return lockedRuns(rows);
+    });
+    await isLocked;
+    // Held by the open transaction: had the statement run outside it, its locks would be gone.
+    await expect(t.pool.query(`SELECT id FROM runs WHERE id = $1 FOR UPDATE NOWAIT`, [ids[1]])).rejects.toMatchObject({ code: '55P03' });
+    release();
+    const read = await holder;
+    const byLockRuns = await withSystemTransaction(t.pool, (tx) => lockRuns(tx, ids));
+    expect([...read.keys()].sort()).toEqual([...ids].sort());
+    expect(read).toEqual(byLockRuns);
+    expect((await t.pool.query(`SELECT id FROM runs WHERE id = $1 FOR UPDATE NOWAIT`, [ids[1]])).rowCount).toBe(1);
+  });
+
+  it('is only written for well-formed run ids (they go in as a literal)', () => {
+    expect(lockRunsStatement([])).toBeUndefined();
+    expect(lockRunsStatement(['0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b', "x}'::uuid[]); DROP TABLE runs; --"])).toBeUndefined();
+    expect(lockRunsStatement(['0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b'])).toContain(`'{0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b}'::uuid[]`);
+  });
 });
 
 describe('startAttemptsOnFreeSlots', () => {

@@ -6,7 +6,7 @@ import type { ProviderLimit } from '../../llm/provider-limits';
 import { resolveDispatchInput, secretReader, SecretUnavailableError } from '../../secrets/dispatch-secrets';
 import { endAttempt } from '../../store/attempts';
 import { recordRateLimitUsage } from '../../store/admission';
-import { attemptsWithTasks, claimedAttemptsWithTasks, lockFreeSlots, lockRuns, startAttemptsOnFreeSlots, startAttemptsOnSlots, succeededStepOutputs, type AttemptOnSlot, type SlotCandidate } from '../../store/dispatch';
+import { attemptsWithTasks, claimedAttemptsWithTasks, lockedRuns, lockFreeSlots, lockRuns, lockRunsStatement, startAttemptsOnFreeSlots, startAttemptsOnSlots, succeededStepOutputs, type AttemptOnSlot, type SlotCandidate } from '../../store/dispatch';
 import { isDispatcherAlive } from '../../store/dispatchers';
 import { deleteOutbox } from '../../store/outbox';
 import type { AttemptGpu, AttemptRow, ErrorInfo, RunRow, TaskRow, WorkerRow } from '../../store/rows';
@@ -170,22 +170,31 @@ export function createClaimer({ engine, change, dispatcherId, log, placement = p
    * Claims queued attempts in one transaction: their runs locked in id order, then their rows read;
    * each examined; the startable ones placed on free slots and started, per kind of slot they need.
    */
-  async function claimAll(ctx: TransitionContext, requests: readonly AttemptJob[]): Promise<Claim[]> {
+  async function claimAll(ctx: TransitionContext, requests: readonly AttemptJob[], locked?: Map<string, RunRow>): Promise<Claim[]> {
     let providers: ProviderAdmissions | undefined;
     const started = new Set<string>();
     try {
-      return await claimAllOnce(ctx, requests, (admitted) => (providers = admitted), started);
+      return await claimAllOnce(ctx, requests, (admitted) => (providers = admitted), started, locked);
     } finally {
       // Requests taken of providers' limits for attempts that did not start (or a claim that failed) go back.
       await releaseUnstarted(engine.providerLimits, providers, started);
     }
   }
 
-  async function claimAllOnce(ctx: TransitionContext, requests: readonly AttemptJob[], onProviders: (admitted: ProviderAdmissions) => void, started: Set<string>): Promise<Claim[]> {
-    const runs = await lockRuns(
-      ctx.tx,
-      requests.map((r) => r.runId),
-    );
+  /** `locked`: the runs, locked already by the transaction's first statement (lockRunsStatement). */
+  async function claimAllOnce(
+    ctx: TransitionContext,
+    requests: readonly AttemptJob[],
+    onProviders: (admitted: ProviderAdmissions) => void,
+    started: Set<string>,
+    locked?: Map<string, RunRow>,
+  ): Promise<Claim[]> {
+    const runs =
+      locked ??
+      (await lockRuns(
+        ctx.tx,
+        requests.map((r) => r.runId),
+      ));
     // The organizations' quotas come with the rows (flow control below needs them).
     const { rows, quotas } = await claimedAttemptsWithTasks(
       ctx.tx,
@@ -336,7 +345,11 @@ export function createClaimer({ engine, change, dispatcherId, log, placement = p
 
   // Claims that arrive while a claim transaction runs go together into the next one.
   return createBatcher<AttemptJob, Claim>({
-    apply: (requests) => change((ctx) => claimAll(ctx, requests)),
+    apply: (requests) => {
+      // The runs are locked by the statement that goes with the BEGIN (one round trip fewer per claim transaction).
+      const lock = lockRunsStatement(requests.map((r) => r.runId));
+      return lock === undefined ? change((ctx) => claimAll(ctx, requests)) : change((ctx, rows) => claimAll(ctx, requests, rows && lockedRuns(rows as Array<{ run: Record<string, unknown> }>)), lock);
+    },
     maxBatch: BATCH_MAX,
     parallel: BATCHES_AT_ONCE,
     onBatchFailure: (error, size) => log.warn('a batch of claims failed: claiming them one by one', { err: error, size }),

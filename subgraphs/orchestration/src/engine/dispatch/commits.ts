@@ -14,11 +14,12 @@ import type { TransitionContext } from '../transitions';
  * form meanwhile stay as large (measured: resolving at the commit instead made no fan-out faster at
  * load 5–14, and made more, smaller transactions).
  */
-export type DispatchChange = <T>(fn: (ctx: TransitionContext) => Promise<T>) => Promise<T>;
+export type DispatchChange = <T>(fn: (ctx: TransitionContext, firstRows?: Array<Record<string, unknown>>) => Promise<T>, first?: string) => Promise<T>;
 
 export function createDispatchChange({ engine, log }: { engine: Pick<Engine, 'changeCommitted'>; log: Logger }): DispatchChange {
-  return async (fn) => {
-    const { result, effects } = await engine.changeCommitted(null, fn);
+  return async (fn, first) => {
+    // `first`: a statement sent with the BEGIN (engine.changeCommitted), e.g. lockRunsStatement.
+    const { result, effects } = await engine.changeCommitted(null, fn, first);
     await effects.catch((error: unknown) => log.warn('effects of a dispatch commit failed (its events and queued attempts are in PostgreSQL)', { err: error }));
     return result;
   };

@@ -1,5 +1,5 @@
 import type { Logger } from '@orchestra/lib';
-import { lockRuns, tasksByIds } from '../../store/dispatch';
+import { lockedRuns, lockRuns, lockRunsStatement, tasksByIds } from '../../store/dispatch';
 import type { RunRow, TaskRow } from '../../store/rows';
 import { createBatcher } from '../coalescer';
 import type { DispatchChange } from './commits';
@@ -33,11 +33,14 @@ export interface ResultApplied {
  * (statements for all of them, whose guards check the attempt and task are still RUNNING), then
  * the other outcomes one by one, each with its task read again after everything before it.
  */
-export async function applyResults(ctx: TransitionContext, results: readonly AttemptResult[]): Promise<ResultApplied[]> {
-  const runs = await lockRuns(
-    ctx.tx,
-    results.map((r) => r.runId),
-  );
+export async function applyResults(ctx: TransitionContext, results: readonly AttemptResult[], locked?: Map<string, RunRow>): Promise<ResultApplied[]> {
+  // `locked`: the runs, locked already by the transaction's first statement (lockRunsStatement).
+  const runs =
+    locked ??
+    (await lockRuns(
+      ctx.tx,
+      results.map((r) => r.runId),
+    ));
   const answers: ResultApplied[] = results.map(() => ({ applied: false, reason: 'run gone' }));
   const successes: Array<{ index: number; success: AttemptSuccess }> = [];
   const others: number[] = [];
@@ -83,7 +86,11 @@ export async function applyResults(ctx: TransitionContext, results: readonly Att
 /** Applies one result, batched with the others that arrive while a result transaction runs. */
 export function createResultApplier({ change, log }: { change: DispatchChange; log: Logger }): (result: AttemptResult) => Promise<ResultApplied> {
   return createBatcher<AttemptResult, ResultApplied>({
-    apply: (results) => change((ctx) => applyResults(ctx, results)),
+    apply: (results) => {
+      // The runs are locked by the statement that goes with the BEGIN (one round trip fewer per result transaction).
+      const lock = lockRunsStatement(results.map((r) => r.runId));
+      return lock === undefined ? change((ctx) => applyResults(ctx, results)) : change((ctx, rows) => applyResults(ctx, results, rows && lockedRuns(rows as Array<{ run: Record<string, unknown> }>)), lock);
+    },
     maxBatch: BATCH_MAX,
     parallel: BATCHES_AT_ONCE,
     onBatchFailure: (error, size) => log.warn('a batch of results failed: applying them one by one', { err: error, size }),
