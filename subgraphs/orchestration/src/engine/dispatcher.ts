@@ -37,6 +37,8 @@ export interface Dispatcher {
    * its jobs this dispatcher takes at once: more would only wait for a slot.
    */
   ensurePool(pool: string, slots?: number): void;
+  /** How many of `pool`'s jobs this dispatcher takes at once (undefined: it does not consume the pool). */
+  concurrency(pool: string): number | undefined;
   /** Lets tasks that wait for a free worker in `pool` look again now. */
   wake(pool: string): void;
   /** Stops taking jobs; running calls get DRAIN_TIMEOUT_MS to finish, then are handed back (retried). */
@@ -115,6 +117,7 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId, pla
     ensurePool(pool, poolSlots) {
       if (!draining) consumers.ensure(pool, poolSlots);
     },
+    concurrency: (pool) => consumers.concurrency(pool),
     wake: (pool) => slots.wake(pool),
     async stop() {
       draining = true;

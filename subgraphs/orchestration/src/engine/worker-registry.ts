@@ -5,6 +5,7 @@ import { DEFAULT_POOL, POOL_NAME } from '../domain/workflow-definition';
 import { attemptsRunningOn } from '../store/attempts';
 import type { WorkerResources } from '../store/rows';
 import { heartbeatWorker, poolSlots, setWorkerStatus, syncWorkerSlots, upsertWorker } from '../store/workers';
+import { createCoalescer } from './coalescer';
 import type { Dispatcher } from './dispatcher';
 import type { Engine } from './engine';
 
@@ -51,6 +52,19 @@ export function createWorkerRegistry({ engine, dispatcher, log: parentLog }: { e
   const { config } = engine;
   const log = parentLog.child({ component: 'worker-registry' });
   const leaseMs = config.WORKER_LEASE_TTL_MS;
+  // A pool's live slots (the dispatcher's concurrency for it) are counted again after a registration
+  // commits, by one read at a time: two workers registering at once each counted only itself inside
+  // its own transaction (the other's row not yet committed), so the pool's concurrency stayed at one
+  // worker's slots — the other's free slots unused — until the reconciler's next pass. A read that
+  // starts after the last registration's commit sees them all (the coalescer runs the registrations
+  // that arrive during a read in the next one).
+  const recountPools = createCoalescer<string>(async (pools) => {
+    const slots = await engine.inSystem((tx) => poolSlots(tx));
+    for (const pool of new Set(pools)) {
+      const live = slots.get(pool);
+      if (live !== undefined) dispatcher.ensurePool(pool, live);
+    }
+  });
   return {
     async register({ worker }) {
       if (!worker) throw badInput('worker', 'worker is required');
@@ -85,6 +99,7 @@ export function createWorkerRegistry({ engine, dispatcher, log: parentLog }: { e
         return { ...registered, poolSlots: (await poolSlots(tx, pool)).get(pool) ?? registered.slotsTotal };
       });
       dispatcher.ensurePool(pool, row.poolSlots);
+      await recountPools([pool]).catch((error: unknown) => log.warn('could not count the pool\'s slots again after a registration (the reconciler will)', { err: error, pool }));
       dispatcher.wake(pool);
       log.info('worker registered', { workerId: row.id, endpoint: row.endpoint, pool, capabilities: row.capabilities, slots: row.slotsTotal, labels: row.labels, llmEndpoints: row.llmEndpoints });
       return { heartbeatIntervalMs: config.WORKER_HEARTBEAT_INTERVAL_MS, leaseTtlMs: leaseMs, dispatchTokens: engine.workerAuthority.dispatchTokens(row.id) };

@@ -10,6 +10,8 @@ import { poolConcurrency } from './claim-policy';
 export interface PoolConsumers {
   /** Starts consuming `pool`'s queue (idempotent); `slots` (the pool's live slots) sets how many jobs it takes at once. */
   ensure(pool: string, slots?: number): void;
+  /** How many of `pool`'s jobs are taken at once (undefined: the pool is not consumed here). */
+  concurrency(pool: string): number | undefined;
   /** Stops taking jobs: pauses every consumer, waiting for none. */
   pause(): Promise<void>;
   /** Closes every consumer, waiting for the jobs they run. */
@@ -65,6 +67,7 @@ export function createPoolConsumers({ connection, prefix, maxConcurrency, log, p
       consumers.set(pool, consumer);
       log.info('dispatching pool', { pool, queue: queueNameOf(pool), concurrency });
     },
+    concurrency: (pool) => consumers.get(pool)?.concurrency,
     async pause() {
       stopped = true;
       await Promise.allSettled([...consumers.values()].map((c) => c.pause(true)));
