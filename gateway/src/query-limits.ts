@@ -222,14 +222,9 @@ export function sizeVariablesOf(document: DocumentNode): string[] {
 }
 
 /** BAD_USER_INPUT saying which budget an operation exceeds (and by how much), or undefined. */
-export function checkOperation(
-  schema: GraphQLSchema,
-  document: DocumentNode,
-  operationName: string | undefined,
-  variables: Record<string, unknown> | undefined,
-  limits: QueryLimits,
-): AppError | undefined {
-  return checkVariables(variables, limits.maxVariablesDepth) ?? checkOperationBudget(schema, document, operationName, variables, limits);
+export function checkOperation(...args: Parameters<typeof checkOperationBudget>): AppError | undefined {
+  const [, , , variables, limits] = args;
+  return checkVariables(variables, limits.maxVariablesDepth) ?? checkOperationBudget(...args);
 }
 
 /**

@@ -3,7 +3,7 @@ import { createMemoryLogger } from './log';
 import { createRedis, type Redis } from './redis';
 import { orgRunFeedKey, runEventStreamKey, type RunEvent } from './run-event-stream';
 import { createRunEventHub, type RunEventHub } from './run-events';
-import { TEST_REDIS_URL, uniqueName } from './testing';
+import { TEST_REDIS_URL, testRunEvent, uniqueName } from './testing';
 
 const log = createMemoryLogger();
 let redis: Redis;
@@ -25,25 +25,7 @@ function makeRun(orgId = randomUUID()) {
   const store: RunEvent[] = [];
   const backfillCalls: number[] = [];
   const event = (kind: RunEvent['kind'], fields: Partial<RunEvent> = {}): RunEvent => {
-    const e: RunEvent = {
-      runId,
-      orgId,
-      workflowId: 'wf',
-      seq: store.length + 1,
-      kind,
-      at: new Date().toISOString(),
-      runStatus: null,
-      taskId: null,
-      stepId: null,
-      taskStatus: null,
-      attemptId: null,
-      attempt: null,
-      progress: null,
-      message: null,
-      level: null,
-      error: null,
-      ...fields,
-    };
+    const e = testRunEvent({ runId, orgId, workflowId: 'wf', seq: store.length + 1, kind, ...fields });
     store.push(e);
     return e;
   };

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { dropSchema } from './migrate';
+import type { RunEvent } from './run-event-stream';
 
 /** Tests run against the machine's real PostgreSQL and Redis (override with these variables). */
 export const TEST_DATABASE_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -46,3 +47,19 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
   }
 }
 export * from './openai-stand-in';
+
+/** A run event as orchestration records one: what identifies it, the fields given, every other field null. */
+export const testRunEvent = (event: Pick<RunEvent, 'runId' | 'orgId' | 'workflowId' | 'seq' | 'kind'> & Partial<RunEvent>): RunEvent => ({
+  at: new Date().toISOString(),
+  runStatus: null,
+  taskId: null,
+  stepId: null,
+  taskStatus: null,
+  attemptId: null,
+  attempt: null,
+  progress: null,
+  message: null,
+  level: null,
+  error: null,
+  ...event,
+});

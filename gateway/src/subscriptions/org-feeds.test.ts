@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createMemoryLogger, createRedis, createRunEventHub, TEST_REDIS_URL, uniqueName, type Redis, type RunEvent, type RunEventHub } from '@orchestra/lib';
+import { createMemoryLogger, createRedis, createRunEventHub, TEST_REDIS_URL, testRunEvent, uniqueName, type Redis, type RunEvent, type RunEventHub } from '@orchestra/lib';
 import { createOrgFeeds } from './org-feeds';
 import type { FeedSink } from './run-feeds';
 
@@ -33,24 +33,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /** Publishes a run's status changes, seq 1, 2, … (they reach its organization's feed). */
 const publishStatuses = (orgId: string, runId: string, statuses: string[]) =>
   hub.publish(
-    statuses.map((runStatus, i): RunEvent => ({
-      runId,
-      orgId,
-      workflowId: runId,
-      seq: i + 1,
-      kind: 'RUN_STATUS',
-      at: new Date().toISOString(),
-      runStatus,
-      taskId: null,
-      stepId: null,
-      taskStatus: null,
-      attemptId: null,
-      attempt: null,
-      progress: null,
-      message: null,
-      level: null,
-      error: null,
-    })),
+    statuses.map((runStatus, i) => testRunEvent({ runId, orgId, workflowId: runId, seq: i + 1, kind: 'RUN_STATUS', runStatus })),
   );
 
 describe('organization feeds', () => {

@@ -15,6 +15,7 @@ import {
   createTokenRevocations,
   runEventStreamKey,
   TEST_REDIS_URL,
+  testRunEvent,
   uniqueName,
   type Principal,
   type Redis,
@@ -108,25 +109,7 @@ function newRun(orgId: string, startedBy: string): StoredRun {
 /** Records an event in the store (PostgreSQL's role) and returns it; publishing is separate. */
 function record(run: StoredRun, kind: RunEvent['kind'], fields: Partial<RunEvent> = {}): RunEvent {
   if (fields.runStatus) run.status = fields.runStatus;
-  const event: RunEvent = {
-    runId: run.id,
-    orgId: run.orgId,
-    workflowId: run.workflowId,
-    seq: run.events.length + 1,
-    kind,
-    at: new Date().toISOString(),
-    runStatus: null,
-    taskId: null,
-    stepId: null,
-    taskStatus: null,
-    attemptId: null,
-    attempt: null,
-    progress: null,
-    message: null,
-    level: null,
-    error: null,
-    ...fields,
-  };
+  const event = testRunEvent({ runId: run.id, orgId: run.orgId, workflowId: run.workflowId, seq: run.events.length + 1, kind, ...fields });
   run.events.push(event);
   return event;
 }
