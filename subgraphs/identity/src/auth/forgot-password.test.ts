@@ -1,4 +1,5 @@
 import { recipientsOf, startTestSmtpServer, type TestSmtpServer } from '@orchestra/lib';
+import { parseRowToken } from './opaque-tokens';
 import { AUTH_FIELDS, errorOf, goodPassword, rejectionOf, startIdentity, uniqueEmail, type IdentityHarness } from '../testing/harness';
 
 let id: IdentityHarness;
@@ -39,7 +40,8 @@ describe('password reset by e-mail (issue 13)', () => {
     expect(mail.html).toContain('https://orchestra.test/reset-password?token=');
     // Only a hash of the secret is stored.
     const { rows } = await id.pool.query('SELECT token_hash FROM password_resets');
-    expect(JSON.stringify(rows)).not.toContain(token.split('_')[2]);
+    // The secret is base64url: it may hold underscores itself, so it is read by the tokens' own parser.
+    expect(JSON.stringify(rows)).not.toContain(parseRowToken('opr', token)!.secret);
 
     const newPassword = goodPassword();
     expect((await id.graphql(RESET, { i: { token, newPassword } })).data).toEqual({ resetPassword: true });
