@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
 import { createPrivateKey } from 'node:crypto';
-import { createPrincipalSigner, createPrincipalVerifier, generatePrincipalKeys, roleAtLeast, type Principal } from './principal';
+import { createPrincipalSigner, createPrincipalVerifier, generatePrincipalKeys, principalClaimChecks, roleAtLeast, type Principal } from './principal';
 
 const keys = generatePrincipalKeys();
 const signer = createPrincipalSigner(keys.privateKeyPem);
@@ -115,5 +115,44 @@ describe('identity headers (signed once per caller, the request id beside them)'
     // 60 s of life and jose's 5 s of clock tolerance later it is refused, cached or not.
     jest.setSystemTime(new Date('2026-12-07T11:01:06Z'));
     await expect(verifying.verify(header)).rejects.toMatchObject({ code: 'UNAUTHENTICATED', reason: 'PRINCIPAL_EXPIRED' });
+  });
+
+  it("checks a verified header's claims once per process; each request gets its own principal, each header its own organization", async () => {
+    const verifying = createPrincipalVerifier(keys.publicKeyPem);
+    const identity = jest.spyOn(principalClaimChecks.identity, 'safeParse');
+    const whole = jest.spyOn(principalClaimChecks.whole, 'safeParse');
+    try {
+      const o1 = await signer.signIdentity({ ...principal, id: 'u5', userId: 'u5', scopes: ['runs:read'] });
+      const o2 = await signer.signIdentity({ ...principal, id: 'u5', userId: 'u5', orgId: 'o2', role: 'viewer', scopes: ['runs:read'] });
+      const first = await verifying.verify(o1, { requestId: 'req_a' });
+      // What one request does to its principal does not reach the next request's.
+      first.scopes.push('runs:write');
+      (first as { orgId?: string }).orgId = 'o2';
+      expect(await verifying.verify(o1, { requestId: 'req_b' })).toMatchObject({ orgId: 'o1', role: 'admin', scopes: ['runs:read'], requestId: 'req_b' });
+      expect(await verifying.verify(o2, { requestId: 'req_c' })).toMatchObject({ orgId: 'o2', role: 'viewer', requestId: 'req_c' });
+      expect(await verifying.verify(o1, { requestId: 'req_d' })).toMatchObject({ orgId: 'o1', role: 'admin', requestId: 'req_d' });
+      expect(identity).toHaveBeenCalledTimes(2);
+      const signed = await signer.sign({ ...principal, id: 'u6', userId: 'u6' });
+      const a = await verifying.verify(signed);
+      a.scopes.push('x');
+      expect(await verifying.verify(signed)).toEqual({ ...principal, id: 'u6', userId: 'u6' });
+      expect(whole).toHaveBeenCalledTimes(1);
+    } finally {
+      identity.mockRestore();
+      whole.mockRestore();
+    }
+  });
+
+  it('refuses claims that do not make a principal every time (a good signature is not enough, and nothing is kept)', async () => {
+    const verifying = createPrincipalVerifier(keys.publicKeyPem);
+    const bad = await new SignJWT({ kind: 'robot', id: 'r1', scopes: [] })
+      .setProtectedHeader({ alg: 'EdDSA' })
+      .setIssuer('orchestra-gateway')
+      .setAudience('orchestra-internal')
+      .setIssuedAt()
+      .setExpirationTime('60s')
+      .sign(createPrivateKey(keys.privateKeyPem));
+    await expect(verifying.verify(bad, { requestId: 'req_a' })).rejects.toMatchObject({ code: 'UNAUTHENTICATED', reason: 'PRINCIPAL_INVALID' });
+    await expect(verifying.verify(bad, { requestId: 'req_b' })).rejects.toMatchObject({ code: 'UNAUTHENTICATED', reason: 'PRINCIPAL_INVALID' });
   });
 });

@@ -51,6 +51,11 @@ const principalSchema = z.object({
   tokenExpiresAt: z.number().int().optional(),
   twoFactorEnrollmentRequired: z.boolean().optional(),
 });
+/** An identity header's claims: the principal without the request id, which comes beside the header. */
+const identitySchema = principalSchema.omit({ requestId: true });
+
+/** The claim checks, exported so tests can count them (a verified header's claims are checked once). */
+export const principalClaimChecks = { whole: principalSchema, identity: identitySchema };
 
 export const PRINCIPAL_HEADER = 'x-orchestra-principal';
 const ISSUER = 'orchestra-gateway';
@@ -158,16 +163,18 @@ export function createPrincipalSigner(privateKeyPem: string | KeyObject): Princi
 /** Every subgraph and gRPC server verifies with the gateway's public key. */
 export function createPrincipalVerifier(publicKeyPem: string | KeyObject): PrincipalVerifier {
   const key = toPublicKey(publicKeyPem);
-  // Verified headers until they expire: a reused identity header is checked once per process.
-  const verified = new Map<string, { claims: Record<string, unknown>; exp: number }>();
-  const check = async (header: string): Promise<Record<string, unknown>> => {
+  /**
+   * Verified headers until they expire, with their claims already checked: a reused identity header
+   * is verified and its claims parsed once per process, and each request only adds its own id and
+   * trace (the claims' schema check was ~0.8% of orchestration's CPU under the one-step bench).
+   */
+  const verified = new Map<string, { checked: Checked; exp: number }>();
+  const check = async (header: string): Promise<Checked> => {
     const known = verified.get(header);
-    if (known && known.exp * 1000 > Date.now()) return known.claims;
+    if (known && known.exp * 1000 > Date.now()) return known.checked;
+    let payload: Record<string, unknown>;
     try {
-      const { payload } = await jwtVerify(header, key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['EdDSA'], clockTolerance: 5 });
-      const { iss: _iss, aud: _aud, iat: _iat, exp, ...claims } = payload;
-      if (typeof exp === 'number') boundedSet(verified, header, { claims, exp }, CACHE_ENTRIES);
-      return claims;
+      ({ payload } = await jwtVerify(header, key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['EdDSA'], clockTolerance: 5 }));
     } catch (error) {
       const expired = error instanceof joseErrors.JWTExpired;
       throw new AppError('UNAUTHENTICATED', expired ? `${PRINCIPAL_HEADER} has expired` : `${PRINCIPAL_HEADER} signature is not valid`, {
@@ -175,6 +182,11 @@ export function createPrincipalVerifier(publicKeyPem: string | KeyObject): Princ
         cause: error,
       });
     }
+    const { iss: _iss, aud: _aud, iat: _iat, exp, ...claims } = payload;
+    // Claims that do not make a principal are refused every time (nothing cached).
+    const checked: Checked = claims['requestId'] !== undefined ? { whole: parseClaims(principalSchema, claims) } : { identity: parseClaims(identitySchema, claims) };
+    if (typeof exp === 'number') boundedSet(verified, header, { checked, exp }, CACHE_ENTRIES);
+    return checked;
   };
   return {
     async verify(header, request) {
@@ -183,18 +195,22 @@ export function createPrincipalVerifier(publicKeyPem: string | KeyObject): Princ
           reason: 'PRINCIPAL_MISSING',
         });
       }
-      const claims = await check(header);
-      if (claims['requestId'] !== undefined) return parsePrincipal(claims);
+      const checked = await check(header);
+      // A copy per request (scopes too): what one request does with its principal never reaches another's.
+      if ('whole' in checked) return { ...checked.whole, scopes: [...checked.whole.scopes] };
       // An identity header: the request's id and trace travel beside it.
       const requestId = request?.requestId !== undefined && REQUEST_ID.test(request.requestId) ? request.requestId : newRequestId();
       const traceparent = request?.traceparent !== undefined && request.traceparent.length <= 128 ? request.traceparent : undefined;
-      return parsePrincipal({ ...claims, requestId, ...(traceparent === undefined ? {} : { traceparent }) });
+      return { ...checked.identity, scopes: [...checked.identity.scopes], requestId, ...(traceparent === undefined ? {} : { traceparent }) };
     },
   };
 }
 
-function parsePrincipal(claims: Record<string, unknown>): Principal {
-  const parsed = principalSchema.safeParse(claims);
+/** A verified header's claims, checked: a whole principal, or an identity that each request completes. */
+type Checked = { whole: Principal } | { identity: Omit<Principal, 'requestId'> };
+
+function parseClaims<T>(schema: z.ZodType<T>, claims: Record<string, unknown>): T {
+  const parsed = schema.safeParse(claims);
   if (!parsed.success) throw new AppError('UNAUTHENTICATED', `${PRINCIPAL_HEADER} signature is not valid`, { reason: 'PRINCIPAL_INVALID', cause: parsed.error });
   return parsed.data;
 }
