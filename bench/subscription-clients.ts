@@ -2,7 +2,21 @@
 // clients are not what is measured). It speaks graphql-transport-ws over plain `ws` (no client
 // library in the way), and reports when its subscriptions are open, the delivery latency of every
 // event (receive time − the event's `at`, set when it was published) and what each subscription got.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import WebSocket from 'ws';
+
+/**
+ * BENCH_CLIENT_DIAG_DIR: each report also writes <dir>/client-<pid>-<n>.json with this process's
+ * event-loop delay over the window and every delivery slower than 50 ms (when it arrived, its latency,
+ * run and seq), to tell a stall in the gateway (every client, same moments) from one in a client.
+ */
+const DIAG_DIR = process.env['BENCH_CLIENT_DIAG_DIR'] || undefined;
+const loopDelay = DIAG_DIR ? monitorEventLoopDelay({ resolution: 10 }) : undefined;
+loopDelay?.enable();
+let slow: Array<[number, number, string, number]> = [];
+let reports = 0;
 
 interface Plan {
   url: string;
@@ -57,7 +71,10 @@ function open(plan: Plan, sub: Subscription): Promise<void> {
             sub.errors.push(JSON.stringify(message.payload).slice(0, 200));
             return;
           }
-          latencies.push(Date.now() - Date.parse(event.at));
+          const now = Date.now();
+          const latency = now - Date.parse(event.at);
+          latencies.push(latency);
+          if (DIAG_DIR && latency >= 50) slow.push([now, latency, sub.runId, event.seq]);
           if (event.seq !== sub.lastSeq + 1 && sub.lastSeq !== 0) sub.outOfOrder += 1;
           sub.lastSeq = event.seq;
           sub.received += 1;
@@ -104,6 +121,16 @@ process.on('message', (message: FromParent) => {
     case 'report': {
       const sample = latencies;
       latencies = [];
+      if (DIAG_DIR && loopDelay) {
+        const ms = (ns: number) => ns / 1e6;
+        reports += 1;
+        writeFileSync(
+          join(DIAG_DIR, `client-${process.pid}-${reports}.json`),
+          JSON.stringify({ at: Date.now(), loop: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) }, deliveries: sample.length, slow }),
+        );
+        loopDelay.reset();
+        slow = [];
+      }
       send({
         type: 'report',
         latencies: sample,
