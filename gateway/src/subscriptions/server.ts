@@ -208,7 +208,7 @@ export function createSubscriptionServer(deps: SubscriptionDeps): SubscriptionSe
     sessions.apply(event);
     if (event.kind === 'resync') feeds.resync();
   });
-  const recheck = setInterval(() => void sessions.recheckAll((c) => c.principal.kind === 'apiKey'), deps.recheckMs ?? 60_000);
+  const recheck = setInterval(() => void sessions.recheckApiKeys(), deps.recheckMs ?? 60_000);
   recheck.unref();
 
   const documents = createSubscriptionDocuments(schema, publicSchema);
