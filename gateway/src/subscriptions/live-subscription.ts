@@ -19,6 +19,12 @@ export interface FrameSocket {
   send(data: string): void;
 }
 
+/** Holds a socket's writes and lets them go in one (ws-transport.ts's, for ws's WebSocket); one object shared by every subscription. */
+export interface FrameCorking {
+  cork(socket: FrameSocket): void;
+  uncork(socket: FrameSocket): void;
+}
+
 export interface LiveSubscriptionOptions {
   id: string;
   field: SubscriptionField;
@@ -36,6 +42,8 @@ export interface LiveSubscriptionOptions {
   maxQueued: number;
   /** Bytes its connection may hold unsent; a subscriber that would add to more ends as too slow. */
   maxBufferedBytes: number;
+  /** How the socket's writes are held while a feed offers several events in a row (none: each is written at once). */
+  corking?: FrameCorking | undefined;
   onDelivered(): void;
   /** It ended: by itself (`error` when an error ended it), or cancelled (client completed it, connection closed). */
   onEnd(subscription: LiveSubscription, error: AppError | undefined, cancelled: boolean): void;
@@ -127,6 +135,15 @@ export class LiveSubscription implements FeedSink<unknown>, Operation {
       if (this.ended || !this.options.allowed()) return;
       this.send(json);
     });
+  }
+
+  /** The feed offers several events in a row: their frames go to the kernel in one write at uncork. */
+  cork(): void {
+    this.options.corking?.cork(this.options.socket);
+  }
+
+  uncork(): void {
+    this.options.corking?.uncork(this.options.socket);
   }
 
   complete(): void {

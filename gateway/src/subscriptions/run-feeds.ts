@@ -31,6 +31,27 @@ export interface FeedSink<E = RunEvent> {
   offer(event: E): void;
   complete(): void;
   fail(error: unknown): void;
+  /**
+   * Several events are about to be offered in a row: hold what they write until uncork (optional; a
+   * subscriber on a WebSocket sends them to the kernel in one write instead of one each).
+   */
+  cork?(): void;
+  uncork?(): void;
+}
+
+/** Corks the sinks that can be (FeedSink.cork); returns them, to uncork each once the events are offered. */
+function corkAll(sinks: Iterable<FeedSink>): FeedSink[] {
+  const corked: FeedSink[] = [];
+  for (const sink of sinks) {
+    if (!sink.cork) continue;
+    sink.cork();
+    corked.push(sink);
+  }
+  return corked;
+}
+
+function uncorkAll(sinks: readonly FeedSink[]): void {
+  for (const sink of sinks) sink.uncork?.();
 }
 
 /** Reads events after `afterSeq` from the source of truth, as `principal`. */
@@ -149,6 +170,18 @@ export function createRunFeeds(options: RunFeedsOptions): RunFeeds {
   // ---- run feeds ----
 
   const append = (feed: RunFeed, events: readonly RunEvent[]) => {
+    // A read that found several events (the gateway fell behind: under load a read finds tens): each
+    // subscriber's frames go to the kernel in one write, not one write (a syscall, ~40 µs on the AMD
+    // EPYC machine) per event per subscriber, so a gateway that falls behind spends less per event.
+    const corked = events.length > 1 ? corkAll(feed.sinks) : undefined;
+    try {
+      deliver(feed, events);
+    } finally {
+      if (corked) uncorkAll(corked);
+    }
+  };
+
+  const deliver = (feed: RunFeed, events: readonly RunEvent[]) => {
     for (const event of events) {
       feed.buffer.push(event);
       feed.last = event.seq;
@@ -339,11 +372,16 @@ export function createRunFeeds(options: RunFeedsOptions): RunFeeds {
           await feed.ready;
           let delivered = await catchUp(feed, afterSeq, sink, principal, isActive);
           if (!isActive()) return;
-          // From memory, then live: the same tick, so nothing falls in between.
-          for (const event of feed.buffer) {
-            if (event.seq <= delivered) continue;
-            sink.offer(event);
-            delivered = event.seq;
+          // From memory, then live: the same tick, so nothing falls in between (in one write to the connection).
+          sink.cork?.();
+          try {
+            for (const event of feed.buffer) {
+              if (event.seq <= delivered) continue;
+              sink.offer(event);
+              delivered = event.seq;
+            }
+          } finally {
+            sink.uncork?.();
           }
           if (feed.terminal && delivered >= feed.last) {
             sink.complete();

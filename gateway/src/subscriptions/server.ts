@@ -29,7 +29,7 @@ import { createSharedResults, type ExecutionGroup } from './shared-results';
 import type { SubscribePayload } from 'graphql-ws';
 import type { Connection, ConnectionHooks, SubscribeOutcome } from './protocol';
 import { createSubscriptionDocuments, inputError, type CheckedDocument } from './subscription-documents';
-import { serveGraphqlWs, type SocketExtra } from './ws-transport';
+import { serveGraphqlWs, wsCorking, type SocketExtra } from './ws-transport';
 
 export interface SubscriptionDeps {
   /** The gateway's HTTP server: WebSocket upgrades on `path` are taken here. */
@@ -264,6 +264,7 @@ export function createSubscriptionServer(deps: SubscriptionDeps): SubscriptionSe
       field,
       args,
       socket: connection.extra.socket,
+      corking: wsCorking,
       maxQueued,
       maxBufferedBytes,
       allowed: () => session.allows(),

@@ -5,6 +5,7 @@ import { CloseCode, handleProtocols } from 'graphql-ws';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Logger } from '@orchestra/lib/gateway';
 import { KeepAliveWheel } from './keep-alive';
+import type { FrameCorking, FrameSocket } from './live-subscription';
 import { Connection, type ConnectionHooks, type ProtocolSocket } from './protocol';
 
 /**
@@ -138,6 +139,23 @@ function inflateInline(socket: WebSocket): void {
 }
 
 const textOf = (data: RawData): string => (Buffer.isBuffer(data) ? data.toString() : Array.isArray(data) ? Buffer.concat(data).toString() : Buffer.from(data).toString());
+
+/** ws's WebSocket's net.Socket (a private field of ws 8, read defensively: without it nothing is corked). */
+const netSocketOf = (socket: FrameSocket): { cork?(): void; uncork?(): void } | null | undefined => (socket as unknown as { _socket?: { cork?(): void; uncork?(): void } | null })._socket;
+
+/**
+ * Corks a ws WebSocket's TCP socket: the frames sent until uncork go to the kernel in one writev
+ * (ws writes each frame's header and data corked already, which nests). For a feed that offers a
+ * subscriber several events in a row (live-subscription.ts, run-feeds.ts).
+ */
+export const wsCorking: FrameCorking = {
+  cork(socket) {
+    netSocketOf(socket)?.cork?.();
+  },
+  uncork(socket) {
+    netSocketOf(socket)?.uncork?.();
+  },
+};
 
 /** A connection's socket as the protocol uses it: sends only while open. */
 class WsProtocolSocket implements ProtocolSocket {
