@@ -6,8 +6,9 @@ import { createClaimer } from './dispatch/claims';
 import { createDispatchChange } from './dispatch/commits';
 import type { PlacementPolicy } from './dispatch/claim-policy';
 import { createPoolConsumers } from './dispatch/pool-consumers';
-import { createResultApplier } from './dispatch/results';
+import { applyResults } from './dispatch/results';
 import { createSlotWaits } from './dispatch/slot-waits';
+import { createDispatchTransactions } from './dispatch/transactions';
 import { markWaitingForWorker } from '../store/tasks';
 import type { Engine } from './engine';
 import type { AttemptJob } from './task-queues';
@@ -18,14 +19,15 @@ import type { AttemptJob } from './task-queues';
  * slots other claims hold), calls AutomationService.Execute as a server stream with the step's
  * timeout as the deadline, records progress and log lines in batches, and applies the result in a
  * transaction guarded by the attempt's status, so a duplicate delivery never completes a task twice.
- * Claims that arrive together share a transaction, and so do results.
+ * Claims and results that arrive together share a transaction.
  *
  * Its parts, one concern each (engine/dispatch/):
  * - claim-policy.ts   the claim decisions as pure functions (admit, redelivery, slot needs, placement)
- * - claims.ts         the claim transaction that carries them out, batched
+ * - claims.ts         the claims inside a transaction, carrying them out
  * - execute-call.ts   the Execute stream and the mapping of how it ended to the attempt's outcome
  * - event-buffer.ts   streamed progress/log events, buffered and written in batches
- * - results.ts        outcomes applied in batched transactions
+ * - results.ts        outcomes applied inside a transaction
+ * - transactions.ts   claims and results batched together: one transaction, results first
  * - slot-waits.ts     claims waiting for a slot in this process, delayed jobs promoted
  * - pool-consumers.ts a BullMQ worker per pool, its concurrency, stop
  * - attempt-execution.ts one claimed attempt from call to result
@@ -68,8 +70,10 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId, pla
   const slots = createSlotWaits({ queues, retryDelayMs: config.DISPATCH_RETRY_DELAY_MS, log });
   // Claims, results and streamed events: a committed batch is never applied twice (commits.ts).
   const change = createDispatchChange({ engine, log });
-  const claim = createClaimer({ engine, change, dispatcherId, log, ...(placement ? { placement } : {}) });
-  const execute = createAttemptExecutor({ engine, change, log, applyResult: createResultApplier({ change, log }), slots });
+  // Claims and results pending together go in one transaction (transactions.ts).
+  const claimsIn = createClaimer({ engine, dispatcherId, ...(placement ? { placement } : {}) });
+  const { claim, applyResult } = createDispatchTransactions({ change, claimsIn, resultsIn: applyResults, log });
+  const execute = createAttemptExecutor({ engine, change, log, applyResult, slots });
 
   const processor = async (consumerPool: string, job: Job<AttemptJob>, token?: string): Promise<void> => {
     const { attemptId, runId } = job.data;

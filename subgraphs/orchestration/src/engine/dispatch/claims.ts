@@ -1,4 +1,4 @@
-import { createSecretMasker, type Logger, type SecretMasker } from '@orchestra/lib';
+import { createSecretMasker, type SecretMasker } from '@orchestra/lib';
 import type { automationV1 } from '@orchestra/proto';
 import { InputLimitError, referencedSteps, TemplateError } from '../../domain/templates';
 import { ProviderUnavailableError, resolveDispatchProviders } from '../../llm/dispatch-providers';
@@ -6,18 +6,15 @@ import type { ProviderLimit } from '../../llm/provider-limits';
 import { resolveDispatchInput, secretReader, SecretUnavailableError } from '../../secrets/dispatch-secrets';
 import { endAttempt } from '../../store/attempts';
 import { recordRateLimitUsage } from '../../store/admission';
-import { attemptsWithTasks, claimedAttemptsWithTasks, lockedRuns, lockFreeSlots, lockRuns, lockRunsStatement, startAttemptsOnFreeSlots, startAttemptsOnSlots, succeededStepOutputs, type AttemptOnSlot, type SlotCandidate } from '../../store/dispatch';
+import { attemptsWithTasks, claimedAttemptsWithTasks, lockFreeSlots, lockRuns, startAttemptsOnFreeSlots, startAttemptsOnSlots, succeededStepOutputs, type AttemptOnSlot, type SlotCandidate } from '../../store/dispatch';
 import { isDispatcherAlive } from '../../store/dispatchers';
 import { deleteOutbox } from '../../store/outbox';
 import type { AttemptGpu, AttemptRow, ErrorInfo, RunRow, TaskRow, WorkerRow } from '../../store/rows';
-import { createBatcher } from '../coalescer';
-import type { DispatchChange } from './commits';
 import type { Engine } from '../engine';
 import type { AttemptJob } from '../task-queues';
 import { applyAttemptOutcome, failTask, runStatusChanged, type TransitionContext } from '../transitions';
 import { expandForEach } from '../for-each';
 import { admitByFlowControl } from './admission';
-import { BATCH_MAX, BATCHES_AT_ONCE } from './batching';
 import { placeGpuGroup } from './gpu-claims';
 import { recordLocalProviderWaits } from './local-provider-claims';
 import { localEndpointsOf } from './local-providers';
@@ -54,16 +51,18 @@ interface Startable {
 
 export interface ClaimerOptions {
   engine: Engine;
-  /** The claim transactions (commits.ts). */
-  change: DispatchChange;
   dispatcherId: string;
-  log: Logger;
   /** Which free slot each startable attempt takes (default: placeInOrder). */
   placement?: PlacementPolicy;
 }
 
-/** Claims one queued attempt, batched with the others that arrive while a claim transaction runs. */
-export function createClaimer({ engine, change, dispatcherId, log, placement = placeInOrder }: ClaimerOptions): (job: AttemptJob) => Promise<Claim> {
+/**
+ * Claims queued attempts inside a transaction (its runs locked already when `locked` is given); the
+ * dispatch transactions (transactions.ts) batch them, with the results that are pending.
+ */
+export type ClaimsIn = (ctx: TransitionContext, requests: readonly AttemptJob[], locked?: Map<string, RunRow>) => Promise<Claim[]>;
+
+export function createClaimer({ engine, dispatcherId, placement = placeInOrder }: ClaimerOptions): ClaimsIn {
   const { config, cancellations, workerClients } = engine;
 
   /**
@@ -343,15 +342,5 @@ export function createClaimer({ engine, change, dispatcherId, log, placement = p
     });
   }
 
-  // Claims that arrive while a claim transaction runs go together into the next one.
-  return createBatcher<AttemptJob, Claim>({
-    apply: (requests) => {
-      // The runs are locked by the statement that goes with the BEGIN (one round trip fewer per claim transaction).
-      const lock = lockRunsStatement(requests.map((r) => r.runId));
-      return lock === undefined ? change((ctx) => claimAll(ctx, requests)) : change((ctx, rows) => claimAll(ctx, requests, rows && lockedRuns(rows as Array<{ run: Record<string, unknown> }>)), lock);
-    },
-    maxBatch: BATCH_MAX,
-    parallel: BATCHES_AT_ONCE,
-    onBatchFailure: (error, size) => log.warn('a batch of claims failed: claiming them one by one', { err: error, size }),
-  });
+  return claimAll;
 }

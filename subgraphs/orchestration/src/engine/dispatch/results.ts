@@ -1,15 +1,12 @@
-import type { Logger } from '@orchestra/lib';
-import { lockedRuns, lockRuns, lockRunsStatement, tasksByIds } from '../../store/dispatch';
+import { lockRuns, tasksByIds } from '../../store/dispatch';
 import type { RunRow, TaskRow } from '../../store/rows';
-import { createBatcher } from '../coalescer';
-import type { DispatchChange } from './commits';
 import { applyAttemptOutcome, applySuccesses, type AttemptOutcome, type AttemptSuccess, type OutcomeApplied, type TransitionContext } from '../transitions';
-import { BATCH_MAX, BATCHES_AT_ONCE } from './batching';
 
 /**
- * Applying the outcomes of Execute calls: results that arrive while a result transaction runs go
- * together into the next one (the siblings of a fan-out finishing together no longer queue on their
- * run's lock one by one). A new kind of outcome goes through applyAttemptOutcome (transitions.ts).
+ * Applying the outcomes of Execute calls: results that arrive while a dispatch transaction runs go
+ * together into the next one, with the claims pending (transactions.ts), so the siblings of a fan-out
+ * finishing together no longer queue on their run's lock one by one. A new kind of outcome goes
+ * through applyAttemptOutcome (transitions.ts).
  */
 
 /** The outcome of an Execute call, to apply with its last buffered progress and log events. */
@@ -81,18 +78,4 @@ export async function applyResults(ctx: TransitionContext, results: readonly Att
     answers[index] = outcome;
   }
   return answers;
-}
-
-/** Applies one result, batched with the others that arrive while a result transaction runs. */
-export function createResultApplier({ change, log }: { change: DispatchChange; log: Logger }): (result: AttemptResult) => Promise<ResultApplied> {
-  return createBatcher<AttemptResult, ResultApplied>({
-    apply: (results) => {
-      // The runs are locked by the statement that goes with the BEGIN (one round trip fewer per result transaction).
-      const lock = lockRunsStatement(results.map((r) => r.runId));
-      return lock === undefined ? change((ctx) => applyResults(ctx, results)) : change((ctx, rows) => applyResults(ctx, results, rows && lockedRuns(rows as Array<{ run: Record<string, unknown> }>)), lock);
-    },
-    maxBatch: BATCH_MAX,
-    parallel: BATCHES_AT_ONCE,
-    onBatchFailure: (error, size) => log.warn('a batch of results failed: applying them one by one', { err: error, size }),
-  });
 }
