@@ -8,7 +8,6 @@ import {
   measureJson,
   wellFormedJson,
   WORKER_ABORTS,
-  createSecretMasker,
   endSpan,
   SpanKind,
   startSpan,
@@ -17,12 +16,12 @@ import {
   type ArtifactStore,
   type Logger,
   type Metrics,
-  type SecretMasker,
   type WorkerAbortKind,
 } from '@orchestra/lib/worker';
-import { createAttemptArtifacts } from './artifact-writer';
+import { createAttemptArtifacts, type AttemptArtifacts } from './artifact-writer';
+import { maskResult, maskerOf, providersOf } from './attempt-request';
 import { automationV1 } from '@orchestra/proto';
-import { RetryableError, type Executor, type ExecutorContext, type ExecutorLogLevel, type JsonValue, type LlmProviderConfig } from './executors/types';
+import { RetryableError, type Executor, type ExecutorContext, type ExecutorLogLevel, type JsonValue } from './executors/types';
 
 type ExecuteEvent = automationV1.ExecuteResponse;
 type TaskResult = automationV1.TaskResult;
@@ -101,37 +100,6 @@ const failure = (code: string, message: string, retryable: boolean, durationMs: 
   durationMs,
 });
 
-/** The providers of the request as executors see them (by name). */
-const providersOf = (request: automationV1.ExecuteRequest): ReadonlyMap<string, LlmProviderConfig> =>
-  new Map(
-    request.llmProviders.map((p) => [
-      p.name,
-      {
-        name: p.name,
-        baseUrl: p.baseUrl,
-        apiKey: p.apiKey,
-        models: p.models.map((m) => ({
-          alias: m.alias,
-          model: m.model,
-          ...(m.hasPrices ? { prices: { inputPerMillion: m.inputPricePerMillion, outputPerMillion: m.outputPricePerMillion } } : {}),
-        })),
-        prices: { inputPerMillion: p.inputPricePerMillion, outputPerMillion: p.outputPricePerMillion },
-        timeoutMs: p.timeoutMs,
-        workerLocal: p.workerLocal,
-        ...(p.rateLimited === '' ? {} : { rateLimited: p.rateLimited }),
-      },
-    ]),
-  );
-
-/** The result with the attempt's secrets masked in its output and failure message. */
-const maskResult = (result: TaskResult, masker: SecretMasker): TaskResult => {
-  if (!masker.active) return result;
-  const outcome = result.outcome;
-  if (outcome?.$case === 'success') return { ...result, outcome: { $case: 'success', value: { output: masker.value<unknown>(outcome.value.output) } } };
-  if (outcome?.$case === 'failure') return { ...result, outcome: { $case: 'failure', value: { ...outcome.value, message: masker.text(outcome.value.message) } } };
-  return result;
-};
-
 const inputError = (issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string =>
   issues
     .slice(0, 3)
@@ -147,9 +115,9 @@ export function createAttemptTable({ slots, executors, log, metrics, artifactSto
   const finishedTotal = metrics?.counter('worker_attempts_total', 'Task attempts finished, by capability and outcome', ['capability', 'outcome']);
   const durations = metrics?.histogram('worker_attempt_duration_seconds', 'Task attempt duration', ['capability'], [0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 1800]);
 
-  const remember = (id: string, result: TaskResult) => {
+  /** `bytes`: the output's size as measured when it was checked (not encoded once more to weigh it). */
+  const remember = (id: string, result: TaskResult, bytes: number) => {
     const now = Date.now();
-    const bytes = result.outcome?.$case === 'success' ? JSON.stringify(result.outcome.value.output ?? null).length : 256;
     // Oldest first: drop what expired or does not fit.
     for (const [key, entry] of recentResults) {
       if (recentResults.size < RECENT_MAX && recentBytes + bytes <= RECENT_MAX_BYTES && now - entry.at < RECENT_TTL_MS) break;
@@ -177,11 +145,13 @@ export function createAttemptTable({ slots, executors, log, metrics, artifactSto
   });
 
   const start = (request: automationV1.ExecuteRequest, executor: Executor<never>): Attempt => {
-    const controller = new AbortController();
+    // Made when the executor first reads its signal or the attempt is aborted: a noop does neither, and an
+    // AbortController with its signal per attempt was ~1.5% of a worker's CPU on noop tasks.
+    let controller: AbortController | undefined;
+    const controlled = () => (controller ??= new AbortController());
     const subscribers = new Set<Subscriber>();
-    // The organization secrets resolved into this input: masked in everything that leaves the attempt.
-    // Provider API keys are secrets too: a provider that echoes one in an error must not leak it.
-    const masker = createSecretMasker([...request.secretValues, ...request.llmProviders.map((p) => p.apiKey).filter((key) => key !== '')]);
+    // Its secrets and providers' keys: masked in everything that leaves the attempt.
+    const masker = maskerOf(request);
     let aborted: { kind: AbortKind; message: string } | undefined;
     let finished = false;
     // The execution's span, under the dispatcher's (the traceparent the Execute call carries).
@@ -200,7 +170,8 @@ export function createAttemptTable({ slots, executors, log, metrics, artifactSto
       stepId: request.stepId,
       orgId: request.orgId,
       capability: request.capability,
-      ...(request.traceparent === '' ? {} : { traceId: traceIdOf(request.traceparent), traceparent: request.traceparent }),
+      // The trace id joins the line to the dispatcher's (which carries no traceparent either).
+      ...(request.traceparent === '' ? {} : { traceId: traceIdOf(request.traceparent) }),
     });
     const emit = (event: ExecuteEvent) => {
       if (finished) return;
@@ -210,20 +181,25 @@ export function createAttemptTable({ slots, executors, log, metrics, artifactSto
       if (finished || aborted) return false;
       aborted = { kind, message };
       attemptLog.info('attempt aborting', { abort: kind, reason: message });
-      controller.abort(new AppError(kind === 'TIMEOUT' ? 'UNAVAILABLE' : 'CONFLICT', message, { reason: kind }));
+      controlled().abort(new AppError(kind === 'TIMEOUT' ? 'UNAVAILABLE' : 'CONFLICT', message, { reason: kind }));
       return true;
     };
-    const artifacts = createAttemptArtifacts({
-      store: artifactStore,
-      limits: artifactLimits,
-      request,
-      report(artifact) {
-        attemptLog.info('artifact stored', { artifact: artifact.name, contentType: artifact.contentType, sizeBytes: artifact.sizeBytes, sha256: artifact.sha256 });
-        emit({ event: { $case: 'artifact', value: artifact } });
-      },
-    });
+    // Made by the first artifact stored: most attempts store none.
+    let artifacts: AttemptArtifacts | undefined;
+    const artifactWriter = () =>
+      (artifacts ??= createAttemptArtifacts({
+        store: artifactStore,
+        limits: artifactLimits,
+        request,
+        report(artifact) {
+          attemptLog.info('artifact stored', { artifact: artifact.name, contentType: artifact.contentType, sizeBytes: artifact.sizeBytes, sha256: artifact.sha256 });
+          emit({ event: { $case: 'artifact', value: artifact } });
+        },
+      }));
     const ctx: ExecutorContext = {
-      signal: controller.signal,
+      get signal() {
+        return controlled().signal;
+      },
       attemptId: request.attemptId,
       taskId: request.taskId,
       runId: request.runId,
@@ -268,14 +244,16 @@ export function createAttemptTable({ slots, executors, log, metrics, artifactSto
       },
       llmProviders: providersOf(request),
       gpus: request.gpuIndices,
-      storeArtifact: (name, body, contentType) => artifacts.store(name, body, contentType),
-      artifactsStored: () => artifacts.list(),
+      storeArtifact: (name, body, contentType) => artifactWriter().store(name, body, contentType),
+      artifactsStored: () => artifacts?.list() ?? [],
     };
 
     const timer =
       request.timeoutMs > 0 ? setTimeout(() => abort('TIMEOUT', `the attempt ran past its timeout of ${request.timeoutMs} ms`), request.timeoutMs) : undefined;
     timer?.unref();
 
+    // A failure's weight in the recent results; a success's is its output's measured size.
+    let outputBytes = 256;
     const run = async (): Promise<TaskResult> => {
       const started = Date.now();
       const took = () => Date.now() - started;
@@ -300,6 +278,7 @@ export function createAttemptTable({ slots, executors, log, metrics, artifactSto
         const { bytes, violation } = measureJson(output, { maxBytes: MAX_TASK_VALUE_BYTES, text: false }, 'output');
         if (violation?.reason === 'JSON_TOO_LARGE') return failure('RESULT_TOO_LARGE', `the output is larger than the limit of ${MAX_TASK_VALUE_BYTES} bytes (${bytes}+ bytes as encoded)`, false, took());
         if (violation !== undefined) return failure('OUTPUT_TOO_DEEP', `${violation.path} ${violation.message} (the limit of a task's output is ${MAX_JSON_DEPTH})`, false, took());
+        outputBytes = bytes;
         // Text from outside (a web page, a model) may hold what PostgreSQL cannot store: U+FFFD instead.
         return { outcome: { $case: 'success', value: { output: wellFormedJson(toJson(output)) } }, durationMs: took() };
       } catch (error) {
@@ -317,7 +296,7 @@ export function createAttemptTable({ slots, executors, log, metrics, artifactSto
       finished = true;
       clearTimeout(timer);
       running.delete(request.attemptId);
-      remember(request.attemptId, result);
+      remember(request.attemptId, result, outputBytes);
       busy?.set(running.size);
       const outcome = result.outcome?.$case === 'failure' ? result.outcome.value : undefined;
       finishedTotal?.inc({ capability: request.capability, outcome: outcome ? outcome.code : 'SUCCESS' });

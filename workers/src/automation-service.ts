@@ -19,14 +19,24 @@ export function createAutomationService({ attempts, describe }: AutomationServic
       const { attempt, joined, unsubscribe } = attempts.open(request, send);
       if (joined) ctx.log.info('joined an attempt that already runs or ran here', { attemptId: attempt.id, finished: attempt.finished });
       const onCallEnded = () => attempts.release(attempt, unsubscribe, ctx.deadline);
-      if (ctx.signal.aborted) onCallEnded();
-      else ctx.signal.addEventListener('abort', onCallEnded, { once: true });
+      // The call's end matters only to an attempt still running. A call is cancelled by a grpc-js event
+      // (I/O or its deadline timer), never within this turn of the event loop, and a noop's attempt has
+      // ended by the end of it: the listener (an EventTarget add and remove, ~2% of a worker's CPU per
+      // noop) is added at the turn's end, and only for an attempt still running then.
+      let listening = false;
+      const watch = setImmediate(() => {
+        if (attempt.finished) return;
+        if (ctx.signal.aborted) return onCallEnded();
+        ctx.signal.addEventListener('abort', onCallEnded, { once: true });
+        listening = true;
+      });
       try {
         const result = await attempt.done;
         await sent;
         if (!ctx.signal.aborted) await out.write({ event: { $case: 'result', value: result } });
       } finally {
-        ctx.signal.removeEventListener('abort', onCallEnded);
+        clearImmediate(watch);
+        if (listening) ctx.signal.removeEventListener('abort', onCallEnded);
       }
     },
 
