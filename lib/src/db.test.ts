@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import pg from 'pg';
 import { recordAudit } from './audit';
-import { createPool, withSystemTransaction, withTenantTransaction, type Pool } from './db';
+import { createPool, queryThenCommit, withSystemTransaction, withTenantTransaction, type Pool } from './db';
 import { toAppError, toGrpcStatus } from './errors';
 import { toClientGraphQLError } from './graphql-errors';
 import { newId } from './ids';
@@ -130,6 +130,74 @@ describe('statement count', () => {
     } finally {
       await counted.end();
     }
+  });
+});
+
+describe('queryThenCommit (the last statement with the COMMIT, one round trip)', () => {
+  const bodies = async (like: string) => (await pool.query<{ body: string }>('SELECT body FROM notes WHERE body LIKE $1 ORDER BY body', [like])).rows.map((r) => r.body);
+
+  it('commits with the statement: one statement fewer than BEGIN … COMMIT, the rows seen by another connection', async () => {
+    const { createMetrics } = await import('./metrics');
+    const metrics = createMetrics('db-test-commit', { defaultMetrics: false });
+    const schema = (await pool.query<{ s: string }>('SELECT current_schema() AS s')).rows[0]!.s;
+    const counted = createPool({ url: TEST_DATABASE_URL, schema, applicationName: 'lib-test-commit', log, metrics, max: 1 });
+    try {
+      const count = async () => (await metrics.registry.getSingleMetric('orchestra_db_statements_total')!.get()).values[0]?.value ?? 0;
+      const answer = await withTenantTransaction(counted, TENANT_ROLE, { orgId: orgA }, async (tx) => {
+        await tx.query('INSERT INTO notes VALUES ($1, $2, $3)', [newId(), orgA, 'qtc-1']);
+        return (await queryThenCommit<{ body: string }>(tx, { name: 'qtc-insert', text: 'INSERT INTO notes VALUES ($1, $2, $3) RETURNING body', values: [newId(), orgA, 'qtc-2'] })).rows;
+      });
+      expect(answer).toEqual([{ body: 'qtc-2' }]);
+      expect(await count()).toBe(3); // BEGIN with the settings, the insert, the insert with the COMMIT
+      expect(await bodies('qtc-%')).toEqual(['qtc-1', 'qtc-2']);
+      // The connection goes on as usual (the named statement is prepared on it now).
+      await withTenantTransaction(counted, TENANT_ROLE, { orgId: orgA }, (tx) => queryThenCommit(tx, { name: 'qtc-insert', text: 'INSERT INTO notes VALUES ($1, $2, $3) RETURNING body', values: [newId(), orgA, 'qtc-3'] }));
+      expect(await count()).toBe(5);
+      expect(await bodies('qtc-%')).toEqual(['qtc-1', 'qtc-2', 'qtc-3']);
+    } finally {
+      await counted.end();
+    }
+  });
+
+  it('commits nothing when the statement fails, and the transaction is retried or rolled back as before', async () => {
+    const id = newId();
+    await expect(
+      withTenantTransaction(pool, TENANT_ROLE, { orgId: orgA }, async (tx) => {
+        await tx.query('INSERT INTO notes VALUES ($1, $2, $3)', [id, orgA, 'qtc-fail-1']);
+        await queryThenCommit(tx, { text: 'INSERT INTO notes VALUES ($1, $2, $3)', values: [id, orgA, 'qtc-fail-2'] });
+      }),
+    ).rejects.toMatchObject({ code: '23505' });
+    expect(await bodies('qtc-fail-%')).toEqual([]);
+  });
+
+  it('fails with the COMMIT when the COMMIT fails (a deferred constraint), committing nothing', async () => {
+    await pool.query('CREATE TABLE IF NOT EXISTS qtc_deferred (id int, CONSTRAINT qtc_deferred_one UNIQUE (id) DEFERRABLE INITIALLY DEFERRED)');
+    await expect(
+      withSystemTransaction(pool, async (tx) => {
+        await tx.query('INSERT INTO qtc_deferred VALUES (1)');
+        await queryThenCommit(tx, { text: 'INSERT INTO qtc_deferred VALUES ($1)', values: [1] });
+      }),
+    ).rejects.toMatchObject({ code: '23505', constraint: 'qtc_deferred_one' });
+    expect((await pool.query('SELECT count(*)::int AS n FROM qtc_deferred')).rows[0]).toEqual({ n: 0 });
+    // The pooled connection is usable after it.
+    await withSystemTransaction(pool, (tx) => queryThenCommit(tx, { text: 'INSERT INTO qtc_deferred VALUES ($1)', values: [2] }));
+    expect((await pool.query('SELECT count(*)::int AS n FROM qtc_deferred')).rows[0]).toEqual({ n: 1 });
+  });
+
+  it('refuses a statement after it, and a transaction that committed is neither rolled back nor run again', async () => {
+    let runs = 0;
+    await expect(
+      withTenantTransaction(pool, TENANT_ROLE, { orgId: orgA }, async (tx) => {
+        runs += 1;
+        await queryThenCommit(tx, { text: 'INSERT INTO notes VALUES ($1, $2, $3)', values: [newId(), orgA, 'qtc-after-1'] });
+        await tx.query('INSERT INTO notes VALUES ($1, $2, $3)', [newId(), orgA, 'qtc-after-2']);
+      }),
+    ).rejects.toMatchObject({ code: 'INTERNAL' });
+    expect(runs).toBe(1);
+    expect(await bodies('qtc-after-%')).toEqual(['qtc-after-1']);
+    // The next transaction on the pool's connections gets its query function back.
+    const n = await withTenantTransaction(pool, TENANT_ROLE, { orgId: orgA }, async (tx) => (await tx.query<{ n: number }>("SELECT count(*)::int AS n FROM notes WHERE body LIKE 'qtc-after-%'")).rows[0]!.n);
+    expect(n).toBe(1);
   });
 });
 

@@ -117,13 +117,21 @@ async function runTransaction<T>(
   for (let attempt = 0; ; attempt += 1) {
     const client = await pool.connect();
     let released = false;
+    /** fn's last statement committed the transaction (queryThenCommit): no COMMIT, no ROLLBACK, no retry. */
+    let committed = false;
     try {
       // Several statements in one string answer with one result each (pg's simple-query protocol).
       const begun = (await client.query(setup ? setup(client, begin) : begin)) as pg.QueryResult | pg.QueryResult[];
-      const result = await fn(client, begun);
-      await client.query('COMMIT');
+      let result: T;
+      try {
+        result = await fn(client, begun);
+      } finally {
+        committed = endCommitted(client);
+      }
+      if (!committed) await client.query('COMMIT');
       return result;
     } catch (error) {
+      if (committed) throw error;
       try {
         await client.query('ROLLBACK');
       } catch (rollbackError) {
@@ -137,6 +145,73 @@ async function runTransaction<T>(
       if (!released) client.release();
     }
   }
+}
+
+/**
+ * A statement and the COMMIT after it, in one round trip: the extended protocol's Parse, Bind,
+ * Describe and Execute of the statement, then Parse, Bind and Execute of COMMIT, then one Sync. An
+ * error in the statement makes PostgreSQL skip the rest up to the Sync, so nothing is committed
+ * then; a failing COMMIT (a serialization failure) is the query's error, as it would be its own.
+ * pg answers with two results (as for several statements in one string): the statement's is first.
+ */
+class QueryThenCommit extends pg.Query {
+  /** For whoever watches the statements a client sends (tests counting transactions): this one ends its transaction. */
+  readonly commits = true;
+
+  /** Always the extended protocol (pg sends a statement without parameters as a simple query). */
+  requiresPreparation(): boolean {
+    return true;
+  }
+
+  /** pg's own sends Execute and Sync; the COMMIT goes between them. */
+  _getRows(connection: PgConnection, rows: number | undefined): void {
+    connection.execute({ portal: (this as unknown as { portal: string }).portal, rows });
+    connection.parse({ text: 'COMMIT' });
+    connection.bind({});
+    connection.execute({});
+    connection.sync();
+  }
+}
+
+/** What QueryThenCommit writes to (pg's Connection, untyped by @types/pg). */
+interface PgConnection {
+  parse(query: { text: string }): void;
+  bind(config: object): void;
+  execute(config: { portal?: string; rows?: number | undefined }): void;
+  sync(): void;
+}
+
+/** Clients whose transaction a statement committed, with the query function they had before. */
+const committedClients = new WeakMap<pg.PoolClient, pg.PoolClient['query']>();
+
+/** Gives the client its query function back; true when queryThenCommit committed its transaction. */
+function endCommitted(client: pg.PoolClient): boolean {
+  const query = committedClients.get(client);
+  if (query === undefined) return false;
+  committedClients.delete(client);
+  client.query = query;
+  return true;
+}
+
+/**
+ * The last statement of a transaction (of withSystemTransaction, withTenantTransaction, …) sent with
+ * its COMMIT in one round trip instead of two (issue 11: COMMIT was a quarter of the statements of
+ * a dispatched task). Once it answers, the transaction has committed: the transaction function must
+ * send nothing more (anything it sends is refused), and is not run again when it throws.
+ */
+export function queryThenCommit<R extends pg.QueryResultRow = pg.QueryResultRow>(client: pg.PoolClient, config: pg.QueryConfig): Promise<pg.QueryResult<R>> {
+  return new Promise((resolve, reject) => {
+    const query = new QueryThenCommit(config, undefined, (error: Error | undefined, results: unknown) => {
+      if (error) {
+        reject(error);
+        return;
+      }
+      committedClients.set(client, client.query);
+      client.query = () => Promise.reject(new AppError('INTERNAL', 'a statement after the transaction committed (queryThenCommit sends the last one)'));
+      resolve((Array.isArray(results) ? results[0] : results) as pg.QueryResult<R>);
+    });
+    void client.query(query as unknown as pg.QueryConfig);
+  });
 }
 
 /**

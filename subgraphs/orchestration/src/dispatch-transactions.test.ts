@@ -17,16 +17,16 @@ import { startTestOrchestration, userPrincipal, type TestOrchestration } from '.
 
 let t: TestOrchestration;
 const admin = userPrincipal(randomUUID(), 'admin');
-/** The statements this process sent (every pool's clients), as text or prepared name, with their client. */
-const sent: Array<{ client: Client; text: string; name: string | undefined }> = [];
+/** The statements this process sent (every pool's clients), as text or prepared name, with their client; `commits`: sent with the COMMIT (lib queryThenCommit). */
+const sent: Array<{ client: Client; text: string; name: string | undefined; commits?: boolean }> = [];
 const query = Client.prototype.query;
 /** The run lock sent with the BEGIN of a dispatch transaction (store/dispatch.ts lockRunsStatement). */
 const DISPATCH_BEGIN = /^BEGIN[^;]*; SELECT to_jsonb\(r\) AS run FROM runs r WHERE r\.id = ANY\('\{/;
 
 beforeAll(async () => {
   (Client.prototype as unknown as { query: (...args: unknown[]) => unknown }).query = function (this: Client, ...args: unknown[]) {
-    const q = args[0] as string | { text?: string; name?: string };
-    sent.push(typeof q === 'string' ? { client: this, text: q, name: undefined } : { client: this, text: q.text ?? '', name: q.name });
+    const q = args[0] as string | { text?: string; name?: string; commits?: boolean };
+    sent.push(typeof q === 'string' ? { client: this, text: q, name: undefined } : { client: this, text: q.text ?? '', name: q.name, commits: q.commits === true });
     return (query as (...a: unknown[]) => unknown).apply(this, args);
   };
   t = await startTestOrchestration();
@@ -77,7 +77,7 @@ it('claims and results pending together share a transaction, and every task ends
   expect(dispatch.length).toBeLessThan(2 * tasks);
 }, 90_000);
 
-/** The transactions in `texts`: each client's statements from a BEGIN to its COMMIT or ROLLBACK. */
+/** The transactions in `texts`: each client's statements from a BEGIN to its COMMIT or ROLLBACK (or the statement sent with its COMMIT). */
 function transactionsOf(texts: typeof sent): Array<typeof sent> {
   const open = new Map<Client, typeof sent>();
   const done: Array<typeof sent> = [];
@@ -86,7 +86,7 @@ function transactionsOf(texts: typeof sent): Array<typeof sent> {
     const tx = open.get(s.client);
     if (!tx) continue;
     tx.push(s);
-    if (/^(COMMIT|ROLLBACK)/.test(s.text)) {
+    if (s.commits === true || /^(COMMIT|ROLLBACK)/.test(s.text)) {
       done.push(tx);
       open.delete(s.client);
     }

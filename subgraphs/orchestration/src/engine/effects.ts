@@ -1,4 +1,4 @@
-import { buildNotificationEvent, type NotificationEventInput, type NotificationEventType, type PoolClient, type RunEvent } from '@orchestra/lib';
+import { buildNotificationEvent, queryThenCommit, type NotificationEventInput, type NotificationEventType, type PoolClient, type Queryable, type RunEvent } from '@orchestra/lib';
 import { appendRunEvents } from '../store/events';
 
 /** An attempt written to the queue outbox in this transaction, to hand to BullMQ after commit. */
@@ -89,9 +89,11 @@ export class TransactionEffects {
 
   /**
    * Takes the seqs (locking each run's row until commit) and inserts the recorded events, with the
-   * recorded notification events (the notification outbox), in one statement.
+   * recorded notification events (the notification outbox), in one statement. `commit`: it is the
+   * transaction's last statement, sent with its COMMIT in one round trip (lib queryThenCommit); the
+   * transaction has committed when this returns (or throws after it answered: a run that vanished).
    */
-  async writeEvents(tx: PoolClient, service: string): Promise<void> {
+  async writeEvents(tx: PoolClient, service: string, { commit = false }: { commit?: boolean } = {}): Promise<void> {
     const batches = [...this.pending]
       .filter(([, entry]) => entry.events.length > 0)
       .map(([runId, entry]) => ({
@@ -101,7 +103,9 @@ export class TransactionEffects {
     this.pending.clear();
     const notifications = this.notifications.splice(0).map((input) => buildNotificationEvent(service, input));
     if (batches.length === 0 && notifications.length === 0) return;
-    const bases = await appendRunEvents(tx, batches, notifications);
+    // appendRunEvents sends one statement, whichever it writes.
+    const db: Queryable = commit ? committing(tx) : tx;
+    const bases = await appendRunEvents(db, batches, notifications);
     for (const batch of batches) {
       const base = bases.get(batch.runId) as number;
       batch.events.forEach((event, i) => this.events.push({ ...event, seq: base + i + 1 }));
@@ -118,3 +122,10 @@ export class TransactionEffects {
     return this.events.length === 0 && this.enqueue.length === 0 && this.cancel.length === 0;
   }
 }
+
+/** `tx` for one statement that goes with the COMMIT (a text and values, or a config with a name). */
+const committing = (tx: PoolClient): Queryable =>
+  ({
+    query: (config: string | { text: string; name?: string; values?: unknown[] }, values?: unknown[]) =>
+      queryThenCommit(tx, typeof config === 'string' ? { text: config, ...(values === undefined ? {} : { values }) } : config),
+  }) as unknown as Queryable;
