@@ -115,6 +115,22 @@ describe('waiting for a slot', () => {
     expect(noSlotDelayMs(1, 5_000)).toBe(5_000);
   });
 
+  it('after ~15 s of looking (10 looks), backs off on to 30 s: an attempt no worker can run is not claimed every 2 s for ever', () => {
+    expect([10, 11, 12, 13, 14, 20, 1_000].map((looks) => noSlotDelayMs(looks, 250))).toEqual([2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000]);
+    expect(noSlotDelayMs(11, 60_000)).toBe(60_000);
+    // Looks (each a claim and two queue moves) of one attempt that waits 10 minutes for a worker: 303 at 2 s, now 32.
+    let looks = 0;
+    for (let waited = 0; waited < 600_000; ) {
+      looks += 1;
+      waited += noSlotDelayMs(looks, 250);
+    }
+    expect(looks).toBeLessThanOrEqual(32);
+    // The first ~15 s look as often as before (a busy pool's slots free up within them).
+    let early = 0;
+    for (let looks2 = 1; looks2 <= 10; looks2 += 1) early += noSlotDelayMs(looks2, 250);
+    expect(early).toBe(250 + 500 + 1_000 + 2_000 * 7);
+  });
+
   it('takes as many jobs of a pool at once as it has live slots, at least one, at most the maximum', () => {
     expect(poolConcurrency(undefined, 32)).toBe(32);
     expect(poolConcurrency(0, 32)).toBe(1);

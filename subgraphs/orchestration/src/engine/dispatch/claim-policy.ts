@@ -153,13 +153,26 @@ export function checkPlacement(requests: readonly PlacementRequest[], candidates
 /** Why an attempt that found no slot waits (the reason its claim reports). */
 export const noSlotReason = (task: Pick<TaskRow, 'capability' | 'pool'>): string => `no live worker with a free slot for ${task.capability} in pool ${task.pool}`;
 
+/** Looks at the short cap (≥ 2 s) before the delay grows on: ~15 s of looking at the default retry delay. */
+export const NO_SLOT_SHORT_LOOKS = 10;
+/** The longest an attempt that keeps finding no slot stays delayed between looks. */
+export const NO_SLOT_MAX_DELAY_MS = 30_000;
+
 /**
  * How long an attempt that found no free slot stays in the delayed set before it looks again, by
  * how many times it already looked: doubling from `retryDelayMs`, capped at the larger of
- * `retryDelayMs` and 2 s (a slot freeing up or a worker joining promotes it sooner).
+ * `retryDelayMs` and 2 s for its first NO_SLOT_SHORT_LOOKS looks, then doubling on to 30 s. A slot
+ * freeing up here, a worker's heartbeat with free slots and a worker registering promote delayed
+ * attempts sooner (slot-waits.ts), so the cap is what an attempt waits only when none of those comes:
+ * above all when no live worker offers its capability at all. At 2 s for ever, 100 such attempts
+ * (the subscription bench's runs, whose `noop` step no worker offers) were claimed, found no slot
+ * and moved back to the delayed set 50 times a second: 12.7–18% of a core of an idle orchestration.
  */
 export function noSlotDelayMs(looks: number, retryDelayMs: number): number {
-  return Math.min(retryDelayMs * 2 ** Math.min(Math.max(looks, 1) - 1, 4), Math.max(retryDelayMs, 2_000));
+  const shortCap = Math.max(retryDelayMs, 2_000);
+  const n = Math.max(looks, 1);
+  if (n <= NO_SLOT_SHORT_LOOKS) return Math.min(retryDelayMs * 2 ** Math.min(n - 1, 4), shortCap);
+  return Math.min(shortCap * 2 ** Math.min(n - NO_SLOT_SHORT_LOOKS, 5), Math.max(shortCap, NO_SLOT_MAX_DELAY_MS));
 }
 
 /** Jobs of a pool a dispatcher takes at once: the pool's live slots (when known), at least one, at most `max`. */
