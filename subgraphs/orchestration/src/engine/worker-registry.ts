@@ -96,6 +96,14 @@ export function createWorkerRegistry({ engine, dispatcher, log: parentLog }: { e
           leaseMs,
         );
         await syncWorkerSlots(tx, registered.id, registered.slotsTotal);
+        // Counted here as well as after the commit (recountPools), where the second alone would do
+        // (pool-concurrency.test passed in each of 8 runs without this one). Without it, fleet.test's 'a worker
+        // that stops heartbeating' failed once in 8 runs (load 16-22; last session one failure in 7, test not
+        // kept): its attempt was never LOST within 10 s. Most likely that test's own race, not the count: its
+        // 2.5 s sleep must outlast the lease (1.5 s from the last register) and a reconcile pass (every 300 ms, slower
+        // under load), or the attempt ends SUCCEEDED (the live call returns the result; a dropped worker's
+        // finished attempt is recalled as it is). Not confirmed (the run's logs were not kept); kept until that
+        // test's margin does not depend on the machine's load.
         return { ...registered, poolSlots: (await poolSlots(tx, pool)).get(pool) ?? registered.slotsTotal };
       });
       dispatcher.ensurePool(pool, row.poolSlots);
