@@ -15,8 +15,7 @@ import { laneBacklogs, laneKey, recordFairRanks, refreshFairShareWaits, restored
  *
  * Counted in the transaction that queues the attempts (PostgreSQL's outbox is the truth, so every
  * orchestration process counts alike), once per lane for the whole transaction: the attempts of one
- * transaction take consecutive ranks. The count is the sum of the lane's counts the outbox's triggers
- * keep (migration 038), not a scan of the waiting attempts: its cost does not grow with the backlog.
+ * transaction take consecutive ranks.
  */
 export async function assignFairRanks(tx: Queryable, entries: EnqueueRequest[]): Promise<void> {
   if (entries.length === 0) return;

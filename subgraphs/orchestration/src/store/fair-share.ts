@@ -9,7 +9,7 @@ export interface FairLane {
 }
 
 export interface LaneBacklog {
-  /** Attempts of the organization waiting in the pool at this priority or above (the queue outbox), up to a cap. */
+  /** Attempts of the organization waiting in the pool at this priority or above (the queue outbox), counted up to a cap. */
   waiting: number;
   /** Its weight (org_quotas.weight; 1 = an equal share). */
   weight: number;
@@ -17,28 +17,25 @@ export interface LaneBacklog {
 
 export const laneKey = (lane: FairLane): string => `${lane.orgId}:${lane.pool}:${lane.priority}`;
 
-/** Backlogs count up to here: a place further back than this is as far back as a queue order goes anyway. */
+/** Counting stops here: a place further back than this is as far back as a queue order goes anyway. */
 const MAX_COUNTED = 200_000;
 
 /**
  * For each lane, what its organization already has waiting in the pool that goes before a new
  * attempt of that priority (same or higher priority), leaving out `excluding` (the attempts being
- * queued now, already in the outbox), and the organization's weight. One statement, reading the
- * lanes' counts (dispatch_lane_counts, kept by the outbox's triggers: a few rows per lane, not one
- * per waiting attempt) and the outbox rows of `excluding` by their key: the same number as counting
- * the outbox in the statement's snapshot, at a cost that does not grow with the backlog.
+ * queued now), and the organization's weight. One statement; each count is a scan of the
+ * (org_id, pool, priority) index.
  */
 export async function laneBacklogs(db: Queryable, lanes: readonly FairLane[], excluding: readonly string[]): Promise<Map<string, LaneBacklog>> {
   if (lanes.length === 0) return new Map();
   const { rows } = await db.query<{ org_id: string; pool: string; priority: number; waiting: number; weight: number }>(
     prepared(
       'laneBacklogs',
-      `WITH l AS (SELECT DISTINCT * FROM jsonb_to_recordset($1::jsonb) AS l(org_id uuid, pool text, priority smallint)),
-            x AS MATERIALIZED (SELECT o.org_id, o.pool, o.priority FROM dispatch_outbox o WHERE o.attempt_id = ANY($2::uuid[]))
+      `WITH l AS (SELECT DISTINCT * FROM jsonb_to_recordset($1::jsonb) AS l(org_id uuid, pool text, priority smallint))
        SELECT l.org_id, l.pool, l.priority,
-              least($3, greatest(0, (SELECT coalesce(sum(c.waiting), 0) FROM dispatch_lane_counts c
-                                      WHERE c.org_id = l.org_id AND c.pool = l.pool AND c.priority >= l.priority)
-                                  - (SELECT count(*) FROM x WHERE x.org_id = l.org_id AND x.pool = l.pool AND x.priority >= l.priority)))::int AS waiting,
+              (SELECT count(*) FROM (SELECT 1 FROM dispatch_outbox o
+                                      WHERE o.org_id = l.org_id AND o.pool = l.pool AND o.priority >= l.priority AND NOT (o.attempt_id = ANY($2::uuid[]))
+                                      LIMIT $3) c)::int AS waiting,
               coalesce((SELECT q.weight FROM org_quotas q WHERE q.org_id = l.org_id), 1)::int AS weight
          FROM l`,
       [JSON.stringify(lanes.map((l) => ({ org_id: l.orgId, pool: l.pool, priority: l.priority }))), [...excluding], MAX_COUNTED],

@@ -115,8 +115,7 @@ export async function orgUsage(db: Queryable, orgId: string): Promise<OrgUsage> 
   const since = new Date(Date.now() - 60_000);
   const { rows } = await db.query<{ runs: number; queued: number; waiting: number; running: Array<{ pool: string; running: number }> }>(
     `SELECT (SELECT count(*) FROM runs WHERE org_id = $1 AND id >= $2::uuid AND created_at >= $3)::int AS runs,
-            -- The outbox's lane counts (migration 038), not its rows: a start with a queuedTasks quota reads this.
-            (SELECT coalesce(sum(waiting), 0) FROM dispatch_lane_counts WHERE org_id = $1)::int AS queued,
+            (SELECT count(*) FROM dispatch_outbox WHERE org_id = $1)::int AS queued,
             (SELECT count(*) FROM task_waits WHERE org_id = $1 AND status = 'WAITING')::int AS waiting,
             (SELECT coalesce(jsonb_agg(jsonb_build_object('pool', pool, 'running', n) ORDER BY pool), '[]'::jsonb)
                FROM (SELECT t.pool, count(*)::int AS n FROM task_attempts a JOIN tasks t ON t.id = a.task_id

@@ -81,7 +81,7 @@ export interface RunStart {
   events: readonly RunEvent[];
 }
 
-/** A lane's backlog counts up to here (as laneBacklogs does): a place further back is as far back as a queue order goes. */
+/** Counting a lane's backlog stops here (as laneBacklogs does): a place further back is as far back as a queue order goes. */
 const MAX_BACKLOG_COUNTED = 200_000;
 
 /** What insertRunStarts wrote besides the rows it was given. */
@@ -98,10 +98,8 @@ export interface RunStartsWritten {
  * and `audit` (the audit outbox rows of the starts). Nothing is read back: the caller knows the
  * rows it wrote. Each queued attempt gets its fair rank in the same statement, as assignFairRanks
  * gives one (its organization's attempts waiting in the pool at its priority or above, plus those
- * of this statement before it, shared out by the organization's weight): the backlog is the sum of
- * its lanes' counts (dispatch_lane_counts, migration 038: a few rows per lane, whatever the backlog)
- * in the statement's snapshot, which does not hold the rows it writes (the outbox's triggers count
- * them after the statement).
+ * of this statement before it, shared out by the organization's weight): the backlog is read from
+ * the statement's snapshot, which does not hold the rows it writes.
  */
 export async function insertRunStarts(db: Queryable, starts: readonly RunStart[], audit: readonly OutboxAuditEvent[]): Promise<RunStartsWritten> {
   const runs = starts.map(({ run: r, events }) => ({
@@ -190,8 +188,8 @@ export async function insertRunStarts(db: Queryable, starts: readonly RunStart[]
          SELECT * FROM t WHERE attempt_id IS NOT NULL AND wait IS NULL
        ), backlogs AS (
          SELECT l.org_id, l.pool, l.priority,
-                least($5, (SELECT coalesce(sum(c.waiting), 0) FROM dispatch_lane_counts c
-                            WHERE c.org_id = l.org_id AND c.pool = l.pool AND c.priority >= l.priority))::int AS waiting,
+                (SELECT count(*) FROM (SELECT 1 FROM dispatch_outbox o
+                                        WHERE o.org_id = l.org_id AND o.pool = l.pool AND o.priority >= l.priority LIMIT $5) c)::int AS waiting,
                 greatest(1, coalesce((SELECT q.weight FROM org_quotas q WHERE q.org_id = l.org_id), 1))::int AS weight
            FROM (SELECT DISTINCT org_id, pool, priority FROM queued) l
        ), ranked AS (
