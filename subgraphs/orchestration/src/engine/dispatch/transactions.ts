@@ -48,13 +48,12 @@ export function createDispatchTransactions({ change, claimsIn, resultsIn, log }:
     const claims: Array<{ index: number; job: AttemptJob }> = [];
     requests.forEach((r, index) => (r.kind === 'result' ? results.push({ index, result: r.result }) : claims.push({ index, job: r.job })));
     const answers: Answer[] = new Array<Answer>(requests.length);
-    // One map of the locked runs for both: each kind sees the run as the other left it.
-    const runs = locked;
     if (results.length > 0) {
       const applied = await resultsIn(
         ctx,
         results.map((r) => r.result),
-        runs,
+        // One map of the locked runs for both kinds: each sees the run as the other left it.
+        locked,
       );
       results.forEach(({ index }, i) => (answers[index] = { kind: 'result', applied: applied[i] as ResultApplied }));
     }
@@ -62,7 +61,7 @@ export function createDispatchTransactions({ change, claimsIn, resultsIn, log }:
       const claimed = await claimsIn(
         ctx,
         claims.map((c) => c.job),
-        runs,
+        locked,
       );
       claims.forEach(({ index }, i) => (answers[index] = { kind: 'claim', claim: claimed[i] as Claim }));
     }
