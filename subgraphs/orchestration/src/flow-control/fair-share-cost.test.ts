@@ -67,9 +67,17 @@ describe("the cost of a reconcile pass's FAIR_SHARE labels", () => {
       passes.push(p);
       if (p.changed === 0 && i > 0) break;
     }
-    const labelled = await t.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM tasks WHERE org_id = $1 AND wait_reason ->> 'kind' = 'FAIR_SHARE'`, [a.orgId]);
-    // All of A's but its first few (those whose place is not behind B's task: a minute of queueing is worth a place) wait for it in turn.
-    expect(labelled.rows[0]!.n).toBeGreaterThanOrEqual(BACKLOG - 10);
+    const kinds = await t.pool.query<{ kind: string | null; n: number }>(
+      `SELECT wait_reason ->> 'kind' AS kind, count(*)::int AS n FROM tasks WHERE org_id = $1 GROUP BY 1`,
+      [a.orgId],
+    );
+    const count = (kind: string): number => kinds.rows.find((r) => r.kind === kind)?.n ?? 0;
+    // The dispatcher keeps looking at the head of A's queue (no worker serves the pool) and says NO_WORKER
+    // there, which FAIR_SHARE does not replace: how many it reached depends on how long the starts took
+    // (11 of 600 on a slow CI machine). Every other task of A's but its first few (those whose place is
+    // not behind B's task: a minute of queueing is worth a place) waits for B's in turn.
+    expect(count('FAIR_SHARE') + count('NO_WORKER')).toBeGreaterThanOrEqual(BACKLOG - 10);
+    expect(count('FAIR_SHARE')).toBeGreaterThanOrEqual(BACKLOG / 2);
     // Every pass reads each waiting attempt and its task a bounded number of times (before: a pass with the labels in place read ~BACKLOG² rows).
     const worst = Math.max(...passes.map((p) => p.read));
     if (worst > 10 * BACKLOG) process.stderr.write(`passes (tasks changed, rows read): ${JSON.stringify(passes)}\n`);
