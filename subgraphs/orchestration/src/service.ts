@@ -8,6 +8,7 @@ import {
   createNotificationRelay,
   createOutboxRelay,
   createPrincipalVerifier,
+  createQueueConnection,
   createRateLimiter,
   createRunEventHub,
   createSubgraphHttp,
@@ -82,8 +83,8 @@ export interface OrchestrationService extends ServiceHandle {
  */
 export function createOrchestrationService({ config, pool, redis, log, metrics = createMetrics(SERVICE), artifactObjects }: OrchestrationServiceDeps): OrchestrationService {
   const dispatcherId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  // BullMQ blocks on its connections and wants no retry limit per command.
-  const queueConnection = redis.duplicate({ connectionName: 'orchestration-queue', maxRetriesPerRequest: null, lazyConnect: true });
+  // BullMQ blocks on its connections and wants no retry limit per command; no auto-pipelining (lib/redis.ts).
+  const queueConnection = createQueueConnection(redis, 'orchestration-queue');
   queueConnection.on('error', (err: Error) => log.warn('queue redis connection error', { err }));
   const prefix = config.REDIS_PREFIX;
   const hub = createRunEventHub({ redis, prefix, log, metrics, maxLen: config.EVENT_STREAM_MAXLEN, ttlSeconds: config.EVENT_STREAM_TTL_SECONDS });
