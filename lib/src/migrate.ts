@@ -14,7 +14,7 @@ export interface MigrateOptions {
 }
 
 /** Migrations lib ships to every service (the audit outbox), kept in their own version table. */
-const SHARED_MIGRATIONS_DIR = join(__dirname, '..', 'migrations');
+export const SHARED_MIGRATIONS_DIR = join(__dirname, '..', 'migrations');
 
 const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 

@@ -47,6 +47,7 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
   }
 }
 export * from './openai-stand-in';
+export { migrateTestSchema } from './schema-templates';
 
 /** A run event as orchestration records one: what identifies it, the fields given, every other field null. */
 export const testRunEvent = (event: Pick<RunEvent, 'runId' | 'orgId' | 'workflowId' | 'seq' | 'kind'> & Partial<RunEvent>): RunEvent => ({

@@ -12,6 +12,7 @@ import {
   createRedis,
   generatePrincipalKeys,
   launchService,
+  migrateTestSchema,
   mintWorkerToken,
   serviceRoleOf,
   TEST_DATABASE_URL,
@@ -331,6 +332,13 @@ async function startPlatformOnce(options: PlatformOptions): Promise<Platform> {
 
   let gateway: LaunchedService;
   try {
+    // Each service's schema copied from a template of its migrations (lib migrateTestSchema): its own
+    // start then finds every migration applied. With databaseRoles, scripts/migrate.ts runs them as `npm start` does.
+    if (!options.databaseRoles) {
+      await Promise.all(
+        started.map((s) => migrateTestSchema({ pool, schema: schemas[s], dir: join(ROOT, ...WORKSPACES[s], 'src', 'migrations'), tenantRole: `orchestra_${s}_tenant`, log })),
+      );
+    }
     const launches: Array<Promise<unknown>> = [...started.map(launch), launchGateway().then((g) => (gateway = g))];
     for (let i = 0; i < (options.workers ?? 0); i += 1) launches.push(launchWorker());
     // The first failure aborts the other starts (a config error should not wait out their timeouts).

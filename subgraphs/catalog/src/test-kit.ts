@@ -7,7 +7,7 @@ import {
   generatePrincipalKeys,
   newId,
   PRINCIPAL_HEADER,
-  runMigrations,
+  migrateTestSchema,
   TEST_DATABASE_URL,
   TEST_INTERNAL_TOKEN,
   type Pool,
@@ -67,7 +67,7 @@ export async function startCatalog({ env = {}, runBackground = false }: StartOpt
     ...env,
   });
   const pool = createPool({ url: TEST_DATABASE_URL, schema: test.schema, applicationName: 'catalog-test', max: 5, log });
-  await runMigrations({ pool, schema: test.schema, dir: migrationsDir, tenantRole: CATALOG_TENANT_ROLE, log });
+  await migrateTestSchema({ pool, schema: test.schema, dir: migrationsDir, tenantRole: CATALOG_TENANT_ROLE, log });
   const handle = createCatalogService({ pool, config, log, metrics: createMetrics('catalog', { defaultMetrics: false }) });
   const grpcPort = await handle.grpc!.listen('127.0.0.1', 0);
   handle.grpc!.setServing('SERVING');

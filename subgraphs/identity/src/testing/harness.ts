@@ -14,7 +14,7 @@ import {
   insecureCredentials,
   loadConfig,
   newRequestId,
-  runMigrations,
+  migrateTestSchema,
   TEST_DATABASE_URL,
   TEST_INTERNAL_TOKEN,
   TEST_REDIS_URL,
@@ -125,7 +125,7 @@ export async function startIdentity(env: Record<string, string> = {}): Promise<I
   });
   const pool = createPool({ url: TEST_DATABASE_URL, schema, applicationName: 'identity-test', log, max: 5 });
   const redis = createRedis({ url: TEST_REDIS_URL, name: 'identity-test', log });
-  await runMigrations({ pool, schema, dir: migrationsDir, tenantRole: TENANT_ROLE, log });
+  await migrateTestSchema({ pool, schema, dir: migrationsDir, tenantRole: TENANT_ROLE, log });
   // Mail goes to the SMTP server the suite passes as SMTP_URL, else to the log (development mode).
   const mailer = await createMailer(config, log);
   const service = createIdentityService({ config, pool, redis, log, mailer, metrics: createMetrics('identity', { defaultMetrics: false }) });

@@ -2,7 +2,7 @@
 // running): a migrated schema of their own with one organization and workflow, workers with slots,
 // started runs, and successes applied the way the engine applies them.
 import { randomUUID } from 'node:crypto';
-import { createMemoryLogger, createPool, createTestSchema, newId, runMigrations, TEST_DATABASE_URL, withSystemTransaction, type Pool, type PoolClient } from '@orchestra/lib';
+import { createMemoryLogger, createPool, createTestSchema, migrateTestSchema, newId, TEST_DATABASE_URL, withSystemTransaction, type Pool, type PoolClient } from '@orchestra/lib';
 import { BUILTIN_CAPABILITIES, validateSteps } from '../domain/workflow-definition';
 import { TransactionEffects } from '../engine/effects';
 import { TENANT_ROLE } from '../engine/engine';
@@ -46,7 +46,7 @@ export async function createDispatchSchema(prefix: string, applicationName: stri
   const created = await createTestSchema(prefix);
   const pool = createPool({ url: TEST_DATABASE_URL, schema: created.schema, applicationName, log, max: 20 });
   try {
-    await runMigrations({ pool, schema: created.schema, dir: migrationsDir, tenantRole: TENANT_ROLE, log });
+    await migrateTestSchema({ pool, schema: created.schema, dir: migrationsDir, tenantRole: TENANT_ROLE, log });
   } catch (error) {
     await pool.end();
     await created.drop();

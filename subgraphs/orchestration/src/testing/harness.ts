@@ -13,7 +13,7 @@ import {
   loadConfig,
   mintWorkerToken,
   newRequestId,
-  runMigrations,
+  migrateTestSchema,
   TEST_DATABASE_URL,
   TEST_INTERNAL_TOKEN,
   TEST_REDIS_URL,
@@ -104,7 +104,7 @@ export async function startTestOrchestration(env: Record<string, string> = {}, o
   });
   const pool = createPool({ url: TEST_DATABASE_URL, schema, applicationName: 'orchestration-test', log });
   const redis = createRedis({ url: TEST_REDIS_URL, name: 'orchestration-test', log });
-  await runMigrations({ pool, schema, dir: migrationsDir, tenantRole: TENANT_ROLE, log });
+  await migrateTestSchema({ pool, schema, dir: migrationsDir, tenantRole: TENANT_ROLE, log });
   const service = createOrchestrationService({ config, pool, redis, log, ...options });
   const addresses = await listenService(service, { host: '127.0.0.1', httpPort: 0, grpcPort: 0 });
   const grpcAddress = addresses.grpcAddress as string;
