@@ -188,7 +188,10 @@ describe('a worker that stops heartbeating', () => {
     const registered = await t.service.registry.register({ worker: workerInfo('ghost', endpoint, { hang: 'yes' }) });
     // What its registry would have told it: without these it takes no call from the dispatcher.
     ghost.dispatchTokens.accept(registered.dispatchTokens);
-    const runId = await run(owner, 'on-a-hanging-worker', [{ id: 'nap', capability: 'sleep', input: { ms: 2_500 }, labels: [{ key: 'hang', value: 'yes' }] }]);
+    // The nap must outlast the lease by far: the lease (1.5 s from the last registration above, which on a
+    // loaded machine can come a poll after the attempt started) must run out, and a reconcile pass (every
+    // 300 ms) see it, while the attempt still runs. 2.5 s left ~0.7 s for all of that.
+    const runId = await run(owner, 'on-a-hanging-worker', [{ id: 'nap', capability: 'sleep', input: { ms: 5_000 }, labels: [{ key: 'hang', value: 'yes' }] }]);
     const first = await eventually(
       async () => {
         const { task: tk } = await task(runId);
