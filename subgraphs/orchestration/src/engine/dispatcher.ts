@@ -4,9 +4,9 @@ import { createAttemptExecutor } from './dispatch/attempt-execution';
 import { DISPATCH_STAGE_METRIC } from './dispatch/batching';
 import { createClaimer } from './dispatch/claims';
 import { createDispatchChange } from './dispatch/commits';
-import type { PlacementPolicy } from './dispatch/claim-policy';
+import type { Claim, PlacementPolicy } from './dispatch/claim-policy';
 import { createPoolConsumers } from './dispatch/pool-consumers';
-import { applyResults } from './dispatch/results';
+import { applyResults, type AttemptResult, type ResultApplied } from './dispatch/results';
 import { createSlotWaits } from './dispatch/slot-waits';
 import { createDispatchTransactions } from './dispatch/transactions';
 import { markWaitingForWorker } from '../store/tasks';
@@ -49,6 +49,12 @@ export interface Dispatcher {
 
 /** Looks for a free slot a queued attempt takes in this process before it goes back to the queue delayed. */
 const MAX_LOCAL_SLOT_WAITS = 4;
+/**
+ * How long a job taken ahead waits parked for a result to take its claim along before it claims on
+ * its own. While every slot of its pool is held here, only a result of this process frees one (or a
+ * worker joining: wake), so it can wait as long as a job left in the queue would; this bounds it.
+ */
+const PARK_MAX_MS = 30_000;
 
 export interface DispatcherOptions {
   engine: Engine;
@@ -67,24 +73,85 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId, pla
   const claims = metrics.counter('dispatch_claims_total', 'Dispatch decisions for queued attempts', ['decision']);
   const [stageName, stageHelp, stageLabels, stageBuckets] = DISPATCH_STAGE_METRIC;
   const stages = metrics.histogram(stageName, stageHelp, [...stageLabels], [...stageBuckets]);
-  const slots = createSlotWaits({ queues, retryDelayMs: config.DISPATCH_RETRY_DELAY_MS, log });
+  // How many calls of a pool run here at once: its consumer's (made below, before any job is taken).
+  const slots = createSlotWaits({
+    queues,
+    retryDelayMs: config.DISPATCH_RETRY_DELAY_MS,
+    capacity: (pool) => consumers.concurrency(pool),
+    // Jobs are taken ahead of the slots only while the pool's calls are short.
+    onPace: (pool, short) => consumers.takeAhead(pool, short),
+    log,
+  });
   // Claims, results and streamed events: a committed batch is never applied twice (commits.ts).
   const change = createDispatchChange({ engine, log });
   // Claims and results pending together go in one transaction (transactions.ts).
   const claimsIn = createClaimer({ engine, dispatcherId, ...(placement ? { placement } : {}) });
-  const { claim, applyResult } = createDispatchTransactions({ change, claimsIn, resultsIn: applyResults, log });
+  const transactions = createDispatchTransactions({ change, claimsIn, resultsIn: applyResults, log });
+  const { claim } = transactions;
+  /** A result takes the longest waiting job of its pool along: its claim goes in the result's transaction, after it (slot-waits.ts). */
+  const applyResult = async (result: AttemptResult): Promise<ResultApplied & { slotTaken?: boolean }> => {
+    const rider = slots.takeRider(result.task.pool);
+    if (!rider) return transactions.applyResult(result);
+    let answer: { applied: ResultApplied; claim: Claim };
+    try {
+      answer = await transactions.applyResultWithClaim(result, rider.job);
+    } catch (error) {
+      // The job claims on its own.
+      rider.look();
+      throw error;
+    }
+    rider.rode(answer.claim);
+    return { ...answer.applied, slotTaken: answer.claim.kind === 'claimed' };
+  };
   const execute = createAttemptExecutor({ engine, change, log, applyResult, slots });
 
+  /**
+   * A job's first claim, and when it was sent: its own, or, for a job taken while every slot of its
+   * pool is held here, the one that rode with a result while it was parked (undefined: the dispatcher
+   * is stopping). From here on the job holds a place (slots.leave when it ends).
+   */
+  const firstClaim = async (pool: string, job: AttemptJob): Promise<{ claim: Claim; at: number } | undefined> => {
+    if (draining || !slots.mustPark(pool)) slots.enter(pool);
+    else {
+      const parked = await slots.park(pool, PARK_MAX_MS, job);
+      if (parked.kind === 'stop') return undefined;
+      if (parked.kind === 'rode') return { claim: parked.claim, at: parked.at };
+    }
+    const at = Date.now();
+    try {
+      return { claim: await claim(job), at };
+    } catch (error) {
+      slots.leave(pool);
+      throw error;
+    }
+  };
+
   const processor = async (consumerPool: string, job: Job<AttemptJob>, token?: string): Promise<void> => {
-    const { attemptId, runId } = job.data;
     // Jobs queued before the job carried its pool have none: they are in their pool's queue.
     const pool = (job.data as Partial<AttemptJob>).pool ?? consumerPool;
-    const takenAt = Date.now();
-    let decision = await claim(job.data);
+    const first = await firstClaim(pool, job.data);
+    if (!first) {
+      // Parked when the dispatcher began to stop: back to the queue as it was, for whoever runs next.
+      await job.moveToDelayed(Date.now(), token);
+      throw new DelayedError('dispatcher stopping');
+    }
+    try {
+      await processClaim(pool, job, first, token);
+    } finally {
+      slots.leave(pool);
+    }
+  };
+
+  const processClaim = async (pool: string, job: Job<AttemptJob>, first: { claim: Claim; at: number }, token?: string): Promise<void> => {
+    const { attemptId, runId } = job.data;
+    // When it stopped waiting for a slot: its claim sent (its own, or with a result).
+    const takenAt = first.at;
+    let decision = first.claim;
     for (let looks = 1; decision.kind === 'wait' && decision.cause === 'no-slot' && looks < MAX_LOCAL_SLOT_WAITS && !draining && slots.executing(pool) > 0; looks += 1) {
       claims.inc({ decision: 'wait' });
-      if (!(await slots.waitForSlot(pool, config.DISPATCH_RETRY_DELAY_MS))) break;
-      decision = await claim(job.data);
+      const waited = await slots.waitForSlot(pool, config.DISPATCH_RETRY_DELAY_MS, job.data);
+      if (waited.kind === 'gone') break;
+      decision = waited.kind === 'rode' ? waited.claim : await claim(job.data);
     }
     claims.inc({ decision: decision.kind });
     if (decision.kind === 'wait') {

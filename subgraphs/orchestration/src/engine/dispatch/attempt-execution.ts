@@ -45,7 +45,8 @@ export interface AttemptExecutorOptions {
   /** The streamed events' transactions (commits.ts). */
   change: DispatchChange;
   log: Logger;
-  applyResult: (result: AttemptResult) => Promise<ResultApplied>;
+  /** `slotTaken`: a claim that rode with the result took a slot (the one it freed, most likely): nobody else is told. */
+  applyResult: (result: AttemptResult) => Promise<ResultApplied & { slotTaken?: boolean }>;
   slots: SlotWaits;
 }
 
@@ -168,7 +169,7 @@ export function createAttemptExecutor({ engine, change, log, applyResult, slots 
       gate.close();
       deltas.close();
       cancellations.untrack(attempt.id);
-      slots.callEnded(task.pool);
+      slots.callEnded(task.pool, Date.now() - startedAt);
     }
     const verdict = checkReportedArtifacts(reported, { orgId: run.orgId, runId: run.id, taskId: task.id, attemptId: attempt.id }, artifactLimits);
     if (verdict.rejected.length > 0) callLog.warn('artifact reports ignored', { count: verdict.rejected.length, first: verdict.rejected.slice(0, 5) });
@@ -183,6 +184,7 @@ export function createAttemptExecutor({ engine, change, log, applyResult, slots 
     const artifactRows: NewArtifact[] = verdict.accepted.map((a) => ({ ...a, id: newId(), orgId: run.orgId, runId: run.id, taskId: task.id, attemptId: attempt.id }));
     if (mapped.suspectForMs !== undefined) workerClients.markSuspect(worker.id, mapped.suspectForMs);
     const { outcome } = mapped;
+    let slotTaken = false;
     if (llmProviders.length > 0) {
       // Per-provider tokens and requests per minute count every call the attempt made (provider-admission.ts).
       await recordProviderUsage(engine.providerLimits, run.orgId, llmProviders[0]?.name, providerUsage).catch((error: unknown) => callLog.warn('could not count model calls against their provider limits', { err: error }));
@@ -217,6 +219,7 @@ export function createAttemptExecutor({ engine, change, log, applyResult, slots 
         },
       });
       stages.observe({ stage: 'result' }, (Date.now() - callEndedAt) / 1000);
+      slotTaken = applied.slotTaken === true;
       if (applied.applied) {
         const fields = { outcome: outcome.kind, durationMs: Date.now() - startedAt, endpoint: worker.endpoint, ...(outcome.kind === 'succeeded' ? {} : { error: outcome.error }) };
         if (outcome.kind === 'succeeded') callLog.info('task attempt succeeded', fields);
@@ -228,7 +231,7 @@ export function createAttemptExecutor({ engine, change, log, applyResult, slots 
       }
     }
     if (verdict.discardKeys.length > 0) await discardObjects(verdict.discardKeys, callLog);
-    // A slot is free on this worker.
-    slots.slotFreed(task.pool);
+    // A slot is free on this worker, unless a claim that rode with the result took it.
+    if (!slotTaken) slots.slotFreed(task.pool);
   };
 }

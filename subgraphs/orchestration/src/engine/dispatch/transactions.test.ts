@@ -133,4 +133,28 @@ describe('dispatch transactions', () => {
     expect(await applied).toEqual({ applied: true, reason: 'applied r' });
     expect(txs.slice(3).map((t) => t.steps)).toEqual([['claims:c'], ['results:r']]);
   });
+
+  it('applies a result and the claim riding with it in one transaction, the claim after every result, even one by one', async () => {
+    const { txs, transactions } = fakeTransactions();
+    void transactions.claim(job('hold-1'));
+    void transactions.claim(job('hold-2'));
+    const [ra, ca] = [randomUUID(), randomUUID()];
+    const paired = transactions.applyResultWithClaim(result('r1', ra), job('rider', ca));
+    const other = transactions.applyResult(result('r2'));
+    await tick();
+    txs[0]!.end();
+    await tick();
+    expect(txs[2]!.steps).toEqual(['results:r1,r2', 'claims:rider']);
+    for (const id of [ra, ca]) expect(txs[2]!.first).toContain(id);
+    // Failed: applied again one request at a time, the pair still together.
+    txs[2]!.fail(new Error('serialization failure'));
+    for (let i = 0; i < 5; i += 1) {
+      await tick();
+      for (const t of txs.slice(3)) t.end();
+    }
+    txs[1]!.end();
+    expect(await paired).toEqual({ applied: { applied: true, reason: 'applied r1' }, claim: { kind: 'drop', reason: 'claimed rider' } });
+    expect(await other).toEqual({ applied: true, reason: 'applied r2' });
+    expect(txs.slice(3).map((t) => t.steps)).toEqual([['results:r1', 'claims:rider'], ['results:r2']]);
+  });
 });

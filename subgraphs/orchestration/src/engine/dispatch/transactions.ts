@@ -25,10 +25,15 @@ import type { AttemptResult, ResultApplied } from './results';
 export interface DispatchTransactions {
   claim(job: AttemptJob): Promise<Claim>;
   applyResult(result: AttemptResult): Promise<ResultApplied>;
+  /**
+   * A result and the claim that rides with it (slot-waits.ts takeRider): always in one transaction,
+   * the claim after every result of it, so it can take the slot the result frees.
+   */
+  applyResultWithClaim(result: AttemptResult, job: AttemptJob): Promise<{ applied: ResultApplied; claim: Claim }>;
 }
 
-type Request = { kind: 'claim'; job: AttemptJob } | { kind: 'result'; result: AttemptResult };
-type Answer = { kind: 'claim'; claim: Claim } | { kind: 'result'; applied: ResultApplied };
+type Request = { kind: 'claim'; job: AttemptJob } | { kind: 'result'; result: AttemptResult } | { kind: 'pair'; result: AttemptResult; job: AttemptJob };
+type Answer = { kind: 'claim'; claim: Claim } | { kind: 'result'; applied: ResultApplied } | { kind: 'pair'; applied: ResultApplied; claim: Claim };
 
 export interface DispatchTransactionsOptions {
   change: DispatchChange;
@@ -39,38 +44,46 @@ export interface DispatchTransactionsOptions {
   log: Logger;
 }
 
-const runIdOf = (request: Request): string => (request.kind === 'claim' ? request.job.runId : request.result.runId);
+const runIdsOf = (request: Request): string[] => (request.kind === 'claim' ? [request.job.runId] : request.kind === 'result' ? [request.result.runId] : [request.result.runId, request.job.runId]);
 
 export function createDispatchTransactions({ change, claimsIn, resultsIn, log }: DispatchTransactionsOptions): DispatchTransactions {
   /** Applies the results of `requests`, then their claims; answers in the requests' order. */
   const applyIn = async (ctx: TransitionContext, requests: readonly Request[], locked: Map<string, RunRow> | undefined): Promise<Answer[]> => {
     const results: Array<{ index: number; result: AttemptResult }> = [];
     const claims: Array<{ index: number; job: AttemptJob }> = [];
-    requests.forEach((r, index) => (r.kind === 'result' ? results.push({ index, result: r.result }) : claims.push({ index, job: r.job })));
-    const answers: Answer[] = new Array<Answer>(requests.length);
+    requests.forEach((r, index) => {
+      if (r.kind !== 'claim') results.push({ index, result: r.result });
+      if (r.kind !== 'result') claims.push({ index, job: r.job });
+    });
+    const applied = new Map<number, ResultApplied>();
+    const claimed = new Map<number, Claim>();
     if (results.length > 0) {
-      const applied = await resultsIn(
+      const answers = await resultsIn(
         ctx,
         results.map((r) => r.result),
         // One map of the locked runs for both kinds: each sees the run as the other left it.
         locked,
       );
-      results.forEach(({ index }, i) => (answers[index] = { kind: 'result', applied: applied[i] as ResultApplied }));
+      results.forEach(({ index }, i) => applied.set(index, answers[i] as ResultApplied));
     }
     if (claims.length > 0) {
-      const claimed = await claimsIn(
+      const answers = await claimsIn(
         ctx,
         claims.map((c) => c.job),
         locked,
       );
-      claims.forEach(({ index }, i) => (answers[index] = { kind: 'claim', claim: claimed[i] as Claim }));
+      claims.forEach(({ index }, i) => claimed.set(index, answers[i] as Claim));
     }
-    return answers;
+    return requests.map((r, index): Answer => {
+      if (r.kind === 'claim') return { kind: 'claim', claim: claimed.get(index) as Claim };
+      if (r.kind === 'result') return { kind: 'result', applied: applied.get(index) as ResultApplied };
+      return { kind: 'pair', applied: applied.get(index) as ResultApplied, claim: claimed.get(index) as Claim };
+    });
   };
 
   const apply = createBatcher<Request, Answer>({
     apply: (requests) => {
-      const lock = lockRunsStatement(requests.map(runIdOf));
+      const lock = lockRunsStatement(requests.flatMap(runIdsOf));
       // Without a statement to go with the BEGIN (a run id that is no UUID), each kind locks its runs itself.
       if (lock === undefined) return change((ctx) => applyIn(ctx, requests, undefined));
       return change((ctx, rows) => applyIn(ctx, requests, rows && lockedRuns(rows as Array<{ run: Record<string, unknown> }>)), lock);
@@ -87,6 +100,10 @@ export function createDispatchTransactions({ change, claimsIn, resultsIn, log }:
     },
     async applyResult(result) {
       return ((await apply({ kind: 'result', result })) as Extract<Answer, { kind: 'result' }>).applied;
+    },
+    async applyResultWithClaim(result, job) {
+      const { applied, claim } = (await apply({ kind: 'pair', result, job })) as Extract<Answer, { kind: 'pair' }>;
+      return { applied, claim };
     },
   };
 }
