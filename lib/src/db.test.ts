@@ -99,6 +99,15 @@ describe('tenant transactions (row-level security)', () => {
   });
 });
 
+describe('pooled connections', () => {
+  it('run without JIT (no planner statistics here: a compile can cost seconds for a statement of milliseconds)', async () => {
+    const alone = await pool.query<{ jit: string }>('SHOW jit');
+    expect(alone.rows[0]!.jit).toBe('off');
+    const inTenant = await withTenantTransaction(pool, TENANT_ROLE, { orgId: orgA }, async (tx) => (await tx.query<{ jit: string }>('SHOW jit')).rows[0]!.jit);
+    expect(inTenant).toBe('off');
+  });
+});
+
 describe('audit outbox (shared migration)', () => {
   it('takes events of the tenant org only', async () => {
     const principal = { ...anonymousPrincipal('req_t'), kind: 'user' as const, id: 'u', orgId: orgA };
