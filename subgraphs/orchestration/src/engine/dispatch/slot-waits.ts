@@ -85,7 +85,7 @@ export interface SlotWaitsOptions {
   /** How many of a pool's calls this process runs at once (its consumer's slots; undefined: not consumed here). */
   capacity: (pool: string) => number | undefined;
   /**
-   * Told when a pool's calls become short, or stop being short (shortCalls): only then are its jobs
+   * Told when a pool's calls become short, or stop being short (SHORT_CALL_MS): only then are its jobs
    * taken ahead (pool-consumers.ts takeAhead), so a parked job waits about one short call at most,
    * and work queued later with a higher priority is passed by no job that waited longer than that.
    */
