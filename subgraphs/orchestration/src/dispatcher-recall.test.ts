@@ -76,12 +76,17 @@ it('records the result the worker kept for an attempt whose dispatcher died befo
       [runId],
     )).rows;
 
-  const running = await eventually(async () => (await attemptsOf()).find((a) => a.status === 'RUNNING'), { what: 'the attempt to run', timeoutMs: 30_000 });
-  expect(running.dispatcher_id).toBe(victimId);
-  // The dispatcher dies now: nothing it does reaches the database any more, it stops heartbeating and
-  // takes no more jobs (its stop waits for the job it holds, which never ends until afterAll).
+  // The dispatcher dies the moment the worker starts the attempt (read from the worker's log in memory,
+  // not from the database: a poll of the database under load could see RUNNING so late that the
+  // dispatcher's result transaction for the 300 ms nap was already under way, and committed the result
+  // itself). Its claim is committed by then (the Execute call comes after it). From now on nothing it does
+  // reaches the database, it stops heartbeating and takes no more jobs (its stop waits for the job it
+  // holds, which never ends until afterAll).
+  await eventually(() => t.log.lines.some((l) => l['msg'] === 'attempt started'), { what: 'the worker to start the attempt', timeoutMs: 30_000, intervalMs: 2 });
   dead = true;
   victimStopped = victim.stop();
+  const running = await eventually(async () => (await attemptsOf()).find((a) => a.status === 'RUNNING'), { what: 'the attempt to run', timeoutMs: 30_000 });
+  expect(running.dispatcher_id).toBe(victimId);
   const onWorker = (msg: string) => t.log.lines.filter((l) => l['msg'] === msg && l['taskId'] === running.task_id);
   await eventually(() => onWorker('attempt finished').length === 1, { what: 'the worker to finish the attempt', timeoutMs: 30_000 });
   // The worker finished and answered; the answer was not recorded.
