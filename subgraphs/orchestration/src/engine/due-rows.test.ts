@@ -200,7 +200,10 @@ describe('due rows', () => {
 
     it('a sleeping loop wakes at the due time it read, not after its longest sleep', async () => {
       await seed(0);
-      await pool.query(`INSERT INTO due (id, org_id, due_at) VALUES (1, 'org-1', now() + interval '700 milliseconds')`);
+      // Due 2 s from now: far enough that the loop's first pass and its read of the due time cannot straddle
+      // it on a loaded machine. If they did (the pass before, the read after), the read says "due already",
+      // and the loop looks again after its interval — ten minutes here (CI once timed out that way at 700 ms).
+      await pool.query(`INSERT INTO due (id, org_id, due_at) VALUES (1, 'org-1', now() + interval '2 seconds')`);
       const rows = dueRows('a');
       const idle: IdleBackoff = {
         // Ten minutes without its due time: only the due time can bring it back within the test's wait.
