@@ -79,20 +79,24 @@ describe('failures', () => {
   });
 
   it('restores the queue when Redis loses it mid-run, and the run completes', async () => {
-    // Four sleeps fan out over two one-slot workers: two run, two wait in the queue.
+    // Six sleeps fan out over two one-slot workers: two run, four wait. While the pool's calls are short the
+    // dispatcher takes as many jobs again ahead of its two slots (engine/dispatch/pool-consumers.ts
+    // TAKE_AHEAD: they wait in its memory for a slot, holding their BullMQ locks), so at most two of the
+    // four are out of Redis and at least two are in the queue the flush loses.
+    const sleeps = ['a', 'b', 'c', 'd', 'e', 'f'].map((x) => `sleep_${x}`);
     const id = await createWorkflow(platform, owner, 'survives-a-flush', [
       { id: 'begin', capability: 'noop' },
-      ...['a', 'b', 'c', 'd'].map((x) => ({ id: `sleep_${x}`, capability: 'sleep', dependsOn: ['begin'], input: { ms: 1_500 } })),
-      { id: 'end', capability: 'transform', dependsOn: ['sleep_a', 'sleep_b', 'sleep_c', 'sleep_d'], input: { value: { done: true } } },
+      ...sleeps.map((sleep) => ({ id: sleep, capability: 'sleep', dependsOn: ['begin'], input: { ms: 1_500 } })),
+      { id: 'end', capability: 'transform', dependsOn: sleeps, input: { value: { done: true } } },
     ]);
     const { id: runId } = await startRun(platform, owner, { workflowId: id });
     await eventually(
       async () => {
         const run = await readRun(platform, owner, runId);
         const statuses = run.tasks.filter((t) => t.stepId.startsWith('sleep_')).map((t) => t.status);
-        return statuses.filter((s) => s === 'RUNNING').length === 2 && statuses.filter((s) => s === 'QUEUED').length === 2;
+        return statuses.filter((s) => s === 'RUNNING').length === 2 && statuses.filter((s) => s === 'QUEUED').length === 4;
       },
-      { timeoutMs: 30_000, what: 'two sleeps running and two queued' },
+      { timeoutMs: 30_000, what: 'two sleeps running and four queued' },
     );
     // What FLUSHALL does to this platform, without touching other suites that share the machine's Redis.
     const keys = await platform.redis.keys(`${platform.redisPrefix}*`);
