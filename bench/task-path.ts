@@ -109,6 +109,11 @@ export async function benchTaskPath(
     let fan: { phase: Phase; breakdown: FanOutBreakdown } | undefined;
     if (scenarios.includes('one-step')) phases.push(await oneStep(b, runs));
     if (scenarios.includes('start-runs')) phases.push(...(await startRunsPhases(b, runs)));
+    // The one-step phase again after the others (BENCH_ONE_STEP_AGAIN=1): the same work on a warmed-up platform.
+    if (scenarios.includes('one-step') && process.env['BENCH_ONE_STEP_AGAIN'] === '1') {
+      const again = await oneStep(b, runs);
+      phases.push({ ...again, name: `${again.name}, again after the other phases` });
+    }
     if (scenarios.includes('fan-out')) {
       fan = await fanOut(b, 100);
       phases.push(fan.phase);
