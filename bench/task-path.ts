@@ -97,9 +97,12 @@ export async function benchTaskPath(
     await create('one-step', [{ id: 'a', capability: 'noop' }]);
     const branches = Array.from({ length: 50 }, (_, i) => ({ id: `b${i}`, capability: 'noop', dependsOn: ['a'] }));
     await create('fan-50', [{ id: 'a', capability: 'noop' }, ...branches, { id: 'c', capability: 'noop', dependsOn: branches.map((x) => x.id) }]);
-    // Warm-up: every path once, prepared statements planned, connections open.
-    await callersLoop(200, 32, 1, async (i) => [await viaGateway(b, 'one-step', i)]);
-    await callersLoop(100, 32, 1, async (i) => [await viaGrpc(b, 'one-step', i)]);
+    // Warm-up: every path once, prepared statements planned, connections open, and long enough that
+    // every process's hot code is optimised and its heap grown: after 200 runs the first phase still
+    // cost 1.6x the platform CPU per task of the same phase run again after the others (session 22:
+    // orchestration 3.92 vs 2.36 ms, workers 1.65 vs 0.56), so the first phase measured the warm-up.
+    await callersLoop(2_000, 32, 1, async (i) => [await viaGateway(b, 'one-step', i)]);
+    await callersLoop(500, 32, 1, async (i) => [await viaGrpc(b, 'one-step', i)]);
     await sleep(1_000);
 
     const baselineQueue = await bullmqBaseline(10_000);
