@@ -186,7 +186,9 @@ export async function insertRunStarts(db: Queryable, starts: readonly RunStart[]
          SELECT attempt_id, org_id, run_id, id, 1, 'QUEUED', available_at FROM t WHERE attempt_id IS NOT NULL
        ), queued AS (
          SELECT * FROM t WHERE attempt_id IS NOT NULL AND wait IS NULL
-       ), backlogs AS (
+       ), backlogs AS MATERIALIZED (
+         -- Once per lane (MATERIALIZED): referenced once, this CTE was folded into \`ranked\` and its
+         -- count of the lane's outbox rows made again for every queued row of the statement.
          SELECT l.org_id, l.pool, l.priority,
                 (SELECT count(*) FROM (SELECT 1 FROM dispatch_outbox o
                                         WHERE o.org_id = l.org_id AND o.pool = l.pool AND o.priority >= l.priority LIMIT $5) c)::int AS waiting,
