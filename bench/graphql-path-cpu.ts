@@ -56,6 +56,7 @@ async function main(): Promise<void> {
     startRuns: () => Promise.resolve([]),
   };
   const engine = { inTenant: () => Promise.reject(new Error('no database in this bench')) };
+  const caller = { kind: 'user', id: randomUUID(), userId: randomUUID(), orgId, role: 'admin', scopes: [], display: 'bench@example.com', requestId: 'x' } as const;
   const makeApp = (extra: Record<string, unknown>) =>
     lib.createSubgraphHttp({
     name: 'orchestration',
@@ -69,9 +70,32 @@ async function main(): Promise<void> {
     audit: { service: 'orchestration', pool: {} as never, log },
       ...extra,
     });
-  const apps = variants.map((v) => makeApp(v));
+  /**
+   * The baseline ({"bare":true}): Fastify and mercurius alone on the same federated schema and resolvers,
+   * without what Orchestra adds (principal verification, @access and @audit wrappers, spans, request
+   * metrics, error shaping): the caller is put in the context as it is.
+   */
+  const makeBareApp = async () => {
+    const { default: Fastify } = await import('fastify');
+    const { default: mercurius } = await import('mercurius');
+    const { buildSubgraphSchema } = await import('@apollo/subgraph');
+    const app = Fastify({ logger: false });
+    const schema = buildSubgraphSchema([{ typeDefs: schemaMod.typeDefs, resolvers: orch.resolvers as never }]);
+    const context = orch.extendContext(engine as never, runStarts as never);
+    await app.register(mercurius, {
+      schema,
+      path: '/graphql',
+      graphiql: false,
+      context: (request) => {
+        const requestId = String(request.headers['x-request-id']);
+        return context({ principal: { ...caller, scopes: [], requestId }, principalHeader: '', requestId, log });
+      },
+    });
+    return app;
+  };
+  const apps: Array<Awaited<ReturnType<typeof makeBareApp>>> = [];
+  for (const v of variants) apps.push(v['bare'] === true ? await makeBareApp() : makeApp(v));
   for (const app of apps) await app.ready();
-  const caller = { kind: 'user', id: randomUUID(), userId: randomUUID(), orgId, role: 'admin', scopes: [], display: 'bench@example.com', requestId: 'x' } as const;
   // As the gateway does: the caller's identity header, signed again every 30 s (it lives 60 s).
   let header = await signer.signIdentity({ ...caller, scopes: [] });
   const refresh = setInterval(() => void signer.signIdentity({ ...caller, scopes: [] }).then((h) => (header = h)), 5_000);

@@ -10,6 +10,7 @@ import { benchDispatch } from './dispatch';
 import { benchFairness } from './fairness';
 import { benchForEach } from './for-each';
 import { benchGatewayOverhead } from './gateway-overhead';
+import { benchGraphqlPath } from './graphql-path';
 import { benchIdle } from './idle';
 import { benchLean } from './lean';
 import { benchLlmStream } from './llm-stream';
@@ -23,6 +24,8 @@ import { benchWebLive } from './web-live';
 
 const BENCHES: Record<string, () => Promise<string>> = {
   gateway: () => benchGatewayOverhead(),
+  // The orchestration subgraph's GraphQL path in one process (no platform): CPU per startRun request against bare mercurius.
+  'graphql-path': () => benchGraphqlPath(),
   dispatch: () => benchDispatch(),
   subscriptions: () => benchSubscriptions(),
   'subscription-memory': () => benchSubscriptionMemory(),
