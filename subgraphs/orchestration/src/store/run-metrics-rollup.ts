@@ -29,24 +29,15 @@ const LOCK_KEY = `hashtext('orchestra-run-metrics-rollup:' || current_schema())`
 /** Says, for this transaction, that its rollup writes keep the day rows (migration 035 refuses hourly writes otherwise). */
 const WRITES_DAYS = `set_config('orchestra.run_metrics_days', 'on', true)`;
 
-/**
- * No JIT compilation in the rollup's transaction (SET LOCAL jit = off). Without statistics PostgreSQL
- * prices foldSettledRuns's bounds statement (pg_stat_activity, the OFFSET over runs) above
- * jit_above_cost, and compiled it on every pass: 256 functions, 9.4 s of PostgreSQL CPU for a statement
- * that runs in 22 ms uncompiled (EXPLAIN ANALYZE, 3,100 runs, load 12) — every 30 s, and in the first
- * pass of every process that starts.
- */
-const NO_JIT = `set_config('jit', 'off', true)`;
-
 /** The rollup's writer lock for this transaction; false when another transaction holds it (a replica's job). */
 export async function tryLockRollup(db: Queryable): Promise<boolean> {
-  const { rows } = await db.query<{ locked: boolean }>(`SELECT pg_try_advisory_xact_lock(${LOCK_KEY}) AS locked, ${WRITES_DAYS}, ${NO_JIT}`);
+  const { rows } = await db.query<{ locked: boolean }>(`SELECT pg_try_advisory_xact_lock(${LOCK_KEY}) AS locked, ${WRITES_DAYS}`);
   return rows[0]?.locked === true;
 }
 
 /** The rollup's writer lock for this transaction, waiting for whoever holds it. */
 export async function lockRollup(db: Queryable): Promise<void> {
-  await db.query(`SELECT pg_advisory_xact_lock(${LOCK_KEY}), ${WRITES_DAYS}, ${NO_JIT}`);
+  await db.query(`SELECT pg_advisory_xact_lock(${LOCK_KEY}), ${WRITES_DAYS}`);
 }
 
 /** The watermark as PostgreSQL writes it ('-infinity' before the first fold): finished runs last written before it are folded. */
