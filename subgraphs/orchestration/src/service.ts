@@ -114,8 +114,6 @@ export function createOrchestrationService({ config, pool, redis, log, metrics =
   });
   const runStarts = createRunStarts(engine);
   const dispatcher = createDispatcher({ engine, connection: queueConnection, prefix, dispatcherId });
-  // Ready attempts this dispatcher has room for skip BullMQ (engine/dispatch/local-hand-off.ts).
-  engine.queues.handOffTo((entry) => dispatcher.handOff(entry));
   const registry = createWorkerRegistry({ engine, dispatcher, log });
   const reconciler = createReconciler({ engine, dispatcher, dispatcherId, schema: config.DB_SCHEMA });
   const idleMaxMs = config.IDLE_POLL_MAX_MS;

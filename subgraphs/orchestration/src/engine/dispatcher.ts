@@ -4,7 +4,6 @@ import { createAttemptExecutor } from './dispatch/attempt-execution';
 import { DISPATCH_STAGE_METRIC } from './dispatch/batching';
 import { createClaimer } from './dispatch/claims';
 import { createDispatchChange } from './dispatch/commits';
-import { createLocalHandOff, type HandOffOutcome } from './dispatch/local-hand-off';
 import type { Claim, PlacementPolicy } from './dispatch/claim-policy';
 import { createPoolConsumers } from './dispatch/pool-consumers';
 import { applyResults, type AttemptResult, type ResultApplied } from './dispatch/results';
@@ -12,7 +11,6 @@ import { createSlotWaits } from './dispatch/slot-waits';
 import { createDispatchTransactions } from './dispatch/transactions';
 import { markWaitingForWorker } from '../store/tasks';
 import type { Engine } from './engine';
-import type { EnqueueRequest } from './effects';
 import type { AttemptJob } from './task-queues';
 
 /**
@@ -33,7 +31,6 @@ import type { AttemptJob } from './task-queues';
  * - slot-waits.ts     claims waiting for a slot in this process, delayed jobs promoted
  * - pool-consumers.ts a BullMQ worker per pool, its concurrency, stop
  * - attempt-execution.ts one claimed attempt from call to result
- * - local-hand-off.ts  ready attempts of this process handed over in memory when there is room, BullMQ skipped
  * - commits.ts        its transactions, whose failed after-commit effects do not fail them
  */
 export interface Dispatcher {
@@ -46,12 +43,6 @@ export interface Dispatcher {
   concurrency(pool: string): number | undefined;
   /** Lets tasks that wait for a free worker in `pool` look again now. */
   wake(pool: string): void;
-  /**
-   * Takes a ready attempt committed in this process (true) when this dispatcher consumes its pool and
-   * has room for it now, nothing of the pool waiting here; false: it goes on the queue
-   * (dispatch/local-hand-off.ts). The service wires it to its queues (TaskQueues.handOffTo).
-   */
-  handOff(entry: EnqueueRequest): boolean;
   /** Stops taking jobs; running calls get DRAIN_TIMEOUT_MS to finish, then are handed back (retried). */
   stop(): Promise<void>;
 }
@@ -80,8 +71,6 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId, pla
   const log = engine.log.child({ component: 'dispatcher', dispatcherId });
   let draining = false;
   const claims = metrics.counter('dispatch_claims_total', 'Dispatch decisions for queued attempts', ['decision']);
-  // The queue's counter (task-queues.ts): attempts handed off here count as source="local".
-  const enqueued = metrics.counter('task_attempts_enqueued_total', 'Task attempts handed to the queue', ['pool', 'source']);
   const [stageName, stageHelp, stageLabels, stageBuckets] = DISPATCH_STAGE_METRIC;
   const stages = metrics.histogram(stageName, stageHelp, [...stageLabels], [...stageBuckets]);
   // How many calls of a pool run here at once: its consumer's (made below, before any job is taken).
@@ -147,31 +136,22 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId, pla
       throw new DelayedError('dispatcher stopping');
     }
     try {
-      const outcome = await processClaim(pool, job.data, first, job.timestamp + (job.opts.delay ?? 0));
-      if (outcome.kind === 'wait') {
-        await job.moveToDelayed(Date.now() + outcome.delayMs, token);
-        throw new DelayedError(outcome.reason ?? 'waits');
-      }
+      await processClaim(pool, job, first, token);
     } finally {
       slots.leave(pool);
     }
   };
 
-  /**
-   * A job's (or a handed-off attempt's) claim answered: looks again for a slot here a few times, then
-   * either runs the claimed attempt, drops it, or says how long it waits on the queue (its caller puts
-   * it there). `queuedAt`: when it could first have been taken (its job added, after its delay).
-   */
-  const processClaim = async (pool: string, job: AttemptJob, first: { claim: Claim; at: number }, queuedAt: number): Promise<HandOffOutcome> => {
-    const { attemptId, runId } = job;
+  const processClaim = async (pool: string, job: Job<AttemptJob>, first: { claim: Claim; at: number }, token?: string): Promise<void> => {
+    const { attemptId, runId } = job.data;
     // When it stopped waiting for a slot: its claim sent (its own, or with a result).
     const takenAt = first.at;
     let decision = first.claim;
     for (let looks = 1; decision.kind === 'wait' && decision.cause === 'no-slot' && looks < MAX_LOCAL_SLOT_WAITS && !draining && slots.executing(pool) > 0; looks += 1) {
       claims.inc({ decision: 'wait' });
-      const waited = await slots.waitForSlot(pool, config.DISPATCH_RETRY_DELAY_MS, job);
+      const waited = await slots.waitForSlot(pool, config.DISPATCH_RETRY_DELAY_MS, job.data);
       if (waited.kind === 'gone') break;
-      decision = waited.kind === 'rode' ? waited.claim : await claim(job);
+      decision = waited.kind === 'rode' ? waited.claim : await claim(job.data);
     }
     claims.inc({ decision: decision.kind });
     if (decision.kind === 'wait') {
@@ -181,7 +161,7 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId, pla
         // The run page says why (no worker can run it, or they are all busy; a GPU step's claim said it already).
         if (decision.waitRecorded !== true) {
           await engine
-            .inSystem((tx) => markWaitingForWorker(tx, job.taskId))
+            .inSystem((tx) => markWaitingForWorker(tx, job.data.taskId))
             // The wait-event recorder looks at the reason within its interval.
             .then(() => engine.activity.notify())
             .catch((error: unknown) => log.debug('could not record why an attempt waits', { err: error, attemptId }));
@@ -189,35 +169,18 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId, pla
       } else if (decision.cause === 'flow') {
         log.debug('attempt waits for flow control', { attemptId, runId, reason: decision.reason, delayMs });
       }
-      return { kind: 'wait', delayMs, reason: decision.reason };
+      await job.moveToDelayed(Date.now() + delayMs, token);
+      throw new DelayedError(decision.reason);
     }
     slots.done(pool, attemptId);
     if (decision.kind === 'drop') {
       log.debug('queued attempt dropped', { attemptId, runId, reason: decision.reason });
-      return { kind: 'done' };
+      return;
     }
-    stages.observe({ stage: 'queue' }, Math.max(0, takenAt - queuedAt) / 1000);
+    stages.observe({ stage: 'queue' }, Math.max(0, takenAt - job.timestamp - (job.opts.delay ?? 0)) / 1000);
     stages.observe({ stage: 'claim' }, (Date.now() - takenAt) / 1000);
     await execute(decision);
-    return { kind: 'done' };
   };
-
-  /**
-   * Ready attempts of a pool this dispatcher has room for, handed over in memory by the enqueue after
-   * their commit, BullMQ skipped (local-hand-off.ts): claimed and run as a job is, holding a place.
-   */
-  const handOff = createLocalHandOff({
-    state: (pool) => ({ draining, capacity: consumers.concurrency(pool), holding: slots.holding(pool), waiting: slots.waiting(pool), short: consumers.takesAhead(pool) }),
-    enter: (pool) => slots.enter(pool),
-    leave: (pool) => slots.leave(pool),
-    process: async (job, handedAt) => {
-      const at = Date.now();
-      return processClaim(job.pool, job, { claim: await claim(job), at }, handedAt);
-    },
-    requeue: (entries, delayMs, source, orderedAt) => queues.requeue(entries, delayMs, source, orderedAt),
-    counted: (pool) => enqueued.inc({ pool, source: 'local' }),
-    log,
-  });
 
   const consumers = createPoolConsumers({ connection, prefix, maxConcurrency: config.DISPATCH_CONCURRENCY, log, process: processor });
 
@@ -227,7 +190,6 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId, pla
     },
     concurrency: (pool) => consumers.concurrency(pool),
     wake: (pool) => slots.wake(pool),
-    handOff: (entry) => handOff.offer(entry),
     async stop() {
       draining = true;
       slots.releaseAll();
@@ -244,8 +206,6 @@ export function createDispatcher({ engine, connection, prefix, dispatcherId, pla
       }, config.DRAIN_TIMEOUT_MS);
       handBack.unref();
       await consumers.close();
-      // Attempts handed off before the stop run to their end (or are handed back) as jobs do.
-      await handOff.settled();
       clearTimeout(handBack);
     },
   };

@@ -20,24 +20,9 @@ export const queueNameOf = (pool: string): string => `tasks-${pool}`;
 /** How long after an enqueue the outbox is told (well within the reconciler's grace period). */
 const MARK_ENQUEUED_AFTER_MS = 250;
 
-/** Takes a ready attempt for this process's dispatcher (true), BullMQ skipped; false: it goes on the queue (dispatch/local-hand-off.ts). */
-export type LocalHandOffTo = (entry: EnqueueRequest) => boolean;
-
 export interface TaskQueues {
-  /**
-   * Adds outbox entries to their pool's queue (jobId = attempt id, so adding twice is harmless) and
-   * marks them enqueued — each one the local hand-off (handOffTo) does not take first: that one's
-   * outbox row stays unmarked until its claim deletes it.
-   */
+  /** Adds outbox entries to their pool's queue (jobId = attempt id, so adding twice is harmless) and marks them enqueued. */
   enqueue(entries: readonly EnqueueRequest[]): Promise<void>;
-  /** Where enqueue offers each entry first (the dispatcher of this process; undefined: nowhere). */
-  handOffTo(handOff: LocalHandOffTo | undefined): void;
-  /**
-   * Adds entries to their pool's queue `delayMs` from now (a handed-off attempt whose claim said
-   * wait, or failed), ordered as if added at `orderedAt` (when they were handed off: the place a job
-   * moved to delayed keeps), and marks them enqueued.
-   */
-  requeue(entries: readonly EnqueueRequest[], delayMs: number, source: string, orderedAt: number): Promise<void>;
   /**
    * Re-adds entries whose job Redis no longer has (flushed, restarted) or that ended without a result,
    * each placed fairly again among its organization's waiting work (withRestoredRanks, as every path
@@ -81,7 +66,7 @@ export function createTaskQueues({ connection, prefix, pool: db, log, metrics }:
     return queue;
   };
 
-  const add = async (entries: readonly EnqueueRequest[], source: string, orderedAt?: number): Promise<string[]> => {
+  const add = async (entries: readonly EnqueueRequest[], source: string): Promise<string[]> => {
     const byPool = new Map<string, EnqueueRequest[]>();
     for (const e of entries) byPool.set(e.pool, [...(byPool.get(e.pool) ?? []), e]);
     const added: string[] = [];
@@ -92,7 +77,7 @@ export function createTaskQueues({ connection, prefix, pool: db, log, metrics }:
           name: 'attempt',
           data: { attemptId: e.attemptId, taskId: e.taskId, runId: e.runId, orgId: e.orgId, pool: e.pool },
           // Every job has a priority (BullMQ takes unprioritized jobs before all prioritized ones).
-          opts: { jobId: e.attemptId, delay: Math.max(0, e.availableAt.getTime() - now), priority: queueOrder(e.priority ?? PRIORITY.default, orderedAt ?? now, e.rank ?? 0) },
+          opts: { jobId: e.attemptId, delay: Math.max(0, e.availableAt.getTime() - now), priority: queueOrder(e.priority ?? PRIORITY.default, now, e.rank ?? 0) },
         }));
         // One job is one script call; addBulk is a MULTI, a Pipeline onto which ioredis copies BullMQ's
         // 64 scripts (~40 µs of CPU; lib createQueueConnection).
@@ -136,27 +121,9 @@ export function createTaskQueues({ connection, prefix, pool: db, log, metrics }:
   const enqueueCommitted = createCoalescer<EnqueueRequest>(async (entries) => {
     markLater(await add(entries, 'commit'));
   });
-  let handOff: LocalHandOffTo | undefined;
 
   return {
-    enqueue(entries) {
-      if (!handOff || entries.length === 0) return enqueueCommitted(entries);
-      const offer = handOff;
-      return enqueueCommitted(entries.filter((e) => !offer(e)));
-    },
-    handOffTo(to) {
-      handOff = to;
-    },
-    async requeue(entries, delayMs, source, orderedAt) {
-      const at = new Date(Date.now() + delayMs);
-      markLater(
-        await add(
-          entries.map((e) => ({ ...e, availableAt: at })),
-          source,
-          orderedAt,
-        ),
-      );
-    },
+    enqueue: enqueueCommitted,
     async restore(entries) {
       const missing: EnqueueRequest[] = [];
       const check = async (entry: EnqueueRequest) => {

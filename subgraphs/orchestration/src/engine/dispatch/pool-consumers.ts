@@ -19,8 +19,6 @@ export interface PoolConsumers {
   concurrency(pool: string): number | undefined;
   /** Whether `pool`'s consumer takes jobs ahead of its slots (while its calls are short: slot-waits.ts onPace). */
   takeAhead(pool: string, on: boolean): void;
-  /** Whether `pool`'s consumer takes jobs ahead now (its calls are short). */
-  takesAhead(pool: string): boolean;
   /** Stops taking jobs: pauses every consumer, waiting for none. */
   pause(): Promise<void>;
   /** Closes every consumer, waiting for the jobs they run. */
@@ -97,7 +95,6 @@ export function createPoolConsumers({ connection, prefix, maxConcurrency, log, p
       const concurrency = running.get(pool);
       if (consumer && concurrency !== undefined && !stopped) consumer.concurrency = takenAtOnce(pool, concurrency);
     },
-    takesAhead: (pool) => ahead.has(pool),
     async pause() {
       stopped = true;
       await Promise.allSettled([...consumers.values()].map((c) => c.pause(true)));

@@ -45,13 +45,6 @@ export interface SlotWaits {
   slotFreed(pool: string): void;
   /** Execute calls of `pool` running here. */
   executing(pool: string): number;
-  /** Jobs of `pool` holding a place here (enter, not yet leave). */
-  holding(pool: string): number;
-  /**
-   * Jobs of `pool` waiting here: parked, waiting for a slot after a claim, or sent back to the queue
-   * delayed for want of a slot (until they start or are dropped here). A local hand-off passes none of them.
-   */
-  waiting(pool: string): number;
   /** Every claim waiting in `pool` looks again (parked jobs as far as the pool's slots have room), and delayed jobs of the pool are promoted (a worker joined or freed slots). */
   wake(pool: string): void;
   /** How long an attempt that found no slot goes back to the queue delayed (longer each time it does). */
@@ -193,8 +186,6 @@ export function createSlotWaits({ queues, retryDelayMs, capacity, onPace, log }:
       else promoteDelayed(pool);
     },
     executing: (pool) => running.get(pool) ?? 0,
-    holding: (pool) => holding.get(pool) ?? 0,
-    waiting: (pool) => (waiters.get(pool)?.size ?? 0) + (delayed.get(pool)?.size ?? 0),
     wake(pool) {
       // Claims that found no slot look again; parked jobs as far as the pool's slots have room here.
       for (const waiter of [...(waiters.get(pool) ?? [])]) {
