@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { startPlatform } from '@orchestra/tests';
-import { closedLoop, cpuSeconds, fmt, rssMiB, type LoadResult } from './load';
+import { closedLoop, cpuSeconds, envNumber, fmt, median, rssMiB, type LoadResult } from './load';
 
 /**
  * What Orchestra's gateway costs over a bare Apollo Gateway (issue 11, "The gateway"): the same
@@ -30,17 +30,6 @@ async function startBareGateway(env: Record<string, string>): Promise<{ url: str
   });
   return { url, child };
 }
-
-const envNumber = (name: string, fallback: number) => {
-  const raw = process.env[name];
-  return raw === undefined || raw === '' ? fallback : Number(raw);
-};
-
-const median = (xs: readonly number[]): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length === 0 ? NaN : sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 /**
  * Each (query, callers) is measured in `rounds` pairs of short runs, one on each gateway, the order

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { fmt } from './load';
+import { envNumber, fmt, median } from './load';
 
 /**
  * The orchestration subgraph's GraphQL path in one process (issue 11): CPU per startRun-shaped request
@@ -16,17 +16,6 @@ import { fmt } from './load';
  *   BENCH_GRAPHQL_PATH_PAIRS=3 BENCH_GRAPHQL_PATH_REQUESTS=3000 npm run bench -- graphql-path
  */
 const run = promisify(execFile);
-
-const envNumber = (name: string, fallback: number) => {
-  const raw = process.env[name];
-  return raw === undefined || raw === '' ? fallback : Number(raw);
-};
-
-const median = (xs: readonly number[]): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 async function oneProcess(mode: string, variant: string, requests: number, rounds: number): Promise<number> {
   const { stdout } = await run(process.execPath, ['--expose-gc', '--import', 'tsx', join(__dirname, 'graphql-path-cpu.ts'), '--mode', mode, '--requests', String(requests), '--rounds', String(rounds), '--variants', variant], {

@@ -1,6 +1,6 @@
 import { newId, withSystemTransaction, type PoolClient } from '@orchestra/lib';
 import { BUILTIN_CAPABILITIES, validateSteps } from '../domain/workflow-definition';
-import { createDispatchSchema, type DispatchSchema } from '../testing/dispatch-schema';
+import { createDispatchSchema, testRunRow, type DispatchSchema } from '../testing/dispatch-schema';
 import { insertRunStarts, type RunStart } from './run-starts';
 
 /**
@@ -30,25 +30,7 @@ function oneStepStarts(n: number): RunStart[] {
     const runId = newId();
     const taskId = newId();
     return {
-      run: {
-        id: runId,
-        orgId: t.orgId,
-        workflowId: t.workflowId,
-        workflowVersion: 1,
-        appId: null,
-        input: {},
-        idempotencyKey: null,
-        startedByKind: 'user',
-        startedById: 'u',
-        startedByUserId: null,
-        startedByApiKeyId: null,
-        startedByDisplay: null,
-        requestId: null,
-        traceparent: null,
-        priority: null,
-        concurrencyKey: null,
-        concurrency: null,
-      },
+      run: testRunRow(runId, t.orgId, t.workflowId),
       tasks: [{ id: taskId, step: step!, priority: 3, concurrencyKey: null, concurrency: null }],
       attempts: [{ id: newId(), orgId: t.orgId, runId, taskId, attempt: 1, pool: 'default', availableAt: new Date(), waitReason: null }],
       events: [],

@@ -37,6 +37,27 @@ export interface DispatchSchema {
 }
 
 /** What a claim asks for: a slot in pool "default" offering `capability`, on none of `avoidWorkerIds`. */
+/** A run row as a user's plain start writes it (no app, input, priority or concurrency key), for insertRunStarts in tests. */
+export const testRunRow = (id: string, orgId: string, workflowId: string) => ({
+  id,
+  orgId,
+  workflowId,
+  workflowVersion: 1,
+  appId: null,
+  input: {},
+  idempotencyKey: null,
+  startedByKind: 'user' as const,
+  startedById: 'u',
+  startedByUserId: null,
+  startedByApiKeyId: null,
+  startedByDisplay: null,
+  requestId: null,
+  traceparent: null,
+  priority: null,
+  concurrencyKey: null,
+  concurrency: null,
+});
+
 export const slotNeeds = (capability = 'noop', avoidWorkerIds: string[] = []): SlotNeeds => ({ pool: 'default', capability, labels: {}, avoidWorkerIds, avoidEndpoints: [] });
 
 /** A migrated schema named after `prefix`, with a pool of 20 (room for racing transactions) named `applicationName`. */
@@ -78,25 +99,7 @@ export async function createDispatchSchema(prefix: string, applicationName: stri
     const attempts = tasks
       .filter(({ step }) => step.dependsOn.length === 0)
       .map(({ id, step }) => ({ id: newId(), orgId, runId, taskId: id, attempt: 1, pool: step.pool, availableAt: new Date(), waitReason: null }));
-    const run = {
-      id: runId,
-      orgId,
-      workflowId,
-      workflowVersion: 1,
-      appId: null,
-      input: {},
-      idempotencyKey: null,
-      startedByKind: 'user' as const,
-      startedById: 'u',
-      startedByUserId: null,
-      startedByApiKeyId: null,
-      startedByDisplay: null,
-      requestId: null,
-      traceparent: null,
-      priority: null,
-      concurrencyKey: null,
-      concurrency: null,
-    };
+    const run = testRunRow(runId, orgId, workflowId);
     await withSystemTransaction(pool, (tx) => insertRunStarts(tx, [{ run, tasks, attempts, events: [] }], []));
     const attemptOf = new Map(attempts.map((a) => [a.taskId, a.id]));
     return {
