@@ -69,8 +69,13 @@ async function startRun(): Promise<string> {
   return started.run.id;
 }
 
+/**
+ * A client whose socket outlives its subscriptions long enough for the test's next step on the same
+ * connection (a mutation or two). Not longer: graphql-ws's dispose() leaves the lazy-close timer
+ * running, so jest waited out the whole timeout after the last test (60 s of every CI run, at 60_000).
+ */
 function connect(authorization: string): Client {
-  const client = createClient({ url: platform.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, lazyCloseTimeout: 60_000, connectionParams: { authorization } });
+  const client = createClient({ url: platform.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, lazyCloseTimeout: 10_000, connectionParams: { authorization } });
   clients.push(client);
   return client;
 }
