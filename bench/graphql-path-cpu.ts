@@ -17,6 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
+import { median } from './load';
 import type * as LibModule from '../lib/src/index';
 import type * as ResolversModule from '../subgraphs/orchestration/src/resolvers/index';
 import type * as SchemaModule from '../subgraphs/orchestration/src/schema';
@@ -59,15 +60,15 @@ async function main(): Promise<void> {
   const caller = { kind: 'user', id: randomUUID(), userId: randomUUID(), orgId, role: 'admin', scopes: [], display: 'bench@example.com', requestId: 'x' } as const;
   const makeApp = (extra: Record<string, unknown>) =>
     lib.createSubgraphHttp({
-    name: 'orchestration',
-    typeDefs: schemaMod.typeDefs,
-    resolvers: orch.resolvers,
-    verifier,
-    log,
-    metrics,
-    readiness: {},
-    extendContext: orch.extendContext(engine as never, runStarts as never),
-    audit: { service: 'orchestration', pool: {} as never, log },
+      name: 'orchestration',
+      typeDefs: schemaMod.typeDefs,
+      resolvers: orch.resolvers,
+      verifier,
+      log,
+      metrics,
+      readiness: {},
+      extendContext: orch.extendContext(engine as never, runStarts as never),
+      audit: { service: 'orchestration', pool: {} as never, log },
       ...extra,
     });
   /**
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
   const apps: Array<Awaited<ReturnType<typeof makeBareApp>>> = [];
   for (const v of variants) apps.push(v['bare'] === true ? await makeBareApp() : makeApp(v));
   for (const app of apps) await app.ready();
-  // As the gateway does: the caller's identity header, signed again every 30 s (it lives 60 s).
+  // As the gateway does: the caller's identity header, signed again while it lives (every 5 s here).
   let header = await signer.signIdentity({ ...caller, scopes: [] });
   const refresh = setInterval(() => void signer.signIdentity({ ...caller, scopes: [] }).then((h) => (header = h)), 5_000);
   refresh.unref();
@@ -154,7 +155,6 @@ async function main(): Promise<void> {
   }
   for (const close of closers) await close();
   for (const app of apps) await app.close();
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const medians = perRequest.map(median);
   for (const [i, v] of variants.entries()) {
     console.log(JSON.stringify({ variant: v, mode, requests, concurrency, usPerRequest: perRequest[i], median: medians[i], ratioToFirst: Math.round((medians[i]! / medians[0]!) * 1000) / 1000 }));

@@ -19,6 +19,7 @@ import { fanOut, fanOutLine, queueLatency, queueRates, type FanOutBreakdown, typ
  *   queue-latency  300 one-step runs/s offered through the gateway, slots free: queued → claimed per task
  *   fan-out        1 → 50 → 1 noop DAGs, 100 runs, 64 slots
  * Each reports tasks/s, CPU ms per task per process and SQL statements per task.
+ * BENCH_ONE_STEP_AGAIN=1 runs the one-step phase once more after the start-runs phases (is the first one warm?).
  */
 export const TASK_PATH_SCENARIOS = ['one-step', 'start-runs', 'queue-latency', 'fan-out'] as const;
 export type TaskPathScenario = (typeof TASK_PATH_SCENARIOS)[number];
