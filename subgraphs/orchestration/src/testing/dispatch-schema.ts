@@ -36,7 +36,6 @@ export interface DispatchSchema {
   drop(): Promise<void>;
 }
 
-/** What a claim asks for: a slot in pool "default" offering `capability`, on none of `avoidWorkerIds`. */
 /** A run row as a user's plain start writes it (no app, input, priority or concurrency key), for insertRunStarts in tests. */
 export const testRunRow = (id: string, orgId: string, workflowId: string) => ({
   id,
@@ -58,6 +57,7 @@ export const testRunRow = (id: string, orgId: string, workflowId: string) => ({
   concurrency: null,
 });
 
+/** What a claim asks for: a slot in pool "default" offering `capability`, on none of `avoidWorkerIds`. */
 export const slotNeeds = (capability = 'noop', avoidWorkerIds: string[] = []): SlotNeeds => ({ pool: 'default', capability, labels: {}, avoidWorkerIds, avoidEndpoints: [] });
 
 /** A migrated schema named after `prefix`, with a pool of 20 (room for racing transactions) named `applicationName`. */
